@@ -1,0 +1,43 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+
+/** Compares a presented bearer token with the expected one in constant time. */
+export class BearerAuth {
+  private readonly expected: Buffer;
+
+  constructor(token: string) {
+    if (token.length < 16) throw new RangeError('the API token must be at least 16 characters');
+    this.expected = createHash('sha256').update(token).digest();
+  }
+
+  check(presented: string | undefined): boolean {
+    if (presented === undefined || presented.length === 0) return false;
+    const got = createHash('sha256').update(presented).digest();
+    return timingSafeEqual(got, this.expected);
+  }
+
+  /** The token from `Authorization: Bearer <token>`, or from `?token=` when `allowQuery` (WebSocket clients). */
+  checkRequest(req: IncomingMessage, allowQuery = false): boolean {
+    const header = req.headers.authorization;
+    if (typeof header === 'string' && header.startsWith('Bearer ')) return this.check(header.slice(7).trim());
+    if (allowQuery && req.url !== undefined) {
+      const q = new URL(req.url, 'http://localhost').searchParams.get('token');
+      if (q !== null) return this.check(q);
+    }
+    return false;
+  }
+}
+
+/** A new random token (256 bits, hex). */
+export function generateToken(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** Write the token to a file only the user can read (mode 0600). */
+export function writeTokenFile(path: string, token: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, token + '\n', { mode: 0o600 });
+  chmodSync(path, 0o600);
+}

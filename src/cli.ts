@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * switchyard start -c FILE | check-config FILE | version
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkConfigFile, formatConfigErrors, loadConfigFile } from './config/index.js';
+import { createDaemon } from './daemon.js';
+import { SwitchyardError } from './model/errors.js';
+
+const USAGE = `usage:
+  switchyard start [-c FILE]        start the daemon (default config/paper.yaml)
+  switchyard check-config FILE      validate a configuration file; prints OK or every error
+  switchyard version                print the version`;
+
+function version(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const p of [resolve(here, '../package.json'), resolve(here, '../../package.json')]) {
+    try {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'switchyard') return pkg.version ?? '0.0.0';
+    } catch {
+      // try the next location (source tree or dist/)
+    }
+  }
+  return '0.0.0';
+}
+
+async function start(file: string): Promise<number> {
+  const loaded = loadConfigFile(file);
+  if (!loaded.ok) {
+    process.stderr.write(formatConfigErrors(loaded.errors) + '\n');
+    return 2;
+  }
+  let daemon;
+  try {
+    daemon = createDaemon(loaded.config, {
+      onTokenGenerated: (token, tokenFile) => {
+        process.stderr.write(`switchyard: generated API token ${token} (saved to ${tokenFile}, mode 0600)\n`);
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`switchyard: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  const { host, port } = await daemon.start();
+  process.stderr.write(`switchyard: listening on http://${host}:${port} (config ${file})\n`);
+  await new Promise<void>((resolveStop) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      void daemon.stop(signal).then(resolveStop);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  switch (verb) {
+    case 'start': {
+      let file = 'config/paper.yaml';
+      for (let i = 0; i < rest.length; i++) {
+        const a = rest[i];
+        if ((a === '-c' || a === '--config') && rest[i + 1] !== undefined) file = rest[++i]!;
+        else {
+          process.stderr.write(`switchyard: unexpected argument "${a}"\n${USAGE}\n`);
+          return 2;
+        }
+      }
+      return start(file);
+    }
+    case 'check-config': {
+      if (rest.length !== 1) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
+      }
+      const r = checkConfigFile(rest[0]!);
+      (r.ok ? process.stdout : process.stderr).write(r.output + '\n');
+      return r.ok ? 0 : 1;
+    }
+    case 'version':
+    case '--version':
+      process.stdout.write(`switchyard ${version()}\n`);
+      return 0;
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      return verb === undefined || verb === 'help' || verb === '--help' ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const message = err instanceof SwitchyardError ? `${err.code}: ${err.message}` : err instanceof Error ? err.stack : String(err);
+    process.stderr.write(`switchyard: ${message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,249 @@
+/**
+ * The one composition root: builds every part of the daemon from a loaded configuration and wires them.
+ * Nothing else constructs long-lived objects; nothing is a module-level singleton.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { DestinationStream } from 'pino';
+import { QuotePaperVenue } from '../adapters/paper/quote-paper-venue.js';
+import { BearerAuth, generateToken, writeTokenFile } from './api/auth.js';
+import { ApiServer } from './api/http-server.js';
+import type { Config, VenueConfig } from './config/index.js';
+import { OrderTracker } from './execution/order-tracker.js';
+import { ReportHandler } from './execution/report-handler.js';
+import type { VenueAdapter } from './execution/venue.js';
+import { BoundedQueue } from './intake/bounded-queue.js';
+import { Dispatcher } from './intake/dispatcher.js';
+import { OrderIntake } from './intake/order-intake.js';
+import { systemClock, type Clock } from './model/clock.js';
+import { SwitchyardError } from './model/errors.js';
+import { OrderIdCounter } from './model/ids.js';
+import { InstrumentRegistry, type Instrument } from './model/instrument.js';
+import { isOpen, type Order } from './model/order.js';
+import { PreTradeRisk } from './risk/pre-trade-risk.js';
+import { RiskAccounting } from './risk/risk-accounting.js';
+import { Router } from './routing/router.js';
+import { createLogger, type Logger } from './telemetry/logger.js';
+import { Metrics } from './telemetry/metrics.js';
+
+export interface DaemonOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly clock?: Clock;
+  /** Where JSON logs go (default stdout). */
+  readonly logDestination?: DestinationStream;
+  /** Directory that relative paths in the configuration (dataDir, tokenFile) are resolved against. Default: cwd. */
+  readonly baseDir?: string;
+  /** Called once with a token the daemon generated (never with one it was given). */
+  readonly onTokenGenerated?: (token: string, file: string) => void;
+}
+
+/** Paper venues step their simulated mid this often. */
+const PAPER_STEP_MS = 250;
+/** Finished orders kept queryable through the API. */
+const RETAIN_FINISHED_ORDERS = 100_000;
+
+export class Daemon {
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly tracker: OrderTracker;
+  readonly intake: OrderIntake;
+  readonly instruments: InstrumentRegistry;
+  readonly router: Router;
+  private readonly venues: VenueAdapter[];
+  private readonly api: ApiServer;
+  private readonly startedAt: number;
+  private port = 0;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly config: Config,
+    private readonly token: string,
+    options: DaemonOptions = {},
+  ) {
+    const clock = options.clock ?? systemClock;
+    this.startedAt = clock.now();
+    this.log = createLogger(config.daemon.log.level, config.daemon.name, options.logDestination);
+    this.instruments = new InstrumentRegistry(config.instruments);
+    this.metrics = new Metrics(clock);
+    this.tracker = new OrderTracker(this.instruments, clock, { retainFinished: RETAIN_FINISHED_ORDERS });
+    const risk = new PreTradeRisk(
+      this.instruments,
+      config.strategies.map((s) => ({
+        id: s.id,
+        symbols: s.symbols,
+        maxOrderQty: s.limits.maxOrderQty,
+        maxOrderNotional: s.limits.maxOrderNotional,
+        maxOpenOrders: s.limits.maxOpenOrders,
+        maxGrossExposure: s.limits.maxGrossExposure,
+      })),
+      config.risk,
+    );
+    for (const i of config.instruments) {
+      if (i.referencePrice !== undefined) {
+        const ins = this.instruments.get(i.symbol)!;
+        const r = ins.priceToTicks(i.referencePrice);
+        if (r.ok) risk.setMark(ins.index, r.value);
+      }
+    }
+    const reports = new ReportHandler(this.tracker, clock, (venue, report) => {
+      this.metrics.unknownReport(venue);
+      this.log.warn({ venue, report }, 'execution report for an unknown order');
+    });
+    this.venues = config.venues.map((v) => this.buildVenue(v, reports));
+    const symbols = this.instruments.list.map((i) => i.symbol);
+    this.router = new Router(
+      config.venues.map((v) => v.name),
+      symbols,
+      symbols.map((s) => config.routing[s] ?? {}),
+    );
+    const queue = new BoundedQueue<Order>(config.daemon.queue.capacity);
+    const dispatcher = new Dispatcher(queue, this.tracker, risk, this.router, this.venues, this.instruments);
+    const ids = new OrderIdCounter(0);
+    this.intake = new OrderIntake(
+      this.tracker, ids, queue, dispatcher, this.router, this.venues, this.instruments,
+      config.strategies.map((s) => s.id),
+      clientIdPrefix(config.daemon.name, clock.now()),
+    );
+    this.tracker.listen(new RiskAccounting(risk, this.instruments));
+    this.tracker.listen(this.metrics);
+    this.tracker.listen({
+      onEvent: (order, event) => this.log.debug({ event }, 'order event'),
+      onAnomaly: (order, update, result) =>
+        this.log.warn({ orderId: order.id, state: order.state, update: update.kind, result }, 'order update refused by the lifecycle'),
+    });
+    this.api = new ApiServer({
+      intake: this.intake,
+      tracker: this.tracker,
+      instruments: this.instruments,
+      router: this.router,
+      metrics: this.metrics,
+      auth: new BearerAuth(token),
+      log: this.log,
+      health: () => ({
+        name: config.daemon.name,
+        uptimeMs: clock.now() - this.startedAt,
+        openOrders: this.tracker.open,
+        venues: this.venues.map((v) => v.name),
+      }),
+    });
+  }
+
+  private buildVenue(v: VenueConfig, reports: ReportHandler): VenueAdapter {
+    if (v.adapter !== 'paper') {
+      throw new SwitchyardError('CONFIG_INVALID', `venue ${v.name}: adapter "${v.adapter}" is not available in this build yet (only "paper")`);
+    }
+    const markets = v.symbols.map((symbol) => {
+      const ins: Instrument = this.instruments.get(symbol)!;
+      const cfg = this.config.instruments.find((i) => i.symbol === symbol)!;
+      if (cfg.referencePrice === undefined) {
+        throw new SwitchyardError('CONFIG_INVALID', `venue ${v.name}: paper venues need instruments[${symbol}].referencePrice`);
+      }
+      const r = ins.priceToTicks(cfg.referencePrice);
+      if (!r.ok) throw new SwitchyardError('CONFIG_INVALID', `${symbol}: referencePrice ${cfg.referencePrice} is not on the tick grid`);
+      return { instrument: ins, startMidTicks: r.value };
+    });
+    const paper = v.paper!;
+    return new QuotePaperVenue(
+      {
+        name: v.name,
+        markets,
+        makerBps: v.fees.makerBps,
+        takerBps: v.fees.takerBps,
+        latencyMs: v.latencyMs,
+        seed: paper.seed,
+        spreadTicks: paper.spreadTicks,
+        volatilityTicks: paper.volatilityTicks,
+        stepMs: PAPER_STEP_MS,
+      },
+      reports,
+    );
+  }
+
+  /** Start venues, then the API, then open intake. Resolves with the bound API address. */
+  async start(): Promise<{ host: string; port: number }> {
+    await Promise.all(this.venues.map((v) => v.start()));
+    const addr = await this.api.listen(this.config.daemon.api.port, this.config.daemon.api.host);
+    this.port = addr.port;
+    this.intake.open();
+    this.log.info({ host: addr.address, port: addr.port, venues: this.venues.map((v) => v.name) }, 'switchyard started');
+    return { host: addr.address, port: addr.port };
+  }
+
+  get apiPort(): number {
+    return this.port;
+  }
+
+  /**
+   * Graceful stop: close intake, cancel what the shutdown policy says (orders still queued are always canceled:
+   * they never left), wait for the venues to confirm or for the timeout, then stop venues and the API.
+   */
+  stop(reason = 'stop requested'): Promise<void> {
+    this.stopping ??= this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
+    const { policy, strategies, timeoutMs } = this.config.daemon.shutdown;
+    this.intake.close();
+    this.log.info({ reason, policy }, 'switchyard stopping');
+    const toCancel = this.tracker.list(true).filter((o) =>
+      o.state === 'CREATED' || policy === 'cancel-all' || (policy === 'cancel-strategies' && (strategies ?? []).includes(o.strategy)),
+    );
+    for (const o of toCancel) if (o.state !== 'PENDING_CANCEL') this.intake.cancel(o.id);
+    const settled = await waitFor(() => toCancel.every((o) => !isOpen(o.state)), timeoutMs);
+    const stillOpen = toCancel.filter((o) => isOpen(o.state)).map((o) => o.id);
+    if (!settled) this.log.warn({ orders: stillOpen }, 'shutdown timeout: some cancels were not confirmed');
+    const left = this.tracker.list(true).length;
+    await this.api.close();
+    await Promise.all(this.venues.map((v) => v.stop()));
+    this.log.info({ canceled: toCancel.length - stillOpen.length, unconfirmed: stillOpen.length, leftOpen: left }, 'switchyard stopped');
+    await new Promise<void>((resolve) => this.log.flush(() => resolve()));
+  }
+}
+
+function waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
+    const tick = (): void => {
+      if (done()) resolve(true);
+      else if (Date.now() >= deadline) resolve(false);
+      else setTimeout(tick, 5);
+    };
+    tick();
+  });
+}
+
+/**
+ * Client order ids are this prefix plus the order id in base 36: letters and digits only, at most 32 characters.
+ * The prefix mixes the daemon name and start time so two runs never reuse an id at a venue.
+ */
+function clientIdPrefix(name: string, now: number): string {
+  const letters = name.replace(/[^A-Za-z0-9]/g, '').slice(0, 6) || 'sy';
+  return letters + now.toString(36).slice(-6);
+}
+
+/**
+ * The API bearer token: $SWITCHYARD_API_TOKEN, else daemon.api.token (an env reference), else the token file;
+ * when the file does not exist a new token is generated and written there (mode 0600).
+ */
+export function resolveApiToken(config: Config, env: NodeJS.ProcessEnv, baseDir: string): { token: string; generated: boolean; file: string } {
+  const file = resolve(baseDir, config.daemon.api.tokenFile);
+  const fromEnv = env.SWITCHYARD_API_TOKEN;
+  if (fromEnv !== undefined && fromEnv.length > 0) return { token: fromEnv, generated: false, file };
+  if (config.daemon.api.token !== undefined) return { token: config.daemon.api.token, generated: false, file };
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    if (token.length > 0) return { token, generated: false, file };
+  }
+  const token = generateToken();
+  writeTokenFile(file, token);
+  return { token, generated: true, file };
+}
+
+/** Build a daemon with its token resolved (the CLI and the end-to-end tests use this). */
+export function createDaemon(config: Config, options: DaemonOptions = {}): Daemon {
+  const env = options.env ?? process.env;
+  const { token, generated, file } = resolveApiToken(config, env, options.baseDir ?? process.cwd());
+  if (generated) options.onTokenGenerated?.(token, file);
+  return new Daemon(config, token, options);
+}

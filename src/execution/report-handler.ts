@@ -1,0 +1,52 @@
+import type { Clock } from '../model/clock.js';
+import type { OrderUpdate } from '../model/lifecycle.js';
+import type { OrderTracker } from './order-tracker.js';
+import type { ExecutionReport, ReportSink } from './venue.js';
+
+/** Called for a report about an order the tracker does not know (forgotten, or not ours). */
+export type UnknownReportHandler = (venue: string, report: ExecutionReport) => void;
+
+/** Turns venue execution reports into lifecycle updates on the tracker. */
+export class ReportHandler implements ReportSink {
+  constructor(
+    private readonly tracker: OrderTracker,
+    private readonly clock: Clock,
+    private readonly onUnknown: UnknownReportHandler,
+  ) {}
+
+  report(venue: string, r: ExecutionReport): void {
+    const result = this.tracker.apply(r.orderId, this.toUpdate(venue, r));
+    if (result === undefined) this.onUnknown(venue, r);
+  }
+
+  private toUpdate(venue: string, r: ExecutionReport): OrderUpdate {
+    switch (r.kind) {
+      case 'ACCEPTED':
+        return { kind: 'ACCEPT', venueOrderId: r.venueOrderId };
+      case 'REJECTED':
+        return { kind: 'REJECT', reason: r.reason };
+      case 'FILL':
+        return {
+          kind: 'FILL',
+          fill: {
+            orderId: r.orderId,
+            tradeId: r.tradeId,
+            venue,
+            priceTicks: r.priceTicks,
+            qtyLots: r.qtyLots,
+            fee: r.fee,
+            liquidity: r.liquidity,
+            ts: this.clock.now(),
+          },
+        };
+      case 'CANCELED':
+        return { kind: 'CANCELED', reason: r.reason };
+      case 'CANCEL_REJECTED':
+        return { kind: 'CANCEL_REJECT', reason: r.reason };
+      case 'EXPIRED':
+        return { kind: 'EXPIRE', reason: r.reason };
+      case 'TRIGGERED':
+        return { kind: 'TRIGGER' };
+    }
+  }
+}

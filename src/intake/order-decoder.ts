@@ -1,0 +1,151 @@
+import { decimalTextFromNumber, type GridResult } from '../model/decimal.js';
+import type { ErrorCode } from '../model/errors.js';
+import { isValidClientOrderId } from '../model/ids.js';
+import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
+import {
+  ORDER_TYPES, PRIORITIES, TIME_IN_FORCES,
+  type OrderIntent, type OrderType, type Priority, type Side, type TimeInForce,
+} from '../model/order.js';
+
+export interface DecodeError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly field?: string;
+}
+
+export type DecodeResult = { ok: true; intent: OrderIntent } | { ok: false; error: DecodeError };
+
+const FIELDS = new Set([
+  'strategy', 'symbol', 'side', 'type', 'timeInForce', 'postOnly', 'price', 'stopPrice', 'quantity',
+  'clientOrderId', 'priority', 'venue',
+]);
+
+function fail(code: ErrorCode, message: string, field?: string): DecodeResult {
+  return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
+}
+
+/**
+ * Decimal text of a JSON price or quantity. Strings must be plain decimals ("0.015"); JSON numbers are taken
+ * at their shortest round-trip text (what the sender wrote, for up to 15 significant digits).
+ */
+function decimalText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return decimalTextFromNumber(value);
+  return undefined;
+}
+
+function toGrid(value: unknown, convert: (text: string) => GridResult): GridResult | undefined {
+  const text = decimalText(value);
+  if (text === undefined) return undefined;
+  return convert(text);
+}
+
+/**
+ * Validates an order request at the edge (API, strategy SDK) and turns it into integers. Nothing is queued
+ * unless this passes; every refusal carries a code from the catalogue and the field it is about.
+ */
+export function decodeOrder(body: unknown, instruments: InstrumentRegistry): DecodeResult {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail('BAD_REQUEST', 'order must be a JSON object');
+  const o = body as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (!FIELDS.has(key)) return fail('UNKNOWN_FIELD', `unknown field "${key}"`, key);
+
+  if (typeof o.strategy !== 'string' || o.strategy.length === 0) return fail('INVALID_FIELD', 'strategy must be a non-empty string', 'strategy');
+  if (typeof o.symbol !== 'string') return fail('INVALID_FIELD', 'symbol must be a string', 'symbol');
+  const ins = instruments.get(o.symbol);
+  if (ins === undefined) return fail('UNKNOWN_SYMBOL', `unknown symbol "${o.symbol}"`, 'symbol');
+
+  const side = typeof o.side === 'string' ? o.side.toUpperCase() : undefined;
+  if (side !== 'BUY' && side !== 'SELL') return fail('INVALID_FIELD', 'side must be BUY or SELL', 'side');
+
+  const type = (o.type === undefined ? 'LIMIT' : typeof o.type === 'string' ? o.type.toUpperCase() : undefined) as OrderType | undefined;
+  if (type === undefined || !ORDER_TYPES.includes(type)) return fail('INVALID_FIELD', `type must be one of ${ORDER_TYPES.join(', ')}`, 'type');
+
+  const marketLike = type === 'MARKET' || type === 'STOP';
+  const tifDefault: TimeInForce = marketLike ? 'IOC' : 'GTC';
+  const tif = (o.timeInForce === undefined ? tifDefault : typeof o.timeInForce === 'string' ? o.timeInForce.toUpperCase() : undefined) as TimeInForce | undefined;
+  if (tif === undefined || !TIME_IN_FORCES.includes(tif)) return fail('INVALID_FIELD', `timeInForce must be one of ${TIME_IN_FORCES.join(', ')}`, 'timeInForce');
+  if (marketLike && tif === 'GTC') return fail('INVALID_FIELD', `${type} orders cannot rest: timeInForce must be IOC or FOK`, 'timeInForce');
+
+  if (o.postOnly !== undefined && typeof o.postOnly !== 'boolean') return fail('INVALID_FIELD', 'postOnly must be a boolean', 'postOnly');
+  const postOnly = o.postOnly === true;
+  if (postOnly && (type !== 'LIMIT' || tif !== 'GTC')) return fail('INVALID_FIELD', 'postOnly needs a GTC LIMIT order', 'postOnly');
+
+  const priority = (o.priority === undefined ? 'NORMAL' : typeof o.priority === 'string' ? o.priority.toUpperCase() : undefined) as Priority | undefined;
+  if (priority === undefined || !PRIORITIES.includes(priority)) return fail('INVALID_FIELD', `priority must be one of ${PRIORITIES.join(', ')}`, 'priority');
+
+  if (o.clientOrderId !== undefined && !isValidClientOrderId(o.clientOrderId)) {
+    return fail('INVALID_CLIENT_ORDER_ID', 'clientOrderId must be 1 to 32 ASCII letters and digits', 'clientOrderId');
+  }
+  if (o.venue !== undefined && (typeof o.venue !== 'string' || o.venue.length === 0)) return fail('INVALID_FIELD', 'venue must be a non-empty string', 'venue');
+
+  const qty = decodeQuantity(o.quantity, ins);
+  if (typeof qty !== 'number') return qty;
+
+  let priceTicks = 0;
+  if (type === 'LIMIT' || type === 'STOP_LIMIT') {
+    if (o.price === undefined) return fail('INVALID_PRICE', `a ${type} order needs a price`, 'price');
+    const p = decodePrice(o.price, ins, 'price');
+    if (typeof p !== 'number') return p;
+    priceTicks = p;
+  } else if (o.price !== undefined) {
+    return fail('INVALID_PRICE', `a ${type} order takes no price`, 'price');
+  }
+  let stopTicks = 0;
+  if (type === 'STOP' || type === 'STOP_LIMIT') {
+    if (o.stopPrice === undefined) return fail('INVALID_PRICE', `a ${type} order needs a stopPrice`, 'stopPrice');
+    const p = decodePrice(o.stopPrice, ins, 'stopPrice');
+    if (typeof p !== 'number') return p;
+    stopTicks = p;
+  } else if (o.stopPrice !== undefined) {
+    return fail('INVALID_PRICE', `a ${type} order takes no stopPrice`, 'stopPrice');
+  }
+
+  const valuedAt = priceTicks > 0 ? priceTicks : stopTicks;
+  if (valuedAt > 0 && ins.minNotionalUnits > 0 && valuedAt * qty < ins.minNotionalUnits) {
+    return fail('BELOW_MIN_NOTIONAL', `price x quantity is below the minimum notional of ${ins.notional.toText(ins.minNotionalUnits)} ${ins.quote}`);
+  }
+
+  return {
+    ok: true,
+    intent: {
+      strategy: o.strategy,
+      symbol: ins.symbol,
+      side: side as Side,
+      type,
+      timeInForce: tif,
+      postOnly,
+      priceTicks,
+      stopTicks,
+      qtyLots: qty,
+      priority,
+      clientOrderId: o.clientOrderId as string | undefined,
+      venue: o.venue as string | undefined,
+    },
+  };
+}
+
+function decodeQuantity(value: unknown, ins: Instrument): number | DecodeResult {
+  if (value === undefined) return fail('INVALID_QUANTITY', 'quantity is required', 'quantity');
+  const r = toGrid(value, (t) => ins.qtyToLots(t));
+  if (r === undefined) return fail('INVALID_QUANTITY', 'quantity must be a positive decimal string or number', 'quantity');
+  if (!r.ok) {
+    if (r.error === 'OFF_GRID') return fail('QUANTITY_NOT_ON_LOT', `quantity must be a multiple of the lot size ${ins.lot.text}`, 'quantity');
+    if (r.error === 'TOO_LARGE') return fail('INVALID_QUANTITY', 'quantity is too large', 'quantity');
+    return fail('INVALID_QUANTITY', 'quantity must be a positive decimal string or number', 'quantity');
+  }
+  if (r.value === 0) return fail('INVALID_QUANTITY', 'quantity must be greater than zero', 'quantity');
+  if (r.value < ins.minQtyLots) return fail('INVALID_QUANTITY', `quantity is below the minimum ${ins.lotsToQty(ins.minQtyLots)}`, 'quantity');
+  return r.value;
+}
+
+function decodePrice(value: unknown, ins: Instrument, field: string): number | DecodeResult {
+  const r = toGrid(value, (t) => ins.priceToTicks(t));
+  if (r === undefined) return fail('INVALID_PRICE', `${field} must be a positive decimal string or number`, field);
+  if (!r.ok) {
+    if (r.error === 'OFF_GRID') return fail('PRICE_NOT_ON_TICK', `${field} must be a multiple of the tick size ${ins.tick.text}`, field);
+    if (r.error === 'TOO_LARGE') return fail('INVALID_PRICE', `${field} is too large`, field);
+    return fail('INVALID_PRICE', `${field} must be a positive decimal string or number`, field);
+  }
+  if (r.value === 0) return fail('INVALID_PRICE', `${field} must be greater than zero`, field);
+  return r.value;
+}

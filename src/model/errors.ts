@@ -1,0 +1,98 @@
+/**
+ * The one catalogue of coded errors. Every error the daemon reports to a user, a strategy or a log
+ * carries one of these codes. `kind` tells the caller what to do:
+ *  - retryable: the same request may succeed later (rate limits, full queues, venue hiccups);
+ *  - not_retryable: the request itself is wrong or refused; sending it again gives the same answer;
+ *  - fatal: the daemon or a venue connection cannot continue without operator action.
+ * test/model/errors.test.ts keeps codes unique and checks that each is documented in the README.
+ */
+export type ErrorKind = 'retryable' | 'not_retryable' | 'fatal';
+
+export interface ErrorSpec {
+  readonly kind: ErrorKind;
+  /** HTTP status the control API answers with. */
+  readonly http: number;
+  readonly description: string;
+}
+
+export const ERROR_CATALOGUE = {
+  // Input validation (at the edge: API, strategy SDK, config)
+  BAD_REQUEST: { kind: 'not_retryable', http: 400, description: 'The request body is not valid JSON or not an object.' },
+  INVALID_FIELD: { kind: 'not_retryable', http: 400, description: 'A field is missing, of the wrong type, or not one of the allowed values.' },
+  UNKNOWN_FIELD: { kind: 'not_retryable', http: 400, description: 'The request names a field the API does not know.' },
+  PAYLOAD_TOO_LARGE: { kind: 'not_retryable', http: 413, description: 'The request body exceeds the size limit.' },
+  INVALID_QUANTITY: { kind: 'not_retryable', http: 400, description: 'Quantity is not a positive decimal, is too large, or is below the minimum quantity.' },
+  QUANTITY_NOT_ON_LOT: { kind: 'not_retryable', http: 400, description: 'Quantity is not a whole multiple of the instrument lot size.' },
+  INVALID_PRICE: { kind: 'not_retryable', http: 400, description: 'Price is not a positive decimal, is too large, is missing on a limit order or present on a market order.' },
+  PRICE_NOT_ON_TICK: { kind: 'not_retryable', http: 400, description: 'Price is not a whole multiple of the instrument tick size.' },
+  BELOW_MIN_NOTIONAL: { kind: 'not_retryable', http: 400, description: 'price x quantity is below the instrument minimum notional.' },
+  UNKNOWN_SYMBOL: { kind: 'not_retryable', http: 400, description: 'The symbol is not a configured instrument.' },
+  UNKNOWN_STRATEGY: { kind: 'not_retryable', http: 400, description: 'The strategy id is not configured.' },
+  UNKNOWN_VENUE: { kind: 'not_retryable', http: 400, description: 'The pinned venue is not configured or does not list the symbol.' },
+  INVALID_CLIENT_ORDER_ID: { kind: 'not_retryable', http: 400, description: 'Client order id must be 1 to 32 ASCII letters and digits.' },
+  DUPLICATE_CLIENT_ORDER_ID: { kind: 'not_retryable', http: 409, description: 'An order with this client order id already exists.' },
+  ORDER_NOT_FOUND: { kind: 'not_retryable', http: 404, description: 'No order with this id.' },
+  ORDER_NOT_CANCELABLE: { kind: 'not_retryable', http: 409, description: 'The order is already in a final state or a cancel is pending.' },
+  NOT_FOUND: { kind: 'not_retryable', http: 404, description: 'No such API route.' },
+  METHOD_NOT_ALLOWED: { kind: 'not_retryable', http: 405, description: 'The route exists but not for this HTTP method.' },
+  UNAUTHORIZED: { kind: 'not_retryable', http: 401, description: 'Missing or wrong bearer token.' },
+
+  // Pre-trade risk
+  RISK_MAX_ORDER_QTY: { kind: 'not_retryable', http: 422, description: 'Order quantity exceeds the strategy maximum for the symbol.' },
+  RISK_MAX_NOTIONAL: { kind: 'not_retryable', http: 422, description: 'Order notional exceeds the strategy or daemon maximum.' },
+  RISK_SYMBOL_NOT_ALLOWED: { kind: 'not_retryable', http: 422, description: 'The strategy may not trade this symbol.' },
+  RISK_MAX_OPEN_ORDERS: { kind: 'retryable', http: 422, description: 'Too many open orders for the strategy or the daemon; retry when some close.' },
+  RISK_MAX_GROSS_EXPOSURE: { kind: 'retryable', http: 422, description: 'Open gross exposure would exceed the strategy or daemon limit.' },
+  RISK_NO_REFERENCE_PRICE: { kind: 'retryable', http: 422, description: 'A market order needs a reference price for its notional and none is known yet.' },
+  TRADING_HALTED: { kind: 'retryable', http: 503, description: 'Intake is closed (starting, shutting down, or halted by the operator).' },
+
+  // Intake
+  QUEUE_FULL: { kind: 'retryable', http: 503, description: 'The strategy queue is full; the order was refused, not dropped.' },
+
+  // Routing and venues
+  NO_ROUTE: { kind: 'not_retryable', http: 422, description: 'No venue with a routing weight lists the symbol.' },
+  VENUE_UNAVAILABLE: { kind: 'retryable', http: 503, description: 'The venue is down or its circuit breaker is open.' },
+  VENUE_RATE_LIMITED: { kind: 'retryable', http: 503, description: 'The venue refused the request for rate limiting.' },
+  VENUE_REJECTED: { kind: 'not_retryable', http: 422, description: 'The venue rejected the order.' },
+  VENUE_TIMEOUT: { kind: 'retryable', http: 504, description: 'The venue did not answer in time; the outcome is looked up by client order id.' },
+  VENUE_AUTH_FAILED: { kind: 'fatal', http: 502, description: 'The venue refused the credentials.' },
+  VENUE_BANNED: { kind: 'fatal', http: 502, description: 'The venue banned the client (HTTP 418); no request is sent until the ban ends.' },
+
+  // Lifecycle
+  INVALID_TRANSITION: { kind: 'not_retryable', http: 409, description: 'An order event does not apply to the order in its current state (logged and counted, never fatal).' },
+  OVERFILL: { kind: 'not_retryable', http: 409, description: 'A fill would take the filled quantity above the order quantity; it is not applied.' },
+  DUPLICATE_FILL: { kind: 'not_retryable', http: 409, description: 'A fill with an already seen trade id was ignored.' },
+
+  // Configuration and daemon
+  CONFIG_INVALID: { kind: 'fatal', http: 400, description: 'The configuration file has errors; each is reported with file, key path and line.' },
+  INTERNAL: { kind: 'fatal', http: 500, description: 'An unexpected internal error.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export function errorSpec(code: ErrorCode): ErrorSpec {
+  return ERROR_CATALOGUE[code];
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, value);
+}
+
+/** An error with a code from the catalogue. Thrown only off the hot path (edges, config, startup). */
+export class SwitchyardError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
+    super(message ?? ERROR_CATALOGUE[code].description);
+    this.name = 'SwitchyardError';
+    this.code = code;
+    this.kind = ERROR_CATALOGUE[code].kind;
+    this.details = details;
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'retryable';
+  }
+}

@@ -1,0 +1,31 @@
+import type { OrderId } from './ids.js';
+import type { LifecycleEvent } from './lifecycle.js';
+import type { OrderState, Side } from './order.js';
+
+/**
+ * What the daemon publishes about an order (API event stream, logs, later the journal).
+ * Decimal values are strings; `seq` increases by one per event across the daemon.
+ */
+export interface OrderEvent {
+  readonly seq: number;
+  readonly ts: number;
+  readonly orderId: OrderId;
+  readonly clientOrderId: string;
+  readonly strategy: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly venue: string | null;
+  readonly event: LifecycleEvent;
+  readonly from: OrderState;
+  readonly state: OrderState;
+  readonly filledQty: string;
+  readonly reason: string | null;
+  /** Present on fill events. */
+  readonly fill?: {
+    readonly tradeId: string;
+    readonly price: string;
+    readonly qty: string;
+    readonly fee: string;
+    readonly liquidity: 'MAKER' | 'TAKER';
+  };
+}

@@ -1,0 +1,92 @@
+import { Increment, NotionalScale, type GridResult } from './decimal.js';
+
+/** What a configured instrument needs to be built. Decimal values are strings. */
+export interface InstrumentSpec {
+  readonly symbol: string;
+  readonly base: string;
+  readonly quote: string;
+  readonly tickSize: string;
+  readonly lotSize: string;
+  /** Minimum order quantity (decimal), defaults to one lot. */
+  readonly minQty?: string | undefined;
+  /** Minimum price x quantity in quote currency (decimal), defaults to 0. */
+  readonly minNotional?: string | undefined;
+}
+
+/**
+ * A tradable instrument. Prices are integer ticks, quantities integer lots; notionals (ticks x lots) are in
+ * units of tickSize x lotSize of the quote currency.
+ */
+export class Instrument {
+  readonly symbol: string;
+  readonly base: string;
+  readonly quote: string;
+  /** Dense index, assigned in configuration order; used by typed-array tables. */
+  readonly index: number;
+  readonly tick: Increment;
+  readonly lot: Increment;
+  readonly notional: NotionalScale;
+  readonly minQtyLots: number;
+  /** Minimum notional in ticks x lots units. */
+  readonly minNotionalUnits: number;
+
+  constructor(spec: InstrumentSpec, index: number) {
+    this.symbol = spec.symbol;
+    this.base = spec.base;
+    this.quote = spec.quote;
+    this.index = index;
+    this.tick = new Increment(spec.tickSize);
+    this.lot = new Increment(spec.lotSize);
+    this.notional = new NotionalScale(this.tick, this.lot);
+    if (spec.minQty !== undefined) {
+      const r = this.lot.toCount(spec.minQty);
+      if (!r.ok || r.value < 1) throw new RangeError(`${spec.symbol}: minQty ${spec.minQty} must be a positive whole number of lots (${spec.lotSize})`);
+      this.minQtyLots = r.value;
+    } else {
+      this.minQtyLots = 1;
+    }
+    const mn = spec.minNotional === undefined ? 0 : this.notional.ceilUnits(spec.minNotional);
+    if (mn === undefined) throw new RangeError(`${spec.symbol}: minNotional ${spec.minNotional} is not a decimal`);
+    this.minNotionalUnits = mn;
+  }
+
+  priceToTicks(text: string): GridResult {
+    return this.tick.toCount(text);
+  }
+
+  qtyToLots(text: string): GridResult {
+    return this.lot.toCount(text);
+  }
+
+  ticksToPrice(ticks: number): string {
+    return this.tick.toText(ticks);
+  }
+
+  lotsToQty(lots: number): string {
+    return this.lot.toText(lots);
+  }
+}
+
+/** Instruments by symbol and by index. */
+export class InstrumentRegistry {
+  private readonly bySymbol = new Map<string, Instrument>();
+  readonly list: readonly Instrument[];
+
+  constructor(specs: readonly InstrumentSpec[]) {
+    this.list = specs.map((s, i) => new Instrument(s, i));
+    for (const ins of this.list) {
+      if (this.bySymbol.has(ins.symbol)) throw new RangeError(`duplicate instrument ${ins.symbol}`);
+      this.bySymbol.set(ins.symbol, ins);
+    }
+  }
+
+  get(symbol: string): Instrument | undefined {
+    return this.bySymbol.get(symbol);
+  }
+
+  at(index: number): Instrument {
+    const ins = this.list[index];
+    if (ins === undefined) throw new RangeError(`no instrument at index ${index}`);
+    return ins;
+  }
+}

@@ -1,0 +1,121 @@
+import type { OrderId } from './ids.js';
+import type { ErrorCode } from './errors.js';
+
+export type Side = 'BUY' | 'SELL';
+export const SIDES: readonly Side[] = ['BUY', 'SELL'];
+
+/** LIMIT rests at its price; MARKET takes what is there; STOP/STOP_LIMIT wait for the last trade price. */
+export type OrderType = 'LIMIT' | 'MARKET' | 'STOP' | 'STOP_LIMIT';
+export const ORDER_TYPES: readonly OrderType[] = ['LIMIT', 'MARKET', 'STOP', 'STOP_LIMIT'];
+
+/** GTC rests; IOC cancels what does not fill at once; FOK fills all at once or nothing. */
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+export const TIME_IN_FORCES: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
+
+/** HIGH: cancels and risk-reducing orders; drained first by the dispatcher. */
+export type Priority = 'HIGH' | 'NORMAL' | 'LOW';
+export const PRIORITIES: readonly Priority[] = ['HIGH', 'NORMAL', 'LOW'];
+
+export type OrderState =
+  | 'CREATED'
+  | 'DENIED'
+  | 'SUBMITTED'
+  | 'ACCEPTED'
+  | 'PARTIALLY_FILLED'
+  | 'FILLED'
+  | 'PENDING_CANCEL'
+  | 'CANCELED'
+  | 'REJECTED'
+  | 'EXPIRED'
+  | 'TRIGGERED';
+
+export const ORDER_STATES: readonly OrderState[] = [
+  'CREATED', 'DENIED', 'SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'FILLED',
+  'PENDING_CANCEL', 'CANCELED', 'REJECTED', 'EXPIRED', 'TRIGGERED',
+];
+
+/** States in which the order may still trade (it is in a queue, the crossing book or at a venue). */
+export const OPEN_STATES: ReadonlySet<OrderState> = new Set<OrderState>([
+  'CREATED', 'SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'TRIGGERED',
+]);
+
+export function isOpen(state: OrderState): boolean {
+  return OPEN_STATES.has(state);
+}
+
+/** A validated order request, integers already (produced at the edge by the order decoder). */
+export interface OrderIntent {
+  readonly strategy: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly timeInForce: TimeInForce;
+  readonly postOnly: boolean;
+  /** Limit price in ticks (0 for MARKET and STOP). */
+  readonly priceTicks: number;
+  /** Stop price in ticks (0 unless STOP or STOP_LIMIT). */
+  readonly stopTicks: number;
+  readonly qtyLots: number;
+  readonly priority: Priority;
+  /** Client order id given by the client, or undefined for one made by the daemon. */
+  readonly clientOrderId: string | undefined;
+  /** Venue pinned by the client, bypassing the routing table. */
+  readonly venue: string | undefined;
+}
+
+/** One execution (ours or the venue's), in integers. */
+export interface Fill {
+  readonly orderId: OrderId;
+  /** Unique per venue; fills with a trade id already seen on the order are ignored. */
+  readonly tradeId: string;
+  readonly venue: string;
+  readonly priceTicks: number;
+  readonly qtyLots: number;
+  /** Fee in quote currency as decimal text (negative for a rebate). */
+  readonly fee: string;
+  readonly liquidity: 'MAKER' | 'TAKER';
+  readonly ts: number;
+}
+
+/** The order as the tracker holds it. Mutable only through the lifecycle (src/model/lifecycle.ts). */
+export interface Order extends OrderIntent {
+  readonly id: OrderId;
+  readonly clientOrderId: string;
+  readonly createdAt: number;
+  state: OrderState;
+  venue: string | undefined;
+  venueOrderId: string | undefined;
+  filledLots: number;
+  /** Sum of priceTicks x qtyLots over fills: average price = filledNotional / filledLots. */
+  filledNotional: number;
+  /** Set once a stop has been released. */
+  triggered: boolean;
+  /** Price (ticks) at which pre-trade risk reserved the order's notional; 0 while nothing is reserved. */
+  riskPriceTicks: number;
+  /** Where a refused cancel returns the order to (set while PENDING_CANCEL). */
+  stateBeforeCancel: OrderState | undefined;
+  /** Why the order was denied, rejected, canceled or expired. */
+  reason: ErrorCode | string | undefined;
+  updatedAt: number;
+  readonly tradeIds: Set<string>;
+}
+
+export function newOrder(id: OrderId, clientOrderId: string, intent: OrderIntent, now: number): Order {
+  return {
+    ...intent,
+    id,
+    clientOrderId,
+    createdAt: now,
+    state: 'CREATED',
+    venue: intent.venue,
+    venueOrderId: undefined,
+    filledLots: 0,
+    filledNotional: 0,
+    triggered: false,
+    stateBeforeCancel: undefined,
+    riskPriceTicks: 0,
+    reason: undefined,
+    updatedAt: now,
+    tradeIds: new Set(),
+  };
+}

@@ -1,0 +1,252 @@
+import type { ErrorCode } from '../model/errors.js';
+import { parseDecimal } from '../model/decimal.js';
+import type { InstrumentRegistry } from '../model/instrument.js';
+import type { Side } from '../model/order.js';
+
+/** Limits of one strategy; decimals as strings, as configured. Absent = no limit at this level. */
+export interface StrategyRiskSpec {
+  readonly id: string;
+  readonly symbols: readonly string[];
+  readonly maxOrderQty?: Readonly<Record<string, string>> | undefined;
+  readonly maxOrderNotional?: string | undefined;
+  readonly maxOpenOrders?: number | undefined;
+  readonly maxGrossExposure?: string | undefined;
+}
+
+export interface DaemonRiskSpec {
+  readonly maxOpenOrders?: number | undefined;
+  readonly maxOrderNotional?: string | undefined;
+  readonly maxGrossExposure?: string | undefined;
+}
+
+const MAX = Number.MAX_SAFE_INTEGER;
+
+function mulSat(a: number, b: number): number {
+  const p = a * b;
+  return p > MAX ? MAX : p;
+}
+
+/**
+ * Pre-trade risk, run in the single dispatching thread for every order. Per strategy and for the whole daemon:
+ * symbols allowed, maximum order quantity (per symbol), maximum order notional, maximum open orders and maximum
+ * gross exposure. Gross exposure = notional of open orders (remaining quantity at the reserved price) + the
+ * absolute position of each symbol valued at its mark (last fill price, or the configured reference price).
+ *
+ * Notionals of different instruments are summed exactly, as integers in one common unit: 10^-S of the quote
+ * currency, S the largest (tick decimals + lot decimals) over all instruments. All instruments share one quote
+ * currency (checked by the configuration). A limit too large to express in that unit is a construction error.
+ * Everything lives in typed arrays: a check allocates nothing.
+ */
+export class PreTradeRisk {
+  private readonly n: number;
+  private readonly strategyIds: readonly string[];
+  private readonly strategyIndexById = new Map<string, number>();
+  /** per instrument: common units per (tick x lot) */
+  private readonly factor: Float64Array;
+  /** per instrument: mark price in ticks (0 = unknown) */
+  private readonly mark: Float64Array;
+  /** per strategy x instrument */
+  private readonly allowed: Uint8Array;
+  private readonly maxQtyLots: Float64Array;
+  private readonly position: Float64Array;
+  /** per strategy */
+  private readonly maxOrderNotional: Float64Array;
+  private readonly maxOpen: Float64Array;
+  private readonly maxGross: Float64Array;
+  private readonly openOrders: Float64Array;
+  private readonly openNotional: Float64Array;
+  /** daemon-wide */
+  private readonly globalMaxOrderNotional: number;
+  private readonly globalMaxOpen: number;
+  private readonly globalMaxGross: number;
+  private globalOpenOrders = 0;
+  private globalOpenNotional = 0;
+  /** per instrument: sum over strategies of |position| */
+  private readonly grossPosition: Float64Array;
+  readonly commonScale: number;
+
+  constructor(
+    private readonly instruments: InstrumentRegistry,
+    strategies: readonly StrategyRiskSpec[],
+    daemon: DaemonRiskSpec,
+  ) {
+    const list = instruments.list;
+    const n = (this.n = list.length);
+    let scale = 0;
+    for (const ins of list) scale = Math.max(scale, ins.tick.scale + ins.lot.scale);
+    this.commonScale = scale;
+    this.factor = new Float64Array(n);
+    for (const ins of list) {
+      // tick x lot = tickUnits x lotUnits / 10^(tickScale+lotScale) = factor / 10^scale
+      const t = parseDecimal(ins.tick.text)!;
+      const l = parseDecimal(ins.lot.text)!;
+      const f = t.units * l.units * 10n ** BigInt(scale - ins.tick.scale - ins.lot.scale);
+      if (f > BigInt(MAX)) throw new RangeError(`${ins.symbol}: tick x lot too large for risk accounting`);
+      this.factor[ins.index] = Number(f);
+    }
+    this.mark = new Float64Array(n);
+    const s = strategies.length;
+    this.strategyIds = strategies.map((x) => x.id);
+    strategies.forEach((x, i) => this.strategyIndexById.set(x.id, i));
+    this.allowed = new Uint8Array(s * n);
+    this.maxQtyLots = new Float64Array(s * n).fill(MAX);
+    this.position = new Float64Array(s * n);
+    this.maxOrderNotional = new Float64Array(s);
+    this.maxOpen = new Float64Array(s);
+    this.maxGross = new Float64Array(s);
+    this.openOrders = new Float64Array(s);
+    this.openNotional = new Float64Array(s);
+    this.grossPosition = new Float64Array(n);
+    strategies.forEach((spec, si) => {
+      for (const sym of spec.symbols) {
+        const ins = instruments.get(sym);
+        if (ins === undefined) throw new RangeError(`strategy ${spec.id}: unknown symbol ${sym}`);
+        this.allowed[si * n + ins.index] = 1;
+      }
+      for (const [sym, qty] of Object.entries(spec.maxOrderQty ?? {})) {
+        const ins = instruments.get(sym);
+        if (ins === undefined) throw new RangeError(`strategy ${spec.id}: maxOrderQty for unknown symbol ${sym}`);
+        const r = ins.qtyToLots(qty);
+        if (!r.ok) throw new RangeError(`strategy ${spec.id}: maxOrderQty ${sym} ${qty} is not a whole number of lots`);
+        this.maxQtyLots[si * n + ins.index] = r.value;
+      }
+      this.maxOrderNotional[si] = this.limit(spec.maxOrderNotional, `strategy ${spec.id} maxOrderNotional`);
+      this.maxOpen[si] = spec.maxOpenOrders ?? MAX;
+      this.maxGross[si] = this.limit(spec.maxGrossExposure, `strategy ${spec.id} maxGrossExposure`);
+    });
+    this.globalMaxOrderNotional = this.limit(daemon.maxOrderNotional, 'risk.maxOrderNotional');
+    this.globalMaxOpen = daemon.maxOpenOrders ?? MAX;
+    this.globalMaxGross = this.limit(daemon.maxGrossExposure, 'risk.maxGrossExposure');
+  }
+
+  /** A decimal limit in common units (rounded down: never more permissive than configured). */
+  private limit(text: string | undefined, what: string): number {
+    if (text === undefined) return MAX;
+    const p = parseDecimal(text);
+    if (p === undefined) throw new RangeError(`${what}: ${text} is not a decimal`);
+    const units = p.scale <= this.commonScale
+      ? p.units * 10n ** BigInt(this.commonScale - p.scale)
+      : p.units / 10n ** BigInt(p.scale - this.commonScale);
+    if (units >= BigInt(MAX)) {
+      throw new RangeError(`${what}: ${text} is too large to account exactly at the instruments' precision (10^-${this.commonScale})`);
+    }
+    return Number(units);
+  }
+
+  strategyIndex(id: string): number {
+    return this.strategyIndexById.get(id) ?? -1;
+  }
+
+  strategyId(index: number): string {
+    return this.strategyIds[index]!;
+  }
+
+  setMark(instrumentIndex: number, priceTicks: number): void {
+    this.mark[instrumentIndex] = priceTicks;
+  }
+
+  markOf(instrumentIndex: number): number {
+    return this.mark[instrumentIndex]!;
+  }
+
+  /** Notional of priceTicks x qtyLots of an instrument in common units (saturating). */
+  notional(instrumentIndex: number, priceTicks: number, qtyLots: number): number {
+    return mulSat(mulSat(priceTicks, qtyLots), this.factor[instrumentIndex]!);
+  }
+
+  /**
+   * Check an order and, when it passes, reserve it (one open order, its notional). Returns null when the
+   * order passes, else the code of the first limit it breaks. `priceTicks` 0 means a market order, valued at
+   * the instrument's mark (the caller keeps the price it reserved at: the limit price or that mark).
+   */
+  check(strategy: number, instrumentIndex: number, priceTicks: number, qtyLots: number): ErrorCode | null {
+    const n = this.n;
+    const cell = strategy * n + instrumentIndex;
+    if (this.allowed[cell] !== 1) return 'RISK_SYMBOL_NOT_ALLOWED';
+    if (qtyLots > this.maxQtyLots[cell]!) return 'RISK_MAX_ORDER_QTY';
+    const price = priceTicks > 0 ? priceTicks : this.mark[instrumentIndex]!;
+    if (price === 0) return 'RISK_NO_REFERENCE_PRICE';
+    const notional = this.notional(instrumentIndex, price, qtyLots);
+    if (notional > this.maxOrderNotional[strategy]! || notional > this.globalMaxOrderNotional) return 'RISK_MAX_NOTIONAL';
+    if (this.openOrders[strategy]! + 1 > this.maxOpen[strategy]! || this.globalOpenOrders + 1 > this.globalMaxOpen) {
+      return 'RISK_MAX_OPEN_ORDERS';
+    }
+    if (this.openNotional[strategy]! + this.positionExposure(strategy) + notional > this.maxGross[strategy]!) {
+      return 'RISK_MAX_GROSS_EXPOSURE';
+    }
+    if (this.globalOpenNotional + this.globalPositionExposure() + notional > this.globalMaxGross) {
+      return 'RISK_MAX_GROSS_EXPOSURE';
+    }
+    this.openOrders[strategy]!++;
+    this.globalOpenOrders++;
+    this.openNotional[strategy]! += notional;
+    this.globalOpenNotional += notional;
+    return null;
+  }
+
+  /**
+   * A fill: the position moves, the mark follows the trade, and (while the order is open) its reserved notional
+   * shrinks. A late fill on an order already closed (canceled then filled) had its reservation released already.
+   */
+  onFill(strategy: number, instrumentIndex: number, side: Side, reservedPriceTicks: number, fillPriceTicks: number, qtyLots: number, orderWasOpen: boolean): void {
+    if (orderWasOpen) {
+      const released = this.notional(instrumentIndex, reservedPriceTicks, qtyLots);
+      this.openNotional[strategy]! -= released;
+      this.globalOpenNotional -= released;
+    }
+    const cell = strategy * this.n + instrumentIndex;
+    const before = this.position[cell]!;
+    const after = side === 'BUY' ? before + qtyLots : before - qtyLots;
+    this.position[cell] = after;
+    this.grossPosition[instrumentIndex]! += Math.abs(after) - Math.abs(before);
+    this.mark[instrumentIndex] = fillPriceTicks;
+  }
+
+  /** The order is done: release its open-order slot and whatever of its notional is still reserved. */
+  onClose(strategy: number, instrumentIndex: number, reservedPriceTicks: number, remainingLots: number): void {
+    const released = this.notional(instrumentIndex, reservedPriceTicks, remainingLots);
+    this.openOrders[strategy]!--;
+    this.globalOpenOrders--;
+    this.openNotional[strategy]! -= released;
+    this.globalOpenNotional -= released;
+  }
+
+  private positionExposure(strategy: number): number {
+    let sum = 0;
+    const base = strategy * this.n;
+    for (let i = 0; i < this.n; i++) {
+      const p = this.position[base + i]!;
+      if (p !== 0) sum += this.notional(i, this.mark[i]!, Math.abs(p));
+    }
+    return sum > MAX ? MAX : sum;
+  }
+
+  private globalPositionExposure(): number {
+    let sum = 0;
+    for (let i = 0; i < this.n; i++) {
+      const p = this.grossPosition[i]!;
+      if (p !== 0) sum += this.notional(i, this.mark[i]!, p);
+    }
+    return sum > MAX ? MAX : sum;
+  }
+
+  /** Read-only view for the API and metrics. */
+  snapshot(): { strategies: { id: string; openOrders: number; openNotional: string; positions: Record<string, string> }[]; openOrders: number } {
+    const toText = (units: number): string => {
+      const s = this.commonScale;
+      const digits = BigInt(Math.round(units)).toString().padStart(s + 1, '0');
+      return s === 0 ? digits : digits.slice(0, digits.length - s) + '.' + digits.slice(digits.length - s);
+    };
+    return {
+      openOrders: this.globalOpenOrders,
+      strategies: this.strategyIds.map((id, si) => {
+        const positions: Record<string, string> = {};
+        for (const ins of this.instruments.list) {
+          const p = this.position[si * this.n + ins.index]!;
+          if (p !== 0) positions[ins.symbol] = (p < 0 ? '-' : '') + ins.lotsToQty(Math.abs(p));
+        }
+        return { id, openOrders: this.openOrders[si]!, openNotional: toText(this.openNotional[si]!), positions };
+      }),
+    };
+  }
+}
