@@ -215,11 +215,12 @@ function waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
 
 /**
  * Client order ids are this prefix plus the order id in base 36: letters and digits only, at most 32 characters.
- * The prefix mixes the daemon name and start time so two runs never reuse an id at a venue.
+ * The prefix has a fixed length (4 characters of the daemon name, 6 of the start time in base 36), so no prefix is
+ * the start of another and two runs or two daemons never make the same id.
  */
 function clientIdPrefix(name: string, now: number): string {
-  const letters = name.replace(/[^A-Za-z0-9]/g, '').slice(0, 6) || 'sy';
-  return letters + now.toString(36).slice(-6);
+  const letters = (name.replace(/[^A-Za-z0-9]/g, '') + 'xxxx').slice(0, 4);
+  return letters + now.toString(36).slice(-6).padStart(6, '0');
 }
 
 /**

@@ -61,6 +61,7 @@ export const ERROR_CATALOGUE = {
   // Lifecycle
   INVALID_TRANSITION: { kind: 'not_retryable', http: 409, description: 'An order event does not apply to the order in its current state (logged and counted, never fatal).' },
   OVERFILL: { kind: 'not_retryable', http: 409, description: 'A fill would take the filled quantity above the order quantity; it is not applied.' },
+  INVALID_FILL: { kind: 'not_retryable', http: 409, description: 'A fill with a quantity or price that is not a positive whole number of lots or ticks; it is not applied.' },
   DUPLICATE_FILL: { kind: 'not_retryable', http: 409, description: 'A fill with an already seen trade id was ignored.' },
 
   // Configuration and daemon

@@ -18,6 +18,7 @@ import { notionalUnits } from './decimal.js';
  *  CANCEL_REJECT   the venue refused our cancel
  *  EXPIRE          time in force ran out (IOC/FOK remainder, venue expiry)
  *  TRIGGER         a stop was released
+ *  ROUTE           the unfilled rest leaves the internal crossing book for a venue (the order is never in both)
  *
  * Outcomes: a target state; IGNORE (a benign late or duplicate report: nothing changes, it is counted);
  * INVALID (a typed INVALID_TRANSITION error: logged, counted, never a crash); RESTORE (a refused cancel
@@ -34,11 +35,12 @@ export type LifecycleEvent =
   | 'CANCELED'
   | 'CANCEL_REJECT'
   | 'EXPIRE'
-  | 'TRIGGER';
+  | 'TRIGGER'
+  | 'ROUTE';
 
 export const LIFECYCLE_EVENTS: readonly LifecycleEvent[] = [
   'SUBMIT', 'DENY', 'ACCEPT', 'REJECT', 'PARTIAL_FILL', 'FILL',
-  'CANCEL_REQUEST', 'CANCELED', 'CANCEL_REJECT', 'EXPIRE', 'TRIGGER',
+  'CANCEL_REQUEST', 'CANCELED', 'CANCEL_REJECT', 'EXPIRE', 'TRIGGER', 'ROUTE',
 ];
 
 export type Outcome = OrderState | 'IGNORE' | 'INVALID' | 'RESTORE';
@@ -54,10 +56,12 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     CANCEL_REQUEST: 'CANCELED', // still in our queue: canceled locally, nothing to ask a venue
     CANCELED: 'CANCELED', // taken out of the queue (shutdown, crossing window, operator)
     CANCEL_REJECT: I, EXPIRE: I, TRIGGER: I,
+    ROUTE: I,
   },
   DENIED: {
     SUBMIT: I, DENY: I, ACCEPT: I, REJECT: I, PARTIAL_FILL: I, FILL: I,
     CANCEL_REQUEST: I, CANCELED: I, CANCEL_REJECT: I, EXPIRE: I, TRIGGER: I,
+    ROUTE: I,
   },
   SUBMITTED: {
     SUBMIT: I, DENY: I,
@@ -70,6 +74,7 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     CANCEL_REJECT: I, // no cancel was asked for
     EXPIRE: 'EXPIRED',
     TRIGGER: 'TRIGGERED', // trigger report overtook the ack
+    ROUTE: 'SUBMITTED', // crossing window over: the rest goes to a venue
   },
   ACCEPTED: {
     SUBMIT: I, DENY: I,
@@ -82,6 +87,7 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     CANCEL_REJECT: G, // late reply to an earlier cancel that was already resolved
     EXPIRE: 'EXPIRED',
     TRIGGER: 'TRIGGERED',
+    ROUTE: I,
   },
   PARTIALLY_FILLED: {
     SUBMIT: I, DENY: I,
@@ -94,6 +100,7 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     CANCEL_REJECT: G,
     EXPIRE: 'EXPIRED',
     TRIGGER: G, // late trigger report: fills already prove it
+    ROUTE: 'PARTIALLY_FILLED', // crossed in part internally; the rest goes to a venue
   },
   FILLED: {
     SUBMIT: I, DENY: I,
@@ -103,8 +110,9 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     CANCEL_REQUEST: I, // nothing left to cancel: ORDER_NOT_CANCELABLE
     CANCELED: G, // a cancel raced the last fill and the venue confirms it for zero quantity
     CANCEL_REJECT: G, // the normal answer to a cancel that raced the last fill
-    EXPIRE: I,
+    EXPIRE: G, // late expiry report for a fully filled order
     TRIGGER: G,
+    ROUTE: I,
   },
   PENDING_CANCEL: {
     SUBMIT: I, DENY: I,
@@ -117,6 +125,7 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     CANCEL_REJECT: 'RESTORE',
     EXPIRE: 'EXPIRED',
     TRIGGER: G,
+    ROUTE: I,
   },
   CANCELED: {
     SUBMIT: I, DENY: I,
@@ -128,7 +137,8 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     CANCELED: G, // duplicate report
     CANCEL_REJECT: G,
     EXPIRE: G,
-    TRIGGER: I,
+    TRIGGER: G, // late trigger report; the cancel won
+    ROUTE: I,
   },
   REJECTED: {
     SUBMIT: I, DENY: I, ACCEPT: I,
@@ -136,6 +146,7 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     PARTIAL_FILL: I, FILL: I, CANCEL_REQUEST: I, CANCELED: I,
     CANCEL_REJECT: G, // reply to a cancel asked before the reject arrived ("unknown order")
     EXPIRE: I, TRIGGER: I,
+    ROUTE: I,
   },
   EXPIRED: {
     SUBMIT: I, DENY: I,
@@ -145,7 +156,8 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     FILL: 'FILLED',
     CANCEL_REQUEST: I,
     CANCELED: G, CANCEL_REJECT: G, EXPIRE: G,
-    TRIGGER: I,
+    TRIGGER: G, // late trigger report
+    ROUTE: I,
   },
   TRIGGERED: {
     SUBMIT: I, DENY: I,
@@ -158,6 +170,7 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     CANCEL_REJECT: G,
     EXPIRE: 'EXPIRED',
     TRIGGER: G,
+    ROUTE: I,
   },
 };
 
@@ -172,7 +185,8 @@ export type OrderUpdate =
   | { readonly kind: 'CANCELED'; readonly reason?: string | undefined }
   | { readonly kind: 'CANCEL_REJECT'; readonly reason?: string | undefined }
   | { readonly kind: 'EXPIRE'; readonly reason?: string | undefined }
-  | { readonly kind: 'TRIGGER' };
+  | { readonly kind: 'TRIGGER' }
+  | { readonly kind: 'ROUTE'; readonly venue: string };
 
 export type TransitionResult =
   | { readonly outcome: 'APPLIED'; readonly event: LifecycleEvent; readonly from: OrderState; readonly to: OrderState }
@@ -195,7 +209,10 @@ export function applyUpdate(order: Order, update: OrderUpdate, now: number): Tra
   if (update.kind === 'FILL') {
     const f = update.fill;
     if (order.tradeIds.has(tradeKey(f))) return { outcome: 'IGNORED', event: 'FILL', from, code: 'DUPLICATE_FILL' };
-    if (!(f.qtyLots > 0) || order.filledLots + f.qtyLots > order.qtyLots) {
+    if (!Number.isSafeInteger(f.qtyLots) || f.qtyLots <= 0 || !Number.isSafeInteger(f.priceTicks) || f.priceTicks < 0) {
+      return { outcome: 'ERROR', event: 'FILL', from, code: 'INVALID_FILL' };
+    }
+    if (order.filledLots + f.qtyLots > order.qtyLots) {
       return { outcome: 'ERROR', event: 'FILL', from, code: 'OVERFILL' };
     }
     event = order.filledLots + f.qtyLots === order.qtyLots ? 'FILL' : 'PARTIAL_FILL';
@@ -232,6 +249,7 @@ export function applyUpdate(order: Order, update: OrderUpdate, now: number): Tra
 
   switch (update.kind) {
     case 'SUBMIT':
+    case 'ROUTE':
       order.venue = update.venue;
       break;
     case 'FILL':
@@ -261,5 +279,5 @@ export function applyUpdate(order: Order, update: OrderUpdate, now: number): Tra
 
 /** Trade ids are unique per venue, so the key includes the venue. */
 function tradeKey(f: Fill): string {
-  return f.venue + ':' + f.tradeId;
+  return f.venue + '\u0000' + f.tradeId;
 }

@@ -1,0 +1,180 @@
+/**
+ * Rules across fields, run on a config that passed the schema. Every problem carries the key path it concerns.
+ *
+ * Also completes the routing table: an instrument without a `routing` entry gets equal weights (1) over every
+ * venue that lists it. Venues not named in an explicit entry get no flow for that symbol.
+ */
+import { exactMultiple } from './decimal.js';
+import type { ConfigPath } from './errors.js';
+import type { Config, RoutingConfig } from './schema.js';
+
+export interface CrossIssue {
+  path: ConfigPath;
+  message: string;
+  /** Point at the key rather than the value (e.g. an unknown routing key). */
+  atKey?: boolean;
+}
+
+export interface CrossCheckResult {
+  config: Config;
+  issues: CrossIssue[];
+}
+
+const EXCHANGE_OF_WS_ADAPTER = { 'binance-ws': 'binance', 'okx-ws': 'okx' } as const;
+
+export function crossCheck(config: Config): CrossCheckResult {
+  const issues: CrossIssue[] = [];
+  const add = (path: ConfigPath, message: string, atKey = false) => issues.push({ path, message, atKey });
+
+  // -- instruments ------------------------------------------------------------------------------------------
+  const instruments = new Map<string, number>();
+  config.instruments.forEach((ins, i) => {
+    const at = (...p: (string | number)[]) => ['instruments', i, ...p];
+    const first = instruments.get(ins.symbol);
+    if (first !== undefined) add(at('symbol'), `duplicate instrument ${ins.symbol} (first at instruments[${first}])`);
+    else instruments.set(ins.symbol, i);
+    if (`${ins.base}-${ins.quote}` !== ins.symbol) {
+      add(at('symbol'), `symbol ${ins.symbol} does not match base ${ins.base} and quote ${ins.quote}`);
+    }
+    checkGrid(add, at('minQty'), ins.minQty, ins.lotSize, 'lotSize');
+    if (ins.referencePrice !== undefined) checkGrid(add, at('referencePrice'), ins.referencePrice, ins.tickSize, 'tickSize');
+  });
+  const instrumentOf = (symbol: string) => config.instruments[instruments.get(symbol) ?? -1];
+
+  // -- venues -----------------------------------------------------------------------------------------------
+  const venues = new Map<string, number>();
+  config.venues.forEach((v, i) => {
+    const at = (...p: (string | number)[]) => ['venues', i, ...p];
+    const first = venues.get(v.name);
+    if (first !== undefined) add(at('name'), `duplicate venue name ${v.name} (first at venues[${first}])`);
+    else venues.set(v.name, i);
+
+    if (v.adapter === 'paper') {
+      if (v.exchange !== undefined) add(at('exchange'), 'exchange is not allowed for adapter paper (a simulated venue)');
+      if (v.sandbox) add(at('sandbox'), 'sandbox applies to exchange venues only, not to adapter paper');
+      if (v.credentials !== undefined) add(at('credentials'), 'a paper venue takes no credentials');
+      if (v.urls !== undefined) add(at('urls'), 'a paper venue has no URLs (it runs in process)');
+    } else {
+      if (v.exchange === undefined) add(at('exchange'), `exchange is required for adapter ${v.adapter} (binance or okx)`);
+      else if (v.adapter !== 'ccxt' && EXCHANGE_OF_WS_ADAPTER[v.adapter] !== v.exchange) {
+        add(at('exchange'), `adapter ${v.adapter} needs exchange ${EXCHANGE_OF_WS_ADAPTER[v.adapter]}`);
+      }
+      if (v.latencyMs !== 0) add(at('latencyMs'), 'latencyMs simulates latency and applies only to adapter paper');
+      if (v.paper !== undefined) add(at('paper'), 'paper settings apply only to adapter paper');
+      if (v.credentials !== undefined) {
+        if (v.exchange === 'okx' && v.credentials.passphrase === undefined) {
+          add(at('credentials', 'passphrase'), 'OKX credentials need a passphrase');
+        }
+        if (v.exchange === 'binance' && v.credentials.passphrase !== undefined) {
+          add(at('credentials', 'passphrase'), 'Binance credentials have no passphrase');
+        }
+      }
+    }
+
+    const seen = new Set<string>();
+    v.symbols.forEach((s, j) => {
+      if (seen.has(s)) add(at('symbols', j), `${s} is listed twice`);
+      seen.add(s);
+      const ins = instrumentOf(s);
+      if (ins === undefined) add(at('symbols', j), `unknown instrument ${s} (not in instruments)`);
+      else if (v.adapter === 'paper' && ins.referencePrice === undefined) {
+        add(at('symbols', j), `paper venue ${v.name} needs a referencePrice for ${s} (instruments[${instruments.get(s)}])`);
+      }
+    });
+  });
+  const venueOf = (name: string) => config.venues[venues.get(name) ?? -1];
+
+  // -- strategies -------------------------------------------------------------------------------------------
+  const strategies = new Map<string, number>();
+  config.strategies.forEach((st, i) => {
+    const at = (...p: (string | number)[]) => ['strategies', i, ...p];
+    const first = strategies.get(st.id);
+    if (first !== undefined) add(at('id'), `duplicate strategy id ${st.id} (first at strategies[${first}])`);
+    else strategies.set(st.id, i);
+    const seen = new Set<string>();
+    st.symbols.forEach((s, j) => {
+      if (seen.has(s)) add(at('symbols', j), `${s} is listed twice`);
+      seen.add(s);
+      if (!instruments.has(s)) add(at('symbols', j), `unknown instrument ${s} (not in instruments)`);
+    });
+    for (const s of Object.keys(st.limits.maxOrderQty)) {
+      if (!seen.has(s)) add(at('limits', 'maxOrderQty', s), `${s} is not one of this strategy's symbols`, true);
+    }
+  });
+
+  // -- shutdown ---------------------------------------------------------------------------------------------
+  const shutdown = config.daemon.shutdown;
+  const shutdownAt = ['daemon', 'shutdown'];
+  if (shutdown.policy === 'cancel-strategies') {
+    if (shutdown.strategies === undefined || shutdown.strategies.length === 0) {
+      add([...shutdownAt, 'strategies'], 'policy cancel-strategies needs a non-empty list of strategy ids');
+    }
+  } else if (shutdown.strategies !== undefined) {
+    add([...shutdownAt, 'strategies'], 'strategies is only allowed with policy cancel-strategies');
+  }
+  shutdown.strategies?.forEach((id, j) => {
+    if (!strategies.has(id)) add([...shutdownAt, 'strategies', j], `unknown strategy ${id}`);
+  });
+
+  // -- routing ----------------------------------------------------------------------------------------------
+  const routing: RoutingConfig = {};
+  for (const [symbol, weights] of Object.entries(config.routing)) {
+    const at = ['routing', symbol];
+    if (!instruments.has(symbol)) {
+      add(at, `unknown instrument ${symbol} (not in instruments)`, true);
+      continue;
+    }
+    let sum = 0;
+    for (const [venue, weight] of Object.entries(weights)) {
+      const v = venueOf(venue);
+      if (v === undefined) add([...at, venue], `unknown venue ${venue}`, true);
+      else if (!v.symbols.includes(symbol)) add([...at, venue], `venue ${venue} does not list ${symbol}`, true);
+      sum += weight;
+    }
+    if (sum === 0) add(at, `the weights of ${symbol} sum to zero: no venue would get its orders`);
+    routing[symbol] = { ...weights };
+  }
+  config.instruments.forEach((ins, i) => {
+    if (routing[ins.symbol] !== undefined) return;
+    const listing = config.venues.filter((v) => v.symbols.includes(ins.symbol)).map((v) => v.name);
+    if (listing.length === 0) {
+      add(['instruments', i, 'symbol'], `no venue lists ${ins.symbol}: add it to a venue's symbols or remove the instrument`);
+      return;
+    }
+    routing[ins.symbol] = Object.fromEntries(listing.map((name) => [name, 1]));
+  });
+
+  // -- one quote currency for notional limits ---------------------------------------------------------------
+  const quotes = [...new Set(config.instruments.map((i) => i.quote))];
+  if (quotes.length > 1) {
+    const notionalLimits: ConfigPath[] = [];
+    if (config.risk.maxOrderNotional !== undefined) notionalLimits.push(['risk', 'maxOrderNotional']);
+    if (config.risk.maxGrossExposure !== undefined) notionalLimits.push(['risk', 'maxGrossExposure']);
+    config.strategies.forEach((st, i) => {
+      if (st.limits.maxOrderNotional !== undefined) notionalLimits.push(['strategies', i, 'limits', 'maxOrderNotional']);
+      if (st.limits.maxGrossExposure !== undefined) notionalLimits.push(['strategies', i, 'limits', 'maxGrossExposure']);
+    });
+    for (const p of notionalLimits) {
+      add(
+        p,
+        `notional limits need one common quote currency, but instruments quote in ${quotes.join(', ')}` +
+          ' (remove the limit or the instruments of the other quote currencies)',
+      );
+    }
+  }
+
+  return { config: { ...config, routing }, issues };
+}
+
+/** `value` must sit on the `step` grid, and value/step must be a safe integer (the core counts in ticks/lots). */
+function checkGrid(
+  add: (path: ConfigPath, message: string) => void,
+  path: ConfigPath,
+  value: string,
+  step: string,
+  stepName: string,
+): void {
+  const n = exactMultiple(value, step);
+  if (n === undefined) add(path, `${value} is not a multiple of ${stepName} ${step}`);
+  else if (n > BigInt(Number.MAX_SAFE_INTEGER)) add(path, `${value} is too many ${stepName} steps for a safe integer`);
+}

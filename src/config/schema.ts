@@ -1,0 +1,315 @@
+/**
+ * Zod schemas for the Switchyard YAML config (camelCase keys, strict objects: an unknown key is an error).
+ *
+ * Input comes from yaml-source.ts: plain YAML numbers arrive as YamlNumber {source, value}.
+ *  - decimal fields (prices, quantities, notionals, tick/lot sizes, fees) take the source text and are decimal
+ *    STRINGS in the result; exponent forms are normalised ("1e-8" -> "0.00000001");
+ *  - integer fields take the number; an integer string ("7480") is accepted too, so that an env reference
+ *    (`port: ${PORT:-7480}`) can supply it. Booleans likewise accept "true"/"false".
+ *
+ * This file checks the shape of each value. Rules across fields (known symbols, routing, quote currencies,
+ * adapter/exchange pairs, ...) live in cross-check.ts. Defaults are filled in here.
+ *
+ * Later keys (per-venue batch {maxSize, flushMs}, rateLimits, circuitBreaker, top-level journal) slot in as
+ * new optional members of VenueSchema / ConfigSchema.
+ */
+import { z } from 'zod';
+import { decimalSign, isDecimalText, normaliseDecimal } from './decimal.js';
+import { YamlNumber } from './yaml-source.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scalars
+
+/** Message for a wrong type (or a missing key); other issues (too small, ...) fall through to the default messages. */
+const required = (expected: string) => (iss: { code?: string; input?: unknown }) =>
+  iss.code !== 'invalid_type' ? undefined : iss.input === undefined ? 'required key is missing' : expected;
+
+/** A strict object (unknown keys are errors). A plain YAML number where a mapping belongs is reported as a number. */
+function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z.preprocess((v) => (v instanceof YamlNumber ? v.value : v), z.strictObject(shape));
+}
+
+/** A decimal string; YAML plain numbers contribute their source text. */
+const decimalBase = z.preprocess(
+  (v) => (v instanceof YamlNumber ? v.source : v),
+  z
+    .string({ error: required('expected a decimal string') })
+    .refine(isDecimalText, { error: 'expected a decimal string', abort: true })
+    .transform(normaliseDecimal),
+);
+
+const Decimal = decimalBase;
+const PositiveDecimal = decimalBase.refine((s) => isDecimalText(s) && decimalSign(s) > 0, { error: 'must be > 0' });
+const NonNegativeDecimal = decimalBase.refine((s) => isDecimalText(s) && decimalSign(s) >= 0, { error: 'must be >= 0' });
+
+function toInteger(v: unknown): unknown {
+  if (v instanceof YamlNumber) return v.value;
+  if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) return Number(v);
+  return v;
+}
+
+/** A safe integer in [min, max]. */
+const int = (min: number, max: number = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(toInteger, z.number({ error: required('expected an integer') }).int().min(min).max(max));
+
+const bool = z.preprocess(
+  (v) => (v === 'true' ? true : v === 'false' ? false : v),
+  z.boolean({ error: required('expected true or false') }),
+);
+
+const nonEmptyString = z.string({ error: required('expected a string') }).min(1, { error: 'must not be empty' });
+
+const SYMBOL_RE = /^[A-Z0-9]+-[A-Z0-9]+$/;
+const ASSET_RE = /^[A-Z0-9]+$/;
+const VENUE_NAME_RE = /^[a-z][a-z0-9_-]*$/;
+const STRATEGY_ID_RE = /^[A-Za-z0-9_-]{1,32}$/;
+const DAEMON_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+const SymbolName = z
+  .string({ error: required('expected an instrument symbol like BTC-USDT') })
+  .regex(SYMBOL_RE, { error: 'expected an instrument symbol like BTC-USDT (BASE-QUOTE, uppercase letters and digits)' });
+const AssetName = z
+  .string({ error: required('expected an asset name like BTC') })
+  .regex(ASSET_RE, { error: 'expected an asset name like BTC (uppercase letters and digits)' });
+const VenueName = z
+  .string({ error: required('expected a venue name') })
+  .regex(VENUE_NAME_RE, { error: 'expected a venue name: lowercase letter, then lowercase letters, digits, _ or -' });
+const StrategyId = z
+  .string({ error: required('expected a strategy id') })
+  .regex(STRATEGY_ID_RE, { error: 'expected a strategy id: 1 to 32 letters, digits, _ or -' });
+
+/** Secrets: after env resolution; the loader has already rejected anything but `${NAME}` in the file. */
+const SecretValue = nonEmptyString;
+
+const url = (protocols: readonly string[], example: string) =>
+  z.string({ error: required(`expected a URL like ${example}`) }).refine(
+    (s) => {
+      try {
+        return protocols.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: `expected a URL like ${example} (${protocols.map((p) => p.replace(':', '://')).join(' or ')})` },
+  );
+
+// ---------------------------------------------------------------------------------------------------------------
+// daemon
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const SHUTDOWN_POLICIES = ['cancel-all', 'leave', 'cancel-strategies'] as const;
+
+export const DEFAULT_API_PORT = 7480;
+export const DEFAULT_API_HOST = '127.0.0.1';
+export const DEFAULT_DATA_DIR = '.switchyard';
+export const DEFAULT_QUEUE_CAPACITY = 65536;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+export const DEFAULT_DAEMON_NAME = 'switchyard';
+export const DEFAULT_RISK_MAX_OPEN_ORDERS = 10000;
+
+export const ApiSchema = strictObject({
+  host: nonEmptyString.default(DEFAULT_API_HOST),
+  /** 0 = any free port (tests). */
+  port: int(0, 65535).default(DEFAULT_API_PORT),
+  /** Bearer token from an env reference; when absent the daemon uses tokenFile. */
+  token: SecretValue.optional(),
+  /** Where the daemon reads (or creates) the bearer token when `token` is not set. Default `<dataDir>/api-token`. */
+  tokenFile: nonEmptyString.optional(),
+});
+
+export const LogSchema = strictObject({
+  level: z.enum(LOG_LEVELS).default('info'),
+});
+
+export const ShutdownSchema = strictObject({
+  policy: z.enum(SHUTDOWN_POLICIES).default('cancel-all'),
+  /** Strategy ids whose orders are cancelled; only (and required) with policy cancel-strategies. */
+  strategies: z.array(StrategyId).optional(),
+  timeoutMs: int(0).default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+});
+
+export const QueueSchema = strictObject({
+  /** Bound of the intake queue (orders waiting for the dispatcher). */
+  capacity: int(1, 16_777_216).default(DEFAULT_QUEUE_CAPACITY),
+});
+
+export const DaemonSchema = strictObject({
+  name: z
+    .string({ error: required('expected a string') })
+    .regex(DAEMON_NAME_RE, { error: 'expected a name of letters, digits, ".", "_" or "-"' })
+    .default(DEFAULT_DAEMON_NAME),
+  api: ApiSchema.prefault({}),
+  log: LogSchema.prefault({}),
+  dataDir: nonEmptyString.default(DEFAULT_DATA_DIR),
+  shutdown: ShutdownSchema.prefault({}),
+  queue: QueueSchema.prefault({}),
+}).transform((d) => ({
+  ...d,
+  api: { ...d.api, tokenFile: d.api.tokenFile ?? joinPath(d.dataDir, 'api-token') },
+}));
+
+function joinPath(dir: string, file: string): string {
+  return dir.endsWith('/') ? dir + file : `${dir}/${file}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// venues
+
+export const VENUE_ADAPTERS = ['paper', 'ccxt', 'binance-ws', 'okx-ws'] as const;
+export const EXCHANGES = ['binance', 'okx'] as const;
+
+export const FeesSchema = strictObject({
+  /** Basis points; negative = rebate. */
+  makerBps: Decimal.default('0'),
+  takerBps: Decimal.default('0'),
+});
+
+export const VenueUrlsSchema = strictObject({
+  rest: url(['http:', 'https:'], 'http://127.0.0.1:9001').optional(),
+  ws: url(['ws:', 'wss:'], 'ws://127.0.0.1:9002').optional(),
+});
+
+export const CredentialsSchema = strictObject({
+  apiKey: SecretValue,
+  secret: SecretValue,
+  /** OKX only. */
+  passphrase: SecretValue.optional(),
+});
+
+export const DEFAULT_PAPER_SETTINGS = { seed: 1, spreadTicks: 2, volatilityTicks: 1 } as const;
+
+export const PaperSettingsSchema = strictObject({
+  /** Seed of the simulated price path (deterministic runs). */
+  seed: int(0).default(DEFAULT_PAPER_SETTINGS.seed),
+  /** Simulated quoted spread, in ticks. */
+  spreadTicks: int(1).default(DEFAULT_PAPER_SETTINGS.spreadTicks),
+  /** Simulated mid-price step size, in ticks (0 = a fixed mid). */
+  volatilityTicks: int(0).default(DEFAULT_PAPER_SETTINGS.volatilityTicks),
+});
+
+export const VenueSchema = strictObject({
+  name: VenueName,
+  adapter: z.enum(VENUE_ADAPTERS),
+  /** Required for ccxt / binance-ws / okx-ws; forbidden for paper. */
+  exchange: z.enum(EXCHANGES).optional(),
+  sandbox: bool.default(false),
+  symbols: z.array(SymbolName).min(1, { error: 'must list at least one symbol' }),
+  fees: FeesSchema.prefault({}),
+  /** Simulated latency of the paper adapter. */
+  latencyMs: int(0, 60_000).default(0),
+  urls: VenueUrlsSchema.optional(),
+  credentials: CredentialsSchema.optional(),
+  /** Paper adapter only; filled with DEFAULT_PAPER_SETTINGS for paper venues. */
+  paper: PaperSettingsSchema.optional(),
+}).transform((v) =>
+  v.adapter === 'paper' && v.paper === undefined ? { ...v, paper: { ...DEFAULT_PAPER_SETTINGS } } : v,
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// instruments
+
+export const InstrumentSchema = strictObject({
+  symbol: SymbolName,
+  /** Default: the part of the symbol before "-". */
+  base: AssetName.optional(),
+  /** Default: the part of the symbol after "-". */
+  quote: AssetName.optional(),
+  /** Price increment. Prices are integers of ticks in the core. */
+  tickSize: PositiveDecimal,
+  /** Quantity increment. Quantities are integers of lots in the core. */
+  lotSize: PositiveDecimal,
+  /** Default: lotSize. */
+  minQty: PositiveDecimal.optional(),
+  /** Minimum price x quantity, in the quote currency. Default "0". */
+  minNotional: NonNegativeDecimal.default('0'),
+  /** Start mid of paper venues. */
+  referencePrice: PositiveDecimal.optional(),
+}).transform((i) => {
+  const [base, quote] = i.symbol.split('-') as [string, string];
+  return { ...i, base: i.base ?? base, quote: i.quote ?? quote, minQty: i.minQty ?? i.lotSize };
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// strategies
+
+export const CrossingSchema = strictObject({
+  /** Match this strategy's orders internally against other strategies before routing to venues. */
+  enabled: bool.default(false),
+  /** How long an order may rest in the crossing book waiting for an internal match (0 = match only what rests). */
+  windowMs: int(0, 60_000).default(0),
+});
+
+export const StrategyLimitsSchema = strictObject({
+  /** Per symbol, in base units. */
+  maxOrderQty: z.record(z.string(), PositiveDecimal).default(() => ({})),
+  /** In the (single) quote currency. */
+  maxOrderNotional: PositiveDecimal.optional(),
+  maxOpenOrders: int(1).optional(),
+  /** Sum of |position| x price over symbols, in the quote currency. */
+  maxGrossExposure: PositiveDecimal.optional(),
+});
+
+export const StrategySchema = strictObject({
+  id: StrategyId,
+  /** Dispatcher share: a strategy of weight 3 gets three turns for each turn of a weight-1 strategy. */
+  weight: int(1, 1_000_000).default(1),
+  symbols: z.array(SymbolName).min(1, { error: 'must list at least one symbol' }),
+  /** Strategy module, relative to the YAML file (not used yet). */
+  module: nonEmptyString.optional(),
+  crossing: CrossingSchema.prefault({}),
+  limits: StrategyLimitsSchema.prefault({}),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// risk and routing
+
+export const RiskSchema = strictObject({
+  maxOpenOrders: int(1).default(DEFAULT_RISK_MAX_OPEN_ORDERS),
+  /** In the (single) quote currency. Absent = no daemon-wide limit. */
+  maxGrossExposure: PositiveDecimal.optional(),
+  maxOrderNotional: PositiveDecimal.optional(),
+});
+
+/** symbol -> venue -> integer weight >= 0. */
+export const RoutingSchema = z.record(z.string(), z.record(z.string(), int(0, 1_000_000)));
+
+// ---------------------------------------------------------------------------------------------------------------
+// the whole file
+
+export const ConfigSchema = strictObject({
+  daemon: DaemonSchema.prefault({}),
+  venues: z.array(VenueSchema, { error: required('expected a list of venues') }).min(1, { error: 'at least one venue is required' }),
+  instruments: z
+    .array(InstrumentSchema, { error: required('expected a list of instruments') })
+    .min(1, { error: 'at least one instrument is required' }),
+  strategies: z.array(StrategySchema).default(() => []),
+  risk: RiskSchema.prefault({}),
+  /** Instruments without an entry get equal weights over the venues that list them (see cross-check.ts). */
+  routing: RoutingSchema.default(() => ({})),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// types
+
+export type Config = z.output<typeof ConfigSchema>;
+export type DaemonConfig = Config['daemon'];
+export type ApiConfig = DaemonConfig['api'];
+export type LogConfig = DaemonConfig['log'];
+export type ShutdownConfig = DaemonConfig['shutdown'];
+export type QueueConfig = DaemonConfig['queue'];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type ShutdownPolicy = (typeof SHUTDOWN_POLICIES)[number];
+export type VenueConfig = z.output<typeof VenueSchema>;
+export type VenueAdapter = (typeof VENUE_ADAPTERS)[number];
+export type Exchange = (typeof EXCHANGES)[number];
+export type FeesConfig = z.output<typeof FeesSchema>;
+export type VenueUrls = z.output<typeof VenueUrlsSchema>;
+export type VenueCredentials = z.output<typeof CredentialsSchema>;
+export type PaperSettings = z.output<typeof PaperSettingsSchema>;
+export type InstrumentConfig = z.output<typeof InstrumentSchema>;
+export type StrategyConfig = z.output<typeof StrategySchema>;
+export type StrategyLimits = z.output<typeof StrategyLimitsSchema>;
+export type CrossingConfig = z.output<typeof CrossingSchema>;
+export type RiskConfig = z.output<typeof RiskSchema>;
+/** symbol -> venue name -> weight. After loading, every instrument has an entry. */
+export type RoutingConfig = z.output<typeof RoutingSchema>;

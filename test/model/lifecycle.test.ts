@@ -1,0 +1,504 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  LIFECYCLE_EVENTS,
+  LIFECYCLE_TABLE,
+  applyUpdate,
+  lookup,
+  type LifecycleEvent,
+  type Outcome,
+  type OrderUpdate,
+  type TransitionResult,
+} from '../../src/model/lifecycle.js';
+import { ORDER_STATES, newOrder, type Fill, type Order, type OrderIntent, type OrderState } from '../../src/model/order.js';
+
+/*
+ * The expected lifecycle, written independently of src/model/lifecycle.ts. One row per state, one column per event.
+ *   .  INVALID (ERROR INVALID_TRANSITION)      ~  IGNORE      R  RESTORE (a refused cancel)
+ *   otherwise the target state: CR CREATED, DN DENIED, SB SUBMITTED, AC ACCEPTED, PF PARTIALLY_FILLED,
+ *   FL FILLED, PC PENDING_CANCEL, CX CANCELED, RJ REJECTED, EX EXPIRED, TG TRIGGERED
+ */
+const EXPECTED = `
+                    SUBMIT  DENY  ACCEPT  REJECT  PARTIAL_FILL  FILL  CANCEL_REQUEST  CANCELED  CANCEL_REJECT  EXPIRE  TRIGGER  ROUTE
+  CREATED           SB      DN    .       .       .             .     CX              CX        .              .       .       .
+  DENIED            .       .     .       .       .             .     .               .         .              .       .       .
+  SUBMITTED         .       .     AC      RJ      PF            FL    PC              CX        .              EX      TG       SB
+  ACCEPTED          .       .     ~       .       PF            FL    PC              CX        ~              EX      TG       .
+  PARTIALLY_FILLED  .       .     ~       .       PF            FL    PC              CX        ~              EX      ~       PF
+  FILLED            .       .     ~       .       .             .     .               ~         ~              ~       ~       .
+  PENDING_CANCEL    .       .     ~       RJ      PC            FL    ~               CX        R              EX      ~       .
+  CANCELED          .       .     ~       .       CX            FL    .               ~         ~              ~       ~       .
+  REJECTED          .       .     .       ~       .             .     .               .         ~              .       .       .
+  EXPIRED           .       .     ~       .       EX            FL    .               ~         ~              ~       ~       .
+  TRIGGERED         .       .     ~       RJ      PF            FL    PC              CX        ~              EX      ~       .
+`;
+
+const ABBREVIATIONS: Record<string, Outcome> = {
+  '.': 'INVALID',
+  '~': 'IGNORE',
+  R: 'RESTORE',
+  CR: 'CREATED',
+  DN: 'DENIED',
+  SB: 'SUBMITTED',
+  AC: 'ACCEPTED',
+  PF: 'PARTIALLY_FILLED',
+  FL: 'FILLED',
+  PC: 'PENDING_CANCEL',
+  CX: 'CANCELED',
+  RJ: 'REJECTED',
+  EX: 'EXPIRED',
+  TG: 'TRIGGERED',
+};
+
+function parseGrid(text: string): { events: string[]; rows: Map<string, Outcome[]> } {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const events = lines[0]!.split(/\s+/);
+  const rows = new Map<string, Outcome[]>();
+  for (const line of lines.slice(1)) {
+    const [state, ...cells] = line.split(/\s+/);
+    rows.set(
+      state!,
+      cells.map((c) => {
+        const o = ABBREVIATIONS[c];
+        if (o === undefined) throw new Error(`unknown cell ${c} in row ${state}`);
+        return o;
+      }),
+    );
+  }
+  return { events, rows };
+}
+
+const GRID = parseGrid(EXPECTED);
+
+function expectedCell(state: OrderState, event: LifecycleEvent): Outcome {
+  return GRID.rows.get(state)![GRID.events.indexOf(event)]!;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const QTY = 10;
+
+function intent(overrides: Partial<OrderIntent> = {}): OrderIntent {
+  return {
+    strategy: 'mm1',
+    symbol: 'BTCUSDT',
+    side: 'BUY',
+    type: 'LIMIT',
+    timeInForce: 'GTC',
+    postOnly: false,
+    priceTicks: 100,
+    stopTicks: 0,
+    qtyLots: QTY,
+    priority: 'NORMAL',
+    clientOrderId: undefined,
+    venue: undefined,
+    ...overrides,
+  };
+}
+
+let clock = 1_000;
+let tradeSeq = 0;
+
+function makeOrder(overrides: Partial<OrderIntent> = {}): Order {
+  return newOrder(1, 'sy1', intent(overrides), clock);
+}
+
+function fill(qtyLots: number, priceTicks = 100, tradeId = `t${++tradeSeq}`, venue = 'binance'): OrderUpdate {
+  const f: Fill = { orderId: 1, tradeId, venue, priceTicks, qtyLots, fee: '0.01', liquidity: 'TAKER', ts: clock };
+  return { kind: 'FILL', fill: f };
+}
+
+function apply(order: Order, update: OrderUpdate): TransitionResult {
+  return applyUpdate(order, update, ++clock);
+}
+
+function applyAll(order: Order, updates: OrderUpdate[]): Order {
+  for (const u of updates) {
+    const r = apply(order, u);
+    if (r.outcome !== 'APPLIED') throw new Error(`setup step ${u.kind} from ${r.from} was ${r.outcome}`);
+  }
+  return order;
+}
+
+const SUBMIT: OrderUpdate = { kind: 'SUBMIT', venue: 'binance' };
+const ACCEPT: OrderUpdate = { kind: 'ACCEPT', venueOrderId: 'V1' };
+
+/** An order brought to `state` by real events (so its fields are what the lifecycle makes them). */
+function reach(state: OrderState): Order {
+  const o = makeOrder();
+  switch (state) {
+    case 'CREATED': return o;
+    case 'DENIED': return applyAll(o, [{ kind: 'DENY', reason: 'RISK_MAX_NOTIONAL' }]);
+    case 'SUBMITTED': return applyAll(o, [SUBMIT]);
+    case 'ACCEPTED': return applyAll(o, [SUBMIT, ACCEPT]);
+    case 'PARTIALLY_FILLED': return applyAll(o, [SUBMIT, ACCEPT, fill(3)]);
+    case 'FILLED': return applyAll(o, [SUBMIT, ACCEPT, fill(QTY)]);
+    case 'PENDING_CANCEL': return applyAll(o, [SUBMIT, ACCEPT, { kind: 'CANCEL_REQUEST' }]);
+    case 'CANCELED': return applyAll(o, [SUBMIT, ACCEPT, { kind: 'CANCELED', reason: 'user' }]);
+    case 'REJECTED': return applyAll(o, [SUBMIT, { kind: 'REJECT', reason: 'insufficient balance' }]);
+    case 'EXPIRED': return applyAll(o, [SUBMIT, ACCEPT, { kind: 'EXPIRE' }]);
+    case 'TRIGGERED': {
+      const stop = makeOrder({ type: 'STOP_LIMIT', stopTicks: 95 });
+      return applyAll(stop, [SUBMIT, ACCEPT, { kind: 'TRIGGER' }]);
+    }
+  }
+}
+
+/** The update that produces `event` for this order (fills are classified by the quantity they leave). */
+function updateFor(event: LifecycleEvent, order: Order): OrderUpdate {
+  const remaining = order.qtyLots - order.filledLots;
+  switch (event) {
+    case 'SUBMIT': return { kind: 'SUBMIT', venue: 'okx' };
+    case 'DENY': return { kind: 'DENY', reason: 'RISK_MAX_ORDER_QTY' };
+    case 'ACCEPT': return { kind: 'ACCEPT', venueOrderId: 'V-late' };
+    case 'REJECT': return { kind: 'REJECT', reason: 'venue says no' };
+    case 'PARTIAL_FILL': return fill(1);
+    case 'FILL': return fill(Math.max(remaining, 1));
+    case 'CANCEL_REQUEST': return { kind: 'CANCEL_REQUEST' };
+    case 'CANCELED': return { kind: 'CANCELED', reason: 'canceled at venue' };
+    case 'CANCEL_REJECT': return { kind: 'CANCEL_REJECT', reason: 'unknown order' };
+    case 'EXPIRE': return { kind: 'EXPIRE', reason: 'IOC remainder' };
+    case 'TRIGGER': return { kind: 'TRIGGER' };
+    case 'ROUTE': return { kind: 'ROUTE', venue: 'okx' };
+  }
+}
+
+function snapshot(o: Order) {
+  return { state: o.state, filledLots: o.filledLots, filledNotional: o.filledNotional, tradeIds: [...o.tradeIds] };
+}
+
+describe('LIFECYCLE_TABLE', () => {
+  it('the expected grid lists every state and every event, in the model order', () => {
+    expect(GRID.events).toEqual([...LIFECYCLE_EVENTS]);
+    expect([...GRID.rows.keys()]).toEqual([...ORDER_STATES]);
+    for (const row of GRID.rows.values()) expect(row).toHaveLength(LIFECYCLE_EVENTS.length);
+    expect(Object.keys(LIFECYCLE_TABLE).sort()).toEqual([...ORDER_STATES].sort());
+    for (const s of ORDER_STATES) expect(Object.keys(LIFECYCLE_TABLE[s]).sort()).toEqual([...LIFECYCLE_EVENTS].sort());
+  });
+
+  it('matches the expected grid in every cell (11 states x 12 events)', () => {
+    const mismatches: string[] = [];
+    let cells = 0;
+    for (const state of ORDER_STATES) {
+      for (const event of LIFECYCLE_EVENTS) {
+        cells++;
+        const want = expectedCell(state, event);
+        if (LIFECYCLE_TABLE[state][event] !== want) mismatches.push(`${state} x ${event}: table ${LIFECYCLE_TABLE[state][event]}, expected ${want}`);
+        if (lookup(state, event) !== LIFECYCLE_TABLE[state][event]) mismatches.push(`lookup(${state}, ${event}) differs from the table`);
+      }
+    }
+    expect(cells).toBe(ORDER_STATES.length * LIFECYCLE_EVENTS.length); // 11 states x 12 events
+    expect(mismatches).toEqual([]);
+  });
+
+  describe.each(ORDER_STATES.map((s) => [s]))('applyUpdate from an order in %s', (state) => {
+    it.each(LIFECYCLE_EVENTS.map((e) => [e]))('%s', (event) => {
+      const order = reach(state);
+      expect(order.state).toBe(state);
+      const before = snapshot(order);
+      const update = updateFor(event, order);
+      const r = apply(order, update);
+      expect(r.from).toBe(state);
+      const want = expectedCell(state, event);
+
+      if (want === 'INVALID') {
+        expect(r.outcome).toBe('ERROR');
+        if (state === 'FILLED' && (event === 'FILL' || event === 'PARTIAL_FILL')) {
+          // Unreachable cell: on a filled order every fill is caught first by the overfill check.
+          expect(r).toMatchObject({ outcome: 'ERROR', event: 'FILL', code: 'OVERFILL' });
+        } else {
+          expect(r).toMatchObject({ outcome: 'ERROR', event, code: 'INVALID_TRANSITION' });
+        }
+        expect(snapshot(order)).toEqual(before);
+      } else if (want === 'IGNORE') {
+        expect(r).toMatchObject({ outcome: 'IGNORED', event });
+        expect(snapshot(order)).toEqual(before);
+      } else if (want === 'RESTORE') {
+        // reach('PENDING_CANCEL') cancels an ACCEPTED order with nothing filled
+        expect(r).toEqual({ outcome: 'APPLIED', event, from: state, to: 'ACCEPTED' });
+        expect(order.state).toBe('ACCEPTED');
+      } else {
+        expect(r).toEqual({ outcome: 'APPLIED', event, from: state, to: want });
+        expect(order.state).toBe(want);
+      }
+    });
+  });
+
+  it('the FILLED x fill cells are INVALID_TRANSITION when the overfill check does not catch them first', () => {
+    for (const event of ['PARTIAL_FILL', 'FILL'] as const) {
+      const order = reach('ACCEPTED');
+      order.state = 'FILLED'; // artificial: a filled order with quantity left, to reach the table cell itself
+      const r = apply(order, updateFor(event, order));
+      expect(r).toMatchObject({ outcome: 'ERROR', event, code: 'INVALID_TRANSITION' });
+      expect(order.filledLots).toBe(0);
+    }
+  });
+});
+
+describe('applyUpdate behaviours', () => {
+  it('cancel/fill race: a fill after CANCELED is applied and the state stays CANCELED', () => {
+    const o = reach('PENDING_CANCEL');
+    expect(apply(o, { kind: 'CANCELED' })).toMatchObject({ outcome: 'APPLIED', to: 'CANCELED' });
+    const r = apply(o, fill(4, 101));
+    expect(r).toEqual({ outcome: 'APPLIED', event: 'PARTIAL_FILL', from: 'CANCELED', to: 'CANCELED' });
+    expect(o.state).toBe('CANCELED');
+    expect(o.filledLots).toBe(4);
+    expect(o.filledNotional).toBe(404);
+  });
+
+  it('cancel/fill race: a fill after CANCELED that completes the order makes it FILLED', () => {
+    const o = applyAll(reach('PARTIALLY_FILLED'), [{ kind: 'CANCELED' }]);
+    expect(o.state).toBe('CANCELED');
+    const r = apply(o, fill(7));
+    expect(r).toEqual({ outcome: 'APPLIED', event: 'FILL', from: 'CANCELED', to: 'FILLED' });
+    expect(o.filledLots).toBe(QTY);
+  });
+
+  it('cancel/fill race: fills while PENDING_CANCEL are applied, the cancel stays pending; the last fill wins', () => {
+    const o = reach('PENDING_CANCEL');
+    expect(apply(o, fill(6))).toEqual({ outcome: 'APPLIED', event: 'PARTIAL_FILL', from: 'PENDING_CANCEL', to: 'PENDING_CANCEL' });
+    expect(apply(o, fill(4))).toEqual({ outcome: 'APPLIED', event: 'FILL', from: 'PENDING_CANCEL', to: 'FILLED' });
+    expect(o.stateBeforeCancel).toBeUndefined();
+    // the venue then refuses the cancel (too late) or confirms it for zero quantity: both ignored
+    expect(apply(o, { kind: 'CANCEL_REJECT' }).outcome).toBe('IGNORED');
+    expect(apply(o, { kind: 'CANCELED' }).outcome).toBe('IGNORED');
+    expect(o.state).toBe('FILLED');
+  });
+
+  it('a duplicate trade id is ignored (DUPLICATE_FILL) and quantities do not change', () => {
+    const o = reach('ACCEPTED');
+    expect(apply(o, fill(2, 100, 'T1')).outcome).toBe('APPLIED');
+    const before = snapshot(o);
+    const r = apply(o, fill(2, 100, 'T1'));
+    expect(r).toEqual({ outcome: 'IGNORED', event: 'FILL', from: 'PARTIALLY_FILLED', code: 'DUPLICATE_FILL' });
+    expect(snapshot(o)).toEqual(before);
+    // even with a different quantity: the trade id decides
+    expect(apply(o, fill(8, 100, 'T1'))).toMatchObject({ outcome: 'IGNORED', code: 'DUPLICATE_FILL' });
+    expect(o.filledLots).toBe(2);
+    // the same trade id from another venue is another trade
+    expect(apply(o, fill(3, 100, 'T1', 'okx'))).toMatchObject({ outcome: 'APPLIED' });
+    expect(o.filledLots).toBe(5);
+  });
+
+  it('an overfill is an ERROR OVERFILL and is not applied', () => {
+    const o = reach('PARTIALLY_FILLED');
+    const before = snapshot(o);
+    const r = apply(o, fill(8, 100, 'BIG'));
+    expect(r).toEqual({ outcome: 'ERROR', event: 'FILL', from: 'PARTIALLY_FILLED', code: 'OVERFILL' });
+    expect(snapshot(o)).toEqual(before);
+    // not recorded as seen: the trade id is not burnt
+    expect(o.tradeIds.size).toBe(1);
+    // exactly the remainder is fine
+    expect(apply(o, fill(7))).toMatchObject({ outcome: 'APPLIED', to: 'FILLED' });
+    expect(apply(o, fill(1))).toMatchObject({ outcome: 'ERROR', code: 'OVERFILL' });
+    expect(o.filledLots).toBe(QTY);
+  });
+
+  it('a fill of zero or a negative quantity is an error and not applied', () => {
+    const o = reach('ACCEPTED');
+    for (const q of [0, -1, NaN]) {
+      expect(apply(o, fill(q)).outcome).toBe('ERROR');
+    }
+    expect(snapshot(o)).toEqual(snapshot(reach('ACCEPTED')));
+  });
+
+  describe('CANCEL_REJECT restores the state before the cancel', () => {
+    it('ACCEPTED -> PENDING_CANCEL -> ACCEPTED', () => {
+      const o = reach('ACCEPTED');
+      applyAll(o, [{ kind: 'CANCEL_REQUEST' }]);
+      expect(o.stateBeforeCancel).toBe('ACCEPTED');
+      expect(apply(o, { kind: 'CANCEL_REJECT' })).toEqual({ outcome: 'APPLIED', event: 'CANCEL_REJECT', from: 'PENDING_CANCEL', to: 'ACCEPTED' });
+      expect(o.stateBeforeCancel).toBeUndefined();
+    });
+
+    it('PARTIALLY_FILLED -> PENDING_CANCEL -> PARTIALLY_FILLED', () => {
+      const o = applyAll(reach('PARTIALLY_FILLED'), [{ kind: 'CANCEL_REQUEST' }]);
+      expect(apply(o, { kind: 'CANCEL_REJECT' })).toMatchObject({ outcome: 'APPLIED', to: 'PARTIALLY_FILLED' });
+      expect(o.filledLots).toBe(3);
+    });
+
+    it('ACCEPTED with a fill while the cancel was pending -> PARTIALLY_FILLED', () => {
+      const o = applyAll(reach('ACCEPTED'), [{ kind: 'CANCEL_REQUEST' }, fill(2)]);
+      expect(o.state).toBe('PENDING_CANCEL');
+      expect(apply(o, { kind: 'CANCEL_REJECT' })).toMatchObject({ outcome: 'APPLIED', to: 'PARTIALLY_FILLED' });
+    });
+
+    it('SUBMITTED -> PENDING_CANCEL -> SUBMITTED (no ack yet)', () => {
+      const o = applyAll(reach('SUBMITTED'), [{ kind: 'CANCEL_REQUEST' }]);
+      expect(o.stateBeforeCancel).toBe('SUBMITTED');
+      expect(apply(o, { kind: 'CANCEL_REJECT' })).toMatchObject({ outcome: 'APPLIED', to: 'SUBMITTED' });
+    });
+
+    it('SUBMITTED -> PENDING_CANCEL, late ACCEPT, then CANCEL_REJECT -> ACCEPTED', () => {
+      const o = applyAll(reach('SUBMITTED'), [{ kind: 'CANCEL_REQUEST' }]);
+      expect(apply(o, { kind: 'ACCEPT', venueOrderId: 'V9' })).toMatchObject({ outcome: 'IGNORED' });
+      expect(o.state).toBe('PENDING_CANCEL');
+      expect(o.venueOrderId).toBe('V9');
+      expect(apply(o, { kind: 'CANCEL_REJECT' })).toMatchObject({ outcome: 'APPLIED', to: 'ACCEPTED' });
+    });
+
+    it('TRIGGERED -> PENDING_CANCEL -> TRIGGERED', () => {
+      const o = applyAll(reach('TRIGGERED'), [{ kind: 'CANCEL_REQUEST' }]);
+      expect(apply(o, { kind: 'CANCEL_REJECT' })).toMatchObject({ outcome: 'APPLIED', to: 'TRIGGERED' });
+      expect(o.triggered).toBe(true);
+    });
+
+    it('a stop released while the cancel is pending is restored to TRIGGERED', () => {
+      for (const start of ['SUBMITTED', 'ACCEPTED'] as const) {
+        const o = makeOrder({ type: 'STOP', stopTicks: 95, priceTicks: 0 });
+        applyAll(o, start === 'SUBMITTED' ? [SUBMIT] : [SUBMIT, ACCEPT]);
+        applyAll(o, [{ kind: 'CANCEL_REQUEST' }]);
+        expect(apply(o, { kind: 'TRIGGER' }).outcome).toBe('IGNORED');
+        expect(o.triggered).toBe(true);
+        // a late ack must not undo it
+        expect(apply(o, { kind: 'ACCEPT' }).outcome).toBe('IGNORED');
+        expect(apply(o, { kind: 'CANCEL_REJECT' })).toMatchObject({ outcome: 'APPLIED', to: 'TRIGGERED' });
+      }
+    });
+
+    it('a second cancel request while pending is ignored and keeps the state to restore', () => {
+      const o = applyAll(reach('PARTIALLY_FILLED'), [{ kind: 'CANCEL_REQUEST' }]);
+      expect(apply(o, { kind: 'CANCEL_REQUEST' }).outcome).toBe('IGNORED');
+      expect(o.stateBeforeCancel).toBe('PARTIALLY_FILLED');
+    });
+
+    it('a cancel request on an order still in our queue cancels it locally', () => {
+      const o = makeOrder();
+      expect(apply(o, { kind: 'CANCEL_REQUEST' })).toMatchObject({ outcome: 'APPLIED', to: 'CANCELED' });
+      expect(o.stateBeforeCancel).toBeUndefined();
+    });
+  });
+
+  describe('late ACCEPT keeps venueOrderId', () => {
+    it('an ack overtaken by the first fill is ignored but records the venue order id', () => {
+      const o = applyAll(reach('SUBMITTED'), [fill(2)]);
+      expect(o.state).toBe('PARTIALLY_FILLED');
+      expect(o.venueOrderId).toBeUndefined();
+      expect(apply(o, { kind: 'ACCEPT', venueOrderId: 'V42' })).toMatchObject({ outcome: 'IGNORED', event: 'ACCEPT' });
+      expect(o.state).toBe('PARTIALLY_FILLED');
+      expect(o.venueOrderId).toBe('V42');
+    });
+
+    it('an ack after CANCELED or FILLED records the venue order id and leaves the state', () => {
+      for (const path of [[{ kind: 'CANCELED' }], [fill(QTY)]] as OrderUpdate[][]) {
+        const o = applyAll(reach('SUBMITTED'), path);
+        const state = o.state;
+        expect(apply(o, { kind: 'ACCEPT', venueOrderId: 'V7' }).outcome).toBe('IGNORED');
+        expect(o.state).toBe(state);
+        expect(o.venueOrderId).toBe('V7');
+      }
+    });
+
+    it('an ack without a venue order id does not erase the one already known', () => {
+      const o = reach('ACCEPTED');
+      expect(o.venueOrderId).toBe('V1');
+      expect(apply(o, { kind: 'ACCEPT' }).outcome).toBe('IGNORED');
+      expect(o.venueOrderId).toBe('V1');
+    });
+  });
+
+  it('filledNotional accumulates price x quantity over fills', () => {
+    const o = reach('ACCEPTED');
+    applyAll(o, [fill(3, 100), fill(2, 101), fill(5, 99)]);
+    expect(o.state).toBe('FILLED');
+    expect(o.filledLots).toBe(10);
+    expect(o.filledNotional).toBe(300 + 202 + 495);
+  });
+
+  it('keeps the reasons and the venue', () => {
+    const denied = reach('DENIED');
+    expect(denied.reason).toBe('RISK_MAX_NOTIONAL');
+    const rejected = reach('REJECTED');
+    expect(rejected.reason).toBe('insufficient balance');
+    expect(rejected.venue).toBe('binance');
+    const canceled = reach('CANCELED');
+    expect(canceled.reason).toBe('user');
+  });
+
+  it('updatedAt follows the clock for applied and ignored updates', () => {
+    const o = reach('ACCEPTED');
+    applyUpdate(o, { kind: 'ACCEPT' }, 5_000_000);
+    expect(o.updatedAt).toBe(5_000_000);
+    applyUpdate(o, { kind: 'CANCEL_REQUEST' }, 5_000_001);
+    expect(o.updatedAt).toBe(5_000_001);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const updateArb: fc.Arbitrary<OrderUpdate> = fc.oneof(
+  fc.constant<OrderUpdate>({ kind: 'SUBMIT', venue: 'binance' }),
+  fc.constant<OrderUpdate>({ kind: 'DENY', reason: 'RISK_MAX_NOTIONAL' }),
+  fc.option(fc.constantFrom('V1', 'V2'), { nil: undefined }).map<OrderUpdate>((id) => ({ kind: 'ACCEPT', venueOrderId: id })),
+  fc.constant<OrderUpdate>({ kind: 'REJECT', reason: 'no' }),
+  fc.record({
+    tradeId: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'),
+    venue: fc.constantFrom('binance', 'okx'),
+    qtyLots: fc.integer({ min: -1, max: 12 }),
+    priceTicks: fc.integer({ min: 1, max: 1000 }),
+  }).map<OrderUpdate>((f) => ({
+    kind: 'FILL',
+    fill: { orderId: 1, fee: '0', liquidity: 'MAKER', ts: 0, ...f },
+  })),
+  fc.constant<OrderUpdate>({ kind: 'CANCEL_REQUEST' }),
+  fc.constant<OrderUpdate>({ kind: 'CANCELED' }),
+  fc.constant<OrderUpdate>({ kind: 'CANCEL_REJECT' }),
+  fc.constant<OrderUpdate>({ kind: 'EXPIRE' }),
+  fc.constant<OrderUpdate>({ kind: 'TRIGGER' }),
+);
+
+describe('lifecycle properties', () => {
+  it('random event sequences never throw, never overfill, and DENIED/REJECTED/FILLED are final', () => {
+    const FINAL = new Set<OrderState>(['DENIED', 'REJECTED', 'FILLED']);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(updateArb, { maxLength: 40 }), (qtyLots, updates) => {
+        const o = makeOrder({ qtyLots });
+        let notional = 0;
+        let lots = 0;
+        let final: OrderState | undefined;
+        let t = 0;
+        for (const u of updates) {
+          const before = snapshot(o);
+          const r = applyUpdate(o, u, ++t);
+          expect(r.from).toBe(before.state);
+          if (r.outcome === 'APPLIED') {
+            expect(o.state).toBe(r.to);
+            const cell = lookup(r.from, r.event);
+            expect(cell === 'RESTORE' ? r.from === 'PENDING_CANCEL' : cell === r.to).toBe(true);
+            if (u.kind === 'FILL') {
+              lots += u.fill.qtyLots;
+              notional += u.fill.qtyLots * u.fill.priceTicks;
+            }
+          } else {
+            // an ignored or refused update never moves the state or the quantities
+            expect(snapshot(o)).toEqual(before);
+          }
+          expect(o.filledLots).toBeLessThanOrEqual(o.qtyLots);
+          expect(o.filledLots).toBeGreaterThanOrEqual(0);
+          expect(o.filledLots).toBe(lots);
+          expect(o.filledNotional).toBe(notional);
+          if (o.state === 'FILLED') expect(o.filledLots).toBe(o.qtyLots);
+          if (final !== undefined) expect(o.state).toBe(final);
+          else if (FINAL.has(o.state)) final = o.state;
+          if (o.state === 'PENDING_CANCEL') expect(o.stateBeforeCancel).toBeDefined();
+          else expect(o.stateBeforeCancel).toBeUndefined();
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('fill validation', () => {
+  it('a fill that is not a positive whole number of lots or ticks is an ERROR INVALID_FILL and is not applied', () => {
+    for (const bad of [0, -1, 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const o = reach('ACCEPTED');
+      const r = apply(o, fill(bad));
+      expect(r).toMatchObject({ outcome: 'ERROR', event: 'FILL', code: 'INVALID_FILL' });
+      expect(o.filledLots).toBe(0);
+      expect(o.state).toBe('ACCEPTED');
+    }
+    const o = reach('ACCEPTED');
+    expect(apply(o, fill(1, 1.5))).toMatchObject({ outcome: 'ERROR', code: 'INVALID_FILL' });
+  });
+});
