@@ -21,7 +21,8 @@ export class BearerAuth {
   /** The token from `Authorization: Bearer <token>`, or from `?token=` when `allowQuery` (WebSocket clients). */
   checkRequest(req: IncomingMessage, allowQuery = false): boolean {
     const header = req.headers.authorization;
-    if (typeof header === 'string' && header.startsWith('Bearer ')) return this.check(header.slice(7).trim());
+    // The scheme name is case-insensitive (RFC 9110).
+    if (typeof header === 'string' && /^bearer /i.test(header)) return this.check(header.slice(7).trim());
     if (allowQuery && req.url !== undefined) {
       const q = new URL(req.url, 'http://localhost').searchParams.get('token');
       if (q !== null) return this.check(q);

@@ -100,9 +100,11 @@ export class ApiServer {
       }
     }
     if (res.writableEnded) return;
-    if (reply.status >= 400 && reply.status !== 401) {
-      const code = (reply.body as { error?: { code?: string } }).error?.code;
-      if (code !== undefined && req.method === 'POST') this.deps.metrics.edgeReject(code);
+    if (reply.status >= 400 && reply.status !== 401 && req.method === 'POST' && isOrdersPath(req.url)) {
+      // An order refused before it existed. A denied order (the body names its orderId) was already counted
+      // by the tracker's DENIED event: counting it here too would count it twice.
+      const body = reply.body as { error?: { code?: string }; orderId?: number };
+      if (body.error?.code !== undefined && body.orderId === undefined) this.deps.metrics.edgeReject(body.error.code);
     }
     const text = JSON.stringify(reply.body);
     res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
@@ -136,7 +138,7 @@ export class ApiServer {
     }
     const orderMatch = /^\/v1\/orders\/([^/]+)$/.exec(path);
     if (orderMatch !== null) {
-      const order = this.findOrder(decodeURIComponent(orderMatch[1]!));
+      const order = this.findOrder(decodeSegment(orderMatch[1]!));
       if (method === 'GET') return { status: 200, body: orderView(order, this.deps.instruments) };
       if (method === 'DELETE') {
         const r = this.deps.intake.cancel(order.id);
@@ -148,7 +150,7 @@ export class ApiServer {
     const routeMatch = /^\/v1\/routes\/([^/]+)$/.exec(path);
     if (routeMatch !== null) {
       if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
-      const symbol = decodeURIComponent(routeMatch[1]!);
+      const symbol = decodeSegment(routeMatch[1]!);
       const ins = this.deps.instruments.get(symbol);
       if (ins === undefined) throw new HttpError('UNKNOWN_SYMBOL', `unknown symbol "${symbol}"`);
       return { status: 200, body: { symbol, slots: this.deps.router.slots(ins.index), total: 256 } };
@@ -189,9 +191,10 @@ export class ApiServer {
     return { status: 200, body: { orders: orders.map((o) => orderView(o, this.deps.instruments)) } };
   }
 
-  /** By numeric order id, else by client order id. */
+  /** By numeric order id, else by client order id (a client id of digits only is found when no order has that id). */
   private findOrder(key: string): Order {
-    const order = /^\d+$/.test(key) ? this.deps.tracker.get(Number(key)) : this.deps.tracker.getByClientOrderId(key);
+    const byId = /^\d{1,15}$/.test(key) ? this.deps.tracker.get(Number(key)) : undefined;
+    const order = byId ?? this.deps.tracker.getByClientOrderId(key);
     if (order === undefined) throw new HttpError('ORDER_NOT_FOUND', `no order ${key}`);
     return order;
   }
@@ -201,7 +204,12 @@ export class ApiServer {
     ws.on('close', () => this.clients.delete(ws));
     ws.on('error', () => this.clients.delete(ws));
     ws.send(JSON.stringify({ type: 'hello', seq: this.deps.tracker.lastSeq }));
-    ws.on('message', (data) => void this.onMessage(ws, data.toString()));
+    ws.on('message', (data) => {
+      this.onMessage(ws, data.toString()).catch((err: unknown) => {
+        this.deps.log.error({ err }, 'api websocket message failed');
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'result', id: null, ok: false, error: { code: 'INTERNAL', message: 'internal error' } }));
+      });
+    });
   }
 
   private async onMessage(ws: WebSocket, text: string): Promise<void> {
@@ -221,7 +229,7 @@ export class ApiServer {
       const r = await this.submitOrder(m.order);
       if (r.ok) send({ ok: true, order: orderView(r.order, this.deps.instruments) });
       else {
-        this.deps.metrics.edgeReject(r.code);
+        if (r.order === undefined) this.deps.metrics.edgeReject(r.code); // a denied order is counted by its DENIED event
         send({ ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && orderView(r.order, this.deps.instruments) });
       }
       return;
@@ -240,6 +248,19 @@ export class ApiServer {
       return;
     }
     send({ ok: false, error: { code: 'INVALID_FIELD', message: 'op must be submit or cancel', field: 'op' } });
+  }
+}
+
+function isOrdersPath(url: string | undefined): boolean {
+  return new URL(url ?? '/', 'http://localhost').pathname === '/v1/orders';
+}
+
+/** A percent-decoded path segment; a malformed escape is kept as is (it then matches no order and no symbol). */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 

@@ -102,7 +102,7 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
 
   const valuedAt = priceTicks > 0 ? priceTicks : stopTicks;
   if (valuedAt > 0 && ins.minNotionalUnits > 0 && valuedAt * qty < ins.minNotionalUnits) {
-    return fail('BELOW_MIN_NOTIONAL', `price x quantity is below the minimum notional of ${ins.notional.toText(ins.minNotionalUnits)} ${ins.quote}`);
+    return fail('BELOW_MIN_NOTIONAL', `price x quantity is below the minimum notional of ${ins.notional.toText(ins.minNotionalUnits)} ${ins.quote}`, 'quantity');
   }
 
   return {

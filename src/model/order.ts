@@ -100,9 +100,19 @@ export interface Order extends OrderIntent {
   readonly tradeIds: Set<string>;
 }
 
+/** A new order in CREATED. Fields are written out (no spread): this runs once per order on the intake path. */
 export function newOrder(id: OrderId, clientOrderId: string, intent: OrderIntent, now: number): Order {
   return {
-    ...intent,
+    strategy: intent.strategy,
+    symbol: intent.symbol,
+    side: intent.side,
+    type: intent.type,
+    timeInForce: intent.timeInForce,
+    postOnly: intent.postOnly,
+    priceTicks: intent.priceTicks,
+    stopTicks: intent.stopTicks,
+    qtyLots: intent.qtyLots,
+    priority: intent.priority,
     id,
     clientOrderId,
     createdAt: now,

@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { parseConfigText, type Config } from '../../src/config/index.js';
+
+/** Absolute path of the repository root. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Absolute path of a file in the repository. */
+export const repoPath = (relative: string): string => fileURLToPath(new URL(`../../${relative}`, import.meta.url));
+
+/** A key path in a YAML document and the value to put there. */
+export type YamlEdit = readonly [path: readonly (string | number)[], value: unknown];
+
+/**
+ * The text of config/paper.yaml (the embedded default) with some keys replaced; comments and layout are kept.
+ * Tests use it so that they exercise the configuration users actually start with.
+ */
+export function paperConfigText(edits: readonly YamlEdit[] = []): string {
+  const doc = parseDocument(readFileSync(repoPath('config/paper.yaml'), 'utf8'));
+  for (const [path, value] of edits) doc.setIn(path, value);
+  return doc.toString();
+}
+
+/** Parse config text through the real loader; throws with every error when it is not valid. */
+export function configFromText(text: string, env: Record<string, string | undefined> = {}): Config {
+  const r = parseConfigText(text, 'test-paper.yaml', env);
+  if (!r.ok) throw new Error(`test config is not valid:\n${r.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`).join('\n')}`);
+  return r.config;
+}

@@ -1,0 +1,300 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { decodeOrder, type DecodeResult } from '../../src/intake/order-decoder.js';
+import { ERROR_CATALOGUE } from '../../src/model/errors.js';
+import { testInstruments } from '../helpers/model.js';
+
+/*
+ * Instruments (test/helpers/model.ts): BTC-USDT tick 0.01, lot 0.00001, minQty 0.0001, minNotional 5;
+ * ETH-USDT tick 0.05, lot 0.001, no minimum notional.
+ */
+const instruments = testInstruments();
+
+const BASE = { strategy: 'alpha', symbol: 'BTC-USDT', side: 'BUY', price: '60000', quantity: '0.01' } as const;
+
+function decode(body: unknown): DecodeResult {
+  return decodeOrder(body, instruments);
+}
+
+/** Decode a JSON text the way the API does (so 1e400 is Infinity, and numbers are JSON numbers). */
+function decodeJson(text: string): DecodeResult {
+  return decode(JSON.parse(text));
+}
+
+function refusal(r: DecodeResult): { code: string; field: string | undefined } {
+  if (r.ok) throw new Error(`expected a refusal, got ${JSON.stringify(r.intent)}`);
+  return { code: r.error.code, field: r.error.field };
+}
+
+function accepted(r: DecodeResult) {
+  if (!r.ok) throw new Error(`expected the order to pass, got ${r.error.code} (${r.error.field}): ${r.error.message}`);
+  return r.intent;
+}
+
+type Case = readonly [name: string, body: unknown, code: keyof typeof ERROR_CATALOGUE, field: string | undefined];
+
+const with_ = (o: Record<string, unknown>) => ({ ...BASE, ...o });
+const without = (...keys: string[]) => Object.fromEntries(Object.entries(BASE).filter(([k]) => !keys.includes(k)));
+
+const REFUSALS: readonly Case[] = [
+  // shape
+  ['body is an array', [BASE], 'BAD_REQUEST', undefined],
+  ['body is null', null, 'BAD_REQUEST', undefined],
+  ['body is a string', 'BUY 1 BTC', 'BAD_REQUEST', undefined],
+  ['unknown field', with_({ leverage: 10 }), 'UNKNOWN_FIELD', 'leverage'],
+  ['misspelt field', with_({ quantitty: '1' }), 'UNKNOWN_FIELD', 'quantitty'],
+  ['__proto__ key', JSON.parse('{"strategy":"alpha","symbol":"BTC-USDT","side":"BUY","price":"1","quantity":"1","__proto__":{"x":1}}'), 'UNKNOWN_FIELD', '__proto__'],
+  // strategy, symbol, side, enums
+  ['strategy missing', without('strategy'), 'INVALID_FIELD', 'strategy'],
+  ['strategy empty', with_({ strategy: '' }), 'INVALID_FIELD', 'strategy'],
+  ['strategy a number', with_({ strategy: 7 }), 'INVALID_FIELD', 'strategy'],
+  ['symbol missing', without('symbol'), 'INVALID_FIELD', 'symbol'],
+  ['symbol a number', with_({ symbol: 1 }), 'INVALID_FIELD', 'symbol'],
+  ['unknown symbol', with_({ symbol: 'DOGE-USDT' }), 'UNKNOWN_SYMBOL', 'symbol'],
+  ['symbol in the wrong case', with_({ symbol: 'btc-usdt' }), 'UNKNOWN_SYMBOL', 'symbol'],
+  ['side a number', with_({ side: 5 }), 'INVALID_FIELD', 'side'],
+  ['side missing', without('side'), 'INVALID_FIELD', 'side'],
+  ['side unknown', with_({ side: 'HOLD' }), 'INVALID_FIELD', 'side'],
+  ['type unknown', with_({ type: 'ICEBERG' }), 'INVALID_FIELD', 'type'],
+  ['type a number', with_({ type: 1 }), 'INVALID_FIELD', 'type'],
+  ['timeInForce unknown', with_({ timeInForce: 'GTD' }), 'INVALID_FIELD', 'timeInForce'],
+  ['timeInForce a boolean', with_({ timeInForce: true }), 'INVALID_FIELD', 'timeInForce'],
+  ['priority unknown', with_({ priority: 'URGENT' }), 'INVALID_FIELD', 'priority'],
+  ['priority a number', with_({ priority: 1 }), 'INVALID_FIELD', 'priority'],
+  ['postOnly a string', with_({ postOnly: 'true' }), 'INVALID_FIELD', 'postOnly'],
+  ['venue empty', with_({ venue: '' }), 'INVALID_FIELD', 'venue'],
+  ['venue a number', with_({ venue: 3 }), 'INVALID_FIELD', 'venue'],
+  // client order id
+  ['clientOrderId with a dash', with_({ clientOrderId: 'my-order-1' }), 'INVALID_CLIENT_ORDER_ID', 'clientOrderId'],
+  ['clientOrderId empty', with_({ clientOrderId: '' }), 'INVALID_CLIENT_ORDER_ID', 'clientOrderId'],
+  ['clientOrderId of 33 characters', with_({ clientOrderId: 'a'.repeat(33) }), 'INVALID_CLIENT_ORDER_ID', 'clientOrderId'],
+  ['clientOrderId a number', with_({ clientOrderId: 12345 }), 'INVALID_CLIENT_ORDER_ID', 'clientOrderId'],
+  ['clientOrderId not ASCII', with_({ clientOrderId: 'ordré1' }), 'INVALID_CLIENT_ORDER_ID', 'clientOrderId'],
+  // quantity
+  ['quantity missing', without('quantity'), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity a boolean', with_({ quantity: true }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity an object', with_({ quantity: {} }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity null', with_({ quantity: null }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity negative number', with_({ quantity: -1 }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity negative string', with_({ quantity: '-0.01' }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity zero number', with_({ quantity: 0 }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity zero string', with_({ quantity: '0.00000' }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity "NaN"', with_({ quantity: 'NaN' }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity "Infinity"', with_({ quantity: 'Infinity' }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity NaN (not JSON, but a JS caller)', with_({ quantity: Number.NaN }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity empty string', with_({ quantity: '' }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity with spaces', with_({ quantity: ' 0.01' }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity in exponent text', with_({ quantity: '1e-2' }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity with a plus sign', with_({ quantity: '+0.01' }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity ".5"', with_({ quantity: '.5' }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity huge string', with_({ quantity: '99999999999999999999999' }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity huge number', with_({ quantity: 99999999999999999999999 }), 'INVALID_QUANTITY', 'quantity'],
+  ['quantity off the lot', with_({ quantity: '0.000015' }), 'QUANTITY_NOT_ON_LOT', 'quantity'],
+  ['quantity off the lot (number)', with_({ quantity: 0.123456 }), 'QUANTITY_NOT_ON_LOT', 'quantity'],
+  ['quantity below minQty', with_({ quantity: '0.00009' }), 'INVALID_QUANTITY', 'quantity'],
+  // price
+  ['price missing on a limit', without('price'), 'INVALID_PRICE', 'price'],
+  ['price an object', with_({ price: {} }), 'INVALID_PRICE', 'price'],
+  ['price a boolean', with_({ price: false }), 'INVALID_PRICE', 'price'],
+  ['price null', with_({ price: null }), 'INVALID_PRICE', 'price'],
+  ['price negative number', with_({ price: -1 }), 'INVALID_PRICE', 'price'],
+  ['price negative string', with_({ price: '-60000' }), 'INVALID_PRICE', 'price'],
+  ['price zero', with_({ price: 0 }), 'INVALID_PRICE', 'price'],
+  ['price zero string', with_({ price: '0.00' }), 'INVALID_PRICE', 'price'],
+  ['price "NaN"', with_({ price: 'NaN' }), 'INVALID_PRICE', 'price'],
+  ['price huge string', with_({ price: '99999999999999999999999' }), 'INVALID_PRICE', 'price'],
+  ['price off the tick', with_({ price: '60000.005' }), 'PRICE_NOT_ON_TICK', 'price'],
+  ['price off the tick (number)', with_({ price: 60000.001 }), 'PRICE_NOT_ON_TICK', 'price'],
+  ['price off a coarse tick', { ...BASE, symbol: 'ETH-USDT', price: '3000.02', quantity: '1' }, 'PRICE_NOT_ON_TICK', 'price'],
+  // order types
+  ['market order with a price', with_({ type: 'MARKET' }), 'INVALID_PRICE', 'price'],
+  ['market order that would rest (GTC)', { ...without('price'), type: 'MARKET', timeInForce: 'GTC' }, 'INVALID_FIELD', 'timeInForce'],
+  ['stop order without stopPrice', { ...without('price'), type: 'STOP' }, 'INVALID_PRICE', 'stopPrice'],
+  ['stop order with a limit price', { ...BASE, type: 'STOP', stopPrice: '61000' }, 'INVALID_PRICE', 'price'],
+  ['stop order with GTC', { ...without('price'), type: 'STOP', stopPrice: '61000', timeInForce: 'GTC' }, 'INVALID_FIELD', 'timeInForce'],
+  ['stop-limit without stopPrice', with_({ type: 'STOP_LIMIT' }), 'INVALID_PRICE', 'stopPrice'],
+  ['stop-limit without price', { ...without('price'), type: 'STOP_LIMIT', stopPrice: '61000' }, 'INVALID_PRICE', 'price'],
+  ['stop-limit with an off-tick stopPrice', with_({ type: 'STOP_LIMIT', stopPrice: '61000.001' }), 'PRICE_NOT_ON_TICK', 'stopPrice'],
+  ['stop-limit with a zero stopPrice', with_({ type: 'STOP_LIMIT', stopPrice: '0' }), 'INVALID_PRICE', 'stopPrice'],
+  ['limit order with a stopPrice', with_({ stopPrice: '61000' }), 'INVALID_PRICE', 'stopPrice'],
+  ['postOnly on an IOC limit', with_({ postOnly: true, timeInForce: 'IOC' }), 'INVALID_FIELD', 'postOnly'],
+  ['postOnly on a FOK limit', with_({ postOnly: true, timeInForce: 'FOK' }), 'INVALID_FIELD', 'postOnly'],
+  ['postOnly on a market order', { ...without('price'), type: 'MARKET', postOnly: true }, 'INVALID_FIELD', 'postOnly'],
+  ['postOnly on a stop-limit', with_({ type: 'STOP_LIMIT', stopPrice: '61000', postOnly: true }), 'INVALID_FIELD', 'postOnly'],
+];
+
+describe('decodeOrder refusals', () => {
+  it.each(REFUSALS)('%s -> %s (%s)', (_name, body, code, field) => {
+    const r = refusal(decode(body));
+    expect(r).toEqual({ code, field });
+  });
+
+  it('every refusal carries a message and a code from the catalogue', () => {
+    for (const [, body] of REFUSALS) {
+      const r = decode(body);
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(ERROR_CATALOGUE[r.error.code]).toBeDefined();
+        expect(r.error.message.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('numbers JSON cannot carry exactly: 1e400 parses to Infinity and is refused', () => {
+    expect(refusal(decodeJson('{"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":"60000","quantity":1e400}'))).toEqual({
+      code: 'INVALID_QUANTITY',
+      field: 'quantity',
+    });
+    expect(refusal(decodeJson('{"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":1e400,"quantity":"0.01"}'))).toEqual({
+      code: 'INVALID_PRICE',
+      field: 'price',
+    });
+    expect(refusal(decodeJson('{"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":"60000","quantity":-1e400}'))).toEqual({
+      code: 'INVALID_QUANTITY',
+      field: 'quantity',
+    });
+  });
+
+  it('refuses below the minimum notional (price x quantity), and accepts exactly at it', () => {
+    // 0.0001 BTC (minQty) at 49999.99 = 4.999999 < 5
+    const below = decode(with_({ price: '49999.99', quantity: '0.0001' }));
+    expect(below.ok).toBe(false);
+    if (!below.ok) expect(below.error.code).toBe('BELOW_MIN_NOTIONAL');
+    accepted(decode(with_({ price: '50000', quantity: '0.0001' }))); // exactly 5
+    // stop orders are valued at their stop price
+    const stop = decode({ ...without('price'), type: 'STOP', stopPrice: '100', quantity: '0.0001' });
+    expect(stop.ok).toBe(false);
+    if (!stop.ok) expect(stop.error.code).toBe('BELOW_MIN_NOTIONAL');
+  });
+
+  it('a below-minQty quantity is refused even when on the lot grid', () => {
+    // 0.00001 is one lot of BTC-USDT, but minQty is 0.0001
+    expect(refusal(decode(with_({ quantity: '0.00001' })))).toEqual({ code: 'INVALID_QUANTITY', field: 'quantity' });
+    accepted(decode(with_({ quantity: '0.0001' })));
+  });
+});
+
+describe('decodeOrder accepted orders', () => {
+  it('fills defaults: type LIMIT, timeInForce GTC, priority NORMAL, postOnly false', () => {
+    const i = accepted(decode(BASE));
+    expect(i).toMatchObject({
+      strategy: 'alpha',
+      symbol: 'BTC-USDT',
+      side: 'BUY',
+      type: 'LIMIT',
+      timeInForce: 'GTC',
+      priority: 'NORMAL',
+      postOnly: false,
+      priceTicks: 6_000_000,
+      stopTicks: 0,
+      qtyLots: 1000,
+      clientOrderId: undefined,
+      venue: undefined,
+    });
+  });
+
+  it('market and stop orders default to IOC and carry no price', () => {
+    const m = accepted(decode({ ...without('price'), type: 'MARKET' }));
+    expect(m).toMatchObject({ type: 'MARKET', timeInForce: 'IOC', priceTicks: 0, stopTicks: 0 });
+    const s = accepted(decode({ ...without('price'), type: 'STOP', stopPrice: '61000.5' }));
+    expect(s).toMatchObject({ type: 'STOP', timeInForce: 'IOC', priceTicks: 0, stopTicks: 6_100_050 });
+    const fok = accepted(decode({ ...without('price'), type: 'market', timeInForce: 'fok' }));
+    expect(fok).toMatchObject({ type: 'MARKET', timeInForce: 'FOK' });
+  });
+
+  it('stop-limit orders rest by default (GTC) with both prices', () => {
+    const sl = accepted(decode(with_({ type: 'STOP_LIMIT', stopPrice: '59000' })));
+    expect(sl).toMatchObject({ type: 'STOP_LIMIT', timeInForce: 'GTC', priceTicks: 6_000_000, stopTicks: 5_900_000 });
+  });
+
+  it('postOnly is accepted on a GTC limit order', () => {
+    expect(accepted(decode(with_({ postOnly: true }))).postOnly).toBe(true);
+    expect(accepted(decode(with_({ postOnly: false, timeInForce: 'IOC' }))).postOnly).toBe(false);
+  });
+
+  it('enum values are case-insensitive; symbols are not', () => {
+    const i = accepted(decode(with_({ side: 'sell', type: 'limit', timeInForce: 'ioc', priority: 'high' })));
+    expect(i).toMatchObject({ side: 'SELL', type: 'LIMIT', timeInForce: 'IOC', priority: 'HIGH' });
+  });
+
+  it('keeps the client order id and the pinned venue', () => {
+    const i = accepted(decode(with_({ clientOrderId: 'Abc123', venue: 'sim-b' })));
+    expect(i.clientOrderId).toBe('Abc123');
+    expect(i.venue).toBe('sim-b');
+    accepted(decode(with_({ clientOrderId: 'x'.repeat(32) })));
+  });
+
+  it('takes JSON numbers at the text the sender wrote: 0.1 stays 0.1', () => {
+    // 0.1 BTC = 10,000 lots of 0.00001; 0.1 + 0.2 would be 0.30000000000000004 in binary, and off the lot.
+    const a = accepted(decodeJson('{"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":60000.07,"quantity":0.1}'));
+    expect(a.qtyLots).toBe(10_000);
+    expect(a.priceTicks).toBe(6_000_007);
+    const b = accepted(decodeJson('{"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":0.3,"quantity":100}'));
+    expect(b.priceTicks).toBe(30);
+    expect(b.qtyLots).toBe(10_000_000);
+    // exponents in JSON numbers are fine: 1e-4 is 0.0001, 6e4 is 60000
+    const c = accepted(decodeJson('{"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":6e4,"quantity":1e-4}'));
+    expect(c.priceTicks).toBe(6_000_000);
+    expect(c.qtyLots).toBe(10);
+    expect(refusal(decode(with_({ quantity: 0.1 + 0.2 })))).toEqual({ code: 'QUANTITY_NOT_ON_LOT', field: 'quantity' });
+  });
+
+  it('a string and the same JSON number decode to the same integers (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 99_999_999 }), fc.integer({ min: 10, max: 10_000_000 }), (ticks, lots) => {
+        const price = (ticks / 100).toFixed(2);
+        const qty = (lots / 100_000).toFixed(5);
+        const fromStrings = decode(with_({ price, quantity: qty }));
+        const fromNumbers = decodeJson(`{"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":${price},"quantity":${qty}}`);
+        expect(fromNumbers.ok).toBe(fromStrings.ok);
+        if (fromStrings.ok && fromNumbers.ok) {
+          expect(fromStrings.intent.priceTicks).toBe(ticks);
+          expect(fromStrings.intent.qtyLots).toBe(lots);
+          expect(fromNumbers.intent.priceTicks).toBe(ticks);
+          expect(fromNumbers.intent.qtyLots).toBe(lots);
+        } else if (!fromStrings.ok && !fromNumbers.ok) {
+          expect(fromNumbers.error.code).toBe(fromStrings.error.code);
+          expect(fromStrings.error.code).toBe('BELOW_MIN_NOTIONAL');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepts the largest quantity that fits a safe integer of lots and refuses one more lot', () => {
+    // 2^53 - 1 lots of 0.001 ETH
+    const max = accepted(decode({ strategy: 'a', symbol: 'ETH-USDT', side: 'BUY', price: '0.05', quantity: '9007199254740.991' }));
+    expect(max.qtyLots).toBe(Number.MAX_SAFE_INTEGER);
+    expect(refusal(decode({ strategy: 'a', symbol: 'ETH-USDT', side: 'BUY', price: '0.05', quantity: '9007199254740.992' }))).toEqual({
+      code: 'INVALID_QUANTITY',
+      field: 'quantity',
+    });
+  });
+
+  it('never throws, whatever the body (property)', () => {
+    const value = fc.oneof(
+      fc.string(),
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.constantFrom('BUY', 'SELL', 'LIMIT', 'MARKET', 'STOP', 'STOP_LIMIT', 'GTC', 'IOC', 'FOK', 'BTC-USDT', '0.01', '60000'),
+      fc.dictionary(fc.string(), fc.string()),
+    );
+    const key = fc.constantFrom(
+      'strategy', 'symbol', 'side', 'type', 'timeInForce', 'postOnly', 'price', 'stopPrice', 'quantity', 'clientOrderId', 'priority', 'venue',
+    );
+    fc.assert(
+      fc.property(fc.dictionary(key, value), (body) => {
+        const r = decode({ ...BASE, ...body });
+        if (!r.ok) expect(ERROR_CATALOGUE[r.error.code]).toBeDefined();
+        else {
+          expect(Number.isSafeInteger(r.intent.qtyLots) && r.intent.qtyLots > 0).toBe(true);
+          expect(Number.isSafeInteger(r.intent.priceTicks) && r.intent.priceTicks >= 0).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
