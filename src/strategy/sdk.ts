@@ -1,0 +1,190 @@
+/**
+ * The strategy SDK: what a strategy module sees.
+ *
+ * A strategy module default-exports either a Strategy object or a factory `(ctx) => Strategy` (preferred:
+ * state lives in the closure, not at module level). Modules import TYPES ONLY from this file
+ * (`import type { ... } from '.../src/strategy/sdk.js'`): everything they need at run time comes from `ctx`,
+ * so a module transpiled into the strategies cache has no runtime import to resolve.
+ *
+ *     import type { Strategy, StrategyContext } from '../../src/strategy/sdk.js';
+ *     export default function create(ctx: StrategyContext): Strategy {
+ *       let open = 0;
+ *       return {
+ *         start() { ctx.every(1000, () => { if (open < 1) ctx.submit({ symbol: 'BTC-USDT', side: 'BUY', type: 'MARKET', quantity: '0.001' }); }); },
+ *         onEvent(e) { if (e.kind === 'ACK') open++; else if (e.terminal) open--; },
+ *       };
+ *     }
+ *
+ * Each strategy runs in its own worker thread. submit() and cancel() validate at the edge (symbols, tick and
+ * lot grids, client order id) and write one fixed-size record into the strategy's queue; they answer at once
+ * and never block: a full queue answers QUEUE_FULL (nothing is dropped silently). What happens next comes
+ * back as events, in order, through onEvent.
+ */
+import type { Clock } from '../model/clock.js';
+import type { ErrorCode } from '../model/errors.js';
+import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
+import type { OrderState, OrderType, Priority, Side, TimeInForce } from '../model/order.js';
+import type { EventKind } from '../intake/ring/event-record.js';
+
+export type { Clock, ErrorCode, EventKind, Instrument, InstrumentRegistry, OrderState, OrderType, Priority, Side, TimeInForce };
+
+/** An order as a strategy writes it: decimals as strings (or numbers), like the HTTP API body. */
+export interface StrategyOrder {
+  readonly symbol: string;
+  readonly side: Side;
+  /** Default LIMIT. */
+  readonly type?: OrderType;
+  /** Default GTC for limit orders, IOC for MARKET and STOP. */
+  readonly timeInForce?: TimeInForce;
+  readonly postOnly?: boolean;
+  /** Limit price (LIMIT, STOP_LIMIT), on the instrument's tick grid. */
+  readonly price?: string | number;
+  /** Stop price (STOP, STOP_LIMIT). */
+  readonly stopPrice?: string | number;
+  /** On the instrument's lot grid, at least its minimum quantity. */
+  readonly quantity: string | number;
+  /** 1 to 32 ASCII letters and digits; the daemon makes one when absent. */
+  readonly clientOrderId?: string;
+  /** Default NORMAL. */
+  readonly priority?: Priority;
+  /** Pin a venue (bypasses the routing table). */
+  readonly venue?: string;
+  /** Free u32 echoed in every event about this order (default 0). */
+  readonly tag?: number;
+}
+
+/** What to cancel: the daemon order id (from the ACK), the seq submit() returned, or the client order id. */
+export type CancelTarget =
+  | { readonly orderId: number }
+  | { readonly seq: number }
+  | { readonly clientOrderId: string };
+
+/**
+ * Answer of submit() and cancel(). `seq` numbers the record in this strategy's queue (1, 2, 3 ...); events
+ * about it carry the same seq. A refusal consumed no seq and wrote nothing.
+ */
+export type SubmitResult =
+  | { readonly ok: true; readonly seq: number }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+/** The state of one open order, as answered by openOrders() and carried by RESYNC. */
+export interface OrderSnapshot {
+  readonly orderId: number;
+  /** 0 when the order did not come from this strategy's queue (e.g. the API). */
+  readonly seq: number;
+  readonly tag: number;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly state: OrderState;
+  readonly priceTicks: number;
+  readonly qtyLots: number;
+  readonly filledLots: number;
+}
+
+/**
+ * One event about this strategy's orders. Integers are ticks and lots of the instrument; use
+ * `ctx.instruments.at(e.symbolIndex)` (or ctx.instrument(e.symbol)) to turn them into decimals.
+ */
+export interface StrategyEvent {
+  readonly kind: EventKind;
+  /** Daemon order id (0 for REFUSED, and for CANCEL_REJECTED of a cancel that named no known order). */
+  readonly orderId: number;
+  /** Seq of the record the event is about (the SUBMIT; for CANCEL_REJECTED, the CANCEL). */
+  readonly seq: number;
+  readonly tag: number;
+  readonly symbol: string | undefined;
+  readonly symbolIndex: number;
+  readonly side: Side;
+  /** State of the order after the event (undefined for REFUSED and RESYNC). */
+  readonly state: OrderState | undefined;
+  /** Why (REFUSED, DENIED, REJECTED, CANCELED, EXPIRED, CANCEL_REJECTED). */
+  readonly code: ErrorCode | undefined;
+  /** Cumulative filled lots after the event. */
+  readonly filledLots: number;
+  /** FILL: the fill price; otherwise the order's limit price. */
+  readonly priceTicks: number;
+  /** FILL: the fill quantity; otherwise the order quantity. */
+  readonly qtyLots: number;
+  readonly liquidity: 'MAKER' | 'TAKER' | undefined;
+  readonly ts: number;
+  /** True when no further event about this order (or refused seq) will come. */
+  readonly terminal: boolean;
+  /** RESYNC only: how many events were lost because the event queue was full. */
+  readonly lost: number;
+  /**
+   * RESYNC only: this strategy's open orders right after the loss (null when the daemon offers no snapshot).
+   * Events that happened before the snapshot are not delivered again.
+   */
+  readonly orders: readonly OrderSnapshot[] | null;
+}
+
+export interface StrategyLog {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Handle of a timer from ctx.every / ctx.after. */
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface StrategyContext {
+  /** Strategy id from the configuration. */
+  readonly id: string;
+  /** Symbols this strategy may trade (pre-trade risk denies the others). */
+  readonly symbols: readonly string[];
+  /** `params` from the strategy's configuration entry (plain data). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Every configured instrument (indices match event symbolIndex). */
+  readonly instruments: InstrumentRegistry;
+  /** Shorthand for instruments.get(symbol). */
+  instrument(symbol: string): Instrument | undefined;
+  /** Venue names, in the daemon's order. */
+  readonly venues: readonly string[];
+  readonly clock: Clock;
+  readonly log: StrategyLog;
+  /** Validates and queues an order. Never blocks; QUEUE_FULL when the queue is full. */
+  submit(order: StrategyOrder): SubmitResult;
+  /** Queues a cancel (HIGH priority). The outcome arrives as CANCELED or CANCEL_REJECTED. */
+  cancel(target: CancelTarget): SubmitResult;
+  /**
+   * Runs fn; the submits and cancels it makes become visible to the daemon together when it returns (one
+   * publish instead of one per record: cheaper for bursts, e.g. replacing a ladder of quotes). A full queue
+   * inside the batch first publishes what is pending, then answers QUEUE_FULL as usual.
+   */
+  batch<T>(fn: () => T): T;
+  /** Calls fn every `ms` milliseconds until canceled or the strategy stops. Errors are logged. */
+  every(ms: number, fn: () => void): TimerHandle;
+  /** Calls fn once after `ms` milliseconds (unless canceled or the strategy stops). */
+  after(ms: number, fn: () => void): TimerHandle;
+  /** Asks the daemon for this strategy's open orders. */
+  openOrders(): Promise<readonly OrderSnapshot[]>;
+  /** True once the daemon asked the strategy to stop (submit answers TRADING_HALTED from then on). */
+  readonly stopping: boolean;
+}
+
+export interface Strategy {
+  /** Called once, after the module is loaded; the daemon waits for it (a rejected promise fails the start). */
+  start?(ctx: StrategyContext): void | Promise<void>;
+  /** Called for each event, in order. An exception is logged and counted; the strategy keeps running. */
+  onEvent?(event: StrategyEvent, ctx: StrategyContext): void;
+  /** Called once at shutdown; may still cancel() (submit is refused). Awaited up to the stop timeout. */
+  stop?(ctx: StrategyContext): void | Promise<void>;
+}
+
+export type StrategyFactory = (ctx: StrategyContext) => Strategy | Promise<Strategy>;
+
+/** What a strategy module default-exports. */
+export type StrategyModule = Strategy | StrategyFactory;
+
+/**
+ * Identity helper for strategies compiled together with Switchyard (it keeps the inferred types). Modules
+ * loaded from YAML should not import it at run time: use `satisfies StrategyModule` or a typed function.
+ */
+export function defineStrategy<T extends StrategyModule>(strategy: T): T {
+  return strategy;
+}

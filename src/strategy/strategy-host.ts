@@ -1,0 +1,413 @@
+/**
+ * The main-thread side of strategies: for each configured strategy it creates two SPSC rings (orders:
+ * worker -> dispatcher; events: host -> worker), starts a worker thread running worker-main with the
+ * strategy module, exposes the order ring to the dispatcher, writes events into the event ring, and stops
+ * the workers gracefully.
+ *
+ * Event ring overflow (the main thread never blocks and never waits for a strategy):
+ *  - publishEvent() writes the event if the ring has room and answers true;
+ *  - if the ring is full the event is not written: it is counted (`eventsLost`) and a RESYNC is owed. From
+ *    then on every event is counted and not written until the RESYNC record fits (retried on each
+ *    publishEvent and on a short timer), so the strategy never sees a later event without first learning
+ *    that earlier ones were lost;
+ *  - the RESYNC record carries how many events were lost. On it the worker asks the host for a snapshot of
+ *    the strategy's open orders (the `snapshot` option, fed by the order tracker: the latest state is always
+ *    there, in the tracker) and gets back with it the event ring position at snapshot time; it delivers
+ *    RESYNC with the snapshot to onEvent and skips the ring events that the snapshot already reflects.
+ *  A terminal event is therefore never lost silently: it is either delivered, or covered by a RESYNC whose
+ *  snapshot no longer lists the order as open.
+ */
+import { mkdirSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { Doorbell } from '../intake/ring/doorbell.js';
+import { EV_RESYNC, EVENT_RECORD_BYTES, EventRecord, writeEventRecord } from '../intake/ring/event-record.js';
+import { MAX_VENUES, ORDER_RECORD_BYTES } from '../intake/ring/order-record.js';
+import { createRingBuffer, RingConsumer, RingProducer } from '../intake/ring/spsc-ring.js';
+import { SwitchyardError } from '../model/errors.js';
+import type { InstrumentSpec } from '../model/instrument.js';
+import { prepareStrategyModule, resolveWorkerEntry } from './module-loader.js';
+import type { OrderSnapshot } from './sdk.js';
+import { STRATEGY_WORKER_KIND, type HostToWorker, type LogLevel, type StrategyWorkerData, type WorkerToHost } from './worker-protocol.js';
+
+export const DEFAULT_ORDER_RING_CAPACITY = 4096;
+export const DEFAULT_EVENT_RING_CAPACITY = 16384;
+const RESYNC_RETRY_MS = 2;
+
+export interface StrategySpec {
+  readonly id: string;
+  /** Module path: absolute, or relative to StrategyHostOptions.baseDir (.ts, .mts, .js or .mjs). */
+  readonly module: string;
+  /** Symbols the strategy may trade (ctx.symbols). */
+  readonly symbols: readonly string[];
+  /** Plain data handed to the strategy as ctx.params. */
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
+/** pino-compatible. */
+export interface HostLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface StrategyHostOptions {
+  readonly strategies: readonly StrategySpec[];
+  /** Every instrument, in InstrumentRegistry order (record symbol indices refer to it). */
+  readonly instruments: readonly InstrumentSpec[];
+  /** Venue names in router order (record venue indices refer to it). */
+  readonly venues: readonly string[];
+  /** Where transpiled strategy modules go (e.g. <dataDir>/strategies-cache). */
+  readonly cacheDir: string;
+  /** Folder relative module paths are resolved against (the YAML file's folder). Default: cwd. */
+  readonly baseDir?: string;
+  /** Records per order ring (power of two). Default 4096. */
+  readonly orderRingCapacity?: number;
+  /** Records per event ring (power of two). Default 16384. */
+  readonly eventRingCapacity?: number;
+  /**
+   * The doorbell the dispatcher sleeps on; every order ring rings it. Give the dispatcher's own when it also
+   * waits on other rings (API intake); by default the host makes one (`host.doorbell`).
+   */
+  readonly doorbell?: Doorbell;
+  /** The strategy's open orders, for RESYNC and ctx.openOrders(). Without it RESYNC carries orders: null. */
+  readonly snapshot?: (strategyId: string) => readonly OrderSnapshot[];
+  readonly log?: HostLogger;
+  /** How long a worker may take to load its module and run start(). Default 10 s. */
+  readonly startTimeoutMs?: number;
+  /** Called when a worker ends (error is set when it failed to start or crashed). */
+  readonly onExit?: (strategyId: string, error: Error | undefined) => void;
+  /**
+   * process.env of the workers. Default: empty — strategy code does not see the daemon's environment (where
+   * venue secrets live); it gets its settings through params.
+   */
+  readonly workerEnv?: Readonly<Record<string, string>>;
+}
+
+export type StrategyStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+const silentLog: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** One hosted strategy: its rings and its worker. */
+export class HostedStrategy {
+  /** The dispatcher drains this (decode with readOrderRecord into its own OrderRecord). */
+  readonly orders: RingConsumer;
+  readonly orderBuffer: SharedArrayBuffer;
+  readonly eventBuffer: SharedArrayBuffer;
+  /** The worker sleeps on this when its event ring is empty. */
+  readonly eventDoorbell: Doorbell;
+  private readonly events: RingProducer;
+  private readonly resyncRecord = new EventRecord();
+  private resyncOwed = false;
+  private lostSinceResync = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private worker: Worker | undefined;
+  private send: ((message: HostToWorker) => void) | undefined;
+  private exited: Promise<void> | undefined;
+  status: StrategyStatus = 'idle';
+  /** Events not written because the event ring was full (all covered by RESYNC records). */
+  eventsLost = 0;
+  /** RESYNC records written. */
+  resyncs = 0;
+  /** Error of a failed start or a crash. */
+  error: Error | undefined;
+
+  constructor(
+    readonly spec: StrategySpec,
+    /** Dense index in the host (configuration order). */
+    readonly index: number,
+    orderCapacity: number,
+    eventCapacity: number,
+  ) {
+    this.orderBuffer = createRingBuffer(orderCapacity, ORDER_RECORD_BYTES);
+    this.eventBuffer = createRingBuffer(eventCapacity, EVENT_RECORD_BYTES);
+    this.orders = new RingConsumer(this.orderBuffer);
+    this.eventDoorbell = Doorbell.create();
+    this.events = new RingProducer(this.eventBuffer, this.eventDoorbell);
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  /** Times the worker answered QUEUE_FULL to its strategy. */
+  get queueFull(): number {
+    return this.orders.refusedCount();
+  }
+
+  /** Events written so far (the event ring's publish counter, int32). */
+  get eventPosition(): number {
+    return this.events.position;
+  }
+
+  /**
+   * Writes one event for the strategy. Never blocks: false when the ring was full (the event is counted in
+   * eventsLost and covered by a RESYNC record written as soon as there is room). No allocation.
+   */
+  publishEvent(rec: EventRecord): boolean {
+    if (this.resyncOwed && !this.writeResync()) {
+      this.lostSinceResync++;
+      this.eventsLost++;
+      return false;
+    }
+    const off = this.events.tryClaim();
+    if (off < 0) {
+      this.lostSinceResync++;
+      this.eventsLost++;
+      this.resyncOwed = true;
+      this.armRetry();
+      return false;
+    }
+    writeEventRecord(this.events, off, rec);
+    this.events.publish();
+    return true;
+  }
+
+  private writeResync(): boolean {
+    const off = this.events.tryClaim();
+    if (off < 0) return false;
+    const r = this.resyncRecord;
+    r.reset();
+    r.kind = EV_RESYNC;
+    r.count = this.lostSinceResync;
+    writeEventRecord(this.events, off, r);
+    this.events.publish();
+    this.resyncs++;
+    this.resyncOwed = false;
+    this.lostSinceResync = 0;
+    if (this.retryTimer !== undefined) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    return true;
+  }
+
+  private armRetry(): void {
+    if (this.retryTimer !== undefined) return;
+    const retry = (): void => {
+      this.retryTimer = undefined;
+      if (this.resyncOwed && !this.writeResync() && this.status !== 'stopped' && this.status !== 'failed') {
+        this.retryTimer = setTimeout(retry, RESYNC_RETRY_MS);
+        this.retryTimer.unref();
+      }
+    };
+    this.retryTimer = setTimeout(retry, RESYNC_RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  /** @internal */
+  attach(worker: Worker): void {
+    this.worker = worker;
+    this.send = (m) => worker.postMessage(m);
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+  }
+
+  /** Connects the host side to a runtime without a worker thread (tests drive both on one thread). */
+  attachChannel(send: (message: HostToWorker) => void): void {
+    this.send = send;
+  }
+
+  /**
+   * Answers a worker's log and snapshot messages (start and stop messages are the host's business).
+   * The snapshot is taken synchronously on this thread, the event ring's only producer, so every event
+   * below the position sent with it is reflected in it.
+   */
+  handleMessage(m: WorkerToHost, snapshot: ((strategyId: string) => readonly OrderSnapshot[]) | undefined, log: HostLogger): void {
+    if (m.type === 'log') {
+      logAt(log, m.level, { strategy: this.id, ...(m.fields ?? {}) }, m.msg);
+    } else if (m.type === 'snapshot-request') {
+      let orders: readonly OrderSnapshot[] | null = null;
+      try {
+        orders = snapshot?.(this.id) ?? null;
+      } catch (e) {
+        log.error({ strategy: this.id, err: e }, 'strategy snapshot failed');
+      }
+      this.send?.({ type: 'snapshot', id: m.id, orders, position: this.events.position });
+    }
+  }
+
+  /** What the worker of this strategy receives (the host's spawn uses it; tests build a runtime from it). */
+  workerData(moduleUrl: string, instruments: readonly InstrumentSpec[], venues: readonly string[], orderDoorbell: Doorbell): StrategyWorkerData {
+    return {
+      kind: STRATEGY_WORKER_KIND,
+      id: this.id,
+      moduleUrl,
+      symbols: [...this.spec.symbols],
+      params: { ...(this.spec.params ?? {}) },
+      instruments: instruments.map((i) => ({
+        symbol: i.symbol, base: i.base, quote: i.quote, tickSize: i.tickSize, lotSize: i.lotSize, minQty: i.minQty, minNotional: i.minNotional,
+      })),
+      venues: [...venues],
+      orderRing: this.orderBuffer,
+      orderDoorbell: orderDoorbell.buffer,
+      eventRing: this.eventBuffer,
+      eventDoorbell: this.eventDoorbell.buffer,
+    };
+  }
+
+  /** @internal Asks the worker to stop; terminates it after `timeoutMs`. */
+  async stop(timeoutMs: number): Promise<void> {
+    const w = this.worker;
+    if (w === undefined || this.exited === undefined) return;
+    if (this.status === 'running' || this.status === 'starting') this.status = 'stopping';
+    w.postMessage({ type: 'stop' } satisfies HostToWorker);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.exited.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      await w.terminate();
+      await this.exited;
+    }
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+}
+
+export class StrategyHost {
+  readonly doorbell: Doorbell;
+  readonly strategies: readonly HostedStrategy[];
+  private readonly byId = new Map<string, HostedStrategy>();
+  private readonly log: HostLogger;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: StrategyHostOptions) {
+    this.log = options.log ?? silentLog;
+    this.doorbell = options.doorbell ?? Doorbell.create();
+    if (options.venues.length > MAX_VENUES) throw new RangeError(`at most ${MAX_VENUES} venues fit the order record`);
+    if (options.instruments.length > 0xffff) throw new RangeError('at most 65535 instruments fit the order record');
+    const oc = options.orderRingCapacity ?? DEFAULT_ORDER_RING_CAPACITY;
+    const ec = options.eventRingCapacity ?? DEFAULT_EVENT_RING_CAPACITY;
+    this.strategies = options.strategies.map((s, i) => new HostedStrategy(s, i, oc, ec));
+    for (const h of this.strategies) {
+      if (this.byId.has(h.id)) throw new RangeError(`duplicate strategy ${h.id}`);
+      this.byId.set(h.id, h);
+    }
+  }
+
+  get(id: string): HostedStrategy | undefined {
+    return this.byId.get(id);
+  }
+
+  /** True when any order ring holds records (re-reads every tail: use with doorbell.wait). */
+  readonly hasOrders = (): boolean => {
+    for (const s of this.strategies) if (s.orders.hasRecords()) return true;
+    return false;
+  };
+
+  /** Sleeps until an order ring is non-empty (or the timeout). Only when this host owns the doorbell. */
+  waitForOrders(timeoutMs?: number): Promise<boolean> {
+    return this.doorbell.wait(this.hasOrders, timeoutMs);
+  }
+
+  /**
+   * Prepares every module (transpiling TypeScript into cacheDir), starts one worker per strategy and resolves
+   * once each has loaded its module and returned from start(). If any fails, all are stopped and this
+   * rejects with CONFIG_INVALID naming the strategy.
+   */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('StrategyHost.start: already started');
+    this.started = true;
+    if (this.strategies.length === 0) return;
+    const { cacheDir } = this.options;
+    mkdirSync(cacheDir, { recursive: true });
+    const entry = await resolveWorkerEntry(cacheDir);
+    const urls: string[] = [];
+    for (const s of this.strategies) {
+      try {
+        urls.push(await prepareStrategyModule(s.spec.module, cacheDir, this.options.baseDir));
+      } catch (e) {
+        throw new SwitchyardError('CONFIG_INVALID', `strategy ${s.id}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const results = await Promise.allSettled(this.strategies.map((s, i) => this.spawn(s, entry, urls[i]!)));
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    if (failed >= 0) {
+      await Promise.all(this.strategies.map((s) => s.stop(1000)));
+      const reason = (results[failed] as PromiseRejectedResult).reason as unknown;
+      throw new SwitchyardError('CONFIG_INVALID', `strategy ${this.strategies[failed]!.id} failed to start: ${reason instanceof Error ? reason.message : String(reason)}`);
+    }
+  }
+
+  private spawn(s: HostedStrategy, entry: URL, moduleUrl: string): Promise<void> {
+    const data = s.workerData(moduleUrl, this.options.instruments, this.options.venues, this.doorbell);
+    s.status = 'starting';
+    const worker = new Worker(entry, { workerData: data, env: { ...(this.options.workerEnv ?? {}) } });
+    s.attach(worker);
+    const log = this.log;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const timeoutMs = this.options.startTimeoutMs ?? 10_000;
+      const timer = setTimeout(() => fail(new Error(`no start within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (e: Error): void => {
+        s.error = e;
+        s.status = 'failed';
+        if (!settled) {
+          settled = true;
+          clearTimeout(timer);
+          reject(e);
+        }
+      };
+      worker.on('message', (m: WorkerToHost) => {
+        switch (m.type) {
+          case 'ready':
+            if (!settled) {
+              settled = true;
+              clearTimeout(timer);
+              s.status = 'running';
+              log.info({ strategy: s.id }, 'strategy started');
+              resolve();
+            }
+            break;
+          case 'start-failed': {
+            const e = new Error(m.message);
+            if (m.stack !== undefined) e.stack = m.stack;
+            fail(e);
+            break;
+          }
+          case 'log':
+          case 'snapshot-request':
+            s.handleMessage(m, this.options.snapshot, log);
+            break;
+          case 'stopped':
+            break;
+        }
+      });
+      worker.on('error', (e) => {
+        log.error({ strategy: s.id, err: e }, 'strategy worker crashed');
+        fail(e);
+      });
+      worker.on('exit', (code) => {
+        if (!settled) fail(new Error(`worker exited with code ${code} before it started`));
+        const crashed = s.status === 'failed' || (s.status === 'running' && code !== 0);
+        if (s.status !== 'failed') s.status = crashed ? 'failed' : 'stopped';
+        if (crashed && s.error === undefined) s.error = new Error(`worker exited with code ${code}`);
+        if (settled) this.options.onExit?.(s.id, crashed ? s.error : undefined);
+        log.info({ strategy: s.id, code }, 'strategy worker exited');
+      });
+    });
+  }
+
+  /**
+   * Asks every worker to stop (strategy.stop runs; it may still cancel), waits up to `timeoutMs` for each to
+   * exit, then terminates the rest. Keep draining the order rings until this resolves.
+   */
+  stop(timeoutMs = 5000): Promise<void> {
+    this.stopping ??= Promise.all(this.strategies.map((s) => s.stop(timeoutMs))).then(() => undefined);
+    return this.stopping;
+  }
+}
+
+function logAt(log: HostLogger, level: LogLevel, obj: object, msg: string): void {
+  switch (level) {
+    case 'debug': log.debug(obj, msg); break;
+    case 'info': log.info(obj, msg); break;
+    case 'warn': log.warn(obj, msg); break;
+    default: log.error(obj, msg); break;
+  }
+}

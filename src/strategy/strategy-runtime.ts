@@ -1,0 +1,400 @@
+/**
+ * The worker side of a strategy: implements the SDK context on top of the two rings, runs the module's
+ * hooks and pumps the event ring into onEvent. Independent of worker_threads (worker-main.ts wires it to
+ * parentPort), so it can also be driven on one thread in tests.
+ */
+import { decodeOrder } from '../intake/order-decoder.js';
+import { Doorbell } from '../intake/ring/doorbell.js';
+import {
+  EV_RESYNC, EVENT_KINDS, EventRecord, LIQUIDITY_MAKER, LIQUIDITY_TAKER,
+  errorCodeAt, isTerminalEvent, orderStateAt, readEventRecord,
+} from '../intake/ring/event-record.js';
+import {
+  NO_VENUE, OP_CANCEL, OrderRecord, PRIORITY_HIGH, setClientOrderId, submitRecordFromIntent, writeOrderRecord,
+} from '../intake/ring/order-record.js';
+import { RingConsumer, RingProducer } from '../intake/ring/spsc-ring.js';
+import { systemClock, type Clock } from '../model/clock.js';
+import type { ErrorCode } from '../model/errors.js';
+import { isValidClientOrderId } from '../model/ids.js';
+import { InstrumentRegistry, type Instrument } from '../model/instrument.js';
+import { SIDES } from '../model/order.js';
+import type {
+  CancelTarget, OrderSnapshot, Strategy, StrategyContext, StrategyEvent, StrategyLog, StrategyModule, StrategyOrder,
+  SubmitResult, TimerHandle,
+} from './sdk.js';
+import type { HostToWorker, LogLevel, StrategyWorkerData, WorkerToHost } from './worker-protocol.js';
+
+/** Events handed to onEvent per turn of the worker's event loop (timers run between turns). */
+const EVENT_BATCH = 256;
+
+export interface RuntimeChannel {
+  post(message: WorkerToHost): void;
+}
+
+type RuntimeData = Omit<StrategyWorkerData, 'kind' | 'moduleUrl'>;
+
+function refuse(code: ErrorCode, message: string): SubmitResult {
+  return { ok: false, code, message };
+}
+
+function errorText(e: unknown): { message: string; stack?: string } {
+  if (e instanceof Error) return e.stack === undefined ? { message: e.message } : { message: e.message, stack: e.stack };
+  return { message: String(e) };
+}
+
+function isUint32(x: unknown): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff;
+}
+
+export class StrategyRuntime {
+  readonly ctx: StrategyContext;
+  private readonly id: string;
+  private readonly instruments: InstrumentRegistry;
+  private readonly venues: readonly string[];
+  private readonly producer: RingProducer;
+  private readonly events: RingConsumer;
+  private readonly bell: Doorbell;
+  private readonly rec = new OrderRecord();
+  private readonly ev = new EventRecord();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly snapshotWaiters = new Map<number, (m: Extract<HostToWorker, { type: 'snapshot' }>) => void>();
+  private strategy: Strategy = {};
+  private nextSeq = 1;
+  /** > 0 inside ctx.batch(): records are published when the outermost batch ends. */
+  private batchDepth = 0;
+  private nextSnapshotId = 1;
+  private stopping = false;
+  private closed = false;
+  private pumping = false;
+  private resyncing = false;
+  /** Events below this ring position are covered by the last snapshot and skipped (when skipping). */
+  private skipBelow = 0;
+  private skipping = false;
+  private stopped: Promise<void> | undefined;
+  /** onEvent / timer callbacks that threw. */
+  errors = 0;
+
+  constructor(data: RuntimeData, private readonly channel: RuntimeChannel, clock: Clock = systemClock) {
+    this.id = data.id;
+    this.instruments = new InstrumentRegistry(data.instruments);
+    this.venues = data.venues;
+    this.producer = new RingProducer(data.orderRing, new Doorbell(data.orderDoorbell));
+    this.events = new RingConsumer(data.eventRing);
+    this.bell = new Doorbell(data.eventDoorbell);
+    const self = this;
+    const log = this.makeLog();
+    this.ctx = {
+      id: data.id,
+      symbols: Object.freeze([...data.symbols]),
+      params: Object.freeze({ ...data.params }),
+      instruments: this.instruments,
+      instrument: (symbol: string): Instrument | undefined => this.instruments.get(symbol),
+      venues: Object.freeze([...data.venues]),
+      clock,
+      log,
+      submit: (order) => this.submit(order),
+      cancel: (target) => this.cancel(target),
+      batch: (fn) => this.batch(fn),
+      every: (ms, fn) => this.timer(ms, fn, true),
+      after: (ms, fn) => this.timer(ms, fn, false),
+      openOrders: () => this.requestSnapshot().then((m) => m.orders ?? []),
+      get stopping() {
+        return self.stopping;
+      },
+    };
+  }
+
+  /** Resolves the module's default export, runs start(), then starts pumping events. */
+  async start(mod: StrategyModule | undefined): Promise<void> {
+    if (typeof mod === 'function') this.strategy = await mod(this.ctx);
+    else if (typeof mod === 'object' && mod !== null) this.strategy = mod;
+    else throw new TypeError('a strategy module must default-export a strategy object or a factory function');
+    if (typeof this.strategy !== 'object' || this.strategy === null) throw new TypeError('the strategy factory must return a strategy object');
+    for (const hook of ['start', 'onEvent', 'stop'] as const) {
+      const h = this.strategy[hook];
+      if (h !== undefined && typeof h !== 'function') throw new TypeError(`strategy.${hook} must be a function`);
+    }
+    await this.strategy.start?.(this.ctx);
+    void this.pump();
+  }
+
+  /** A message from the host (other than stop, which worker-main turns into stop()). */
+  onMessage(message: HostToWorker): void {
+    if (message.type === 'snapshot') {
+      const waiter = this.snapshotWaiters.get(message.id);
+      if (waiter !== undefined) {
+        this.snapshotWaiters.delete(message.id);
+        waiter(message);
+      }
+    } else if (message.type === 'stop') {
+      void this.stop();
+    }
+  }
+
+  /** Refuses new orders, clears timers, runs strategy.stop (cancels still allowed), then stops pumping. */
+  stop(): Promise<void> {
+    this.stopped ??= this.doStop();
+    return this.stopped;
+  }
+
+  private async doStop(): Promise<void> {
+    this.stopping = true;
+    this.clearTimers();
+    try {
+      await this.strategy.stop?.(this.ctx);
+    } catch (e) {
+      this.errors++;
+      this.channel.post({ type: 'log', level: 'error', msg: 'strategy stop() failed', fields: { error: errorText(e) } });
+    }
+    this.clearTimers();
+    this.closed = true;
+    this.bell.ring(); // ends a pending wait of the pump
+  }
+
+  /** Timers of ctx.every / ctx.after still armed. */
+  get timerCount(): number {
+    return this.timers.size;
+  }
+
+  /** Records this strategy has published (the next submit gets seq + 1). */
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  // ---- orders --------------------------------------------------------------------------------------------
+
+  private submit(order: StrategyOrder): SubmitResult {
+    if (this.stopping) return refuse('TRADING_HALTED', 'the strategy is stopping');
+    if (typeof order !== 'object' || order === null || Array.isArray(order)) return refuse('BAD_REQUEST', 'order must be an object');
+    const { tag, ...body } = order;
+    if (tag !== undefined && !isUint32(tag)) return refuse('INVALID_FIELD', 'tag must be an integer from 0 to 4294967295');
+    const r = decodeOrder({ ...body, strategy: this.id }, this.instruments);
+    if (!r.ok) return refuse(r.error.code, r.error.message);
+    const intent = r.intent;
+    let venue = NO_VENUE;
+    if (intent.venue !== undefined) {
+      venue = this.venues.indexOf(intent.venue);
+      if (venue < 0 || venue >= NO_VENUE) return refuse('UNKNOWN_VENUE', `venue "${intent.venue}" is not configured`);
+    }
+    const off = this.claim();
+    if (off < 0) return refuse('QUEUE_FULL', 'the strategy queue is full');
+    const seq = this.nextSeq;
+    const ins = this.instruments.get(intent.symbol)!;
+    submitRecordFromIntent(intent, ins.index, venue, seq, tag ?? 0, this.rec);
+    writeOrderRecord(this.producer, off, this.rec);
+    if (this.batchDepth === 0) this.producer.publish();
+    this.nextSeq = seq + 1;
+    return { ok: true, seq };
+  }
+
+  /** A free slot, or -1 (counted as a refusal). Inside a batch, publishes what is pending before refusing. */
+  private claim(): number {
+    let off = this.producer.tryClaim();
+    if (off < 0 && this.batchDepth > 0) {
+      this.producer.publish();
+      off = this.producer.tryClaim();
+    }
+    if (off < 0) this.producer.noteRefused();
+    return off;
+  }
+
+  private batch<T>(fn: () => T): T {
+    this.batchDepth++;
+    try {
+      return fn();
+    } finally {
+      if (--this.batchDepth === 0) this.producer.publish();
+    }
+  }
+
+  private cancel(target: CancelTarget): SubmitResult {
+    if (this.closed) return refuse('TRADING_HALTED', 'the strategy has stopped');
+    if (typeof target !== 'object' || target === null) return refuse('BAD_REQUEST', 'cancel needs { orderId }, { seq } or { clientOrderId }');
+    const rec = this.rec.reset();
+    rec.op = OP_CANCEL;
+    rec.priority = PRIORITY_HIGH;
+    const t = target as { orderId?: unknown; seq?: unknown; clientOrderId?: unknown };
+    if (t.orderId !== undefined) {
+      if (typeof t.orderId !== 'number' || !Number.isSafeInteger(t.orderId) || t.orderId < 1) return refuse('INVALID_FIELD', 'orderId must be a positive integer');
+      rec.orderId = t.orderId;
+    } else if (t.seq !== undefined) {
+      if (typeof t.seq !== 'number' || !Number.isSafeInteger(t.seq) || t.seq < 1) return refuse('INVALID_FIELD', 'seq must be a positive integer');
+      if (t.seq >= this.nextSeq) return refuse('ORDER_NOT_FOUND', `seq ${t.seq} was never submitted`);
+      rec.targetSeq = t.seq;
+    } else if (t.clientOrderId !== undefined) {
+      if (!isValidClientOrderId(t.clientOrderId)) return refuse('INVALID_CLIENT_ORDER_ID', 'clientOrderId must be 1 to 32 ASCII letters and digits');
+      setClientOrderId(rec, t.clientOrderId);
+    } else {
+      return refuse('BAD_REQUEST', 'cancel needs { orderId }, { seq } or { clientOrderId }');
+    }
+    const off = this.claim();
+    if (off < 0) return refuse('QUEUE_FULL', 'the strategy queue is full');
+    const seq = this.nextSeq;
+    rec.seq = seq;
+    writeOrderRecord(this.producer, off, rec);
+    if (this.batchDepth === 0) this.producer.publish();
+    this.nextSeq = seq + 1;
+    return { ok: true, seq };
+  }
+
+  // ---- events --------------------------------------------------------------------------------------------
+
+  private readonly hasEvents = (): boolean => this.closed || this.events.hasRecords();
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.closed) {
+        if (this.resyncing) return; // finishResync() restarts the pump
+        const n = this.drainEvents();
+        if (this.resyncing) return;
+        if (n === 0) await this.bell.wait(this.hasEvents);
+        else if (n >= EVENT_BATCH) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Delivers up to EVENT_BATCH events; stops early at a RESYNC record. Returns the records consumed. */
+  private drainEvents(): number {
+    const events = this.events;
+    let n = events.available();
+    if (n === 0) return 0;
+    if (n > EVENT_BATCH) n = EVENT_BATCH;
+    const start = events.position;
+    let i = 0;
+    try {
+      while (i < n) {
+        const pos = (start + i) | 0;
+        readEventRecord(events, events.offsetAt(i), this.ev);
+        i++;
+        if (this.skipping) {
+          if (((pos - this.skipBelow) | 0) < 0) continue;
+          this.skipping = false;
+        }
+        if (this.ev.kind === EV_RESYNC) {
+          this.beginResync(this.ev.count);
+          break;
+        }
+        this.deliver(this.toEvent(this.ev, 0, null));
+      }
+    } finally {
+      events.release(i);
+    }
+    return i;
+  }
+
+  private beginResync(lost: number): void {
+    this.resyncing = true;
+    this.requestSnapshot().then(
+      (m) => this.finishResync(lost, m.orders, m.position),
+      () => this.finishResync(lost, null, 0),
+    );
+  }
+
+  private finishResync(lost: number, orders: readonly OrderSnapshot[] | null, position: number): void {
+    if (orders !== null) {
+      this.skipBelow = position;
+      this.skipping = true;
+    }
+    this.resyncing = false;
+    this.ev.reset();
+    this.ev.kind = EV_RESYNC;
+    this.deliver(this.toEvent(this.ev, lost, orders));
+    if (!this.closed) void this.pump();
+  }
+
+  private toEvent(r: EventRecord, lost: number, orders: readonly OrderSnapshot[] | null): StrategyEvent {
+    const kind = EVENT_KINDS[r.kind] ?? 'RESYNC';
+    return {
+      kind,
+      orderId: r.orderId,
+      seq: r.seq,
+      tag: r.tag,
+      symbol: kind === 'RESYNC' ? undefined : this.instruments.list[r.symbol]?.symbol,
+      symbolIndex: r.symbol,
+      side: SIDES[r.side] ?? 'BUY',
+      state: orderStateAt(r.state),
+      code: errorCodeAt(r.code),
+      filledLots: r.filledLots,
+      priceTicks: r.priceTicks,
+      qtyLots: r.qtyLots,
+      liquidity: r.liquidity === LIQUIDITY_MAKER ? 'MAKER' : r.liquidity === LIQUIDITY_TAKER ? 'TAKER' : undefined,
+      ts: r.ts,
+      terminal: isTerminalEvent(r.kind, r.state),
+      lost,
+      orders,
+    };
+  }
+
+  private deliver(event: StrategyEvent): void {
+    const h = this.strategy.onEvent;
+    if (h === undefined) return;
+    try {
+      h.call(this.strategy, event, this.ctx);
+    } catch (e) {
+      this.errors++;
+      this.channel.post({ type: 'log', level: 'error', msg: 'strategy onEvent() threw', fields: { error: errorText(e), kind: event.kind, orderId: event.orderId } });
+    }
+  }
+
+  private requestSnapshot(): Promise<Extract<HostToWorker, { type: 'snapshot' }>> {
+    const id = this.nextSnapshotId++;
+    return new Promise((resolve) => {
+      this.snapshotWaiters.set(id, resolve);
+      this.channel.post({ type: 'snapshot-request', id });
+    });
+  }
+
+  // ---- timers and logs -----------------------------------------------------------------------------------
+
+  private timer(ms: number, fn: () => void, repeat: boolean): TimerHandle {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('timer period must be a non-negative number of milliseconds');
+    if (this.stopping) return { cancel: () => {} };
+    const run = (): void => {
+      if (!repeat) this.timers.delete(handle);
+      try {
+        fn();
+      } catch (e) {
+        this.errors++;
+        this.channel.post({ type: 'log', level: 'error', msg: 'strategy timer callback threw', fields: { error: errorText(e) } });
+      }
+    };
+    const handle = repeat ? setInterval(run, Math.max(1, ms)) : setTimeout(run, ms);
+    this.timers.add(handle);
+    return {
+      cancel: () => {
+        clearTimeout(handle);
+        this.timers.delete(handle);
+      },
+    };
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private makeLog(): StrategyLog {
+    const send = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
+      try {
+        this.channel.post(fields === undefined ? { type: 'log', level, msg } : { type: 'log', level, msg, fields });
+      } catch {
+        // fields that cannot be structured-cloned (functions, class instances with handles) go as text
+        this.channel.post({ type: 'log', level, msg, fields: { text: String(fields) } });
+      }
+    };
+    return {
+      debug: (msg, fields) => send('debug', msg, fields),
+      info: (msg, fields) => send('info', msg, fields),
+      warn: (msg, fields) => send('warn', msg, fields),
+      error: (msg, fields) => send('error', msg, fields),
+    };
+  }
+}
+
+export function describeError(e: unknown): { message: string; stack?: string } {
+  return errorText(e);
+}

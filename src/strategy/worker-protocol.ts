@@ -1,0 +1,45 @@
+/**
+ * What the strategy host and a strategy worker tell each other. Orders and events never go through here
+ * (they go through the two rings); only the start, the stop, logs and snapshots do.
+ */
+import type { InstrumentSpec } from '../model/instrument.js';
+import type { OrderSnapshot } from './sdk.js';
+
+export const STRATEGY_WORKER_KIND = 'switchyard-strategy';
+
+/** workerData of a strategy worker (structured-cloned; the SharedArrayBuffers are shared, not copied). */
+export interface StrategyWorkerData {
+  readonly kind: typeof STRATEGY_WORKER_KIND;
+  readonly id: string;
+  /** file: URL of the module to import (already transpiled when the source was TypeScript). */
+  readonly moduleUrl: string;
+  readonly symbols: readonly string[];
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Every instrument, in registry order (record symbol indices refer to it). */
+  readonly instruments: readonly InstrumentSpec[];
+  /** Venue names, in router order (record venue indices refer to it). */
+  readonly venues: readonly string[];
+  /** Order ring (worker produces, dispatcher consumes) and the doorbell its consumer sleeps on. */
+  readonly orderRing: SharedArrayBuffer;
+  readonly orderDoorbell: SharedArrayBuffer;
+  /** Event ring (host produces, worker consumes) and the doorbell the worker sleeps on. */
+  readonly eventRing: SharedArrayBuffer;
+  readonly eventDoorbell: SharedArrayBuffer;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type WorkerToHost =
+  | { readonly type: 'ready' }
+  | { readonly type: 'start-failed'; readonly message: string; readonly stack?: string }
+  | { readonly type: 'log'; readonly level: LogLevel; readonly msg: string; readonly fields?: Record<string, unknown> }
+  | { readonly type: 'snapshot-request'; readonly id: number }
+  | { readonly type: 'stopped' };
+
+export type HostToWorker =
+  | { readonly type: 'stop' }
+  /**
+   * Answer to a snapshot-request. `position`: the event ring's publish counter when the snapshot was taken;
+   * events below it are reflected in `orders` (null when the host has no snapshot provider).
+   */
+  | { readonly type: 'snapshot'; readonly id: number; readonly orders: readonly OrderSnapshot[] | null; readonly position: number };

@@ -1,0 +1,128 @@
+/**
+ * The example strategies in config/strategies run in real workers against a tiny fake of the daemon's main
+ * side: every SUBMIT is acknowledged, MARKET orders fill at once, post-only limits are accepted, cancels
+ * are confirmed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  EV_ACCEPTED, EV_ACK, EV_CANCELED, EV_FILL, EventRecord, LIQUIDITY_MAKER, LIQUIDITY_TAKER, orderStateIndex,
+} from '../../src/intake/ring/event-record.js';
+import { OP_CANCEL, OP_SUBMIT } from '../../src/intake/ring/order-record.js';
+import { HostedStrategy, StrategyHost } from '../../src/strategy/strategy-host.js';
+import { drain, INSTRUMENTS, until, VENUES, type Rec } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-examples-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const example = (name: string): string => fileURLToPath(new URL(`../../config/strategies/${name}`, import.meta.url));
+
+const MARKET = 1;
+
+/** A fake main side for one strategy: answers each record with events, remembers what it saw. */
+class FakeDaemon {
+  readonly seen: Rec[] = [];
+  private nextId = 1;
+  private readonly bySeq = new Map<number, { id: number; rec: Rec }>();
+  private readonly byId = new Map<number, Rec>();
+  private readonly ev = new EventRecord();
+  marketPrice = 6_000_000;
+
+  constructor(private readonly s: HostedStrategy) {}
+
+  step(): void {
+    const fresh = drain(this.s.orders);
+    for (const r of fresh) {
+      this.seen.push(r);
+      if (r.op === OP_SUBMIT) this.submit(r);
+      else if (r.op === OP_CANCEL) this.cancel(r);
+    }
+  }
+
+  /** Fills a resting order completely at its price. */
+  fill(orderId: number): void {
+    const r = this.byId.get(orderId)!;
+    this.emit(EV_FILL, r, orderId, { state: orderStateIndex('FILLED'), filledLots: r.qtyLots, qtyLots: r.qtyLots, priceTicks: r.priceTicks, liquidity: LIQUIDITY_MAKER });
+    this.byId.delete(orderId);
+  }
+
+  /** Id of the resting order on `side` (0 BUY, 1 SELL). */
+  openIdOf(side: number): number {
+    for (const [id, r] of this.byId) if (r.side === side) return id;
+    throw new Error(`no resting order on side ${side}`);
+  }
+
+  private submit(r: Rec): void {
+    const id = this.nextId++;
+    this.bySeq.set(r.seq, { id, rec: r });
+    this.emit(EV_ACK, r, id, { state: orderStateIndex('CREATED'), qtyLots: r.qtyLots, priceTicks: r.priceTicks });
+    if (r.type === MARKET) {
+      this.emit(EV_FILL, r, id, { state: orderStateIndex('FILLED'), filledLots: r.qtyLots, qtyLots: r.qtyLots, priceTicks: this.marketPrice, liquidity: LIQUIDITY_TAKER });
+      this.marketPrice += 100;
+    } else {
+      this.byId.set(id, r);
+      this.emit(EV_ACCEPTED, r, id, { state: orderStateIndex('ACCEPTED'), qtyLots: r.qtyLots, priceTicks: r.priceTicks });
+    }
+  }
+
+  private cancel(c: Rec): void {
+    const id = c.orderId !== 0 ? c.orderId : this.bySeq.get(c.targetSeq)?.id ?? 0;
+    const r = this.byId.get(id);
+    if (r === undefined) return;
+    this.byId.delete(id);
+    this.emit(EV_CANCELED, r, id, { state: orderStateIndex('CANCELED'), qtyLots: r.qtyLots, priceTicks: r.priceTicks });
+  }
+
+  private emit(kind: number, r: Rec, orderId: number, f: Partial<EventRecord>): void {
+    const ev = this.ev.reset();
+    Object.assign(ev, { kind, orderId, seq: r.seq, tag: r.tag, symbol: r.symbol, side: r.side, ts: Date.now() }, f);
+    expect(this.s.publishEvent(ev)).toBe(true);
+  }
+}
+
+async function run(module: string, id: string, params: Record<string, unknown>, body: (fake: FakeDaemon, h: StrategyHost) => Promise<void>): Promise<void> {
+  const h = new StrategyHost({
+    strategies: [{ id, module, symbols: ['BTC-USDT', 'ETH-USDT'], params }],
+    instruments: INSTRUMENTS,
+    venues: VENUES,
+    cacheDir: join(dir, 'cache'),
+  });
+  await h.start();
+  try {
+    await body(new FakeDaemon(h.get(id)!), h);
+  } finally {
+    await h.stop();
+  }
+}
+
+describe('example strategies', () => {
+  it('momentum: small MARKET orders, one at a time, following the last price move', async () => {
+    await run(example('momentum.ts'), 'momentum', { intervalMs: 5 }, async (fake) => {
+      await until(() => fake.seen.length >= 6, () => fake.step());
+      const orders = fake.seen.filter((r) => r.op === OP_SUBMIT);
+      for (const r of orders) expect(r).toMatchObject({ symbol: 0, type: MARKET, qtyLots: 100, priceTicks: 0 });
+      // the fake market only goes up: after the first fill momentum keeps buying
+      expect(orders.every((r) => r.side === 0)).toBe(true);
+      expect(orders.map((r) => r.seq)).toEqual(orders.map((_, i) => i + 1));
+    });
+  });
+
+  it('market maker: probes the price, quotes both sides post-only, re-quotes around a fill', async () => {
+    await run(example('market-maker.ts'), 'market-maker', { quoteIntervalMs: 5, spreadTicks: 10 }, async (fake) => {
+      await until(() => fake.seen.length >= 3, () => fake.step());
+      const [probe, q1, q2] = fake.seen;
+      expect(probe).toMatchObject({ op: OP_SUBMIT, type: MARKET, side: 0, qtyLots: 10 });
+      const quotes = [q1!, q2!].sort((a, b) => a.side - b.side);
+      expect(quotes.map((q) => [q.side, q.priceTicks, q.qtyLots])).toEqual([[0, 6_000_000 - 10, 100], [1, 6_000_000 + 10, 100]]);
+      // fill the bid: the ask is canceled and both sides come back around the fill price
+      fake.fill(fake.openIdOf(0));
+      await until(() => fake.seen.filter((r) => r.op === OP_SUBMIT).length >= 5, () => fake.step());
+      const after = fake.seen.slice(3);
+      expect(after[0]).toMatchObject({ op: OP_CANCEL });
+      const requotes = after.filter((r) => r.op === OP_SUBMIT).map((r) => [r.side, r.priceTicks]).sort();
+      expect(requotes).toEqual([[0, 6_000_000 - 20], [1, 6_000_000]]);
+    });
+  });
+});
