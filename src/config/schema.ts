@@ -187,6 +187,15 @@ export const PaperSettingsSchema = strictObject({
   volatilityTicks: int(0).default(DEFAULT_PAPER_SETTINGS.volatilityTicks),
 });
 
+export const DEFAULT_BATCH = { maxSize: 32, flushMs: 0 } as const;
+
+export const BatchSchema = strictObject({
+  /** Orders handed to the adapter in one call at most. */
+  maxSize: int(1, 1000).default(DEFAULT_BATCH.maxSize),
+  /** How long a partial batch may wait for more orders (0 = hand over at the end of each dispatch cycle). */
+  flushMs: int(0, 1000).default(DEFAULT_BATCH.flushMs),
+});
+
 export const VenueSchema = strictObject({
   name: VenueName,
   adapter: z.enum(VENUE_ADAPTERS),
@@ -199,6 +208,8 @@ export const VenueSchema = strictObject({
   latencyMs: int(0, 60_000).default(0),
   urls: VenueUrlsSchema.optional(),
   credentials: CredentialsSchema.optional(),
+  /** Per-venue batching of new orders. */
+  batch: BatchSchema.prefault({}),
   /** Paper adapter only; filled with DEFAULT_PAPER_SETTINGS for paper venues. */
   paper: PaperSettingsSchema.optional(),
 }).transform((v) =>
@@ -254,8 +265,13 @@ export const StrategySchema = strictObject({
   /** Dispatcher share: a strategy of weight 3 gets three turns for each turn of a weight-1 strategy. */
   weight: int(1, 1_000_000).default(1),
   symbols: z.array(SymbolName).min(1, { error: 'must list at least one symbol' }),
-  /** Strategy module, relative to the YAML file (not used yet). */
+  /**
+   * Strategy module run in a worker thread (TypeScript or JavaScript), relative to the YAML file. Without it the
+   * strategy is an API client: its orders come over the HTTP/WebSocket API.
+   */
   module: nonEmptyString.optional(),
+  /** Free-form parameters handed to the strategy module as ctx.params. */
+  params: z.record(z.string(), z.unknown()).default(() => ({})),
   crossing: CrossingSchema.prefault({}),
   limits: StrategyLimitsSchema.prefault({}),
 });
@@ -303,6 +319,7 @@ export type VenueConfig = z.output<typeof VenueSchema>;
 export type VenueAdapter = (typeof VENUE_ADAPTERS)[number];
 export type Exchange = (typeof EXCHANGES)[number];
 export type FeesConfig = z.output<typeof FeesSchema>;
+export type BatchConfig = z.output<typeof BatchSchema>;
 export type VenueUrls = z.output<typeof VenueUrlsSchema>;
 export type VenueCredentials = z.output<typeof CredentialsSchema>;
 export type PaperSettings = z.output<typeof PaperSettingsSchema>;
