@@ -1,6 +1,6 @@
 import { feeText } from '../../src/model/decimal.js';
 import type { Instrument } from '../../src/model/instrument.js';
-import type { CancelRequest, ReportSink, VenueAdapter, VenueOrder } from '../../src/execution/venue.js';
+import { toVenueOrders, type CancelRequest, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder } from '../../src/execution/venue.js';
 import { Prng } from './prng.js';
 
 export interface PaperVenueOptions {
@@ -74,8 +74,8 @@ export class QuotePaperVenue implements VenueAdapter {
     return m === undefined ? undefined : this.quoteOf(m);
   }
 
-  submit(batch: readonly VenueOrder[]): void {
-    const orders = batch.slice();
+  submit(batch: OrderBatch): void {
+    const orders = toVenueOrders(batch);
     this.later(() => {
       for (const o of orders) this.arrive(o);
     });

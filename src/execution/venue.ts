@@ -3,10 +3,33 @@ import type { OrderId } from '../model/ids.js';
 import type { OrderType, Side, TimeInForce } from '../model/order.js';
 
 /**
- * The one interface every venue adapter implements (paper, ccxt, native websockets).
- * Adapters see only the model and this file. Orders go out in batches; everything the venue says comes
- * back as ExecutionReports through the sink given at construction, in the order the venue said it.
+ * The one interface every venue adapter implements (paper, ccxt, native websockets). Adapters see only the model
+ * and this file. New orders go out in batches; everything the venue says comes back as ExecutionReports through
+ * the ReportSink given at construction, in the order the venue said it.
  */
+
+/**
+ * A batch of new orders, handed over as a view on the daemon's order store: nothing is allocated per order on the
+ * way to the adapter. The view is reused for the next batch as soon as `submit` returns, so an adapter reads (and
+ * copies) everything it needs before returning. `toVenueOrders` makes plain objects for adapters that prefer them.
+ */
+export interface OrderBatch {
+  readonly count: number;
+  orderId(i: number): OrderId;
+  clientOrderId(i: number): string;
+  instrument(i: number): Instrument;
+  side(i: number): Side;
+  type(i: number): OrderType;
+  timeInForce(i: number): TimeInForce;
+  postOnly(i: number): boolean;
+  /** Limit price in ticks (0 for MARKET and STOP). */
+  priceTicks(i: number): number;
+  /** Stop price in ticks (0 unless STOP or STOP_LIMIT). */
+  stopTicks(i: number): number;
+  qtyLots(i: number): number;
+}
+
+/** One new order as a plain object (copied out of a batch). */
 export interface VenueOrder {
   readonly orderId: OrderId;
   readonly clientOrderId: string;
@@ -18,6 +41,41 @@ export interface VenueOrder {
   readonly priceTicks: number;
   readonly stopTicks: number;
   readonly qtyLots: number;
+}
+
+export function toVenueOrders(batch: OrderBatch): VenueOrder[] {
+  const out: VenueOrder[] = new Array<VenueOrder>(batch.count);
+  for (let i = 0; i < batch.count; i++) {
+    out[i] = {
+      orderId: batch.orderId(i),
+      clientOrderId: batch.clientOrderId(i),
+      instrument: batch.instrument(i),
+      side: batch.side(i),
+      type: batch.type(i),
+      timeInForce: batch.timeInForce(i),
+      postOnly: batch.postOnly(i),
+      priceTicks: batch.priceTicks(i),
+      stopTicks: batch.stopTicks(i),
+      qtyLots: batch.qtyLots(i),
+    };
+  }
+  return out;
+}
+
+/** A batch over plain objects (tests, replays, adapters that re-submit). */
+export class ArrayOrderBatch implements OrderBatch {
+  constructor(private readonly orders: readonly VenueOrder[]) {}
+  get count(): number { return this.orders.length; }
+  orderId(i: number): OrderId { return this.orders[i]!.orderId; }
+  clientOrderId(i: number): string { return this.orders[i]!.clientOrderId; }
+  instrument(i: number): Instrument { return this.orders[i]!.instrument; }
+  side(i: number): Side { return this.orders[i]!.side; }
+  type(i: number): OrderType { return this.orders[i]!.type; }
+  timeInForce(i: number): TimeInForce { return this.orders[i]!.timeInForce; }
+  postOnly(i: number): boolean { return this.orders[i]!.postOnly; }
+  priceTicks(i: number): number { return this.orders[i]!.priceTicks; }
+  stopTicks(i: number): number { return this.orders[i]!.stopTicks; }
+  qtyLots(i: number): number { return this.orders[i]!.qtyLots; }
 }
 
 export interface CancelRequest {
@@ -33,6 +91,7 @@ export type ExecutionReport =
   | {
       readonly kind: 'FILL';
       readonly orderId: OrderId;
+      /** Unique per venue; a repeated trade id is recognised and ignored by the lifecycle. */
       readonly tradeId: string;
       readonly priceTicks: number;
       readonly qtyLots: number;
@@ -45,8 +104,33 @@ export type ExecutionReport =
   | { readonly kind: 'EXPIRED'; readonly orderId: OrderId; readonly reason?: string }
   | { readonly kind: 'TRIGGERED'; readonly orderId: OrderId };
 
+/** Whether the router may send new orders to a venue (its circuit breaker is closed or half-open). */
+export type VenueHealth = 'UP' | 'DOWN';
+
 export interface ReportSink {
   report(venue: string, report: ExecutionReport): void;
+  /** The venue became usable or unusable for new orders (circuit breaker, lost connection, ban). */
+  health?(venue: string, health: VenueHealth, reason?: string): void;
+}
+
+/** What a venue knows about one order, for reconciliation and for resolving unknown submit outcomes. */
+export interface VenueOrderStatus {
+  readonly clientOrderId: string;
+  readonly venueOrderId: string;
+  readonly instrument: Instrument;
+  readonly state: 'OPEN' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
+  readonly filledLots: number;
+}
+
+export interface VenueFill {
+  readonly clientOrderId: string;
+  readonly tradeId: string;
+  readonly instrument: Instrument;
+  readonly priceTicks: number;
+  readonly qtyLots: number;
+  readonly fee: string;
+  readonly liquidity: 'MAKER' | 'TAKER';
+  readonly ts: number;
 }
 
 export interface VenueAdapter {
@@ -54,9 +138,15 @@ export interface VenueAdapter {
   /** Connect, load markets; resolves when orders may be sent. */
   start(): Promise<void>;
   /** Hand a batch of new orders to the venue. Never throws: failures arrive as REJECTED reports. */
-  submit(batch: readonly VenueOrder[]): void;
+  submit(batch: OrderBatch): void;
   /** Ask for a cancel. The answer arrives as CANCELED or CANCEL_REJECTED. */
   cancel(request: CancelRequest): void;
   /** Stop timers and connections. Reports may still arrive until it resolves. */
   stop(): Promise<void>;
+  /** The order with this client order id, or null when the venue has no such order. */
+  lookup?(clientOrderId: string, instrument: Instrument): Promise<VenueOrderStatus | null>;
+  /** Orders open at the venue (for reconciliation after a restart or reconnect). */
+  openOrders?(instruments: readonly Instrument[]): Promise<VenueOrderStatus[]>;
+  /** Fills at or after `sinceMs` (epoch ms), oldest first. */
+  fillsSince?(sinceMs: number, instruments: readonly Instrument[]): Promise<VenueFill[]>;
 }

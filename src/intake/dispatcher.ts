@@ -1,5 +1,5 @@
 import type { OrderTracker } from '../execution/order-tracker.js';
-import type { VenueAdapter, VenueOrder } from '../execution/venue.js';
+import { ArrayOrderBatch, type VenueAdapter, type VenueOrder } from '../execution/venue.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
 import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
@@ -49,7 +49,7 @@ export class Dispatcher {
       const batch = this.batches[v]!;
       if (batch.length === 0) continue;
       this.batches[v] = [];
-      this.venues[v]!.submit(batch);
+      this.venues[v]!.submit(new ArrayOrderBatch(batch));
     }
     if (this.queue.size > 0) this.wake();
   };

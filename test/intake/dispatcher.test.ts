@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OrderTracker } from '../../src/execution/order-tracker.js';
-import type { CancelRequest, VenueAdapter, VenueOrder } from '../../src/execution/venue.js';
+import { toVenueOrders, type CancelRequest, type OrderBatch, type VenueAdapter, type VenueOrder } from '../../src/execution/venue.js';
 import { BoundedQueue } from '../../src/intake/bounded-queue.js';
 import { Dispatcher } from '../../src/intake/dispatcher.js';
 import { OrderIntake } from '../../src/intake/order-intake.js';
@@ -20,8 +20,8 @@ class RecordingVenue implements VenueAdapter {
   constructor(readonly name: string) {}
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
-  submit(batch: readonly VenueOrder[]): void {
-    this.batches.push([...batch]);
+  submit(batch: OrderBatch): void {
+    this.batches.push(toVenueOrders(batch));
   }
   cancel(request: CancelRequest): void {
     this.cancels.push(request);
