@@ -36,6 +36,7 @@ async function start(file: string): Promise<number> {
   let daemon;
   try {
     daemon = createDaemon(loaded.config, {
+      configDir: dirname(loaded.file),
       onTokenGenerated: (token, tokenFile) => {
         process.stderr.write(`switchyard: generated API token ${token} (saved to ${tokenFile}, mode 0600)\n`);
       },

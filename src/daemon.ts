@@ -12,14 +12,18 @@ import type { Config, VenueConfig } from './config/index.js';
 import { OrderTracker } from './execution/order-tracker.js';
 import { ReportHandler } from './execution/report-handler.js';
 import type { VenueAdapter } from './execution/venue.js';
-import { BoundedQueue } from './intake/bounded-queue.js';
+import { VenueBatcher } from './execution/batcher.js';
+import { OrderStore } from './execution/order-store.js';
 import { Dispatcher } from './intake/dispatcher.js';
+import { StrategyQueues } from './intake/strategy-queues.js';
+import { RingIntake } from './intake/ring-intake.js';
+import { StrategyHost } from './strategy/strategy-host.js';
 import { OrderIntake } from './intake/order-intake.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { SwitchyardError } from './model/errors.js';
 import { OrderIdCounter } from './model/ids.js';
 import { InstrumentRegistry, type Instrument } from './model/instrument.js';
-import { isOpen, type Order } from './model/order.js';
+import { isOpen } from './model/order.js';
 import { PreTradeRisk } from './risk/pre-trade-risk.js';
 import { RiskAccounting } from './risk/risk-accounting.js';
 import { Router } from './routing/router.js';
@@ -33,6 +37,8 @@ export interface DaemonOptions {
   readonly logDestination?: DestinationStream;
   /** Directory that relative paths in the configuration (dataDir, tokenFile) are resolved against. Default: cwd. */
   readonly baseDir?: string;
+  /** Folder of the configuration file: strategy module paths are relative to it. Default: baseDir. */
+  readonly configDir?: string;
   /** Called once with a token the daemon generated (never with one it was given). */
   readonly onTokenGenerated?: (token: string, file: string) => void;
 }
@@ -51,6 +57,9 @@ export class Daemon {
   readonly router: Router;
   private readonly venues: VenueAdapter[];
   private readonly api: ApiServer;
+  private readonly dispatcher: Dispatcher;
+  private readonly host: StrategyHost | undefined;
+  readonly ringIntake: RingIntake | undefined;
   private readonly startedAt: number;
   private port = 0;
   private stopping: Promise<void> | undefined;
@@ -64,8 +73,11 @@ export class Daemon {
     this.startedAt = clock.now();
     this.log = createLogger(config.daemon.log.level, config.daemon.name, options.logDestination);
     this.instruments = new InstrumentRegistry(config.instruments);
-    this.metrics = new Metrics(clock);
-    this.tracker = new OrderTracker(this.instruments, clock, { retainFinished: RETAIN_FINISHED_ORDERS });
+    const strategyIds = config.strategies.map((s) => s.id);
+    const venueNames = config.venues.map((v) => v.name);
+    const store = new OrderStore(this.instruments, strategyIds, venueNames, clientIdPrefix(config.daemon.name, clock.now()));
+    this.metrics = new Metrics(clock, venueNames, strategyIds);
+    this.tracker = new OrderTracker(store, clock, { retainFinished: RETAIN_FINISHED_ORDERS });
     const risk = new PreTradeRisk(
       this.instruments,
       config.strategies.map((s) => ({
@@ -85,31 +97,63 @@ export class Daemon {
         if (r.ok) risk.setMark(ins.index, r.value);
       }
     }
-    const reports = new ReportHandler(this.tracker, clock, (venue, report) => {
-      this.metrics.unknownReport(venue);
-      this.log.warn({ venue, report }, 'execution report for an unknown order');
-    });
-    this.venues = config.venues.map((v) => this.buildVenue(v, reports));
     const symbols = this.instruments.list.map((i) => i.symbol);
-    this.router = new Router(
-      config.venues.map((v) => v.name),
-      symbols,
-      symbols.map((s) => config.routing[s] ?? {}),
+    this.router = new Router(venueNames, symbols, symbols.map((sym) => config.routing[sym] ?? {}));
+    let dispatcher: Dispatcher | undefined;
+    const reports = new ReportHandler(
+      this.tracker,
+      clock,
+      (venue, report) => {
+        this.metrics.unknownReport(venue);
+        this.log.warn({ venue, report }, 'execution report for an unknown order');
+      },
+      (venue, health, reason) => {
+        const v = this.router.venueIndex(venue);
+        if (v >= 0 && dispatcher !== undefined) dispatcher.available[v] = health === 'UP' ? 1 : 0;
+        this.log.warn({ venue, health, reason }, 'venue health changed');
+      },
     );
-    const queue = new BoundedQueue<Order>(config.daemon.queue.capacity);
-    const dispatcher = new Dispatcher(queue, this.tracker, risk, this.router, this.venues, this.instruments);
-    const ids = new OrderIdCounter(0);
+    this.venues = config.venues.map((v) => this.buildVenue(v, reports));
+    const queues = new StrategyQueues(strategyIds.length, config.strategies.map((s) => s.weight), config.daemon.queue.capacity);
+    const batcher = new VenueBatcher(store, this.venues, config.venues.map((v) => v.batch));
+    dispatcher = new Dispatcher(store, queues, this.tracker, risk, this.router, batcher);
+    this.dispatcher = dispatcher;
     this.intake = new OrderIntake(
-      this.tracker, ids, queue, dispatcher, this.router, this.venues, this.instruments,
-      config.strategies.map((s) => s.id),
-      clientIdPrefix(config.daemon.name, clock.now()),
+      this.tracker, new OrderIdCounter(0), queues, dispatcher, this.router, this.venues, this.instruments, strategyIds,
     );
-    this.tracker.listen(new RiskAccounting(risk, this.instruments));
+    const hosted = config.strategies.filter((st) => st.module !== undefined);
+    if (hosted.length > 0) {
+      const baseDir = options.baseDir ?? process.cwd();
+      let ringIntake: RingIntake | undefined;
+      this.host = new StrategyHost({
+        strategies: hosted.map((st) => ({ id: st.id, module: st.module!, symbols: st.symbols, params: st.params })),
+        instruments: config.instruments,
+        venues: venueNames,
+        cacheDir: resolve(baseDir, config.daemon.dataDir, 'strategies-cache'),
+        baseDir: options.configDir ?? baseDir,
+        snapshot: (id) => ringIntake?.snapshot(id, this.intake.strategyOf(id)) ?? [],
+        log: this.log,
+        onExit: (id, error) => {
+          if (error !== undefined) this.log.error({ strategy: id, err: error }, 'strategy worker stopped with an error');
+        },
+      });
+      ringIntake = new RingIntake(
+        this.host.strategies, (id) => this.intake.strategyOf(id), strategyIds.length,
+        this.intake, this.tracker, queues, this.router, this.instruments.list.length,
+      );
+      this.ringIntake = ringIntake;
+      dispatcher.addSource(ringIntake);
+      this.tracker.listen(ringIntake);
+    }
+    this.tracker.listen(new RiskAccounting(risk));
     this.tracker.listen(this.metrics);
+    const log = this.log;
     this.tracker.listen({
-      onEvent: (order, event) => this.log.debug({ event }, 'order event'),
-      onAnomaly: (order, update, result) =>
-        this.log.warn({ orderId: order.id, state: order.state, update: update.kind, result }, 'order update refused by the lifecycle'),
+      onTransition: (order, update, t) => {
+        if (log.isLevelEnabled('debug')) log.debug({ event: this.tracker.describe(order, update, t) }, 'order event');
+      },
+      onAnomaly: (order, update, t) =>
+        log.warn({ orderId: order.id, state: order.state, update: update.kind, result: t.toResult() }, 'order update refused by the lifecycle'),
     });
     this.api = new ApiServer({
       intake: this.intake,
@@ -165,6 +209,11 @@ export class Daemon {
     const addr = await this.api.listen(this.config.daemon.api.port, this.config.daemon.api.host);
     this.port = addr.port;
     this.intake.open();
+    if (this.host !== undefined) {
+      const host = this.host;
+      this.dispatcher.setSleeper(() => host.waitForOrders());
+      await host.start();
+    }
     this.log.info({ host: addr.address, port: addr.port, venues: this.venues.map((v) => v.name) }, 'switchyard started');
     return { host: addr.address, port: addr.port };
   }
@@ -186,6 +235,8 @@ export class Daemon {
     const { policy, strategies, timeoutMs } = this.config.daemon.shutdown;
     this.intake.close();
     this.log.info({ reason, policy }, 'switchyard stopping');
+    // Strategies get their stop hook (they may still cancel); their rings keep being drained meanwhile.
+    if (this.host !== undefined) await this.host.stop(timeoutMs);
     const toCancel = this.tracker.list(true).filter((o) =>
       o.state === 'CREATED' || policy === 'cancel-all' || (policy === 'cancel-strategies' && (strategies ?? []).includes(o.strategy)),
     );
@@ -194,6 +245,7 @@ export class Daemon {
     const stillOpen = toCancel.filter((o) => isOpen(o.state)).map((o) => o.id);
     if (!settled) this.log.warn({ orders: stillOpen }, 'shutdown timeout: some cancels were not confirmed');
     const left = this.tracker.list(true).length;
+    this.dispatcher.stop();
     await this.api.close();
     await Promise.all(this.venues.map((v) => v.stop()));
     this.log.info({ canceled: toCancel.length - stillOpen.length, unconfirmed: stillOpen.length, leftOpen: left }, 'switchyard stopped');

@@ -59,7 +59,11 @@ export class ApiServer {
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws));
     });
-    deps.tracker.listen({ onEvent: (_order, event) => this.broadcast(event) });
+    deps.tracker.listen({
+      onTransition: (order, update, t) => {
+        if (this.clients.size > 0) this.broadcast(deps.tracker.describe(order, update, t));
+      },
+    });
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -82,7 +86,6 @@ export class ApiServer {
   }
 
   private broadcast(event: OrderEvent): void {
-    if (this.clients.size === 0) return;
     const text = JSON.stringify({ type: 'event', ...event });
     for (const ws of this.clients) if (ws.readyState === ws.OPEN) ws.send(text);
   }

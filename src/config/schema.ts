@@ -260,6 +260,14 @@ export const StrategyLimitsSchema = strictObject({
   maxGrossExposure: PositiveDecimal.optional(),
 });
 
+/** Numbers as plain JS numbers (decimal fields keep their YAML source text; free-form params do not need it). */
+function plainValue(v: unknown): unknown {
+  if (v instanceof YamlNumber) return v.value;
+  if (Array.isArray(v)) return v.map(plainValue);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainValue(x)]));
+  return v;
+}
+
 export const StrategySchema = strictObject({
   id: StrategyId,
   /** Dispatcher share: a strategy of weight 3 gets three turns for each turn of a weight-1 strategy. */
@@ -270,8 +278,8 @@ export const StrategySchema = strictObject({
    * strategy is an API client: its orders come over the HTTP/WebSocket API.
    */
   module: nonEmptyString.optional(),
-  /** Free-form parameters handed to the strategy module as ctx.params. */
-  params: z.record(z.string(), z.unknown()).default(() => ({})),
+  /** Free-form parameters handed to the strategy module as ctx.params (plain JSON values). */
+  params: z.record(z.string(), z.unknown()).default(() => ({})).transform((p) => plainValue(p) as Record<string, unknown>),
   crossing: CrossingSchema.prefault({}),
   limits: StrategyLimitsSchema.prefault({}),
 });

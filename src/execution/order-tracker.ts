@@ -1,15 +1,18 @@
 import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
 import type { OrderId } from '../model/ids.js';
-import type { InstrumentRegistry } from '../model/instrument.js';
-import { applyUpdate, type OrderUpdate, type TransitionResult } from '../model/lifecycle.js';
-import { isOpen, newOrder, type Order, type OrderIntent } from '../model/order.js';
+import { applyUpdateInto, Transition, type OrderUpdate } from '../model/lifecycle.js';
+import { isOpen, OPEN_STATES, ORDER_STATES } from '../model/order.js';
+import { OrderView, STATE_CODE, type NewOrderFields, type OrderStore } from './order-store.js';
 
-/** Told about every order event that changed or was accepted as a benign duplicate, and every rejected one. */
+/**
+ * Told about every applied transition and every update the lifecycle refused or ignored. `order` is a view that is
+ * only valid during the call; `t` likewise (both are reused). Listeners must not throw.
+ */
 export interface TrackerListener {
-  onEvent?(order: Order, event: OrderEvent, update: OrderUpdate): void;
-  /** An update the lifecycle refused (INVALID_TRANSITION, OVERFILL) or ignored as a duplicate. */
-  onAnomaly?(order: Order, update: OrderUpdate, result: TransitionResult): void;
+  onTransition?(order: OrderView, update: OrderUpdate, t: Transition): void;
+  /** An update the lifecycle refused (INVALID_TRANSITION, OVERFILL, INVALID_FILL) or ignored (duplicates, late reports). */
+  onAnomaly?(order: OrderView, update: OrderUpdate, t: Transition): void;
 }
 
 export interface TrackerOptions {
@@ -17,98 +20,145 @@ export interface TrackerOptions {
   readonly retainFinished: number;
 }
 
+const OPEN_CODE = new Uint8Array(ORDER_STATES.length);
+for (const s of OPEN_STATES) OPEN_CODE[STATE_CODE[s]] = 1;
+
 /**
- * Every order the daemon knows, indexed by id and client order id. The only place that applies lifecycle
- * updates, so every state change produces exactly one OrderEvent with the next sequence number.
+ * Every order the daemon knows (in the OrderStore), indexed by id and client order id. The only place that applies
+ * lifecycle updates, so every applied transition gets exactly one sequence number. Applying an update allocates
+ * nothing (fills excepted: their trade ids are remembered).
  */
 export class OrderTracker {
-  private readonly orders = new Map<OrderId, Order>();
-  private readonly byClientId = new Map<string, OrderId>();
-  private readonly finished: OrderId[] = [];
-  private finishedHead = 0;
   private readonly listeners: TrackerListener[] = [];
+  private readonly cursor: OrderView;
+  private readonly transition = new Transition();
+  /** Client order ids given by producers (ids the daemon makes are found by decoding them). */
+  private readonly byClientId = new Map<string, number>();
+  /** Finished slots, oldest first, in a ring. */
+  private finished: Int32Array;
+  private finishedHead = 0;
+  private finishedCount = 0;
   private seq = 0;
   private openCount = 0;
 
   constructor(
-    private readonly instruments: InstrumentRegistry,
+    readonly store: OrderStore,
     private readonly clock: Clock,
     private readonly options: TrackerOptions,
-  ) {}
+  ) {
+    if (!(options.retainFinished >= 1)) throw new RangeError('retainFinished must be at least 1');
+    this.cursor = new OrderView(store);
+    this.finished = new Int32Array(Math.min(options.retainFinished + 1, 1 << 16));
+  }
 
   listen(listener: TrackerListener): void {
     this.listeners.push(listener);
   }
 
-  create(id: OrderId, clientOrderId: string, intent: OrderIntent): Order {
-    if (this.byClientId.has(clientOrderId)) throw new RangeError(`client order id ${clientOrderId} already used`);
-    const order = newOrder(id, clientOrderId, intent, this.clock.now());
-    this.orders.set(id, order);
-    this.byClientId.set(clientOrderId, id);
+  /** A new order in CREATED; returns its slot. Throws if the client order id is taken (check first). */
+  create(id: OrderId, fields: NewOrderFields): number {
+    const cid = fields.clientOrderId;
+    if (cid !== undefined && this.hasClientOrderId(cid)) throw new RangeError(`client order id ${cid} already used`);
+    const slot = this.store.create(id, fields, this.clock.now());
+    if (cid !== undefined) this.byClientId.set(cid, slot);
     this.openCount++;
-    return order;
+    return slot;
   }
 
   hasClientOrderId(clientOrderId: string): boolean {
-    return this.byClientId.has(clientOrderId);
+    return this.slotOfClientOrderId(clientOrderId) >= 0;
   }
 
-  get(id: OrderId): Order | undefined {
-    return this.orders.get(id);
+  slotOf(id: OrderId): number {
+    return this.store.slotOf(id);
   }
 
-  getByClientOrderId(clientOrderId: string): Order | undefined {
-    const id = this.byClientId.get(clientOrderId);
-    return id === undefined ? undefined : this.orders.get(id);
+  slotOfClientOrderId(clientOrderId: string): number {
+    const given = this.byClientId.get(clientOrderId);
+    if (given !== undefined) return given;
+    const prefix = this.store.clientIdPrefix;
+    if (!clientOrderId.startsWith(prefix) || clientOrderId.length === prefix.length) return -1;
+    const id = Number.parseInt(clientOrderId.slice(prefix.length), 36);
+    if (!Number.isSafeInteger(id)) return -1;
+    const slot = this.store.slotOf(id);
+    return slot >= 0 && this.store.clientIds[slot] === undefined && this.store.clientOrderId(slot) === clientOrderId ? slot : -1;
+  }
+
+  /** A live view of an order (for the edges: it is a new object). */
+  get(id: OrderId): OrderView | undefined {
+    const slot = this.store.slotOf(id);
+    return slot < 0 ? undefined : new OrderView(this.store).at(slot);
+  }
+
+  getByClientOrderId(clientOrderId: string): OrderView | undefined {
+    const slot = this.slotOfClientOrderId(clientOrderId);
+    return slot < 0 ? undefined : new OrderView(this.store).at(slot);
   }
 
   /** Orders in id order; only open ones when `openOnly`. */
-  list(openOnly: boolean): Order[] {
-    const out: Order[] = [];
-    for (const o of this.orders.values()) if (!openOnly || isOpen(o.state)) out.push(o);
-    return out;
+  list(openOnly: boolean): OrderView[] {
+    const s = this.store;
+    const out: OrderView[] = [];
+    for (let slot = 0; slot < s.capacity; slot++) {
+      if (s.id[slot]! < 0) continue;
+      if (openOnly && OPEN_CODE[s.state[slot]!] !== 1) continue;
+      out.push(new OrderView(s).at(slot));
+    }
+    return out.sort((a, b) => a.id - b.id);
   }
 
   get open(): number {
     return this.openCount;
   }
 
+  /** Sequence number of the last applied transition. */
   get lastSeq(): number {
     return this.seq;
   }
 
-  apply(id: OrderId, update: OrderUpdate): TransitionResult | undefined {
-    const order = this.orders.get(id);
-    if (order === undefined) return undefined;
-    const wasOpen = isOpen(order.state);
-    const result = applyUpdate(order, update, this.clock.now());
-    if (result.outcome !== 'APPLIED') {
-      for (const l of this.listeners) l.onAnomaly?.(order, update, result);
-      return result;
-    }
-    if (wasOpen && !isOpen(order.state)) {
-      this.openCount--;
-      this.retire(id);
-    }
-    const event = this.toEvent(order, update, result.event, result.from);
-    for (const l of this.listeners) l.onEvent?.(order, event, update);
-    return result;
+  isOpenSlot(slot: number): boolean {
+    return OPEN_CODE[this.store.state[slot]!] === 1;
   }
 
-  private toEvent(order: Order, update: OrderUpdate, event: OrderEvent['event'], from: Order['state']): OrderEvent {
-    const ins = this.instruments.get(order.symbol)!;
+  apply(id: OrderId, update: OrderUpdate): Transition | undefined {
+    const slot = this.store.slotOf(id);
+    return slot < 0 ? undefined : this.applySlot(slot, update);
+  }
+
+  /** Apply an update to the order in `slot`. The returned Transition is reused by the next call. */
+  applySlot(slot: number, update: OrderUpdate): Transition {
+    const order = this.cursor.at(slot);
+    const t = applyUpdateInto(order, update, this.clock.now(), this.transition);
+    if (t.outcome !== 'APPLIED') {
+      for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!.onAnomaly?.(order, update, t);
+      return t;
+    }
+    this.seq++;
+    const closed = isOpen(t.from) && !isOpen(t.to);
+    if (closed) this.openCount--;
+    for (let i = 0; i < this.listeners.length; i++) {
+      this.listeners[i]!.onTransition?.(order, update, t);
+      order.at(slot); // a listener may have applied another update through the tracker
+    }
+    if (closed) this.retire(slot);
+    return t;
+  }
+
+  /** The event published for a transition (API stream, logs). Allocates: call only when someone listens. */
+  describe(order: OrderView, update: OrderUpdate, t: Transition): OrderEvent {
+    const ins = this.store.instrument(order.slot);
     const base = {
-      seq: ++this.seq,
+      seq: this.seq,
       ts: order.updatedAt,
       orderId: order.id,
       clientOrderId: order.clientOrderId,
       strategy: order.strategy,
-      symbol: order.symbol,
+      symbol: ins.symbol,
       side: order.side,
       venue: order.venue ?? null,
-      event,
-      from,
-      state: order.state,
+      event: t.event,
+      from: t.from,
+      state: t.to,
       filledQty: ins.lotsToQty(order.filledLots),
       reason: order.reason ?? null,
     };
@@ -121,20 +171,29 @@ export class OrderTracker {
   }
 
   /** Keep at most `retainFinished` finished orders; a late report for a forgotten order is reported as unknown. */
-  private retire(id: OrderId): void {
-    this.finished.push(id);
-    const excess = this.finished.length - this.finishedHead - this.options.retainFinished;
-    for (let i = 0; i < excess; i++) {
-      const old = this.finished[this.finishedHead++]!;
-      const o = this.orders.get(old);
-      if (o !== undefined && !isOpen(o.state)) {
-        this.orders.delete(old);
-        this.byClientId.delete(o.clientOrderId);
-      }
+  private retire(slot: number): void {
+    if (this.finishedCount === this.finished.length) {
+      if (this.finished.length < this.options.retainFinished + 1) this.growFinished();
     }
-    if (this.finishedHead > 4096 && this.finishedHead * 2 > this.finished.length) {
-      this.finished.splice(0, this.finishedHead);
-      this.finishedHead = 0;
+    const n = this.finished.length;
+    this.finished[(this.finishedHead + this.finishedCount) % n] = slot;
+    this.finishedCount++;
+    while (this.finishedCount > this.options.retainFinished) {
+      const old = this.finished[this.finishedHead]!;
+      this.finishedHead = (this.finishedHead + 1) % n;
+      this.finishedCount--;
+      // A finished order that came back to life (a late fill cannot reopen one) is still finished: forget it.
+      const cid = this.store.clientIds[old];
+      if (cid !== undefined) this.byClientId.delete(cid);
+      this.store.release(old);
     }
+  }
+
+  private growFinished(): void {
+    const n = this.finished.length;
+    const next = new Int32Array(Math.min(n * 2, this.options.retainFinished + 1));
+    for (let i = 0; i < this.finishedCount; i++) next[i] = this.finished[(this.finishedHead + i) % n]!;
+    this.finished = next;
+    this.finishedHead = 0;
   }
 }

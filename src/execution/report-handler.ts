@@ -1,7 +1,7 @@
 import type { Clock } from '../model/clock.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
 import type { OrderTracker } from './order-tracker.js';
-import type { ExecutionReport, ReportSink } from './venue.js';
+import type { ExecutionReport, ReportSink, VenueHealth } from './venue.js';
 
 /** Called for a report about an order the tracker does not know (forgotten, or not ours). */
 export type UnknownReportHandler = (venue: string, report: ExecutionReport) => void;
@@ -12,7 +12,12 @@ export class ReportHandler implements ReportSink {
     private readonly tracker: OrderTracker,
     private readonly clock: Clock,
     private readonly onUnknown: UnknownReportHandler,
+    private readonly onHealth: (venue: string, health: VenueHealth, reason?: string) => void = () => {},
   ) {}
+
+  health(venue: string, health: VenueHealth, reason?: string): void {
+    this.onHealth(venue, health, reason);
+  }
 
   report(venue: string, r: ExecutionReport): void {
     const result = this.tracker.apply(r.orderId, this.toUpdate(venue, r));

@@ -1,95 +1,189 @@
+import type { VenueBatcher } from '../execution/batcher.js';
+import { NO_VENUE, type OrderStore } from '../execution/order-store.js';
 import type { OrderTracker } from '../execution/order-tracker.js';
-import { ArrayOrderBatch, type VenueAdapter, type VenueOrder } from '../execution/venue.js';
-import type { InstrumentRegistry } from '../model/instrument.js';
-import type { Order } from '../model/order.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
+import type { OrderUpdate } from '../model/lifecycle.js';
+import { ORDER_STATES } from '../model/order.js';
 import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
 import type { Router } from '../routing/router.js';
-import type { BoundedQueue } from './bounded-queue.js';
+import type { StrategyQueues } from './strategy-queues.js';
+
+const CREATED = ORDER_STATES.indexOf('CREATED');
+/** Empty cycles before the loop sleeps on the doorbell. */
+const IDLE_SPIN_CYCLES = 64;
+
+/** Producers drained at the start of every cycle (strategy rings); returns how many records it took. */
+export interface IntakeSource {
+  drain(budget: number): number;
+  /** True while records are waiting (so the loop keeps going without sleeping). */
+  pending(): boolean;
+}
 
 /**
- * The single dispatching loop: drains the intake queue, runs pre-trade risk, routes, marks the order
- * SUBMITTED and hands each venue its batch of the cycle. An order taken out of the queue before it was
- * dispatched (canceled while queued) is skipped.
+ * The internal crossing stage, when configured (src/crossing/internal-crossing.ts). `offer` returns true when it
+ * took the order (the order was SUBMITTED to the crossing book); the rest then comes back through
+ * `Dispatcher.release` when its crossing window ends.
+ */
+export interface CrossingStage {
+  offer(slot: number): boolean;
+}
+
+/** Updates used on the hot path, made once. */
+function denyUpdates(): Record<ErrorCode, OrderUpdate> {
+  const out = {} as Record<ErrorCode, OrderUpdate>;
+  for (const code of Object.keys(ERROR_CATALOGUE) as ErrorCode[]) out[code] = { kind: 'DENY', reason: code };
+  return out;
+}
+
+/**
+ * The single dispatching loop. Each cycle: drain the strategy rings into the strategy queues, then take orders in
+ * priority and fair-share order (StrategyQueues), route, run pre-trade risk, offer to the internal crossing book or
+ * mark SUBMITTED and add to the venue's batch; at the end hand over the cycle's batches. An order canceled while
+ * queued is skipped. Nothing here allocates per order.
  */
 export class Dispatcher {
   private scheduled = false;
-  private readonly batches: VenueOrder[][];
+  private readonly submitUpdates: OrderUpdate[];
+  private readonly routeUpdates: OrderUpdate[];
+  private readonly deny = denyUpdates();
+  private readonly sources: IntakeSource[] = [];
+  private crossing: CrossingStage | undefined;
+  /** Resolves when a ring producer publishes (the doorbell); the loop sleeps on it when idle. */
+  private sleeper: (() => Promise<unknown>) | undefined;
+  private sleeping = false;
+  private idleCycles = 0;
+  private stopped = false;
   /** 1 = venue may receive orders (its circuit breaker is closed). */
   readonly available: Uint8Array;
+  /** Orders dispatched (routed or denied) so far. */
+  dispatched = 0;
 
   constructor(
-    private readonly queue: BoundedQueue<Order>,
+    private readonly store: OrderStore,
+    private readonly queues: StrategyQueues,
     private readonly tracker: OrderTracker,
     private readonly risk: PreTradeRisk,
     private readonly router: Router,
-    private readonly venues: readonly VenueAdapter[],
-    private readonly instruments: InstrumentRegistry,
+    private readonly batcher: VenueBatcher,
     private readonly maxPerCycle = 4096,
   ) {
-    this.batches = venues.map(() => []);
-    this.available = new Uint8Array(venues.length).fill(1);
+    this.submitUpdates = router.venueNames.map((venue) => ({ kind: 'SUBMIT', venue }));
+    this.routeUpdates = router.venueNames.map((venue) => ({ kind: 'ROUTE', venue }));
+    this.available = new Uint8Array(router.venueCount).fill(1);
   }
 
-  /** Ask for a drain soon (after the current I/O callbacks). */
+  addSource(source: IntakeSource): void {
+    this.sources.push(source);
+  }
+
+  setCrossing(crossing: CrossingStage): void {
+    this.crossing = crossing;
+  }
+
+  /**
+   * Ring producers wake the loop through `sleeper` (their shared doorbell). When there is nothing to do the loop
+   * spins a few cycles (cheap, and much faster than a wake-up for bursts), then sleeps on the doorbell.
+   */
+  setSleeper(sleeper: () => Promise<unknown>): void {
+    this.sleeper = sleeper;
+    this.wake();
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Ask for a cycle soon (after the current I/O callbacks). */
   wake(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(this.drain);
+    setImmediate(this.cycle);
   }
 
-  /** Drain up to maxPerCycle orders now; reschedules itself while orders remain. */
-  readonly drain = (): void => {
+  private readonly cycle = (): void => {
     this.scheduled = false;
-    for (let i = 0; i < this.maxPerCycle; i++) {
-      const order = this.queue.shift();
-      if (order === undefined) break;
-      if (order.state === 'CREATED') this.dispatch(order);
-    }
-    for (let v = 0; v < this.batches.length; v++) {
-      const batch = this.batches[v]!;
-      if (batch.length === 0) continue;
-      this.batches[v] = [];
-      this.venues[v]!.submit(new ArrayOrderBatch(batch));
-    }
-    if (this.queue.size > 0) this.wake();
-  };
-
-  private dispatch(order: Order): void {
-    const ins = this.instruments.get(order.symbol)!;
-    let venue: number;
-    if (order.venue !== undefined) {
-      venue = this.router.venueIndex(order.venue);
-      if (this.available[venue] !== 1) {
-        this.tracker.apply(order.id, { kind: 'DENY', reason: 'VENUE_UNAVAILABLE' });
-        return;
-      }
-    } else {
-      venue = this.router.route(ins.index, order.qtyLots, this.available);
-      if (venue < 0) {
-        this.tracker.apply(order.id, { kind: 'DENY', reason: 'NO_ROUTE' });
-        return;
-      }
-    }
-    const s = this.risk.strategyIndex(order.strategy);
-    const code = this.risk.check(s, ins.index, order.priceTicks, order.qtyLots);
-    if (code !== null) {
-      this.tracker.apply(order.id, { kind: 'DENY', reason: code });
+    if (this.stopped) return;
+    const n = this.pump();
+    if (this.queues.size > 0 || this.sourcesPending()) {
+      this.idleCycles = 0;
+      this.wake();
       return;
     }
-    order.riskPriceTicks = order.priceTicks > 0 ? order.priceTicks : this.risk.markOf(ins.index);
-    const adapter = this.venues[venue]!;
-    this.tracker.apply(order.id, { kind: 'SUBMIT', venue: adapter.name });
-    this.batches[venue]!.push({
-      orderId: order.id,
-      clientOrderId: order.clientOrderId,
-      instrument: ins,
-      side: order.side,
-      type: order.type,
-      timeInForce: order.timeInForce,
-      postOnly: order.postOnly,
-      priceTicks: order.priceTicks,
-      stopTicks: order.stopTicks,
-      qtyLots: order.qtyLots,
+    if (this.sleeper === undefined || this.sleeping) return;
+    if (n > 0) this.idleCycles = 0;
+    if (++this.idleCycles < IDLE_SPIN_CYCLES) {
+      this.wake();
+      return;
+    }
+    this.idleCycles = 0;
+    this.sleeping = true;
+    void this.sleeper().then(() => {
+      this.sleeping = false;
+      this.wake();
     });
+  };
+
+  /** One dispatch cycle, synchronously. Returns how many orders it dispatched. */
+  pump(): number {
+    for (let i = 0; i < this.sources.length; i++) this.sources[i]!.drain(this.maxPerCycle);
+    let n = 0;
+    while (n < this.maxPerCycle) {
+      const slot = this.queues.shift();
+      if (slot < 0) break;
+      if (this.store.state[slot] === CREATED) {
+        this.dispatchSlot(slot);
+        n++;
+      }
+    }
+    this.batcher.endCycle();
+    this.dispatched += n;
+    return n;
+  }
+
+  private sourcesPending(): boolean {
+    for (let i = 0; i < this.sources.length; i++) if (this.sources[i]!.pending()) return true;
+    return false;
+  }
+
+  private dispatchSlot(slot: number): void {
+    const s = this.store;
+    const symbol = s.symbol[slot]!;
+    const qty = s.qtyLots[slot]!;
+    const venue = this.pick(slot);
+    if (venue < 0) {
+      this.tracker.applySlot(slot, this.deny[s.pinned[slot] === NO_VENUE ? 'NO_ROUTE' : 'VENUE_UNAVAILABLE']);
+      return;
+    }
+    const price = s.priceTicks[slot]!;
+    const code = this.risk.check(s.strategy[slot]!, symbol, price, qty);
+    if (code !== null) {
+      this.tracker.applySlot(slot, this.deny[code]);
+      return;
+    }
+    s.riskPriceTicks[slot] = price > 0 ? price : this.risk.markOf(symbol);
+    if (this.crossing !== undefined && this.crossing.offer(slot)) return;
+    this.tracker.applySlot(slot, this.submitUpdates[venue]!);
+    this.batcher.add(venue, slot);
+  }
+
+  /** The venue for an order: its pinned venue if usable, else the routing table's choice; -1 when none. */
+  private pick(slot: number): number {
+    const pinned = this.store.pinned[slot]!;
+    if (pinned !== NO_VENUE) return this.available[pinned] === 1 ? pinned : -1;
+    return this.router.route(this.store.symbol[slot]!, this.store.qtyLots[slot]!, this.available);
+  }
+
+  /**
+   * The rest of an order leaves the internal crossing book (its window ended): route it to a venue now. When no
+   * venue can take it, it is canceled with NO_ROUTE (risk was reserved when it entered the crossing book).
+   */
+  release(slot: number): void {
+    const venue = this.pick(slot);
+    if (venue < 0) {
+      this.tracker.applySlot(slot, { kind: 'CANCELED', reason: 'NO_ROUTE' });
+      return;
+    }
+    const t = this.tracker.applySlot(slot, this.routeUpdates[venue]!);
+    if (t.outcome === 'APPLIED') this.batcher.add(venue, slot);
   }
 }

@@ -1,44 +1,57 @@
+import { NO_VENUE, OrderView, PRIORITY_CODE, TIF_CODE, TYPE_CODE, BUY, SELL, type NewOrderFields } from '../execution/order-store.js';
 import type { OrderTracker } from '../execution/order-tracker.js';
 import type { VenueAdapter } from '../execution/venue.js';
 import type { ErrorCode } from '../model/errors.js';
-import { makeClientOrderId, type OrderIdCounter, type OrderId } from '../model/ids.js';
+import type { OrderIdCounter, OrderId } from '../model/ids.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
-import { isOpen, type Order, type OrderIntent } from '../model/order.js';
+import { isOpen, type OrderIntent } from '../model/order.js';
 import type { Router } from '../routing/router.js';
-import type { BoundedQueue } from './bounded-queue.js';
 import type { Dispatcher } from './dispatcher.js';
+import type { StrategyQueues } from './strategy-queues.js';
 
-export type IntakeResult = { ok: true; order: Order } | { ok: false; code: ErrorCode; message: string };
+export type IntakeResult = { ok: true; order: OrderView } | { ok: false; code: ErrorCode; message: string };
+
+/** Why the last `submitFields` call refused its order. */
+export interface Refusal {
+  code: ErrorCode;
+}
 
 /**
- * Where validated orders and cancels enter the daemon (API now; strategy rings later). Checks what needs
- * daemon state (strategy known, client order id unused, pinned venue lists the symbol, intake open, queue not
- * full), creates the order and queues it for the dispatcher.
+ * Where orders and cancels enter the daemon on the main thread (the API, in-process producers; worker strategies
+ * come through their rings, see ring-intake.ts, into the same strategy queues). Checks what needs daemon state
+ * (strategy known, client order id unused, pinned venue lists the symbol, intake open, queue not full), creates
+ * the order in the store and queues it for the dispatcher.
  */
 export class OrderIntake {
   private accepting = false;
-  private readonly strategies: ReadonlySet<string>;
-  private readonly dispatchWaiters = new Map<OrderId, (order: Order) => void>();
+  private readonly strategyIndex: ReadonlyMap<string, number>;
+  private readonly dispatchWaiters = new Map<OrderId, (order: OrderView) => void>();
+  private readonly fields: NewOrderFields = {
+    strategy: 0, symbol: 0, side: BUY, type: 0, tif: 0, postOnly: false, priority: 1,
+    priceTicks: 0, stopTicks: 0, qtyLots: 0, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0,
+  };
+  /** Set by `submitFields` when it refuses. */
+  readonly refusal: Refusal = { code: 'INTERNAL' };
 
   constructor(
     private readonly tracker: OrderTracker,
     private readonly ids: OrderIdCounter,
-    private readonly queue: BoundedQueue<Order>,
+    private readonly queues: StrategyQueues,
     private readonly dispatcher: Dispatcher,
     private readonly router: Router,
+    /** Adapters by venue index; the internal crossing book last when configured. */
     private readonly venues: readonly VenueAdapter[],
     private readonly instruments: InstrumentRegistry,
     strategies: readonly string[],
-    private readonly clientIdPrefix: string,
   ) {
-    this.strategies = new Set(strategies);
+    this.strategyIndex = new Map(strategies.map((s, i) => [s, i]));
     tracker.listen({
-      onEvent: (order, event) => {
-        if (event.from !== 'CREATED') return;
+      onTransition: (order, _update, t) => {
+        if (t.from !== 'CREATED' || this.dispatchWaiters.size === 0) return;
         const waiter = this.dispatchWaiters.get(order.id);
         if (waiter !== undefined) {
           this.dispatchWaiters.delete(order.id);
-          waiter(order);
+          waiter(new OrderView(this.tracker.store).at(order.slot));
         }
       },
     });
@@ -56,56 +69,100 @@ export class OrderIntake {
     this.accepting = false;
   }
 
+  strategyOf(id: string): number {
+    return this.strategyIndex.get(id) ?? -1;
+  }
+
+  /** An order from the API (already decoded at the edge). */
   submit(intent: OrderIntent): IntakeResult {
-    if (!this.accepting) return { ok: false, code: 'TRADING_HALTED', message: 'intake is closed' };
-    if (!this.strategies.has(intent.strategy)) return { ok: false, code: 'UNKNOWN_STRATEGY', message: `unknown strategy "${intent.strategy}"` };
+    const strategy = this.strategyIndex.get(intent.strategy);
+    if (strategy === undefined) return { ok: false, code: 'UNKNOWN_STRATEGY', message: `unknown strategy "${intent.strategy}"` };
+    const ins = this.instruments.get(intent.symbol)!;
+    let venue = NO_VENUE;
     if (intent.venue !== undefined) {
       const v = this.router.venueIndex(intent.venue);
-      const ins = this.instruments.get(intent.symbol)!;
       if (v < 0 || !this.router.listsSymbol(v, ins.index)) {
         return { ok: false, code: 'UNKNOWN_VENUE', message: `venue "${intent.venue}" is not configured for ${intent.symbol}` };
       }
+      venue = v;
     }
-    if (intent.clientOrderId !== undefined && this.tracker.hasClientOrderId(intent.clientOrderId)) {
-      return { ok: false, code: 'DUPLICATE_CLIENT_ORDER_ID', message: `client order id ${intent.clientOrderId} is already used` };
-    }
-    if (this.queue.size >= this.queue.capacity) return { ok: false, code: 'QUEUE_FULL', message: 'intake queue is full' };
-    const id = this.ids.next();
-    const clientOrderId = intent.clientOrderId ?? makeClientOrderId(this.clientIdPrefix, id);
-    if (this.tracker.hasClientOrderId(clientOrderId)) {
-      return { ok: false, code: 'DUPLICATE_CLIENT_ORDER_ID', message: `client order id ${clientOrderId} is already used` };
-    }
-    const order = this.tracker.create(id, clientOrderId, intent);
-    this.queue.push(order);
+    const f = this.fields;
+    f.strategy = strategy;
+    f.symbol = ins.index;
+    f.side = intent.side === 'BUY' ? BUY : SELL;
+    f.type = TYPE_CODE[intent.type];
+    f.tif = TIF_CODE[intent.timeInForce];
+    f.postOnly = intent.postOnly;
+    f.priority = PRIORITY_CODE[intent.priority];
+    f.priceTicks = intent.priceTicks;
+    f.stopTicks = intent.stopTicks;
+    f.qtyLots = intent.qtyLots;
+    f.venue = venue;
+    f.clientOrderId = intent.clientOrderId;
+    f.producerSeq = 0;
+    f.tag = 0;
+    const slot = this.submitFields(f);
+    if (slot < 0) return { ok: false, code: this.refusal.code, message: refusalMessage(this.refusal.code, intent.clientOrderId) };
+    return { ok: true, order: new OrderView(this.tracker.store).at(slot) };
+  }
+
+  /**
+   * An order as integers (in-process producers and the rings). Returns its slot, or -1 with `refusal.code` set.
+   * Allocates nothing when the client order id is made by the daemon.
+   */
+  submitFields(f: NewOrderFields): number {
+    if (!this.accepting) return this.refuse('TRADING_HALTED');
+    if (f.clientOrderId !== undefined && this.tracker.hasClientOrderId(f.clientOrderId)) return this.refuse('DUPLICATE_CLIENT_ORDER_ID');
+    if (this.queues.length(f.strategy, f.priority) >= this.queues.capacity) return this.refuse('QUEUE_FULL');
+    const slot = this.tracker.create(this.ids.next(), f);
+    this.queues.push(f.strategy, f.priority, slot);
     this.dispatcher.wake();
-    return { ok: true, order };
+    return slot;
+  }
+
+  private refuse(code: ErrorCode): number {
+    this.refusal.code = code;
+    return -1;
   }
 
   /** Resolves once the dispatcher has decided about the order (SUBMITTED, DENIED or canceled in the queue). */
-  dispatched(order: Order): Promise<Order> {
+  dispatched(order: OrderView): Promise<OrderView> {
     if (order.state !== 'CREATED') return Promise.resolve(order);
     return new Promise((resolve) => this.dispatchWaiters.set(order.id, resolve));
   }
 
-  /** Cancel: local if the order is still queued, else asked of its venue. Allowed while intake is closed. */
+  /** Cancel: local if the order is still queued, else asked of the venue (or crossing book) holding it. */
   cancel(id: OrderId): IntakeResult {
-    const order = this.tracker.get(id);
-    if (order === undefined) return { ok: false, code: 'ORDER_NOT_FOUND', message: `no order ${id}` };
+    const slot = this.tracker.slotOf(id);
+    if (slot < 0) return { ok: false, code: 'ORDER_NOT_FOUND', message: `no order ${id}` };
+    return this.cancelSlot(slot);
+  }
+
+  cancelSlot(slot: number): IntakeResult {
+    const order = new OrderView(this.tracker.store).at(slot);
     if (!isOpen(order.state) || order.state === 'PENDING_CANCEL') {
-      return { ok: false, code: 'ORDER_NOT_CANCELABLE', message: `order ${id} is ${order.state}` };
+      return { ok: false, code: 'ORDER_NOT_CANCELABLE', message: `order ${order.id} is ${order.state}` };
     }
     const wasQueued = order.state === 'CREATED';
-    const r = this.tracker.apply(id, { kind: 'CANCEL_REQUEST' });
-    if (r === undefined || r.outcome !== 'APPLIED') return { ok: false, code: 'ORDER_NOT_CANCELABLE', message: `order ${id} is ${order.state}` };
+    const t = this.tracker.applySlot(slot, { kind: 'CANCEL_REQUEST' });
+    if (t.outcome !== 'APPLIED') return { ok: false, code: 'ORDER_NOT_CANCELABLE', message: `order ${order.id} is ${order.state}` };
     if (!wasQueued) {
-      const venue = this.venues[this.router.venueIndex(order.venue!)]!;
-      venue.cancel({
+      this.venues[order.venueIndex]!.cancel({
         orderId: order.id,
         clientOrderId: order.clientOrderId,
         venueOrderId: order.venueOrderId,
-        instrument: this.instruments.get(order.symbol)!,
+        instrument: this.instruments.at(order.symbolIndex),
       });
     }
     return { ok: true, order };
+  }
+}
+
+function refusalMessage(code: ErrorCode, clientOrderId: string | undefined): string {
+  switch (code) {
+    case 'TRADING_HALTED': return 'intake is closed';
+    case 'DUPLICATE_CLIENT_ORDER_ID': return `client order id ${clientOrderId ?? ''} is already used`;
+    case 'QUEUE_FULL': return 'the strategy queue is full';
+    default: return code;
   }
 }

@@ -4,11 +4,14 @@ export interface Clock {
   now(): number;
   /** Monotonic nanoseconds for latency measurement (only differences are meaningful). */
   monoNs(): bigint;
+  /** Monotonic milliseconds with sub-microsecond resolution, as a number (allocation-free latency stamps). */
+  monoMs(): number;
 }
 
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   monoNs: () => process.hrtime.bigint(),
+  monoMs: () => performance.now(),
 });
 
 /** A clock that only moves when told to (tests, replay). */
@@ -27,6 +30,10 @@ export class ManualClock implements Clock {
 
   monoNs(): bigint {
     return this.ns;
+  }
+
+  monoMs(): number {
+    return Number(this.ns) / 1e6;
   }
 
   advance(ms: number): void {

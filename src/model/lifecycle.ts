@@ -199,29 +199,74 @@ export function lookup(state: OrderState, event: LifecycleEvent): Outcome {
 }
 
 /**
+ * The outcome of one update, written into a reusable object so the hot path allocates nothing.
+ * `to` is the new state when APPLIED; `code` says why an update was IGNORED (optional) or an ERROR.
+ */
+export class Transition {
+  outcome: 'APPLIED' | 'IGNORED' | 'ERROR' = 'APPLIED';
+  event: LifecycleEvent = 'SUBMIT';
+  from: OrderState = 'CREATED';
+  to: OrderState = 'CREATED';
+  code: ErrorCode | undefined = undefined;
+
+  private set(outcome: Transition['outcome'], event: LifecycleEvent, from: OrderState, to: OrderState, code: ErrorCode | undefined): this {
+    this.outcome = outcome;
+    this.event = event;
+    this.from = from;
+    this.to = to;
+    this.code = code;
+    return this;
+  }
+
+  applied(event: LifecycleEvent, from: OrderState, to: OrderState): this {
+    return this.set('APPLIED', event, from, to, undefined);
+  }
+
+  ignored(event: LifecycleEvent, from: OrderState, code?: ErrorCode): this {
+    return this.set('IGNORED', event, from, from, code);
+  }
+
+  error(event: LifecycleEvent, from: OrderState, code: ErrorCode): this {
+    return this.set('ERROR', event, from, from, code);
+  }
+
+  /** A plain, immutable copy. */
+  toResult(): TransitionResult {
+    if (this.outcome === 'APPLIED') return { outcome: 'APPLIED', event: this.event, from: this.from, to: this.to };
+    if (this.outcome === 'ERROR') return { outcome: 'ERROR', event: this.event, from: this.from, code: this.code! };
+    return this.code === undefined
+      ? { outcome: 'IGNORED', event: this.event, from: this.from }
+      : { outcome: 'IGNORED', event: this.event, from: this.from, code: this.code };
+  }
+}
+
+/**
  * Apply an update to an order, in place. Never throws for a bad update: the result says what happened.
  * Fills: a trade id already seen is IGNORED (DUPLICATE_FILL); a fill beyond the order quantity is an
  * ERROR (OVERFILL) and is not applied.
  */
 export function applyUpdate(order: Order, update: OrderUpdate, now: number): TransitionResult {
+  return applyUpdateInto(order, update, now, new Transition()).toResult();
+}
+
+/** `applyUpdate` writing its outcome into `out` (no allocation for non-fill updates). */
+export function applyUpdateInto(order: Order, update: OrderUpdate, now: number, out: Transition): Transition {
   const from = order.state;
   let event: LifecycleEvent;
   if (update.kind === 'FILL') {
     const f = update.fill;
-    if (order.tradeIds.has(tradeKey(f))) return { outcome: 'IGNORED', event: 'FILL', from, code: 'DUPLICATE_FILL' };
+    if (order.tradeIds.has(tradeKey(f))) return out.ignored('FILL', from, 'DUPLICATE_FILL');
     if (!Number.isSafeInteger(f.qtyLots) || f.qtyLots <= 0 || !Number.isSafeInteger(f.priceTicks) || f.priceTicks < 0) {
-      return { outcome: 'ERROR', event: 'FILL', from, code: 'INVALID_FILL' };
+      return out.error('FILL', from, 'INVALID_FILL');
     }
-    if (order.filledLots + f.qtyLots > order.qtyLots) {
-      return { outcome: 'ERROR', event: 'FILL', from, code: 'OVERFILL' };
-    }
+    if (order.filledLots + f.qtyLots > order.qtyLots) return out.error('FILL', from, 'OVERFILL');
     event = order.filledLots + f.qtyLots === order.qtyLots ? 'FILL' : 'PARTIAL_FILL';
   } else {
     event = update.kind;
   }
 
   const cell = LIFECYCLE_TABLE[from][event];
-  if (cell === 'INVALID') return { outcome: 'ERROR', event, from, code: 'INVALID_TRANSITION' };
+  if (cell === 'INVALID') return out.error(event, from, 'INVALID_TRANSITION');
 
   // Facts carried by the update are kept even when the state does not move (a late ack still names the venue id).
   if (update.kind === 'ACCEPT' && update.venueOrderId !== undefined) order.venueOrderId = update.venueOrderId;
@@ -237,7 +282,7 @@ export function applyUpdate(order: Order, update: OrderUpdate, now: number): Tra
   }
   if (cell === 'IGNORE') {
     order.updatedAt = now;
-    return { outcome: 'IGNORED', event, from };
+    return out.ignored(event, from);
   }
 
   let to: OrderState;
@@ -252,11 +297,13 @@ export function applyUpdate(order: Order, update: OrderUpdate, now: number): Tra
     case 'ROUTE':
       order.venue = update.venue;
       break;
-    case 'FILL':
+    case 'FILL': {
       order.tradeIds.add(tradeKey(update.fill));
       order.filledLots += update.fill.qtyLots;
-      order.filledNotional += notionalUnits(update.fill.priceTicks, update.fill.qtyLots);
+      const sum = order.filledNotional + notionalUnits(update.fill.priceTicks, update.fill.qtyLots);
+      order.filledNotional = sum > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : sum;
       break;
+    }
     case 'CANCEL_REQUEST':
       if (to === 'PENDING_CANCEL') order.stateBeforeCancel = from;
       break;
@@ -274,7 +321,7 @@ export function applyUpdate(order: Order, update: OrderUpdate, now: number): Tra
   if (from === 'PENDING_CANCEL' && to !== 'PENDING_CANCEL') order.stateBeforeCancel = undefined;
   order.state = to;
   order.updatedAt = now;
-  return { outcome: 'APPLIED', event, from, to };
+  return out.applied(event, from, to);
 }
 
 /** Trade ids are unique per venue, so the key includes the venue. */

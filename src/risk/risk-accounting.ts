@@ -1,26 +1,22 @@
 import type { TrackerListener } from '../execution/order-tracker.js';
-import type { InstrumentRegistry } from '../model/instrument.js';
-import type { OrderUpdate } from '../model/lifecycle.js';
-import { isOpen, type Order } from '../model/order.js';
-import type { OrderEvent } from '../model/events.js';
+import type { OrderView } from '../execution/order-store.js';
+import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import { isOpen } from '../model/order.js';
 import type { PreTradeRisk } from './pre-trade-risk.js';
 
 /** Keeps pre-trade risk's open orders, exposure and positions in step with the order lifecycle. */
 export class RiskAccounting implements TrackerListener {
-  constructor(
-    private readonly risk: PreTradeRisk,
-    private readonly instruments: InstrumentRegistry,
-  ) {}
+  constructor(private readonly risk: PreTradeRisk) {}
 
-  onEvent(order: Order, event: OrderEvent, update: OrderUpdate): void {
+  onTransition(order: OrderView, update: OrderUpdate, t: Transition): void {
     if (order.riskPriceTicks === 0) return; // never reserved (denied or canceled in the queue)
-    const s = this.risk.strategyIndex(order.strategy);
-    const ins = this.instruments.get(order.symbol)!;
+    const s = order.strategyIndex;
+    const i = order.symbolIndex;
     if (update.kind === 'FILL') {
-      this.risk.onFill(s, ins.index, order.side, order.riskPriceTicks, update.fill.priceTicks, update.fill.qtyLots, isOpen(event.from));
+      this.risk.onFill(s, i, order.side, order.riskPriceTicks, update.fill.priceTicks, update.fill.qtyLots, isOpen(t.from));
     }
-    if (!isOpen(order.state) && isOpen(event.from)) {
-      this.risk.onClose(s, ins.index, order.riskPriceTicks, order.qtyLots - order.filledLots);
+    if (isOpen(t.from) && !isOpen(t.to)) {
+      this.risk.onClose(s, i, order.riskPriceTicks, order.qtyLots - order.filledLots);
     }
   }
 }

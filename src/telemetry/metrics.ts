@@ -1,16 +1,23 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TrackerListener } from '../execution/order-tracker.js';
+import type { OrderView } from '../execution/order-store.js';
 import type { Clock } from '../model/clock.js';
-import type { OrderEvent } from '../model/events.js';
-import type { OrderUpdate, TransitionResult } from '../model/lifecycle.js';
-import { isOpen, type Order } from '../model/order.js';
+import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import { isOpen, ORDER_STATES } from '../model/order.js';
 
 /** Submit-to-ack buckets in seconds: sub-millisecond resolution for in-process and paper venues. */
 export const ACK_LATENCY_BUCKETS = [
   0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 ];
 
-/** The daemon's Prometheus metrics, in their own Registry (never the global one). */
+type CounterChild = { inc(value?: number): void };
+type GaugeChild = { inc(value?: number): void; dec(value?: number): void };
+type HistogramChild = { observe(value: number): void };
+
+/**
+ * The daemon's Prometheus metrics, in their own Registry (never the global one). Label children are created once
+ * per label combination and cached by index, so counting a transition allocates nothing.
+ */
 export class Metrics implements TrackerListener {
   readonly registry = new Registry();
   private readonly ordersByState: Counter<'state' | 'venue' | 'strategy'>;
@@ -20,9 +27,18 @@ export class Metrics implements TrackerListener {
   private readonly fills: Counter<'venue' | 'liquidity'>;
   private readonly unknownReports: Counter<'venue'>;
   private readonly ackLatency: Histogram<'venue'>;
-  private readonly submittedAt = new Map<number, bigint>();
+  readonly crossedVolume: Counter<'symbol'>;
+  readonly crossingFeesSaved: Counter<'symbol'>;
+  /** [state][venue][strategy] */
+  private readonly stateChildren: (CounterChild | undefined)[][][];
+  private readonly openChildren: (GaugeChild | undefined)[];
+  private readonly ackChildren: (HistogramChild | undefined)[];
 
-  constructor(private readonly clock: Clock) {
+  constructor(
+    private readonly clock: Clock,
+    private readonly venueNames: readonly string[],
+    private readonly strategyIds: readonly string[],
+  ) {
     const registers = [this.registry];
     this.ordersByState = new Counter({
       name: 'switchyard_orders_total',
@@ -52,35 +68,51 @@ export class Metrics implements TrackerListener {
     });
     this.ackLatency = new Histogram({
       name: 'switchyard_submit_to_ack_seconds',
-      help: 'Time from handing an order to a venue to its acknowledgement',
+      help: 'Time from handing an order to a venue to its first answer (ack, fill, reject or cancel)',
       labelNames: ['venue'],
       buckets: ACK_LATENCY_BUCKETS,
       registers,
     });
+    this.crossedVolume = new Counter({
+      name: 'switchyard_crossed_volume_total',
+      help: 'Base quantity matched internally between our own strategies (both sides counted once)',
+      labelNames: ['symbol'],
+      registers,
+    });
+    this.crossingFeesSaved = new Counter({
+      name: 'switchyard_crossing_fees_saved_total',
+      help: 'Taker fees not paid thanks to internal crossing, in quote currency, at the configured taker fee of the venue each side would have gone to',
+      labelNames: ['symbol'],
+      registers,
+    });
+    this.stateChildren = ORDER_STATES.map(() => venueNames.map(() => new Array<CounterChild | undefined>(strategyIds.length)));
+    this.openChildren = new Array<GaugeChild | undefined>(strategyIds.length);
+    this.ackChildren = new Array<HistogramChild | undefined>(venueNames.length);
   }
 
-  onEvent(order: Order, event: OrderEvent, update: OrderUpdate): void {
-    const venue = order.venue ?? 'none';
-    this.ordersByState.inc({ state: order.state, venue, strategy: order.strategy });
-    if (event.from === 'CREATED') this.openOrders.inc({ strategy: order.strategy });
-    if (update.kind === 'SUBMIT') this.submittedAt.set(order.id, this.clock.monoNs());
-    if (order.state === 'DENIED' || order.state === 'REJECTED') this.rejects.inc({ code: order.reason ?? 'UNKNOWN' });
-    if (update.kind === 'FILL') this.fills.inc({ venue, liquidity: update.fill.liquidity });
-    const t = this.submittedAt.get(order.id);
-    if (t !== undefined && order.state !== 'SUBMITTED' && order.state !== 'PENDING_CANCEL') {
-      // First venue answer of any kind (ack, fill, reject, cancel) ends the submit-to-ack interval.
-      this.ackLatency.observe({ venue }, Number(this.clock.monoNs() - t) / 1e9);
-      this.submittedAt.delete(order.id);
+  onTransition(order: OrderView, update: OrderUpdate, t: Transition): void {
+    const v = order.venueIndex;
+    const s = order.strategyIndex;
+    const stateIndex = ORDER_STATES.indexOf(t.to);
+    this.stateChild(stateIndex, v, s).inc();
+    if (t.from === 'CREATED') this.openChild(s).inc();
+    if (isOpen(t.from) && !isOpen(t.to)) this.openChild(s).dec();
+    if (t.to === 'DENIED' || t.to === 'REJECTED') this.rejects.inc({ code: order.reason ?? 'UNKNOWN' });
+    if (update.kind === 'SUBMIT' || update.kind === 'ROUTE') {
+      order.submittedAt = this.clock.monoMs();
+      return;
     }
-    if (isOpen(event.from) && !isOpen(event.state)) {
-      this.openOrders.dec({ strategy: order.strategy });
-      this.submittedAt.delete(order.id);
+    if (update.kind === 'FILL') this.fills.inc({ venue: this.venueLabel(v), liquidity: update.fill.liquidity });
+    const sent = order.submittedAt;
+    if (sent > 0 && update.kind !== 'CANCEL_REQUEST' && v < this.venueNames.length) {
+      // The first venue answer of any kind ends the submit-to-ack interval.
+      this.ackChild(v).observe((this.clock.monoMs() - sent) / 1000);
+      order.submittedAt = 0;
     }
   }
 
-  onAnomaly(_order: Order, _update: OrderUpdate, result: TransitionResult): void {
-    const kind = result.outcome === 'APPLIED' ? 'APPLIED' : (result.code ?? 'IGNORED');
-    this.anomalies.inc({ kind, event: result.event, from: result.from });
+  onAnomaly(_order: OrderView, _update: OrderUpdate, t: Transition): void {
+    this.anomalies.inc({ kind: t.code ?? 'IGNORED', event: t.event, from: t.from });
   }
 
   /** An order refused at the edge (never created). */
@@ -99,5 +131,30 @@ export class Metrics implements TrackerListener {
   get contentType(): string {
     return this.registry.contentType;
   }
-}
 
+  private venueLabel(v: number): string {
+    return this.venueNames[v] ?? 'none';
+  }
+
+  private stateChild(state: number, v: number, s: number): CounterChild {
+    const byVenue = this.stateChildren[state]!;
+    const vi = v < this.venueNames.length ? v : -1;
+    if (vi < 0) return this.ordersByState.labels({ state: ORDER_STATES[state]!, venue: 'none', strategy: this.strategyIds[s]! });
+    const row = byVenue[vi]!;
+    let c = row[s];
+    if (c === undefined) row[s] = c = this.ordersByState.labels({ state: ORDER_STATES[state]!, venue: this.venueNames[vi]!, strategy: this.strategyIds[s]! });
+    return c;
+  }
+
+  private openChild(s: number): GaugeChild {
+    let g = this.openChildren[s];
+    if (g === undefined) this.openChildren[s] = g = this.openOrders.labels({ strategy: this.strategyIds[s]! });
+    return g;
+  }
+
+  private ackChild(v: number): HistogramChild {
+    let h = this.ackChildren[v];
+    if (h === undefined) this.ackChildren[v] = h = this.ackLatency.labels({ venue: this.venueNames[v]! });
+    return h;
+  }
+}

@@ -1,0 +1,95 @@
+import type { Instrument } from '../model/instrument.js';
+import { ORDER_TYPES, TIME_IN_FORCES, type OrderType, type Side, type TimeInForce } from '../model/order.js';
+import { BUY, type OrderStore } from './order-store.js';
+import type { OrderBatch, VenueAdapter } from './venue.js';
+
+/** A batch of order slots viewed through the order store (reused from batch to batch). */
+export class StoreBatch implements OrderBatch {
+  readonly slots: Int32Array;
+  count = 0;
+
+  constructor(private readonly store: OrderStore, maxSize: number) {
+    this.slots = new Int32Array(maxSize);
+  }
+
+  orderId(i: number): number { return this.store.id[this.slots[i]!]!; }
+  clientOrderId(i: number): string { return this.store.clientOrderId(this.slots[i]!); }
+  instrument(i: number): Instrument { return this.store.instrument(this.slots[i]!); }
+  side(i: number): Side { return this.store.side[this.slots[i]!] === BUY ? 'BUY' : 'SELL'; }
+  type(i: number): OrderType { return ORDER_TYPES[this.store.type[this.slots[i]!]!]!; }
+  timeInForce(i: number): TimeInForce { return TIME_IN_FORCES[this.store.tif[this.slots[i]!]!]!; }
+  postOnly(i: number): boolean { return this.store.postOnly[this.slots[i]!] === 1; }
+  priceTicks(i: number): number { return this.store.priceTicks[this.slots[i]!]!; }
+  stopTicks(i: number): number { return this.store.stopTicks[this.slots[i]!]!; }
+  qtyLots(i: number): number { return this.store.qtyLots[this.slots[i]!]!; }
+}
+
+export interface BatchPolicy {
+  /** Orders per adapter call at most. */
+  readonly maxSize: number;
+  /** How long a partial batch may wait for more orders; 0 = hand over at the end of each dispatch cycle. */
+  readonly flushMs: number;
+}
+
+/**
+ * Per-venue batching of new orders: a venue's orders are collected up to its batch size or flush interval and
+ * handed to its adapter in one call. Adapters never block (their requests run asynchronously within their own
+ * limits), so batches for different venues go out independently and one slow venue never delays another.
+ */
+export class VenueBatcher {
+  private readonly batches: StoreBatch[];
+  private readonly timers: (NodeJS.Timeout | undefined)[];
+  /** Orders handed to each venue so far. */
+  readonly handedOver: Float64Array;
+
+  constructor(
+    store: OrderStore,
+    private readonly venues: readonly VenueAdapter[],
+    private readonly policies: readonly BatchPolicy[],
+  ) {
+    this.batches = venues.map((_, v) => new StoreBatch(store, policies[v]!.maxSize));
+    this.timers = venues.map(() => undefined);
+    this.handedOver = new Float64Array(venues.length);
+  }
+
+  add(venue: number, slot: number): void {
+    const b = this.batches[venue]!;
+    b.slots[b.count++] = slot;
+    if (b.count === b.slots.length) this.flush(venue);
+    else if (b.count === 1 && this.policies[venue]!.flushMs > 0) {
+      this.timers[venue] = setTimeout(() => this.flush(venue), this.policies[venue]!.flushMs);
+    }
+  }
+
+  /** End of a dispatch cycle: hand over the partial batches of venues without a flush interval. */
+  endCycle(): void {
+    for (let v = 0; v < this.batches.length; v++) {
+      if (this.batches[v]!.count > 0 && this.policies[v]!.flushMs === 0) this.flush(v);
+    }
+  }
+
+  /** Hand over everything waiting (shutdown). */
+  flushAll(): void {
+    for (let v = 0; v < this.batches.length; v++) if (this.batches[v]!.count > 0) this.flush(v);
+  }
+
+  pending(venue: number): number {
+    return this.batches[venue]!.count;
+  }
+
+  flush(venue: number): void {
+    const t = this.timers[venue];
+    if (t !== undefined) {
+      clearTimeout(t);
+      this.timers[venue] = undefined;
+    }
+    const b = this.batches[venue]!;
+    if (b.count === 0) return;
+    this.handedOver[venue]! += b.count;
+    try {
+      this.venues[venue]!.submit(b);
+    } finally {
+      b.count = 0;
+    }
+  }
+}

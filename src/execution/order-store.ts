@@ -1,0 +1,351 @@
+import { ERROR_CATALOGUE, isErrorCode, type ErrorCode } from '../model/errors.js';
+import { makeClientOrderId, type OrderId } from '../model/ids.js';
+import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
+import {
+  ORDER_STATES, ORDER_TYPES, PRIORITIES, TIME_IN_FORCES,
+  type Order, type OrderState, type OrderType, type Priority, type Side, type TimeInForce,
+} from '../model/order.js';
+import { IdMap } from '../crossing/id-map.js';
+
+/** Codes of the order fields kept as small integers. */
+export const STATE_CODE: Readonly<Record<OrderState, number>> = Object.fromEntries(ORDER_STATES.map((s, i) => [s, i])) as Record<OrderState, number>;
+export const TYPE_CODE: Readonly<Record<OrderType, number>> = Object.fromEntries(ORDER_TYPES.map((s, i) => [s, i])) as Record<OrderType, number>;
+export const TIF_CODE: Readonly<Record<TimeInForce, number>> = Object.fromEntries(TIME_IN_FORCES.map((s, i) => [s, i])) as Record<TimeInForce, number>;
+export const PRIORITY_CODE: Readonly<Record<Priority, number>> = Object.fromEntries(PRIORITIES.map((s, i) => [s, i])) as Record<Priority, number>;
+export const BUY = 0;
+export const SELL = 1;
+export const NO_VENUE = 255;
+export const NO_STATE = 255;
+const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+const ERROR_INDEX: Readonly<Record<string, number>> = Object.fromEntries(ERROR_CODES.map((c, i) => [c, i]));
+const REASON_NONE = 255;
+const REASON_TEXT = 254;
+const CREATED = STATE_CODE.CREATED;
+
+/** The fields of a new order, as integers (what the decoders produce and the dispatcher consumes). */
+export interface NewOrderFields {
+  strategy: number;
+  symbol: number;
+  side: number;
+  type: number;
+  tif: number;
+  postOnly: boolean;
+  priority: number;
+  priceTicks: number;
+  stopTicks: number;
+  qtyLots: number;
+  /** Pinned venue index, or NO_VENUE. */
+  venue: number;
+  /** A client order id given by the producer; undefined = made by the daemon from the order id. */
+  clientOrderId: string | undefined;
+  /** The producer's own sequence number and tag (strategy rings), 0 otherwise. */
+  producerSeq: number;
+  tag: number;
+}
+
+/**
+ * Every order the daemon holds, as a struct of typed arrays indexed by slot, with a free list of slots and an
+ * id -> slot hash. Creating, routing and submitting an order writes numbers into preallocated arrays: nothing is
+ * allocated per order in steady state. The store grows by doubling when full (the only allocation, amortised).
+ * `OrderView` gives an `Order`-shaped view of a slot for the lifecycle and for the edges.
+ */
+export class OrderStore {
+  capacity: number;
+  id: Float64Array;
+  strategy: Uint16Array;
+  symbol: Uint16Array;
+  side: Uint8Array;
+  type: Uint8Array;
+  tif: Uint8Array;
+  postOnly: Uint8Array;
+  priority: Uint8Array;
+  state: Uint8Array;
+  /** The venue the order is at (or pinned to, before it is sent). */
+  venue: Uint8Array;
+  /** The venue the producer pinned, or NO_VENUE (routing table). */
+  pinned: Uint8Array;
+  stateBeforeCancel: Uint8Array;
+  triggered: Uint8Array;
+  reasonCode: Uint8Array;
+  priceTicks: Float64Array;
+  stopTicks: Float64Array;
+  qtyLots: Float64Array;
+  filledLots: Float64Array;
+  filledNotional: Float64Array;
+  riskPriceTicks: Float64Array;
+  createdAt: Float64Array;
+  updatedAt: Float64Array;
+  /** Monotonic ms when the order was handed to its venue (submit-to-ack latency). */
+  submittedAt: Float64Array;
+  producerSeq: Float64Array;
+  tag: Uint32Array;
+  clientIds: (string | undefined)[];
+  venueOrderIds: (string | undefined)[];
+  reasonTexts: (string | undefined)[];
+  tradeIds: (Set<string> | undefined)[];
+  private freeList: Int32Array;
+  private freeCount: number;
+  private readonly venueIndexByName: ReadonlyMap<string, number>;
+  private readonly ids: IdMap;
+  private used = 0;
+
+  constructor(
+    readonly instruments: InstrumentRegistry,
+    /** Strategy ids by index. */
+    readonly strategyIds: readonly string[],
+    /** Venue names by index (the internal crossing book included). */
+    readonly venueNames: readonly string[],
+    /** Prefix of client order ids the daemon makes (fixed length: see daemon.ts). */
+    readonly clientIdPrefix: string,
+    initialCapacity = 1 << 16,
+  ) {
+    if (venueNames.length >= NO_VENUE) throw new RangeError(`at most ${NO_VENUE - 1} venues`);
+    this.venueIndexByName = new Map(venueNames.map((n, i) => [n, i]));
+    this.capacity = 0;
+    this.id = new Float64Array(0);
+    this.strategy = new Uint16Array(0);
+    this.symbol = new Uint16Array(0);
+    this.side = new Uint8Array(0);
+    this.type = new Uint8Array(0);
+    this.tif = new Uint8Array(0);
+    this.postOnly = new Uint8Array(0);
+    this.priority = new Uint8Array(0);
+    this.state = new Uint8Array(0);
+    this.venue = new Uint8Array(0);
+    this.pinned = new Uint8Array(0);
+    this.stateBeforeCancel = new Uint8Array(0);
+    this.triggered = new Uint8Array(0);
+    this.reasonCode = new Uint8Array(0);
+    this.priceTicks = new Float64Array(0);
+    this.stopTicks = new Float64Array(0);
+    this.qtyLots = new Float64Array(0);
+    this.filledLots = new Float64Array(0);
+    this.filledNotional = new Float64Array(0);
+    this.riskPriceTicks = new Float64Array(0);
+    this.createdAt = new Float64Array(0);
+    this.updatedAt = new Float64Array(0);
+    this.submittedAt = new Float64Array(0);
+    this.producerSeq = new Float64Array(0);
+    this.tag = new Uint32Array(0);
+    this.clientIds = [];
+    this.venueOrderIds = [];
+    this.reasonTexts = [];
+    this.tradeIds = [];
+    this.freeList = new Int32Array(0);
+    this.freeCount = 0;
+    this.grow(Math.max(16, initialCapacity));
+    this.ids = new IdMap(this);
+  }
+
+  /** Orders held (open and retained finished ones). */
+  get size(): number {
+    return this.used;
+  }
+
+  /** Take a slot for a new order in CREATED. */
+  create(id: OrderId, f: NewOrderFields, now: number): number {
+    if (this.freeCount === 0) {
+      this.grow(this.capacity * 2);
+      this.ids.resize();
+    }
+    const slot = this.freeList[--this.freeCount]!;
+    this.used++;
+    this.id[slot] = id;
+    this.strategy[slot] = f.strategy;
+    this.symbol[slot] = f.symbol;
+    this.side[slot] = f.side;
+    this.type[slot] = f.type;
+    this.tif[slot] = f.tif;
+    this.postOnly[slot] = f.postOnly ? 1 : 0;
+    this.priority[slot] = f.priority;
+    this.state[slot] = CREATED;
+    this.venue[slot] = f.venue;
+    this.pinned[slot] = f.venue;
+    this.stateBeforeCancel[slot] = NO_STATE;
+    this.triggered[slot] = 0;
+    this.reasonCode[slot] = REASON_NONE;
+    this.priceTicks[slot] = f.priceTicks;
+    this.stopTicks[slot] = f.stopTicks;
+    this.qtyLots[slot] = f.qtyLots;
+    this.filledLots[slot] = 0;
+    this.filledNotional[slot] = 0;
+    this.riskPriceTicks[slot] = 0;
+    this.createdAt[slot] = now;
+    this.updatedAt[slot] = now;
+    this.submittedAt[slot] = 0;
+    this.producerSeq[slot] = f.producerSeq;
+    this.tag[slot] = f.tag;
+    this.clientIds[slot] = f.clientOrderId;
+    this.venueOrderIds[slot] = undefined;
+    this.reasonTexts[slot] = undefined;
+    this.tradeIds[slot] = undefined;
+    this.ids.insert(slot);
+    return slot;
+  }
+
+  /** Slot of an order id, or -1. */
+  slotOf(id: OrderId): number {
+    return this.ids.get(id);
+  }
+
+  /** Forget an order (its slot is reused). */
+  release(slot: number): void {
+    this.ids.remove(this.id[slot]!);
+    this.clientIds[slot] = undefined;
+    this.venueOrderIds[slot] = undefined;
+    this.reasonTexts[slot] = undefined;
+    this.tradeIds[slot] = undefined;
+    this.id[slot] = -1;
+    this.freeList[this.freeCount++] = slot;
+    this.used--;
+  }
+
+  /** Index of a venue name, or NO_VENUE. */
+  venueIndex(name: string | undefined): number {
+    return name === undefined ? NO_VENUE : (this.venueIndexByName.get(name) ?? NO_VENUE);
+  }
+
+  clientOrderId(slot: number): string {
+    return this.clientIds[slot] ?? makeClientOrderId(this.clientIdPrefix, this.id[slot]!);
+  }
+
+  instrument(slot: number): Instrument {
+    return this.instruments.at(this.symbol[slot]!);
+  }
+
+  reason(slot: number): ErrorCode | string | undefined {
+    const c = this.reasonCode[slot]!;
+    if (c === REASON_NONE) return undefined;
+    if (c === REASON_TEXT) return this.reasonTexts[slot];
+    return ERROR_CODES[c];
+  }
+
+  setReason(slot: number, reason: ErrorCode | string | undefined): void {
+    if (reason === undefined) {
+      this.reasonCode[slot] = REASON_NONE;
+    } else if (isErrorCode(reason)) {
+      this.reasonCode[slot] = ERROR_INDEX[reason]!;
+    } else {
+      this.reasonCode[slot] = REASON_TEXT;
+      this.reasonTexts[slot] = reason;
+    }
+  }
+
+  private grow(capacity: number): void {
+    const old = this.capacity;
+    const f64 = (a: Float64Array): Float64Array => { const b = new Float64Array(capacity); b.set(a); return b; };
+    const u8 = (a: Uint8Array): Uint8Array => { const b = new Uint8Array(capacity); b.set(a); return b; };
+    const u16 = (a: Uint16Array): Uint16Array => { const b = new Uint16Array(capacity); b.set(a); return b; };
+    this.id = f64(this.id);
+    this.strategy = u16(this.strategy);
+    this.symbol = u16(this.symbol);
+    this.side = u8(this.side);
+    this.type = u8(this.type);
+    this.tif = u8(this.tif);
+    this.postOnly = u8(this.postOnly);
+    this.priority = u8(this.priority);
+    this.state = u8(this.state);
+    this.venue = u8(this.venue);
+    this.pinned = u8(this.pinned);
+    this.stateBeforeCancel = u8(this.stateBeforeCancel);
+    this.triggered = u8(this.triggered);
+    this.reasonCode = u8(this.reasonCode);
+    this.priceTicks = f64(this.priceTicks);
+    this.stopTicks = f64(this.stopTicks);
+    this.qtyLots = f64(this.qtyLots);
+    this.filledLots = f64(this.filledLots);
+    this.filledNotional = f64(this.filledNotional);
+    this.riskPriceTicks = f64(this.riskPriceTicks);
+    this.createdAt = f64(this.createdAt);
+    this.updatedAt = f64(this.updatedAt);
+    this.submittedAt = f64(this.submittedAt);
+    this.producerSeq = f64(this.producerSeq);
+    const tag = new Uint32Array(capacity);
+    tag.set(this.tag);
+    this.tag = tag;
+    for (let i = old; i < capacity; i++) {
+      this.clientIds.push(undefined);
+      this.venueOrderIds.push(undefined);
+      this.reasonTexts.push(undefined);
+      this.tradeIds.push(undefined);
+      this.id[i] = -1;
+    }
+    const free = new Int32Array(capacity);
+    free.set(this.freeList.subarray(0, this.freeCount));
+    // New slots are taken lowest first.
+    for (let i = capacity - 1; i >= old; i--) free[this.freeCount++] = i;
+    this.freeList = free;
+    this.capacity = capacity;
+  }
+}
+
+/**
+ * An `Order`-shaped live view of one slot. The tracker keeps one and moves it from slot to slot to run the
+ * lifecycle without allocating; the edges (API) make their own with `OrderStore.view`. A view is valid while its
+ * order is held (finished orders are forgotten after the retention limit).
+ */
+export class OrderView implements Order {
+  slot = -1;
+
+  constructor(private readonly s: OrderStore) {}
+
+  at(slot: number): this {
+    this.slot = slot;
+    return this;
+  }
+
+  get id(): OrderId { return this.s.id[this.slot]!; }
+  get strategyIndex(): number { return this.s.strategy[this.slot]!; }
+  get symbolIndex(): number { return this.s.symbol[this.slot]!; }
+  get venueIndex(): number { return this.s.venue[this.slot]!; }
+  get strategy(): string { return this.s.strategyIds[this.s.strategy[this.slot]!]!; }
+  get symbol(): string { return this.s.instruments.at(this.s.symbol[this.slot]!).symbol; }
+  get side(): Side { return this.s.side[this.slot] === BUY ? 'BUY' : 'SELL'; }
+  get type(): OrderType { return ORDER_TYPES[this.s.type[this.slot]!]!; }
+  get timeInForce(): TimeInForce { return TIME_IN_FORCES[this.s.tif[this.slot]!]!; }
+  get postOnly(): boolean { return this.s.postOnly[this.slot] === 1; }
+  get priority(): Priority { return PRIORITIES[this.s.priority[this.slot]!]!; }
+  get priceTicks(): number { return this.s.priceTicks[this.slot]!; }
+  get stopTicks(): number { return this.s.stopTicks[this.slot]!; }
+  get qtyLots(): number { return this.s.qtyLots[this.slot]!; }
+  get clientOrderId(): string { return this.s.clientOrderId(this.slot); }
+  get createdAt(): number { return this.s.createdAt[this.slot]!; }
+
+  get state(): OrderState { return ORDER_STATES[this.s.state[this.slot]!]!; }
+  set state(v: OrderState) { this.s.state[this.slot] = STATE_CODE[v]; }
+  get venue(): string | undefined {
+    const v = this.s.venue[this.slot]!;
+    return v === NO_VENUE ? undefined : this.s.venueNames[v];
+  }
+  set venue(name: string | undefined) { this.s.venue[this.slot] = this.s.venueIndex(name); }
+  get venueOrderId(): string | undefined { return this.s.venueOrderIds[this.slot]; }
+  set venueOrderId(v: string | undefined) { this.s.venueOrderIds[this.slot] = v; }
+  get filledLots(): number { return this.s.filledLots[this.slot]!; }
+  set filledLots(v: number) { this.s.filledLots[this.slot] = v; }
+  get filledNotional(): number { return this.s.filledNotional[this.slot]!; }
+  set filledNotional(v: number) { this.s.filledNotional[this.slot] = v; }
+  get triggered(): boolean { return this.s.triggered[this.slot] === 1; }
+  set triggered(v: boolean) { this.s.triggered[this.slot] = v ? 1 : 0; }
+  get stateBeforeCancel(): OrderState | undefined {
+    const c = this.s.stateBeforeCancel[this.slot]!;
+    return c === NO_STATE ? undefined : ORDER_STATES[c];
+  }
+  set stateBeforeCancel(v: OrderState | undefined) { this.s.stateBeforeCancel[this.slot] = v === undefined ? NO_STATE : STATE_CODE[v]; }
+  get riskPriceTicks(): number { return this.s.riskPriceTicks[this.slot]!; }
+  set riskPriceTicks(v: number) { this.s.riskPriceTicks[this.slot] = v; }
+  get reason(): ErrorCode | string | undefined { return this.s.reason(this.slot); }
+  set reason(v: ErrorCode | string | undefined) { this.s.setReason(this.slot, v); }
+  get updatedAt(): number { return this.s.updatedAt[this.slot]!; }
+  set updatedAt(v: number) { this.s.updatedAt[this.slot] = v; }
+  get tradeIds(): Set<string> {
+    let set = this.s.tradeIds[this.slot];
+    if (set === undefined) this.s.tradeIds[this.slot] = set = new Set();
+    return set;
+  }
+  /** Monotonic ms when the order was handed to its venue; 0 once answered. */
+  get submittedAt(): number { return this.s.submittedAt[this.slot]!; }
+  set submittedAt(v: number) { this.s.submittedAt[this.slot] = v; }
+  /** The producer's sequence number and tag (orders from strategy rings). */
+  get producerSeq(): number { return this.s.producerSeq[this.slot]!; }
+  get tag(): number { return this.s.tag[this.slot]!; }
+}

@@ -1,0 +1,210 @@
+import { NO_VENUE, OrderView, type NewOrderFields } from '../execution/order-store.js';
+import type { OrderTracker, TrackerListener } from '../execution/order-tracker.js';
+import type { ErrorCode } from '../model/errors.js';
+import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import { isOpen, type OrderState } from '../model/order.js';
+import type { Router } from '../routing/router.js';
+import type { HostedStrategy } from '../strategy/strategy-host.js';
+import type { OrderSnapshot } from '../strategy/sdk.js';
+import {
+  EV_ACK, EV_CANCEL_REJECTED, EV_REFUSED, EventRecord, LIQUIDITY_MAKER, LIQUIDITY_TAKER, NO_CODE,
+  errorCodeIndex, eventKindOfLifecycle, orderStateIndex,
+} from './ring/event-record.js';
+import { OP_CANCEL, OrderRecord, readOrderRecord, validateOrderRecord } from './ring/order-record.js';
+import type { IntakeSource } from './dispatcher.js';
+import type { OrderIntake } from './order-intake.js';
+import type { StrategyQueues } from './strategy-queues.js';
+
+/** Cancel-by-seq window: a strategy can cancel by seq any of its last SEQ_WINDOW submits. */
+const SEQ_WINDOW = 1 << 16;
+
+/**
+ * Worker strategies' order rings -> the strategy queues, and order events -> their event rings.
+ * Each record read from a ring is answered on the event ring: ACK with the order id, or REFUSED with a code.
+ * Records are taken only while the strategy's queues have room, so a strategy that floods fills its own ring and
+ * its producer gets QUEUE_FULL; nothing is dropped. The producer sequence is checked: a gap or a repeat is counted
+ * as a FIFO violation. Nothing is allocated per record unless the record carries its own client order id.
+ */
+export class RingIntake implements IntakeSource, TrackerListener {
+  private readonly rec = new OrderRecord();
+  private readonly ev = new EventRecord();
+  private readonly fields: NewOrderFields = {
+    strategy: 0, symbol: 0, side: 0, type: 0, tif: 0, postOnly: false, priority: 1,
+    priceTicks: 0, stopTicks: 0, qtyLots: 0, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0,
+  };
+  /** Hosted strategy by daemon strategy index (undefined = an API-only strategy). */
+  private readonly hosted: (HostedStrategy | undefined)[];
+  private readonly lastSeq: Float64Array;
+  private readonly idBySeq: Float64Array[];
+  private current: HostedStrategy | undefined;
+  private currentStrategy = 0;
+  /** Records whose sequence number was not the previous one + 1. */
+  fifoViolations = 0;
+  /** Records taken from the rings. */
+  taken = 0;
+
+  constructor(
+    private readonly strategies: readonly HostedStrategy[],
+    strategyIndexOf: (id: string) => number,
+    strategyCount: number,
+    private readonly intake: OrderIntake,
+    private readonly tracker: OrderTracker,
+    private readonly queues: StrategyQueues,
+    private readonly router: Router,
+    private readonly symbolCount: number,
+  ) {
+    this.hosted = new Array<HostedStrategy | undefined>(strategyCount);
+    for (const h of strategies) {
+      const s = strategyIndexOf(h.id);
+      if (s < 0) throw new RangeError(`hosted strategy ${h.id} is not configured`);
+      this.hosted[s] = h;
+    }
+    this.lastSeq = new Float64Array(strategyCount);
+    this.idBySeq = Array.from({ length: strategyCount }, (_, s) => (this.hosted[s] === undefined ? new Float64Array(0) : new Float64Array(SEQ_WINDOW)));
+  }
+
+  pending(): boolean {
+    for (let i = 0; i < this.strategies.length; i++) if (this.strategies[i]!.orders.hasRecords()) return true;
+    return false;
+  }
+
+  drain(budget: number): number {
+    let total = 0;
+    for (let s = 0; s < this.hosted.length; s++) {
+      const h = this.hosted[s];
+      if (h === undefined) continue;
+      const room = Math.min(this.queues.room(s), budget - total);
+      if (room <= 0) continue;
+      this.current = h;
+      this.currentStrategy = s;
+      total += h.orders.poll(room, this.onRecord);
+    }
+    this.taken += total;
+    return total;
+  }
+
+  private readonly onRecord = (offset: number): void => {
+    const h = this.current!;
+    const s = this.currentStrategy;
+    const rec = readOrderRecord(h.orders, offset, this.rec);
+    if (rec.seq !== this.lastSeq[s]! + 1) this.fifoViolations++;
+    this.lastSeq[s] = rec.seq;
+    const invalid = validateOrderRecord(rec, this.symbolCount, this.router.venueCount);
+    if (invalid !== null) {
+      this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, invalid);
+      return;
+    }
+    if (rec.op === OP_CANCEL) {
+      this.cancel(h, s, rec);
+      return;
+    }
+    if (rec.venue !== NO_VENUE && !this.router.listsSymbol(rec.venue, rec.symbol)) {
+      this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, 'UNKNOWN_VENUE');
+      return;
+    }
+    const f = this.fields;
+    f.strategy = s;
+    f.symbol = rec.symbol;
+    f.side = rec.side;
+    f.type = rec.type;
+    f.tif = rec.timeInForce;
+    f.postOnly = rec.postOnly;
+    f.priority = rec.priority;
+    f.priceTicks = rec.priceTicks;
+    f.stopTicks = rec.stopTicks;
+    f.qtyLots = rec.qtyLots;
+    f.venue = rec.venue;
+    f.clientOrderId = rec.clientOrderIdLength === 0 ? undefined : asciiText(rec.clientOrderId, rec.clientOrderIdLength);
+    f.producerSeq = rec.seq;
+    f.tag = rec.tag;
+    const slot = this.intake.submitFields(f);
+    if (slot < 0) {
+      this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, this.intake.refusal.code);
+      return;
+    }
+    const id = this.tracker.store.id[slot]!;
+    this.idBySeq[s]![rec.seq % SEQ_WINDOW] = id;
+    this.answer(h, EV_ACK, rec.seq, rec.tag, id, undefined);
+  };
+
+  private cancel(h: HostedStrategy, s: number, rec: OrderRecord): void {
+    let slot = -1;
+    if (rec.orderId > 0) slot = this.tracker.slotOf(rec.orderId);
+    else if (rec.targetSeq > 0) {
+      const id = this.idBySeq[s]![rec.targetSeq % SEQ_WINDOW]!;
+      const candidate = id > 0 ? this.tracker.slotOf(id) : -1;
+      if (candidate >= 0 && this.tracker.store.producerSeq[candidate] === rec.targetSeq) slot = candidate;
+    } else {
+      slot = this.tracker.slotOfClientOrderId(asciiText(rec.clientOrderId, rec.clientOrderIdLength));
+    }
+    if (slot < 0 || this.tracker.store.strategy[slot] !== s) {
+      this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, rec.orderId, 'ORDER_NOT_FOUND');
+      return;
+    }
+    const r = this.intake.cancelSlot(slot);
+    if (!r.ok) this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, this.tracker.store.id[slot]!, r.code);
+  }
+
+  private answer(h: HostedStrategy, kind: number, seq: number, tag: number, orderId: number, code: ErrorCode | undefined): void {
+    const ev = this.ev.reset();
+    ev.kind = kind;
+    ev.seq = seq;
+    ev.tag = tag;
+    ev.orderId = orderId;
+    ev.code = code === undefined ? NO_CODE : errorCodeIndex(code);
+    ev.ts = Date.now();
+    h.publishEvent(ev);
+  }
+
+  /** Order events of hosted strategies go back on their event rings. */
+  onTransition(order: OrderView, update: OrderUpdate, t: Transition): void {
+    const h = this.hosted[order.strategyIndex];
+    if (h === undefined) return;
+    const kind = eventKindOfLifecycle(t.event, t.to);
+    if (kind === 0) return;
+    const ev = this.ev.reset();
+    ev.kind = kind;
+    ev.orderId = order.id;
+    ev.seq = order.producerSeq;
+    ev.tag = order.tag;
+    ev.symbol = order.symbolIndex;
+    ev.side = this.tracker.store.side[order.slot]!;
+    ev.state = orderStateIndex(t.to);
+    ev.code = errorCodeIndex(order.reason);
+    ev.filledLots = order.filledLots;
+    ev.ts = order.updatedAt;
+    if (update.kind === 'FILL') {
+      ev.priceTicks = update.fill.priceTicks;
+      ev.qtyLots = update.fill.qtyLots;
+      ev.liquidity = update.fill.liquidity === 'MAKER' ? LIQUIDITY_MAKER : LIQUIDITY_TAKER;
+    }
+    h.publishEvent(ev);
+  }
+
+  /** Open orders of a strategy, for a RESYNC after its event ring overflowed. */
+  snapshot(strategyId: string, strategyIndex: number): OrderSnapshot[] {
+    void strategyId;
+    return this.tracker.list(true)
+      .filter((o) => o.strategyIndex === strategyIndex)
+      .map((o) => ({
+        orderId: o.id,
+        seq: o.producerSeq,
+        tag: o.tag,
+        clientOrderId: o.clientOrderId,
+        symbol: o.symbol,
+        side: o.side,
+        type: o.type,
+        state: o.state as OrderState,
+        priceTicks: o.priceTicks,
+        qtyLots: o.qtyLots,
+        filledLots: o.filledLots,
+      }))
+      .filter((o) => isOpen(o.state));
+  }
+}
+
+function asciiText(bytes: Uint8Array, length: number): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
