@@ -37,6 +37,7 @@ async function start(file: string): Promise<number> {
   try {
     daemon = createDaemon(loaded.config, {
       configDir: dirname(loaded.file),
+      configFile: loaded.file,
       onTokenGenerated: (token, tokenFile) => {
         process.stderr.write(`switchyard: generated API token ${token} (saved to ${tokenFile}, mode 0600)\n`);
       },
@@ -53,8 +54,13 @@ async function start(file: string): Promise<number> {
       process.off('SIGTERM', onSignal);
       void daemon.stop(signal).then(resolveStop);
     };
+    const onHangup = (): void => {
+      const r = daemon.reload();
+      process.stderr.write(r.ok ? 'switchyard: configuration reloaded\n' : `switchyard: reload refused:\n  ${r.errors.join('\n  ')}\n`);
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onHangup);
   });
   return 0;
 }

@@ -8,7 +8,7 @@ import type { DestinationStream } from 'pino';
 import { QuotePaperVenue } from '../adapters/paper/quote-paper-venue.js';
 import { BearerAuth, generateToken, writeTokenFile } from './api/auth.js';
 import { ApiServer } from './api/http-server.js';
-import type { Config, VenueConfig } from './config/index.js';
+import { formatConfigError, loadConfigFile, type Config, type VenueConfig } from './config/index.js';
 import { OrderTracker } from './execution/order-tracker.js';
 import { ReportHandler } from './execution/report-handler.js';
 import type { VenueAdapter } from './execution/venue.js';
@@ -39,6 +39,8 @@ export interface DaemonOptions {
   readonly baseDir?: string;
   /** Folder of the configuration file: strategy module paths are relative to it. Default: baseDir. */
   readonly configDir?: string;
+  /** The configuration file, re-read by `reload()` (SIGHUP, POST /v1/admin/reload). */
+  readonly configFile?: string;
   /** Called once with a token the daemon generated (never with one it was given). */
   readonly onTokenGenerated?: (token: string, file: string) => void;
 }
@@ -58,6 +60,11 @@ export class Daemon {
   private readonly venues: VenueAdapter[];
   private readonly api: ApiServer;
   private readonly dispatcher: Dispatcher;
+  private readonly risk: PreTradeRisk;
+  private readonly queues: StrategyQueues;
+  private current: Config;
+  private readonly configFile: string | undefined;
+  private readonly env: NodeJS.ProcessEnv;
   private readonly host: StrategyHost | undefined;
   readonly ringIntake: RingIntake | undefined;
   private readonly startedAt: number;
@@ -71,6 +78,9 @@ export class Daemon {
   ) {
     const clock = options.clock ?? systemClock;
     this.startedAt = clock.now();
+    this.current = config;
+    this.configFile = options.configFile;
+    this.env = options.env ?? process.env;
     this.log = createLogger(config.daemon.log.level, config.daemon.name, options.logDestination);
     this.instruments = new InstrumentRegistry(config.instruments);
     const strategyIds = config.strategies.map((s) => s.id);
@@ -78,18 +88,7 @@ export class Daemon {
     const store = new OrderStore(this.instruments, strategyIds, venueNames, clientIdPrefix(config.daemon.name, clock.now()));
     this.metrics = new Metrics(clock, venueNames, strategyIds);
     this.tracker = new OrderTracker(store, clock, { retainFinished: RETAIN_FINISHED_ORDERS });
-    const risk = new PreTradeRisk(
-      this.instruments,
-      config.strategies.map((s) => ({
-        id: s.id,
-        symbols: s.symbols,
-        maxOrderQty: s.limits.maxOrderQty,
-        maxOrderNotional: s.limits.maxOrderNotional,
-        maxOpenOrders: s.limits.maxOpenOrders,
-        maxGrossExposure: s.limits.maxGrossExposure,
-      })),
-      config.risk,
-    );
+    const risk = buildRisk(config, this.instruments);
     for (const i of config.instruments) {
       if (i.referencePrice !== undefined) {
         const ins = this.instruments.get(i.symbol)!;
@@ -97,8 +96,8 @@ export class Daemon {
         if (r.ok) risk.setMark(ins.index, r.value);
       }
     }
-    const symbols = this.instruments.list.map((i) => i.symbol);
-    this.router = new Router(venueNames, symbols, symbols.map((sym) => config.routing[sym] ?? {}));
+    this.router = buildRouter(config, this.instruments);
+    this.risk = risk;
     let dispatcher: Dispatcher | undefined;
     const reports = new ReportHandler(
       this.tracker,
@@ -114,7 +113,7 @@ export class Daemon {
       },
     );
     this.venues = config.venues.map((v) => this.buildVenue(v, reports));
-    const queues = new StrategyQueues(strategyIds.length, config.strategies.map((s) => s.weight), config.daemon.queue.capacity);
+    const queues = (this.queues = new StrategyQueues(strategyIds.length, config.strategies.map((s) => s.weight), config.daemon.queue.capacity));
     const batcher = new VenueBatcher(store, this.venues, config.venues.map((v) => v.batch));
     dispatcher = new Dispatcher(store, queues, this.tracker, risk, this.router, batcher);
     this.dispatcher = dispatcher;
@@ -162,6 +161,7 @@ export class Daemon {
       router: this.router,
       metrics: this.metrics,
       auth: new BearerAuth(token),
+      reload: () => this.reload(),
       log: this.log,
       health: () => ({
         name: config.daemon.name,
@@ -201,6 +201,45 @@ export class Daemon {
       },
       reports,
     );
+  }
+
+  /** The configuration in force (the last one loaded or reloaded). */
+  get activeConfig(): Config {
+    return this.current;
+  }
+
+  /**
+   * Re-read the configuration file and swap routing weights, risk limits, allowed symbols and fair-share weights
+   * atomically (between two dispatch cycles). Anything else that differs (venues, instruments, strategies'
+   * modules, the daemon section) needs a restart: such a file, or an invalid one, changes nothing and every
+   * error is returned.
+   */
+  reload(): ReloadResult {
+    if (this.configFile === undefined) return { ok: false, errors: ['the daemon was not started from a configuration file'] };
+    const loaded = loadConfigFile(this.configFile, this.env);
+    if (!loaded.ok) return { ok: false, errors: loaded.errors.map(formatConfigError) };
+    const next = loaded.config;
+    const errors = restartOnlyChanges(this.current, next).map((what) => `${what} changed: this needs a restart, not a reload`);
+    let router: Router | undefined;
+    let risk: PreTradeRisk | undefined;
+    if (errors.length === 0) {
+      try {
+        router = buildRouter(next, this.instruments);
+        risk = buildRisk(next, this.instruments);
+      } catch (err) {
+        errors.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+    if (errors.length > 0 || router === undefined || risk === undefined) {
+      this.log.warn({ errors }, 'configuration reload refused; the running configuration is unchanged');
+      return { ok: false, errors };
+    }
+    this.router.adopt(router);
+    this.risk.adoptLimits(risk);
+    this.queues.setWeights(next.strategies.map((s) => s.weight));
+    this.current = next;
+    this.log.info({ file: this.configFile }, 'configuration reloaded: routing, limits and weights swapped');
+    return { ok: true, errors: [] };
   }
 
   /** Start venues, then the API, then open intake. Resolves with the bound API address. */
@@ -251,6 +290,41 @@ export class Daemon {
     this.log.info({ canceled: toCancel.length - stillOpen.length, unconfirmed: stillOpen.length, leftOpen: left }, 'switchyard stopped');
     await new Promise<void>((resolve) => this.log.flush(() => resolve()));
   }
+}
+
+export type ReloadResult = { ok: true; errors: [] } | { ok: false; errors: string[] };
+
+function buildRisk(config: Config, instruments: InstrumentRegistry): PreTradeRisk {
+  return new PreTradeRisk(
+    instruments,
+    config.strategies.map((s) => ({
+      id: s.id,
+      symbols: s.symbols,
+      maxOrderQty: s.limits.maxOrderQty,
+      maxOrderNotional: s.limits.maxOrderNotional,
+      maxOpenOrders: s.limits.maxOpenOrders,
+      maxGrossExposure: s.limits.maxGrossExposure,
+    })),
+    config.risk,
+  );
+}
+
+function buildRouter(config: Config, instruments: InstrumentRegistry): Router {
+  const symbols = instruments.list.map((i) => i.symbol);
+  return new Router(config.venues.map((v) => v.name), symbols, symbols.map((sym) => config.routing[sym] ?? {}));
+}
+
+/** The sections of a configuration a reload may not change, named where they differ. */
+function restartOnlyChanges(a: Config, b: Config): string[] {
+  const fixed = (c: Config): Record<string, unknown> => ({
+    daemon: c.daemon,
+    venues: c.venues,
+    instruments: c.instruments,
+    strategies: c.strategies.map((s) => ({ id: s.id, module: s.module, params: s.params, crossing: s.crossing })),
+  });
+  const fa = fixed(a);
+  const fb = fixed(b);
+  return Object.keys(fa).filter((k) => JSON.stringify(fa[k]) !== JSON.stringify(fb[k]));
 }
 
 function waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -25,6 +25,8 @@ export interface ApiDeps {
   readonly metrics: Metrics;
   readonly auth: BearerAuth;
   readonly log: Logger;
+  /** Re-read the configuration (POST /v1/admin/reload). */
+  readonly reload?: () => { ok: boolean; errors: string[] };
   /** Extra fields for GET /health. */
   readonly health: () => Record<string, unknown>;
 }
@@ -149,6 +151,13 @@ export class ApiServer {
         return { status: 202, body: orderView(r.order, this.deps.instruments) };
       }
       throw new HttpError('METHOD_NOT_ALLOWED');
+    }
+    if (path === '/v1/admin/reload') {
+      if (method !== 'POST') throw new HttpError('METHOD_NOT_ALLOWED');
+      req.resume();
+      const r = this.deps.reload?.() ?? { ok: false, errors: ['reload is not available'] };
+      if (r.ok) return { status: 200, body: { reloaded: true } };
+      return { status: 422, body: { error: { code: 'CONFIG_INVALID', message: 'the configuration was not reloaded', retryable: false, errors: r.errors } } };
     }
     const routeMatch = /^\/v1\/routes\/([^/]+)$/.exec(path);
     if (routeMatch !== null) {

@@ -18,10 +18,11 @@ export class StrategyQueues {
   private readonly deficit: Int32Array;
   private readonly queued: Int32Array;
   private total = 0;
+  private readonly weights: Int32Array;
 
   constructor(
     readonly strategyCount: number,
-    private readonly weights: ArrayLike<number>,
+    weights: ArrayLike<number>,
     /** Bound of each (strategy, priority) queue. */
     readonly capacity: number,
   ) {
@@ -35,9 +36,17 @@ export class StrategyQueues {
     this.current = new Int32Array(PRIORITY_LEVELS).fill(-1);
     this.deficit = new Int32Array(queues);
     this.queued = new Int32Array(PRIORITY_LEVELS);
-    for (let s = 0; s < strategyCount; s++) {
+    this.weights = new Int32Array(strategyCount);
+    this.setWeights(weights);
+  }
+
+  /** New fair-share weights (configuration reload); takes effect from each strategy's next turn. */
+  setWeights(weights: ArrayLike<number>): void {
+    if (weights.length !== this.strategyCount) throw new RangeError(`expected ${this.strategyCount} weights, got ${weights.length}`);
+    for (let s = 0; s < this.strategyCount; s++) {
       if (!(weights[s]! >= 1)) throw new RangeError(`strategy ${s}: weight must be >= 1`);
     }
+    this.weights.set(Array.from({ length: this.strategyCount }, (_, s) => weights[s]!));
   }
 
   get size(): number {

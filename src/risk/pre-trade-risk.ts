@@ -56,9 +56,9 @@ export class PreTradeRisk {
   private readonly openOrders: Float64Array;
   private readonly openNotional: Float64Array;
   /** daemon-wide */
-  private readonly globalMaxOrderNotional: number;
-  private readonly globalMaxOpen: number;
-  private readonly globalMaxGross: number;
+  private globalMaxOrderNotional: number;
+  private globalMaxOpen: number;
+  private globalMaxGross: number;
   private globalOpenOrders = 0;
   private globalOpenNotional = 0;
   /** per instrument: sum over strategies of |position| */
@@ -131,6 +131,24 @@ export class PreTradeRisk {
       throw new RangeError(`${what}: ${text} is too large to account exactly at the instruments' precision (10^-${this.commonScale})`);
     }
     return Number(units);
+  }
+
+  /**
+   * Take over another instance's limits (configuration reload) while keeping this one's open orders, exposure
+   * and positions. The other must have the same strategies and instruments.
+   */
+  adoptLimits(other: PreTradeRisk): void {
+    if (other.strategyIds.join('\n') !== this.strategyIds.join('\n') || other.n !== this.n || other.commonScale !== this.commonScale) {
+      throw new RangeError('a reload cannot change the strategies or instruments of pre-trade risk');
+    }
+    this.allowed.set(other.allowed);
+    this.maxQtyLots.set(other.maxQtyLots);
+    this.maxOrderNotional.set(other.maxOrderNotional);
+    this.maxOpen.set(other.maxOpen);
+    this.maxGross.set(other.maxGross);
+    this.globalMaxOrderNotional = other.globalMaxOrderNotional;
+    this.globalMaxOpen = other.globalMaxOpen;
+    this.globalMaxGross = other.globalMaxGross;
   }
 
   strategyIndex(id: string): number {

@@ -91,6 +91,19 @@ export class Router {
   }
 
   /**
+   * Take over another router's tables (configuration reload): same venues and symbols in the same order, new
+   * weights. Copies in place between dispatch cycles, so routing switches atomically.
+   */
+  adopt(other: Router): void {
+    if (other.venueNames.join('\n') !== this.venueNames.join('\n') || other.symbols.join('\n') !== this.symbols.join('\n')) {
+      throw new RangeError('a reload cannot change the venues or symbols of the router');
+    }
+    this.table.set(other.table);
+    this.routable.set(other.routable);
+    this.weights.set(other.weights);
+  }
+
+  /**
    * The venue index for an order of `qtyLots` on symbol `symbolIndex`, or -1 when no usable venue has a slot.
    * `available[v]` non-zero means venue v is usable; without it every venue is. Allocates nothing.
    */

@@ -1,0 +1,353 @@
+/**
+ * bench:book — our crossing engine vs nodejs-order-book on the same seeded operation streams.
+ *
+ *   npm run bench:book        (= npm run build && node --expose-gc dist/bench/book.js)
+ *
+ * Scenarios (1,000,000 operations each; see bench/lib/op-stream.ts): uniform and deep (~10,000
+ * resting orders). Per engine, each pass on a fresh book: a warm-up over the whole stream, a timed
+ * throughput pass (no per-op timing; GC events counted during this pass only) and a latency pass
+ * timing every operation with performance.now() deltas into a preallocated Float64Array. Both engines must end
+ * with the same aggregated depth. Then memory per resting order with 1,000,000 resting orders.
+ * Ends with one JSON line.
+ */
+import { performance } from 'node:perf_hooks';
+import { OrderBook as PeerBook, Side as PeerSide } from 'nodejs-order-book';
+import { OrderBook } from '../src/crossing/order-book.js';
+import type { CrossingSink } from '../src/crossing/types.js';
+import { MID, OP_CANCEL, OP_LIMIT, type OpStream, type Scenario, deepScenario, uniformScenario } from './lib/op-stream.js';
+import { Rng } from './lib/rng.js';
+import { GcCounter, fullGc, quantile } from './lib/stats.js';
+
+const N_OPS = 1_000_000;
+const MEMORY_ORDERS = 1_000_000;
+
+/** Counts results so the work cannot be optimised away; allocates nothing. */
+class CountingSink implements CrossingSink {
+  fills = 0;
+  volume = 0;
+  cancels = 0;
+  rests = 0;
+  onAccept(_i: number, _o: number, _s: number, _t: number, _p: number, _q: number, _sp: number): void {}
+  onFill(_m: number, _t: number, _mo: number, _to: number, _p: number, qty: number, _mr: number, _tr: number): void {
+    this.fills++;
+    this.volume += qty;
+  }
+  onCancel(_i: number, _o: number, _c: number, _r: number, _reason: number): void {
+    this.cancels++;
+  }
+  onTrigger(_i: number, _o: number, _s: number, _sp: number): void {}
+  onRest(_i: number, _o: number, _s: number, _p: number, _q: number): void {
+    this.rests++;
+  }
+}
+
+// ------------------------------------------------------------------ our engine
+
+function newOurs(): OrderBook {
+  return new OrderBook(new CountingSink());
+}
+
+function runOurs(book: OrderBook, s: OpStream, from: number, to: number): void {
+  const kind = s.kind;
+  const side = s.side;
+  const price = s.price;
+  const qty = s.qty;
+  const id = s.id;
+  for (let i = from; i < to; i++) {
+    const k = kind[i];
+    if (k === OP_LIMIT) book.submit(id[i], 0, side[i], 0, price[i], qty[i], 0, 0);
+    else if (k === OP_CANCEL) book.cancel(id[i]);
+    else book.submit(id[i], 0, side[i], 1, 0, qty[i], 0, 0);
+  }
+}
+
+function latencyOurs(book: OrderBook, s: OpStream, out: Float64Array): void {
+  const kind = s.kind;
+  const side = s.side;
+  const price = s.price;
+  const qty = s.qty;
+  const id = s.id;
+  for (let i = 0; i < s.n; i++) {
+    const k = kind[i];
+    const t0 = performance.now();
+    if (k === OP_LIMIT) book.submit(id[i], 0, side[i], 0, price[i], qty[i], 0, 0);
+    else if (k === OP_CANCEL) book.cancel(id[i]);
+    else book.submit(id[i], 0, side[i], 1, 0, qty[i], 0, 0);
+    out[i] = performance.now() - t0;
+  }
+}
+
+function depthOurs(book: OrderBook): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const side of [0, 1]) {
+    const n = book.levelCount(side);
+    const p = new Float64Array(n);
+    const q = new Float64Array(n);
+    book.depth(side, n, p, q);
+    for (let i = 0; i < n; i++) m.set(`${side === 0 ? 'b' : 'a'}${p[i]}`, q[i]);
+  }
+  return m;
+}
+
+// ------------------------------------------------------------------ peer (nodejs-order-book)
+
+const SIDES = [PeerSide.BUY, PeerSide.SELL];
+
+function runPeer(book: PeerBook, s: OpStream, ids: string[], from: number, to: number): void {
+  const kind = s.kind;
+  const side = s.side;
+  const price = s.price;
+  const qty = s.qty;
+  const id = s.id;
+  for (let i = from; i < to; i++) {
+    const k = kind[i];
+    if (k === OP_LIMIT) book.limit({ id: ids[id[i]], side: SIDES[side[i]], size: qty[i], price: price[i] });
+    else if (k === OP_CANCEL) book.cancel(ids[id[i]]);
+    else book.market({ side: SIDES[side[i]], size: qty[i] });
+  }
+}
+
+function latencyPeer(book: PeerBook, s: OpStream, ids: string[], out: Float64Array): void {
+  const kind = s.kind;
+  const side = s.side;
+  const price = s.price;
+  const qty = s.qty;
+  const id = s.id;
+  for (let i = 0; i < s.n; i++) {
+    const k = kind[i];
+    const t0 = performance.now();
+    if (k === OP_LIMIT) book.limit({ id: ids[id[i]], side: SIDES[side[i]], size: qty[i], price: price[i] });
+    else if (k === OP_CANCEL) book.cancel(ids[id[i]]);
+    else book.market({ side: SIDES[side[i]], size: qty[i] });
+    out[i] = performance.now() - t0;
+  }
+}
+
+function depthPeer(book: PeerBook): Map<string, number> {
+  const m = new Map<string, number>();
+  const [asks, bids] = book.depth();
+  for (const [p, q] of bids) m.set(`b${p}`, q);
+  for (const [p, q] of asks) m.set(`a${p}`, q);
+  return m;
+}
+
+function sameDepth(a: Map<string, number>, b: Map<string, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+// ------------------------------------------------------------------ passes
+
+interface EngineResult {
+  opsPerS: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  gcEvents: number;
+  depth: Map<string, number>;
+  sameAcrossPasses: boolean;
+}
+
+async function measure(
+  gcs: GcCounter,
+  n: number,
+  make: () => unknown,
+  prefill: (b: unknown) => void,
+  run: (b: unknown, from: number, to: number) => void,
+  lat: (b: unknown, out: Float64Array) => void,
+  depth: (b: unknown) => Map<string, number>,
+  warmupOps: number,
+): Promise<EngineResult> {
+  // Warm-up.
+  let b = make();
+  prefill(b);
+  run(b, 0, warmupOps);
+  b = null;
+  // Throughput pass.
+  b = make();
+  prefill(b);
+  fullGc();
+  const t0 = performance.now();
+  run(b, 0, n);
+  const t1 = performance.now();
+  const gcEvents = await gcs.countBetween(t0, t1);
+  const d1 = depth(b);
+  b = null;
+  // Latency pass.
+  b = make();
+  prefill(b);
+  const out = new Float64Array(n);
+  fullGc();
+  lat(b, out);
+  const d2 = depth(b);
+  b = null;
+  out.sort();
+  return {
+    opsPerS: n / ((t1 - t0) / 1000),
+    p50: quantile(out, 0.5) * 1e6,
+    p99: quantile(out, 0.99) * 1e6,
+    p999: quantile(out, 0.999) * 1e6,
+    gcEvents,
+    depth: d1,
+    sameAcrossPasses: sameDepth(d1, d2),
+  };
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function line(name: string, who: string, r: EngineResult): void {
+  console.log(
+    `[${name}] ${who.padEnd(5)} ${fmt(r.opsPerS).padStart(11)} ops/s   p50 ${fmt(r.p50)} ns   p99 ${fmt(r.p99)} ns   ` +
+      `p99.9 ${fmt(r.p999)} ns   gc events (throughput pass) ${r.gcEvents}`,
+  );
+}
+
+async function scenario(gcs: GcCounter, sc: Scenario) {
+  const ids: string[] = new Array(sc.maxId + 1);
+  for (let i = 0; i <= sc.maxId; i++) ids[i] = `o${i}`;
+  const n = sc.ops.n;
+  const ours = await measure(
+    gcs,
+    n,
+    newOurs,
+    (b) => runOurs(b as OrderBook, sc.prefill, 0, sc.prefill.n),
+    (b, from, to) => runOurs(b as OrderBook, sc.ops, from, to),
+    (b, out) => latencyOurs(b as OrderBook, sc.ops, out),
+    (b) => depthOurs(b as OrderBook),
+    n,
+  );
+  const r = sc.resting;
+  console.log(`[${sc.name}] resting orders during the stream: min ${r.min}, mean ${Math.round(r.mean)}, max ${r.max}`);
+  line(sc.name, 'ours', ours);
+  const peer = await measure(
+    gcs,
+    n,
+    () => new PeerBook(),
+    (b) => runPeer(b as PeerBook, sc.prefill, ids, 0, sc.prefill.n),
+    (b, from, to) => runPeer(b as PeerBook, sc.ops, ids, from, to),
+    (b, out) => latencyPeer(b as PeerBook, sc.ops, ids, out),
+    (b) => depthPeer(b as PeerBook),
+    n,
+  );
+  line(sc.name, 'peer', peer);
+  const same = ours.sameAcrossPasses && peer.sameAcrossPasses && sameDepth(ours.depth, peer.depth);
+  const ratio = ours.opsPerS / peer.opsPerS;
+  let bids = 0;
+  for (const k of ours.depth.keys()) if (k.startsWith('b')) bids++;
+  console.log(
+    `[${sc.name}] ratio ours/peer ${ratio.toFixed(2)}x   same book: ${same} ` +
+      `(${bids} bid + ${ours.depth.size - bids} ask levels)`,
+  );
+  return {
+    same,
+    json: {
+      ops_per_s: Math.round(ours.opsPerS),
+      peer_ops_per_s: Math.round(peer.opsPerS),
+      ratio: Math.round(ratio * 100) / 100,
+      p50_ns: Math.round(ours.p50),
+      p99_ns: Math.round(ours.p99),
+      p999_ns: Math.round(ours.p999),
+      gc_events: ours.gcEvents,
+    },
+  };
+}
+
+interface MemoryInput {
+  side: Uint8Array;
+  price: Int32Array;
+  qty: Int32Array;
+  ids: string[];
+}
+
+/** `count` non-crossing limit orders (plus string ids for the peer), created before any measurement. */
+function memoryInput(count: number): MemoryInput {
+  const rng = new Rng(3);
+  const side = new Uint8Array(count);
+  const price = new Int32Array(count);
+  const qty = new Int32Array(count);
+  const ids: string[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    side[i] = i & 1;
+    price[i] = side[i] === 0 ? MID - rng.int(1, 1000) : MID + rng.int(1, 1000);
+    qty[i] = rng.int(1, 100);
+    ids[i] = `o${i + 1}`;
+  }
+  return { side, price, qty, ids };
+}
+
+function usedBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/**
+ * Heap + arrayBuffers growth per resting order once all of `input` rests on a new book.
+ * The caller keeps `input` alive until both measurements are done.
+ */
+function memoryPerOrder(input: MemoryInput, peer: boolean): number {
+  const { side, price, qty, ids } = input;
+  const count = side.length;
+  fullGc();
+  const before = usedBytes();
+  if (peer) {
+    const book = new PeerBook();
+    for (let i = 0; i < count; i++) book.limit({ id: ids[i], side: SIDES[side[i]], size: qty[i], price: price[i] });
+    fullGc();
+    const after = usedBytes();
+    const levels = book.depth();
+    if (levels[0].length + levels[1].length === 0) throw new Error('peer book is empty');
+    return (after - before) / count;
+  }
+  const book = new OrderBook(new CountingSink());
+  for (let i = 0; i < count; i++) book.submit(i + 1, 0, side[i], 0, price[i], qty[i], 0, 0);
+  fullGc();
+  const after = usedBytes();
+  if (book.restingCount !== count) throw new Error(`expected ${count} resting orders, have ${book.restingCount}`);
+  return (after - before) / count;
+}
+
+/** Latency of an empty timed region, i.e. what the timer itself adds to each latency sample. */
+function timerOverhead(): number {
+  const out = new Float64Array(200_000);
+  for (let r = 0; r < 2; r++) {
+    for (let i = 0; i < out.length; i++) {
+      const t0 = performance.now();
+      out[i] = performance.now() - t0;
+    }
+  }
+  out.sort();
+  return quantile(out, 0.5) * 1e6;
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:book — node ${process.version}, ${N_OPS.toLocaleString('en-US')} ops per scenario`);
+  console.log(`latency samples include the timer: empty timed region p50 ${fmt(timerOverhead())} ns`);
+  const t = performance.now();
+  const uniform = uniformScenario(N_OPS);
+  const deep = deepScenario(N_OPS);
+  console.log(`streams generated in ${((performance.now() - t) / 1000).toFixed(1)} s (not timed)`);
+  const gcs = new GcCounter();
+  const u = await scenario(gcs, uniform);
+  const d = await scenario(gcs, deep);
+  gcs.stop();
+  const input = memoryInput(MEMORY_ORDERS);
+  const bytes = memoryPerOrder(input, false);
+  console.log(`memory: ours ${bytes.toFixed(1)} bytes per resting order (${MEMORY_ORDERS.toLocaleString('en-US')} resting)`);
+  const peerBytes = memoryPerOrder(input, true);
+  console.log(`memory: peer ${peerBytes.toFixed(1)} bytes per resting order`);
+  if (input.ids.length !== MEMORY_ORDERS || input.side.length !== MEMORY_ORDERS) throw new Error('input changed');
+  console.log(
+    JSON.stringify({
+      bench: 'book',
+      same_book: u.same && d.same,
+      bytes_per_resting_order: Math.round(bytes * 10) / 10,
+      deep: d.json,
+      uniform: u.json,
+    }),
+  );
+}
+
+await main();

@@ -1,0 +1,253 @@
+/**
+ * Property tests: random operation streams (every order type, every STP mode, cancels, reduces,
+ * price changes, some invalid input) run on the engine and on the reference book must give the
+ * same statuses, the same events in the same order and the same final book; invariants are checked
+ * after every operation.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { OrderBook, OrderInfo } from '../../src/crossing/order-book.js';
+import type { OrderBookOptions } from '../../src/crossing/types.js';
+import { RecordingSink } from './helpers.js';
+import { type Ev, ReferenceBook } from './reference-book.js';
+
+type Op =
+  | { k: 'submit'; side: number; type: number; price: number; qty: number; owner: number; stp: number; stopPrice: number; reuse: number }
+  | { k: 'cancel'; pick: number }
+  | { k: 'reduce'; pick: number; qty: number }
+  | { k: 'move'; pick: number; price: number }
+  | { k: 'snap' };
+
+const typeArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(0) }, // LIMIT
+  { weight: 2, arbitrary: fc.constant(1) }, // MARKET
+  { weight: 2, arbitrary: fc.constant(2) }, // IOC
+  { weight: 2, arbitrary: fc.constant(3) }, // FOK
+  { weight: 2, arbitrary: fc.constant(4) }, // POST_ONLY
+  { weight: 2, arbitrary: fc.constant(5) }, // STOP
+  { weight: 2, arbitrary: fc.constant(6) }, // STOP_LIMIT
+  { weight: 1, arbitrary: fc.constant(7) }, // invalid
+);
+
+const qtyArb = fc.oneof(
+  { weight: 40, arbitrary: fc.integer({ min: 1, max: 20 }) },
+  { weight: 1, arbitrary: fc.constantFrom(0, -3, 2.5, Number.NaN) },
+);
+
+function opArb(priceArb: fc.Arbitrary<number>, allowSnap: boolean): fc.Arbitrary<Op> {
+  const submit = fc.record({
+    k: fc.constant('submit' as const),
+    side: fc.oneof({ weight: 30, arbitrary: fc.integer({ min: 0, max: 1 }) }, { weight: 1, arbitrary: fc.constant(2) }),
+    type: typeArb,
+    price: fc.oneof({ weight: 40, arbitrary: priceArb }, { weight: 1, arbitrary: fc.constantFrom(0, -1, 1.5) }),
+    qty: qtyArb,
+    owner: fc.integer({ min: 0, max: 2 }),
+    stp: fc.integer({ min: 0, max: 4 }),
+    stopPrice: priceArb,
+    reuse: fc.integer({ min: 0, max: 24 }),
+  });
+  const arbs: fc.WeightedArbitrary<Op>[] = [
+    { weight: 10, arbitrary: submit },
+    { weight: 3, arbitrary: fc.record({ k: fc.constant('cancel' as const), pick: fc.nat() }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant('reduce' as const), pick: fc.nat(), qty: fc.integer({ min: 0, max: 22 }) }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant('move' as const), pick: fc.nat(), price: priceArb }) },
+  ];
+  if (allowSnap) arbs.push({ weight: 1, arbitrary: fc.constant({ k: 'snap' as const }) });
+  return fc.oneof(...arbs);
+}
+
+interface Acct {
+  qty: number;
+  filled: number;
+  cancelled: number;
+  reduced: number;
+}
+
+/** Runs `ops` on both books and checks everything; returns the engine for further checks. */
+function runStream(ops: Op[], options: OrderBookOptions): OrderBook {
+  const sink = new RecordingSink();
+  let book = new OrderBook(sink, options);
+  const ref = new ReferenceBook();
+  const ids: number[] = [];
+  let nextId = 1;
+  const acct = new Map<number, Acct>();
+  const info = new Float64Array(OrderInfo.LENGTH);
+
+  const openQty = (id: number) => (book.getOrder(id, info) ? info[OrderInfo.QTY] : 0);
+
+  for (let step = 0; step < ops.length; step++) {
+    const op = ops[step];
+    let s1: number;
+    let s2: number;
+    const pick = (n: number) => (ids.length === 0 ? 0 : ids[n % ids.length]);
+    switch (op.k) {
+      case 'submit': {
+        const id = op.reuse === 0 && ids.length > 0 ? pick(step) : nextId++;
+        if (!ids.includes(id)) ids.push(id);
+        s1 = book.submit(id, op.owner, op.side, op.type, op.price, op.qty, op.stp, op.stopPrice);
+        s2 = ref.submit(id, op.owner, op.side, op.type, op.price, op.qty, op.stp, op.stopPrice);
+        break;
+      }
+      case 'cancel': {
+        const id = pick(op.pick);
+        s1 = book.cancel(id);
+        s2 = ref.cancel(id);
+        break;
+      }
+      case 'reduce': {
+        const id = pick(op.pick);
+        const before = openQty(id);
+        s1 = book.reduce(id, op.qty);
+        s2 = ref.reduce(id, op.qty);
+        if (s1 === 0) acct.get(id)!.reduced += before - op.qty;
+        break;
+      }
+      case 'move': {
+        const id = pick(op.pick);
+        s1 = book.changePrice(id, op.price);
+        s2 = ref.changePrice(id, op.price);
+        break;
+      }
+      case 'snap': {
+        // Round trip through JSON into a fresh engine, which then continues the stream.
+        const json = JSON.stringify(book.snapshot());
+        const fresh = new OrderBook(sink, options);
+        s1 = fresh.restore(JSON.parse(json));
+        s2 = 0;
+        expect(fresh.snapshot()).toEqual(book.snapshot());
+        book = fresh;
+        break;
+      }
+    }
+    const got = sink.take();
+    const want = ref.events;
+    ref.events = [];
+    if (s1 !== s2 || !sameEvents(got, want)) {
+      throw new Error(`step ${step} ${JSON.stringify(op)}: status ${s1} vs ${s2}\n got ${JSON.stringify(got)}\nwant ${JSON.stringify(want)}`);
+    }
+
+    // Quantity accounting from the events.
+    for (const e of got) {
+      if (e[0] === 'accept') {
+        const prev = acct.get(e[1]);
+        // An id is only accepted again once its previous life is fully accounted for.
+        if (prev !== undefined) expect(prev.filled + prev.cancelled + prev.reduced).toBe(prev.qty);
+        acct.set(e[1], { qty: e[6], filled: 0, cancelled: 0, reduced: 0 });
+      } else if (e[0] === 'fill') {
+        expect(e[6]).toBeGreaterThan(0);
+        acct.get(e[1])!.filled += e[6];
+        acct.get(e[2])!.filled += e[6];
+      } else if (e[0] === 'cancel') {
+        acct.get(e[1])!.cancelled += e[3];
+      }
+    }
+    checkInvariants(book, acct, openQty);
+  }
+  const snap = book.snapshot();
+  expect({ lastPrice: snap.lastPrice, orders: snap.orders, stops: snap.stops }).toEqual(ref.snapshot());
+  checkDepth(book);
+  return book;
+}
+
+function sameEvents(a: Ev[], b: Ev[]): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function checkInvariants(book: OrderBook, acct: Map<number, Acct>, openQty: (id: number) => number): void {
+  const bid = book.bestBid();
+  const ask = book.bestAsk();
+  if (!Number.isNaN(bid) && !Number.isNaN(ask) && !(bid < ask)) throw new Error(`crossed at rest: ${bid} >= ${ask}`);
+  let open = 0;
+  for (const [id, a] of acct) {
+    const q = openQty(id);
+    if (q > 0) open++;
+    if (a.filled > a.qty) throw new Error(`order ${id} overfilled`);
+    if (a.filled + a.cancelled + a.reduced + q !== a.qty) {
+      throw new Error(`order ${id}: filled ${a.filled} + cancelled ${a.cancelled} + reduced ${a.reduced} + open ${q} != ${a.qty}`);
+    }
+  }
+  expect(book.restingCount + book.pendingStopCount).toBe(open);
+}
+
+/** Aggregated depth agrees with the orders listed in the snapshot. */
+function checkDepth(book: OrderBook): void {
+  const snap = book.snapshot();
+  for (const side of [0, 1]) {
+    const agg = new Map<number, [number, number]>();
+    for (let i = 0; i < snap.orders.length; i += 7) {
+      if (snap.orders[i + 2] !== side) continue;
+      const p = snap.orders[i + 3];
+      const cur = agg.get(p) ?? [0, 0];
+      agg.set(p, [cur[0] + snap.orders[i + 4], cur[1] + 1]);
+    }
+    const prices = new Float64Array(agg.size + 1);
+    const qtys = new Float64Array(agg.size + 1);
+    const counts = new Int32Array(agg.size + 1);
+    const n = book.depth(side, agg.size + 1, prices, qtys, counts);
+    expect(n).toBe(agg.size);
+    expect(book.levelCount(side)).toBe(agg.size);
+    const order = [...agg.keys()].sort((a, b) => (side === 0 ? b - a : a - b));
+    for (let i = 0; i < n; i++) {
+      expect(prices[i]).toBe(order[i]);
+      expect([qtys[i], counts[i]]).toEqual(agg.get(order[i]));
+    }
+  }
+}
+
+describe('OrderBook vs reference book (property)', () => {
+  it('narrow prices: every type, STP mode, cancel, reduce, price change', () => {
+    fc.assert(
+      fc.property(fc.array(opArb(fc.integer({ min: 95, max: 105 }), false), { minLength: 1, maxLength: 250, size: 'max' }), (ops) => {
+        runStream(ops, { initialCapacity: 4, windowTicks: 1024 });
+      }),
+      { numRuns: 800 },
+    );
+  });
+
+  it('wide and sparse prices move the window and use the overflow', () => {
+    const price = fc.oneof(
+      { weight: 4, arbitrary: fc.integer({ min: 1995, max: 2010 }) },
+      { weight: 2, arbitrary: fc.integer({ min: 1, max: 6000 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 50_000_000 }) },
+      { weight: 1, arbitrary: fc.constantFrom(1, 2 ** 40, 2 ** 52 - 1, 2 ** 52, 2 ** 52 + 1, Number.MAX_SAFE_INTEGER) },
+    );
+    fc.assert(
+      fc.property(fc.array(opArb(price, false), { minLength: 1, maxLength: 250, size: 'max' }), (ops) => {
+        runStream(ops, { initialCapacity: 4, windowTicks: 1024 });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('snapshot/restore in the middle of a stream continues identically', () => {
+    fc.assert(
+      fc.property(fc.array(opArb(fc.integer({ min: 97, max: 103 }), true), { minLength: 1, maxLength: 150, size: 'max' }), (ops) => {
+        runStream(ops, { initialCapacity: 8 });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('trending prices keep moving the window both ways', () => {
+    // Prices drift by a random walk far larger than the window.
+    const walk = fc.array(fc.integer({ min: -400, max: 400 }), { minLength: 1, maxLength: 300, size: 'max' }).map((steps) => {
+      const ops: Op[] = [];
+      let mid = 100_000;
+      let i = 0;
+      for (const d of steps) {
+        mid = Math.max(2000, mid + d);
+        const side = i++ % 2;
+        const price = side === 0 ? mid - (Math.abs(d) % 7) : mid + (Math.abs(d) % 5);
+        ops.push({ k: 'submit', side, type: d % 9 === 0 ? 1 : 0, price, qty: 1 + (Math.abs(d) % 9), owner: 0, stp: 0, stopPrice: 1, reuse: 1 });
+        if (d % 3 === 0) ops.push({ k: 'cancel', pick: Math.abs(d) });
+      }
+      return ops;
+    });
+    fc.assert(
+      fc.property(walk, (ops) => {
+        runStream(ops, { initialCapacity: 4, windowTicks: 1024 });
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

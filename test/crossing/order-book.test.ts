@@ -1,0 +1,586 @@
+/** Unit tests: each order type, STP mode, amendment and edge case of the crossing engine. */
+import { describe, expect, it } from 'vitest';
+import { OrderBook, OrderInfo } from '../../src/crossing/order-book.js';
+import {
+  type BookSnapshot,
+  CancelReason as R,
+  MAX_PRICE,
+  OrderType as T,
+  Side,
+  Status,
+  StpMode as Stp,
+} from '../../src/crossing/types.js';
+import { RecordingSink } from './helpers.js';
+
+const B = Side.BUY;
+const S = Side.SELL;
+
+function mk(windowTicks = 1024, initialCapacity = 16) {
+  const sink = new RecordingSink();
+  const book = new OrderBook(sink, { windowTicks, initialCapacity });
+  return { book, sink };
+}
+
+/** Events of one call, without its accept event. */
+function after(sink: RecordingSink) {
+  return sink.take().filter((e) => e[0] !== 'accept');
+}
+
+function depth(book: OrderBook, side: number): [number, number][] {
+  const n = book.levelCount(side);
+  const p = new Float64Array(n);
+  const q = new Float64Array(n);
+  book.depth(side, n, p, q);
+  return Array.from(p, (price, i) => [price, q[i]]);
+}
+
+describe('LIMIT', () => {
+  it('rests, then fills at the maker price with price-time priority', () => {
+    const { book, sink } = mk();
+    book.limit(1, 1, S, 101, 5);
+    book.limit(2, 2, S, 100, 5);
+    book.limit(3, 3, S, 100, 5);
+    sink.take();
+    expect(book.bestAsk()).toBe(100);
+    expect(book.limit(4, 4, B, 101, 12)).toBe(Status.OK);
+    expect(after(sink)).toEqual([
+      ['fill', 2, 4, 2, 4, 100, 5, 0, 7],
+      ['fill', 3, 4, 3, 4, 100, 5, 0, 2],
+      ['fill', 1, 4, 1, 4, 101, 2, 3, 0],
+    ]);
+    expect(book.lastPrice()).toBe(101);
+    expect(depth(book, S)).toEqual([[101, 3]]);
+    expect(book.bestBid()).toBeNaN();
+  });
+
+  it('rests the remainder after a partial fill and never rests crossed', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, S, 100, 3);
+    sink.take();
+    book.limit(2, 1, B, 102, 10);
+    expect(after(sink)).toEqual([
+      ['fill', 1, 2, 0, 1, 100, 3, 0, 7],
+      ['rest', 2, 1, B, 102, 7],
+    ]);
+    expect(book.bestBid()).toBe(102);
+    expect(book.bestAsk()).toBeNaN();
+  });
+
+  it('emits accept with the order as given', () => {
+    const { book, sink } = mk();
+    book.submit(9, 3, S, T.LIMIT, 50, 4, Stp.NONE, 77);
+    expect(sink.take()).toEqual([
+      ['accept', 9, 3, S, T.LIMIT, 50, 4, 0],
+      ['rest', 9, 3, S, 50, 4],
+    ]);
+  });
+});
+
+describe('MARKET', () => {
+  it('sweeps levels and cancels the remainder when the side runs out', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, B, 99, 2);
+    book.limit(2, 0, B, 98, 2);
+    sink.take();
+    book.market(3, 1, S, 5);
+    expect(after(sink)).toEqual([
+      ['fill', 1, 3, 0, 1, 99, 2, 0, 3],
+      ['fill', 2, 3, 0, 1, 98, 2, 0, 1],
+      ['cancel', 3, 1, 1, 0, R.MARKET_REMAINDER],
+    ]);
+    expect(book.restingCount).toBe(0);
+  });
+
+  it('on an empty book cancels everything and ignores the price', () => {
+    const { book, sink } = mk();
+    expect(book.submit(1, 0, B, T.MARKET, -5, 4)).toBe(Status.OK);
+    expect(sink.take()).toEqual([
+      ['accept', 1, 0, B, T.MARKET, 0, 4, 0],
+      ['cancel', 1, 0, 4, 0, R.MARKET_REMAINDER],
+    ]);
+  });
+});
+
+describe('IOC', () => {
+  it('fills what it can within its price and cancels the rest', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, S, 100, 2);
+    book.limit(2, 0, S, 102, 2);
+    sink.take();
+    book.ioc(3, 1, B, 101, 5);
+    expect(after(sink)).toEqual([
+      ['fill', 1, 3, 0, 1, 100, 2, 0, 3],
+      ['cancel', 3, 1, 3, 0, R.IOC_REMAINDER],
+    ]);
+    expect(book.has(3)).toBe(false);
+    expect(depth(book, S)).toEqual([[102, 2]]);
+  });
+});
+
+describe('FOK', () => {
+  it('is killed before any fill when it cannot be filled completely', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, S, 100, 2);
+    book.limit(2, 0, S, 101, 2);
+    book.limit(3, 0, S, 103, 10);
+    sink.take();
+    book.fok(4, 1, B, 101, 5);
+    expect(after(sink)).toEqual([['cancel', 4, 1, 5, 0, R.FOK_KILL]]);
+    expect(depth(book, S)).toEqual([
+      [100, 2],
+      [101, 2],
+      [103, 10],
+    ]);
+  });
+
+  it('fills completely across levels when it can', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, S, 100, 2);
+    book.limit(2, 0, S, 101, 3);
+    sink.take();
+    book.fok(4, 1, B, 101, 5);
+    expect(after(sink)).toEqual([
+      ['fill', 1, 4, 0, 1, 100, 2, 0, 3],
+      ['fill', 2, 4, 0, 1, 101, 3, 0, 0],
+    ]);
+  });
+
+  it('skips CANCEL_OLDEST makers of its owner and fails on any other STP interaction', () => {
+    const { book, sink } = mk();
+    book.limit(1, 7, S, 100, 5); // same owner
+    book.limit(2, 0, S, 100, 5);
+    sink.take();
+    book.fok(3, 7, B, 100, 6, Stp.CANCEL_OLDEST);
+    expect(after(sink)).toEqual([['cancel', 3, 7, 6, 0, R.FOK_KILL]]);
+    book.fok(4, 7, B, 100, 5, Stp.CANCEL_OLDEST);
+    expect(after(sink)).toEqual([
+      ['cancel', 1, 7, 5, 0, R.STP],
+      ['fill', 2, 4, 0, 7, 100, 5, 0, 0],
+    ]);
+    book.limit(5, 7, S, 100, 5);
+    book.limit(6, 0, S, 100, 5);
+    sink.take();
+    book.fok(8, 7, B, 100, 5, Stp.DECREMENT);
+    expect(after(sink)).toEqual([['cancel', 8, 7, 5, 0, R.FOK_KILL]]);
+    book.fok(9, 7, B, 100, 5, Stp.NONE);
+    expect(after(sink)).toEqual([['fill', 5, 9, 7, 7, 100, 5, 0, 0]]);
+  });
+});
+
+describe('POST_ONLY', () => {
+  it('rests when it does not cross, is refused when it would (including at the same price)', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, S, 100, 2);
+    sink.take();
+    book.postOnly(2, 1, B, 100, 3);
+    expect(after(sink)).toEqual([['cancel', 2, 1, 3, 0, R.POST_ONLY_REJECT]]);
+    book.postOnly(3, 1, B, 99, 3);
+    expect(after(sink)).toEqual([['rest', 3, 1, B, 99, 3]]);
+    const info = new Float64Array(OrderInfo.LENGTH);
+    expect(book.getOrder(3, info)).toBe(true);
+    expect(info[OrderInfo.TYPE]).toBe(T.POST_ONLY);
+  });
+
+  it('a price change that would cross is refused and leaves the order as it was', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, S, 100, 2);
+    book.postOnly(2, 1, B, 98, 3);
+    book.limit(3, 1, B, 98, 3);
+    sink.take();
+    expect(book.changePrice(2, 100)).toBe(Status.WOULD_CROSS);
+    expect(sink.take()).toEqual([]);
+    expect(book.changePrice(2, 99)).toBe(Status.OK);
+    expect(after(sink)).toEqual([['rest', 2, 1, B, 99, 3]]);
+  });
+});
+
+describe('STOP and STOP_LIMIT', () => {
+  it('a buy stop triggers on a trade at or above its stop price and enters as MARKET', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, S, 100, 1);
+    book.limit(2, 0, S, 105, 10);
+    book.stop(3, 5, B, 101, 4);
+    expect(book.pendingStopCount).toBe(1);
+    book.limit(10, 0, B, 90, 1);
+    sink.take();
+    book.market(4, 1, B, 1); // trades at 100: below the stop
+    expect(after(sink)).toEqual([['fill', 1, 4, 0, 1, 100, 1, 0, 0]]);
+    expect(book.pendingStopCount).toBe(1);
+    book.limit(5, 0, S, 101, 1);
+    book.market(6, 1, B, 1); // trades at 101: triggers
+    expect(after(sink)).toEqual([
+      ['rest', 5, 0, S, 101, 1],
+      ['fill', 5, 6, 0, 1, 101, 1, 0, 0],
+      ['trigger', 3, 5, B, 101],
+      ['fill', 2, 3, 0, 5, 105, 4, 6, 0],
+    ]);
+    expect(book.pendingStopCount).toBe(0);
+  });
+
+  it('a sell stop-limit triggers on a trade at or below its stop and rests as LIMIT', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, B, 100, 1);
+    book.stopLimit(2, 5, S, 100, 103, 4);
+    sink.take();
+    book.market(3, 1, S, 1);
+    expect(after(sink)).toEqual([
+      ['fill', 1, 3, 0, 1, 100, 1, 0, 0],
+      ['trigger', 2, 5, S, 100],
+      ['rest', 2, 5, S, 103, 4],
+    ]);
+    expect(book.bestAsk()).toBe(103);
+  });
+
+  it('triggers at once when the last price already satisfies it; never before the first trade', () => {
+    const { book, sink } = mk();
+    book.stop(1, 0, S, 1000, 1);
+    expect(after(sink)).toEqual([]);
+    expect(book.pendingStopCount).toBe(1);
+    book.limit(2, 0, B, 50, 1);
+    book.market(3, 0, S, 1); // last = 50 <= 1000: pending sell stop fires; nothing left to hit
+    expect(after(sink)).toEqual([
+      ['rest', 2, 0, B, 50, 1],
+      ['fill', 2, 3, 0, 0, 50, 1, 0, 0],
+      ['trigger', 1, 0, S, 1000],
+      ['cancel', 1, 0, 1, 0, R.MARKET_REMAINDER],
+    ]);
+    book.stopLimit(4, 0, B, 40, 60, 2); // last 50 >= 40
+    expect(after(sink)).toEqual([
+      ['trigger', 4, 0, B, 40],
+      ['rest', 4, 0, B, 60, 2],
+    ]);
+  });
+
+  it('uses every trade of the call: a sweep through the stop price triggers it', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, B, 105, 1);
+    book.market(2, 0, S, 1); // last = 105
+    book.stop(3, 0, S, 102, 1); // pending: 105 > 102
+    book.limit(4, 0, S, 100, 1);
+    book.limit(5, 0, S, 103, 1);
+    book.limit(6, 0, B, 90, 5);
+    sink.take();
+    book.market(7, 1, B, 2); // prints 100 then 103: last ends above 102, but 100 <= 102 fired it
+    expect(after(sink)).toEqual([
+      ['fill', 4, 7, 0, 1, 100, 1, 0, 1],
+      ['fill', 5, 7, 0, 1, 103, 1, 0, 0],
+      ['trigger', 3, 0, S, 102],
+      ['fill', 6, 3, 0, 0, 90, 1, 4, 0],
+    ]);
+  });
+
+  it('cascades, lowest buy stop first, FIFO at one stop price', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, S, 100, 1);
+    book.limit(2, 0, S, 101, 1);
+    book.limit(3, 0, S, 102, 1);
+    book.limit(4, 0, S, 103, 1);
+    book.stop(10, 0, B, 101, 1);
+    book.stop(11, 0, B, 100, 1);
+    book.stop(12, 0, B, 101, 1);
+    book.stop(13, 0, B, 120, 1);
+    sink.take();
+    book.market(20, 0, B, 1); // 100 -> fires 11 (stop 100) -> 101 -> fires 10, then 12 -> 102, 103
+    expect(after(sink)).toEqual([
+      ['fill', 1, 20, 0, 0, 100, 1, 0, 0],
+      ['trigger', 11, 0, B, 100],
+      ['fill', 2, 11, 0, 0, 101, 1, 0, 0],
+      ['trigger', 10, 0, B, 101],
+      ['fill', 3, 10, 0, 0, 102, 1, 0, 0],
+      ['trigger', 12, 0, B, 101],
+      ['fill', 4, 12, 0, 0, 103, 1, 0, 0],
+    ]);
+    expect(book.pendingStopCount).toBe(1);
+    expect(book.has(13)).toBe(true);
+  });
+
+  it('pending stops can be cancelled and reduced but not re-priced', () => {
+    const { book, sink } = mk();
+    book.stopLimit(1, 0, B, 100, 101, 5);
+    sink.take();
+    expect(book.reduce(1, 3)).toBe(Status.OK);
+    const info = new Float64Array(OrderInfo.LENGTH);
+    book.getOrder(1, info);
+    expect(Array.from(info)).toEqual([B, T.STOP_LIMIT, 101, 3, 0, 0, 100]);
+    expect(book.changePrice(1, 90)).toBe(Status.NOT_ALLOWED);
+    expect(book.cancel(1)).toBe(Status.OK);
+    expect(sink.take()).toEqual([['cancel', 1, 0, 3, 0, R.USER]]);
+    expect(book.pendingStopCount).toBe(0);
+  });
+});
+
+describe('self-trade prevention', () => {
+  function setup() {
+    const { book, sink } = mk();
+    book.limit(1, 7, S, 100, 4); // same owner as the taker
+    book.limit(2, 0, S, 100, 4);
+    sink.take();
+    return { book, sink };
+  }
+
+  it('NONE trades with itself', () => {
+    const { book, sink } = setup();
+    book.limit(3, 7, B, 100, 2, Stp.NONE);
+    expect(after(sink)).toEqual([['fill', 1, 3, 7, 7, 100, 2, 2, 0]]);
+  });
+
+  it('CANCEL_NEWEST cancels the taker and keeps the maker', () => {
+    const { book, sink } = setup();
+    book.limit(3, 7, B, 100, 6, Stp.CANCEL_NEWEST);
+    expect(after(sink)).toEqual([['cancel', 3, 7, 6, 0, R.STP]]);
+    expect(depth(book, S)).toEqual([[100, 8]]);
+  });
+
+  it('CANCEL_OLDEST cancels the maker and keeps matching', () => {
+    const { book, sink } = setup();
+    book.limit(3, 7, B, 100, 6, Stp.CANCEL_OLDEST);
+    expect(after(sink)).toEqual([
+      ['cancel', 1, 7, 4, 0, R.STP],
+      ['fill', 2, 3, 0, 7, 100, 4, 0, 2],
+      ['rest', 3, 7, B, 100, 2],
+    ]);
+  });
+
+  it('CANCEL_BOTH cancels maker and taker', () => {
+    const { book, sink } = setup();
+    book.limit(3, 7, B, 100, 6, Stp.CANCEL_BOTH);
+    expect(after(sink)).toEqual([
+      ['cancel', 1, 7, 4, 0, R.STP],
+      ['cancel', 3, 7, 6, 0, R.STP],
+    ]);
+    expect(depth(book, S)).toEqual([[100, 4]]);
+  });
+
+  it('DECREMENT reduces both by the smaller quantity without a trade', () => {
+    const { book, sink } = setup();
+    book.limit(3, 7, B, 100, 6, Stp.DECREMENT); // maker 4 gone, taker 6 -> 2, then trades 2 with order 2
+    expect(after(sink)).toEqual([
+      ['cancel', 1, 7, 4, 0, R.STP_DECREMENT],
+      ['cancel', 3, 7, 4, 2, R.STP_DECREMENT],
+      ['fill', 2, 3, 0, 7, 100, 2, 2, 0],
+    ]);
+    const s2 = setup();
+    s2.book.limit(3, 7, B, 100, 3, Stp.DECREMENT); // taker gone, maker 4 -> 1 keeps its place
+    expect(after(s2.sink)).toEqual([
+      ['cancel', 1, 7, 3, 1, R.STP_DECREMENT],
+      ['cancel', 3, 7, 3, 0, R.STP_DECREMENT],
+    ]);
+    const info = new Float64Array(OrderInfo.LENGTH);
+    s2.book.getOrder(1, info);
+    expect(info[OrderInfo.QTY]).toBe(1);
+    expect(depth(s2.book, S)).toEqual([[100, 5]]);
+    const s3 = setup();
+    s3.book.limit(3, 7, B, 100, 4, Stp.DECREMENT); // equal: both gone
+    expect(after(s3.sink)).toEqual([
+      ['cancel', 1, 7, 4, 0, R.STP_DECREMENT],
+      ['cancel', 3, 7, 4, 0, R.STP_DECREMENT],
+    ]);
+    expect(s3.book.has(1)).toBe(false);
+  });
+
+  it('different owners trade normally whatever the mode', () => {
+    const { book, sink } = setup();
+    book.limit(3, 8, B, 100, 1, Stp.CANCEL_BOTH);
+    expect(after(sink)).toEqual([['fill', 1, 3, 7, 8, 100, 1, 3, 0]]);
+  });
+});
+
+describe('cancel, reduce, changePrice', () => {
+  it('cancel removes the order and reports unknown ids', () => {
+    const { book, sink } = mk();
+    book.limit(1, 2, B, 100, 5);
+    sink.take();
+    expect(book.cancel(1)).toBe(Status.OK);
+    expect(sink.take()).toEqual([['cancel', 1, 2, 5, 0, R.USER]]);
+    expect(book.cancel(1)).toBe(Status.UNKNOWN_ID);
+    expect(book.bestBid()).toBeNaN();
+    expect(book.levelCount(B)).toBe(0);
+  });
+
+  it('reduce keeps queue priority; invalid quantities are refused', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, S, 100, 5);
+    book.limit(2, 0, S, 100, 5);
+    sink.take();
+    expect(book.reduce(1, 2)).toBe(Status.OK);
+    expect(book.reduce(1, 2)).toBe(Status.OK); // same quantity: no-op
+    expect(book.reduce(1, 3)).toBe(Status.INVALID_QTY);
+    expect(book.reduce(1, 0)).toBe(Status.INVALID_QTY);
+    expect(book.reduce(1, 1.5)).toBe(Status.INVALID_QTY);
+    expect(book.reduce(99, 1)).toBe(Status.UNKNOWN_ID);
+    expect(sink.take()).toEqual([]);
+    expect(depth(book, S)).toEqual([[100, 7]]);
+    book.market(3, 0, B, 3);
+    expect(after(sink)).toEqual([
+      ['fill', 1, 3, 0, 0, 100, 2, 0, 1],
+      ['fill', 2, 3, 0, 0, 100, 1, 4, 0],
+    ]);
+  });
+
+  it('changePrice loses priority, may trade, and the same price is a no-op', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, S, 100, 5);
+    book.limit(2, 0, S, 100, 5);
+    book.limit(3, 0, B, 98, 3);
+    sink.take();
+    expect(book.changePrice(1, 100)).toBe(Status.OK);
+    expect(sink.take()).toEqual([]);
+    expect(book.changePrice(1, 101)).toBe(Status.OK);
+    expect(book.changePrice(1, 100)).toBe(Status.OK); // now behind order 2
+    expect(after(sink)).toEqual([
+      ['rest', 1, 0, S, 101, 5],
+      ['rest', 1, 0, S, 100, 5],
+    ]);
+    book.market(4, 0, B, 6);
+    expect(after(sink)).toEqual([
+      ['fill', 2, 4, 0, 0, 100, 5, 0, 1],
+      ['fill', 1, 4, 0, 0, 100, 1, 4, 0],
+    ]);
+    // Re-price through the book: trades as a taker, the rest rests at the new price.
+    expect(book.changePrice(3, 101)).toBe(Status.OK);
+    expect(after(sink)).toEqual([['fill', 1, 3, 0, 0, 100, 3, 1, 0]]);
+    expect(book.changePrice(77, 1)).toBe(Status.UNKNOWN_ID);
+    expect(book.changePrice(1, 0)).toBe(Status.INVALID_PRICE);
+  });
+});
+
+describe('validation', () => {
+  it('returns status codes, emits nothing and leaves the book unchanged', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, B, 100, 5);
+    book.stop(2, 0, B, 200, 5);
+    sink.take();
+    const cases: [number, number[]][] = [
+      [Status.INVALID_ID, [-1, 0, B, T.LIMIT, 100, 1]],
+      [Status.INVALID_ID, [1.5, 0, B, T.LIMIT, 100, 1]],
+      [Status.INVALID_ID, [2 ** 53, 0, B, T.LIMIT, 100, 1]],
+      [Status.INVALID_SIDE, [3, 0, 2, T.LIMIT, 100, 1]],
+      [Status.INVALID_QTY, [3, 0, B, T.LIMIT, 100, 0]],
+      [Status.INVALID_QTY, [3, 0, B, T.LIMIT, 100, Number.NaN]],
+      [Status.INVALID_OWNER, [3, -1, B, T.LIMIT, 100, 1]],
+      [Status.INVALID_OWNER, [3, 2 ** 31, B, T.LIMIT, 100, 1]],
+      [Status.INVALID_TYPE, [3, 0, B, 7, 100, 1]],
+      [Status.INVALID_PRICE, [3, 0, B, T.LIMIT, 0, 1]],
+      [Status.INVALID_PRICE, [3, 0, B, T.IOC, MAX_PRICE + 1, 1]],
+      [Status.INVALID_PRICE, [3, 0, B, T.STOP, 0, 1]],
+      [Status.DUPLICATE_ID, [1, 0, S, T.LIMIT, 100, 1]],
+      [Status.DUPLICATE_ID, [2, 0, S, T.MARKET, 0, 1]],
+    ];
+    for (const [status, [id, owner, side, type, price, qty]] of cases) {
+      expect(book.submit(id, owner, side, type, price, qty, Stp.NONE, 0)).toBe(status);
+    }
+    expect(book.submit(3, 0, B, T.LIMIT, 100, 1, 5)).toBe(Status.INVALID_STP);
+    expect(sink.take()).toEqual([]);
+    expect(book.restingCount).toBe(1);
+    expect(book.pendingStopCount).toBe(1);
+  });
+
+  it('accepts ids up to 2^53 - 1 and reuses an id once its order is gone', () => {
+    const { book, sink } = mk();
+    const big = Number.MAX_SAFE_INTEGER;
+    expect(book.limit(big, 0, B, 100, 1)).toBe(Status.OK);
+    expect(book.limit(big - 1, 0, B, 100, 1)).toBe(Status.OK);
+    expect(book.limit(big, 0, B, 100, 1)).toBe(Status.DUPLICATE_ID);
+    book.market(2 ** 40, 0, S, 1);
+    expect(book.has(big)).toBe(false);
+    expect(book.limit(big, 0, B, 100, 1)).toBe(Status.OK);
+    sink.take();
+  });
+});
+
+describe('snapshot and restore', () => {
+  it('round-trips through JSON: same book, queue order, stops and last price', () => {
+    const { book, sink } = mk();
+    book.limit(1, 1, B, 99, 5, Stp.DECREMENT);
+    book.limit(2, 2, B, 99, 3);
+    book.postOnly(3, 3, B, 97, 2);
+    book.limit(4, 4, S, 101, 7);
+    book.limit(5, 5, S, 103, 1);
+    book.market(6, 6, S, 1); // last = 99, order 1 now 4
+    book.stop(7, 7, S, 95, 2, Stp.CANCEL_BOTH);
+    book.stopLimit(8, 8, B, 110, 111, 3);
+    book.stopLimit(9, 9, B, 105, 106, 3);
+    const snap = book.snapshot();
+    const copy = JSON.parse(JSON.stringify(snap)) as BookSnapshot;
+    const other = mk(2048, 4);
+    expect(other.book.restore(copy)).toBe(Status.OK);
+    expect(other.book.snapshot()).toEqual(snap);
+    expect(other.sink.take()).toEqual([]);
+    expect(snap.lastPrice).toBe(99);
+    expect(snap.stops.filter((_, i) => i % 8 === 0)).toEqual([9, 8, 7]);
+    // Both continue identically.
+    sink.take();
+    for (const b of [book, other.book]) {
+      b.market(20, 0, S, 10);
+      b.limit(21, 0, B, 103, 3);
+    }
+    expect(other.sink.take()).toEqual(sink.take());
+    expect(other.book.snapshot()).toEqual(book.snapshot());
+  });
+
+  it('refuses malformed snapshots and keeps the current book', () => {
+    const { book } = mk();
+    book.limit(1, 0, B, 100, 1);
+    const good = book.snapshot();
+    const bad: unknown[] = [
+      null,
+      { ...good, version: 2 },
+      { ...good, orders: [1, 0, 0, 100] },
+      { ...good, orders: [1, 0, 0, 100, 1, 0, 0, 1, 0, 0, 100, 1, 0, 0] }, // duplicate id
+      { ...good, orders: [1, 0, 0, 100, 1, 0, 0, 2, 0, 1, 100, 1, 0, 0] }, // crossed
+      { ...good, orders: [1, 0, 0, 0, 1, 0, 0] },
+      { ...good, stops: [5, 0, 0, T.STOP, 90, 0, 1, 0], lastPrice: 95 }, // would already trigger
+      { ...good, stops: [5, 0, 0, T.LIMIT, 90, 0, 1, 0] },
+    ];
+    for (const s of bad) expect(book.restore(s as BookSnapshot)).toBe(Status.INVALID_SNAPSHOT);
+    expect(book.snapshot()).toEqual(good);
+  });
+
+  it('restore replaces whatever the book held', () => {
+    const { book } = mk();
+    book.limit(1, 0, B, 100, 1);
+    book.restore({ version: 1, lastPrice: null, orders: [2, 0, 1, 200, 4, 0, 0], stops: [] });
+    expect(book.has(1)).toBe(false);
+    expect(book.bestAsk()).toBe(200);
+    expect(book.bestBid()).toBeNaN();
+    expect(book.lastPrice()).toBeNaN();
+  });
+});
+
+describe('capacity and price range', () => {
+  it('grows past its initial capacity and keeps every order reachable', () => {
+    const { book, sink } = mk(1024, 4);
+    const n = 20_000;
+    for (let i = 1; i <= n; i++) book.limit(i * 1_000_003, i % 5, i & 1, i & 1 ? 10_000 + (i % 300) : 9_999 - (i % 300), 1 + (i % 7));
+    expect(book.restingCount).toBe(n);
+    for (let i = 1; i <= n; i += 2) expect(book.cancel(i * 1_000_003)).toBe(Status.OK);
+    expect(book.restingCount).toBe(n / 2);
+    for (let i = 2; i <= n; i += 2) expect(book.has(i * 1_000_003)).toBe(true);
+    book.market(1, 0, S, 10 ** 9);
+    expect(book.restingCount).toBe(0);
+    expect(book.bestBid()).toBeNaN();
+    sink.take();
+  });
+
+  it('handles far-apart prices with a small window without memory proportional to the distance', () => {
+    const { book, sink } = mk(1024, 4);
+    const prices = [1, 5_000, 1_000_000, 2 ** 40, 2 ** 52, 777, 1_000_001];
+    prices.forEach((p, i) => book.limit(i + 1, 0, S, p, 1));
+    expect(book.bestAsk()).toBe(1);
+    expect(depth(book, S).map(([p]) => p)).toEqual([...prices].sort((a, b) => a - b));
+    book.market(100, 0, B, 2);
+    expect(book.bestAsk()).toBe(5_000);
+    book.cancel(2);
+    expect(book.bestAsk()).toBe(1_000_000);
+    // Bids far below and far above the current window.
+    book.limit(200, 0, B, 10, 1);
+    book.limit(201, 0, B, 999_999, 1);
+    book.limit(202, 0, B, 3, 1);
+    expect(book.bestBid()).toBe(999_999);
+    book.cancel(201);
+    expect(book.bestBid()).toBe(10);
+    book.market(300, 0, B, 4); // sweeps 1e6, 1e6+1, 2^40, 2^52
+    expect(sink.take().filter((e) => e[0] === 'fill').map((e) => e[5])).toEqual([1, 777, 1_000_000, 1_000_001, 2 ** 40, 2 ** 52]);
+    expect(book.bestAsk()).toBeNaN();
+  });
+});
