@@ -17,6 +17,7 @@ import { OrderStore } from './execution/order-store.js';
 import { Dispatcher } from './intake/dispatcher.js';
 import { StrategyQueues } from './intake/strategy-queues.js';
 import { RingIntake } from './intake/ring-intake.js';
+import { INTERNAL_VENUE, InternalCrossing } from './crossing/internal-crossing.js';
 import { StrategyHost } from './strategy/strategy-host.js';
 import { OrderIntake } from './intake/order-intake.js';
 import { systemClock, type Clock } from './model/clock.js';
@@ -60,6 +61,7 @@ export class Daemon {
   private readonly venues: VenueAdapter[];
   private readonly api: ApiServer;
   private readonly dispatcher: Dispatcher;
+  private readonly crossing: InternalCrossing | undefined;
   private readonly risk: PreTradeRisk;
   private readonly queues: StrategyQueues;
   private current: Config;
@@ -85,8 +87,11 @@ export class Daemon {
     this.instruments = new InstrumentRegistry(config.instruments);
     const strategyIds = config.strategies.map((s) => s.id);
     const venueNames = config.venues.map((v) => v.name);
-    const store = new OrderStore(this.instruments, strategyIds, venueNames, clientIdPrefix(config.daemon.name, clock.now()));
-    this.metrics = new Metrics(clock, venueNames, strategyIds);
+    const crossingOn = config.strategies.some((st) => st.crossing.enabled);
+    // The internal crossing book is the venue after the configured ones (never in the routing table).
+    const orderVenues = crossingOn ? [...venueNames, INTERNAL_VENUE] : venueNames;
+    const store = new OrderStore(this.instruments, strategyIds, orderVenues, clientIdPrefix(config.daemon.name, clock.now()));
+    this.metrics = new Metrics(clock, orderVenues, strategyIds);
     this.tracker = new OrderTracker(store, clock, { retainFinished: RETAIN_FINISHED_ORDERS });
     const risk = buildRisk(config, this.instruments);
     for (const i of config.instruments) {
@@ -117,8 +122,29 @@ export class Daemon {
     const batcher = new VenueBatcher(store, this.venues, config.venues.map((v) => v.batch));
     dispatcher = new Dispatcher(store, queues, this.tracker, risk, this.router, batcher);
     this.dispatcher = dispatcher;
+    let adapters: VenueAdapter[] = this.venues;
+    if (crossingOn) {
+      const d = dispatcher;
+      const crossing = new InternalCrossing(
+        store, this.tracker, this.instruments,
+        {
+          enabled: Uint8Array.from(config.strategies, (st) => (st.crossing.enabled ? 1 : 0)),
+          windowMs: Float64Array.from(config.strategies, (st) => st.crossing.windowMs),
+        },
+        clock,
+        { crossed: (sym, lots, saved) => this.metrics.crossed(this.instruments.at(sym).symbol, Number(this.instruments.at(sym).lotsToQty(lots)), saved) },
+        (sym, lots) => {
+          const v = this.router.route(sym, lots, d.available);
+          return v < 0 ? 0 : Number(this.current.venues[v]!.fees.takerBps);
+        },
+      );
+      crossing.setReleaser(dispatcher);
+      dispatcher.setCrossing(crossing);
+      adapters = [...this.venues, crossing];
+      this.crossing = crossing;
+    }
     this.intake = new OrderIntake(
-      this.tracker, new OrderIdCounter(0), queues, dispatcher, this.router, this.venues, this.instruments, strategyIds,
+      this.tracker, new OrderIdCounter(0), queues, dispatcher, this.router, adapters, this.instruments, strategyIds, batcher,
     );
     const hosted = config.strategies.filter((st) => st.module !== undefined);
     if (hosted.length > 0) {
@@ -276,8 +302,10 @@ export class Daemon {
     this.log.info({ reason, policy }, 'switchyard stopping');
     // Strategies get their stop hook (they may still cancel); their rings keep being drained meanwhile.
     if (this.host !== undefined) await this.host.stop(timeoutMs);
+    // Orders still queued or resting in the crossing book are always canceled: they never reached a venue.
     const toCancel = this.tracker.list(true).filter((o) =>
-      o.state === 'CREATED' || policy === 'cancel-all' || (policy === 'cancel-strategies' && (strategies ?? []).includes(o.strategy)),
+      o.state === 'CREATED' || o.venue === INTERNAL_VENUE || policy === 'cancel-all'
+      || (policy === 'cancel-strategies' && (strategies ?? []).includes(o.strategy)),
     );
     for (const o of toCancel) if (o.state !== 'PENDING_CANCEL') this.intake.cancel(o.id);
     const settled = await waitFor(() => toCancel.every((o) => !isOpen(o.state)), timeoutMs);
@@ -287,6 +315,7 @@ export class Daemon {
     this.dispatcher.stop();
     await this.api.close();
     await Promise.all(this.venues.map((v) => v.stop()));
+    await this.crossing?.stop();
     this.log.info({ canceled: toCancel.length - stillOpen.length, unconfirmed: stillOpen.length, leftOpen: left }, 'switchyard stopped');
     await new Promise<void>((resolve) => this.log.flush(() => resolve()));
   }

@@ -21,7 +21,11 @@ export class StoreBatch implements OrderBatch {
   postOnly(i: number): boolean { return this.store.postOnly[this.slots[i]!] === 1; }
   priceTicks(i: number): number { return this.store.priceTicks[this.slots[i]!]!; }
   stopTicks(i: number): number { return this.store.stopTicks[this.slots[i]!]!; }
-  qtyLots(i: number): number { return this.store.qtyLots[this.slots[i]!]!; }
+  /** The unfilled rest (the whole order, unless part of it crossed internally first). */
+  qtyLots(i: number): number {
+    const slot = this.slots[i]!;
+    return this.store.qtyLots[slot]! - this.store.filledLots[slot]!;
+  }
 }
 
 export interface BatchPolicy {
@@ -71,6 +75,22 @@ export class VenueBatcher {
   /** Hand over everything waiting (shutdown). */
   flushAll(): void {
     for (let v = 0; v < this.batches.length; v++) if (this.batches[v]!.count > 0) this.flush(v);
+  }
+
+  /**
+   * Take an order back out of its venue's waiting batch (a cancel that arrives before the batch went out).
+   * True when it was there: the venue never sees it.
+   */
+  remove(venue: number, slot: number): boolean {
+    const b = this.batches[venue];
+    if (b === undefined) return false;
+    for (let i = 0; i < b.count; i++) {
+      if (b.slots[i] !== slot) continue;
+      b.slots.copyWithin(i, i + 1, b.count);
+      b.count--;
+      return true;
+    }
+    return false;
   }
 
   pending(venue: number): number {

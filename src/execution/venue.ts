@@ -26,6 +26,10 @@ export interface OrderBatch {
   priceTicks(i: number): number;
   /** Stop price in ticks (0 unless STOP or STOP_LIMIT). */
   stopTicks(i: number): number;
+  /**
+   * Quantity to send, in lots: the order's unfilled rest (all of it, unless part crossed internally first).
+   * Fills reported for the order count against the order's whole quantity.
+   */
   qtyLots(i: number): number;
 }
 

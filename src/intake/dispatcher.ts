@@ -184,6 +184,8 @@ export class Dispatcher {
       return;
     }
     const t = this.tracker.applySlot(slot, this.routeUpdates[venue]!);
-    if (t.outcome === 'APPLIED') this.batcher.add(venue, slot);
+    if (t.outcome !== 'APPLIED') return;
+    this.batcher.add(venue, slot);
+    this.wake(); // the batch goes out at the end of the next cycle, not whenever another order comes
   }
 }

@@ -1,6 +1,7 @@
 import { NO_VENUE, OrderView, PRIORITY_CODE, TIF_CODE, TYPE_CODE, BUY, SELL, type NewOrderFields } from '../execution/order-store.js';
 import type { OrderTracker } from '../execution/order-tracker.js';
 import type { VenueAdapter } from '../execution/venue.js';
+import type { VenueBatcher } from '../execution/batcher.js';
 import type { ErrorCode } from '../model/errors.js';
 import type { OrderIdCounter, OrderId } from '../model/ids.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
@@ -43,6 +44,7 @@ export class OrderIntake {
     private readonly venues: readonly VenueAdapter[],
     private readonly instruments: InstrumentRegistry,
     strategies: readonly string[],
+    private readonly batcher: VenueBatcher,
   ) {
     this.strategyIndex = new Map(strategies.map((s, i) => [s, i]));
     tracker.listen({
@@ -146,7 +148,11 @@ export class OrderIntake {
     const wasQueued = order.state === 'CREATED';
     const t = this.tracker.applySlot(slot, { kind: 'CANCEL_REQUEST' });
     if (t.outcome !== 'APPLIED') return { ok: false, code: 'ORDER_NOT_CANCELABLE', message: `order ${order.id} is ${order.state}` };
-    if (!wasQueued) {
+    if (wasQueued) return { ok: true, order };
+    if (this.batcher.remove(order.venueIndex, slot)) {
+      // Still in its venue's waiting batch: the venue never saw it.
+      this.tracker.applySlot(slot, { kind: 'CANCELED', reason: 'canceled before it was sent' });
+    } else {
       this.venues[order.venueIndex]!.cancel({
         orderId: order.id,
         clientOrderId: order.clientOrderId,

@@ -115,6 +115,12 @@ export class Metrics implements TrackerListener {
     this.anomalies.inc({ kind: t.code ?? 'IGNORED', event: t.event, from: t.from });
   }
 
+  /** Internal crossing: `qtyLots` of `symbol` matched between our strategies, `feesSaved` in quote currency. */
+  crossed(symbol: string, baseQty: number, feesSaved: number): void {
+    this.crossedVolume.inc({ symbol }, baseQty);
+    if (feesSaved > 0) this.crossingFeesSaved.inc({ symbol }, feesSaved);
+  }
+
   /** An order refused at the edge (never created). */
   edgeReject(code: string): void {
     this.rejects.inc({ code });
