@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
-import { QuotePaperVenue } from '../adapters/paper/quote-paper-venue.js';
+import { PaperVenue } from '../adapters/paper/paper-venue.js';
 import { BearerAuth, generateToken, writeTokenFile } from './api/auth.js';
 import { ApiServer } from './api/http-server.js';
 import { formatConfigError, loadConfigFile, type Config, type VenueConfig } from './config/index.js';
@@ -46,8 +46,6 @@ export interface DaemonOptions {
   readonly onTokenGenerated?: (token: string, file: string) => void;
 }
 
-/** Paper venues step their simulated mid this often. */
-const PAPER_STEP_MS = 250;
 /** Finished orders kept queryable through the API. */
 const RETAIN_FINISHED_ORDERS = 100_000;
 
@@ -213,7 +211,7 @@ export class Daemon {
       return { instrument: ins, startMidTicks: r.value };
     });
     const paper = v.paper!;
-    return new QuotePaperVenue(
+    return new PaperVenue(
       {
         name: v.name,
         markets,
@@ -223,7 +221,10 @@ export class Daemon {
         seed: paper.seed,
         spreadTicks: paper.spreadTicks,
         volatilityTicks: paper.volatilityTicks,
-        stepMs: PAPER_STEP_MS,
+        depthLevels: paper.depthLevels,
+        levelNotional: Number(paper.levelNotional),
+        tradesPerSecond: paper.tradesPerSecond,
+        stepMs: paper.stepMs,
       },
       reports,
     );

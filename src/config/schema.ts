@@ -176,15 +176,25 @@ export const CredentialsSchema = strictObject({
   passphrase: SecretValue.optional(),
 });
 
-export const DEFAULT_PAPER_SETTINGS = { seed: 1, spreadTicks: 2, volatilityTicks: 1 } as const;
+export const DEFAULT_PAPER_SETTINGS = {
+  seed: 1, spreadTicks: 2, volatilityTicks: 1, depthLevels: 10, levelNotional: '20000', tradesPerSecond: 4, stepMs: 250,
+} as const;
 
 export const PaperSettingsSchema = strictObject({
-  /** Seed of the simulated price path (deterministic runs). */
+  /** Seed of the simulated market (same seed, same price path and liquidity). */
   seed: int(0).default(DEFAULT_PAPER_SETTINGS.seed),
-  /** Simulated quoted spread, in ticks. */
+  /** Spread of the simulated market maker's best quotes, in ticks. */
   spreadTicks: int(1).default(DEFAULT_PAPER_SETTINGS.spreadTicks),
-  /** Simulated mid-price step size, in ticks (0 = a fixed mid). */
+  /** Largest step of the random-walk mid per interval, in ticks (0 = a fixed mid). */
   volatilityTicks: int(0).default(DEFAULT_PAPER_SETTINGS.volatilityTicks),
+  /** Price levels the market maker quotes on each side. */
+  depthLevels: int(1, 1000).default(DEFAULT_PAPER_SETTINGS.depthLevels),
+  /** Average quote-currency value resting at each level. */
+  levelNotional: PositiveDecimal.default(DEFAULT_PAPER_SETTINGS.levelNotional),
+  /** Average number of trades per second from other (simulated) traders, which fill resting orders. */
+  tradesPerSecond: int(0, 10_000).default(DEFAULT_PAPER_SETTINGS.tradesPerSecond),
+  /** Interval of the simulation (mid step, re-quoting, other traders), in ms. */
+  stepMs: int(10, 60_000).default(DEFAULT_PAPER_SETTINGS.stepMs),
 });
 
 export const DEFAULT_BATCH = { maxSize: 32, flushMs: 0 } as const;
