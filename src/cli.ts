@@ -8,10 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { checkConfigFile, formatConfigErrors, loadConfigFile } from './config/index.js';
 import { createDaemon } from './daemon.js';
 import { SwitchyardError } from './model/errors.js';
+import { runJournalCli } from './journal/tools.js';
+import { describeRecord } from './journal/order-journal.js';
 
 const USAGE = `usage:
   switchyard start [-c FILE]        start the daemon (default config/paper.yaml)
   switchyard check-config FILE      validate a configuration file; prints OK or every error
+  switchyard journal verify|inspect|replay PATH [--from SEQ] [--limit N]
+                                    check, print or replay a journal (a journal directory or one segment file)
   switchyard version                print the version`;
 
 function version(): string {
@@ -46,7 +50,16 @@ async function start(file: string): Promise<number> {
     process.stderr.write(`switchyard: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
-  const { host, port } = await daemon.start();
+  let address: { host: string; port: number };
+  try {
+    address = await daemon.start();
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    process.stderr.write(`switchyard: could not start: ${e.code !== undefined ? `${e.code}: ` : ''}${e.message}\n`);
+    await daemon.stop('start failed').catch(() => undefined);
+    return 1;
+  }
+  const { host, port } = address;
   process.stderr.write(`switchyard: listening on http://${host}:${port} (config ${file})\n`);
   await new Promise<void>((resolveStop) => {
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -89,6 +102,9 @@ async function main(argv: string[]): Promise<number> {
       (r.ok ? process.stdout : process.stderr).write(r.output + '\n');
       return r.ok ? 0 : 1;
     }
+    case 'journal':
+      return runJournalCli(rest, (line) => process.stdout.write(line + '\n'), (line) => process.stderr.write(line + '\n'), (type, payload) =>
+        describeRecord(type, payload));
     case 'version':
     case '--version':
       process.stdout.write(`switchyard ${version()}\n`);

@@ -18,12 +18,18 @@ import { Dispatcher } from './intake/dispatcher.js';
 import { StrategyQueues } from './intake/strategy-queues.js';
 import { RingIntake } from './intake/ring-intake.js';
 import { INTERNAL_VENUE, InternalCrossing } from './crossing/internal-crossing.js';
+import { Journal } from './journal/journal.js';
+import { JournalRecorder } from './journal/order-journal.js';
+import { replayOrders, type ReplayReport } from './journal/order-replay.js';
+import { reconcileVenue, type ReconcileResult } from './execution/reconciliation.js';
+import { PRIORITY_CODE } from './execution/order-store.js';
 import { StrategyHost } from './strategy/strategy-host.js';
 import { OrderIntake } from './intake/order-intake.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { SwitchyardError } from './model/errors.js';
 import { OrderIdCounter } from './model/ids.js';
 import { InstrumentRegistry, type Instrument } from './model/instrument.js';
+import type { OrderUpdate } from './model/lifecycle.js';
 import { isOpen } from './model/order.js';
 import { PreTradeRisk } from './risk/pre-trade-risk.js';
 import { RiskAccounting } from './risk/risk-accounting.js';
@@ -60,6 +66,13 @@ export class Daemon {
   private readonly api: ApiServer;
   private readonly dispatcher: Dispatcher;
   private readonly crossing: InternalCrossing | undefined;
+  private readonly clock: Clock;
+  private readonly ids = new OrderIdCounter(0);
+  private readonly riskAccounting: RiskAccounting;
+  private readonly recorder: JournalRecorder | undefined;
+  private journal: Journal | undefined;
+  private recovered: RecoverySummary | null = null;
+  private readonly baseDir: string;
   private readonly risk: PreTradeRisk;
   private readonly queues: StrategyQueues;
   private current: Config;
@@ -77,6 +90,8 @@ export class Daemon {
     options: DaemonOptions = {},
   ) {
     const clock = options.clock ?? systemClock;
+    this.clock = clock;
+    this.baseDir = options.baseDir ?? process.cwd();
     this.startedAt = clock.now();
     this.current = config;
     this.configFile = options.configFile;
@@ -117,7 +132,18 @@ export class Daemon {
     );
     this.venues = config.venues.map((v) => this.buildVenue(v, reports));
     const queues = (this.queues = new StrategyQueues(strategyIds.length, config.strategies.map((s) => s.weight), config.daemon.queue.capacity));
-    const batcher = new VenueBatcher(store, this.venues, config.venues.map((v) => v.batch));
+    // An adapter whose submit throws breaks its contract: its batch is rejected (risk released, strategies told),
+    // the other venues and the dispatch loop go on.
+    // (A rest routed after a partial internal cross cannot be REJECTED: it is CANCELED, its fills stand.)
+    const rejectThrown: OrderUpdate = { kind: 'REJECT', reason: 'INTERNAL' };
+    const cancelThrown: OrderUpdate = { kind: 'CANCELED', reason: 'INTERNAL' };
+    const batcher = new VenueBatcher(store, this.venues, config.venues.map((v) => v.batch), (venue, batch, err) => {
+      this.log.error({ venue: venueNames[venue], orders: batch.count, err }, 'venue adapter submit threw: batch rejected');
+      for (let i = 0; i < batch.count; i++) {
+        const slot = batch.slots[i]!;
+        if (this.tracker.applySlot(slot, rejectThrown).outcome !== 'APPLIED') this.tracker.applySlot(slot, cancelThrown);
+      }
+    });
     dispatcher = new Dispatcher(store, queues, this.tracker, risk, this.router, batcher);
     this.dispatcher = dispatcher;
     let adapters: VenueAdapter[] = this.venues;
@@ -142,7 +168,7 @@ export class Daemon {
       this.crossing = crossing;
     }
     this.intake = new OrderIntake(
-      this.tracker, new OrderIdCounter(0), queues, dispatcher, this.router, adapters, this.instruments, strategyIds, batcher,
+      this.tracker, this.ids, queues, dispatcher, this.router, adapters, this.instruments, strategyIds, batcher,
     );
     const hosted = config.strategies.filter((st) => st.module !== undefined);
     if (hosted.length > 0) {
@@ -168,7 +194,14 @@ export class Daemon {
       dispatcher.addSource(ringIntake);
       this.tracker.listen(ringIntake);
     }
-    this.tracker.listen(new RiskAccounting(risk));
+    if (config.daemon.journal.enabled) {
+      // First listener: an update is in the journal before anything else reacts to it.
+      this.recorder = new JournalRecorder(store);
+      this.tracker.listen(this.recorder);
+      batcher.setDurabilityGate(this.recorder);
+    }
+    this.riskAccounting = new RiskAccounting(risk);
+    this.tracker.listen(this.riskAccounting);
     this.tracker.listen(this.metrics);
     const log = this.log;
     this.tracker.listen({
@@ -186,6 +219,7 @@ export class Daemon {
       metrics: this.metrics,
       auth: new BearerAuth(token),
       reload: () => this.reload(),
+      durable: () => this.recorder?.durable() ?? Promise.resolve(),
       log: this.log,
       health: () => ({
         name: config.daemon.name,
@@ -269,9 +303,23 @@ export class Daemon {
     return { ok: true, errors: [] };
   }
 
-  /** Start venues, then the API, then open intake. Resolves with the bound API address. */
+  /**
+   * Start: venues, then recovery (journal replay, reconciliation with every venue, the startup policy), then the
+   * API, intake and strategies. Intake opens only after reconciliation; a venue that could not be reconciled stays
+   * closed to new orders and is reported. Resolves with the bound API address.
+   */
   async start(): Promise<{ host: string; port: number }> {
+    try {
+      return await this.startParts();
+    } catch (err) {
+      await this.abandonStart();
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<{ host: string; port: number }> {
     await Promise.all(this.venues.map((v) => v.start()));
+    if (this.config.daemon.journal.enabled) await this.recover();
     const addr = await this.api.listen(this.config.daemon.api.port, this.config.daemon.api.host);
     this.port = addr.port;
     this.intake.open();
@@ -282,6 +330,100 @@ export class Daemon {
     }
     this.log.info({ host: addr.address, port: addr.port, venues: this.venues.map((v) => v.name) }, 'switchyard started');
     return { host: addr.address, port: addr.port };
+  }
+
+  /**
+   * A start that failed half-way (a strategy module that does not load, a port in use, a venue that does not
+   * connect): release what it opened — API socket, venue timers and connections, workers, journal — so that the
+   * process can exit with the error instead of staying up half-started.
+   */
+  private async abandonStart(): Promise<void> {
+    this.intake.close();
+    this.dispatcher.stop();
+    const quietly = async (close: () => Promise<unknown> | undefined): Promise<void> => {
+      try {
+        await close();
+      } catch {
+        // the start already failed; its error is the one to report
+      }
+    };
+    await quietly(() => this.host?.stop(1000));
+    await quietly(() => this.api.close());
+    await Promise.all(this.venues.map((v) => quietly(() => v.stop())));
+    await quietly(() => this.crossing?.stop());
+    await quietly(() => this.journal?.close());
+  }
+
+  /** What the last start recovered (null without a journal). */
+  get recovery(): RecoverySummary | null {
+    return this.recovered;
+  }
+
+  private async recover(): Promise<void> {
+    const jc = this.config.daemon.journal;
+    const dir = resolve(this.baseDir, jc.dir);
+    const journal = await Journal.open(dir, {
+      maxDelayMs: jc.maxDelayMs,
+      onError: (err) => this.halt(`journal failed: ${err.message}`),
+    });
+    this.journal = journal;
+    const recorder = this.recorder!;
+    recorder.attach(journal);
+    // Replay: the records are in the journal already, and risk reservations are rebuilt from the SUBMITs.
+    recorder.active = false;
+    this.riskAccounting.replaying = true;
+    let replay: ReplayReport;
+    try {
+      replay = replayOrders(dir, this.tracker, this.tracker.store, this.ids, this.tracker.store.venueNames);
+    } finally {
+      this.riskAccounting.replaying = false;
+      recorder.active = true;
+    }
+    const open = this.tracker.list(true);
+    // Orders accepted but never dispatched go back to their queues; orders resting in the crossing book go back in.
+    for (const o of open) {
+      if (o.state === 'CREATED') this.queues.push(o.strategyIndex, PRIORITY_CODE[o.priority], o.slot);
+      else if (o.venue === INTERNAL_VENUE) this.crossing?.restore(o.slot);
+    }
+    this.dispatcher.wake();
+    recorder.event({ event: 'recovered', cut: journal.recovery.cut, replay });
+    this.log.info({ replay, cut: journal.recovery.cut, open: open.length }, 'journal replayed');
+
+    const results: ReconcileResult[] = [];
+    for (let v = 0; v < this.venues.length; v++) {
+      const adapter = this.venues[v]!;
+      const listed = this.config.venues[v]!.symbols.map((sym) => this.instruments.get(sym)!);
+      const r = await reconcileVenue(v, adapter, this.tracker, this.tracker.store, this.instruments, listed, {
+        resubmit: (slot) => this.dispatcher.resend(slot),
+        recancel: (slot) => this.intake.recancel(slot),
+        finding: (f) => {
+          recorder.event({ event: 'reconciliation', ...f });
+          this.log.warn(f, 'reconciliation: difference with the venue');
+        },
+      });
+      results.push(r);
+      if (!r.ok) {
+        this.dispatcher.available[v] = 0;
+        recorder.event({ event: 'reconciliation-failed', venue: adapter.name, error: r.error });
+        this.log.error({ venue: adapter.name, error: r.error }, 'venue could not be reconciled: it stays closed to new orders');
+      }
+    }
+    const { policy, maxAgeMs } = this.config.daemon.startup;
+    let canceledOld = 0;
+    if (policy === 'cancel-older-than') {
+      const cutoff = this.clock.now() - maxAgeMs;
+      for (const o of this.tracker.list(true)) {
+        if (o.createdAt < cutoff && this.intake.cancelSlot(o.slot).ok) canceledOld++;
+      }
+    }
+    this.recovered = { replay, cut: journal.recovery.cut, reconciliation: results, canceledOld };
+    await journal.flush();
+  }
+
+  /** A fatal fault (the journal cannot write): stop taking orders, say so loudly, keep answering queries. */
+  private halt(reason: string): void {
+    this.intake.close();
+    this.log.fatal({ reason }, 'switchyard halted: intake closed');
   }
 
   get apiPort(): number {
@@ -317,9 +459,20 @@ export class Daemon {
     await this.api.close();
     await Promise.all(this.venues.map((v) => v.stop()));
     await this.crossing?.stop();
+    if (this.journal !== undefined) {
+      this.recorder!.event({ event: 'stopped', reason });
+      await this.journal.close();
+    }
     this.log.info({ canceled: toCancel.length - stillOpen.length, unconfirmed: stillOpen.length, leftOpen: left }, 'switchyard stopped');
     await new Promise<void>((resolve) => this.log.flush(() => resolve()));
   }
+}
+
+export interface RecoverySummary {
+  readonly replay: ReplayReport;
+  readonly cut: unknown;
+  readonly reconciliation: readonly ReconcileResult[];
+  readonly canceledOld: number;
 }
 
 export type ReloadResult = { ok: true; errors: [] } | { ok: false; errors: string[] };

@@ -25,6 +25,8 @@ export interface ApiDeps {
   readonly metrics: Metrics;
   readonly auth: BearerAuth;
   readonly log: Logger;
+  /** Resolves when every journal record so far is durable: an order id is given out only once it is. */
+  readonly durable?: () => Promise<void>;
   /** Re-read the configuration (POST /v1/admin/reload). */
   readonly reload?: () => { ok: boolean; errors: string[] };
   /** Extra fields for GET /health. */
@@ -185,6 +187,7 @@ export class ApiServer {
     const r = this.deps.intake.submit(decoded.intent);
     if (!r.ok) return r;
     const order = await this.deps.intake.dispatched(r.order);
+    await this.deps.durable?.();
     if (order.state === 'DENIED') {
       const code = order.reason as ErrorCode;
       return { ok: false, code, message: ERROR_CATALOGUE[code]?.description ?? String(order.reason), order };

@@ -6,7 +6,7 @@
  */
 import { exactMultiple } from './decimal.js';
 import type { ConfigPath } from './errors.js';
-import type { Config, RoutingConfig } from './schema.js';
+import { BINANCE_RATE_LIMIT_KEYS, OKX_RATE_LIMIT_KEYS, type Config, type RoutingConfig } from './schema.js';
 
 export interface CrossIssue {
   path: ConfigPath;
@@ -21,6 +21,11 @@ export interface CrossCheckResult {
 }
 
 const EXCHANGE_OF_WS_ADAPTER = { 'binance-ws': 'binance', 'okx-ws': 'okx' } as const;
+
+/** Venue keys that only exchange adapters read. */
+const EXCHANGE_ONLY_KEYS = [
+  'rateLimits', 'circuitBreaker', 'maxInFlight', 'requestTimeoutMs', 'pollIntervalMs', 'reconcileIntervalMs', 'reconnect', 'heartbeatMs',
+] as const;
 
 export function crossCheck(config: Config): CrossCheckResult {
   const issues: CrossIssue[] = [];
@@ -50,6 +55,9 @@ export function crossCheck(config: Config): CrossCheckResult {
     else venues.set(v.name, i);
 
     if (v.adapter === 'paper') {
+      for (const key of EXCHANGE_ONLY_KEYS) {
+        if (v[key] !== undefined) add(at(key), `${key} applies to exchange adapters (ccxt, binance-ws, okx-ws), not to adapter paper`);
+      }
       if (v.exchange !== undefined) add(at('exchange'), 'exchange is not allowed for adapter paper (a simulated venue)');
       if (v.sandbox) add(at('sandbox'), 'sandbox applies to exchange venues only, not to adapter paper');
       if (v.credentials !== undefined) add(at('credentials'), 'a paper venue takes no credentials');
@@ -60,6 +68,20 @@ export function crossCheck(config: Config): CrossCheckResult {
         add(at('exchange'), `adapter ${v.adapter} needs exchange ${EXCHANGE_OF_WS_ADAPTER[v.adapter]}`);
       }
       if (v.latencyMs !== 0) add(at('latencyMs'), 'latencyMs simulates latency and applies only to adapter paper');
+      if (v.heartbeatMs !== undefined && v.adapter === 'ccxt') add(at('heartbeatMs'), 'heartbeatMs applies to binance-ws and okx-ws (ccxt keeps its own websocket alive)');
+      const limits = v.rateLimits ?? {};
+      const foreign = v.exchange === 'binance' ? OKX_RATE_LIMIT_KEYS : v.exchange === 'okx' ? BINANCE_RATE_LIMIT_KEYS : [];
+      for (const key of foreign) {
+        if (limits[key] !== undefined) add(at('rateLimits', key), `${key} is not a ${v.exchange} rate limit`);
+      }
+      const cb = v.circuitBreaker;
+      if (cb?.openMs !== undefined && cb.maxOpenMs !== undefined && cb.maxOpenMs < cb.openMs) {
+        add(at('circuitBreaker', 'maxOpenMs'), `maxOpenMs must be >= openMs (${cb.openMs})`);
+      }
+      const rc = v.reconnect;
+      if (rc?.minMs !== undefined && rc.maxMs !== undefined && rc.maxMs < rc.minMs) {
+        add(at('reconnect', 'maxMs'), `maxMs must be >= minMs (${rc.minMs})`);
+      }
       if (v.paper !== undefined) add(at('paper'), 'paper settings apply only to adapter paper');
       if (v.credentials !== undefined) {
         if (v.exchange === 'okx' && v.credentials.passphrase === undefined) {

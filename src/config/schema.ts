@@ -133,6 +133,25 @@ export const QueueSchema = strictObject({
   capacity: int(1, 16_777_216).default(DEFAULT_QUEUE_CAPACITY),
 });
 
+export const JournalSchema = strictObject({
+  /** Journal every order and event, and recover from it on start. Turn off only for throwaway runs. */
+  enabled: bool.default(true),
+  /** Default `<dataDir>/journal`. */
+  dir: nonEmptyString.optional(),
+  /** Group commit: the longest a record waits for its fdatasync, in ms. */
+  maxDelayMs: int(0, 1000).default(2),
+  /** A snapshot (and the deletion of older segments) after this many records. */
+  snapshotEvery: int(1000, 100_000_000).default(200_000),
+});
+
+export const STARTUP_POLICIES = ['resume', 'cancel-older-than'] as const;
+
+export const StartupSchema = strictObject({
+  /** What to do with orders still open after recovery: resume them, or cancel those older than maxAgeMs. */
+  policy: z.enum(STARTUP_POLICIES).default('resume'),
+  maxAgeMs: int(0).default(3_600_000),
+});
+
 export const DaemonSchema = strictObject({
   name: z
     .string({ error: required('expected a string') })
@@ -142,10 +161,13 @@ export const DaemonSchema = strictObject({
   log: LogSchema.prefault({}),
   dataDir: nonEmptyString.default(DEFAULT_DATA_DIR),
   shutdown: ShutdownSchema.prefault({}),
+  startup: StartupSchema.prefault({}),
   queue: QueueSchema.prefault({}),
+  journal: JournalSchema.prefault({}),
 }).transform((d) => ({
   ...d,
   api: { ...d.api, tokenFile: d.api.tokenFile ?? joinPath(d.dataDir, 'api-token') },
+  journal: { ...d.journal, dir: d.journal.dir ?? joinPath(d.dataDir, 'journal') },
 }));
 
 function joinPath(dir: string, file: string): string {
@@ -206,6 +228,38 @@ export const BatchSchema = strictObject({
   flushMs: int(0, 1000).default(DEFAULT_BATCH.flushMs),
 });
 
+/**
+ * Venue rate limits (exchange venues). Binance: request weight per minute, orders per 10 s and per day (the venue's
+ * exchangeInfo values apply when lower). OKX, per instrument per `windowMs`: place-order requests, orders in batches,
+ * cancels; and reads per endpoint. Defaults: the venues' published limits (adapters/common/venue-limits.ts).
+ */
+export const VenueRateLimitsSchema = strictObject({
+  requestWeightPerMinute: int(1).optional(),
+  ordersPer10s: int(1).optional(),
+  ordersPerDay: int(1).optional(),
+  placeOrderPerWindow: int(1).optional(),
+  batchOrdersPerWindow: int(1).optional(),
+  cancelOrderPerWindow: int(1).optional(),
+  readsPerWindow: int(1).optional(),
+  windowMs: int(100, 3_600_000).optional(),
+});
+
+export const BINANCE_RATE_LIMIT_KEYS = ['requestWeightPerMinute', 'ordersPer10s', 'ordersPerDay'] as const;
+export const OKX_RATE_LIMIT_KEYS = ['placeOrderPerWindow', 'batchOrdersPerWindow', 'cancelOrderPerWindow', 'readsPerWindow', 'windowMs'] as const;
+
+/** Circuit breaker of an exchange venue (defaults: 5 failures in a row, open 2000 ms, at most 30000 ms). */
+export const CircuitBreakerSchema = strictObject({
+  failureThreshold: int(1, 1000).optional(),
+  openMs: int(10, 3_600_000).optional(),
+  maxOpenMs: int(10, 3_600_000).optional(),
+});
+
+/** Websocket reconnect backoff (exponential with jitter; defaults 250 ms to 10000 ms). */
+export const ReconnectSchema = strictObject({
+  minMs: int(1, 600_000).optional(),
+  maxMs: int(1, 3_600_000).optional(),
+});
+
 export const VenueSchema = strictObject({
   name: VenueName,
   adapter: z.enum(VENUE_ADAPTERS),
@@ -222,6 +276,20 @@ export const VenueSchema = strictObject({
   batch: BatchSchema.prefault({}),
   /** Paper adapter only; filled with DEFAULT_PAPER_SETTINGS for paper venues. */
   paper: PaperSettingsSchema.optional(),
+  // Exchange adapters only (ccxt, binance-ws, okx-ws); defaults in adapters/common/settings.ts.
+  rateLimits: VenueRateLimitsSchema.optional(),
+  circuitBreaker: CircuitBreakerSchema.optional(),
+  /** Requests in flight per venue at most (default 8). */
+  maxInFlight: int(1, 1024).optional(),
+  /** No answer after this long: the outcome is unknown and looked up by client order id (default 5000). */
+  requestTimeoutMs: int(100, 60_000).optional(),
+  /** REST polling interval while the execution-report stream is down (default 1000). */
+  pollIntervalMs: int(50, 600_000).optional(),
+  /** Reconciliation by REST while the stream is up, 0 = never (default 30000). */
+  reconcileIntervalMs: int(0, 86_400_000).optional(),
+  reconnect: ReconnectSchema.optional(),
+  /** Websocket heartbeat of binance-ws / okx-ws (default 10000). */
+  heartbeatMs: int(100, 600_000).optional(),
 }).transform((v) =>
   v.adapter === 'paper' && v.paper === undefined ? { ...v, paper: { ...DEFAULT_PAPER_SETTINGS } } : v,
 );
@@ -331,6 +399,8 @@ export type ApiConfig = DaemonConfig['api'];
 export type LogConfig = DaemonConfig['log'];
 export type ShutdownConfig = DaemonConfig['shutdown'];
 export type QueueConfig = DaemonConfig['queue'];
+export type JournalConfig = DaemonConfig['journal'];
+export type StartupConfig = DaemonConfig['startup'];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type ShutdownPolicy = (typeof SHUTDOWN_POLICIES)[number];
 export type VenueConfig = z.output<typeof VenueSchema>;
@@ -341,6 +411,8 @@ export type BatchConfig = z.output<typeof BatchSchema>;
 export type VenueUrls = z.output<typeof VenueUrlsSchema>;
 export type VenueCredentials = z.output<typeof CredentialsSchema>;
 export type PaperSettings = z.output<typeof PaperSettingsSchema>;
+export type VenueRateLimits = z.output<typeof VenueRateLimitsSchema>;
+export type CircuitBreakerConfig = z.output<typeof CircuitBreakerSchema>;
 export type InstrumentConfig = z.output<typeof InstrumentSchema>;
 export type StrategyConfig = z.output<typeof StrategySchema>;
 export type StrategyLimits = z.output<typeof StrategyLimitsSchema>;

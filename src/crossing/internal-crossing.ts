@@ -114,16 +114,36 @@ export class InternalCrossing implements VenueAdapter, CrossingSink {
     else if (tif === IOC) engineType = OrderType.IOC;
     else if (tif === FOK) engineType = OrderType.FOK;
     else return false;
-    if (this.waitCount[strategy] === WAITING_CAPACITY && engineType === OrderType.LIMIT) engineType = OrderType.IOC;
     this.tracker.applySlot(slot, this.submitUpdate);
+    this.enter(slot, engineType);
+    return true;
+  }
+
+  /**
+   * An order the journal says was resting in the crossing book when the daemon stopped: back into the book (a new
+   * window starts now); one that was only passing through (IOC, market, FOK) goes on to a venue.
+   */
+  restore(slot: number): void {
+    const s = this.store;
+    const resting = s.type[slot] === LIMIT && s.tif[slot] === GTC && this.settings.windowMs[s.strategy[slot]!]! > 0;
+    if (resting) this.enter(slot, OrderType.LIMIT);
+    else {
+      this.queueRelease(slot);
+      this.drainReleases();
+    }
+  }
+
+  private enter(slot: number, type: number): void {
+    const s = this.store;
+    const strategy = s.strategy[slot]!;
+    const engineType = this.waitCount[strategy] === WAITING_CAPACITY && type === OrderType.LIMIT ? OrderType.IOC : type;
     const book = this.book(s.symbol[slot]!);
     const st = book.submit(
       slot, strategy, s.side[slot] === BUY ? Side.BUY : Side.SELL, engineType,
-      engineType === OrderType.MARKET ? 0 : s.priceTicks[slot]!, s.qtyLots[slot]!, StpMode.CANCEL_NEWEST,
+      engineType === OrderType.MARKET ? 0 : s.priceTicks[slot]!, s.qtyLots[slot]! - s.filledLots[slot]!, StpMode.CANCEL_NEWEST,
     );
     if (st !== Status.OK) this.queueRelease(slot); // the engine refused it: the venue gets the whole order
     this.drainReleases();
-    return true;
   }
 
   // VenueAdapter: the crossing book as the venue of the orders resting in it.

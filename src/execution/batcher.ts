@@ -36,24 +36,53 @@ export interface BatchPolicy {
 }
 
 /**
+ * Called when an adapter's `submit` threw (a broken adapter: the interface says it never throws). `batch` is valid
+ * during the call only. The daemon rejects the batch's orders (nothing tells they reached the venue, and leaving
+ * them SUBMITTED would hold their risk forever) and logs the error.
+ */
+export type SubmitErrorHandler = (venue: number, batch: StoreBatch, error: unknown) => void;
+
+/** The journal, as far as the batcher needs it: orders go to a venue only once their records are durable. */
+export interface DurabilityGate {
+  readonly lastSeq: number;
+  readonly durableSeq: number;
+  whenDurable(seq: number): Promise<void>;
+}
+
+/**
  * Per-venue batching of new orders: a venue's orders are collected up to its batch size or flush interval and
  * handed to its adapter in one call. Adapters never block (their requests run asynchronously within their own
- * limits), so batches for different venues go out independently and one slow venue never delays another.
+ * limits), so batches for different venues go out independently and one slow venue never delays another. An
+ * adapter whose submit throws only loses its own batch (see SubmitErrorHandler): other venues' batches, the
+ * dispatch cycle and the next batches of that venue go on.
  */
 export class VenueBatcher {
   private readonly batches: StoreBatch[];
   private readonly timers: (NodeJS.Timeout | undefined)[];
+  /** One flush callback per venue, made once (arming a flush timer allocates only the timer). */
+  private readonly flushers: (() => void)[];
   /** Orders handed to each venue so far. */
   readonly handedOver: Float64Array;
+  private gate: DurabilityGate | undefined;
+  /** Batches waiting for their journal records to be durable, in order. */
+  private readonly waiting: { venue: number; batch: StoreBatch }[] = [];
+  /** Submit calls that threw, per venue. */
+  readonly submitErrors: Float64Array;
 
   constructor(
-    store: OrderStore,
+    private readonly store: OrderStore,
     private readonly venues: readonly VenueAdapter[],
     private readonly policies: readonly BatchPolicy[],
+    private readonly onSubmitError: SubmitErrorHandler = () => {},
   ) {
     this.batches = venues.map((_, v) => new StoreBatch(store, policies[v]!.maxSize));
     this.timers = venues.map(() => undefined);
+    this.flushers = venues.map((_, v) => () => {
+      this.timers[v] = undefined;
+      this.flush(v);
+    });
     this.handedOver = new Float64Array(venues.length);
+    this.submitErrors = new Float64Array(venues.length);
   }
 
   add(venue: number, slot: number): void {
@@ -61,7 +90,7 @@ export class VenueBatcher {
     b.slots[b.count++] = slot;
     if (b.count === b.slots.length) this.flush(venue);
     else if (b.count === 1 && this.policies[venue]!.flushMs > 0) {
-      this.timers[venue] = setTimeout(() => this.flush(venue), this.policies[venue]!.flushMs);
+      this.timers[venue] = setTimeout(this.flushers[venue]!, this.policies[venue]!.flushMs);
     }
   }
 
@@ -84,17 +113,21 @@ export class VenueBatcher {
   remove(venue: number, slot: number): boolean {
     const b = this.batches[venue];
     if (b === undefined) return false;
-    for (let i = 0; i < b.count; i++) {
-      if (b.slots[i] !== slot) continue;
-      b.slots.copyWithin(i, i + 1, b.count);
-      b.count--;
-      return true;
-    }
+    if (removeSlot(b, slot)) return true;
+    for (const w of this.waiting) if (w.venue === venue && removeSlot(w.batch, slot)) return true;
     return false;
   }
 
   pending(venue: number): number {
     return this.batches[venue]!.count;
+  }
+
+  /**
+   * With a journal, a batch goes to its venue only after every record appended before it is durable (one shared
+   * wait per batch). Without one (tests, benchmarks of the dispatch path) batches go out at once.
+   */
+  setDurabilityGate(gate: DurabilityGate): void {
+    this.gate = gate;
   }
 
   flush(venue: number): void {
@@ -105,11 +138,51 @@ export class VenueBatcher {
     }
     const b = this.batches[venue]!;
     if (b.count === 0) return;
+    const gate = this.gate;
+    if (gate !== undefined && gate.durableSeq < gate.lastSeq) {
+      const copy = new StoreBatch(this.store, b.count);
+      copy.slots.set(b.slots.subarray(0, b.count));
+      copy.count = b.count;
+      b.count = 0;
+      const entry = { venue, batch: copy };
+      this.waiting.push(entry);
+      const done = (): void => {
+        this.waiting.splice(this.waiting.indexOf(entry), 1);
+      };
+      // A failed journal hands nothing more to venues (the daemon halts intake on the journal error).
+      void gate.whenDurable(gate.lastSeq).then(() => {
+        done();
+        this.handOver(venue, copy);
+      }, done);
+      return;
+    }
+    this.handOver(venue, b);
+  }
+
+  private handOver(venue: number, b: StoreBatch): void {
+    if (b.count === 0) return;
     this.handedOver[venue]! += b.count;
     try {
       this.venues[venue]!.submit(b);
+    } catch (error) {
+      this.submitErrors[venue]!++;
+      try {
+        this.onSubmitError(venue, b, error);
+      } catch {
+        // the handler must not take the dispatch cycle down either
+      }
     } finally {
       b.count = 0;
     }
   }
+}
+
+function removeSlot(b: StoreBatch, slot: number): boolean {
+  for (let i = 0; i < b.count; i++) {
+    if (b.slots[i] !== slot) continue;
+    b.slots.copyWithin(i, i + 1, b.count);
+    b.count--;
+    return true;
+  }
+  return false;
 }

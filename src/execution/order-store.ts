@@ -209,6 +209,29 @@ export class OrderStore {
     return this.clientIds[slot] ?? makeClientOrderId(this.clientIdPrefix, this.id[slot]!);
   }
 
+  /** Write the client order id's ASCII into `buf` at `off` (no string made for ids the daemon derives). Returns its length. */
+  writeClientOrderId(slot: number, buf: Uint8Array, off: number): number {
+    const given = this.clientIds[slot];
+    const text = given ?? this.clientIdPrefix;
+    for (let i = 0; i < text.length; i++) buf[off + i] = text.charCodeAt(i);
+    if (given !== undefined) return given.length;
+    // base-36 digits of the id, most significant first
+    let id = this.id[slot]!;
+    let n = 0;
+    do {
+      n++;
+      id = Math.floor(id / 36);
+    } while (id > 0);
+    id = this.id[slot]!;
+    const start = off + text.length;
+    for (let i = n - 1; i >= 0; i--) {
+      const d = id % 36;
+      buf[start + i] = d < 10 ? 48 + d : 87 + d;
+      id = Math.floor(id / 36);
+    }
+    return text.length + n;
+  }
+
   instrument(slot: number): Instrument {
     return this.instruments.at(this.symbol[slot]!);
   }

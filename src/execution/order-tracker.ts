@@ -10,6 +10,8 @@ import { OrderView, STATE_CODE, type NewOrderFields, type OrderStore } from './o
  * only valid during the call; `t` likewise (both are reused). Listeners must not throw.
  */
 export interface TrackerListener {
+  /** A new order (in CREATED), before anything else happens to it. */
+  onCreate?(order: OrderView): void;
   onTransition?(order: OrderView, update: OrderUpdate, t: Transition): void;
   /** An update the lifecycle refused (INVALID_TRANSITION, OVERFILL, INVALID_FILL) or ignored (duplicates, late reports). */
   onAnomaly?(order: OrderView, update: OrderUpdate, t: Transition): void;
@@ -30,8 +32,17 @@ for (const s of OPEN_STATES) OPEN_CODE[STATE_CODE[s]] = 1;
  */
 export class OrderTracker {
   private readonly listeners: TrackerListener[] = [];
-  private readonly cursor: OrderView;
-  private readonly transition = new Transition();
+  /**
+   * One view, one Transition and one sequence number per nesting level of applySlot: a listener may apply another
+   * update through the tracker, and the listeners after it must still see their own order and transition.
+   * Levels are made once, on first use; nothing is allocated per update.
+   */
+  private readonly cursors: OrderView[] = [];
+  private readonly transitions: Transition[] = [];
+  private readonly seqs: number[] = [];
+  private depth = 0;
+  /** The view handed to onCreate listeners. */
+  private readonly createView: OrderView;
   /** Client order ids given by producers (ids the daemon makes are found by decoding them). */
   private readonly byClientId = new Map<string, number>();
   /** Finished slots, oldest first, in a ring. */
@@ -47,7 +58,10 @@ export class OrderTracker {
     private readonly options: TrackerOptions,
   ) {
     if (!(options.retainFinished >= 1)) throw new RangeError('retainFinished must be at least 1');
-    this.cursor = new OrderView(store);
+    this.cursors.push(new OrderView(store));
+    this.createView = new OrderView(store);
+    this.transitions.push(new Transition());
+    this.seqs.push(0);
     this.finished = new Int32Array(Math.min(options.retainFinished + 1, 1 << 16));
   }
 
@@ -62,7 +76,27 @@ export class OrderTracker {
     const slot = this.store.create(id, fields, this.clock.now());
     if (cid !== undefined) this.byClientId.set(cid, slot);
     this.openCount++;
+    if (this.listeners.length === 0) return slot;
+    const level = this.enter();
+    try {
+      const order = this.cursors[level]!.at(slot);
+      for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!.onCreate?.(order);
+    } finally {
+      this.depth = level;
+    }
     return slot;
+  }
+
+  /** Take the next nesting level (its view and Transition, made on first use); the caller restores `depth`. */
+  private enter(): number {
+    const level = this.depth;
+    if (level === this.cursors.length) {
+      this.cursors.push(new OrderView(this.store));
+      this.transitions.push(new Transition());
+      this.seqs.push(0);
+    }
+    this.depth = level + 1;
+    return level;
   }
 
   hasClientOrderId(clientOrderId: string): boolean {
@@ -125,30 +159,36 @@ export class OrderTracker {
     return slot < 0 ? undefined : this.applySlot(slot, update);
   }
 
-  /** Apply an update to the order in `slot`. The returned Transition is reused by the next call. */
+  /**
+   * Apply an update to the order in `slot`. The returned Transition is reused by the next call at the same nesting
+   * level (read it before applying another update).
+   */
   applySlot(slot: number, update: OrderUpdate): Transition {
-    const order = this.cursor.at(slot);
-    const t = applyUpdateInto(order, update, this.clock.now(), this.transition);
-    if (t.outcome !== 'APPLIED') {
-      for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!.onAnomaly?.(order, update, t);
+    const level = this.enter();
+    try {
+      const order = this.cursors[level]!.at(slot);
+      const t = applyUpdateInto(order, update, this.clock.now(), this.transitions[level]!);
+      if (t.outcome !== 'APPLIED') {
+        for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!.onAnomaly?.(order, update, t);
+        return t;
+      }
+      this.seqs[level] = ++this.seq;
+      const closed = isOpen(t.from) && !isOpen(t.to);
+      if (closed) this.openCount--;
+      for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!.onTransition?.(order, update, t);
+      if (closed) this.retire(slot);
       return t;
+    } finally {
+      this.depth = level;
     }
-    this.seq++;
-    const closed = isOpen(t.from) && !isOpen(t.to);
-    if (closed) this.openCount--;
-    for (let i = 0; i < this.listeners.length; i++) {
-      this.listeners[i]!.onTransition?.(order, update, t);
-      order.at(slot); // a listener may have applied another update through the tracker
-    }
-    if (closed) this.retire(slot);
-    return t;
   }
 
   /** The event published for a transition (API stream, logs). Allocates: call only when someone listens. */
   describe(order: OrderView, update: OrderUpdate, t: Transition): OrderEvent {
     const ins = this.store.instrument(order.slot);
+    const level = this.transitions.indexOf(t);
     const base = {
-      seq: this.seq,
+      seq: level >= 0 ? this.seqs[level]! : this.seq,
       ts: order.updatedAt,
       orderId: order.id,
       clientOrderId: order.clientOrderId,

@@ -174,6 +174,17 @@ export class Dispatcher {
   }
 
   /**
+   * Send again an order that is SUBMITTED to its venue but whose submission never arrived there (reconciliation
+   * looked it up by client order id and the venue does not have it).
+   */
+  resend(slot: number): void {
+    const venue = this.store.venue[slot]!;
+    if (venue >= this.router.venueCount) return;
+    this.batcher.add(venue, slot);
+    this.wake();
+  }
+
+  /**
    * The rest of an order leaves the internal crossing book (its window ended): route it to a venue now. When no
    * venue can take it, it is canceled with NO_ROUTE (risk was reserved when it entered the crossing book).
    */

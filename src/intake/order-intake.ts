@@ -140,6 +140,18 @@ export class OrderIntake {
     return this.cancelSlot(slot);
   }
 
+  /** Ask the venue again to cancel an order that is PENDING_CANCEL (after a restart the request may have been lost). */
+  recancel(slot: number): void {
+    const order = new OrderView(this.tracker.store).at(slot);
+    if (order.state !== 'PENDING_CANCEL') return;
+    this.venues[order.venueIndex]!.cancel({
+      orderId: order.id,
+      clientOrderId: order.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      instrument: this.instruments.at(order.symbolIndex),
+    });
+  }
+
   cancelSlot(slot: number): IntakeResult {
     const order = new OrderView(this.tracker.store).at(slot);
     if (!isOpen(order.state) || order.state === 'PENDING_CANCEL') {

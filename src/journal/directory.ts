@@ -185,9 +185,15 @@ function lockHolderAlive(pid: number, startText: string | undefined): boolean {
   if (pid === process.pid) return startText === String(Math.round(performance.timeOrigin));
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed process that its parent has not reaped yet still answers signal 0: a zombie holds no lock.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 

@@ -64,6 +64,12 @@ export const ERROR_CATALOGUE = {
   INVALID_FILL: { kind: 'not_retryable', http: 409, description: 'A fill with a quantity or price that is not a positive whole number of lots or ticks; it is not applied.' },
   DUPLICATE_FILL: { kind: 'not_retryable', http: 409, description: 'A fill with an already seen trade id was ignored.' },
 
+  // Journal and recovery
+  JOURNAL_CORRUPT: { kind: 'fatal', http: 500, description: 'The journal has a bad record that is not a torn tail; the daemon does not start until it is repaired (switchyard journal verify).' },
+  JOURNAL_IO: { kind: 'fatal', http: 500, description: 'The journal could not be written or synced; intake is closed.' },
+  JOURNAL_LOCKED: { kind: 'fatal', http: 500, description: 'Another running process holds the journal directory.' },
+  VENUE_NOT_RECONCILED: { kind: 'fatal', http: 503, description: 'A venue could not be reconciled at start; it stays closed to new orders.' },
+
   // Configuration and daemon
   CONFIG_INVALID: { kind: 'fatal', http: 400, description: 'The configuration file has errors; each is reported with file, key path and line.' },
   INTERNAL: { kind: 'fatal', http: 500, description: 'An unexpected internal error.' },

@@ -202,6 +202,15 @@ export class PreTradeRisk {
     return null;
   }
 
+  /** Reserve an order without checking limits (an order replayed from the journal was checked when it was new). */
+  reserve(strategy: number, instrumentIndex: number, priceTicks: number, qtyLots: number): void {
+    const notional = this.notional(instrumentIndex, priceTicks, qtyLots);
+    this.openOrders[strategy]!++;
+    this.globalOpenOrders++;
+    this.openNotional[strategy]! += notional;
+    this.globalOpenNotional += notional;
+  }
+
   /**
    * A fill: the position moves, the mark follows the trade, and (while the order is open) its reserved notional
    * shrinks. A late fill on an order already closed (canceled then filled) had its reservation released already.

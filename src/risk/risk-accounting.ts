@@ -6,9 +6,21 @@ import type { PreTradeRisk } from './pre-trade-risk.js';
 
 /** Keeps pre-trade risk's open orders, exposure and positions in step with the order lifecycle. */
 export class RiskAccounting implements TrackerListener {
+  /**
+   * While the journal is replayed, an order's reservation is made when its SUBMIT is replayed (live, the
+   * dispatcher's check made it before the SUBMIT).
+   */
+  replaying = false;
+
   constructor(private readonly risk: PreTradeRisk) {}
 
   onTransition(order: OrderView, update: OrderUpdate, t: Transition): void {
+    if (this.replaying && update.kind === 'SUBMIT' && t.from === 'CREATED') {
+      const i = order.symbolIndex;
+      order.riskPriceTicks = order.priceTicks > 0 ? order.priceTicks : this.risk.markOf(i) || order.stopTicks || 1;
+      this.risk.reserve(order.strategyIndex, i, order.riskPriceTicks, order.qtyLots);
+      return;
+    }
     if (order.riskPriceTicks === 0) return; // never reserved (denied or canceled in the queue)
     const s = order.strategyIndex;
     const i = order.symbolIndex;

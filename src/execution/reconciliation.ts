@@ -1,0 +1,139 @@
+import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
+import type { OrderUpdate } from '../model/lifecycle.js';
+import type { OrderStore } from './order-store.js';
+import { OrderView } from './order-store.js';
+import type { OrderTracker } from './order-tracker.js';
+import type { VenueAdapter, VenueFill } from './venue.js';
+
+/** One difference between what the daemon believed and what the venue says, and what was done about it. */
+export interface Finding {
+  readonly venue: string;
+  readonly orderId: number | null;
+  readonly clientOrderId: string;
+  readonly found: string;
+  readonly action: string;
+}
+
+export interface ReconcileResult {
+  readonly venue: string;
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly checked: number;
+  readonly findings: readonly Finding[];
+}
+
+export interface ReconcileHooks {
+  /** Send an order whose submission never reached the venue (looked up: not there). */
+  resubmit(slot: number): void;
+  /** Ask the venue again for a cancel that was pending. */
+  recancel(slot: number): void;
+  /** Every finding, as it is made (journal and log). */
+  finding(f: Finding): void;
+}
+
+/**
+ * Reconciles the daemon's open orders at one venue with the venue's own records, after a restart (or a
+ * reconnect). For every order the daemon holds open there: look it up by client order id, apply the fills it
+ * missed (fills since the oldest of those orders, deduplicated by trade id by the lifecycle), then the state the
+ * venue reports. An order whose submission never arrived (SUBMITTED, not found) is sent now: looked up first,
+ * so never a blind resend. Orders open at the venue that the daemon does not know are reported.
+ */
+export async function reconcileVenue(
+  v: number,
+  adapter: VenueAdapter,
+  tracker: OrderTracker,
+  store: OrderStore,
+  instruments: InstrumentRegistry,
+  /** Instruments the venue lists. */
+  listed: readonly Instrument[],
+  hooks: ReconcileHooks,
+): Promise<ReconcileResult> {
+  const venue = adapter.name;
+  const findings: Finding[] = [];
+  const note = (f: Finding): void => {
+    findings.push(f);
+    hooks.finding(f);
+  };
+  const mine = tracker.list(true).filter((o) => o.venueIndex === v && o.state !== 'CREATED');
+  if (adapter.lookup === undefined) {
+    return { venue, ok: mine.length === 0, error: mine.length === 0 ? undefined : 'the adapter cannot look orders up', checked: 0, findings };
+  }
+  const symbols = [...new Set(mine.map((o) => o.symbolIndex))].map((i) => instruments.at(i));
+  try {
+    let fills: VenueFill[] = [];
+    if (adapter.fillsSince !== undefined && mine.length > 0) {
+      const since = Math.min(...mine.map((o) => o.createdAt)) - 60_000;
+      fills = await adapter.fillsSince(since, symbols);
+    }
+    const byClient = new Map<string, VenueFill[]>();
+    for (const f of fills) {
+      const list = byClient.get(f.clientOrderId);
+      if (list === undefined) byClient.set(f.clientOrderId, [f]);
+      else list.push(f);
+    }
+    for (const o of mine) {
+      const cid = o.clientOrderId;
+      const slot = o.slot;
+      const st = await adapter.lookup(cid, instruments.at(o.symbolIndex));
+      const view = new OrderView(store).at(slot);
+      if (st === null) {
+        if (view.state === 'SUBMITTED') {
+          note({ venue, orderId: view.id, clientOrderId: cid, found: 'not at the venue (the submission never arrived)', action: 'sent now' });
+          hooks.resubmit(slot);
+        } else {
+          note({ venue, orderId: view.id, clientOrderId: cid, found: `${view.state} here, unknown at the venue`, action: 'marked CANCELED' });
+          tracker.applySlot(slot, { kind: 'CANCELED', reason: 'not found at the venue on reconciliation' });
+        }
+        continue;
+      }
+      if (view.venueOrderId === undefined || view.state === 'SUBMITTED') {
+        apply(tracker, slot, { kind: 'ACCEPT', venueOrderId: st.venueOrderId });
+      }
+      for (const f of byClient.get(cid) ?? []) {
+        const before = view.filledLots;
+        apply(tracker, slot, {
+          kind: 'FILL',
+          fill: { orderId: view.id, tradeId: f.tradeId, venue, priceTicks: f.priceTicks, qtyLots: f.qtyLots, fee: f.fee, liquidity: f.liquidity, ts: f.ts },
+        });
+        if (view.filledLots > before) {
+          note({ venue, orderId: view.id, clientOrderId: cid, found: `fill ${f.tradeId} missed while down`, action: 'applied' });
+        }
+      }
+      if (st.filledLots !== view.filledLots) {
+        note({ venue, orderId: view.id, clientOrderId: cid, found: `venue filled ${st.filledLots} lots, daemon knows ${view.filledLots}`, action: 'left for the fill stream' });
+      }
+      const stateAfter = view.state;
+      switch (st.state) {
+        case 'CANCELED':
+          if (stateAfter !== 'CANCELED' && stateAfter !== 'FILLED') {
+            apply(tracker, slot, { kind: 'CANCELED', reason: 'canceled at the venue (reconciliation)' });
+            note({ venue, orderId: view.id, clientOrderId: cid, found: 'canceled at the venue', action: 'marked CANCELED' });
+          }
+          break;
+        case 'EXPIRED':
+          apply(tracker, slot, { kind: 'EXPIRE', reason: 'expired at the venue (reconciliation)' });
+          break;
+        case 'REJECTED':
+          apply(tracker, slot, { kind: 'REJECT', reason: 'rejected at the venue (reconciliation)' });
+          break;
+        default:
+          if (stateAfter === 'PENDING_CANCEL' && (st.state === 'OPEN' || st.state === 'PARTIALLY_FILLED')) hooks.recancel(slot);
+      }
+    }
+    if (adapter.openOrders !== undefined) {
+      const known = new Set(mine.map((o) => o.clientOrderId));
+      for (const st of await adapter.openOrders(listed)) {
+        if (!known.has(st.clientOrderId) && tracker.slotOfClientOrderId(st.clientOrderId) < 0) {
+          note({ venue, orderId: null, clientOrderId: st.clientOrderId, found: 'open at the venue, unknown to the daemon', action: 'left alone' });
+        }
+      }
+    }
+    return { venue, ok: true, checked: mine.length, findings };
+  } catch (err) {
+    return { venue, ok: false, error: err instanceof Error ? err.message : String(err), checked: mine.length, findings };
+  }
+}
+
+function apply(tracker: OrderTracker, slot: number, update: OrderUpdate): void {
+  tracker.applySlot(slot, update);
+}

@@ -1,0 +1,302 @@
+/**
+ * The daemon's records in the journal, and their replay.
+ *
+ *   type 1 ORDER   a new order, before anything else happens to it (64 bytes + client order id):
+ *                  f64 id, createdAt, priceTicks, stopTicks, qtyLots, producerSeq | u32 tag | u16 strategy, symbol |
+ *                  u8 side, type, tif, postOnly, priority, pinned venue, cid length, 0 | cid (ASCII)
+ *   type 2 UPDATE  a lifecycle update the tracker applied (or a late ACK that carried a venue order id):
+ *                  f64 orderId, ts | u8 kind, venue, liquidity, 0 x5 | f64 priceTicks, qtyLots | str a | str b
+ *                  (str = u16 length + ASCII/UTF-8; FILL: a = trade id, b = fee; ACCEPT: a = venue order id;
+ *                  DENY/REJECT/CANCELED/CANCEL_REJECT/EXPIRE: a = reason; SUBMIT/ROUTE/FILL: venue = venue index)
+ *   type 3 EVENT   JSON: daemon start/stop, recovery and reconciliation findings (audit trail, not replayed)
+ *   snapshot       JSON: every order held (open and retained finished ones), the id counter and risk positions
+ *
+ * Encoding writes numbers and ASCII straight into the journal's buffer: recording an order allocates nothing
+ * unless a string is not ASCII.
+ */
+import type { OrderStore, OrderView } from '../execution/order-store.js';
+import { NO_VENUE } from '../execution/order-store.js';
+import type { TrackerListener } from '../execution/order-tracker.js';
+import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import type { Journal } from './journal.js';
+import type { DurabilityGate } from '../execution/batcher.js';
+
+export const REC_ORDER = 1;
+export const REC_UPDATE = 2;
+export const REC_EVENT = 3;
+
+const UPDATE_KINDS: readonly OrderUpdate['kind'][] = [
+  'SUBMIT', 'DENY', 'ACCEPT', 'REJECT', 'FILL', 'CANCEL_REQUEST', 'CANCELED', 'CANCEL_REJECT', 'EXPIRE', 'TRIGGER', 'ROUTE',
+];
+const KIND_CODE: Readonly<Record<OrderUpdate['kind'], number>> = Object.fromEntries(UPDATE_KINDS.map((k, i) => [k, i])) as Record<OrderUpdate['kind'], number>;
+const MAKER = 1;
+const TAKER = 2;
+const ORDER_FIXED = 64;
+const UPDATE_FIXED = 40;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Writes strings as u16 length + bytes; ASCII without allocating. Returns the new offset. */
+function putString(buf: Uint8Array, off: number, text: string | undefined): number {
+  const s = text ?? '';
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
+  if (ascii) {
+    buf[off] = s.length & 0xff;
+    buf[off + 1] = s.length >>> 8;
+    for (let i = 0; i < s.length; i++) buf[off + 2 + i] = s.charCodeAt(i);
+    return off + 2 + s.length;
+  }
+  const r = encoder.encodeInto(s, buf.subarray(off + 2));
+  buf[off] = r.written & 0xff;
+  buf[off + 1] = r.written >>> 8;
+  return off + 2 + r.written;
+}
+
+function getString(buf: Uint8Array, off: number): [string, number] {
+  const n = buf[off]! | (buf[off + 1]! << 8);
+  return [decoder.decode(buf.subarray(off + 2, off + 2 + n)), off + 2 + n];
+}
+
+/** Bytes a string may take (UTF-8 worst case). */
+function stringBound(text: string | undefined): number {
+  return 2 + 3 * (text?.length ?? 0);
+}
+
+/** Records every order and every applied update into the journal, from the tracker's listener calls. */
+export class JournalRecorder implements TrackerListener, DurabilityGate {
+  private journal: Journal | undefined;
+  private view: DataView | undefined;
+  private viewOf: Uint8Array | undefined;
+  private order: OrderView | undefined;
+  private update: OrderUpdate | undefined;
+  /** False while replaying (the records being applied are already in the journal). */
+  active = true;
+
+  constructor(private readonly store: OrderStore) {}
+
+  /** Start writing to `journal` (opened by the daemon at start; nothing is recorded before). */
+  attach(journal: Journal): void {
+    this.journal = journal;
+  }
+
+  get lastSeq(): number {
+    return this.journal?.lastSeq ?? 0;
+  }
+
+  get durableSeq(): number {
+    return this.journal?.durableSeq ?? 0;
+  }
+
+  whenDurable(seq: number): Promise<void> {
+    return this.journal === undefined ? Promise.resolve() : this.journal.whenDurable(seq);
+  }
+
+  /** Resolves when everything recorded so far is on disk. */
+  durable(): Promise<void> {
+    return this.whenDurable(this.lastSeq);
+  }
+
+  private dv(buf: Uint8Array): DataView {
+    if (buf !== this.viewOf) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      this.viewOf = buf;
+    }
+    return this.view!;
+  }
+
+  onCreate(order: OrderView): void {
+    if (!this.active || this.journal === undefined) return;
+    this.order = order;
+    this.journal.appendWith(REC_ORDER, ORDER_FIXED + 32, this.encodeOrder);
+  }
+
+  private readonly encodeOrder = (buf: Uint8Array, off: number): number => {
+    const s = this.store;
+    const slot = this.order!.slot;
+    const v = this.dv(buf);
+    v.setFloat64(off, s.id[slot]!, true);
+    v.setFloat64(off + 8, s.createdAt[slot]!, true);
+    v.setFloat64(off + 16, s.priceTicks[slot]!, true);
+    v.setFloat64(off + 24, s.stopTicks[slot]!, true);
+    v.setFloat64(off + 32, s.qtyLots[slot]!, true);
+    v.setFloat64(off + 40, s.producerSeq[slot]!, true);
+    v.setUint32(off + 48, s.tag[slot]!, true);
+    v.setUint16(off + 52, s.strategy[slot]!, true);
+    v.setUint16(off + 54, s.symbol[slot]!, true);
+    buf[off + 56] = s.side[slot]!;
+    buf[off + 57] = s.type[slot]!;
+    buf[off + 58] = s.tif[slot]!;
+    buf[off + 59] = s.postOnly[slot]!;
+    buf[off + 60] = s.priority[slot]!;
+    buf[off + 61] = s.pinned[slot]!;
+    const n = s.writeClientOrderId(slot, buf, off + 64);
+    buf[off + 62] = n;
+    buf[off + 63] = 0;
+    return ORDER_FIXED + n;
+  };
+
+  onTransition(order: OrderView, update: OrderUpdate): void {
+    if (this.active && this.journal !== undefined) this.record(order, update);
+  }
+
+  onAnomaly(order: OrderView, update: OrderUpdate, t: Transition): void {
+    // A late acknowledgement changes no state but names the venue's order id: keep that fact.
+    if (this.active && this.journal !== undefined && t.outcome === 'IGNORED' && update.kind === 'ACCEPT' && update.venueOrderId !== undefined) this.record(order, update);
+  }
+
+  private record(order: OrderView, update: OrderUpdate): void {
+    this.order = order;
+    this.update = update;
+    let bound = UPDATE_FIXED;
+    switch (update.kind) {
+      case 'FILL': bound += stringBound(update.fill.tradeId) + stringBound(update.fill.fee); break;
+      case 'ACCEPT': bound += stringBound(update.venueOrderId) + 2; break;
+      case 'DENY': case 'REJECT': bound += stringBound(update.reason) + 2; break;
+      case 'CANCELED': case 'CANCEL_REJECT': case 'EXPIRE': bound += stringBound(update.reason) + 2; break;
+      default: bound += 4;
+    }
+    this.journal!.appendWith(REC_UPDATE, bound, this.encodeUpdate);
+  }
+
+  private readonly encodeUpdate = (buf: Uint8Array, off: number): number => {
+    const u = this.update!;
+    const o = this.order!;
+    const v = this.dv(buf);
+    v.setFloat64(off, o.id, true);
+    v.setFloat64(off + 8, o.updatedAt, true);
+    buf[off + 16] = KIND_CODE[u.kind];
+    buf[off + 17] = NO_VENUE;
+    buf[off + 18] = 0;
+    for (let i = 19; i < 24; i++) buf[off + i] = 0;
+    v.setFloat64(off + 24, 0, true);
+    v.setFloat64(off + 32, 0, true);
+    let end = off + UPDATE_FIXED;
+    switch (u.kind) {
+      case 'SUBMIT':
+      case 'ROUTE':
+        buf[off + 17] = this.store.venueIndex(u.venue);
+        end = putString(buf, putString(buf, end, undefined), undefined);
+        break;
+      case 'FILL':
+        buf[off + 17] = this.store.venueIndex(u.fill.venue);
+        buf[off + 18] = u.fill.liquidity === 'MAKER' ? MAKER : TAKER;
+        v.setFloat64(off + 8, u.fill.ts, true);
+        v.setFloat64(off + 24, u.fill.priceTicks, true);
+        v.setFloat64(off + 32, u.fill.qtyLots, true);
+        end = putString(buf, putString(buf, end, u.fill.tradeId), u.fill.fee);
+        break;
+      case 'ACCEPT':
+        end = putString(buf, putString(buf, end, u.venueOrderId), undefined);
+        break;
+      case 'DENY':
+      case 'REJECT':
+        end = putString(buf, putString(buf, end, u.reason), undefined);
+        break;
+      case 'CANCELED':
+      case 'CANCEL_REJECT':
+      case 'EXPIRE':
+        end = putString(buf, putString(buf, end, u.reason), undefined);
+        break;
+      default:
+        end = putString(buf, putString(buf, end, undefined), undefined);
+    }
+    return end - off;
+  };
+
+  /** An audit record (recovery, reconciliation, start and stop). */
+  event(body: Record<string, unknown>): number {
+    return this.journal === undefined ? 0 : this.journal.append(REC_EVENT, encoder.encode(JSON.stringify(body)));
+  }
+}
+
+/** A decoded ORDER record. */
+export interface OrderRecordFields {
+  id: number;
+  createdAt: number;
+  priceTicks: number;
+  stopTicks: number;
+  qtyLots: number;
+  producerSeq: number;
+  tag: number;
+  strategy: number;
+  symbol: number;
+  side: number;
+  type: number;
+  tif: number;
+  postOnly: boolean;
+  priority: number;
+  pinned: number;
+  clientOrderId: string;
+}
+
+export function decodeOrderRecord(buf: Uint8Array, off: number, length: number): OrderRecordFields {
+  const v = new DataView(buf.buffer, buf.byteOffset + off, length);
+  const cidLen = buf[off + 62]!;
+  let cid = '';
+  for (let i = 0; i < cidLen; i++) cid += String.fromCharCode(buf[off + 64 + i]!);
+  return {
+    id: v.getFloat64(0, true),
+    createdAt: v.getFloat64(8, true),
+    priceTicks: v.getFloat64(16, true),
+    stopTicks: v.getFloat64(24, true),
+    qtyLots: v.getFloat64(32, true),
+    producerSeq: v.getFloat64(40, true),
+    tag: v.getUint32(48, true),
+    strategy: v.getUint16(52, true),
+    symbol: v.getUint16(54, true),
+    side: buf[off + 56]!,
+    type: buf[off + 57]!,
+    tif: buf[off + 58]!,
+    postOnly: buf[off + 59] === 1,
+    priority: buf[off + 60]!,
+    pinned: buf[off + 61]!,
+    clientOrderId: cid,
+  };
+}
+
+/** A decoded UPDATE record: the order id, and the update as the tracker takes it (`venues` by index). */
+export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number, venues: readonly string[]): { orderId: number; ts: number; update: OrderUpdate } {
+  const v = new DataView(buf.buffer, buf.byteOffset + off, length);
+  const orderId = v.getFloat64(0, true);
+  const ts = v.getFloat64(8, true);
+  const kind = UPDATE_KINDS[buf[off + 16]!];
+  const venue = venues[buf[off + 17]!] ?? `#${buf[off + 17]}`;
+  const [a, next] = getString(buf, off + UPDATE_FIXED);
+  const [b] = getString(buf, next);
+  let update: OrderUpdate;
+  switch (kind) {
+    case 'SUBMIT': update = { kind, venue }; break;
+    case 'ROUTE': update = { kind, venue }; break;
+    case 'FILL':
+      update = {
+        kind,
+        fill: {
+          orderId, tradeId: a, venue, priceTicks: v.getFloat64(24, true), qtyLots: v.getFloat64(32, true), fee: b,
+          liquidity: buf[off + 18] === MAKER ? 'MAKER' : 'TAKER', ts,
+        },
+      };
+      break;
+    case 'ACCEPT': update = { kind, venueOrderId: a === '' ? undefined : a }; break;
+    case 'DENY': update = { kind, reason: a as never }; break;
+    case 'REJECT': update = { kind, reason: a }; break;
+    case 'CANCELED': update = { kind, reason: a === '' ? undefined : a }; break;
+    case 'CANCEL_REJECT': update = { kind, reason: a === '' ? undefined : a }; break;
+    case 'EXPIRE': update = { kind, reason: a === '' ? undefined : a }; break;
+    case 'CANCEL_REQUEST': update = { kind }; break;
+    case 'TRIGGER': update = { kind }; break;
+    default: throw new RangeError(`unknown update kind ${buf[off + 16]}`);
+  }
+  return { orderId, ts, update };
+}
+
+/** A one-line description of a record, for `switchyard journal inspect`. */
+export function describeRecord(type: number, payload: Uint8Array, venues: readonly string[] = []): string {
+  if (type === REC_ORDER) return `ORDER ${JSON.stringify(decodeOrderRecord(payload, 0, payload.length))}`;
+  if (type === REC_UPDATE) {
+    const u = decodeUpdateRecord(payload, 0, payload.length, venues);
+    return `UPDATE order ${u.orderId} ${JSON.stringify(u.update)}`;
+  }
+  if (type === REC_EVENT) return `EVENT ${decoder.decode(payload)}`;
+  return `type ${type}, ${payload.length} bytes`;
+}
