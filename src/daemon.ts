@@ -20,7 +20,8 @@ import { RingIntake } from './intake/ring-intake.js';
 import { INTERNAL_VENUE, InternalCrossing } from './crossing/internal-crossing.js';
 import { Journal } from './journal/journal.js';
 import { JournalRecorder } from './journal/order-journal.js';
-import { replayOrders, type ReplayReport } from './journal/order-replay.js';
+import { replayOrders, takeSnapshot, type ReplayReport } from './journal/order-replay.js';
+import { encodeSnapshot } from './journal/order-journal.js';
 import { reconcileVenue, type ReconcileResult } from './execution/reconciliation.js';
 import { PRIORITY_CODE } from './execution/order-store.js';
 import { StrategyHost } from './strategy/strategy-host.js';
@@ -72,6 +73,8 @@ export class Daemon {
   private readonly recorder: JournalRecorder | undefined;
   private journal: Journal | undefined;
   private recovered: RecoverySummary | null = null;
+  private lastSnapshotSeq = 0;
+  private snapshotPending = false;
   private readonly baseDir: string;
   private readonly risk: PreTradeRisk;
   private readonly queues: StrategyQueues;
@@ -374,7 +377,7 @@ export class Daemon {
     this.riskAccounting.replaying = true;
     let replay: ReplayReport;
     try {
-      replay = replayOrders(dir, this.tracker, this.tracker.store, this.ids, this.tracker.store.venueNames);
+      replay = replayOrders(dir, this.tracker, this.tracker.store, this.ids, this.tracker.store.venueNames, this.risk);
     } finally {
       this.riskAccounting.replaying = false;
       recorder.active = true;
@@ -418,6 +421,35 @@ export class Daemon {
     }
     this.recovered = { replay, cut: journal.recovery.cut, reconciliation: results, canceledOld };
     await journal.flush();
+    recorder.onRecord = () => this.maybeSnapshot();
+    this.lastSnapshotSeq = replay.snapshotSeq ?? 0;
+    this.maybeSnapshot();
+  }
+
+  /**
+   * Every `journal.snapshotEvery` records: a snapshot of every order held, the id counter and positions; the
+   * journal then deletes the segments it covers, so a restart reads at most one snapshot and the records after it.
+   */
+  private maybeSnapshot(): void {
+    const journal = this.journal;
+    if (journal === undefined || this.snapshotPending) return;
+    if (journal.lastSeq - this.lastSnapshotSeq < this.config.daemon.journal.snapshotEvery) return;
+    this.snapshotPending = true;
+    setImmediate(() => {
+      const seq = journal.lastSeq;
+      const bytes = encodeSnapshot(takeSnapshot(this.tracker, this.ids.current(), this.risk));
+      this.lastSnapshotSeq = seq;
+      journal.writeSnapshot(seq, bytes).then(
+        (info) => {
+          this.snapshotPending = false;
+          this.log.info({ seq, bytes: bytes.length, info }, 'journal snapshot written');
+        },
+        (err: unknown) => {
+          this.snapshotPending = false;
+          this.log.error({ err }, 'journal snapshot failed');
+        },
+      );
+    });
   }
 
   /** A fatal fault (the journal cannot write): stop taking orders, say so loudly, keep answering queries. */

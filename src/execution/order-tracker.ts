@@ -2,7 +2,7 @@ import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
 import type { OrderId } from '../model/ids.js';
 import { applyUpdateInto, Transition, type OrderUpdate } from '../model/lifecycle.js';
-import { isOpen, OPEN_STATES, ORDER_STATES } from '../model/order.js';
+import { isOpen, OPEN_STATES, ORDER_STATES, type OrderState } from '../model/order.js';
 import { OrderView, STATE_CODE, type NewOrderFields, type OrderStore } from './order-store.js';
 
 /**
@@ -15,6 +15,24 @@ export interface TrackerListener {
   onTransition?(order: OrderView, update: OrderUpdate, t: Transition): void;
   /** An update the lifecycle refused (INVALID_TRANSITION, OVERFILL, INVALID_FILL) or ignored (duplicates, late reports). */
   onAnomaly?(order: OrderView, update: OrderUpdate, t: Transition): void;
+}
+
+/** An order as a journal snapshot holds it. */
+export interface RestoredOrder {
+  readonly id: OrderId;
+  readonly fields: NewOrderFields;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly state: OrderState;
+  readonly venue: string | undefined;
+  readonly venueOrderId: string | undefined;
+  readonly filledLots: number;
+  readonly filledNotional: number;
+  readonly riskPriceTicks: number;
+  readonly triggered: boolean;
+  readonly stateBeforeCancel: OrderState | undefined;
+  readonly reason: string | undefined;
+  readonly tradeIds: readonly string[];
 }
 
 export interface TrackerOptions {
@@ -97,6 +115,31 @@ export class OrderTracker {
     }
     this.depth = level + 1;
     return level;
+  }
+
+  /**
+   * Put back an order exactly as a journal snapshot recorded it (no lifecycle, no listeners). Finished orders go
+   * to the retention ring like any other.
+   */
+  restore(row: RestoredOrder): number {
+    const s = this.store;
+    const slot = s.create(row.id, row.fields, row.createdAt);
+    const cid = row.fields.clientOrderId;
+    if (cid !== undefined) this.byClientId.set(cid, slot);
+    s.state[slot] = STATE_CODE[row.state];
+    s.venue[slot] = s.venueIndex(row.venue);
+    s.venueOrderIds[slot] = row.venueOrderId;
+    s.filledLots[slot] = row.filledLots;
+    s.filledNotional[slot] = row.filledNotional;
+    s.riskPriceTicks[slot] = row.riskPriceTicks;
+    s.triggered[slot] = row.triggered ? 1 : 0;
+    s.stateBeforeCancel[slot] = row.stateBeforeCancel === undefined ? 255 : STATE_CODE[row.stateBeforeCancel];
+    s.setReason(slot, row.reason);
+    s.updatedAt[slot] = row.updatedAt;
+    if (row.tradeIds.length > 0) s.tradeIds[slot] = new Set(row.tradeIds);
+    if (OPEN_CODE[s.state[slot]!] === 1) this.openCount++;
+    else this.retire(slot);
+    return slot;
   }
 
   hasClientOrderId(clientOrderId: string): boolean {

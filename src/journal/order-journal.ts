@@ -72,6 +72,8 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
   private update: OrderUpdate | undefined;
   /** False while replaying (the records being applied are already in the journal). */
   active = true;
+  /** Called after each record (the daemon decides when to snapshot). */
+  onRecord: (() => void) | undefined;
 
   constructor(private readonly store: OrderStore) {}
 
@@ -109,6 +111,7 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
     if (!this.active || this.journal === undefined) return;
     this.order = order;
     this.journal.appendWith(REC_ORDER, ORDER_FIXED + 32, this.encodeOrder);
+    this.onRecord?.();
   }
 
   private readonly encodeOrder = (buf: Uint8Array, off: number): number => {
@@ -157,6 +160,7 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
       default: bound += 4;
     }
     this.journal!.appendWith(REC_UPDATE, bound, this.encodeUpdate);
+    this.onRecord?.();
   }
 
   private readonly encodeUpdate = (buf: Uint8Array, off: number): number => {
@@ -299,4 +303,41 @@ export function describeRecord(type: number, payload: Uint8Array, venues: readon
   }
   if (type === REC_EVENT) return `EVENT ${decoder.decode(payload)}`;
   return `type ${type}, ${payload.length} bytes`;
+}
+
+/** The snapshot: every order held, the id counter and risk positions, as JSON. */
+export interface OrderSnapshot {
+  readonly v: 1;
+  readonly lastOrderId: number;
+  readonly risk: { positions: number[]; marks: number[] };
+  readonly orders: readonly RestoredOrderRow[];
+}
+
+/** One order in a snapshot (short keys: snapshots hold up to the retention limit of orders). */
+export interface RestoredOrderRow {
+  id: number;
+  f: { strategy: number; symbol: number; side: number; type: number; tif: number; postOnly: boolean; priority: number;
+    priceTicks: number; stopTicks: number; qtyLots: number; venue: number; clientOrderId: string; producerSeq: number; tag: number };
+  c: number;
+  u: number;
+  s: string;
+  ven: string | null;
+  vid: string | null;
+  fl: number;
+  fn: number;
+  rp: number;
+  tr: boolean;
+  sbc: string | null;
+  r: string | null;
+  t: string[];
+}
+
+export function encodeSnapshot(snapshot: OrderSnapshot): Uint8Array {
+  return encoder.encode(JSON.stringify(snapshot));
+}
+
+export function decodeSnapshot(bytes: Uint8Array): OrderSnapshot {
+  const s = JSON.parse(decoder.decode(bytes)) as OrderSnapshot;
+  if (s.v !== 1 || !Array.isArray(s.orders)) throw new RangeError('not an order snapshot (version 1)');
+  return s;
 }

@@ -2,7 +2,9 @@ import type { OrderStore } from '../execution/order-store.js';
 import type { OrderTracker } from '../execution/order-tracker.js';
 import type { OrderIdCounter } from '../model/ids.js';
 import { readJournal } from './reader.js';
-import { REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeUpdateRecord } from './order-journal.js';
+import { REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeSnapshot, decodeUpdateRecord, type OrderSnapshot } from './order-journal.js';
+import type { OrderView } from '../execution/order-store.js';
+import type { ORDER_STATES } from '../model/order.js';
 
 export interface ReplayReport {
   readonly records: number;
@@ -13,7 +15,41 @@ export interface ReplayReport {
   /** Records about orders the journal does not hold (created before the retained segments). */
   readonly unknown: number;
   readonly lastSeq: number;
+  /** Seq of the snapshot the replay started from, or null. */
+  readonly snapshotSeq: number | null;
   readonly ms: number;
+}
+
+/** What replay needs besides the tracker: risk state from a snapshot. */
+export interface SnapshotTarget {
+  importPositions(state: { positions: readonly number[]; marks: readonly number[] }): void;
+  reserve(strategy: number, instrumentIndex: number, priceTicks: number, qtyLots: number): void;
+}
+
+/** The snapshot of everything the tracker holds (taken between two records). */
+export function takeSnapshot(tracker: OrderTracker, lastOrderId: number, risk: { exportPositions(): { positions: number[]; marks: number[] } }): OrderSnapshot {
+  const orders = tracker.list(false).map((o: OrderView) => ({
+    id: o.id,
+    f: {
+      strategy: o.strategyIndex, symbol: o.symbolIndex, side: o.side === 'BUY' ? 0 : 1, type: tracker.store.type[o.slot]!,
+      tif: tracker.store.tif[o.slot]!, postOnly: o.postOnly, priority: tracker.store.priority[o.slot]!, priceTicks: o.priceTicks,
+      stopTicks: o.stopTicks, qtyLots: o.qtyLots, venue: tracker.store.pinned[o.slot]!, clientOrderId: o.clientOrderId,
+      producerSeq: o.producerSeq, tag: o.tag,
+    },
+    c: o.createdAt,
+    u: o.updatedAt,
+    s: o.state,
+    ven: o.venue ?? null,
+    vid: o.venueOrderId ?? null,
+    fl: o.filledLots,
+    fn: o.filledNotional,
+    rp: o.riskPriceTicks,
+    tr: o.triggered,
+    sbc: o.stateBeforeCancel ?? null,
+    r: o.reason ?? null,
+    t: [...(tracker.store.tradeIds[o.slot] ?? [])],
+  }));
+  return { v: 1, lastOrderId, risk: risk.exportPositions(), orders };
 }
 
 /**
@@ -21,7 +57,14 @@ export interface ReplayReport {
  * ORDER records create the orders, UPDATE records are applied again in order, with their recorded times.
  * Nothing is sent anywhere; the recorder must be inactive while this runs.
  */
-export function replayOrders(dir: string, tracker: OrderTracker, store: OrderStore, ids: OrderIdCounter, venues: readonly string[]): ReplayReport {
+export function replayOrders(
+  dir: string,
+  tracker: OrderTracker,
+  store: OrderStore,
+  ids: OrderIdCounter,
+  venues: readonly string[],
+  risk: SnapshotTarget,
+): ReplayReport {
   const t0 = performance.now();
   let records = 0;
   let orders = 0;
@@ -29,6 +72,10 @@ export function replayOrders(dir: string, tracker: OrderTracker, store: OrderSto
   let refused = 0;
   let unknown = 0;
   const summary = readJournal(dir, {}, (r) => {
+    if (r.isSnapshot) {
+      restoreSnapshot(decodeSnapshot(r.payload()), tracker, ids, risk);
+      return;
+    }
     records++;
     if (r.type === REC_ORDER) {
       const f = decodeOrderRecord(r.buffer, r.offset, r.length);
@@ -54,5 +101,29 @@ export function replayOrders(dir: string, tracker: OrderTracker, store: OrderSto
       updates++;
     }
   });
-  return { records, orders, updates, refused, unknown, lastSeq: summary.endSeq, ms: performance.now() - t0 };
+  return { records, orders, updates, refused, unknown, lastSeq: summary.endSeq, snapshotSeq: summary.snapshotSeq, ms: performance.now() - t0 };
+}
+
+function restoreSnapshot(snap: OrderSnapshot, tracker: OrderTracker, ids: OrderIdCounter, risk: SnapshotTarget): void {
+  ids.advancePast(snap.lastOrderId);
+  risk.importPositions(snap.risk);
+  for (const o of snap.orders) {
+    const slot = tracker.restore({
+      id: o.id,
+      fields: { ...o.f, clientOrderId: o.f.clientOrderId },
+      createdAt: o.c,
+      updatedAt: o.u,
+      state: o.s as (typeof ORDER_STATES)[number],
+      venue: o.ven ?? undefined,
+      venueOrderId: o.vid ?? undefined,
+      filledLots: o.fl,
+      filledNotional: o.fn,
+      riskPriceTicks: o.rp,
+      triggered: o.tr,
+      stateBeforeCancel: (o.sbc ?? undefined) as (typeof ORDER_STATES)[number] | undefined,
+      reason: o.r ?? undefined,
+      tradeIds: o.t,
+    });
+    if (tracker.isOpenSlot(slot) && o.rp > 0) risk.reserve(o.f.strategy, o.f.symbol, o.rp, o.f.qtyLots - o.fl);
+  }
 }

@@ -202,6 +202,23 @@ export class PreTradeRisk {
     return null;
   }
 
+  /** Positions (lots, per strategy x instrument) and marks (ticks, per instrument), for journal snapshots. */
+  exportPositions(): { positions: number[]; marks: number[] } {
+    return { positions: Array.from(this.position), marks: Array.from(this.mark) };
+  }
+
+  /** Restore what exportPositions gave (open-order reservations are rebuilt separately, with `reserve`). */
+  importPositions(state: { positions: readonly number[]; marks: readonly number[] }): void {
+    if (state.positions.length !== this.position.length || state.marks.length !== this.mark.length) {
+      throw new RangeError('the snapshot was taken with other strategies or instruments');
+    }
+    this.position.set(state.positions);
+    for (let i = 0; i < this.mark.length; i++) if (state.marks[i]! > 0) this.mark[i] = state.marks[i]!;
+    this.grossPosition.fill(0);
+    const n = this.n;
+    for (let k = 0; k < this.position.length; k++) this.grossPosition[k % n]! += Math.abs(this.position[k]!);
+  }
+
   /** Reserve an order without checking limits (an order replayed from the journal was checked when it was new). */
   reserve(strategy: number, instrumentIndex: number, priceTicks: number, qtyLots: number): void {
     const notional = this.notional(instrumentIndex, priceTicks, qtyLots);
