@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { PaperVenue } from '../adapters/paper/paper-venue.js';
+import { createVenueAdapter } from '../adapters/index.js';
 import { BearerAuth, generateToken, writeTokenFile } from './api/auth.js';
 import { ApiServer } from './api/http-server.js';
 import { formatConfigError, loadConfigFile, type Config, type VenueConfig } from './config/index.js';
@@ -133,7 +134,7 @@ export class Daemon {
         this.log.warn({ venue, health, reason }, 'venue health changed');
       },
     );
-    this.venues = config.venues.map((v) => this.buildVenue(v, reports));
+    this.venues = config.venues.map((v) => this.buildVenue(v, reports, clock, this.env));
     const queues = (this.queues = new StrategyQueues(strategyIds.length, config.strategies.map((s) => s.weight), config.daemon.queue.capacity));
     // An adapter whose submit throws breaks its contract: its batch is rejected (risk released, strategies told),
     // the other venues and the dispatch loop go on.
@@ -191,7 +192,7 @@ export class Daemon {
       });
       ringIntake = new RingIntake(
         this.host.strategies, (id) => this.intake.strategyOf(id), strategyIds.length,
-        this.intake, this.tracker, queues, this.router, this.instruments.list.length,
+        this.intake, this.tracker, queues, this.router, this.instruments.list.length, clock,
       );
       this.ringIntake = ringIntake;
       dispatcher.addSource(ringIntake);
@@ -233,9 +234,10 @@ export class Daemon {
     });
   }
 
-  private buildVenue(v: VenueConfig, reports: ReportHandler): VenueAdapter {
+  private buildVenue(v: VenueConfig, reports: ReportHandler, clock: Clock, env: NodeJS.ProcessEnv): VenueAdapter {
     if (v.adapter !== 'paper') {
-      throw new SwitchyardError('CONFIG_INVALID', `venue ${v.name}: adapter "${v.adapter}" is not available in this build yet (only "paper")`);
+      const listed = v.symbols.map((symbol) => this.instruments.get(symbol)!);
+      return createVenueAdapter(v, listed, reports, { log: this.log.child({ venue: v.name }), env, clock });
     }
     const markets = v.symbols.map((symbol) => {
       const ins: Instrument = this.instruments.get(symbol)!;
