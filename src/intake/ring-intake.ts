@@ -1,5 +1,6 @@
 import { NO_VENUE, OrderView, type NewOrderFields } from '../execution/order-store.js';
 import type { OrderTracker, TrackerListener } from '../execution/order-tracker.js';
+import { systemClock, type Clock } from '../model/clock.js';
 import type { ErrorCode } from '../model/errors.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import { isOpen, type OrderState } from '../model/order.js';
@@ -16,6 +17,7 @@ import type { OrderIntake } from './order-intake.js';
 import type { StrategyQueues } from './strategy-queues.js';
 
 /** Cancel-by-seq window: a strategy can cancel by seq any of its last SEQ_WINDOW submits. */
+const CREATED_INDEX = orderStateIndex('CREATED');
 const SEQ_WINDOW = 1 << 16;
 
 /**
@@ -52,6 +54,8 @@ export class RingIntake implements IntakeSource, TrackerListener {
     private readonly queues: StrategyQueues,
     private readonly router: Router,
     private readonly symbolCount: number,
+    /** Time of refusals (events about an order carry the order's own times). */
+    private readonly clock: Clock = systemClock,
   ) {
     this.hosted = new Array<HostedStrategy | undefined>(strategyCount);
     for (const h of strategies) {
@@ -124,7 +128,20 @@ export class RingIntake implements IntakeSource, TrackerListener {
     }
     const id = this.tracker.store.id[slot]!;
     this.idBySeq[s]![rec.seq % SEQ_WINDOW] = id;
-    this.answer(h, EV_ACK, rec.seq, rec.tag, id, undefined);
+    // ACK carries what the event record promises for a new order: state CREATED, its symbol, side, price, quantity
+    const ev = this.ev.reset();
+    ev.kind = EV_ACK;
+    ev.seq = rec.seq;
+    ev.tag = rec.tag;
+    ev.orderId = id;
+    ev.symbol = rec.symbol;
+    ev.side = rec.side;
+    ev.state = CREATED_INDEX;
+    ev.priceTicks = rec.priceTicks;
+    ev.qtyLots = rec.qtyLots;
+    // the order's creation time: no clock read (on Node 20 each one allocates a boxed double)
+    ev.ts = this.tracker.store.createdAt[slot]!;
+    h.publishEvent(ev);
   };
 
   private cancel(h: HostedStrategy, s: number, rec: OrderRecord): void {
@@ -152,7 +169,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
     ev.tag = tag;
     ev.orderId = orderId;
     ev.code = code === undefined ? NO_CODE : errorCodeIndex(code);
-    ev.ts = Date.now();
+    ev.ts = this.clock.now();
     h.publishEvent(ev);
   }
 
@@ -177,6 +194,10 @@ export class RingIntake implements IntakeSource, TrackerListener {
       ev.priceTicks = update.fill.priceTicks;
       ev.qtyLots = update.fill.qtyLots;
       ev.liquidity = update.fill.liquidity === 'MAKER' ? LIQUIDITY_MAKER : LIQUIDITY_TAKER;
+    } else {
+      // the event record's contract: otherwise the order's limit price and quantity
+      ev.priceTicks = order.priceTicks;
+      ev.qtyLots = order.qtyLots;
     }
     h.publishEvent(ev);
   }

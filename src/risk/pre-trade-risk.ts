@@ -63,6 +63,8 @@ export class PreTradeRisk {
   private globalOpenNotional = 0;
   /** per instrument: sum over strategies of |position| */
   private readonly grossPosition: Float64Array;
+  /** Where the exposure sums are written (no double returned from a call: see check). */
+  private readonly sum = new Float64Array(1);
   readonly commonScale: number;
 
   constructor(
@@ -172,6 +174,13 @@ export class PreTradeRisk {
     return mulSat(mulSat(priceTicks, qtyLots), this.factor[instrumentIndex]!);
   }
 
+  /*
+   * The hot paths below (check, onFill, onClose and the exposure sums) compute notionals inline and pass sums
+   * through `this.sum` instead of calling notional() / returning them: a notional is usually above the small-integer
+   * range, and a call that returns such a double boxes it on the heap (16 bytes per order) whenever V8 does not
+   * inline the call — which it sometimes does not (test/intake/submit-path-allocation.test.ts caught it).
+   */
+
   /**
    * Check an order and, when it passes, reserve it (one open order, its notional). Returns null when the
    * order passes, else the code of the first limit it breaks. `priceTicks` 0 means a market order, valued at
@@ -184,15 +193,20 @@ export class PreTradeRisk {
     if (qtyLots > this.maxQtyLots[cell]!) return 'RISK_MAX_ORDER_QTY';
     const price = priceTicks > 0 ? priceTicks : this.mark[instrumentIndex]!;
     if (price === 0) return 'RISK_NO_REFERENCE_PRICE';
-    const notional = this.notional(instrumentIndex, price, qtyLots);
+    let notional = price * qtyLots;
+    if (notional > MAX) notional = MAX;
+    notional *= this.factor[instrumentIndex]!;
+    if (notional > MAX) notional = MAX;
     if (notional > this.maxOrderNotional[strategy]! || notional > this.globalMaxOrderNotional) return 'RISK_MAX_NOTIONAL';
     if (this.openOrders[strategy]! + 1 > this.maxOpen[strategy]! || this.globalOpenOrders + 1 > this.globalMaxOpen) {
       return 'RISK_MAX_OPEN_ORDERS';
     }
-    if (this.openNotional[strategy]! + this.positionExposure(strategy) + notional > this.maxGross[strategy]!) {
+    this.positionExposure(strategy);
+    if (this.openNotional[strategy]! + this.sum[0]! + notional > this.maxGross[strategy]!) {
       return 'RISK_MAX_GROSS_EXPOSURE';
     }
-    if (this.globalOpenNotional + this.globalPositionExposure() + notional > this.globalMaxGross) {
+    this.globalPositionExposure();
+    if (this.globalOpenNotional + this.sum[0]! + notional > this.globalMaxGross) {
       return 'RISK_MAX_GROSS_EXPOSURE';
     }
     this.openOrders[strategy]!++;
@@ -234,7 +248,10 @@ export class PreTradeRisk {
    */
   onFill(strategy: number, instrumentIndex: number, side: Side, reservedPriceTicks: number, fillPriceTicks: number, qtyLots: number, orderWasOpen: boolean): void {
     if (orderWasOpen) {
-      const released = this.notional(instrumentIndex, reservedPriceTicks, qtyLots);
+      let released = reservedPriceTicks * qtyLots;
+      if (released > MAX) released = MAX;
+      released *= this.factor[instrumentIndex]!;
+      if (released > MAX) released = MAX;
       this.openNotional[strategy]! -= released;
       this.globalOpenNotional -= released;
     }
@@ -248,30 +265,43 @@ export class PreTradeRisk {
 
   /** The order is done: release its open-order slot and whatever of its notional is still reserved. */
   onClose(strategy: number, instrumentIndex: number, reservedPriceTicks: number, remainingLots: number): void {
-    const released = this.notional(instrumentIndex, reservedPriceTicks, remainingLots);
+    let released = reservedPriceTicks * remainingLots;
+    if (released > MAX) released = MAX;
+    released *= this.factor[instrumentIndex]!;
+    if (released > MAX) released = MAX;
     this.openOrders[strategy]!--;
     this.globalOpenOrders--;
     this.openNotional[strategy]! -= released;
     this.globalOpenNotional -= released;
   }
 
-  private positionExposure(strategy: number): number {
+  /** Exposure of a strategy's positions at their marks, into sum[0]. */
+  private positionExposure(strategy: number): void {
     let sum = 0;
     const base = strategy * this.n;
     for (let i = 0; i < this.n; i++) {
       const p = this.position[base + i]!;
-      if (p !== 0) sum += this.notional(i, this.mark[i]!, Math.abs(p));
+      if (p === 0) continue;
+      let x = this.mark[i]! * Math.abs(p);
+      if (x > MAX) x = MAX;
+      x *= this.factor[i]!;
+      sum += x > MAX ? MAX : x;
     }
-    return sum > MAX ? MAX : sum;
+    this.sum[0] = sum > MAX ? MAX : sum;
   }
 
-  private globalPositionExposure(): number {
+  /** Exposure of all positions at their marks, into sum[0]. */
+  private globalPositionExposure(): void {
     let sum = 0;
     for (let i = 0; i < this.n; i++) {
       const p = this.grossPosition[i]!;
-      if (p !== 0) sum += this.notional(i, this.mark[i]!, p);
+      if (p === 0) continue;
+      let x = this.mark[i]! * p;
+      if (x > MAX) x = MAX;
+      x *= this.factor[i]!;
+      sum += x > MAX ? MAX : x;
     }
-    return sum > MAX ? MAX : sum;
+    this.sum[0] = sum > MAX ? MAX : sum;
   }
 
   /** Read-only view for the API and metrics. */

@@ -1,8 +1,9 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { TrackerListener } from '../execution/order-tracker.js';
 import type { OrderView } from '../execution/order-store.js';
 import type { Clock } from '../model/clock.js';
-import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import { ERROR_CATALOGUE } from '../model/errors.js';
+import { LIFECYCLE_EVENTS, type OrderUpdate, type Transition } from '../model/lifecycle.js';
 import { isOpen, ORDER_STATES } from '../model/order.js';
 
 /** Submit-to-ack buckets in seconds: sub-millisecond resolution for in-process and paper venues. */
@@ -10,13 +11,86 @@ export const ACK_LATENCY_BUCKETS = [
   0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 ];
 
-type CounterChild = { inc(value?: number): void };
-type GaugeChild = { inc(value?: number): void; dec(value?: number): void };
-type HistogramChild = { observe(value: number): void };
+const STATE_COUNT = ORDER_STATES.length;
+const EVENT_COUNT = LIFECYCLE_EVENTS.length;
+const LIQUIDITIES = ['MAKER', 'TAKER'] as const;
+
+/** Adds `by` to the count under `key` (no allocation once the key exists: small integer counts stay Smis). */
+function bump(map: Map<string, number>, key: string, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}
 
 /**
- * The daemon's Prometheus metrics, in their own Registry (never the global one). Label children are created once
- * per label combination and cached by index, so counting a transition allocates nothing.
+ * A histogram kept in typed arrays (one row of bucket counts per label value) and exposed through a prom-client
+ * Registry as a custom metric: observing allocates nothing, the exposition is built at scrape time. Values are
+ * observed in whole microseconds (a small integer never needs a heap box when passed to a call; a computed double
+ * does, on Node 20, whenever the call is not inlined) and exposed in seconds.
+ */
+class MicrosHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly boundsMicros: Int32Array;
+  /** [label][bucket], the last bucket being +Inf; not cumulative. */
+  private readonly counts: Float64Array;
+  private readonly sumsMicros: Float64Array;
+  private readonly totals: Float64Array;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelName: string,
+    private readonly labelValues: readonly string[],
+    /** Upper bounds in seconds. */
+    private readonly bounds: readonly number[],
+  ) {
+    this.boundsMicros = Int32Array.from(bounds, (b) => Math.round(b * 1e6));
+    this.counts = new Float64Array(labelValues.length * (bounds.length + 1));
+    this.sumsMicros = new Float64Array(labelValues.length);
+    this.totals = new Float64Array(labelValues.length);
+  }
+
+  /** `micros`: a non-negative integer. */
+  observe(label: number, micros: number): void {
+    const bounds = this.boundsMicros;
+    let b = 0;
+    while (b < bounds.length && micros > bounds[b]!) b++;
+    this.counts[label * (bounds.length + 1) + b]!++;
+    this.sumsMicros[label]! += micros;
+    this.totals[label]!++;
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] } {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    const n = this.bounds.length + 1;
+    for (let l = 0; l < this.labelValues.length; l++) {
+      if (this.totals[l] === 0) continue;
+      const label = this.labelValues[l]!;
+      let cumulative = 0;
+      for (let b = 0; b < n; b++) {
+        cumulative += this.counts[l * n + b]!;
+        values.push({ labels: { le: b < this.bounds.length ? this.bounds[b]! : '+Inf', [this.labelName]: label }, value: cumulative, metricName: `${this.name}_bucket` });
+      }
+      values.push({ labels: { [this.labelName]: label }, value: this.sumsMicros[l]! / 1e6, metricName: `${this.name}_sum` });
+      values.push({ labels: { [this.labelName]: label }, value: this.totals[l]!, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.sumsMicros.fill(0);
+    this.totals.fill(0);
+  }
+}
+
+/** Longest interval observed, in microseconds (a small integer: about 17 minutes). */
+const MAX_MICROS = 1_000_000_000;
+
+/**
+ * The daemon's Prometheus metrics, in their own Registry (never the global one). Counting a transition allocates
+ * nothing: the tracker listener and the other hot-path counters write into typed arrays (or maps of existing keys),
+ * and the prom-client metrics are filled from them when /metrics is scraped (`collect`). prom-client's own inc and
+ * observe hash their labels into a new string and return a new object on every call.
  */
 export class Metrics implements TrackerListener {
   readonly registry = new Registry();
@@ -26,13 +100,25 @@ export class Metrics implements TrackerListener {
   private readonly anomalies: Counter<'kind' | 'event' | 'from'>;
   private readonly fills: Counter<'venue' | 'liquidity'>;
   private readonly unknownReports: Counter<'venue'>;
-  private readonly ackLatency: Histogram<'venue'>;
+  private readonly ackLatency: MicrosHistogram;
   readonly crossedVolume: Counter<'symbol'>;
   readonly crossingFeesSaved: Counter<'symbol'>;
-  /** [state][venue][strategy] */
-  private readonly stateChildren: (CounterChild | undefined)[][][];
-  private readonly openChildren: (GaugeChild | undefined)[];
-  private readonly ackChildren: (HistogramChild | undefined)[];
+  /** Venue labels by order venue index; the last one is 'none' (no venue yet). */
+  private readonly venueLabels: readonly string[];
+  /** [state][venue label][strategy] */
+  private readonly stateCounts: Float64Array;
+  /** [strategy] */
+  private readonly openCounts: Float64Array;
+  /** [venue label][liquidity] */
+  private readonly fillCounts: Float64Array;
+  /** [kind: error code index, or the last for IGNORED][event][from state] */
+  private readonly anomalyCounts: Float64Array;
+  private readonly anomalyKinds: readonly string[];
+  private readonly anomalyKindIndex: ReadonlyMap<string, number>;
+  private readonly rejectCounts = new Map<string, number>();
+  private readonly unknownCounts = new Map<string, number>();
+  private readonly crossedCounts = new Map<string, number>();
+  private readonly feesSavedCounts = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -40,94 +126,158 @@ export class Metrics implements TrackerListener {
     private readonly strategyIds: readonly string[],
   ) {
     const registers = [this.registry];
+    this.venueLabels = [...venueNames, 'none'];
+    const venues = this.venueLabels.length;
+    const strategies = strategyIds.length;
+    this.stateCounts = new Float64Array(STATE_COUNT * venues * strategies);
+    this.openCounts = new Float64Array(strategies);
+    this.fillCounts = new Float64Array(venues * LIQUIDITIES.length);
+    // anomaly kinds: any catalogue code (the lifecycle reports INVALID_TRANSITION, OVERFILL, INVALID_FILL,
+    // DUPLICATE_FILL), then IGNORED for a benign late or duplicate report without a code
+    this.anomalyKinds = [...Object.keys(ERROR_CATALOGUE), 'IGNORED'];
+    this.anomalyKindIndex = new Map(this.anomalyKinds.map((k, i) => [k, i]));
+    this.anomalyCounts = new Float64Array(this.anomalyKinds.length * EVENT_COUNT * STATE_COUNT);
+
     this.ordersByState = new Counter({
       name: 'switchyard_orders_total',
       help: 'Orders entering each lifecycle state, by venue and strategy',
       labelNames: ['state', 'venue', 'strategy'],
       registers,
+      collect: () => {
+        const c = this.ordersByState;
+        c.reset();
+        for (let st = 0; st < STATE_COUNT; st++) {
+          for (let v = 0; v < venues; v++) {
+            for (let s = 0; s < strategies; s++) {
+              const n = this.stateCounts[(st * venues + v) * strategies + s]!;
+              if (n > 0) c.inc({ state: ORDER_STATES[st]!, venue: this.venueLabels[v]!, strategy: strategyIds[s]! }, n);
+            }
+          }
+        }
+      },
     });
-    this.openOrders = new Gauge({ name: 'switchyard_open_orders', help: 'Open orders by strategy', labelNames: ['strategy'], registers });
+    this.openOrders = new Gauge({
+      name: 'switchyard_open_orders',
+      help: 'Open orders by strategy',
+      labelNames: ['strategy'],
+      registers,
+      collect: () => {
+        for (let s = 0; s < strategies; s++) this.openOrders.set({ strategy: strategyIds[s]! }, this.openCounts[s]!);
+      },
+    });
     this.rejects = new Counter({
       name: 'switchyard_rejects_total',
       help: 'Orders refused (at the edge, by risk, or by a venue), by error code',
       labelNames: ['code'],
       registers,
+      collect: () => fromMap(this.rejects, 'code', this.rejectCounts),
     });
     this.anomalies = new Counter({
       name: 'switchyard_lifecycle_anomalies_total',
       help: 'Order updates refused or ignored by the lifecycle (invalid transitions, overfills, duplicate fills)',
       labelNames: ['kind', 'event', 'from'],
       registers,
+      collect: () => {
+        const c = this.anomalies;
+        c.reset();
+        for (let k = 0; k < this.anomalyKinds.length; k++) {
+          for (let e = 0; e < EVENT_COUNT; e++) {
+            for (let f = 0; f < STATE_COUNT; f++) {
+              const n = this.anomalyCounts[(k * EVENT_COUNT + e) * STATE_COUNT + f]!;
+              if (n > 0) c.inc({ kind: this.anomalyKinds[k]!, event: LIFECYCLE_EVENTS[e]!, from: ORDER_STATES[f]! }, n);
+            }
+          }
+        }
+      },
     });
-    this.fills = new Counter({ name: 'switchyard_fills_total', help: 'Fills by venue and liquidity', labelNames: ['venue', 'liquidity'], registers });
+    this.fills = new Counter({
+      name: 'switchyard_fills_total',
+      help: 'Fills by venue and liquidity',
+      labelNames: ['venue', 'liquidity'],
+      registers,
+      collect: () => {
+        const c = this.fills;
+        c.reset();
+        for (let v = 0; v < venues; v++) {
+          for (let l = 0; l < LIQUIDITIES.length; l++) {
+            const n = this.fillCounts[v * LIQUIDITIES.length + l]!;
+            if (n > 0) c.inc({ venue: this.venueLabels[v]!, liquidity: LIQUIDITIES[l]! }, n);
+          }
+        }
+      },
+    });
     this.unknownReports = new Counter({
       name: 'switchyard_unknown_reports_total',
       help: 'Execution reports for orders the daemon does not know',
       labelNames: ['venue'],
       registers,
+      collect: () => fromMap(this.unknownReports, 'venue', this.unknownCounts),
     });
-    this.ackLatency = new Histogram({
-      name: 'switchyard_submit_to_ack_seconds',
-      help: 'Time from handing an order to a venue to its first answer (ack, fill, reject or cancel)',
-      labelNames: ['venue'],
-      buckets: ACK_LATENCY_BUCKETS,
-      registers,
-    });
+    this.ackLatency = new MicrosHistogram(
+      'switchyard_submit_to_ack_seconds',
+      'Time from handing an order to a venue to its first answer (ack, fill, reject or cancel)',
+      'venue',
+      venueNames,
+      ACK_LATENCY_BUCKETS,
+    );
+    this.registry.registerMetric(this.ackLatency as unknown as Metric);
     this.crossedVolume = new Counter({
       name: 'switchyard_crossed_volume_total',
       help: 'Base quantity matched internally between our own strategies (both sides counted once)',
       labelNames: ['symbol'],
       registers,
+      collect: () => fromMap(this.crossedVolume, 'symbol', this.crossedCounts),
     });
     this.crossingFeesSaved = new Counter({
       name: 'switchyard_crossing_fees_saved_total',
       help: 'Taker fees not paid thanks to internal crossing, in quote currency, at the configured taker fee of the venue each side would have gone to',
       labelNames: ['symbol'],
       registers,
+      collect: () => fromMap(this.crossingFeesSaved, 'symbol', this.feesSavedCounts),
     });
-    this.stateChildren = ORDER_STATES.map(() => venueNames.map(() => new Array<CounterChild | undefined>(strategyIds.length)));
-    this.openChildren = new Array<GaugeChild | undefined>(strategyIds.length);
-    this.ackChildren = new Array<HistogramChild | undefined>(venueNames.length);
   }
 
   onTransition(order: OrderView, update: OrderUpdate, t: Transition): void {
     const v = order.venueIndex;
     const s = order.strategyIndex;
+    const vl = v < this.venueNames.length ? v : this.venueNames.length;
     const stateIndex = ORDER_STATES.indexOf(t.to);
-    this.stateChild(stateIndex, v, s).inc();
-    if (t.from === 'CREATED') this.openChild(s).inc();
-    if (isOpen(t.from) && !isOpen(t.to)) this.openChild(s).dec();
-    if (t.to === 'DENIED' || t.to === 'REJECTED') this.rejects.inc({ code: order.reason ?? 'UNKNOWN' });
+    this.stateCounts[(stateIndex * this.venueLabels.length + vl) * this.strategyIds.length + s]!++;
+    if (t.from === 'CREATED') this.openCounts[s]!++;
+    if (isOpen(t.from) && !isOpen(t.to)) this.openCounts[s]!--;
+    if (t.to === 'DENIED' || t.to === 'REJECTED') bump(this.rejectCounts, order.reason ?? 'UNKNOWN');
     if (update.kind === 'SUBMIT' || update.kind === 'ROUTE') {
       order.submittedAt = this.clock.monoMs();
       return;
     }
-    if (update.kind === 'FILL') this.fills.inc({ venue: this.venueLabel(v), liquidity: update.fill.liquidity });
+    if (update.kind === 'FILL') this.fillCounts[vl * LIQUIDITIES.length + (update.fill.liquidity === 'MAKER' ? 0 : 1)]!++;
     const sent = order.submittedAt;
     if (sent > 0 && update.kind !== 'CANCEL_REQUEST' && v < this.venueNames.length) {
       // The first venue answer of any kind ends the submit-to-ack interval.
-      this.ackChild(v).observe((this.clock.monoMs() - sent) / 1000);
+      const micros = (this.clock.monoMs() - sent) * 1000;
+      this.ackLatency.observe(v, micros >= MAX_MICROS ? MAX_MICROS : micros > 0 ? micros | 0 : 0);
       order.submittedAt = 0;
     }
   }
 
   onAnomaly(_order: OrderView, _update: OrderUpdate, t: Transition): void {
-    this.anomalies.inc({ kind: t.code ?? 'IGNORED', event: t.event, from: t.from });
+    const k = this.anomalyKindIndex.get(t.code ?? 'IGNORED')!;
+    this.anomalyCounts[(k * EVENT_COUNT + LIFECYCLE_EVENTS.indexOf(t.event)) * STATE_COUNT + ORDER_STATES.indexOf(t.from)]!++;
   }
 
-  /** Internal crossing: `qtyLots` of `symbol` matched between our strategies, `feesSaved` in quote currency. */
+  /** Internal crossing: `baseQty` of `symbol` matched between our strategies, `feesSaved` in quote currency. */
   crossed(symbol: string, baseQty: number, feesSaved: number): void {
-    this.crossedVolume.inc({ symbol }, baseQty);
-    if (feesSaved > 0) this.crossingFeesSaved.inc({ symbol }, feesSaved);
+    bump(this.crossedCounts, symbol, baseQty);
+    if (feesSaved > 0) bump(this.feesSavedCounts, symbol, feesSaved);
   }
 
   /** An order refused at the edge (never created). */
   edgeReject(code: string): void {
-    this.rejects.inc({ code });
+    bump(this.rejectCounts, code);
   }
 
   unknownReport(venue: string): void {
-    this.unknownReports.inc({ venue });
+    bump(this.unknownCounts, venue);
   }
 
   async render(): Promise<string> {
@@ -137,30 +287,10 @@ export class Metrics implements TrackerListener {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
 
-  private venueLabel(v: number): string {
-    return this.venueNames[v] ?? 'none';
-  }
-
-  private stateChild(state: number, v: number, s: number): CounterChild {
-    const byVenue = this.stateChildren[state]!;
-    const vi = v < this.venueNames.length ? v : -1;
-    if (vi < 0) return this.ordersByState.labels({ state: ORDER_STATES[state]!, venue: 'none', strategy: this.strategyIds[s]! });
-    const row = byVenue[vi]!;
-    let c = row[s];
-    if (c === undefined) row[s] = c = this.ordersByState.labels({ state: ORDER_STATES[state]!, venue: this.venueNames[vi]!, strategy: this.strategyIds[s]! });
-    return c;
-  }
-
-  private openChild(s: number): GaugeChild {
-    let g = this.openChildren[s];
-    if (g === undefined) this.openChildren[s] = g = this.openOrders.labels({ strategy: this.strategyIds[s]! });
-    return g;
-  }
-
-  private ackChild(v: number): HistogramChild {
-    let h = this.ackChildren[v];
-    if (h === undefined) this.ackChildren[v] = h = this.ackLatency.labels({ venue: this.venueNames[v]! });
-    return h;
-  }
+/** Sets a one-label counter from running totals (at scrape time). */
+function fromMap<T extends string>(counter: Counter<T>, label: T, totals: ReadonlyMap<string, number>): void {
+  counter.reset();
+  for (const [value, n] of totals) if (n > 0) counter.inc({ [label]: value } as Record<T, string>, n);
 }

@@ -25,7 +25,12 @@ describe('shipped config files', () => {
     ]);
     expect(c.instruments.map((i) => i.symbol)).toEqual(['BTC-USDT', 'ETH-USDT', 'SOL-USDT']);
     expect(c.instruments.every((i) => i.referencePrice !== undefined)).toBe(true);
-    expect(c.strategies.map((s) => s.id)).toEqual(['momentum', 'market-maker']);
+    // two worker strategies (modules relative to the file) and one API-only strategy for the README's curl examples
+    expect(c.strategies.map((s) => [s.id, s.module])).toEqual([
+      ['momentum', './strategies/momentum.ts'],
+      ['market-maker', './strategies/market-maker.ts'],
+      ['manual', undefined],
+    ]);
     expect(c.routing).toEqual({
       'BTC-USDT': { 'sim-a': 3, 'sim-b': 1 },
       'ETH-USDT': { 'sim-a': 1, 'sim-b': 1 },

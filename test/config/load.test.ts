@@ -299,6 +299,8 @@ describe('defaults', () => {
       dataDir: '.switchyard',
       shutdown: { policy: 'cancel-all', timeoutMs: 5000 },
       queue: { capacity: 65536 },
+      journal: { enabled: true, dir: '.switchyard/journal', maxDelayMs: 2, snapshotEvery: 200_000 },
+      startup: { policy: 'resume', maxAgeMs: 3_600_000 },
     });
     expect(c.venues[0]).toEqual({
       name: 'sim-a',
@@ -307,7 +309,8 @@ describe('defaults', () => {
       symbols: ['BTC-USDT', 'ETH-USDT'],
       fees: { makerBps: '0', takerBps: '0' },
       latencyMs: 0,
-      paper: { seed: 1, spreadTicks: 2, volatilityTicks: 1 },
+      batch: { maxSize: 32, flushMs: 0 },
+      paper: { seed: 1, spreadTicks: 2, volatilityTicks: 1, depthLevels: 10, levelNotional: '20000', stepMs: 250, tradesPerSecond: 4 },
     });
     expect(c.instruments[0]).toEqual({
       symbol: 'BTC-USDT',
@@ -329,6 +332,7 @@ describe('defaults', () => {
       id: 's1',
       weight: 1,
       symbols: ['BTC-USDT'],
+      params: {},
       crossing: { enabled: false, windowMs: 0 },
       limits: { maxOrderQty: {} },
     });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, DaemonProcess, ensureBuilt, runCli } from '../helpers/daemon-process.js';
 import { ApiClient } from '../helpers/http.js';
-import { paperConfigText } from '../helpers/repo.js';
+import { paperConfigText, type YamlEdit } from '../helpers/repo.js';
 
 const TOKEN = 'recovery-test-token-0123456789abcdef';
 
@@ -24,7 +24,7 @@ describe('recovery after kill -9 (real daemon process)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function setup(edits: [string[], unknown][] = []): void {
+  function setup(edits: readonly YamlEdit[] = []): void {
     dir = mkdtempSync(join(tmpdir(), 'switchyard-recovery-'));
     file = join(dir, 'switchyard.yaml');
     writeFileSync(file, paperConfigText([

@@ -4,14 +4,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DaemonProcess, ensureBuilt, runCli } from '../helpers/daemon-process.js';
 import { ApiClient, metricValue } from '../helpers/http.js';
+import { pollUntil } from '../helpers/poll.js';
 import { paperConfigText, repoPath } from '../helpers/repo.js';
 import { StreamClient } from '../helpers/ws-client.js';
 
 /*
  * The real daemon: `node dist/src/cli.js start -c FILE` with cwd at the repository root, on a copy of
- * config/paper.yaml whose API port is 0 and whose data directory and token file are in a temporary directory.
- * No SWITCHYARD_API_TOKEN in its environment: the daemon generates a token and writes the token file, as on a
- * first `npm start`. Then the README's curl walkthrough, then SIGINT.
+ * config/paper.yaml as shipped — its worker strategies (momentum, market-maker) included — whose API port is 0,
+ * whose data directory and token file are in a temporary directory and whose strategy module paths are absolute
+ * (the copy lives elsewhere). No SWITCHYARD_API_TOKEN in its environment: the daemon generates a token and writes
+ * the token file, as on a first `npm start`. The worker strategies trade on their own, so order ids are taken from
+ * the responses, never assumed. Then the README's curl walkthrough (strategy `manual`), then SIGINT.
  */
 let dir: string;
 let configFile: string;
@@ -45,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('switchyard start (real process)', () => {
-  it('generates a token (mode 0600), serves the walkthrough, and stops on SIGINT with exit 0, canceling resting orders', async () => {
+  it('generates a token (mode 0600), runs the shipped strategies, serves the README walkthrough, and stops on SIGINT with exit 0', async () => {
     const daemon = launch();
     const { host, port } = await daemon.listening();
     expect(host).toBe('127.0.0.1');
@@ -64,61 +67,84 @@ describe('switchyard start (real process)', () => {
     expect(health.body).toMatchObject({ status: 'ok', accepting: true });
     expect((await api.get('/v1/orders', { token: null })).status).toBe(401);
 
-    // the README's walkthrough. A marketable limit order: acknowledged (201, order 1), then FILLED
-    const buy = await api.post('/v1/orders', { strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', type: 'LIMIT', price: '60500', quantity: '0.01' });
+    // the worker strategies trade by themselves: momentum's MARKET orders and market-maker's price probe fill
+    const filledBy = async (): Promise<Set<string>> =>
+      new Set(((await api.get('/v1/orders?state=FILLED')).body.orders as any[]).map((o) => o.strategy as string));
+    await pollUntil(filledBy, (s) => s.has('momentum') && s.has('market-maker'), { timeoutMs: 15_000, what: 'fills of both worker strategies' });
+    // market-maker then quotes both sides of ETH-USDT, post-only, at a venue
+    const quotes = await pollUntil(
+      async () => ((await api.get('/v1/orders?state=open')).body.orders as any[]).filter((o) => o.strategy === 'market-maker'),
+      (q) => q.some((o) => o.side === 'BUY' && o.state === 'ACCEPTED') && q.some((o) => o.side === 'SELL' && o.state === 'ACCEPTED'),
+      { timeoutMs: 15_000, what: 'market-maker quotes on both sides' },
+    );
+    for (const q of quotes) expect(q).toMatchObject({ symbol: 'ETH-USDT', postOnly: true, type: 'LIMIT' });
+
+    // the README's walkthrough, strategy `manual`, ids from the responses. A marketable limit order: acknowledged
+    // (201, in the crossing book for manual's crossing window), then routed to a paper venue and FILLED
+    const buy = await api.post('/v1/orders', { strategy: 'manual', symbol: 'BTC-USDT', side: 'BUY', type: 'LIMIT', price: '60500', quantity: '0.01' });
     expect(buy.status).toBe(201);
-    expect(buy.body).toMatchObject({ orderId: 1, state: 'SUBMITTED' });
-    const filled = await api.waitForState(1, 'FILLED');
+    expect(buy.body).toMatchObject({ strategy: 'manual', state: 'SUBMITTED' });
+    const buyId = buy.body.orderId as number;
+    expect(Number.isSafeInteger(buyId) && buyId > 0).toBe(true);
+    // what the README's `sed -n 's/.*"orderId":\([0-9]*\).*/\1/p'` takes from the raw response
+    expect(/.*"orderId":([0-9]*).*/.exec(buy.text)?.[1]).toBe(String(buyId));
+    const filled = await api.waitForState(buyId, 'FILLED');
     expect(filled.filledQty).toBe('0.01000');
+    expect(['sim-a', 'sim-b']).toContain(filled.venue);
     expect(filled.venueOrderId).not.toBeNull();
     expect(Number(filled.avgPrice)).toBeGreaterThan(59_000);
     expect(Number(filled.avgPrice)).toBeLessThanOrEqual(60_500);
 
-    // a resting order far from the market (order 2), and one more; both listed as open
-    const rest1 = await api.post('/v1/orders', { strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '50000', quantity: '0.01' });
-    expect(rest1.body.orderId).toBe(2);
-    const rest2 = await api.post('/v1/orders', { strategy: 'market-maker', symbol: 'ETH-USDT', side: 'SELL', price: '9000', quantity: '0.01', clientOrderId: 'e2eRest2' });
+    // a resting order far from the market, and one more; both listed as open
+    const rest1 = await api.post('/v1/orders', { strategy: 'manual', symbol: 'BTC-USDT', side: 'BUY', price: '50000', quantity: '0.01' });
+    const rest2 = await api.post('/v1/orders', { strategy: 'manual', symbol: 'ETH-USDT', side: 'SELL', price: '9000', quantity: '0.01', clientOrderId: 'e2eRest2' });
     expect([rest1.status, rest2.status]).toEqual([201, 201]);
-    await api.waitForState(rest1.body.orderId, 'ACCEPTED');
+    const rest1Id = rest1.body.orderId as number;
+    const rest2Id = rest2.body.orderId as number;
+    await api.waitForState(rest1Id, 'ACCEPTED');
     await api.waitForState('e2eRest2', 'ACCEPTED');
-    const open = await api.get('/v1/orders?state=open');
-    expect(open.body.orders.map((o: any) => o.orderId).sort()).toEqual([rest1.body.orderId, rest2.body.orderId].sort());
+    const manualOpen = async (): Promise<number[]> =>
+      ((await api.get('/v1/orders?state=open')).body.orders as any[]).filter((o) => o.strategy === 'manual').map((o) => o.orderId as number);
+    expect((await manualOpen()).sort((a, b) => a - b)).toEqual([rest1Id, rest2Id].sort((a, b) => a - b));
 
-    // cancel one
-    const del = await api.delete('/v1/orders/2');
+    // cancel one, by the id the daemon answered with
+    const del = await api.delete(`/v1/orders/${rest1Id}`);
     expect(del.status).toBe(202);
-    expect(del.body).toMatchObject({ orderId: 2, state: 'PENDING_CANCEL' });
-    await api.waitForState(rest1.body.orderId, 'CANCELED');
+    expect(del.body).toMatchObject({ orderId: rest1Id, state: 'PENDING_CANCEL' });
+    await api.waitForState(rest1Id, 'CANCELED');
 
-    // routes and metrics
+    // routes and metrics (the strategies' orders count too)
     const routes = await api.get('/v1/routes/BTC-USDT');
     expect(routes.body).toEqual({ symbol: 'BTC-USDT', slots: { 'sim-a': 192, 'sim-b': 64 }, total: 256 });
     const metrics = await api.metrics();
-    expect(metricValue(metrics, 'switchyard_orders_total', { state: 'FILLED' })).toBe(1);
-    expect(metricValue(metrics, 'switchyard_orders_total', { state: 'CANCELED' })).toBe(1);
-    expect(metricValue(metrics, 'switchyard_submit_to_ack_seconds_count')).toBe(3);
+    expect(metricValue(metrics, 'switchyard_orders_total', { state: 'FILLED', strategy: 'manual' })).toBe(1);
+    expect(metricValue(metrics, 'switchyard_orders_total', { state: 'CANCELED', strategy: 'manual' })).toBe(1);
+    expect(metricValue(metrics, 'switchyard_orders_total', { state: 'FILLED', strategy: 'momentum' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, 'switchyard_orders_total', { state: 'FILLED', strategy: 'market-maker' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, 'switchyard_submit_to_ack_seconds_count')).toBeGreaterThanOrEqual(3);
     expect(metrics).toContain('switchyard_rejects_total');
 
     // watch the stream while the daemon shuts down: the remaining resting order must be canceled
     const ws = await StreamClient.connect(`ws://127.0.0.1:${port}/v1/stream`, token);
     await ws.next((m) => m.type === 'hello');
-    const stillOpen = (await api.get('/v1/orders?state=open')).body.orders;
-    expect(stillOpen.map((o: any) => o.orderId)).toEqual([rest2.body.orderId]);
+    expect(await manualOpen()).toEqual([rest2Id]);
 
     daemon.signal('SIGINT');
-    const exit = await daemon.waitForExit(10_000);
+    const exit = await daemon.waitForExit(15_000);
     expect(exit).toEqual({ code: 0, signal: null });
 
-    const canceled = ws.events().find((e) => e.orderId === rest2.body.orderId && e.state === 'CANCELED');
+    const canceled = ws.events().find((e) => e.orderId === rest2Id && e.state === 'CANCELED');
     expect(canceled).toBeDefined();
     expect((await ws.whenClosed()).code).toBe(1001);
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
 
-    // the JSON log (fields, not text): the shutdown summary reports the cancel confirmed, nothing left open
+    // the JSON log (fields, not text): the shutdown summary reports every cancel confirmed, nothing left open
+    // (rest2 and whatever quotes market-maker still had)
     const logs = daemon.jsonLogs();
     expect(logs.length).toBeGreaterThan(0);
     const summary = logs.find((l) => typeof l.canceled === 'number' && typeof l.unconfirmed === 'number');
-    expect(summary).toMatchObject({ canceled: 1, unconfirmed: 0, leftOpen: 0 });
+    expect(summary).toMatchObject({ unconfirmed: 0, leftOpen: 0 });
+    expect(summary!.canceled).toBeGreaterThanOrEqual(1);
     // the token never reaches the log
     expect(daemon.stdoutLines.some((l) => l.includes(token))).toBe(false);
   });
@@ -142,6 +168,23 @@ describe('switchyard start (real process)', () => {
     const exit = await daemon.waitForExit(10_000);
     expect(exit.code).not.toBe(0);
     expect(daemon.stderrLines.join('\n')).toContain(`${bad}:`);
+  });
+
+  it('a strategy module that does not load: exits non-zero instead of staying up half-started, naming the strategy', async () => {
+    const bad = join(dir, 'bad-module.yaml');
+    writeFileSync(bad, paperConfigText([
+      [['daemon', 'api', 'port'], 0],
+      [['daemon', 'dataDir'], join(dir, 'data-bad-module')],
+      [['daemon', 'api', 'tokenFile'], tokenFile],
+      [['strategies', 1, 'module'], join(dir, 'no-such-strategy.ts')],
+    ]));
+    const daemon = DaemonProcess.start(bad);
+    started.push(daemon);
+    const exit = await daemon.waitForExit(15_000);
+    expect(exit.code).not.toBe(0);
+    const stderr = daemon.stderrLines.join('\n');
+    expect(stderr).toContain('CONFIG_INVALID');
+    expect(stderr).toContain('market-maker');
   });
 });
 

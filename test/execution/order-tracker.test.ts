@@ -1,33 +1,46 @@
 import { describe, expect, it } from 'vitest';
+import { OrderView, type OrderStore } from '../../src/execution/order-store.js';
 import { OrderTracker, type TrackerListener } from '../../src/execution/order-tracker.js';
 import { ReportHandler } from '../../src/execution/report-handler.js';
 import type { ExecutionReport } from '../../src/execution/venue.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderEvent } from '../../src/model/events.js';
 import type { OrderUpdate, TransitionResult } from '../../src/model/lifecycle.js';
-import type { Order } from '../../src/model/order.js';
-import { fill, intent, testInstruments } from '../helpers/model.js';
+import type { OrderIntent, OrderState } from '../../src/model/order.js';
+import { fill, newOrderFields, testStore } from '../helpers/model.js';
 
-const instruments = testInstruments();
+/** Venues named in the updates below. */
+const VENUES = ['v1', 'v2', 'v'];
 
-function setup(retainFinished = 1000) {
+interface Anomaly {
+  id: number;
+  state: OrderState;
+  update: OrderUpdate;
+  result: TransitionResult;
+}
+
+function setup(retainFinished = 1000, store: OrderStore = testStore({ venues: VENUES })) {
   const clock = new ManualClock(1_700_000_000_000);
-  const tracker = new OrderTracker(instruments, clock, { retainFinished });
+  const tracker = new OrderTracker(store, clock, { retainFinished });
   const events: OrderEvent[] = [];
-  const anomalies: { order: Order; update: OrderUpdate; result: TransitionResult }[] = [];
+  const anomalies: Anomaly[] = [];
   tracker.listen({
-    onEvent: (_order, event) => events.push(event),
-    onAnomaly: (order, update, result) => anomalies.push({ order, update, result }),
+    // the view and the transition are only valid during the call: keep copies
+    onTransition: (order, update, t) => events.push(tracker.describe(order, update, t)),
+    onAnomaly: (order, update, t) => anomalies.push({ id: order.id, state: order.state, update, result: t.toResult() }),
   });
-  return { clock, tracker, events, anomalies };
+  /** Create order `id` (client order id `cid`, undefined = made by the daemon); returns a view of it. */
+  const create = (id: number, cid: string | undefined, overrides: Partial<OrderIntent> = {}): OrderView =>
+    new OrderView(store).at(tracker.create(id, newOrderFields(store, { ...overrides, clientOrderId: cid })));
+  return { clock, tracker, store, events, anomalies, create };
 }
 
 describe('OrderTracker events', () => {
-  it('numbers events with consecutive sequence numbers across orders, starting at 1', () => {
-    const { tracker, events, clock } = setup();
+  it('numbers transitions with consecutive sequence numbers across orders, starting at 1', () => {
+    const { tracker, events, clock, create } = setup();
     expect(tracker.lastSeq).toBe(0);
-    tracker.create(1, 'a1', intent());
-    tracker.create(2, 'a2', intent({ side: 'SELL' }));
+    create(1, 'a1');
+    create(2, 'a2', { side: 'SELL' });
     tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
     clock.advance(5);
     tracker.apply(2, { kind: 'SUBMIT', venue: 'v2' });
@@ -50,9 +63,9 @@ describe('OrderTracker events', () => {
     expect(events[1]!.ts).toBe(1_700_000_000_005);
   });
 
-  it('shows decimals as text and fill details on fill events', () => {
-    const { tracker, events } = setup();
-    tracker.create(1, 'a1', intent());
+  it('describe() shows decimals as text and fill details on fill events', () => {
+    const { tracker, events, create } = setup();
+    create(1, 'a1');
     tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
     tracker.apply(1, { kind: 'FILL', fill: fill(1, 400, 6_000_001, { tradeId: 'T9', fee: '0.12', liquidity: 'MAKER' }) });
     const e = events.at(-1)!;
@@ -64,24 +77,25 @@ describe('OrderTracker events', () => {
       side: 'BUY',
       venue: 'v1',
       filledQty: '0.00400',
+      reason: null,
       fill: { tradeId: 'T9', price: '60000.01', qty: '0.00400', fee: '0.12', liquidity: 'MAKER' },
     });
     expect(events[0]!.fill).toBeUndefined();
   });
 
-  it('reports refused and duplicate updates to listeners, never throws, and publishes no event for them', () => {
-    const { tracker, events, anomalies } = setup();
-    const order = tracker.create(1, 'a1', intent({ qtyLots: 100 }));
+  it('reports refused and duplicate updates to listeners, never throws, and counts no transition for them', () => {
+    const { tracker, events, anomalies, create } = setup();
+    const order = create(1, 'a1', { qtyLots: 100 });
     // a fill before the order was even sent
     expect(() => tracker.apply(1, { kind: 'FILL', fill: fill(1, 10, 1) })).not.toThrow();
-    expect(tracker.apply(1, { kind: 'ACCEPT' })).toMatchObject({ outcome: 'ERROR', code: 'INVALID_TRANSITION', from: 'CREATED' });
+    expect(tracker.apply(1, { kind: 'ACCEPT' })!.toResult()).toMatchObject({ outcome: 'ERROR', code: 'INVALID_TRANSITION', from: 'CREATED' });
     tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
     const f = fill(1, 60, 5);
     tracker.apply(1, { kind: 'FILL', fill: f });
     // the same trade again, and an overfill
-    expect(tracker.apply(1, { kind: 'FILL', fill: f })).toMatchObject({ outcome: 'IGNORED', code: 'DUPLICATE_FILL' });
-    expect(tracker.apply(1, { kind: 'FILL', fill: fill(1, 41, 5) })).toMatchObject({ outcome: 'ERROR', code: 'OVERFILL' });
-    expect(tracker.apply(1, { kind: 'DENY', reason: 'NO_ROUTE' })).toMatchObject({ outcome: 'ERROR', code: 'INVALID_TRANSITION' });
+    expect(tracker.apply(1, { kind: 'FILL', fill: f })!.toResult()).toMatchObject({ outcome: 'IGNORED', code: 'DUPLICATE_FILL' });
+    expect(tracker.apply(1, { kind: 'FILL', fill: fill(1, 41, 5) })!.toResult()).toMatchObject({ outcome: 'ERROR', code: 'OVERFILL' });
+    expect(tracker.apply(1, { kind: 'DENY', reason: 'NO_ROUTE' })!.toResult()).toMatchObject({ outcome: 'ERROR', code: 'INVALID_TRANSITION' });
     expect(anomalies.map((a) => [a.update.kind, a.result.outcome, a.result.outcome === 'APPLIED' ? '' : a.result.code])).toEqual([
       ['FILL', 'ERROR', 'INVALID_TRANSITION'],
       ['ACCEPT', 'ERROR', 'INVALID_TRANSITION'],
@@ -89,42 +103,75 @@ describe('OrderTracker events', () => {
       ['FILL', 'ERROR', 'OVERFILL'],
       ['DENY', 'ERROR', 'INVALID_TRANSITION'],
     ]);
-    expect(anomalies.every((a) => a.order === order)).toBe(true);
+    expect(anomalies.every((a) => a.id === 1)).toBe(true);
     // nothing changed by the refused updates
     expect(order).toMatchObject({ state: 'PARTIALLY_FILLED', filledLots: 60 });
     expect(events.map((e) => e.event)).toEqual(['SUBMIT', 'PARTIAL_FILL']);
-    // a benign late report (ack after the fill) is an IGNORE: an anomaly for the counters, no event
-    expect(tracker.apply(1, { kind: 'ACCEPT', venueOrderId: 'late' })).toMatchObject({ outcome: 'IGNORED' });
+    expect(tracker.lastSeq).toBe(2);
+    // a benign late report (ack after the fill) is an IGNORE: an anomaly for the counters, no transition
+    expect(tracker.apply(1, { kind: 'ACCEPT', venueOrderId: 'late' })!.outcome).toBe('IGNORED');
     expect(anomalies.at(-1)!.result.outcome).toBe('IGNORED');
     expect(order.venueOrderId).toBe('late');
     expect(events).toHaveLength(2);
   });
 
-  it('returns undefined for an unknown order, and a listener without onAnomaly is fine', () => {
-    const tracker = new OrderTracker(instruments, new ManualClock(), { retainFinished: 10 });
-    tracker.listen({ onEvent: () => undefined });
+  it('returns undefined for an unknown order, and a listener without onAnomaly or onTransition is fine', () => {
+    const store = testStore({ venues: VENUES });
+    const tracker = new OrderTracker(store, new ManualClock(), { retainFinished: 10 });
+    tracker.listen({ onTransition: () => undefined });
     tracker.listen({});
     expect(tracker.apply(99, { kind: 'ACCEPT' })).toBeUndefined();
-    tracker.create(1, 'a', intent());
+    tracker.create(1, newOrderFields(store));
     expect(() => tracker.apply(1, { kind: 'EXPIRE' })).not.toThrow();
+    expect(() => tracker.apply(1, { kind: 'SUBMIT', venue: 'v' })).not.toThrow();
+    expect(() => new OrderTracker(store, new ManualClock(), { retainFinished: 0 })).toThrow(RangeError);
   });
 
-  it('calls listeners in registration order with the order, the event and the update', () => {
-    const { tracker } = setup();
+  it('calls listeners in registration order with the order view, the update and the transition', () => {
+    const { tracker, create } = setup();
     const calls: string[] = [];
-    const mk = (name: string): TrackerListener => ({ onEvent: (o, e, u) => calls.push(`${name}:${o.id}:${e.seq}:${u.kind}`) });
+    const mk = (name: string): TrackerListener => ({
+      onTransition: (o, u, t) => calls.push(`${name}:${o.id}:${tracker.lastSeq}:${u.kind}:${t.from}>${t.to}`),
+    });
     tracker.listen(mk('a'));
     tracker.listen(mk('b'));
-    tracker.create(7, 'c7', intent());
+    create(7, 'c7');
     tracker.apply(7, { kind: 'SUBMIT', venue: 'v' });
-    expect(calls).toEqual(['a:7:1:SUBMIT', 'b:7:1:SUBMIT']);
+    expect(calls).toEqual(['a:7:1:SUBMIT:CREATED>SUBMITTED', 'b:7:1:SUBMIT:CREATED>SUBMITTED']);
+  });
+
+  it('a listener may apply another update through the tracker: later listeners still see their own order', () => {
+    const { tracker, create } = setup();
+    create(1, 'c1');
+    create(2, 'c2');
+    tracker.apply(2, { kind: 'SUBMIT', venue: 'v2' });
+    const seen: string[] = [];
+    tracker.listen({
+      onTransition: (o, u, t) => {
+        seen.push(`first:${o.id}:${u.kind}:${t.event}:${t.from}>${t.to}`);
+        // e.g. the crossing book reacting to order 1's SUBMIT by filling order 2 against it
+        if (o.id === 1) tracker.apply(2, { kind: 'CANCELED' });
+      },
+    });
+    tracker.listen({ onTransition: (o, u, t) => seen.push(`second:${o.id}:${u.kind}:${t.event}:${t.from}>${t.to}:seq${tracker.describe(o, u, t).seq}`) });
+    const t = tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' })!;
+    expect(seen).toEqual([
+      'first:1:SUBMIT:SUBMIT:CREATED>SUBMITTED',
+      'first:2:CANCELED:CANCELED:SUBMITTED>CANCELED',
+      'second:2:CANCELED:CANCELED:SUBMITTED>CANCELED:seq3',
+      'second:1:SUBMIT:SUBMIT:CREATED>SUBMITTED:seq2',
+    ]);
+    // the caller gets the outcome of its own update
+    expect(t.toResult()).toEqual({ outcome: 'APPLIED', event: 'SUBMIT', from: 'CREATED', to: 'SUBMITTED' });
+    expect([tracker.get(1)!.state, tracker.get(2)!.state]).toEqual(['SUBMITTED', 'CANCELED']);
+    expect(tracker.lastSeq).toBe(3);
   });
 
   it('counts open orders', () => {
-    const { tracker } = setup();
-    tracker.create(1, 'a1', intent());
-    tracker.create(2, 'a2', intent());
-    tracker.create(3, 'a3', intent());
+    const { tracker, create } = setup();
+    create(1, 'a1');
+    create(2, 'a2');
+    create(3, 'a3');
     expect(tracker.open).toBe(3);
     tracker.apply(1, { kind: 'DENY', reason: 'RISK_MAX_NOTIONAL' });
     tracker.apply(2, { kind: 'SUBMIT', venue: 'v' });
@@ -133,26 +180,60 @@ describe('OrderTracker events', () => {
     expect(tracker.open).toBe(1);
     expect(tracker.list(true).map((o) => o.id)).toEqual([3]);
     expect(tracker.list(false).map((o) => o.id)).toEqual([1, 2, 3]);
+    expect(tracker.get(1)).toMatchObject({ state: 'DENIED', reason: 'RISK_MAX_NOTIONAL', venue: undefined });
+    expect(tracker.get(2)).toMatchObject({ state: 'REJECTED', reason: 'no', venue: 'v' });
+  });
+
+  it('list() returns orders in id order whatever their slots, each as its own view', () => {
+    const { tracker, create } = setup(2);
+    for (let id = 1; id <= 4; id++) create(id, undefined);
+    for (const id of [1, 2, 3]) tracker.apply(id, { kind: 'DENY', reason: 'NO_ROUTE' });
+    // order 1 was forgotten: its slot is reused by order 5
+    create(5, undefined);
+    const all = tracker.list(false);
+    expect(all.map((o) => o.id)).toEqual([2, 3, 4, 5]);
+    expect(new Set(all).size).toBe(4);
+    expect(new Set(all.map((o) => o.slot)).size).toBe(4);
   });
 });
 
 describe('OrderTracker client order ids and retention', () => {
   it('indexes orders by client order id and refuses a duplicate', () => {
-    const { tracker } = setup();
-    const o = tracker.create(1, 'Abc1', intent());
+    const { tracker, create } = setup();
+    const o = create(1, 'Abc1');
     expect(tracker.hasClientOrderId('Abc1')).toBe(true);
     expect(tracker.hasClientOrderId('abc1')).toBe(false); // case matters, as at the venues
-    expect(tracker.getByClientOrderId('Abc1')).toBe(o);
+    expect(tracker.getByClientOrderId('Abc1')!.slot).toBe(o.slot);
+    expect(tracker.slotOfClientOrderId('Abc1')).toBe(o.slot);
     expect(tracker.getByClientOrderId('nope')).toBeUndefined();
-    expect(tracker.get(1)).toBe(o);
-    expect(() => tracker.create(2, 'Abc1', intent())).toThrow(RangeError);
+    expect(tracker.get(1)).toMatchObject({ slot: o.slot, id: 1, clientOrderId: 'Abc1' });
+    expect(() => create(2, 'Abc1')).toThrow(RangeError);
     expect(tracker.get(2)).toBeUndefined();
     expect(tracker.open).toBe(1);
   });
 
+  it('finds daemon-made client order ids (prefix + id in base 36) without indexing them', () => {
+    const { tracker, create } = setup();
+    const a = create(1, undefined);
+    const b = create(36, undefined);
+    expect([a.clientOrderId, b.clientOrderId]).toEqual(['tst1', 'tst10']);
+    expect(tracker.getByClientOrderId('tst1')!.id).toBe(1);
+    expect(tracker.getByClientOrderId('tst10')!.id).toBe(36);
+    expect(tracker.hasClientOrderId('tst10')).toBe(true);
+    for (const unknown of ['tst', 'tst2', 'tstz', 'tst01', 'TST1', 'xst1', 'tst1 ']) {
+      expect({ unknown, found: tracker.hasClientOrderId(unknown) }).toEqual({ unknown, found: false });
+    }
+    // a producer's own id that looks generated is refused while the generated one is in use...
+    expect(() => create(3, 'tst1')).toThrow(RangeError);
+    // ...and an order with its own client order id is not found under the generated form of its id
+    create(5, 'given5');
+    expect(tracker.getByClientOrderId('tst5')).toBeUndefined();
+    expect(tracker.getByClientOrderId('given5')!.id).toBe(5);
+  });
+
   it('keeps the last `retainFinished` finished orders and forgets older ones, with their client order ids', () => {
-    const { tracker } = setup(3);
-    for (let id = 1; id <= 6; id++) tracker.create(id, `c${id}`, intent());
+    const { tracker, create } = setup(3);
+    for (let id = 1; id <= 6; id++) create(id, `c${id}`);
     // finish 1..5 in order; 6 stays open
     for (let id = 1; id <= 5; id++) tracker.apply(id, { kind: 'DENY', reason: 'NO_ROUTE' });
     expect(tracker.list(false).map((o) => o.id)).toEqual([3, 4, 5, 6]);
@@ -164,14 +245,16 @@ describe('OrderTracker client order ids and retention', () => {
     expect(tracker.getByClientOrderId('c3')!.id).toBe(3);
     // a late report for a forgotten order is "unknown" (undefined), never a crash
     expect(tracker.apply(1, { kind: 'CANCELED' })).toBeUndefined();
+    // its client order id may be used again
+    expect(create(7, 'c1').state).toBe('CREATED');
   });
 
   it('never forgets an open order, however many others finish', () => {
-    const { tracker } = setup(2);
-    tracker.create(1, 'open1', intent());
+    const { tracker, create } = setup(2);
+    create(1, 'open1');
     tracker.apply(1, { kind: 'SUBMIT', venue: 'v' });
     for (let id = 2; id <= 50; id++) {
-      tracker.create(id, `c${id}`, intent());
+      create(id, `c${id}`);
       tracker.apply(id, { kind: 'DENY', reason: 'NO_ROUTE' });
     }
     expect(tracker.get(1)!.state).toBe('SUBMITTED');
@@ -179,20 +262,23 @@ describe('OrderTracker client order ids and retention', () => {
     expect(tracker.open).toBe(1);
   });
 
-  it('retention stays bounded over many orders (the finished list is compacted)', () => {
-    const { tracker } = setup(10);
+  it('retention stays bounded over many orders: slots are reused, the store does not grow', () => {
+    const store = testStore({ venues: VENUES, capacity: 64 });
+    const { tracker, create } = setup(10, store);
     for (let id = 1; id <= 9_000; id++) {
-      tracker.create(id, `c${id}`, intent());
+      create(id, `c${id}`);
       tracker.apply(id, { kind: 'DENY', reason: 'NO_ROUTE' });
     }
     expect(tracker.list(false)).toHaveLength(10);
     expect(tracker.list(false)[0]!.id).toBe(8_991);
     expect(tracker.lastSeq).toBe(9_000);
+    expect(store.size).toBe(10);
+    expect(store.capacity).toBe(64);
   });
 
   it('a late fill on a retained canceled order is applied (the fill raced the cancel)', () => {
-    const { tracker, events } = setup(5);
-    tracker.create(1, 'c1', intent({ qtyLots: 100 }));
+    const { tracker, events, create } = setup(5);
+    create(1, 'c1', { qtyLots: 100 });
     tracker.apply(1, { kind: 'SUBMIT', venue: 'v' });
     tracker.apply(1, { kind: 'CANCEL_REQUEST' });
     tracker.apply(1, { kind: 'CANCELED' });
@@ -203,12 +289,63 @@ describe('OrderTracker client order ids and retention', () => {
   });
 });
 
+describe('OrderStore', () => {
+  it('a view shows the order fields and follows the lifecycle, without copying', () => {
+    const store = testStore();
+    const f = newOrderFields(store, {
+      strategy: 'beta', symbol: 'ETH-USDT', side: 'SELL', type: 'STOP_LIMIT', timeInForce: 'IOC', priceTicks: 60_000,
+      stopTicks: 59_000, qtyLots: 7, priority: 'HIGH', venue: 'v2', clientOrderId: 'mine1', producerSeq: 12, tag: 99,
+    });
+    const slot = store.create(42, f, 1234);
+    f.qtyLots = 1; // the store copied the fields
+    const v = new OrderView(store).at(slot);
+    expect(v).toMatchObject({
+      id: 42, strategy: 'beta', strategyIndex: 1, symbol: 'ETH-USDT', symbolIndex: 1, side: 'SELL', type: 'STOP_LIMIT',
+      timeInForce: 'IOC', postOnly: false, priority: 'HIGH', priceTicks: 60_000, stopTicks: 59_000, qtyLots: 7,
+      clientOrderId: 'mine1', createdAt: 1234, updatedAt: 1234, state: 'CREATED', venue: 'v2', venueIndex: 1,
+      filledLots: 0, triggered: false, stateBeforeCancel: undefined, reason: undefined, producerSeq: 12, tag: 99,
+    });
+    v.reason = 'RISK_MAX_NOTIONAL';
+    expect(store.reason(slot)).toBe('RISK_MAX_NOTIONAL');
+    v.reason = 'free text from a venue';
+    expect(new OrderView(store).at(slot).reason).toBe('free text from a venue');
+    v.venue = 'not-a-venue';
+    expect(v.venue).toBeUndefined();
+  });
+
+  it('grows by doubling when full, keeping every order and its id index', () => {
+    const store = testStore({ capacity: 16 });
+    const slots: number[] = [];
+    for (let id = 1; id <= 100; id++) slots.push(store.create(id * 1000, newOrderFields(store, { qtyLots: id }), 0));
+    expect(store.capacity).toBe(128);
+    expect(store.size).toBe(100);
+    for (let id = 1; id <= 100; id++) {
+      const slot = store.slotOf(id * 1000);
+      expect(slot).toBe(slots[id - 1]);
+      expect(store.qtyLots[slot]).toBe(id);
+    }
+    expect(store.slotOf(5)).toBe(-1);
+  });
+
+  it('a released slot is reused and its old id is gone', () => {
+    const store = testStore({ capacity: 16 });
+    const a = store.create(1, newOrderFields(store, { clientOrderId: 'x1' }), 0);
+    store.create(2, newOrderFields(store), 0);
+    store.release(a);
+    expect(store.slotOf(1)).toBe(-1);
+    expect(store.size).toBe(1);
+    const c = store.create(3, newOrderFields(store), 0);
+    expect(c).toBe(a);
+    expect(store.clientOrderId(c)).toBe('tst3'); // nothing left over from the order that had the slot
+  });
+});
+
 describe('ReportHandler', () => {
   it('turns venue reports into lifecycle updates and reports unknown orders', () => {
-    const { tracker, clock } = setup();
+    const { tracker, clock, create } = setup();
     const unknown: [string, ExecutionReport][] = [];
     const reports = new ReportHandler(tracker, clock, (venue, r) => unknown.push([venue, r]));
-    tracker.create(1, 'c1', intent({ qtyLots: 100, type: 'STOP_LIMIT', stopTicks: 5 }));
+    create(1, 'c1', { qtyLots: 100, type: 'STOP_LIMIT', stopTicks: 5 });
     tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
     reports.report('v1', { kind: 'ACCEPTED', orderId: 1, venueOrderId: 'V-1' });
     reports.report('v1', { kind: 'TRIGGERED', orderId: 1 });
@@ -222,10 +359,10 @@ describe('ReportHandler', () => {
   });
 
   it('maps REJECTED and EXPIRED with their reasons', () => {
-    const { tracker, clock } = setup();
+    const { tracker, clock, create } = setup();
     const reports = new ReportHandler(tracker, clock, () => undefined);
-    tracker.create(1, 'c1', intent());
-    tracker.create(2, 'c2', intent());
+    create(1, 'c1');
+    create(2, 'c2');
     tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
     tracker.apply(2, { kind: 'SUBMIT', venue: 'v1' });
     reports.report('v1', { kind: 'REJECTED', orderId: 1, reason: 'post-only order would cross' });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { createDaemon, type Daemon } from '../../src/daemon.js';
 import { ApiClient } from './http.js';
-import { configFromText, paperConfigText, type YamlEdit } from './repo.js';
+import { configFromText, paperConfigText, type PaperConfigOptions, type YamlEdit } from './repo.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
@@ -30,9 +30,10 @@ export interface TestDaemon {
 
 /**
  * An in-process daemon on config/paper.yaml with the API on 127.0.0.1 and a free port, the token given
- * through the env option, logs discarded and its data directory in a fresh temporary directory.
+ * through the env option, logs discarded and its data directory in a fresh temporary directory. Its strategies
+ * are API-only unless `options.workers` (see PaperConfigOptions): the test's orders are the only ones.
  */
-export async function startTestDaemon(edits: readonly YamlEdit[] = [], token = TEST_TOKEN): Promise<TestDaemon> {
+export async function startTestDaemon(edits: readonly YamlEdit[] = [], token = TEST_TOKEN, options: PaperConfigOptions = {}): Promise<TestDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-api-'));
   const text = paperConfigText([
     [['daemon', 'api', 'host'], '127.0.0.1'],
@@ -40,7 +41,7 @@ export async function startTestDaemon(edits: readonly YamlEdit[] = [], token = T
     [['daemon', 'dataDir'], dir],
     [['daemon', 'api', 'tokenFile'], join(dir, 'api-token')],
     ...edits,
-  ]);
+  ], { workers: options.workers ?? false });
   const config = configFromText(text);
   const daemon = createDaemon(config, { env: { SWITCHYARD_API_TOKEN: token }, logDestination: discardLogs(), baseDir: dir });
   const { port } = await daemon.start();

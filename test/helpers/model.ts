@@ -1,3 +1,6 @@
+import {
+  BUY, NO_VENUE, OrderStore, PRIORITY_CODE, SELL, TIF_CODE, TYPE_CODE, type NewOrderFields,
+} from '../../src/execution/order-store.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
 import type { Fill, OrderIntent } from '../../src/model/order.js';
 
@@ -46,5 +49,57 @@ export function fill(orderId: number, qtyLots: number, priceTicks: number, overr
     liquidity: 'TAKER',
     ts: 0,
     ...overrides,
+  };
+}
+
+/** Prefix of the client order ids a test store makes (order 1 -> "tst1", order 36 -> "tst10"). */
+export const TEST_CLIENT_ID_PREFIX = 'tst';
+
+export interface TestStoreOptions {
+  readonly instruments?: InstrumentRegistry;
+  /** Strategy ids by index (default alpha, beta). */
+  readonly strategies?: readonly string[];
+  /** Venue names by index (default v1, v2). */
+  readonly venues?: readonly string[];
+  readonly prefix?: string;
+  readonly capacity?: number;
+}
+
+/** An order store over the test instruments (strategies alpha and beta, venues v1 and v2 unless told). */
+export function testStore(options: TestStoreOptions = {}): OrderStore {
+  return new OrderStore(
+    options.instruments ?? testInstruments(),
+    options.strategies ?? ['alpha', 'beta'],
+    options.venues ?? ['v1', 'v2'],
+    options.prefix ?? TEST_CLIENT_ID_PREFIX,
+    options.capacity,
+  );
+}
+
+/**
+ * The integer fields of an order intent, as the decoders hand them to OrderTracker.create / OrderIntake.submitFields
+ * (a fresh object: tests keep what they created). Unknown strategy names and venues throw (a test bug).
+ */
+export function newOrderFields(store: OrderStore, overrides: Partial<OrderIntent> & { producerSeq?: number; tag?: number } = {}): NewOrderFields {
+  const i = intent(overrides);
+  const strategy = store.strategyIds.indexOf(i.strategy);
+  if (strategy < 0) throw new Error(`test store has no strategy ${i.strategy}`);
+  const venue = store.venueIndex(i.venue);
+  if (i.venue !== undefined && venue === NO_VENUE) throw new Error(`test store has no venue ${i.venue}`);
+  return {
+    strategy,
+    symbol: store.instruments.get(i.symbol)!.index,
+    side: i.side === 'BUY' ? BUY : SELL,
+    type: TYPE_CODE[i.type],
+    tif: TIF_CODE[i.timeInForce],
+    postOnly: i.postOnly,
+    priority: PRIORITY_CODE[i.priority],
+    priceTicks: i.priceTicks,
+    stopTicks: i.stopTicks,
+    qtyLots: i.qtyLots,
+    venue,
+    clientOrderId: i.clientOrderId,
+    producerSeq: overrides.producerSeq ?? 0,
+    tag: overrides.tag ?? 0,
   };
 }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { isAbsolute } from 'node:path';
+import { parseDocument, YAMLMap, YAMLSeq } from 'yaml';
 import { parseConfigText, type Config } from '../../src/config/index.js';
 
 /** Absolute path of the repository root. */
@@ -12,12 +13,35 @@ export const repoPath = (relative: string): string => fileURLToPath(new URL(`../
 /** A key path in a YAML document and the value to put there. */
 export type YamlEdit = readonly [path: readonly (string | number)[], value: unknown];
 
+export interface PaperConfigOptions {
+  /**
+   * Keep the worker strategies (`module:`) of paper.yaml (default true). false makes every strategy an API-only
+   * one (module and params removed; ids, weights, symbols, crossing and limits kept), so the orders a test sends
+   * are the only orders the daemon has and their ids are 1, 2, 3 ...
+   */
+  readonly workers?: boolean;
+}
+
 /**
  * The text of config/paper.yaml (the embedded default) with some keys replaced; comments and layout are kept.
- * Tests use it so that they exercise the configuration users actually start with.
+ * Tests use it so that they exercise the configuration users actually start with. Strategy module paths are
+ * made absolute (they are relative to config/, and the text is written elsewhere).
  */
-export function paperConfigText(edits: readonly YamlEdit[] = []): string {
+export function paperConfigText(edits: readonly YamlEdit[] = [], options: PaperConfigOptions = {}): string {
   const doc = parseDocument(readFileSync(repoPath('config/paper.yaml'), 'utf8'));
+  const strategies = doc.get('strategies');
+  if (strategies instanceof YAMLSeq) {
+    for (const s of strategies.items) {
+      if (!(s instanceof YAMLMap)) continue;
+      if (options.workers === false) {
+        s.delete('module');
+        s.delete('params');
+        continue;
+      }
+      const module = s.get('module');
+      if (typeof module === 'string' && !isAbsolute(module)) s.set('module', fileURLToPath(new URL(module, new URL('../../config/', import.meta.url))));
+    }
+  }
   for (const [path, value] of edits) doc.setIn(path, value);
   return doc.toString();
 }

@@ -1,27 +1,35 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { VenueBatcher, type BatchPolicy } from '../../src/execution/batcher.js';
+import { OrderStore, type OrderView } from '../../src/execution/order-store.js';
 import { OrderTracker } from '../../src/execution/order-tracker.js';
 import { toVenueOrders, type CancelRequest, type OrderBatch, type VenueAdapter, type VenueOrder } from '../../src/execution/venue.js';
-import { BoundedQueue } from '../../src/intake/bounded-queue.js';
 import { Dispatcher } from '../../src/intake/dispatcher.js';
 import { OrderIntake } from '../../src/intake/order-intake.js';
+import { StrategyQueues } from '../../src/intake/strategy-queues.js';
 import { ManualClock } from '../../src/model/clock.js';
 import { OrderIdCounter } from '../../src/model/ids.js';
-import type { Order, OrderIntent } from '../../src/model/order.js';
-import { PreTradeRisk } from '../../src/risk/pre-trade-risk.js';
+import type { OrderIntent, Priority } from '../../src/model/order.js';
+import { PreTradeRisk, type StrategyRiskSpec } from '../../src/risk/pre-trade-risk.js';
 import { RiskAccounting } from '../../src/risk/risk-accounting.js';
 import { Router } from '../../src/routing/router.js';
 import { intent, testInstruments } from '../helpers/model.js';
 import { waitFor } from '../helpers/poll.js';
 
-/** A venue that records what it is given and answers nothing. */
+/** A venue that records what it is given (copied: the batch view is reused) and answers nothing. */
 class RecordingVenue implements VenueAdapter {
   readonly batches: VenueOrder[][] = [];
   readonly cancels: CancelRequest[] = [];
+  /** false: keep nothing (long runs). */
+  record = true;
+  /** Answers the batch (synchronously, as an in-process venue may). */
+  answer: ((batch: OrderBatch) => void) | undefined;
   constructor(readonly name: string) {}
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   submit(batch: OrderBatch): void {
-    this.batches.push(toVenueOrders(batch));
+    if (this.record) this.batches.push(toVenueOrders(batch));
+    this.answer?.(batch);
   }
   cancel(request: CancelRequest): void {
     this.cancels.push(request);
@@ -32,46 +40,66 @@ class RecordingVenue implements VenueAdapter {
 }
 
 const BTC = 0;
-const ETH = 1;
-const SOL = 2;
+
+interface SetupOptions {
+  /** Bound of each (strategy, priority) queue. */
+  capacity?: number;
+  maxPerCycle?: number;
+  /** Extra strategies after alpha and beta: [id, weight]. */
+  more?: readonly (readonly [string, number])[];
+  weights?: readonly number[];
+  batch?: BatchPolicy;
+}
 
 /**
  * Two venues: v1 and v2. Routing BTC-USDT 3:1, ETH-USDT 1:1, SOL-USDT none (NO_ROUTE).
- * Strategies: alpha (all symbols, no limits), beta (BTC-USDT only, at most 2 open orders).
+ * Strategies: alpha (all symbols, no limits), beta (BTC-USDT only, at most 2 open orders), then `more` (BTC-USDT
+ * only, no limits). One batch per venue per cycle unless `batch` says otherwise.
  */
-function setup(options: { capacity?: number; maxPerCycle?: number } = {}) {
+function setup(options: SetupOptions = {}) {
   const instruments = testInstruments();
   const clock = new ManualClock();
-  const tracker = new OrderTracker(instruments, clock, { retainFinished: 1000 });
-  const risk = new PreTradeRisk(
-    instruments,
-    [
-      { id: 'alpha', symbols: ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'] },
-      { id: 'beta', symbols: ['BTC-USDT'], maxOpenOrders: 2 },
-    ],
-    {},
-  );
+  const more = options.more ?? [];
+  const strategyIds = ['alpha', 'beta', ...more.map(([id]) => id)];
+  const store = new OrderStore(instruments, strategyIds, ['v1', 'v2'], 'tst', 1024);
+  const tracker = new OrderTracker(store, clock, { retainFinished: 1000 });
+  const specs: StrategyRiskSpec[] = [
+    { id: 'alpha', symbols: ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'] },
+    { id: 'beta', symbols: ['BTC-USDT'], maxOpenOrders: 2 },
+    ...more.map(([id]) => ({ id, symbols: ['BTC-USDT'] })),
+  ];
+  const risk = new PreTradeRisk(instruments, specs, {});
   risk.setMark(BTC, 6_000_000);
-  tracker.listen(new RiskAccounting(risk, instruments));
+  tracker.listen(new RiskAccounting(risk));
   const venues = [new RecordingVenue('v1'), new RecordingVenue('v2')];
   const router = new Router(['v1', 'v2'], ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'], [{ v1: 3, v2: 1 }, { v1: 1, v2: 1 }, {}]);
-  const queue = new BoundedQueue<Order>(options.capacity ?? 1024);
-  const dispatcher = new Dispatcher(queue, tracker, risk, router, venues, instruments, options.maxPerCycle);
-  const intake = new OrderIntake(tracker, new OrderIdCounter(0), queue, dispatcher, router, venues, instruments, ['alpha', 'beta'], 'tst');
+  const weights = options.weights ?? [1, 1, ...more.map(([, w]) => w)];
+  const queues = new StrategyQueues(strategyIds.length, weights, options.capacity ?? 1024);
+  const batch = options.batch ?? { maxSize: 1000, flushMs: 0 };
+  const batcher = new VenueBatcher(store, venues, [batch, batch]);
+  const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher, options.maxPerCycle);
+  const intake = new OrderIntake(tracker, new OrderIdCounter(0), queues, dispatcher, router, venues, instruments, strategyIds, batcher);
   intake.open();
-  const submit = (overrides: Partial<OrderIntent> = {}): Order => {
+  /** Order ids in the order the dispatcher decided about them (SUBMITTED or DENIED). */
+  const dispatchOrder: number[] = [];
+  tracker.listen({
+    onTransition: (o, _u, t) => {
+      if (t.from === 'CREATED' && (t.event === 'SUBMIT' || t.event === 'DENY')) dispatchOrder.push(o.id);
+    },
+  });
+  const submit = (overrides: Partial<OrderIntent> = {}): OrderView => {
     const r = intake.submit(intent(overrides));
     if (!r.ok) throw new Error(`submit refused: ${r.code} ${r.message}`);
     return r.order;
   };
-  return { instruments, tracker, risk, venues, router, queue, dispatcher, intake, submit };
+  return { instruments, store, tracker, risk, venues, router, queues, batcher, dispatcher, intake, submit, dispatchOrder };
 }
 
 describe('Dispatcher routing', () => {
   it('sends each order to the venue of its routing slot, with the order as the venue sees it', () => {
     const { submit, dispatcher, venues, router } = setup();
     const orders = [1, 2, 3, 17, 255, 256, 1000, 12345].map((q) => submit({ qtyLots: q }));
-    dispatcher.drain();
+    dispatcher.pump();
     for (const o of orders) {
       const expected = router.venueName(router.route(BTC, o.qtyLots));
       expect(o.state).toBe('SUBMITTED');
@@ -97,7 +125,7 @@ describe('Dispatcher routing', () => {
     const { submit, dispatcher, venues } = setup();
     for (let q = 1; q <= 256; q++) submit({ qtyLots: q });
     for (let q = 1000; q < 1256; q++) submit({ symbol: 'ETH-USDT', qtyLots: q, priceTicks: 60_000 });
-    dispatcher.drain();
+    dispatcher.pump();
     const count = (v: RecordingVenue, symbol: string) => v.orders.filter((o) => o.instrument.symbol === symbol).length;
     expect([count(venues[0]!, 'BTC-USDT'), count(venues[1]!, 'BTC-USDT')]).toEqual([192, 64]);
     expect([count(venues[0]!, 'ETH-USDT'), count(venues[1]!, 'ETH-USDT')]).toEqual([128, 128]);
@@ -107,19 +135,19 @@ describe('Dispatcher routing', () => {
     const { submit, dispatcher, venues, tracker } = setup();
     dispatcher.available[0] = 0;
     const a = [1, 2, 3, 4, 5, 6, 7, 8].map((q) => submit({ qtyLots: q }));
-    dispatcher.drain();
+    dispatcher.pump();
     expect(a.every((o) => o.venue === 'v2' && o.state === 'SUBMITTED')).toBe(true);
     expect(venues[0]!.batches).toEqual([]);
     dispatcher.available[1] = 0;
     const b = submit({ qtyLots: 9 });
-    dispatcher.drain();
+    dispatcher.pump();
     expect(tracker.get(b.id)).toMatchObject({ state: 'DENIED', reason: 'NO_ROUTE' });
   });
 
   it('denies NO_ROUTE for a symbol no venue has a weight for', () => {
     const { submit, dispatcher, venues, risk } = setup();
     const o = submit({ symbol: 'SOL-USDT', priceTicks: 150_000, qtyLots: 100 });
-    dispatcher.drain();
+    dispatcher.pump();
     expect(o).toMatchObject({ state: 'DENIED', reason: 'NO_ROUTE', riskPriceTicks: 0 });
     expect(venues.flatMap((v) => v.batches)).toEqual([]);
     expect(risk.snapshot().openOrders).toBe(0);
@@ -128,12 +156,12 @@ describe('Dispatcher routing', () => {
   it('a pinned venue bypasses the table; an unavailable pinned venue is VENUE_UNAVAILABLE', () => {
     const { submit, dispatcher, venues } = setup();
     const pinned = [1, 2, 3, 4, 5, 6].map((q) => submit({ qtyLots: q, venue: 'v2' }));
-    dispatcher.drain();
+    dispatcher.pump();
     expect(pinned.every((o) => o.state === 'SUBMITTED' && o.venue === 'v2')).toBe(true);
     expect(venues[1]!.orders).toHaveLength(6);
     dispatcher.available[1] = 0;
     const o = submit({ venue: 'v2' });
-    dispatcher.drain();
+    dispatcher.pump();
     expect(o).toMatchObject({ state: 'DENIED', reason: 'VENUE_UNAVAILABLE' });
     expect(venues[1]!.orders).toHaveLength(6);
   });
@@ -144,7 +172,7 @@ describe('Dispatcher routing', () => {
     const b1 = submit({ strategy: 'beta' });
     const b2 = submit({ strategy: 'beta' });
     const b3 = submit({ strategy: 'beta' });
-    dispatcher.drain();
+    dispatcher.pump();
     expect(notAllowed).toMatchObject({ state: 'DENIED', reason: 'RISK_SYMBOL_NOT_ALLOWED' });
     expect([b1.state, b2.state, b3.state]).toEqual(['SUBMITTED', 'SUBMITTED', 'DENIED']);
     expect(b3.reason).toBe('RISK_MAX_OPEN_ORDERS');
@@ -156,7 +184,7 @@ describe('Dispatcher routing', () => {
     const { submit, dispatcher } = setup();
     const m = submit({ type: 'MARKET', timeInForce: 'IOC', priceTicks: 0 });
     const noMark = submit({ symbol: 'ETH-USDT', type: 'MARKET', timeInForce: 'IOC', priceTicks: 0 });
-    dispatcher.drain();
+    dispatcher.pump();
     expect(m).toMatchObject({ state: 'SUBMITTED', riskPriceTicks: 6_000_000 });
     expect(noMark).toMatchObject({ state: 'DENIED', reason: 'RISK_NO_REFERENCE_PRICE' });
   });
@@ -169,41 +197,49 @@ describe('Dispatcher routing', () => {
     const r = intake.cancel(b.id);
     expect(r.ok).toBe(true);
     expect(b.state).toBe('CANCELED');
-    dispatcher.drain();
+    expect(dispatcher.pump()).toBe(2);
     expect(venues.flatMap((v) => v.orders).map((o) => o.orderId).sort()).toEqual([a.id, c.id].sort());
     expect(venues.flatMap((v) => v.cancels)).toEqual([]); // nothing to ask a venue
     expect(risk.snapshot().openOrders).toBe(2);
     expect(b.riskPriceTicks).toBe(0);
   });
 
-  it('hands each venue one batch per drain', () => {
+  it('hands each venue one batch per cycle (flushMs 0, batch size not reached)', () => {
     const { submit, dispatcher, venues } = setup();
     for (let q = 1; q <= 40; q++) submit({ qtyLots: q });
-    dispatcher.drain();
+    dispatcher.pump();
     expect(venues.map((v) => v.batches.length)).toEqual([1, 1]);
     expect(venues[0]!.batches[0]!.length + venues[1]!.batches[0]!.length).toBe(40);
     for (let q = 41; q <= 60; q++) submit({ qtyLots: q });
-    dispatcher.drain();
+    dispatcher.pump();
     expect(venues.map((v) => v.batches.length)).toEqual([2, 2]);
-    // a drain with nothing for a venue sends it nothing (no empty batches)
+    // a cycle with nothing for a venue sends it nothing (no empty batches)
     submit({ qtyLots: 1, venue: 'v1' });
-    dispatcher.drain();
+    dispatcher.pump();
     expect(venues.map((v) => v.batches.length)).toEqual([3, 2]);
     expect(venues.flatMap((v) => v.batches).every((b) => b.length > 0)).toBe(true);
   });
 
-  it('drains at most maxPerCycle orders per cycle and reschedules itself for the rest', async () => {
-    const { submit, dispatcher, venues, queue, intake } = setup({ maxPerCycle: 4 });
+  it('splits a cycle\'s orders for a venue into batches of at most maxSize, in dispatch order', () => {
+    const { submit, dispatcher, venues } = setup({ batch: { maxSize: 4, flushMs: 0 } });
+    const orders = Array.from({ length: 10 }, (_, i) => submit({ qtyLots: i + 1, venue: 'v1' }));
+    dispatcher.pump();
+    expect(venues[0]!.batches.map((b) => b.length)).toEqual([4, 4, 2]);
+    expect(venues[0]!.orders.map((o) => o.orderId)).toEqual(orders.map((o) => o.id));
+  });
+
+  it('dispatches at most maxPerCycle orders per cycle and reschedules itself for the rest', async () => {
+    const { submit, dispatcher, venues, queues, intake } = setup({ maxPerCycle: 4 });
     const orders = Array.from({ length: 10 }, (_, i) => submit({ qtyLots: i + 1 }));
-    dispatcher.drain();
-    expect(queue.size).toBe(6);
+    expect(dispatcher.pump()).toBe(4);
+    expect(queues.size).toBe(6);
     expect(venues.flatMap((v) => v.orders)).toHaveLength(4);
     const settled = await Promise.all(orders.map((o) => intake.dispatched(o)));
     expect(settled.every((o) => o.state === 'SUBMITTED')).toBe(true);
-    expect(queue.size).toBe(0);
+    expect(queues.size).toBe(0);
   });
 
-  it('wakes itself: submitted orders are dispatched without an explicit drain', async () => {
+  it('wakes itself: submitted orders are dispatched without an explicit pump', async () => {
     const { intake, venues } = setup();
     const r = intake.submit(intent());
     expect(r.ok).toBe(true);
@@ -215,19 +251,130 @@ describe('Dispatcher routing', () => {
   });
 });
 
+describe('Dispatcher order of service (issue acceptance: priority, weighted fairness, FIFO per strategy)', () => {
+  it('HIGH before NORMAL before LOW, whatever the strategy and the submission order', () => {
+    const { submit, dispatcher, dispatchOrder, venues } = setup();
+    const plan: [string, Priority][] = [
+      ['alpha', 'LOW'], ['beta', 'NORMAL'], ['alpha', 'NORMAL'], ['alpha', 'HIGH'], ['beta', 'LOW'], ['beta', 'HIGH'],
+      ['alpha', 'LOW'], ['alpha', 'HIGH'], ['beta', 'NORMAL'],
+    ];
+    const orders = plan.map(([strategy, priority]) => submit({ strategy, priority, qtyLots: 10, venue: 'v1' }));
+    dispatcher.pump();
+    const priorityOf = new Map(orders.map((o) => [o.id, o.priority]));
+    expect(dispatchOrder.map((id) => priorityOf.get(id))).toEqual(['HIGH', 'HIGH', 'HIGH', 'NORMAL', 'NORMAL', 'NORMAL', 'LOW', 'LOW', 'LOW']);
+    // the venue gets the submitted ones in that order too
+    const submitted = new Set(orders.filter((o) => o.state === 'SUBMITTED').map((o) => o.id));
+    expect(venues[0]!.orders.map((o) => o.orderId)).toEqual(dispatchOrder.filter((id) => submitted.has(id)));
+    // beta's 3rd order (LOW) is denied by its open-order limit: risk runs in service order
+    expect(orders.filter((o) => o.strategy === 'beta').map((o) => [o.priority, o.state])).toEqual([
+      ['NORMAL', 'SUBMITTED'], ['LOW', 'DENIED'], ['HIGH', 'SUBMITTED'], ['NORMAL', 'DENIED'],
+    ]);
+  });
+
+  it('a HIGH order submitted while a backlog of NORMAL orders waits is dispatched in the next cycle, first', () => {
+    const { submit, dispatcher, dispatchOrder } = setup({ maxPerCycle: 5 });
+    for (let i = 0; i < 20; i++) submit({ qtyLots: 10 + i });
+    dispatcher.pump();
+    const urgent = submit({ strategy: 'beta', priority: 'HIGH', qtyLots: 1 });
+    dispatcher.pump();
+    expect(dispatchOrder[5]).toBe(urgent.id);
+  });
+
+  it('FIFO per strategy and priority for any interleaving of submissions (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ strategy: fc.constantFrom('alpha', 'gamma', 'delta'), priority: fc.constantFrom<Priority>('HIGH', 'NORMAL', 'LOW') }), { maxLength: 120 }),
+        fc.integer({ min: 1, max: 50 }),
+        (plan, maxPerCycle) => {
+          const { submit, dispatcher, dispatchOrder } = setup({ maxPerCycle, more: [['gamma', 2], ['delta', 3]] });
+          const key = new Map<number, string>();
+          const submitted = new Map<string, number[]>();
+          for (const { strategy, priority } of plan) {
+            const o = submit({ strategy, priority, qtyLots: 10 + key.size });
+            const k = `${strategy}/${priority}`;
+            key.set(o.id, k);
+            submitted.set(k, [...(submitted.get(k) ?? []), o.id]);
+          }
+          while (dispatcher.pump() > 0);
+          expect(dispatchOrder).toHaveLength(plan.length);
+          for (const [k, ids] of submitted) expect({ k, ids: dispatchOrder.filter((id) => key.get(id) === k) }).toEqual({ k, ids });
+          // and across priorities: nothing of a lower priority before a higher one of the same cycle... all queued
+          // before the first pump, so globally
+          const rank = { HIGH: 0, NORMAL: 1, LOW: 2 } as const;
+          const ranks = dispatchOrder.map((id) => rank[key.get(id)!.split('/')[1] as Priority]);
+          expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('weighted fairness over a long run: weights 1:2:5, all backlogged, 100,000 orders, shares within 2%', () => {
+    // alpha 1, gamma 2, delta 5 (beta, weight 1, stays idle); the venues expire each order as they get it
+    const { intake, tracker, dispatcher, store, venues } = setup({ more: [['gamma', 2], ['delta', 5]], capacity: 128, maxPerCycle: 64 });
+    const expire = { kind: 'EXPIRE' } as const;
+    for (const v of venues) {
+      v.record = false;
+      v.answer = (batch) => {
+        for (let i = 0; i < batch.count; i++) tracker.apply(batch.orderId(i), expire);
+      };
+    }
+    const served = [0, 0, 0, 0];
+    tracker.listen({
+      onTransition: (o, u) => {
+        if (u.kind === 'SUBMIT') served[o.strategyIndex]!++;
+      },
+    });
+    const active = [0, 2, 3];
+    const fields = active.map((s) => ({
+      strategy: s, symbol: BTC, side: 0, type: 0, tif: 0, postOnly: false, priority: 1,
+      priceTicks: 6_000_000, stopTicks: 0, qtyLots: 10, venue: 255, clientOrderId: undefined, producerSeq: 0, tag: 0,
+    }));
+    let total = 0;
+    while (total < 100_000) {
+      // every active strategy keeps a backlog: its queue is topped up to full before each cycle
+      for (const f of fields) {
+        while (intake.submitFields(f) >= 0);
+        expect(intake.refusal.code).toBe('QUEUE_FULL');
+      }
+      total += dispatcher.pump();
+    }
+    expect(served[0]! + served[2]! + served[3]!).toBe(total);
+    expect(served[1]).toBe(0);
+    const weights = [1, 0, 2, 5];
+    for (const s of active) {
+      const share = served[s]! / total;
+      const target = weights[s]! / 8;
+      expect({ strategy: s, withinTwoPercent: Math.abs(share - target) / target < 0.02 }).toEqual({ strategy: s, withinTwoPercent: true });
+    }
+    // finished orders were forgotten and their slots reused: the store did not grow with the run
+    expect(store.capacity).toBeLessThanOrEqual(4096);
+  });
+
+  it('an idle strategy is never picked and a lone busy one is not slowed by the others\' weights', () => {
+    const { submit, dispatcher, dispatchOrder } = setup({ more: [['gamma', 50]], maxPerCycle: 10 });
+    const orders = Array.from({ length: 30 }, (_, i) => submit({ strategy: 'alpha', qtyLots: 100 + i }));
+    expect(dispatcher.pump()).toBe(10);
+    expect(dispatchOrder).toEqual(orders.slice(0, 10).map((o) => o.id));
+  });
+});
+
 describe('OrderIntake refusals', () => {
-  it('QUEUE_FULL when the queue is full: the order is refused, never created, and queued ones are not dropped', () => {
-    const { intake, dispatcher, tracker, queue, venues } = setup({ capacity: 3 });
+  it('QUEUE_FULL when the strategy\'s queue for that priority is full: refused, never created, nothing queued dropped', () => {
+    const { intake, dispatcher, tracker, queues, venues } = setup({ capacity: 3 });
     const ok = [1, 2, 3].map((q) => intake.submit(intent({ qtyLots: q })));
     expect(ok.every((r) => r.ok)).toBe(true);
     const full = intake.submit(intent({ qtyLots: 4, clientOrderId: 'wouldbe4' }));
     expect(full).toMatchObject({ ok: false, code: 'QUEUE_FULL' });
     expect(tracker.list(false)).toHaveLength(3);
     expect(tracker.hasClientOrderId('wouldbe4')).toBe(false);
-    expect(queue.size).toBe(3);
-    dispatcher.drain();
+    expect(queues.size).toBe(3);
+    // other priorities and other strategies have their own bound
+    expect(intake.submit(intent({ qtyLots: 5, priority: 'HIGH' })).ok).toBe(true);
+    expect(intake.submit(intent({ qtyLots: 6, strategy: 'beta' })).ok).toBe(true);
+    dispatcher.pump();
     expect(tracker.list(false).every((o) => o.state === 'SUBMITTED')).toBe(true);
-    expect(venues.flatMap((v) => v.orders)).toHaveLength(3);
+    expect(venues.flatMap((v) => v.orders)).toHaveLength(5);
     // room again
     expect(intake.submit(intent({ qtyLots: 4, clientOrderId: 'wouldbe4' })).ok).toBe(true);
   });
@@ -235,7 +382,7 @@ describe('OrderIntake refusals', () => {
   it('TRADING_HALTED while intake is closed; cancels are still allowed', () => {
     const { intake, tracker, dispatcher, venues } = setup();
     const o = intake.submit(intent());
-    dispatcher.drain();
+    dispatcher.pump();
     intake.close();
     expect(intake.isAccepting).toBe(false);
     expect(intake.submit(intent())).toMatchObject({ ok: false, code: 'TRADING_HALTED' });
@@ -251,14 +398,17 @@ describe('OrderIntake refusals', () => {
 
   it('a new intake refuses everything until opened', () => {
     const instruments = testInstruments();
-    const tracker = new OrderTracker(instruments, new ManualClock(), { retainFinished: 10 });
+    const store = new OrderStore(instruments, ['alpha'], ['v1'], 'p', 16);
+    const tracker = new OrderTracker(store, new ManualClock(), { retainFinished: 10 });
     const router = new Router(['v1'], ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'], [{ v1: 1 }, { v1: 1 }, { v1: 1 }]);
-    const queue = new BoundedQueue<Order>(4);
+    const queues = new StrategyQueues(1, [1], 4);
     const risk = new PreTradeRisk(instruments, [{ id: 'alpha', symbols: ['BTC-USDT'] }], {});
     const venues = [new RecordingVenue('v1')];
-    const d = new Dispatcher(queue, tracker, risk, router, venues, instruments);
-    const intake = new OrderIntake(tracker, new OrderIdCounter(0), queue, d, router, venues, instruments, ['alpha'], 'p');
+    const batcher = new VenueBatcher(store, venues, [{ maxSize: 8, flushMs: 0 }]);
+    const d = new Dispatcher(store, queues, tracker, risk, router, batcher);
+    const intake = new OrderIntake(tracker, new OrderIdCounter(0), queues, d, router, venues, instruments, ['alpha'], batcher);
     expect(intake.submit(intent())).toMatchObject({ ok: false, code: 'TRADING_HALTED' });
+    expect(store.size).toBe(0);
   });
 
   it('DUPLICATE_CLIENT_ORDER_ID for a client order id in use, open or finished', () => {
@@ -266,7 +416,7 @@ describe('OrderIntake refusals', () => {
     const first = intake.submit(intent({ clientOrderId: 'dup1' }));
     expect(first.ok).toBe(true);
     expect(intake.submit(intent({ clientOrderId: 'dup1' }))).toMatchObject({ ok: false, code: 'DUPLICATE_CLIENT_ORDER_ID' });
-    dispatcher.drain();
+    dispatcher.pump();
     if (first.ok) tracker.apply(first.order.id, { kind: 'REJECT', reason: 'x' });
     expect(intake.submit(intent({ clientOrderId: 'dup1' }))).toMatchObject({ ok: false, code: 'DUPLICATE_CLIENT_ORDER_ID' });
     expect(tracker.list(false)).toHaveLength(1);
@@ -298,7 +448,7 @@ describe('OrderIntake refusals', () => {
     expect(intake.cancel(999)).toMatchObject({ ok: false, code: 'ORDER_NOT_FOUND' });
     const denied = submit({ symbol: 'SOL-USDT', priceTicks: 150_000, qtyLots: 100 });
     const live = submit();
-    dispatcher.drain();
+    dispatcher.pump();
     expect(denied.state).toBe('DENIED');
     expect(intake.cancel(denied.id)).toMatchObject({ ok: false, code: 'ORDER_NOT_CANCELABLE' });
     expect(intake.cancel(live.id)).toMatchObject({ ok: true });
@@ -309,6 +459,22 @@ describe('OrderIntake refusals', () => {
     expect(venues.find((v) => v.name === live.venue)!.cancels).toHaveLength(1);
   });
 
+  it('cancel of an order still in its venue\'s waiting batch: taken out, CANCELED, the venue never sees it', () => {
+    const { intake, submit, dispatcher, venues, batcher, risk } = setup({ batch: { maxSize: 100, flushMs: 60_000 } });
+    const a = submit({ venue: 'v1', qtyLots: 1 });
+    const b = submit({ venue: 'v1', qtyLots: 2 });
+    dispatcher.pump();
+    expect([a.state, b.state]).toEqual(['SUBMITTED', 'SUBMITTED']);
+    expect(batcher.pending(0)).toBe(2);
+    expect(intake.cancel(a.id)).toMatchObject({ ok: true });
+    expect(a.state).toBe('CANCELED');
+    expect(batcher.pending(0)).toBe(1);
+    batcher.flushAll();
+    expect(venues[0]!.orders.map((o) => o.orderId)).toEqual([b.id]);
+    expect(venues[0]!.cancels).toEqual([]);
+    expect(risk.snapshot().openOrders).toBe(1);
+  });
+
   it('dispatched() resolves with the decision: SUBMITTED, DENIED, or CANCELED in the queue', async () => {
     const { intake, submit } = setup();
     const a = submit();
@@ -317,18 +483,5 @@ describe('OrderIntake refusals', () => {
     intake.cancel(c.id);
     const [ra, rb, rc] = await Promise.all([intake.dispatched(a), intake.dispatched(b), intake.dispatched(c)]);
     expect([ra.state, rb.state, rc.state]).toEqual(['SUBMITTED', 'DENIED', 'CANCELED']);
-  });
-});
-
-describe('BoundedQueue', () => {
-  it('is FIFO, refuses when full, and wraps around', () => {
-    const q = new BoundedQueue<number>(3);
-    expect(q.push(1) && q.push(2) && q.push(3)).toBe(true);
-    expect(q.push(4)).toBe(false);
-    expect(q.shift()).toBe(1);
-    expect(q.push(4)).toBe(true);
-    expect([q.shift(), q.shift(), q.shift(), q.shift()]).toEqual([2, 3, 4, undefined]);
-    expect(q.size).toBe(0);
-    expect(() => new BoundedQueue(0)).toThrow(RangeError);
   });
 });

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { OrderView } from '../../src/execution/order-store.js';
 import { OrderTracker } from '../../src/execution/order-tracker.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
 import { isOpen } from '../../src/model/order.js';
 import { PreTradeRisk, type DaemonRiskSpec, type StrategyRiskSpec } from '../../src/risk/pre-trade-risk.js';
 import { RiskAccounting } from '../../src/risk/risk-accounting.js';
-import { fill, intent, testInstruments } from '../helpers/model.js';
+import { fill, newOrderFields, testInstruments, testStore } from '../helpers/model.js';
 
 /*
  * Instruments: BTC-USDT (index 0) tick 0.01, lot 0.00001; ETH-USDT (1) tick 0.05, lot 0.001; SOL-USDT (2).
@@ -308,11 +309,15 @@ describe('PreTradeRisk accounting returns to zero (property)', () => {
           const clock = new ManualClock();
           const risk = makeRisk([alpha({ maxOpenOrders: 6 }), beta()], { maxOpenOrders: 9 });
           risk.setMark(BTC, P60K);
-          const tracker = new OrderTracker(instruments, clock, { retainFinished: 1000 });
-          tracker.listen(new RiskAccounting(risk, instruments));
+          const store = testStore({ instruments, venues: ['v1'] });
+          const tracker = new OrderTracker(store, clock, { retainFinished: 1000 });
+          tracker.listen(new RiskAccounting(risk));
           let lastTrade: { id: number; tradeId: string; qty: number } | undefined;
           orders.forEach((o, k) => {
-            const order = tracker.create(k + 1, `c${k + 1}`, intent({ strategy: o.strategy, qtyLots: o.qty, priceTicks: o.market ? 0 : P60K, type: o.market ? 'MARKET' : 'LIMIT' }));
+            const fields = newOrderFields(store, {
+              strategy: o.strategy, qtyLots: o.qty, priceTicks: o.market ? 0 : P60K, type: o.market ? 'MARKET' : 'LIMIT', clientOrderId: `c${k + 1}`,
+            });
+            const order = new OrderView(store).at(tracker.create(k + 1, fields));
             // what the dispatcher does
             const code = risk.check(risk.strategyIndex(order.strategy), BTC, order.priceTicks, order.qtyLots);
             if (code !== null) {

@@ -1,0 +1,443 @@
+/**
+ * Ring intake (src/intake/ring-intake.ts): worker strategies' order rings -> strategy queues -> dispatcher, and
+ * order events back on their event rings. Most tests drive the order ring by hand with a RingProducer and read the
+ * event ring with a RingConsumer (every interleaving decided by the test); the last ones run a real worker.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { VenueBatcher } from '../../src/execution/batcher.js';
+import { OrderStore } from '../../src/execution/order-store.js';
+import { OrderTracker } from '../../src/execution/order-tracker.js';
+import { ReportHandler } from '../../src/execution/report-handler.js';
+import { toVenueOrders, type CancelRequest, type OrderBatch, type VenueAdapter, type VenueOrder } from '../../src/execution/venue.js';
+import { Dispatcher } from '../../src/intake/dispatcher.js';
+import { OrderIntake } from '../../src/intake/order-intake.js';
+import { RingIntake } from '../../src/intake/ring-intake.js';
+import {
+  EVENT_KINDS, EventRecord, errorCodeAt, orderStateAt, readEventRecord, type EventKind,
+} from '../../src/intake/ring/event-record.js';
+import {
+  NO_VENUE, OP_CANCEL, OP_SUBMIT, OrderRecord, PRIORITY_HIGH, PRIORITY_LOW, PRIORITY_NORMAL, SIDE_SELL, setClientOrderId,
+  writeOrderRecord,
+} from '../../src/intake/ring/order-record.js';
+import { RingConsumer, RingProducer } from '../../src/intake/ring/spsc-ring.js';
+import { StrategyQueues } from '../../src/intake/strategy-queues.js';
+import { ManualClock, systemClock, type Clock } from '../../src/model/clock.js';
+import type { ErrorCode } from '../../src/model/errors.js';
+import { OrderIdCounter } from '../../src/model/ids.js';
+import { InstrumentRegistry } from '../../src/model/instrument.js';
+import type { OrderState } from '../../src/model/order.js';
+import { PreTradeRisk } from '../../src/risk/pre-trade-risk.js';
+import { RiskAccounting } from '../../src/risk/risk-accounting.js';
+import { Router } from '../../src/routing/router.js';
+import { HostedStrategy, StrategyHost } from '../../src/strategy/strategy-host.js';
+import { waitFor } from '../helpers/poll.js';
+import { INSTRUMENTS, VENUES } from '../strategy/helpers.js';
+
+const BTC = 0;
+const ETH = 1;
+const P60K = 6_000_000;
+
+/** Records what it is given; `autoFill` answers each order (ack, then a full fill at its price) asynchronously. */
+class ScriptedVenue implements VenueAdapter {
+  readonly orders: VenueOrder[] = [];
+  readonly cancels: CancelRequest[] = [];
+  reports: ReportHandler | undefined;
+  autoFill = false;
+  private trade = 0;
+  constructor(readonly name: string) {}
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  submit(batch: OrderBatch): void {
+    const got = toVenueOrders(batch);
+    this.orders.push(...got);
+    if (!this.autoFill) return;
+    setImmediate(() => {
+      for (const o of got) {
+        this.reports!.report(this.name, { kind: 'ACCEPTED', orderId: o.orderId, venueOrderId: `${this.name}-${o.orderId}` });
+        this.reports!.report(this.name, {
+          kind: 'FILL', orderId: o.orderId, tradeId: `T${++this.trade}`, priceTicks: o.priceTicks, qtyLots: o.qtyLots, fee: '0', liquidity: 'MAKER',
+        });
+      }
+    });
+  }
+  cancel(request: CancelRequest): void {
+    this.cancels.push(request);
+  }
+}
+
+interface Ev {
+  kind: EventKind | undefined;
+  orderId: number;
+  seq: number;
+  tag: number;
+  state: OrderState | undefined;
+  code: ErrorCode | undefined;
+  filledLots: number;
+  qtyLots: number;
+  priceTicks: number;
+  count: number;
+}
+
+interface RigOptions {
+  queueCapacity?: number;
+  ringCapacity?: number;
+  eventCapacity?: number;
+  clock?: Clock;
+}
+
+/**
+ * The daemon's intake path with one hosted strategy, alpha (index 0, BTC-USDT only), and an API-only one, beta.
+ * Venues sim-a and sim-b; BTC-USDT routed 3:1, ETH-USDT on sim-a only.
+ */
+function rig(options: RigOptions = {}) {
+  const instruments = new InstrumentRegistry(INSTRUMENTS);
+  const clock = options.clock ?? new ManualClock();
+  const store = new OrderStore(instruments, ['alpha', 'beta'], VENUES, 'tst', 256);
+  const tracker = new OrderTracker(store, clock, { retainFinished: 1000 });
+  const risk = new PreTradeRisk(instruments, [{ id: 'alpha', symbols: ['BTC-USDT'] }, { id: 'beta', symbols: ['BTC-USDT', 'ETH-USDT'] }], {});
+  tracker.listen(new RiskAccounting(risk));
+  const venues = VENUES.map((v) => new ScriptedVenue(v));
+  const router = new Router(VENUES, ['BTC-USDT', 'ETH-USDT'], [{ 'sim-a': 3, 'sim-b': 1 }, { 'sim-a': 1 }]);
+  const queues = new StrategyQueues(2, [1, 1], options.queueCapacity ?? 64);
+  const batcher = new VenueBatcher(store, venues, venues.map(() => ({ maxSize: 100, flushMs: 0 })));
+  const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher);
+  const intake = new OrderIntake(tracker, new OrderIdCounter(0), queues, dispatcher, router, venues, instruments, ['alpha', 'beta'], batcher);
+  intake.open();
+  const reports = new ReportHandler(tracker, clock, () => undefined);
+  for (const v of venues) v.reports = reports;
+  const hosted = new HostedStrategy({ id: 'alpha', module: 'unused', symbols: ['BTC-USDT'] }, 0, options.ringCapacity ?? 64, options.eventCapacity ?? 256);
+  const ring = new RingIntake([hosted], (id) => intake.strategyOf(id), 2, intake, tracker, queues, router, instruments.list.length);
+  dispatcher.addSource(ring);
+  tracker.listen(ring);
+
+  // the worker's side, driven by hand
+  const producer = new RingProducer(hosted.orderBuffer);
+  const eventRing = new RingConsumer(hosted.eventBuffer);
+  const rec = new OrderRecord();
+  let seq = 0;
+  /** Writes one record (seq = the next one unless given); false when the ring is full (the SDK answers QUEUE_FULL). */
+  const write = (fields: Partial<OrderRecord> & { cid?: string }): boolean => {
+    const off = producer.tryClaim();
+    if (off < 0) return false;
+    rec.reset();
+    const { cid, ...rest } = fields;
+    Object.assign(rec, { seq: ++seq, symbol: BTC, priceTicks: P60K, qtyLots: 100 }, rest);
+    if (fields.seq !== undefined) seq = fields.seq;
+    if (cid !== undefined) expect(setClientOrderId(rec, cid)).toBe(true);
+    writeOrderRecord(producer, off, rec);
+    producer.publish();
+    return true;
+  };
+  const submit = (fields: Partial<OrderRecord> & { cid?: string } = {}): number => {
+    expect(write({ op: OP_SUBMIT, ...fields })).toBe(true);
+    return seq;
+  };
+  const cancel = (target: { orderId?: number; targetSeq?: number; cid?: string }): number => {
+    expect(write({ op: OP_CANCEL, priority: PRIORITY_HIGH, priceTicks: 0, qtyLots: 0, ...target })).toBe(true);
+    return seq;
+  };
+  const ev = new EventRecord();
+  const seen: Ev[] = [];
+  /** Events written since the last call, as plain objects. */
+  const events = (): Ev[] => {
+    const out: Ev[] = [];
+    eventRing.poll(1 << 20, (off) => {
+      readEventRecord(eventRing, off, ev);
+      out.push({
+        kind: EVENT_KINDS[ev.kind], orderId: ev.orderId, seq: ev.seq, tag: ev.tag, state: orderStateAt(ev.state), code: errorCodeAt(ev.code),
+        filledLots: ev.filledLots, qtyLots: ev.qtyLots, priceTicks: ev.priceTicks, count: ev.count,
+      });
+    });
+    seen.push(...out);
+    return out;
+  };
+  return { instruments, store, tracker, risk, venues, router, queues, batcher, dispatcher, intake, reports, hosted, ring, producer, write, submit, cancel, events, seen };
+}
+
+describe('RingIntake: submits', () => {
+  it('answers a SUBMIT with ACK and the order id, then the order\'s events follow, with seq and tag', () => {
+    const r = rig();
+    const seq = r.submit({ tag: 77, qtyLots: 250 });
+    expect(r.dispatcher.pump()).toBe(1);
+    const [ack, submitted, ...rest] = r.events();
+    expect(rest).toEqual([]);
+    expect(ack).toMatchObject({ kind: 'ACK', seq, tag: 77, code: undefined, state: 'CREATED', qtyLots: 250, priceTicks: P60K });
+    expect(ack!.orderId).toBeGreaterThan(0);
+    // not a fill: the event carries the order's own price and quantity
+    expect(submitted).toMatchObject({ kind: 'SUBMITTED', orderId: ack!.orderId, seq, tag: 77, state: 'SUBMITTED', qtyLots: 250, priceTicks: P60K, filledLots: 0 });
+    const o = r.tracker.get(ack!.orderId)!;
+    expect(o).toMatchObject({ strategy: 'alpha', symbol: 'BTC-USDT', side: 'BUY', qtyLots: 250, priceTicks: P60K, producerSeq: seq, tag: 77, state: 'SUBMITTED' });
+    expect(r.ring.taken).toBe(1);
+    expect(r.ring.fifoViolations).toBe(0);
+  });
+
+  it('ACCEPTED and FILL events (price, quantity, cumulative fill) reach the strategy; terminal state on the last fill', () => {
+    const r = rig();
+    r.submit({ tag: 1, qtyLots: 100 });
+    r.dispatcher.pump();
+    const id = r.events()[0]!.orderId;
+    r.reports.report('sim-a', { kind: 'ACCEPTED', orderId: id, venueOrderId: 'A1' });
+    r.reports.report('sim-a', { kind: 'FILL', orderId: id, tradeId: 't1', priceTicks: P60K - 5, qtyLots: 40, fee: '0', liquidity: 'MAKER' });
+    r.reports.report('sim-a', { kind: 'FILL', orderId: id, tradeId: 't2', priceTicks: P60K - 3, qtyLots: 60, fee: '0', liquidity: 'TAKER' });
+    expect(r.events().map((e) => [e.kind, e.state, e.filledLots, e.qtyLots, e.priceTicks, e.tag])).toEqual([
+      ['ACCEPTED', 'ACCEPTED', 0, 100, P60K, 1],
+      ['FILL', 'PARTIALLY_FILLED', 40, 40, P60K - 5, 1],
+      ['FILL', 'FILLED', 100, 60, P60K - 3, 1],
+    ]);
+  });
+
+  it('the record\'s fields become the order: side, type, tif, post-only, priority, pinned venue, own client order id', () => {
+    const r = rig();
+    r.submit({ side: SIDE_SELL, type: 0, timeInForce: 2, postOnly: true, priority: PRIORITY_LOW, venue: 1, cid: 'myOwnId7', tag: 3 });
+    r.dispatcher.pump();
+    const id = r.events()[0]!.orderId;
+    expect(r.tracker.get(id)).toMatchObject({
+      side: 'SELL', type: 'LIMIT', timeInForce: 'FOK', postOnly: true, priority: 'LOW', venue: 'sim-b', clientOrderId: 'myOwnId7', state: 'SUBMITTED',
+    });
+    expect(r.tracker.getByClientOrderId('myOwnId7')!.id).toBe(id);
+  });
+
+  it('REFUSED with a code for an invalid record (nothing created), and the ring goes on', () => {
+    const r = rig();
+    const bad: [Partial<OrderRecord>, ErrorCode][] = [
+      [{ symbol: 9 }, 'UNKNOWN_SYMBOL'],
+      [{ qtyLots: 0 }, 'INVALID_QUANTITY'],
+      [{ qtyLots: 1.5 }, 'INVALID_QUANTITY'],
+      [{ priceTicks: -1 }, 'INVALID_PRICE'],
+      [{ side: 7 }, 'INVALID_FIELD'],
+      [{ priority: 3 }, 'INVALID_FIELD'],
+      [{ op: 9 }, 'BAD_REQUEST'],
+      [{ venue: 5 }, 'UNKNOWN_VENUE'], // no such venue
+      [{ symbol: ETH, venue: 1 }, 'UNKNOWN_VENUE'], // sim-b does not list ETH-USDT
+    ];
+    const seqs = bad.map(([fields]) => r.submit({ ...fields, tag: 5 }));
+    const good = r.submit({ tag: 6 });
+    r.dispatcher.pump();
+    const evs = r.events();
+    expect(evs.slice(0, bad.length).map((e) => [e.kind, e.seq, e.code, e.orderId, e.tag])).toEqual(
+      bad.map(([, code], i) => ['REFUSED', seqs[i], code, 0, 5]),
+    );
+    expect(evs.slice(bad.length).map((e) => [e.kind, e.seq])).toEqual([['ACK', good], ['SUBMITTED', good]]);
+    expect(r.store.size).toBe(1);
+    expect(r.ring.fifoViolations).toBe(0);
+  });
+
+  it('REFUSED TRADING_HALTED while intake is closed; DUPLICATE_CLIENT_ORDER_ID for a client order id in use', () => {
+    const r = rig();
+    r.submit({ cid: 'dupA' });
+    r.dispatcher.pump();
+    r.intake.close();
+    const halted = r.submit();
+    r.dispatcher.pump();
+    r.intake.open();
+    const dup = r.submit({ cid: 'dupA' });
+    r.dispatcher.pump();
+    expect(r.events().filter((e) => e.kind === 'REFUSED').map((e) => [e.seq, e.code])).toEqual([
+      [halted, 'TRADING_HALTED'],
+      [dup, 'DUPLICATE_CLIENT_ORDER_ID'],
+    ]);
+    expect(r.store.size).toBe(1);
+  });
+
+  it('a record with a bad sequence number is REFUSED BAD_REQUEST and counted as a FIFO violation', () => {
+    const r = rig();
+    r.write({ op: OP_SUBMIT, seq: 0 } as Partial<OrderRecord>);
+    r.dispatcher.pump();
+    expect(r.events()).toMatchObject([{ kind: 'REFUSED', code: 'BAD_REQUEST' }]);
+    expect(r.ring.fifoViolations).toBe(1);
+  });
+});
+
+describe('RingIntake: FIFO checks', () => {
+  it('counts a gap or a repeat in the producer sequence as a FIFO violation, and still takes the records', () => {
+    const r = rig();
+    r.submit({ seq: 1 });
+    r.submit({ seq: 2 });
+    r.submit({ seq: 4 }); // gap
+    r.submit({ seq: 4 }); // repeat
+    r.submit({ seq: 5 });
+    r.dispatcher.pump();
+    expect(r.ring.fifoViolations).toBe(2);
+    expect(r.events().filter((e) => e.kind === 'ACK').map((e) => e.seq)).toEqual([1, 2, 4, 4, 5]);
+  });
+
+  it('orders of one strategy are dispatched in ring order within a priority; HIGH records overtake', () => {
+    const r = rig();
+    const normal = [r.submit({ tag: 1 }), r.submit({ tag: 2 }), r.submit({ tag: 3 })];
+    const high = r.submit({ tag: 4, priority: PRIORITY_HIGH });
+    r.dispatcher.pump();
+    expect(r.events().filter((e) => e.kind === 'SUBMITTED').map((e) => e.seq)).toEqual([high, ...normal]);
+    expect(r.ring.fifoViolations).toBe(0);
+  });
+});
+
+describe('RingIntake: cancels', () => {
+  it('cancel by order id, by seq and by client order id: PENDING_CANCEL, the venue is asked', () => {
+    const r = rig();
+    const s1 = r.submit({ tag: 1 });
+    const s2 = r.submit({ tag: 2 });
+    r.submit({ tag: 3, cid: 'third3' });
+    r.dispatcher.pump();
+    const ids = r.events().filter((e) => e.kind === 'ACK').map((e) => e.orderId);
+    r.cancel({ orderId: ids[0] });
+    r.cancel({ targetSeq: s2 });
+    r.cancel({ cid: 'third3' });
+    r.dispatcher.pump();
+    const evs = r.events();
+    expect(evs.map((e) => [e.kind, e.orderId, e.state])).toEqual(ids.map((id) => ['PENDING_CANCEL', id, 'PENDING_CANCEL']));
+    expect(evs.map((e) => e.seq)).toEqual([s1, s2, 3]); // events about an order carry the seq of its SUBMIT
+    expect(r.venues.flatMap((v) => v.cancels).map((c) => c.orderId).sort((a, b) => a - b)).toEqual(ids);
+    // the venue confirms: CANCELED reaches the strategy
+    r.reports.report(r.tracker.get(ids[0]!)!.venue!, { kind: 'CANCELED', orderId: ids[0]! });
+    expect(r.events()).toMatchObject([{ kind: 'CANCELED', orderId: ids[0], state: 'CANCELED' }]);
+  });
+
+  it('a cancel drained together with its submit cancels the order in the queue: CANCELED, no venue sees it', () => {
+    const r = rig();
+    const s = r.submit({ tag: 9 });
+    r.cancel({ targetSeq: s });
+    r.dispatcher.pump();
+    const evs = r.events();
+    expect(evs.map((e) => e.kind)).toEqual(['ACK', 'CANCELED']);
+    expect(evs[1]).toMatchObject({ kind: 'CANCELED', orderId: evs[0]!.orderId, seq: s, tag: 9 });
+    expect(r.venues.flatMap((v) => v.orders)).toEqual([]);
+    expect(r.venues.flatMap((v) => v.cancels)).toEqual([]);
+  });
+
+  it('CANCEL_REJECTED ORDER_NOT_FOUND for an unknown target or another strategy\'s order; ORDER_NOT_CANCELABLE for a finished one', () => {
+    const r = rig();
+    // an order of beta (API-only) that alpha must not be able to cancel
+    const betaOrder = r.intake.submit({
+      strategy: 'beta', symbol: 'BTC-USDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', postOnly: false, priceTicks: P60K, stopTicks: 0,
+      qtyLots: 100, priority: 'NORMAL', clientOrderId: 'betaOwn1', venue: undefined,
+    });
+    if (!betaOrder.ok) throw new Error(betaOrder.message);
+    const s = r.submit({ tag: 1 });
+    r.dispatcher.pump();
+    const mine = r.events().find((e) => e.kind === 'ACK')!.orderId;
+    r.reports.report(r.tracker.get(mine)!.venue!, { kind: 'REJECTED', orderId: mine, reason: 'no' });
+    r.events();
+    const c1 = r.cancel({ orderId: 999_999 });
+    const c2 = r.cancel({ targetSeq: 4242 });
+    const c3 = r.cancel({ cid: 'nobodyHas' });
+    const c4 = r.cancel({ orderId: betaOrder.order.id });
+    const c5 = r.cancel({ cid: 'betaOwn1' });
+    const c6 = r.cancel({ targetSeq: s });
+    r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq, e.code])).toEqual([
+      ['CANCEL_REJECTED', c1, 'ORDER_NOT_FOUND'],
+      ['CANCEL_REJECTED', c2, 'ORDER_NOT_FOUND'],
+      ['CANCEL_REJECTED', c3, 'ORDER_NOT_FOUND'],
+      ['CANCEL_REJECTED', c4, 'ORDER_NOT_FOUND'],
+      ['CANCEL_REJECTED', c5, 'ORDER_NOT_FOUND'],
+      ['CANCEL_REJECTED', c6, 'ORDER_NOT_CANCELABLE'],
+    ]);
+    expect(betaOrder.order.state).toBe('SUBMITTED');
+  });
+
+  it('a CANCEL naming nothing is REFUSED ORDER_NOT_FOUND', () => {
+    const r = rig();
+    r.cancel({});
+    r.dispatcher.pump();
+    expect(r.events()).toMatchObject([{ kind: 'REFUSED', code: 'ORDER_NOT_FOUND' }]);
+  });
+});
+
+describe('RingIntake: back-pressure', () => {
+  it('takes records only while the strategy queue has room: the rest stay in the ring, a full ring refuses the producer', () => {
+    const r = rig({ queueCapacity: 4, ringCapacity: 8 });
+    let written = 0;
+    while (r.write({ op: OP_SUBMIT, priority: PRIORITY_NORMAL })) written++;
+    expect(written).toBe(8); // the producer sees a full ring: its SDK answers QUEUE_FULL, nothing is dropped
+    expect(r.hosted.orders.size()).toBe(8);
+    // drain alone (no dispatch): 4 taken, up to the queue bound; the other 4 wait in the ring
+    expect(r.ring.drain(1000)).toBe(4);
+    expect(r.queues.length(0, PRIORITY_NORMAL)).toBe(4);
+    expect(r.hosted.orders.size()).toBe(4);
+    expect(r.ring.pending()).toBe(true);
+    expect(r.ring.drain(1000)).toBe(0); // the queue is full: nothing more taken, nothing refused
+    expect(r.events().map((e) => e.kind)).toEqual(['ACK', 'ACK', 'ACK', 'ACK']);
+    // the ring has room again for 4 records, not more
+    expect(r.write({ op: OP_SUBMIT })).toBe(true);
+    // dispatching frees the queue; the next cycles take the rest, in order
+    r.dispatcher.pump();
+    r.dispatcher.pump();
+    r.dispatcher.pump();
+    const acks = r.events().filter((e) => e.kind === 'ACK').map((e) => e.seq);
+    expect(acks).toEqual([5, 6, 7, 8, 9]);
+    expect(r.events()).toEqual([]);
+    expect(r.seen.filter((e) => e.kind === 'REFUSED')).toEqual([]);
+    expect(r.seen.filter((e) => e.kind === 'SUBMITTED')).toHaveLength(9);
+    expect(r.ring.fifoViolations).toBe(0);
+    expect(r.ring.pending()).toBe(false);
+  });
+
+  it('the cycle budget bounds what one drain takes', () => {
+    const r = rig({ queueCapacity: 64, ringCapacity: 64 });
+    for (let i = 0; i < 20; i++) r.write({ op: OP_SUBMIT });
+    expect(r.ring.drain(7)).toBe(7);
+    expect(r.ring.drain(100)).toBe(13);
+  });
+
+  it('an event ring that overflows loses no terminal event silently: RESYNC is owed and written when there is room', () => {
+    const r = rig({ eventCapacity: 4 });
+    for (let i = 0; i < 3; i++) r.submit({ tag: i + 1 });
+    r.dispatcher.pump(); // 3 ACK + 3 SUBMITTED: 2 do not fit
+    expect(r.hosted.eventsLost).toBe(2);
+    const first = r.events();
+    expect(first).toHaveLength(4);
+    expect(first.map((e) => e.kind)).toEqual(['ACK', 'ACK', 'ACK', 'SUBMITTED']);
+    const id = first[0]!.orderId;
+    r.reports.report(r.tracker.get(id)!.venue!, { kind: 'ACCEPTED', orderId: id, venueOrderId: 'x' });
+    // the strategy first learns that 2 events were lost (it then asks for a snapshot), then gets the new one
+    expect(r.events().map((e) => [e.kind, e.count, e.orderId])).toEqual([['RESYNC', 2, 0], ['ACCEPTED', 0, id]]);
+    expect(r.hosted.resyncs).toBe(1);
+    // the snapshot a RESYNC is answered with: the strategy's open orders, with their seq and tag
+    expect(r.ring.snapshot('alpha', 0).map((o) => [o.orderId, o.seq, o.tag, o.state])).toEqual(
+      first.slice(0, 3).map((e, i) => [e.orderId, e.seq, i + 1, i === 0 ? 'ACCEPTED' : 'SUBMITTED']),
+    );
+  });
+});
+
+describe('RingIntake with a real strategy worker', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-ring-intake-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const reporter = fileURLToPath(new URL('./fixtures/reporter.ts', import.meta.url));
+
+  it('the worker\'s orders are ACKed, dispatched, filled, and ACK, SUBMITTED, ACCEPTED, FILL reach its onEvent', async () => {
+    const r = rig({ clock: systemClock });
+    for (const v of r.venues) v.autoFill = true;
+    // the daemon's wiring: the host's doorbell wakes the dispatch loop; its order ring is the one RingIntake drains
+    const host = new StrategyHost({
+      strategies: [{ id: 'alpha', module: reporter, symbols: ['BTC-USDT'], params: { orders: 2 } }],
+      instruments: INSTRUMENTS,
+      venues: VENUES,
+      cacheDir: join(dir, 'cache'),
+    });
+    const ring = new RingIntake(host.strategies, (id) => r.intake.strategyOf(id), 2, r.intake, r.tracker, r.queues, r.router, 2);
+    r.dispatcher.addSource(ring);
+    r.tracker.listen(ring);
+    r.dispatcher.setSleeper(() => host.waitForOrders());
+    await host.start();
+    try {
+      const reported = (cid: string): boolean => r.tracker.hasClientOrderId(cid);
+      // lots are BTC lots (0.001 BTC = 100 lots); state index: CREATED 0, SUBMITTED 2, ACCEPTED 3, FILLED 5
+      const expected = [1, 2].flatMap((tag) => [`eACKt${tag}f0s0`, `eSUBMITTEDt${tag}f0s2`, `eACCEPTEDt${tag}f0s3`, `eFILLt${tag}f100s5`]);
+      await waitFor(() => expected.every(reported), { timeoutMs: 15_000, what: `the strategy's reports ${expected.join(' ')}` });
+      // its two orders went to the venues and filled
+      const mine = r.tracker.list(false).filter((o) => o.tag > 0);
+      expect(mine.map((o) => [o.tag, o.state, o.filledLots, o.producerSeq]).sort()).toEqual([[1, 'FILLED', 100, 1], [2, 'FILLED', 100, 2]]);
+      expect(ring.fifoViolations).toBe(0);
+      // nothing else was reported (no duplicate or unexpected event kinds)
+      const reports = r.tracker.list(false).filter((o) => o.tag === 0).map((o) => o.clientOrderId).sort();
+      expect(reports).toEqual([...expected].sort());
+    } finally {
+      await host.stop(5000);
+      r.dispatcher.stop();
+    }
+  });
+});
