@@ -27,7 +27,7 @@ import { reconcileVenue, type ReconcileResult } from './execution/reconciliation
 import { PRIORITY_CODE } from './execution/order-store.js';
 import { StrategyHost } from './strategy/strategy-host.js';
 import { OrderIntake } from './intake/order-intake.js';
-import { systemClock, type Clock } from './model/clock.js';
+import { CoarseClock, type Clock } from './model/clock.js';
 import { SwitchyardError } from './model/errors.js';
 import { OrderIdCounter } from './model/ids.js';
 import { InstrumentRegistry, type Instrument } from './model/instrument.js';
@@ -69,6 +69,7 @@ export class Daemon {
   private readonly dispatcher: Dispatcher;
   private readonly crossing: InternalCrossing | undefined;
   private readonly clock: Clock;
+  private ownClock: CoarseClock | undefined;
   private readonly ids = new OrderIdCounter(0);
   private readonly riskAccounting: RiskAccounting;
   private readonly recorder: JournalRecorder | undefined;
@@ -93,7 +94,8 @@ export class Daemon {
     private readonly token: string,
     options: DaemonOptions = {},
   ) {
-    const clock = options.clock ?? systemClock;
+    // Default: a coarse wall clock (reading it allocates nothing; see CoarseClock), stopped with the daemon.
+    const clock = options.clock ?? (this.ownClock = new CoarseClock());
     this.clock = clock;
     this.baseDir = options.baseDir ?? process.cwd();
     this.startedAt = clock.now();
@@ -147,7 +149,7 @@ export class Daemon {
         const slot = batch.slots[i]!;
         if (this.tracker.applySlot(slot, rejectThrown).outcome !== 'APPLIED') this.tracker.applySlot(slot, cancelThrown);
       }
-    });
+    }, () => clock.monoMs());
     dispatcher = new Dispatcher(store, queues, this.tracker, risk, this.router, batcher);
     this.dispatcher = dispatcher;
     let adapters: VenueAdapter[] = this.venues;
@@ -498,6 +500,7 @@ export class Daemon {
       await this.journal.close();
     }
     this.log.info({ canceled: toCancel.length - stillOpen.length, unconfirmed: stillOpen.length, leftOpen: left }, 'switchyard stopped');
+    this.ownClock?.stop();
     await new Promise<void>((resolve) => this.log.flush(() => resolve()));
   }
 }

@@ -74,6 +74,8 @@ export class VenueBatcher {
     private readonly venues: readonly VenueAdapter[],
     private readonly policies: readonly BatchPolicy[],
     private readonly onSubmitError: SubmitErrorHandler = () => {},
+    /** Monotonic time of the handoff, stamped on the batch's orders (the start of submit-to-ack latency). */
+    private readonly monoMs: () => number = () => performance.now(),
   ) {
     this.batches = venues.map((_, v) => new StoreBatch(store, policies[v]!.maxSize));
     this.timers = venues.map(() => undefined);
@@ -162,6 +164,8 @@ export class VenueBatcher {
   private handOver(venue: number, b: StoreBatch): void {
     if (b.count === 0) return;
     this.handedOver[venue]! += b.count;
+    const sentAt = this.monoMs(); // one clock read per batch, not per order
+    for (let i = 0; i < b.count; i++) this.store.submittedAt[b.slots[i]!] = sentAt;
     try {
       this.venues[venue]!.submit(b);
     } catch (error) {

@@ -142,8 +142,8 @@ export class OrderStore {
     return this.used;
   }
 
-  /** Take a slot for a new order in CREATED. */
-  create(id: OrderId, f: NewOrderFields, now: number): number {
+  /** Take a slot for a new order in CREATED (the caller stamps createdAt and updatedAt). */
+  create(id: OrderId, f: NewOrderFields): number {
     if (this.freeCount === 0) {
       this.grow(this.capacity * 2);
       this.ids.resize();
@@ -170,8 +170,6 @@ export class OrderStore {
     this.filledLots[slot] = 0;
     this.filledNotional[slot] = 0;
     this.riskPriceTicks[slot] = 0;
-    this.createdAt[slot] = now;
-    this.updatedAt[slot] = now;
     this.submittedAt[slot] = 0;
     this.producerSeq[slot] = f.producerSeq;
     this.tag[slot] = f.tag;

@@ -91,7 +91,9 @@ export class OrderTracker {
   create(id: OrderId, fields: NewOrderFields): number {
     const cid = fields.clientOrderId;
     if (cid !== undefined && this.hasClientOrderId(cid)) throw new RangeError(`client order id ${cid} already used`);
-    const slot = this.store.create(id, fields, this.clock.now());
+    const slot = this.store.create(id, fields);
+    this.stamp(slot);
+    this.store.createdAt[slot] = this.store.updatedAt[slot]!;
     if (cid !== undefined) this.byClientId.set(cid, slot);
     this.openCount++;
     if (this.listeners.length === 0) return slot;
@@ -123,7 +125,8 @@ export class OrderTracker {
    */
   restore(row: RestoredOrder): number {
     const s = this.store;
-    const slot = s.create(row.id, row.fields, row.createdAt);
+    const slot = s.create(row.id, row.fields);
+    s.createdAt[slot] = row.createdAt;
     const cid = row.fields.clientOrderId;
     if (cid !== undefined) this.byClientId.set(cid, slot);
     s.state[slot] = STATE_CODE[row.state];
@@ -140,6 +143,13 @@ export class OrderTracker {
     if (OPEN_CODE[s.state[slot]!] === 1) this.openCount++;
     else this.retire(slot);
     return slot;
+  }
+
+  /** updatedAt = now, copied from the clock's time cell when it has one (no double crosses a call: no boxing). */
+  private stamp(slot: number): void {
+    const cell = this.clock.cell;
+    if (cell !== undefined) this.store.updatedAt[slot] = cell[0]!;
+    else this.store.updatedAt[slot] = this.clock.now();
   }
 
   hasClientOrderId(clientOrderId: string): boolean {
@@ -210,7 +220,8 @@ export class OrderTracker {
     const level = this.enter();
     try {
       const order = this.cursors[level]!.at(slot);
-      const t = applyUpdateInto(order, update, this.clock.now(), this.transitions[level]!);
+      const t = applyUpdateInto(order, update, this.transitions[level]!);
+      if (t.outcome !== 'ERROR') this.stamp(slot);
       if (t.outcome !== 'APPLIED') {
         for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!.onAnomaly?.(order, update, t);
         return t;

@@ -246,11 +246,16 @@ export class Transition {
  * ERROR (OVERFILL) and is not applied.
  */
 export function applyUpdate(order: Order, update: OrderUpdate, now: number): TransitionResult {
-  return applyUpdateInto(order, update, now, new Transition()).toResult();
+  const t = applyUpdateInto(order, update, new Transition());
+  if (t.outcome !== 'ERROR') order.updatedAt = now;
+  return t.toResult();
 }
 
-/** `applyUpdate` writing its outcome into `out` (no allocation for non-fill updates). */
-export function applyUpdateInto(order: Order, update: OrderUpdate, now: number, out: Transition): Transition {
+/**
+ * `applyUpdate` writing its outcome into `out` (no allocation for non-fill updates). It does not stamp the time:
+ * the caller sets `updatedAt` when the outcome is not an ERROR (the tracker copies it from its clock's time cell).
+ */
+export function applyUpdateInto(order: Order, update: OrderUpdate, out: Transition): Transition {
   const from = order.state;
   let event: LifecycleEvent;
   if (update.kind === 'FILL') {
@@ -280,10 +285,7 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, now: number, 
       order.stateBeforeCancel = 'TRIGGERED';
     }
   }
-  if (cell === 'IGNORE') {
-    order.updatedAt = now;
-    return out.ignored(event, from);
-  }
+  if (cell === 'IGNORE') return out.ignored(event, from);
 
   let to: OrderState;
   if (cell === 'RESTORE') {
@@ -320,7 +322,6 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, now: number, 
   }
   if (from === 'PENDING_CANCEL' && to !== 'PENDING_CANCEL') order.stateBeforeCancel = undefined;
   order.state = to;
-  order.updatedAt = now;
   return out.applied(event, from, to);
 }
 

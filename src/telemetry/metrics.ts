@@ -246,10 +246,8 @@ export class Metrics implements TrackerListener {
     if (t.from === 'CREATED') this.openCounts[s]!++;
     if (isOpen(t.from) && !isOpen(t.to)) this.openCounts[s]!--;
     if (t.to === 'DENIED' || t.to === 'REJECTED') bump(this.rejectCounts, order.reason ?? 'UNKNOWN');
-    if (update.kind === 'SUBMIT' || update.kind === 'ROUTE') {
-      order.submittedAt = this.clock.monoMs();
-      return;
-    }
+    // The submit-to-ack interval starts at the venue handoff (the batcher stamps submittedAt once per batch).
+    if (update.kind === 'SUBMIT' || update.kind === 'ROUTE') return;
     if (update.kind === 'FILL') this.fillCounts[vl * LIQUIDITIES.length + (update.fill.liquidity === 'MAKER' ? 0 : 1)]!++;
     const sent = order.submittedAt;
     if (sent > 0 && update.kind !== 'CANCEL_REQUEST' && v < this.venueNames.length) {

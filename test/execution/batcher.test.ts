@@ -33,7 +33,7 @@ class RecordingVenue implements VenueAdapter {
 
 let nextId = 1;
 function orders(store: OrderStore, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => store.create(nextId++, newOrderFields(store, { qtyLots: 100 + i }), 0));
+  return Array.from({ length: n }, (_, i) => store.create(nextId++, newOrderFields(store, { qtyLots: 100 + i })));
 }
 
 function rig(policies: BatchPolicy[]) {
@@ -108,8 +108,8 @@ describe('VenueBatcher', () => {
       submit: (b) => void seen.push({ view: b, qty: [b.qtyLots(0), b.qtyLots(1)], cid: [b.clientOrderId(0), b.clientOrderId(1)] }),
     };
     const batcher = new VenueBatcher(store, [venue], [{ maxSize: 2, flushMs: 0 }]);
-    const a = store.create(501, newOrderFields(store, { qtyLots: 1000, side: 'SELL', type: 'MARKET', timeInForce: 'IOC', priceTicks: 0 }), 0);
-    const b = store.create(502, newOrderFields(store, { qtyLots: 300, clientOrderId: 'mine' }), 0);
+    const a = store.create(501, newOrderFields(store, { qtyLots: 1000, side: 'SELL', type: 'MARKET', timeInForce: 'IOC', priceTicks: 0 }));
+    const b = store.create(502, newOrderFields(store, { qtyLots: 300, clientOrderId: 'mine' }));
     store.filledLots[a] = 400; // crossed internally first: the venue gets the rest
     batcher.add(0, a);
     batcher.add(0, b);
@@ -118,7 +118,7 @@ describe('VenueBatcher', () => {
     expect(seen[0]!.cid).toEqual(['tst' + (501).toString(36), 'mine']);
     expect(seen[0]!.view).toBeInstanceOf(StoreBatch);
     expect(seen[0]!.view.count).toBe(0); // reused: empty again once submit returned
-    const orders2 = [store.create(503, newOrderFields(store), 0), store.create(504, newOrderFields(store), 0)];
+    const orders2 = [store.create(503, newOrderFields(store)), store.create(504, newOrderFields(store))];
     for (const s of orders2) batcher.add(0, s);
     expect(seen[1]!.view).toBe(seen[0]!.view);
   });
@@ -202,7 +202,7 @@ describe('VenueBatcher: venues are independent', () => {
       submit: (b) => void got.push(`fast:${toVenueOrders(b).map((o) => o.orderId).join(',')}`),
     };
     const batcher = new VenueBatcher(store, [slow, fast], [{ maxSize: 2, flushMs: 5 }, { maxSize: 2, flushMs: 5 }]);
-    const [s1, s2, f1, f2, f3] = [11, 12, 21, 22, 23].map((id) => store.create(id, newOrderFields(store), 0));
+    const [s1, s2, f1, f2, f3] = [11, 12, 21, 22, 23].map((id) => store.create(id, newOrderFields(store)));
     batcher.add(0, s1!);
     batcher.add(0, s2!);
     batcher.add(1, f1!);

@@ -296,7 +296,9 @@ describe('OrderStore', () => {
       strategy: 'beta', symbol: 'ETH-USDT', side: 'SELL', type: 'STOP_LIMIT', timeInForce: 'IOC', priceTicks: 60_000,
       stopTicks: 59_000, qtyLots: 7, priority: 'HIGH', venue: 'v2', clientOrderId: 'mine1', producerSeq: 12, tag: 99,
     });
-    const slot = store.create(42, f, 1234);
+    const slot = store.create(42, f);
+    store.createdAt[slot] = 1234; // the caller (the tracker) stamps the times
+    store.updatedAt[slot] = 1234;
     f.qtyLots = 1; // the store copied the fields
     const v = new OrderView(store).at(slot);
     expect(v).toMatchObject({
@@ -316,7 +318,7 @@ describe('OrderStore', () => {
   it('grows by doubling when full, keeping every order and its id index', () => {
     const store = testStore({ capacity: 16 });
     const slots: number[] = [];
-    for (let id = 1; id <= 100; id++) slots.push(store.create(id * 1000, newOrderFields(store, { qtyLots: id }), 0));
+    for (let id = 1; id <= 100; id++) slots.push(store.create(id * 1000, newOrderFields(store, { qtyLots: id })));
     expect(store.capacity).toBe(128);
     expect(store.size).toBe(100);
     for (let id = 1; id <= 100; id++) {
@@ -329,12 +331,12 @@ describe('OrderStore', () => {
 
   it('a released slot is reused and its old id is gone', () => {
     const store = testStore({ capacity: 16 });
-    const a = store.create(1, newOrderFields(store, { clientOrderId: 'x1' }), 0);
-    store.create(2, newOrderFields(store), 0);
+    const a = store.create(1, newOrderFields(store, { clientOrderId: 'x1' }));
+    store.create(2, newOrderFields(store));
     store.release(a);
     expect(store.slotOf(1)).toBe(-1);
     expect(store.size).toBe(1);
-    const c = store.create(3, newOrderFields(store), 0);
+    const c = store.create(3, newOrderFields(store));
     expect(c).toBe(a);
     expect(store.clientOrderId(c)).toBe('tst3'); // nothing left over from the order that had the slot
   });

@@ -23,7 +23,7 @@ import { RingConsumer, RingProducer, type RecordHandler } from '../../src/intake
 import { HostedStrategy } from '../../src/strategy/strategy-host.js';
 import { OrderIntake } from '../../src/intake/order-intake.js';
 import { StrategyQueues } from '../../src/intake/strategy-queues.js';
-import { ManualClock, systemClock, type Clock } from '../../src/model/clock.js';
+import { CoarseClock, ManualClock, type Clock } from '../../src/model/clock.js';
 import { OrderIdCounter } from '../../src/model/ids.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
 import { PreTradeRisk } from '../../src/risk/pre-trade-risk.js';
@@ -84,20 +84,20 @@ class ExpiringVenue implements VenueAdapter {
   cancel(_request: CancelRequest): void {}
 }
 
-/** The daemon's clock, counting how often it is read. */
+/** A clock that counts its precise (allocating) readings: monoNs and monoMs. */
 class CountingClock implements Clock {
-  reads = 0;
+  preciseReads = 0;
+  constructor(private readonly inner: Clock) {}
   now(): number {
-    this.reads++;
-    return systemClock.now();
+    return this.inner.now();
   }
   monoNs(): bigint {
-    this.reads++;
-    return systemClock.monoNs();
+    this.preciseReads++;
+    return this.inner.monoNs();
   }
   monoMs(): number {
-    this.reads++;
-    return systemClock.monoMs();
+    this.preciseReads++;
+    return this.inner.monoMs();
   }
 }
 
@@ -130,7 +130,7 @@ function submitPath(options: Options) {
   for (const v of venues) v.tracker = tracker;
   const router = new Router(venueNames, ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'], [{ v1: 3, v2: 1 }, { v1: 1, v2: 1 }, {}]);
   const queues = new StrategyQueues(strategies.length, [1, 2, 5], 1024);
-  const batcher = new VenueBatcher(store, venues, [{ maxSize: 32, flushMs: 0 }, { maxSize: 32, flushMs: 0 }]);
+  const batcher = new VenueBatcher(store, venues, [{ maxSize: 32, flushMs: 0 }, { maxSize: 32, flushMs: 0 }], undefined, () => clock.monoMs());
   const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher, 256);
   const intake = new OrderIntake(tracker, new OrderIdCounter(0), queues, dispatcher, router, venues, instruments, strategies, batcher);
   intake.open();
@@ -235,28 +235,34 @@ describe('the submit path allocates nothing per order', () => {
     expect(perOrder).toBeLessThan(MAX_BYTES_PER_ORDER);
   });
 
-  it('with the daemon\'s clock: every byte allocated per order is a clock read (Node 20 boxes the double it returns)', () => {
-    // Date.now() and performance.now() return a new HeapNumber (16 bytes) on each call on Node 20, optimised or not.
-    // The tracker stamps each transition (OrderTracker.create, applySlot: clock.now()) and the metrics stamp the
-    // submit-to-ack interval (Metrics.onTransition: clock.monoMs(), at SUBMIT and at the first answer). That is
-    // the only allocation left on the path; this test pins it to those reads and the number of reads per order.
-    const clock = new CountingClock();
-    const path = submitPath({ metrics: true, ring: true, clock });
-    path.run(WARM_UP);
-    let best = Infinity;
-    let readsPerOrder = 0;
-    for (let i = 0; i < 3; i++) {
-      const before = clock.reads;
-      const { bytes } = allocatedBytes(() => path.run(ORDERS));
-      const perOrder = bytes / ORDERS;
-      if (perOrder < best) {
-        best = perOrder;
-        readsPerOrder = (clock.reads - before) / ORDERS;
+  it('with the daemon\'s clock (CoarseClock): no clock read allocates on the submit path', () => {
+    // Date.now() and performance.now() return a new HeapNumber (16 bytes) on each call on Node 20. The daemon's
+    // wall clock is a CoarseClock (sampled by a timer: reading it allocates nothing) and the submit-to-ack stamp is
+    // taken once per batch at the venue handoff. What is left is the one precise reading when the venue answers
+    // (the end of the submit-to-ack interval): this harness's venue answers inside submit, so it is counted here.
+    const coarse = new CoarseClock();
+    const clock = new CountingClock(coarse);
+    try {
+      const path = submitPath({ metrics: true, ring: true, clock });
+      path.run(WARM_UP);
+      let best = Infinity;
+      let readsPerOrder = 0;
+      for (let i = 0; i < 3; i++) {
+        const before = clock.preciseReads;
+        const { bytes } = allocatedBytes(() => path.run(ORDERS));
+        const perOrder = bytes / ORDERS;
+        if (perOrder < best) {
+          best = perOrder;
+          readsPerOrder = (clock.preciseReads - before) / ORDERS;
+        }
       }
+      // the answer's stamp, plus one handoff stamp per batch (a fraction of a read per order)
+      expect(readsPerOrder).toBeGreaterThanOrEqual(1);
+      expect(readsPerOrder).toBeLessThan(2);
+      expect(best).toBeLessThan(16 * readsPerOrder + MAX_BYTES_PER_ORDER);
+    } finally {
+      coarse.stop();
     }
-    // create, SUBMIT and EXPIRE stamps (now) + submit and first-answer stamps (monoMs)
-    expect(readsPerOrder).toBe(5);
-    expect(best).toBeLessThan(16 * readsPerOrder + MAX_BYTES_PER_ORDER);
   });
 
   it('and retains nothing per order: the heap after gc() does not grow with the number of orders', () => {
