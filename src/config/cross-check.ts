@@ -6,7 +6,7 @@
  */
 import { exactMultiple } from './decimal.js';
 import type { ConfigPath } from './errors.js';
-import { BINANCE_RATE_LIMIT_KEYS, OKX_RATE_LIMIT_KEYS, type Config, type RoutingConfig } from './schema.js';
+import type { Config, RoutingConfig } from './schema.js';
 
 export interface CrossIssue {
   path: ConfigPath;
@@ -21,6 +21,10 @@ export interface CrossCheckResult {
 }
 
 const EXCHANGE_OF_WS_ADAPTER = { 'binance-ws': 'binance', 'okx-ws': 'okx' } as const;
+
+/** Venue `rateLimits` keys per exchange (schema.ts VenueRateLimitsSchema). */
+const BINANCE_RATE_LIMIT_KEYS = ['requestWeightPerMinute', 'ordersPer10s', 'ordersPerDay'] as const;
+const OKX_RATE_LIMIT_KEYS = ['placeOrderPerWindow', 'batchOrdersPerWindow', 'cancelOrderPerWindow', 'readsPerWindow', 'windowMs'] as const;
 
 /** Venue keys that only exchange adapters read. */
 const EXCHANGE_ONLY_KEYS = [

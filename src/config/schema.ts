@@ -244,9 +244,6 @@ export const VenueRateLimitsSchema = strictObject({
   windowMs: int(100, 3_600_000).optional(),
 });
 
-export const BINANCE_RATE_LIMIT_KEYS = ['requestWeightPerMinute', 'ordersPer10s', 'ordersPerDay'] as const;
-export const OKX_RATE_LIMIT_KEYS = ['placeOrderPerWindow', 'batchOrdersPerWindow', 'cancelOrderPerWindow', 'readsPerWindow', 'windowMs'] as const;
-
 /** Circuit breaker of an exchange venue (defaults: 5 failures in a row, open 2000 ms, at most 30000 ms). */
 export const CircuitBreakerSchema = strictObject({
   failureThreshold: int(1, 1000).optional(),
@@ -411,8 +408,6 @@ export type BatchConfig = z.output<typeof BatchSchema>;
 export type VenueUrls = z.output<typeof VenueUrlsSchema>;
 export type VenueCredentials = z.output<typeof CredentialsSchema>;
 export type PaperSettings = z.output<typeof PaperSettingsSchema>;
-export type VenueRateLimits = z.output<typeof VenueRateLimitsSchema>;
-export type CircuitBreakerConfig = z.output<typeof CircuitBreakerSchema>;
 export type InstrumentConfig = z.output<typeof InstrumentSchema>;
 export type StrategyConfig = z.output<typeof StrategySchema>;
 export type StrategyLimits = z.output<typeof StrategyLimitsSchema>;

@@ -1,0 +1,304 @@
+/**
+ * Native Binance spot adapter on the WebSocket API (ws package): signed order.place / order.cancel, and the user
+ * data stream on the same socket (userDataStream.subscribe.signature: executionReport events). REST (signed) for
+ * exchangeInfo, lookups by client order id, open orders and fills — the reconciliation after every reconnect and
+ * the polling while the socket is down.
+ *
+ * Binance spot has no batch endpoint: a batch goes out as parallel single order.place requests within the limits
+ * (request weight per minute, orders per 10 s and per day: from exchangeInfo, lowered by YAML). Every answer's
+ * `rateLimits` (and every REST answer's X-MBX-* headers) tells the limiter what the venue counted.
+ *
+ * A request without an answer within requestTimeoutMs, or in flight when the socket drops, has an unknown outcome and
+ * is looked up by client order id. recvWindow is requestTimeoutMs, so a lost order.place can no longer execute once
+ * requestTimeoutMs (+ clockSkewMs) has passed since it was signed: "not found" after that is conclusive.
+ */
+import type { Instrument } from '../../src/model/instrument.js';
+import { BaseVenueAdapter, type BaseAdapterOptions, type OrderRef, type QueryKind, type TradeQuery } from '../common/base-adapter.js';
+import { binanceError } from '../common/binance-codes.js';
+import type { TrackedOrder } from '../common/order-ledger.js';
+import type { Cost } from '../common/rate-limiter.js';
+import { type QueryValue, signBinanceWsParams } from '../common/signing.js';
+import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';
+import type { BinanceUrlSet } from '../common/urls.js';
+import {
+  BINANCE_WEIGHT,
+  type RateLimitOverrides,
+  binanceAdvertisedLimits,
+  binancePlaceCosts,
+  binancePools,
+  binanceUsagePool,
+  binanceWeight,
+} from '../common/venue-limits.js';
+import { WsConnection } from '../common/ws-connection.js';
+import { BinanceRest } from './http-client.js';
+import { executionReport, myTrade, orderSnapshot, placeFills } from './parse.js';
+
+export interface BinanceWsAdapterOptions extends Omit<BaseAdapterOptions, 'pools'> {
+  readonly credentials: { readonly apiKey: string; readonly secret: string };
+  readonly urls: BinanceUrlSet;
+  readonly rateLimits: RateLimitOverrides;
+}
+
+type Json = Record<string, unknown>;
+
+interface WsReply {
+  id?: unknown;
+  status?: number;
+  result?: unknown;
+  error?: { code?: number; msg?: string; data?: { retryAfter?: number } };
+  rateLimits?: Array<{ rateLimitType?: string; interval?: string; intervalNum?: number; count?: number }>;
+}
+
+export class BinanceWsAdapter extends BaseVenueAdapter {
+  private readonly rest: BinanceRest;
+  private readonly ws: WsConnection;
+  /** Binance symbol id (BTCUSDT) by our symbol (BTC-USDT), and our instrument by Binance symbol id. */
+  private readonly symbolIds = new Map<string, string>();
+  private readonly byId = new Map<string, Instrument>();
+  private readonly credentials: { readonly apiKey: string; readonly secret: string };
+  private readonly overrides: RateLimitOverrides;
+  private seq = 0;
+
+  constructor(options: BinanceWsAdapterOptions) {
+    super({ ...options, pools: binancePools(options.rateLimits) });
+    this.credentials = options.credentials;
+    this.overrides = options.rateLimits;
+    for (const inst of options.instruments) {
+      const id = `${inst.base}${inst.quote}`;
+      this.symbolIds.set(inst.symbol, id);
+      this.byId.set(id, inst);
+    }
+    this.rest = new BinanceRest({
+      baseUrl: options.urls.rest,
+      apiKey: options.credentials.apiKey,
+      secret: options.credentials.secret,
+      recvWindowMs: this.recvWindow(),
+      timeoutMs: options.settings.requestTimeoutMs,
+      signal: this.abort.signal,
+      now: () => this.clock.now(),
+      onUsage: (pool, count) => this.limiter.observeCount(pool, count),
+    });
+    this.ws = new WsConnection({
+      name: options.name,
+      url: options.urls.wsApi,
+      log: options.log,
+      heartbeatMs: options.settings.heartbeatMs,
+      heartbeat: 'ping-frame',
+      reconnect: options.settings.reconnect,
+      connectTimeoutMs: options.settings.requestTimeoutMs,
+      onOpen: () => this.subscribe(),
+      onMessage: (text) => this.onMessage(text),
+      onClose: (reason) => this.streamDown(`websocket ${reason}`),
+      onConnectFailure: (reason) => this.breaker.failure(`websocket: ${reason}`),
+    });
+  }
+
+  private recvWindow(): number {
+    return Math.min(60_000, Math.max(1, this.settings.requestTimeoutMs));
+  }
+
+  protected requestValidityMs(): number {
+    return this.recvWindow();
+  }
+
+  private sym(inst: Instrument): string {
+    return this.symbolIds.get(inst.symbol) ?? `${inst.base}${inst.quote}`;
+  }
+
+  // ------------------------------------------------------------------------------------------ connect
+
+  protected async connect(): Promise<VenueMarket[]> {
+    const ids = this.instruments.map((i) => this.sym(i));
+    const info = (await this.limiter.run(binanceWeight(BINANCE_WEIGHT.exchangeInfo), 'query', () => this.rest.exchangeInfo(ids))) as Json;
+    const limits = binanceAdvertisedLimits(info['rateLimits'], this.overrides);
+    for (const [pool, limit] of Object.entries(limits)) this.limiter.setLimit(pool, limit);
+    const markets: VenueMarket[] = [];
+    for (const s of (Array.isArray(info['symbols']) ? info['symbols'] : []) as Json[]) {
+      const inst = this.byId.get(String(s['symbol']));
+      if (inst === undefined) continue;
+      const filters = (Array.isArray(s['filters']) ? s['filters'] : []) as Json[];
+      const f = (type: string): Json | undefined => filters.find((x) => x['filterType'] === type);
+      markets.push({
+        symbol: inst.symbol,
+        active: s['status'] === 'TRADING',
+        tickSize: String(f('PRICE_FILTER')?.['tickSize'] ?? ''),
+        lotSize: String(f('LOT_SIZE')?.['stepSize'] ?? ''),
+        minQty: f('LOT_SIZE')?.['minQty'] as string | undefined,
+        minNotional: (f('NOTIONAL')?.['minNotional'] ?? f('MIN_NOTIONAL')?.['minNotional']) as string | undefined,
+      });
+    }
+    return markets;
+  }
+
+  protected async openStream(): Promise<void> {
+    this.ws.start();
+    await this.waitStream(this.settings.streamStartTimeoutMs);
+  }
+
+  protected async closeTransport(): Promise<void> {
+    await this.ws.stop();
+  }
+
+  /** Session set-up on every (re)connect: subscribe to the user data stream; then the stream is up. */
+  private async subscribe(): Promise<void> {
+    const id = this.nextId();
+    const params = signBinanceWsParams({}, this.credentials.apiKey, this.credentials.secret, this.clock.now());
+    const reply = await this.limiter.run(binanceWeight(BINANCE_WEIGHT.userDataSubscribe), 'cancel', () =>
+      this.ws.request<WsReply>(id, { id, method: 'userDataStream.subscribe.signature', params }, this.settings.requestTimeoutMs, 'userDataStream.subscribe', true),
+    );
+    if (reply.status !== 200) {
+      const e = this.replyError('query', reply);
+      if (e.kind === 'auth') this.credentialsRefused(e);
+      throw e;
+    }
+    this.breaker.success();
+    this.streamUp();
+  }
+
+  protected override transportReady(): boolean {
+    return this.ws.ready;
+  }
+
+  protected override async probe(): Promise<void> {
+    if (!this.ws.ready) throw new Error('websocket API not connected');
+    await super.probe();
+  }
+
+  private nextId(): string {
+    return `sy${(++this.seq).toString(36)}`;
+  }
+
+  // ------------------------------------------------------------------------------------------ messages
+
+  private onMessage(text: string): void {
+    let msg: Json;
+    try {
+      msg = JSON.parse(text) as Json;
+    } catch {
+      return;
+    }
+    if (msg['id'] !== undefined && msg['id'] !== null) {
+      this.observe(msg as WsReply);
+      this.ws.resolve(String(msg['id']), msg);
+      return;
+    }
+    const ev = msg['event'] as Json | undefined;
+    if (ev !== undefined && ev['e'] === 'executionReport') {
+      const inst = this.byId.get(String(ev['s']));
+      if (inst === undefined) return;
+      const { snapshot, trade } = executionReport(ev, inst);
+      if (trade !== undefined) this.applyTrade(trade);
+      this.applySnapshot(snapshot);
+    }
+  }
+
+  private observe(reply: WsReply): void {
+    for (const r of reply.rateLimits ?? []) {
+      const pool = binanceUsagePool(String(r.rateLimitType), String(r.interval), Number(r.intervalNum));
+      if (pool !== undefined && typeof r.count === 'number') this.limiter.observeCount(pool, r.count);
+    }
+  }
+
+  private replyError(op: 'place' | 'cancel' | 'query', reply: WsReply) {
+    const status = reply.status ?? 500;
+    const retry = reply.error?.data?.retryAfter;
+    return binanceError(
+      op,
+      status,
+      reply.error?.code,
+      reply.error?.msg ?? 'no error message',
+      typeof retry === 'number' ? Math.max(0, retry - this.clock.now()) : undefined,
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------ orders
+
+  protected placeCosts(group: readonly TrackedOrder[]): Cost[] {
+    return binancePlaceCosts(group.length);
+  }
+
+  protected cancelCosts(): Cost[] {
+    return binanceWeight(BINANCE_WEIGHT.cancel);
+  }
+
+  protected queryCosts(kind: QueryKind): Cost[] {
+    switch (kind) {
+      case 'order':
+        return binanceWeight(BINANCE_WEIGHT.order);
+      case 'open':
+        return binanceWeight(BINANCE_WEIGHT.openOrders);
+      case 'trades':
+        return binanceWeight(BINANCE_WEIGHT.myTrades);
+      case 'orderTrades':
+        return binanceWeight(BINANCE_WEIGHT.myTradesByOrder);
+    }
+  }
+
+  protected async place(group: readonly TrackedOrder[]): Promise<PlaceResult[]> {
+    // one order per request (planGroups default): Binance spot has no batch endpoint
+    const t = group[0]!;
+    const inst = t.instrument;
+    const p: Record<string, QueryValue | undefined> = {
+      symbol: this.sym(inst),
+      side: t.side,
+      newClientOrderId: t.clientOrderId,
+      newOrderRespType: 'FULL',
+      recvWindow: this.recvWindow(),
+      quantity: inst.lotsToQty(t.qtyLots),
+    };
+    if (t.type === 'MARKET') {
+      p['type'] = 'MARKET';
+    } else if (t.postOnly) {
+      p['type'] = 'LIMIT_MAKER';
+      p['price'] = inst.ticksToPrice(t.priceTicks);
+    } else {
+      p['type'] = 'LIMIT';
+      p['timeInForce'] = t.timeInForce;
+      p['price'] = inst.ticksToPrice(t.priceTicks);
+    }
+    const id = this.nextId();
+    const params = signBinanceWsParams(p, this.credentials.apiKey, this.credentials.secret, t.sentAt);
+    const reply = await this.ws.request<WsReply>(id, { id, method: 'order.place', params }, this.settings.requestTimeoutMs, `order.place ${t.clientOrderId}`);
+    // a single-order request: its error is the request's (the limiter learns refusals, the breaker failures)
+    if (reply.status !== 200 || typeof reply.result !== 'object' || reply.result === null) throw this.replyError('place', reply);
+    const r = reply.result as Json;
+    return [
+      {
+        kind: 'accepted',
+        venueOrderId: String(r['orderId']),
+        snapshot: orderSnapshot(r, inst),
+        trades: placeFills(r, inst, this.sym(inst)),
+      },
+    ];
+  }
+
+  protected async sendCancel(t: TrackedOrder): Promise<CancelResult> {
+    const id = this.nextId();
+    const params = signBinanceWsParams(
+      { symbol: this.sym(t.instrument), origClientOrderId: t.clientOrderId, recvWindow: this.recvWindow() },
+      this.credentials.apiKey,
+      this.credentials.secret,
+      this.clock.now(),
+    );
+    const reply = await this.ws.request<WsReply>(id, { id, method: 'order.cancel', params }, this.settings.requestTimeoutMs, `order.cancel ${t.clientOrderId}`);
+    if (reply.status !== 200 || typeof reply.result !== 'object' || reply.result === null) throw this.replyError('cancel', reply);
+    return { kind: 'canceled', snapshot: orderSnapshot(reply.result as Json, t.instrument) };
+  }
+
+  // ------------------------------------------------------------------------------------------ queries (REST)
+
+  protected async fetchOrder(ref: OrderRef): Promise<OrderSnapshot | null> {
+    const j = await this.rest.order(this.sym(ref.instrument), ref);
+    return j === null ? null : orderSnapshot(j, ref.instrument);
+  }
+
+  protected async fetchOpen(instrument: Instrument): Promise<OrderSnapshot[]> {
+    return (await this.rest.openOrders(this.sym(instrument))).map((j) => orderSnapshot(j, instrument));
+  }
+
+  protected async fetchTrades(instrument: Instrument, q: TradeQuery): Promise<TradeEvent[]> {
+    const id = this.sym(instrument);
+    const list = await this.rest.myTrades(id, { startTime: q.sinceMs, orderId: q.venueOrderId });
+    return list.map((j) => myTrade(j, instrument, id));
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * One adapter for a ccxt exchange id, proven for Binance spot and OKX spot (profiles.ts).
+ *
+ *  - Set-up: ccxt pro instance (REST and websockets), sandbox mode from YAML, keys from the config (env
+ *    references), URL overrides from YAML applied after sandbox mode, ccxt's own throttle off (enableRateLimit:
+ *    false: the adapter's limiters take over), ccxt's timeout = requestTimeoutMs.
+ *  - loadMarkets -> instruments checked against the venue's tick, lot, minimum quantity and notional.
+ *  - Orders: createOrder with our client order id; OKX batches through createOrders (batch-orders, at most 20, each
+ *    entry's answer on its own, even when all fail); Binance spot has no batch endpoint: parallel single requests.
+ *  - cancelOrder / fetchOrder by client order id, fetchOpenOrders, fetchMyTrades / fetchOrderTrades.
+ *  - Execution reports from ccxt pro watchOrders and watchMyTrades; while they are down, REST polling (base-adapter).
+ *  - Rate-limit headers and Retry-After are read from every response (a handleErrors hook).
+ */
+import ccxt from 'ccxt';
+import type { Instrument } from '../../src/model/instrument.js';
+import { Backoff, sleep } from '../common/backoff.js';
+import { BaseVenueAdapter, type BaseAdapterOptions, type OrderRef, type QueryKind, type TradeQuery } from '../common/base-adapter.js';
+import { decimalText } from '../common/decimal-text.js';
+import { VenueError, unknownOutcome } from '../common/errors.js';
+import { okxError } from '../common/okx-codes.js';
+import type { TrackedOrder } from '../common/order-ledger.js';
+import type { Cost } from '../common/rate-limiter.js';
+import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';
+import type { UrlOverrides } from '../common/urls.js';
+import type { RateLimitOverrides } from '../common/venue-limits.js';
+import { type CcxtOp, classifyCcxtError } from './errors.js';
+import { type CcxtOrder, type CcxtTrade, orderSnapshot, tradeEvent } from './parse.js';
+import { type CcxtExchange, type CcxtProfile, type ProfileContext, profileFor } from './profiles.js';
+
+export interface CcxtAdapterOptions extends Omit<BaseAdapterOptions, 'pools'> {
+  /** ccxt exchange id: 'binance', 'okx' (others run on a generic profile). */
+  readonly exchangeId: string;
+  readonly sandbox: boolean;
+  readonly urls: UrlOverrides;
+  readonly credentials: { readonly apiKey: string; readonly secret: string; readonly passphrase?: string | undefined };
+  readonly rateLimits: RateLimitOverrides;
+}
+
+type Json = Record<string, unknown>;
+
+/** When the venue gives no subscription signal: the stream counts as up this long after its socket connected. */
+const SUBSCRIBE_GRACE_MS = 500;
+
+function makeExchange(o: CcxtAdapterOptions, profile: CcxtProfile, ctx: ProfileContext): CcxtExchange {
+  const pro = ccxt.pro as unknown as Record<string, new (config: Json) => CcxtExchange>;
+  const rest = ccxt as unknown as Record<string, new (config: Json) => CcxtExchange>;
+  const Ctor = pro[o.exchangeId] ?? rest[o.exchangeId];
+  if (typeof Ctor !== 'function') throw new RangeError(`ccxt has no exchange "${o.exchangeId}"`);
+  const ex = new Ctor({
+    apiKey: o.credentials.apiKey,
+    secret: o.credentials.secret,
+    password: o.credentials.passphrase,
+    enableRateLimit: false,
+    timeout: o.settings.requestTimeoutMs,
+    options: profile.options(ctx),
+  });
+  if (o.sandbox) ex.setSandboxMode(true);
+  const api = profile.api(o.sandbox, o.urls);
+  if (api !== undefined) ex.urls['api'] = api;
+  return ex;
+}
+
+export class CcxtAdapter extends BaseVenueAdapter {
+  readonly exchange: CcxtExchange;
+  private readonly profile: CcxtProfile;
+  private readonly ctx: ProfileContext;
+  private readonly plainWs: boolean;
+  /** By our symbol (BTC-USDT): ccxt's unified symbol (BTC/USDT) and the venue's market id (BTCUSDT, BTC-USDT). */
+  private readonly ccxtSymbols = new Map<string, string>();
+  private readonly marketIds = new Map<string, string>();
+  private readonly byCcxtSymbol = new Map<string, Instrument>();
+  private lastRetryAfter: { at: number; ms: number } | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private readonly hasStreams: boolean;
+
+  constructor(options: CcxtAdapterOptions) {
+    const profile = profileFor(options.exchangeId);
+    const ctx: ProfileContext = { settings: options.settings, rateLimits: options.rateLimits, now: () => options.clock.now() };
+    const ex = makeExchange(options, profile, ctx);
+    super({ ...options, pools: profile.pools(ctx, ex) });
+    this.exchange = ex;
+    this.profile = profile;
+    this.ctx = ctx;
+    this.plainWs = /"ws:\/\//.test(JSON.stringify(ex.urls['api'] ?? {}));
+    this.hasStreams = typeof ex.watchOrders === 'function' && ex.has['watchOrders'] === true;
+    for (const inst of options.instruments) {
+      const sym = `${inst.base}/${inst.quote}`;
+      this.ccxtSymbols.set(inst.symbol, sym);
+      this.byCcxtSymbol.set(sym, inst);
+    }
+    this.hook();
+  }
+
+  private hook(): void {
+    const ex = this.exchange;
+    const handleErrors = ex.handleErrors.bind(ex);
+    ex.handleErrors = (...args: unknown[]) => {
+      const [status, , url, , headers, , response] = args as [number, string, string, string, Record<string, string> | undefined, string, unknown];
+      this.onResponse(status, headers ?? {});
+      if (this.profile.keepAnswer(url, response)) return undefined;
+      return handleErrors(...args);
+    };
+    const handleMessage = ex.handleMessage.bind(ex);
+    ex.handleMessage = (client: unknown, message: unknown) => {
+      try {
+        if (this.profile.subscribed(message) === true) this.streamUp();
+      } catch {
+        // a tap only
+      }
+      return handleMessage(client, message);
+    };
+    // ccxt creates some futures nobody may await (e.g. binance's 'authenticate:signature:spot', made ahead for
+    // concurrent subscribers): when a subscription is refused it rejects them, and an unawaited rejection would take
+    // the process down. Every future gets a no-op handler; whoever awaits one still sees its rejection.
+    const client = (ex['client'] as (url: string) => Record<string, unknown>).bind(ex);
+    ex['client'] = (url: string): Record<string, unknown> => {
+      const c = client(url);
+      if (c['__switchyard'] !== true) {
+        c['__switchyard'] = true;
+        const future = (c['future'] as (hash: string) => Promise<unknown>).bind(c);
+        c['future'] = (hash: string): Promise<unknown> => {
+          const f = future(hash);
+          f.catch(() => undefined);
+          return f;
+        };
+      }
+      return c;
+    };
+    const onConnected = ex.onConnected.bind(ex);
+    ex.onConnected = (client: unknown, message?: unknown) => {
+      if (this.profile.subscribed(undefined) === undefined) {
+        if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
+        this.graceTimer = setTimeout(() => this.streamUp(), SUBSCRIBE_GRACE_MS);
+      }
+      return onConnected(client, message);
+    };
+    this.profile.instrument(ex, this.ctx);
+  }
+
+  /** Every REST answer: usage headers, Retry-After, bans. */
+  private onResponse(status: number, headers: Record<string, string>): void {
+    for (const [pool, count] of this.profile.usage(headers)) this.limiter.observeCount(pool, count);
+    if (status === 429 || status === 418) {
+      const raw = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
+      const seconds = raw === undefined ? NaN : Number(raw);
+      const ms = Number.isFinite(seconds) ? seconds * 1000 : status === 418 ? 120_000 : 1000;
+      this.lastRetryAfter = { at: this.clock.now(), ms };
+      if (status === 418) this.limiter.pauseAll(ms, `${this.name}: banned (418)`, true);
+    }
+  }
+
+  private retryAfter(): number | undefined {
+    const r = this.lastRetryAfter;
+    return r !== undefined && this.clock.now() - r.at < 1000 ? r.ms : undefined;
+  }
+
+  private async call<T>(op: CcxtOp, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw classifyCcxtError(err, this.profile.id, op, this.retryAfter());
+    }
+  }
+
+  private sym(inst: Instrument): string {
+    return this.ccxtSymbols.get(inst.symbol) ?? `${inst.base}/${inst.quote}`;
+  }
+
+  private marketId(inst: Instrument): string {
+    return this.marketIds.get(inst.symbol) ?? this.sym(inst);
+  }
+
+  protected requestValidityMs(): number {
+    return this.profile.validityMs(this.ctx);
+  }
+
+  // ------------------------------------------------------------------------------------------ connect
+
+  protected async connect(): Promise<VenueMarket[]> {
+    const ex = this.exchange;
+    if (this.plainWs) await ex.loadHttpProxyAgent();
+    await this.limiter.run(this.profile.marketsCosts(), 'query', () => this.call('query', () => ex.loadMarkets()));
+    for (const [pool, limit] of Object.entries(this.profile.advertisedLimits(this.ctx))) this.limiter.setLimit(pool, limit);
+    const markets: VenueMarket[] = [];
+    for (const inst of this.instruments) {
+      const m = ex.markets[this.sym(inst)];
+      if (m === undefined) continue;
+      this.marketIds.set(inst.symbol, m.id);
+      markets.push({
+        symbol: inst.symbol,
+        active: m.active !== false,
+        tickSize: this.precision(m.precision.price),
+        lotSize: this.precision(m.precision.amount),
+        minQty: decimalText(m.limits.amount?.min),
+        minNotional: decimalText(m.limits.cost?.min),
+      });
+    }
+    return markets;
+  }
+
+  /** A ccxt precision as an increment (TICK_SIZE mode: the increment itself; DECIMAL_PLACES: 10^-n). */
+  private precision(p: number | undefined): string {
+    if (p === undefined) return '';
+    if (this.exchange.precisionMode === ccxt.TICK_SIZE) return decimalText(p) ?? '';
+    return p <= 0 ? '1' : `0.${'0'.repeat(p - 1)}1`;
+  }
+
+  protected async openStream(): Promise<void> {
+    if (!this.hasStreams) return; // REST polling only
+    void this.watchLoop('orders');
+    void this.watchLoop('trades');
+    await this.waitStream(this.settings.streamStartTimeoutMs);
+  }
+
+  protected async closeTransport(): Promise<void> {
+    if (this.graceTimer !== undefined) clearTimeout(this.graceTimer);
+    await this.exchange.close();
+  }
+
+  private async watchLoop(kind: 'orders' | 'trades'): Promise<void> {
+    const backoff = new Backoff(this.settings.reconnect);
+    while (!this.stopped) {
+      try {
+        if (kind === 'orders') {
+          const list = (await this.exchange.watchOrders()) as CcxtOrder[];
+          backoff.reset();
+          this.streamUp();
+          for (const o of list) this.onStreamOrder(o);
+        } else {
+          const list = (await this.exchange.watchMyTrades()) as CcxtTrade[];
+          backoff.reset();
+          this.streamUp();
+          for (const t of list) this.onStreamTrade(t);
+        }
+      } catch (err) {
+        if (this.stopped) return;
+        const e = classifyCcxtError(err, this.profile.id, 'query');
+        if (e.kind === 'auth') this.credentialsRefused(e);
+        this.streamDown(`ccxt watch ${kind}: ${e.message}`);
+        await sleep(backoff.next(), this.abort.signal);
+      }
+    }
+  }
+
+  private instrumentOf(symbol: unknown): Instrument | undefined {
+    return typeof symbol === 'string' ? this.byCcxtSymbol.get(symbol) : undefined;
+  }
+
+  private onStreamOrder(o: CcxtOrder & { symbol?: string }): void {
+    const inst = this.instrumentOf(o.symbol);
+    if (inst === undefined) return;
+    const snap = orderSnapshot(o, inst);
+    if (snap !== undefined) this.applySnapshot(snap);
+  }
+
+  private onStreamTrade(t: CcxtTrade): void {
+    const inst = this.instrumentOf(t.symbol);
+    if (inst === undefined) return;
+    this.applyTrade(tradeEvent(t, inst, this.marketId(inst), this.profile.tradeClientId(t.info)));
+  }
+
+  // ------------------------------------------------------------------------------------------ orders
+
+  protected override planGroups(orders: readonly TrackedOrder[]): TrackedOrder[][] {
+    const max = this.profile.maxBatch;
+    if (max === undefined) return orders.map((t) => [t]);
+    const out: TrackedOrder[][] = [];
+    for (let i = 0; i < orders.length; i += max) out.push(orders.slice(i, i + max));
+    return out;
+  }
+
+  protected placeCosts(group: readonly TrackedOrder[]): Cost[] {
+    return this.profile.placeCosts(group);
+  }
+
+  protected cancelCosts(t: TrackedOrder): Cost[] {
+    return this.profile.cancelCosts(t);
+  }
+
+  protected queryCosts(kind: QueryKind, instrument: Instrument): Cost[] {
+    return this.profile.queryCosts(kind, instrument);
+  }
+
+  private orderRequest(t: TrackedOrder): { symbol: string; type: string; side: string; amount: number; price: number | undefined; params: Json } {
+    const inst = t.instrument;
+    const params: Json = { ...this.profile.orderParams(t), clientOrderId: t.clientOrderId };
+    const market = t.type === 'MARKET';
+    if (!market) {
+      if (t.postOnly) params['postOnly'] = true;
+      else params['timeInForce'] = t.timeInForce;
+    }
+    return {
+      symbol: this.sym(inst),
+      type: market ? 'market' : 'limit',
+      side: t.side === 'BUY' ? 'buy' : 'sell',
+      amount: Number(inst.lotsToQty(t.qtyLots)),
+      price: market ? undefined : Number(inst.ticksToPrice(t.priceTicks)),
+      params,
+    };
+  }
+
+  private accepted(o: CcxtOrder, t: TrackedOrder): PlaceResult {
+    const inst = t.instrument;
+    const trades = (o.trades ?? [])
+      .filter((x) => x.id !== undefined)
+      .map((x) => tradeEvent({ ...x, order: x.order ?? o.id }, inst, this.marketId(inst), t.clientOrderId));
+    const snapshot = orderSnapshot({ ...o, clientOrderId: o.clientOrderId ?? t.clientOrderId }, inst);
+    return { kind: 'accepted', venueOrderId: String(o.id ?? ''), ...(snapshot !== undefined ? { snapshot } : {}), trades };
+  }
+
+  protected async place(group: readonly TrackedOrder[]): Promise<PlaceResult[]> {
+    const ex = this.exchange;
+    if (group.length === 1) {
+      const t = group[0]!;
+      const r = this.orderRequest(t);
+      const o = (await this.call('place', () => ex.createOrder(r.symbol, r.type, r.side, r.amount, r.price, r.params))) as CcxtOrder;
+      return [this.accepted(o, t)];
+    }
+    const list = (await this.call('place', () => ex.createOrders(group.map((t) => this.orderRequest(t) as unknown as Json)))) as CcxtOrder[];
+    return group.map((t, i): PlaceResult => {
+      const o = list.find((x) => x.clientOrderId === t.clientOrderId) ?? list[i];
+      if (o === undefined) return { kind: 'failed', error: unknownOutcome(`${this.name}: no entry for ${t.clientOrderId} in the batch answer`) };
+      if (o.status === 'rejected') return { kind: 'failed', error: this.entryError(o) };
+      return this.accepted(o, t);
+    });
+  }
+
+  /** A refused batch entry (ccxt keeps the venue's entry in `info`). */
+  private entryError(o: CcxtOrder): VenueError {
+    const info = o.info ?? {};
+    if (this.profile.id === 'okx') return okxError('place', 200, String(info['sCode'] ?? ''), String(info['sMsg'] ?? ''));
+    return new VenueError('rejected', 'VENUE_REJECTED', `${this.name}: ${JSON.stringify(info).slice(0, 200)}`);
+  }
+
+  protected async sendCancel(t: TrackedOrder): Promise<CancelResult> {
+    const o = (await this.call('cancel', () => this.exchange.cancelOrder(undefined, this.sym(t.instrument), { clientOrderId: t.clientOrderId }))) as CcxtOrder;
+    const snapshot = orderSnapshot({ ...o, clientOrderId: o.clientOrderId ?? t.clientOrderId }, t.instrument);
+    return snapshot !== undefined && snapshot.state === 'CANCELED' ? { kind: 'canceled', snapshot } : { kind: 'canceled' };
+  }
+
+  // ------------------------------------------------------------------------------------------ queries
+
+  protected async fetchOrder(ref: OrderRef): Promise<OrderSnapshot | null> {
+    const byId = ref.venueOrderId !== undefined && ref.venueOrderId !== '';
+    try {
+      const o = (await this.call('query', () =>
+        this.exchange.fetchOrder(byId ? ref.venueOrderId : undefined, this.sym(ref.instrument), byId ? {} : { clientOrderId: ref.clientOrderId }),
+      )) as CcxtOrder;
+      return orderSnapshot(o, ref.instrument) ?? null;
+    } catch (err) {
+      if (err instanceof VenueError && err.kind === 'not-found') return null;
+      throw err;
+    }
+  }
+
+  protected async fetchOpen(instrument: Instrument): Promise<OrderSnapshot[]> {
+    const list = (await this.call('query', () => this.exchange.fetchOpenOrders(this.sym(instrument)))) as CcxtOrder[];
+    const out: OrderSnapshot[] = [];
+    for (const o of list) {
+      const s = orderSnapshot(o, instrument);
+      if (s !== undefined) out.push(s);
+    }
+    return out;
+  }
+
+  protected async fetchTrades(instrument: Instrument, q: TradeQuery): Promise<TradeEvent[]> {
+    const ex = this.exchange;
+    const sym = this.sym(instrument);
+    const list = (await this.call('query', () =>
+      q.venueOrderId !== undefined && q.venueOrderId !== '' && ex.has['fetchOrderTrades'] === true
+        ? ex.fetchOrderTrades(q.venueOrderId, sym)
+        : ex.fetchMyTrades(sym, q.sinceMs === undefined ? undefined : Math.max(0, q.sinceMs)),
+    )) as CcxtTrade[];
+    return list.map((t) => tradeEvent(t, instrument, this.marketId(instrument), this.profile.tradeClientId(t.info)));
+  }
+}

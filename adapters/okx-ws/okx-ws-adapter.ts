@@ -1,0 +1,286 @@
+/**
+ * Native OKX spot adapter on the private websocket (ws package): login, then the `orders` channel (execution
+ * reports) and the `order`, `batch-orders` (at most 20 per request, each entry answered on its own) and
+ * `cancel-order` ops on the same socket; text ping/pong heartbeats. REST (signed) for instruments, lookups by client
+ * order id, pending orders and fills — the reconciliation after every reconnect and the polling while down.
+ *
+ * Every op carries `expTime` (sent + requestTimeoutMs): OKX drops a request that arrives later, so an op lost with
+ * the connection can no longer execute after requestTimeoutMs (+ clockSkewMs), and "not found" then is conclusive.
+ * Rate limits per instrument: place-order requests, batch orders and cancels per 2 s (YAML `rateLimits` overrides).
+ */
+import type { Instrument } from '../../src/model/instrument.js';
+import { BaseVenueAdapter, type BaseAdapterOptions, type OrderRef, type QueryKind, type TradeQuery } from '../common/base-adapter.js';
+import { unknownOutcome } from '../common/errors.js';
+import { okxError } from '../common/okx-codes.js';
+import type { TrackedOrder } from '../common/order-ledger.js';
+import type { Cost } from '../common/rate-limiter.js';
+import { okxLoginArgs } from '../common/signing.js';
+import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';
+import type { OkxUrlSet } from '../common/urls.js';
+import { type RateLimitOverrides, okxCancelCosts, okxPlaceCosts, okxPools } from '../common/venue-limits.js';
+import { WsConnection } from '../common/ws-connection.js';
+import { OkxRest } from './http-client.js';
+import { orderSnapshot, pushTrade, restFill } from './parse.js';
+
+export interface OkxWsAdapterOptions extends Omit<BaseAdapterOptions, 'pools'> {
+  readonly credentials: { readonly apiKey: string; readonly secret: string; readonly passphrase: string };
+  readonly urls: OkxUrlSet;
+  /** Demo trading: x-simulated-trading on REST (the demo websocket host is in `urls`). */
+  readonly simulated: boolean;
+  readonly rateLimits: RateLimitOverrides;
+}
+
+type Json = Record<string, unknown>;
+
+/** OKX batch-orders takes at most 20 orders. */
+export const OKX_MAX_BATCH = 20;
+
+export class OkxWsAdapter extends BaseVenueAdapter {
+  private readonly rest: OkxRest;
+  private readonly ws: WsConnection;
+  private readonly credentials: OkxWsAdapterOptions['credentials'];
+  private sessionStep: 'login' | 'subscribe' | undefined;
+  private seq = 0;
+
+  constructor(options: OkxWsAdapterOptions) {
+    super({ ...options, pools: okxPools(options.rateLimits) });
+    this.credentials = options.credentials;
+    this.rest = new OkxRest({
+      baseUrl: options.urls.rest,
+      apiKey: options.credentials.apiKey,
+      secret: options.credentials.secret,
+      passphrase: options.credentials.passphrase,
+      simulated: options.simulated,
+      timeoutMs: options.settings.requestTimeoutMs,
+      signal: this.abort.signal,
+      now: () => this.clock.now(),
+    });
+    this.ws = new WsConnection({
+      name: options.name,
+      url: `${options.urls.ws}/private`,
+      log: options.log,
+      heartbeatMs: options.settings.heartbeatMs,
+      heartbeat: 'text-ping',
+      reconnect: options.settings.reconnect,
+      connectTimeoutMs: options.settings.requestTimeoutMs,
+      onOpen: () => this.session(),
+      onMessage: (text) => this.onMessage(text),
+      onClose: (reason) => this.streamDown(`websocket ${reason}`),
+      onConnectFailure: (reason) => this.breaker.failure(`websocket: ${reason}`),
+    });
+  }
+
+  protected requestValidityMs(): number {
+    return this.settings.requestTimeoutMs;
+  }
+
+  // ------------------------------------------------------------------------------------------ connect
+
+  protected async connect(): Promise<VenueMarket[]> {
+    const first = this.instruments[0];
+    const costs: Cost[] = first === undefined ? [] : [{ pool: 'readPublic', n: 1 }];
+    const list = await this.limiter.run(costs, 'query', () => this.rest.instruments());
+    const wanted = new Set(this.instruments.map((i) => i.symbol));
+    const markets: VenueMarket[] = [];
+    for (const j of list) {
+      const id = String(j['instId']);
+      if (!wanted.has(id)) continue;
+      markets.push({
+        symbol: id,
+        active: j['state'] === 'live',
+        tickSize: String(j['tickSz'] ?? ''),
+        lotSize: String(j['lotSz'] ?? ''),
+        minQty: typeof j['minSz'] === 'string' ? j['minSz'] : undefined,
+        minNotional: undefined,
+      });
+    }
+    return markets;
+  }
+
+  protected async openStream(): Promise<void> {
+    this.ws.start();
+    await this.waitStream(this.settings.streamStartTimeoutMs);
+  }
+
+  protected async closeTransport(): Promise<void> {
+    await this.ws.stop();
+  }
+
+  /** On every (re)connect: log in, subscribe to the orders channel; then the stream is up. */
+  private async session(): Promise<void> {
+    const timeout = this.settings.requestTimeoutMs;
+    this.sessionStep = 'login';
+    const login = await this.ws.request<Json>(
+      'login',
+      { op: 'login', args: [okxLoginArgs(this.credentials.apiKey, this.credentials.secret, this.credentials.passphrase, this.clock.now())] },
+      timeout,
+      'login',
+      true,
+    );
+    if (login['event'] !== 'login' || login['code'] !== '0') {
+      const e = okxError('query', 401, String(login['code'] ?? ''), String(login['msg'] ?? 'login refused'));
+      if (e.kind === 'auth') this.credentialsRefused(e);
+      throw e;
+    }
+    this.sessionStep = 'subscribe';
+    const sub = await this.ws.request<Json>('subscribe', { op: 'subscribe', args: [{ channel: 'orders', instType: 'SPOT' }] }, timeout, 'subscribe orders', true);
+    this.sessionStep = undefined;
+    if (sub['event'] !== 'subscribe') throw okxError('query', 400, String(sub['code'] ?? ''), String(sub['msg'] ?? 'subscribe refused'));
+    this.breaker.success();
+    this.streamUp();
+  }
+
+  protected override transportReady(): boolean {
+    return this.ws.ready;
+  }
+
+  protected override async probe(): Promise<void> {
+    if (!this.ws.ready) throw new Error('private websocket not connected');
+    await super.probe();
+  }
+
+  private nextId(): string {
+    return `sy${(++this.seq).toString(36)}`;
+  }
+
+  // ------------------------------------------------------------------------------------------ messages
+
+  private onMessage(text: string): void {
+    let msg: Json;
+    try {
+      msg = JSON.parse(text) as Json;
+    } catch {
+      return;
+    }
+    const event = msg['event'];
+    if (typeof event === 'string') {
+      if (event === 'login' || event === 'subscribe') this.ws.resolve(event, msg);
+      else if (event === 'error') {
+        if (this.sessionStep !== undefined) this.ws.resolve(this.sessionStep, msg);
+        else this.log.warn({ venue: this.name, code: msg['code'], msg: msg['msg'] }, 'okx websocket error event');
+      }
+      return;
+    }
+    if (typeof msg['op'] === 'string' && msg['id'] !== undefined) {
+      this.ws.resolve(String(msg['id']), msg);
+      return;
+    }
+    const arg = msg['arg'] as Json | undefined;
+    if (arg?.['channel'] === 'orders' && Array.isArray(msg['data'])) {
+      for (const d of msg['data'] as Json[]) {
+        const inst = this.bySymbol.get(String(d['instId']));
+        if (inst === undefined) continue;
+        const trade = pushTrade(d, inst);
+        if (trade !== undefined) this.applyTrade(trade);
+        this.applySnapshot(orderSnapshot(d, inst));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ orders
+
+  protected override planGroups(orders: readonly TrackedOrder[]): TrackedOrder[][] {
+    const out: TrackedOrder[][] = [];
+    for (let i = 0; i < orders.length; i += OKX_MAX_BATCH) out.push(orders.slice(i, i + OKX_MAX_BATCH));
+    return out;
+  }
+
+  protected placeCosts(group: readonly TrackedOrder[]): Cost[] {
+    return okxPlaceCosts(group);
+  }
+
+  protected cancelCosts(t: TrackedOrder): Cost[] {
+    return okxCancelCosts(t.instrument);
+  }
+
+  protected queryCosts(kind: QueryKind, instrument: Instrument): Cost[] {
+    switch (kind) {
+      case 'order':
+        return [{ pool: `readOrder:${instrument.symbol}`, n: 1 }];
+      case 'open':
+        return [{ pool: 'readPending', n: 1 }];
+      case 'trades':
+      case 'orderTrades':
+        return [{ pool: 'readFills', n: 1 }];
+    }
+  }
+
+  private orderArgs(t: TrackedOrder): Json {
+    const inst = t.instrument;
+    const a: Json = {
+      instId: inst.symbol,
+      tdMode: 'cash',
+      clOrdId: t.clientOrderId,
+      side: t.side === 'BUY' ? 'buy' : 'sell',
+      sz: inst.lotsToQty(t.qtyLots),
+    };
+    if (t.type === 'MARKET') {
+      a['ordType'] = 'market';
+      a['tgtCcy'] = 'base_ccy';
+    } else {
+      a['px'] = inst.ticksToPrice(t.priceTicks);
+      a['ordType'] = t.postOnly ? 'post_only' : t.timeInForce === 'IOC' ? 'ioc' : t.timeInForce === 'FOK' ? 'fok' : 'limit';
+    }
+    return a;
+  }
+
+  protected async place(group: readonly TrackedOrder[]): Promise<PlaceResult[]> {
+    const id = this.nextId();
+    const op = group.length === 1 ? 'order' : 'batch-orders';
+    const expTime = String(group[0]!.sentAt + this.settings.requestTimeoutMs);
+    const reply = await this.ws.request<Json>(
+      id,
+      { id, op, expTime, args: group.map((t) => this.orderArgs(t)) },
+      this.settings.requestTimeoutMs,
+      `${op} ${group.length === 1 ? group[0]!.clientOrderId : `(${group.length} orders)`}`,
+    );
+    const code = String(reply['code'] ?? '');
+    if (code !== '0' && code !== '1' && code !== '2') throw okxError('place', 200, code, String(reply['msg'] ?? ''));
+    const data = (Array.isArray(reply['data']) ? reply['data'] : []) as Json[];
+    const results = group.map((t, i): PlaceResult => {
+      const entry = data.find((d) => d['clOrdId'] === t.clientOrderId) ?? data[i];
+      if (entry === undefined) return { kind: 'failed', error: unknownOutcome(`okx ${op}: no entry for ${t.clientOrderId} in the answer`) };
+      const sCode = String(entry['sCode'] ?? '');
+      if (sCode === '0') return { kind: 'accepted', venueOrderId: String(entry['ordId'] ?? '') };
+      return { kind: 'failed', error: okxError('place', 200, sCode, String(entry['sMsg'] ?? '')) };
+    });
+    // a single-order request: its error is the request's (the limiter learns refusals, the breaker failures)
+    const only = results[0];
+    if (group.length === 1 && only !== undefined && only.kind === 'failed') throw only.error;
+    return results;
+  }
+
+  protected async sendCancel(t: TrackedOrder): Promise<CancelResult> {
+    const id = this.nextId();
+    const reply = await this.ws.request<Json>(
+      id,
+      { id, op: 'cancel-order', expTime: String(this.clock.now() + this.settings.requestTimeoutMs), args: [{ instId: t.instrument.symbol, clOrdId: t.clientOrderId }] },
+      this.settings.requestTimeoutMs,
+      `cancel-order ${t.clientOrderId}`,
+    );
+    const code = String(reply['code'] ?? '');
+    const entry = (Array.isArray(reply['data']) ? reply['data'] : [])[0] as Json | undefined;
+    if (code === '0' && entry !== undefined && String(entry['sCode'] ?? '0') === '0') return { kind: 'canceled' };
+    if ((code === '0' || code === '1' || code === '2') && entry !== undefined) {
+      throw okxError('cancel', 200, String(entry['sCode'] ?? ''), String(entry['sMsg'] ?? ''));
+    }
+    throw okxError('cancel', 200, code, String(reply['msg'] ?? ''));
+  }
+
+  // ------------------------------------------------------------------------------------------ queries (REST)
+
+  protected async fetchOrder(ref: OrderRef): Promise<OrderSnapshot | null> {
+    const j = await this.rest.order(ref.instrument.symbol, ref);
+    return j === null ? null : orderSnapshot(j, ref.instrument);
+  }
+
+  protected async fetchOpen(instrument: Instrument): Promise<OrderSnapshot[]> {
+    return (await this.rest.pending(instrument.symbol)).map((j) => orderSnapshot(j, instrument));
+  }
+
+  protected async fetchTrades(instrument: Instrument, q: TradeQuery): Promise<TradeEvent[]> {
+    const list = await this.rest.fills(instrument.symbol, { begin: q.sinceMs, ordId: q.venueOrderId });
+    return list.map((j) => restFill(j, instrument));
+  }
+}
+

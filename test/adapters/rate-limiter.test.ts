@@ -1,0 +1,109 @@
+/**
+ * The per-venue rate limiter (adapters/common/rate-limiter.ts): windows counted from answers, in-flight cap,
+ * priorities, learning from refusals, usage reported by the venue, pauses and stop.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { VenueError } from '../../adapters/common/errors.js';
+import { VenueRateLimiter } from '../../adapters/common/rate-limiter.js';
+import { until } from './helpers.js';
+
+const limiters: VenueRateLimiter[] = [];
+afterEach(() => {
+  for (const l of limiters.splice(0)) l.stop();
+});
+
+function limiter(pools: Array<{ name: string; limit: number; windowMs: number }>, maxInFlight = 8): VenueRateLimiter {
+  const l = new VenueRateLimiter({ venue: 'test', pools, maxInFlight, marginMs: 5 });
+  limiters.push(l);
+  return l;
+}
+
+const refusal = (): VenueError => new VenueError('rate-limited', 'VENUE_RATE_LIMITED', 'too many', { retryAfterMs: 10 });
+
+describe('VenueRateLimiter', () => {
+  test('never more than `limit` requests in any window; tokens come back a window after the answer', async () => {
+    const l = limiter([{ name: 'orders', limit: 3, windowMs: 200 }]);
+    const sent: number[] = [];
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 7 }, () => l.run([{ pool: 'orders', n: 1 }], 'order', async () => void sent.push(Date.now() - t0))));
+    expect(sent).toHaveLength(7);
+    for (let i = 3; i < sent.length; i++) expect(sent[i]! - sent[i - 3]!).toBeGreaterThanOrEqual(200);
+    expect(sent[6]!).toBeLessThan(1500);
+  });
+
+  test('maxInFlight caps the requests in flight', async () => {
+    const l = limiter([{ name: 'w', limit: 100, windowMs: 1000 }], 2);
+    let inFlight = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        l.run([{ pool: 'w', n: 1 }], 'query', async () => {
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setTimeout(r, 10));
+          inFlight--;
+        }),
+      ),
+    );
+    expect(most).toBe(2);
+  });
+
+  test('a waiting cancel goes before waiting new orders', async () => {
+    const l = limiter([{ name: 'w', limit: 1, windowMs: 100 }]);
+    const order: string[] = [];
+    const runs = [l.run([{ pool: 'w', n: 1 }], 'order', async () => void order.push('o0'))];
+    await until(() => order.length === 1, 'first order');
+    for (let i = 1; i <= 3; i++) runs.push(l.run([{ pool: 'w', n: 1 }], 'order', async () => void order.push(`o${i}`)));
+    runs.push(l.run([{ pool: 'w', n: 1 }], 'cancel', async () => void order.push('cancel')));
+    await Promise.all(runs);
+    expect(order.indexOf('cancel')).toBe(1);
+  });
+
+  test('a refusal lowers the limit to what the venue accepted in the window', async () => {
+    const l = limiter([{ name: 'place', limit: 10, windowMs: 300 }], 1);
+    // the venue: at most 4 accepted in any 300 ms
+    const stamps: number[] = [];
+    const venue = async (): Promise<void> => {
+      const now = Date.now();
+      while (stamps.length > 0 && stamps[0]! <= now - 300) stamps.shift();
+      if (stamps.length >= 4) throw refusal();
+      stamps.push(now);
+    };
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => l.run([{ pool: 'place:BTC-USDT', n: 1 }], 'order', venue)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5); // the 6th waited for the window
+    expect(l.pool('place:BTC-USDT').limit).toBe(4);
+    expect(l.stats.refusals).toBeGreaterThanOrEqual(1);
+    expect(l.stats.learned).toBe(1);
+    expect(l.limit('place')).toBe(10); // other instruments keep the family's limit
+  });
+
+  test('usage the venue reports beyond ours is set aside until its window ends', async () => {
+    const l = limiter([{ name: 'weight', limit: 10, windowMs: 60_000 }]);
+    await l.run([{ pool: 'weight', n: 1 }], 'query', async () => undefined);
+    l.observeCount('weight', 9); // 8 used by someone else
+    expect(l.stats.foreign).toBe(8);
+    let ran = 0;
+    const more = Array.from({ length: 3 }, () => l.run([{ pool: 'weight', n: 1 }], 'query', async () => void ran++));
+    await until(() => ran === 1, 'one more request');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ran).toBe(1); // 1 ours + 8 foreign + 1 = 10: the rest waits for the window to end
+    l.stop();
+    await Promise.allSettled(more);
+  });
+
+  test('a pause longer than the caller may wait refuses at once (not sent); stop refuses what waits', async () => {
+    const l = limiter([{ name: 'w', limit: 1, windowMs: 10_000 }]);
+    l.pauseAll(60_000, 'banned', true);
+    const e = await l.run([{ pool: 'w', n: 1 }], 'order', async () => 'sent', { maxPauseWaitMs: 100 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(VenueError);
+    expect((e as VenueError).kind).toBe('not-sent');
+    expect((e as VenueError).code).toBe('VENUE_BANNED');
+
+    const m = limiter([{ name: 'w', limit: 1, windowMs: 10_000 }]);
+    await m.run([{ pool: 'w', n: 1 }], 'order', async () => undefined);
+    const waiting = m.run([{ pool: 'w', n: 1 }], 'order', async () => 'sent').catch((x: unknown) => x);
+    m.stop();
+    const w = await waiting;
+    expect(w).toBeInstanceOf(VenueError);
+    expect((w as VenueError).kind).toBe('not-sent');
+  });
+});
