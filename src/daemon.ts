@@ -407,7 +407,7 @@ export class Daemon {
           recorder.event({ event: 'reconciliation', ...f });
           this.log.warn(f, 'reconciliation: difference with the venue');
         },
-      });
+      }, validityWindowMs(this.config.venues[v]!), () => this.clock.now());
       results.push(r);
       if (!r.ok) {
         this.dispatcher.available[v] = 0;
@@ -510,6 +510,14 @@ export interface RecoverySummary {
   readonly cut: unknown;
   readonly reconciliation: readonly ReconcileResult[];
   readonly canceledOld: number;
+}
+
+/**
+ * How long after it was sent a request can still execute at a venue: the adapter's request timeout (Binance
+ * recvWindow, OKX expTime) plus a second of margin; paper venues live in the process (0).
+ */
+function validityWindowMs(v: VenueConfig): number {
+  return v.adapter === 'paper' ? 0 : (v.requestTimeoutMs ?? 5000) + 1000;
 }
 
 export type ReloadResult = { ok: true; errors: [] } | { ok: false; errors: string[] };

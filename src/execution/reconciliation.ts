@@ -47,6 +47,12 @@ export async function reconcileVenue(
   /** Instruments the venue lists. */
   listed: readonly Instrument[],
   hooks: ReconcileHooks,
+  /**
+   * How long a request sent before the restart may still arrive and execute at the venue (its validity window:
+   * the adapter's request timeout plus a margin). An order not found is sent again only once that has passed.
+   */
+  validityMs = 0,
+  now: () => number = Date.now,
 ): Promise<ReconcileResult> {
   const venue = adapter.name;
   const findings: Finding[] = [];
@@ -74,8 +80,16 @@ export async function reconcileVenue(
     for (const o of mine) {
       const cid = o.clientOrderId;
       const slot = o.slot;
-      const st = await adapter.lookup(cid, instruments.at(o.symbolIndex));
+      let st = await adapter.lookup(cid, instruments.at(o.symbolIndex));
       const view = new OrderView(store).at(slot);
+      if (st === null && view.state === 'SUBMITTED') {
+        // A submission sent just before the restart may still be on its way: wait out its validity window, look again.
+        const wait = view.updatedAt + validityMs - now();
+        if (wait > 0) {
+          await new Promise((r) => setTimeout(r, wait));
+          st = await adapter.lookup(cid, instruments.at(o.symbolIndex));
+        }
+      }
       if (st === null) {
         if (view.state === 'SUBMITTED') {
           note({ venue, orderId: view.id, clientOrderId: cid, found: 'not at the venue (the submission never arrived)', action: 'sent now' });
@@ -88,6 +102,9 @@ export async function reconcileVenue(
       }
       if (view.venueOrderId === undefined || view.state === 'SUBMITTED') {
         apply(tracker, slot, { kind: 'ACCEPT', venueOrderId: st.venueOrderId });
+      }
+      if (st.state === 'OPEN' || st.state === 'PARTIALLY_FILLED') {
+        adapter.adopt?.({ orderId: view.id, clientOrderId: cid, instrument: instruments.at(o.symbolIndex), venueOrderId: st.venueOrderId, qtyLots: view.qtyLots });
       }
       for (const f of byClient.get(cid) ?? []) {
         const before = view.filledLots;

@@ -147,6 +147,11 @@ export interface VenueAdapter {
   cancel(request: CancelRequest): void;
   /** Stop timers and connections. Reports may still arrive until it resolves. */
   stop(): Promise<void>;
+  /**
+   * Take charge of an order placed before a restart (reconciliation found it open at the venue): from now on its
+   * reports reach the sink with this order id.
+   */
+  adopt?(order: { readonly orderId: OrderId; readonly clientOrderId: string; readonly instrument: Instrument; readonly venueOrderId?: string | undefined; readonly qtyLots?: number }): void;
   /** The order with this client order id, or null when the venue has no such order. */
   lookup?(clientOrderId: string, instrument: Instrument): Promise<VenueOrderStatus | null>;
   /** Orders open at the venue (for reconciliation after a restart or reconnect). */
