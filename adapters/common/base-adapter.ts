@@ -23,13 +23,14 @@
  * reconciliation covers what happened meanwhile. Trade ids make every source idempotent (order-ledger.ts).
  */
 import type { Logger } from 'pino';
-import type {
-  CancelRequest,
-  OrderBatch,
-  ReportSink,
-  VenueAdapter,
-  VenueFill,
-  VenueOrderStatus,
+import {
+  toVenueOrders,
+  type CancelRequest,
+  type OrderBatch,
+  type ReportSink,
+  type VenueAdapter,
+  type VenueFill,
+  type VenueOrderStatus,
 } from '../../src/execution/venue.js';
 import type { Clock } from '../../src/model/clock.js';
 import { SwitchyardError } from '../../src/model/errors.js';
@@ -264,22 +265,7 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
 
   submit(batch: OrderBatch): void {
     const orders: TrackedOrder[] = [];
-    for (let i = 0; i < batch.count; i++) {
-      orders.push(
-        this.ledger.add({
-          orderId: batch.orderId(i),
-          clientOrderId: batch.clientOrderId(i),
-          instrument: batch.instrument(i),
-          side: batch.side(i),
-          type: batch.type(i),
-          timeInForce: batch.timeInForce(i),
-          postOnly: batch.postOnly(i),
-          priceTicks: batch.priceTicks(i),
-          stopTicks: batch.stopTicks(i),
-          qtyLots: batch.qtyLots(i),
-        }),
-      );
-    }
+    for (const order of toVenueOrders(batch)) orders.push(this.ledger.add(order));
     if (orders.length > 0) void this.placeNew(orders);
   }
 

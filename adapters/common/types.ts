@@ -2,8 +2,8 @@
  * What adapters hear from venues, normalised: order snapshots and trades, with venue decimals kept as text until
  * the shared core converts them to ticks and lots through the Instrument (exactly, never rounding).
  */
+import type { VenueOrder } from '../../src/execution/venue.js';
 import type { Instrument } from '../../src/model/instrument.js';
-import type { OrderType, Side, TimeInForce } from '../../src/model/order.js';
 import type { VenueError } from './errors.js';
 
 export type VenueState = 'OPEN' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
@@ -41,19 +41,8 @@ export interface TradeEvent {
   readonly ts: number;
 }
 
-/** A new order as the adapters keep it (copied out of the daemon's batch view). */
-export interface OrderSpec {
-  readonly orderId: number;
-  readonly clientOrderId: string;
-  readonly instrument: Instrument;
-  readonly side: Side;
-  readonly type: OrderType;
-  readonly timeInForce: TimeInForce;
-  readonly postOnly: boolean;
-  readonly priceTicks: number;
-  readonly stopTicks: number;
-  readonly qtyLots: number;
-}
+/** A new order as the adapters keep it (copied out of the daemon's batch view with toVenueOrders). */
+export type OrderSpec = VenueOrder;
 
 /** The answer for one order of a place request (a batch answers each entry on its own). */
 export type PlaceResult =
