@@ -231,7 +231,7 @@ export class Daemon {
         name: config.daemon.name,
         uptimeMs: clock.now() - this.startedAt,
         openOrders: this.tracker.open,
-        venues: this.venues.map((v) => v.name),
+        venues: this.venues.map((v, i) => ({ name: v.name, available: this.dispatcher.available[i] === 1 })),
       }),
     });
   }
@@ -412,7 +412,7 @@ export class Daemon {
       if (!r.ok) {
         this.dispatcher.available[v] = 0;
         recorder.event({ event: 'reconciliation-failed', venue: adapter.name, error: r.error });
-        this.log.error({ venue: adapter.name, error: r.error }, 'venue could not be reconciled: it stays closed to new orders');
+        this.log.error({ code: 'VENUE_NOT_RECONCILED', venue: adapter.name, error: r.error }, 'venue could not be reconciled: it stays closed to new orders');
       }
     }
     const { policy, maxAgeMs } = this.config.daemon.startup;

@@ -41,7 +41,7 @@ describe('health', () => {
   it('GET /health needs no token and says whether intake is open', async () => {
     const r = await t.api.get('/health', { token: null });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: 'ok', accepting: true, name: 'paper', venues: ['sim-a', 'sim-b'] });
+    expect(r.body).toMatchObject({ status: 'ok', accepting: true, name: 'paper', venues: [{ name: 'sim-a', available: true }, { name: 'sim-b', available: true }] });
     expect(typeof r.body.uptimeMs).toBe('number');
     expect(typeof r.body.openOrders).toBe('number');
   });
