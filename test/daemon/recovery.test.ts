@@ -108,4 +108,19 @@ describe('recovery after kill -9 (real daemon process)', () => {
     const v = runCli(['journal', 'verify', journalDir]);
     expect(v.status).toBe(0);
   });
+
+  it('startup policy cancel-older-than: orders older than maxAgeMs are canceled after recovery instead of resumed', async () => {
+    setup([
+      [['strategies', 2, 'crossing', 'windowMs'], 60_000],
+      [['daemon', 'startup', 'policy'], 'cancel-older-than'],
+      [['daemon', 'startup', 'maxAgeMs'], 1],
+    ]);
+    let { d, api } = await start();
+    const resting = await api.post('/v1/orders', { strategy: 'manual', symbol: 'SOL-USDT', side: 'BUY', price: '140', quantity: '2' });
+    expect(resting.body).toMatchObject({ venue: 'internal', state: 'SUBMITTED' });
+    await crash(d);
+    ({ d, api } = await start());
+    const o = await api.get(`/v1/orders/${resting.body.orderId}`);
+    expect(o.body).toMatchObject({ state: 'CANCELED', venue: 'internal' });
+  });
 });
