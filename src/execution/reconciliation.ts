@@ -3,7 +3,7 @@ import type { OrderUpdate } from '../model/lifecycle.js';
 import type { OrderStore } from './order-store.js';
 import { OrderView } from './order-store.js';
 import type { OrderTracker } from './order-tracker.js';
-import type { VenueAdapter, VenueFill } from './venue.js';
+import type { VenueAdapter, VenueFill, VenueOrderStatus } from './venue.js';
 
 /** One difference between what the daemon believed and what the venue says, and what was done about it. */
 export interface Finding {
@@ -66,17 +66,9 @@ export async function reconcileVenue(
   }
   const symbols = [...new Set(mine.map((o) => o.symbolIndex))].map((i) => instruments.at(i));
   try {
-    let fills: VenueFill[] = [];
-    if (adapter.fillsSince !== undefined && mine.length > 0) {
-      const since = Math.min(...mine.map((o) => o.createdAt)) - 60_000;
-      fills = await adapter.fillsSince(since, symbols);
-    }
-    const byClient = new Map<string, VenueFill[]>();
-    for (const f of fills) {
-      const list = byClient.get(f.clientOrderId);
-      if (list === undefined) byClient.set(f.clientOrderId, [f]);
-      else list.push(f);
-    }
+    // 1. Look every order up by client order id. Those the venue has are adopted first (whatever their state), so
+    //    the adapter can map the venue's trades back to them: a venue's trade names its own order id, not ours.
+    const found: { slot: number; cid: string; st: VenueOrderStatus }[] = [];
     for (const o of mine) {
       const cid = o.clientOrderId;
       const slot = o.slot;
@@ -103,9 +95,24 @@ export async function reconcileVenue(
       if (view.venueOrderId === undefined || view.state === 'SUBMITTED') {
         apply(tracker, slot, { kind: 'ACCEPT', venueOrderId: st.venueOrderId });
       }
-      if (st.state === 'OPEN' || st.state === 'PARTIALLY_FILLED') {
-        adapter.adopt?.({ orderId: view.id, clientOrderId: cid, instrument: instruments.at(o.symbolIndex), venueOrderId: st.venueOrderId, qtyLots: view.qtyLots });
-      }
+      adapter.adopt?.({ orderId: view.id, clientOrderId: cid, instrument: instruments.at(o.symbolIndex), venueOrderId: st.venueOrderId, qtyLots: view.qtyLots });
+      found.push({ slot, cid, st });
+    }
+
+    // 2. The fills since the oldest of them (deduplicated by trade id by the lifecycle), then each venue state.
+    let fills: VenueFill[] = [];
+    if (adapter.fillsSince !== undefined && found.length > 0) {
+      const since = Math.min(...found.map((f) => store.createdAt[f.slot]!)) - 60_000;
+      fills = await adapter.fillsSince(since, symbols);
+    }
+    const byClient = new Map<string, VenueFill[]>();
+    for (const f of fills) {
+      const list = byClient.get(f.clientOrderId);
+      if (list === undefined) byClient.set(f.clientOrderId, [f]);
+      else list.push(f);
+    }
+    for (const { slot, cid, st } of found) {
+      const view = new OrderView(store).at(slot);
       for (const f of byClient.get(cid) ?? []) {
         const before = view.filledLots;
         apply(tracker, slot, {
@@ -117,7 +124,7 @@ export async function reconcileVenue(
         }
       }
       if (st.filledLots !== view.filledLots) {
-        note({ venue, orderId: view.id, clientOrderId: cid, found: `venue filled ${st.filledLots} lots, daemon knows ${view.filledLots}`, action: 'left for the fill stream' });
+        note({ venue, orderId: view.id, clientOrderId: cid, found: `venue filled ${st.filledLots} lots, daemon knows ${view.filledLots}`, action: 'left for the adapter, which fetches the adopted order\'s trades' });
       }
       const stateAfter = view.state;
       switch (st.state) {

@@ -159,6 +159,18 @@ routing:
       }
     }
     const api = new ApiClient(`http://127.0.0.1:${(await daemon!.listening()).port}`, TOKEN);
+    // Reconciliation may finish asynchronously (an adopted order's trades are fetched by its adapter): give it a
+    // bounded time to agree with the venue on every filled quantity, then judge whatever it has.
+    const venueFilled = (cid: string): number => {
+      const v = byClientId.get(cid)?.[0];
+      return v === undefined ? 0 : lots(v.filled);
+    };
+    const converged = async (): Promise<boolean> => {
+      const open = (await api.get('/v1/orders?state=all')).body as { orders: { orderId: number; filledQty: string }[] };
+      return open.orders.every((o) => !issued.has(o.orderId) || lots(o.filledQty) === venueFilled(issued.get(o.orderId)!));
+    };
+    const deadline = Date.now() + 15_000;
+    while (!(await converged()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     let lost = 0;
     let fillMismatches = 0;
     let stateMismatches = 0;
