@@ -1,3 +1,4 @@
+import { parseDecimal } from '../model/decimal.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
 
@@ -36,7 +37,7 @@ export function orderView(order: Order, instruments: InstrumentRegistry): OrderV
     // average ticks = filledNotional / filledLots, shown with the tick's decimals plus a few more.
     const scaled = (BigInt(order.filledNotional) * 10n ** BigInt(AVG_EXTRA_DECIMALS)) / BigInt(order.filledLots);
     const tickDecimals = ins.tick.scale;
-    const tickUnits = BigInt(ins.tick.text.replace('.', ''));
+    const tickUnits = parseDecimal(ins.tick.text)!.units;
     const units = scaled * tickUnits;
     const scale = tickDecimals + AVG_EXTRA_DECIMALS;
     const digits = units.toString().padStart(scale + 1, '0');

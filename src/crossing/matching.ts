@@ -5,7 +5,7 @@
  * Hot path: no allocation, results go straight to the state's sink.
  */
 import type { BookState } from './book-state.js';
-import { F_SELL, F_STOP_LIMIT, F_STP_SHIFT } from './order-pool.js';
+import { F_SELL, F_STOP_LIMIT, F_STP_MASK, F_STP_SHIFT } from './order-pool.js';
 import type { SortedLevels } from './sorted-levels.js';
 import { CancelReason, OrderType, StpMode } from './types.js';
 
@@ -222,6 +222,6 @@ export function runTriggers(st: BookState): void {
     pool.free(s);
     st.sink.onTrigger(id, owner, side, stopPrice);
     const type = (flags & F_STOP_LIMIT) !== 0 ? OrderType.LIMIT : OrderType.MARKET;
-    execute(st, id, owner, side, type, price, qty, (flags >> F_STP_SHIFT) & 7);
+    execute(st, id, owner, side, type, price, qty, (flags & F_STP_MASK) >> F_STP_SHIFT);
   }
 }

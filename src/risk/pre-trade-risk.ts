@@ -304,7 +304,7 @@ export class PreTradeRisk {
     this.sum[0] = sum > MAX ? MAX : sum;
   }
 
-  /** Read-only view for the API and metrics. */
+  /** Read-only view of open orders, reserved notional and positions per strategy (diagnostics, tests). */
   snapshot(): { strategies: { id: string; openOrders: number; openNotional: string; positions: Record<string, string> }[]; openOrders: number } {
     const toText = (units: number): string => {
       const s = this.commonScale;
