@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { PaperVenue } from '../adapters/paper/paper-venue.js';
-import { createVenueAdapter } from '../adapters/index.js';
+import { createVenueAdapter, settingsFor } from '../adapters/index.js';
 import { BearerAuth, generateToken, writeTokenFile } from './api/auth.js';
 import { ApiServer } from './api/http-server.js';
 import { formatConfigError, loadConfigFile, type Config, type VenueConfig } from './config/index.js';
@@ -24,6 +24,7 @@ import { JournalRecorder } from './journal/order-journal.js';
 import { replayOrders, takeSnapshot, type ReplayReport } from './journal/order-replay.js';
 import { encodeSnapshot } from './journal/order-journal.js';
 import { reconcileVenue, type ReconcileResult } from './execution/reconciliation.js';
+import { RestartingVenue, VenueGate } from './execution/venue-supervisor.js';
 import { PRIORITY_CODE } from './execution/order-store.js';
 import { StrategyHost } from './strategy/strategy-host.js';
 import { OrderIntake } from './intake/order-intake.js';
@@ -35,6 +36,7 @@ import type { OrderUpdate } from './model/lifecycle.js';
 import { isOpen } from './model/order.js';
 import { PreTradeRisk } from './risk/pre-trade-risk.js';
 import { RiskAccounting } from './risk/risk-accounting.js';
+import { FeeLedger } from './risk/fee-ledger.js';
 import { Router } from './routing/router.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
@@ -67,11 +69,20 @@ export class Daemon {
   private readonly venues: VenueAdapter[];
   private readonly api: ApiServer;
   private readonly dispatcher: Dispatcher;
+  /** Which venues the router may use: open (started, reconciled) and healthy. */
+  private readonly gate: VenueGate;
+  /**
+   * Resolves true once the start sequence (recovery included) is over — a venue that comes up late is reconciled on
+   * its own after that — or false when the start is abandoned or the daemon stops.
+   */
+  private startupDone!: (done: boolean) => void;
+  private readonly startupFinished = new Promise<boolean>((resolve) => (this.startupDone = resolve));
   private readonly crossing: InternalCrossing | undefined;
   private readonly clock: Clock;
   private ownClock: CoarseClock | undefined;
   private readonly ids = new OrderIdCounter(0);
   private readonly riskAccounting: RiskAccounting;
+  readonly fees: FeeLedger;
   private readonly recorder: JournalRecorder | undefined;
   private journal: Journal | undefined;
   private recovered: RecoverySummary | null = null;
@@ -109,7 +120,7 @@ export class Daemon {
     const crossingOn = config.strategies.some((st) => st.crossing.enabled);
     // The internal crossing book is the venue after the configured ones (never in the routing table).
     const orderVenues = crossingOn ? [...venueNames, INTERNAL_VENUE] : venueNames;
-    const store = new OrderStore(this.instruments, strategyIds, orderVenues, clientIdPrefix(config.daemon.name, clock.now()));
+    const store = new OrderStore(this.instruments, strategyIds, orderVenues, clientIdPrefix(config.daemon.clientIdPrefix, clock.now()));
     this.metrics = new Metrics(clock, orderVenues, strategyIds);
     this.tracker = new OrderTracker(store, clock, { retainFinished: RETAIN_FINISHED_ORDERS });
     const risk = buildRisk(config, this.instruments);
@@ -123,6 +134,7 @@ export class Daemon {
     this.router = buildRouter(config, this.instruments);
     this.risk = risk;
     let dispatcher: Dispatcher | undefined;
+    let gate: VenueGate | undefined;
     const reports = new ReportHandler(
       this.tracker,
       clock,
@@ -132,7 +144,8 @@ export class Daemon {
       },
       (venue, health, reason) => {
         const v = this.router.venueIndex(venue);
-        if (v >= 0 && dispatcher !== undefined) dispatcher.available[v] = health === 'UP' ? 1 : 0;
+        // the adapter's own word never opens a venue that is not started and reconciled (VenueGate)
+        if (v >= 0 && gate !== undefined) gate.setHealth(v, health === 'UP', reason);
         this.log.warn({ venue, health, reason }, 'venue health changed');
       },
     );
@@ -152,6 +165,7 @@ export class Daemon {
     }, () => clock.monoMs());
     dispatcher = new Dispatcher(store, queues, this.tracker, risk, this.router, batcher);
     this.dispatcher = dispatcher;
+    this.gate = gate = new VenueGate(dispatcher.available);
     let adapters: VenueAdapter[] = this.venues;
     if (crossingOn) {
       const d = dispatcher;
@@ -208,6 +222,10 @@ export class Daemon {
     }
     this.riskAccounting = new RiskAccounting(risk);
     this.tracker.listen(this.riskAccounting);
+    // Fee sums per strategy, venue and currency (PnL): metrics and GET /v1/fees; kept in journal snapshots.
+    this.fees = new FeeLedger(store, strategyIds);
+    this.tracker.listen(this.fees);
+    this.metrics.setFeeSource(() => this.fees.list());
     this.tracker.listen(this.metrics);
     const log = this.log;
     this.tracker.listen({
@@ -223,6 +241,7 @@ export class Daemon {
       instruments: this.instruments,
       router: this.router,
       metrics: this.metrics,
+      fees: () => this.fees.list(),
       auth: new BearerAuth(token),
       reload: () => this.reload(),
       durable: () => this.recorder?.durable() ?? Promise.resolve(),
@@ -231,15 +250,29 @@ export class Daemon {
         name: config.daemon.name,
         uptimeMs: clock.now() - this.startedAt,
         openOrders: this.tracker.open,
-        venues: this.venues.map((v, i) => ({ name: v.name, available: this.dispatcher.available[i] === 1 })),
+        ...this.venueHealth(),
       }),
     });
+    this.metrics.setVenueSource(() => this.venues.map((v, i) => ({
+      venue: v.name,
+      up: this.dispatcher.available[i] === 1,
+      startRetries: v instanceof RestartingVenue ? v.status().retries : 0,
+    })));
   }
 
   private buildVenue(v: VenueConfig, reports: ReportHandler, clock: Clock, env: NodeJS.ProcessEnv): VenueAdapter {
     if (v.adapter !== 'paper') {
       const listed = v.symbols.map((symbol) => this.instruments.get(symbol)!);
-      return createVenueAdapter(v, listed, reports, { log: this.log.child({ venue: v.name }), env, clock });
+      const index = this.config.venues.indexOf(v);
+      // A venue that does not start (connection refused, 5xx, timeout) does not stop the daemon: it stays closed,
+      // its start is retried with the venue's reconnect backoff, and it opens once up and reconciled.
+      return new RestartingVenue(v.name, () => createVenueAdapter(v, listed, reports, { log: this.log.child({ venue: v.name }), env, clock }), {
+        retry: settingsFor(v).reconnect,
+        sink: reports,
+        log: this.log,
+        now: () => clock.now(),
+        ready: () => this.lateVenueReady(index),
+      });
     }
     const markets = v.symbols.map((symbol) => {
       const ins: Instrument = this.instruments.get(symbol)!;
@@ -266,6 +299,7 @@ export class Daemon {
         levelNotional: Number(paper.levelNotional),
         tradesPerSecond: paper.tradesPerSecond,
         stepMs: paper.stepMs,
+        now: () => clock.now(),
       },
       reports,
     );
@@ -325,8 +359,14 @@ export class Daemon {
   }
 
   private async startParts(): Promise<{ host: string; port: number }> {
-    await Promise.all(this.venues.map((v) => v.start()));
+    // Operator errors (credentials refused, instrument not listed) still refuse the start; a venue that is merely
+    // unreachable is left closed and retried (see RestartingVenue), even when it is every venue.
+    const started = await Promise.all(this.venues.map((v) => (v instanceof RestartingVenue ? v.startOrRetry() : v.start().then(() => true))));
+    started.forEach((up, v) => {
+      if (!up) this.gate.setOpen(v, false, 'VENUE_UNAVAILABLE: not started');
+    });
     if (this.config.daemon.journal.enabled) await this.recover();
+    this.startupDone(true);
     const addr = await this.api.listen(this.config.daemon.api.port, this.config.daemon.api.host);
     this.port = addr.port;
     this.intake.open();
@@ -345,6 +385,7 @@ export class Daemon {
    * process can exit with the error instead of staying up half-started.
    */
   private async abandonStart(): Promise<void> {
+    this.startupDone(false);
     this.intake.close();
     this.dispatcher.stop();
     const quietly = async (close: () => Promise<unknown> | undefined): Promise<void> => {
@@ -381,7 +422,7 @@ export class Daemon {
     this.riskAccounting.replaying = true;
     let replay: ReplayReport;
     try {
-      replay = replayOrders(dir, this.tracker, this.tracker.store, this.ids, this.tracker.store.venueNames, this.risk);
+      replay = replayOrders(dir, this.tracker, this.tracker.store, this.ids, this.tracker.store.venueNames, this.risk, this.fees);
     } finally {
       this.riskAccounting.replaying = false;
       recorder.active = true;
@@ -399,18 +440,15 @@ export class Daemon {
     const results: ReconcileResult[] = [];
     for (let v = 0; v < this.venues.length; v++) {
       const adapter = this.venues[v]!;
-      const listed = this.config.venues[v]!.symbols.map((sym) => this.instruments.get(sym)!);
-      const r = await reconcileVenue(v, adapter, this.tracker, this.tracker.store, this.instruments, listed, {
-        resubmit: (slot) => this.dispatcher.resend(slot),
-        recancel: (slot) => this.intake.recancel(slot),
-        finding: (f) => {
-          recorder.event({ event: 'reconciliation', ...f });
-          this.log.warn(f, 'reconciliation: difference with the venue');
-        },
-      }, validityWindowMs(this.config.venues[v]!), () => this.clock.now());
+      if (adapter instanceof RestartingVenue && !adapter.isUp) {
+        // not started: reconciled when it comes up, before it opens (lateVenueReady)
+        results.push({ venue: adapter.name, ok: false, error: 'not started (retrying)', checked: 0, findings: [] });
+        continue;
+      }
+      const r = await this.reconcileOne(v);
       results.push(r);
       if (!r.ok) {
-        this.dispatcher.available[v] = 0;
+        this.gate.setOpen(v, false, `VENUE_NOT_RECONCILED: ${r.error ?? ''}`);
         recorder.event({ event: 'reconciliation-failed', venue: adapter.name, error: r.error });
         this.log.error({ code: 'VENUE_NOT_RECONCILED', venue: adapter.name, error: r.error }, 'venue could not be reconciled: it stays closed to new orders');
       }
@@ -430,6 +468,59 @@ export class Daemon {
     this.maybeSnapshot();
   }
 
+  /** Reconciles one venue with the journal's view of its orders. */
+  private reconcileOne(v: number): Promise<ReconcileResult> {
+    const adapter = this.venues[v]!;
+    const recorder = this.recorder!;
+    const listed = this.config.venues[v]!.symbols.map((sym) => this.instruments.get(sym)!);
+    return reconcileVenue(v, adapter, this.tracker, this.tracker.store, this.instruments, listed, {
+      resubmit: (slot) => this.dispatcher.resend(slot),
+      recancel: (slot) => this.intake.recancel(slot),
+      finding: (f) => {
+        recorder.event({ event: 'reconciliation', ...f });
+        this.log.warn(f, 'reconciliation: difference with the venue');
+      },
+    }, adapter.validityWindowMs?.() ?? 0, () => this.clock.now());
+  }
+
+  /**
+   * A venue that did not start with the daemon has started: once the daemon's own start is over, reconcile it (with
+   * a journal) and open it. false = not now (RestartingVenue tries again with its backoff).
+   */
+  private async lateVenueReady(v: number): Promise<boolean> {
+    // a venue that came up while the daemon was still starting waits for the start to finish (journal replayed)
+    if (!(await this.startupFinished) || this.stopping !== undefined) return false;
+    if (this.config.daemon.journal.enabled) {
+      const r = await this.reconcileOne(v);
+      if (!r.ok) {
+        this.recorder!.event({ event: 'reconciliation-failed', venue: this.venues[v]!.name, error: r.error });
+        this.log.error({ code: 'VENUE_NOT_RECONCILED', venue: this.venues[v]!.name, error: r.error }, 'venue started late but could not be reconciled: it stays closed, retried');
+        throw new Error(`VENUE_NOT_RECONCILED: ${r.error ?? ''}`);
+      }
+      this.recorder!.event({ event: 'venue-opened', venue: this.venues[v]!.name, checked: r.checked, findings: r.findings.length });
+    }
+    if (this.stopping !== undefined) return false;
+    this.gate.setOpen(v, true);
+    return true;
+  }
+
+  /** Per venue for GET /health: available to the router or not, and why not. */
+  private venueHealth(): { status: 'ok' | 'degraded'; venues: Record<string, unknown>[] } {
+    const venues = this.venues.map((v, i) => {
+      const available = this.dispatcher.available[i] === 1;
+      const start = v instanceof RestartingVenue ? v.status() : undefined;
+      return {
+        name: v.name,
+        available,
+        ...(start !== undefined ? { state: start.state, startFailures: start.failures, startRetries: start.retries } : {}),
+        ...(!available ? { reason: this.gate.reason(i) ?? 'VENUE_UNAVAILABLE' } : {}),
+        ...(start?.lastError !== undefined && !available ? { lastError: start.lastError } : {}),
+        ...(start?.nextAttemptAt !== undefined ? { nextAttemptInMs: Math.max(0, start.nextAttemptAt - this.clock.now()) } : {}),
+      };
+    });
+    return { status: venues.every((v) => v.available) ? 'ok' : 'degraded', venues };
+  }
+
   /**
    * Every `journal.snapshotEvery` records: a snapshot of every order held, the id counter and positions; the
    * journal then deletes the segments it covers, so a restart reads at most one snapshot and the records after it.
@@ -441,7 +532,7 @@ export class Daemon {
     this.snapshotPending = true;
     setImmediate(() => {
       const seq = journal.lastSeq;
-      const bytes = encodeSnapshot(takeSnapshot(this.tracker, this.ids.current(), this.risk));
+      const bytes = encodeSnapshot(takeSnapshot(this.tracker, this.ids.current(), this.risk, this.fees));
       this.lastSnapshotSeq = seq;
       journal.writeSnapshot(seq, bytes).then(
         (info) => {
@@ -477,6 +568,7 @@ export class Daemon {
 
   private async doStop(reason: string): Promise<void> {
     const { policy, strategies, timeoutMs } = this.config.daemon.shutdown;
+    this.startupDone(false);
     this.intake.close();
     this.log.info({ reason, policy }, 'switchyard stopping');
     // Strategies get their stop hook (they may still cancel); their rings keep being drained meanwhile.
@@ -510,14 +602,6 @@ export interface RecoverySummary {
   readonly cut: unknown;
   readonly reconciliation: readonly ReconcileResult[];
   readonly canceledOld: number;
-}
-
-/**
- * How long after it was sent a request can still execute at a venue: the adapter's request timeout (Binance
- * recvWindow, OKX expTime) plus a second of margin; paper venues live in the process (0).
- */
-function validityWindowMs(v: VenueConfig): number {
-  return v.adapter === 'paper' ? 0 : (v.requestTimeoutMs ?? 5000) + 1000;
 }
 
 export type ReloadResult = { ok: true; errors: [] } | { ok: false; errors: string[] };
@@ -569,12 +653,13 @@ function waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
 
 /**
  * Client order ids are this prefix plus the order id in base 36: letters and digits only, at most 32 characters.
- * The prefix has a fixed length (4 characters of the daemon name, 6 of the start time in base 36), so no prefix is
- * the start of another and two runs or two daemons never make the same id.
+ * The prefix is the configured stable part (`daemon.clientIdPrefix`, 1 to 8 characters; default 4 characters of
+ * the daemon name) and 6 characters of the start time in base 36: the stable part tells this daemon's orders from
+ * other programs' on a shared account, the time part keeps two runs apart. Daemons sharing an account need stable
+ * parts none of which starts another (e.g. all of the same length), so that no two of them make the same id.
  */
-function clientIdPrefix(name: string, now: number): string {
-  const letters = (name.replace(/[^A-Za-z0-9]/g, '') + 'xxxx').slice(0, 4);
-  return letters + now.toString(36).slice(-6).padStart(6, '0');
+export function clientIdPrefix(stable: string, now: number): string {
+  return stable + now.toString(36).slice(-6).padStart(6, '0');
 }
 
 /**

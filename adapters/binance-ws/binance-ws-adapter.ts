@@ -15,6 +15,7 @@
 import type { Instrument } from '../../src/model/instrument.js';
 import { BaseVenueAdapter, type BaseAdapterOptions, type OrderRef, type QueryKind, type TradeQuery } from '../common/base-adapter.js';
 import { binanceError } from '../common/binance-codes.js';
+import { type VenueError, unknownOutcome } from '../common/errors.js';
 import type { TrackedOrder } from '../common/order-ledger.js';
 import type { Cost } from '../common/rate-limiter.js';
 import { type QueryValue, signBinanceWsParams } from '../common/signing.js';
@@ -103,6 +104,10 @@ export class BinanceWsAdapter extends BaseVenueAdapter {
 
   private sym(inst: Instrument): string {
     return this.symbolIds.get(inst.symbol) ?? `${inst.base}${inst.quote}`;
+  }
+
+  protected override venueSymbol(inst: Instrument): string {
+    return this.sym(inst);
   }
 
   // ------------------------------------------------------------------------------------------ connect
@@ -199,8 +204,11 @@ export class BinanceWsAdapter extends BaseVenueAdapter {
     }
   }
 
-  private replyError(op: 'place' | 'cancel' | 'query', reply: WsReply) {
-    const status = reply.status ?? 500;
+  private replyError(op: 'place' | 'cancel' | 'query', reply: WsReply): VenueError {
+    // The reply's status decides first (binanceError: >= 500 is an unknown outcome whatever the error code says).
+    // No status, or a success status without a result: an answer that tells nothing — unknown, looked up.
+    const status = typeof reply.status === 'number' ? reply.status : 500;
+    if (status < 400) return unknownOutcome(`binance ws-api: status ${status} without a result (execution status unknown)`, { httpStatus: status });
     const retry = reply.error?.data?.retryAfter;
     return binanceError(
       op,

@@ -3,6 +3,8 @@
  * Decimals stay text. Trade ids are per symbol at Binance, so they are prefixed with the symbol id ("BTCUSDT:123").
  */
 import type { Instrument } from '../../src/model/instrument.js';
+import { binanceFee } from '../common/fees.js';
+import { orderTypeOf, sideOf } from '../common/order-match.js';
 import type { OrderSnapshot, TradeEvent, VenueState } from '../common/types.js';
 
 type Json = Record<string, unknown>;
@@ -45,13 +47,22 @@ export function orderSnapshot(j: Json, instrument: Instrument): OrderSnapshot {
     filledQty: executed,
     reason: status === 'EXPIRED' || status === 'EXPIRED_IN_MATCH' ? `binance ${status} (${str(j['timeInForce']) ?? ''} ${str(j['type']) ?? ''})`.trim() : undefined,
     updatedAt: typeof j['updateTime'] === 'number' ? j['updateTime'] : undefined,
+    ...orderFields(str(j['symbol']), j['side'], str(j['type']), str(j['price']), str(j['origQty'])),
   };
+}
+
+/** What the order is (symbol, side, type, limit price, original quantity), for the ownership check (order-match.ts). */
+function orderFields(symbol: string | undefined, side: unknown, venueType: string | undefined, price: string | undefined, origQty: string | undefined) {
+  const type = orderTypeOf(venueType);
+  // a MARKET order's price field is 0 at Binance: there is no limit price
+  return { venueSymbol: symbol, side: sideOf(side), type, price: type === 'MARKET' ? undefined : price, origQty };
 }
 
 /** Fills carried by a FULL order.place / POST order answer (taker fills at placement). */
 export function placeFills(j: Json, instrument: Instrument, symbolId: string): TradeEvent[] {
   const fills = Array.isArray(j['fills']) ? (j['fills'] as Json[]) : [];
-  const ts = typeof j['transactTime'] === 'number' ? j['transactTime'] : Date.now();
+  // The venue's time of the trade (the answer's transactTime); 0 = the venue did not say (never our own clock).
+  const ts = typeof j['transactTime'] === 'number' ? j['transactTime'] : 0;
   return fills.map((f) => ({
     clientOrderId: str(j['clientOrderId']),
     venueOrderId: str(j['orderId']),
@@ -59,7 +70,7 @@ export function placeFills(j: Json, instrument: Instrument, symbolId: string): T
     tradeId: binanceTradeId(symbolId, f['tradeId']),
     price: str(f['price']) ?? '',
     qty: str(f['qty']) ?? '',
-    fee: str(f['commission']) !== undefined && str(f['commissionAsset']) !== undefined ? { amount: str(f['commission'])!, currency: str(f['commissionAsset'])! } : undefined,
+    fee: binanceFee(f['commission'], f['commissionAsset'], instrument),
     liquidity: 'TAKER' as const,
     ts,
   }));
@@ -74,7 +85,7 @@ export function myTrade(j: Json, instrument: Instrument, symbolId: string): Trad
     tradeId: binanceTradeId(symbolId, j['id']),
     price: str(j['price']) ?? '',
     qty: str(j['qty']) ?? '',
-    fee: str(j['commission']) !== undefined && str(j['commissionAsset']) !== undefined ? { amount: str(j['commission'])!, currency: str(j['commissionAsset'])! } : undefined,
+    fee: binanceFee(j['commission'], j['commissionAsset'], instrument),
     liquidity: j['isMaker'] === true ? 'MAKER' : 'TAKER',
     ts: typeof j['time'] === 'number' ? j['time'] : 0,
   };
@@ -100,11 +111,10 @@ export function executionReport(ev: Json, instrument: Instrument): { snapshot: O
     filledQty: cumulative,
     reason: status === 'REJECTED' ? `VENUE_REJECTED: binance ${reject ?? 'rejected'}` : status?.startsWith('EXPIRED') === true ? `binance ${status}` : undefined,
     updatedAt: typeof ev['E'] === 'number' ? ev['E'] : undefined,
+    ...orderFields(symbolId === '' ? undefined : symbolId, ev['S'], str(ev['o']), str(ev['p']), str(ev['q'])),
   };
   let trade: TradeEvent | undefined;
   if (ev['x'] === 'TRADE') {
-    const fee = str(ev['n']);
-    const feeAsset = str(ev['N']);
     trade = {
       clientOrderId,
       venueOrderId,
@@ -112,7 +122,7 @@ export function executionReport(ev: Json, instrument: Instrument): { snapshot: O
       tradeId: binanceTradeId(symbolId, ev['t']),
       price: str(ev['L']) ?? '',
       qty: str(ev['l']) ?? '',
-      fee: fee !== undefined && feeAsset !== undefined ? { amount: fee, currency: feeAsset } : undefined,
+      fee: binanceFee(ev['n'], ev['N'], instrument),
       liquidity: ev['m'] === true ? 'MAKER' : 'TAKER',
       ts: typeof ev['T'] === 'number' ? ev['T'] : 0,
     };

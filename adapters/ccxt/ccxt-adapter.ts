@@ -23,7 +23,7 @@ import type { Cost } from '../common/rate-limiter.js';
 import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';
 import type { UrlOverrides } from '../common/urls.js';
 import type { RateLimitOverrides } from '../common/venue-limits.js';
-import { type CcxtOp, classifyCcxtError } from './errors.js';
+import { type CcxtOp, UnusableAnswer, classifyCcxtError, tagHttpAnswer, unusableBody } from './errors.js';
 import { type CcxtOrder, type CcxtTrade, orderSnapshot, tradeEvent } from './parse.js';
 import { type CcxtExchange, type CcxtProfile, type ProfileContext, profileFor } from './profiles.js';
 
@@ -37,6 +37,15 @@ export interface CcxtAdapterOptions extends Omit<BaseAdapterOptions, 'pools'> {
 }
 
 type Json = Record<string, unknown>;
+
+function safeJson(text: unknown): unknown {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 /** When the venue gives no subscription signal: the stream counts as up this long after its socket connected. */
 const SUBSCRIBE_GRACE_MS = 500;
@@ -94,11 +103,34 @@ export class CcxtAdapter extends BaseVenueAdapter {
   private hook(): void {
     const ex = this.exchange;
     const handleErrors = ex.handleErrors.bind(ex);
+    // ccxt's exceptions carry the body but not the HTTP status: every exception raised while handling an answer is
+    // tagged with that answer (errors.ts decides on the status first). ccxt raises nothing for some 5xx statuses
+    // and for a body that is not JSON (it hands the text on as the result): those become UnusableAnswer here.
+    const handleHttpStatusCode = ex.handleHttpStatusCode.bind(ex);
     ex.handleErrors = (...args: unknown[]) => {
-      const [status, , url, , headers, , response] = args as [number, string, string, string, Record<string, string> | undefined, string, unknown];
+      const [status, reason, url, method, headers, body, response] = args as [number, string, string, string, Record<string, string> | undefined, string, unknown];
       this.onResponse(status, headers ?? {});
-      if (this.profile.keepAnswer(url, response)) return undefined;
-      return handleErrors(...args);
+      const text = typeof body === 'string' ? body.slice(0, 200) : '';
+      const answer = { status, body: response, text };
+      try {
+        if (status >= 500 || unusableBody(status, response)) {
+          // ccxt's own exception when it raises one (its class and message), else ours; the tag decides either way
+          if (handleErrors(...args) === undefined) handleHttpStatusCode(status, reason, url, method, text);
+          throw new UnusableAnswer(this.profile.id, method, url, status, text);
+        }
+        if (this.profile.keepAnswer(url, response)) return undefined;
+        return handleErrors(...args);
+      } catch (err) {
+        throw tagHttpAnswer(err, answer);
+      }
+    };
+    // ccxt's own status table (called when handleErrors lets an answer through): its exceptions get the tag too
+    ex.handleHttpStatusCode = (status: number, reason: string, url: string, method: string, body: string) => {
+      try {
+        return handleHttpStatusCode(status, reason, url, method, body);
+      } catch (err) {
+        throw tagHttpAnswer(err, { status, body: safeJson(body), text: typeof body === 'string' ? body.slice(0, 200) : '' });
+      }
     };
     const handleMessage = ex.handleMessage.bind(ex);
     ex.handleMessage = (client: unknown, message: unknown) => {
@@ -164,6 +196,11 @@ export class CcxtAdapter extends BaseVenueAdapter {
 
   private sym(inst: Instrument): string {
     return this.ccxtSymbols.get(inst.symbol) ?? `${inst.base}/${inst.quote}`;
+  }
+
+  /** Snapshots carry ccxt's unified symbol (BTC/USDT). */
+  protected override venueSymbol(inst: Instrument): string {
+    return this.sym(inst);
   }
 
   private marketId(inst: Instrument): string {
@@ -256,7 +293,7 @@ export class CcxtAdapter extends BaseVenueAdapter {
   private onStreamTrade(t: CcxtTrade): void {
     const inst = this.instrumentOf(t.symbol);
     if (inst === undefined) return;
-    this.applyTrade(tradeEvent(t, inst, this.marketId(inst), this.profile.tradeClientId(t.info)));
+    this.applyTrade(tradeEvent(t, inst, this.marketId(inst), this.profile.tradeClientId(t.info), this.profile.id));
   }
 
   // ------------------------------------------------------------------------------------------ orders
@@ -303,7 +340,7 @@ export class CcxtAdapter extends BaseVenueAdapter {
     const inst = t.instrument;
     const trades = (o.trades ?? [])
       .filter((x) => x.id !== undefined)
-      .map((x) => tradeEvent({ ...x, order: x.order ?? o.id }, inst, this.marketId(inst), t.clientOrderId));
+      .map((x) => tradeEvent({ ...x, order: x.order ?? o.id }, inst, this.marketId(inst), t.clientOrderId, this.profile.id));
     const snapshot = orderSnapshot({ ...o, clientOrderId: o.clientOrderId ?? t.clientOrderId }, inst);
     return { kind: 'accepted', venueOrderId: String(o.id ?? ''), ...(snapshot !== undefined ? { snapshot } : {}), trades };
   }
@@ -371,6 +408,6 @@ export class CcxtAdapter extends BaseVenueAdapter {
         ? ex.fetchOrderTrades(q.venueOrderId, sym)
         : ex.fetchMyTrades(sym, q.sinceMs === undefined ? undefined : Math.max(0, q.sinceMs)),
     )) as CcxtTrade[];
-    return list.map((t) => tradeEvent(t, instrument, this.marketId(instrument), this.profile.tradeClientId(t.info)));
+    return list.map((t) => tradeEvent(t, instrument, this.marketId(instrument), this.profile.tradeClientId(t.info), this.profile.id));
   }
 }

@@ -1,10 +1,17 @@
 /**
- * ccxt exceptions -> VenueError. The venue's own answer (ccxt puts the body in the message: `binance {"code":...}`)
- * decides when the exchange has a code table (Binance, OKX); otherwise the ccxt exception class does:
- * RequestTimeout / NetworkError -> unknown outcome (refused connections excepted), DDoSProtection /
+ * ccxt exceptions -> VenueError.
+ *
+ * The HTTP answer decides first. ccxt's exception messages carry the body but not the HTTP status, so the adapter's
+ * response hook (ccxt-adapter.ts) tags every exception thrown while handling an answer with that answer's status and
+ * parsed body (`tagHttpAnswer`); classification reads the tag, never the message text:
+ *  - a 5xx, or an answer whose body is not a JSON object (HTML error page, empty body) -> unknown outcome for a new
+ *    order or a cancel (looked up), a failed read for a query (retried) — whatever code the body carries;
+ *  - otherwise, for an exchange with a code table (Binance, OKX), the venue's code with the real status.
+ * Without a tag (a websocket error, an exception raised before any answer) the ccxt exception class decides:
+ * RequestTimeout / NetworkError -> unknown outcome (refused connections excepted: never sent), DDoSProtection /
  * RateLimitExceeded -> rate-limited (418: banned), AuthenticationError -> auth, OrderNotFound -> not-found,
- * DuplicateOrderId -> unknown (look it up), InvalidOrder / InsufficientFunds / BadRequest / BadSymbol -> rejected.
- * An unclassified ExchangeError on a new order is an unknown outcome (looked up), elsewhere a rejection.
+ * DuplicateOrderId -> duplicate (look it up, adopt only if it is ours), InvalidOrder / InsufficientFunds / BadRequest / BadSymbol -> rejected.
+ * An unclassified exception on a new order is an unknown outcome (looked up), elsewhere a rejection.
  */
 import ccxt from 'ccxt';
 import { binanceError } from '../common/binance-codes.js';
@@ -13,21 +20,59 @@ import { okxError } from '../common/okx-codes.js';
 
 export type CcxtOp = 'place' | 'cancel' | 'query';
 
-/** `<id> [<status> <reason>] {json}` -> status and body. */
-function venueBody(message: string): { status: number | undefined; body: Record<string, unknown> } | undefined {
-  const m = /^\S+\s+(?:(\d{3})\s[^{]*)?(\{[\s\S]*\})\s*$/.exec(message);
+/** What the venue answered: the HTTP status and the body as ccxt parsed it (undefined: empty or not JSON). */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  /** The raw body, shortened (for messages). */
+  readonly text: string;
+}
+
+const answers = new WeakMap<object, HttpAnswer>();
+
+/** Marks an exception as raised while handling this HTTP answer (first tag wins). Returns the exception. */
+export function tagHttpAnswer<T>(err: T, answer: HttpAnswer): T {
+  if (typeof err === 'object' && err !== null && !answers.has(err)) answers.set(err, answer);
+  return err;
+}
+
+export function httpAnswerOf(err: unknown): HttpAnswer | undefined {
+  return typeof err === 'object' && err !== null ? answers.get(err) : undefined;
+}
+
+/** The error a 5xx or an unparseable answer becomes when ccxt itself would not raise one (it may return the text). */
+export class UnusableAnswer extends ccxt.ExchangeError {
+  constructor(exchangeId: string, method: string, url: string, status: number, text: string) {
+    super(`${exchangeId} ${method} ${url.replace(/\?.*$/, '')}: HTTP ${status}, ${text === '' ? 'empty body' : `unusable body ${text.slice(0, 120)}`}`);
+    this.name = 'UnusableAnswer';
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * An answer whose body is not JSON (an HTML error page from a proxy, an empty body) tells nothing about the request,
+ * except a 429 / 418, which Binance and OKX document as refused before execution.
+ */
+export function unusableBody(status: number, body: unknown): boolean {
+  return body === undefined && status !== 429 && status !== 418;
+}
+
+/** `<id> {json}` (ccxt's message for a venue code it maps) -> the body. Only for exceptions without a tag. */
+function bodyInMessage(message: string): Record<string, unknown> | undefined {
+  const m = /^\S+\s+[^{]*?(\{[\s\S]*\})\s*$/.exec(message);
   if (m === null) return undefined;
   try {
-    return { status: m[1] === undefined ? undefined : Number(m[1]), body: JSON.parse(m[2]!) as Record<string, unknown> };
+    const body = JSON.parse(m[1]!) as unknown;
+    return isObject(body) ? body : undefined;
   } catch {
     return undefined;
   }
 }
 
-function fromVenue(exchangeId: string, op: CcxtOp, message: string, retryAfterMs: number | undefined): VenueError | undefined {
-  const parsed = venueBody(message);
-  if (parsed === undefined) return undefined;
-  const { status, body } = parsed;
+function fromBody(exchangeId: string, op: CcxtOp, status: number | undefined, body: Record<string, unknown>, retryAfterMs: number | undefined): VenueError | undefined {
   if (exchangeId === 'binance') {
     const code = typeof body['code'] === 'number' ? body['code'] : undefined;
     if (code === undefined && status === undefined) return undefined;
@@ -46,21 +91,45 @@ function fromVenue(exchangeId: string, op: CcxtOp, message: string, retryAfterMs
   return undefined;
 }
 
+/** The HTTP answer decides: 5xx and unusable bodies are unknown outcomes; otherwise the venue's code table. */
+function fromAnswer(exchangeId: string, op: CcxtOp, a: HttpAnswer, message: string, retryAfterMs: number | undefined): VenueError | undefined {
+  const usable = isObject(a.body);
+  if (a.status >= 500 || unusableBody(a.status, a.body)) {
+    const why = a.status >= 500 ? `HTTP ${a.status}` : `HTTP ${a.status} with an unusable body`;
+    const what = op === 'query' ? 'read failed; try again' : 'execution status unknown';
+    const body = usable ? fromBody(exchangeId, op, a.status, a.body as Record<string, unknown>, retryAfterMs) : undefined;
+    return unknownOutcome(`${body?.message ?? message} (${why}: ${what})`, { httpStatus: a.status, venueCode: body?.details.venueCode });
+  }
+  return usable ? fromBody(exchangeId, op, a.status, a.body as Record<string, unknown>, retryAfterMs) : undefined;
+}
+
 export function classifyCcxtError(err: unknown, exchangeId: string, op: CcxtOp, retryAfterMs?: number): VenueError {
   if (err instanceof VenueError) return err;
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof ccxt.RequestTimeout) return unknownOutcome(message);
-  const venue = fromVenue(exchangeId, op, message, retryAfterMs);
-  if (venue !== undefined) return venue;
+  const answer = httpAnswerOf(err);
+  if (answer !== undefined) {
+    const venue = fromAnswer(exchangeId, op, answer, message, retryAfterMs);
+    if (venue !== undefined) return venue;
+  } else {
+    const body = bodyInMessage(message);
+    const venue = body === undefined ? undefined : fromBody(exchangeId, op, undefined, body, retryAfterMs);
+    if (venue !== undefined) return venue;
+  }
   if (err instanceof ccxt.DDoSProtection || err instanceof ccxt.RateLimitExceeded) {
-    if (/\b418\b/.test(message)) return new VenueError('banned', 'VENUE_BANNED', message, { retryAfterMs: retryAfterMs ?? 120_000 });
+    if (answer?.status === 418 || (answer === undefined && /\b418\b/.test(message))) {
+      return new VenueError('banned', 'VENUE_BANNED', message, { retryAfterMs: retryAfterMs ?? 120_000 });
+    }
     return new VenueError('rate-limited', 'VENUE_RATE_LIMITED', message, { retryAfterMs });
   }
   if (err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied || err instanceof ccxt.AccountSuspended) {
     return new VenueError('auth', 'VENUE_AUTH_FAILED', message);
   }
   if (err instanceof ccxt.OrderNotFound) return new VenueError('not-found', 'ORDER_NOT_FOUND', message);
-  if (err instanceof ccxt.DuplicateOrderId) return unknownOutcome(`${message} (client order id already at the venue)`, { venueFailure: false });
+  if (err instanceof ccxt.DuplicateOrderId) {
+    // nothing was placed; whose order holds the id is decided by a lookup and a comparison (base-adapter.ts)
+    return new VenueError('duplicate', 'DUPLICATE_CLIENT_ORDER_ID', `${message} (client order id already at the venue)`);
+  }
   if (err instanceof ccxt.NetworkError) {
     if (isConnectRefused(message)) return notSent(message, 'VENUE_UNAVAILABLE', true);
     return unknownOutcome(message);

@@ -5,12 +5,19 @@
  */
 import type { Instrument } from '../../src/model/instrument.js';
 import { decimalText } from '../common/decimal-text.js';
+import { ccxtTradeFee } from '../common/fees.js';
+import { orderTypeOf, sideOf } from '../common/order-match.js';
 import type { OrderSnapshot, TradeEvent, VenueState } from '../common/types.js';
 
 /** The parts of a ccxt Order the adapter reads. */
 export interface CcxtOrder {
   id?: string;
   clientOrderId?: string;
+  symbol?: string;
+  side?: string;
+  type?: string;
+  price?: number;
+  amount?: number;
   status?: string;
   filled?: number;
   lastUpdateTimestamp?: number;
@@ -61,11 +68,20 @@ export function orderSnapshot(o: CcxtOrder, instrument: Instrument): OrderSnapsh
     state,
     filledQty: filled,
     updatedAt: o.lastUpdateTimestamp,
+    // what the order is (ccxt's unified fields; compared with what we sent before adopting it: order-match.ts)
+    venueSymbol: o.symbol,
+    side: sideOf(o.side),
+    type: orderTypeOf(o.type),
+    price: decimalText(o.price),
+    origQty: decimalText(o.amount),
   };
 }
 
-export function tradeEvent(t: CcxtTrade, instrument: Instrument, marketId: string, clientOrderId: string | undefined): TradeEvent {
-  const feeAmount = t.fee?.cost === undefined ? undefined : decimalText(t.fee.cost);
+/**
+ * A ccxt trade as a TradeEvent. The fee is read by the venue's one fee rule (common/fees.ts) from the trade's raw
+ * fields, not from ccxt's unified fee (whose sign differs between ccxt's OKX REST and pro paths).
+ */
+export function tradeEvent(t: CcxtTrade, instrument: Instrument, marketId: string, clientOrderId: string | undefined, exchangeId: string): TradeEvent {
   return {
     clientOrderId: clientOrderId ?? t.clientOrderId,
     venueOrderId: t.order,
@@ -73,7 +89,7 @@ export function tradeEvent(t: CcxtTrade, instrument: Instrument, marketId: strin
     tradeId: `${marketId}:${t.id ?? ''}`,
     price: decimalText(t.price) ?? '',
     qty: decimalText(t.amount) ?? '',
-    fee: feeAmount !== undefined && t.fee?.currency !== undefined ? { amount: feeAmount, currency: t.fee.currency } : undefined,
+    fee: ccxtTradeFee(exchangeId, t, instrument),
     liquidity: t.takerOrMaker === 'maker' ? 'MAKER' : 'TAKER',
     ts: t.timestamp ?? 0,
   };

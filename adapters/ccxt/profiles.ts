@@ -51,6 +51,7 @@ export interface CcxtExchange {
   watchMyTrades(): Promise<unknown[]>;
   close(): Promise<void>;
   handleErrors(...args: unknown[]): unknown;
+  handleHttpStatusCode(status: number, reason: string, url: string, method: string, body: string): void;
   handleMessage(client: unknown, message: unknown): unknown;
   onConnected(client: unknown, message?: unknown): unknown;
   sign(path: string, api?: unknown, method?: string, params?: Json, headers?: Json, body?: unknown): { url: string; method: string; body: unknown; headers: Json | undefined };

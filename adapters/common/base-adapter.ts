@@ -37,13 +37,13 @@ import { SwitchyardError } from '../../src/model/errors.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import { Backoff, sleep } from './backoff.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { decimalText, mulDecimal } from './decimal-text.js';
+import { type FillFee, fillFee } from './fees.js';
 import { VenueError, asVenueError, notSent, unknownOutcome } from './errors.js';
 import { checkMarkets } from './market-check.js';
 import { type LedgerFees, OrderLedger, type TrackedOrder } from './order-ledger.js';
 import { type Cost, type PoolSpec, type RunOptions, VenueRateLimiter } from './rate-limiter.js';
 import type { AdapterSettings } from './settings.js';
-import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from './types.js';
+import { type CancelResult, type OrderSnapshot, type PlaceResult, TERMINAL_STATES, type TradeEvent, type VenueMarket } from './types.js';
 
 export type QueryKind = 'order' | 'open' | 'trades' | 'orderTrades';
 
@@ -86,6 +86,10 @@ export interface AdapterStats {
   streamDrops: number;
   reconciliations: number;
   gapFills: number;
+  /** New orders the venue refused as a duplicate client order id (then looked up: adopted only if ours). */
+  duplicateAnswers: number;
+  /** Of those, found at the venue and taken as ours (what we sent, e.g. an earlier request of ours). */
+  duplicatesAdopted: number;
 }
 
 const GAP_DELAY_MS = 300;
@@ -111,6 +115,8 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
     streamDrops: 0,
     reconciliations: 0,
     gapFills: 0,
+    duplicateAnswers: 0,
+    duplicatesAdopted: 0,
   };
   protected stopped = false;
   protected started = false;
@@ -127,6 +133,8 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
   private streamWaiters: Array<() => void> = [];
   /** A definitive refusal (credentials) met while starting: start() fails with it. */
   private startFailure: VenueError | undefined;
+  /** Configured rates, for a trade the venue reported without a fee (see common/fees.ts). */
+  private readonly fees: LedgerFees;
 
   constructor(options: BaseAdapterOptions) {
     this.name = options.name;
@@ -136,7 +144,8 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
     this.settings = options.settings;
     this.instruments = options.instruments;
     this.bySymbol = new Map(options.instruments.map((i) => [i.symbol, i]));
-    this.ledger = new OrderLedger(options.name, options.sink, options.log, options.fees, () => this.clock.now());
+    this.fees = options.fees;
+    this.ledger = new OrderLedger(options.name, options.sink, options.log, options.fees, () => this.clock.now(), (i) => this.venueSymbol(i));
     this.limiter = new VenueRateLimiter({
       venue: options.name,
       pools: options.pools,
@@ -176,9 +185,22 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
   /** How long after it was sent a request that got no answer may still execute at the venue (before clockSkewMs). */
   protected abstract requestValidityMs(): number;
 
+  /** See VenueAdapter.validityWindowMs: the venue's request window plus clock skew. */
+  validityWindowMs(): number {
+    return this.requestValidityMs() + this.settings.clockSkewMs;
+  }
+
   /** How new orders are grouped into requests (default: one order per request). */
   protected planGroups(orders: readonly TrackedOrder[]): TrackedOrder[][] {
     return orders.map((t) => [t]);
+  }
+
+  /**
+   * The venue's symbol text for an instrument, as the adapter's snapshots state it (OrderSnapshot.venueSymbol):
+   * part of the check that an order found under our client order id is ours. undefined = not checked.
+   */
+  protected venueSymbol(_instrument: Instrument): string | undefined {
+    return undefined;
   }
 
   /** Whether orders can be sent right now (native adapters: their websocket session is up). */
@@ -357,6 +379,14 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
             this.ledger.reject(t, e.reason);
           }
           break;
+        case 'duplicate':
+          // Nothing was placed by this request: another open order holds the client order id. Ours (an earlier
+          // request) is adopted; anyone else's is left alone and ours is REJECTED (resolveUnknown).
+          t.phase = 'UNKNOWN';
+          this.counters.duplicateAnswers++;
+          this.log.warn({ venue: this.name, orderId: t.orderId, clientOrderId: t.clientOrderId, reason: e.message }, 'client order id refused as a duplicate: looking up the order that holds it');
+          void this.resolveUnknown(t, e.message, true);
+          break;
         case 'unknown':
         case 'not-found':
           t.phase = 'UNKNOWN';
@@ -400,10 +430,24 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
     }
   }
 
-  /** Looks an order with an unknown submit outcome up until the venue knows it or it provably never executed. */
-  private async resolveUnknown(t: TrackedOrder, why: string): Promise<void> {
-    const deadline = t.sentAt + this.requestValidityMs() + this.settings.clockSkewMs;
+  /**
+   * Looks an order up by client order id after a submission without a usable answer (timeout, lost connection, 5xx)
+   * or one the venue refused as a duplicate client order id (`duplicate`: that request placed nothing). An order
+   * found there is taken as ours only if it is what we sent (symbol, side, type, quantity, price: order-match.ts):
+   *  - found, ours            ACCEPTED (and its fills), as if the answer had come;
+   *  - found, someone else's  left alone and logged (never tracked, never canceled); ours is REJECTED
+   *                           DUPLICATE_CLIENT_ORDER_ID at once after a duplicate answer, or when the other order is
+   *                           open (the venue would then have refused ours); after the validity window when the other
+   *                           order is final (ours, still on its way, might yet execute: its own reports would tell);
+   *  - not found              looked up again until the request's validity window has passed (a venue's queries may
+   *                           lag its answers); then REJECTED VENUE_TIMEOUT, or DUPLICATE_CLIENT_ORDER_ID after a
+   *                           duplicate answer (the order that held the id is gone or on another symbol: nothing of
+   *                           ours was placed, and nothing is adopted blindly).
+   */
+  private async resolveUnknown(t: TrackedOrder, why: string, duplicate = false): Promise<void> {
+    const deadline = t.sentAt + this.validityWindowMs();
     const backoff = new Backoff({ minMs: 100, maxMs: 2000 });
+    let foreign: { venueOrderId: string | undefined; mismatches: string[] } | undefined;
     while (!this.stopped) {
       if (t.accepted || t.done) {
         this.afterKnown(t);
@@ -423,14 +467,28 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
         return;
       }
       if (snap !== null) {
-        this.counters.resolvedByLookup++;
-        this.applySnapshot(snap);
-        if (!t.accepted && !t.done) this.ledger.accept(t, snap.venueOrderId);
-        this.afterKnown(t);
-        return;
+        const mismatches = this.ledger.isForeign(snap.venueOrderId) ? ['known to be another order'] : this.ledger.mismatches(t, snap).map((m) => m.text);
+        if (mismatches.length === 0) {
+          if (duplicate) this.counters.duplicatesAdopted++;
+          else this.counters.resolvedByLookup++;
+          this.applySnapshot(snap);
+          if (!t.accepted && !t.done) this.ledger.accept(t, snap.venueOrderId);
+          this.afterKnown(t);
+          return;
+        }
+        this.ledger.markForeign(t, snap.venueOrderId, snap.state, mismatches);
+        foreign = { venueOrderId: snap.venueOrderId, mismatches };
+        if (duplicate || !TERMINAL_STATES.has(snap.state)) {
+          this.rejectDuplicate(t, why, foreign);
+          return;
+        }
       }
       const now = this.clock.now();
       if (now >= deadline) {
+        if (duplicate || foreign !== undefined) {
+          this.rejectDuplicate(t, why, foreign);
+          return;
+        }
         this.counters.resolvedNotFound++;
         this.ledger.reject(
           t,
@@ -441,6 +499,17 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
       }
       await sleep(Math.max(backoff.next(), deadline - now + 1), this.abort.signal);
     }
+  }
+
+  /** Our order is not at the venue: another order holds its client order id there (left alone). */
+  private rejectDuplicate(t: TrackedOrder, why: string, foreign: { venueOrderId: string | undefined; mismatches: string[] } | undefined): void {
+    const held =
+      foreign === undefined
+        ? `no order with that id found in ${t.instrument.symbol} within the request's validity window`
+        : `the venue's order ${foreign.venueOrderId ?? '(no id)'} under that id is not ours (${foreign.mismatches.join('; ')}); left alone`;
+    this.ledger.reject(t, `DUPLICATE_CLIENT_ORDER_ID: ${why}; client order id ${t.clientOrderId}: ${held}`);
+    // a cancel that waited for the submission: there is nothing of ours to cancel, and the other order is not ours
+    if (t.cancelWanted) this.ledger.cancelRejected(t, 'ORDER_NOT_CANCELABLE: the order was rejected (duplicate client order id); nothing was canceled');
   }
 
   protected applySnapshot(s: OrderSnapshot): TrackedOrder | undefined {
@@ -665,7 +734,8 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
           instrument: inst,
           priceTicks: price.value,
           qtyLots: qty.value,
-          fee: quoteFee(tr, inst),
+          // The same fee rule as the reports (common/fees.ts): a fill reads the same on every path.
+          ...feeFields(fillFee(tr.fee, tr.liquidity, inst, price.value, qty.value, this.fees)),
           liquidity: tr.liquidity,
           ts: tr.ts,
         });
@@ -683,6 +753,7 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
       instrument: s.instrument,
       state: s.state,
       filledLots: lots.ok ? lots.value : 0,
+      ...orderFieldsOf(s, this.venueSymbol(s.instrument)),
     };
   }
 
@@ -792,14 +863,21 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
   }
 }
 
-/** The venue's fee in the quote currency when it can be stated exactly ('0' otherwise). */
-function quoteFee(tr: TradeEvent, inst: Instrument): string {
-  if (tr.fee === undefined) return '0';
-  const amount = decimalText(tr.fee.amount);
-  if (amount === undefined) return '0';
-  if (tr.fee.currency === inst.quote) return amount;
-  const price = decimalText(tr.price);
-  return tr.fee.currency === inst.base && price !== undefined ? mulDecimal(amount, price) : '0';
+function feeFields(f: FillFee): { fee: string; feeCurrency: string; feeEstimated?: boolean } {
+  return f.feeEstimated ? { fee: f.fee, feeCurrency: f.feeCurrency, feeEstimated: true } : { fee: f.fee, feeCurrency: f.feeCurrency };
+}
+
+/** What the order is, in ticks and lots, for the daemon's ownership check (undefined where unstated or off grid). */
+function orderFieldsOf(s: OrderSnapshot, venueSymbol: string | undefined): Pick<VenueOrderStatus, 'side' | 'type' | 'priceTicks' | 'qtyLots' | 'symbolMatches'> {
+  const price = s.price === undefined ? undefined : s.instrument.priceToTicks(s.price);
+  const qty = s.origQty === undefined ? undefined : s.instrument.qtyToLots(s.origQty);
+  return {
+    side: s.side,
+    type: s.type,
+    priceTicks: price?.ok === true ? price.value : undefined,
+    qtyLots: qty?.ok === true ? qty.value : undefined,
+    symbolMatches: venueSymbol === undefined || s.venueSymbol === undefined ? undefined : s.venueSymbol === venueSymbol,
+  };
 }
 
 export function errText(err: unknown): string {

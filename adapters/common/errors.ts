@@ -12,13 +12,16 @@
  *  unknown       maybe (timeout, lost        stays SUBMITTED; looked up by client order id until the venue knows it
  *                connection, 5xx)            or the request's validity window has passed — never resent blindly
  *  not-found     (lookups and cancels)       the venue has no such order
+ *  duplicate     no (-2010 "Duplicate order  looked up by client order id: adopted only when the venue's order is
+ *                sent.", OKX 51016)          the one we sent (symbol, side, type, quantity, price), else REJECTED
+ *                                            DUPLICATE_CLIENT_ORDER_ID and the other order is left alone
  *
  * The catalogue code (src/model/errors.ts) says whether the caller may retry: VENUE_REJECTED is not retryable,
  * VENUE_RATE_LIMITED / VENUE_UNAVAILABLE / VENUE_TIMEOUT are, VENUE_AUTH_FAILED and VENUE_BANNED are fatal.
  */
 import type { ErrorCode } from '../../src/model/errors.js';
 
-export type FailureKind = 'rejected' | 'not-sent' | 'rate-limited' | 'banned' | 'auth' | 'unknown' | 'not-found';
+export type FailureKind = 'rejected' | 'not-sent' | 'rate-limited' | 'banned' | 'auth' | 'unknown' | 'not-found' | 'duplicate';
 
 export interface VenueErrorDetails {
   /** Wait before sending again (rate-limited, banned). */

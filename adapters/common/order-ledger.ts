@@ -4,19 +4,22 @@
  * that keep reports consistent live in one place:
  *  - an order is recorded (with its client order id) before anything is sent;
  *  - ACCEPTED once, before the first fill; REJECTED only for an order never accepted; CANCELED / EXPIRED once;
+ *  - a REJECTED order the venue shows later (its lookup lagged past the validity window) is ACCEPTED after all: a
+ *    correction the lifecycle knows (REJECTED -> ACCEPTED), so its fills are never lost;
  *  - a FILL once per venue trade id, whichever source told us first (response, stream, REST poll, reconciliation);
  *  - prices and quantities convert exactly to ticks and lots; a value off the instrument grid is refused and logged
  *    loudly (never rounded) — see README;
  *  - a terminal state (filled, canceled, expired, rejected) is never undone by an older snapshot.
- * Fees are reported in the quote currency: the venue's fee when it is in the quote or the base currency (base fee
- * x price), else an estimate from the configured maker/taker bps.
+ * Fees are reported as the venue stated them, in their own currency (common/fees.ts: one rule per venue, positive
+ * = paid); only a trade without any fee gets an estimate from the configured maker/taker bps, marked as such.
+ * Each FILL carries the venue's own trade time.
  */
 import type { Logger } from 'pino';
 import type { CancelRequest, ExecutionReport, ReportSink } from '../../src/execution/venue.js';
-import { feeText } from '../../src/model/decimal.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import type { OrderType, Side, TimeInForce } from '../../src/model/order.js';
-import { decimalText, mulDecimal } from './decimal-text.js';
+import { fillFee } from './fees.js';
+import { type Mismatch, orderMismatches } from './order-match.js';
 import { type OrderSnapshot, type OrderSpec, TERMINAL_STATES, type TradeEvent, type VenueState } from './types.js';
 
 /**
@@ -94,6 +97,10 @@ export interface LedgerStats {
   offGrid: number;
   /** Trades for orders not (yet) known, kept briefly in case the order's acknowledgement is late. */
   orphans: number;
+  /** Orders reported REJECTED that the venue showed later (ACCEPTED again: see accept()). */
+  corrected: number;
+  /** Venue orders found under one of our client order ids that are not ours (order-match.ts): left alone. */
+  foreign: number;
 }
 
 export interface LedgerFees {
@@ -107,7 +114,12 @@ export class OrderLedger {
   private readonly byCid = new Map<string, TrackedOrder>();
   private readonly byVid = new Map<string, TrackedOrder>();
   private readonly orphans = new Map<string, Array<{ trade: TradeEvent; at: number }>>();
-  readonly stats: LedgerStats = { accepted: 0, rejected: 0, fills: 0, duplicateTrades: 0, offGrid: 0, orphans: 0 };
+  /**
+   * Venue order ids that hold one of our client order ids but are not our orders (another program trading with the
+   * same keys): their reports are never applied to ours. Only collisions land here, so it stays tiny.
+   */
+  private readonly foreign = new Set<string>();
+  readonly stats: LedgerStats = { accepted: 0, rejected: 0, fills: 0, duplicateTrades: 0, offGrid: 0, orphans: 0, corrected: 0, foreign: 0 };
 
   constructor(
     private readonly venue: string,
@@ -115,6 +127,8 @@ export class OrderLedger {
     private readonly log: Logger,
     private readonly fees: LedgerFees,
     private readonly now: () => number,
+    /** The venue's symbol text for an instrument, as snapshots state it (undefined: the symbol is not compared). */
+    private readonly venueSymbol: (instrument: Instrument) => string | undefined = () => undefined,
   ) {}
 
   /** Records a new order before it is sent. */
@@ -172,6 +186,60 @@ export class OrderLedger {
     return undefined;
   }
 
+  /** Why the venue's order `s`, found under t's client order id, is not t (empty: it is t). See order-match.ts. */
+  mismatches(t: TrackedOrder, s: OrderSnapshot): Mismatch[] {
+    return orderMismatches(t, s, this.venueSymbol(t.instrument));
+  }
+
+  /** Whether a venue order id is known to be someone else's order under one of our client order ids. */
+  isForeign(venueOrderId: string | undefined): boolean {
+    return venueOrderId !== undefined && venueOrderId !== '' && this.foreign.has(venueOrderId);
+  }
+
+  /**
+   * A venue order holds t's client order id but is not t: logged once (code DUPLICATE_CLIENT_ORDER_ID), never
+   * tracked under t's order id, never canceled; its trades are dropped.
+   */
+  markForeign(t: TrackedOrder, venueOrderId: string | undefined, venueState: string | undefined, mismatches: readonly string[]): void {
+    if (venueOrderId !== undefined && venueOrderId !== '') {
+      if (this.foreign.has(venueOrderId)) return;
+      this.foreign.add(venueOrderId);
+      this.orphans.delete(venueOrderId);
+    }
+    this.stats.foreign++;
+    this.log.error(
+      { venue: this.venue, code: 'DUPLICATE_CLIENT_ORDER_ID', orderId: t.orderId, clientOrderId: t.clientOrderId, venueOrderId, venueState, mismatches },
+      'an order at the venue holds our client order id but is not ours: left alone (not adopted, never canceled)',
+    );
+  }
+
+  /**
+   * The order a report is about, or undefined when it is not one of ours. A client order id is unique only among
+   * a venue account's open orders, so a report under our client order id is ours only if its venue order id is the
+   * one our order is bound to; an order not bound yet (answer lost, duplicate answer) is bound only by a snapshot
+   * that states what we sent (a trade alone waits as an orphan until a snapshot or an answer binds its order).
+   * Adopted orders (placed before a restart) were checked by whoever adopted them.
+   */
+  private owner(clientOrderId: string | undefined, venueOrderId: string | undefined, s?: OrderSnapshot): TrackedOrder | undefined {
+    const vid = venueOrderId === '' ? undefined : venueOrderId;
+    if (vid !== undefined && this.foreign.has(vid)) return undefined;
+    const t = this.find(clientOrderId, vid);
+    if (t === undefined || vid === undefined || t.venueOrderId === vid) return t;
+    if (t.venueOrderId !== undefined) {
+      this.markForeign(t, vid, s?.state, [`venue order id ${vid} (ours is ${t.venueOrderId})`]);
+      return undefined;
+    }
+    if (t.adopted) return t;
+    if (s === undefined) return undefined;
+    const bad = this.mismatches(t, s);
+    if (bad.length === 0) return t;
+    // Only a stated difference proves the order is someone else's; a report that leaves something out binds
+    // nothing (the answer to our request, or a fuller report, will).
+    if (bad.some((m) => m.stated)) this.markForeign(t, vid, s.state, bad.map((m) => m.text));
+    return undefined;
+  }
+
+
   /** Orders the venue has and that are not final yet. */
   live(): TrackedOrder[] {
     const out: TrackedOrder[] = [];
@@ -211,11 +279,28 @@ export class OrderLedger {
 
   /** The venue has the order (answer to the place request, or a snapshot / trade saying so). */
   accept(t: TrackedOrder, venueOrderId?: string): void {
+    // called with the venue order id only by what proves the order ours (the answer to our request, a lookup that
+    // matched): never someone else's, whatever a report said before
+    if (venueOrderId !== undefined && this.foreign.delete(venueOrderId)) {
+      this.log.warn({ venue: this.venue, orderId: t.orderId, clientOrderId: t.clientOrderId, venueOrderId }, 'a venue order taken for another program\'s is ours after all');
+    }
     if (venueOrderId !== undefined && venueOrderId !== '' && t.venueOrderId !== venueOrderId) this.index(t, venueOrderId);
     if (t.accepted) return;
     if (t.finalReported) {
-      this.log.error({ venue: this.venue, orderId: t.orderId, clientOrderId: t.clientOrderId }, 'venue reports an order that was reported rejected');
-      return;
+      if (t.terminal !== 'REJECTED') {
+        // canceled before it was ever sent: the venue cannot have it
+        this.log.error({ venue: this.venue, orderId: t.orderId, clientOrderId: t.clientOrderId }, 'venue reports an order that was never sent');
+        return;
+      }
+      // Reported REJECTED (no answer and not found within the request's validity window), and now the venue shows
+      // it: the venue's word wins. ACCEPTED corrects the rejection (the lifecycle reopens the order) and its fills
+      // follow; nothing is lost.
+      this.stats.corrected++;
+      this.log.warn({ venue: this.venue, code: 'REJECTION_CORRECTED', orderId: t.orderId, clientOrderId: t.clientOrderId }, 'the venue reports an order that was reported rejected: corrected, the order is live');
+      t.finalReported = false;
+      t.terminal = undefined;
+      t.phase = 'LIVE';
+      t.doneAt = 0;
     }
     t.accepted = true;
     if (t.phase !== 'DONE') t.phase = 'LIVE';
@@ -252,7 +337,7 @@ export class OrderLedger {
 
   /** Applies what the venue says about an order; returns the order, or undefined when it is not ours. */
   applySnapshot(s: OrderSnapshot): TrackedOrder | undefined {
-    const t = this.find(s.clientOrderId, s.venueOrderId);
+    const t = this.owner(s.clientOrderId, s.venueOrderId, s);
     if (t === undefined) return undefined;
     if (s.venueOrderId !== undefined && s.venueOrderId !== '' && t.venueOrderId !== s.venueOrderId) this.index(t, s.venueOrderId);
     if (s.state === 'REJECTED') {
@@ -282,9 +367,9 @@ export class OrderLedger {
    * 'unknown': not one of our orders (kept a few seconds in case its acknowledgement is late).
    */
   applyTrade(tr: TradeEvent): 'reported' | 'duplicate' | 'refused' | 'unknown' {
-    const t = this.find(tr.clientOrderId, tr.venueOrderId);
+    const t = this.owner(tr.clientOrderId, tr.venueOrderId);
     if (t === undefined) {
-      if (tr.venueOrderId !== undefined && tr.venueOrderId !== '') {
+      if (tr.venueOrderId !== undefined && tr.venueOrderId !== '' && !this.foreign.has(tr.venueOrderId)) {
         const list = this.orphans.get(tr.venueOrderId) ?? [];
         if (list.length < 100) list.push({ trade: tr, at: this.now() });
         this.orphans.set(tr.venueOrderId, list);
@@ -328,7 +413,7 @@ export class OrderLedger {
     if (t.filledLots + qty.value > t.qtyLots) {
       this.log.error({ venue: this.venue, orderId: t.orderId, tradeId: tr.tradeId, filledLots: t.filledLots, qtyLots: t.qtyLots, fillLots: qty.value }, 'fill beyond the order quantity');
     }
-    const fee = this.feeOf(t, tr, price.value, qty.value);
+    const fee = fillFee(tr.fee, tr.liquidity, inst, price.value, qty.value, this.fees);
     t.filledLots += qty.value;
     if (t.filledLots + t.refusedLots > t.venueFilledLots) t.venueFilledLots = t.filledLots + t.refusedLots;
     this.stats.fills++;
@@ -338,8 +423,11 @@ export class OrderLedger {
       tradeId: tr.tradeId,
       priceTicks: price.value,
       qtyLots: qty.value,
-      fee,
+      fee: fee.fee,
+      feeCurrency: fee.feeCurrency,
+      ...(fee.feeEstimated ? { feeEstimated: true } : {}),
       liquidity: tr.liquidity,
+      venueTs: tr.ts,
     });
     this.settle(t);
     return 'reported';
@@ -352,21 +440,6 @@ export class OrderLedger {
     this.stats.offGrid++;
     this.log.error({ venue: this.venue, code: 'OFF_GRID_QTY', orderId: t.orderId, what, qty: text, lotSize: t.instrument.lot.text, error: r.error }, 'venue quantity off the lot grid');
     return undefined;
-  }
-
-  private feeOf(t: TrackedOrder, tr: TradeEvent, priceTicks: number, qtyLots: number): string {
-    const inst = t.instrument;
-    if (tr.fee !== undefined) {
-      const amount = decimalText(tr.fee.amount);
-      if (amount !== undefined) {
-        if (tr.fee.currency === inst.quote) return amount;
-        if (tr.fee.currency === inst.base) {
-          const price = decimalText(tr.price);
-          if (price !== undefined) return mulDecimal(amount, price);
-        }
-      }
-    }
-    return feeText(inst.tick, inst.lot, priceTicks, qtyLots, tr.liquidity === 'MAKER' ? this.fees.makerBps : this.fees.takerBps);
   }
 
   private settle(t: TrackedOrder): void {

@@ -14,9 +14,19 @@
  * Adaptive. The venue's own counts (X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-10S/-1D, ws-api `rateLimits`) are
  * compared with ours: usage we did not make (another process on the same key or IP) is taken out of the pool until
  * the venue's window ends. A refusal (429, -1015, 50011) lowers the pool's limit to what the venue had accepted in
- * the window — or halves it when that count is implausibly low — at most once per window (learned limits only go down,
- * never below 1); Retry-After pauses the pool, bans (418) the whole venue. So within a window or two of the first
- * refusal the adapter stays under the venue's real limit.
+ * the window — or halves it when that count is implausibly low — at most once per window (never below 1); Retry-After
+ * pauses the pool, bans (418) the whole venue. So within a window or two of the first refusal the adapter stays under
+ * the venue's real limit.
+ *
+ * Recovery. A refusal may say more about a moment (someone else's burst on the same key, a venue under load) than
+ * about the limit, so a learned limit climbs back towards the pool's published limit (configured or advertised by the
+ * venue, never above it): after `recoverWindows` windows without a refusal in the pool it rises by a tenth of the
+ * published limit (additive increase), and so on every `recoverWindows` clean windows. A refusal lowers it again as
+ * above; when the refused limit was one reached by climbing (a probe that failed: the venue's limit really is lower),
+ * the clean time needed before the next step doubles (up to 64 windows), so a pool whose real limit is below the
+ * published one costs one refusal every so often, fewer and fewer, not one every few windows (Binance bans IPs that
+ * keep hitting 429s). Back at the published limit the clean time is reset. The check is lazy (when a request takes
+ * tokens, or stats are read) on the injected clock: no timer.
  *
  * In flight. A p-queue caps the requests in flight per venue (`maxInFlight`); cancels go first, then new orders,
  * then queries. Tokens are taken before a slot, so a request waiting for tokens never holds a slot.
@@ -66,6 +76,16 @@ export class WindowPool {
   pausedUntil = 0;
   /** When the limit was last lowered after a refusal. */
   learnedAt = -Infinity;
+  /** The pool's published limit (configured or advertised): a learned limit climbs back towards it, never above. */
+  published: number;
+  /** Last refusal for rate limiting in this pool (any, lowering or not). */
+  refusedAt = -Infinity;
+  /** Last change of the limit by learning or recovery: clean windows are counted from here and from `refusedAt`. */
+  changedAt = -Infinity;
+  /** Clean windows needed before the next raise (doubles when a raised limit is refused again). */
+  probeWindows: number;
+  /** The limit was raised since it was last lowered: a refusal now is a failed probe. */
+  probing = false;
   private releases: Release[] = [];
   private timer: NodeJS.Timeout | undefined;
   private borrowedWindow = -1;
@@ -78,7 +98,10 @@ export class WindowPool {
     public limit: number,
     readonly windowMs: number,
     private readonly now: () => number,
+    readonly recoverWindows = RECOVER_WINDOWS,
   ) {
+    this.published = limit;
+    this.probeWindows = recoverWindows;
     this.limiter = new Bottleneck({ reservoir: limit, maxConcurrent: null, minTime: 0 });
     fastYield(this.limiter);
   }
@@ -161,6 +184,29 @@ export class WindowPool {
     const delta = limit - this.limit;
     this.limit = limit;
     if (delta !== 0) this.limiter.incrementReservoir(delta).catch(() => undefined);
+    // requests held back by reserveSend may fit under a raised limit
+    if (delta > 0) this.wakeRoom();
+  }
+
+  /**
+   * Raises a learned limit towards the published one by one step per `probeWindows` clean windows elapsed (see the
+   * header). Returns the steps taken.
+   */
+  recover(now: number): number {
+    if (this.limit >= this.published) return 0;
+    const period = this.probeWindows * this.windowMs;
+    const steps = Math.floor((now - Math.max(this.refusedAt, this.changedAt)) / period);
+    if (!(steps >= 1)) return 0;
+    const step = Math.max(1, Math.ceil(this.published * RECOVER_STEP));
+    const next = Math.min(this.published, this.limit + steps * step);
+    this.setLimit(next);
+    this.changedAt = now;
+    this.probing = true;
+    if (next >= this.published) {
+      this.probeWindows = this.recoverWindows;
+      this.probing = false;
+    }
+    return steps;
   }
 
   /**
@@ -209,7 +255,16 @@ export interface RateLimiterOptions {
   readonly marginMs?: number;
   readonly log?: Logger | undefined;
   readonly now?: () => number;
+  /** Windows without a refusal before a learned limit rises one step towards the published limit. Default 3. */
+  readonly recoverWindows?: number;
 }
+
+/** Default clean windows before a learned limit rises a step (see the header). */
+export const RECOVER_WINDOWS = 3;
+/** A recovery step: this fraction of the published limit (at least 1). */
+export const RECOVER_STEP = 0.1;
+/** The clean time before a step doubles after each failed probe, up to this many windows. */
+export const MAX_RECOVER_WINDOWS = 64;
 
 export interface RunOptions {
   /** Refuse (not sent) instead of waiting when the venue is paused for longer than this. Default: wait. */
@@ -225,6 +280,10 @@ export interface RateLimiterStats {
   bans: number;
   /** Times a pool limit was lowered after a refusal. */
   learned: number;
+  /** Times a learned pool limit was raised back towards the published limit (after clean windows). */
+  raised: number;
+  /** Pools whose limit is now below their published limit (learned, not yet recovered). */
+  poolsBelowPublished: number;
   /** Tokens set aside for usage the venue reported from elsewhere. */
   foreign: number;
   /** When the last refusal arrived (epoch ms, 0 = never). */
@@ -241,7 +300,7 @@ export class VenueRateLimiter {
   private pauseReason = '';
   private pauseBanned = false;
   private stopped = false;
-  readonly stats: RateLimiterStats = { requests: 0, refusals: 0, bans: 0, learned: 0, foreign: 0, lastRefusalAt: 0 };
+  private readonly counters: RateLimiterStats = { requests: 0, refusals: 0, bans: 0, learned: 0, raised: 0, poolsBelowPublished: 0, foreign: 0, lastRefusalAt: 0 };
 
   constructor(private readonly options: RateLimiterOptions) {
     for (const p of options.pools) this.specs.set(p.name, p);
@@ -256,7 +315,7 @@ export class VenueRateLimiter {
     if (p !== undefined) return p;
     const spec = this.specs.get(family(key));
     if (spec === undefined) throw new RangeError(`${this.options.venue}: no rate-limit pool ${family(key)}`);
-    p = new WindowPool(key, spec.limit, spec.windowMs, this.now);
+    p = new WindowPool(key, spec.limit, spec.windowMs, this.now, this.options.recoverWindows ?? RECOVER_WINDOWS);
     this.pools.set(key, p);
     return p;
   }
@@ -271,7 +330,41 @@ export class VenueRateLimiter {
     const spec = this.specs.get(name);
     if (spec === undefined || !(limit >= 1)) return;
     this.specs.set(name, { ...spec, limit });
-    for (const [key, p] of this.pools) if (family(key) === name) p.setLimit(limit);
+    for (const [key, p] of this.pools) {
+      if (family(key) !== name) continue;
+      p.published = limit;
+      p.setLimit(limit);
+    }
+  }
+
+  /**
+   * Counters, with learned limits brought up to date first (recovery is lazy). A copy: later changes do not show in
+   * it.
+   */
+  get stats(): RateLimiterStats {
+    this.recoverAll();
+    let below = 0;
+    for (const p of this.pools.values()) if (p.limit < p.published) below++;
+    this.counters.poolsBelowPublished = below;
+    return { ...this.counters };
+  }
+
+  /** Every pool's current and published limit (for stats and the operator). */
+  poolLimits(): Array<{ pool: string; limit: number; published: number; windowMs: number }> {
+    this.recoverAll();
+    return [...this.pools.values()].map((p) => ({ pool: p.key, limit: p.limit, published: p.published, windowMs: p.windowMs }));
+  }
+
+  private recoverAll(): void {
+    for (const p of this.pools.values()) this.recover(p);
+  }
+
+  /** Lazy recovery of one pool's learned limit (see the header). */
+  private recover(p: WindowPool): void {
+    const from = p.limit;
+    if (p.recover(this.now()) === 0) return;
+    this.counters.raised++;
+    this.options.log?.info({ venue: this.options.venue, pool: p.key, from, to: p.limit, published: p.published }, 'no rate-limit refusal for a while: pool limit raised');
   }
 
   /** Requests waiting for a slot plus those in flight. */
@@ -299,6 +392,7 @@ export class VenueRateLimiter {
     try {
       for (const c of ordered) {
         const p = this.pool(c.pool);
+        this.recover(p);
         await p.waitPause();
         taken.push([p, await p.acquire(c.n, priority)]);
       }
@@ -322,7 +416,7 @@ export class VenueRateLimiter {
         async () => {
           if (this.stopped) throw notSent(`${this.options.venue}: adapter stopped`);
           started = true;
-          this.stats.requests++;
+          this.counters.requests++;
           try {
             const result = await fn();
             ok = true;
@@ -360,18 +454,19 @@ export class VenueRateLimiter {
   private learn(err: VenueError, poolKeys: readonly string[], refusedAlreadyCounted: number): void {
     const now = this.now();
     if (err.kind === 'banned') {
-      this.stats.bans++;
+      this.counters.bans++;
       this.pauseAll(err.details.retryAfterMs ?? 120_000, `banned: ${err.message}`, true);
       return;
     }
-    this.stats.refusals++;
-    this.stats.lastRefusalAt = now;
+    this.counters.refusals++;
+    this.counters.lastRefusalAt = now;
     const keys = err.details.pools ?? poolKeys;
     const retryAfter = err.details.retryAfterMs;
     for (const key of keys) {
       if (!this.specs.has(family(key))) continue;
       const p = this.pool(key);
       p.pausedUntil = Math.max(p.pausedUntil, now + (retryAfter ?? Math.min(1000, p.windowMs)));
+      p.refusedAt = now;
       // One lowering per window: the other refusals of the same burst say nothing new.
       if (now - p.learnedAt < p.windowMs) continue;
       // The venue refused with `accepted` of our requests in the window: its limit is no higher. When that count is
@@ -383,7 +478,11 @@ export class VenueRateLimiter {
         this.options.log?.warn({ venue: this.options.venue, pool: key, from: p.limit, to: next }, 'venue refused for rate limiting: pool limit lowered');
         p.setLimit(next);
         p.learnedAt = now;
-        this.stats.learned++;
+        p.changedAt = now;
+        this.counters.learned++;
+        // a limit reached by climbing was refused: the real limit is lower, probe less often from now on
+        if (p.probing) p.probeWindows = Math.min(MAX_RECOVER_WINDOWS, p.probeWindows * 2);
+        p.probing = false;
       }
     }
   }
@@ -397,7 +496,7 @@ export class VenueRateLimiter {
     const msToEnd = (window + 1) * p.windowMs - now;
     const extra = p.observeCount(count, window, msToEnd, this.marginMs);
     if (extra > 0) {
-      this.stats.foreign += extra;
+      this.counters.foreign += extra;
       this.options.log?.info({ venue: this.options.venue, pool: poolKey, count, extra }, 'venue counts usage we did not make: slowing down');
     }
   }

@@ -22,6 +22,18 @@ export interface OrderSnapshot {
   readonly reason?: string | undefined;
   /** When the venue last changed it (epoch ms), when known. */
   readonly updatedAt?: number | undefined;
+  // What the order is, as the venue states it (undefined when the answer does not say): compared with what we sent
+  // before an order found under our client order id is taken as ours (order-match.ts). Client order ids are unique
+  // only among open orders of one account, so another program with the same keys may hold the same id.
+  /** The venue's symbol text as sent (Binance BTCUSDT, OKX BTC-USDT, ccxt BTC/USDT). */
+  readonly venueSymbol?: string | undefined;
+  readonly side?: 'BUY' | 'SELL' | undefined;
+  /** LIMIT or MARKET when the venue's type is one of ours (Binance LIMIT_MAKER, OKX post_only/ioc/fok are LIMIT); else the venue's text. */
+  readonly type?: string | undefined;
+  /** Limit price, decimal text (undefined for market orders or when not stated). */
+  readonly price?: string | undefined;
+  /** Original base quantity, decimal text. */
+  readonly origQty?: string | undefined;
 }
 
 /** One execution of one of our orders. */

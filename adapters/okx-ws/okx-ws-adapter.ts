@@ -32,6 +32,13 @@ export interface OkxWsAdapterOptions extends Omit<BaseAdapterOptions, 'pools'> {
 
 type Json = Record<string, unknown>;
 
+/** The reply's code; a reply without one tells nothing about the request: an unknown outcome. */
+function replyCode(reply: Json, what: string): string {
+  const code = reply['code'];
+  if (typeof code !== 'string' || code === '') throw unknownOutcome(`okx ${what}: a reply without a code (execution status unknown)`);
+  return code;
+}
+
 /** OKX batch-orders takes at most 20 orders. */
 export const OKX_MAX_BATCH = 20;
 
@@ -72,6 +79,11 @@ export class OkxWsAdapter extends BaseVenueAdapter {
 
   protected requestValidityMs(): number {
     return this.settings.requestTimeoutMs;
+  }
+
+  /** OKX's instId is our symbol (BTC-USDT). */
+  protected override venueSymbol(inst: Instrument): string {
+    return inst.symbol;
   }
 
   // ------------------------------------------------------------------------------------------ connect
@@ -234,7 +246,8 @@ export class OkxWsAdapter extends BaseVenueAdapter {
       this.settings.requestTimeoutMs,
       `${op} ${group.length === 1 ? group[0]!.clientOrderId : `(${group.length} orders)`}`,
     );
-    const code = String(reply['code'] ?? '');
+    const code = replyCode(reply, `${op} ${group[0]!.clientOrderId}`);
+    // a server-side code (50001, 50013, 50026 …) is an unknown outcome whatever it says (okx-codes.ts)
     if (code !== '0' && code !== '1' && code !== '2') throw okxError('place', 200, code, String(reply['msg'] ?? ''));
     const data = (Array.isArray(reply['data']) ? reply['data'] : []) as Json[];
     const results = group.map((t, i): PlaceResult => {
@@ -258,12 +271,13 @@ export class OkxWsAdapter extends BaseVenueAdapter {
       this.settings.requestTimeoutMs,
       `cancel-order ${t.clientOrderId}`,
     );
-    const code = String(reply['code'] ?? '');
+    const code = replyCode(reply, `cancel-order ${t.clientOrderId}`);
     const entry = (Array.isArray(reply['data']) ? reply['data'] : [])[0] as Json | undefined;
     if (code === '0' && entry !== undefined && String(entry['sCode'] ?? '0') === '0') return { kind: 'canceled' };
     if ((code === '0' || code === '1' || code === '2') && entry !== undefined) {
       throw okxError('cancel', 200, String(entry['sCode'] ?? ''), String(entry['sMsg'] ?? ''));
     }
+    if (code === '0' || code === '1' || code === '2') throw unknownOutcome(`okx cancel-order ${t.clientOrderId}: code ${code} without an entry (outcome unknown)`);
     throw okxError('cancel', 200, code, String(reply['msg'] ?? ''));
   }
 

@@ -1,10 +1,11 @@
 /**
  * OKX spot JSON (REST orders and fills, `orders` channel pushes) -> normalised snapshots and trades. Decimals stay
- * text. OKX reports a charged fee as a negative number: it is negated (positive = cost). Trade ids are per
+ * text. Fees go through OKX's one fee rule (common/fees.ts: OKX's negative = charged becomes positive = paid). Trade ids are per
  * instrument at OKX, so they are prefixed with the instrument id ("BTC-USDT:123").
  */
 import type { Instrument } from '../../src/model/instrument.js';
-import { decimalText, negDecimal } from '../common/decimal-text.js';
+import { okxFee } from '../common/fees.js';
+import { orderTypeOf, sideOf } from '../common/order-match.js';
 import type { OrderSnapshot, TradeEvent, VenueState } from '../common/types.js';
 
 type Json = Record<string, unknown>;
@@ -54,14 +55,14 @@ export function orderSnapshot(j: Json, instrument: Instrument): OrderSnapshot {
     filledQty: filled,
     reason: state === 'CANCELED' && source !== undefined ? `okx ${CANCEL_SOURCE[source] ?? `cancelSource ${source}`}` : undefined,
     updatedAt: Number(j['uTime']) || undefined,
+    // what the order is, for the ownership check (order-match.ts). A market order's sz is in the quote currency
+    // unless tgtCcy is base_ccy (what the adapters send): then it is no base quantity to compare.
+    venueSymbol: nonEmpty(j['instId']),
+    side: sideOf(j['side']),
+    type: orderTypeOf(nonEmpty(j['ordType'])),
+    price: nonEmpty(j['ordType']) === 'market' ? undefined : nonEmpty(j['px']),
+    origQty: nonEmpty(j['ordType']) === 'market' && nonEmpty(j['tgtCcy']) === 'quote_ccy' ? undefined : nonEmpty(j['sz']),
   };
-}
-
-function fee(amount: unknown, currency: unknown): TradeEvent['fee'] {
-  const a = decimalText(amount);
-  const c = nonEmpty(currency);
-  if (a === undefined || c === undefined) return undefined;
-  return { amount: negDecimal(a), currency: c };
 }
 
 /** The trade an `orders` channel push carries (tradeId and fillSz set), if any. */
@@ -76,7 +77,7 @@ export function pushTrade(j: Json, instrument: Instrument): TradeEvent | undefin
     tradeId: okxTradeId(str(j['instId']) ?? instrument.symbol, tradeId),
     price: str(j['fillPx']) ?? '',
     qty: fillSz,
-    fee: fee(j['fillFee'], j['fillFeeCcy']),
+    fee: okxFee(j['fillFee'], j['fillFeeCcy'], instrument),
     liquidity: j['execType'] === 'M' ? 'MAKER' : 'TAKER',
     ts: Number(j['fillTime']) || 0,
   };
@@ -91,7 +92,7 @@ export function restFill(j: Json, instrument: Instrument): TradeEvent {
     tradeId: okxTradeId(str(j['instId']) ?? instrument.symbol, j['tradeId']),
     price: str(j['fillPx']) ?? '',
     qty: str(j['fillSz']) ?? '',
-    fee: fee(j['fee'], j['feeCcy']),
+    fee: okxFee(j['fee'], j['feeCcy'], instrument),
     liquidity: j['execType'] === 'M' ? 'MAKER' : 'TAKER',
     ts: Number(j['fillTime'] ?? j['ts']) || 0,
   };

@@ -35,6 +35,8 @@ export interface PaperVenueOptions {
   readonly tradesPerSecond: number;
   /** Simulation interval in ms. */
   readonly stepMs: number;
+  /** The simulated venue's clock, stamped on its trades (venue time); absent = trades carry no venue time (0). */
+  readonly now?: () => number;
 }
 
 const OWNER_MM = 0;
@@ -140,7 +142,20 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
   }
 
   private status(o: OurOrder): VenueOrderStatus {
-    return { clientOrderId: o.order.clientOrderId, venueOrderId: o.venueOrderId, instrument: o.order.instrument, state: o.state, filledLots: o.filledLots };
+    const v = o.order;
+    return {
+      clientOrderId: v.clientOrderId,
+      venueOrderId: o.venueOrderId,
+      instrument: v.instrument,
+      state: o.state,
+      filledLots: o.filledLots,
+      // what the order is, for the daemon's ownership check on reconciliation (reconciliation.ts)
+      side: v.side,
+      type: v.type,
+      priceTicks: v.type === 'MARKET' ? undefined : v.priceTicks,
+      qtyLots: v.qtyLots,
+      symbolMatches: true,
+    };
   }
 
   private later(fn: () => void): void {
@@ -345,8 +360,11 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
       tradeId: `${this.name}-t${++this.seq}`,
       priceTicks: price,
       qtyLots: qty,
+      // The simulated venue charges its configured rates in the quote currency: a stated fee, not an estimate.
       fee: feeText(ins.tick, ins.lot, price, qty, bps),
+      feeCurrency: ins.quote,
       liquidity,
+      venueTs: this.options.now?.() ?? 0,
     });
   }
 }

@@ -117,7 +117,7 @@ export class RecordingVenue implements VenueAdapter {
       const orderId = this.pendingIds[i]!;
       this.sink.report(this.name, { kind: 'ACCEPTED', orderId, venueOrderId: `v${orderId}` });
       this.sink.report(this.name, {
-        kind: 'FILL', orderId, tradeId: `t${orderId}`, priceTicks: this.pendingPrice[i]!, qtyLots: this.pendingQty[i]!, fee: '0', liquidity: 'TAKER',
+        kind: 'FILL', orderId, tradeId: `t${orderId}`, priceTicks: this.pendingPrice[i]!, qtyLots: this.pendingQty[i]!, fee: '0', feeCurrency: 'USDT', liquidity: 'TAKER', venueTs: 0,
       });
     }
   };

@@ -11,6 +11,7 @@ import { ORDER_STATES, type Order, type OrderState } from '../model/order.js';
 import type { Router } from '../routing/router.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { FeeSum } from '../risk/fee-ledger.js';
 import type { BearerAuth } from './auth.js';
 import { orderView } from './order-view.js';
 
@@ -29,6 +30,8 @@ export interface ApiDeps {
   readonly durable?: () => Promise<void>;
   /** Re-read the configuration (POST /v1/admin/reload). */
   readonly reload?: () => { ok: boolean; errors: string[] };
+  /** Fee sums per strategy, venue and currency, exact decimals (GET /v1/fees). */
+  readonly fees?: () => readonly FeeSum[];
   /** Extra fields for GET /health. */
   readonly health: () => Record<string, unknown>;
 }
@@ -137,6 +140,10 @@ export class ApiServer {
       res.writeHead(200, { 'content-type': this.deps.metrics.contentType });
       res.end(text);
       return { status: 200, body: null };
+    }
+    if (path === '/v1/fees') {
+      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
+      return { status: 200, body: { fees: this.deps.fees?.() ?? [] } };
     }
     if (path === '/v1/orders') {
       if (method === 'POST') return this.submit(await readJson(req));

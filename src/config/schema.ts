@@ -152,11 +152,31 @@ export const StartupSchema = strictObject({
   maxAgeMs: int(0).default(3_600_000),
 });
 
+/**
+ * Client order ids are `<clientIdPrefix><6 characters of the start time><order id in base 36>`: the prefix is at
+ * most 8 characters so that an id stays within 32 (8 + 6 + 11 for the largest safe order id) on both venues.
+ */
+export const MAX_CLIENT_ID_PREFIX = 8;
+const CLIENT_ID_PREFIX_RE = /^[A-Za-z0-9]{1,8}$/;
+
+/** The default client id prefix: the first 4 letters and digits of the daemon name, padded with x. */
+export function defaultClientIdPrefix(name: string): string {
+  return (name.replace(/[^A-Za-z0-9]/g, '') + 'xxxx').slice(0, 4);
+}
+
 export const DaemonSchema = strictObject({
   name: z
     .string({ error: required('expected a string') })
     .regex(DAEMON_NAME_RE, { error: 'expected a name of letters, digits, ".", "_" or "-"' })
     .default(DEFAULT_DAEMON_NAME),
+  /**
+   * The stable start of every client order id this daemon makes (then 6 characters of the start time and the order
+   * id, all alphanumeric, at most 32 in total). Default: the first 4 letters and digits of `name` (padded with x).
+   */
+  clientIdPrefix: z
+    .string({ error: required('expected a string') })
+    .regex(CLIENT_ID_PREFIX_RE, { error: `expected 1 to ${MAX_CLIENT_ID_PREFIX} letters and digits` })
+    .optional(),
   api: ApiSchema.prefault({}),
   log: LogSchema.prefault({}),
   dataDir: nonEmptyString.default(DEFAULT_DATA_DIR),
@@ -166,6 +186,7 @@ export const DaemonSchema = strictObject({
   journal: JournalSchema.prefault({}),
 }).transform((d) => ({
   ...d,
+  clientIdPrefix: d.clientIdPrefix ?? defaultClientIdPrefix(d.name),
   api: { ...d.api, tokenFile: d.api.tokenFile ?? joinPath(d.dataDir, 'api-token') },
   journal: { ...d.journal, dir: d.journal.dir ?? joinPath(d.dataDir, 'journal') },
 }));

@@ -175,9 +175,9 @@ export class InternalCrossing implements VenueAdapter, CrossingSink {
     const sym = this.store.symbol[takerId]!;
     const trade = `x${++this.tradeSeq}`;
     const ts = this.clock.now();
-    this.tracker.applySlot(makerId, fillUpdate(this.store.id[makerId]!, trade, price, qty, 'MAKER', ts));
-    this.tracker.applySlot(takerId, fillUpdate(this.store.id[takerId]!, trade, price, qty, 'TAKER', ts));
     const ins = this.instruments.at(sym);
+    this.tracker.applySlot(makerId, fillUpdate(this.store.id[makerId]!, trade, price, qty, 'MAKER', ts, ins.quote));
+    this.tracker.applySlot(takerId, fillUpdate(this.store.id[takerId]!, trade, price, qty, 'TAKER', ts, ins.quote));
     // Telemetry only: quote value of the fees each side would have paid as a taker at its venue.
     const notional = Number(ins.notional.toText(price * qty));
     const saved = (notional * (this.takerBps(sym, this.store.qtyLots[makerId]!) + this.takerBps(sym, this.store.qtyLots[takerId]!))) / 10_000;
@@ -260,6 +260,7 @@ export class InternalCrossing implements VenueAdapter, CrossingSink {
   };
 }
 
-function fillUpdate(orderId: number, tradeId: string, priceTicks: number, qtyLots: number, liquidity: 'MAKER' | 'TAKER', ts: number): OrderUpdate {
-  return { kind: 'FILL', fill: { orderId, tradeId, venue: INTERNAL_VENUE, priceTicks, qtyLots, fee: '0', liquidity, ts } };
+function fillUpdate(orderId: number, tradeId: string, priceTicks: number, qtyLots: number, liquidity: 'MAKER' | 'TAKER', ts: number, quote: string): OrderUpdate {
+  // No fee is charged on an internal cross (quote currency); the match happens here, so its venue time is ours.
+  return { kind: 'FILL', fill: { orderId, tradeId, venue: INTERNAL_VENUE, priceTicks, qtyLots, fee: '0', feeCurrency: quote, liquidity, ts, venueTs: ts } };
 }

@@ -69,6 +69,8 @@ export class OrderTracker {
   private finishedCount = 0;
   private seq = 0;
   private openCount = 0;
+  /** Finished slots opened again (corrected rejections) whose retention-ring entry may still be there. */
+  private readonly reopened = new Set<number>();
 
   constructor(
     readonly store: OrderStore,
@@ -229,6 +231,7 @@ export class OrderTracker {
       this.seqs[level] = ++this.seq;
       const closed = isOpen(t.from) && !isOpen(t.to);
       if (closed) this.openCount--;
+      else if (!isOpen(t.from) && isOpen(t.to)) this.reopen(slot);
       for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!.onTransition?.(order, update, t);
       if (closed) this.retire(slot);
       return t;
@@ -260,12 +263,33 @@ export class OrderTracker {
     const f = update.fill;
     return {
       ...base,
-      fill: { tradeId: f.tradeId, price: ins.ticksToPrice(f.priceTicks), qty: ins.lotsToQty(f.qtyLots), fee: f.fee, liquidity: f.liquidity },
+      fill: {
+        tradeId: f.tradeId, price: ins.ticksToPrice(f.priceTicks), qty: ins.lotsToQty(f.qtyLots),
+        fee: f.fee, feeCurrency: f.feeCurrency === '' ? ins.quote : f.feeCurrency, feeEstimated: f.feeEstimated === true,
+        liquidity: f.liquidity, venueTs: f.venueTs > 0 ? f.venueTs : null,
+      },
     };
+  }
+
+  /**
+   * A finished order open again (a rejection the venue corrected, see the lifecycle table): open, and its slot is
+   * still in the retention ring. Eviction skips it while it is open; if it finishes again before its ring entry is
+   * evicted, that entry serves (it is not added twice). Rare, so the ring scan costs nothing that matters.
+   */
+  private reopen(slot: number): void {
+    this.openCount++;
+    this.reopened.add(slot);
+  }
+
+  private inFinishedRing(slot: number): boolean {
+    const n = this.finished.length;
+    for (let i = 0; i < this.finishedCount; i++) if (this.finished[(this.finishedHead + i) % n] === slot) return true;
+    return false;
   }
 
   /** Keep at most `retainFinished` finished orders; a late report for a forgotten order is reported as unknown. */
   private retire(slot: number): void {
+    if (this.reopened.delete(slot) && this.inFinishedRing(slot)) return;
     if (this.finishedCount === this.finished.length) {
       if (this.finished.length < this.options.retainFinished + 1) this.growFinished();
     }
@@ -276,7 +300,9 @@ export class OrderTracker {
       const old = this.finished[this.finishedHead]!;
       this.finishedHead = (this.finishedHead + 1) % n;
       this.finishedCount--;
-      // A finished order that came back to life (a late fill cannot reopen one) is still finished: forget it.
+      // Reopened since it finished: not forgotten while open (retired again when it finishes).
+      if (OPEN_CODE[this.store.state[old]!] === 1) continue;
+      // A finished order that a late report changed (canceled then filled) is still finished: forget it.
       const cid = this.store.clientIds[old];
       if (cid !== undefined) this.byClientId.delete(cid);
       this.store.release(old);

@@ -37,6 +37,11 @@ export interface ReconcileHooks {
  * missed (fills since the oldest of those orders, deduplicated by trade id by the lifecycle), then the state the
  * venue reports. An order whose submission never arrived (SUBMITTED, not found) is sent now: looked up first,
  * so never a blind resend. Orders open at the venue that the daemon does not know are reported.
+ *
+ * Only orders the journal holds are claimed. An order the venue shows under one of our client order ids is adopted
+ * only if it is the order we sent (statusMismatches: symbol, side, type, quantity, price); anyone else's is a
+ * finding and left alone, and ours is then handled as not found. Open orders the daemon does not know (with this
+ * daemon's client id prefix or not) are reported and left alone: never adopted, never canceled.
  */
 export async function reconcileVenue(
   v: number,
@@ -69,17 +74,34 @@ export async function reconcileVenue(
     // 1. Look every order up by client order id. Those the venue has are adopted first (whatever their state), so
     //    the adapter can map the venue's trades back to them: a venue's trade names its own order id, not ours.
     const found: { slot: number; cid: string; st: VenueOrderStatus }[] = [];
+    const foreign = new Set<string>();
     for (const o of mine) {
       const cid = o.clientOrderId;
       const slot = o.slot;
-      let st = await adapter.lookup(cid, instruments.at(o.symbolIndex));
       const view = new OrderView(store).at(slot);
+      // An order found under our client order id is ours only if it is what we sent: client order ids are unique
+      // only among a venue account's open orders, and another program with the same keys may hold ours. Anyone
+      // else's order is a finding, left alone (never adopted, so never canceled), and ours counts as not found.
+      const ours = async (): Promise<VenueOrderStatus | null> => {
+        const got = await adapter.lookup!(cid, instruments.at(o.symbolIndex));
+        if (got === null) return null;
+        const bad = statusMismatches(view, got);
+        if (bad.length === 0) return got;
+        if (!foreign.has(got.venueOrderId)) note({
+          venue, orderId: view.id, clientOrderId: cid,
+          found: `venue order ${got.venueOrderId} (${got.state}) holds this client order id but is not this order: ${bad.join('; ')}`,
+          action: 'left alone; not adopted (DUPLICATE_CLIENT_ORDER_ID)',
+        });
+        foreign.add(got.venueOrderId);
+        return null;
+      };
+      let st = await ours();
       if (st === null && view.state === 'SUBMITTED') {
         // A submission sent just before the restart may still be on its way: wait out its validity window, look again.
         const wait = view.updatedAt + validityMs - now();
         if (wait > 0) {
           await new Promise((r) => setTimeout(r, wait));
-          st = await adapter.lookup(cid, instruments.at(o.symbolIndex));
+          st = await ours();
         }
       }
       if (st === null) {
@@ -117,7 +139,11 @@ export async function reconcileVenue(
         const before = view.filledLots;
         apply(tracker, slot, {
           kind: 'FILL',
-          fill: { orderId: view.id, tradeId: f.tradeId, venue, priceTicks: f.priceTicks, qtyLots: f.qtyLots, fee: f.fee, liquidity: f.liquidity, ts: f.ts },
+          fill: {
+            orderId: view.id, tradeId: f.tradeId, venue, priceTicks: f.priceTicks, qtyLots: f.qtyLots,
+            fee: f.fee, feeCurrency: f.feeCurrency, ...(f.feeEstimated === true ? { feeEstimated: true } : {}),
+            liquidity: f.liquidity, ts: f.ts, venueTs: f.ts,
+          },
         });
         if (view.filledLots > before) {
           note({ venue, orderId: view.id, clientOrderId: cid, found: `fill ${f.tradeId} missed while down`, action: 'applied' });
@@ -156,6 +182,25 @@ export async function reconcileVenue(
   } catch (err) {
     return { venue, ok: false, error: err instanceof Error ? err.message : String(err), checked: mine.length, findings };
   }
+}
+
+/**
+ * Why the venue's order `st`, found under the order's client order id, is not the order the daemon sent (empty: it
+ * is). Symbol, side, type, quantity and, for a limit order, price; a value the venue does not state is a mismatch.
+ * The quantity sent was the order's unfilled rest at the time (all of it unless part crossed internally first), so
+ * the venue's quantity must lie between the unfilled rest now and the whole order.
+ */
+export function statusMismatches(view: OrderView, st: VenueOrderStatus): string[] {
+  const out: string[] = [];
+  if (st.instrument.symbol !== view.symbol || st.symbolMatches === false) out.push(`symbol (sent ${view.symbol})`);
+  if (st.side !== view.side) out.push(`side ${st.side ?? 'not stated'} (sent ${view.side})`);
+  if (st.type !== view.type) out.push(`type ${st.type ?? 'not stated'} (sent ${view.type})`);
+  const q = st.qtyLots;
+  if (q === undefined || q > view.qtyLots || q < view.qtyLots - view.filledLots) {
+    out.push(`quantity ${q ?? 'not stated'} lots (sent ${view.qtyLots - view.filledLots}..${view.qtyLots})`);
+  }
+  if (view.type !== 'MARKET' && st.priceTicks !== view.priceTicks) out.push(`price ${st.priceTicks ?? 'not stated'} ticks (sent ${view.priceTicks})`);
+  return out;
 }
 
 function apply(tracker: OrderTracker, slot: number, update: OrderUpdate): void {

@@ -40,8 +40,11 @@ export class ReportHandler implements ReportSink {
             priceTicks: r.priceTicks,
             qtyLots: r.qtyLots,
             fee: r.fee,
+            feeCurrency: r.feeCurrency,
+            ...(r.feeEstimated === true ? { feeEstimated: true } : {}),
             liquidity: r.liquidity,
             ts: this.clock.now(),
+            venueTs: r.venueTs,
           },
         };
       case 'CANCELED':

@@ -99,9 +99,18 @@ export type ExecutionReport =
       readonly tradeId: string;
       readonly priceTicks: number;
       readonly qtyLots: number;
-      /** Fee in quote currency, decimal text. */
+      /**
+       * Fee in `feeCurrency`, decimal text, positive = paid, negative = rebate: the venue's own amount in the
+       * currency it charged (never converted with a price). See adapters/common/fees.ts.
+       */
       readonly fee: string;
+      /** Currency of `fee` (base, quote or a third one such as BNB). */
+      readonly feeCurrency: string;
+      /** The venue reported no fee: `fee` is an estimate from the configured bps, in quote. */
+      readonly feeEstimated?: boolean;
       readonly liquidity: 'MAKER' | 'TAKER';
+      /** The venue's own time of the trade (epoch ms); 0 when the venue did not say. */
+      readonly venueTs: number;
     }
   | { readonly kind: 'CANCELED'; readonly orderId: OrderId; readonly reason?: string }
   | { readonly kind: 'CANCEL_REJECTED'; readonly orderId: OrderId; readonly reason: string }
@@ -124,6 +133,18 @@ export interface VenueOrderStatus {
   readonly instrument: Instrument;
   readonly state: 'OPEN' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
   readonly filledLots: number;
+  // What the order is, as the venue states it (undefined when it does not say, or when a value is off the
+  // instrument grid). A client order id is unique only among a venue account's open orders, so an order found under
+  // ours is taken as ours only when these are what we sent (reconciliation.ts; adapters/common/order-match.ts).
+  readonly side?: Side | undefined;
+  /** LIMIT or MARKET when the venue's type is one of ours, else the venue's own text. */
+  readonly type?: string | undefined;
+  /** Limit price in ticks (undefined for market orders). */
+  readonly priceTicks?: number | undefined;
+  /** The quantity the order was placed with, in lots. */
+  readonly qtyLots?: number | undefined;
+  /** Whether the venue's symbol is the instrument's (undefined when the venue does not say). */
+  readonly symbolMatches?: boolean | undefined;
 }
 
 export interface VenueFill {
@@ -132,8 +153,12 @@ export interface VenueFill {
   readonly instrument: Instrument;
   readonly priceTicks: number;
   readonly qtyLots: number;
+  /** As on a FILL report: in `feeCurrency`, positive = paid. */
   readonly fee: string;
+  readonly feeCurrency: string;
+  readonly feeEstimated?: boolean;
   readonly liquidity: 'MAKER' | 'TAKER';
+  /** The venue's own time of the trade (epoch ms); 0 when the venue did not say. */
   readonly ts: number;
 }
 
@@ -154,6 +179,13 @@ export interface VenueAdapter {
   adopt?(order: { readonly orderId: OrderId; readonly clientOrderId: string; readonly instrument: Instrument; readonly venueOrderId?: string | undefined; readonly qtyLots?: number }): void;
   /** The order with this client order id, or null when the venue has no such order. */
   lookup?(clientOrderId: string, instrument: Instrument): Promise<VenueOrderStatus | null>;
+  /**
+   * How long after it was sent a request that got no answer may still execute at the venue (the venue's own window,
+   * e.g. Binance recvWindow or OKX expTime, plus clock skew). Before then, "not found" proves nothing: an order is
+   * sent again (after a restart) or given up (REJECTED VENUE_TIMEOUT) only once it has passed. The one definition:
+   * reconciliation asks the adapter. Omitted by in-process venues (paper, internal crossing), which have no window.
+   */
+  validityWindowMs?(): number;
   /** Orders open at the venue (for reconciliation after a restart or reconnect). */
   openOrders?(instruments: readonly Instrument[]): Promise<VenueOrderStatus[]>;
   /** Fills at or after `sinceMs` (epoch ms), oldest first. */

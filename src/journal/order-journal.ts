@@ -8,6 +8,9 @@
  *                  f64 orderId, ts | u8 kind, venue, liquidity, 0 x5 | f64 priceTicks, qtyLots | str a | str b
  *                  (str = u16 length + ASCII/UTF-8; FILL: a = trade id, b = fee; ACCEPT: a = venue order id;
  *                  DENY/REJECT/CANCELED/CANCEL_REJECT/EXPIRE: a = reason; SUBMIT/ROUTE/FILL: venue = venue index)
+ *                  FILL, byte 19 = fill flags: bit 0 FILL_V2 = the record goes on with str fee currency | f64 venue
+ *                  trade time; bit 1 = fee estimated from bps. A FILL without FILL_V2 (journals written before
+ *                  fee currencies) reads as fee currency '' (it was quote) and venue time 0 (unknown).
  *   type 3 EVENT   JSON: daemon start/stop, recovery and reconciliation findings (audit trail, not replayed)
  *   snapshot       JSON: every order held (open and retained finished ones), the id counter and risk positions
  *
@@ -20,6 +23,7 @@ import type { TrackerListener } from '../execution/order-tracker.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import type { Journal } from './journal.js';
 import type { DurabilityGate } from '../execution/batcher.js';
+import type { FeeSum } from '../risk/fee-ledger.js';
 
 export const REC_ORDER = 1;
 export const REC_UPDATE = 2;
@@ -31,6 +35,9 @@ const UPDATE_KINDS: readonly OrderUpdate['kind'][] = [
 const KIND_CODE: Readonly<Record<OrderUpdate['kind'], number>> = Object.fromEntries(UPDATE_KINDS.map((k, i) => [k, i])) as Record<OrderUpdate['kind'], number>;
 const MAKER = 1;
 const TAKER = 2;
+/** FILL flags (byte 19; 0 in records written before they existed). */
+const FILL_V2 = 1;
+const FILL_FEE_ESTIMATED = 2;
 const ORDER_FIXED = 64;
 const UPDATE_FIXED = 40;
 const encoder = new TextEncoder();
@@ -153,7 +160,7 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
     this.update = update;
     let bound = UPDATE_FIXED;
     switch (update.kind) {
-      case 'FILL': bound += stringBound(update.fill.tradeId) + stringBound(update.fill.fee); break;
+      case 'FILL': bound += stringBound(update.fill.tradeId) + stringBound(update.fill.fee) + stringBound(update.fill.feeCurrency) + 8; break;
       case 'ACCEPT': bound += stringBound(update.venueOrderId) + 2; break;
       case 'DENY': case 'REJECT': bound += stringBound(update.reason) + 2; break;
       case 'CANCELED': case 'CANCEL_REJECT': case 'EXPIRE': bound += stringBound(update.reason) + 2; break;
@@ -188,7 +195,10 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
         v.setFloat64(off + 8, u.fill.ts, true);
         v.setFloat64(off + 24, u.fill.priceTicks, true);
         v.setFloat64(off + 32, u.fill.qtyLots, true);
-        end = putString(buf, putString(buf, end, u.fill.tradeId), u.fill.fee);
+        buf[off + 19] = FILL_V2 | (u.fill.feeEstimated === true ? FILL_FEE_ESTIMATED : 0);
+        end = putString(buf, putString(buf, putString(buf, end, u.fill.tradeId), u.fill.fee), u.fill.feeCurrency);
+        v.setFloat64(end, u.fill.venueTs, true);
+        end += 8;
         break;
       case 'ACCEPT':
         end = putString(buf, putString(buf, end, u.venueOrderId), undefined);
@@ -267,20 +277,30 @@ export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number,
   const kind = UPDATE_KINDS[buf[off + 16]!];
   const venue = venues[buf[off + 17]!] ?? `#${buf[off + 17]}`;
   const [a, next] = getString(buf, off + UPDATE_FIXED);
-  const [b] = getString(buf, next);
+  const [b, afterB] = getString(buf, next);
   let update: OrderUpdate;
   switch (kind) {
     case 'SUBMIT': update = { kind, venue }; break;
     case 'ROUTE': update = { kind, venue }; break;
-    case 'FILL':
+    case 'FILL': {
+      const flags = buf[off + 19]!;
+      let feeCurrency = '';
+      let venueTs = 0;
+      if ((flags & FILL_V2) !== 0) {
+        const [c, afterC] = getString(buf, afterB);
+        feeCurrency = c;
+        venueTs = v.getFloat64(afterC - off, true);
+      }
       update = {
         kind,
         fill: {
-          orderId, tradeId: a, venue, priceTicks: v.getFloat64(24, true), qtyLots: v.getFloat64(32, true), fee: b,
-          liquidity: buf[off + 18] === MAKER ? 'MAKER' : 'TAKER', ts,
+          orderId, tradeId: a, venue, priceTicks: v.getFloat64(24, true), qtyLots: v.getFloat64(32, true), fee: b, feeCurrency,
+          ...((flags & FILL_FEE_ESTIMATED) !== 0 ? { feeEstimated: true } : {}),
+          liquidity: buf[off + 18] === MAKER ? 'MAKER' : 'TAKER', ts, venueTs,
         },
       };
       break;
+    }
     case 'ACCEPT': update = { kind, venueOrderId: a === '' ? undefined : a }; break;
     case 'DENY': update = { kind, reason: a as never }; break;
     case 'REJECT': update = { kind, reason: a }; break;
@@ -309,8 +329,11 @@ export function describeRecord(type: number, payload: Uint8Array, venues: readon
 export interface OrderSnapshot {
   readonly v: 1;
   readonly lastOrderId: number;
-  readonly risk: { positions: number[]; marks: number[] };
+  /** feeRemainders: base fees below one lot not yet netted (absent in snapshots written before them). */
+  readonly risk: { positions: number[]; marks: number[]; feeRemainders?: Record<string, string> };
   readonly orders: readonly RestoredOrderRow[];
+  /** Fee sums per strategy, venue and currency (absent in snapshots written before them). */
+  readonly fees?: readonly FeeSum[];
 }
 
 /** One order in a snapshot (short keys: snapshots hold up to the retention limit of orders). */

@@ -5,6 +5,7 @@ import { readJournal } from './reader.js';
 import { REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeSnapshot, decodeUpdateRecord, type OrderSnapshot } from './order-journal.js';
 import type { OrderView } from '../execution/order-store.js';
 import type { ORDER_STATES } from '../model/order.js';
+import type { FeeSum } from '../risk/fee-ledger.js';
 
 export interface ReplayReport {
   readonly records: number;
@@ -22,12 +23,25 @@ export interface ReplayReport {
 
 /** What replay needs besides the tracker: risk state from a snapshot. */
 export interface SnapshotTarget {
-  importPositions(state: { positions: readonly number[]; marks: readonly number[] }): void;
+  importPositions(state: { positions: readonly number[]; marks: readonly number[]; feeRemainders?: Readonly<Record<string, string>> | undefined }): void;
   reserve(strategy: number, instrumentIndex: number, priceTicks: number, qtyLots: number): void;
 }
 
+/** Fee sums kept across snapshots (src/risk/fee-ledger.ts); replay rebuilds them from the FILL records after. */
+export interface FeeSnapshotSource {
+  export(): FeeSum[];
+}
+export interface FeeSnapshotTarget {
+  import(sums: readonly FeeSum[]): void;
+}
+
 /** The snapshot of everything the tracker holds (taken between two records). */
-export function takeSnapshot(tracker: OrderTracker, lastOrderId: number, risk: { exportPositions(): { positions: number[]; marks: number[] } }): OrderSnapshot {
+export function takeSnapshot(
+  tracker: OrderTracker,
+  lastOrderId: number,
+  risk: { exportPositions(): { positions: number[]; marks: number[]; feeRemainders?: Record<string, string> } },
+  fees?: FeeSnapshotSource,
+): OrderSnapshot {
   const orders = tracker.list(false).map((o: OrderView) => ({
     id: o.id,
     f: {
@@ -49,7 +63,7 @@ export function takeSnapshot(tracker: OrderTracker, lastOrderId: number, risk: {
     r: o.reason ?? null,
     t: [...(tracker.store.tradeIds[o.slot] ?? [])],
   }));
-  return { v: 1, lastOrderId, risk: risk.exportPositions(), orders };
+  return { v: 1, lastOrderId, risk: risk.exportPositions(), orders, ...(fees !== undefined ? { fees: fees.export() } : {}) };
 }
 
 /**
@@ -64,6 +78,7 @@ export function replayOrders(
   ids: OrderIdCounter,
   venues: readonly string[],
   risk: SnapshotTarget,
+  fees?: FeeSnapshotTarget,
 ): ReplayReport {
   const t0 = performance.now();
   let records = 0;
@@ -73,7 +88,9 @@ export function replayOrders(
   let unknown = 0;
   const summary = readJournal(dir, {}, (r) => {
     if (r.isSnapshot) {
-      restoreSnapshot(decodeSnapshot(r.payload()), tracker, ids, risk);
+      const snap = decodeSnapshot(r.payload());
+      restoreSnapshot(snap, tracker, ids, risk);
+      fees?.import(snap.fees ?? []);
       return;
     }
     records++;

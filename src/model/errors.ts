@@ -30,7 +30,7 @@ export const ERROR_CATALOGUE = {
   UNKNOWN_STRATEGY: { kind: 'not_retryable', http: 400, description: 'The strategy id is not configured.' },
   UNKNOWN_VENUE: { kind: 'not_retryable', http: 400, description: 'The pinned venue is not configured or does not list the symbol.' },
   INVALID_CLIENT_ORDER_ID: { kind: 'not_retryable', http: 400, description: 'Client order id must be 1 to 32 ASCII letters and digits.' },
-  DUPLICATE_CLIENT_ORDER_ID: { kind: 'not_retryable', http: 409, description: 'An order with this client order id already exists.' },
+  DUPLICATE_CLIENT_ORDER_ID: { kind: 'not_retryable', http: 409, description: 'An order with this client order id already exists (here, or at the venue: another program\'s order holds the id there and was left alone).' },
   ORDER_NOT_FOUND: { kind: 'not_retryable', http: 404, description: 'No order with this id.' },
   ORDER_NOT_CANCELABLE: { kind: 'not_retryable', http: 409, description: 'The order is already in a final state or a cancel is pending.' },
   NOT_FOUND: { kind: 'not_retryable', http: 404, description: 'No such API route.' },

@@ -25,7 +25,12 @@ export interface OrderEvent {
     readonly tradeId: string;
     readonly price: string;
     readonly qty: string;
+    /** In `feeCurrency`; positive = paid, negative = rebate. */
     readonly fee: string;
+    readonly feeCurrency: string;
+    readonly feeEstimated: boolean;
     readonly liquidity: 'MAKER' | 'TAKER';
+    /** The venue's time of the trade (epoch ms), null when unknown. */
+    readonly venueTs: number | null;
   };
 }

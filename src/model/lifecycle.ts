@@ -141,11 +141,20 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     ROUTE: I,
   },
   REJECTED: {
-    SUBMIT: I, DENY: I, ACCEPT: I,
+    SUBMIT: I, DENY: I,
+    // Rejected, then the venue shows the order after all: a correction, the venue's word wins. It happens when a
+    // submission got no answer and the lookup found nothing within the request's validity window (REJECTED
+    // VENUE_TIMEOUT), and the venue reports the order later (a lagging lookup, a clock far off). The order is open
+    // again, with its fills; positions and risk follow. Like NautilusTrader's "canceled then filled".
+    ACCEPT: 'ACCEPTED',
     REJECT: G, // duplicate report
-    PARTIAL_FILL: I, FILL: I, CANCEL_REQUEST: I, CANCELED: I,
+    PARTIAL_FILL: 'PARTIALLY_FILLED', // the correction's first fill overtook its ack
+    FILL: 'FILLED',
+    CANCEL_REQUEST: I,
+    CANCELED: G, // a late report of an order that never traded: it stays as it was, nothing to correct
     CANCEL_REJECT: G, // reply to a cancel asked before the reject arrived ("unknown order")
-    EXPIRE: I, TRIGGER: I,
+    EXPIRE: G, // likewise
+    TRIGGER: I,
     ROUTE: I,
   },
   EXPIRED: {
@@ -320,6 +329,8 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, out: Transiti
     default:
       break;
   }
+  // A corrected rejection keeps saying what it was (rare: the string is made only here).
+  if (from === 'REJECTED') order.reason = `corrected by the venue after REJECTED (${order.reason ?? 'no reason'})`;
   if (from === 'PENDING_CANCEL' && to !== 'PENDING_CANCEL') order.stateBeforeCancel = undefined;
   order.state = to;
   return out.applied(event, from, to);

@@ -71,10 +71,20 @@ export interface Fill {
   readonly venue: string;
   readonly priceTicks: number;
   readonly qtyLots: number;
-  /** Fee in quote currency as decimal text (negative for a rebate). */
+  /** Fee in `feeCurrency` as decimal text: positive = paid, negative = rebate. */
   readonly fee: string;
+  /**
+   * Currency of the fee as the venue charged it (base, quote or a third one). '' only in fills journaled before
+   * fee currencies were recorded: those fees were in the quote currency.
+   */
+  readonly feeCurrency: string;
+  /** The venue reported no fee: `fee` is an estimate from the configured bps (quote). */
+  readonly feeEstimated?: boolean;
   readonly liquidity: 'MAKER' | 'TAKER';
+  /** When the daemon received the fill (its clock): the order's update time. */
   readonly ts: number;
+  /** The venue's own time of the trade (epoch ms); 0 when unknown (the venue did not say, or an old journal). */
+  readonly venueTs: number;
 }
 
 /** The order as the tracker holds it. Mutable only through the lifecycle (src/model/lifecycle.ts). */

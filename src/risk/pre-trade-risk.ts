@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../model/errors.js';
-import { parseDecimal } from '../model/decimal.js';
+import { parseDecimal, parseSignedDecimal } from '../model/decimal.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import type { Side } from '../model/order.js';
 
@@ -61,6 +61,10 @@ export class PreTradeRisk {
   private globalMaxGross: number;
   private globalOpenOrders = 0;
   private globalOpenNotional = 0;
+  /** per strategy x instrument: base-currency fees below one lot, not yet netted from the position (sparse) */
+  private readonly feeRemainder = new Map<number, { units: bigint; scale: number }>();
+  /** Fills whose base fee left a part lot in `feeRemainder` (not a whole number of lots). */
+  feeRemainderFills = 0;
   /** per instrument: sum over strategies of |position| */
   private readonly grossPosition: Float64Array;
   /** Where the exposure sums are written (no double returned from a call: see check). */
@@ -216,15 +220,25 @@ export class PreTradeRisk {
     return null;
   }
 
-  /** Positions (lots, per strategy x instrument) and marks (ticks, per instrument), for journal snapshots. */
-  exportPositions(): { positions: number[]; marks: number[] } {
-    return { positions: Array.from(this.position), marks: Array.from(this.mark) };
+  /**
+   * Positions (lots, per strategy x instrument), marks (ticks, per instrument) and the base fees not yet netted
+   * (cell index -> decimal text of the base currency, see netBaseFee), for journal snapshots.
+   */
+  exportPositions(): { positions: number[]; marks: number[]; feeRemainders: Record<string, string> } {
+    const feeRemainders: Record<string, string> = {};
+    for (const [cell, r] of this.feeRemainder) feeRemainders[String(cell)] = unitsText(r.units, r.scale);
+    return { positions: Array.from(this.position), marks: Array.from(this.mark), feeRemainders };
   }
 
   /** Restore what exportPositions gave (open-order reservations are rebuilt separately, with `reserve`). */
-  importPositions(state: { positions: readonly number[]; marks: readonly number[] }): void {
+  importPositions(state: { positions: readonly number[]; marks: readonly number[]; feeRemainders?: Readonly<Record<string, string>> | undefined }): void {
     if (state.positions.length !== this.position.length || state.marks.length !== this.mark.length) {
       throw new RangeError('the snapshot was taken with other strategies or instruments');
+    }
+    this.feeRemainder.clear();
+    for (const [cell, text] of Object.entries(state.feeRemainders ?? {})) {
+      const p = parseSignedDecimal(text);
+      if (p !== undefined && p.units !== 0n) this.feeRemainder.set(Number(cell), p);
     }
     this.position.set(state.positions);
     for (let i = 0; i < this.mark.length; i++) if (state.marks[i]! > 0) this.mark[i] = state.marks[i]!;
@@ -261,6 +275,54 @@ export class PreTradeRisk {
     this.position[cell] = after;
     this.grossPosition[instrumentIndex]! += Math.abs(after) - Math.abs(before);
     this.mark[instrumentIndex] = fillPriceTicks;
+  }
+
+  /** Base currency of an instrument (fees in it are netted from positions). */
+  baseOf(instrumentIndex: number): string {
+    return this.instruments.at(instrumentIndex).base;
+  }
+
+  /**
+   * A fee paid in the base currency (positive = paid, negative = rebate, decimal text) comes out of the position.
+   * Positions stay whole lots (every check and exposure sum works in lots), so the fee is netted exactly in whole
+   * lots and what is left below one lot is kept, exactly, per strategy x instrument (`feeRemainders`): the next
+   * fees add to it and it is netted as soon as it makes a whole lot. Nothing is rounded away: position x lot +
+   * remainder is the true holding. A fee that leaves a remainder is counted (`feeRemainderFills`).
+   * Off the hot path (once per fill with a base-currency fee).
+   */
+  netBaseFee(strategy: number, instrumentIndex: number, fee: string): void {
+    const f = parseSignedDecimal(fee);
+    if (f === undefined) return;
+    const cell = strategy * this.n + instrumentIndex;
+    const lot = parseDecimal(this.instruments.at(instrumentIndex).lot.text)!;
+    const prev = this.feeRemainder.get(cell) ?? { units: 0n, scale: 0 };
+    const scale = Math.max(f.scale, prev.scale, lot.scale);
+    const up = (u: bigint, sc: number): bigint => u * 10n ** BigInt(scale - sc);
+    const total = up(f.units, f.scale) + up(prev.units, prev.scale);
+    const lotUnits = up(lot.units, lot.scale);
+    const lots = total / lotUnits; // truncates toward zero: a part lot stays in the remainder, whatever its sign
+    const rest = total - lots * lotUnits;
+    if (rest === 0n) this.feeRemainder.delete(cell);
+    else {
+      this.feeRemainder.set(cell, { units: rest, scale });
+      this.feeRemainderFills++;
+    }
+    if (lots === 0n) return;
+    const before = this.position[cell]!;
+    const after = before - Number(lots);
+    this.position[cell] = after;
+    this.grossPosition[instrumentIndex]! += Math.abs(after) - Math.abs(before);
+  }
+
+  /** Base fees not yet netted from a position (below one lot), decimal text of the base currency. */
+  feeRemainderOf(strategy: number, instrumentIndex: number): string {
+    const r = this.feeRemainder.get(strategy * this.n + instrumentIndex);
+    return r === undefined ? '0' : unitsText(r.units, r.scale);
+  }
+
+  /** Position in lots (per strategy x instrument). */
+  positionOf(strategy: number, instrumentIndex: number): number {
+    return this.position[strategy * this.n + instrumentIndex]!;
   }
 
   /** The order is done: release its open-order slot and whatever of its notional is still reserved. */
@@ -323,4 +385,15 @@ export class PreTradeRisk {
       }),
     };
   }
+}
+
+/** Decimal text of units / 10^scale (signed). */
+function unitsText(units: bigint, scale: number): string {
+  const neg = units < 0n;
+  let digits = (neg ? -units : units).toString();
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, '0');
+    digits = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`.replace(/0+$/, '').replace(/\.$/, '');
+  }
+  return digits === '0' ? '0' : neg ? `-${digits}` : digits;
 }

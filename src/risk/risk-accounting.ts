@@ -26,9 +26,15 @@ export class RiskAccounting implements TrackerListener {
     const i = order.symbolIndex;
     if (update.kind === 'FILL') {
       this.risk.onFill(s, i, order.side, order.riskPriceTicks, update.fill.priceTicks, update.fill.qtyLots, isOpen(t.from));
+      // A fee paid in the base currency comes out of what the fill delivered (buy 1 BTC, pay 0.001 BTC: hold 0.999).
+      if (update.fill.feeCurrency !== '' && update.fill.feeCurrency === this.risk.baseOf(i)) this.risk.netBaseFee(s, i, update.fill.fee);
     }
     if (isOpen(t.from) && !isOpen(t.to)) {
       this.risk.onClose(s, i, order.riskPriceTicks, order.qtyLots - order.filledLots);
+    } else if (!isOpen(t.from) && isOpen(t.to)) {
+      // a corrected rejection: the order is at the venue after all; its rest is reserved again (a fact, not a request:
+      // no limit check)
+      this.risk.reserve(s, i, order.riskPriceTicks, order.qtyLots - order.filledLots);
     }
   }
 }

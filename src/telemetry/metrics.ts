@@ -119,6 +119,8 @@ export class Metrics implements TrackerListener {
   private readonly unknownCounts = new Map<string, number>();
   private readonly crossedCounts = new Map<string, number>();
   private readonly feesSavedCounts = new Map<string, number>();
+  /** Fee sums (exact, from the fee ledger); rendered as numbers only here, at the edge. */
+  private feeSource: () => readonly { strategy: string; venue: string; currency: string; amount: string }[] = () => [];
 
   constructor(
     private readonly clock: Clock,
@@ -128,6 +130,7 @@ export class Metrics implements TrackerListener {
     const registers = [this.registry];
     this.venueLabels = [...venueNames, 'none'];
     const venues = this.venueLabels.length;
+    const feeSource = () => this.feeSource();
     const strategies = strategyIds.length;
     this.stateCounts = new Float64Array(STATE_COUNT * venues * strategies);
     this.openCounts = new Float64Array(strategies);
@@ -228,6 +231,16 @@ export class Metrics implements TrackerListener {
       registers,
       collect: () => fromMap(this.crossedVolume, 'symbol', this.crossedCounts),
     });
+    new Gauge({
+      name: 'switchyard_fees',
+      help: 'Fees paid (negative: rebates) per strategy, venue and currency, in that currency, as the venues stated them (GET /v1/fees has the exact decimals)',
+      labelNames: ['strategy', 'venue', 'currency'],
+      registers,
+      collect() {
+        this.reset();
+        for (const f of feeSource()) this.set({ strategy: f.strategy, venue: f.venue, currency: f.currency }, Number(f.amount));
+      },
+    });
     this.crossingFeesSaved = new Counter({
       name: 'switchyard_crossing_fees_saved_total',
       help: 'Taker fees not paid thanks to internal crossing, in quote currency, at the configured taker fee of the venue each side would have gone to',
@@ -235,6 +248,38 @@ export class Metrics implements TrackerListener {
       registers,
       collect: () => fromMap(this.crossingFeesSaved, 'symbol', this.feesSavedCounts),
     });
+    const venueSource = () => this.venueSource();
+    new Gauge({
+      name: 'switchyard_venue_up',
+      help: 'Whether the router may send new orders to the venue (1) or not (0: not started yet, not reconciled, circuit breaker open); GET /health says why',
+      labelNames: ['venue'],
+      registers,
+      collect() {
+        for (const v of venueSource()) this.set({ venue: v.venue }, v.up ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'switchyard_venue_start_retries_total',
+      help: 'Start attempts made again for a venue that did not start (markets not loaded, stream not opened)',
+      labelNames: ['venue'],
+      registers,
+      collect() {
+        this.reset();
+        for (const v of venueSource()) this.inc({ venue: v.venue }, v.startRetries);
+      },
+    });
+  }
+
+  /** Venue availability and start retries (the daemon's venues), read at scrape time. */
+  private venueSource: () => readonly { venue: string; up: boolean; startRetries: number }[] = () => [];
+
+  setVenueSource(source: () => readonly { venue: string; up: boolean; startRetries: number }[]): void {
+    this.venueSource = source;
+  }
+
+  /** Where the fee sums come from (the daemon's fee ledger). */
+  setFeeSource(source: () => readonly { strategy: string; venue: string; currency: string; amount: string }[]): void {
+    this.feeSource = source;
   }
 
   onTransition(order: OrderView, update: OrderUpdate, t: Transition): void {

@@ -9,6 +9,7 @@ import { binanceUrls } from '../../adapters/common/urls.js';
 import { systemClock } from '../../src/model/clock.js';
 import { runConformance } from './conformance.js';
 import { faultScenarios, streamDownPollingScenario } from './scenarios.js';
+import { duplicateScenarios } from './duplicates.js';
 import { RecordingSink, batch, log, makeAdapter, order, sharedInstruments, until, venueConfig } from './helpers.js';
 import { type FakeBinance, startFakeBinance } from '../venues/index.js';
 
@@ -41,6 +42,7 @@ runConformance('binance-ws', async () => {
 });
 
 faultScenarios({ label: 'binance-ws', adapter: 'binance-ws', exchange: 'binance' });
+duplicateScenarios({ label: 'binance-ws', adapter: 'binance-ws', exchange: 'binance' });
 streamDownPollingScenario({ label: 'binance-ws', adapter: 'binance-ws', exchange: 'binance' });
 
 describe('binance-ws: no session at start', () => {

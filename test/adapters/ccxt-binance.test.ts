@@ -4,6 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { runConformance } from './conformance.js';
 import { faultScenarios, rig, streamDownPollingScenario } from './scenarios.js';
+import { duplicateScenarios } from './duplicates.js';
 import { RecordingSink, batch, makeAdapter, order, sharedInstruments, until, venueConfig } from './helpers.js';
 import { type FakeBinance, startFakeBinance } from '../venues/index.js';
 
@@ -36,6 +37,7 @@ runConformance('ccxt binance', async () => {
 });
 
 faultScenarios({ label: 'ccxt-binance', adapter: 'ccxt', exchange: 'binance' });
+duplicateScenarios({ label: 'ccxt-binance', adapter: 'ccxt', exchange: 'binance' });
 streamDownPollingScenario({ label: 'ccxt-binance', adapter: 'ccxt', exchange: 'binance' });
 
 describe('ccxt-binance: a ban (418)', () => {

@@ -1,5 +1,5 @@
 /**
- * The circuit breaker with the router: the fake Binance starts failing every request (503), the ccxt adapter's
+ * The circuit breaker with the router: the fake Binance starts failing every request (503, before executing), the ccxt adapter's
  * breaker opens and reports the venue DOWN, the router (src/routing) sends Binance's share of BTC-USDT to OKX
  * (okx-ws), and when Binance recovers the breaker's probe closes it, the venue is UP and gets its share again.
  */
@@ -62,17 +62,15 @@ test('a failing venue: breaker opens (DOWN), its share goes to the other venue, 
   expect(new Set(before.map((x) => x.venue))).toEqual(new Set([0, 1]));
   expect(before.every((x) => sink.has(x.orderId, 'ACCEPTED'))).toBe(true);
 
-  // Binance keeps failing: its orders are refused (never executed: -1008), the breaker opens after 3 in a row
+  // Binance keeps failing: every request is answered 503 (before executing), the breaker opens after 3 in a row
   binance.faults.add({ kind: 'error', status: 503 });
   const failing: Array<{ orderId: number; venue: number }> = [];
   await until(() => {
     if (available[0] === 1) failing.push(send());
     return available[0] === 0;
   }, 'Binance DOWN');
-  await until(() => answered(failing.map((x) => x.orderId)), 'the failing orders answered');
   const binFailed = failing.filter((x) => x.venue === 0);
-  expect(binFailed.length).toBeGreaterThanOrEqual(3);
-  expect(binFailed.every((x) => sink.of(x.orderId).some((r) => r.kind === 'REJECTED' && r.reason.startsWith('VENUE_')))).toBe(true);
+  expect(binFailed.length).toBeGreaterThanOrEqual(1); // their failed lookups count as failures in a row too
   expect(sink.health_.filter((h) => h.venue === 'bin').map((h) => h.health)).toEqual(['DOWN']);
 
   // while it is down, Binance's share goes to OKX
@@ -82,6 +80,11 @@ test('a failing venue: breaker opens (DOWN), its share goes to the other venue, 
 
   // Binance recovers: the probe closes the breaker, the venue is UP and routed to again
   binance.faults.clear();
+  // A 5xx says nothing about execution: the failing orders were unknown outcomes, looked up once the venue answers
+  // again, and REJECTED VENUE_TIMEOUT after their validity window (none reached the venue)
+  await until(() => answered(failing.map((x) => x.orderId)), 'the failing orders answered', 15_000);
+  expect(binFailed.every((x) => sink.of(x.orderId).some((r) => r.kind === 'REJECTED' && r.reason.startsWith('VENUE_')))).toBe(true);
+  expect(binance.orders({ account: 'main' })).toHaveLength(before.filter((x) => x.venue === 0).length);
   await until(() => available[0] === 1, 'Binance UP again');
   expect(sink.health_.filter((h) => h.venue === 'bin').map((h) => h.health)).toEqual(['DOWN', 'UP']);
   const after = Array.from({ length: 20 }, send);

@@ -48,7 +48,7 @@ function toUpdate(venue: string, r: ExecutionReport): OrderUpdate {
     case 'FILL':
       return {
         kind: 'FILL',
-        fill: { orderId: r.orderId, tradeId: r.tradeId, venue, priceTicks: r.priceTicks, qtyLots: r.qtyLots, fee: r.fee, liquidity: r.liquidity, ts: 0 },
+        fill: { orderId: r.orderId, tradeId: r.tradeId, venue, priceTicks: r.priceTicks, qtyLots: r.qtyLots, fee: r.fee, feeCurrency: r.feeCurrency, liquidity: r.liquidity, ts: 0, venueTs: r.venueTs },
       };
     case 'CANCELED':
       return { kind: 'CANCELED', reason: r.reason };

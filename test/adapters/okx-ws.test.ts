@@ -3,6 +3,7 @@
  */
 import { runConformance } from './conformance.js';
 import { faultScenarios, okxBatchScenarios } from './scenarios.js';
+import { duplicateScenarios } from './duplicates.js';
 import { RecordingSink, makeAdapter, sharedInstruments, venueConfig } from './helpers.js';
 import { type FakeOkx, startFakeOkx } from '../venues/index.js';
 
@@ -35,4 +36,5 @@ runConformance('okx-ws', async () => {
 });
 
 faultScenarios({ label: 'okx-ws', adapter: 'okx-ws', exchange: 'okx' });
+duplicateScenarios({ label: 'okx-ws', adapter: 'okx-ws', exchange: 'okx' });
 okxBatchScenarios({ label: 'okx-ws', adapter: 'okx-ws', exchange: 'okx' });

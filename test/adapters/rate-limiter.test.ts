@@ -76,6 +76,84 @@ describe('VenueRateLimiter', () => {
     expect(l.limit('place')).toBe(10); // other instruments keep the family's limit
   });
 
+  describe('learned limits recover (injected clock: recovery is lazy, read on requests and stats)', () => {
+    /** A limiter on a manual clock; refusals are taught through refused() (no tokens, no timers involved). */
+    function manual(limit: number, windowMs: number): { l: VenueRateLimiter; clock: { t: number }; refuse: () => void } {
+      const clock = { t: 1_000_000 };
+      const l = new VenueRateLimiter({ venue: 'test', pools: [{ name: 'place', limit, windowMs }], maxInFlight: 8, marginMs: 5, now: () => clock.t });
+      limiters.push(l);
+      l.pool('place:BTC-USDT');
+      // nothing accepted in the window: the limit is halved
+      return { l, clock, refuse: () => l.refused(refusal(), ['place:BTC-USDT'], 0) };
+    }
+    const limitOf = (l: VenueRateLimiter): number => l.poolLimits().find((p) => p.pool === 'place:BTC-USDT')!.limit;
+
+    test('after 3 clean windows the limit rises a tenth of the published limit per 3 windows, up to it and never above', async () => {
+      const { l, clock, refuse } = manual(20, 1000);
+      refuse();
+      expect(limitOf(l)).toBe(10);
+      expect(l.stats).toMatchObject({ learned: 1, raised: 0, poolsBelowPublished: 1 });
+      clock.t += 2999;
+      expect(limitOf(l)).toBe(10);
+      // a request taking tokens brings the limit up to date too
+      clock.t += 1;
+      await l.run([{ pool: 'place:BTC-USDT', n: 1 }], 'order', async () => undefined);
+      expect(l.pool('place:BTC-USDT').limit).toBe(12);
+      expect(l.stats).toMatchObject({ raised: 1, poolsBelowPublished: 1 });
+      clock.t += 3000;
+      expect(limitOf(l)).toBe(14);
+      // idle for a long time: every elapsed step at once, capped at the published limit
+      clock.t += 60_000;
+      expect(limitOf(l)).toBe(20);
+      expect(l.stats).toMatchObject({ raised: 3, poolsBelowPublished: 0 });
+      clock.t += 60_000;
+      expect(limitOf(l)).toBe(20);
+      expect(l.poolLimits()).toEqual([{ pool: 'place:BTC-USDT', limit: 20, published: 20, windowMs: 1000 }]);
+    });
+
+    test('a refusal while climbing lowers the limit again and doubles the clean time before the next step; back at the top it resets', () => {
+      const { l, clock, refuse } = manual(20, 1000);
+      refuse(); // 10
+      clock.t += 3000;
+      expect(limitOf(l)).toBe(12);
+      // a refusal (not a lowering one: within the window) also restarts the clean time
+      clock.t += 2000;
+      refuse(); // the probe failed: 12 -> 6, next step only after 6 clean windows
+      expect(limitOf(l)).toBe(6);
+      clock.t += 5999;
+      expect(limitOf(l)).toBe(6);
+      clock.t += 1;
+      expect(limitOf(l)).toBe(8);
+      clock.t += 3000;
+      expect(limitOf(l)).toBe(8); // still 6 windows per step
+      clock.t += 3000;
+      expect(limitOf(l)).toBe(10);
+      clock.t += 6000 * 5;
+      expect(limitOf(l)).toBe(20);
+      // at the published limit again: the next learned limit climbs after 3 windows
+      refuse();
+      expect(limitOf(l)).toBe(10);
+      clock.t += 3000;
+      expect(limitOf(l)).toBe(12);
+      expect(l.stats.learned).toBe(3);
+    });
+
+    test('refusals in the clean time keep the limit down; the published limit follows what the venue advertises', () => {
+      const { l, clock, refuse } = manual(20, 1000);
+      refuse(); // 10
+      for (let i = 0; i < 5; i++) {
+        clock.t += 2500;
+        l.refused(refusal(), ['place:BTC-USDT'], 0);
+        expect(limitOf(l)).toBeLessThanOrEqual(10);
+      }
+      // advertised lower than configured: that is the ceiling from now on
+      l.setLimit('place', 8);
+      refuse();
+      clock.t += 600_000;
+      expect(limitOf(l)).toBe(8);
+    });
+  });
+
   test('usage the venue reports beyond ours is set aside until its window ends', async () => {
     const l = limiter([{ name: 'weight', limit: 10, windowMs: 60_000 }]);
     await l.run([{ pool: 'weight', n: 1 }], 'query', async () => undefined);

@@ -4,7 +4,8 @@
  *    the client order id up; the venue holds exactly one such order, and it trades normally afterwards;
  *  - a timeout on submit whose order did NOT execute: REJECTED VENUE_TIMEOUT only once the request's validity window
  *    has passed (never on a guess), and the venue has no such order;
- *  - a websocket drop during fills (with duplicated reports as well): after recovery every fill is known exactly once.
+ *  - a websocket drop during fills (with duplicated reports as well): after recovery every fill is known exactly once;
+ *  - 5xx answers to new orders and cancels, executed or not, with every kind of body (server-errors.ts).
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import type { BaseVenueAdapter } from '../../adapters/common/base-adapter.js';
@@ -13,6 +14,7 @@ import type { Instrument } from '../../src/model/instrument.js';
 import type { FaultRule } from '../venues/faults.js';
 import { type FakeBinance, type FakeOkx, startFakeBinance, startFakeOkx } from '../venues/index.js';
 import { type ExchangeAdapterKind, RecordingSink, batch, makeAdapter, order, sharedInstruments, until, venueConfig } from './helpers.js';
+import { serverErrorScenarios } from './server-errors.js';
 
 export interface Target {
   readonly label: string;
@@ -62,6 +64,7 @@ export async function rig(t: Target, venueExtra: Record<string, unknown> = {}, f
 }
 
 export function faultScenarios(t: Target): void {
+  serverErrorScenarios(t);
   describe(`${t.label}: unknown outcomes and stream drops`, () => {
     let r: Rig | undefined;
     afterEach(async () => {

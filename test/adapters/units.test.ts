@@ -4,7 +4,7 @@
  */
 import ccxt from 'ccxt';
 import { describe, expect, test } from 'vitest';
-import { classifyCcxtError } from '../../adapters/ccxt/errors.js';
+import { UnusableAnswer, classifyCcxtError, tagHttpAnswer } from '../../adapters/ccxt/errors.js';
 import { Backoff } from '../../adapters/common/backoff.js';
 import { binanceError } from '../../adapters/common/binance-codes.js';
 import { decimalText, mulDecimal, negDecimal } from '../../adapters/common/decimal-text.js';
@@ -20,14 +20,14 @@ describe('venue errors', () => {
   test('Binance: outcome per answer', () => {
     const k = (status: number, code: number, msg = '') => binanceError('place', status, code, msg).kind;
     expect(k(400, -2010, 'Account has insufficient balance for requested action.')).toBe('rejected');
-    expect(k(400, -2010, 'Duplicate order sent.')).toBe('unknown');
+    expect(k(400, -2010, 'Duplicate order sent.')).toBe('duplicate'); // placed nothing: looked up, adopted only if ours
     expect(k(400, -1013, 'Filter failure: LOT_SIZE')).toBe('rejected');
     expect(binanceError('cancel', 400, -2011, 'Unknown order sent.').kind).toBe('rejected');
     expect(k(400, -2013, 'Order does not exist.')).toBe('not-found');
     expect(k(429, -1003)).toBe('rate-limited');
     expect(binanceError('place', 429, -1015, '').details.pools).toEqual(['orders10s', 'ordersDay']);
     expect(k(418, -1003)).toBe('banned');
-    expect(k(503, -1008)).toBe('not-sent');
+    expect(k(503, -1008)).toBe('unknown');
     expect(k(503, -1007)).toBe('unknown');
     expect(k(401, -2015)).toBe('auth');
     expect(binanceError('place', 400, -1013, 'x').code).toBe('VENUE_REJECTED');
@@ -37,11 +37,11 @@ describe('venue errors', () => {
   test('OKX: outcome per answer', () => {
     const k = (code: string, status = 200) => okxError('place', status, code, '').kind;
     expect(k('51008')).toBe('rejected');
-    expect(k('51016')).toBe('unknown');
+    expect(k('51016')).toBe('duplicate');
     expect(k('50011')).toBe('rate-limited');
     expect(k('50011', 429)).toBe('rate-limited');
     expect(k('50004')).toBe('unknown');
-    expect(k('50001', 503)).toBe('not-sent');
+    expect(k('50001', 503)).toBe('unknown');
     expect(k('50113', 401)).toBe('auth');
     expect(k('51603')).toBe('not-found');
     expect(okxError('cancel', 200, '51400', '').kind).toBe('rejected');
@@ -49,11 +49,14 @@ describe('venue errors', () => {
 
   test('ccxt exceptions: the venue body decides, else the exception class', () => {
     const c = (e: Error, id = 'binance', op: 'place' | 'cancel' | 'query' = 'place') => classifyCcxtError(e, id, op).kind;
-    expect(c(new ccxt.InvalidOrder('binance {"code":-2010,"msg":"Duplicate order sent."}'))).toBe('unknown');
+    expect(c(new ccxt.InvalidOrder('binance {"code":-2010,"msg":"Duplicate order sent."}'))).toBe('duplicate');
+    expect(c(new ccxt.DuplicateOrderId('okx clOrdId already exists'), 'okx')).toBe('duplicate');
     expect(c(new ccxt.InsufficientFunds('binance {"code":-2010,"msg":"Account has insufficient balance for requested action."}'))).toBe('rejected');
-    expect(c(new ccxt.ExchangeError('binance {"code":-1008,"msg":"Service Unavailable."}'))).toBe('not-sent');
-    expect(c(new ccxt.DDoSProtection('binance 418 I\'m a Teapot {"code":-1003,"msg":"banned"}'))).toBe('banned');
-    expect(c(new ccxt.DDoSProtection('binance 429 Too Many Requests {"code":-1003,"msg":"x"}'))).toBe('rate-limited');
+    expect(c(new ccxt.ExchangeError('binance {"code":-1008,"msg":"Service Unavailable."}'))).toBe('unknown');
+    // the status comes from the answer (tagged by the adapter's response hook), not from the message text
+    const banned = { code: -1003, msg: 'banned' };
+    expect(c(tagHttpAnswer(new ccxt.DDoSProtection(`binance ${JSON.stringify(banned)}`), { status: 418, body: banned, text: '' }))).toBe('banned');
+    expect(c(tagHttpAnswer(new ccxt.DDoSProtection('binance {"code":-1003,"msg":"x"}'), { status: 429, body: { code: -1003, msg: 'x' }, text: '' }))).toBe('rate-limited');
     expect(c(new ccxt.RequestTimeout('binance POST http://127.0.0.1/api/v3/order request timed out (500 ms)'))).toBe('unknown');
     expect(c(new ccxt.NetworkError('fetch failed ECONNREFUSED'))).toBe('not-sent');
     expect(c(new ccxt.OrderNotFound('okx {"code":"1","msg":"","data":[{"sCode":"51400","sMsg":"filled"}]}'), 'okx', 'cancel')).toBe('rejected');
@@ -61,6 +64,74 @@ describe('venue errors', () => {
     expect(c(new ccxt.ExchangeError('something odd'), 'kraken', 'place')).toBe('unknown');
     expect(c(new ccxt.ExchangeError('something odd'), 'kraken', 'cancel')).toBe('rejected');
     expect(c(new ccxt.AuthenticationError('nope'), 'kraken')).toBe('auth');
+  });
+
+  test('Binance: a 5xx is an unknown outcome for a new order or a cancel, whatever its body says; a failed read for a query', () => {
+    for (const op of ['place', 'cancel'] as const) {
+      for (const status of [500, 502, 503, 504]) {
+        for (const code of [-1000, -1001, -1006, -1007, -1008, -2010, -1013, undefined]) {
+          const e = binanceError(op, status, code, 'x');
+          expect(e.kind, `${op} ${status} ${code}`).toBe('unknown');
+          expect(e.code).toBe('VENUE_TIMEOUT');
+          expect(e.venueFailure).toBe(true);
+        }
+      }
+      // the server-side codes say nothing about execution on any status (the ws-api may carry them with another)
+      for (const code of [-1000, -1001, -1006, -1007, -1008]) expect(binanceError(op, 400, code, 'x').kind).toBe('unknown');
+    }
+    const read = binanceError('query', 503, -1008, 'Server is busy');
+    expect(read.kind).toBe('unknown'); // the reader retries
+    expect(read.message).toContain('read failed');
+    expect(binanceError('place', 429, -1003, '').kind).toBe('rate-limited');
+    expect(binanceError('place', 418, -1003, '').kind).toBe('banned');
+  });
+
+  test('OKX: a 5xx or a server-side code is an unknown outcome for a new order or a cancel, whatever the body says', () => {
+    for (const op of ['place', 'cancel'] as const) {
+      for (const status of [500, 502, 503, 504]) {
+        for (const code of ['50000', '50001', '50004', '50013', '50026', '51008', '', undefined]) {
+          expect(okxError(op, status, code, 'x').kind, `${op} ${status} ${code}`).toBe('unknown');
+        }
+      }
+      // websocket op replies have no HTTP status (the adapter passes 200): the code alone decides
+      for (const code of ['50000', '50001', '50004', '50013', '50026']) expect(okxError(op, 200, code, 'x').kind).toBe('unknown');
+    }
+    expect(okxError('query', 503, '50001', 'x').message).toContain('read failed');
+    expect(okxError('place', 429, '50011', '').kind).toBe('rate-limited');
+  });
+
+  test('ccxt: the HTTP status of the answer (tagged by the response hook) decides first, not the message text', () => {
+    const tagged = (e: Error, status: number, body: unknown): Error => tagHttpAnswer(e, { status, body, text: '' });
+    const c = (e: Error, id: string, op: 'place' | 'cancel' | 'query') => classifyCcxtError(e, id, op);
+    const busy = { code: -1008, msg: 'Server is currently overloaded with other requests. Please try again in a few minutes.' };
+    for (const op of ['place', 'cancel'] as const) {
+      // what ccxt raises for Binance bodies, with the real status
+      expect(c(tagged(new ccxt.ExchangeNotAvailable(`binance ${JSON.stringify(busy)}`), 503, busy), 'binance', op).kind).toBe('unknown');
+      expect(c(tagged(new ccxt.ExchangeError('binance {"code":-1000,"msg":"An unknown error occurred"}'), 500, { code: -1000, msg: 'x' }), 'binance', op).kind).toBe('unknown');
+      // even a body code that alone would mean "refused": the 5xx says the outcome is unknown
+      const funds = { code: -2010, msg: 'Account has insufficient balance for requested action.' };
+      expect(c(tagged(new ccxt.InsufficientFunds(`binance ${JSON.stringify(funds)}`), 503, funds), 'binance', op).kind).toBe('unknown');
+      // HTML error page / empty body (ccxt raises from its status table, or the hook's UnusableAnswer)
+      expect(c(tagged(new ccxt.ExchangeNotAvailable('binance POST http://x/api/v3/order 502 Bad Gateway <html>'), 502, undefined), 'binance', op).kind).toBe('unknown');
+      expect(c(tagged(new UnusableAnswer('binance', 'POST', 'http://x/api/v3/order', 503, ''), 503, undefined), 'binance', op).kind).toBe('unknown');
+      expect(c(tagged(new UnusableAnswer('okx', 'POST', 'http://x/api/v5/trade/order', 200, '<html>'), 200, undefined), 'okx', op).kind).toBe('unknown');
+      for (const code of ['50000', '50001', '50004', '50013', '50026']) {
+        const body = { code, msg: 'x', data: [] };
+        expect(c(tagged(new ccxt.ExchangeNotAvailable(`okx ${JSON.stringify(body)}`), 503, body), 'okx', op).kind).toBe('unknown');
+      }
+      expect(c(tagged(new ccxt.ExchangeNotAvailable('kraken 503'), 503, undefined), 'kraken', op).kind).toBe('unknown');
+    }
+    // a read: failed, retried by the caller
+    expect(c(tagged(new ccxt.ExchangeNotAvailable(`binance ${JSON.stringify(busy)}`), 503, busy), 'binance', 'query').kind).toBe('unknown');
+    // below 500 the venue's code with the real status: refusals stay refusals
+    const funds = { code: -2010, msg: 'Account has insufficient balance for requested action.' };
+    expect(c(tagged(new ccxt.InsufficientFunds(`binance ${JSON.stringify(funds)}`), 400, funds), 'binance', 'place').kind).toBe('rejected');
+    expect(c(tagged(new ccxt.DDoSProtection('binance 429'), 429, undefined), 'binance', 'place').kind).toBe('rate-limited');
+    expect(c(tagged(new ccxt.DDoSProtection('binance 418'), 418, { code: -1003, msg: 'banned' }), 'binance', 'place').kind).toBe('banned');
+    const okxFunds = { code: '1', msg: '', data: [{ sCode: '51008', sMsg: 'insufficient' }] };
+    expect(c(tagged(new ccxt.InsufficientFunds(`okx ${JSON.stringify(okxFunds)}`), 200, okxFunds), 'okx', 'place').kind).toBe('rejected');
+    // a status in the message text is not trusted (ccxt's messages carry none for venue codes)
+    expect(c(new ccxt.ExchangeError('binance 400 Bad Request {"code":-1013,"msg":"Filter failure: LOT_SIZE"}'), 'binance', 'place').kind).toBe('rejected');
   });
 
   test('Retry-After in seconds or as a date', () => {

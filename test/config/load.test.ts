@@ -294,6 +294,7 @@ describe('defaults', () => {
     const c = ok(BASE);
     expect(c.daemon).toEqual({
       name: 'switchyard',
+      clientIdPrefix: 'swit',
       api: { host: '127.0.0.1', port: 7480, tokenFile: '.switchyard/api-token' },
       log: { level: 'info' },
       dataDir: '.switchyard',

@@ -3,6 +3,11 @@
  * clients, and SIGKILL at random moments, restarting every time on the same journal. At the end every order a
  * client received an id for must exist in the daemon, in the state the venue says, with exactly the venue's fills;
  * no client order id may exist twice at the venue.
+ *
+ * Fault mode '5xx' (CRASH_FAULTS=5xx): a 5xx storm on top of the kills. A share of the placements and cancels is
+ * answered with a 5xx — some after the venue executed the request, some before — with bodies chosen by the fake's
+ * seeded random source (documented Binance codes, HTML pages, empty bodies), never by the outcome. The verdict is
+ * the same: judged from the venue's own records.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +15,15 @@ import { join } from 'node:path';
 import { Increment } from '../../src/model/decimal.js';
 import { childEnv, DaemonProcess, ensureBuilt } from '../helpers/daemon-process.js';
 import { ApiClient } from '../helpers/http.js';
+import type { FaultRule } from '../venues/faults.js';
 import { startFakeBinance } from '../venues/index.js';
+
+export type CrashFaults = 'none' | '5xx';
 
 export interface CrashOptions {
   readonly kills: number;
+  /** Venue faults during the run (default 'none'). */
+  readonly faults?: CrashFaults;
   readonly clients: number;
   readonly seed: number;
   readonly log?: (line: string) => void;
@@ -27,6 +37,8 @@ export interface CrashResult {
   readonly fill_mismatches: number;
   /** Orders whose final state differs between daemon and venue (reported separately from fills). */
   readonly state_mismatches: number;
+  /** 5xx answers the fake gave (5xx mode): to placements / cancels, after executing / before. */
+  readonly faults_injected?: { readonly place_executed: number; readonly place_not_executed: number; readonly cancel_executed: number; readonly cancel_not_executed: number };
   readonly problems: readonly string[];
 }
 
@@ -51,6 +63,23 @@ function lots(text: string): number {
 }
 
 const VENUE_OPEN = new Set(['NEW', 'PARTIALLY_FILLED']);
+
+/** Chance that a placement / a cancel is hit by each 5xx rule (executed, not executed) in the 5xx storm. Cancels are
+ * rarer in the flow (resting orders only), so they are hit more often. */
+const STORM_P = { POST: 0.15, DELETE: 0.3 } as const;
+
+/**
+ * The 5xx storm: placements (POST /api/v3/order) and cancels (DELETE /api/v3/order) answered 500/502/503 at random,
+ * after execution or before, with any body ('any': documented codes, HTML, empty). Lookups (GET) are left alone.
+ */
+function stormRules(): FaultRule[] {
+  const rules: FaultRule[] = [];
+  for (const method of ['POST', 'DELETE'] as const) {
+    rules.push({ kind: 'error', method, path: '/api/v3/order', transport: 'rest', status: 503, body: 'any', afterExecute: true, probability: STORM_P[method] });
+    rules.push({ kind: 'error', method, path: '/api/v3/order', transport: 'rest', status: 500, body: 'any', probability: STORM_P[method] });
+  }
+  return rules;
+}
 const DAEMON_OPEN = new Set(['SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_CANCEL']);
 
 export async function runCrashTest(options: CrashOptions): Promise<CrashResult> {
@@ -60,6 +89,8 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashResult> 
   const fake = await startFakeBinance({
     rateLimits: { weightPerMinute: 1_000_000, ordersPer10s: 100_000, ordersPerDay: 10_000_000 },
   });
+  const storm = options.faults === '5xx';
+  if (storm) fake.faults.apply({ seed: options.seed, add: stormRules() });
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-crash-'));
   const port = new URL(fake.endpoints.rest).port;
   const file = join(dir, 'crash.yaml');
@@ -204,7 +235,14 @@ routing:
     }
     daemon!.signal('SIGINT');
     await daemon!.waitForExit(15_000);
-    return { kills, orders: issued.size, lost, duplicated, fill_mismatches: fillMismatches, state_mismatches: stateMismatches, problems };
+    const result = { kills, orders: issued.size, lost, duplicated, fill_mismatches: fillMismatches, state_mismatches: stateMismatches, problems };
+    if (!storm) return result;
+    const hits = (method: string, executed: boolean): number =>
+      fake.faults.state().rules.find((r) => r.method === method && (r.afterExecute === true) === executed)?.hits ?? 0;
+    return {
+      ...result,
+      faults_injected: { place_executed: hits('POST', true), place_not_executed: hits('POST', false), cancel_executed: hits('DELETE', true), cancel_not_executed: hits('DELETE', false) },
+    };
   } finally {
     if (daemon !== undefined) await daemon.kill();
     await fake.close();

@@ -249,6 +249,58 @@ describe('OrderTracker client order ids and retention', () => {
     expect(create(7, 'c1').state).toBe('CREATED');
   });
 
+  it('a rejection corrected by the venue reopens the order: counted open, never forgotten while open, retired once', () => {
+    const { tracker, create, store } = setup(2);
+    create(1, 'late1');
+    tracker.apply(1, { kind: 'SUBMIT', venue: 'v' });
+    tracker.apply(1, { kind: 'REJECT', reason: 'VENUE_TIMEOUT: not found after the validity window' });
+    expect(tracker.open).toBe(0);
+    // the venue shows it after all
+    expect(tracker.apply(1, { kind: 'ACCEPT', venueOrderId: 'V1' })!.outcome).toBe('APPLIED');
+    expect(tracker.open).toBe(1);
+    expect(tracker.list(true).map((o) => o.id)).toEqual([1]);
+    // its retention-ring entry comes up for eviction while it is open: it stays
+    for (let id = 2; id <= 6; id++) {
+      create(id, `c${id}`);
+      tracker.apply(id, { kind: 'DENY', reason: 'NO_ROUTE' });
+    }
+    expect(tracker.get(1)!.state).toBe('ACCEPTED');
+    expect(tracker.getByClientOrderId('late1')!.id).toBe(1);
+    expect(tracker.apply(1, { kind: 'FILL', fill: fill(1, tracker.get(1)!.qtyLots, 6_000_000) })!.outcome).toBe('APPLIED');
+    expect(tracker.get(1)!.state).toBe('FILLED');
+    expect(tracker.open).toBe(0);
+    // finished again: retained like any finished order, then forgotten exactly once (its slot reused once)
+    expect(tracker.list(false).map((o) => o.id)).toEqual([1, 6]);
+    for (let id = 7; id <= 9; id++) {
+      create(id, `c${id}`);
+      tracker.apply(id, { kind: 'DENY', reason: 'NO_ROUTE' });
+    }
+    expect(tracker.get(1)).toBeUndefined();
+    expect(tracker.list(false).map((o) => o.id)).toEqual([8, 9]);
+    const slots = new Set<number>();
+    for (let id = 10; id <= 14; id++) slots.add(tracker.create(id, newOrderFields(store, { clientOrderId: `d${id}` })));
+    expect(slots.size).toBe(5);
+  });
+
+  it('a rejection corrected before its retention entry is evicted is not retained twice', () => {
+    const { tracker, create, store } = setup(3);
+    create(1, 'late1');
+    tracker.apply(1, { kind: 'SUBMIT', venue: 'v' });
+    tracker.apply(1, { kind: 'REJECT', reason: 'VENUE_TIMEOUT' });
+    tracker.apply(1, { kind: 'FILL', fill: fill(1, 4, 6_000_000) }); // fill overtook the ack: PARTIALLY_FILLED
+    expect(tracker.get(1)!.state).toBe('PARTIALLY_FILLED');
+    tracker.apply(1, { kind: 'CANCELED' });
+    for (let id = 2; id <= 8; id++) {
+      create(id, `c${id}`);
+      tracker.apply(id, { kind: 'DENY', reason: 'NO_ROUTE' });
+    }
+    expect(tracker.list(false).map((o) => o.id)).toEqual([6, 7, 8]);
+    // every slot freed once: new orders get distinct slots
+    const slots = new Set<number>();
+    for (let id = 9; id <= 16; id++) slots.add(tracker.create(id, newOrderFields(store, { clientOrderId: `d${id}` })));
+    expect(slots.size).toBe(8);
+  });
+
   it('never forgets an open order, however many others finish', () => {
     const { tracker, create } = setup(2);
     create(1, 'open1');
@@ -351,13 +403,13 @@ describe('ReportHandler', () => {
     tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
     reports.report('v1', { kind: 'ACCEPTED', orderId: 1, venueOrderId: 'V-1' });
     reports.report('v1', { kind: 'TRIGGERED', orderId: 1 });
-    reports.report('v1', { kind: 'FILL', orderId: 1, tradeId: 't1', priceTicks: 7, qtyLots: 40, fee: '0.01', liquidity: 'TAKER' });
+    reports.report('v1', { kind: 'FILL', orderId: 1, tradeId: 't1', priceTicks: 7, qtyLots: 40, fee: '0.01', feeCurrency: 'USDT', liquidity: 'TAKER', venueTs: 0 });
     reports.report('v1', { kind: 'CANCELED', orderId: 1, reason: 'self-trade prevention' });
     reports.report('v1', { kind: 'CANCEL_REJECTED', orderId: 1, reason: 'unknown order' });
-    reports.report('v1', { kind: 'FILL', orderId: 42, tradeId: 't2', priceTicks: 7, qtyLots: 1, fee: '0', liquidity: 'MAKER' });
+    reports.report('v1', { kind: 'FILL', orderId: 42, tradeId: 't2', priceTicks: 7, qtyLots: 1, fee: '0', feeCurrency: 'USDT', liquidity: 'MAKER', venueTs: 0 });
     const o = tracker.get(1)!;
     expect(o).toMatchObject({ state: 'CANCELED', venueOrderId: 'V-1', filledLots: 40, filledNotional: 280, triggered: true, reason: 'self-trade prevention' });
-    expect(unknown).toEqual([['v1', { kind: 'FILL', orderId: 42, tradeId: 't2', priceTicks: 7, qtyLots: 1, fee: '0', liquidity: 'MAKER' }]]);
+    expect(unknown).toEqual([['v1', { kind: 'FILL', orderId: 42, tradeId: 't2', priceTicks: 7, qtyLots: 1, fee: '0', feeCurrency: 'USDT', liquidity: 'MAKER', venueTs: 0 }]]);
   });
 
   it('maps REJECTED and EXPIRED with their reasons', () => {

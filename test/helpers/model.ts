@@ -46,8 +46,10 @@ export function fill(orderId: number, qtyLots: number, priceTicks: number, overr
     priceTicks,
     qtyLots,
     fee: '0',
+    feeCurrency: 'USDT',
     liquidity: 'TAKER',
     ts: 0,
+    venueTs: 0,
     ...overrides,
   };
 }

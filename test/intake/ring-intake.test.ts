@@ -59,7 +59,7 @@ class ScriptedVenue implements VenueAdapter {
       for (const o of got) {
         this.reports!.report(this.name, { kind: 'ACCEPTED', orderId: o.orderId, venueOrderId: `${this.name}-${o.orderId}` });
         this.reports!.report(this.name, {
-          kind: 'FILL', orderId: o.orderId, tradeId: `T${++this.trade}`, priceTicks: o.priceTicks, qtyLots: o.qtyLots, fee: '0', liquidity: 'MAKER',
+          kind: 'FILL', orderId: o.orderId, tradeId: `T${++this.trade}`, priceTicks: o.priceTicks, qtyLots: o.qtyLots, fee: '0', feeCurrency: 'USDT', liquidity: 'MAKER', venueTs: 0,
         });
       }
     });
@@ -181,8 +181,8 @@ describe('RingIntake: submits', () => {
     r.dispatcher.pump();
     const id = r.events()[0]!.orderId;
     r.reports.report('sim-a', { kind: 'ACCEPTED', orderId: id, venueOrderId: 'A1' });
-    r.reports.report('sim-a', { kind: 'FILL', orderId: id, tradeId: 't1', priceTicks: P60K - 5, qtyLots: 40, fee: '0', liquidity: 'MAKER' });
-    r.reports.report('sim-a', { kind: 'FILL', orderId: id, tradeId: 't2', priceTicks: P60K - 3, qtyLots: 60, fee: '0', liquidity: 'TAKER' });
+    r.reports.report('sim-a', { kind: 'FILL', orderId: id, tradeId: 't1', priceTicks: P60K - 5, qtyLots: 40, fee: '0', feeCurrency: 'USDT', liquidity: 'MAKER', venueTs: 0 });
+    r.reports.report('sim-a', { kind: 'FILL', orderId: id, tradeId: 't2', priceTicks: P60K - 3, qtyLots: 60, fee: '0', feeCurrency: 'USDT', liquidity: 'TAKER', venueTs: 0 });
     expect(r.events().map((e) => [e.kind, e.state, e.filledLots, e.qtyLots, e.priceTicks, e.tag])).toEqual([
       ['ACCEPTED', 'ACCEPTED', 0, 100, P60K, 1],
       ['FILL', 'PARTIALLY_FILLED', 40, 40, P60K - 5, 1],

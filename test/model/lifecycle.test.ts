@@ -28,7 +28,7 @@ const EXPECTED = `
   FILLED            .       .     ~       .       .             .     .               ~         ~              ~       ~       .
   PENDING_CANCEL    .       .     ~       RJ      PC            FL    ~               CX        R              EX      ~       .
   CANCELED          .       .     ~       .       CX            FL    .               ~         ~              ~       ~       .
-  REJECTED          .       .     .       ~       .             .     .               .         ~              .       .       .
+  REJECTED          .       .     AC      ~       PF            FL    .               ~         ~              ~       .       .
   EXPIRED           .       .     ~       .       EX            FL    .               ~         ~              ~       ~       .
   TRIGGERED         .       .     ~       RJ      PF            FL    PC              CX        ~              EX      ~       .
 `;
@@ -104,7 +104,7 @@ function makeOrder(overrides: Partial<OrderIntent> = {}): Order {
 }
 
 function fill(qtyLots: number, priceTicks = 100, tradeId = `t${++tradeSeq}`, venue = 'binance'): OrderUpdate {
-  const f: Fill = { orderId: 1, tradeId, venue, priceTicks, qtyLots, fee: '0.01', liquidity: 'TAKER', ts: clock };
+  const f: Fill = { orderId: 1, tradeId, venue, priceTicks, qtyLots, fee: '0.01', feeCurrency: 'USDT', liquidity: 'TAKER', ts: clock, venueTs: 0 };
   return { kind: 'FILL', fill: f };
 }
 
@@ -415,6 +415,24 @@ describe('applyUpdate behaviours', () => {
     expect(canceled.reason).toBe('user');
   });
 
+  it('a rejection the venue contradicts later is corrected: its ack reopens the order, its fills count', () => {
+    // REJECTED VENUE_TIMEOUT (no answer, not found within the validity window), then the venue reports the order
+    const o = applyAll(makeOrder(), [SUBMIT, { kind: 'REJECT', reason: 'VENUE_TIMEOUT: not found' }]);
+    expect(apply(o, { kind: 'ACCEPT', venueOrderId: 'V9' })).toMatchObject({ outcome: 'APPLIED', from: 'REJECTED', to: 'ACCEPTED' });
+    expect(o.venueOrderId).toBe('V9');
+    expect(o.reason).toContain('VENUE_TIMEOUT');
+    expect(apply(o, fill(4))).toMatchObject({ outcome: 'APPLIED', to: 'PARTIALLY_FILLED' });
+    expect(o.filledLots).toBe(4);
+    // a fill that overtook the ack corrects it as well, and a fill that completes it leaves it FILLED
+    const p = applyAll(makeOrder(), [SUBMIT, { kind: 'REJECT', reason: 'VENUE_TIMEOUT: not found' }]);
+    expect(apply(p, fill(QTY))).toMatchObject({ outcome: 'APPLIED', from: 'REJECTED', to: 'FILLED' });
+    expect(p.filledLots).toBe(QTY);
+    // a late cancel or expiry report of a rejected order changes nothing
+    const q = applyAll(makeOrder(), [SUBMIT, { kind: 'REJECT', reason: 'VENUE_TIMEOUT: not found' }]);
+    expect(apply(q, { kind: 'CANCELED' })).toMatchObject({ outcome: 'IGNORED' });
+    expect(q.state).toBe('REJECTED');
+  });
+
   it('updatedAt follows the clock for applied and ignored updates', () => {
     const o = reach('ACCEPTED');
     applyUpdate(o, { kind: 'ACCEPT' }, 5_000_000);
@@ -438,7 +456,7 @@ const updateArb: fc.Arbitrary<OrderUpdate> = fc.oneof(
     priceTicks: fc.integer({ min: 1, max: 1000 }),
   }).map<OrderUpdate>((f) => ({
     kind: 'FILL',
-    fill: { orderId: 1, fee: '0', liquidity: 'MAKER', ts: 0, ...f },
+    fill: { orderId: 1, fee: '0', feeCurrency: 'USDT', liquidity: 'MAKER', ts: 0, venueTs: 0, ...f },
   })),
   fc.constant<OrderUpdate>({ kind: 'CANCEL_REQUEST' }),
   fc.constant<OrderUpdate>({ kind: 'CANCELED' }),
@@ -448,8 +466,8 @@ const updateArb: fc.Arbitrary<OrderUpdate> = fc.oneof(
 );
 
 describe('lifecycle properties', () => {
-  it('random event sequences never throw, never overfill, and DENIED/REJECTED/FILLED are final', () => {
-    const FINAL = new Set<OrderState>(['DENIED', 'REJECTED', 'FILLED']);
+  it('random event sequences never throw, never overfill, DENIED/FILLED are final, REJECTED only yields to the venue', () => {
+    const FINAL = new Set<OrderState>(['DENIED', 'FILLED']);
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 12 }), fc.array(updateArb, { maxLength: 40 }), (qtyLots, updates) => {
         const o = makeOrder({ qtyLots });
@@ -480,6 +498,8 @@ describe('lifecycle properties', () => {
           if (o.state === 'FILLED') expect(o.filledLots).toBe(o.qtyLots);
           if (final !== undefined) expect(o.state).toBe(final);
           else if (FINAL.has(o.state)) final = o.state;
+          // a rejection is corrected only by the venue's word that the order exists: its ack or a fill
+          if (before.state === 'REJECTED' && o.state !== 'REJECTED') expect(u.kind === 'ACCEPT' || u.kind === 'FILL').toBe(true);
           if (o.state === 'PENDING_CANCEL') expect(o.stateBeforeCancel).toBeDefined();
           else expect(o.stateBeforeCancel).toBeUndefined();
         }

@@ -19,10 +19,11 @@ import type http from 'node:http';
 import type { WebSocket } from 'ws';
 import { formatAmount, parseAmount } from './decimal.js';
 import { type FaultRule, ReportPipe } from './faults.js';
-import { FakeServer, type HttpReq, type HttpRes, sendJson } from './fake-server.js';
+import { FakeServer, type HttpReq, type HttpRes, htmlErrorPage, sendJson } from './fake-server.js';
 import { FixedWindow } from './rate-limit.js';
 import {
   type AccountSpec,
+  type FeeRates,
   type Instrument,
   type InstrumentSpec,
   type LadderSpec,
@@ -48,6 +49,23 @@ export interface BinanceRateLimits {
   banSeconds?: number;
 }
 
+/**
+ * Binance's documented server-side errors (https://developers.binance.com/docs/binance-spot-api-docs/errors): the
+ * bodies an `error` fault answers with. None of them says whether an order request executed (faults.ts).
+ */
+export const BINANCE_SERVER_ERROR_CODES = [-1000, -1001, -1006, -1007, -1008] as const;
+const BINANCE_SERVER_ERROR_MSGS: Record<number, string> = {
+  [-1000]: 'An unknown error occurred while processing the request.',
+  [-1001]: 'Internal error; unable to process your request. Please try your request again.',
+  [-1006]: 'An unexpected response was received from the message bus. Execution status unknown.',
+  [-1007]: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.',
+  [-1008]: 'Server is currently overloaded with other requests. Please try again in a few minutes.',
+};
+
+function binanceServerError(code: number): { code: number; msg: string } {
+  return { code, msg: BINANCE_SERVER_ERROR_MSGS[code] ?? 'An unknown error occurred while processing the request.' };
+}
+
 export interface FakeBinanceOptions {
   /** Port to listen on (default: a free one). */
   port?: number;
@@ -57,6 +75,8 @@ export interface FakeBinanceOptions {
   /** Accounts; default 'main' and 'other' with random keys. The first one is `credentials`. */
   accounts?: AccountSpec[];
   rateLimits?: BinanceRateLimits;
+  /** Fee rates of every account without its own (default zero): commission in the asset received. */
+  fees?: FeeRates;
   now?: () => number;
 }
 
@@ -201,6 +221,7 @@ export class FakeBinance extends FakeServer {
         instruments: options.instruments ?? BINANCE_DEFAULT_INSTRUMENTS,
         ladders: { ...DEFAULT_LADDERS, ...(options.ladders ?? {}) },
         accounts,
+        fees: options.fees,
         now: options.now,
         firstOrderId: 1_000_001,
         firstTradeId: 500_001,
@@ -1044,7 +1065,7 @@ export class FakeBinance extends FakeServer {
     }
   }
 
-  protected restFault(rule: FaultRule, _req: HttpReq, executed: boolean): HttpRes {
+  protected restFault(rule: FaultRule, _req: HttpReq): HttpRes {
     const h = this.headersFor(undefined, false);
     switch (rule.kind) {
       case 'rate-limit':
@@ -1061,18 +1082,14 @@ export class FakeBinance extends FakeServer {
         };
       default: {
         const status = rule.status ?? 503;
-        return { status, headers: h, body: this.serverErrorBody(status, executed) };
+        const body = this.faults.errorBody(rule, BINANCE_SERVER_ERROR_CODES);
+        if (body.form === 'html') return { status, headers: { ...h, 'Content-Type': 'text/html' }, body: htmlErrorPage(status) };
+        if (body.form === 'empty') return { status, headers: h, body: '' };
+        return { status, headers: h, body: binanceServerError(body.code) };
       }
     }
   }
 
-  private serverErrorBody(status: number, executed: boolean): { code: number; msg: string } {
-    if (executed) {
-      return { code: -1007, msg: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.' };
-    }
-    if (status === 503) return { code: -1008, msg: 'Service Unavailable.' };
-    return { code: -1001, msg: 'Internal error; unable to process your request. Please try your request again.' };
-  }
 
   // ------------------------------------------------------------------ websockets
 
@@ -1169,9 +1186,11 @@ export class FakeBinance extends FakeServer {
           }
         },
         (r) => reply(r.status, r.payload),
-        (rule, executed) => {
-          const res = this.restFault(rule, null as unknown as HttpReq, executed);
-          reply(res.status, { error: res.body });
+        (rule) => {
+          const res = this.restFault(rule, null as unknown as HttpReq);
+          if (typeof res.body !== 'string') reply(res.status, { error: res.body });
+          else if (res.body === '') reply(res.status, {}); // a status and nothing else
+          else sendJson(ws, res.body); // not JSON: no reply the client can match to its request
         },
       );
     });

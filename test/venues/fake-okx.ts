@@ -17,12 +17,13 @@ import type http from 'node:http';
 import type { WebSocket } from 'ws';
 import { type Grid, averagePrice, formatAmount, parseAmount } from './decimal.js';
 import { type FaultRule, ReportPipe } from './faults.js';
-import { FakeServer, type HttpReq, type HttpRes, sendJson } from './fake-server.js';
+import { FakeServer, type HttpReq, type HttpRes, htmlErrorPage, sendJson } from './fake-server.js';
 import { DEFAULT_BALANCES, DEFAULT_LADDERS } from './fake-binance.js';
 import { SlidingWindows } from './rate-limit.js';
 import {
   type AccountSpec,
   type EndReason,
+  type FeeRates,
   type Instrument,
   type InstrumentSpec,
   type LadderSpec,
@@ -53,6 +54,23 @@ export interface OkxRateLimits {
   other?: number;
 }
 
+/**
+ * OKX's documented server-side errors (https://www.okx.com/docs-v5/en/#error-code): the bodies an `error` fault
+ * answers with. None of them says whether an order request executed (faults.ts).
+ */
+export const OKX_SERVER_ERROR_CODES = ['50000', '50001', '50004', '50013', '50026'] as const;
+const OKX_SERVER_ERROR_MSGS: Record<string, string> = {
+  '50000': 'Body for POST request cannot be empty.',
+  '50001': 'Service temporarily unavailable. Please try again later.',
+  '50004': 'API endpoint request timeout (does not mean that the request was successful or failed, please check the request result).',
+  '50013': 'Systems are busy. Please try again later.',
+  '50026': 'System error. Try again later.',
+};
+
+function okxServerError(code: string): { code: string; msg: string } {
+  return { code, msg: OKX_SERVER_ERROR_MSGS[code] ?? 'System error. Try again later.' };
+}
+
 export interface FakeOkxOptions {
   port?: number;
   instruments?: OkxInstrumentSpec[];
@@ -62,6 +80,8 @@ export interface FakeOkxOptions {
   rateLimits?: OkxRateLimits;
   /** Refuse private requests without `x-simulated-trading: 1` (50101), as demo-trading keys do. Default false. */
   requireSimulatedTrading?: boolean;
+  /** Fee rates of every account without its own (default zero): reported OKX-style, negative = charged. */
+  fees?: FeeRates;
   now?: () => number;
 }
 
@@ -193,6 +213,7 @@ export class FakeOkx extends FakeServer {
         instruments,
         ladders: { ...DEFAULT_LADDERS, ...(options.ladders ?? {}) },
         accounts,
+        fees: options.fees,
         now: options.now,
         firstOrderId: 1,
         firstTradeId: 300_000_001,
@@ -368,7 +389,7 @@ export class FakeOkx extends FakeServer {
       attachAlgoOrds: [],
       linkedAlgoOrd: { algoId: '' },
       feeCcy,
-      fee: '0',
+      fee: okxFeeText(o.fills.reduce((sum, x) => sum + x.fee, 0n)),
       rebateCcy: o.side === 'BUY' ? inst.spec.quote : inst.spec.base,
       rebate: '0',
       source: '',
@@ -410,7 +431,7 @@ export class FakeOkx extends FakeServer {
       posSide: 'net',
       execType: f.maker ? 'M' : 'T',
       feeCcy: f.feeAsset,
-      fee: '0',
+      fee: okxFeeText(f.fee),
       feeRate: '0',
       ts: String(f.time),
       fillTime: String(f.time),
@@ -864,7 +885,7 @@ export class FakeOkx extends FakeServer {
     };
   }
 
-  protected restFault(rule: FaultRule, _req: HttpReq, executed: boolean): HttpRes {
+  protected restFault(rule: FaultRule, _req: HttpReq): HttpRes {
     switch (rule.kind) {
       case 'rate-limit':
       case 'ban':
@@ -875,21 +896,14 @@ export class FakeOkx extends FakeServer {
         };
       default: {
         const status = rule.status ?? 503;
-        return { status, body: { ...this.serverError(status, executed), data: [] } };
+        const body = this.faults.errorBody(rule, OKX_SERVER_ERROR_CODES);
+        if (body.form === 'html') return { status, headers: { 'Content-Type': 'text/html' }, body: htmlErrorPage(status) };
+        if (body.form === 'empty') return { status, body: '' };
+        return { status, body: { ...okxServerError(body.code), data: [] } };
       }
     }
   }
 
-  private serverError(status: number, executed: boolean): { code: string; msg: string } {
-    if (executed) {
-      return {
-        code: '50004',
-        msg: 'API endpoint request timeout (does not mean that the request was successful or failed, please check the request result).',
-      };
-    }
-    if (status === 503) return { code: '50001', msg: 'Service temporarily unavailable. Please try again later.' };
-    return { code: '50026', msg: 'System error. Try again later.' };
-  }
 
   // ------------------------------------------------------------------ websockets
 
@@ -1016,12 +1030,15 @@ export class FakeOkx extends FakeServer {
         return r;
       },
       (r) => reply(r as Json),
-      (rule, executed) => {
+      (rule) => {
         if (rule.kind === 'rate-limit' || rule.kind === 'ban') {
           reply({ code: '1', msg: '', data: args.map((a) => ({ clOrdId: a.clOrdId ?? '', ordId: '', tag: a.tag ?? '', ts: this.ts(), sCode: '50011', sMsg: 'Too Many Requests' })) });
-        } else {
-          reply({ ...this.serverError(rule.status ?? 503, executed), data: [] });
+          return;
         }
+        const body = this.faults.errorBody(rule, OKX_SERVER_ERROR_CODES);
+        if (body.form === 'json') reply({ ...okxServerError(body.code), data: [] });
+        else if (body.form === 'empty') reply({}); // the op's id and nothing else
+        else sendJson(s.ws, htmlErrorPage(rule.status ?? 503)); // not JSON: no reply the client can match
       },
     );
   }
@@ -1064,7 +1081,7 @@ export class FakeOkx extends FakeServer {
       tradeId: f ? String(f.tradeId) : '',
       fillTime: f ? String(f.time) : '',
       fillNotionalUsd: '',
-      fillFee: '0',
+      fillFee: f ? okxFeeText(f.fee) : '0',
       fillFeeCcy: f ? f.feeAsset : '',
       fillPnl: '0',
       execType: f ? (f.maker ? 'M' : 'T') : '',
@@ -1082,4 +1099,9 @@ export async function startFakeOkx(options: FakeOkxOptions = {}): Promise<FakeOk
   const fake = new FakeOkx(options);
   await fake.listen(options.port ?? 0);
   return fake;
+}
+
+/** OKX's sign convention: a fee charged is negative, a rebate positive. */
+function okxFeeText(charged: bigint): string {
+  return charged === 0n ? '0' : formatAmount(-charged);
 }

@@ -77,6 +77,9 @@ export interface FillView {
   quote: string;
   maker: boolean;
   time: number;
+  /** Fee charged (negative: rebate) in feeAsset, minimal decimal text: the venue's own record. */
+  fee: string;
+  feeAsset: string;
 }
 
 export interface OrderFilter {
@@ -145,8 +148,11 @@ export abstract class FakeServer {
   protected abstract acceptsWebSocket(path: string): boolean;
   protected abstract onWebSocket(ws: WebSocket, url: URL, req: http.IncomingMessage): void;
   protected abstract handleRest(req: HttpReq): Promise<HttpRes> | HttpRes;
-  /** The venue's answer for a rate-limit / ban / error fault on a REST request. */
-  protected abstract restFault(rule: FaultRule, req: HttpReq, executed: boolean): HttpRes;
+  /**
+   * The venue's answer for a rate-limit / ban / error fault on a REST request. It is not told whether the request
+   * executed: a real venue's error answer gives no such hint (faults.ts).
+   */
+  protected abstract restFault(rule: FaultRule, req: HttpReq): HttpRes;
   /** Venue order id text of an order. */
   abstract venueOrderId(o: VenueOrder): string;
   /** Internal id of a venue order id text, or undefined. */
@@ -219,13 +225,14 @@ export abstract class FakeServer {
       path,
       () => this.handleRest(hreq),
       (r) => this.write(res, r),
-      (rule, executed) => this.write(res, this.restFault(rule, hreq, executed)),
+      (rule) => this.write(res, this.restFault(rule, hreq)),
     );
   }
 
   /**
    * Runs one request through the fault rules: `exec` performs it, `deliver` sends its answer, `deliverFault`
-   * sends the venue's fault answer. Used for REST and for websocket API requests.
+   * sends the venue's fault answer (blind to whether the request executed). Used for REST and for websocket API
+   * requests.
    */
   protected async withFaults<T>(
     transport: 'rest' | 'ws',
@@ -233,7 +240,7 @@ export abstract class FakeServer {
     path: string,
     exec: () => T | Promise<T>,
     deliver: (r: T) => void,
-    deliverFault: (rule: FaultRule, executed: boolean) => void,
+    deliverFault: (rule: FaultRule) => void,
   ): Promise<void> {
     try {
       if (this.faults.latency > 0) await sleep(this.faults.latency);
@@ -246,26 +253,26 @@ export abstract class FakeServer {
           case 'hang':
             return;
           default:
-            deliverFault(rule, false);
+            deliverFault(rule);
             return;
         }
       }
       if (rule?.kind === 'rate-limit' || rule?.kind === 'ban') {
-        deliverFault(rule, false);
+        deliverFault(rule);
         return;
       }
       const result = await exec();
       if (rule !== undefined && rule.afterExecute === true) {
         if (rule.kind === 'hang') return;
         if (rule.kind === 'error') {
-          deliverFault(rule, true);
+          deliverFault(rule);
           return;
         }
         if (rule.kind === 'delay') await sleep(rule.ms ?? 0);
       }
       deliver(result);
     } catch (err) {
-      deliverFault({ kind: 'error', status: 500 }, false);
+      deliverFault({ kind: 'error', status: 500 });
       if (process.env.FAKE_VENUE_DEBUG) console.error(err);
     }
   }
@@ -331,6 +338,8 @@ export abstract class FakeServer {
       quote: formatAmount(f.quote),
       maker: f.maker,
       time: f.time,
+      fee: formatAmount(f.fee),
+      feeAsset: f.feeAsset,
     };
   }
 
@@ -495,6 +504,12 @@ export abstract class FakeServer {
       return { status: 400, body: { error: err instanceof Error ? err.message : String(err) } };
     }
   }
+}
+
+/** The HTML page a proxy or load balancer in front of a venue answers a 5xx with. */
+export function htmlErrorPage(status: number): string {
+  const title = `${status} ${status === 502 ? 'Bad Gateway' : status === 504 ? 'Gateway Time-out' : status === 500 ? 'Internal Server Error' : 'Service Temporarily Unavailable'}`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`;
 }
 
 /** Sends JSON on an open websocket; ignores closed sockets. */

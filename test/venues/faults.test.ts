@@ -118,19 +118,58 @@ describe('fake Binance faults', () => {
     await ex.loadMarkets();
     const state = await postJson(`${fake.urls.admin}/faults`, {
       add: [
-        { kind: 'error', status: 503, path: '/api/v3/account', times: 1 },
-        { kind: 'error', status: 503, method: 'POST', path: '/api/v3/order', afterExecute: true, times: 1 },
+        { kind: 'error', status: 503, code: -1008, path: '/api/v3/account', times: 1 },
+        { kind: 'error', status: 503, code: -1008, method: 'POST', path: '/api/v3/order', afterExecute: true, times: 1 },
       ],
     });
     expect(state['rules']).toHaveLength(2);
     const e1 = await rejection(ex.fetchBalance());
     expect(e1.message).toContain('-1008');
     expect((await ex.fetchBalance()).total['USDT']).toBeGreaterThan(0);
+    // the same body whether the order executed or not: a real venue gives no hint
     const e2 = await rejection(ex.createOrder('BTC/USDT', 'limit', 'buy', 0.001, 50000, { clientOrderId: 'unk1' }));
-    expect(e2.message).toContain('-1007');
+    expect(e2.message).toContain('-1008');
     expect((await ex.fetchOrder('', 'BTC/USDT', { clientOrderId: 'unk1' })).status).toBe('open');
     const cleared = await postJson(`${fake.urls.admin}/faults`, { clear: true });
     expect(cleared['rules']).toEqual([]);
+  });
+
+  test('5xx bodies: chosen by the rule or the seed, the same whether the request executed or not', async () => {
+    const fake = venues.binance;
+    const answers = async (afterExecute: boolean): Promise<string[]> => {
+      fake.faults.apply({ clear: true, seed: 42, add: [{ kind: 'error', status: 503, body: 'any', path: '/api/v3/time', afterExecute, times: 12 }] });
+      const out: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const res = await fetch(`${fake.urls.rest}/time`);
+        out.push(`${res.status} ${res.headers.get('content-type')?.split(';')[0]} ${await res.text()}`);
+      }
+      return out;
+    };
+    const before = await answers(false);
+    const after = await answers(true);
+    expect(after).toEqual(before);
+    expect(before.every((a) => a.startsWith('503 '))).toBe(true);
+    expect(before.some((a) => a.includes('<html>'))).toBe(true);
+    expect(before.some((a) => a.endsWith(' '))).toBe(true); // an empty body
+    expect(before.some((a) => a.includes('"code":-10'))).toBe(true);
+    // an explicit body and code
+    fake.faults.apply({ clear: true, add: [{ kind: 'error', status: 500, code: -1000, path: '/api/v3/time', times: 1 }, { kind: 'error', status: 502, body: 'html', path: '/api/v3/time', times: 1 }] });
+    expect(await (await fetch(`${fake.urls.rest}/time`)).json()).toMatchObject({ code: -1000 });
+    expect(await (await fetch(`${fake.urls.rest}/time`)).text()).toContain('502 Bad Gateway');
+  });
+
+  test('a fault with a probability hits some requests, reproducibly for a seed', async () => {
+    const fake = venues.binance;
+    const run = async (): Promise<number[]> => {
+      fake.faults.apply({ clear: true, seed: 7, add: [{ kind: 'error', probability: 0.5, path: '/api/v3/time' }] });
+      const out: number[] = [];
+      for (let i = 0; i < 30; i++) out.push((await fetch(`${fake.urls.rest}/time`)).status);
+      return out;
+    };
+    const first = await run();
+    expect(first.filter((x) => x === 503).length).toBeGreaterThan(5);
+    expect(first.filter((x) => x === 200).length).toBeGreaterThan(5);
+    expect(await run()).toEqual(first);
   });
 
   test('forced 429 and 418 with Retry-After', async () => {
@@ -223,7 +262,7 @@ describe('fake OKX faults', () => {
     const fake = venues.okx;
     const ex: Loose = localOkx(fake.endpoints);
     await ex.loadMarkets();
-    fake.faults.add({ kind: 'error', status: 503, path: 'account/balance', times: 1 });
+    fake.faults.add({ kind: 'error', status: 503, code: '50001', path: 'account/balance', times: 1 });
     fake.faults.add({ kind: 'rate-limit', path: 'trade/orders-pending', times: 1 });
     expect((await rejection(ex.fetchBalance())).message).toContain('50001');
     const rl = await rejection(ex.fetchOpenOrders('BTC/USDT'));
@@ -304,13 +343,13 @@ describe('websocket API faults', () => {
       ws.send(JSON.stringify({ op: 'login', args: [{ apiKey, passphrase, timestamp: ts, sign }] }));
       await waitFor(() => inbox.some((m) => m['event'] === 'login'));
       fake.faults.add({ kind: 'hang', transport: 'ws', path: 'order', afterExecute: true, times: 1 });
-      fake.faults.add({ kind: 'error', transport: 'ws', path: 'order', afterExecute: true, times: 1 });
+      fake.faults.add({ kind: 'error', transport: 'ws', path: 'order', code: '50013', afterExecute: true, times: 1 });
       const order = { instId: 'ETH-USDT', tdMode: 'cash', side: 'sell', ordType: 'limit', sz: '0.5', px: '3500' };
       ws.send(JSON.stringify({ id: 'h1', op: 'order', args: [{ ...order, clOrdId: 'wshang1' }] }));
       await waitFor(() => fake.order({ clientOrderId: 'wshang1' })?.open);
       ws.send(JSON.stringify({ id: 'e1', op: 'order', args: [{ ...order, clOrdId: 'wserr1' }] }));
       const reply = await waitFor(() => inbox.find((m) => m['id'] === 'e1'));
-      expect(reply).toMatchObject({ op: 'order', code: '50004', data: [] });
+      expect(reply).toMatchObject({ op: 'order', code: '50013', data: [] });
       expect(fake.order({ clientOrderId: 'wserr1' })?.open).toBe(true);
       expect(inbox.some((m) => m['id'] === 'h1')).toBe(false);
     } finally {

@@ -9,9 +9,21 @@
  * - hang:       never answer. Without afterExecute nothing happens at the venue; with afterExecute the request is
  *               executed and the answer withheld ("timeout on submit", the order DOES exist).
  * - error:      answer HTTP `status` (default 503; ws: an error reply with that status). With afterExecute the
- *               request executed first (the venue's "execution status unknown" case).
+ *               request executed first (the venue's "execution status unknown" case). The body is chosen by the
+ *               rule (`body`, `code`) or by the injector's seeded random source — NEVER by whether the request
+ *               executed: a real venue's 5xx gives no such hint, so neither may a fake's.
+ *                 body 'json'  one of the venue's documented server-error bodies (`code` picks it, else seeded
+ *                              random): Binance -1000 / -1001 / -1006 / -1007 / -1008, OKX 50000 / 50001 / 50004 /
+ *                              50013 / 50026 (default)
+ *                 body 'html'  an HTML error page, as a proxy or load balancer in front of the venue sends (ws: a
+ *                              text frame that is not JSON, so no reply the client can match)
+ *                 body 'empty' no body (ws: a reply with the status and nothing else; OKX: without a code)
+ *                 body 'any'   one of the above, seeded random per request
  * - rate-limit: answer 429 (+ Retry-After) without executing.
  * - ban:        answer 418 (+ Retry-After) without executing (OKX has no 418 and answers 429 / 50011).
+ *
+ * `probability` (0..1, seeded) makes a rule hit only some of its matching requests: a fault storm. Seed the random
+ * source with `seed` in a patch for a reproducible sequence.
  *
  * Stream faults apply to execution reports pushed on websockets (Binance executionReport, OKX orders channel):
  * duplicateReports (send twice), reorderReports (swap each pair of consecutive reports; a report left without a
@@ -20,6 +32,12 @@
  */
 
 export type FaultKind = 'delay' | 'hang' | 'error' | 'rate-limit' | 'ban';
+
+/** The body of an `error` fault's answer (see above). */
+export type ErrorBodyKind = 'json' | 'html' | 'empty' | 'any';
+
+/** What an `error` fault answers with, resolved for one request (`code`: for 'json'). */
+export type ErrorBody<C> = { readonly form: 'json'; readonly code: C } | { readonly form: 'html' } | { readonly form: 'empty' };
 
 export interface FaultRule {
   kind: FaultKind;
@@ -36,6 +54,12 @@ export interface FaultRule {
   ms?: number;
   /** error: HTTP status, default 503. */
   status?: number;
+  /** error: the answer's body; default 'json'. Never chosen by whether the request executed. */
+  body?: ErrorBodyKind;
+  /** error with a 'json' body: the venue's code (Binance -1008, OKX '50013' …); default: seeded random among its documented ones. */
+  code?: number | string;
+  /** Chance (0..1) that a matching request is hit (seeded random source); a request not hit is not counted in `times`. Default 1. */
+  probability?: number;
   /** Execute the request, then delay / withhold / replace the answer. */
   afterExecute?: boolean;
   /** Retry-After seconds for rate-limit (default 1) and ban (default 120). */
@@ -60,10 +84,13 @@ export interface FaultPatch {
   reorderFlushMs?: number;
   /** Close every websocket now (abruptly: no close frame). */
   dropSockets?: boolean;
+  /** Seed of the random source (probability, random error bodies). */
+  seed?: number;
 }
 
 export interface FaultState {
-  rules: Array<FaultRule & { remaining: number | null }>;
+  /** remaining: requests still to hit (null: unlimited); hits: requests hit so far. */
+  rules: Array<FaultRule & { remaining: number | null; hits: number }>;
   latencyMs: number;
   duplicateReports: number | null;
   reorderReports: number | null;
@@ -74,6 +101,7 @@ export interface FaultState {
 interface ActiveRule {
   rule: FaultRule;
   remaining: number;
+  hits: number;
 }
 
 function count(v: number | boolean | undefined, current: number): number {
@@ -87,6 +115,19 @@ function finiteOrNull(n: number): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+/** mulberry32: the injector's seeded random source. */
+function mulberry32(seed: number): () => number {
+  let t = seed >>> 0;
+  return () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(t ^ (t >>> 15), t | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const DEFAULT_SEED = 0x5eed;
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -98,11 +139,13 @@ export class FaultInjector {
   reorder = 0;
   drop = 0;
   reorderFlushMs = 200;
+  private random = mulberry32(DEFAULT_SEED);
   /** Called for `dropSockets`; set by the server. */
   onDropSockets: () => void = () => {};
 
   apply(patch: FaultPatch): FaultState {
     if (patch.clear === true) this.clear();
+    if (patch.seed !== undefined) this.random = mulberry32(patch.seed);
     if (patch.rules !== undefined) this.rules = patch.rules.map((r) => this.activate(r));
     if (patch.add !== undefined) this.rules.push(...patch.add.map((r) => this.activate(r)));
     if (patch.latencyMs !== undefined) this.latencyMs = Math.max(0, patch.latencyMs);
@@ -117,7 +160,9 @@ export class FaultInjector {
   private activate(rule: FaultRule): ActiveRule {
     const kinds: FaultKind[] = ['delay', 'hang', 'error', 'rate-limit', 'ban'];
     if (!kinds.includes(rule.kind)) throw new TypeError(`unknown fault kind ${String(rule.kind)}`);
-    return { rule: { ...rule }, remaining: rule.times === undefined ? Infinity : Math.max(0, rule.times) };
+    if (rule.body !== undefined && !['json', 'html', 'empty', 'any'].includes(rule.body)) throw new TypeError(`unknown error body ${String(rule.body)}`);
+    if (rule.probability !== undefined && !(rule.probability >= 0 && rule.probability <= 1)) throw new TypeError('probability must be within 0..1');
+    return { rule: { ...rule }, remaining: rule.times === undefined ? Infinity : Math.max(0, rule.times), hits: 0 };
   }
 
   /** Adds one rule; returns `this` for chaining. */
@@ -141,7 +186,7 @@ export class FaultInjector {
 
   state(): FaultState {
     return {
-      rules: this.rules.map((a) => ({ ...a.rule, remaining: finiteOrNull(a.remaining) })),
+      rules: this.rules.map((a) => ({ ...a.rule, remaining: finiteOrNull(a.remaining), hits: a.hits })),
       latencyMs: this.latencyMs,
       duplicateReports: finiteOrNull(this.duplicate),
       reorderReports: finiteOrNull(this.reorder),
@@ -164,11 +209,25 @@ export class FaultInjector {
       if (r.transport !== undefined && r.transport !== 'any' && r.transport !== transport) continue;
       if (transport === 'rest' && r.method !== undefined && r.method.toUpperCase() !== method.toUpperCase()) continue;
       if (r.path !== undefined && !path.includes(r.path)) continue;
+      if (r.probability !== undefined && this.random() >= r.probability) continue;
       a.remaining--;
+      a.hits++;
       if (a.remaining <= 0) this.rules.splice(i, 1);
       return r;
     }
     return undefined;
+  }
+
+  /**
+   * The body of an `error` fault's answer: the rule's choice, else the seeded random source. `codes` are the venue's
+   * documented server-error codes. Deliberately blind to the request's outcome.
+   */
+  errorBody<C extends number | string>(rule: FaultRule, codes: readonly C[]): ErrorBody<C> {
+    let form = rule.body ?? 'json';
+    if (form === 'any') form = (['json', 'html', 'empty'] as const)[Math.floor(this.random() * 3)]!;
+    if (form !== 'json') return { form };
+    const code = rule.code !== undefined ? (codes.find((c) => String(c) === String(rule.code)) ?? (rule.code as C)) : codes[Math.floor(this.random() * codes.length)]!;
+    return { form, code };
   }
 
   /** Takes one unit of a stream fault counter. */

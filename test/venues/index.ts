@@ -10,7 +10,7 @@ export * from './fake-binance.js';
 export * from './fake-okx.js';
 export type { FaultKind, FaultPatch, FaultRule, FaultState } from './faults.js';
 export type { FillView, OrderFilter, OrderView, TakerRequest } from './fake-server.js';
-export type { AccountSpec, InstrumentSpec, LadderSpec } from './venue-core.js';
+export type { AccountSpec, FeeRates, InstrumentSpec, LadderSpec } from './venue-core.js';
 
 export interface FakeVenues {
   binance: FakeBinance;

@@ -7,7 +7,9 @@
  * layers turn into executionReports or `orders` channel pushes.
  *
  * Owner 0 is the liquidity account (the seeded ladder), unlimited. Other accounts come from the options.
- * Fees are zero. Self-trade prevention is off (STP NONE) as on a venue account with no STP configured.
+ * Fees: zero unless configured (`fees` per venue or per account: maker/taker rates as decimal fractions, e.g.
+ * '0.001' = 10 bps), charged as the spot venues do: in the asset received (base for a buy, quote for a sell),
+ * truncated to 8 decimals, and taken out of that balance. Self-trade prevention is off (STP NONE) as on a venue account with no STP configured.
  */
 import { CancelReason, type CrossingSink, OrderBook, OrderType, Side } from '../../src/crossing/index.js';
 import { Grid, lotsForQuote, notional, parseAmount } from './decimal.js';
@@ -56,6 +58,14 @@ export interface AccountSpec {
   balances?: Record<string, string>;
   /** Balances are not checked nor changed. */
   unlimited?: boolean;
+  /** This account's fee rates (default: the venue's `fees`, else zero). */
+  fees?: FeeRates;
+}
+
+/** Fee rates as decimal fractions of the amount received ('0.001' = 0.1 %); negative = rebate. */
+export interface FeeRates {
+  maker: string;
+  taker: string;
 }
 
 export interface VenueCoreOptions {
@@ -63,6 +73,8 @@ export interface VenueCoreOptions {
   /** Ladder per canonical symbol; missing or null = empty book. */
   ladders?: Record<string, LadderSpec | null | undefined>;
   accounts: AccountSpec[];
+  /** Fee rates for every account without its own (default: zero). */
+  fees?: FeeRates;
   now?: () => number;
   /** First order id handed out (default 1). */
   firstOrderId?: number;
@@ -101,7 +113,7 @@ export interface VenueFill {
   quote: bigint;
   maker: boolean;
   time: number;
-  /** Fee (always 0) in feeAsset. */
+  /** Fee charged (negative: rebate) in feeAsset, an amount (10^-18 units) with at most 8 decimals. */
   fee: bigint;
   feeAsset: string;
 }
@@ -378,6 +390,18 @@ export class VenueCore {
     };
   }
 
+  /** Fee on `received` (an amount) for an owner: rate x amount, truncated to 8 decimals (the venues' precision). */
+  private feeFor(owner: number, maker: boolean, received: bigint): bigint {
+    if (owner === 0) return 0n;
+    const spec = this.options.accounts[owner - 1];
+    const rates = spec?.fees ?? this.options.fees;
+    if (rates === undefined) return 0n;
+    const rate = parseSignedRate(maker ? rates.maker : rates.taker);
+    const raw = (received * rate) / 10n ** 18n;
+    const unit = 10n ** 10n; // 18 - 8 decimals
+    return (raw / unit) * unit;
+  }
+
   private applyFill(inst: Instrument, o: VenueOrder, tradeId: number, price: number, qty: number, maker: boolean, time: number): void {
     const quote = notional(inst.price, price, inst.lot, qty);
     const base = inst.lot.amount(qty);
@@ -395,6 +419,7 @@ export class VenueCore {
       fee: 0n,
       feeAsset: o.side === 'BUY' ? inst.spec.base : inst.spec.quote,
     };
+    fill.fee = this.feeFor(o.owner, maker, o.side === 'BUY' ? base : quote);
     o.fills.push(fill);
     o.filled += qty;
     o.cumQuote += quote;
@@ -408,14 +433,14 @@ export class VenueCore {
       o.reserved -= consume;
       this.addBalance(o.owner, 'locked', q, -consume);
       this.addBalance(o.owner, 'free', q, consume - quote);
-      this.addBalance(o.owner, 'free', b, base);
+      this.addBalance(o.owner, 'free', b, base - fill.fee);
     } else {
       let consume = base;
       if (consume > o.reserved) consume = o.reserved;
       o.reserved -= consume;
       this.addBalance(o.owner, 'locked', b, -consume);
       this.addBalance(o.owner, 'free', b, consume - base);
-      this.addBalance(o.owner, 'free', q, quote);
+      this.addBalance(o.owner, 'free', q, quote - fill.fee);
     }
     const done = o.filled >= o.qty;
     o.status = done ? 'FILLED' : 'PARTIALLY_FILLED';
@@ -734,4 +759,12 @@ export class VenueCore {
     for (const a of this.options.accounts) this.accounts.push(this.makeAccount(a, this.accounts.length));
     this.seedAll();
   }
+}
+
+/** A signed decimal rate as an amount (10^-18 units). */
+function parseSignedRate(text: string): bigint {
+  const neg = text.trim().startsWith('-');
+  const v = parseAmount(neg ? text.trim().slice(1) : text);
+  if (v === undefined) throw new RangeError(`fee rate "${text}" is not a decimal`);
+  return neg ? -v : v;
 }

@@ -1,0 +1,346 @@
+/**
+ * Venues that cannot start must not stop the daemon.
+ *
+ * `RestartingVenue` stands in for an exchange adapter: when the adapter's start() fails for a reason a retry can
+ * cure (connection refused, 5xx, timeout while loading markets or opening the stream), the daemon starts without the
+ * venue, the venue stays closed to new orders, and the start is tried again with exponential backoff (a fresh adapter
+ * each time: a failed start stops its adapter). Once an attempt succeeds, `ready()` (the daemon: reconcile the venue
+ * with its journal) runs, and only when it succeeds is the venue opened; a failed `ready()` is retried with the same
+ * backoff. Errors an operator must fix — credentials refused (VENUE_AUTH_FAILED), a configuration the venue
+ * contradicts (CONFIG_INVALID: instrument not listed, grid mismatch) — are not retried: at start they refuse the start
+ * as before; on a later attempt they leave the venue down (state `failed`) and say so.
+ *
+ * `VenueGate` decides what the router may use: a venue is available only when it is open (started and reconciled)
+ * AND its adapter says it is healthy (circuit breaker closed, session up). The adapter's own UP report never opens a
+ * venue that is not started or not reconciled.
+ */
+import type { Logger } from '../telemetry/logger.js';
+import type { Instrument } from '../model/instrument.js';
+import type { OrderId } from '../model/ids.js';
+import type { CancelRequest, OrderBatch, ReportSink, VenueAdapter, VenueFill, VenueOrderStatus } from './venue.js';
+
+/** Exponential backoff between start attempts: minMs, 2·minMs, … never above maxMs. */
+export interface StartRetry {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realTimers: Timers = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** Codes of start failures no retry can cure: the operator has to act. */
+const OPERATOR_ERRORS: ReadonlySet<string> = new Set(['VENUE_AUTH_FAILED', 'CONFIG_INVALID']);
+
+/** The catalogue code of an error when it has one (SwitchyardError, VenueError). */
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** A start failure that a retry cannot cure (credentials refused, configuration contradicted by the venue). */
+export function isOperatorError(err: unknown): boolean {
+  const code = errorCode(err);
+  return code !== undefined && OPERATOR_ERRORS.has(code);
+}
+
+/**
+ * starting: first attempt under way; retrying: an attempt failed, the next is scheduled (or running); reconciling:
+ * started, `ready()` not done yet; up: open to new orders; failed: an operator error on a later attempt (no more
+ * retries); stopped.
+ */
+export type VenueStartState = 'starting' | 'retrying' | 'reconciling' | 'up' | 'failed' | 'stopped';
+
+export interface VenueStartStatus {
+  readonly state: VenueStartState;
+  /** Failed attempts (start or ready) since the last success. */
+  readonly failures: number;
+  /** Retries made so far (attempts after the first), for the metrics. */
+  readonly retries: number;
+  /** The last failure: its catalogue code (VENUE_UNAVAILABLE when it had none) and message. */
+  readonly lastError?: { readonly code: string; readonly message: string };
+  /** When the next attempt is due (clock ms), while retrying. */
+  readonly nextAttemptAt?: number;
+}
+
+export interface RestartingVenueOptions {
+  readonly retry: StartRetry;
+  /** Reports for orders the venue cannot take while it is not up (never expected: the router does not route there). */
+  readonly sink: ReportSink;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly timers?: Timers;
+  /**
+   * After a start that followed a failure: make the venue ready for orders (reconcile it). Resolves true when it
+   * may be opened; false or a throw retries later. Called only for venues that did not start at the first attempt.
+   */
+  readonly ready: () => Promise<boolean>;
+  /** The venue is up (after ready()) or down again; for the gate. */
+  readonly onState?: (state: VenueStartState) => void;
+}
+
+export class RestartingVenue implements VenueAdapter {
+  private current: VenueAdapter;
+  private state: VenueStartState = 'starting';
+  private failures = 0;
+  private retries = 0;
+  private lastError: { code: string; message: string } | undefined;
+  private nextAttemptAt: number | undefined;
+  private timer: unknown;
+  private attempt: Promise<void> | undefined;
+  private readonly timers: Timers;
+
+  constructor(
+    readonly name: string,
+    private readonly build: () => VenueAdapter,
+    private readonly options: RestartingVenueOptions,
+  ) {
+    // built now, as before: a configuration error shows at construction
+    this.current = build();
+    this.timers = options.timers ?? realTimers;
+  }
+
+  /** The adapter in use (a new one after each failed start). */
+  get adapter(): VenueAdapter {
+    return this.current;
+  }
+
+  private get stopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  get isUp(): boolean {
+    return this.state === 'up';
+  }
+
+  status(): VenueStartStatus {
+    return {
+      state: this.state,
+      failures: this.failures,
+      retries: this.retries,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.state === 'retrying' && this.nextAttemptAt !== undefined ? { nextAttemptAt: this.nextAttemptAt } : {}),
+    };
+  }
+
+  /** VenueAdapter.start: the first attempt only, failing on any error (for callers that want the old contract). */
+  async start(): Promise<void> {
+    await this.current.start();
+    this.setState('up');
+  }
+
+  /**
+   * The daemon's start: the first attempt. Resolves true when the venue started, false when it did not and retries
+   * are scheduled; rejects with an operator error (credentials, configuration), which no retry can cure.
+   */
+  async startOrRetry(): Promise<boolean> {
+    try {
+      await this.current.start();
+    } catch (err) {
+      if (isOperatorError(err)) {
+        this.note(err);
+        throw err;
+      }
+      this.failed(err, 'start');
+      return false;
+    }
+    this.setState('up');
+    return true;
+  }
+
+  private setState(state: VenueStartState): void {
+    if (this.stopped) return;
+    this.state = state;
+    this.options.onState?.(state);
+  }
+
+  private note(err: unknown): void {
+    this.lastError = { code: errorCode(err) ?? 'VENUE_UNAVAILABLE', message: err instanceof Error ? err.message : String(err) };
+  }
+
+  /** An attempt failed: schedule the next one after the backoff. */
+  private failed(err: unknown, what: 'start' | 'ready'): void {
+    this.note(err);
+    this.failures++;
+    if (this.stopped) return;
+    const { minMs, maxMs } = this.options.retry;
+    // 2^(failures-1) without overflow: the exponent stops mattering once maxMs is reached
+    const delay = Math.min(maxMs, minMs * 2 ** Math.min(this.failures - 1, 30));
+    this.nextAttemptAt = this.options.now() + delay;
+    this.setState('retrying');
+    this.options.log.error(
+      { venue: this.name, code: this.lastError!.code, error: this.lastError!.message, failures: this.failures, retryInMs: delay },
+      what === 'start' ? 'venue did not start: it stays closed to new orders, start retried' : 'venue started but could not be made ready: retried',
+    );
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      this.attempt = what === 'start' ? this.retryStart() : this.retryReady();
+    }, delay);
+  }
+
+  private async retryStart(): Promise<void> {
+    if (this.stopped) return;
+    this.retries++;
+    let adapter: VenueAdapter;
+    try {
+      adapter = this.build();
+      this.current = adapter;
+      await adapter.start();
+    } catch (err) {
+      if (this.stopped) return;
+      if (isOperatorError(err)) {
+        this.note(err);
+        this.failures++;
+        this.setState('failed');
+        this.options.log.error({ venue: this.name, code: this.lastError!.code, error: this.lastError!.message }, 'venue start refused for a reason a retry cannot cure: it stays closed until restarted');
+        return;
+      }
+      this.failed(err, 'start');
+      return;
+    }
+    if (this.stopped) {
+      await adapter.stop();
+      return;
+    }
+    this.options.log.info({ venue: this.name, failures: this.failures }, 'venue started after all: reconciling before opening it');
+    await this.retryReady();
+  }
+
+  private async retryReady(): Promise<void> {
+    if (this.stopped) return;
+    this.setState('reconciling');
+    let ok = false;
+    let error: unknown = new Error('not ready');
+    try {
+      ok = await this.options.ready();
+    } catch (err) {
+      error = err;
+    }
+    if (this.stopped) return;
+    if (!ok) {
+      this.failed(error, 'ready');
+      return;
+    }
+    this.failures = 0;
+    this.nextAttemptAt = undefined;
+    this.setState('up');
+    this.options.log.info({ venue: this.name }, 'venue open to new orders');
+  }
+
+  // ---------------------------------------------------------------------------------------------- VenueAdapter
+
+  submit(batch: OrderBatch): void {
+    if (this.state === 'up') {
+      this.current.submit(batch);
+      return;
+    }
+    // The router does not route to a venue that is not up; should an order come anyway, it never left.
+    const ids: OrderId[] = [];
+    for (let i = 0; i < batch.count; i++) ids.push(batch.orderId(i));
+    queueMicrotask(() => {
+      for (const orderId of ids) this.options.sink.report(this.name, { kind: 'REJECTED', orderId, reason: 'VENUE_UNAVAILABLE' });
+    });
+  }
+
+  cancel(request: CancelRequest): void {
+    if (this.state === 'up' || this.state === 'reconciling') {
+      this.current.cancel(request);
+      return;
+    }
+    // Not started: nothing can reach the venue. The order stays as it is (reconciliation looks at it once it is up).
+    queueMicrotask(() => this.options.sink.report(this.name, { kind: 'CANCEL_REJECTED', orderId: request.orderId, reason: 'VENUE_UNAVAILABLE' }));
+  }
+
+  adopt(order: { readonly orderId: OrderId; readonly clientOrderId: string; readonly instrument: Instrument; readonly venueOrderId?: string | undefined; readonly qtyLots?: number }): void {
+    this.current.adopt?.(order);
+  }
+
+  lookup(clientOrderId: string, instrument: Instrument): Promise<VenueOrderStatus | null> {
+    const a = this.current;
+    if (a.lookup === undefined) return Promise.reject(new Error(`${this.name}: the adapter cannot look orders up`));
+    return a.lookup(clientOrderId, instrument);
+  }
+
+  validityWindowMs(): number {
+    return this.current.validityWindowMs?.() ?? 0;
+  }
+
+  openOrders(instruments: readonly Instrument[]): Promise<VenueOrderStatus[]> {
+    const a = this.current;
+    if (a.openOrders === undefined) return Promise.reject(new Error(`${this.name}: the adapter cannot list open orders`));
+    return a.openOrders(instruments);
+  }
+
+  fillsSince(sinceMs: number, instruments: readonly Instrument[]): Promise<VenueFill[]> {
+    const a = this.current;
+    if (a.fillsSince === undefined) return Promise.reject(new Error(`${this.name}: the adapter cannot list fills`));
+    return a.fillsSince(sinceMs, instruments);
+  }
+
+  async stop(): Promise<void> {
+    const was = this.state;
+    this.state = 'stopped';
+    this.options.onState?.('stopped');
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    // an attempt under way finishes (and stops its adapter) on its own; wait for it so nothing is left running
+    await this.attempt?.catch(() => undefined);
+    // a failed start already stopped its adapter; stopping again is harmless for the exchange adapters
+    if (was !== 'stopped') await this.current.stop();
+  }
+}
+
+/**
+ * What the router may use: `available[v]` = open (started and reconciled) AND healthy (the adapter's own UP/DOWN
+ * reports). Writes the dispatcher's `available` array in place.
+ */
+export class VenueGate {
+  private readonly open: Uint8Array;
+  private readonly healthy: Uint8Array;
+  private readonly reasons: (string | undefined)[];
+
+  constructor(private readonly available: Uint8Array) {
+    this.open = new Uint8Array(available.length).fill(1);
+    this.healthy = new Uint8Array(available.length).fill(1);
+    this.reasons = new Array<string | undefined>(available.length).fill(undefined);
+  }
+
+  setOpen(v: number, open: boolean, reason?: string): void {
+    this.open[v] = open ? 1 : 0;
+    if (!open) this.reasons[v] = reason;
+    this.apply(v);
+  }
+
+  setHealth(v: number, up: boolean, reason?: string): void {
+    this.healthy[v] = up ? 1 : 0;
+    if (!up && this.open[v] === 1) this.reasons[v] = reason;
+    this.apply(v);
+  }
+
+  isOpen(v: number): boolean {
+    return this.open[v] === 1;
+  }
+
+  isHealthy(v: number): boolean {
+    return this.healthy[v] === 1;
+  }
+
+  /** Why the venue is not available (the last reason given), undefined when it is. */
+  reason(v: number): string | undefined {
+    return this.available[v] === 1 ? undefined : this.reasons[v];
+  }
+
+  private apply(v: number): void {
+    this.available[v] = this.open[v]! & this.healthy[v]!;
+  }
+}

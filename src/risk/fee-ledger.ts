@@ -1,0 +1,99 @@
+import type { TrackerListener } from '../execution/order-tracker.js';
+import type { OrderStore, OrderView } from '../execution/order-store.js';
+import { parseSignedDecimal } from '../model/decimal.js';
+import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+
+/** One fee sum: what a strategy paid (positive) or got back (negative) at a venue, in one currency. */
+export interface FeeSum {
+  readonly strategy: string;
+  readonly venue: string;
+  readonly currency: string;
+  /** Exact decimal text. */
+  readonly amount: string;
+  readonly fills: number;
+  /** Fills of the sum whose fee the venue did not report (estimated from the configured bps). */
+  readonly estimatedFills: number;
+}
+
+interface Sum {
+  units: bigint;
+  scale: number;
+  fills: number;
+  estimated: number;
+}
+
+/**
+ * Fees summed per strategy, venue and currency, exactly (bigint decimal units, never floats), for PnL. Fed by the
+ * order tracker's applied FILL transitions, so a duplicate fill is never counted twice and a journal replay
+ * rebuilds the same sums; journal snapshots carry them (`export` / `import`). A fill journaled before fee
+ * currencies were recorded has currency '' and counts in its instrument's quote currency (what it was).
+ * Off the hot path: once per fill.
+ */
+export class FeeLedger implements TrackerListener {
+  private readonly sums = new Map<string, Sum>();
+
+  constructor(
+    private readonly store: OrderStore,
+    private readonly strategyIds: readonly string[],
+  ) {}
+
+  onTransition(order: OrderView, update: OrderUpdate, _t: Transition): void {
+    if (update.kind !== 'FILL') return;
+    const f = update.fill;
+    const currency = f.feeCurrency !== '' ? f.feeCurrency : this.store.instrument(order.slot).quote;
+    this.add(this.strategyIds[order.strategyIndex] ?? `#${order.strategyIndex}`, f.venue, currency, f.fee, f.feeEstimated === true);
+  }
+
+  private add(strategy: string, venue: string, currency: string, amount: string, estimated: boolean): void {
+    const p = parseSignedDecimal(amount);
+    if (p === undefined) return; // the lifecycle took the fill; a fee that is not a decimal cannot be summed
+    const key = `${strategy}\u0000${venue}\u0000${currency}`;
+    let s = this.sums.get(key);
+    if (s === undefined) {
+      s = { units: 0n, scale: 0, fills: 0, estimated: 0 };
+      this.sums.set(key, s);
+    }
+    if (p.scale > s.scale) {
+      s.units *= 10n ** BigInt(p.scale - s.scale);
+      s.scale = p.scale;
+    }
+    s.units += p.units * 10n ** BigInt(s.scale - p.scale);
+    s.fills++;
+    if (estimated) s.estimated++;
+  }
+
+  /** Every sum, sorted by strategy, venue, currency. */
+  list(): FeeSum[] {
+    const out: FeeSum[] = [];
+    for (const [key, s] of this.sums) {
+      const [strategy, venue, currency] = key.split('\u0000') as [string, string, string];
+      out.push({ strategy, venue, currency, amount: formatUnits(s.units, s.scale), fills: s.fills, estimatedFills: s.estimated });
+    }
+    return out.sort((a, b) => (a.strategy + a.venue + a.currency < b.strategy + b.venue + b.currency ? -1 : 1));
+  }
+
+  /** For journal snapshots. */
+  export(): FeeSum[] {
+    return this.list();
+  }
+
+  /** Restore what `export` gave (a snapshot); replaces the sums. */
+  import(sums: readonly FeeSum[]): void {
+    this.sums.clear();
+    for (const x of sums) {
+      const p = parseSignedDecimal(x.amount);
+      if (p === undefined) continue;
+      this.sums.set(`${x.strategy}\u0000${x.venue}\u0000${x.currency}`, { units: p.units, scale: p.scale, fills: x.fills, estimated: x.estimatedFills });
+    }
+  }
+}
+
+function formatUnits(units: bigint, scale: number): string {
+  const neg = units < 0n;
+  let digits = (neg ? -units : units).toString();
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, '0');
+    digits = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`.replace(/0+$/, '').replace(/\.$/, '');
+  }
+  return digits === '0' ? '0' : neg ? `-${digits}` : digits;
+}

@@ -1,0 +1,154 @@
+/**
+ * reconcileVenue's ownership rule: after a restart only orders in the journal are claimed, and an order the venue
+ * shows under one of their client order ids is adopted only when it is the order sent (symbol, side, type,
+ * quantity, price). Another program's order there is a finding, left alone (never adopted, so never canceled), and
+ * ours counts as not found. Open orders the daemon does not know are reported and left alone.
+ */
+import { describe, expect, it } from 'vitest';
+import { OrderView } from '../../src/execution/order-store.js';
+import { OrderTracker } from '../../src/execution/order-tracker.js';
+import { type Finding, reconcileVenue, statusMismatches } from '../../src/execution/reconciliation.js';
+import type { CancelRequest, OrderBatch, VenueAdapter, VenueOrderStatus } from '../../src/execution/venue.js';
+import { ManualClock } from '../../src/model/clock.js';
+import type { Instrument } from '../../src/model/instrument.js';
+import type { OrderIntent } from '../../src/model/order.js';
+import { newOrderFields, testStore } from '../helpers/model.js';
+
+/** A venue that answers lookups from a table and records what the daemon asks of it. */
+class TableVenue implements VenueAdapter {
+  readonly name = 'v1';
+  readonly adopted: string[] = [];
+  readonly canceled: string[] = [];
+  constructor(
+    private readonly byClientId: Map<string, VenueOrderStatus>,
+    private readonly open: VenueOrderStatus[] = [],
+  ) {}
+  async start(): Promise<void> {}
+  submit(_batch: OrderBatch): void {}
+  cancel(request: CancelRequest): void {
+    this.canceled.push(request.clientOrderId);
+  }
+  async stop(): Promise<void> {}
+  adopt(order: { readonly clientOrderId: string }): void {
+    this.adopted.push(order.clientOrderId);
+  }
+  async lookup(clientOrderId: string): Promise<VenueOrderStatus | null> {
+    return this.byClientId.get(clientOrderId) ?? null;
+  }
+  async openOrders(): Promise<VenueOrderStatus[]> {
+    return this.open;
+  }
+  async fillsSince(): Promise<[]> {
+    return [];
+  }
+}
+
+function setup() {
+  const store = testStore({ venues: ['v1'] });
+  const clock = new ManualClock(1_700_000_000_000);
+  const tracker = new OrderTracker(store, clock, { retainFinished: 100 });
+  const btc = store.instruments.get('BTC-USDT')!;
+  /** An order sent to v1 (a GTC limit buy of 1000 lots at 6,000,000 ticks unless told), accepted unless `submitted`. */
+  const sent = (id: number, cid: string, overrides: Partial<OrderIntent> = {}, submitted = false): OrderView => {
+    const slot = tracker.create(id, newOrderFields(store, { ...overrides, clientOrderId: cid }));
+    tracker.applySlot(slot, { kind: 'SUBMIT', venue: 'v1' });
+    if (!submitted) tracker.applySlot(slot, { kind: 'ACCEPT', venueOrderId: `V${id}` });
+    return new OrderView(store).at(slot);
+  };
+  return { store, tracker, btc, sent };
+}
+
+/** What the venue says about an order: by default exactly the order `sent` makes. */
+function status(inst: Instrument, cid: string, venueOrderId: string, overrides: Partial<VenueOrderStatus> = {}): VenueOrderStatus {
+  return {
+    clientOrderId: cid, venueOrderId, instrument: inst, state: 'OPEN', filledLots: 0,
+    side: 'BUY', type: 'LIMIT', priceTicks: 6_000_000, qtyLots: 1000, symbolMatches: true,
+    ...overrides,
+  };
+}
+
+async function run(s: ReturnType<typeof setup>, venue: TableVenue) {
+  const resubmitted: number[] = [];
+  const findings: Finding[] = [];
+  const r = await reconcileVenue(0, venue, s.tracker, s.store, s.store.instruments, [s.btc], {
+    resubmit: (slot) => resubmitted.push(slot),
+    recancel: () => undefined,
+    finding: (f) => findings.push(f),
+  }, 0, () => 1_700_000_000_000);
+  return { r, resubmitted, findings };
+}
+
+describe('reconcileVenue: an order found under our client order id is ours only if it is what we sent', () => {
+  it('the order we sent is adopted', async () => {
+    const s = setup();
+    const a = s.sent(1, 'syA1');
+    const venue = new TableVenue(new Map([['syA1', status(s.btc, 'syA1', 'V1', { state: 'PARTIALLY_FILLED', filledLots: 0 })]]));
+    const { r, findings } = await run(s, venue);
+    expect(r.ok).toBe(true);
+    expect(venue.adopted).toEqual(['syA1']);
+    expect(findings).toEqual([]);
+    expect(a.state).toBe('ACCEPTED');
+  });
+
+  it.each([
+    ['side differs', { side: 'SELL' as const }],
+    ['type differs', { type: 'MARKET' }],
+    ['price differs', { priceTicks: 6_000_100 }],
+    ['quantity differs', { qtyLots: 1001 }],
+    ['symbol differs', { symbolMatches: false }],
+    ['side not stated', { side: undefined }],
+    ['quantity not stated', { qtyLots: undefined }],
+  ])("another program's order under our id (%s): not adopted, left alone; ours is not found", async (_what, overrides) => {
+    const s = setup();
+    const a = s.sent(1, 'syA1');
+    const venue = new TableVenue(new Map([['syA1', status(s.btc, 'syA1', 'X9', overrides)]]));
+    const { r, findings } = await run(s, venue);
+    expect(r.ok).toBe(true);
+    expect(venue.adopted).toEqual([]);
+    expect(venue.canceled).toEqual([]);
+    expect(findings[0]).toMatchObject({ clientOrderId: 'syA1', action: 'left alone; not adopted (DUPLICATE_CLIENT_ORDER_ID)' });
+    expect(findings[0]!.found).toContain('X9');
+    // ours is treated as not found at the venue (today's rule for an accepted order the venue does not know)
+    expect(a.state).toBe('CANCELED');
+  });
+
+  it("a submission whose id another program's order holds is not adopted: sent again (the adapter then sees the duplicate)", async () => {
+    const s = setup();
+    const a = s.sent(1, 'syA1', {}, true);
+    const venue = new TableVenue(new Map([['syA1', status(s.btc, 'syA1', 'X9', { side: 'SELL' })]]));
+    const { findings, resubmitted } = await run(s, venue);
+    expect(venue.adopted).toEqual([]);
+    expect(resubmitted).toEqual([a.slot]);
+    expect(findings.map((f) => f.action)).toEqual(['left alone; not adopted (DUPLICATE_CLIENT_ORDER_ID)', 'sent now']);
+  });
+
+  it('orders open at the venue that the journal does not hold are reported and left alone, whatever their prefix', async () => {
+    const s = setup();
+    s.sent(1, 'syA1');
+    const venue = new TableVenue(new Map([['syA1', status(s.btc, 'syA1', 'V1')]]), [
+      status(s.btc, 'syA1', 'V1'),
+      status(s.btc, `${s.store.clientIdPrefix}zz`, 'V7'), // our daemon's prefix, not in the journal
+      status(s.btc, 'otherProgram1', 'V8'),
+    ]);
+    const { findings } = await run(s, venue);
+    expect(venue.adopted).toEqual(['syA1']);
+    expect(venue.canceled).toEqual([]);
+    expect(findings.map((f) => [f.clientOrderId, f.action])).toEqual([
+      [`${s.store.clientIdPrefix}zz`, 'left alone'],
+      ['otherProgram1', 'left alone'],
+    ]);
+  });
+
+  it('statusMismatches: the quantity sent is the unfilled rest at the time, so anything from the rest now to the whole order matches', () => {
+    const s = setup();
+    const a = s.sent(1, 'syA1');
+    s.tracker.applySlot(a.slot, { kind: 'FILL', fill: { orderId: 1, tradeId: 'internal1', venue: 'internal', priceTicks: 6_000_000, qtyLots: 300, fee: '0', feeCurrency: 'USDT', liquidity: 'MAKER', ts: 0, venueTs: 0 } });
+    expect(statusMismatches(a, status(s.btc, 'syA1', 'V1', { qtyLots: 700 }))).toEqual([]);
+    expect(statusMismatches(a, status(s.btc, 'syA1', 'V1', { qtyLots: 1000 }))).toEqual([]);
+    expect(statusMismatches(a, status(s.btc, 'syA1', 'V1', { qtyLots: 699 }))).toHaveLength(1);
+    expect(statusMismatches(a, status(s.btc, 'syA1', 'V1', { qtyLots: 1001 }))).toHaveLength(1);
+    // a market order has no price to compare
+    const m = s.sent(2, 'syA2', { type: 'MARKET', priceTicks: 0 });
+    expect(statusMismatches(m, status(s.btc, 'syA2', 'V2', { type: 'MARKET', priceTicks: undefined }))).toEqual([]);
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * RestartingVenue and VenueGate (src/execution/venue-supervisor.ts) with injected timers: a venue that does not
+ * start is retried with exponential backoff (bounded), made ready (reconciled) before it opens, operator errors are
+ * not retried; the adapter's own UP report never opens a venue that is not started or reconciled.
+ */
+import { describe, expect, test } from 'vitest';
+import { RestartingVenue, VenueGate, type Timers } from '../../src/execution/venue-supervisor.js';
+import type { ExecutionReport, VenueAdapter } from '../../src/execution/venue.js';
+import { SwitchyardError } from '../../src/model/errors.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { discardLogs } from '../helpers/daemon.js';
+
+class ManualTimers implements Timers {
+  pending: Array<{ fn: () => void; ms: number }> = [];
+  setTimeout(fn: () => void, ms: number): unknown {
+    const t = { fn, ms };
+    this.pending.push(t);
+    return t;
+  }
+  clearTimeout(h: unknown): void {
+    this.pending = this.pending.filter((t) => t !== h);
+  }
+  /** Runs the one pending timer; returns its delay. */
+  fire(): number {
+    expect(this.pending).toHaveLength(1);
+    const t = this.pending.shift()!;
+    t.fn();
+    return t.ms;
+  }
+}
+
+/** An adapter whose start() fails with `outcomes[n]` on the n-th built adapter (undefined = starts). */
+function builder(outcomes: Array<Error | undefined>) {
+  let built = 0;
+  const stopped: number[] = [];
+  const build = (): VenueAdapter => {
+    const n = built++;
+    return {
+      name: 'v',
+      start: async () => {
+        const e = outcomes[n];
+        if (e !== undefined) throw e;
+      },
+      stop: async () => void stopped.push(n),
+      submit: () => undefined,
+      cancel: () => undefined,
+    };
+  };
+  return { build, built: () => built, stopped };
+}
+
+const transient = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'VENUE_UNAVAILABLE' });
+const log = createLogger('error', 'test', discardLogs());
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+function venue(outcomes: Array<Error | undefined>, ready: () => Promise<boolean> = async () => true) {
+  const timers = new ManualTimers();
+  const b = builder(outcomes);
+  const reports: ExecutionReport[] = [];
+  const v = new RestartingVenue('v', b.build, {
+    retry: { minMs: 100, maxMs: 1000 },
+    sink: { report: (_venue, r) => void reports.push(r) },
+    log,
+    now: () => 0,
+    timers,
+    ready,
+  });
+  return { v, timers, b, reports };
+}
+
+describe('RestartingVenue', () => {
+  test('a transient start failure: start resolves false, retries back off 100, 200, 400, 800, 1000, 1000 ms, then ready() and up', async () => {
+    const { v, timers, b } = venue([transient(), transient(), transient(), transient(), transient(), transient(), undefined]);
+    expect(await v.startOrRetry()).toBe(false);
+    expect(v.status()).toMatchObject({ state: 'retrying', failures: 1, retries: 0, lastError: { code: 'VENUE_UNAVAILABLE' } });
+    const delays: number[] = [];
+    while (!v.isUp) {
+      delays.push(timers.fire());
+      await settle();
+    }
+    expect(delays).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(b.built()).toBe(7); // a fresh adapter per attempt
+    expect(v.status()).toMatchObject({ state: 'up', failures: 0, retries: 6 });
+    expect(timers.pending).toHaveLength(0);
+  });
+
+  test('operator errors are not retried: at the first attempt they reject, on a later one the venue stays failed', async () => {
+    const auth = new SwitchyardError('VENUE_AUTH_FAILED', 'credentials refused');
+    const first = venue([auth]);
+    await expect(first.v.startOrRetry()).rejects.toBe(auth);
+    expect(first.timers.pending).toHaveLength(0);
+
+    const later = venue([transient(), new SwitchyardError('CONFIG_INVALID', 'BTC-USDT not listed')]);
+    expect(await later.v.startOrRetry()).toBe(false);
+    later.timers.fire();
+    await settle();
+    expect(later.v.status()).toMatchObject({ state: 'failed', lastError: { code: 'CONFIG_INVALID' } });
+    expect(later.timers.pending).toHaveLength(0);
+  });
+
+  test('started but not ready (reconciliation failed): not up, ready() retried with the backoff', async () => {
+    const answers = [false, true];
+    const { v, timers } = venue([transient(), undefined], async () => answers.shift()!);
+    await v.startOrRetry();
+    timers.fire();
+    await settle();
+    expect(v.status().state).toBe('retrying');
+    expect(v.isUp).toBe(false);
+    expect(timers.fire()).toBe(200);
+    await settle();
+    expect(v.isUp).toBe(true);
+  });
+
+  test('while not up, orders and cancels are refused with VENUE_UNAVAILABLE (never sent); stop ends the retries', async () => {
+    const { v, timers, reports } = venue([transient(), transient()]);
+    await v.startOrRetry();
+    v.cancel({ orderId: 7 as never, clientOrderId: 'c7', venueOrderId: undefined, instrument: undefined as never });
+    await settle();
+    expect(reports).toEqual([{ kind: 'CANCEL_REJECTED', orderId: 7, reason: 'VENUE_UNAVAILABLE' }]);
+    await v.stop();
+    expect(timers.pending).toHaveLength(0);
+    expect(v.status().state).toBe('stopped');
+  });
+});
+
+describe('VenueGate', () => {
+  test('available = open AND healthy: an UP report does not open a venue that is closed', () => {
+    const available = new Uint8Array(2).fill(1);
+    const gate = new VenueGate(available);
+    gate.setOpen(1, false, 'VENUE_UNAVAILABLE: not started');
+    gate.setHealth(1, true);
+    expect([...available]).toEqual([1, 0]);
+    expect(gate.reason(1)).toBe('VENUE_UNAVAILABLE: not started');
+    gate.setHealth(0, false, 'circuit breaker open');
+    expect([...available]).toEqual([0, 0]);
+    gate.setOpen(1, true);
+    expect([...available]).toEqual([0, 1]);
+    gate.setHealth(0, true);
+    expect([...available]).toEqual([1, 1]);
+    expect(gate.reason(0)).toBeUndefined();
+  });
+});
