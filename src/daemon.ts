@@ -450,7 +450,9 @@ export class Daemon {
       if (!r.ok) {
         this.gate.setOpen(v, false, `VENUE_NOT_RECONCILED: ${r.error ?? ''}`);
         recorder.event({ event: 'reconciliation-failed', venue: adapter.name, error: r.error });
-        this.log.error({ code: 'VENUE_NOT_RECONCILED', venue: adapter.name, error: r.error }, 'venue could not be reconciled: it stays closed to new orders');
+        this.log.error({ code: 'VENUE_NOT_RECONCILED', venue: adapter.name, error: r.error }, 'venue could not be reconciled: it stays closed to new orders, retried');
+        // retried with the venue's backoff (lateVenueReady), opened once reconciled
+        if (adapter instanceof RestartingVenue) adapter.readyFailed(new Error(`VENUE_NOT_RECONCILED: ${r.error ?? ''}`));
       }
     }
     const { policy, maxAgeMs } = this.config.daemon.startup;
@@ -494,7 +496,7 @@ export class Daemon {
       const r = await this.reconcileOne(v);
       if (!r.ok) {
         this.recorder!.event({ event: 'reconciliation-failed', venue: this.venues[v]!.name, error: r.error });
-        this.log.error({ code: 'VENUE_NOT_RECONCILED', venue: this.venues[v]!.name, error: r.error }, 'venue started late but could not be reconciled: it stays closed, retried');
+        this.log.error({ code: 'VENUE_NOT_RECONCILED', venue: this.venues[v]!.name, error: r.error }, 'venue could not be reconciled: it stays closed, retried');
         throw new Error(`VENUE_NOT_RECONCILED: ${r.error ?? ''}`);
       }
       this.recorder!.event({ event: 'venue-opened', venue: this.venues[v]!.name, checked: r.checked, findings: r.findings.length });

@@ -6,7 +6,8 @@
  * venue, the venue stays closed to new orders, and the start is tried again with exponential backoff (a fresh adapter
  * each time: a failed start stops its adapter). Once an attempt succeeds, `ready()` (the daemon: reconcile the venue
  * with its journal) runs, and only when it succeeds is the venue opened; a failed `ready()` is retried with the same
- * backoff. Errors an operator must fix — credentials refused (VENUE_AUTH_FAILED), a configuration the venue
+ * backoff; so is the reconciliation of a venue that started at once but could not be reconciled (`readyFailed`).
+ * Errors an operator must fix — credentials refused (VENUE_AUTH_FAILED), a configuration the venue
  * contradicts (CONFIG_INVALID: instrument not listed, grid mismatch) — are not retried: at start they refuse the start
  * as before; on a later attempt they leave the venue down (state `failed`) and say so.
  *
@@ -81,8 +82,8 @@ export interface RestartingVenueOptions {
   readonly now: () => number;
   readonly timers?: Timers;
   /**
-   * After a start that followed a failure: make the venue ready for orders (reconcile it). Resolves true when it
-   * may be opened; false or a throw retries later. Called only for venues that did not start at the first attempt.
+   * Make the venue ready for orders (reconcile it) after a start that followed a failure, or after `readyFailed`.
+   * Resolves true when it may be opened; false or a throw retries later.
    */
   readonly ready: () => Promise<boolean>;
   /** The venue is up (after ready()) or down again; for the gate. */
@@ -156,6 +157,15 @@ export class RestartingVenue implements VenueAdapter {
     }
     this.setState('up');
     return true;
+  }
+
+  /**
+   * The venue started, but the daemon could not make it ready (its reconciliation at start failed): it stays closed
+   * and `ready()` is retried with the same backoff, as for a venue that started late.
+   */
+  readyFailed(err: unknown): void {
+    if (this.state !== 'up') return;
+    this.failed(err, 'ready');
   }
 
   private setState(state: VenueStartState): void {

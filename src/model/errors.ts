@@ -68,7 +68,7 @@ export const ERROR_CATALOGUE = {
   JOURNAL_CORRUPT: { kind: 'fatal', http: 500, description: 'The journal has a bad record that is not a torn tail; the daemon does not start until it is repaired (switchyard journal verify).' },
   JOURNAL_IO: { kind: 'fatal', http: 500, description: 'The journal could not be written or synced; intake is closed.' },
   JOURNAL_LOCKED: { kind: 'fatal', http: 500, description: 'Another running process holds the journal directory.' },
-  VENUE_NOT_RECONCILED: { kind: 'fatal', http: 503, description: 'A venue could not be reconciled at start; it stays closed to new orders.' },
+  VENUE_NOT_RECONCILED: { kind: 'fatal', http: 503, description: 'A venue could not be reconciled at start; it stays closed to new orders until a retried reconciliation succeeds.' },
 
   // Configuration and daemon
   CONFIG_INVALID: { kind: 'fatal', http: 400, description: 'The configuration file has errors; each is reported with file, key path and line.' },

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { loadConfigFile, formatConfigErrors } from '../../src/config/index.js';
+import { loadConfigFile, formatConfigErrors, type Config } from '../../src/config/index.js';
 import { createDaemon, type Daemon } from '../../src/daemon.js';
 import { discardLogs, TEST_TOKEN } from '../helpers/daemon.js';
 import { ApiClient, metricValue } from '../helpers/http.js';
@@ -22,11 +22,17 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-async function setup(envOverrides: Record<string, string> = {}): Promise<{ fakes: FakeVenues; daemon: Daemon; start: () => Promise<ApiClient> }> {
-  const fakes = await startFakeVenues();
-  cleanup.push(() => fakes.close());
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-venue-down-'));
-  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+interface Setup {
+  fakes: FakeVenues;
+  daemon: Daemon;
+  start: () => Promise<ApiClient>;
+}
+
+async function setup(envOverrides: Record<string, string> = {}, reuse?: { fakes: FakeVenues; dir: string }, edit: (c: Config) => void = () => {}): Promise<Setup & { dir: string }> {
+  const fakes = reuse?.fakes ?? (await startFakeVenues());
+  if (reuse === undefined) cleanup.push(() => fakes.close());
+  const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'switchyard-venue-down-'));
+  if (reuse === undefined) cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
   const ep = fakes.endpoints();
   const env = {
     SWITCHYARD_API_TOKEN: TEST_TOKEN,
@@ -44,13 +50,14 @@ async function setup(envOverrides: Record<string, string> = {}): Promise<{ fakes
   };
   const r = loadConfigFile('config/local-venues.yaml', env);
   if (!r.ok) throw new Error(formatConfigErrors(r.errors));
+  edit(r.config);
   const daemon = createDaemon(r.config, { env, logDestination: discardLogs(), baseDir: dir });
   cleanup.push(() => daemon.stop('test finished'));
   const start = async (): Promise<ApiClient> => {
     const { port } = await daemon.start();
     return new ApiClient(`http://127.0.0.1:${port}`, TEST_TOKEN);
   };
-  return { fakes, daemon, start };
+  return { fakes, daemon, start, dir };
 }
 
 const venueOf = (health: any, name: string): any => (health.venues as any[]).find((v) => v.name === name);
@@ -116,6 +123,35 @@ describe('a venue that cannot load its markets at start', () => {
     await pollUntil(async () => (await api.get('/health')).body, (h) => venueOf(h, 'local-binance').available === true, { timeoutMs: 20_000, intervalMs: 50, what: 'local-binance open' });
     const ok = await api.post('/v1/orders', marketable());
     expect((await api.waitForState(ok.body.orderId, 'FILLED', 10_000)).venue).toBe('local-binance');
+  });
+
+  test('a venue that starts but cannot be reconciled stays closed, and its reconciliation is retried until it opens', { timeout: 60_000 }, async () => {
+    // a first run leaves an order resting at OKX (shutdown policy leave), so the second has something to reconcile
+    const leave = (c: Config): void => {
+      (c.daemon.shutdown as { policy: string }).policy = 'leave';
+    };
+    const first = await setup({}, undefined, leave);
+    const api1 = await first.start();
+    const resting = await api1.post('/v1/orders', { strategy: 'itest', symbol: 'ETH-USDT', side: 'BUY', price: '2500', quantity: '0.01', venue: 'local-okx' });
+    expect(resting.status).toBe(201);
+    await api1.waitForState(resting.body.orderId, 'ACCEPTED', 10_000);
+    await first.daemon.stop('first run over');
+
+    // the second run: OKX starts (markets load), but its order lookups fail, so reconciliation at start fails
+    first.fakes.okx.faults.add({ kind: 'error', status: 503, path: '/api/v5/trade/order', method: 'GET' });
+    const second = await setup({}, { fakes: first.fakes, dir: first.dir }, leave);
+    const api = await second.start();
+    expect(second.daemon.recovery!.reconciliation.find((x) => x.venue === 'local-okx')!.ok).toBe(false);
+    const okx = venueOf((await api.get('/health')).body, 'local-okx');
+    expect(okx.available).toBe(false);
+    expect(okx.reason).toMatch(/^VENUE_NOT_RECONCILED/);
+
+    // the lookups answer again: reconciled on a retry, then opened; the resting order is still ours and live
+    first.fakes.okx.faults.apply({ clear: true });
+    await pollUntil(async () => (await api.get('/health')).body, (h) => venueOf(h, 'local-okx').available === true, { timeoutMs: 20_000, intervalMs: 50, what: 'local-okx reconciled and open' });
+    expect((await api.get(`/v1/orders/${resting.body.orderId}`)).body.state).toBe('ACCEPTED');
+    const onOkx = await api.post('/v1/orders', marketable({ venue: 'local-okx' }));
+    expect((await api.waitForState(onOkx.body.orderId, 'FILLED', 10_000)).venue).toBe('local-okx');
   });
 
   test('credentials refused are an operator error: the start is still refused (VENUE_AUTH_FAILED)', { timeout: 30_000 }, async () => {
