@@ -282,8 +282,12 @@ export class BinanceWsAdapter extends BaseVenueAdapter {
 
   protected async sendCancel(t: TrackedOrder): Promise<CancelResult> {
     const id = this.nextId();
+    // By the venue order id once ours is bound to one: our client order id may by now name another program's open
+    // order (see common/base-adapter.ts). By client order id only while no venue id is known.
+    const orderId = t.venueOrderId === undefined || t.venueOrderId === '' ? NaN : Number(t.venueOrderId);
+    const ref = Number.isSafeInteger(orderId) ? { orderId } : { origClientOrderId: t.clientOrderId };
     const params = signBinanceWsParams(
-      { symbol: this.sym(t.instrument), origClientOrderId: t.clientOrderId, recvWindow: this.recvWindow() },
+      { symbol: this.sym(t.instrument), ...ref, recvWindow: this.recvWindow() },
       this.credentials.apiKey,
       this.credentials.secret,
       this.clock.now(),

@@ -7,7 +7,8 @@
  *  - loadMarkets -> instruments checked against the venue's tick, lot, minimum quantity and notional.
  *  - Orders: createOrder with our client order id; OKX batches through createOrders (batch-orders, at most 20, each
  *    entry's answer on its own, even when all fail); Binance spot has no batch endpoint: parallel single requests.
- *  - cancelOrder / fetchOrder by client order id, fetchOpenOrders, fetchMyTrades / fetchOrderTrades.
+ *  - cancelOrder / fetchOrder / fetchOrderTrades by the venue order id once known (by client order id before),
+ *    fetchOpenOrders, fetchMyTrades.
  *  - Execution reports from ccxt pro watchOrders and watchMyTrades; while they are down, REST polling (base-adapter).
  *  - Rate-limit headers and Retry-After are read from every response (a handleErrors hook).
  */
@@ -370,7 +371,13 @@ export class CcxtAdapter extends BaseVenueAdapter {
   }
 
   protected async sendCancel(t: TrackedOrder): Promise<CancelResult> {
-    const o = (await this.call('cancel', () => this.exchange.cancelOrder(undefined, this.sym(t.instrument), { clientOrderId: t.clientOrderId }))) as CcxtOrder;
+    // By the venue order id once ours is bound to one: our client order id may by now name another program's open
+    // order (see common/base-adapter.ts). By client order id only while no venue id is known.
+    const vid = t.venueOrderId;
+    const byId = vid !== undefined && vid !== '';
+    const o = (await this.call('cancel', () =>
+      this.exchange.cancelOrder(byId ? vid : undefined, this.sym(t.instrument), byId ? {} : { clientOrderId: t.clientOrderId }),
+    )) as CcxtOrder;
     const snapshot = orderSnapshot({ ...o, clientOrderId: o.clientOrderId ?? t.clientOrderId }, t.instrument);
     return snapshot !== undefined && snapshot.state === 'CANCELED' ? { kind: 'canceled', snapshot } : { kind: 'canceled' };
   }

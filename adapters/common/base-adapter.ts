@@ -14,9 +14,12 @@
  *                       request can no longer execute (its validity window: Binance recvWindow, OKX expTime or the
  *                       request timestamp window, plus clockSkewMs); then REJECTED VENUE_TIMEOUT. Never resent.
  *
- * Cancels go out by client order id at cancel priority. A cancel for an order whose submission has not resolved
- * waits for it (or drops the order before it is sent: CANCELED). A refused cancel is CANCEL_REJECTED and the order
- * is looked up, so a fill that won the race is reported.
+ * Cancels go out at cancel priority by the venue order id our order is bound to (by client order id only while
+ * none is known): a client order id is unique only among an account's open orders, so once ours has closed (filled
+ * while its report was lost, canceled) another program with the same keys may hold it, and a cancel by client id
+ * would cancel their order. Lookups and trade fetches of a bound order go by its venue id too. A cancel for an order
+ * whose submission has not resolved waits for it (or drops the order before it is sent: CANCELED). A refused cancel
+ * is CANCEL_REJECTED and the order is looked up, so a fill that won the race is reported.
  *
  * Streams. The transport calls streamUp() once its execution-report subscription is confirmed and streamDown() when
  * it is lost. While down, open orders and fills are polled by REST every pollIntervalMs; on the way back up one
@@ -490,6 +493,7 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
           return;
         }
         this.counters.resolvedNotFound++;
+        t.givenUp = true; // still looked for by reconciliation while retained: a lagging venue query would show it
         this.ledger.reject(
           t,
           `VENUE_TIMEOUT: ${why}; the venue has no order with client id ${t.clientOrderId} after the request's validity window`,
@@ -683,11 +687,11 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
     }
   }
 
-  async lookup(clientOrderId: string, instrument: Instrument): Promise<VenueOrderStatus | null> {
+  async lookup(clientOrderId: string, instrument: Instrument, venueOrderId?: string): Promise<VenueOrderStatus | null> {
     const t = this.ledger.get(clientOrderId);
-    const snap = await this.query('order', instrument, () =>
-      this.fetchOrder({ clientOrderId, venueOrderId: t?.venueOrderId, instrument }),
-    );
+    // by the venue order id when the order is bound to one (ours, or the caller's: the journal after a restart)
+    const vid = t?.venueOrderId ?? (venueOrderId === '' ? undefined : venueOrderId);
+    const snap = await this.query('order', instrument, () => this.fetchOrder({ clientOrderId, venueOrderId: vid, instrument }));
     if (snap === null) return null;
     if (t !== undefined) this.applySnapshot(snap);
     return this.status(snap);
@@ -730,6 +734,8 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
         }
         out.push({
           clientOrderId: cid ?? '',
+          // what binds the fill to an order: the daemon applies it only to the order bound to this venue order id
+          venueOrderId: tr.venueOrderId ?? '',
           tradeId: tr.tradeId,
           instrument: inst,
           priceTicks: price.value,
@@ -829,7 +835,8 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
     const started = this.clock.now();
     const from = (this.live && why === 'periodic' ? this.lastReconcileAt : Math.min(this.downSince || started, this.lastReconcileAt || started)) - this.settings.clockSkewMs - 1000;
     const byInstrument = new Map<Instrument, TrackedOrder[]>();
-    for (const t of this.ledger.live()) {
+    // live orders, and those given up on after their validity window (a lagging venue query may still show them)
+    for (const t of [...this.ledger.live(), ...this.ledger.givenUp()]) {
       const list = byInstrument.get(t.instrument) ?? [];
       list.push(t);
       byInstrument.set(t.instrument, list);
@@ -842,15 +849,27 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
     try {
       for (const [inst, list] of byInstrument) {
         const open = await this.query('open', inst, () => this.fetchOpen(inst));
-        const stillOpen = new Set<string>();
+        // An open order under our client order id is ours only if it is the venue order ours is bound to: another
+        // program's open order may hold the id of ours, closed meanwhile (then ours is looked up below).
+        const openCids = new Set<string>();
+        const openVids = new Set<string>();
         for (const s of open) {
-          if (s.clientOrderId !== undefined) stillOpen.add(s.clientOrderId);
+          if (s.clientOrderId !== undefined) openCids.add(s.clientOrderId);
+          if (s.venueOrderId !== undefined && s.venueOrderId !== '') openVids.add(s.venueOrderId);
           this.applySnapshot(s);
         }
         const trades = await this.query('trades', inst, () => this.fetchTrades(inst, { sinceMs: from }));
         for (const tr of trades) this.ledger.applyTrade(tr);
         for (const t of list) {
-          if (t.done || stillOpen.has(t.clientOrderId)) continue;
+          if (t.givenUp) {
+            // not in the open list (or not taken as ours there): the venue may have it closed already (filled)
+            if (t.terminal !== 'REJECTED') continue;
+            const snap = await this.query('order', inst, () => this.fetchOrder(t));
+            if (snap !== null) this.applySnapshot(snap); // taken as ours only if it is what we sent (ledger)
+            continue;
+          }
+          const stillOpen = t.venueOrderId !== undefined ? openVids.has(t.venueOrderId) : openCids.has(t.clientOrderId);
+          if (t.done || stillOpen) continue;
           const snap = await this.query('order', inst, () => this.fetchOrder(t));
           if (snap !== null) this.applySnapshot(snap);
           else this.log.warn({ venue: this.name, clientOrderId: t.clientOrderId }, 'an accepted order is unknown to the venue');

@@ -62,6 +62,12 @@ export class TrackedOrder implements OrderSpec {
   gapFetching = false;
   /** Created for a cancel of an order this adapter never placed (e.g. after a restart). */
   adopted = false;
+  /**
+   * Given up on: REJECTED VENUE_TIMEOUT after no answer and no trace within the request's validity window. The
+   * adapter's reconciliation still looks for it while it is retained (a venue's queries may lag): found, the
+   * rejection is corrected (accept()).
+   */
+  givenUp = false;
   doneAt = 0;
 
   constructor(spec: OrderSpec) {
@@ -247,6 +253,13 @@ export class OrderLedger {
     return out;
   }
 
+  /** Orders given up on (see TrackedOrder.givenUp) and not corrected since, while retained. */
+  givenUp(): TrackedOrder[] {
+    const out: TrackedOrder[] = [];
+    for (const t of this.byCid.values()) if (t.givenUp && t.terminal === 'REJECTED') out.push(t);
+    return out;
+  }
+
   /** Every order not DONE (queued, sent, unknown or live). */
   open(): TrackedOrder[] {
     const out: TrackedOrder[] = [];
@@ -299,6 +312,7 @@ export class OrderLedger {
       this.log.warn({ venue: this.venue, code: 'REJECTION_CORRECTED', orderId: t.orderId, clientOrderId: t.clientOrderId }, 'the venue reports an order that was reported rejected: corrected, the order is live');
       t.finalReported = false;
       t.terminal = undefined;
+      t.givenUp = false;
       t.phase = 'LIVE';
       t.doneAt = 0;
     }

@@ -265,9 +265,12 @@ export class OkxWsAdapter extends BaseVenueAdapter {
 
   protected async sendCancel(t: TrackedOrder): Promise<CancelResult> {
     const id = this.nextId();
+    // By the venue order id once ours is bound to one: our client order id may by now name another program's open
+    // order (see common/base-adapter.ts). By client order id only while no venue id is known.
+    const ref = t.venueOrderId !== undefined && t.venueOrderId !== '' ? { ordId: t.venueOrderId } : { clOrdId: t.clientOrderId };
     const reply = await this.ws.request<Json>(
       id,
-      { id, op: 'cancel-order', expTime: String(this.clock.now() + this.settings.requestTimeoutMs), args: [{ instId: t.instrument.symbol, clOrdId: t.clientOrderId }] },
+      { id, op: 'cancel-order', expTime: String(this.clock.now() + this.settings.requestTimeoutMs), args: [{ instId: t.instrument.symbol, ...ref }] },
       this.settings.requestTimeoutMs,
       `cancel-order ${t.clientOrderId}`,
     );

@@ -33,14 +33,15 @@ export interface ReconcileHooks {
 
 /**
  * Reconciles the daemon's open orders at one venue with the venue's own records, after a restart (or a
- * reconnect). For every order the daemon holds open there: look it up by client order id, apply the fills it
- * missed (fills since the oldest of those orders, deduplicated by trade id by the lifecycle), then the state the
- * venue reports. An order whose submission never arrived (SUBMITTED, not found) is sent now: looked up first,
+ * reconnect). For every order the daemon holds open there: look it up (by the venue order id the journal binds it
+ * to, else by client order id), apply the fills it missed (fills since the oldest of those orders, of the venue order
+ * the lookup bound it to, deduplicated by trade id by the lifecycle), then the state the venue reports. An order whose submission never arrived (SUBMITTED, not found) is sent now: looked up first,
  * so never a blind resend. Orders open at the venue that the daemon does not know are reported.
  *
  * Only orders the journal holds are claimed. An order the venue shows under one of our client order ids is adopted
- * only if it is the order we sent (statusMismatches: symbol, side, type, quantity, price); anyone else's is a
- * finding and left alone, and ours is then handled as not found. Open orders the daemon does not know (with this
+ * only if it is the order we sent (statusMismatches: venue order id when the journal has it, symbol, side, type,
+ * quantity, price); anyone else's is a finding and left alone, and ours is then handled as not found. Fills under our
+ * client order id of another venue order are findings too, never applied. Open orders the daemon does not know (with this
  * daemon's client id prefix or not) are reported and left alone: never adopted, never canceled.
  */
 export async function reconcileVenue(
@@ -82,8 +83,11 @@ export async function reconcileVenue(
       // An order found under our client order id is ours only if it is what we sent: client order ids are unique
       // only among a venue account's open orders, and another program with the same keys may hold ours. Anyone
       // else's order is a finding, left alone (never adopted, so never canceled), and ours counts as not found.
+      // An order the journal knows bound to a venue order id is looked up by that id (our client order id may by now
+      // name another program's order, ours having closed).
+      const bound = view.venueOrderId === undefined || view.venueOrderId === '' ? undefined : view.venueOrderId;
       const ours = async (): Promise<VenueOrderStatus | null> => {
-        const got = await adapter.lookup!(cid, instruments.at(o.symbolIndex));
+        const got = await adapter.lookup!(cid, instruments.at(o.symbolIndex), bound);
         if (got === null) return null;
         const bad = statusMismatches(view, got);
         if (bad.length === 0) return got;
@@ -121,21 +125,41 @@ export async function reconcileVenue(
       found.push({ slot, cid, st });
     }
 
-    // 2. The fills since the oldest of them (deduplicated by trade id by the lifecycle), then each venue state.
+    // 2. The fills since the oldest of them (deduplicated by trade id by the lifecycle), then each venue state. A
+    //    fill is applied to an order only when it is of the venue order the lookup bound that order to (its venue
+    //    order id, on its instrument: Binance numbers orders per symbol). A client order id is unique only among
+    //    open orders, so a fill under ours may be another program's, traded under the same id at another time:
+    //    a finding, left alone.
     let fills: VenueFill[] = [];
     if (adapter.fillsSince !== undefined && found.length > 0) {
       const since = Math.min(...found.map((f) => store.createdAt[f.slot]!)) - 60_000;
       fills = await adapter.fillsSince(since, symbols);
     }
+    const orderKey = (symbol: string, venueOrderId: string): string => `${symbol} ${venueOrderId}`;
+    const byVenueOrder = new Map<string, VenueFill[]>();
     const byClient = new Map<string, VenueFill[]>();
     for (const f of fills) {
-      const list = byClient.get(f.clientOrderId);
-      if (list === undefined) byClient.set(f.clientOrderId, [f]);
-      else list.push(f);
+      if (f.venueOrderId !== '') push(byVenueOrder, orderKey(f.instrument.symbol, f.venueOrderId), f);
+      push(byClient, f.clientOrderId, f);
     }
     for (const { slot, cid, st } of found) {
       const view = new OrderView(store).at(slot);
+      const own = st.venueOrderId === '' ? [] : (byVenueOrder.get(orderKey(st.instrument.symbol, st.venueOrderId)) ?? []);
+      const others = new Map<string, string[]>();
       for (const f of byClient.get(cid) ?? []) {
+        if (own.includes(f)) continue;
+        const trades = others.get(f.venueOrderId);
+        if (trades === undefined) others.set(f.venueOrderId, [f.tradeId]);
+        else trades.push(f.tradeId);
+      }
+      for (const [vid, trades] of others) {
+        note({
+          venue, orderId: view.id, clientOrderId: cid,
+          found: `fills ${trades.join(', ')} under this client order id are of venue order ${vid === '' ? '(not stated)' : vid}, not of this order (${st.venueOrderId === '' ? 'no venue order id' : st.venueOrderId})`,
+          action: 'left alone; not applied',
+        });
+      }
+      for (const f of own) {
         const before = view.filledLots;
         apply(tracker, slot, {
           kind: 'FILL',
@@ -186,12 +210,17 @@ export async function reconcileVenue(
 
 /**
  * Why the venue's order `st`, found under the order's client order id, is not the order the daemon sent (empty: it
- * is). Symbol, side, type, quantity and, for a limit order, price; a value the venue does not state is a mismatch.
- * The quantity sent was the order's unfilled rest at the time (all of it unless part crossed internally first), so
- * the venue's quantity must lie between the unfilled rest now and the whole order.
+ * is). Venue order id (when the journal has it), symbol, side, type, quantity and, for a limit order, price; a
+ * value the venue does not state is a mismatch. The quantity sent was the order's unfilled rest at the time (all of
+ * it unless part crossed internally first), so the venue's quantity must lie between the unfilled rest now and the
+ * whole order.
  */
 export function statusMismatches(view: OrderView, st: VenueOrderStatus): string[] {
   const out: string[] = [];
+  // the journal knows the venue order ours was bound to: any other venue order is not ours, whatever it looks like
+  if (view.venueOrderId !== undefined && view.venueOrderId !== '' && st.venueOrderId !== view.venueOrderId) {
+    out.push(`venue order id ${st.venueOrderId === '' ? '(not stated)' : st.venueOrderId} (ours is ${view.venueOrderId})`);
+  }
   if (st.instrument.symbol !== view.symbol || st.symbolMatches === false) out.push(`symbol (sent ${view.symbol})`);
   if (st.side !== view.side) out.push(`side ${st.side ?? 'not stated'} (sent ${view.side})`);
   if (st.type !== view.type) out.push(`type ${st.type ?? 'not stated'} (sent ${view.type})`);
@@ -201,6 +230,12 @@ export function statusMismatches(view: OrderView, st: VenueOrderStatus): string[
   }
   if (view.type !== 'MARKET' && st.priceTicks !== view.priceTicks) out.push(`price ${st.priceTicks ?? 'not stated'} ticks (sent ${view.priceTicks})`);
   return out;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
 }
 
 function apply(tracker: OrderTracker, slot: number, update: OrderUpdate): void {

@@ -275,10 +275,10 @@ export class RestartingVenue implements VenueAdapter {
     this.current.adopt?.(order);
   }
 
-  lookup(clientOrderId: string, instrument: Instrument): Promise<VenueOrderStatus | null> {
+  lookup(clientOrderId: string, instrument: Instrument, venueOrderId?: string): Promise<VenueOrderStatus | null> {
     const a = this.current;
     if (a.lookup === undefined) return Promise.reject(new Error(`${this.name}: the adapter cannot look orders up`));
-    return a.lookup(clientOrderId, instrument);
+    return a.lookup(clientOrderId, instrument, venueOrderId);
   }
 
   validityWindowMs(): number {

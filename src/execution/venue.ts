@@ -148,7 +148,14 @@ export interface VenueOrderStatus {
 }
 
 export interface VenueFill {
+  /** The client order id of the venue order that traded ('' when unknown). Not proof of ownership: see venueOrderId. */
   readonly clientOrderId: string;
+  /**
+   * The venue's id of the order that traded ('' when the venue did not say). A client order id is unique only among
+   * a venue account's open orders, so another program with the same keys may have traded under ours at another time:
+   * a fill belongs to our order only if this is the venue order id our order is bound to (reconciliation.ts).
+   */
+  readonly venueOrderId: string;
   readonly tradeId: string;
   readonly instrument: Instrument;
   readonly priceTicks: number;
@@ -177,8 +184,12 @@ export interface VenueAdapter {
    * reports reach the sink with this order id.
    */
   adopt?(order: { readonly orderId: OrderId; readonly clientOrderId: string; readonly instrument: Instrument; readonly venueOrderId?: string | undefined; readonly qtyLots?: number }): void;
-  /** The order with this client order id, or null when the venue has no such order. */
-  lookup?(clientOrderId: string, instrument: Instrument): Promise<VenueOrderStatus | null>;
+  /**
+   * The order with this client order id, or null when the venue has no such order. `venueOrderId`: the venue order
+   * id the order is bound to, when known — it is then looked up by that id (a client order id is unique only among
+   * open orders: once ours has closed, another program's order may hold it).
+   */
+  lookup?(clientOrderId: string, instrument: Instrument, venueOrderId?: string): Promise<VenueOrderStatus | null>;
   /**
    * How long after it was sent a request that got no answer may still execute at the venue (the venue's own window,
    * e.g. Binance recvWindow or OKX expTime, plus clock skew). Before then, "not found" proves nothing: an order is

@@ -168,6 +168,11 @@ export function feeText(tick: Increment, lot: Increment, priceTicks: number, qty
   return trimZeros(formatUnits(units, t.scale + l.scale + b.scale + 4));
 }
 
+/** Shortest decimal text of units / 10^scale (signed; no trailing zeros): the inverse of parseSignedDecimal. */
+export function signedDecimalText(units: bigint, scale: number): string {
+  return trimZeros(formatUnits(units, scale));
+}
+
 function trimZeros(text: string): string {
   if (!text.includes('.')) return text;
   const t = text.replace(/0+$/, '').replace(/\.$/, '');

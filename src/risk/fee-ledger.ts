@@ -1,6 +1,6 @@
 import type { TrackerListener } from '../execution/order-tracker.js';
 import type { OrderStore, OrderView } from '../execution/order-store.js';
-import { parseSignedDecimal } from '../model/decimal.js';
+import { parseSignedDecimal, signedDecimalText } from '../model/decimal.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 
 /** One fee sum: what a strategy paid (positive) or got back (negative) at a venue, in one currency. */
@@ -67,7 +67,7 @@ export class FeeLedger implements TrackerListener {
     const out: FeeSum[] = [];
     for (const [key, s] of this.sums) {
       const [strategy, venue, currency] = key.split('\u0000') as [string, string, string];
-      out.push({ strategy, venue, currency, amount: formatUnits(s.units, s.scale), fills: s.fills, estimatedFills: s.estimated });
+      out.push({ strategy, venue, currency, amount: signedDecimalText(s.units, s.scale), fills: s.fills, estimatedFills: s.estimated });
     }
     return out.sort((a, b) => (a.strategy + a.venue + a.currency < b.strategy + b.venue + b.currency ? -1 : 1));
   }
@@ -88,12 +88,3 @@ export class FeeLedger implements TrackerListener {
   }
 }
 
-function formatUnits(units: bigint, scale: number): string {
-  const neg = units < 0n;
-  let digits = (neg ? -units : units).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`.replace(/0+$/, '').replace(/\.$/, '');
-  }
-  return digits === '0' ? '0' : neg ? `-${digits}` : digits;
-}

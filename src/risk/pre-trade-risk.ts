@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../model/errors.js';
-import { parseDecimal, parseSignedDecimal } from '../model/decimal.js';
+import { parseDecimal, parseSignedDecimal, signedDecimalText } from '../model/decimal.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import type { Side } from '../model/order.js';
 
@@ -226,7 +226,7 @@ export class PreTradeRisk {
    */
   exportPositions(): { positions: number[]; marks: number[]; feeRemainders: Record<string, string> } {
     const feeRemainders: Record<string, string> = {};
-    for (const [cell, r] of this.feeRemainder) feeRemainders[String(cell)] = unitsText(r.units, r.scale);
+    for (const [cell, r] of this.feeRemainder) feeRemainders[String(cell)] = signedDecimalText(r.units, r.scale);
     return { positions: Array.from(this.position), marks: Array.from(this.mark), feeRemainders };
   }
 
@@ -317,7 +317,7 @@ export class PreTradeRisk {
   /** Base fees not yet netted from a position (below one lot), decimal text of the base currency. */
   feeRemainderOf(strategy: number, instrumentIndex: number): string {
     const r = this.feeRemainder.get(strategy * this.n + instrumentIndex);
-    return r === undefined ? '0' : unitsText(r.units, r.scale);
+    return r === undefined ? '0' : signedDecimalText(r.units, r.scale);
   }
 
   /** Position in lots (per strategy x instrument). */
@@ -387,13 +387,3 @@ export class PreTradeRisk {
   }
 }
 
-/** Decimal text of units / 10^scale (signed). */
-function unitsText(units: bigint, scale: number): string {
-  const neg = units < 0n;
-  let digits = (neg ? -units : units).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`.replace(/0+$/, '').replace(/\.$/, '');
-  }
-  return digits === '0' ? '0' : neg ? `-${digits}` : digits;
-}

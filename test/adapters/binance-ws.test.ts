@@ -10,6 +10,8 @@ import { systemClock } from '../../src/model/clock.js';
 import { runConformance } from './conformance.js';
 import { faultScenarios, streamDownPollingScenario } from './scenarios.js';
 import { duplicateScenarios } from './duplicates.js';
+import { lateReportScenarios } from './late-report.js';
+import { foreignCancelScenarios } from './foreign-cancel.js';
 import { RecordingSink, batch, log, makeAdapter, order, sharedInstruments, until, venueConfig } from './helpers.js';
 import { type FakeBinance, startFakeBinance } from '../venues/index.js';
 
@@ -43,6 +45,8 @@ runConformance('binance-ws', async () => {
 
 faultScenarios({ label: 'binance-ws', adapter: 'binance-ws', exchange: 'binance' });
 duplicateScenarios({ label: 'binance-ws', adapter: 'binance-ws', exchange: 'binance' });
+lateReportScenarios({ label: 'binance-ws', adapter: 'binance-ws', exchange: 'binance' });
+foreignCancelScenarios({ label: 'binance-ws', adapter: 'binance-ws', exchange: 'binance' });
 streamDownPollingScenario({ label: 'binance-ws', adapter: 'binance-ws', exchange: 'binance' });
 
 describe('binance-ws: no session at start', () => {

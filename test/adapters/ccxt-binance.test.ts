@@ -5,6 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { runConformance } from './conformance.js';
 import { faultScenarios, rig, streamDownPollingScenario } from './scenarios.js';
 import { duplicateScenarios } from './duplicates.js';
+import { lateReportScenarios } from './late-report.js';
+import { foreignCancelScenarios } from './foreign-cancel.js';
 import { RecordingSink, batch, makeAdapter, order, sharedInstruments, until, venueConfig } from './helpers.js';
 import { type FakeBinance, startFakeBinance } from '../venues/index.js';
 
@@ -38,6 +40,8 @@ runConformance('ccxt binance', async () => {
 
 faultScenarios({ label: 'ccxt-binance', adapter: 'ccxt', exchange: 'binance' });
 duplicateScenarios({ label: 'ccxt-binance', adapter: 'ccxt', exchange: 'binance' });
+lateReportScenarios({ label: 'ccxt-binance', adapter: 'ccxt', exchange: 'binance' });
+foreignCancelScenarios({ label: 'ccxt-binance', adapter: 'ccxt', exchange: 'binance' });
 streamDownPollingScenario({ label: 'ccxt-binance', adapter: 'ccxt', exchange: 'binance' });
 
 describe('ccxt-binance: a ban (418)', () => {

@@ -4,6 +4,8 @@
 import { runConformance } from './conformance.js';
 import { faultScenarios, okxBatchScenarios } from './scenarios.js';
 import { duplicateScenarios } from './duplicates.js';
+import { lateReportScenarios } from './late-report.js';
+import { foreignCancelScenarios } from './foreign-cancel.js';
 import { RecordingSink, makeAdapter, sharedInstruments, venueConfig } from './helpers.js';
 import { type FakeOkx, startFakeOkx } from '../venues/index.js';
 
@@ -37,4 +39,6 @@ runConformance('ccxt okx', async () => {
 
 faultScenarios({ label: 'ccxt-okx', adapter: 'ccxt', exchange: 'okx' });
 duplicateScenarios({ label: 'ccxt-okx', adapter: 'ccxt', exchange: 'okx' });
+lateReportScenarios({ label: 'ccxt-okx', adapter: 'ccxt', exchange: 'okx' });
+foreignCancelScenarios({ label: 'ccxt-okx', adapter: 'ccxt', exchange: 'okx' });
 okxBatchScenarios({ label: 'ccxt-okx', adapter: 'ccxt', exchange: 'okx' });

@@ -39,7 +39,8 @@ export interface ConformanceHarness {
   close(): Promise<void>;
 }
 
-function toUpdate(venue: string, r: ExecutionReport): OrderUpdate {
+/** A venue report as the lifecycle update the daemon makes of it (also used by late-report.ts). */
+export function toUpdate(venue: string, r: ExecutionReport): OrderUpdate {
   switch (r.kind) {
     case 'ACCEPTED':
       return { kind: 'ACCEPT', venueOrderId: r.venueOrderId };
@@ -213,6 +214,9 @@ export function runConformance(name: string, setup: () => Promise<ConformanceHar
         const r = reported.get(f.tradeId);
         expect(r, `trade ${f.tradeId} was reported`).toBeDefined();
         expect([f.priceTicks, f.qtyLots, f.liquidity, f.clientOrderId]).toEqual([r!.priceTicks, r!.qtyLots, r!.liquidity, clientIds.get(r!.orderId)]);
+        // the venue order id that binds the fill to its order: the one the order was ACCEPTED with
+        const acc = h.sink.of(r!.orderId).find((x) => x.kind === 'ACCEPTED');
+        expect(f.venueOrderId).toBe(acc?.kind === 'ACCEPTED' ? acc.venueOrderId : undefined);
       }
       for (let i = 1; i < venue.length; i++) expect(venue[i]!.ts).toBeGreaterThanOrEqual(venue[i - 1]!.ts);
     });

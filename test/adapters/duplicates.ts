@@ -32,7 +32,7 @@ function lookupPath(t: Target): string {
 }
 
 /** Another program trading the same account with the same keys: a plain ccxt REST instance. */
-async function placeAsAnotherProgram(
+export async function placeAsAnotherProgram(
   t: Target,
   fake: Fake,
   o: { clientOrderId: string; side: 'buy' | 'sell'; price: number; qty: number },
@@ -42,7 +42,7 @@ async function placeAsAnotherProgram(
 }
 
 /** Counts the cancel requests the fake receives from now on (a pass-through rule). */
-function countCancels(t: Target, fake: Fake): () => number {
+export function countCancels(t: Target, fake: Fake): () => number {
   const match = cancelRequest(t);
   fake.faults.add({ kind: 'delay', ms: 0, times: 1000, ...match });
   return () => {
@@ -52,7 +52,7 @@ function countCancels(t: Target, fake: Fake): () => number {
 }
 
 /** One of our orders, placed and filled: everything asked of the adapter before it has been sent or seen by then. */
-async function sentinel(r: Rig): Promise<void> {
+export async function sentinel(r: Rig): Promise<void> {
   const s = order({ instrument: r.btc, price: '50000', qty: '0.002' });
   r.adapter.submit(batch(s));
   await until(() => r.sink.has(s.orderId, 'ACCEPTED'), 'the sentinel ACCEPTED');

@@ -4,6 +4,8 @@
 import { runConformance } from './conformance.js';
 import { faultScenarios, okxBatchScenarios } from './scenarios.js';
 import { duplicateScenarios } from './duplicates.js';
+import { lateReportScenarios } from './late-report.js';
+import { foreignCancelScenarios } from './foreign-cancel.js';
 import { RecordingSink, makeAdapter, sharedInstruments, venueConfig } from './helpers.js';
 import { type FakeOkx, startFakeOkx } from '../venues/index.js';
 
@@ -37,4 +39,6 @@ runConformance('okx-ws', async () => {
 
 faultScenarios({ label: 'okx-ws', adapter: 'okx-ws', exchange: 'okx' });
 duplicateScenarios({ label: 'okx-ws', adapter: 'okx-ws', exchange: 'okx' });
+lateReportScenarios({ label: 'okx-ws', adapter: 'okx-ws', exchange: 'okx' });
+foreignCancelScenarios({ label: 'okx-ws', adapter: 'okx-ws', exchange: 'okx' });
 okxBatchScenarios({ label: 'okx-ws', adapter: 'okx-ws', exchange: 'okx' });

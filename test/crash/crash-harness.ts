@@ -17,6 +17,7 @@ import { childEnv, DaemonProcess, ensureBuilt } from '../helpers/daemon-process.
 import { ApiClient } from '../helpers/http.js';
 import type { FaultRule } from '../venues/faults.js';
 import { startFakeBinance } from '../venues/index.js';
+import { Prng } from '../../adapters/paper/prng.js';
 
 export type CrashFaults = 'none' | '5xx';
 
@@ -45,15 +46,10 @@ export interface CrashResult {
 const TOKEN = 'crash-test-token-0123456789abcdef';
 const LOT = new Increment('0.00001');
 
-/** mulberry32: a seeded schedule of kills and client actions. */
+/** A seeded schedule of kills and client actions (the paper venue's mulberry32). */
 function prng(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(t ^ (t >>> 15), t | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 function lots(text: string): number {

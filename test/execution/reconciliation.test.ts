@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { OrderView } from '../../src/execution/order-store.js';
 import { OrderTracker } from '../../src/execution/order-tracker.js';
 import { type Finding, reconcileVenue, statusMismatches } from '../../src/execution/reconciliation.js';
-import type { CancelRequest, OrderBatch, VenueAdapter, VenueOrderStatus } from '../../src/execution/venue.js';
+import type { CancelRequest, OrderBatch, VenueAdapter, VenueFill, VenueOrderStatus } from '../../src/execution/venue.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import type { OrderIntent } from '../../src/model/order.js';
@@ -19,9 +19,12 @@ class TableVenue implements VenueAdapter {
   readonly name = 'v1';
   readonly adopted: string[] = [];
   readonly canceled: string[] = [];
+  /** Every lookup: [client order id, venue order id asked for]. */
+  readonly lookups: Array<[string, string | undefined]> = [];
   constructor(
     private readonly byClientId: Map<string, VenueOrderStatus>,
     private readonly open: VenueOrderStatus[] = [],
+    private readonly fills: VenueFill[] = [],
   ) {}
   async start(): Promise<void> {}
   submit(_batch: OrderBatch): void {}
@@ -32,14 +35,15 @@ class TableVenue implements VenueAdapter {
   adopt(order: { readonly clientOrderId: string }): void {
     this.adopted.push(order.clientOrderId);
   }
-  async lookup(clientOrderId: string): Promise<VenueOrderStatus | null> {
+  async lookup(clientOrderId: string, _instrument: Instrument, venueOrderId?: string): Promise<VenueOrderStatus | null> {
+    this.lookups.push([clientOrderId, venueOrderId]);
     return this.byClientId.get(clientOrderId) ?? null;
   }
   async openOrders(): Promise<VenueOrderStatus[]> {
     return this.open;
   }
-  async fillsSince(): Promise<[]> {
-    return [];
+  async fillsSince(): Promise<VenueFill[]> {
+    return this.fills;
   }
 }
 
@@ -64,6 +68,14 @@ function status(inst: Instrument, cid: string, venueOrderId: string, overrides: 
     clientOrderId: cid, venueOrderId, instrument: inst, state: 'OPEN', filledLots: 0,
     side: 'BUY', type: 'LIMIT', priceTicks: 6_000_000, qtyLots: 1000, symbolMatches: true,
     ...overrides,
+  };
+}
+
+/** A venue trade of `lots` lots under client order id `cid`, of venue order `venueOrderId`. */
+function venueFill(inst: Instrument, cid: string, venueOrderId: string, tradeId: string, lots: number): VenueFill {
+  return {
+    clientOrderId: cid, venueOrderId, tradeId, instrument: inst, priceTicks: 6_000_000, qtyLots: lots,
+    fee: '0', feeCurrency: 'USDT', liquidity: 'MAKER', ts: 1_699_999_999_000,
   };
 }
 
@@ -150,5 +162,57 @@ describe('reconcileVenue: an order found under our client order id is ours only 
     // a market order has no price to compare
     const m = s.sent(2, 'syA2', { type: 'MARKET', priceTicks: 0 });
     expect(statusMismatches(m, status(s.btc, 'syA2', 'V2', { type: 'MARKET', priceTicks: undefined }))).toEqual([]);
+  });
+});
+
+describe('reconcileVenue: a fill is applied only to the venue order the lookup bound ours to', () => {
+  it("fills under our client order id from another venue order (another program's, at another time) are a finding, left alone; ours are applied", async () => {
+    const s = setup();
+    const a = s.sent(1, 'syA1'); // ACCEPTED as V1
+    const venue = new TableVenue(new Map([['syA1', status(s.btc, 'syA1', 'V1', { state: 'PARTIALLY_FILLED', filledLots: 300 })]]), [], [
+      venueFill(s.btc, 'syA1', 'V1', 't1', 200),
+      venueFill(s.btc, 'syA1', 'X9', 't2', 500), // another program's order under the same client order id
+      venueFill(s.btc, 'syA1', 'X9', 't3', 250),
+      venueFill(s.btc, '', 'V1', 't4', 100), // ours, its client order id not stated: the venue order id binds it
+    ]);
+    const { r, findings } = await run(s, venue);
+    expect(r.ok).toBe(true);
+    expect(venue.adopted).toEqual(['syA1']);
+    expect(a.filledLots).toBe(300);
+    expect(a.state).toBe('PARTIALLY_FILLED');
+    const foreign = findings.filter((f) => f.action === 'left alone; not applied');
+    expect(foreign).toHaveLength(1);
+    expect(foreign[0]).toMatchObject({ orderId: a.id, clientOrderId: 'syA1' });
+    expect(foreign[0]!.found).toContain('X9');
+    expect(foreign[0]!.found).toContain('t2, t3');
+    expect(findings.filter((f) => f.action === 'applied').map((f) => f.found)).toEqual(['fill t1 missed while down', 'fill t4 missed while down']);
+  });
+
+  it('a submission found by client order id: the fills of the venue order found are applied, none of another', async () => {
+    const s = setup();
+    const a = s.sent(1, 'syA1', {}, true); // SUBMITTED: no venue order id known before the lookup
+    const venue = new TableVenue(new Map([['syA1', status(s.btc, 'syA1', 'V7', { state: 'FILLED', filledLots: 1000 })]]), [], [
+      venueFill(s.btc, 'syA1', 'X9', 't1', 400),
+      venueFill(s.btc, 'syA1', 'V7', 't2', 1000),
+    ]);
+    const { findings } = await run(s, venue);
+    expect(venue.lookups).toEqual([['syA1', undefined]]);
+    expect(a.venueOrderId).toBe('V7');
+    expect(a.filledLots).toBe(1000);
+    expect(a.state).toBe('FILLED');
+    expect(findings.filter((f) => f.action === 'left alone; not applied').map((f) => f.found.includes('X9'))).toEqual([true]);
+  });
+
+  it('an order the journal binds to a venue order id is looked up by it; another venue order under our client order id is not ours, however alike', async () => {
+    const s = setup();
+    const a = s.sent(1, 'syA1'); // ACCEPTED as V1
+    // an adapter that could only look up by client order id finds another program's identical order there
+    const venue = new TableVenue(new Map([['syA1', status(s.btc, 'syA1', 'X9')]]), [], [venueFill(s.btc, 'syA1', 'X9', 't1', 400)]);
+    const { findings } = await run(s, venue);
+    expect(venue.lookups).toEqual([['syA1', 'V1']]);
+    expect(venue.adopted).toEqual([]);
+    expect(a.filledLots).toBe(0);
+    expect(findings[0]).toMatchObject({ clientOrderId: 'syA1', action: 'left alone; not adopted (DUPLICATE_CLIENT_ORDER_ID)' });
+    expect(findings[0]!.found).toContain('venue order id X9 (ours is V1)');
   });
 });

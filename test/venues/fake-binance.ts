@@ -758,14 +758,19 @@ export class FakeBinance extends FakeServer {
       security: 'SIGNED',
       handler: (p, owner) => this.placeOrder(p, owner, true),
     });
-    r.set('GET /api/v3/order', { weight: w(4), security: 'SIGNED', handler: (p, owner) => this.orderJson(this.lookupOrder(p, owner, -2013)) });
+    r.set('GET /api/v3/order', {
+      weight: w(4),
+      security: 'SIGNED',
+      handler: (p, owner) => this.orderJson(this.lookupOrder(p, owner, -2013, this.readView('rest', 'GET', '/api/v3/order'))),
+    });
     r.set('DELETE /api/v3/order', { weight: w(1), security: 'SIGNED', handler: (p, owner) => this.cancelOrder(p, owner) });
     r.set('GET /api/v3/openOrders', {
       weight: (p) => (p.has('symbol') ? 6 : 80),
       security: 'SIGNED',
       handler: (p, owner) => {
         const symbol = p.has('symbol') ? this.instrumentParam(p).spec.symbol : undefined;
-        return this.core.listOrders({ owner, symbol, open: true }).map((o) => this.orderJson(o));
+        const visible = this.readView('rest', 'GET', '/api/v3/openOrders');
+        return this.core.listOrders({ owner, symbol, open: true }).filter(visible).map((o) => this.orderJson(o));
       },
     });
     r.set('DELETE /api/v3/openOrders', {
@@ -790,7 +795,7 @@ export class FakeBinance extends FakeServer {
         const start = p.has('startTime') ? Number(p.get('startTime')) : undefined;
         const end = p.has('endTime') ? Number(p.get('endTime')) : undefined;
         const limit = Math.min(1000, Number(p.get('limit') ?? 500));
-        let list = this.core.listOrders({ owner, symbol: inst.spec.symbol }).sort((a, b) => a.id - b.id);
+        let list = this.core.listOrders({ owner, symbol: inst.spec.symbol }).filter(this.readView('rest', 'GET', '/api/v3/allOrders')).sort((a, b) => a.id - b.id);
         if (fromId !== undefined) list = list.filter((o) => o.id >= fromId);
         if (start !== undefined) list = list.filter((o) => o.created >= start);
         if (end !== undefined) list = list.filter((o) => o.created <= end);
@@ -871,7 +876,8 @@ export class FakeBinance extends FakeServer {
     return inst;
   }
 
-  private lookupOrder(p: Params, owner: number, notFoundCode: number): VenueOrder {
+  /** `visible`: what an order query may show (stale-read fault); a hidden order is answered as unknown. */
+  private lookupOrder(p: Params, owner: number, notFoundCode: number, visible: (o: VenueOrder) => boolean = () => true): VenueOrder {
     const inst = this.instrumentParam(p);
     const idText = p.get('orderId');
     const cid = p.get('origClientOrderId');
@@ -884,7 +890,7 @@ export class FakeBinance extends FakeServer {
           ? this.core.find(owner, { id: Number(idText) })
           : undefined
         : this.core.find(owner, { clientOrderId: cid });
-    if (o === undefined || o.symbol !== inst.spec.symbol || (idText !== undefined && cid !== undefined && o.clientOrderId !== cid)) {
+    if (o === undefined || o.symbol !== inst.spec.symbol || (idText !== undefined && cid !== undefined && o.clientOrderId !== cid) || !visible(o)) {
       throw notFoundCode === -2013
         ? new BinanceError(400, -2013, 'Order does not exist.')
         : new BinanceError(400, -2011, 'Unknown order sent.');
@@ -1248,13 +1254,14 @@ export class FakeBinance extends FakeServer {
       case 'order.status': {
         this.chargeWeight(4);
         const owner = this.verifyWs(params);
-        return { result: this.orderJson(this.lookupOrder(p, owner, -2013)), who: owner };
+        return { result: this.orderJson(this.lookupOrder(p, owner, -2013, this.readView('ws', method, method))), who: owner };
       }
       case 'openOrders.status': {
         this.chargeWeight(p.has('symbol') ? 6 : 80);
         const owner = this.verifyWs(params);
         const symbol = p.has('symbol') ? this.instrumentParam(p).spec.symbol : undefined;
-        return { result: this.core.listOrders({ owner, symbol, open: true }).map((o) => this.orderJson(o)), who: owner };
+        const visible = this.readView('ws', method, method);
+        return { result: this.core.listOrders({ owner, symbol, open: true }).filter(visible).map((o) => this.orderJson(o)), who: owner };
       }
       case 'account.status': {
         this.chargeWeight(20);

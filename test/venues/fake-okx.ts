@@ -755,7 +755,8 @@ export class FakeOkx extends FakeServer {
           const id = ordId !== undefined ? this.parseVenueOrderId(ordId) : undefined;
           const o =
             ordId !== undefined ? (id === undefined ? undefined : this.core.find(owner, { id })) : this.core.find(owner, { clientOrderId: clOrdId });
-          if (o === undefined || o.symbol !== inst.spec.symbol) throw new OkxError(200, '51603', 'Order does not exist');
+          const visible = this.readView('rest', req.method, req.path); // stale-read: a hidden order is unknown
+          if (o === undefined || o.symbol !== inst.spec.symbol || !visible(o)) throw new OkxError(200, '51603', 'Order does not exist');
           return ok([this.orderJson(o)]);
         }
         case 'GET /api/v5/trade/orders-pending':
@@ -773,6 +774,7 @@ export class FakeOkx extends FakeServer {
             .listOrders({ owner, symbol: instId, open: pending })
             .filter((o) => ordType === undefined || ordType.split(',').includes(this.ordType(o)))
             .filter((o) => state === undefined || this.state(o) === state)
+            .filter(this.readView('rest', req.method, req.path))
             .sort((a, b) => b.id - a.id);
           list = this.page(list, (o) => o.id, q('after') !== undefined ? this.parseVenueOrderId(q('after')!) : undefined, q('before') !== undefined ? this.parseVenueOrderId(q('before')!) : undefined);
           const limit = Math.min(100, Number(q('limit') ?? 100));

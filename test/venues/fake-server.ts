@@ -161,6 +161,17 @@ export abstract class FakeServer {
   /** Venue-specific state cleared by reset (rate limits, listen keys …). */
   protected abstract resetVenue(): void;
 
+  /**
+   * What one order query may show under the stale-read fault (faults.ts): called by the venue's order-query
+   * handlers, once per query. An order it hides is answered exactly as one the venue does not have.
+   */
+  protected readView(transport: 'rest' | 'ws', method: string, path: string): (o: VenueOrder) => boolean {
+    const stale = this.faults.staleRead(transport, method, path);
+    if (stale === undefined) return () => true;
+    const now = this.core.now();
+    return (o) => !stale.hides(o.created, now);
+  }
+
   // ------------------------------------------------------------------ lifecycle
 
   async listen(port = 0): Promise<number> {

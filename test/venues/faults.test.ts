@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
 import { localBinance, localBinancePro, localOkx, localOkxPro, waitFor, within } from '../helpers/ccxt-local.js';
+import { FaultInjector } from './faults.js';
 import { type FakeVenues, startFakeVenues } from './index.js';
 
 // ccxt's typings (Str = string | undefined) add nothing in these assertions.
@@ -378,6 +379,125 @@ describe('websocket API faults', () => {
     } finally {
       ws.close();
     }
+  });
+});
+
+describe('stale-read: the read path lags the matching engine', () => {
+  test('the rule: orders younger than ms are hidden (every order without ms); never acted on by the request pipeline', () => {
+    const f = new FaultInjector();
+    f.add({ kind: 'stale-read', ms: 100 });
+    expect(f.match('rest', 'GET', '/api/v3/order')).toBeUndefined();
+    const r = f.staleRead('rest', 'GET', '/api/v3/order')!;
+    expect([r.hides(1000, 1000), r.hides(1000, 1099), r.hides(1000, 1100), r.hides(1000, 5000)]).toEqual([true, true, false, false]);
+    f.apply({ rules: [{ kind: 'stale-read', path: '/api/v3/order', transport: 'rest', times: 2 }] });
+    expect(f.staleRead('ws', 'order.status', 'order.status')).toBeUndefined(); // narrowed to REST
+    expect(f.staleRead('rest', 'GET', '/api/v3/openOrders')).toBeUndefined(); // and to that path
+    expect(f.staleRead('rest', 'GET', '/api/v3/order')!.hides(0, 3_600_000)).toBe(true);
+    expect(f.state().rules[0]).toMatchObject({ remaining: 1, hits: 1 });
+    expect(f.staleRead('rest', 'GET', '/api/v3/order')).toBeDefined();
+    expect(f.staleRead('rest', 'GET', '/api/v3/order')).toBeUndefined(); // times used up
+    expect(f.state().rules).toEqual([]);
+    expect(() => f.add({ kind: 'stale-read', ms: -1 })).toThrow(TypeError);
+  });
+
+  test('Binance: a young order is "Order does not exist." (-2013) to REST and ws-api queries, exactly as an unknown one; it trades, cancels and reports as usual', async () => {
+    const fake = venues.binance;
+    const ex: Loose = localBinance(fake.endpoints);
+    await ex.loadMarkets();
+    const unknown = await rejection(ex.fetchOrder('', 'BTC/USDT', { clientOrderId: 'neverplaced1' }));
+    const { reports, ws } = await binanceReports();
+    try {
+      fake.faults.add({ kind: 'stale-read', ms: 60_000 });
+      await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.002, 50000, { clientOrderId: 'stale1' });
+      expect(fake.order({ clientOrderId: 'stale1' })?.open).toBe(true);
+      const hidden = await rejection(ex.fetchOrder('', 'BTC/USDT', { clientOrderId: 'stale1' }));
+      expect(hidden.constructor.name).toBe(unknown.constructor.name);
+      expect(hidden.message).toBe(unknown.message);
+      expect(hidden.message).toContain('{"code":-2013,"msg":"Order does not exist."}');
+      expect(await ex.fetchOpenOrders('BTC/USDT')).toEqual([]);
+      // the ws-api's order query: the same answer as for an id it never saw
+      const wsQuery = async (id: string, clientOrderId: string): Promise<Json> => {
+        const { apiKey, secret } = fake.credentials;
+        const params: Record<string, string | number> = { apiKey, origClientOrderId: clientOrderId, symbol: 'BTCUSDT', timestamp: Date.now() };
+        const payload = Object.keys(params).sort().map((k) => `${k}=${params[k]}`).join('&');
+        const signature = createHmac('sha256', secret).update(payload).digest('hex');
+        const inbox: Json[] = [];
+        const onMessage = (d: unknown): void => {
+          const m = JSON.parse(String(d)) as Json;
+          if (m['id'] === id) inbox.push(m);
+        };
+        ws.on('message', onMessage);
+        try {
+          ws.send(JSON.stringify({ id, method: 'order.status', params: { ...params, signature } }));
+          return await waitFor(() => inbox[0]);
+        } finally {
+          ws.off('message', onMessage);
+        }
+      };
+      const [wsHidden, wsUnknown] = [await wsQuery('q1', 'stale1'), await wsQuery('q2', 'neverplaced1')];
+      expect(wsHidden).toMatchObject({ status: 400, error: { code: -2013, msg: 'Order does not exist.' } });
+      expect(wsHidden['error']).toEqual(wsUnknown['error']);
+      // the matching engine has it: it trades, its reports go out, it can be canceled
+      fake.fill({ clientOrderId: 'stale1' }, '0.001');
+      await waitFor(() => reports.some((r) => r['c'] === 'stale1' && r['x'] === 'TRADE'));
+      expect(reports.filter((r) => r['c'] === 'stale1').map((r) => r['x'])).toEqual(['NEW', 'TRADE']);
+      await ex.cancelOrder(undefined, 'BTC/USDT', { origClientOrderId: 'stale1' });
+      expect(fake.order({ clientOrderId: 'stale1' })).toMatchObject({ open: false, filled: '0.001' });
+      // the read path catches up
+      fake.faults.apply({ rules: [] });
+      expect(await ex.fetchOrder('', 'BTC/USDT', { clientOrderId: 'stale1' })).toMatchObject({ status: 'canceled', filled: 0.001 });
+    } finally {
+      ws.close();
+    }
+  });
+
+  test('Binance: by age, an order shows once it is older than ms; by count, `times` queries hide it', async () => {
+    const fake = venues.binance;
+    const ex: Loose = localBinance(fake.endpoints);
+    await ex.loadMarkets();
+    fake.faults.add({ kind: 'stale-read', ms: 300 });
+    await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.001, 50000, { clientOrderId: 'stale2' });
+    const created = fake.order({ clientOrderId: 'stale2' })!.created;
+    const refusedAt: number[] = [];
+    const shown = await waitFor(async () => {
+      const asked = Date.now();
+      try {
+        return { order: await ex.fetchOrder('', 'BTC/USDT', { clientOrderId: 'stale2' }), at: Date.now() };
+      } catch (e) {
+        expect((e as Error).message).toContain('-2013');
+        refusedAt.push(asked);
+        return undefined;
+      }
+    });
+    expect(shown.order.status).toBe('open');
+    expect(shown.at - created).toBeGreaterThanOrEqual(300); // never shown younger than ms
+    for (const t of refusedAt) expect(t - created).toBeLessThan(300); // never hidden older than ms
+    fake.faults.apply({ rules: [{ kind: 'stale-read', path: '/api/v3/order', times: 2 }] });
+    expect((await ex.fetchOpenOrders('BTC/USDT')).map((o: Loose) => o.clientOrderId)).toEqual(['stale2']); // another path
+    for (let i = 0; i < 2; i++) expect((await rejection(ex.fetchOrder('', 'BTC/USDT', { clientOrderId: 'stale2' }))).message).toContain('-2013');
+    expect((await ex.fetchOrder('', 'BTC/USDT', { clientOrderId: 'stale2' })).status).toBe('open');
+    expect(fake.faults.state().rules).toEqual([]);
+  });
+
+  test('OKX: a young order is 51603 "Order does not exist", exactly as an unknown one, and left out of orders-pending; cancels still work', async () => {
+    const fake = venues.okx;
+    const ex: Loose = localOkx(fake.endpoints);
+    await ex.loadMarkets();
+    const unknown = await rejection(ex.fetchOrder(undefined, 'BTC/USDT', { clOrdId: 'neverplaced1' }));
+    await postJson(`${fake.urls.admin}/faults`, { add: [{ kind: 'stale-read', ms: 60_000 }] });
+    await ex.createOrder('BTC/USDT', 'limit', 'buy', 0.002, 50000, { clientOrderId: 'stale1' });
+    expect(fake.order({ clientOrderId: 'stale1' })?.open).toBe(true);
+    const hidden = await rejection(ex.fetchOrder(undefined, 'BTC/USDT', { clOrdId: 'stale1' }));
+    expect(hidden.constructor.name).toBe(unknown.constructor.name);
+    expect(hidden.message).toBe(unknown.message);
+    expect(hidden.message).toContain('51603');
+    expect(hidden.message).toContain('Order does not exist');
+    expect(await ex.fetchOpenOrders('BTC/USDT')).toEqual([]);
+    fake.fill({ clientOrderId: 'stale1' }, '0.001');
+    await ex.cancelOrder(undefined, 'BTC/USDT', { clOrdId: 'stale1' });
+    expect(fake.order({ clientOrderId: 'stale1' })).toMatchObject({ open: false, filled: '0.001' });
+    await postJson(`${fake.urls.admin}/faults`, { rules: [] });
+    expect(await ex.fetchOrder(undefined, 'BTC/USDT', { clOrdId: 'stale1' })).toMatchObject({ status: 'canceled', filled: 0.001 });
   });
 });
 

@@ -21,6 +21,17 @@
  *                 body 'any'   one of the above, seeded random per request
  * - rate-limit: answer 429 (+ Retry-After) without executing.
  * - ban:        answer 418 (+ Retry-After) without executing (OKX has no 418 and answers 429 / 50011).
+ * - stale-read: the venue's read path lags its matching engine (a real venue's order queries are served from
+ *               replicas that can trail it: the order exists, trades and can be canceled, but a query says "no such
+ *               order" for a while). Order queries do not show an order younger than `ms` (no `ms`: any order): a
+ *               query for it is answered exactly as for an order the venue does not have (Binance HTTP 400 -2013
+ *               "Order does not exist.", OKX 51603 "Order does not exist"), and lists leave it out. Order queries
+ *               are Binance GET /api/v3/order, /api/v3/openOrders, /api/v3/allOrders and ws-api order.status,
+ *               openOrders.status; OKX GET /api/v5/trade/order, orders-pending, orders-history(-archive). Nothing
+ *               else changes: placing, canceling (the matching engine knows the order), execution reports (drop
+ *               them with dropReports) and trade lists. `method` / `path` / `transport` narrow it to some of those
+ *               queries; `times` counts the queries it answered (whether it hid something or not). The generic
+ *               request pipeline never applies it: the venue's order-query handlers do (FaultInjector.staleRead).
  *
  * `probability` (0..1, seeded) makes a rule hit only some of its matching requests: a fault storm. Seed the random
  * source with `seed` in a patch for a reproducible sequence.
@@ -31,7 +42,11 @@
  * (true = every report until cleared).
  */
 
-export type FaultKind = 'delay' | 'hang' | 'error' | 'rate-limit' | 'ban';
+import { Prng } from '../../adapters/paper/prng.js';
+
+export type FaultKind = 'delay' | 'hang' | 'error' | 'rate-limit' | 'ban' | 'stale-read';
+
+const FAULT_KINDS: readonly FaultKind[] = ['delay', 'hang', 'error', 'rate-limit', 'ban', 'stale-read'];
 
 /** The body of an `error` fault's answer (see above). */
 export type ErrorBodyKind = 'json' | 'html' | 'empty' | 'any';
@@ -50,7 +65,7 @@ export interface FaultRule {
   path?: string;
   /** 'rest', 'ws' or 'any' (default). */
   transport?: 'rest' | 'ws' | 'any';
-  /** delay: milliseconds. */
+  /** delay: milliseconds. stale-read: orders younger than this are not shown (omitted: no order is). */
   ms?: number;
   /** error: HTTP status, default 503. */
   status?: number;
@@ -115,15 +130,10 @@ function finiteOrNull(n: number): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** mulberry32: the injector's seeded random source. */
+/** The injector's seeded random source (the paper venue's mulberry32). */
 function mulberry32(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(t ^ (t >>> 15), t | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 const DEFAULT_SEED = 0x5eed;
@@ -158,8 +168,8 @@ export class FaultInjector {
   }
 
   private activate(rule: FaultRule): ActiveRule {
-    const kinds: FaultKind[] = ['delay', 'hang', 'error', 'rate-limit', 'ban'];
-    if (!kinds.includes(rule.kind)) throw new TypeError(`unknown fault kind ${String(rule.kind)}`);
+    if (!FAULT_KINDS.includes(rule.kind)) throw new TypeError(`unknown fault kind ${String(rule.kind)}`);
+    if (rule.ms !== undefined && !(rule.ms >= 0)) throw new TypeError('ms must be >= 0');
     if (rule.body !== undefined && !['json', 'html', 'empty', 'any'].includes(rule.body)) throw new TypeError(`unknown error body ${String(rule.body)}`);
     if (rule.probability !== undefined && !(rule.probability >= 0 && rule.probability <= 1)) throw new TypeError('probability must be within 0..1');
     return { rule: { ...rule }, remaining: rule.times === undefined ? Infinity : Math.max(0, rule.times), hits: 0 };
@@ -200,12 +210,31 @@ export class FaultInjector {
     return this.latencyMs;
   }
 
-  /** First rule matching the request (its count is consumed), or undefined. */
+  /**
+   * First rule acting on the request as it passes the pipeline (its count is consumed), or undefined. stale-read
+   * rules are not among them: they act inside the venue's order queries (staleRead).
+   */
   match(transport: 'rest' | 'ws', method: string, path: string): FaultRule | undefined {
+    return this.take1(transport, method, path, false);
+  }
+
+  /**
+   * The stale-read rule for one order query (its count is consumed), or undefined: `hides(created, now)` tells
+   * whether an order created at `created` (venue ms) is still missing from the venue's read path at `now`.
+   */
+  staleRead(transport: 'rest' | 'ws', method: string, path: string): { hides(createdMs: number, nowMs: number): boolean } | undefined {
+    const r = this.take1(transport, method, path, true);
+    if (r === undefined) return undefined;
+    const ms = r.ms;
+    return { hides: (createdMs, nowMs) => ms === undefined || nowMs - createdMs < ms };
+  }
+
+  private take1(transport: 'rest' | 'ws', method: string, path: string, staleRead: boolean): FaultRule | undefined {
     for (let i = 0; i < this.rules.length; i++) {
       const a = this.rules[i];
       const r = a.rule;
       if (a.remaining <= 0) continue;
+      if ((r.kind === 'stale-read') !== staleRead) continue;
       if (r.transport !== undefined && r.transport !== 'any' && r.transport !== transport) continue;
       if (transport === 'rest' && r.method !== undefined && r.method.toUpperCase() !== method.toUpperCase()) continue;
       if (r.path !== undefined && !path.includes(r.path)) continue;
