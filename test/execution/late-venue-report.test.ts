@@ -59,7 +59,7 @@ describe('a venue report after REJECTED VENUE_TIMEOUT', () => {
 
     // the venue's stream shows it, partly filled
     ledger.applySnapshot({ clientOrderId: 'late1', venueOrderId: '77', instrument: btc, state: 'PARTIALLY_FILLED', filledQty: '0.004', ...STATED });
-    ledger.applyTrade({ clientOrderId: 'late1', venueOrderId: '77', instrument: btc, tradeId: 'BTCUSDT:5', price: '60000.00', qty: '0.004', fee: undefined, liquidity: 'MAKER', ts: 1 } as never);
+    ledger.applyTrade({ clientOrderId: 'late1', venueOrderId: '77', instrument: btc, tradeId: 'BTCUSDT:5', price: '60000.00', qty: '0.004', fee: undefined, liquidity: 'MAKER', ts: 1 });
     expect(order.state).toBe('PARTIALLY_FILLED');
     expect(order.venueOrderId).toBe('77');
     expect(order.filledLots).toBe(400);
@@ -71,7 +71,7 @@ describe('a venue report after REJECTED VENUE_TIMEOUT', () => {
     expect(ledger.stats.corrected).toBe(1);
 
     // and it ends normally
-    ledger.applyTrade({ clientOrderId: 'late1', venueOrderId: '77', instrument: btc, tradeId: 'BTCUSDT:6', price: '60000.00', qty: '0.006', fee: undefined, liquidity: 'MAKER', ts: 2 } as never);
+    ledger.applyTrade({ clientOrderId: 'late1', venueOrderId: '77', instrument: btc, tradeId: 'BTCUSDT:6', price: '60000.00', qty: '0.006', fee: undefined, liquidity: 'MAKER', ts: 2 });
     ledger.applySnapshot({ clientOrderId: 'late1', venueOrderId: '77', instrument: btc, state: 'FILLED', filledQty: '0.01', ...STATED });
     expect(order.state).toBe('FILLED');
     expect(tracker.open).toBe(0);
@@ -86,7 +86,7 @@ describe('a venue report after REJECTED VENUE_TIMEOUT', () => {
   it('a late fill without an ack (the venue filled it at once) is not lost either', () => {
     const { risk, ledger, t, order, invalid } = rig();
     ledger.reject(t, 'VENUE_TIMEOUT: not found');
-    ledger.applyTrade({ clientOrderId: 'late1', venueOrderId: '78', instrument: btc, tradeId: 'BTCUSDT:9', price: '59990.00', qty: '0.01', fee: undefined, liquidity: 'TAKER', ts: 3 } as never);
+    ledger.applyTrade({ clientOrderId: 'late1', venueOrderId: '78', instrument: btc, tradeId: 'BTCUSDT:9', price: '59990.00', qty: '0.01', fee: undefined, liquidity: 'TAKER', ts: 3 });
     // a trade alone does not say whose order it is: held until the order's own report (same venue message) binds it
     expect(order.state).toBe('REJECTED');
     ledger.applySnapshot({ clientOrderId: 'late1', venueOrderId: '78', instrument: btc, state: 'FILLED', filledQty: '0.01', ...STATED });
