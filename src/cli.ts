@@ -50,6 +50,30 @@ async function start(file: string): Promise<number> {
     process.stderr.write(`switchyard: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
+  // Signals count from the first moment: the handlers are in place before the start (the API may answer /health
+  // before start() resolves). The first SIGINT/SIGTERM stops the daemon gracefully — a start in progress finishes
+  // its current step, skips the rest, then the shutdown policy runs (Daemon.start) — and the exit code is 0; a
+  // second one is not caught (the default action ends the process at once).
+  let signalled: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    signalled = daemon.stop(signal);
+    wakeOnSignal();
+  };
+  let wakeOnSignal: () => void = () => undefined;
+  const onHangup = (): void => {
+    const r = daemon.reload();
+    process.stderr.write(r.ok ? 'switchyard: configuration reloaded\n' : `switchyard: reload refused:\n  ${r.errors.join('\n  ')}\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHangup);
+  const removeHandlers = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangup);
+  };
   let address: { host: string; port: number };
   try {
     address = await daemon.start();
@@ -57,24 +81,18 @@ async function start(file: string): Promise<number> {
     const e = err as Error & { code?: string };
     process.stderr.write(`switchyard: could not start: ${e.code !== undefined ? `${e.code}: ` : ''}${e.message}\n`);
     await daemon.stop('start failed').catch(() => undefined);
+    removeHandlers();
     return 1;
   }
-  const { host, port } = address;
-  process.stderr.write(`switchyard: listening on http://${host}:${port} (config ${file})\n`);
-  await new Promise<void>((resolveStop) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      void daemon.stop(signal).then(resolveStop);
-    };
-    const onHangup = (): void => {
-      const r = daemon.reload();
-      process.stderr.write(r.ok ? 'switchyard: configuration reloaded\n' : `switchyard: reload refused:\n  ${r.errors.join('\n  ')}\n`);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    process.on('SIGHUP', onHangup);
-  });
+  if (signalled === undefined) {
+    const { host, port } = address;
+    process.stderr.write(`switchyard: listening on http://${host}:${port} (config ${file})\n`);
+    await new Promise<void>((resolveStop) => {
+      wakeOnSignal = resolveStop;
+    });
+  }
+  await signalled;
+  removeHandlers();
   return 0;
 }
 

@@ -2,13 +2,14 @@
  * The one composition root: builds every part of the daemon from a loaded configuration and wires them.
  * Nothing else constructs long-lived objects; nothing is a module-level singleton.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { PaperVenue } from '../adapters/paper/paper-venue.js';
 import { createVenueAdapter, settingsFor } from '../adapters/index.js';
 import { BearerAuth, generateToken, writeTokenFile } from './api/auth.js';
 import { ApiServer } from './api/http-server.js';
+import { journalStream } from './api/event-stream.js';
 import { formatConfigError, loadConfigFile, type Config, type VenueConfig } from './config/index.js';
 import { OrderTracker } from './execution/order-tracker.js';
 import { ReportHandler } from './execution/report-handler.js';
@@ -19,7 +20,8 @@ import { Dispatcher } from './intake/dispatcher.js';
 import { StrategyQueues } from './intake/strategy-queues.js';
 import { RingIntake } from './intake/ring-intake.js';
 import { INTERNAL_VENUE, InternalCrossing } from './crossing/internal-crossing.js';
-import { Journal } from './journal/journal.js';
+import { Journal, type JournalFileWrites } from './journal/journal.js';
+import type { JournalError } from './journal/errors.js';
 import { JournalRecorder } from './journal/order-journal.js';
 import { replayOrders, takeSnapshot, type ReplayReport } from './journal/order-replay.js';
 import { encodeSnapshot } from './journal/order-journal.js';
@@ -39,7 +41,7 @@ import { RiskAccounting } from './risk/risk-accounting.js';
 import { FeeLedger } from './risk/fee-ledger.js';
 import { Router } from './routing/router.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
-import { Metrics } from './telemetry/metrics.js';
+import { Metrics, rejectCodeLabel } from './telemetry/metrics.js';
 
 export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -54,10 +56,9 @@ export interface DaemonOptions {
   readonly configFile?: string;
   /** Called once with a token the daemon generated (never with one it was given). */
   readonly onTokenGenerated?: (token: string, file: string) => void;
+  /** How the journal writes and syncs its batches (default node:fs; tests inject a failing disk). */
+  readonly journalFileWrites?: JournalFileWrites;
 }
-
-/** Finished orders kept queryable through the API. */
-const RETAIN_FINISHED_ORDERS = 100_000;
 
 export class Daemon {
   readonly log: Logger;
@@ -93,12 +94,19 @@ export class Daemon {
   private readonly queues: StrategyQueues;
   private current: Config;
   private readonly configFile: string | undefined;
+  private readonly journalFileWrites: JournalFileWrites | undefined;
+  /** When the journal failed (0: it has not). */
+  private journalFailedAt = 0;
   private readonly env: NodeJS.ProcessEnv;
   private readonly host: StrategyHost | undefined;
   readonly ringIntake: RingIntake | undefined;
   private readonly startedAt: number;
   private port = 0;
   private stopping: Promise<void> | undefined;
+  /** The start in progress or done (settles after abandonStart when it failed); a stop waits for it. */
+  private starting: Promise<{ host: string; port: number }> | undefined;
+  /** How the start ended, once it has (a stop after it acts at once: queued orders are canceled before the dispatcher runs again). */
+  private startOutcome: 'started' | 'failed' | undefined;
 
   constructor(
     readonly config: Config,
@@ -112,6 +120,7 @@ export class Daemon {
     this.startedAt = clock.now();
     this.current = config;
     this.configFile = options.configFile;
+    this.journalFileWrites = options.journalFileWrites;
     this.env = options.env ?? process.env;
     this.log = createLogger(config.daemon.log.level, config.daemon.name, options.logDestination);
     this.instruments = new InstrumentRegistry(config.instruments);
@@ -122,7 +131,14 @@ export class Daemon {
     const orderVenues = crossingOn ? [...venueNames, INTERNAL_VENUE] : venueNames;
     const store = new OrderStore(this.instruments, strategyIds, orderVenues, clientIdPrefix(config.daemon.clientIdPrefix, clock.now()));
     this.metrics = new Metrics(clock, orderVenues, strategyIds);
-    this.tracker = new OrderTracker(store, clock, { retainFinished: RETAIN_FINISHED_ORDERS });
+    this.tracker = new OrderTracker(store, clock, {
+      retainFinished: config.daemon.retainFinishedOrders,
+      // A throwing listener is a bug: logged on its 1st, 2nd, 4th, 8th... error (a listener that throws on every
+      // update must not flood the log), counted in switchyard_listener_errors_total.
+      onListenerError: (listener, err, orderId, count) => {
+        if ((count & (count - 1)) === 0) this.log.error({ listener, err, orderId, count }, 'order tracker listener threw (isolated)');
+      },
+    });
     const risk = buildRisk(config, this.instruments);
     for (const i of config.instruments) {
       if (i.referencePrice !== undefined) {
@@ -212,29 +228,44 @@ export class Daemon {
       );
       this.ringIntake = ringIntake;
       dispatcher.addSource(ringIntake);
-      this.tracker.listen(ringIntake);
+      this.tracker.listen(ringIntake, 'ring-intake');
     }
     if (config.daemon.journal.enabled) {
       // First listener: an update is in the journal before anything else reacts to it.
-      this.recorder = new JournalRecorder(store);
-      this.tracker.listen(this.recorder);
-      batcher.setDurabilityGate(this.recorder);
+      const recorder = (this.recorder = new JournalRecorder(store));
+      this.tracker.listen(recorder, 'journal');
+      // A batch the journal failed under never goes out: its orders never left, so they are finished here,
+      // REJECTED JOURNAL_IO (risk released, strategies told); a rest routed after a partial internal cross is
+      // CANCELED instead (its fills stand). In memory only: the journal takes no more records.
+      const rejectNotDurable: OrderUpdate = { kind: 'REJECT', reason: 'JOURNAL_IO' };
+      const cancelNotDurable: OrderUpdate = { kind: 'CANCELED', reason: 'JOURNAL_IO' };
+      batcher.setDurabilityGate(recorder, (_venue, batch) => {
+        for (let i = 0; i < batch.count; i++) {
+          const slot = batch.slots[i]!;
+          if (this.tracker.applySlot(slot, rejectNotDurable).outcome !== 'APPLIED') this.tracker.applySlot(slot, cancelNotDurable);
+        }
+      });
+      recorder.onFailure = (err) => this.halt(err);
+      this.metrics.setJournalSource(() => ({ failed: recorder.failed !== null, unrecorded: recorder.unrecorded }));
     }
+    this.metrics.setListenerErrorSource(() => this.tracker.listenerErrors());
     this.riskAccounting = new RiskAccounting(risk);
-    this.tracker.listen(this.riskAccounting);
+    this.tracker.listen(this.riskAccounting, 'risk');
     // Fee sums per strategy, venue and currency (PnL): metrics and GET /v1/fees; kept in journal snapshots.
     this.fees = new FeeLedger(store, strategyIds);
-    this.tracker.listen(this.fees);
+    this.tracker.listen(this.fees, 'fees');
     this.metrics.setFeeSource(() => this.fees.list());
-    this.tracker.listen(this.metrics);
+    this.tracker.listen(this.metrics, 'metrics');
     const log = this.log;
     this.tracker.listen({
       onTransition: (order, update, t) => {
         if (log.isLevelEnabled('debug')) log.debug({ event: this.tracker.describe(order, update, t) }, 'order event');
+        // A venue's rejection message is logged here; the rejects metric carries only its catalogue code.
+        else if (t.to === 'REJECTED') log.info({ orderId: order.id, venue: order.venue, code: rejectCodeLabel(order.reason), reason: order.reason }, 'order rejected');
       },
       onAnomaly: (order, update, t) =>
         log.warn({ orderId: order.id, state: order.state, update: update.kind, result: t.toResult() }, 'order update refused by the lifecycle'),
-    });
+    }, 'log');
     this.api = new ApiServer({
       intake: this.intake,
       tracker: this.tracker,
@@ -246,11 +277,20 @@ export class Daemon {
       reload: () => this.reload(),
       durable: () => this.recorder?.durable() ?? Promise.resolve(),
       log: this.log,
+      stream: {
+        maxBufferedBytes: config.daemon.api.streamMaxBufferedBytes,
+        strategies: strategyIds,
+        // Event seqs are journal seqs; without a journal, the tracker's (they restart with the daemon).
+        journal: this.recorder === undefined ? undefined
+          : journalStream(this.recorder, resolve(this.baseDir, config.daemon.journal.dir), store, config.daemon.retainFinishedOrders),
+      },
       health: () => ({
         name: config.daemon.name,
         uptimeMs: clock.now() - this.startedAt,
         openOrders: this.tracker.open,
         ...this.venueHealth(),
+        ...this.journalHealth(),
+        stream: this.api.stream.stats,
       }),
     });
     this.metrics.setVenueSource(() => this.venues.map((v, i) => ({
@@ -348,14 +388,26 @@ export class Daemon {
    * Start: venues, then recovery (journal replay, reconciliation with every venue, the startup policy), then the
    * API, intake and strategies. Intake opens only after reconciliation; a venue that could not be reconciled stays
    * closed to new orders and is reported. Resolves with the bound API address.
+   *
+   * A stop() during the start (a signal as soon as the process runs) does not race it: the step in progress
+   * finishes, the steps after it are skipped (no intake, no strategies, no API once asked to stop), start()
+   * resolves (port 0 when the API never listened), and the stop then runs as usual — the shutdown policy applies to
+   * whatever the start recovered. A stop before recovery leaves the journal's orders as they were (the next start
+   * recovers them). A start that fails releases what it opened (abandonStart) and the stop then has nothing to do.
    */
-  async start(): Promise<{ host: string; port: number }> {
-    try {
-      return await this.startParts();
-    } catch (err) {
-      await this.abandonStart();
-      throw err;
-    }
+  start(): Promise<{ host: string; port: number }> {
+    this.starting ??= this.startParts().then(
+      (r) => {
+        this.startOutcome = 'started';
+        return r;
+      },
+      async (err: unknown) => {
+        await this.abandonStart();
+        this.startOutcome = 'failed';
+        throw err;
+      },
+    );
+    return this.starting;
   }
 
   private async startParts(): Promise<{ host: string; port: number }> {
@@ -365,10 +417,18 @@ export class Daemon {
     started.forEach((up, v) => {
       if (!up) this.gate.setOpen(v, false, 'VENUE_UNAVAILABLE: not started');
     });
+    // asked to stop meanwhile: the remaining steps are skipped (see start())
+    const interrupted = (): { host: string; port: number } => {
+      this.log.info({ port: this.port }, 'stop requested during the start: remaining start steps skipped');
+      return { host: this.config.daemon.api.host, port: this.port };
+    };
+    if (this.stopping !== undefined) return interrupted();
     if (this.config.daemon.journal.enabled) await this.recover();
+    if (this.stopping !== undefined) return interrupted();
     this.startupDone(true);
     const addr = await this.api.listen(this.config.daemon.api.port, this.config.daemon.api.host);
     this.port = addr.port;
+    if (this.stopping !== undefined) return interrupted();
     this.intake.open();
     if (this.host !== undefined) {
       const host = this.host;
@@ -412,7 +472,9 @@ export class Daemon {
     const dir = resolve(this.baseDir, jc.dir);
     const journal = await Journal.open(dir, {
       maxDelayMs: jc.maxDelayMs,
-      onError: (err) => this.halt(`journal failed: ${err.message}`),
+      // The failure is latched in the recorder (one place), which halts the daemon (onFailure).
+      onError: (err) => this.recorder!.fail(err),
+      fileWrites: this.journalFileWrites,
     });
     this.journal = journal;
     const recorder = this.recorder!;
@@ -430,7 +492,7 @@ export class Daemon {
     const open = this.tracker.list(true);
     // Orders accepted but never dispatched go back to their queues; orders resting in the crossing book go back in.
     for (const o of open) {
-      if (o.state === 'CREATED') this.queues.push(o.strategyIndex, PRIORITY_CODE[o.priority], o.slot);
+      if (o.state === 'CREATED') this.queues.push(o.strategyIndex, PRIORITY_CODE[o.priority], o.slot, this.tracker.store.generation[o.slot]!);
       else if (o.venue === INTERNAL_VENUE) this.crossing?.restore(o.slot);
     }
     this.dispatcher.wake();
@@ -549,10 +611,38 @@ export class Daemon {
     });
   }
 
-  /** A fatal fault (the journal cannot write): stop taking orders, say so loudly, keep answering queries. */
-  private halt(reason: string): void {
-    this.intake.close();
-    this.log.fatal({ reason }, 'switchyard halted: intake closed');
+  /**
+   * The journal cannot write (called once, by the recorder's latch). Nothing may be acknowledged or sent that is
+   * not durable, so: intake closes (every new order, HTTP, WebSocket or ring, is refused JOURNAL_IO), the
+   * dispatcher dispatches nothing more (orders still queued are DENIED JOURNAL_IO), batches waiting for the disk
+   * are not sent (REJECTED JOURNAL_IO, see the batcher's gate) and requests waiting for durability get JOURNAL_IO.
+   * The daemon stays up: venue reports are still applied in memory (state, risk, metrics, API stream; not
+   * durable), cancels still go to venues, queries are answered, /health and metrics say so, and SIGTERM stops it
+   * as usual. A restart resumes from the last durable record, as after a crash.
+   */
+  private halt(error: JournalError): void {
+    this.journalFailedAt = this.clock.now();
+    this.intake.close('JOURNAL_IO');
+    this.dispatcher.halt('JOURNAL_IO');
+    this.log.fatal({ code: error.code, err: error, durableSeq: this.recorder?.durableSeq }, 'switchyard halted: intake closed (journal failed)');
+  }
+
+  /** For GET /health: the journal, when there is one (a failed journal makes the daemon's status "halted"). */
+  private journalHealth(): Record<string, unknown> {
+    const recorder = this.recorder;
+    if (recorder === undefined) return {};
+    const failure = recorder.failed;
+    const journal = {
+      ok: failure === null,
+      lastSeq: recorder.lastSeq,
+      durableSeq: recorder.durableSeq,
+      ...(failure !== null ? {
+        failedAt: this.journalFailedAt,
+        error: { code: failure.code, message: failure.message },
+        unrecorded: recorder.unrecorded,
+      } : {}),
+    };
+    return failure === null ? { journal } : { status: 'halted', journal };
   }
 
   get apiPort(): number {
@@ -573,6 +663,14 @@ export class Daemon {
     this.startupDone(false);
     this.intake.close();
     this.log.info({ reason, policy }, 'switchyard stopping');
+    // A start in progress finishes its current step first (see start()); one that failed released everything.
+    const started = this.starting === undefined || this.startOutcome === 'started' || (this.startOutcome === undefined && (await this.starting.then(() => true, () => false)));
+    if (!started || this.startOutcome === 'failed') {
+      this.log.info({ reason }, 'switchyard stopped (the start had failed)');
+      this.ownClock?.stop();
+      await new Promise<void>((resolve) => this.log.flush(() => resolve()));
+      return;
+    }
     // Strategies get their stop hook (they may still cancel); their rings keep being drained meanwhile.
     if (this.host !== undefined) await this.host.stop(timeoutMs);
     // Orders still queued or resting in the crossing book are always canceled: they never reached a venue.
@@ -668,14 +766,20 @@ export function clientIdPrefix(stable: string, now: number): string {
  * The API bearer token: $SWITCHYARD_API_TOKEN, else daemon.api.token (an env reference), else the token file;
  * when the file does not exist a new token is generated and written there (mode 0600).
  */
-export function resolveApiToken(config: Config, env: NodeJS.ProcessEnv, baseDir: string): { token: string; generated: boolean; file: string } {
+export function resolveApiToken(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  baseDir: string,
+): { token: string; generated: boolean; file: string; exposedMode?: number } {
   const file = resolve(baseDir, config.daemon.api.tokenFile);
   const fromEnv = env.SWITCHYARD_API_TOKEN;
   if (fromEnv !== undefined && fromEnv.length > 0) return { token: fromEnv, generated: false, file };
   if (config.daemon.api.token !== undefined) return { token: config.daemon.api.token, generated: false, file };
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
-    if (token.length > 0) return { token, generated: false, file };
+    // A token other local users can read lets them trade: worth a warning at start (the daemon still starts).
+    const mode = statSync(file).mode & 0o777;
+    if (token.length > 0) return { token, generated: false, file, ...((mode & 0o077) !== 0 ? { exposedMode: mode } : {}) };
   }
   const token = generateToken();
   writeTokenFile(file, token);
@@ -685,7 +789,11 @@ export function resolveApiToken(config: Config, env: NodeJS.ProcessEnv, baseDir:
 /** Build a daemon with its token resolved (the CLI and the end-to-end tests use this). */
 export function createDaemon(config: Config, options: DaemonOptions = {}): Daemon {
   const env = options.env ?? process.env;
-  const { token, generated, file } = resolveApiToken(config, env, options.baseDir ?? process.cwd());
+  const { token, generated, file, exposedMode } = resolveApiToken(config, env, options.baseDir ?? process.cwd());
   if (generated) options.onTokenGenerated?.(token, file);
-  return new Daemon(config, token, options);
+  const daemon = new Daemon(config, token, options);
+  if (exposedMode !== undefined) {
+    daemon.log.warn({ file, mode: exposedMode.toString(8).padStart(4, '0') }, 'the API token file is readable by group or others: chmod 600 it');
+  }
+  return daemon;
 }

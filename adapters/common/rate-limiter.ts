@@ -92,6 +92,8 @@ export class WindowPool {
   private borrowedN = 0;
   private roomWaiters: Array<() => void> = [];
   private stopped = false;
+  /** Aborted by stop(): a pause wait ends at once instead of holding the process until the pause is over. */
+  private readonly abort = new AbortController();
 
   constructor(
     readonly key: string,
@@ -145,7 +147,8 @@ export class WindowPool {
 
   /** Returns `n` tokens after `delayMs`. `sent`: the request went out; `ok`: it was counted by markOk. */
   giveBack(n: number, sent: boolean, ok: boolean, delayMs: number): void {
-    if (n <= 0) return;
+    // stopped: nothing will take tokens again, and a release timer armed now would keep the process alive a window
+    if (n <= 0 || this.stopped) return;
     const r: Release = { at: this.now() + Math.max(0, delayMs), n, sent, ok };
     let i = this.releases.length;
     while (i > 0 && this.releases[i - 1]!.at > r.at) i--;
@@ -228,16 +231,18 @@ export class WindowPool {
     return extra;
   }
 
+  /** Waits out the pool's pause (Retry-After); ends at once when the pool is stopped (the caller checks). */
   async waitPause(): Promise<void> {
     for (;;) {
       const wait = this.pausedUntil - this.now();
-      if (wait <= 0) return;
-      await sleep(wait);
+      if (wait <= 0 || this.stopped) return;
+      await sleep(wait, this.abort.signal);
     }
   }
 
   stop(): void {
     this.stopped = true;
+    this.abort.abort();
     this.wakeRoom();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
@@ -300,6 +305,11 @@ export class VenueRateLimiter {
   private pauseReason = '';
   private pauseBanned = false;
   private stopped = false;
+  /**
+   * Aborted by stop(): requests waiting out a pause (a ban's Retry-After is 120 s) give up at once, as not sent. A
+   * sleep left running would hold the event loop, and the process, until the pause ended.
+   */
+  private readonly abort = new AbortController();
   private readonly counters: RateLimiterStats = { requests: 0, refusals: 0, bans: 0, learned: 0, raised: 0, poolsBelowPublished: 0, foreign: 0, lastRefusalAt: 0 };
 
   constructor(private readonly options: RateLimiterOptions) {
@@ -519,6 +529,7 @@ export class VenueRateLimiter {
   private async waitPause(maxWaitMs: number | undefined): Promise<void> {
     for (;;) {
       const wait = this.pausedUntil - this.now();
+      if (this.stopped) throw notSent(`${this.options.venue}: adapter stopped`);
       if (wait <= 0) return;
       if (maxWaitMs !== undefined && wait > maxWaitMs) {
         throw notSent(
@@ -526,13 +537,13 @@ export class VenueRateLimiter {
           this.pauseBanned ? 'VENUE_BANNED' : 'VENUE_RATE_LIMITED',
         );
       }
-      await sleep(wait);
-      if (this.stopped) throw notSent(`${this.options.venue}: adapter stopped`);
+      await sleep(wait, this.abort.signal);
     }
   }
 
   stop(): void {
     this.stopped = true;
+    this.abort.abort();
     for (const p of this.pools.values()) p.stop();
     this.inflight.clear();
   }

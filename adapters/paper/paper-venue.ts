@@ -37,7 +37,15 @@ export interface PaperVenueOptions {
   readonly stepMs: number;
   /** The simulated venue's clock, stamped on its trades (venue time); absent = trades carry no venue time (0). */
   readonly now?: () => number;
+  /**
+   * Finished orders the venue still answers lookups about (its order history), the oldest forgotten first.
+   * Default DEFAULT_RETAIN_FINISHED. A forgotten order is unknown to the venue, as at a real exchange.
+   */
+  readonly retainFinished?: number;
 }
+
+/** Finished orders kept for lookups by default: enough for any reconciliation that follows a finish closely. */
+export const DEFAULT_RETAIN_FINISHED = 4096;
 
 const OWNER_MM = 0;
 const OWNER_US = 1;
@@ -69,11 +77,26 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
   private readonly prng: Prng;
   private readonly timers = new Set<NodeJS.Timeout>();
   private walk: NodeJS.Timeout | undefined;
+  /**
+   * Set by stop(): requests handed over afterwards (a batch that waited for the journal while the daemon stopped or
+   * abandoned its start) are dropped, as by a closed connection. A timer started then would report into a daemon
+   * whose journal is already closed.
+   */
+  private stopped = false;
   private simId = SIM_ID_BASE;
   private seq = 0;
-  /** Our orders by order id, and by client order id (for lookups). */
+  /**
+   * Our live orders (arrived, not final) by order id: what fills, cancels and openOrders work on. A daemon runs for
+   * weeks, so nothing here may grow with the orders it ever sent: a finished order leaves this map at once, and
+   * leaves `byClientId` once `retainFinished` newer orders have finished.
+   */
   private readonly ours = new Map<number, OurOrder>();
+  /** Live and retained finished orders by client order id (lookups, duplicate checks). */
   private readonly byClientId = new Map<string, OurOrder>();
+  /** Retained finished orders, oldest first, in a ring of `retainFinished` entries. */
+  private readonly finished: (OurOrder | undefined)[];
+  private finishedHead = 0;
+  private finishedCount = 0;
   /** An ACCEPTED report held back while a post-only order is checked (a refused one is REJECTED instead). */
   private heldAccept = -1;
   private current: Market | undefined;
@@ -85,6 +108,9 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
     this.name = options.name;
     this.prng = new Prng(options.seed);
     if (options.spreadTicks < 1) throw new RangeError('spreadTicks must be >= 1');
+    const retain = options.retainFinished ?? DEFAULT_RETAIN_FINISHED;
+    if (!Number.isInteger(retain) || retain < 0) throw new RangeError('retainFinished must be a non-negative integer');
+    this.finished = new Array<OurOrder | undefined>(retain).fill(undefined);
     for (const m of options.markets) {
       const ins = m.instrument;
       const notionalPerLot = Number(ins.notional.toText(m.startMidTicks)); // quote value of one lot at the mid
@@ -96,11 +122,13 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
   }
 
   async start(): Promise<void> {
+    this.stopped = false;
     this.walk = setInterval(() => this.step(), this.options.stepMs);
     this.walk.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.walk !== undefined) clearInterval(this.walk);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
@@ -135,10 +163,16 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
   async openOrders(instruments: readonly Instrument[]): Promise<VenueOrderStatus[]> {
     const symbols = new Set(instruments.map((i) => i.symbol));
     const out: VenueOrderStatus[] = [];
+    // `ours` holds live orders only: the scan costs what is open, not what was ever sent.
     for (const o of this.ours.values()) {
-      if ((o.state === 'OPEN' || o.state === 'PARTIALLY_FILLED') && symbols.has(o.order.instrument.symbol)) out.push(this.status(o));
+      if (this.isOpen(o) && symbols.has(o.order.instrument.symbol)) out.push(this.status(o));
     }
     return out;
+  }
+
+  /** How many orders each per-order structure holds (tests and diagnostics: none grows with the orders ever sent). */
+  structureSizes(): { live: number; byClientId: number; finished: number; timers: number } {
+    return { live: this.ours.size, byClientId: this.byClientId.size, finished: this.finishedCount, timers: this.timers.size };
   }
 
   private status(o: OurOrder): VenueOrderStatus {
@@ -159,6 +193,7 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
   }
 
   private later(fn: () => void): void {
+    if (this.stopped) return;
     const t = setTimeout(() => {
       this.timers.delete(t);
       fn();
@@ -207,13 +242,42 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
     const st = this.on(m, () => m.book.submit(o.orderId, OWNER_US, side, type, o.priceTicks, o.qtyLots, StpMode.NONE, o.stopTicks));
     this.releaseHeldAccept();
     if (st !== Status.OK) {
-      mine.state = 'REJECTED';
+      this.finish(mine, 'REJECTED');
       this.report({ kind: 'REJECTED', orderId: o.orderId, reason: `refused by the paper venue (status ${st})` });
     }
   }
 
   private isOpen(o: OurOrder): boolean {
     return o.state === 'OPEN' || o.state === 'PARTIALLY_FILLED';
+  }
+
+  /**
+   * A final state: the order leaves the live map and joins the retained finished ones; the oldest retained one
+   * beyond `retainFinished` is forgotten (a later cancel of it is answered "unknown order", a lookup finds nothing).
+   */
+  private finish(o: OurOrder, state: VenueOrderStatus['state']): void {
+    o.state = state;
+    if (this.ours.get(o.order.orderId) !== o) return; // already finished
+    this.ours.delete(o.order.orderId);
+    const n = this.finished.length;
+    if (n === 0) {
+      this.forgetClientId(o);
+      return;
+    }
+    if (this.finishedCount === n) {
+      const old = this.finished[this.finishedHead]!;
+      this.finished[this.finishedHead] = undefined;
+      this.finishedHead = (this.finishedHead + 1) % n;
+      this.finishedCount--;
+      this.forgetClientId(old);
+    }
+    this.finished[(this.finishedHead + this.finishedCount) % n] = o;
+    this.finishedCount++;
+  }
+
+  /** Drop a finished order's client id entry unless a newer order reused the id. */
+  private forgetClientId(o: OurOrder): void {
+    if (this.byClientId.get(o.order.clientOrderId) === o) this.byClientId.delete(o.order.clientOrderId);
   }
 
   private releaseHeldAccept(): void {
@@ -323,16 +387,16 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
     const o = this.ours.get(id);
     if (reason === CancelReason.POST_ONLY_REJECT && id === this.heldAccept) {
       this.heldAccept = -1;
-      if (o !== undefined) o.state = 'REJECTED';
+      if (o !== undefined) this.finish(o, 'REJECTED');
       this.report({ kind: 'REJECTED', orderId: id, reason: 'post-only order would cross' });
       return;
     }
     this.releaseHeldAccept();
     if (reason === CancelReason.USER || reason === CancelReason.STP) {
-      if (o !== undefined) o.state = 'CANCELED';
+      if (o !== undefined) this.finish(o, 'CANCELED');
       this.report({ kind: 'CANCELED', orderId: id });
     } else {
-      if (o !== undefined) o.state = 'EXPIRED';
+      if (o !== undefined) this.finish(o, 'EXPIRED');
       const why = reason === CancelReason.FOK_KILL ? 'FOK order could not fill completely' : 'no more liquidity for the rest';
       this.report({ kind: 'EXPIRED', orderId: id, reason: why });
     }
@@ -351,7 +415,8 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
     const o = this.ours.get(id);
     if (o === undefined) return;
     o.filledLots += qty;
-    o.state = o.filledLots >= o.order.qtyLots ? 'FILLED' : 'PARTIALLY_FILLED';
+    if (o.filledLots >= o.order.qtyLots) this.finish(o, 'FILLED');
+    else o.state = 'PARTIALLY_FILLED';
     const ins = o.order.instrument;
     const bps = liquidity === 'MAKER' ? this.options.makerBps : this.options.takerBps;
     this.report({

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IncomingMessage } from 'node:http';
+import { parseRequestTarget, targetQuery } from './request-target.js';
 
 /** Compares a presented bearer token with the expected one in constant time. */
 export class BearerAuth {
@@ -23,8 +24,9 @@ export class BearerAuth {
     const header = req.headers.authorization;
     // The scheme name is case-insensitive (RFC 9110).
     if (typeof header === 'string' && /^bearer /i.test(header)) return this.check(header.slice(7).trim());
-    if (allowQuery && req.url !== undefined) {
-      const q = new URL(req.url, 'http://localhost').searchParams.get('token');
+    if (allowQuery) {
+      const target = parseRequestTarget(req.url);
+      const q = target === null ? null : targetQuery(target).get('token');
       if (q !== null) return this.check(q);
     }
     return false;

@@ -1,11 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { OrderTracker } from '../execution/order-tracker.js';
 import type { OrderIntake } from '../intake/order-intake.js';
 import { decodeOrder } from '../intake/order-decoder.js';
+import { parseJsonExact } from '../intake/json-exact.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
-import type { OrderEvent } from '../model/events.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import { ORDER_STATES, type Order, type OrderState } from '../model/order.js';
 import type { Router } from '../routing/router.js';
@@ -14,6 +15,9 @@ import type { Metrics } from '../telemetry/metrics.js';
 import type { FeeSum } from '../risk/fee-ledger.js';
 import type { BearerAuth } from './auth.js';
 import { orderView } from './order-view.js';
+import { EventStream, type StreamJournal } from './event-stream.js';
+import { DEFAULT_STREAM_MAX_BUFFERED_BYTES } from '../config/schema.js';
+import { parseRequestTarget, targetQuery, type RequestTarget } from './request-target.js';
 
 /** Largest accepted request body or WebSocket message, in bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -34,6 +38,15 @@ export interface ApiDeps {
   readonly fees?: () => readonly FeeSum[];
   /** Extra fields for GET /health. */
   readonly health: () => Record<string, unknown>;
+  /** The event stream (/v1/stream): see event-stream.ts. Default: the default bound, no journal. */
+  readonly stream?: {
+    /** daemon.api.streamMaxBufferedBytes: a client whose send buffer would pass it is disconnected. */
+    readonly maxBufferedBytes: number;
+    /** Strategy ids a stream filter may name. */
+    readonly strategies: readonly string[];
+    /** The journal (event seqs, since= replay); absent when it is off. */
+    readonly journal?: StreamJournal | undefined;
+  };
 }
 
 class HttpError extends Error {
@@ -51,25 +64,34 @@ type Reply = { status: number; body: unknown };
 export class ApiServer {
   private readonly server: Server;
   private readonly wss: WebSocketServer;
-  private readonly clients = new Set<WebSocket>();
+  /** The sending side of /v1/stream (events, resume, filters, slow consumers). */
+  readonly stream: EventStream;
 
   constructor(private readonly deps: ApiDeps) {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
-    this.server.on('upgrade', (req, socket, head) => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (path !== '/v1/stream' || !deps.auth.checkRequest(req, true)) {
-        const status = path !== '/v1/stream' ? '404 Not Found' : '401 Unauthorized';
-        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-        return;
+    // A request line or header the HTTP parser refuses: a catalogue body instead of Node's bare 400, then close.
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuseClient(err, socket));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // Node hands the socket over without an error listener: a reset from the client would be an uncaught error.
+      socket.on('error', () => socket.destroy());
+      try {
+        const target = parseRequestTarget(req.url);
+        if (target === null) return refuseUpgrade(socket, 'BAD_REQUEST', 'the request target is not a path');
+        if (target.path !== '/v1/stream') return refuseUpgrade(socket, 'NOT_FOUND', 'no WebSocket route here (use /v1/stream)');
+        if (!deps.auth.checkRequest(req, true)) return refuseUpgrade(socket, 'UNAUTHORIZED');
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, targetQuery(target)));
+      } catch (err) {
+        // Nothing a client sends may end the process: whatever got here is logged and the socket closed.
+        this.deps.log.error({ err }, 'api upgrade failed');
+        socket.destroy();
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws));
     });
-    deps.tracker.listen({
-      onTransition: (order, update, t) => {
-        if (this.clients.size > 0) this.broadcast(deps.tracker.describe(order, update, t));
-      },
+    this.stream = new EventStream({
+      tracker: deps.tracker, instruments: deps.instruments, log: deps.log,
+      strategies: deps.stream?.strategies ?? deps.tracker.store.strategyIds,
+      maxBufferedBytes: deps.stream?.maxBufferedBytes ?? DEFAULT_STREAM_MAX_BUFFERED_BYTES, journal: deps.stream?.journal,
     });
   }
 
@@ -84,7 +106,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
-    for (const ws of this.clients) ws.close(1001, 'daemon stopping');
+    await this.stream.close();
     this.wss.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
@@ -92,15 +114,12 @@ export class ApiServer {
     });
   }
 
-  private broadcast(event: OrderEvent): void {
-    const text = JSON.stringify({ type: 'event', ...event });
-    for (const ws of this.clients) if (ws.readyState === ws.OPEN) ws.send(text);
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let reply: Reply;
+    const target = parseRequestTarget(req.url);
     try {
-      reply = await this.route(req, res);
+      if (target === null) throw new HttpError('BAD_REQUEST', 'the request target is not a path');
+      reply = await this.route(req, res, target);
     } catch (err) {
       if (err instanceof HttpError) {
         reply = errorReply(err.code, err.message);
@@ -110,33 +129,34 @@ export class ApiServer {
       }
     }
     if (res.writableEnded) return;
-    if (reply.status >= 400 && reply.status !== 401 && req.method === 'POST' && isOrdersPath(req.url)) {
+    if (reply.status >= 400 && reply.status !== 401 && req.method === 'POST' && target?.path === '/v1/orders') {
       // An order refused before it existed. A denied order (the body names its orderId) was already counted
       // by the tracker's DENIED event: counting it here too would count it twice.
       const body = reply.body as { error?: { code?: string }; orderId?: number };
       if (body.error?.code !== undefined && body.orderId === undefined) this.deps.metrics.edgeReject(body.error.code);
     }
     const text = JSON.stringify(reply.body);
+    closeIfBodyUnread(req, res);
     res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<Reply> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
+  private async route(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<Reply> {
+    const path = target.path;
     const method = req.method ?? 'GET';
     if (path === '/health') {
       if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
       return { status: 200, body: { status: 'ok', accepting: this.deps.intake.isAccepting, ...this.deps.health() } };
     }
     if (!this.deps.auth.checkRequest(req)) {
-      req.resume();
+      // Decided on the headers alone: the body is never read (handle() closes the connection instead).
       res.setHeader('www-authenticate', 'Bearer');
       return errorReply('UNAUTHORIZED');
     }
     if (path === '/metrics') {
       if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
       const text = await this.deps.metrics.render();
+      closeIfBodyUnread(req, res);
       res.writeHead(200, { 'content-type': this.deps.metrics.contentType });
       res.end(text);
       return { status: 200, body: null };
@@ -147,7 +167,7 @@ export class ApiServer {
     }
     if (path === '/v1/orders') {
       if (method === 'POST') return this.submit(await readJson(req));
-      if (method === 'GET') return this.list(url.searchParams.get('state'));
+      if (method === 'GET') return this.list(targetQuery(target).get('state'));
       throw new HttpError('METHOD_NOT_ALLOWED');
     }
     const orderMatch = /^\/v1\/orders\/([^/]+)$/.exec(path);
@@ -163,7 +183,6 @@ export class ApiServer {
     }
     if (path === '/v1/admin/reload') {
       if (method !== 'POST') throw new HttpError('METHOD_NOT_ALLOWED');
-      req.resume();
       const r = this.deps.reload?.() ?? { ok: false, errors: ['reload is not available'] };
       if (r.ok) return { status: 200, body: { reloaded: true } };
       return { status: 422, body: { error: { code: 'CONFIG_INVALID', message: 'the configuration was not reloaded', retryable: false, errors: r.errors } } };
@@ -194,7 +213,12 @@ export class ApiServer {
     const r = this.deps.intake.submit(decoded.intent);
     if (!r.ok) return r;
     const order = await this.deps.intake.dispatched(r.order);
-    await this.deps.durable?.();
+    try {
+      await this.deps.durable?.();
+    } catch {
+      // The journal failed before the order's records were on disk: it is not acknowledged (no order id given).
+      return { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the order is not acknowledged' };
+    }
     if (order.state === 'DENIED') {
       const code = order.reason as ErrorCode;
       return { ok: false, code, message: ERROR_CATALOGUE[code]?.description ?? String(order.reason), order };
@@ -221,15 +245,12 @@ export class ApiServer {
     return order;
   }
 
-  private onSocket(ws: WebSocket): void {
-    this.clients.add(ws);
-    ws.on('close', () => this.clients.delete(ws));
-    ws.on('error', () => this.clients.delete(ws));
-    ws.send(JSON.stringify({ type: 'hello', seq: this.deps.tracker.lastSeq }));
+  private onSocket(ws: WebSocket, query: URLSearchParams): void {
+    if (!this.stream.add(ws, query)) return; // a bad query: closed with the reason, its messages are not read
     ws.on('message', (data) => {
       this.onMessage(ws, data.toString()).catch((err: unknown) => {
         this.deps.log.error({ err }, 'api websocket message failed');
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'result', id: null, ok: false, error: { code: 'INTERNAL', message: 'internal error' } }));
+        this.stream.send(ws, JSON.stringify({ type: 'result', id: null, ok: false, error: { code: 'INTERNAL', message: 'internal error' } }));
       });
     });
   }
@@ -237,15 +258,15 @@ export class ApiServer {
   private async onMessage(ws: WebSocket, text: string): Promise<void> {
     let msg: unknown;
     try {
-      msg = JSON.parse(text);
+      msg = parseJsonExact(text); // numbers a double cannot hold are refused by the decoder, never rounded
     } catch {
-      ws.send(JSON.stringify({ type: 'result', id: null, ok: false, error: { code: 'BAD_REQUEST', message: 'message is not JSON' } }));
+      this.stream.send(ws, JSON.stringify({ type: 'result', id: null, ok: false, error: { code: 'BAD_REQUEST', message: 'message is not JSON' } }));
       return;
     }
     const m = (typeof msg === 'object' && msg !== null ? msg : {}) as { op?: unknown; id?: unknown; order?: unknown; orderId?: unknown };
     const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
     const send = (body: Record<string, unknown>): void => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'result', id, ...body }));
+      this.stream.send(ws, JSON.stringify({ type: 'result', id, ...body })); // under the stream's send-buffer bound
     };
     if (m.op === 'submit') {
       const r = await this.submitOrder(m.order);
@@ -273,8 +294,44 @@ export class ApiServer {
   }
 }
 
-function isOrdersPath(url: string | undefined): boolean {
-  return new URL(url ?? '/', 'http://localhost').pathname === '/v1/orders';
+/**
+ * An answer given before the request body has fully arrived (401, 413, a refused path) closes the connection:
+ * keeping it alive would mean reading, and throwing away, whatever the client still sends — up to any size.
+ */
+function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
+  if (!req.complete) res.setHeader('connection', 'close');
+}
+
+/** The answer to an upgrade that is not accepted: status and catalogue body, then close. */
+function refuseUpgrade(socket: Duplex, code: ErrorCode, message?: string): void {
+  const { status, body } = errorReply(code, message);
+  const text = JSON.stringify(body);
+  const extra = code === 'UNAUTHORIZED' ? 'WWW-Authenticate: Bearer\r\n' : '';
+  // Destroyed once written: an upgrade socket has no server timeout, and a client need never close its side.
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n${extra}Content-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
+}
+
+/**
+ * What Node's HTTP server does on a parse error (answer unless a response is under way, then destroy), with the
+ * catalogue's BAD_REQUEST body on a 400. Other parser refusals (431 headers too large, 408 timeout) keep Node's
+ * status and no body; a reset connection is just destroyed.
+ */
+function refuseClient(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const code = err.code ?? '';
+  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+  const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (code !== 'ECONNRESET' && socket.writable && (pending === undefined || pending === null || !pending.headersSent)) {
+    const text = status === 400 ? JSON.stringify(errorReply('BAD_REQUEST', 'the request line or a header is malformed').body) : '';
+    const type = text.length > 0 ? 'Content-Type: application/json; charset=utf-8\r\n' : '';
+    socket.once('finish', () => socket.destroy());
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+    return;
+  }
+  socket.destroy();
 }
 
 /** A percent-decoded path segment; a malformed escape is kept as is (it then matches no order and no symbol). */
@@ -294,11 +351,14 @@ function errorReply(code: ErrorCode, message?: string, field?: string, order?: O
   return { status: ERROR_CATALOGUE[code].http, body };
 }
 
+/**
+ * The JSON body, at most MAX_BODY_BYTES. Too large — by Content-Length, or once the streamed size passes the
+ * bound — is a 413 at once: the rest is not read (handle() closes the connection).
+ */
 function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? '0');
     if (declared > MAX_BODY_BYTES) {
-      req.resume();
       reject(new HttpError('PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`));
       return;
     }
@@ -310,6 +370,8 @@ function readJson(req: IncomingMessage): Promise<unknown> {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
         failed = true;
+        chunks.length = 0;
+        req.pause();
         reject(new HttpError('PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`));
         return;
       }
@@ -318,11 +380,12 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     req.on('end', () => {
       if (failed) return;
       try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        resolve(parseJsonExact(Buffer.concat(chunks).toString('utf8'))); // see json-exact.ts
       } catch {
         reject(new HttpError('BAD_REQUEST', 'body is not valid JSON'));
       }
     });
-    req.on('error', reject);
+    // A client gone before its body ended: nothing to answer, and not the daemon's failure (no INTERNAL, no error log).
+    req.on('error', () => reject(new HttpError('BAD_REQUEST', 'the request body ended early')));
   });
 }

@@ -106,6 +106,8 @@ export const DEFAULT_QUEUE_CAPACITY = 65536;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
 export const DEFAULT_DAEMON_NAME = 'switchyard';
 export const DEFAULT_RISK_MAX_OPEN_ORDERS = 10000;
+/** daemon.api.streamMaxBufferedBytes: 8 MiB. */
+export const DEFAULT_STREAM_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 export const ApiSchema = strictObject({
   host: nonEmptyString.default(DEFAULT_API_HOST),
@@ -115,6 +117,11 @@ export const ApiSchema = strictObject({
   token: SecretValue.optional(),
   /** Where the daemon reads (or creates) the bearer token when `token` is not set. Default `<dataDir>/api-token`. */
   tokenFile: nonEmptyString.optional(),
+  /**
+   * A /v1/stream client whose unsent data would pass this many bytes is disconnected (close code 4000, "slow
+   * consumer"): a client that stops reading costs the daemon at most this much memory.
+   */
+  streamMaxBufferedBytes: int(4096, 1 << 30).default(DEFAULT_STREAM_MAX_BUFFERED_BYTES),
 });
 
 export const LogSchema = strictObject({
@@ -184,6 +191,11 @@ export const DaemonSchema = strictObject({
   startup: StartupSchema.prefault({}),
   queue: QueueSchema.prefault({}),
   journal: JournalSchema.prefault({}),
+  /**
+   * Finished orders kept queryable (GET /v1/orders/:id, late venue reports applied); the oldest are forgotten
+   * beyond this, so the daemon's memory does not grow with the orders it has ever handled.
+   */
+  retainFinishedOrders: int(1, 10_000_000).default(100_000),
 }).transform((d) => ({
   ...d,
   clientIdPrefix: d.clientIdPrefix ?? defaultClientIdPrefix(d.name),

@@ -6,10 +6,13 @@ import type { OrderBatch, VenueAdapter } from './venue.js';
 /** A batch of order slots viewed through the order store (reused from batch to batch). */
 export class StoreBatch implements OrderBatch {
   readonly slots: Int32Array;
+  /** The store generation of each slot when it was added (a batch may wait for the disk: see VenueBatcher.dropStale). */
+  readonly generations: Int32Array;
   count = 0;
 
   constructor(private readonly store: OrderStore, maxSize: number) {
     this.slots = new Int32Array(maxSize);
+    this.generations = new Int32Array(maxSize);
   }
 
   orderId(i: number): number { return this.store.id[this.slots[i]!]!; }
@@ -46,8 +49,17 @@ export type SubmitErrorHandler = (venue: number, batch: StoreBatch, error: unkno
 export interface DurabilityGate {
   readonly lastSeq: number;
   readonly durableSeq: number;
+  /** The journal failure, once latched (then nothing can become durable any more). */
+  readonly failed: Error | null;
   whenDurable(seq: number): Promise<void>;
 }
+
+/**
+ * Called with a batch that will never go to its venue because the journal failed before its records were durable
+ * (a batch waiting for the disk when it failed, or one flushed after). `batch` is valid during the call only. The
+ * daemon finishes its orders (REJECTED JOURNAL_IO, risk released): they never left.
+ */
+export type NotDurableHandler = (venue: number, batch: StoreBatch, error: Error) => void;
 
 /**
  * Per-venue batching of new orders: a venue's orders are collected up to its batch size or flush interval and
@@ -64,10 +76,13 @@ export class VenueBatcher {
   /** Orders handed to each venue so far. */
   readonly handedOver: Float64Array;
   private gate: DurabilityGate | undefined;
+  private onNotDurable: NotDurableHandler = () => {};
   /** Batches waiting for their journal records to be durable, in order. */
   private readonly waiting: { venue: number; batch: StoreBatch }[] = [];
   /** Submit calls that threw, per venue. */
   readonly submitErrors: Float64Array;
+  /** Batch entries dropped because their slot was released (and maybe reused) while they waited. */
+  staleEntries = 0;
 
   constructor(
     private readonly store: OrderStore,
@@ -89,6 +104,7 @@ export class VenueBatcher {
 
   add(venue: number, slot: number): void {
     const b = this.batches[venue]!;
+    b.generations[b.count] = this.store.generation[slot]!;
     b.slots[b.count++] = slot;
     if (b.count === b.slots.length) this.flush(venue);
     else if (b.count === 1 && this.policies[venue]!.flushMs > 0) {
@@ -115,8 +131,9 @@ export class VenueBatcher {
   remove(venue: number, slot: number): boolean {
     const b = this.batches[venue];
     if (b === undefined) return false;
-    if (removeSlot(b, slot)) return true;
-    for (const w of this.waiting) if (w.venue === venue && removeSlot(w.batch, slot)) return true;
+    const generation = this.store.generation[slot]!;
+    if (removeSlot(b, slot, generation)) return true;
+    for (const w of this.waiting) if (w.venue === venue && removeSlot(w.batch, slot, generation)) return true;
     return false;
   }
 
@@ -128,8 +145,9 @@ export class VenueBatcher {
    * With a journal, a batch goes to its venue only after every record appended before it is durable (one shared
    * wait per batch). Without one (tests, benchmarks of the dispatch path) batches go out at once.
    */
-  setDurabilityGate(gate: DurabilityGate): void {
+  setDurabilityGate(gate: DurabilityGate, onNotDurable: NotDurableHandler = () => {}): void {
     this.gate = gate;
+    this.onNotDurable = onNotDurable;
   }
 
   flush(venue: number): void {
@@ -141,9 +159,14 @@ export class VenueBatcher {
     const b = this.batches[venue]!;
     if (b.count === 0) return;
     const gate = this.gate;
+    if (gate !== undefined && gate.failed !== null) {
+      this.notDurable(venue, b, gate.failed);
+      return;
+    }
     if (gate !== undefined && gate.durableSeq < gate.lastSeq) {
       const copy = new StoreBatch(this.store, b.count);
       copy.slots.set(b.slots.subarray(0, b.count));
+      copy.generations.set(b.generations.subarray(0, b.count));
       copy.count = b.count;
       b.count = 0;
       const entry = { venue, batch: copy };
@@ -151,17 +174,49 @@ export class VenueBatcher {
       const done = (): void => {
         this.waiting.splice(this.waiting.indexOf(entry), 1);
       };
-      // A failed journal hands nothing more to venues (the daemon halts intake on the journal error).
+      // A failed journal hands nothing more to venues: the batch's orders are finished here (the daemon halts).
       void gate.whenDurable(gate.lastSeq).then(() => {
         done();
         this.handOver(venue, copy);
-      }, done);
+      }, (error: unknown) => {
+        done();
+        this.notDurable(venue, copy, error instanceof Error ? error : new Error(String(error)));
+      });
       return;
     }
     this.handOver(venue, b);
   }
 
+  private notDurable(venue: number, b: StoreBatch, error: Error): void {
+    this.dropStale(b);
+    try {
+      this.onNotDurable(venue, b, error);
+    } catch {
+      // the handler must not take the dispatch cycle or a timer callback down
+    } finally {
+      b.count = 0;
+    }
+  }
+
+  /**
+   * Take out the entries whose slot was released since they were added: the slot may hold another order by now,
+   * which must not be sent (or finished) for the old one. An order in a batch is open, so this should never find
+   * any; it is a guard, counted.
+   */
+  private dropStale(b: StoreBatch): void {
+    let n = 0;
+    for (let i = 0; i < b.count; i++) {
+      const slot = b.slots[i]!;
+      if (!this.store.isCurrent(slot, b.generations[i]!)) continue;
+      b.slots[n] = slot;
+      b.generations[n++] = b.generations[i]!;
+    }
+    this.staleEntries += b.count - n;
+    b.count = n;
+  }
+
   private handOver(venue: number, b: StoreBatch): void {
+    this.dropStale(b);
     if (b.count === 0) return;
     this.handedOver[venue]! += b.count;
     const sentAt = this.monoMs(); // one clock read per batch, not per order
@@ -181,10 +236,11 @@ export class VenueBatcher {
   }
 }
 
-function removeSlot(b: StoreBatch, slot: number): boolean {
+function removeSlot(b: StoreBatch, slot: number, generation: number): boolean {
   for (let i = 0; i < b.count; i++) {
-    if (b.slots[i] !== slot) continue;
+    if (b.slots[i] !== slot || b.generations[i] !== generation) continue;
     b.slots.copyWithin(i, i + 1, b.count);
+    b.generations.copyWithin(i, i + 1, b.count);
     b.count--;
     return true;
   }

@@ -79,6 +79,12 @@ export class OrderStore {
   submittedAt: Float64Array;
   producerSeq: Float64Array;
   tag: Uint32Array;
+  /**
+   * Per slot: how many times it was released (mod 2^30). Whatever keeps a slot number across time (strategy
+   * queues, batches waiting for the disk) keeps this with it: a slot released and reused since holds another order,
+   * and the old entry must not act on it (see isCurrent).
+   */
+  generation: Int32Array;
   clientIds: (string | undefined)[];
   venueOrderIds: (string | undefined)[];
   reasonTexts: (string | undefined)[];
@@ -127,6 +133,7 @@ export class OrderStore {
     this.submittedAt = new Float64Array(0);
     this.producerSeq = new Float64Array(0);
     this.tag = new Uint32Array(0);
+    this.generation = new Int32Array(0);
     this.clientIds = [];
     this.venueOrderIds = [];
     this.reasonTexts = [];
@@ -186,8 +193,14 @@ export class OrderStore {
     return this.ids.get(id);
   }
 
-  /** Forget an order (its slot is reused). */
+  /** True when `slot` still holds the order it held at `generation` (not released since). */
+  isCurrent(slot: number, generation: number): boolean {
+    return this.generation[slot] === generation && this.id[slot]! >= 0;
+  }
+
+  /** Forget an order (its slot is reused; its generation moves on, so old handles to it no longer match). */
   release(slot: number): void {
+    this.generation[slot] = (this.generation[slot]! + 1) & 0x3fffffff; // stays a small integer: no boxing
     this.ids.remove(this.id[slot]!);
     this.clientIds[slot] = undefined;
     this.venueOrderIds[slot] = undefined;
@@ -284,6 +297,9 @@ export class OrderStore {
     const tag = new Uint32Array(capacity);
     tag.set(this.tag);
     this.tag = tag;
+    const generation = new Int32Array(capacity);
+    generation.set(this.generation);
+    this.generation = generation;
     for (let i = old; i < capacity; i++) {
       this.clientIds.push(undefined);
       this.venueOrderIds.push(undefined);

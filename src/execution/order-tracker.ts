@@ -7,7 +7,8 @@ import { OrderView, STATE_CODE, type NewOrderFields, type OrderStore } from './o
 
 /**
  * Told about every applied transition and every update the lifecycle refused or ignored. `order` is a view that is
- * only valid during the call; `t` likewise (both are reused). Listeners must not throw.
+ * only valid during the call; `t` likewise (both are reused). Listeners must not throw; one that does is isolated
+ * (see TrackerOptions.onListenerError): the update stands and the other listeners are still told.
  */
 export interface TrackerListener {
   /** A new order (in CREATED), before anything else happens to it. */
@@ -38,6 +39,18 @@ export interface RestoredOrder {
 export interface TrackerOptions {
   /** How many finished orders stay queryable; the oldest are forgotten beyond this. */
   readonly retainFinished: number;
+  /**
+   * A listener threw (a bug in it): called with its name, the error, the order's id and how many times that
+   * listener has thrown so far. The tracker has already counted it (listenerErrors) and goes on with the next
+   * listener: one broken listener (metrics, API stream, risk) never stops the others or the order's update.
+   */
+  readonly onListenerError?: (listener: string, error: unknown, orderId: OrderId, count: number) => void;
+}
+
+/** Errors thrown by one named listener (GET /metrics: switchyard_listener_errors_total). */
+export interface ListenerErrors {
+  readonly listener: string;
+  readonly errors: number;
 }
 
 const OPEN_CODE = new Uint8Array(ORDER_STATES.length);
@@ -50,6 +63,9 @@ for (const s of OPEN_STATES) OPEN_CODE[STATE_CODE[s]] = 1;
  */
 export class OrderTracker {
   private readonly listeners: TrackerListener[] = [];
+  /** Per listener (same index): its name and the errors it threw. */
+  private readonly listenerNames: string[] = [];
+  private readonly listenerErrorCounts: number[] = [];
   /**
    * One view, one Transition and one sequence number per nesting level of applySlot: a listener may apply another
    * update through the tracker, and the listeners after it must still see their own order and transition.
@@ -85,8 +101,31 @@ export class OrderTracker {
     this.finished = new Int32Array(Math.min(options.retainFinished + 1, 1 << 16));
   }
 
-  listen(listener: TrackerListener): void {
+  /** Add a listener; `name` labels its errors (default: its class name). */
+  listen(listener: TrackerListener, name?: string): void {
     this.listeners.push(listener);
+    this.listenerNames.push(name ?? (listener.constructor === Object ? 'anonymous' : listener.constructor.name));
+    this.listenerErrorCounts.push(0);
+  }
+
+  /** Errors thrown by listeners so far, per listener name (names given twice are summed). */
+  listenerErrors(): ListenerErrors[] {
+    const sums = new Map<string, number>();
+    for (let i = 0; i < this.listeners.length; i++) {
+      const name = this.listenerNames[i]!;
+      sums.set(name, (sums.get(name) ?? 0) + this.listenerErrorCounts[i]!);
+    }
+    return [...sums].map(([listener, errors]) => ({ listener, errors }));
+  }
+
+  /** Listener `i` threw: count it and report it; never rethrown (the other listeners still run). Off the hot path. */
+  private listenerFailed(i: number, error: unknown, orderId: OrderId): void {
+    const count = ++this.listenerErrorCounts[i]!;
+    try {
+      this.options.onListenerError?.(this.listenerNames[i]!, error, orderId, count);
+    } catch {
+      // the reporter must not break the isolation it reports on
+    }
   }
 
   /** A new order in CREATED; returns its slot. Throws if the client order id is taken (check first). */
@@ -102,7 +141,13 @@ export class OrderTracker {
     const level = this.enter();
     try {
       const order = this.cursors[level]!.at(slot);
-      for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!.onCreate?.(order);
+      for (let i = 0; i < this.listeners.length; i++) {
+        try {
+          this.listeners[i]!.onCreate?.(order);
+        } catch (err) {
+          this.listenerFailed(i, err, id);
+        }
+      }
     } finally {
       this.depth = level;
     }
@@ -225,14 +270,26 @@ export class OrderTracker {
       const t = applyUpdateInto(order, update, this.transitions[level]!);
       if (t.outcome !== 'ERROR') this.stamp(slot);
       if (t.outcome !== 'APPLIED') {
-        for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!.onAnomaly?.(order, update, t);
+        for (let i = 0; i < this.listeners.length; i++) {
+          try {
+            this.listeners[i]!.onAnomaly?.(order, update, t);
+          } catch (err) {
+            this.listenerFailed(i, err, this.store.id[slot]!);
+          }
+        }
         return t;
       }
       this.seqs[level] = ++this.seq;
       const closed = isOpen(t.from) && !isOpen(t.to);
       if (closed) this.openCount--;
       else if (!isOpen(t.from) && isOpen(t.to)) this.reopen(slot);
-      for (let i = 0; i < this.listeners.length; i++) this.listeners[i]!.onTransition?.(order, update, t);
+      for (let i = 0; i < this.listeners.length; i++) {
+        try {
+          this.listeners[i]!.onTransition?.(order, update, t);
+        } catch (err) {
+          this.listenerFailed(i, err, this.store.id[slot]!);
+        }
+      }
       if (closed) this.retire(slot);
       return t;
     } finally {
@@ -268,6 +325,19 @@ export class OrderTracker {
         fee: f.fee, feeCurrency: f.feeCurrency === '' ? ins.quote : f.feeCurrency, feeEstimated: f.feeEstimated === true,
         liquidity: f.liquidity, venueTs: f.venueTs > 0 ? f.venueTs : null,
       },
+    };
+  }
+
+  /**
+   * How many orders each per-order structure holds, for tests and diagnostics (scans the store: not for hot paths).
+   * Every one is bounded by the open orders plus `retainFinished`, whatever the number of orders ever handled.
+   */
+  structureSizes(): { held: number; open: number; finished: number; clientIds: number; tradeIdSets: number; reopened: number } {
+    let tradeIdSets = 0;
+    for (let slot = 0; slot < this.store.capacity; slot++) if (this.store.tradeIds[slot] !== undefined) tradeIdSets++;
+    return {
+      held: this.store.size, open: this.openCount, finished: this.finishedCount, clientIds: this.byClientId.size, tradeIdSets,
+      reopened: this.reopened.size,
     };
   }
 

@@ -74,11 +74,17 @@ export async function reconcileVenue(
   try {
     // 1. Look every order up by client order id. Those the venue has are adopted first (whatever their state), so
     //    the adapter can map the venue's trades back to them: a venue's trade names its own order id, not ours.
-    const found: { slot: number; cid: string; st: VenueOrderStatus }[] = [];
+    const found: { slot: number; generation: number; cid: string; st: VenueOrderStatus }[] = [];
     const foreign = new Set<string>();
-    for (const o of mine) {
-      const cid = o.clientOrderId;
+    // The orders were listed before the first await: one forgotten meanwhile (finished, then evicted by the
+    // retention limit) may have its slot reused by a new order, which must not be acted on for it. Each slot is
+    // kept with its generation and checked after every wait.
+    const generations = mine.map((o) => store.generation[o.slot]!);
+    for (const [k, o] of mine.entries()) {
       const slot = o.slot;
+      const generation = generations[k]!;
+      if (!store.isCurrent(slot, generation)) continue;
+      const cid = o.clientOrderId;
       const view = new OrderView(store).at(slot);
       // An order found under our client order id is ours only if it is what we sent: client order ids are unique
       // only among a venue account's open orders, and another program with the same keys may hold ours. Anyone
@@ -100,12 +106,14 @@ export async function reconcileVenue(
         return null;
       };
       let st = await ours();
+      if (!store.isCurrent(slot, generation)) continue;
       if (st === null && view.state === 'SUBMITTED') {
         // A submission sent just before the restart may still be on its way: wait out its validity window, look again.
         const wait = view.updatedAt + validityMs - now();
         if (wait > 0) {
           await new Promise((r) => setTimeout(r, wait));
           st = await ours();
+          if (!store.isCurrent(slot, generation)) continue;
         }
       }
       if (st === null) {
@@ -122,7 +130,7 @@ export async function reconcileVenue(
         apply(tracker, slot, { kind: 'ACCEPT', venueOrderId: st.venueOrderId });
       }
       adapter.adopt?.({ orderId: view.id, clientOrderId: cid, instrument: instruments.at(o.symbolIndex), venueOrderId: st.venueOrderId, qtyLots: view.qtyLots });
-      found.push({ slot, cid, st });
+      found.push({ slot, generation, cid, st });
     }
 
     // 2. The fills since the oldest of them (deduplicated by trade id by the lifecycle), then each venue state. A
@@ -142,7 +150,8 @@ export async function reconcileVenue(
       if (f.venueOrderId !== '') push(byVenueOrder, orderKey(f.instrument.symbol, f.venueOrderId), f);
       push(byClient, f.clientOrderId, f);
     }
-    for (const { slot, cid, st } of found) {
+    for (const { slot, generation, cid, st } of found) {
+      if (!store.isCurrent(slot, generation)) continue; // forgotten while the fills were fetched
       const view = new OrderView(store).at(slot);
       const own = st.venueOrderId === '' ? [] : (byVenueOrder.get(orderKey(st.instrument.symbol, st.venueOrderId)) ?? []);
       const others = new Map<string, string[]>();

@@ -53,10 +53,14 @@ export class Dispatcher {
   private sleeping = false;
   private idleCycles = 0;
   private stopped = false;
+  /** Set by halt: every order still queued is denied with it, none is dispatched. */
+  private haltDeny: OrderUpdate | undefined;
   /** 1 = venue may receive orders (its circuit breaker is closed). */
   readonly available: Uint8Array;
   /** Orders dispatched (routed or denied) so far. */
   dispatched = 0;
+  /** Queue entries dropped because their slot was released (and maybe reused) since they were queued. */
+  staleEntries = 0;
 
   constructor(
     private readonly store: OrderStore,
@@ -91,6 +95,16 @@ export class Dispatcher {
 
   stop(): void {
     this.stopped = true;
+  }
+
+  /**
+   * The journal failed: dispatch nothing more (no order may reach a venue without its records on disk). From the
+   * next cycle on, every order still queued is DENIED with `code` (its waiters get their answer, its strategy its
+   * event), and the rings are still drained so that every worker order is answered (intake refuses it).
+   */
+  halt(code: ErrorCode): void {
+    this.haltDeny = this.deny[code];
+    this.wake();
   }
 
   /** Ask for a cycle soon (after the current I/O callbacks). */
@@ -130,8 +144,15 @@ export class Dispatcher {
     while (n < this.maxPerCycle) {
       const slot = this.queues.shift();
       if (slot < 0) break;
+      // An entry of an order canceled while queued and forgotten since: its slot may hold a newer order, which has
+      // its own entry further back. Acting on this one would dispatch that order out of turn.
+      if (!this.store.isCurrent(slot, this.queues.shiftedGeneration)) {
+        this.staleEntries++;
+        continue;
+      }
       if (this.store.state[slot] === CREATED) {
-        this.dispatchSlot(slot);
+        if (this.haltDeny === undefined) this.dispatchSlot(slot);
+        else this.tracker.applySlot(slot, this.haltDeny);
         n++;
       }
     }

@@ -1,6 +1,7 @@
 import { decimalTextFromNumber, type GridResult } from '../model/decimal.js';
 import type { ErrorCode } from '../model/errors.js';
 import { isValidClientOrderId } from '../model/ids.js';
+import { ImpreciseNumber } from './json-exact.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import {
   ORDER_TYPES, PRIORITIES, TIME_IN_FORCES,
@@ -25,8 +26,30 @@ function fail(code: ErrorCode, message: string, field?: string): DecodeResult {
 }
 
 /**
+ * An enum value in upper case, ASCII letters only: `String.prototype.toUpperCase` follows Unicode and maps "ſ"
+ * (long s) to "S" and "ı" (dotless i) to "I", so "ſell" or "lımıt" would pass as SELL and LIMIT. Only a-z are
+ * upper-cased here; any other character stays as it is and the value matches no allowed spelling.
+ */
+function asciiUpper(value: string): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    out += String.fromCharCode(c >= 0x61 && c <= 0x7a ? c - 0x20 : c);
+  }
+  return out;
+}
+
+/** An enum field: absent = `fallback`, a string = its ASCII upper case, anything else = undefined (refused). */
+function enumValue(value: unknown, fallback: string): string | undefined {
+  if (value === undefined) return fallback;
+  return typeof value === 'string' ? asciiUpper(value) : undefined;
+}
+
+/**
  * Decimal text of a JSON price or quantity. Strings must be plain decimals ("0.015"); JSON numbers are taken
- * at their shortest round-trip text (what the sender wrote, for up to 15 significant digits).
+ * at their shortest round-trip text (what the sender wrote, when a double holds it). A number with more
+ * significant digits than a double holds arrives from the API edges as an ImpreciseNumber (json-exact.ts) and is
+ * refused by the callers, never rounded.
  */
 function decimalText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
@@ -54,15 +77,15 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
   const ins = instruments.get(o.symbol);
   if (ins === undefined) return fail('UNKNOWN_SYMBOL', `unknown symbol "${o.symbol}"`, 'symbol');
 
-  const side = typeof o.side === 'string' ? o.side.toUpperCase() : undefined;
+  const side = typeof o.side === 'string' ? asciiUpper(o.side) : undefined;
   if (side !== 'BUY' && side !== 'SELL') return fail('INVALID_FIELD', 'side must be BUY or SELL', 'side');
 
-  const type = (o.type === undefined ? 'LIMIT' : typeof o.type === 'string' ? o.type.toUpperCase() : undefined) as OrderType | undefined;
+  const type = enumValue(o.type, 'LIMIT') as OrderType | undefined;
   if (type === undefined || !ORDER_TYPES.includes(type)) return fail('INVALID_FIELD', `type must be one of ${ORDER_TYPES.join(', ')}`, 'type');
 
   const marketLike = type === 'MARKET' || type === 'STOP';
   const tifDefault: TimeInForce = marketLike ? 'IOC' : 'GTC';
-  const tif = (o.timeInForce === undefined ? tifDefault : typeof o.timeInForce === 'string' ? o.timeInForce.toUpperCase() : undefined) as TimeInForce | undefined;
+  const tif = enumValue(o.timeInForce, tifDefault) as TimeInForce | undefined;
   if (tif === undefined || !TIME_IN_FORCES.includes(tif)) return fail('INVALID_FIELD', `timeInForce must be one of ${TIME_IN_FORCES.join(', ')}`, 'timeInForce');
   if (marketLike && tif === 'GTC') return fail('INVALID_FIELD', `${type} orders cannot rest: timeInForce must be IOC or FOK`, 'timeInForce');
 
@@ -70,7 +93,7 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
   const postOnly = o.postOnly === true;
   if (postOnly && (type !== 'LIMIT' || tif !== 'GTC')) return fail('INVALID_FIELD', 'postOnly needs a GTC LIMIT order', 'postOnly');
 
-  const priority = (o.priority === undefined ? 'NORMAL' : typeof o.priority === 'string' ? o.priority.toUpperCase() : undefined) as Priority | undefined;
+  const priority = enumValue(o.priority, 'NORMAL') as Priority | undefined;
   if (priority === undefined || !PRIORITIES.includes(priority)) return fail('INVALID_FIELD', `priority must be one of ${PRIORITIES.join(', ')}`, 'priority');
 
   if (o.clientOrderId !== undefined && !isValidClientOrderId(o.clientOrderId)) {
@@ -100,6 +123,11 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
     return fail('INVALID_PRICE', `a ${type} order takes no stopPrice`, 'stopPrice');
   }
 
+  // A notional the core could not count exactly (it would saturate: wrong average price, a reservation released
+  // short) is refused here, at the edge; OrderIntake.submitFields checks again for the ring path.
+  if (!instruments.notionalFits(ins.index, priceTicks, qty) || !instruments.notionalFits(ins.index, stopTicks, qty)) {
+    return fail('NOTIONAL_TOO_LARGE', `price x quantity is too large: at most ${ins.notional.toText(instruments.maxNotionalUnits[ins.index]!)} ${ins.quote}`, 'quantity');
+  }
   const valuedAt = priceTicks > 0 ? priceTicks : stopTicks;
   if (valuedAt > 0 && ins.minNotionalUnits > 0 && valuedAt * qty < ins.minNotionalUnits) {
     return fail('BELOW_MIN_NOTIONAL', `price x quantity is below the minimum notional of ${ins.notional.toText(ins.minNotionalUnits)} ${ins.quote}`, 'quantity');
@@ -126,6 +154,7 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
 
 function decodeQuantity(value: unknown, ins: Instrument): number | DecodeResult {
   if (value === undefined) return fail('INVALID_QUANTITY', 'quantity is required', 'quantity');
+  if (value instanceof ImpreciseNumber) return fail('INVALID_QUANTITY', imprecise('quantity', value), 'quantity');
   const r = toGrid(value, (t) => ins.qtyToLots(t));
   if (r === undefined) return fail('INVALID_QUANTITY', 'quantity must be a positive decimal string or number', 'quantity');
   if (!r.ok) {
@@ -139,6 +168,7 @@ function decodeQuantity(value: unknown, ins: Instrument): number | DecodeResult 
 }
 
 function decodePrice(value: unknown, ins: Instrument, field: string): number | DecodeResult {
+  if (value instanceof ImpreciseNumber) return fail('INVALID_PRICE', imprecise(field, value), field);
   const r = toGrid(value, (t) => ins.priceToTicks(t));
   if (r === undefined) return fail('INVALID_PRICE', `${field} must be a positive decimal string or number`, field);
   if (!r.ok) {
@@ -148,4 +178,9 @@ function decodePrice(value: unknown, ins: Instrument, field: string): number | D
   }
   if (r.value === 0) return fail('INVALID_PRICE', `${field} must be greater than zero`, field);
   return r.value;
+}
+
+function imprecise(field: string, value: ImpreciseNumber): string {
+  const shown = value.text.length > 40 ? `${value.text.slice(0, 40)}...` : value.text;
+  return `${field} ${shown} has more significant digits than a JSON number keeps exactly: send it as a decimal string`;
 }

@@ -25,6 +25,8 @@ export interface Refusal {
  */
 export class OrderIntake {
   private accepting = false;
+  /** What a new order is refused with while intake is closed. */
+  private closedCode: ErrorCode = 'TRADING_HALTED';
   private readonly strategyIndex: ReadonlyMap<string, number>;
   private readonly dispatchWaiters = new Map<OrderId, (order: OrderView) => void>();
   private readonly fields: NewOrderFields = {
@@ -56,7 +58,7 @@ export class OrderIntake {
           waiter(new OrderView(this.tracker.store).at(order.slot));
         }
       },
-    });
+    }, 'intake');
   }
 
   get isAccepting(): boolean {
@@ -67,8 +69,13 @@ export class OrderIntake {
     this.accepting = true;
   }
 
-  close(): void {
+  /**
+   * Refuse new orders, with `code` (TRADING_HALTED: starting, stopping). JOURNAL_IO stays the answer once given:
+   * a stop after a journal failure does not hide why the daemon took no more orders.
+   */
+  close(code: ErrorCode = 'TRADING_HALTED'): void {
     this.accepting = false;
+    if (this.closedCode !== 'JOURNAL_IO') this.closedCode = code;
   }
 
   strategyOf(id: string): number {
@@ -113,11 +120,16 @@ export class OrderIntake {
    * Allocates nothing when the client order id is made by the daemon.
    */
   submitFields(f: NewOrderFields): number {
-    if (!this.accepting) return this.refuse('TRADING_HALTED');
+    if (!this.accepting) return this.refuse(this.closedCode);
+    // The ring path's records are not decoded by decodeOrder in the daemon: a notional the core cannot hold exactly
+    // is refused here for every producer (see InstrumentRegistry.maxNotionalUnits).
+    if (!this.instruments.notionalFits(f.symbol, f.priceTicks, f.qtyLots) || !this.instruments.notionalFits(f.symbol, f.stopTicks, f.qtyLots)) {
+      return this.refuse('NOTIONAL_TOO_LARGE');
+    }
     if (f.clientOrderId !== undefined && this.tracker.hasClientOrderId(f.clientOrderId)) return this.refuse('DUPLICATE_CLIENT_ORDER_ID');
     if (this.queues.length(f.strategy, f.priority) >= this.queues.capacity) return this.refuse('QUEUE_FULL');
     const slot = this.tracker.create(this.ids.next(), f);
-    this.queues.push(f.strategy, f.priority, slot);
+    this.queues.push(f.strategy, f.priority, slot, this.tracker.store.generation[slot]!);
     this.dispatcher.wake();
     return slot;
   }
@@ -179,8 +191,10 @@ export class OrderIntake {
 function refusalMessage(code: ErrorCode, clientOrderId: string | undefined): string {
   switch (code) {
     case 'TRADING_HALTED': return 'intake is closed';
+    case 'JOURNAL_IO': return 'the journal could not be written: intake is closed';
     case 'DUPLICATE_CLIENT_ORDER_ID': return `client order id ${clientOrderId ?? ''} is already used`;
     case 'QUEUE_FULL': return 'the strategy queue is full';
+    case 'NOTIONAL_TOO_LARGE': return 'price x quantity is too large to be counted exactly';
     default: return code;
   }
 }

@@ -9,6 +9,8 @@ export const PRIORITY_LEVELS = 3;
 
 export class StrategyQueues {
   private readonly slots: Int32Array;
+  /** The store generation of each queued slot (OrderStore.generation): an entry is stale once its slot moved on. */
+  private readonly generations: Int32Array;
   private readonly head: Int32Array;
   private readonly count: Int32Array;
   /** Per priority: a circular doubly linked list of the strategies with orders waiting. */
@@ -19,6 +21,8 @@ export class StrategyQueues {
   private readonly queued: Int32Array;
   private total = 0;
   private readonly weights: Int32Array;
+  /** The generation of the entry the last shift() returned (read it before the next shift). */
+  shiftedGeneration = 0;
 
   constructor(
     readonly strategyCount: number,
@@ -29,6 +33,7 @@ export class StrategyQueues {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('queue capacity must be a positive integer');
     const queues = strategyCount * PRIORITY_LEVELS;
     this.slots = new Int32Array(queues * capacity);
+    this.generations = new Int32Array(queues * capacity);
     this.head = new Int32Array(queues);
     this.count = new Int32Array(queues);
     this.next = new Int32Array(queues).fill(-1);
@@ -67,12 +72,19 @@ export class StrategyQueues {
     return this.capacity - used;
   }
 
-  /** Queue an order slot; false when that queue is full (the caller refuses the order with QUEUE_FULL). */
-  push(strategy: number, priority: number, slot: number): boolean {
+  /**
+   * Queue an order slot with its store generation (OrderStore.generation[slot]); false when that queue is full (the
+   * caller refuses the order with QUEUE_FULL). An entry stays while its order is canceled and its slot reused: the
+   * generation tells the dispatcher it is stale. Slot and generation are kept apart, two small integers (a packed
+   * handle above 2^31 would be a heap number whenever V8 does not inline shift()).
+   */
+  push(strategy: number, priority: number, slot: number, generation = 0): boolean {
     const q = strategy * PRIORITY_LEVELS + priority;
     const n = this.count[q]!;
     if (n === this.capacity) return false;
-    this.slots[q * this.capacity + ((this.head[q]! + n) % this.capacity)] = slot;
+    const at = q * this.capacity + ((this.head[q]! + n) % this.capacity);
+    this.slots[at] = slot;
+    this.generations[at] = generation;
     this.count[q] = n + 1;
     this.total++;
     this.queued[priority]!++;
@@ -80,7 +92,7 @@ export class StrategyQueues {
     return true;
   }
 
-  /** The next order slot to dispatch, or -1 when every queue is empty. */
+  /** The next order slot to dispatch (its generation in `shiftedGeneration`), or -1 when every queue is empty. */
   shift(): number {
     if (this.total === 0) return -1;
     for (let p = 0; p < PRIORITY_LEVELS; p++) {
@@ -88,7 +100,9 @@ export class StrategyQueues {
       const s = this.current[p]!;
       const q = s * PRIORITY_LEVELS + p;
       if (this.deficit[q] === 0) this.deficit[q] = this.weights[s]!;
-      const slot = this.slots[q * this.capacity + this.head[q]!]!;
+      const at = q * this.capacity + this.head[q]!;
+      const slot = this.slots[at]!;
+      this.shiftedGeneration = this.generations[at]!;
       this.head[q] = (this.head[q]! + 1) % this.capacity;
       const left = --this.count[q]!;
       this.total--;

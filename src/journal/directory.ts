@@ -76,11 +76,18 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * The journal holds every order of every strategy: its files are the user's alone (0600, directories 0700), as the
+ * token file is. Modes at creation only (the umask may narrow them further); existing files are left as they are.
+ */
+export const JOURNAL_FILE_MODE = 0o600;
+export const JOURNAL_DIR_MODE = 0o700;
+
 /** Creates the directory (and parents) if needed; fsyncs the parent when it was created. */
 export function ensureDirectory(dir: string): void {
   try {
     if (fs.existsSync(dir)) return;
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true, mode: JOURNAL_DIR_MODE });
     fsyncDirSync(join(dir, '..'));
   } catch (err) {
     if (err instanceof JournalError) throw err;
@@ -129,7 +136,7 @@ export async function writeSnapshotFile(dir: string, seq: number, payload: Uint8
   const { header, trailer } = encodeSnapshotFrame(seq, payload);
   let fh: fs.promises.FileHandle | undefined;
   try {
-    fh = await fs.promises.open(tmp, 'w');
+    fh = await fs.promises.open(tmp, 'w', JOURNAL_FILE_MODE);
     await fh.writev([header, payload, trailer], 0);
     await fh.sync();
     await fh.close();
@@ -153,7 +160,7 @@ export function acquireLock(dir: string): string {
   const mine = `${process.pid} ${Math.round(performance.timeOrigin)}\n`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      fs.writeFileSync(path, mine, { flag: 'wx' });
+      fs.writeFileSync(path, mine, { flag: 'wx', mode: JOURNAL_FILE_MODE });
       return path;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('create lock', path, err);

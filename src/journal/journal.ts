@@ -51,7 +51,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from './crc32.js';
-import { acquireLock, ensureDirectory, fsyncDir, listDirectory, releaseLock, writeSnapshotFile, type SegmentRef } from './directory.js';
+import { acquireLock, ensureDirectory, fsyncDir, JOURNAL_FILE_MODE, listDirectory, releaseLock, writeSnapshotFile, type SegmentRef } from './directory.js';
 import { JournalError, ioError } from './errors.js';
 import {
   DEFAULT_MAX_PAYLOAD,
@@ -71,6 +71,20 @@ export interface JournalTimers {
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
+
+/**
+ * The two calls that put a batch on disk, on the segment's open file descriptor (node:fs by default). A seam for
+ * tests that need a disk that fails (ENOSPC, EIO) without filling a real one; same contract as fs.write/fs.fdatasync.
+ */
+export interface JournalFileWrites {
+  write(fd: number, data: Uint8Array, offset: number, length: number, position: number, callback: (err: NodeJS.ErrnoException | null, written: number) => void): void;
+  fdatasync(fd: number, callback: (err: NodeJS.ErrnoException | null) => void): void;
+}
+
+const NODE_FILE_WRITES: JournalFileWrites = {
+  write: (fd, data, offset, length, position, callback) => fs.write(fd, data, offset, length, position, callback),
+  fdatasync: (fd, callback) => fs.fdatasync(fd, callback),
+};
 
 export interface JournalOptions {
   /** Rotate to a new segment file once the current one reaches this size. Default 64 MiB. */
@@ -99,6 +113,8 @@ export interface JournalOptions {
   timers?: JournalTimers;
   /** Called once when a background write or fdatasync fails (the journal is failed from then on). */
   onError?: (error: JournalError) => void;
+  /** How group-commit batches are written and synced (default node:fs; tests inject failures). */
+  fileWrites?: JournalFileWrites;
 }
 
 export interface SnapshotInfo {
@@ -163,6 +179,7 @@ export class Journal {
   private readonly retainSegments: number;
   private readonly timers: JournalTimers;
   private readonly onError: ((error: JournalError) => void) | undefined;
+  private readonly io: JournalFileWrites;
   private readonly lockPath: string | null;
   private readonly resolved = Promise.resolve();
   private readonly onTimer: () => void;
@@ -200,6 +217,7 @@ export class Journal {
     this.retainSegments = Math.max(0, o.retainSegments ?? 0);
     this.timers = o.timers ?? { setTimeout: (cb, ms) => setTimeout(cb, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
     this.onError = o.onError;
+    this.io = o.fileWrites ?? NODE_FILE_WRITES;
     this.lockPath = lockPath;
     const initial = Math.max(o.initialBufferBytes ?? 2 * this.batchBytes, 4096);
     this.buf = new Uint8Array(initial);
@@ -410,8 +428,8 @@ export class Journal {
   private async writeBatch(data: Uint8Array, len: number, firstSeq: number): Promise<void> {
     if (this.seg.size >= this.segmentBytes && this.seg.size > SEGMENT_HEADER_BYTES) await this.rotate(firstSeq);
     const seg = this.seg;
-    await writeAll(seg.fd, data, len, seg.size);
-    await fdatasync(seg.fd);
+    await writeAll(this.io, seg.fd, data, len, seg.size);
+    await fdatasync(this.io, seg.fd);
     seg.size += len;
   }
 
@@ -484,10 +502,10 @@ export class Journal {
     const path = join(this.dir, name);
     let fd = -1;
     try {
-      fd = await new Promise<number>((resolve, reject) => fs.open(path, 'wx+', (err, f) => (err ? reject(err) : resolve(f))));
+      fd = await new Promise<number>((resolve, reject) => fs.open(path, 'wx+', JOURNAL_FILE_MODE, (err, f) => (err ? reject(err) : resolve(f))));
       const header = encodeSegmentHeader(baseSeq);
-      await writeAll(fd, header, header.length, 0);
-      await fdatasync(fd);
+      await writeAll(this.io, fd, header, header.length, 0);
+      await fdatasync(this.io, fd);
     } catch (err) {
       if (fd >= 0) fs.close(fd, () => undefined);
       throw ioError('create segment', path, err);
@@ -607,10 +625,10 @@ function validateOptions(o: JournalOptions): void {
   }
 }
 
-function writeAll(fd: number, data: Uint8Array, len: number, position: number): Promise<void> {
+function writeAll(io: JournalFileWrites, fd: number, data: Uint8Array, len: number, position: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const step = (done: number): void => {
-      fs.write(fd, data, done, len - done, position + done, (err, n) => {
+      io.write(fd, data, done, len - done, position + done, (err, n) => {
         if (err) reject(err);
         else if (done + n < len) step(done + n);
         else resolve();
@@ -620,6 +638,6 @@ function writeAll(fd: number, data: Uint8Array, len: number, position: number): 
   });
 }
 
-function fdatasync(fd: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+function fdatasync(io: JournalFileWrites, fd: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => io.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }

@@ -22,6 +22,7 @@ import { NO_VENUE } from '../execution/order-store.js';
 import type { TrackerListener } from '../execution/order-tracker.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import type { Journal } from './journal.js';
+import { JournalError } from './errors.js';
 import type { DurabilityGate } from '../execution/batcher.js';
 import type { FeeSum } from '../risk/fee-ledger.js';
 
@@ -70,9 +71,24 @@ function stringBound(text: string | undefined): number {
   return 2 + 3 * (text?.length ?? 0);
 }
 
-/** Records every order and every applied update into the journal, from the tracker's listener calls. */
+/**
+ * Records every order and every applied update into the journal, from the tracker's listener calls.
+ *
+ * It is also where a journal failure is latched, once: the journal's onError (a batch that could not be written or
+ * synced) or an append that throws JOURNAL_IO calls `fail`, which keeps the first error and calls `onFailure` (the
+ * daemon halts). From then on nothing is appended — the journal refuses appends, and a listener must not throw: a
+ * venue report or a timer callback still updates the order, risk, metrics and the API stream in memory — and
+ * every update applied without its record is counted in `unrecorded`: it is not durable, and a restart resumes
+ * from the last durable record, as after a crash. An append on a closed journal (a late venue report during a
+ * stop) is counted the same way, without a halt.
+ */
 export class JournalRecorder implements TrackerListener, DurabilityGate {
   private journal: Journal | undefined;
+  private failure: JournalError | null = null;
+  /** Updates (and orders) applied in memory but not recorded: after a failure, or after the journal was closed. */
+  unrecorded = 0;
+  /** Called once, with the first failure. */
+  onFailure: ((error: JournalError) => void) | undefined;
   private view: DataView | undefined;
   private viewOf: Uint8Array | undefined;
   private order: OrderView | undefined;
@@ -81,6 +97,12 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
   active = true;
   /** Called after each record (the daemon decides when to snapshot). */
   onRecord: (() => void) | undefined;
+  /**
+   * Called right after the UPDATE record of an applied transition was appended, with that record's seq: the order
+   * event's seq (the API stream publishes it once the record is durable). Not called for what was not recorded
+   * (replay, a failed or closed journal). Must not throw.
+   */
+  onEventRecorded: ((seq: number, order: OrderView, update: OrderUpdate, t: Transition) => void) | undefined;
 
   constructor(private readonly store: OrderStore) {}
 
@@ -98,7 +120,35 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
   }
 
   whenDurable(seq: number): Promise<void> {
+    if (this.failure !== null && seq > this.durableSeq) return Promise.reject(this.failure);
     return this.journal === undefined ? Promise.resolve() : this.journal.whenDurable(seq);
+  }
+
+  /** The journal failure latched (null while the journal works). */
+  get failed(): JournalError | null {
+    return this.failure;
+  }
+
+  /** Latch a journal failure (the first one counts); the daemon halts through `onFailure`. */
+  fail(error: JournalError): void {
+    if (this.failure !== null) return;
+    this.failure = error;
+    this.onFailure?.(error);
+  }
+
+  /** Whether a record may be appended now; counts the record that is not. */
+  private writable(): boolean {
+    if (!this.active || this.journal === undefined) return false;
+    if (this.failure === null && !this.journal.closed) return true;
+    this.unrecorded++;
+    return false;
+  }
+
+  /** An append that threw: a journal error is latched (JOURNAL_IO) or counted (closed); anything else is a bug. */
+  private appendFailed(err: unknown): void {
+    if (!(err instanceof JournalError)) throw err;
+    this.unrecorded++;
+    if (err.code !== 'JOURNAL_CLOSED') this.fail(err);
   }
 
   /** Resolves when everything recorded so far is on disk. */
@@ -115,9 +165,14 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
   }
 
   onCreate(order: OrderView): void {
-    if (!this.active || this.journal === undefined) return;
+    if (!this.writable()) return;
     this.order = order;
-    this.journal.appendWith(REC_ORDER, ORDER_FIXED + 32, this.encodeOrder);
+    try {
+      this.journal!.appendWith(REC_ORDER, ORDER_FIXED + 32, this.encodeOrder);
+    } catch (err) {
+      this.appendFailed(err);
+      return;
+    }
     this.onRecord?.();
   }
 
@@ -146,16 +201,20 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
     return ORDER_FIXED + n;
   };
 
-  onTransition(order: OrderView, update: OrderUpdate): void {
-    if (this.active && this.journal !== undefined) this.record(order, update);
+  onTransition(order: OrderView, update: OrderUpdate, t: Transition): void {
+    if (!this.writable()) return;
+    const seq = this.record(order, update);
+    // Right after the append, so events are published in journal order whatever the other listeners do.
+    if (seq > 0) this.onEventRecorded?.(seq, order, update, t);
   }
 
   onAnomaly(order: OrderView, update: OrderUpdate, t: Transition): void {
     // A late acknowledgement changes no state but names the venue's order id: keep that fact.
-    if (this.active && this.journal !== undefined && t.outcome === 'IGNORED' && update.kind === 'ACCEPT' && update.venueOrderId !== undefined) this.record(order, update);
+    if (t.outcome === 'IGNORED' && update.kind === 'ACCEPT' && update.venueOrderId !== undefined && this.writable()) this.record(order, update);
   }
 
-  private record(order: OrderView, update: OrderUpdate): void {
+  /** Appends the UPDATE record; its seq, or 0 when it could not be appended. */
+  private record(order: OrderView, update: OrderUpdate): number {
     this.order = order;
     this.update = update;
     let bound = UPDATE_FIXED;
@@ -166,8 +225,15 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
       case 'CANCELED': case 'CANCEL_REJECT': case 'EXPIRE': bound += stringBound(update.reason) + 2; break;
       default: bound += 4;
     }
-    this.journal!.appendWith(REC_UPDATE, bound, this.encodeUpdate);
+    let seq: number;
+    try {
+      seq = this.journal!.appendWith(REC_UPDATE, bound, this.encodeUpdate);
+    } catch (err) {
+      this.appendFailed(err);
+      return 0;
+    }
     this.onRecord?.();
+    return seq;
   }
 
   private readonly encodeUpdate = (buf: Uint8Array, off: number): number => {
@@ -218,9 +284,15 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
     return end - off;
   };
 
-  /** An audit record (recovery, reconciliation, start and stop). */
+  /** An audit record (recovery, reconciliation, start and stop); 0 when it could not be recorded. */
   event(body: Record<string, unknown>): number {
-    return this.journal === undefined ? 0 : this.journal.append(REC_EVENT, encoder.encode(JSON.stringify(body)));
+    if (this.journal === undefined || this.failure !== null || this.journal.closed) return 0;
+    try {
+      return this.journal.append(REC_EVENT, encoder.encode(JSON.stringify(body)));
+    } catch (err) {
+      this.appendFailed(err);
+      return 0;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import type { OrderStore } from '../execution/order-store.js';
 import type { OrderTracker } from '../execution/order-tracker.js';
 import type { OrderIdCounter } from '../model/ids.js';
-import { readJournal } from './reader.js';
+import { readJournal, type JournalRecord } from './reader.js';
 import { REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeSnapshot, decodeUpdateRecord, type OrderSnapshot } from './order-journal.js';
 import type { OrderView } from '../execution/order-store.js';
 import type { ORDER_STATES } from '../model/order.js';
@@ -94,34 +94,66 @@ export function replayOrders(
       return;
     }
     records++;
-    if (r.type === REC_ORDER) {
-      const f = decodeOrderRecord(r.buffer, r.offset, r.length);
-      const slot = tracker.create(f.id, {
-        strategy: f.strategy, symbol: f.symbol, side: f.side, type: f.type, tif: f.tif, postOnly: f.postOnly, priority: f.priority,
-        priceTicks: f.priceTicks, stopTicks: f.stopTicks, qtyLots: f.qtyLots, venue: f.pinned, clientOrderId: f.clientOrderId,
-        producerSeq: f.producerSeq, tag: f.tag,
-      });
-      store.createdAt[slot] = f.createdAt;
-      store.updatedAt[slot] = f.createdAt;
-      ids.advancePast(f.id);
-      orders++;
-    } else if (r.type === REC_UPDATE) {
-      const u = decodeUpdateRecord(r.buffer, r.offset, r.length, venues);
-      const slot = tracker.slotOf(u.orderId);
-      if (slot < 0) {
-        unknown++;
-        return;
-      }
-      const t = tracker.applySlot(slot, u.update);
-      if (t.outcome === 'ERROR') refused++;
-      store.updatedAt[slot] = u.ts;
+    const applied = applyOrderRecord(r, tracker, venues, ids);
+    if (applied === APPLIED_ORDER) orders++;
+    else if (applied === APPLIED_UPDATE) updates++;
+    else if (applied === REFUSED_UPDATE) {
+      refused++;
       updates++;
-    }
+    } else if (applied === UNKNOWN_ORDER) unknown++;
   });
   return { records, orders, updates, refused, unknown, lastSeq: summary.endSeq, snapshotSeq: summary.snapshotSeq, ms: performance.now() - t0 };
 }
 
-function restoreSnapshot(snap: OrderSnapshot, tracker: OrderTracker, ids: OrderIdCounter, risk: SnapshotTarget): void {
+/** What applyOrderRecord did with a record. */
+export const APPLIED_ORDER = 1;
+export const APPLIED_UPDATE = 2;
+/** An UPDATE the lifecycle refused (ERROR): it still counts as an update. */
+export const REFUSED_UPDATE = 3;
+/** An UPDATE about an order the tracker does not hold. */
+export const UNKNOWN_ORDER = 4;
+/** Neither ORDER nor UPDATE (EVENT records): nothing to apply. */
+export const NOT_AN_ORDER_RECORD = 0;
+
+/**
+ * Applies one ORDER or UPDATE record to `tracker` as recovery does: ORDER creates the order with its recorded
+ * creation time, UPDATE goes through the lifecycle again and leaves the order's recorded update time.
+ * `beforeApply(ts)` is called with the record's time before the tracker stamps anything (a replay that publishes
+ * events sets its clock there, so the events carry the times they had when they happened).
+ */
+export function applyOrderRecord(
+  r: JournalRecord,
+  tracker: OrderTracker,
+  venues: readonly string[],
+  ids?: OrderIdCounter,
+  beforeApply?: (ts: number) => void,
+): number {
+  const store = tracker.store;
+  if (r.type === REC_ORDER) {
+    const f = decodeOrderRecord(r.buffer, r.offset, r.length);
+    beforeApply?.(f.createdAt);
+    const slot = tracker.create(f.id, {
+      strategy: f.strategy, symbol: f.symbol, side: f.side, type: f.type, tif: f.tif, postOnly: f.postOnly, priority: f.priority,
+      priceTicks: f.priceTicks, stopTicks: f.stopTicks, qtyLots: f.qtyLots, venue: f.pinned, clientOrderId: f.clientOrderId,
+      producerSeq: f.producerSeq, tag: f.tag,
+    });
+    store.createdAt[slot] = f.createdAt;
+    store.updatedAt[slot] = f.createdAt;
+    ids?.advancePast(f.id);
+    return APPLIED_ORDER;
+  }
+  if (r.type !== REC_UPDATE) return NOT_AN_ORDER_RECORD;
+  const u = decodeUpdateRecord(r.buffer, r.offset, r.length, venues);
+  const slot = tracker.slotOf(u.orderId);
+  if (slot < 0) return UNKNOWN_ORDER;
+  beforeApply?.(u.ts);
+  const t = tracker.applySlot(slot, u.update);
+  store.updatedAt[slot] = u.ts;
+  return t.outcome === 'ERROR' ? REFUSED_UPDATE : APPLIED_UPDATE;
+}
+
+/** Puts back every order of a snapshot (risk: reservations of the open ones; ids: the id counter). */
+export function restoreSnapshot(snap: OrderSnapshot, tracker: OrderTracker, ids: Pick<OrderIdCounter, 'advancePast'>, risk: SnapshotTarget): void {
   ids.advancePast(snap.lastOrderId);
   risk.importPositions(snap.risk);
   for (const o of snap.orders) {

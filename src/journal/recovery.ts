@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDirSync, listDirectory, readLatestSnapshot, type SegmentRef } from './directory.js';
+import { fsyncDirSync, JOURNAL_FILE_MODE, listDirectory, readLatestSnapshot, type SegmentRef } from './directory.js';
 import { JournalError, ioError } from './errors.js';
 import { DEFAULT_MAX_PAYLOAD, SEGMENT_HEADER_BYTES, encodeSegmentHeader, segmentName } from './format.js';
 import { ChunkBuffer, SegmentReader, classifyBadRecord, type BadRecordReason } from './segment-reader.js';
@@ -60,7 +60,7 @@ export function createSegmentSync(dir: string, baseSeq: number): { fd: number; n
   const path = join(dir, name);
   let fd = -1;
   try {
-    fd = fs.openSync(path, 'wx+');
+    fd = fs.openSync(path, 'wx+', JOURNAL_FILE_MODE);
     const header = encodeSegmentHeader(baseSeq);
     fs.writeSync(fd, header, 0, header.length, 0);
     fs.fdatasyncSync(fd);

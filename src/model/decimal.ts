@@ -149,7 +149,11 @@ export class NotionalScale {
   }
 }
 
-/** Multiply a notional (price ticks x qty lots) without leaving the safe-integer range; saturates. */
+/**
+ * Multiply a notional (price ticks x qty lots) without leaving the safe-integer range; saturates. The edges refuse
+ * orders whose notional would not fit (NOTIONAL_TOO_LARGE, InstrumentRegistry.notionalFits), so within an order's
+ * limit this never saturates; a fill far beyond its order's limit still could (counted by pre-trade risk).
+ */
 export function notionalUnits(priceTicks: number, qtyLots: number): number {
   const n = priceTicks * qtyLots;
   return n > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : n;

@@ -17,7 +17,7 @@ export interface ErrorSpec {
 
 export const ERROR_CATALOGUE = {
   // Input validation (at the edge: API, strategy SDK, config)
-  BAD_REQUEST: { kind: 'not_retryable', http: 400, description: 'The request body is not valid JSON or not an object.' },
+  BAD_REQUEST: { kind: 'not_retryable', http: 400, description: 'The request is malformed: its target is not a path, its request line or a header cannot be parsed, or its body is not valid JSON or not an object.' },
   INVALID_FIELD: { kind: 'not_retryable', http: 400, description: 'A field is missing, of the wrong type, or not one of the allowed values.' },
   UNKNOWN_FIELD: { kind: 'not_retryable', http: 400, description: 'The request names a field the API does not know.' },
   PAYLOAD_TOO_LARGE: { kind: 'not_retryable', http: 413, description: 'The request body exceeds the size limit.' },
@@ -26,6 +26,7 @@ export const ERROR_CATALOGUE = {
   INVALID_PRICE: { kind: 'not_retryable', http: 400, description: 'Price is not a positive decimal, is too large, is missing on a limit order or present on a market order.' },
   PRICE_NOT_ON_TICK: { kind: 'not_retryable', http: 400, description: 'Price is not a whole multiple of the instrument tick size.' },
   BELOW_MIN_NOTIONAL: { kind: 'not_retryable', http: 400, description: 'price x quantity is below the instrument minimum notional.' },
+  NOTIONAL_TOO_LARGE: { kind: 'not_retryable', http: 400, description: 'price x quantity is too large to be counted exactly (beyond 2^53 - 1 units of 10^-S quote; a market order is valued at its reference price); refused, never saturated.' },
   UNKNOWN_SYMBOL: { kind: 'not_retryable', http: 400, description: 'The symbol is not a configured instrument.' },
   UNKNOWN_STRATEGY: { kind: 'not_retryable', http: 400, description: 'The strategy id is not configured.' },
   UNKNOWN_VENUE: { kind: 'not_retryable', http: 400, description: 'The pinned venue is not configured or does not list the symbol.' },
@@ -66,7 +67,7 @@ export const ERROR_CATALOGUE = {
 
   // Journal and recovery
   JOURNAL_CORRUPT: { kind: 'fatal', http: 500, description: 'The journal has a bad record that is not a torn tail; the daemon does not start until it is repaired (switchyard journal verify).' },
-  JOURNAL_IO: { kind: 'fatal', http: 500, description: 'The journal could not be written or synced; intake is closed.' },
+  JOURNAL_IO: { kind: 'fatal', http: 500, description: 'The journal could not be written or synced: the daemon halted (intake closed, nothing dispatched); the order was not acknowledged.' },
   JOURNAL_LOCKED: { kind: 'fatal', http: 500, description: 'Another running process holds the journal directory.' },
   VENUE_NOT_RECONCILED: { kind: 'fatal', http: 503, description: 'A venue could not be reconciled at start; it stays closed to new orders until a retried reconciliation succeeds.' },
 

@@ -4,7 +4,8 @@ import type { OrderState, Side } from './order.js';
 
 /**
  * What the daemon publishes about an order (API event stream, logs, later the journal).
- * Decimal values are strings; `seq` increases by one per event across the daemon.
+ * Decimal values are strings. `seq`: the journal seq of the record that made the event durable (increasing across
+ * restarts, not consecutive); without a journal, the tracker's count of transitions since the start.
  */
 export interface OrderEvent {
   readonly seq: number;

@@ -1,4 +1,4 @@
-import { Increment, NotionalScale, type GridResult } from './decimal.js';
+import { Increment, NotionalScale, parseDecimal, type GridResult } from './decimal.js';
 
 /** What a configured instrument needs to be built. Decimal values are strings. */
 export interface InstrumentSpec {
@@ -72,12 +72,49 @@ export class InstrumentRegistry {
   private readonly bySymbol = new Map<string, Instrument>();
   readonly list: readonly Instrument[];
 
+  /**
+   * Notionals of all instruments are counted in one unit, 10^-notionalScale of the quote currency (S = the largest
+   * tick decimals + lot decimals): pre-trade risk sums them exactly there.
+   */
+  readonly notionalScale: number;
+  /** Per instrument: common units per (tick x lot). */
+  readonly notionalFactor: Float64Array;
+  /**
+   * Per instrument: the largest price ticks x quantity lots whose notional in common units is still a safe integer.
+   * An order above it is refused at the edge (NOTIONAL_TOO_LARGE): the core never holds a notional it cannot count
+   * exactly (ticks x lots for average prices, x factor for risk reservations).
+   */
+  readonly maxNotionalUnits: Float64Array;
+
   constructor(specs: readonly InstrumentSpec[]) {
     this.list = specs.map((s, i) => new Instrument(s, i));
     for (const ins of this.list) {
       if (this.bySymbol.has(ins.symbol)) throw new RangeError(`duplicate instrument ${ins.symbol}`);
       this.bySymbol.set(ins.symbol, ins);
     }
+    let scale = 0;
+    for (const ins of this.list) scale = Math.max(scale, ins.tick.scale + ins.lot.scale);
+    this.notionalScale = scale;
+    this.notionalFactor = new Float64Array(this.list.length);
+    this.maxNotionalUnits = new Float64Array(this.list.length);
+    const max = BigInt(Number.MAX_SAFE_INTEGER);
+    for (const ins of this.list) {
+      const t = parseDecimal(ins.tick.text)!;
+      const l = parseDecimal(ins.lot.text)!;
+      const f = t.units * l.units * 10n ** BigInt(scale - ins.tick.scale - ins.lot.scale);
+      // a factor beyond a safe integer leaves no order small enough (pre-trade risk refuses such a configuration)
+      this.notionalFactor[ins.index] = f > max ? Infinity : Number(f);
+      this.maxNotionalUnits[ins.index] = f > max ? 0 : Number(max / f);
+    }
+  }
+
+  /**
+   * True when `priceTicks` x `qtyLots` of instrument `index` is a notional the core holds exactly (see
+   * maxNotionalUnits). Exact for any safe-integer inputs: a product above the bound rounds to a double that is
+   * still above it. Allocates nothing (the submit path calls it).
+   */
+  notionalFits(index: number, priceTicks: number, qtyLots: number): boolean {
+    return priceTicks * qtyLots <= this.maxNotionalUnits[index]!;
   }
 
   get(symbol: string): Instrument | undefined {

@@ -21,11 +21,6 @@ export interface DaemonRiskSpec {
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
-function mulSat(a: number, b: number): number {
-  const p = a * b;
-  return p > MAX ? MAX : p;
-}
-
 /**
  * Pre-trade risk, run in the single dispatching thread for every order. Per strategy and for the whole daemon:
  * symbols allowed, maximum order quantity (per symbol), maximum order notional, maximum open orders and maximum
@@ -69,6 +64,14 @@ export class PreTradeRisk {
   private readonly grossPosition: Float64Array;
   /** Where the exposure sums are written (no double returned from a call: see check). */
   private readonly sum = new Float64Array(1);
+  /**
+   * Times a notional passed 2^53 - 1 common units and was held at that bound (inexact). Orders whose notional would
+   * are refused at the edge (NOTIONAL_TOO_LARGE) and by check() for market orders, so this stays 0; a guard, counted
+   * if it ever fires (a journal written before that refusal existed, positions summed beyond the bound).
+   */
+  saturated = 0;
+  /** per instrument: the largest ticks x lots whose notional in common units is a safe integer */
+  private readonly maxUnits: Float64Array;
   readonly commonScale: number;
 
   constructor(
@@ -90,6 +93,7 @@ export class PreTradeRisk {
       if (f > BigInt(MAX)) throw new RangeError(`${ins.symbol}: tick x lot too large for risk accounting`);
       this.factor[ins.index] = Number(f);
     }
+    this.maxUnits = Float64Array.from(instruments.maxNotionalUnits);
     this.mark = new Float64Array(n);
     const s = strategies.length;
     this.strategyIds = strategies.map((x) => x.id);
@@ -173,9 +177,14 @@ export class PreTradeRisk {
     return this.mark[instrumentIndex]!;
   }
 
-  /** Notional of priceTicks x qtyLots of an instrument in common units (saturating). */
+  /** Notional of priceTicks x qtyLots of an instrument in common units (held at 2^53 - 1 and counted beyond it). */
   notional(instrumentIndex: number, priceTicks: number, qtyLots: number): number {
-    return mulSat(mulSat(priceTicks, qtyLots), this.factor[instrumentIndex]!);
+    const units = priceTicks * qtyLots;
+    if (units > this.maxUnits[instrumentIndex]!) {
+      this.saturated++;
+      return MAX;
+    }
+    return units * this.factor[instrumentIndex]!;
   }
 
   /*
@@ -198,9 +207,10 @@ export class PreTradeRisk {
     const price = priceTicks > 0 ? priceTicks : this.mark[instrumentIndex]!;
     if (price === 0) return 'RISK_NO_REFERENCE_PRICE';
     let notional = price * qtyLots;
-    if (notional > MAX) notional = MAX;
+    // Limit and stop orders beyond the bound were refused at the edge; a market order is valued here, at its mark.
+    // Either way nothing is reserved that cannot be counted exactly (exact: see InstrumentRegistry.notionalFits).
+    if (notional > this.maxUnits[instrumentIndex]!) return 'NOTIONAL_TOO_LARGE';
     notional *= this.factor[instrumentIndex]!;
-    if (notional > MAX) notional = MAX;
     if (notional > this.maxOrderNotional[strategy]! || notional > this.globalMaxOrderNotional) return 'RISK_MAX_NOTIONAL';
     if (this.openOrders[strategy]! + 1 > this.maxOpen[strategy]! || this.globalOpenOrders + 1 > this.globalMaxOpen) {
       return 'RISK_MAX_OPEN_ORDERS';
@@ -263,9 +273,12 @@ export class PreTradeRisk {
   onFill(strategy: number, instrumentIndex: number, side: Side, reservedPriceTicks: number, fillPriceTicks: number, qtyLots: number, orderWasOpen: boolean): void {
     if (orderWasOpen) {
       let released = reservedPriceTicks * qtyLots;
-      if (released > MAX) released = MAX;
-      released *= this.factor[instrumentIndex]!;
-      if (released > MAX) released = MAX;
+      if (released > this.maxUnits[instrumentIndex]!) {
+        released = MAX; // never for an order check() reserved: counted
+        this.saturated++;
+      } else {
+        released *= this.factor[instrumentIndex]!;
+      }
       this.openNotional[strategy]! -= released;
       this.globalOpenNotional -= released;
     }
@@ -328,9 +341,12 @@ export class PreTradeRisk {
   /** The order is done: release its open-order slot and whatever of its notional is still reserved. */
   onClose(strategy: number, instrumentIndex: number, reservedPriceTicks: number, remainingLots: number): void {
     let released = reservedPriceTicks * remainingLots;
-    if (released > MAX) released = MAX;
-    released *= this.factor[instrumentIndex]!;
-    if (released > MAX) released = MAX;
+    if (released > this.maxUnits[instrumentIndex]!) {
+      released = MAX; // never for an order check() reserved: counted
+      this.saturated++;
+    } else {
+      released *= this.factor[instrumentIndex]!;
+    }
     this.openOrders[strategy]!--;
     this.globalOpenOrders--;
     this.openNotional[strategy]! -= released;
@@ -344,12 +360,20 @@ export class PreTradeRisk {
     for (let i = 0; i < this.n; i++) {
       const p = this.position[base + i]!;
       if (p === 0) continue;
-      let x = this.mark[i]! * Math.abs(p);
-      if (x > MAX) x = MAX;
-      x *= this.factor[i]!;
-      sum += x > MAX ? MAX : x;
+      const x = this.mark[i]! * Math.abs(p);
+      // a position beyond what can be counted exactly: held at the bound (stricter limits, never looser), counted
+      if (x > this.maxUnits[i]!) {
+        this.saturated++;
+        sum += MAX;
+      } else {
+        sum += x * this.factor[i]!;
+      }
     }
-    this.sum[0] = sum > MAX ? MAX : sum;
+    if (sum > MAX) {
+      this.saturated++;
+      sum = MAX;
+    }
+    this.sum[0] = sum;
   }
 
   /** Exposure of all positions at their marks, into sum[0]. */
@@ -358,12 +382,19 @@ export class PreTradeRisk {
     for (let i = 0; i < this.n; i++) {
       const p = this.grossPosition[i]!;
       if (p === 0) continue;
-      let x = this.mark[i]! * p;
-      if (x > MAX) x = MAX;
-      x *= this.factor[i]!;
-      sum += x > MAX ? MAX : x;
+      const x = this.mark[i]! * p;
+      if (x > this.maxUnits[i]!) {
+        this.saturated++;
+        sum += MAX;
+      } else {
+        sum += x * this.factor[i]!;
+      }
     }
-    this.sum[0] = sum > MAX ? MAX : sum;
+    if (sum > MAX) {
+      this.saturated++;
+      sum = MAX;
+    }
+    this.sum[0] = sum;
   }
 
   /** Read-only view of open orders, reserved notional and positions per strategy (diagnostics, tests). */

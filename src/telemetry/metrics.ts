@@ -15,6 +15,33 @@ const STATE_COUNT = ORDER_STATES.length;
 const EVENT_COUNT = LIFECYCLE_EVENTS.length;
 const LIQUIDITIES = ['MAKER', 'TAKER'] as const;
 
+/**
+ * Label values of switchyard_rejects_total: the catalogue codes, then OTHER for a reason that does not start with
+ * one (a venue's own words, or none). A label never carries a message: every distinct label value is a new time
+ * series, kept by every Prometheus for its retention, so the set must be fixed (the message goes to the log).
+ */
+const REJECT_CODES: readonly string[] = [...Object.keys(ERROR_CATALOGUE), 'OTHER'];
+const REJECT_INDEX: ReadonlyMap<string, number> = new Map(REJECT_CODES.map((c, i) => [c, i]));
+const REJECT_OTHER = REJECT_CODES.length - 1;
+
+/**
+ * The label index of a rejection reason: a catalogue code as such, or the catalogue code before the first ':' of a
+ * "CODE: message" reason (how adapters state venue rejections), else OTHER.
+ */
+export function rejectCodeIndex(reason: string | undefined): number {
+  if (reason === undefined) return REJECT_OTHER;
+  const whole = REJECT_INDEX.get(reason);
+  if (whole !== undefined) return whole;
+  const colon = reason.indexOf(':');
+  if (colon <= 0) return REJECT_OTHER;
+  return REJECT_INDEX.get(reason.slice(0, colon)) ?? REJECT_OTHER;
+}
+
+/** The switchyard_rejects_total label of a rejection reason (see rejectCodeIndex). */
+export function rejectCodeLabel(reason: string | undefined): string {
+  return REJECT_CODES[rejectCodeIndex(reason)]!;
+}
+
 /** Adds `by` to the count under `key` (no allocation once the key exists: small integer counts stay Smis). */
 function bump(map: Map<string, number>, key: string, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
@@ -115,7 +142,8 @@ export class Metrics implements TrackerListener {
   private readonly anomalyCounts: Float64Array;
   private readonly anomalyKinds: readonly string[];
   private readonly anomalyKindIndex: ReadonlyMap<string, number>;
-  private readonly rejectCounts = new Map<string, number>();
+  /** [reject label index: REJECT_CODES] */
+  private readonly rejectCounts = new Float64Array(REJECT_CODES.length);
   private readonly unknownCounts = new Map<string, number>();
   private readonly crossedCounts = new Map<string, number>();
   private readonly feesSavedCounts = new Map<string, number>();
@@ -173,7 +201,11 @@ export class Metrics implements TrackerListener {
       help: 'Orders refused (at the edge, by risk, or by a venue), by error code',
       labelNames: ['code'],
       registers,
-      collect: () => fromMap(this.rejects, 'code', this.rejectCounts),
+      collect: () => {
+        const c = this.rejects;
+        c.reset();
+        for (let k = 0; k < REJECT_CODES.length; k++) if (this.rejectCounts[k]! > 0) c.inc({ code: REJECT_CODES[k]! }, this.rejectCounts[k]!);
+      },
     });
     this.anomalies = new Counter({
       name: 'switchyard_lifecycle_anomalies_total',
@@ -268,6 +300,49 @@ export class Metrics implements TrackerListener {
         for (const v of venueSource()) this.inc({ venue: v.venue }, v.startRetries);
       },
     });
+    const journalSource = () => this.journalSource();
+    new Gauge({
+      name: 'switchyard_journal_failed',
+      help: 'Whether the journal failed (1: a write or fdatasync failed; the daemon halted: intake closed, nothing dispatched; GET /health has the error)',
+      registers,
+      collect() {
+        this.set(journalSource().failed ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'switchyard_journal_unrecorded_total',
+      help: 'Orders and updates applied in memory without their journal record (after a journal failure): not durable',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(journalSource().unrecorded);
+      },
+    });
+    const listenerErrorSource = () => this.listenerErrorSource();
+    new Counter({
+      name: 'switchyard_listener_errors_total',
+      help: 'Errors thrown by an order tracker listener (a bug: logged; the update and the other listeners went on)',
+      labelNames: ['listener'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of listenerErrorSource()) this.inc({ listener: l.listener }, l.errors);
+      },
+    });
+  }
+
+  /** Journal state (the daemon's journal recorder), read at scrape time. */
+  private journalSource: () => { failed: boolean; unrecorded: number } = () => ({ failed: false, unrecorded: 0 });
+
+  setJournalSource(source: () => { failed: boolean; unrecorded: number }): void {
+    this.journalSource = source;
+  }
+
+  /** Errors thrown by tracker listeners, per listener (the tracker's counts), read at scrape time. */
+  private listenerErrorSource: () => readonly { listener: string; errors: number }[] = () => [];
+
+  setListenerErrorSource(source: () => readonly { listener: string; errors: number }[]): void {
+    this.listenerErrorSource = source;
   }
 
   /** Venue availability and start retries (the daemon's venues), read at scrape time. */
@@ -290,7 +365,7 @@ export class Metrics implements TrackerListener {
     this.stateCounts[(stateIndex * this.venueLabels.length + vl) * this.strategyIds.length + s]!++;
     if (t.from === 'CREATED') this.openCounts[s]!++;
     if (isOpen(t.from) && !isOpen(t.to)) this.openCounts[s]!--;
-    if (t.to === 'DENIED' || t.to === 'REJECTED') bump(this.rejectCounts, order.reason ?? 'UNKNOWN');
+    if (t.to === 'DENIED' || t.to === 'REJECTED') this.rejectCounts[rejectCodeIndex(order.reason)]!++;
     // The submit-to-ack interval starts at the venue handoff (the batcher stamps submittedAt once per batch).
     if (update.kind === 'SUBMIT' || update.kind === 'ROUTE') return;
     if (update.kind === 'FILL') this.fillCounts[vl * LIQUIDITIES.length + (update.fill.liquidity === 'MAKER' ? 0 : 1)]!++;
@@ -316,7 +391,7 @@ export class Metrics implements TrackerListener {
 
   /** An order refused at the edge (never created). */
   edgeReject(code: string): void {
-    bump(this.rejectCounts, code);
+    this.rejectCounts[rejectCodeIndex(code)]!++;
   }
 
   unknownReport(venue: string): void {

@@ -184,4 +184,24 @@ describe('VenueRateLimiter', () => {
     expect(w).toBeInstanceOf(VenueError);
     expect((w as VenueError).kind).toBe('not-sent');
   });
+
+  test('stop ends the waits for a pause at once: a ban\'s Retry-After (whole venue) or a pool\'s (issue 10, item 11)', async () => {
+    // Queries wait out a pause with no bound. A wait that outlived stop() held the process up to the end of the ban
+    // (about 2 minutes after "switchyard stopped"). Here the pauses are 10 minutes: the test timeout
+    // fails it if stop() does not end them.
+    const l = limiter([{ name: 'w', limit: 5, windowMs: 10_000 }]);
+    l.pauseAll(600_000, 'banned', true);
+    let sent = 0;
+    const venueWide = l.run([{ pool: 'w', n: 1 }], 'query', async () => void sent++).catch((x: unknown) => x);
+    const p = limiter([{ name: 'w', limit: 5, windowMs: 10_000 }]);
+    p.refused(new VenueError('rate-limited', 'VENUE_RATE_LIMITED', 'too many', { retryAfterMs: 600_000 }), ['w'], 1);
+    const poolWide = p.run([{ pool: 'w', n: 1 }], 'query', async () => void sent++).catch((x: unknown) => x);
+    l.stop();
+    p.stop();
+    for (const e of await Promise.all([venueWide, poolWide])) {
+      expect(e).toBeInstanceOf(VenueError);
+      expect((e as VenueError).kind).toBe('not-sent');
+    }
+    expect(sent).toBe(0);
+  });
 });

@@ -295,13 +295,14 @@ describe('defaults', () => {
     expect(c.daemon).toEqual({
       name: 'switchyard',
       clientIdPrefix: 'swit',
-      api: { host: '127.0.0.1', port: 7480, tokenFile: '.switchyard/api-token' },
+      api: { host: '127.0.0.1', port: 7480, tokenFile: '.switchyard/api-token', streamMaxBufferedBytes: 8 * 1024 * 1024 },
       log: { level: 'info' },
       dataDir: '.switchyard',
       shutdown: { policy: 'cancel-all', timeoutMs: 5000 },
       queue: { capacity: 65536 },
       journal: { enabled: true, dir: '.switchyard/journal', maxDelayMs: 2, snapshotEvery: 200_000 },
       startup: { policy: 'resume', maxAgeMs: 3_600_000 },
+      retainFinishedOrders: 100_000,
     });
     expect(c.venues[0]).toEqual({
       name: 'sim-a',

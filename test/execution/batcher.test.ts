@@ -135,6 +135,39 @@ describe('VenueBatcher', () => {
     expect(venues[0]!.ids()).toEqual([[slots[0]!, slots[2]!, slots[3]!].map(idOf)]);
   });
 
+  it('an entry whose slot was released and reused while it waited is dropped: the new order is sent once, in its own entry', async () => {
+    const { store, venues, batcher, idOf } = rig([{ maxSize: 8, flushMs: 0 }, { maxSize: 8, flushMs: 0 }]);
+    let durable = 0;
+    let release: () => void = () => {};
+    const gate = {
+      lastSeq: 1,
+      get durableSeq() { return durable; },
+      failed: null,
+      whenDurable: () => new Promise<void>((r) => { release = () => { durable = 1; r(); }; }),
+    };
+    batcher.setDurabilityGate(gate);
+    const [a, b] = orders(store, 2);
+    batcher.add(0, a!);
+    batcher.add(0, b!);
+    batcher.flush(0); // waits for the disk
+    const oldId = idOf(a!);
+    store.release(a!); // the order in slot a is forgotten (a guard: open orders are never released)...
+    const [c] = orders(store, 1); // ...and its slot holds a new order
+    expect(c).toBe(a);
+    const newId = idOf(c!);
+    expect(newId).not.toBe(oldId);
+    // a cancel of the new order takes its own entry, not the stale one (which would leave the new one to be sent)
+    batcher.add(0, c!);
+    expect(batcher.remove(0, c!)).toBe(true);
+    expect(batcher.pending(0)).toBe(0);
+    batcher.add(0, c!);
+    release();
+    await waitFor(() => venues[0]!.batches.length === 1);
+    batcher.flush(0);
+    expect(venues[0]!.ids().flat()).toEqual([idOf(b!), newId]);
+    expect(batcher.staleEntries).toBe(1);
+  });
+
   it('flushAll hands over every waiting batch, timers or not (shutdown)', () => {
     const { store, venues, batcher } = rig([{ maxSize: 10, flushMs: 60_000 }, { maxSize: 10, flushMs: 0 }]);
     for (const s of orders(store, 2)) batcher.add(0, s);
@@ -257,5 +290,37 @@ describe('a venue adapter that throws, in the daemon', () => {
     } finally {
       broken.submit = original;
     }
+  });
+});
+
+describe('VenueBatcher: the journal fails', () => {
+  it('a batch waiting for the disk when it fails, and any batch flushed after, never goes out: the handler gets its orders', async () => {
+    const { store, venues, batcher, idOf } = rig([{ maxSize: 8, flushMs: 0 }, { maxSize: 8, flushMs: 0 }]);
+    let failed: Error | null = null;
+    let fail: (e: Error) => void = () => {};
+    const gate = {
+      lastSeq: 5,
+      durableSeq: 4,
+      get failed() { return failed; },
+      whenDurable: () => new Promise<void>((_resolve, reject) => { fail = (e) => { failed = e; reject(e); }; }),
+    };
+    const notSent: { venue: number; ids: number[]; message: string }[] = [];
+    batcher.setDurabilityGate(gate, (venue, batch, err) => {
+      notSent.push({ venue, ids: Array.from({ length: batch.count }, (_, i) => batch.orderId(i)), message: err.message });
+    });
+    const [a, b, c] = orders(store, 3);
+    batcher.add(0, a!);
+    batcher.add(0, b!);
+    batcher.flush(0); // waits for the disk
+    fail(new Error('ENOSPC'));
+    await waitFor(() => notSent.length === 1);
+    expect(notSent[0]).toEqual({ venue: 0, ids: [idOf(a!), idOf(b!)], message: 'ENOSPC' });
+    // after the failure: refused at once, synchronously
+    batcher.add(1, c!);
+    batcher.flush(1);
+    expect(notSent[1]).toEqual({ venue: 1, ids: [idOf(c!)], message: 'ENOSPC' });
+    expect(batcher.pending(1)).toBe(0);
+    expect(venues[0]!.batches).toEqual([]);
+    expect(venues[1]!.batches).toEqual([]);
   });
 });

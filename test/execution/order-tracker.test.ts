@@ -425,3 +425,71 @@ describe('ReportHandler', () => {
     expect(tracker.get(2)).toMatchObject({ state: 'EXPIRED', reason: 'IOC' });
   });
 });
+
+describe('OrderTracker listener isolation', () => {
+  it('a throwing listener stops neither the update nor the listeners after it; each throw is counted and reported by name', () => {
+    const store = testStore({ venues: VENUES });
+    const reported: [string, string, number, number][] = [];
+    const tracker = new OrderTracker(store, new ManualClock(1_700_000_000_000), {
+      retainFinished: 1000,
+      onListenerError: (listener, err, orderId, count) => reported.push([listener, (err as Error).message, orderId, count]),
+    });
+    const seen = { before: [] as string[], after: [] as string[], stream: [] as string[] };
+    const note = (into: string[]): TrackerListener => ({
+      onCreate: (o) => into.push(`create ${o.id}`),
+      onTransition: (o, _u, t) => into.push(`${t.event} ${o.id} ${t.to}`),
+      onAnomaly: (o, u) => into.push(`anomaly ${o.id} ${u.kind}`),
+    });
+    tracker.listen(note(seen.before), 'journal');
+    // a risk listener with a bug: it throws on every call
+    tracker.listen({
+      onCreate: () => { throw new Error('create bug'); },
+      onTransition: () => { throw new Error('transition bug'); },
+      onAnomaly: () => { throw new Error('anomaly bug'); },
+    }, 'risk');
+    tracker.listen(note(seen.after), 'metrics');
+    tracker.listen(note(seen.stream));
+    const slot = tracker.create(1, newOrderFields(store, { clientOrderId: 'iso1' }));
+    expect(store.id[slot]).toBe(1);
+    tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
+    tracker.apply(1, { kind: 'ACCEPT', venueOrderId: 'x1' });
+    tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' }); // refused by the lifecycle: an anomaly
+    tracker.apply(1, { kind: 'FILL', fill: fill(1, 1000, 6_000_000) });
+    const expected = ['create 1', 'SUBMIT 1 SUBMITTED', 'ACCEPT 1 ACCEPTED', 'anomaly 1 SUBMIT', 'FILL 1 FILLED'];
+    expect(seen.before).toEqual(expected);
+    expect(seen.after).toEqual(expected);
+    expect(seen.stream).toEqual(expected);
+    // the tracker itself went on: state, sequence and open count are those of the updates applied
+    expect(tracker.get(1)!.state).toBe('FILLED');
+    expect(tracker.lastSeq).toBe(3);
+    expect(tracker.open).toBe(0);
+    expect(reported).toEqual([
+      ['risk', 'create bug', 1, 1],
+      ['risk', 'transition bug', 1, 2],
+      ['risk', 'transition bug', 1, 3],
+      ['risk', 'anomaly bug', 1, 4],
+      ['risk', 'transition bug', 1, 5],
+    ]);
+    expect(tracker.listenerErrors()).toEqual([
+      { listener: 'journal', errors: 0 },
+      { listener: 'risk', errors: 5 },
+      { listener: 'metrics', errors: 0 },
+      { listener: 'anonymous', errors: 0 },
+    ]);
+  });
+
+  it('a listener that throws while applying a nested update does not break the outer update', () => {
+    const store = testStore({ venues: VENUES });
+    const tracker = new OrderTracker(store, new ManualClock(1_700_000_000_000), { retainFinished: 1000 });
+    const outer: string[] = [];
+    // On SUBMIT, a listener applies the ACCEPT (nested); a later listener throws on every transition.
+    tracker.listen({ onTransition: (o, u) => { if (u.kind === 'SUBMIT') tracker.apply(o.id, { kind: 'ACCEPT', venueOrderId: 'n1' }); } }, 'nested');
+    tracker.listen({ onTransition: () => { throw new Error('bug'); } }, 'broken');
+    tracker.listen({ onTransition: (o, _u, t) => outer.push(`${t.event} ${o.state}`) }, 'last');
+    tracker.create(1, newOrderFields(store, {}));
+    tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
+    expect(outer).toEqual(['ACCEPT ACCEPTED', 'SUBMIT ACCEPTED']);
+    expect(tracker.get(1)!.state).toBe('ACCEPTED');
+    expect(tracker.listenerErrors().find((l) => l.listener === 'broken')?.errors).toBe(2);
+  });
+});

@@ -49,6 +49,8 @@ interface SetupOptions {
   more?: readonly (readonly [string, number])[];
   weights?: readonly number[];
   batch?: BatchPolicy;
+  /** Finished orders kept before their slots are reused (1000). */
+  retainFinished?: number;
 }
 
 /**
@@ -62,7 +64,7 @@ function setup(options: SetupOptions = {}) {
   const more = options.more ?? [];
   const strategyIds = ['alpha', 'beta', ...more.map(([id]) => id)];
   const store = new OrderStore(instruments, strategyIds, ['v1', 'v2'], 'tst', 1024);
-  const tracker = new OrderTracker(store, clock, { retainFinished: 1000 });
+  const tracker = new OrderTracker(store, clock, { retainFinished: options.retainFinished ?? 1000 });
   const specs: StrategyRiskSpec[] = [
     { id: 'alpha', symbols: ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'] },
     { id: 'beta', symbols: ['BTC-USDT'], maxOpenOrders: 2 },
@@ -483,5 +485,82 @@ describe('OrderIntake refusals', () => {
     intake.cancel(c.id);
     const [ra, rb, rc] = await Promise.all([intake.dispatched(a), intake.dispatched(b), intake.dispatched(c)]);
     expect([ra.state, rb.state, rc.state]).toEqual(['SUBMITTED', 'DENIED', 'CANCELED']);
+  });
+});
+
+describe('Dispatcher: recycled slots', () => {
+  /*
+   * X is canceled while queued and forgotten (retention 1: the next finished order evicts it); its slot goes to the
+   * next new order, Y. X's queue entry is still there, ahead of Z: with bare slot numbers it dispatched Y before Z
+   * (out of turn). Queue entries carry the slot's generation, so X's entry is dropped and Y goes in its own turn.
+   */
+  it('a queue entry of a forgotten order never dispatches the new order in its slot', () => {
+    const { submit, intake, dispatcher, store, dispatchOrder, venues } = setup({ retainFinished: 1 });
+    const x = submit({ qtyLots: 1 });
+    const w = submit({ qtyLots: 2 });
+    const z = submit({ qtyLots: 3 });
+    const xSlot = x.slot;
+    const xId = x.id;
+    const zId = z.id;
+    expect(intake.cancel(xId).ok).toBe(true);
+    expect(intake.cancel(w.id).ok).toBe(true); // evicts X: its slot is free
+    expect(store.slotOf(xId)).toBe(-1);
+    const y = submit({ qtyLots: 4 });
+    expect(y.slot).toBe(xSlot); // the recycled slot
+    const yId = y.id;
+    dispatcher.pump();
+    expect(dispatchOrder).toEqual([zId, yId]);
+    // each order reached its venue once
+    const sent = venues.flatMap((v) => v.orders.map((o) => o.orderId));
+    expect(sent.sort()).toEqual([zId, yId].sort());
+    expect(dispatcher.staleEntries).toBe(1);
+  });
+
+  it('property: with any cancels and slot reuse, orders are dispatched once each, in FIFO order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constant('submit' as const), fc.nat(20), fc.constant('pump' as const)), { minLength: 1, maxLength: 60 }), (ops) => {
+        const { submit, intake, dispatcher, dispatchOrder, venues } = setup({ retainFinished: 1 });
+        const queued: number[] = [];
+        const expected: number[] = [];
+        for (const op of ops) {
+          if (op === 'submit') queued.push(submit({ qtyLots: 1 + queued.length }).id);
+          else if (op === 'pump') {
+            dispatcher.pump();
+            expected.push(...queued.splice(0));
+          } else if (queued.length > 0) {
+            const id = queued.splice(op % queued.length, 1)[0]!;
+            expect(intake.cancel(id).ok).toBe(true);
+          }
+        }
+        dispatcher.pump();
+        expected.push(...queued.splice(0));
+        expect(dispatchOrder).toEqual(expected);
+        const sent = venues.flatMap((v) => v.orders.map((o) => o.orderId));
+        expect(new Set(sent).size).toBe(sent.length);
+        expect(sent.length).toBe(expected.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('OrderIntake: notionals the core cannot count exactly', () => {
+  it('submitFields (the ring path) refuses price x quantity beyond the bound with NOTIONAL_TOO_LARGE; the largest passes', () => {
+    const { intake, instruments, store, dispatcher, risk } = setup();
+    const max = instruments.maxNotionalUnits[BTC]!; // BTC: factor 1, so 2^53 - 1
+    expect(max).toBe(Number.MAX_SAFE_INTEGER);
+    const lots = 1_000_000;
+    const fields = (priceTicks: number) => ({
+      strategy: 0, symbol: BTC, side: 0, type: 0, tif: 0, postOnly: false, priority: 1,
+      priceTicks, stopTicks: 0, qtyLots: lots, venue: 255, clientOrderId: undefined, producerSeq: 0, tag: 0,
+    });
+    const maxTicks = Math.floor(max / lots);
+    expect(intake.submitFields(fields(maxTicks + 1))).toBe(-1);
+    expect(intake.refusal.code).toBe('NOTIONAL_TOO_LARGE');
+    const slot = intake.submitFields(fields(maxTicks));
+    expect(slot).toBeGreaterThanOrEqual(0);
+    dispatcher.pump();
+    expect(store.state[slot]).not.toBe(0); // dispatched
+    expect(risk.saturated).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeOrder, type DecodeResult } from '../../src/intake/order-decoder.js';
+import { ImpreciseNumber, isExactNumber, parseJsonExact } from '../../src/intake/json-exact.js';
 import { ERROR_CATALOGUE } from '../../src/model/errors.js';
 import { testInstruments } from '../helpers/model.js';
 
@@ -16,9 +17,9 @@ function decode(body: unknown): DecodeResult {
   return decodeOrder(body, instruments);
 }
 
-/** Decode a JSON text the way the API does (so 1e400 is Infinity, and numbers are JSON numbers). */
+/** Decode a JSON text the way the API does (its parser: numbers a double cannot hold exactly are marked, not rounded). */
 function decodeJson(text: string): DecodeResult {
-  return decode(JSON.parse(text));
+  return decode(parseJsonExact(text));
 }
 
 function refusal(r: DecodeResult): { code: string; field: string | undefined } {
@@ -262,10 +263,11 @@ describe('decodeOrder accepted orders', () => {
   });
 
   it('accepts the largest quantity that fits a safe integer of lots and refuses one more lot', () => {
-    // 2^53 - 1 lots of 0.001 ETH
-    const max = accepted(decode({ strategy: 'a', symbol: 'ETH-USDT', side: 'BUY', price: '0.05', quantity: '9007199254740.991' }));
+    // 2^53 - 1 lots of 0.00001 BTC at one tick: BTC's tick x lot is the common notional unit (factor 1), so this is
+    // also the largest notional
+    const max = accepted(decode({ strategy: 'a', symbol: 'BTC-USDT', side: 'BUY', price: '0.01', quantity: '90071992547.40991' }));
     expect(max.qtyLots).toBe(Number.MAX_SAFE_INTEGER);
-    expect(refusal(decode({ strategy: 'a', symbol: 'ETH-USDT', side: 'BUY', price: '0.05', quantity: '9007199254740.992' }))).toEqual({
+    expect(refusal(decode({ strategy: 'a', symbol: 'BTC-USDT', side: 'BUY', price: '0.01', quantity: '90071992547.40992' }))).toEqual({
       code: 'INVALID_QUANTITY',
       field: 'quantity',
     });
@@ -293,6 +295,132 @@ describe('decodeOrder accepted orders', () => {
           expect(Number.isSafeInteger(r.intent.qtyLots) && r.intent.qtyLots > 0).toBe(true);
           expect(Number.isSafeInteger(r.intent.priceTicks) && r.intent.priceTicks >= 0).toBe(true);
         }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('decodeOrder: enum values on ASCII letters only', () => {
+  // String.prototype.toUpperCase maps ſ (U+017F) to S and ı (U+0131) to I: these passed as SELL, IOC, LIMIT
+  const CASES = [
+    ['side', 'ſell'], ['side', 'buy\u0130'], ['timeInForce', 'ıoc'], ['timeInForce', 'gtc\u0307'], ['type', 'lımıt'],
+    ['type', 'ſtop'], ['priority', 'hıgh'], ['side', 'ＳＥＬＬ'],
+  ] as const;
+  for (const [field, value] of CASES) {
+    it(`${field} ${JSON.stringify(value)} is refused with INVALID_FIELD`, () => {
+      expect(refusal(decode(with_({ [field]: value })))).toEqual({ code: 'INVALID_FIELD', field });
+    });
+  }
+
+  it('ASCII case is still free: every documented spelling in any ASCII case passes', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('SELL', 'BUY'), fc.constantFrom('IOC', 'FOK'), fc.constantFrom('HIGH', 'NORMAL', 'LOW'), fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), (side, tif, priority, flips) => {
+        const mix = (v: string) => [...v].map((c, i) => (flips[i % flips.length] ? c.toLowerCase() : c)).join('');
+        const i = accepted(decode(with_({ side: mix(side), timeInForce: mix(tif), priority: mix(priority), type: mix('LIMIT') })));
+        expect(i).toMatchObject({ side, timeInForce: tif, priority, type: 'LIMIT' });
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('decodeOrder: JSON numbers are never rounded', () => {
+  const order = (field: string, num: string) =>
+    `{"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":"60000","quantity":"0.01","type":"STOP_LIMIT","stopPrice":"59000",${JSON.stringify(field)}:${num}}`;
+
+  it('30000.000000000001 (a double reads it as 30000) is refused with INVALID_PRICE naming the field', () => {
+    expect(refusal(decodeJson(order('price', '30000.000000000001')))).toEqual({ code: 'INVALID_PRICE', field: 'price' });
+    expect(refusal(decodeJson(order('stopPrice', '29999.999999999999')))).toEqual({ code: 'INVALID_PRICE', field: 'stopPrice' });
+    expect(refusal(decodeJson(order('quantity', '0.010000000000000000001')))).toEqual({ code: 'INVALID_QUANTITY', field: 'quantity' });
+    expect(refusal(decodeJson(order('quantity', '12345678901234567891')))).toEqual({ code: 'INVALID_QUANTITY', field: 'quantity' });
+    // a number is refused wherever it is, even where only a string fits
+    expect(refusal(decodeJson(order('strategy', '1.00000000000000000001')))).toEqual({ code: 'INVALID_FIELD', field: 'strategy' });
+  });
+
+  it('numbers a double holds stay numbers, whatever their spelling', () => {
+    for (const n of ['0.1', '1.50', '60000.070', '6e4', '6E+4', '1e-4', '0.0001000', '123456789012345', '-0', '0e10', '5e-324']) {
+      expect({ n, exact: isExactNumber(n) }).toEqual({ n, exact: true });
+    }
+    const a = accepted(decodeJson('{"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":60000.070,"quantity":0.0100}'));
+    expect(a).toMatchObject({ priceTicks: 6_000_007, qtyLots: 1000 });
+  });
+
+  it('parseJsonExact marks only the inexact numbers, at their place (nested, in arrays, duplicate keys)', () => {
+    const v = parseJsonExact('{"a":[1, 0.30000000000000001, {"b":2.5, "c":9007199254740993}], "d":1e400, "e":"1.00000000000000000001"}') as any;
+    expect(v.a[0]).toBe(1);
+    expect(v.a[1]).toBeInstanceOf(ImpreciseNumber);
+    expect(v.a[1].text).toBe('0.30000000000000001');
+    expect(v.a[2].b).toBe(2.5);
+    expect(v.a[2].c).toBeInstanceOf(ImpreciseNumber);
+    expect(v.d).toBeInstanceOf(ImpreciseNumber);
+    expect(v.e).toBe('1.00000000000000000001'); // a string is a decimal text, taken exactly by the decoder
+    expect(parseJsonExact('3.0000000000000000001')).toBeInstanceOf(ImpreciseNumber);
+    // a duplicate key with an inexact value anywhere marks the key (refused rather than guessed)
+    expect(parseJsonExact('{"k":1.00000000000000000001,"k":2}')).toEqual({ k: expect.any(ImpreciseNumber) });
+    expect(parseJsonExact('{"k":2,"k":1.00000000000000000001}')).toEqual({ k: expect.any(ImpreciseNumber) });
+    expect(() => parseJsonExact('{"k":')).toThrow(SyntaxError);
+  });
+
+  it('property: a JSON number is accepted exactly as written or refused, never rounded', () => {
+    // decimals of up to 22 significant digits on the BTC grid (price: 2 decimals, quantity: 5)
+    const digits = fc.stringMatching(/^[1-9][0-9]{0,21}$/);
+    fc.assert(
+      fc.property(digits, fc.integer({ min: 0, max: 8 }), (d, decimals) => {
+        const text = decimals === 0 || decimals >= d.length ? d : `${d.slice(0, d.length - decimals)}.${d.slice(d.length - decimals)}`;
+        const r = decodeJson(`{"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":"60000","quantity":${text}}`);
+        const fromString = decode(with_({ quantity: text }));
+        if (r.ok) {
+          // accepted: exactly the lots of the text as written
+          expect(fromString.ok).toBe(true);
+          if (fromString.ok) expect(r.intent.qtyLots).toBe(fromString.intent.qtyLots);
+        } else if (!isExactNumber(text)) {
+          expect(r.error).toMatchObject({ code: 'INVALID_QUANTITY', field: 'quantity' });
+        } else {
+          expect(fromString.ok).toBe(false); // refused for what the value is, as the same text in a string
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('decodeOrder: notionals the core can count exactly (NOTIONAL_TOO_LARGE)', () => {
+  // The common notional unit is 10^-7 USDT (BTC: 2 + 5 decimals); ETH's tick x lot = 0.05 x 0.001 = 500 of them.
+  const ETH_FACTOR = 500n;
+  const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+  const eth = (price: string, quantity: string) => decode({ strategy: 'a', symbol: 'ETH-USDT', side: 'BUY', price, quantity });
+
+  it('the largest acceptable order is accepted with exact integers; one lot more is refused', () => {
+    const priceTicks = 2_000_000n; // 100000 USDT
+    const lots = SAFE / (priceTicks * ETH_FACTOR); // the most lots whose notional is <= 2^53 - 1
+    const qty = (n: bigint) => `${n / 1000n}.${String(n % 1000n).padStart(3, '0')}`;
+    const max = accepted(eth('100000', qty(lots)));
+    expect(max).toMatchObject({ priceTicks: Number(priceTicks), qtyLots: Number(lots) });
+    expect(Number.isSafeInteger(max.priceTicks * max.qtyLots * Number(ETH_FACTOR))).toBe(true);
+    expect(BigInt(max.priceTicks * max.qtyLots * Number(ETH_FACTOR))).toBe(priceTicks * lots * ETH_FACTOR);
+    expect(refusal(eth('100000', qty(lots + 1n)))).toEqual({ code: 'NOTIONAL_TOO_LARGE', field: 'quantity' });
+  });
+
+  it('one tick more is refused too (the bound is on price x quantity)', () => {
+    const lots = 1_000_000n;
+    const maxTicks = SAFE / (lots * ETH_FACTOR);
+    const price = (t: bigint) => { const c = t * 5n; return `${c / 100n}.${String(c % 100n).padStart(2, '0')}`; };
+    expect(accepted(eth(price(maxTicks), '1000')).priceTicks).toBe(Number(maxTicks));
+    expect(refusal(eth(price(maxTicks + 1n), '1000'))).toEqual({ code: 'NOTIONAL_TOO_LARGE', field: 'quantity' });
+    // a stop price is a notional too
+    expect(refusal(decode({ strategy: 'a', symbol: 'ETH-USDT', side: 'BUY', type: 'STOP', stopPrice: price(maxTicks + 1n), quantity: '1000' }))).toEqual({ code: 'NOTIONAL_TOO_LARGE', field: 'quantity' });
+  });
+
+  it('property: every accepted order has a notional (ticks x lots x factor) that is a safe integer', () => {
+    const big = fc.stringMatching(/^[1-9][0-9]{0,13}$/);
+    fc.assert(
+      fc.property(fc.constantFrom('BTC-USDT', 'ETH-USDT', 'SOL-USDT'), big, big, (symbol, p, q) => {
+        const r = decode({ strategy: 'a', symbol, side: 'SELL', price: p, quantity: q });
+        if (!r.ok) return;
+        const ins = instruments.get(symbol)!;
+        const exact = BigInt(r.intent.priceTicks) * BigInt(r.intent.qtyLots) * BigInt(instruments.notionalFactor[ins.index]!);
+        expect(exact <= SAFE).toBe(true);
       }),
       { numRuns: 500 },
     );

@@ -243,6 +243,23 @@ describe('RingIntake: submits', () => {
     expect(r.store.size).toBe(1);
   });
 
+  it('halted on a journal failure: a queued order is DENIED JOURNAL_IO, a new record REFUSED JOURNAL_IO, even after a later close', () => {
+    const r = rig();
+    const queued = r.submit({ cid: 'q1' });
+    r.ring.drain(100); // taken from the ring into the strategy queue, not dispatched yet
+    r.intake.close('JOURNAL_IO');
+    r.dispatcher.halt('JOURNAL_IO');
+    r.intake.close(); // a stop after the failure: still JOURNAL_IO
+    const late = r.submit();
+    r.dispatcher.pump();
+    // (the pump drains the ring before it takes from the queues: the refusal comes first)
+    expect(r.events().filter((e) => e.kind !== 'ACK').map((e) => [e.kind, e.seq, e.code])).toEqual([
+      ['REFUSED', late, 'JOURNAL_IO'],
+      ['DENIED', queued, 'JOURNAL_IO'],
+    ]);
+    expect(r.venues.flatMap((v) => v.orders)).toEqual([]);
+  });
+
   it('a record with a bad sequence number is REFUSED BAD_REQUEST and counted as a FIFO violation', () => {
     const r = rig();
     r.write({ op: OP_SUBMIT, seq: 0 } as Partial<OrderRecord>);

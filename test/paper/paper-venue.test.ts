@@ -122,6 +122,23 @@ describe('paper venue on the matching engine', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(29);
   });
 
+  it('stopped: orders and cancels handed over afterwards are dropped, no callback reports later (issue 10, item 11)', async () => {
+    // A batch that waited for the journal can reach a venue the daemon already stopped; its answer would arrive
+    // after the journal closed. Positive control: a running venue with the same latency, handed its order after
+    // the stopped one — equal delays fire in order, so once it has answered the stopped venue would have too.
+    const stopped = venue({ latencyMs: 5 });
+    const running = venue({ latencyMs: 5 });
+    await stopped.v.start();
+    await running.v.start();
+    await stopped.v.stop();
+    stopped.v.submit(new ArrayOrderBatch([order(9, { priceTicks: MID - 100 })]));
+    stopped.v.cancel({ orderId: 9, clientOrderId: 'c9', venueOrderId: undefined, instrument: BTC });
+    running.v.submit(new ArrayOrderBatch([order(10, { priceTicks: MID - 100 })]));
+    await until(() => running.reports.length === 1);
+    expect(stopped.reports).toEqual([]);
+    await running.v.stop();
+  });
+
   it('the same seed gives the same market; another seed another one', () => {
     const a = venue({ volatilityTicks: 3, tradesPerSecond: 8 }).v;
     const b = venue({ volatilityTicks: 3, tradesPerSecond: 8 }).v;

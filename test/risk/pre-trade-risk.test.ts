@@ -367,3 +367,30 @@ describe('PreTradeRisk accounting returns to zero (property)', () => {
     );
   });
 });
+
+describe('PreTradeRisk: no silent saturation', () => {
+  // ETH: 500 common units per tick x lot; the largest ticks x lots that count exactly is floor((2^53 - 1) / 500)
+  const maxUnits = Math.floor(Number.MAX_SAFE_INTEGER / 500);
+
+  it('a market order valued at its mark beyond 2^53 - 1 units is refused with NOTIONAL_TOO_LARGE, nothing reserved', () => {
+    const risk = makeRisk([alpha()]);
+    risk.setMark(ETH, maxUnits);
+    // one lot at the mark: exactly at the bound, reserved exactly
+    expect(risk.check(0, ETH, 0, 1)).toBeNull();
+    expect(BigInt(risk.snapshot().strategies[0]!.openNotional.replace('.', ''))).toBe(BigInt(maxUnits) * 500n);
+    // two lots: used to reserve 2^53 - 1 (saturated) and release the exact 2 x mark x 500 later
+    expect(risk.check(0, ETH, 0, 2)).toBe('NOTIONAL_TOO_LARGE');
+    expect(risk.snapshot().strategies[0]!.openOrders).toBe(1);
+    risk.onClose(0, ETH, maxUnits, 1);
+    expect(risk.snapshot()).toMatchObject({ openOrders: 0, strategies: [{ openNotional: ZERO }] });
+    expect(risk.saturated).toBe(0);
+  });
+
+  it('a release beyond the bound (never reserved by check) is counted', () => {
+    const risk = makeRisk([alpha()]);
+    risk.reserve(0, ETH, maxUnits + 1, 1);
+    expect(risk.saturated).toBe(1);
+    risk.onClose(0, ETH, maxUnits + 1, 1);
+    expect(risk.saturated).toBe(2);
+  });
+});

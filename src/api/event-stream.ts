@@ -1,0 +1,389 @@
+/**
+ * The sending side of the WebSocket at /v1/stream: order events to every client, resumable and bounded.
+ *
+ * - seq. With the journal on, an event's seq is the journal seq of the UPDATE record that made it durable, so it
+ *   increases across restarts and snapshots (it is not consecutive: orders, audit records and late acknowledgements
+ *   take seqs too). An event is sent only once its record is durable: a client never sees an event that a crash
+ *   could take back, nor a seq that the next run could give to another event. With the journal off, seq is the
+ *   order tracker's count of transitions since this start: it starts again from 1 after a restart.
+ * - Resume. `?since=SEQ`: the events after SEQ are rebuilt from the journal (event-replay.ts) and sent first, then
+ *   the live ones. The seam is the journal seq at connect (hello.seq): replayed events are those up to it, live ones
+ *   those after it, and live events that arrive during the replay wait in the client's backlog; so there is no gap
+ *   and no duplicate. When SEQ cannot be replayed (older than the retained journal, after the last seq, or the
+ *   journal is off) the client gets a RESYNC message with the open orders instead, then the live events.
+ * - Filters. `?strategy=a,b&symbol=X` (repeatable, comma-separated): only events (and RESYNC orders) that match.
+ * - Slow consumers. A client whose send buffer (ws bufferedAmount, or its backlog during a replay) would pass
+ *   `maxBufferedBytes` is dropped at once — nothing more is queued for it — and closed with code 4000 and the reason
+ *   "slow consumer: send buffer over N bytes"; its socket is destroyed CLOSE_GRACE_MS later if it never reads the
+ *   close frame. One client that stops reading costs at most the bound, never the daemon's memory.
+ */
+import type { WebSocket } from 'ws';
+import type { OrderView } from '../execution/order-store.js';
+import type { OrderTracker } from '../execution/order-tracker.js';
+import type { OrderStore } from '../execution/order-store.js';
+import { openEventReplay, streamEvent, type EventReplayOpen } from '../journal/event-replay.js';
+import type { JournalRecorder } from '../journal/order-journal.js';
+import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import type { InstrumentRegistry } from '../model/instrument.js';
+import type { Logger } from '../telemetry/logger.js';
+import { orderView } from './order-view.js';
+
+/** Close code of a slow consumer (application range: clients can tell it from a policy close). */
+export const SLOW_CONSUMER_CLOSE_CODE = 4000;
+/** Close code of a stream query that is not valid (unknown strategy or symbol, bad since). */
+export const BAD_QUERY_CLOSE_CODE = 1008;
+/** How long a dropped slow consumer gets to read its close frame before its socket is destroyed. */
+export const CLOSE_GRACE_MS = 10_000;
+/** How long a client gets to answer the daemon's 1001 close when it stops. */
+const STOP_GRACE_MS = 1000;
+/** Replayed events sent between two looks at the client's send buffer. */
+const REPLAY_BATCH = 256;
+/** A replay waits for the client's buffer to fall below half the bound; a client that does not read for this long is slow. */
+const REPLAY_STALL_MS = 10_000;
+
+/** The journal as the stream needs it (the daemon's JournalRecorder and journal directory). */
+export interface StreamJournal {
+  /** Seq of the last record appended. */
+  lastSeq(): number;
+  durableSeq(): number;
+  whenDurable(seq: number): Promise<void>;
+  /** Called with every recorded transition, in journal order (JournalRecorder.onEventRecorded). */
+  subscribe(publish: (seq: number, order: OrderView, update: OrderUpdate, t: Transition) => void): void;
+  /** The events after `since` up to `upTo` (since < upTo), rebuilt from the journal. */
+  replay(since: number, upTo: number): EventReplayOpen;
+}
+
+/** The daemon's journal for the stream: events from its recorder, replays from its directory (`dir`). */
+export function journalStream(recorder: JournalRecorder, dir: string, store: OrderStore, retainFinished: number): StreamJournal {
+  return {
+    lastSeq: () => recorder.lastSeq,
+    durableSeq: () => recorder.durableSeq,
+    whenDurable: (seq) => recorder.whenDurable(seq),
+    subscribe: (publish) => {
+      recorder.onEventRecorded = publish;
+    },
+    replay: (since, upTo) => openEventReplay(dir, store, retainFinished, since, upTo),
+  };
+}
+
+export interface EventStreamOptions {
+  readonly tracker: OrderTracker;
+  readonly instruments: InstrumentRegistry;
+  /** Strategy ids a filter may name. */
+  readonly strategies: readonly string[];
+  readonly log: Logger;
+  readonly maxBufferedBytes: number;
+  /** Absent: the journal is off (seq restarts with the daemon; since= cannot be replayed). */
+  readonly journal?: StreamJournal | undefined;
+}
+
+export interface StreamQuery {
+  readonly since: number | undefined;
+  readonly strategies: ReadonlySet<string> | null;
+  readonly symbols: ReadonlySet<string> | null;
+}
+
+/** since, strategy and symbol of an upgrade's query (other parameters, such as token, are not the stream's). */
+export function parseStreamQuery(
+  query: URLSearchParams,
+  strategies: readonly string[],
+  symbols: readonly string[],
+): { ok: true; query: StreamQuery } | { ok: false; reason: string } {
+  const sinceValues = query.getAll('since');
+  let since: number | undefined;
+  if (sinceValues.length > 1) return { ok: false, reason: 'since given more than once' };
+  if (sinceValues.length === 1) {
+    if (!/^\d{1,15}$/.test(sinceValues[0]!)) return { ok: false, reason: 'since must be an event seq (a whole number)' };
+    since = Number(sinceValues[0]);
+  }
+  const set = (name: string, known: readonly string[]): ReadonlySet<string> | null | string => {
+    const values = query.getAll(name).flatMap((v) => v.split(',')).filter((v) => v.length > 0);
+    if (values.length === 0) return null;
+    for (const v of values) if (!known.includes(v)) return `unknown ${name} "${v.slice(0, 40)}"`;
+    return new Set(values);
+  };
+  const s = set('strategy', strategies);
+  if (typeof s === 'string') return { ok: false, reason: s };
+  const y = set('symbol', symbols);
+  if (typeof y === 'string') return { ok: false, reason: y };
+  return { ok: true, query: { since, strategies: s, symbols: y } };
+}
+
+interface Client {
+  readonly ws: WebSocket;
+  readonly query: StreamQuery;
+  /** Events with seq <= after are not sent live (before the client came, or replayed). */
+  readonly after: number;
+  open: boolean;
+  /** Replaying: live events wait in the backlog (at most maxBufferedBytes). */
+  replaying: boolean;
+  backlog: string[];
+  backlogBytes: number;
+}
+
+/** An event waiting for its record to be durable. */
+interface Pending {
+  readonly seq: number;
+  readonly strategy: string;
+  readonly symbol: string;
+  readonly text: string;
+}
+
+export interface StreamStats {
+  readonly clients: number;
+  readonly slowConsumerDisconnects: number;
+}
+
+export class EventStream {
+  private readonly clients = new Map<WebSocket, Client>();
+  /** Dropped slow consumers whose sockets are still being closed (destroyed on close()). */
+  private readonly closing = new Set<WebSocket>();
+  private readonly pending: Pending[] = [];
+  private waiting = false;
+  private slowDisconnects = 0;
+  private readonly symbols: readonly string[];
+
+  constructor(private readonly o: EventStreamOptions) {
+    this.symbols = o.instruments.list.map((i) => i.symbol);
+    if (o.journal !== undefined) {
+      o.journal.subscribe((seq, order, update, t) => this.recorded(seq, order, update, t));
+    } else {
+      o.tracker.listen({
+        onTransition: (order, update, t) => {
+          if (this.clients.size === 0) return;
+          const e = streamEvent(undefined, o.tracker, order, update, t);
+          this.deliver({ seq: e.seq, strategy: e.strategy, symbol: e.symbol, text: JSON.stringify({ type: 'event', ...e }) });
+        },
+      }, 'api-stream');
+    }
+  }
+
+  get stats(): StreamStats {
+    return { clients: this.clients.size, slowConsumerDisconnects: this.slowDisconnects };
+  }
+
+  /** The seq of the last event the stream knows of: replayed events are those up to it, live ones after it. */
+  private lastSeq(): number {
+    return this.o.journal !== undefined ? this.o.journal.lastSeq() : this.o.tracker.lastSeq;
+  }
+
+  /** A new client: hello, then (with since) the missed events or a RESYNC, then live events. False: refused (closed). */
+  add(ws: WebSocket, params: URLSearchParams): boolean {
+    const parsed = parseStreamQuery(params, this.o.strategies, this.symbols);
+    if (!parsed.ok) {
+      ws.close(BAD_QUERY_CLOSE_CODE, `bad stream query: ${parsed.reason}`);
+      return false;
+    }
+    const q = parsed.query;
+    const last = this.lastSeq();
+    const c: Client = { ws, query: q, after: last, open: true, replaying: false, backlog: [], backlogBytes: 0 };
+    this.clients.set(ws, c);
+    const gone = (): void => this.forget(c);
+    ws.on('close', gone);
+    ws.on('error', gone);
+    if (!this.sendTo(c, JSON.stringify({ type: 'hello', seq: last }))) return true;
+    if (q.since === undefined || q.since === last) return true;
+    if (this.o.journal === undefined) {
+      this.resync(c, q.since, 'the journal is off: events are not kept (seq restarts with the daemon)');
+    } else if (q.since > last) {
+      this.resync(c, q.since, `since ${q.since} is after the last event seq ${last}`);
+    } else {
+      c.replaying = true;
+      void this.replay(c, q.since, last);
+    }
+    return true;
+  }
+
+  /** A message to one client (request results), under the same bound as events. */
+  send(ws: WebSocket, text: string): void {
+    const c = this.clients.get(ws);
+    if (c !== undefined) this.sendTo(c, text);
+  }
+
+  /**
+   * Daemon stopping: every client closed with 1001, and destroyed if it has not answered within STOP_GRACE_MS (a
+   * client that does not read would otherwise hold the server's close for ws's 30 s close timeout); dropped slow
+   * consumers destroyed at once.
+   */
+  async close(): Promise<void> {
+    await this.flush();
+    for (const c of [...this.clients.values()]) {
+      this.forget(c);
+      const ws = c.ws;
+      const timer = setTimeout(() => ws.terminate(), STOP_GRACE_MS);
+      timer.unref();
+      ws.once('close', () => clearTimeout(timer));
+      ws.close(1001, 'daemon stopping');
+    }
+    for (const ws of this.closing) ws.terminate();
+    this.closing.clear();
+    this.pending.length = 0;
+  }
+
+  /**
+   * Events already recorded go out before the clients are closed (the last transitions of a stop — the shutdown
+   * policy's cancels — are the ones a client most needs): waits for their records to be durable, at most
+   * STOP_GRACE_MS (a failed journal makes them never durable: they are not sent).
+   */
+  private async flush(): Promise<void> {
+    const j = this.o.journal;
+    const last = this.pending[this.pending.length - 1];
+    if (j === undefined || last === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      j.whenDurable(last.seq).catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, STOP_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.publishDurable();
+  }
+
+  /** A transition just recorded at `seq`: published once durable. Nothing is made when nobody listens. */
+  private recorded(seq: number, order: OrderView, update: OrderUpdate, t: Transition): void {
+    if (this.clients.size === 0) return;
+    try {
+      const e = streamEvent(seq, this.o.tracker, order, update, t);
+      this.pending.push({ seq, strategy: e.strategy, symbol: e.symbol, text: JSON.stringify({ type: 'event', ...e }) });
+      this.publishDurable();
+    } catch (err) {
+      this.o.log.error({ err }, 'api stream: event not published');
+    }
+  }
+
+  /** Sends the pending events whose records are durable, in seq order; waits for the rest. */
+  private publishDurable(): void {
+    const j = this.o.journal!;
+    const durable = j.durableSeq();
+    let n = 0;
+    while (n < this.pending.length && this.pending[n]!.seq <= durable) this.deliver(this.pending[n++]!);
+    if (n > 0) this.pending.splice(0, n);
+    if (this.pending.length === 0 || this.waiting) return;
+    this.waiting = true;
+    j.whenDurable(this.pending[this.pending.length - 1]!.seq).then(
+      () => {
+        this.waiting = false;
+        this.publishDurable();
+      },
+      () => {
+        // The journal failed: these records will never be durable, so their events are never published.
+        this.waiting = false;
+        this.pending.length = 0;
+      },
+    );
+  }
+
+  private deliver(p: Pending): void {
+    for (const c of this.clients.values()) {
+      if (p.seq <= c.after || !matches(c.query, p.strategy, p.symbol)) continue;
+      if (!c.replaying) {
+        this.sendTo(c, p.text);
+        continue;
+      }
+      c.backlog.push(p.text);
+      c.backlogBytes += p.text.length;
+      if (c.backlogBytes > this.o.maxBufferedBytes) this.slow(c);
+    }
+  }
+
+  /** Sends unless that would take the client's send buffer over the bound (then it is dropped); false if not sent. */
+  private sendTo(c: Client, text: string): boolean {
+    if (!c.open) return false;
+    const ws = c.ws;
+    if (ws.readyState !== ws.OPEN) return false;
+    if (ws.bufferedAmount + text.length > this.o.maxBufferedBytes) {
+      this.slow(c);
+      return false;
+    }
+    ws.send(text);
+    return true;
+  }
+
+  private slow(c: Client): void {
+    if (!c.open) return;
+    this.forget(c);
+    this.slowDisconnects++;
+    const max = this.o.maxBufferedBytes;
+    this.o.log.warn({ bufferedBytes: c.ws.bufferedAmount, max }, 'api stream: slow consumer disconnected');
+    const ws = c.ws;
+    this.closing.add(ws);
+    // The close frame queues behind what the client has not read: it sees the reason if it reads on in time.
+    const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+    timer.unref();
+    ws.once('close', () => {
+      clearTimeout(timer);
+      this.closing.delete(ws);
+    });
+    ws.close(SLOW_CONSUMER_CLOSE_CODE, `slow consumer: send buffer over ${max} bytes`);
+  }
+
+  private forget(c: Client): void {
+    c.open = false;
+    c.backlog = [];
+    c.backlogBytes = 0;
+    if (this.clients.get(c.ws) === c) this.clients.delete(c.ws);
+  }
+
+  /** The open orders instead of events that cannot be replayed; live events (seq > c.after) follow. */
+  private resync(c: Client, since: number, reason: string): void {
+    const orders = this.o.tracker.list(true)
+      .filter((o) => matches(c.query, o.strategy, o.symbol))
+      .map((o) => orderView(o, this.o.instruments));
+    this.sendTo(c, JSON.stringify({ type: 'resync', seq: c.after, since, reason, orders }));
+  }
+
+  private async replay(c: Client, since: number, upTo: number): Promise<void> {
+    const j = this.o.journal!;
+    let close: (() => void) | undefined;
+    try {
+      await j.whenDurable(upTo);
+      if (!c.open) return;
+      const r = j.replay(since, upTo);
+      if (!r.ok) this.resync(c, since, r.reason);
+      else {
+        const cursor = r.cursor;
+        close = () => cursor.close();
+        let n = 0;
+        for (let e = cursor.next(); e !== null; e = cursor.next()) {
+          if (matches(c.query, e.strategy, e.symbol) && !this.sendTo(c, JSON.stringify({ type: 'event', ...e }))) return;
+          if (++n % REPLAY_BATCH === 0 && !(await this.room(c))) return;
+        }
+      }
+    } catch (err) {
+      if (!c.open) return;
+      this.o.log.warn({ err, since }, 'api stream: events could not be replayed from the journal');
+      this.resync(c, since, `the journal could not be read: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500));
+    } finally {
+      close?.();
+    }
+    if (!c.open) return;
+    c.replaying = false;
+    const backlog = c.backlog;
+    c.backlog = [];
+    c.backlogBytes = 0;
+    for (const text of backlog) if (!this.sendTo(c, text)) return;
+  }
+
+  /** Waits until the client's send buffer is below half the bound; false if it went away or stopped reading. */
+  private async room(c: Client): Promise<boolean> {
+    const half = this.o.maxBufferedBytes / 2;
+    const start = performance.now();
+    for (;;) {
+      if (!c.open) return false;
+      if (c.ws.bufferedAmount <= half) {
+        await new Promise<void>((resolve) => setImmediate(resolve)); // let live traffic and other clients go
+        return c.open;
+      }
+      if (performance.now() - start > REPLAY_STALL_MS) {
+        this.slow(c);
+        return false;
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
+function matches(q: StreamQuery, strategy: string, symbol: string): boolean {
+  return (q.strategies === null || q.strategies.has(strategy)) && (q.symbols === null || q.symbols.has(symbol));
+}

@@ -1,0 +1,106 @@
+/**
+ * The order events a stream client missed, read back from the journal (`GET /v1/stream?since=SEQ`).
+ *
+ * An event is one applied lifecycle transition, and its seq is the seq of the UPDATE record that made it durable
+ * (see JournalRecorder.onEventRecorded). The journal holds updates, not events: an event's `from` state, filled
+ * quantity and so on depend on everything before it. So the cursor rebuilds the orders in a scratch tracker of its
+ * own — from the newest snapshot at or before SEQ (or from seq 1 when the journal still starts there), through the
+ * records up to SEQ silently — and then applies the records after SEQ through the same lifecycle, describing each
+ * applied transition exactly as the daemon described it when it happened. The daemon's tracker is not touched.
+ *
+ * Events that can no longer be rebuilt — SEQ is before the oldest snapshot and the segments before it were deleted —
+ * are reported as unavailable (the stream then sends a RESYNC with the open orders instead).
+ */
+import { OrderStore, type OrderView } from '../execution/order-store.js';
+import { OrderTracker } from '../execution/order-tracker.js';
+import type { Clock } from '../model/clock.js';
+import type { OrderEvent } from '../model/events.js';
+import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import { readLatestSnapshot } from './directory.js';
+import { decodeSnapshot } from './order-journal.js';
+import { applyOrderRecord, restoreSnapshot } from './order-replay.js';
+import { JournalScanner, planFor } from './reader.js';
+
+/**
+ * The event a stream publishes for a transition recorded at `seq` (live and replayed alike); without a seq (no
+ * journal), the tracker's own.
+ */
+export function streamEvent(seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): OrderEvent {
+  const e = tracker.describe(order, update, t);
+  // A fill's time is the fill's own (it is what the journal keeps), so a replayed fill equals the live one.
+  return { ...e, seq: seq ?? e.seq, ts: update.kind === 'FILL' ? update.fill.ts : e.ts };
+}
+
+export type EventReplayOpen =
+  | { readonly ok: true; readonly cursor: EventReplayCursor }
+  | { readonly ok: false; readonly reason: string; readonly firstSeq: number };
+
+/** Pulls the events with since < seq <= upTo, in seq order. Close it when done (it holds a file open). */
+export class EventReplayCursor {
+  private event: OrderEvent | null = null;
+  private done = false;
+
+  constructor(
+    private readonly scanner: JournalScanner,
+    private readonly tracker: OrderTracker,
+    private readonly venues: readonly string[],
+    private readonly since: number,
+    private readonly upTo: number,
+    private readonly time: Float64Array,
+  ) {
+    tracker.listen({
+      onTransition: (order, update, t) => {
+        const seq = this.scanner.view.seq;
+        if (seq > this.since) this.event = streamEvent(seq, this.tracker, order, update, t);
+      },
+    });
+  }
+
+  /** The next missed event, or null when there is none left. Throws JOURNAL_* errors when the journal cannot be read. */
+  next(): OrderEvent | null {
+    if (this.done) return null;
+    const view = this.scanner.view;
+    const setTime = (ts: number): void => {
+      this.time[0] = ts;
+    };
+    while (this.scanner.next()) {
+      if (view.isSnapshot) continue;
+      if (view.seq > this.upTo) break;
+      this.event = null;
+      applyOrderRecord(view, this.tracker, this.venues, undefined, setTime);
+      const e = this.event as OrderEvent | null;
+      if (e !== null) return e;
+    }
+    this.close();
+    return null;
+  }
+
+  close(): void {
+    this.done = true;
+    this.scanner.close();
+  }
+}
+
+/**
+ * Opens a cursor over the events after `since` up to `upTo` (since < upTo; records up to `upTo` must be durable:
+ * a record being written may still be torn on disk). `live` is the
+ * daemon's store: the scratch tracker is made with the same instruments, strategies, venues and retention.
+ */
+export function openEventReplay(dir: string, live: OrderStore, retainFinished: number, since: number, upTo: number): EventReplayOpen {
+  const plan = planFor(dir);
+  const firstSeq = plan.segments.length > 0 ? plan.segments[0]!.baseSeq : upTo + 1;
+  const older = plan.snapshots.filter((s) => s.seq <= since);
+  const snap = older.length > 0 ? readLatestSnapshot(dir, older).latest : null;
+  const from = snap !== null ? snap.seq : 0;
+  // The records after the starting point must all be there: from seq 1 without a snapshot, else from the snapshot on.
+  if (from + 1 < firstSeq) {
+    return { ok: false, firstSeq, reason: `events after seq ${since} are no longer in the journal: it starts at seq ${firstSeq} (older segments were deleted after a snapshot)` };
+  }
+  const time = new Float64Array(1);
+  const clock: Clock = { now: () => time[0]!, monoNs: () => 0n, monoMs: () => 0, cell: time };
+  const store = new OrderStore(live.instruments, live.strategyIds, live.venueNames, live.clientIdPrefix, 1024);
+  const tracker = new OrderTracker(store, clock, { retainFinished });
+  if (snap !== null) restoreSnapshot(decodeSnapshot(snap.payload), tracker, { advancePast: () => undefined }, { importPositions: () => undefined, reserve: () => undefined });
+  const scanner = new JournalScanner(plan, {}, { useSnapshot: false, fromSeq: from + 1, reportCorruption: false });
+  return { ok: true, cursor: new EventReplayCursor(scanner, tracker, live.venueNames, since, upTo, time) };
+}
