@@ -15,7 +15,7 @@ import { OrderBook as PeerBook, Side as PeerSide } from 'nodejs-order-book';
 import { OrderBook } from '../src/crossing/order-book.js';
 import type { CrossingSink } from '../src/crossing/types.js';
 import { MID, OP_CANCEL, OP_LIMIT, type OpStream, type Scenario, deepScenario, uniformScenario } from './lib/op-stream.js';
-import { Rng } from './lib/rng.js';
+import { Prng } from '../adapters/paper/prng.js';
 import { GcCounter, fullGc, quantile } from './lib/stats.js';
 
 const N_OPS = 1_000_000;
@@ -264,7 +264,7 @@ interface MemoryInput {
 
 /** `count` non-crossing limit orders (plus string ids for the peer), created before any measurement. */
 function memoryInput(count: number): MemoryInput {
-  const rng = new Rng(3);
+  const rng = new Prng(3);
   const side = new Uint8Array(count);
   const price = new Int32Array(count);
   const qty = new Int32Array(count);

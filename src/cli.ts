@@ -9,10 +9,13 @@ import { checkConfigFile, formatConfigErrors, loadConfigFile } from './config/in
 import { createDaemon } from './daemon.js';
 import { SwitchyardError } from './model/errors.js';
 import { runJournalCli } from './journal/tools.js';
-import { describeRecord } from './journal/order-journal.js';
+import { recordDescriber } from './journal/order-journal.js';
 
 const USAGE = `usage:
-  switchyard start [-c FILE]        start the daemon (default config/paper.yaml)
+  switchyard start [-c FILE] [--accept-removed]
+                                    start the daemon (default config/paper.yaml); --accept-removed: cancel the
+                                    open orders and drop the positions of strategies, instruments and venues
+                                    removed from the configuration (JOURNAL_CONFIG_MISMATCH)
   switchyard check-config FILE      validate a configuration file; prints OK or every error
   switchyard journal verify|inspect|replay PATH [--from SEQ] [--limit N]
                                     check, print or replay a journal (a journal directory or one segment file)
@@ -31,7 +34,7 @@ function version(): string {
   return '0.0.0';
 }
 
-async function start(file: string): Promise<number> {
+async function start(file: string, acceptRemoved: boolean): Promise<number> {
   const loaded = loadConfigFile(file);
   if (!loaded.ok) {
     process.stderr.write(formatConfigErrors(loaded.errors) + '\n');
@@ -42,6 +45,7 @@ async function start(file: string): Promise<number> {
     daemon = createDaemon(loaded.config, {
       configDir: dirname(loaded.file),
       configFile: loaded.file,
+      acceptRemoved,
       onTokenGenerated: (token, tokenFile) => {
         process.stderr.write(`switchyard: generated API token ${token} (saved to ${tokenFile}, mode 0600)\n`);
       },
@@ -101,15 +105,17 @@ async function main(argv: string[]): Promise<number> {
   switch (verb) {
     case 'start': {
       let file = 'config/paper.yaml';
+      let acceptRemoved = false;
       for (let i = 0; i < rest.length; i++) {
         const a = rest[i];
         if ((a === '-c' || a === '--config') && rest[i + 1] !== undefined) file = rest[++i]!;
+        else if (a === '--accept-removed') acceptRemoved = true;
         else {
           process.stderr.write(`switchyard: unexpected argument "${a}"\n${USAGE}\n`);
           return 2;
         }
       }
-      return start(file);
+      return start(file, acceptRemoved);
     }
     case 'check-config': {
       if (rest.length !== 1) {
@@ -121,8 +127,7 @@ async function main(argv: string[]): Promise<number> {
       return r.ok ? 0 : 1;
     }
     case 'journal':
-      return runJournalCli(rest, (line) => process.stdout.write(line + '\n'), (line) => process.stderr.write(line + '\n'), (type, payload) =>
-        describeRecord(type, payload));
+      return runJournalCli(rest, (line) => process.stdout.write(line + '\n'), (line) => process.stderr.write(line + '\n'), recordDescriber());
     case 'version':
     case '--version':
       process.stdout.write(`switchyard ${version()}\n`);

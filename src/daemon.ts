@@ -25,6 +25,8 @@ import type { JournalError } from './journal/errors.js';
 import { JournalRecorder } from './journal/order-journal.js';
 import { replayOrders, takeSnapshot, type ReplayReport } from './journal/order-replay.js';
 import { encodeSnapshot } from './journal/order-journal.js';
+import { NameMapper } from './journal/name-table.js';
+import { checkJournalAgainstConfig, closeOutRemoved } from './journal/config-match.js';
 import { reconcileVenue, type ReconcileResult } from './execution/reconciliation.js';
 import { RestartingVenue, VenueGate } from './execution/venue-supervisor.js';
 import { PRIORITY_CODE } from './execution/order-store.js';
@@ -58,6 +60,12 @@ export interface DaemonOptions {
   readonly onTokenGenerated?: (token: string, file: string) => void;
   /** How the journal writes and syncs its batches (default node:fs; tests inject a failing disk). */
   readonly journalFileWrites?: JournalFileWrites;
+  /**
+   * Start even though strategies, instruments or venues removed from the configuration still have open orders or
+   * positions in the journal: they are canceled and dropped in the journal (`switchyard start --accept-removed`).
+   * Without it such a start is refused (JOURNAL_CONFIG_MISMATCH).
+   */
+  readonly acceptRemoved?: boolean;
 }
 
 export class Daemon {
@@ -95,6 +103,7 @@ export class Daemon {
   private current: Config;
   private readonly configFile: string | undefined;
   private readonly journalFileWrites: JournalFileWrites | undefined;
+  private readonly acceptRemoved: boolean;
   /** When the journal failed (0: it has not). */
   private journalFailedAt = 0;
   private readonly env: NodeJS.ProcessEnv;
@@ -121,6 +130,7 @@ export class Daemon {
     this.current = config;
     this.configFile = options.configFile;
     this.journalFileWrites = options.journalFileWrites;
+    this.acceptRemoved = options.acceptRemoved === true;
     this.env = options.env ?? process.env;
     this.log = createLogger(config.daemon.log.level, config.daemon.name, options.logDestination);
     this.instruments = new InstrumentRegistry(config.instruments);
@@ -483,11 +493,22 @@ export class Daemon {
     recorder.active = false;
     this.riskAccounting.replaying = true;
     let replay: ReplayReport;
+    // The journal names its strategies, instruments and venues: they are matched to the configuration by name.
+    const names = new NameMapper(this.tracker.store);
     try {
-      replay = replayOrders(dir, this.tracker, this.tracker.store, this.ids, this.tracker.store.venueNames, this.risk, this.fees);
+      replay = replayOrders(dir, this.tracker, this.tracker.store, this.ids, this.risk, this.fees, names);
     } finally {
       this.riskAccounting.replaying = false;
       recorder.active = true;
+    }
+    // Refuses (JOURNAL_CONFIG_MISMATCH) before anything is written when the journal no longer fits the configuration.
+    const removed = checkJournalAgainstConfig(names, this.tracker, this.acceptRemoved);
+    // First record of this run: what its indexes refer to.
+    recorder.writeNames();
+    if (removed.length > 0) {
+      const closed = closeOutRemoved(names, this.tracker, recorder, removed, this.clock.now());
+      this.log.warn({ code: 'JOURNAL_CONFIG_MISMATCH', removed, canceledOrders: closed.canceledOrders, droppedPositions: closed.droppedPositions },
+        'removed strategies, instruments or venues closed out (--accept-removed)');
     }
     const open = this.tracker.list(true);
     // Orders accepted but never dispatched go back to their queues; orders resting in the crossing book go back in.

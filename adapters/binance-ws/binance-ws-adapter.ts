@@ -13,11 +13,11 @@
  * requestTimeoutMs (+ clockSkewMs) has passed since it was signed: "not found" after that is conclusive.
  */
 import type { Instrument } from '../../src/model/instrument.js';
-import { BaseVenueAdapter, type BaseAdapterOptions, type OrderRef, type QueryKind, type TradeQuery } from '../common/base-adapter.js';
+import type { BaseAdapterOptions, OrderRef, QueryKind, TradeQuery } from '../common/base-adapter.js';
 import { binanceError } from '../common/binance-codes.js';
 import { type VenueError, unknownOutcome } from '../common/errors.js';
 import type { TrackedOrder } from '../common/order-ledger.js';
-import type { Cost } from '../common/rate-limiter.js';
+import type { Cost } from '../common/window-pool.js';
 import { type QueryValue, signBinanceWsParams } from '../common/signing.js';
 import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';
 import type { BinanceUrlSet } from '../common/urls.js';
@@ -30,7 +30,7 @@ import {
   binanceUsagePool,
   binanceWeight,
 } from '../common/venue-limits.js';
-import { WsConnection } from '../common/ws-connection.js';
+import { type Json, WsVenueAdapter } from '../common/ws-adapter.js';
 import { BinanceRest } from './http-client.js';
 import { executionReport, myTrade, orderSnapshot, placeFills } from './parse.js';
 
@@ -40,8 +40,6 @@ export interface BinanceWsAdapterOptions extends Omit<BaseAdapterOptions, 'pools
   readonly rateLimits: RateLimitOverrides;
 }
 
-type Json = Record<string, unknown>;
-
 interface WsReply {
   id?: unknown;
   status?: number;
@@ -50,18 +48,16 @@ interface WsReply {
   rateLimits?: Array<{ rateLimitType?: string; interval?: string; intervalNum?: number; count?: number }>;
 }
 
-export class BinanceWsAdapter extends BaseVenueAdapter {
+export class BinanceWsAdapter extends WsVenueAdapter {
   private readonly rest: BinanceRest;
-  private readonly ws: WsConnection;
   /** Binance symbol id (BTCUSDT) by our symbol (BTC-USDT), and our instrument by Binance symbol id. */
   private readonly symbolIds = new Map<string, string>();
   private readonly byId = new Map<string, Instrument>();
   private readonly credentials: { readonly apiKey: string; readonly secret: string };
   private readonly overrides: RateLimitOverrides;
-  private seq = 0;
 
   constructor(options: BinanceWsAdapterOptions) {
-    super({ ...options, pools: binancePools(options.rateLimits) });
+    super({ ...options, pools: binancePools(options.rateLimits), ws: { url: options.urls.wsApi, heartbeat: 'ping-frame', what: 'websocket API' } });
     this.credentials = options.credentials;
     this.overrides = options.rateLimits;
     for (const inst of options.instruments) {
@@ -78,19 +74,6 @@ export class BinanceWsAdapter extends BaseVenueAdapter {
       signal: this.abort.signal,
       now: () => this.clock.now(),
       onUsage: (pool, count) => this.limiter.observeCount(pool, count),
-    });
-    this.ws = new WsConnection({
-      name: options.name,
-      url: options.urls.wsApi,
-      log: options.log,
-      heartbeatMs: options.settings.heartbeatMs,
-      heartbeat: 'ping-frame',
-      reconnect: options.settings.reconnect,
-      connectTimeoutMs: options.settings.requestTimeoutMs,
-      onOpen: () => this.subscribe(),
-      onMessage: (text) => this.onMessage(text),
-      onClose: (reason) => this.streamDown(`websocket ${reason}`),
-      onConnectFailure: (reason) => this.breaker.failure(`websocket: ${reason}`),
     });
   }
 
@@ -135,17 +118,8 @@ export class BinanceWsAdapter extends BaseVenueAdapter {
     return markets;
   }
 
-  protected async openStream(): Promise<void> {
-    this.ws.start();
-    await this.waitStream(this.settings.streamStartTimeoutMs);
-  }
-
-  protected async closeTransport(): Promise<void> {
-    await this.ws.stop();
-  }
-
   /** Session set-up on every (re)connect: subscribe to the user data stream; then the stream is up. */
-  private async subscribe(): Promise<void> {
+  protected async session(): Promise<void> {
     const id = this.nextId();
     const params = signBinanceWsParams({}, this.credentials.apiKey, this.credentials.secret, this.clock.now());
     const reply = await this.limiter.run(binanceWeight(BINANCE_WEIGHT.userDataSubscribe), 'cancel', () =>
@@ -160,28 +134,9 @@ export class BinanceWsAdapter extends BaseVenueAdapter {
     this.streamUp();
   }
 
-  protected override transportReady(): boolean {
-    return this.ws.ready;
-  }
-
-  protected override async probe(): Promise<void> {
-    if (!this.ws.ready) throw new Error('websocket API not connected');
-    await super.probe();
-  }
-
-  private nextId(): string {
-    return `sy${(++this.seq).toString(36)}`;
-  }
-
   // ------------------------------------------------------------------------------------------ messages
 
-  private onMessage(text: string): void {
-    let msg: Json;
-    try {
-      msg = JSON.parse(text) as Json;
-    } catch {
-      return;
-    }
+  protected onMessage(msg: Json): void {
     if (msg['id'] !== undefined && msg['id'] !== null) {
       this.observe(msg as WsReply);
       this.ws.resolve(String(msg['id']), msg);
@@ -283,7 +238,7 @@ export class BinanceWsAdapter extends BaseVenueAdapter {
   protected async sendCancel(t: TrackedOrder): Promise<CancelResult> {
     const id = this.nextId();
     // By the venue order id once ours is bound to one: our client order id may by now name another program's open
-    // order (see common/base-adapter.ts). By client order id only while no venue id is known.
+    // order (see common/cancels.ts). By client order id only while no venue id is known.
     const orderId = t.venueOrderId === undefined || t.venueOrderId === '' ? NaN : Number(t.venueOrderId);
     const ref = Number.isSafeInteger(orderId) ? { orderId } : { origClientOrderId: t.clientOrderId };
     const params = signBinanceWsParams(

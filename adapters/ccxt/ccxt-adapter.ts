@@ -16,11 +16,11 @@ import ccxt from 'ccxt';
 import type { Instrument } from '../../src/model/instrument.js';
 import { Backoff, sleep } from '../common/backoff.js';
 import { BaseVenueAdapter, type BaseAdapterOptions, type OrderRef, type QueryKind, type TradeQuery } from '../common/base-adapter.js';
-import { decimalText } from '../common/decimal-text.js';
+import { decimalText } from '../../src/model/decimal.js';
 import { VenueError, unknownOutcome } from '../common/errors.js';
 import { okxError } from '../common/okx-codes.js';
 import type { TrackedOrder } from '../common/order-ledger.js';
-import type { Cost } from '../common/rate-limiter.js';
+import type { Cost } from '../common/window-pool.js';
 import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';
 import type { UrlOverrides } from '../common/urls.js';
 import type { RateLimitOverrides } from '../common/venue-limits.js';
@@ -372,7 +372,7 @@ export class CcxtAdapter extends BaseVenueAdapter {
 
   protected async sendCancel(t: TrackedOrder): Promise<CancelResult> {
     // By the venue order id once ours is bound to one: our client order id may by now name another program's open
-    // order (see common/base-adapter.ts). By client order id only while no venue id is known.
+    // order (see common/cancels.ts). By client order id only while no venue id is known.
     const vid = t.venueOrderId;
     const byId = vid !== undefined && vid !== '';
     const o = (await this.call('cancel', () =>

@@ -127,7 +127,7 @@ export function classifyCcxtError(err: unknown, exchangeId: string, op: CcxtOp, 
   }
   if (err instanceof ccxt.OrderNotFound) return new VenueError('not-found', 'ORDER_NOT_FOUND', message);
   if (err instanceof ccxt.DuplicateOrderId) {
-    // nothing was placed; whose order holds the id is decided by a lookup and a comparison (base-adapter.ts)
+    // nothing was placed; whose order holds the id is decided by a lookup and a comparison (common/submission.ts)
     return new VenueError('duplicate', 'DUPLICATE_CLIENT_ORDER_ID', `${message} (client order id already at the venue)`);
   }
   if (err instanceof ccxt.NetworkError) {

@@ -4,7 +4,7 @@
  * converted exactly by the Instrument: anything off the grid is refused, never rounded.
  */
 import type { Instrument } from '../../src/model/instrument.js';
-import { decimalText } from '../common/decimal-text.js';
+import { decimalText } from '../../src/model/decimal.js';
 import { ccxtTradeFee } from '../common/fees.js';
 import { orderTypeOf, sideOf } from '../common/order-match.js';
 import type { OrderSnapshot, TradeEvent, VenueState } from '../common/types.js';

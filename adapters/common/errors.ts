@@ -1,7 +1,8 @@
 /**
  * How a venue request ended when it did not simply succeed, in the terms the adapters act on. Every transport
  * (ccxt, Binance WebSocket API, OKX private websocket, REST) maps its venue's answers to a VenueError; the shared
- * adapter core (base-adapter.ts) then decides: report REJECTED, retry after a rate limit, or look the order up.
+ * adapter core (base-adapter.ts and its parts: submission.ts, cancels.ts) then decides: report REJECTED, retry after
+ * a rate limit, or look the order up.
  *
  *  kind          was it executed?            what the core does with a new order
  *  rejected      no (the venue said no)      REJECTED with the venue's reason

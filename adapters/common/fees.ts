@@ -16,9 +16,8 @@
  * Only when the venue reports no fee at all is one estimated from the configured bps, in the quote currency,
  * and the fill says so (`feeEstimated`).
  */
-import { feeText } from '../../src/model/decimal.js';
+import { decimalText, feeText, isZeroDecimal, negDecimal } from '../../src/model/decimal.js';
 import type { Instrument } from '../../src/model/instrument.js';
-import { decimalText, isZeroDecimal, negDecimal } from './decimal-text.js';
 
 /** A fee as the venue stated it: positive = paid, negative = rebate; amount in `currency` (decimal text). */
 export interface TradeFee {

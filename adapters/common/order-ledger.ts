@@ -17,7 +17,6 @@
 import type { Logger } from 'pino';
 import type { CancelRequest, ExecutionReport, ReportSink } from '../../src/execution/venue.js';
 import type { Instrument } from '../../src/model/instrument.js';
-import type { OrderType, Side, TimeInForce } from '../../src/model/order.js';
 import { fillFee } from './fees.js';
 import { type Mismatch, orderMismatches } from './order-match.js';
 import { type OrderSnapshot, type OrderSpec, TERMINAL_STATES, type TradeEvent, type VenueState } from './types.js';
@@ -28,17 +27,12 @@ import { type OrderSnapshot, type OrderSpec, TERMINAL_STATES, type TradeEvent, t
  */
 export type Phase = 'QUEUED' | 'SENT' | 'UNKNOWN' | 'LIVE' | 'DONE';
 
-export class TrackedOrder implements OrderSpec {
-  readonly orderId: number;
-  readonly clientOrderId: string;
-  readonly instrument: Instrument;
-  readonly side: Side;
-  readonly type: OrderType;
-  readonly timeInForce: TimeInForce;
-  readonly postOnly: boolean;
-  readonly priceTicks: number;
-  readonly stopTicks: number;
-  readonly qtyLots: number;
+/**
+ * One order as sent (the fields of OrderSpec, which is VenueOrder: declared once, in src/execution/venue.ts and
+ * src/model/order.ts, and merged in by the interface below) and what the adapter knows about it.
+ */
+export interface TrackedOrder extends OrderSpec {}
+export class TrackedOrder {
   venueOrderId: string | undefined = undefined;
   phase: Phase = 'QUEUED';
   accepted = false;
@@ -70,17 +64,9 @@ export class TrackedOrder implements OrderSpec {
   givenUp = false;
   doneAt = 0;
 
+  /** `spec` is a plain VenueOrder (toVenueOrders, or adopt's literal): exactly the order's fields are copied. */
   constructor(spec: OrderSpec) {
-    this.orderId = spec.orderId;
-    this.clientOrderId = spec.clientOrderId;
-    this.instrument = spec.instrument;
-    this.side = spec.side;
-    this.type = spec.type;
-    this.timeInForce = spec.timeInForce;
-    this.postOnly = spec.postOnly;
-    this.priceTicks = spec.priceTicks;
-    this.stopTicks = spec.stopTicks;
-    this.qtyLots = spec.qtyLots;
+    Object.assign(this, spec);
   }
 
   get done(): boolean {

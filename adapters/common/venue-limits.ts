@@ -4,7 +4,7 @@
  * for Binance the limits the venue advertises in exchangeInfo are applied at start (the lower of YAML and venue).
  */
 import type { Instrument } from '../../src/model/instrument.js';
-import type { Cost, PoolSpec } from './rate-limiter.js';
+import type { Cost, PoolSpec } from './window-pool.js';
 
 /** YAML `venues[].rateLimits` (all optional; only the keys of the venue's exchange apply). */
 export interface RateLimitOverrides {

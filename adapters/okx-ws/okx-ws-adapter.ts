@@ -9,16 +9,16 @@
  * Rate limits per instrument: place-order requests, batch orders and cancels per 2 s (YAML `rateLimits` overrides).
  */
 import type { Instrument } from '../../src/model/instrument.js';
-import { BaseVenueAdapter, type BaseAdapterOptions, type OrderRef, type QueryKind, type TradeQuery } from '../common/base-adapter.js';
+import type { BaseAdapterOptions, OrderRef, QueryKind, TradeQuery } from '../common/base-adapter.js';
 import { unknownOutcome } from '../common/errors.js';
 import { okxError } from '../common/okx-codes.js';
 import type { TrackedOrder } from '../common/order-ledger.js';
-import type { Cost } from '../common/rate-limiter.js';
+import type { Cost } from '../common/window-pool.js';
 import { okxLoginArgs } from '../common/signing.js';
 import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';
 import type { OkxUrlSet } from '../common/urls.js';
 import { type RateLimitOverrides, okxCancelCosts, okxPlaceCosts, okxPools } from '../common/venue-limits.js';
-import { WsConnection } from '../common/ws-connection.js';
+import { type Json, WsVenueAdapter } from '../common/ws-adapter.js';
 import { OkxRest } from './http-client.js';
 import { orderSnapshot, pushTrade, restFill } from './parse.js';
 
@@ -30,8 +30,6 @@ export interface OkxWsAdapterOptions extends Omit<BaseAdapterOptions, 'pools'> {
   readonly rateLimits: RateLimitOverrides;
 }
 
-type Json = Record<string, unknown>;
-
 /** The reply's code; a reply without one tells nothing about the request: an unknown outcome. */
 function replyCode(reply: Json, what: string): string {
   const code = reply['code'];
@@ -42,15 +40,13 @@ function replyCode(reply: Json, what: string): string {
 /** OKX batch-orders takes at most 20 orders. */
 export const OKX_MAX_BATCH = 20;
 
-export class OkxWsAdapter extends BaseVenueAdapter {
+export class OkxWsAdapter extends WsVenueAdapter {
   private readonly rest: OkxRest;
-  private readonly ws: WsConnection;
   private readonly credentials: OkxWsAdapterOptions['credentials'];
   private sessionStep: 'login' | 'subscribe' | undefined;
-  private seq = 0;
 
   constructor(options: OkxWsAdapterOptions) {
-    super({ ...options, pools: okxPools(options.rateLimits) });
+    super({ ...options, pools: okxPools(options.rateLimits), ws: { url: `${options.urls.ws}/private`, heartbeat: 'text-ping', what: 'private websocket' } });
     this.credentials = options.credentials;
     this.rest = new OkxRest({
       baseUrl: options.urls.rest,
@@ -61,19 +57,6 @@ export class OkxWsAdapter extends BaseVenueAdapter {
       timeoutMs: options.settings.requestTimeoutMs,
       signal: this.abort.signal,
       now: () => this.clock.now(),
-    });
-    this.ws = new WsConnection({
-      name: options.name,
-      url: `${options.urls.ws}/private`,
-      log: options.log,
-      heartbeatMs: options.settings.heartbeatMs,
-      heartbeat: 'text-ping',
-      reconnect: options.settings.reconnect,
-      connectTimeoutMs: options.settings.requestTimeoutMs,
-      onOpen: () => this.session(),
-      onMessage: (text) => this.onMessage(text),
-      onClose: (reason) => this.streamDown(`websocket ${reason}`),
-      onConnectFailure: (reason) => this.breaker.failure(`websocket: ${reason}`),
     });
   }
 
@@ -109,17 +92,8 @@ export class OkxWsAdapter extends BaseVenueAdapter {
     return markets;
   }
 
-  protected async openStream(): Promise<void> {
-    this.ws.start();
-    await this.waitStream(this.settings.streamStartTimeoutMs);
-  }
-
-  protected async closeTransport(): Promise<void> {
-    await this.ws.stop();
-  }
-
   /** On every (re)connect: log in, subscribe to the orders channel; then the stream is up. */
-  private async session(): Promise<void> {
+  protected async session(): Promise<void> {
     const timeout = this.settings.requestTimeoutMs;
     this.sessionStep = 'login';
     const login = await this.ws.request<Json>(
@@ -142,28 +116,9 @@ export class OkxWsAdapter extends BaseVenueAdapter {
     this.streamUp();
   }
 
-  protected override transportReady(): boolean {
-    return this.ws.ready;
-  }
-
-  protected override async probe(): Promise<void> {
-    if (!this.ws.ready) throw new Error('private websocket not connected');
-    await super.probe();
-  }
-
-  private nextId(): string {
-    return `sy${(++this.seq).toString(36)}`;
-  }
-
   // ------------------------------------------------------------------------------------------ messages
 
-  private onMessage(text: string): void {
-    let msg: Json;
-    try {
-      msg = JSON.parse(text) as Json;
-    } catch {
-      return;
-    }
+  protected onMessage(msg: Json): void {
     const event = msg['event'];
     if (typeof event === 'string') {
       if (event === 'login' || event === 'subscribe') this.ws.resolve(event, msg);
@@ -266,7 +221,7 @@ export class OkxWsAdapter extends BaseVenueAdapter {
   protected async sendCancel(t: TrackedOrder): Promise<CancelResult> {
     const id = this.nextId();
     // By the venue order id once ours is bound to one: our client order id may by now name another program's open
-    // order (see common/base-adapter.ts). By client order id only while no venue id is known.
+    // order (see common/cancels.ts). By client order id only while no venue id is known.
     const ref = t.venueOrderId !== undefined && t.venueOrderId !== '' ? { ordId: t.venueOrderId } : { clOrdId: t.clientOrderId };
     const reply = await this.ws.request<Json>(
       id,

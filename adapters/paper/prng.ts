@@ -1,4 +1,7 @@
-/** A small seeded PRNG (mulberry32): deterministic simulated markets for a given seed. */
+/**
+ * The project's one seeded PRNG (mulberry32): deterministic simulated markets for a given seed in the paper venue,
+ * and every other seeded stream (fake venues and their fault injector, crash schedules, benchmarks, tests).
+ */
 export class Prng {
   private state: number;
 
@@ -18,4 +21,10 @@ export class Prng {
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
+}
+
+/** A seeded source of uniform numbers in [0, 1), for code that takes a plain function. */
+export function randomSource(seed: number): () => number {
+  const p = new Prng(seed);
+  return () => p.next();
 }

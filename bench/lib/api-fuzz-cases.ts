@@ -3,14 +3,14 @@
  * bodies that it KNOWS to be valid or invalid, and requests of every shape — odd methods, paths, percent-encoding,
  * headers and credentials, WebSocket upgrades, and request lines and headers no HTTP client would send.
  *
- * Everything comes from a seeded Rng (each lane's sequence repeats; how lanes interleave does not). The instruments
+ * Everything comes from a seeded Prng (each lane's sequence repeats; how lanes interleave does not). The instruments
  * and strategies are those of config/paper.yaml (the daemon the fuzzer starts): a "valid" order is one that config
  * accepts at the edge — strategy `manual`, a configured symbol, price on the tick grid far from the paper market (it
  * never fills, so no position builds up; all are IOC or FOK, so they end at once), quantity on the lot grid with a
  * notional above the minimum. Each invalid body breaks exactly one rule of the README's order schema, so it must be
  * refused however the rest is judged.
  */
-import type { Rng } from './rng.js';
+import type { Prng } from '../../adapters/paper/prng.js';
 
 /** A configured instrument of config/paper.yaml, with prices far below/above the paper market and fitting sizes. */
 interface FuzzInstrument {
@@ -31,11 +31,11 @@ const INSTRUMENTS: readonly FuzzInstrument[] = [
 
 export const FUZZ_STRATEGY = 'manual';
 
-function pick<T>(rng: Rng, items: readonly T[]): T {
+function pick<T>(rng: Prng, items: readonly T[]): T {
   return items[rng.int(0, items.length - 1)]!;
 }
 
-function chance(rng: Rng, p: number): boolean {
+function chance(rng: Prng, p: number): boolean {
   return rng.next() < p;
 }
 
@@ -45,14 +45,14 @@ function unitsText(units: number, decimals: number): string {
   return decimals === 0 ? s : `${s.slice(0, s.length - decimals)}.${s.slice(s.length - decimals)}`;
 }
 
-function letters(rng: Rng, n: number, alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'): string {
+function letters(rng: Prng, n: number, alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'): string {
   let s = '';
   for (let i = 0; i < n; i++) s += alphabet[rng.int(0, alphabet.length - 1)];
   return s;
 }
 
 /** Visible ASCII (0x21-0x7e), minus what `exclude` lists. */
-function visible(rng: Rng, n: number, exclude = ''): string {
+function visible(rng: Prng, n: number, exclude = ''): string {
   let s = '';
   while (s.length < n) {
     const ch = String.fromCharCode(rng.int(0x21, 0x7e));
@@ -71,7 +71,7 @@ export interface OrderBody {
 }
 
 /** A valid order as a plain object (values as JSON-ready strings and numbers). */
-function validOrder(rng: Rng): Record<string, unknown> {
+function validOrder(rng: Prng): Record<string, unknown> {
   const ins = pick(rng, INSTRUMENTS);
   const buy = chance(rng, 0.5);
   const ticks = buy ? rng.int(ins.buyTicks[0], ins.buyTicks[1]) : rng.int(ins.sellTicks[0], ins.sellTicks[1]);
@@ -97,7 +97,7 @@ function validOrder(rng: Rng): Record<string, unknown> {
 }
 
 /** One rule of the schema broken: [what, mutate]. The mutation gets the valid order (a fresh copy) and the rng. */
-const MUTATIONS: readonly [string, (o: Record<string, unknown>, rng: Rng) => void][] = [
+const MUTATIONS: readonly [string, (o: Record<string, unknown>, rng: Prng) => void][] = [
   ['price off the tick grid', (o) => (o.price = `${String(o.price).split('.')[0]}.${'001'}`)],
   ['price zero', (o, r) => (o.price = pick(r, ['0', '0.00', 0]))],
   ['price negative', (o, r) => (o.price = pick(r, ['-30000', '-0.01', -1]))],
@@ -143,7 +143,7 @@ const NOT_AN_ORDER: readonly string[] = [
 ];
 
 /** A body that must be refused, and why. */
-export function invalidOrderBody(rng: Rng): OrderBody {
+export function invalidOrderBody(rng: Prng): OrderBody {
   const r = rng.next();
   if (r < 0.1) return { text: pick(rng, NOT_AN_ORDER), valid: false, what: 'not an order object' };
   if (r < 0.13) {
@@ -163,7 +163,7 @@ export function invalidOrderBody(rng: Rng): OrderBody {
   return { text: JSON.stringify(o), valid: false, what };
 }
 
-export function validOrderBody(rng: Rng): OrderBody {
+export function validOrderBody(rng: Prng): OrderBody {
   const o = validOrder(rng);
   // Layout varies: key order and whitespace mean nothing.
   const keys = Object.keys(o);
@@ -172,12 +172,12 @@ export function validOrderBody(rng: Rng): OrderBody {
   return { text, valid: true, what: 'valid' };
 }
 
-export function orderBody(rng: Rng, validShare = 0.5): OrderBody {
+export function orderBody(rng: Prng, validShare = 0.5): OrderBody {
   return chance(rng, validShare) ? validOrderBody(rng) : invalidOrderBody(rng);
 }
 
 /** Too large for the API (MAX_BODY_BYTES is 16 KiB): a valid order padded with whitespace. */
-export function oversizeBody(rng: Rng): OrderBody {
+export function oversizeBody(rng: Prng): OrderBody {
   const o = JSON.stringify(validOrder(rng));
   return { text: o.slice(0, -1) + ' '.repeat(rng.int(17 * 1024, 40 * 1024)) + '}', valid: false, what: 'body too large' };
 }
@@ -224,7 +224,7 @@ const METHODS: readonly string[] = ['GET', 'GET', 'GET', 'POST', 'POST', 'PUT', 
 /** Methods Node's parser knows but the API does not use. */
 const RARE_METHODS: readonly string[] = ['TRACE', 'PROPFIND', 'PURGE', 'LINK', 'MKCOL', 'SEARCH', 'REPORT', 'NOTIFY', 'QUERY'];
 
-function percentJunk(rng: Rng): string {
+function percentJunk(rng: Prng): string {
   let s = '/';
   const n = rng.int(1, 12);
   for (let i = 0; i < n; i++) {
@@ -237,7 +237,7 @@ function percentJunk(rng: Rng): string {
   return s;
 }
 
-export function fuzzPath(rng: Rng): string {
+export function fuzzPath(rng: Prng): string {
   const k = rng.next();
   if (k < 0.45) return pick(rng, PATHS);
   if (k < 0.75) return pick(rng, ODD_PATHS);
@@ -246,7 +246,7 @@ export function fuzzPath(rng: Rng): string {
   return pick(rng, PATHS) + pick(rng, ['/', '//', '?', '%', '/..', '?token=x', '/%2F', '\\']);
 }
 
-function authHeaders(rng: Rng, token: string, credentials: Credentials): string[] {
+function authHeaders(rng: Prng, token: string, credentials: Credentials): string[] {
   switch (credentials) {
     case 'valid':
       return [`${pick(rng, ['Authorization', 'authorization', 'AUTHORIZATION'])}: ${pick(rng, ['Bearer', 'bearer', 'BEARER'])} ${token}${pick(rng, ['', ' ', '  '])}`];
@@ -277,7 +277,7 @@ function authHeaders(rng: Rng, token: string, credentials: Credentials): string[
 }
 
 /** Harmless-looking or odd headers, none of which may make the API fail. */
-function junkHeaders(rng: Rng): string[] {
+function junkHeaders(rng: Prng): string[] {
   const out: string[] = [];
   const n = rng.int(0, 4);
   for (let i = 0; i < n; i++) {
@@ -306,7 +306,7 @@ function junkHeaders(rng: Rng): string[] {
 }
 
 /** A well-formed HTTP/1.1 request (Node's parser takes it) of any method, path, credentials and body. */
-export function httpCase(rng: Rng, token: string): HttpCase {
+export function httpCase(rng: Prng, token: string): HttpCase {
   const k = rng.next();
   const credentials: Credentials = k < 0.7 ? 'valid' : k < 0.8 ? 'none' : k < 0.93 ? 'wrong' : 'malformed';
   const headers = [...authHeaders(rng, token, credentials), ...junkHeaders(rng)];
@@ -381,7 +381,7 @@ export function serializeRequest(c: HttpCase): Buffer {
  * worth a connection of their own: bad request lines, bad header syntax, conflicting framing, bare LFs, NULs,
  * oversized heads, CONNECT, HTTP/0.9 and 2.0 prefaces.
  */
-export function malformedRequest(rng: Rng, token: string): { bytes: Buffer; head: boolean } {
+export function malformedRequest(rng: Prng, token: string): { bytes: Buffer; head: boolean } {
   const auth = chance(rng, 0.5) ? `Authorization: Bearer ${token}\r\n` : '';
   const path = fuzzPath(rng);
   const templates: (() => string | Buffer)[] = [
@@ -431,7 +431,7 @@ export function malformedRequest(rng: Rng, token: string): { bytes: Buffer; head
  * and the token is there (header or query). Whether the handshake headers please the WebSocket library (ws takes
  * versions 8 and 13, for one) is its business, not a security question: only a 101 without `accept` is counted.
  */
-export function upgradeCase(rng: Rng, token: string): { bytes: Buffer; accept: boolean; reset: boolean } {
+export function upgradeCase(rng: Prng, token: string): { bytes: Buffer; accept: boolean; reset: boolean } {
   const k = rng.next();
   let path = '/v1/stream';
   let pathOk = true;
@@ -460,7 +460,7 @@ export function upgradeCase(rng: Rng, token: string): { bytes: Buffer; accept: b
 }
 
 /** A WebSocket message to /v1/stream: an order submission (valid or not), a cancel, or junk. */
-export function wsMessage(rng: Rng, id: number): { text: string; order: OrderBody | null; submit: boolean } {
+export function wsMessage(rng: Prng, id: number): { text: string; order: OrderBody | null; submit: boolean } {
   const k = rng.next();
   if (k < 0.7) {
     const order = orderBody(rng);

@@ -29,7 +29,7 @@ import { parseDocument, YAMLMap, YAMLSeq } from 'yaml';
 import { ERROR_CATALOGUE, isErrorCode } from '../../src/model/errors.js';
 import { httpCase, malformedRequest, serializeRequest, upgradeCase, wsMessage } from './api-fuzz-cases.js';
 import { rawExchange, ResponseParser, type RawResponse } from './raw-http.js';
-import { Rng } from './rng.js';
+import { Prng } from '../../adapters/paper/prng.js';
 
 export interface ApiFuzzOptions {
   /** Requests to send in all (HTTP requests, raw requests, upgrades and WebSocket messages). */
@@ -373,7 +373,7 @@ export async function runApiFuzz(o: ApiFuzzOptions): Promise<ApiFuzzResult> {
   let lastProgress = performance.now();
 
   const lane = async (laneNo: number): Promise<void> => {
-    const rng = new Rng(o.seed * 1000 + laneNo + 1);
+    const rng = new Prng(o.seed * 1000 + laneNo + 1);
     const conn = new KeepAlive(() => port);
     try {
       for (;;) {

@@ -7,7 +7,7 @@
  */
 import { OrderBook } from '../../src/crossing/order-book.js';
 import type { CrossingSink } from '../../src/crossing/types.js';
-import { Rng } from './rng.js';
+import { Prng } from '../../adapters/paper/prng.js';
 
 export const OP_LIMIT = 0;
 export const OP_CANCEL = 1;
@@ -93,10 +93,10 @@ function apply(book: OrderBook, s: OpStream, i: number): void {
 }
 
 /** Price rule of a limit order: side and rng in, price out; `resting` is the current book size. */
-type Pricer = (rng: Rng, side: number, resting: number, book: OrderBook) => number;
+type Pricer = (rng: Prng, side: number, resting: number, book: OrderBook) => number;
 
 function generate(name: string, seed: number, n: number, prefillN: number, prefillPrice: Pricer, price: Pricer): Scenario {
-  const rng = new Rng(seed);
+  const rng = new Prng(seed);
   const maxId = prefillN + n;
   const track = new RestingSet(maxId);
   const book = new OrderBook(track, { initialCapacity: 1 << 14 });

@@ -4,7 +4,7 @@
  * Also completes the routing table: an instrument without a `routing` entry gets equal weights (1) over every
  * venue that lists it. Venues not named in an explicit entry get no flow for that symbol.
  */
-import { exactMultiple } from './decimal.js';
+import { exactMultiple } from '../model/decimal.js';
 import type { ConfigPath } from './errors.js';
 import type { Config, RoutingConfig } from './schema.js';
 

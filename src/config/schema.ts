@@ -14,7 +14,7 @@
  * new optional members of VenueSchema / ConfigSchema.
  */
 import { z } from 'zod';
-import { decimalSign, isDecimalText, normaliseDecimal } from './decimal.js';
+import { decimalSign, isDecimalText, normaliseDecimal } from '../model/decimal.js';
 import { YamlNumber } from './yaml-source.js';
 
 // ---------------------------------------------------------------------------------------------------------------

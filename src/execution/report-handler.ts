@@ -20,41 +20,46 @@ export class ReportHandler implements ReportSink {
   }
 
   report(venue: string, r: ExecutionReport): void {
-    const result = this.tracker.apply(r.orderId, this.toUpdate(venue, r));
+    const result = this.tracker.apply(r.orderId, reportUpdate(venue, r, this.clock));
     if (result === undefined) this.onUnknown(venue, r);
   }
+}
 
-  private toUpdate(venue: string, r: ExecutionReport): OrderUpdate {
-    switch (r.kind) {
-      case 'ACCEPTED':
-        return { kind: 'ACCEPT', venueOrderId: r.venueOrderId };
-      case 'REJECTED':
-        return { kind: 'REJECT', reason: r.reason };
-      case 'FILL':
-        return {
-          kind: 'FILL',
-          fill: {
-            orderId: r.orderId,
-            tradeId: r.tradeId,
-            venue,
-            priceTicks: r.priceTicks,
-            qtyLots: r.qtyLots,
-            fee: r.fee,
-            feeCurrency: r.feeCurrency,
-            ...(r.feeEstimated === true ? { feeEstimated: true } : {}),
-            liquidity: r.liquidity,
-            ts: this.clock.now(),
-            venueTs: r.venueTs,
-          },
-        };
-      case 'CANCELED':
-        return { kind: 'CANCELED', reason: r.reason };
-      case 'CANCEL_REJECTED':
-        return { kind: 'CANCEL_REJECT', reason: r.reason };
-      case 'EXPIRED':
-        return { kind: 'EXPIRE', reason: r.reason };
-      case 'TRIGGERED':
-        return { kind: 'TRIGGER' };
-    }
+/**
+ * A venue report as the lifecycle update the tracker applies: the one mapping, used by ReportHandler and by the
+ * adapter conformance tests (which check that every adapter's reports make a valid lifecycle through it). A fill
+ * is stamped with the clock's time when the daemon took it in (the venue's own time stays in venueTs).
+ */
+export function reportUpdate(venue: string, r: ExecutionReport, clock: Clock): OrderUpdate {
+  switch (r.kind) {
+    case 'ACCEPTED':
+      return { kind: 'ACCEPT', venueOrderId: r.venueOrderId };
+    case 'REJECTED':
+      return { kind: 'REJECT', reason: r.reason };
+    case 'FILL':
+      return {
+        kind: 'FILL',
+        fill: {
+          orderId: r.orderId,
+          tradeId: r.tradeId,
+          venue,
+          priceTicks: r.priceTicks,
+          qtyLots: r.qtyLots,
+          fee: r.fee,
+          feeCurrency: r.feeCurrency,
+          ...(r.feeEstimated === true ? { feeEstimated: true } : {}),
+          liquidity: r.liquidity,
+          ts: clock.now(),
+          venueTs: r.venueTs,
+        },
+      };
+    case 'CANCELED':
+      return { kind: 'CANCELED', reason: r.reason };
+    case 'CANCEL_REJECTED':
+      return { kind: 'CANCEL_REJECT', reason: r.reason };
+    case 'EXPIRED':
+      return { kind: 'EXPIRE', reason: r.reason };
+    case 'TRIGGERED':
+      return { kind: 'TRIGGER' };
   }
 }

@@ -1,6 +1,6 @@
 import type { Instrument } from '../model/instrument.js';
 import type { OrderId } from '../model/ids.js';
-import type { OrderType, Side, TimeInForce } from '../model/order.js';
+import type { OrderTerms, OrderType, Side, TimeInForce, TradeTerms } from '../model/order.js';
 
 /**
  * The one interface every venue adapter implements (paper, ccxt, native websockets). Adapters see only the model
@@ -33,18 +33,11 @@ export interface OrderBatch {
   qtyLots(i: number): number;
 }
 
-/** One new order as a plain object (copied out of a batch). */
-export interface VenueOrder {
+/** One new order as a plain object (copied out of a batch): which order, on which instrument, and its terms. */
+export interface VenueOrder extends OrderTerms {
   readonly orderId: OrderId;
   readonly clientOrderId: string;
   readonly instrument: Instrument;
-  readonly side: Side;
-  readonly type: OrderType;
-  readonly timeInForce: TimeInForce;
-  readonly postOnly: boolean;
-  readonly priceTicks: number;
-  readonly stopTicks: number;
-  readonly qtyLots: number;
 }
 
 export function toVenueOrders(batch: OrderBatch): VenueOrder[] {
@@ -92,30 +85,19 @@ export interface CancelRequest {
 export type ExecutionReport =
   | { readonly kind: 'ACCEPTED'; readonly orderId: OrderId; readonly venueOrderId: string }
   | { readonly kind: 'REJECTED'; readonly orderId: OrderId; readonly reason: string }
-  | {
-      readonly kind: 'FILL';
-      readonly orderId: OrderId;
-      /** Unique per venue; a repeated trade id is recognised and ignored by the lifecycle. */
-      readonly tradeId: string;
-      readonly priceTicks: number;
-      readonly qtyLots: number;
-      /**
-       * Fee in `feeCurrency`, decimal text, positive = paid, negative = rebate: the venue's own amount in the
-       * currency it charged (never converted with a price). See adapters/common/fees.ts.
-       */
-      readonly fee: string;
-      /** Currency of `fee` (base, quote or a third one such as BNB). */
-      readonly feeCurrency: string;
-      /** The venue reported no fee: `fee` is an estimate from the configured bps, in quote. */
-      readonly feeEstimated?: boolean;
-      readonly liquidity: 'MAKER' | 'TAKER';
-      /** The venue's own time of the trade (epoch ms); 0 when the venue did not say. */
-      readonly venueTs: number;
-    }
+  | FillReport
   | { readonly kind: 'CANCELED'; readonly orderId: OrderId; readonly reason?: string }
   | { readonly kind: 'CANCEL_REJECTED'; readonly orderId: OrderId; readonly reason: string }
   | { readonly kind: 'EXPIRED'; readonly orderId: OrderId; readonly reason?: string }
   | { readonly kind: 'TRIGGERED'; readonly orderId: OrderId };
+
+/** A trade of one of our orders, as the venue reported it. */
+export interface FillReport extends TradeTerms {
+  readonly kind: 'FILL';
+  readonly orderId: OrderId;
+  /** The venue's own time of the trade (epoch ms); 0 when the venue did not say. */
+  readonly venueTs: number;
+}
 
 /** Whether the router may send new orders to a venue (its circuit breaker is closed or half-open). */
 export type VenueHealth = 'UP' | 'DOWN';
@@ -147,7 +129,7 @@ export interface VenueOrderStatus {
   readonly symbolMatches?: boolean | undefined;
 }
 
-export interface VenueFill {
+export interface VenueFill extends TradeTerms {
   /** The client order id of the venue order that traded ('' when unknown). Not proof of ownership: see venueOrderId. */
   readonly clientOrderId: string;
   /**
@@ -156,15 +138,7 @@ export interface VenueFill {
    * a fill belongs to our order only if this is the venue order id our order is bound to (reconciliation.ts).
    */
   readonly venueOrderId: string;
-  readonly tradeId: string;
   readonly instrument: Instrument;
-  readonly priceTicks: number;
-  readonly qtyLots: number;
-  /** As on a FILL report: in `feeCurrency`, positive = paid. */
-  readonly fee: string;
-  readonly feeCurrency: string;
-  readonly feeEstimated?: boolean;
-  readonly liquidity: 'MAKER' | 'TAKER';
   /** The venue's own time of the trade (epoch ms); 0 when the venue did not say. */
   readonly ts: number;
 }

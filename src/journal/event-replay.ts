@@ -20,6 +20,7 @@ import { readLatestSnapshot } from './directory.js';
 import { decodeSnapshot } from './order-journal.js';
 import { applyOrderRecord, restoreSnapshot } from './order-replay.js';
 import { JournalScanner, planFor } from './reader.js';
+import { NameMapper } from './name-table.js';
 
 /**
  * The event a stream publishes for a transition recorded at `seq` (live and replayed alike); without a seq (no
@@ -43,7 +44,8 @@ export class EventReplayCursor {
   constructor(
     private readonly scanner: JournalScanner,
     private readonly tracker: OrderTracker,
-    private readonly venues: readonly string[],
+    /** The journal's name tables, read as the records go (orders of removed entries publish nothing). */
+    private readonly names: NameMapper,
     private readonly since: number,
     private readonly upTo: number,
     private readonly time: Float64Array,
@@ -67,7 +69,7 @@ export class EventReplayCursor {
       if (view.isSnapshot) continue;
       if (view.seq > this.upTo) break;
       this.event = null;
-      applyOrderRecord(view, this.tracker, this.venues, undefined, setTime);
+      applyOrderRecord(view, this.tracker, this.names, undefined, setTime);
       const e = this.event as OrderEvent | null;
       if (e !== null) return e;
     }
@@ -100,7 +102,8 @@ export function openEventReplay(dir: string, live: OrderStore, retainFinished: n
   const clock: Clock = { now: () => time[0]!, monoNs: () => 0n, monoMs: () => 0, cell: time };
   const store = new OrderStore(live.instruments, live.strategyIds, live.venueNames, live.clientIdPrefix, 1024);
   const tracker = new OrderTracker(store, clock, { retainFinished });
-  if (snap !== null) restoreSnapshot(decodeSnapshot(snap.payload), tracker, { advancePast: () => undefined }, { importPositions: () => undefined, reserve: () => undefined });
+  const names = new NameMapper(store);
+  if (snap !== null) restoreSnapshot(decodeSnapshot(snap.payload), tracker, { advancePast: () => undefined }, { importPositions: () => undefined, reserve: () => undefined }, names);
   const scanner = new JournalScanner(plan, {}, { useSnapshot: false, fromSeq: from + 1, reportCorruption: false });
-  return { ok: true, cursor: new EventReplayCursor(scanner, tracker, live.venueNames, since, upTo, time) };
+  return { ok: true, cursor: new EventReplayCursor(scanner, tracker, names, since, upTo, time) };
 }

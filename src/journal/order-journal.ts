@@ -11,8 +11,13 @@
  *                  FILL, byte 19 = fill flags: bit 0 FILL_V2 = the record goes on with str fee currency | f64 venue
  *                  trade time; bit 1 = fee estimated from bps. A FILL without FILL_V2 (journals written before
  *                  fee currencies) reads as fee currency '' (it was quote) and venue time 0 (unknown).
- *   type 3 EVENT   JSON: daemon start/stop, recovery and reconciliation findings (audit trail, not replayed)
- *   snapshot       JSON: every order held (open and retained finished ones), the id counter and risk positions
+ *   type 3 EVENT   JSON: daemon start/stop, recovery and reconciliation findings (audit trail, not replayed, except
+ *                  the close-out of positions of removed entries: see name-table.ts)
+ *   type 4 NAMES   JSON: the strategy, instrument (with tick and lot size) and venue lists the indexes above refer
+ *                  to; written at every start before any other record of the run (see name-table.ts). Journals
+ *                  without one (written before name tables) are read against the configuration's lists.
+ *   snapshot       JSON (v 2): every order held (open and retained finished ones), the id counter, risk positions
+ *                  and the name table its indexes refer to (v 1: no name table)
  *
  * Encoding writes numbers and ASCII straight into the journal's buffer: recording an order allocates nothing
  * unless a string is not ASCII.
@@ -25,6 +30,7 @@ import type { Journal } from './journal.js';
 import { JournalError } from './errors.js';
 import type { DurabilityGate } from '../execution/batcher.js';
 import type { FeeSum } from '../risk/fee-ledger.js';
+import { REC_NAMES, decodeNames, encodeNames, namesOf, type NameTable } from './name-table.js';
 
 export const REC_ORDER = 1;
 export const REC_UPDATE = 2;
@@ -284,6 +290,38 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
     return end - off;
   };
 
+  /** The NAMES record: what the indexes of the records after it refer to. Written at start, before any other. */
+  writeNames(): number {
+    if (this.journal === undefined || this.failure !== null || this.journal.closed) return 0;
+    try {
+      return this.journal.append(REC_NAMES, encodeNames(namesOf(this.store)));
+    } catch (err) {
+      this.appendFailed(err);
+      return 0;
+    }
+  }
+
+  /**
+   * A CANCELED record for an order the tracker does not hold: an open order of a strategy or instrument removed
+   * from the configuration, closed out at start by --accept-removed (replay then finds it closed).
+   */
+  closeOut(orderId: number, ts: number, reason: string): number {
+    if (this.journal === undefined || this.failure !== null || this.journal.closed) return 0;
+    const payload = new Uint8Array(UPDATE_FIXED + stringBound(reason) + 2);
+    const v = new DataView(payload.buffer);
+    v.setFloat64(0, orderId, true);
+    v.setFloat64(8, ts, true);
+    payload[16] = KIND_CODE.CANCELED;
+    payload[17] = NO_VENUE;
+    const end = putString(payload, putString(payload, UPDATE_FIXED, reason), undefined);
+    try {
+      return this.journal.append(REC_UPDATE, payload.subarray(0, end));
+    } catch (err) {
+      this.appendFailed(err);
+      return 0;
+    }
+  }
+
   /** An audit record (recovery, reconciliation, start and stop); 0 when it could not be recorded. */
   event(body: Record<string, unknown>): number {
     if (this.journal === undefined || this.failure !== null || this.journal.closed) return 0;
@@ -386,20 +424,50 @@ export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number,
   return { orderId, ts, update };
 }
 
-/** A one-line description of a record, for `switchyard journal inspect`. */
-export function describeRecord(type: number, payload: Uint8Array, venues: readonly string[] = []): string {
-  if (type === REC_ORDER) return `ORDER ${JSON.stringify(decodeOrderRecord(payload, 0, payload.length))}`;
+/**
+ * A one-line description of a record, for `switchyard journal inspect`: strategy, symbol and venues by name from
+ * `names` (the table the record indexes into), by index (#n) without one.
+ */
+export function describeRecord(type: number, payload: Uint8Array, names: NameTable | null = null): string {
+  if (type === REC_ORDER) {
+    const f = decodeOrderRecord(payload, 0, payload.length);
+    const named = names === null ? {} : {
+      strategyName: names.strategies[f.strategy] ?? `#${f.strategy}`,
+      symbolName: names.symbols[f.symbol]?.name ?? `#${f.symbol}`,
+      ...(f.pinned !== NO_VENUE ? { pinnedName: names.venues[f.pinned] ?? `#${f.pinned}` } : {}),
+    };
+    return `ORDER ${JSON.stringify({ ...f, ...named })}`;
+  }
   if (type === REC_UPDATE) {
-    const u = decodeUpdateRecord(payload, 0, payload.length, venues);
+    const u = decodeUpdateRecord(payload, 0, payload.length, names?.venues ?? []);
     return `UPDATE order ${u.orderId} ${JSON.stringify(u.update)}`;
   }
   if (type === REC_EVENT) return `EVENT ${decoder.decode(payload)}`;
+  if (type === REC_NAMES) return `NAMES ${decoder.decode(payload)}`;
   return `type ${type}, ${payload.length} bytes`;
+}
+
+/** describeRecord over a run of records: keeps the last NAMES table seen for the records after it. */
+export function recordDescriber(): (type: number, payload: Uint8Array) => string {
+  let names: NameTable | null = null;
+  return (type, payload) => {
+    if (type === REC_NAMES) {
+      try {
+        names = decodeNames(payload);
+      } catch {
+        names = null;
+      }
+    }
+    return describeRecord(type, payload, names);
+  };
 }
 
 /** The snapshot: every order held, the id counter and risk positions, as JSON. */
 export interface OrderSnapshot {
-  readonly v: 1;
+  /** 2: with `names`; 1: written before name tables. */
+  readonly v: 1 | 2;
+  /** What the rows' strategy, symbol and venue indexes and the position cells refer to (absent in v 1). */
+  readonly names?: NameTable;
   readonly lastOrderId: number;
   /** feeRemainders: base fees below one lot not yet netted (absent in snapshots written before them). */
   readonly risk: { positions: number[]; marks: number[]; feeRemainders?: Record<string, string> };
@@ -433,6 +501,8 @@ export function encodeSnapshot(snapshot: OrderSnapshot): Uint8Array {
 
 export function decodeSnapshot(bytes: Uint8Array): OrderSnapshot {
   const s = JSON.parse(decoder.decode(bytes)) as OrderSnapshot;
-  if (s.v !== 1 || !Array.isArray(s.orders)) throw new RangeError('not an order snapshot (version 1)');
+  if ((s.v !== 1 && s.v !== 2) || !Array.isArray(s.orders) || (s.v === 2 && s.names === undefined)) {
+    throw new RangeError('not an order snapshot (version 1 or 2)');
+  }
   return s;
 }

@@ -2,7 +2,8 @@ import type { OrderStore } from '../execution/order-store.js';
 import type { OrderTracker } from '../execution/order-tracker.js';
 import type { OrderIdCounter } from '../model/ids.js';
 import { readJournal, type JournalRecord } from './reader.js';
-import { REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeSnapshot, decodeUpdateRecord, type OrderSnapshot } from './order-journal.js';
+import { REC_EVENT, REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeSnapshot, decodeUpdateRecord, type OrderSnapshot } from './order-journal.js';
+import { NameMapper, REC_NAMES, decodeNames, namesOf, openState } from './name-table.js';
 import type { OrderView } from '../execution/order-store.js';
 import type { ORDER_STATES } from '../model/order.js';
 import type { FeeSum } from '../risk/fee-ledger.js';
@@ -63,22 +64,25 @@ export function takeSnapshot(
     r: o.reason ?? null,
     t: [...(tracker.store.tradeIds[o.slot] ?? [])],
   }));
-  return { v: 1, lastOrderId, risk: risk.exportPositions(), orders, ...(fees !== undefined ? { fees: fees.export() } : {}) };
+  // The rows and position cells index into `names` (the configuration's lists when it was taken).
+  return { v: 2, names: namesOf(tracker.store), lastOrderId, risk: risk.exportPositions(), orders, ...(fees !== undefined ? { fees: fees.export() } : {}) };
 }
 
 /**
  * Rebuild the order tracker (and, through its listeners, risk counters and positions) from the journal in `dir`:
  * ORDER records create the orders, UPDATE records are applied again in order, with their recorded times.
- * Nothing is sent anywhere; the recorder must be inactive while this runs.
+ * Nothing is sent anywhere; the recorder must be inactive while this runs. Strategies, instruments and venues are
+ * matched by name through the journal's name tables (`names`: what was removed from the configuration is held
+ * there, for the daemon to check after).
  */
 export function replayOrders(
   dir: string,
   tracker: OrderTracker,
   store: OrderStore,
   ids: OrderIdCounter,
-  venues: readonly string[],
   risk: SnapshotTarget,
   fees?: FeeSnapshotTarget,
+  names: NameMapper = new NameMapper(store),
 ): ReplayReport {
   const t0 = performance.now();
   let records = 0;
@@ -89,12 +93,12 @@ export function replayOrders(
   const summary = readJournal(dir, {}, (r) => {
     if (r.isSnapshot) {
       const snap = decodeSnapshot(r.payload());
-      restoreSnapshot(snap, tracker, ids, risk);
+      restoreSnapshot(snap, tracker, ids, risk, names);
       fees?.import(snap.fees ?? []);
       return;
     }
     records++;
-    const applied = applyOrderRecord(r, tracker, venues, ids);
+    const applied = applyOrderRecord(r, tracker, names, ids);
     if (applied === APPLIED_ORDER) orders++;
     else if (applied === APPLIED_UPDATE) updates++;
     else if (applied === REFUSED_UPDATE) {
@@ -112,40 +116,55 @@ export const APPLIED_UPDATE = 2;
 export const REFUSED_UPDATE = 3;
 /** An UPDATE about an order the tracker does not hold. */
 export const UNKNOWN_ORDER = 4;
-/** Neither ORDER nor UPDATE (EVENT records): nothing to apply. */
+/** An ORDER or UPDATE of an order whose strategy or instrument is not configured any more (held in the NameMapper). */
+export const HELD_ORDER = 5;
+/** Neither ORDER nor UPDATE (EVENT, NAMES records): nothing to apply. */
 export const NOT_AN_ORDER_RECORD = 0;
 
 /**
  * Applies one ORDER or UPDATE record to `tracker` as recovery does: ORDER creates the order with its recorded
- * creation time, UPDATE goes through the lifecycle again and leaves the order's recorded update time.
+ * creation time, UPDATE goes through the lifecycle again and leaves the order's recorded update time. A NAMES record
+ * switches `names` to its table; an order of a removed strategy or instrument is held in `names`, not created.
  * `beforeApply(ts)` is called with the record's time before the tracker stamps anything (a replay that publishes
  * events sets its clock there, so the events carry the times they had when they happened).
  */
 export function applyOrderRecord(
   r: JournalRecord,
   tracker: OrderTracker,
-  venues: readonly string[],
+  names: NameMapper,
   ids?: OrderIdCounter,
   beforeApply?: (ts: number) => void,
 ): number {
   const store = tracker.store;
   if (r.type === REC_ORDER) {
     const f = decodeOrderRecord(r.buffer, r.offset, r.length);
-    beforeApply?.(f.createdAt);
-    const slot = tracker.create(f.id, {
+    ids?.advancePast(f.id);
+    const fields = {
       strategy: f.strategy, symbol: f.symbol, side: f.side, type: f.type, tif: f.tif, postOnly: f.postOnly, priority: f.priority,
       priceTicks: f.priceTicks, stopTicks: f.stopTicks, qtyLots: f.qtyLots, venue: f.pinned, clientOrderId: f.clientOrderId,
       producerSeq: f.producerSeq, tag: f.tag,
-    });
+    };
+    if (!names.mapOrder(f.id, fields, 0, true)) return HELD_ORDER;
+    beforeApply?.(f.createdAt);
+    const slot = tracker.create(f.id, fields);
     store.createdAt[slot] = f.createdAt;
     store.updatedAt[slot] = f.createdAt;
-    ids?.advancePast(f.id);
     return APPLIED_ORDER;
   }
+  if (r.type === REC_NAMES) {
+    names.use(decodeNames(r.payload()));
+    return NOT_AN_ORDER_RECORD;
+  }
+  if (r.type === REC_EVENT) {
+    // only the close-out of removed entries matters to replay, and only while such positions are held
+    if (names.hasStranded) names.applyEvent(JSON.parse(new TextDecoder().decode(r.payload())) as Record<string, unknown>);
+    return NOT_AN_ORDER_RECORD;
+  }
   if (r.type !== REC_UPDATE) return NOT_AN_ORDER_RECORD;
-  const u = decodeUpdateRecord(r.buffer, r.offset, r.length, venues);
+  const u = decodeUpdateRecord(r.buffer, r.offset, r.length, names.venueNames);
   const slot = tracker.slotOf(u.orderId);
-  if (slot < 0) return UNKNOWN_ORDER;
+  if (slot < 0) return names.applyHeld(u.orderId, u.update) ? HELD_ORDER : UNKNOWN_ORDER;
+  names.noteUpdate(u.orderId, u.update);
   beforeApply?.(u.ts);
   const t = tracker.applySlot(slot, u.update);
   store.updatedAt[slot] = u.ts;
@@ -153,13 +172,24 @@ export function applyOrderRecord(
 }
 
 /** Puts back every order of a snapshot (risk: reservations of the open ones; ids: the id counter). */
-export function restoreSnapshot(snap: OrderSnapshot, tracker: OrderTracker, ids: Pick<OrderIdCounter, 'advancePast'>, risk: SnapshotTarget): void {
+export function restoreSnapshot(
+  snap: OrderSnapshot,
+  tracker: OrderTracker,
+  ids: Pick<OrderIdCounter, 'advancePast'>,
+  risk: SnapshotTarget,
+  names: NameMapper = new NameMapper(tracker.store),
+): void {
   ids.advancePast(snap.lastOrderId);
-  risk.importPositions(snap.risk);
+  // version 1 snapshots (before name tables) index into the configuration as it is
+  names.use(snap.names ?? null);
+  risk.importPositions(names.mapRisk(snap.risk));
   for (const o of snap.orders) {
+    const fields = { ...o.f, clientOrderId: o.f.clientOrderId };
+    if (!names.mapOrder(o.id, fields, o.fl, openState(o.s))) continue;
+    names.noteVenueName(o.id, o.ven ?? undefined);
     const slot = tracker.restore({
       id: o.id,
-      fields: { ...o.f, clientOrderId: o.f.clientOrderId },
+      fields,
       createdAt: o.c,
       updatedAt: o.u,
       state: o.s as (typeof ORDER_STATES)[number],
@@ -173,6 +203,6 @@ export function restoreSnapshot(snap: OrderSnapshot, tracker: OrderTracker, ids:
       reason: o.r ?? undefined,
       tradeIds: o.t,
     });
-    if (tracker.isOpenSlot(slot) && o.rp > 0) risk.reserve(o.f.strategy, o.f.symbol, o.rp, o.f.qtyLots - o.fl);
+    if (tracker.isOpenSlot(slot) && o.rp > 0) risk.reserve(fields.strategy, fields.symbol, o.rp, o.f.qtyLots - o.fl);
   }
 }

@@ -11,7 +11,8 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { JournalError } from './errors.js';
-import { decodeSnapshot } from './format.js';
+import { decodeSnapshot, SNAPSHOT_RECORD_TYPE } from './format.js';
+import { REC_NAMES, decodeNames, type NameTable } from './names-record.js';
 import { JournalScanner, planFor, type CorruptionReport, type JournalRecord, type ReadOptions, type TailReport } from './reader.js';
 
 export type Out = (line: string) => void;
@@ -273,5 +274,18 @@ export function runJournalCli(argv: readonly string[], out: Out, err: Out = out,
   }
   if (verb === 'verify') return verifyJournal(path, out).exitCode;
   if (verb === 'inspect') return inspectJournal(path, out, { fromSeq, limit, decode }).exitCode;
-  return replayJournal(path, out, undefined, { fromSeq }).exitCode;
+  // The name table in force at the end (last NAMES record, or the snapshot's): what the record indexes refer to.
+  let names: NameTable | undefined;
+  const r = replayJournal(path, out, (rec) => {
+    try {
+      if (rec.type === REC_NAMES) names = decodeNames(rec.payload());
+      else if (rec.type === SNAPSHOT_RECORD_TYPE) names = (JSON.parse(new TextDecoder().decode(rec.payload())) as { names?: NameTable }).names ?? names;
+    } catch {
+      // not a table this version reads: nothing to print
+    }
+  }, { fromSeq });
+  if (names !== undefined) {
+    out(`names: strategies ${names.strategies.join(', ')}; instruments ${names.symbols.map((x) => `${x.name} (tick ${x.tick}, lot ${x.lot})`).join(', ')}; venues ${names.venues.join(', ')}`);
+  }
+  return r.exitCode;
 }

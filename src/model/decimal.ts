@@ -1,10 +1,28 @@
 /**
- * Exact conversion between decimal strings (the edges: API, YAML, venues) and integer multiples of an
- * increment (ticks of a tick size, lots of a lot size) used everywhere in the core.
- * Nothing here rounds silently: a value off the grid is an error. BigInt is used only at the edges.
+ * The project's one decimal text module. Exact conversion between decimal strings (the edges: API, YAML config,
+ * venues) and integers: integer multiples of an increment (ticks of a tick size, lots of a lot size) used everywhere
+ * in the core, and scaled bigints (value = units / 10^scale) for money off the hot path. Nothing here rounds silently:
+ * a value off the grid is an error. BigInt is used only at the edges.
+ *
+ * The edges differ in what they accept, so each form has its own explicit entry point:
+ *  - parseDecimal / parseSignedDecimal: plain digits ("007.50" allowed), an optional "-" for the signed one; no "+",
+ *    no exponent, no white space. The API, increments, fee bps.
+ *  - isDecimalText / normaliseDecimal: the config's strict form (no leading zeros, exponents up to
+ *    MAX_DECIMAL_EXPONENT, as YAML writes small floats); plain text is kept as written.
+ *  - decimalTextFromNumber / decimalText: JSON numbers (their shortest round-trip text) and, for decimalText, venue
+ *    strings (trimmed, "+" or "-", leading and trailing zeros dropped).
  */
 const DECIMAL_RE = /^(\d+)(?:\.(\d+))?$/;
 const SIGNED_DECIMAL_RE = /^(-?)(\d+)(?:\.(\d+))?$/;
+/** What a venue may send as text: either sign, surrounding white space is trimmed first. */
+const VENUE_DECIMAL_RE = /^[+-]?\d+(?:\.\d+)?$/;
+
+/** Config plain decimal: optional minus, no leading zeros (except a lone 0), optional fraction. "0.01", "-1", "60000". */
+const PLAIN_DECIMAL_RE = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
+/** Config decimal in exponent form, as YAML writes small floats: "1e-8", "2.5E+3"; groups: sign, int, fraction, exponent. */
+const EXPONENT_DECIMAL_RE = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?[eE]([+-]?[0-9]+)$/;
+/** Config exponents beyond this are refused (no instrument needs them and they would expand to huge strings). */
+export const MAX_DECIMAL_EXPONENT = 30;
 
 /** A parsed non-negative decimal: value = units / 10^scale. */
 export interface ParsedDecimal {
@@ -20,12 +38,33 @@ export function parseDecimal(text: string): ParsedDecimal | undefined {
 }
 
 /** Signed decimal (fees in basis points may be negative for maker rebates). */
-export function parseSignedDecimal(text: string): { units: bigint; scale: number } | undefined {
+export function parseSignedDecimal(text: string): ParsedDecimal | undefined {
   const m = SIGNED_DECIMAL_RE.exec(text);
   if (m === null) return undefined;
   const frac = m[3] ?? '';
   const units = BigInt(m[2] + frac);
   return { units: m[1] === '-' ? -units : units, scale: frac.length };
+}
+
+/** Whether `text` is a config decimal: strict plain form, or exponent form with |exponent| <= MAX_DECIMAL_EXPONENT. */
+export function isDecimalText(text: string): boolean {
+  if (PLAIN_DECIMAL_RE.test(text)) return true;
+  const m = EXPONENT_DECIMAL_RE.exec(text);
+  return m !== null && Math.abs(Number(m[4])) <= MAX_DECIMAL_EXPONENT;
+}
+
+/**
+ * Exponent forms become their shortest plain decimal ("1e-8" -> "0.00000001", "1.50e2" -> "150", "-0e3" -> "0");
+ * anything else is returned unchanged (a config value's source text is kept as written, "0.10" stays "0.10").
+ */
+export function normaliseDecimal(text: string): string {
+  const m = EXPONENT_DECIMAL_RE.exec(text);
+  if (m === null) return text;
+  const frac = m[3] ?? '';
+  const digits = BigInt(m[2] + frac);
+  const scale = frac.length - Number(m[4]);
+  const units = scale >= 0 ? digits : digits * pow10(-scale);
+  return signedDecimalText(m[1] === '-' ? -units : units, Math.max(0, scale));
 }
 
 /**
@@ -35,24 +74,90 @@ export function parseSignedDecimal(text: string): { units: bigint; scale: number
  */
 export function decimalTextFromNumber(value: number): string | undefined {
   if (!Number.isFinite(value) || value < 0) return undefined;
-  const s = String(value);
-  const e = s.indexOf('e');
-  if (e < 0) return s;
-  const mantissa = s.slice(0, e);
-  const exp = Number(s.slice(e + 1));
-  const [intPart, fracPart = ''] = mantissa.split('.');
-  const digits = intPart + fracPart;
-  const point = intPart.length + exp;
-  if (point <= 0) return '0.' + '0'.repeat(-point) + digits;
-  if (point >= digits.length) return digits + '0'.repeat(point - digits.length);
-  return digits.slice(0, point) + '.' + digits.slice(point);
+  // String() of a finite double is either plain and canonical or in the exponent form normaliseDecimal expands
+  // (String(-0) is "0").
+  return normaliseDecimal(String(value));
+}
+
+/**
+ * Canonical signed decimal text of a value a venue sent (string or number), or undefined when it is not a decimal:
+ * strings are trimmed and may carry "+" or "-" (no exponent); numbers are read as their shortest round-trip text.
+ * Leading zeros of the integer part and trailing zeros of the fraction are dropped; "-0" becomes "0".
+ */
+export function decimalText(value: unknown): string | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return undefined;
+    return canonical(normaliseDecimal(String(value)));
+  }
+  if (typeof value === 'string') {
+    const s = value.trim();
+    if (!VENUE_DECIMAL_RE.test(s)) return undefined;
+    return canonical(s.startsWith('+') ? s.slice(1) : s);
+  }
+  return undefined;
+}
+
+/** Exact product of two signed decimal texts, shortest form. Throws on non-decimals. */
+export function mulDecimal(a: string, b: string): string {
+  const x = parseSignedDecimal(a);
+  const y = parseSignedDecimal(b);
+  if (x === undefined || y === undefined) throw new RangeError(`not decimals: "${a}" x "${b}"`);
+  return signedDecimalText(x.units * y.units, x.scale + y.scale);
+}
+
+/** The negated signed decimal text, shortest form. Throws on a non-decimal. */
+export function negDecimal(a: string): string {
+  const x = parseSignedDecimal(a);
+  if (x === undefined) throw new RangeError(`not a decimal: "${a}"`);
+  return signedDecimalText(-x.units, x.scale);
+}
+
+/** Whether a signed decimal text is zero (false for a non-decimal). */
+export function isZeroDecimal(a: string): boolean {
+  const x = parseSignedDecimal(a);
+  return x !== undefined && x.units === 0n;
+}
+
+/** A config decimal (isDecimalText) as a scaled bigint. Throws on text that is not one (the schema checks first). */
+function toScaled(text: string): ParsedDecimal {
+  const p = parseSignedDecimal(normaliseDecimal(text));
+  if (p === undefined) throw new RangeError(`not a decimal: "${text}"`);
+  return p;
+}
+
+function align(a: ParsedDecimal, b: ParsedDecimal): [bigint, bigint] {
+  const scale = Math.max(a.scale, b.scale);
+  return [a.units * pow10(scale - a.scale), b.units * pow10(scale - b.scale)];
+}
+
+/** Sign of a config decimal: -1, 0 or 1. */
+export function decimalSign(text: string): -1 | 0 | 1 {
+  const { units } = toScaled(text);
+  return units === 0n ? 0 : units < 0n ? -1 : 1;
+}
+
+/** Compare two config decimals exactly: -1, 0 or 1. */
+export function compareDecimals(a: string, b: string): -1 | 0 | 1 {
+  const [x, y] = align(toScaled(a), toScaled(b));
+  return x === y ? 0 : x < y ? -1 : 1;
+}
+
+/**
+ * If config decimal `value` is an exact multiple of `step` (step > 0), the multiple as a bigint; otherwise undefined.
+ * Used to check that prices sit on the tick grid and quantities on the lot grid.
+ */
+export function exactMultiple(value: string, step: string): bigint | undefined {
+  const [v, s] = align(toScaled(value), toScaled(step));
+  if (s <= 0n) return undefined;
+  return v % s === 0n ? v / s : undefined;
 }
 
 function pow10(n: number): bigint {
   return 10n ** BigInt(n);
 }
 
-function formatUnits(units: bigint, scale: number): string {
+/** Text of units / 10^scale with exactly `scale` decimals (signed): 1234n, 2 -> "12.34"; 5n, 3 -> "0.005". */
+export function fixedDecimalText(units: bigint, scale: number): string {
   const neg = units < 0n;
   let digits = (neg ? -units : units).toString();
   if (scale > 0) {
@@ -81,7 +186,7 @@ export class Increment {
     if (p === undefined || p.units === 0n) throw new RangeError(`increment must be a positive decimal, got "${text}"`);
     this.units = p.units;
     this.scale = p.scale;
-    this.text = formatUnits(p.units, p.scale);
+    this.text = fixedDecimalText(p.units, p.scale);
   }
 
   /** Exact count of increments in `text`; an error when off the grid, not a decimal, or beyond 2^53-1. */
@@ -100,7 +205,7 @@ export class Increment {
   /** Decimal text of `count` increments, written with the increment's number of decimals. */
   toText(count: number): string {
     if (!Number.isSafeInteger(count)) throw new RangeError(`count must be a safe integer, got ${count}`);
-    return formatUnits(BigInt(count) * this.units, this.scale);
+    return fixedDecimalText(BigInt(count) * this.units, this.scale);
   }
 }
 
@@ -134,7 +239,7 @@ export class NotionalScale {
   }
 
   toText(units: number): string {
-    return formatUnits(BigInt(units) * this.units, this.scale);
+    return fixedDecimalText(BigInt(units) * this.units, this.scale);
   }
 
   private convert(text: string, ceil: boolean): number | undefined {
@@ -169,12 +274,18 @@ export function feeText(tick: Increment, lot: Increment, priceTicks: number, qty
   const t = parseDecimal(tick.text)!;
   const l = parseDecimal(lot.text)!;
   const units = BigInt(priceTicks) * t.units * BigInt(qtyLots) * l.units * b.units;
-  return trimZeros(formatUnits(units, t.scale + l.scale + b.scale + 4));
+  return trimZeros(fixedDecimalText(units, t.scale + l.scale + b.scale + 4));
 }
 
 /** Shortest decimal text of units / 10^scale (signed; no trailing zeros): the inverse of parseSignedDecimal. */
 export function signedDecimalText(units: bigint, scale: number): string {
-  return trimZeros(formatUnits(units, scale));
+  return trimZeros(fixedDecimalText(units, scale));
+}
+
+/** Canonical form of a signed plain decimal text (no leading or trailing zeros, no "-0"). */
+function canonical(text: string): string {
+  const p = parseSignedDecimal(text);
+  return p === undefined ? text : signedDecimalText(p.units, p.scale);
 }
 
 function trimZeros(text: string): string {

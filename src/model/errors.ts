@@ -69,6 +69,7 @@ export const ERROR_CATALOGUE = {
   JOURNAL_CORRUPT: { kind: 'fatal', http: 500, description: 'The journal has a bad record that is not a torn tail; the daemon does not start until it is repaired (switchyard journal verify).' },
   JOURNAL_IO: { kind: 'fatal', http: 500, description: 'The journal could not be written or synced: the daemon halted (intake closed, nothing dispatched); the order was not acknowledged.' },
   JOURNAL_LOCKED: { kind: 'fatal', http: 500, description: 'Another running process holds the journal directory.' },
+  JOURNAL_CONFIG_MISMATCH: { kind: 'fatal', http: 500, description: 'The journal does not fit the configuration: a removed strategy, instrument or venue still has open orders or a position (start with --accept-removed to cancel and drop them), or an instrument\'s tick or lot size changed while the journal holds orders or positions on it.' },
   VENUE_NOT_RECONCILED: { kind: 'fatal', http: 503, description: 'A venue could not be reconciled at start; it stays closed to new orders until a retried reconciliation succeeds.' },
 
   // Configuration and daemon

@@ -43,10 +43,12 @@ export function isOpen(state: OrderState): boolean {
   return OPEN_STATES.has(state);
 }
 
-/** A validated order request, integers already (produced at the edge by the order decoder). */
-export interface OrderIntent {
-  readonly strategy: string;
-  readonly symbol: string;
+/**
+ * What an order asks a market for, in integers: the one list of these fields, shared by the order request
+ * (OrderIntent, Order), the order as handed to a venue (VenueOrder, src/execution/venue.ts) and an adapter's record
+ * of it (TrackedOrder, adapters/common/order-ledger.ts).
+ */
+export interface OrderTerms {
   readonly side: Side;
   readonly type: OrderType;
   readonly timeInForce: TimeInForce;
@@ -56,6 +58,12 @@ export interface OrderIntent {
   /** Stop price in ticks (0 unless STOP or STOP_LIMIT). */
   readonly stopTicks: number;
   readonly qtyLots: number;
+}
+
+/** A validated order request, integers already (produced at the edge by the order decoder). */
+export interface OrderIntent extends OrderTerms {
+  readonly strategy: string;
+  readonly symbol: string;
   readonly priority: Priority;
   /** Client order id given by the client, or undefined for one made by the daemon. */
   readonly clientOrderId: string | undefined;
@@ -63,24 +71,34 @@ export interface OrderIntent {
   readonly venue: string | undefined;
 }
 
-/** One execution (ours or the venue's), in integers. */
-export interface Fill {
-  readonly orderId: OrderId;
-  /** Unique per venue; fills with a trade id already seen on the order are ignored. */
+/**
+ * What a trade was, in integers: the one list of these fields, shared by Fill, the FILL execution report and
+ * VenueFill (src/execution/venue.ts).
+ */
+export interface TradeTerms {
+  /** Unique per venue; a trade id already seen on the order is recognised and ignored by the lifecycle. */
   readonly tradeId: string;
-  readonly venue: string;
   readonly priceTicks: number;
   readonly qtyLots: number;
-  /** Fee in `feeCurrency` as decimal text: positive = paid, negative = rebate. */
+  /**
+   * Fee in `feeCurrency` as decimal text: positive = paid, negative = rebate; the venue's own amount in the currency
+   * it charged (never converted with a price). See adapters/common/fees.ts.
+   */
   readonly fee: string;
   /**
-   * Currency of the fee as the venue charged it (base, quote or a third one). '' only in fills journaled before
-   * fee currencies were recorded: those fees were in the quote currency.
+   * Currency of the fee as the venue charged it (base, quote or a third one such as BNB). '' only in fills journaled
+   * before fee currencies were recorded: those fees were in the quote currency.
    */
   readonly feeCurrency: string;
   /** The venue reported no fee: `fee` is an estimate from the configured bps (quote). */
   readonly feeEstimated?: boolean;
   readonly liquidity: 'MAKER' | 'TAKER';
+}
+
+/** One execution (ours or the venue's), in integers. */
+export interface Fill extends TradeTerms {
+  readonly orderId: OrderId;
+  readonly venue: string;
   /** When the daemon received the fill (its clock): the order's update time. */
   readonly ts: number;
   /** The venue's own time of the trade (epoch ms); 0 when unknown (the venue did not say, or an old journal). */

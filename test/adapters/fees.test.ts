@@ -8,7 +8,7 @@
  *  - the REST reconciliation while the stream is silent.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import { decimalText } from '../../adapters/common/decimal-text.js';
+import { decimalText } from '../../src/model/decimal.js';
 import { binanceFee, ccxtTradeFee, okxFee } from '../../adapters/common/fees.js';
 import { tradeEvent } from '../../adapters/ccxt/parse.js';
 import { executionReport, myTrade } from '../../adapters/binance-ws/parse.js';

@@ -1,10 +1,10 @@
 /**
- * The per-venue rate limiter (adapters/common/rate-limiter.ts): windows counted from answers, in-flight cap,
- * priorities, learning from refusals, usage reported by the venue, pauses and stop.
+ * The per-venue rate limiter (adapters/common/venue-rate-limiter.ts, window-pool.ts): windows counted from answers,
+ * in-flight cap, priorities, learning from refusals, usage reported by the venue, pauses and stop.
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { VenueError } from '../../adapters/common/errors.js';
-import { VenueRateLimiter } from '../../adapters/common/rate-limiter.js';
+import { VenueRateLimiter } from '../../adapters/common/venue-rate-limiter.js';
 import { until } from './helpers.js';
 
 const limiters: VenueRateLimiter[] = [];

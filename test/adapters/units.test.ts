@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { UnusableAnswer, classifyCcxtError, tagHttpAnswer } from '../../adapters/ccxt/errors.js';
 import { Backoff } from '../../adapters/common/backoff.js';
 import { binanceError } from '../../adapters/common/binance-codes.js';
-import { decimalText, mulDecimal, negDecimal } from '../../adapters/common/decimal-text.js';
+import { decimalText, mulDecimal, negDecimal } from '../../src/model/decimal.js';
 import { retryAfterMs } from '../../adapters/common/errors.js';
 import { checkMarkets } from '../../adapters/common/market-check.js';
 import { okxError } from '../../adapters/common/okx-codes.js';

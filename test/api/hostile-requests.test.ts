@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invalidOrderBody, protectedRoute, validOrderBody } from '../../bench/lib/api-fuzz-cases.js';
 import { rawExchange, ResponseParser, type ExchangeResult, type RawResponse } from '../../bench/lib/raw-http.js';
-import { Rng } from '../../bench/lib/rng.js';
+import { Prng } from '../../adapters/paper/prng.js';
 import { MAX_BODY_BYTES } from '../../src/api/http-server.js';
 import { ERROR_CATALOGUE, isErrorCode } from '../../src/model/errors.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -228,8 +228,8 @@ const caseArb = fc.record({
   upgrade: fc.boolean(),
   headers: fc.array(headerArb, { maxLength: 5 }),
   body: fc.oneof(
-    fc.integer().map((seed) => validOrderBody(new Rng(seed))),
-    fc.integer().map((seed) => invalidOrderBody(new Rng(seed))),
+    fc.integer().map((seed) => validOrderBody(new Prng(seed))),
+    fc.integer().map((seed) => invalidOrderBody(new Prng(seed))),
     fc.string({ maxLength: 200 }).map((text) => ({ text, valid: false, what: 'random text' })),
   ),
   contentLength: fc.oneof(fc.constant('exact'), fc.constant('none'), fc.integer({ min: -5, max: 100_000 }).map(String)),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareDecimals, exactMultiple, isDecimalText, normaliseDecimal } from '../../src/config/decimal.js';
+import { compareDecimals, exactMultiple, isDecimalText, normaliseDecimal } from '../../src/model/decimal.js';
 import { isSecretKey, substituteEnv } from '../../src/config/env.js';
 import { formatPath } from '../../src/config/errors.js';
 

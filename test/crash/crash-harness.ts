@@ -17,7 +17,7 @@ import { childEnv, DaemonProcess, ensureBuilt } from '../helpers/daemon-process.
 import { ApiClient } from '../helpers/http.js';
 import type { FaultRule } from '../venues/faults.js';
 import { startFakeBinance } from '../venues/index.js';
-import { Prng } from '../../adapters/paper/prng.js';
+import { randomSource } from '../../adapters/paper/prng.js';
 
 export type CrashFaults = 'none' | '5xx';
 
@@ -45,12 +45,6 @@ export interface CrashResult {
 
 const TOKEN = 'crash-test-token-0123456789abcdef';
 const LOT = new Increment('0.00001');
-
-/** A seeded schedule of kills and client actions (the paper venue's mulberry32). */
-function prng(seed: number): () => number {
-  const p = new Prng(seed);
-  return () => p.next();
-}
 
 function lots(text: string): number {
   const r = LOT.toCount(text.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '') || '0');
@@ -81,7 +75,8 @@ const DAEMON_OPEN = new Set(['SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'PENDI
 export async function runCrashTest(options: CrashOptions): Promise<CrashResult> {
   ensureBuilt();
   const log = options.log ?? (() => {});
-  const random = prng(options.seed);
+  // a seeded schedule of kills and client actions
+  const random = randomSource(options.seed);
   const fake = await startFakeBinance({
     rateLimits: { weightPerMinute: 1_000_000, ordersPer10s: 100_000, ordersPerDay: 10_000_000 },
   });

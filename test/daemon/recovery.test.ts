@@ -8,9 +8,29 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, DaemonProcess, ensureBuilt, runCli } from '../helpers/daemon-process.js';
 import { ApiClient } from '../helpers/http.js';
+import { StreamClient } from '../helpers/ws-client.js';
 import { paperConfigText, type YamlEdit } from '../helpers/repo.js';
 
 const TOKEN = 'recovery-test-token-0123456789abcdef';
+
+/** A decimal text as an exact fraction [numerator, denominator]. */
+function fraction(text: string): [bigint, bigint] {
+  const [whole, frac = ''] = text.split('.');
+  return [BigInt(whole + frac), 10n ** BigInt(frac.length)];
+}
+
+/** The exact volume-weighted average price of fills, as a fraction (computed here, not by the daemon). */
+function averagePrice(fills: readonly { price: string; qty: string }[]): [bigint, bigint] {
+  let [notional, notionalDen] = [0n, 1n];
+  let [qty, qtyDen] = [0n, 1n];
+  for (const f of fills) {
+    const [p, pd] = fraction(f.price);
+    const [q, qd] = fraction(f.qty);
+    [notional, notionalDen] = [notional * pd * qd + p * q * notionalDen, notionalDen * pd * qd];
+    [qty, qtyDen] = [qty * qd + q * qtyDen, qtyDen * qd];
+  }
+  return [notional * qtyDen, notionalDen * qty];
+}
 
 describe('recovery after kill -9 (real daemon process)', () => {
   let dir: string;
@@ -35,11 +55,11 @@ describe('recovery after kill -9 (real daemon process)', () => {
     ], { workers: false }));
   }
 
-  async function start(): Promise<{ d: DaemonProcess; api: ApiClient }> {
+  async function start(): Promise<{ d: DaemonProcess; api: ApiClient; stream: string }> {
     const d = DaemonProcess.start(file, { ...childEnv(), SWITCHYARD_API_TOKEN: TOKEN });
     running.push(d);
     const { host, port } = await d.listening();
-    return { d, api: new ApiClient(`http://${host}:${port}`, TOKEN) };
+    return { d, api: new ApiClient(`http://${host}:${port}`, TOKEN), stream: `ws://${host}:${port}/v1/stream` };
   }
 
   async function crash(d: DaemonProcess): Promise<void> {
@@ -50,10 +70,24 @@ describe('recovery after kill -9 (real daemon process)', () => {
   it('every order a client got an id for survives; filled stays filled; what the paper venue lost is reconciled', async () => {
     // A long crossing window for `manual`, so its order is still in the crossing book when the daemon dies.
     setup([[['strategies', 2, 'crossing', 'windowMs'], 60_000]]);
-    let { d, api } = await start();
-    const filled = await api.post('/v1/orders', { strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+    let { d, api, stream } = await start();
+    // The fills as the venue made them, from the event stream: the average price the recovered order must show.
+    const events = await StreamClient.connect(stream, TOKEN);
+    const quantity = '0.01';
+    const filled = await api.post('/v1/orders', { strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', type: 'MARKET', quantity });
     expect(filled.status).toBe(201);
     await api.waitForState(filled.body.orderId, 'FILLED');
+    await events.next((m) => m.type === 'event' && m.orderId === filled.body.orderId && m.state === 'FILLED', 10_000, 'the FILLED event');
+    const fills = events.events().filter((m) => m.orderId === filled.body.orderId && m.fill !== undefined).map((m) => m.fill);
+    await events.close();
+    expect(fills.length).toBeGreaterThan(0);
+    const [fillsQty, fillsQtyDen] = fills.reduce(([n, den]: [bigint, bigint], f: { qty: string }) => {
+      const [q, qd] = fraction(f.qty);
+      return [n * qd + q * den, den * qd];
+    }, [0n, 1n]);
+    const [orderQty, orderQtyDen] = fraction(quantity);
+    expect(fillsQty * orderQtyDen).toBe(orderQty * fillsQtyDen); // the fills make up the whole order
+    const [avgNum, avgDen] = averagePrice(fills);
     const resting = await api.post('/v1/orders', { strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '40000', quantity: '0.01' });
     expect(resting.status).toBe(201);
     await api.waitForState(resting.body.orderId, 'ACCEPTED');
@@ -64,7 +98,10 @@ describe('recovery after kill -9 (real daemon process)', () => {
     ({ d, api } = await start());
     const f = await api.get(`/v1/orders/${filled.body.orderId}`);
     expect(f.body).toMatchObject({ state: 'FILLED', filledQty: '0.01000' });
-    expect(f.body.avgPrice).toBe(filled.body.avgPrice ?? f.body.avgPrice);
+    // Exact: the filled quantity is a power of ten, so the average has few decimals, fewer than the API shows.
+    expect(typeof f.body.avgPrice).toBe('string');
+    const [shownNum, shownDen] = fraction(f.body.avgPrice);
+    expect(shownNum * avgDen, `avgPrice ${f.body.avgPrice} from fills ${JSON.stringify(fills)}`).toBe(avgNum * shownDen);
     // The paper venue is simulated in the daemon's process: its book died with it. Reconciliation finds the resting
     // order gone there and says so, instead of believing it is still working.
     const r = await api.get(`/v1/orders/${resting.body.orderId}`);

@@ -3,10 +3,16 @@ import fc from 'fast-check';
 import {
   Increment,
   NotionalScale,
+  decimalText,
   decimalTextFromNumber,
+  fixedDecimalText,
+  isDecimalText,
+  negDecimal,
+  normaliseDecimal,
   notionalUnits,
   parseDecimal,
   parseSignedDecimal,
+  signedDecimalText,
 } from '../../src/model/decimal.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -315,6 +321,77 @@ describe('notionalUnits', () => {
         const got = notionalUnits(p, q);
         expect(Number.isSafeInteger(got)).toBe(true);
         expect(BigInt(got)).toBe(exact > BigInt(MAX) ? BigInt(MAX) : exact);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+// One module serves three edges that accept different forms (API and increments, YAML config, venue values). Each
+// keeps its own entry point; these tests pin what each accepts, so unifying the code changed no caller's rules.
+describe('one module, each edge its own form', () => {
+  type Parsed = { units: bigint; scale: number } | undefined;
+  const d = (units: bigint, scale: number): Parsed => ({ units, scale });
+  // [text, parseDecimal, parseSignedDecimal, isDecimalText (config), decimalText (venue)]
+  const table: [string, Parsed, Parsed, boolean, string | undefined][] = [
+    ['1', d(1n, 0), d(1n, 0), true, '1'],
+    ['007.50', d(750n, 2), d(750n, 2), false, '7.5'],
+    ['-1', undefined, d(-1n, 0), true, '-1'],
+    ['+1', undefined, undefined, false, '1'],
+    ['-0', undefined, d(0n, 0), true, '0'],
+    ['1e-8', undefined, undefined, true, undefined],
+    ['1.5E3', undefined, undefined, true, undefined],
+    [' 1 ', undefined, undefined, false, '1'],
+    ['.5', undefined, undefined, false, undefined],
+    ['5.', undefined, undefined, false, undefined],
+    ['01', d(1n, 0), d(1n, 0), false, '1'],
+    ['1.2.3', undefined, undefined, false, undefined],
+    ['', undefined, undefined, false, undefined],
+  ];
+
+  it.each(table)('%j', (text, unsigned, signed, config, venue) => {
+    expect(parseDecimal(text)).toEqual(unsigned);
+    expect(parseSignedDecimal(text)).toEqual(signed);
+    expect(isDecimalText(text)).toBe(config);
+    expect(decimalText(text)).toBe(venue);
+  });
+
+  it('config exponents are bounded; normalising keeps plain text as written', () => {
+    expect(isDecimalText('1e30')).toBe(true);
+    expect(isDecimalText('1e31')).toBe(false);
+    expect(isDecimalText('1e-31')).toBe(false);
+    expect(normaliseDecimal('0.10')).toBe('0.10');
+    expect(normaliseDecimal('1.50e2')).toBe('150');
+  });
+
+  it('property: a number reads as the same decimal whether it comes as a JSON number, a venue value or config text', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => {
+        const venue = decimalText(x)!;
+        // canonical: no leading zeros, no trailing fraction zeros, no "-0"
+        expect(venue).toMatch(/^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/);
+        expect(venue).not.toBe('-0');
+        expect(Number(venue)).toBe(x === 0 ? 0 : x);
+        // the config path expands the same exponent text to the same digits
+        const canonicalConfig = decimalText(normaliseDecimal(String(x)));
+        expect(canonicalConfig).toBe(venue);
+        if (x >= 0) expect(decimalText(decimalTextFromNumber(x))).toBe(venue);
+        if (x !== 0) expect(decimalText(-x)).toBe(negDecimal(venue));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('property: fixed and shortest formatting agree with each other and with the parser', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 0, max: 24 }), (units, scale) => {
+        const fixed = fixedDecimalText(units, scale);
+        expect(parseSignedDecimal(fixed)).toEqual({ units, scale });
+        expect(fixed.split('.')[1]?.length ?? 0).toBe(scale);
+        const shortest = signedDecimalText(units, scale);
+        expect(decimalText(fixed)).toBe(shortest);
+        const p = parseSignedDecimal(shortest)!;
+        expect(p.units * 10n ** BigInt(scale - p.scale)).toBe(units);
       }),
       { numRuns: 2000 },
     );

@@ -162,7 +162,7 @@ describe('fee sums per strategy, venue and currency', () => {
       const again = makeRig();
       again.recorder.active = false;
       again.accounting.replaying = true;
-      const report = replayOrders(t.dir, again.tracker, again.tracker.store, new OrderIdCounter(), ['binance', 'okx'], again.risk, again.fees);
+      const report = replayOrders(t.dir, again.tracker, again.tracker.store, new OrderIdCounter(), again.risk, again.fees);
       again.accounting.replaying = false;
       expect(report.refused).toBe(0);
       expect(report.snapshotSeq !== null).toBe(withSnapshot);

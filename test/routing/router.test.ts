@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { randomSource } from '../../adapters/paper/prng.js';
 import { Router } from '../../src/routing/router.js';
 import { fnv1a32 } from '../../src/routing/symbol-hash.js';
 
@@ -14,18 +15,6 @@ const ROUTING = {
 
 function router(): Router {
   return Router.fromConfig(VENUES, SYMBOLS, ROUTING);
-}
-
-/** Seeded PRNG (mulberry32) so the empirical tests are deterministic. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ALL = new Uint8Array([1, 1, 1]);
@@ -161,7 +150,8 @@ describe('Router.route', () => {
       ['BTCUSDT', 'ETHUSDT'],
       { BTCUSDT: { a: 50, b: 30, c: 20 }, ETHUSDT: { a: 1, b: 1, c: 1, d: 5 } },
     );
-    const rand = mulberry32(42);
+    // seeded so the empirical test is deterministic
+    const rand = randomSource(42);
     const N = 200_000;
     const cases: Array<[number, number[]]> = [[0, [50, 30, 20, 0]], [1, [1, 1, 1, 5]]];
     for (const [s, weights] of cases) {

@@ -1,46 +1,39 @@
 /**
- * Exact decimal helpers for the fake venues (test infrastructure, self-contained on purpose).
+ * Exact decimal helpers for the fake venues (test infrastructure).
  *
  * Prices and quantities cross the wire as decimal strings; inside the fakes they are integer ticks and lots
  * (what the crossing engine takes), and money amounts (balances, notionals) are bigint multiples of 10^-AMOUNT_SCALE.
- * Nothing here rounds silently except the explicit `floorDiv`/`formatAmount(…, decimals)` helpers.
+ * Text is read and written with the project's decimal module (src/model/decimal.ts): that is exact arithmetic, not
+ * behaviour under test; what the fakes send stays the venues' own formatting (a fixed number of decimals where the
+ * venue writes one, truncated, or the shortest form). Nothing here rounds silently except the explicit
+ * `floorDiv`/`formatAmount(…, decimals)` helpers.
  */
+import { fixedDecimalText, parseDecimal, signedDecimalText } from '../../src/model/decimal.js';
 
 /** Decimal places of the fixed-point bigint used for balances and notionals. */
 export const AMOUNT_SCALE = 18;
 const AMOUNT_ONE = 10n ** BigInt(AMOUNT_SCALE);
 
-const DEC_RE = /^(\d*)(?:\.(\d*))?$/;
-
-/** Parses a non-negative decimal string (no exponent, no sign) into a bigint amount; undefined when malformed. */
+/**
+ * Parses a non-negative plain decimal string (surrounding white space allowed; no sign, no exponent) into a bigint
+ * amount; undefined when malformed or when it has non-zero digits beyond AMOUNT_SCALE decimals.
+ */
 export function parseAmount(text: string | undefined | null): bigint | undefined {
   if (typeof text !== 'string') return undefined;
-  const m = DEC_RE.exec(text.trim());
-  if (m === null) return undefined;
-  const intPart = m[1] ?? '';
-  const frac = m[2] ?? '';
-  if (intPart === '' && frac === '') return undefined;
-  if (frac.length > AMOUNT_SCALE) {
-    // more digits than we keep: accept only trailing zeros
-    if (!/^0*$/.test(frac.slice(AMOUNT_SCALE))) return undefined;
-  }
-  const f = (frac + '0'.repeat(AMOUNT_SCALE)).slice(0, AMOUNT_SCALE);
-  return BigInt((intPart === '' ? '0' : intPart) + f);
+  const p = parseDecimal(text.trim());
+  if (p === undefined) return undefined;
+  if (p.scale <= AMOUNT_SCALE) return p.units * 10n ** BigInt(AMOUNT_SCALE - p.scale);
+  // more digits than we keep: accept only trailing zeros
+  const drop = 10n ** BigInt(p.scale - AMOUNT_SCALE);
+  return p.units % drop === 0n ? p.units / drop : undefined;
 }
 
 /** Formats an amount with exactly `decimals` places (truncating toward zero), or minimal digits when omitted. */
 export function formatAmount(amount: bigint, decimals?: number): string {
-  const neg = amount < 0n;
-  const abs = neg ? -amount : amount;
-  const int = abs / AMOUNT_ONE;
-  let frac = (abs % AMOUNT_ONE).toString().padStart(AMOUNT_SCALE, '0');
-  if (decimals === undefined) {
-    frac = frac.replace(/0+$/, '');
-  } else {
-    frac = frac.slice(0, decimals);
-  }
-  const body = frac.length > 0 ? `${int}.${frac}` : `${int}`;
-  return neg && /[1-9]/.test(body) ? `-${body}` : body;
+  if (decimals === undefined) return signedDecimalText(amount, AMOUNT_SCALE);
+  // bigint division truncates toward zero; a value that truncates to zero has no sign ("0.00", never "-0.00")
+  const places = Math.min(decimals, AMOUNT_SCALE);
+  return fixedDecimalText(amount / 10n ** BigInt(AMOUNT_SCALE - places), places);
 }
 
 /** A price or quantity grid: decimal increment <-> integer steps. */

@@ -42,7 +42,7 @@
  * (true = every report until cleared).
  */
 
-import { Prng } from '../../adapters/paper/prng.js';
+import { randomSource } from '../../adapters/paper/prng.js';
 
 export type FaultKind = 'delay' | 'hang' | 'error' | 'rate-limit' | 'ban' | 'stale-read';
 
@@ -130,12 +130,6 @@ function finiteOrNull(n: number): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** The injector's seeded random source (the paper venue's mulberry32). */
-function mulberry32(seed: number): () => number {
-  const p = new Prng(seed);
-  return () => p.next();
-}
-
 const DEFAULT_SEED = 0x5eed;
 
 export function sleep(ms: number): Promise<void> {
@@ -149,13 +143,14 @@ export class FaultInjector {
   reorder = 0;
   drop = 0;
   reorderFlushMs = 200;
-  private random = mulberry32(DEFAULT_SEED);
+  /** The injector's seeded random source. */
+  private random = randomSource(DEFAULT_SEED);
   /** Called for `dropSockets`; set by the server. */
   onDropSockets: () => void = () => {};
 
   apply(patch: FaultPatch): FaultState {
     if (patch.clear === true) this.clear();
-    if (patch.seed !== undefined) this.random = mulberry32(patch.seed);
+    if (patch.seed !== undefined) this.random = randomSource(patch.seed);
     if (patch.rules !== undefined) this.rules = patch.rules.map((r) => this.activate(r));
     if (patch.add !== undefined) this.rules.push(...patch.add.map((r) => this.activate(r)));
     if (patch.latencyMs !== undefined) this.latencyMs = Math.max(0, patch.latencyMs);

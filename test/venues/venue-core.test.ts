@@ -91,6 +91,24 @@ describe('helpers', () => {
     expect(g.format(150, 8)).toBe('0.00150000');
   });
 
+  test('amounts: the venue forms the fakes read and write', () => {
+    // read: plain non-negative decimals, white space around them tolerated, up to 18 decimals (more only as zeros)
+    expect(parseAmount(' 1.5 ')).toBe(15n * 10n ** 17n);
+    expect(parseAmount('007')).toBe(7n * 10n ** 18n);
+    expect(parseAmount('0.000000000000000001')).toBe(1n);
+    expect(parseAmount('0.0000000000000000010')).toBe(1n);
+    expect(parseAmount('0.0000000000000000011')).toBeUndefined();
+    for (const bad of ['-1', '+1', '1e-5', '.5', '5.', '', 'abc', undefined, null]) expect(parseAmount(bad), String(bad)).toBeUndefined();
+    // write: shortest form, or a fixed number of decimals truncated toward zero (never "-0.00")
+    expect(formatAmount(parseAmount('60010.50')!)).toBe('60010.5');
+    expect(formatAmount(0n)).toBe('0');
+    expect(formatAmount(parseAmount('1.239')!, 2)).toBe('1.23');
+    expect(formatAmount(-parseAmount('1.239')!, 2)).toBe('-1.23');
+    expect(formatAmount(-parseAmount('0.001')!, 2)).toBe('0.00');
+    expect(formatAmount(parseAmount('2')!, 8)).toBe('2.00000000');
+    expect(formatAmount(parseAmount('2')!, 0)).toBe('2');
+  });
+
   test('ReportPipe duplicates, swaps and drops reports; other messages pass', () => {
     const f = new FaultInjector();
     const out: string[] = [];

@@ -11,6 +11,7 @@
  * '0.001' = 10 bps), charged as the spot venues do: in the asset received (base for a buy, quote for a sell),
  * truncated to 8 decimals, and taken out of that balance. Self-trade prevention is off (STP NONE) as on a venue account with no STP configured.
  */
+import { randomSource } from '../../adapters/paper/prng.js';
 import { CancelReason, type CrossingSink, OrderBook, OrderType, Side } from '../../src/crossing/index.js';
 import { Grid, lotsForQuote, notional, parseAmount } from './decimal.js';
 
@@ -190,17 +191,6 @@ const END_EXEC: Record<EndReason, ExecType> = {
   POST_ONLY: 'EXPIRED',
   STP: 'EXPIRED',
 };
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function isOpen(o: VenueOrder): boolean {
   return o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
@@ -724,7 +714,7 @@ export class VenueCore {
     if (typeof mid !== 'number' || typeof spacing !== 'number' || typeof qty !== 'number' || spacing <= 0 || qty <= 0) {
       throw new RangeError(`bad ladder for ${symbol}`);
     }
-    const rnd = mulberry32(spec.seed ?? 1);
+    const rnd = randomSource(spec.seed ?? 1);
     const jitter = spec.qtyJitter ?? 0;
     const lotsAt = (): number => {
       if (jitter <= 0) return qty;
