@@ -120,7 +120,8 @@ describe('the journal records names', () => {
     expect(positions.map((p) => p[2])).toEqual([1000, -2000]);
     if (takeSnapshot) {
       // the snapshot path: the restart reads the snapshot (its own name table), not the ORDER records
-      const internals = d as unknown as { lastSnapshotSeq: number; maybeSnapshot(): void };
+      // (the daemon's startup recovery holds the snapshot schedule)
+      const internals = (d as unknown as { recovery_: { snapshots: { lastSnapshotSeq: number; maybeSnapshot(): void } } }).recovery_.snapshots;
       internals.lastSnapshotSeq = -1e9;
       internals.maybeSnapshot();
       await pollUntil(() => readdirSync(journalDir()).some((f) => f.endsWith('.snap')), (x) => x, { what: 'a snapshot' });

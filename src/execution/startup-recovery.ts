@@ -1,0 +1,196 @@
+/**
+ * Recovery at start, with a journal: open and replay it, check it against the configuration, put orders that never
+ * left back in their queues (and crossing-book rests back in the book), reconcile every venue that is up, apply the
+ * startup policy (cancel-older-than), then schedule snapshots. A venue that comes up later is reconciled on its own
+ * before it opens (`lateVenueReady`).
+ */
+import { resolve } from 'node:path';
+import type { Config } from '../config/index.js';
+import { INTERNAL_VENUE, type InternalCrossing } from '../crossing/internal-crossing.js';
+import type { Dispatcher } from '../intake/dispatcher.js';
+import type { OrderIntake } from '../intake/order-intake.js';
+import type { StrategyQueues } from '../intake/strategy-queues.js';
+import { checkJournalAgainstConfig, closeOutRemoved } from '../journal/config-match.js';
+import { Journal, type JournalFileWrites } from '../journal/journal.js';
+import { NameMapper } from '../journal/name-table.js';
+import { encodeSnapshot, type JournalRecorder } from '../journal/order-journal.js';
+import { replayOrders, takeSnapshot, type ReplayReport } from '../journal/order-replay.js';
+import { SnapshotSchedule } from '../journal/snapshot-schedule.js';
+import type { Clock } from '../model/clock.js';
+import type { OrderIdCounter } from '../model/ids.js';
+import type { InstrumentRegistry } from '../model/instrument.js';
+import type { FeeLedger } from '../risk/fee-ledger.js';
+import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
+import type { RiskAccounting } from '../risk/risk-accounting.js';
+import type { Logger } from '../telemetry/logger.js';
+import { PRIORITY_CODE } from './order-store.js';
+import type { OrderTracker } from './order-tracker.js';
+import { reconcileVenue, type ReconcileResult } from './reconciliation.js';
+import type { VenueAdapter } from './venue.js';
+import { RestartingVenue, type VenueGate } from './venue-supervisor.js';
+
+export interface RecoverySummary {
+  readonly replay: ReplayReport;
+  readonly cut: unknown;
+  readonly reconciliation: readonly ReconcileResult[];
+  readonly canceledOld: number;
+}
+
+/** Everything recovery reads or acts on, passed in (the daemon composes it). */
+export interface StartupRecoveryParts {
+  readonly config: Config;
+  /** Directory relative journal paths are resolved against. */
+  readonly baseDir: string;
+  readonly fileWrites: JournalFileWrites | undefined;
+  /** Start even when removed entries still have open orders or positions (they are closed out). */
+  readonly acceptRemoved: boolean;
+  /** undefined: the journal is off (a late venue then opens without reconciliation). */
+  readonly recorder: JournalRecorder | undefined;
+  readonly tracker: OrderTracker;
+  readonly ids: OrderIdCounter;
+  readonly risk: PreTradeRisk;
+  readonly riskAccounting: RiskAccounting;
+  readonly fees: FeeLedger;
+  readonly queues: StrategyQueues;
+  readonly crossing: InternalCrossing | undefined;
+  readonly dispatcher: Dispatcher;
+  readonly intake: OrderIntake;
+  readonly venues: readonly VenueAdapter[];
+  readonly gate: VenueGate;
+  readonly instruments: InstrumentRegistry;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export class StartupRecovery {
+  /** The journal, once recover() opened it. */
+  journal: Journal | undefined;
+  /** What the last start recovered (null without a journal). */
+  summary: RecoverySummary | null = null;
+  /** The journal's snapshot schedule, once recover() started it. */
+  snapshots: SnapshotSchedule | undefined;
+
+  constructor(private readonly p: StartupRecoveryParts) {}
+
+  async recover(): Promise<void> {
+    const p = this.p;
+    const jc = p.config.daemon.journal;
+    const dir = resolve(p.baseDir, jc.dir);
+    const recorder = p.recorder!;
+    const journal = await Journal.open(dir, {
+      maxDelayMs: jc.maxDelayMs,
+      // The failure is latched in the recorder (one place), which halts the daemon (onFailure).
+      onError: (err) => recorder.fail(err),
+      fileWrites: p.fileWrites,
+    });
+    this.journal = journal;
+    recorder.attach(journal);
+    // Replay: the records are in the journal already, and risk reservations are rebuilt from the SUBMITs.
+    recorder.active = false;
+    p.riskAccounting.replaying = true;
+    let replay: ReplayReport;
+    // The journal names its strategies, instruments and venues: they are matched to the configuration by name.
+    const names = new NameMapper(p.tracker.store);
+    try {
+      replay = replayOrders(dir, p.tracker, p.tracker.store, p.ids, p.risk, p.fees, names);
+    } finally {
+      p.riskAccounting.replaying = false;
+      recorder.active = true;
+    }
+    // Refuses (JOURNAL_CONFIG_MISMATCH) before anything is written when the journal no longer fits the configuration.
+    const removed = checkJournalAgainstConfig(names, p.tracker, p.acceptRemoved);
+    // First record of this run: what its indexes refer to.
+    recorder.writeNames();
+    if (removed.length > 0) {
+      const closed = closeOutRemoved(names, p.tracker, recorder, removed, p.clock.now());
+      p.log.warn({ code: 'JOURNAL_CONFIG_MISMATCH', removed, canceledOrders: closed.canceledOrders, droppedPositions: closed.droppedPositions },
+        'removed strategies, instruments or venues closed out (--accept-removed)');
+    }
+    const open = p.tracker.list(true);
+    // Orders accepted but never dispatched go back to their queues; orders resting in the crossing book go back in.
+    for (const o of open) {
+      if (o.state === 'CREATED') p.queues.push(o.strategyIndex, PRIORITY_CODE[o.priority], o.slot, p.tracker.store.generation[o.slot]!);
+      else if (o.venue === INTERNAL_VENUE) p.crossing?.restore(o.slot);
+    }
+    p.dispatcher.wake();
+    recorder.event({ event: 'recovered', cut: journal.recovery.cut, replay });
+    p.log.info({ replay, cut: journal.recovery.cut, open: open.length }, 'journal replayed');
+
+    const results: ReconcileResult[] = [];
+    for (let v = 0; v < p.venues.length; v++) {
+      const adapter = p.venues[v]!;
+      if (adapter instanceof RestartingVenue && !adapter.isUp) {
+        // not started: reconciled when it comes up, before it opens (lateVenueReady)
+        results.push({ venue: adapter.name, ok: false, error: 'not started (retrying)', checked: 0, findings: [] });
+        continue;
+      }
+      const r = await this.reconcileOne(v);
+      results.push(r);
+      if (!r.ok) {
+        p.gate.setOpen(v, false, `VENUE_NOT_RECONCILED: ${r.error ?? ''}`);
+        recorder.event({ event: 'reconciliation-failed', venue: adapter.name, error: r.error });
+        p.log.error({ code: 'VENUE_NOT_RECONCILED', venue: adapter.name, error: r.error }, 'venue could not be reconciled: it stays closed to new orders, retried');
+        // retried with the venue's backoff (lateVenueReady), opened once reconciled
+        if (adapter instanceof RestartingVenue) adapter.readyFailed(new Error(`VENUE_NOT_RECONCILED: ${r.error ?? ''}`));
+      }
+    }
+    const { policy, maxAgeMs } = p.config.daemon.startup;
+    let canceledOld = 0;
+    if (policy === 'cancel-older-than') {
+      const cutoff = p.clock.now() - maxAgeMs;
+      for (const o of p.tracker.list(true)) {
+        if (o.createdAt < cutoff && p.intake.cancelSlot(o.slot).ok) canceledOld++;
+      }
+    }
+    this.summary = { replay, cut: journal.recovery.cut, reconciliation: results, canceledOld };
+    await journal.flush();
+    const snapshots = (this.snapshots = new SnapshotSchedule(
+      journal,
+      jc.snapshotEvery,
+      () => encodeSnapshot(takeSnapshot(p.tracker, p.ids.current(), p.risk, p.fees)),
+      p.log,
+      replay.snapshotSeq ?? 0,
+    ));
+    recorder.onRecord = () => snapshots.maybeSnapshot();
+    snapshots.maybeSnapshot();
+  }
+
+  /** Reconciles one venue with the journal's view of its orders. */
+  private reconcileOne(v: number): Promise<ReconcileResult> {
+    const p = this.p;
+    const adapter = p.venues[v]!;
+    const recorder = p.recorder!;
+    const listed = p.config.venues[v]!.symbols.map((sym) => p.instruments.get(sym)!);
+    return reconcileVenue(v, adapter, p.tracker, p.tracker.store, p.instruments, listed, {
+      resubmit: (slot) => p.dispatcher.resend(slot),
+      recancel: (slot) => p.intake.recancel(slot),
+      finding: (f) => {
+        recorder.event({ event: 'reconciliation', ...f });
+        p.log.warn(f, 'reconciliation: difference with the venue');
+      },
+    }, adapter.validityWindowMs?.() ?? 0, () => p.clock.now());
+  }
+
+  /**
+   * A venue that did not start with the daemon has started: once the daemon's own start is over (`startupFinished`
+   * resolves true), reconcile it (with a journal) and open it. false = not now (RestartingVenue tries again with its
+   * backoff); `stopping` says whether the daemon was asked to stop.
+   */
+  async lateVenueReady(v: number, startupFinished: Promise<boolean>, stopping: () => boolean): Promise<boolean> {
+    const p = this.p;
+    // a venue that came up while the daemon was still starting waits for the start to finish (journal replayed)
+    if (!(await startupFinished) || stopping()) return false;
+    if (p.config.daemon.journal.enabled) {
+      const r = await this.reconcileOne(v);
+      if (!r.ok) {
+        p.recorder!.event({ event: 'reconciliation-failed', venue: p.venues[v]!.name, error: r.error });
+        p.log.error({ code: 'VENUE_NOT_RECONCILED', venue: p.venues[v]!.name, error: r.error }, 'venue could not be reconciled: it stays closed, retried');
+        throw new Error(`VENUE_NOT_RECONCILED: ${r.error ?? ''}`);
+      }
+      p.recorder!.event({ event: 'venue-opened', venue: p.venues[v]!.name, checked: r.checked, findings: r.findings.length });
+    }
+    if (stopping()) return false;
+    p.gate.setOpen(v, true);
+    return true;
+  }
+}
