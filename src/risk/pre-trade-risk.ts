@@ -355,34 +355,22 @@ export class PreTradeRisk {
 
   /** Exposure of a strategy's positions at their marks, into sum[0]. */
   private positionExposure(strategy: number): void {
-    let sum = 0;
-    const base = strategy * this.n;
-    for (let i = 0; i < this.n; i++) {
-      const p = this.position[base + i]!;
-      if (p === 0) continue;
-      const x = this.mark[i]! * Math.abs(p);
-      // a position beyond what can be counted exactly: held at the bound (stricter limits, never looser), counted
-      if (x > this.maxUnits[i]!) {
-        this.saturated++;
-        sum += MAX;
-      } else {
-        sum += x * this.factor[i]!;
-      }
-    }
-    if (sum > MAX) {
-      this.saturated++;
-      sum = MAX;
-    }
-    this.sum[0] = sum;
+    this.exposureInto(this.position, strategy * this.n);
   }
 
   /** Exposure of all positions at their marks, into sum[0]. */
   private globalPositionExposure(): void {
+    this.exposureInto(this.grossPosition, 0);
+  }
+
+  /** Exposure of positions[base .. base + n) at their marks, into sum[0] (no allocation: a double crosses no call). */
+  private exposureInto(positions: Float64Array, base: number): void {
     let sum = 0;
     for (let i = 0; i < this.n; i++) {
-      const p = this.grossPosition[i]!;
+      const p = positions[base + i]!;
       if (p === 0) continue;
-      const x = this.mark[i]! * p;
+      const x = this.mark[i]! * Math.abs(p);
+      // a position beyond what can be counted exactly: held at the bound (stricter limits, never looser), counted
       if (x > this.maxUnits[i]!) {
         this.saturated++;
         sum += MAX;

@@ -14,7 +14,7 @@ import type { CancelRequest, ExecutionReport, VenueAdapter, VenueOrder } from '.
 import { ManualClock } from '../../src/model/clock.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import { applyUpdate, type OrderUpdate } from '../../src/model/lifecycle.js';
-import { newOrder } from '../../src/model/order.js';
+import { type Order, newOrder } from '../../src/model/order.js';
 import { type RecordingSink, batch, cid, order, until } from './helpers.js';
 
 export type Behaviour = 'partialFill' | 'lookup' | 'openOrders' | 'duplicateReports' | 'fillsSince';
@@ -46,10 +46,40 @@ const CLOCK = new ManualClock(0);
 
 /**
  * A venue report as the lifecycle update the daemon makes of it: the daemon's own mapping (ReportHandler's), so
- * these checks follow any change to it (also used by late-report.ts).
+ * these checks follow any change to it.
  */
-export function toUpdate(venue: string, r: ExecutionReport): OrderUpdate {
+function toUpdate(venue: string, r: ExecutionReport): OrderUpdate {
   return reportUpdate(venue, r, CLOCK);
+}
+
+/**
+ * Replays every report (and cancel request) the sink recorded for `o`, in arrival order, through the daemon's
+ * mapping and the lifecycle: no refused transition (a cancel asked when the order was already final would have been
+ * refused by the daemon, never sent). Returns the order as the daemon would hold it (also used by late-report.ts).
+ */
+export function replayReports(venue: string, sink: RecordingSink, o: VenueOrder): Order {
+  const ord = newOrder(o.orderId, o.clientOrderId, {
+    strategy: 'replay',
+    symbol: o.instrument.symbol,
+    side: o.side,
+    type: o.type,
+    timeInForce: o.timeInForce,
+    postOnly: o.postOnly,
+    priceTicks: o.priceTicks,
+    stopTicks: o.stopTicks,
+    qtyLots: o.qtyLots,
+    priority: 'NORMAL',
+    clientOrderId: o.clientOrderId,
+    venue,
+  }, 0);
+  applyUpdate(ord, { kind: 'SUBMIT', venue }, 0);
+  for (const e of sink.order.filter((x) => x.orderId === o.orderId)) {
+    const update: OrderUpdate = e.marker !== undefined ? { kind: 'CANCEL_REQUEST' } : toUpdate(venue, e.report!);
+    const r = applyUpdate(ord, update, 0);
+    if (e.marker !== undefined && r.outcome === 'ERROR') continue;
+    expect(r.outcome, `${o.clientOrderId}: ${update.kind} in ${r.from} -> ${JSON.stringify(r)}`).not.toBe('ERROR');
+  }
+  return ord;
 }
 
 export function runConformance(name: string, setup: () => Promise<ConformanceHarness>): void {
@@ -214,28 +244,7 @@ export function runConformance(name: string, setup: () => Promise<ConformanceHar
     test("every order's reports, through the daemon's mapping, form a valid lifecycle that ends where the venue left the order", () => {
       expect(placed.length).toBeGreaterThan(0);
       for (const o of placed) {
-        const ord = newOrder(o.orderId, o.clientOrderId, {
-          strategy: 'conformance',
-          symbol: o.instrument.symbol,
-          side: o.side,
-          type: o.type,
-          timeInForce: o.timeInForce,
-          postOnly: o.postOnly,
-          priceTicks: o.priceTicks,
-          stopTicks: o.stopTicks,
-          qtyLots: o.qtyLots,
-          priority: 'NORMAL',
-          clientOrderId: o.clientOrderId,
-          venue: name,
-        }, 0);
-        applyUpdate(ord, { kind: 'SUBMIT', venue: name }, 0);
-        for (const e of h.sink.order.filter((x) => x.orderId === o.orderId)) {
-          const update: OrderUpdate = e.marker !== undefined ? { kind: 'CANCEL_REQUEST' } : toUpdate(name, e.report!);
-          const r = applyUpdate(ord, update, 0);
-          // a cancel asked when the order was already final would have been refused by the daemon, never sent
-          if (e.marker !== undefined && r.outcome === 'ERROR') continue;
-          expect(r.outcome, `${o.clientOrderId}: ${update.kind} in ${r.from} -> ${JSON.stringify(r)}`).not.toBe('ERROR');
-        }
+        const ord = replayReports(name, h.sink, o);
         // Where the venue's reports leave the order, told from the reports alone (not through the mapping).
         const filled = h.sink.filledLots(o.orderId);
         const venueState = filled === o.qtyLots ? 'FILLED'

@@ -15,39 +15,12 @@
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import type { VenueOrder } from '../../src/execution/venue.js';
-import { applyUpdate, type OrderUpdate } from '../../src/model/lifecycle.js';
-import { type Order, newOrder } from '../../src/model/order.js';
-import { toUpdate } from './conformance.js';
+import { replayReports } from './conformance.js';
 import { batch, order, until } from './helpers.js';
 import { type Rig, type Target, placeRequest, rig, venueTradeIds } from './scenarios.js';
 
 /** Small, so that the validity window (requestTimeoutMs + clockSkewMs) is short. */
 const REQUEST_TIMEOUT_MS = 400;
-
-/** Replays every report (and cancel request) of `o`, in arrival order, through the lifecycle; no refused transition. */
-function replay(r: Rig, o: VenueOrder): Order {
-  const ord = newOrder(o.orderId, o.clientOrderId, {
-    strategy: 'late-report',
-    symbol: o.instrument.symbol,
-    side: o.side,
-    type: o.type,
-    timeInForce: o.timeInForce,
-    postOnly: o.postOnly,
-    priceTicks: o.priceTicks,
-    stopTicks: o.stopTicks,
-    qtyLots: o.qtyLots,
-    priority: 'NORMAL',
-    clientOrderId: o.clientOrderId,
-    venue: r.adapter.name,
-  }, 0);
-  applyUpdate(ord, { kind: 'SUBMIT', venue: r.adapter.name }, 0);
-  for (const e of r.sink.order.filter((x) => x.orderId === o.orderId)) {
-    const update: OrderUpdate = e.marker !== undefined ? { kind: 'CANCEL_REQUEST' } : toUpdate(r.adapter.name, e.report!);
-    const res = applyUpdate(ord, update, 0);
-    expect(res.outcome, `${o.clientOrderId}: ${update.kind} in ${res.from} -> ${JSON.stringify(res)}`).not.toBe('ERROR');
-  }
-  return ord;
-}
 
 export function lateReportScenarios(t: Target): void {
   describe(`${t.label}: a late venue report after a timeout rejection`, () => {
@@ -97,7 +70,7 @@ export function lateReportScenarios(t: Target): void {
       const venue = fake.order({ clientOrderId: o.clientOrderId })!;
       const venueLots = btc.qtyToLots(venue.filled);
       expect(venueLots.ok && venueLots.value).toBe(o.qtyLots);
-      const ord = replay(r, o);
+      const ord = replayReports(r.adapter.name, r.sink, o);
       expect(ord.state).toBe('FILLED');
       expect(ord.filledLots).toBe(o.qtyLots);
       expect(fake.orders({ account: 'main' }).filter((x) => x.clientOrderId === o.clientOrderId)).toHaveLength(1);
@@ -119,7 +92,7 @@ export function lateReportScenarios(t: Target): void {
       await until(() => sink.has(o.orderId, 'CANCELED') || sink.has(o.orderId, 'CANCEL_REJECTED'), 'the cancel outcome');
       expect(sink.kinds(o.orderId)).toEqual(['REJECTED', 'ACCEPTED', 'CANCELED']);
       expect(fake.order({ clientOrderId: o.clientOrderId })).toMatchObject({ open: false, filled: '0' });
-      const ord = replay(r, o);
+      const ord = replayReports(r.adapter.name, r.sink, o);
       expect(ord.state).toBe('CANCELED');
       expect(ord.filledLots).toBe(0);
     });
@@ -135,7 +108,7 @@ export function lateReportScenarios(t: Target): void {
       expect(sink.kinds(o.orderId)).toEqual(['REJECTED', 'ACCEPTED', 'FILL']);
       expect(new Set(sink.fills(o.orderId).map((f) => f.tradeId))).toEqual(new Set(venueTradeIds(t, fake, o)));
       expect(adapter.stats().ledger.corrected).toBe(1);
-      const ord = replay(r, o);
+      const ord = replayReports(r.adapter.name, r.sink, o);
       expect(ord.state).toBe('FILLED');
       expect(ord.filledLots).toBe(o.qtyLots);
     });
