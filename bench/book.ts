@@ -12,8 +12,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { OrderBook as PeerBook, Side as PeerSide } from 'nodejs-order-book';
-import { OrderBook } from '../src/crossing/order-book.js';
-import type { CrossingSink } from '../src/crossing/types.js';
+import { OrderBook } from '../src/matching/order-book.js';
+import type { CrossingSink } from '../src/matching/types.js';
 import { MID, OP_CANCEL, OP_LIMIT, type OpStream, type Scenario, deepScenario, uniformScenario } from './lib/op-stream.js';
 import { Prng } from '../adapters/paper/prng.js';
 import { GcCounter, fullGc, quantile } from './lib/stats.js';

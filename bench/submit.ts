@@ -3,8 +3,8 @@
  *
  *   npm run bench:submit        (= npm run build && node --expose-gc dist/bench/submit.js)
  *
- * The daemon's order path is built from its parts the way src/daemon.ts wires them (bench/lib/core.ts: order
- * store, tracker with the daemon's listeners — risk accounting, Prometheus metrics, the debug-log listener —,
+ * The daemon's order path comes from its one constructor (src/compose/order-path.ts, composed by bench/lib/core.ts:
+ * order store, tracker with the daemon's listeners — risk accounting, fees, Prometheus metrics, the order log —,
  * pre-trade risk, router, strategy queues, dispatcher, per-venue batcher of 32), with one no-op venue
  * (bench/lib/noop-venue.ts) that notes what it is handed and answers nothing. After each handoff the bench
  * applies the venue's answers (acknowledged, then expired) so slots are recycled as in a running daemon.
@@ -35,7 +35,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { NO_VENUE, type NewOrderFields } from '../src/execution/order-store.js';
+import { NO_VENUE, type NewOrderFields } from '../src/core/order-store.js';
 import { buildCore, BTC_MARK_TICKS, type Core } from './lib/core.js';
 import { fmtInt, fullGc, GcWatch, percentiles, tick, timerOverheadNs } from './lib/measure.js';
 import { NoopVenue } from './lib/noop-venue.js';
@@ -73,24 +73,20 @@ const ns = (ms: number): number => Math.round(ms * 1e6);
 /** Slots for every order of the timed pass: a no-op venue never answers, so they all stay open during it. */
 const INPROC_CAPACITY = 1 << 22;
 
-function inprocCore(venue: NoopVenue, withMetrics: boolean): Core {
+function inprocCore(venue: NoopVenue): Core {
   return buildCore({
     strategies: Array.from({ length: STRATEGIES }, (_, i) => ({ id: `s${i}` })),
     venues: [venue.name],
     makeVenue: () => venue,
-    metrics: withMetrics,
     storeCapacity: INPROC_CAPACITY,
   });
 }
 
-/**
- * One in-process run. `withMetrics` false is the peer: the same path without the Prometheus metrics listener
- * (printed with the ratio, to show what the listener costs).
- */
-async function inproc(gcs: GcWatch, withMetrics: boolean): Promise<InprocResult> {
-  const label = withMetrics ? 'in process ' : 'peer: no metrics listener,';
+/** One in-process run. */
+async function inproc(gcs: GcWatch): Promise<InprocResult> {
+  const label = 'in process';
   const venue = new NoopVenue('noop', INPROC_CAPACITY);
-  const core = inprocCore(venue, withMetrics);
+  const core = inprocCore(venue);
   await core.start();
   const { intake, dispatcher, tracker } = core;
   const f: NewOrderFields = {
@@ -360,13 +356,8 @@ async function main(): Promise<void> {
   if (!fullGc()) console.log('(run with node --expose-gc for a forced collection before each timed pass)');
   console.log(`every in-process latency sample includes one timer read: empty timed region p50 ${timerOverheadNs().toFixed(0)} ns`);
   const gcs = new GcWatch();
-  const inprocResult = await inproc(gcs, true);
-  const peerResult = await inproc(gcs, false);
+  const inprocResult = await inproc(gcs);
   gcs.stop();
-  console.log(
-    `in process without / with the metrics listener: throughput ${(peerResult.orders_per_s / inprocResult.orders_per_s).toFixed(2)}x, ` +
-    `p50 latency ${(inprocResult.p50_ns / peerResult.p50_ns).toFixed(2)}x lower, GC events ${peerResult.gc_events} vs ${inprocResult.gc_events}`,
-  );
   const j = await journalPeer();
   console.log(
     `peer: with the journal (daemon default: a batch waits until its records are durable): latency submit -> handoff ` +

@@ -5,7 +5,7 @@
  * as other traders take the levels they sit on, stops triggered by the last trade price, maker/taker fees and a
  * one-way latency on every request. Everything is deterministic for a given seed (and arrival times).
  */
-import { CancelReason, OrderBook, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/crossing/index.js';
+import { CancelReason, OrderBook, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
 import { feeText } from '../../src/model/decimal.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import {

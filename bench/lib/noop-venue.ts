@@ -4,7 +4,7 @@
  * arrays, the caller empties them with `closeHanded` (or resets `count`).
  */
 import { performance } from 'node:perf_hooks';
-import type { OrderTracker } from '../../src/execution/order-tracker.js';
+import type { OrderTracker } from '../../src/core/order-tracker.js';
 import type { CancelRequest, OrderBatch, VenueAdapter } from '../../src/execution/venue.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
 

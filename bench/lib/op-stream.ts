@@ -5,8 +5,8 @@
  * tracks the resting set from its events; both engines then replay the same arrays, and the bench
  * checks they end with the same book.
  */
-import { OrderBook } from '../../src/crossing/order-book.js';
-import type { CrossingSink } from '../../src/crossing/types.js';
+import { OrderBook } from '../../src/matching/order-book.js';
+import type { CrossingSink } from '../../src/matching/types.js';
 import { Prng } from '../../adapters/paper/prng.js';
 
 export const OP_LIMIT = 0;

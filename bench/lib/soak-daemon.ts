@@ -72,13 +72,13 @@ async function main(): Promise<void> {
     logDestination: log,
   });
   let orders = 0;
-  daemon.tracker.listen({ onCreate: () => void orders++ });
+  daemon.path.tracker.listen({ onCreate: () => void orders++ });
   const { port } = await daemon.start();
   process.on('message', (m: SoakParentMessage) => {
     if (m.type === 'sample') {
       fullGc();
       const mem = process.memoryUsage();
-      const sizes = daemon.tracker.structureSizes();
+      const sizes = daemon.path.tracker.structureSizes();
       send({ type: 'sample', rss: mem.rss, heapUsed: mem.heapUsed, orders, held: sizes.held, open: sizes.open });
     } else if (m.type === 'stop') {
       void daemon.stop('soak finished').then(() => {

@@ -18,9 +18,9 @@
  *   close frame. One client that stops reading costs at most the bound, never the daemon's memory.
  */
 import type { WebSocket } from 'ws';
-import type { OrderView } from '../execution/order-store.js';
-import type { OrderTracker } from '../execution/order-tracker.js';
-import type { OrderStore } from '../execution/order-store.js';
+import type { OrderView } from '../core/order-store.js';
+import type { OrderTracker } from '../core/order-tracker.js';
+import type { OrderStore } from '../core/order-store.js';
 import { openEventReplay, streamEvent, type EventReplayOpen } from '../journal/event-replay.js';
 import type { JournalRecorder } from '../journal/order-journal.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';

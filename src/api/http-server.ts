@@ -2,7 +2,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { OrderTracker } from '../execution/order-tracker.js';
+import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderIntake } from '../intake/order-intake.js';
 import { decodeOrder } from '../intake/order-decoder.js';
 import { parseJsonExact } from '../intake/json-exact.js';

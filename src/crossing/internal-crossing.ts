@@ -11,15 +11,16 @@
  * An order is never live in the crossing book and at a venue at the same time: it leaves the book before it is
  * routed. A cancel of an order in the crossing book is answered here, synchronously.
  */
-import type { OrderStore } from '../execution/order-store.js';
-import { BUY, TIF_CODE, TYPE_CODE, NO_VENUE } from '../execution/order-store.js';
-import type { OrderTracker } from '../execution/order-tracker.js';
+import type { OrderStore } from '../core/order-store.js';
+import { BUY, TIF_CODE, TYPE_CODE, NO_VENUE } from '../core/order-store.js';
+import type { OrderTracker } from '../core/order-tracker.js';
 import type { CancelRequest, OrderBatch, VenueAdapter } from '../execution/venue.js';
 import type { Clock } from '../model/clock.js';
+import { addDecimal, feeText } from '../model/decimal.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
-import { OrderBook } from './order-book.js';
-import { CancelReason, OrderType, Side, Status, StpMode, type CrossingSink } from './types.js';
+import { OrderBook } from '../matching/order-book.js';
+import { CancelReason, OrderType, Side, Status, StpMode, type CrossingSink } from '../matching/types.js';
 
 export const INTERNAL_VENUE = 'internal';
 
@@ -32,7 +33,8 @@ export interface CrossingSettings {
 
 export interface CrossingCounters {
   /** Base quantity crossed (both sides of a match counted once), and the taker fees not paid, in quote units. */
-  crossed(symbolIndex: number, qtyLots: number, feesSaved: number): void;
+  /** `feesSaved`: quote currency, exact decimal text. */
+  crossed(symbolIndex: number, qtyLots: number, feesSaved: string): void;
 }
 
 /** What the crossing needs from the dispatcher: route an order's rest to a venue. */
@@ -75,8 +77,8 @@ export class InternalCrossing implements VenueAdapter, CrossingSink {
     private readonly settings: CrossingSettings,
     private readonly clock: Clock,
     private readonly counters: CrossingCounters,
-    /** Taker fee in bps (as a number, for the fees-saved counter) that an order of this symbol would pay at a venue. */
-    private readonly takerBps: (symbolIndex: number, qtyLots: number) => number,
+    /** Taker fee in bps (decimal text) that an order of this symbol and size would pay at the venue it would go to. */
+    private readonly takerBps: (symbolIndex: number, qtyLots: number) => string,
   ) {
     this.books = instruments.list.map(() => undefined);
     this.submitUpdate = { kind: 'SUBMIT', venue: INTERNAL_VENUE };
@@ -178,10 +180,9 @@ export class InternalCrossing implements VenueAdapter, CrossingSink {
     const ins = this.instruments.at(sym);
     this.tracker.applySlot(makerId, fillUpdate(this.store.id[makerId]!, trade, price, qty, 'MAKER', ts, ins.quote));
     this.tracker.applySlot(takerId, fillUpdate(this.store.id[takerId]!, trade, price, qty, 'TAKER', ts, ins.quote));
-    // Telemetry only: quote value of the fees each side would have paid as a taker at its venue.
-    const notional = Number(ins.notional.toText(price * qty));
-    const saved = (notional * (this.takerBps(sym, this.store.qtyLots[makerId]!) + this.takerBps(sym, this.store.qtyLots[takerId]!))) / 10_000;
-    this.counters.crossed(sym, qty, saved);
+    // The fees (quote currency, exact) each side would have paid as a taker at the venue it would have gone to.
+    const bps = addDecimal(this.takerBps(sym, this.store.qtyLots[makerId]!), this.takerBps(sym, this.store.qtyLots[takerId]!));
+    this.counters.crossed(sym, qty, feeText(ins.tick, ins.lot, price, qty, bps));
   }
 
   onRest(id: number, owner: number): void {

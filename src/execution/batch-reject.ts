@@ -5,7 +5,7 @@
  */
 import type { OrderUpdate } from '../model/lifecycle.js';
 import type { StoreBatch } from './batcher.js';
-import type { OrderTracker } from './order-tracker.js';
+import type { OrderTracker } from '../core/order-tracker.js';
 
 /** Finishes every order of a batch that never left (the two updates are made once here, not per order). */
 export function batchRejecter(tracker: OrderTracker, reason: string): (batch: StoreBatch) => void {

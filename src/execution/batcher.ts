@@ -1,6 +1,6 @@
 import type { Instrument } from '../model/instrument.js';
 import { ORDER_TYPES, TIME_IN_FORCES, type OrderType, type Side, type TimeInForce } from '../model/order.js';
-import { BUY, type OrderStore } from './order-store.js';
+import { BUY, type OrderStore } from '../core/order-store.js';
 import type { OrderBatch, VenueAdapter } from './venue.js';
 
 /** A batch of order slots viewed through the order store (reused from batch to batch). */

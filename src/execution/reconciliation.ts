@@ -1,8 +1,8 @@
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
-import type { OrderStore } from './order-store.js';
-import { OrderView } from './order-store.js';
-import type { OrderTracker } from './order-tracker.js';
+import type { OrderStore } from '../core/order-store.js';
+import { OrderView } from '../core/order-store.js';
+import type { OrderTracker } from '../core/order-tracker.js';
 import type { VenueAdapter, VenueFill, VenueOrderStatus } from './venue.js';
 
 /** One difference between what the daemon believed and what the venue says, and what was done about it. */

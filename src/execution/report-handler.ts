@@ -1,6 +1,6 @@
 import type { Clock } from '../model/clock.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
-import type { OrderTracker } from './order-tracker.js';
+import type { OrderTracker } from '../core/order-tracker.js';
 import type { ExecutionReport, ReportSink, VenueHealth } from './venue.js';
 
 /** Called for a report about an order the tracker does not know (forgotten, or not ours). */

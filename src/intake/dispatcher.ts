@@ -1,6 +1,6 @@
 import type { VenueBatcher } from '../execution/batcher.js';
-import { NO_VENUE, type OrderStore } from '../execution/order-store.js';
-import type { OrderTracker } from '../execution/order-tracker.js';
+import { NO_VENUE, type OrderStore } from '../core/order-store.js';
+import type { OrderTracker } from '../core/order-tracker.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
 import { ORDER_STATES } from '../model/order.js';

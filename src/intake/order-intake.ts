@@ -1,5 +1,5 @@
-import { NO_VENUE, OrderView, PRIORITY_CODE, TIF_CODE, TYPE_CODE, BUY, SELL, type NewOrderFields } from '../execution/order-store.js';
-import type { OrderTracker } from '../execution/order-tracker.js';
+import { NO_VENUE, OrderView, PRIORITY_CODE, TIF_CODE, TYPE_CODE, BUY, SELL, type NewOrderFields } from '../core/order-store.js';
+import type { OrderTracker } from '../core/order-tracker.js';
 import type { VenueAdapter } from '../execution/venue.js';
 import type { VenueBatcher } from '../execution/batcher.js';
 import type { ErrorCode } from '../model/errors.js';

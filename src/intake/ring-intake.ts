@@ -1,17 +1,16 @@
-import { NO_VENUE, OrderView, type NewOrderFields } from '../execution/order-store.js';
-import type { OrderTracker, TrackerListener } from '../execution/order-tracker.js';
+import { NO_VENUE, OrderView, type NewOrderFields } from '../core/order-store.js';
+import type { OrderTracker, TrackerListener } from '../core/order-tracker.js';
 import { systemClock, type Clock } from '../model/clock.js';
 import type { ErrorCode } from '../model/errors.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import { isOpen, type OrderState } from '../model/order.js';
 import type { Router } from '../routing/router.js';
-import type { HostedStrategy } from '../strategy/strategy-host.js';
-import type { OrderSnapshot } from '../strategy/sdk.js';
 import {
   EV_ACK, EV_CANCEL_REJECTED, EV_REFUSED, EventRecord, LIQUIDITY_MAKER, LIQUIDITY_TAKER, NO_CODE,
   errorCodeIndex, eventKindOfLifecycle, orderStateIndex,
 } from './ring/event-record.js';
 import { OP_CANCEL, OrderRecord, readOrderRecord, validateOrderRecord } from './ring/order-record.js';
+import type { OrderSnapshot, RingEndpoint } from './ring/transport.js';
 import type { IntakeSource } from './dispatcher.js';
 import type { OrderIntake } from './order-intake.js';
 import type { StrategyQueues } from './strategy-queues.js';
@@ -35,10 +34,10 @@ export class RingIntake implements IntakeSource, TrackerListener {
     priceTicks: 0, stopTicks: 0, qtyLots: 0, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0,
   };
   /** Hosted strategy by daemon strategy index (undefined = an API-only strategy). */
-  private readonly hosted: (HostedStrategy | undefined)[];
+  private readonly hosted: (RingEndpoint | undefined)[];
   private readonly lastSeq: Float64Array;
   private readonly idBySeq: Float64Array[];
-  private current: HostedStrategy | undefined;
+  private current: RingEndpoint | undefined;
   private currentStrategy = 0;
   /** Records whose sequence number was not the previous one + 1. */
   fifoViolations = 0;
@@ -46,7 +45,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
   taken = 0;
 
   constructor(
-    private readonly strategies: readonly HostedStrategy[],
+    private readonly strategies: readonly RingEndpoint[],
     strategyIndexOf: (id: string) => number,
     strategyCount: number,
     private readonly intake: OrderIntake,
@@ -57,7 +56,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
     /** Time of refusals (events about an order carry the order's own times). */
     private readonly clock: Clock = systemClock,
   ) {
-    this.hosted = new Array<HostedStrategy | undefined>(strategyCount);
+    this.hosted = new Array<RingEndpoint | undefined>(strategyCount);
     for (const h of strategies) {
       const s = strategyIndexOf(h.id);
       if (s < 0) throw new RangeError(`hosted strategy ${h.id} is not configured`);
@@ -144,7 +143,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
     h.publishEvent(ev);
   };
 
-  private cancel(h: HostedStrategy, s: number, rec: OrderRecord): void {
+  private cancel(h: RingEndpoint, s: number, rec: OrderRecord): void {
     let slot = -1;
     if (rec.orderId > 0) slot = this.tracker.slotOf(rec.orderId);
     else if (rec.targetSeq > 0) {
@@ -162,7 +161,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
     if (!r.ok) this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, this.tracker.store.id[slot]!, r.code);
   }
 
-  private answer(h: HostedStrategy, kind: number, seq: number, tag: number, orderId: number, code: ErrorCode | undefined): void {
+  private answer(h: RingEndpoint, kind: number, seq: number, tag: number, orderId: number, code: ErrorCode | undefined): void {
     const ev = this.ev.reset();
     ev.kind = kind;
     ev.seq = seq;

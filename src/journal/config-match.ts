@@ -9,7 +9,7 @@
  *    with an audit EVENT (which replay honours next time), and the start goes on.
  * Both refusals are JOURNAL_CONFIG_MISMATCH, with the entries named in the message and in `details`.
  */
-import type { OrderTracker } from '../execution/order-tracker.js';
+import type { OrderTracker } from '../core/order-tracker.js';
 import { SwitchyardError } from '../model/errors.js';
 import { POSITIONS_DROPPED_EVENT, type NameMapper, type RemovedEntry } from './name-table.js';
 import type { JournalRecorder } from './order-journal.js';

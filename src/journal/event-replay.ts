@@ -11,8 +11,8 @@
  * Events that can no longer be rebuilt — SEQ is before the oldest snapshot and the segments before it were deleted —
  * are reported as unavailable (the stream then sends a RESYNC with the open orders instead).
  */
-import { OrderStore, type OrderView } from '../execution/order-store.js';
-import { OrderTracker } from '../execution/order-tracker.js';
+import { OrderStore, type OrderView } from '../core/order-store.js';
+import { OrderTracker } from '../core/order-tracker.js';
 import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';

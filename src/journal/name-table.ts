@@ -21,8 +21,8 @@
  * strands something. Journals written before name tables (no NAMES record, version 1 snapshots) are read as before:
  * their indexes are taken as indexes into the running configuration.
  */
-import { BUY, NO_VENUE, type OrderStore } from '../execution/order-store.js';
-import type { OrderTracker } from '../execution/order-tracker.js';
+import { BUY, NO_VENUE, type OrderStore } from '../core/order-store.js';
+import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
 import { isOpen, type OrderState } from '../model/order.js';
 

@@ -22,9 +22,9 @@
  * Encoding writes numbers and ASCII straight into the journal's buffer: recording an order allocates nothing
  * unless a string is not ASCII.
  */
-import type { OrderStore, OrderView } from '../execution/order-store.js';
-import { NO_VENUE } from '../execution/order-store.js';
-import type { TrackerListener } from '../execution/order-tracker.js';
+import type { OrderStore, OrderView } from '../core/order-store.js';
+import { NO_VENUE } from '../core/order-store.js';
+import type { TrackerListener } from '../core/order-tracker.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import type { Journal } from './journal.js';
 import { JournalError } from './errors.js';

@@ -1,10 +1,10 @@
-import type { OrderStore } from '../execution/order-store.js';
-import type { OrderTracker } from '../execution/order-tracker.js';
+import type { OrderStore } from '../core/order-store.js';
+import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderIdCounter } from '../model/ids.js';
 import { readJournal, type JournalRecord } from './reader.js';
 import { REC_EVENT, REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeSnapshot, decodeUpdateRecord, type OrderSnapshot } from './order-journal.js';
 import { NameMapper, REC_NAMES, decodeNames, namesOf, openState } from './name-table.js';
-import type { OrderView } from '../execution/order-store.js';
+import type { OrderView } from '../core/order-store.js';
 import type { ORDER_STATES } from '../model/order.js';
 import type { FeeSum } from '../risk/fee-ledger.js';
 

@@ -105,6 +105,15 @@ export function mulDecimal(a: string, b: string): string {
   return signedDecimalText(x.units * y.units, x.scale + y.scale);
 }
 
+/** Exact sum of two signed decimal texts, shortest form. Throws on non-decimals. */
+export function addDecimal(a: string, b: string): string {
+  const x = parseSignedDecimal(a);
+  const y = parseSignedDecimal(b);
+  if (x === undefined || y === undefined) throw new RangeError(`not decimals: "${a}" + "${b}"`);
+  const [u, v] = align(x, y);
+  return signedDecimalText(u + v, Math.max(x.scale, y.scale));
+}
+
 /** The negated signed decimal text, shortest form. Throws on a non-decimal. */
 export function negDecimal(a: string): string {
   const x = parseSignedDecimal(a);

@@ -1,5 +1,5 @@
-import type { TrackerListener } from '../execution/order-tracker.js';
-import type { OrderStore, OrderView } from '../execution/order-store.js';
+import type { TrackerListener } from '../core/order-tracker.js';
+import type { OrderStore, OrderView } from '../core/order-store.js';
 import { parseSignedDecimal, signedDecimalText } from '../model/decimal.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 

@@ -1,5 +1,5 @@
-import type { TrackerListener } from '../execution/order-tracker.js';
-import type { OrderView } from '../execution/order-store.js';
+import type { TrackerListener } from '../core/order-tracker.js';
+import type { OrderView } from '../core/order-store.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import { isOpen } from '../model/order.js';
 import type { PreTradeRisk } from './pre-trade-risk.js';

@@ -25,6 +25,7 @@ import type { ErrorCode } from '../model/errors.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import type { OrderState, OrderType, Priority, Side, TimeInForce } from '../model/order.js';
 import type { EventKind } from '../intake/ring/event-record.js';
+import type { OrderSnapshot } from '../intake/ring/transport.js';
 
 export type { Clock, ErrorCode, EventKind, Instrument, InstrumentRegistry, OrderState, OrderType, Priority, Side, TimeInForce };
 
@@ -67,21 +68,8 @@ export type SubmitResult =
   | { readonly ok: true; readonly seq: number }
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
-/** The state of one open order, as answered by openOrders() and carried by RESYNC. */
-export interface OrderSnapshot {
-  readonly orderId: number;
-  /** 0 when the order did not come from this strategy's queue (e.g. the API). */
-  readonly seq: number;
-  readonly tag: number;
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly side: Side;
-  readonly type: OrderType;
-  readonly state: OrderState;
-  readonly priceTicks: number;
-  readonly qtyLots: number;
-  readonly filledLots: number;
-}
+/** The state of one open order, as answered by openOrders() and carried by RESYNC (declared by the ring transport). */
+export type { OrderSnapshot };
 
 /**
  * One event about this strategy's orders. Integers are ticks and lots of the instrument; use

@@ -26,7 +26,7 @@ import { createRingBuffer, RingConsumer, RingProducer } from '../intake/ring/sps
 import { SwitchyardError } from '../model/errors.js';
 import type { InstrumentSpec } from '../model/instrument.js';
 import { prepareStrategyModule, resolveWorkerEntry } from './module-loader.js';
-import type { OrderSnapshot } from './sdk.js';
+import type { OrderSnapshot, RingEndpoint } from '../intake/ring/transport.js';
 import { STRATEGY_WORKER_KIND, type HostToWorker, type LogLevel, type StrategyWorkerData, type WorkerToHost } from './worker-protocol.js';
 
 export const DEFAULT_ORDER_RING_CAPACITY = 4096;
@@ -89,7 +89,7 @@ export type StrategyStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'sto
 const silentLog: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** One hosted strategy: its rings and its worker. */
-export class HostedStrategy {
+export class HostedStrategy implements RingEndpoint {
   /** The dispatcher drains this (decode with readOrderRecord into its own OrderRecord). */
   readonly orders: RingConsumer;
   readonly orderBuffer: SharedArrayBuffer;

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry, type Metric } from 'prom-client';
-import type { TrackerListener } from '../execution/order-tracker.js';
-import type { OrderView } from '../execution/order-store.js';
+import type { TrackerListener } from '../core/order-tracker.js';
+import type { OrderView } from '../core/order-store.js';
 import type { Clock } from '../model/clock.js';
 import { ERROR_CATALOGUE } from '../model/errors.js';
 import { LIFECYCLE_EVENTS, type OrderUpdate, type Transition } from '../model/lifecycle.js';

@@ -2,7 +2,7 @@
  * What the log says about orders: every event at debug level; otherwise only rejections (with the venue's
  * message, which the rejects metric leaves out: it carries only the catalogue code) and refused updates.
  */
-import type { OrderTracker, TrackerListener } from '../execution/order-tracker.js';
+import type { OrderTracker, TrackerListener } from '../core/order-tracker.js';
 import type { Logger } from './logger.js';
 import { rejectCodeLabel } from './metrics.js';
 

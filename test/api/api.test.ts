@@ -28,7 +28,7 @@ const marketable = (o: Record<string, unknown> = {}) => ({ strategy: 'momentum',
 const resting = (o: Record<string, unknown> = {}) => ({ strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '30000', quantity: '0.001', ...o });
 
 function orderCount(): number {
-  return t.daemon.tracker.list(false).length;
+  return t.daemon.path.tracker.list(false).length;
 }
 
 async function restingOrder(o: Record<string, unknown> = {}): Promise<any> {
@@ -91,7 +91,7 @@ describe('authentication', () => {
     const del = await t.api.delete(`/v1/orders/${open.orderId}`, { token: null });
     expect(del.status).toBe(401);
     expect(orderCount()).toBe(before);
-    expect(t.daemon.tracker.get(open.orderId)!.state).toBe('ACCEPTED');
+    expect(t.daemon.path.tracker.get(open.orderId)!.state).toBe('ACCEPTED');
     const ok = await t.api.delete(`/v1/orders/${open.orderId}`);
     expect(ok.status).toBe(202);
   });
@@ -273,14 +273,14 @@ describe('bad input', () => {
   });
 
   it('TRADING_HALTED (503, retryable) while intake is closed', async () => {
-    t.daemon.intake.close();
+    t.daemon.path.intake.close();
     try {
       const r = await t.api.post('/v1/orders', marketable());
       expect(r.status).toBe(503);
       expect(r.body.error).toMatchObject({ code: 'TRADING_HALTED', retryable: true });
       expect((await t.api.get('/health')).body.accepting).toBe(false);
     } finally {
-      t.daemon.intake.open();
+      t.daemon.path.intake.open();
     }
   });
 });
@@ -520,9 +520,9 @@ describe('graceful stop', () => {
     try {
       const ids = await twoResting(d);
       await d.daemon.stop('test');
-      for (const id of ids) expect(d.daemon.tracker.get(id)!.state).toBe('CANCELED');
-      expect(d.daemon.tracker.open).toBe(0);
-      expect(d.daemon.intake.isAccepting).toBe(false);
+      for (const id of ids) expect(d.daemon.path.tracker.get(id)!.state).toBe('CANCELED');
+      expect(d.daemon.path.tracker.open).toBe(0);
+      expect(d.daemon.path.intake.isAccepting).toBe(false);
       await expect(fetch(`${d.baseUrl}/health`)).rejects.toThrow();
     } finally {
       await d.stop();
@@ -534,8 +534,8 @@ describe('graceful stop', () => {
     try {
       const ids = await twoResting(d);
       await d.daemon.stop('test');
-      for (const id of ids) expect(d.daemon.tracker.get(id)!.state).toBe('ACCEPTED');
-      expect(d.daemon.tracker.open).toBe(2);
+      for (const id of ids) expect(d.daemon.path.tracker.get(id)!.state).toBe('ACCEPTED');
+      expect(d.daemon.path.tracker.open).toBe(2);
     } finally {
       await d.stop();
     }
@@ -549,8 +549,8 @@ describe('graceful stop', () => {
     try {
       const [momentum, marketMaker] = await twoResting(d);
       await d.daemon.stop('test');
-      expect(d.daemon.tracker.get(momentum!)!.state).toBe('CANCELED');
-      expect(d.daemon.tracker.get(marketMaker!)!.state).toBe('ACCEPTED');
+      expect(d.daemon.path.tracker.get(momentum!)!.state).toBe('CANCELED');
+      expect(d.daemon.path.tracker.get(marketMaker!)!.state).toBe('ACCEPTED');
     } finally {
       await d.stop();
     }
@@ -561,7 +561,7 @@ describe('graceful stop', () => {
     try {
       const decoded = decodeOrder(resting(), d.daemon.instruments);
       if (!decoded.ok) throw new Error(decoded.error.message);
-      const r = d.daemon.intake.submit(decoded.intent);
+      const r = d.daemon.path.intake.submit(decoded.intent);
       if (!r.ok) throw new Error(r.message);
       expect(r.order.state).toBe('CREATED');
       const stopping = d.daemon.stop('test'); // before the dispatcher ran

@@ -51,7 +51,7 @@ describe('daemon.clientIdPrefix', () => {
     try {
       const r = await t.api.post('/v1/orders', { strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '30000', quantity: '0.001' });
       expect(r.status).toBe(201);
-      const view = t.daemon.tracker.list(false).find((o) => o.id === r.body.orderId)!;
+      const view = t.daemon.path.tracker.list(false).find((o) => o.id === r.body.orderId)!;
       expect(view.clientOrderId).toMatch(/^desk7[0-9a-z]{6}[0-9a-z]+$/);
       expect(view.clientOrderId.length).toBeLessThanOrEqual(32);
     } finally {

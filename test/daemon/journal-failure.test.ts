@@ -90,7 +90,7 @@ describe('journal write failure (in process, injected failing disk)', () => {
     const openOf = (strategy: string): number => risk.snapshot().strategies.find((s) => s.id === strategy)!.openOrders;
     // The last listener of all (after journal, risk, fees, metrics, log and the API stream): sees what they all see.
     const seenLast: string[] = [];
-    d.tracker.listen({ onTransition: (o, _u, t) => seenLast.push(`${o.clientOrderId} ${t.event} ${t.to} ${o.reason ?? ''}`.trim()) }, 'test');
+    d.path.tracker.listen({ onTransition: (o, _u, t) => seenLast.push(`${o.clientOrderId} ${t.event} ${t.to} ${o.reason ?? ''}`.trim()) }, 'test');
 
     // Before the failure, durable: R goes to its venue (acknowledged after LATE_MS), X rests in the crossing book.
     const r = await api.post('/v1/orders', order({ clientOrderId: 'rest1', venue: 'sim-a' }));
@@ -102,16 +102,16 @@ describe('journal write failure (in process, injected failing disk)', () => {
     // C is in flight while its batch waits for the disk.
     disk.mode = 'hold';
     const inflight = api.post('/v1/orders', order({ symbol: 'ETH-USDT', price: '2000', quantity: '0.01', clientOrderId: 'inflight1' }));
-    await waitFor(() => disk.waiting > 0 && d.tracker.getByClientOrderId('inflight1')?.state === 'SUBMITTED', { what: 'order C submitted, its batch waiting for the disk' });
+    await waitFor(() => disk.waiting > 0 && d.path.tracker.getByClientOrderId('inflight1')?.state === 'SUBMITTED', { what: 'order C submitted, its batch waiting for the disk' });
     // B is queued for the dispatcher's next cycle when the disk fails (the failure is handled before that cycle).
     const decoded = decodeOrder(order({ clientOrderId: 'queued1' }), d.instruments);
     if (!decoded.ok) throw new Error('test order does not decode');
-    const b = d.intake.submit(decoded.intent);
+    const b = d.path.intake.submit(decoded.intent);
     if (!b.ok) throw new Error(`order B refused: ${b.code}`);
     disk.failHeld();
     // Acknowledgement and window still to come: the report and the timer below happen after the failure.
-    expect(d.tracker.getByClientOrderId('rest1')!.state).toBe('SUBMITTED');
-    expect(d.tracker.getByClientOrderId('cross1')!.state).toBe('SUBMITTED');
+    expect(d.path.tracker.getByClientOrderId('rest1')!.state).toBe('SUBMITTED');
+    expect(d.path.tracker.getByClientOrderId('cross1')!.state).toBe('SUBMITTED');
 
     // The request in flight is not acknowledged: JOURNAL_IO, no order id.
     const c = await inflight;
@@ -119,10 +119,10 @@ describe('journal write failure (in process, injected failing disk)', () => {
     expect(c.body.error.code).toBe('JOURNAL_IO');
     expect(c.body.orderId).toBeUndefined();
     // Its batch was never sent: REJECTED JOURNAL_IO, risk released.
-    const cView = d.tracker.getByClientOrderId('inflight1')!;
+    const cView = d.path.tracker.getByClientOrderId('inflight1')!;
     expect([cView.state, cView.reason, cView.venueOrderId]).toEqual(['REJECTED', 'JOURNAL_IO', undefined]);
     // The queued order is not dispatched: DENIED JOURNAL_IO.
-    const bDone = await d.intake.dispatched(b.order);
+    const bDone = await d.path.intake.dispatched(b.order);
     expect([bDone.state, bDone.reason]).toEqual(['DENIED', 'JOURNAL_IO']);
     expect(openOf('momentum')).toBe(1); // R only
 
@@ -132,17 +132,17 @@ describe('journal write failure (in process, injected failing disk)', () => {
     stream = await StreamClient.connect(`ws://127.0.0.1:${port}/v1/stream`, TEST_TOKEN);
     const ws = await stream.request({ id: 'w1', op: 'submit', order: order({ clientOrderId: 'late2' }) });
     expect([ws.ok, ws.error.code]).toEqual([false, 'JOURNAL_IO']);
-    expect(d.tracker.getByClientOrderId('late1')).toBeUndefined();
-    expect(d.tracker.getByClientOrderId('late2')).toBeUndefined();
+    expect(d.path.tracker.getByClientOrderId('late1')).toBeUndefined();
+    expect(d.path.tracker.getByClientOrderId('late2')).toBeUndefined();
 
     // The paper venue's acknowledgement (a timer) after the failure: applied, and every listener told.
-    await waitFor(() => d.tracker.getByClientOrderId('rest1')!.state === 'ACCEPTED', { timeoutMs: LATE_MS + 10_000, what: 'R acknowledged' });
+    await waitFor(() => d.path.tracker.getByClientOrderId('rest1')!.state === 'ACCEPTED', { timeoutMs: LATE_MS + 10_000, what: 'R acknowledged' });
     expect(seenLast).toContain('rest1 ACCEPT ACCEPTED');
     expect(metricValue(await api.metrics(), 'switchyard_orders_total', { state: 'ACCEPTED', strategy: 'momentum' })).toBe(1);
     expect(openOf('momentum')).toBe(1);
 
     // The crossing window ends after the failure: the rest is not sent to a venue, it is finished JOURNAL_IO.
-    const xEnd = await pollUntil(() => d.tracker.getByClientOrderId('cross1')!, (o) => o.state !== 'SUBMITTED', { timeoutMs: LATE_MS + 10_000, what: 'X out of the crossing book' });
+    const xEnd = await pollUntil(() => d.path.tracker.getByClientOrderId('cross1')!, (o) => o.state !== 'SUBMITTED', { timeoutMs: LATE_MS + 10_000, what: 'X out of the crossing book' });
     expect(['REJECTED', 'CANCELED']).toContain(xEnd.state);
     expect([xEnd.reason, xEnd.venueOrderId]).toEqual(['JOURNAL_IO', undefined]);
     expect(openOf('manual')).toBe(0);

@@ -96,7 +96,7 @@ describe('the journal records names', () => {
   const journalDir = (): string => join(dir, 'journal');
 
   function position(d: Daemon, strategy: string, symbol: string): number {
-    const s = d.tracker.store.strategyIds.indexOf(strategy);
+    const s = d.path.tracker.store.strategyIds.indexOf(strategy);
     const i = d.instruments.list.findIndex((x) => x.symbol === symbol);
     return (d as unknown as Risky).risk.positionOf(s, i);
   }
@@ -138,8 +138,8 @@ describe('the journal records names', () => {
       dir = mkdtempSync(join(tmpdir(), 'switchyard-names-'));
       const before = await trade(takeSnapshot);
       const { d, api } = await start([reorderStrategies, insertInstrument, insertVenue, crossingOn]);
-      expect(d.tracker.store.strategyIds[0]).toBe('manual');
-      expect(d.tracker.store.venueNames[0]).toBe('sim-0');
+      expect(d.path.tracker.store.strategyIds[0]).toBe('manual');
+      expect(d.path.tracker.store.venueNames[0]).toBe('sim-0');
       for (const o of before.orders) {
         const now = (await api.get(`/v1/orders/${o.orderId as number}`)).body as Record<string, unknown>;
         expect(pick(now)).toEqual(pick(o));

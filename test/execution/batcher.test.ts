@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreBatch, VenueBatcher, type BatchPolicy } from '../../src/execution/batcher.js';
-import type { OrderStore } from '../../src/execution/order-store.js';
+import type { OrderStore } from '../../src/core/order-store.js';
 import { toVenueOrders, type CancelRequest, type OrderBatch, type VenueAdapter, type VenueOrder } from '../../src/execution/venue.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { newOrderFields, testStore } from '../helpers/model.js';

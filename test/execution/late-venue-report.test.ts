@@ -7,8 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OrderLedger } from '../../adapters/common/order-ledger.js';
-import { OrderView } from '../../src/execution/order-store.js';
-import { OrderTracker } from '../../src/execution/order-tracker.js';
+import { OrderView } from '../../src/core/order-store.js';
+import { OrderTracker } from '../../src/core/order-tracker.js';
 import { ReportHandler } from '../../src/execution/report-handler.js';
 import type { ExecutionReport } from '../../src/execution/venue.js';
 import { ManualClock } from '../../src/model/clock.js';

@@ -5,8 +5,8 @@
  * ours counts as not found. Open orders the daemon does not know are reported and left alone.
  */
 import { describe, expect, it } from 'vitest';
-import { OrderView } from '../../src/execution/order-store.js';
-import { OrderTracker } from '../../src/execution/order-tracker.js';
+import { OrderView } from '../../src/core/order-store.js';
+import { OrderTracker } from '../../src/core/order-tracker.js';
 import { type Finding, reconcileVenue, statusMismatches } from '../../src/execution/reconciliation.js';
 import type { CancelRequest, OrderBatch, VenueAdapter, VenueFill, VenueOrderStatus } from '../../src/execution/venue.js';
 import { ManualClock } from '../../src/model/clock.js';

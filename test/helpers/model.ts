@@ -1,6 +1,6 @@
 import {
   BUY, NO_VENUE, OrderStore, PRIORITY_CODE, SELL, TIF_CODE, TYPE_CODE, type NewOrderFields,
-} from '../../src/execution/order-store.js';
+} from '../../src/core/order-store.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
 import type { Fill, OrderIntent } from '../../src/model/order.js';
 

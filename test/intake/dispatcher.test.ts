@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VenueBatcher, type BatchPolicy } from '../../src/execution/batcher.js';
-import { OrderStore, type OrderView } from '../../src/execution/order-store.js';
-import { OrderTracker } from '../../src/execution/order-tracker.js';
+import { OrderStore, type OrderView } from '../../src/core/order-store.js';
+import { OrderTracker } from '../../src/core/order-tracker.js';
 import { toVenueOrders, type CancelRequest, type OrderBatch, type VenueAdapter, type VenueOrder } from '../../src/execution/venue.js';
 import { Dispatcher } from '../../src/intake/dispatcher.js';
 import { OrderIntake } from '../../src/intake/order-intake.js';

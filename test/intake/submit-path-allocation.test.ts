@@ -1,8 +1,8 @@
 /**
  * "Hot paths allocate nothing per order in steady state" (ARCHITECTURE.md), pinned as a test, not a benchmark:
- * after a warm-up, 200,000 orders go through OrderIntake.submitFields + Dispatcher.pump() (strategy queues,
- * routing, pre-trade risk, the tracker and its listeners as the daemon wires them, the per-venue batcher) into a
- * no-op venue, and the bytes the JS heap allocated meanwhile are counted. The venue expires each order right away
+ * after a warm-up, 200,000 orders go through OrderIntake.submitFields + Dispatcher.pump() on the daemon's order path
+ * (compose/order-path.ts: strategy queues, routing, pre-trade risk, the tracker and its listeners, the per-venue
+ * batcher) into a no-op venue, and the bytes the JS heap allocated meanwhile are counted. The venue expires each order right away
  * (a pre-made update) so the store, the retention ring and risk stay in steady state.
  *
  * Counting: v8.GCProfiler reports every GC with the heap before and after it, so allocated bytes = heap used at
@@ -12,24 +12,19 @@
 import { GCProfiler, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { VenueBatcher, type StoreBatch } from '../../src/execution/batcher.js';
-import { OrderStore, type NewOrderFields } from '../../src/execution/order-store.js';
-import { OrderTracker } from '../../src/execution/order-tracker.js';
+import { buildOrderPath } from '../../src/compose/order-path.js';
+import type { StoreBatch } from '../../src/execution/batcher.js';
+import type { NewOrderFields } from '../../src/core/order-store.js';
+import type { OrderTracker } from '../../src/core/order-tracker.js';
 import type { CancelRequest, OrderBatch, VenueAdapter } from '../../src/execution/venue.js';
-import { Dispatcher } from '../../src/intake/dispatcher.js';
-import { RingIntake } from '../../src/intake/ring-intake.js';
 import { OrderRecord, writeOrderRecord } from '../../src/intake/ring/order-record.js';
 import { RingConsumer, RingProducer, type RecordHandler } from '../../src/intake/ring/spsc-ring.js';
 import { HostedStrategy } from '../../src/strategy/strategy-host.js';
-import { OrderIntake } from '../../src/intake/order-intake.js';
-import { StrategyQueues } from '../../src/intake/strategy-queues.js';
 import { CoarseClock, ManualClock, type Clock } from '../../src/model/clock.js';
-import { OrderIdCounter } from '../../src/model/ids.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
 import { PreTradeRisk } from '../../src/risk/pre-trade-risk.js';
-import { RiskAccounting } from '../../src/risk/risk-accounting.js';
 import { Router } from '../../src/routing/router.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 import { testInstruments } from '../helpers/model.js';
 
 const ORDERS = 200_000;
@@ -130,12 +125,12 @@ class AllocatingWallClock implements Clock {
 
 /**
  * Bytes per order (least of three runs) and precise clock reads per order on the daemon's submit path (with the
- * metrics listener and a worker strategy's ring) with `inner` as the clock. Synchronous: the CoarseClock's timer
+ * daemon's listeners and a worker strategy's ring) with `inner` as the clock. Synchronous: the CoarseClock's timer
  * never fires inside a measured run.
  */
 function withClock(inner: Clock): { best: number; readsPerOrder: number } {
   const clock = new CountingClock(inner);
-  const path = submitPath({ metrics: true, ring: true, clock });
+  const path = submitPath({ ring: true, clock });
   path.run(WARM_UP);
   let best = Infinity;
   let readsPerOrder = 0;
@@ -152,37 +147,44 @@ function withClock(inner: Clock): { best: number; readsPerOrder: number } {
 }
 
 interface Options {
-  /** Wire the Prometheus metrics listener as the daemon does. */
-  readonly metrics: boolean;
   /** Default: a ManualClock at 0, whose readings are small integers (never boxed): clock costs are left out. */
   readonly clock?: Clock;
   /** Strategy alpha is a worker strategy: its orders come through its ring and RingIntake (as in paper.yaml). */
   readonly ring?: boolean;
 }
 
-/** The daemon's submit path (daemon.ts wiring) for three strategies on two venues. */
+/** The daemon's order path (its one constructor, as daemon.ts composes it) for three strategies on two venues. */
 function submitPath(options: Options) {
   const instruments = testInstruments();
   const clock = options.clock ?? new ManualClock(0);
   const strategies = ['alpha', 'beta', 'gamma'];
   const venueNames = ['v1', 'v2'];
-  const store = new OrderStore(instruments, strategies, venueNames, 'zga', 1 << 14);
-  const tracker = new OrderTracker(store, clock, { retainFinished: 4096 });
   const risk = new PreTradeRisk(
     instruments,
     strategies.map((id) => ({ id, symbols: ['BTC-USDT', 'ETH-USDT'], maxOrderNotional: '100000', maxOpenOrders: 10_000, maxGrossExposure: '10000000' })),
     { maxOpenOrders: 100_000, maxOrderNotional: '1000000', maxGrossExposure: '100000000' },
   );
   risk.setMark(0, 6_000_000);
-  tracker.listen(new RiskAccounting(risk));
-  if (options.metrics) tracker.listen(new Metrics(clock, venueNames, strategies));
-  const venues = venueNames.map((n) => new ExpiringVenue(n));
-  for (const v of venues) v.tracker = tracker;
   const router = new Router(venueNames, ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'], [{ v1: 3, v2: 1 }, { v1: 1, v2: 1 }, {}]);
-  const queues = new StrategyQueues(strategies.length, [1, 2, 5], 1024);
-  const batcher = new VenueBatcher(store, venues, [{ maxSize: 32, flushMs: 0 }, { maxSize: 32, flushMs: 0 }], undefined, () => clock.monoMs());
-  const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher, 256);
-  const intake = new OrderIntake(tracker, new OrderIdCounter(0), queues, dispatcher, router, venues, instruments, strategies, batcher);
+  // alpha's worker side (driven by hand below): records into its order ring, events read off its event ring
+  const hosted = options.ring === true ? new HostedStrategy({ id: 'alpha', module: 'unused', symbols: ['BTC-USDT'] }, 0, 1024, 4096) : undefined;
+  const venues = venueNames.map((n) => new ExpiringVenue(n));
+  const path = buildOrderPath({
+    instruments, risk, router, clock,
+    log: createLogger('warn', 'test', { write: () => {} }),
+    strategies: strategies.map((id, i) => ({ id, weight: [1, 2, 5][i]! })),
+    venues: venueNames,
+    venue: (i) => venues[i]!,
+    batch: venueNames.map(() => ({ maxSize: 32, flushMs: 0 })),
+    queueCapacity: 1024,
+    retainFinished: 4096,
+    clientIdPrefix: 'zga',
+    storeCapacity: 1 << 14,
+    journal: false,
+    rings: hosted === undefined ? undefined : [hosted],
+  });
+  const { intake, dispatcher, store, tracker } = path;
+  for (const v of venues) v.tracker = tracker;
   intake.open();
   // one pre-made record per strategy, priority and symbol (what the decoders write into), quantities varied so
   // that both venues get orders
@@ -211,13 +213,9 @@ function submitPath(options: Options) {
     }
   };
   const handed = (): number => venues.reduce((a, v) => a + v.handed, 0);
-  if (options.ring !== true) return { run, handed, store, tracker, risk, dispatcher, ring: undefined };
+  if (hosted === undefined) return { run, handed, store, tracker, risk, dispatcher, ring: undefined };
 
-  // alpha's worker side, driven by hand: records into its order ring, events read off its event ring
-  const hosted = new HostedStrategy({ id: 'alpha', module: 'unused', symbols: ['BTC-USDT'] }, 0, 1024, 4096);
-  const ring = new RingIntake([hosted], (id) => intake.strategyOf(id), strategies.length, intake, tracker, queues, router, instruments.list.length, clock);
-  dispatcher.addSource(ring);
-  tracker.listen(ring);
+  const ring = path.ringIntake!;
   const producer = new RingProducer(hosted.orderBuffer);
   const events = new RingConsumer(hosted.eventBuffer);
   const rec = new OrderRecord();
@@ -250,8 +248,8 @@ function submitPath(options: Options) {
 }
 
 describe('the submit path allocates nothing per order', () => {
-  it('OrderIntake.submitFields + Dispatcher.pump (queues, routing, risk, tracker, batcher): < 8 bytes per order over 200,000 orders', () => {
-    const path = submitPath({ metrics: false });
+  it('OrderIntake.submitFields + Dispatcher.pump (queues, routing, risk, tracker and its listeners, batcher): < 8 bytes per order over 200,000 orders', () => {
+    const path = submitPath({});
     path.run(WARM_UP);
     const perOrder = bytesPerOrder(path.run);
     // every order reached a venue and was finished: nothing piles up
@@ -263,16 +261,8 @@ describe('the submit path allocates nothing per order', () => {
     expect(perOrder).toBeLessThan(MAX_BYTES_PER_ORDER);
   });
 
-  it('with the daemon\'s Prometheus metrics listener too', () => {
-    const path = submitPath({ metrics: true });
-    path.run(WARM_UP);
-    const perOrder = bytesPerOrder(path.run);
-    expect(path.handed()).toBe(WARM_UP + 3 * ORDERS);
-    expect(perOrder).toBeLessThan(MAX_BYTES_PER_ORDER);
-  });
-
   it('orders from a worker strategy\'s ring (RingIntake: ACK and order events written back to its event ring) too', () => {
-    const path = submitPath({ metrics: true, ring: true });
+    const path = submitPath({ ring: true });
     path.run(WARM_UP);
     const perOrder = bytesPerOrder(path.run);
     const ring = path.ring!;
@@ -315,7 +305,7 @@ describe('the submit path allocates nothing per order', () => {
 
   it('and retains nothing per order: the heap after gc() does not grow with the number of orders', () => {
     const gc = exposedGc();
-    const path = submitPath({ metrics: true });
+    const path = submitPath({});
     path.run(WARM_UP);
     gc();
     const before = process.memoryUsage().heapUsed;
@@ -326,7 +316,7 @@ describe('the submit path allocates nothing per order', () => {
   });
 
   it('the counting method sees allocation (a control: one small object per order is caught)', () => {
-    const path = submitPath({ metrics: false });
+    const path = submitPath({});
     path.run(WARM_UP);
     const keep: unknown[] = [];
     const { bytes } = allocatedBytes(() => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PaperVenue } from '../../adapters/paper/paper-venue.js';
-import { OrderTracker } from '../../src/execution/order-tracker.js';
+import { OrderTracker } from '../../src/core/order-tracker.js';
 import { ReportHandler } from '../../src/execution/report-handler.js';
 import { ArrayOrderBatch, type ExecutionReport, type VenueOrder } from '../../src/execution/venue.js';
 import { ManualClock } from '../../src/model/clock.js';

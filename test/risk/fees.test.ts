@@ -4,8 +4,8 @@
  * FILL records journaled before fee currencies still readable.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { OrderView } from '../../src/execution/order-store.js';
-import { OrderTracker } from '../../src/execution/order-tracker.js';
+import { OrderView } from '../../src/core/order-store.js';
+import { OrderTracker } from '../../src/core/order-tracker.js';
 import { Journal } from '../../src/journal/index.js';
 import { JournalRecorder, REC_UPDATE, decodeUpdateRecord, encodeSnapshot } from '../../src/journal/order-journal.js';
 import { replayOrders, takeSnapshot } from '../../src/journal/order-replay.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { OrderView } from '../../src/execution/order-store.js';
-import { OrderTracker } from '../../src/execution/order-tracker.js';
+import { OrderView } from '../../src/core/order-store.js';
+import { OrderTracker } from '../../src/core/order-tracker.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
 import { isOpen } from '../../src/model/order.js';

@@ -3,7 +3,7 @@
  * venue's message, so the number of its series is bounded by the catalogue whatever the venues say.
  */
 import { describe, expect, it } from 'vitest';
-import { OrderTracker } from '../../src/execution/order-tracker.js';
+import { OrderTracker } from '../../src/core/order-tracker.js';
 import { ManualClock } from '../../src/model/clock.js';
 import { ERROR_CATALOGUE } from '../../src/model/errors.js';
 import { Metrics } from '../../src/telemetry/metrics.js';

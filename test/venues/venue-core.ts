@@ -12,7 +12,7 @@
  * truncated to 8 decimals, and taken out of that balance. Self-trade prevention is off (STP NONE) as on a venue account with no STP configured.
  */
 import { randomSource } from '../../adapters/paper/prng.js';
-import { CancelReason, type CrossingSink, OrderBook, OrderType, Side } from '../../src/crossing/index.js';
+import { CancelReason, type CrossingSink, OrderBook, OrderType, Side } from '../../src/matching/index.js';
 import { Grid, lotsForQuote, notional, parseAmount } from './decimal.js';
 
 export type OrderSide = 'BUY' | 'SELL';

@@ -1,10 +1,10 @@
 /** Property tests of the engine's building blocks against naive models. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Bitset } from '../../src/crossing/bitset.js';
-import { IdMap } from '../../src/crossing/id-map.js';
-import { OrderPool } from '../../src/crossing/order-pool.js';
-import { PriceLadder } from '../../src/crossing/price-levels.js';
+import { Bitset } from '../../src/matching/bitset.js';
+import { IdMap } from '../../src/core/id-map.js';
+import { OrderPool } from '../../src/matching/order-pool.js';
+import { PriceLadder } from '../../src/matching/price-levels.js';
 
 describe('Bitset', () => {
   it('prevSet agrees with a linear scan', () => {

@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OrderBook, OrderInfo } from '../../src/crossing/order-book.js';
-import type { OrderBookOptions } from '../../src/crossing/types.js';
+import { OrderBook, OrderInfo } from '../../src/matching/order-book.js';
+import type { OrderBookOptions } from '../../src/matching/types.js';
 import { RecordingSink } from './helpers.js';
 import { type Ev, ReferenceBook } from './reference-book.js';
 

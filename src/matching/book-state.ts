@@ -7,7 +7,7 @@
  * index the largest key is served first. Ids of resting orders and pending stops are in one IdMap.
  * Used by matching.ts and order-book.ts; not part of the public API.
  */
-import { IdMap } from './id-map.js';
+import { IdMap } from '../core/id-map.js';
 import { LevelPool } from './level-pool.js';
 import { F_POST_ONLY, F_SELL, F_STOP, F_STOP_LIMIT, F_STP_SHIFT, OrderPool } from './order-pool.js';
 import { PriceLadder } from './price-levels.js';

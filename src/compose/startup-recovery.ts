@@ -6,28 +6,21 @@
  */
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.js';
-import { INTERNAL_VENUE, type InternalCrossing } from '../crossing/internal-crossing.js';
-import type { Dispatcher } from '../intake/dispatcher.js';
-import type { OrderIntake } from '../intake/order-intake.js';
-import type { StrategyQueues } from '../intake/strategy-queues.js';
+import { INTERNAL_VENUE } from '../crossing/internal-crossing.js';
 import { checkJournalAgainstConfig, closeOutRemoved } from '../journal/config-match.js';
 import { Journal, type JournalFileWrites } from '../journal/journal.js';
 import { NameMapper } from '../journal/name-table.js';
-import { encodeSnapshot, type JournalRecorder } from '../journal/order-journal.js';
+import { encodeSnapshot } from '../journal/order-journal.js';
 import { replayOrders, takeSnapshot, type ReplayReport } from '../journal/order-replay.js';
 import { SnapshotSchedule } from '../journal/snapshot-schedule.js';
 import type { Clock } from '../model/clock.js';
-import type { OrderIdCounter } from '../model/ids.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
-import type { FeeLedger } from '../risk/fee-ledger.js';
 import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
-import type { RiskAccounting } from '../risk/risk-accounting.js';
 import type { Logger } from '../telemetry/logger.js';
-import { PRIORITY_CODE } from './order-store.js';
-import type { OrderTracker } from './order-tracker.js';
-import { reconcileVenue, type ReconcileResult } from './reconciliation.js';
-import type { VenueAdapter } from './venue.js';
-import { RestartingVenue, type VenueGate } from './venue-supervisor.js';
+import { PRIORITY_CODE } from '../core/order-store.js';
+import { reconcileVenue, type ReconcileResult } from '../execution/reconciliation.js';
+import { RestartingVenue } from '../execution/venue-supervisor.js';
+import type { OrderPath } from './order-path.js';
 
 export interface RecoverySummary {
   readonly replay: ReplayReport;
@@ -44,19 +37,10 @@ export interface StartupRecoveryParts {
   readonly fileWrites: JournalFileWrites | undefined;
   /** Start even when removed entries still have open orders or positions (they are closed out). */
   readonly acceptRemoved: boolean;
-  /** undefined: the journal is off (a late venue then opens without reconciliation). */
-  readonly recorder: JournalRecorder | undefined;
-  readonly tracker: OrderTracker;
-  readonly ids: OrderIdCounter;
+  /** The order path recovery fills (tracker, queues, risk accounting, fees, crossing, venues, gate); without its
+   * journal recorder a late venue opens without reconciliation. */
+  readonly path: OrderPath;
   readonly risk: PreTradeRisk;
-  readonly riskAccounting: RiskAccounting;
-  readonly fees: FeeLedger;
-  readonly queues: StrategyQueues;
-  readonly crossing: InternalCrossing | undefined;
-  readonly dispatcher: Dispatcher;
-  readonly intake: OrderIntake;
-  readonly venues: readonly VenueAdapter[];
-  readonly gate: VenueGate;
   readonly instruments: InstrumentRegistry;
   readonly clock: Clock;
   readonly log: Logger;
@@ -76,7 +60,7 @@ export class StartupRecovery {
     const p = this.p;
     const jc = p.config.daemon.journal;
     const dir = resolve(p.baseDir, jc.dir);
-    const recorder = p.recorder!;
+    const recorder = p.path.recorder!;
     const journal = await Journal.open(dir, {
       maxDelayMs: jc.maxDelayMs,
       // The failure is latched in the recorder (one place), which halts the daemon (onFailure).
@@ -87,38 +71,38 @@ export class StartupRecovery {
     recorder.attach(journal);
     // Replay: the records are in the journal already, and risk reservations are rebuilt from the SUBMITs.
     recorder.active = false;
-    p.riskAccounting.replaying = true;
+    p.path.riskAccounting.replaying = true;
     let replay: ReplayReport;
     // The journal names its strategies, instruments and venues: they are matched to the configuration by name.
-    const names = new NameMapper(p.tracker.store);
+    const names = new NameMapper(p.path.tracker.store);
     try {
-      replay = replayOrders(dir, p.tracker, p.tracker.store, p.ids, p.risk, p.fees, names);
+      replay = replayOrders(dir, p.path.tracker, p.path.tracker.store, p.path.ids, p.risk, p.path.fees, names);
     } finally {
-      p.riskAccounting.replaying = false;
+      p.path.riskAccounting.replaying = false;
       recorder.active = true;
     }
     // Refuses (JOURNAL_CONFIG_MISMATCH) before anything is written when the journal no longer fits the configuration.
-    const removed = checkJournalAgainstConfig(names, p.tracker, p.acceptRemoved);
+    const removed = checkJournalAgainstConfig(names, p.path.tracker, p.acceptRemoved);
     // First record of this run: what its indexes refer to.
     recorder.writeNames();
     if (removed.length > 0) {
-      const closed = closeOutRemoved(names, p.tracker, recorder, removed, p.clock.now());
+      const closed = closeOutRemoved(names, p.path.tracker, recorder, removed, p.clock.now());
       p.log.warn({ code: 'JOURNAL_CONFIG_MISMATCH', removed, canceledOrders: closed.canceledOrders, droppedPositions: closed.droppedPositions },
         'removed strategies, instruments or venues closed out (--accept-removed)');
     }
-    const open = p.tracker.list(true);
+    const open = p.path.tracker.list(true);
     // Orders accepted but never dispatched go back to their queues; orders resting in the crossing book go back in.
     for (const o of open) {
-      if (o.state === 'CREATED') p.queues.push(o.strategyIndex, PRIORITY_CODE[o.priority], o.slot, p.tracker.store.generation[o.slot]!);
-      else if (o.venue === INTERNAL_VENUE) p.crossing?.restore(o.slot);
+      if (o.state === 'CREATED') p.path.queues.push(o.strategyIndex, PRIORITY_CODE[o.priority], o.slot, p.path.tracker.store.generation[o.slot]!);
+      else if (o.venue === INTERNAL_VENUE) p.path.crossing?.restore(o.slot);
     }
-    p.dispatcher.wake();
+    p.path.dispatcher.wake();
     recorder.event({ event: 'recovered', cut: journal.recovery.cut, replay });
     p.log.info({ replay, cut: journal.recovery.cut, open: open.length }, 'journal replayed');
 
     const results: ReconcileResult[] = [];
-    for (let v = 0; v < p.venues.length; v++) {
-      const adapter = p.venues[v]!;
+    for (let v = 0; v < p.path.venues.length; v++) {
+      const adapter = p.path.venues[v]!;
       if (adapter instanceof RestartingVenue && !adapter.isUp) {
         // not started: reconciled when it comes up, before it opens (lateVenueReady)
         results.push({ venue: adapter.name, ok: false, error: 'not started (retrying)', checked: 0, findings: [] });
@@ -127,7 +111,7 @@ export class StartupRecovery {
       const r = await this.reconcileOne(v);
       results.push(r);
       if (!r.ok) {
-        p.gate.setOpen(v, false, `VENUE_NOT_RECONCILED: ${r.error ?? ''}`);
+        p.path.gate.setOpen(v, false, `VENUE_NOT_RECONCILED: ${r.error ?? ''}`);
         recorder.event({ event: 'reconciliation-failed', venue: adapter.name, error: r.error });
         p.log.error({ code: 'VENUE_NOT_RECONCILED', venue: adapter.name, error: r.error }, 'venue could not be reconciled: it stays closed to new orders, retried');
         // retried with the venue's backoff (lateVenueReady), opened once reconciled
@@ -138,8 +122,8 @@ export class StartupRecovery {
     let canceledOld = 0;
     if (policy === 'cancel-older-than') {
       const cutoff = p.clock.now() - maxAgeMs;
-      for (const o of p.tracker.list(true)) {
-        if (o.createdAt < cutoff && p.intake.cancelSlot(o.slot).ok) canceledOld++;
+      for (const o of p.path.tracker.list(true)) {
+        if (o.createdAt < cutoff && p.path.intake.cancelSlot(o.slot).ok) canceledOld++;
       }
     }
     this.summary = { replay, cut: journal.recovery.cut, reconciliation: results, canceledOld };
@@ -147,7 +131,7 @@ export class StartupRecovery {
     const snapshots = (this.snapshots = new SnapshotSchedule(
       journal,
       jc.snapshotEvery,
-      () => encodeSnapshot(takeSnapshot(p.tracker, p.ids.current(), p.risk, p.fees)),
+      () => encodeSnapshot(takeSnapshot(p.path.tracker, p.path.ids.current(), p.risk, p.path.fees)),
       p.log,
       replay.snapshotSeq ?? 0,
     ));
@@ -158,12 +142,12 @@ export class StartupRecovery {
   /** Reconciles one venue with the journal's view of its orders. */
   private reconcileOne(v: number): Promise<ReconcileResult> {
     const p = this.p;
-    const adapter = p.venues[v]!;
-    const recorder = p.recorder!;
+    const adapter = p.path.venues[v]!;
+    const recorder = p.path.recorder!;
     const listed = p.config.venues[v]!.symbols.map((sym) => p.instruments.get(sym)!);
-    return reconcileVenue(v, adapter, p.tracker, p.tracker.store, p.instruments, listed, {
-      resubmit: (slot) => p.dispatcher.resend(slot),
-      recancel: (slot) => p.intake.recancel(slot),
+    return reconcileVenue(v, adapter, p.path.tracker, p.path.tracker.store, p.instruments, listed, {
+      resubmit: (slot) => p.path.dispatcher.resend(slot),
+      recancel: (slot) => p.path.intake.recancel(slot),
       finding: (f) => {
         recorder.event({ event: 'reconciliation', ...f });
         p.log.warn(f, 'reconciliation: difference with the venue');
@@ -183,14 +167,14 @@ export class StartupRecovery {
     if (p.config.daemon.journal.enabled) {
       const r = await this.reconcileOne(v);
       if (!r.ok) {
-        p.recorder!.event({ event: 'reconciliation-failed', venue: p.venues[v]!.name, error: r.error });
-        p.log.error({ code: 'VENUE_NOT_RECONCILED', venue: p.venues[v]!.name, error: r.error }, 'venue could not be reconciled: it stays closed, retried');
+        p.path.recorder!.event({ event: 'reconciliation-failed', venue: p.path.venues[v]!.name, error: r.error });
+        p.log.error({ code: 'VENUE_NOT_RECONCILED', venue: p.path.venues[v]!.name, error: r.error }, 'venue could not be reconciled: it stays closed, retried');
         throw new Error(`VENUE_NOT_RECONCILED: ${r.error ?? ''}`);
       }
-      p.recorder!.event({ event: 'venue-opened', venue: p.venues[v]!.name, checked: r.checked, findings: r.findings.length });
+      p.path.recorder!.event({ event: 'venue-opened', venue: p.path.venues[v]!.name, checked: r.checked, findings: r.findings.length });
     }
     if (stopping()) return false;
-    p.gate.setOpen(v, true);
+    p.path.gate.setOpen(v, true);
     return true;
   }
 }

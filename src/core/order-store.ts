@@ -5,7 +5,7 @@ import {
   ORDER_STATES, ORDER_TYPES, PRIORITIES, TIME_IN_FORCES,
   type Order, type OrderState, type OrderType, type Priority, type Side, type TimeInForce,
 } from '../model/order.js';
-import { IdMap } from '../crossing/id-map.js';
+import { IdMap } from './id-map.js';
 
 /** Codes of the order fields kept as small integers. */
 export const STATE_CODE: Readonly<Record<OrderState, number>> = Object.fromEntries(ORDER_STATES.map((s, i) => [s, i])) as Record<OrderState, number>;

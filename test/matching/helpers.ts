@@ -1,5 +1,5 @@
 /** Test helpers for the crossing engine: a sink that records events in the reference book's format. */
-import type { CrossingSink } from '../../src/crossing/types.js';
+import type { CrossingSink } from '../../src/matching/types.js';
 import type { Ev } from './reference-book.js';
 
 export class RecordingSink implements CrossingSink {

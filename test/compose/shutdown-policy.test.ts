@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INTERNAL_VENUE } from '../../src/crossing/internal-crossing.js';
-import { cancelAndWait, ordersToCancelAtShutdown, type ShutdownOrder } from '../../src/execution/shutdown-policy.js';
+import { cancelAndWait, ordersToCancelAtShutdown, type ShutdownOrder } from '../../src/compose/shutdown-policy.js';
 import type { OrderState } from '../../src/model/order.js';
 
 interface Order extends ShutdownOrder {

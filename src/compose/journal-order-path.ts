@@ -3,10 +3,10 @@
  * anything else reacts to it), and the batcher's durability gate (a batch goes out only once its orders are durable).
  */
 import { JournalRecorder } from '../journal/order-journal.js';
-import { batchRejecter } from './batch-reject.js';
-import type { VenueBatcher } from './batcher.js';
-import type { OrderStore } from './order-store.js';
-import type { OrderTracker } from './order-tracker.js';
+import { batchRejecter } from '../execution/batch-reject.js';
+import type { VenueBatcher } from '../execution/batcher.js';
+import type { OrderStore } from '../core/order-store.js';
+import type { OrderTracker } from '../core/order-tracker.js';
 
 export function journalOrderPath(store: OrderStore, tracker: OrderTracker, batcher: VenueBatcher): JournalRecorder {
   const recorder = new JournalRecorder(store);

@@ -5,7 +5,7 @@
 import type { InstrumentRegistry } from '../model/instrument.js';
 import { PreTradeRisk } from '../risk/pre-trade-risk.js';
 import { Router } from '../routing/router.js';
-import type { Config } from './schema.js';
+import type { Config } from '../config/schema.js';
 
 /** The pre-trade risk a configuration describes (also built by a reload, whose limits are then adopted). */
 export function riskFor(config: Config, instruments: InstrumentRegistry): PreTradeRisk {

@@ -3,7 +3,7 @@
  * linear scans, no optimisation. It implements the rules documented in src/crossing/order-book.ts
  * independently and records the same events (see Ev) so streams can be compared one for one.
  */
-import { CancelReason, MAX_PRICE, OrderType, Status, StpMode } from '../../src/crossing/types.js';
+import { CancelReason, MAX_PRICE, OrderType, Status, StpMode } from '../../src/matching/types.js';
 
 export type Ev =
   | ['accept', number, number, number, number, number, number, number]

@@ -3,21 +3,20 @@
  * (RestartingVenue) until it is up and reconciled. Composition, like daemon.ts: the one place outside it that
  * names concrete adapters.
  */
-import { PaperVenue } from '../adapters/paper/paper-venue.js';
-import { createVenueAdapter, settingsFor } from '../adapters/index.js';
-import type { Config, VenueConfig } from './config/index.js';
-import type { ReportHandler } from './execution/report-handler.js';
-import type { VenueAdapter } from './execution/venue.js';
-import { RestartingVenue } from './execution/venue-supervisor.js';
-import type { Clock } from './model/clock.js';
-import { SwitchyardError } from './model/errors.js';
-import type { Instrument, InstrumentRegistry } from './model/instrument.js';
-import type { Logger } from './telemetry/logger.js';
+import { PaperVenue } from '../../adapters/paper/paper-venue.js';
+import { createVenueAdapter, settingsFor } from '../../adapters/index.js';
+import type { Config, VenueConfig } from '../config/index.js';
+import type { ReportSink, VenueAdapter } from '../execution/venue.js';
+import { RestartingVenue } from '../execution/venue-supervisor.js';
+import type { Clock } from '../model/clock.js';
+import { SwitchyardError } from '../model/errors.js';
+import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
+import type { Logger } from '../telemetry/logger.js';
 
 export interface VenueParts {
   readonly config: Config;
   readonly instruments: InstrumentRegistry;
-  readonly reports: ReportHandler;
+  readonly reports: ReportSink;
   readonly clock: Clock;
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;

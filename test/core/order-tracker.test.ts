@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OrderView, type OrderStore } from '../../src/execution/order-store.js';
-import { OrderTracker, type TrackerListener } from '../../src/execution/order-tracker.js';
+import { OrderView, type OrderStore } from '../../src/core/order-store.js';
+import { OrderTracker, type TrackerListener } from '../../src/core/order-tracker.js';
 import { ReportHandler } from '../../src/execution/report-handler.js';
 import type { ExecutionReport } from '../../src/execution/venue.js';
 import { ManualClock } from '../../src/model/clock.js';

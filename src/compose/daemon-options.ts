@@ -1,7 +1,7 @@
 /** How a daemon is built beyond its configuration: injected clock, log sink, paths, journal writes, start flags. */
 import type { DestinationStream } from 'pino';
-import type { Clock } from './model/clock.js';
-import type { JournalFileWrites } from './journal/journal.js';
+import type { Clock } from '../model/clock.js';
+import type { JournalFileWrites } from '../journal/journal.js';
 
 export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv;

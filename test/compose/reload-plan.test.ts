@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { parseConfigText, type Config } from '../../src/config/index.js';
-import { planReload, restartOnlyChanges } from '../../src/config/reload-plan.js';
+import { planReload, restartOnlyChanges } from '../../src/compose/reload-plan.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
 
 /** config/paper.yaml, edited. */

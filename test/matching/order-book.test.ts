@@ -1,6 +1,6 @@
 /** Unit tests: each order type, STP mode, amendment and edge case of the crossing engine. */
 import { describe, expect, it } from 'vitest';
-import { OrderBook, OrderInfo } from '../../src/crossing/order-book.js';
+import { OrderBook, OrderInfo } from '../../src/matching/order-book.js';
 import {
   type BookSnapshot,
   CancelReason as R,
@@ -9,7 +9,7 @@ import {
   Side,
   Status,
   StpMode as Stp,
-} from '../../src/crossing/types.js';
+} from '../../src/matching/types.js';
 import { RecordingSink } from './helpers.js';
 
 const B = Side.BUY;

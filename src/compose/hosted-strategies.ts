@@ -1,0 +1,39 @@
+/**
+ * Strategies that run in the daemon (a `module` in their configuration): a StrategyHost of worker threads whose
+ * rings the order path drains (see order-path.ts `rings`). Composition, like daemon.ts.
+ */
+import { resolve } from 'node:path';
+import type { Config } from '../config/index.js';
+import type { OrderSnapshot } from '../intake/ring/transport.js';
+import { StrategyHost } from '../strategy/strategy-host.js';
+import type { Logger } from '../telemetry/logger.js';
+
+export interface HostedStrategyParts {
+  readonly config: Config;
+  /** Where the strategies' compile cache goes (under daemon.dataDir). */
+  readonly baseDir: string;
+  /** Folder strategy module paths are relative to. */
+  readonly configDir: string;
+  /** Open orders of a strategy, for its SDK after a RESYNC (the order path's ringSnapshot). */
+  readonly snapshot: (strategyId: string) => readonly OrderSnapshot[];
+  readonly log: Logger;
+}
+
+/** The host of the configured worker strategies; undefined when no strategy is hosted. */
+export function hostStrategies(p: HostedStrategyParts): StrategyHost | undefined {
+  const { config } = p;
+  const hosted = config.strategies.filter((st) => st.module !== undefined);
+  if (hosted.length === 0) return undefined;
+  return new StrategyHost({
+    strategies: hosted.map((st) => ({ id: st.id, module: st.module!, symbols: st.symbols, params: st.params })),
+    instruments: config.instruments,
+    venues: config.venues.map((v) => v.name),
+    cacheDir: resolve(p.baseDir, config.daemon.dataDir, 'strategies-cache'),
+    baseDir: p.configDir,
+    snapshot: p.snapshot,
+    log: p.log,
+    onExit: (id, error) => {
+      if (error !== undefined) p.log.error({ strategy: id, err: error }, 'strategy worker stopped with an error');
+    },
+  });
+}

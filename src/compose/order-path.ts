@@ -1,0 +1,188 @@
+/**
+ * The one constructor of the order path:
+ *
+ *   intake -> strategy queues -> dispatcher -> pre-trade risk -> internal crossing -> router -> batcher -> venues,
+ *   reports back through the report handler into the tracker, whose listeners (in this order) are the journal
+ *   recorder, the ring intake of worker strategies, risk accounting, the fee ledger, metrics and the order log.
+ *
+ * The daemon composes it with I/O (venues from the configuration, the journal, the API, workers); benchmarks and
+ * tests compose it with their own venues. Nothing else wires these parts, so what a benchmark measures is the path
+ * the daemon runs.
+ */
+import { OrderStore } from '../core/order-store.js';
+import { OrderTracker, type TrackerOptions } from '../core/order-tracker.js';
+import type { InternalCrossing } from '../crossing/internal-crossing.js';
+import { INTERNAL_VENUE } from '../crossing/internal-crossing.js';
+import { batchRejecter } from '../execution/batch-reject.js';
+import { VenueBatcher, type BatchPolicy } from '../execution/batcher.js';
+import { ReportHandler } from '../execution/report-handler.js';
+import type { ReportSink, VenueAdapter, VenueHealth } from '../execution/venue.js';
+import { VenueGate } from '../execution/venue-supervisor.js';
+import { Dispatcher } from '../intake/dispatcher.js';
+import { OrderIntake } from '../intake/order-intake.js';
+import { RingIntake } from '../intake/ring-intake.js';
+import type { OrderSnapshot, RingEndpoint } from '../intake/ring/transport.js';
+import { StrategyQueues } from '../intake/strategy-queues.js';
+import type { JournalRecorder } from '../journal/order-journal.js';
+import type { Clock } from '../model/clock.js';
+import { OrderIdCounter } from '../model/ids.js';
+import type { InstrumentRegistry } from '../model/instrument.js';
+import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
+import { FeeLedger } from '../risk/fee-ledger.js';
+import { RiskAccounting } from '../risk/risk-accounting.js';
+import type { Router } from '../routing/router.js';
+import type { Logger } from '../telemetry/logger.js';
+import { Metrics } from '../telemetry/metrics.js';
+import { orderLogListener } from '../telemetry/order-log.js';
+import { journalOrderPath } from './journal-order-path.js';
+
+export interface OrderPathStrategy {
+  readonly id: string;
+  /** Fair-share weight of its queue. */
+  readonly weight: number;
+}
+
+/** What the internal crossing book is built from (the path's own parts). */
+export interface CrossingInputs {
+  readonly store: OrderStore;
+  readonly tracker: OrderTracker;
+  /** Per venue: 1 = the router may use it. */
+  readonly available: Uint8Array;
+  readonly metrics: Metrics;
+}
+
+export interface OrderPathOptions {
+  readonly instruments: InstrumentRegistry;
+  readonly strategies: readonly OrderPathStrategy[];
+  /** Venue names in routing order (the router's venues). */
+  readonly venues: readonly string[];
+  /** Builds venue `index`'s adapter; its reports go to `sink` (the path's ReportHandler). */
+  readonly venue: (index: number, sink: ReportSink, store: OrderStore) => VenueAdapter;
+  /** Batching per venue. */
+  readonly batch: readonly BatchPolicy[];
+  readonly risk: PreTradeRisk;
+  readonly router: Router;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Bound of each strategy queue. */
+  readonly queueCapacity: number;
+  /** Finished orders kept queryable. */
+  readonly retainFinished: number;
+  /** Prefix of the client order ids the store makes (see model/client-id-prefix). */
+  readonly clientIdPrefix: string;
+  /** Initial order store capacity (it grows); default the store's. */
+  readonly storeCapacity?: number;
+  /** Record every order and update in a journal (attach one to `recorder` before orders flow). */
+  readonly journal: boolean;
+  /** The internal crossing book, when a strategy crosses: it becomes the venue after the configured ones. */
+  readonly crossing?: (parts: CrossingInputs) => InternalCrossing;
+  /** Rings of worker strategies (their host plugs them in): drained by a RingIntake into the queues. */
+  readonly rings?: readonly RingEndpoint[];
+  /** A venue's adapter says it is up or down (after the gate has applied it). */
+  readonly onVenueHealth?: (venue: string, health: VenueHealth, reason?: string) => void;
+  /** A tracker listener threw (it is isolated and counted). */
+  readonly onListenerError?: TrackerOptions['onListenerError'];
+}
+
+export interface OrderPath {
+  readonly store: OrderStore;
+  readonly tracker: OrderTracker;
+  readonly metrics: Metrics;
+  readonly reports: ReportHandler;
+  /** The configured venues' adapters (without the crossing book). */
+  readonly venues: readonly VenueAdapter[];
+  /** Which venues the router may use: open (started, reconciled) and healthy. */
+  readonly gate: VenueGate;
+  readonly queues: StrategyQueues;
+  readonly batcher: VenueBatcher;
+  readonly dispatcher: Dispatcher;
+  readonly intake: OrderIntake;
+  readonly ids: OrderIdCounter;
+  readonly crossing: InternalCrossing | undefined;
+  readonly ringIntake: RingIntake | undefined;
+  readonly recorder: JournalRecorder | undefined;
+  readonly riskAccounting: RiskAccounting;
+  readonly fees: FeeLedger;
+  /** Execution reports about orders the tracker does not know (also counted in metrics). */
+  readonly unknownReports: () => number;
+  /** Updates the lifecycle refused or ignored (also counted in metrics). */
+  readonly anomalies: () => number;
+  /** Open orders of a worker strategy (what its SDK gets after a RESYNC); [] without rings. */
+  ringSnapshot(strategyId: string): readonly OrderSnapshot[];
+}
+
+export function buildOrderPath(o: OrderPathOptions): OrderPath {
+  const { instruments, clock, log, router, risk } = o;
+  const strategyIds = o.strategies.map((s) => s.id);
+  // The internal crossing book is the venue after the configured ones (never in the routing table).
+  const orderVenues = o.crossing === undefined ? o.venues : [...o.venues, INTERNAL_VENUE];
+  const store = new OrderStore(instruments, strategyIds, orderVenues, o.clientIdPrefix, o.storeCapacity);
+  const metrics = new Metrics(clock, orderVenues, strategyIds);
+  const tracker = new OrderTracker(store, clock, { retainFinished: o.retainFinished, onListenerError: o.onListenerError });
+  let unknown = 0;
+  let anomalies = 0;
+  let gate: VenueGate | undefined;
+  const reports = new ReportHandler(tracker, clock, (venue, report) => {
+    unknown++;
+    metrics.unknownReport(venue);
+    log.warn({ venue, report }, 'execution report for an unknown order');
+  }, (venue, health, reason) => {
+    const v = router.venueIndex(venue);
+    // the adapter's own word never opens a venue that is not started and reconciled (VenueGate)
+    if (v >= 0 && gate !== undefined) gate.setHealth(v, health === 'UP', reason);
+    o.onVenueHealth?.(venue, health, reason);
+  });
+  const venues = o.venues.map((_, i) => o.venue(i, reports, store));
+  const queues = new StrategyQueues(strategyIds.length, o.strategies.map((s) => s.weight), o.queueCapacity);
+  // An adapter whose submit throws breaks its contract: its batch is rejected (risk released, strategies told),
+  // the other venues and the dispatch loop go on.
+  const rejectThrown = batchRejecter(tracker, 'INTERNAL');
+  const batcher = new VenueBatcher(store, venues, o.batch, (venue, batch, err) => {
+    log.error({ venue: o.venues[venue], orders: batch.count, err }, 'venue adapter submit threw: batch rejected');
+    rejectThrown(batch);
+  }, () => clock.monoMs());
+  const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher);
+  gate = new VenueGate(dispatcher.available);
+  let adapters: readonly VenueAdapter[] = venues;
+  let crossing: InternalCrossing | undefined;
+  if (o.crossing !== undefined) {
+    crossing = o.crossing({ store, tracker, available: dispatcher.available, metrics });
+    crossing.setReleaser(dispatcher);
+    dispatcher.setCrossing(crossing);
+    adapters = [...venues, crossing];
+  }
+  const ids = new OrderIdCounter(0);
+  const intake = new OrderIntake(tracker, ids, queues, dispatcher, router, adapters, instruments, strategyIds, batcher);
+  // first listener: an update is in the journal before anything else reacts to it
+  const recorder = o.journal ? journalOrderPath(store, tracker, batcher) : undefined;
+  if (recorder !== undefined) metrics.setJournalSource(() => ({ failed: recorder.failed !== null, unrecorded: recorder.unrecorded }));
+  let ringIntake: RingIntake | undefined;
+  if (o.rings !== undefined && o.rings.length > 0) {
+    ringIntake = new RingIntake(o.rings, (id) => intake.strategyOf(id), strategyIds.length, intake, tracker, queues, router, instruments.list.length, clock);
+    dispatcher.addSource(ringIntake);
+    tracker.listen(ringIntake, 'ring-intake');
+  }
+  const riskAccounting = new RiskAccounting(risk);
+  tracker.listen(riskAccounting, 'risk');
+  // Fee sums per strategy, venue and currency (PnL): metrics and GET /v1/fees; kept in journal snapshots.
+  const fees = new FeeLedger(store, strategyIds);
+  tracker.listen(fees, 'fees');
+  metrics.setFeeSource(() => fees.list());
+  metrics.setListenerErrorSource(() => tracker.listenerErrors());
+  tracker.listen(metrics, 'metrics');
+  const logged = orderLogListener(log, tracker);
+  tracker.listen({
+    onTransition: logged.onTransition,
+    onAnomaly: (order, update, t) => {
+      anomalies++;
+      logged.onAnomaly?.(order, update, t);
+    },
+  }, 'log');
+  const ring = ringIntake;
+  return {
+    store, tracker, metrics, reports, venues, gate, queues, batcher, dispatcher, intake, ids, crossing, ringIntake, recorder, riskAccounting, fees,
+    unknownReports: () => unknown,
+    anomalies: () => anomalies,
+    ringSnapshot: (id) => ring?.snapshot(id, intake.strategyOf(id)) ?? [],
+  };
+}

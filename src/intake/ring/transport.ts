@@ -1,0 +1,34 @@
+/**
+ * The ring transport's narrow interface: what the intake needs from one strategy's ring pair, whoever hosts the
+ * strategy (worker threads today: src/strategy/strategy-host.ts implements RingEndpoint). The intake drains the order
+ * ring and publishes events; it never sees workers, modules or their lifecycle, so nothing here imports strategy/.
+ */
+import type { OrderState, OrderType, Side } from '../../model/order.js';
+import type { EventRecord } from './event-record.js';
+import type { RingConsumer } from './spsc-ring.js';
+
+/** The daemon's end of one strategy's rings. */
+export interface RingEndpoint {
+  /** The strategy id (as configured). */
+  readonly id: string;
+  /** Order records written by the strategy (decode with readOrderRecord into the consumer's own OrderRecord). */
+  readonly orders: RingConsumer;
+  /** Writes one event for the strategy; false when its ring is full (the endpoint owes the strategy a RESYNC). */
+  publishEvent(rec: EventRecord): boolean;
+}
+
+/** The state of one open order, as answered by the SDK's openOrders() and carried after a RESYNC. */
+export interface OrderSnapshot {
+  readonly orderId: number;
+  /** 0 when the order did not come from this strategy's queue (e.g. the API). */
+  readonly seq: number;
+  readonly tag: number;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly state: OrderState;
+  readonly priceTicks: number;
+  readonly qtyLots: number;
+  readonly filledLots: number;
+}

@@ -1,0 +1,142 @@
+/**
+ * Dependencies point one way (see the README's layout): model <- core <- the stages in the order flow <- composition.
+ * Every .ts file under src/ and adapters/ belongs to a layer; each layer names what it may import. An import that
+ * points the wrong way (core importing a stage, intake importing the strategy host, an adapter importing the order
+ * store) fails this test with the file and the import.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/repo.js';
+
+/** A layer: a folder (or one file) and what its files may import besides themselves: layers, folders or single files. */
+const LAYERS: Readonly<Record<string, readonly string[]>> = {
+  'src/model': [],
+  'src/core': ['src/model'],
+  'src/config': ['src/model'],
+  'src/matching': ['src/model', 'src/core'],
+  'src/routing': ['src/model'],
+  'src/intake/ring': ['src/model'],
+  'src/telemetry': ['src/model', 'src/core'],
+  'src/risk': ['src/model', 'src/core'],
+  'src/execution': ['src/model', 'src/core', 'src/telemetry'],
+  'src/crossing': ['src/model', 'src/core', 'src/matching', 'src/execution'],
+  'src/journal': ['src/model', 'src/core', 'src/execution', 'src/risk', 'src/telemetry'],
+  'src/intake': ['src/model', 'src/core', 'src/intake/ring', 'src/risk', 'src/routing', 'src/execution', 'src/telemetry'],
+  // the strategy host plugs into the ring transport; the SDK validates at the edge with the intake's decoder
+  'src/strategy': ['src/model', 'src/intake/ring', 'src/intake/order-decoder.ts'],
+  'src/api': ['src/model', 'src/core', 'src/config', 'src/execution', 'src/intake', 'src/journal', 'src/risk', 'src/routing', 'src/telemetry'],
+  'src/compose': [
+    'src/model', 'src/core', 'src/config', 'src/matching', 'src/routing', 'src/intake', 'src/intake/ring', 'src/telemetry', 'src/risk',
+    'src/execution', 'src/crossing', 'src/journal', 'src/strategy', 'src/api', 'adapters',
+  ],
+  'src/daemon.ts': [
+    'src/model', 'src/core', 'src/config', 'src/routing', 'src/intake', 'src/telemetry', 'src/risk', 'src/execution', 'src/crossing',
+    'src/journal', 'src/strategy', 'src/api', 'src/compose',
+  ],
+  'src/cli.ts': ['src/model', 'src/config', 'src/journal', 'src/daemon.ts'],
+  // adapters see the model and the venue interface; the paper venue also runs the matching engine
+  'adapters/common': ['src/model', 'src/execution/venue.ts'],
+  'adapters/ccxt': ['src/model', 'adapters/common'],
+  'adapters/binance-ws': ['src/model', 'adapters/common'],
+  'adapters/okx-ws': ['src/model', 'adapters/common'],
+  'adapters/paper': ['src/model', 'src/execution/venue.ts', 'src/matching'],
+  'adapters/index.ts': ['src/model', 'src/execution/venue.ts', 'src/config/schema.ts', 'adapters/common', 'adapters/ccxt', 'adapters/binance-ws', 'adapters/okx-ws', 'adapters/paper'],
+};
+
+/** The layer of a repository path: the longest layer key that is the path or a folder holding it. */
+export function layerOf(path: string, layers: Readonly<Record<string, readonly string[]>> = LAYERS): string | undefined {
+  let best: string | undefined;
+  for (const key of Object.keys(layers)) {
+    if ((path === key || path.startsWith(key + '/')) && (best === undefined || key.length > best.length)) best = key;
+  }
+  return best;
+}
+
+function allowed(from: string, target: string, layers: Readonly<Record<string, readonly string[]>>): boolean {
+  const a = layerOf(from, layers);
+  const b = layerOf(target, layers);
+  if (a === undefined || b === undefined) return false;
+  if (a === b) return true;
+  return layers[a]!.some((t) => t === b || t === target || target.startsWith(t + '/'));
+}
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+
+/** Relative imports of one file's text, as repository paths of .ts files. */
+export function importsOf(file: string, text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(IMPORT)) out.push(normalize(join(dirname(file), m[1] ?? m[2]!)).replace(/\.js$/, '.ts'));
+  return out;
+}
+
+/** Every import that breaks the layering, as "file -> import". */
+export function violations(files: ReadonlyMap<string, string>, layers: Readonly<Record<string, readonly string[]>> = LAYERS): string[] {
+  const bad: string[] = [];
+  for (const [file, text] of files) {
+    if (layerOf(file, layers) === undefined) {
+      bad.push(`${file}: in no layer (add its folder to the layering rules)`);
+      continue;
+    }
+    for (const target of importsOf(file, text)) if (!allowed(file, target, layers)) bad.push(`${file} -> ${target}`);
+  }
+  return bad;
+}
+
+function sources(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) files.set(p, readFileSync(join(root, p), 'utf8'));
+    }
+  };
+  walk('src');
+  walk('adapters');
+  return files;
+}
+
+describe('layering', () => {
+  it('every import in src/ and adapters/ points the allowed way', () => {
+    const files = sources(REPO_ROOT);
+    expect(files.size).toBeGreaterThan(100);
+    expect(violations(files)).toEqual([]);
+  });
+
+  it('the rules themselves have no cycle between layers', () => {
+    const seen = new Map<string, 'open' | 'done'>();
+    const cycle: string[] = [];
+    const visit = (l: string, path: string[]): void => {
+      if (seen.get(l) === 'done') return;
+      if (seen.get(l) === 'open') {
+        cycle.push([...path, l].join(' -> '));
+        return;
+      }
+      seen.set(l, 'open');
+      for (const t of LAYERS[l]!) {
+        const tl = layerOf(t);
+        if (tl !== undefined && tl !== l) visit(tl, [...path, l]);
+      }
+      seen.set(l, 'done');
+    };
+    for (const l of Object.keys(LAYERS)) visit(l, []);
+    expect(cycle).toEqual([]);
+  });
+
+  it('flags an import that points the wrong way, and a file in no layer', () => {
+    const files = new Map([
+      ['src/core/order-store.ts', "import { IdMap } from './id-map.js';\nimport { Router } from '../routing/router.js';\n"],
+      ['src/intake/ring-intake.ts', "import type { HostedStrategy } from '../strategy/strategy-host.js';"],
+      ['adapters/ccxt/x.ts', "export { OrderStore } from '../../src/core/order-store.js';"],
+      ['src/strategy/sdk.ts', "import type { OrderSnapshot } from '../intake/ring/transport.js';\nimport { decode } from '../intake/order-decoder.js';"],
+      ['src/newfolder/a.ts', ''],
+    ]);
+    expect(violations(files)).toEqual([
+      'src/core/order-store.ts -> src/routing/router.ts',
+      'src/intake/ring-intake.ts -> src/strategy/strategy-host.ts',
+      'adapters/ccxt/x.ts -> src/core/order-store.ts',
+      'src/newfolder/a.ts: in no layer (add its folder to the layering rules)',
+    ]);
+  });
+});
