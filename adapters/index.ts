@@ -24,6 +24,11 @@ import { type AdapterSettings, adapterSettings } from './common/settings.js';
 import { binanceUrls, okxUrls } from './common/urls.js';
 import type { RateLimitOverrides } from './common/venue-limits.js';
 import { OkxWsAdapter } from './okx-ws/okx-ws-adapter.js';
+import { BinanceMarketFeed } from './binance-ws/market-feed.js';
+import { CcxtMarketFeed } from './ccxt/market-feed.js';
+import type { MarketFeedDeps } from './common/market-feed-deps.js';
+import { OkxMarketFeed } from './okx-ws/market-feed.js';
+import type { MarketFeed } from '../src/market/feed.js';
 
 export interface AdapterDeps {
   readonly log: Logger;
@@ -100,6 +105,36 @@ export function createVenueAdapter(venue: VenueConfig, instruments: readonly Ins
         simulated: venue.sandbox,
       });
     }
+  }
+}
+
+/** What a market-data feed is built with besides its venue's configuration (see common/market-feed-deps.ts). */
+export type MarketFeedParts = Omit<MarketFeedDeps, 'name' | 'instruments' | 'stallMs' | 'reconnect'>;
+
+/**
+ * The public market-data feed of an exchange venue (its `marketData.enabled`): the venue's own public websocket for
+ * binance-ws and okx-ws (exchange-documented sync), ccxt pro's watchOrderBook / watchTrades for ccxt venues. No keys.
+ */
+export function createMarketFeed(venue: VenueConfig, instruments: readonly Instrument[], parts: MarketFeedParts): MarketFeed {
+  const exchange = venue.exchange;
+  if (venue.adapter === 'paper' || exchange === undefined) {
+    throw new SwitchyardError('CONFIG_INVALID', `venue ${venue.name}: market data feeds are for exchange venues (a paper venue publishes its own book)`);
+  }
+  const deps: MarketFeedDeps = {
+    ...parts,
+    name: venue.name,
+    instruments,
+    stallMs: venue.marketData.stallMs,
+    reconnect: settingsFor(venue).reconnect,
+  };
+  const urls = { rest: venue.urls?.rest, ws: venue.urls?.ws };
+  switch (venue.adapter) {
+    case 'ccxt':
+      return new CcxtMarketFeed(deps, { exchangeId: exchange, sandbox: venue.sandbox, urls });
+    case 'binance-ws':
+      return new BinanceMarketFeed(deps, binanceUrls(venue.sandbox, urls));
+    case 'okx-ws':
+      return new OkxMarketFeed(deps, okxUrls(venue.sandbox, urls));
   }
 }
 

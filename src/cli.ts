@@ -9,7 +9,7 @@ import { checkConfigFile, formatConfigErrors, loadConfigFile } from './config/in
 import { createDaemon } from './daemon.js';
 import { SwitchyardError } from './model/errors.js';
 import { runJournalCli } from './journal/tools.js';
-import { recordDescriber } from './journal/order-journal.js';
+import { recordDescriber } from './journal/describe-record.js';
 
 const USAGE = `usage:
   switchyard start [-c FILE] [--accept-removed]

@@ -4,27 +4,24 @@
  * module-level singleton. Policy lives in the modules it composes (compose/: startup recovery, the shutdown policy,
  * the reload plan; the health views in api/).
  */
-import { resolve } from 'node:path';
-import { BearerAuth } from './api/auth.js';
 import { resolveApiToken } from './api/api-token.js';
-import { ApiServer } from './api/http-server.js';
-import { journalStream } from './api/event-stream.js';
-import { venueHealth, venueMetrics } from './api/venue-health.js';
-import { formatConfigError, loadConfigFile, type Config } from './config/index.js';
-import { planReload, riskFor, routerFor } from './compose/reload-plan.js';
-import { buildOrderPath, type OrderPath } from './compose/order-path.js';
+import type { ApiServer } from './api/http-server.js';
+import { apiFromConfig } from './compose/api-from-config.js';
+import type { Config } from './config/index.js';
+import { planReloadFromFile, riskFor, routerFor } from './compose/reload-plan.js';
+import { StartStop } from './compose/start-stop.js';
+import type { OrderPath } from './compose/order-path.js';
+import { orderPathFromConfig } from './compose/order-path-from-config.js';
+import type { MarketData } from './market/market-data.js';
+import { marketFromConfig, type ConfiguredMarket } from './compose/market-from-config.js';
 import { shutDown } from './compose/shutdown-policy.js';
 import { StartupRecovery, type RecoverySummary } from './compose/startup-recovery.js';
-import { internalCrossingFor } from './compose/crossing-from-config.js';
 import type { DaemonOptions } from './compose/daemon-options.js';
 import { hostStrategies } from './compose/hosted-strategies.js';
-import { buildVenue } from './compose/venues-from-config.js';
 import { RestartingVenue } from './execution/venue-supervisor.js';
 import type { JournalError } from './journal/errors.js';
-import { journalHealth } from './journal/journal-health.js';
 import type { StrategyHost } from './strategy/strategy-host.js';
 import { CoarseClock, type Clock } from './model/clock.js';
-import { clientIdPrefix } from './model/client-id-prefix.js';
 import { InstrumentRegistry } from './model/instrument.js';
 import type { PreTradeRisk } from './risk/pre-trade-risk.js';
 import type { Router } from './routing/router.js';
@@ -41,6 +38,9 @@ export class Daemon {
   readonly router: Router;
   /** The order path: store, tracker, intake, metrics, fees, venues... (compose/order-path.ts). */
   readonly path: OrderPath;
+  /** Books and trades of every venue, and the consolidated books (compose/market-from-config.ts). */
+  readonly market: MarketData;
+  private readonly marketIo: ConfiguredMarket;
   private readonly api: ApiServer;
   /**
    * Resolves true once the start sequence (recovery included) is over — a venue that comes up late is reconciled on
@@ -59,17 +59,27 @@ export class Daemon {
   private readonly env: NodeJS.ProcessEnv;
   private readonly host: StrategyHost | undefined;
   private port = 0;
-  private stopping: Promise<void> | undefined;
-  /** The start in progress or done (settles after abandonStart when it failed); a stop waits for it. */
-  private starting: Promise<{ host: string; port: number }> | undefined;
-  /** How the start ended, once it has (a stop after it acts at once: queued orders are canceled before the dispatcher runs again). */
-  private startOutcome: 'started' | 'failed' | undefined;
+  private readonly lifecycle = new StartStop<{ host: string; port: number }>({
+    start: (stopRequested) => this.startSteps(stopRequested),
+    abandon: () => this.abandonStart(),
+    beforeStop: (reason) => {
+      this.startupDone(false);
+      this.path.intake.close();
+      this.log.info({ reason, policy: this.config.daemon.shutdown.policy }, 'switchyard stopping');
+    },
+    stop: (reason) => this.stopSteps(reason),
+    finally: async (startFailed, reason) => {
+      if (startFailed) this.log.info({ reason }, 'switchyard stopped (the start had failed)');
+      await this.marketIo.stop();
+      this.ownClock?.stop();
+      await new Promise<void>((resolve) => this.log.flush(() => resolve()));
+    },
+  });
 
   constructor(readonly config: Config, token: string, options: DaemonOptions = {}) {
     // Default: a coarse wall clock (reading it allocates nothing; see CoarseClock), stopped with the daemon.
     const clock = (this.clock = options.clock ?? (this.ownClock = new CoarseClock()));
     const baseDir = options.baseDir ?? process.cwd();
-    const startedAt = clock.now();
     this.current = config;
     this.configFile = options.configFile;
     const env = (this.env = options.env ?? process.env);
@@ -77,57 +87,19 @@ export class Daemon {
     const instruments = (this.instruments = new InstrumentRegistry(config.instruments));
     const risk = (this.risk = riskFor(config, instruments));
     const router = (this.router = routerFor(config, instruments));
-    const lateVenueReady = (v: number): Promise<boolean> => this.recovery_.lateVenueReady(v, this.startupFinished, () => this.stopping !== undefined);
-    const host = (this.host = hostStrategies({ config, baseDir, configDir: options.configDir ?? baseDir, snapshot: (id) => this.path.ringSnapshot(id), log }));
-    const path = (this.path = buildOrderPath({
-      instruments, risk, router, clock, log,
-      strategies: config.strategies,
-      venues: config.venues.map((v) => v.name),
-      venue: (i, reports) => buildVenue(config.venues[i]!, { config, instruments, reports, clock, env, log, lateVenueReady }),
-      batch: config.venues.map((v) => v.batch),
-      queueCapacity: config.daemon.queue.capacity,
-      retainFinished: config.daemon.retainFinishedOrders,
-      clientIdPrefix: clientIdPrefix(config.daemon.clientIdPrefix, clock.now()),
-      journal: config.daemon.journal.enabled,
-      crossing: config.strategies.some((st) => st.crossing.enabled)
-        ? (parts) => internalCrossingFor(config, { ...parts, instruments, clock, router, venueTakerBps: (v) => this.current.venues[v]!.fees.takerBps })
-        : undefined,
-      rings: host?.strategies,
-      onVenueHealth: (venue, health, reason) => log.warn({ venue, health, reason }, 'venue health changed'),
-      // A throwing listener is a bug: logged on its 1st, 2nd, 4th, 8th... error (a listener that throws on every
-      // update must not flood the log), counted in switchyard_listener_errors_total.
-      onListenerError: (listener, err, orderId, count) => {
-        if ((count & (count - 1)) === 0) log.error({ listener, err, orderId, count }, 'order tracker listener threw (isolated)');
-      },
-    }));
-    const { tracker, metrics, dispatcher, intake, recorder, fees, venues, gate } = path;
-    if (recorder !== undefined) recorder.onFailure = (err) => this.halt(err);
+    const marketIo = (this.marketIo = marketFromConfig(config, { instruments, clock, log, risk }));
+    const market = (this.market = marketIo.market);
+    const lateVenueReady = (v: number): Promise<boolean> => this.recovery_.lateVenueReady(v, this.startupFinished, () => this.lifecycle.stopRequested);
+    const host = (this.host = hostStrategies({ config, baseDir, configDir: options.configDir ?? baseDir, snapshot: (id) => this.path.ringSnapshot(id), log, market }));
+    const path = (this.path = orderPathFromConfig(config, { instruments, risk, router, clock, log, env, lateVenueReady, rings: host?.strategies, current: () => this.current, market }));
+    if (path.recorder !== undefined) path.recorder.onFailure = (err) => this.halt(err);
+    marketIo.registerMetrics(path.metrics);
     this.recovery_ = new StartupRecovery({
       config, baseDir, fileWrites: options.journalFileWrites, acceptRemoved: options.acceptRemoved === true, path, risk, instruments, clock, log,
     });
-    const api: ApiServer = (this.api = new ApiServer({
-      intake, tracker, instruments, router, metrics, log,
-      fees: () => fees.list(),
-      auth: new BearerAuth(token),
-      reload: () => this.reload(),
-      durable: () => recorder?.durable() ?? Promise.resolve(),
-      stream: {
-        maxBufferedBytes: config.daemon.api.streamMaxBufferedBytes,
-        strategies: config.strategies.map((s) => s.id),
-        // Event seqs are journal seqs; without a journal, the tracker's (they restart with the daemon).
-        journal: recorder === undefined ? undefined
-          : journalStream(recorder, resolve(baseDir, config.daemon.journal.dir), path.store, config.daemon.retainFinishedOrders),
-      },
-      health: () => ({
-        name: config.daemon.name,
-        uptimeMs: clock.now() - startedAt,
-        openOrders: tracker.open,
-        ...venueHealth(venues, dispatcher.available, gate, clock.now()),
-        ...journalHealth(recorder, this.journalFailedAt),
-        stream: api.stream.stats,
-      }),
-    }));
-    metrics.setVenueSource(() => venueMetrics(venues, dispatcher.available));
+    this.api = apiFromConfig(config, { path, instruments, router, clock, log, token, baseDir, reload: () => this.reload(), journalFailedAt: () => this.journalFailedAt,
+      books: (s) => marketIo.view(s),
+    });
   }
 
   /** The configuration in force (the last one loaded or reloaded). */
@@ -151,10 +123,7 @@ export class Daemon {
    * error is returned.
    */
   reload(): ReloadResult {
-    if (this.configFile === undefined) return { ok: false, errors: ['the daemon was not started from a configuration file'] };
-    const loaded = loadConfigFile(this.configFile, this.env);
-    if (!loaded.ok) return { ok: false, errors: loaded.errors.map(formatConfigError) };
-    const plan = planReload(this.current, loaded.config, this.instruments);
+    const plan = planReloadFromFile(this.configFile, this.env, this.current, this.instruments);
     if (!plan.ok) {
       this.log.warn({ errors: plan.errors }, 'configuration reload refused; the running configuration is unchanged');
       return { ok: false, errors: plan.errors };
@@ -170,45 +139,40 @@ export class Daemon {
   /**
    * Start: venues, then recovery (journal replay, reconciliation with every venue, the startup policy), then the
    * API, intake and strategies. Intake opens only after reconciliation; a venue that could not be reconciled stays
-   * closed to new orders and is reported. Resolves with the bound API address.
-   *
-   * A stop() during the start (a signal as soon as the process runs) does not race it: the step in progress
-   * finishes, the steps after it are skipped (no intake, no strategies, no API once asked to stop), start()
-   * resolves (port 0 when the API never listened), and the stop then runs as usual — the shutdown policy applies to
-   * whatever the start recovered. A stop before recovery leaves the journal's orders as they were (the next start
-   * recovers them). A start that fails releases what it opened (abandonStart) and the stop then has nothing to do.
+   * closed to new orders and is reported. Resolves with the bound API address (port 0 when a stop came before the
+   * API listened: see compose/start-stop.ts for a stop during the start, and a start that fails).
    */
   start(): Promise<{ host: string; port: number }> {
-    this.starting ??= this.startParts().then((r) => {
-      this.startOutcome = 'started';
-      return r;
-    }, async (err: unknown) => {
-      await this.abandonStart();
-      this.startOutcome = 'failed';
-      throw err;
-    });
-    return this.starting;
+    return this.lifecycle.start();
   }
 
-  private async startParts(): Promise<{ host: string; port: number }> {
+  /**
+   * Graceful stop: close intake, cancel what the shutdown policy says (orders still queued are always canceled:
+   * they never left), wait for the venues to confirm or for the timeout, then stop venues and the API.
+   */
+  stop(reason = 'stop requested'): Promise<void> {
+    return this.lifecycle.stop(reason);
+  }
+
+  private async startSteps(stopRequested: () => boolean): Promise<{ host: string; port: number }> {
     // Operator errors (credentials refused, instrument not listed) still refuse the start; a venue that is merely
     // unreachable is left closed and retried (see RestartingVenue), even when it is every venue.
     const started = await Promise.all(this.path.venues.map((v) => (v instanceof RestartingVenue ? v.startOrRetry() : v.start().then(() => true))));
     started.forEach((up, v) => {
       if (!up) this.path.gate.setOpen(v, false, 'VENUE_UNAVAILABLE: not started');
     });
-    // asked to stop meanwhile: the remaining steps are skipped (see start())
     const interrupted = (): { host: string; port: number } => {
       this.log.info({ port: this.port }, 'stop requested during the start: remaining start steps skipped');
       return { host: this.config.daemon.api.host, port: this.port };
     };
-    if (this.stopping !== undefined) return interrupted();
+    if (stopRequested()) return interrupted();
+    this.marketIo.start();
     if (this.config.daemon.journal.enabled) await this.recovery_.recover();
-    if (this.stopping !== undefined) return interrupted();
+    if (stopRequested()) return interrupted();
     this.startupDone(true);
     const addr = await this.api.listen(this.config.daemon.api.port, this.config.daemon.api.host);
     this.port = addr.port;
-    if (this.stopping !== undefined) return interrupted();
+    if (stopRequested()) return interrupted();
     this.path.intake.open();
     if (this.host !== undefined) {
       const host = this.host;
@@ -219,37 +183,23 @@ export class Daemon {
     return { host: addr.address, port: addr.port };
   }
 
-  /**
-   * A start that failed half-way (a strategy module that does not load, a port in use, a venue that does not
-   * connect): release what it opened — API socket, venue timers and connections, workers, journal — so that the
-   * process can exit with the error instead of staying up half-started.
-   */
+  /** A failed start releases what it opened (API socket, venue timers and connections, workers, journal). */
   private async abandonStart(): Promise<void> {
     this.startupDone(false);
     this.path.intake.close();
     this.path.dispatcher.stop();
-    const quietly = async (close: () => Promise<unknown> | undefined): Promise<void> => {
-      try {
-        await close();
-      } catch {
-        // the start already failed; its error is the one to report
-      }
-    };
+    const quietly = (close: () => Promise<unknown> | undefined): Promise<unknown> => Promise.resolve().then(close).catch(() => undefined);
     await quietly(() => this.host?.stop(1000));
     await quietly(() => this.api.close());
     await Promise.all(this.path.venues.map((v) => quietly(() => v.stop())));
     await quietly(() => this.path.crossing?.stop());
+    await quietly(() => this.marketIo.stop());
     await quietly(() => this.recovery_.journal?.close());
   }
 
   /**
-   * The journal cannot write (called once, by the recorder's latch). Nothing may be acknowledged or sent that is
-   * not durable, so: intake closes (every new order, HTTP, WebSocket or ring, is refused JOURNAL_IO), the
-   * dispatcher dispatches nothing more (orders still queued are DENIED JOURNAL_IO), batches waiting for the disk
-   * are not sent (REJECTED JOURNAL_IO, see the batcher's gate) and requests waiting for durability get JOURNAL_IO.
-   * The daemon stays up: venue reports are still applied in memory (state, risk, metrics, API stream; not
-   * durable), cancels still go to venues, queries are answered, /health and metrics say so, and SIGTERM stops it
-   * as usual. A restart resumes from the last durable record, as after a crash.
+   * The journal cannot write (called once, by the recorder's latch): nothing more is acknowledged or sent; the daemon
+   * stays up, answers queries and applies venue reports in memory (README: *A journal that cannot write*).
    */
   private halt(error: JournalError): void {
     this.journalFailedAt = this.clock.now();
@@ -258,28 +208,7 @@ export class Daemon {
     this.log.fatal({ code: error.code, err: error, durableSeq: this.path.recorder?.durableSeq }, 'switchyard halted: intake closed (journal failed)');
   }
 
-  /**
-   * Graceful stop: close intake, cancel what the shutdown policy says (orders still queued are always canceled:
-   * they never left), wait for the venues to confirm or for the timeout, then stop venues and the API.
-   */
-  stop(reason = 'stop requested'): Promise<void> {
-    this.stopping ??= this.doStop(reason);
-    return this.stopping;
-  }
-
-  private async doStop(reason: string): Promise<void> {
-    const { policy } = this.config.daemon.shutdown;
-    this.startupDone(false);
-    this.path.intake.close();
-    this.log.info({ reason, policy }, 'switchyard stopping');
-    // A start in progress finishes its current step first (see start()); one that failed released everything.
-    const started = this.starting === undefined || this.startOutcome === 'started' || (this.startOutcome === undefined && (await this.starting.then(() => true, () => false)));
-    if (!started || this.startOutcome === 'failed') {
-      this.log.info({ reason }, 'switchyard stopped (the start had failed)');
-      this.ownClock?.stop();
-      await new Promise<void>((resolve) => this.log.flush(() => resolve()));
-      return;
-    }
+  private async stopSteps(reason: string): Promise<void> {
     const journal = this.recovery_.journal;
     await shutDown({
       shutdown: this.config.daemon.shutdown,
@@ -296,8 +225,6 @@ export class Daemon {
       },
       log: this.log,
     });
-    this.ownClock?.stop();
-    await new Promise<void>((resolve) => this.log.flush(() => resolve()));
   }
 }
 

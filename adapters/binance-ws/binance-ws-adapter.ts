@@ -16,7 +16,7 @@ import type { Instrument } from '../../src/model/instrument.js';
 import type { BaseAdapterOptions, OrderRef, QueryKind, TradeQuery } from '../common/base-adapter.js';
 import { binanceError } from '../common/binance-codes.js';
 import { type VenueError, unknownOutcome } from '../common/errors.js';
-import type { TrackedOrder } from '../common/order-ledger.js';
+import type { TrackedOrder } from '../common/tracked-order.js';
 import type { Cost } from '../common/window-pool.js';
 import { type QueryValue, signBinanceWsParams } from '../common/signing.js';
 import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';

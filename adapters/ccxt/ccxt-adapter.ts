@@ -19,7 +19,7 @@ import { BaseVenueAdapter, type BaseAdapterOptions, type OrderRef, type QueryKin
 import { decimalText } from '../../src/model/decimal.js';
 import { VenueError, unknownOutcome } from '../common/errors.js';
 import { okxError } from '../common/okx-codes.js';
-import type { TrackedOrder } from '../common/order-ledger.js';
+import type { TrackedOrder } from '../common/tracked-order.js';
 import type { Cost } from '../common/window-pool.js';
 import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';
 import type { UrlOverrides } from '../common/urls.js';

@@ -8,7 +8,7 @@
  */
 import type { Instrument } from '../../src/model/instrument.js';
 import type { QueryKind } from '../common/base-adapter.js';
-import type { TrackedOrder } from '../common/order-ledger.js';
+import type { TrackedOrder } from '../common/tracked-order.js';
 import type { Cost, PoolSpec } from '../common/window-pool.js';
 import type { AdapterSettings } from '../common/settings.js';
 import { type UrlOverrides, binanceUrls, okxUrls } from '../common/urls.js';

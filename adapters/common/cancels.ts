@@ -9,7 +9,7 @@
 import type { CancelRequest } from '../../src/execution/venue.js';
 import { type AdapterContext, accountFailure } from './adapter-context.js';
 import { asVenueError } from './errors.js';
-import type { TrackedOrder } from './order-ledger.js';
+import type { TrackedOrder } from './tracked-order.js';
 import type { CancelResult } from './types.js';
 import type { VenueQueries } from './venue-queries.js';
 

@@ -19,65 +19,8 @@ import type { CancelRequest, ExecutionReport, ReportSink } from '../../src/execu
 import type { Instrument } from '../../src/model/instrument.js';
 import { fillFee } from './fees.js';
 import { type Mismatch, orderMismatches } from './order-match.js';
-import { type OrderSnapshot, type OrderSpec, TERMINAL_STATES, type TradeEvent, type VenueState } from './types.js';
-
-/**
- * QUEUED: recorded, waiting for rate-limit tokens (not sent). SENT: on its way. UNKNOWN: sent, no usable answer
- * (timeout, lost connection): being looked up. LIVE: the venue has it. DONE: final at the venue and fully reported.
- */
-export type Phase = 'QUEUED' | 'SENT' | 'UNKNOWN' | 'LIVE' | 'DONE';
-
-/**
- * One order as sent (the fields of OrderSpec, which is VenueOrder: declared once, in src/execution/venue.ts and
- * src/model/order.ts, and merged in by the interface below) and what the adapter knows about it.
- */
-export interface TrackedOrder extends OrderSpec {}
-export class TrackedOrder {
-  venueOrderId: string | undefined = undefined;
-  phase: Phase = 'QUEUED';
-  accepted = false;
-  /** Epoch ms when the request carrying it went out (0 = not yet). */
-  sentAt = 0;
-  /** Lots reported to the daemon as fills. */
-  filledLots = 0;
-  /** Lots of fills refused (off grid): accounted for, never reported. */
-  refusedLots = 0;
-  /** A fill quantity could not even be converted: the order is closed as soon as it is terminal. */
-  offGrid = false;
-  /** The venue's cumulative filled lots (largest seen). */
-  venueFilledLots = 0;
-  readonly tradeIds = new Set<string>();
-  /** Final state at the venue, once seen (sticky). */
-  terminal: VenueState | undefined = undefined;
-  /** REJECTED / CANCELED / EXPIRED has been reported. */
-  finalReported = false;
-  cancelWanted = false;
-  cancelInFlight = false;
-  gapFetching = false;
-  /** Created for a cancel of an order this adapter never placed (e.g. after a restart). */
-  adopted = false;
-  /**
-   * Given up on: REJECTED VENUE_TIMEOUT after no answer and no trace within the request's validity window. The
-   * adapter's reconciliation still looks for it while it is retained (a venue's queries may lag): found, the
-   * rejection is corrected (accept()).
-   */
-  givenUp = false;
-  doneAt = 0;
-
-  /** `spec` is a plain VenueOrder (toVenueOrders, or adopt's literal): exactly the order's fields are copied. */
-  constructor(spec: OrderSpec) {
-    Object.assign(this, spec);
-  }
-
-  get done(): boolean {
-    return this.phase === 'DONE';
-  }
-
-  /** The venue reports more filled than we have accounted for. */
-  get hasGap(): boolean {
-    return !this.offGrid && this.venueFilledLots > this.filledLots + this.refusedLots;
-  }
-}
+import { TrackedOrder } from './tracked-order.js';
+import { type OrderSnapshot, type OrderSpec, TERMINAL_STATES, type TradeEvent } from './types.js';
 
 export interface LedgerStats {
   accepted: number;

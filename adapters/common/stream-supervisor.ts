@@ -7,7 +7,7 @@
 import type { Instrument } from '../../src/model/instrument.js';
 import { type AdapterContext, errText } from './adapter-context.js';
 import type { VenueError } from './errors.js';
-import type { TrackedOrder } from './order-ledger.js';
+import type { TrackedOrder } from './tracked-order.js';
 import type { VenueQueries } from './venue-queries.js';
 
 export class StreamSupervisor {

@@ -16,7 +16,7 @@ import { type AdapterContext, accountFailure, errText } from './adapter-context.
 import { Backoff, sleep } from './backoff.js';
 import type { Cancels } from './cancels.js';
 import { type VenueError, asVenueError, notSent, unknownOutcome } from './errors.js';
-import type { TrackedOrder } from './order-ledger.js';
+import type { TrackedOrder } from './tracked-order.js';
 import { type OrderSnapshot, type PlaceResult, TERMINAL_STATES } from './types.js';
 import type { VenueQueries } from './venue-queries.js';
 import type { RunOptions } from './venue-rate-limiter.js';

@@ -9,7 +9,7 @@ import type { Instrument } from '../../src/model/instrument.js';
 import { type AdapterContext, type QueryKind, accountFailure, errText } from './adapter-context.js';
 import { asVenueError } from './errors.js';
 import { type FillFee, fillFee } from './fees.js';
-import type { TrackedOrder } from './order-ledger.js';
+import type { TrackedOrder } from './tracked-order.js';
 import type { OrderSnapshot } from './types.js';
 
 const GAP_DELAY_MS = 300;

@@ -29,6 +29,8 @@ export interface WsConnectionOptions {
   readonly onOpen: (conn: WsConnection) => Promise<void>;
   /** Every text message but heartbeat replies. */
   readonly onMessage: (text: string) => void;
+  /** A heartbeat reply arrived (the text 'pong', or a pong frame): the peer is alive. */
+  readonly onHeartbeat?: () => void;
   /** The socket closed (after `ready` or not). */
   readonly onClose?: (reason: string, wasReady: boolean) => void;
   /** A connection attempt or session set-up failed. */
@@ -200,7 +202,10 @@ export class WsConnection {
       this.lastHeard = Date.now();
       if (isBinary) return;
       const text = data.toString();
-      if (text === 'pong') return;
+      if (text === 'pong') {
+        this.options.onHeartbeat?.();
+        return;
+      }
       try {
         this.options.onMessage(text);
       } catch (err) {
@@ -209,6 +214,7 @@ export class WsConnection {
     });
     ws.on('pong', () => {
       this.lastHeard = Date.now();
+      this.options.onHeartbeat?.();
     });
     ws.on('error', (err) => {
       if (!wasReady) fail(err.message);

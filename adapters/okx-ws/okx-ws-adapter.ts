@@ -12,7 +12,7 @@ import type { Instrument } from '../../src/model/instrument.js';
 import type { BaseAdapterOptions, OrderRef, QueryKind, TradeQuery } from '../common/base-adapter.js';
 import { unknownOutcome } from '../common/errors.js';
 import { okxError } from '../common/okx-codes.js';
-import type { TrackedOrder } from '../common/order-ledger.js';
+import type { TrackedOrder } from '../common/tracked-order.js';
 import type { Cost } from '../common/window-pool.js';
 import { okxLoginArgs } from '../common/signing.js';
 import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';

@@ -1,80 +1,68 @@
 /**
  * The paper venue: a simulated exchange on the crossing engine. Per symbol, a seeded synthetic market maker keeps a
  * ladder of liquidity around a random-walk mid, and simulated other traders send market orders at a configured
- * rate. Our orders go into the same book, so they see real queue position behind resting liquidity, partial fills
- * as other traders take the levels they sit on, stops triggered by the last trade price, maker/taker fees and a
- * one-way latency on every request. Everything is deterministic for a given seed (and arrival times).
+ * rate (simulated-market.ts). Our orders go into the same book, so they see real queue position behind resting
+ * liquidity, partial fills as other traders take the levels they sit on, stops triggered by the last trade price,
+ * maker/taker fees and a one-way latency on every request (our-orders.ts keeps our orders and reports on them).
+ * Everything is deterministic for a given seed (and arrival times).
+ *
+ * Its book is public, as a real venue's is: given a market-data sink (`marketData`), after every change of a
+ * market's book (each simulation step, each order that matched or rested, each cancel) it delivers the whole book
+ * and each trade as it happens (book-publisher.ts).
+ *
+ * With `mirror`, there is no synthetic market: another venue's public book and trades are the liquidity (see
+ * mirror.ts for the rules, mirror-mode.ts for how the venue applies them), the engine holds only our resting orders,
+ * and the venue publishes no book of its own (the mirrored venue's book is already in the market data; a copy would
+ * count the same liquidity twice).
  */
-import { CancelReason, OrderBook, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
-import { feeText } from '../../src/model/decimal.js';
+import type { BookSide } from '../../src/market/feed.js';
+import { OrderBook, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import {
-  toVenueOrders, type CancelRequest, type ExecutionReport, type OrderBatch, type ReportSink, type VenueAdapter,
-  type VenueOrder, type VenueOrderStatus,
+  toVenueOrders, type CancelRequest, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder,
+  type VenueOrderStatus,
 } from '../../src/execution/venue.js';
-import { Prng } from './prng.js';
+import { BookPublisher, type PaperMarketData } from './book-publisher.js';
+import { type MirrorBook, type MirrorListener, type PaperMirror, TakenLevels } from './mirror.js';
+import { MirrorMode } from './mirror-mode.js';
+import { OurOrders } from './our-orders.js';
+import { OWNER_FLOW, OWNER_MIRROR, OWNER_MM, OWNER_US, type Market, type PaperEngine } from './paper-market.js';
+import { forgetQuote, SimulatedMarket, type SimulationOptions } from './simulated-market.js';
 
-export interface PaperVenueOptions {
+export type { MirrorSource, PaperMirror } from './mirror.js';
+export type { PaperMarketData } from './book-publisher.js';
+export { DEFAULT_RETAIN_FINISHED } from './our-orders.js';
+
+export interface PaperVenueOptions extends SimulationOptions {
   readonly name: string;
-  /** Instruments the venue lists, with the mid (ticks) the market starts from. */
+  /** Instruments the venue lists, with the mid (ticks) the market starts from (unused when mirroring). */
   readonly markets: readonly { readonly instrument: Instrument; readonly startMidTicks: number }[];
   readonly makerBps: string;
   readonly takerBps: string;
   /** One-way latency of every order and cancel, in ms. */
   readonly latencyMs: number;
-  readonly seed: number;
-  /** Spread of the market maker's best quotes, in ticks (>= 1). */
-  readonly spreadTicks: number;
-  /** Largest random-walk step of the mid per interval, in ticks. */
-  readonly volatilityTicks: number;
-  /** Levels quoted on each side. */
-  readonly depthLevels: number;
-  /** Average quote value per level, as a number (simulation only). */
-  readonly levelNotional: number;
-  /** Average trades per second by simulated other traders. */
-  readonly tradesPerSecond: number;
-  /** Simulation interval in ms. */
-  readonly stepMs: number;
-  /** The simulated venue's clock, stamped on its trades (venue time); absent = trades carry no venue time (0). */
+  /** The simulated venue's clock, stamped on the fills it reports (venue time); absent = fills carry no venue time (0). */
   readonly now?: () => number;
   /**
    * Finished orders the venue still answers lookups about (its order history), the oldest forgotten first.
    * Default DEFAULT_RETAIN_FINISHED. A forgotten order is unknown to the venue, as at a real exchange.
    */
   readonly retainFinished?: number;
+  /** Publish the book and trades (synthetic market only). */
+  readonly marketData?: PaperMarketData;
+  /** Trade against another venue's public book and trades instead of the synthetic market (mirror.ts). */
+  readonly mirror?: PaperMirror;
 }
 
-/** Finished orders kept for lookups by default: enough for any reconciliation that follows a finish closely. */
-export const DEFAULT_RETAIN_FINISHED = 4096;
-
-const OWNER_MM = 0;
-const OWNER_US = 1;
-const OWNER_FLOW = 2;
 /** Engine ids of simulated orders start here; ours are the daemon's order ids. */
 const SIM_ID_BASE = 2 ** 40;
 
-interface Market {
-  readonly instrument: Instrument;
-  readonly book: OrderBook;
-  mid: number;
-  /** Market maker orders: engine id by price (ticks), and price by engine id. */
-  readonly quotes: Map<number, number>;
-  readonly quotePrice: Map<number, number>;
-  /** Lots per level (from levelNotional at the start mid). */
-  readonly levelLots: number;
-}
-
-interface OurOrder {
-  readonly order: VenueOrder;
-  readonly venueOrderId: string;
-  filledLots: number;
-  state: VenueOrderStatus['state'];
-}
-
-export class PaperVenue implements VenueAdapter, CrossingSink {
+export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
   readonly name: string;
   private readonly markets = new Map<string, Market>();
-  private readonly prng: Prng;
+  private readonly marketList: Market[] = [];
+  /** Markets by instrument index (market data speaks in indexes). */
+  private readonly byIndex: (Market | undefined)[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private walk: NodeJS.Timeout | undefined;
   /**
@@ -84,52 +72,64 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
    */
   private stopped = false;
   private simId = SIM_ID_BASE;
-  private seq = 0;
-  /**
-   * Our live orders (arrived, not final) by order id: what fills, cancels and openOrders work on. A daemon runs for
-   * weeks, so nothing here may grow with the orders it ever sent: a finished order leaves this map at once, and
-   * leaves `byClientId` once `retainFinished` newer orders have finished.
-   */
-  private readonly ours = new Map<number, OurOrder>();
-  /** Live and retained finished orders by client order id (lookups, duplicate checks). */
-  private readonly byClientId = new Map<string, OurOrder>();
-  /** Retained finished orders, oldest first, in a ring of `retainFinished` entries. */
-  private readonly finished: (OurOrder | undefined)[];
-  private finishedHead = 0;
-  private finishedCount = 0;
-  /** An ACCEPTED report held back while a post-only order is checked (a refused one is REJECTED instead). */
-  private heldAccept = -1;
   private current: Market | undefined;
+  /** Side of the order now taking liquidity in the engine (the last accepted or triggered): a trade's taker side. */
+  private takerSide = 0;
+  /** Engine calls in progress that publish once at their end (a simulation step). */
+  private hold = 0;
+  private readonly engine: PaperEngine = {
+    on: (m, fn) => this.on(m, fn),
+    submitTo: (m, id, owner, side, type, price, qty) => this.submitTo(m, id, owner, side, type, price, qty),
+    nextSimId: () => ++this.simId,
+    stopped: () => this.stopped,
+  };
+  private readonly sim: SimulatedMarket;
+  private readonly orders: OurOrders;
+  private readonly publisher: BookPublisher;
+  private readonly mirrored: MirrorMode | undefined;
 
   constructor(
     private readonly options: PaperVenueOptions,
-    private readonly sink: ReportSink,
+    sink: ReportSink,
   ) {
     this.name = options.name;
-    this.prng = new Prng(options.seed);
-    if (options.spreadTicks < 1) throw new RangeError('spreadTicks must be >= 1');
-    const retain = options.retainFinished ?? DEFAULT_RETAIN_FINISHED;
-    if (!Number.isInteger(retain) || retain < 0) throw new RangeError('retainFinished must be a non-negative integer');
-    this.finished = new Array<OurOrder | undefined>(retain).fill(undefined);
+    this.sim = new SimulatedMarket(options, this.engine);
+    this.orders = new OurOrders(options, sink);
+    const mirror = options.mirror;
+    if (mirror !== undefined && options.marketData !== undefined) {
+      throw new RangeError('a mirroring paper venue publishes no book of its own (the mirrored venue\'s is in the market data)');
+    }
+    this.publisher = new BookPublisher(options.marketData);
+    this.mirrored = mirror === undefined ? undefined : new MirrorMode(mirror, this.name, this.engine, this.orders, this.byIndex);
+    this.hold++; // the first quotes are published by start()
     for (const m of options.markets) {
       const ins = m.instrument;
-      const notionalPerLot = Number(ins.notional.toText(m.startMidTicks)); // quote value of one lot at the mid
-      const levelLots = Math.max(ins.minQtyLots, Math.round(options.levelNotional / notionalPerLot));
-      const market: Market = { instrument: ins, book: new OrderBook(this), mid: m.startMidTicks, quotes: new Map(), quotePrice: new Map(), levelLots };
+      const levelLots = mirror === undefined ? this.sim.levelLots(ins, m.startMidTicks) : 0;
+      const market: Market = {
+        instrument: ins, book: new OrderBook(this), mid: m.startMidTicks, quotes: new Map(), quotePrice: new Map(), levelLots, dirty: false,
+        taken: [new TakenLevels(true), new TakenLevels(false)],
+      };
       this.markets.set(ins.symbol, market);
-      this.requote(market);
+      this.marketList.push(market);
+      this.byIndex[ins.index] = market;
+      if (mirror === undefined) this.sim.requote(market);
     }
+    this.hold--;
+    mirror?.market.listen(this);
   }
 
   async start(): Promise<void> {
     this.stopped = false;
+    if (this.mirrored !== undefined) return; // no simulation: the mirrored venue's market moves on its own
     this.walk = setInterval(() => this.step(), this.options.stepMs);
     this.walk.unref();
+    this.publisher.start(this.marketList);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.walk !== undefined) clearInterval(this.walk);
+    this.publisher.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
@@ -151,45 +151,21 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
     this.later(() => {
       const m = this.markets.get(request.instrument.symbol);
       const status = m === undefined ? Status.UNKNOWN_ID : this.on(m, () => m.book.cancel(request.orderId));
-      if (status !== Status.OK) this.report({ kind: 'CANCEL_REJECTED', orderId: request.orderId, reason: 'unknown order' });
+      if (status !== Status.OK) this.orders.report({ kind: 'CANCEL_REJECTED', orderId: request.orderId, reason: 'unknown order' });
     });
   }
 
   async lookup(clientOrderId: string): Promise<VenueOrderStatus | null> {
-    const o = this.byClientId.get(clientOrderId);
-    return o === undefined ? null : this.status(o);
+    return this.orders.lookup(clientOrderId);
   }
 
   async openOrders(instruments: readonly Instrument[]): Promise<VenueOrderStatus[]> {
-    const symbols = new Set(instruments.map((i) => i.symbol));
-    const out: VenueOrderStatus[] = [];
-    // `ours` holds live orders only: the scan costs what is open, not what was ever sent.
-    for (const o of this.ours.values()) {
-      if (this.isOpen(o) && symbols.has(o.order.instrument.symbol)) out.push(this.status(o));
-    }
-    return out;
+    return this.orders.openOrders(instruments);
   }
 
   /** How many orders each per-order structure holds (tests and diagnostics: none grows with the orders ever sent). */
   structureSizes(): { live: number; byClientId: number; finished: number; timers: number } {
-    return { live: this.ours.size, byClientId: this.byClientId.size, finished: this.finishedCount, timers: this.timers.size };
-  }
-
-  private status(o: OurOrder): VenueOrderStatus {
-    const v = o.order;
-    return {
-      clientOrderId: v.clientOrderId,
-      venueOrderId: o.venueOrderId,
-      instrument: v.instrument,
-      state: o.state,
-      filledLots: o.filledLots,
-      // what the order is, for the daemon's ownership check on reconciliation (reconciliation.ts)
-      side: v.side,
-      type: v.type,
-      priceTicks: v.type === 'MARKET' ? undefined : v.priceTicks,
-      qtyLots: v.qtyLots,
-      symbolMatches: true,
-    };
+    return { ...this.orders.sizes(), timers: this.timers.size };
   }
 
   private later(fn: () => void): void {
@@ -201,11 +177,10 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
     this.timers.add(t);
   }
 
-  private report(r: ExecutionReport): void {
-    this.sink.report(this.name, r);
-  }
-
-  /** Run an engine call for market `m` (the sink needs to know which market its events are about). */
+  /**
+   * Run an engine call for market `m` (the sink needs to know which market its events are about). When the outermost
+   * call ends, the book is published if it changed (a simulation step publishes once, at its end).
+   */
   private on<T>(m: Market, fn: () => T): T {
     const previous = this.current;
     this.current = m;
@@ -213,22 +188,34 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
       return fn();
     } finally {
       this.current = previous;
+      if (previous === undefined && this.hold === 0 && m.dirty) this.publisher.publish(m);
+    }
+  }
+
+  /** `on` for one submit, without a closure (mirror mode runs it per mirrored trade or crossing level). */
+  private submitTo(m: Market, id: number, owner: number, side: number, type: number, price: number, qty: number): number {
+    const previous = this.current;
+    this.current = m;
+    try {
+      return m.book.submit(id, owner, side, type, price, qty);
+    } finally {
+      this.current = previous;
+      if (previous === undefined && this.hold === 0 && m.dirty) this.publisher.publish(m);
     }
   }
 
   private arrive(o: VenueOrder): void {
     const m = this.markets.get(o.instrument.symbol);
     if (m === undefined) {
-      this.report({ kind: 'REJECTED', orderId: o.orderId, reason: `${o.instrument.symbol} is not listed` });
+      this.orders.report({ kind: 'REJECTED', orderId: o.orderId, reason: `${o.instrument.symbol} is not listed` });
       return;
     }
-    if (this.byClientId.has(o.clientOrderId) && this.isOpen(this.byClientId.get(o.clientOrderId)!)) {
-      this.report({ kind: 'REJECTED', orderId: o.orderId, reason: 'duplicate client order id' });
+    const mine = this.orders.open(o);
+    if (mine === undefined) return;
+    if (this.mirrored !== undefined) {
+      this.mirrored.arrive(m, mine);
       return;
     }
-    const mine: OurOrder = { order: o, venueOrderId: `${this.name}-${++this.seq}`, filledLots: 0, state: 'OPEN' };
-    this.ours.set(o.orderId, mine);
-    this.byClientId.set(o.clientOrderId, mine);
     const side = o.side === 'BUY' ? Side.BUY : Side.SELL;
     let type: number;
     switch (o.type) {
@@ -238,57 +225,23 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
       default:
         type = o.postOnly ? OrderType.POST_ONLY : o.timeInForce === 'IOC' ? OrderType.IOC : o.timeInForce === 'FOK' ? OrderType.FOK : OrderType.LIMIT;
     }
-    if (type === OrderType.POST_ONLY) this.heldAccept = o.orderId;
+    if (type === OrderType.POST_ONLY) this.orders.holdAccept(o.orderId);
     const st = this.on(m, () => m.book.submit(o.orderId, OWNER_US, side, type, o.priceTicks, o.qtyLots, StpMode.NONE, o.stopTicks));
-    this.releaseHeldAccept();
-    if (st !== Status.OK) {
-      this.finish(mine, 'REJECTED');
-      this.report({ kind: 'REJECTED', orderId: o.orderId, reason: `refused by the paper venue (status ${st})` });
-    }
+    this.orders.releaseHeldAccept();
+    if (st !== Status.OK) this.orders.refuse(mine, `refused by the paper venue (status ${st})`);
   }
 
-  private isOpen(o: OurOrder): boolean {
-    return o.state === 'OPEN' || o.state === 'PARTIALLY_FILLED';
+  // ---- mirror mode (mirror-mode.ts) ---------------------------------------------------------------------------
+
+  onBook(venue: number, symbol: number, book: MirrorBook, usable: boolean): void {
+    this.mirrored?.onBook(venue, symbol, book, usable);
   }
 
-  /**
-   * A final state: the order leaves the live map and joins the retained finished ones; the oldest retained one
-   * beyond `retainFinished` is forgotten (a later cancel of it is answered "unknown order", a lookup finds nothing).
-   */
-  private finish(o: OurOrder, state: VenueOrderStatus['state']): void {
-    o.state = state;
-    if (this.ours.get(o.order.orderId) !== o) return; // already finished
-    this.ours.delete(o.order.orderId);
-    const n = this.finished.length;
-    if (n === 0) {
-      this.forgetClientId(o);
-      return;
-    }
-    if (this.finishedCount === n) {
-      const old = this.finished[this.finishedHead]!;
-      this.finished[this.finishedHead] = undefined;
-      this.finishedHead = (this.finishedHead + 1) % n;
-      this.finishedCount--;
-      this.forgetClientId(old);
-    }
-    this.finished[(this.finishedHead + this.finishedCount) % n] = o;
-    this.finishedCount++;
+  onTrade(venue: number, symbol: number, priceTicks: number, qtyLots: number, takerSide: BookSide): void {
+    this.mirrored?.onTrade(venue, symbol, priceTicks, qtyLots, takerSide);
   }
 
-  /** Drop a finished order's client id entry unless a newer order reused the id. */
-  private forgetClientId(o: OurOrder): void {
-    if (this.byClientId.get(o.order.clientOrderId) === o) this.byClientId.delete(o.order.clientOrderId);
-  }
-
-  private releaseHeldAccept(): void {
-    if (this.heldAccept < 0) return;
-    const id = this.heldAccept;
-    this.heldAccept = -1;
-    const o = this.ours.get(id);
-    if (o !== undefined) this.report({ kind: 'ACCEPTED', orderId: id, venueOrderId: o.venueOrderId });
-  }
-
-  // ---- the simulated market ---------------------------------------------------------------------------------
+  // ---- the simulated market (simulated-market.ts) -------------------------------------------------------------
 
   /** Run `steps` simulation intervals now (tests and scenario scripts; the timer runs them otherwise). */
   advance(steps = 1): void {
@@ -313,123 +266,64 @@ export class PaperVenue implements VenueAdapter, CrossingSink {
     return 0;
   }
 
+  /** Every price level of one side of the venue's own book, best first, as [price, lots] (tests and diagnostics). */
+  bookLevels(symbol: string, side: 'BUY' | 'SELL'): [number, number][] {
+    const m = this.markets.get(symbol);
+    if (m === undefined) return [];
+    const book = m.book;
+    const s = side === 'BUY' ? Side.BUY : Side.SELL;
+    const n = book.levelCount(s);
+    const prices = new Float64Array(n);
+    const qtys = new Float64Array(n);
+    book.depth(s, n, prices, qtys);
+    return Array.from(prices, (p, i) => [p, qtys[i]!]);
+  }
+
   private step(): void {
-    const v = this.options.volatilityTicks;
-    const tradeChance = (this.options.tradesPerSecond * this.options.stepMs) / 1000;
-    for (const m of this.markets.values()) {
-      m.mid = Math.max(this.options.spreadTicks + this.options.depthLevels + 1, m.mid + this.prng.int(-v, v));
-      this.requote(m);
-      // Other traders: on average tradesPerSecond market orders, each a fraction of a level up to 1.5 levels.
-      let trades = Math.floor(tradeChance);
-      if (this.prng.next() < tradeChance - trades) trades++;
-      for (let i = 0; i < trades; i++) {
-        const side = this.prng.next() < 0.5 ? Side.BUY : Side.SELL;
-        const qty = Math.max(1, Math.round(m.levelLots * (0.1 + 1.4 * this.prng.next())));
-        this.on(m, () => m.book.submit(++this.simId, OWNER_FLOW, side, OrderType.MARKET, 0, qty));
-      }
+    if (this.mirrored !== undefined) return;
+    // one publication per market and step, once the step is done
+    this.hold++;
+    try {
+      this.sim.step(this.marketList);
+    } finally {
+      this.hold--;
     }
-  }
-
-  /**
-   * Keep the market maker's ladder around the mid: quotes that would now cross or are beyond the ladder are
-   * canceled, missing levels are added; a level that is already quoted keeps its place in the queue.
-   */
-  private requote(m: Market): void {
-    const half = Math.floor(this.options.spreadTicks / 2);
-    const bestBid = m.mid - half;
-    const bestAsk = bestBid + this.options.spreadTicks;
-    const levels = this.options.depthLevels;
-    for (const [price, id] of m.quotes) {
-      const isBid = price <= m.mid;
-      const keep = isBid ? price <= bestBid && price > bestBid - levels : price >= bestAsk && price < bestAsk + levels;
-      if (!keep) this.on(m, () => m.book.cancel(id)); // onCancel forgets it
-    }
-    for (let k = 0; k < levels; k++) {
-      this.quoteLevel(m, Side.BUY, bestBid - k);
-      this.quoteLevel(m, Side.SELL, bestAsk + k);
-    }
-  }
-
-  private quoteLevel(m: Market, side: number, price: number): void {
-    if (price < 1 || m.quotes.has(price)) return;
-    const qty = Math.max(1, Math.round(m.levelLots * (0.5 + this.prng.next())));
-    const id = ++this.simId;
-    m.quotes.set(price, id);
-    m.quotePrice.set(id, price);
-    // The market maker never takes: a level the other side already reaches is refused (and forgotten) this round.
-    this.on(m, () => m.book.submit(id, OWNER_MM, side, OrderType.POST_ONLY, price, qty));
+    for (const m of this.marketList) if (m.dirty) this.publisher.publish(m);
   }
 
   // ---- engine events ----------------------------------------------------------------------------------------
 
-  onAccept(id: number, owner: number): void {
-    if (owner !== OWNER_US || id === this.heldAccept) return;
-    const o = this.ours.get(id);
-    if (o !== undefined) this.report({ kind: 'ACCEPTED', orderId: id, venueOrderId: o.venueOrderId });
+  onAccept(id: number, owner: number, side: number): void {
+    this.takerSide = side;
+    if (owner === OWNER_US) this.orders.onAccept(id);
   }
 
-  onRest(): void {}
+  onRest(): void {
+    if (this.current !== undefined) this.current.dirty = true;
+  }
 
-  onTrigger(id: number, owner: number): void {
-    if (owner === OWNER_US) this.report({ kind: 'TRIGGERED', orderId: id });
+  onTrigger(id: number, owner: number, side: number): void {
+    this.takerSide = side;
+    if (owner === OWNER_US) this.orders.report({ kind: 'TRIGGERED', orderId: id });
   }
 
   onFill(makerId: number, takerId: number, makerOwner: number, takerOwner: number, price: number, qty: number, makerRemaining: number): void {
+    const m = this.current;
+    if (m !== undefined) {
+      m.dirty = true;
+      this.publisher.trade(m, price, qty, this.takerSide); // its book follows once the call is done
+    }
+    if (takerOwner === OWNER_MIRROR && this.mirrored !== undefined) this.mirrored.filled += qty;
     // A partly taken level stays quoted (and keeps its place in the queue); a level taken out is forgotten.
-    if (makerOwner === OWNER_MM && makerRemaining === 0) this.forgetQuote(makerId);
-    if (makerOwner === OWNER_US) this.ourFill(makerId, price, qty, 'MAKER');
-    if (takerOwner === OWNER_US) this.ourFill(takerId, price, qty, 'TAKER');
+    if (makerOwner === OWNER_MM && makerRemaining === 0) forgetQuote(this.current, makerId);
+    if (makerOwner === OWNER_US) this.orders.fill(makerId, price, qty, 'MAKER');
+    if (takerOwner === OWNER_US) this.orders.fill(takerId, price, qty, 'TAKER');
   }
 
   onCancel(id: number, owner: number, _cancelled: number, remaining: number, reason: number): void {
-    if (owner === OWNER_MM && remaining === 0) this.forgetQuote(id);
+    if (this.current !== undefined) this.current.dirty = true;
+    if (owner === OWNER_MM && remaining === 0) forgetQuote(this.current, id);
     if (owner !== OWNER_US || remaining > 0) return;
-    const o = this.ours.get(id);
-    if (reason === CancelReason.POST_ONLY_REJECT && id === this.heldAccept) {
-      this.heldAccept = -1;
-      if (o !== undefined) this.finish(o, 'REJECTED');
-      this.report({ kind: 'REJECTED', orderId: id, reason: 'post-only order would cross' });
-      return;
-    }
-    this.releaseHeldAccept();
-    if (reason === CancelReason.USER || reason === CancelReason.STP) {
-      if (o !== undefined) this.finish(o, 'CANCELED');
-      this.report({ kind: 'CANCELED', orderId: id });
-    } else {
-      if (o !== undefined) this.finish(o, 'EXPIRED');
-      const why = reason === CancelReason.FOK_KILL ? 'FOK order could not fill completely' : 'no more liquidity for the rest';
-      this.report({ kind: 'EXPIRED', orderId: id, reason: why });
-    }
-  }
-
-  private forgetQuote(id: number): void {
-    const m = this.current;
-    const price = m?.quotePrice.get(id);
-    if (m === undefined || price === undefined) return;
-    m.quotePrice.delete(id);
-    if (m.quotes.get(price) === id) m.quotes.delete(price);
-  }
-
-  private ourFill(id: number, price: number, qty: number, liquidity: 'MAKER' | 'TAKER'): void {
-    this.releaseHeldAccept();
-    const o = this.ours.get(id);
-    if (o === undefined) return;
-    o.filledLots += qty;
-    if (o.filledLots >= o.order.qtyLots) this.finish(o, 'FILLED');
-    else o.state = 'PARTIALLY_FILLED';
-    const ins = o.order.instrument;
-    const bps = liquidity === 'MAKER' ? this.options.makerBps : this.options.takerBps;
-    this.report({
-      kind: 'FILL',
-      orderId: id,
-      tradeId: `${this.name}-t${++this.seq}`,
-      priceTicks: price,
-      qtyLots: qty,
-      // The simulated venue charges its configured rates in the quote currency: a stated fee, not an estimate.
-      fee: feeText(ins.tick, ins.lot, price, qty, bps),
-      feeCurrency: ins.quote,
-      liquidity,
-      venueTs: this.options.now?.() ?? 0,
-    });
+    this.orders.onCancel(id, reason);
   }
 }

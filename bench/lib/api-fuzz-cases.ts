@@ -208,6 +208,7 @@ const PATHS: readonly string[] = [
   '/v1/orders?state=%', '/v1/orders?state=op%65n', '/v1/orders?state=open&state=CANCELED', '/v1/orders/1', '/v1/orders/999999999999', '/v1/orders/abc',
   '/v1/orders/%ZZ', '/v1/orders/%00', '/v1/orders/%F0%9F%98%80', '/v1/orders/' + '9'.repeat(40), '/v1/routes/BTC-USDT',
   '/v1/routes/btc-usdt', '/v1/routes/%E2%82%AC', '/v1/routes/', '/v1/fees', '/v1/stream', '/v1/admin/reload',
+  '/v1/books/BTC-USDT', '/v1/books/ETH-USDT', '/v1/books/nope', '/v1/books/%00', '/v1/books/',
 ];
 
 /** Paths no route has, or that are not paths: 404 or 400, never a 5xx and never a crash. */

@@ -1,5 +1,6 @@
 /** Measurement helpers of bench:submit and bench:stress: percentiles, GC events in a window, clocks. */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { GCProfiler } from 'node:v8';
 
 /** Value at quantile q of an ascending-sorted array (nearest rank). */
 export function quantileSorted(sorted: Float64Array, q: number): number {
@@ -95,4 +96,20 @@ export function fmtInt(n: number): string {
 /** Yields to the event loop (lets timers, observers and I/O run). */
 export function tick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Heap bytes allocated while `fn` runs: heap used after - before + what every GC meanwhile collected (v8.GCProfiler
+ * reports each GC's heap before and after), so garbage already collected is counted too.
+ */
+export function allocatedBytes(fn: () => void): { bytes: number; gcs: number } {
+  const profiler = new GCProfiler();
+  profiler.start();
+  const before = process.memoryUsage().heapUsed;
+  fn();
+  const after = process.memoryUsage().heapUsed;
+  const { statistics } = profiler.stop();
+  let collected = 0;
+  for (const gc of statistics) collected += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
+  return { bytes: after - before + collected, gcs: statistics.length };
 }

@@ -22,7 +22,7 @@ import type { OrderView } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderStore } from '../core/order-store.js';
 import { openEventReplay, streamEvent, type EventReplayOpen } from '../journal/event-replay.js';
-import type { JournalRecorder } from '../journal/order-journal.js';
+import type { JournalRecorder } from '../journal/journal-recorder.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import type { Logger } from '../telemetry/logger.js';

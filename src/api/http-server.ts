@@ -13,6 +13,7 @@ import type { Router } from '../routing/router.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { FeeSum } from '../risk/fee-ledger.js';
+import type { BookView } from '../market/book-view.js';
 import type { BearerAuth } from './auth.js';
 import { orderView } from './order-view.js';
 import { EventStream, type StreamJournal } from './event-stream.js';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   readonly reload?: () => { ok: boolean; errors: string[] };
   /** Fee sums per strategy, venue and currency, exact decimals (GET /v1/fees). */
   readonly fees?: () => readonly FeeSum[];
+  /** A symbol's books per venue and consolidated (GET /v1/books/:symbol); undefined: no market data. */
+  readonly books?: (symbolIndex: number) => BookView;
   /** Extra fields for GET /health. */
   readonly health: () => Record<string, unknown>;
   /** The event stream (/v1/stream): see event-stream.ts. Default: the default bound, no journal. */
@@ -186,6 +189,15 @@ export class ApiServer {
       const r = this.deps.reload?.() ?? { ok: false, errors: ['reload is not available'] };
       if (r.ok) return { status: 200, body: { reloaded: true } };
       return { status: 422, body: { error: { code: 'CONFIG_INVALID', message: 'the configuration was not reloaded', retryable: false, errors: r.errors } } };
+    }
+    const bookMatch = /^\/v1\/books\/([^/]+)$/.exec(path);
+    if (bookMatch !== null) {
+      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
+      const symbol = decodeSegment(bookMatch[1]!);
+      const ins = this.deps.instruments.get(symbol);
+      if (ins === undefined) throw new HttpError('UNKNOWN_SYMBOL', `unknown symbol ${symbol}`);
+      if (this.deps.books === undefined) throw new HttpError('NOT_FOUND', 'market data is not available in this daemon');
+      return { status: 200, body: this.deps.books(ins.index) };
     }
     const routeMatch = /^\/v1\/routes\/([^/]+)$/.exec(path);
     if (routeMatch !== null) {

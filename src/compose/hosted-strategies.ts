@@ -1,12 +1,15 @@
 /**
  * Strategies that run in the daemon (a `module` in their configuration): a StrategyHost of worker threads whose
- * rings the order path drains (see order-path.ts `rings`). Composition, like daemon.ts.
+ * rings the order path drains (see order-path.ts `rings`), and whose market channels a MarketPublisher listening to
+ * the daemon's MarketData fills (top of book and trades of each strategy's symbols). Composition, like daemon.ts.
  */
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { OrderSnapshot } from '../intake/ring/transport.js';
+import type { MarketData } from '../market/market-data.js';
 import { StrategyHost } from '../strategy/strategy-host.js';
 import type { Logger } from '../telemetry/logger.js';
+import { MarketPublisher } from './market-publisher.js';
 
 export interface HostedStrategyParts {
   readonly config: Config;
@@ -17,6 +20,8 @@ export interface HostedStrategyParts {
   /** Open orders of a strategy, for its SDK after a RESYNC (the order path's ringSnapshot). */
   readonly snapshot: (strategyId: string) => readonly OrderSnapshot[];
   readonly log: Logger;
+  /** The daemon's market data: the strategies receive the top of book and trades of their symbols from it. */
+  readonly market?: MarketData;
 }
 
 /** The host of the configured worker strategies; undefined when no strategy is hosted. */
@@ -24,7 +29,7 @@ export function hostStrategies(p: HostedStrategyParts): StrategyHost | undefined
   const { config } = p;
   const hosted = config.strategies.filter((st) => st.module !== undefined);
   if (hosted.length === 0) return undefined;
-  return new StrategyHost({
+  const host = new StrategyHost({
     strategies: hosted.map((st) => ({ id: st.id, module: st.module!, symbols: st.symbols, params: st.params })),
     instruments: config.instruments,
     venues: config.venues.map((v) => v.name),
@@ -36,4 +41,6 @@ export function hostStrategies(p: HostedStrategyParts): StrategyHost | undefined
       if (error !== undefined) p.log.error({ strategy: id, err: error }, 'strategy worker stopped with an error');
     },
   });
+  p.market?.listen(new MarketPublisher(p.market, host.strategies.map((s) => s.market)));
+  return host;
 }

@@ -2,7 +2,7 @@
  * The journal on the order path: its recorder is the tracker's first listener (an update is in the journal before
  * anything else reacts to it), and the batcher's durability gate (a batch goes out only once its orders are durable).
  */
-import { JournalRecorder } from '../journal/order-journal.js';
+import { JournalRecorder } from '../journal/journal-recorder.js';
 import { batchRejecter } from '../execution/batch-reject.js';
 import type { VenueBatcher } from '../execution/batcher.js';
 import type { OrderStore } from '../core/order-store.js';

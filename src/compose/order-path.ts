@@ -2,8 +2,9 @@
  * The one constructor of the order path:
  *
  *   intake -> strategy queues -> dispatcher -> pre-trade risk -> internal crossing -> router -> batcher -> venues,
- *   reports back through the report handler into the tracker, whose listeners (in this order) are the journal
- *   recorder, the ring intake of worker strategies, risk accounting, the fee ledger, metrics and the order log.
+ *   reports back through the report handler into the tracker, whose listeners (in this order) are the intake's
+ *   dispatch waiters (they only settle promises, which run after every listener), the journal recorder, the ring
+ *   intake of worker strategies, risk accounting, the fee ledger, metrics and the order log.
  *
  * The daemon composes it with I/O (venues from the configuration, the journal, the API, workers); benchmarks and
  * tests compose it with their own venues. Nothing else wires these parts, so what a benchmark measures is the path
@@ -23,7 +24,7 @@ import { OrderIntake } from '../intake/order-intake.js';
 import { RingIntake } from '../intake/ring-intake.js';
 import type { OrderSnapshot, RingEndpoint } from '../intake/ring/transport.js';
 import { StrategyQueues } from '../intake/strategy-queues.js';
-import type { JournalRecorder } from '../journal/order-journal.js';
+import type { JournalRecorder } from '../journal/journal-recorder.js';
 import type { Clock } from '../model/clock.js';
 import { OrderIdCounter } from '../model/ids.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
@@ -153,7 +154,7 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   }
   const ids = new OrderIdCounter(0);
   const intake = new OrderIntake(tracker, ids, queues, dispatcher, router, adapters, instruments, strategyIds, batcher);
-  // first listener: an update is in the journal before anything else reacts to it
+  // the first listener that acts: an update is in the journal before anything else reacts to it
   const recorder = o.journal ? journalOrderPath(store, tracker, batcher) : undefined;
   if (recorder !== undefined) metrics.setJournalSource(() => ({ failed: recorder.failed !== null, unrecorded: recorder.unrecorded }));
   let ringIntake: RingIntake | undefined;

@@ -5,11 +5,15 @@
 import type { InstrumentRegistry } from '../model/instrument.js';
 import { PreTradeRisk } from '../risk/pre-trade-risk.js';
 import { Router } from '../routing/router.js';
+import { formatConfigError, loadConfigFile } from '../config/index.js';
 import type { Config } from '../config/schema.js';
 
-/** The pre-trade risk a configuration describes (also built by a reload, whose limits are then adopted). */
+/**
+ * The pre-trade risk a configuration describes, marks at the instruments' reference prices (also built by a reload,
+ * whose limits are then adopted).
+ */
 export function riskFor(config: Config, instruments: InstrumentRegistry): PreTradeRisk {
-  return new PreTradeRisk(
+  const risk = new PreTradeRisk(
     instruments,
     config.strategies.map((s) => ({
       id: s.id,
@@ -21,6 +25,12 @@ export function riskFor(config: Config, instruments: InstrumentRegistry): PreTra
     })),
     config.risk,
   );
+  for (const i of config.instruments) {
+    const ins = instruments.get(i.symbol)!;
+    const mark = i.referencePrice === undefined ? undefined : ins.priceToTicks(i.referencePrice);
+    if (mark?.ok === true) risk.setMark(ins.index, mark.value);
+  }
+  return risk;
 }
 
 /** The routing table a configuration describes (also built by a reload, whose table is then adopted). */
@@ -46,6 +56,14 @@ export function restartOnlyChanges(a: Config, b: Config): string[] {
 export type ReloadPlan =
   | { readonly ok: true; readonly router: Router; readonly risk: PreTradeRisk; readonly weights: number[]; readonly next: Config }
   | { readonly ok: false; readonly errors: string[] };
+
+/** Reads the configuration file again and plans its reload (every error when it cannot be). */
+export function planReloadFromFile(file: string | undefined, env: NodeJS.ProcessEnv, current: Config, instruments: InstrumentRegistry): ReloadPlan {
+  if (file === undefined) return { ok: false, errors: ['the daemon was not started from a configuration file'] };
+  const loaded = loadConfigFile(file, env);
+  if (!loaded.ok) return { ok: false, errors: loaded.errors.map(formatConfigError) };
+  return planReload(current, loaded.config, instruments);
+}
 
 /** Compares the running configuration with the one read; builds what would be swapped, or lists every error. */
 export function planReload(current: Config, next: Config, instruments: InstrumentRegistry): ReloadPlan {

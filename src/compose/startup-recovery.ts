@@ -10,8 +10,8 @@ import { INTERNAL_VENUE } from '../crossing/internal-crossing.js';
 import { checkJournalAgainstConfig, closeOutRemoved } from '../journal/config-match.js';
 import { Journal, type JournalFileWrites } from '../journal/journal.js';
 import { NameMapper } from '../journal/name-table.js';
-import { encodeSnapshot } from '../journal/order-journal.js';
-import { replayOrders, takeSnapshot, type ReplayReport } from '../journal/order-replay.js';
+import { replayOrders, type ReplayReport } from '../journal/order-replay.js';
+import { SnapshotCapture } from '../journal/snapshot-capture.js';
 import { SnapshotSchedule } from '../journal/snapshot-schedule.js';
 import type { Clock } from '../model/clock.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
@@ -131,7 +131,8 @@ export class StartupRecovery {
     const snapshots = (this.snapshots = new SnapshotSchedule(
       journal,
       jc.snapshotEvery,
-      () => encodeSnapshot(takeSnapshot(p.path.tracker, p.path.ids.current(), p.risk, p.path.fees)),
+      // captured in steps while orders flow (the state at one seq, copy-on-write: see snapshot-capture.ts)
+      new SnapshotCapture({ store: p.path.tracker.store, ids: p.path.ids, risk: p.risk, fees: p.path.fees }),
       p.log,
       replay.snapshotSeq ?? 0,
     ));

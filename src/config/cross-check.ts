@@ -66,6 +66,7 @@ export function crossCheck(config: Config): CrossCheckResult {
       if (v.sandbox) add(at('sandbox'), 'sandbox applies to exchange venues only, not to adapter paper');
       if (v.credentials !== undefined) add(at('credentials'), 'a paper venue takes no credentials');
       if (v.urls !== undefined) add(at('urls'), 'a paper venue has no URLs (it runs in process)');
+      if (!v.trading) add(at('trading'), 'trading: false (public market data only) applies to exchange venues; a paper venue trades');
     } else {
       if (v.exchange === undefined) add(at('exchange'), `exchange is required for adapter ${v.adapter} (binance or okx)`);
       else if (v.adapter !== 'ccxt' && EXCHANGE_OF_WS_ADAPTER[v.adapter] !== v.exchange) {
@@ -87,6 +88,13 @@ export function crossCheck(config: Config): CrossCheckResult {
         add(at('reconnect', 'maxMs'), `maxMs must be >= minMs (${rc.minMs})`);
       }
       if (v.paper !== undefined) add(at('paper'), 'paper settings apply only to adapter paper');
+      // a market-data-only venue: public streams need no keys, and it must have market data to be of any use
+      if (!v.trading && v.credentials !== undefined) {
+        add(at('credentials'), 'a venue with trading: false (public market data only) takes no credentials');
+      }
+      if (!v.trading && !v.marketData.enabled) {
+        add(at('trading'), 'trading: false with marketData.enabled: false leaves the venue nothing to do');
+      }
       if (v.credentials !== undefined) {
         if (v.exchange === 'okx' && v.credentials.passphrase === undefined) {
           add(at('credentials', 'passphrase'), 'OKX credentials need a passphrase');
@@ -103,12 +111,25 @@ export function crossCheck(config: Config): CrossCheckResult {
       seen.add(s);
       const ins = instrumentOf(s);
       if (ins === undefined) add(at('symbols', j), `unknown instrument ${s} (not in instruments)`);
-      else if (v.adapter === 'paper' && ins.referencePrice === undefined) {
+      else if (v.adapter === 'paper' && v.paper?.mirror === undefined && ins.referencePrice === undefined) {
         add(at('symbols', j), `paper venue ${v.name} needs a referencePrice for ${s} (instruments[${instruments.get(s)}])`);
       }
     });
   });
   const venueOf = (name: string) => config.venues[venues.get(name) ?? -1];
+  // a paper venue that mirrors another venue's market: an exchange venue with market data, trading its symbols
+  config.venues.forEach((v, i) => {
+    const mirror = v.paper?.mirror;
+    if (mirror === undefined) return;
+    const at = ['venues', i, 'paper', 'mirror'];
+    const m = venueOf(mirror);
+    if (m === undefined) add(at, `unknown venue ${mirror} (not in venues)`);
+    else if (m.adapter === 'paper') add(at, `venue ${mirror} is a paper venue: mirror an exchange venue (its public market data)`);
+    else if (!m.marketData.enabled) add(at, `venue ${mirror} has marketData.enabled false: nothing to mirror`);
+    else {
+      for (const s of v.symbols) if (!m.symbols.includes(s)) add(at, `venue ${mirror} does not trade ${s}, which ${v.name} lists`);
+    }
+  });
 
   // -- strategies -------------------------------------------------------------------------------------------
   const strategies = new Map<string, number>();
@@ -155,6 +176,9 @@ export function crossCheck(config: Config): CrossCheckResult {
       const v = venueOf(venue);
       if (v === undefined) add([...at, venue], `unknown venue ${venue}`, true);
       else if (!v.symbols.includes(symbol)) add([...at, venue], `venue ${venue} does not list ${symbol}`, true);
+      else if (!v.trading && weight > 0) {
+        add([...at, venue], `venue ${venue} has trading: false (public market data only): it takes no orders, so its weight must be 0`, true);
+      }
       sum += weight;
     }
     if (sum === 0) add(at, `the weights of ${symbol} sum to zero: no venue would get its orders`);
@@ -162,9 +186,13 @@ export function crossCheck(config: Config): CrossCheckResult {
   }
   config.instruments.forEach((ins, i) => {
     if (routing[ins.symbol] !== undefined) return;
-    const listing = config.venues.filter((v) => v.symbols.includes(ins.symbol)).map((v) => v.name);
+    const listed = config.venues.filter((v) => v.symbols.includes(ins.symbol));
+    // a market-data-only venue (trading: false) gets no flow
+    const listing = listed.filter((v) => v.trading).map((v) => v.name);
     if (listing.length === 0) {
-      add(['instruments', i, 'symbol'], `no venue lists ${ins.symbol}: add it to a venue's symbols or remove the instrument`);
+      add(['instruments', i, 'symbol'], listed.length === 0
+        ? `no venue lists ${ins.symbol}: add it to a venue's symbols or remove the instrument`
+        : `only venues with trading: false (market data only) list ${ins.symbol}: no venue could trade it`);
       return;
     }
     routing[ins.symbol] = Object.fromEntries(listing.map((name) => [name, 1]));

@@ -14,84 +14,11 @@
  * new optional members of VenueSchema / ConfigSchema.
  */
 import { z } from 'zod';
-import { decimalSign, isDecimalText, normaliseDecimal } from '../model/decimal.js';
+import { required, strictObject, PositiveDecimal, NonNegativeDecimal, int, bool, nonEmptyString, DAEMON_NAME_RE, SymbolName, AssetName, StrategyId, SecretValue } from './scalars.js';
+import { VenueSchema } from './venue-schema.js';
 import { YamlNumber } from './yaml-source.js';
 
-// ---------------------------------------------------------------------------------------------------------------
-// Scalars
-
-/** Message for a wrong type (or a missing key); other issues (too small, ...) fall through to the default messages. */
-const required = (expected: string) => (iss: { code?: string; input?: unknown }) =>
-  iss.code !== 'invalid_type' ? undefined : iss.input === undefined ? 'required key is missing' : expected;
-
-/** A strict object (unknown keys are errors). A plain YAML number where a mapping belongs is reported as a number. */
-function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
-  return z.preprocess((v) => (v instanceof YamlNumber ? v.value : v), z.strictObject(shape));
-}
-
-/** A decimal string; YAML plain numbers contribute their source text. */
-const decimalBase = z.preprocess(
-  (v) => (v instanceof YamlNumber ? v.source : v),
-  z
-    .string({ error: required('expected a decimal string') })
-    .refine(isDecimalText, { error: 'expected a decimal string', abort: true })
-    .transform(normaliseDecimal),
-);
-
-const Decimal = decimalBase;
-const PositiveDecimal = decimalBase.refine((s) => isDecimalText(s) && decimalSign(s) > 0, { error: 'must be > 0' });
-const NonNegativeDecimal = decimalBase.refine((s) => isDecimalText(s) && decimalSign(s) >= 0, { error: 'must be >= 0' });
-
-function toInteger(v: unknown): unknown {
-  if (v instanceof YamlNumber) return v.value;
-  if (typeof v === 'string' && /^-?[0-9]+$/.test(v)) return Number(v);
-  return v;
-}
-
-/** A safe integer in [min, max]. */
-const int = (min: number, max: number = Number.MAX_SAFE_INTEGER) =>
-  z.preprocess(toInteger, z.number({ error: required('expected an integer') }).int().min(min).max(max));
-
-const bool = z.preprocess(
-  (v) => (v === 'true' ? true : v === 'false' ? false : v),
-  z.boolean({ error: required('expected true or false') }),
-);
-
-const nonEmptyString = z.string({ error: required('expected a string') }).min(1, { error: 'must not be empty' });
-
-const SYMBOL_RE = /^[A-Z0-9]+-[A-Z0-9]+$/;
-const ASSET_RE = /^[A-Z0-9]+$/;
-const VENUE_NAME_RE = /^[a-z][a-z0-9_-]*$/;
-const STRATEGY_ID_RE = /^[A-Za-z0-9_-]{1,32}$/;
-const DAEMON_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-const SymbolName = z
-  .string({ error: required('expected an instrument symbol like BTC-USDT') })
-  .regex(SYMBOL_RE, { error: 'expected an instrument symbol like BTC-USDT (BASE-QUOTE, uppercase letters and digits)' });
-const AssetName = z
-  .string({ error: required('expected an asset name like BTC') })
-  .regex(ASSET_RE, { error: 'expected an asset name like BTC (uppercase letters and digits)' });
-const VenueName = z
-  .string({ error: required('expected a venue name') })
-  .regex(VENUE_NAME_RE, { error: 'expected a venue name: lowercase letter, then lowercase letters, digits, _ or -' });
-const StrategyId = z
-  .string({ error: required('expected a strategy id') })
-  .regex(STRATEGY_ID_RE, { error: 'expected a strategy id: 1 to 32 letters, digits, _ or -' });
-
-/** Secrets: after env resolution; the loader has already rejected anything but `${NAME}` in the file. */
-const SecretValue = nonEmptyString;
-
-const url = (protocols: readonly string[], example: string) =>
-  z.string({ error: required(`expected a URL like ${example}`) }).refine(
-    (s) => {
-      try {
-        return protocols.includes(new URL(s).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { error: `expected a URL like ${example} (${protocols.map((p) => p.replace(':', '://')).join(' or ')})` },
-  );
+export * from './venue-schema.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // daemon
@@ -151,6 +78,16 @@ export const JournalSchema = strictObject({
   snapshotEvery: int(1000, 100_000_000).default(200_000),
 });
 
+export const DEFAULT_MARKET_DEPTH = 20;
+export const DEFAULT_MARKET_STALE_MS = 5000;
+
+export const MarketDataSchema = strictObject({
+  /** Price levels per side kept for routing and shown (GET /v1/books/:symbol) per venue and consolidated. */
+  depth: int(1, 400).default(DEFAULT_MARKET_DEPTH),
+  /** A venue book with no update and no sign of life from its venue for this long is stale: excluded from routing. */
+  staleMs: int(100, 600_000).default(DEFAULT_MARKET_STALE_MS),
+});
+
 export const STARTUP_POLICIES = ['resume', 'cancel-older-than'] as const;
 
 export const StartupSchema = strictObject({
@@ -191,6 +128,7 @@ export const DaemonSchema = strictObject({
   startup: StartupSchema.prefault({}),
   queue: QueueSchema.prefault({}),
   journal: JournalSchema.prefault({}),
+  marketData: MarketDataSchema.prefault({}),
   /**
    * Finished orders kept queryable (GET /v1/orders/:id, late venue reports applied); the oldest are forgotten
    * beyond this, so the daemon's memory does not grow with the orders it has ever handled.
@@ -206,123 +144,6 @@ export const DaemonSchema = strictObject({
 function joinPath(dir: string, file: string): string {
   return dir.endsWith('/') ? dir + file : `${dir}/${file}`;
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// venues
-
-export const VENUE_ADAPTERS = ['paper', 'ccxt', 'binance-ws', 'okx-ws'] as const;
-export const EXCHANGES = ['binance', 'okx'] as const;
-
-export const FeesSchema = strictObject({
-  /** Basis points; negative = rebate. */
-  makerBps: Decimal.default('0'),
-  takerBps: Decimal.default('0'),
-});
-
-export const VenueUrlsSchema = strictObject({
-  rest: url(['http:', 'https:'], 'http://127.0.0.1:9001').optional(),
-  ws: url(['ws:', 'wss:'], 'ws://127.0.0.1:9002').optional(),
-});
-
-export const CredentialsSchema = strictObject({
-  apiKey: SecretValue,
-  secret: SecretValue,
-  /** OKX only. */
-  passphrase: SecretValue.optional(),
-});
-
-export const DEFAULT_PAPER_SETTINGS = {
-  seed: 1, spreadTicks: 2, volatilityTicks: 1, depthLevels: 10, levelNotional: '20000', tradesPerSecond: 4, stepMs: 250,
-} as const;
-
-export const PaperSettingsSchema = strictObject({
-  /** Seed of the simulated market (same seed, same price path and liquidity). */
-  seed: int(0).default(DEFAULT_PAPER_SETTINGS.seed),
-  /** Spread of the simulated market maker's best quotes, in ticks. */
-  spreadTicks: int(1).default(DEFAULT_PAPER_SETTINGS.spreadTicks),
-  /** Largest step of the random-walk mid per interval, in ticks (0 = a fixed mid). */
-  volatilityTicks: int(0).default(DEFAULT_PAPER_SETTINGS.volatilityTicks),
-  /** Price levels the market maker quotes on each side. */
-  depthLevels: int(1, 1000).default(DEFAULT_PAPER_SETTINGS.depthLevels),
-  /** Average quote-currency value resting at each level. */
-  levelNotional: PositiveDecimal.default(DEFAULT_PAPER_SETTINGS.levelNotional),
-  /** Average number of trades per second from other (simulated) traders, which fill resting orders. */
-  tradesPerSecond: int(0, 10_000).default(DEFAULT_PAPER_SETTINGS.tradesPerSecond),
-  /** Interval of the simulation (mid step, re-quoting, other traders), in ms. */
-  stepMs: int(10, 60_000).default(DEFAULT_PAPER_SETTINGS.stepMs),
-});
-
-export const DEFAULT_BATCH = { maxSize: 32, flushMs: 0 } as const;
-
-export const BatchSchema = strictObject({
-  /** Orders handed to the adapter in one call at most. */
-  maxSize: int(1, 1000).default(DEFAULT_BATCH.maxSize),
-  /** How long a partial batch may wait for more orders (0 = hand over at the end of each dispatch cycle). */
-  flushMs: int(0, 1000).default(DEFAULT_BATCH.flushMs),
-});
-
-/**
- * Venue rate limits (exchange venues). Binance: request weight per minute, orders per 10 s and per day (the venue's
- * exchangeInfo values apply when lower). OKX, per instrument per `windowMs`: place-order requests, orders in batches,
- * cancels; and reads per endpoint. Defaults: the venues' published limits (adapters/common/venue-limits.ts).
- */
-export const VenueRateLimitsSchema = strictObject({
-  requestWeightPerMinute: int(1).optional(),
-  ordersPer10s: int(1).optional(),
-  ordersPerDay: int(1).optional(),
-  placeOrderPerWindow: int(1).optional(),
-  batchOrdersPerWindow: int(1).optional(),
-  cancelOrderPerWindow: int(1).optional(),
-  readsPerWindow: int(1).optional(),
-  windowMs: int(100, 3_600_000).optional(),
-});
-
-/** Circuit breaker of an exchange venue (defaults: 5 failures in a row, open 2000 ms, at most 30000 ms). */
-export const CircuitBreakerSchema = strictObject({
-  failureThreshold: int(1, 1000).optional(),
-  openMs: int(10, 3_600_000).optional(),
-  maxOpenMs: int(10, 3_600_000).optional(),
-});
-
-/** Websocket reconnect backoff (exponential with jitter; defaults 250 ms to 10000 ms). */
-export const ReconnectSchema = strictObject({
-  minMs: int(1, 600_000).optional(),
-  maxMs: int(1, 3_600_000).optional(),
-});
-
-export const VenueSchema = strictObject({
-  name: VenueName,
-  adapter: z.enum(VENUE_ADAPTERS),
-  /** Required for ccxt / binance-ws / okx-ws; forbidden for paper. */
-  exchange: z.enum(EXCHANGES).optional(),
-  sandbox: bool.default(false),
-  symbols: z.array(SymbolName).min(1, { error: 'must list at least one symbol' }),
-  fees: FeesSchema.prefault({}),
-  /** Simulated latency of the paper adapter. */
-  latencyMs: int(0, 60_000).default(0),
-  urls: VenueUrlsSchema.optional(),
-  credentials: CredentialsSchema.optional(),
-  /** Per-venue batching of new orders. */
-  batch: BatchSchema.prefault({}),
-  /** Paper adapter only; filled with DEFAULT_PAPER_SETTINGS for paper venues. */
-  paper: PaperSettingsSchema.optional(),
-  // Exchange adapters only (ccxt, binance-ws, okx-ws); defaults in adapters/common/settings.ts.
-  rateLimits: VenueRateLimitsSchema.optional(),
-  circuitBreaker: CircuitBreakerSchema.optional(),
-  /** Requests in flight per venue at most (default 8). */
-  maxInFlight: int(1, 1024).optional(),
-  /** No answer after this long: the outcome is unknown and looked up by client order id (default 5000). */
-  requestTimeoutMs: int(100, 60_000).optional(),
-  /** REST polling interval while the execution-report stream is down (default 1000). */
-  pollIntervalMs: int(50, 600_000).optional(),
-  /** Reconciliation by REST while the stream is up, 0 = never (default 30000). */
-  reconcileIntervalMs: int(0, 86_400_000).optional(),
-  reconnect: ReconnectSchema.optional(),
-  /** Websocket heartbeat of binance-ws / okx-ws (default 10000). */
-  heartbeatMs: int(100, 600_000).optional(),
-}).transform((v) =>
-  v.adapter === 'paper' && v.paper === undefined ? { ...v, paper: { ...DEFAULT_PAPER_SETTINGS } } : v,
-);
 
 // ---------------------------------------------------------------------------------------------------------------
 // instruments
@@ -430,17 +251,10 @@ export type LogConfig = DaemonConfig['log'];
 export type ShutdownConfig = DaemonConfig['shutdown'];
 export type QueueConfig = DaemonConfig['queue'];
 export type JournalConfig = DaemonConfig['journal'];
+export type MarketDataConfig = DaemonConfig['marketData'];
 export type StartupConfig = DaemonConfig['startup'];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type ShutdownPolicy = (typeof SHUTDOWN_POLICIES)[number];
-export type VenueConfig = z.output<typeof VenueSchema>;
-export type VenueAdapter = (typeof VENUE_ADAPTERS)[number];
-export type Exchange = (typeof EXCHANGES)[number];
-export type FeesConfig = z.output<typeof FeesSchema>;
-export type BatchConfig = z.output<typeof BatchSchema>;
-export type VenueUrls = z.output<typeof VenueUrlsSchema>;
-export type VenueCredentials = z.output<typeof CredentialsSchema>;
-export type PaperSettings = z.output<typeof PaperSettingsSchema>;
 export type InstrumentConfig = z.output<typeof InstrumentSchema>;
 export type StrategyConfig = z.output<typeof StrategySchema>;
 export type StrategyLimits = z.output<typeof StrategyLimitsSchema>;

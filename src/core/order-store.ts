@@ -22,6 +22,14 @@ const REASON_NONE = 255;
 const REASON_TEXT = 254;
 const CREATED = STATE_CODE.CREATED;
 
+/**
+ * Told before an order's fields in a slot are first written while a journal snapshot is being captured: the
+ * capture (src/journal/snapshot-capture.ts) then copies the slot as it was (copy-on-write). Set only meanwhile.
+ */
+export interface SlotWriteHook {
+  beforeWrite(slot: number): void;
+}
+
 /** The fields of a new order, as integers (what the decoders produce and the dispatcher consumes). */
 export interface NewOrderFields {
   strategy: number;
@@ -89,6 +97,8 @@ export class OrderStore {
   venueOrderIds: (string | undefined)[];
   reasonTexts: (string | undefined)[];
   tradeIds: (Set<string> | undefined)[];
+  /** Set while a journal snapshot is captured (see SlotWriteHook), null otherwise: one branch per write. */
+  writeHook: SlotWriteHook | null = null;
   private freeList: Int32Array;
   private freeCount: number;
   private readonly venueIndexByName: ReadonlyMap<string, number>;
@@ -156,6 +166,7 @@ export class OrderStore {
       this.ids.resize();
     }
     const slot = this.freeList[--this.freeCount]!;
+    if (this.writeHook !== null) this.writeHook.beforeWrite(slot);
     this.used++;
     this.id[slot] = id;
     this.strategy[slot] = f.strategy;
@@ -200,6 +211,7 @@ export class OrderStore {
 
   /** Forget an order (its slot is reused; its generation moves on, so old handles to it no longer match). */
   release(slot: number): void {
+    if (this.writeHook !== null) this.writeHook.beforeWrite(slot);
     this.generation[slot] = (this.generation[slot]! + 1) & 0x3fffffff; // stays a small integer: no boxing
     this.ids.remove(this.id[slot]!);
     this.clientIds[slot] = undefined;

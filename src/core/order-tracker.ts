@@ -9,6 +9,7 @@ import { OrderView, STATE_CODE, type NewOrderFields, type OrderStore } from './o
  * Told about every applied transition and every update the lifecycle refused or ignored. `order` is a view that is
  * only valid during the call; `t` likewise (both are reused). Listeners must not throw; one that does is isolated
  * (see TrackerOptions.onListenerError): the update stands and the other listeners are still told.
+ * The tracker reads a listener's methods once, when it is added (`listen`): replacing one afterwards has no effect.
  */
 export interface TrackerListener {
   /** A new order (in CREATED), before anything else happens to it. */
@@ -57,6 +58,33 @@ const OPEN_CODE = new Uint8Array(ORDER_STATES.length);
 for (const s of OPEN_STATES) OPEN_CODE[STATE_CODE[s]] = 1;
 
 /**
+ * The listeners that have one hook (onCreate, onTransition or onAnomaly): the method, read once when the listener
+ * is added, its listener (the receiver) and the listener's index in the tracker (for its error count).
+ *
+ * Why not call `listeners[i].onTransition?.(...)`: that one property load sees every listener class of the daemon
+ * (journal, ring intake, intake, risk, fees, metrics, log, API stream: five or more), which makes it megamorphic in
+ * V8 — a stub-cache probe per listener per update, and per order for onCreate although only the journal has it.
+ * Calling the method read at `listen` costs a plain call, whatever the number of listener classes, and a listener
+ * without the hook costs nothing. Measured on Node 20 with five listener classes: create + SUBMIT about 165 -> 120 ns
+ * per order; bench:submit in process about 12% more orders/s (back to where it was with four listener classes).
+ */
+class ListenerHooks<F extends (...args: never[]) => void> {
+  readonly fns: F[] = [];
+  readonly receivers: TrackerListener[] = [];
+  readonly listenerIndex: number[] = [];
+
+  add(fn: F | undefined, receiver: TrackerListener, listenerIndex: number): void {
+    if (typeof fn !== 'function') return;
+    this.fns.push(fn);
+    this.receivers.push(receiver);
+    this.listenerIndex.push(listenerIndex);
+  }
+}
+
+type CreateHook = (order: OrderView) => void;
+type UpdateHook = (order: OrderView, update: OrderUpdate, t: Transition) => void;
+
+/**
  * Every order the daemon knows (in the OrderStore), indexed by id and client order id. The only place that applies
  * lifecycle updates, so every applied transition gets exactly one sequence number. Applying an update allocates
  * nothing (fills excepted: their trade ids are remembered).
@@ -66,6 +94,10 @@ export class OrderTracker {
   /** Per listener (same index): its name and the errors it threw. */
   private readonly listenerNames: string[] = [];
   private readonly listenerErrorCounts: number[] = [];
+  /** Per hook, the listeners that have it, in the order they were added (see ListenerHooks). */
+  private readonly createHooks = new ListenerHooks<CreateHook>();
+  private readonly transitionHooks = new ListenerHooks<UpdateHook>();
+  private readonly anomalyHooks = new ListenerHooks<UpdateHook>();
   /**
    * One view, one Transition and one sequence number per nesting level of applySlot: a listener may apply another
    * update through the tracker, and the listeners after it must still see their own order and transition.
@@ -103,7 +135,11 @@ export class OrderTracker {
 
   /** Add a listener; `name` labels its errors (default: its class name). */
   listen(listener: TrackerListener, name?: string): void {
+    const index = this.listeners.length;
     this.listeners.push(listener);
+    this.createHooks.add(listener.onCreate, listener, index);
+    this.transitionHooks.add(listener.onTransition, listener, index);
+    this.anomalyHooks.add(listener.onAnomaly, listener, index);
     this.listenerNames.push(name ?? (listener.constructor === Object ? 'anonymous' : listener.constructor.name));
     this.listenerErrorCounts.push(0);
   }
@@ -137,15 +173,16 @@ export class OrderTracker {
     this.store.createdAt[slot] = this.store.updatedAt[slot]!;
     if (cid !== undefined) this.byClientId.set(cid, slot);
     this.openCount++;
-    if (this.listeners.length === 0) return slot;
+    const hooks = this.createHooks;
+    if (hooks.fns.length === 0) return slot;
     const level = this.enter();
     try {
       const order = this.cursors[level]!.at(slot);
-      for (let i = 0; i < this.listeners.length; i++) {
+      for (let i = 0; i < hooks.fns.length; i++) {
         try {
-          this.listeners[i]!.onCreate?.(order);
+          hooks.fns[i]!.call(hooks.receivers[i], order);
         } catch (err) {
-          this.listenerFailed(i, err, id);
+          this.listenerFailed(hooks.listenerIndex[i]!, err, id);
         }
       }
     } finally {
@@ -264,17 +301,21 @@ export class OrderTracker {
    * level (read it before applying another update).
    */
   applySlot(slot: number, update: OrderUpdate): Transition {
+    // a journal snapshot being captured copies the slot before this update changes it (SlotWriteHook)
+    const hook = this.store.writeHook;
+    if (hook !== null) hook.beforeWrite(slot);
     const level = this.enter();
     try {
       const order = this.cursors[level]!.at(slot);
       const t = applyUpdateInto(order, update, this.transitions[level]!);
       if (t.outcome !== 'ERROR') this.stamp(slot);
       if (t.outcome !== 'APPLIED') {
-        for (let i = 0; i < this.listeners.length; i++) {
+        const hooks = this.anomalyHooks;
+        for (let i = 0; i < hooks.fns.length; i++) {
           try {
-            this.listeners[i]!.onAnomaly?.(order, update, t);
+            hooks.fns[i]!.call(hooks.receivers[i], order, update, t);
           } catch (err) {
-            this.listenerFailed(i, err, this.store.id[slot]!);
+            this.listenerFailed(hooks.listenerIndex[i]!, err, this.store.id[slot]!);
           }
         }
         return t;
@@ -283,11 +324,12 @@ export class OrderTracker {
       const closed = isOpen(t.from) && !isOpen(t.to);
       if (closed) this.openCount--;
       else if (!isOpen(t.from) && isOpen(t.to)) this.reopen(slot);
-      for (let i = 0; i < this.listeners.length; i++) {
+      const hooks = this.transitionHooks;
+      for (let i = 0; i < hooks.fns.length; i++) {
         try {
-          this.listeners[i]!.onTransition?.(order, update, t);
+          hooks.fns[i]!.call(hooks.receivers[i], order, update, t);
         } catch (err) {
-          this.listenerFailed(i, err, this.store.id[slot]!);
+          this.listenerFailed(hooks.listenerIndex[i]!, err, this.store.id[slot]!);
         }
       }
       if (closed) this.retire(slot);

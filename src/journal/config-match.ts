@@ -12,7 +12,7 @@
 import type { OrderTracker } from '../core/order-tracker.js';
 import { SwitchyardError } from '../model/errors.js';
 import { POSITIONS_DROPPED_EVENT, type NameMapper, type RemovedEntry } from './name-table.js';
-import type { JournalRecorder } from './order-journal.js';
+import type { JournalRecorder } from './journal-recorder.js';
 
 export interface CloseOutReport {
   readonly removed: readonly RemovedEntry[];

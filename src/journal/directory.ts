@@ -1,11 +1,11 @@
 /**
- * The journal directory: listing segments and snapshots, fsync of the directory, the writer lock, and
- * atomic snapshot files (write to .tmp, fsync, rename, fsync the directory).
+ * The journal directory: listing segments and snapshots, fsync of the directory, the writer lock, and reading the
+ * newest valid snapshot (they are written by snapshot-writer.ts).
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { JournalError, ioError } from './errors.js';
-import { decodeSnapshot, encodeSnapshotFrame, parseSegmentName, parseSnapshotName, snapshotName } from './format.js';
+import { decodeSnapshot, parseSegmentName, parseSnapshotName } from './format.js';
 
 export interface SegmentRef {
   readonly name: string;
@@ -126,29 +126,6 @@ export function readLatestSnapshot(dir: string, snapshots: readonly SnapshotRef[
     return { latest: { seq: decoded.seq, name: ref.name, payload: decoded.payload }, skipped };
   }
   return { latest: null, skipped };
-}
-
-/** Writes <seq>.snap atomically: temp file, write, fsync, rename, fsync directory. */
-export async function writeSnapshotFile(dir: string, seq: number, payload: Uint8Array): Promise<string> {
-  const name = snapshotName(seq);
-  const final = join(dir, name);
-  const tmp = final + '.tmp';
-  const { header, trailer } = encodeSnapshotFrame(seq, payload);
-  let fh: fs.promises.FileHandle | undefined;
-  try {
-    fh = await fs.promises.open(tmp, 'w', JOURNAL_FILE_MODE);
-    await fh.writev([header, payload, trailer], 0);
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
-    await fs.promises.rename(tmp, final);
-  } catch (err) {
-    await fh?.close().catch(() => undefined);
-    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-    throw ioError('write snapshot', final, err);
-  }
-  await fsyncDir(dir);
-  return name;
 }
 
 /**

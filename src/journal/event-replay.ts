@@ -17,7 +17,7 @@ import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import { readLatestSnapshot } from './directory.js';
-import { decodeSnapshot } from './order-journal.js';
+import { decodeSnapshot } from './order-snapshot.js';
 import { applyOrderRecord, restoreSnapshot } from './order-replay.js';
 import { JournalScanner, planFor } from './reader.js';
 import { NameMapper } from './name-table.js';

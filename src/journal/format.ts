@@ -25,7 +25,7 @@
  *   8  u64  seq                 16 u64  payload length          24 ... payload
  *   24+len  u32 CRC-32 of bytes [0, 24 + len)
  */
-import { crc32 } from './crc32.js';
+import { crc32, crc32Combine } from './crc32.js';
 
 export const SEGMENT_MAGIC = 0x4c4a5753; // 'SWJL' read as a little-endian u32
 export const SNAPSHOT_MAGIC = 0x4e535753; // 'SWSN'
@@ -114,16 +114,19 @@ export function decodeSegmentHeader(h: Uint8Array): number {
   return readU53(h, 8);
 }
 
-/** Header + trailer of a snapshot file (the payload goes between them). */
-export function encodeSnapshotFrame(seq: number, payload: Uint8Array): { header: Uint8Array; trailer: Uint8Array } {
+/**
+ * Header + trailer of a snapshot file (the payload goes between them), from the payload's length and CRC-32 (seed
+ * 0): the trailer's CRC over header and payload is combined from it, so a payload written in pieces is not read again.
+ */
+export function encodeSnapshotFrame(seq: number, payloadLength: number, payloadCrc: number): { header: Uint8Array; trailer: Uint8Array } {
   const header = new Uint8Array(SNAPSHOT_HEADER_BYTES);
   writeU32(header, 0, SNAPSHOT_MAGIC);
   header[4] = FORMAT_VERSION;
   header[6] = SNAPSHOT_HEADER_BYTES;
   writeU53(header, 8, seq);
-  writeU53(header, 16, payload.length);
+  writeU53(header, 16, payloadLength);
   const trailer = new Uint8Array(4);
-  writeU32(trailer, 0, crc32(payload, 0, payload.length, crc32(header)));
+  writeU32(trailer, 0, crc32Combine(crc32(header), payloadCrc, payloadLength));
   return { header, trailer };
 }
 

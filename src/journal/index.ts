@@ -1,6 +1,6 @@
 /** The order journal: durable append-only log, snapshots, replay and the CLI helpers. See journal.ts. */
 export { Journal } from './journal.js';
-export type { CutReport, JournalOptions, JournalStats, JournalTimers, RecoveryReport, SnapshotInfo } from './journal.js';
+export type { CutReport, JournalOptions, JournalStats, JournalTimers, PieceSink, RecoveryReport, SnapshotInfo, SnapshotWriter } from './journal.js';
 export { readJournal, iterateJournal } from './reader.js';
 export type { CorruptionReport, JournalRecord, ReadOptions, ReadSummary, TailReport } from './reader.js';
 export { JournalError } from './errors.js';

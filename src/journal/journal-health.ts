@@ -1,5 +1,5 @@
 /** The journal as GET /health shows it: a failed journal makes the daemon's status "halted". */
-import type { JournalRecorder } from './order-journal.js';
+import type { JournalRecorder } from './journal-recorder.js';
 
 /** For GET /health: the journal, when there is one (nothing without one). `failedAt`: when it failed. */
 export function journalHealth(recorder: JournalRecorder | undefined, failedAt: number): Record<string, unknown> {

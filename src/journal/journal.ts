@@ -11,118 +11,36 @@
  * Keep the event loop turning: a batch is written only when the loop gets control back. Appends never block: when
  * the disk is slower than the appends, batches (and the two buffers) grow; watch `bufferedBytes` for backpressure.
  *
- * INVARIANT the recovery rules below rely on: batch k+1 is written only after batch k's fdatasync returned (never
+ * INVARIANT the recovery rules (recovery.ts) rely on: batch k+1 is written only after batch k's fdatasync returned (never
  * pipeline the write of one batch with the fdatasync of the previous), and every batch's first record carries the
  * BATCH_START flag.
  *
  * Segments rotate before a batch when the current segment has reached `segmentBytes`, so a batch never spans two
- * segments and a segment is complete and synced before the next one exists. writeSnapshot(seq, bytes) waits until
- * seq is durable, writes <seq>.snap atomically (temp, fsync, rename, fsync directory), keeps the newest
+ * segments and a segment is complete and synced before the next one exists. A snapshot (beginSnapshot, its pieces,
+ * commitSnapshot; or writeSnapshot at once) becomes <seq>.snap atomically once seq is durable (temp file, fsync,
+ * rename, fsync directory); retention then keeps the newest
  * `retainSnapshots` snapshots and deletes the segments whose records are all <= the oldest kept snapshot
  * (keeping `retainSegments` of them), so a restart reads at most the segments after a recent snapshot.
  *
- * CORRUPTION POLICY (open, readJournal, verify):
- *  - A record "fails" when its length word is impossible, the file ends inside it, its type is 0, its CRC does not
- *    match, or its seq is not the previous seq + 1. A segment header that fails is treated like a failing record
- *    at offset 0.
- *  - A failing record at the TAIL of the LAST segment is a torn write (the process or machine died while the last
- *    batch was being written): open truncates the file back to the end of the last good record and continues,
- *    reporting what it cut in `recovery.cut` (bytes, reason, offset, last good seq). "Tail" means no record after
- *    it starts a later batch (BATCH_START flag + good CRC + higher seq): the last batch's pages may reach the disk
- *    out of order on power loss, so good records of that same batch after the bad one are cut with it (counted in
- *    `validAfter`; none of them had been reported durable). A last segment holding only a partial header (crash
- *    during rotation) gets its header rewritten.
- *  - A failing record followed by a later batch (the disk held it after an fdatasync; it rotted), a failing record
- *    in any segment but the last (those were complete and synced before the next was created), and a gap in the
- *    seqs between segments not covered by the latest snapshot are CORRUPTION: open throws JournalError
- *    JOURNAL_CORRUPT (details: segment, offset, reason, lastGoodSeq) and changes nothing, unless called with
- *    { repair: 'truncate' }, which cuts the journal at the bad record: truncates that segment there, deletes every
- *    later segment, and reports it (recovery.cut.kind 'repaired_corruption'). Records after the cut are lost;
- *    use `switchyard journal verify` first to see what would go.
- *  - An invalid snapshot file (it is written atomically, so this is corruption too) is skipped in favour of the
- *    next older valid one and listed in `skippedSnapshots`; the records after that snapshot must still exist,
- *    otherwise reading fails with JOURNAL_CORRUPT (gap).
- *  - A failed write or fdatasync makes the journal fail permanently with JOURNAL_IO: pending whenDurable() promises
- *    reject, append() throws. fsync is not retried (after a failed fsync the page cache state is unknown).
- *
- * Recovery scans every segment with { verify: 'full' } (the default; bounded because snapshots bound the retained
- * segments) or only the last one with { verify: 'tail' } (readJournal still checks the others when replaying).
+ * Opening recovers the directory first (recovery.ts: torn tails cut, corruption refused or repaired; the policy is
+ * described there).
  */
-import fs from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from './crc32.js';
-import { acquireLock, ensureDirectory, fsyncDir, JOURNAL_FILE_MODE, listDirectory, releaseLock, writeSnapshotFile, type SegmentRef } from './directory.js';
+import { acquireLock, ensureDirectory, releaseLock } from './directory.js';
 import { JournalError, ioError } from './errors.js';
-import {
-  DEFAULT_MAX_PAYLOAD,
-  FLAG_BATCH_START,
-  MAX_PAYLOAD_LIMIT,
-  RECORD_HEADER_BYTES,
-  RECORD_OVERHEAD,
-  SEGMENT_HEADER_BYTES,
-  encodeSegmentHeader,
-  segmentName,
-} from './format.js';
-import { createSegmentSync, recover, type OpenSegment, type Recovered, type RecoveryReport } from './recovery.js';
+import { FLAG_BATCH_START, RECORD_HEADER_BYTES, RECORD_OVERHEAD, DEFAULT_MAX_PAYLOAD } from './format.js';
+import { Batch } from './group-commit.js';
+import { NODE_FILE_WRITES, validateOptions, type JournalFileWrites, type JournalOptions, type JournalTimers } from './journal-options.js';
+import { recover, type Recovered, type RecoveryReport } from './recovery.js';
+import { SegmentFiles } from './segment-files.js';
+import { JournalSnapshots, type SnapshotInfo } from './journal-snapshots.js';
+import type { SnapshotWriter } from './snapshot-writer.js';
 
 export type { CutReport, RecoveryReport } from './recovery.js';
-
-export interface JournalTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/**
- * The two calls that put a batch on disk, on the segment's open file descriptor (node:fs by default). A seam for
- * tests that need a disk that fails (ENOSPC, EIO) without filling a real one; same contract as fs.write/fs.fdatasync.
- */
-export interface JournalFileWrites {
-  write(fd: number, data: Uint8Array, offset: number, length: number, position: number, callback: (err: NodeJS.ErrnoException | null, written: number) => void): void;
-  fdatasync(fd: number, callback: (err: NodeJS.ErrnoException | null) => void): void;
-}
-
-const NODE_FILE_WRITES: JournalFileWrites = {
-  write: (fd, data, offset, length, position, callback) => fs.write(fd, data, offset, length, position, callback),
-  fdatasync: (fd, callback) => fs.fdatasync(fd, callback),
-};
-
-export interface JournalOptions {
-  /** Rotate to a new segment file once the current one reaches this size. Default 64 MiB. */
-  segmentBytes?: number;
-  /** Write a batch as soon as it holds this many bytes. Default 1 MiB. */
-  batchBytes?: number;
-  /** Write a batch at most this long after its first append. Default 2 ms. 0: on the next timer tick. */
-  maxDelayMs?: number;
-  /** 'group' (default): group commit. 'sync': every append is written and fdatasync'ed before it returns. */
-  commit?: 'group' | 'sync';
-  /** Initial size of each of the two write buffers (they grow when a batch outgrows them). Default 2 x batchBytes. */
-  initialBufferBytes?: number;
-  /** Largest payload accepted; the reader must use the same value. Default 16 MiB, at most 2^28 - 1. */
-  maxPayloadBytes?: number;
-  /** Snapshots kept by writeSnapshot (the newest ones). Default 2. */
-  retainSnapshots?: number;
-  /** Segments wholly before the oldest kept snapshot that are kept anyway (newest ones). Default 0. */
-  retainSegments?: number;
-  /** What open does about corruption: 'none' (default) throws JOURNAL_CORRUPT; 'truncate' cuts the journal there. */
-  repair?: 'none' | 'truncate';
-  /** Recovery checks every record of every segment ('full', default) or only the last segment ('tail'). */
-  verify?: 'full' | 'tail';
-  /** Take the directory lock (LOCK file with pid). Default true. */
-  lock?: boolean;
-  /** Timer functions for maxDelayMs (tests may inject fakes). Default: the global timers. */
-  timers?: JournalTimers;
-  /** Called once when a background write or fdatasync fails (the journal is failed from then on). */
-  onError?: (error: JournalError) => void;
-  /** How group-commit batches are written and synced (default node:fs; tests inject failures). */
-  fileWrites?: JournalFileWrites;
-}
-
-export interface SnapshotInfo {
-  readonly seq: number;
-  readonly file: string;
-  readonly deletedSegments: readonly string[];
-  readonly deletedSnapshots: readonly string[];
-}
+export type { JournalFileWrites, JournalOptions, JournalTimers } from './journal-options.js';
+export type { PieceSink, SnapshotWriter } from './snapshot-writer.js';
+export type { SnapshotInfo } from './journal-snapshots.js';
 
 export interface JournalStats {
   /** Batches written (each one write + one fdatasync). */
@@ -137,32 +55,6 @@ const STATE_CLOSING = 1;
 const STATE_CLOSED = 2;
 const STATE_FAILED = 3;
 
-/** One group-commit batch's durability promise, created only when someone waits for it. */
-class Batch {
-  lastSeq = 0;
-  promise: Promise<void> | null = null;
-  private resolveFn: (() => void) | null = null;
-  private rejectFn: ((err: Error) => void) | null = null;
-
-  wait(): Promise<void> {
-    if (this.promise === null) {
-      this.promise = new Promise<void>((resolve, reject) => {
-        this.resolveFn = resolve;
-        this.rejectFn = reject;
-      });
-    }
-    return this.promise;
-  }
-
-  settle(err: Error | null): void {
-    if (err === null) this.resolveFn?.();
-    else this.rejectFn?.(err);
-    this.promise = null;
-    this.resolveFn = null;
-    this.rejectFn = null;
-  }
-}
-
 const MiB = 1024 * 1024;
 
 export class Journal {
@@ -175,8 +67,6 @@ export class Journal {
   private readonly maxDelayMs: number;
   private readonly syncCommit: boolean;
   private readonly maxPayload: number;
-  private readonly retainSnapshots: number;
-  private readonly retainSegments: number;
   private readonly timers: JournalTimers;
   private readonly onError: ((error: JournalError) => void) | undefined;
   private readonly io: JournalFileWrites;
@@ -186,8 +76,8 @@ export class Journal {
 
   private state = STATE_OPEN;
   private failure: JournalError | null = null;
-  private readonly segments: SegmentRef[];
-  private seg: OpenSegment;
+  /** The segment files: the one being written, and the list retention trims. */
+  private readonly files: SegmentFiles;
 
   /** The batch being filled. */
   private buf: Uint8Array;
@@ -204,7 +94,7 @@ export class Journal {
   private inflightBytes = 0;
   private flushRequested = false;
   private timer: unknown = null;
-  private snapshotTail: Promise<unknown> = Promise.resolve();
+  private readonly snapshots: JournalSnapshots;
 
   private constructor(dir: string, o: JournalOptions, rec: Recovered, lockPath: string | null) {
     this.dir = dir;
@@ -213,8 +103,6 @@ export class Journal {
     this.maxDelayMs = o.maxDelayMs ?? 2;
     this.syncCommit = o.commit === 'sync';
     this.maxPayload = o.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
-    this.retainSnapshots = Math.max(1, o.retainSnapshots ?? 2);
-    this.retainSegments = Math.max(0, o.retainSegments ?? 0);
     this.timers = o.timers ?? { setTimeout: (cb, ms) => setTimeout(cb, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
     this.onError = o.onError;
     this.io = o.fileWrites ?? NODE_FILE_WRITES;
@@ -222,8 +110,8 @@ export class Journal {
     const initial = Math.max(o.initialBufferBytes ?? 2 * this.batchBytes, 4096);
     this.buf = new Uint8Array(initial);
     this.spare = new Uint8Array(initial);
-    this.segments = rec.segments;
-    this.seg = rec.open;
+    this.files = new SegmentFiles(dir, rec.segments, rec.open, this.segmentBytes, this.io, this.stats);
+    this.snapshots = new JournalSnapshots(dir, this.files.list, Math.max(1, o.retainSnapshots ?? 2), Math.max(0, o.retainSegments ?? 0), (seq) => this.whenDurable(seq));
     this.nextSeq = rec.lastSeq + 1;
     this.durable = rec.lastSeq;
     this.recovery = rec.report;
@@ -270,15 +158,20 @@ export class Journal {
 
   /** Name of the segment file being written. */
   get currentSegment(): string {
-    return this.seg.name;
+    return this.files.current.name;
   }
 
   get segmentCount(): number {
-    return this.segments.length;
+    return this.files.list.length;
   }
 
   get closed(): boolean {
     return this.state === STATE_CLOSED;
+  }
+
+  /** True while appends and snapshots are taken: not closing, closed or failed. */
+  get acceptsWrites(): boolean {
+    return this.state === STATE_OPEN;
   }
 
   /**
@@ -419,18 +312,10 @@ export class Journal {
     this.inflight = batch;
     this.inflightBytes = len;
     this.flushing = true;
-    this.writeBatch(data, len, firstSeq).then(
+    this.files.writeBatch(data, len, firstSeq).then(
       () => this.batchDone(batch, len),
       (err: unknown) => this.batchFailed(batch, err),
     );
-  }
-
-  private async writeBatch(data: Uint8Array, len: number, firstSeq: number): Promise<void> {
-    if (this.seg.size >= this.segmentBytes && this.seg.size > SEGMENT_HEADER_BYTES) await this.rotate(firstSeq);
-    const seg = this.seg;
-    await writeAll(this.io, seg.fd, data, len, seg.size);
-    await fdatasync(this.io, seg.fd);
-    seg.size += len;
   }
 
   private batchDone(batch: Batch, len: number): void {
@@ -451,7 +336,7 @@ export class Journal {
     this.flushing = false;
     this.inflight = null;
     this.inflightBytes = 0;
-    const e = err instanceof JournalError ? err : ioError('write batch', join(this.dir, this.seg.name), err);
+    const e = err instanceof JournalError ? err : ioError('write batch', join(this.dir, this.files.current.name), err);
     this.fail(e);
     batch.settle(e);
   }
@@ -477,14 +362,9 @@ export class Journal {
   private writeNowSync(): void {
     const len = this.pos;
     try {
-      if (this.seg.size >= this.segmentBytes && this.seg.size > SEGMENT_HEADER_BYTES) this.rotateSync(this.batchFirstSeq);
-      const seg = this.seg;
-      let off = 0;
-      while (off < len) off += fs.writeSync(seg.fd, this.buf, off, len - off, seg.size + off);
-      fs.fdatasyncSync(seg.fd);
-      seg.size += len;
+      this.files.writeSync(this.buf, len, this.batchFirstSeq);
     } catch (err) {
-      const e = err instanceof JournalError ? err : ioError('write record', join(this.dir, this.seg.name), err);
+      const e = err instanceof JournalError ? err : ioError('write record', join(this.dir, this.files.current.name), err);
       this.pos = 0;
       this.fail(e);
       throw e;
@@ -497,95 +377,55 @@ export class Journal {
     if (len > s.largestBatchBytes) s.largestBatchBytes = len;
   }
 
-  private async rotate(baseSeq: number): Promise<void> {
-    const name = segmentName(baseSeq);
-    const path = join(this.dir, name);
-    let fd = -1;
-    try {
-      fd = await new Promise<number>((resolve, reject) => fs.open(path, 'wx+', JOURNAL_FILE_MODE, (err, f) => (err ? reject(err) : resolve(f))));
-      const header = encodeSegmentHeader(baseSeq);
-      await writeAll(this.io, fd, header, header.length, 0);
-      await fdatasync(this.io, fd);
-    } catch (err) {
-      if (fd >= 0) fs.close(fd, () => undefined);
-      throw ioError('create segment', path, err);
-    }
-    await fsyncDir(this.dir);
-    this.switchSegment(fd, name, baseSeq);
-  }
-
-  private rotateSync(baseSeq: number): void {
-    const { fd, name } = createSegmentSync(this.dir, baseSeq);
-    this.switchSegment(fd, name, baseSeq);
-  }
-
-  private switchSegment(fd: number, name: string, baseSeq: number): void {
-    const old = this.seg.fd;
-    this.seg = { fd, name, baseSeq, size: SEGMENT_HEADER_BYTES };
-    this.segments.push({ name, baseSeq });
-    this.stats.rotations++;
-    fs.close(old, () => undefined); // its data was fdatasync'ed with its last batch
+  /**
+   * Starts a snapshot "state as of seq" (all records <= seq applied), written piece by piece as it is made (see
+   * snapshot-writer.ts); commitSnapshot makes it the journal's newest, abortSnapshot drops it. Throws JOURNAL_CLOSED
+   * (or the failure) when the journal is not open, RangeError for a seq not appended. A snapshot begun and neither
+   * committed nor aborted when the journal closes is aborted then (its temp file removed).
+   */
+  beginSnapshot(seq: number): SnapshotWriter {
+    if (this.state !== STATE_OPEN) throw this.unusable();
+    if (!Number.isSafeInteger(seq) || seq < 1 || seq >= this.nextSeq) throw new RangeError(`snapshot of seq ${seq}: seq must be 1..${this.nextSeq - 1}`);
+    return this.snapshots.begin(seq);
   }
 
   /**
-   * Writes a snapshot "state as of seq" (all records <= seq applied), then applies retention. Waits until seq is
-   * durable first. Snapshots are written one at a time, in call order. Do not modify `bytes` until this resolves.
+   * Finishes a snapshot begun here: once its seq is durable it becomes <seq>.snap (atomically), then retention
+   * applies (snapshot-retention.ts). Snapshots are committed one at a time, in call order.
    */
+  commitSnapshot(writer: SnapshotWriter): Promise<SnapshotInfo> {
+    return this.snapshots.commit(writer, this.state === STATE_OPEN ? null : this.unusable());
+  }
+
+  /** Drops a snapshot begun here (nothing is left of it on disk). */
+  abortSnapshot(writer: SnapshotWriter): Promise<void> {
+    return this.snapshots.abort(writer);
+  }
+
+  /** Writes a snapshot of `bytes` at once (begin, one piece, commit). Do not modify `bytes` until this resolves. */
   writeSnapshot(seq: number, bytes: Uint8Array): Promise<SnapshotInfo> {
-    if (this.state !== STATE_OPEN) return Promise.reject(this.unusable());
-    if (!Number.isSafeInteger(seq) || seq < 1 || seq >= this.nextSeq) {
-      return Promise.reject(new RangeError(`writeSnapshot(${seq}): seq must be 1..${this.nextSeq - 1}`));
+    let writer: SnapshotWriter;
+    try {
+      writer = this.beginSnapshot(seq);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const run = async (): Promise<SnapshotInfo> => {
-      await this.whenDurable(seq);
-      const file = await writeSnapshotFile(this.dir, seq, bytes);
-      const { deletedSegments, deletedSnapshots } = await this.applyRetention();
-      return { seq, file, deletedSegments, deletedSnapshots };
-    };
-    const result = this.snapshotTail.then(run, run);
-    this.snapshotTail = result.catch(() => undefined);
-    return result;
+    writer.write(bytes, bytes.length);
+    return this.commitSnapshot(writer);
   }
 
-  private async applyRetention(): Promise<{ deletedSegments: string[]; deletedSnapshots: string[] }> {
-    const snapshots = listDirectory(this.dir).snapshots;
-    const deletedSnapshots = snapshots.slice(0, Math.max(0, snapshots.length - this.retainSnapshots)).map((s) => s.name);
-    const kept = snapshots.slice(deletedSnapshots.length);
-    const deletedSegments: string[] = [];
-    if (kept.length > 0) {
-      const cutoff = kept[0].seq;
-      const segs = this.segments;
-      let whollyBefore = 0;
-      while (whollyBefore + 1 < segs.length && segs[whollyBefore + 1].baseSeq <= cutoff + 1) whollyBefore++;
-      const n = Math.max(0, whollyBefore - this.retainSegments);
-      for (const s of segs.splice(0, n)) deletedSegments.push(s.name);
-    }
-    if (deletedSegments.length === 0 && deletedSnapshots.length === 0) return { deletedSegments, deletedSnapshots };
-    for (const name of [...deletedSnapshots, ...deletedSegments]) {
-      try {
-        await fs.promises.rm(join(this.dir, name), { force: true });
-      } catch (err) {
-        throw ioError('delete', join(this.dir, name), err);
-      }
-    }
-    await fsyncDir(this.dir);
-    return { deletedSegments, deletedSnapshots };
-  }
-
-  /** Writes what is buffered, waits for it and for pending snapshots, then closes the files and the lock. */
+  /** Writes what is buffered, waits for it and for snapshots being committed, then closes the files and the lock. */
   async close(): Promise<void> {
     if (this.state === STATE_CLOSED || this.state === STATE_CLOSING) return;
-    if (this.state === STATE_FAILED) {
-      this.release();
-      return;
-    }
+    const failed = this.state === STATE_FAILED;
     this.state = STATE_CLOSING;
     try {
-      if (this.nextSeq - 1 > this.durable) {
+      await this.snapshots.abortOpen();
+      if (!failed && this.nextSeq - 1 > this.durable) {
         this.requestFlush();
         await this.whenDurable(this.nextSeq - 1);
       }
-      await this.snapshotTail;
+      await this.snapshots.settled();
     } finally {
       this.release();
     }
@@ -596,48 +436,8 @@ export class Journal {
       this.timers.clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.seg.fd >= 0) {
-      try {
-        fs.closeSync(this.seg.fd);
-      } catch {
-        // already durable or already failed
-      }
-      this.seg.fd = -1;
-    }
+    this.files.closeCurrent();
     if (this.lockPath !== null) releaseLock(this.lockPath);
     this.state = STATE_CLOSED;
   }
-}
-
-function validateOptions(o: JournalOptions): void {
-  const positive = (name: string, v: number | undefined, min: number): void => {
-    if (v !== undefined && !(Number.isSafeInteger(v) && v >= min)) throw new RangeError(`journal option ${name} must be an integer >= ${min}, got ${v}`);
-  };
-  positive('segmentBytes', o.segmentBytes, SEGMENT_HEADER_BYTES + RECORD_OVERHEAD);
-  positive('batchBytes', o.batchBytes, 1);
-  positive('maxDelayMs', o.maxDelayMs, 0);
-  positive('initialBufferBytes', o.initialBufferBytes, 1);
-  positive('maxPayloadBytes', o.maxPayloadBytes, 0);
-  positive('retainSnapshots', o.retainSnapshots, 1);
-  positive('retainSegments', o.retainSegments, 0);
-  if (o.maxPayloadBytes !== undefined && o.maxPayloadBytes > MAX_PAYLOAD_LIMIT) {
-    throw new RangeError(`journal option maxPayloadBytes must be at most ${MAX_PAYLOAD_LIMIT}`);
-  }
-}
-
-function writeAll(io: JournalFileWrites, fd: number, data: Uint8Array, len: number, position: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const step = (done: number): void => {
-      io.write(fd, data, done, len - done, position + done, (err, n) => {
-        if (err) reject(err);
-        else if (done + n < len) step(done + n);
-        else resolve();
-      });
-    };
-    step(0);
-  });
-}
-
-function fdatasync(io: JournalFileWrites, fd: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => io.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }

@@ -2,7 +2,8 @@ import type { OrderStore } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderIdCounter } from '../model/ids.js';
 import { readJournal, type JournalRecord } from './reader.js';
-import { REC_EVENT, REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeSnapshot, decodeUpdateRecord, type OrderSnapshot } from './order-journal.js';
+import { REC_EVENT, REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeUpdateRecord } from './order-records.js';
+import { decodeSnapshot, type OrderSnapshot } from './order-snapshot.js';
 import { NameMapper, REC_NAMES, decodeNames, namesOf, openState } from './name-table.js';
 import type { OrderView } from '../core/order-store.js';
 import type { ORDER_STATES } from '../model/order.js';
@@ -36,7 +37,11 @@ export interface FeeSnapshotTarget {
   import(sums: readonly FeeSum[]): void;
 }
 
-/** The snapshot of everything the tracker holds (taken between two records). */
+/**
+ * The snapshot of everything the tracker holds, at once (taken between two records). The daemon takes its snapshots
+ * in steps instead (snapshot-capture.ts), to the same bytes once encoded; this is that capture's reference in the
+ * tests, and a snapshot for tools and tests that need one now.
+ */
 export function takeSnapshot(
   tracker: OrderTracker,
   lastOrderId: number,

@@ -1,6 +1,33 @@
 /**
  * Recovery at open: scans the segments, cuts a torn tail, refuses (or with { repair: 'truncate' } cuts at)
- * corruption, and opens the last segment for appending. The policy is described in journal.ts.
+ * corruption, and opens the last segment for appending.
+ *
+ * CORRUPTION POLICY (open, readJournal, verify):
+ *  - A record "fails" when its length word is impossible, the file ends inside it, its type is 0, its CRC does not
+ *    match, or its seq is not the previous seq + 1. A segment header that fails is treated like a failing record
+ *    at offset 0.
+ *  - A failing record at the TAIL of the LAST segment is a torn write (the process or machine died while the last
+ *    batch was being written): open truncates the file back to the end of the last good record and continues,
+ *    reporting what it cut in `recovery.cut` (bytes, reason, offset, last good seq). "Tail" means no record after
+ *    it starts a later batch (BATCH_START flag + good CRC + higher seq): the last batch's pages may reach the disk
+ *    out of order on power loss, so good records of that same batch after the bad one are cut with it (counted in
+ *    `validAfter`; none of them had been reported durable). A last segment holding only a partial header (crash
+ *    during rotation) gets its header rewritten.
+ *  - A failing record followed by a later batch (the disk held it after an fdatasync; it rotted), a failing record
+ *    in any segment but the last (those were complete and synced before the next was created), and a gap in the
+ *    seqs between segments not covered by the latest snapshot are CORRUPTION: open throws JournalError
+ *    JOURNAL_CORRUPT (details: segment, offset, reason, lastGoodSeq) and changes nothing, unless called with
+ *    { repair: 'truncate' }, which cuts the journal at the bad record: truncates that segment there, deletes every
+ *    later segment, and reports it (recovery.cut.kind 'repaired_corruption'). Records after the cut are lost;
+ *    use `switchyard journal verify` first to see what would go.
+ *  - An invalid snapshot file (it is written atomically, so this is corruption too) is skipped in favour of the
+ *    next older valid one and listed in `skippedSnapshots`; the records after that snapshot must still exist,
+ *    otherwise reading fails with JOURNAL_CORRUPT (gap).
+ *  - A failed write or fdatasync makes the journal fail permanently with JOURNAL_IO: pending whenDurable() promises
+ *    reject, append() throws. fsync is not retried (after a failed fsync the page cache state is unknown).
+ *
+ * Recovery scans every segment with { verify: 'full' } (the default; bounded because snapshots bound the retained
+ * segments) or only the last one with { verify: 'tail' } (readJournal still checks the others when replaying).
  */
 import fs from 'node:fs';
 import { join } from 'node:path';

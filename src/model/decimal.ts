@@ -176,6 +176,9 @@ export function fixedDecimalText(units: bigint, scale: number): string {
   return neg ? '-' + digits : digits;
 }
 
+/** 10^0 .. 10^22: every one is an exact double. */
+const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+
 export type GridError = 'NOT_A_DECIMAL' | 'OFF_GRID' | 'TOO_LARGE';
 
 /** Result of a conversion: a non-negative safe integer, or an error tag (never thrown). */
@@ -188,6 +191,7 @@ export type GridResult = { ok: true; value: number } | { ok: false; error: GridE
 export class Increment {
   readonly text: string;
   private readonly units: bigint;
+  private readonly unitsNumber: number;
   readonly scale: number;
 
   constructor(text: string) {
@@ -195,6 +199,7 @@ export class Increment {
     if (p === undefined || p.units === 0n) throw new RangeError(`increment must be a positive decimal, got "${text}"`);
     this.units = p.units;
     this.scale = p.scale;
+    this.unitsNumber = Number(p.units);
     this.text = fixedDecimalText(p.units, p.scale);
   }
 
@@ -209,6 +214,47 @@ export class Increment {
     const count = num / den;
     if (count > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, error: 'TOO_LARGE' };
     return { ok: true, value: Number(count) };
+  }
+
+  /** Whether the last floorCount() was on the grid (no remainder). */
+  lastExact = true;
+
+  /**
+   * Count of increments in a plain decimal text ("123", "0.0150"), floored, without allocating: for the market-data
+   * path, where venues send every price and size as text. -1 when the text is not a plain non-negative decimal or
+   * the arithmetic would leave the safe-integer range. `lastExact` tells whether the value was on the grid.
+   */
+  floorCount(text: string): number {
+    let mantissa = 0;
+    let frac = -1;
+    const n = text.length;
+    if (n === 0) return -1;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 46 /* . */) {
+        if (frac >= 0 || i === 0 || i === n - 1) return -1;
+        frac = 0;
+        continue;
+      }
+      if (c < 48 || c > 57) return -1;
+      mantissa = mantissa * 10 + (c - 48);
+      if (mantissa > Number.MAX_SAFE_INTEGER) return -1;
+      if (frac >= 0) frac++;
+    }
+    const f = frac < 0 ? 0 : frac;
+    // value / increment = mantissa / 10^f / (units / 10^scale)
+    if (f >= this.scale) {
+      const d = this.unitsNumber * POW10[f - this.scale]!;
+      if (!(d <= Number.MAX_SAFE_INTEGER)) return -1;
+      const q = Math.floor(mantissa / d);
+      this.lastExact = q * d === mantissa;
+      return q;
+    }
+    const num = mantissa * POW10[this.scale - f]!;
+    if (!(num <= Number.MAX_SAFE_INTEGER)) return -1;
+    const q = Math.floor(num / this.unitsNumber);
+    this.lastExact = q * this.unitsNumber === num;
+    return q;
   }
 
   /** Decimal text of `count` increments, written with the increment's number of decimals. */

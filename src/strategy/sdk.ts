@@ -19,6 +19,20 @@
  * lot grids, client order id) and write one fixed-size record into the strategy's queue; they answer at once
  * and never block: a full queue answers QUEUE_FULL (nothing is dropped silently). What happens next comes
  * back as events, in order, through onEvent.
+ *
+ * Market data of the strategy's configured symbols arrives through shared memory too (no message per update):
+ *  - `ctx.topOfBook(symbol)`: the latest consolidated top of book (best bid and ask over the venues whose books
+ *    are usable, with venue, fee-adjusted price and each venue's own best bid and ask); undefined until the first
+ *    book. A slow strategy gets the newest top, never a backlog;
+ *  - `onMarket(top)`: called when the top of one of its symbols changed (conflated: if it changed three times
+ *    while the strategy was busy, onMarket sees the newest once);
+ *  - `onTrade(trade)`: every trade at a venue in one of its symbols, in order. If the strategy falls so far behind
+ *    that its trade ring fills up, newer trades are not written and counted: `trade.lost` on the next trade it
+ *    gets, and `ctx.tradesLost` in total.
+ * The TopOfBook and MarketTrade objects are reused (nothing is allocated per update): read them in the callback
+ * (or right after topOfBook()) and copy the numbers you keep. Their decimal fields (bid, ask, price...) are made
+ * when read. A sleeping worker is woken for market data at most once per 2 ms (see
+ * src/intake/ring/market-channel.ts); a busy one reads it each time its event loop turns.
  */
 import type { Clock } from '../model/clock.js';
 import type { ErrorCode } from '../model/errors.js';
@@ -67,6 +81,76 @@ export type CancelTarget =
 export type SubmitResult =
   | { readonly ok: true; readonly seq: number }
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+/** One venue's own best bid and ask in a TopOfBook: all 0 when its book is not usable (resyncing, crossed, stale) or that side is empty. */
+export interface VenueTop {
+  readonly venue: string;
+  /** Index in ctx.venues. */
+  readonly venueIndex: number;
+  readonly bidTicks: number;
+  readonly bidLots: number;
+  readonly askTicks: number;
+  readonly askLots: number;
+}
+
+/**
+ * The consolidated top of book of one symbol: the best bid and ask over the venues whose books are usable, ranked
+ * net of each venue's taker fee (what a taker really gets or pays), as the daemon's consolidated book ranks them.
+ * Integers are ticks and lots of the instrument. A side with no order has ticks and lots 0 and undefined decimals.
+ * Reused and refreshed in place: copy what you keep.
+ */
+export interface TopOfBook {
+  readonly symbol: string;
+  readonly symbolIndex: number;
+  /** Best bid price in ticks (0: no bid). */
+  readonly bidTicks: number;
+  /** Quantity at the best bid at its venue, in lots. */
+  readonly bidLots: number;
+  /** Venue of the best bid (undefined: no bid). */
+  readonly bidVenue: string | undefined;
+  /** The best bid net of its venue's taker fee, in millionths of a tick: bidTicks x (1,000,000 - fee in millionths). */
+  readonly bidAdjusted: number;
+  readonly askTicks: number;
+  readonly askLots: number;
+  readonly askVenue: string | undefined;
+  /** The best ask plus its venue's taker fee, in millionths of a tick: askTicks x (1,000,000 + fee in millionths). */
+  readonly askAdjusted: number;
+  /** Decimal texts, made when read (undefined for an empty side). */
+  readonly bid: string | undefined;
+  readonly bidQty: string | undefined;
+  readonly ask: string | undefined;
+  readonly askQty: string | undefined;
+  /** The fee-adjusted prices as decimal text. */
+  readonly bidNet: string | undefined;
+  readonly askNet: string | undefined;
+  /** Each venue's own best bid and ask, in ctx.venues order. */
+  readonly venues: readonly VenueTop[];
+  /** The daemon's wall time when this top was published (ms since the epoch). */
+  readonly ts: number;
+  /** How many times this symbol's top has changed so far (grows by one per change published). */
+  readonly updates: number;
+}
+
+/** A public trade at a venue. Reused for every trade: copy what you keep. */
+export interface MarketTrade {
+  readonly symbol: string;
+  readonly symbolIndex: number;
+  readonly venue: string;
+  readonly venueIndex: number;
+  readonly priceTicks: number;
+  readonly qtyLots: number;
+  /** Decimal texts, made when read. */
+  readonly price: string;
+  readonly qty: string;
+  /** The side that took liquidity (BUY: a buyer lifted an ask). */
+  readonly side: Side;
+  /** The venue's time of the trade (ms since the epoch; 0 when the venue gave none). */
+  readonly venueTs: number;
+  /** The daemon's wall time when it passed the trade on. */
+  readonly ts: number;
+  /** Trades not delivered just before this one because the strategy's trade ring was full (0 normally). */
+  readonly lost: number;
+}
 
 /** The state of one open order, as answered by openOrders() and carried by RESYNC (declared by the ring transport). */
 export type { OrderSnapshot };
@@ -153,6 +237,13 @@ export interface StrategyContext {
   openOrders(): Promise<readonly OrderSnapshot[]>;
   /** True once the daemon asked the strategy to stop (submit answers TRADING_HALTED from then on). */
   readonly stopping: boolean;
+  /**
+   * The latest consolidated top of book of one of this strategy's symbols (read now: the newest there is);
+   * undefined before its first book and for a symbol the strategy is not configured with.
+   */
+  topOfBook(symbol: string): TopOfBook | undefined;
+  /** Trades of this strategy's symbols not delivered because its trade ring was full, in total (only with onTrade). */
+  readonly tradesLost: number;
 }
 
 export interface Strategy {
@@ -160,6 +251,10 @@ export interface Strategy {
   start?(ctx: StrategyContext): void | Promise<void>;
   /** Called for each event, in order. An exception is logged and counted; the strategy keeps running. */
   onEvent?(event: StrategyEvent, ctx: StrategyContext): void;
+  /** Called when the top of book of one of the strategy's symbols changed; the newest top, not every step. */
+  onMarket?(top: TopOfBook, ctx: StrategyContext): void;
+  /** Called for each trade at a venue in one of the strategy's symbols, in order (only strategies with it get trades). */
+  onTrade?(trade: MarketTrade, ctx: StrategyContext): void;
   /** Called once at shutdown; may still cancel() (submit is refused). Awaited up to the stop timeout. */
   stop?(ctx: StrategyContext): void | Promise<void>;
 }

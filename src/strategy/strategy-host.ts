@@ -16,11 +16,19 @@
  *    RESYNC with the snapshot to onEvent and skips the ring events that the snapshot already reflects.
  *  A terminal event is therefore never lost silently: it is either delivered, or covered by a RESYNC whose
  *  snapshot no longer lists the order as open.
+ *
+ * Market data: each strategy also has a market channel (src/intake/ring/market-channel.ts) for its configured
+ * symbols: top-of-book cells and a trade ring, written on the daemon's thread through `hosted.market` (the
+ * daemon's MarketPublisher, src/compose/market-publisher.ts, writes them all) and read by the worker. Its wake-ups
+ * ring the event doorbell, at most once per `marketWakeMs` while the worker sleeps.
  */
 import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Doorbell } from '../intake/ring/doorbell.js';
 import { EV_RESYNC, EVENT_RECORD_BYTES, EventRecord, writeEventRecord } from '../intake/ring/event-record.js';
+import {
+  createMarketChannel, DEFAULT_MARKET_WAKE_MS, MarketChannelWriter, type MarketChannelBuffers, type MarketChannelShape,
+} from '../intake/ring/market-channel.js';
 import { MAX_VENUES, ORDER_RECORD_BYTES } from '../intake/ring/order-record.js';
 import { createRingBuffer, RingConsumer, RingProducer } from '../intake/ring/spsc-ring.js';
 import { SwitchyardError } from '../model/errors.js';
@@ -65,6 +73,10 @@ export interface StrategyHostOptions {
   readonly orderRingCapacity?: number;
   /** Records per event ring (power of two). Default 16384. */
   readonly eventRingCapacity?: number;
+  /** Records per trade ring (power of two). Default 4096. */
+  readonly tradeRingCapacity?: number;
+  /** A sleeping worker is woken for market data at most once per this many ms. Default 2. */
+  readonly marketWakeMs?: number;
   /**
    * The doorbell the dispatcher sleeps on; every order ring rings it. Give the dispatcher's own when it also
    * waits on other rings (API intake); by default the host makes one (`host.doorbell`).
@@ -96,6 +108,9 @@ export class HostedStrategy implements RingEndpoint {
   readonly eventBuffer: SharedArrayBuffer;
   /** The worker sleeps on this when its event ring is empty. */
   readonly eventDoorbell: Doorbell;
+  /** The daemon's end of the strategy's market data (top-of-book cells and trade ring of its symbols). */
+  readonly market: MarketChannelWriter;
+  private readonly marketBuffers: MarketChannelBuffers;
   private readonly events: RingProducer;
   private readonly resyncRecord = new EventRecord();
   private resyncOwed = false;
@@ -118,12 +133,17 @@ export class HostedStrategy implements RingEndpoint {
     readonly index: number,
     orderCapacity: number,
     eventCapacity: number,
+    /** Instrument indices (and venue count) of its market data; default none. */
+    market: MarketChannelShape = { symbols: [], venues: 0 },
+    marketWakeMs = DEFAULT_MARKET_WAKE_MS,
   ) {
     this.orderBuffer = createRingBuffer(orderCapacity, ORDER_RECORD_BYTES);
     this.eventBuffer = createRingBuffer(eventCapacity, EVENT_RECORD_BYTES);
     this.orders = new RingConsumer(this.orderBuffer);
     this.eventDoorbell = Doorbell.create();
     this.events = new RingProducer(this.eventBuffer, this.eventDoorbell);
+    this.marketBuffers = createMarketChannel(market);
+    this.market = new MarketChannelWriter(this.marketBuffers, this.eventDoorbell, marketWakeMs);
   }
 
   get id(): string {
@@ -242,6 +262,8 @@ export class HostedStrategy implements RingEndpoint {
       orderDoorbell: orderDoorbell.buffer,
       eventRing: this.eventBuffer,
       eventDoorbell: this.eventDoorbell.buffer,
+      marketCells: this.marketBuffers.cells,
+      tradeRing: this.marketBuffers.trades,
     };
   }
 
@@ -283,7 +305,14 @@ export class StrategyHost {
     if (options.instruments.length > 0xffff) throw new RangeError('at most 65535 instruments fit the order record');
     const oc = options.orderRingCapacity ?? DEFAULT_ORDER_RING_CAPACITY;
     const ec = options.eventRingCapacity ?? DEFAULT_EVENT_RING_CAPACITY;
-    this.strategies = options.strategies.map((s, i) => new HostedStrategy(s, i, oc, ec));
+    const index = new Map(options.instruments.map((ins, i) => [ins.symbol, i]));
+    const market = (s: StrategySpec): MarketChannelShape => ({
+      // its configured symbols (a name that is not an instrument gets no market data; submit refuses it anyway)
+      symbols: [...new Set(s.symbols.map((sym) => index.get(sym)).filter((i): i is number => i !== undefined))],
+      venues: options.venues.length,
+      tradeCapacity: options.tradeRingCapacity,
+    });
+    this.strategies = options.strategies.map((s, i) => new HostedStrategy(s, i, oc, ec, market(s), options.marketWakeMs));
     for (const h of this.strategies) {
       if (this.byId.has(h.id)) throw new RangeError(`duplicate strategy ${h.id}`);
       this.byId.set(h.id, h);

@@ -1,7 +1,12 @@
 /**
  * The worker side of a strategy: implements the SDK context on top of the two rings, runs the module's
- * hooks and pumps the event ring into onEvent. Independent of worker_threads (worker-main.ts wires it to
- * parentPort), so it can also be driven on one thread in tests.
+ * hooks and pumps the event ring into onEvent and its market channel into onTrade and onMarket. Independent of
+ * worker_threads (worker-main.ts wires it to parentPort), so it can also be driven on one thread in tests.
+ *
+ * Each turn of the pump delivers up to EVENT_BATCH events, then up to TRADE_BATCH trades, then the newest top of
+ * each symbol whose top changed since it was last delivered; when there was nothing it sleeps on the event doorbell
+ * (which the host rings for events at once and for market data at a bounded rate: market-channel.ts). After a turn
+ * that delivered market data it yields to the event loop (timers run) before the next.
  */
 import { decodeOrder } from '../intake/order-decoder.js';
 import { Doorbell } from '../intake/ring/doorbell.js';
@@ -18,6 +23,7 @@ import type { ErrorCode } from '../model/errors.js';
 import { isValidClientOrderId } from '../model/ids.js';
 import { InstrumentRegistry, type Instrument } from '../model/instrument.js';
 import { SIDES } from '../model/order.js';
+import { MarketTurn } from './market-turn.js';
 import type {
   CancelTarget, OrderSnapshot, Strategy, StrategyContext, StrategyEvent, StrategyLog, StrategyModule, StrategyOrder,
   SubmitResult, TimerHandle,
@@ -56,6 +62,8 @@ export class StrategyRuntime {
   private readonly bell: Doorbell;
   private readonly rec = new OrderRecord();
   private readonly ev = new EventRecord();
+  /** The market channel: trades to onTrade, changed tops to onMarket (market-turn.ts). */
+  private readonly market: MarketTurn;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly snapshotWaiters = new Map<number, (m: Extract<HostToWorker, { type: 'snapshot' }>) => void>();
   private strategy: Strategy = {};
@@ -81,6 +89,10 @@ export class StrategyRuntime {
     this.producer = new RingProducer(data.orderRing, new Doorbell(data.orderDoorbell));
     this.events = new RingConsumer(data.eventRing);
     this.bell = new Doorbell(data.eventDoorbell);
+    this.market = new MarketTurn(
+      { cells: data.marketCells, trades: data.tradeRing }, this.instruments, data.venues,
+      () => this.closed, (hook, e) => this.hookFailed(hook, e),
+    );
     const self = this;
     const log = this.makeLog();
     this.ctx = {
@@ -101,6 +113,10 @@ export class StrategyRuntime {
       get stopping() {
         return self.stopping;
       },
+      topOfBook: (symbol) => this.market.topOfBook(symbol),
+      get tradesLost() {
+        return self.market.tradesLost();
+      },
     };
   }
 
@@ -110,10 +126,12 @@ export class StrategyRuntime {
     else if (typeof mod === 'object' && mod !== null) this.strategy = mod;
     else throw new TypeError('a strategy module must default-export a strategy object or a factory function');
     if (typeof this.strategy !== 'object' || this.strategy === null) throw new TypeError('the strategy factory must return a strategy object');
-    for (const hook of ['start', 'onEvent', 'stop'] as const) {
+    for (const hook of ['start', 'onEvent', 'onMarket', 'onTrade', 'stop'] as const) {
       const h = this.strategy[hook];
       if (h !== undefined && typeof h !== 'function') throw new TypeError(`strategy.${hook} must be a function`);
     }
+    // what the host writes and wakes us for: trades only for onTrade, wake-ups for tops only for onMarket
+    this.market.setInterest(this.strategy);
     await this.strategy.start?.(this.ctx);
     void this.pump();
   }
@@ -148,6 +166,7 @@ export class StrategyRuntime {
     }
     this.clearTimers();
     this.closed = true;
+    this.market.close(); // no more trades written nor wake-ups for market data
     this.bell.ring(); // ends a pending wait of the pump
   }
 
@@ -239,7 +258,11 @@ export class StrategyRuntime {
 
   // ---- events --------------------------------------------------------------------------------------------
 
-  private readonly hasEvents = (): boolean => this.closed || this.events.hasRecords();
+  /** Re-checked by the doorbell after it is armed: anything for this worker? */
+  private readonly hasWork = (): boolean =>
+    this.closed ||
+    this.events.hasRecords() ||
+    this.market.hasWork();
 
   private async pump(): Promise<void> {
     if (this.pumping) return;
@@ -249,11 +272,25 @@ export class StrategyRuntime {
         if (this.resyncing) return; // finishResync() restarts the pump
         const n = this.drainEvents();
         if (this.resyncing) return;
-        if (n === 0) await this.bell.wait(this.hasEvents);
-        else if (n >= EVENT_BATCH) await new Promise<void>((resolve) => setImmediate(resolve));
+        const m = this.drainMarket();
+        if (n === 0 && m === 0) await this.bell.wait(this.hasWork);
+        else if (n >= EVENT_BATCH || m > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.pumping = false;
+    }
+  }
+
+  /** One market-data turn (market-turn.ts): trades, then changed tops. Returns how many callbacks were made. */
+  private drainMarket(): number {
+    return this.market.drain(this.strategy, this.ctx);
+  }
+
+  private hookFailed(hook: string, e: unknown): void {
+    this.errors++;
+    // a hook that throws on every update must not flood the host with logs: 1st, 2nd, 4th, 8th ... error
+    if ((this.errors & (this.errors - 1)) === 0) {
+      this.channel.post({ type: 'log', level: 'error', msg: `strategy ${hook}() threw`, fields: { error: errorText(e), errors: this.errors } });
     }
   }
 

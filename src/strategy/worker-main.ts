@@ -1,6 +1,8 @@
 /**
- * Entry point of a strategy worker thread. Receives its rings, instruments and module through workerData
- * (see worker-protocol.ts), imports the strategy module, runs it, and pumps its event ring into onEvent.
+ * Entry point of a strategy worker thread. Receives its rings, market channel, instruments and module through
+ * workerData (see worker-protocol.ts), imports the strategy module, runs it, and pumps its event ring into onEvent
+ * and its market data into onTrade / onMarket (strategy-runtime.ts). The port's message listener is also what keeps
+ * the thread alive while the pump sleeps (a pending Atomics.waitAsync does not).
  *
  * Host -> worker: { type: 'stop' } (run strategy.stop, then exit), { type: 'snapshot', ... }.
  * Worker -> host: ready | start-failed | log | snapshot-request | stopped.

@@ -1,6 +1,6 @@
 /**
- * What the strategy host and a strategy worker tell each other. Orders and events never go through here
- * (they go through the two rings); only the start, the stop, logs and snapshots do.
+ * What the strategy host and a strategy worker tell each other. Orders, events and market data never go through
+ * here (they go through shared memory); only the start, the stop, logs and snapshots do.
  */
 import type { InstrumentSpec } from '../model/instrument.js';
 import type { OrderSnapshot } from './sdk.js';
@@ -25,6 +25,12 @@ export interface StrategyWorkerData {
   /** Event ring (host produces, worker consumes) and the doorbell the worker sleeps on. */
   readonly eventRing: SharedArrayBuffer;
   readonly eventDoorbell: SharedArrayBuffer;
+  /**
+   * Market data (host writes, worker reads; src/intake/ring/market-channel.ts): top-of-book cells of the strategy's
+   * symbols and its trade ring. Wake-ups come on the event doorbell.
+   */
+  readonly marketCells: SharedArrayBuffer;
+  readonly tradeRing: SharedArrayBuffer;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

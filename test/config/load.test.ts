@@ -301,6 +301,7 @@ describe('defaults', () => {
       shutdown: { policy: 'cancel-all', timeoutMs: 5000 },
       queue: { capacity: 65536 },
       journal: { enabled: true, dir: '.switchyard/journal', maxDelayMs: 2, snapshotEvery: 200_000 },
+      marketData: { depth: 20, staleMs: 5000 },
       startup: { policy: 'resume', maxAgeMs: 3_600_000 },
       retainFinishedOrders: 100_000,
     });
@@ -309,9 +310,11 @@ describe('defaults', () => {
       adapter: 'paper',
       sandbox: false,
       symbols: ['BTC-USDT', 'ETH-USDT'],
+      trading: true,
       fees: { makerBps: '0', takerBps: '0' },
       latencyMs: 0,
       batch: { maxSize: 32, flushMs: 0 },
+      marketData: { enabled: true, stallMs: 10_000 },
       paper: { seed: 1, spreadTicks: 2, volatilityTicks: 1, depthLevels: 10, levelNotional: '20000', stepMs: 250, tradesPerSecond: 4 },
     });
     expect(c.instruments[0]).toEqual({

@@ -492,4 +492,54 @@ describe('OrderTracker listener isolation', () => {
     expect(tracker.get(1)!.state).toBe('ACCEPTED');
     expect(tracker.listenerErrors().find((l) => l.listener === 'broken')?.errors).toBe(2);
   });
+
+  it('many listener classes, each with some of the hooks: each hook reaches exactly its listeners, in order, and a throw is counted against the listener that threw', () => {
+    const store = testStore({ venues: VENUES });
+    const reported: string[] = [];
+    const tracker = new OrderTracker(store, new ManualClock(1_700_000_000_000), {
+      retainFinished: 1000,
+      onListenerError: (listener, err) => reported.push(`${listener}: ${(err as Error).message}`),
+    });
+    const seen: string[] = [];
+    // the daemon's tracker has more listener classes than V8 keeps a call site polymorphic for (4): here 7
+    class Transitions { onTransition(_o: OrderView, _u: OrderUpdate, t: { to: string }): void { seen.push(`transitions ${t.to}`); } }
+    class Creates { onCreate(o: OrderView): void { seen.push(`creates ${o.id}`); } }
+    class Anomalies { onAnomaly(_o: OrderView, u: OrderUpdate): void { seen.push(`anomalies ${u.kind}`); } }
+    class Broken {
+      onTransition(): void { throw new Error('transition bug'); }
+      onAnomaly(): void { throw new Error('anomaly bug'); }
+    }
+    class Nothing {}
+    class All {
+      constructor(private readonly tag: string) {}
+      onCreate(o: OrderView): void { seen.push(`${this.tag} create ${o.id}`); }
+      onTransition(_o: OrderView, _u: OrderUpdate, t: { to: string }): void { seen.push(`${this.tag} ${t.to}`); }
+      onAnomaly(_o: OrderView, u: OrderUpdate): void { seen.push(`${this.tag} anomaly ${u.kind}`); }
+    }
+    tracker.listen(new Transitions(), 'transitions');
+    tracker.listen(new Creates(), 'creates');
+    tracker.listen(new Nothing(), 'nothing');
+    tracker.listen(new Broken(), 'broken');
+    tracker.listen(new Anomalies(), 'anomalies');
+    tracker.listen(new All('all'), 'all');
+    tracker.listen({ onTransition: (_o, _u, t) => seen.push(`literal ${t.to}`) }, 'literal');
+    tracker.create(1, newOrderFields(store));
+    tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
+    tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' }); // refused: an anomaly
+    expect(seen).toEqual([
+      'creates 1', 'all create 1',
+      'transitions SUBMITTED', 'all SUBMITTED', 'literal SUBMITTED',
+      'anomalies SUBMIT', 'all anomaly SUBMIT',
+    ]);
+    expect(reported).toEqual(['broken: transition bug', 'broken: anomaly bug']);
+    expect(tracker.listenerErrors()).toEqual([
+      { listener: 'transitions', errors: 0 },
+      { listener: 'creates', errors: 0 },
+      { listener: 'nothing', errors: 0 },
+      { listener: 'broken', errors: 2 },
+      { listener: 'anomalies', errors: 0 },
+      { listener: 'all', errors: 0 },
+      { listener: 'literal', errors: 0 },
+    ]);
+  });
 });

@@ -12,7 +12,7 @@ import { parseDocument, YAMLMap, YAMLSeq } from 'yaml';
 import { createDaemon, type Daemon } from '../../src/daemon.js';
 import { SwitchyardError } from '../../src/model/errors.js';
 import { inspectJournal, runJournalCli } from '../../src/journal/tools.js';
-import { recordDescriber } from '../../src/journal/order-journal.js';
+import { recordDescriber } from '../../src/journal/describe-record.js';
 import { discardLogs, TEST_TOKEN } from '../helpers/daemon.js';
 import { ApiClient } from '../helpers/http.js';
 import { configFromText, paperConfigText } from '../helpers/repo.js';

@@ -259,7 +259,7 @@ describe('a venue adapter that throws, in the daemon', () => {
   });
 
   it('its batch is REJECTED with INTERNAL (risk released, nothing left SUBMITTED) while the other venue keeps trading', async () => {
-    const venues = (t.daemon as unknown as { venues: VenueAdapter[] }).venues;
+    const venues = t.daemon.path.venues;
     const broken = venues.find((v) => v.name === 'sim-b')!;
     const original = broken.submit.bind(broken);
     broken.submit = () => {

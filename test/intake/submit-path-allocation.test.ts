@@ -9,7 +9,8 @@
  * the end - heap used at the start + what each GC during the run collected. That counts garbage that was already
  * collected, which "heap after gc()" would not see. Nothing here depends on speed.
  */
-import { GCProfiler, setFlagsFromString } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
+import { allocatedBytes } from '../../bench/lib/measure.js';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { buildOrderPath } from '../../src/compose/order-path.js';
@@ -32,19 +33,6 @@ const ORDERS = 200_000;
 const WARM_UP = 200_000;
 /** Allowed heap allocation per order, averaged over the run (late optimisations). Measured: 0.00 in steady state. */
 const MAX_BYTES_PER_ORDER = 8;
-
-/** Heap bytes allocated while `fn` runs (see the header). */
-function allocatedBytes(fn: () => void): { bytes: number; gcs: number } {
-  const profiler = new GCProfiler();
-  profiler.start();
-  const before = process.memoryUsage().heapUsed;
-  fn();
-  const after = process.memoryUsage().heapUsed;
-  const { statistics } = profiler.stop();
-  let collected = 0;
-  for (const gc of statistics) collected += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
-  return { bytes: after - before + collected, gcs: statistics.length };
-}
 
 /**
  * Bytes per order of `ORDERS` orders through `run`, the least of three runs: a late JIT optimisation can land in

@@ -16,17 +16,21 @@ import { Journal, readJournal, verifyJournal } from '../../src/journal/index.js'
 import { payloadFor, tempDir, typeFor, waitFor } from './helpers.js';
 
 const srcDir = fileURLToPath(new URL('../../src/journal/', import.meta.url));
+const modelDir = fileURLToPath(new URL('../../src/model/', import.meta.url));
 const work = tempDir('journal-crash-');
 let childScript = '';
 
 beforeAll(() => {
-  const out = join(work.dir, 'lib');
-  fs.mkdirSync(out);
-  for (const name of fs.readdirSync(srcDir).filter((n) => n.endsWith('.ts'))) {
-    const js = ts.transpileModule(fs.readFileSync(join(srcDir, name), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    }).outputText;
-    fs.writeFileSync(join(out, name.replace(/\.ts$/, '.js')), js);
+  // the journal's modules, and the model beside them (the journal's CRC-32 lives in src/model)
+  for (const [from, to] of [[srcDir, 'lib'], [modelDir, 'model']] as const) {
+    const out = join(work.dir, to);
+    fs.mkdirSync(out);
+    for (const name of fs.readdirSync(from).filter((n) => n.endsWith('.ts'))) {
+      const js = ts.transpileModule(fs.readFileSync(join(from, name), 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      }).outputText;
+      fs.writeFileSync(join(out, name.replace(/\.ts$/, '.js')), js);
+    }
   }
   childScript = join(work.dir, 'child.mjs');
   // payloadFor / typeFor duplicated in the child: length seq % 97, bytes (seq * 31 + k * 7) & 0xff, type 1 + seq % 200.

@@ -222,14 +222,14 @@ describe('group commit', () => {
     const s = j.append(1, payloadFor(1));
     const wait = j.whenDurable(s);
     // Sabotage: close the segment's descriptor under the journal so the write fails with EBADF.
-    const fd = (j as unknown as { seg: { fd: number } }).seg.fd;
+    const fd = (j as unknown as { files: { current: { fd: number } } }).files.current.fd;
     fs.closeSync(fd);
     timers.fireAll();
     await expect(wait).rejects.toMatchObject({ code: 'JOURNAL_IO' });
     expect(errors).toHaveLength(1);
     expect(() => j.append(1, payloadFor(2))).toThrow(JournalError);
     await expect(j.flush()).rejects.toMatchObject({ code: 'JOURNAL_IO' });
-    (j as unknown as { seg: { fd: number } }).seg.fd = -1;
+    (j as unknown as { files: { current: { fd: number } } }).files.current.fd = -1;
     await j.close();
   });
 

@@ -16,8 +16,9 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/config': ['src/model'],
   'src/matching': ['src/model', 'src/core'],
   'src/routing': ['src/model'],
+  'src/market': ['src/model'],
   'src/intake/ring': ['src/model'],
-  'src/telemetry': ['src/model', 'src/core'],
+  'src/telemetry': ['src/model', 'src/core', 'src/market'],
   'src/risk': ['src/model', 'src/core'],
   'src/execution': ['src/model', 'src/core', 'src/telemetry'],
   'src/crossing': ['src/model', 'src/core', 'src/matching', 'src/execution'],
@@ -25,23 +26,24 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/intake': ['src/model', 'src/core', 'src/intake/ring', 'src/risk', 'src/routing', 'src/execution', 'src/telemetry'],
   // the strategy host plugs into the ring transport; the SDK validates at the edge with the intake's decoder
   'src/strategy': ['src/model', 'src/intake/ring', 'src/intake/order-decoder.ts'],
-  'src/api': ['src/model', 'src/core', 'src/config', 'src/execution', 'src/intake', 'src/journal', 'src/risk', 'src/routing', 'src/telemetry'],
+  'src/api': ['src/model', 'src/core', 'src/config', 'src/market', 'src/execution', 'src/intake', 'src/journal', 'src/risk', 'src/routing', 'src/telemetry'],
   'src/compose': [
-    'src/model', 'src/core', 'src/config', 'src/matching', 'src/routing', 'src/intake', 'src/intake/ring', 'src/telemetry', 'src/risk',
+    'src/model', 'src/core', 'src/config', 'src/matching', 'src/market', 'src/routing', 'src/intake', 'src/intake/ring', 'src/telemetry', 'src/risk',
     'src/execution', 'src/crossing', 'src/journal', 'src/strategy', 'src/api', 'adapters',
   ],
   'src/daemon.ts': [
-    'src/model', 'src/core', 'src/config', 'src/routing', 'src/intake', 'src/telemetry', 'src/risk', 'src/execution', 'src/crossing',
+    'src/model', 'src/core', 'src/config', 'src/market', 'src/routing', 'src/intake', 'src/telemetry', 'src/risk', 'src/execution', 'src/crossing',
     'src/journal', 'src/strategy', 'src/api', 'src/compose',
   ],
   'src/cli.ts': ['src/model', 'src/config', 'src/journal', 'src/daemon.ts'],
-  // adapters see the model and the venue interface; the paper venue also runs the matching engine
-  'adapters/common': ['src/model', 'src/execution/venue.ts'],
-  'adapters/ccxt': ['src/model', 'adapters/common'],
-  'adapters/binance-ws': ['src/model', 'adapters/common'],
-  'adapters/okx-ws': ['src/model', 'adapters/common'],
-  'adapters/paper': ['src/model', 'src/execution/venue.ts', 'src/matching'],
-  'adapters/index.ts': ['src/model', 'src/execution/venue.ts', 'src/config/schema.ts', 'adapters/common', 'adapters/ccxt', 'adapters/binance-ws', 'adapters/okx-ws', 'adapters/paper'],
+  // adapters see the model, the venue interface and the market-data feed interface; the paper venue also runs the
+  // matching engine
+  'adapters/common': ['src/model', 'src/execution/venue.ts', 'src/market/feed.ts'],
+  'adapters/ccxt': ['src/model', 'adapters/common', 'src/market/feed.ts'],
+  'adapters/binance-ws': ['src/model', 'adapters/common', 'src/market/feed.ts'],
+  'adapters/okx-ws': ['src/model', 'adapters/common', 'src/market/feed.ts'],
+  'adapters/paper': ['src/model', 'src/execution/venue.ts', 'src/matching', 'src/market/feed.ts'],
+  'adapters/index.ts': ['src/model', 'src/execution/venue.ts', 'src/market/feed.ts', 'src/config/schema.ts', 'adapters/common', 'adapters/ccxt', 'adapters/binance-ws', 'adapters/okx-ws', 'adapters/paper'],
 };
 
 /** The layer of a repository path: the longest layer key that is the path or a folder holding it. */

@@ -1,6 +1,6 @@
 /**
  * Deliberately simple reference order book for property tests: sorted arrays of plain objects,
- * linear scans, no optimisation. It implements the rules documented in src/crossing/order-book.ts
+ * linear scans, no optimisation. It implements the rules documented in src/matching/order-book.ts
  * independently and records the same events (see Ev) so streams can be compared one for one.
  */
 import { CancelReason, MAX_PRICE, OrderType, Status, StpMode } from '../../src/matching/types.js';

@@ -1,7 +1,7 @@
 /**
  * The example strategies in config/strategies run in real workers against a tiny fake of the daemon's main
- * side: every SUBMIT is acknowledged, MARKET orders fill at once, post-only limits are accepted, cancels
- * are confirmed.
+ * side: every SUBMIT is acknowledged, MARKET orders and IOC limits fill at once, other limits are accepted,
+ * cancels are confirmed. Market data comes from a MarketData driven by hand through the daemon's publisher.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,11 @@ import {
   EV_ACCEPTED, EV_ACK, EV_CANCELED, EV_FILL, EventRecord, LIQUIDITY_MAKER, LIQUIDITY_TAKER, orderStateIndex,
 } from '../../src/intake/ring/event-record.js';
 import { OP_CANCEL, OP_SUBMIT } from '../../src/intake/ring/order-record.js';
+import { MarketPublisher } from '../../src/compose/market-publisher.js';
+import { LevelBuffer } from '../../src/market/feed.js';
+import { MarketData } from '../../src/market/market-data.js';
+import { ManualClock } from '../../src/model/clock.js';
+import { InstrumentRegistry } from '../../src/model/instrument.js';
 import { HostedStrategy, StrategyHost } from '../../src/strategy/strategy-host.js';
 import { drain, INSTRUMENTS, until, VENUES, type Rec } from './helpers.js';
 
@@ -19,7 +24,9 @@ const dir = mkdtempSync(join(tmpdir(), 'switchyard-examples-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const example = (name: string): string => fileURLToPath(new URL(`../../config/strategies/${name}`, import.meta.url));
 
+const LIMIT = 0;
 const MARKET = 1;
+const IOC = 1;
 
 /** A fake main side for one strategy: answers each record with events, remembers what it saw. */
 class FakeDaemon {
@@ -61,6 +68,8 @@ class FakeDaemon {
     if (r.type === MARKET) {
       this.emit(EV_FILL, r, id, { state: orderStateIndex('FILLED'), filledLots: r.qtyLots, qtyLots: r.qtyLots, priceTicks: this.marketPrice, liquidity: LIQUIDITY_TAKER });
       this.marketPrice += 100;
+    } else if (r.timeInForce === IOC) {
+      this.emit(EV_FILL, r, id, { state: orderStateIndex('FILLED'), filledLots: r.qtyLots, qtyLots: r.qtyLots, priceTicks: r.priceTicks, liquidity: LIQUIDITY_TAKER });
     } else {
       this.byId.set(id, r);
       this.emit(EV_ACCEPTED, r, id, { state: orderStateIndex('ACCEPTED'), qtyLots: r.qtyLots, priceTicks: r.priceTicks });
@@ -97,15 +106,50 @@ async function run(module: string, id: string, params: Record<string, unknown>, 
   }
 }
 
+/** The daemon's market data for the test instruments and venues (taker fees 5 and 7 bps), published to the host's strategies. */
+function marketFor(h: StrategyHost): { market: MarketData; publisher: MarketPublisher; book: (venue: number, bid: number, ask: number) => void } {
+  const market = new MarketData(new InstrumentRegistry(INSTRUMENTS), VENUES, ['5', '7'], new ManualClock());
+  const publisher = new MarketPublisher(market, h.strategies.map((s) => s.market));
+  market.listen(publisher);
+  const bids = new LevelBuffer(4);
+  const asks = new LevelBuffer(4);
+  const book = (venue: number, bid: number, ask: number): void => {
+    bids.clear();
+    asks.clear();
+    bids.push(bid, 1000);
+    asks.push(ask, 2000);
+    market.snapshot(venue, 0, bids, asks, 0);
+  };
+  return { market, publisher, book };
+}
+
 describe('example strategies', () => {
-  it('momentum: small MARKET orders, one at a time, following the last price move', async () => {
-    await run(example('momentum.ts'), 'momentum', { intervalMs: 5 }, async (fake) => {
-      await until(() => fake.seen.length >= 6, () => fake.step());
-      const orders = fake.seen.filter((r) => r.op === OP_SUBMIT);
-      for (const r of orders) expect(r).toMatchObject({ symbol: 0, type: MARKET, qtyLots: 100, priceTicks: 0 });
-      // the fake market only goes up: after the first fill momentum keeps buying
-      expect(orders.every((r) => r.side === 0)).toBe(true);
-      expect(orders.map((r) => r.seq)).toEqual(orders.map((_, i) => i + 1));
+  it('momentum: follows the market\'s last price move (trades, then the top of book), IOC limits priced from the top, at most maxPosition', async () => {
+    await run(example('momentum.ts'), 'momentum', { intervalMs: 5, slippageTicks: 2, maxPositionLots: 300 }, async (fake, h) => {
+      const { market, publisher, book } = marketFor(h);
+      try {
+        // sim-a 60000.00 / 60000.10, sim-b 59999.90 / 60000.20: sim-a has the best bid and ask
+        book(0, 6_000_000, 6_000_010);
+        book(1, 5_999_990, 6_000_020);
+        // trades print higher: momentum buys through the best ask (sim-a's) until it holds maxPositionLots
+        market.trade(1, 0, 6_000_000, 50, 1, 0);
+        market.trade(1, 0, 6_000_010, 50, 0, 0);
+        const submits = (): typeof fake.seen => fake.seen.filter((r) => r.op === OP_SUBMIT);
+        await until(() => submits().length >= 3, () => fake.step());
+        for (const r of submits()) {
+          expect(r).toMatchObject({ symbol: 0, side: 0, type: LIMIT, timeInForce: IOC, priceTicks: 6_000_010 + 2, qtyLots: 100, venue: 0 });
+        }
+        // sim-a drops 100 USDT: the mid moves down and sim-b now has the best bid, fee included (59999.90 x (1 - 7 bps)
+        // beats 59900.00 x (1 - 5 bps)); momentum sells into it
+        book(0, 5_990_000, 5_990_010);
+        await until(() => submits().length >= 4, () => fake.step());
+        const orders = submits();
+        expect(orders.slice(0, 3).every((r) => r.side === 0)).toBe(true); // no 4th buy: the position limit held
+        expect(orders[3]).toMatchObject({ symbol: 0, side: 1, type: LIMIT, timeInForce: IOC, priceTicks: 5_999_990 - 2, qtyLots: 100, venue: 1 });
+        expect(orders.map((r) => r.seq)).toEqual(orders.map((_, i) => i + 1));
+      } finally {
+        publisher.stop();
+      }
     });
   });
 

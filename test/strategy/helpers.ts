@@ -15,6 +15,7 @@ export interface Rec {
   symbol: number;
   side: number;
   type: number;
+  timeInForce: number;
   priority: number;
   venue: number;
   priceTicks: number;
@@ -30,7 +31,7 @@ export function drain(ring: RingConsumer, into: Rec[] = []): Rec[] {
   ring.poll(1 << 20, (off) => {
     readOrderRecord(ring, off, r);
     into.push({
-      op: r.op, seq: r.seq, tag: r.tag, symbol: r.symbol, side: r.side, type: r.type, priority: r.priority, venue: r.venue,
+      op: r.op, seq: r.seq, tag: r.tag, symbol: r.symbol, side: r.side, type: r.type, timeInForce: r.timeInForce, priority: r.priority, venue: r.venue,
       priceTicks: r.priceTicks, qtyLots: r.qtyLots, orderId: r.orderId, targetSeq: r.targetSeq, cid: clientOrderIdText(r),
     });
   });

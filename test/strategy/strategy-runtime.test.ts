@@ -86,7 +86,7 @@ describe('strategy context: submit and cancel at the edge', () => {
     expect(ctx.submit({ symbol: 'BTC-USDT', side: 'BUY', type: 'STOP_LIMIT', price: '61000', stopPrice: '60500', quantity: '0.001' })).toEqual({ ok: true, seq: 2 });
     const recs = drain(hosted.orders);
     expect(recs[0]).toEqual({
-      op: OP_SUBMIT, seq: 1, tag: 42, symbol: 1, side: 1, type: 0, priority: 2, venue: 1, priceTicks: 300_050, qtyLots: 2500,
+      op: OP_SUBMIT, seq: 1, tag: 42, symbol: 1, side: 1, type: 0, timeInForce: 0, priority: 2, venue: 1, priceTicks: 300_050, qtyLots: 2500,
       orderId: 0, targetSeq: 0, cid: 'mm1',
     });
     expect(recs[1]).toMatchObject({ seq: 2, type: 3, priceTicks: 6_100_000, qtyLots: 100 });

@@ -1,6 +1,7 @@
 /**
- * Fake Binance spot on 127.0.0.1: REST /api/v3, WebSocket API /ws-api/v3 and the legacy listenKey user stream
- * /ws/<listenKey>, close enough to the real protocol that unmodified ccxt (REST and ccxt pro) works against it.
+ * Fake Binance spot on 127.0.0.1: REST /api/v3, WebSocket API /ws-api/v3, the legacy listenKey user stream
+ * /ws/<listenKey> and public market data (diff depth and trades on /ws and /stream, binance-market-data.ts), close
+ * enough to the real protocol that unmodified ccxt (REST and ccxt pro) works against it.
  * Matching is done by the crossing engine through VenueCore.
  *
  *   const fake = await startFakeBinance({ rateLimits: { weightPerMinute: 50 } });
@@ -18,6 +19,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import type { WebSocket } from 'ws';
 import { formatAmount, parseAmount } from './decimal.js';
+import { BinanceMarketData, type MarketMakerOptions } from './binance-market-data.js';
 import { type FaultRule, ReportPipe } from './faults.js';
 import { FakeServer, type HttpReq, type HttpRes, htmlErrorPage, sendJson } from './fake-server.js';
 import { FixedWindow } from './rate-limit.js';
@@ -78,6 +80,8 @@ export interface FakeBinanceOptions {
   /** Fee rates of every account without its own (default zero): commission in the asset received. */
   fees?: FeeRates;
   now?: () => number;
+  /** Start a market maker changing the books (and trading now and then) at once: a live public market. */
+  marketMaker?: MarketMakerOptions;
 }
 
 export interface BinanceUrls {
@@ -210,6 +214,8 @@ export class FakeBinance extends FakeServer {
   private readonly routes: Map<string, Route>;
   private eventId = 1;
   private readonly unsubscribe: () => void;
+  /** Public market data: diff depth and trades on /ws and /stream, depth snapshots, harness (binance-market-data.ts). */
+  readonly market: BinanceMarketData;
 
   constructor(options: FakeBinanceOptions = {}) {
     const accounts = options.accounts ?? [
@@ -238,6 +244,8 @@ export class FakeBinance extends FakeServer {
     this.weight = new FixedWindow(60_000, this.limits.weightPerMinute);
     this.routes = this.buildRoutes();
     this.unsubscribe = this.core.onEvent((ev) => this.onVenueEvent(ev));
+    this.market = new BinanceMarketData(this.core, this.faults, { ...DEFAULT_LADDERS, ...(options.ladders ?? {}) }, (s) => this.venueSymbol(s));
+    if (options.marketMaker !== undefined) this.market.startMarketMaker(options.marketMaker);
   }
 
   get credentials(): { apiKey: string; secret: string } {
@@ -304,6 +312,7 @@ export class FakeBinance extends FakeServer {
   }
 
   protected override onClose(): void {
+    this.market.close();
     this.unsubscribe();
   }
 
@@ -645,9 +654,7 @@ export class FakeBinance extends FakeServer {
       handler: (p) => {
         const inst = this.instrumentParam(p);
         const limit = Math.min(5000, Number(p.get('limit') ?? 100));
-        const side = (s: 'BUY' | 'SELL'): string[][] =>
-          this.core.levels(inst.spec.symbol, s, limit).map(([pt, q]) => [this.px(inst, pt), this.qty(inst, q)]);
-        return { lastUpdateId: this.eventId, bids: side('BUY'), asks: side('SELL') };
+        return this.market.snapshot(inst.spec.symbol, limit);
       },
     });
     r.set('GET /api/v3/ticker/bookTicker', {
@@ -1108,18 +1115,20 @@ export class FakeBinance extends FakeServer {
       this.serveWsApi(ws);
       return;
     }
-    // stream endpoint: /ws/<listenKey> is the user data stream; anything else takes SUBSCRIBE requests and stays quiet
+    // stream endpoint: /ws/<listenKey> is the user data stream; anything else is public market data
     const key = url.pathname.startsWith('/ws/') ? url.pathname.slice(4) : '';
     const owner = this.listenKeys.get(key);
-    if (owner !== undefined) {
-      const pipe = new ReportPipe(this.faults, (t) => sendJson(ws, t));
-      const sub: UserStreamSub = { owner, send: (ev) => pipe.push(JSON.stringify(ev), ev.e === 'executionReport') };
-      this.userSubs.add(sub);
-      ws.on('close', () => {
-        this.userSubs.delete(sub);
-        pipe.close();
-      });
+    if (owner === undefined) {
+      this.market.attach(ws, url);
+      return;
     }
+    const pipe = new ReportPipe(this.faults, (t) => sendJson(ws, t));
+    const sub: UserStreamSub = { owner, send: (ev) => pipe.push(JSON.stringify(ev), ev.e === 'executionReport') };
+    this.userSubs.add(sub);
+    ws.on('close', () => {
+      this.userSubs.delete(sub);
+      pipe.close();
+    });
     ws.on('message', (data) => {
       let msg: { id?: unknown; method?: string } = {};
       try {

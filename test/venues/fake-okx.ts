@@ -10,7 +10,8 @@
  * '2' = some failed); 51016 duplicate clOrdId, 51400 cancel failed, 51603 no such order, 50011 rate limited (HTTP 429);
  * place order 60 requests / 2 s per instrument, batch 300 orders / 2 s per instrument (REST and WS share the limits).
  * WS: login (sign = base64 HMAC(ts + 'GET' + '/users/self/verify')), subscribe orders/account, ops order,
- * batch-orders, cancel-order, batch-cancel-orders, text ping -> pong.
+ * batch-orders, cancel-order, batch-cancel-orders, text ping -> pong. Public market data on /ws/v5/public (channels
+ * `books` and `trades`, with a test harness and a market maker): okx-market-data.ts, `fake.market`.
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
@@ -19,6 +20,7 @@ import { type Grid, averagePrice, formatAmount, parseAmount } from './decimal.js
 import { type FaultRule, ReportPipe } from './faults.js';
 import { FakeServer, type HttpReq, type HttpRes, htmlErrorPage, sendJson } from './fake-server.js';
 import { DEFAULT_BALANCES, DEFAULT_LADDERS } from './fake-binance.js';
+import { OkxMarketData, type OkxMarketDataOptions } from './okx-market-data.js';
 import { SlidingWindows } from './rate-limit.js';
 import {
   type AccountSpec,
@@ -82,6 +84,8 @@ export interface FakeOkxOptions {
   requireSimulatedTrading?: boolean;
   /** Fee rates of every account without its own (default zero): reported OKX-style, negative = charged. */
   fees?: FeeRates;
+  /** Public market data (/ws/v5/public): publishing interval, no-change interval (okx-market-data.ts). */
+  marketData?: OkxMarketDataOptions;
   now?: () => number;
 }
 
@@ -189,6 +193,8 @@ export class FakeOkx extends FakeServer {
   private readonly sessions = new Set<WsSession>();
   private readonly requireSimulated: boolean;
   private readonly unsubscribe: () => void;
+  /** Public market data: `books` and `trades` on /ws/v5/public, harness and market maker (okx-market-data.ts). */
+  readonly market: OkxMarketData;
 
   constructor(options: FakeOkxOptions = {}) {
     const accounts = options.accounts ?? [
@@ -234,6 +240,7 @@ export class FakeOkx extends FakeServer {
     this.other = new SlidingWindows(this.limits.windowMs, this.limits.other);
     this.requireSimulated = options.requireSimulatedTrading === true;
     this.unsubscribe = this.core.onEvent((ev) => this.onVenueEvent(ev));
+    this.market = new OkxMarketData(this.core, this.faults, { ...DEFAULT_LADDERS, ...(options.ladders ?? {}) }, options.marketData);
   }
 
   private readonly instIdCodes: Map<number, string>;
@@ -303,6 +310,7 @@ export class FakeOkx extends FakeServer {
   }
 
   protected override onClose(): void {
+    this.market.close();
     this.unsubscribe();
   }
 
@@ -914,6 +922,10 @@ export class FakeOkx extends FakeServer {
   }
 
   protected onWebSocket(ws: WebSocket, url: URL, _req: http.IncomingMessage): void {
+    if (url.pathname === '/ws/v5/public') {
+      this.market.attach(ws);
+      return;
+    }
     const isPrivate = url.pathname !== '/ws/v5/public';
     const session: WsSession = {
       ws,

@@ -40,6 +40,14 @@
  * duplicateReports (send twice), reorderReports (swap each pair of consecutive reports; a report left without a
  * partner goes out after `reorderFlushMs`), dropReports (never sent). Each is a count of upcoming reports
  * (true = every report until cleared).
+ *
+ * Market-data faults apply to the public streams (Binance diff depth and trades on `/ws` and `/stream`; OKX `books`
+ * and `trades` on `/ws/v5/public`):
+ * bookGap (the next n book updates are never sent: their update ids are skipped, a gap), bookOffGrid (the next n
+ * book updates carry one extra level at a price half a tick off the grid), marketStallMs (the market-data sockets
+ * open now send nothing — no data, no replies — for that long; they stay open and still answer pings) and
+ * dropMarketSockets (close every market-data socket abruptly, as a network drop would). OKX only: bookChecksum (the
+ * next n book messages carry a wrong checksum); OKX's text 'pong' is a reply, so a stalled OKX socket does not send it.
  */
 
 import { randomSource } from '../../adapters/paper/prng.js';
@@ -101,6 +109,16 @@ export interface FaultPatch {
   dropSockets?: boolean;
   /** Seed of the random source (probability, random error bodies). */
   seed?: number;
+  /** Market data: the next n book updates are not sent (a gap in the update ids); true = until cleared. */
+  bookGap?: number | boolean;
+  /** Market data: the next n book updates carry a price off the tick grid; true = until cleared. */
+  bookOffGrid?: number | boolean;
+  /** Market data (OKX): the next n book messages carry a wrong checksum; true = until cleared. */
+  bookChecksum?: number | boolean;
+  /** Market data: the market-data sockets open now send nothing for this many ms (they stay open). */
+  marketStallMs?: number;
+  /** Market data: close every market-data socket now (abruptly). */
+  dropMarketSockets?: boolean;
 }
 
 export interface FaultState {
@@ -111,6 +129,9 @@ export interface FaultState {
   reorderReports: number | null;
   dropReports: number | null;
   reorderFlushMs: number;
+  bookGap: number | null;
+  bookOffGrid: number | null;
+  bookChecksum: number | null;
 }
 
 interface ActiveRule {
@@ -143,10 +164,16 @@ export class FaultInjector {
   reorder = 0;
   drop = 0;
   reorderFlushMs = 200;
+  bookGap = 0;
+  bookOffGrid = 0;
+  bookChecksum = 0;
   /** The injector's seeded random source. */
   private random = randomSource(DEFAULT_SEED);
   /** Called for `dropSockets`; set by the server. */
   onDropSockets: () => void = () => {};
+  /** Called for `marketStallMs` and `dropMarketSockets`; set by a venue serving market data. */
+  onMarketStall: (ms: number) => void = () => {};
+  onDropMarketSockets: () => void = () => {};
 
   apply(patch: FaultPatch): FaultState {
     if (patch.clear === true) this.clear();
@@ -158,6 +185,11 @@ export class FaultInjector {
     this.reorder = count(patch.reorderReports, this.reorder);
     this.drop = count(patch.dropReports, this.drop);
     if (patch.reorderFlushMs !== undefined) this.reorderFlushMs = Math.max(0, patch.reorderFlushMs);
+    this.bookGap = count(patch.bookGap, this.bookGap);
+    this.bookOffGrid = count(patch.bookOffGrid, this.bookOffGrid);
+    this.bookChecksum = count(patch.bookChecksum, this.bookChecksum);
+    if (patch.marketStallMs !== undefined && patch.marketStallMs > 0) this.onMarketStall(patch.marketStallMs);
+    if (patch.dropMarketSockets === true) this.onDropMarketSockets();
     if (patch.dropSockets === true) this.onDropSockets();
     return this.state();
   }
@@ -183,6 +215,9 @@ export class FaultInjector {
     this.reorder = 0;
     this.drop = 0;
     this.reorderFlushMs = 200;
+    this.bookGap = 0;
+    this.bookOffGrid = 0;
+    this.bookChecksum = 0;
   }
 
   dropSockets(): void {
@@ -197,6 +232,9 @@ export class FaultInjector {
       reorderReports: finiteOrNull(this.reorder),
       dropReports: finiteOrNull(this.drop),
       reorderFlushMs: this.reorderFlushMs,
+      bookGap: finiteOrNull(this.bookGap),
+      bookOffGrid: finiteOrNull(this.bookOffGrid),
+      bookChecksum: finiteOrNull(this.bookChecksum),
     };
   }
 
@@ -255,7 +293,7 @@ export class FaultInjector {
   }
 
   /** Takes one unit of a stream fault counter. */
-  take(which: 'duplicate' | 'reorder' | 'drop'): boolean {
+  take(which: 'duplicate' | 'reorder' | 'drop' | 'bookGap' | 'bookOffGrid' | 'bookChecksum'): boolean {
     if (this[which] <= 0) return false;
     this[which]--;
     return true;

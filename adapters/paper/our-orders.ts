@@ -1,0 +1,211 @@
+/**
+ * Our orders at the paper venue and the execution reports about them: the live orders, the retained finished ones
+ * (the venue's order history, a bounded ring), the order lookups, and every report the venue sends (accepts, fills
+ * with their fees, cancels, expiries, rejections). A daemon runs for weeks, so nothing here grows with the orders it
+ * ever sent.
+ */
+import { CancelReason } from '../../src/matching/index.js';
+import { feeText } from '../../src/model/decimal.js';
+import type { Instrument } from '../../src/model/instrument.js';
+import type { ExecutionReport, ReportSink, VenueOrder, VenueOrderStatus } from '../../src/execution/venue.js';
+
+/** Finished orders kept for lookups by default: enough for any reconciliation that follows a finish closely. */
+export const DEFAULT_RETAIN_FINISHED = 4096;
+
+export interface OurOrder {
+  readonly order: VenueOrder;
+  readonly venueOrderId: string;
+  filledLots: number;
+  state: VenueOrderStatus['state'];
+}
+
+export interface OurOrdersOptions {
+  readonly name: string;
+  readonly makerBps: string;
+  readonly takerBps: string;
+  readonly now?: () => number;
+  readonly retainFinished?: number;
+}
+
+export class OurOrders {
+  private seq = 0;
+  /**
+   * Our live orders (arrived, not final) by order id: what fills, cancels and openOrders work on. A finished order
+   * leaves this map at once, and leaves `byClientId` once `retainFinished` newer orders have finished.
+   */
+  private readonly ours = new Map<number, OurOrder>();
+  /** Live and retained finished orders by client order id (lookups, duplicate checks). */
+  private readonly byClientId = new Map<string, OurOrder>();
+  /** Retained finished orders, oldest first, in a ring of `retainFinished` entries. */
+  private readonly finished: (OurOrder | undefined)[];
+  private finishedHead = 0;
+  private finishedCount = 0;
+  /** An ACCEPTED report held back while a post-only order is checked (a refused one is REJECTED instead). */
+  private heldAccept = -1;
+  /** Mirror mode: an order already reported ACCEPTED whose rest now enters the engine (its onAccept is not reported). */
+  silentAccept = -1;
+
+  constructor(private readonly options: OurOrdersOptions, private readonly sink: ReportSink) {
+    const retain = options.retainFinished ?? DEFAULT_RETAIN_FINISHED;
+    if (!Number.isInteger(retain) || retain < 0) throw new RangeError('retainFinished must be a non-negative integer');
+    this.finished = new Array<OurOrder | undefined>(retain).fill(undefined);
+  }
+
+  report(r: ExecutionReport): void {
+    this.sink.report(this.options.name, r);
+  }
+
+  /** A new order arrives: our live order, or undefined when refused as a duplicate client order id (reported). */
+  open(o: VenueOrder): OurOrder | undefined {
+    if (this.byClientId.has(o.clientOrderId) && this.isOpen(this.byClientId.get(o.clientOrderId)!)) {
+      this.report({ kind: 'REJECTED', orderId: o.orderId, reason: 'duplicate client order id' });
+      return undefined;
+    }
+    const mine: OurOrder = { order: o, venueOrderId: `${this.options.name}-${++this.seq}`, filledLots: 0, state: 'OPEN' };
+    this.ours.set(o.orderId, mine);
+    this.byClientId.set(o.clientOrderId, mine);
+    return mine;
+  }
+
+  lookup(clientOrderId: string): VenueOrderStatus | null {
+    const o = this.byClientId.get(clientOrderId);
+    return o === undefined ? null : this.status(o);
+  }
+
+  openOrders(instruments: readonly Instrument[]): VenueOrderStatus[] {
+    const symbols = new Set(instruments.map((i) => i.symbol));
+    const out: VenueOrderStatus[] = [];
+    // `ours` holds live orders only: the scan costs what is open, not what was ever sent.
+    for (const o of this.ours.values()) {
+      if (this.isOpen(o) && symbols.has(o.order.instrument.symbol)) out.push(this.status(o));
+    }
+    return out;
+  }
+
+  sizes(): { live: number; byClientId: number; finished: number } {
+    return { live: this.ours.size, byClientId: this.byClientId.size, finished: this.finishedCount };
+  }
+
+  private status(o: OurOrder): VenueOrderStatus {
+    const v = o.order;
+    return {
+      clientOrderId: v.clientOrderId,
+      venueOrderId: o.venueOrderId,
+      instrument: v.instrument,
+      state: o.state,
+      filledLots: o.filledLots,
+      // what the order is, for the daemon's ownership check on reconciliation (reconciliation.ts)
+      side: v.side,
+      type: v.type,
+      priceTicks: v.type === 'MARKET' ? undefined : v.priceTicks,
+      qtyLots: v.qtyLots,
+      symbolMatches: true,
+    };
+  }
+
+  private isOpen(o: OurOrder): boolean {
+    return o.state === 'OPEN' || o.state === 'PARTIALLY_FILLED';
+  }
+
+  refuse(mine: OurOrder, reason: string): void {
+    this.finish(mine, 'REJECTED');
+    this.report({ kind: 'REJECTED', orderId: mine.order.orderId, reason });
+  }
+
+  expire(mine: OurOrder, reason: string): void {
+    this.finish(mine, 'EXPIRED');
+    this.report({ kind: 'EXPIRED', orderId: mine.order.orderId, reason });
+  }
+
+  /**
+   * A final state: the order leaves the live map and joins the retained finished ones; the oldest retained one
+   * beyond `retainFinished` is forgotten (a later cancel of it is answered "unknown order", a lookup finds nothing).
+   */
+  private finish(o: OurOrder, state: VenueOrderStatus['state']): void {
+    o.state = state;
+    if (this.ours.get(o.order.orderId) !== o) return; // already finished
+    this.ours.delete(o.order.orderId);
+    const n = this.finished.length;
+    if (n === 0) {
+      this.forgetClientId(o);
+      return;
+    }
+    if (this.finishedCount === n) {
+      const old = this.finished[this.finishedHead]!;
+      this.finished[this.finishedHead] = undefined;
+      this.finishedHead = (this.finishedHead + 1) % n;
+      this.finishedCount--;
+      this.forgetClientId(old);
+    }
+    this.finished[(this.finishedHead + this.finishedCount) % n] = o;
+    this.finishedCount++;
+  }
+
+  /** Drop a finished order's client id entry unless a newer order reused the id. */
+  private forgetClientId(o: OurOrder): void {
+    if (this.byClientId.get(o.order.clientOrderId) === o) this.byClientId.delete(o.order.clientOrderId);
+  }
+
+  /** Hold back the ACCEPTED report of a post-only order until the engine has checked it. */
+  holdAccept(id: number): void {
+    this.heldAccept = id;
+  }
+
+  releaseHeldAccept(): void {
+    if (this.heldAccept < 0) return;
+    const id = this.heldAccept;
+    this.heldAccept = -1;
+    const o = this.ours.get(id);
+    if (o !== undefined) this.report({ kind: 'ACCEPTED', orderId: id, venueOrderId: o.venueOrderId });
+  }
+
+  /** The engine accepted our order `id`. */
+  onAccept(id: number): void {
+    if (id === this.heldAccept || id === this.silentAccept) return;
+    const o = this.ours.get(id);
+    if (o !== undefined) this.report({ kind: 'ACCEPTED', orderId: id, venueOrderId: o.venueOrderId });
+  }
+
+  /** The engine canceled what was left of our order `id` (nothing remains). */
+  onCancel(id: number, reason: number): void {
+    const o = this.ours.get(id);
+    if (reason === CancelReason.POST_ONLY_REJECT && id === this.heldAccept) {
+      this.heldAccept = -1;
+      if (o !== undefined) this.finish(o, 'REJECTED');
+      this.report({ kind: 'REJECTED', orderId: id, reason: 'post-only order would cross' });
+      return;
+    }
+    this.releaseHeldAccept();
+    if (reason === CancelReason.USER || reason === CancelReason.STP) {
+      if (o !== undefined) this.finish(o, 'CANCELED');
+      this.report({ kind: 'CANCELED', orderId: id });
+    } else {
+      if (o !== undefined) this.finish(o, 'EXPIRED');
+      const why = reason === CancelReason.FOK_KILL ? 'FOK order could not fill completely' : 'no more liquidity for the rest';
+      this.report({ kind: 'EXPIRED', orderId: id, reason: why });
+    }
+  }
+
+  fill(id: number, price: number, qty: number, liquidity: 'MAKER' | 'TAKER'): void {
+    this.releaseHeldAccept();
+    const o = this.ours.get(id);
+    if (o === undefined) return;
+    o.filledLots += qty;
+    if (o.filledLots >= o.order.qtyLots) this.finish(o, 'FILLED');
+    else o.state = 'PARTIALLY_FILLED';
+    const ins = o.order.instrument;
+    const bps = liquidity === 'MAKER' ? this.options.makerBps : this.options.takerBps;
+    this.report({
+      kind: 'FILL',
+      orderId: id,
+      tradeId: `${this.options.name}-t${++this.seq}`,
+      priceTicks: price,
+      qtyLots: qty,
+      // The simulated venue charges its configured rates in the quote currency: a stated fee, not an estimate.
+      fee: feeText(ins.tick, ins.lot, price, qty, bps),
+      feeCurrency: ins.quote,
+      liquidity,
+      venueTs: this.options.now?.() ?? 0,
+    });
+  }
+}

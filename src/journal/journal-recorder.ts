@@ -1,0 +1,271 @@
+/** The tracker listener that writes every order and applied update into the journal (records: order-records.ts). */
+import type { OrderStore, OrderView } from '../core/order-store.js';
+import { NO_VENUE } from '../core/order-store.js';
+import type { TrackerListener } from '../core/order-tracker.js';
+import type { DurabilityGate } from '../execution/batcher.js';
+import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import { JournalError } from './errors.js';
+import type { Journal } from './journal.js';
+import { REC_NAMES, encodeNames, namesOf } from './name-table.js';
+import {
+  FILL_FEE_ESTIMATED, FILL_V2, KIND_CODE, MAKER, ORDER_FIXED, REC_EVENT, REC_ORDER, REC_UPDATE, TAKER, UPDATE_FIXED, putString, stringBound,
+} from './order-records.js';
+
+const encoder = new TextEncoder();
+
+/**
+ * Records every order and every applied update into the journal, from the tracker's listener calls.
+ *
+ * It is also where a journal failure is latched, once: the journal's onError (a batch that could not be written or
+ * synced) or an append that throws JOURNAL_IO calls `fail`, which keeps the first error and calls `onFailure` (the
+ * daemon halts). From then on nothing is appended — the journal refuses appends, and a listener must not throw: a
+ * venue report or a timer callback still updates the order, risk, metrics and the API stream in memory — and
+ * every update applied without its record is counted in `unrecorded`: it is not durable, and a restart resumes
+ * from the last durable record, as after a crash. An append on a closed journal (a late venue report during a
+ * stop) is counted the same way, without a halt.
+ */
+export class JournalRecorder implements TrackerListener, DurabilityGate {
+  private journal: Journal | undefined;
+  private failure: JournalError | null = null;
+  /** Updates (and orders) applied in memory but not recorded: after a failure, or after the journal was closed. */
+  unrecorded = 0;
+  /** Called once, with the first failure. */
+  onFailure: ((error: JournalError) => void) | undefined;
+  private view: DataView | undefined;
+  private viewOf: Uint8Array | undefined;
+  private order: OrderView | undefined;
+  private update: OrderUpdate | undefined;
+  /** False while replaying (the records being applied are already in the journal). */
+  active = true;
+  /** Called after each record (the daemon decides when to snapshot). */
+  onRecord: (() => void) | undefined;
+  /**
+   * Called right after the UPDATE record of an applied transition was appended, with that record's seq: the order
+   * event's seq (the API stream publishes it once the record is durable). Not called for what was not recorded
+   * (replay, a failed or closed journal). Must not throw.
+   */
+  onEventRecorded: ((seq: number, order: OrderView, update: OrderUpdate, t: Transition) => void) | undefined;
+
+  constructor(private readonly store: OrderStore) {}
+
+  /** Start writing to `journal` (opened by the daemon at start; nothing is recorded before). */
+  attach(journal: Journal): void {
+    this.journal = journal;
+  }
+
+  get lastSeq(): number {
+    return this.journal?.lastSeq ?? 0;
+  }
+
+  get durableSeq(): number {
+    return this.journal?.durableSeq ?? 0;
+  }
+
+  whenDurable(seq: number): Promise<void> {
+    if (this.failure !== null && seq > this.durableSeq) return Promise.reject(this.failure);
+    return this.journal === undefined ? Promise.resolve() : this.journal.whenDurable(seq);
+  }
+
+  /** The journal failure latched (null while the journal works). */
+  get failed(): JournalError | null {
+    return this.failure;
+  }
+
+  /** Latch a journal failure (the first one counts); the daemon halts through `onFailure`. */
+  fail(error: JournalError): void {
+    if (this.failure !== null) return;
+    this.failure = error;
+    this.onFailure?.(error);
+  }
+
+  /** Whether a record may be appended now; counts the record that is not. */
+  private writable(): boolean {
+    if (!this.active || this.journal === undefined) return false;
+    if (this.failure === null && !this.journal.closed) return true;
+    this.unrecorded++;
+    return false;
+  }
+
+  /** An append that threw: a journal error is latched (JOURNAL_IO) or counted (closed); anything else is a bug. */
+  private appendFailed(err: unknown): void {
+    if (!(err instanceof JournalError)) throw err;
+    this.unrecorded++;
+    if (err.code !== 'JOURNAL_CLOSED') this.fail(err);
+  }
+
+  /** Resolves when everything recorded so far is on disk. */
+  durable(): Promise<void> {
+    return this.whenDurable(this.lastSeq);
+  }
+
+  private dv(buf: Uint8Array): DataView {
+    if (buf !== this.viewOf) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      this.viewOf = buf;
+    }
+    return this.view!;
+  }
+
+  onCreate(order: OrderView): void {
+    if (!this.writable()) return;
+    this.order = order;
+    try {
+      this.journal!.appendWith(REC_ORDER, ORDER_FIXED + 32, this.encodeOrder);
+    } catch (err) {
+      this.appendFailed(err);
+      return;
+    }
+    this.onRecord?.();
+  }
+
+  private readonly encodeOrder = (buf: Uint8Array, off: number): number => {
+    const s = this.store;
+    const slot = this.order!.slot;
+    const v = this.dv(buf);
+    v.setFloat64(off, s.id[slot]!, true);
+    v.setFloat64(off + 8, s.createdAt[slot]!, true);
+    v.setFloat64(off + 16, s.priceTicks[slot]!, true);
+    v.setFloat64(off + 24, s.stopTicks[slot]!, true);
+    v.setFloat64(off + 32, s.qtyLots[slot]!, true);
+    v.setFloat64(off + 40, s.producerSeq[slot]!, true);
+    v.setUint32(off + 48, s.tag[slot]!, true);
+    v.setUint16(off + 52, s.strategy[slot]!, true);
+    v.setUint16(off + 54, s.symbol[slot]!, true);
+    buf[off + 56] = s.side[slot]!;
+    buf[off + 57] = s.type[slot]!;
+    buf[off + 58] = s.tif[slot]!;
+    buf[off + 59] = s.postOnly[slot]!;
+    buf[off + 60] = s.priority[slot]!;
+    buf[off + 61] = s.pinned[slot]!;
+    const n = s.writeClientOrderId(slot, buf, off + 64);
+    buf[off + 62] = n;
+    buf[off + 63] = 0;
+    return ORDER_FIXED + n;
+  };
+
+  onTransition(order: OrderView, update: OrderUpdate, t: Transition): void {
+    if (!this.writable()) return;
+    const seq = this.record(order, update);
+    // Right after the append, so events are published in journal order whatever the other listeners do.
+    if (seq > 0) this.onEventRecorded?.(seq, order, update, t);
+  }
+
+  onAnomaly(order: OrderView, update: OrderUpdate, t: Transition): void {
+    // A late acknowledgement changes no state but names the venue's order id: keep that fact.
+    if (t.outcome === 'IGNORED' && update.kind === 'ACCEPT' && update.venueOrderId !== undefined && this.writable()) this.record(order, update);
+  }
+
+  /** Appends the UPDATE record; its seq, or 0 when it could not be appended. */
+  private record(order: OrderView, update: OrderUpdate): number {
+    this.order = order;
+    this.update = update;
+    let bound = UPDATE_FIXED;
+    switch (update.kind) {
+      case 'FILL': bound += stringBound(update.fill.tradeId) + stringBound(update.fill.fee) + stringBound(update.fill.feeCurrency) + 8; break;
+      case 'ACCEPT': bound += stringBound(update.venueOrderId) + 2; break;
+      case 'DENY': case 'REJECT': bound += stringBound(update.reason) + 2; break;
+      case 'CANCELED': case 'CANCEL_REJECT': case 'EXPIRE': bound += stringBound(update.reason) + 2; break;
+      default: bound += 4;
+    }
+    let seq: number;
+    try {
+      seq = this.journal!.appendWith(REC_UPDATE, bound, this.encodeUpdate);
+    } catch (err) {
+      this.appendFailed(err);
+      return 0;
+    }
+    this.onRecord?.();
+    return seq;
+  }
+
+  private readonly encodeUpdate = (buf: Uint8Array, off: number): number => {
+    const u = this.update!;
+    const o = this.order!;
+    const v = this.dv(buf);
+    v.setFloat64(off, o.id, true);
+    v.setFloat64(off + 8, o.updatedAt, true);
+    buf[off + 16] = KIND_CODE[u.kind];
+    buf[off + 17] = NO_VENUE;
+    buf[off + 18] = 0;
+    for (let i = 19; i < 24; i++) buf[off + i] = 0;
+    v.setFloat64(off + 24, 0, true);
+    v.setFloat64(off + 32, 0, true);
+    let end = off + UPDATE_FIXED;
+    switch (u.kind) {
+      case 'SUBMIT':
+      case 'ROUTE':
+        buf[off + 17] = this.store.venueIndex(u.venue);
+        end = putString(buf, putString(buf, end, undefined), undefined);
+        break;
+      case 'FILL':
+        buf[off + 17] = this.store.venueIndex(u.fill.venue);
+        buf[off + 18] = u.fill.liquidity === 'MAKER' ? MAKER : TAKER;
+        v.setFloat64(off + 8, u.fill.ts, true);
+        v.setFloat64(off + 24, u.fill.priceTicks, true);
+        v.setFloat64(off + 32, u.fill.qtyLots, true);
+        buf[off + 19] = FILL_V2 | (u.fill.feeEstimated === true ? FILL_FEE_ESTIMATED : 0);
+        end = putString(buf, putString(buf, putString(buf, end, u.fill.tradeId), u.fill.fee), u.fill.feeCurrency);
+        v.setFloat64(end, u.fill.venueTs, true);
+        end += 8;
+        break;
+      case 'ACCEPT':
+        end = putString(buf, putString(buf, end, u.venueOrderId), undefined);
+        break;
+      case 'DENY':
+      case 'REJECT':
+        end = putString(buf, putString(buf, end, u.reason), undefined);
+        break;
+      case 'CANCELED':
+      case 'CANCEL_REJECT':
+      case 'EXPIRE':
+        end = putString(buf, putString(buf, end, u.reason), undefined);
+        break;
+      default:
+        end = putString(buf, putString(buf, end, undefined), undefined);
+    }
+    return end - off;
+  };
+
+  /** The NAMES record: what the indexes of the records after it refer to. Written at start, before any other. */
+  writeNames(): number {
+    if (this.journal === undefined || this.failure !== null || this.journal.closed) return 0;
+    try {
+      return this.journal.append(REC_NAMES, encodeNames(namesOf(this.store)));
+    } catch (err) {
+      this.appendFailed(err);
+      return 0;
+    }
+  }
+
+  /**
+   * A CANCELED record for an order the tracker does not hold: an open order of a strategy or instrument removed
+   * from the configuration, closed out at start by --accept-removed (replay then finds it closed).
+   */
+  closeOut(orderId: number, ts: number, reason: string): number {
+    if (this.journal === undefined || this.failure !== null || this.journal.closed) return 0;
+    const payload = new Uint8Array(UPDATE_FIXED + stringBound(reason) + 2);
+    const v = new DataView(payload.buffer);
+    v.setFloat64(0, orderId, true);
+    v.setFloat64(8, ts, true);
+    payload[16] = KIND_CODE.CANCELED;
+    payload[17] = NO_VENUE;
+    const end = putString(payload, putString(payload, UPDATE_FIXED, reason), undefined);
+    try {
+      return this.journal.append(REC_UPDATE, payload.subarray(0, end));
+    } catch (err) {
+      this.appendFailed(err);
+      return 0;
+    }
+  }
+
+  /** An audit record (recovery, reconciliation, start and stop); 0 when it could not be recorded. */
+  event(body: Record<string, unknown>): number {
+    if (this.journal === undefined || this.failure !== null || this.journal.closed) return 0;
+    try {
+      return this.journal.append(REC_EVENT, encoder.encode(JSON.stringify(body)));
+    } catch (err) {
+      this.appendFailed(err);
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The daemon's records in the journal: their layout, the string codec the recorder writes them with, and their
+ * decoders (replay, tools). The recorder (journal-recorder.ts) writes them.
+ *
+ *   type 1 ORDER   a new order, before anything else happens to it (64 bytes + client order id):
+ *                  f64 id, createdAt, priceTicks, stopTicks, qtyLots, producerSeq | u32 tag | u16 strategy, symbol |
+ *                  u8 side, type, tif, postOnly, priority, pinned venue, cid length, 0 | cid (ASCII)
+ *   type 2 UPDATE  a lifecycle update the tracker applied (or a late ACK that carried a venue order id):
+ *                  f64 orderId, ts | u8 kind, venue, liquidity, 0 x5 | f64 priceTicks, qtyLots | str a | str b
+ *                  (str = u16 length + ASCII/UTF-8; FILL: a = trade id, b = fee; ACCEPT: a = venue order id;
+ *                  DENY/REJECT/CANCELED/CANCEL_REJECT/EXPIRE: a = reason; SUBMIT/ROUTE/FILL: venue = venue index)
+ *                  FILL, byte 19 = fill flags: bit 0 FILL_V2 = the record goes on with str fee currency | f64 venue
+ *                  trade time; bit 1 = fee estimated from bps. A FILL without FILL_V2 (journals written before
+ *                  fee currencies) reads as fee currency '' (it was quote) and venue time 0 (unknown).
+ *   type 3 EVENT   JSON: daemon start/stop, recovery and reconciliation findings (audit trail, not replayed, except
+ *                  the close-out of positions of removed entries: see name-table.ts)
+ *   type 4 NAMES   JSON: the strategy, instrument (with tick and lot size) and venue lists the indexes above refer
+ *                  to; written at every start before any other record of the run (see name-table.ts). Journals
+ *                  without one (written before name tables) are read against the configuration's lists.
+ *   snapshot       JSON: see order-snapshot.ts
+ *
+ * Encoding writes numbers and ASCII straight into the journal's buffer: recording an order allocates nothing
+ * unless a string is not ASCII.
+ */
+import type { OrderUpdate } from '../model/lifecycle.js';
+
+export const REC_ORDER = 1;
+export const REC_UPDATE = 2;
+export const REC_EVENT = 3;
+
+export const UPDATE_KINDS: readonly OrderUpdate['kind'][] = [
+  'SUBMIT', 'DENY', 'ACCEPT', 'REJECT', 'FILL', 'CANCEL_REQUEST', 'CANCELED', 'CANCEL_REJECT', 'EXPIRE', 'TRIGGER', 'ROUTE',
+];
+export const KIND_CODE: Readonly<Record<OrderUpdate['kind'], number>> = Object.fromEntries(UPDATE_KINDS.map((k, i) => [k, i])) as Record<OrderUpdate['kind'], number>;
+export const MAKER = 1;
+export const TAKER = 2;
+/** FILL flags (byte 19; 0 in records written before they existed). */
+export const FILL_V2 = 1;
+export const FILL_FEE_ESTIMATED = 2;
+export const ORDER_FIXED = 64;
+export const UPDATE_FIXED = 40;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Writes strings as u16 length + bytes; ASCII without allocating. Returns the new offset. */
+export function putString(buf: Uint8Array, off: number, text: string | undefined): number {
+  const s = text ?? '';
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
+  if (ascii) {
+    buf[off] = s.length & 0xff;
+    buf[off + 1] = s.length >>> 8;
+    for (let i = 0; i < s.length; i++) buf[off + 2 + i] = s.charCodeAt(i);
+    return off + 2 + s.length;
+  }
+  const r = encoder.encodeInto(s, buf.subarray(off + 2));
+  buf[off] = r.written & 0xff;
+  buf[off + 1] = r.written >>> 8;
+  return off + 2 + r.written;
+}
+
+export function getString(buf: Uint8Array, off: number): [string, number] {
+  const n = buf[off]! | (buf[off + 1]! << 8);
+  return [decoder.decode(buf.subarray(off + 2, off + 2 + n)), off + 2 + n];
+}
+
+/** Bytes a string may take (UTF-8 worst case). */
+export function stringBound(text: string | undefined): number {
+  return 2 + 3 * (text?.length ?? 0);
+}
+
+
+/** A decoded ORDER record. */
+export interface OrderRecordFields {
+  id: number;
+  createdAt: number;
+  priceTicks: number;
+  stopTicks: number;
+  qtyLots: number;
+  producerSeq: number;
+  tag: number;
+  strategy: number;
+  symbol: number;
+  side: number;
+  type: number;
+  tif: number;
+  postOnly: boolean;
+  priority: number;
+  pinned: number;
+  clientOrderId: string;
+}
+
+export function decodeOrderRecord(buf: Uint8Array, off: number, length: number): OrderRecordFields {
+  const v = new DataView(buf.buffer, buf.byteOffset + off, length);
+  const cidLen = buf[off + 62]!;
+  let cid = '';
+  for (let i = 0; i < cidLen; i++) cid += String.fromCharCode(buf[off + 64 + i]!);
+  return {
+    id: v.getFloat64(0, true),
+    createdAt: v.getFloat64(8, true),
+    priceTicks: v.getFloat64(16, true),
+    stopTicks: v.getFloat64(24, true),
+    qtyLots: v.getFloat64(32, true),
+    producerSeq: v.getFloat64(40, true),
+    tag: v.getUint32(48, true),
+    strategy: v.getUint16(52, true),
+    symbol: v.getUint16(54, true),
+    side: buf[off + 56]!,
+    type: buf[off + 57]!,
+    tif: buf[off + 58]!,
+    postOnly: buf[off + 59] === 1,
+    priority: buf[off + 60]!,
+    pinned: buf[off + 61]!,
+    clientOrderId: cid,
+  };
+}
+
+/** A decoded UPDATE record: the order id, and the update as the tracker takes it (`venues` by index). */
+export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number, venues: readonly string[]): { orderId: number; ts: number; update: OrderUpdate } {
+  const v = new DataView(buf.buffer, buf.byteOffset + off, length);
+  const orderId = v.getFloat64(0, true);
+  const ts = v.getFloat64(8, true);
+  const kind = UPDATE_KINDS[buf[off + 16]!];
+  const venue = venues[buf[off + 17]!] ?? `#${buf[off + 17]}`;
+  const [a, next] = getString(buf, off + UPDATE_FIXED);
+  const [b, afterB] = getString(buf, next);
+  let update: OrderUpdate;
+  switch (kind) {
+    case 'SUBMIT': update = { kind, venue }; break;
+    case 'ROUTE': update = { kind, venue }; break;
+    case 'FILL': {
+      const flags = buf[off + 19]!;
+      let feeCurrency = '';
+      let venueTs = 0;
+      if ((flags & FILL_V2) !== 0) {
+        const [c, afterC] = getString(buf, afterB);
+        feeCurrency = c;
+        venueTs = v.getFloat64(afterC - off, true);
+      }
+      update = {
+        kind,
+        fill: {
+          orderId, tradeId: a, venue, priceTicks: v.getFloat64(24, true), qtyLots: v.getFloat64(32, true), fee: b, feeCurrency,
+          ...((flags & FILL_FEE_ESTIMATED) !== 0 ? { feeEstimated: true } : {}),
+          liquidity: buf[off + 18] === MAKER ? 'MAKER' : 'TAKER', ts, venueTs,
+        },
+      };
+      break;
+    }
+    case 'ACCEPT': update = { kind, venueOrderId: a === '' ? undefined : a }; break;
+    case 'DENY': update = { kind, reason: a as never }; break;
+    case 'REJECT': update = { kind, reason: a }; break;
+    case 'CANCELED': update = { kind, reason: a === '' ? undefined : a }; break;
+    case 'CANCEL_REJECT': update = { kind, reason: a === '' ? undefined : a }; break;
+    case 'EXPIRE': update = { kind, reason: a === '' ? undefined : a }; break;
+    case 'CANCEL_REQUEST': update = { kind }; break;
+    case 'TRIGGER': update = { kind }; break;
+    default: throw new RangeError(`unknown update kind ${buf[off + 16]}`);
+  }
+  return { orderId, ts, update };
+}

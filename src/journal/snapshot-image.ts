@@ -1,0 +1,273 @@
+/**
+ * The orders of a snapshot as they were at its seq: one row per order held then, copied field by field out of the
+ * order store into arrays of its own (strings by reference — they never change —, trade ids copied: their sets
+ * grow in place), and each row's JSON as the snapshot document holds it, written as bytes (json-bytes.ts): the
+ * bytes JSON.stringify and UTF-8 give for a row of takeSnapshot, order-replay.ts (a test holds the two to the byte).
+ */
+import { BUY, NO_STATE, NO_VENUE, STATE_CODE, type OrderStore } from '../core/order-store.js';
+import { makeClientOrderId } from '../model/ids.js';
+import { ORDER_STATES } from '../model/order.js';
+import { fragment, JsonBytes, NUMBER_BOUND, stringBound } from './json-bytes.js';
+
+const CREATED = STATE_CODE.CREATED;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const NULL_BYTES = fragment('null');
+const STATE_JSON: readonly Uint8Array[] = ORDER_STATES.map((s) => fragment(JSON.stringify(s)));
+// A row's keys and punctuation, in takeSnapshot's order (order-replay.ts).
+const K_ID = fragment('{"id":');
+const K_STRATEGY = fragment(',"f":{"strategy":');
+const K_SYMBOL = fragment(',"symbol":');
+const K_SIDE = fragment(',"side":');
+const K_TYPE = fragment(',"type":');
+const K_TIF = fragment(',"tif":');
+const K_POST_ONLY = fragment(',"postOnly":');
+const K_PRIORITY = fragment(',"priority":');
+const K_PRICE = fragment(',"priceTicks":');
+const K_STOP = fragment(',"stopTicks":');
+const K_QTY = fragment(',"qtyLots":');
+const K_VENUE = fragment(',"venue":');
+const K_CID = fragment(',"clientOrderId":');
+const K_PRODUCER_SEQ = fragment(',"producerSeq":');
+const K_TAG = fragment(',"tag":');
+const K_CREATED = fragment('},"c":');
+const K_UPDATED = fragment(',"u":');
+const K_STATE = fragment(',"s":');
+const K_VEN = fragment(',"ven":');
+const K_VID = fragment(',"vid":');
+const K_FILLED = fragment(',"fl":');
+const K_NOTIONAL = fragment(',"fn":');
+const K_RISK_PRICE = fragment(',"rp":');
+const K_TRIGGERED = fragment(',"tr":');
+const K_SBC = fragment(',"sbc":');
+const K_REASON = fragment(',"r":');
+const K_TRADES = fragment(',"t":[');
+const END = fragment(']}');
+/** A row without its strings and venue name: keys and punctuation (~330 bytes), 20 numbers, two states, booleans. */
+const ROW_FIXED_BOUND = 400 + 20 * NUMBER_BOUND + 2 * 32 + 10;
+
+/** arr[i] = v, appending when i is the length (arrays only grow by one at the end here). */
+function put<T>(arr: T[], i: number, v: T): void {
+  if (i < arr.length) arr[i] = v;
+  else arr.push(v);
+}
+
+
+export class OrderImage {
+  /** Rows copied (may exceed `capacity` only through a bug: the capture checks it against the orders held). */
+  rows = 0;
+  /** Rows the typed arrays have room for. */
+  capacity = 0;
+  private id = new Float64Array(0);
+  private strategy = new Uint16Array(0);
+  private symbol = new Uint16Array(0);
+  private side = new Uint8Array(0);
+  private type = new Uint8Array(0);
+  private tif = new Uint8Array(0);
+  private postOnly = new Uint8Array(0);
+  private priority = new Uint8Array(0);
+  private pinned = new Uint8Array(0);
+  private state = new Uint8Array(0);
+  private venue = new Uint8Array(0);
+  private triggered = new Uint8Array(0);
+  private stateBeforeCancel = new Uint8Array(0);
+  private priceTicks = new Float64Array(0);
+  private stopTicks = new Float64Array(0);
+  private qtyLots = new Float64Array(0);
+  private producerSeq = new Float64Array(0);
+  private tag = new Uint32Array(0);
+  private createdAt = new Float64Array(0);
+  private updatedAt = new Float64Array(0);
+  private filledLots = new Float64Array(0);
+  private filledNotional = new Float64Array(0);
+  private riskPriceTicks = new Float64Array(0);
+  private tradeStart = new Int32Array(0);
+  private tradeCount = new Int32Array(0);
+  private clientIds: (string | undefined)[] = [];
+  private venueOrderIds: (string | undefined)[] = [];
+  private reasons: (string | undefined)[] = [];
+  private tradeIds: string[] = [];
+  /** Trade ids held in `tradeIds`. */
+  private trades = 0;
+
+  /**
+   * Empties the image and makes room for `rows` rows. Every column is kept from one capture to the next and only
+   * grows, so a capture allocates nothing in proportion to the orders once they are as large as it needs (the string
+   * columns are plain arrays grown by push — one made with a large length is a slow dictionary — and keep their
+   * references until the next capture overwrites them).
+   */
+  reset(rows: number): void {
+    this.rows = 0;
+    this.trades = 0;
+    if (rows <= this.capacity) return;
+    const n = Math.max(rows, Math.ceil(this.capacity * 1.25));
+    this.capacity = n;
+    this.id = new Float64Array(n);
+    this.strategy = new Uint16Array(n);
+    this.symbol = new Uint16Array(n);
+    this.side = new Uint8Array(n);
+    this.type = new Uint8Array(n);
+    this.tif = new Uint8Array(n);
+    this.postOnly = new Uint8Array(n);
+    this.priority = new Uint8Array(n);
+    this.pinned = new Uint8Array(n);
+    this.state = new Uint8Array(n);
+    this.venue = new Uint8Array(n);
+    this.triggered = new Uint8Array(n);
+    this.stateBeforeCancel = new Uint8Array(n);
+    this.priceTicks = new Float64Array(n);
+    this.stopTicks = new Float64Array(n);
+    this.qtyLots = new Float64Array(n);
+    this.producerSeq = new Float64Array(n);
+    this.tag = new Uint32Array(n);
+    this.createdAt = new Float64Array(n);
+    this.updatedAt = new Float64Array(n);
+    this.filledLots = new Float64Array(n);
+    this.filledNotional = new Float64Array(n);
+    this.riskPriceTicks = new Float64Array(n);
+    this.tradeStart = new Int32Array(n);
+    this.tradeCount = new Int32Array(n);
+  }
+
+  /** Ends a capture (the columns stay for the next one). */
+  release(): void {
+    this.reset(0);
+  }
+
+  /** The order ids of the rows (the sort key). */
+  get ids(): Float64Array {
+    return this.id;
+  }
+
+  /**
+   * Copies the order in `slot` as the next row. `beforeUpdate`: copied by the write hook right before the tracker
+   * applies an update to it. A CREATED order holds no risk reservation at any record boundary: the dispatcher sets
+   * riskPriceTicks of a CREATED order in the same synchronous step as the SUBMIT it then applies (no record of its
+   * own, src/intake/dispatcher.ts), so an order copied at that SUBMIT is copied with riskPriceTicks 0, as it was.
+   */
+  copy(s: OrderStore, slot: number, beforeUpdate: boolean): void {
+    const r = this.rows++;
+    if (r >= this.capacity) return;
+    this.id[r] = s.id[slot]!;
+    this.strategy[r] = s.strategy[slot]!;
+    this.symbol[r] = s.symbol[slot]!;
+    this.side[r] = s.side[slot]!;
+    this.type[r] = s.type[slot]!;
+    this.tif[r] = s.tif[slot]!;
+    this.postOnly[r] = s.postOnly[slot]!;
+    this.priority[r] = s.priority[slot]!;
+    this.pinned[r] = s.pinned[slot]!;
+    const state = s.state[slot]!;
+    this.state[r] = state;
+    this.venue[r] = s.venue[slot]!;
+    this.triggered[r] = s.triggered[slot]!;
+    this.stateBeforeCancel[r] = s.stateBeforeCancel[slot]!;
+    this.priceTicks[r] = s.priceTicks[slot]!;
+    this.stopTicks[r] = s.stopTicks[slot]!;
+    this.qtyLots[r] = s.qtyLots[slot]!;
+    this.producerSeq[r] = s.producerSeq[slot]!;
+    this.tag[r] = s.tag[slot]!;
+    this.createdAt[r] = s.createdAt[slot]!;
+    this.updatedAt[r] = s.updatedAt[slot]!;
+    this.filledLots[r] = s.filledLots[slot]!;
+    this.filledNotional[r] = s.filledNotional[slot]!;
+    this.riskPriceTicks[r] = beforeUpdate && state === CREATED ? 0 : s.riskPriceTicks[slot]!;
+    put(this.clientIds, r, s.clientIds[slot]);
+    put(this.venueOrderIds, r, s.venueOrderIds[slot]);
+    put(this.reasons, r, s.reason(slot));
+    const trades = s.tradeIds[slot];
+    const start = this.trades;
+    this.tradeStart[r] = start;
+    if (trades !== undefined) for (const t of trades) put(this.tradeIds, this.trades++, t);
+    this.tradeCount[r] = this.trades - start;
+  }
+
+  /** Most bytes row `r` takes as JSON (see writeRow), with client id prefixes and venue names at most so long. */
+  rowBound(r: number, prefixBytes: number, venueBytes: number): number {
+    const cid = this.clientIds[r];
+    let n = ROW_FIXED_BOUND + venueBytes + (cid !== undefined ? stringBound(cid) : 2 + prefixBytes + 11);
+    n += stringBound(this.venueOrderIds[r]) + stringBound(this.reasons[r]);
+    const t0 = this.tradeStart[r]!;
+    const t1 = t0 + this.tradeCount[r]!;
+    for (let t = t0; t < t1; t++) n += 1 + stringBound(this.tradeIds[t]);
+    return n;
+  }
+
+  /**
+   * Row `r` as JSON into `out`, keys in takeSnapshot's order and bytes as JSON.stringify gives them (room for
+   * rowBound bytes first). `venueJson`: each venue name as JSON, by index; `prefix`: the store's client id prefix,
+   * for the client order ids the daemon derived from the order id (prefix + the id in base 36, makeClientOrderId).
+   */
+  writeRow(r: number, out: JsonBytes, venueJson: readonly Uint8Array[], prefix: { readonly text: string; readonly bytes: Uint8Array }): void {
+    const id = this.id[r]!;
+    out.raw(K_ID);
+    out.num(id);
+    out.raw(K_STRATEGY);
+    out.num(this.strategy[r]!);
+    out.raw(K_SYMBOL);
+    out.num(this.symbol[r]!);
+    out.raw(K_SIDE);
+    out.num(this.side[r] === BUY ? 0 : 1);
+    out.raw(K_TYPE);
+    out.num(this.type[r]!);
+    out.raw(K_TIF);
+    out.num(this.tif[r]!);
+    out.raw(K_POST_ONLY);
+    out.bool(this.postOnly[r] === 1);
+    out.raw(K_PRIORITY);
+    out.num(this.priority[r]!);
+    out.raw(K_PRICE);
+    out.num(this.priceTicks[r]!);
+    out.raw(K_STOP);
+    out.num(this.stopTicks[r]!);
+    out.raw(K_QTY);
+    out.num(this.qtyLots[r]!);
+    out.raw(K_VENUE);
+    out.num(this.pinned[r]!);
+    out.raw(K_CID);
+    const cid = this.clientIds[r];
+    if (cid !== undefined) out.str(cid);
+    else if (Number.isSafeInteger(id) && id >= 0) {
+      out.byte(QUOTE);
+      out.raw(prefix.bytes);
+      out.digits(id, 36);
+      out.byte(QUOTE);
+    } else out.str(makeClientOrderId(prefix.text, id));
+    out.raw(K_PRODUCER_SEQ);
+    out.num(this.producerSeq[r]!);
+    out.raw(K_TAG);
+    out.num(this.tag[r]!);
+    out.raw(K_CREATED);
+    out.num(this.createdAt[r]!);
+    out.raw(K_UPDATED);
+    out.num(this.updatedAt[r]!);
+    out.raw(K_STATE);
+    out.raw(STATE_JSON[this.state[r]!] ?? NULL_BYTES);
+    out.raw(K_VEN);
+    const venue = this.venue[r]!;
+    out.raw(venue === NO_VENUE ? NULL_BYTES : (venueJson[venue] ?? NULL_BYTES));
+    out.raw(K_VID);
+    out.str(this.venueOrderIds[r]);
+    out.raw(K_FILLED);
+    out.num(this.filledLots[r]!);
+    out.raw(K_NOTIONAL);
+    out.num(this.filledNotional[r]!);
+    out.raw(K_RISK_PRICE);
+    out.num(this.riskPriceTicks[r]!);
+    out.raw(K_TRIGGERED);
+    out.bool(this.triggered[r] === 1);
+    out.raw(K_SBC);
+    const sbc = this.stateBeforeCancel[r]!;
+    out.raw(sbc === NO_STATE ? NULL_BYTES : (STATE_JSON[sbc] ?? NULL_BYTES));
+    out.raw(K_REASON);
+    out.str(this.reasons[r]);
+    out.raw(K_TRADES);
+    const t0 = this.tradeStart[r]!;
+    const t1 = t0 + this.tradeCount[r]!;
+    for (let t = t0; t < t1; t++) {
+      if (t > t0) out.byte(COMMA);
+      out.str(this.tradeIds[t]!);
+    }
+    out.raw(END);
+  }
+}
