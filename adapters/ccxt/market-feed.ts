@@ -1,13 +1,15 @@
 /**
  * Public market data of a ccxt venue through ccxt pro: `watchOrderBook(symbol, limit)` keeps a synced book per
- * symbol (ccxt does the venue's snapshot and sequence work, and OKX's checksum), `watchTrades(symbol)` the trades.
+ * symbol (ccxt does the venue's snapshot and sequence work; OKX's checksum, which ccxt does not check, is checked here
+ * on the raw messages: okx-checksum-guard.ts), `watchTrades(symbol)` the trades.
  * Each book ccxt resolves is delivered whole (the top `depth` levels) as one snapshot; each new trade once.
  *
  * ccxt hands prices and sizes over as numbers: each is read back as its shortest decimal text (exact for what a
  * venue sends: short decimals) and converted to ticks and lots like every feed does. A watch that throws (socket
  * closed, sequence gap or checksum failure found by ccxt, a bad message) invalidates that symbol's book with the
- * matching reason and is retried with the venue's reconnect backoff; no news at all for `stallMs` invalidates the
- * symbol ('stall') until ccxt delivers again. Runs on its own ccxt instance (no keys: public data only).
+ * matching reason and is retried with the venue's reconnect backoff; no news at all from the venue for `stallMs`
+ * invalidates its books ('stall') and reopens ccxt's connections. Runs on its own ccxt instance (no keys: public
+ * data only).
  */
 import ccxt from 'ccxt';
 import { ASK, BID, LevelBuffer } from '../../src/market/feed.js';
@@ -18,6 +20,7 @@ import { Backoff } from '../common/backoff.js';
 import { type MarketFeedDeps, LEVEL_OFF_GRID, LEVEL_OK, priceTicksOf, pushLevel, qtyLotsOf } from '../common/market-feed-deps.js';
 import type { UrlOverrides } from '../common/urls.js';
 import { adapterSettings } from '../common/settings.js';
+import { OkxChecksumGuard } from './okx-checksum-guard.js';
 import { profileFor } from './profiles.js';
 
 type Json = Record<string, unknown>;
@@ -85,12 +88,17 @@ export class CcxtMarketFeed implements MarketFeed {
   private readonly symbolOf = new Map<number, string>();
   /** Per instrument index: the last trade delivered (time, id), so a trade ccxt hands over again is not sent twice. */
   private readonly lastTrade = new Map<number, { ts: number; ids: Set<string> }>();
-  private readonly lastNews = new Map<number, number>();
+  /** Local monotonic ms of the last book or trade ccxt delivered, any symbol (the venue's stream is one connection). */
+  private lastNews = 0;
   private readonly offGridLogged = new Set<number>();
   private running = false;
   private loops: Promise<void>[] = [];
   private stallTimer: NodeJS.Timeout | undefined;
   private readonly limit: number | undefined;
+  /** OKX only: the books checksum ccxt does not check. */
+  private readonly guard: OkxChecksumGuard | undefined;
+  /** Symbols this feed unsubscribed itself (their watch's failure is expected, not news). */
+  private readonly unwatching = new Set<string>();
 
   constructor(private readonly deps: MarketFeedDeps, private readonly o: CcxtFeedOptions) {
     this.venue = deps.name;
@@ -111,6 +119,19 @@ export class CcxtMarketFeed implements MarketFeed {
     this.bids = new LevelBuffer(deps.depth);
     this.asks = new LevelBuffer(deps.depth);
     for (const ins of deps.instruments) this.symbolOf.set(ins.index, `${ins.base}/${ins.quote}`);
+    if (o.exchangeId === 'okx') {
+      const guard = (this.guard = new OkxChecksumGuard(deps.instruments, (ins) => `${ins.base}-${ins.quote}`, (ins) => {
+        deps.sink.invalidate(deps.venue, ins.index, 'checksum');
+        deps.log.warn({ venue: this.venue, symbol: ins.symbol }, 'market data: OKX book checksum mismatch; resubscribing');
+        void this.resubscribe(this.symbolOf.get(ins.index)!, true);
+      }));
+      const ex = this.ex as unknown as { handleMessage(client: unknown, message: unknown): unknown };
+      const handle = ex.handleMessage.bind(ex);
+      ex.handleMessage = (client, message) => {
+        guard.see(message);
+        return handle(client, message);
+      };
+    }
   }
 
   async start(): Promise<void> {
@@ -118,11 +139,8 @@ export class CcxtMarketFeed implements MarketFeed {
     this.running = true;
     if (this.plainWs) await this.ex.loadHttpProxyAgent();
     await this.ex.loadMarkets();
-    const now = this.deps.clock.monoMs();
-    for (const ins of this.deps.instruments) {
-      this.lastNews.set(ins.index, now);
-      this.loops.push(this.bookLoop(ins), this.tradeLoop(ins));
-    }
+    this.lastNews = this.deps.clock.monoMs();
+    for (const ins of this.deps.instruments) this.loops.push(this.bookLoop(ins), this.tradeLoop(ins));
     this.stallTimer = setInterval(() => this.checkStall(), Math.max(50, Math.min(1000, this.deps.stallMs / 4)));
     this.stallTimer.unref();
   }
@@ -140,15 +158,19 @@ export class CcxtMarketFeed implements MarketFeed {
     this.loops = [];
   }
 
+  /**
+   * Nothing from the venue (no book, no trade, any symbol) for stallMs: every book is invalidated and ccxt's
+   * connections closed, so that every watch fails, resubscribes and takes a new snapshot on a new connection. The
+   * bound is per venue, not per symbol: ccxt resolves a watch only when something changed, so one quiet symbol on a
+   * live stream says nothing.
+   */
   private checkStall(): void {
     const now = this.deps.clock.monoMs();
-    for (const ins of this.deps.instruments) {
-      const last = this.lastNews.get(ins.index) ?? now;
-      if (now - last > this.deps.stallMs) {
-        this.deps.sink.invalidate(this.deps.venue, ins.index, 'stall');
-        this.lastNews.set(ins.index, now); // counted once per stall period
-      }
-    }
+    if (now - this.lastNews <= this.deps.stallMs) return;
+    this.lastNews = now; // once per stall period
+    for (const ins of this.deps.instruments) this.deps.sink.invalidate(this.deps.venue, ins.index, 'stall');
+    this.deps.log.warn({ venue: this.venue, stallMs: this.deps.stallMs }, 'market data: no news from the venue; reconnecting');
+    this.ex.close().catch(() => undefined);
   }
 
   private async bookLoop(ins: Instrument): Promise<void> {
@@ -159,10 +181,11 @@ export class CcxtMarketFeed implements MarketFeed {
         const book = await this.ex.watchOrderBook(symbol, this.limit);
         if (!this.running) return;
         backoff.reset();
-        this.lastNews.set(ins.index, this.deps.clock.monoMs());
+        this.lastNews = this.deps.clock.monoMs();
         this.deliverBook(ins, book);
       } catch (err) {
         if (!this.running) return;
+        if (this.unwatching.delete(symbol)) continue; // our own resubscription (the book was invalidated then)
         this.deps.sink.invalidate(this.deps.venue, ins.index, reasonOf(err));
         this.deps.log.warn({ venue: this.venue, symbol: ins.symbol, err }, 'market data: order book watch failed; resubscribing');
         await this.resubscribe(symbol);
@@ -175,7 +198,8 @@ export class CcxtMarketFeed implements MarketFeed {
    * After a failed watch ccxt keeps the subscription and its broken book (the updates that follow a gap chain on from
    * it): unsubscribe and drop the book, so that the next watch takes a fresh snapshot.
    */
-  private async resubscribe(symbol: string): Promise<void> {
+  private async resubscribe(symbol: string, own = false): Promise<void> {
+    if (own) this.unwatching.add(symbol);
     try {
       if (typeof this.ex.unWatchOrderBook === 'function') await this.ex.unWatchOrderBook(symbol);
     } catch (err) {
@@ -185,6 +209,7 @@ export class CcxtMarketFeed implements MarketFeed {
   }
 
   private deliverBook(ins: Instrument, book: CcxtBook): void {
+    if (this.guard !== undefined && !this.guard.trusted(ins)) return; // a checksum mismatch: wait for the new snapshot
     const { sink, venue } = this.deps;
     this.bids.clear();
     this.asks.clear();
@@ -213,7 +238,7 @@ export class CcxtMarketFeed implements MarketFeed {
         const trades = await this.ex.watchTrades(symbol);
         if (!this.running) return;
         backoff.reset();
-        this.lastNews.set(ins.index, this.deps.clock.monoMs());
+        this.lastNews = this.deps.clock.monoMs();
         for (const t of trades) this.deliverTrade(ins, t);
       } catch (err) {
         if (!this.running) return;

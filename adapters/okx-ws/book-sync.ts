@@ -9,7 +9,7 @@ import type { Instrument } from '../../src/model/instrument.js';
 import { ASK, BID, type BookSide, LevelBuffer, type MarketDataSink, type ResyncReason } from '../../src/market/feed.js';
 import { Backoff } from '../common/backoff.js';
 import { LEVEL_BAD, LEVEL_OFF_GRID, LEVEL_OK, priceTicksOf, qtyLotsOf } from '../common/market-feed-deps.js';
-import { OkxChecksum, TextLadder } from './book-checksum.js';
+import { OkxChecksum, TextLadder } from '../common/okx-book-checksum.js';
 
 /** Levels per side of OKX's `books` channel. */
 export const OKX_BOOKS_DEPTH = 400;

@@ -22,6 +22,7 @@
  * Encoding writes numbers and ASCII straight into the journal's buffer: recording an order allocates nothing
  * unless a string is not ASCII.
  */
+import type { NewOrderFields } from '../core/order-store.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
 
 export const REC_ORDER = 1;
@@ -70,23 +71,13 @@ export function stringBound(text: string | undefined): number {
 }
 
 
-/** A decoded ORDER record. */
-export interface OrderRecordFields {
+/** A decoded ORDER record: the order's fields (declared once, in the order store) as the journal keeps them. */
+export interface OrderRecordFields extends Omit<NewOrderFields, 'venue' | 'clientOrderId'> {
   id: number;
   createdAt: number;
-  priceTicks: number;
-  stopTicks: number;
-  qtyLots: number;
-  producerSeq: number;
-  tag: number;
-  strategy: number;
-  symbol: number;
-  side: number;
-  type: number;
-  tif: number;
-  postOnly: boolean;
-  priority: number;
+  /** The pinned venue index, or NO_VENUE. */
   pinned: number;
+  /** '' when the order has none. */
   clientOrderId: string;
 }
 

@@ -2,7 +2,7 @@
  * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320: the same value as zlib's crc32, gzip and PNG),
  * computed with slicing-by-8 over eight precomputed 256-entry tables. No dependency, no allocation per call.
  * The journal checksums its records with it (src/journal/crc32.ts re-exports it); the OKX market-data feed checks
- * the venue's order-book checksum with it (adapters/okx-ws/book-checksum.ts).
+ * the venue's order-book checksum with it (adapters/common/okx-book-checksum.ts).
  *
  * `crc32(buf, start, end)` checksums buf[start, end). Pass a previous result as `seed` to continue a
  * running checksum over several pieces: crc32(b, 0, n) === crc32(b, k, n, crc32(b, 0, k)).

@@ -7,7 +7,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, test } from 'vitest';
 import { CcxtMarketFeed } from '../../adapters/ccxt/market-feed.js';
-import { BID } from '../../src/market/feed.js';
+import { BID, RESYNC_REASONS } from '../../src/market/feed.js';
 import { MarketData } from '../../src/market/market-data.js';
 import { BOOK_SYNCED } from '../../src/market/venue-book.js';
 import { systemClock } from '../../src/model/clock.js';
@@ -39,9 +39,9 @@ function toLevels(ins: Instrument, side: readonly (readonly [string, string])[])
   });
 }
 
-function feedFor(exchangeId: 'binance' | 'okx', registry: InstrumentRegistry, md: MarketData, urls: { rest: string; ws: string }): CcxtMarketFeed {
+function feedFor(exchangeId: 'binance' | 'okx', registry: InstrumentRegistry, md: MarketData, urls: { rest: string; ws: string }, stallMs = 5000): CcxtMarketFeed {
   const feed = new CcxtMarketFeed(
-    { venue: 0, name: exchangeId, instruments: registry.list, sink: md, depth: DEPTH, stallMs: 5000, reconnect: { minMs: 50, maxMs: 400 }, log, clock: systemClock },
+    { venue: 0, name: exchangeId, instruments: registry.list, sink: md, depth: DEPTH, stallMs, reconnect: { minMs: 50, maxMs: 400 }, log, clock: systemClock },
     { exchangeId, sandbox: false, urls },
   );
   cleanup.push(() => feed.stop());
@@ -96,5 +96,43 @@ describe('ccxt pro market data', () => {
     await until(() => md.stats[0]!.resyncs.reduce((a, b) => a + b, 0) > 0, 'the gap noticed', 10_000);
     fake.market.churn('BTC-USDT', 20);
     await until(() => md.book(0, btc.index).status === BOOK_SYNCED && JSON.stringify(held(md, btc)) === JSON.stringify(fakeBook()), 'equal again after the gap', 10_000);
+  });
+
+  test('OKX: a venue that goes silent is a stall: the books are invalidated, the connection reopened and the book synced again', async () => {
+    const fake = await startFakeOkx({ marketData: { publishMs: 20, idleMs: 200 } });
+    cleanup.push(() => fake.close());
+    const registry = new InstrumentRegistry([{ symbol: 'BTC-USDT', base: 'BTC', quote: 'USDT', tickSize: '0.1', lotSize: '0.00000001' }]);
+    const btc = registry.get('BTC-USDT')!;
+    const md = new MarketData(registry, ['okx'], ['10'], systemClock, { depth: DEPTH });
+    cleanup.push(() => md.stop());
+    const feed = feedFor('okx', registry, md, { rest: fake.origin, ws: fake.wsOrigin }, 1500);
+    await feed.start();
+    await until(() => md.book(0, btc.index).status === BOOK_SYNCED, 'synced', 10_000);
+    fake.faults.apply({ marketStallMs: 120_000 }); // the open connection goes silent for good; new ones are served
+    await until(() => md.stats[0]!.resyncs[RESYNC_REASONS.indexOf('stall')]! > 0, 'the stall noticed', 10_000);
+    fake.market.churn('BTC-USDT', 20);
+    await until(() => md.book(0, btc.index).status === BOOK_SYNCED, 'synced again on a new connection', 15_000);
+  });
+
+  test('OKX: a bad checksum (which ccxt does not check) invalidates the book; after the resubscription it is equal again', async () => {
+    const fake = await startFakeOkx({ marketData: { publishMs: 20, idleMs: 200 } });
+    cleanup.push(() => fake.close());
+    const registry = new InstrumentRegistry([{ symbol: 'BTC-USDT', base: 'BTC', quote: 'USDT', tickSize: '0.1', lotSize: '0.00000001' }]);
+    const btc = registry.get('BTC-USDT')!;
+    const md = new MarketData(registry, ['okx'], ['10'], systemClock, { depth: DEPTH });
+    cleanup.push(() => md.stop());
+    const feed = feedFor('okx', registry, md, { rest: fake.origin, ws: fake.wsOrigin });
+    await feed.start();
+    const fakeBook = (): { bids: Levels; asks: Levels } => {
+      const b = fake.market.book('BTC-USDT', DEPTH);
+      return { bids: toLevels(btc, b.bids.map((l) => [l[0]!, l[1]!] as [string, string])), asks: toLevels(btc, b.asks.map((l) => [l[0]!, l[1]!] as [string, string])) };
+    };
+    fake.market.churn('BTC-USDT', 30);
+    await until(() => md.book(0, btc.index).status === BOOK_SYNCED && JSON.stringify(held(md, btc)) === JSON.stringify(fakeBook()), 'equal', 10_000);
+    fake.faults.apply({ bookChecksum: 1 });
+    fake.market.churn('BTC-USDT', 20);
+    await until(() => md.stats[0]!.resyncs[RESYNC_REASONS.indexOf('checksum')]! > 0, 'the bad checksum noticed', 10_000);
+    fake.market.churn('BTC-USDT', 20);
+    await until(() => md.book(0, btc.index).status === BOOK_SYNCED && JSON.stringify(held(md, btc)) === JSON.stringify(fakeBook()), 'equal again after the resubscription', 10_000);
   });
 });

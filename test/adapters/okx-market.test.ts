@@ -10,7 +10,7 @@ import { crc32 as zlibCrc32 } from 'node:zlib';
 import { afterEach, describe, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
 import { okxUrls } from '../../adapters/common/urls.js';
-import { OKX_CHECKSUM_LEVELS, OkxChecksum, TextLadder, okxBookChecksum } from '../../adapters/okx-ws/book-checksum.js';
+import { OKX_CHECKSUM_LEVELS, OkxChecksum, TextLadder, okxBookChecksum } from '../../adapters/common/okx-book-checksum.js';
 import { OkxMarketFeed } from '../../adapters/okx-ws/market-feed.js';
 import { ASK, BID, RESYNC_REASONS, type ResyncReason } from '../../src/market/feed.js';
 import { MarketData } from '../../src/market/market-data.js';

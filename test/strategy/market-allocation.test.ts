@@ -7,7 +7,7 @@
  * MarketData itself is left out (its own clock reads are its business): the listener methods are called directly, as
  * MarketData calls them. A control proves the count sees one small object per update.
  */
-import { GCProfiler } from 'node:v8';
+import { allocatedBytes } from '../../bench/lib/measure.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MarketPublisher } from '../../src/compose/market-publisher.js';
 import { Doorbell } from '../../src/intake/ring/doorbell.js';
@@ -25,18 +25,6 @@ const WARM_UP = 100_000;
 /** Allowed heap bytes per update (a top and a trade each way), averaged (late JIT work). */
 const MAX_BYTES_PER_UPDATE = 8;
 const silent: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
-function allocatedBytes(fn: () => void): number {
-  const profiler = new GCProfiler();
-  profiler.start();
-  const before = process.memoryUsage().heapUsed;
-  fn();
-  const after = process.memoryUsage().heapUsed;
-  const { statistics } = profiler.stop();
-  let collected = 0;
-  for (const gc of statistics) collected += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
-  return after - before + collected;
-}
 
 const runtimes: StrategyRuntime[] = [];
 afterAll(async () => {
@@ -93,7 +81,7 @@ async function channel(allocatingHook: boolean): Promise<{ run: (n: number) => v
 
 function bytesPerUpdate(run: (n: number) => void): number {
   let best = Infinity;
-  for (let i = 0; i < 3; i++) best = Math.min(best, allocatedBytes(() => run(UPDATES)) / UPDATES);
+  for (let i = 0; i < 3; i++) best = Math.min(best, allocatedBytes(() => run(UPDATES)).bytes / UPDATES);
   return best;
 }
 
@@ -111,7 +99,7 @@ describe('market data to a strategy allocates nothing per update', () => {
     const c = await channel(true);
     c.run(WARM_UP);
     c.kept.length = 0;
-    const bytes = allocatedBytes(() => c.run(UPDATES));
+    const { bytes } = allocatedBytes(() => c.run(UPDATES));
     expect(c.kept).toHaveLength(UPDATES);
     expect(bytes / UPDATES).toBeGreaterThan(MAX_BYTES_PER_UPDATE);
   });

@@ -3,7 +3,8 @@
  * interleaved `bidPx:bidSz:askPx:askSz:...` with the price and size texts exactly as sent (when one side has fewer
  * levels the other side's remaining levels follow alone). TextLadder keeps one side's texts in fixed arrays (what
  * `books` sends, so levels moving up into the top 25 are known); OkxChecksum computes the checksum in a reused byte
- * buffer. Used by the market-data feed (market-feed.ts, book-sync.ts).
+ * buffer. Used by the OKX market-data feeds (okx-ws/market-feed.ts and book-sync.ts, and ccxt/market-feed.ts to
+ * check the books ccxt keeps, which ccxt itself does not).
  */
 import { crc32 } from '../../src/model/crc32.js';
 
