@@ -70,10 +70,13 @@ function bookLimit(exchangeId: string, depth: number): number | undefined {
   return allowed.find((l) => l >= want) ?? allowed[allowed.length - 1];
 }
 
-/** Why a watch failed, as a resync reason (ccxt names its checksum and sequence errors). */
-function reasonOf(err: unknown): ResyncReason {
+/**
+ * Why a watch failed, as a resync reason. ccxt names its checksum and sequence errors; for Binance, which has no
+ * checksum, ccxt's ChecksumError means an update-id gap.
+ */
+function reasonOf(err: unknown, exchangeId: string): ResyncReason {
   const text = err instanceof Error ? `${err.name} ${err.message}` : String(err);
-  if (/checksum/i.test(text)) return 'checksum';
+  if (/checksum/i.test(text)) return exchangeId === 'binance' ? 'gap' : 'checksum';
   if (/sequence|nonce|gap|out of order/i.test(text)) return 'gap';
   if (/closed|connect|network|timeout|socket|ECONN/i.test(text)) return 'reconnect';
   return 'error';
@@ -186,7 +189,7 @@ export class CcxtMarketFeed implements MarketFeed {
       } catch (err) {
         if (!this.running) return;
         if (this.unwatching.delete(symbol)) continue; // our own resubscription (the book was invalidated then)
-        this.deps.sink.invalidate(this.deps.venue, ins.index, reasonOf(err));
+        this.deps.sink.invalidate(this.deps.venue, ins.index, reasonOf(err, this.o.exchangeId));
         this.deps.log.warn({ venue: this.venue, symbol: ins.symbol, err }, 'market data: order book watch failed; resubscribing');
         await this.resubscribe(symbol);
         await new Promise((r) => setTimeout(r, backoff.next()).unref());

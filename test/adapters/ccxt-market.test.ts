@@ -49,7 +49,7 @@ function feedFor(exchangeId: 'binance' | 'okx', registry: InstrumentRegistry, md
 }
 
 describe('ccxt pro market data', () => {
-  test('Binance: the book follows the fake\'s through random changes; trades arrive with the taker side', async () => {
+  test('Binance: the book follows the fake\'s through random changes; trades arrive with the taker side; a gap resyncs', async () => {
     const fake = await startFakeBinance();
     cleanup.push(() => fake.close());
     const registry = new InstrumentRegistry([{ symbol: 'BTC-USDT', base: 'BTC', quote: 'USDT', tickSize: '0.01', lotSize: '0.00001' }]);
@@ -72,6 +72,16 @@ describe('ccxt pro market data', () => {
     expect(held(md, btc).bids.length).toBeGreaterThan(0);
     await until(() => trades.length > 0, 'a trade from the churn', 10_000);
     expect(md.stats[0]!.resyncs.reduce((a, b) => a + b, 0)).toBe(0);
+    // a gap in the update ids: ccxt notices it, the feed resubscribes, the book comes back equal
+    fake.faults.apply({ bookGap: 1 });
+    // the update after the lost one shows the gap (the fake publishes every 100 ms)
+    await until(() => {
+      fake.market.churn('BTC-USDT', 5);
+      return md.stats[0]!.resyncs.reduce((a, b) => a + b, 0) > 0;
+    }, 'the gap noticed', 10_000);
+    expect(md.stats[0]!.resyncs[RESYNC_REASONS.indexOf('gap')]).toBe(1);
+    fake.market.churn('BTC-USDT', 20);
+    await until(() => md.book(0, btc.index).status === BOOK_SYNCED && JSON.stringify(held(md, btc)) === JSON.stringify(fakeBook()), 'equal again after the gap', 10_000);
   });
 
   test('OKX: the book follows the fake\'s; a sequence gap is found by ccxt and the book comes back equal', async () => {

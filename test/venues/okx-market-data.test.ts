@@ -146,9 +146,10 @@ describe('fake OKX public channels', () => {
     );
     const trades = ex.watchTrades('BTC/USDT');
     await waitFor(() => fake.market.subscriptions().includes('trades:BTC-USDT'), 5000, 'trades subscription');
+    // exactly the best ask level (the market maker left it at any size): one trade, at its price, of its size
     const bestAsk = fake.market.book('BTC-USDT', 1).asks[0]!;
-    fake.taker({ symbol: 'BTC-USDT', side: 'buy', qty: '0.001' });
+    fake.taker({ symbol: 'BTC-USDT', side: 'buy', qty: bestAsk[1]! });
     const [t] = (await trades) as Loose[];
-    expect(t).toMatchObject({ symbol: 'BTC/USDT', side: 'buy', price: Number(bestAsk[0]), amount: 0.001 });
+    expect(t).toMatchObject({ symbol: 'BTC/USDT', side: 'buy', price: Number(bestAsk[0]), amount: Number(bestAsk[1]) });
   });
 });
