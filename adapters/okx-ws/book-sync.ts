@@ -8,7 +8,7 @@
 import type { Instrument } from '../../src/model/instrument.js';
 import { ASK, BID, type BookSide, LevelBuffer, type MarketDataSink, type ResyncReason } from '../../src/market/feed.js';
 import { Backoff } from '../common/backoff.js';
-import { LEVEL_BAD, LEVEL_OFF_GRID, LEVEL_OK, priceTicksOf, qtyLotsOf } from '../common/market-feed-deps.js';
+import { applyLevel, LEVEL_BAD, LEVEL_OFF_GRID, LEVEL_OK, priceTicksOf, pushLevel } from '../common/market-feed-deps.js';
 import { OkxChecksum, TextLadder } from '../common/okx-book-checksum.js';
 
 /** Levels per side of OKX's `books` channel. */
@@ -155,19 +155,19 @@ export class OkxBookSync {
     return false;
   }
 
+  /** The venue's `[px, sz, ...]` texts of one level, or undefined when it is not one. */
+  private static texts(lv: unknown): [string, string] | undefined {
+    if (!Array.isArray(lv) || typeof lv[0] !== 'string' || typeof lv[1] !== 'string') return undefined;
+    return lv as [string, string];
+  }
+
   private loadSide(ladder: TextLadder, buf: LevelBuffer, ins: Instrument, levels: unknown[]): number {
     for (let i = 0; i < levels.length; i++) {
-      const lv = levels[i];
-      if (!Array.isArray(lv)) return LEVEL_BAD;
-      const px = lv[0];
-      const sz = lv[1];
-      if (typeof px !== 'string' || typeof sz !== 'string') return LEVEL_BAD;
-      const p = priceTicksOf(ins, px);
-      if (p < 0) return ins.tick.floorCount(px) < 0 ? LEVEL_BAD : LEVEL_OFF_GRID;
-      const q = qtyLotsOf(ins, sz, this.sink, this.v);
-      if (q < 0) return LEVEL_BAD;
-      ladder.set(p, px, sz);
-      if (q > 0) buf.push(p, q);
+      const lv = OkxBookSync.texts(levels[i]);
+      if (lv === undefined) return LEVEL_BAD;
+      const r = pushLevel(buf, ins, lv[0], lv[1], this.sink, this.v);
+      if (r !== LEVEL_OK) return r;
+      ladder.set(priceTicksOf(ins, lv[0]), lv[0], lv[1]);
     }
     return LEVEL_OK;
   }
@@ -175,17 +175,11 @@ export class OkxBookSync {
   private applyUpdate(s: SymbolState, ins: Instrument, side: BookSide, levels: unknown[]): number {
     const ladder = side === BID ? s.bids : s.asks;
     for (let i = 0; i < levels.length; i++) {
-      const lv = levels[i];
-      if (!Array.isArray(lv)) return LEVEL_BAD;
-      const px = lv[0];
-      const sz = lv[1];
-      if (typeof px !== 'string' || typeof sz !== 'string') return LEVEL_BAD;
-      const p = priceTicksOf(ins, px);
-      if (p < 0) return ins.tick.floorCount(px) < 0 ? LEVEL_BAD : LEVEL_OFF_GRID;
-      const q = qtyLotsOf(ins, sz, this.sink, this.v);
-      if (q < 0) return LEVEL_BAD;
-      ladder.set(p, px, sz);
-      this.sink.level(this.v, ins.index, side, p, q);
+      const lv = OkxBookSync.texts(levels[i]);
+      if (lv === undefined) return LEVEL_BAD;
+      const r = applyLevel(this.sink, this.v, ins, side, lv[0], lv[1]);
+      if (r !== LEVEL_OK) return r;
+      ladder.set(priceTicksOf(ins, lv[0]), lv[0], lv[1]);
     }
     return LEVEL_OK;
   }

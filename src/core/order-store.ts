@@ -199,6 +199,12 @@ export class OrderStore {
     return slot;
   }
 
+  /** The price risk reserved the order at (its limit, or the mark for a market order), set at dispatch. */
+  setRiskPrice(slot: number, priceTicks: number): void {
+    if (this.writeHook !== null) this.writeHook.beforeWrite(slot);
+    this.riskPriceTicks[slot] = priceTicks;
+  }
+
   /** Slot of an order id, or -1. */
   slotOf(id: OrderId): number {
     return this.ids.get(id);

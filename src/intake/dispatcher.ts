@@ -181,7 +181,7 @@ export class Dispatcher {
       this.tracker.applySlot(slot, this.deny[code]);
       return;
     }
-    s.riskPriceTicks[slot] = price > 0 ? price : this.risk.markOf(symbol);
+    s.setRiskPrice(slot, price > 0 ? price : this.risk.markOf(symbol));
     if (this.crossing !== undefined && this.crossing.offer(slot)) return;
     this.tracker.applySlot(slot, this.submitUpdates[venue]!);
     this.batcher.add(venue, slot);

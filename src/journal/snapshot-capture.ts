@@ -157,7 +157,7 @@ export class SnapshotCapture implements SlotWriteHook {
     this.copied[slot] = 1;
     const s = this.sources.store;
     if (s.id[slot]! < 0) return;
-    this.image.copy(s, slot, true);
+    this.image.copy(s, slot);
     this.copiedOnWrite++;
   }
 
@@ -189,7 +189,7 @@ export class SnapshotCapture implements SlotWriteHook {
     for (let slot = this.cursor; slot < end; slot++) {
       if (copied[slot] !== 0) continue;
       copied[slot] = 1;
-      if (s.id[slot]! >= 0) this.image.copy(s, slot, false);
+      if (s.id[slot]! >= 0) this.image.copy(s, slot);
     }
     this.cursor = end;
     if (end < this.limit) return;

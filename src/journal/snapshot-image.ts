@@ -4,12 +4,11 @@
  * grow in place), and each row's JSON as the snapshot document holds it, written as bytes (json-bytes.ts): the
  * bytes JSON.stringify and UTF-8 give for a row of takeSnapshot, order-replay.ts (a test holds the two to the byte).
  */
-import { BUY, NO_STATE, NO_VENUE, STATE_CODE, type OrderStore } from '../core/order-store.js';
+import { BUY, NO_STATE, NO_VENUE, type OrderStore } from '../core/order-store.js';
 import { makeClientOrderId } from '../model/ids.js';
 import { ORDER_STATES } from '../model/order.js';
 import { fragment, JsonBytes, NUMBER_BOUND, stringBound } from './json-bytes.js';
 
-const CREATED = STATE_CODE.CREATED;
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const NULL_BYTES = fragment('null');
@@ -139,13 +138,8 @@ export class OrderImage {
     return this.id;
   }
 
-  /**
-   * Copies the order in `slot` as the next row. `beforeUpdate`: copied by the write hook right before the tracker
-   * applies an update to it. A CREATED order holds no risk reservation at any record boundary: the dispatcher sets
-   * riskPriceTicks of a CREATED order in the same synchronous step as the SUBMIT it then applies (no record of its
-   * own, src/intake/dispatcher.ts), so an order copied at that SUBMIT is copied with riskPriceTicks 0, as it was.
-   */
-  copy(s: OrderStore, slot: number, beforeUpdate: boolean): void {
+  /** Copies the order in `slot` as the next row. */
+  copy(s: OrderStore, slot: number): void {
     const r = this.rows++;
     if (r >= this.capacity) return;
     this.id[r] = s.id[slot]!;
@@ -157,8 +151,7 @@ export class OrderImage {
     this.postOnly[r] = s.postOnly[slot]!;
     this.priority[r] = s.priority[slot]!;
     this.pinned[r] = s.pinned[slot]!;
-    const state = s.state[slot]!;
-    this.state[r] = state;
+    this.state[r] = s.state[slot]!;
     this.venue[r] = s.venue[slot]!;
     this.triggered[r] = s.triggered[slot]!;
     this.stateBeforeCancel[r] = s.stateBeforeCancel[slot]!;
@@ -171,7 +164,7 @@ export class OrderImage {
     this.updatedAt[r] = s.updatedAt[slot]!;
     this.filledLots[r] = s.filledLots[slot]!;
     this.filledNotional[r] = s.filledNotional[slot]!;
-    this.riskPriceTicks[r] = beforeUpdate && state === CREATED ? 0 : s.riskPriceTicks[slot]!;
+    this.riskPriceTicks[r] = s.riskPriceTicks[slot]!;
     put(this.clientIds, r, s.clientIds[slot]);
     put(this.venueOrderIds, r, s.venueOrderIds[slot]);
     put(this.reasons, r, s.reason(slot));

@@ -89,8 +89,6 @@ export class ConsolidatedSide {
 export class ConsolidatedBook {
   readonly bids: ConsolidatedSide;
   readonly asks: ConsolidatedSide;
-  /** Rebuilds so far. */
-  rebuilds = 0;
 
   constructor(depth: number, venues: number) {
     this.bids = new ConsolidatedSide(depth, venues, BID);
@@ -100,6 +98,5 @@ export class ConsolidatedBook {
   rebuild(bidLadders: readonly BookLadder[], askLadders: readonly BookLadder[], usable: Uint8Array, fee: Int32Array): void {
     this.bids.rebuild(bidLadders, usable, fee);
     this.asks.rebuild(askLadders, usable, fee);
-    this.rebuilds++;
   }
 }

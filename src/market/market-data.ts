@@ -112,12 +112,6 @@ export class MarketData implements MarketDataSink {
     return this.usable[symbol]![venue] === 1 && this.ageMs(venue, symbol, now) <= this.staleMs;
   }
 
-  /** Adopts new taker fees (a configuration reload): the consolidated books are rebuilt. */
-  setTakerBps(takerBps: readonly string[]): void {
-    takerBps.forEach((b, v) => (this.fee[v] = feeMillionths(b)));
-    for (let s = 0; s < this.symbols; s++) this.rebuild(s);
-  }
-
   /** Starts the staleness sweep (every quarter of staleMs, at least every second). */
   start(): void {
     if (this.timer !== undefined) return;

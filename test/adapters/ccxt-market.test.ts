@@ -48,6 +48,24 @@ function feedFor(exchangeId: 'binance' | 'okx', registry: InstrumentRegistry, md
   return feed;
 }
 
+/** The fake OKX, a MarketData and a started ccxt feed on it; `equal()`: our BTC-USDT book is synced and the fake's. */
+async function okxRig(stallMs = 5000) {
+  const fake = await startFakeOkx({ marketData: { publishMs: 20, idleMs: 200 } });
+  cleanup.push(() => fake.close());
+  const registry = new InstrumentRegistry([{ symbol: 'BTC-USDT', base: 'BTC', quote: 'USDT', tickSize: '0.1', lotSize: '0.00000001' }]);
+  const btc = registry.get('BTC-USDT')!;
+  const md = new MarketData(registry, ['okx'], ['10'], systemClock, { depth: DEPTH });
+  cleanup.push(() => md.stop());
+  await feedFor('okx', registry, md, { rest: fake.origin, ws: fake.wsOrigin }, stallMs).start();
+  const fakeBook = (): { bids: Levels; asks: Levels } => {
+    const b = fake.market.book('BTC-USDT', DEPTH);
+    return { bids: toLevels(btc, b.bids.map((l) => [l[0]!, l[1]!] as [string, string])), asks: toLevels(btc, b.asks.map((l) => [l[0]!, l[1]!] as [string, string])) };
+  };
+  const equal = (): boolean => md.book(0, btc.index).status === BOOK_SYNCED && JSON.stringify(held(md, btc)) === JSON.stringify(fakeBook());
+  const resyncs = (reason: (typeof RESYNC_REASONS)[number]): number => md.stats[0]!.resyncs[RESYNC_REASONS.indexOf(reason)]!;
+  return { fake, md, btc, equal, resyncs };
+}
+
 describe('ccxt pro market data', () => {
   test('Binance: the book follows the fake\'s through random changes; trades arrive with the taker side; a gap resyncs', async () => {
     const fake = await startFakeBinance();
@@ -85,64 +103,35 @@ describe('ccxt pro market data', () => {
   });
 
   test('OKX: the book follows the fake\'s; a sequence gap is found by ccxt and the book comes back equal', async () => {
-    const fake = await startFakeOkx({ marketData: { publishMs: 20, idleMs: 200 } });
-    cleanup.push(() => fake.close());
-    const registry = new InstrumentRegistry([{ symbol: 'BTC-USDT', base: 'BTC', quote: 'USDT', tickSize: '0.1', lotSize: '0.00000001' }]);
-    const btc = registry.get('BTC-USDT')!;
-    const md = new MarketData(registry, ['okx'], ['10'], systemClock, { depth: DEPTH });
-    cleanup.push(() => md.stop());
-    const feed = feedFor('okx', registry, md, { rest: fake.origin, ws: fake.wsOrigin });
-    await feed.start();
-    const fakeBook = (): { bids: Levels; asks: Levels } => {
-      const b = fake.market.book('BTC-USDT', DEPTH);
-      return { bids: toLevels(btc, b.bids.map((l) => [l[0]!, l[1]!] as [string, string])), asks: toLevels(btc, b.asks.map((l) => [l[0]!, l[1]!] as [string, string])) };
-    };
+    const { fake, md, equal } = await okxRig();
     for (let round = 0; round < 3; round++) {
       fake.market.churn('BTC-USDT', 50);
-      await until(() => md.book(0, btc.index).status === BOOK_SYNCED && JSON.stringify(held(md, btc)) === JSON.stringify(fakeBook()), `round ${round}: books equal`, 10_000);
+      await until(equal, `round ${round}: books equal`, 10_000);
     }
     fake.faults.apply({ bookGap: 1 });
     fake.market.churn('BTC-USDT', 20);
     await until(() => md.stats[0]!.resyncs.reduce((a, b) => a + b, 0) > 0, 'the gap noticed', 10_000);
     fake.market.churn('BTC-USDT', 20);
-    await until(() => md.book(0, btc.index).status === BOOK_SYNCED && JSON.stringify(held(md, btc)) === JSON.stringify(fakeBook()), 'equal again after the gap', 10_000);
+    await until(equal, 'equal again after the gap', 10_000);
   });
 
   test('OKX: a venue that goes silent is a stall: the books are invalidated, the connection reopened and the book synced again', async () => {
-    const fake = await startFakeOkx({ marketData: { publishMs: 20, idleMs: 200 } });
-    cleanup.push(() => fake.close());
-    const registry = new InstrumentRegistry([{ symbol: 'BTC-USDT', base: 'BTC', quote: 'USDT', tickSize: '0.1', lotSize: '0.00000001' }]);
-    const btc = registry.get('BTC-USDT')!;
-    const md = new MarketData(registry, ['okx'], ['10'], systemClock, { depth: DEPTH });
-    cleanup.push(() => md.stop());
-    const feed = feedFor('okx', registry, md, { rest: fake.origin, ws: fake.wsOrigin }, 1500);
-    await feed.start();
+    const { fake, md, btc, resyncs } = await okxRig(1500);
     await until(() => md.book(0, btc.index).status === BOOK_SYNCED, 'synced', 10_000);
     fake.faults.apply({ marketStallMs: 120_000 }); // the open connection goes silent for good; new ones are served
-    await until(() => md.stats[0]!.resyncs[RESYNC_REASONS.indexOf('stall')]! > 0, 'the stall noticed', 10_000);
+    await until(() => resyncs('stall') > 0, 'the stall noticed', 10_000);
     fake.market.churn('BTC-USDT', 20);
     await until(() => md.book(0, btc.index).status === BOOK_SYNCED, 'synced again on a new connection', 15_000);
   });
 
   test('OKX: a bad checksum (which ccxt does not check) invalidates the book; after the resubscription it is equal again', async () => {
-    const fake = await startFakeOkx({ marketData: { publishMs: 20, idleMs: 200 } });
-    cleanup.push(() => fake.close());
-    const registry = new InstrumentRegistry([{ symbol: 'BTC-USDT', base: 'BTC', quote: 'USDT', tickSize: '0.1', lotSize: '0.00000001' }]);
-    const btc = registry.get('BTC-USDT')!;
-    const md = new MarketData(registry, ['okx'], ['10'], systemClock, { depth: DEPTH });
-    cleanup.push(() => md.stop());
-    const feed = feedFor('okx', registry, md, { rest: fake.origin, ws: fake.wsOrigin });
-    await feed.start();
-    const fakeBook = (): { bids: Levels; asks: Levels } => {
-      const b = fake.market.book('BTC-USDT', DEPTH);
-      return { bids: toLevels(btc, b.bids.map((l) => [l[0]!, l[1]!] as [string, string])), asks: toLevels(btc, b.asks.map((l) => [l[0]!, l[1]!] as [string, string])) };
-    };
+    const { fake, equal, resyncs } = await okxRig();
     fake.market.churn('BTC-USDT', 30);
-    await until(() => md.book(0, btc.index).status === BOOK_SYNCED && JSON.stringify(held(md, btc)) === JSON.stringify(fakeBook()), 'equal', 10_000);
+    await until(equal, 'equal', 10_000);
     fake.faults.apply({ bookChecksum: 1 });
     fake.market.churn('BTC-USDT', 20);
-    await until(() => md.stats[0]!.resyncs[RESYNC_REASONS.indexOf('checksum')]! > 0, 'the bad checksum noticed', 10_000);
+    await until(() => resyncs('checksum') > 0, 'the bad checksum noticed', 10_000);
     fake.market.churn('BTC-USDT', 20);
-    await until(() => md.book(0, btc.index).status === BOOK_SYNCED && JSON.stringify(held(md, btc)) === JSON.stringify(fakeBook()), 'equal again after the resubscription', 10_000);
+    await until(equal, 'equal again after the resubscription', 10_000);
   });
 });

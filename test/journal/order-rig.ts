@@ -86,7 +86,7 @@ export function dispatch(r: Rig, slot: number, venue: string): void {
   const s = r.store;
   if (s.state[slot] !== CREATED) return;
   const price = s.priceTicks[slot]! > 0 ? s.priceTicks[slot]! : r.risk.markOf(s.symbol[slot]!);
-  s.riskPriceTicks[slot] = price;
+  s.setRiskPrice(slot, price);
   r.risk.reserve(s.strategy[slot]!, s.symbol[slot]!, price, s.qtyLots[slot]!);
   r.tracker.applySlot(slot, { kind: 'SUBMIT', venue });
 }
