@@ -87,7 +87,7 @@ export class Daemon {
     const instruments = (this.instruments = new InstrumentRegistry(config.instruments));
     const risk = (this.risk = riskFor(config, instruments));
     const router = (this.router = routerFor(config, instruments));
-    const marketIo = (this.marketIo = marketFromConfig(config, { instruments, clock, log, risk }));
+    const marketIo = (this.marketIo = marketFromConfig(config, { instruments, clock, log, risk, router }));
     const market = (this.market = marketIo.market);
     const lateVenueReady = (v: number): Promise<boolean> => this.recovery_.lateVenueReady(v, this.startupFinished, () => this.lifecycle.stopRequested);
     const host = (this.host = hostStrategies({ config, baseDir, configDir: options.configDir ?? baseDir, snapshot: (id) => this.path.ringSnapshot(id), log, market }));
@@ -129,6 +129,7 @@ export class Daemon {
       return { ok: false, errors: plan.errors };
     }
     this.router.adopt(plan.router);
+    this.marketIo.adaptive?.refresh(); // adaptive tables: from the market again at once, not at the next tick
     this.risk.adoptLimits(plan.risk);
     this.path.queues.setWeights(plan.weights);
     this.current = plan.next;

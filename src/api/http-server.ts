@@ -205,7 +205,7 @@ export class ApiServer {
       const symbol = decodeSegment(routeMatch[1]!);
       const ins = this.deps.instruments.get(symbol);
       if (ins === undefined) throw new HttpError('UNKNOWN_SYMBOL', `unknown symbol "${symbol}"`);
-      return { status: 200, body: { symbol, slots: this.deps.router.slots(ins.index), total: 256 } };
+      return { status: 200, body: { symbol, slots: this.deps.router.slots(ins.index), total: 256, weights: this.deps.router.effectiveWeights(ins.index) } };
     }
     throw new HttpError('NOT_FOUND', `no route ${method} ${path}`);
   }

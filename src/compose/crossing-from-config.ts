@@ -32,7 +32,7 @@ export function internalCrossingFor(config: Config, p: CrossingParts): InternalC
     crossed: (sym, lots, saved) => p.metrics.crossed(instruments.at(sym).symbol, Number(instruments.at(sym).lotsToQty(lots)), Number(saved)),
   }, (sym, lots) => {
     // the fee the order would have paid at the venue the router would send it to
-    const v = p.router.route(sym, lots, p.available);
+    const v = p.router.peek(sym, p.available);
     return v < 0 ? '0' : p.venueTakerBps(v);
   });
 }

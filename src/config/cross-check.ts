@@ -147,6 +147,9 @@ export function crossCheck(config: Config): CrossCheckResult {
     for (const s of Object.keys(st.limits.maxOrderQty)) {
       if (!seen.has(s)) add(at('limits', 'maxOrderQty', s), `${s} is not one of this strategy's symbols`, true);
     }
+    for (const s of Object.keys(st.routes)) {
+      if (!seen.has(s)) add(at('routes', s), `${s} is not one of this strategy's symbols`, true);
+    }
   });
 
   // -- shutdown ---------------------------------------------------------------------------------------------

@@ -88,6 +88,19 @@ export const MarketDataSchema = strictObject({
   staleMs: int(100, 600_000).default(DEFAULT_MARKET_STALE_MS),
 });
 
+/** How an order is routed: the weighted table, the single best venue for its size, or a sweep split across venues. */
+export const ROUTES = ['table', 'best', 'sweep'] as const;
+export const ROUTING_MODES = ['table', 'adaptive'] as const;
+
+export const DaemonRoutingSchema = strictObject({
+  /** table: the 256-slot tables follow the `routing` weights; adaptive: each symbol's weights follow the market. */
+  mode: z.enum(ROUTING_MODES).default('table'),
+  /** adaptive: how often the weights are recomputed from the consolidated book. */
+  adaptiveIntervalMs: int(100, 3_600_000).default(1000),
+  /** adaptive: a venue's weight is its depth within this many bps of the best fee-adjusted price (both sides). */
+  adaptiveBandBps: int(1, 10_000).default(10),
+});
+
 export const STARTUP_POLICIES = ['resume', 'cancel-older-than'] as const;
 
 export const StartupSchema = strictObject({
@@ -129,6 +142,7 @@ export const DaemonSchema = strictObject({
   queue: QueueSchema.prefault({}),
   journal: JournalSchema.prefault({}),
   marketData: MarketDataSchema.prefault({}),
+  routing: DaemonRoutingSchema.prefault({}),
   /**
    * Finished orders kept queryable (GET /v1/orders/:id, late venue reports applied); the oldest are forgotten
    * beyond this, so the daemon's memory does not grow with the orders it has ever handled.
@@ -211,6 +225,10 @@ export const StrategySchema = strictObject({
   params: z.record(z.string(), z.unknown()).default(() => ({})).transform((p) => plainValue(p) as Record<string, unknown>),
   crossing: CrossingSchema.prefault({}),
   limits: StrategyLimitsSchema.prefault({}),
+  /** How this strategy's orders are routed unless an order says otherwise ("route" in the order). */
+  route: z.enum(ROUTES).default('table'),
+  /** Per symbol, a route other than `route`. */
+  routes: z.record(z.string(), z.enum(ROUTES)).default(() => ({})),
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -252,6 +270,8 @@ export type ShutdownConfig = DaemonConfig['shutdown'];
 export type QueueConfig = DaemonConfig['queue'];
 export type JournalConfig = DaemonConfig['journal'];
 export type MarketDataConfig = DaemonConfig['marketData'];
+export type DaemonRoutingConfig = DaemonConfig['routing'];
+export type RouteName = (typeof ROUTES)[number];
 export type StartupConfig = DaemonConfig['startup'];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type ShutdownPolicy = (typeof SHUTDOWN_POLICIES)[number];

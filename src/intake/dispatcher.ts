@@ -191,7 +191,7 @@ export class Dispatcher {
   private pick(slot: number): number {
     const pinned = this.store.pinned[slot]!;
     if (pinned !== NO_VENUE) return this.available[pinned] === 1 ? pinned : -1;
-    return this.router.route(this.store.symbol[slot]!, this.store.qtyLots[slot]!, this.available);
+    return this.router.route(this.store.symbol[slot]!, this.available);
   }
 
   /**

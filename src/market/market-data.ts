@@ -53,7 +53,8 @@ export class MarketData implements MarketDataSink {
   private readonly askLadders: BookLadder[][];
   /** Per symbol x venue: 1 when the venue book may be used. */
   private readonly usable: Uint8Array[];
-  private readonly fee: Int32Array;
+  /** Taker fee of each venue in millionths of the price (feeMillionths): what the books are ranked net of. */
+  readonly fee: Int32Array;
   /**
    * Freshness at sweep granularity, so that no update reads a clock: an update sets `heard` (per venue) and the book's
    * `touched` flag; the sweep turns them into times (`seenAt`, monotonic ms) and decides what is stale.

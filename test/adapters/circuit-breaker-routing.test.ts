@@ -48,7 +48,7 @@ test('a failing venue: breaker opens (DOWN), its share goes to the other venue, 
   /** Routes one 0.001+ BTC buy the way the dispatcher does and hands it to the chosen adapter. */
   const send = (): { orderId: number; venue: number } => {
     const qty = btc.lotsToQty(++lots);
-    const venue = router.route(btc.index, lots, available);
+    const venue = router.route(btc.index, available);
     expect(venue).toBeGreaterThanOrEqual(0);
     const o = order({ instrument: btc, price: '50000', qty });
     adapters[venue]!.submit(batch(o));

@@ -315,15 +315,15 @@ describe('risk denials', () => {
 
 describe('routes', () => {
   it('GET /v1/routes/:symbol: slot counts sum to 256 and follow the weights', async () => {
-    const expected: Record<string, Record<string, number>> = {
-      'BTC-USDT': { 'sim-a': 192, 'sim-b': 64 }, // 3:1
-      'ETH-USDT': { 'sim-a': 128, 'sim-b': 128 }, // 1:1
-      'SOL-USDT': { 'sim-a': 256 }, // no entry: spread over the venues listing it (sim-a only)
+    const expected: Record<string, [Record<string, number>, Record<string, number>]> = {
+      'BTC-USDT': [{ 'sim-a': 192, 'sim-b': 64 }, { 'sim-a': 3, 'sim-b': 1 }], // 3:1
+      'ETH-USDT': [{ 'sim-a': 128, 'sim-b': 128 }, { 'sim-a': 1, 'sim-b': 1 }], // 1:1
+      'SOL-USDT': [{ 'sim-a': 256 }, { 'sim-a': 1 }], // no entry: spread over the venues listing it (sim-a only)
     };
-    for (const [symbol, slots] of Object.entries(expected)) {
+    for (const [symbol, [slots, weights]] of Object.entries(expected)) {
       const r = await t.api.get(`/v1/routes/${symbol}`);
       expect(r.status).toBe(200);
-      expect(r.body).toEqual({ symbol, slots, total: 256 });
+      expect(r.body).toEqual({ symbol, slots, total: 256, weights });
       expect(Object.values(r.body.slots as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(256);
     }
   });

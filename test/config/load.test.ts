@@ -302,6 +302,7 @@ describe('defaults', () => {
       queue: { capacity: 65536 },
       journal: { enabled: true, dir: '.switchyard/journal', maxDelayMs: 2, snapshotEvery: 200_000 },
       marketData: { depth: 20, staleMs: 5000 },
+      routing: { mode: 'table', adaptiveIntervalMs: 1000, adaptiveBandBps: 10 },
       startup: { policy: 'resume', maxAgeMs: 3_600_000 },
       retainFinishedOrders: 100_000,
     });
@@ -340,6 +341,8 @@ describe('defaults', () => {
       params: {},
       crossing: { enabled: false, windowMs: 0 },
       limits: { maxOrderQty: {} },
+      route: 'table',
+      routes: {},
     });
   });
 
@@ -475,6 +478,17 @@ instruments:
     expect(errors(text).map((e) => [e.path, e.message])).toEqual([
       ['strategies[0].limits.maxOrderQty.ETH-USDT', "ETH-USDT is not one of this strategy's symbols"],
     ]);
+  });
+
+  it('strategy routes: table, best or sweep, per symbol only for the strategy symbols', () => {
+    const text = `${BASE}strategies:\n  - id: s\n    symbols: [BTC-USDT]\n    route: best\n    routes: { BTC-USDT: sweep, ETH-USDT: table }\n`;
+    expect(errors(text).map((e) => [e.path, e.message])).toEqual([
+      ['strategies[0].routes.ETH-USDT', "ETH-USDT is not one of this strategy's symbols"],
+    ]);
+    const good = ok(`${BASE}strategies:\n  - id: s\n    symbols: [BTC-USDT]\n    route: best\n    routes: { BTC-USDT: sweep }\n`);
+    expect([good.strategies[0]!.route, good.strategies[0]!.routes]).toEqual(['best', { 'BTC-USDT': 'sweep' }]);
+    expect(errors(`${BASE}strategies:\n  - { id: s, symbols: [BTC-USDT], route: fastest }\n`).map((e) => e.path)).toEqual(['strategies[0].route']);
+    expect(errors(`${BASE}daemon:\n  routing: { mode: smart }\n`).map((e) => e.path)).toEqual(['daemon.routing.mode']);
   });
 
   it('notional limits need a single quote currency', () => {

@@ -15,9 +15,12 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/core': ['src/model'],
   'src/config': ['src/model'],
   'src/matching': ['src/model', 'src/core'],
-  'src/routing': ['src/model'],
+  // smart routes and adaptive tables read the market data's books
+  'src/routing': ['src/model', 'src/market'],
   'src/market': ['src/model'],
   'src/intake/ring': ['src/model'],
+  // emulated stops and execution algorithms hold parent orders and release children
+  'src/emulation': ['src/model', 'src/core', 'src/market'],
   'src/telemetry': ['src/model', 'src/core', 'src/market'],
   'src/risk': ['src/model', 'src/core'],
   'src/execution': ['src/model', 'src/core', 'src/telemetry'],

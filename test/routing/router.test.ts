@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { randomSource } from '../../adapters/paper/prng.js';
 import { Router } from '../../src/routing/router.js';
-import { fnv1a32 } from '../../src/routing/symbol-hash.js';
 
 const VENUES = [{ name: 'binance' }, { name: 'okx' }, { name: 'paper' }];
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT'];
@@ -40,11 +38,6 @@ describe('Router construction', () => {
     expect(() => r.slots(4)).toThrow(RangeError);
   });
 
-  it('stores each symbol hash (FNV-1a of the symbol)', () => {
-    const r = router();
-    SYMBOLS.forEach((s, i) => expect(r.symbolHash(i)).toBe(fnv1a32(s)));
-  });
-
   it('rejects unknown venues, unknown symbols, bad weights and duplicate venues', () => {
     expect(() => Router.fromConfig(VENUES, SYMBOLS, { BTCUSDT: { kraken: 1 } })).toThrow(/unknown venue kraken/);
     expect(() => Router.fromConfig(VENUES, SYMBOLS, { XRPUSDT: { okx: 1 } })).toThrow(/unknown symbol XRPUSDT/);
@@ -56,121 +49,155 @@ describe('Router construction', () => {
 });
 
 describe('Router.route', () => {
-  it('picks slot (hash XOR qty) & 0xFF of the symbol table', () => {
+  it('walks the symbol table in sequence: order i of a symbol takes slot i mod 256', () => {
     const r = router();
     for (let s = 0; s < 3; s++) {
       const table = r.table256(s);
-      for (let q = 0; q < 1024; q++) {
-        expect(r.route(s, q)).toBe(table[(fnv1a32(SYMBOLS[s]!) ^ q) & 0xff]);
+      for (let i = 0; i < 1024; i++) {
+        expect(r.peek(s)).toBe(table[i % 256]);
+        expect(r.route(s)).toBe(table[i % 256]);
       }
     }
   });
 
-  it('is deterministic', () => {
-    const a = router();
-    const b = router();
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (s, q) => {
-        expect(a.route(s, q)).toBe(a.route(s, q));
-        expect(a.route(s, q)).toBe(b.route(s, q));
-        expect(a.route(s, q, ALL)).toBe(a.route(s, q));
-      }),
-    );
-  });
-
-  it('uses the low 32 bits of the quantity: 2^32 + 5 routes like 5', () => {
+  it('each symbol has its own sequence', () => {
     const r = router();
-    for (let s = 0; s < 3; s++) {
-      for (const q of [0, 5, 77, 255, 256, 1000]) {
-        expect(r.route(s, 2 ** 32 + q)).toBe(r.route(s, q));
-        expect(r.route(s, 2 ** 40 + q)).toBe(r.route(s, q));
-        expect(r.route(s, 2 ** 52 + 2 ** 33 + q)).toBe(r.route(s, q));
-      }
-    }
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 ** 21 - 1 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), (s, high, low) => {
-        expect(r.route(s, high * 2 ** 32 + low)).toBe(r.route(s, low));
-      }),
+    const eth = r.table256(1);
+    for (let i = 0; i < 10; i++) r.route(0);
+    for (let i = 0; i < 300; i++) expect(r.route(1)).toBe(eth[i % 256]);
+  });
+
+  it('any order stream, fixed sizes included, follows the weights within 1 % (and within 2 orders over any run)', () => {
+    const r = Router.fromConfig(
+      [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }],
+      ['BTCUSDT', 'ETHUSDT', 'XRPUSDT'],
+      { BTCUSDT: { a: 50, b: 30, c: 20 }, ETHUSDT: { a: 1, b: 1, c: 1, d: 5 }, XRPUSDT: { a: 997, b: 2, c: 1 } },
     );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 0, max: 255 }), (s, n, skip) => {
+        const weights = [[50, 30, 20, 0], [1, 1, 1, 5], [997, 2, 1, 0]][s]!;
+        const total = weights.reduce((a, b) => a + b, 0);
+        for (let i = 0; i < skip; i++) r.route(s); // start anywhere in the sequence
+        const hits = [0, 0, 0, 0];
+        for (let i = 0; i < n; i++) hits[r.route(s)]! += 1;
+        weights.forEach((w, v) => {
+          // the table's share is the weight's within 1/256 (apportionment), and a run is within 2 orders of it
+          expect(Math.abs(hits[v]! - (n * w) / total)).toBeLessThanOrEqual(n / 256 + 2);
+          if (n >= 512) expect(Math.abs(hits[v]! / n - w / total)).toBeLessThan(0.01);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('peek does not move the cursor', () => {
+    const r = router();
+    const first = r.peek(1);
+    expect(r.peek(1)).toBe(first);
+    expect(r.route(1)).toBe(first);
   });
 
   it('a symbol with one venue always routes there', () => {
     const r = router();
-    for (let q = 0; q < 300; q++) expect(r.route(2, q)).toBe(1);
+    for (let q = 0; q < 300; q++) expect(r.route(2)).toBe(1);
   });
 
   it('a symbol without a route gives -1', () => {
     const r = router();
     expect(r.hasRoute(3)).toBe(false);
-    expect(r.route(3, 1)).toBe(-1);
-    expect(r.route(3, 1, ALL)).toBe(-1);
-    expect(() => r.route(4, 1)).toThrow(RangeError);
-    expect(() => r.route(-1, 1)).toThrow(RangeError);
-    expect(() => r.route(0.5, 1)).toThrow(RangeError);
+    expect(r.route(3)).toBe(-1);
+    expect(r.route(3, ALL)).toBe(-1);
+    expect(() => r.route(4)).toThrow(RangeError);
+    expect(() => r.route(-1)).toThrow(RangeError);
+    expect(() => r.route(0.5)).toThrow(RangeError);
+    expect(() => r.peek(4)).toThrow(RangeError);
   });
 
   it('skips unavailable venues by walking to the next usable slot', () => {
-    const r = router();
     const s = 1; // ETHUSDT, three venues
-    const table = r.table256(s);
-    const h = fnv1a32(SYMBOLS[s]!);
-    for (let q = 0; q < 512; q++) {
-      const first = table[(h ^ q) & 0xff]!;
-      for (const down of [0, 1, 2]) {
-        const available = new Uint8Array([1, 1, 1]);
-        available[down] = 0;
-        const got = r.route(s, q, available);
-        expect(got).not.toBe(down);
-        if (first !== down) {
-          expect(got).toBe(first);
-        } else {
-          // the next slot after the chosen one whose venue is up
-          let i = ((h ^ q) & 0xff) + 1;
-          while (table[i & 0xff] === down) i++;
-          expect(got).toBe(table[i & 0xff]);
-        }
+    const table = router().table256(s);
+    for (const down of [0, 1, 2]) {
+      const available = new Uint8Array([1, 1, 1]);
+      available[down] = 0;
+      // from a fresh cursor: the table's sequence with the down venue's slots left out
+      const fresh = router();
+      const rest = [...table].filter((v) => v !== down);
+      const hits = [0, 0, 0];
+      for (let i = 0; i < 512; i++) {
+        const got = fresh.route(s, available);
+        hits[got]! += 1;
+        expect(got).toBe(rest[i % rest.length]);
       }
+      expect(hits[down]).toBe(0);
     }
+  });
+
+  it('with a venue down, the others share its flow as their weights say', () => {
+    const r = Router.fromConfig([{ name: 'a' }, { name: 'b' }, { name: 'c' }], ['X'], { X: { a: 2, b: 1, c: 1 } });
+    const hits = [0, 0, 0];
+    for (let i = 0; i < 2560; i++) hits[r.route(0, new Uint8Array([0, 1, 1]))]! += 1;
+    expect(hits[0]).toBe(0);
+    expect(hits).toEqual([0, 1280, 1280]);
   });
 
   it('with one venue left up, every order goes there; with none, -1', () => {
     const r = router();
     for (let q = 0; q < 300; q++) {
-      expect(r.route(0, q, new Uint8Array([0, 1, 1]))).toBe(1);
-      expect(r.route(0, q, new Uint8Array([1, 0, 0]))).toBe(0);
+      expect(r.route(0, new Uint8Array([0, 1, 1]))).toBe(1);
+      expect(r.route(0, new Uint8Array([1, 0, 0]))).toBe(0);
       // paper is up but does not list BTCUSDT
-      expect(r.route(0, q, new Uint8Array([0, 0, 1]))).toBe(-1);
-      expect(r.route(1, q, new Uint8Array([0, 0, 0]))).toBe(-1);
+      expect(r.route(0, new Uint8Array([0, 0, 1]))).toBe(-1);
+      expect(r.route(1, new Uint8Array([0, 0, 0]))).toBe(-1);
     }
   });
 
-  it('the empirical share of random quantities approximates the weights', () => {
-    const r = Router.fromConfig(
-      [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }],
-      ['BTCUSDT', 'ETHUSDT'],
-      { BTCUSDT: { a: 50, b: 30, c: 20 }, ETHUSDT: { a: 1, b: 1, c: 1, d: 5 } },
-    );
-    // seeded so the empirical test is deterministic
-    const rand = randomSource(42);
-    const N = 200_000;
-    const cases: Array<[number, number[]]> = [[0, [50, 30, 20, 0]], [1, [1, 1, 1, 5]]];
-    for (const [s, weights] of cases) {
-      const hits = [0, 0, 0, 0];
-      for (let i = 0; i < N; i++) {
-        const q = 1 + Math.floor(rand() * 10_000_000);
-        hits[r.route(s, q)]! += 1;
-      }
-      const total = weights.reduce((a, b) => a + b, 0);
-      weights.forEach((w, v) => expect(Math.abs(hits[v]! / N - w / total)).toBeLessThan(0.01));
-    }
-  });
-
-  it('nearby quantities spread over the venues (interleaved slots)', () => {
+  it('consecutive orders spread over the venues (interleaved slots)', () => {
     const r = router();
-    // ETHUSDT 1:1:1: 16 consecutive quantities hit 16 distinct slots, which cover all three venues
-    const seen = new Set<number>();
-    for (let q = 1000; q < 1016; q++) seen.add(r.route(1, q));
-    expect(seen.size).toBe(3);
+    // ETHUSDT 1:1:1 (86/85/85 slots): any 4 consecutive orders cover all three venues
+    const seq = Array.from({ length: 512 }, () => r.route(1));
+    for (let k = 0; k + 4 <= seq.length; k++) expect(new Set(seq.slice(k, k + 4)).size).toBe(3);
+  });
+});
+
+describe('Router.setWeights (adaptive tables)', () => {
+  it('rebuilds the table in place; the next orders follow the new weights', () => {
+    const r = router();
+    expect(r.setWeights(1, [1, 3, 0])).toBe(true);
+    expect(r.slots(1)).toEqual({ binance: 64, okx: 192, paper: 0 });
+    expect(r.effectiveWeights(1)).toEqual({ binance: 1, okx: 3, paper: 0 });
+    const hits = [0, 0, 0];
+    for (let i = 0; i < 256; i++) hits[r.route(1)]! += 1;
+    expect(hits).toEqual([64, 192, 0]);
+    expect(r.setWeights(1, [1, 3, 0])).toBe(false); // unchanged
+  });
+
+  it('never gives slots to a venue the configuration does not route the symbol to', () => {
+    const r = router();
+    r.setWeights(0, [1, 1, 100]); // paper does not list BTCUSDT
+    expect(r.slots(0)).toEqual({ binance: 128, okx: 128 });
+  });
+
+  it('falls back to the configured weights when no allowed venue has a weight', () => {
+    const r = router();
+    r.setWeights(0, [5, 1, 0]);
+    r.setWeights(0, [0, 0, 7]);
+    expect(r.slots(0)).toEqual({ binance: 192, okx: 64 });
+  });
+
+  it('refuses bad input and leaves a symbol without a route alone', () => {
+    const r = router();
+    expect(() => r.setWeights(0, [1, 1])).toThrow(RangeError);
+    expect(() => r.setWeights(0, [1, -1, 0])).toThrow(RangeError);
+    expect(() => r.setWeights(9, [1, 1, 1])).toThrow(RangeError);
+    expect(r.setWeights(3, [1, 1, 1])).toBe(false);
+    expect(r.route(3)).toBe(-1);
+  });
+
+  it('adopt() carries the tables of a reloaded configuration', () => {
+    const r = router();
+    r.setWeights(1, [1, 3, 0]);
+    r.adopt(router());
+    expect(r.slots(1)).toEqual({ binance: 86, okx: 85, paper: 85 });
   });
 });
 
