@@ -89,7 +89,7 @@ class Flow {
   private runs = 0;
   private readonly f: NewOrderFields = {
     strategy: 0, symbol: 0, side: 0, type: 0, tif: 0, postOnly: false, priority: 1,
-    priceTicks: BTC_MARK_TICKS, stopTicks: 0, qtyLots: 100, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0,
+    priceTicks: BTC_MARK_TICKS, stopTicks: 0, qtyLots: 100, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0, route: 0, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
   };
   private k = 0;
   submitted = 0;

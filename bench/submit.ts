@@ -91,7 +91,7 @@ async function inproc(gcs: GcWatch): Promise<InprocResult> {
   const { intake, dispatcher, tracker } = core;
   const f: NewOrderFields = {
     strategy: 0, symbol: 0, side: 0, type: 0, tif: 0, postOnly: false, priority: 1,
-    priceTicks: BTC_MARK_TICKS, stopTicks: 0, qtyLots: 100, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0,
+    priceTicks: BTC_MARK_TICKS, stopTicks: 0, qtyLots: 100, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0, route: 0, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
   };
   let refused = 0;
   let k = 0;
@@ -204,7 +204,7 @@ async function journalPeer(): Promise<{ p50: number; p99: number; ordersPerS: nu
     const { intake, dispatcher, tracker } = core;
     const f: NewOrderFields = {
       strategy: 0, symbol: 0, side: 0, type: 0, tif: 0, postOnly: false, priority: 1,
-      priceTicks: BTC_MARK_TICKS, stopTicks: 0, qtyLots: 100, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0,
+      priceTicks: BTC_MARK_TICKS, stopTicks: 0, qtyLots: 100, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0, route: 0, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
     };
     let handed: (() => void) | undefined;
     let lastStamp = 0;

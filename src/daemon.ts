@@ -11,7 +11,7 @@ import type { Config } from './config/index.js';
 import { planReloadFromFile, riskFor, routerFor } from './compose/reload-plan.js';
 import { StartStop } from './compose/start-stop.js';
 import type { OrderPath } from './compose/order-path.js';
-import { orderPathFromConfig } from './compose/order-path-from-config.js';
+import { orderPathFromConfig, strategyRoutes } from './compose/order-path-from-config.js';
 import type { MarketData } from './market/market-data.js';
 import { marketFromConfig, type ConfiguredMarket } from './compose/market-from-config.js';
 import { shutDown } from './compose/shutdown-policy.js';
@@ -31,6 +31,9 @@ export type { DaemonOptions } from './compose/daemon-options.js';
 export { clientIdPrefix } from './model/client-id-prefix.js';
 export { resolveApiToken } from './api/api-token.js';
 export type { RecoverySummary } from './compose/startup-recovery.js';
+
+/** How often a trailing stop's best price is recorded in the journal when it moved (what a crash can lose). */
+const TRAILING_PERSIST_MS = 250;
 
 export class Daemon {
   readonly log: Logger;
@@ -132,6 +135,7 @@ export class Daemon {
     this.marketIo.adaptive?.refresh(); // adaptive tables: from the market again at once, not at the next tick
     this.risk.adoptLimits(plan.risk);
     this.path.queues.setWeights(plan.weights);
+    this.path.intake.setRoutes(strategyRoutes(plan.next, this.instruments));
     this.current = plan.next;
     this.log.info({ file: this.configFile }, 'configuration reloaded: routing, limits and weights swapped');
     return { ok: true, errors: [] };
@@ -169,6 +173,7 @@ export class Daemon {
     if (stopRequested()) return interrupted();
     this.marketIo.start();
     if (this.config.daemon.journal.enabled) await this.recovery_.recover();
+    this.path.stops?.start(TRAILING_PERSIST_MS);
     if (stopRequested()) return interrupted();
     this.startupDone(true);
     const addr = await this.api.listen(this.config.daemon.api.port, this.config.daemon.api.host);
@@ -194,6 +199,8 @@ export class Daemon {
     await quietly(() => this.api.close());
     await Promise.all(this.path.venues.map((v) => quietly(() => v.stop())));
     await quietly(() => this.path.crossing?.stop());
+    this.path.stops?.stop();
+    this.path.algos?.stop();
     await quietly(() => this.marketIo.stop());
     await quietly(() => this.recovery_.journal?.close());
   }
@@ -219,7 +226,8 @@ export class Daemon {
       stopDispatch: () => this.path.dispatcher.stop(),
       closeApi: () => this.api.close(),
       venues: this.path.venues,
-      crossing: this.path.crossing,
+      // the crossing book, and the emulated stops' last trailing prices into the journal before it closes
+      crossing: { stop: async () => { await this.path.crossing?.stop(); this.path.stops?.stop(); this.path.algos?.stop(); } },
       closeJournal: journal === undefined ? undefined : () => {
         this.path.recorder!.event({ event: 'stopped', reason });
         return journal.close();

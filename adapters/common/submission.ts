@@ -38,7 +38,7 @@ export class Submission {
 
   private refusal(t: TrackedOrder): string | undefined {
     if (this.ctx.stopped) return 'VENUE_UNAVAILABLE: adapter stopped';
-    if (t.type === 'STOP' || t.type === 'STOP_LIMIT') return `VENUE_REJECTED: ${t.type} orders are not supported by the ${this.ctx.name} adapter`;
+    if (t.type === 'STOP' || t.type === 'STOP_LIMIT' || t.type === 'TRAILING_STOP') return `VENUE_REJECTED: ${t.type} orders are not supported by the ${this.ctx.name} adapter`;
     const ours = this.bySymbol.get(t.instrument.symbol);
     if (ours === undefined || ours.tick.text !== t.instrument.tick.text || ours.lot.text !== t.instrument.lot.text) {
       return `VENUE_REJECTED: ${t.instrument.symbol} is not configured on venue ${this.ctx.name} (or with another tick/lot size)`;

@@ -222,6 +222,10 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
       case 'MARKET': type = OrderType.MARKET; break;
       case 'STOP': type = OrderType.STOP; break;
       case 'STOP_LIMIT': type = OrderType.STOP_LIMIT; break;
+      case 'TRAILING_STOP':
+        // held by the daemon (emulated stops), never sent to a venue
+        this.orders.refuse(mine, 'TRAILING_STOP orders are emulated by the daemon, not taken by the paper venue');
+        return;
       default:
         type = o.postOnly ? OrderType.POST_ONLY : o.timeInForce === 'IOC' ? OrderType.IOC : o.timeInForce === 'FOK' ? OrderType.FOK : OrderType.LIMIT;
     }

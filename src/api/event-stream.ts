@@ -329,7 +329,7 @@ export class EventStream {
   private resync(c: Client, since: number, reason: string): void {
     const orders = this.o.tracker.list(true)
       .filter((o) => matches(c.query, o.strategy, o.symbol))
-      .map((o) => orderView(o, this.o.instruments));
+      .map((o) => orderView(o, this.o.instruments, this.o.tracker.store));
     this.sendTo(c, JSON.stringify({ type: 'resync', seq: c.after, since, reason, orders }));
   }
 

@@ -39,6 +39,8 @@ export interface ApiDeps {
   readonly fees?: () => readonly FeeSum[];
   /** A symbol's books per venue and consolidated (GET /v1/books/:symbol); undefined: no market data. */
   readonly books?: (symbolIndex: number) => BookView;
+  /** The children of a parent order (sweep), in the order they were sent; [] for any other order. */
+  readonly children?: (orderId: number) => readonly Order[];
   /** Extra fields for GET /health. */
   readonly health: () => Record<string, unknown>;
   /** The event stream (/v1/stream): see event-stream.ts. Default: the default bound, no journal. */
@@ -176,11 +178,16 @@ export class ApiServer {
     const orderMatch = /^\/v1\/orders\/([^/]+)$/.exec(path);
     if (orderMatch !== null) {
       const order = this.findOrder(decodeSegment(orderMatch[1]!));
-      if (method === 'GET') return { status: 200, body: orderView(order, this.deps.instruments) };
+      if (method === 'GET') {
+        const body = orderView(order, this.deps.instruments, this.deps.tracker.store);
+        if (order.venue !== 'smart') return { status: 200, body }; // a parent held by the daemon lists its children
+        const children = (this.deps.children?.(order.id) ?? []).map((c) => orderView(c, this.deps.instruments, this.deps.tracker.store));
+        return { status: 200, body: { ...body, children } };
+      }
       if (method === 'DELETE') {
         const r = this.deps.intake.cancel(order.id);
         if (!r.ok) throw new HttpError(r.code, r.message);
-        return { status: 202, body: orderView(r.order, this.deps.instruments) };
+        return { status: 202, body: orderView(r.order, this.deps.instruments, this.deps.tracker.store) };
       }
       throw new HttpError('METHOD_NOT_ALLOWED');
     }
@@ -213,7 +220,7 @@ export class ApiServer {
   private async submit(body: unknown): Promise<Reply> {
     const r = await this.submitOrder(body);
     if (!r.ok) return errorReply(r.code, r.message, r.field, r.order);
-    return { status: 201, body: orderView(r.order, this.deps.instruments) };
+    return { status: 201, body: orderView(r.order, this.deps.instruments, this.deps.tracker.store) };
   }
 
   /** Shared by HTTP and WebSocket: decode, queue, and wait for the dispatcher's decision. */
@@ -246,7 +253,9 @@ export class ApiServer {
       const s = state.toUpperCase() as OrderState;
       orders = this.deps.tracker.list(false).filter((o) => o.state === s);
     } else throw new HttpError('INVALID_FIELD', `state must be open, all or one of ${ORDER_STATES.join(', ')}`);
-    return { status: 200, body: { orders: orders.map((o) => orderView(o, this.deps.instruments)) } };
+    // the orders strategies placed: children of a sweep are listed with their parent (GET /v1/orders/:id)
+    const own = orders.filter((o) => o.parentId === undefined || o.parentId === 0);
+    return { status: 200, body: { orders: own.map((o) => orderView(o, this.deps.instruments, this.deps.tracker.store)) } };
   }
 
   /** By numeric order id, else by client order id (a client id of digits only is found when no order has that id). */
@@ -282,10 +291,10 @@ export class ApiServer {
     };
     if (m.op === 'submit') {
       const r = await this.submitOrder(m.order);
-      if (r.ok) send({ ok: true, order: orderView(r.order, this.deps.instruments) });
+      if (r.ok) send({ ok: true, order: orderView(r.order, this.deps.instruments, this.deps.tracker.store) });
       else {
         if (r.order === undefined) this.deps.metrics.edgeReject(r.code); // a denied order is counted by its DENIED event
-        send({ ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && orderView(r.order, this.deps.instruments) });
+        send({ ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && orderView(r.order, this.deps.instruments, this.deps.tracker.store) });
       }
       return;
     }
@@ -294,7 +303,7 @@ export class ApiServer {
       try {
         const order = this.findOrder(key);
         const r = this.deps.intake.cancel(order.id);
-        if (r.ok) send({ ok: true, order: orderView(r.order, this.deps.instruments) });
+        if (r.ok) send({ ok: true, order: orderView(r.order, this.deps.instruments, this.deps.tracker.store) });
         else send({ ok: false, error: { code: r.code, message: r.message } });
       } catch (err) {
         const e = err as HttpError;

@@ -1,6 +1,21 @@
-import { parseDecimal } from '../model/decimal.js';
-import type { InstrumentRegistry } from '../model/instrument.js';
+import { ALGO_ICEBERG, ALGO_TWAP, OrderView as StoreOrderView, type OrderStore } from '../core/order-store.js';
+import { fixedDecimalText, parseDecimal } from '../model/decimal.js';
+import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
+import { parseFeeTexts, type OrderFee } from '../telemetry/execution-quality.js';
+
+/** An order's execution algorithm as the API shows it. */
+export type AlgoView =
+  | { readonly type: 'TWAP'; readonly horizonMs: number; readonly intervalMs: number }
+  | { readonly type: 'ICEBERG'; readonly displayQuantity: string };
+
+/** What the store's order views add to `Order` (execution quality, parameters); absent: unknown (0). */
+export interface OrderExtras {
+  readonly arrivalMid?: number;
+  readonly algoCode?: number;
+  readonly paramA?: number;
+  readonly paramB?: number;
+}
 
 /** An order as the API shows it: decimals as strings, integers converted back at the edge. */
 export interface OrderView {
@@ -25,13 +40,60 @@ export interface OrderView {
   readonly reason: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** table, best or sweep (an order pinned to a venue: table). */
+  readonly route: string;
+  /** The parent order of a child order (a slice of a sweep), else null. */
+  readonly parentOrderId: number | null;
+  /** The consolidated mid when the order was received (price text; a half tick has one more decimal), null: unknown. */
+  readonly arrivalMid: string | null;
+  /**
+   * Slippage of the order's fills so far against the arrival mid, in basis points rounded to 0.01 (from the average
+   * price; positive = paid away): null while nothing is filled or without an arrival mid.
+   */
+  readonly slippageBps: number | null;
+  /** Fees paid so far per currency, exact decimals (negative: rebates), in the order first paid; [] for none. */
+  readonly fees: readonly OrderFee[];
+  /** TRAILING_STOP only: the trailing offset (price text). */
+  readonly trailingOffset?: string;
+  /** Orders with an execution algorithm only. */
+  readonly algo?: AlgoView;
+  /** GET /v1/orders/:id of a sweep parent: its children, in the order they were sent. */
+  readonly children?: readonly OrderView[];
 }
 
 /** Extra decimals shown on average prices (truncated, never rounded up). */
 const AVG_EXTRA_DECIMALS = 8;
 
-export function orderView(order: Order, instruments: InstrumentRegistry): OrderView {
+/** A mid in ticks (a whole or half tick) as price text: a half tick has one more decimal, exact; null for 0. */
+export function midText(ins: Instrument, midTicks: number): string | null {
+  if (!(midTicks > 0)) return null;
+  if (Number.isSafeInteger(midTicks)) return ins.ticksToPrice(midTicks);
+  const halves = midTicks * 2;
+  if (!Number.isSafeInteger(halves)) return null; // never made: mids are whole or half ticks
+  // halves x tick / 2 = halves x tick units x 5 / 10^(scale + 1)
+  return fixedDecimalText(BigInt(halves) * parseDecimal(ins.tick.text)!.units * 5n, ins.tick.scale + 1);
+}
+
+/** The fees text of an order held in `store` (see OrderStore.feeTexts). */
+function feeTextOf(order: Order, store: OrderStore | undefined): string | undefined {
+  if (store === undefined) return undefined;
+  const slot = order instanceof StoreOrderView && store.id[order.slot] === order.id ? order.slot : store.slotOf(order.id);
+  return slot < 0 ? undefined : store.feeTexts[slot];
+}
+
+/**
+ * The API's view of an order. `store`: the order store the order is held in (its fees); without it `fees` is [].
+ * The arrival mid, algorithm and parameters come from the store's order views (OrderExtras).
+ */
+export function orderView(order: Order & OrderExtras, instruments: InstrumentRegistry, store?: OrderStore): OrderView {
   const ins = instruments.get(order.symbol)!;
+  const mid = order.arrivalMid ?? 0;
+  let slippageBps: number | null = null;
+  if (order.filledLots > 0 && mid > 0) {
+    const avg = order.filledNotional / order.filledLots;
+    const bps = Math.round(((order.side === 'BUY' ? avg - mid : mid - avg) / mid) * 1e6) / 100;
+    slippageBps = bps === 0 ? 0 : bps; // no -0
+  }
   let avgPrice: string | null = null;
   if (order.filledLots > 0) {
     // average ticks = filledNotional / filledLots, shown with the tick's decimals plus a few more.
@@ -65,5 +127,18 @@ export function orderView(order: Order, instruments: InstrumentRegistry): OrderV
     reason: order.reason ?? null,
     createdAt: order.createdAt,
     updatedAt: order.updatedAt,
+    route: order.route ?? 'table',
+    parentOrderId: order.parentId !== undefined && order.parentId !== 0 ? order.parentId : null,
+    arrivalMid: midText(ins, mid),
+    slippageBps,
+    fees: parseFeeTexts(feeTextOf(order, store)),
+    ...(order.type === 'TRAILING_STOP' ? { trailingOffset: ins.ticksToPrice(order.paramA ?? 0) } : {}),
+    ...(algoView(order, ins) ?? {}),
   };
+}
+
+function algoView(order: OrderExtras, ins: Instrument): { algo: AlgoView } | undefined {
+  if (order.algoCode === ALGO_TWAP) return { algo: { type: 'TWAP', horizonMs: order.paramA ?? 0, intervalMs: order.paramB ?? 0 } };
+  if (order.algoCode === ALGO_ICEBERG) return { algo: { type: 'ICEBERG', displayQuantity: ins.lotsToQty(order.paramA ?? 0) } };
+  return undefined;
 }

@@ -32,6 +32,8 @@ export interface ApiParts {
 export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
   const { tracker, metrics, dispatcher, intake, recorder, fees, venues, gate, store } = p.path;
   const { clock } = p;
+  // per-order fees and switchyard_slippage_bps (once per tracker: the order path may have registered it already);
+  // made here, before start() replays the journal, so that the replay rebuilds the per-order fees
   const startedAt = clock.now();
   const api: ApiServer = new ApiServer({
     intake, tracker, metrics, instruments: p.instruments, router: p.router, log: p.log,
@@ -39,6 +41,10 @@ export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
     auth: new BearerAuth(p.token),
     reload: p.reload,
     books: p.books,
+    children: (id) => {
+      const slot = store.slotOf(id);
+      return slot < 0 || p.path.parents === undefined ? [] : p.path.parents.children(slot).map((c) => tracker.get(c)!).filter((c) => c !== undefined);
+    },
     durable: () => recorder?.durable() ?? Promise.resolve(),
     stream: {
       maxBufferedBytes: config.daemon.api.streamMaxBufferedBytes,

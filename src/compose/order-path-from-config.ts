@@ -9,6 +9,7 @@ import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
 import type { Router } from '../routing/router.js';
 import type { Logger } from '../telemetry/logger.js';
 import { internalCrossingFor } from './crossing-from-config.js';
+import { ROUTE_CODE } from '../core/order-store.js';
 import { buildOrderPath, type OrderPath } from './order-path.js';
 import { buildVenue, MARKET_DATA_ONLY } from './venues-from-config.js';
 
@@ -45,6 +46,7 @@ export function orderPathFromConfig(config: Config, p: ConfiguredPathParts): Ord
       ? (parts) => internalCrossingFor(config, { ...parts, instruments, clock, router, venueTakerBps: (v) => p.current().venues[v]!.fees.takerBps })
       : undefined,
     rings: p.rings,
+    market: p.market,
     onVenueHealth: (venue, health, reason) => log.warn({ venue, health, reason }, 'venue health changed'),
     // A throwing listener is a bug: logged on its 1st, 2nd, 4th, 8th... error (a listener that throws on every
     // update must not flood the log), counted in switchyard_listener_errors_total.
@@ -52,9 +54,20 @@ export function orderPathFromConfig(config: Config, p: ConfiguredPathParts): Ord
       if ((count & (count - 1)) === 0) log.error({ listener, err, orderId, count }, 'order tracker listener threw (isolated)');
     },
   });
+  path.intake.setRoutes(strategyRoutes(config, instruments));
   // a market-data-only venue (trading: false) is never open to orders; nothing opens it later (it is no RestartingVenue)
   config.venues.forEach((v, i) => {
     if (!v.trading) path.gate.setOpen(i, false, MARKET_DATA_ONLY);
   });
   return path;
+}
+
+/** Each strategy's route per symbol, at [strategy * symbols + symbol]: its `routes` entry, else its `route`. */
+export function strategyRoutes(config: Config, instruments: InstrumentRegistry): Uint8Array {
+  const symbols = instruments.list.length;
+  const out = new Uint8Array(config.strategies.length * symbols);
+  config.strategies.forEach((st, i) => {
+    for (let s = 0; s < symbols; s++) out[i * symbols + s] = ROUTE_CODE[st.routes[instruments.at(s).symbol] ?? st.route];
+  });
+  return out;
 }

@@ -33,9 +33,17 @@ import { FeeLedger } from '../risk/fee-ledger.js';
 import { RiskAccounting } from '../risk/risk-accounting.js';
 import type { Router } from '../routing/router.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { MarketData } from '../market/market-data.js';
+import { ParentOrders, PARENT_VENUE } from '../parents/parent-orders.js';
+import { ExecutionAlgos } from '../parents/algos.js';
+import { StopEmulation } from '../parents/stop-emulation.js';
+import { SweepRoute } from '../parents/sweep-route.js';
+import { RoutePlanner } from '../routing/route-planner.js';
 import { Metrics } from '../telemetry/metrics.js';
 import { orderLogListener } from '../telemetry/order-log.js';
+import { ExecutionQuality } from '../telemetry/execution-quality.js';
 import { journalOrderPath } from './journal-order-path.js';
+import { arrivalMidsFromMarket } from './market-marks.js';
 
 export interface OrderPathStrategy {
   readonly id: string;
@@ -83,6 +91,11 @@ export interface OrderPathOptions {
   readonly onVenueHealth?: (venue: string, health: VenueHealth, reason?: string) => void;
   /** A tracker listener threw (it is isolated and counted). */
   readonly onListenerError?: TrackerOptions['onListenerError'];
+  /**
+   * The market data (venue books, same venues in the same order): with it the `best` and `sweep` routes use it, and
+   * sweep parents are held at the pseudo venue `smart`; without it they route by the table.
+   */
+  readonly market?: MarketData;
 }
 
 export interface OrderPath {
@@ -100,6 +113,12 @@ export interface OrderPath {
   readonly intake: OrderIntake;
   readonly ids: OrderIdCounter;
   readonly crossing: InternalCrossing | undefined;
+  /** Parent orders and their children (with market data): sweeps, emulated stops, algorithms. */
+  readonly parents: ParentOrders | undefined;
+  /** Emulated stops (with market data): start() its persistence of trailing stops, stop() it. */
+  readonly stops: StopEmulation | undefined;
+  /** TWAP and iceberg parents (with market data): stop() their schedules. */
+  readonly algos: ExecutionAlgos | undefined;
   readonly ringIntake: RingIntake | undefined;
   readonly recorder: JournalRecorder | undefined;
   readonly riskAccounting: RiskAccounting;
@@ -116,7 +135,8 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   const { instruments, clock, log, router, risk } = o;
   const strategyIds = o.strategies.map((s) => s.id);
   // The internal crossing book is the venue after the configured ones (never in the routing table).
-  const orderVenues = o.crossing === undefined ? o.venues : [...o.venues, INTERNAL_VENUE];
+  // Then the pseudo venue of the parent orders the daemon holds, with market data to plan them from.
+  const orderVenues = [...o.venues, ...(o.crossing === undefined ? [] : [INTERNAL_VENUE]), ...(o.market === undefined ? [] : [PARENT_VENUE])];
   const store = new OrderStore(instruments, strategyIds, orderVenues, o.clientIdPrefix, o.storeCapacity);
   const metrics = new Metrics(clock, orderVenues, strategyIds);
   const tracker = new OrderTracker(store, clock, { retainFinished: o.retainFinished, onListenerError: o.onListenerError });
@@ -153,9 +173,31 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
     adapters = [...venues, crossing];
   }
   const ids = new OrderIdCounter(0);
+  let parents: ParentOrders | undefined;
+  let stops: StopEmulation | undefined;
+  let algos: ExecutionAlgos | undefined;
+  // (set below: the journal recorder is made after the intake)
+  let recorder: JournalRecorder | undefined;
+  if (o.market !== undefined) {
+    if (o.market.venues.join('\n') !== o.venues.join('\n')) throw new RangeError('the market data must have the order path\'s venues');
+    parents = new ParentOrders(store, tracker, new RoutePlanner(o.market), router, batcher, ids, clock, dispatcher.available, () => dispatcher.wake());
+    stops = new StopEmulation(parents, o.venues.length, (orderId, extremeTicks) => recorder?.event({ event: 'trailing', orderId, extremeTicks }));
+    algos = new ExecutionAlgos(parents);
+    parents.addKind(stops);
+    parents.addKind(algos);
+    parents.addKind(new SweepRoute(parents));
+    o.market.listen(stops);
+    dispatcher.setSmartRoutes(parents);
+    adapters = [...adapters, parents];
+  }
   const intake = new OrderIntake(tracker, ids, queues, dispatcher, router, adapters, instruments, strategyIds, batcher);
+  parents?.setCanceller(intake);
+  // every order records the consolidated mid at receipt (execution quality)
+  o.market?.listen(arrivalMidsFromMarket(intake.arrivalMids));
   // the first listener that acts: an update is in the journal before anything else reacts to it
-  const recorder = o.journal ? journalOrderPath(store, tracker, batcher) : undefined;
+  recorder = o.journal ? journalOrderPath(store, tracker, batcher) : undefined;
+  // children roll up into their parents right after the journal has their update
+  if (parents !== undefined) tracker.listen(parents, 'parents');
   if (recorder !== undefined) metrics.setJournalSource(() => ({ failed: recorder.failed !== null, unrecorded: recorder.unrecorded }));
   let ringIntake: RingIntake | undefined;
   if (o.rings !== undefined && o.rings.length > 0) {
@@ -168,6 +210,9 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   // Fee sums per strategy, venue and currency (PnL): metrics and GET /v1/fees; kept in journal snapshots.
   const fees = new FeeLedger(store, strategyIds);
   tracker.listen(fees, 'fees');
+  // per-order fees and the slippage histogram (before a journal replay runs: it rebuilds the fees)
+  const quality = new ExecutionQuality(store, metrics.registry);
+  tracker.listen(quality, 'execution-quality');
   metrics.setFeeSource(() => fees.list());
   metrics.setListenerErrorSource(() => tracker.listenerErrors());
   tracker.listen(metrics, 'metrics');
@@ -181,7 +226,7 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   }, 'log');
   const ring = ringIntake;
   return {
-    store, tracker, metrics, reports, venues, gate, queues, batcher, dispatcher, intake, ids, crossing, ringIntake, recorder, riskAccounting, fees,
+    store, tracker, metrics, reports, venues, gate, queues, batcher, dispatcher, intake, ids, crossing, parents, stops, algos, ringIntake, recorder, riskAccounting, fees,
     unknownReports: () => unknown,
     anomalies: () => anomalies,
     ringSnapshot: (id) => ring?.snapshot(id, intake.strategyOf(id)) ?? [],

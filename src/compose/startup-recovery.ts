@@ -72,6 +72,7 @@ export class StartupRecovery {
     // Replay: the records are in the journal already, and risk reservations are rebuilt from the SUBMITs.
     recorder.active = false;
     p.path.riskAccounting.replaying = true;
+    if (p.path.parents !== undefined) p.path.parents.replaying = true;
     let replay: ReplayReport;
     // The journal names its strategies, instruments and venues: they are matched to the configuration by name.
     const names = new NameMapper(p.path.tracker.store);
@@ -79,6 +80,7 @@ export class StartupRecovery {
       replay = replayOrders(dir, p.path.tracker, p.path.tracker.store, p.path.ids, p.risk, p.path.fees, names);
     } finally {
       p.path.riskAccounting.replaying = false;
+      if (p.path.parents !== undefined) p.path.parents.replaying = false;
       recorder.active = true;
     }
     // Refuses (JOURNAL_CONFIG_MISMATCH) before anything is written when the journal no longer fits the configuration.
@@ -96,6 +98,8 @@ export class StartupRecovery {
       if (o.state === 'CREATED') p.path.queues.push(o.strategyIndex, PRIORITY_CODE[o.priority], o.slot, p.path.tracker.store.generation[o.slot]!);
       else if (o.venue === INTERNAL_VENUE) p.path.crossing?.restore(o.slot);
     }
+    // Sweep parents find their children again, so that what reconciliation finds about a child rolls up.
+    p.path.parents?.rebuild();
     p.path.dispatcher.wake();
     recorder.event({ event: 'recovered', cut: journal.recovery.cut, replay });
     p.log.info({ replay, cut: journal.recovery.cut, open: open.length }, 'journal replayed');
@@ -118,6 +122,8 @@ export class StartupRecovery {
         if (adapter instanceof RestartingVenue) adapter.readyFailed(new Error(`VENUE_NOT_RECONCILED: ${r.error ?? ''}`));
       }
     }
+    // Parents go on from what their children's venues said: rests placed, ends applied, unplanned parents planned.
+    p.path.parents?.resume();
     const { policy, maxAgeMs } = p.config.daemon.startup;
     let canceledOld = 0;
     if (policy === 'cancel-older-than') {

@@ -14,6 +14,7 @@
  * new optional members of VenueSchema / ConfigSchema.
  */
 import { z } from 'zod';
+import { ROUTES, type Route } from '../model/order.js';
 import { required, strictObject, PositiveDecimal, NonNegativeDecimal, int, bool, nonEmptyString, DAEMON_NAME_RE, SymbolName, AssetName, StrategyId, SecretValue } from './scalars.js';
 import { VenueSchema } from './venue-schema.js';
 import { YamlNumber } from './yaml-source.js';
@@ -88,8 +89,6 @@ export const MarketDataSchema = strictObject({
   staleMs: int(100, 600_000).default(DEFAULT_MARKET_STALE_MS),
 });
 
-/** How an order is routed: the weighted table, the single best venue for its size, or a sweep split across venues. */
-export const ROUTES = ['table', 'best', 'sweep'] as const;
 export const ROUTING_MODES = ['table', 'adaptive'] as const;
 
 export const DaemonRoutingSchema = strictObject({
@@ -226,9 +225,9 @@ export const StrategySchema = strictObject({
   crossing: CrossingSchema.prefault({}),
   limits: StrategyLimitsSchema.prefault({}),
   /** How this strategy's orders are routed unless an order says otherwise ("route" in the order). */
-  route: z.enum(ROUTES).default('table'),
+  route: z.enum(ROUTES as [Route, ...Route[]]).default('table'),
   /** Per symbol, a route other than `route`. */
-  routes: z.record(z.string(), z.enum(ROUTES)).default(() => ({})),
+  routes: z.record(z.string(), z.enum(ROUTES as [Route, ...Route[]])).default(() => ({})),
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -271,7 +270,6 @@ export type QueueConfig = DaemonConfig['queue'];
 export type JournalConfig = DaemonConfig['journal'];
 export type MarketDataConfig = DaemonConfig['marketData'];
 export type DaemonRoutingConfig = DaemonConfig['routing'];
-export type RouteName = (typeof ROUTES)[number];
 export type StartupConfig = DaemonConfig['startup'];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type ShutdownPolicy = (typeof SHUTDOWN_POLICIES)[number];

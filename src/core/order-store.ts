@@ -2,8 +2,8 @@ import { ERROR_CATALOGUE, isErrorCode, type ErrorCode } from '../model/errors.js
 import { makeClientOrderId, type OrderId } from '../model/ids.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import {
-  ORDER_STATES, ORDER_TYPES, PRIORITIES, TIME_IN_FORCES,
-  type Order, type OrderState, type OrderType, type Priority, type Side, type TimeInForce,
+  ORDER_STATES, ORDER_TYPES, PRIORITIES, ROUTES, TIME_IN_FORCES,
+  type Order, type Route, type OrderState, type OrderType, type Priority, type Side, type TimeInForce,
 } from '../model/order.js';
 import { IdMap } from './id-map.js';
 
@@ -15,6 +15,18 @@ export const PRIORITY_CODE: Readonly<Record<Priority, number>> = Object.fromEntr
 export const BUY = 0;
 export const SELL = 1;
 export const NO_VENUE = 255;
+/** How an order is routed (store.route; the journal's ORDER record keeps it, 0 in records written before routes). */
+export const ROUTE_TABLE = 0;
+export const ROUTE_BEST = 1;
+export const ROUTE_SWEEP = 2;
+/** In NewOrderFields only: the strategy's configured route for the symbol (the intake resolves it). */
+export const ROUTE_DEFAULT = 255;
+/** Execution algorithm of a parent order (store.algo): none, TWAP slices, an iceberg's shown part. */
+export const ALGO_NONE = 0;
+export const ALGO_TWAP = 1;
+export const ALGO_ICEBERG = 2;
+/** Route codes by name (the codes index ROUTES). */
+export const ROUTE_CODE: Readonly<Record<Route, number>> = { table: ROUTE_TABLE, best: ROUTE_BEST, sweep: ROUTE_SWEEP };
 export const NO_STATE = 255;
 const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
 const ERROR_INDEX: Readonly<Record<string, number>> = Object.fromEntries(ERROR_CODES.map((c, i) => [c, i]));
@@ -49,6 +61,20 @@ export interface NewOrderFields {
   /** The producer's own sequence number and tag (strategy rings), 0 otherwise. */
   producerSeq: number;
   tag: number;
+  /** ROUTE_TABLE, ROUTE_BEST, ROUTE_SWEEP (or ROUTE_DEFAULT before the intake resolves it). */
+  route: number;
+  /** The id of the parent order this one is a child of (a sweep's slice), 0 for an order of its own. */
+  parent: number;
+  /** ALGO_NONE, ALGO_TWAP, ALGO_ICEBERG. */
+  algo: number;
+  /**
+   * Parameters of the order's type or algorithm, 0 when it has none: TRAILING_STOP: paramA = trailing offset in ticks;
+   * TWAP: paramA = horizon ms, paramB = interval ms; ICEBERG: paramA = display quantity in lots.
+   */
+  paramA: number;
+  paramB: number;
+  /** The consolidated mid (ticks, may be a half tick) when the order was received; 0 = no market data then. */
+  arrivalMid: number;
 }
 
 /**
@@ -87,6 +113,15 @@ export class OrderStore {
   submittedAt: Float64Array;
   producerSeq: Float64Array;
   tag: Uint32Array;
+  /** ROUTE_TABLE, ROUTE_BEST or ROUTE_SWEEP. */
+  route: Uint8Array;
+  /** Parent order id of a child order, 0 otherwise. */
+  parent: Float64Array;
+  /** See NewOrderFields. */
+  algo: Uint8Array;
+  paramA: Float64Array;
+  paramB: Float64Array;
+  arrivalMid: Float64Array;
   /**
    * Per slot: how many times it was released (mod 2^30). Whatever keeps a slot number across time (strategy
    * queues, batches waiting for the disk) keeps this with it: a slot released and reused since holds another order,
@@ -97,6 +132,11 @@ export class OrderStore {
   venueOrderIds: (string | undefined)[];
   reasonTexts: (string | undefined)[];
   tradeIds: (Set<string> | undefined)[];
+  /**
+   * Per slot: the order's fees so far, exact decimals per currency in the order first paid, "USDT:0.0123" or
+   * "USDT:0.01;BTC:0.00001" (src/telemetry/execution-quality.ts keeps it on every applied FILL); undefined = none.
+   */
+  feeTexts: (string | undefined)[];
   /** Set while a journal snapshot is captured (see SlotWriteHook), null otherwise: one branch per write. */
   writeHook: SlotWriteHook | null = null;
   private freeList: Int32Array;
@@ -143,11 +183,18 @@ export class OrderStore {
     this.submittedAt = new Float64Array(0);
     this.producerSeq = new Float64Array(0);
     this.tag = new Uint32Array(0);
+    this.route = new Uint8Array(0);
+    this.parent = new Float64Array(0);
+    this.algo = new Uint8Array(0);
+    this.paramA = new Float64Array(0);
+    this.paramB = new Float64Array(0);
+    this.arrivalMid = new Float64Array(0);
     this.generation = new Int32Array(0);
     this.clientIds = [];
     this.venueOrderIds = [];
     this.reasonTexts = [];
     this.tradeIds = [];
+    this.feeTexts = [];
     this.freeList = new Int32Array(0);
     this.freeCount = 0;
     this.grow(Math.max(16, initialCapacity));
@@ -191,10 +238,17 @@ export class OrderStore {
     this.submittedAt[slot] = 0;
     this.producerSeq[slot] = f.producerSeq;
     this.tag[slot] = f.tag;
+    this.route[slot] = f.route === ROUTE_DEFAULT ? ROUTE_TABLE : f.route;
+    this.parent[slot] = f.parent;
+    this.algo[slot] = f.algo;
+    this.paramA[slot] = f.paramA;
+    this.paramB[slot] = f.paramB;
+    this.arrivalMid[slot] = f.arrivalMid;
     this.clientIds[slot] = f.clientOrderId;
     this.venueOrderIds[slot] = undefined;
     this.reasonTexts[slot] = undefined;
     this.tradeIds[slot] = undefined;
+    this.feeTexts[slot] = undefined;
     this.ids.insert(slot);
     return slot;
   }
@@ -203,6 +257,15 @@ export class OrderStore {
   setRiskPrice(slot: number, priceTicks: number): void {
     if (this.writeHook !== null) this.writeHook.beforeWrite(slot);
     this.riskPriceTicks[slot] = priceTicks;
+  }
+
+  /**
+   * A TRAILING_STOP's best trade price so far (held in its stopTicks, see src/parents/stop-emulation.ts): a write like
+   * any other, told to the snapshot's copy-on-write hook.
+   */
+  setStopTicks(slot: number, ticks: number): void {
+    if (this.writeHook !== null) this.writeHook.beforeWrite(slot);
+    this.stopTicks[slot] = ticks;
   }
 
   /** Slot of an order id, or -1. */
@@ -224,6 +287,7 @@ export class OrderStore {
     this.venueOrderIds[slot] = undefined;
     this.reasonTexts[slot] = undefined;
     this.tradeIds[slot] = undefined;
+    this.feeTexts[slot] = undefined;
     this.id[slot] = -1;
     this.freeList[this.freeCount++] = slot;
     this.used--;
@@ -312,6 +376,12 @@ export class OrderStore {
     this.updatedAt = f64(this.updatedAt);
     this.submittedAt = f64(this.submittedAt);
     this.producerSeq = f64(this.producerSeq);
+    this.route = u8(this.route);
+    this.parent = f64(this.parent);
+    this.algo = u8(this.algo);
+    this.paramA = f64(this.paramA);
+    this.paramB = f64(this.paramB);
+    this.arrivalMid = f64(this.arrivalMid);
     const tag = new Uint32Array(capacity);
     tag.set(this.tag);
     this.tag = tag;
@@ -323,6 +393,7 @@ export class OrderStore {
       this.venueOrderIds.push(undefined);
       this.reasonTexts.push(undefined);
       this.tradeIds.push(undefined);
+      this.feeTexts.push(undefined);
       this.id[i] = -1;
     }
     const free = new Int32Array(capacity);
@@ -403,4 +474,13 @@ export class OrderView implements Order {
   /** The producer's sequence number and tag (orders from strategy rings). */
   get producerSeq(): number { return this.s.producerSeq[this.slot]!; }
   get tag(): number { return this.s.tag[this.slot]!; }
+  get route(): Route { return ROUTES[this.s.route[this.slot]!] ?? 'table'; }
+  /** The parent order's id for a child order (a sweep's slice), 0 otherwise. */
+  get parentId(): number { return this.s.parent[this.slot]!; }
+  /** ALGO_NONE, ALGO_TWAP or ALGO_ICEBERG. */
+  get algoCode(): number { return this.s.algo[this.slot]!; }
+  get paramA(): number { return this.s.paramA[this.slot]!; }
+  get paramB(): number { return this.s.paramB[this.slot]!; }
+  /** The consolidated mid in ticks when the order was received (0: no market data then). */
+  get arrivalMid(): number { return this.s.arrivalMid[this.slot]!; }
 }

@@ -1,5 +1,5 @@
 import type { VenueBatcher } from '../execution/batcher.js';
-import { NO_VENUE, type OrderStore } from '../core/order-store.js';
+import { NO_VENUE, ROUTE_BEST, ROUTE_SWEEP, TYPE_CODE, type OrderStore } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
@@ -9,6 +9,10 @@ import type { Router } from '../routing/router.js';
 import type { StrategyQueues } from './strategy-queues.js';
 
 const CREATED = ORDER_STATES.indexOf('CREATED');
+/** takeOr: the order was taken as a parent. */
+/** STOP, STOP_LIMIT and TRAILING_STOP have the type codes from STOP on. */
+const STOP = TYPE_CODE.STOP;
+const SWEPT = -2;
 /** Empty cycles before the loop sleeps on the doorbell. */
 const IDLE_SPIN_CYCLES = 64;
 
@@ -26,6 +30,17 @@ export interface IntakeSource {
  */
 export interface CrossingStage {
   offer(slot: number): boolean;
+}
+
+/**
+ * The parent orders the daemon holds (src/parents): `best` picks one venue from the market; `take` holds a sweep, an
+ * emulated stop or an execution algorithm as a parent that sends children.
+ */
+export interface SmartRoutes {
+  /** The venue for a `best` order, or -1 when no venue book can tell (the table decides then). */
+  best(slot: number): number;
+  /** A sweep, stop or algorithm order that passed risk: true when it is now held; false = route it whole. */
+  take(slot: number): boolean;
 }
 
 /** Updates used on the hot path, made once. */
@@ -48,6 +63,7 @@ export class Dispatcher {
   private readonly deny = denyUpdates();
   private readonly sources: IntakeSource[] = [];
   private crossing: CrossingStage | undefined;
+  private smart: SmartRoutes | undefined;
   /** Resolves when a ring producer publishes (the doorbell); the loop sleeps on it when idle. */
   private sleeper: (() => Promise<unknown>) | undefined;
   private sleeping = false;
@@ -82,6 +98,10 @@ export class Dispatcher {
 
   setCrossing(crossing: CrossingStage): void {
     this.crossing = crossing;
+  }
+
+  setSmartRoutes(smart: SmartRoutes): void {
+    this.smart = smart;
   }
 
   /**
@@ -183,15 +203,51 @@ export class Dispatcher {
     }
     s.setRiskPrice(slot, price > 0 ? price : this.risk.markOf(symbol));
     if (this.crossing !== undefined && this.crossing.offer(slot)) return;
-    this.tracker.applySlot(slot, this.submitUpdates[venue]!);
-    this.batcher.add(venue, slot);
+    const sent = this.held(slot) ? this.takeOr(slot, venue) : venue;
+    if (sent === SWEPT) return;
+    if (sent < 0) {
+      this.tracker.applySlot(slot, this.deny.NO_ROUTE); // (the table had a venue a moment ago)
+      return;
+    }
+    this.tracker.applySlot(slot, this.submitUpdates[sent]!);
+    this.batcher.add(sent, slot);
   }
 
-  /** The venue for an order: its pinned venue if usable, else the routing table's choice; -1 when none. */
+  /** Orders the parent orders may hold: sweeps, stops (emulated), execution algorithms. */
+  private held(slot: number): boolean {
+    const s = this.store;
+    return this.smart !== undefined && (s.route[slot] === ROUTE_SWEEP || s.type[slot]! >= STOP || s.algo[slot] !== 0);
+  }
+
+  /**
+   * An order the parent orders may hold: SWEPT when they took it, or else the venue that takes it whole — for a sweep
+   * not swept (FOK, post-only, nothing to take now) the best venue for it, else the table's; for the others `venue`
+   * (the pinned or picked one). -1: none.
+   */
+  private takeOr(slot: number, venue: number): number {
+    const smart = this.smart!;
+    if (smart.take(slot)) return SWEPT;
+    if (this.store.route[slot] !== ROUTE_SWEEP || this.store.pinned[slot] !== NO_VENUE) return venue;
+    const v = smart.best(slot);
+    return v >= 0 ? v : this.router.route(this.store.symbol[slot]!, this.available);
+  }
+
+  /**
+   * The venue for an order: its pinned venue if usable, else its route's choice — `best`: the market's (the table's
+   * when no venue book can tell), `table`: the next slot of the symbol's table; `sweep`: the table's venue should it
+   * not be swept (peeked: a swept order takes no slot). -1 when none.
+   */
   private pick(slot: number): number {
-    const pinned = this.store.pinned[slot]!;
+    const s = this.store;
+    const pinned = s.pinned[slot]!;
     if (pinned !== NO_VENUE) return this.available[pinned] === 1 ? pinned : -1;
-    return this.router.route(this.store.symbol[slot]!, this.available);
+    const route = s.route[slot]!;
+    if (route === ROUTE_SWEEP || (this.smart !== undefined && (s.type[slot]! >= STOP || s.algo[slot] !== 0))) return this.router.peek(s.symbol[slot]!, this.available);
+    if (route === ROUTE_BEST && this.smart !== undefined) {
+      const v = this.smart.best(slot);
+      if (v >= 0) return v;
+    }
+    return this.router.route(s.symbol[slot]!, this.available);
   }
 
   /**
@@ -210,7 +266,11 @@ export class Dispatcher {
    * venue can take it, it is canceled with NO_ROUTE (risk was reserved when it entered the crossing book).
    */
   release(slot: number): void {
-    const venue = this.pick(slot);
+    const venue = this.held(slot) ? this.takeOr(slot, this.pick(slot)) : this.pick(slot);
+    if (venue === SWEPT) {
+      this.wake();
+      return;
+    }
     if (venue < 0) {
       this.tracker.applySlot(slot, { kind: 'CANCELED', reason: 'NO_ROUTE' });
       return;

@@ -4,8 +4,8 @@ import { isValidClientOrderId } from '../model/ids.js';
 import { ImpreciseNumber } from './json-exact.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import {
-  ORDER_TYPES, PRIORITIES, TIME_IN_FORCES,
-  type OrderIntent, type OrderType, type Priority, type Side, type TimeInForce,
+  ORDER_TYPES, PRIORITIES, ROUTES, TIME_IN_FORCES,
+  type AlgoSpec, type OrderIntent, type OrderType, type Priority, type Route, type Side, type TimeInForce,
 } from '../model/order.js';
 
 export interface DecodeError {
@@ -18,7 +18,7 @@ export type DecodeResult = { ok: true; intent: OrderIntent } | { ok: false; erro
 
 const FIELDS = new Set([
   'strategy', 'symbol', 'side', 'type', 'timeInForce', 'postOnly', 'price', 'stopPrice', 'quantity',
-  'clientOrderId', 'priority', 'venue',
+  'clientOrderId', 'priority', 'venue', 'route', 'trailingOffset', 'algo',
 ]);
 
 function fail(code: ErrorCode, message: string, field?: string): DecodeResult {
@@ -83,7 +83,7 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
   const type = enumValue(o.type, 'LIMIT') as OrderType | undefined;
   if (type === undefined || !ORDER_TYPES.includes(type)) return fail('INVALID_FIELD', `type must be one of ${ORDER_TYPES.join(', ')}`, 'type');
 
-  const marketLike = type === 'MARKET' || type === 'STOP';
+  const marketLike = type === 'MARKET' || type === 'STOP' || type === 'TRAILING_STOP';
   const tifDefault: TimeInForce = marketLike ? 'IOC' : 'GTC';
   const tif = enumValue(o.timeInForce, tifDefault) as TimeInForce | undefined;
   if (tif === undefined || !TIME_IN_FORCES.includes(tif)) return fail('INVALID_FIELD', `timeInForce must be one of ${TIME_IN_FORCES.join(', ')}`, 'timeInForce');
@@ -100,6 +100,10 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
     return fail('INVALID_CLIENT_ORDER_ID', 'clientOrderId must be 1 to 32 ASCII letters and digits', 'clientOrderId');
   }
   if (o.venue !== undefined && (typeof o.venue !== 'string' || o.venue.length === 0)) return fail('INVALID_FIELD', 'venue must be a non-empty string', 'venue');
+  if (o.route !== undefined && !(typeof o.route === 'string' && (ROUTES as readonly string[]).includes(o.route))) {
+    return fail('INVALID_FIELD', `route must be one of ${ROUTES.join(', ')}`, 'route');
+  }
+  if (o.route !== undefined && o.venue !== undefined) return fail('INVALID_FIELD', 'an order pinned to a venue takes no route', 'route');
 
   const qty = decodeQuantity(o.quantity, ins);
   if (typeof qty !== 'number') return qty;
@@ -121,6 +125,21 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
     stopTicks = p;
   } else if (o.stopPrice !== undefined) {
     return fail('INVALID_PRICE', `a ${type} order takes no stopPrice`, 'stopPrice');
+  }
+  let trailingOffsetTicks: number | undefined;
+  if (type === 'TRAILING_STOP') {
+    if (o.trailingOffset === undefined) return fail('INVALID_PRICE', 'a TRAILING_STOP order needs a trailingOffset (a price distance)', 'trailingOffset');
+    const p = decodePrice(o.trailingOffset, ins, 'trailingOffset');
+    if (typeof p !== 'number') return p;
+    trailingOffsetTicks = p;
+  } else if (o.trailingOffset !== undefined) {
+    return fail('INVALID_PRICE', `a ${type} order takes no trailingOffset`, 'trailingOffset');
+  }
+  let algo: AlgoSpec | undefined;
+  if (o.algo !== undefined) {
+    const a = decodeAlgo(o.algo, ins, qty, type, tif);
+    if ('error' in a) return { ok: false, error: a.error };
+    algo = a.algo;
   }
 
   // A notional the core could not count exactly (it would saturate: wrong average price, a reservation released
@@ -148,8 +167,45 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
       priority,
       clientOrderId: o.clientOrderId as string | undefined,
       venue: o.venue as string | undefined,
+      route: o.route as Route | undefined,
+      ...(trailingOffsetTicks === undefined ? {} : { trailingOffsetTicks }),
+      ...(algo === undefined ? {} : { algo }),
     },
   };
+}
+
+const MAX_ALGO_MS = 7 * 24 * 3_600_000;
+const MAX_TWAP_SLICES = 10_000;
+
+/**
+ * `"algo": {"type": "TWAP", "horizonMs": 60000, "intervalMs": 5000}` (slices every interval over the horizon) or
+ * `{"type": "ICEBERG", "displayQuantity": "0.1"}` (shows that much at a time). On LIMIT or MARKET orders only, not FOK.
+ */
+function decodeAlgo(value: unknown, ins: Instrument, qtyLots: number, type: OrderType, tif: TimeInForce): { algo: AlgoSpec } | { error: DecodeError } {
+  const bad = (message: string): { error: DecodeError } => ({ error: { code: 'INVALID_FIELD', message, field: 'algo' } });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('algo must be an object with a type');
+  const a = value as Record<string, unknown>;
+  const kind = typeof a.type === 'string' ? asciiUpper(a.type) : undefined;
+  if ((type !== 'LIMIT' && type !== 'MARKET') || tif === 'FOK') return bad('an algo needs a LIMIT or MARKET order that is not FOK');
+  if (kind === 'TWAP') {
+    for (const k of Object.keys(a)) if (k !== 'type' && k !== 'horizonMs' && k !== 'intervalMs') return bad(`unknown algo field "${k}"`);
+    const h = a.horizonMs;
+    const i = a.intervalMs;
+    if (typeof h !== 'number' || !Number.isSafeInteger(h) || h < 1 || h > MAX_ALGO_MS) return bad(`algo.horizonMs must be a whole number of ms from 1 to ${MAX_ALGO_MS}`);
+    if (typeof i !== 'number' || !Number.isSafeInteger(i) || i < 100 || i > h) return bad('algo.intervalMs must be a whole number of ms from 100 to horizonMs');
+    if (Math.ceil(h / i) > MAX_TWAP_SLICES) return bad(`a TWAP has at most ${MAX_TWAP_SLICES} slices (horizonMs / intervalMs)`);
+    if (type === 'LIMIT' && tif !== 'GTC') return bad('a TWAP LIMIT order is GTC (each slice takes what it can at its limit)');
+    return { algo: { kind: 'TWAP', horizonMs: h, intervalMs: i } };
+  }
+  if (kind === 'ICEBERG') {
+    for (const k of Object.keys(a)) if (k !== 'type' && k !== 'displayQuantity') return bad(`unknown algo field "${k}"`);
+    if (type !== 'LIMIT' || tif !== 'GTC') return bad('an ICEBERG is a GTC LIMIT order');
+    const d = decodeQuantity(a.displayQuantity, ins);
+    if (typeof d !== 'number') return { error: { ...(d as { ok: false; error: DecodeError }).error, field: 'algo' } };
+    if (d >= qtyLots) return bad('algo.displayQuantity must be below the order quantity');
+    return { algo: { kind: 'ICEBERG', displayLots: d } };
+  }
+  return bad('algo.type must be TWAP or ICEBERG');
 }
 
 function decodeQuantity(value: unknown, ins: Instrument): number | DecodeResult {

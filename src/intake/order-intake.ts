@@ -1,4 +1,4 @@
-import { NO_VENUE, OrderView, PRIORITY_CODE, TIF_CODE, TYPE_CODE, BUY, SELL, type NewOrderFields } from '../core/order-store.js';
+import { ALGO_ICEBERG, ALGO_NONE, ALGO_TWAP, NO_VENUE, OrderView, PRIORITY_CODE, ROUTE_CODE, ROUTE_DEFAULT, ROUTE_TABLE, TIF_CODE, TYPE_CODE, BUY, SELL, type NewOrderFields } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { VenueAdapter } from '../execution/venue.js';
 import type { VenueBatcher } from '../execution/batcher.js';
@@ -31,8 +31,19 @@ export class OrderIntake {
   private readonly dispatchWaiters = new Map<OrderId, (order: OrderView) => void>();
   private readonly fields: NewOrderFields = {
     strategy: 0, symbol: 0, side: BUY, type: 0, tif: 0, postOnly: false, priority: 1,
-    priceTicks: 0, stopTicks: 0, qtyLots: 0, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0,
+    priceTicks: 0, stopTicks: 0, qtyLots: 0, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0, route: ROUTE_DEFAULT, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
   };
+  /**
+   * Each strategy's route per symbol, at [strategy * symbols + symbol] (ROUTE_TABLE, ROUTE_BEST, ROUTE_SWEEP): what an
+   * order that names no route gets. All table until setRoutes; a configuration reload writes it again.
+   */
+  readonly routes: Uint8Array;
+  /**
+   * Per symbol, the consolidated mid in ticks (0: none), kept current by the market data (compose/market-marks.ts):
+   * every order records it at receipt as its arrival mid.
+   */
+  readonly arrivalMids: Float64Array;
+  private readonly symbolCount: number;
   /** Set by `submitFields` when it refuses. */
   readonly refusal: Refusal = { code: 'INTERNAL' };
 
@@ -49,6 +60,9 @@ export class OrderIntake {
     private readonly batcher: VenueBatcher,
   ) {
     this.strategyIndex = new Map(strategies.map((s, i) => [s, i]));
+    this.symbolCount = instruments.list.length;
+    this.routes = new Uint8Array(strategies.length * this.symbolCount);
+    this.arrivalMids = new Float64Array(this.symbolCount);
     tracker.listen({
       onTransition: (order, _update, t) => {
         if (t.from !== 'CREATED' || this.dispatchWaiters.size === 0) return;
@@ -110,14 +124,27 @@ export class OrderIntake {
     f.clientOrderId = intent.clientOrderId;
     f.producerSeq = 0;
     f.tag = 0;
+    f.route = intent.route === undefined ? ROUTE_DEFAULT : ROUTE_CODE[intent.route];
+    f.parent = 0;
+    const algo = intent.algo;
+    f.algo = algo === undefined ? ALGO_NONE : algo.kind === 'TWAP' ? ALGO_TWAP : ALGO_ICEBERG;
+    f.paramA = algo === undefined ? (intent.trailingOffsetTicks ?? 0) : algo.kind === 'TWAP' ? algo.horizonMs : algo.displayLots;
+    f.paramB = algo !== undefined && algo.kind === 'TWAP' ? algo.intervalMs : 0;
     const slot = this.submitFields(f);
     if (slot < 0) return { ok: false, code: this.refusal.code, message: refusalMessage(this.refusal.code, intent.clientOrderId) };
     return { ok: true, order: new OrderView(this.tracker.store).at(slot) };
   }
 
+  /** Sets every strategy's route per symbol (codes at [strategy * symbols + symbol]). */
+  setRoutes(routes: ArrayLike<number>): void {
+    if (routes.length !== this.routes.length) throw new RangeError(`routes for ${routes.length} strategy symbols, expected ${this.routes.length}`);
+    this.routes.set(routes);
+  }
+
   /**
    * An order as integers (in-process producers and the rings). Returns its slot, or -1 with `refusal.code` set.
-   * Allocates nothing when the client order id is made by the daemon.
+   * `f.route` ROUTE_DEFAULT becomes the strategy's route for the symbol (an order pinned to a venue is not routed:
+   * table). Allocates nothing when the client order id is made by the daemon.
    */
   submitFields(f: NewOrderFields): number {
     if (!this.accepting) return this.refuse(this.closedCode);
@@ -128,6 +155,9 @@ export class OrderIntake {
     }
     if (f.clientOrderId !== undefined && this.tracker.hasClientOrderId(f.clientOrderId)) return this.refuse('DUPLICATE_CLIENT_ORDER_ID');
     if (this.queues.length(f.strategy, f.priority) >= this.queues.capacity) return this.refuse('QUEUE_FULL');
+    if (f.venue !== NO_VENUE) f.route = ROUTE_TABLE;
+    else if (f.route === ROUTE_DEFAULT) f.route = this.routes[f.strategy * this.symbolCount + f.symbol]!;
+    f.arrivalMid = this.arrivalMids[f.symbol]!;
     const slot = this.tracker.create(this.ids.next(), f);
     this.queues.push(f.strategy, f.priority, slot, this.tracker.store.generation[slot]!);
     this.dispatcher.wake();

@@ -1,4 +1,4 @@
-import { NO_VENUE, OrderView, type NewOrderFields } from '../core/order-store.js';
+import { NO_VENUE, OrderView, ROUTE_DEFAULT, type NewOrderFields } from '../core/order-store.js';
 import type { OrderTracker, TrackerListener } from '../core/order-tracker.js';
 import { systemClock, type Clock } from '../model/clock.js';
 import type { ErrorCode } from '../model/errors.js';
@@ -31,7 +31,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
   private readonly ev = new EventRecord();
   private readonly fields: NewOrderFields = {
     strategy: 0, symbol: 0, side: 0, type: 0, tif: 0, postOnly: false, priority: 1,
-    priceTicks: 0, stopTicks: 0, qtyLots: 0, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0,
+    priceTicks: 0, stopTicks: 0, qtyLots: 0, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0, route: ROUTE_DEFAULT, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
   };
   /** Hosted strategy by daemon strategy index (undefined = an API-only strategy). */
   private readonly hosted: (RingEndpoint | undefined)[];
@@ -119,6 +119,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
     f.venue = rec.venue;
     f.clientOrderId = rec.clientOrderIdLength === 0 ? undefined : asciiText(rec.clientOrderId, rec.clientOrderIdLength);
     f.producerSeq = rec.seq;
+    f.route = ROUTE_DEFAULT; // the strategy's route (submitFields resolves it)
     f.tag = rec.tag;
     const slot = this.intake.submitFields(f);
     if (slot < 0) {
@@ -175,7 +176,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
   /** Order events of hosted strategies go back on their event rings. */
   onTransition(order: OrderView, update: OrderUpdate, t: Transition): void {
     const h = this.hosted[order.strategyIndex];
-    if (h === undefined) return;
+    if (h === undefined || order.parentId !== 0) return; // a strategy sees its parent orders, not their children
     const kind = eventKindOfLifecycle(t.event, t.to);
     if (kind === 0) return;
     const ev = this.ev.reset();
@@ -205,7 +206,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
   snapshot(strategyId: string, strategyIndex: number): OrderSnapshot[] {
     void strategyId;
     return this.tracker.list(true)
-      .filter((o) => o.strategyIndex === strategyIndex)
+      .filter((o) => o.strategyIndex === strategyIndex && o.parentId === 0)
       .map((o) => ({
         orderId: o.id,
         seq: o.producerSeq,

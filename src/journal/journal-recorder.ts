@@ -8,7 +8,8 @@ import { JournalError } from './errors.js';
 import type { Journal } from './journal.js';
 import { REC_NAMES, encodeNames, namesOf } from './name-table.js';
 import {
-  FILL_FEE_ESTIMATED, FILL_V2, KIND_CODE, MAKER, ORDER_FIXED, REC_EVENT, REC_ORDER, REC_UPDATE, TAKER, UPDATE_FIXED, putString, stringBound,
+  FILL_FEE_ESTIMATED, FILL_V2, KIND_CODE, MAKER, ORDER_ALGO_MASK, ORDER_ALGO_SHIFT, ORDER_EXT_BYTES, ORDER_FIXED, ORDER_HAS_EXT,
+  ORDER_HAS_PARENT, ORDER_ROUTE_MASK, REC_EVENT, REC_ORDER, REC_UPDATE, TAKER, UPDATE_FIXED, putString, stringBound,
 } from './order-records.js';
 
 const encoder = new TextEncoder();
@@ -110,7 +111,9 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
     if (!this.writable()) return;
     this.order = order;
     try {
-      this.journal!.appendWith(REC_ORDER, ORDER_FIXED + 32, this.encodeOrder);
+      // the fixed part, the client order id (at most 32 bytes), the parent id of a child order and the extension
+      // block (paramA, paramB, arrivalMid)
+      this.journal!.appendWith(REC_ORDER, ORDER_FIXED + 32 + 8 + ORDER_EXT_BYTES, this.encodeOrder);
     } catch (err) {
       this.appendFailed(err);
       return;
@@ -139,8 +142,28 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
     buf[off + 61] = s.pinned[slot]!;
     const n = s.writeClientOrderId(slot, buf, off + 64);
     buf[off + 62] = n;
-    buf[off + 63] = 0;
-    return ORDER_FIXED + n;
+    let flags = (s.route[slot]! & ORDER_ROUTE_MASK) | ((s.algo[slot]! << ORDER_ALGO_SHIFT) & ORDER_ALGO_MASK);
+    let len = ORDER_FIXED + n;
+    const parent = s.parent[slot]!;
+    // 0 = an order of its own (NaN: none given either)
+    if (parent !== 0 && parent === parent) {
+      flags |= ORDER_HAS_PARENT;
+      v.setFloat64(off + len, parent, true);
+      len += 8;
+    }
+    const paramA = s.paramA[slot]!;
+    const paramB = s.paramB[slot]!;
+    const arrivalMid = s.arrivalMid[slot]!;
+    // plain orders (all three 0) keep the record at its old size
+    if (paramA !== 0 || paramB !== 0 || arrivalMid !== 0) {
+      flags |= ORDER_HAS_EXT;
+      v.setFloat64(off + len, paramA, true);
+      v.setFloat64(off + len + 8, paramB, true);
+      v.setFloat64(off + len + 16, arrivalMid, true);
+      len += ORDER_EXT_BYTES;
+    }
+    buf[off + 63] = flags;
+    return len;
   };
 
   onTransition(order: OrderView, update: OrderUpdate, t: Transition): void {

@@ -2,9 +2,19 @@
  * The daemon's records in the journal: their layout, the string codec the recorder writes them with, and their
  * decoders (replay, tools). The recorder (journal-recorder.ts) writes them.
  *
- *   type 1 ORDER   a new order, before anything else happens to it (64 bytes + client order id):
+ *   type 1 ORDER   a new order, before anything else happens to it (64 bytes + client order id [+ 8] [+ 24]):
  *                  f64 id, createdAt, priceTicks, stopTicks, qtyLots, producerSeq | u32 tag | u16 strategy, symbol |
- *                  u8 side, type, tif, postOnly, priority, pinned venue, cid length, 0 | cid (ASCII)
+ *                  u8 side, type, tif, postOnly, priority, pinned venue, cid length, flags | cid (ASCII) |
+ *                  [f64 parent order id, when flags has ORDER_HAS_PARENT] |
+ *                  [f64 paramA, paramB, arrivalMid, when flags has ORDER_HAS_EXT]
+ *                  flags (byte 63): bits 0-1 = route (ROUTE_TABLE 0, ROUTE_BEST 1, ROUTE_SWEEP 2, order-store.ts),
+ *                  bits 2-3 = algo (ALGO_NONE 0, ALGO_TWAP 1, ALGO_ICEBERG 2, order-store.ts),
+ *                  bit 6 ORDER_HAS_EXT = the extension block follows (after the cid and the parent id, if any):
+ *                  the type/algorithm parameters and the arrival mid (ticks, may be a half tick); written only
+ *                  when one of the three is not 0,
+ *                  bit 7 ORDER_HAS_PARENT = a child order (a slice of a sweep): its parent's id follows the cid;
+ *                  bits 4-5 are 0. Records written before routes have byte 63 = 0: route table, no parent (0);
+ *                  records without bits 2-3 / bit 6 (written before algorithms): algo none, params and mid 0.
  *   type 2 UPDATE  a lifecycle update the tracker applied (or a late ACK that carried a venue order id):
  *                  f64 orderId, ts | u8 kind, venue, liquidity, 0 x5 | f64 priceTicks, qtyLots | str a | str b
  *                  (str = u16 length + ASCII/UTF-8; FILL: a = trade id, b = fee; ACCEPT: a = venue order id;
@@ -39,6 +49,15 @@ export const TAKER = 2;
 export const FILL_V2 = 1;
 export const FILL_FEE_ESTIMATED = 2;
 export const ORDER_FIXED = 64;
+/** ORDER flags (byte 63; 0 in records written before routes): the route code, and whether a parent id follows. */
+export const ORDER_ROUTE_MASK = 0x03;
+export const ORDER_HAS_PARENT = 0x80;
+/** ORDER flags: the algo code (bits 2-3), and whether the extension block (paramA, paramB, arrivalMid) follows. */
+export const ORDER_ALGO_SHIFT = 2;
+export const ORDER_ALGO_MASK = 0x0c;
+export const ORDER_HAS_EXT = 0x40;
+/** The extension block: f64 paramA, paramB, arrivalMid. */
+export const ORDER_EXT_BYTES = 24;
 export const UPDATE_FIXED = 40;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -84,8 +103,12 @@ export interface OrderRecordFields extends Omit<NewOrderFields, 'venue' | 'clien
 export function decodeOrderRecord(buf: Uint8Array, off: number, length: number): OrderRecordFields {
   const v = new DataView(buf.buffer, buf.byteOffset + off, length);
   const cidLen = buf[off + 62]!;
+  const flags = buf[off + 63]!;
   let cid = '';
   for (let i = 0; i < cidLen; i++) cid += String.fromCharCode(buf[off + 64 + i]!);
+  const hasParent = (flags & ORDER_HAS_PARENT) !== 0;
+  const ext = ORDER_FIXED + cidLen + (hasParent ? 8 : 0);
+  const hasExt = (flags & ORDER_HAS_EXT) !== 0;
   return {
     id: v.getFloat64(0, true),
     createdAt: v.getFloat64(8, true),
@@ -103,6 +126,12 @@ export function decodeOrderRecord(buf: Uint8Array, off: number, length: number):
     priority: buf[off + 60]!,
     pinned: buf[off + 61]!,
     clientOrderId: cid,
+    route: flags & ORDER_ROUTE_MASK,
+    parent: hasParent ? v.getFloat64(ORDER_FIXED + cidLen, true) : 0,
+    algo: (flags & ORDER_ALGO_MASK) >>> ORDER_ALGO_SHIFT,
+    paramA: hasExt ? v.getFloat64(ext, true) : 0,
+    paramB: hasExt ? v.getFloat64(ext + 8, true) : 0,
+    arrivalMid: hasExt ? v.getFloat64(ext + 16, true) : 0,
   };
 }
 

@@ -54,7 +54,9 @@ export function takeSnapshot(
       strategy: o.strategyIndex, symbol: o.symbolIndex, side: o.side === 'BUY' ? 0 : 1, type: tracker.store.type[o.slot]!,
       tif: tracker.store.tif[o.slot]!, postOnly: o.postOnly, priority: tracker.store.priority[o.slot]!, priceTicks: o.priceTicks,
       stopTicks: o.stopTicks, qtyLots: o.qtyLots, venue: tracker.store.pinned[o.slot]!, clientOrderId: o.clientOrderId,
-      producerSeq: o.producerSeq, tag: o.tag,
+      producerSeq: o.producerSeq, tag: o.tag, route: tracker.store.route[o.slot]!, parent: tracker.store.parent[o.slot]!,
+      algo: tracker.store.algo[o.slot]!, pa: tracker.store.paramA[o.slot]!, pb: tracker.store.paramB[o.slot]!,
+      am: tracker.store.arrivalMid[o.slot]!,
     },
     c: o.createdAt,
     u: o.updatedAt,
@@ -67,6 +69,7 @@ export function takeSnapshot(
     tr: o.triggered,
     sbc: o.stateBeforeCancel ?? null,
     r: o.reason ?? null,
+    fee: tracker.store.feeTexts[o.slot] ?? null,
     t: [...(tracker.store.tradeIds[o.slot] ?? [])],
   }));
   // The rows and position cells index into `names` (the configuration's lists when it was taken).
@@ -147,7 +150,8 @@ export function applyOrderRecord(
     const fields = {
       strategy: f.strategy, symbol: f.symbol, side: f.side, type: f.type, tif: f.tif, postOnly: f.postOnly, priority: f.priority,
       priceTicks: f.priceTicks, stopTicks: f.stopTicks, qtyLots: f.qtyLots, venue: f.pinned, clientOrderId: f.clientOrderId,
-      producerSeq: f.producerSeq, tag: f.tag,
+      producerSeq: f.producerSeq, tag: f.tag, route: f.route, parent: f.parent,
+      algo: f.algo, paramA: f.paramA, paramB: f.paramB, arrivalMid: f.arrivalMid,
     };
     if (!names.mapOrder(f.id, fields, 0, true)) return HELD_ORDER;
     beforeApply?.(f.createdAt);
@@ -161,8 +165,16 @@ export function applyOrderRecord(
     return NOT_AN_ORDER_RECORD;
   }
   if (r.type === REC_EVENT) {
-    // only the close-out of removed entries matters to replay, and only while such positions are held
-    if (names.hasStranded) names.applyEvent(JSON.parse(new TextDecoder().decode(r.payload())) as Record<string, unknown>);
+    const payload = r.payload();
+    // a trailing stop's best price so far (src/parents/stop-emulation.ts): kept in its stopTicks
+    if (startsWith(payload, TRAILING_EVENT)) {
+      const e = JSON.parse(new TextDecoder().decode(payload)) as { orderId: number; extremeTicks: number };
+      const slot = tracker.slotOf(e.orderId);
+      if (slot >= 0 && Number.isSafeInteger(e.extremeTicks)) store.setStopTicks(slot, e.extremeTicks);
+      return NOT_AN_ORDER_RECORD;
+    }
+    // else only the close-out of removed entries matters to replay, and only while such positions are held
+    if (names.hasStranded) names.applyEvent(JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>);
     return NOT_AN_ORDER_RECORD;
   }
   if (r.type !== REC_UPDATE) return NOT_AN_ORDER_RECORD;
@@ -174,6 +186,15 @@ export function applyOrderRecord(
   const t = tracker.applySlot(slot, u.update);
   store.updatedAt[slot] = u.ts;
   return t.outcome === 'ERROR' ? REFUSED_UPDATE : APPLIED_UPDATE;
+}
+
+/** How the recorder writes a trailing stop's event: JSON.stringify({ event: 'trailing', orderId, extremeTicks }). */
+const TRAILING_EVENT = new TextEncoder().encode('{"event":"trailing",');
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
 }
 
 /** Puts back every order of a snapshot (risk: reservations of the open ones; ids: the id counter). */
@@ -189,7 +210,13 @@ export function restoreSnapshot(
   names.use(snap.names ?? null);
   risk.importPositions(names.mapRisk(snap.risk));
   for (const o of snap.orders) {
-    const fields = { ...o.f, clientOrderId: o.f.clientOrderId };
+    // rows written before routes have neither route nor parent: route table, no parent; rows written before
+    // algorithms have no algo, pa, pb, am: algo none, parameters and arrival mid 0
+    const { pa, pb, am, ...f } = o.f;
+    const fields = {
+      ...f, clientOrderId: o.f.clientOrderId, route: o.f.route ?? 0, parent: o.f.parent ?? 0,
+      algo: o.f.algo ?? 0, paramA: pa ?? 0, paramB: pb ?? 0, arrivalMid: am ?? 0,
+    };
     if (!names.mapOrder(o.id, fields, o.fl, openState(o.s))) continue;
     names.noteVenueName(o.id, o.ven ?? undefined);
     const slot = tracker.restore({
@@ -208,6 +235,8 @@ export function restoreSnapshot(
       reason: o.r ?? undefined,
       tradeIds: o.t,
     });
+    // per-order fees (absent in rows written before them: none)
+    tracker.store.feeTexts[slot] = typeof o.fee === 'string' ? o.fee : undefined;
     if (tracker.isOpenSlot(slot) && o.rp > 0) risk.reserve(fields.strategy, fields.symbol, o.rp, o.f.qtyLots - o.fl);
   }
 }

@@ -28,7 +28,14 @@ export interface OrderSnapshot {
 export interface RestoredOrderRow {
   id: number;
   f: { strategy: number; symbol: number; side: number; type: number; tif: number; postOnly: boolean; priority: number;
-    priceTicks: number; stopTicks: number; qtyLots: number; venue: number; clientOrderId: string; producerSeq: number; tag: number };
+    priceTicks: number; stopTicks: number; qtyLots: number; venue: number; clientOrderId: string; producerSeq: number; tag: number;
+    /** Route code and parent order id (0: none): absent in snapshots written before routes, read as 0. */
+    route?: number; parent?: number;
+    /**
+     * Algo code, paramA, paramB and the arrival mid (ticks, may be a half tick; 0: unknown): absent in snapshots
+     * written before algorithms, read as 0.
+     */
+    algo?: number; pa?: number; pb?: number; am?: number };
   c: number;
   u: number;
   s: string;
@@ -40,6 +47,8 @@ export interface RestoredOrderRow {
   tr: boolean;
   sbc: string | null;
   r: string | null;
+  /** The order's fees so far per currency (store.feeTexts: "USDT:0.01;BTC:0.00001"), null: none; absent in rows written before them. */
+  fee?: string | null;
   t: string[];
 }
 

@@ -29,6 +29,12 @@ const K_VENUE = fragment(',"venue":');
 const K_CID = fragment(',"clientOrderId":');
 const K_PRODUCER_SEQ = fragment(',"producerSeq":');
 const K_TAG = fragment(',"tag":');
+const K_ROUTE = fragment(',"route":');
+const K_PARENT = fragment(',"parent":');
+const K_ALGO = fragment(',"algo":');
+const K_PARAM_A = fragment(',"pa":');
+const K_PARAM_B = fragment(',"pb":');
+const K_ARRIVAL_MID = fragment(',"am":');
 const K_CREATED = fragment('},"c":');
 const K_UPDATED = fragment(',"u":');
 const K_STATE = fragment(',"s":');
@@ -40,10 +46,11 @@ const K_RISK_PRICE = fragment(',"rp":');
 const K_TRIGGERED = fragment(',"tr":');
 const K_SBC = fragment(',"sbc":');
 const K_REASON = fragment(',"r":');
+const K_FEE = fragment(',"fee":');
 const K_TRADES = fragment(',"t":[');
 const END = fragment(']}');
-/** A row without its strings and venue name: keys and punctuation (~330 bytes), 20 numbers, two states, booleans. */
-const ROW_FIXED_BOUND = 400 + 20 * NUMBER_BOUND + 2 * 32 + 10;
+/** A row without its strings and venue name: keys and punctuation (~300 bytes), 24 numbers (+2 spare), states, booleans. */
+const ROW_FIXED_BOUND = 400 + 26 * NUMBER_BOUND + 2 * 32 + 10;
 
 /** arr[i] = v, appending when i is the length (arrays only grow by one at the end here). */
 function put<T>(arr: T[], i: number, v: T): void {
@@ -75,6 +82,12 @@ export class OrderImage {
   private qtyLots = new Float64Array(0);
   private producerSeq = new Float64Array(0);
   private tag = new Uint32Array(0);
+  private route = new Uint8Array(0);
+  private parent = new Float64Array(0);
+  private algo = new Uint8Array(0);
+  private paramA = new Float64Array(0);
+  private paramB = new Float64Array(0);
+  private arrivalMid = new Float64Array(0);
   private createdAt = new Float64Array(0);
   private updatedAt = new Float64Array(0);
   private filledLots = new Float64Array(0);
@@ -85,6 +98,7 @@ export class OrderImage {
   private clientIds: (string | undefined)[] = [];
   private venueOrderIds: (string | undefined)[] = [];
   private reasons: (string | undefined)[] = [];
+  private fees: (string | undefined)[] = [];
   private tradeIds: string[] = [];
   /** Trade ids held in `tradeIds`. */
   private trades = 0;
@@ -119,6 +133,12 @@ export class OrderImage {
     this.qtyLots = new Float64Array(n);
     this.producerSeq = new Float64Array(n);
     this.tag = new Uint32Array(n);
+    this.route = new Uint8Array(n);
+    this.parent = new Float64Array(n);
+    this.algo = new Uint8Array(n);
+    this.paramA = new Float64Array(n);
+    this.paramB = new Float64Array(n);
+    this.arrivalMid = new Float64Array(n);
     this.createdAt = new Float64Array(n);
     this.updatedAt = new Float64Array(n);
     this.filledLots = new Float64Array(n);
@@ -160,6 +180,12 @@ export class OrderImage {
     this.qtyLots[r] = s.qtyLots[slot]!;
     this.producerSeq[r] = s.producerSeq[slot]!;
     this.tag[r] = s.tag[slot]!;
+    this.route[r] = s.route[slot]!;
+    this.parent[r] = s.parent[slot]!;
+    this.algo[r] = s.algo[slot]!;
+    this.paramA[r] = s.paramA[slot]!;
+    this.paramB[r] = s.paramB[slot]!;
+    this.arrivalMid[r] = s.arrivalMid[slot]!;
     this.createdAt[r] = s.createdAt[slot]!;
     this.updatedAt[r] = s.updatedAt[slot]!;
     this.filledLots[r] = s.filledLots[slot]!;
@@ -168,6 +194,7 @@ export class OrderImage {
     put(this.clientIds, r, s.clientIds[slot]);
     put(this.venueOrderIds, r, s.venueOrderIds[slot]);
     put(this.reasons, r, s.reason(slot));
+    put(this.fees, r, s.feeTexts[slot]);
     const trades = s.tradeIds[slot];
     const start = this.trades;
     this.tradeStart[r] = start;
@@ -179,7 +206,7 @@ export class OrderImage {
   rowBound(r: number, prefixBytes: number, venueBytes: number): number {
     const cid = this.clientIds[r];
     let n = ROW_FIXED_BOUND + venueBytes + (cid !== undefined ? stringBound(cid) : 2 + prefixBytes + 11);
-    n += stringBound(this.venueOrderIds[r]) + stringBound(this.reasons[r]);
+    n += stringBound(this.venueOrderIds[r]) + stringBound(this.reasons[r]) + stringBound(this.fees[r]);
     const t0 = this.tradeStart[r]!;
     const t1 = t0 + this.tradeCount[r]!;
     for (let t = t0; t < t1; t++) n += 1 + stringBound(this.tradeIds[t]);
@@ -230,6 +257,18 @@ export class OrderImage {
     out.num(this.producerSeq[r]!);
     out.raw(K_TAG);
     out.num(this.tag[r]!);
+    out.raw(K_ROUTE);
+    out.num(this.route[r]!);
+    out.raw(K_PARENT);
+    out.num(this.parent[r]!);
+    out.raw(K_ALGO);
+    out.num(this.algo[r]!);
+    out.raw(K_PARAM_A);
+    out.num(this.paramA[r]!);
+    out.raw(K_PARAM_B);
+    out.num(this.paramB[r]!);
+    out.raw(K_ARRIVAL_MID);
+    out.num(this.arrivalMid[r]!);
     out.raw(K_CREATED);
     out.num(this.createdAt[r]!);
     out.raw(K_UPDATED);
@@ -254,6 +293,8 @@ export class OrderImage {
     out.raw(sbc === NO_STATE ? NULL_BYTES : (STATE_JSON[sbc] ?? NULL_BYTES));
     out.raw(K_REASON);
     out.str(this.reasons[r]);
+    out.raw(K_FEE);
+    out.str(this.fees[r]);
     out.raw(K_TRADES);
     const t0 = this.tradeStart[r]!;
     const t1 = t0 + this.tradeCount[r]!;

@@ -4,13 +4,29 @@ import type { ErrorCode } from './errors.js';
 export type Side = 'BUY' | 'SELL';
 export const SIDES: readonly Side[] = ['BUY', 'SELL'];
 
-/** LIMIT rests at its price; MARKET takes what is there; STOP/STOP_LIMIT wait for the last trade price. */
-export type OrderType = 'LIMIT' | 'MARKET' | 'STOP' | 'STOP_LIMIT';
-export const ORDER_TYPES: readonly OrderType[] = ['LIMIT', 'MARKET', 'STOP', 'STOP_LIMIT'];
+/**
+ * LIMIT rests at its price; MARKET takes what is there; STOP/STOP_LIMIT wait for the last trade price to cross their
+ * stop price; TRAILING_STOP is a stop whose trigger follows the best trade price since it was placed, at its trailing
+ * offset (held by the daemon: see src/parents/stop-emulation.ts).
+ */
+export type OrderType = 'LIMIT' | 'MARKET' | 'STOP' | 'STOP_LIMIT' | 'TRAILING_STOP';
+export const ORDER_TYPES: readonly OrderType[] = ['LIMIT', 'MARKET', 'STOP', 'STOP_LIMIT', 'TRAILING_STOP'];
+
+/** An execution algorithm on a parent order: TWAP slices over a horizon, or an iceberg showing part of its size. */
+export type AlgoSpec =
+  | { readonly kind: 'TWAP'; readonly horizonMs: number; readonly intervalMs: number }
+  | { readonly kind: 'ICEBERG'; readonly displayLots: number };
 
 /** GTC rests; IOC cancels what does not fill at once; FOK fills all at once or nothing. */
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 export const TIME_IN_FORCES: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
+
+/**
+ * How an order is routed: `table` (the symbol's weighted 256-slot table), `best` (the whole order to the venue with the
+ * best fee-adjusted average price for its full size) or `sweep` (split across venues by walking their books).
+ */
+export type Route = 'table' | 'best' | 'sweep';
+export const ROUTES: readonly Route[] = ['table', 'best', 'sweep'];
 
 /** HIGH: cancels and risk-reducing orders; drained first by the dispatcher. */
 export type Priority = 'HIGH' | 'NORMAL' | 'LOW';
@@ -69,6 +85,12 @@ export interface OrderIntent extends OrderTerms {
   readonly clientOrderId: string | undefined;
   /** Venue pinned by the client, bypassing the routing table. */
   readonly venue: string | undefined;
+  /** The route asked for; undefined = the strategy's configured route for the symbol. */
+  readonly route?: Route | undefined;
+  /** TRAILING_STOP: how far (ticks) the trigger stays behind the best trade price seen. */
+  readonly trailingOffsetTicks?: number | undefined;
+  /** An execution algorithm (the order becomes its parent). */
+  readonly algo?: AlgoSpec | undefined;
 }
 
 /**
@@ -126,6 +148,8 @@ export interface Order extends OrderIntent {
   reason: ErrorCode | string | undefined;
   updatedAt: number;
   readonly tradeIds: Set<string>;
+  /** A child order's parent (a slice of a sweep); 0 or absent for an order of its own. */
+  readonly parentId?: number;
 }
 
 /** A new order in CREATED. Fields are written out (no spread): this runs once per order on the intake path. */

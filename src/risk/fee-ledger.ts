@@ -39,6 +39,7 @@ export class FeeLedger implements TrackerListener {
 
   onTransition(order: OrderView, update: OrderUpdate, _t: Transition): void {
     if (update.kind !== 'FILL') return;
+    if (this.store.parent[order.slot] !== 0) return; // a child's fill is counted once, as its parent's fill
     const f = update.fill;
     const currency = f.feeCurrency !== '' ? f.feeCurrency : this.store.instrument(order.slot).quote;
     this.add(this.strategyIds[order.strategyIndex] ?? `#${order.strategyIndex}`, f.venue, currency, f.fee, f.feeEstimated === true);

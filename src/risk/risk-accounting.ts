@@ -18,7 +18,8 @@ export class RiskAccounting implements TrackerListener {
     // The lifecycle holds filledNotional at 2^53 - 1 rather than lose count of it: never for an order the edge
     // accepted and filled at or inside its limit (a fill far beyond it could): counted with risk's saturations.
     if (update.kind === 'FILL' && t.outcome === 'APPLIED' && order.filledNotional >= Number.MAX_SAFE_INTEGER) this.risk.saturated++;
-    if (this.replaying && update.kind === 'SUBMIT' && t.from === 'CREATED') {
+    // children of a parent order carry no reservation: the parent's covers them
+    if (this.replaying && update.kind === 'SUBMIT' && t.from === 'CREATED' && order.parentId === 0) {
       const i = order.symbolIndex;
       order.riskPriceTicks = order.priceTicks > 0 ? order.priceTicks : this.risk.markOf(i) || order.stopTicks || 1;
       this.risk.reserve(order.strategyIndex, i, order.riskPriceTicks, order.qtyLots);

@@ -366,6 +366,32 @@ describe('order lifecycle over HTTP', () => {
     expect(filledList.body.orders.map((o: any) => o.orderId)).toContain(r.body.orderId);
   });
 
+  it('a filled order shows its arrival mid, slippage and fees; switchyard_slippage_bps observes its fills', async () => {
+    const r = await t.api.post('/v1/orders', marketable({ clientOrderId: 'httpQuality1' }));
+    expect(r.status).toBe(201);
+    const filled = await t.api.waitForState(r.body.orderId, 'FILLED');
+    // fees: exact decimals per currency, at least one
+    expect(Array.isArray(filled.fees)).toBe(true);
+    expect(filled.fees.length).toBeGreaterThan(0);
+    for (const f of filled.fees) {
+      expect(typeof f.currency).toBe('string');
+      expect(f.amount).toMatch(/^-?\d+(\.\d+)?$/);
+    }
+    expect(filled).not.toHaveProperty('algo');
+    expect(filled).not.toHaveProperty('trailingOffset');
+    // with market data the order has an arrival mid and its slippage; without, both are null
+    if (filled.arrivalMid === null) {
+      expect(filled.slippageBps).toBeNull();
+    } else {
+      expect(filled.arrivalMid).toMatch(/^\d+\.\d+$/);
+      const mid = Number(filled.arrivalMid);
+      expect(filled.slippageBps).toBeCloseTo(((Number(filled.avgPrice) - mid) / mid) * 1e4, 1);
+      const m = await t.api.get('/metrics');
+      expect(m.status).toBe(200);
+      expect(metricValue(m.text, 'switchyard_slippage_bps_count', { venue: filled.venue, route: filled.route })).toBeGreaterThan(0);
+    }
+  });
+
   it('a resting order is listed as open and can be canceled (202, then CANCELED)', async () => {
     const o = await restingOrder({ clientOrderId: 'httpRest1' });
     const open = await t.api.get('/v1/orders?state=open');

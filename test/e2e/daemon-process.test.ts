@@ -115,7 +115,7 @@ describe('switchyard start (real process)', () => {
 
     // routes and metrics (the strategies' orders count too)
     const routes = await api.get('/v1/routes/BTC-USDT');
-    expect(routes.body).toEqual({ symbol: 'BTC-USDT', slots: { 'sim-a': 192, 'sim-b': 64 }, total: 256 });
+    expect(routes.body).toEqual({ symbol: 'BTC-USDT', slots: { 'sim-a': 192, 'sim-b': 64 }, total: 256, weights: { 'sim-a': 3, 'sim-b': 1 } });
     const metrics = await api.metrics();
     expect(metricValue(metrics, 'switchyard_orders_total', { state: 'FILLED', strategy: 'manual' })).toBe(1);
     expect(metricValue(metrics, 'switchyard_orders_total', { state: 'CANCELED', strategy: 'manual' })).toBe(1);

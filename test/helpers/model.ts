@@ -102,6 +102,12 @@ export function newOrderFields(store: OrderStore, overrides: Partial<OrderIntent
     venue,
     clientOrderId: i.clientOrderId,
     producerSeq: overrides.producerSeq ?? 0,
+    route: 0,
+    parent: 0,
+    algo: 0,
+    paramA: 0,
+    paramB: 0,
+    arrivalMid: 0,
     tag: overrides.tag ?? 0,
   };
 }

@@ -331,7 +331,7 @@ describe('Dispatcher order of service (issue acceptance: priority, weighted fair
     const active = [0, 2, 3];
     const fields = active.map((s) => ({
       strategy: s, symbol: BTC, side: 0, type: 0, tif: 0, postOnly: false, priority: 1,
-      priceTicks: 6_000_000, stopTicks: 0, qtyLots: 10, venue: 255, clientOrderId: undefined, producerSeq: 0, tag: 0,
+      priceTicks: 6_000_000, stopTicks: 0, qtyLots: 10, venue: 255, clientOrderId: undefined, producerSeq: 0, tag: 0, route: 0, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
     }));
     let total = 0;
     while (total < 100_000) {
@@ -553,7 +553,7 @@ describe('OrderIntake: notionals the core cannot count exactly', () => {
     const lots = 1_000_000;
     const fields = (priceTicks: number) => ({
       strategy: 0, symbol: BTC, side: 0, type: 0, tif: 0, postOnly: false, priority: 1,
-      priceTicks, stopTicks: 0, qtyLots: lots, venue: 255, clientOrderId: undefined, producerSeq: 0, tag: 0,
+      priceTicks, stopTicks: 0, qtyLots: lots, venue: 255, clientOrderId: undefined, producerSeq: 0, tag: 0, route: 0, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
     });
     const maxTicks = Math.floor(max / lots);
     expect(intake.submitFields(fields(maxTicks + 1))).toBe(-1);

@@ -122,6 +122,22 @@ const REFUSALS: readonly Case[] = [
   ['postOnly on a FOK limit', with_({ postOnly: true, timeInForce: 'FOK' }), 'INVALID_FIELD', 'postOnly'],
   ['postOnly on a market order', { ...without('price'), type: 'MARKET', postOnly: true }, 'INVALID_FIELD', 'postOnly'],
   ['postOnly on a stop-limit', with_({ type: 'STOP_LIMIT', stopPrice: '61000', postOnly: true }), 'INVALID_FIELD', 'postOnly'],
+  // routes, trailing stops, algorithms
+  ['an unknown route', with_({ route: 'fastest' }), 'INVALID_FIELD', 'route'],
+  ['a route with a pinned venue', with_({ route: 'best', venue: 'v1' }), 'INVALID_FIELD', 'route'],
+  ['a TRAILING_STOP without an offset', { ...without('price'), type: 'TRAILING_STOP' }, 'INVALID_PRICE', 'trailingOffset'],
+  ['a TRAILING_STOP offset off the tick grid', { ...without('price'), type: 'TRAILING_STOP', trailingOffset: '10.001' }, 'PRICE_NOT_ON_TICK', 'trailingOffset'],
+  ['a trailingOffset on a LIMIT', with_({ trailingOffset: '10' }), 'INVALID_PRICE', 'trailingOffset'],
+  ['an algo that is not an object', with_({ algo: 'TWAP' }), 'INVALID_FIELD', 'algo'],
+  ['an unknown algo', with_({ algo: { type: 'VWAP' } }), 'INVALID_FIELD', 'algo'],
+  ['a TWAP interval above its horizon', with_({ algo: { type: 'TWAP', horizonMs: 1000, intervalMs: 2000 } }), 'INVALID_FIELD', 'algo'],
+  ['a TWAP interval below 100 ms', with_({ algo: { type: 'TWAP', horizonMs: 1000, intervalMs: 10 } }), 'INVALID_FIELD', 'algo'],
+  ['a TWAP of more than 10000 slices', with_({ algo: { type: 'TWAP', horizonMs: 2_000_000, intervalMs: 100 } }), 'INVALID_FIELD', 'algo'],
+  ['a TWAP with an unknown field', with_({ algo: { type: 'TWAP', horizonMs: 1000, intervalMs: 100, x: 1 } }), 'INVALID_FIELD', 'algo'],
+  ['an algo on a FOK order', with_({ timeInForce: 'FOK', algo: { type: 'TWAP', horizonMs: 1000, intervalMs: 100 } }), 'INVALID_FIELD', 'algo'],
+  ['an ICEBERG on an IOC order', with_({ timeInForce: 'IOC', algo: { type: 'ICEBERG', displayQuantity: '0.001' } }), 'INVALID_FIELD', 'algo'],
+  ['an ICEBERG showing the whole order', with_({ algo: { type: 'ICEBERG', displayQuantity: '0.01' } }), 'INVALID_FIELD', 'algo'],
+  ['an ICEBERG display off the lot grid', with_({ algo: { type: 'ICEBERG', displayQuantity: '0.000001' } }), 'QUANTITY_NOT_ON_LOT', 'algo'],
 ];
 
 describe('decodeOrder refusals', () => {
@@ -176,6 +192,15 @@ describe('decodeOrder refusals', () => {
 });
 
 describe('decodeOrder accepted orders', () => {
+  it('routes, trailing stops and algorithms', () => {
+    expect(accepted(decode(with_({ route: 'SWEEP'.toLowerCase() }))).route).toBe('sweep');
+    expect(accepted(decode(BASE)).route).toBeUndefined();
+    const trail = accepted(decode({ ...without('price'), type: 'TRAILING_STOP', trailingOffset: '12.5' }));
+    expect(trail).toMatchObject({ type: 'TRAILING_STOP', timeInForce: 'IOC', priceTicks: 0, trailingOffsetTicks: 1250 });
+    expect(accepted(decode(with_({ algo: { type: 'twap', horizonMs: 60000, intervalMs: 5000 } }))).algo).toEqual({ kind: 'TWAP', horizonMs: 60000, intervalMs: 5000 });
+    expect(accepted(decode(with_({ algo: { type: 'ICEBERG', displayQuantity: '0.002' } }))).algo).toEqual({ kind: 'ICEBERG', displayLots: 200 });
+  });
+
   it('fills defaults: type LIMIT, timeInForce GTC, priority NORMAL, postOnly false', () => {
     const i = accepted(decode(BASE));
     expect(i).toMatchObject({

@@ -182,7 +182,7 @@ function submitPath(options: Options) {
       for (const [symbol, price] of [[0, 6_000_000], [1, 60_000]] as const) {
         templates.push({
           strategy: s, symbol, side: p % 2, type: 0, tif: 0, postOnly: false, priority: p, priceTicks: price, stopTicks: 0,
-          qtyLots: 1, venue: 255, clientOrderId: undefined, producerSeq: 0, tag: 0,
+          qtyLots: 1, venue: 255, clientOrderId: undefined, producerSeq: 0, tag: 0, route: 0, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
         });
       }
     }

@@ -1,6 +1,6 @@
 /**
- * The daemon's order state without venues, for the snapshot tests: store, tracker, risk accounting and fee ledger,
- * and the moves a test drives it with (new orders, the dispatcher's SUBMIT, any lifecycle update).
+ * The daemon's order state without venues, for the snapshot tests: store, tracker, risk accounting, fee ledger and
+ * execution quality (per-order fees), and the moves a test drives it with (new orders, the dispatcher's SUBMIT, any lifecycle update).
  */
 import { STATE_CODE, type OrderStore } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
@@ -15,6 +15,7 @@ import type { OrderType } from '../../src/model/order.js';
 import { FeeLedger } from '../../src/risk/fee-ledger.js';
 import { PreTradeRisk } from '../../src/risk/pre-trade-risk.js';
 import { RiskAccounting } from '../../src/risk/risk-accounting.js';
+import { ExecutionQuality } from '../../src/telemetry/execution-quality.js';
 import { newOrderFields, testInstruments, testStore } from '../helpers/model.js';
 
 const CREATED = STATE_CODE.CREATED;
@@ -28,6 +29,8 @@ export interface Rig {
   readonly fees: FeeLedger;
   readonly ids: OrderIdCounter;
   readonly accounting: RiskAccounting;
+  /** Per-order fees (store.feeTexts) and slippage, as the daemon keeps them. */
+  readonly quality: ExecutionQuality;
 }
 
 export function makeRig(retainFinished: number): Rig {
@@ -42,7 +45,9 @@ export function makeRig(retainFinished: number): Rig {
   tracker.listen(accounting);
   const fees = new FeeLedger(store, ['alpha', 'beta']);
   tracker.listen(fees);
-  return { store, tracker, clock, risk, fees, ids: new OrderIdCounter(), accounting };
+  const quality = new ExecutionQuality(tracker.store);
+  tracker.listen(quality, 'execution-quality');
+  return { store, tracker, clock, risk, fees, ids: new OrderIdCounter(), accounting, quality };
 }
 
 /** The synchronous snapshot now (the reference). */
@@ -81,10 +86,18 @@ export function createOrder(r: Rig, o: NewOrder): number {
   return r.tracker.create(id, fields);
 }
 
-/** What the dispatcher does with a CREATED order: riskPriceTicks and the reservation, then SUBMIT (no record between). */
+/**
+ * What the dispatcher does with a CREATED order: riskPriceTicks and the reservation, then SUBMIT (no record between).
+ * A child order (parent id not 0) is submitted by its parent (src/parents) without either: the parent's reservation
+ * covers it, and replay (risk-accounting.ts) reserves nothing for it.
+ */
 export function dispatch(r: Rig, slot: number, venue: string): void {
   const s = r.store;
   if (s.state[slot] !== CREATED) return;
+  if (s.parent[slot] !== 0) {
+    r.tracker.applySlot(slot, { kind: 'SUBMIT', venue });
+    return;
+  }
   const price = s.priceTicks[slot]! > 0 ? s.priceTicks[slot]! : r.risk.markOf(s.symbol[slot]!);
   s.setRiskPrice(slot, price);
   r.risk.reserve(s.strategy[slot]!, s.symbol[slot]!, price, s.qtyLots[slot]!);

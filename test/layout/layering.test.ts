@@ -19,8 +19,8 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/routing': ['src/model', 'src/market'],
   'src/market': ['src/model'],
   'src/intake/ring': ['src/model'],
-  // emulated stops and execution algorithms hold parent orders and release children
-  'src/emulation': ['src/model', 'src/core', 'src/market'],
+  // parent orders held by the daemon (sweeps, emulated stops, execution algorithms): children sent through the batcher
+  'src/parents': ['src/model', 'src/core', 'src/market', 'src/routing', 'src/execution'],
   'src/telemetry': ['src/model', 'src/core', 'src/market'],
   'src/risk': ['src/model', 'src/core'],
   'src/execution': ['src/model', 'src/core', 'src/telemetry'],
@@ -32,7 +32,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/api': ['src/model', 'src/core', 'src/config', 'src/market', 'src/execution', 'src/intake', 'src/journal', 'src/risk', 'src/routing', 'src/telemetry'],
   'src/compose': [
     'src/model', 'src/core', 'src/config', 'src/matching', 'src/market', 'src/routing', 'src/intake', 'src/intake/ring', 'src/telemetry', 'src/risk',
-    'src/execution', 'src/crossing', 'src/journal', 'src/strategy', 'src/api', 'adapters',
+    'src/execution', 'src/crossing', 'src/journal', 'src/strategy', 'src/api', 'src/parents', 'adapters',
   ],
   'src/daemon.ts': [
     'src/model', 'src/core', 'src/config', 'src/market', 'src/routing', 'src/intake', 'src/telemetry', 'src/risk', 'src/execution', 'src/crossing',

@@ -262,7 +262,8 @@ export function validateOrderRecord(rec: OrderRecord, symbolCount: number, venue
   }
   if (rec.op !== OP_SUBMIT) return 'BAD_REQUEST';
   if (rec.symbol >= symbolCount) return 'UNKNOWN_SYMBOL';
-  if (rec.side > SIDE_SELL || rec.type >= ORDER_TYPES.length || rec.timeInForce >= TIME_IN_FORCES.length) return 'INVALID_FIELD';
+  // TRAILING_STOP (the last type) needs a trailing offset, which a ring record has no field for: API only
+  if (rec.side > SIDE_SELL || rec.type >= ORDER_TYPES.length - 1 || rec.timeInForce >= TIME_IN_FORCES.length) return 'INVALID_FIELD';
   if (rec.venue !== NO_VENUE && rec.venue >= venueCount) return 'UNKNOWN_VENUE';
   if (!isCount(rec.qtyLots) || rec.qtyLots === 0) return 'INVALID_QUANTITY';
   if (!isCount(rec.priceTicks) || !isCount(rec.stopTicks)) return 'INVALID_PRICE';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BUY, SELL, TriggerBatch, TriggerBook, offsetTicksFromBps } from '../../src/emulation/trigger-book.js';
+import { BUY, SELL, TriggerBatch, TriggerBook, offsetTicksFromBps } from '../../src/parents/trigger-book.js';
 
 interface Hit {
   slot: number;
