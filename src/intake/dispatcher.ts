@@ -9,9 +9,9 @@ import type { Router } from '../routing/router.js';
 import type { StrategyQueues } from './strategy-queues.js';
 
 const CREATED = ORDER_STATES.indexOf('CREATED');
-/** takeOr: the order was taken as a parent. */
 /** STOP, STOP_LIMIT and TRAILING_STOP have the type codes from STOP on. */
 const STOP = TYPE_CODE.STOP;
+/** takeOr: the order was taken as a parent. */
 const SWEPT = -2;
 /** Empty cycles before the loop sleeps on the doorbell. */
 const IDLE_SPIN_CYCLES = 64;
@@ -234,16 +234,15 @@ export class Dispatcher {
 
   /**
    * The venue for an order: its pinned venue if usable, else its route's choice — `best`: the market's (the table's
-   * when no venue book can tell), `table`: the next slot of the symbol's table; `sweep`: the table's venue should it
-   * not be swept (peeked: a swept order takes no slot). -1 when none.
+   * when no venue book can tell), `table`: the next slot of the symbol's table; an order the parent orders may hold
+   * (sweep, stop, algorithm): the table's venue, peeked (a held order takes no slot). -1 when none.
    */
   private pick(slot: number): number {
     const s = this.store;
     const pinned = s.pinned[slot]!;
     if (pinned !== NO_VENUE) return this.available[pinned] === 1 ? pinned : -1;
-    const route = s.route[slot]!;
-    if (route === ROUTE_SWEEP || (this.smart !== undefined && (s.type[slot]! >= STOP || s.algo[slot] !== 0))) return this.router.peek(s.symbol[slot]!, this.available);
-    if (route === ROUTE_BEST && this.smart !== undefined) {
+    if (this.held(slot)) return this.router.peek(s.symbol[slot]!, this.available);
+    if (s.route[slot] === ROUTE_BEST && this.smart !== undefined) {
       const v = this.smart.best(slot);
       if (v >= 0) return v;
     }
