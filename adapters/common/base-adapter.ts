@@ -77,6 +77,9 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
   private readonly submission: Submission;
   private readonly supervisor: StreamSupervisor;
 
+  /** The cost of placing one order, per instrument symbol (headroom). */
+  private readonly placeOneCosts = new Map<string, Cost[]>();
+
   constructor(options: BaseAdapterOptions) {
     this.name = options.name;
     this.log = options.log;
@@ -167,6 +170,17 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
   protected abstract fetchTrades(instrument: Instrument, query: TradeQuery): Promise<TradeEvent[]>;
   /** How long after it was sent a request that got no answer may still execute at the venue (before clockSkewMs). */
   protected abstract requestValidityMs(): number;
+
+  /** See VenueAdapter.headroom: one placement's cost per instrument (kept), against the pools' tokens left now. */
+  headroom(instrument: Instrument): number {
+    let costs = this.placeOneCosts.get(instrument.symbol);
+    if (costs === undefined) {
+      // the venues' placement costs depend on the group's size and instruments only (see the profiles)
+      costs = this.placeCosts([{ instrument } as unknown as TrackedOrder]);
+      this.placeOneCosts.set(instrument.symbol, costs);
+    }
+    return this.limiter.headroom(costs);
+  }
 
   /** See VenueAdapter.validityWindowMs: the venue's request window plus clock skew. */
   validityWindowMs(): number {

@@ -284,6 +284,27 @@ export class VenueRateLimiter {
     }
   }
 
+  /**
+   * How many more requests costing `costs` the pools take now without waiting: the tokens left in each pool (its
+   * current limit less those taken in its window) over the request's cost there, the least over its pools; 0 while
+   * the venue or one of the pools is paused. Reads only: creates no pool.
+   */
+  headroom(costs: readonly Cost[]): number {
+    const now = this.now();
+    if (this.pausedUntil > now) return 0;
+    let room = Infinity;
+    for (let i = 0; i < costs.length; i++) {
+      const c = costs[i]!;
+      if (c.n <= 0) continue;
+      const p = this.pools.get(c.pool);
+      if (p !== undefined && p.pausedUntil > now) return 0;
+      const limit = p !== undefined ? p.limit : this.specs.get(family(c.pool))?.limit;
+      if (limit === undefined) continue;
+      room = Math.min(room, Math.max(0, Math.floor((limit - (p?.held ?? 0)) / c.n)));
+    }
+    return room;
+  }
+
   /** Epoch ms until which the venue is paused (0 when not). */
   get pausedUntilMs(): number {
     return this.pausedUntil > this.now() ? this.pausedUntil : 0;

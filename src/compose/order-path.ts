@@ -180,7 +180,8 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   let recorder: JournalRecorder | undefined;
   if (o.market !== undefined) {
     if (o.market.venues.join('\n') !== o.venues.join('\n')) throw new RangeError('the market data must have the order path\'s venues');
-    parents = new ParentOrders(store, tracker, new RoutePlanner(o.market), router, batcher, ids, clock, dispatcher.available, () => dispatcher.wake());
+    parents = new ParentOrders(store, tracker, new RoutePlanner(o.market), router, batcher, ids, clock, dispatcher.available, () => dispatcher.wake(),
+      (v, s) => venues[v]!.headroom?.(instruments.at(s)) ?? Infinity);
     stops = new StopEmulation(parents, o.venues.length, (orderId, extremeTicks) => recorder?.event({ event: 'trailing', orderId, extremeTicks }));
     algos = new ExecutionAlgos(parents);
     parents.addKind(stops);

@@ -285,6 +285,10 @@ export class RestartingVenue implements VenueAdapter {
     return this.current.validityWindowMs?.() ?? 0;
   }
 
+  headroom(instrument: Instrument): number {
+    return this.current.headroom?.(instrument) ?? Infinity;
+  }
+
   openOrders(instruments: readonly Instrument[]): Promise<VenueOrderStatus[]> {
     const a = this.current;
     if (a.openOrders === undefined) return Promise.reject(new Error(`${this.name}: the adapter cannot list open orders`));

@@ -173,6 +173,11 @@ export interface VenueAdapter {
   validityWindowMs?(): number;
   /** Orders open at the venue (for reconciliation after a restart or reconnect). */
   openOrders?(instruments: readonly Instrument[]): Promise<VenueOrderStatus[]>;
+  /**
+   * How many more new orders of `instrument` the venue's rate limits take now without waiting (0 while paused or
+   * banned). Smart routes skip a venue with none. Omitted by in-process venues (no limit).
+   */
+  headroom?(instrument: Instrument): number;
   /** Fills at or after `sinceMs` (epoch ms), oldest first. */
   fillsSince?(sinceMs: number, instruments: readonly Instrument[]): Promise<VenueFill[]>;
 }

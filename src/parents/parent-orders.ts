@@ -104,6 +104,8 @@ export class ParentOrders implements VenueAdapter, TrackerListener {
     readonly available: Uint8Array,
     /** A cycle soon, to hand over batches filled outside the dispatch loop. */
     readonly wake: () => void,
+    /** New orders of a symbol venue v's rate limits take now (VenueAdapter.headroom); absent = no limit. */
+    private readonly headroomOf?: (venue: number, symbol: number) => number,
   ) {
     this.submitUpdates = router.venueNames.map((venue) => ({ kind: 'SUBMIT', venue }));
     this.ensure(store.capacity);
@@ -130,10 +132,22 @@ export class ParentOrders implements VenueAdapter, TrackerListener {
     return kind !== undefined && kind.take(slot);
   }
 
+  /**
+   * The planner's venue constraints for a decision about `symbol`, as they are now: which venues may take orders (the
+   * dispatcher's breakers and gates) and their rate-limit headroom. Returns the planner.
+   */
+  prepare(symbol: number): RoutePlanner {
+    const p = this.planner;
+    p.usable.set(this.available);
+    const headroom = this.headroomOf;
+    if (headroom !== undefined) for (let v = 0; v < p.venueCount; v++) p.headroom[v] = p.usable[v] === 1 ? headroom(v, symbol) : 0;
+    return p;
+  }
+
   /** The venue for a `best` order: the one with the best fee-adjusted average price for its full size; -1 = no book. */
   best(slot: number): number {
     const s = this.store;
-    this.planner.usable.set(this.available);
+    this.prepare(s.symbol[slot]!);
     return this.planner.best(s.symbol[slot]!, s.side[slot]!, s.qtyLots[slot]! - s.filledLots[slot]!, this.limitOf(slot), this.clock.monoMs());
   }
 
@@ -219,7 +233,7 @@ export class ParentOrders implements VenueAdapter, TrackerListener {
 
   private venueForTerms(symbol: number, side: number, qtyLots: number, limitTicks: number, route: number): number {
     if (route !== 0) {
-      this.planner.usable.set(this.available);
+      this.prepare(symbol);
       const v = this.planner.best(symbol, side, qtyLots, limitTicks, this.clock.monoMs());
       if (v >= 0) return v;
     }

@@ -56,7 +56,7 @@ export class SweepRoute implements ParentKind {
   private plan(slot: number): number {
     const s = this.store;
     const p = this.parents;
-    p.planner.usable.set(p.available);
+    p.prepare(s.symbol[slot]!);
     return p.planner.sweep(s.symbol[slot]!, s.side[slot]!, s.qtyLots[slot]! - s.filledLots[slot]!, p.limitOf(slot), p.clock.monoMs());
   }
 

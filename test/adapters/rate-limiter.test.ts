@@ -21,6 +21,21 @@ function limiter(pools: Array<{ name: string; limit: number; windowMs: number }>
 const refusal = (): VenueError => new VenueError('rate-limited', 'VENUE_RATE_LIMITED', 'too many', { retryAfterMs: 10 });
 
 describe('VenueRateLimiter', () => {
+  test('headroom: the requests the pools take now without waiting (smart routes skip a venue with none)', async () => {
+    const l = limiter([{ name: 'orders', limit: 3, windowMs: 60_000 }, { name: 'weight', limit: 10, windowMs: 60_000 }]);
+    const costs = [{ pool: 'orders', n: 1 }, { pool: 'weight', n: 4 }];
+    expect(l.headroom(costs)).toBe(2); // weight: 10 / 4
+    expect(l.headroom([{ pool: 'orders', n: 1 }])).toBe(3);
+    await l.run([{ pool: 'orders', n: 1 }], 'order', async () => undefined);
+    expect(l.headroom([{ pool: 'orders', n: 1 }])).toBe(2); // its token stays taken for the window
+    await l.run([{ pool: 'orders', n: 2 }], 'order', async () => undefined);
+    expect(l.headroom([{ pool: 'orders', n: 1 }])).toBe(0);
+    expect(l.headroom([{ pool: 'weight', n: 4 }])).toBe(2);
+    // a refusal with Retry-After pauses the pool: no headroom at all meanwhile
+    l.refused(refusal(), ['weight'], 1);
+    expect(l.headroom([{ pool: 'weight', n: 1 }])).toBe(0);
+  });
+
   test('never more than `limit` requests in any window; tokens come back a window after the answer', async () => {
     const l = limiter([{ name: 'orders', limit: 3, windowMs: 200 }]);
     const sent: number[] = [];

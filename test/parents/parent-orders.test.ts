@@ -105,6 +105,19 @@ describe('sweep parents', () => {
     expect(t.path.parents!.children(t.path.store.slotOf(eth.id))).toEqual([]);
   });
 
+  it('skips a venue at its rate limit (no headroom), for sweeps and for best', () => {
+    const t = setup();
+    t.book(0, [[6_000_100, 1000]]);
+    t.book(1, [[6_000_200, 1000]]);
+    t.venues[0]!.room = 0;
+    const parent = t.submit({ qtyLots: 800, priceTicks: 6_000_300, timeInForce: 'IOC' });
+    expect(t.children(parent.id).map((k) => [k.venue, k.priceTicks])).toEqual([['b', 6_000_200]]);
+    const best = t.submit({ route: 'best', qtyLots: 100, priceTicks: 6_000_300 });
+    expect(best.venue).toBe('b'); // a has the better price, but no room
+    t.venues[0]!.room = 1;
+    expect(t.submit({ route: 'best', qtyLots: 100, priceTicks: 6_000_300 }).venue).toBe('a');
+  });
+
   it('FOK, post-only and not marketable sweep orders go whole to the best venue', () => {
     const t = setup(['10', '0', '3']);
     t.book(0, [[6_000_100, 1000]]);

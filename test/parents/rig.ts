@@ -18,7 +18,12 @@ export class PlayedVenue implements VenueAdapter {
   readonly orders: VenueOrder[] = [];
   readonly cancels: CancelRequest[] = [];
   private seq = 0;
+  /** What headroom() says: new orders its rate limits take now. */
+  room = Infinity;
   constructor(readonly name: string, private readonly sink: ReportSink) {}
+  headroom(): number {
+    return this.room;
+  }
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   submit(batch: OrderBatch): void {
