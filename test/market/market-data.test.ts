@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { bookView } from '../../src/market/book-view.js';
-import { ASK, BID, LevelBuffer } from '../../src/market/feed.js';
+import { ASK, BID } from '../../src/market/feed.js';
 import { MarketData, type MarketListener } from '../../src/market/market-data.js';
 import { ManualClock } from '../../src/model/clock.js';
 import { Increment } from '../../src/model/decimal.js';
 import { testInstruments } from '../helpers/model.js';
+import { levels } from '../helpers/levels.js';
 
-function levels(pairs: readonly (readonly [number, number])[]): LevelBuffer {
-  const b = new LevelBuffer(16);
-  for (const [p, q] of pairs) b.push(p, q);
-  return b;
-}
 
 function setup() {
   const clock = new ManualClock();

@@ -5,7 +5,6 @@
 import { buildOrderPath } from '../../src/compose/order-path.js';
 import type { CancelRequest, ExecutionReport, OrderBatch, ReportSink, VenueAdapter } from '../../src/execution/venue.js';
 import { toVenueOrders, type VenueOrder } from '../../src/execution/venue.js';
-import { LevelBuffer } from '../../src/market/feed.js';
 import { MarketData } from '../../src/market/market-data.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderIntent } from '../../src/model/order.js';
@@ -13,6 +12,7 @@ import { PreTradeRisk } from '../../src/risk/pre-trade-risk.js';
 import { Router } from '../../src/routing/router.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { intent, testInstruments } from '../helpers/model.js';
+import { levels } from '../helpers/levels.js';
 
 export class PlayedVenue implements VenueAdapter {
   readonly orders: VenueOrder[] = [];
@@ -44,12 +44,6 @@ export class PlayedVenue implements VenueAdapter {
   canceled(orderId: number, reason?: string): void {
     this.report({ kind: 'CANCELED', orderId, ...(reason === undefined ? {} : { reason }) });
   }
-}
-
-export function levels(pairs: readonly (readonly [number, number])[]): LevelBuffer {
-  const b = new LevelBuffer(32);
-  for (const [p, q] of pairs) b.push(p, q);
-  return b;
 }
 
 export const BTC = 0;

@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { LevelBuffer } from '../../src/market/feed.js';
 import { MarketData } from '../../src/market/market-data.js';
 import { ManualClock } from '../../src/model/clock.js';
 import { AdaptiveRouting, adaptiveWeights } from '../../src/routing/adaptive-weights.js';
 import { Router } from '../../src/routing/router.js';
 import { testInstruments } from '../helpers/model.js';
+import { levels } from '../helpers/levels.js';
 
-function levels(pairs: readonly (readonly [number, number])[]): LevelBuffer {
-  const b = new LevelBuffer(16);
-  for (const [p, q] of pairs) b.push(p, q);
-  return b;
-}
 
 /** Three venues; a 10 bps taker fee at b, none at a and c. */
 function setup() {

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LevelBuffer } from '../../src/market/feed.js';
 import { MarketData } from '../../src/market/market-data.js';
 import { ManualClock } from '../../src/model/clock.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
 import { RoutePlanner } from '../../src/routing/route-planner.js';
+import { levels } from '../helpers/levels.js';
 
 const BUY = 0;
 const SELL = 1;
@@ -14,11 +14,6 @@ const Y = 1;
 
 type Ladder = readonly (readonly [number, number])[];
 
-function levels(pairs: Ladder): LevelBuffer {
-  const b = new LevelBuffer(Math.max(1, pairs.length));
-  for (const [p, q] of pairs) b.push(p, q);
-  return b;
-}
 
 function setup(fees: readonly string[] = ['0', '0', '0'], maxLevels?: number) {
   const clock = new ManualClock();
