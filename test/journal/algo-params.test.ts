@@ -10,16 +10,14 @@ import {
   ALGO_ICEBERG, ALGO_NONE, ALGO_TWAP, ROUTE_BEST, ROUTE_SWEEP, ROUTE_TABLE, type OrderStore,
 } from '../../src/core/order-store.js';
 import { describeRecord } from '../../src/journal/describe-record.js';
-import { Journal } from '../../src/journal/journal.js';
-import { JournalRecorder } from '../../src/journal/journal-recorder.js';
 import {
   ORDER_ALGO_MASK, ORDER_ALGO_SHIFT, ORDER_EXT_BYTES, ORDER_FIXED, ORDER_HAS_EXT, ORDER_HAS_PARENT, REC_ORDER, decodeOrderRecord,
 } from '../../src/journal/order-records.js';
 import { replayOrders, restoreSnapshot, takeSnapshot } from '../../src/journal/order-replay.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/journal/order-snapshot.js';
 import { newOrderFields } from '../helpers/model.js';
-import { collect, tempDir } from './helpers.js';
-import { captureOf, captureText, dispatch, makeRig, syncSnapshot, type Rig } from './order-rig.js';
+import { collect } from './helpers.js';
+import { journaledRig, captureOf, captureText, dispatch, makeRig, syncSnapshot, type Rig } from './order-rig.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -74,17 +72,7 @@ function expected(m: Made): Ext & { route: number; parent: number } {
 
 const hasExt = (m: Made): boolean => m.paramA !== 0 || m.paramB !== 0 || m.arrivalMid !== 0;
 
-async function journaled(): Promise<{ r: Rig; journal: Journal; dir: string }> {
-  const t = tempDir('algo-params-', true);
-  cleanups.push(t.cleanup);
-  const r = makeRig(100);
-  const recorder = new JournalRecorder(r.store);
-  r.tracker.listen(recorder, 'journal');
-  const journal = await Journal.open(t.dir, { maxDelayMs: 1, onError: (e) => recorder.fail(e) });
-  recorder.attach(journal);
-  recorder.writeNames();
-  return { r, journal, dir: t.dir };
-}
+const journaled = () => journaledRig('algo-params-', cleanups);
 
 /**
  * A plain order, an iceberg (display 250 lots) with a half-tick arrival mid, a TWAP with both parameters, a sweep

@@ -4,13 +4,10 @@
  * replay of the FILL records rebuilding them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Journal } from '../../src/journal/journal.js';
-import { JournalRecorder } from '../../src/journal/journal-recorder.js';
 import { replayOrders, restoreSnapshot } from '../../src/journal/order-replay.js';
 import { decodeSnapshot } from '../../src/journal/order-snapshot.js';
 import type { Fill } from '../../src/model/order.js';
-import { tempDir } from './helpers.js';
-import { captureOf, captureText, createOrder, dispatch, makeRig, syncSnapshot, type Rig } from './order-rig.js';
+import { journaledRig, captureOf, captureText, createOrder, dispatch, makeRig, syncSnapshot, type Rig } from './order-rig.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -112,21 +109,14 @@ describe('per-order fees in snapshots', () => {
 
 describe('per-order fees in replay', () => {
   it('replaying the FILL records rebuilds them (and the same snapshot)', async () => {
-    const t = tempDir('order-fees-', true);
-    cleanups.push(t.cleanup);
-    const r = makeRig(100);
-    const recorder = new JournalRecorder(r.store);
-    r.tracker.listen(recorder, 'journal');
-    const journal = await Journal.open(t.dir, { maxDelayMs: 1, onError: (e) => recorder.fail(e) });
-    recorder.attach(journal);
-    recorder.writeNames();
+    const { r, journal, dir } = await journaledRig('order-fees-', cleanups);
     const { slots, expected } = scenario(r);
     const ids = slots.map((s) => r.store.id[s]!);
     await journal.close();
 
     const again = makeRig(100);
     again.accounting.replaying = true;
-    const report = replayOrders(t.dir, again.tracker, again.store, again.ids, again.risk, again.fees);
+    const report = replayOrders(dir, again.tracker, again.store, again.ids, again.risk, again.fees);
     again.accounting.replaying = false;
     expect(report.refused).toBe(0); // the refused fill was never recorded
     expect(feesOf(again, ids)).toEqual(expected);

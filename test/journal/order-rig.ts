@@ -17,6 +17,9 @@ import { PreTradeRisk } from '../../src/risk/pre-trade-risk.js';
 import { RiskAccounting } from '../../src/risk/risk-accounting.js';
 import { ExecutionQuality } from '../../src/telemetry/execution-quality.js';
 import { newOrderFields, testInstruments, testStore } from '../helpers/model.js';
+import { tempDir } from './helpers.js';
+import { JournalRecorder } from '../../src/journal/journal-recorder.js';
+import { Journal } from '../../src/journal/journal.js';
 
 const CREATED = STATE_CODE.CREATED;
 
@@ -159,4 +162,20 @@ export function captureText(capture: SnapshotCapture): string {
   const sink = new MemorySink();
   capture.captureNow(sink);
   return sink.text();
+}
+
+/**
+ * A rig whose tracker records into a fresh journal in a temporary directory (names written first); `cleanups` gets
+ * the directory's removal.
+ */
+export async function journaledRig(prefix: string, cleanups: (() => void)[]): Promise<{ r: Rig; journal: Journal; dir: string }> {
+  const t = tempDir(prefix, true);
+  cleanups.push(t.cleanup);
+  const r = makeRig(100);
+  const recorder = new JournalRecorder(r.store);
+  r.tracker.listen(recorder, 'journal');
+  const journal = await Journal.open(t.dir, { maxDelayMs: 1, onError: (e) => recorder.fail(e) });
+  recorder.attach(journal);
+  recorder.writeNames();
+  return { r, journal, dir: t.dir };
 }

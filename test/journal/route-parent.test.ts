@@ -7,14 +7,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROUTE_BEST, ROUTE_SWEEP, ROUTE_TABLE, type OrderStore } from '../../src/core/order-store.js';
 import { describeRecord } from '../../src/journal/describe-record.js';
-import { Journal } from '../../src/journal/journal.js';
-import { JournalRecorder } from '../../src/journal/journal-recorder.js';
 import { REC_ORDER, decodeOrderRecord, ORDER_FIXED, ORDER_HAS_PARENT } from '../../src/journal/order-records.js';
 import { replayOrders, restoreSnapshot, takeSnapshot } from '../../src/journal/order-replay.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/journal/order-snapshot.js';
 import { newOrderFields } from '../helpers/model.js';
-import { collect, tempDir } from './helpers.js';
-import { captureOf, captureText, dispatch, makeRig, syncSnapshot, type Rig } from './order-rig.js';
+import { collect } from './helpers.js';
+import { journaledRig, captureOf, captureText, dispatch, makeRig, syncSnapshot, type Rig } from './order-rig.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -48,17 +46,7 @@ function routeAndParent(store: OrderStore, id: number): { route: number; parent:
   return { route: store.route[slot]!, parent: store.parent[slot]! };
 }
 
-async function journaled(): Promise<{ r: Rig; journal: Journal; dir: string }> {
-  const t = tempDir('route-parent-', true);
-  cleanups.push(t.cleanup);
-  const r = makeRig(100);
-  const recorder = new JournalRecorder(r.store);
-  r.tracker.listen(recorder, 'journal');
-  const journal = await Journal.open(t.dir, { maxDelayMs: 1, onError: (e) => recorder.fail(e) });
-  recorder.attach(journal);
-  recorder.writeNames();
-  return { r, journal, dir: t.dir };
-}
+const journaled = () => journaledRig('route-parent-', cleanups);
 
 /** A sweep parent (route 2), its children (route 2, parent = its id; one with a long given client order id), others. */
 function sample(): Made[] {
