@@ -28,8 +28,6 @@ export class ExecutionAlgos implements ParentKind {
   private readonly store: OrderStore;
   /** TWAP parents' next wake-up, by parent slot (with the parent's id, as slots are reused). */
   private readonly timers = new Map<number, { id: number; timer: NodeJS.Timeout }>();
-  /** Slices and shown parts sent (tests, metrics). */
-  readonly counts = { twapSlices: 0, icebergParts: 0 };
 
   constructor(private readonly parents: ParentOrders) {
     this.store = parents.store;
@@ -77,7 +75,6 @@ export class ExecutionAlgos implements ParentKind {
           p.end(parent, 'NO_ROUTE: no venue could take a TWAP slice');
           return;
         }
-        this.counts.twapSlices++;
         p.wake();
         if (!p.tracker.isOpenSlot(parent)) return;
       } else if (due === slices) {
@@ -124,7 +121,6 @@ export class ExecutionAlgos implements ParentKind {
       p.end(parent, 'NO_ROUTE: no venue could take the shown part');
       return;
     }
-    this.counts.icebergParts++;
     p.wake();
   }
 

@@ -89,8 +89,6 @@ export class ParentOrders implements VenueAdapter, TrackerListener {
   private readonly heldRoute: OrderUpdate = { kind: 'ROUTE', venue: PARENT_VENUE };
   private readonly accept: OrderUpdate = { kind: 'ACCEPT', venueOrderId: undefined };
   private canceller: ChildCanceller | undefined;
-  /** Parents held and children sent so far (metrics and tests). */
-  readonly counts = { held: 0, children: 0 };
 
   constructor(
     readonly store: OrderStore,
@@ -162,13 +160,11 @@ export class ParentOrders implements VenueAdapter, TrackerListener {
     if (s.state[slot] === SUBMITTED) this.tracker.applySlot(slot, this.accept); // (partly crossed: already going)
     this.ensure(s.capacity);
     this.own(slot);
-    this.counts.held++;
   }
 
   /**
    * A child of `parent`: `qtyLots` of `type` / `tif` at `priceTicks` (0 for MARKET), pinned to `venue`, sent now
    * (handed to the venue's batch; the batch goes out at the end of the dispatch cycle — `wake` when not in one).
-   * `route`: the child's own route code (a sweep-routed TWAP slice is itself swept: its children are grandchildren).
    * Returns the child's slot.
    */
   sendChild(parent: number, venue: number, type: number, tif: number, qtyLots: number, priceTicks: number): number {
@@ -178,8 +174,8 @@ export class ParentOrders implements VenueAdapter, TrackerListener {
     return child;
   }
 
-  /** A child not yet sent anywhere (CREATED, pinned to nothing), with `route`: the caller routes it. */
-  createChild(parent: number, venue: number, type: number, tif: number, qtyLots: number, priceTicks: number, route: number): number {
+  /** A child in CREATED, pinned to `venue` (NO_VENUE: none) and with `route`: the caller sends it. */
+  private createChild(parent: number, venue: number, type: number, tif: number, qtyLots: number, priceTicks: number, route: number): number {
     const s = this.store;
     const f = this.fields;
     f.strategy = s.strategy[parent]!;
@@ -197,7 +193,6 @@ export class ParentOrders implements VenueAdapter, TrackerListener {
     const child = this.tracker.create(this.ids.next(), f);
     this.ensure(s.capacity);
     this.register(parent, child);
-    this.counts.children++;
     return child;
   }
 
@@ -277,11 +272,6 @@ export class ParentOrders implements VenueAdapter, TrackerListener {
   /** Open children of a parent. */
   openChildren(parent: number): number {
     return parent < this.capacity && this.owner[parent] === this.store.id[parent] ? this.openCount[parent]! : 0;
-  }
-
-  /** Calls `f` with each child of a parent still held by the store, newest first. */
-  eachChild(parent: number, f: (child: number) => void): void {
-    for (let c = this.newest(parent); c >= 0; c = this.older(c)) f(c);
   }
 
   /** The newest child still held by the store, or -1 (a resting rest, a working slice). */

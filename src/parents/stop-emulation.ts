@@ -42,8 +42,6 @@ export class StopEmulation implements ParentKind, MarketListener {
   /** Held trailing stops (slot and id) whose best price may have moved since it was last recorded. */
   private readonly trailing = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
-  /** Stops released so far (tests, metrics). */
-  released = 0;
 
   constructor(
     private readonly parents: ParentOrders,
@@ -107,7 +105,6 @@ export class StopEmulation implements ParentKind, MarketListener {
     if (!p.tracker.isOpenSlot(slot)) return;
     if (s.state[slot] !== TRIGGERED) p.tracker.applySlot(slot, this.trigger);
     if (s.state[slot] !== TRIGGERED) return; // (a cancel pending: the trigger does not apply)
-    this.released++;
     const rest = s.qtyLots[slot]! - s.filledLots[slot]!;
     const limit = s.type[slot] === STOP_LIMIT;
     const child = p.routeChild(slot, limit ? TYPE_CODE.LIMIT : MARKET, limit ? s.tif[slot]! : IOC, rest, limit ? s.priceTicks[slot]! : 0, s.route[slot]!);

@@ -30,8 +30,6 @@ export class SweepRoute implements ParentKind {
   private readonly store: OrderStore;
   /** Per parent slot: the venue the planner named for the rest (-1: none known, e.g. after a restart). */
   private restVenue = new Int16Array(0);
-  /** Sweeps started and rests placed (tests, metrics). */
-  readonly counts = { sweeps: 0, rests: 0 };
 
   constructor(private readonly parents: ParentOrders) {
     this.store = parents.store;
@@ -48,7 +46,6 @@ export class SweepRoute implements ParentKind {
     const n = this.plan(slot);
     if (n === 0) return false; // nothing to take now (or no usable book): it goes whole, like a `best` order
     this.parents.hold(slot);
-    this.counts.sweeps++;
     this.send(slot, n);
     return true;
   }
@@ -97,7 +94,6 @@ export class SweepRoute implements ParentKind {
       p.end(parent, 'NO_ROUTE: no venue can take the rest of the sweep');
       return;
     }
-    this.counts.rests++;
     p.sendChild(parent, venue, LIMIT, GTC, s.qtyLots[parent]! - s.filledLots[parent]!, s.priceTicks[parent]!);
     p.wake();
   }

@@ -41,10 +41,9 @@
  * Nothing is allocated per add / remove / trade in steady state.
  */
 
+import { BUY, SELL } from '../core/order-store.js';
 import { ExtremeHeaps, GroupTriggerHeaps, OrderHeaps, growF64, growI32 } from './trigger-heaps.js';
 
-export const BUY = 0;
-export const SELL = 1;
 
 const NONE = -1;
 
@@ -78,18 +77,6 @@ export class TriggerBatch {
     this.triggers[i] = trigger;
     this.count = i + 1;
   }
-}
-
-/**
- * Offset in whole ticks of a trailing stop given in basis points of a price, rounded down so the stop is never
- * looser than asked, and at least 1 tick. (A fixed offset at placement: a trailing stop whose offset follows the
- * extreme in bps would be a second group family keyed by bps — within a group, a larger bps is a larger offset, so
- * the same design holds — not built yet.)
- */
-export function offsetTicksFromBps(priceTicks: number, bps: number): number {
-  if (!Number.isSafeInteger(priceTicks) || priceTicks <= 0) throw new RangeError(`trigger book: price ${priceTicks} is not a positive integer of ticks`);
-  if (!Number.isFinite(bps) || bps <= 0) throw new RangeError(`trigger book: offset ${bps} bps is not positive`);
-  return Math.max(1, Math.floor((priceTicks * bps) / 10_000));
 }
 
 export class TriggerBook {

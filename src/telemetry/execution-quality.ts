@@ -11,10 +11,11 @@
  *    arrival mid, switchyard_slippage_bps{venue,route}: BUY (price - mid) / mid x 1e4, SELL (mid - price) / mid x 1e4
  *    (positive = paid away against the mid).
  *
- * The histogram is kept in typed arrays (one row of bucket counts per venue and route) and exposed at scrape time,
- * like the submit-to-ack histogram of metrics.ts: observing allocates nothing and makes no label strings.
+ * The histogram is a TypedHistogram (typed-histogram.ts, like the submit-to-ack histogram): observing allocates
+ * nothing and makes no label strings.
  */
 import type { Metric, Registry } from 'prom-client';
+import { TypedHistogram } from './typed-histogram.js';
 import { BUY, type OrderStore, type OrderView } from '../core/order-store.js';
 import type { OrderTracker, TrackerListener } from '../core/order-tracker.js';
 import { addDecimal, parseSignedDecimal } from '../model/decimal.js';
@@ -75,73 +76,9 @@ export function slippageBps(buy: boolean, priceTicks: number, midTicks: number):
   return ((buy ? priceTicks - midTicks : midTicks - priceTicks) / midTicks) * 1e4;
 }
 
-/** switchyard_slippage_bps as a prom-client custom metric (see the file's comment). */
-class SlippageHistogram {
-  readonly name = SLIPPAGE_METRIC;
-  readonly help = 'Slippage of fills against the arrival mid in basis points (positive = paid away), by venue and route';
-  readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  /** [venue][route][bucket], the last bucket being +Inf; not cumulative. */
-  private readonly counts: Float64Array;
-  private readonly sums: Float64Array;
-  private readonly totals: Float64Array;
-  private readonly bounds: Float64Array;
-
-  constructor(private readonly venueLabels: readonly string[]) {
-    this.bounds = Float64Array.from(SLIPPAGE_BPS_BUCKETS);
-    const cells = venueLabels.length * ROUTES.length;
-    this.counts = new Float64Array(cells * (this.bounds.length + 1));
-    this.sums = new Float64Array(cells);
-    this.totals = new Float64Array(cells);
-  }
-
-  observe(venue: number, route: number, bps: number): void {
-    const cell = venue * ROUTES.length + route;
-    const bounds = this.bounds;
-    let b = 0;
-    while (b < bounds.length && bps > bounds[b]!) b++;
-    this.counts[cell * (bounds.length + 1) + b]!++;
-    this.sums[cell]! += bps;
-    this.totals[cell]!++;
-  }
-
-  get(): { name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] } {
-    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
-    const n = this.bounds.length + 1;
-    for (let v = 0; v < this.venueLabels.length; v++) {
-      for (let r = 0; r < ROUTES.length; r++) {
-        const cell = v * ROUTES.length + r;
-        if (this.totals[cell] === 0) continue;
-        const venue = this.venueLabels[v]!;
-        const route = ROUTES[r]!;
-        let cumulative = 0;
-        for (let b = 0; b < n; b++) {
-          cumulative += this.counts[cell * n + b]!;
-          values.push({ labels: { le: b < this.bounds.length ? this.bounds[b]! : '+Inf', venue, route }, value: cumulative, metricName: `${this.name}_bucket` });
-        }
-        values.push({ labels: { venue, route }, value: this.sums[cell]!, metricName: `${this.name}_sum` });
-        values.push({ labels: { venue, route }, value: this.totals[cell]!, metricName: `${this.name}_count` });
-      }
-    }
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
-  }
-
-  reset(): void {
-    this.counts.fill(0);
-    this.sums.fill(0);
-    this.totals.fill(0);
-  }
-
-  /** Observations and their sum under one venue label and route (tests, diagnostics). */
-  cell(venue: number, route: number): { count: number; sum: number } {
-    const cell = venue * ROUTES.length + route;
-    return { count: this.totals[cell]!, sum: this.sums[cell]! };
-  }
-}
-
 /** The tracker listener of execution quality: per-order fees (store.feeTexts) and the slippage histogram. */
 export class ExecutionQuality implements TrackerListener {
-  private readonly histogram: SlippageHistogram;
+  private readonly histogram: TypedHistogram;
   private readonly otherVenue: number;
 
   constructor(
@@ -151,7 +88,12 @@ export class ExecutionQuality implements TrackerListener {
   ) {
     const labels = [...store.venueNames, OTHER_VENUE];
     this.otherVenue = labels.length - 1;
-    this.histogram = new SlippageHistogram(labels);
+    this.histogram = new TypedHistogram(
+      SLIPPAGE_METRIC,
+      'Slippage of fills against the arrival mid in basis points (positive = paid away), by venue and route',
+      [{ name: 'venue', values: labels }, { name: 'route', values: ROUTES }],
+      SLIPPAGE_BPS_BUCKETS,
+    );
     registry?.registerMetric(this.histogram as unknown as Metric);
   }
 
@@ -167,13 +109,13 @@ export class ExecutionQuality implements TrackerListener {
     if (!(mid > 0)) return;
     const venue = s.venueIndex(f.venue);
     const route = s.route[slot]!;
-    this.histogram.observe(venue < this.otherVenue ? venue : this.otherVenue, route < ROUTES.length ? route : 0,
-      slippageBps(s.side[slot] === BUY, f.priceTicks, mid));
+    const v = venue < this.otherVenue ? venue : this.otherVenue;
+    this.histogram.observe(v * ROUTES.length + (route < ROUTES.length ? route : 0), slippageBps(s.side[slot] === BUY, f.priceTicks, mid));
   }
 
   /** Observations and their sum for one venue (name) and route (tests, diagnostics). */
   observed(venue: string, route: (typeof ROUTES)[number]): { count: number; sum: number } {
     const v = this.store.venueIndex(venue);
-    return this.histogram.cell(v < this.otherVenue ? v : this.otherVenue, ROUTES.indexOf(route));
+    return this.histogram.cell((v < this.otherVenue ? v : this.otherVenue) * ROUTES.length + ROUTES.indexOf(route));
   }
 }

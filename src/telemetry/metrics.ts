@@ -5,6 +5,7 @@ import type { Clock } from '../model/clock.js';
 import { ERROR_CATALOGUE } from '../model/errors.js';
 import { LIFECYCLE_EVENTS, type OrderUpdate, type Transition } from '../model/lifecycle.js';
 import { isOpen, ORDER_STATES } from '../model/order.js';
+import { TypedHistogram } from './typed-histogram.js';
 
 /** Submit-to-ack buckets in seconds: sub-millisecond resolution for in-process and paper venues. */
 export const ACK_LATENCY_BUCKETS = [
@@ -47,69 +48,6 @@ function bump(map: Map<string, number>, key: string, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
 }
 
-/**
- * A histogram kept in typed arrays (one row of bucket counts per label value) and exposed through a prom-client
- * Registry as a custom metric: observing allocates nothing, the exposition is built at scrape time. Values are
- * observed in whole microseconds (a small integer never needs a heap box when passed to a call; a computed double
- * does, on Node 20, whenever the call is not inlined) and exposed in seconds.
- */
-class MicrosHistogram {
-  readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  private readonly boundsMicros: Int32Array;
-  /** [label][bucket], the last bucket being +Inf; not cumulative. */
-  private readonly counts: Float64Array;
-  private readonly sumsMicros: Float64Array;
-  private readonly totals: Float64Array;
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly labelName: string,
-    private readonly labelValues: readonly string[],
-    /** Upper bounds in seconds. */
-    private readonly bounds: readonly number[],
-  ) {
-    this.boundsMicros = Int32Array.from(bounds, (b) => Math.round(b * 1e6));
-    this.counts = new Float64Array(labelValues.length * (bounds.length + 1));
-    this.sumsMicros = new Float64Array(labelValues.length);
-    this.totals = new Float64Array(labelValues.length);
-  }
-
-  /** `micros`: a non-negative integer. */
-  observe(label: number, micros: number): void {
-    const bounds = this.boundsMicros;
-    let b = 0;
-    while (b < bounds.length && micros > bounds[b]!) b++;
-    this.counts[label * (bounds.length + 1) + b]!++;
-    this.sumsMicros[label]! += micros;
-    this.totals[label]!++;
-  }
-
-  get(): { name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] } {
-    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
-    const n = this.bounds.length + 1;
-    for (let l = 0; l < this.labelValues.length; l++) {
-      if (this.totals[l] === 0) continue;
-      const label = this.labelValues[l]!;
-      let cumulative = 0;
-      for (let b = 0; b < n; b++) {
-        cumulative += this.counts[l * n + b]!;
-        values.push({ labels: { le: b < this.bounds.length ? this.bounds[b]! : '+Inf', [this.labelName]: label }, value: cumulative, metricName: `${this.name}_bucket` });
-      }
-      values.push({ labels: { [this.labelName]: label }, value: this.sumsMicros[l]! / 1e6, metricName: `${this.name}_sum` });
-      values.push({ labels: { [this.labelName]: label }, value: this.totals[l]!, metricName: `${this.name}_count` });
-    }
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
-  }
-
-  reset(): void {
-    this.counts.fill(0);
-    this.sumsMicros.fill(0);
-    this.totals.fill(0);
-  }
-}
-
 /** Longest interval observed, in microseconds (a small integer: about 17 minutes). */
 const MAX_MICROS = 1_000_000_000;
 
@@ -127,7 +65,7 @@ export class Metrics implements TrackerListener {
   private readonly anomalies: Counter<'kind' | 'event' | 'from'>;
   private readonly fills: Counter<'venue' | 'liquidity'>;
   private readonly unknownReports: Counter<'venue'>;
-  private readonly ackLatency: MicrosHistogram;
+  private readonly ackLatency: TypedHistogram;
   readonly crossedVolume: Counter<'symbol'>;
   readonly crossingFeesSaved: Counter<'symbol'>;
   /** Venue labels by order venue index; the last one is 'none' (no venue yet). */
@@ -248,12 +186,13 @@ export class Metrics implements TrackerListener {
       registers,
       collect: () => fromMap(this.unknownReports, 'venue', this.unknownCounts),
     });
-    this.ackLatency = new MicrosHistogram(
+    // observed in whole microseconds (see TypedHistogram), exposed in seconds
+    this.ackLatency = new TypedHistogram(
       'switchyard_submit_to_ack_seconds',
       'Time from handing an order to a venue to its first answer (ack, fill, reject or cancel)',
-      'venue',
-      venueNames,
+      [{ name: 'venue', values: venueNames }],
       ACK_LATENCY_BUCKETS,
+      1e6,
     );
     this.registry.registerMetric(this.ackLatency as unknown as Metric);
     this.crossedVolume = new Counter({

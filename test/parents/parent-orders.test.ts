@@ -129,7 +129,7 @@ describe('sweep parents', () => {
     expect(post).toMatchObject({ state: 'SUBMITTED', venue: 'b' });
     const passive = t.submit({ qtyLots: 500, priceTicks: 5_000_000 });
     expect(passive).toMatchObject({ state: 'SUBMITTED', venue: 'b', route: 'sweep' });
-    expect(t.path.parents!.counts.held).toBe(0);
+    expect(t.children(passive.id)).toEqual([]);
   });
 });
 

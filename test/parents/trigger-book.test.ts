@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BUY, SELL, TriggerBatch, TriggerBook, offsetTicksFromBps } from '../../src/parents/trigger-book.js';
+import { BUY, SELL } from '../../src/core/order-store.js';
+import { TriggerBatch, TriggerBook } from '../../src/parents/trigger-book.js';
 
 interface Hit {
   slot: number;
@@ -224,15 +225,7 @@ describe('TriggerBook: trailing stops', () => {
     expect(b.triggerOf(0, 1)).toBe(100);
   });
 
-  it('offsetTicksFromBps rounds down (never looser) and to at least one tick', () => {
-    expect(offsetTicksFromBps(10_000, 25)).toBe(25);
-    expect(offsetTicksFromBps(12_345, 10)).toBe(12); // 12.345 -> 12
-    expect(offsetTicksFromBps(50, 1)).toBe(1);
-    expect(() => offsetTicksFromBps(0, 1)).toThrow(RangeError);
-    expect(() => offsetTicksFromBps(100, 0)).toThrow(RangeError);
-  });
-
-  it('allocates nothing per trade in steady state (many trailing stops, one update per trade)', () => {
+  it('many trailing stops under rising prices share one extreme; a drop releases exactly those it crosses', () => {
     const b = new TriggerBook(1, 1 << 12);
     for (let i = 0; i < 2000; i++) b.addTrailing(i, i + 1, 0, SELL, 1000 + i, 10_000);
     const out = new TriggerBatch(4096);
