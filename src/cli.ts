@@ -10,6 +10,8 @@ import { createDaemon } from './daemon.js';
 import { SwitchyardError } from './model/errors.js';
 import { runJournalCli } from './journal/tools.js';
 import { recordDescriber } from './journal/describe-record.js';
+import { EXPORT_USAGE, runExportCli } from './history/export-cli.js';
+import { ADMIN_USAGE, runAdminCli } from './cli/admin-commands.js';
 
 const USAGE = `usage:
   switchyard start [-c FILE] [--accept-removed]
@@ -19,6 +21,8 @@ const USAGE = `usage:
   switchyard check-config FILE      validate a configuration file; prints OK or every error
   switchyard journal verify|inspect|replay PATH [--from SEQ] [--limit N]
                                     check, print or replay a journal (a journal directory or one segment file)
+${EXPORT_USAGE}
+${ADMIN_USAGE}
   switchyard version                print the version`;
 
 function version(): string {
@@ -128,6 +132,23 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'journal':
       return runJournalCli(rest, (line) => process.stdout.write(line + '\n'), (line) => process.stderr.write(line + '\n'), recordDescriber());
+    case 'export':
+      return runExportCli(rest, {
+        write: (text) => process.stdout.write(text),
+        drained: () => new Promise((resolve) => process.stdout.once('drain', resolve)),
+        error: (line) => process.stderr.write(line + '\n'),
+      });
+    case 'kill':
+    case 'halt':
+    case 'reduce':
+    case 'resume':
+    case 'state':
+      return runAdminCli(verb, rest, {
+        out: (line) => process.stdout.write(line + '\n'),
+        err: (line) => process.stderr.write(line + '\n'),
+        env: process.env,
+        defaultConfig: 'config/paper.yaml',
+      });
     case 'version':
     case '--version':
       process.stdout.write(`switchyard ${version()}\n`);

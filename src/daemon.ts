@@ -9,15 +9,17 @@ import type { ApiServer } from './api/http-server.js';
 import { apiFromConfig } from './compose/api-from-config.js';
 import type { Config } from './config/index.js';
 import { planReloadFromFile, riskFor, routerFor } from './compose/reload-plan.js';
+import { KillSwitch } from './compose/kill-switch.js';
 import { StartStop } from './compose/start-stop.js';
 import type { OrderPath } from './compose/order-path.js';
-import { orderPathFromConfig, strategyRoutes } from './compose/order-path-from-config.js';
+import { dailyLossLimits, orderPathFromConfig, strategyRoutes } from './compose/order-path-from-config.js';
 import type { MarketData } from './market/market-data.js';
 import { marketFromConfig, type ConfiguredMarket } from './compose/market-from-config.js';
 import { shutDown } from './compose/shutdown-policy.js';
 import { StartupRecovery, type RecoverySummary } from './compose/startup-recovery.js';
 import type { DaemonOptions } from './compose/daemon-options.js';
 import { hostStrategies } from './compose/hosted-strategies.js';
+import { historyFromConfig, type DaemonHistory } from './compose/history-from-config.js';
 import { RestartingVenue } from './execution/venue-supervisor.js';
 import type { JournalError } from './journal/errors.js';
 import type { StrategyHost } from './strategy/strategy-host.js';
@@ -34,6 +36,8 @@ export type { RecoverySummary } from './compose/startup-recovery.js';
 
 /** How often a trailing stop's best price is recorded in the journal when it moved (what a crash can lose). */
 const TRAILING_PERSIST_MS = 250;
+/** How often the daily loss limits are compared with the PnL (marks move between fills). */
+const DAILY_LOSS_CHECK_MS = 250;
 
 export class Daemon {
   readonly log: Logger;
@@ -45,6 +49,8 @@ export class Daemon {
   readonly market: MarketData;
   private readonly marketIo: ConfiguredMarket;
   private readonly api: ApiServer;
+  /** The trade history (fills and final order states beyond the journal; none without the journal). */
+  readonly history: DaemonHistory | undefined;
   /**
    * Resolves true once the start sequence (recovery included) is over — a venue that comes up late is reconciled on
    * its own after that — or false when the start is abandoned or the daemon stops.
@@ -72,6 +78,8 @@ export class Daemon {
     },
     stop: (reason) => this.stopSteps(reason),
     finally: async (startFailed, reason) => {
+      this.path.balances.stop();
+      this.path.dailyLoss.stopTimer();
       if (startFailed) this.log.info({ reason }, 'switchyard stopped (the start had failed)');
       await this.marketIo.stop();
       this.ownClock?.stop();
@@ -97,11 +105,17 @@ export class Daemon {
     const path = (this.path = orderPathFromConfig(config, { instruments, risk, router, clock, log, env, lateVenueReady, rings: host?.strategies, current: () => this.current, market }));
     if (path.recorder !== undefined) path.recorder.onFailure = (err) => this.halt(err);
     marketIo.registerMetrics(path.metrics);
+    const history = (this.history = historyFromConfig(config, { recorder: path.recorder, orders: path.store, clock, log, baseDir, registry: path.metrics.registry }));
     this.recovery_ = new StartupRecovery({
       config, baseDir, fileWrites: options.journalFileWrites, acceptRemoved: options.acceptRemoved === true, path, risk, instruments, clock, log,
+      // the journal keeps what the history has not stored yet
+      ...(history === undefined ? {} : { retentionFloor: history.retentionFloor }),
     });
+    const kill = new KillSwitch(path.states, path.tracker, path.intake, clock, log);
     this.api = apiFromConfig(config, { path, instruments, router, clock, log, token, baseDir, reload: () => this.reload(), journalFailedAt: () => this.journalFailedAt,
+      risk, kill,
       books: (s) => marketIo.view(s),
+      ...(history === undefined ? {} : { history }),
     });
   }
 
@@ -131,9 +145,17 @@ export class Daemon {
       this.log.warn({ errors: plan.errors }, 'configuration reload refused; the running configuration is unchanged');
       return { ok: false, errors: plan.errors };
     }
+    try {
+      this.path.dailyLoss.setLimits(dailyLossLimits(plan.next)); // first: the only swap that can still refuse
+    } catch (err) {
+      const errors = [err instanceof Error ? err.message : String(err)];
+      this.log.warn({ errors }, 'configuration reload refused; the running configuration is unchanged');
+      return { ok: false, errors };
+    }
     this.router.adopt(plan.router);
     this.marketIo.adaptive?.refresh(); // adaptive tables: from the market again at once, not at the next tick
     this.risk.adoptLimits(plan.risk);
+    this.path.selfTrade.mode = plan.next.risk.selfTrade;
     this.path.queues.setWeights(plan.weights);
     this.path.intake.setRoutes(strategyRoutes(plan.next, this.instruments));
     this.current = plan.next;
@@ -173,7 +195,14 @@ export class Daemon {
     if (stopRequested()) return interrupted();
     this.marketIo.start();
     if (this.config.daemon.journal.enabled) await this.recovery_.recover();
+    // the history catches up from its watermark (the records replayed and reconciled above included), then goes live
+    if (this.recovery_.journal !== undefined) this.history?.start(this.recovery_.journal);
     this.path.stops?.start(TRAILING_PERSIST_MS);
+    // balances: locks of the recovered orders; exchange venues read now (before intake opens), then on the timer
+    this.path.balances.refresh();
+    await this.path.balances.start(this.config.daemon.balances.reconcileIntervalMs);
+    // daily loss limits from the recovered PnL (the day's start comes back from the journal)
+    this.path.dailyLoss.startTimer(DAILY_LOSS_CHECK_MS);
     if (stopRequested()) return interrupted();
     this.startupDone(true);
     const addr = await this.api.listen(this.config.daemon.api.port, this.config.daemon.api.host);
@@ -194,6 +223,7 @@ export class Daemon {
     this.startupDone(false);
     this.path.intake.close();
     this.path.dispatcher.stop();
+    this.path.balances.stop();
     const quietly = (close: () => Promise<unknown> | undefined): Promise<unknown> => Promise.resolve().then(close).catch(() => undefined);
     await quietly(() => this.host?.stop(1000));
     await quietly(() => this.api.close());
@@ -203,6 +233,7 @@ export class Daemon {
     this.path.algos?.stop();
     await quietly(() => this.marketIo.stop());
     await quietly(() => this.recovery_.journal?.close());
+    await quietly(() => this.history?.stop());
   }
 
   /**
@@ -221,7 +252,10 @@ export class Daemon {
     await shutDown({
       shutdown: this.config.daemon.shutdown,
       openOrders: () => this.path.tracker.list(true),
-      cancel: (id) => this.path.intake.cancel(id),
+      cancel: (id) => {
+        const slot = this.path.tracker.slotOf(id);
+        return slot >= 0 ? this.path.intake.cancelSlot(slot) : undefined;
+      },
       strategies: this.host,
       stopDispatch: () => this.path.dispatcher.stop(),
       closeApi: () => this.api.close(),
@@ -233,7 +267,8 @@ export class Daemon {
         return journal.close();
       },
       log: this.log,
-    });
+    // after the journal closed: the history writes what it holds (the rest is read from the journal next time)
+    }).finally(() => this.history?.stop());
   }
 }
 

@@ -15,11 +15,12 @@
 import type { Instrument } from '../../src/model/instrument.js';
 import type { BaseAdapterOptions, OrderRef, QueryKind, TradeQuery } from '../common/base-adapter.js';
 import { binanceError } from '../common/binance-codes.js';
-import { type VenueError, unknownOutcome } from '../common/errors.js';
+import { VenueError, unknownOutcome } from '../common/errors.js';
 import type { TrackedOrder } from '../common/tracked-order.js';
 import type { Cost } from '../common/window-pool.js';
 import { type QueryValue, signBinanceWsParams } from '../common/signing.js';
 import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';
+import type { AmendAnswer, AmendSpec } from '../common/amends.js';
 import type { BinanceUrlSet } from '../common/urls.js';
 import {
   BINANCE_WEIGHT,
@@ -33,6 +34,7 @@ import {
 import { type Json, WsVenueAdapter } from '../common/ws-adapter.js';
 import { BinanceRest } from './http-client.js';
 import { executionReport, myTrade, orderSnapshot, placeFills } from './parse.js';
+import { binanceBalances, type VenueBalance } from '../common/balances.js';
 
 export interface BinanceWsAdapterOptions extends Omit<BaseAdapterOptions, 'pools'> {
   readonly credentials: { readonly apiKey: string; readonly secret: string };
@@ -44,7 +46,7 @@ interface WsReply {
   id?: unknown;
   status?: number;
   result?: unknown;
-  error?: { code?: number; msg?: string; data?: { retryAfter?: number } };
+  error?: { code?: number; msg?: string; data?: { retryAfter?: number; [k: string]: unknown } };
   rateLimits?: Array<{ rateLimitType?: string; interval?: string; intervalNum?: number; count?: number }>;
 }
 
@@ -194,6 +196,8 @@ export class BinanceWsAdapter extends WsVenueAdapter {
         return binanceWeight(BINANCE_WEIGHT.myTrades);
       case 'orderTrades':
         return binanceWeight(BINANCE_WEIGHT.myTradesByOrder);
+      case 'balance':
+        return binanceWeight(BINANCE_WEIGHT.account);
     }
   }
 
@@ -252,6 +256,122 @@ export class BinanceWsAdapter extends WsVenueAdapter {
     return { kind: 'canceled', snapshot: orderSnapshot(reply.result as Json, t.instrument) };
   }
 
+  /** A pure quantity decrease is amended in place (order.amend.keepPriority); anything else by order.cancelReplace. */
+  private keepsPriority(t: TrackedOrder, spec: AmendSpec): boolean {
+    return !spec.priceChanged && spec.totalLots < t.qtyLots;
+  }
+
+  protected override amendReplaces(t: TrackedOrder, spec: AmendSpec): boolean {
+    return !this.keepsPriority(t, spec);
+  }
+
+  /** The order's reference for a request: its venue order id once bound, else its client order id (`prefix` names). */
+  private orderRef(t: TrackedOrder, idKey: string, cidKey: string): Record<string, QueryValue> {
+    const orderId = t.venueOrderId === undefined || t.venueOrderId === '' ? NaN : Number(t.venueOrderId);
+    return Number.isSafeInteger(orderId) ? { [idKey]: orderId } : { [cidKey]: t.clientOrderId };
+  }
+
+  /**
+   * Amend. A quantity decrease at the same price: order.amend.keepPriority (newQty = the order's new quantity, what
+   * executed included; same ids, same place in the queue). Otherwise order.cancelReplace with STOP_ON_FAILURE: the old
+   * order is canceled and a new one placed with the daemon's replacement client order id and the rest (new total -
+   * filled) as its quantity; the order is rebound to the new ids. The cancel failed (-2022: filled or canceled
+   * meanwhile): refused, nothing placed. The cancel succeeded and the new order failed (-2021): the order is gone
+   * (CANCELED). A fill the old order made after our last report (the cancel answer's executedQty says so) makes the
+   * new order too large by as much: it is lowered at once by keepPriority (or canceled when nothing would be left),
+   * so the order never trades beyond its new total.
+   */
+  protected override async sendAmend(t: TrackedOrder, spec: AmendSpec): Promise<AmendAnswer> {
+    const inst = t.instrument;
+    const id = this.nextId();
+    if (this.keepsPriority(t, spec)) {
+      const params = signBinanceWsParams(
+        { symbol: this.sym(inst), ...this.orderRef(t, 'orderId', 'origClientOrderId'), newQty: inst.lotsToQty(spec.totalLots), recvWindow: this.recvWindow() },
+        this.credentials.apiKey, this.credentials.secret, this.clock.now(),
+      );
+      const reply = await this.ws.request<WsReply>(id, { id, method: 'order.amend.keepPriority', params }, this.settings.requestTimeoutMs, `order.amend.keepPriority ${t.clientOrderId}`);
+      if (reply.status !== 200 || typeof reply.result !== 'object' || reply.result === null) throw this.replyError('cancel', reply);
+      const amended = (reply.result as Json)['amendedOrder'];
+      return { kind: 'amended', snapshot: amended !== null && typeof amended === 'object' ? orderSnapshot(amended as Json, inst) : undefined };
+    }
+    const p: Record<string, QueryValue | undefined> = {
+      symbol: this.sym(inst),
+      side: t.side,
+      cancelReplaceMode: 'STOP_ON_FAILURE',
+      ...this.orderRef(t, 'cancelOrderId', 'cancelOrigClientOrderId'),
+      newClientOrderId: spec.newClientOrderId,
+      newOrderRespType: 'FULL',
+      recvWindow: this.recvWindow(),
+      quantity: inst.lotsToQty(spec.restLots),
+      price: inst.ticksToPrice(spec.priceTicks),
+    };
+    if (t.postOnly) p['type'] = 'LIMIT_MAKER';
+    else {
+      p['type'] = 'LIMIT';
+      p['timeInForce'] = t.timeInForce;
+    }
+    const params = signBinanceWsParams(p, this.credentials.apiKey, this.credentials.secret, this.clock.now());
+    const knownOld = t.filledLots - t.filledBase;
+    const reply = await this.ws.request<WsReply>(id, { id, method: 'order.cancelReplace', params }, this.settings.requestTimeoutMs, `order.cancelReplace ${t.clientOrderId}`);
+    if (reply.status === 200 && typeof reply.result === 'object' && reply.result !== null) {
+      const r = reply.result as Json;
+      const fresh = (r['newOrderResponse'] ?? {}) as Json;
+      const canceled = (r['cancelResponse'] ?? {}) as Json;
+      const executed = typeof canceled['executedQty'] === 'string' ? inst.qtyToLots(canceled['executedQty']) : undefined;
+      const late = executed?.ok === true ? executed.value - knownOld : 0;
+      const vid = String(fresh['orderId'] ?? '');
+      const trades = placeFills(fresh, inst, this.sym(inst));
+      if (late > 0) {
+        // the old order's fills we have not heard of: fetched now (reported under the order like any fill), and the
+        // replacement lowered by as much once the order is bound to it
+        const oldVid = t.venueOrderId;
+        try {
+          const since = t.sentAt > 0 ? t.sentAt - this.settings.clockSkewMs : undefined;
+          // directly, not through the limiter: the amend holds its slot (the REST answer's headers still count the weight)
+          trades.unshift(...(await this.fetchTrades(inst, { venueOrderId: oldVid, sinceMs: since })));
+        } catch (err) {
+          this.log.warn({ venue: this.name, clientOrderId: t.clientOrderId, err: String(err) }, 'fetching the fills of the replaced order failed (reconciliation will find them)');
+        }
+      }
+      return {
+        kind: 'amended', venueOrderId: vid, clientOrderId: spec.newClientOrderId, snapshot: orderSnapshot(fresh, inst), trades,
+        ...(late > 0 ? { afterBind: () => this.trimReplacement(t, vid, spec.restLots - late) } : {}),
+      };
+    }
+    const data = reply.error?.data;
+    const code = reply.error?.code;
+    if (data !== undefined && data['cancelResult'] === 'SUCCESS' && data['newOrderResult'] === 'FAILURE') {
+      const why = (data['newOrderResponse'] ?? {}) as Json;
+      return { kind: 'canceled', reason: `VENUE_REJECTED: amend by cancel-replace: the order was canceled, its replacement refused (${String(why['code'] ?? code)} ${String(why['msg'] ?? '')})`.trim() };
+    }
+    if (data !== undefined && data['cancelResult'] === 'FAILURE') {
+      const why = (data['cancelResponse'] ?? {}) as Json;
+      throw new VenueError('rejected', 'VENUE_REJECTED', `binance ${String(why['code'] ?? code)} ${String(why['msg'] ?? 'cancel-replace failed')} (the order was not canceled; nothing placed)`);
+    }
+    throw this.replyError('place', reply);
+  }
+
+  /**
+   * The old order filled more than we knew before the cancel-replace took it: the replacement is too large by that
+   * much. Lowered in place to `lots` (keepPriority), or canceled when nothing would be left.
+   */
+  private trimReplacement(t: TrackedOrder, venueOrderId: string, lots: number): void {
+    if (t.venueOrderId !== venueOrderId || t.done) return;
+    this.log.warn({ venue: this.name, clientOrderId: t.clientOrderId, lots }, 'cancel-replace raced a fill: lowering the replacement so the order never trades beyond its new total');
+    if (lots <= 0) {
+      this.cancel({ orderId: t.orderId, clientOrderId: t.clientOrderId, venueOrderId, instrument: t.instrument });
+      return;
+    }
+    const id = this.nextId();
+    const params = signBinanceWsParams(
+      { symbol: this.sym(t.instrument), orderId: Number(venueOrderId), newQty: t.instrument.lotsToQty(lots), recvWindow: this.recvWindow() },
+      this.credentials.apiKey, this.credentials.secret, this.clock.now(),
+    );
+    t.setTerms(t.priceTicks, t.filledBase + lots);
+    void this.ws.request<WsReply>(id, { id, method: 'order.amend.keepPriority', params }, this.settings.requestTimeoutMs, `order.amend.keepPriority ${t.clientOrderId}`)
+      .catch((err: unknown) => this.log.error({ venue: this.name, clientOrderId: t.clientOrderId, err: String(err) }, 'lowering the replacement failed: reconcile by hand'));
+  }
+
   // ------------------------------------------------------------------------------------------ queries (REST)
 
   protected async fetchOrder(ref: OrderRef): Promise<OrderSnapshot | null> {
@@ -261,6 +381,10 @@ export class BinanceWsAdapter extends WsVenueAdapter {
 
   protected async fetchOpen(instrument: Instrument): Promise<OrderSnapshot[]> {
     return (await this.rest.openOrders(this.sym(instrument))).map((j) => orderSnapshot(j, instrument));
+  }
+
+  protected async fetchBalances(): Promise<Map<string, VenueBalance>> {
+    return binanceBalances(await this.rest.call('query', 'GET', '/account', { omitZeroBalances: 'true' }, true));
   }
 
   protected async fetchTrades(instrument: Instrument, q: TradeQuery): Promise<TradeEvent[]> {

@@ -22,11 +22,13 @@ import { okxError } from '../common/okx-codes.js';
 import type { TrackedOrder } from '../common/tracked-order.js';
 import type { Cost } from '../common/window-pool.js';
 import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';
+import type { AmendAnswer, AmendSpec } from '../common/amends.js';
 import type { UrlOverrides } from '../common/urls.js';
 import type { RateLimitOverrides } from '../common/venue-limits.js';
 import { type CcxtOp, UnusableAnswer, classifyCcxtError, tagHttpAnswer, unusableBody } from './errors.js';
 import { type CcxtOrder, type CcxtTrade, orderSnapshot, tradeEvent } from './parse.js';
 import { type CcxtExchange, type CcxtProfile, type ProfileContext, profileFor } from './profiles.js';
+import { binanceBalances, okxBalances, type VenueBalance } from '../common/balances.js';
 
 export interface CcxtAdapterOptions extends Omit<BaseAdapterOptions, 'pools'> {
   /** ccxt exchange id: 'binance', 'okx' (others run on a generic profile). */
@@ -382,6 +384,57 @@ export class CcxtAdapter extends BaseVenueAdapter {
     return snapshot !== undefined && snapshot.state === 'CANCELED' ? { kind: 'canceled', snapshot } : { kind: 'canceled' };
   }
 
+  /** Binance's editOrder is a cancel-replace (new ids); OKX's amends in place; without editOrder: cancel then new order. */
+  protected override amendReplaces(): boolean {
+    return this.profile.id === 'binance' || this.exchange.has['editOrder'] !== true;
+  }
+
+  /**
+   * ccxt editOrder where the exchange has it (has['editOrder']). Binance spot: POST /api/v3/order/cancelReplace
+   * (STOP_ON_FAILURE) with the daemon's replacement client order id and the rest as the new order's quantity; a
+   * refused cancel (-2022, cancelResult FAILURE) is a refusal, a refused replacement after a done cancel (-2021,
+   * cancelResult SUCCESS / newOrderResult FAILURE) leaves the order CANCELED. OKX: POST /api/v5/trade/amend-order,
+   * newSz = the venue order's new total, newPx; in place. See amends.ts for unknown outcomes.
+   */
+  protected override async sendAmend(t: TrackedOrder, spec: AmendSpec): Promise<AmendAnswer> {
+    const ex = this.exchange;
+    // no editOrder at this exchange: cancel, confirmed, then a new order (base-adapter.ts)
+    if (ex.has['editOrder'] !== true) return super.sendAmend(t, spec);
+    const inst = t.instrument;
+    const vid = t.venueOrderId !== undefined && t.venueOrderId !== '' ? t.venueOrderId : undefined;
+    const side = t.side === 'BUY' ? 'buy' : 'sell';
+    const price = Number(inst.ticksToPrice(spec.priceTicks));
+    if (this.profile.id === 'binance') {
+      const params: Json = { newClientOrderId: spec.newClientOrderId, newOrderRespType: 'FULL' };
+      if (t.postOnly) params['postOnly'] = true;
+      else params['timeInForce'] = t.timeInForce;
+      if (vid === undefined) params['cancelOrigClientOrderId'] = t.clientOrderId;
+      let o: CcxtOrder;
+      try {
+        o = (await this.call('place', () => ex.editOrder(vid ?? '', this.sym(inst), 'limit', side, Number(inst.lotsToQty(spec.restLots)), price, params))) as CcxtOrder;
+      } catch (err) {
+        const text = err instanceof Error ? err.message : String(err);
+        if (text.includes('"cancelResult":"SUCCESS"') && text.includes('"newOrderResult":"FAILURE"')) {
+          return { kind: 'canceled', reason: `VENUE_REJECTED: amend by cancel-replace: the order was canceled, its replacement refused (${text.slice(0, 200)})` };
+        }
+        if (text.includes('"cancelResult":"FAILURE"')) throw new VenueError('rejected', 'VENUE_REJECTED', `${text.slice(0, 300)} (the order was not canceled; nothing placed)`);
+        throw err;
+      }
+      const cid = o.clientOrderId ?? spec.newClientOrderId;
+      const trades = (o.trades ?? [])
+        .filter((x) => x.id !== undefined)
+        .map((x) => tradeEvent({ ...x, order: x.order ?? o.id }, inst, this.marketId(inst), cid, this.profile.id));
+      return {
+        kind: 'amended', venueOrderId: String(o.id ?? ''), clientOrderId: cid,
+        snapshot: orderSnapshot({ ...o, clientOrderId: cid }, inst), trades,
+      };
+    }
+    const amount = spec.qtyChanged ? Number(inst.lotsToQty(spec.totalLots)) : undefined;
+    const newPrice = spec.priceChanged || !spec.qtyChanged ? price : undefined;
+    await this.call('place', () => ex.editOrder(vid ?? '', this.sym(inst), 'limit', side, amount, newPrice, vid === undefined ? { clientOrderId: t.clientOrderId } : {}));
+    return { kind: 'amended' };
+  }
+
   // ------------------------------------------------------------------------------------------ queries
 
   protected async fetchOrder(ref: OrderRef): Promise<OrderSnapshot | null> {
@@ -405,6 +458,12 @@ export class CcxtAdapter extends BaseVenueAdapter {
       if (s !== undefined) out.push(s);
     }
     return out;
+  }
+
+  /** ccxt's fetchBalance, read from its raw answer (`info`: the venue's own decimal strings, never ccxt's floats). */
+  protected async fetchBalances(): Promise<Map<string, VenueBalance>> {
+    const b = (await this.call('query', () => this.exchange.fetchBalance())) as { info?: unknown };
+    return this.profile.id === 'okx' ? okxBalances(b.info) : binanceBalances(b.info);
   }
 
   protected async fetchTrades(instrument: Instrument, q: TradeQuery): Promise<TradeEvent[]> {

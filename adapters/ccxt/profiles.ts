@@ -43,10 +43,13 @@ export interface CcxtExchange {
   createOrder(symbol: string, type: string, side: string, amount: number, price?: number, params?: Json): Promise<unknown>;
   createOrders(orders: Json[], params?: Json): Promise<unknown[]>;
   cancelOrder(id: string | undefined, symbol: string, params?: Json): Promise<unknown>;
+  /** ccxt editOrder (has['editOrder']): Binance spot cancelReplace, OKX amend-order. */
+  editOrder(id: string, symbol: string, type: string, side: string, amount?: number, price?: number, params?: Json): Promise<unknown>;
   fetchOrder(id: string | undefined, symbol: string, params?: Json): Promise<unknown>;
   fetchOpenOrders(symbol: string): Promise<unknown[]>;
   fetchMyTrades(symbol: string, since?: number, limit?: number): Promise<unknown[]>;
   fetchOrderTrades(id: string, symbol: string): Promise<unknown[]>;
+  fetchBalance(params?: Json): Promise<unknown>;
   watchOrders(): Promise<unknown[]>;
   watchMyTrades(): Promise<unknown[]>;
   close(): Promise<void>;
@@ -131,7 +134,8 @@ function binanceProfile(): CcxtProfile {
     cancelCosts: () => binanceWeight(BINANCE_WEIGHT.cancel),
     queryCosts: (kind) =>
       binanceWeight(
-        kind === 'order' ? BINANCE_WEIGHT.order : kind === 'open' ? BINANCE_WEIGHT.openOrders : kind === 'trades' ? BINANCE_WEIGHT.myTrades : BINANCE_WEIGHT.myTradesByOrder,
+        kind === 'order' ? BINANCE_WEIGHT.order : kind === 'open' ? BINANCE_WEIGHT.openOrders : kind === 'trades' ? BINANCE_WEIGHT.myTrades
+          : kind === 'balance' ? BINANCE_WEIGHT.account : BINANCE_WEIGHT.myTradesByOrder,
       ),
     maxBatch: undefined,
     orderParams: () => ({ newOrderRespType: 'FULL' }),
@@ -189,7 +193,8 @@ function okxProfile(): CcxtProfile {
     placeCosts: (group) => okxPlaceCosts(group),
     cancelCosts: (t) => okxCancelCosts(t.instrument),
     queryCosts: (kind, inst) =>
-      kind === 'order' ? [{ pool: `readOrder:${inst.symbol}`, n: 1 }] : kind === 'open' ? [{ pool: 'readPending', n: 1 }] : [{ pool: 'readFills', n: 1 }],
+      kind === 'order' ? [{ pool: `readOrder:${inst.symbol}`, n: 1 }] : kind === 'open' ? [{ pool: 'readPending', n: 1 }]
+        : kind === 'balance' ? [{ pool: 'readBalance', n: 1 }] : [{ pool: 'readFills', n: 1 }],
     maxBatch: 20,
     orderParams: (t) => (t.type === 'MARKET' ? { tgtCcy: 'base_ccy' } : {}),
     tradeClientId: (info) => {

@@ -16,7 +16,8 @@ import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent } from './typ
 import type { VenueRateLimiter } from './venue-rate-limiter.js';
 import type { Cost } from './window-pool.js';
 
-export type QueryKind = 'order' | 'open' | 'trades' | 'orderTrades';
+/** 'balance': the account's balances (any instrument: the cost does not depend on it). */
+export type QueryKind = 'order' | 'open' | 'trades' | 'orderTrades' | 'balance';
 
 export interface OrderRef {
   readonly clientOrderId: string | undefined;

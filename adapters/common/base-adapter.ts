@@ -10,17 +10,20 @@
  * Here: the lifecycle (start, stop), the breaker and limiter, stats, and adoption of orders after a restart.
  */
 import type { Logger } from 'pino';
-import type { CancelRequest, OrderBatch, ReportSink, VenueAdapter, VenueFill, VenueOrderStatus } from '../../src/execution/venue.js';
+import type { AmendRequest, CancelRequest, OrderBatch, ReportSink, VenueAdapter, VenueBalance, VenueFill, VenueOrderStatus } from '../../src/execution/venue.js';
+import { type AmendAnswer, type AmendSpec, Amends } from './amends.js';
 import type { Clock } from '../../src/model/clock.js';
 import { SwitchyardError } from '../../src/model/errors.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import { type AdapterContext, type AdapterStats, type OrderRef, type QueryKind, type TradeQuery, type VenueHooks, errText } from './adapter-context.js';
 import { Cancels } from './cancels.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import type { VenueError } from './errors.js';
+import { VenueError } from './errors.js';
 import { checkMarkets } from './market-check.js';
 import { type LedgerFees, OrderLedger } from './order-ledger.js';
-import type { TrackedOrder } from './tracked-order.js';
+import { TrackedOrder } from './tracked-order.js';
+import { sleep } from './backoff.js';
+import { asVenueError as unknownOf } from './errors.js';
 import type { AdapterSettings } from './settings.js';
 import { StreamSupervisor } from './stream-supervisor.js';
 import { Submission } from './submission.js';
@@ -76,6 +79,7 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
   private readonly cancels: Cancels;
   private readonly submission: Submission;
   private readonly supervisor: StreamSupervisor;
+  private readonly amends: Amends;
 
   /** The cost of placing one order, per instrument symbol (headroom). */
   private readonly placeOneCosts = new Map<string, Cost[]>();
@@ -111,6 +115,10 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
     this.cancels = new Cancels(ctx, this.queries);
     this.submission = new Submission(ctx, this.bySymbol, this.queries, this.cancels);
     this.supervisor = new StreamSupervisor(ctx, this.queries);
+    this.amends = new Amends(ctx, this.queries, {
+      sendAmend: (t, spec) => this.sendAmend(t, spec),
+      replaces: (t, spec) => this.amendReplaces(t, spec),
+    });
   }
 
   /** The adapter's shared state as its parts see it; the transport hooks are this adapter's (subclass) methods. */
@@ -287,6 +295,70 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
     this.cancels.cancel(request);
   }
 
+  /** See VenueAdapter.amend and amends.ts: the venue's own amend (sendAmend), answered AMENDED or AMEND_REJECTED. */
+  amend(request: AmendRequest): void {
+    this.amends.amend(request);
+  }
+
+  /**
+   * Sends an amend (see amends.ts for what the answer means). A transport overrides it with the venue's own amend.
+   * Default, for a venue without one: cancel, then a new order — never two live orders for the order. The cancel must
+   * be confirmed first (its answer, or a read of the order, shows it CANCELED with what it filled); only then does
+   * the new order go out, with the daemon's replacement client order id and the rest (new total - filled). The old
+   * order filled meanwhile (the cancel is refused): the amend is refused, the fill kept. Filled up to the new total
+   * before the cancel: nothing to place, the order ends CANCELED with its fills. The new order refused: the order
+   * ends CANCELED. The new order's outcome unknown: amends.ts looks the replacement up by its client order id.
+   * The new order takes its place-rate tokens without waiting (the amend holds a cancel slot already).
+   */
+  protected async sendAmend(t: TrackedOrder, spec: AmendSpec): Promise<AmendAnswer> {
+    const canceled = await this.sendCancel(t);
+    if (canceled.kind === 'failed') throw canceled.error;
+    let snap = canceled.snapshot;
+    const deadline = this.clock.now() + this.validityWindowMs();
+    while (snap === undefined || snap.state !== 'CANCELED') {
+      if (snap !== undefined && snap.state === 'FILLED') throw new VenueError('rejected', 'VENUE_REJECTED', `${this.name}: the order filled before the cancel of the amend`);
+      if (this.stopped || this.clock.now() > deadline) throw new VenueError('unknown', 'VENUE_TIMEOUT', `${this.name}: the cancel of the amend is not confirmed`, { venueFailure: false });
+      await sleep(Math.min(200, this.settings.pollIntervalMs), this.abort.signal).catch(() => undefined);
+      snap = (await this.fetchOrder(t)) ?? undefined;
+    }
+    const filled = t.instrument.qtyToLots(snap.filledQty);
+    const venueFilled = t.filledBase + (filled.ok ? filled.value : 0);
+    const rest = spec.totalLots - Math.max(venueFilled, t.filledLots);
+    // fills of the canceled order not heard of yet: fetched and reported now (the order then moves off that id)
+    const unseen: TradeEvent[] = [];
+    if (venueFilled > t.filledLots + t.refusedLots) {
+      try {
+        unseen.push(...(await this.fetchTrades(t.instrument, { venueOrderId: t.venueOrderId, sinceMs: t.sentAt > 0 ? t.sentAt - this.settings.clockSkewMs : undefined })));
+      } catch (err) {
+        this.log.warn({ venue: this.name, clientOrderId: t.clientOrderId, err: errText(err) }, 'fetching the fills of the canceled order failed (reconciliation will find them)');
+      }
+    }
+    for (const tr of unseen) this.ledger.applyTrade(tr); // still bound to the canceled order: reported as its fills
+    if (rest <= 0) return { kind: 'canceled', reason: 'amend by cancel then new order: filled up to the new quantity before the cancel' };
+    const next = new TrackedOrder({
+      orderId: t.orderId, clientOrderId: spec.newClientOrderId, instrument: t.instrument, side: t.side, type: t.type,
+      timeInForce: t.timeInForce, postOnly: t.postOnly, priceTicks: spec.priceTicks, stopTicks: 0, qtyLots: rest,
+    });
+    next.sentAt = this.clock.now();
+    let placed: PlaceResult | undefined;
+    try {
+      placed = (await this.place([next]))[0];
+    } catch (err) {
+      const e = err instanceof VenueError ? err : unknownOf(err);
+      if (e.kind === 'unknown') throw e; // looked up by the replacement's client order id
+      return { kind: 'canceled', reason: `amend by cancel then new order: the order was canceled, its replacement refused (${e.reason})` };
+    }
+    if (placed === undefined || placed.kind === 'failed') {
+      return { kind: 'canceled', reason: `amend by cancel then new order: the order was canceled, its replacement refused (${placed?.error.reason ?? 'no answer'})` };
+    }
+    return { kind: 'amended', venueOrderId: placed.venueOrderId, clientOrderId: spec.newClientOrderId, snapshot: placed.snapshot, trades: placed.trades };
+  }
+
+  /** Whether this amend moves the order to new ids (default: cancel then new order, see sendAmend). */
+  protected amendReplaces(_t: TrackedOrder, _spec: AmendSpec): boolean {
+    return true;
+  }
+
   /**
    * Orders placed before this adapter started (a daemon restart): tracked from now on, so that their execution
    * reports reach the daemon. Call it for every order the venue still has after reconciliation. The order's state
@@ -316,6 +388,14 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
   openOrders(instruments: readonly Instrument[]): Promise<VenueOrderStatus[]> {
     return this.queries.openOrders(instruments);
   }
+
+  /** See VenueAdapter.balances: through the rate limiter at query priority; failures count for the breaker. */
+  balances(): Promise<ReadonlyMap<string, VenueBalance>> {
+    return this.query('balance', this.instruments[0]!, () => this.fetchBalances());
+  }
+
+  /** The account's balances (free and total per currency, canonical decimal texts). */
+  protected abstract fetchBalances(): Promise<Map<string, VenueBalance>>;
 
   fillsSince(sinceMs: number, instruments: readonly Instrument[]): Promise<VenueFill[]> {
     return this.queries.fillsSince(sinceMs, instruments);

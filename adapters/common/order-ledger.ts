@@ -159,7 +159,7 @@ export class OrderLedger {
     const vid = venueOrderId === '' ? undefined : venueOrderId;
     if (vid !== undefined && this.foreign.has(vid)) return undefined;
     const t = this.find(clientOrderId, vid);
-    if (t === undefined || vid === undefined || t.venueOrderId === vid) return t;
+    if (t === undefined || vid === undefined || t.venueOrderId === vid || t.previousVids?.includes(vid) === true) return t;
     if (t.venueOrderId !== undefined) {
       this.markForeign(t, vid, s?.state, [`venue order id ${vid} (ours is ${t.venueOrderId})`]);
       return undefined;
@@ -209,6 +209,36 @@ export class OrderLedger {
       this.orphans.delete(venueOrderId);
       for (const w of waiting) this.applyTrade(w.trade);
     }
+  }
+
+  /** A report about an order, as is (amend answers: amends.ts). */
+  report(report: ExecutionReport): void {
+    this.emit(report);
+  }
+
+  /**
+   * A cancel-replace amend moved the order to a new venue order (new client order id and/or venue order id): indexed
+   * under both, the old ids kept (a late report of the old venue order, a fill that raced, is still ours).
+   */
+  rebind(t: TrackedOrder, clientOrderId: string | undefined, venueOrderId: string | undefined): void {
+    if (venueOrderId !== undefined && t.venueOrderId !== undefined) (t.previousVids ??= []).push(t.venueOrderId);
+    t.filledBase = t.filledLots;
+    t.venueFilledLots = t.filledLots + t.refusedLots;
+    if (clientOrderId !== undefined) {
+      t.setClientOrderId(clientOrderId);
+      this.byCid.set(clientOrderId, t);
+    }
+    if (venueOrderId !== undefined) this.index(t, venueOrderId);
+  }
+
+  /** The order is gone at the venue (a cancel-replace whose replacement was not placed): CANCELED once. */
+  closeCanceled(t: TrackedOrder, reason: string): void {
+    if (t.terminal === undefined) t.terminal = 'CANCELED';
+    if (!t.finalReported) {
+      t.finalReported = true;
+      this.emit({ kind: 'CANCELED', orderId: t.orderId, reason });
+    }
+    this.settle(t);
   }
 
   private emit(report: ExecutionReport): void {
@@ -282,13 +312,22 @@ export class OrderLedger {
   applySnapshot(s: OrderSnapshot): TrackedOrder | undefined {
     const t = this.owner(s.clientOrderId, s.venueOrderId, s);
     if (t === undefined) return undefined;
+    // A venue order the order was moved away from (cancel-replace): its end is not the order's; its fills come as trades.
+    if (s.venueOrderId !== undefined && t.previousVids?.includes(s.venueOrderId) === true) return t;
+    // The cancel leg of a cancel-replace in flight: held until the answer says whether a replacement was placed.
+    if (t.replacing && s.state === 'CANCELED' && (s.venueOrderId === undefined || s.venueOrderId === '' || s.venueOrderId === t.venueOrderId)) {
+      t.heldCancel = s;
+      return t;
+    }
     if (s.venueOrderId !== undefined && s.venueOrderId !== '' && t.venueOrderId !== s.venueOrderId) this.index(t, s.venueOrderId);
     if (s.state === 'REJECTED') {
       this.reject(t, s.reason ?? 'VENUE_REJECTED: rejected by the venue');
       return t;
     }
     this.accept(t);
-    const lots = this.lots(t, s.filledQty, 'snapshot');
+    const own = this.lots(t, s.filledQty, 'snapshot');
+    // the venue order it is bound to counts from 0 again after a cancel-replace
+    const lots = own === undefined ? undefined : own + t.filledBase;
     if (lots !== undefined && lots > t.venueFilledLots) t.venueFilledLots = lots;
     if (TERMINAL_STATES.has(s.state) && t.terminal === undefined) {
       t.terminal = s.state;
@@ -320,7 +359,10 @@ export class OrderLedger {
       }
       return 'unknown';
     }
-    if (tr.venueOrderId !== undefined && tr.venueOrderId !== '' && t.venueOrderId !== tr.venueOrderId) this.index(t, tr.venueOrderId);
+    // (a trade of a venue order it was moved away from by a cancel-replace does not bind it back)
+    if (tr.venueOrderId !== undefined && tr.venueOrderId !== '' && t.venueOrderId !== tr.venueOrderId && t.previousVids?.includes(tr.venueOrderId) !== true) {
+      this.index(t, tr.venueOrderId);
+    }
     if (t.tradeIds.has(tr.tradeId)) {
       this.stats.duplicateTrades++;
       return 'duplicate';
@@ -400,6 +442,7 @@ export class OrderLedger {
       if (t.phase === 'DONE' && now - t.doneAt > retainMs) {
         this.byCid.delete(cid);
         if (t.venueOrderId !== undefined && this.byVid.get(t.venueOrderId) === t) this.byVid.delete(t.venueOrderId);
+        for (const vid of t.previousVids ?? []) if (this.byVid.get(vid) === t) this.byVid.delete(vid);
       }
     }
     for (const [vid, list] of this.orphans) {

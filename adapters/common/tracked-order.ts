@@ -1,5 +1,5 @@
 /** One order as an adapter's ledger (order-ledger.ts) holds it: the fields it was sent with and what the venue said. */
-import type { OrderSpec, VenueState } from './types.js';
+import type { OrderSnapshot, OrderSpec, VenueState } from './types.js';
 
 /**
  * QUEUED: recorded, waiting for rate-limit tokens (not sent). SENT: on its way. UNKNOWN: sent, no usable answer
@@ -43,6 +43,27 @@ export class TrackedOrder {
    */
   givenUp = false;
   doneAt = 0;
+  /** An amend of it is on its way (amends.ts): one at a time. */
+  amendInFlight = false;
+  /** That amend is a cancel-replace: the old venue order's CANCELED report is its cancel leg, held (heldCancel). */
+  replacing = false;
+  heldCancel: OrderSnapshot | undefined = undefined;
+  /** Venue order ids it was bound to before a cancel-replace amend: their reports are still ours (late fills). */
+  previousVids: string[] | undefined = undefined;
+  /** Lots filled before the venue order it is bound to now (a cancel-replace's new order starts again at 0). */
+  filledBase = 0;
+
+  /** New terms, confirmed by the venue (an amend). */
+  setTerms(priceTicks: number, qtyLots: number): void {
+    const self = this as { priceTicks: number; qtyLots: number };
+    self.priceTicks = priceTicks;
+    self.qtyLots = qtyLots;
+  }
+
+  /** Bound to a new client order id (a cancel-replace amend). */
+  setClientOrderId(clientOrderId: string): void {
+    (this as { clientOrderId: string }).clientOrderId = clientOrderId;
+  }
 
   /** `spec` is a plain VenueOrder (toVenueOrders, or adopt's literal): exactly the order's fields are copied. */
   constructor(spec: OrderSpec) {

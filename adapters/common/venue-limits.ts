@@ -41,6 +41,8 @@ export const BINANCE_WEIGHT = {
   myTradesByOrder: 5,
   exchangeInfo: 20,
   userDataSubscribe: 2,
+  /** GET /api/v3/account. */
+  account: 20,
 } as const;
 
 export const binancePlaceCosts = (orders: number): Cost[] => [
@@ -106,6 +108,8 @@ export function okxPools(o: RateLimitOverrides = {}): PoolSpec[] {
     { name: 'readOrder', limit: reads, windowMs },
     { name: 'readPending', limit: reads, windowMs },
     { name: 'readFills', limit: Math.min(reads, 10), windowMs },
+    // GET account/balance: 10 requests per 2 s
+    { name: 'readBalance', limit: Math.min(reads, 10), windowMs },
     { name: 'readPublic', limit: reads, windowMs },
   ];
 }

@@ -16,11 +16,13 @@ import type { TrackedOrder } from '../common/tracked-order.js';
 import type { Cost } from '../common/window-pool.js';
 import { okxLoginArgs } from '../common/signing.js';
 import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket } from '../common/types.js';
+import type { AmendAnswer, AmendSpec } from '../common/amends.js';
 import type { OkxUrlSet } from '../common/urls.js';
 import { type RateLimitOverrides, okxCancelCosts, okxPlaceCosts, okxPools } from '../common/venue-limits.js';
 import { type Json, WsVenueAdapter } from '../common/ws-adapter.js';
 import { OkxRest } from './http-client.js';
 import { orderSnapshot, pushTrade, restFill } from './parse.js';
+import { okxBalances, type VenueBalance } from '../common/balances.js';
 
 export interface OkxWsAdapterOptions extends Omit<BaseAdapterOptions, 'pools'> {
   readonly credentials: { readonly apiKey: string; readonly secret: string; readonly passphrase: string };
@@ -169,6 +171,8 @@ export class OkxWsAdapter extends WsVenueAdapter {
       case 'trades':
       case 'orderTrades':
         return [{ pool: 'readFills', n: 1 }];
+      case 'balance':
+        return [{ pool: 'readBalance', n: 1 }];
     }
   }
 
@@ -239,6 +243,34 @@ export class OkxWsAdapter extends WsVenueAdapter {
     throw okxError('cancel', 200, code, String(reply['msg'] ?? ''));
   }
 
+  /**
+   * OKX amend-order on the private websocket: in place (the order keeps its ids), by ordId once bound (clOrdId only
+   * before), newSz = the venue order's new TOTAL (filled included), newPx. sCode 0 = amended; 51503 = filled, canceled
+   * or unknown (the amend lost a race): refused; a server code or no reply = unknown outcome (amends.ts looks it up).
+   */
+  protected override async sendAmend(t: TrackedOrder, spec: AmendSpec): Promise<AmendAnswer> {
+    const id = this.nextId();
+    const inst = t.instrument;
+    const ref = t.venueOrderId !== undefined && t.venueOrderId !== '' ? { ordId: t.venueOrderId } : { clOrdId: t.clientOrderId };
+    const args: Json = { instId: inst.symbol, ...ref };
+    if (spec.qtyChanged) args['newSz'] = inst.lotsToQty(spec.totalLots);
+    if (spec.priceChanged || !spec.qtyChanged) args['newPx'] = inst.ticksToPrice(spec.priceTicks);
+    const reply = await this.ws.request<Json>(
+      id,
+      { id, op: 'amend-order', expTime: String(this.clock.now() + this.settings.requestTimeoutMs), args: [args] },
+      this.settings.requestTimeoutMs,
+      `amend-order ${t.clientOrderId}`,
+    );
+    const code = replyCode(reply, `amend-order ${t.clientOrderId}`);
+    const entry = (Array.isArray(reply['data']) ? reply['data'] : [])[0] as Json | undefined;
+    if (code === '0' && entry !== undefined && String(entry['sCode'] ?? '0') === '0') return { kind: 'amended' };
+    if ((code === '0' || code === '1' || code === '2') && entry !== undefined) {
+      throw okxError('place', 200, String(entry['sCode'] ?? ''), String(entry['sMsg'] ?? ''));
+    }
+    if (code === '0' || code === '1' || code === '2') throw unknownOutcome(`okx amend-order ${t.clientOrderId}: code ${code} without an entry (outcome unknown)`);
+    throw okxError('place', 200, code, String(reply['msg'] ?? ''));
+  }
+
   // ------------------------------------------------------------------------------------------ queries (REST)
 
   protected async fetchOrder(ref: OrderRef): Promise<OrderSnapshot | null> {
@@ -248,6 +280,10 @@ export class OkxWsAdapter extends WsVenueAdapter {
 
   protected async fetchOpen(instrument: Instrument): Promise<OrderSnapshot[]> {
     return (await this.rest.pending(instrument.symbol)).map((j) => orderSnapshot(j, instrument));
+  }
+
+  protected async fetchBalances(): Promise<Map<string, VenueBalance>> {
+    return okxBalances(await this.rest.get('query', '/api/v5/account/balance', {}, true));
   }
 
   protected async fetchTrades(instrument: Instrument, q: TradeQuery): Promise<TradeEvent[]> {

@@ -13,7 +13,8 @@ import type { ExecutionReport, ReportSink, VenueOrder, VenueOrderStatus } from '
 export const DEFAULT_RETAIN_FINISHED = 4096;
 
 export interface OurOrder {
-  readonly order: VenueOrder;
+  /** The order as the venue holds it now (an amend replaces it with the new price and venue quantity). */
+  order: VenueOrder;
   readonly venueOrderId: string;
   filledLots: number;
   state: VenueOrderStatus['state'];
@@ -65,6 +66,11 @@ export class OurOrders {
     this.ours.set(o.orderId, mine);
     this.byClientId.set(o.clientOrderId, mine);
     return mine;
+  }
+
+  /** Our live order with this order id (not final), or undefined. */
+  live(orderId: number): OurOrder | undefined {
+    return this.ours.get(orderId);
   }
 
   lookup(clientOrderId: string): VenueOrderStatus | null {

@@ -16,10 +16,10 @@
  * count the same liquidity twice).
  */
 import type { BookSide } from '../../src/market/feed.js';
-import { OrderBook, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
+import { OrderBook, OrderInfo, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import {
-  toVenueOrders, type CancelRequest, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder,
+  toVenueOrders, type AmendRequest, type CancelRequest, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder,
   type VenueOrderStatus,
 } from '../../src/execution/venue.js';
 import { BookPublisher, type PaperMarketData } from './book-publisher.js';
@@ -72,6 +72,9 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
    */
   private stopped = false;
   private simId = SIM_ID_BASE;
+  /** The order an amend is moving in the engine (its engine cancel is not a cancel of the order): -1 when none. */
+  private amending = -1;
+  private readonly info = new Float64Array(OrderInfo.LENGTH);
   private current: Market | undefined;
   /** Side of the order now taking liquidity in the engine (the last accepted or triggered): a trade's taker side. */
   private takerSide = 0;
@@ -152,6 +155,72 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
       const m = this.markets.get(request.instrument.symbol);
       const status = m === undefined ? Status.UNKNOWN_ID : this.on(m, () => m.book.cancel(request.orderId));
       if (status !== Status.OK) this.orders.report({ kind: 'CANCEL_REJECTED', orderId: request.orderId, reason: 'unknown order' });
+    });
+  }
+
+  /**
+   * Amend a resting order, after the venue's latency, in the shared matching engine (one intent, one live order: the
+   * same engine id throughout). A quantity decrease at the same price is done in place and keeps the order's time
+   * priority; a price change or a quantity increase takes the order out and puts it back under the same id with the new
+   * terms: it goes to the back of its (new) price level, and a new price that crosses trades at once as a taker. The
+   * new quantity is the daemon's new total: the venue order's total becomes it minus what crossed internally before the
+   * order came here, and must stay above what filled here. Refused (AMEND_REJECTED, the order unchanged): an order no
+   * longer resting (filled, canceled, expired: the amend lost the race), a new total not above the filled quantity, a
+   * post-only order whose new price would cross, and — on a mirroring venue — anything but a quantity decrease.
+   */
+  amend(request: AmendRequest): void {
+    this.later(() => {
+      const id = request.orderId;
+      const reject = (reason: string): void => this.orders.report({ kind: 'AMEND_REJECTED', orderId: id, reason });
+      const m = this.markets.get(request.instrument.symbol);
+      const mine = this.orders.live(id);
+      if (m === undefined || mine === undefined || !m.book.getOrder(id, this.info)) {
+        reject('unknown order (filled, canceled or expired)');
+        return;
+      }
+      const o = mine.order;
+      // what crossed internally before the order came here is not in the venue's order
+      const venueTotal = request.qtyLots - (request.oldQtyLots - o.qtyLots);
+      if (venueTotal <= mine.filledLots) {
+        reject('the new quantity is not above the filled quantity');
+        return;
+      }
+      const open = this.info[OrderInfo.QTY]!;
+      const newOpen = venueTotal - mine.filledLots;
+      const price = request.priceTicks;
+      const side = o.side === 'BUY' ? Side.BUY : Side.SELL;
+      const keepsPriority = price === o.priceTicks && newOpen < open;
+      if (!keepsPriority && this.mirrored !== undefined) {
+        reject('a mirroring paper venue amends quantity decreases only');
+        return;
+      }
+      if (!keepsPriority && o.postOnly) {
+        const best = side === Side.BUY ? m.book.bestAsk() : m.book.bestBid();
+        if (best === best && (side === Side.BUY ? price >= best : price <= best)) {
+          reject('post-only order would cross at the new price');
+          return;
+        }
+      }
+      mine.order = { ...o, priceTicks: price, qtyLots: venueTotal };
+      this.orders.report({ kind: 'AMENDED', orderId: id, priceTicks: price, qtyLots: request.qtyLots });
+      if (keepsPriority) {
+        this.on(m, () => m.book.reduce(id, newOpen));
+        m.dirty = true;
+        if (this.hold === 0) this.publisher.publish(m);
+        return;
+      }
+      if (newOpen === open && price === o.priceTicks) return;
+      this.amending = id;
+      try {
+        this.on(m, () => m.book.cancel(id));
+      } finally {
+        this.amending = -1;
+      }
+      this.orders.silentAccept = id;
+      const type = o.postOnly ? OrderType.POST_ONLY : OrderType.LIMIT;
+      const st = this.on(m, () => m.book.submit(id, OWNER_US, side, type, price, newOpen, StpMode.NONE, 0));
+      this.orders.silentAccept = -1;
+      if (st !== Status.OK) this.orders.refuse(mine, `refused by the paper venue (status ${st})`);
     });
   }
 
@@ -327,7 +396,7 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
   onCancel(id: number, owner: number, _cancelled: number, remaining: number, reason: number): void {
     if (this.current !== undefined) this.current.dirty = true;
     if (owner === OWNER_MM && remaining === 0) forgetQuote(this.current, id);
-    if (owner !== OWNER_US || remaining > 0) return;
+    if (owner !== OWNER_US || remaining > 0 || id === this.amending) return;
     this.orders.onCancel(id, reason);
   }
 }

@@ -63,7 +63,8 @@ function cid(producer: number, seq: number): string {
 
 function orderBody(strategy: string, producer: number, seq: number): Record<string, unknown> {
   return {
-    strategy, symbol: 'BTC-USDT', side: (seq & 1) === 1 ? 'BUY' : 'SELL', price: '60000', quantity: '0.001', clientOrderId: cid(producer, seq),
+    // sells a tick above the buys: a producer's orders never cross each other (self-trade prevention passes them)
+    strategy, symbol: 'BTC-USDT', side: (seq & 1) === 1 ? 'BUY' : 'SELL', price: (seq & 1) === 1 ? '60000' : '60000.01', quantity: '0.001', clientOrderId: cid(producer, seq),
   };
 }
 

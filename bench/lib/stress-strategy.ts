@@ -64,7 +64,8 @@ export default function create(ctx: StrategyContext): Strategy {
     let n = 0;
     while (next <= p.orders) {
       const res = ctx.submit({
-        symbol: 'BTC-USDT', side: (next & 1) === 1 ? 'BUY' : 'SELL', price: '60000', quantity: '0.001',
+        // sells a tick above the buys: never crossing each other (self-trade prevention)
+        symbol: 'BTC-USDT', side: (next & 1) === 1 ? 'BUY' : 'SELL', price: (next & 1) === 1 ? '60000' : '60000.01', quantity: '0.001',
         clientOrderId: prefix + next, tag: next,
       });
       if (!res.ok) {

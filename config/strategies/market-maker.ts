@@ -11,7 +11,8 @@
  * Parameters (ctx.params; all optional):
  *   symbol           default: the first of the strategy's symbols (BTC-USDT in paper.yaml)
  *   quantity         quote size (default "0.001" — paper.yaml allows 0.5 BTC per order)
- *   probeQuantity    size of the price-discovery market order (default "0.0001")
+ *   probeQuantity    size of the price-discovery market order (default: `quantity`; a market order is held to the
+ *                    symbol's minimum notional at the mark, like a limit order)
  *   spreadTicks      distance of each quote from the reference (default 10 ticks)
  *   quoteIntervalMs  default 500
  *   refreshMs        default 10000
@@ -31,7 +32,7 @@ export default function marketMaker(ctx: StrategyContext): Strategy {
   const ins = ctx.instrument(symbol);
   if (ins === undefined) throw new Error(`market-maker: unknown symbol ${symbol}`);
   const quantity = String(ctx.params.quantity ?? '0.001');
-  const probeQuantity = String(ctx.params.probeQuantity ?? '0.0001');
+  const probeQuantity = String(ctx.params.probeQuantity ?? quantity);
   const spread = Math.max(1, Math.floor(Number(ctx.params.spreadTicks ?? 10)));
   const quoteIntervalMs = Number(ctx.params.quoteIntervalMs ?? 500);
   const refreshMs = Number(ctx.params.refreshMs ?? 10_000);

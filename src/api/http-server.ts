@@ -19,6 +19,11 @@ import { orderView } from './order-view.js';
 import { EventStream, type StreamJournal } from './event-stream.js';
 import { DEFAULT_STREAM_MAX_BUFFERED_BYTES } from '../config/schema.js';
 import { parseRequestTarget, targetQuery, type RequestTarget } from './request-target.js';
+import { matchingSlots, pageOfOrders, parseCancelFilter, parseListQuery } from './order-query.js';
+import type { StateChange, StateChangeResult, TradingStateRow } from '../risk/trading-states.js';
+
+/** How long PATCH /v1/orders/:id waits for the venue's answer to an amend before answering 202 (still pending). */
+export const AMEND_WAIT_MS = 5000;
 
 /** Largest accepted request body or WebSocket message, in bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -41,6 +46,21 @@ export interface ApiDeps {
   readonly books?: (symbolIndex: number) => BookView;
   /** The children of a parent order (sweep), in the order they were sent; [] for any other order. */
   readonly children?: (orderId: number) => readonly Order[];
+  /** Trading states (GET / POST /v1/admin/state). */
+  readonly states?: { list(): TradingStateRow[]; set(change: StateChange): StateChangeResult };
+  /** The kill switch (POST /v1/admin/kill): resolves when every open order is confirmed closed or the timeout passed. */
+  readonly kill?: (timeoutMs: number) => Promise<unknown>;
+  /** Default wait of the kill switch for the venues' confirmations (ms). */
+  readonly killTimeoutMs?: number;
+  /** Strategies that run as workers: an API client may not submit as one of them (STRATEGY_NOT_API). */
+  readonly workerStrategies?: ReadonlySet<string>;
+  /** Why pre-trade risk denied an order, naming the limit and its value (the error message of a DENIED submit). */
+  readonly explainDenial?: (order: Order) => string | undefined;
+  /** GET /v1/positions, GET /v1/balances. */
+  readonly positions?: (filter: { strategy?: string; symbol?: string; venue?: string }) => readonly unknown[];
+  readonly balances?: () => readonly unknown[];
+  /** GET /v1/fills: the history store's answer to the query (status and body), or a coded refusal. */
+  readonly fills?: (query: URLSearchParams) => Promise<{ status: number; body: unknown }>;
   /** Extra fields for GET /health. */
   readonly health: () => Record<string, unknown>;
   /** The event stream (/v1/stream): see event-stream.ts. Default: the default bound, no journal. */
@@ -172,8 +192,43 @@ export class ApiServer {
     }
     if (path === '/v1/orders') {
       if (method === 'POST') return this.submit(await readJson(req));
-      if (method === 'GET') return this.list(targetQuery(target).get('state'));
+      if (method === 'GET') return this.list(targetQuery(target));
+      if (method === 'DELETE') return this.cancelAll(targetQuery(target));
       throw new HttpError('METHOD_NOT_ALLOWED');
+    }
+    if (path === '/v1/admin/state') {
+      const states = this.deps.states;
+      if (states === undefined) throw new HttpError('NOT_FOUND', 'trading states are not available');
+      if (method === 'GET') return { status: 200, body: { states: states.list() } };
+      if (method !== 'POST') throw new HttpError('METHOD_NOT_ALLOWED');
+      const change = stateChange(await readJson(req));
+      const r = states.set(change);
+      if (!r.ok) throw new HttpError('INVALID_FIELD', r.message);
+      return { status: 200, body: { changed: r.changed, state: r.row, states: states.list() } };
+    }
+    if (path === '/v1/admin/kill') {
+      if (method !== 'POST') throw new HttpError('METHOD_NOT_ALLOWED');
+      if (this.deps.kill === undefined) throw new HttpError('NOT_FOUND', 'the kill switch is not available');
+      const body = req.headers['content-length'] === '0' || req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined
+        ? {} : await readJson(req);
+      const timeoutMs = killTimeout(body, this.deps.killTimeoutMs ?? 10_000);
+      return { status: 200, body: await this.deps.kill(timeoutMs) };
+    }
+    if (path === '/v1/positions') {
+      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
+      if (this.deps.positions === undefined) throw new HttpError('NOT_FOUND', 'positions are not available in this daemon');
+      return { status: 200, body: { positions: this.deps.positions(this.positionFilter(targetQuery(target))) } };
+    }
+    if (path === '/v1/balances') {
+      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
+      for (const key of targetQuery(target).keys()) throw new HttpError('UNKNOWN_FIELD', `unknown query parameter ${key}`);
+      if (this.deps.balances === undefined) throw new HttpError('NOT_FOUND', 'balances are not available in this daemon');
+      return { status: 200, body: { balances: this.deps.balances() } };
+    }
+    if (path === '/v1/fills') {
+      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
+      if (this.deps.fills === undefined) throw new HttpError('NOT_FOUND', 'the fill history is not available in this daemon');
+      return this.deps.fills(targetQuery(target));
     }
     const orderMatch = /^\/v1\/orders\/([^/]+)$/.exec(path);
     if (orderMatch !== null) {
@@ -184,6 +239,7 @@ export class ApiServer {
         const children = (this.deps.children?.(order.id) ?? []).map((c) => orderView(c, this.deps.instruments, this.deps.tracker.store));
         return { status: 200, body: { ...body, children } };
       }
+      if (method === 'PATCH') return this.amend(order.id, await readJson(req));
       if (method === 'DELETE') {
         const r = this.deps.intake.cancel(order.id);
         if (!r.ok) throw new HttpError(r.code, r.message);
@@ -229,6 +285,9 @@ export class ApiServer {
   > {
     const decoded = decodeOrder(body, this.deps.instruments);
     if (!decoded.ok) return { ok: false, ...decoded.error };
+    if (this.deps.workerStrategies?.has(decoded.intent.strategy) === true) {
+      return { ok: false, code: 'STRATEGY_NOT_API', message: `strategy ${decoded.intent.strategy} runs as a worker: its orders come from its module`, field: 'strategy' };
+    }
     const r = this.deps.intake.submit(decoded.intent);
     if (!r.ok) return r;
     const order = await this.deps.intake.dispatched(r.order);
@@ -240,22 +299,104 @@ export class ApiServer {
     }
     if (order.state === 'DENIED') {
       const code = order.reason as ErrorCode;
-      return { ok: false, code, message: ERROR_CATALOGUE[code]?.description ?? String(order.reason), order };
+      return { ok: false, code, message: this.deps.explainDenial?.(order) ?? ERROR_CATALOGUE[code]?.description ?? String(order.reason), order };
     }
     return { ok: true, order };
   }
 
-  private list(state: string | null): Reply {
-    let orders: Order[];
-    if (state === null || state === 'all') orders = this.deps.tracker.list(false);
-    else if (state === 'open') orders = this.deps.tracker.list(true);
-    else if ((ORDER_STATES as readonly string[]).includes(state.toUpperCase())) {
-      const s = state.toUpperCase() as OrderState;
-      orders = this.deps.tracker.list(false).filter((o) => o.state === s);
-    } else throw new HttpError('INVALID_FIELD', `state must be open, all or one of ${ORDER_STATES.join(', ')}`);
-    // the orders strategies placed: children of a sweep are listed with their parent (GET /v1/orders/:id)
-    const own = orders.filter((o) => o.parentId === undefined || o.parentId === 0);
-    return { status: 200, body: { orders: own.map((o) => orderView(o, this.deps.instruments, this.deps.tracker.store)) } };
+  /**
+   * PATCH /v1/orders/:id {price?, quantity?} (quantity: the new total, fills included). Refused at once with a code, or
+   * sent to the venue (the order is PENDING_UPDATE) and answered with the venue's word: 200 AMENDED with the order in
+   * its new terms; 422 VENUE_REJECTED (the old terms stand); 409 ORDER_NOT_AMENDABLE when the order finished first
+   * (filled, canceled); 202 with the order still PENDING_UPDATE when the venue has not answered within AMEND_WAIT_MS
+   * (its AMENDED or AMEND_REJECT event follows on the stream).
+   */
+  private async amend(id: number, body: unknown): Promise<Reply> {
+    const r = await this.amendOrder(id, body);
+    if (!r.ok) return errorReply(r.code, r.message, r.field, r.order);
+    return { status: r.pending ? 202 : 200, body: orderView(r.order, this.deps.instruments, this.deps.tracker.store) };
+  }
+
+  /** Shared by HTTP and WebSocket. */
+  private async amendOrder(id: number, body: unknown): Promise<
+    { ok: true; order: Order; pending: boolean } | { ok: false; code: ErrorCode; message: string; field?: string | undefined; order?: Order }
+  > {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, code: 'BAD_REQUEST', message: 'the body must be a JSON object' };
+    const b = body as Record<string, unknown>;
+    for (const key of Object.keys(b)) {
+      if (key !== 'price' && key !== 'quantity') return { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${key} (an amend takes price and quantity)`, field: key };
+    }
+    const r = this.deps.intake.amendDecimal(id, { price: b.price, quantity: b.quantity });
+    if (!r.ok) return r;
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      r.outcome,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), AMEND_WAIT_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    try {
+      await this.deps.durable?.();
+    } catch {
+      return { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the amend\'s outcome is not durable' };
+    }
+    if (outcome === undefined) return { ok: true, order: r.order, pending: true };
+    if (outcome.result === 'AMENDED') return { ok: true, order: outcome.order, pending: false };
+    if (outcome.result === 'FINISHED') return { ok: false, code: 'ORDER_NOT_AMENDABLE', message: `order ${id} finished (${outcome.order.state}) before the amend took effect`, order: outcome.order };
+    return { ok: false, code: 'VENUE_REJECTED', message: `the venue refused the amend: ${outcome.reason ?? 'no reason given'}; the order keeps its terms`, order: outcome.order };
+  }
+
+  /** ?strategy=&symbol=&venue= of GET /v1/positions, each a configured name. */
+  private positionFilter(q: URLSearchParams): { strategy?: string; symbol?: string; venue?: string } {
+    const store = this.deps.tracker.store;
+    const out: { strategy?: string; symbol?: string; venue?: string } = {};
+    for (const key of new Set(q.keys())) {
+      const value = q.get(key)!;
+      if (key === 'strategy') {
+        if (!store.strategyIds.includes(value)) throw new HttpError('UNKNOWN_STRATEGY', `unknown strategy ${value}`);
+        out.strategy = value;
+      } else if (key === 'symbol') {
+        if (this.deps.instruments.get(value) === undefined) throw new HttpError('UNKNOWN_SYMBOL', `unknown symbol ${value}`);
+        out.symbol = value;
+      } else if (key === 'venue') {
+        if (!store.venueNames.includes(value)) throw new HttpError('UNKNOWN_VENUE', `unknown venue ${value}`);
+        out.venue = value;
+      } else throw new HttpError('UNKNOWN_FIELD', `unknown query parameter ${key} (allowed: strategy, symbol, venue)`);
+    }
+    return out;
+  }
+
+  /** One page of orders (filters, cursor: see order-query.ts); children of parents are listed with their parent. */
+  private list(query: URLSearchParams): Reply {
+    const store = this.deps.tracker.store;
+    const q = parseListQuery(query, store);
+    if (!q.ok) throw new HttpError(q.code, q.message);
+    const page = pageOfOrders(store, q.value);
+    const views = page.slots.map((slot) => orderView(this.deps.tracker.get(store.id[slot]!)!, this.deps.instruments, store));
+    return { status: 200, body: { orders: views, nextCursor: page.nextCursor } };
+  }
+
+  /**
+   * DELETE /v1/orders?strategy=&symbol=&venue=&side= (at least one, or all=true): the operator's cancel of every open
+   * order that matches, children included. Not counted against the strategies' cancel rates. Answers at once with
+   * the orders asked to cancel (their CANCELED events follow on the stream) and those that could not be.
+   */
+  private cancelAll(query: URLSearchParams): Reply {
+    const store = this.deps.tracker.store;
+    const f = parseCancelFilter(query, store);
+    if (!f.ok) throw new HttpError(f.code, f.message);
+    const canceling: number[] = [];
+    const refused: { orderId: number; code: ErrorCode; message: string }[] = [];
+    // parents first: their cancel fans out to their children
+    const slots = matchingSlots(store, f.value).sort((a, b) => Number(store.parent[a] !== 0) - Number(store.parent[b] !== 0));
+    for (const slot of slots) {
+      if (!this.deps.tracker.isOpenSlot(slot) || ORDER_STATES[store.state[slot]!] === 'PENDING_CANCEL') continue;
+      const id = store.id[slot]!;
+      const r = this.deps.intake.cancelSlot(slot);
+      if (r.ok) canceling.push(id);
+      else refused.push({ orderId: id, code: r.code, message: r.message });
+    }
+    return { status: 202, body: { canceling, refused } };
   }
 
   /** By numeric order id, else by client order id (a client id of digits only is found when no order has that id). */
@@ -311,7 +452,20 @@ export class ApiServer {
       }
       return;
     }
-    send({ ok: false, error: { code: 'INVALID_FIELD', message: 'op must be submit or cancel', field: 'op' } });
+    if (m.op === 'amend') {
+      const key = typeof m.orderId === 'number' ? String(m.orderId) : typeof m.orderId === 'string' ? m.orderId : '';
+      try {
+        const order = this.findOrder(key);
+        const r = await this.amendOrder(order.id, (msg as { amend?: unknown }).amend);
+        if (r.ok) send({ ok: true, pending: r.pending, order: orderView(r.order, this.deps.instruments, this.deps.tracker.store) });
+        else send({ ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && orderView(r.order, this.deps.instruments, this.deps.tracker.store) });
+      } catch (err) {
+        const e = err as HttpError;
+        send({ ok: false, error: { code: e.code, message: e.message } });
+      }
+      return;
+    }
+    send({ ok: false, error: { code: 'INVALID_FIELD', message: 'op must be submit, cancel or amend', field: 'op' } });
   }
 }
 
@@ -362,6 +516,35 @@ function decodeSegment(segment: string): string {
   } catch {
     return segment;
   }
+}
+
+function jsonObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError('BAD_REQUEST', 'the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** The body of POST /v1/admin/state: { scope, name?, state, reason? }. */
+function stateChange(body: unknown): StateChange {
+  const b = jsonObject(body);
+  for (const key of Object.keys(b)) {
+    if (!['scope', 'name', 'state', 'reason'].includes(key)) throw new HttpError('UNKNOWN_FIELD', `unknown field ${key}`);
+  }
+  if (typeof b.scope !== 'string') throw new HttpError('INVALID_FIELD', 'scope must be daemon, strategy, venue or symbol');
+  if (typeof b.state !== 'string') throw new HttpError('INVALID_FIELD', 'state must be ACTIVE, REDUCING or HALTED');
+  if (b.name !== undefined && typeof b.name !== 'string') throw new HttpError('INVALID_FIELD', 'name must be a string');
+  if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 200)) throw new HttpError('INVALID_FIELD', 'reason must be a string of at most 200 characters');
+  return { scope: b.scope as StateChange['scope'], name: b.name as string | undefined, state: b.state.toUpperCase() as StateChange['state'], reason: b.reason as string | undefined };
+}
+
+/** The body of POST /v1/admin/kill: optional { timeoutMs } (1 to 600000). */
+function killTimeout(body: unknown, fallback: number): number {
+  const b = jsonObject(body);
+  for (const key of Object.keys(b)) if (key !== 'timeoutMs') throw new HttpError('UNKNOWN_FIELD', `unknown field ${key}`);
+  if (b.timeoutMs === undefined) return fallback;
+  if (typeof b.timeoutMs !== 'number' || !Number.isInteger(b.timeoutMs) || b.timeoutMs < 1 || b.timeoutMs > 600_000) {
+    throw new HttpError('INVALID_FIELD', 'timeoutMs must be a whole number of ms from 1 to 600000');
+  }
+  return b.timeoutMs;
 }
 
 function errorReply(code: ErrorCode, message?: string, field?: string, order?: Order): Reply {

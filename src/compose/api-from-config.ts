@@ -12,6 +12,13 @@ import type { Router } from '../routing/router.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { BookView } from '../market/book-view.js';
 import type { OrderPath } from './order-path.js';
+import type { KillSwitch } from './kill-switch.js';
+import type { DaemonHistory } from './history-from-config.js';
+import { fillsQuery } from '../history/fills-query.js';
+import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
+import { isErrorCode } from '../model/errors.js';
+import type { PositionFilter, PositionRow } from '../risk/position-ledger.js';
+import type { BalanceRow } from '../risk/venue-balances.js';
 
 export interface ApiParts {
   readonly path: OrderPath;
@@ -25,8 +32,14 @@ export interface ApiParts {
   readonly reload: () => { ok: boolean; errors: string[] };
   /** When the journal failed (0: it has not). */
   readonly journalFailedAt: () => number;
+  /** Pre-trade risk (names the limit of a denial). */
+  readonly risk: PreTradeRisk;
+  /** The kill switch (POST /v1/admin/kill). */
+  readonly kill: KillSwitch;
   /** GET /v1/books/:symbol. */
   readonly books: (symbolIndex: number) => BookView;
+  /** The trade history (GET /v1/fills; GET /health's `history`); absent when the journal or the history is off. */
+  readonly history?: DaemonHistory;
 }
 
 export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
@@ -35,9 +48,28 @@ export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
   // per-order fees and switchyard_slippage_bps (once per tracker: the order path may have registered it already);
   // made here, before start() replays the journal, so that the replay rebuilds the per-order fees
   const startedAt = clock.now();
+  // Positions and PnL, balances per venue: for GET /v1/positions and GET /v1/balances.
+  const ledgers = {
+    positions: (filter?: PositionFilter): PositionRow[] => p.path.positions.list(filter),
+    balances: (): BalanceRow[] => p.path.balances.list(),
+  };
   const api: ApiServer = new ApiServer({
     intake, tracker, metrics, instruments: p.instruments, router: p.router, log: p.log,
     fees: () => fees.list(),
+    ...ledgers,
+    states: p.path.states,
+    // without a history store the route answers 503 HISTORY_UNAVAILABLE (and still refuses a bad query first)
+    fills: (q) => p.history?.fills(q) ?? fillsQuery(undefined, q, { pageSizeMax: config.daemon.history.pageSizeMax }),
+    kill: (timeoutMs) => p.kill.kill(timeoutMs),
+    killTimeoutMs: config.daemon.kill.timeoutMs,
+    workerStrategies: new Set(config.strategies.filter((s) => s.module !== undefined).map((s) => s.id)),
+    explainDenial: (order) => {
+      const code = order.reason;
+      if (code === undefined || !isErrorCode(code)) return undefined;
+      const side = order.side === 'BUY' ? 0 : 1;
+      const text = p.risk.explain(code, p.risk.strategyIndex(order.strategy), p.instruments.get(order.symbol)!.index, side, order.priceTicks, order.qtyLots);
+      return text === code ? undefined : `${code}: ${text}`;
+    },
     auth: new BearerAuth(p.token),
     reload: p.reload,
     books: p.books,
@@ -57,9 +89,11 @@ export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
       name: config.daemon.name,
       uptimeMs: clock.now() - startedAt,
       openOrders: tracker.open,
+      trading: p.path.states.list(),
       ...venueHealth(venues, dispatcher.available, gate, clock.now()),
       ...journalHealth(recorder, p.journalFailedAt()),
       stream: api.stream.stats,
+      ...(p.history === undefined ? {} : { history: p.history.status() }),
     }),
   });
   metrics.setVenueSource(() => venueMetrics(venues, dispatcher.available));

@@ -6,6 +6,7 @@ import { clientIdPrefix } from '../model/client-id-prefix.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import type { MarketData } from '../market/market-data.js';
 import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
+import type { DailyLossLimits } from '../risk/daily-loss.js';
 import type { Router } from '../routing/router.js';
 import type { Logger } from '../telemetry/logger.js';
 import { internalCrossingFor } from './crossing-from-config.js';
@@ -47,6 +48,10 @@ export function orderPathFromConfig(config: Config, p: ConfiguredPathParts): Ord
       : undefined,
     rings: p.rings,
     market: p.market,
+    // a paper venue's configured balances (absent: not tracked); exchange venues' are read from the venue
+    balances: (i) => config.venues[i]!.paper?.balances,
+    selfTrade: config.risk.selfTrade,
+    dailyLoss: dailyLossLimits(config),
     onVenueHealth: (venue, health, reason) => log.warn({ venue, health, reason }, 'venue health changed'),
     // A throwing listener is a bug: logged on its 1st, 2nd, 4th, 8th... error (a listener that throws on every
     // update must not flood the log), counted in switchyard_listener_errors_total.
@@ -60,6 +65,11 @@ export function orderPathFromConfig(config: Config, p: ConfiguredPathParts): Ord
     if (!v.trading) path.gate.setOpen(i, false, MARKET_DATA_ONLY);
   });
   return path;
+}
+
+/** The daily loss limits of a configuration (also adopted by a reload). */
+export function dailyLossLimits(config: Config): DailyLossLimits {
+  return { strategies: config.strategies.map((s) => s.limits.maxDailyLoss), daemon: config.risk.maxDailyLoss, action: config.risk.dailyLossAction };
 }
 
 /** Each strategy's route per symbol, at [strategy * symbols + symbol]: its `routes` entry, else its `route`. */

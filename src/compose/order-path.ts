@@ -31,6 +31,14 @@ import type { InstrumentRegistry } from '../model/instrument.js';
 import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
 import { FeeLedger } from '../risk/fee-ledger.js';
 import { RiskAccounting } from '../risk/risk-accounting.js';
+import { PositionLedger } from '../risk/position-ledger.js';
+import { VenueBalances } from '../risk/venue-balances.js';
+import { registerBalanceMetrics } from './balance-metrics.js';
+import { SelfTradePrevention, type SelfTradeMode } from '../risk/self-trade.js';
+import { DailyLossGuard, type DailyLossLimits } from '../risk/daily-loss.js';
+import { HALTED, TradingStates } from '../risk/trading-states.js';
+import type { JournalStatePart } from '../core/state-parts.js';
+import { Counter, Gauge } from 'prom-client';
 import type { Router } from '../routing/router.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { MarketData } from '../market/market-data.js';
@@ -96,6 +104,15 @@ export interface OrderPathOptions {
    * sweep parents are held at the pseudo venue `smart`; without it they route by the table.
    */
   readonly market?: MarketData;
+  /**
+   * Per venue index: its configured balances (a paper venue's `paper.balances`), tracked from those and moved by its
+   * fills; undefined = from the venue when its adapter reads balances (VenueAdapter.balances), else not tracked.
+   */
+  readonly balances?: (index: number) => Readonly<Record<string, string>> | undefined;
+  /** Daily loss limits (strategies' limits.maxDailyLoss, risk.maxDailyLoss, risk.dailyLossAction); default none. */
+  readonly dailyLoss?: DailyLossLimits;
+  /** Self-trade prevention (risk.selfTrade): default deny. */
+  readonly selfTrade?: SelfTradeMode;
 }
 
 export interface OrderPath {
@@ -123,6 +140,20 @@ export interface OrderPath {
   readonly recorder: JournalRecorder | undefined;
   readonly riskAccounting: RiskAccounting;
   readonly fees: FeeLedger;
+  /** Positions and PnL per strategy x symbol x venue (a journal state part: in stateParts). */
+  readonly positions: PositionLedger;
+  /** Balances per venue x currency (reconcile them: balances.start(intervalMs) after the venues started; stop()). */
+  readonly balances: VenueBalances;
+  /** Trading states of the daemon, strategies, venues and symbols (journaled; a HALTED venue is closed to routing). */
+  readonly states: TradingStates;
+  readonly selfTrade: SelfTradePrevention;
+  /** Daily loss limits: startTimer(ms) once recovered, stopTimer() at the stop. */
+  readonly dailyLoss: DailyLossGuard;
+  /**
+   * The state kept in the journal beside the orders (trading states, and whatever else registers): journal events
+   * on change, a section of every snapshot, restored by replay (core/state-parts.ts).
+   */
+  readonly stateParts: JournalStatePart[];
   /** Execution reports about orders the tracker does not know (also counted in metrics). */
   readonly unknownReports: () => number;
   /** Updates the lifecycle refused or ignored (also counted in metrics). */
@@ -164,6 +195,36 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   }, () => clock.monoMs());
   const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher);
   gate = new VenueGate(dispatcher.available);
+  // Trading states (checked by the dispatcher before the limits), journaled once the recorder exists (below).
+  const states = new TradingStates(strategyIds, o.venues, instruments.list.map((i) => i.symbol), () => clock.now());
+  const selfTrade = new SelfTradePrevention(store, strategyIds.length, instruments.list.length, o.venues.length, o.selfTrade ?? 'deny');
+  dispatcher.setGuards(states, selfTrade);
+  risk.setClock(clock);
+  const stateParts: JournalStatePart[] = [states];
+  states.onVenueState((v, state) => gate!.setHalted(v, state === HALTED));
+  new Gauge({
+    name: 'switchyard_trading_state',
+    help: 'Trading state of the daemon (name ""), each strategy, venue and symbol: 0 ACTIVE, 1 REDUCING, 2 HALTED (GET /v1/admin/state says why)',
+    labelNames: ['scope', 'name'],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const [scope, name, code] of states.gauges()) this.set({ scope, name }, code);
+    },
+  });
+  new Counter({
+    name: 'switchyard_self_trade_canceled_total',
+    help: 'Resting orders canceled because a newer order of their strategy would have crossed them at their venue (risk.selfTrade: cancel-older)',
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(selfTrade.canceledOlder);
+    },
+  });
+  states.onChange((change, row) => {
+    recorder?.event(TradingStates.event(change, row));
+    log.warn({ scope: change.scope, name: change.name, state: change.state, reason: change.reason }, 'trading state changed');
+  });
   let adapters: readonly VenueAdapter[] = venues;
   let crossing: InternalCrossing | undefined;
   if (o.crossing !== undefined) {
@@ -173,6 +234,19 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
     adapters = [...venues, crossing];
   }
   const ids = new OrderIdCounter(0);
+  // Positions and PnL per strategy, symbol and venue (marks: risk's), and the venues' balances they move.
+  const positions = new PositionLedger(store, strategyIds, (i) => risk.markOf(i));
+  stateParts.push(positions);
+  const balances = new VenueBalances(store, positions, o.venues.map((name, i) => {
+    const initial = o.balances?.(i);
+    const adapter = venues[i]!;
+    return { name, initial, source: initial === undefined && typeof adapter.balances === 'function' ? () => adapter.balances!() : undefined };
+  }), clock, log);
+  registerBalanceMetrics(metrics.registry, balances);
+  // Daily loss limits over the ledger's net PnL (checked on a timer the daemon starts after recovery).
+  const dailyLoss = new DailyLossGuard(positions, states, strategyIds, instruments.notionalScale, instruments.at(0).quote,
+    o.dailyLoss ?? { strategies: strategyIds.map(() => undefined), daemon: undefined, action: 'reducing' }, () => clock.now(), (e) => recorder?.event(e));
+  stateParts.push(dailyLoss);
   let parents: ParentOrders | undefined;
   let stops: StopEmulation | undefined;
   let algos: ExecutionAlgos | undefined;
@@ -181,7 +255,7 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   if (o.market !== undefined) {
     if (o.market.venues.join('\n') !== o.venues.join('\n')) throw new RangeError('the market data must have the order path\'s venues');
     parents = new ParentOrders(store, tracker, new RoutePlanner(o.market), router, batcher, ids, clock, dispatcher.available, () => dispatcher.wake(),
-      (v, s) => venues[v]!.headroom?.(instruments.at(s)) ?? Infinity);
+      (v, s) => venues[v]!.headroom?.(instruments.at(s)) ?? Infinity, (planner, s) => balances.fillConstraints(planner, s));
     stops = new StopEmulation(parents, o.venues.length, (orderId, extremeTicks) => recorder?.event({ event: 'trailing', orderId, extremeTicks }));
     algos = new ExecutionAlgos(parents);
     parents.addKind(stops);
@@ -192,6 +266,10 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
     adapters = [...adapters, parents];
   }
   const intake = new OrderIntake(tracker, ids, queues, dispatcher, router, adapters, instruments, strategyIds, batcher);
+  selfTrade.setCanceller((slot) => intake.cancelSlot(slot));
+  intake.setCancelLimiter((strategy) => risk.takeCancel(strategy));
+  // an amend is re-checked against the order limits (PreTradeRisk.checkAmend)
+  intake.setAmendRisk(risk);
   parents?.setCanceller(intake);
   // every order records the consolidated mid at receipt (execution quality)
   o.market?.listen(arrivalMidsFromMarket(intake.arrivalMids));
@@ -208,9 +286,12 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   }
   const riskAccounting = new RiskAccounting(risk);
   tracker.listen(riskAccounting, 'risk');
+  tracker.listen(selfTrade, 'self-trade');
   // Fee sums per strategy, venue and currency (PnL): metrics and GET /v1/fees; kept in journal snapshots.
   const fees = new FeeLedger(store, strategyIds);
   tracker.listen(fees, 'fees');
+  tracker.listen(positions, 'positions');
+  tracker.listen(balances, 'balances');
   // per-order fees and the slippage histogram (before a journal replay runs: it rebuilds the fees)
   const quality = new ExecutionQuality(store, metrics.registry);
   tracker.listen(quality, 'execution-quality');
@@ -227,7 +308,7 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   }, 'log');
   const ring = ringIntake;
   return {
-    store, tracker, metrics, reports, venues, gate, queues, batcher, dispatcher, intake, ids, crossing, parents, stops, algos, ringIntake, recorder, riskAccounting, fees,
+    store, tracker, metrics, reports, venues, gate, queues, batcher, dispatcher, intake, ids, crossing, parents, stops, algos, ringIntake, recorder, riskAccounting, fees, positions, balances, states, selfTrade, dailyLoss, stateParts,
     unknownReports: () => unknown,
     anomalies: () => anomalies,
     ringSnapshot: (id) => ring?.snapshot(id, intake.strategyOf(id)) ?? [],

@@ -22,6 +22,11 @@ export function riskFor(config: Config, instruments: InstrumentRegistry): PreTra
       maxOrderNotional: s.limits.maxOrderNotional,
       maxOpenOrders: s.limits.maxOpenOrders,
       maxGrossExposure: s.limits.maxGrossExposure,
+      maxPosition: s.limits.maxPosition,
+      maxOrdersPerSecond: s.limits.maxOrdersPerSecond,
+      orderBurst: s.limits.orderBurst,
+      maxCancelsPerSecond: s.limits.maxCancelsPerSecond,
+      cancelBurst: s.limits.cancelBurst,
     })),
     config.risk,
   );

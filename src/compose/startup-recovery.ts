@@ -18,6 +18,7 @@ import type { InstrumentRegistry } from '../model/instrument.js';
 import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
 import type { Logger } from '../telemetry/logger.js';
 import { PRIORITY_CODE } from '../core/order-store.js';
+import { amendPending } from '../model/lifecycle.js';
 import { reconcileVenue, type ReconcileResult } from '../execution/reconciliation.js';
 import { RestartingVenue } from '../execution/venue-supervisor.js';
 import type { OrderPath } from './order-path.js';
@@ -44,6 +45,8 @@ export interface StartupRecoveryParts {
   readonly instruments: InstrumentRegistry;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Holds snapshot retention back (the history store's watermark: records it has not stored are kept). */
+  readonly retentionFloor?: () => number;
 }
 
 export class StartupRecovery {
@@ -66,6 +69,7 @@ export class StartupRecovery {
       // The failure is latched in the recorder (one place), which halts the daemon (onFailure).
       onError: (err) => recorder.fail(err),
       fileWrites: p.fileWrites,
+      retentionFloor: p.retentionFloor,
     });
     this.journal = journal;
     recorder.attach(journal);
@@ -77,7 +81,7 @@ export class StartupRecovery {
     // The journal names its strategies, instruments and venues: they are matched to the configuration by name.
     const names = new NameMapper(p.path.tracker.store);
     try {
-      replay = replayOrders(dir, p.path.tracker, p.path.tracker.store, p.path.ids, p.risk, p.path.fees, names);
+      replay = replayOrders(dir, p.path.tracker, p.path.tracker.store, p.path.ids, p.risk, p.path.fees, names, p.path.stateParts);
     } finally {
       p.path.riskAccounting.replaying = false;
       if (p.path.parents !== undefined) p.path.parents.replaying = false;
@@ -138,7 +142,7 @@ export class StartupRecovery {
       journal,
       jc.snapshotEvery,
       // captured in steps while orders flow (the state at one seq, copy-on-write: see snapshot-capture.ts)
-      new SnapshotCapture({ store: p.path.tracker.store, ids: p.path.ids, risk: p.risk, fees: p.path.fees }),
+      new SnapshotCapture({ store: p.path.tracker.store, ids: p.path.ids, risk: p.risk, fees: p.path.fees, parts: p.path.stateParts }),
       p.log,
       replay.snapshotSeq ?? 0,
     ));
@@ -147,10 +151,20 @@ export class StartupRecovery {
   }
 
   /** Reconciles one venue with the journal's view of its orders. */
-  private reconcileOne(v: number): Promise<ReconcileResult> {
+  private async reconcileOne(v: number): Promise<ReconcileResult> {
     const p = this.p;
     const adapter = p.path.venues[v]!;
     const recorder = p.path.recorder!;
+    // Amends the restart left pending are settled first, by a lookup at the venue (never guessed): a cancel-replace may
+    // have moved the order to its replacement's ids, which reconciliation and a pending cancel must then use.
+    for (const o of p.path.tracker.list(true)) {
+      if (o.venueIndex !== v || !amendPending(o)) continue;
+      try {
+        if (!(await p.path.intake.resolvePendingAmend(o.slot))) p.log.warn({ orderId: o.id, venue: adapter.name }, 'a pending amend could not be settled by a lookup yet');
+      } catch (err) {
+        p.log.warn({ orderId: o.id, venue: adapter.name, err: String(err) }, 'looking up a pending amend failed');
+      }
+    }
     const listed = p.config.venues[v]!.symbols.map((sym) => p.instruments.get(sym)!);
     return reconcileVenue(v, adapter, p.path.tracker, p.path.tracker.store, p.instruments, listed, {
       resubmit: (slot) => p.path.dispatcher.resend(slot),

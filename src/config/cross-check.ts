@@ -150,7 +150,24 @@ export function crossCheck(config: Config): CrossCheckResult {
     for (const s of Object.keys(st.routes)) {
       if (!seen.has(s)) add(at('routes', s), `${s} is not one of this strategy's symbols`, true);
     }
+    for (const [s, qty] of Object.entries(st.limits.maxPosition)) {
+      if (!seen.has(s)) add(at('limits', 'maxPosition', s), `${s} is not one of this strategy's symbols`, true);
+      else {
+        const ins = config.instruments[instruments.get(s)!];
+        if (ins !== undefined) checkGrid(add, at('limits', 'maxPosition', s), qty, ins.lotSize, 'lotSize');
+      }
+    }
+    if (st.limits.orderBurst !== undefined && st.limits.maxOrdersPerSecond === undefined) {
+      add(at('limits', 'orderBurst'), 'orderBurst needs maxOrdersPerSecond');
+    }
+    if (st.limits.cancelBurst !== undefined && st.limits.maxCancelsPerSecond === undefined) {
+      add(at('limits', 'cancelBurst'), 'cancelBurst needs maxCancelsPerSecond');
+    }
   });
+
+  for (const s of Object.keys(config.risk.priceCollarBps)) {
+    if (!instruments.has(s)) add(['risk', 'priceCollarBps', s], `unknown instrument ${s} (not in instruments)`, true);
+  }
 
   // -- shutdown ---------------------------------------------------------------------------------------------
   const shutdown = config.daemon.shutdown;
@@ -207,9 +224,11 @@ export function crossCheck(config: Config): CrossCheckResult {
     const notionalLimits: ConfigPath[] = [];
     if (config.risk.maxOrderNotional !== undefined) notionalLimits.push(['risk', 'maxOrderNotional']);
     if (config.risk.maxGrossExposure !== undefined) notionalLimits.push(['risk', 'maxGrossExposure']);
+    if (config.risk.maxDailyLoss !== undefined) notionalLimits.push(['risk', 'maxDailyLoss']);
     config.strategies.forEach((st, i) => {
       if (st.limits.maxOrderNotional !== undefined) notionalLimits.push(['strategies', i, 'limits', 'maxOrderNotional']);
       if (st.limits.maxGrossExposure !== undefined) notionalLimits.push(['strategies', i, 'limits', 'maxGrossExposure']);
+      if (st.limits.maxDailyLoss !== undefined) notionalLimits.push(['strategies', i, 'limits', 'maxDailyLoss']);
     });
     for (const p of notionalLimits) {
       add(

@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { ROUTES, type Route } from '../model/order.js';
-import { required, strictObject, PositiveDecimal, NonNegativeDecimal, int, bool, nonEmptyString, DAEMON_NAME_RE, SymbolName, AssetName, StrategyId, SecretValue } from './scalars.js';
+import { required, strictObject, PositiveDecimal, NonNegativeDecimal, int, bool, nonEmptyString, DAEMON_NAME_RE, SymbolName, AssetName, StrategyId, SecretValue, url } from './scalars.js';
 import { VenueSchema } from './venue-schema.js';
 import { YamlNumber } from './yaml-source.js';
 
@@ -79,6 +79,57 @@ export const JournalSchema = strictObject({
   snapshotEvery: int(1000, 100_000_000).default(200_000),
 });
 
+export const HISTORY_STORES = ['file', 'postgres'] as const;
+
+/** A PostgreSQL url without a password: credentials come from `password: ${NAME}` or PGPASSWORD, never a literal. */
+const PostgresUrl = url(['postgres:', 'postgresql:'], 'postgres://user@127.0.0.1:5432/switchyard').refine(
+  (s) => {
+    try {
+      return new URL(s).password === '' && !/(^|[?&])password=/i.test(new URL(s).search);
+    } catch {
+      return false;
+    }
+  },
+  { error: 'a password in the url: give it as password: ${NAME} (an env reference) or in PGPASSWORD' },
+);
+
+export const HistoryPostgresSchema = strictObject({
+  /** postgres://user@host:port/database (no password), e.g. `url: ${SWITCHYARD_PG_URL}`; or the parts below. */
+  url: PostgresUrl.optional(),
+  host: nonEmptyString.optional(),
+  port: int(1, 65535).optional(),
+  database: nonEmptyString.optional(),
+  user: nonEmptyString.optional(),
+  /** An env reference (`${NAME}`), like every secret; or leave it out and set PGPASSWORD. */
+  password: SecretValue.optional(),
+  /** Prefix of the three tables (<prefix>fills, <prefix>orders, <prefix>state); created when missing. */
+  tablePrefix: z.string({ error: required('expected a string') }).regex(/^[A-Za-z_][A-Za-z0-9_]{0,40}$/, { error: 'expected letters, digits and _ (not starting with a digit)' }).default('switchyard_'),
+  connectTimeoutMs: int(100, 600_000).default(3000),
+  queryTimeoutMs: int(100, 600_000).default(15_000),
+});
+
+export const HistorySchema = strictObject({
+  /** Keep every fill and every order's final state beyond the journal (needs the journal). */
+  enabled: bool.default(true),
+  store: z.enum(HISTORY_STORES).default('file'),
+  file: strictObject({
+    /** Default `<dataDir>/history`. */
+    path: nonEmptyString.optional(),
+    /** A history file is sealed and the next begun past this size. */
+    segmentBytes: int(4096, 1 << 30).default(64 * 1024 * 1024),
+  }).prefault({}),
+  /** Required with store: postgres. */
+  postgres: HistoryPostgresSchema.optional(),
+  /** GET /v1/fills: the largest page (`limit`). */
+  pageSizeMax: int(1, 100_000).default(1000),
+  /** Rows held in memory for the writer; beyond, it catches up from the journal. */
+  bufferRows: int(1024, 10_000_000).default(65_536),
+  /** Rows per write (one transaction, or one append + fdatasync). */
+  batchRows: int(1, 10_000).default(1000),
+}).superRefine((h, ctx) => {
+  if (h.store === 'postgres' && h.postgres === undefined) ctx.addIssue({ code: 'custom', message: 'store: postgres needs a postgres section', path: ['postgres'] });
+});
+
 export const DEFAULT_MARKET_DEPTH = 20;
 export const DEFAULT_MARKET_STALE_MS = 5000;
 
@@ -120,6 +171,12 @@ export function defaultClientIdPrefix(name: string): string {
   return (name.replace(/[^A-Za-z0-9]/g, '') + 'xxxx').slice(0, 4);
 }
 
+/** Balances per venue (src/risk/venue-balances.ts). */
+export const DaemonBalancesSchema = strictObject({
+  /** Exchange venues' balances are read at start and then every this many ms and compared (0 = only at start). */
+  reconcileIntervalMs: int(0, 86_400_000).default(60_000),
+});
+
 export const DaemonSchema = strictObject({
   name: z
     .string({ error: required('expected a string') })
@@ -137,11 +194,16 @@ export const DaemonSchema = strictObject({
   log: LogSchema.prefault({}),
   dataDir: nonEmptyString.default(DEFAULT_DATA_DIR),
   shutdown: ShutdownSchema.prefault({}),
+  /** The kill switch (POST /v1/admin/kill): how long it waits for the venues to confirm the cancels (ms), unless the call says. */
+  kill: strictObject({ timeoutMs: int(1, 600_000).default(10_000) }).prefault({}),
   startup: StartupSchema.prefault({}),
   queue: QueueSchema.prefault({}),
   journal: JournalSchema.prefault({}),
+  /** Trade history beyond the journal (src/history): fills and final order states in PostgreSQL or local files. */
+  history: HistorySchema.prefault({}),
   marketData: MarketDataSchema.prefault({}),
   routing: DaemonRoutingSchema.prefault({}),
+  balances: DaemonBalancesSchema.prefault({}),
   /**
    * Finished orders kept queryable (GET /v1/orders/:id, late venue reports applied); the oldest are forgotten
    * beyond this, so the daemon's memory does not grow with the orders it has ever handled.
@@ -152,6 +214,7 @@ export const DaemonSchema = strictObject({
   clientIdPrefix: d.clientIdPrefix ?? defaultClientIdPrefix(d.name),
   api: { ...d.api, tokenFile: d.api.tokenFile ?? joinPath(d.dataDir, 'api-token') },
   journal: { ...d.journal, dir: d.journal.dir ?? joinPath(d.dataDir, 'journal') },
+  history: { ...d.history, file: { ...d.history.file, path: d.history.file.path ?? joinPath(d.dataDir, 'history') } },
 }));
 
 function joinPath(dir: string, file: string): string {
@@ -200,6 +263,17 @@ export const StrategyLimitsSchema = strictObject({
   maxOpenOrders: int(1).optional(),
   /** Sum of |position| x price over symbols, in the quote currency. */
   maxGrossExposure: PositiveDecimal.optional(),
+  /** Per symbol, in base units: the largest |position| the strategy may reach, counting its open orders on the side. */
+  maxPosition: z.record(z.string(), PositiveDecimal).default(() => ({})),
+  /** New orders per second (token bucket; over it: RISK_ORDER_RATE, denied, not queued). */
+  maxOrdersPerSecond: int(1, 1_000_000).optional(),
+  /** Orders the bucket holds (a burst); default maxOrdersPerSecond. */
+  orderBurst: int(1, 1_000_000).optional(),
+  /** Cancels per second the strategy may ask for (RISK_CANCEL_RATE); operator cancels and the kill switch are not counted. */
+  maxCancelsPerSecond: int(1, 1_000_000).optional(),
+  cancelBurst: int(1, 1_000_000).optional(),
+  /** Loss in a UTC day (realised + unrealised at mark, net of fees), in the quote currency: then risk.dailyLossAction. */
+  maxDailyLoss: PositiveDecimal.optional(),
 });
 
 /** Numbers as plain JS numbers (decimal fields keep their YAML source text; free-form params do not need it). */
@@ -238,6 +312,14 @@ export const RiskSchema = strictObject({
   /** In the (single) quote currency. Absent = no daemon-wide limit. */
   maxGrossExposure: PositiveDecimal.optional(),
   maxOrderNotional: PositiveDecimal.optional(),
+  /** Per symbol: a limit price more than this many basis points through the mark is denied (RISK_PRICE_COLLAR). */
+  priceCollarBps: z.record(z.string(), int(1, 1_000_000)).default(() => ({})),
+  /** Loss of the whole daemon in a UTC day (realised + unrealised at mark, net of fees), in the quote currency. */
+  maxDailyLoss: PositiveDecimal.optional(),
+  /** What a daily loss limit does to the strategy (or the daemon) that reaches it: REDUCING (default) or HALTED. */
+  dailyLossAction: z.enum(['reducing', 'halted']).default('reducing'),
+  /** A strategy's order that would cross its own resting order at the same venue: deny (default), cancel-older, off. */
+  selfTrade: z.enum(['deny', 'cancel-older', 'off']).default('deny'),
 });
 
 /** symbol -> venue -> integer weight >= 0. */
@@ -268,6 +350,7 @@ export type LogConfig = DaemonConfig['log'];
 export type ShutdownConfig = DaemonConfig['shutdown'];
 export type QueueConfig = DaemonConfig['queue'];
 export type JournalConfig = DaemonConfig['journal'];
+export type HistoryConfig = DaemonConfig['history'];
 export type MarketDataConfig = DaemonConfig['marketData'];
 export type DaemonRoutingConfig = DaemonConfig['routing'];
 export type StartupConfig = DaemonConfig['startup'];

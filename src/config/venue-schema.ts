@@ -1,6 +1,6 @@
 /** The `venues:` section of the configuration: adapters, fees, URLs, credentials, batching, limits, paper settings. */
 import { z } from 'zod';
-import { strictObject, Decimal, PositiveDecimal, int, bool, SymbolName, VenueName, SecretValue, url } from './scalars.js';
+import { strictObject, Decimal, PositiveDecimal, NonNegativeDecimal, AssetName, int, bool, SymbolName, VenueName, SecretValue, url } from './scalars.js';
 
 
 export const VENUE_ADAPTERS = ['paper', 'ccxt', 'binance-ws', 'okx-ws'] as const;
@@ -49,6 +49,12 @@ export const PaperSettingsSchema = strictObject({
    * market are then unused.
    */
   mirror: VenueName.optional(),
+  /**
+   * The account's balances at this paper venue, per currency (decimals, >= 0): tracked from these and moved by the
+   * venue's fills (buy: + base, - quote; sell the reverse; fees in their currency), shown by GET /v1/balances, and a
+   * smart route (sweep, best) never sends a child this venue could not pay for. Absent = not tracked (unlimited).
+   */
+  balances: z.record(AssetName, NonNegativeDecimal).optional(),
 });
 
 /** A venue's public market data (books and trades of its symbols). */

@@ -107,6 +107,9 @@ export class OrderStore {
   filledLots: Float64Array;
   filledNotional: Float64Array;
   riskPriceTicks: Float64Array;
+  /** See Order.amendPriceTicks / amendQtyLots: the terms a pending amend asks for (after one, the terms it replaced). */
+  amendPriceTicks: Float64Array;
+  amendQtyLots: Float64Array;
   createdAt: Float64Array;
   updatedAt: Float64Array;
   /** Monotonic ms when the order was handed to its venue (submit-to-ack latency). */
@@ -130,6 +133,8 @@ export class OrderStore {
   generation: Int32Array;
   clientIds: (string | undefined)[];
   venueOrderIds: (string | undefined)[];
+  /** See Order.amendClientOrderId (undefined = none). */
+  amendClientIds: (string | undefined)[];
   reasonTexts: (string | undefined)[];
   tradeIds: (Set<string> | undefined)[];
   /**
@@ -178,6 +183,8 @@ export class OrderStore {
     this.filledLots = new Float64Array(0);
     this.filledNotional = new Float64Array(0);
     this.riskPriceTicks = new Float64Array(0);
+    this.amendPriceTicks = new Float64Array(0);
+    this.amendQtyLots = new Float64Array(0);
     this.createdAt = new Float64Array(0);
     this.updatedAt = new Float64Array(0);
     this.submittedAt = new Float64Array(0);
@@ -192,6 +199,7 @@ export class OrderStore {
     this.generation = new Int32Array(0);
     this.clientIds = [];
     this.venueOrderIds = [];
+    this.amendClientIds = [];
     this.reasonTexts = [];
     this.tradeIds = [];
     this.feeTexts = [];
@@ -235,6 +243,8 @@ export class OrderStore {
     this.filledLots[slot] = 0;
     this.filledNotional[slot] = 0;
     this.riskPriceTicks[slot] = 0;
+    this.amendPriceTicks[slot] = 0;
+    this.amendQtyLots[slot] = 0;
     this.submittedAt[slot] = 0;
     this.producerSeq[slot] = f.producerSeq;
     this.tag[slot] = f.tag;
@@ -246,6 +256,7 @@ export class OrderStore {
     this.arrivalMid[slot] = f.arrivalMid;
     this.clientIds[slot] = f.clientOrderId;
     this.venueOrderIds[slot] = undefined;
+    this.amendClientIds[slot] = undefined;
     this.reasonTexts[slot] = undefined;
     this.tradeIds[slot] = undefined;
     this.feeTexts[slot] = undefined;
@@ -285,6 +296,7 @@ export class OrderStore {
     this.ids.remove(this.id[slot]!);
     this.clientIds[slot] = undefined;
     this.venueOrderIds[slot] = undefined;
+    this.amendClientIds[slot] = undefined;
     this.reasonTexts[slot] = undefined;
     this.tradeIds[slot] = undefined;
     this.feeTexts[slot] = undefined;
@@ -372,6 +384,8 @@ export class OrderStore {
     this.filledLots = f64(this.filledLots);
     this.filledNotional = f64(this.filledNotional);
     this.riskPriceTicks = f64(this.riskPriceTicks);
+    this.amendPriceTicks = f64(this.amendPriceTicks);
+    this.amendQtyLots = f64(this.amendQtyLots);
     this.createdAt = f64(this.createdAt);
     this.updatedAt = f64(this.updatedAt);
     this.submittedAt = f64(this.submittedAt);
@@ -391,6 +405,7 @@ export class OrderStore {
     for (let i = old; i < capacity; i++) {
       this.clientIds.push(undefined);
       this.venueOrderIds.push(undefined);
+      this.amendClientIds.push(undefined);
       this.reasonTexts.push(undefined);
       this.tradeIds.push(undefined);
       this.feeTexts.push(undefined);
@@ -432,9 +447,20 @@ export class OrderView implements Order {
   get postOnly(): boolean { return this.s.postOnly[this.slot] === 1; }
   get priority(): Priority { return PRIORITIES[this.s.priority[this.slot]!]!; }
   get priceTicks(): number { return this.s.priceTicks[this.slot]!; }
+  /** Written only by the lifecycle: an amend the venue confirmed. */
+  set priceTicks(v: number) { this.s.priceTicks[this.slot] = v; }
   get stopTicks(): number { return this.s.stopTicks[this.slot]!; }
   get qtyLots(): number { return this.s.qtyLots[this.slot]!; }
+  set qtyLots(v: number) { this.s.qtyLots[this.slot] = v; }
   get clientOrderId(): string { return this.s.clientOrderId(this.slot); }
+  /** Rebinding to a new client order id (a cancel-replace amend); the tracker indexes it (OrderTracker.applySlot). */
+  set clientOrderId(v: string) { this.s.clientIds[this.slot] = v; }
+  get amendPriceTicks(): number { return this.s.amendPriceTicks[this.slot]!; }
+  set amendPriceTicks(v: number) { this.s.amendPriceTicks[this.slot] = v; }
+  get amendQtyLots(): number { return this.s.amendQtyLots[this.slot]!; }
+  set amendQtyLots(v: number) { this.s.amendQtyLots[this.slot] = v; }
+  get amendClientOrderId(): string { return this.s.amendClientIds[this.slot] ?? ''; }
+  set amendClientOrderId(v: string) { this.s.amendClientIds[this.slot] = v === '' ? undefined : v; }
   get createdAt(): number { return this.s.createdAt[this.slot]!; }
 
   get state(): OrderState { return ORDER_STATES[this.s.state[this.slot]!]!; }

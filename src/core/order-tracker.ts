@@ -307,6 +307,8 @@ export class OrderTracker {
     const level = this.enter();
     try {
       const order = this.cursors[level]!.at(slot);
+      // the client order id an AMENDED may replace (a given one is in byClientId)
+      const replaced = update.kind === 'AMENDED' ? this.store.clientIds[slot] : undefined;
       const t = applyUpdateInto(order, update, this.transitions[level]!);
       if (t.outcome !== 'ERROR') this.stamp(slot);
       if (t.outcome !== 'APPLIED') {
@@ -321,6 +323,12 @@ export class OrderTracker {
         return t;
       }
       this.seqs[level] = ++this.seq;
+      // An amend that rebound the order to a new client order id (cancel-replace): index it (reports, lookups and the
+      // API use it); the id it replaced no longer names the order (its slot is reused once the order is forgotten).
+      if (update.kind === 'AMENDED' && update.clientOrderId !== undefined && update.clientOrderId !== '' && update.clientOrderId !== replaced) {
+        if (replaced !== undefined && this.byClientId.get(replaced) === slot) this.byClientId.delete(replaced);
+        this.byClientId.set(update.clientOrderId, slot);
+      }
       const closed = isOpen(t.from) && !isOpen(t.to);
       if (closed) this.openCount--;
       else if (!isOpen(t.from) && isOpen(t.to)) this.reopen(slot);

@@ -61,5 +61,9 @@ export function reportUpdate(venue: string, r: ExecutionReport, clock: Clock): O
       return { kind: 'EXPIRE', reason: r.reason };
     case 'TRIGGERED':
       return { kind: 'TRIGGER' };
+    case 'AMENDED':
+      return { kind: 'AMENDED', priceTicks: r.priceTicks, qtyLots: r.qtyLots, venueOrderId: r.venueOrderId, clientOrderId: r.clientOrderId };
+    case 'AMEND_REJECTED':
+      return { kind: 'AMEND_REJECT', reason: r.reason };
   }
 }

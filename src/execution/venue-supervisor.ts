@@ -18,7 +18,7 @@
 import type { Logger } from '../telemetry/logger.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderId } from '../model/ids.js';
-import type { CancelRequest, OrderBatch, ReportSink, VenueAdapter, VenueFill, VenueOrderStatus } from './venue.js';
+import type { CancelRequest, OrderBatch, ReportSink, VenueAdapter, VenueBalance, VenueFill, VenueOrderStatus } from './venue.js';
 
 /** Exponential backoff between start attempts: minMs, 2·minMs, … never above maxMs. */
 export interface StartRetry {
@@ -295,7 +295,14 @@ export class RestartingVenue implements VenueAdapter {
     return a.openOrders(instruments);
   }
 
-  fillsSince(sinceMs: number, instruments: readonly Instrument[]): Promise<VenueFill[]> {
+  balances(): Promise<ReadonlyMap<string, VenueBalance>> {
+    const a = this.current;
+    if (a.balances === undefined) return Promise.reject(new Error(`${this.name}: the adapter cannot read balances`));
+    if (!this.isUp) return Promise.reject(new Error(`${this.name}: not started (retrying)`));
+    return a.balances();
+  }
+
+    fillsSince(sinceMs: number, instruments: readonly Instrument[]): Promise<VenueFill[]> {
     const a = this.current;
     if (a.fillsSince === undefined) return Promise.reject(new Error(`${this.name}: the adapter cannot list fills`));
     return a.fillsSince(sinceMs, instruments);
@@ -321,11 +328,14 @@ export class RestartingVenue implements VenueAdapter {
 export class VenueGate {
   private readonly open: Uint8Array;
   private readonly healthy: Uint8Array;
+  /** 1 = HALTED by its trading state (operator, kill switch): closed to new orders whatever the venue says. */
+  private readonly halted: Uint8Array;
   private readonly reasons: (string | undefined)[];
 
   constructor(private readonly available: Uint8Array) {
     this.open = new Uint8Array(available.length).fill(1);
     this.healthy = new Uint8Array(available.length).fill(1);
+    this.halted = new Uint8Array(available.length);
     this.reasons = new Array<string | undefined>(available.length).fill(undefined);
   }
 
@@ -341,6 +351,11 @@ export class VenueGate {
     this.apply(v);
   }
 
+  setHalted(v: number, halted: boolean): void {
+    this.halted[v] = halted ? 1 : 0;
+    this.apply(v);
+  }
+
   isOpen(v: number): boolean {
     return this.open[v] === 1;
   }
@@ -351,10 +366,11 @@ export class VenueGate {
 
   /** Why the venue is not available (the last reason given), undefined when it is. */
   reason(v: number): string | undefined {
-    return this.available[v] === 1 ? undefined : this.reasons[v];
+    if (this.available[v] === 1) return undefined;
+    return this.halted[v] === 1 ? 'TRADING_HALTED' : this.reasons[v];
   }
 
   private apply(v: number): void {
-    this.available[v] = this.open[v]! & this.healthy[v]!;
+    this.available[v] = this.open[v]! & this.healthy[v]! & (this.halted[v]! ^ 1);
   }
 }

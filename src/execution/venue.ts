@@ -82,6 +82,39 @@ export interface CancelRequest {
   readonly instrument: Instrument;
 }
 
+/**
+ * Change an acknowledged order's limit price and/or quantity (VenueAdapter.amend). Terms are the daemon's: `qtyLots`
+ * is the order's new TOTAL quantity (fills included; always above `filledLots`), `filledLots` what the daemon has
+ * seen filled when it asked. An adapter turns that into the venue's own terms — OKX newSz = the venue order's new total
+ * (what it filled + the new rest); a cancel-replace venue's new order = the new rest (qtyLots - filledLots).
+ * The answer arrives as AMENDED (the new terms are in force, with the new ids when they changed) or AMEND_REJECTED
+ * (the old terms hold), in order with the order's other reports. A request whose outcome is unknown (5xx, timeout,
+ * reset) is resolved by looking the order up, never guessed.
+ */
+export interface AmendRequest {
+  readonly orderId: OrderId;
+  readonly clientOrderId: string;
+  readonly venueOrderId: string | undefined;
+  readonly instrument: Instrument;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly timeInForce: TimeInForce;
+  readonly postOnly: boolean;
+  /** The terms in force now. */
+  readonly oldPriceTicks: number;
+  readonly oldQtyLots: number;
+  /** The terms asked for: the new limit price (the old one when unchanged) and the new total quantity. */
+  readonly priceTicks: number;
+  readonly qtyLots: number;
+  readonly filledLots: number;
+  /**
+   * The client order id a replacement order carries when the venue amends by cancel-replace (Binance): chosen and
+   * journaled by the daemon with the request (after a restart it can be looked up). Venues that amend in place
+   * keep the order's ids and ignore it.
+   */
+  readonly newClientOrderId: string;
+}
+
 export type ExecutionReport =
   | { readonly kind: 'ACCEPTED'; readonly orderId: OrderId; readonly venueOrderId: string }
   | { readonly kind: 'REJECTED'; readonly orderId: OrderId; readonly reason: string }
@@ -89,7 +122,17 @@ export type ExecutionReport =
   | { readonly kind: 'CANCELED'; readonly orderId: OrderId; readonly reason?: string }
   | { readonly kind: 'CANCEL_REJECTED'; readonly orderId: OrderId; readonly reason: string }
   | { readonly kind: 'EXPIRED'; readonly orderId: OrderId; readonly reason?: string }
-  | { readonly kind: 'TRIGGERED'; readonly orderId: OrderId };
+  | { readonly kind: 'TRIGGERED'; readonly orderId: OrderId }
+  /**
+   * The venue confirmed an amend: the terms now in force (daemon terms: price, new total quantity) and, when the venue
+   * order carrying the order changed (a cancel-replace), its new venue order id and client order id.
+   */
+  | {
+    readonly kind: 'AMENDED'; readonly orderId: OrderId; readonly priceTicks: number; readonly qtyLots: number;
+    readonly venueOrderId?: string | undefined; readonly clientOrderId?: string | undefined;
+  }
+  /** The venue refused the amend, or it could not apply (filled or canceled meanwhile): the old terms hold. */
+  | { readonly kind: 'AMEND_REJECTED'; readonly orderId: OrderId; readonly reason: string };
 
 /** A trade of one of our orders, as the venue reported it. */
 export interface FillReport extends TradeTerms {
@@ -151,6 +194,12 @@ export interface VenueAdapter {
   submit(batch: OrderBatch): void;
   /** Ask for a cancel. The answer arrives as CANCELED or CANCEL_REJECTED. */
   cancel(request: CancelRequest): void;
+  /**
+   * Change an acknowledged order's price and/or quantity (see AmendRequest). The answer arrives as AMENDED or
+   * AMEND_REJECTED; never two live venue orders for the order (a cancel-replace places the new one only once the old
+   * one is canceled). Omitted by adapters that cannot amend: the daemon refuses the amend (ORDER_NOT_AMENDABLE).
+   */
+  amend?(request: AmendRequest): void;
   /** Stop timers and connections. Reports may still arrive until it resolves. */
   stop(): Promise<void>;
   /**
@@ -180,4 +229,16 @@ export interface VenueAdapter {
   headroom?(instrument: Instrument): number;
   /** Fills at or after `sinceMs` (epoch ms), oldest first. */
   fillsSince?(sinceMs: number, instruments: readonly Instrument[]): Promise<VenueFill[]>;
+  /**
+   * The account's balances at the venue, per currency (decimal texts: `free` = available for new orders, `total` =
+   * free + locked in open orders). Read through the adapter's rate limiter; venue failures count for its breaker.
+   * Omitted by in-process venues (a paper venue's balances come from its configuration: src/risk/venue-balances.ts).
+   */
+  balances?(): Promise<ReadonlyMap<string, VenueBalance>>;
+}
+
+/** One currency of a venue account (VenueAdapter.balances): canonical decimal texts. */
+export interface VenueBalance {
+  readonly free: string;
+  readonly total: string;
 }

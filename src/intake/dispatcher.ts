@@ -5,6 +5,8 @@ import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
 import { ORDER_STATES } from '../model/order.js';
 import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
+import type { SelfTradePrevention } from '../risk/self-trade.js';
+import { ACTIVE, HALTED, type TradingStates } from '../risk/trading-states.js';
 import type { Router } from '../routing/router.js';
 import type { StrategyQueues } from './strategy-queues.js';
 
@@ -64,6 +66,8 @@ export class Dispatcher {
   private readonly sources: IntakeSource[] = [];
   private crossing: CrossingStage | undefined;
   private smart: SmartRoutes | undefined;
+  private states: TradingStates | undefined;
+  private selfTrade: SelfTradePrevention | undefined;
   /** Resolves when a ring producer publishes (the doorbell); the loop sleeps on it when idle. */
   private sleeper: (() => Promise<unknown>) | undefined;
   private sleeping = false;
@@ -102,6 +106,12 @@ export class Dispatcher {
 
   setSmartRoutes(smart: SmartRoutes): void {
     this.smart = smart;
+  }
+
+  /** The trading states and the self-trade prevention every order is checked against before the limits. */
+  setGuards(states: TradingStates, selfTrade: SelfTradePrevention): void {
+    this.states = states;
+    this.selfTrade = selfTrade;
   }
 
   /**
@@ -190,13 +200,40 @@ export class Dispatcher {
     const s = this.store;
     const symbol = s.symbol[slot]!;
     const qty = s.qtyLots[slot]!;
-    const venue = this.pick(slot);
-    if (venue < 0) {
-      this.tracker.applySlot(slot, this.deny[s.pinned[slot] === NO_VENUE ? 'NO_ROUTE' : 'VENUE_UNAVAILABLE']);
+    const strategy = s.strategy[slot]!;
+    const side = s.side[slot]!;
+    const pinned = s.pinned[slot]!;
+    const states = this.states;
+    // a venue HALTED by the operator is closed to routing (VenueGate); an order pinned to it is told why
+    if (states !== undefined && pinned !== NO_VENUE && states.venueState(pinned) === HALTED) {
+      this.tracker.applySlot(slot, this.deny.TRADING_HALTED);
       return;
     }
+    const venue = this.pick(slot);
+    if (venue < 0) {
+      this.tracker.applySlot(slot, this.deny[pinned === NO_VENUE ? 'NO_ROUTE' : 'VENUE_UNAVAILABLE']);
+      return;
+    }
+    if (states !== undefined) {
+      const state = states.effective(strategy, symbol, venue);
+      if (state !== ACTIVE) {
+        if (state === HALTED) {
+          this.tracker.applySlot(slot, this.deny.TRADING_HALTED);
+          return;
+        }
+        if (!this.risk.reduces(strategy, symbol, side, qty)) {
+          this.tracker.applySlot(slot, this.deny.TRADING_REDUCING);
+          return;
+        }
+      }
+    }
     const price = s.priceTicks[slot]!;
-    const code = this.risk.check(s.strategy[slot]!, symbol, price, qty);
+    // an order the parent orders hold may send children to any venue: checked against all of them
+    if (this.selfTrade !== undefined && this.selfTrade.crosses(strategy, symbol, this.held(slot) ? -1 : venue, side, price)) {
+      this.tracker.applySlot(slot, this.deny.RISK_SELF_TRADE);
+      return;
+    }
+    const code = this.risk.check(strategy, symbol, side, price, qty);
     if (code !== null) {
       this.tracker.applySlot(slot, this.deny[code]);
       return;

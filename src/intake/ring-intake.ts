@@ -158,7 +158,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
       this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, rec.orderId, 'ORDER_NOT_FOUND');
       return;
     }
-    const r = this.intake.cancelSlot(slot);
+    const r = this.intake.strategyCancel(slot);
     if (!r.ok) this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, this.tracker.store.id[slot]!, r.code);
   }
 

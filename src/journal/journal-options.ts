@@ -40,6 +40,12 @@ export interface JournalOptions {
   retainSnapshots?: number;
   /** Segments wholly before the oldest kept snapshot that are kept anyway (newest ones). Default 0. */
   retainSegments?: number;
+  /**
+   * Records after this seq (and the newest snapshot at or before it) are not deleted by snapshot retention: a reader
+   * that has not stored them yet (the history store, src/history) reads them later. Read after each snapshot.
+   * Default: none. Journal.setRetentionFloor sets it after open.
+   */
+  retentionFloor?: () => number;
   /** What open does about corruption: 'none' (default) throws JOURNAL_CORRUPT; 'truncate' cuts the journal there. */
   repair?: 'none' | 'truncate';
   /** Recovery checks every record of every segment ('full', default) or only the last segment ('tail'). */

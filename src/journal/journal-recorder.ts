@@ -46,8 +46,15 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
    * (replay, a failed or closed journal). Must not throw.
    */
   onEventRecorded: ((seq: number, order: OrderView, update: OrderUpdate, t: Transition) => void) | undefined;
+  /** More hooks like onEventRecorded, called after it in the order added (the history feed, src/history). */
+  private readonly recordedHooks: ((seq: number, order: OrderView, update: OrderUpdate, t: Transition) => void)[] = [];
 
   constructor(private readonly store: OrderStore) {}
+
+  /** Adds a hook called like onEventRecorded (after it) for every recorded transition. Must not throw. */
+  addRecordedListener(hook: (seq: number, order: OrderView, update: OrderUpdate, t: Transition) => void): void {
+    this.recordedHooks.push(hook);
+  }
 
   /** Start writing to `journal` (opened by the daemon at start; nothing is recorded before). */
   attach(journal: Journal): void {
@@ -170,7 +177,11 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
     if (!this.writable()) return;
     const seq = this.record(order, update);
     // Right after the append, so events are published in journal order whatever the other listeners do.
-    if (seq > 0) this.onEventRecorded?.(seq, order, update, t);
+    if (seq > 0) {
+      this.onEventRecorded?.(seq, order, update, t);
+      const hooks = this.recordedHooks;
+      for (let i = 0; i < hooks.length; i++) hooks[i]!(seq, order, update, t);
+    }
   }
 
   onAnomaly(order: OrderView, update: OrderUpdate, t: Transition): void {
@@ -187,7 +198,9 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
       case 'FILL': bound += stringBound(update.fill.tradeId) + stringBound(update.fill.fee) + stringBound(update.fill.feeCurrency) + 8; break;
       case 'ACCEPT': bound += stringBound(update.venueOrderId) + 2; break;
       case 'DENY': case 'REJECT': bound += stringBound(update.reason) + 2; break;
-      case 'CANCELED': case 'CANCEL_REJECT': case 'EXPIRE': bound += stringBound(update.reason) + 2; break;
+      case 'CANCELED': case 'CANCEL_REJECT': case 'EXPIRE': case 'AMEND_REJECT': bound += stringBound(update.reason) + 2; break;
+      case 'AMENDED': bound += stringBound(update.venueOrderId) + stringBound(update.clientOrderId); break;
+      case 'AMEND_REQUEST': bound += stringBound(update.clientOrderId) + 2; break;
       default: bound += 4;
     }
     let seq: number;
@@ -241,7 +254,18 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
       case 'CANCELED':
       case 'CANCEL_REJECT':
       case 'EXPIRE':
+      case 'AMEND_REJECT':
         end = putString(buf, putString(buf, end, u.reason), undefined);
+        break;
+      case 'AMEND_REQUEST':
+        v.setFloat64(off + 24, u.priceTicks, true);
+        v.setFloat64(off + 32, u.qtyLots, true);
+        end = putString(buf, putString(buf, end, u.clientOrderId), undefined);
+        break;
+      case 'AMENDED':
+        v.setFloat64(off + 24, u.priceTicks, true);
+        v.setFloat64(off + 32, u.qtyLots, true);
+        end = putString(buf, putString(buf, end, u.venueOrderId), u.clientOrderId);
         break;
       default:
         end = putString(buf, putString(buf, end, undefined), undefined);

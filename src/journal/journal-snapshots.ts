@@ -21,6 +21,8 @@ export class JournalSnapshots {
   private tail: Promise<unknown> = Promise.resolve();
   /** Aborts removing their temp files. */
   private readonly aborting = new Set<Promise<void>>();
+  /** The retention floor (see snapshot-retention.ts), read at each retention; undefined: none. */
+  floor: (() => number) | undefined;
 
   constructor(
     private readonly dir: string,
@@ -44,7 +46,7 @@ export class JournalSnapshots {
     const seq = writer.seq;
     const run = async (): Promise<SnapshotInfo> => {
       const file = await writer.commit(() => this.whenDurable(seq));
-      const { deletedSegments, deletedSnapshots } = await applySnapshotRetention(this.dir, this.segments, this.retainSnapshots, this.retainSegments);
+      const { deletedSegments, deletedSnapshots } = await applySnapshotRetention(this.dir, this.segments, this.retainSnapshots, this.retainSegments, this.floor?.());
       return { seq, file, deletedSegments, deletedSnapshots };
     };
     const result = this.tail.then(run, run);

@@ -112,6 +112,7 @@ export class Journal {
     this.spare = new Uint8Array(initial);
     this.files = new SegmentFiles(dir, rec.segments, rec.open, this.segmentBytes, this.io, this.stats);
     this.snapshots = new JournalSnapshots(dir, this.files.list, Math.max(1, o.retainSnapshots ?? 2), Math.max(0, o.retainSegments ?? 0), (seq) => this.whenDurable(seq));
+    this.snapshots.floor = o.retentionFloor;
     this.nextSeq = rec.lastSeq + 1;
     this.durable = rec.lastSeq;
     this.recovery = rec.report;
@@ -395,6 +396,19 @@ export class Journal {
    */
   commitSnapshot(writer: SnapshotWriter): Promise<SnapshotInfo> {
     return this.snapshots.commit(writer, this.state === STATE_OPEN ? null : this.unusable());
+  }
+
+  /**
+   * Holds snapshot retention back: the records after floor() and the newest snapshot at or before it are kept (see
+   * snapshot-retention.ts). Read after each snapshot; undefined removes the floor.
+   */
+  setRetentionFloor(floor: (() => number) | undefined): void {
+    this.snapshots.floor = floor;
+  }
+
+  /** Seq of the first record still in the journal's segments (1 when none was deleted; lastSeq + 1 when empty). */
+  get firstSeq(): number {
+    return this.files.list[0]?.baseSeq ?? this.nextSeq;
   }
 
   /** Drops a snapshot begun here (nothing is left of it on disk). */

@@ -18,7 +18,11 @@
  *   type 2 UPDATE  a lifecycle update the tracker applied (or a late ACK that carried a venue order id):
  *                  f64 orderId, ts | u8 kind, venue, liquidity, 0 x5 | f64 priceTicks, qtyLots | str a | str b
  *                  (str = u16 length + ASCII/UTF-8; FILL: a = trade id, b = fee; ACCEPT: a = venue order id;
- *                  DENY/REJECT/CANCELED/CANCEL_REJECT/EXPIRE: a = reason; SUBMIT/ROUTE/FILL: venue = venue index)
+ *                  DENY/REJECT/CANCELED/CANCEL_REJECT/EXPIRE/AMEND_REJECT: a = reason; SUBMIT/ROUTE/FILL: venue =
+ *                  venue index; AMEND_REQUEST: priceTicks, qtyLots = the terms asked (qtyLots the new total), a =
+ *                  the client order id a cancel-replace venue's replacement order will carry ('' = none);
+ *                  AMENDED: priceTicks, qtyLots = the terms confirmed, a = the venue order id and b = the client
+ *                  order id the order is bound to from then on ('' = unchanged; a cancel-replace venue gives new ones))
  *                  FILL, byte 19 = fill flags: bit 0 FILL_V2 = the record goes on with str fee currency | f64 venue
  *                  trade time; bit 1 = fee estimated from bps. A FILL without FILL_V2 (journals written before
  *                  fee currencies) reads as fee currency '' (it was quote) and venue time 0 (unknown).
@@ -41,6 +45,7 @@ export const REC_EVENT = 3;
 
 export const UPDATE_KINDS: readonly OrderUpdate['kind'][] = [
   'SUBMIT', 'DENY', 'ACCEPT', 'REJECT', 'FILL', 'CANCEL_REQUEST', 'CANCELED', 'CANCEL_REJECT', 'EXPIRE', 'TRIGGER', 'ROUTE',
+  'AMEND_REQUEST', 'AMENDED', 'AMEND_REJECT',
 ];
 export const KIND_CODE: Readonly<Record<OrderUpdate['kind'], number>> = Object.fromEntries(UPDATE_KINDS.map((k, i) => [k, i])) as Record<OrderUpdate['kind'], number>;
 export const MAKER = 1;
@@ -175,6 +180,16 @@ export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number,
     case 'EXPIRE': update = { kind, reason: a === '' ? undefined : a }; break;
     case 'CANCEL_REQUEST': update = { kind }; break;
     case 'TRIGGER': update = { kind }; break;
+    case 'AMEND_REQUEST':
+      update = { kind, priceTicks: v.getFloat64(24, true), qtyLots: v.getFloat64(32, true), clientOrderId: a === '' ? undefined : a };
+      break;
+    case 'AMENDED':
+      update = {
+        kind, priceTicks: v.getFloat64(24, true), qtyLots: v.getFloat64(32, true),
+        venueOrderId: a === '' ? undefined : a, clientOrderId: b === '' ? undefined : b,
+      };
+      break;
+    case 'AMEND_REJECT': update = { kind, reason: a === '' ? undefined : a }; break;
     default: throw new RangeError(`unknown update kind ${buf[off + 16]}`);
   }
   return { orderId, ts, update };

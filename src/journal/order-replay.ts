@@ -6,8 +6,10 @@ import { REC_EVENT, REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeUpdateRecord
 import { decodeSnapshot, type OrderSnapshot } from './order-snapshot.js';
 import { NameMapper, REC_NAMES, decodeNames, namesOf, openState } from './name-table.js';
 import type { OrderView } from '../core/order-store.js';
+import { amendPending } from '../model/lifecycle.js';
 import type { ORDER_STATES } from '../model/order.js';
 import type { FeeSum } from '../risk/fee-ledger.js';
+import { exportParts, importParts, type JournalStatePart } from '../core/state-parts.js';
 
 export interface ReplayReport {
   readonly records: number;
@@ -26,7 +28,7 @@ export interface ReplayReport {
 /** What replay needs besides the tracker: risk state from a snapshot. */
 export interface SnapshotTarget {
   importPositions(state: { positions: readonly number[]; marks: readonly number[]; feeRemainders?: Readonly<Record<string, string>> | undefined }): void;
-  reserve(strategy: number, instrumentIndex: number, priceTicks: number, qtyLots: number): void;
+  reserve(strategy: number, instrumentIndex: number, side: number, priceTicks: number, qtyLots: number): void;
 }
 
 /** Fee sums kept across snapshots (src/risk/fee-ledger.ts); replay rebuilds them from the FILL records after. */
@@ -47,6 +49,7 @@ export function takeSnapshot(
   lastOrderId: number,
   risk: { exportPositions(): { positions: number[]; marks: number[]; feeRemainders?: Record<string, string> } },
   fees?: FeeSnapshotSource,
+  parts?: readonly JournalStatePart[],
 ): OrderSnapshot {
   const orders = tracker.list(false).map((o: OrderView) => ({
     id: o.id,
@@ -71,9 +74,16 @@ export function takeSnapshot(
     r: o.reason ?? null,
     fee: tracker.store.feeTexts[o.slot] ?? null,
     t: [...(tracker.store.tradeIds[o.slot] ?? [])],
+    ...(amendPending(o)
+      ? { amd: [tracker.store.amendPriceTicks[o.slot]!, tracker.store.amendQtyLots[o.slot]!, tracker.store.amendClientIds[o.slot] ?? ''] as [number, number, string] }
+      : {}),
   }));
   // The rows and position cells index into `names` (the configuration's lists when it was taken).
-  return { v: 2, names: namesOf(tracker.store), lastOrderId, risk: risk.exportPositions(), orders, ...(fees !== undefined ? { fees: fees.export() } : {}) };
+  return {
+    v: 2, names: namesOf(tracker.store), lastOrderId, risk: risk.exportPositions(), orders,
+    ...(fees !== undefined ? { fees: fees.export() } : {}),
+    ...(parts !== undefined && parts.length > 0 ? { parts: exportParts(parts) } : {}),
+  };
 }
 
 /**
@@ -91,6 +101,7 @@ export function replayOrders(
   risk: SnapshotTarget,
   fees?: FeeSnapshotTarget,
   names: NameMapper = new NameMapper(store),
+  parts: readonly JournalStatePart[] = [],
 ): ReplayReport {
   const t0 = performance.now();
   let records = 0;
@@ -103,10 +114,11 @@ export function replayOrders(
       const snap = decodeSnapshot(r.payload());
       restoreSnapshot(snap, tracker, ids, risk, names);
       fees?.import(snap.fees ?? []);
+      importParts(parts, snap.parts);
       return;
     }
     records++;
-    const applied = applyOrderRecord(r, tracker, names, ids);
+    const applied = applyOrderRecord(r, tracker, names, ids, undefined, parts);
     if (applied === APPLIED_ORDER) orders++;
     else if (applied === APPLIED_UPDATE) updates++;
     else if (applied === REFUSED_UPDATE) {
@@ -142,6 +154,7 @@ export function applyOrderRecord(
   names: NameMapper,
   ids?: OrderIdCounter,
   beforeApply?: (ts: number) => void,
+  parts: readonly JournalStatePart[] = [],
 ): number {
   const store = tracker.store;
   if (r.type === REC_ORDER) {
@@ -173,6 +186,12 @@ export function applyOrderRecord(
       if (slot >= 0 && Number.isSafeInteger(e.extremeTicks)) store.setStopTicks(slot, e.extremeTicks);
       return NOT_AN_ORDER_RECORD;
     }
+    // a journal state part's change (state-parts.ts)
+    const part = parts.length === 0 ? undefined : partOf(payload, parts);
+    if (part !== undefined) {
+      part.onEvent(JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>);
+      return NOT_AN_ORDER_RECORD;
+    }
     // else only the close-out of removed entries matters to replay, and only while such positions are held
     if (names.hasStranded) names.applyEvent(JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>);
     return NOT_AN_ORDER_RECORD;
@@ -190,6 +209,18 @@ export function applyOrderRecord(
 
 /** How the recorder writes a trailing stop's event: JSON.stringify({ event: 'trailing', orderId, extremeTicks }). */
 const TRAILING_EVENT = new TextEncoder().encode('{"event":"trailing",');
+
+const EVENT_PREFIX = new TextEncoder().encode('{"event":"');
+
+/** The part whose name an EVENT payload ({"event":"<name>",...}, as the recorder writes it) carries, if any. */
+function partOf(payload: Uint8Array, parts: readonly JournalStatePart[]): JournalStatePart | undefined {
+  if (!startsWith(payload, EVENT_PREFIX)) return undefined;
+  const start = EVENT_PREFIX.length;
+  const end = payload.indexOf(0x22, start); // the closing quote (event names are plain ASCII)
+  if (end < 0) return undefined;
+  const name = new TextDecoder().decode(payload.subarray(start, end));
+  return parts.find((p) => p.name === name);
+}
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   if (bytes.length < prefix.length) return false;
@@ -237,6 +268,12 @@ export function restoreSnapshot(
     });
     // per-order fees (absent in rows written before them: none)
     tracker.store.feeTexts[slot] = typeof o.fee === 'string' ? o.fee : undefined;
-    if (tracker.isOpenSlot(slot) && o.rp > 0) risk.reserve(fields.strategy, fields.symbol, o.rp, o.f.qtyLots - o.fl);
+    // a pending amend's asked terms: settled by a lookup after the restart (intake.resolvePendingAmend)
+    if (Array.isArray(o.amd)) {
+      tracker.store.amendPriceTicks[slot] = o.amd[0];
+      tracker.store.amendQtyLots[slot] = o.amd[1];
+      tracker.store.amendClientIds[slot] = o.amd[2] === '' ? undefined : o.amd[2];
+    }
+    if (tracker.isOpenSlot(slot) && o.rp > 0) risk.reserve(fields.strategy, fields.symbol, o.f.side, o.rp, o.f.qtyLots - o.fl);
   }
 }

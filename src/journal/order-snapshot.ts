@@ -22,6 +22,8 @@ export interface OrderSnapshot {
   readonly orders: readonly RestoredOrderRow[];
   /** Fee sums per strategy, venue and currency (absent in snapshots written before them). */
   readonly fees?: readonly FeeSum[];
+  /** The journal state parts (state-parts.ts), by name (absent in snapshots written before them). */
+  readonly parts?: Readonly<Record<string, unknown>>;
 }
 
 /** One order in a snapshot (short keys: snapshots hold up to the retention limit of orders). */
@@ -50,6 +52,11 @@ export interface RestoredOrderRow {
   /** The order's fees so far per currency (store.feeTexts: "USDT:0.01;BTC:0.00001"), null: none; absent in rows written before them. */
   fee?: string | null;
   t: string[];
+  /**
+   * An amend waiting for its venue's answer: the asked price (ticks), new total (lots) and the replacement client
+   * order id ('' = none); present only for such orders (PENDING_UPDATE, or PENDING_CANCEL asked while one was).
+   */
+  amd?: [number, number, string];
 }
 
 export function encodeSnapshot(snapshot: OrderSnapshot): Uint8Array {

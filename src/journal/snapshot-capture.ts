@@ -28,6 +28,7 @@ import type { FeeSnapshotSource } from './order-replay.js';
 import { fragment, JsonBytes } from './json-bytes.js';
 import { OrderImage } from './snapshot-image.js';
 import type { PieceSink } from './snapshot-writer.js';
+import { exportParts, type JournalStatePart } from '../core/state-parts.js';
 
 /** What a snapshot holds besides the orders. */
 export interface SnapshotSources {
@@ -36,6 +37,8 @@ export interface SnapshotSources {
   readonly ids: { current(): number };
   readonly risk: { exportPositions(): { positions: number[]; marks: number[]; feeRemainders?: Record<string, string> } };
   readonly fees?: FeeSnapshotSource | undefined;
+  /** The journal state parts (trading states, daily PnL marks...): the snapshot's `parts`. */
+  readonly parts?: readonly JournalStatePart[] | undefined;
 }
 
 /**
@@ -129,12 +132,13 @@ export class SnapshotCapture implements SlotWriteHook {
   /** Starts a capture of the state now (call between two records); the payload goes to `out`. */
   begin(out: PieceSink): void {
     if (this.phase !== IDLE) throw new Error('snapshot capture: already capturing');
-    const { store, ids, risk, fees } = this.sources;
+    const { store, ids, risk, fees, parts } = this.sources;
     if (store.writeHook !== null) throw new Error('snapshot capture: the order store already has a write hook');
     // The small parts, whole, at S (JSON.stringify of the same values takeSnapshot puts in its document).
     this.head = fragment(`{"v":2,"names":${JSON.stringify(namesOf(store))},"lastOrderId":${JSON.stringify(ids.current())},` +
       `"risk":${JSON.stringify(risk.exportPositions())},"orders":[`);
-    this.tail = fragment(fees === undefined ? ']}' : `],"fees":${JSON.stringify(fees.export())}}`);
+    this.tail = fragment(']' + (fees === undefined ? '' : `,"fees":${JSON.stringify(fees.export())}`)
+      + (parts === undefined || parts.length === 0 ? '' : `,"parts":${JSON.stringify(exportParts(parts))}`) + '}');
     this.venueJson = store.venueNames.map((n) => fragment(JSON.stringify(n)));
     this.venueBound = this.venueJson.reduce((m, v) => Math.max(m, v.length), 4);
     if (this.prefix.text !== store.clientIdPrefix) this.prefix = { text: store.clientIdPrefix, bytes: fragment(store.clientIdPrefix) };

@@ -49,6 +49,11 @@ const K_REASON = fragment(',"r":');
 const K_FEE = fragment(',"fee":');
 const K_TRADES = fragment(',"t":[');
 const END = fragment(']}');
+/** A pending amend's asked terms (see takeSnapshot's `amd`): after the trades, only for orders with one. */
+const K_AMEND = fragment('],"amd":[');
+const AMEND_END = fragment(']}');
+const PENDING_UPDATE_CODE = ORDER_STATES.indexOf('PENDING_UPDATE');
+const PENDING_CANCEL_CODE = ORDER_STATES.indexOf('PENDING_CANCEL');
 /** A row without its strings and venue name: keys and punctuation (~300 bytes), 24 numbers (+2 spare), states, booleans. */
 const ROW_FIXED_BOUND = 400 + 26 * NUMBER_BOUND + 2 * 32 + 10;
 
@@ -93,6 +98,9 @@ export class OrderImage {
   private filledLots = new Float64Array(0);
   private filledNotional = new Float64Array(0);
   private riskPriceTicks = new Float64Array(0);
+  private amendPriceTicks = new Float64Array(0);
+  private amendQtyLots = new Float64Array(0);
+  private amendClientIds: (string | undefined)[] = [];
   private tradeStart = new Int32Array(0);
   private tradeCount = new Int32Array(0);
   private clientIds: (string | undefined)[] = [];
@@ -144,6 +152,8 @@ export class OrderImage {
     this.filledLots = new Float64Array(n);
     this.filledNotional = new Float64Array(n);
     this.riskPriceTicks = new Float64Array(n);
+    this.amendPriceTicks = new Float64Array(n);
+    this.amendQtyLots = new Float64Array(n);
     this.tradeStart = new Int32Array(n);
     this.tradeCount = new Int32Array(n);
   }
@@ -195,6 +205,9 @@ export class OrderImage {
     put(this.venueOrderIds, r, s.venueOrderIds[slot]);
     put(this.reasons, r, s.reason(slot));
     put(this.fees, r, s.feeTexts[slot]);
+    this.amendPriceTicks[r] = s.amendPriceTicks[slot]!;
+    this.amendQtyLots[r] = s.amendQtyLots[slot]!;
+    put(this.amendClientIds, r, s.amendClientIds[slot]);
     const trades = s.tradeIds[slot];
     const start = this.trades;
     this.tradeStart[r] = start;
@@ -207,6 +220,7 @@ export class OrderImage {
     const cid = this.clientIds[r];
     let n = ROW_FIXED_BOUND + venueBytes + (cid !== undefined ? stringBound(cid) : 2 + prefixBytes + 11);
     n += stringBound(this.venueOrderIds[r]) + stringBound(this.reasons[r]) + stringBound(this.fees[r]);
+    n += 16 + 2 * NUMBER_BOUND + stringBound(this.amendClientIds[r]);
     const t0 = this.tradeStart[r]!;
     const t1 = t0 + this.tradeCount[r]!;
     for (let t = t0; t < t1; t++) n += 1 + stringBound(this.tradeIds[t]);
@@ -302,6 +316,22 @@ export class OrderImage {
       if (t > t0) out.byte(COMMA);
       out.str(this.tradeIds[t]!);
     }
-    out.raw(END);
+    if (!this.amendPending(r)) {
+      out.raw(END);
+      return;
+    }
+    out.raw(K_AMEND);
+    out.num(this.amendPriceTicks[r]!);
+    out.byte(COMMA);
+    out.num(this.amendQtyLots[r]!);
+    out.byte(COMMA);
+    out.str(this.amendClientIds[r] ?? '');
+    out.raw(AMEND_END);
+  }
+
+  /** An amend waiting for its venue's answer (PENDING_UPDATE, or PENDING_CANCEL asked while it was). */
+  private amendPending(r: number): boolean {
+    const st = this.state[r]!;
+    return st === PENDING_UPDATE_CODE || (st === PENDING_CANCEL_CODE && this.stateBeforeCancel[r] === PENDING_UPDATE_CODE);
   }
 }

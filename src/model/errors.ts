@@ -29,11 +29,14 @@ export const ERROR_CATALOGUE = {
   NOTIONAL_TOO_LARGE: { kind: 'not_retryable', http: 400, description: 'price x quantity is too large to be counted exactly (beyond 2^53 - 1 units of 10^-S quote; a market order is valued at its reference price); refused, never saturated.' },
   UNKNOWN_SYMBOL: { kind: 'not_retryable', http: 400, description: 'The symbol is not a configured instrument.' },
   UNKNOWN_STRATEGY: { kind: 'not_retryable', http: 400, description: 'The strategy id is not configured.' },
+  STRATEGY_NOT_API: { kind: 'not_retryable', http: 403, description: 'The strategy runs as a worker (it has a module): an API client may not submit as it.' },
   UNKNOWN_VENUE: { kind: 'not_retryable', http: 400, description: 'The pinned venue is not configured or does not list the symbol.' },
   INVALID_CLIENT_ORDER_ID: { kind: 'not_retryable', http: 400, description: 'Client order id must be 1 to 32 ASCII letters and digits.' },
   DUPLICATE_CLIENT_ORDER_ID: { kind: 'not_retryable', http: 409, description: 'An order with this client order id already exists (here, or at the venue: another program\'s order holds the id there and was left alone).' },
   ORDER_NOT_FOUND: { kind: 'not_retryable', http: 404, description: 'No order with this id.' },
   ORDER_NOT_CANCELABLE: { kind: 'not_retryable', http: 409, description: 'The order is already in a final state or a cancel is pending.' },
+  ORDER_NOT_AMENDABLE: { kind: 'not_retryable', http: 409, description: 'The order cannot be amended: it is final, not yet acknowledged by its venue, a cancel or another amend is pending, or it is held by the daemon (parent, emulated stop, crossing book) or a market order.' },
+  AMEND_NO_CHANGE: { kind: 'not_retryable', http: 400, description: 'The amend names neither a new price nor a new quantity, or both are what the order already has.' },
   NOT_FOUND: { kind: 'not_retryable', http: 404, description: 'No such API route.' },
   METHOD_NOT_ALLOWED: { kind: 'not_retryable', http: 405, description: 'The route exists but not for this HTTP method.' },
   UNAUTHORIZED: { kind: 'not_retryable', http: 401, description: 'Missing or wrong bearer token.' },
@@ -45,7 +48,13 @@ export const ERROR_CATALOGUE = {
   RISK_MAX_OPEN_ORDERS: { kind: 'retryable', http: 422, description: 'Too many open orders for the strategy or the daemon; retry when some close.' },
   RISK_MAX_GROSS_EXPOSURE: { kind: 'retryable', http: 422, description: 'Open gross exposure would exceed the strategy or daemon limit.' },
   RISK_NO_REFERENCE_PRICE: { kind: 'retryable', http: 422, description: 'A market order needs a reference price for its notional and none is known yet.' },
-  TRADING_HALTED: { kind: 'retryable', http: 503, description: 'Intake is closed (starting, shutting down, or halted by the operator).' },
+  RISK_PRICE_COLLAR: { kind: 'not_retryable', http: 422, description: 'The limit price is further through the mark than the symbol\'s price collar (risk.priceCollarBps) allows.' },
+  RISK_ORDER_RATE: { kind: 'retryable', http: 429, description: 'The strategy sends orders faster than its maxOrdersPerSecond (token bucket): denied, not queued.' },
+  RISK_CANCEL_RATE: { kind: 'retryable', http: 429, description: 'The strategy asks for cancels faster than its maxCancelsPerSecond (token bucket): refused, not queued.' },
+  RISK_MAX_POSITION: { kind: 'retryable', http: 422, description: 'The position of the strategy in the symbol, with its open orders on the same side and this order, would exceed its maxPosition.' },
+  RISK_SELF_TRADE: { kind: 'not_retryable', http: 422, description: 'The order would cross a resting order of the same strategy at the same venue (risk.selfTrade: deny).' },
+  TRADING_HALTED: { kind: 'retryable', http: 503, description: 'Intake is closed (starting, shutting down, journal failed), or the trading state of the daemon, the strategy, the venue or the symbol is HALTED (operator, kill switch, daily loss limit).' },
+  TRADING_REDUCING: { kind: 'retryable', http: 422, description: 'The trading state of the daemon, the strategy, the venue or the symbol is REDUCING: only orders that reduce the strategy\'s position in the symbol are taken.' },
 
   // Intake
   QUEUE_FULL: { kind: 'retryable', http: 503, description: 'The strategy queue is full; the order was refused, not dropped.' },
@@ -70,6 +79,7 @@ export const ERROR_CATALOGUE = {
   JOURNAL_IO: { kind: 'fatal', http: 500, description: 'The journal could not be written or synced: the daemon halted (intake closed, nothing dispatched); the order was not acknowledged.' },
   JOURNAL_LOCKED: { kind: 'fatal', http: 500, description: 'Another running process holds the journal directory.' },
   JOURNAL_CONFIG_MISMATCH: { kind: 'fatal', http: 500, description: 'The journal does not fit the configuration: a removed strategy, instrument or venue still has open orders or a position (start with --accept-removed to cancel and drop them), or an instrument\'s tick or lot size changed while the journal holds orders or positions on it.' },
+  HISTORY_UNAVAILABLE: { kind: 'retryable', http: 503, description: 'The trade history store (PostgreSQL or the history files) cannot be read now, or there is none (the journal is off); fills are not lost: the history catches up from the journal.' },
   VENUE_NOT_RECONCILED: { kind: 'fatal', http: 503, description: 'A venue could not be reconciled at start; it stays closed to new orders until a retried reconciliation succeeds.' },
 
   // Configuration and daemon

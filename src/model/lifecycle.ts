@@ -19,10 +19,22 @@ import { notionalUnits } from './decimal.js';
  *  EXPIRE          time in force ran out (IOC/FOK remainder, venue expiry)
  *  TRIGGER         a stop was released
  *  ROUTE           the unfilled rest leaves the internal crossing book for a venue (the order is never in both)
+ *  AMEND_REQUEST   we asked the venue to change the price and/or the quantity (the new TOTAL, fills included)
+ *  AMENDED         the venue confirmed the amend: the new terms are in force (and, for a cancel-replace venue, the
+ *                  order is bound to its new client and venue order ids)
+ *  AMEND_REJECT    the venue refused the amend (or it could not apply: filled or canceled meanwhile); the old terms hold
  *
  * Outcomes: a target state; IGNORE (a benign late or duplicate report: nothing changes, it is counted);
  * INVALID (a typed INVALID_TRANSITION error: logged, counted, never a crash); RESTORE (a refused cancel
- * returns the order to where it was: PARTIALLY_FILLED if anything filled, else the state before the cancel).
+ * returns the order to where it was: PENDING_UPDATE if an amend is still pending, PARTIALLY_FILLED if anything
+ * filled, else the state before the cancel); RESUME (an amend answered: the order is where its fills put it under
+ * the terms now in force — FILLED when the filled quantity reaches them, PARTIALLY_FILLED, or ACCEPTED).
+ *
+ * Amend: an order's terms (priceTicks, qtyLots) change only when the venue confirms (AMENDED) — until then the old
+ * terms hold and the asked ones wait in amendPriceTicks / amendQtyLots. While an amend is pending, a fill is checked
+ * against the larger of the two quantities (the venue may already run either), and a fill that takes the filled
+ * quantity beyond the old quantity proves the amend: the asked terms are taken at once. One amend at a time, only of
+ * an acknowledged order (ACCEPTED, PARTIALLY_FILLED).
  */
 export type LifecycleEvent =
   | 'SUBMIT'
@@ -36,14 +48,18 @@ export type LifecycleEvent =
   | 'CANCEL_REJECT'
   | 'EXPIRE'
   | 'TRIGGER'
-  | 'ROUTE';
+  | 'ROUTE'
+  | 'AMEND_REQUEST'
+  | 'AMENDED'
+  | 'AMEND_REJECT';
 
 export const LIFECYCLE_EVENTS: readonly LifecycleEvent[] = [
   'SUBMIT', 'DENY', 'ACCEPT', 'REJECT', 'PARTIAL_FILL', 'FILL',
   'CANCEL_REQUEST', 'CANCELED', 'CANCEL_REJECT', 'EXPIRE', 'TRIGGER', 'ROUTE',
+  'AMEND_REQUEST', 'AMENDED', 'AMEND_REJECT',
 ];
 
-export type Outcome = OrderState | 'IGNORE' | 'INVALID' | 'RESTORE';
+export type Outcome = OrderState | 'IGNORE' | 'INVALID' | 'RESTORE' | 'RESUME';
 
 const I = 'INVALID';
 const G = 'IGNORE';
@@ -57,11 +73,14 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     CANCELED: 'CANCELED', // taken out of the queue (shutdown, crossing window, operator)
     CANCEL_REJECT: I, EXPIRE: I, TRIGGER: I,
     ROUTE: I,
+    AMEND_REQUEST: I, // still queued: nothing at a venue to amend (cancel and submit anew): ORDER_NOT_AMENDABLE
+    AMENDED: I, AMEND_REJECT: I, // no amend was asked
   },
   DENIED: {
     SUBMIT: I, DENY: I, ACCEPT: I, REJECT: I, PARTIAL_FILL: I, FILL: I,
     CANCEL_REQUEST: I, CANCELED: I, CANCEL_REJECT: I, EXPIRE: I, TRIGGER: I,
     ROUTE: I,
+    AMEND_REQUEST: I, AMENDED: I, AMEND_REJECT: I,
   },
   SUBMITTED: {
     SUBMIT: I, DENY: I,
@@ -75,6 +94,9 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     EXPIRE: 'EXPIRED',
     TRIGGER: 'TRIGGERED', // trigger report overtook the ack
     ROUTE: 'SUBMITTED', // crossing window over: the rest goes to a venue
+    // Not before the ack: a venue amends only an order it knows by id (and a cancel-replace needs the venue order).
+    AMEND_REQUEST: I,
+    AMENDED: I, AMEND_REJECT: I, // no amend was asked
   },
   ACCEPTED: {
     SUBMIT: I, DENY: I,
@@ -88,6 +110,9 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     EXPIRE: 'EXPIRED',
     TRIGGER: 'TRIGGERED',
     ROUTE: I,
+    AMEND_REQUEST: 'PENDING_UPDATE',
+    AMENDED: G, // late or repeated answer to an amend already resolved (by its answer, or by a lookup after a restart)
+    AMEND_REJECT: G, // likewise
   },
   PARTIALLY_FILLED: {
     SUBMIT: I, DENY: I,
@@ -101,6 +126,9 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     EXPIRE: 'EXPIRED',
     TRIGGER: G, // late trigger report: fills already prove it
     ROUTE: 'PARTIALLY_FILLED', // crossed in part internally; the rest goes to a venue
+    AMEND_REQUEST: 'PENDING_UPDATE', // the new quantity is the new total: it must stay above what filled
+    AMENDED: G, // late or repeated answer to an amend already resolved
+    AMEND_REJECT: G,
   },
   FILLED: {
     SUBMIT: I, DENY: I,
@@ -113,6 +141,11 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     EXPIRE: G, // late expiry report for a fully filled order
     TRIGGER: G,
     ROUTE: I,
+    AMEND_REQUEST: I, // nothing left to amend: ORDER_NOT_AMENDABLE
+    // An amend that raced the last fill: the venue refuses it (OKX: order already filled; Binance cancel-replace:
+    // the cancel fails, STOP_ON_FAILURE places nothing) — the normal answer is a reject; a confirmation is moot.
+    AMENDED: G,
+    AMEND_REJECT: G,
   },
   PENDING_CANCEL: {
     SUBMIT: I, DENY: I,
@@ -126,6 +159,12 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     EXPIRE: 'EXPIRED',
     TRIGGER: G,
     ROUTE: I,
+    AMEND_REQUEST: I, // a cancel is pending: ORDER_NOT_AMENDABLE
+    // A cancel asked while an amend was pending (stateBeforeCancel PENDING_UPDATE): the amend's answer still counts.
+    // Confirmed: the new terms (and a cancel-replace venue's new ids, which the cancel must use) are in force, the
+    // cancel still pending (FILLED at once if the new quantity is what already filled). Refused: the old terms hold.
+    AMENDED: 'PENDING_CANCEL',
+    AMEND_REJECT: 'PENDING_CANCEL',
   },
   CANCELED: {
     SUBMIT: I, DENY: I,
@@ -139,6 +178,11 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     EXPIRE: G,
     TRIGGER: G, // late trigger report; the cancel won
     ROUTE: I,
+    AMEND_REQUEST: I, // ORDER_NOT_AMENDABLE
+    // The venue canceled the order (unsolicited, or a cancel that won against the amend): an amend answer after that
+    // is moot. Adapters of cancel-replace venues never report the replaced venue order's cancel as CANCELED.
+    AMENDED: G,
+    AMEND_REJECT: G,
   },
   REJECTED: {
     SUBMIT: I, DENY: I,
@@ -156,6 +200,8 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     EXPIRE: G, // likewise
     TRIGGER: I,
     ROUTE: I,
+    AMEND_REQUEST: I,
+    AMENDED: G, AMEND_REJECT: G, // late answers to an amend asked before the rejection was known
   },
   EXPIRED: {
     SUBMIT: I, DENY: I,
@@ -167,6 +213,8 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     CANCELED: G, CANCEL_REJECT: G, EXPIRE: G,
     TRIGGER: G, // late trigger report
     ROUTE: I,
+    AMEND_REQUEST: I,
+    AMENDED: G, AMEND_REJECT: G, // the order expired while the amend was on its way: moot
   },
   TRIGGERED: {
     SUBMIT: I, DENY: I,
@@ -180,6 +228,29 @@ export const LIFECYCLE_TABLE: Readonly<Record<OrderState, Readonly<Record<Lifecy
     EXPIRE: 'EXPIRED',
     TRIGGER: G,
     ROUTE: I,
+    // A released stop's order: no venue here holds stops (adapters refuse them, the daemon emulates them as parents)
+    AMEND_REQUEST: I,
+    AMENDED: I, AMEND_REJECT: I,
+  },
+  PENDING_UPDATE: {
+    SUBMIT: I, DENY: I,
+    ACCEPT: G, // late ack (it still names the venue order id)
+    REJECT: I, // a venue does not reject an order it acknowledged (an amend refusal is AMEND_REJECT)
+    PARTIAL_FILL: 'PENDING_UPDATE', // a fill raced the amend: applied, the amend still pending
+    // The last fill (at the larger of the old and the asked quantity) won the race: the venue will refuse the
+    // amend, or it confirms it too late (both then ignored). A fill beyond the old quantity proves the amend.
+    FILL: 'FILLED',
+    // Cancel while the amend is on its way: the cancel wins the intent. The intake sends it only once the amend is
+    // answered (a cancel-replace venue gives the order new ids); stateBeforeCancel is PENDING_UPDATE meanwhile.
+    CANCEL_REQUEST: 'PENDING_CANCEL',
+    CANCELED: 'CANCELED', // unsolicited (self-trade prevention, maintenance), or the amend's cancel leg with no replacement
+    CANCEL_REJECT: G, // late reply to a cancel resolved before the amend was asked
+    EXPIRE: 'EXPIRED',
+    TRIGGER: G,
+    ROUTE: I,
+    AMEND_REQUEST: I, // one amend at a time: ORDER_NOT_AMENDABLE
+    AMENDED: 'RESUME', // the new terms are in force; FILLED if the fills reach them already
+    AMEND_REJECT: 'RESUME', // the old terms hold
   },
 };
 
@@ -195,7 +266,22 @@ export type OrderUpdate =
   | { readonly kind: 'CANCEL_REJECT'; readonly reason?: string | undefined }
   | { readonly kind: 'EXPIRE'; readonly reason?: string | undefined }
   | { readonly kind: 'TRIGGER' }
-  | { readonly kind: 'ROUTE'; readonly venue: string };
+  | { readonly kind: 'ROUTE'; readonly venue: string }
+  /** Terms asked of the venue: the new limit price and the new total quantity (fills included). */
+  | {
+    readonly kind: 'AMEND_REQUEST'; readonly priceTicks: number; readonly qtyLots: number;
+    /** The client order id a replacement order will carry on a cancel-replace venue (see Order.amendClientOrderId). */
+    readonly clientOrderId?: string | undefined;
+  }
+  /**
+   * Terms the venue confirmed; with the ids of the venue order that now carries the order when they changed (a
+   * cancel-replace venue: a new client order id and venue order id).
+   */
+  | {
+    readonly kind: 'AMENDED'; readonly priceTicks: number; readonly qtyLots: number;
+    readonly venueOrderId?: string | undefined; readonly clientOrderId?: string | undefined;
+  }
+  | { readonly kind: 'AMEND_REJECT'; readonly reason?: string | undefined };
 
 export type TransitionResult =
   | { readonly outcome: 'APPLIED'; readonly event: LifecycleEvent; readonly from: OrderState; readonly to: OrderState }
@@ -217,6 +303,11 @@ export class Transition {
   from: OrderState = 'CREATED';
   to: OrderState = 'CREATED';
   code: ErrorCode | undefined = undefined;
+  /**
+   * The order's terms in force changed with this update (an amend confirmed, or proved by a fill beyond the old
+   * quantity): the replaced ones are in amendPriceTicks / amendQtyLots. Risk accounting moves the reservation.
+   */
+  termsChanged = false;
 
   private set(outcome: Transition['outcome'], event: LifecycleEvent, from: OrderState, to: OrderState, code: ErrorCode | undefined): this {
     this.outcome = outcome;
@@ -224,6 +315,7 @@ export class Transition {
     this.from = from;
     this.to = to;
     this.code = code;
+    this.termsChanged = false;
     return this;
   }
 
@@ -273,8 +365,21 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, out: Transiti
     if (!Number.isSafeInteger(f.qtyLots) || f.qtyLots <= 0 || !Number.isSafeInteger(f.priceTicks) || f.priceTicks < 0) {
       return out.error('FILL', from, 'INVALID_FILL');
     }
-    if (order.filledLots + f.qtyLots > order.qtyLots) return out.error('FILL', from, 'OVERFILL');
-    event = order.filledLots + f.qtyLots === order.qtyLots ? 'FILL' : 'PARTIAL_FILL';
+    // While an amend is pending the venue may run either quantity: fills count up to the larger one.
+    const ceiling = amendPending(order) && order.amendQtyLots > order.qtyLots ? order.amendQtyLots : order.qtyLots;
+    if (order.filledLots + f.qtyLots > ceiling) return out.error('FILL', from, 'OVERFILL');
+    event = order.filledLots + f.qtyLots === ceiling ? 'FILL' : 'PARTIAL_FILL';
+  } else if (update.kind === 'AMEND_REQUEST') {
+    // The new total must be a whole number of lots above what filled; the price a whole number of ticks.
+    if (!Number.isSafeInteger(update.qtyLots) || update.qtyLots <= order.filledLots || !Number.isSafeInteger(update.priceTicks) || update.priceTicks < 0) {
+      return out.error('AMEND_REQUEST', from, 'INVALID_QUANTITY');
+    }
+    event = 'AMEND_REQUEST';
+  } else if (update.kind === 'AMENDED') {
+    if (!Number.isSafeInteger(update.qtyLots) || update.qtyLots <= 0 || !Number.isSafeInteger(update.priceTicks) || update.priceTicks < 0) {
+      return out.error('AMENDED', from, 'INVALID_QUANTITY');
+    }
+    event = 'AMENDED';
   } else {
     event = update.kind;
   }
@@ -297,8 +402,12 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, out: Transiti
   if (cell === 'IGNORE') return out.ignored(event, from);
 
   let to: OrderState;
+  let moved = false;
   if (cell === 'RESTORE') {
-    to = order.filledLots > 0 ? 'PARTIALLY_FILLED' : (order.stateBeforeCancel ?? 'ACCEPTED');
+    to = order.stateBeforeCancel === 'PENDING_UPDATE' ? 'PENDING_UPDATE'
+      : order.filledLots > 0 ? 'PARTIALLY_FILLED' : (order.stateBeforeCancel ?? 'ACCEPTED');
+  } else if (cell === 'RESUME') {
+    to = 'ACCEPTED'; // decided below, once the amend's answer has set the terms
   } else {
     to = cell;
   }
@@ -313,6 +422,11 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, out: Transiti
       order.filledLots += update.fill.qtyLots;
       const sum = order.filledNotional + notionalUnits(update.fill.priceTicks, update.fill.qtyLots);
       order.filledNotional = sum > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : sum;
+      // More filled than the old quantity: only the amend (an increase) allows that, so the venue has applied it.
+      if (order.filledLots > order.qtyLots) {
+        takeTerms(order, order.amendPriceTicks, order.amendQtyLots);
+        moved = true;
+      }
       break;
     }
     case 'CANCEL_REQUEST':
@@ -326,14 +440,58 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, out: Transiti
     case 'EXPIRE':
       if (update.reason !== undefined) order.reason = update.reason;
       break;
+    case 'AMEND_REQUEST':
+      order.amendPriceTicks = update.priceTicks;
+      order.amendQtyLots = update.qtyLots;
+      order.amendClientOrderId = update.clientOrderId ?? '';
+      break;
+    case 'AMENDED':
+      takeTerms(order, update.priceTicks, update.qtyLots);
+      if (update.venueOrderId !== undefined && update.venueOrderId !== '') order.venueOrderId = update.venueOrderId;
+      if (update.clientOrderId !== undefined && update.clientOrderId !== '') order.clientOrderId = update.clientOrderId;
+      if (from === 'PENDING_CANCEL' && order.stateBeforeCancel === 'PENDING_UPDATE') order.stateBeforeCancel = settled(order);
+      if (order.filledLots >= order.qtyLots) to = 'FILLED';
+      break;
+    case 'AMEND_REJECT':
+      if (update.reason !== undefined) order.reason = update.reason;
+      if (from === 'PENDING_CANCEL' && order.stateBeforeCancel === 'PENDING_UPDATE') order.stateBeforeCancel = settled(order);
+      break;
     default:
       break;
   }
+  if (cell === 'RESUME' && to !== 'FILLED') to = settled(order);
+  const termsChanged = update.kind === 'AMENDED' || (update.kind === 'FILL' && order.amendQtyLots !== 0 && moved);
   // A corrected rejection keeps saying what it was (rare: the string is made only here).
   if (from === 'REJECTED') order.reason = `corrected by the venue after REJECTED (${order.reason ?? 'no reason'})`;
   if (from === 'PENDING_CANCEL' && to !== 'PENDING_CANCEL') order.stateBeforeCancel = undefined;
   order.state = to;
-  return out.applied(event, from, to);
+  out.applied(event, from, to);
+  out.termsChanged = termsChanged;
+  return out;
+}
+
+/** Whether an amend of the order is waiting for the venue's answer. */
+export function amendPending(order: Order): boolean {
+  return order.state === 'PENDING_UPDATE' || (order.state === 'PENDING_CANCEL' && order.stateBeforeCancel === 'PENDING_UPDATE');
+}
+
+/**
+ * New terms in force; the ones they replace are kept in amendPriceTicks / amendQtyLots (risk accounting moves the
+ * order's reservation from those to these). A confirmed quantity below what filled (a venue counting differently)
+ * is held at the filled quantity: the order never has more filled than its quantity.
+ */
+function takeTerms(order: Order, priceTicks: number, qtyLots: number): void {
+  const oldPrice = order.priceTicks;
+  const oldQty = order.qtyLots;
+  order.priceTicks = priceTicks;
+  order.qtyLots = qtyLots < order.filledLots ? order.filledLots : qtyLots;
+  order.amendPriceTicks = oldPrice;
+  order.amendQtyLots = oldQty;
+}
+
+/** Where an acknowledged order stands by its fills under the terms in force. */
+function settled(order: Order): OrderState {
+  return order.filledLots >= order.qtyLots ? 'FILLED' : order.filledLots > 0 ? 'PARTIALLY_FILLED' : 'ACCEPTED';
 }
 
 /** Trade ids are unique per venue, so the key includes the venue. */

@@ -43,16 +43,18 @@ export type OrderState =
   | 'CANCELED'
   | 'REJECTED'
   | 'EXPIRED'
-  | 'TRIGGERED';
+  | 'TRIGGERED'
+  | 'PENDING_UPDATE';
 
+/** The order of the state codes (the order store and the rings keep states as their index: new states go last). */
 export const ORDER_STATES: readonly OrderState[] = [
   'CREATED', 'DENIED', 'SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'FILLED',
-  'PENDING_CANCEL', 'CANCELED', 'REJECTED', 'EXPIRED', 'TRIGGERED',
+  'PENDING_CANCEL', 'CANCELED', 'REJECTED', 'EXPIRED', 'TRIGGERED', 'PENDING_UPDATE',
 ];
 
 /** States in which the order may still trade (it is in a queue, the crossing book or at a venue). */
 export const OPEN_STATES: ReadonlySet<OrderState> = new Set<OrderState>([
-  'CREATED', 'SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'TRIGGERED',
+  'CREATED', 'SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'TRIGGERED', 'PENDING_UPDATE',
 ]);
 
 export function isOpen(state: OrderState): boolean {
@@ -130,7 +132,25 @@ export interface Fill extends TradeTerms {
 /** The order as the tracker holds it. Mutable only through the lifecycle (src/model/lifecycle.ts). */
 export interface Order extends OrderIntent {
   readonly id: OrderId;
-  readonly clientOrderId: string;
+  /**
+   * The order's terms in force: what its venue confirmed. An amend changes them only when the venue confirms it
+   * (AMENDED), or when a fill proves it (more filled than the old quantity).
+   */
+  priceTicks: number;
+  qtyLots: number;
+  /** The client order id the order is bound to at its venue: a cancel-replace amend (Binance) binds it to a new one. */
+  clientOrderId: string;
+  /**
+   * While an amend is pending (PENDING_UPDATE, or PENDING_CANCEL with stateBeforeCancel PENDING_UPDATE): the terms
+   * asked for (price, new total quantity). After an amend was confirmed: the terms it replaced. 0 = none yet.
+   */
+  amendPriceTicks: number;
+  amendQtyLots: number;
+  /**
+   * The client order id a replacement order carries if the venue amends by cancel-replace (Binance): chosen with the
+   * amend request and journaled with it, so that after a restart the venue can be asked about both ids. '' = none.
+   */
+  amendClientOrderId: string;
   readonly createdAt: number;
   state: OrderState;
   venue: string | undefined;
@@ -176,6 +196,9 @@ export function newOrder(id: OrderId, clientOrderId: string, intent: OrderIntent
     triggered: false,
     stateBeforeCancel: undefined,
     riskPriceTicks: 0,
+    amendPriceTicks: 0,
+    amendQtyLots: 0,
+    amendClientOrderId: '',
     reason: undefined,
     updatedAt: now,
     tradeIds: new Set(),

@@ -104,6 +104,11 @@ export class ParentOrders implements VenueAdapter, TrackerListener {
     readonly wake: () => void,
     /** New orders of a symbol venue v's rate limits take now (VenueAdapter.headroom); absent = no limit. */
     private readonly headroomOf?: (venue: number, symbol: number) => number,
+    /**
+     * Writes the planner's balance constraints of a symbol (baseBalanceLots / quoteBalanceUnits: the venue balances,
+     * src/risk/venue-balances.ts fillConstraints); absent = every venue unconstrained.
+     */
+    private readonly balancesInto?: (planner: RoutePlanner, symbol: number) => void,
   ) {
     this.submitUpdates = router.venueNames.map((venue) => ({ kind: 'SUBMIT', venue }));
     this.ensure(store.capacity);
@@ -132,13 +137,15 @@ export class ParentOrders implements VenueAdapter, TrackerListener {
 
   /**
    * The planner's venue constraints for a decision about `symbol`, as they are now: which venues may take orders (the
-   * dispatcher's breakers and gates) and their rate-limit headroom. Returns the planner.
+   * dispatcher's breakers and gates), their rate-limit headroom and the balances there (a buy child only what the
+   * venue's free quote pays for, fee included; a sell child only the free base). Returns the planner.
    */
   prepare(symbol: number): RoutePlanner {
     const p = this.planner;
     p.usable.set(this.available);
     const headroom = this.headroomOf;
     if (headroom !== undefined) for (let v = 0; v < p.venueCount; v++) p.headroom[v] = p.usable[v] === 1 ? headroom(v, symbol) : 0;
+    this.balancesInto?.(p, symbol);
     return p;
   }
 

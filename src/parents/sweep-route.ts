@@ -2,8 +2,8 @@
  * The `sweep` route: a marketable order split across venues (a parent, see parent-orders.ts).
  *
  * The route planner (routing/route-planner.ts) walks the eligible venues' fee-adjusted books together, never past the
- * order's limit, and each venue's share becomes a child: LIMIT IOC at the worst price it takes there, all sent in
- * parallel. Once every child is finished, what is left follows the parent's time in force: a GTC LIMIT rests as one
+ * order's limit, and each venue's share becomes a child: LIMIT IOC at the worst price it takes there (MARKET IOC for a
+ * MARKET parent), all sent in parallel. Once every child is finished, what is left follows the parent's time in force: a GTC LIMIT rests as one
  * more child (LIMIT GTC at the parent's price) at the venue the planner named for the rest (the lowest taker fee among
  * the eligible venues), or the table's venue when that one cannot take it now; anything else (IOC, MARKET) is
  * CANCELED with its rest. The parent ends when its resting child ends (its reason says how).
@@ -62,8 +62,12 @@ export class SweepRoute implements ParentKind {
     const planner = this.parents.planner;
     this.ensure();
     this.restVenue[parent] = planner.restVenue;
+    // A MARKET parent has no limit to honour: its children are MARKET IOC for their planned quantities (a LIMIT IOC at
+    // exactly the planned worst price comes back empty whenever the book moves during the venue's latency, and a
+    // market order that liquidity was there for must not end unfilled).
+    const market = this.store.type[parent] === MARKET;
     for (let i = 0; i < n; i++) {
-      this.parents.sendChild(parent, planner.childVenue[i]!, LIMIT, IOC, planner.childQty[i]!, planner.childPrice[i]!);
+      this.parents.sendChild(parent, planner.childVenue[i]!, market ? MARKET : LIMIT, IOC, planner.childQty[i]!, market ? 0 : planner.childPrice[i]!);
     }
     if (n === 0) this.childrenDone(parent);
   }

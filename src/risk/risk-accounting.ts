@@ -1,5 +1,5 @@
 import type { TrackerListener } from '../core/order-tracker.js';
-import type { OrderView } from '../core/order-store.js';
+import { BUY, SELL, type OrderView } from '../core/order-store.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import { isOpen } from '../model/order.js';
 import type { PreTradeRisk } from './pre-trade-risk.js';
@@ -22,7 +22,7 @@ export class RiskAccounting implements TrackerListener {
     if (this.replaying && update.kind === 'SUBMIT' && t.from === 'CREATED' && order.parentId === 0) {
       const i = order.symbolIndex;
       order.riskPriceTicks = order.priceTicks > 0 ? order.priceTicks : this.risk.markOf(i) || order.stopTicks || 1;
-      this.risk.reserve(order.strategyIndex, i, order.riskPriceTicks, order.qtyLots);
+      this.risk.reserve(order.strategyIndex, i, order.side === 'BUY' ? BUY : SELL, order.riskPriceTicks, order.qtyLots);
       return;
     }
     if (order.riskPriceTicks === 0) return; // never reserved (denied or canceled in the queue)
@@ -33,12 +33,22 @@ export class RiskAccounting implements TrackerListener {
       // A fee paid in the base currency comes out of what the fill delivered (buy 1 BTC, pay 0.001 BTC: hold 0.999).
       if (update.fill.feeCurrency !== '' && update.fill.feeCurrency === this.risk.baseOf(i)) this.risk.netBaseFee(s, i, update.fill.fee);
     }
+    if (t.termsChanged) {
+      // An amend the venue confirmed (or a fill proved): the reservation moves from the replaced terms (kept in
+      // amendPriceTicks / amendQtyLots) to the terms now in force. Fills so far released the old price already; the
+      // old rest is released (negative when fills went beyond the old quantity: put back) and the new one reserved.
+      const filled = order.filledLots;
+      const side = order.side === 'BUY' ? BUY : SELL;
+      this.risk.onClose(s, i, side, order.riskPriceTicks, order.amendQtyLots - filled);
+      if (order.priceTicks > 0) order.riskPriceTicks = order.priceTicks;
+      this.risk.reserve(s, i, side, order.riskPriceTicks, order.qtyLots - filled);
+    }
     if (isOpen(t.from) && !isOpen(t.to)) {
-      this.risk.onClose(s, i, order.riskPriceTicks, order.qtyLots - order.filledLots);
+      this.risk.onClose(s, i, order.side === 'BUY' ? BUY : SELL, order.riskPriceTicks, order.qtyLots - order.filledLots);
     } else if (!isOpen(t.from) && isOpen(t.to)) {
       // a corrected rejection: the order is at the venue after all; its rest is reserved again (a fact, not a request:
       // no limit check)
-      this.risk.reserve(s, i, order.riskPriceTicks, order.qtyLots - order.filledLots);
+      this.risk.reserve(s, i, order.side === 'BUY' ? BUY : SELL, order.riskPriceTicks, order.qtyLots - order.filledLots);
     }
   }
 }

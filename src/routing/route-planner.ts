@@ -46,7 +46,9 @@
  *   restLots = quantity - sum(childQty) (exact: every quantity is an integer double);
  *   restVenue = where the rest would rest when restLots > 0: the eligible venue with the best fee-adjusted price at
  *   the parent's limit, i.e. the lowest taker fee, ties to the lower venue index, and a venue already given a child
- *   needs headroom >= 2 (-1 when none, or when restLots is 0).
+ *   needs headroom >= 2; its balance must cover the rest too, with its child (sell: base >= child + rest; buy: quote
+ *   >= (child qty x child price + rest x limit) x (1 + fee), in doubles, as the buy cap) (-1 when none, or when
+ *   restLots is 0).
  *
  * Bad input (side not 0/1, symbol out of range, quantity not a positive safe integer, limit not a safe integer >= 0)
  * throws RangeError: programming errors, not market conditions. Construction errors are RangeErrors too.
@@ -175,6 +177,23 @@ export class RoutePlanner {
     let q = Math.floor(bal / per);
     while (q > 0 && q * per > bal) q--;
     return q;
+  }
+
+  /** Whether venue v's balance pays for the rest at the limit besides its child (the first n children): see sweep(). */
+  private restFits(v: number, symbol: number, buy: boolean, limit: number, n: number): boolean {
+    const vs = v * this.symbolCount + symbol;
+    let qty = 0;
+    let price = 0;
+    for (let k = 0; k < n; k++) {
+      if (this.childVenue[k] === v) {
+        qty = this.childQty[k]!;
+        price = this.childPrice[k]!;
+      }
+    }
+    if (!buy) return this.baseBalanceLots[vs]! >= qty + this.restLots;
+    const bal = this.quoteBalanceUnits[vs]!;
+    if (bal === Infinity) return true;
+    return (qty * price + this.restLots * limit) * ((FEE_SCALE + this.fee[v]!) / FEE_SCALE) <= bal;
   }
 
   /** Marks the eligible venues (see the header); returns how many. */
@@ -377,6 +396,7 @@ export class RoutePlanner {
       for (let v = 0; v < V; v++) {
         if (this.eligible[v] === 0) continue;
         if (alloc[v] === -1 && this.headroom[v]! < 2) continue;
+        if (!this.restFits(v, symbol, buy, limitTicks, n)) continue;
         if (rv < 0 || this.fee[v]! < this.fee[rv]!) rv = v;
       }
       this.restVenue = rv;

@@ -31,6 +31,9 @@ runConformance('ccxt binance', async () => {
     duplicateReports: () => {
       fake.faults.apply({ duplicateReports: 6 });
     },
+    amendFault: (executed) => {
+      fake.faults.apply({ add: [{ kind: 'error', path: '/api/v3/order/cancelReplace', transport: 'rest', afterExecute: executed, times: 1, body: 'json' }] });
+    },
     close: async () => {
       await adapter.stop();
       await fake.close();

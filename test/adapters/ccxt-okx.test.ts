@@ -30,6 +30,40 @@ runConformance('ccxt okx', async () => {
     duplicateReports: () => {
       fake.faults.apply({ duplicateReports: 6 });
     },
+    amendFault: (executed) => {
+      fake.faults.apply({ add: [{ kind: 'error', path: '/api/v5/trade/amend-order', transport: 'rest', afterExecute: executed, times: 1, body: 'json' }] });
+    },
+    close: async () => {
+      await adapter.stop();
+      await fake.close();
+    },
+  };
+});
+
+// The same venue as if ccxt had no editOrder for it: amends fall back to cancel (confirmed) then a new order.
+runConformance('ccxt okx without editOrder (amend = cancel, then a new order)', async () => {
+  const fake: FakeOkx = await startFakeOkx();
+  const sink = new RecordingSink();
+  const ins = sharedInstruments();
+  const adapter = makeAdapter(venueConfig('ccxt-okx-noedit', 'ccxt', 'okx', fake), ins.list, sink);
+  await adapter.start();
+  (adapter as unknown as { exchange: { has: Record<string, unknown> } }).exchange.has['editOrder'] = false;
+  return {
+    adapter,
+    sink,
+    instrument: ins.get('BTC-USDT')!,
+    restingBuyPrice: '50000',
+    marketableBuyPrice: '60100',
+    qty: '0.002',
+    partQty: '0.0005',
+    fill: async (o, qty) => {
+      fake.fill({ clientOrderId: o.clientOrderId }, qty);
+    },
+    amendFault: (executed) => {
+      // the replacement's placement answered 5xx (placed or not): looked up by its client order id
+      fake.faults.apply({ add: [{ kind: 'error', path: '/api/v5/trade/order', method: 'POST', transport: 'rest', afterExecute: executed, times: 1, body: 'json' }] });
+    },
+    amendFaultUnplaced: 'CANCELED',
     close: async () => {
       await adapter.stop();
       await fake.close();

@@ -21,8 +21,10 @@ export interface Recorded {
 
 export interface Marker {
   readonly orderId: number;
-  readonly kind: 'CANCEL_REQUEST';
+  readonly kind: 'CANCEL_REQUEST' | 'AMEND_REQUEST';
   readonly at: number;
+  /** AMEND_REQUEST: the terms asked (price, new total quantity). */
+  readonly terms?: { readonly priceTicks: number; readonly qtyLots: number } | undefined;
 }
 
 /** Collects reports and health changes, in arrival order. */
@@ -32,7 +34,7 @@ export class RecordingSink implements ReportSink {
   readonly markers: Marker[] = [];
   private seq = 0;
   /** Arrival sequence of every report and marker (for lifecycle replays). */
-  readonly order: Array<{ seq: number; orderId: number; report?: ExecutionReport; marker?: Marker['kind'] }> = [];
+  readonly order: Array<{ seq: number; orderId: number; report?: ExecutionReport; marker?: Marker['kind']; terms?: Marker['terms'] }> = [];
 
   report(venue: string, report: ExecutionReport): void {
     this.reports.push({ venue, report, at: Date.now() });
@@ -43,9 +45,9 @@ export class RecordingSink implements ReportSink {
     this.health_.push({ venue, health, reason, at: Date.now() });
   }
 
-  mark(orderId: number, kind: Marker['kind']): void {
-    this.markers.push({ orderId, kind, at: Date.now() });
-    this.order.push({ seq: ++this.seq, orderId, marker: kind });
+  mark(orderId: number, kind: Marker['kind'], terms?: Marker['terms']): void {
+    this.markers.push({ orderId, kind, at: Date.now(), terms });
+    this.order.push({ seq: ++this.seq, orderId, marker: kind, terms });
   }
 
   of(orderId: number): ExecutionReport[] {

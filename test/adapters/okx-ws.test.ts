@@ -30,6 +30,9 @@ runConformance('okx-ws', async () => {
     duplicateReports: () => {
       fake.faults.apply({ duplicateReports: 6 });
     },
+    amendFault: (executed) => {
+      fake.faults.apply({ add: [{ kind: 'error', path: 'amend-order', transport: 'ws', afterExecute: executed, times: 1, body: 'json' }] });
+    },
     close: async () => {
       await adapter.stop();
       await fake.close();

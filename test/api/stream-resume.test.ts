@@ -65,11 +65,15 @@ async function startOn(dir: string, edits: readonly YamlEdit[] = []): Promise<Ru
 
 const connect = (r: Running, query = ''): Promise<StreamClient> => StreamClient.connect(`${r.wsUrl}${query}`, TEST_TOKEN);
 
-/** Marketable orders that fill (buys and sells alternate, so positions stay flat), and a resting one every 5th. */
+/**
+ * Marketable orders that fill (buys and sells alternate, so positions stay flat; IOC: a marketable order never rests,
+ * so self-trade prevention never sees one cross another), and a resting one every 5th, far from the market.
+ */
 function order(i: number, o: Record<string, unknown> = {}): Record<string, unknown> {
   const side = i % 2 === 0 ? 'BUY' : 'SELL';
-  const price = i % 5 === 4 ? (side === 'BUY' ? '30000' : '90000') : side === 'BUY' ? '70000' : '50000';
-  return { strategy: 'momentum', symbol: 'BTC-USDT', side, price, quantity: '0.001', ...o };
+  const resting = i % 5 === 4;
+  const price = resting ? (side === 'BUY' ? '30000' : '90000') : side === 'BUY' ? '70000' : '50000';
+  return { strategy: 'momentum', symbol: 'BTC-USDT', side, price, quantity: '0.001', ...(resting ? {} : { timeInForce: 'IOC' }), ...o };
 }
 
 /** Submits orders over a stream connection (pipelined) and returns their ids once all are answered. */

@@ -299,8 +299,11 @@ describe('defaults', () => {
       log: { level: 'info' },
       dataDir: '.switchyard',
       shutdown: { policy: 'cancel-all', timeoutMs: 5000 },
+      kill: { timeoutMs: 10000 },
+      balances: { reconcileIntervalMs: 60000 },
       queue: { capacity: 65536 },
       journal: { enabled: true, dir: '.switchyard/journal', maxDelayMs: 2, snapshotEvery: 200_000 },
+      history: { enabled: true, store: 'file', file: { path: '.switchyard/history', segmentBytes: 67_108_864 }, pageSizeMax: 1000, bufferRows: 65_536, batchRows: 1000 },
       marketData: { depth: 20, staleMs: 5000 },
       routing: { mode: 'table', adaptiveIntervalMs: 1000, adaptiveBandBps: 10 },
       startup: { policy: 'resume', maxAgeMs: 3_600_000 },
@@ -329,7 +332,7 @@ describe('defaults', () => {
       referencePrice: '60000',
     });
     expect(c.strategies).toEqual([]);
-    expect(c.risk).toEqual({ maxOpenOrders: 10000 });
+    expect(c.risk).toEqual({ maxOpenOrders: 10000, priceCollarBps: {}, dailyLossAction: 'reducing', selfTrade: 'deny' });
   });
 
   it('fills strategy defaults', () => {
@@ -340,7 +343,7 @@ describe('defaults', () => {
       symbols: ['BTC-USDT'],
       params: {},
       crossing: { enabled: false, windowMs: 0 },
-      limits: { maxOrderQty: {} },
+      limits: { maxOrderQty: {}, maxPosition: {} },
       route: 'table',
       routes: {},
     });

@@ -543,3 +543,26 @@ describe('OrderTracker listener isolation', () => {
     ]);
   });
 });
+
+describe('amend: a cancel-replace rebinds the client order id', () => {
+  it('the new id finds the order, the replaced given id no longer does; the slot forgotten later frees both', () => {
+    const store = testStore({ capacity: 16 });
+    const tracker = new OrderTracker(store, new ManualClock(), { retainFinished: 1 });
+    const slot = tracker.create(1, newOrderFields(store, { clientOrderId: 'given1', priceTicks: 100, qtyLots: 10 }));
+    tracker.applySlot(slot, { kind: 'SUBMIT', venue: store.venueNames[0]! });
+    tracker.applySlot(slot, { kind: 'ACCEPT', venueOrderId: 'V1' });
+    tracker.applySlot(slot, { kind: 'AMEND_REQUEST', priceTicks: 101, qtyLots: 10, clientOrderId: 'tstR0' });
+    expect(tracker.getByClientOrderId('given1')?.id).toBe(1); // still bound to it while pending
+    tracker.applySlot(slot, { kind: 'AMENDED', priceTicks: 101, qtyLots: 10, clientOrderId: 'tstR0', venueOrderId: 'V2' });
+    expect(tracker.getByClientOrderId('tstR0')?.id).toBe(1);
+    expect(tracker.getByClientOrderId('given1')).toBeUndefined();
+    expect(tracker.hasClientOrderId('given1')).toBe(false);
+    expect(tracker.get(1)).toMatchObject({ clientOrderId: 'tstR0', venueOrderId: 'V2', priceTicks: 101 });
+    tracker.applySlot(slot, { kind: 'CANCELED' });
+    // forgotten (retainFinished 1) once another order finishes: no client id entry left behind
+    const other = tracker.create(2, newOrderFields(store, { priceTicks: 100, qtyLots: 10 }));
+    tracker.applySlot(other, { kind: 'CANCEL_REQUEST' });
+    expect(tracker.getByClientOrderId('tstR0')).toBeUndefined();
+    expect(tracker.structureSizes().clientIds).toBe(0);
+  });
+});

@@ -188,8 +188,8 @@ routing:
       return v === undefined ? 0 : lots(v.filled);
     };
     const converged = async (): Promise<boolean> => {
-      const open = (await api.get('/v1/orders?state=all')).body as { orders: { orderId: number; filledQty: string }[] };
-      return open.orders.every((o) => !issued.has(o.orderId) || lots(o.filledQty) === venueFilled(issued.get(o.orderId)!));
+      const all = await api.allOrders<{ orderId: number; filledQty: string }>('state=all');
+      return all.every((o) => !issued.has(o.orderId) || lots(o.filledQty) === venueFilled(issued.get(o.orderId)!));
     };
     const deadline = Date.now() + 15_000;
     while (!(await converged()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -245,8 +245,7 @@ routing:
 async function settle(api: ApiClient, issued: Map<number, string>): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const res = await api.get('/v1/orders?state=open');
-    const inFlight = (res.body as { orders: { orderId: number; state: string }[] }).orders
+    const inFlight = (await api.allOrders<{ orderId: number; state: string }>('state=open'))
       .filter((o) => issued.has(o.orderId) && (o.state === 'SUBMITTED' || o.state === 'PENDING_CANCEL'));
     if (inFlight.length === 0) return;
     if (Date.now() > deadline) throw new Error(`orders still in flight after recovery: ${inFlight.map((o) => `${o.orderId} ${o.state}`).join(', ')}`);

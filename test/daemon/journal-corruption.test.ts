@@ -44,7 +44,7 @@ describe('journal corruption at start (real daemon process)', () => {
     const { d, api } = await start();
     const ids: number[] = [];
     for (let i = 0; i < n; i++) {
-      const r = await api.post('/v1/orders', { strategy: 'momentum', symbol: 'ETH-USDT', side: 'BUY', type: 'MARKET', quantity: '0.001' });
+      const r = await api.post('/v1/orders', { strategy: 'momentum', symbol: 'ETH-USDT', side: 'BUY', type: 'MARKET', quantity: '0.002' }); // about 6 USDT: above minNotional 5
       ids.push(r.body.orderId);
       await api.waitForState(r.body.orderId, 'FILLED');
     }

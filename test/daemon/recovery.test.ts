@@ -123,7 +123,7 @@ describe('recovery after kill -9 (real daemon process)', () => {
     let { d, api } = await start();
     const ids: number[] = [];
     for (let i = 0; i < 300; i++) {
-      const r = await api.post('/v1/orders', { strategy: 'manual', symbol: 'ETH-USDT', side: i % 2 === 0 ? 'BUY' : 'SELL', type: 'MARKET', quantity: '0.001' });
+      const r = await api.post('/v1/orders', { strategy: 'manual', symbol: 'ETH-USDT', side: i % 2 === 0 ? 'BUY' : 'SELL', type: 'MARKET', quantity: '0.002' }); // about 6 USDT: above minNotional 5 at the mark
       expect(r.status).toBe(201);
       ids.push(r.body.orderId);
     }
@@ -134,7 +134,7 @@ describe('recovery after kill -9 (real daemon process)', () => {
     await crash(d);
 
     ({ d, api } = await start());
-    const all = await api.get('/v1/orders?state=all');
+    const all = await api.get('/v1/orders?state=all&limit=1000'); // one page: the 300 orders (the default page is 100)
     expect(all.body.orders.map((o: { orderId: number }) => o.orderId)).toEqual(expect.arrayContaining(ids));
     const states = new Set(all.body.orders.filter((o: { orderId: number }) => ids.includes(o.orderId)).map((o: { state: string }) => o.state));
     expect([...states]).toEqual(['FILLED']);

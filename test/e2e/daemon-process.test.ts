@@ -69,11 +69,11 @@ describe('switchyard start (real process)', () => {
 
     // the worker strategies trade by themselves: momentum's MARKET orders and market-maker's price probe fill
     const filledBy = async (): Promise<Set<string>> =>
-      new Set(((await api.get('/v1/orders?state=FILLED')).body.orders as any[]).map((o) => o.strategy as string));
+      new Set((await api.allOrders('state=FILLED')).map((o) => o.strategy as string));
     await pollUntil(filledBy, (s) => s.has('momentum') && s.has('market-maker'), { timeoutMs: 15_000, what: 'fills of both worker strategies' });
     // market-maker then quotes both sides of ETH-USDT, post-only, at a venue
     const quotes = await pollUntil(
-      async () => ((await api.get('/v1/orders?state=open')).body.orders as any[]).filter((o) => o.strategy === 'market-maker'),
+      async () => await api.allOrders('state=open&strategy=market-maker'),
       (q) => q.some((o) => o.side === 'BUY' && o.state === 'ACCEPTED') && q.some((o) => o.side === 'SELL' && o.state === 'ACCEPTED'),
       { timeoutMs: 15_000, what: 'market-maker quotes on both sides' },
     );
@@ -104,7 +104,7 @@ describe('switchyard start (real process)', () => {
     await api.waitForState(rest1Id, 'ACCEPTED');
     await api.waitForState('e2eRest2', 'ACCEPTED');
     const manualOpen = async (): Promise<number[]> =>
-      ((await api.get('/v1/orders?state=open')).body.orders as any[]).filter((o) => o.strategy === 'manual').map((o) => o.orderId as number);
+      (await api.allOrders('state=open&strategy=manual')).map((o) => o.orderId as number);
     expect((await manualOpen()).sort((a, b) => a - b)).toEqual([rest1Id, rest2Id].sort((a, b) => a - b));
 
     // cancel one, by the id the daemon answered with

@@ -144,7 +144,7 @@ routing:
         api.post('/v1/orders', { strategy: 'manual', symbol: 'BTC-USDT', side: 'BUY', price: String(40_000 + i + k), quantity: '0.01' })));
       expect(batch.map((r) => r.status)).toEqual(batch.map(() => 201));
     }
-    await pollUntil(async () => (await api.get('/v1/orders?state=open')).body.orders as any[], (o) => o.length === ORDERS && o.every((x) => x.state === 'ACCEPTED'), { timeoutMs: 20_000, what: 'every order resting' });
+    await pollUntil(async () => await api.allOrders('state=open'), (o) => o.length === ORDERS && o.every((x) => x.state === 'ACCEPTED'), { timeoutMs: 20_000, what: 'every order resting' });
     seed.signal('SIGTERM');
     expect((await seed.waitForExit(EXIT_BOUND_MS)).code).toBe(0);
 

@@ -35,7 +35,7 @@ function rig() {
   // one order, 0.01 BTC at 60000, checked and reserved as the dispatcher does, then sent
   const slot = tracker.create(1, newOrderFields(store, { strategy: 'alpha', qtyLots: 1000, priceTicks: P60K, clientOrderId: 'late1' }));
   const order = new OrderView(store).at(slot);
-  expect(risk.check(0, BTC, P60K, 1000)).toBeNull();
+  expect(risk.check(0, BTC, 0, P60K, 1000)).toBeNull();
   order.riskPriceTicks = P60K;
   tracker.apply(1, { kind: 'SUBMIT', venue: 'binance' });
   const t = ledger.add({ orderId: 1, clientOrderId: 'late1', instrument: instruments.at(BTC), side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', postOnly: false, priceTicks: P60K, stopTicks: 0, qtyLots: 1000 });

@@ -68,6 +68,19 @@ export class ApiClient {
     }
   }
 
+  /** Every order of GET /v1/orders?QUERY, page after page (1000 per page). */
+  async allOrders<T = any>(query = ''): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const r: ApiResponse = await this.get(`/v1/orders?limit=1000${query === '' ? '' : `&${query}`}${cursor === null ? '' : `&cursor=${cursor}`}`);
+      if (r.status !== 200) throw new Error(`GET /v1/orders?${query}: ${r.status} ${r.text}`);
+      out.push(...(r.body.orders as T[]));
+      cursor = r.body.nextCursor as string | null;
+    } while (cursor !== null);
+    return out;
+  }
+
   /** GET /metrics as text. */
   async metrics(): Promise<string> {
     const r = await this.get('/metrics');

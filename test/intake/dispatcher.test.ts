@@ -12,8 +12,10 @@ import { OrderIdCounter } from '../../src/model/ids.js';
 import type { OrderIntent, Priority } from '../../src/model/order.js';
 import { PreTradeRisk, type StrategyRiskSpec } from '../../src/risk/pre-trade-risk.js';
 import { RiskAccounting } from '../../src/risk/risk-accounting.js';
+import { SelfTradePrevention, type SelfTradeMode } from '../../src/risk/self-trade.js';
+import { TradingStates } from '../../src/risk/trading-states.js';
 import { Router } from '../../src/routing/router.js';
-import { intent, testInstruments } from '../helpers/model.js';
+import { fill, intent, testInstruments } from '../helpers/model.js';
 import { waitFor } from '../helpers/poll.js';
 
 /** A venue that records what it is given (copied: the batch view is reused) and answers nothing. */
@@ -51,6 +53,8 @@ interface SetupOptions {
   batch?: BatchPolicy;
   /** Finished orders kept before their slots are reused (1000). */
   retainFinished?: number;
+  /** Self-trade prevention mode (trading states and self-trade prevention are always wired, as the order path does). */
+  selfTrade?: SelfTradeMode;
 }
 
 /**
@@ -82,6 +86,11 @@ function setup(options: SetupOptions = {}) {
   const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher, options.maxPerCycle);
   const intake = new OrderIntake(tracker, new OrderIdCounter(0), queues, dispatcher, router, venues, instruments, strategyIds, batcher);
   intake.open();
+  const states = new TradingStates(strategyIds, ['v1', 'v2'], instruments.list.map((i) => i.symbol), () => clock.now());
+  const selfTrade = new SelfTradePrevention(store, strategyIds.length, instruments.list.length, 2, options.selfTrade ?? 'deny');
+  selfTrade.setCanceller((slot) => intake.cancelSlot(slot));
+  tracker.listen(selfTrade);
+  dispatcher.setGuards(states, selfTrade);
   /** Order ids in the order the dispatcher decided about them (SUBMITTED or DENIED). */
   const dispatchOrder: number[] = [];
   tracker.listen({
@@ -94,7 +103,7 @@ function setup(options: SetupOptions = {}) {
     if (!r.ok) throw new Error(`submit refused: ${r.code} ${r.message}`);
     return r.order;
   };
-  return { instruments, store, tracker, risk, venues, router, queues, batcher, dispatcher, intake, submit, dispatchOrder };
+  return { instruments, store, tracker, risk, venues, router, queues, batcher, dispatcher, intake, submit, dispatchOrder, states, selfTrade };
 }
 
 describe('Dispatcher routing', () => {
@@ -563,5 +572,113 @@ describe('OrderIntake: notionals the core cannot count exactly', () => {
     dispatcher.pump();
     expect(store.state[slot]).not.toBe(0); // dispatched
     expect(risk.saturated).toBe(0);
+  });
+});
+
+describe('Dispatcher: trading states', () => {
+  it('HALTED denies everything under it; the other scopes go on', () => {
+    const { submit, dispatcher, states } = setup();
+    states.set({ scope: 'strategy', name: 'alpha', state: 'HALTED' });
+    const a = submit({ strategy: 'alpha' });
+    const b = submit({ strategy: 'beta' });
+    dispatcher.pump();
+    expect(a.state).toBe('DENIED');
+    expect(a.reason).toBe('TRADING_HALTED');
+    expect(b.state).toBe('SUBMITTED');
+    states.set({ scope: 'strategy', name: 'alpha', state: 'ACTIVE' });
+    states.set({ scope: 'symbol', name: 'BTC-USDT', state: 'HALTED' });
+    const c = submit({ strategy: 'alpha' });
+    const d = submit({ strategy: 'alpha', symbol: 'ETH-USDT', priceTicks: 60_000, qtyLots: 10 });
+    dispatcher.pump();
+    expect(c.reason).toBe('TRADING_HALTED');
+    expect(d.state).toBe('SUBMITTED');
+  });
+
+  it('REDUCING takes only orders that reduce the position (not past flat)', () => {
+    const { submit, dispatcher, states, tracker, venues } = setup();
+    venues[1]!.answer = undefined;
+    // alpha buys 0.01 BTC and it fills: long 1000 lots
+    const buy = submit({ strategy: 'alpha', venue: 'v1' });
+    dispatcher.pump();
+    tracker.apply(buy.id, { kind: 'FILL', fill: fill(buy.id, 1000, 6_000_000) });
+    states.set({ scope: 'daemon', state: 'REDUCING' });
+    const more = submit({ strategy: 'alpha', side: 'BUY' });
+    const tooMuch = submit({ strategy: 'alpha', side: 'SELL', qtyLots: 1001 });
+    const half = submit({ strategy: 'alpha', side: 'SELL', qtyLots: 500 });
+    const rest = submit({ strategy: 'alpha', side: 'SELL', qtyLots: 501 }); // 500 open + 501 > 1000
+    const rest2 = submit({ strategy: 'alpha', side: 'SELL', qtyLots: 500 });
+    const flat = submit({ strategy: 'beta', side: 'SELL', qtyLots: 1 }); // beta holds nothing: nothing reduces
+    dispatcher.pump();
+    expect([more, tooMuch, half, rest, rest2, flat].map((o) => o.reason ?? o.state)).toEqual([
+      'TRADING_REDUCING', 'TRADING_REDUCING', 'SUBMITTED', 'TRADING_REDUCING', 'SUBMITTED', 'TRADING_REDUCING',
+    ]);
+  });
+
+  it('a HALTED venue: an order pinned to it is denied TRADING_HALTED', () => {
+    const { submit, dispatcher, states } = setup();
+    states.set({ scope: 'venue', name: 'v2', state: 'HALTED' });
+    const pinned = submit({ venue: 'v2' });
+    const other = submit({ venue: 'v1' });
+    dispatcher.pump();
+    expect(pinned.reason).toBe('TRADING_HALTED');
+    expect(other.state).toBe('SUBMITTED');
+  });
+});
+
+describe('Dispatcher: self-trade prevention', () => {
+  /** alpha rests a sell at 60100 on v1 (accepted). */
+  function resting(mode: SelfTradeMode) {
+    const r = setup({ selfTrade: mode });
+    const sell = r.submit({ strategy: 'alpha', side: 'SELL', priceTicks: 6_010_000, venue: 'v1' });
+    r.dispatcher.pump();
+    r.tracker.apply(sell.id, { kind: 'ACCEPT', venueOrderId: 'x1' });
+    return { ...r, sell };
+  }
+
+  it('deny: a buy of the same strategy at the same venue that would cross is denied; elsewhere, below, or another strategy is not', () => {
+    const { submit, dispatcher } = resting('deny');
+    const cross = submit({ strategy: 'alpha', side: 'BUY', priceTicks: 6_010_000, venue: 'v1' });
+    const market = submit({ strategy: 'alpha', side: 'BUY', type: 'MARKET', priceTicks: 0, venue: 'v1' });
+    const below = submit({ strategy: 'alpha', side: 'BUY', priceTicks: 6_009_999, venue: 'v1' });
+    const otherVenue = submit({ strategy: 'alpha', side: 'BUY', priceTicks: 6_010_000, venue: 'v2' });
+    const otherStrategy = submit({ strategy: 'beta', side: 'BUY', priceTicks: 6_010_000, venue: 'v1' });
+    dispatcher.pump();
+    expect([cross, market, below, otherVenue, otherStrategy].map((o) => o.reason ?? o.state)).toEqual([
+      'RISK_SELF_TRADE', 'RISK_SELF_TRADE', 'SUBMITTED', 'SUBMITTED', 'SUBMITTED',
+    ]);
+  });
+
+  it('the best resting price follows the orders as they close', () => {
+    const { submit, dispatcher, tracker, sell } = resting('deny');
+    const lower = submit({ strategy: 'alpha', side: 'SELL', priceTicks: 6_005_000, venue: 'v1' });
+    dispatcher.pump();
+    const a = submit({ strategy: 'alpha', side: 'BUY', priceTicks: 6_006_000, venue: 'v1' });
+    dispatcher.pump();
+    expect(a.reason).toBe('RISK_SELF_TRADE');
+    tracker.apply(lower.id, { kind: 'CANCELED' });
+    const b = submit({ strategy: 'alpha', side: 'BUY', priceTicks: 6_006_000, venue: 'v1' });
+    dispatcher.pump();
+    expect(b.state).toBe('SUBMITTED');
+    tracker.apply(sell.id, { kind: 'CANCELED' });
+    const c = submit({ strategy: 'alpha', side: 'BUY', priceTicks: 9_000_000, venue: 'v1' });
+    dispatcher.pump();
+    expect(c.state).toBe('SUBMITTED');
+  });
+
+  it('cancel-older: the crossed resting order is asked to cancel and the new one goes out', () => {
+    const { submit, dispatcher, sell, venues, selfTrade } = resting('cancel-older');
+    const cross = submit({ strategy: 'alpha', side: 'BUY', priceTicks: 6_020_000, venue: 'v1' });
+    dispatcher.pump();
+    expect(cross.state).toBe('SUBMITTED');
+    expect(sell.state).toBe('PENDING_CANCEL');
+    expect(venues[0]!.cancels.map((c) => c.orderId)).toEqual([sell.id]);
+    expect(selfTrade.canceledOlder).toBe(1);
+  });
+
+  it('off: nothing is checked', () => {
+    const { submit, dispatcher } = resting('off');
+    const cross = submit({ strategy: 'alpha', side: 'BUY', priceTicks: 6_020_000, venue: 'v1' });
+    dispatcher.pump();
+    expect(cross.state).toBe('SUBMITTED');
   });
 });

@@ -181,7 +181,8 @@ function submitPath(options: Options) {
     for (let p = 0; p < 3; p++) {
       for (const [symbol, price] of [[0, 6_000_000], [1, 60_000]] as const) {
         templates.push({
-          strategy: s, symbol, side: p % 2, type: 0, tif: 0, postOnly: false, priority: p, priceTicks: price, stopTicks: 0,
+          // sells 100 ticks above the buys: a strategy's orders never cross each other (self-trade prevention passes them)
+          strategy: s, symbol, side: p % 2, type: 0, tif: 0, postOnly: false, priority: p, priceTicks: price + (p % 2) * 100, stopTicks: 0,
           qtyLots: 1, venue: 255, clientOrderId: undefined, producerSeq: 0, tag: 0, route: 0, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
         });
       }
@@ -223,7 +224,7 @@ function submitPath(options: Options) {
         rec.symbol = 0;
         rec.side = seq & 1;
         rec.priority = seq % 3;
-        rec.priceTicks = 6_000_000;
+        rec.priceTicks = 6_000_000 + (seq & 1) * 100; // sells above buys: no self-trade
         rec.qtyLots = 1 + (seq & 255);
         writeOrderRecord(producer, off, rec);
         producer.publish();

@@ -103,7 +103,7 @@ export function dispatch(r: Rig, slot: number, venue: string): void {
   }
   const price = s.priceTicks[slot]! > 0 ? s.priceTicks[slot]! : r.risk.markOf(s.symbol[slot]!);
   s.setRiskPrice(slot, price);
-  r.risk.reserve(s.strategy[slot]!, s.symbol[slot]!, price, s.qtyLots[slot]!);
+  r.risk.reserve(s.strategy[slot]!, s.symbol[slot]!, s.side[slot]!, price, s.qtyLots[slot]!);
   r.tracker.applySlot(slot, { kind: 'SUBMIT', venue });
 }
 
@@ -112,11 +112,18 @@ let tradeSeq = 0;
 /** Texts JSON escapes or encodes in every way: quotes, backslashes, control characters, non-ASCII, a lone surrogate. */
 const TEXTS = ['user "quoted" é', 'back\\slash', 'line\nbreak\ttab\u0001\u001f\u007f', 'emoji 🚀 and 中文', 'lone \ud800 surrogate', ''];
 
-/** An update of kind `k` (mod 11) for the order in `slot`; `n` varies its details. */
+/** An update of kind `k` (mod 14) for the order in `slot`; `n` varies its details. */
 export function updateFor(r: Rig, slot: number, k: number, n: number): OrderUpdate {
   const s = r.store;
   const venue = n % 2 === 0 ? 'v1' : 'v2';
-  switch (k % 11) {
+  switch (k % 14) {
+    // amends: a new total above what filled; a confirmation now and then rebinds the client order id (cancel-replace)
+    case 11: return { kind: 'AMEND_REQUEST', priceTicks: 900 + (n % 200), qtyLots: s.filledLots[slot]! + 1 + (n % 50), clientOrderId: n % 2 === 0 ? `r${s.id[slot]}x${n}` : undefined };
+    case 12: return {
+      kind: 'AMENDED', priceTicks: s.amendPriceTicks[slot]! || 950, qtyLots: s.amendQtyLots[slot]! || s.qtyLots[slot]!,
+      clientOrderId: n % 3 === 0 ? `r${s.id[slot]}x${n}` : undefined, venueOrderId: n % 3 === 0 ? `VR${n}` : undefined,
+    };
+    case 13: return { kind: 'AMEND_REJECT', reason: n % 2 === 0 ? 'VENUE_REJECTED: no' : undefined };
     case 0: return { kind: 'ACCEPT', venueOrderId: n % 3 === 0 ? undefined : `V${s.id[slot]}-${n}` };
     case 1: {
       const rest = s.qtyLots[slot]! - s.filledLots[slot]!;

@@ -38,7 +38,7 @@ const opArb = fc.oneof(
     }),
   },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('dispatch' as const), pick: fc.nat(), n: fc.nat() }) },
-  { weight: 6, arbitrary: fc.record({ k: fc.constant('update' as const), pick: fc.nat(), kind: fc.nat(10), n: fc.nat() }) },
+  { weight: 6, arbitrary: fc.record({ k: fc.constant('update' as const), pick: fc.nat(), kind: fc.nat(13), n: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('step' as const), steps: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 1000 }) }) },
 );

@@ -63,7 +63,7 @@ function moves(r: Rig, rnd: (n: number) => number, count: number): void {
     if (held.length === 0) continue;
     const slot = held[rnd(held.length)]!;
     // no fill with a trade id seen before (an ignored update is not journaled, but stamps the order's time)
-    const kind = rnd(11);
+    const kind = rnd(14);
     r.tracker.applySlot(slot, updateFor(r, slot, kind, kind === 1 ? 1 + 5 * rnd(1000) + rnd(4) : rnd(1000)));
   }
 }

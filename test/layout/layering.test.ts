@@ -29,16 +29,20 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   'src/intake': ['src/model', 'src/core', 'src/intake/ring', 'src/risk', 'src/routing', 'src/execution', 'src/telemetry'],
   // the strategy host plugs into the ring transport; the SDK validates at the edge with the intake's decoder
   'src/strategy': ['src/model', 'src/intake/ring', 'src/intake/order-decoder.ts'],
-  'src/api': ['src/model', 'src/core', 'src/config', 'src/market', 'src/execution', 'src/intake', 'src/journal', 'src/risk', 'src/routing', 'src/telemetry'],
+  // the trade history: rows from the tracker's views, catch-up from the journal, its stores and the export CLI
+  'src/history': ['src/model', 'src/core', 'src/config', 'src/journal'],
+  'src/api': ['src/model', 'src/core', 'src/config', 'src/market', 'src/execution', 'src/intake', 'src/journal', 'src/risk', 'src/routing', 'src/telemetry', 'src/history'],
   'src/compose': [
     'src/model', 'src/core', 'src/config', 'src/matching', 'src/market', 'src/routing', 'src/intake', 'src/intake/ring', 'src/telemetry', 'src/risk',
-    'src/execution', 'src/crossing', 'src/journal', 'src/strategy', 'src/api', 'src/parents', 'adapters',
+    'src/execution', 'src/crossing', 'src/journal', 'src/strategy', 'src/api', 'src/parents', 'src/history', 'adapters',
   ],
   'src/daemon.ts': [
     'src/model', 'src/core', 'src/config', 'src/market', 'src/routing', 'src/intake', 'src/telemetry', 'src/risk', 'src/execution', 'src/crossing',
-    'src/journal', 'src/strategy', 'src/api', 'src/compose',
+    'src/journal', 'src/strategy', 'src/api', 'src/compose', 'src/history',
   ],
-  'src/cli.ts': ['src/model', 'src/config', 'src/journal', 'src/daemon.ts'],
+  // the operator's commands against a running daemon (its control API over HTTP)
+  'src/cli': ['src/model', 'src/config'],
+  'src/cli.ts': ['src/model', 'src/config', 'src/journal', 'src/daemon.ts', 'src/history', 'src/cli'],
   // adapters see the model, the venue interface and the market-data feed interface; the paper venue also runs the
   // matching engine
   'adapters/common': ['src/model', 'src/execution/venue.ts', 'src/market/feed.ts'],

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   LIFECYCLE_EVENTS,
   LIFECYCLE_TABLE,
+  amendPending,
   applyUpdate,
   lookup,
   type LifecycleEvent,
@@ -15,28 +16,43 @@ import { ORDER_STATES, newOrder, type Fill, type Order, type OrderIntent, type O
 /*
  * The expected lifecycle, written independently of src/model/lifecycle.ts. One row per state, one column per event.
  *   .  INVALID (ERROR INVALID_TRANSITION)      ~  IGNORE      R  RESTORE (a refused cancel)
+ *   U  RESUME (an amend answered: back to ACCEPTED / PARTIALLY_FILLED / FILLED by the fills under the terms in force)
  *   otherwise the target state: CR CREATED, DN DENIED, SB SUBMITTED, AC ACCEPTED, PF PARTIALLY_FILLED,
- *   FL FILLED, PC PENDING_CANCEL, CX CANCELED, RJ REJECTED, EX EXPIRED, TG TRIGGERED
+ *   FL FILLED, PC PENDING_CANCEL, CX CANCELED, RJ REJECTED, EX EXPIRED, TG TRIGGERED, PU PENDING_UPDATE
+ *
+ * Amend columns (AMEND_REQUEST, AMENDED, AMEND_REJECT), why:
+ *   - only an acknowledged order with something left may be amended (ACCEPTED, PARTIALLY_FILLED); anything else,
+ *     a second amend while one is pending or an amend while a cancel is pending is refused by the intake first;
+ *   - an amend's answer after the order finished (filled: the amend lost the race; canceled, expired, rejected) or
+ *     after it was already resolved (ACCEPTED/PARTIALLY_FILLED: a duplicate) changes nothing;
+ *   - a cancel asked while the amend is pending wins: the amend's answer still sets the terms (and a cancel-replace
+ *     venue's new ids, which the cancel needs) but the order stays PENDING_CANCEL;
+ *   - states with no amend possible before them (CREATED, DENIED, SUBMITTED, TRIGGERED) cannot get an answer.
+ * PENDING_UPDATE row: like ACCEPTED/PARTIALLY_FILLED with a request in flight — a fill racing the amend is applied and
+ * the amend stays pending; the last fill finishes it; a cancel request goes PENDING_CANCEL; the venue's unsolicited
+ * cancel or expiry ends it; a repeated ack or a late cancel reject is nothing new.
  */
 const EXPECTED = `
-                    SUBMIT  DENY  ACCEPT  REJECT  PARTIAL_FILL  FILL  CANCEL_REQUEST  CANCELED  CANCEL_REJECT  EXPIRE  TRIGGER  ROUTE
-  CREATED           SB      DN    .       .       .             .     CX              CX        .              .       .       .
-  DENIED            .       .     .       .       .             .     .               .         .              .       .       .
-  SUBMITTED         .       .     AC      RJ      PF            FL    PC              CX        .              EX      TG       SB
-  ACCEPTED          .       .     ~       .       PF            FL    PC              CX        ~              EX      TG       .
-  PARTIALLY_FILLED  .       .     ~       .       PF            FL    PC              CX        ~              EX      ~       PF
-  FILLED            .       .     ~       .       .             .     .               ~         ~              ~       ~       .
-  PENDING_CANCEL    .       .     ~       RJ      PC            FL    ~               CX        R              EX      ~       .
-  CANCELED          .       .     ~       .       CX            FL    .               ~         ~              ~       ~       .
-  REJECTED          .       .     AC      ~       PF            FL    .               ~         ~              ~       .       .
-  EXPIRED           .       .     ~       .       EX            FL    .               ~         ~              ~       ~       .
-  TRIGGERED         .       .     ~       RJ      PF            FL    PC              CX        ~              EX      ~       .
+                    SUBMIT  DENY  ACCEPT  REJECT  PARTIAL_FILL  FILL  CANCEL_REQUEST  CANCELED  CANCEL_REJECT  EXPIRE  TRIGGER  ROUTE  AMEND_REQUEST  AMENDED  AMEND_REJECT
+  CREATED           SB      DN    .       .       .             .     CX              CX        .              .       .       .      .              .        .
+  DENIED            .       .     .       .       .             .     .               .         .              .       .       .      .              .        .
+  SUBMITTED         .       .     AC      RJ      PF            FL    PC              CX        .              EX      TG       SB     .              .        .
+  ACCEPTED          .       .     ~       .       PF            FL    PC              CX        ~              EX      TG       .      PU             ~        ~
+  PARTIALLY_FILLED  .       .     ~       .       PF            FL    PC              CX        ~              EX      ~       PF     PU             ~        ~
+  FILLED            .       .     ~       .       .             .     .               ~         ~              ~       ~       .      .              ~        ~
+  PENDING_CANCEL    .       .     ~       RJ      PC            FL    ~               CX        R              EX      ~       .      .              PC       PC
+  CANCELED          .       .     ~       .       CX            FL    .               ~         ~              ~       ~       .      .              ~        ~
+  REJECTED          .       .     AC      ~       PF            FL    .               ~         ~              ~       .       .      .              ~        ~
+  EXPIRED           .       .     ~       .       EX            FL    .               ~         ~              ~       ~       .      .              ~        ~
+  TRIGGERED         .       .     ~       RJ      PF            FL    PC              CX        ~              EX      ~       .      .              .        .
+  PENDING_UPDATE    .       .     ~       .       PU            FL    PC              CX        ~              EX      ~       .      .              U        U
 `;
 
 const ABBREVIATIONS: Record<string, Outcome> = {
   '.': 'INVALID',
   '~': 'IGNORE',
   R: 'RESTORE',
+  U: 'RESUME',
   CR: 'CREATED',
   DN: 'DENIED',
   SB: 'SUBMITTED',
@@ -48,6 +64,7 @@ const ABBREVIATIONS: Record<string, Outcome> = {
   RJ: 'REJECTED',
   EX: 'EXPIRED',
   TG: 'TRIGGERED',
+  PU: 'PENDING_UPDATE',
 };
 
 function parseGrid(text: string): { events: string[]; rows: Map<string, Outcome[]> } {
@@ -141,6 +158,8 @@ function reach(state: OrderState): Order {
       const stop = makeOrder({ type: 'STOP_LIMIT', stopTicks: 95 });
       return applyAll(stop, [SUBMIT, ACCEPT, { kind: 'TRIGGER' }]);
     }
+    // a decrease (10 -> 8 at 101): the order's last fill is still at its old quantity
+    case 'PENDING_UPDATE': return applyAll(o, [SUBMIT, ACCEPT, { kind: 'AMEND_REQUEST', priceTicks: 101, qtyLots: 8 }]);
   }
 }
 
@@ -160,11 +179,14 @@ function updateFor(event: LifecycleEvent, order: Order): OrderUpdate {
     case 'EXPIRE': return { kind: 'EXPIRE', reason: 'IOC remainder' };
     case 'TRIGGER': return { kind: 'TRIGGER' };
     case 'ROUTE': return { kind: 'ROUTE', venue: 'okx' };
+    case 'AMEND_REQUEST': return { kind: 'AMEND_REQUEST', priceTicks: 102, qtyLots: QTY + 2 };
+    case 'AMENDED': return { kind: 'AMENDED', priceTicks: 101, qtyLots: 8 };
+    case 'AMEND_REJECT': return { kind: 'AMEND_REJECT', reason: 'venue refused the amend' };
   }
 }
 
 function snapshot(o: Order) {
-  return { state: o.state, filledLots: o.filledLots, filledNotional: o.filledNotional, tradeIds: [...o.tradeIds] };
+  return { state: o.state, filledLots: o.filledLots, filledNotional: o.filledNotional, tradeIds: [...o.tradeIds], priceTicks: o.priceTicks, qtyLots: o.qtyLots };
 }
 
 describe('LIFECYCLE_TABLE', () => {
@@ -176,7 +198,7 @@ describe('LIFECYCLE_TABLE', () => {
     for (const s of ORDER_STATES) expect(Object.keys(LIFECYCLE_TABLE[s]).sort()).toEqual([...LIFECYCLE_EVENTS].sort());
   });
 
-  it('matches the expected grid in every cell (11 states x 12 events)', () => {
+  it('matches the expected grid in every cell (12 states x 15 events)', () => {
     const mismatches: string[] = [];
     let cells = 0;
     for (const state of ORDER_STATES) {
@@ -187,7 +209,8 @@ describe('LIFECYCLE_TABLE', () => {
         if (lookup(state, event) !== LIFECYCLE_TABLE[state][event]) mismatches.push(`lookup(${state}, ${event}) differs from the table`);
       }
     }
-    expect(cells).toBe(ORDER_STATES.length * LIFECYCLE_EVENTS.length); // 11 states x 12 events
+    expect(cells).toBe(ORDER_STATES.length * LIFECYCLE_EVENTS.length); // 12 states x 15 events
+    expect(cells).toBe(180);
     expect(mismatches).toEqual([]);
   });
 
@@ -217,6 +240,11 @@ describe('LIFECYCLE_TABLE', () => {
         // reach('PENDING_CANCEL') cancels an ACCEPTED order with nothing filled
         expect(r).toEqual({ outcome: 'APPLIED', event, from: state, to: 'ACCEPTED' });
         expect(order.state).toBe('ACCEPTED');
+      } else if (want === 'RESUME') {
+        // reach('PENDING_UPDATE') amends an ACCEPTED order with nothing filled: back to ACCEPTED, under the terms
+        // the venue confirmed (AMENDED) or the old ones (AMEND_REJECT)
+        expect(r).toEqual({ outcome: 'APPLIED', event, from: state, to: 'ACCEPTED' });
+        expect([order.priceTicks, order.qtyLots]).toEqual(event === 'AMENDED' ? [101, 8] : [100, QTY]);
       } else {
         expect(r).toEqual({ outcome: 'APPLIED', event, from: state, to: want });
         expect(order.state).toBe(want);
@@ -442,6 +470,104 @@ describe('applyUpdate behaviours', () => {
   });
 });
 
+describe('amend (PENDING_UPDATE)', () => {
+  const amend = (priceTicks: number, qtyLots: number): OrderUpdate => ({ kind: 'AMEND_REQUEST', priceTicks, qtyLots });
+
+  it('the terms change only when the venue confirms; the asked terms wait meanwhile', () => {
+    const o = applyAll(reach('ACCEPTED'), [amend(105, 6)]);
+    expect(o.state).toBe('PENDING_UPDATE');
+    expect([o.priceTicks, o.qtyLots, o.amendPriceTicks, o.amendQtyLots]).toEqual([100, QTY, 105, 6]);
+    expect(apply(o, { kind: 'AMENDED', priceTicks: 105, qtyLots: 6 })).toEqual({ outcome: 'APPLIED', event: 'AMENDED', from: 'PENDING_UPDATE', to: 'ACCEPTED' });
+    expect([o.priceTicks, o.qtyLots]).toEqual([105, 6]);
+    // the replaced terms are kept (risk accounting moves the reservation from them)
+    expect([o.amendPriceTicks, o.amendQtyLots]).toEqual([100, QTY]);
+  });
+
+  it('a refused amend leaves the old terms; a partially filled order goes back to PARTIALLY_FILLED', () => {
+    const o = applyAll(reach('PARTIALLY_FILLED'), [amend(99, 5)]);
+    expect(apply(o, { kind: 'AMEND_REJECT', reason: 'VENUE_REJECTED: 51503' })).toMatchObject({ outcome: 'APPLIED', to: 'PARTIALLY_FILLED' });
+    expect([o.priceTicks, o.qtyLots, o.filledLots]).toEqual([100, QTY, 3]);
+  });
+
+  it('the new quantity is the new total: it must stay above what filled', () => {
+    const o = reach('PARTIALLY_FILLED'); // 3 filled
+    for (const q of [3, 2, 0, 4.5]) expect(apply(o, amend(100, q))).toMatchObject({ outcome: 'ERROR', code: 'INVALID_QUANTITY' });
+    expect(o.state).toBe('PARTIALLY_FILLED');
+    expect(apply(o, amend(100, 4))).toMatchObject({ outcome: 'APPLIED', to: 'PENDING_UPDATE' });
+  });
+
+  it('a decrease racing fills: fills count up to the old quantity; confirmed for what filled, the order is FILLED', () => {
+    const o = applyAll(reach('ACCEPTED'), [amend(100, 6)]);
+    expect(apply(o, fill(6))).toMatchObject({ outcome: 'APPLIED', event: 'PARTIAL_FILL', to: 'PENDING_UPDATE' });
+    expect(apply(o, { kind: 'AMENDED', priceTicks: 100, qtyLots: 6 })).toMatchObject({ outcome: 'APPLIED', to: 'FILLED' });
+    expect(o.qtyLots).toBe(6);
+  });
+
+  it('a decrease that lost the race to the whole old quantity: FILLED, the late answer ignored', () => {
+    const o = applyAll(reach('ACCEPTED'), [amend(100, 6)]);
+    expect(apply(o, fill(QTY))).toMatchObject({ outcome: 'APPLIED', event: 'FILL', to: 'FILLED' });
+    expect(apply(o, { kind: 'AMEND_REJECT', reason: 'already filled' }).outcome).toBe('IGNORED');
+    expect(apply(o, { kind: 'AMENDED', priceTicks: 100, qtyLots: 6 }).outcome).toBe('IGNORED');
+    expect([o.state, o.qtyLots, o.filledLots]).toEqual(['FILLED', QTY, QTY]);
+  });
+
+  it('an increase: a fill beyond the old quantity proves the amend (never an overfill); the answer then changes nothing', () => {
+    const o = applyAll(reach('ACCEPTED'), [amend(101, 15)]);
+    // reaching the old quantity does not finish it: the venue may run the new one
+    expect(apply(o, fill(QTY))).toMatchObject({ outcome: 'APPLIED', event: 'PARTIAL_FILL', to: 'PENDING_UPDATE' });
+    expect(apply(o, fill(2))).toMatchObject({ outcome: 'APPLIED', to: 'PENDING_UPDATE' });
+    expect([o.priceTicks, o.qtyLots, o.filledLots]).toEqual([101, 15, 12]);
+    expect(apply(o, fill(4))).toMatchObject({ outcome: 'ERROR', code: 'OVERFILL' });
+    expect(apply(o, { kind: 'AMENDED', priceTicks: 101, qtyLots: 15 })).toMatchObject({ outcome: 'APPLIED', to: 'PARTIALLY_FILLED' });
+    expect(apply(o, fill(3))).toMatchObject({ outcome: 'APPLIED', to: 'FILLED' });
+  });
+
+  it('an increase refused after the old quantity filled: FILLED', () => {
+    const o = applyAll(reach('ACCEPTED'), [amend(100, 15), fill(QTY)]);
+    expect(apply(o, { kind: 'AMEND_REJECT', reason: 'order filled' })).toMatchObject({ outcome: 'APPLIED', to: 'FILLED' });
+  });
+
+  it('a cancel while the amend is pending: PENDING_CANCEL; the amend answer still sets terms and ids', () => {
+    const o = applyAll(reach('ACCEPTED'), [amend(102, 7), { kind: 'CANCEL_REQUEST' }]);
+    expect([o.state, o.stateBeforeCancel]).toEqual(['PENDING_CANCEL', 'PENDING_UPDATE']);
+    expect(amendPending(o)).toBe(true);
+    expect(apply(o, { kind: 'AMENDED', priceTicks: 102, qtyLots: 7, clientOrderId: 'sy1b', venueOrderId: 'V2' }))
+      .toMatchObject({ outcome: 'APPLIED', from: 'PENDING_CANCEL', to: 'PENDING_CANCEL' });
+    expect([o.priceTicks, o.qtyLots, o.clientOrderId, o.venueOrderId, o.stateBeforeCancel]).toEqual([102, 7, 'sy1b', 'V2', 'ACCEPTED']);
+    expect(amendPending(o)).toBe(false);
+    expect(apply(o, { kind: 'CANCEL_REJECT' })).toMatchObject({ outcome: 'APPLIED', to: 'ACCEPTED' });
+  });
+
+  it('a refused cancel while the amend is still pending goes back to PENDING_UPDATE', () => {
+    const o = applyAll(reach('PARTIALLY_FILLED'), [amend(102, 7), { kind: 'CANCEL_REQUEST' }]);
+    expect(apply(o, { kind: 'CANCEL_REJECT' })).toMatchObject({ outcome: 'APPLIED', to: 'PENDING_UPDATE' });
+    expect(apply(o, { kind: 'AMEND_REJECT' })).toMatchObject({ outcome: 'APPLIED', to: 'PARTIALLY_FILLED' });
+  });
+
+  it('a refused amend while the cancel is pending: the cancel goes on, a refused cancel then restores the old terms', () => {
+    const o = applyAll(reach('ACCEPTED'), [amend(102, 7), { kind: 'CANCEL_REQUEST' }]);
+    expect(apply(o, { kind: 'AMEND_REJECT' })).toMatchObject({ outcome: 'APPLIED', to: 'PENDING_CANCEL' });
+    expect(o.stateBeforeCancel).toBe('ACCEPTED');
+    expect(apply(o, { kind: 'CANCELED' })).toMatchObject({ outcome: 'APPLIED', to: 'CANCELED' });
+    expect([o.priceTicks, o.qtyLots]).toEqual([100, QTY]);
+  });
+
+  it('one amend at a time; none before the ack, none of a finished order', () => {
+    const o = applyAll(reach('ACCEPTED'), [amend(101, 9)]);
+    expect(apply(o, amend(102, 9))).toMatchObject({ outcome: 'ERROR', code: 'INVALID_TRANSITION' });
+    expect(o.amendPriceTicks).toBe(101);
+    for (const state of ['SUBMITTED', 'FILLED', 'CANCELED', 'PENDING_CANCEL'] as const) {
+      expect(apply(reach(state), amend(101, QTY + 1))).toMatchObject({ outcome: 'ERROR', code: 'INVALID_TRANSITION' });
+    }
+  });
+
+  it('an unsolicited cancel while pending ends the order; the late answer is ignored', () => {
+    const o = applyAll(reach('ACCEPTED'), [amend(101, 9), { kind: 'CANCELED', reason: 'self-trade prevention' }]);
+    expect(apply(o, { kind: 'AMENDED', priceTicks: 101, qtyLots: 9 }).outcome).toBe('IGNORED');
+    expect([o.state, o.priceTicks, o.qtyLots]).toEqual(['CANCELED', 100, QTY]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 
 const updateArb: fc.Arbitrary<OrderUpdate> = fc.oneof(
@@ -463,6 +589,11 @@ const updateArb: fc.Arbitrary<OrderUpdate> = fc.oneof(
   fc.constant<OrderUpdate>({ kind: 'CANCEL_REJECT' }),
   fc.constant<OrderUpdate>({ kind: 'EXPIRE' }),
   fc.constant<OrderUpdate>({ kind: 'TRIGGER' }),
+  fc.record({ priceTicks: fc.integer({ min: 98, max: 102 }), qtyLots: fc.integer({ min: 0, max: 14 }) })
+    .map<OrderUpdate>((t) => ({ kind: 'AMEND_REQUEST', ...t })),
+  fc.record({ priceTicks: fc.integer({ min: 98, max: 102 }), qtyLots: fc.integer({ min: 1, max: 14 }), id: fc.constantFrom(undefined, 'N1') })
+    .map<OrderUpdate>((t) => ({ kind: 'AMENDED', priceTicks: t.priceTicks, qtyLots: t.qtyLots, clientOrderId: t.id, venueOrderId: t.id })),
+  fc.constant<OrderUpdate>({ kind: 'AMEND_REJECT', reason: 'no' }),
 );
 
 describe('lifecycle properties', () => {
@@ -482,7 +613,11 @@ describe('lifecycle properties', () => {
           if (r.outcome === 'APPLIED') {
             expect(o.state).toBe(r.to);
             const cell = lookup(r.from, r.event);
-            expect(cell === 'RESTORE' ? r.from === 'PENDING_CANCEL' : cell === r.to).toBe(true);
+            if (cell === 'RESTORE') expect(r.from).toBe('PENDING_CANCEL');
+            else if (cell === 'RESUME') expect(['ACCEPTED', 'PARTIALLY_FILLED', 'FILLED']).toContain(r.to);
+            // an amend confirmed for what already filled finishes the order
+            else if (r.event === 'AMENDED' && r.to === 'FILLED') expect(o.filledLots).toBe(o.qtyLots);
+            else expect(cell).toBe(r.to);
             if (u.kind === 'FILL') {
               lots += u.fill.qtyLots;
               notional += u.fill.qtyLots * u.fill.priceTicks;
@@ -491,7 +626,8 @@ describe('lifecycle properties', () => {
             // an ignored or refused update never moves the state or the quantities
             expect(snapshot(o)).toEqual(before);
           }
-          expect(o.filledLots).toBeLessThanOrEqual(o.qtyLots);
+          // while an amend is pending, fills count up to the larger of the old and the asked quantity
+          expect(o.filledLots).toBeLessThanOrEqual(amendPending(o) ? Math.max(o.qtyLots, o.amendQtyLots) : o.qtyLots);
           expect(o.filledLots).toBeGreaterThanOrEqual(0);
           expect(o.filledLots).toBe(lots);
           expect(o.filledNotional).toBe(notional);
@@ -500,6 +636,8 @@ describe('lifecycle properties', () => {
           else if (FINAL.has(o.state)) final = o.state;
           // a rejection is corrected only by the venue's word that the order exists: its ack or a fill
           if (before.state === 'REJECTED' && o.state !== 'REJECTED') expect(u.kind === 'ACCEPT' || u.kind === 'FILL').toBe(true);
+          // the terms in force change only by an amend the venue confirmed, or by a fill beyond the old quantity
+          if (u.kind !== 'AMENDED' && u.kind !== 'FILL') expect([o.priceTicks, o.qtyLots]).toEqual([before.priceTicks, before.qtyLots]);
           if (o.state === 'PENDING_CANCEL') expect(o.stateBeforeCancel).toBeDefined();
           else expect(o.stateBeforeCancel).toBeUndefined();
         }

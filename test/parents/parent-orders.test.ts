@@ -51,6 +51,14 @@ describe('sweep parents', () => {
     expect(t.risk.snapshot().openOrders).toBe(0);
   });
 
+  it('a MARKET parent: its children are MARKET IOC (no limit to honour: a moved book does not leave them empty)', () => {
+    const t = setup();
+    t.book(0, [[6_000_100, 1000]]);
+    t.book(1, [[6_000_150, 500]]);
+    const parent = t.submit({ type: 'MARKET', timeInForce: 'IOC', priceTicks: 0, qtyLots: 1200 });
+    expect(t.children(parent.id).map((k) => [k.type, k.timeInForce, k.priceTicks, k.qtyLots])).toEqual([['MARKET', 'IOC', 0, 1000], ['MARKET', 'IOC', 0, 200]]);
+  });
+
   it('a GTC parent: the rest rests as one more child at the lowest-fee venue, and the parent ends with it', () => {
     const t = setup(['5', '1', '3']);
     t.book(0, [[6_000_100, 1000]]);

@@ -48,7 +48,8 @@ export class PlayedVenue implements VenueAdapter {
 
 export const BTC = 0;
 
-export function setup(fees: readonly string[] = ['0', '0', '0']) {
+/** `balances`: per venue index, its configured balances (as a paper venue's `paper.balances`); default none (untracked). */
+export function setup(fees: readonly string[] = ['0', '0', '0'], balances?: (index: number) => Readonly<Record<string, string>> | undefined) {
   const instruments = testInstruments();
   const clock = new ManualClock();
   const names = ['a', 'b', 'c'];
@@ -69,6 +70,7 @@ export function setup(fees: readonly string[] = ['0', '0', '0']) {
     clientIdPrefix: 'tst',
     journal: false,
     market,
+    balances,
   });
   path.intake.open();
   const submit = (overrides: Partial<OrderIntent>) => {

@@ -52,7 +52,7 @@ function submitted(r: Rig, strategy: 'alpha' | 'beta', side: 'BUY' | 'SELL', qty
   const store = r.tracker.store;
   const o = new OrderView(store).at(r.tracker.create(id, newOrderFields(store, { strategy, side, qtyLots, priceTicks: P60K, clientOrderId: `c${id}` })));
   o.riskPriceTicks = P60K;
-  r.risk.reserve(r.risk.strategyIndex(strategy), BTC, P60K, qtyLots);
+  r.risk.reserve(r.risk.strategyIndex(strategy), BTC, 0, P60K, qtyLots);
   r.tracker.apply(id, { kind: 'SUBMIT', venue });
   r.tracker.apply(id, { kind: 'ACCEPT', venueOrderId: `v${id}` });
   return id;

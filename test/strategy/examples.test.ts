@@ -157,7 +157,7 @@ describe('example strategies', () => {
     await run(example('market-maker.ts'), 'market-maker', { quoteIntervalMs: 5, spreadTicks: 10 }, async (fake) => {
       await until(() => fake.seen.length >= 3, () => fake.step());
       const [probe, q1, q2] = fake.seen;
-      expect(probe).toMatchObject({ op: OP_SUBMIT, type: MARKET, side: 0, qtyLots: 10 });
+      expect(probe).toMatchObject({ op: OP_SUBMIT, type: MARKET, side: 0, qtyLots: 100 }); // the quote size
       const quotes = [q1!, q2!].sort((a, b) => a.side - b.side);
       expect(quotes.map((q) => [q.side, q.priceTicks, q.qtyLots])).toEqual([[0, 6_000_000 - 10, 100], [1, 6_000_000 + 10, 100]]);
       // fill the bid: the ask is canceled and both sides come back around the fill price

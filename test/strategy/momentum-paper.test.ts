@@ -30,7 +30,7 @@ describe('momentum on config/paper.yaml', () => {
 
   it('sends IOC limits priced from the paper venues\' published books, and they fill', async () => {
     const orders = await pollUntil(
-      async () => ((await t.api.get('/v1/orders?state=all')).body.orders as OrderView[]).filter((o) => o.strategy === 'momentum'),
+      async () => (await t.api.allOrders<OrderView>('state=all&strategy=momentum')),
       (os) => os.some((o) => o.state === 'FILLED'),
       { timeoutMs: 30_000, intervalMs: 100, what: 'a filled momentum order' },
     );

@@ -180,7 +180,13 @@ class BinanceError {
     readonly code: number,
     readonly msg: string,
     readonly headers: Record<string, string> = {},
+    /** cancelReplace failures: the `data` block (cancelResult, newOrderResult, cancelResponse, newOrderResponse). */
+    readonly data?: Record<string, unknown>,
   ) {}
+
+  get body(): Record<string, unknown> {
+    return this.data === undefined ? { code: this.code, msg: this.msg } : { code: this.code, msg: this.msg, data: this.data };
+  }
 }
 
 const mandatory = (name: string): BinanceError =>
@@ -771,6 +777,8 @@ export class FakeBinance extends FakeServer {
       handler: (p, owner) => this.orderJson(this.lookupOrder(p, owner, -2013, this.readView('rest', 'GET', '/api/v3/order'))),
     });
     r.set('DELETE /api/v3/order', { weight: w(1), security: 'SIGNED', handler: (p, owner) => this.cancelOrder(p, owner) });
+    r.set('POST /api/v3/order/cancelReplace', { weight: w(1), security: 'SIGNED', orderEndpoint: true, handler: (p, owner) => this.cancelReplace(p, owner) });
+    r.set('PUT /api/v3/order/amend/keepPriority', { weight: w(4), security: 'SIGNED', orderEndpoint: true, handler: (p, owner) => this.amendKeepPriority(p, owner) });
     r.set('GET /api/v3/openOrders', {
       weight: (p) => (p.has('symbol') ? 6 : 80),
       security: 'SIGNED',
@@ -915,6 +923,83 @@ export class FakeBinance extends FakeServer {
     return this.cancelJson(r.order, cancelId);
   }
 
+  /**
+   * POST /api/v3/order/cancelReplace (ws order.cancelReplace): cancels an order (cancelOrderId or
+   * cancelOrigClientOrderId; cancelNewClientOrderId names the cancel) and places a new one (the order.place
+   * parameters) in one request. cancelReplaceMode STOP_ON_FAILURE: the new order only if the cancel succeeded;
+   * ALLOW_FAILURE: either way. Answers: 200 {cancelResult: SUCCESS, newOrderResult: SUCCESS, cancelResponse,
+   * newOrderResponse}; the cancel failed: 400 -2022 "Order cancel-replace failed." with data {cancelResult: FAILURE,
+   * newOrderResult: NOT_ATTEMPTED (or its result under ALLOW_FAILURE), cancelResponse: {code, msg}, newOrderResponse};
+   * the cancel succeeded and the new order failed: 409 -2021 "Order cancel-replace partially failed." with data
+   * {cancelResult: SUCCESS, newOrderResult: FAILURE, cancelResponse, newOrderResponse: {code, msg}}. The new order is a
+   * new order: its own order id and client order id, its own quantity (nothing of the old order's fills carries over).
+   */
+  private cancelReplace(p: Params, owner: number): Record<string, unknown> {
+    const mode = p.get('cancelReplaceMode');
+    if (mode === undefined) throw mandatory('cancelReplaceMode');
+    if (mode !== 'STOP_ON_FAILURE' && mode !== 'ALLOW_FAILURE') throw new BinanceError(400, -1145, 'Invalid cancelRestrictions');
+    const cancelP: Params = new Map([['symbol', p.get('symbol') ?? '']]);
+    if (p.has('cancelOrderId')) cancelP.set('orderId', p.get('cancelOrderId')!);
+    if (p.has('cancelOrigClientOrderId')) cancelP.set('origClientOrderId', p.get('cancelOrigClientOrderId')!);
+    if (p.has('cancelNewClientOrderId')) cancelP.set('newClientOrderId', p.get('cancelNewClientOrderId')!);
+    const placeP: Params = new Map([...p].filter(([k]) => !k.startsWith('cancel')));
+    // parameters of the new order are checked before anything executes (a malformed request changes nothing)
+    this.placeOrder(placeP, owner, true);
+    let cancelResponse: Record<string, unknown>;
+    let cancelOk = true;
+    try {
+      cancelResponse = this.cancelOrder(cancelP, owner);
+    } catch (e) {
+      if (!(e instanceof BinanceError)) throw e;
+      cancelOk = false;
+      cancelResponse = { code: e.code, msg: e.msg };
+    }
+    if (!cancelOk && mode === 'STOP_ON_FAILURE') {
+      throw new BinanceError(400, -2022, 'Order cancel-replace failed.', {}, {
+        cancelResult: 'FAILURE', newOrderResult: 'NOT_ATTEMPTED', cancelResponse, newOrderResponse: null,
+      });
+    }
+    let newOrderResponse: unknown;
+    try {
+      newOrderResponse = this.placeOrder(placeP, owner, false);
+    } catch (e) {
+      if (!(e instanceof BinanceError)) throw e;
+      const data = { cancelResult: cancelOk ? 'SUCCESS' : 'FAILURE', newOrderResult: 'FAILURE', cancelResponse, newOrderResponse: { code: e.code, msg: e.msg } };
+      throw cancelOk ? new BinanceError(409, -2021, 'Order cancel-replace partially failed.', {}, data) : new BinanceError(400, -2022, 'Order cancel-replace failed.', {}, data);
+    }
+    if (!cancelOk) {
+      throw new BinanceError(409, -2021, 'Order cancel-replace partially failed.', {}, {
+        cancelResult: 'FAILURE', newOrderResult: 'SUCCESS', cancelResponse, newOrderResponse,
+      });
+    }
+    return { cancelResult: 'SUCCESS', newOrderResult: 'SUCCESS', cancelResponse, newOrderResponse };
+  }
+
+  /**
+   * PUT /api/v3/order/amend/keepPriority (ws order.amend.keepPriority): lowers an open order's quantity in place,
+   * keeping its place in the queue. `newQty` is the order's new quantity (its origQty, what executed included): above
+   * what executed, below the current quantity. Unknown or closed order: -2011; a newQty not below the quantity or not
+   * above what executed: -2038. Answer {transactTime, executionId, amendedOrder}.
+   */
+  private amendKeepPriority(p: Params, owner: number): Record<string, unknown> {
+    const qtyText = this.decimalParam(p, 'newQty');
+    if (qtyText === undefined) throw mandatory('newQty');
+    const o = this.lookupOrder(p, owner, -2011);
+    if (!isOpen(o)) throw new BinanceError(400, -2011, 'Unknown order sent.');
+    const inst = this.core.instrument(o.symbol)!;
+    const lots = inst.lot.steps(qtyText);
+    if (typeof lots !== 'number') throw new BinanceError(400, -1013, 'Filter failure: LOT_SIZE');
+    if (lots >= o.qty || lots <= o.filled) throw new BinanceError(400, -2038, 'Order amend (quantity increase or send without quantity) rejected.');
+    const r = this.core.amend(owner, { id: o.id }, undefined, lots);
+    if (!r.ok) throw new BinanceError(400, -2011, 'Unknown order sent.');
+    const a = this.orderJson(r.order);
+    return {
+      transactTime: this.core.now(),
+      executionId: this.eventId++,
+      amendedOrder: { ...a, origClientOrderId: o.clientOrderId, qty: a.origQty, preventedQty: '0.00000000', quoteOrderQty: '0.00000000', cumulativeQuoteQty: a.cummulativeQuoteQty },
+    };
+  }
+
   /** Client order id of the cancel request, per order (executionReport c on CANCELED). */
   private readonly cancelClientIds = new Map<number, string>();
 
@@ -1047,7 +1132,7 @@ export class FakeBinance extends FakeServer {
   }
 
   private errorRes(e: BinanceError, owner: number | undefined, orderEndpoint: boolean): HttpRes {
-    return { status: e.status, headers: { ...this.headersFor(owner, orderEndpoint), ...e.headers }, body: { code: e.code, msg: e.msg } };
+    return { status: e.status, headers: { ...this.headersFor(owner, orderEndpoint), ...e.headers }, body: e.body };
   }
 
   protected handleRest(req: HttpReq): HttpRes {
@@ -1195,7 +1280,7 @@ export class FakeBinance extends FakeServer {
             return { status: 200, payload: { result } as Record<string, unknown> };
           } catch (e) {
             if (e instanceof BinanceError) {
-              return { status: e.status, payload: { error: { code: e.code, msg: e.msg } } as Record<string, unknown> };
+              return { status: e.status, payload: { error: e.body } as Record<string, unknown> };
             }
             throw e;
           }
@@ -1259,6 +1344,16 @@ export class FakeBinance extends FakeServer {
         this.chargeWeight(1);
         const owner = this.verifyWs(params);
         return { result: this.cancelOrder(p, owner), who: owner };
+      }
+      case 'order.cancelReplace': {
+        this.chargeWeight(1);
+        const owner = this.verifyWs(params);
+        return { result: this.cancelReplace(p, owner), who: owner };
+      }
+      case 'order.amend.keepPriority': {
+        this.chargeWeight(4);
+        const owner = this.verifyWs(params);
+        return { result: this.amendKeepPriority(p, owner), who: owner };
       }
       case 'order.status': {
         this.chargeWeight(4);
@@ -1325,7 +1420,7 @@ export class FakeBinance extends FakeServer {
       F: '0.00000000',
       g: -1,
       C: cancelId !== undefined ? o.clientOrderId : '',
-      x: ev.exec,
+      x: ev.exec === 'AMENDED' ? 'REPLACED' : ev.exec,
       X: o.endReason === 'STP' ? 'EXPIRED_IN_MATCH' : o.status,
       r: 'NONE',
       i: o.id,

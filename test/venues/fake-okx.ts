@@ -589,6 +589,52 @@ export class FakeOkx extends FakeServer {
     return { clOrdId: o.clientOrderId, ordId: this.venueOrderId(o), ts: this.ts(), sCode: '0', sMsg: '' };
   }
 
+  /**
+   * Amends one order (POST trade/amend-order, ws op amend-order): by ordId or clOrdId, `newSz` the new TOTAL size
+   * (what filled included; it must be above the filled size) and/or `newPx`. In place, under the same ids: a smaller
+   * size at the same price keeps the queue position. An order filled, canceled or unknown is answered 51503; the
+   * answer is an acknowledgement, the orders channel pushes the amended order (amendResult "0", the reqId).
+   */
+  private amendOne(owner: number, a: Json): Json {
+    const clOrdId = typeof a.clOrdId === 'string' ? a.clOrdId : '';
+    const ordIdText = typeof a.ordId === 'string' ? a.ordId : typeof a.ordId === 'number' ? String(a.ordId) : '';
+    const reqId = typeof a.reqId === 'string' ? a.reqId : '';
+    const inst = this.instrumentOf(a.instId, a.instIdCode);
+    if (inst === undefined) throw new EntryError('51001', "Instrument ID, Instrument ID code, or Spread ID doesn't exist.");
+    if (!this.take(this.cancelW, `${owner}:amend:${inst.spec.symbol}`)) throw new EntryError('50011', 'Too Many Requests');
+    if (ordIdText === '' && clOrdId === '') throw new EntryError('51000', 'Parameter ordId or clOrdId error');
+    const szText = typeof a.newSz === 'string' ? a.newSz : typeof a.newSz === 'number' ? String(a.newSz) : '';
+    const pxText = typeof a.newPx === 'string' ? a.newPx : typeof a.newPx === 'number' ? String(a.newPx) : '';
+    if (szText === '' && pxText === '') throw new EntryError('51000', 'Parameter newSz or newPx error');
+    let lots: number | undefined;
+    if (szText !== '') {
+      const l = inst.lot.steps(szText);
+      if (typeof l !== 'number' || l <= 0) throw new EntryError('51121', 'Order quantity must be a multiple of the lot size.');
+      lots = l;
+    }
+    let ticks: number | undefined;
+    if (pxText !== '') {
+      const t = inst.price.steps(pxText);
+      if (typeof t !== 'number' || t <= 0) throw new EntryError('51000', 'Parameter newPx error');
+      ticks = t;
+    }
+    const id = ordIdText !== '' ? this.parseVenueOrderId(ordIdText) : undefined;
+    const found = ordIdText !== '' ? (id === undefined ? undefined : this.core.find(owner, { id })) : this.core.find(owner, { clientOrderId: clOrdId });
+    const gone = new EntryError('51503', 'Order modification failed as the order has been filled, canceled or does not exist.');
+    if (found === undefined || found.symbol !== inst.spec.symbol || !isOpen(found)) throw gone;
+    found.extra.reqId = reqId;
+    const r = this.core.amend(owner, { id: found.id }, ticks, lots);
+    if (!r.ok) {
+      switch (r.reason) {
+        case 'QTY': throw new EntryError('51000', 'Parameter newSz error: the new size must be greater than the filled size');
+        case 'WOULD_CROSS': throw new EntryError('51000', 'Parameter newPx error: a post-only order would take liquidity');
+        case 'INSUFFICIENT_BALANCE': throw new EntryError('51008', 'Order failed. Insufficient balance in account.');
+        default: throw gone;
+      }
+    }
+    return { clOrdId: found.clientOrderId, ordId: this.venueOrderId(found), reqId, ts: this.ts(), sCode: '0', sMsg: '' };
+  }
+
   /** Runs entries independently; returns the OKX envelope code/msg and the per-entry data. */
   private runEntries(args: Json[], fn: (a: Json) => Json): { code: string; msg: string; data: Json[] } {
     const data: Json[] = [];
@@ -742,6 +788,13 @@ export class FakeOkx extends FakeServer {
           const a = this.jsonBody(req) as Json;
           if (a.instId === undefined && a.instIdCode === undefined) throw new OkxError(400, '50014', 'Parameter instId can not be empty.');
           const r = this.runEntries([a], (x) => this.cancelOne(owner, x, 'cancel'));
+          if (r.data[0]?.sCode === '50011') return { status: 429, body: { code: '50011', msg: 'Too Many Requests', data: [] } };
+          return { status: 200, body: { ...r, ...trade } };
+        }
+        case 'POST /api/v5/trade/amend-order': {
+          const a = this.jsonBody(req) as Json;
+          if (a.instId === undefined && a.instIdCode === undefined) throw new OkxError(400, '50014', 'Parameter instId can not be empty.');
+          const r = this.runEntries([a], (x) => this.amendOne(owner, x));
           if (r.data[0]?.sCode === '50011') return { status: 429, body: { code: '50011', msg: 'Too Many Requests', data: [] } };
           return { status: 200, body: { ...r, ...trade } };
         }
@@ -966,6 +1019,7 @@ export class FakeOkx extends FakeServer {
         case 'batch-orders':
         case 'cancel-order':
         case 'batch-cancel-orders':
+        case 'amend-order':
           this.wsTrade(session, msg, op, args, isPrivate);
           return;
         default:
@@ -1031,11 +1085,12 @@ export class FakeOkx extends FakeServer {
       op,
       () => {
         if (args.length === 0) return { code: '60013', msg: 'Invalid args', data: [] };
-        if (op === 'order' || op === 'cancel-order') {
+        if (op === 'order' || op === 'cancel-order' || op === 'amend-order') {
           if (args.length !== 1) return { code: '60013', msg: 'Invalid args', data: [] };
         } else if (args.length > 20) {
           return { code: '60013', msg: 'Invalid args: at most 20 orders per batch', data: [] };
         }
+        if (op === 'amend-order') return this.runEntries(args, (a) => this.amendOne(owner, a));
         const isCancel = op === 'cancel-order' || op === 'batch-cancel-orders';
         const kind = op === 'order' ? 'place' : op === 'cancel-order' ? 'cancel' : 'batch';
         const r = this.runEntries(args, (a) =>
@@ -1099,9 +1154,10 @@ export class FakeOkx extends FakeServer {
       fillFeeCcy: f ? f.feeAsset : '',
       fillPnl: '0',
       execType: f ? (f.maker ? 'M' : 'T') : '',
-      amendResult: '',
-      amendSource: '',
-      reqId: '',
+      // an amend's push: amendResult "0" (success) and the request's reqId
+      amendResult: ev.exec === 'AMENDED' ? '0' : '',
+      amendSource: ev.exec === 'AMENDED' ? '1' : '',
+      reqId: ev.exec === 'AMENDED' ? ((o.extra.reqId as string | undefined) ?? '') : '',
       code: '0',
       msg: '',
     };

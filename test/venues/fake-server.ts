@@ -396,6 +396,13 @@ export abstract class FakeServer {
     return out;
   }
 
+  /** A deposit (positive `amount`, decimal text) or withdrawal (negative) on an account's free balance of `asset`. */
+  transfer(asset: string, amount: string, account = 'main'): void {
+    const owner = this.ownerOf(account);
+    if (owner === undefined) throw new Error(`unknown account ${account}`);
+    this.core.transfer(owner, asset, amount);
+  }
+
   /**
    * Trades a resting order on demand against a simulated counterparty at the order's price.
    * `qty` is a base quantity (decimal string); omitted = everything left. Execution reports follow as usual.

@@ -20,7 +20,8 @@ export type OrderSide = 'BUY' | 'SELL';
 export type OrderKind = 'LIMIT' | 'MARKET' | 'LIMIT_MAKER';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED';
-export type ExecType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED';
+/** AMENDED: the order's price or quantity changed in place (OKX amend-order; Binance's REPLACED, keepPriority). */
+export type ExecType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED' | 'AMENDED';
 /** Why an order left the book without filling completely. */
 export type EndReason = 'USER' | 'ADMIN' | 'IOC' | 'FOK' | 'MARKET' | 'POST_ONLY' | 'STP';
 
@@ -176,6 +177,12 @@ export interface PlaceRequest {
 export type PlaceRejection = 'UNKNOWN_SYMBOL' | 'DUPLICATE_CLIENT_ID' | 'INSUFFICIENT_BALANCE' | 'ENGINE';
 export type PlaceResult = { ok: true; order: VenueOrder } | { ok: false; reason: PlaceRejection; detail?: string };
 export type CancelResult = { ok: true; order: VenueOrder } | { ok: false; reason: 'UNKNOWN_ORDER' | 'NOT_OPEN'; order?: VenueOrder };
+/**
+ * An amend in place: UNKNOWN_ORDER, NOT_OPEN (filled, canceled, expired, or not resting), QTY (the new total is not
+ * above what filled), WOULD_CROSS (a post-only order's new price would take), INSUFFICIENT_BALANCE (an increase).
+ */
+export type AmendResult = { ok: true; order: VenueOrder; keptPriority: boolean }
+  | { ok: false; reason: 'UNKNOWN_ORDER' | 'NOT_OPEN' | 'QTY' | 'WOULD_CROSS' | 'INSUFFICIENT_BALANCE'; order?: VenueOrder };
 
 export interface OrderRef {
   id?: number;
@@ -219,6 +226,8 @@ export class VenueCore {
   private liquidityCounter = 0;
   /** Order id whose engine cancel must not end the order (fillOrder taking the last lots). */
   private silentCancel = -1;
+  /** An order an amend puts back in the book (its engine accept is not a new order). */
+  private silentAccept = -1;
   private readonly depthPrices = new Float64Array(4096);
   private readonly depthQtys = new Float64Array(4096);
 
@@ -336,6 +345,7 @@ export class VenueCore {
     const core = this;
     return {
       onAccept(id: number): void {
+        if (id === core.silentAccept) return;
         const o = core.orders.get(id);
         if (o !== undefined) core.pushOrderEvent(o, 'NEW');
       },
@@ -645,6 +655,54 @@ export class VenueCore {
   }
 
   /**
+   * Changes a resting order's price and/or total quantity (`qtyLots` includes what filled) in place, under the same
+   * ids: OKX amend-order, Binance order.amend.keepPriority. A quantity decrease at the same price keeps the order's
+   * place in the queue; a new price or more quantity takes it out and puts it back at the end of its (new) level,
+   * where a new price that crosses trades at once. The reservation follows; an AMENDED event is pushed.
+   */
+  amend(owner: number | undefined, ref: OrderRef, priceTicks: number | undefined, qtyLots: number | undefined): AmendResult {
+    const o = this.find(owner, ref);
+    if (o === undefined) return { ok: false, reason: 'UNKNOWN_ORDER' };
+    if (!isOpen(o) || !o.rested || o.kind === 'MARKET') return { ok: false, reason: 'NOT_OPEN', order: o };
+    const inst = this.instruments.get(o.symbol)!;
+    const price = priceTicks ?? o.price;
+    const total = qtyLots ?? o.qty;
+    if (!(Number.isInteger(total) && total > o.filled) || !(Number.isInteger(price) && price > 0)) return { ok: false, reason: 'QTY', order: o };
+    const rest = total - o.filled;
+    const openNow = o.qty - o.filled;
+    if (o.kind === 'LIMIT_MAKER' && price !== o.price && this.wouldTake(o.symbol, o.side, price)) return { ok: false, reason: 'WOULD_CROSS', order: o };
+    const account = this.accounts[o.owner]!;
+    const reserveAsset = o.side === 'BUY' ? inst.spec.quote : inst.spec.base;
+    const reserve = account.unlimited ? 0n : o.side === 'BUY' ? notional(inst.price, price, inst.lot, rest) : inst.lot.amount(rest);
+    const more = reserve - o.reserved;
+    if (more > 0n && (account.free.get(reserveAsset) ?? 0n) < more) return { ok: false, reason: 'INSUFFICIENT_BALANCE', order: o };
+    this.addBalance(o.owner, 'free', reserveAsset, -more);
+    this.addBalance(o.owner, 'locked', reserveAsset, more);
+    o.reserved = reserve;
+    const keptPriority = price === o.price && rest <= openNow;
+    o.price = price;
+    o.qty = total;
+    o.updated = this.now();
+    if (keptPriority) {
+      if (rest < openNow) inst.book.reduce(o.id, rest);
+      this.pushOrderEvent(o, 'AMENDED');
+    } else {
+      this.silently(o.id, () => inst.book.cancel(o.id));
+      this.pushOrderEvent(o, 'AMENDED');
+      const side = o.side === 'BUY' ? Side.BUY : Side.SELL;
+      const type = o.kind === 'LIMIT_MAKER' ? OrderType.POST_ONLY : OrderType.LIMIT;
+      this.silentAccept = o.id;
+      try {
+        inst.book.submit(o.id, o.owner, side, type, price, rest);
+      } finally {
+        this.silentAccept = -1;
+      }
+    }
+    this.flush();
+    return { ok: true, order: o, keptPriority };
+  }
+
+  /**
    * Trades `lots` (default: all that is left) of a resting order against a simulated counterparty, at the order's
    * price, without touching other orders at that price (the counterparty is outside the book).
    */
@@ -661,6 +719,17 @@ export class VenueCore {
     this.applyFill(inst, o, this.nextTradeId++, o.price, q, true, this.now());
     this.flush();
     return { ok: true, order: o, fill: o.fills[o.fills.length - 1] };
+  }
+
+  /**
+   * A deposit (positive) or withdrawal (negative) of `amount` (decimal text) of `asset`, to or from an owner's free
+   * balance: what a transfer, another program or the exchange itself does to the account behind the daemon's back.
+   * Balance events follow as for a trade (Binance outboundAccountPosition, OKX account channel).
+   */
+  transfer(owner: number, asset: string, amount: string): void {
+    const v = parseSignedRate(amount);
+    this.addBalance(owner, 'free', asset, v);
+    this.flush();
   }
 
   private silently(id: number, fn: () => number): number {

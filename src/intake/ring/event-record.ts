@@ -125,6 +125,10 @@ export function eventKindOfLifecycle(event: LifecycleEvent, stateAfter: OrderSta
     case 'EXPIRE': return EV_EXPIRED;
     case 'TRIGGER': return EV_TRIGGERED;
     case 'ROUTE': return 0;
+    // Amends come from the API only; worker strategies have no amend yet (not reported to them).
+    case 'AMEND_REQUEST':
+    case 'AMENDED':
+    case 'AMEND_REJECT': return 0;
   }
 }
 

@@ -1,0 +1,147 @@
+/**
+ * What the history store keeps (see README *Trade history*): every venue fill, and every order's final state, each
+ * stamped with the journal seq of the UPDATE record it comes from. The seq is the record's identity: writing the
+ * same record twice (the live feed, then a catch-up from the journal) stores it once.
+ *
+ * Fills of parent orders. A parent held by the daemon (a sweep, an emulated stop, an algorithm: venue `smart`) gets
+ * each of its children's fills rolled up as a fill of its own. The history keeps every fill ONCE, as the venue
+ * made it: the child's fill, at the child's venue, with `parentOrderId` naming the parent (so `venue=sim-a` finds
+ * it, and `parentOrderId` groups a sweep). The rolled-up copy on the parent is not stored. The parent's final state
+ * is stored like any order's.
+ *
+ * The rows are made from the tracker's (order, update, transition) — by the live listener and by the journal
+ * catch-up alike (history-capture.ts) — and formatted with exact decimals (ticks and lots to decimal text, never a
+ * float).
+ */
+import type { OrderStore, OrderView } from '../core/order-store.js';
+import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import { isOpen } from '../model/order.js';
+import { fixedDecimalText, parseDecimal } from '../model/decimal.js';
+import type { Instrument } from '../model/instrument.js';
+
+/** The pseudo venue of the parent orders the daemon holds (src/parents; the same text). */
+export const PARENT_VENUE_NAME = 'smart';
+
+export interface FillRow {
+  readonly kind: 'fill';
+  /** Journal seq of the FILL record (unique). */
+  readonly seq: number;
+  /** When the daemon applied the fill (epoch ms; the journal's fill time). */
+  readonly ts: number;
+  readonly orderId: number;
+  /** The parent (sweep, stop, algorithm) of a child order, else null. */
+  readonly parentOrderId: number | null;
+  readonly clientOrderId: string;
+  readonly strategy: string;
+  readonly symbol: string;
+  readonly side: string;
+  readonly venue: string;
+  readonly tradeId: string;
+  readonly price: string;
+  readonly qty: string;
+  /** In feeCurrency; positive = paid, negative = rebate. */
+  readonly fee: string;
+  readonly feeCurrency: string;
+  readonly feeEstimated: boolean;
+  readonly liquidity: string;
+  /** The venue's time of the trade (epoch ms), null when unknown. */
+  readonly venueTs: number | null;
+}
+
+export interface OrderRow {
+  readonly kind: 'order';
+  /** Journal seq of the record that finished the order (unique; a corrected order may finish twice). */
+  readonly seq: number;
+  /** When it finished (epoch ms). */
+  readonly ts: number;
+  readonly orderId: number;
+  readonly parentOrderId: number | null;
+  readonly clientOrderId: string;
+  readonly strategy: string;
+  readonly symbol: string;
+  readonly side: string;
+  readonly type: string;
+  readonly timeInForce: string;
+  readonly price: string | null;
+  readonly stopPrice: string | null;
+  readonly quantity: string;
+  readonly filledQty: string;
+  /** Average fill price (truncated to the tick's decimals + 8), null when nothing filled. */
+  readonly avgPrice: string | null;
+  readonly state: string;
+  readonly venue: string | null;
+  readonly venueOrderId: string | null;
+  readonly reason: string | null;
+  readonly route: string;
+  readonly createdAt: number;
+}
+
+export type HistoryRow = FillRow | OrderRow;
+
+/** The fill columns, in the order CSV exports and the file store use. */
+export const FILL_COLUMNS = [
+  'seq', 'ts', 'time', 'orderId', 'parentOrderId', 'clientOrderId', 'strategy', 'symbol', 'side', 'venue', 'tradeId', 'price', 'qty',
+  'fee', 'feeCurrency', 'feeEstimated', 'liquidity', 'venueTs',
+] as const;
+
+/**
+ * The history rows of an applied transition recorded at `seq`, pushed to `out`: a venue fill (not a parent's
+ * rolled-up copy), and/or the order's final state (a transition into a final state: a fill that completes the order
+ * gives both, with the same seq). Reads the order view during the call only (it is reused). Returns how many.
+ */
+export function historyRowsOf(seq: number, store: OrderStore, order: OrderView, update: OrderUpdate, t: Transition, out: HistoryRow[]): number {
+  if (t.outcome !== 'APPLIED') return 0;
+  let n = 0;
+  const ins = store.instrument(order.slot);
+  const parent = order.parentId;
+  const parentOrderId = parent > 0 ? parent : null;
+  if (update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME) {
+    const f = update.fill;
+    out.push({
+      kind: 'fill', seq, ts: f.ts, orderId: order.id, parentOrderId, clientOrderId: order.clientOrderId,
+      strategy: order.strategy, symbol: ins.symbol, side: order.side, venue: f.venue, tradeId: f.tradeId,
+      price: ins.ticksToPrice(f.priceTicks), qty: ins.lotsToQty(f.qtyLots), fee: f.fee, feeCurrency: f.feeCurrency === '' ? ins.quote : f.feeCurrency,
+      feeEstimated: f.feeEstimated === true, liquidity: f.liquidity, venueTs: f.venueTs > 0 ? f.venueTs : null,
+    });
+    n++;
+  }
+  if (isOpen(t.to) || t.from === t.to) return n;
+  out.push({
+    kind: 'order', seq, ts: update.kind === 'FILL' ? update.fill.ts : order.updatedAt, orderId: order.id, parentOrderId, clientOrderId: order.clientOrderId,
+    strategy: order.strategy, symbol: ins.symbol, side: order.side, type: order.type, timeInForce: order.timeInForce,
+    price: order.priceTicks > 0 ? ins.ticksToPrice(order.priceTicks) : null, stopPrice: order.stopTicks > 0 ? ins.ticksToPrice(order.stopTicks) : null,
+    quantity: ins.lotsToQty(order.qtyLots), filledQty: ins.lotsToQty(order.filledLots), avgPrice: averagePrice(ins, order.filledNotional, order.filledLots),
+    state: t.to, venue: order.venue ?? null, venueOrderId: order.venueOrderId ?? null, reason: order.reason ?? null, route: order.route,
+    createdAt: order.createdAt,
+  });
+  return n + 1;
+}
+
+const AVG_EXTRA_DECIMALS = 8;
+
+/** filledNotional / filledLots in price text with the tick's decimals + 8, truncated (as the API shows it). */
+export function averagePrice(ins: Instrument, filledNotional: number, filledLots: number): string | null {
+  if (!(filledLots > 0)) return null;
+  const scaled = (BigInt(filledNotional) * 10n ** BigInt(AVG_EXTRA_DECIMALS)) / BigInt(filledLots);
+  const units = scaled * parseDecimal(ins.tick.text)!.units;
+  const text = fixedDecimalText(units, ins.tick.scale + AVG_EXTRA_DECIMALS);
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+}
+
+/** CSV text of one value (RFC 4180: quoted when it holds a comma, quote or line break). */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const s = String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** A fill as a CSV line (FILL_COLUMNS; `time` the ISO text of ts), without the line break. */
+export function fillCsvLine(f: FillRow): string {
+  return FILL_COLUMNS.map((c) => csvField(c === 'time' ? new Date(f.ts).toISOString() : f[c])).join(',');
+}
+
+/** A fill as the API and the JSON export show it. */
+export function fillJson(f: FillRow): Record<string, unknown> {
+  const { kind: _kind, ...rest } = f;
+  return { ...rest, time: new Date(f.ts).toISOString() };
+}

@@ -1,0 +1,124 @@
+/**
+ * The history rows of the journal records after a seq, read back from the journal: what the history writer stores
+ * when it could not take them live (the store was down, its buffer overflowed, the daemon restarted).
+ *
+ * The journal holds updates, not rows: a fill's strategy and symbol, an order's final state depend on the records
+ * before it. So, like the event stream's replay (src/journal/event-replay.ts), the cursor rebuilds the orders in a
+ * scratch tracker of its own — from the newest snapshot at or before the seq (or from seq 1 while the journal still
+ * starts there), through the records up to the seq silently — and then applies the records after it through the
+ * same lifecycle, making each row exactly as the live listener made it (history-record.ts). The daemon's tracker is
+ * not touched. The journal's retention floor (the history watermark) keeps those records and that snapshot.
+ *
+ * Cost on the event loop (the dispatcher's thread): like the event stream's replay, the journal is read with
+ * synchronous reads, in bounded steps — at most `records` records (the writer asks 4096) and one 256 KiB read per
+ * step, the writer yielding between steps — but rebuilding the scratch tracker from a snapshot is one step (as long as
+ * a restart's load of that snapshot: it grows with the orders the snapshot holds; not measured yet). It happens only
+ * when the history fell behind (a store outage, an overflow, a start).
+ */
+import { OrderStore } from '../core/order-store.js';
+import { OrderTracker } from '../core/order-tracker.js';
+import { readLatestSnapshot } from '../journal/directory.js';
+import { NameMapper } from '../journal/name-table.js';
+import { decodeSnapshot } from '../journal/order-snapshot.js';
+import { applyOrderRecord, restoreSnapshot } from '../journal/order-replay.js';
+import { JournalScanner, planFor } from '../journal/reader.js';
+import type { Clock } from '../model/clock.js';
+import { historyRowsOf, type HistoryRow } from './history-record.js';
+
+export type CatchUpOpen =
+  | { readonly ok: true; readonly cursor: CatchUpCursor }
+  /** The records after `since` are no longer in the journal; `resumeAfter`: the first seq the journal can replay from. */
+  | { readonly ok: false; readonly reason: string; readonly resumeAfter: number };
+
+/** Pulls the records with since < seq <= upTo and makes their rows. Close it when done (it holds a file open). */
+export class CatchUpCursor {
+  private done = false;
+  /** Seq of the last record read (rows of every record up to it have been handed out). */
+  seq: number;
+
+  constructor(
+    private readonly scanner: JournalScanner,
+    private readonly tracker: OrderTracker,
+    private readonly names: NameMapper,
+    private readonly since: number,
+    private readonly upTo: number,
+    private readonly time: Float64Array,
+    private readonly out: HistoryRow[],
+  ) {
+    this.seq = since;
+    tracker.listen({
+      onTransition: (order, update, t) => {
+        const seq = this.scanner.view.seq;
+        if (seq > this.since) historyRowsOf(seq, this.tracker.store, order, update, t, this.out);
+      },
+    });
+  }
+
+  /**
+   * Reads records until at least `rows` rows are in the output array, `records` records were read, or `upTo` is
+   * reached; false once there is nothing more. Throws JOURNAL_* errors when the journal cannot be read.
+   */
+  read(rows: number, records: number): boolean {
+    if (this.done) return false;
+    const view = this.scanner.view;
+    const setTime = (ts: number): void => {
+      this.time[0] = ts;
+    };
+    let n = 0;
+    while (this.out.length < rows && n < records) {
+      if (!this.scanner.next()) {
+        this.close();
+        return false;
+      }
+      if (view.isSnapshot) continue;
+      if (view.seq > this.upTo) {
+        this.close();
+        return false;
+      }
+      applyOrderRecord(view, this.tracker, this.names, undefined, setTime);
+      if (view.seq > this.seq) this.seq = view.seq;
+      n++;
+      // never read past upTo: what follows may be a batch still being written
+      if (this.seq >= this.upTo) break;
+    }
+    if (this.seq >= this.upTo) {
+      this.close();
+      return false;
+    }
+    return true;
+  }
+
+  close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.scanner.close();
+  }
+}
+
+/**
+ * Opens a cursor over the rows of the records after `since` up to `upTo` (durable records only: one being written
+ * may still be torn on disk); rows are pushed to `out`. `live` is the daemon's store (the scratch one gets the same
+ * instruments, strategies, venues and client id prefix); `retainFinished` as the daemon's tracker.
+ */
+export function openCatchUp(dir: string, live: OrderStore, retainFinished: number, since: number, upTo: number, out: HistoryRow[]): CatchUpOpen {
+  const plan = planFor(dir);
+  const firstSeq = plan.segments.length > 0 ? plan.segments[0]!.baseSeq : upTo + 1;
+  const older = plan.snapshots.filter((s) => s.seq <= since);
+  const snap = older.length > 0 ? readLatestSnapshot(dir, older).latest : null;
+  const from = snap !== null ? snap.seq : 0;
+  if (from + 1 < firstSeq) {
+    // where a replay can start instead: the oldest snapshot whose records after it are all there
+    const usable = plan.snapshots.filter((s) => s.seq + 1 >= firstSeq);
+    const resumeAfter = usable.length > 0 ? usable[0]!.seq : since;
+    return { ok: false, resumeAfter, reason: `history: the journal records after seq ${since} are no longer there (the journal starts at seq ${firstSeq})` };
+  }
+  const time = new Float64Array(1);
+  const clock: Clock = { now: () => time[0]!, monoNs: () => 0n, monoMs: () => 0, cell: time };
+  const store = new OrderStore(live.instruments, live.strategyIds, live.venueNames, live.clientIdPrefix, 1024);
+  const tracker = new OrderTracker(store, clock, { retainFinished });
+  const names = new NameMapper(store);
+  if (snap !== null) restoreSnapshot(decodeSnapshot(snap.payload), tracker, { advancePast: () => undefined }, { importPositions: () => undefined, reserve: () => undefined }, names);
+  // small reads: the catch-up runs on the daemon's event loop (see the header)
+  const scanner = new JournalScanner(plan, { chunkBytes: 256 * 1024 }, { useSnapshot: false, fromSeq: from + 1, reportCorruption: false });
+  return { ok: true, cursor: new CatchUpCursor(scanner, tracker, names, since, upTo, time, out) };
+}

@@ -1,0 +1,452 @@
+/**
+ * Positions and PnL per strategy x instrument x venue, exactly (bigint, never floats), fed by the order tracker's
+ * applied FILL transitions (a duplicate fill is never counted twice; a journal replay rebuilds the same rows; journal
+ * snapshots carry them: `export` / `import`).
+ *
+ * Which fills count: every applied fill of an order that is not held at the pseudo venue `smart`. A parent held there
+ * (sweep, emulated stop, algorithm) gets its fills only as roll-ups of its children's fills (src/parents/
+ * parent-orders.ts), so they are counted once, at the child, at the child's venue (`fill.venue`). A parent's own
+ * fills before it was held (part crossed in the internal crossing book) count, at venue `internal`.
+ *
+ * Per row (signed quantities: long > 0, short < 0):
+ *  - quantity in lots;
+ *  - cost: the open position's cost in FINE units (one tick x one lot of the instrument / 10^FINE_EXTRA), signed
+ *    like the quantity; average cost = cost / quantity;
+ *  - realised PnL (average-cost method), fine units, quote currency, GROSS of fees: a fill that reduces the position
+ *    realises closed x (price - average cost); one that flips it realises the closed part and opens the rest at the
+ *    fill price. The closed part's cost is cost x closed / quantity rounded half away from zero to a fine unit, and
+ *    the same amount leaves the cost: realised - cost is always exactly the quote cash the fills moved (so a round
+ *    trip's realised PnL is exact, and the paper balances derived from it are exact);
+ *  - fees per currency as the venues charged them (exact decimal sums).
+ *
+ * Unrealised at mark M (ticks, from the injected `markOf`; 0 = unknown -> unrealised null): quantity x M - cost.
+ * netPnl = realised + unrealised - fees paid in the quote currency - fees paid in the base currency valued at M.
+ * Fees in a third currency (BNB) are listed in `fees` and in `feesNotInNet`, never in netPnl (no price for them
+ * here). netPnl is null when it needs the mark and there is none (an open position or base-currency fees).
+ *
+ * The cheap numbers (`strategyNetPnlUnits`, `totalNetPnlUnits`, for a daily-loss check on the dispatch thread):
+ * allocation-free sums over the rows whose quote currency is `pnlCurrency` (the first instrument's quote unless
+ * given), in integer units of 10^-scale of it, scale = InstrumentRegistry.notionalScale (the common notional unit
+ * of pre-trade risk, `unitScale` here). Exact when every fee is a whole number of units and base fees whole lots;
+ * otherwise conservative: realised PnL rounded down to a unit, quote fees rounded up to a unit, base fees up to a
+ * whole lot. Without a mark, a row's unrealised PnL counts as 0 and its base fees are not counted. Exact while
+ * every intermediate stays below 2^53; beyond, the result is the nearest double (right magnitude, not exact).
+ *
+ * Off the dispatch hot path: once per fill (it parses the fee like the fee ledger does).
+ */
+import type { TrackerListener } from '../core/order-tracker.js';
+import type { JournalStatePart } from '../core/state-parts.js';
+import type { OrderStore, OrderView } from '../core/order-store.js';
+import { BUY, NO_VENUE } from '../core/order-store.js';
+import { parseDecimal, parseSignedDecimal, signedDecimalText, type ParsedDecimal } from '../model/decimal.js';
+import type { Instrument } from '../model/instrument.js';
+import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+
+/** Extra decimal digits of the fine unit below one tick x one lot (average-cost splits). */
+export const FINE_EXTRA = 8;
+const FINE = 10n ** BigInt(FINE_EXTRA);
+
+/** One row for the API (decimal strings). */
+export interface PositionRow {
+  readonly strategy: string;
+  readonly symbol: string;
+  readonly venue: string;
+  /** Signed base quantity (long > 0). */
+  readonly quantity: string;
+  /** Average cost (quote per base) of the open position, rounded to the tick's decimals + 8; null when flat. */
+  readonly averageCost: string | null;
+  /** Quote currency, gross of fees. */
+  readonly realisedPnl: string;
+  /** Quote currency at `mark`; null when the mark is unknown and the position is not flat. */
+  readonly unrealisedPnl: string | null;
+  /** realised + unrealised - quote fees - base fees at mark; null when that needs an unknown mark. */
+  readonly netPnl: string | null;
+  /** Fees paid (negative: rebates) per currency. */
+  readonly fees: Readonly<Record<string, string>>;
+  /** Currencies of `fees` not in netPnl (neither base nor quote). */
+  readonly feesNotInNet: readonly string[];
+  /** The mark used (price), null when unknown. */
+  readonly mark: string | null;
+  readonly quote: string;
+  readonly fills: number;
+}
+
+/** A row as journal snapshots carry it (integers as decimal strings: they may exceed 2^53). */
+export interface PositionSnapshotRow {
+  readonly strategy: string;
+  readonly symbol: string;
+  readonly venue: string;
+  readonly qtyLots: string;
+  /** Fine units: tick x lot / 10^fineExtra. */
+  readonly cost: string;
+  readonly realised: string;
+  readonly fineExtra: number;
+  readonly fees: Readonly<Record<string, string>>;
+  readonly fills: number;
+}
+
+export interface PositionFilter {
+  readonly strategy?: string | undefined;
+  readonly symbol?: string | undefined;
+  readonly venue?: string | undefined;
+}
+
+interface Sum {
+  units: bigint;
+  scale: number;
+}
+
+class Row {
+  qty = 0n;
+  cost = 0n;
+  realised = 0n;
+  readonly fees = new Map<string, Sum>();
+  fills = 0;
+  // cheap-number caches (see the header), in common units / lots
+  qtyN = 0;
+  cashU = 0;
+  realisedU = 0;
+  quoteFeeU = 0;
+  baseFeeLots = 0;
+  readonly counted: boolean;
+  constructor(
+    readonly strategyIndex: number,
+    readonly strategy: string,
+    readonly ins: Instrument,
+    readonly venue: string,
+    pnlCurrency: string,
+  ) {
+    this.counted = ins.quote === pnlCurrency;
+  }
+}
+
+function addSum(map: Map<string, Sum>, currency: string, p: ParsedDecimal): void {
+  let s = map.get(currency);
+  if (s === undefined) map.set(currency, (s = { units: 0n, scale: 0 }));
+  if (p.scale > s.scale) {
+    s.units *= 10n ** BigInt(p.scale - s.scale);
+    s.scale = p.scale;
+  }
+  s.units += p.units * 10n ** BigInt(s.scale - p.scale);
+}
+
+/** a / b rounded half away from zero (b > 0). */
+function roundDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  const r = a % b;
+  if (2n * (r < 0n ? -r : r) >= b) return a < 0n ? q - 1n : q + 1n;
+  return q;
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n ? q - 1n : q;
+}
+
+function ceilDiv(a: bigint, b: bigint): bigint {
+  return -floorDiv(-a, b);
+}
+
+const INTEGER_RE = /^-?\d+$/;
+
+function isSnapshotRow(x: unknown): x is PositionSnapshotRow {
+  if (typeof x !== 'object' || x === null) return false;
+  const r = x as Record<string, unknown>;
+  return typeof r['strategy'] === 'string' && typeof r['symbol'] === 'string' && typeof r['venue'] === 'string'
+    && typeof r['qtyLots'] === 'string' && INTEGER_RE.test(r['qtyLots']) && typeof r['cost'] === 'string' && INTEGER_RE.test(r['cost'])
+    && typeof r['realised'] === 'string' && INTEGER_RE.test(r['realised']) && Number.isSafeInteger(r['fineExtra']) && (r['fineExtra'] as number) >= 0
+    && typeof r['fees'] === 'object' && r['fees'] !== null && Number.isSafeInteger(r['fills']);
+}
+
+function toNumber(x: bigint): number {
+  return Number(x); // nearest double beyond 2^53 (documented)
+}
+
+/** units / 10^scale + units2 / 10^scale2, as one Sum. */
+function addParsed(a: Sum, b: Sum): Sum {
+  const scale = Math.max(a.scale, b.scale);
+  return { units: a.units * 10n ** BigInt(scale - a.scale) + b.units * 10n ** BigInt(scale - b.scale), scale };
+}
+
+export class PositionLedger implements TrackerListener, JournalStatePart {
+  /** Its section of journal snapshots (`parts.positions`); it writes no EVENT records (FILL records rebuild it). */
+  readonly name = 'positions';
+  private readonly rows = new Map<string, Row>();
+  private readonly byStrategy: Row[][];
+  private readonly all: Row[] = [];
+  private readonly smart: number;
+  /** Per venue name: fills counted (VenueBalances tells a fill that came while it read the venue). */
+  private readonly venueFills = new Map<string, number>();
+  private readonly tickUnits: bigint[];
+  private readonly lotUnits: bigint[];
+  private readonly factor: bigint[];
+  /** The same as doubles (exact: a factor beyond 2^53 leaves no order the edges accept). */
+  private readonly factorN: Float64Array;
+  /** Per venue: what its counted fills moved, per currency (see venueFlows). */
+  private readonly flows = new Map<string, Map<string, Sum>>();
+  readonly pnlCurrency: string;
+  /** Scale of the cheap numbers: units of 10^-unitScale of pnlCurrency. */
+  readonly unitScale: number;
+  /** Told after every counted fill, with its venue name (VenueBalances). */
+  onVenueFill: ((venue: string) => void) | undefined;
+
+  constructor(
+    private readonly store: OrderStore,
+    private readonly strategyIds: readonly string[],
+    /** Mark of an instrument in ticks, 0 = unknown (pre-trade risk's markOf: last fill or reference price). */
+    private readonly markOf: (instrumentIndex: number) => number,
+    options: { pnlCurrency?: string; smartVenue?: string } = {},
+  ) {
+    const list = store.instruments.list;
+    this.pnlCurrency = options.pnlCurrency ?? list[0]?.quote ?? '';
+    this.unitScale = store.instruments.notionalScale;
+    const smart = store.venueIndex(options.smartVenue ?? 'smart');
+    this.smart = smart === NO_VENUE ? -1 : smart;
+    this.byStrategy = strategyIds.map(() => []);
+    this.tickUnits = list.map((i) => parseDecimal(i.tick.text)!.units);
+    this.lotUnits = list.map((i) => parseDecimal(i.lot.text)!.units);
+    // common units per tick x lot
+    this.factor = list.map((i, k) => this.tickUnits[k]! * this.lotUnits[k]! * 10n ** BigInt(this.unitScale - i.tick.scale - i.lot.scale));
+    this.factorN = Float64Array.from(this.factor, (f) => Number(f));
+  }
+
+  onTransition(order: OrderView, update: OrderUpdate, _t: Transition): void {
+    if (update.kind !== 'FILL') return;
+    const slot = order.slot;
+    if (this.smart >= 0 && this.store.venue[slot] === this.smart) return; // a roll-up: counted at the child
+    const f = update.fill;
+    this.apply(order.strategyIndex, this.store.symbol[slot]!, f.venue, this.store.side[slot] === BUY ? 1 : -1, f.priceTicks, f.qtyLots, f.fee, f.feeCurrency);
+  }
+
+  /** Count one fill (the tracker's listener calls this; public for tools and tests). */
+  apply(strategyIndex: number, instrumentIndex: number, venue: string, sign: 1 | -1, priceTicks: number, qtyLots: number, fee: string, feeCurrency: string): void {
+    const ins = this.store.instruments.at(instrumentIndex);
+    const r = this.row(strategyIndex, ins, venue);
+    const p = BigInt(priceTicks) * FINE;
+    let d = BigInt(qtyLots) * BigInt(sign);
+    if (r.qty !== 0n && (r.qty > 0n) !== (d > 0n)) {
+      const abs = r.qty < 0n ? -r.qty : r.qty;
+      const absD = d < 0n ? -d : d;
+      const close = absD < abs ? absD : abs;
+      const closedCost = roundDiv(r.cost * close, abs);
+      const qsign = r.qty > 0n ? 1n : -1n;
+      r.realised += qsign * close * p - closedCost;
+      r.cost -= closedCost;
+      r.qty -= qsign * close;
+      d += qsign * close; // what is left of the fill (opens the other way)
+    }
+    if (d !== 0n) {
+      r.cost += d * p;
+      r.qty += d;
+    }
+    r.fills++;
+    const parsed = parseSignedDecimal(fee);
+    const feeIn = feeCurrency !== '' ? feeCurrency : ins.quote;
+    if (parsed !== undefined) addSum(r.fees, feeIn, parsed);
+    this.refresh(r);
+    // the venue's flows: + base bought, - quote paid (exact: ticks x lots), - the fee
+    let flows = this.flows.get(venue);
+    if (flows === undefined) this.flows.set(venue, (flows = new Map()));
+    const i = ins.index;
+    const lots = BigInt(qtyLots) * BigInt(sign);
+    addSum(flows, ins.base, { units: lots * this.lotUnits[i]!, scale: ins.lot.scale });
+    addSum(flows, ins.quote, { units: -lots * BigInt(priceTicks) * this.tickUnits[i]! * this.lotUnits[i]!, scale: ins.tick.scale + ins.lot.scale });
+    if (parsed !== undefined) addSum(flows, feeIn, { units: -parsed.units, scale: parsed.scale });
+    this.venueFills.set(venue, (this.venueFills.get(venue) ?? 0) + 1);
+    this.onVenueFill?.(venue);
+  }
+
+  private row(strategyIndex: number, ins: Instrument, venue: string): Row {
+    const key = `${strategyIndex}\u0000${ins.index}\u0000${venue}`;
+    let r = this.rows.get(key);
+    if (r === undefined) {
+      r = new Row(strategyIndex, this.strategyIds[strategyIndex] ?? `#${strategyIndex}`, ins, venue, this.pnlCurrency);
+      this.rows.set(key, r);
+      this.all.push(r);
+      this.byStrategy[strategyIndex]?.push(r);
+    }
+    return r;
+  }
+
+  /** The row's cheap-number caches from its exact values. */
+  private refresh(r: Row): void {
+    const i = r.ins.index;
+    const factor = this.factor[i]!;
+    r.qtyN = toNumber(r.qty);
+    r.cashU = toNumber(floorDiv((r.realised - r.cost) * factor, FINE));
+    r.realisedU = toNumber(floorDiv(r.realised * factor, FINE));
+    const q = r.fees.get(r.ins.quote);
+    // quote fee in units of 10^-unitScale, rounded up
+    r.quoteFeeU = q === undefined ? 0 : toNumber(q.scale <= this.unitScale ? q.units * 10n ** BigInt(this.unitScale - q.scale) : ceilDiv(q.units, 10n ** BigInt(q.scale - this.unitScale)));
+    const b = r.ins.base === r.ins.quote ? undefined : r.fees.get(r.ins.base);
+    if (b === undefined) r.baseFeeLots = 0;
+    else {
+      // base fee / lot = b.units / 10^b.scale / (lotUnits / 10^lotScale), rounded up
+      const ls = r.ins.lot.scale;
+      const num = b.units * 10n ** BigInt(ls);
+      const den = this.lotUnits[i]! * 10n ** BigInt(b.scale);
+      r.baseFeeLots = toNumber(ceilDiv(num, den));
+    }
+  }
+
+  /** Net PnL of one strategy in units of 10^-unitScale of pnlCurrency (see the header). Allocation-free. */
+  strategyNetPnlUnits(strategyIndex: number): number {
+    const rows = this.byStrategy[strategyIndex];
+    if (rows === undefined) return 0;
+    let sum = 0;
+    for (let k = 0; k < rows.length; k++) sum += this.netUnits(rows[k]!);
+    return sum;
+  }
+
+  /** Net PnL of every strategy (see strategyNetPnlUnits). Allocation-free. */
+  totalNetPnlUnits(): number {
+    let sum = 0;
+    const rows = this.all;
+    for (let k = 0; k < rows.length; k++) sum += this.netUnits(rows[k]!);
+    return sum;
+  }
+
+  private netUnits(r: Row): number {
+    if (!r.counted) return 0;
+    const i = r.ins.index;
+    const mark = this.markOf(i);
+    if (!(mark > 0)) return r.realisedU - r.quoteFeeU;
+    // realised - cost + qty x mark - fees  (cash + value at mark)
+    return r.cashU + (r.qtyN - r.baseFeeLots) * mark * this.factorN[i]! - r.quoteFeeU;
+  }
+
+  /** Fills counted at a venue so far. */
+  fillsAt(venue: string): number {
+    return this.venueFills.get(venue) ?? 0;
+  }
+
+  /**
+   * What the fills counted at `venue` moved, per currency, exactly: + base bought / - base sold, - quote paid /
+   * + quote received, - fees (a rebate adds). All strategies. For the venue balances. Kept as fills come (read-only
+   * to callers); rebuilt from the rows on import.
+   */
+  venueFlows(venue: string): ReadonlyMap<string, Readonly<Sum>> {
+    return this.flows.get(venue) ?? EMPTY_FLOWS;
+  }
+
+  /** The flows from the rows (realised - cost is exactly the quote cash: see the header). */
+  private flowsFromRows(venue: string): Map<string, Sum> {
+    const out = new Map<string, Sum>();
+    for (const r of this.all) {
+      if (r.venue !== venue) continue;
+      const i = r.ins.index;
+      const t = r.ins.tick.scale;
+      const l = r.ins.lot.scale;
+      addSum(out, r.ins.base, { units: r.qty * this.lotUnits[i]!, scale: l });
+      // realised - cost is exact quote cash in fine units: x tick units x lot units / 10^(t + l + FINE_EXTRA)
+      addSum(out, r.ins.quote, { units: (r.realised - r.cost) * this.tickUnits[i]! * this.lotUnits[i]!, scale: t + l + FINE_EXTRA });
+      for (const [c, s] of r.fees) addSum(out, c, { units: -s.units, scale: s.scale });
+    }
+    return out;
+  }
+
+  /** Rows for the API, sorted by strategy, symbol, venue; `filter` keeps the rows that match every field given. */
+  list(filter: PositionFilter = {}): PositionRow[] {
+    const out: PositionRow[] = [];
+    for (const r of this.all) {
+      if (filter.strategy !== undefined && r.strategy !== filter.strategy) continue;
+      if (filter.symbol !== undefined && r.ins.symbol !== filter.symbol) continue;
+      if (filter.venue !== undefined && r.venue !== filter.venue) continue;
+      out.push(this.describe(r));
+    }
+    return out.sort((a, b) => (a.strategy !== b.strategy ? (a.strategy < b.strategy ? -1 : 1) : a.symbol !== b.symbol ? (a.symbol < b.symbol ? -1 : 1) : a.venue < b.venue ? -1 : a.venue > b.venue ? 1 : 0));
+  }
+
+  private describe(r: Row): PositionRow {
+    const ins = r.ins;
+    const i = ins.index;
+    const fineScale = ins.tick.scale + ins.lot.scale + FINE_EXTRA;
+    const tl = this.tickUnits[i]! * this.lotUnits[i]!;
+    const money = (fine: bigint): Sum => ({ units: fine * tl, scale: fineScale });
+    const markTicks = this.markOf(i);
+    const known = markTicks > 0;
+    const realised = money(r.realised);
+    const unrealised = known ? money(r.qty * BigInt(markTicks) * FINE - r.cost) : r.qty === 0n ? { units: 0n, scale: 0 } : undefined;
+    const fees: Record<string, string> = {};
+    const notInNet: string[] = [];
+    let net: Sum | undefined = unrealised === undefined ? undefined : addParsed(realised, unrealised);
+    for (const [c, s] of [...r.fees].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      fees[c] = signedDecimalText(s.units, s.scale);
+      if (c === ins.quote) {
+        if (net !== undefined) net = addParsed(net, { units: -s.units, scale: s.scale });
+      } else if (c === ins.base) {
+        if (s.units === 0n) continue;
+        // base fee x mark price: s / 10^scale x markTicks x tickUnits / 10^tickScale
+        net = net === undefined || !known ? undefined : addParsed(net, { units: -s.units * BigInt(markTicks) * this.tickUnits[i]!, scale: s.scale + ins.tick.scale });
+      } else notInNet.push(c);
+    }
+    let averageCost: string | null = null;
+    if (r.qty !== 0n) {
+      // cost / qty ticks x tick size, rounded to tick decimals + 8
+      const digits = ins.tick.scale + 8;
+      const num = r.cost * this.tickUnits[i]! * 10n ** BigInt(digits);
+      const den = r.qty * FINE * 10n ** BigInt(ins.tick.scale);
+      averageCost = signedDecimalText(roundDiv(den < 0n ? -num : num, den < 0n ? -den : den), digits);
+    }
+    return {
+      strategy: r.strategy,
+      symbol: ins.symbol,
+      venue: r.venue,
+      quantity: signedDecimalText(r.qty * this.lotUnits[i]!, ins.lot.scale),
+      averageCost,
+      realisedPnl: signedDecimalText(realised.units, realised.scale),
+      unrealisedPnl: unrealised === undefined ? null : signedDecimalText(unrealised.units, unrealised.scale),
+      netPnl: net === undefined ? null : signedDecimalText(net.units, net.scale),
+      fees,
+      feesNotInNet: notInNet,
+      mark: known ? ins.ticksToPrice(markTicks) : null,
+      quote: ins.quote,
+      fills: r.fills,
+    };
+  }
+
+  /** For journal snapshots: the exact state, by names. */
+  export(): PositionSnapshotRow[] {
+    return this.all.map((r) => {
+      const fees: Record<string, string> = {};
+      for (const [c, s] of r.fees) fees[c] = signedDecimalText(s.units, s.scale);
+      return { strategy: r.strategy, symbol: r.ins.symbol, venue: r.venue, qtyLots: r.qty.toString(), cost: r.cost.toString(), realised: r.realised.toString(), fineExtra: FINE_EXTRA, fees, fills: r.fills };
+    });
+  }
+
+  /** Nothing: the ledger writes no EVENT records of its own (JournalStatePart). */
+  onEvent(_event: Readonly<Record<string, unknown>>): void {}
+
+  /**
+   * Restore what `export` gave (a snapshot section); replaces every row. Rows of strategies or instruments no longer
+   * configured are dropped, and so are rows that are not what `export` writes.
+   */
+  import(section: unknown): void {
+    const rows = Array.isArray(section) ? (section as unknown[]).filter(isSnapshotRow) : [];
+    this.rows.clear();
+    this.all.length = 0;
+    for (const list of this.byStrategy) list.length = 0;
+    this.venueFills.clear();
+    for (const x of rows) {
+      const s = this.strategyIds.indexOf(x.strategy);
+      const ins = this.store.instruments.get(x.symbol);
+      if (s < 0 || ins === undefined) continue;
+      const r = this.row(s, ins, x.venue);
+      const shift = 10n ** BigInt(Math.abs(FINE_EXTRA - x.fineExtra));
+      const rescale = (v: bigint): bigint => (x.fineExtra <= FINE_EXTRA ? v * shift : roundDiv(v, shift));
+      r.qty = BigInt(x.qtyLots);
+      r.cost = rescale(BigInt(x.cost));
+      r.realised = rescale(BigInt(x.realised));
+      r.fills = x.fills;
+      for (const [c, text] of Object.entries(x.fees)) {
+        const p = parseSignedDecimal(text);
+        if (p !== undefined) addSum(r.fees, c, p);
+      }
+      this.refresh(r);
+    }
+    this.flows.clear();
+    for (const venue of new Set(this.all.map((r) => r.venue))) this.flows.set(venue, this.flowsFromRows(venue));
+  }
+}
+
+const EMPTY_FLOWS: ReadonlyMap<string, Sum> = new Map();
