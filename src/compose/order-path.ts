@@ -291,7 +291,8 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   const fees = new FeeLedger(store, strategyIds);
   tracker.listen(fees, 'fees');
   tracker.listen(positions, 'positions');
-  tracker.listen(balances, 'balances');
+  // our open orders lock part of the tracked balances (none tracked: nothing to keep per order)
+  if (balances.tracksAny) tracker.listen(balances, 'balances');
   // per-order fees and the slippage histogram (before a journal replay runs: it rebuilds the fees)
   const quality = new ExecutionQuality(store, metrics.registry);
   tracker.listen(quality, 'execution-quality');

@@ -17,6 +17,11 @@ export interface TrackerListener {
   onTransition?(order: OrderView, update: OrderUpdate, t: Transition): void;
   /** An update the lifecycle refused (INVALID_TRANSITION, OVERFILL, INVALID_FILL) or ignored (duplicates, late reports). */
   onAnomaly?(order: OrderView, update: OrderUpdate, t: Transition): void;
+  /**
+   * true: its onTransition acts on applied FILL updates only (fees, positions, execution quality), so the tracker
+   * calls it for those alone — in its place among the listeners — and spares it the other transitions of every order.
+   */
+  readonly fillsOnly?: boolean;
 }
 
 /** An order as a journal snapshot holds it. */
@@ -97,6 +102,8 @@ export class OrderTracker {
   /** Per hook, the listeners that have it, in the order they were added (see ListenerHooks). */
   private readonly createHooks = new ListenerHooks<CreateHook>();
   private readonly transitionHooks = new ListenerHooks<UpdateHook>();
+  /** The transition hooks without the fill-only listeners: called for every update that is not a FILL. */
+  private readonly nonFillHooks = new ListenerHooks<UpdateHook>();
   private readonly anomalyHooks = new ListenerHooks<UpdateHook>();
   /**
    * One view, one Transition and one sequence number per nesting level of applySlot: a listener may apply another
@@ -139,6 +146,7 @@ export class OrderTracker {
     this.listeners.push(listener);
     this.createHooks.add(listener.onCreate, listener, index);
     this.transitionHooks.add(listener.onTransition, listener, index);
+    if (listener.fillsOnly !== true) this.nonFillHooks.add(listener.onTransition, listener, index);
     this.anomalyHooks.add(listener.onAnomaly, listener, index);
     this.listenerNames.push(name ?? (listener.constructor === Object ? 'anonymous' : listener.constructor.name));
     this.listenerErrorCounts.push(0);
@@ -332,7 +340,7 @@ export class OrderTracker {
       const closed = isOpen(t.from) && !isOpen(t.to);
       if (closed) this.openCount--;
       else if (!isOpen(t.from) && isOpen(t.to)) this.reopen(slot);
-      const hooks = this.transitionHooks;
+      const hooks = update.kind === 'FILL' ? this.transitionHooks : this.nonFillHooks;
       for (let i = 0; i < hooks.fns.length; i++) {
         try {
           hooks.fns[i]!.call(hooks.receivers[i], order, update, t);

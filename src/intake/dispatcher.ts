@@ -205,7 +205,7 @@ export class Dispatcher {
     const pinned = s.pinned[slot]!;
     const states = this.states;
     // a venue HALTED by the operator is closed to routing (VenueGate); an order pinned to it is told why
-    if (states !== undefined && pinned !== NO_VENUE && states.venueState(pinned) === HALTED) {
+    if (states !== undefined && states.restricted > 0 && pinned !== NO_VENUE && states.venueState(pinned) === HALTED) {
       this.tracker.applySlot(slot, this.deny.TRADING_HALTED);
       return;
     }
@@ -214,7 +214,7 @@ export class Dispatcher {
       this.tracker.applySlot(slot, this.deny[pinned === NO_VENUE ? 'NO_ROUTE' : 'VENUE_UNAVAILABLE']);
       return;
     }
-    if (states !== undefined) {
+    if (states !== undefined && states.restricted > 0) {
       const state = states.effective(strategy, symbol, venue);
       if (state !== ACTIVE) {
         if (state === HALTED) {

@@ -57,8 +57,10 @@ export const OPEN_STATES: ReadonlySet<OrderState> = new Set<OrderState>([
   'CREATED', 'SUBMITTED', 'ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'TRIGGERED', 'PENDING_UPDATE',
 ]);
 
+/** OPEN_STATES.has(state), as comparisons of the (interned) state names: cheaper on the per-transition paths. */
 export function isOpen(state: OrderState): boolean {
-  return OPEN_STATES.has(state);
+  return state === 'ACCEPTED' || state === 'SUBMITTED' || state === 'PARTIALLY_FILLED' || state === 'CREATED'
+    || state === 'PENDING_CANCEL' || state === 'PENDING_UPDATE' || state === 'TRIGGERED';
 }
 
 /**

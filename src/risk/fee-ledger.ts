@@ -30,6 +30,8 @@ interface Sum {
  * Off the hot path: once per fill.
  */
 export class FeeLedger implements TrackerListener {
+  /** Acts on fills only (the tracker calls it for nothing else). */
+  readonly fillsOnly = true;
   private readonly sums = new Map<string, Sum>();
 
   constructor(

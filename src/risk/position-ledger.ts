@@ -169,6 +169,8 @@ function addParsed(a: Sum, b: Sum): Sum {
 }
 
 export class PositionLedger implements TrackerListener, JournalStatePart {
+  /** Acts on fills only (the tracker calls it for nothing else). */
+  readonly fillsOnly = true;
   /** Its section of journal snapshots (`parts.positions`); it writes no EVENT records (FILL records rebuild it). */
   readonly name = 'positions';
   private readonly rows = new Map<string, Row>();

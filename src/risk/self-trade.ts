@@ -29,6 +29,8 @@ export class SelfTradePrevention implements TrackerListener {
   private readonly head: Int32Array;
   private readonly best: Float64Array;
   private readonly dirty: Uint8Array;
+  /** per strategy x symbol x side: resting orders over all venues (0 on the other side: nothing can cross, at once) */
+  private readonly sideCount: Int32Array;
   /** per slot */
   private next = new Int32Array(0);
   private prev = new Int32Array(0);
@@ -53,6 +55,7 @@ export class SelfTradePrevention implements TrackerListener {
     this.head = new Int32Array(lists).fill(NONE);
     this.best = new Float64Array(lists);
     this.dirty = new Uint8Array(lists);
+    this.sideCount = new Int32Array(strategies * symbols * 2);
   }
 
   setCanceller(cancel: (slot: number) => void): void {
@@ -67,6 +70,7 @@ export class SelfTradePrevention implements TrackerListener {
   crosses(strategy: number, symbol: number, venue: number, side: number, priceTicks: number): boolean {
     if (this.mode === 'off') return false;
     if (venue >= this.venues) return false; // the crossing book or the parent orders' pseudo venue: not a venue
+    if (this.sideCount[(strategy * this.symbols + symbol) * 2 + (side === BUY ? 1 : 0)] === 0) return false;
     const first = venue < 0 ? 0 : venue;
     const last = venue < 0 ? this.venues - 1 : venue;
     for (let v = first; v <= last; v++) {
@@ -87,9 +91,14 @@ export class SelfTradePrevention implements TrackerListener {
     const rests = isOpen(t.to) && v < this.venues && s.priceTicks[slot]! > 0 && s.tif[slot] === GTC;
     if (slot >= this.list.length) this.grow(s.capacity);
     const inList = this.list[slot]! - 1;
-    // taken out and put back on every transition of a resting order: an amend may have moved its price
-    if (inList >= 0) this.remove(slot, inList);
-    if (rests) this.insert(slot, this.listOf(s.strategy[slot]!, s.symbol[slot]!, v, s.side[slot]!));
+    if (rests) {
+      const l = this.listOf(s.strategy[slot]!, s.symbol[slot]!, v, s.side[slot]!);
+      if (inList === l && this.listed[slot] === s.priceTicks[slot]) return; // where it was, at its price (an ack, a fill)
+      if (inList >= 0) this.remove(slot, inList); // an amend moved its price
+      this.insert(slot, l);
+    } else if (inList >= 0) {
+      this.remove(slot, inList);
+    }
   }
 
   private cancelCrossed(l: number, side: number, priceTicks: number): void {
@@ -106,6 +115,11 @@ export class SelfTradePrevention implements TrackerListener {
       }
       slot = next;
     }
+  }
+
+  /** The strategy x symbol x side cell of list l. */
+  private sideCellOf(l: number): number {
+    return Math.floor((l >> 1) / this.venues) * 2 + (l & 1);
   }
 
   private listOf(strategy: number, symbol: number, venue: number, side: number): number {
@@ -135,6 +149,7 @@ export class SelfTradePrevention implements TrackerListener {
     if (h !== NONE) this.prev[h] = slot;
     this.head[l] = slot;
     this.list[slot] = l + 1;
+    this.sideCount[this.sideCellOf(l)]!++;
     const p = this.store.priceTicks[slot]!;
     this.listed[slot] = p;
     if (this.dirty[l] === 0) {
@@ -150,6 +165,7 @@ export class SelfTradePrevention implements TrackerListener {
     else this.head[l] = n;
     if (n !== NONE) this.prev[n] = p;
     this.list[slot] = 0;
+    this.sideCount[this.sideCellOf(l)]!--;
     if (this.head[l] === NONE) {
       this.best[l] = 0;
       this.dirty[l] = 0;

@@ -51,6 +51,8 @@ export class TradingStates implements JournalStatePart {
   private readonly venue: Uint8Array;
   private readonly symbol: Uint8Array;
   private readonly meta = new Map<string, Meta>();
+  /** States that are not ACTIVE, over every scope: while 0 (the usual case) no order needs `effective`. */
+  restricted = 0;
   /** Called after every applied change (journal, metrics, log, venue gate). */
   private readonly listeners: ((change: StateChange, row: TradingStateRow) => void)[] = [];
   private readonly venueListeners: ((venue: number, state: number) => void)[] = [];
@@ -149,10 +151,12 @@ export class TradingStates implements JournalStatePart {
   }
 
   import(section: unknown): void {
+    // venues through apply (the venue gate follows), the rest at once
+    for (let v = 0; v < this.venue.length; v++) if (this.venue[v] !== ACTIVE) this.apply('venue', { array: this.venue, index: v }, ACTIVE, keyOf('venue', this.venueNames[v]), undefined, 0);
     this.daemonState = ACTIVE;
     this.strategy.fill(ACTIVE);
-    for (let v = 0; v < this.venue.length; v++) if (this.venue[v] !== ACTIVE) this.apply('venue', { array: this.venue, index: v }, ACTIVE, keyOf('venue', this.venueNames[v]), undefined, 0);
     this.symbol.fill(ACTIVE);
+    this.restricted = 0;
     this.meta.clear();
     if (!Array.isArray(section)) return;
     for (const e of section) this.onEvent(e as Record<string, unknown>);
@@ -175,6 +179,9 @@ export class TradingStates implements JournalStatePart {
   }
 
   private apply(scope: StateScope, cell: { array: Uint8Array | undefined; index: number }, code: number, key: string, reason: string | undefined, since: number): void {
+    const before = cell.array === undefined ? this.daemonState : cell.array[cell.index]!;
+    if (before !== ACTIVE) this.restricted--;
+    if (code !== ACTIVE) this.restricted++;
     if (cell.array === undefined) this.daemonState = code;
     else cell.array[cell.index] = code;
     if (scope === 'venue') for (const l of this.venueListeners) l(cell.index, code);

@@ -136,6 +136,8 @@ export class VenueBalances implements TrackerListener {
   private readonly freeExLocks: Float64Array;
   /** Per venue x currency: what our open orders at the venue lock, in the currency's units. */
   private readonly locks: Float64Array;
+  /** Per venue: 1 = its balances are tracked (configured, or read from it): our open orders lock part of them. */
+  private readonly keepsLocks: Uint8Array;
   /** Per order slot: the lock it holds (cell venue x currency, -1 none) and its amount. */
   private lockCell = new Int32Array(0);
   private lockAmount = new Float64Array(0);
@@ -188,6 +190,7 @@ export class VenueBalances implements TrackerListener {
       return st;
     });
     this.tracked = new Uint8Array(setups.length);
+    this.keepsLocks = Uint8Array.from(setups, (s) => (s.initial !== undefined || s.source !== undefined ? 1 : 0));
     this.freeExLocks = new Float64Array(setups.length * C);
     this.locks = new Float64Array(setups.length * C);
     this.ensure(store.capacity);
@@ -199,6 +202,11 @@ export class VenueBalances implements TrackerListener {
   }
 
   // ------------------------------------------------------------------------------- locks (TrackerListener)
+
+  /** Whether any venue's balances are tracked (without any, the order path need not call this listener). */
+  get tracksAny(): boolean {
+    return this.keepsLocks.includes(1);
+  }
 
   onTransition(order: OrderView, _update: OrderUpdate, t: Transition): void {
     const slot = order.slot;
@@ -217,7 +225,7 @@ export class VenueBalances implements TrackerListener {
   private lock(slot: number): void {
     const s = this.store;
     const v = s.venue[slot]!;
-    if (v >= this.venues.length) return;
+    if (v >= this.venues.length || this.keepsLocks[v] === 0) return;
     const rest = s.qtyLots[slot]! - s.filledLots[slot]!;
     if (!(rest > 0)) return;
     const i = s.symbol[slot]!;

@@ -78,6 +78,8 @@ export function slippageBps(buy: boolean, priceTicks: number, midTicks: number):
 
 /** The tracker listener of execution quality: per-order fees (store.feeTexts) and the slippage histogram. */
 export class ExecutionQuality implements TrackerListener {
+  /** Acts on fills only (the tracker calls it for nothing else). */
+  readonly fillsOnly = true;
   private readonly histogram: TypedHistogram;
   private readonly otherVenue: number;
 

@@ -566,3 +566,20 @@ describe('amend: a cancel-replace rebinds the client order id', () => {
     expect(tracker.structureSizes().clientIds).toBe(0);
   });
 });
+
+describe('OrderTracker fill-only listeners', () => {
+  it('a listener marked fillsOnly hears the applied fills alone, in its place among the others', () => {
+    const store = testStore({ venues: VENUES });
+    const tracker = new OrderTracker(store, new ManualClock(), { retainFinished: 100 });
+    const heard: string[] = [];
+    tracker.listen({ onTransition: (_o, u) => heard.push(`a:${u.kind}`) });
+    tracker.listen({ fillsOnly: true, onTransition: (_o, u) => heard.push(`fills:${u.kind}`) } as TrackerListener);
+    tracker.listen({ onTransition: (_o, u) => heard.push(`b:${u.kind}`) });
+    tracker.create(1, newOrderFields(store, { qtyLots: 10 }));
+    tracker.apply(1, { kind: 'SUBMIT', venue: VENUES[0]! });
+    tracker.apply(1, { kind: 'ACCEPT', venueOrderId: 'x' });
+    tracker.apply(1, { kind: 'FILL', fill: fill(1, 4, 6_000_000) });
+    tracker.apply(1, { kind: 'CANCELED' });
+    expect(heard).toEqual(['a:SUBMIT', 'b:SUBMIT', 'a:ACCEPT', 'b:ACCEPT', 'a:FILL', 'fills:FILL', 'b:FILL', 'a:CANCELED', 'b:CANCELED']);
+  });
+});

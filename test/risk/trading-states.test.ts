@@ -81,3 +81,23 @@ describe('TradingStates', () => {
     expect(t.list()).toEqual([{ scope: 'daemon', state: 'ACTIVE', since: 0 }]);
   });
 });
+
+describe('TradingStates.restricted (the dispatcher skips the check while it is 0)', () => {
+  it('counts the states that are not ACTIVE through changes, repeats, events and imports', () => {
+    let now = 0;
+    const t = new TradingStates(['a'], ['v'], ['S'], () => now++);
+    expect(t.restricted).toBe(0);
+    t.set({ scope: 'daemon', state: 'HALTED' });
+    t.set({ scope: 'daemon', state: 'REDUCING' });
+    t.set({ scope: 'venue', name: 'v', state: 'HALTED' });
+    expect(t.restricted).toBe(2);
+    const section = JSON.parse(JSON.stringify(t.export())) as unknown;
+    t.set({ scope: 'daemon', state: 'ACTIVE' });
+    expect(t.restricted).toBe(1);
+    t.import(section);
+    expect(t.restricted).toBe(2);
+    t.import([]);
+    expect(t.restricted).toBe(0);
+    expect(t.effective(0, 0, 0)).toBe(ACTIVE);
+  });
+});
