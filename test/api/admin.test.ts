@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDaemon, type Daemon } from '../../src/daemon.js';
 import { discardLogs, startTestDaemon, TEST_TOKEN, type TestDaemon } from '../helpers/daemon.js';
 import { ApiClient, metricValue } from '../helpers/http.js';
+import { StreamClient } from '../helpers/ws-client.js';
 import { configFromText, paperConfigText, type YamlEdit } from '../helpers/repo.js';
 
 let d: TestDaemon | undefined;
@@ -279,5 +280,24 @@ describe('PATCH /v1/orders/:id (amend) on the paper venue', () => {
     await api.delete(`/v1/orders/${id}`);
     await api.waitForState(id, 'CANCELED');
     expect((await api.request('PATCH', `/v1/orders/${id}`, { body: { price: '50000' } })).body.error.code).toBe('ORDER_NOT_AMENDABLE');
+  });
+});
+
+describe('amend over the WebSocket', () => {
+  it('op amend: the venue\'s answer as the result; a refusal with its code', async () => {
+    d = await startTestDaemon();
+    const placed = await d.api.post('/v1/orders', resting('sim-a', { strategy: 'momentum' }));
+    await d.api.waitForState(placed.body.orderId, 'ACCEPTED');
+    const ws = await StreamClient.connect(d.wsUrl, d.token);
+    try {
+      const ok = await ws.request({ op: 'amend', id: 'a1', orderId: placed.body.orderId, amend: { price: '50200' } });
+      expect(ok).toMatchObject({ ok: true, pending: false, order: { orderId: placed.body.orderId, price: '50200.00' } });
+      const same = await ws.request({ op: 'amend', id: 'a2', orderId: placed.body.orderId, amend: { price: '50200' } });
+      expect(same).toMatchObject({ ok: false, error: { code: 'AMEND_NO_CHANGE' } });
+      const bad = await ws.request({ op: 'amend', id: 'a3', orderId: placed.body.orderId, amend: { size: '1' } });
+      expect(bad).toMatchObject({ ok: false, error: { code: 'UNKNOWN_FIELD' } });
+    } finally {
+      await ws.close();
+    }
   });
 });
