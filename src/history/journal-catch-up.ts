@@ -15,14 +15,12 @@
  * a restart's load of that snapshot: it grows with the orders the snapshot holds; not measured yet). It happens only
  * when the history fell behind (a store outage, an overflow, a start).
  */
-import { OrderStore } from '../core/order-store.js';
-import { OrderTracker } from '../core/order-tracker.js';
-import { readLatestSnapshot } from '../journal/directory.js';
-import { NameMapper } from '../journal/name-table.js';
-import { decodeSnapshot } from '../journal/order-snapshot.js';
-import { applyOrderRecord, restoreSnapshot } from '../journal/order-replay.js';
-import { JournalScanner, planFor } from '../journal/reader.js';
-import type { Clock } from '../model/clock.js';
+import type { OrderStore } from '../core/order-store.js';
+import type { OrderTracker } from '../core/order-tracker.js';
+import { openScratchReplay } from '../journal/event-replay.js';
+import type { NameMapper } from '../journal/name-table.js';
+import { applyOrderRecord } from '../journal/order-replay.js';
+import type { JournalScanner } from '../journal/reader.js';
 import { historyRowsOf, type HistoryRow } from './history-record.js';
 
 export type CatchUpOpen =
@@ -101,24 +99,11 @@ export class CatchUpCursor {
  * instruments, strategies, venues and client id prefix); `retainFinished` as the daemon's tracker.
  */
 export function openCatchUp(dir: string, live: OrderStore, retainFinished: number, since: number, upTo: number, out: HistoryRow[]): CatchUpOpen {
-  const plan = planFor(dir);
-  const firstSeq = plan.segments.length > 0 ? plan.segments[0]!.baseSeq : upTo + 1;
-  const older = plan.snapshots.filter((s) => s.seq <= since);
-  const snap = older.length > 0 ? readLatestSnapshot(dir, older).latest : null;
-  const from = snap !== null ? snap.seq : 0;
-  if (from + 1 < firstSeq) {
-    // where a replay can start instead: the oldest snapshot whose records after it are all there
-    const usable = plan.snapshots.filter((s) => s.seq + 1 >= firstSeq);
-    const resumeAfter = usable.length > 0 ? usable[0]!.seq : since;
-    return { ok: false, resumeAfter, reason: `history: the journal records after seq ${since} are no longer there (the journal starts at seq ${firstSeq})` };
-  }
-  const time = new Float64Array(1);
-  const clock: Clock = { now: () => time[0]!, monoNs: () => 0n, monoMs: () => 0, cell: time };
-  const store = new OrderStore(live.instruments, live.strategyIds, live.venueNames, live.clientIdPrefix, 1024);
-  const tracker = new OrderTracker(store, clock, { retainFinished });
-  const names = new NameMapper(store);
-  if (snap !== null) restoreSnapshot(decodeSnapshot(snap.payload), tracker, { advancePast: () => undefined }, { importPositions: () => undefined, reserve: () => undefined }, names);
   // small reads: the catch-up runs on the daemon's event loop (see the header)
-  const scanner = new JournalScanner(plan, { chunkBytes: 256 * 1024 }, { useSnapshot: false, fromSeq: from + 1, reportCorruption: false });
+  const r = openScratchReplay(dir, live, retainFinished, since, upTo, 256 * 1024);
+  if (!r.ok) {
+    return { ok: false, resumeAfter: r.resumeAfter, reason: `history: the journal records after seq ${since} are no longer there (the journal starts at seq ${r.firstSeq})` };
+  }
+  const { scanner, tracker, names, time } = r.replay;
   return { ok: true, cursor: new CatchUpCursor(scanner, tracker, names, since, upTo, time, out) };
 }

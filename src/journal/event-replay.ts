@@ -83,12 +83,29 @@ export class EventReplayCursor {
   }
 }
 
+/** A scratch tracker rebuilt up to a seq, and the scanner of the records after the snapshot it started from. */
+export interface ScratchReplay {
+  readonly scanner: JournalScanner;
+  readonly tracker: OrderTracker;
+  readonly names: NameMapper;
+  /** The scratch tracker's clock: the replayer sets it to each record's time. */
+  readonly time: Float64Array;
+}
+
+export type ScratchReplayOpen =
+  | { readonly ok: true; readonly replay: ScratchReplay }
+  /** The records after `since` are no longer all there: the journal starts at `firstSeq`; `resumeAfter`: the oldest
+   * snapshot seq a replay could start from instead (`since` when there is none). */
+  | { readonly ok: false; readonly firstSeq: number; readonly resumeAfter: number };
+
 /**
- * Opens a cursor over the events after `since` up to `upTo` (since < upTo; records up to `upTo` must be durable:
- * a record being written may still be torn on disk). `live` is the
- * daemon's store: the scratch tracker is made with the same instruments, strategies, venues and retention.
+ * A scratch tracker for reading back what the records after `since` (up to `upTo`, durable records only: one being
+ * written may still be torn on disk) did, without touching the daemon's: restored from the newest snapshot at or before
+ * `since` (or empty while the journal still starts at seq 1), with the scanner of the records after that snapshot.
+ * `live` is the daemon's store (the scratch one gets the same instruments, strategies, venues and client id prefix);
+ * `retainFinished` as the daemon's tracker. Shared by the stream's replay and the trade history's catch-up.
  */
-export function openEventReplay(dir: string, live: OrderStore, retainFinished: number, since: number, upTo: number): EventReplayOpen {
+export function openScratchReplay(dir: string, live: OrderStore, retainFinished: number, since: number, upTo: number, chunkBytes?: number): ScratchReplayOpen {
   const plan = planFor(dir);
   const firstSeq = plan.segments.length > 0 ? plan.segments[0]!.baseSeq : upTo + 1;
   const older = plan.snapshots.filter((s) => s.seq <= since);
@@ -96,7 +113,8 @@ export function openEventReplay(dir: string, live: OrderStore, retainFinished: n
   const from = snap !== null ? snap.seq : 0;
   // The records after the starting point must all be there: from seq 1 without a snapshot, else from the snapshot on.
   if (from + 1 < firstSeq) {
-    return { ok: false, firstSeq, reason: `events after seq ${since} are no longer in the journal: it starts at seq ${firstSeq} (older segments were deleted after a snapshot)` };
+    const usable = plan.snapshots.filter((s) => s.seq + 1 >= firstSeq);
+    return { ok: false, firstSeq, resumeAfter: usable.length > 0 ? usable[0]!.seq : since };
   }
   const time = new Float64Array(1);
   const clock: Clock = { now: () => time[0]!, monoNs: () => 0n, monoMs: () => 0, cell: time };
@@ -104,6 +122,18 @@ export function openEventReplay(dir: string, live: OrderStore, retainFinished: n
   const tracker = new OrderTracker(store, clock, { retainFinished });
   const names = new NameMapper(store);
   if (snap !== null) restoreSnapshot(decodeSnapshot(snap.payload), tracker, { advancePast: () => undefined }, { importPositions: () => undefined, reserve: () => undefined }, names);
-  const scanner = new JournalScanner(plan, {}, { useSnapshot: false, fromSeq: from + 1, reportCorruption: false });
+  const scanner = new JournalScanner(plan, chunkBytes === undefined ? {} : { chunkBytes }, { useSnapshot: false, fromSeq: from + 1, reportCorruption: false });
+  return { ok: true, replay: { scanner, tracker, names, time } };
+}
+
+/**
+ * Opens a cursor over the events after `since` up to `upTo` (since < upTo; see openScratchReplay).
+ */
+export function openEventReplay(dir: string, live: OrderStore, retainFinished: number, since: number, upTo: number): EventReplayOpen {
+  const r = openScratchReplay(dir, live, retainFinished, since, upTo);
+  if (!r.ok) {
+    return { ok: false, firstSeq: r.firstSeq, reason: `events after seq ${since} are no longer in the journal: it starts at seq ${r.firstSeq} (older segments were deleted after a snapshot)` };
+  }
+  const { scanner, tracker, names, time } = r.replay;
   return { ok: true, cursor: new EventReplayCursor(scanner, tracker, names, since, upTo, time) };
 }

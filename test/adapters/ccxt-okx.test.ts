@@ -9,23 +9,39 @@ import { foreignCancelScenarios } from './foreign-cancel.js';
 import { RecordingSink, makeAdapter, sharedInstruments, venueConfig } from './helpers.js';
 import { type FakeOkx, startFakeOkx } from '../venues/index.js';
 
-runConformance('ccxt okx', async () => {
+/** The ccxt adapter on a fresh fake OKX, started; `editOrder: false` as if ccxt had no editOrder for the venue. */
+async function okxRig(name: string, editOrder: boolean) {
   const fake: FakeOkx = await startFakeOkx();
   const sink = new RecordingSink();
   const ins = sharedInstruments();
-  const adapter = makeAdapter(venueConfig('ccxt-okx', 'ccxt', 'okx', fake), ins.list, sink);
+  const adapter = makeAdapter(venueConfig(name, 'ccxt', 'okx', fake), ins.list, sink);
   await adapter.start();
+  if (!editOrder) (adapter as unknown as { exchange: { has: Record<string, unknown> } }).exchange.has['editOrder'] = false;
   return {
-    adapter,
-    sink,
-    instrument: ins.get('BTC-USDT')!,
-    restingBuyPrice: '50000',
-    marketableBuyPrice: '60100',
-    qty: '0.002',
-    partQty: '0.0005',
-    fill: async (o, qty) => {
-      fake.fill({ clientOrderId: o.clientOrderId }, qty);
+    fake,
+    common: {
+      adapter,
+      sink,
+      instrument: ins.get('BTC-USDT')!,
+      restingBuyPrice: '50000',
+      marketableBuyPrice: '60100',
+      qty: '0.002',
+      partQty: '0.0005',
+      fill: async (o: { clientOrderId: string }, qty: string) => {
+        fake.fill({ clientOrderId: o.clientOrderId }, qty);
+      },
+      close: async () => {
+        await adapter.stop();
+        await fake.close();
+      },
     },
+  };
+}
+
+runConformance('ccxt okx', async () => {
+  const { fake, common } = await okxRig('ccxt-okx', true);
+  return {
+    ...common,
     venueTradeIds: (o) => (fake.order({ clientOrderId: o.clientOrderId })?.fills ?? []).map((f) => `BTC-USDT:${f.tradeId}`),
     duplicateReports: () => {
       fake.faults.apply({ duplicateReports: 6 });
@@ -33,41 +49,19 @@ runConformance('ccxt okx', async () => {
     amendFault: (executed) => {
       fake.faults.apply({ add: [{ kind: 'error', path: '/api/v5/trade/amend-order', transport: 'rest', afterExecute: executed, times: 1, body: 'json' }] });
     },
-    close: async () => {
-      await adapter.stop();
-      await fake.close();
-    },
   };
 });
 
 // The same venue as if ccxt had no editOrder for it: amends fall back to cancel (confirmed) then a new order.
 runConformance('ccxt okx without editOrder (amend = cancel, then a new order)', async () => {
-  const fake: FakeOkx = await startFakeOkx();
-  const sink = new RecordingSink();
-  const ins = sharedInstruments();
-  const adapter = makeAdapter(venueConfig('ccxt-okx-noedit', 'ccxt', 'okx', fake), ins.list, sink);
-  await adapter.start();
-  (adapter as unknown as { exchange: { has: Record<string, unknown> } }).exchange.has['editOrder'] = false;
+  const { fake, common } = await okxRig('ccxt-okx-noedit', false);
   return {
-    adapter,
-    sink,
-    instrument: ins.get('BTC-USDT')!,
-    restingBuyPrice: '50000',
-    marketableBuyPrice: '60100',
-    qty: '0.002',
-    partQty: '0.0005',
-    fill: async (o, qty) => {
-      fake.fill({ clientOrderId: o.clientOrderId }, qty);
-    },
+    ...common,
     amendFault: (executed) => {
       // the replacement's placement answered 5xx (placed or not): looked up by its client order id
       fake.faults.apply({ add: [{ kind: 'error', path: '/api/v5/trade/order', method: 'POST', transport: 'rest', afterExecute: executed, times: 1, body: 'json' }] });
     },
     amendFaultUnplaced: 'CANCELED',
-    close: async () => {
-      await adapter.stop();
-      await fake.close();
-    },
   };
 });
 
