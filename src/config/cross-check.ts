@@ -144,6 +144,8 @@ export function crossCheck(config: Config): CrossCheckResult {
       seen.add(s);
       if (!instruments.has(s)) add(at('symbols', j), `unknown instrument ${s} (not in instruments)`);
     });
+    if (st.source === 'worker' && st.module === undefined) add(at('source'), 'source: worker needs a module');
+    if ((st.source === 'api' || st.source === 'redis') && st.module !== undefined) add(at('module'), `a strategy with source: ${st.source} runs elsewhere: it has no module`);
     for (const s of Object.keys(st.limits.maxOrderQty)) {
       if (!seen.has(s)) add(at('limits', 'maxOrderQty', s), `${s} is not one of this strategy's symbols`, true);
     }

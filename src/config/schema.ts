@@ -177,6 +177,68 @@ export const DaemonBalancesSchema = strictObject({
   reconcileIntervalMs: int(0, 86_400_000).default(60_000),
 });
 
+/** Where a strategy's orders come from: a worker module, the HTTP/WebSocket API, or its Redis command stream. */
+export const STRATEGY_SOURCES = ['worker', 'api', 'redis'] as const;
+
+/** A redis:// or rediss:// (TLS) address without credentials: the ACL user and password come from the environment only. */
+const RedisUrl = z
+  .string({ error: required('expected a redis:// or rediss:// URL') })
+  .refine((u) => {
+    try {
+      const parsed = new URL(u);
+      return (parsed.protocol === 'redis:' || parsed.protocol === 'rediss:') && parsed.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, { error: 'expected a redis:// or rediss:// URL such as redis://127.0.0.1:6379' })
+  .refine((u) => {
+    try {
+      const parsed = new URL(u);
+      return parsed.username === '' && parsed.password === '';
+    } catch {
+      return true;
+    }
+  }, { error: 'no user or password in the URL: set SWITCHYARD_REDIS_USERNAME and SWITCHYARD_REDIS_PASSWORD in the environment' });
+
+/** Redis (src/bus): events out, commands in, account leases. Nothing connects unless one of them is enabled or a strategy has source: redis. */
+export const RedisSchema = strictObject({
+  url: RedisUrl.default('redis://127.0.0.1:6379'),
+  /** The start of every key, stream and channel name the daemon uses (two daemons on one Redis use different prefixes). */
+  keyPrefix: z.string({ error: required('expected a string') }).regex(/^[A-Za-z0-9:_.{}-]{0,64}$/, { error: 'expected up to 64 letters, digits or : _ . - { }' }).default('switchyard:'),
+  events: strictObject({
+    /** Every order event and fill to orders:{symbol}, trades:{symbol}, trades:all and the live_trades channel. */
+    enabled: bool.default(false),
+    /** Approximate MAXLEN of each stream (XADD MAXLEN ~). */
+    maxLen: int(100, 1_000_000_000).default(1_000_000),
+    /** Events held in memory for the publisher; beyond, it catches up from the journal. */
+    bufferEvents: int(1024, 10_000_000).default(65_536),
+    /** Events per round trip (one MULTI/EXEC). */
+    batchEvents: int(1, 10_000).default(500),
+  }).prefault({}),
+  commands: strictObject({
+    /** Consumer group name on every strategy's command stream (the consumer is the daemon's name). */
+    group: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('switchyard'),
+    /** Commands read per XREADGROUP. */
+    batch: int(1, 10_000).default(256),
+    /** A pending command idle this long at another consumer (a daemon that died under another name) is claimed. */
+    claimIdleMs: int(100, 86_400_000).default(30_000),
+    /** Request ids remembered per strategy (journaled) so a command delivered again is answered, never executed twice. */
+    dedupeWindow: int(1000, 10_000_000).default(100_000),
+    /** Approximate MAXLEN of each reply stream. */
+    replyMaxLen: int(100, 100_000_000).default(100_000),
+  }).prefault({}),
+  leases: strictObject({
+    /** One daemon per venue account: a lease in Redis per account the daemon trades (exchange venues; paper venues need none). */
+    enabled: bool.default(false),
+    /** The lease lives this long without renewal (a daemon that dies frees its accounts after at most this). */
+    ttlMs: int(1000, 3_600_000).default(15_000),
+    /** Renewal interval (less than a third of ttlMs). */
+    renewMs: int(100, 1_200_000).default(5_000),
+  }).prefault({}),
+}).superRefine((r, ctx) => {
+  if (r.leases.renewMs * 3 > r.leases.ttlMs) ctx.addIssue({ code: 'custom', message: 'renewMs must be at most a third of ttlMs', path: ['leases', 'renewMs'] });
+});
+
 export const DaemonSchema = strictObject({
   name: z
     .string({ error: required('expected a string') })
@@ -204,6 +266,8 @@ export const DaemonSchema = strictObject({
   marketData: MarketDataSchema.prefault({}),
   routing: DaemonRoutingSchema.prefault({}),
   balances: DaemonBalancesSchema.prefault({}),
+  /** Redis Streams in and out and account leases (src/bus). */
+  redis: RedisSchema.prefault({}),
   /**
    * Finished orders kept queryable (GET /v1/orders/:id, late venue reports applied); the oldest are forgotten
    * beyond this, so the daemon's memory does not grow with the orders it has ever handled.
@@ -294,6 +358,24 @@ export const StrategySchema = strictObject({
    * strategy is an API client: its orders come over the HTTP/WebSocket API.
    */
   module: nonEmptyString.optional(),
+  /**
+   * Where its orders come from: worker (its `module` in a worker thread), api (HTTP/WebSocket clients) or redis (its
+   * command stream {keyPrefix}commands:{id}). Default: worker with a module, else api.
+   */
+  source: z.enum(STRATEGY_SOURCES).optional(),
+  /** The order enhancer for this strategy's orders (src/intake/order-enhancer.ts): runs before pre-trade risk. */
+  enhancer: strictObject({
+    /** Module (relative to the YAML file) default-exporting an enhancer factory. */
+    module: nonEmptyString,
+    /** Time a decision may take (µs); a slower or throwing decision is discarded: the original order goes on. */
+    budgetUs: int(1, 1_000_000).default(200),
+    /** After a decision over budget the enhancer is bypassed this long (ms). */
+    suspendMs: int(0, 3_600_000).default(1_000),
+    /** Read {keyPrefix}signals:{symbol} of the strategy's symbols from Redis into the enhancer (onSignal). */
+    signals: bool.default(false),
+    /** Free-form parameters for the module. */
+    params: z.record(z.string(), z.unknown()).default(() => ({})).transform((p) => plainValue(p) as Record<string, unknown>),
+  }).optional(),
   /** Free-form parameters handed to the strategy module as ctx.params (plain JSON values). */
   params: z.record(z.string(), z.unknown()).default(() => ({})).transform((p) => plainValue(p) as Record<string, unknown>),
   crossing: CrossingSchema.prefault({}),

@@ -1,0 +1,97 @@
+/**
+ * The Redis wire format (src/bus): key names and entry fields that the daemon and remote clients share. Everything a
+ * client on another machine needs to talk to the daemon over Redis is here; the typed client (client.ts) uses it.
+ *
+ * Every name starts with the configured prefix P (`daemon.redis.keyPrefix`, default `switchyard:`).
+ *
+ * Events out (event-publisher.ts), one entry per order event or fill, in journal order:
+ *   P orders:{symbol}     stream  seq, strategy, orderId, clientOrderId, event (lifecycle event name), state,
+ *                                 json (the event exactly as GET /v1/stream sends it)
+ *   P trades:{symbol}     stream  seq, strategy, symbol, orderId, clientOrderId, side, venue, price, qty, fee,
+ *   P trades:all          stream    feeCurrency, liquidity, tradeId, ts (the fill's time, epoch ms)
+ *   P live_trades         pub/sub one JSON message per fill (the trades fields)
+ *   P events:published    string  the journal seq up to which every event is in the streams (the publisher's watermark)
+ * `seq` is the journal seq of the record that made the event durable: it increases across restarts; a consumer that
+ * keeps the last seq it handled can drop any entry at or below it (delivery is at least once, duplicates are
+ * detectable by seq).
+ *
+ * Commands in (command-intake.ts), for a strategy configured with `source: redis`:
+ *   P commands:{strategy} stream  requestId, client, op, strategy, body — read through the consumer group
+ *                                 `daemon.redis.commands.group`, the consumer being the daemon's name
+ *   P replies:{client}    stream  requestId, ok ('1' | '0'), body (JSON: the answer), replayed ('1' when the command
+ *                                 had been executed before and its recorded answer is sent again)
+ * op and body:
+ *   submit      body: the order, as the body of POST /v1/orders (its `strategy` must be the stream's strategy)
+ *   cancel      body: { orderId } or { clientOrderId }
+ *   amend       body: { orderId } or { clientOrderId }, and price and/or quantity (as PATCH /v1/orders/:id)
+ *   cancel-all  body: {} or { symbol?, side? }: the strategy's open orders that match
+ * The answer (reply body): { ok: true, order } | { ok: true, canceling: [ids], refused: [...] } (cancel-all) |
+ * { ok: false, error: { code, message, field? }, order? } — the same shapes as the HTTP API.
+ *
+ * Account leases (account-lease.ts):
+ *   P lease:{account}         string  holder JSON { daemon, host, pid, token, since } with a TTL
+ *   P lease-fence:{account}   counter the fencing token: INCR on every acquisition
+ *
+ * Signals for order enhancers (src/intake/order-enhancer.ts):
+ *   P signals:{symbol}    stream  fields chosen by the publisher (the example: confidence, direction, risk)
+ */
+
+export const COMMAND_OPS = ['submit', 'cancel', 'amend', 'cancel-all'] as const;
+export type CommandOp = (typeof COMMAND_OPS)[number];
+
+/** A request id or client name: 1 to 64 of A-Z a-z 0-9 _ . : - */
+export const WIRE_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** The fields of a command entry (all strings, as Redis stores them). */
+export interface CommandFields {
+  readonly requestId: string;
+  readonly client: string;
+  readonly op: CommandOp;
+  readonly strategy: string;
+  /** JSON text. */
+  readonly body: string;
+}
+
+/** The fields of a reply entry. */
+export interface ReplyFields {
+  readonly requestId: string;
+  readonly ok: '1' | '0';
+  /** JSON text of the answer. */
+  readonly body: string;
+  readonly replayed: '1' | '0';
+}
+
+/** Every key name, made from the prefix. */
+export class BusKeys {
+  constructor(readonly prefix: string) {}
+  orders(symbol: string): string {
+    return `${this.prefix}orders:${symbol}`;
+  }
+  trades(symbol: string): string {
+    return `${this.prefix}trades:${symbol}`;
+  }
+  get allTrades(): string {
+    return `${this.prefix}trades:all`;
+  }
+  get liveTrades(): string {
+    return `${this.prefix}live_trades`;
+  }
+  get published(): string {
+    return `${this.prefix}events:published`;
+  }
+  commands(strategy: string): string {
+    return `${this.prefix}commands:${strategy}`;
+  }
+  replies(client: string): string {
+    return `${this.prefix}replies:${client}`;
+  }
+  lease(account: string): string {
+    return `${this.prefix}lease:${account}`;
+  }
+  leaseFence(account: string): string {
+    return `${this.prefix}lease-fence:${account}`;
+  }
+  signals(symbol: string): string {
+    return `${this.prefix}signals:${symbol}`;
+  }
+}
