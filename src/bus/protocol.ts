@@ -28,6 +28,11 @@
  * The answer (reply body): { ok: true, order } | { ok: true, canceling: [ids], refused: [...] } (cancel-all) |
  * { ok: false, error: { code, message, field? }, order? } — the same shapes as the HTTP API.
  *
+ * What a remote strategy needs to know (written by the daemon at start when a strategy has source: redis):
+ *   P config              string  JSON { daemon, instruments: [the configured instruments: symbol, tickSize,
+ *                                 lotSize, minQty, minNotional, base, quote... as decimal strings], venues: [names],
+ *                                 strategies: { id: { symbols, params } } } (redis strategies only)
+ *
  * Account leases (account-lease.ts):
  *   P lease:{account}         string  holder JSON { daemon, host, pid, token, since } with a TTL
  *   P lease-fence:{account}   counter the fencing token: INCR on every acquisition
@@ -90,6 +95,9 @@ export class BusKeys {
   }
   leaseFence(account: string): string {
     return `${this.prefix}lease-fence:${account}`;
+  }
+  get config(): string {
+    return `${this.prefix}config`;
   }
   signals(symbol: string): string {
     return `${this.prefix}signals:${symbol}`;

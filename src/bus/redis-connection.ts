@@ -120,8 +120,15 @@ export function redisConnection(settings: RedisSettings, o: RedisConnectionOptio
     },
     async close() {
       closed = true;
-      if (client.isOpen) await client.close().catch(() => client.destroy());
-      else client.destroy();
+      const destroy = (): void => {
+        try {
+          client.destroy();
+        } catch {
+          // never connected: nothing to close
+        }
+      };
+      if (client.isOpen) await client.close().catch(destroy);
+      else destroy();
     },
   };
 }

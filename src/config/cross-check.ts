@@ -174,6 +174,10 @@ export function crossCheck(config: Config): CrossCheckResult {
   // -- shutdown ---------------------------------------------------------------------------------------------
   const shutdown = config.daemon.shutdown;
   const shutdownAt = ['daemon', 'shutdown'];
+  const redis = config.daemon.redis;
+  if (redis.events.enabled && !config.daemon.journal.enabled) {
+    add(['daemon', 'redis', 'events', 'enabled'], 'events to Redis need the journal (daemon.journal.enabled: true): the publisher catches up from it after an outage');
+  }
   if (shutdown.policy === 'cancel-strategies') {
     if (shutdown.strategies === undefined || shutdown.strategies.length === 0) {
       add([...shutdownAt, 'strategies'], 'policy cancel-strategies needs a non-empty list of strategy ids');

@@ -180,6 +180,13 @@ export const DaemonBalancesSchema = strictObject({
 /** Where a strategy's orders come from: a worker module, the HTTP/WebSocket API, or its Redis command stream. */
 export const STRATEGY_SOURCES = ['worker', 'api', 'redis'] as const;
 
+export type StrategySource = (typeof STRATEGY_SOURCES)[number];
+
+/** A strategy's source: as configured, else worker when it has a module, else api. */
+export function strategySource(st: { readonly source?: StrategySource | undefined; readonly module?: string | undefined }): StrategySource {
+  return st.source ?? (st.module !== undefined ? 'worker' : 'api');
+}
+
 /** A redis:// or rediss:// (TLS) address without credentials: the ACL user and password come from the environment only. */
 const RedisUrl = z
   .string({ error: required('expected a redis:// or rediss:// URL') })

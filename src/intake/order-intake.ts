@@ -11,6 +11,7 @@ import type { Instrument } from '../model/instrument.js';
 import { decimalTextFromNumber, type GridResult } from '../model/decimal.js';
 import type { Router } from '../routing/router.js';
 import type { Dispatcher } from './dispatcher.js';
+import type { OrderEnhancers } from './order-enhancer.js';
 import type { StrategyQueues } from './strategy-queues.js';
 
 export type IntakeResult = { ok: true; order: OrderView } | { ok: false; code: ErrorCode; message: string };
@@ -89,6 +90,8 @@ export class OrderIntake {
   /** Orders whose cancel was asked while an amend was pending: sent once the amend is answered (slot -> order id). */
   private readonly cancelAfterAmend = new Map<number, OrderId>();
   private amendRisk: AmendRiskCheck | undefined;
+  /** The strategies' order enhancers (order-enhancer.ts), run on their orders before they are created; none: skipped. */
+  private enhancers: OrderEnhancers | undefined;
 
   constructor(
     private readonly tracker: OrderTracker,
@@ -198,11 +201,19 @@ export class OrderIntake {
       return this.refuse('NOTIONAL_TOO_LARGE');
     }
     if (f.clientOrderId !== undefined && this.tracker.hasClientOrderId(f.clientOrderId)) return this.refuse('DUPLICATE_CLIENT_ORDER_ID');
-    if (this.queues.length(f.strategy, f.priority) >= this.queues.capacity) return this.refuse('QUEUE_FULL');
+    // The strategy's enhancer may adjust the order's terms here (never raising its quantity or loosening its limit);
+    // pre-trade risk checks the order as it then is, in the dispatcher.
+    const enhancers = this.enhancers;
+    const journalDecision = enhancers !== undefined && enhancers.enhance(f);
+    if (this.queues.length(f.strategy, f.priority) >= this.queues.capacity) {
+      if (journalDecision) enhancers.dropPending();
+      return this.refuse('QUEUE_FULL');
+    }
     if (f.venue !== NO_VENUE) f.route = ROUTE_TABLE;
     else if (f.route === ROUTE_DEFAULT) f.route = this.routes[f.strategy * this.symbolCount + f.symbol]!;
     f.arrivalMid = this.arrivalMids[f.symbol]!;
     const slot = this.tracker.create(this.ids.next(), f);
+    if (journalDecision) enhancers.journalPending(this.tracker.store, slot);
     this.queues.push(f.strategy, f.priority, slot, this.tracker.store.generation[slot]!);
     this.dispatcher.wake();
     return slot;
@@ -234,6 +245,11 @@ export class OrderIntake {
       return { ok: false, code: 'RISK_CANCEL_RATE', message: `strategy ${order.strategy} is over its maxCancelsPerSecond` };
     }
     return this.cancelSlot(slot);
+  }
+
+  /** Attaches the strategies' order enhancers (loadEnhancers); undefined detaches them. */
+  setEnhancers(enhancers: OrderEnhancers | undefined): void {
+    this.enhancers = enhancers;
   }
 
   /** The strategies' cancel rate limit (pre-trade risk's token buckets): false = over it. */

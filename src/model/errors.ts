@@ -30,6 +30,7 @@ export const ERROR_CATALOGUE = {
   UNKNOWN_SYMBOL: { kind: 'not_retryable', http: 400, description: 'The symbol is not a configured instrument.' },
   UNKNOWN_STRATEGY: { kind: 'not_retryable', http: 400, description: 'The strategy id is not configured.' },
   STRATEGY_NOT_API: { kind: 'not_retryable', http: 403, description: 'The strategy runs as a worker (it has a module): an API client may not submit as it.' },
+  STRATEGY_MISMATCH: { kind: 'not_retryable', http: 403, description: 'A command from a strategy\'s Redis command stream names another strategy (its strategy field or its order\'s): refused, nothing executed.' },
   UNKNOWN_VENUE: { kind: 'not_retryable', http: 400, description: 'The pinned venue is not configured or does not list the symbol.' },
   INVALID_CLIENT_ORDER_ID: { kind: 'not_retryable', http: 400, description: 'Client order id must be 1 to 32 ASCII letters and digits.' },
   DUPLICATE_CLIENT_ORDER_ID: { kind: 'not_retryable', http: 409, description: 'An order with this client order id already exists (here, or at the venue: another program\'s order holds the id there and was left alone).' },
@@ -67,6 +68,7 @@ export const ERROR_CATALOGUE = {
   VENUE_TIMEOUT: { kind: 'retryable', http: 504, description: 'The venue did not answer in time; the outcome is looked up by client order id.' },
   VENUE_AUTH_FAILED: { kind: 'fatal', http: 502, description: 'The venue refused the credentials.' },
   VENUE_BANNED: { kind: 'fatal', http: 502, description: 'The venue banned the client (HTTP 418); no request is sent until the ban ends.' },
+  VENUE_LEASED: { kind: 'retryable', http: 503, description: 'The venue\'s account is traded by another daemon (it holds the account\'s lease in Redis, daemon.redis.leases), or this daemon lost the lease: the venue stays closed to new orders and the lease is retried; it opens when the lease is taken.' },
 
   // Lifecycle
   INVALID_TRANSITION: { kind: 'not_retryable', http: 409, description: 'An order event does not apply to the order in its current state (logged and counted, never fatal).' },

@@ -301,6 +301,13 @@ describe('defaults', () => {
       shutdown: { policy: 'cancel-all', timeoutMs: 5000 },
       kill: { timeoutMs: 10000 },
       balances: { reconcileIntervalMs: 60000 },
+      redis: {
+        url: 'redis://127.0.0.1:6379',
+        keyPrefix: 'switchyard:',
+        events: { enabled: false, maxLen: 1_000_000, bufferEvents: 65_536, batchEvents: 500 },
+        commands: { group: 'switchyard', batch: 256, claimIdleMs: 30_000, dedupeWindow: 100_000, replyMaxLen: 100_000 },
+        leases: { enabled: false, ttlMs: 15_000, renewMs: 5_000 },
+      },
       queue: { capacity: 65536 },
       journal: { enabled: true, dir: '.switchyard/journal', maxDelayMs: 2, snapshotEvery: 200_000 },
       history: { enabled: true, store: 'file', file: { path: '.switchyard/history', segmentBytes: 67_108_864 }, pageSizeMax: 1000, bufferRows: 65_536, batchRows: 1000 },

@@ -1,0 +1,500 @@
+/**
+ * The typed Redis client of a remote strategy: what a program on another machine uses to submit, cancel, amend and
+ * follow its orders through the daemon's Redis bus (the wire format is src/bus/protocol.ts, nothing else).
+ *
+ *   const c = await SwitchyardRedisClient.connect({ url: 'redis://host:6379', strategy: 'remote-demo' });
+ *   const r = await c.submit({ symbol: 'BTC-USDT', side: 'BUY', type: 'LIMIT', price: '60000', quantity: '0.001' });
+ *   for await (const e of c.events(['BTC-USDT'])) console.log(e.seq, e.event.event, e.event.state);
+ *
+ * Commands: each is one XADD to P commands:{strategy} with a requestId unique to this client instance (client name,
+ * a random session tag, a counter), so the daemon's dedupe never confuses two clients or two runs of one. A command
+ * that cannot be written (Redis down) is written again with the same requestId until its timeout: the daemon answers
+ * a repeated requestId with its recorded answer (replayed '1') instead of executing it twice. Replies are read from
+ * P replies:{client} by XREAD BLOCK on a connection of their own and matched by requestId; a command without an
+ * answer in `timeoutMs` rejects with TIMEOUT (its outcome is unknown: follow the order's events by clientOrderId) and
+ * its late reply, when it comes, is ignored and counted. At most `maxInFlight` commands wait for a reply at once:
+ * beyond, a command is refused at once (TOO_MANY_IN_FLIGHT), never queued.
+ *
+ * Events: events(symbols) reads P orders:{symbol} of each symbol on a connection of its own, keeps this strategy's
+ * entries, and yields them merged in seq order; an entry at or below the last seq yielded is a duplicate (delivery
+ * is at least once) and is dropped and counted. `since` resumes after a seq handled before.
+ *
+ * Dependencies: the `redis` package, protocol.ts, redis-connection.ts and types only (a remote machine needs none of
+ * the daemon's code paths). Credentials come from the environment (redis-connection.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { BusKeys, WIRE_ID_RE, type CommandOp, type ReplyFields } from './protocol.js';
+import { redisConnection, redisSettings, type RedisConnection, type RedisConnectionLog } from './redis-connection.js';
+import type { OrderView } from '../api/order-view.js';
+import type { ErrorCode } from '../model/errors.js';
+import type { OrderEvent } from '../model/events.js';
+
+/** An order as the body of POST /v1/orders (decimals as strings or numbers); `strategy` is filled in by the client. */
+export interface RemoteOrder {
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly type?: string;
+  readonly timeInForce?: string;
+  readonly postOnly?: boolean;
+  readonly price?: string | number;
+  readonly stopPrice?: string | number;
+  readonly quantity: string | number;
+  /** 1 to 32 ASCII letters and digits; the client makes one when absent (every submit over Redis carries one). */
+  readonly clientOrderId?: string;
+  readonly priority?: string;
+  readonly venue?: string;
+  readonly route?: string;
+  readonly trailingOffset?: string | number;
+  readonly algo?: Readonly<Record<string, unknown>>;
+}
+
+export type OrderTarget = { readonly orderId: number } | { readonly clientOrderId: string };
+
+/** The answer of a command (the reply body of protocol.ts), with whether it was a replayed answer. */
+export type Reply = (
+  | { readonly ok: true; readonly order: OrderView }
+  /** A replayed answer about an order the daemon no longer holds (only its id is known). */
+  | { readonly ok: true; readonly orderId: number }
+  | { readonly ok: true; readonly canceling: number[]; readonly refused: { orderId: number; code: ErrorCode; message: string }[] }
+  | { readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string; readonly field?: string }; readonly order?: OrderView }
+) & {
+  /** True when the daemon had executed this requestId before and sent its recorded answer again. */
+  readonly replayed: boolean;
+};
+
+/** One entry of P orders:{symbol}. */
+export interface BusOrderEvent {
+  readonly seq: number;
+  /** The stream entry id. */
+  readonly id: string;
+  readonly symbol: string;
+  /** The event exactly as GET /v1/stream sends it (the entry's `json` field). */
+  readonly event: OrderEvent;
+}
+
+/** What P config holds (written by the daemon at start when a strategy has source: redis). */
+export interface BusConfig {
+  readonly daemon: unknown;
+  readonly instruments: readonly {
+    readonly symbol: string; readonly base: string; readonly quote: string; readonly tickSize: string;
+    readonly lotSize: string; readonly minQty?: string; readonly minNotional?: string; readonly [k: string]: unknown;
+  }[];
+  readonly venues: readonly string[];
+  readonly strategies: Readonly<Record<string, { readonly symbols: readonly string[]; readonly params?: Record<string, unknown> }>>;
+}
+
+/** Errors of the client itself (the daemon's refusals are replies, not errors). */
+export type BusClientErrorCode = 'TIMEOUT' | 'TOO_MANY_IN_FLIGHT' | 'CLOSED' | 'INVALID_ARGUMENT' | 'BAD_REPLY' | 'NO_CONFIG';
+
+export class BusClientError extends Error {
+  constructor(readonly code: BusClientErrorCode, message: string, readonly requestId?: string) {
+    super(message);
+    this.name = 'BusClientError';
+  }
+}
+
+export interface ClientOptions {
+  /** Default redis://127.0.0.1:6379 (no credentials in it: SWITCHYARD_REDIS_USERNAME / _PASSWORD / _TLS / _CA_FILE). */
+  readonly url?: string;
+  /** Default 'switchyard:' (the daemon's daemon.redis.keyPrefix). */
+  readonly keyPrefix?: string;
+  readonly strategy: string;
+  /** Name of this client's reply stream (1 to 44 of A-Z a-z 0-9 _ . : -). Default: strategy + '-' + random. */
+  readonly client?: string;
+  /** Where credentials are read from. Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** A command without a reply after this long rejects with TIMEOUT (ms). Default 10000. */
+  readonly timeoutMs?: number;
+  /** Commands waiting for a reply at once; beyond, TOO_MANY_IN_FLIGHT. Default 1024. */
+  readonly maxInFlight?: number;
+  /** Longest XREAD BLOCK (ms): how late close() may be noticed by a reader. Default 1000. */
+  readonly blockMs?: number;
+  /** Entries read per XREAD (per stream). Default 256. */
+  readonly readCount?: number;
+  /** Approximate MAXLEN of the command stream (XADD MAXLEN ~). Default 100000. */
+  readonly commandMaxLen?: number;
+  readonly log?: RedisConnectionLog;
+  /**
+   * When the client made its reply stream's name up (no `client` given), close() lets that stream expire after this
+   * many seconds (late replies still land meanwhile), so runs do not leave reply streams behind. Default 3600.
+   */
+  readonly replyTtlSeconds?: number;
+}
+
+export interface EventsOptions {
+  /** Resume after this seq (entries at or below it are skipped). Default: only events written from now on. */
+  readonly since?: number;
+  /** Ends the iteration (even while it waits for entries). */
+  readonly signal?: AbortSignal;
+  /** Called once the starting point is fixed (with since absent: the streams' ends as they were then). */
+  readonly onReady?: () => void;
+}
+
+/** Counters of what the client saw (nothing is dropped without being counted). */
+export interface ClientStats {
+  readonly sent: number;
+  readonly replies: number;
+  readonly replayed: number;
+  /** Replies whose requestId waits for nothing here (late after a timeout, or not ours). */
+  readonly unmatchedReplies: number;
+  readonly timeouts: number;
+  readonly refusedInFlight: number;
+  /** Command writes that failed and were tried again. */
+  readonly writeRetries: number;
+  /** Event entries dropped because their seq was at or below the last seq yielded. */
+  readonly duplicateEvents: number;
+  /** Entries that could not be parsed (no seq or bad json): skipped. */
+  readonly badEntries: number;
+  readonly inFlight: number;
+}
+
+interface Pending {
+  readonly resolve: (r: Reply) => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+  done: boolean;
+}
+
+const quietLog: RedisConnectionLog = { info: () => undefined, warn: () => undefined };
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `n` random letters and digits. */
+function randomTag(n: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(n);
+  let s = '';
+  for (let i = 0; i < n; i++) s += alphabet[bytes[i]! % alphabet.length];
+  return s;
+}
+
+export class SwitchyardRedisClient {
+  readonly keys: BusKeys;
+  readonly strategy: string;
+  readonly client: string;
+  private readonly session = randomTag(6);
+  /** Start of the client order ids this client makes: 'r' + 9 random letters/digits (then a base-36 counter). */
+  private readonly coidPrefix = 'r' + randomTag(9);
+  private counter = 0;
+  private coidCounter = 0;
+  private readonly pending = new Map<string, Pending>();
+  private readonly readers = new Set<RedisConnection>();
+  private closed = false;
+  private replyLoop: Promise<void> | undefined;
+  private readonly timeoutMs: number;
+  private readonly maxInFlight: number;
+  private readonly blockMs: number;
+  private readonly readCount: number;
+  private readonly commandMaxLen: number;
+  private readonly counts = {
+    sent: 0, replies: 0, replayed: 0, unmatchedReplies: 0, timeouts: 0, refusedInFlight: 0, writeRetries: 0,
+    duplicateEvents: 0, badEntries: 0,
+  };
+
+  private constructor(
+    private readonly o: ClientOptions,
+    private readonly cmd: RedisConnection,
+    private readonly replyConn: RedisConnection,
+    private readonly makeReader: () => RedisConnection,
+  ) {
+    this.keys = new BusKeys(o.keyPrefix ?? 'switchyard:');
+    this.strategy = o.strategy;
+    this.client = o.client ?? `${o.strategy}-${randomTag(8)}`;
+    this.timeoutMs = o.timeoutMs ?? 10_000;
+    this.maxInFlight = o.maxInFlight ?? 1024;
+    this.blockMs = o.blockMs ?? 1000;
+    this.readCount = o.readCount ?? 256;
+    this.commandMaxLen = o.commandMaxLen ?? 100_000;
+  }
+
+  /** Connects (two connections: commands, replies) and starts reading this client's reply stream. */
+  static async connect(o: ClientOptions): Promise<SwitchyardRedisClient> {
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(o.strategy)) throw new BusClientError('INVALID_ARGUMENT', `strategy "${o.strategy}" is not a strategy id`);
+    if (o.client !== undefined && !(WIRE_ID_RE.test(o.client) && o.client.length <= 44)) {
+      throw new BusClientError('INVALID_ARGUMENT', 'client must be 1 to 44 of A-Z a-z 0-9 _ . : -');
+    }
+    const settings = redisSettings(o.url ?? 'redis://127.0.0.1:6379', o.env ?? process.env);
+    const log = o.log ?? quietLog;
+    const cmd = redisConnection(settings, { role: 'client-commands', log });
+    const replies = redisConnection(settings, { role: 'client-replies', log });
+    const c = new SwitchyardRedisClient(o, cmd, replies, () => redisConnection(settings, { role: 'client-events', log }));
+    try {
+      await cmd.connect();
+      await replies.connect();
+      // replies are read from the end of the stream as it is now: every reply to a command of ours comes later
+      const last = await cmd.client.xRevRange(c.keys.replies(c.client), '+', '-', { COUNT: 1 });
+      c.replyLoop = c.readReplies(last[0]?.id ?? '0-0');
+    } catch (e) {
+      await c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  get stats(): ClientStats {
+    return { ...this.counts, inFlight: this.pending.size };
+  }
+
+  /** A client order id unique to this client: 'r', 9 random letters/digits, a base-36 counter (at most 32). */
+  nextClientOrderId(): string {
+    return this.coidPrefix + (++this.coidCounter).toString(36);
+  }
+
+  /** Submits an order (its strategy is this client's; a clientOrderId is made when it has none). */
+  submit(order: RemoteOrder): Promise<Reply> {
+    if (typeof order !== 'object' || order === null) return Promise.reject(new BusClientError('INVALID_ARGUMENT', 'order must be an object'));
+    const body = { ...order, strategy: this.strategy, clientOrderId: order.clientOrderId ?? this.nextClientOrderId() };
+    return this.send('submit', body);
+  }
+
+  cancel(target: OrderTarget): Promise<Reply> {
+    const body = targetBody(target);
+    return body instanceof Error ? Promise.reject(body) : this.send('cancel', body);
+  }
+
+  /** Amends price and/or quantity (the new total, fills included), as PATCH /v1/orders/:id. */
+  amend(target: OrderTarget, change: { readonly price?: string | number; readonly quantity?: string | number }): Promise<Reply> {
+    const body = targetBody(target);
+    return body instanceof Error ? Promise.reject(body) : this.send('amend', { ...body, ...change });
+  }
+
+  /** Cancels this strategy's open orders that match (all of them with no filter). */
+  cancelAll(filter: { readonly symbol?: string; readonly side?: 'BUY' | 'SELL' } = {}): Promise<Reply> {
+    return this.send('cancel-all', { ...filter });
+  }
+
+  /** What the daemon wrote to P config (instruments, venues, redis strategies); NO_CONFIG when there is none. */
+  async readConfig(): Promise<BusConfig> {
+    const text = await this.cmd.client.get(this.keys.config);
+    if (text === null) throw new BusClientError('NO_CONFIG', `${this.keys.config} is not set: is the daemon running with a strategy of source: redis?`);
+    return JSON.parse(text) as BusConfig;
+  }
+
+  /** Writes one command and waits for its reply (see the module comment for retries and timeouts). */
+  private send(op: CommandOp, body: object): Promise<Reply> {
+    if (this.closed) return Promise.reject(new BusClientError('CLOSED', 'the client is closed'));
+    if (this.pending.size >= this.maxInFlight) {
+      this.counts.refusedInFlight++;
+      return Promise.reject(new BusClientError('TOO_MANY_IN_FLIGHT', `${this.pending.size} commands already wait for a reply`));
+    }
+    const requestId = `${this.client}.${this.session}.${(++this.counter).toString(36)}`;
+    const fields = { requestId, client: this.client, op, strategy: this.strategy, body: JSON.stringify(body) };
+    return new Promise<Reply>((resolve, reject) => {
+      const p: Pending = {
+        resolve, reject, done: false,
+        timer: setTimeout(() => {
+          this.pending.delete(requestId);
+          p.done = true;
+          this.counts.timeouts++;
+          reject(new BusClientError('TIMEOUT', `no reply to ${op} ${requestId} within ${this.timeoutMs} ms: its outcome is unknown`, requestId));
+        }, this.timeoutMs),
+      };
+      this.pending.set(requestId, p);
+      void this.write(fields, p);
+    });
+  }
+
+  /** XADD, again with the same requestId after a failure, until the command is answered or timed out. */
+  private async write(fields: Record<string, string>, p: Pending): Promise<void> {
+    for (let attempt = 0; !p.done && !this.closed; attempt++) {
+      try {
+        await this.cmd.client.xAdd(this.keys.commands(this.strategy), '*', fields, {
+          TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: this.commandMaxLen },
+        });
+        this.counts.sent++;
+        return;
+      } catch {
+        this.counts.writeRetries++;
+        await pause(Math.min(1000, 50 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  }
+
+  private async readReplies(from: string): Promise<void> {
+    let id = from;
+    const key = this.keys.replies(this.client);
+    while (!this.closed) {
+      let res;
+      try {
+        res = await this.replyConn.client.xRead({ key, id }, { BLOCK: this.blockMs, COUNT: this.readCount });
+      } catch {
+        if (this.closed) return;
+        await pause(100);
+        continue;
+      }
+      if (res === null || !Array.isArray(res)) continue;
+      for (const stream of res as { messages: { id: string; message: Record<string, string> }[] }[]) {
+        for (const m of stream.messages) {
+          id = m.id;
+          this.onReply(m.message as unknown as ReplyFields);
+        }
+      }
+    }
+  }
+
+  private onReply(f: ReplyFields): void {
+    this.counts.replies++;
+    const p = this.pending.get(f.requestId);
+    if (p === undefined) {
+      this.counts.unmatchedReplies++;
+      return;
+    }
+    this.pending.delete(f.requestId);
+    p.done = true;
+    clearTimeout(p.timer);
+    if (f.replayed === '1') this.counts.replayed++;
+    let body: unknown;
+    try {
+      body = JSON.parse(f.body);
+    } catch {
+      p.reject(new BusClientError('BAD_REPLY', `reply to ${f.requestId} is not JSON`, f.requestId));
+      return;
+    }
+    if (typeof body !== 'object' || body === null || typeof (body as { ok?: unknown }).ok !== 'boolean') {
+      p.reject(new BusClientError('BAD_REPLY', `reply to ${f.requestId} has no ok`, f.requestId));
+      return;
+    }
+    p.resolve({ ...(body as object), replayed: f.replayed === '1' } as Reply);
+  }
+
+  /**
+   * This strategy's order events of `symbols`, merged in seq order, duplicates (seq at or below the last yielded)
+   * dropped. Ends when the client closes or the loop breaks. Reads on a connection of its own; holds at most one
+   * XREAD answer (readCount entries per symbol) at a time.
+   */
+  async *events(symbols: readonly string[], o: EventsOptions = {}): AsyncGenerator<BusOrderEvent, void, undefined> {
+    if (this.closed || o.signal?.aborted === true) return;
+    const conn = this.makeReader();
+    this.readers.add(conn);
+    const ended = (): boolean => this.closed || o.signal?.aborted === true;
+    const abort = (): void => destroy(conn);
+    o.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      await conn.connect();
+      const cursors = new Map<string, string>(symbols.map((s) => [this.keys.orders(s), '0-0']));
+      const symbolOf = new Map<string, string>(symbols.map((s) => [this.keys.orders(s), s]));
+      let last = o.since ?? 0;
+      if (o.since === undefined) {
+        // from now on: start after each stream's last entry (its seq and below count as seen)
+        for (const key of cursors.keys()) {
+          const tail = await conn.client.xRevRange(key, '+', '-', { COUNT: 1 });
+          if (tail[0] !== undefined) {
+            cursors.set(key, tail[0].id);
+            const seq = Number(tail[0].message.seq);
+            if (Number.isSafeInteger(seq) && seq > last) last = seq;
+          }
+        }
+      }
+      o.onReady?.();
+      while (!ended()) {
+        let res;
+        try {
+          res = await conn.client.xRead([...cursors].map(([key, id]) => ({ key, id })), { BLOCK: this.blockMs, COUNT: this.readCount });
+        } catch {
+          if (ended()) return;
+          await pause(100);
+          continue;
+        }
+        if (res === null || !Array.isArray(res)) continue;
+        const streams = res as { name: string; messages: { id: string; message: Record<string, string> }[] }[];
+        // A stream that returned a full COUNT may have more below the seqs other streams returned: deliver only up to
+        // the smallest last seq of such streams, and read the rest again next time (seq order across symbols).
+        let cutoff = Infinity;
+        for (const s of streams) {
+          if (s.messages.length >= this.readCount) {
+            const seq = Number(s.messages[s.messages.length - 1]!.message.seq);
+            if (Number.isFinite(seq) && seq < cutoff) cutoff = seq;
+          }
+        }
+        const batch: { seq: number; key: string; id: string; message: Record<string, string> }[] = [];
+        for (const s of streams) {
+          for (const m of s.messages) {
+            const seq = Number(m.message.seq);
+            if (!Number.isSafeInteger(seq)) {
+              this.counts.badEntries++;
+              cursors.set(s.name, m.id);
+              continue;
+            }
+            if (seq > cutoff) break;
+            batch.push({ seq, key: s.name, id: m.id, message: m.message });
+          }
+        }
+        batch.sort((a, b) => a.seq - b.seq);
+        for (const b of batch) {
+          cursors.set(b.key, b.id);
+          if (b.message.strategy !== this.strategy) continue;
+          if (b.seq <= last) {
+            this.counts.duplicateEvents++;
+            continue;
+          }
+          let event: OrderEvent;
+          try {
+            event = JSON.parse(b.message.json ?? '') as OrderEvent;
+          } catch {
+            this.counts.badEntries++;
+            continue;
+          }
+          last = b.seq;
+          yield { seq: b.seq, id: b.id, symbol: symbolOf.get(b.key)!, event };
+          if (ended()) return;
+        }
+      }
+    } catch (e) {
+      if (!ended()) throw e; // a close or an abort during the first reads ends the iteration quietly
+    } finally {
+      o.signal?.removeEventListener('abort', abort);
+      this.readers.delete(conn);
+      destroy(conn);
+    }
+  }
+
+  /** Calls `handler` for each event of events(symbols, o) until the returned stop() or close(). */
+  onEvent(symbols: readonly string[], handler: (e: BusOrderEvent) => void, o: Omit<EventsOptions, 'signal'> = {}): { stop(): Promise<void>; done: Promise<void> } {
+    const ac = new AbortController();
+    const done = (async () => {
+      for await (const e of this.events(symbols, { ...o, signal: ac.signal })) handler(e);
+    })();
+    return {
+      done,
+      stop: async () => {
+        ac.abort();
+        await done.catch(() => undefined);
+      },
+    };
+  }
+
+  /** Closes every connection; commands still waiting reject with CLOSED. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [requestId, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.done = true;
+      p.reject(new BusClientError('CLOSED', 'the client was closed before the reply came', requestId));
+    }
+    this.pending.clear();
+    destroy(this.replyConn);
+    for (const r of this.readers) destroy(r);
+    await this.replyLoop?.catch(() => undefined);
+    if (this.o.client === undefined && this.cmd.up) {
+      await this.cmd.client.expire(this.keys.replies(this.client), this.o.replyTtlSeconds ?? 3600).catch(() => undefined);
+    }
+    await this.cmd.close();
+  }
+}
+
+/** Drops a (blocking) connection at once; a second call is harmless. */
+function destroy(conn: RedisConnection): void {
+  try {
+    conn.client.destroy();
+  } catch {
+    // already closed
+  }
+}
+
+function targetBody(target: OrderTarget): Record<string, unknown> | BusClientError {
+  const t = (typeof target === 'object' && target !== null ? target : {}) as { orderId?: unknown; clientOrderId?: unknown };
+  if (t.orderId !== undefined) return { orderId: t.orderId };
+  if (t.clientOrderId !== undefined) return { clientOrderId: t.clientOrderId };
+  return new BusClientError('INVALID_ARGUMENT', 'a target is { orderId } or { clientOrderId }');
+}

@@ -1,0 +1,186 @@
+/**
+ * Signals for order enhancers: reads the streams `{keyPrefix}signals:{symbol}` (protocol.ts) of the symbols whose
+ * enhancers read signals (`enhancer.signals: true`) and hands each entry to them (OrderEnhancers.feedSignal, which calls
+ * each enhancer's onSignal). Off the order path: its own connection (redis-connection.ts) in a loop of XREAD BLOCK.
+ *
+ * It starts at the end of each stream as it is when the feed starts (what was published before is not replayed: an
+ * enhancer wants fresh signals), then reads every entry in order. At most `batch` entries per stream per read, handed
+ * on synchronously: nothing is buffered. While Redis is down the loop waits (capped backoff) and counts the failed
+ * reads; when it is back it goes on from the last entry it handed on (what was published meanwhile is read then: the
+ * enhancers judge how old a signal is from its own time). Counted: entries, reads, failed reads, reconnects.
+ */
+import { Counter, type Registry } from 'prom-client';
+import { BusKeys } from './protocol.js';
+import { redisConnection, type RedisConnection, type RedisConnectionLog, type RedisSettings } from './redis-connection.js';
+
+export interface SignalFeedOptions {
+  readonly settings: RedisSettings;
+  /** `daemon.redis.keyPrefix`. */
+  readonly keyPrefix: string;
+  /** The symbols to read (OrderEnhancers.signalSymbols()). */
+  readonly symbols: readonly string[];
+  /** Each entry, in order per symbol (OrderEnhancers.feedSignal). */
+  readonly sink: (symbol: string, fields: Readonly<Record<string, string>>) => void;
+  readonly log: RedisConnectionLog;
+  /** Entries per stream per read (default 256). */
+  readonly batch?: number;
+  /** How long one XREAD blocks (ms, default 1000): also the longest stop() waits for the loop. */
+  readonly blockMs?: number;
+  /** Longest pause between reads while Redis is down (ms, default 1000). */
+  readonly maxBackoffMs?: number;
+  readonly registry?: Registry;
+}
+
+interface ReadReply {
+  readonly name: string;
+  readonly messages: readonly { readonly id: string; readonly message: Record<string, string> }[];
+}
+
+export class SignalFeed {
+  private readonly conn: RedisConnection;
+  private readonly keys: BusKeys;
+  /** Per symbol: the stream key and the id of the last entry handed on. */
+  private readonly streams: { key: string; id: string }[];
+  private readonly symbolOf = new Map<string, string>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  /** Entries handed on. */
+  entries = 0;
+  /** XREADs that answered. */
+  reads = 0;
+  /** XREADs that failed (Redis down, an error). */
+  readErrors = 0;
+  /** onSignal sink calls that threw (counted, the feed goes on). */
+  sinkErrors = 0;
+
+  constructor(private readonly o: SignalFeedOptions) {
+    this.keys = new BusKeys(o.keyPrefix);
+    this.conn = redisConnection(o.settings, { role: 'signals', log: o.log, maxBackoffMs: o.maxBackoffMs ?? 1000 });
+    this.streams = [...new Set(o.symbols)].map((sym) => {
+      const key = this.keys.signals(sym);
+      this.symbolOf.set(key, sym);
+      return { key, id: '$' };
+    });
+    if (o.registry !== undefined) {
+      const feed = this;
+      new Counter({
+        name: 'switchyard_signal_entries_total',
+        help: 'Signal entries read from signals:{symbol} and handed to order enhancers',
+        registers: [o.registry],
+        collect() {
+          this.reset();
+          this.inc(feed.entries);
+        },
+      });
+      new Counter({
+        name: 'switchyard_signal_read_errors_total',
+        help: 'Reads of the signal streams that failed (Redis down or an error): the feed retries',
+        registers: [o.registry],
+        collect() {
+          this.reset();
+          this.inc(feed.readErrors);
+        },
+      });
+      new Counter({
+        name: 'switchyard_signal_reconnects_total',
+        help: 'Times the signal feed lost its Redis connection and made it again',
+        registers: [o.registry],
+        collect() {
+          this.reset();
+          this.inc(feed.reconnects);
+        },
+      });
+    }
+  }
+
+  get reconnects(): number {
+    return this.conn.reconnects;
+  }
+
+  get up(): boolean {
+    return this.conn.up;
+  }
+
+  /**
+   * Connects, fixes where each stream starts (its last entry now) and starts the read loop. Resolves once reading
+   * started; when Redis does not answer, it rejects (the caller decides whether the daemon starts without signals).
+   */
+  async start(): Promise<void> {
+    if (this.running || this.streams.length === 0) return;
+    await this.conn.connect();
+    for (const s of this.streams) s.id = await this.lastId(s.key);
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Ends the loop and closes the connection. */
+  async stop(): Promise<void> {
+    const wasRunning = this.running;
+    this.running = false;
+    this.wake?.();
+    if (!wasRunning) {
+      await this.conn.close().catch(() => undefined);
+      return;
+    }
+    // a blocked XREAD ends with the connection
+    this.conn.client.destroy();
+    await this.loop;
+  }
+
+  /** The id of a stream's last entry ('0-0' when it does not exist yet: every entry added later is read). */
+  private async lastId(key: string): Promise<string> {
+    const last = (await this.conn.client.xRevRange(key, '+', '-', { COUNT: 1 })) as { id: string }[];
+    return last.length === 0 ? '0-0' : last[0]!.id;
+  }
+
+  private async run(): Promise<void> {
+    const count = this.o.batch ?? 256;
+    const block = this.o.blockMs ?? 1000;
+    const maxBackoff = this.o.maxBackoffMs ?? 1000;
+    let backoff = 50;
+    while (this.running) {
+      let reply: ReadReply[] | null;
+      try {
+        reply = (await this.conn.client.xRead(this.streams, { COUNT: count, BLOCK: block })) as unknown as ReadReply[] | null;
+      } catch {
+        if (!this.running) break;
+        this.readErrors++;
+        await this.pause(backoff);
+        backoff = Math.min(maxBackoff, backoff * 2);
+        continue;
+      }
+      backoff = 50;
+      this.reads++;
+      if (reply === null) continue;
+      for (const stream of reply) {
+        const symbol = this.symbolOf.get(stream.name);
+        const s = this.streams.find((x) => x.key === stream.name);
+        if (symbol === undefined || s === undefined) continue;
+        for (const m of stream.messages) {
+          s.id = m.id;
+          this.entries++;
+          try {
+            this.o.sink(symbol, m.message);
+          } catch {
+            this.sinkErrors++;
+          }
+        }
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+}
