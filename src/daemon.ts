@@ -6,7 +6,13 @@
  */
 import { resolveApiToken } from './api/api-token.js';
 import type { ApiServer } from './api/http-server.js';
-import { apiFromConfig } from './compose/api-from-config.js';
+import { apiFromConfig, denialExplainer } from './compose/api-from-config.js';
+import { busFromConfig, type DaemonBus } from './compose/bus-from-config.js';
+import { loadEnhancers } from './compose/enhancers-from-config.js';
+import { SignalFeed } from './bus/signal-feed.js';
+import { redisSettings } from './bus/redis-connection.js';
+import type { OrderEnhancers } from './intake/order-enhancer.js';
+import { resolve } from 'node:path';
 import type { Config } from './config/index.js';
 import { planReloadFromFile, riskFor, routerFor } from './compose/reload-plan.js';
 import { KillSwitch } from './compose/kill-switch.js';
@@ -51,6 +57,13 @@ export class Daemon {
   private readonly api: ApiServer;
   /** The trade history (fills and final order states beyond the journal; none without the journal). */
   readonly history: DaemonHistory | undefined;
+  /** Redis in and out: events, commands of remote strategies, account leases (none when nothing uses Redis). */
+  readonly bus: DaemonBus | undefined;
+  /** The strategies' order enhancers and their signal feed (loaded at start; none when no strategy has one). */
+  private enhancers: OrderEnhancers | undefined;
+  private signals: SignalFeed | undefined;
+  private readonly configDir: string;
+  private readonly baseDir: string;
   /**
    * Resolves true once the start sequence (recovery included) is over — a venue that comes up late is reconciled on
    * its own after that — or false when the start is abandoned or the daemon stops.
@@ -73,11 +86,16 @@ export class Daemon {
     abandon: () => this.abandonStart(),
     beforeStop: (reason) => {
       this.startupDone(false);
+      // no more commands read from Redis (the unread and unanswered wait for the next run); awaited in bus.stop()
+      void this.bus?.stopIntake().catch(() => undefined);
       this.path.intake.close();
       this.log.info({ reason, policy: this.config.daemon.shutdown.policy }, 'switchyard stopping');
     },
     stop: (reason) => this.stopSteps(reason),
     finally: async (startFailed, reason) => {
+      await this.signals?.stop().catch(() => undefined);
+      this.enhancers?.stop();
+      await this.bus?.stop().catch((err: unknown) => this.log.warn({ err }, 'redis parts did not stop cleanly'));
       this.path.balances.stop();
       this.path.dailyLoss.stopTimer();
       if (startFailed) this.log.info({ reason }, 'switchyard stopped (the start had failed)');
@@ -90,7 +108,8 @@ export class Daemon {
   constructor(readonly config: Config, token: string, options: DaemonOptions = {}) {
     // Default: a coarse wall clock (reading it allocates nothing; see CoarseClock), stopped with the daemon.
     const clock = (this.clock = options.clock ?? (this.ownClock = new CoarseClock()));
-    const baseDir = options.baseDir ?? process.cwd();
+    const baseDir = (this.baseDir = options.baseDir ?? process.cwd());
+    this.configDir = options.configDir ?? baseDir;
     this.current = config;
     this.configFile = options.configFile;
     const env = (this.env = options.env ?? process.env);
@@ -106,16 +125,23 @@ export class Daemon {
     if (path.recorder !== undefined) path.recorder.onFailure = (err) => this.halt(err);
     marketIo.registerMetrics(path.metrics);
     const history = (this.history = historyFromConfig(config, { recorder: path.recorder, orders: path.store, clock, log, baseDir, registry: path.metrics.registry }));
+    const explainDenial = denialExplainer(risk, instruments);
+    const bus = (this.bus = busFromConfig(config, {
+      path, clock, log, env, baseDir, registry: path.metrics.registry, explainDenial, journalDir: resolve(baseDir, config.daemon.journal.dir),
+    }));
+    // the journal keeps what the history and the event publisher have not taken yet
+    const floors = [history?.retentionFloor, bus?.retentionFloor].filter((f): f is () => number => f !== undefined);
     this.recovery_ = new StartupRecovery({
       config, baseDir, fileWrites: options.journalFileWrites, acceptRemoved: options.acceptRemoved === true, path, risk, instruments, clock, log,
       // the journal keeps what the history has not stored yet
-      ...(history === undefined ? {} : { retentionFloor: history.retentionFloor }),
+      ...(floors.length === 0 ? {} : { retentionFloor: () => Math.min(...floors.map((f) => f())) }),
     });
     const kill = new KillSwitch(path.states, path.tracker, path.intake, clock, log);
     this.api = apiFromConfig(config, { path, instruments, router, clock, log, token, baseDir, reload: () => this.reload(), journalFailedAt: () => this.journalFailedAt,
       risk, kill,
       books: (s) => marketIo.view(s),
       ...(history === undefined ? {} : { history }),
+      ...(bus === undefined ? {} : { bus }),
     });
   }
 
@@ -184,9 +210,14 @@ export class Daemon {
   private async startSteps(stopRequested: () => boolean): Promise<{ host: string; port: number }> {
     // Operator errors (credentials refused, instrument not listed) still refuse the start; a venue that is merely
     // unreachable is left closed and retried (see RestartingVenue), even when it is every venue.
-    const started = await Promise.all(this.path.venues.map((v) => (v instanceof RestartingVenue ? v.startOrRetry() : v.start().then(() => true))));
+    // one daemon per venue account: a venue whose lease is another daemon's is not started until the lease is ours
+    const leasedOut = (await this.bus?.leases()) ?? new Set<number>();
+    const started = await Promise.all(this.path.venues.map((v, i) => {
+      if (leasedOut.has(i)) return Promise.resolve(false);
+      return v instanceof RestartingVenue ? v.startOrRetry() : v.start().then(() => true);
+    }));
     started.forEach((up, v) => {
-      if (!up) this.path.gate.setOpen(v, false, 'VENUE_UNAVAILABLE: not started');
+      if (!up && !leasedOut.has(v)) this.path.gate.setOpen(v, false, 'VENUE_UNAVAILABLE: not started');
     });
     const interrupted = (): { host: string; port: number } => {
       this.log.info({ port: this.port }, 'stop requested during the start: remaining start steps skipped');
@@ -196,19 +227,24 @@ export class Daemon {
     this.marketIo.start();
     if (this.config.daemon.journal.enabled) await this.recovery_.recover();
     // the history catches up from its watermark (the records replayed and reconciled above included), then goes live
-    if (this.recovery_.journal !== undefined) this.history?.start(this.recovery_.journal);
+    if (this.recovery_.journal !== undefined) {
+      this.history?.start(this.recovery_.journal);
+      this.bus?.afterRecovery(this.recovery_.journal);
+    }
     this.path.stops?.start(TRAILING_PERSIST_MS);
     // balances: locks of the recovered orders; exchange venues read now (before intake opens), then on the timer
     this.path.balances.refresh();
     await this.path.balances.start(this.config.daemon.balances.reconcileIntervalMs);
     // daily loss limits from the recovered PnL (the day's start comes back from the journal)
     this.path.dailyLoss.startTimer(DAILY_LOSS_CHECK_MS);
+    await this.startEnhancers();
     if (stopRequested()) return interrupted();
     this.startupDone(true);
     const addr = await this.api.listen(this.config.daemon.api.port, this.config.daemon.api.host);
     this.port = addr.port;
     if (stopRequested()) return interrupted();
     this.path.intake.open();
+    await this.bus?.afterIntake();
     if (this.host !== undefined) {
       const host = this.host;
       this.path.dispatcher.setSleeper(() => host.waitForOrders());
@@ -216,6 +252,25 @@ export class Daemon {
     }
     this.log.info({ host: addr.address, port: addr.port, venues: this.path.venues.map((v) => v.name) }, 'switchyard started');
     return { host: addr.address, port: addr.port };
+  }
+
+  /** The strategies' order enhancers (before intake opens) and the Redis signal feed of those that read signals. */
+  private async startEnhancers(): Promise<void> {
+    if (!this.config.strategies.some((s) => s.enhancer !== undefined)) return;
+    const enhancers = (this.enhancers = await loadEnhancers({
+      strategies: this.config.strategies, strategyIds: this.path.store.strategyIds, baseDir: this.configDir,
+      cacheDir: resolve(this.baseDir, this.config.daemon.dataDir, 'strategies-cache'),
+      instruments: this.instruments, clock: this.clock, log: this.log, registry: this.path.metrics.registry,
+    }));
+    this.path.intake.setEnhancers(enhancers);
+    if (this.path.recorder !== undefined) enhancers.setJournal(this.path.recorder);
+    const symbols = enhancers.signalSymbols();
+    if (symbols.length === 0) return;
+    this.signals = new SignalFeed({
+      settings: redisSettings(this.config.daemon.redis.url, this.env), keyPrefix: this.config.daemon.redis.keyPrefix,
+      symbols, sink: (symbol, fields) => enhancers.feedSignal(symbol, fields), log: this.log, registry: this.path.metrics.registry,
+    });
+    await this.signals.start();
   }
 
   /** A failed start releases what it opened (API socket, venue timers and connections, workers, journal). */

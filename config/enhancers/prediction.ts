@@ -23,7 +23,7 @@
  *         symbols: [BTC-USDT]
  *         enhancer: { module: enhancers/prediction.ts, signals: true, params: { maxAgeMs: 5000 } }
  */
-import type { EnhancerChange, EnhancerContext, EnhancerOrder, OrderEnhancer } from '../../src/strategy/enhancer-sdk.js';
+import type { EnhancerChange, EnhancerContext, EnhancerOrder, OrderEnhancer } from '../../src/intake/enhancer-sdk.js';
 
 interface Signal {
   confidence: number;

@@ -4,11 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderIntake } from '../intake/order-intake.js';
-import { decodeOrder } from '../intake/order-decoder.js';
 import { parseJsonExact } from '../intake/json-exact.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
-import { ORDER_STATES, type Order, type OrderState } from '../model/order.js';
+import type { Order, OrderState } from '../model/order.js';
 import type { Router } from '../routing/router.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -19,11 +18,12 @@ import { orderView } from './order-view.js';
 import { EventStream, type StreamJournal } from './event-stream.js';
 import { DEFAULT_STREAM_MAX_BUFFERED_BYTES } from '../config/schema.js';
 import { parseRequestTarget, targetQuery, type RequestTarget } from './request-target.js';
-import { matchingSlots, pageOfOrders, parseCancelFilter, parseListQuery } from './order-query.js';
+import { pageOfOrders, parseCancelFilter, parseListQuery } from './order-query.js';
+import { OrderCommands, type AmendCommandResult, type SubmitResult } from './order-commands.js';
 import type { StateChange, StateChangeResult, TradingStateRow } from '../risk/trading-states.js';
 
 /** How long PATCH /v1/orders/:id waits for the venue's answer to an amend before answering 202 (still pending). */
-export const AMEND_WAIT_MS = 5000;
+export { AMEND_WAIT_MS } from './order-commands.js';
 
 /** Largest accepted request body or WebSocket message, in bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -52,8 +52,11 @@ export interface ApiDeps {
   readonly kill?: (timeoutMs: number) => Promise<unknown>;
   /** Default wait of the kill switch for the venues' confirmations (ms). */
   readonly killTimeoutMs?: number;
-  /** Strategies that run as workers: an API client may not submit as one of them (STRATEGY_NOT_API). */
-  readonly workerStrategies?: ReadonlySet<string>;
+  /**
+   * Strategies whose orders do not come over this API (a worker module, or their Redis command stream), by id with
+   * their source: an API client may not submit as one of them (STRATEGY_NOT_API).
+   */
+  readonly notApiStrategies?: ReadonlyMap<string, 'worker' | 'redis'>;
   /** Why pre-trade risk denied an order, naming the limit and its value (the error message of a DENIED submit). */
   readonly explainDenial?: (order: Order) => string | undefined;
   /** GET /v1/positions, GET /v1/balances. */
@@ -91,8 +94,11 @@ export class ApiServer {
   private readonly wss: WebSocketServer;
   /** The sending side of /v1/stream (events, resume, filters, slow consumers). */
   readonly stream: EventStream;
+  /** Submit, amend, cancel and cancel-all: shared by HTTP and the WebSocket; the Redis command intake can use it too. */
+  readonly commands: OrderCommands;
 
   constructor(private readonly deps: ApiDeps) {
+    this.commands = new OrderCommands({ intake: deps.intake, tracker: deps.tracker, instruments: deps.instruments, durable: deps.durable, explainDenial: deps.explainDenial });
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
@@ -241,7 +247,7 @@ export class ApiServer {
       }
       if (method === 'PATCH') return this.amend(order.id, await readJson(req));
       if (method === 'DELETE') {
-        const r = this.deps.intake.cancel(order.id);
+        const r = this.commands.cancelById(order.id);
         if (!r.ok) throw new HttpError(r.code, r.message);
         return { status: 202, body: orderView(r.order, this.deps.instruments, this.deps.tracker.store) };
       }
@@ -280,28 +286,13 @@ export class ApiServer {
   }
 
   /** Shared by HTTP and WebSocket: decode, queue, and wait for the dispatcher's decision. */
-  private async submitOrder(body: unknown): Promise<
-    { ok: true; order: Order } | { ok: false; code: ErrorCode; message: string; field?: string | undefined; order?: Order }
-  > {
-    const decoded = decodeOrder(body, this.deps.instruments);
-    if (!decoded.ok) return { ok: false, ...decoded.error };
-    if (this.deps.workerStrategies?.has(decoded.intent.strategy) === true) {
-      return { ok: false, code: 'STRATEGY_NOT_API', message: `strategy ${decoded.intent.strategy} runs as a worker: its orders come from its module`, field: 'strategy' };
-    }
-    const r = this.deps.intake.submit(decoded.intent);
-    if (!r.ok) return r;
-    const order = await this.deps.intake.dispatched(r.order);
-    try {
-      await this.deps.durable?.();
-    } catch {
-      // The journal failed before the order's records were on disk: it is not acknowledged (no order id given).
-      return { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the order is not acknowledged' };
-    }
-    if (order.state === 'DENIED') {
-      const code = order.reason as ErrorCode;
-      return { ok: false, code, message: this.deps.explainDenial?.(order) ?? ERROR_CATALOGUE[code]?.description ?? String(order.reason), order };
-    }
-    return { ok: true, order };
+  private submitOrder(body: unknown): Promise<SubmitResult> {
+    return this.commands.submit(body, (intent) => {
+      const source = this.deps.notApiStrategies?.get(intent.strategy);
+      if (source === undefined) return undefined;
+      const from = source === 'worker' ? 'runs as a worker: its orders come from its module' : 'has source: redis: its orders come from its Redis command stream';
+      return { ok: false, code: 'STRATEGY_NOT_API', message: `strategy ${intent.strategy} ${from}`, field: 'strategy' };
+    });
   }
 
   /**
@@ -318,32 +309,8 @@ export class ApiServer {
   }
 
   /** Shared by HTTP and WebSocket. */
-  private async amendOrder(id: number, body: unknown): Promise<
-    { ok: true; order: Order; pending: boolean } | { ok: false; code: ErrorCode; message: string; field?: string | undefined; order?: Order }
-  > {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, code: 'BAD_REQUEST', message: 'the body must be a JSON object' };
-    const b = body as Record<string, unknown>;
-    for (const key of Object.keys(b)) {
-      if (key !== 'price' && key !== 'quantity') return { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${key} (an amend takes price and quantity)`, field: key };
-    }
-    const r = this.deps.intake.amendDecimal(id, { price: b.price, quantity: b.quantity });
-    if (!r.ok) return r;
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      r.outcome,
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), AMEND_WAIT_MS);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    try {
-      await this.deps.durable?.();
-    } catch {
-      return { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the amend\'s outcome is not durable' };
-    }
-    if (outcome === undefined) return { ok: true, order: r.order, pending: true };
-    if (outcome.result === 'AMENDED') return { ok: true, order: outcome.order, pending: false };
-    if (outcome.result === 'FINISHED') return { ok: false, code: 'ORDER_NOT_AMENDABLE', message: `order ${id} finished (${outcome.order.state}) before the amend took effect`, order: outcome.order };
-    return { ok: false, code: 'VENUE_REJECTED', message: `the venue refused the amend: ${outcome.reason ?? 'no reason given'}; the order keeps its terms`, order: outcome.order };
+  private amendOrder(id: number, body: unknown): Promise<AmendCommandResult> {
+    return this.commands.amend(id, body);
   }
 
   /** ?strategy=&symbol=&venue= of GET /v1/positions, each a configured name. */
@@ -385,26 +352,15 @@ export class ApiServer {
     const store = this.deps.tracker.store;
     const f = parseCancelFilter(query, store);
     if (!f.ok) throw new HttpError(f.code, f.message);
-    const canceling: number[] = [];
-    const refused: { orderId: number; code: ErrorCode; message: string }[] = [];
-    // parents first: their cancel fans out to their children
-    const slots = matchingSlots(store, f.value).sort((a, b) => Number(store.parent[a] !== 0) - Number(store.parent[b] !== 0));
-    for (const slot of slots) {
-      if (!this.deps.tracker.isOpenSlot(slot) || ORDER_STATES[store.state[slot]!] === 'PENDING_CANCEL') continue;
-      const id = store.id[slot]!;
-      const r = this.deps.intake.cancelSlot(slot);
-      if (r.ok) canceling.push(id);
-      else refused.push({ orderId: id, code: r.code, message: r.message });
-    }
+    const { canceling, refused } = this.commands.cancelAll(f.value);
     return { status: 202, body: { canceling, refused } };
   }
 
   /** By numeric order id, else by client order id (a client id of digits only is found when no order has that id). */
   private findOrder(key: string): Order {
-    const byId = /^\d{1,15}$/.test(key) ? this.deps.tracker.get(Number(key)) : undefined;
-    const order = byId ?? this.deps.tracker.getByClientOrderId(key);
-    if (order === undefined) throw new HttpError('ORDER_NOT_FOUND', `no order ${key}`);
-    return order;
+    const r = this.commands.findOrError(key);
+    if (!r.ok) throw new HttpError(r.code, r.message);
+    return r.order;
   }
 
   private onSocket(ws: WebSocket, query: URLSearchParams): void {
@@ -443,7 +399,7 @@ export class ApiServer {
       const key = typeof m.orderId === 'number' ? String(m.orderId) : typeof m.orderId === 'string' ? m.orderId : '';
       try {
         const order = this.findOrder(key);
-        const r = this.deps.intake.cancel(order.id);
+        const r = this.commands.cancelById(order.id);
         if (r.ok) send({ ok: true, order: orderView(r.order, this.deps.instruments, this.deps.tracker.store) });
         else send({ ok: false, error: { code: r.code, message: r.message } });
       } catch (err) {

@@ -5,6 +5,7 @@ import { journalStream } from '../api/event-stream.js';
 import { ApiServer } from '../api/http-server.js';
 import { venueHealth, venueMetrics } from '../api/venue-health.js';
 import type { Config } from '../config/index.js';
+import { strategySource } from '../config/schema.js';
 import { journalHealth } from '../journal/journal-health.js';
 import type { Clock } from '../model/clock.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
@@ -19,6 +20,8 @@ import type { PreTradeRisk } from '../risk/pre-trade-risk.js';
 import { isErrorCode } from '../model/errors.js';
 import type { PositionFilter, PositionRow } from '../risk/position-ledger.js';
 import type { BalanceRow } from '../risk/venue-balances.js';
+import type { Order } from '../model/order.js';
+import type { BusStatus } from './bus-from-config.js';
 
 export interface ApiParts {
   readonly path: OrderPath;
@@ -40,6 +43,19 @@ export interface ApiParts {
   readonly books: (symbolIndex: number) => BookView;
   /** The trade history (GET /v1/fills; GET /health's `history`); absent when the journal or the history is off. */
   readonly history?: DaemonHistory;
+  /** Redis in and out (GET /health's `redis`); absent when nothing uses Redis. */
+  readonly bus?: { status(): BusStatus };
+}
+
+/** Why pre-trade risk denied an order, naming the limit and its value (the message of a DENIED submit; API and Redis). */
+export function denialExplainer(risk: PreTradeRisk, instruments: InstrumentRegistry): (order: Order) => string | undefined {
+  return (order) => {
+    const code = order.reason;
+    if (code === undefined || !isErrorCode(code)) return undefined;
+    const side = order.side === 'BUY' ? 0 : 1;
+    const text = risk.explain(code, risk.strategyIndex(order.strategy), instruments.get(order.symbol)!.index, side, order.priceTicks, order.qtyLots);
+    return text === code ? undefined : `${code}: ${text}`;
+  };
 }
 
 export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
@@ -62,14 +78,11 @@ export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
     fills: (q) => p.history?.fills(q) ?? fillsQuery(undefined, q, { pageSizeMax: config.daemon.history.pageSizeMax }),
     kill: (timeoutMs) => p.kill.kill(timeoutMs),
     killTimeoutMs: config.daemon.kill.timeoutMs,
-    workerStrategies: new Set(config.strategies.filter((s) => s.module !== undefined).map((s) => s.id)),
-    explainDenial: (order) => {
-      const code = order.reason;
-      if (code === undefined || !isErrorCode(code)) return undefined;
-      const side = order.side === 'BUY' ? 0 : 1;
-      const text = p.risk.explain(code, p.risk.strategyIndex(order.strategy), p.instruments.get(order.symbol)!.index, side, order.priceTicks, order.qtyLots);
-      return text === code ? undefined : `${code}: ${text}`;
-    },
+    notApiStrategies: new Map(config.strategies.flatMap((s) => {
+      const source = strategySource(s);
+      return source === 'api' ? [] : [[s.id, source] as const];
+    })),
+    explainDenial: denialExplainer(p.risk, p.instruments),
     auth: new BearerAuth(p.token),
     reload: p.reload,
     books: p.books,
@@ -94,6 +107,7 @@ export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
       ...journalHealth(recorder, p.journalFailedAt()),
       stream: api.stream.stats,
       ...(p.history === undefined ? {} : { history: p.history.status() }),
+      ...(p.bus === undefined ? {} : { redis: p.bus.status() }),
     }),
   });
   metrics.setVenueSource(() => venueMetrics(venues, dispatcher.available));

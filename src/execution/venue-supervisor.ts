@@ -160,6 +160,16 @@ export class RestartingVenue implements VenueAdapter {
   }
 
   /**
+   * Start a venue whose start was held back (its account lease was another daemon's, src/bus/account-lease.ts) now
+   * that it may trade: start, then made ready (reconciled) and opened, with the usual retries. Nothing when it was
+   * started already.
+   */
+  startHeld(): void {
+    if (this.state !== 'starting' || this.attempt !== undefined || this.timer !== undefined) return;
+    this.attempt = this.retryStart();
+  }
+
+  /**
    * The venue started, but the daemon could not make it ready (its reconciliation at start failed): it stays closed
    * and `ready()` is retried with the same backoff, as for a venue that started late.
    */
@@ -323,19 +333,23 @@ export class RestartingVenue implements VenueAdapter {
 
 /**
  * What the router may use: `available[v]` = open (started and reconciled) AND healthy (the adapter's own UP/DOWN
- * reports). Writes the dispatcher's `available` array in place.
+ * reports) AND not halted AND its account lease held (when leases are on: src/bus/account-lease.ts). Writes the
+ * dispatcher's `available` array in place.
  */
 export class VenueGate {
   private readonly open: Uint8Array;
   private readonly healthy: Uint8Array;
   /** 1 = HALTED by its trading state (operator, kill switch): closed to new orders whatever the venue says. */
   private readonly halted: Uint8Array;
+  /** Why the venue's account lease is not ours (undefined: held, or no lease needed). */
+  private readonly unleased: (string | undefined)[];
   private readonly reasons: (string | undefined)[];
 
   constructor(private readonly available: Uint8Array) {
     this.open = new Uint8Array(available.length).fill(1);
     this.healthy = new Uint8Array(available.length).fill(1);
     this.halted = new Uint8Array(available.length);
+    this.unleased = new Array<string | undefined>(available.length).fill(undefined);
     this.reasons = new Array<string | undefined>(available.length).fill(undefined);
   }
 
@@ -356,6 +370,12 @@ export class VenueGate {
     this.apply(v);
   }
 
+  /** The venue's account lease: held (or not needed), or not held with the reason (VENUE_LEASED: who holds it). */
+  setLease(v: number, held: boolean, reason?: string): void {
+    this.unleased[v] = held ? undefined : (reason ?? 'VENUE_LEASED');
+    this.apply(v);
+  }
+
   isOpen(v: number): boolean {
     return this.open[v] === 1;
   }
@@ -367,10 +387,10 @@ export class VenueGate {
   /** Why the venue is not available (the last reason given), undefined when it is. */
   reason(v: number): string | undefined {
     if (this.available[v] === 1) return undefined;
-    return this.halted[v] === 1 ? 'TRADING_HALTED' : this.reasons[v];
+    return this.halted[v] === 1 ? 'TRADING_HALTED' : this.unleased[v] ?? this.reasons[v];
   }
 
   private apply(v: number): void {
-    this.available[v] = this.open[v]! & this.healthy[v]! & (this.halted[v]! ^ 1);
+    this.available[v] = this.open[v]! & this.healthy[v]! & (this.halted[v]! ^ 1) & (this.unleased[v] === undefined ? 1 : 0);
   }
 }

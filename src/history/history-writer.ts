@@ -1,26 +1,9 @@
 /**
- * Gets every history row into the history store, off the dispatch thread, and never loses one.
- *
- * Live. The journal recorder calls `onRecorded` right after it appended an UPDATE record (in journal order, with the
- * record's seq). That call only makes the row (exact decimal texts; nothing when the update is neither a venue fill
- * nor a final state) and pushes it onto a bounded in-memory buffer: no I/O, no await, nothing that waits. A loop of
- * its own takes the buffer in batches (`batchRows`), waits until the batch's records are durable in the journal (the
- * history never holds what a crash could take out of the journal), writes the batch in one step with the new
- * watermark, and goes on.
- *
- * The watermark W (kept in the store, written with the rows) says: every row of a record with seq <= W is stored.
- * While the buffer is taken ("accepting"), every row of a record after W is in the buffer, so a batch that takes the
- * whole buffer raises W to the journal's last seq at that moment, and a partial batch to its last row's seq. When no
- * rows come, W still follows the journal (a mark at most every `markEveryMs`), so the journal can delete its
- * segments.
- *
- * Catch-up. When the buffer is full (the store is slow) or a write fails (the store is down), the listener stops
- * taking rows (the buffer is dropped: the journal has them) and the loop goes back to the journal: from W + 1 it
- * reads the records (journal-catch-up.ts) and writes their rows in batches, retrying with a backoff while the store
- * is down, until it reaches the journal's durable end; then, in one turn of the event loop, it notes the journal's
- * last seq L and starts taking rows again, reads (W, L] from the journal once L is durable, and is live. The same
- * happens at start (the rows of the records replayed and reconciled before the history was open come from the
- * journal). Rows carry their seq as their key, so anything written twice is stored once.
+ * Gets every history row into the history store, off the dispatch thread, and never loses one: a journal follower
+ * (src/journal/journal-follower.ts: the live buffer, the durable-only batches, the watermark written with the rows,
+ * the catch-up from the journal after an overflow, an outage or a start) whose rows are history rows
+ * (history-record.ts: every venue fill and every order's final state, exact decimals) and whose sink is the history
+ * store (PostgreSQL or the local files). Rows carry their seq as their key, so anything written twice is stored once.
  *
  * The journal must keep what the history has not stored: the daemon sets the journal's retention floor to W
  * (`retentionFloor`), so snapshot retention deletes no segment after W (nor the newest snapshot at or before it).
@@ -30,21 +13,12 @@
 import type { OrderStore, OrderView } from '../core/order-store.js';
 import type { Clock } from '../model/clock.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import { JournalFollower, type FollowedJournal, type FollowerLog, type FollowerStatus } from '../journal/journal-follower.js';
 import { historyRowsOf, type HistoryRow } from './history-record.js';
 import type { HistoryStore } from './history-store.js';
-import { openCatchUp } from './journal-catch-up.js';
 
 /** The journal as the history writer reads it. */
-export interface HistoryJournal {
-  /** The journal directory (catch-up reads it). */
-  readonly dir: string;
-  /** Seq of the last record appended. */
-  lastSeq(): number;
-  /** Seq of the last record on disk. */
-  durableSeq(): number;
-  /** Resolves once `seq` is on disk (rejects when the journal failed). */
-  whenDurable(seq: number): Promise<void>;
-}
+export type HistoryJournal = FollowedJournal;
 
 export interface HistoryWriterOptions {
   readonly store: HistoryStore;
@@ -54,7 +28,7 @@ export interface HistoryWriterOptions {
   readonly retainFinished: number;
   readonly clock: Clock;
   /** Errors and state changes (the store going down, coming back; records the journal no longer had). */
-  readonly log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  readonly log: FollowerLog;
   /** Rows held in memory at most; beyond, the writer catches up from the journal. Default 65536. */
   readonly bufferRows?: number;
   /** Rows per write. Default 1000. */
@@ -68,301 +42,70 @@ export interface HistoryWriterOptions {
   readonly markEveryMs?: number;
 }
 
-export interface HistoryStatus {
-  readonly store: string;
-  readonly where: string;
-  /** The last write or read of the store worked. */
-  readonly up: boolean;
-  /** live: rows taken from memory; catch-up: from the journal; down: the store failed (retrying); stopped. */
-  readonly mode: 'starting' | 'live' | 'catch-up' | 'down' | 'stopped';
-  /** Everything up to this journal seq is stored (-1: not known yet: the store was never reached). */
-  readonly watermark: number;
-  /** Journal records after the watermark (the journal keeps their segments). */
-  readonly lagRecords: number;
-  /** How long the watermark has been behind the journal (0 when caught up). */
-  readonly lagSeconds: number;
-  /** Rows waiting in memory. */
-  readonly buffered: number;
-  /** Times the buffer was dropped (full) and the writer went back to the journal. */
-  readonly overflows: number;
-  readonly writeErrors: number;
-  readonly lastError: string | null;
-  /** Journal records the history could not get (their segments were deleted before it stored them). */
-  readonly lostRecords: number;
-}
-
-type Mode = HistoryStatus['mode'];
+/** GET /health's `history`: see FollowerStatus (store: the store's kind). */
+export type HistoryStatus = FollowerStatus;
 
 export class HistoryWriter {
-  private readonly store: HistoryStore;
-  private readonly bufferRows: number;
-  private readonly batchRows: number;
-  private readonly flushMs: number;
-  private readonly retryMs: number;
-  private readonly maxRetryMs: number;
-  private readonly markEveryMs: number;
-  private buffer: HistoryRow[] = [];
-  private accepting = false;
-  private journal: HistoryJournal | undefined;
-  private wm = -1;
-  private mode: Mode = 'starting';
-  private up = false;
-  private opened = false;
-  private overflows = 0;
-  private writeErrors = 0;
-  private lastError: string | null = null;
-  private lostRecords = 0;
-  /** When the history last held everything the journal had then (lag in seconds counts from there). */
-  private coveredAt = 0;
-  private lastMarkAt = 0;
-  private stopping = false;
-  private loopDone: Promise<void> | undefined;
-  private wakeUp: (() => void) | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly follower: JournalFollower<HistoryRow>;
 
-  constructor(private readonly o: HistoryWriterOptions) {
-    this.store = o.store;
-    this.bufferRows = Math.max(1, o.bufferRows ?? 65536);
-    this.batchRows = Math.max(1, o.batchRows ?? 1000);
-    this.flushMs = o.flushMs ?? 50;
-    this.retryMs = o.retryMs ?? 250;
-    this.maxRetryMs = o.maxRetryMs ?? 5000;
-    this.markEveryMs = o.markEveryMs ?? 1000;
+  constructor(o: HistoryWriterOptions) {
+    const store = o.store;
+    this.follower = new JournalFollower<HistoryRow>({
+      name: 'history',
+      sink: {
+        get kind() {
+          return store.kind;
+        },
+        get where() {
+          return store.where;
+        },
+        open: () => store.open(),
+        watermark: () => store.watermark(),
+        write: (rows, watermark) => store.write(rows, watermark),
+        close: () => store.close(),
+      },
+      rows: (seq, tracker, order, update, t, out) => {
+        historyRowsOf(seq, tracker.store, order, update, t, out);
+      },
+      // the rows need only the store: the live path needs no tracker
+      liveRows: (seq, order, update, t, out) => {
+        historyRowsOf(seq, o.orders, order, update, t, out);
+      },
+      orders: o.orders, retainFinished: o.retainFinished, clock: o.clock, log: o.log,
+      bufferRows: o.bufferRows, batchRows: o.batchRows, flushMs: o.flushMs, retryMs: o.retryMs, maxRetryMs: o.maxRetryMs, markEveryMs: o.markEveryMs,
+    });
+    this.onRecorded = this.follower.onRecorded;
+    this.retentionFloor = this.follower.retentionFloor;
   }
 
   /**
    * The journal recorder's hook (JournalRecorder.addRecordedListener): called on the dispatch thread right after
    * an UPDATE record was appended. Makes the row(s) and buffers them; never waits, never throws.
    */
-  readonly onRecorded = (seq: number, order: OrderView, update: OrderUpdate, t: Transition): void => {
-    if (!this.accepting) return;
-    try {
-      historyRowsOf(seq, this.o.orders, order, update, t, this.buffer);
-    } catch (err) {
-      // a bug making a row: drop live rows, the journal catch-up makes them again (and reports the error there)
-      this.lastError = String(err);
-      this.dropBuffer();
-      return;
-    }
-    if (this.buffer.length > this.bufferRows) {
-      this.overflows++;
-      this.dropBuffer();
-    } else if (this.buffer.length >= this.batchRows) this.wake();
-  };
+  readonly onRecorded: (seq: number, order: OrderView, update: OrderUpdate, t: Transition) => void;
 
   /** The retention floor for the journal: its records after this are kept (0: keep everything, W not known yet). */
-  readonly retentionFloor = (): number => Math.max(0, this.wm);
+  readonly retentionFloor: () => number;
 
   /** Start (the journal is open and recovered): open the store, catch up from its watermark, then go live. */
   start(journal: HistoryJournal): void {
-    if (this.loopDone !== undefined) return;
-    this.journal = journal;
-    this.coveredAt = this.o.clock.now();
-    this.loopDone = this.loop();
+    this.follower.start(journal);
   }
 
   /** The watermark (-1 while the store was never reached). */
   get watermark(): number {
-    return this.wm;
+    return this.follower.watermark;
   }
 
   status(): HistoryStatus {
-    const last = this.journal?.lastSeq() ?? 0;
-    const lagRecords = this.wm < 0 ? last : Math.max(0, last - this.wm);
-    return {
-      store: this.store.kind, where: this.store.where, up: this.up, mode: this.mode, watermark: this.wm, lagRecords,
-      lagSeconds: lagRecords === 0 ? 0 : Math.max(0, (this.o.clock.now() - this.coveredAt) / 1000),
-      buffered: this.buffer.length, overflows: this.overflows, writeErrors: this.writeErrors, lastError: this.lastError, lostRecords: this.lostRecords,
-    };
+    return this.follower.status();
   }
 
   /**
    * Stop: write what is buffered (if the store takes it within `timeoutMs`), then close the store. What is not
    * written is read from the journal at the next start. Call after the journal is closed (nothing more comes).
    */
-  async stop(timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    if (this.loopDone !== undefined && this.accepting && this.up) {
-      while (this.accepting && this.buffer.length > 0 && Date.now() < deadline && this.up) {
-        this.wake();
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-    this.stopping = true;
-    this.accepting = false;
-    this.wake();
-    if (this.loopDone !== undefined) {
-      await Promise.race([this.loopDone, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())]);
-    }
-    this.mode = 'stopped';
-    // a store that hangs (a server that stopped answering) does not hold the stop up
-    await Promise.race([this.store.close().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, Math.max(100, deadline - Date.now())).unref())]);
-  }
-
-  private dropBuffer(): void {
-    this.accepting = false;
-    this.buffer = [];
-  }
-
-  private wake(): void {
-    const w = this.wakeUp;
-    if (w !== null) {
-      this.wakeUp = null;
-      if (this.timer !== null) clearTimeout(this.timer);
-      this.timer = null;
-      w();
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.wakeUp = resolve;
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.wakeUp = null;
-        resolve();
-      }, ms);
-      this.timer.unref?.();
-    });
-  }
-
-  private async loop(): Promise<void> {
-    let retry = this.retryMs;
-    while (!this.stopping) {
-      try {
-        if (!this.opened) {
-          await this.store.open();
-          this.wm = await this.store.watermark();
-          this.opened = true;
-          this.setUp(true);
-        }
-        if (!this.accepting) await this.catchUp();
-        else await this.drain();
-        retry = this.retryMs;
-      } catch (err) {
-        if (this.stopping) break;
-        this.dropBuffer();
-        this.writeErrors++;
-        this.lastError = err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}` : String(err);
-        // the journal failed (the daemon halted): the store is not at fault, but nothing more becomes durable
-        const journalFailed = String((err as { code?: unknown } | null)?.code ?? '').startsWith('JOURNAL_');
-        if (!journalFailed) this.setUp(false);
-        this.mode = 'down';
-        await this.sleep(retry);
-        retry = Math.min(this.maxRetryMs, retry * 2);
-      }
-    }
-  }
-
-  private setUp(up: boolean): void {
-    if (up === this.up) return;
-    this.up = up;
-    if (up) this.o.log.info({ store: this.store.kind, where: this.store.where, watermark: this.wm }, 'history store up');
-    else this.o.log.warn({ store: this.store.kind, where: this.store.where, watermark: this.wm, err: this.lastError }, 'history store down: catching up from the journal when it is back');
-  }
-
-  /** The watermark reached what the journal held at `at`. */
-  private covered(at: number): void {
-    if (at > this.coveredAt) this.coveredAt = at;
-  }
-
-  /** From the journal, W + 1 up to its durable end; then live (see the header). */
-  private async catchUp(): Promise<void> {
-    const j = this.journal!;
-    this.mode = 'catch-up';
-    for (;;) {
-      if (this.stopping) return;
-      const target = j.durableSeq();
-      if (this.wm >= target) {
-        // one turn: every record after L reaches the buffer
-        const last = j.lastSeq();
-        const at = this.o.clock.now();
-        this.buffer = [];
-        this.accepting = true;
-        if (last > this.wm) {
-          await j.whenDurable(last);
-          await this.copy(this.wm, last);
-        }
-        if (this.accepting) this.mode = 'live';
-        this.covered(at);
-        return;
-      }
-      await this.copy(this.wm, target);
-    }
-  }
-
-  /** The rows of the records in (since, upTo] from the journal, written in batches; W follows. */
-  private async copy(since: number, upTo: number): Promise<void> {
-    const rows: HistoryRow[] = [];
-    const opened = openCatchUp(this.journal!.dir, this.o.orders, this.o.retainFinished, since, upTo, rows);
-    if (!opened.ok) {
-      const resume = Math.min(upTo, Math.max(opened.resumeAfter, since));
-      this.lostRecords += resume - since;
-      this.o.log.error({ since, resumeAfter: resume, reason: opened.reason }, 'history: journal records lost before the history stored them');
-      await this.store.write([], resume);
-      this.wm = resume;
-      if (resume <= since) throw new Error(opened.reason);
-      return;
-    }
-    const cursor = opened.cursor;
-    try {
-      let more = true;
-      while (more && !this.stopping) {
-        more = cursor.read(this.batchRows, 4096);
-        // the records up to upTo are on disk: the cursor ends there (if it ends before, only what it read counts)
-        const covered = cursor.seq;
-        if (!more && covered <= since && upTo > since) throw new Error(`history: the journal records after seq ${since} could not be read`);
-        if (rows.length >= this.batchRows || !more) {
-          await this.store.write(rows, covered);
-          this.wm = covered;
-          this.lastMarkAt = this.o.clock.now();
-          rows.length = 0;
-          this.setUp(true);
-        } else {
-          // a long stretch without rows: let the event loop turn
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-    } finally {
-      cursor.close();
-    }
-  }
-
-  /** One live batch, or a wait for rows (and the idle watermark mark). */
-  private async drain(): Promise<void> {
-    const j = this.journal!;
-    if (this.buffer.length === 0) {
-      const now = this.o.clock.now();
-      const last = j.lastSeq();
-      if (last > this.wm && now - this.lastMarkAt >= this.markEveryMs) {
-        await j.whenDurable(last);
-        if (!this.accepting) return;
-        await this.store.write([], last);
-        this.wm = Math.max(this.wm, last);
-        this.lastMarkAt = now;
-        this.covered(now);
-        return;
-      }
-      if (last <= this.wm) this.covered(now);
-      await this.sleep(this.flushMs);
-      return;
-    }
-    if (this.buffer.length < this.batchRows && !this.stopping) {
-      // let a batch gather (at most flushMs), unless it is full already
-      await this.sleep(this.flushMs);
-      if (!this.accepting) return;
-    }
-    const n = Math.min(this.buffer.length, this.batchRows);
-    const batch = this.buffer.slice(0, n);
-    const whole = n === this.buffer.length;
-    const covered = whole ? j.lastSeq() : batch[n - 1]!.seq;
-    const at = this.o.clock.now();
-    await j.whenDurable(covered);
-    if (!this.accepting) return;
-    await this.store.write(batch, covered);
-    this.wm = Math.max(this.wm, covered);
-    this.lastMarkAt = this.o.clock.now();
-    if (this.accepting) this.buffer.splice(0, n);
-    if (whole) this.covered(at);
+  stop(timeoutMs = 5000): Promise<void> {
+    return this.follower.stop(timeoutMs);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The order enhancer stage: per strategy, an optional enhancer module (src/strategy/enhancer-sdk.ts) that may adjust
+ * The order enhancer stage: per strategy, an optional enhancer module (src/intake/enhancer-sdk.ts) that may adjust
  * each order the strategy sends, synchronously, before the order is created and queued — hence before pre-trade risk,
  * which the dispatcher runs later on every order as usual (an enhancer can never bypass it).
  *
@@ -27,13 +27,11 @@ import {
   ALGO_NONE, BUY, OrderView, PRIORITY_CODE, SELL, TIF_CODE, TYPE_CODE, type NewOrderFields, type OrderStore,
 } from '../core/order-store.js';
 import type { Clock } from '../model/clock.js';
-import { SwitchyardError } from '../model/errors.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import { ORDER_TYPES, PRIORITIES, TIME_IN_FORCES, type OrderType, type Priority, type Side, type TimeInForce } from '../model/order.js';
 import type {
-  EnhancerChange, EnhancerContext, EnhancerFactory, EnhancerOrder, OrderEnhancer, StrategyLog,
-} from '../strategy/enhancer-sdk.js';
-import { prepareStrategyModule } from '../strategy/module-loader.js';
+  EnhancerChange, EnhancerOrder, OrderEnhancer,
+} from './enhancer-sdk.js';
 import { TypedHistogram } from '../telemetry/typed-histogram.js';
 
 export const ENHANCER_OUTCOMES = ['unchanged', 'changed', 'error', 'over_budget', 'invalid', 'suspended'] as const;
@@ -519,7 +517,7 @@ function termsJson(t: Terms, ins: Instrument): Record<string, unknown> {
 }
 
 /** What was thrown, as text (never throws itself: an enhancer may throw anything). */
-function errText(err: unknown): string {
+export function errText(err: unknown): string {
   try {
     return err instanceof Error ? String(err.message) : String(err);
   } catch {
@@ -527,79 +525,3 @@ function errText(err: unknown): string {
   }
 }
 
-/** A strategy as loadEnhancers needs it (a config StrategyConfig fits). */
-export interface EnhancedStrategySpec {
-  readonly id: string;
-  readonly symbols: readonly string[];
-  readonly enhancer?: {
-    readonly module: string;
-    readonly budgetUs: number;
-    readonly suspendMs: number;
-    readonly signals: boolean;
-    readonly params: Readonly<Record<string, unknown>>;
-  } | undefined;
-}
-
-export interface LoadEnhancersOptions {
-  /** The configured strategies (those without `enhancer` get none). */
-  readonly strategies: readonly EnhancedStrategySpec[];
-  /** Strategy ids in the order path's order (strategy index = position); default the order of `strategies`. */
-  readonly strategyIds?: readonly string[];
-  /** Enhancer modules are relative to this (the YAML file's folder). */
-  readonly baseDir: string;
-  /** Where TypeScript modules are transpiled (e.g. <dataDir>/strategies-cache). */
-  readonly cacheDir: string;
-  readonly instruments: InstrumentRegistry;
-  readonly clock: Clock;
-  readonly log: EnhancerLog;
-  readonly registry?: Registry;
-}
-
-/**
- * Loads every configured enhancer module (TypeScript transpiled like strategy modules) on the main thread and calls
- * its factory. A module that is missing, does not transpile, throws, or does not default-export a factory returning
- * an object with `enhance` fails with CONFIG_INVALID naming the strategy and the module.
- */
-export async function loadEnhancers(o: LoadEnhancersOptions): Promise<OrderEnhancers> {
-  const ids = o.strategyIds ?? o.strategies.map((s) => s.id);
-  const enhancers = new OrderEnhancers(ids, o.instruments, o.clock, o.log, o.registry);
-  for (const s of o.strategies) {
-    const spec = s.enhancer;
-    if (spec === undefined) continue;
-    const index = ids.indexOf(s.id);
-    if (index < 0) throw new SwitchyardError('CONFIG_INVALID', `strategy ${s.id} has an enhancer but is not on the order path`);
-    let enhancer: OrderEnhancer;
-    try {
-      const url = await prepareStrategyModule(spec.module, o.cacheDir, o.baseDir);
-      const mod = (await import(url)) as { default?: unknown };
-      if (typeof mod.default !== 'function') throw new Error('it must default-export a factory (ctx) => OrderEnhancer');
-      const ctx: EnhancerContext = {
-        strategy: s.id,
-        symbols: [...s.symbols],
-        params: spec.params,
-        instruments: o.instruments,
-        clock: o.clock,
-        log: enhancerLog(o.log, s.id),
-      };
-      const made = (mod.default as EnhancerFactory)(ctx) as unknown;
-      if (typeof made !== 'object' || made === null || typeof (made as OrderEnhancer).enhance !== 'function') {
-        throw new Error('its factory must return an object with an enhance(order, change) method');
-      }
-      enhancer = made as OrderEnhancer;
-    } catch (err) {
-      throw new SwitchyardError('CONFIG_INVALID', `strategy ${s.id}: enhancer module ${spec.module} could not be loaded: ${errText(err)}`);
-    }
-    enhancers.add(index, enhancer, { budgetUs: spec.budgetUs, suspendMs: spec.suspendMs, symbols: s.symbols, signals: spec.signals });
-    o.log.info({ strategy: s.id, module: spec.module, budgetUs: spec.budgetUs, signals: spec.signals }, 'order enhancer loaded');
-  }
-  return enhancers;
-}
-
-function enhancerLog(log: EnhancerLog, strategy: string): StrategyLog {
-  return {
-    debug: (msg, fields) => log.debug({ strategy, enhancer: true, ...fields }, msg),
-    info: (msg, fields) => log.info({ strategy, enhancer: true, ...fields }, msg),
-    warn: (msg, fields) => log.warn({ strategy, enhancer: true, ...fields }, msg),
-    error: (msg, fields) => log.error({ strategy, enhancer: true, ...fields }, msg),
-  };
-}

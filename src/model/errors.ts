@@ -29,7 +29,7 @@ export const ERROR_CATALOGUE = {
   NOTIONAL_TOO_LARGE: { kind: 'not_retryable', http: 400, description: 'price x quantity is too large to be counted exactly (beyond 2^53 - 1 units of 10^-S quote; a market order is valued at its reference price); refused, never saturated.' },
   UNKNOWN_SYMBOL: { kind: 'not_retryable', http: 400, description: 'The symbol is not a configured instrument.' },
   UNKNOWN_STRATEGY: { kind: 'not_retryable', http: 400, description: 'The strategy id is not configured.' },
-  STRATEGY_NOT_API: { kind: 'not_retryable', http: 403, description: 'The strategy runs as a worker (it has a module): an API client may not submit as it.' },
+  STRATEGY_NOT_API: { kind: 'not_retryable', http: 403, description: 'The strategy takes its orders from elsewhere (a worker module, or its Redis command stream with source: redis): an API client may not submit as it.' },
   STRATEGY_MISMATCH: { kind: 'not_retryable', http: 403, description: 'A command from a strategy\'s Redis command stream names another strategy (its strategy field or its order\'s): refused, nothing executed.' },
   UNKNOWN_VENUE: { kind: 'not_retryable', http: 400, description: 'The pinned venue is not configured or does not list the symbol.' },
   INVALID_CLIENT_ORDER_ID: { kind: 'not_retryable', http: 400, description: 'Client order id must be 1 to 32 ASCII letters and digits.' },

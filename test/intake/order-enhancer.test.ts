@@ -14,7 +14,8 @@ import { Registry } from 'prom-client';
 import { buildOrderPath } from '../../src/compose/order-path.js';
 import { ALGO_NONE, BUY, NO_VENUE, ROUTE_DEFAULT, type NewOrderFields } from '../../src/core/order-store.js';
 import { toVenueOrders, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder } from '../../src/execution/venue.js';
-import { loadEnhancers, OrderEnhancers, type EnhancerSettings } from '../../src/intake/order-enhancer.js';
+import { loadEnhancers } from '../../src/compose/enhancers-from-config.js';
+import { OrderEnhancers, type EnhancerSettings } from '../../src/intake/order-enhancer.js';
 import { readJournal } from '../../src/journal/index.js';
 import { Journal } from '../../src/journal/journal.js';
 import { REC_EVENT } from '../../src/journal/order-records.js';
@@ -23,7 +24,7 @@ import { CoarseClock, ManualClock, systemClock, type Clock } from '../../src/mod
 import type { OrderIntent } from '../../src/model/order.js';
 import { PreTradeRisk } from '../../src/risk/pre-trade-risk.js';
 import { Router } from '../../src/routing/router.js';
-import type { EnhancerChange, EnhancerOrder, OrderEnhancer } from '../../src/strategy/enhancer-sdk.js';
+import type { EnhancerChange, EnhancerOrder, OrderEnhancer } from '../../src/intake/enhancer-sdk.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { intent, testInstruments } from '../helpers/model.js';
 

@@ -32,13 +32,15 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   // the trade history: rows from the tracker's views, catch-up from the journal, its stores and the export CLI
   'src/history': ['src/model', 'src/core', 'src/config', 'src/journal'],
   'src/api': ['src/model', 'src/core', 'src/config', 'src/market', 'src/execution', 'src/intake', 'src/journal', 'src/risk', 'src/routing', 'src/telemetry', 'src/history'],
+  // Redis in and out: the order commands of the API, the journal's follower, the strategy SDK for remote strategies
+  'src/bus': ['src/model', 'src/core', 'src/config', 'src/journal', 'src/history', 'src/api', 'src/strategy', 'src/intake', 'src/intake/ring', 'src/telemetry'],
   'src/compose': [
     'src/model', 'src/core', 'src/config', 'src/matching', 'src/market', 'src/routing', 'src/intake', 'src/intake/ring', 'src/telemetry', 'src/risk',
-    'src/execution', 'src/crossing', 'src/journal', 'src/strategy', 'src/api', 'src/parents', 'src/history', 'adapters',
+    'src/execution', 'src/crossing', 'src/journal', 'src/strategy', 'src/api', 'src/parents', 'src/history', 'src/bus', 'adapters',
   ],
   'src/daemon.ts': [
     'src/model', 'src/core', 'src/config', 'src/market', 'src/routing', 'src/intake', 'src/telemetry', 'src/risk', 'src/execution', 'src/crossing',
-    'src/journal', 'src/strategy', 'src/api', 'src/compose', 'src/history',
+    'src/journal', 'src/strategy', 'src/api', 'src/compose', 'src/history', 'src/bus',
   ],
   // the operator's commands against a running daemon (its control API over HTTP)
   'src/cli': ['src/model', 'src/config'],

@@ -46,9 +46,15 @@
 import type { Clock } from '../model/clock.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import type { OrderType, Priority, Side, TimeInForce } from '../model/order.js';
-import type { StrategyLog } from './sdk.js';
+export type { Clock, Instrument, InstrumentRegistry, OrderType, Priority, Side, TimeInForce };
 
-export type { Clock, Instrument, InstrumentRegistry, OrderType, Priority, Side, StrategyLog, TimeInForce };
+/** The enhancer's log (the same shape as a strategy's ctx.log). */
+export interface StrategyLog {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
 
 /** What an enhancer module's factory gets. */
 export interface EnhancerContext {

@@ -1,0 +1,650 @@
+/**
+ * Commands in: the strategies configured with `source: redis` send submit, cancel, amend and cancel-all commands to
+ * their own stream `P commands:{strategy}`, read here through a consumer group (the consumer is the daemon's name);
+ * each answer goes to `P replies:{client}` (wire format: protocol.ts). Exactly once across crashes:
+ *
+ *   execute (OrderCommands, as the HTTP handlers do) -> record the outcome in the ledger (a journal EVENT)
+ *   -> await durable (the journal) -> XADD the reply -> XACK.
+ *
+ * An entry is acknowledged only once its outcome is durable. An entry left pending (a crash, a Redis failure at the
+ * reply or the ack) is read again (XREADGROUP ... 0) after a (re)start or a reconnect, or claimed (XAUTOCLAIM) from
+ * another consumer once idle past claimIdleMs; its request id is then found in the ledger and its recorded outcome
+ * answered again (`replayed: '1'`) without executing it. A submit must carry a clientOrderId: when the crash fell
+ * between the order's journal record and the ledger's, the submit again meets DUPLICATE_CLIENT_ORDER_ID from an order
+ * of the same strategy, and that order is the answer (nothing is executed twice).
+ *
+ * Refused without executing anything: a malformed entry (bad requestId, client, op or body: answered when its client
+ * is usable, counted, logged, acknowledged — never retried forever), a command naming another strategy
+ * (STRATEGY_MISMATCH), a submit without clientOrderId (INVALID_FIELD).
+ *
+ * Commands of one strategy execute in stream order: each entry's intake call is made synchronously as it is read (an
+ * OrderCommands method calls the intake before its first await), so a submit and a cancel of the same order in one
+ * batch both work; the awaiting (dispatch decision, venue's amend answer, journal) runs concurrently, at most
+ * `maxInFlight` commands at once (reading pauses beyond). Replies and acks go out in pipelines of whatever is ready.
+ * All Redis I/O is async and off the dispatch path; blocking reads use a connection of their own.
+ */
+import type { Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import type { CommandError, OrderCommands } from '../api/order-commands.js';
+import { parseJsonExact } from '../intake/json-exact.js';
+import type { Clock } from '../model/clock.js';
+import type { Order } from '../model/order.js';
+import type { CommandLedger, CommandOutcome } from './command-ledger.js';
+import { COMMAND_OPS, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
+import type { RedisConnection } from './redis-connection.js';
+
+/** Largest command body accepted (bytes), as the HTTP API's MAX_BODY_BYTES. */
+export const MAX_COMMAND_BODY_BYTES = 16 * 1024;
+
+export interface CommandIntakeLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface CommandIntakeOptions {
+  /**
+   * Makes a connection (redis-connection.ts `redisConnection(settings, {role, log})`). Called twice at construction:
+   * 'commands' (replies, acks, claims, group creation) and 'command-reads' (the blocking reads). The intake owns them:
+   * stop() closes them.
+   */
+  readonly connect: (role: 'commands' | 'command-reads') => RedisConnection;
+  readonly keys: BusKeys;
+  /** daemon.redis.commands.group. */
+  readonly group: string;
+  /** The consumer's name in the group: the daemon's name. */
+  readonly consumer: string;
+  /** Ids of the strategies with source: redis. */
+  readonly strategies: readonly string[];
+  readonly commands: OrderCommands;
+  readonly ledger: CommandLedger;
+  /** Resolves when every journal record so far is durable (JournalRecorder.durable); absent: no journal. */
+  readonly durable?: (() => Promise<void>) | undefined;
+  readonly clock: Clock;
+  readonly log: CommandIntakeLog;
+  /** Entries per XREADGROUP (daemon.redis.commands.batch). */
+  readonly batch: number;
+  /** Claim entries idle this long at another consumer (ms). */
+  readonly claimIdleMs: number;
+  /** Approximate MAXLEN of each reply stream. */
+  readonly replyMaxLen: number;
+  /** BLOCK of the reads (ms); default 1000. stop() may wait this long for a read in progress. */
+  readonly blockMs?: number;
+  /** Commands awaiting their outcome at once; default 4 x batch. */
+  readonly maxInFlight?: number;
+}
+
+export interface CommandIntakeStatus {
+  /** Both connections ready and every group created. */
+  readonly up: boolean;
+  /** Commands executed (outcome recorded in the ledger). */
+  readonly processed: number;
+  /** Well-formed commands refused without executing anything (STRATEGY_MISMATCH, a submit without clientOrderId). */
+  readonly refused: number;
+  /** Entries that are not commands (acknowledged, answered when they name a usable client). */
+  readonly malformed: number;
+  /** Commands delivered again, answered from the ledger (or from their order) without executing them. */
+  readonly replayed: number;
+  /** Commands that failed with an error of the daemon's (answered INTERNAL, acknowledged, logged). */
+  readonly failed: number;
+  /** Commands read and not yet acknowledged by this intake. */
+  readonly pending: number;
+  /** Reconnects of the two connections. */
+  readonly reconnects: number;
+  /** Replies and acks that failed (their entries stay pending and are answered again). */
+  readonly replyFailures: number;
+}
+
+/** The answer to one entry. */
+interface Answer {
+  /** Where the reply goes (absent: an entry without a usable client, acknowledged only). */
+  readonly client: string | undefined;
+  readonly requestId: string;
+  readonly body: Record<string, unknown>;
+  readonly replayed: boolean;
+  /** Acknowledge the entry once the reply is sent (false: leave it pending, e.g. the journal failed). */
+  readonly ack: boolean;
+}
+
+interface Outgoing {
+  readonly key: string;
+  readonly id: string;
+  readonly answer: Answer;
+  readonly done: () => void;
+}
+
+type Counts = { processed: number; refused: number; malformed: number; replayed: number; failed: number; replyFailures: number };
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class CommandIntake {
+  private readonly cmd: RedisConnection;
+  private readonly reads: RedisConnection;
+  private readonly keyOf = new Map<string, string>();
+  private readonly strategyOfKey = new Map<string, string>();
+  private readonly blockMs: number;
+  private readonly maxInFlight: number;
+  private readonly counts: Counts = { processed: 0, refused: 0, malformed: 0, replayed: 0, failed: 0, replyFailures: 0 };
+  /** Entries being handled (`key id`): a re-read or a claim of one of them is passed over. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Commands executing, by `strategy\0requestId`: the same request id again waits for the first's answer. */
+  private readonly executing = new Map<string, Promise<Answer>>();
+  private outbox: Outgoing[] = [];
+  private flushing: Promise<void> | undefined;
+  private roomWaiters: (() => void)[] = [];
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  /** stop() was called: the connections are closed, start() does nothing (make a new intake to read again). */
+  private ended = false;
+  /** Resolves at stop(): a connect that never comes ends the wait. */
+  private stopped: Promise<void> = Promise.resolve();
+  private signalStop: () => void = () => undefined;
+  private groupsReady = false;
+  /** Read this consumer's pending entries before new ones (start, reconnect, a failed reply or ack). */
+  private needPending = true;
+  private seenReconnects = 0;
+  private lastClaimMs = -Infinity;
+  private lastMalformedLogMs = -Infinity;
+  private outage = false;
+
+  constructor(private readonly o: CommandIntakeOptions) {
+    this.cmd = o.connect('commands');
+    this.reads = o.connect('command-reads');
+    for (const s of o.strategies) {
+      const key = o.keys.commands(s);
+      this.keyOf.set(s, key);
+      this.strategyOfKey.set(key, s);
+    }
+    this.blockMs = o.blockMs ?? 1000;
+    this.maxInFlight = o.maxInFlight ?? 4 * o.batch;
+  }
+
+  /** Start reading (returns at once; the intake connects and retries in the background). Once per intake. */
+  start(): void {
+    if (this.running !== undefined || this.ended || this.o.strategies.length === 0) return;
+    this.stopping = false;
+    this.stopped = new Promise((resolve) => (this.signalStop = resolve));
+    this.running = this.loop();
+  }
+
+  /**
+   * Stop reading; commands in flight finish (their replies and acks are sent when Redis answers, else they stay
+   * pending and are answered from the ledger after the next start). Closes the connections.
+   */
+  async stop(): Promise<void> {
+    this.ended = true;
+    this.stopping = true;
+    this.signalStop();
+    const running = this.running;
+    this.running = undefined;
+    for (const w of this.roomWaiters.splice(0)) w();
+    await running;
+    await Promise.allSettled([...this.inFlight.values()]);
+    await this.flushing;
+    await Promise.allSettled([this.reads.close(), this.cmd.close()]);
+    this.groupsReady = false;
+  }
+
+  status(): CommandIntakeStatus {
+    return {
+      up: this.groupsReady && this.cmd.up && this.reads.up,
+      ...this.counts,
+      pending: this.inFlight.size,
+      reconnects: this.cmd.reconnects + this.reads.reconnects,
+    };
+  }
+
+  /** Counters and gauges on the daemon's registry. */
+  registerMetrics(registry: Registry): void {
+    const status = (): CommandIntakeStatus => this.status();
+    new Counter({
+      name: 'switchyard_redis_commands_total', help: 'Redis command stream entries by result: processed, refused, malformed, replayed (answered from the ledger), failed (INTERNAL).',
+      labelNames: ['result'], registers: [registry],
+      collect() {
+        this.reset();
+        const s = status();
+        this.inc({ result: 'processed' }, s.processed);
+        this.inc({ result: 'refused' }, s.refused);
+        this.inc({ result: 'malformed' }, s.malformed);
+        this.inc({ result: 'replayed' }, s.replayed);
+        this.inc({ result: 'failed' }, s.failed);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_redis_commands_in_flight', help: 'Redis commands read and not yet acknowledged by this daemon.', registers: [registry],
+      collect() {
+        this.set(status().pending);
+      },
+    });
+    new Counter({
+      name: 'switchyard_redis_command_reconnects_total', help: 'Reconnects of the command intake\'s Redis connections.', registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(status().reconnects);
+      },
+    });
+    new Counter({
+      name: 'switchyard_redis_command_reply_failures_total', help: 'Replies and acks that failed (their commands stay pending and are answered again).', registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(status().replyFailures);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_redis_commands_up', help: '1 when the command intake is connected and its groups exist.', registers: [registry],
+      collect() {
+        this.set(status().up ? 1 : 0);
+      },
+    });
+  }
+
+  // ---- reading ----
+
+  private async loop(): Promise<void> {
+    let backoff = 50;
+    while (!this.stopping) {
+      try {
+        // node-redis retries a first connection in the background; stop() must not wait for it
+        await Promise.race([Promise.all([this.cmd.connect(), this.reads.connect()]), this.stopped]);
+        if (this.stopping) break;
+        if (!this.groupsReady) await this.createGroups();
+        const reconnects = this.cmd.reconnects + this.reads.reconnects;
+        if (reconnects !== this.seenReconnects) {
+          this.seenReconnects = reconnects;
+          this.needPending = true;
+        }
+        if (this.needPending) {
+          this.needPending = false;
+          await this.readPending();
+        }
+        const now = this.o.clock.monoMs();
+        if (now - this.lastClaimMs >= this.o.claimIdleMs / 2) {
+          this.lastClaimMs = now;
+          await this.claimIdle();
+        }
+        await this.room();
+        if (this.stopping) break;
+        const res = await this.reads.client.xReadGroup(this.o.group, this.o.consumer,
+          this.o.strategies.map((s) => ({ key: this.keyOf.get(s)!, id: '>' })), { COUNT: this.o.batch, BLOCK: this.blockMs });
+        this.take(res);
+        if (this.outage) this.o.log.info({ consumer: this.o.consumer }, 'redis command intake reading again');
+        this.outage = false;
+        backoff = 50;
+      } catch (err) {
+        if (this.stopping) break;
+        this.needPending = true;
+        if (String(err).includes('NOGROUP')) this.groupsReady = false; // a stream deleted under us: made again
+        if (!this.outage) this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'redis command intake: read failed, retrying');
+        this.outage = true;
+        await Promise.race([pause(backoff), this.stopped]);
+        backoff = Math.min(2000, backoff * 2);
+      }
+    }
+  }
+
+  private async createGroups(): Promise<void> {
+    for (const key of this.keyOf.values()) {
+      try {
+        await this.cmd.client.xGroupCreate(key, this.o.group, '0', { MKSTREAM: true });
+      } catch (err) {
+        if (!String(err).includes('BUSYGROUP')) throw err;
+      }
+    }
+    this.groupsReady = true;
+  }
+
+  /** This consumer's pending entries (delivered before, never acknowledged), oldest first, page by page. */
+  private async readPending(): Promise<void> {
+    for (const key of this.keyOf.values()) {
+      let after = '0';
+      for (;;) {
+        await this.room();
+        if (this.stopping) return;
+        // raw: an entry deleted after it was delivered comes back without fields, which node-redis's parser refuses
+        const raw = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch), 'STREAMS', key, after]);
+        const messages = rawEntries(raw);
+        const strategy = this.strategyOfKey.get(key)!;
+        for (const m of messages) this.entry(strategy, key, m.id, m.message);
+        if (messages.length < this.o.batch) break;
+        after = messages[messages.length - 1]!.id;
+      }
+    }
+  }
+
+  /** Entries idle past claimIdleMs at any consumer (one that died under another name) become this one's. */
+  private async claimIdle(): Promise<void> {
+    for (const [strategy, key] of this.keyOf) {
+      let cursor = '0-0';
+      for (let round = 0; round < 100; round++) {
+        await this.room();
+        if (this.stopping) return;
+        const r = await this.cmd.client.xAutoClaim(key, this.o.group, this.o.consumer, this.o.claimIdleMs, cursor, { COUNT: this.o.batch });
+        for (const m of r.messages) {
+          if (m !== null) this.entry(strategy, key, m.id, m.message as Record<string, string>);
+        }
+        cursor = String(r.nextId);
+        if (cursor === '0-0') break;
+      }
+    }
+  }
+
+  private take(res: unknown): void {
+    if (res === null || !Array.isArray(res)) return;
+    for (const stream of res as { name: string; messages: ({ id: string; message: Record<string, string> | null } | null)[] }[]) {
+      const key = String(stream.name);
+      const strategy = this.strategyOfKey.get(key);
+      if (strategy === undefined) continue;
+      for (const m of stream.messages) {
+        if (m === null) continue;
+        this.entry(strategy, key, String(m.id), m.message);
+      }
+    }
+  }
+
+  /** Resolves when fewer than maxInFlight commands are in flight (or at stop). */
+  private room(): Promise<void> {
+    if (this.inFlight.size < this.maxInFlight || this.stopping) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  // ---- one entry ----
+
+  /** Handle one entry (not awaited: its intake call is made now, synchronously). */
+  private entry(strategy: string, key: string, id: string, fields: Record<string, string> | null): void {
+    const tag = `${key} ${id}`;
+    if (this.inFlight.has(tag)) return;
+    let answer: Promise<Answer>;
+    try {
+      answer = this.handle(strategy, fields);
+    } catch (err) {
+      answer = Promise.reject(err);
+    }
+    const done = answer
+      .catch((err: unknown): Answer => {
+        // a fault of the daemon's (as the HTTP API's INTERNAL): answered and acknowledged, never retried forever
+        this.counts.failed++;
+        this.o.log.error({ err, stream: key, id }, 'redis command failed');
+        const client = typeof fields?.client === 'string' && WIRE_ID_RE.test(fields.client) ? fields.client : undefined;
+        const requestId = typeof fields?.requestId === 'string' ? fields.requestId.slice(0, 64) : '';
+        return { client, requestId, body: errorBody({ code: 'INTERNAL', message: 'internal error' }), replayed: false, ack: true };
+      })
+      .then((a) => this.send(key, id, a))
+      .finally(() => {
+        this.inFlight.delete(tag);
+        const w = this.roomWaiters.shift();
+        w?.();
+      });
+    this.inFlight.set(tag, done);
+  }
+
+  /**
+   * What the entry comes to. Synchronous up to the command's intake call (validation, ledger lookup, execution start):
+   * the caller handles entries in stream order.
+   */
+  private handle(strategy: string, fields: Record<string, string> | null): Promise<Answer> {
+    const f = fields ?? {};
+    const client = typeof f.client === 'string' && WIRE_ID_RE.test(f.client) ? f.client : undefined;
+    const rawId = typeof f.requestId === 'string' ? f.requestId.slice(0, 64) : '';
+    const malformed = (code: CommandError['code'], message: string, field?: string): Promise<Answer> => {
+      this.counts.malformed++;
+      const now = this.o.clock.monoMs();
+      if (now - this.lastMalformedLogMs >= 1000) {
+        this.lastMalformedLogMs = now;
+        this.o.log.warn({ strategy, code, field, malformed: this.counts.malformed }, 'redis command malformed: refused and acknowledged');
+      }
+      return Promise.resolve({ client, requestId: rawId, body: errorBody({ code, message, field }), replayed: false, ack: true });
+    };
+    if (fields === null) return malformed('BAD_REQUEST', 'the entry was deleted before it was read');
+    if (client === undefined) return malformed('INVALID_FIELD', 'client must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'client');
+    if (!WIRE_ID_RE.test(rawId) || rawId !== f.requestId) return malformed('INVALID_FIELD', 'requestId must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'requestId');
+    const requestId = rawId;
+    const op = f.op as CommandOp;
+    if (!(COMMAND_OPS as readonly string[]).includes(op)) return malformed('INVALID_FIELD', `op must be one of ${COMMAND_OPS.join(', ')}`, 'op');
+    if (typeof f.strategy !== 'string' || f.strategy === '') return malformed('INVALID_FIELD', 'strategy is missing', 'strategy');
+    if (typeof f.body !== 'string' || Buffer.byteLength(f.body) > MAX_COMMAND_BODY_BYTES) return malformed('PAYLOAD_TOO_LARGE', `body must be JSON text of at most ${MAX_COMMAND_BODY_BYTES} bytes`, 'body');
+    let body: Record<string, unknown>;
+    try {
+      const parsed = parseJsonExact(f.body);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return malformed('BAD_REQUEST', 'body must be a JSON object', 'body');
+      body = parsed as Record<string, unknown>;
+    } catch {
+      return malformed('BAD_REQUEST', 'body is not valid JSON', 'body');
+    }
+    const refuse = (code: CommandError['code'], message: string, field?: string): Promise<Answer> => {
+      this.counts.refused++;
+      return Promise.resolve({ client, requestId, body: errorBody({ code, message, field }), replayed: false, ack: true });
+    };
+    if (f.strategy !== strategy) return refuse('STRATEGY_MISMATCH', `the command names strategy ${f.strategy} on the stream of ${strategy}`, 'strategy');
+    if (op === 'submit' && body.strategy !== undefined && body.strategy !== strategy) {
+      return refuse('STRATEGY_MISMATCH', `the order names strategy ${String(body.strategy)} on the stream of ${strategy}`, 'strategy');
+    }
+    if (op === 'submit' && body.clientOrderId === undefined) {
+      return refuse('INVALID_FIELD', 'a submit over Redis must carry a clientOrderId (it makes a submit recognisable after a restart)', 'clientOrderId');
+    }
+
+    // delivered again: answered from the ledger, or from the first delivery still executing
+    const recorded = this.o.ledger.get(strategy, requestId);
+    if (recorded !== undefined) {
+      this.counts.replayed++;
+      return this.afterDurable({ client, requestId, body: this.replayBody(recorded), replayed: true, ack: true });
+    }
+    const execKey = `${strategy}\u0000${requestId}`;
+    const first = this.executing.get(execKey);
+    if (first !== undefined) {
+      this.counts.replayed++;
+      return first.then((a) => ({ ...a, replayed: true }));
+    }
+
+    const run = this.execute(strategy, requestId, client, op, body);
+    this.executing.set(execKey, run);
+    const forget = (): void => {
+      this.executing.delete(execKey);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  /** Execute (the intake call happens before the first await), record, make durable. */
+  private execute(strategy: string, requestId: string, client: string, op: CommandOp, body: Record<string, unknown>): Promise<Answer> {
+    let result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>;
+    if (op === 'submit') {
+      const cid = typeof body.clientOrderId === 'string' ? body.clientOrderId : undefined;
+      result = this.o.commands.submit(body, (intent) => (intent.strategy !== strategy
+        ? { ok: false, code: 'STRATEGY_MISMATCH', message: `the order names strategy ${intent.strategy} on the stream of ${strategy}`, field: 'strategy' }
+        : undefined)).then(async (r) => {
+        if (!r.ok && r.code === 'DUPLICATE_CLIENT_ORDER_ID' && cid !== undefined) {
+          // executed before the crash that lost its ledger record: the order it made is the answer
+          const existing = this.o.commands.byClientOrderId(cid, strategy);
+          if (existing !== undefined) {
+            const again = await this.o.commands.settled(existing);
+            return { ...this.orderAnswer(op, again), replayed: true };
+          }
+        }
+        return { ...this.orderAnswer(op, r), replayed: false };
+      });
+    } else if (op === 'cancel') {
+      const key = orderKey(body, []);
+      if (typeof key !== 'string') result = Promise.resolve({ ...this.orderAnswer(op, key), replayed: false });
+      else {
+        const r = this.o.commands.cancel(key, strategy);
+        result = Promise.resolve({ ...this.orderAnswer(op, r), replayed: false });
+      }
+    } else if (op === 'amend') {
+      const key = orderKey(body, ['price', 'quantity']);
+      if (typeof key !== 'string') result = Promise.resolve({ ...this.orderAnswer(op, key), replayed: false });
+      else {
+        const found = this.o.commands.findOrError(key, strategy);
+        if (!found.ok) result = Promise.resolve({ ...this.orderAnswer(op, found), replayed: false });
+        else {
+          const terms: Record<string, unknown> = {};
+          if (body.price !== undefined) terms.price = body.price;
+          if (body.quantity !== undefined) terms.quantity = body.quantity;
+          result = this.o.commands.amend(found.order.id, terms, strategy).then((r) => {
+            const a = this.orderAnswer(op, r);
+            if (r.ok) a.body.pending = r.pending;
+            return { ...a, replayed: false };
+          });
+        }
+      }
+    } else {
+      for (const k of Object.keys(body)) {
+        if (k !== 'symbol' && k !== 'side') {
+          return this.finish(strategy, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k} (a cancel-all takes symbol and side)`, field: k }), replayed: false }));
+        }
+      }
+      if ((body.symbol !== undefined && typeof body.symbol !== 'string') || (body.side !== undefined && typeof body.side !== 'string')) {
+        return this.finish(strategy, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'INVALID_FIELD', message: 'symbol and side must be strings' }), replayed: false }));
+      }
+      const r = this.o.commands.cancelStrategy(strategy, body.symbol as string | undefined, body.side as string | undefined);
+      result = Promise.resolve(r.ok
+        ? { outcome: { op, ok: true }, body: { ok: true, canceling: r.canceling, refused: r.refused }, replayed: false }
+        : { ...this.orderAnswer(op, r), replayed: false });
+    }
+    return this.finish(strategy, requestId, client, result);
+  }
+
+  /** Record the outcome (unless the journal failed under the command), make it durable, answer. */
+  private async finish(strategy: string, requestId: string, client: string,
+    result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>): Promise<Answer> {
+    const r = await result;
+    if (r.outcome.code === 'JOURNAL_IO') return { client, requestId, body: r.body, replayed: false, ack: false };
+    if (r.replayed) this.counts.replayed++;
+    else this.counts.processed++;
+    this.o.ledger.add(strategy, requestId, r.outcome);
+    return this.afterDurable({ client, requestId, body: r.body, replayed: r.replayed, ack: true });
+  }
+
+  /** The answer once the journal holds everything so far; when it cannot, a JOURNAL_IO answer and no ack. */
+  private async afterDurable(a: Answer): Promise<Answer> {
+    try {
+      await this.o.durable?.();
+      return a;
+    } catch {
+      return { ...a, ack: false, body: errorBody({ code: 'JOURNAL_IO', message: 'the journal could not be written: the command\'s outcome is not durable' }) };
+    }
+  }
+
+  private orderAnswer(op: CommandOp, r: { ok: true; order: Order } | CommandError): { outcome: CommandOutcome; body: Record<string, unknown> } {
+    if (r.ok) return { outcome: { op, ok: true, orderId: r.order.id }, body: { ok: true, order: this.o.commands.view(r.order) } };
+    const body = errorBody(r);
+    if (r.order !== undefined) body.order = this.o.commands.view(r.order);
+    return { outcome: { op, ok: false, orderId: r.order?.id, code: r.code, message: r.message }, body };
+  }
+
+  /** A recorded outcome as a reply: the order as it is now. */
+  private replayBody(o: CommandOutcome): Record<string, unknown> {
+    const order = o.orderId === undefined ? undefined : this.o.commands.get(o.orderId);
+    if (o.ok) {
+      if (o.op === 'cancel-all') return { ok: true, canceling: [], refused: [] };
+      return order === undefined ? { ok: true, orderId: o.orderId } : { ok: true, order: this.o.commands.view(order) };
+    }
+    const body: Record<string, unknown> = { ok: false, error: { code: o.code ?? 'INTERNAL', message: o.message ?? '' } };
+    if (order !== undefined) body.order = this.o.commands.view(order);
+    return body;
+  }
+
+  // ---- replies and acks ----
+
+  private send(key: string, id: string, answer: Answer): Promise<void> {
+    return new Promise((resolve) => {
+      this.outbox.push({ key, id, answer, done: resolve });
+      if (this.flushing === undefined) this.flushing = this.flushAll();
+    });
+  }
+
+  private async flushAll(): Promise<void> {
+    try {
+      while (this.outbox.length > 0) await this.flush();
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /**
+   * Every ready reply (XADD MAXLEN ~), then the acks of the entries whose reply went out: commands sent together go
+   * in one pipeline (node-redis pipelines the commands of one tick). A reply that fails leaves its entry pending (it is
+   * read again and answered from the ledger); an entry is never acknowledged before its reply is in Redis.
+   */
+  private async flush(): Promise<void> {
+    const batch = this.outbox;
+    this.outbox = [];
+    if (batch.length === 0) return;
+    try {
+      const sent = await Promise.allSettled(batch.map((out) => {
+        const a = out.answer;
+        if (a.client === undefined) return Promise.resolve('');
+        return this.cmd.client.xAdd(this.o.keys.replies(a.client), '*', {
+          requestId: a.requestId, ok: a.body.ok === true ? '1' : '0', body: JSON.stringify(a.body), replayed: a.replayed ? '1' : '0',
+        }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: this.o.replyMaxLen } });
+      }));
+      const acks: Promise<unknown>[] = [];
+      let failed = 0;
+      let firstError: unknown;
+      batch.forEach((out, i) => {
+        const r = sent[i]!;
+        if (r.status === 'rejected') {
+          failed++;
+          firstError ??= r.reason;
+        } else if (out.answer.ack) acks.push(this.cmd.client.xAck(out.key, this.o.group, out.id));
+      });
+      for (const r of await Promise.allSettled(acks)) {
+        if (r.status === 'rejected') {
+          failed++;
+          firstError ??= r.reason;
+        }
+      }
+      if (failed > 0) {
+        this.counts.replyFailures += failed;
+        this.needPending = true;
+        this.o.log.warn({ err: firstError instanceof Error ? firstError.message : String(firstError), failed }, 'redis command replies or acks not sent: those commands stay pending');
+      }
+    } finally {
+      for (const out of batch) out.done();
+    }
+  }
+}
+
+/** The entries of a raw XREADGROUP reply for one stream: [[key, [[id, [field, value, ...] | null], ...]]] | null. */
+function rawEntries(raw: unknown): { id: string; message: Record<string, string> | null }[] {
+  if (!Array.isArray(raw) || raw.length === 0) return [];
+  const stream = raw[0] as unknown[];
+  const list = Array.isArray(stream) ? stream[1] : undefined;
+  if (!Array.isArray(list)) return [];
+  const out: { id: string; message: Record<string, string> | null }[] = [];
+  for (const e of list as unknown[]) {
+    if (!Array.isArray(e)) continue;
+    const id = String(e[0]);
+    const flat = e[1];
+    if (!Array.isArray(flat)) {
+      out.push({ id, message: null });
+      continue;
+    }
+    const message: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) message[String(flat[i])] = String(flat[i + 1]);
+    out.push({ id, message });
+  }
+  return out;
+}
+
+function errorBody(e: Pick<CommandError, 'code' | 'message' | 'field'>): Record<string, unknown> {
+  const error: Record<string, unknown> = { code: e.code, message: e.message };
+  if (e.field !== undefined) error.field = e.field;
+  return { ok: false, error };
+}
+
+/** The order a cancel or amend names: { orderId } (number or string) or { clientOrderId }, and the other allowed fields. */
+function orderKey(body: Record<string, unknown>, others: readonly string[]): string | CommandError {
+  for (const k of Object.keys(body)) {
+    if (k !== 'orderId' && k !== 'clientOrderId' && !others.includes(k)) return { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k}`, field: k };
+  }
+  if ((body.orderId === undefined) === (body.clientOrderId === undefined)) {
+    return { ok: false, code: 'INVALID_FIELD', message: 'name the order by orderId or by clientOrderId (one of them)', field: 'orderId' };
+  }
+  if (body.orderId !== undefined) {
+    if (typeof body.orderId === 'number' && Number.isSafeInteger(body.orderId) && body.orderId > 0) return String(body.orderId);
+    if (typeof body.orderId === 'string' && /^\d{1,15}$/.test(body.orderId)) return body.orderId;
+    return { ok: false, code: 'INVALID_FIELD', message: 'orderId must be a positive whole number', field: 'orderId' };
+  }
+  if (typeof body.clientOrderId !== 'string' || body.clientOrderId === '') return { ok: false, code: 'INVALID_FIELD', message: 'clientOrderId must be a string', field: 'clientOrderId' };
+  return body.clientOrderId;
+}

@@ -1,0 +1,124 @@
+/**
+ * The record of the commands executed from the Redis command streams (command-intake.ts): per strategy, the last
+ * `window` request ids with their outcome. A command delivered again (after a crash, a lost reply or ack, a claim
+ * from another consumer) is found here and answered from its record, never executed twice.
+ *
+ * A journal state part (src/core/state-parts.ts): each new outcome is an EVENT record
+ * `{"event":"redis-command", strategy, requestId, op, ok, orderId?, code?, message?}` written through `record` (the
+ * JournalRecorder's `event()`), and the whole ledger is a section of every snapshot; replay (import, then onEvent)
+ * rebuilds it. Without a journal (`record` absent) it is memory only. Bounded: per strategy the oldest request ids are
+ * forgotten beyond the window (`forgotten` counts them).
+ */
+import type { JournalStatePart } from '../core/state-parts.js';
+import { COMMAND_OPS, type CommandOp } from './protocol.js';
+
+/** What a command came to. `orderId`: the order it made or touched (absent for a cancel-all and most refusals). */
+export interface CommandOutcome {
+  readonly op: CommandOp;
+  readonly ok: boolean;
+  readonly orderId?: number | undefined;
+  readonly code?: string | undefined;
+  readonly message?: string | undefined;
+}
+
+/** The longest message kept per outcome (characters). */
+const MAX_MESSAGE = 500;
+
+export const COMMAND_LEDGER_PART = 'redis-command';
+
+export class CommandLedger implements JournalStatePart {
+  readonly name = COMMAND_LEDGER_PART;
+  private readonly byStrategy = new Map<string, Map<string, CommandOutcome>>();
+  /** Outcomes dropped because the window was full (oldest first). */
+  forgotten = 0;
+
+  constructor(
+    /** Request ids remembered per strategy (`daemon.redis.commands.dedupeWindow`). */
+    readonly window: number,
+    /** Writes an EVENT record (JournalRecorder.event); absent: memory only. */
+    private readonly record?: (event: Record<string, unknown>) => unknown,
+  ) {
+    if (!Number.isSafeInteger(window) || window < 1) throw new RangeError(`window must be a positive integer, not ${window}`);
+  }
+
+  /** The recorded outcome of a request id of a strategy, if it is remembered. */
+  get(strategy: string, requestId: string): CommandOutcome | undefined {
+    return this.byStrategy.get(strategy)?.get(requestId);
+  }
+
+  /** Request ids remembered for a strategy (every strategy without one). */
+  size(strategy?: string): number {
+    if (strategy !== undefined) return this.byStrategy.get(strategy)?.size ?? 0;
+    let n = 0;
+    for (const m of this.byStrategy.values()) n += m.size;
+    return n;
+  }
+
+  /** Record an outcome: journaled (an EVENT record), then remembered. */
+  add(strategy: string, requestId: string, outcome: CommandOutcome): void {
+    const o = clean(outcome);
+    this.record?.({ event: COMMAND_LEDGER_PART, strategy, requestId, ...o });
+    this.remember(strategy, requestId, o);
+  }
+
+  // ---- journal state part ----
+
+  export(): unknown {
+    const out: Record<string, [string, CommandOutcome][]> = {};
+    for (const [strategy, m] of this.byStrategy) out[strategy] = [...m];
+    return out;
+  }
+
+  import(section: unknown): void {
+    this.byStrategy.clear();
+    if (typeof section !== 'object' || section === null || Array.isArray(section)) return;
+    for (const [strategy, rows] of Object.entries(section as Record<string, unknown>)) {
+      if (!Array.isArray(rows)) continue;
+      for (const row of rows) {
+        if (!Array.isArray(row) || typeof row[0] !== 'string') continue;
+        const o = parseOutcome(row[1]);
+        if (o !== undefined) this.remember(strategy, row[0], o);
+      }
+    }
+  }
+
+  onEvent(e: Readonly<Record<string, unknown>>): void {
+    if (typeof e.strategy !== 'string' || typeof e.requestId !== 'string') return;
+    const o = parseOutcome(e);
+    if (o !== undefined) this.remember(e.strategy, e.requestId, o);
+  }
+
+  private remember(strategy: string, requestId: string, o: CommandOutcome): void {
+    let m = this.byStrategy.get(strategy);
+    if (m === undefined) this.byStrategy.set(strategy, (m = new Map()));
+    m.delete(requestId); // a re-recorded id moves to the newest end
+    m.set(requestId, o);
+    while (m.size > this.window) {
+      m.delete(m.keys().next().value!);
+      this.forgotten++;
+    }
+  }
+}
+
+function clean(o: CommandOutcome): CommandOutcome {
+  return {
+    op: o.op,
+    ok: o.ok,
+    ...(o.orderId !== undefined ? { orderId: o.orderId } : {}),
+    ...(o.code !== undefined ? { code: o.code } : {}),
+    ...(o.message !== undefined ? { message: o.message.length > MAX_MESSAGE ? o.message.slice(0, MAX_MESSAGE) : o.message } : {}),
+  };
+}
+
+function parseOutcome(v: unknown): CommandOutcome | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const r = v as Record<string, unknown>;
+  if (!(COMMAND_OPS as readonly unknown[]).includes(r.op) || typeof r.ok !== 'boolean') return undefined;
+  return clean({
+    op: r.op as CommandOp,
+    ok: r.ok,
+    orderId: typeof r.orderId === 'number' ? r.orderId : undefined,
+    code: typeof r.code === 'string' ? r.code : undefined,
+    message: typeof r.message === 'string' ? r.message : undefined,
+  });
+}

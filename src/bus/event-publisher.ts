@@ -1,0 +1,280 @@
+/**
+ * Events out: every order event and fill of the daemon to Redis Streams (the wire format: protocol.ts), off the hot
+ * path, never lost: a journal follower (src/journal/journal-follower.ts) whose rows are bus events and whose sink is
+ * Redis.
+ *
+ *   P orders:{symbol}   one entry per order event (every applied transition): seq, strategy, orderId, clientOrderId,
+ *                       event, state, json (the event exactly as GET /v1/stream sends it: streamEvent)
+ *   P trades:{symbol}   one entry per venue fill (not a parent's rolled-up copy of its child's fill, which the orders
+ *   P trades:all        stream carries): seq, strategy, symbol, orderId, clientOrderId, side, venue, price, qty, fee,
+ *                       feeCurrency, liquidity, tradeId, ts
+ *   P live_trades       one PUBLISH per venue fill (the trades fields as JSON)
+ *   P events:published  the publisher's watermark W: every event of a record with seq <= W is in the streams
+ *
+ * A batch is ONE `MULTI ... EXEC`: XADD (MAXLEN ~ maxLen) of each entry, PUBLISH of each fill, and `SET
+ * events:published W` last, so the streams and the watermark change together: after an outage the publisher reads W
+ * back and publishes from W + 1, from the journal. An EXEC whose reply was lost is read back the same way (nothing
+ * twice). Before it, `WATCH events:published` and a GET check that the watermark is still the one the publisher last
+ * read or wrote: a Redis that came back empty (no persistence) — even after an outage too short to fail a write —
+ * gets no batch on top of streams that miss events. The publisher then reads W (absent: 0) and publishes again from
+ * the journal's start (its first record, or its oldest snapshot, the records before it counted in `lostRecords`
+ * although they had been published once), and a consumer that keeps the last seq it handled gets everything after
+ * it, the rest being duplicates it drops by seq. A fresh Redis with an old journal is the same case. Delivery is at
+ * least once; duplicates are detectable by seq. (A Redis with persistence (AOF) loses at most its unsynced tail: the
+ * check sees the watermark went back and the publisher goes on from there, with fewer duplicates.)
+ *
+ * A Redis that stops answering fails a call after `timeoutMs` (the publisher is then down and catches up later).
+ *
+ * The dispatcher never waits on Redis: the recorder's hook only describes the event and buffers it (bounded by
+ * `bufferEvents`; beyond, the buffer is dropped, counted in `overflows`, and the journal has the events). While Redis
+ * is down nothing is buffered at all. The journal keeps what was not published: pass `retentionFloor` to the journal
+ * (the lowest of it and the history's).
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { OrderStore, OrderView } from '../core/order-store.js';
+import type { OrderTracker } from '../core/order-tracker.js';
+import { PARENT_VENUE_NAME } from '../history/history-record.js';
+import { streamEvent } from '../journal/event-replay.js';
+import { JournalFollower, type FollowedJournal, type FollowerLog, type FollowerSink } from '../journal/journal-follower.js';
+import type { Clock } from '../model/clock.js';
+import type { OrderEvent } from '../model/events.js';
+import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import type { BusKeys } from './protocol.js';
+import type { RedisConnection } from './redis-connection.js';
+
+/**
+ * One order event as the publisher buffers it. The hook only describes the event (the order view is reused once the
+ * call returns); the entries' fields and JSON text are made by the publisher's loop, off the dispatch path.
+ */
+export interface BusEvent {
+  /** Journal seq of the UPDATE record that made the event durable. */
+  readonly seq: number;
+  /** The event exactly as GET /v1/stream sends it. */
+  readonly event: OrderEvent;
+  /** The venue of a venue fill (it goes to the trades streams and live_trades), else null. */
+  readonly tradeVenue: string | null;
+}
+
+/** The bus event of a transition recorded at `seq` (live with the daemon's tracker, in catch-up with a scratch one). */
+export function busEventsOf(seq: number, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition, out: BusEvent[]): void {
+  if (t.outcome !== 'APPLIED') return;
+  // a parent's rolled-up copy of its child's fill is an order event, not a trade (the child's fill is the trade)
+  const tradeVenue = update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME ? update.fill.venue : null;
+  out.push({ seq, event: streamEvent(seq, tracker, order, update, t), tradeVenue });
+}
+
+/** The orders:{symbol} entry. */
+export function orderEntry(b: BusEvent): Record<string, string> {
+  const e = b.event;
+  return { seq: String(b.seq), strategy: e.strategy, orderId: String(e.orderId), clientOrderId: e.clientOrderId, event: e.event, state: e.state, json: JSON.stringify(e) };
+}
+
+/** The trades:{symbol} / trades:all entry (and live_trades message) of a venue fill; null for any other event. */
+export function tradeEntry(b: BusEvent): Record<string, string> | null {
+  const e = b.event;
+  const f = e.fill;
+  if (b.tradeVenue === null || f === undefined) return null;
+  return {
+    seq: String(b.seq), strategy: e.strategy, symbol: e.symbol, orderId: String(e.orderId), clientOrderId: e.clientOrderId, side: e.side,
+    venue: b.tradeVenue, price: f.price, qty: f.qty, fee: f.fee, feeCurrency: f.feeCurrency, liquidity: f.liquidity, tradeId: f.tradeId, ts: String(e.ts),
+  };
+}
+
+export interface EventPublisherOptions {
+  /** The publisher's own connection (role "events"): it connects it at start and closes it at stop. */
+  readonly connection: RedisConnection;
+  readonly keys: BusKeys;
+  /** The daemon's tracker (events are described with it, as the API stream does). */
+  readonly tracker: OrderTracker;
+  /** The daemon's order store (catch-up builds a scratch store like it). Default: tracker.store. */
+  readonly orders?: OrderStore;
+  /** daemon.retainFinishedOrders. */
+  readonly retainFinished: number;
+  readonly clock: Clock;
+  readonly log: FollowerLog;
+  /** daemon.redis.events.maxLen: XADD MAXLEN ~ of every stream. */
+  readonly maxLen: number;
+  /** daemon.redis.events.bufferEvents. Default 65536. */
+  readonly bufferEvents?: number;
+  /** daemon.redis.events.batchEvents: events per MULTI/EXEC. Default 500. */
+  readonly batchEvents?: number;
+  /** Tests: the longest a live event waits for its batch (default 20 ms), retry backoff (250 ms up to 5000 ms), idle mark (1000 ms). */
+  readonly flushMs?: number;
+  readonly retryMs?: number;
+  readonly maxRetryMs?: number;
+  readonly markEveryMs?: number;
+  /** A Redis call not answered within this fails (Redis hung: the publisher is down, catches up later). Default 5000 ms. */
+  readonly timeoutMs?: number;
+}
+
+export interface EventPublisherStatus {
+  readonly where: string;
+  /** The last Redis write or read worked. */
+  readonly up: boolean;
+  readonly mode: 'starting' | 'live' | 'catch-up' | 'down' | 'stopped';
+  /** events:published (-1: Redis never reached yet). */
+  readonly watermark: number;
+  /** Journal records after the watermark (at least as many as the events not yet in the streams). */
+  readonly lagEvents: number;
+  /** How long the streams have been behind the journal (0 when caught up). */
+  readonly lagSeconds: number;
+  readonly buffered: number;
+  /** Times the buffer was full and dropped (the events were then read from the journal). */
+  readonly overflows: number;
+  readonly writeErrors: number;
+  readonly lastError: string | null;
+  /** Journal records no longer in the journal when the publisher needed them (never published). */
+  readonly lostRecords: number;
+  /** The connection's reconnects. */
+  readonly reconnects: number;
+}
+
+function watermarkOf(v: unknown): number {
+  if (typeof v !== 'string') return 0;
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
+
+/** Redis as the follower's sink: one MULTI/EXEC per batch, the watermark last. */
+class RedisEventSink implements FollowerSink<BusEvent> {
+  readonly kind = 'redis';
+  /** The watermark as last read or written: a batch must find it unchanged (else Redis lost data). */
+  private known = 0;
+  private readonly trim: { TRIM: { strategy: 'MAXLEN'; strategyModifier: '~'; threshold: number } };
+
+  constructor(private readonly c: RedisConnection, private readonly keys: BusKeys, maxLen: number, private readonly timeoutMs: number) {
+    this.trim = { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLen } };
+  }
+
+  get where(): string {
+    return this.c.where;
+  }
+
+  open(): Promise<void> {
+    return this.c.connect();
+  }
+
+  async watermark(): Promise<number> {
+    this.known = watermarkOf(await this.timed(this.c.client.get(this.keys.published), 'GET events:published'));
+    return this.known;
+  }
+
+  async write(rows: readonly BusEvent[], watermark: number): Promise<void> {
+    const c = this.c.client;
+    // the batch lands only on the Redis the watermark was read from: WATCH it, check it is unchanged, then the
+    // transaction (EXEC fails if the key changed, and node-redis fails it if the connection was made again since)
+    await this.timed(c.watch(this.keys.published), 'WATCH events:published');
+    const now = watermarkOf(await this.timed(c.get(this.keys.published), 'GET events:published'));
+    if (now !== this.known) {
+      // Redis lost what was published (restarted empty, flushed; an AOF that lost its tail) or someone else
+      // publishes under this prefix: nothing is written; the follower reads the watermark and goes on from it
+      await this.timed(c.unwatch(), 'UNWATCH');
+      const was = this.known;
+      this.known = now;
+      throw Object.assign(new Error(`redis: events:published is ${now}, was ${was} (Redis lost data): publishing again from the journal`), { code: 'EVENTS_WATERMARK_MOVED' });
+    }
+    const m = c.multi();
+    for (const r of rows) {
+      const symbol = r.event.symbol;
+      m.xAdd(this.keys.orders(symbol), '*', orderEntry(r), this.trim);
+      const trade = tradeEntry(r);
+      if (trade !== null) {
+        m.xAdd(this.keys.trades(symbol), '*', trade, this.trim);
+        m.xAdd(this.keys.allTrades, '*', trade, this.trim);
+        m.publish(this.keys.liveTrades, JSON.stringify(trade));
+      }
+    }
+    m.set(this.keys.published, String(watermark));
+    await this.timed(m.exec(), 'MULTI/EXEC');
+    this.known = watermark;
+  }
+
+  /**
+   * A Redis that stopped answering (hung, a network that drops packets) fails the call after timeoutMs instead of
+   * holding the publisher: it is then down and catches up later. The reply may still come: the watermark is read back
+   * on the same connection after it (Redis answers a connection's commands in order), so nothing is published twice.
+   */
+  private timed<T>(p: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`redis: ${what} took longer than ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })), this.timeoutMs);
+      timer.unref?.();
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  close(): Promise<void> {
+    return this.c.close();
+  }
+}
+
+export class EventPublisher {
+  private readonly follower: JournalFollower<BusEvent>;
+
+  constructor(private readonly o: EventPublisherOptions) {
+    this.follower = new JournalFollower<BusEvent>({
+      name: 'events', sink: new RedisEventSink(o.connection, o.keys, o.maxLen, o.timeoutMs ?? 5000), rows: busEventsOf,
+      orders: o.orders ?? o.tracker.store, tracker: o.tracker, retainFinished: o.retainFinished, clock: o.clock, log: o.log,
+      bufferRows: o.bufferEvents ?? 65536, batchRows: o.batchEvents ?? 500, flushMs: o.flushMs ?? 20, retryMs: o.retryMs,
+      maxRetryMs: o.maxRetryMs, markEveryMs: o.markEveryMs,
+    });
+    this.onRecorded = this.follower.onRecorded;
+    this.retentionFloor = this.follower.retentionFloor;
+  }
+
+  /** JournalRecorder.addRecordedListener: describes the event and buffers it; never waits, never throws. */
+  readonly onRecorded: (seq: number, order: OrderView, update: OrderUpdate, t: Transition) => void;
+
+  /** The journal's retention floor from the publisher (0: keep everything). */
+  readonly retentionFloor: () => number;
+
+  /** Start once the journal is open and recovered: connect, read events:published, publish the rest, go live. */
+  start(journal: FollowedJournal): void {
+    this.follower.start(journal);
+  }
+
+  /** Publish what is buffered (within timeoutMs), then close the connection. Call after the journal closed. */
+  stop(timeoutMs = 5000): Promise<void> {
+    return this.follower.stop(timeoutMs);
+  }
+
+  get watermark(): number {
+    return this.follower.watermark;
+  }
+
+  status(): EventPublisherStatus {
+    const s = this.follower.status();
+    return {
+      where: s.where, up: s.up, mode: s.mode, watermark: s.watermark, lagEvents: s.lagRecords, lagSeconds: s.lagSeconds,
+      buffered: s.buffered, overflows: s.overflows, writeErrors: s.writeErrors, lastError: s.lastError, lostRecords: s.lostRecords,
+      reconnects: this.o.connection.reconnects,
+    };
+  }
+}
+
+/**
+ * The publisher's gauges, read at scrape time: switchyard_redis_publish_up, switchyard_redis_publish_lag_events,
+ * switchyard_redis_publish_lag_seconds, switchyard_redis_publish_overflows_total, switchyard_redis_publish_lost_records,
+ * and switchyard_redis_reconnects_total{role="events"} (the connection's count; a gauge set at scrape time).
+ */
+export function registerPublisherMetrics(registry: Registry, status: () => EventPublisherStatus): void {
+  const gauge = (name: string, help: string, value: (s: EventPublisherStatus) => number): void => {
+    new Gauge({
+      name, help, registers: [registry],
+      collect() {
+        this.set(value(status()));
+      },
+    });
+  };
+  gauge('switchyard_redis_publish_up', '1 while the event publisher\'s last Redis write worked (0: down, the journal keeps the events)', (s) => (s.up ? 1 : 0));
+  gauge('switchyard_redis_publish_lag_events', 'Journal records after events:published (events not yet in the Redis streams, at most)', (s) => s.lagEvents);
+  gauge('switchyard_redis_publish_lag_seconds', 'How long the Redis streams have been behind the journal', (s) => s.lagSeconds);
+  gauge('switchyard_redis_publish_overflows_total', 'Times the publisher\'s buffer was full and it went back to the journal', (s) => s.overflows);
+  gauge('switchyard_redis_publish_lost_records', 'Journal records deleted before the publisher could publish them', (s) => s.lostRecords);
+  new Gauge({
+    name: 'switchyard_redis_reconnects_total', help: 'Times a Redis connection was lost and made again, by role', labelNames: ['role'], registers: [registry],
+    collect() {
+      this.set({ role: 'events' }, status().reconnects);
+    },
+  });
+}

@@ -1,0 +1,456 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { Registry } from 'prom-client';
+import { createDaemon, type Daemon } from '../../src/daemon.js';
+import { OrderCommands } from '../../src/api/order-commands.js';
+import { CommandIntake, type CommandIntakeOptions } from '../../src/bus/command-intake.js';
+import { CommandLedger } from '../../src/bus/command-ledger.js';
+import { BusKeys } from '../../src/bus/protocol.js';
+import { redisConnection, redisSettings } from '../../src/bus/redis-connection.js';
+import { systemClock } from '../../src/model/clock.js';
+import { discardLogs, TEST_TOKEN } from '../helpers/daemon.js';
+import { pollUntil } from '../helpers/poll.js';
+import { deletePrefix, PrivateRedis, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
+import { configFromText, paperConfigText } from '../helpers/repo.js';
+
+/*
+ * Commands in over the shared Redis (127.0.0.1:6379, keys under a unique prefix) into a real daemon in process:
+ * config/paper.yaml without modules, momentum and market-maker with source: redis, the journal on, paper venues (the
+ * BTC-USDT quote starts at 60000: a buy at 30000 rests).
+ */
+
+const prefix = uniquePrefix('command-intake');
+const keys = new BusKeys(prefix);
+const GROUP = 'switchyard';
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+let redis: ReturnType<typeof createClient>;
+
+interface Rig {
+  daemon: Daemon;
+  ledger: CommandLedger;
+  commands: OrderCommands;
+  dir: string;
+}
+
+const rigs: Rig[] = [];
+const intakes: CommandIntake[] = [];
+
+/** A daemon on `dir` (a fresh one when absent) with the ledger among its journal state parts (before recovery). */
+async function startRig(dir = mkdtempSync(join(tmpdir(), 'switchyard-cmd-')), options: { ledgerInJournal?: boolean } = {}): Promise<Rig> {
+  const text = paperConfigText([
+    [['daemon', 'api', 'host'], '127.0.0.1'],
+    [['daemon', 'api', 'port'], 0],
+    [['daemon', 'dataDir'], dir],
+    [['daemon', 'api', 'tokenFile'], join(dir, 'api-token')],
+    [['daemon', 'redis', 'keyPrefix'], prefix],
+    [['daemon', 'shutdown', 'policy'], 'leave'],
+  ], { workers: false }); // API strategies: the daemon builds no command intake of its own, the test's is the one reading
+  const daemon = createDaemon(configFromText(text), { env: { SWITCHYARD_API_TOKEN: TEST_TOKEN }, logDestination: discardLogs(), baseDir: dir });
+  const ledger = new CommandLedger(1000, (e) => daemon.path.recorder?.event(e));
+  if (options.ledgerInJournal !== false) daemon.path.stateParts.push(ledger);
+  await daemon.start();
+  const durable = (): Promise<void> => daemon.path.recorder?.durable() ?? Promise.resolve();
+  const commands = new OrderCommands({ intake: daemon.path.intake, tracker: daemon.path.tracker, instruments: daemon.instruments, durable });
+  const rig = { daemon, ledger, commands, dir };
+  rigs.push(rig);
+  return rig;
+}
+
+async function stopRig(rig: Rig, removeDir = true): Promise<void> {
+  rigs.splice(rigs.indexOf(rig), 1);
+  await rig.daemon.stop('test finished');
+  if (removeDir) rmSync(rig.dir, { recursive: true, force: true });
+}
+
+function startIntake(rig: Rig, over: Partial<CommandIntakeOptions> = {}, url = SHARED_REDIS_URL): CommandIntake {
+  const settings = redisSettings(url, {});
+  const intake = new CommandIntake({
+    connect: (role) => redisConnection(settings, { role, log: quiet }),
+    keys, group: GROUP, consumer: 'd1', strategies: ['momentum', 'market-maker'],
+    commands: rig.commands, ledger: rig.ledger, durable: () => rig.daemon.path.recorder?.durable() ?? Promise.resolve(),
+    clock: systemClock, log: quiet, batch: 64, claimIdleMs: 60_000, replyMaxLen: 1000, blockMs: 200,
+    ...over,
+  });
+  intakes.push(intake);
+  intake.start();
+  return intake;
+}
+
+async function stopIntake(intake: CommandIntake): Promise<void> {
+  intakes.splice(intakes.indexOf(intake), 1);
+  await intake.stop();
+}
+
+let seq = 0;
+/** A command entry (fields as given: a test may leave some out). */
+async function send(strategy: string, fields: Record<string, string>): Promise<string> {
+  return redis.xAdd(keys.commands(strategy), '*', fields);
+}
+
+function command(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string } = {}): Record<string, string> {
+  return { requestId: o.requestId ?? `r${++seq}`, client: o.client ?? 'c1', op, strategy: o.field ?? strategy, body: JSON.stringify(body) };
+}
+
+interface Reply {
+  requestId: string;
+  ok: string;
+  replayed: string;
+  body: any;
+}
+
+async function repliesOf(client: string): Promise<Reply[]> {
+  const entries = await redis.xRange(keys.replies(client), '-', '+');
+  return entries.map((e) => ({ requestId: e.message.requestId!, ok: e.message.ok!, replayed: e.message.replayed!, body: JSON.parse(e.message.body!) }));
+}
+
+/** The replies to a request id, once there are at least `count`. */
+async function replyTo(requestId: string, client = 'c1', count = 1): Promise<Reply[]> {
+  return pollUntil(async () => (await repliesOf(client)).filter((r) => r.requestId === requestId), (rs) => rs.length >= count,
+    { timeoutMs: 10_000, what: `reply to ${requestId}` });
+}
+
+async function roundTrip(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string } = {}): Promise<Reply> {
+  const fields = command(strategy, op, body, o);
+  await send(strategy, fields);
+  return (await replyTo(fields.requestId!, o.client ?? 'c1'))[0]!;
+}
+
+async function pendingCount(strategy: string): Promise<number> {
+  const p = await redis.xPending(keys.commands(strategy), GROUP);
+  return Number(p.pending);
+}
+
+const resting = (o: Record<string, unknown> = {}) => ({ strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '30000', quantity: '0.001', ...o });
+
+function ordersWithClientId(rig: Rig, cid: string): number {
+  return rig.daemon.path.tracker.list(false).filter((o) => o.clientOrderId === cid).length;
+}
+
+beforeAll(async () => {
+  redis = createClient({ url: SHARED_REDIS_URL });
+  redis.on('error', () => undefined);
+  await redis.connect();
+});
+
+async function stopAllIntakes(): Promise<void> {
+  for (const i of intakes.splice(0)) await i.stop();
+}
+
+afterEach(async () => {
+  await stopAllIntakes();
+  for (const r of rigs.splice(0)) {
+    await r.daemon.stop('test finished');
+    rmSync(r.dir, { recursive: true, force: true });
+  }
+});
+
+afterAll(async () => {
+  await redis?.close();
+  await deletePrefix(SHARED_REDIS_URL, prefix);
+});
+
+describe('commands in through Redis', () => {
+  it('submit, amend, cancel and cancel-all round trip with replies; every entry acknowledged', async () => {
+    const rig = await startRig();
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+
+    const sub = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'a1' }));
+    expect(sub).toMatchObject({ ok: '1', replayed: '0' });
+    expect(sub.body.order).toMatchObject({ clientOrderId: 'a1', strategy: 'momentum', price: '30000.00' });
+    const id = sub.body.order.orderId as number;
+    await pollUntil(() => rig.daemon.path.tracker.get(id)?.state, (s) => s === 'ACCEPTED', { what: 'accepted' });
+
+    const am = await roundTrip('momentum', 'amend', { clientOrderId: 'a1', price: '31000' });
+    expect(am.ok).toBe('1');
+    expect(am.body.order).toMatchObject({ orderId: id, price: '31000.00' });
+
+    const ca = await roundTrip('momentum', 'cancel', { orderId: id });
+    expect(ca.ok).toBe('1');
+    expect(ca.body.order.orderId).toBe(id);
+    await pollUntil(() => rig.daemon.path.tracker.get(id)?.state, (s) => s === 'CANCELED', { what: 'canceled' });
+
+    // an error answer keeps the API's shape
+    const nf = await roundTrip('momentum', 'cancel', { clientOrderId: 'nope' });
+    expect(nf).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'ORDER_NOT_FOUND' } } });
+
+    // submit then cancel of the same order in one batch (one MULTI: the blocked read gets both)
+    const s5 = command('momentum', 'submit', resting({ clientOrderId: 'a5' }));
+    const c5 = command('momentum', 'cancel', { clientOrderId: 'a5' });
+    await redis.multi().xAdd(keys.commands('momentum'), '*', s5).xAdd(keys.commands('momentum'), '*', c5).exec();
+    const [r5] = await replyTo(s5.requestId!);
+    const [rc5] = await replyTo(c5.requestId!);
+    expect(r5!.ok).toBe('1');
+    expect(rc5!.ok).toBe('1');
+    expect(rig.daemon.path.tracker.getByClientOrderId('a5')?.state).toBe('CANCELED');
+
+    // cancel-all by symbol: only this strategy's open BTC-USDT orders
+    for (const cid of ['b1', 'b2']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }))).ok).toBe('1');
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'e1', symbol: 'ETH-USDT', price: '1000', quantity: '0.1' }))).ok).toBe('1');
+    const mm = await roundTrip('market-maker', 'submit', resting({ strategy: 'market-maker', clientOrderId: 'm1' }));
+    expect(mm.ok).toBe('1');
+    const all = await roundTrip('momentum', 'cancel-all', { symbol: 'BTC-USDT' });
+    expect(all.ok).toBe('1');
+    const ids = ['b1', 'b2'].map((c) => rig.daemon.path.tracker.getByClientOrderId(c)!.id);
+    expect([...all.body.canceling].sort()).toEqual(ids.sort());
+    expect(all.body.refused).toEqual([]);
+    expect(rig.daemon.path.tracker.getByClientOrderId('e1')!.state).not.toMatch(/CANCEL/);
+    expect(rig.daemon.path.tracker.getByClientOrderId('m1')!.state).not.toMatch(/CANCEL/);
+
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'every entry acknowledged' });
+    expect(intake.status()).toMatchObject({ processed: 11, refused: 0, malformed: 0, replayed: 0 });
+    const registry = new Registry();
+    intake.registerMetrics(registry);
+    expect(await registry.getSingleMetricAsString('switchyard_redis_commands_total')).toContain('result="processed"} 11');
+  }, 60_000);
+
+  it('refuses a command that names another strategy and executes nothing', async () => {
+    const rig = await startRig();
+    const intake = startIntake(rig);
+    const mm = await roundTrip('market-maker', 'submit', resting({ strategy: 'market-maker', clientOrderId: 'm1' }));
+    expect(mm.ok).toBe('1');
+    const before = rig.daemon.path.tracker.list(false).length;
+
+    // the command's strategy field
+    const a = await roundTrip('momentum', 'submit', resting({ strategy: 'market-maker', clientOrderId: 'x1' }), { field: 'market-maker' });
+    expect(a.body.error.code).toBe('STRATEGY_MISMATCH');
+    // the order's strategy
+    const b = await roundTrip('momentum', 'submit', resting({ strategy: 'market-maker', clientOrderId: 'x2' }));
+    expect(b.body.error.code).toBe('STRATEGY_MISMATCH');
+    // a cancel-all or cancel naming another strategy on this stream
+    const c = await roundTrip('momentum', 'cancel-all', {}, { field: 'market-maker' });
+    expect(c.body.error.code).toBe('STRATEGY_MISMATCH');
+    // another strategy's order is not this strategy's to cancel or amend (not found, untouched)
+    const d = await roundTrip('momentum', 'cancel', { clientOrderId: 'm1' });
+    expect(d.body.error.code).toBe('ORDER_NOT_FOUND');
+    const e = await roundTrip('momentum', 'amend', { orderId: mm.body.order.orderId, price: '31000' });
+    expect(e.body.error.code).toBe('ORDER_NOT_FOUND');
+    // this strategy's cancel-all leaves market-maker's order alone
+    const f = await roundTrip('momentum', 'cancel-all', {});
+    expect(f.body).toEqual({ ok: true, canceling: [], refused: [] });
+
+    expect(rig.daemon.path.tracker.list(false).length).toBe(before);
+    expect(rig.daemon.path.tracker.getByClientOrderId('m1')!.state).not.toMatch(/CANCEL|PENDING_UPDATE/);
+    expect(intake.status().refused).toBe(3);
+    // control: the same submit on its own stream executes
+    const g = await roundTrip('market-maker', 'submit', resting({ strategy: 'market-maker', clientOrderId: 'x2' }));
+    expect(g.ok).toBe('1');
+    expect(rig.daemon.path.tracker.list(false).length).toBe(before + 1);
+  }, 60_000);
+
+  it('acknowledges malformed entries, answering those with a usable client', async () => {
+    const rig = await startRig();
+    const intake = startIntake(rig);
+    const before = rig.daemon.path.tracker.list(false).length;
+    await send('momentum', { client: 'c2', op: 'submit', strategy: 'momentum', body: '{}' }); // no requestId
+    await send('momentum', { requestId: 'm-op', client: 'c2', op: 'explode', strategy: 'momentum', body: '{}' });
+    await send('momentum', { requestId: 'm-json', client: 'c2', op: 'cancel', strategy: 'momentum', body: '{not json' });
+    await send('momentum', { requestId: 'm-arr', client: 'c2', op: 'cancel', strategy: 'momentum', body: '[1]' });
+    await send('momentum', { requestId: 'bad id!', client: 'c2', op: 'cancel', strategy: 'momentum', body: '{}' });
+    await send('momentum', { requestId: 'm-big', client: 'c2', op: 'submit', strategy: 'momentum', body: JSON.stringify({ pad: 'x'.repeat(20_000) }) });
+    await send('momentum', { requestId: 'm-noclient', op: 'cancel-all', strategy: 'momentum', body: '{}' }); // nobody to answer
+    await send('momentum', { requestId: 'm-nostrat', client: 'c2', op: 'cancel-all', body: '{}' });
+    // well formed, refused: a submit without a clientOrderId
+    await send('momentum', command('momentum', 'submit', resting(), { client: 'c2', requestId: 'm-nocid' }));
+
+    const replies = await pollUntil(() => repliesOf('c2'), (r) => r.length >= 8, { what: 'eight error replies', timeoutMs: 10_000 });
+    expect(replies.every((r) => r.ok === '0' && r.body.ok === false)).toBe(true);
+    const byId = new Map(replies.map((r) => [r.requestId, r.body.error]));
+    expect(byId.get('')).toMatchObject({ code: 'INVALID_FIELD', field: 'requestId' });
+    expect(byId.get('m-op')).toMatchObject({ code: 'INVALID_FIELD', field: 'op' });
+    expect(byId.get('m-json')).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(byId.get('m-arr')).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(byId.get('m-big')).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect(byId.get('m-nostrat')).toMatchObject({ code: 'INVALID_FIELD', field: 'strategy' });
+    expect(byId.get('m-nocid')).toMatchObject({ code: 'INVALID_FIELD', field: 'clientOrderId' });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
+    expect(intake.status()).toMatchObject({ malformed: 8, refused: 1, processed: 0 });
+    expect(rig.daemon.path.tracker.list(false).length).toBe(before);
+  }, 60_000);
+
+  it('claims entries idle at a consumer that died', async () => {
+    const rig = await startRig();
+    // the group exists and a dead consumer read the command, never acknowledged
+    await redis.xGroupCreate(keys.commands('momentum'), GROUP, '0', { MKSTREAM: true }).catch(() => undefined);
+    const fields = command('momentum', 'submit', resting({ clientOrderId: 'k1' }));
+    await send('momentum', fields);
+    const got = await redis.xReadGroup(GROUP, 'dead', { key: keys.commands('momentum'), id: '>' }, { COUNT: 100 });
+    const read = got as { messages: { message: Record<string, string> }[] }[] | null;
+    expect(read?.[0]?.messages.map((m) => m.message.requestId)).toContain(fields.requestId);
+    startIntake(rig, { claimIdleMs: 200 });
+    const [r] = await replyTo(fields.requestId!);
+    expect(r!.ok).toBe('1');
+    expect(ordersWithClientId(rig, 'k1')).toBe(1);
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'claimed and acknowledged' });
+  }, 60_000);
+});
+
+describe('pending entries', () => {
+  it('re-reads its own pending entries at start; one deleted meanwhile is acknowledged as malformed', async () => {
+    const rig = await startRig();
+    await redis.xGroupCreate(keys.commands('momentum'), GROUP, '0', { MKSTREAM: true }).catch(() => undefined);
+    const gone = command('momentum', 'submit', resting({ clientOrderId: 'g1' }));
+    const kept = command('momentum', 'submit', resting({ clientOrderId: 'g2' }));
+    const goneId = await send('momentum', gone);
+    await send('momentum', kept);
+    // delivered to this daemon's consumer before a crash, never acknowledged; then the first is deleted from the stream
+    await redis.xReadGroup(GROUP, 'd1', { key: keys.commands('momentum'), id: '>' }, { COUNT: 100 });
+    await redis.xDel(keys.commands('momentum'), goneId);
+    const intake = startIntake(rig);
+    const [r] = await replyTo(kept.requestId!);
+    expect(r).toMatchObject({ ok: '1', replayed: '0' });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'both acknowledged' });
+    expect(intake.status()).toMatchObject({ processed: 1, malformed: 1 });
+    expect(ordersWithClientId(rig, 'g1')).toBe(0);
+  }, 60_000);
+});
+
+describe('exactly once', () => {
+  it('a request id sent again is answered from the ledger, not executed again', async () => {
+    const rig = await startRig();
+    const intake = startIntake(rig);
+    const first = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'd1' }), { requestId: 'dup-1' });
+    expect(first.replayed).toBe('0');
+    await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'd1' }), { requestId: 'dup-1' }));
+    const [, again] = await replyTo('dup-1', 'c1', 2);
+    expect(again).toMatchObject({ ok: '1', replayed: '1' });
+    expect(again!.body.order.orderId).toBe(first.body.order.orderId);
+    // a cancel sent twice: one cancel; the second answer is the first's
+    const c1 = await roundTrip('momentum', 'cancel', { clientOrderId: 'd1' }, { requestId: 'dup-2' });
+    await send('momentum', command('momentum', 'cancel', { clientOrderId: 'd1' }, { requestId: 'dup-2' }));
+    const [, c2] = await replyTo('dup-2', 'c1', 2);
+    expect(c1.ok).toBe('1');
+    expect(c2).toMatchObject({ ok: '1', replayed: '1' }); // executed again it would be ORDER_NOT_CANCELABLE
+    expect(ordersWithClientId(rig, 'd1')).toBe(1);
+    expect(intake.status()).toMatchObject({ processed: 2, replayed: 2 });
+  }, 60_000);
+
+  it('a command whose reply failed stays pending and is answered from the ledger after a restart (intake, then daemon)', async () => {
+    let rig = await startRig();
+    let intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    // the reply cannot be written (the reply key holds a string): the order is executed, the entry stays pending
+    await redis.set(keys.replies('c9'), 'in the way');
+    const fields = command('momentum', 'submit', resting({ clientOrderId: 'p1' }), { client: 'c9', requestId: 'pend-1' });
+    await send('momentum', fields);
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    expect(ordersWithClientId(rig, 'p1')).toBe(1);
+    expect(await pendingCount('momentum')).toBe(1);
+    await stopIntake(intake);
+
+    // a restart of the intake: re-reads its pending entry, answers from the ledger
+    await redis.del(keys.replies('c9'));
+    intake = startIntake(rig);
+    const [r1] = await replyTo('pend-1', 'c9');
+    expect(r1).toMatchObject({ ok: '1', replayed: '1' });
+    expect(r1!.body.order.clientOrderId).toBe('p1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+    expect(ordersWithClientId(rig, 'p1')).toBe(1);
+    expect(intake.status()).toMatchObject({ processed: 0, replayed: 1 });
+
+    // again, across a daemon restart: the ledger comes back from the journal
+    await redis.set(keys.replies('c9'), 'in the way');
+    const f2 = command('momentum', 'submit', resting({ clientOrderId: 'p2' }), { client: 'c9', requestId: 'pend-2' });
+    await send('momentum', f2);
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    await stopIntake(intake);
+    const dir = rig.dir;
+    await stopRig(rig, false);
+    rig = await startRig(dir);
+    expect(rig.ledger.get('momentum', 'pend-2')).toMatchObject({ op: 'submit', ok: true });
+    expect(ordersWithClientId(rig, 'p2')).toBe(1);
+    await redis.del(keys.replies('c9'));
+    intake = startIntake(rig);
+    const replies = await replyTo('pend-2', 'c9');
+    expect(replies[0]).toMatchObject({ ok: '1', replayed: '1' });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+    expect(ordersWithClientId(rig, 'p2')).toBe(1);
+    expect(intake.status().processed).toBe(0);
+  }, 90_000);
+
+  it('a submit whose ledger record was lost (crash between the order record and the ledger record) is answered with its order', async () => {
+    let rig = await startRig();
+    let intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    await redis.set(keys.replies('c8'), 'in the way');
+    await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'L1' }), { client: 'c8', requestId: 'lost-1' }));
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    await stopIntake(intake);
+    const dir = rig.dir;
+    await stopRig(rig, false);
+    // the ledger left out of the journal's parts: after the restart it does not know lost-1, as if its record was lost
+    rig = await startRig(dir, { ledgerInJournal: false });
+    expect(rig.ledger.get('momentum', 'lost-1')).toBeUndefined();
+    await redis.del(keys.replies('c8'));
+    intake = startIntake(rig);
+    const [r] = await replyTo('lost-1', 'c8');
+    // executed again it would be DUPLICATE_CLIENT_ORDER_ID
+    expect(r).toMatchObject({ ok: '1', replayed: '1' });
+    expect(r!.body.order.clientOrderId).toBe('L1');
+    expect(ordersWithClientId(rig, 'L1')).toBe(1);
+    expect(rig.ledger.get('momentum', 'lost-1')).toMatchObject({ ok: true });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+  }, 90_000);
+
+  it('a reply lost to a Redis outage is sent after the reconnect, from the ledger', async () => {
+    const server = await PrivateRedis.start({ persist: true });
+    const own = createClient({ url: server.url, socket: { reconnectStrategy: () => 100 } });
+    own.on('error', () => undefined);
+    try {
+      await own.connect();
+      const rig = await startRig();
+      let open: () => void = () => undefined;
+      let gate = new Promise<void>((resolve) => (open = resolve));
+      // the journal's durability held back by the test: the command is executed and recorded, its reply waits
+      const intake = startIntake(rig, { durable: async () => {
+        await gate;
+        await rig.daemon.path.recorder!.durable();
+      } }, server.url);
+      await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+      const fields = command('momentum', 'submit', resting({ clientOrderId: 'o1' }), { requestId: 'out-1' });
+      await own.xAdd(keys.commands('momentum'), '*', fields);
+      await pollUntil(() => rig.ledger.get('momentum', 'out-1'), (o) => o !== undefined, { what: 'executed and recorded' });
+      await server.kill();
+      open();
+      await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+      gate = Promise.resolve();
+      await server.restart();
+      const reply = await pollUntil(async () => (await own.xRange(keys.replies('c1'), '-', '+')).filter((e) => e.message.requestId === 'out-1'),
+        (rs) => rs.length > 0, { timeoutMs: 15_000, what: 'the reply after the outage' });
+      expect(reply[0]!.message).toMatchObject({ ok: '1', replayed: '1' });
+      expect(ordersWithClientId(rig, 'o1')).toBe(1);
+      await pollUntil(async () => Number((await own.xPending(keys.commands('momentum'), GROUP)).pending), (n) => n === 0, { what: 'acknowledged' });
+      expect(intake.status().reconnects).toBeGreaterThan(0);
+      expect(intake.status()).toMatchObject({ processed: 1, replayed: 1 });
+    } finally {
+      await stopAllIntakes();
+      if (own.isOpen) await own.close().catch(() => undefined);
+      await server.stop();
+    }
+  }, 90_000);
+
+  it('starts while Redis is down, reads once it is up, and stops either way', async () => {
+    const server = await PrivateRedis.start();
+    try {
+      await server.kill();
+      const rig = await startRig();
+      const intake = startIntake(rig, {}, server.url);
+      expect(intake.status().up).toBe(false);
+      await server.restart();
+      await pollUntil(() => intake.status().up, (up) => up, { timeoutMs: 15_000, what: 'intake up after Redis came' });
+      await stopIntake(intake);
+      // stopping while Redis is down ends too
+      await server.kill();
+      const again = startIntake(rig, {}, server.url);
+      const t0 = Date.now();
+      await stopIntake(again);
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      await stopAllIntakes();
+      await server.stop();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { CommandLedger } from '../../src/bus/command-ledger.js';
+
+describe('command ledger', () => {
+  it('remembers outcomes per strategy, journals each one, and forgets the oldest beyond the window', () => {
+    const events: Record<string, unknown>[] = [];
+    const ledger = new CommandLedger(3, (e) => events.push(e));
+    for (let i = 1; i <= 5; i++) ledger.add('s1', `r${i}`, { op: 'submit', ok: true, orderId: i });
+    ledger.add('s2', 'r1', { op: 'cancel', ok: false, code: 'ORDER_NOT_FOUND', message: 'no order 9' });
+    expect(events).toHaveLength(6);
+    expect(events[0]).toEqual({ event: 'redis-command', strategy: 's1', requestId: 'r1', op: 'submit', ok: true, orderId: 1 });
+    expect(ledger.size('s1')).toBe(3);
+    expect(ledger.forgotten).toBe(2);
+    expect(ledger.get('s1', 'r1')).toBeUndefined();
+    expect(ledger.get('s1', 'r5')).toEqual({ op: 'submit', ok: true, orderId: 5 });
+    // per strategy: the same request id of another strategy is another command
+    expect(ledger.get('s2', 'r1')).toEqual({ op: 'cancel', ok: false, code: 'ORDER_NOT_FOUND', message: 'no order 9' });
+    expect(ledger.get('s2', 'r5')).toBeUndefined();
+  });
+
+  it('is rebuilt by replay: snapshot section, then the events written after it', () => {
+    const events: Record<string, unknown>[] = [];
+    const a = new CommandLedger(100, (e) => events.push(e));
+    a.add('s1', 'r1', { op: 'submit', ok: true, orderId: 1 });
+    a.add('s1', 'r2', { op: 'cancel-all', ok: true });
+    const section = JSON.parse(JSON.stringify(a.export())) as unknown;
+    a.add('s1', 'r3', { op: 'amend', ok: false, orderId: 1, code: 'VENUE_REJECTED', message: 'no' });
+    const b = new CommandLedger(100);
+    b.import(section);
+    b.onEvent(JSON.parse(JSON.stringify(events[2])) as Record<string, unknown>);
+    expect(b.export()).toEqual(a.export());
+    // a smaller window after a restart keeps the newest
+    const c = new CommandLedger(2);
+    c.import(a.export());
+    expect(c.get('s1', 'r1')).toBeUndefined();
+    expect(c.get('s1', 'r3')?.code).toBe('VENUE_REJECTED');
+    // import replaces what was there
+    c.import({});
+    expect(c.size()).toBe(0);
+  });
+
+  it('ignores records that are not outcomes', () => {
+    const l = new CommandLedger(10);
+    l.onEvent({ event: 'redis-command', strategy: 's1', requestId: 'r1', op: 'explode', ok: true });
+    l.onEvent({ event: 'redis-command', strategy: 's1', op: 'submit', ok: true });
+    l.import({ s1: [['r1', { op: 'submit' }], 'junk'] });
+    expect(l.size()).toBe(0);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * The journal follower (src/journal/journal-follower.ts) after a write whose reply was lost: the rows reached the
+ * sink but the follower was told the write failed. It reads the watermark back from the sink before catching up, so
+ * the rows are not handed to the sink a second time (a sink that keys by seq would hide a second write; a stream
+ * would not). Driven through the trade history's writer (a thin follower) on the history rig's real journal.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileHistoryStore } from '../../src/history/file-store.js';
+import type { FillRow, HistoryRow } from '../../src/history/history-record.js';
+import type { FillCursor, FillFilter, HistoryStore } from '../../src/history/history-store.js';
+import { allFills, expectExactlyOnce, historyRig } from '../history/rig.js';
+import { waitFor } from '../helpers/poll.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+/** A file store whose writes land but, while `loseReplies` > 0, report a failure (a connection cut after the commit). */
+class LostReplyStore implements HistoryStore {
+  loseReplies = 0;
+  /** How many times each row (kind:seq) was handed to write(). */
+  readonly handed = new Map<string, number>();
+  constructor(readonly inner: HistoryStore) {}
+  get kind(): string {
+    return this.inner.kind;
+  }
+  get where(): string {
+    return this.inner.where;
+  }
+  open(readOnly?: boolean): Promise<void> {
+    return this.inner.open(readOnly);
+  }
+  watermark(): Promise<number> {
+    return this.inner.watermark();
+  }
+  async write(rows: readonly HistoryRow[], watermark: number): Promise<void> {
+    for (const r of rows) this.handed.set(`${r.kind}:${r.seq}`, (this.handed.get(`${r.kind}:${r.seq}`) ?? 0) + 1);
+    await this.inner.write(rows, watermark);
+    if (this.loseReplies > 0 && rows.length > 0) {
+      this.loseReplies--;
+      throw Object.assign(new Error('read ECONNRESET (test: the reply was lost)'), { code: 'ECONNRESET' });
+    }
+  }
+  fills(filter: FillFilter, after: FillCursor | null, limit: number): Promise<FillRow[]> {
+    return this.inner.fills(filter, after, limit);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+describe('journal follower', () => {
+  it('a write whose reply was lost: the watermark is read back, no row is handed to the sink twice', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'follower-test-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const store = new LostReplyStore(new FileHistoryStore(join(dir, 'history')));
+    const r = await historyRig({ store, snapshotEvery: 1_000_000, batchRows: 4 });
+    cleanups.push(() => r.close());
+    for (let i = 0; i < 4; i++) await r.tradeOne(i % 3);
+    await r.caughtUp();
+    store.loseReplies = 3;
+    for (let i = 0; i < 8; i++) await r.tradeOne(i % 3);
+    await waitFor(() => store.loseReplies === 0, { timeoutMs: 5000, what: 'the lost replies' });
+    await r.caughtUp();
+    const s = r.writer.status();
+    expect(s.writeErrors).toBe(3);
+    expect([...store.handed].filter(([, n]) => n > 1)).toEqual([]);
+    expectExactlyOnce(await allFills(store), r.made);
+  });
+});
