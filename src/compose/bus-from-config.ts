@@ -133,6 +133,8 @@ export class DaemonBus {
       if (!r.ok) {
         held.add(v);
         this.p.path.gate.setLease(v, false, venueLeasedReason(this.p.path.venues[v]!.name, account, r.reason));
+        // not started: closed until started and reconciled (lateVenueReady opens it), not merely until the lease is ours
+        this.p.path.gate.setOpen(v, false, 'VENUE_UNAVAILABLE: not started (its account lease was not held at start)');
       }
     }
     return held;

@@ -1,0 +1,263 @@
+/**
+ * bench:redis — commands in through Redis to the paper venue's acknowledgement and back out, against the real daemon
+ * process (journal on, events to Redis on), and in the same run Redis's own limit on this machine for the same
+ * pattern: plain XADD + XREADGROUP (+ XACK) of entries of the same size, with the same number in flight.
+ *
+ * The daemon run: a strategy with `source: redis`, the client library (src/bus/client.ts) submitting resting LIMIT
+ * orders with at most `--inflight` waiting, each timed from submit() to its ACCEPT event (the paper venue's
+ * acknowledgement) read back from the daemon's orders:{symbol} stream. commands_per_s = commands / (first submit to
+ * the last ACCEPT seen). The raw run: one connection XADDs (same fields and sizes, same in-flight window), another
+ * reads them with XREADGROUP COUNT 256 and acknowledges them; raw_xadd_per_s = entries / (first XADD to the last
+ * XACK). Ends with one JSON line:
+ *   {"bench":"redis","commands":…,"commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"raw_xadd_per_s":…,"share_of_raw":…,…}
+ * Usage: npm run bench:redis [-- --commands N --inflight W --runs R]   (Redis on 127.0.0.1:6379, REDIS_URL to change)
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createClient } from 'redis';
+import { parseDocument } from 'yaml';
+import { SwitchyardRedisClient } from '../src/bus/client.js';
+
+const REPO = resolve(import.meta.dirname, '..', '..');
+const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const STRATEGY = 'bench-remote';
+const SYMBOL = 'BTC-USDT';
+
+function arg(name: string, fallback: number, min: number, max: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
+  return v;
+}
+
+const percentile = (sorted: Float64Array | number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const uniquePrefix = (): string => `sybench:${process.pid}:${Date.now().toString(36)}:`;
+
+async function deletePrefix(prefix: string): Promise<void> {
+  const c = createClient({ url: URL_ });
+  c.on('error', () => undefined);
+  await c.connect();
+  for await (const keys of c.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (keys.length > 0) await c.del(keys);
+  await c.close();
+}
+
+/** A command entry's fields as the client writes them (same sizes for the raw run). */
+function commandFields(i: number): Record<string, string> {
+  const cid = `b${i.toString(36).padStart(9, '0')}`;
+  return {
+    requestId: `bench-client.s1.${i}`, client: 'bench-client', op: 'submit', strategy: STRATEGY,
+    body: JSON.stringify({ strategy: STRATEGY, symbol: SYMBOL, side: 'BUY', type: 'LIMIT', price: '10000', quantity: '0.001', clientOrderId: cid }),
+  };
+}
+
+/** Plain XADD + XREADGROUP + XACK of n entries with at most `inflight` added and not yet read. */
+async function rawRun(n: number, inflight: number): Promise<number> {
+  const prefix = uniquePrefix();
+  const key = `${prefix}raw`;
+  const producer = createClient({ url: URL_ });
+  const consumer = createClient({ url: URL_ });
+  producer.on('error', () => undefined);
+  consumer.on('error', () => undefined);
+  await producer.connect();
+  await consumer.connect();
+  try {
+    await consumer.xGroupCreate(key, 'g', '0', { MKSTREAM: true });
+    let acked = 0;
+    let sent = 0;
+    let wake: (() => void) | null = null;
+    const t0 = process.hrtime.bigint();
+    const reading = (async () => {
+      while (acked < n) {
+        const r = await consumer.xReadGroup('g', 'c', { key, id: '>' }, { COUNT: 256, BLOCK: 1000 });
+        if (r === null) continue;
+        const ids = (r as { messages: { id: string }[] }[])[0]!.messages.map((m) => m.id);
+        if (ids.length === 0) continue;
+        await consumer.xAck(key, 'g', ids);
+        acked += ids.length;
+        const w = wake as (() => void) | null;
+        wake = null;
+        w?.();
+      }
+    })();
+    while (sent < n) {
+      while (sent < n && sent - acked < inflight) void producer.xAdd(key, '*', commandFields(sent++));
+      if (sent < n) await new Promise<void>((r) => (wake = r));
+    }
+    await reading;
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    return n / s;
+  } finally {
+    await producer.close();
+    await consumer.close();
+    await deletePrefix(prefix);
+  }
+}
+
+interface DaemonRun {
+  readonly perSecond: number;
+  readonly rttUs: Float64Array;
+  readonly errors: number;
+}
+
+function daemonConfig(dir: string, prefix: string): string {
+  const doc = parseDocument(readFileSync(join(REPO, 'config', 'paper.yaml'), 'utf8'));
+  doc.setIn(['daemon', 'name'], 'bench-redis');
+  doc.setIn(['daemon', 'dataDir'], dir);
+  doc.setIn(['daemon', 'api', 'port'], 0);
+  doc.setIn(['daemon', 'api', 'tokenFile'], join(dir, 'api-token'));
+  doc.setIn(['daemon', 'log', 'level'], 'warn');
+  doc.setIn(['daemon', 'shutdown', 'policy'], 'leave');
+  doc.setIn(['daemon', 'redis'], { keyPrefix: prefix, events: { enabled: true } });
+  doc.setIn(['risk', 'maxOpenOrders'], 10_000_000);
+  // the paper venues answer at once: the figure is the daemon's and Redis's, not a simulated latency
+  const venues = doc.get('venues') as { items: { setIn(p: unknown[], v: unknown): void }[] };
+  for (const v of venues.items) v.setIn(['latencyMs'], 0);
+  doc.setIn(['strategies'], [{ id: STRATEGY, source: 'redis', symbols: [SYMBOL] }]);
+  const file = join(dir, 'bench-redis.yaml');
+  writeFileSync(file, doc.toString());
+  return file;
+}
+
+/** Starts the daemon; it is ready once it wrote the remote strategies' config key (after its intake opened). */
+async function startDaemon(file: string, prefix: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), join(REPO, 'dist', 'src', 'cli.js'), 'start', '-c', file], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  const c = createClient({ url: URL_ });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    const deadline = Date.now() + 30_000;
+    while ((await c.exists(`${prefix}config`)) === 0) {
+      if (exited !== undefined) throw new Error(`daemon exited with ${exited}:\n${err}`);
+      if (Date.now() > deadline) throw new Error(`daemon did not start within 30 s:\n${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await c.close();
+  }
+  return child;
+}
+
+async function daemonRun(n: number, inflight: number, offset: number, prefix: string): Promise<DaemonRun> {
+  const client = await SwitchyardRedisClient.connect({ url: URL_, keyPrefix: prefix, strategy: STRATEGY, client: `bench-${offset}`, maxInFlight: inflight + 16, timeoutMs: 60_000 });
+  const sentAt = new Map<string, bigint>();
+  const rttUs = new Float64Array(n);
+  let acked = 0;
+  let errors = 0;
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const ac = new AbortController();
+  let ready!: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  const following = (async () => {
+    for await (const e of client.events([SYMBOL], { signal: ac.signal, onReady: () => ready() })) {
+      if (e.event.event !== 'ACCEPT') continue;
+      const t = sentAt.get(e.event.clientOrderId);
+      if (t === undefined) continue;
+      sentAt.delete(e.event.clientOrderId);
+      rttUs[acked++] = Number(process.hrtime.bigint() - t) / 1000;
+      notify();
+      if (acked >= n) break;
+    }
+  })();
+  await isReady;
+  const t0 = process.hrtime.bigint();
+  let sent = 0;
+  let settled = 0;
+  while (sent < n) {
+    while (sent < n && sent - settled < inflight) {
+      const i = offset + sent++;
+      const clientOrderId = `b${i.toString(36).padStart(9, '0')}`;
+      sentAt.set(clientOrderId, process.hrtime.bigint());
+      client.submit({ symbol: SYMBOL, side: 'BUY', type: 'LIMIT', price: '10000', quantity: '0.001', clientOrderId }).then((r) => {
+        settled++;
+        notify();
+        if (!r.ok) {
+          if (errors === 0) process.stderr.write(`first refusal: ${JSON.stringify(r.error)}\n`);
+          errors++;
+          sentAt.delete(clientOrderId);
+          notify();
+        }
+      }, (err: unknown) => {
+        settled++;
+        if (errors === 0) process.stderr.write(`first failure: ${String(err)}\n`);
+        errors++;
+        sentAt.delete(clientOrderId);
+        notify();
+      });
+    }
+    if (sent < n) await new Promise<void>((r) => (wake = r));
+  }
+  const deadline = Date.now() + 120_000;
+  while (acked + errors < n && Date.now() < deadline) await new Promise<void>((r) => { wake = r; setTimeout(r, 100).unref(); });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  ac.abort();
+  await following.catch(() => undefined);
+  while (settled < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await client.close();
+  const rtt = rttUs.slice(0, acked).sort();
+  return { perSecond: acked / s, rttUs: rtt, errors: errors + (n - acked - errors) };
+}
+
+async function main(): Promise<void> {
+  const n = arg('commands', 20_000, 100, 1_000_000);
+  const inflight = arg('inflight', 256, 1, 4096);
+  const runs = arg('runs', 3, 1, 20);
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-redis-'));
+  const prefix = uniquePrefix();
+  const daemon = await startDaemon(daemonConfig(dir, prefix), prefix);
+  const raws: number[] = [];
+  const rates: number[] = [];
+  const rtts: number[] = [];
+  let errors = 0;
+  try {
+    for (let r = 0; r < runs; r++) {
+      const raw = await rawRun(n, inflight);
+      const d = await daemonRun(n, inflight, r * n, prefix);
+      raws.push(raw);
+      rates.push(d.perSecond);
+      errors += d.errors;
+      for (const x of d.rttUs) rtts.push(x);
+      process.stderr.write(`run ${r + 1}: raw ${Math.round(raw)}/s, daemon ${Math.round(d.perSecond)} commands/s, rtt p50 ${Math.round(percentile(d.rttUs, 0.5))} us p99 ${Math.round(percentile(d.rttUs, 0.99))} us, errors ${d.errors}\n`);
+    }
+  } finally {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+    await deletePrefix(prefix);
+  }
+  const sorted = rtts.sort((a, b) => a - b);
+  const perS = median(rates);
+  const raw = median(raws);
+  process.stdout.write(JSON.stringify({
+    bench: 'redis',
+    commands: n,
+    inflight,
+    runs,
+    commands_per_s: Math.round(perS),
+    rtt_p50_us: Math.round(percentile(sorted, 0.5)),
+    rtt_p99_us: Math.round(percentile(sorted, 0.99)),
+    raw_xadd_per_s: Math.round(raw),
+    share_of_raw: Math.round((perS / raw) * 1000) / 1000,
+    errors,
+  }) + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:redis failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
