@@ -8,8 +8,9 @@
  * acknowledgement) read back from the daemon's orders:{symbol} stream. commands_per_s = commands / (first submit to
  * the last ACCEPT seen). The raw run: one connection XADDs (same fields and sizes, same in-flight window), another
  * reads them with XREADGROUP COUNT 256 and acknowledges them; raw_xadd_per_s = entries / (first XADD to the last
- * XACK). Ends with one JSON line:
- *   {"bench":"redis","commands":…,"commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"raw_xadd_per_s":…,"share_of_raw":…,…}
+ * XACK). reply_p50_us/reply_p99_us: submit() to its reply (executed, durable in the journal). Ends with one JSON line:
+ *   {"bench":"redis","commands":…,"commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"reply_p50_us":…,"reply_p99_us":…,
+ *    "raw_xadd_per_s":…,"share_of_raw":…,…}
  * Usage: npm run bench:redis [-- --commands N --inflight W --runs R]   (Redis on 127.0.0.1:6379, REDIS_URL to change)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -103,6 +104,8 @@ async function rawRun(n: number, inflight: number): Promise<number> {
 interface DaemonRun {
   readonly perSecond: number;
   readonly rttUs: Float64Array;
+  /** submit() to its reply (the command executed and durable), µs, sorted. */
+  readonly replyUs: Float64Array;
   readonly errors: number;
 }
 
@@ -114,7 +117,7 @@ function daemonConfig(dir: string, prefix: string): string {
   doc.setIn(['daemon', 'api', 'tokenFile'], join(dir, 'api-token'));
   doc.setIn(['daemon', 'log', 'level'], 'warn');
   doc.setIn(['daemon', 'shutdown', 'policy'], 'leave');
-  doc.setIn(['daemon', 'redis'], { keyPrefix: prefix, events: { enabled: true } });
+  doc.setIn(['daemon', 'redis'], { keyPrefix: prefix, events: { enabled: true }, commands: { batch: Number(process.env.BENCH_CMD_BATCH ?? 256) } });
   doc.setIn(['risk', 'maxOpenOrders'], 10_000_000);
   // the paper venues answer at once: the figure is the daemon's and Redis's, not a simulated latency
   const venues = doc.get('venues') as { items: { setIn(p: unknown[], v: unknown): void }[] };
@@ -152,6 +155,8 @@ async function daemonRun(n: number, inflight: number, offset: number, prefix: st
   const client = await SwitchyardRedisClient.connect({ url: URL_, keyPrefix: prefix, strategy: STRATEGY, client: `bench-${offset}`, maxInFlight: inflight + 16, timeoutMs: 60_000 });
   const sentAt = new Map<string, bigint>();
   const rttUs = new Float64Array(n);
+  const replyUs = new Float64Array(n);
+  let replied = 0;
   let acked = 0;
   let errors = 0;
   let wake: (() => void) | null = null;
@@ -182,9 +187,11 @@ async function daemonRun(n: number, inflight: number, offset: number, prefix: st
     while (sent < n && sent - settled < inflight) {
       const i = offset + sent++;
       const clientOrderId = `b${i.toString(36).padStart(9, '0')}`;
-      sentAt.set(clientOrderId, process.hrtime.bigint());
+      const at = process.hrtime.bigint();
+      sentAt.set(clientOrderId, at);
       client.submit({ symbol: SYMBOL, side: 'BUY', type: 'LIMIT', price: '10000', quantity: '0.001', clientOrderId }).then((r) => {
         settled++;
+        replyUs[replied++] = Number(process.hrtime.bigint() - at) / 1000;
         notify();
         if (!r.ok) {
           if (errors === 0) process.stderr.write(`first refusal: ${JSON.stringify(r.error)}\n`);
@@ -210,7 +217,7 @@ async function daemonRun(n: number, inflight: number, offset: number, prefix: st
   while (settled < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   await client.close();
   const rtt = rttUs.slice(0, acked).sort();
-  return { perSecond: acked / s, rttUs: rtt, errors: errors + (n - acked - errors) };
+  return { perSecond: acked / s, rttUs: rtt, replyUs: replyUs.slice(0, replied).sort(), errors: errors + (n - acked - errors) };
 }
 
 async function main(): Promise<void> {
@@ -223,6 +230,7 @@ async function main(): Promise<void> {
   const raws: number[] = [];
   const rates: number[] = [];
   const rtts: number[] = [];
+  const replies: number[] = [];
   let errors = 0;
   try {
     for (let r = 0; r < runs; r++) {
@@ -232,6 +240,7 @@ async function main(): Promise<void> {
       rates.push(d.perSecond);
       errors += d.errors;
       for (const x of d.rttUs) rtts.push(x);
+      for (const x of d.replyUs) replies.push(x);
       process.stderr.write(`run ${r + 1}: raw ${Math.round(raw)}/s, daemon ${Math.round(d.perSecond)} commands/s, rtt p50 ${Math.round(percentile(d.rttUs, 0.5))} us p99 ${Math.round(percentile(d.rttUs, 0.99))} us, errors ${d.errors}\n`);
     }
   } finally {
@@ -241,6 +250,7 @@ async function main(): Promise<void> {
     await deletePrefix(prefix);
   }
   const sorted = rtts.sort((a, b) => a - b);
+  const sortedReplies = replies.sort((a, b) => a - b);
   const perS = median(rates);
   const raw = median(raws);
   process.stdout.write(JSON.stringify({
@@ -251,6 +261,8 @@ async function main(): Promise<void> {
     commands_per_s: Math.round(perS),
     rtt_p50_us: Math.round(percentile(sorted, 0.5)),
     rtt_p99_us: Math.round(percentile(sorted, 0.99)),
+    reply_p50_us: Math.round(percentile(sortedReplies, 0.5)),
+    reply_p99_us: Math.round(percentile(sortedReplies, 0.99)),
     raw_xadd_per_s: Math.round(raw),
     share_of_raw: Math.round((perS / raw) * 1000) / 1000,
     errors,

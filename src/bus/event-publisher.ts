@@ -98,7 +98,7 @@ export interface EventPublisherOptions {
   readonly bufferEvents?: number;
   /** daemon.redis.events.batchEvents: events per MULTI/EXEC. Default 500. */
   readonly batchEvents?: number;
-  /** Tests: the longest a live event waits for its batch (default 20 ms), retry backoff (250 ms up to 5000 ms), idle mark (1000 ms). */
+  /** Tests: the longest a live event waits for its batch (default 2 ms: batches form while the previous one is written), retry backoff (250 ms up to 5000 ms), idle mark (1000 ms). */
   readonly flushMs?: number;
   readonly retryMs?: number;
   readonly maxRetryMs?: number;
@@ -135,15 +135,49 @@ function watermarkOf(v: unknown): number {
   return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
-/** Redis as the follower's sink: one MULTI/EXEC per batch, the watermark last. */
+/**
+ * The script that publishes one batch: KEYS[1] the watermark key; ARGV: the watermark expected, the new one, MAXLEN,
+ * then per entry `x key nfields field value ...` (an XADD MAXLEN ~) or `p channel message` (a PUBLISH). Refuses with
+ * EVENTS_WATERMARK_MOVED <current> when the watermark is not the one expected (nothing written).
+ */
+const PUBLISH_SCRIPT = `
+local cur = redis.call('GET', KEYS[1]) or '0'
+if cur ~= ARGV[1] then return redis.error_reply('EVENTS_WATERMARK_MOVED ' .. cur) end
+local maxlen = ARGV[3]
+local i = 4
+local n = #ARGV
+while i <= n do
+  if ARGV[i] == 'x' then
+    local k = tonumber(ARGV[i + 2])
+    local cmd = {'XADD', ARGV[i + 1], 'MAXLEN', '~', maxlen, '*'}
+    for j = 1, k do cmd[6 + j] = ARGV[i + 2 + j] end
+    redis.call(unpack(cmd))
+    i = i + 3 + k
+  else
+    redis.call('PUBLISH', ARGV[i + 1], ARGV[i + 2])
+    i = i + 3
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`;
+
+/** Appends `x key nfields field value ...` to the script's arguments. */
+function pushEntry(args: string[], key: string, fields: Record<string, string>): void {
+  const keys = Object.keys(fields);
+  args.push('x', key, String(keys.length * 2));
+  for (const k of keys) args.push(k, fields[k]!);
+}
+
+/** Redis as the follower's sink: one script call per batch (streams, channel and the watermark together). */
 class RedisEventSink implements FollowerSink<BusEvent> {
   readonly kind = 'redis';
   /** The watermark as last read or written: a batch must find it unchanged (else Redis lost data). */
   private known = 0;
-  private readonly trim: { TRIM: { strategy: 'MAXLEN'; strategyModifier: '~'; threshold: number } };
+  private readonly maxLen: string;
 
   constructor(private readonly c: RedisConnection, private readonly keys: BusKeys, maxLen: number, private readonly timeoutMs: number) {
-    this.trim = { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxLen } };
+    this.maxLen = String(maxLen);
   }
 
   get where(): string {
@@ -160,32 +194,31 @@ class RedisEventSink implements FollowerSink<BusEvent> {
   }
 
   async write(rows: readonly BusEvent[], watermark: number): Promise<void> {
-    const c = this.c.client;
-    // the batch lands only on the Redis the watermark was read from: WATCH it, check it is unchanged, then the
-    // transaction (EXEC fails if the key changed, and node-redis fails it if the connection was made again since)
-    await this.timed(c.watch(this.keys.published), 'WATCH events:published');
-    const now = watermarkOf(await this.timed(c.get(this.keys.published), 'GET events:published'));
-    if (now !== this.known) {
-      // Redis lost what was published (restarted empty, flushed; an AOF that lost its tail) or someone else
-      // publishes under this prefix: nothing is written; the follower reads the watermark and goes on from it
-      await this.timed(c.unwatch(), 'UNWATCH');
-      const was = this.known;
-      this.known = now;
-      throw Object.assign(new Error(`redis: events:published is ${now}, was ${was} (Redis lost data): publishing again from the journal`), { code: 'EVENTS_WATERMARK_MOVED' });
-    }
-    const m = c.multi();
+    // One script, one round trip, atomic: the batch lands only on the Redis the watermark was read from (the script
+    // checks it is unchanged first), and the streams and the watermark change together.
+    const args: string[] = ['EVAL', PUBLISH_SCRIPT, '1', this.keys.published, String(this.known), String(watermark), this.maxLen];
     for (const r of rows) {
       const symbol = r.event.symbol;
-      m.xAdd(this.keys.orders(symbol), '*', orderEntry(r), this.trim);
+      pushEntry(args, this.keys.orders(symbol), orderEntry(r));
       const trade = tradeEntry(r);
       if (trade !== null) {
-        m.xAdd(this.keys.trades(symbol), '*', trade, this.trim);
-        m.xAdd(this.keys.allTrades, '*', trade, this.trim);
-        m.publish(this.keys.liveTrades, JSON.stringify(trade));
+        pushEntry(args, this.keys.trades(symbol), trade);
+        pushEntry(args, this.keys.allTrades, trade);
+        args.push('p', this.keys.liveTrades, JSON.stringify(trade));
       }
     }
-    m.set(this.keys.published, String(watermark));
-    await this.timed(m.exec(), 'MULTI/EXEC');
+    try {
+      await this.timed(this.c.client.sendCommand(args), 'EVAL (publish a batch)');
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      const moved = /EVENTS_WATERMARK_MOVED (\d+)/.exec(text);
+      if (moved === null) throw err;
+      // Redis lost what was published (restarted empty, flushed; an AOF that lost its tail) or someone else
+      // publishes under this prefix: nothing was written; the follower reads the watermark and goes on from it
+      const was = this.known;
+      this.known = Number(moved[1]);
+      throw Object.assign(new Error(`redis: events:published is ${this.known}, was ${was} (Redis lost data): publishing again from the journal`), { code: 'EVENTS_WATERMARK_MOVED' });
+    }
     this.known = watermark;
   }
 
@@ -215,7 +248,7 @@ export class EventPublisher {
     this.follower = new JournalFollower<BusEvent>({
       name: 'events', sink: new RedisEventSink(o.connection, o.keys, o.maxLen, o.timeoutMs ?? 5000), rows: busEventsOf,
       orders: o.orders ?? o.tracker.store, tracker: o.tracker, retainFinished: o.retainFinished, clock: o.clock, log: o.log,
-      bufferRows: o.bufferEvents ?? 65536, batchRows: o.batchEvents ?? 500, flushMs: o.flushMs ?? 20, retryMs: o.retryMs,
+      bufferRows: o.bufferEvents ?? 65536, batchRows: o.batchEvents ?? 500, flushMs: o.flushMs ?? 2, retryMs: o.retryMs,
       maxRetryMs: o.maxRetryMs, markEveryMs: o.markEveryMs,
     });
     this.onRecorded = this.follower.onRecorded;

@@ -84,7 +84,9 @@ export class DaemonBus {
       const ledger = new CommandLedger(r.commands.dedupeWindow, recorder === undefined ? undefined : (e) => recorder.event(e));
       p.path.stateParts.push(ledger); // before recovery: replay restores what was executed
       const durable = p.path.recorder === undefined ? undefined : () => p.path.recorder!.durable();
-      const commands = new OrderCommands({ intake: p.path.intake, tracker: p.path.tracker, instruments: p.path.store.instruments, durable, explainDenial: p.explainDenial });
+      // no `durable` here: the intake records the command in its ledger first and then waits for the journal once,
+      // for the order's records and the ledger's together (one group commit per command instead of two)
+      const commands = new OrderCommands({ intake: p.path.intake, tracker: p.path.tracker, instruments: p.path.store.instruments, explainDenial: p.explainDenial });
       this.commands = new CommandIntake({
         connect: (role) => connect(role), keys: this.keys, group: r.commands.group, consumer: config.daemon.name,
         strategies: this.redisStrategies, commands, ledger, durable, clock: p.clock, log: p.log,

@@ -8,6 +8,9 @@
  *    releases its leases): B takes them within a few renewals, starts its venues, reconciles and opens them — never
  *    available to the router before the venue is up — and its order reaches the exchange.
  *  - Another API key is another account: no conflict.
+ *  - A refused daemon that stops while waiting does not touch the holder's lease.
+ *  - A lease another holder takes mid-run closes the venue at once (VENUE_LEASED; routed orders go to the other
+ *    venue); when that lease expires the daemon takes it again and the venue reopens.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
