@@ -72,6 +72,9 @@ function judge(commands: readonly Command[], replies: readonly Reply[], orders: 
       problems.push(`${c.op} ${c.requestId} has no reply`);
       continue;
     }
+    // a reply goes out only once the outcome is durable in the ledger: every later delivery is answered from it
+    if (rs.some((r) => r.ok !== rs[0]!.ok)) problems.push(`${c.op} ${c.requestId} answered both ok and not ok`);
+    if (rs.slice(1).some((r) => !r.replayed)) problems.push(`${c.op} ${c.requestId} executed again after its answer`);
     for (const r of rs) {
       // a submit of a fresh clientOrderId, far from the market, within every limit: its answer is the order
       if (c.op === 'submit' && !r.ok) problems.push(`submit ${c.requestId} answered ${JSON.stringify(r.body.error)}`);
@@ -172,7 +175,11 @@ describe('Redis commands across kill -9 of the real daemon', () => {
       // kill -9 at the first reply of this burst (the rest of what the daemon read is unanswered), or at its first read
       const at = KILL_AT[kills.length]!;
       if (at === 'first-reply') await pollUntil(replyCount, (n) => n > before, { timeoutMs: 15_000, intervalMs: 2, what: `a first reply to burst ${burst}` });
-      else await pollUntil(pendingCount, (n) => n > 0, { timeoutMs: 15_000, intervalMs: 1, what: `burst ${burst} read` });
+      else {
+        // (a daemon that answered the whole burst between two polls is killed with nothing pending: the burst does not count)
+        await pollUntil(async () => ({ pending: await pendingCount(), replies: await replyCount() }), (n) => n.pending > 0 || n.replies >= before + cmds.length,
+          { timeoutMs: 15_000, intervalMs: 1, what: `burst ${burst} read` });
+      }
       daemon.child.kill('SIGKILL');
       await daemon.waitForExit(10_000);
       await producing;
@@ -188,6 +195,20 @@ describe('Redis commands across kill -9 of the real daemon', () => {
       }, (s) => s.missing === 0 && s.pending === 0, { timeoutMs: 20_000, intervalMs: 50, what: `every command of burst ${burst} answered, none pending` });
     }
     expect(kills.length, `kills with entries pending: ${JSON.stringify(kills)}`).toBe(KILLS);
+
+    // a producer that sends old commands again (same requestIds, from before the first kill): answered from the
+    // ledger the journal restored, replayed '1', nothing executed
+    const firstAnswers = await allReplies();
+    const okCancels = commands.filter((c) => c.op === 'cancel' && firstAnswers.find((r) => r.requestId === c.requestId)?.ok === true);
+    expect(okCancels.length).toBeGreaterThan(0);
+    const again = [...commands.filter((c) => c.op === 'submit').slice(0, 5), ...okCancels.slice(0, 5)];
+    const repliedBefore = await replyCount();
+    for (const c of again) await redis.xAdd(keys.commands(STRATEGY), '*', fields(c, commands.indexOf(c)));
+    await pollUntil(replyCount, (n) => n >= repliedBefore + again.length, { timeoutMs: 10_000, what: 'the answers to the repeated commands' });
+    const repeatedAnswers = (await allReplies()).slice(repliedBefore);
+    expect(repeatedAnswers.map((r) => r.requestId)).toEqual(again.map((c) => c.requestId));
+    // (a cancel executed again would now be refused ORDER_NOT_CANCELABLE: the order is CANCELED)
+    for (const [i, r] of repeatedAnswers.entries()) expect(r).toMatchObject({ ok: true, replayed: true, body: { order: { clientOrderId: again[i]!.clientOrderId } } });
 
     const replies = await allReplies();
     const orders = await listOrders(api, `strategy=${STRATEGY}`);
@@ -205,6 +226,8 @@ describe('Redis commands across kill -9 of the real daemon', () => {
     expect(judge(commands, replies, orders.slice(1))).toEqual([`submitted ${orders[0].clientOrderId} has no order`]);
     const firstSubmit = commands.find((c) => c.op === 'submit')!;
     expect(judge(commands, replies.filter((r) => r.requestId !== firstSubmit.requestId), orders)).toEqual([`submit ${firstSubmit.requestId} has no reply`]);
+    const twice = replies.find((r) => r.requestId === firstSubmit.requestId)!;
+    expect(judge(commands, [...replies, { ...twice, replayed: false }], orders)).toEqual([`submit ${firstSubmit.requestId} executed again after its answer`]);
     const wrong = replies.map((r) => (r.requestId === firstSubmit.requestId ? { ...r, body: { ok: true, order: { clientOrderId: 'other' } } } : r));
     expect(judge(commands, wrong, orders)).toContain(`submit ${firstSubmit.requestId} answered about other instead of ${firstSubmit.clientOrderId}`);
 
@@ -219,7 +242,8 @@ describe('Redis commands across kill -9 of the real daemon', () => {
     for (const r of replies) if (!r.ok) cancelErrors[r.body.error.code] = (cancelErrors[r.body.error.code] ?? 0) + 1;
     console.log(`redis-commands-crash: ${commands.length} commands (${submits} submits), kills ${JSON.stringify(kills)}, `
       + `${replies.length} replies (${replayed} replayed), ${targets.size} orders canceled by command, refused cancels ${JSON.stringify(cancelErrors)}, final states ${JSON.stringify(states)}, ${Date.now() - started} ms`);
+    // and it still stops cleanly (shutdown policy cancel-all over the open orders, the bus closed)
     daemon.signal('SIGTERM');
-    await daemon.waitForExit(15_000);
+    expect(await daemon.waitForExit(15_000)).toEqual({ code: 0, signal: null });
   }, 90_000);
 });

@@ -11,7 +11,7 @@ import { childEnv, DaemonProcess } from './daemon-process.js';
 import { ApiClient } from './http.js';
 import { repoPath, type YamlEdit } from './repo.js';
 
-/** The text of config/remote.yaml with the test's directory, port 0 and key prefix, then `edits`. */
+/** The text of config/remote.yaml with the test's directory, port 0, log level warn and key prefix, then `edits` (a value of undefined deletes the key). */
 export function remoteConfigText(dir: string, keyPrefix: string, edits: readonly YamlEdit[] = []): string {
   const doc = parseDocument(readFileSync(repoPath('config/remote.yaml'), 'utf8'));
   doc.setIn(['daemon', 'api', 'port'], 0);
