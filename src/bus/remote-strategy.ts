@@ -25,6 +25,7 @@
  * client's maxInFlight commands wait for a reply (beyond, QUEUE_FULL too).
  */
 import { decodeOrder } from '../intake/order-decoder.js';
+import { StrategyTimers } from '../strategy/strategy-timers.js';
 import {
   EV_ACK, EV_CANCEL_REJECTED, EV_DENIED, EV_REFUSED, EVENT_KINDS, eventKindOfLifecycle, isTerminalEvent, orderStateIndex,
 } from '../intake/ring/event-record.js';
@@ -165,7 +166,10 @@ class RemoteRunner {
   /** Client order ids of finished orders, oldest first (bounded: finishedMemory). */
   private readonly finished = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new StrategyTimers((e) => {
+    this.stats.errors++;
+    this.log.error('strategy timer callback threw', { error: errorText(e) });
+  }, () => this.stopping);
   private strategy: Strategy = {};
   private nextSeq = 1;
   private stopping = false;
@@ -203,8 +207,8 @@ class RemoteRunner {
       submit: (order) => this.submit(order),
       cancel: (target) => this.cancel(target),
       batch: (fn) => fn(),
-      every: (ms, fn) => this.timer(ms, fn, true),
-      after: (ms, fn) => this.timer(ms, fn, false),
+      every: (ms, fn) => this.timers.start(ms, fn, true),
+      after: (ms, fn) => this.timers.start(ms, fn, false),
       openOrders: () => Promise.resolve(this.openOrders()),
       get stopping() {
         return self.stopping;
@@ -248,7 +252,7 @@ class RemoteRunner {
       // a failed start leaves nothing running (the caller closes the client)
       this.stopping = true;
       this.closed = true;
-      this.clearTimers();
+      this.timers.clear();
       await this.feed?.stop();
       throw e;
     }
@@ -526,32 +530,7 @@ class RemoteRunner {
 
   // ---- timers and stop -----------------------------------------------------------------------------------
 
-  private timer(ms: number, fn: () => void, repeat: boolean): TimerHandle {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('timer period must be a non-negative number of milliseconds');
-    if (this.stopping) return { cancel: () => {} };
-    const run = (): void => {
-      if (!repeat) this.timers.delete(handle);
-      try {
-        fn();
-      } catch (e) {
-        this.stats.errors++;
-        this.log.error('strategy timer callback threw', { error: errorText(e) });
-      }
-    };
-    const handle = repeat ? setInterval(run, Math.max(1, ms)) : setTimeout(run, ms);
-    this.timers.add(handle);
-    return {
-      cancel: () => {
-        clearTimeout(handle);
-        this.timers.delete(handle);
-      },
-    };
-  }
 
-  private clearTimers(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-  }
 
   stop(): Promise<void> {
     this.stopPromise ??= this.doStop();
@@ -562,14 +541,14 @@ class RemoteRunner {
     this.stopping = true;
     process.removeListener('SIGINT', this.onSignal);
     process.removeListener('SIGTERM', this.onSignal);
-    this.clearTimers();
+    this.timers.clear();
     try {
       await this.strategy.stop?.(this.ctx);
     } catch (e) {
       this.stats.errors++;
       this.log.error('strategy stop() failed', { error: errorText(e) });
     }
-    this.clearTimers();
+    this.timers.clear();
     // the cancels stop() sent: wait for their answers (bounded), then close
     const limit = this.o.stopTimeoutMs ?? 5000;
     let timer: NodeJS.Timeout | undefined;

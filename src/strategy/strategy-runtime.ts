@@ -9,6 +9,7 @@
  * that delivered market data it yields to the event loop (timers run) before the next.
  */
 import { decodeOrder } from '../intake/order-decoder.js';
+import { StrategyTimers } from './strategy-timers.js';
 import { Doorbell } from '../intake/ring/doorbell.js';
 import {
   EV_RESYNC, EVENT_KINDS, EventRecord, LIQUIDITY_MAKER, LIQUIDITY_TAKER,
@@ -64,7 +65,10 @@ export class StrategyRuntime {
   private readonly ev = new EventRecord();
   /** The market channel: trades to onTrade, changed tops to onMarket (market-turn.ts). */
   private readonly market: MarketTurn;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new StrategyTimers((e) => {
+    this.errors++;
+    this.channel.post({ type: 'log', level: 'error', msg: 'strategy timer callback threw', fields: { error: errorText(e) } });
+  }, () => this.stopping);
   private readonly snapshotWaiters = new Map<number, (m: Extract<HostToWorker, { type: 'snapshot' }>) => void>();
   private strategy: Strategy = {};
   private nextSeq = 1;
@@ -107,8 +111,8 @@ export class StrategyRuntime {
       submit: (order) => this.submit(order),
       cancel: (target) => this.cancel(target),
       batch: (fn) => this.batch(fn),
-      every: (ms, fn) => this.timer(ms, fn, true),
-      after: (ms, fn) => this.timer(ms, fn, false),
+      every: (ms, fn) => this.timers.start(ms, fn, true),
+      after: (ms, fn) => this.timers.start(ms, fn, false),
       openOrders: () => this.requestSnapshot().then((m) => m.orders ?? []),
       get stopping() {
         return self.stopping;
@@ -157,14 +161,14 @@ export class StrategyRuntime {
 
   private async doStop(): Promise<void> {
     this.stopping = true;
-    this.clearTimers();
+    this.timers.clear();
     try {
       await this.strategy.stop?.(this.ctx);
     } catch (e) {
       this.errors++;
       this.channel.post({ type: 'log', level: 'error', msg: 'strategy stop() failed', fields: { error: errorText(e) } });
     }
-    this.clearTimers();
+    this.timers.clear();
     this.closed = true;
     this.market.close(); // no more trades written nor wake-ups for market data
     this.bell.ring(); // ends a pending wait of the pump
@@ -387,32 +391,7 @@ export class StrategyRuntime {
 
   // ---- timers and logs -----------------------------------------------------------------------------------
 
-  private timer(ms: number, fn: () => void, repeat: boolean): TimerHandle {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('timer period must be a non-negative number of milliseconds');
-    if (this.stopping) return { cancel: () => {} };
-    const run = (): void => {
-      if (!repeat) this.timers.delete(handle);
-      try {
-        fn();
-      } catch (e) {
-        this.errors++;
-        this.channel.post({ type: 'log', level: 'error', msg: 'strategy timer callback threw', fields: { error: errorText(e) } });
-      }
-    };
-    const handle = repeat ? setInterval(run, Math.max(1, ms)) : setTimeout(run, ms);
-    this.timers.add(handle);
-    return {
-      cancel: () => {
-        clearTimeout(handle);
-        this.timers.delete(handle);
-      },
-    };
-  }
 
-  private clearTimers(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-  }
 
   private makeLog(): StrategyLog {
     const send = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
