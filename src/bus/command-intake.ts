@@ -561,37 +561,33 @@ export class CommandIntake {
   }
 
   /**
-   * Every ready reply (XADD MAXLEN ~), then the acks of the entries whose reply went out: commands sent together go
-   * in one pipeline (node-redis pipelines the commands of one tick). A reply that fails leaves its entry pending (it is
-   * read again and answered from the ledger); an entry is never acknowledged before its reply is in Redis.
+   * Every ready reply (XADD MAXLEN ~), then the acks of the entries whose reply went out, in one script call (one
+   * command for the whole batch, however many replies). A reply that fails (its key holds another type...) leaves its
+   * entry pending (it is read again and answered from the ledger); an entry is never acknowledged before its reply is
+   * in Redis. When the call itself fails (Redis down), every entry of the batch stays pending.
    */
   private async flush(): Promise<void> {
     const batch = this.outbox;
     this.outbox = [];
     if (batch.length === 0) return;
     try {
-      const sent = await Promise.allSettled(batch.map((out) => {
+      const args: string[] = ['EVAL', REPLY_SCRIPT, '0', String(this.o.replyMaxLen), this.o.group];
+      for (const out of batch) {
         const a = out.answer;
-        if (a.client === undefined) return Promise.resolve('');
-        return this.cmd.client.xAdd(this.o.keys.replies(a.client), '*', {
-          requestId: a.requestId, ok: a.body.ok === true ? '1' : '0', body: JSON.stringify(a.body), replayed: a.replayed ? '1' : '0',
-        }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: this.o.replyMaxLen } });
-      }));
-      const acks: Promise<unknown>[] = [];
+        args.push(out.key, out.id, a.client === undefined ? '' : this.o.keys.replies(a.client), a.requestId, a.body.ok === true ? '1' : '0',
+          JSON.stringify(a.body), a.replayed ? '1' : '0', a.ack ? '1' : '0');
+      }
       let failed = 0;
       let firstError: unknown;
-      batch.forEach((out, i) => {
-        const r = sent[i]!;
-        if (r.status === 'rejected') {
-          failed++;
-          firstError ??= r.reason;
-        } else if (out.answer.ack) acks.push(this.cmd.client.xAck(out.key, this.o.group, out.id));
-      });
-      for (const r of await Promise.allSettled(acks)) {
-        if (r.status === 'rejected') {
-          failed++;
-          firstError ??= r.reason;
+      try {
+        const r = await this.cmd.client.sendCommand(args);
+        if (Array.isArray(r) && r.length > 0) {
+          failed = r.length;
+          firstError = `replies not written for ${r.length} command(s) (their reply key holds another type?)`;
         }
+      } catch (err) {
+        failed = batch.length;
+        firstError = err;
       }
       if (failed > 0) {
         this.counts.replyFailures += failed;
@@ -603,6 +599,48 @@ export class CommandIntake {
     }
   }
 }
+
+/**
+ * One flush of replies and acks: ARGV[1] MAXLEN of the reply streams, ARGV[2] the group, then per command 8 values:
+ * its stream, its entry id, its reply stream ('' for none), requestId, ok, body, replayed, ack ('1': acknowledge once
+ * replied). Returns the positions (1-based) of the replies that could not be written (those are not acknowledged).
+ */
+const REPLY_SCRIPT = `
+local failed = {}
+local acks = {}
+local order = {}
+local n = #ARGV
+local i = 3
+local at = 0
+while i <= n do
+  at = at + 1
+  local sent = true
+  if ARGV[i + 2] ~= '' then
+    local r = redis.pcall('XADD', ARGV[i + 2], 'MAXLEN', '~', ARGV[1], '*', 'requestId', ARGV[i + 3], 'ok', ARGV[i + 4], 'body', ARGV[i + 5], 'replayed', ARGV[i + 6])
+    if type(r) == 'table' and r.err then
+      sent = false
+      failed[#failed + 1] = at
+    end
+  end
+  if sent and ARGV[i + 7] == '1' then
+    local k = ARGV[i]
+    if acks[k] == nil then
+      acks[k] = {}
+      order[#order + 1] = k
+    end
+    local ids = acks[k]
+    ids[#ids + 1] = ARGV[i + 1]
+  end
+  i = i + 8
+end
+for _, k in ipairs(order) do
+  local ids = acks[k]
+  for s = 1, #ids, 500 do
+    redis.call('XACK', k, ARGV[2], unpack(ids, s, math.min(s + 499, #ids)))
+  end
+end
+return failed
+`;
 
 /** The entries of a raw XREADGROUP reply for one stream: [[key, [[id, [field, value, ...] | null], ...]]] | null. */
 function rawEntries(raw: unknown): { id: string; message: Record<string, string> | null }[] {
