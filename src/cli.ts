@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
- * switchyard start -c FILE | check-config FILE | version
+ * The `switchyard` command: start the daemon, check a configuration, read a journal, export the history, and the
+ * commands against a running daemon (orders, positions, balances, status and the admin verbs, src/cli/). The usage
+ * text below lists every verb; the README's "Command line" section documents them with their exit codes.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { checkConfigFile, formatConfigErrors, loadConfigFile } from './config/index.js';
 import { createDaemon } from './daemon.js';
@@ -12,18 +15,63 @@ import { runJournalCli } from './journal/tools.js';
 import { recordDescriber } from './journal/describe-record.js';
 import { EXPORT_USAGE, runExportCli } from './history/export-cli.js';
 import { ADMIN_USAGE, runAdminCli } from './cli/admin-commands.js';
+import type { CliIo } from './cli/daemon-client.js';
+import { ORDERS_USAGE, runOrdersCli } from './cli/order-commands-cli.js';
+import { runViewCli, VIEW_USAGE } from './cli/view-commands.js';
+import { prettyDestination } from './telemetry/logger.js';
 
 const USAGE = `usage:
-  switchyard start [-c FILE] [--accept-removed]
+  switchyard start [-c FILE] [--accept-removed] [--pretty]
                                     start the daemon (default config/paper.yaml); --accept-removed: cancel the
                                     open orders and drop the positions of strategies, instruments and venues
-                                    removed from the configuration (JOURNAL_CONFIG_MISMATCH)
-  switchyard check-config FILE      validate a configuration file; prints OK or every error
+                                    removed from the configuration (JOURNAL_CONFIG_MISMATCH); --pretty: human log
+                                    lines (as daemon.log.format: pretty) instead of JSON
+  switchyard check-config FILE      check a configuration as start would (the file, its strategy and enhancer
+                                    modules, the folders the daemon writes); prints OK or every error as
+                                    file:line:column key.path: message; exit 0 OK, 1 invalid, 2 usage
   switchyard journal verify|inspect|replay PATH [--from SEQ] [--limit N]
-                                    check, print or replay a journal (a journal directory or one segment file)
+                                    check, print or replay a journal (a journal directory or one segment file):
+                                    records by name with decimal prices and quantities; exit 0 clean, 1 torn
+                                    tail (verify), 2 corrupt, 3 unreadable or bad arguments
 ${EXPORT_USAGE}
+
+commands against a running daemon (each takes -c FILE (default config/paper.yaml) for its address and token, --url URL,
+--json for scripts; exit 0 ok, 1 the daemon refused, 2 usage, 3 the daemon cannot be reached, 4 done but not all well):
+${ORDERS_USAGE}
+${VIEW_USAGE}
 ${ADMIN_USAGE}
+
   switchyard version                print the version`;
+
+/** The process's streams for the daemon commands: a terminal gets tables fitted to its width, colour and questions. */
+function processIo(): CliIo {
+  const tty = process.stdout.isTTY === true;
+  // `switchyard orders list --all | head`: the reader went away; stop quietly instead of a stack trace
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  return {
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    env: process.env,
+    defaultConfig: 'config/paper.yaml',
+    tty,
+    columns: process.stdout.columns,
+    ...(tty && process.stdin.isTTY === true
+      ? {
+          confirm: async (question: string): Promise<boolean> => {
+            const rl = createInterface({ input: process.stdin, output: process.stderr });
+            try {
+              return /^(y|yes)$/i.test((await rl.question(question)).trim());
+            } finally {
+              rl.close();
+            }
+          },
+        }
+      : {}),
+  };
+}
 
 function version(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -38,7 +86,7 @@ function version(): string {
   return '0.0.0';
 }
 
-async function start(file: string, acceptRemoved: boolean): Promise<number> {
+async function start(file: string, acceptRemoved: boolean, pretty: boolean): Promise<number> {
   const loaded = loadConfigFile(file);
   if (!loaded.ok) {
     process.stderr.write(formatConfigErrors(loaded.errors) + '\n');
@@ -50,8 +98,11 @@ async function start(file: string, acceptRemoved: boolean): Promise<number> {
       configDir: dirname(loaded.file),
       configFile: loaded.file,
       acceptRemoved,
-      onTokenGenerated: (token, tokenFile) => {
-        process.stderr.write(`switchyard: generated API token ${token} (saved to ${tokenFile}, mode 0600)\n`);
+      // --pretty: JSON lines through pino-pretty to stdout (a config that already says pretty needs no second pass)
+      ...(pretty && loaded.config.daemon.log.format !== 'pretty' ? { logDestination: prettyDestination(1) } : {}),
+      // where to find the token, never the token itself (terminal output ends up in journald and CI logs)
+      onTokenGenerated: (_token, tokenFile) => {
+        process.stderr.write(`switchyard: generated an API token: read it from ${tokenFile} (mode 0600)\n`);
       },
     });
   } catch (err) {
@@ -110,16 +161,18 @@ async function main(argv: string[]): Promise<number> {
     case 'start': {
       let file = 'config/paper.yaml';
       let acceptRemoved = false;
+      let pretty = false;
       for (let i = 0; i < rest.length; i++) {
         const a = rest[i];
         if ((a === '-c' || a === '--config') && rest[i + 1] !== undefined) file = rest[++i]!;
         else if (a === '--accept-removed') acceptRemoved = true;
+        else if (a === '--pretty') pretty = true;
         else {
           process.stderr.write(`switchyard: unexpected argument "${a}"\n${USAGE}\n`);
           return 2;
         }
       }
-      return start(file, acceptRemoved);
+      return start(file, acceptRemoved, pretty);
     }
     case 'check-config': {
       if (rest.length !== 1) {
@@ -143,12 +196,13 @@ async function main(argv: string[]): Promise<number> {
     case 'reduce':
     case 'resume':
     case 'state':
-      return runAdminCli(verb, rest, {
-        out: (line) => process.stdout.write(line + '\n'),
-        err: (line) => process.stderr.write(line + '\n'),
-        env: process.env,
-        defaultConfig: 'config/paper.yaml',
-      });
+      return runAdminCli(verb, rest, processIo());
+    case 'orders':
+      return runOrdersCli(rest, processIo());
+    case 'positions':
+    case 'balances':
+    case 'status':
+      return runViewCli(verb, rest, processIo());
     case 'version':
     case '--version':
       process.stdout.write(`switchyard ${version()}\n`);

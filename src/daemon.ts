@@ -15,6 +15,7 @@ import type { OrderEnhancers } from './intake/order-enhancer.js';
 import { resolve } from 'node:path';
 import type { Config } from './config/index.js';
 import { planReloadFromFile, riskFor, routerFor } from './compose/reload-plan.js';
+import { reloadDiff } from './compose/reload-diff.js';
 import { KillSwitch } from './compose/kill-switch.js';
 import { StartStop } from './compose/start-stop.js';
 import type { OrderPath } from './compose/order-path.js';
@@ -34,6 +35,9 @@ import { InstrumentRegistry } from './model/instrument.js';
 import type { PreTradeRisk } from './risk/pre-trade-risk.js';
 import type { Router } from './routing/router.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
+import { OperatorMetrics } from './compose/operator-metrics.js';
+import { NODE_FILE_WRITES } from './journal/journal-options.js';
+import type { StreamStats } from './api/event-stream.js';
 
 export type { DaemonOptions } from './compose/daemon-options.js';
 export { clientIdPrefix } from './model/client-id-prefix.js';
@@ -113,7 +117,7 @@ export class Daemon {
     this.current = config;
     this.configFile = options.configFile;
     const env = (this.env = options.env ?? process.env);
-    const log = (this.log = createLogger(config.daemon.log.level, config.daemon.name, options.logDestination));
+    const log = (this.log = createLogger(config.daemon.log.level, config.daemon.name, options.logDestination, config.daemon.log.format));
     const instruments = (this.instruments = new InstrumentRegistry(config.instruments));
     const risk = (this.risk = riskFor(config, instruments));
     const router = (this.router = routerFor(config, instruments));
@@ -131,8 +135,12 @@ export class Daemon {
     }));
     // the journal keeps what the history and the event publisher have not taken yet
     const floors = [history?.retentionFloor, bus?.retentionFloor].filter((f): f is () => number => f !== undefined);
+    // operator metrics (breakers, rate-limit pools, in flight, journal fsync and lag, stream clients, process)
+    const ops = new OperatorMetrics(path.metrics.registry, {
+      venues: () => path.venues, journal: () => path.recorder, stream: () => (this.api as { stream?: { stats: StreamStats } } | undefined)?.stream?.stats,
+    });
     this.recovery_ = new StartupRecovery({
-      config, baseDir, fileWrites: options.journalFileWrites, acceptRemoved: options.acceptRemoved === true, path, risk, instruments, clock, log,
+      config, baseDir, fileWrites: ops.timedFileWrites(options.journalFileWrites ?? NODE_FILE_WRITES), acceptRemoved: options.acceptRemoved === true, path, risk, instruments, clock, log,
       // the journal keeps what the history has not stored yet
       ...(floors.length === 0 ? {} : { retentionFloor: () => Math.min(...floors.map((f) => f())) }),
     });
@@ -168,14 +176,14 @@ export class Daemon {
   reload(): ReloadResult {
     const plan = planReloadFromFile(this.configFile, this.env, this.current, this.instruments);
     if (!plan.ok) {
-      this.log.warn({ errors: plan.errors }, 'configuration reload refused; the running configuration is unchanged');
+      this.log.warn({ file: this.configFile, reload: 'refused', errors: plan.errors }, 'configuration reload refused; the running configuration is unchanged');
       return { ok: false, errors: plan.errors };
     }
     try {
       this.path.dailyLoss.setLimits(dailyLossLimits(plan.next)); // first: the only swap that can still refuse
     } catch (err) {
       const errors = [err instanceof Error ? err.message : String(err)];
-      this.log.warn({ errors }, 'configuration reload refused; the running configuration is unchanged');
+      this.log.warn({ file: this.configFile, reload: 'refused', errors }, 'configuration reload refused; the running configuration is unchanged');
       return { ok: false, errors };
     }
     this.router.adopt(plan.router);
@@ -184,8 +192,10 @@ export class Daemon {
     this.path.selfTrade.mode = plan.next.risk.selfTrade;
     this.path.queues.setWeights(plan.weights);
     this.path.intake.setRoutes(strategyRoutes(plan.next, this.instruments));
+    const diff = reloadDiff(this.current, plan.next);
     this.current = plan.next;
-    this.log.info({ file: this.configFile }, 'configuration reloaded: routing, limits and weights swapped');
+    this.log.info({ file: this.configFile, reload: 'accepted', changed: diff.sections, changes: diff.changes, changeCount: diff.count },
+      diff.count === 0 ? 'configuration reloaded: nothing changed' : `configuration reloaded: ${diff.sections.join(', ')} changed`);
     return { ok: true, errors: [] };
   }
 

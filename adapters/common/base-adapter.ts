@@ -45,6 +45,13 @@ export interface BaseAdapterOptions {
   readonly pools: readonly PoolSpec[];
 }
 
+/** A venue adapter's state for the operator metrics (src/telemetry/operator-metrics.ts). */
+export interface VenueOperatorState {
+  readonly breaker: 'closed' | 'open' | 'half-open';
+  readonly inFlight: number;
+  readonly pools: ReadonlyArray<{ readonly pool: string; readonly remaining: number; readonly limit: number }>;
+}
+
 export abstract class BaseVenueAdapter implements VenueAdapter {
   readonly name: string;
   protected readonly log: Logger;
@@ -264,6 +271,11 @@ export abstract class BaseVenueAdapter implements VenueAdapter {
     } catch (err) {
       this.log.warn({ venue: this.name, err: errText(err) }, 'closing the venue connection failed');
     }
+  }
+
+  /** What the operator metrics read at scrape time: circuit breaker, requests in flight, rate-limit pools. */
+  operatorState(): VenueOperatorState {
+    return { breaker: this.breaker.state, inFlight: this.limiter.inFlight, pools: this.limiter.poolHeadroom() };
   }
 
   /** Counters of the adapter, its rate limiter and its ledger. */

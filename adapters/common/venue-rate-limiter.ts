@@ -122,6 +122,26 @@ export class VenueRateLimiter {
     return { ...this.counters };
   }
 
+  /**
+   * Every pool's tokens left in its window now (limit minus the tokens taken and not yet returned; 0 while the pool
+   * or the venue is paused) and its current limit: the rate-limit headroom metric, read at scrape time.
+   */
+  poolHeadroom(): Array<{ pool: string; remaining: number; limit: number }> {
+    this.recoverAll();
+    const now = this.now();
+    const paused = this.pausedUntil > now;
+    return [...this.pools.values()].map((p) => ({
+      pool: p.key,
+      remaining: paused || p.pausedUntil > now ? 0 : Math.max(0, p.limit - p.held),
+      limit: p.limit,
+    }));
+  }
+
+  /** Requests running now (sent or about to be, not answered yet): at most maxInFlight. */
+  get inFlight(): number {
+    return this.inflight.pending;
+  }
+
   /** Every pool's current and published limit (for stats and the operator). */
   poolLimits(): Array<{ pool: string; limit: number; published: number; windowMs: number }> {
     this.recoverAll();

@@ -347,12 +347,12 @@ export function httpCase(rng: Prng, token: string): HttpCase {
 }
 
 /**
- * Whether the path is a route that needs the token: everything but /health (routes match exactly, so a path
- * that is not a route at all is a 404 or a 401, never a 2xx — counted as protected too).
+ * Whether the path is a route that needs the token: everything but /health and the status page (/ and /web/*)
+ * (routes match exactly, so a path that is not a route at all is a 404 or a 401, never a 2xx — counted as protected too).
  */
 export function protectedRoute(path: string): boolean {
-  const p = path.replace(/^https?:\/\/[^/?#]*/i, '');
-  return p.split('?')[0] !== '/health';
+  const p = path.replace(/^https?:\/\/[^/?#]*/i, '').split('?')[0] || '/'; // an empty absolute-form path is /
+  return p !== '/health' && p !== '/' && !p.startsWith('/web/');
 }
 
 /** The bytes of a request; Content-Length or chunked framing is added to match the body. */

@@ -1,32 +1,48 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+/**
+ * The control API on fastify: HTTP JSON routes (the table in api-routes.ts), the status page, the OpenAPI document
+ * (GET /v1/openapi.json, generated from the routes' zod schemas) and the WebSocket at /v1/stream (@fastify/websocket
+ * over ws), on one port. Every request except GET /health and the status page (GET /, GET /web/*) needs the bearer
+ * token; without it the answer is 401 and nothing happens — decided on the headers alone, the body never read.
+ *
+ * What the server keeps from the hand-written one it replaces: routes match the path exactly as sent (no
+ * percent-decoding, dot-segment removal or slash merging before matching: every `%` is escaped for the router, and a
+ * route decodes its own parameters); a target that is not a path is a 400; a known path with another method is a 405
+ * and an unknown one a 404, with catalogue bodies; bodies are at most MAX_BODY_BYTES (413 at once, by Content-Length
+ * or when the streamed size passes it), read as JSON whose numbers a double cannot hold are refused, never rounded
+ * (json-exact.ts), whatever the Content-Type; an answer given before the body was read closes the connection; a
+ * request line Node's parser refuses gets a catalogue 400.
+ */
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifyWebsocket from '@fastify/websocket';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderIntake } from '../intake/order-intake.js';
 import { parseJsonExact } from '../intake/json-exact.js';
-import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
-import type { Order, OrderState } from '../model/order.js';
+import type { Order } from '../model/order.js';
 import type { Router } from '../routing/router.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { FeeSum } from '../risk/fee-ledger.js';
 import type { BookView } from '../market/book-view.js';
+import type { StateChange, StateChangeResult, TradingStateRow } from '../risk/trading-states.js';
+import { DEFAULT_STREAM_MAX_BUFFERED_BYTES } from '../config/schema.js';
 import type { BearerAuth } from './auth.js';
 import { orderView } from './order-view.js';
 import { EventStream, type StreamJournal } from './event-stream.js';
-import { DEFAULT_STREAM_MAX_BUFFERED_BYTES } from '../config/schema.js';
 import { parseRequestTarget, targetQuery, type RequestTarget } from './request-target.js';
-import { pageOfOrders, parseCancelFilter, parseListQuery } from './order-query.js';
-import { OrderCommands, type AmendCommandResult, type SubmitResult } from './order-commands.js';
-import type { StateChange, StateChangeResult, TradingStateRow } from '../risk/trading-states.js';
+import { OrderCommands, type SubmitResult } from './order-commands.js';
+import { decodeSegment, errorReply, HttpError, MAX_BODY_BYTES, refuseClient, type Reply } from './api-replies.js';
+import { apiRoutes, type ApiRoute, type RawReply } from './api-routes.js';
+import { openApiDocument, type RouteDoc } from './openapi.js';
+import { StreamQuery } from './api-schemas.js';
+import { acceptStreamSocket } from './stream-socket.js';
 
 /** How long PATCH /v1/orders/:id waits for the venue's answer to an amend before answering 202 (still pending). */
 export { AMEND_WAIT_MS } from './order-commands.js';
-
-/** Largest accepted request body or WebSocket message, in bytes. */
-export const MAX_BODY_BYTES = 16 * 1024;
+export { MAX_BODY_BYTES } from './api-replies.js';
+export { AUTH_MESSAGE_WAIT_MS, AUTH_FAILED_CLOSE_CODE } from './stream-socket.js';
 
 export interface ApiDeps {
   readonly intake: OrderIntake;
@@ -77,212 +93,268 @@ export interface ApiDeps {
   };
 }
 
-class HttpError extends Error {
-  constructor(readonly code: ErrorCode, message?: string) {
-    super(message ?? ERROR_CATALOGUE[code].description);
-  }
-}
+/** /v1/stream in the route table: documented with the HTTP routes, served by stream-socket.ts. */
+const STREAM_ROUTE: RouteDoc = {
+  method: 'GET', url: '/v1/stream', websocket: true, query: StreamQuery,
+  summary: 'The event stream (WebSocket): hello, then order events; submit, amend and cancel ops. The token in the Authorization header, in ?token=, or (?auth=message) in the first message {"op":"auth","token":"..."}',
+  responses: { 101: { description: 'switching to WebSocket' } },
+};
 
-type Reply = { status: number; body: unknown };
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * The control API: HTTP JSON routes and a WebSocket at /v1/stream, on one port. Every request except
- * GET /health needs the bearer token; without it the answer is 401 and nothing happens.
+ * At most this many /v1/stream sockets waiting for their auth message (each may wait AUTH_MESSAGE_WAIT_MS): beyond
+ * it an upgrade without a token is refused 401 at once, as it would be without ?auth=message, and counted.
+ */
+export const MAX_AWAITING_AUTH = 64;
+
+/** The router's view of a path: every `%` escaped, so that it matches (and gives parameters) exactly as sent. */
+function routerPath(path: string): string {
+  return path.replace(/%/g, '%25');
+}
+
+/** A route's path pattern, matched against the path as sent (405 for a known path with another method). */
+function pathPattern(url: string): RegExp {
+  const escaped = url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+').replace(/\*$/, '.*');
+  return new RegExp(`^${escaped}$`);
+}
+
+interface RouteConfig {
+  readonly open?: boolean;
+}
+
+/**
+ * The control API: HTTP JSON routes and a WebSocket at /v1/stream, on one port. Every request except GET /health
+ * and the status page needs the bearer token; without it the answer is 401 and nothing happens.
  */
 export class ApiServer {
-  private readonly server: Server;
-  private readonly wss: WebSocketServer;
+  private readonly app: FastifyInstance;
   /** The sending side of /v1/stream (events, resume, filters, slow consumers). */
   readonly stream: EventStream;
   /** Submit, amend, cancel and cancel-all: shared by HTTP and the WebSocket; the Redis command intake can use it too. */
   readonly commands: OrderCommands;
+  /** The HTTP routes (their handlers and documentation). */
+  readonly routes: readonly ApiRoute[];
+  /** Each request's target as sent (the router sees it rewritten), null when it is not a path. */
+  private readonly targets = new WeakMap<IncomingMessage, RequestTarget | null>();
+  /** Upgrades whose token comes in the first message (?auth=message). */
+  private readonly messageAuth = new WeakSet<IncomingMessage>();
+  private readonly patterns: readonly RegExp[];
+  /** Paths answered without a token: another method on them is a 405 without one too. */
+  private readonly openPatterns: readonly RegExp[];
+  private document: Record<string, unknown> | undefined;
+  /** Sockets waiting for their auth message now; upgrades refused because MAX_AWAITING_AUTH were. */
+  private awaitingAuth = 0;
+  private awaitingAuthRefused = 0;
 
   constructor(private readonly deps: ApiDeps) {
     this.commands = new OrderCommands({ intake: deps.intake, tracker: deps.tracker, instruments: deps.instruments, durable: deps.durable, explainDenial: deps.explainDenial });
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 5000;
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
-    // A request line or header the HTTP parser refuses: a catalogue body instead of Node's bare 400, then close.
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => refuseClient(err, socket));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      // Node hands the socket over without an error listener: a reset from the client would be an uncaught error.
-      socket.on('error', () => socket.destroy());
-      try {
-        const target = parseRequestTarget(req.url);
-        if (target === null) return refuseUpgrade(socket, 'BAD_REQUEST', 'the request target is not a path');
-        if (target.path !== '/v1/stream') return refuseUpgrade(socket, 'NOT_FOUND', 'no WebSocket route here (use /v1/stream)');
-        if (!deps.auth.checkRequest(req, true)) return refuseUpgrade(socket, 'UNAUTHORIZED');
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, targetQuery(target)));
-      } catch (err) {
-        // Nothing a client sends may end the process: whatever got here is logged and the socket closed.
-        this.deps.log.error({ err }, 'api upgrade failed');
-        socket.destroy();
-      }
-    });
     this.stream = new EventStream({
       tracker: deps.tracker, instruments: deps.instruments, log: deps.log,
       strategies: deps.stream?.strategies ?? deps.tracker.store.strategyIds,
       maxBufferedBytes: deps.stream?.maxBufferedBytes ?? DEFAULT_STREAM_MAX_BUFFERED_BYTES, journal: deps.stream?.journal,
     });
+    this.routes = apiRoutes({ deps, commands: this.commands, submitOrder: (body) => this.submitOrder(body), openApi: () => this.openApi() });
+    this.patterns = this.routes.map((r) => pathPattern(r.url));
+    this.openPatterns = this.routes.filter((r) => r.open === true).map((r) => pathPattern(r.url));
+    this.app = Fastify({
+      logger: false, // the daemon logs what matters itself (errors, never request lines)
+      bodyLimit: MAX_BODY_BYTES,
+      exposeHeadRoutes: false,
+      keepAliveTimeout: 5000,
+      requestTimeout: 300_000, // Node's default, which fastify would turn off
+      forceCloseConnections: true,
+      return503OnClosing: false,
+      routerOptions: { maxParamLength: 16 * 1024 }, // a path parameter is bounded by the header size, as before
+      // A request line or header the HTTP parser refuses: a catalogue body instead of a bare 400, then close.
+      clientErrorHandler: (err, socket) => refuseClient(err, socket),
+      rewriteUrl: (req) => {
+        const target = parseRequestTarget(req.url);
+        this.targets.set(req, target);
+        return target === null ? '/' : routerPath(target.path);
+      },
+      // Cannot happen with every % escaped; a refusal rather than fastify's own body if it ever does.
+      frameworkErrors: (_err, request, reply) => void this.answer(request, reply, errorReply('BAD_REQUEST', 'the request target is not a path')),
+    });
+    void this.app.register(fastifyWebsocket, { options: { maxPayload: MAX_BODY_BYTES } });
+    // Hooks and routes after the plugin's own (its onRequest hook marks upgrades); at the root, not encapsulated.
+    const install = async (app: FastifyInstance): Promise<void> => this.install(app);
+    (install as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+    void this.app.register(install);
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return this.app.listen({ port, host }).then(() => this.app.server.address() as AddressInfo);
   }
 
   async close(): Promise<void> {
     await this.stream.close();
-    this.wss.close();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
+    await this.app.close();
+  }
+
+  /** Every method and route fastify registered (GET /v1/stream included), as its onRoute hook saw them. */
+  registered(): { method: string; url: string }[] {
+    return [...this.registeredRoutes];
+  }
+
+  /** Filled by fastify's onRoute hook: what the server really serves, for the OpenAPI test. */
+  private readonly registeredRoutes: { method: string; url: string }[] = [];
+
+  /** /v1/stream clients waiting for their auth message, and those refused because too many were (GET /health). */
+  get streamAuth(): { awaitingAuth: number; awaitingAuthRefused: number } {
+    return { awaitingAuth: this.awaitingAuth, awaitingAuthRefused: this.awaitingAuthRefused };
+  }
+
+  /** Resolves when the server is set up (plugins, routes), without listening. */
+  async ready(): Promise<void> {
+    await this.app.ready();
+  }
+
+  /** The OpenAPI 3.1 document of every route (built once). */
+  openApi(): Record<string, unknown> {
+    this.document ??= openApiDocument([...this.routes, STREAM_ROUTE], { title: 'Switchyard control API', version: '1' });
+    return this.document;
+  }
+
+  private install(app: FastifyInstance): void {
+    app.addHook('onRoute', (r) => {
+      for (const method of Array.isArray(r.method) ? r.method : [r.method]) this.registeredRoutes.push({ method, url: r.url });
+    });
+    // The body, whatever its Content-Type, as exact JSON (json-exact.ts); none at all is undefined.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, text, done) => {
+      if (text === '') return done(null, undefined);
+      try {
+        done(null, parseJsonExact(text as string));
+      } catch {
+        done(new HttpError('BAD_REQUEST', 'body is not valid JSON'), undefined);
+      }
+    });
+    app.addHook('onRequest', async (request, reply) => {
+      const refusal = this.admit(request);
+      if (refusal === undefined) return undefined;
+      await this.answer(request, reply, refusal);
+      return reply;
+    });
+    app.setErrorHandler(async (err, request, reply) => {
+      await this.answer(request, reply, this.failure(err));
+      return reply;
+    });
+    app.setNotFoundHandler(async (request, reply) => {
+      const path = this.targets.get(request.raw)?.path ?? '';
+      const known = this.patterns.some((p) => p.test(path));
+      await this.answer(request, reply, errorReply(known ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', known ? undefined : `no route ${request.method} ${path}`));
+      return reply;
+    });
+    for (const route of this.routes) {
+      app.route({ method: route.method, url: route.url, config: { open: route.open === true } satisfies RouteConfig, handler: (request, reply) => this.dispatch(route, request, reply) });
+    }
+    app.route({
+      method: 'GET', url: STREAM_ROUTE.url,
+      // Not an upgrade: no route (as before).
+      handler: async (request, reply) => {
+        await this.answer(request, reply, errorReply('NOT_FOUND', `no route GET ${this.targets.get(request.raw)?.path ?? ''}`));
+        return reply;
+      },
+      wsHandler: (socket, request) => {
+        const target = this.targets.get(request.raw);
+        const byMessage = this.messageAuth.has(request.raw);
+        if (byMessage) {
+          this.awaitingAuth++;
+          let waiting = true;
+          const settled = (): void => {
+            if (waiting) this.awaitingAuth--;
+            waiting = false;
+          };
+          socket.once('message', settled);
+          socket.once('close', settled);
+        }
+        acceptStreamSocket({
+          stream: this.stream, commands: this.commands, auth: this.deps.auth, metrics: this.deps.metrics, log: this.deps.log,
+          view: (o) => orderView(o, this.deps.instruments, this.deps.tracker.store), submitOrder: (body) => this.submitOrder(body),
+        }, socket, target === null || target === undefined ? new URLSearchParams() : targetQuery(target), !byMessage);
+      },
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let reply: Reply;
-    const target = parseRequestTarget(req.url);
-    try {
-      if (target === null) throw new HttpError('BAD_REQUEST', 'the request target is not a path');
-      reply = await this.route(req, res, target);
-    } catch (err) {
-      if (err instanceof HttpError) {
-        reply = errorReply(err.code, err.message);
-      } else {
-        this.deps.log.error({ err }, 'api request failed');
-        reply = errorReply('INTERNAL', 'internal error');
+  /**
+   * Before routing goes on: the target, then (upgrades) the WebSocket route, then the token — on the headers alone.
+   * Undefined: go on; else the refusal.
+   */
+  private admit(request: FastifyRequest): Reply | undefined {
+    const target = this.targets.get(request.raw);
+    if (target === null || target === undefined) return errorReply('BAD_REQUEST', 'the request target is not a path');
+    const auth = this.deps.auth;
+    if (request.ws) {
+      if (request.routeOptions.url !== STREAM_ROUTE.url) return errorReply('NOT_FOUND', 'no WebSocket route here (use /v1/stream)');
+      if (auth.checkRequest(request.raw)) return undefined;
+      const query = targetQuery(target);
+      const token = query.get('token');
+      if (token !== null) return auth.check(token) ? undefined : errorReply('UNAUTHORIZED');
+      if (request.headers.authorization === undefined && query.get('auth') === 'message') {
+        if (this.awaitingAuth >= MAX_AWAITING_AUTH) {
+          this.awaitingAuthRefused++;
+          return errorReply('UNAUTHORIZED', 'too many streams are waiting for their auth message: send the token with the upgrade');
+        }
+        this.messageAuth.add(request.raw);
+        return undefined;
       }
-    }
-    if (res.writableEnded) return;
-    if (reply.status >= 400 && reply.status !== 401 && req.method === 'POST' && target?.path === '/v1/orders') {
-      // An order refused before it existed. A denied order (the body names its orderId) was already counted
-      // by the tracker's DENIED event: counting it here too would count it twice.
-      const body = reply.body as { error?: { code?: string }; orderId?: number };
-      if (body.error?.code !== undefined && body.orderId === undefined) this.deps.metrics.edgeReject(body.error.code);
-    }
-    const text = JSON.stringify(reply.body);
-    closeIfBodyUnread(req, res);
-    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  }
-
-  private async route(req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<Reply> {
-    const path = target.path;
-    const method = req.method ?? 'GET';
-    if (path === '/health') {
-      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
-      return { status: 200, body: { status: 'ok', accepting: this.deps.intake.isAccepting, ...this.deps.health() } };
-    }
-    if (!this.deps.auth.checkRequest(req)) {
-      // Decided on the headers alone: the body is never read (handle() closes the connection instead).
-      res.setHeader('www-authenticate', 'Bearer');
       return errorReply('UNAUTHORIZED');
     }
-    if (path === '/metrics') {
-      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
-      const text = await this.deps.metrics.render();
-      closeIfBodyUnread(req, res);
-      res.writeHead(200, { 'content-type': this.deps.metrics.contentType });
-      res.end(text);
-      return { status: 200, body: null };
-    }
-    if (path === '/v1/fees') {
-      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
-      return { status: 200, body: { fees: this.deps.fees?.() ?? [] } };
-    }
-    if (path === '/v1/orders') {
-      if (method === 'POST') return this.submit(await readJson(req));
-      if (method === 'GET') return this.list(targetQuery(target));
-      if (method === 'DELETE') return this.cancelAll(targetQuery(target));
-      throw new HttpError('METHOD_NOT_ALLOWED');
-    }
-    if (path === '/v1/admin/state') {
-      const states = this.deps.states;
-      if (states === undefined) throw new HttpError('NOT_FOUND', 'trading states are not available');
-      if (method === 'GET') return { status: 200, body: { states: states.list() } };
-      if (method !== 'POST') throw new HttpError('METHOD_NOT_ALLOWED');
-      const change = stateChange(await readJson(req));
-      const r = states.set(change);
-      if (!r.ok) throw new HttpError('INVALID_FIELD', r.message);
-      return { status: 200, body: { changed: r.changed, state: r.row, states: states.list() } };
-    }
-    if (path === '/v1/admin/kill') {
-      if (method !== 'POST') throw new HttpError('METHOD_NOT_ALLOWED');
-      if (this.deps.kill === undefined) throw new HttpError('NOT_FOUND', 'the kill switch is not available');
-      const body = req.headers['content-length'] === '0' || req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined
-        ? {} : await readJson(req);
-      const timeoutMs = killTimeout(body, this.deps.killTimeoutMs ?? 10_000);
-      return { status: 200, body: await this.deps.kill(timeoutMs) };
-    }
-    if (path === '/v1/positions') {
-      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
-      if (this.deps.positions === undefined) throw new HttpError('NOT_FOUND', 'positions are not available in this daemon');
-      return { status: 200, body: { positions: this.deps.positions(this.positionFilter(targetQuery(target))) } };
-    }
-    if (path === '/v1/balances') {
-      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
-      for (const key of targetQuery(target).keys()) throw new HttpError('UNKNOWN_FIELD', `unknown query parameter ${key}`);
-      if (this.deps.balances === undefined) throw new HttpError('NOT_FOUND', 'balances are not available in this daemon');
-      return { status: 200, body: { balances: this.deps.balances() } };
-    }
-    if (path === '/v1/fills') {
-      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
-      if (this.deps.fills === undefined) throw new HttpError('NOT_FOUND', 'the fill history is not available in this daemon');
-      return this.deps.fills(targetQuery(target));
-    }
-    const orderMatch = /^\/v1\/orders\/([^/]+)$/.exec(path);
-    if (orderMatch !== null) {
-      const order = this.findOrder(decodeSegment(orderMatch[1]!));
-      if (method === 'GET') {
-        const body = orderView(order, this.deps.instruments, this.deps.tracker.store);
-        if (order.venue !== 'smart') return { status: 200, body }; // a parent held by the daemon lists its children
-        const children = (this.deps.children?.(order.id) ?? []).map((c) => orderView(c, this.deps.instruments, this.deps.tracker.store));
-        return { status: 200, body: { ...body, children } };
-      }
-      if (method === 'PATCH') return this.amend(order.id, await readJson(req));
-      if (method === 'DELETE') {
-        const r = this.commands.cancelById(order.id);
-        if (!r.ok) throw new HttpError(r.code, r.message);
-        return { status: 202, body: orderView(r.order, this.deps.instruments, this.deps.tracker.store) };
-      }
-      throw new HttpError('METHOD_NOT_ALLOWED');
-    }
-    if (path === '/v1/admin/reload') {
-      if (method !== 'POST') throw new HttpError('METHOD_NOT_ALLOWED');
-      const r = this.deps.reload?.() ?? { ok: false, errors: ['reload is not available'] };
-      if (r.ok) return { status: 200, body: { reloaded: true } };
-      return { status: 422, body: { error: { code: 'CONFIG_INVALID', message: 'the configuration was not reloaded', retryable: false, errors: r.errors } } };
-    }
-    const bookMatch = /^\/v1\/books\/([^/]+)$/.exec(path);
-    if (bookMatch !== null) {
-      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
-      const symbol = decodeSegment(bookMatch[1]!);
-      const ins = this.deps.instruments.get(symbol);
-      if (ins === undefined) throw new HttpError('UNKNOWN_SYMBOL', `unknown symbol ${symbol}`);
-      if (this.deps.books === undefined) throw new HttpError('NOT_FOUND', 'market data is not available in this daemon');
-      return { status: 200, body: this.deps.books(ins.index) };
-    }
-    const routeMatch = /^\/v1\/routes\/([^/]+)$/.exec(path);
-    if (routeMatch !== null) {
-      if (method !== 'GET') throw new HttpError('METHOD_NOT_ALLOWED');
-      const symbol = decodeSegment(routeMatch[1]!);
-      const ins = this.deps.instruments.get(symbol);
-      if (ins === undefined) throw new HttpError('UNKNOWN_SYMBOL', `unknown symbol "${symbol}"`);
-      return { status: 200, body: { symbol, slots: this.deps.router.slots(ins.index), total: 256, weights: this.deps.router.effectiveWeights(ins.index) } };
-    }
-    throw new HttpError('NOT_FOUND', `no route ${method} ${path}`);
+    if ((request.routeOptions.config as RouteConfig | undefined)?.open === true) return undefined;
+    if (request.routeOptions.url === undefined && this.openPatterns.some((p) => p.test(target.path))) return undefined; // 405
+    return auth.checkRequest(request.raw) ? undefined : errorReply('UNAUTHORIZED');
   }
 
-  private async submit(body: unknown): Promise<Reply> {
-    const r = await this.submitOrder(body);
-    if (!r.ok) return errorReply(r.code, r.message, r.field, r.order);
-    return { status: 201, body: orderView(r.order, this.deps.instruments, this.deps.tracker.store) };
+  private async dispatch(route: ApiRoute, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const target = this.targets.get(request.raw)!;
+    let r: Reply | RawReply;
+    try {
+      const params: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.params as Record<string, string>)) {
+        if (value.length === 0 && name !== '*') throw new HttpError('NOT_FOUND', `no route ${request.method} ${target.path}`);
+        params[name] = decodeSegment(value);
+      }
+      r = await route.handle({ method: request.method, path: target.path, query: targetQuery(target), params, body: request.body });
+    } catch (err) {
+      r = this.failure(err);
+    }
+    await this.answer(request, reply, r);
+    return reply;
+  }
+
+  private failure(err: unknown): Reply {
+    if (err instanceof HttpError) return errorReply(err.code, err.message);
+    const status = (err as { statusCode?: unknown }).statusCode;
+    if (status === 413) return errorReply('PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`);
+    // A body that ended early or does not match its Content-Length: the client's, not the daemon's failure.
+    if (typeof status === 'number' && status >= 400 && status < 500) return errorReply('BAD_REQUEST', 'the request body could not be read');
+    this.deps.log.error({ err }, 'api request failed');
+    return errorReply('INTERNAL', 'internal error');
+  }
+
+  /**
+   * Send a route's answer. An answer given before the request body has fully arrived (401, 413, a refused path)
+   * closes the connection: keeping it alive would mean reading, and throwing away, whatever the client still sends.
+   * Decided a microtask later: Node's parser marks a request without a body complete just after handing it over.
+   */
+  private async answer(request: FastifyRequest, reply: FastifyReply, r: Reply | RawReply): Promise<void> {
+    await Promise.resolve();
+    if (reply.sent) return;
+    if (!request.raw.complete) void reply.header('connection', 'close');
+    if ('raw' in r) {
+      void reply.code(r.status).header('content-type', r.contentType).send(r.raw);
+      return;
+    }
+    const path = this.targets.get(request.raw)?.path;
+    if (r.status >= 400 && r.status !== 401 && request.method === 'POST' && path === '/v1/orders') {
+      // An order refused before it existed. A denied order (the body names its orderId) was already counted
+      // by the tracker's DENIED event: counting it here too would count it twice.
+      const body = r.body as { error?: { code?: string }; orderId?: number };
+      if (body.error?.code !== undefined && body.orderId === undefined) this.deps.metrics.edgeReject(body.error.code);
+    }
+    if (r.status === 401) void reply.header('www-authenticate', 'Bearer');
+    void reply.code(r.status).header('content-type', JSON_TYPE).send(JSON.stringify(r.body));
   }
 
   /** Shared by HTTP and WebSocket: decode, queue, and wait for the dispatcher's decision. */
@@ -294,258 +366,4 @@ export class ApiServer {
       return { ok: false, code: 'STRATEGY_NOT_API', message: `strategy ${intent.strategy} ${from}`, field: 'strategy' };
     });
   }
-
-  /**
-   * PATCH /v1/orders/:id {price?, quantity?} (quantity: the new total, fills included). Refused at once with a code, or
-   * sent to the venue (the order is PENDING_UPDATE) and answered with the venue's word: 200 AMENDED with the order in
-   * its new terms; 422 VENUE_REJECTED (the old terms stand); 409 ORDER_NOT_AMENDABLE when the order finished first
-   * (filled, canceled); 202 with the order still PENDING_UPDATE when the venue has not answered within AMEND_WAIT_MS
-   * (its AMENDED or AMEND_REJECT event follows on the stream).
-   */
-  private async amend(id: number, body: unknown): Promise<Reply> {
-    const r = await this.amendOrder(id, body);
-    if (!r.ok) return errorReply(r.code, r.message, r.field, r.order);
-    return { status: r.pending ? 202 : 200, body: orderView(r.order, this.deps.instruments, this.deps.tracker.store) };
-  }
-
-  /** Shared by HTTP and WebSocket. */
-  private amendOrder(id: number, body: unknown): Promise<AmendCommandResult> {
-    return this.commands.amend(id, body);
-  }
-
-  /** ?strategy=&symbol=&venue= of GET /v1/positions, each a configured name. */
-  private positionFilter(q: URLSearchParams): { strategy?: string; symbol?: string; venue?: string } {
-    const store = this.deps.tracker.store;
-    const out: { strategy?: string; symbol?: string; venue?: string } = {};
-    for (const key of new Set(q.keys())) {
-      const value = q.get(key)!;
-      if (key === 'strategy') {
-        if (!store.strategyIds.includes(value)) throw new HttpError('UNKNOWN_STRATEGY', `unknown strategy ${value}`);
-        out.strategy = value;
-      } else if (key === 'symbol') {
-        if (this.deps.instruments.get(value) === undefined) throw new HttpError('UNKNOWN_SYMBOL', `unknown symbol ${value}`);
-        out.symbol = value;
-      } else if (key === 'venue') {
-        if (!store.venueNames.includes(value)) throw new HttpError('UNKNOWN_VENUE', `unknown venue ${value}`);
-        out.venue = value;
-      } else throw new HttpError('UNKNOWN_FIELD', `unknown query parameter ${key} (allowed: strategy, symbol, venue)`);
-    }
-    return out;
-  }
-
-  /** One page of orders (filters, cursor: see order-query.ts); children of parents are listed with their parent. */
-  private list(query: URLSearchParams): Reply {
-    const store = this.deps.tracker.store;
-    const q = parseListQuery(query, store);
-    if (!q.ok) throw new HttpError(q.code, q.message);
-    const page = pageOfOrders(store, q.value);
-    const views = page.slots.map((slot) => orderView(this.deps.tracker.get(store.id[slot]!)!, this.deps.instruments, store));
-    return { status: 200, body: { orders: views, nextCursor: page.nextCursor } };
-  }
-
-  /**
-   * DELETE /v1/orders?strategy=&symbol=&venue=&side= (at least one, or all=true): the operator's cancel of every open
-   * order that matches, children included. Not counted against the strategies' cancel rates. Answers at once with
-   * the orders asked to cancel (their CANCELED events follow on the stream) and those that could not be.
-   */
-  private cancelAll(query: URLSearchParams): Reply {
-    const store = this.deps.tracker.store;
-    const f = parseCancelFilter(query, store);
-    if (!f.ok) throw new HttpError(f.code, f.message);
-    const { canceling, refused } = this.commands.cancelAll(f.value);
-    return { status: 202, body: { canceling, refused } };
-  }
-
-  /** By numeric order id, else by client order id (a client id of digits only is found when no order has that id). */
-  private findOrder(key: string): Order {
-    const r = this.commands.findOrError(key);
-    if (!r.ok) throw new HttpError(r.code, r.message);
-    return r.order;
-  }
-
-  private onSocket(ws: WebSocket, query: URLSearchParams): void {
-    if (!this.stream.add(ws, query)) return; // a bad query: closed with the reason, its messages are not read
-    ws.on('message', (data) => {
-      this.onMessage(ws, data.toString()).catch((err: unknown) => {
-        this.deps.log.error({ err }, 'api websocket message failed');
-        this.stream.send(ws, JSON.stringify({ type: 'result', id: null, ok: false, error: { code: 'INTERNAL', message: 'internal error' } }));
-      });
-    });
-  }
-
-  private async onMessage(ws: WebSocket, text: string): Promise<void> {
-    let msg: unknown;
-    try {
-      msg = parseJsonExact(text); // numbers a double cannot hold are refused by the decoder, never rounded
-    } catch {
-      this.stream.send(ws, JSON.stringify({ type: 'result', id: null, ok: false, error: { code: 'BAD_REQUEST', message: 'message is not JSON' } }));
-      return;
-    }
-    const m = (typeof msg === 'object' && msg !== null ? msg : {}) as { op?: unknown; id?: unknown; order?: unknown; orderId?: unknown };
-    const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
-    const send = (body: Record<string, unknown>): void => {
-      this.stream.send(ws, JSON.stringify({ type: 'result', id, ...body })); // under the stream's send-buffer bound
-    };
-    if (m.op === 'submit') {
-      const r = await this.submitOrder(m.order);
-      if (r.ok) send({ ok: true, order: orderView(r.order, this.deps.instruments, this.deps.tracker.store) });
-      else {
-        if (r.order === undefined) this.deps.metrics.edgeReject(r.code); // a denied order is counted by its DENIED event
-        send({ ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && orderView(r.order, this.deps.instruments, this.deps.tracker.store) });
-      }
-      return;
-    }
-    if (m.op === 'cancel') {
-      const key = typeof m.orderId === 'number' ? String(m.orderId) : typeof m.orderId === 'string' ? m.orderId : '';
-      try {
-        const order = this.findOrder(key);
-        const r = this.commands.cancelById(order.id);
-        if (r.ok) send({ ok: true, order: orderView(r.order, this.deps.instruments, this.deps.tracker.store) });
-        else send({ ok: false, error: { code: r.code, message: r.message } });
-      } catch (err) {
-        const e = err as HttpError;
-        send({ ok: false, error: { code: e.code, message: e.message } });
-      }
-      return;
-    }
-    if (m.op === 'amend') {
-      const key = typeof m.orderId === 'number' ? String(m.orderId) : typeof m.orderId === 'string' ? m.orderId : '';
-      try {
-        const order = this.findOrder(key);
-        const r = await this.amendOrder(order.id, (msg as { amend?: unknown }).amend);
-        if (r.ok) send({ ok: true, pending: r.pending, order: orderView(r.order, this.deps.instruments, this.deps.tracker.store) });
-        else send({ ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && orderView(r.order, this.deps.instruments, this.deps.tracker.store) });
-      } catch (err) {
-        const e = err as HttpError;
-        send({ ok: false, error: { code: e.code, message: e.message } });
-      }
-      return;
-    }
-    send({ ok: false, error: { code: 'INVALID_FIELD', message: 'op must be submit, cancel or amend', field: 'op' } });
-  }
-}
-
-/**
- * An answer given before the request body has fully arrived (401, 413, a refused path) closes the connection:
- * keeping it alive would mean reading, and throwing away, whatever the client still sends — up to any size.
- */
-function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
-  if (!req.complete) res.setHeader('connection', 'close');
-}
-
-/** The answer to an upgrade that is not accepted: status and catalogue body, then close. */
-function refuseUpgrade(socket: Duplex, code: ErrorCode, message?: string): void {
-  const { status, body } = errorReply(code, message);
-  const text = JSON.stringify(body);
-  const extra = code === 'UNAUTHORIZED' ? 'WWW-Authenticate: Bearer\r\n' : '';
-  // Destroyed once written: an upgrade socket has no server timeout, and a client need never close its side.
-  socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n${extra}Content-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
-  );
-}
-
-/**
- * What Node's HTTP server does on a parse error (answer unless a response is under way, then destroy), with the
- * catalogue's BAD_REQUEST body on a 400. Other parser refusals (431 headers too large, 408 timeout) keep Node's
- * status and no body; a reset connection is just destroyed.
- */
-function refuseClient(err: NodeJS.ErrnoException, socket: Duplex): void {
-  const code = err.code ?? '';
-  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
-  const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  if (code !== 'ECONNRESET' && socket.writable && (pending === undefined || pending === null || !pending.headersSent)) {
-    const text = status === 400 ? JSON.stringify(errorReply('BAD_REQUEST', 'the request line or a header is malformed').body) : '';
-    const type = text.length > 0 ? 'Content-Type: application/json; charset=utf-8\r\n' : '';
-    socket.once('finish', () => socket.destroy());
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
-    return;
-  }
-  socket.destroy();
-}
-
-/** A percent-decoded path segment; a malformed escape is kept as is (it then matches no order and no symbol). */
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-function jsonObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError('BAD_REQUEST', 'the body must be a JSON object');
-  return body as Record<string, unknown>;
-}
-
-/** The body of POST /v1/admin/state: { scope, name?, state, reason? }. */
-function stateChange(body: unknown): StateChange {
-  const b = jsonObject(body);
-  for (const key of Object.keys(b)) {
-    if (!['scope', 'name', 'state', 'reason'].includes(key)) throw new HttpError('UNKNOWN_FIELD', `unknown field ${key}`);
-  }
-  if (typeof b.scope !== 'string') throw new HttpError('INVALID_FIELD', 'scope must be daemon, strategy, venue or symbol');
-  if (typeof b.state !== 'string') throw new HttpError('INVALID_FIELD', 'state must be ACTIVE, REDUCING or HALTED');
-  if (b.name !== undefined && typeof b.name !== 'string') throw new HttpError('INVALID_FIELD', 'name must be a string');
-  if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 200)) throw new HttpError('INVALID_FIELD', 'reason must be a string of at most 200 characters');
-  return { scope: b.scope as StateChange['scope'], name: b.name as string | undefined, state: b.state.toUpperCase() as StateChange['state'], reason: b.reason as string | undefined };
-}
-
-/** The body of POST /v1/admin/kill: optional { timeoutMs } (1 to 600000). */
-function killTimeout(body: unknown, fallback: number): number {
-  const b = jsonObject(body);
-  for (const key of Object.keys(b)) if (key !== 'timeoutMs') throw new HttpError('UNKNOWN_FIELD', `unknown field ${key}`);
-  if (b.timeoutMs === undefined) return fallback;
-  if (typeof b.timeoutMs !== 'number' || !Number.isInteger(b.timeoutMs) || b.timeoutMs < 1 || b.timeoutMs > 600_000) {
-    throw new HttpError('INVALID_FIELD', 'timeoutMs must be a whole number of ms from 1 to 600000');
-  }
-  return b.timeoutMs;
-}
-
-function errorReply(code: ErrorCode, message?: string, field?: string, order?: Order): Reply {
-  const error: Record<string, unknown> = { code, message: message ?? ERROR_CATALOGUE[code].description, retryable: ERROR_CATALOGUE[code].kind === 'retryable' };
-  if (field !== undefined) error.field = field;
-  const body: Record<string, unknown> = { error };
-  if (order !== undefined) body.orderId = order.id;
-  return { status: ERROR_CATALOGUE[code].http, body };
-}
-
-/**
- * The JSON body, at most MAX_BODY_BYTES. Too large — by Content-Length, or once the streamed size passes the
- * bound — is a 413 at once: the rest is not read (handle() closes the connection).
- */
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > MAX_BODY_BYTES) {
-      reject(new HttpError('PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (c: Buffer) => {
-      if (failed) return;
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        failed = true;
-        chunks.length = 0;
-        req.pause();
-        reject(new HttpError('PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (failed) return;
-      try {
-        resolve(parseJsonExact(Buffer.concat(chunks).toString('utf8'))); // see json-exact.ts
-      } catch {
-        reject(new HttpError('BAD_REQUEST', 'body is not valid JSON'));
-      }
-    });
-    // A client gone before its body ended: nothing to answer, and not the daemon's failure (no INTERNAL, no error log).
-    req.on('error', () => reject(new HttpError('BAD_REQUEST', 'the request body ended early')));
-  });
 }

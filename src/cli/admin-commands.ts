@@ -7,18 +7,17 @@
  *   switchyard resume  (same options as halt)
  *   switchyard state   [-c FILE] [--url URL] [--json]
  *
- * The daemon's address and token come from the configuration file (daemon.api.host and port; the token from
- * SWITCHYARD_API_TOKEN or daemon.api.token, else the token file, relative paths from the current directory as the
- * daemon resolves them), or --url. Exit codes scripts can rely on: 0 done; 1 the daemon could not be reached or
- * answered with an error; 2 bad arguments or configuration; 3 (kill) some orders were not confirmed closed.
+ * The daemon's address and token come from the configuration file (daemon-client.ts: daemon.api.host and port; the
+ * token from SWITCHYARD_API_TOKEN or daemon.api.token, else the token file), or --url. Exit codes are those of every
+ * daemon command (daemon-client.ts EXIT): 0 done; 1 the daemon answered with an error; 2 bad arguments or
+ * configuration (or a 400 from the daemon: an unknown strategy); 3 the daemon cannot be reached; 4 (kill) some
+ * orders were not confirmed closed.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { formatConfigErrors, loadConfigFile } from '../config/index.js';
+import { DaemonClient, daemonTarget, errorText, EXIT, exitOfError, UnreachableError, UsageError, type CliIo } from './daemon-client.js';
 
 export const ADMIN_USAGE = `  switchyard kill [-c FILE] [--url URL] [--timeout MS] [--json]
                                     halt the daemon and cancel every open order; waits for the venues' confirmations
-                                    (exit 3 when some order could not be confirmed closed)
+                                    (exit 4 when some order could not be confirmed closed)
   switchyard halt|reduce|resume [-c FILE] [--url URL] [--strategy ID | --venue NAME | --symbol SYMBOL] [--reason TEXT]
                                     set the trading state (HALTED, REDUCING, ACTIVE) of the daemon or of one scope
   switchyard state [-c FILE] [--url URL] [--json]
@@ -26,13 +25,8 @@ export const ADMIN_USAGE = `  switchyard kill [-c FILE] [--url URL] [--timeout M
 
 export const ADMIN_COMMANDS = ['kill', 'halt', 'reduce', 'resume', 'state'] as const;
 
-export interface AdminIo {
-  out(line: string): void;
-  err(line: string): void;
-  env: NodeJS.ProcessEnv;
-  /** Default configuration file. */
-  defaultConfig: string;
-}
+/** The admin commands' output and environment (the same as every daemon command's). */
+export type AdminIo = CliIo;
 
 interface Parsed {
   config: string;
@@ -43,8 +37,6 @@ interface Parsed {
   name: string | undefined;
   reason: string | undefined;
 }
-
-class UsageError extends Error {}
 
 function parse(command: string, args: readonly string[], defaultConfig: string): Parsed {
   const p: Parsed = { config: defaultConfig, url: undefined, json: false, timeoutMs: undefined, scope: 'daemon', name: undefined, reason: undefined };
@@ -80,77 +72,40 @@ function parse(command: string, args: readonly string[], defaultConfig: string):
   return p;
 }
 
-/** The daemon's base URL and token from the configuration (or --url). */
-function target(p: Parsed, env: NodeJS.ProcessEnv): { base: string; token: string } {
-  const loaded = loadConfigFile(p.config, env);
-  if (!loaded.ok) throw new UsageError(`${p.config}:\n${formatConfigErrors(loaded.errors)}`);
-  const api = loaded.config.daemon.api;
-  let base = p.url;
-  if (base === undefined) {
-    if (api.port === 0) throw new UsageError('daemon.api.port is 0 (a free port at each start): give --url');
-    base = `http://${api.host.includes(':') ? `[${api.host}]` : api.host}:${api.port}`;
-  }
-  let token = env.SWITCHYARD_API_TOKEN ?? api.token;
-  if (token === undefined) {
-    const file = resolve(process.cwd(), api.tokenFile!);
-    try {
-      token = readFileSync(file, 'utf8').trim();
-    } catch {
-      throw new UsageError(`no API token: set SWITCHYARD_API_TOKEN or start the daemon once (it writes ${file})`);
-    }
-  }
-  return { base: base.replace(/\/$/, ''), token };
-}
-
-async function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(620_000),
-  });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = { error: { code: 'INTERNAL', message: text.slice(0, 200) } };
-  }
-  return { status: res.status, body: parsed };
-}
-
 function stateLine(s: { scope: string; name?: string; state: string; reason?: string; since: number }): string {
   const who = s.scope === 'daemon' ? 'daemon' : `${s.scope} ${s.name ?? ''}`;
   const since = s.since > 0 ? ` since ${new Date(s.since).toISOString()}` : '';
-  return `${who.padEnd(28)} ${s.state.padEnd(9)}${since}${s.reason !== undefined ? `  (${s.reason})` : ''}`;
+  return `${who.padEnd(28)} ${s.state.padEnd(9)}${since}${s.reason !== undefined ? `  (${s.reason})` : ''}`.trimEnd();
 }
 
 export async function runAdminCli(command: string, args: readonly string[], io: AdminIo): Promise<number> {
   let p: Parsed;
-  let t: { base: string; token: string };
+  let client: DaemonClient;
   try {
     p = parse(command, args, io.defaultConfig);
-    t = target(p, io.env);
+    // the kill switch answers when the venues have confirmed: wait its timeout (at most 600 s) and some more
+    client = new DaemonClient(daemonTarget(p.config, p.url, io.env), command === 'kill' ? (p.timeoutMs ?? 600_000) + 15_000 : undefined);
   } catch (err) {
     io.err(`switchyard ${command}: ${err instanceof Error ? err.message : String(err)}`);
-    return 2;
+    return EXIT.USAGE;
   }
   let r: { status: number; body: any };
   try {
-    if (command === 'kill') r = await call(t.base, t.token, 'POST', '/v1/admin/kill', p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs });
-    else if (command === 'state') r = await call(t.base, t.token, 'GET', '/v1/admin/state');
+    if (command === 'kill') r = await client.request('POST', '/v1/admin/kill', { body: p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs } });
+    else if (command === 'state') r = await client.request('GET', '/v1/admin/state');
     else {
       const state = command === 'halt' ? 'HALTED' : command === 'reduce' ? 'REDUCING' : 'ACTIVE';
-      r = await call(t.base, t.token, 'POST', '/v1/admin/state', { scope: p.scope, ...(p.name === undefined ? {} : { name: p.name }), state, ...(p.reason === undefined ? {} : { reason: p.reason }) });
+      r = await client.request('POST', '/v1/admin/state', { body: { scope: p.scope, ...(p.name === undefined ? {} : { name: p.name }), state, ...(p.reason === undefined ? {} : { reason: p.reason }) } });
     }
   } catch (err) {
-    io.err(`switchyard ${command}: cannot reach the daemon at ${t.base}: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    if (!(err instanceof UnreachableError || err instanceof UsageError)) throw err;
+    io.err(`switchyard ${command}: ${err.message}`);
+    return err instanceof UsageError ? EXIT.USAGE : EXIT.UNREACHABLE;
   }
   if (r.status >= 400) {
-    const e = r.body?.error ?? {};
-    io.err(`switchyard ${command}: ${String(e.code ?? r.status)}: ${String(e.message ?? '')}`);
-    return r.status === 400 ? 2 : 1;
+    if (p.json) io.out(JSON.stringify(r.body));
+    io.err(`switchyard ${command}: ${errorText(r, client.target)}`);
+    return exitOfError(r.status);
   }
   if (p.json) io.out(JSON.stringify(r.body));
   if (command === 'kill') {
@@ -159,11 +114,11 @@ export async function runAdminCli(command: string, args: readonly string[], io: 
       io.out(`daemon HALTED; ${k.confirmed} of ${k.orders} open orders confirmed closed in ${Math.round(k.elapsedMs)} ms`);
       for (const u of k.unconfirmed) io.out(`  not confirmed: order ${u.orderId} (${u.clientOrderId}) at ${u.venue ?? '-'}: ${u.state}`);
     }
-    return k.unconfirmed.length === 0 ? 0 : 3;
+    return k.unconfirmed.length === 0 ? EXIT.OK : EXIT.INCOMPLETE;
   }
   if (!p.json) {
     const states = (r.body.states ?? []) as Parameters<typeof stateLine>[0][];
     for (const s of states) io.out(stateLine(s));
   }
-  return 0;
+  return EXIT.OK;
 }

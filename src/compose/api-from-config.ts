@@ -106,6 +106,7 @@ export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
       ...venueHealth(venues, dispatcher.available, gate, clock.now()),
       ...journalHealth(recorder, p.journalFailedAt()),
       stream: api.stream.stats,
+      streamAuth: api.streamAuth, // /v1/stream clients waiting for their auth message (?auth=message), refused when too many
       ...(p.history === undefined ? {} : { history: p.history.status() }),
       ...(p.bus === undefined ? {} : { redis: p.bus.status() }),
     }),

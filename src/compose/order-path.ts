@@ -223,7 +223,7 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   });
   states.onChange((change, row) => {
     recorder?.event(TradingStates.event(change, row));
-    log.warn({ scope: change.scope, name: change.name, state: change.state, reason: change.reason }, 'trading state changed');
+    log.warn({ scope: change.scope, target: change.name, state: change.state, reason: change.reason }, 'trading state changed');
   });
   let adapters: readonly VenueAdapter[] = venues;
   let crossing: InternalCrossing | undefined;

@@ -52,8 +52,13 @@ export const ApiSchema = strictObject({
   streamMaxBufferedBytes: int(4096, 1 << 30).default(DEFAULT_STREAM_MAX_BUFFERED_BYTES),
 });
 
+/** Log line formats: JSON lines for services and log shippers (default), or human lines through pino-pretty. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+
 export const LogSchema = strictObject({
   level: z.enum(LOG_LEVELS).default('info'),
+  /** `json` (default): one JSON object a line; `pretty`: coloured human lines (pino-pretty), same redaction. */
+  format: z.enum(LOG_FORMATS).default('json'),
 });
 
 export const ShutdownSchema = strictObject({

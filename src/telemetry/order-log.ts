@@ -1,6 +1,9 @@
 /**
- * What the log says about orders: every event at debug level; otherwise only rejections (with the venue's
- * message, which the rejects metric leaves out: it carries only the catalogue code) and refused updates.
+ * What the log says about orders. At info, with the order's ids: every decision taken about an order (routed to a
+ * venue, denied by risk, rejected by the venue, canceled, expired, amended or not) and every fill. The venue's
+ * acknowledgement, cancel and amend requests and triggers are at debug, where every event is logged in full (the
+ * tracker's event description). Refused updates are warnings. The venue's message goes to the log; the rejects
+ * metric carries only its catalogue code.
  */
 import type { OrderTracker, TrackerListener } from '../core/order-tracker.js';
 import type { Logger } from './logger.js';
@@ -9,11 +12,43 @@ import { rejectCodeLabel } from './metrics.js';
 export function orderLogListener(log: Logger, tracker: OrderTracker): TrackerListener {
   return {
     onTransition: (order, update, t) => {
-      if (log.isLevelEnabled('debug')) log.debug({ event: tracker.describe(order, update, t) }, 'order event');
-      // A venue's rejection message is logged here; the rejects metric carries only its catalogue code.
-      else if (t.to === 'REJECTED') log.info({ orderId: order.id, venue: order.venue, code: rejectCodeLabel(order.reason), reason: order.reason }, 'order rejected');
+      if (log.isLevelEnabled('debug')) {
+        log.debug({ event: tracker.describe(order, update, t) }, 'order event');
+        return;
+      }
+      if (!log.isLevelEnabled('info')) return;
+      const ids = { orderId: order.id, clientOrderId: order.clientOrderId, strategy: order.strategy, venue: order.venue ?? null };
+      switch (update.kind) {
+        case 'ROUTE':
+        case 'SUBMIT':
+          log.info({ ...ids, state: t.to }, 'order routed');
+          return;
+        case 'DENY':
+          log.info({ ...ids, code: update.reason }, 'order denied');
+          return;
+        case 'REJECT':
+          log.info({ ...ids, code: rejectCodeLabel(order.reason), reason: order.reason }, 'order rejected');
+          return;
+        case 'FILL': {
+          const f = update.fill;
+          const ins = tracker.store.instrument(order.slot);
+          log.info({ ...ids, tradeId: f.tradeId, symbol: ins.symbol, side: order.side, price: ins.ticksToPrice(f.priceTicks),
+            qty: ins.lotsToQty(f.qtyLots), liquidity: f.liquidity, state: t.to }, 'order filled');
+          return;
+        }
+        case 'CANCELED':
+        case 'EXPIRE':
+        case 'CANCEL_REJECT':
+        case 'AMENDED':
+        case 'AMEND_REJECT':
+          log.info({ ...ids, event: t.event, state: t.to, reason: order.reason ?? null }, `order ${t.event.toLowerCase()}`);
+          return;
+        default:
+          // ACCEPT, CANCEL_REQUEST, AMEND_REQUEST, TRIGGER: debug only
+          return;
+      }
     },
     onAnomaly: (order, update, t) =>
-      log.warn({ orderId: order.id, state: order.state, update: update.kind, result: t.toResult() }, 'order update refused by the lifecycle'),
+      log.warn({ orderId: order.id, venue: order.venue ?? null, state: order.state, update: update.kind, result: t.toResult() }, 'order update refused by the lifecycle'),
   };
 }

@@ -231,7 +231,7 @@ describe('bad input', () => {
   });
 
   it('unknown routes -> 404 NOT_FOUND; unknown orders -> 404 ORDER_NOT_FOUND', async () => {
-    for (const path of ['/', '/v1', '/v1/order', '/v1/orders/1/fills', '/v2/orders', '/health/x']) {
+    for (const path of ['/v1', '/v1/order', '/v1/orders/1/fills', '/v2/orders', '/health/x']) {
       const r = await t.api.get(path);
       expect({ path, status: r.status, code: r.body?.error?.code }).toEqual({ path, status: 404, code: 'NOT_FOUND' });
     }

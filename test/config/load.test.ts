@@ -296,7 +296,7 @@ describe('defaults', () => {
       name: 'switchyard',
       clientIdPrefix: 'swit',
       api: { host: '127.0.0.1', port: 7480, tokenFile: '.switchyard/api-token', streamMaxBufferedBytes: 8 * 1024 * 1024 },
-      log: { level: 'info' },
+      log: { level: 'info', format: 'json' },
       dataDir: '.switchyard',
       shutdown: { policy: 'cancel-all', timeoutMs: 5000 },
       kill: { timeoutMs: 10000 },

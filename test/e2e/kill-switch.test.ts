@@ -68,7 +68,7 @@ describe('switchyard kill | halt | reduce | resume | state (CLI against a runnin
     expect(cli('halt', '--strategy', 'nobody').status).toBe(2); // the daemon refuses: 400
     expect(cli('halt', '--colour', 'red').status).toBe(2);
     expect(cli('halt', '--strategy', 'manual', '--venue', 'sim-a').status).toBe(2);
-    expect(runCli(['state', '-c', file, '--url', 'http://127.0.0.1:1']).status).toBe(1); // nothing listens there
+    expect(runCli(['state', '-c', file, '--url', 'http://127.0.0.1:1']).status).toBe(3); // nothing listens there: exit 3, the daemon cannot be reached
   });
 
   it('kill cancels the open orders, prints the confirmation and exits 0; the daemon stays HALTED until resume', async () => {

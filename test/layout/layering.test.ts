@@ -44,7 +44,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   ],
   // the operator's commands against a running daemon (its control API over HTTP)
   'src/cli': ['src/model', 'src/config'],
-  'src/cli.ts': ['src/model', 'src/config', 'src/journal', 'src/daemon.ts', 'src/history', 'src/cli'],
+  'src/cli.ts': ['src/model', 'src/config', 'src/journal', 'src/daemon.ts', 'src/history', 'src/cli', 'src/telemetry'],
   // adapters see the model, the venue interface and the market-data feed interface; the paper venue also runs the
   // matching engine
   'adapters/common': ['src/model', 'src/execution/venue.ts', 'src/market/feed.ts'],

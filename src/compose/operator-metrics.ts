@@ -1,0 +1,161 @@
+/**
+ * The metrics an operator watches beyond the order counts (issue 16): per venue the circuit breaker state, the
+ * rate-limit headroom of each pool and the requests in flight; the journal's fdatasync latency and its lag (records
+ * appended and not yet on disk); the event stream's clients and the slow consumers it dropped; and prom-client's
+ * default process metrics (CPU, memory, event loop lag, GC, handles). Everything is read from its owner at scrape
+ * time (collect), except the fdatasync latency, which is observed by wrapping the journal's file writes (one
+ * hrtime pair per batch, into a typed histogram: nothing allocated per observation).
+ */
+import { collectDefaultMetrics, Counter, Gauge, type Metric, type Registry } from 'prom-client';
+import type { VenueAdapter } from '../execution/venue.js';
+import type { JournalFileWrites } from '../journal/journal-options.js';
+import { TypedHistogram } from '../telemetry/typed-histogram.js';
+
+/** fdatasync buckets in seconds: from a battery-backed cache (tens of µs) to a struggling disk (seconds). */
+export const FSYNC_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export const BREAKER_STATES = ['closed', 'half-open', 'open'] as const;
+
+/** What an adapter with a breaker and a rate limiter exposes (adapters/common/base-adapter.ts operatorState). */
+interface OperatorStateSource {
+  operatorState(): {
+    readonly breaker: string;
+    readonly inFlight: number;
+    readonly pools: ReadonlyArray<{ readonly pool: string; readonly remaining: number; readonly limit: number }>;
+  };
+}
+
+function hasOperatorState(v: unknown): v is OperatorStateSource {
+  return typeof (v as Partial<OperatorStateSource>).operatorState === 'function';
+}
+
+/** The adapter behind a venue (a RestartingVenue's current one); in-process venues have no breaker or limiter. */
+function operatorStateOf(v: VenueAdapter): ReturnType<OperatorStateSource['operatorState']> | undefined {
+  const inner = (v as { adapter?: unknown }).adapter ?? v;
+  return hasOperatorState(inner) ? inner.operatorState() : undefined;
+}
+
+export interface OperatorSources {
+  /** The daemon's venues (the market-data-only ones included: their breaker and pools matter too). */
+  readonly venues: () => readonly VenueAdapter[];
+  /** The journal's appended and durable sequence numbers (undefined without a journal). */
+  readonly journal?: () => { readonly lastSeq: number; readonly durableSeq: number } | undefined;
+  /** The event stream's connected clients and slow consumers dropped since the start. */
+  readonly stream?: () => { readonly clients: number; readonly slowConsumerDisconnects: number } | undefined;
+}
+
+export class OperatorMetrics {
+  private readonly fsync = new TypedHistogram(
+    'switchyard_journal_fsync_seconds',
+    'Time one journal batch fdatasync took (group commit: one per batch)',
+    [],
+    FSYNC_BUCKETS,
+    1e6,
+  );
+
+  constructor(registry: Registry, sources: OperatorSources, options: { defaultMetrics?: boolean } = {}) {
+    const registers = [registry];
+    // every venue's adapter state, read once per scrape for all three venue metrics
+    const venues = (): Array<{ venue: string; state: ReturnType<OperatorStateSource['operatorState']> }> => {
+      const out: Array<{ venue: string; state: ReturnType<OperatorStateSource['operatorState']> }> = [];
+      for (const v of sources.venues()) {
+        const state = operatorStateOf(v);
+        if (state !== undefined) out.push({ venue: v.name, state });
+      }
+      return out;
+    };
+    new Gauge({
+      name: 'switchyard_venue_circuit_breaker',
+      help: 'Circuit breaker state of a venue: 1 for its current state (closed, half-open, open), 0 for the others',
+      labelNames: ['venue', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { venue, state } of venues()) {
+          for (const s of BREAKER_STATES) this.set({ venue, state: s }, state.breaker === s ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'switchyard_venue_rate_limit_remaining',
+      help: 'Rate-limit tokens a venue pool has left in its window now (0 while paused or banned)',
+      labelNames: ['venue', 'pool'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { venue, state } of venues()) for (const p of state.pools) this.set({ venue, pool: p.pool }, p.remaining);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_venue_rate_limit_limit',
+      help: 'A venue pool\'s current limit per window (lowered after a refusal, raised back after clean windows)',
+      labelNames: ['venue', 'pool'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { venue, state } of venues()) for (const p of state.pools) this.set({ venue, pool: p.pool }, p.limit);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_venue_requests_in_flight',
+      help: 'Requests sent to a venue and not answered yet (bounded by its maxInFlight)',
+      labelNames: ['venue'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { venue, state } of venues()) this.set({ venue }, state.inFlight);
+      },
+    });
+    registry.registerMetric(this.fsync as unknown as Metric);
+    const journal = sources.journal;
+    if (journal !== undefined) {
+      new Gauge({
+        name: 'switchyard_journal_lag_records',
+        help: 'Journal records appended and not yet on disk (written and fdatasync\'ed): what a power cut would lose',
+        registers,
+        collect() {
+          const j = journal();
+          this.set(j === undefined ? 0 : Math.max(0, j.lastSeq - j.durableSeq));
+        },
+      });
+    }
+    const stream = sources.stream;
+    if (stream !== undefined) {
+      new Gauge({
+        name: 'switchyard_stream_clients',
+        help: 'Clients connected to the event stream (/v1/stream)',
+        registers,
+        collect() {
+          this.set(stream()?.clients ?? 0);
+        },
+      });
+      new Counter({
+        name: 'switchyard_stream_dropped_clients_total',
+        help: 'Event stream clients disconnected as slow consumers (their send buffer passed streamMaxBufferedBytes)',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(stream()?.slowConsumerDisconnects ?? 0);
+        },
+      });
+    }
+    // prom-client's process and Node.js metrics (process_*, nodejs_*), in the daemon's own registry
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  }
+
+  /** The journal's file writes with each fdatasync timed into switchyard_journal_fsync_seconds. */
+  timedFileWrites(io: JournalFileWrites): JournalFileWrites {
+    const fsync = this.fsync;
+    return {
+      write: (fd, data, offset, length, position, callback) => io.write(fd, data, offset, length, position, callback),
+      fdatasync(fd, callback) {
+        const start = process.hrtime.bigint();
+        io.fdatasync(fd, (err) => {
+          const micros = Number((process.hrtime.bigint() - start) / 1000n);
+          fsync.observe(0, micros);
+          callback(err);
+        });
+      },
+    };
+  }
+}
