@@ -3,12 +3,13 @@
  * User errors never throw: they come back as ConfigError[] naming the file, the key path and the line.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { z } from 'zod';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { crossCheck } from './cross-check.js';
 import type { Env } from './env.js';
 import { formatConfigErrors, formatPath, sortConfigErrors, type ConfigError, type ConfigPath } from './errors.js';
 import { ConfigSchema, type Config } from './schema.js';
+import { startChecks } from './start-checks.js';
 import { readYamlSource, YamlNumber, type PathLocation, type SourcePos } from './yaml-source.js';
 
 export type LoadResult = { ok: true; config: Config; file: string } | { ok: false; errors: ConfigError[] };
@@ -27,11 +28,23 @@ export function loadConfigFile(path: string, env: Env = process.env): LoadResult
     return { ok: false, errors: [{ file: path, path: '', line: 0, column: 0, message: `cannot read config: ${reason}` }] };
   }
   const result = parseConfigText(text, path, env);
-  return result.ok ? { ...result, file: resolve(path) } : result;
+  return result.ok ? { ...result, file: resolvePath(path) } : result;
 }
 
-/** Validate config text. `fileName` is only used in error messages (and returned as `file`). */
-export function parseConfigText(text: string, fileName: string, env: Env = process.env): LoadResult {
+/** More problems to report with the schema's (e.g. startChecks: what `start` would refuse on disk). */
+export interface ParseOptions {
+  /** Runs on the document as read (env references resolved), whether or not the schema accepts it. */
+  readonly extraChecks?: (doc: unknown) => ReadonlyArray<{ path: ConfigPath; message: string }>;
+}
+
+/**
+ * Validate config text. `fileName` is only used in error messages (and returned as `file`). Every error is reported
+ * in one pass: env references and literal secrets, the schema's, the extra checks', and the cross-field rules' —
+ * also when the schema found errors, as long as leaving out the keys it refused gives a config the schema accepts
+ * (their defaults stand in; rules about a refused key or the entry holding it are left out, as its default may be
+ * what they dislike). Only a YAML syntax error stops early: the rest of the file cannot be read reliably after one.
+ */
+export function parseConfigText(text: string, fileName: string, env: Env = process.env, options: ParseOptions = {}): LoadResult {
   const source = readYamlSource(text, env);
   const errors: ConfigError[] = source.issues.map((i) => ({
     file: fileName,
@@ -47,8 +60,14 @@ export function parseConfigText(text: string, fileName: string, env: Env = proce
   const reported = source.issues.map((i) => formatPath(i.path));
   const alreadyReported = (p: string) => reported.some((r) => p === r || p.startsWith(`${r}.`) || p.startsWith(`${r}[`));
 
+  for (const x of options.extraChecks?.(source.value) ?? []) {
+    const pos = locate(x.path);
+    errors.push({ file: fileName, path: formatPath(x.path), line: pos.line, column: pos.column, message: x.message });
+  }
+
   const parsed = ConfigSchema.safeParse(source.value, { error: defaultMessage, reportInput: true });
   if (!parsed.success) {
+    const refused: ConfigPath[] = [];
     for (const iss of parsed.error.issues) {
       const path = iss.path.filter((p): p is string | number => typeof p !== 'symbol');
       if (iss.code === 'unrecognized_keys') {
@@ -56,6 +75,7 @@ export function parseConfigText(text: string, fileName: string, env: Env = proce
           const keyPath = [...path, key];
           const pos = locate(keyPath, true);
           const hint = suggest(key, knownKeysAt(ConfigSchema, path));
+          refused.push(keyPath);
           errors.push({
             file: fileName,
             path: formatPath(keyPath),
@@ -66,10 +86,25 @@ export function parseConfigText(text: string, fileName: string, env: Env = proce
         }
         continue;
       }
+      refused.push(path);
       const p = formatPath(path);
       if (alreadyReported(p)) continue;
       const pos = locate(path);
       errors.push({ file: fileName, path: p, line: pos.line, column: pos.column, message: iss.message });
+    }
+    // the cross-field rules over the rest of the file: without the refused keys, if the schema then accepts it
+    const rest = ConfigSchema.safeParse(withoutPaths(source.value, refused), { error: defaultMessage });
+    if (rest.success) {
+      const refusedText = refused.map((p) => formatPath(p));
+      // a rule about a refused key, or about the entry that holds it (its default may be what the rule dislikes)
+      const nearRefused = (p: string) => refusedText.some((r) =>
+        r === '' || p === r || p.startsWith(`${r}.`) || p.startsWith(`${r}[`) || (p !== '' && (r.startsWith(`${p}.`) || r.startsWith(`${p}[`))));
+      for (const iss of crossCheck(rest.data).issues) {
+        const p = formatPath(iss.path);
+        if (nearRefused(p) || alreadyReported(p)) continue;
+        const pos = locate(iss.path, iss.atKey);
+        errors.push({ file: fileName, path: p, line: pos.line, column: pos.column, message: iss.message });
+      }
     }
     return { ok: false, errors: sortConfigErrors(errors) };
   }
@@ -83,10 +118,49 @@ export function parseConfigText(text: string, fileName: string, env: Env = proce
   return { ok: true, config: checked.config, file: fileName };
 }
 
-/** For the `switchyard check-config FILE` verb: output is "OK" or one formatted error per line. */
-export function checkConfigFile(path: string, env: Env = process.env): { ok: boolean; output: string } {
-  const r = loadConfigFile(path, env);
+/**
+ * For the `switchyard check-config FILE` verb: everything `start` checks before trading — the file (YAML, env
+ * references, schema, cross-field rules) and what it names on disk (start-checks.ts: strategy and enhancer modules
+ * relative to the file, the token file, data and journal directories relative to `baseDir`, the working directory
+ * `start` runs in). Output is "OK" or every error, one formatted line each (file:line:column key.path: message).
+ */
+export function checkConfigFile(path: string, env: Env = process.env, baseDir = process.cwd()): { ok: boolean; output: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    const r = loadConfigFile(path, env); // the same "cannot read" error as start
+    return r.ok ? { ok: true, output: 'OK' } : { ok: false, output: formatConfigErrors(r.errors) };
+  }
+  const configDir = dirname(resolvePath(path));
+  const r = parseConfigText(text, path, env, { extraChecks: (doc) => startChecks(doc, { configDir, baseDir, env }) });
   return r.ok ? { ok: true, output: 'OK' } : { ok: false, output: formatConfigErrors(r.errors) };
+}
+
+/** A deep copy of `value` without the keys at `paths` (list items are never removed: indexes must stay). */
+function withoutPaths(value: unknown, paths: readonly ConfigPath[]): unknown {
+  const copy = structuredCloneYaml(value);
+  for (const path of paths) {
+    if (path.length === 0) return copy;
+    let node: unknown = copy;
+    for (const seg of path.slice(0, -1)) {
+      node = typeof node === 'object' && node !== null ? (node as Record<string | number, unknown>)[seg] : undefined;
+    }
+    const last = path[path.length - 1]!;
+    if (typeof node === 'object' && node !== null && !Array.isArray(node)) delete (node as Record<string, unknown>)[String(last)];
+  }
+  return copy;
+}
+
+/** A copy of a converted YAML document (plain objects, lists, scalars and YamlNumber, which is immutable). */
+function structuredCloneYaml(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(structuredCloneYaml);
+  if (value instanceof YamlNumber || value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    Object.defineProperty(out, k, { value: structuredCloneYaml(v), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

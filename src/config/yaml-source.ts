@@ -77,8 +77,14 @@ export function readYamlSource(text: string, env: Env): YamlSource {
   if (problems.length > 0) {
     // After the first syntax error the parser reports the rest of the file token by token: keep the first only.
     const first = problems[0];
-    const at = pos(first.pos[0]);
+    // An unclosed quote or bracket is noticed where the text runs out: point at where it was opened instead.
+    const opened = openedAt(text, first.code, first.message, first.pos[0]);
+    const at = pos(opened ?? first.pos[0]);
     let message = `YAML syntax: ${first.message}`;
+    if (opened !== undefined) {
+      const noticed = pos(first.pos[0]);
+      message += ` (opened here; noticed at line ${noticed.line}, column ${noticed.column})`;
+    }
     const lineText = text.split(/\r?\n/)[at.line - 1] ?? '';
     if (/\$\{/.test(lineText) && /[{[]/.test(lineText.replace(/\$\{[^}]*\}/g, ''))) {
       message += ' (inside { } or [ ], quote env references: "${NAME}")';
@@ -101,6 +107,58 @@ export function readYamlSource(text: string, env: Env): YamlSource {
     return { value: undefined, syntaxErrors: true, locations, issues: ctx.issues.filter((i) => i.message.startsWith('the document expands')) };
   }
   return { value, issues: ctx.issues, locations, syntaxErrors: false };
+}
+
+/**
+ * The offset of the quote or bracket an "unclosed" syntax error is about: the last unescaped quote before `at` for a
+ * missing closing quote (the unclosed scalar holds none), the innermost bracket still open at `at` for a flow
+ * collection that does not end. undefined for other errors or when it cannot be told.
+ */
+function openedAt(text: string, code: string, message: string, at: number): number | undefined {
+  const end = Math.min(at, text.length);
+  if (code === 'MISSING_CHAR' && /quote/i.test(message)) {
+    const quote = message.includes('"') ? '"' : "'";
+    for (let i = end - 1; i >= 0; i--) {
+      if (text[i] !== quote) continue;
+      if (quote === '"' && text[i - 1] === '\\') continue;
+      if (quote === "'" && (text[i - 1] === "'" || text[i + 1] === "'")) continue;
+      return i;
+    }
+    return undefined;
+  }
+  const closer = /end with an? ([\]}])/.exec(message)?.[1];
+  if (closer === undefined) return undefined;
+  const opener = closer === ']' ? '[' : '{';
+  let quote: string | null = null;
+  let found: number | undefined;
+  // scan forward (quotes and comments make a backward scan ambiguous); the last opener left open is the one
+  const open: number[] = [];
+  for (let i = 0; i < end; i++) {
+    const c = text[i]!;
+    if (quote !== null) {
+      if (c === quote && !(quote === '"' && text[i - 1] === '\\')) quote = null;
+      continue;
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl;
+      continue;
+    }
+    if ((c === '"' || c === "'") && open.length > 0) quote = c;
+    else if ((c === '[' || c === '{') && (open.length > 0 || startsValue(text, i))) open.push(i);
+    else if ((c === ']' || c === '}') && open.length > 0) open.pop();
+  }
+  for (let k = open.length - 1; k >= 0 && found === undefined; k--) if (text[open[k]!] === opener) found = open[k];
+  return found;
+}
+
+/** Whether a bracket at `i` starts a flow collection (after `key: `, `- `, or at the start of a line), not plain text. */
+function startsValue(text: string, i: number): boolean {
+  let j = i - 1;
+  while (j >= 0 && (text[j] === ' ' || text[j] === '\t')) j--;
+  if (j < 0 || text[j] === '\n' || text[j] === '\r') return true;
+  return (text[j] === ':' || text[j] === '-') && j < i - 1;
 }
 
 function offsetPos(ctx: Ctx, offset: number): SourcePos {

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { JournalError } from './errors.js';
 import { decodeSnapshot, SNAPSHOT_RECORD_TYPE } from './format.js';
+import { recordTypeName, type RecordDescriber } from './describe-record.js';
 import { REC_NAMES, decodeNames, type NameTable } from './names-record.js';
 import { JournalScanner, planFor, type CorruptionReport, type JournalRecord, type ReadOptions, type TailReport } from './reader.js';
 
@@ -139,7 +140,7 @@ function hexPreview(r: JournalRecord, n: number): string {
   return shown < r.length ? `${hex}...` : hex;
 }
 
-/** Prints one line per record: seq, type, payload length and a hex preview (or the decoder's text). */
+/** Prints one line per record: seq, type (by name: ORDER, UPDATE, EVENT, NAMES), payload length and a hex preview (or the decoder's text). */
 export function inspectJournal(path: string, out: Out, options: InspectOptions = {}): InspectResult {
   const preview = options.previewBytes ?? 32;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
@@ -152,7 +153,7 @@ export function inspectJournal(path: string, out: Out, options: InspectOptions =
     while (printed < limit && scanner.next()) {
       const r = scanner.view;
       const text = options.decode?.(r.type, r.payload(), r.seq);
-      out(`seq=${r.seq} type=${r.type} len=${r.length} ${text !== undefined ? text : hexPreview(r, preview)}`);
+      out(`seq=${r.seq} type=${recordTypeName(r.type)} len=${r.length} ${text !== undefined ? text : hexPreview(r, preview)}`);
       printed++;
     }
     scanner.close();
@@ -221,7 +222,7 @@ export function replayJournal(path: string, out: Out, onRecord?: (record: Journa
   const range = s?.firstSeq == null ? '' : ` (seq ${s.firstSeq}..${s.lastSeq})`;
   const rate = elapsedMs > 0 ? Math.round((records / elapsedMs) * 1000) : 0;
   out(`replayed ${records} records${range} from ${s?.segments ?? 0} segment(s) in ${elapsedMs.toFixed(1)} ms (${rate} records/s)`);
-  for (const [type, n] of byType) out(`  type ${type}: ${n}`);
+  for (const [type, n] of byType) out(`  ${recordTypeName(type)}: ${n}`);
   if (s?.tail) out(`torn tail in ${s.tail.segment} at offset ${s.tail.offset}: ${s.tail.reason} after seq ${s.tail.lastGoodSeq} (ignored)`);
   if (error !== undefined) out(`error: ${error}`);
   return {
@@ -237,12 +238,40 @@ export function replayJournal(path: string, out: Out, onRecord?: (record: Journa
   };
 }
 
+/**
+ * Feeds `learn` what comes before `fromSeq`: the latest snapshot's name table (its records are gone from the
+ * segments), then every record of the segments below `fromSeq` (NAMES tables and ORDERs). A journal it cannot read
+ * is left to inspect to report.
+ */
+function learnBefore(path: string, fromSeq: number, learn: (type: number, payload: Uint8Array) => void): void {
+  try {
+    const plan = planFor(path);
+    const snapshot = new JournalScanner(plan, {}, { useSnapshot: true, fromSeq: undefined, reportCorruption: false });
+    try {
+      if (snapshot.next() && snapshot.view.type === SNAPSHOT_RECORD_TYPE && snapshot.view.seq < fromSeq) learn(SNAPSHOT_RECORD_TYPE, snapshot.view.payload());
+    } finally {
+      snapshot.close();
+    }
+    const first = plan.segments.length > 0 ? plan.segments[0].baseSeq : undefined;
+    const scanner = new JournalScanner(plan, {}, { useSnapshot: false, fromSeq: first, reportCorruption: false });
+    try {
+      while (scanner.next() && scanner.view.seq < fromSeq) learn(scanner.view.type, scanner.view.payload());
+    } finally {
+      scanner.close();
+    }
+  } catch {
+    // inspect reports it
+  }
+}
+
 export const JOURNAL_CLI_USAGE = `usage:
   switchyard journal verify FILE_OR_DIR                     check every record and snapshot
   switchyard journal inspect FILE_OR_DIR [--from SEQ] [--limit N]
-                                                            one line per record: seq, type, length, payload hex
-  switchyard journal replay FILE_OR_DIR [--from SEQ]        read as on restart; counts per type and time
-exit status: 0 clean, 1 torn tail (verify), 2 corrupt, 3 unreadable or bad arguments`;
+                                                            one line per record: seq, record type, length and the
+                                                            record with names and decimal prices and quantities
+  switchyard journal replay FILE_OR_DIR [--from SEQ]        read as on restart; counts per record type, time and names
+exit status: 0 clean (inspect and replay: also with a torn tail, which they report), 1 torn tail (verify),
+  2 corrupt, 3 unreadable or bad arguments`;
 
 /**
  * `switchyard journal <verb> ...`: argv is what follows "journal". Returns the exit status.
@@ -273,7 +302,12 @@ export function runJournalCli(argv: readonly string[], out: Out, err: Out = out,
     return 3;
   }
   if (verb === 'verify') return verifyJournal(path, out).exitCode;
-  if (verb === 'inspect') return inspectJournal(path, out, { fromSeq, limit, decode }).exitCode;
+  if (verb === 'inspect') {
+    // from SEQ: the describer still needs the name table and the orders written before it
+    const learner = decode as Partial<Pick<RecordDescriber, 'learn'>> | undefined;
+    if (fromSeq !== undefined && typeof learner?.learn === 'function') learnBefore(path, fromSeq, learner.learn);
+    return inspectJournal(path, out, { fromSeq, limit, decode }).exitCode;
+  }
   // The name table in force at the end (last NAMES record, or the snapshot's): what the record indexes refer to.
   let names: NameTable | undefined;
   const r = replayJournal(path, out, (rec) => {

@@ -17,12 +17,14 @@ import { payloadFor, tempDir, typeFor, waitFor } from './helpers.js';
 
 const srcDir = fileURLToPath(new URL('../../src/journal/', import.meta.url));
 const modelDir = fileURLToPath(new URL('../../src/model/', import.meta.url));
+const coreDir = fileURLToPath(new URL('../../src/core/', import.meta.url));
 const work = tempDir('journal-crash-');
 let childScript = '';
 
 beforeAll(() => {
-  // the journal's modules, and the model beside them (the journal's CRC-32 lives in src/model)
-  for (const [from, to] of [[srcDir, 'lib'], [modelDir, 'model']] as const) {
+  // the journal's modules, and the model and core beside them (the journal's CRC-32 lives in src/model; the record
+  // describer names the order store's codes)
+  for (const [from, to] of [[srcDir, 'lib'], [modelDir, 'model'], [coreDir, 'core']] as const) {
     const out = join(work.dir, to);
     fs.mkdirSync(out);
     for (const name of fs.readdirSync(from).filter((n) => n.endsWith('.ts'))) {
