@@ -12,6 +12,8 @@
  *   {"bench":"redis","commands":…,"commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"reply_p50_us":…,"reply_p99_us":…,
  *    "raw_xadd_per_s":…,"share_of_raw":…,…}
  * Usage: npm run bench:redis [-- --commands N --inflight W --runs R]   (Redis on 127.0.0.1:6379, REDIS_URL to change)
+ * For investigating: BENCH_DAEMON_NODE_ARGS (node flags of the daemon process, e.g. --cpu-prof), BENCH_CMD_BATCH (the
+ * daemon's daemon.redis.commands.batch, default 256), BENCH_READ_COUNT (the client's readCount, default 256).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -152,7 +154,7 @@ async function startDaemon(file: string, prefix: string): Promise<ChildProcess> 
 }
 
 async function daemonRun(n: number, inflight: number, offset: number, prefix: string): Promise<DaemonRun> {
-  const client = await SwitchyardRedisClient.connect({ url: URL_, keyPrefix: prefix, strategy: STRATEGY, client: `bench-${offset}`, maxInFlight: inflight + 16, timeoutMs: 60_000 });
+  const client = await SwitchyardRedisClient.connect({ url: URL_, keyPrefix: prefix, strategy: STRATEGY, client: `bench-${offset}`, maxInFlight: inflight + 16, timeoutMs: 60_000, readCount: Number(process.env.BENCH_READ_COUNT ?? 256) });
   const sentAt = new Map<string, bigint>();
   const rttUs = new Float64Array(n);
   const replyUs = new Float64Array(n);
