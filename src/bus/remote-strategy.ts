@@ -26,6 +26,7 @@
  */
 import { decodeOrder } from '../intake/order-decoder.js';
 import { StrategyTimers } from '../strategy/strategy-timers.js';
+import { resolveStrategy } from '../strategy/resolve-strategy.js';
 import {
   EV_ACK, EV_CANCEL_REJECTED, EV_DENIED, EV_REFUSED, EVENT_KINDS, eventKindOfLifecycle, isTerminalEvent, orderStateIndex,
 } from '../intake/ring/event-record.js';
@@ -236,14 +237,7 @@ class RemoteRunner {
     await Promise.race([isReady, done]);
 
     try {
-      if (typeof mod === 'function') this.strategy = await mod(this.ctx);
-      else if (typeof mod === 'object' && mod !== null) this.strategy = mod;
-      else throw new TypeError('a strategy module must default-export a strategy object or a factory function');
-      if (typeof this.strategy !== 'object' || this.strategy === null) throw new TypeError('the strategy factory must return a strategy object');
-      for (const hook of ['start', 'onEvent', 'onMarket', 'onTrade', 'stop'] as const) {
-        const h = this.strategy[hook];
-        if (h !== undefined && typeof h !== 'function') throw new TypeError(`strategy.${hook} must be a function`);
-      }
+      this.strategy = await resolveStrategy(mod, this.ctx);
       if (this.strategy.onMarket !== undefined || this.strategy.onTrade !== undefined) {
         this.log.warn('market data is not on the Redis bus: onMarket and onTrade are not called in a remote strategy');
       }

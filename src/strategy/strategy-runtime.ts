@@ -10,6 +10,7 @@
  */
 import { decodeOrder } from '../intake/order-decoder.js';
 import { StrategyTimers } from './strategy-timers.js';
+import { resolveStrategy } from './resolve-strategy.js';
 import { Doorbell } from '../intake/ring/doorbell.js';
 import {
   EV_RESYNC, EVENT_KINDS, EventRecord, LIQUIDITY_MAKER, LIQUIDITY_TAKER,
@@ -126,14 +127,7 @@ export class StrategyRuntime {
 
   /** Resolves the module's default export, runs start(), then starts pumping events. */
   async start(mod: StrategyModule | undefined): Promise<void> {
-    if (typeof mod === 'function') this.strategy = await mod(this.ctx);
-    else if (typeof mod === 'object' && mod !== null) this.strategy = mod;
-    else throw new TypeError('a strategy module must default-export a strategy object or a factory function');
-    if (typeof this.strategy !== 'object' || this.strategy === null) throw new TypeError('the strategy factory must return a strategy object');
-    for (const hook of ['start', 'onEvent', 'onMarket', 'onTrade', 'stop'] as const) {
-      const h = this.strategy[hook];
-      if (h !== undefined && typeof h !== 'function') throw new TypeError(`strategy.${hook} must be a function`);
-    }
+    this.strategy = await resolveStrategy(mod, this.ctx);
     // what the host writes and wakes us for: trades only for onTrade, wake-ups for tops only for onMarket
     this.market.setInterest(this.strategy);
     await this.strategy.start?.(this.ctx);
