@@ -161,8 +161,29 @@ export function exactMultiple(value: string, step: string): bigint | undefined {
   return v % s === 0n ? v / s : undefined;
 }
 
-function pow10(n: number): bigint {
-  return 10n ** BigInt(n);
+/** 10^0 .. 10^63 as bigints, made once (per-fill money arithmetic scales by these). */
+const POW10N: readonly bigint[] = Array.from({ length: 64 }, (_, i) => 10n ** BigInt(i));
+
+/** 10^n as a bigint (n >= 0; a table lookup below 64). */
+export function pow10(n: number): bigint {
+  return n < 64 ? POW10N[n]! : 10n ** BigInt(n);
+}
+
+/**
+ * parseSignedDecimal with a one-entry memo: a venue charges the same fee text fill after fill ("0", the same bps of
+ * the same size), and a parsed decimal is immutable, so the last text's result is handed out again. One per owner.
+ */
+export class SignedDecimalMemo {
+  private text: string | undefined;
+  private parsed: ParsedDecimal | undefined;
+
+  parse(text: string): ParsedDecimal | undefined {
+    if (text !== this.text) {
+      this.parsed = parseSignedDecimal(text);
+      this.text = text;
+    }
+    return this.parsed;
+  }
 }
 
 /** Text of units / 10^scale with exactly `scale` decimals (signed): 1234n, 2 -> "12.34"; 5n, 3 -> "0.005". */

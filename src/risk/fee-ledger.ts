@@ -1,6 +1,6 @@
 import type { TrackerListener } from '../core/order-tracker.js';
 import type { OrderStore, OrderView } from '../core/order-store.js';
-import { parseSignedDecimal, signedDecimalText } from '../model/decimal.js';
+import { parseSignedDecimal, pow10, signedDecimalText, SignedDecimalMemo } from '../model/decimal.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 
 /** One fee sum: what a strategy paid (positive) or got back (negative) at a venue, in one currency. */
@@ -33,6 +33,7 @@ export class FeeLedger implements TrackerListener {
   /** Acts on fills only (the tracker calls it for nothing else). */
   readonly fillsOnly = true;
   private readonly sums = new Map<string, Sum>();
+  private readonly feeMemo = new SignedDecimalMemo();
 
   constructor(
     private readonly store: OrderStore,
@@ -48,7 +49,7 @@ export class FeeLedger implements TrackerListener {
   }
 
   private add(strategy: string, venue: string, currency: string, amount: string, estimated: boolean): void {
-    const p = parseSignedDecimal(amount);
+    const p = this.feeMemo.parse(amount);
     if (p === undefined) return; // the lifecycle took the fill; a fee that is not a decimal cannot be summed
     const key = `${strategy}\u0000${venue}\u0000${currency}`;
     let s = this.sums.get(key);
@@ -57,10 +58,10 @@ export class FeeLedger implements TrackerListener {
       this.sums.set(key, s);
     }
     if (p.scale > s.scale) {
-      s.units *= 10n ** BigInt(p.scale - s.scale);
+      s.units *= pow10(p.scale - s.scale);
       s.scale = p.scale;
     }
-    s.units += p.units * 10n ** BigInt(s.scale - p.scale);
+    s.units += p.units * pow10(s.scale - p.scale);
     s.fills++;
     if (estimated) s.estimated++;
   }

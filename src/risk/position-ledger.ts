@@ -38,7 +38,7 @@ import type { TrackerListener } from '../core/order-tracker.js';
 import type { JournalStatePart } from '../core/state-parts.js';
 import type { OrderStore, OrderView } from '../core/order-store.js';
 import { BUY, NO_VENUE } from '../core/order-store.js';
-import { parseDecimal, parseSignedDecimal, signedDecimalText, type ParsedDecimal } from '../model/decimal.js';
+import { parseDecimal, parseSignedDecimal, pow10, signedDecimalText, SignedDecimalMemo, type ParsedDecimal } from '../model/decimal.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 
@@ -108,6 +108,8 @@ class Row {
   realisedU = 0;
   quoteFeeU = 0;
   baseFeeLots = 0;
+  /** The caches above are behind the exact values (a fill came since they were computed): see PositionLedger.fresh. */
+  stale = false;
   readonly counted: boolean;
   constructor(
     readonly strategyIndex: number,
@@ -121,13 +123,18 @@ class Row {
 }
 
 function addSum(map: Map<string, Sum>, currency: string, p: ParsedDecimal): void {
+  addUnits(map, currency, p.units, p.scale);
+}
+
+/** map[currency] += units / 10^scale, exactly. */
+function addUnits(map: Map<string, Sum>, currency: string, units: bigint, scale: number): void {
   let s = map.get(currency);
   if (s === undefined) map.set(currency, (s = { units: 0n, scale: 0 }));
-  if (p.scale > s.scale) {
-    s.units *= 10n ** BigInt(p.scale - s.scale);
-    s.scale = p.scale;
+  if (scale > s.scale) {
+    s.units *= pow10(scale - s.scale);
+    s.scale = scale;
   }
-  s.units += p.units * 10n ** BigInt(s.scale - p.scale);
+  s.units += scale === s.scale ? units : units * pow10(s.scale - scale);
 }
 
 /** a / b rounded half away from zero (b > 0). */
@@ -174,6 +181,9 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
   /** Its section of journal snapshots (`parts.positions`); it writes no EVENT records (FILL records rebuild it). */
   readonly name = 'positions';
   private readonly rows = new Map<string, Row>();
+  /** Per venue name, its rows by strategyIndex x instruments + instrumentIndex (the per-fill lookup). */
+  private readonly rowsByVenue = new Map<string, (Row | undefined)[]>();
+  private readonly feeMemo = new SignedDecimalMemo();
   private readonly byStrategy: Row[][];
   private readonly all: Row[] = [];
   private readonly smart: number;
@@ -182,6 +192,9 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
   private readonly tickUnits: bigint[];
   private readonly lotUnits: bigint[];
   private readonly factor: bigint[];
+  /** tickUnits x lotUnits per instrument. */
+  private readonly tickLotUnits: bigint[];
+  private readonly instrumentCount: number;
   /** The same as doubles (exact: a factor beyond 2^53 leaves no order the edges accept). */
   private readonly factorN: Float64Array;
   /** Per venue: what its counted fills moved, per currency (see venueFlows). */
@@ -207,6 +220,8 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
     this.byStrategy = strategyIds.map(() => []);
     this.tickUnits = list.map((i) => parseDecimal(i.tick.text)!.units);
     this.lotUnits = list.map((i) => parseDecimal(i.lot.text)!.units);
+    this.tickLotUnits = list.map((_, k) => this.tickUnits[k]! * this.lotUnits[k]!);
+    this.instrumentCount = list.length;
     // common units per tick x lot
     this.factor = list.map((i, k) => this.tickUnits[k]! * this.lotUnits[k]! * 10n ** BigInt(this.unitScale - i.tick.scale - i.lot.scale));
     this.factorN = Float64Array.from(this.factor, (f) => Number(f));
@@ -225,7 +240,8 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
     const ins = this.store.instruments.at(instrumentIndex);
     const r = this.row(strategyIndex, ins, venue);
     const p = BigInt(priceTicks) * FINE;
-    let d = BigInt(qtyLots) * BigInt(sign);
+    const lots = BigInt(sign === 1 ? qtyLots : -qtyLots);
+    let d = lots;
     if (r.qty !== 0n && (r.qty > 0n) !== (d > 0n)) {
       const abs = r.qty < 0n ? -r.qty : r.qty;
       const absD = d < 0n ? -d : d;
@@ -242,36 +258,48 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
       r.qty += d;
     }
     r.fills++;
-    const parsed = parseSignedDecimal(fee);
+    const parsed = this.feeMemo.parse(fee);
     const feeIn = feeCurrency !== '' ? feeCurrency : ins.quote;
     if (parsed !== undefined) addSum(r.fees, feeIn, parsed);
-    this.refresh(r);
+    r.stale = true; // the cheap numbers are computed when next read (fresh)
     // the venue's flows: + base bought, - quote paid (exact: ticks x lots), - the fee
     let flows = this.flows.get(venue);
     if (flows === undefined) this.flows.set(venue, (flows = new Map()));
     const i = ins.index;
-    const lots = BigInt(qtyLots) * BigInt(sign);
-    addSum(flows, ins.base, { units: lots * this.lotUnits[i]!, scale: ins.lot.scale });
-    addSum(flows, ins.quote, { units: -lots * BigInt(priceTicks) * this.tickUnits[i]! * this.lotUnits[i]!, scale: ins.tick.scale + ins.lot.scale });
-    if (parsed !== undefined) addSum(flows, feeIn, { units: -parsed.units, scale: parsed.scale });
+    addUnits(flows, ins.base, lots * this.lotUnits[i]!, ins.lot.scale);
+    addUnits(flows, ins.quote, -lots * BigInt(priceTicks) * this.tickLotUnits[i]!, ins.tick.scale + ins.lot.scale);
+    if (parsed !== undefined) addUnits(flows, feeIn, -parsed.units, parsed.scale);
     this.venueFills.set(venue, (this.venueFills.get(venue) ?? 0) + 1);
     this.onVenueFill?.(venue);
   }
 
   private row(strategyIndex: number, ins: Instrument, venue: string): Row {
+    let byIndex = this.rowsByVenue.get(venue);
+    if (byIndex === undefined) this.rowsByVenue.set(venue, (byIndex = []));
+    const at = strategyIndex * this.instrumentCount + ins.index;
+    let r = byIndex[at];
+    if (r !== undefined) return r;
     const key = `${strategyIndex}\u0000${ins.index}\u0000${venue}`;
-    let r = this.rows.get(key);
+    r = this.rows.get(key);
     if (r === undefined) {
       r = new Row(strategyIndex, this.strategyIds[strategyIndex] ?? `#${strategyIndex}`, ins, venue, this.pnlCurrency);
       this.rows.set(key, r);
       this.all.push(r);
       this.byStrategy[strategyIndex]?.push(r);
     }
+    byIndex[at] = r;
+    return r;
+  }
+
+  /** The row with its cheap-number caches up to date (computed once after the fills that made them stale). */
+  private fresh(r: Row): Row {
+    if (r.stale) this.refresh(r);
     return r;
   }
 
   /** The row's cheap-number caches from its exact values. */
   private refresh(r: Row): void {
+    r.stale = false;
     const i = r.ins.index;
     const factor = this.factor[i]!;
     r.qtyN = toNumber(r.qty);
@@ -279,14 +307,14 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
     r.realisedU = toNumber(floorDiv(r.realised * factor, FINE));
     const q = r.fees.get(r.ins.quote);
     // quote fee in units of 10^-unitScale, rounded up
-    r.quoteFeeU = q === undefined ? 0 : toNumber(q.scale <= this.unitScale ? q.units * 10n ** BigInt(this.unitScale - q.scale) : ceilDiv(q.units, 10n ** BigInt(q.scale - this.unitScale)));
+    r.quoteFeeU = q === undefined ? 0 : toNumber(q.scale <= this.unitScale ? q.units * pow10(this.unitScale - q.scale) : ceilDiv(q.units, pow10(q.scale - this.unitScale)));
     const b = r.ins.base === r.ins.quote ? undefined : r.fees.get(r.ins.base);
     if (b === undefined) r.baseFeeLots = 0;
     else {
       // base fee / lot = b.units / 10^b.scale / (lotUnits / 10^lotScale), rounded up
       const ls = r.ins.lot.scale;
-      const num = b.units * 10n ** BigInt(ls);
-      const den = this.lotUnits[i]! * 10n ** BigInt(b.scale);
+      const num = b.units * pow10(ls);
+      const den = this.lotUnits[i]! * pow10(b.scale);
       r.baseFeeLots = toNumber(ceilDiv(num, den));
     }
   }
@@ -308,8 +336,9 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
     return sum;
   }
 
-  private netUnits(r: Row): number {
-    if (!r.counted) return 0;
+  private netUnits(row: Row): number {
+    if (!row.counted) return 0;
+    const r = this.fresh(row);
     const i = r.ins.index;
     const mark = this.markOf(i);
     if (!(mark > 0)) return r.realisedU - r.quoteFeeU;
@@ -426,6 +455,7 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
   import(section: unknown): void {
     const rows = Array.isArray(section) ? (section as unknown[]).filter(isSnapshotRow) : [];
     this.rows.clear();
+    this.rowsByVenue.clear();
     this.all.length = 0;
     for (const list of this.byStrategy) list.length = 0;
     this.venueFills.clear();

@@ -176,4 +176,24 @@ describe('positions survive a restart', () => {
     // 100 + 110 paid, 180 + 130 received, 0.23 USDT fees; +2 -2.5 BTC, 0.001 BTC fee; 0.05 BNB
     expect(text(r.positions.venueFlows('binance'))).toEqual({ BTC: '-0.501', USDT: '99.77', BNB: '-0.05' });
   });
+
+  it('the cheap numbers follow every fill read between fills, and alternating fee texts sum exactly (per-fill caches)', () => {
+    const r = makeRig();
+    const seen: number[] = [];
+    const fees = ['0.1', '0.2', '0.1', '0', '-0.05'];
+    let price = 100;
+    for (const fee of fees) {
+      r.filled('alpha', 'BUY', 1 * LOTS, price * TICKS, 'binance', fee, 'USDT');
+      seen.push(r.positions.strategyNetPnlUnits(0)); // read after each fill: never a stale figure
+      price += 10;
+    }
+    // no mark: net = realised (0, nothing closed) - quote fees so far
+    const paid = [0.1, 0.3, 0.4, 0.4, 0.35];
+    const scale = 10 ** r.positions.unitScale;
+    expect(seen).toEqual(paid.map((x) => -Math.round(x * scale)));
+    expect(r.positions.list()[0]!.fees).toEqual({ USDT: '0.35' });
+    // the same fills at the other venue, read only at the end, give the same fee sum
+    for (const fee of fees) r.filled('beta', 'BUY', 1 * LOTS, 100 * TICKS, 'okx', fee, 'USDT');
+    expect(r.positions.strategyNetPnlUnits(1)).toBe(seen[seen.length - 1]);
+  });
 });
