@@ -25,8 +25,8 @@
  * here). netPnl is null when it needs the mark and there is none (an open position or base-currency fees).
  *
  * The cheap numbers (`strategyNetPnlUnits`, `totalNetPnlUnits`, for a daily-loss check on the dispatch thread):
- * allocation-free sums over the rows whose quote currency is `pnlCurrency` (the first instrument's quote unless
- * given), in integer units of 10^-scale of it, scale = InstrumentRegistry.notionalScale (the common notional unit
+ * sums of per-row caches (recomputed on the first read after a fill, not per fill) over the rows whose quote
+ * currency is `pnlCurrency` (the first instrument's quote unless given), in integer units of 10^-scale of it, scale = InstrumentRegistry.notionalScale (the common notional unit
  * of pre-trade risk, `unitScale` here). Exact when every fee is a whole number of units and base fees whole lots;
  * otherwise conservative: realised PnL rounded down to a unit, quote fees rounded up to a unit, base fees up to a
  * whole lot. Without a mark, a row's unrealised PnL counts as 0 and its base fees are not counted. Exact while
@@ -319,7 +319,7 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
     }
   }
 
-  /** Net PnL of one strategy in units of 10^-unitScale of pnlCurrency (see the header). Allocation-free. */
+  /** Net PnL of one strategy in units of 10^-unitScale of pnlCurrency (see the header). Allocation-free, except that a row that had fills since it was last read recomputes its caches once. */
   strategyNetPnlUnits(strategyIndex: number): number {
     const rows = this.byStrategy[strategyIndex];
     if (rows === undefined) return 0;
@@ -328,7 +328,7 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
     return sum;
   }
 
-  /** Net PnL of every strategy (see strategyNetPnlUnits). Allocation-free. */
+  /** Net PnL of every strategy (see strategyNetPnlUnits). */
   totalNetPnlUnits(): number {
     let sum = 0;
     const rows = this.all;
