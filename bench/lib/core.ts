@@ -141,7 +141,7 @@ export function buildCore(o: CoreOptions): Core {
       await Promise.all(venues.map((v) => v.start()));
       if (recorder !== undefined) {
         journal = await Journal.open(o.journalDir!, {
-          maxDelayMs: 2,
+          maxDelayMs: 0, // the daemon default: a batch goes as soon as the disk is free
           onError: (err) => {
             intake.close();
             log.error({ err }, 'journal failed: intake closed');

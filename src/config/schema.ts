@@ -79,7 +79,7 @@ export const JournalSchema = strictObject({
   /** Default `<dataDir>/journal`. */
   dir: nonEmptyString.optional(),
   /** Group commit: the longest a record waits for its fdatasync, in ms. */
-  maxDelayMs: int(0, 1000).default(2),
+  maxDelayMs: int(0, 1000).default(0),
   /** A snapshot (and the deletion of older segments) after this many records. */
   snapshotEvery: int(1000, 100_000_000).default(200_000),
 });

@@ -28,7 +28,11 @@ export interface JournalOptions {
   segmentBytes?: number;
   /** Write a batch as soon as it holds this many bytes. Default 1 MiB. */
   batchBytes?: number;
-  /** Write a batch at most this long after its first append. Default 2 ms. 0: on the next timer tick. */
+  /**
+   * Write a batch at most this long after its first append. Default 0: as soon as the disk is free — at the end
+   * of the event-loop turn of its first append, or, while the previous batch is on its way, the moment it is durable
+   * (the batch is then everything appended meanwhile: batches grow with the load, a lone record waits one write).
+   */
   maxDelayMs?: number;
   /** 'group' (default): group commit. 'sync': every append is written and fdatasync'ed before it returns. */
   commit?: 'group' | 'sync';
@@ -52,7 +56,7 @@ export interface JournalOptions {
   verify?: 'full' | 'tail';
   /** Take the directory lock (LOCK file with pid). Default true. */
   lock?: boolean;
-  /** Timer functions for maxDelayMs (tests may inject fakes). Default: the global timers. */
+  /** Timer functions for maxDelayMs (tests may inject fakes). Default: the global timers, setImmediate for 0 ms. */
   timers?: JournalTimers;
   /** Called once when a background write or fdatasync fails (the journal is failed from then on). */
   onError?: (error: JournalError) => void;

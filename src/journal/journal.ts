@@ -5,6 +5,9 @@
  * Writing. append() assigns the next seq and copies the record into a pre-allocated, growable write buffer (no
  * allocation per append in steady state). The buffer is a group-commit batch: it is written with ONE positional
  * write and ONE fdatasync when it reaches `batchBytes`, or `maxDelayMs` after its first append, or on flush().
+ * maxDelayMs 0 (the default) writes as soon as the disk is free: at the end of the event-loop turn of the batch's
+ * first append, or the moment the batch before it is durable; so a lone record waits one write and fdatasync, and
+ * under load batches grow by themselves to whatever arrived during the previous write.
  * One batch is on its way to disk at a time; appends meanwhile go to a second buffer, which becomes the next batch.
  * whenDurable(seq) returns one shared promise per batch (created only if someone waits), or an already resolved
  * promise when seq is durable. With { commit: 'sync' } every append is written and fdatasync'ed before it returns.
@@ -57,6 +60,15 @@ const STATE_FAILED = 3;
 
 const MiB = 1024 * 1024;
 
+/** The global timers; 0 ms is the end of the current event-loop turn (setImmediate), not a 1 ms timer. */
+const GLOBAL_TIMERS: JournalTimers = {
+  setTimeout: (cb, ms) => (ms === 0 ? { immediate: setImmediate(cb) } : setTimeout(cb, ms)),
+  clearTimeout: (h) => {
+    if (typeof h === 'object' && h !== null && 'immediate' in h) clearImmediate((h as { immediate: NodeJS.Immediate }).immediate);
+    else clearTimeout(h as NodeJS.Timeout);
+  },
+};
+
 export class Journal {
   readonly dir: string;
   readonly recovery: RecoveryReport;
@@ -100,10 +112,10 @@ export class Journal {
     this.dir = dir;
     this.segmentBytes = o.segmentBytes ?? 64 * MiB;
     this.batchBytes = o.batchBytes ?? MiB;
-    this.maxDelayMs = o.maxDelayMs ?? 2;
+    this.maxDelayMs = o.maxDelayMs ?? 0;
     this.syncCommit = o.commit === 'sync';
     this.maxPayload = o.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
-    this.timers = o.timers ?? { setTimeout: (cb, ms) => setTimeout(cb, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+    this.timers = o.timers ?? GLOBAL_TIMERS;
     this.onError = o.onError;
     this.io = o.fileWrites ?? NODE_FILE_WRITES;
     this.lockPath = lockPath;
