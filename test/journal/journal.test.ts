@@ -33,6 +33,43 @@ class ManualTimers {
   }
 }
 
+describe('group commit with maxDelayMs 0 (the default): as soon as the disk is free', () => {
+  it('writes a lone record at the end of the turn, and gathers what comes during a write into the next batch', async () => {
+    const d = dir();
+    const writes: number[] = []; // bytes per write call
+    let hold: (() => void) | null = null;
+    const fileWrites = {
+      write(fd: number, data: Uint8Array, offset: number, length: number, position: number, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void {
+        writes.push(length);
+        fs.write(fd, data, offset, length, position, cb);
+      },
+      fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
+        // the first batch's fdatasync is held until the test lets it go: appends meanwhile wait for the next batch
+        if (writes.length === 1) hold = () => fs.fdatasync(fd, cb);
+        else fs.fdatasync(fd, cb);
+      },
+    };
+    const j = await Journal.open(d, { fileWrites });
+    writes.length = 0; // opening may have written a segment header
+    j.append(1, new Uint8Array([1]));
+    expect(writes).toHaveLength(0); // not within the append's own turn
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toHaveLength(1); // at the end of the turn: no timer to wait for
+    const first = j.whenDurable(1);
+    for (let i = 0; i < 50; i++) j.append(2, new Uint8Array([i]));
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toHaveLength(1); // the disk is busy: the 50 wait together
+    expect(hold).not.toBeNull();
+    hold!();
+    await first;
+    await j.whenDurable(51);
+    expect(writes).toHaveLength(2); // one batch for all 50, written the moment the first was durable
+    expect(j.lastSeq).toBe(51);
+    await j.close();
+    expect(collect(d).records).toHaveLength(51);
+  });
+});
+
 describe('journal round trip', () => {
   it('appends records and reads them back in order with type, seq and payload', async () => {
     const d = dir();
