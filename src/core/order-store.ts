@@ -8,6 +8,12 @@ import {
 import { IdMap } from './id-map.js';
 
 /** Codes of the order fields kept as small integers. */
+
+/** The trade keys of a store.tradeIds entry, as a list. */
+export function tradeIdList(t: Set<string> | string | undefined): string[] {
+  return t === undefined ? [] : typeof t === 'string' ? [t] : [...t];
+}
+
 export const STATE_CODE: Readonly<Record<OrderState, number>> = Object.fromEntries(ORDER_STATES.map((s, i) => [s, i])) as Record<OrderState, number>;
 export const TYPE_CODE: Readonly<Record<OrderType, number>> = Object.fromEntries(ORDER_TYPES.map((s, i) => [s, i])) as Record<OrderType, number>;
 export const TIF_CODE: Readonly<Record<TimeInForce, number>> = Object.fromEntries(TIME_IN_FORCES.map((s, i) => [s, i])) as Record<TimeInForce, number>;
@@ -136,7 +142,8 @@ export class OrderStore {
   /** See Order.amendClientOrderId (undefined = none). */
   amendClientIds: (string | undefined)[];
   reasonTexts: (string | undefined)[];
-  tradeIds: (Set<string> | undefined)[];
+  /** Per slot: the one trade key of an order filled once (most are), a set from the second fill on; undefined = none. */
+  tradeIds: (Set<string> | string | undefined)[];
   /**
    * Per slot: the order's fees so far, exact decimals per currency in the order first paid, "USDT:0.0123" or
    * "USDT:0.01;BTC:0.00001" (src/telemetry/execution-quality.ts keeps it on every applied FILL); undefined = none.
@@ -490,9 +497,22 @@ export class OrderView implements Order {
   get updatedAt(): number { return this.s.updatedAt[this.slot]!; }
   set updatedAt(v: number) { this.s.updatedAt[this.slot] = v; }
   get tradeIds(): Set<string> {
-    let set = this.s.tradeIds[this.slot];
-    if (set === undefined) this.s.tradeIds[this.slot] = set = new Set();
+    const t = this.s.tradeIds[this.slot];
+    if (t !== undefined && typeof t !== 'string') return t;
+    const set = new Set<string>(t === undefined ? [] : [t]);
+    this.s.tradeIds[this.slot] = set;
     return set;
+  }
+  hasTradeId(key: string): boolean {
+    const t = this.s.tradeIds[this.slot];
+    return t === undefined ? false : typeof t === 'string' ? t === key : t.has(key);
+  }
+  addTradeId(key: string): void {
+    const t = this.s.tradeIds[this.slot];
+    if (t === undefined) this.s.tradeIds[this.slot] = key;
+    else if (typeof t === 'string') {
+      if (t !== key) this.s.tradeIds[this.slot] = new Set([t, key]);
+    } else t.add(key);
   }
   /** Monotonic ms when the order was handed to its venue; 0 once answered. */
   get submittedAt(): number { return this.s.submittedAt[this.slot]!; }

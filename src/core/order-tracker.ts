@@ -231,7 +231,7 @@ export class OrderTracker {
     s.stateBeforeCancel[slot] = row.stateBeforeCancel === undefined ? 255 : STATE_CODE[row.stateBeforeCancel];
     s.setReason(slot, row.reason);
     s.updatedAt[slot] = row.updatedAt;
-    if (row.tradeIds.length > 0) s.tradeIds[slot] = new Set(row.tradeIds);
+    if (row.tradeIds.length > 0) s.tradeIds[slot] = row.tradeIds.length === 1 ? row.tradeIds[0]! : new Set(row.tradeIds);
     if (OPEN_CODE[s.state[slot]!] === 1) this.openCount++;
     else this.retire(slot);
     return slot;

@@ -5,7 +5,7 @@ import { readJournal, type JournalRecord } from './reader.js';
 import { REC_EVENT, REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeUpdateRecord } from './order-records.js';
 import { decodeSnapshot, type OrderSnapshot } from './order-snapshot.js';
 import { NameMapper, REC_NAMES, decodeNames, namesOf, openState } from './name-table.js';
-import type { OrderView } from '../core/order-store.js';
+import { tradeIdList, type OrderView } from '../core/order-store.js';
 import { amendPending } from '../model/lifecycle.js';
 import type { ORDER_STATES } from '../model/order.js';
 import type { FeeSum } from '../risk/fee-ledger.js';
@@ -73,7 +73,7 @@ export function takeSnapshot(
     sbc: o.stateBeforeCancel ?? null,
     r: o.reason ?? null,
     fee: tracker.store.feeTexts[o.slot] ?? null,
-    t: [...(tracker.store.tradeIds[o.slot] ?? [])],
+    t: tradeIdList(tracker.store.tradeIds[o.slot]),
     ...(amendPending(o)
       ? { amd: [tracker.store.amendPriceTicks[o.slot]!, tracker.store.amendQtyLots[o.slot]!, tracker.store.amendClientIds[o.slot] ?? ''] as [number, number, string] }
       : {}),

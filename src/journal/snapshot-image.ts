@@ -211,7 +211,8 @@ export class OrderImage {
     const trades = s.tradeIds[slot];
     const start = this.trades;
     this.tradeStart[r] = start;
-    if (trades !== undefined) for (const t of trades) put(this.tradeIds, this.trades++, t);
+    if (typeof trades === 'string') put(this.tradeIds, this.trades++, trades);
+    else if (trades !== undefined) for (const t of trades) put(this.tradeIds, this.trades++, t);
     this.tradeCount[r] = this.trades - start;
   }
 

@@ -361,7 +361,7 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, out: Transiti
   let event: LifecycleEvent;
   if (update.kind === 'FILL') {
     const f = update.fill;
-    if (order.tradeIds.has(tradeKey(f))) return out.ignored('FILL', from, 'DUPLICATE_FILL');
+    if (order.hasTradeId(tradeKey(f))) return out.ignored('FILL', from, 'DUPLICATE_FILL');
     if (!Number.isSafeInteger(f.qtyLots) || f.qtyLots <= 0 || !Number.isSafeInteger(f.priceTicks) || f.priceTicks < 0) {
       return out.error('FILL', from, 'INVALID_FILL');
     }
@@ -418,7 +418,7 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, out: Transiti
       order.venue = update.venue;
       break;
     case 'FILL': {
-      order.tradeIds.add(tradeKey(update.fill));
+      order.addTradeId(tradeKey(update.fill));
       order.filledLots += update.fill.qtyLots;
       const sum = order.filledNotional + notionalUnits(update.fill.priceTicks, update.fill.qtyLots);
       order.filledNotional = sum > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : sum;

@@ -169,7 +169,11 @@ export interface Order extends OrderIntent {
   /** Why the order was denied, rejected, canceled or expired. */
   reason: ErrorCode | string | undefined;
   updatedAt: number;
+  /** The venue trades applied (venue + NUL + trade id): a duplicate fill is recognised by them. */
   readonly tradeIds: Set<string>;
+  /** Whether `key` (venue + NUL + trade id) is among tradeIds (never makes a set: most orders fill once). */
+  hasTradeId(key: string): boolean;
+  addTradeId(key: string): void;
   /** A child order's parent (a slice of a sweep); 0 or absent for an order of its own. */
   readonly parentId?: number;
 }
@@ -204,5 +208,11 @@ export function newOrder(id: OrderId, clientOrderId: string, intent: OrderIntent
     reason: undefined,
     updatedAt: now,
     tradeIds: new Set(),
+    hasTradeId(key: string): boolean {
+      return this.tradeIds.has(key);
+    },
+    addTradeId(key: string): void {
+      this.tradeIds.add(key);
+    },
   };
 }

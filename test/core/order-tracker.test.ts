@@ -83,6 +83,24 @@ describe('OrderTracker events', () => {
     expect(events[0]!.fill).toBeUndefined();
   });
 
+  it('knows every applied trade of an order: the first one kept alone, a set from the second (duplicates of either ignored)', () => {
+    const { tracker, create } = setup();
+    const order = create(1, 'a1', { qtyLots: 100 });
+    tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
+    const t1 = fill(1, 10, 5);
+    const t2 = fill(1, 20, 5, { tradeId: 'T2' });
+    expect(tracker.apply(1, { kind: 'FILL', fill: t1 })!.toResult().outcome).toBe('APPLIED');
+    expect(typeof tracker.store.tradeIds[order.slot]).toBe('string'); // one fill: no set made
+    expect(tracker.apply(1, { kind: 'FILL', fill: t1 })!.toResult()).toMatchObject({ outcome: 'IGNORED', code: 'DUPLICATE_FILL' });
+    expect(tracker.apply(1, { kind: 'FILL', fill: t2 })!.toResult().outcome).toBe('APPLIED');
+    expect(tracker.apply(1, { kind: 'FILL', fill: t1 })!.toResult()).toMatchObject({ outcome: 'IGNORED', code: 'DUPLICATE_FILL' });
+    expect(tracker.apply(1, { kind: 'FILL', fill: t2 })!.toResult()).toMatchObject({ outcome: 'IGNORED', code: 'DUPLICATE_FILL' });
+    // the same trade id at another venue is another trade
+    expect(tracker.apply(1, { kind: 'FILL', fill: { ...t1, venue: 'v2' } })!.toResult().outcome).toBe('APPLIED');
+    expect(order.filledLots).toBe(40);
+    expect(order.tradeIds.size).toBe(3);
+  });
+
   it('reports refused and duplicate updates to listeners, never throws, and counts no transition for them', () => {
     const { tracker, events, anomalies, create } = setup();
     const order = create(1, 'a1', { qtyLots: 100 });
