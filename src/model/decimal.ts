@@ -37,6 +37,11 @@ export function parseDecimal(text: string): ParsedDecimal | undefined {
   return { units: BigInt(m[1] + frac), scale: frac.length };
 }
 
+/** Whether `text` is what parseSignedDecimal accepts (no allocation). */
+export function isSignedDecimal(text: string): boolean {
+  return SIGNED_DECIMAL_RE.test(text);
+}
+
 /** Signed decimal (fees in basis points may be negative for maker rebates). */
 export function parseSignedDecimal(text: string): ParsedDecimal | undefined {
   const m = SIGNED_DECIMAL_RE.exec(text);

@@ -34,6 +34,8 @@ export class FeeLedger implements TrackerListener {
   readonly fillsOnly = true;
   private readonly sums = new Map<string, Sum>();
   private readonly feeMemo = new SignedDecimalMemo();
+  /** The sum of the last fill's strategy, venue and currency (fill after fill it is the same: no key made). */
+  private lastSum: { strategy: string; venue: string; currency: string; sum: Sum } | undefined;
 
   constructor(
     private readonly store: OrderStore,
@@ -51,11 +53,17 @@ export class FeeLedger implements TrackerListener {
   private add(strategy: string, venue: string, currency: string, amount: string, estimated: boolean): void {
     const p = this.feeMemo.parse(amount);
     if (p === undefined) return; // the lifecycle took the fill; a fee that is not a decimal cannot be summed
-    const key = `${strategy}\u0000${venue}\u0000${currency}`;
-    let s = this.sums.get(key);
-    if (s === undefined) {
-      s = { units: 0n, scale: 0, fills: 0, estimated: 0 };
-      this.sums.set(key, s);
+    const last = this.lastSum;
+    let s: Sum | undefined;
+    if (last !== undefined && last.strategy === strategy && last.venue === venue && last.currency === currency) s = last.sum;
+    else {
+      const key = `${strategy}\u0000${venue}\u0000${currency}`;
+      s = this.sums.get(key);
+      if (s === undefined) {
+        s = { units: 0n, scale: 0, fills: 0, estimated: 0 };
+        this.sums.set(key, s);
+      }
+      this.lastSum = { strategy, venue, currency, sum: s };
     }
     if (p.scale > s.scale) {
       s.units *= pow10(p.scale - s.scale);
@@ -84,6 +92,7 @@ export class FeeLedger implements TrackerListener {
   /** Restore what `export` gave (a snapshot); replaces the sums. */
   import(sums: readonly FeeSum[]): void {
     this.sums.clear();
+    this.lastSum = undefined;
     for (const x of sums) {
       const p = parseSignedDecimal(x.amount);
       if (p === undefined) continue;

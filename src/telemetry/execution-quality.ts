@@ -18,7 +18,7 @@ import type { Metric, Registry } from 'prom-client';
 import { TypedHistogram } from './typed-histogram.js';
 import { BUY, type OrderStore, type OrderView } from '../core/order-store.js';
 import type { OrderTracker, TrackerListener } from '../core/order-tracker.js';
-import { addDecimal, parseSignedDecimal } from '../model/decimal.js';
+import { addDecimal, isSignedDecimal } from '../model/decimal.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import { ROUTES } from '../model/order.js';
 
@@ -53,7 +53,7 @@ export function parseFeeTexts(text: string | undefined): OrderFee[] {
  * leaves the text as it was (the lifecycle took the fill; such a fee cannot be summed).
  */
 export function addFeeText(text: string | undefined, currency: string, amount: string): string | undefined {
-  if (parseSignedDecimal(amount) === undefined) return text;
+  if (!isSignedDecimal(amount)) return text;
   // the separators never appear inside a currency of the text
   const cur = currency.includes(';') || currency.includes(':') ? currency.replace(/[;:]/g, '_') : currency;
   if (text === undefined || text === '') return `${cur}:${amount}`;

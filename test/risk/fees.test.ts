@@ -139,6 +139,21 @@ describe('fee sums per strategy, venue and currency', () => {
     { strategy: 'beta', venue: 'okx', currency: 'USDT', amount: '0.12', fills: 1, estimatedFills: 1 },
   ];
 
+  it('fills alternating between strategies, venues and currencies each land in their own sum', () => {
+    const r = makeRig();
+    const plan: ['alpha' | 'beta', 'binance' | 'okx', string, string][] = [
+      ['alpha', 'binance', '0.1', 'USDT'], ['beta', 'binance', '0.2', 'USDT'], ['alpha', 'okx', '0.3', 'USDT'], ['alpha', 'binance', '0.4', 'USDT'],
+      ['alpha', 'binance', '0.00001', 'BTC'], ['alpha', 'binance', '0.5', 'USDT'], ['beta', 'binance', '0.6', 'USDT'], ['beta', 'binance', '0.7', 'USDT'],
+    ];
+    for (const [strategy, venue, fee, currency] of plan) fillWith(r, submitted(r, strategy, 'BUY', 1_000, venue), 1_000, venue, fee, currency);
+    expect(r.fees.list().map((f) => [f.strategy, f.venue, f.currency, f.amount, f.fills])).toEqual([
+      ['alpha', 'binance', 'BTC', '0.00001', 1],
+      ['alpha', 'binance', 'USDT', '1', 3],
+      ['alpha', 'okx', 'USDT', '0.3', 1],
+      ['beta', 'binance', 'USDT', '1.5', 3],
+    ]);
+  });
+
   it('sums exactly, per strategy, venue and currency', () => {
     const r = makeRig();
     trade(r);
