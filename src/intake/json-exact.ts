@@ -18,6 +18,7 @@ const NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 /** JSON.parse (throws as it does on invalid JSON), with numbers a double cannot hold exactly as ImpreciseNumber. */
 export function parseJsonExact(text: string): unknown {
   const value = JSON.parse(text) as unknown;
+  if (onlyShortIntegers(text)) return value; // the common body: decimals are strings, numbers small integers
   const found = impreciseNumbers(text);
   if (found.length === 0) return value;
   const root = { value };
@@ -33,6 +34,45 @@ export function parseJsonExact(text: string): unknown {
     if (typeof h === 'object' && h !== null && Object.prototype.hasOwnProperty.call(h, key)) h[key] = new ImpreciseNumber(token);
   }
   return root.value;
+}
+
+/**
+ * True when every number of the JSON text (outside strings) is an integer of at most 15 digits, which a double holds
+ * exactly: then nothing can have been rounded and the full scan is not needed. One pass, no allocation.
+ */
+export function onlyShortIntegers(text: string): boolean {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i += 2;
+        else if (d === 0x22) break;
+        else i++;
+      }
+      i++;
+      continue;
+    }
+    if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      let digits = 0;
+      if (c === 0x2d) i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d >= 0x30 && d <= 0x39) {
+          digits++;
+          i++;
+        } else if (d === 0x2e /* . */ || d === 0x65 /* e */ || d === 0x45 /* E */) return false;
+        else break;
+      }
+      if (digits > 15) return false;
+      continue;
+    }
+    i++;
+  }
+  return true;
 }
 
 /** Canonical form of a decimal number text: sign, significant digits, exponent ("-0.0150" -> "-15e-3"; 0 -> "0"). */

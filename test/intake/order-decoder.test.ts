@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeOrder, type DecodeResult } from '../../src/intake/order-decoder.js';
-import { ImpreciseNumber, isExactNumber, parseJsonExact } from '../../src/intake/json-exact.js';
+import { ImpreciseNumber, isExactNumber, onlyShortIntegers, parseJsonExact } from '../../src/intake/json-exact.js';
 import { ERROR_CATALOGUE } from '../../src/model/errors.js';
 import { testInstruments } from '../helpers/model.js';
 
@@ -385,6 +385,30 @@ describe('decodeOrder: JSON numbers are never rounded', () => {
     expect(parseJsonExact('{"k":1.00000000000000000001,"k":2}')).toEqual({ k: expect.any(ImpreciseNumber) });
     expect(parseJsonExact('{"k":2,"k":1.00000000000000000001}')).toEqual({ k: expect.any(ImpreciseNumber) });
     expect(() => parseJsonExact('{"k":')).toThrow(SyntaxError);
+  });
+
+  it('property: the short-integer fast path never skips a number the full scan would mark', () => {
+    // JSON texts with strings (escapes, digits and quotes inside), integers of 1-20 digits, decimals and exponents
+    const str = fc.string({ maxLength: 12 }).map((x) => JSON.stringify(x));
+    const int = fc.stringMatching(/^-?[1-9][0-9]{0,19}$/);
+    const dec = fc.tuple(int, fc.stringMatching(/^[0-9]{1,20}$/)).map(([a, b]) => `${a}.${b}`);
+    const exp = fc.tuple(int, fc.integer({ min: -400, max: 400 })).map(([a, e]) => `${a}e${e}`);
+    const scalar = fc.oneof(str, int, dec, exp, fc.constantFrom('true', 'null', '0', '-0'));
+    const json = fc.array(fc.tuple(str, scalar), { maxLength: 6 }).map((kv) => `{${kv.map(([k, v]) => `${k}:${v}`).join(',')}}`);
+    fc.assert(
+      fc.property(json, (text) => {
+        const fast = onlyShortIntegers(text);
+        const full = JSON.stringify(parseJsonExact(text), (_k, v: unknown) => (v instanceof ImpreciseNumber ? `imprecise:${v.text}` : v));
+        if (fast) expect(full).not.toContain('imprecise:'); // the fast path only answers for texts with nothing to mark
+      }),
+      { numRuns: 500 },
+    );
+    // it does answer for plain order bodies (decimals as strings, an escaped quote in a string)
+    expect(onlyShortIntegers('{"symbol":"BTC-USDT","price":"60000.01","quantity":"0.001","priority":1,"tag":"a\\"1.5e3"}')).toBe(true);
+    expect(onlyShortIntegers('{"p":9007199254740993}')).toBe(false);
+    expect(parseJsonExact('{"p":9007199254740993}')).toEqual({ p: expect.any(ImpreciseNumber) });
+    expect(onlyShortIntegers('{"p":1.5}')).toBe(false);
+    expect(onlyShortIntegers('{"p":123456789012345}')).toBe(true);
   });
 
   it('property: a JSON number is accepted exactly as written or refused, never rounded', () => {
