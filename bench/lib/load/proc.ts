@@ -1,0 +1,71 @@
+/**
+ * CPU time and memory of a process from /proc (Linux): utime + stime of /proc/<pid>/stat (all its threads, worker
+ * strategies included) and VmRSS of /proc/<pid>/status, sampled while a run goes to keep the peak.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+let clockTicks: number | undefined;
+
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** User + system CPU seconds the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // after "pid (comm) ": field 3 (state) is index 0, so utime (14) is 11 and stime (15) is 12
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+}
+
+/** Resident set size in MB (VmRSS). */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? Number.NaN : Number(m[1]) / 1024;
+}
+
+export interface ProcUsage {
+  readonly cpuS: number;
+  readonly rssPeakMb: number;
+  readonly rssEndMb: number;
+}
+
+/** From start() to stop(): CPU seconds used, and the peak and last RSS sampled every `everyMs`. */
+export class ProcSampler {
+  private cpu0 = 0;
+  private peak = 0;
+  private last = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly pid: number, private readonly everyMs = 200) {}
+
+  start(): void {
+    this.cpu0 = cpuSeconds(this.pid);
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.everyMs);
+    this.timer.unref();
+  }
+
+  stop(): ProcUsage {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.sample();
+    return { cpuS: cpuSeconds(this.pid) - this.cpu0, rssPeakMb: this.peak, rssEndMb: this.last };
+  }
+
+  private sample(): void {
+    try {
+      this.last = rssMb(this.pid);
+      if (this.last > this.peak) this.peak = this.last;
+    } catch {
+      // the process is gone: keep what was sampled
+    }
+  }
+}

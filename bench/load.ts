@@ -1,0 +1,92 @@
+/**
+ * bench:load — the load tester: N clients on one entry point (`--via http|ws|worker|redis`; without --via every
+ * one in turn) against the real paper daemon process (journal on; `--no-journal` turns it off), flat out or at
+ * `--rate` orders/s in total, for `--duration` seconds each; then, in the same run, the transport's own limit on
+ * this machine (a bare node:http server, a bare ws echo, a bare SharedArrayBuffer ring, plain Redis streams) and
+ * the daemon's figure as a share of it. See bench/lib/load/run-load.ts for what is measured and how.
+ *
+ * Usage: npm run bench:load [-- --via ws --clients N --rate R --duration S --runs N --no-journal --window W
+ *                              --transport-duration S --no-ws-batch --frame-max N]
+ * Defaults: clients http 32, ws 4, worker 4, redis 4; duration 10 s; transport 5 s; runs 1 (with more, each via's
+ * row is its median run by orders/s, with every run's orders/s and transport figure listed). Redis on
+ * 127.0.0.1:6379 (REDIS_URL to change). BENCH_DAEMON_NODE_ARGS: node flags of the daemon (e.g. "--cpu-prof
+ * --cpu-prof-dir=/tmp/prof"). Human-readable lines on stderr, then one JSON line on stdout:
+ *   {"bench":"load","journal":true,"runs":[{"via":"ws","clients":4,"orders_per_s":…,"acks_per_s":…,…}, …]}
+ */
+import { DEFAULT_CLIENTS, runLoad, VIAS, type LoadRun, type Via } from './lib/load/run-load.js';
+
+function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+
+function num(name: string, min: number, max: number): number | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be a number from ${min} to ${max}`);
+  return v;
+}
+
+function whole(name: string, min: number, max: number): number | undefined {
+  const v = num(name, min, max);
+  if (v !== undefined && !Number.isInteger(v)) throw new Error(`--${name} must be a whole number`);
+  return v;
+}
+
+function vias(): Via[] {
+  const i = process.argv.indexOf('--via');
+  if (i < 0) return [...VIAS];
+  const v = process.argv[i + 1] ?? '';
+  const list = v.split(',');
+  for (const x of list) if (!(VIAS as readonly string[]).includes(x)) throw new Error(`--via must be one or more of ${VIAS.join(', ')} (comma-separated)`);
+  return list as Via[];
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function main(): Promise<void> {
+  // Ctrl-C or a kill: exit through process.exit so the daemons and bare servers are killed and temp dirs removed
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+  const list = vias();
+  const clients = whole('clients', 1, 99);
+  const ratePerS = num('rate', 1, 100_000_000);
+  const durationS = num('duration', 0.5, 3600) ?? 10;
+  const runs = whole('runs', 1, 20) ?? 1;
+  const window = whole('window', 1, 1_000_000);
+  const transportDurationS = num('transport-duration', 0.5, 600);
+  const frameMax = whole('frame-max', 1, 100_000);
+  const journal = !flag('no-journal');
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  log(`bench:load: ${list.join(', ')}; ${durationS} s each, journal ${journal ? 'on' : 'off'}, ${ratePerS === undefined ? 'flat out' : `${ratePerS} orders/s`}, `
+    + `clients ${list.map((v) => `${v} ${clients ?? DEFAULT_CLIENTS[v]}`).join(', ')}${runs > 1 ? `, ${runs} runs` : ''}`);
+  const rows: (LoadRun & { orders_per_s_runs?: number[]; transport_per_s_runs?: number[] })[] = [];
+  for (const via of list) {
+    const done: LoadRun[] = [];
+    for (let r = 0; r < runs; r++) {
+      done.push(await runLoad({
+        via, clients, ratePerS, durationS, journal, window, transportDurationS, frameMax, wsBatch: !flag('no-ws-batch'), log,
+      }));
+    }
+    if (runs === 1) {
+      rows.push(done[0]!);
+    } else {
+      const mid = median(done.map((d) => d.orders_per_s));
+      const pick = done.reduce((best, d) => (Math.abs(d.orders_per_s - mid) < Math.abs(best.orders_per_s - mid) ? d : best));
+      rows.push({ ...pick, orders_per_s_runs: done.map((d) => d.orders_per_s), transport_per_s_runs: done.map((d) => d.transport_per_s) });
+    }
+  }
+  log('');
+  for (const r of rows) {
+    log(`${r.via.padEnd(6)} ${String(r.orders_per_s).padStart(9)} orders/s  ack p50 ${r.ack_p50_us} us p99 ${r.ack_p99_us} us  `
+      + `transport ${r.transport_per_s}/s  share ${r.share_of_transport}  errors ${r.errors}`);
+  }
+  process.stdout.write(JSON.stringify({ bench: 'load', journal, runs: rows }) + '\n');
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  process.stderr.write(`bench:load failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
