@@ -146,7 +146,14 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
   submit(batch: OrderBatch): void {
     const orders = toVenueOrders(batch);
     this.later(() => {
-      for (const o of orders) this.arrive(o);
+      // a batch arrives as one request: the book is published once, after its last order (as after a simulation step)
+      this.hold++;
+      try {
+        for (const o of orders) this.arrive(o);
+      } finally {
+        this.hold--;
+      }
+      if (this.hold === 0) for (const m of this.marketList) if (m.dirty) this.publisher.publish(m);
     });
   }
 

@@ -218,6 +218,26 @@ describe('the paper venue publishes its book', () => {
     }
   });
 
+  it('a batch of orders publishes once, after its last order, and the published book is the engine\'s', async () => {
+    const { md, sink, reports, v } = setup({ volatilityTicks: 0, tradesPerSecond: 0 });
+    await v.start();
+    try {
+      // ten resting orders at ten prices and two that trade: each changes the book, one publication for all
+      const batch = [
+        ...Array.from({ length: 10 }, (_, i) => order({ side: 'BUY', priceTicks: MID - 10 - i, qtyLots: 100 })),
+        order({ side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', priceTicks: MID + 2, qtyLots: 50 }),
+        order({ side: 'SELL', type: 'LIMIT', timeInForce: 'IOC', priceTicks: MID - 2, qtyLots: 50 }),
+      ];
+      const before = sink.snapshots;
+      v.submit(new ArrayOrderBatch(batch));
+      await pollUntil(() => batch.every((o) => reports.some((r) => r.orderId === o.orderId)), (x) => x, { what: 'answers to the batch' });
+      expect(sink.snapshots - before).toBe(1);
+      expectInSync(md, v);
+    } finally {
+      await v.stop();
+    }
+  });
+
   it('says it is alive while started, so a quiet book does not go stale', async () => {
     const { sink, v } = setup({ volatilityTicks: 0, tradesPerSecond: 0 });
     await v.start();
