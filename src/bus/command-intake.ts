@@ -31,6 +31,7 @@ import type { Clock } from '../model/clock.js';
 import type { Order } from '../model/order.js';
 import type { CommandLedger, CommandOutcome } from './command-ledger.js';
 import { COMMAND_OPS, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
+import { LuaScript } from './lua-script.js';
 import type { RedisConnection } from './redis-connection.js';
 
 /** Largest command body accepted (bytes), as the HTTP API's MAX_BODY_BYTES. */
@@ -571,7 +572,8 @@ export class CommandIntake {
     this.outbox = [];
     if (batch.length === 0) return;
     try {
-      const args: string[] = ['EVAL', REPLY_SCRIPT, '0', String(this.o.replyMaxLen), this.o.group];
+      const args = REPLY_SCRIPT.call(0);
+      args.push(String(this.o.replyMaxLen), this.o.group);
       for (const out of batch) {
         const a = out.answer;
         args.push(out.key, out.id, a.client === undefined ? '' : this.o.keys.replies(a.client), a.requestId, a.body.ok === true ? '1' : '0',
@@ -580,7 +582,7 @@ export class CommandIntake {
       let failed = 0;
       let firstError: unknown;
       try {
-        const r = await this.cmd.client.sendCommand(args);
+        const r = await REPLY_SCRIPT.run(this.cmd.client, args);
         if (Array.isArray(r) && r.length > 0) {
           failed = r.length;
           firstError = `replies not written for ${r.length} command(s) (their reply key holds another type?)`;
@@ -605,7 +607,7 @@ export class CommandIntake {
  * its stream, its entry id, its reply stream ('' for none), requestId, ok, body, replayed, ack ('1': acknowledge once
  * replied). Returns the positions (1-based) of the replies that could not be written (those are not acknowledged).
  */
-const REPLY_SCRIPT = `
+const REPLY_SCRIPT = new LuaScript(`
 local failed = {}
 local acks = {}
 local order = {}
@@ -640,7 +642,7 @@ for _, k in ipairs(order) do
   end
 end
 return failed
-`;
+`);
 
 /** The entries of a raw XREADGROUP reply for one stream: [[key, [[id, [field, value, ...] | null], ...]]] | null. */
 function rawEntries(raw: unknown): { id: string; message: Record<string, string> | null }[] {

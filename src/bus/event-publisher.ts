@@ -40,6 +40,7 @@ import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import type { BusKeys } from './protocol.js';
+import { LuaScript } from './lua-script.js';
 import type { RedisConnection } from './redis-connection.js';
 
 /**
@@ -140,7 +141,7 @@ function watermarkOf(v: unknown): number {
  * then per entry `x key nfields field value ...` (an XADD MAXLEN ~) or `p channel message` (a PUBLISH). Refuses with
  * EVENTS_WATERMARK_MOVED <current> when the watermark is not the one expected (nothing written).
  */
-const PUBLISH_SCRIPT = `
+const PUBLISH_SCRIPT = new LuaScript(`
 local cur = redis.call('GET', KEYS[1]) or '0'
 if cur ~= ARGV[1] then return redis.error_reply('EVENTS_WATERMARK_MOVED ' .. cur) end
 local maxlen = ARGV[3]
@@ -160,7 +161,7 @@ while i <= n do
 end
 redis.call('SET', KEYS[1], ARGV[2])
 return 1
-`;
+`);
 
 /** Appends `x key nfields field value ...` to the script's arguments. */
 function pushEntry(args: string[], key: string, fields: Record<string, string>): void {
@@ -196,7 +197,8 @@ class RedisEventSink implements FollowerSink<BusEvent> {
   async write(rows: readonly BusEvent[], watermark: number): Promise<void> {
     // One script, one round trip, atomic: the batch lands only on the Redis the watermark was read from (the script
     // checks it is unchanged first), and the streams and the watermark change together.
-    const args: string[] = ['EVAL', PUBLISH_SCRIPT, '1', this.keys.published, String(this.known), String(watermark), this.maxLen];
+    const args = PUBLISH_SCRIPT.call(1);
+    args.push(this.keys.published, String(this.known), String(watermark), this.maxLen);
     for (const r of rows) {
       const symbol = r.event.symbol;
       pushEntry(args, this.keys.orders(symbol), orderEntry(r));
@@ -208,7 +210,7 @@ class RedisEventSink implements FollowerSink<BusEvent> {
       }
     }
     try {
-      await this.timed(this.c.client.sendCommand(args), 'EVAL (publish a batch)');
+      await this.timed(PUBLISH_SCRIPT.run(this.c.client, args), 'EVALSHA (publish a batch)');
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       const moved = /EVENTS_WATERMARK_MOVED (\d+)/.exec(text);
