@@ -7,7 +7,12 @@
  * resting orders). Per engine, each pass on a fresh book: a warm-up over the whole stream, a timed
  * throughput pass (no per-op timing; GC events counted during this pass only) and a latency pass
  * timing every operation with performance.now() deltas into a preallocated Float64Array. Both engines must end
- * with the same aggregated depth. Then memory per resting order with 1,000,000 resting orders.
+ * with the same aggregated depth.
+ * Adversarial streams (bench/lib/adversarial-streams.ts): jumping best price, one-sided thin book, one very deep
+ * level, many small books; the same warm-up and throughput passes (no latency pass; a stream shorter than 200,000
+ * operations is warmed up and timed several times over on fresh books for our engine), the same depth check, each
+ * printed with the peer's figure on the same stream.
+ * Then memory per resting order with 1,000,000 resting orders, and bytes per empty book (10,000 books).
  * Ends with one JSON line.
  */
 import { performance } from 'node:perf_hooks';
@@ -15,11 +20,19 @@ import { OrderBook as PeerBook, Side as PeerSide } from 'nodejs-order-book';
 import { OrderBook } from '../src/matching/order-book.js';
 import type { CrossingSink } from '../src/matching/types.js';
 import { MID, OP_CANCEL, OP_LIMIT, type OpStream, type Scenario, deepScenario, uniformScenario } from './lib/op-stream.js';
+import { deepLevelScenario, jumpingScenario, manyBooksScenario, oneSidedThinScenario } from './lib/adversarial-streams.js';
 import { Prng } from '../adapters/paper/prng.js';
 import { GcCounter, fullGc, quantile } from './lib/stats.js';
 
 const N_OPS = 1_000_000;
 const MEMORY_ORDERS = 1_000_000;
+/**
+ * Operations per adversarial stream, sized so each peer pass takes a few seconds: the peer cancels inside a
+ * level in time linear in the level's size (deep_level: about 3,500 ops/s at 2,000 orders) and runs about
+ * 100 k ops/s over 1,000 books.
+ */
+const ADVERSARIAL_OPS = { jumping: 1_000_000, one_sided_thin: 500_000, deep_level: 20_000, many_books: 300_000 };
+const EMPTY_BOOKS = 10_000;
 
 /** Counts results so the work cannot be optimised away; allocates nothing. */
 class CountingSink implements CrossingSink {
@@ -77,16 +90,32 @@ function latencyOurs(book: OrderBook, s: OpStream, out: Float64Array): void {
   }
 }
 
-function depthOurs(book: OrderBook): Map<string, number> {
-  const m = new Map<string, number>();
+function depthOurs(book: OrderBook, m = new Map<string, number>(), prefix = ''): Map<string, number> {
   for (const side of [0, 1]) {
     const n = book.levelCount(side);
     const p = new Float64Array(n);
     const q = new Float64Array(n);
     book.depth(side, n, p, q);
-    for (let i = 0; i < n; i++) m.set(`${side === 0 ? 'b' : 'a'}${p[i]}`, q[i]);
+    for (let i = 0; i < n; i++) m.set(`${prefix}${side === 0 ? 'b' : 'a'}${p[i]}`, q[i]);
   }
   return m;
+}
+
+/** Several books: each operation goes to `books[s.book[i]]`. */
+function runOursMany(books: OrderBook[], s: OpStream, from: number, to: number): void {
+  const kind = s.kind;
+  const side = s.side;
+  const price = s.price;
+  const qty = s.qty;
+  const id = s.id;
+  const bk = s.book!;
+  for (let i = from; i < to; i++) {
+    const k = kind[i];
+    const book = books[bk[i]];
+    if (k === OP_LIMIT) book.submit(id[i], 0, side[i], 0, price[i], qty[i], 0, 0);
+    else if (k === OP_CANCEL) book.cancel(id[i]);
+    else book.submit(id[i], 0, side[i], 1, 0, qty[i], 0, 0);
+  }
 }
 
 // ------------------------------------------------------------------ peer (nodejs-order-book)
@@ -123,12 +152,27 @@ function latencyPeer(book: PeerBook, s: OpStream, ids: string[], out: Float64Arr
   }
 }
 
-function depthPeer(book: PeerBook): Map<string, number> {
-  const m = new Map<string, number>();
+function depthPeer(book: PeerBook, m = new Map<string, number>(), prefix = ''): Map<string, number> {
   const [asks, bids] = book.depth();
-  for (const [p, q] of bids) m.set(`b${p}`, q);
-  for (const [p, q] of asks) m.set(`a${p}`, q);
+  for (const [p, q] of bids) m.set(`${prefix}b${p}`, q);
+  for (const [p, q] of asks) m.set(`${prefix}a${p}`, q);
   return m;
+}
+
+function runPeerMany(books: PeerBook[], s: OpStream, ids: string[], from: number, to: number): void {
+  const kind = s.kind;
+  const side = s.side;
+  const price = s.price;
+  const qty = s.qty;
+  const id = s.id;
+  const bk = s.book!;
+  for (let i = from; i < to; i++) {
+    const k = kind[i];
+    const book = books[bk[i]];
+    if (k === OP_LIMIT) book.limit({ id: ids[id[i]], side: SIDES[side[i]], size: qty[i], price: price[i] });
+    else if (k === OP_CANCEL) book.cancel(ids[id[i]]);
+    else book.market({ side: SIDES[side[i]], size: qty[i] });
+  }
 }
 
 function sameDepth(a: Map<string, number>, b: Map<string, number>): boolean {
@@ -155,25 +199,42 @@ async function measure(
   make: () => unknown,
   prefill: (b: unknown) => void,
   run: (b: unknown, from: number, to: number) => void,
-  lat: (b: unknown, out: Float64Array) => void,
+  lat: ((b: unknown, out: Float64Array) => void) | null,
   depth: (b: unknown) => Map<string, number>,
   warmupOps: number,
+  passes = 1,
 ): Promise<EngineResult> {
-  // Warm-up.
-  let b = make();
-  prefill(b);
-  run(b, 0, warmupOps);
-  b = null;
-  // Throughput pass.
-  b = make();
-  prefill(b);
-  fullGc();
-  const t0 = performance.now();
-  run(b, 0, n);
-  const t1 = performance.now();
-  const gcEvents = await gcs.countBetween(t0, t1);
-  const d1 = depth(b);
-  b = null;
+  // Warm-up (`passes` times over a short stream, so the JIT has settled as it has after 1 M operations).
+  let b: unknown = null;
+  let d0: Map<string, number> | null = null;
+  for (let w = 0; w < passes; w++) {
+    b = make();
+    prefill(b);
+    run(b, 0, warmupOps);
+    // Without a latency pass, the warm-up (over the whole stream) is the second book compared.
+    if (lat === null && warmupOps === n) d0 = depth(b);
+    b = null;
+  }
+  // Throughput: `passes` timed runs of the whole stream, each on a fresh, prefilled book (prefill untimed).
+  let ms = 0;
+  let gcEvents = 0;
+  let d1 = new Map<string, number>();
+  for (let r = 0; r < passes; r++) {
+    b = make();
+    prefill(b);
+    fullGc();
+    const t0 = performance.now();
+    run(b, 0, n);
+    const t1 = performance.now();
+    ms += t1 - t0;
+    gcEvents += await gcs.countBetween(t0, t1);
+    d1 = depth(b);
+    b = null;
+  }
+  const opsPerS = (n * passes) / (ms / 1000);
+  if (lat === null) {
+    return { opsPerS, p50: NaN, p99: NaN, p999: NaN, gcEvents, depth: d1, sameAcrossPasses: d0 !== null && sameDepth(d0, d1) };
+  }
   // Latency pass.
   b = make();
   prefill(b);
@@ -184,7 +245,7 @@ async function measure(
   b = null;
   out.sort();
   return {
-    opsPerS: n / ((t1 - t0) / 1000),
+    opsPerS,
     p50: quantile(out, 0.5) * 1e6,
     p99: quantile(out, 0.99) * 1e6,
     p999: quantile(out, 0.999) * 1e6,
@@ -199,10 +260,70 @@ function fmt(n: number): string {
 }
 
 function line(name: string, who: string, r: EngineResult): void {
+  const lat = Number.isNaN(r.p50) ? '' : `p50 ${fmt(r.p50)} ns   p99 ${fmt(r.p99)} ns   p99.9 ${fmt(r.p999)} ns   `;
+  console.log(`[${name}] ${who.padEnd(5)} ${fmt(r.opsPerS).padStart(11)} ops/s   ${lat}gc events (throughput pass) ${r.gcEvents}`);
+}
+
+/** Adversarial stream on both engines (throughput only); one book or `sc.books` books. */
+async function adversarial(gcs: GcCounter, sc: Scenario) {
+  const ids: string[] = new Array(sc.maxId + 1);
+  for (let i = 0; i <= sc.maxId; i++) ids[i] = `o${i}`;
+  const n = sc.ops.n;
+  const nb = sc.books;
+  const many = nb > 1;
+  const makeOurs = (): unknown => (many ? Array.from({ length: nb }, newOurs) : newOurs());
+  const runO = (b: unknown, s: OpStream, from: number, to: number): void => {
+    if (many) runOursMany(b as OrderBook[], s, from, to);
+    else runOurs(b as OrderBook, s, from, to);
+  };
+  const depthO = (b: unknown): Map<string, number> => {
+    if (!many) return depthOurs(b as OrderBook);
+    const m = new Map<string, number>();
+    (b as OrderBook[]).forEach((book, i) => depthOurs(book, m, `${i}:`));
+    return m;
+  };
+  // Short streams (deep_level) are run several times for ours so that its timed figure is over >= 200 k operations.
+  const passes = Math.max(1, Math.ceil(200_000 / n));
+  const ours = await measure(gcs, n, makeOurs, (b) => runO(b, sc.prefill, 0, sc.prefill.n), (b, f, t) => runO(b, sc.ops, f, t), null, depthO, n, passes);
+  const r = sc.resting;
   console.log(
-    `[${name}] ${who.padEnd(5)} ${fmt(r.opsPerS).padStart(11)} ops/s   p50 ${fmt(r.p50)} ns   p99 ${fmt(r.p99)} ns   ` +
-      `p99.9 ${fmt(r.p999)} ns   gc events (throughput pass) ${r.gcEvents}`,
+    `[${sc.name}] ${fmt(n)} ops${many ? ` over ${nb} books` : ''}, resting orders during the stream: min ${r.min}, mean ${Math.round(r.mean)}, max ${r.max}` +
+      (passes > 1 ? ` (ours: ${passes} warm-up and ${passes} timed passes)` : ''),
   );
+  line(sc.name, 'ours', ours);
+  const makePeer = (): unknown => (many ? Array.from({ length: nb }, () => new PeerBook()) : new PeerBook());
+  const runP = (b: unknown, s: OpStream, from: number, to: number): void => {
+    if (many) runPeerMany(b as PeerBook[], s, ids, from, to);
+    else runPeer(b as PeerBook, s, ids, from, to);
+  };
+  const depthP = (b: unknown): Map<string, number> => {
+    if (!many) return depthPeer(b as PeerBook);
+    const m = new Map<string, number>();
+    (b as PeerBook[]).forEach((book, i) => depthPeer(book, m, `${i}:`));
+    return m;
+  };
+  const peer = await measure(gcs, n, makePeer, (b) => runP(b, sc.prefill, 0, sc.prefill.n), (b, f, t) => runP(b, sc.ops, f, t), null, depthP, n);
+  line(sc.name, 'peer', peer);
+  const same = ours.sameAcrossPasses && peer.sameAcrossPasses && sameDepth(ours.depth, peer.depth);
+  const ratio = ours.opsPerS / peer.opsPerS;
+  console.log(`[${sc.name}] ratio ours/peer ${ratio.toFixed(2)}x   same book: ${same} (${ours.depth.size} levels)`);
+  return {
+    same,
+    json: { ops_per_s: Math.round(ours.opsPerS), peer_ops_per_s: Math.round(peer.opsPerS), ratio: Math.round(ratio * 100) / 100 },
+  };
+}
+
+/** Heap + arrayBuffers growth per book for `count` new, empty books (kept alive until measured). */
+function emptyBookBytes(count: number, preallocate: boolean): number {
+  const books: OrderBook[] = new Array(count);
+  const sink = new CountingSink();
+  fullGc();
+  const before = usedBytes();
+  for (let i = 0; i < count; i++) books[i] = new OrderBook(sink, { preallocate });
+  fullGc();
+  const after = usedBytes();
+  if (books.some((b) => b.restingCount !== 0)) throw new Error('books not empty');
+  return (after - before) / count;
 }
 
 async function scenario(gcs: GcCounter, sc: Scenario) {
@@ -332,7 +453,29 @@ async function main(): Promise<void> {
   const gcs = new GcCounter();
   const u = await scenario(gcs, uniform);
   const d = await scenario(gcs, deep);
+  const adv: Record<string, { ops_per_s: number; peer_ops_per_s: number; ratio: number }> = {};
+  let advSame = true;
+  const makers: Array<[string, (n: number) => Scenario]> = [
+    ['jumping', jumpingScenario],
+    ['one_sided_thin', oneSidedThinScenario],
+    ['deep_level', (n) => deepLevelScenario(n)],
+    ['many_books', (n) => manyBooksScenario(n)],
+  ];
+  for (const [name, make] of makers) {
+    const t1 = performance.now();
+    const sc = make(ADVERSARIAL_OPS[name as keyof typeof ADVERSARIAL_OPS]);
+    console.log(`[${name}] stream generated in ${((performance.now() - t1) / 1000).toFixed(1)} s (not timed)`);
+    const a = await adversarial(gcs, sc);
+    adv[name] = a.json;
+    advSame &&= a.same;
+  }
   gcs.stop();
+  const emptyBytes = emptyBookBytes(EMPTY_BOOKS, false);
+  const preallocatedBytes = emptyBookBytes(EMPTY_BOOKS, true);
+  console.log(
+    `memory: ours ${fmt(emptyBytes)} bytes per empty book (${EMPTY_BOOKS.toLocaleString('en-US')} books; ` +
+      `${fmt(preallocatedBytes)} with preallocate: true)`,
+  );
   const input = memoryInput(MEMORY_ORDERS);
   const bytes = memoryPerOrder(input, false);
   console.log(`memory: ours ${bytes.toFixed(1)} bytes per resting order (${MEMORY_ORDERS.toLocaleString('en-US')} resting)`);
@@ -342,10 +485,12 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'book',
-      same_book: u.same && d.same,
+      same_book: u.same && d.same && advSame,
       bytes_per_resting_order: Math.round(bytes * 10) / 10,
       deep: d.json,
       uniform: u.json,
+      empty_book_bytes: Math.round(emptyBytes),
+      adversarial: adv,
     }),
   );
 }

@@ -3,7 +3,7 @@
  *
  * Cancels must name a resting order, so generation replays the stream on our engine (untimed) and
  * tracks the resting set from its events; both engines then replay the same arrays, and the bench
- * checks they end with the same book.
+ * checks they end with the same book. The adversarial streams are in adversarial-streams.ts.
  */
 import { OrderBook } from '../../src/matching/order-book.js';
 import type { CrossingSink } from '../../src/matching/types.js';
@@ -21,6 +21,8 @@ export interface OpStream {
   qty: Int32Array;
   /** New order id for limit/market, target id for cancel. */
   id: Float64Array;
+  /** Book of each operation when the scenario has several books (`Scenario.books` > 1), else null. */
+  book: Uint16Array | null;
 }
 
 export interface Scenario {
@@ -32,11 +34,13 @@ export interface Scenario {
   maxId: number;
   /** Resting orders over the stream (after each operation): min, mean, max. */
   resting: { min: number; mean: number; max: number };
+  /** Number of books the operations go to (1 unless the stream has `book`). */
+  books: number;
 }
 
 export const MID = 100_000;
 
-function alloc(n: number): OpStream {
+export function alloc(n: number, books = 1): OpStream {
   return {
     n,
     kind: new Uint8Array(n),
@@ -44,11 +48,12 @@ function alloc(n: number): OpStream {
     price: new Int32Array(n),
     qty: new Int32Array(n),
     id: new Float64Array(n),
+    book: books > 1 ? new Uint16Array(n) : null,
   };
 }
 
 /** Tracks resting order ids with O(1) add / remove / random pick. */
-class RestingSet implements CrossingSink {
+export class RestingSet implements CrossingSink {
   readonly live: Float64Array;
   private readonly pos: Int32Array;
   size = 0;
@@ -72,6 +77,11 @@ class RestingSet implements CrossingSink {
     this.pos[id] = -1;
   }
 
+  /** Whether `id` rests. */
+  has(id: number): boolean {
+    return this.pos[id] >= 0;
+  }
+
   onAccept(): void {}
   onTrigger(): void {}
   onRest(id: number): void {
@@ -85,7 +95,7 @@ class RestingSet implements CrossingSink {
   }
 }
 
-function apply(book: OrderBook, s: OpStream, i: number): void {
+export function apply(book: OrderBook, s: OpStream, i: number): void {
   const k = s.kind[i];
   if (k === OP_LIMIT) book.limit(s.id[i], 0, s.side[i], s.price[i], s.qty[i]);
   else if (k === OP_MARKET) book.market(s.id[i], 0, s.side[i], s.qty[i]);
@@ -137,7 +147,7 @@ function generate(name: string, seed: number, n: number, prefillN: number, prefi
     if (r2 > max) max = r2;
     sum += r2;
   }
-  return { name, prefill, ops, maxId, resting: { min, mean: sum / n, max } };
+  return { name, prefill, ops, maxId, resting: { min, mean: sum / n, max }, books: 1 };
 }
 
 /** (a) 60% limits uniform within +-50 ticks of mid on either side, 30% cancels, 10% markets. */

@@ -65,6 +65,11 @@ export class Bitset {
     return (w << 5) | (31 - Math.clz32(b0[w]));
   }
 
+  /** Bytes held by the arrays (diagnostics). */
+  byteLength(): number {
+    return this.b0.byteLength + this.b1.byteLength + this.b2.byteLength;
+  }
+
   clearAll(): void {
     this.b0.fill(0);
     this.b1.fill(0);

@@ -5,6 +5,9 @@
  * Bid/ask levels are indexed by PriceLadders (bids key = price, asks key = -price), pending stop
  * levels by SortedLevels (buy stops key = -stopPrice, sell stops key = stopPrice), so on every
  * index the largest key is served first. Ids of resting orders and pending stops are in one IdMap.
+ * Level totals never pass MAX_QTY: callers check `fits` / `stopFits` before adding to a level.
+ * Unless `preallocate` is set, the book starts with LAZY_START slots and levels and no price windows,
+ * and jumps to the configured capacity the first time those fill (a few KB per unused book).
  * Used by matching.ts and order-book.ts; not part of the public API.
  */
 import { IdMap } from '../core/id-map.js';
@@ -12,7 +15,10 @@ import { LevelPool } from './level-pool.js';
 import { F_POST_ONLY, F_SELL, F_STOP, F_STOP_LIMIT, F_STP_SHIFT, OrderPool } from './order-pool.js';
 import { PriceLadder } from './price-levels.js';
 import { SortedLevels } from './sorted-levels.js';
-import { type CrossingSink, OrderType } from './types.js';
+import { type CrossingSink, MAX_QTY, OrderType } from './types.js';
+
+/** Order slots and levels an unused book starts with (it grows to the configured capacity on first need). */
+const LAZY_START = 16;
 
 export class BookState {
   readonly sink: CrossingSink;
@@ -33,14 +39,49 @@ export class BookState {
   /** Highest / lowest trade price during the current public call (-Inf / +Inf when none). */
   hi = -Infinity;
   lo = Infinity;
+  /** Upper bound of every level total since the last clear (totals only grow in `append`); lets `fits` skip lookups. */
+  hiWater = 0;
 
-  constructor(sink: CrossingSink, initialCapacity: number, windowTicks: number) {
+  constructor(sink: CrossingSink, initialCapacity: number, windowTicks: number, preallocate: boolean) {
     this.sink = sink;
-    this.pool = new OrderPool(initialCapacity);
-    this.levels = new LevelPool(Math.max(64, initialCapacity >> 3));
+    const levelCap = Math.max(64, initialCapacity >> 3);
+    if (preallocate) {
+      this.pool = new OrderPool(initialCapacity);
+      this.levels = new LevelPool(levelCap);
+    } else {
+      this.pool = new OrderPool(Math.min(LAZY_START, initialCapacity), initialCapacity);
+      this.levels = new LevelPool(LAZY_START, levelCap);
+    }
     this.ids = new IdMap(this.pool);
-    this.bids = new PriceLadder(windowTicks);
-    this.asks = new PriceLadder(windowTicks);
+    this.bids = new PriceLadder(windowTicks, preallocate);
+    this.asks = new PriceLadder(windowTicks, preallocate);
+  }
+
+  /** Whether `qty` more lots fit in the book level at `price` on `side` without its total passing MAX_QTY. */
+  fits(side: number, price: number, qty: number): boolean {
+    if (qty <= MAX_QTY - this.hiWater) return true;
+    const level = side === 0 ? this.bids.find(price) : this.asks.find(-price);
+    return level < 0 || this.levels.qty[level] <= MAX_QTY - qty;
+  }
+
+  /** Whether `qty` more lots fit in the pending stop level at `stopPrice` on `side`. */
+  stopFits(side: number, stopPrice: number, qty: number): boolean {
+    if (qty <= MAX_QTY - this.hiWater) return true;
+    const level = side === 0 ? this.buyStops.find(-stopPrice) : this.sellStops.find(stopPrice);
+    return level < 0 || this.levels.qty[level] <= MAX_QTY - qty;
+  }
+
+  /** Bytes held by the book's typed arrays (diagnostics). */
+  heldBytes(): number {
+    const p = this.pool;
+    const l = this.levels;
+    return (
+      p.id.byteLength + p.qty.byteLength + p.price.byteLength + p.next.byteLength + p.prev.byteLength +
+      p.level.byteLength + p.owner.byteLength + p.flags.byteLength +
+      l.head.byteLength + l.tail.byteLength + l.count.byteLength + l.qty.byteLength + l.price.byteLength +
+      idMapBytes(p.capacity) + this.bids.heldBytes() + this.asks.heldBytes() +
+      this.buyStops.heldBytes() + this.sellStops.heldBytes()
+    );
   }
 
   /** Puts an order at the back of its price level (creating the level) and indexes its id. */
@@ -140,6 +181,7 @@ export class BookState {
     this.sellStops.clear();
     this.stopCount = 0;
     this.last = NaN;
+    this.hiWater = 0;
   }
 
   private allocSlot(): number {
@@ -160,7 +202,15 @@ export class BookState {
     if (tail >= 0) pool.next[tail] = s;
     else lv.head[level] = s;
     lv.tail[level] = s;
-    lv.qty[level] += qty;
+    const total = (lv.qty[level] += qty);
+    if (total > this.hiWater) this.hiWater = total;
     lv.count[level]++;
   }
+}
+
+/** Bytes of the IdMap over a pool of `capacity` slots: nextPow2(2 x capacity), at least 16, int32 buckets (id-map.ts). */
+function idMapBytes(capacity: number): number {
+  let n = 16;
+  while (n < capacity * 2) n *= 2;
+  return n * 4;
 }

@@ -4,7 +4,8 @@
  * A level is the FIFO queue of orders at one price on one side: `head`/`tail` are order slots
  * (-1 when empty), `qty` the total open quantity, `count` the number of orders, `price` its price.
  * A level exists only while it holds orders. Capacity doubles when full; callers must re-read the
- * arrays after `alloc()`.
+ * arrays after `alloc()`. Like OrderPool, it may start small and jump to `firstGrowth` levels when it
+ * first fills.
  */
 import { growF64, growI32 } from './order-pool.js';
 
@@ -17,9 +18,12 @@ export class LevelPool {
   price: Float64Array;
   freeHead = -1;
   used = 0;
+  /** Capacity of the first growth (later ones double). */
+  private readonly firstGrowth: number;
 
-  constructor(initialCapacity: number) {
+  constructor(initialCapacity: number, firstGrowth = 0) {
     const cap = Math.max(4, initialCapacity | 0);
+    this.firstGrowth = firstGrowth | 0;
     this.capacity = cap;
     this.head = new Int32Array(cap);
     this.tail = new Int32Array(cap);
@@ -59,7 +63,7 @@ export class LevelPool {
 
   private grow(): void {
     const old = this.capacity;
-    const cap = old * 2;
+    const cap = Math.max(old * 2, this.firstGrowth);
     this.head = growI32(this.head, cap);
     this.tail = growI32(this.tail, cap);
     this.count = growI32(this.count, cap);

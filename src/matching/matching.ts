@@ -26,7 +26,11 @@ export function execute(
   switch (type) {
     case OrderType.LIMIT: {
       const rem = match(st, id, owner, side, side === 0 ? -price : price, qty, stp);
-      if (rem > 0) st.rest(id, owner, side, price, rem, stp, false, true);
+      if (rem > 0) {
+        // Always fits for a submitted order (checked on entry); a triggered STOP_LIMIT may find its level full.
+        if (st.fits(side, price, rem)) st.rest(id, owner, side, price, rem, stp, false, true);
+        else st.sink.onCancel(id, owner, rem, 0, CancelReason.LEVEL_TOTAL_OVERFLOW);
+      }
       return;
     }
     case OrderType.MARKET: {
@@ -166,7 +170,10 @@ function selfTrade(st: BookState, o: number, level: number, tid: number, towner:
   }
 }
 
-/** Whether a FOK taker would be filled completely (CANCEL_OLDEST makers skipped, other STP = no). */
+/**
+ * Whether a FOK taker would be filled completely (CANCEL_OLDEST makers skipped, other STP = no).
+ * Exact: `need` only decreases from qty <= MAX_QTY by level totals / order quantities <= MAX_QTY.
+ */
 export function canFill(st: BookState, towner: number, tside: number, limitKey: number, qty: number, stp: number): boolean {
   const ladder = tside === 0 ? st.asks : st.bids;
   const pool = st.pool;

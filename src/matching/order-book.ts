@@ -9,6 +9,9 @@
  *   book.changePrice(id, newPrice): Status — loses priority, may trade as taker (resting orders only)
  *   book.snapshot(): BookSnapshot / book.restore(snapshot): Status — identical book incl. queue order and stops
  *   book.bestBid() / bestAsk() / lastPrice() (NaN when none), depth(...), getOrder(...), has(id), counts
+ *   book.heldBytes()                      — bytes held by the book's arrays (diagnostics)
+ *
+ * A price level's total never passes MAX_QTY: an order that would make it is refused (LEVEL_TOTAL_OVERFLOW).
  *
  * Results go synchronously to the CrossingSink given at construction (see types.ts), in this order for
  * one call: onAccept, then fills / STP cancels, then onRest or the remainder's onCancel, then stop
@@ -31,7 +34,8 @@
  * free lists (order-pool.ts, level-pool.ts), an open-addressing id map (id-map.ts) and per-side
  * price ladders with a dense tick window plus a sorted overflow (price-levels.ts), held together by
  * book-state.ts; the rules themselves are in matching.ts. No clock is used: time priority is
- * arrival order.
+ * arrival order. Unless `preallocate` is set, the arrays start small and the price windows are allocated
+ * on first use, so an unused book costs a few KB.
  */
 import { BookState } from './book-state.js';
 import { execute, match, runTriggers } from './matching.js';
@@ -80,7 +84,7 @@ export class OrderBook {
     if (!(width >= 1024 && width <= 1 << 20 && (width & (width - 1)) === 0)) {
       throw new RangeError('windowTicks must be a power of two in [1024, 1048576]');
     }
-    this.st = new BookState(sink, cap, width);
+    this.st = new BookState(sink, cap, width, options.preallocate === true);
   }
 
   // ---------------------------------------------------------------- commands
@@ -119,6 +123,17 @@ export class OrderBook {
       stopPrice = 0;
     }
     if (st.ids.get(id) >= 0) return Status.DUPLICATE_ID;
+    // Level totals stay <= MAX_QTY. An order that rests on an existing level of its own side cannot
+    // cross (the book is never crossed), so it rests whole: checking qty here is exact.
+    const last = st.last;
+    const triggersNow = isStop && (side === 0 ? last >= stopPrice : last <= stopPrice);
+    if (!isStop || triggersNow) {
+      if ((type === OrderType.LIMIT || type === OrderType.POST_ONLY || type === OrderType.STOP_LIMIT) && !st.fits(side, price, qty)) {
+        return Status.LEVEL_TOTAL_OVERFLOW;
+      }
+    } else if (!st.stopFits(side, stopPrice, qty)) {
+      return Status.LEVEL_TOTAL_OVERFLOW;
+    }
 
     st.sink.onAccept(id, owner, side, type, price, qty, stopPrice);
     st.hi = -Infinity;
@@ -126,8 +141,7 @@ export class OrderBook {
     if (!isStop) {
       execute(st, id, owner, side, type, price, qty, stp);
     } else {
-      const last = st.last;
-      if (side === 0 ? last >= stopPrice : last <= stopPrice) {
+      if (triggersNow) {
         st.sink.onTrigger(id, owner, side, stopPrice);
         execute(st, id, owner, side, type === OrderType.STOP ? OrderType.MARKET : OrderType.LIMIT, price, qty, stp);
       } else {
@@ -213,6 +227,7 @@ export class OrderBook {
     const postOnly = (flags & F_POST_ONLY) !== 0;
     if (postOnly && crosses) return Status.WOULD_CROSS;
     const qty = pool.qty[s];
+    if (!st.fits(side, newPrice, qty)) return Status.LEVEL_TOTAL_OVERFLOW;
     const owner = pool.owner[s];
     const stp = (flags >> F_STP_SHIFT) & 7;
     st.ids.remove(id);
@@ -224,6 +239,11 @@ export class OrderBook {
     if (rem > 0) st.rest(id, owner, side, newPrice, rem, stp, postOnly, true);
     if (st.stopCount > 0 && st.hi >= st.lo) runTriggers(st);
     return Status.OK;
+  }
+
+  /** Bytes held by the book's arrays (order slots, levels, id table, price windows, overflows). Diagnostics. */
+  heldBytes(): number {
+    return this.st.heldBytes();
   }
 
   /** Drops every order and stop and forgets the last price, without events. Capacity is kept. */

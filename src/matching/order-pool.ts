@@ -4,7 +4,8 @@
  * A slot is an int32 index. `next`/`prev` form the intrusive FIFO list of the slot's price level
  * (or, for free slots, `next` links the free list). Capacity doubles when the free list runs dry;
  * nothing is allocated per operation otherwise. Callers must re-read the arrays after `alloc()`,
- * which may replace them.
+ * which may replace them. A pool may start small and jump to `firstGrowth` slots the first time it
+ * fills (so an unused book costs little and a used one grows at most once more than asked for).
  *
  * Bytes per slot: id 8 + qty 8 + price 8 + next 4 + prev 4 + level 4 + owner 4 + flags 1 = 41.
  */
@@ -35,9 +36,12 @@ export class OrderPool {
   freeHead = -1;
   /** Slots in use. */
   used = 0;
+  /** Capacity of the first growth (later ones double). */
+  private readonly firstGrowth: number;
 
-  constructor(initialCapacity: number) {
+  constructor(initialCapacity: number, firstGrowth = 0) {
     const cap = Math.max(4, initialCapacity | 0);
+    this.firstGrowth = firstGrowth | 0;
     this.capacity = cap;
     this.id = new Float64Array(cap);
     this.qty = new Float64Array(cap);
@@ -77,7 +81,7 @@ export class OrderPool {
 
   private grow(): void {
     const old = this.capacity;
-    const cap = old * 2;
+    const cap = Math.max(old * 2, this.firstGrowth);
     this.id = growF64(this.id, cap);
     this.qty = growF64(this.qty, cap);
     this.price = growF64(this.price, cap);

@@ -1,8 +1,8 @@
 /**
  * Validation of BookSnapshot objects before `OrderBook.restore` (not on the hot path).
  * A valid snapshot: version 1, well-formed records (see ORDER_RECORD / STOP_RECORD in types.ts),
- * unique ids across orders and stops, no crossed book, and no pending stop that its own last
- * price would already trigger.
+ * unique ids across orders and stops, no crossed book, no price level (book or stop) whose total
+ * passes MAX_QTY, and no pending stop that its own last price would already trigger.
  */
 import { type BookSnapshot, MAX_OWNER, MAX_PRICE, MAX_QTY, ORDER_RECORD, OrderType, STOP_RECORD } from './types.js';
 
@@ -29,6 +29,13 @@ export function validateSnapshot(snap: BookSnapshot): boolean {
   if (!Array.isArray(stops) || stops.length % STOP_RECORD !== 0) return false;
   if (lastPrice !== null && !posInt(lastPrice, MAX_PRICE)) return false;
   const seen = new Set<number>();
+  // Level totals by side and price (stops keyed apart); a total past MAX_QTY is refused.
+  const totals = new Map<string, number>();
+  const add = (key: string, qty: number): boolean => {
+    const t = (totals.get(key) ?? 0) + qty;
+    totals.set(key, t);
+    return t <= MAX_QTY;
+  };
   let maxBid = -Infinity;
   let minAsk = Infinity;
   for (let i = 0; i < orders.length; i += ORDER_RECORD) {
@@ -37,6 +44,7 @@ export function validateSnapshot(snap: BookSnapshot): boolean {
     seen.add(id);
     if (!isOwner(owner) || (side !== 0 && side !== 1) || !posInt(price, MAX_PRICE) || !posInt(qty, MAX_QTY)) return false;
     if (!isStp(stp) || (postOnly !== 0 && postOnly !== 1)) return false;
+    if (!add(`o${side}:${price}`, qty)) return false;
     if (side === 0) maxBid = Math.max(maxBid, price);
     else minAsk = Math.min(minAsk, price);
   }
@@ -47,6 +55,7 @@ export function validateSnapshot(snap: BookSnapshot): boolean {
     seen.add(id);
     if (!isOwner(owner) || (side !== 0 && side !== 1) || !posInt(stopPrice, MAX_PRICE) || !posInt(qty, MAX_QTY)) return false;
     if (!isStp(stp)) return false;
+    if (!add(`s${side}:${stopPrice}`, qty)) return false;
     if (type === OrderType.STOP) {
       if (price !== 0) return false;
     } else if (type !== OrderType.STOP_LIMIT || !posInt(price, MAX_PRICE)) {

@@ -5,6 +5,9 @@
  */
 import { growF64, growI32 } from './order-pool.js';
 
+/** Entries moved by a plain loop; longer moves use copyWithin (a builtin call costs more than a few stores). */
+const SHORT_MOVE = 32;
+
 export class SortedLevels {
   keys: Float64Array;
   levels: Int32Array;
@@ -42,12 +45,19 @@ export class SortedLevels {
     }
     const i = this.lowerBound(key);
     const n = this.size;
-    if (i < n) {
-      this.keys.copyWithin(i + 1, i, n);
-      this.levels.copyWithin(i + 1, i, n);
+    const keys = this.keys;
+    const levels = this.levels;
+    if (n - i > SHORT_MOVE) {
+      keys.copyWithin(i + 1, i, n);
+      levels.copyWithin(i + 1, i, n);
+    } else {
+      for (let j = n; j > i; j--) {
+        keys[j] = keys[j - 1];
+        levels[j] = levels[j - 1];
+      }
     }
-    this.keys[i] = key;
-    this.levels[i] = level;
+    keys[i] = key;
+    levels[i] = level;
     this.size = n + 1;
   }
 
@@ -65,9 +75,16 @@ export class SortedLevels {
   /** Removes the entry at index `i`. */
   removeAt(i: number): void {
     const n = this.size - 1;
-    if (i < n) {
-      this.keys.copyWithin(i, i + 1, n + 1);
-      this.levels.copyWithin(i, i + 1, n + 1);
+    const keys = this.keys;
+    const levels = this.levels;
+    if (n - i > SHORT_MOVE) {
+      keys.copyWithin(i, i + 1, n + 1);
+      levels.copyWithin(i, i + 1, n + 1);
+    } else {
+      for (let j = i; j < n; j++) {
+        keys[j] = keys[j + 1];
+        levels[j] = levels[j + 1];
+      }
     }
     this.size = n;
   }
@@ -93,5 +110,10 @@ export class SortedLevels {
 
   clear(): void {
     this.size = 0;
+  }
+
+  /** Bytes held by the arrays (diagnostics). */
+  heldBytes(): number {
+    return this.keys.byteLength + this.levels.byteLength;
   }
 }

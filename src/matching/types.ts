@@ -67,6 +67,11 @@ export const CancelReason = {
   POST_ONLY_REJECT: 6,
   /** The unfilled remainder of a MARKET order (or triggered STOP): the opposite side ran out. */
   MARKET_REMAINDER: 7,
+  /**
+   * A triggered STOP_LIMIT's remainder could not rest: its price level's total would pass MAX_QTY
+   * (see Status.LEVEL_TOTAL_OVERFLOW; a direct submit is refused instead).
+   */
+  LEVEL_TOTAL_OVERFLOW: 8,
 } as const;
 export type CancelReason = (typeof CancelReason)[keyof typeof CancelReason];
 
@@ -90,6 +95,14 @@ export const Status = {
   /** changePrice on a POST_ONLY order whose new price would cross; the order is left unchanged. */
   WOULD_CROSS: 11,
   INVALID_SNAPSHOT: 12,
+  /**
+   * The order would make a price level's total open quantity pass MAX_QTY (2^53 - 1 lots, the largest
+   * exact integer): a LIMIT / POST_ONLY (or a STOP_LIMIT triggering at once) whose price level on its own
+   * side already holds more than MAX_QTY - qty, a pending stop likewise at its stop price, or a
+   * changePrice to such a level. Nothing is emitted and the book is unchanged. Level totals and FOK
+   * decisions therefore stay exact integers.
+   */
+  LEVEL_TOTAL_OVERFLOW: 13,
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 
@@ -98,7 +111,10 @@ export type Status = (typeof Status)[keyof typeof Status];
  * Larger prices return INVALID_PRICE.
  */
 export const MAX_PRICE = 2 ** 52;
-/** Largest accepted quantity in lots. The total open quantity at one price must stay below 2^53. */
+/**
+ * Largest accepted quantity in lots, and the largest total open quantity of one price level (book or
+ * pending stop level): an order that would pass it is refused with Status.LEVEL_TOTAL_OVERFLOW.
+ */
 export const MAX_QTY = Number.MAX_SAFE_INTEGER;
 /** Largest accepted owner id (owners are stored as int32). */
 export const MAX_OWNER = 0x7fffffff;
@@ -145,10 +161,23 @@ export class NullSink implements CrossingSink {
 
 /** Construction options; all optional. */
 export interface OrderBookOptions {
-  /** Order slots allocated up front (resting orders + pending stops); doubles when full. Default 1024. */
+  /**
+   * Order slots (resting orders + pending stops) the book grows to when its first 16 are used up
+   * (all of them up front with `preallocate`); doubles when full after that. Default 1024.
+   */
   initialCapacity?: number;
-  /** Ticks covered by each side's dense price window (power of two, 1024..1048576). Default 16384. */
+  /**
+   * Ticks covered by each side's dense price window (power of two, 1024..1048576). Default 16384.
+   * A side's window costs 4 bytes per tick plus a bitset (about 66 KB at the default), allocated on the
+   * side's first order; size it to the instrument's active price range in ticks. Prices outside it
+   * work the same, in a sorted overflow.
+   */
   windowTicks?: number;
+  /**
+   * Allocate `initialCapacity` slots and both price windows at construction instead of on first use.
+   * Default false: an unused book costs a few KB.
+   */
+  preallocate?: boolean;
 }
 
 /**

@@ -34,13 +34,13 @@ const qtyArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(0, -3, 2.5, Number.NaN) },
 );
 
-function opArb(priceArb: fc.Arbitrary<number>, allowSnap: boolean): fc.Arbitrary<Op> {
+function opArb(priceArb: fc.Arbitrary<number>, allowSnap: boolean, qty: fc.Arbitrary<number> = qtyArb): fc.Arbitrary<Op> {
   const submit = fc.record({
     k: fc.constant('submit' as const),
     side: fc.oneof({ weight: 30, arbitrary: fc.integer({ min: 0, max: 1 }) }, { weight: 1, arbitrary: fc.constant(2) }),
     type: typeArb,
     price: fc.oneof({ weight: 40, arbitrary: priceArb }, { weight: 1, arbitrary: fc.constantFrom(0, -1, 1.5) }),
-    qty: qtyArb,
+    qty,
     owner: fc.integer({ min: 0, max: 2 }),
     stp: fc.integer({ min: 0, max: 4 }),
     stopPrice: priceArb,
@@ -248,6 +248,77 @@ describe('OrderBook vs reference book (property)', () => {
         runStream(ops, { initialCapacity: 4, windowTicks: 1024 });
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('far jumps: one order far above (or below) the rest placed and cancelled again and again among normal flow', () => {
+    // A thin book around 100,000 with a window of 1,024 ticks; the "jumper" rests 50,000 ticks away and is
+    // cancelled a few operations later, while normal flow (every type, STP, reduce, price change) goes on.
+    const near = fc.integer({ min: 99_990, max: 100_010 });
+    const flow = opArb(near, true);
+    const cycle = fc.record({
+      side: fc.integer({ min: 0, max: 1 }),
+      away: fc.constantFrom(50_000, -50_000, 1_500, -1_500),
+      type: fc.constantFrom(0, 0, 0, 4), // LIMIT or POST_ONLY
+      flow: fc.array(flow, { maxLength: 6 }),
+    });
+    const stream = fc.array(cycle, { minLength: 1, maxLength: 60 }).map((cycles) => {
+      const ops: Op[] = [];
+      // runStream's ids list grows by one per submit with a new id (reuse != 0, or the very first submit).
+      let known = 0;
+      const count = (op: Op) => {
+        if (op.k === 'submit' && (op.reuse !== 0 || known === 0)) known++;
+      };
+      cycles.forEach((c, i) => {
+        const jumper = known;
+        const jump: Op = { k: 'submit', side: c.side, type: c.type, price: 100_000 + c.away, qty: 3, owner: 1, stp: 0, stopPrice: 1, reuse: 1 };
+        ops.push(jump);
+        count(jump);
+        for (const op of c.flow) {
+          ops.push(op);
+          count(op);
+        }
+        // Then the jumper leaves: cancelled, or moved back next to the book (where it may trade).
+        ops.push(i % 2 === 0 ? { k: 'cancel', pick: jumper } : { k: 'move', pick: jumper, price: 100_000 + (i % 7) - 3 });
+      });
+      return ops;
+    });
+    fc.assert(
+      fc.property(stream, (ops) => {
+        runStream(ops, { initialCapacity: 4, windowTicks: 1024 });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('one-sided thin books with far-apart levels, long enough to move the window both ways', () => {
+    // Levels 3,000 ticks apart with a 1,024-tick window: nearly every operation is outside the window, so
+    // the window is re-placed many times per stream; market and IOC orders sweep across window and overflows.
+    const price = fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: -30, max: 30 }).map((j) => 200_000 + j * 3000) },
+      { weight: 2, arbitrary: fc.integer({ min: 199_990, max: 200_010 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 ** 40 }) },
+    );
+    const oneSided = opArb(price, false).map((op): Op => (op.k === 'submit' && op.type !== 1 && op.type !== 2 && op.type !== 3 ? { ...op, side: 0 } : op));
+    fc.assert(
+      fc.property(fc.array(oneSided, { minLength: 100, maxLength: 500, size: 'max' }), (ops) => {
+        runStream(ops, { initialCapacity: 4, windowTicks: 1024 });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('huge quantities: level totals stop at MAX_QTY, FOK decisions stay exact (same as the reference)', () => {
+    const big = fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 20 }) },
+      { weight: 2, arbitrary: fc.constantFrom(2 ** 52, 2 ** 52 + 1, 2 ** 53 - 2, Number.MAX_SAFE_INTEGER, 3 * 2 ** 50) },
+      { weight: 1, arbitrary: fc.integer({ min: 2 ** 51, max: Number.MAX_SAFE_INTEGER }) },
+    );
+    fc.assert(
+      fc.property(fc.array(opArb(fc.integer({ min: 98, max: 102 }), true, big), { minLength: 1, maxLength: 150, size: 'max' }), (ops) => {
+        runStream(ops, { initialCapacity: 4, windowTicks: 1024 });
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -5,6 +5,7 @@ import {
   type BookSnapshot,
   CancelReason as R,
   MAX_PRICE,
+  MAX_QTY,
   OrderType as T,
   Side,
   Status,
@@ -582,5 +583,179 @@ describe('capacity and price range', () => {
     book.market(300, 0, B, 4); // sweeps 1e6, 1e6+1, 2^40, 2^52
     expect(sink.take().filter((e) => e[0] === 'fill').map((e) => e[5])).toEqual([1, 777, 1_000_000, 1_000_001, 2 ** 40, 2 ** 52]);
     expect(book.bestAsk()).toBeNaN();
+  });
+});
+
+describe('level totals stop at MAX_QTY (2^53 - 1 lots)', () => {
+  it('refuses an order that would take its level past MAX_QTY, with no event and the book unchanged', () => {
+    const { book, sink } = mk();
+    expect(book.limit(1, 0, S, 100, MAX_QTY - 5)).toBe(Status.OK);
+    expect(book.limit(2, 0, S, 100, 5)).toBe(Status.OK); // exactly MAX_QTY
+    sink.take();
+    expect(book.limit(3, 0, S, 100, 1)).toBe(Status.LEVEL_TOTAL_OVERFLOW);
+    expect(book.postOnly(4, 0, S, 100, 1)).toBe(Status.LEVEL_TOTAL_OVERFLOW);
+    expect(sink.take()).toEqual([]);
+    expect(depth(book, S)).toEqual([[100, MAX_QTY]]);
+    expect(book.has(3)).toBe(false);
+    // Other prices and the other side are unaffected; taking from the level makes room again.
+    expect(book.limit(5, 0, S, 101, MAX_QTY)).toBe(Status.OK);
+    expect(book.limit(6, 0, B, 99, MAX_QTY)).toBe(Status.OK);
+    book.market(7, 0, B, 2);
+    expect(book.limit(8, 0, S, 100, 2)).toBe(Status.OK);
+    expect(book.limit(9, 0, S, 100, 1)).toBe(Status.LEVEL_TOTAL_OVERFLOW);
+    expect(depth(book, S)).toEqual([
+      [100, MAX_QTY],
+      [101, MAX_QTY],
+    ]);
+  });
+
+  it('refuses a price change onto a full level and leaves the order where it was', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, B, 100, MAX_QTY);
+    book.limit(2, 0, B, 99, 7);
+    sink.take();
+    expect(book.changePrice(2, 100)).toBe(Status.LEVEL_TOTAL_OVERFLOW);
+    expect(sink.take()).toEqual([]);
+    expect(depth(book, B)).toEqual([
+      [100, MAX_QTY],
+      [99, 7],
+    ]);
+    book.reduce(1, MAX_QTY - 7);
+    expect(book.changePrice(2, 100)).toBe(Status.OK);
+    expect(depth(book, B)).toEqual([[100, MAX_QTY]]);
+  });
+
+  it('keeps pending stop levels within MAX_QTY, and cancels a triggered stop-limit that finds its level full', () => {
+    const { book, sink } = mk();
+    expect(book.stopLimit(1, 0, B, 105, 90, MAX_QTY)).toBe(Status.OK);
+    expect(book.stopLimit(2, 0, B, 105, 91, 1)).toBe(Status.LEVEL_TOTAL_OVERFLOW);
+    expect(book.cancel(1)).toBe(Status.OK);
+    // A stop-limit that will rest at 90 where bids already hold MAX_QTY - 1 lots.
+    book.limit(10, 0, B, 90, MAX_QTY - 1);
+    book.stopLimit(11, 3, B, 105, 90, 2);
+    book.limit(12, 0, S, 105, 1);
+    sink.take();
+    book.limit(13, 0, B, 105, 1); // trades at 105: the stop triggers, cannot trade (no asks), cannot rest
+    expect(after(sink)).toEqual([
+      ['fill', 12, 13, 0, 0, 105, 1, 0, 0],
+      ['trigger', 11, 3, B, 105],
+      ['cancel', 11, 3, 2, 0, R.LEVEL_TOTAL_OVERFLOW],
+    ]);
+    expect(depth(book, B)).toEqual([[90, MAX_QTY - 1]]);
+    // Triggering at once (last price already through the stop) is checked on entry.
+    expect(book.stopLimit(14, 0, B, 100, 90, 2)).toBe(Status.LEVEL_TOTAL_OVERFLOW);
+    expect(book.stopLimit(15, 0, B, 100, 90, 1)).toBe(Status.OK);
+    expect(depth(book, B)).toEqual([[90, MAX_QTY]]);
+  });
+
+  it('FOK decides exactly with totals up to MAX_QTY', () => {
+    const { book, sink } = mk();
+    book.limit(1, 0, S, 100, MAX_QTY - 5);
+    book.limit(2, 0, S, 101, 3);
+    book.limit(3, 0, S, 102, 2);
+    sink.take();
+    book.fok(4, 0, B, 101, MAX_QTY); // 2 short
+    expect(after(sink)).toEqual([['cancel', 4, 0, MAX_QTY, 0, R.FOK_KILL]]);
+    book.fok(5, 0, B, 102, MAX_QTY); // exactly enough
+    expect(after(sink)).toEqual([
+      ['fill', 1, 5, 0, 0, 100, MAX_QTY - 5, 0, 5],
+      ['fill', 2, 5, 0, 0, 101, 3, 0, 2],
+      ['fill', 3, 5, 0, 0, 102, 2, 0, 0],
+    ]);
+    // Two full levels: the sum of the book (about 2^54) is never formed.
+    book.limit(6, 0, S, 100, MAX_QTY);
+    book.limit(7, 0, S, 101, MAX_QTY);
+    sink.take();
+    book.fok(8, 0, B, 100, MAX_QTY);
+    expect(after(sink)).toEqual([['fill', 6, 8, 0, 0, 100, MAX_QTY, 0, 0]]);
+    expect(depth(book, S)).toEqual([[101, MAX_QTY]]);
+  });
+
+  it('restore refuses a snapshot with a level past MAX_QTY', () => {
+    const { book } = mk();
+    const over = { version: 1 as const, lastPrice: null, orders: [1, 0, S, 100, MAX_QTY, 0, 0, 2, 0, S, 100, 1, 0, 0], stops: [] };
+    expect(book.restore(over)).toBe(Status.INVALID_SNAPSHOT);
+    const stopsOver = { version: 1 as const, lastPrice: null, orders: [], stops: [1, 0, B, T.STOP, 100, 0, MAX_QTY, 0, 2, 0, B, T.STOP, 100, 0, 1, 0] };
+    expect(book.restore(stopsOver)).toBe(Status.INVALID_SNAPSHOT);
+    const full = { version: 1 as const, lastPrice: null, orders: [1, 0, S, 100, MAX_QTY - 1, 0, 0, 2, 0, S, 100, 1, 0, 0], stops: [] };
+    expect(book.restore(full)).toBe(Status.OK);
+    expect(depth(book, S)).toEqual([[100, MAX_QTY]]);
+  });
+});
+
+describe('no cliff: far prices and the price window', () => {
+  it('a bid far above the rest, placed and cancelled again and again, keeps best, depth and matching right', () => {
+    const { book, sink } = mk(1024, 16);
+    for (let i = 0; i < 20; i++) book.limit(i + 1, 0, B, 100_000 - i, 1 + i);
+    book.limit(50, 0, S, 300_000, 5);
+    let id = 1000;
+    for (let j = 0; j < 200; j++) {
+      book.limit(++id, 1, B, 150_000 + (j % 3), 2);
+      expect(book.bestBid()).toBe(150_000 + (j % 3));
+      expect(book.levelCount(B)).toBe(21);
+      expect(book.cancel(id)).toBe(Status.OK);
+      expect(book.bestBid()).toBe(100_000);
+    }
+    // Sweep across the far level (above the window), the window and far-below levels.
+    book.limit(++id, 1, B, 150_000, 2);
+    book.limit(++id, 1, B, 20_000, 3);
+    sink.take();
+    book.market(9999, 2, S, 2 + 210 + 3);
+    const fills = sink.take().filter((e) => e[0] === 'fill').map((e) => [e[5], e[6]]);
+    expect(fills[0]).toEqual([150_000, 2]);
+    expect(fills.slice(1, 21)).toEqual(Array.from({ length: 20 }, (_, i) => [100_000 - i, 1 + i]));
+    expect(fills[21]).toEqual([20_000, 3]);
+    expect(book.bestBid()).toBeNaN();
+    expect(book.bestAsk()).toBe(300_000);
+  });
+
+  it('matches across the window and the overflows in price-time priority, and snapshots them', () => {
+    const { book, sink } = mk(1024, 4);
+    // Asks spread over far more than the window, some sharing prices (FIFO within a price).
+    const prices = [5000, 1000, 90_000, 1000, 5000, 400_000, 1001, 90_000];
+    prices.forEach((p, i) => book.limit(i + 1, 0, S, p, i + 1));
+    const snap = book.snapshot();
+    const other = mk(1024, 4);
+    expect(other.book.restore(JSON.parse(JSON.stringify(snap)))).toBe(Status.OK);
+    expect(other.book.snapshot()).toEqual(snap);
+    for (const b of [book, other.book]) b.market(100, 0, B, 36);
+    const fills = sink.take().filter((e) => e[0] === 'fill').map((e) => [e[1], e[5]]);
+    expect(fills).toEqual([
+      [2, 1000],
+      [4, 1000],
+      [7, 1001],
+      [1, 5000],
+      [5, 5000],
+      [3, 90_000],
+      [8, 90_000],
+      [6, 400_000],
+    ]);
+    expect(other.sink.take().filter((e) => e[0] === 'fill').map((e) => [e[1], e[5]])).toEqual(fills);
+  });
+});
+
+describe('memory', () => {
+  it('an empty book holds a few KB; windows are allocated per side on first use, capacity on first growth', () => {
+    const book = new OrderBook(new RecordingSink());
+    const empty = book.heldBytes();
+    expect(empty).toBeLessThan(4096);
+    book.limit(1, 0, B, 100, 1);
+    const oneSide = book.heldBytes();
+    expect(oneSide - empty).toBeGreaterThanOrEqual(16384 * 4); // the bid window
+    expect(oneSide - empty).toBeLessThan(2 * 16384 * 4);
+    book.limit(2, 0, S, 200, 1);
+    const both = book.heldBytes();
+    expect(both - oneSide).toBeGreaterThanOrEqual(16384 * 4); // the ask window
+    for (let i = 3; i <= 20; i++) book.limit(i, 0, B, 100 - i, 1); // past the first 16 slots
+    expect(book.heldBytes() - both).toBeGreaterThanOrEqual(1000 * 41); // grown to initialCapacity (1024)
+    expect(book.restingCount).toBe(20);
+    expect(depth(book, S)).toEqual([[200, 1]]);
+    // preallocate: everything up front, as before.
+    const pre = new OrderBook(new RecordingSink(), { preallocate: true });
+    expect(pre.heldBytes()).toBeGreaterThanOrEqual(2 * 16384 * 4 + 1024 * 41);
+    // A smaller window for an instrument with a narrow price range.
+    const small = new OrderBook(new RecordingSink(), { windowTicks: 1024 });
+    small.limit(1, 0, B, 100, 1);
+    expect(small.heldBytes()).toBeLessThan(empty + 1024 * 4 + 1024);
   });
 });

@@ -3,7 +3,7 @@
  * linear scans, no optimisation. It implements the rules documented in src/matching/order-book.ts
  * independently and records the same events (see Ev) so streams can be compared one for one.
  */
-import { CancelReason, MAX_PRICE, OrderType, Status, StpMode } from '../../src/matching/types.js';
+import { CancelReason, MAX_PRICE, MAX_QTY, OrderType, Status, StpMode } from '../../src/matching/types.js';
 
 export type Ev =
   | ['accept', number, number, number, number, number, number, number]
@@ -61,6 +61,15 @@ export class ReferenceBook {
     if (isStop && !isPosInt(stopPrice, MAX_PRICE)) return Status.INVALID_PRICE;
     if (!isStop) stopPrice = 0;
     if (this.find(id) !== null || this.stops.some((s) => s.id === id)) return Status.DUPLICATE_ID;
+    // A price level's total never passes MAX_QTY (book levels, and pending stop levels).
+    const triggersNow = isStop && this.last !== null && (side === 0 ? this.last >= stopPrice : this.last <= stopPrice);
+    if (!isStop || triggersNow) {
+      const rests = type === OrderType.LIMIT || type === OrderType.POST_ONLY || type === OrderType.STOP_LIMIT;
+      if (rests && this.levelTotal(side, price) + qty > MAX_QTY) return Status.LEVEL_TOTAL_OVERFLOW;
+    } else {
+      const total = this.stops.filter((s) => s.side === side && s.stopPrice === stopPrice).reduce((t, s) => t + s.qty, 0);
+      if (total + qty > MAX_QTY) return Status.LEVEL_TOTAL_OVERFLOW;
+    }
 
     this.events.push(['accept', id, owner, side, type, price, qty, stopPrice]);
     this.hi = -Infinity;
@@ -109,6 +118,7 @@ export class ReferenceBook {
     if (o.price === newPrice) return Status.OK;
     const crosses = this.crosses(o.side, newPrice);
     if (o.postOnly && crosses) return Status.WOULD_CROSS;
+    if (this.levelTotal(o.side, newPrice) + o.qty > MAX_QTY) return Status.LEVEL_TOTAL_OVERFLOW;
     this.removeOrder(o);
     this.hi = -Infinity;
     this.lo = Infinity;
@@ -131,6 +141,11 @@ export class ReferenceBook {
     return { lastPrice: this.last, orders, stops };
   }
 
+  /** Total open quantity of the book level at `price` on `side` (0 when there is none). */
+  private levelTotal(side: number, price: number): number {
+    return (side === 0 ? this.bids : this.asks).filter((o) => o.price === price).reduce((t, o) => t + o.qty, 0);
+  }
+
   private find(id: number): ROrder | null {
     return this.bids.find((o) => o.id === id) ?? this.asks.find((o) => o.id === id) ?? null;
   }
@@ -148,7 +163,11 @@ export class ReferenceBook {
   private execute(id: number, owner: number, side: number, type: number, price: number, qty: number, stp: number): void {
     if (type === OrderType.LIMIT) {
       const rem = this.match(id, owner, side, price, qty, stp);
-      if (rem > 0) this.rest(id, owner, side, price, rem, stp, false);
+      if (rem > 0 && this.levelTotal(side, price) + rem > MAX_QTY) {
+        this.events.push(['cancel', id, owner, rem, 0, CancelReason.LEVEL_TOTAL_OVERFLOW]);
+      } else if (rem > 0) {
+        this.rest(id, owner, side, price, rem, stp, false);
+      }
     } else if (type === OrderType.MARKET) {
       const rem = this.match(id, owner, side, null, qty, stp);
       if (rem > 0) this.events.push(['cancel', id, owner, rem, 0, CancelReason.MARKET_REMAINDER]);
