@@ -187,7 +187,9 @@ export class OurOrders {
       this.report({ kind: 'CANCELED', orderId: id });
     } else {
       if (o !== undefined) this.finish(o, 'EXPIRED');
-      const why = reason === CancelReason.FOK_KILL ? 'FOK order could not fill completely' : 'no more liquidity for the rest';
+      const why = reason === CancelReason.FOK_KILL ? 'FOK order could not fill completely'
+        : reason === CancelReason.LEVEL_TOTAL_OVERFLOW ? 'its price level would hold more than 2^53 lots'
+        : 'no more liquidity for the rest';
       this.report({ kind: 'EXPIRED', orderId: id, reason: why });
     }
   }
