@@ -7,9 +7,8 @@
  * Default: 100 producers, 10,000 orders each, 1,000,000 in all, submitting concurrently: 50 worker-thread
  * strategies (through the SDK and their rings; a blocked one waits idle for ACK events, so 50 threads fit on
  * 2 cores) and 50 API clients — 48 HTTP, one request at a time each, and 2 WebSocket, pipelined — each producer
- * with its own strategy id. Only 2 WebSocket clients because the API sends every order event of every strategy
- * to every WebSocket client (there is no subscription filter): each one costs the daemon ~3 socket writes per
- * order of the whole run. Strategy queues hold 256 orders (--queue), so WebSocket producers, which pipeline
+ * with its own strategy id; a WebSocket producer follows its own strategy's events (`?strategy=`), as an API client
+ * would. Strategy queues hold 256 orders (--queue), so WebSocket producers, which pipeline
  * 512 submits, and worker producers, whose rings back up, get QUEUE_FULL answers and send those orders again.
  * The journal is on, as in the daemon's default configuration (batches reach the venue once durable).
  * Fails after 10 minutes (--timeout-s). Progress lines first; the last line is one JSON object. Exits 1 when

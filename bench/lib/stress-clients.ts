@@ -333,7 +333,8 @@ async function runClients(d: ClientsData): Promise<void> {
   for (const p of d.producers) {
     producers.push(p.kind === 'http'
       ? new HttpProducer(p, d.orders, progress, onDone, d.port, d.token)
-      : new WsProducer(p, d.orders, progress, onDone, `ws://127.0.0.1:${d.port}/v1/stream?token=${encodeURIComponent(d.token)}`, d.wsWindow, Ws));
+      // each WebSocket producer follows its own strategy's events only, as a client of the API would
+      : new WsProducer(p, d.orders, progress, onDone, `ws://127.0.0.1:${d.port}/v1/stream?token=${encodeURIComponent(d.token)}&strategy=${encodeURIComponent(p.strategy)}`, d.wsWindow, Ws));
   }
   await Promise.all(producers.map((x) => x.open()));
   port.postMessage({ type: 'ready' } satisfies ClientsMessage);
