@@ -117,6 +117,7 @@ export const StreamQuery = z.strictObject({
   since: z.string().optional().describe('resume after this event seq'),
   strategy: csv.optional(),
   symbol: csv.optional(),
+  batch: z.enum(['0', '1']).optional().describe('1: each event-loop turn\'s messages come as ONE frame holding a JSON array of them (in order); default 0: one frame per message'),
   token: z.string().optional().describe('the token, for clients that cannot set the Authorization header'),
   auth: z.literal('message').optional().describe('the token comes in the first message: {"op":"auth","token":"..."}'),
 });

@@ -12,10 +12,17 @@
  *   and no duplicate. When SEQ cannot be replayed (older than the retained journal, after the last seq, or the
  *   journal is off) the client gets a RESYNC message with the open orders instead, then the live events.
  * - Filters. `?strategy=a,b&symbol=X` (repeatable, comma-separated): only events (and RESYNC orders) that match.
- * - Slow consumers. A client whose send buffer (ws bufferedAmount, or its backlog during a replay) would pass
- *   `maxBufferedBytes` is dropped at once — nothing more is queued for it — and closed with code 4000 and the reason
- *   "slow consumer: send buffer over N bytes"; its socket is destroyed CLOSE_GRACE_MS later if it never reads the
- *   close frame. One client that stops reading costs at most the bound, never the daemon's memory.
+ * - Coalescing. What is queued for a client in one event-loop turn (events, request results) goes out together at
+ *   the end of the turn (setImmediate), in the order it was queued: in one write of every message's frame (the socket
+ *   corked around them), or — a client that connected with `?batch=1` — as ONE frame holding a JSON array of those
+ *   messages. A turn's queue that reaches half the bound (at most TURN_MAX_BYTES) is written at once, and the rest
+ *   of the turn goes in the next write (frame). Each event is serialised and UTF-8 encoded once, and those bytes
+ *   shared by every client it goes to (sent as text frames).
+ * - Slow consumers. A client whose send buffer (ws bufferedAmount plus what is queued for it in this turn, or its
+ *   backlog during a replay) would pass `maxBufferedBytes` is dropped at once — nothing more is queued for it; what
+ *   was queued within the bound is written — and closed with code 4000 and the reason "slow consumer: send buffer
+ *   over N bytes"; its socket is destroyed CLOSE_GRACE_MS later if it never reads the close frame. One client that
+ *   stops reading costs at most the bound, never the daemon's memory.
  */
 import type { WebSocket } from 'ws';
 import type { OrderView } from '../core/order-store.js';
@@ -36,6 +43,8 @@ export const BAD_QUERY_CLOSE_CODE = 1008;
 export const CLOSE_GRACE_MS = 10_000;
 /** How long a client gets to answer the daemon's 1001 close when it stops. */
 const STOP_GRACE_MS = 1000;
+/** Most bytes one client's turn queue holds before it is written (a batch client's array frames stay below it). */
+const TURN_MAX_BYTES = 1 << 20;
 /** Replayed events sent between two looks at the client's send buffer. */
 const REPLAY_BATCH = 256;
 /** A replay waits for the client's buffer to fall below half the bound; a client that does not read for this long is slow. */
@@ -79,11 +88,13 @@ export interface EventStreamOptions {
 
 export interface StreamQuery {
   readonly since: number | undefined;
+  /** `?batch=1`: each turn's messages as one frame holding a JSON array of them. */
+  readonly batch: boolean;
   readonly strategies: ReadonlySet<string> | null;
   readonly symbols: ReadonlySet<string> | null;
 }
 
-/** since, strategy and symbol of an upgrade's query (other parameters, such as token, are not the stream's). */
+/** since, strategy, symbol and batch of an upgrade's query (other parameters, such as token, are not the stream's). */
 export function parseStreamQuery(
   query: URLSearchParams,
   strategies: readonly string[],
@@ -102,11 +113,15 @@ export function parseStreamQuery(
     for (const v of values) if (!known.includes(v)) return `unknown ${name} "${v.slice(0, 40)}"`;
     return new Set(values);
   };
+  const batchValues = query.getAll('batch');
+  if (batchValues.length > 1) return { ok: false, reason: 'batch given more than once' };
+  if (batchValues.length === 1 && batchValues[0] !== '0' && batchValues[0] !== '1') return { ok: false, reason: 'batch must be 1 or 0' };
+  const batch = batchValues[0] === '1';
   const s = set('strategy', strategies);
   if (typeof s === 'string') return { ok: false, reason: s };
   const y = set('symbol', symbols);
   if (typeof y === 'string') return { ok: false, reason: y };
-  return { ok: true, query: { since, strategies: s, symbols: y } };
+  return { ok: true, query: { since, batch, strategies: s, symbols: y } };
 }
 
 interface Client {
@@ -117,8 +132,18 @@ interface Client {
   open: boolean;
   /** Replaying: live events wait in the backlog (at most maxBufferedBytes). */
   replaying: boolean;
-  backlog: string[];
+  backlog: Buffer[];
   backlogBytes: number;
+  /** Messages queued in this turn (UTF-8), written at its end (flushTurn); their bytes in outBytes. */
+  out: Buffer[];
+  outBytes: number;
+  /** In EventStream.dirty (has something to write at the end of the turn). */
+  dirty: boolean;
+}
+
+/** The ws socket under a WebSocket (ws keeps it in `_socket`): corked around a turn's frames. */
+interface Corkable {
+  readonly _socket?: { cork(): void; uncork(): void } | null;
 }
 
 /** An event waiting for its record to be durable. */
@@ -126,7 +151,8 @@ interface Pending {
   readonly seq: number;
   readonly strategy: string;
   readonly symbol: string;
-  readonly text: string;
+  /** The event's message, UTF-8: made once, the same bytes written to every client it goes to. */
+  readonly data: Buffer;
 }
 
 export interface StreamStats {
@@ -141,10 +167,18 @@ export class EventStream {
   private readonly pending: Pending[] = [];
   private waiting = false;
   private slowDisconnects = 0;
+  /** Clients with messages queued in this turn; `flushScheduled`: flushTurn is due at its end. */
+  private dirty: Client[] = [];
+  private spare: Client[] = [];
+  private flushScheduled = false;
+  private readonly flushTurn = (): void => this.writeTurn();
   private readonly symbols: readonly string[];
+  /** A client's turn queue is written early when it would pass this: half the bound, at most TURN_MAX_BYTES. */
+  private readonly turnBytes: number;
 
   constructor(private readonly o: EventStreamOptions) {
     this.symbols = o.instruments.list.map((i) => i.symbol);
+    this.turnBytes = Math.min(TURN_MAX_BYTES, Math.floor(o.maxBufferedBytes / 2));
     if (o.journal !== undefined) {
       o.journal.subscribe((seq, order, update, t) => this.recorded(seq, order, update, t));
     } else {
@@ -152,7 +186,7 @@ export class EventStream {
         onTransition: (order, update, t) => {
           if (this.clients.size === 0) return;
           const e = streamEvent(undefined, o.tracker, order, update, t);
-          this.deliver({ seq: e.seq, strategy: e.strategy, symbol: e.symbol, text: JSON.stringify({ type: 'event', ...e }) });
+          this.deliver({ seq: e.seq, strategy: e.strategy, symbol: e.symbol, data: eventBytes(e) });
         },
       }, 'api-stream');
     }
@@ -176,12 +210,12 @@ export class EventStream {
     }
     const q = parsed.query;
     const last = this.lastSeq();
-    const c: Client = { ws, query: q, after: last, open: true, replaying: false, backlog: [], backlogBytes: 0 };
+    const c: Client = { ws, query: q, after: last, open: true, replaying: false, backlog: [], backlogBytes: 0, out: [], outBytes: 0, dirty: false };
     this.clients.set(ws, c);
     const gone = (): void => this.forget(c);
     ws.on('close', gone);
     ws.on('error', gone);
-    if (!this.sendTo(c, JSON.stringify({ type: 'hello', seq: last }))) return true;
+    if (!this.sendTo(c, Buffer.from(JSON.stringify({ type: 'hello', seq: last })))) return true;
     if (q.since === undefined || q.since === last) return true;
     if (this.o.journal === undefined) {
       this.resync(c, q.since, 'the journal is off: events are not kept (seq restarts with the daemon)');
@@ -194,10 +228,19 @@ export class EventStream {
     return true;
   }
 
+  /**
+   * Publishes now the events whose records are durable, without waiting for the stream's own durability callback:
+   * called before a result that waited for the journal, so that the result follows the events recorded before it
+   * (a submit's SUBMITTED or DENIED event comes before its result).
+   */
+  catchUp(): void {
+    if (this.o.journal !== undefined && this.pending.length !== 0) this.publishDurable();
+  }
+
   /** A message to one client (request results), under the same bound as events. */
   send(ws: WebSocket, text: string): void {
     const c = this.clients.get(ws);
-    if (c !== undefined) this.sendTo(c, text);
+    if (c !== undefined) this.sendTo(c, Buffer.from(text));
   }
 
   /**
@@ -208,6 +251,7 @@ export class EventStream {
   async close(): Promise<void> {
     await this.flush();
     for (const c of [...this.clients.values()]) {
+      this.write(c); // what was queued goes before the close frame
       this.forget(c);
       const ws = c.ws;
       const timer = setTimeout(() => ws.terminate(), STOP_GRACE_MS);
@@ -245,7 +289,7 @@ export class EventStream {
     if (this.clients.size === 0) return;
     try {
       const e = streamEvent(seq, this.o.tracker, order, update, t);
-      this.pending.push({ seq, strategy: e.strategy, symbol: e.symbol, text: JSON.stringify({ type: 'event', ...e }) });
+      this.pending.push({ seq, strategy: e.strategy, symbol: e.symbol, data: eventBytes(e) });
       this.publishDurable();
     } catch (err) {
       this.o.log.error({ err }, 'api stream: event not published');
@@ -278,30 +322,86 @@ export class EventStream {
     for (const c of this.clients.values()) {
       if (p.seq <= c.after || !matches(c.query, p.strategy, p.symbol)) continue;
       if (!c.replaying) {
-        this.sendTo(c, p.text);
+        this.sendTo(c, p.data);
         continue;
       }
-      c.backlog.push(p.text);
-      c.backlogBytes += p.text.length;
+      c.backlog.push(p.data);
+      c.backlogBytes += p.data.length;
       if (c.backlogBytes > this.o.maxBufferedBytes) this.slow(c);
     }
   }
 
-  /** Sends unless that would take the client's send buffer over the bound (then it is dropped); false if not sent. */
-  private sendTo(c: Client, text: string): boolean {
+  /**
+   * Queues a message for the end of the turn unless that would take the client's send buffer (what ws holds and what
+   * this turn queued) over the bound: then it is dropped. False if not queued.
+   */
+  private sendTo(c: Client, data: Buffer): boolean {
     if (!c.open) return false;
     const ws = c.ws;
     if (ws.readyState !== ws.OPEN) return false;
-    if (ws.bufferedAmount + text.length > this.o.maxBufferedBytes) {
+    // A turn's queue is written early once it holds half the bound: only what the client does not read counts up to it.
+    if (c.outBytes + data.length > this.turnBytes && c.out.length > 0) this.write(c);
+    if (ws.bufferedAmount + c.outBytes + data.length > this.o.maxBufferedBytes) {
       this.slow(c);
       return false;
     }
-    ws.send(text);
+    c.out.push(data);
+    c.outBytes += data.length;
+    if (!c.dirty) {
+      c.dirty = true;
+      this.dirty.push(c);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flushTurn);
+      }
+    }
     return true;
+  }
+
+  /** End of the turn: every client's queued messages written, each client's in one go. */
+  private writeTurn(): void {
+    this.flushScheduled = false;
+    const list = this.dirty;
+    this.dirty = this.spare; // two arrays swapped: no allocation per turn
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      c.dirty = false;
+      try {
+        this.write(c);
+      } catch (err) {
+        this.o.log.error({ err }, 'api stream: a client\'s messages could not be written');
+        c.out.length = 0;
+        c.outBytes = 0;
+      }
+    }
+    list.length = 0;
+    this.spare = list;
+  }
+
+  /** Writes what is queued for the client: one array frame (?batch=1), or its frames in one corked write. */
+  private write(c: Client): void {
+    const out = c.out;
+    if (out.length === 0) return;
+    const ws = c.ws;
+    if (ws.readyState === ws.OPEN) {
+      if (c.query.batch) {
+        ws.send(arrayFrame(out, c.outBytes), TEXT_FRAME);
+      } else if (out.length === 1) {
+        ws.send(out[0]!, TEXT_FRAME);
+      } else {
+        const socket = (ws as unknown as Corkable)._socket;
+        socket?.cork();
+        for (let i = 0; i < out.length; i++) ws.send(out[i]!, TEXT_FRAME);
+        socket?.uncork();
+      }
+    }
+    out.length = 0;
+    c.outBytes = 0;
   }
 
   private slow(c: Client): void {
     if (!c.open) return;
+    this.write(c); // what was queued within the bound goes out before the close frame
     this.forget(c);
     this.slowDisconnects++;
     const max = this.o.maxBufferedBytes;
@@ -322,6 +422,8 @@ export class EventStream {
     c.open = false;
     c.backlog = [];
     c.backlogBytes = 0;
+    c.out.length = 0;
+    c.outBytes = 0;
     if (this.clients.get(c.ws) === c) this.clients.delete(c.ws);
   }
 
@@ -330,7 +432,7 @@ export class EventStream {
     const orders = this.o.tracker.list(true)
       .filter((o) => matches(c.query, o.strategy, o.symbol))
       .map((o) => orderView(o, this.o.instruments, this.o.tracker.store));
-    this.sendTo(c, JSON.stringify({ type: 'resync', seq: c.after, since, reason, orders }));
+    this.sendTo(c, Buffer.from(JSON.stringify({ type: 'resync', seq: c.after, since, reason, orders })));
   }
 
   private async replay(c: Client, since: number, upTo: number): Promise<void> {
@@ -346,7 +448,7 @@ export class EventStream {
         close = () => cursor.close();
         let n = 0;
         for (let e = cursor.next(); e !== null; e = cursor.next()) {
-          if (matches(c.query, e.strategy, e.symbol) && !this.sendTo(c, JSON.stringify({ type: 'event', ...e }))) return;
+          if (matches(c.query, e.strategy, e.symbol) && !this.sendTo(c, eventBytes(e))) return;
           if (++n % REPLAY_BATCH === 0 && !(await this.room(c))) return;
         }
       }
@@ -362,7 +464,7 @@ export class EventStream {
     const backlog = c.backlog;
     c.backlog = [];
     c.backlogBytes = 0;
-    for (const text of backlog) if (!this.sendTo(c, text)) return;
+    for (const data of backlog) if (!this.sendTo(c, data)) return;
   }
 
   /** Waits until the client's send buffer is below half the bound; false if it went away or stopped reading. */
@@ -371,7 +473,7 @@ export class EventStream {
     const start = performance.now();
     for (;;) {
       if (!c.open) return false;
-      if (c.ws.bufferedAmount <= half) {
+      if (c.ws.bufferedAmount + c.outBytes <= half) {
         await new Promise<void>((resolve) => setImmediate(resolve)); // let live traffic and other clients go
         return c.open;
       }
@@ -382,6 +484,32 @@ export class EventStream {
       await new Promise<void>((resolve) => setTimeout(resolve, 5));
     }
   }
+}
+
+/**
+ * `{"type":"event",…the event}` in UTF-8, made once per event (no copy of the event with `type` spread in): every
+ * client gets the same bytes — no serialising, UTF-8 encoding or length scan per client.
+ */
+function eventBytes(e: object): Buffer {
+  return Buffer.from(`{"type":"event",${JSON.stringify(e).slice(1)}`);
+}
+
+/** Messages sent as text frames (their UTF-8 bytes are given as Buffers). */
+const TEXT_FRAME = { binary: false } as const;
+const OPEN_BRACKET = 0x5b;
+const COMMA = 0x2c;
+const CLOSE_BRACKET = 0x5d;
+
+/** `[m1,m2,…]`: one array frame of a turn's messages (`bytes`: their total length), copied once into it. */
+function arrayFrame(out: readonly Buffer[], bytes: number): Buffer {
+  const frame = Buffer.allocUnsafe(bytes + out.length + 1);
+  let at = 0;
+  for (let i = 0; i < out.length; i++) {
+    frame[at++] = i === 0 ? OPEN_BRACKET : COMMA;
+    at += out[i]!.copy(frame, at);
+  }
+  frame[at] = CLOSE_BRACKET;
+  return frame;
 }
 
 function matches(q: StreamQuery, strategy: string, symbol: string): boolean {

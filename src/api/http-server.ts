@@ -20,19 +20,19 @@ import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderIntake } from '../intake/order-intake.js';
 import { parseJsonExact } from '../intake/json-exact.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
-import type { Order } from '../model/order.js';
+import type { Order, OrderIntent } from '../model/order.js';
 import type { Router } from '../routing/router.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { FeeSum } from '../risk/fee-ledger.js';
 import type { BookView } from '../market/book-view.js';
 import type { StateChange, StateChangeResult, TradingStateRow } from '../risk/trading-states.js';
-import { DEFAULT_STREAM_MAX_BUFFERED_BYTES } from '../config/schema.js';
+import { DEFAULT_STREAM_MAX_BUFFERED_BYTES, DEFAULT_WS_MAX_BATCH } from '../config/schema.js';
 import type { BearerAuth } from './auth.js';
 import { orderView } from './order-view.js';
 import { EventStream, type StreamJournal } from './event-stream.js';
 import { parseRequestTarget, targetQuery, type RequestTarget } from './request-target.js';
-import { OrderCommands, type SubmitResult } from './order-commands.js';
+import { OrderCommands, type CommandError, type SubmitResult } from './order-commands.js';
 import { decodeSegment, errorReply, HttpError, MAX_BODY_BYTES, refuseClient, type Reply } from './api-replies.js';
 import { apiRoutes, type ApiRoute, type RawReply } from './api-routes.js';
 import { openApiDocument, type RouteDoc } from './openapi.js';
@@ -90,13 +90,18 @@ export interface ApiDeps {
     readonly strategies: readonly string[];
     /** The journal (event seqs, since= replay); absent when it is off. */
     readonly journal?: StreamJournal | undefined;
+    /** daemon.api.wsMaxBatch: most ops in one frame. Default DEFAULT_WS_MAX_BATCH. */
+    readonly maxBatch?: number;
   };
 }
 
 /** /v1/stream in the route table: documented with the HTTP routes, served by stream-socket.ts. */
 const STREAM_ROUTE: RouteDoc = {
   method: 'GET', url: '/v1/stream', websocket: true, query: StreamQuery,
-  summary: 'The event stream (WebSocket): hello, then order events; submit, amend and cancel ops. The token in the Authorization header, in ?token=, or (?auth=message) in the first message {"op":"auth","token":"..."}',
+  summary: 'The event stream (WebSocket): hello, then order events; submit, amend and cancel ops. The token in the Authorization header, in ?token=, or (?auth=message) in the first message {"op":"auth","token":"..."}. '
+    + 'A frame holds one op (a JSON object) or a batch: a JSON array of at most daemon.api.wsMaxBatch ops (default 1000), executed in order, each answered with its own result message in the order of the ops '
+    + '(a bigger batch: one BAD_REQUEST result with id null, nothing executed; an element that is not a valid op: its own error result). '
+    + 'What the daemon sends in one event-loop turn goes out in one write; with ?batch=1 as ONE frame holding a JSON array of the messages, in order',
   responses: { 101: { description: 'switching to WebSocket' } },
 };
 
@@ -107,6 +112,14 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * it an upgrade without a token is refused 401 at once, as it would be without ?auth=message, and counted.
  */
 export const MAX_AWAITING_AUTH = 64;
+
+/** Bytes a batch frame may take per op (a typical submit op is 150-250 bytes). */
+export const WS_BATCH_BYTES_PER_OP = 1024;
+
+/** The /v1/stream frame bound: one op's (MAX_BODY_BYTES), or a full batch's at WS_BATCH_BYTES_PER_OP each. */
+export function wsMaxPayload(maxBatch: number): number {
+  return Math.max(MAX_BODY_BYTES, maxBatch * WS_BATCH_BYTES_PER_OP);
+}
 
 /** The router's view of a path: every `%` escaped, so that it matches (and gives parameters) exactly as sent. */
 function routerPath(path: string): string {
@@ -146,6 +159,8 @@ export class ApiServer {
   /** Sockets waiting for their auth message now; upgrades refused because MAX_AWAITING_AUTH were. */
   private awaitingAuth = 0;
   private awaitingAuthRefused = 0;
+  /** Most ops in one /v1/stream frame. */
+  private readonly maxBatch: number;
 
   constructor(private readonly deps: ApiDeps) {
     this.commands = new OrderCommands({ intake: deps.intake, tracker: deps.tracker, instruments: deps.instruments, durable: deps.durable, explainDenial: deps.explainDenial });
@@ -176,7 +191,9 @@ export class ApiServer {
       // Cannot happen with every % escaped; a refusal rather than fastify's own body if it ever does.
       frameworkErrors: (_err, request, reply) => void this.answer(request, reply, errorReply('BAD_REQUEST', 'the request target is not a path')),
     });
-    void this.app.register(fastifyWebsocket, { options: { maxPayload: MAX_BODY_BYTES } });
+    this.maxBatch = deps.stream?.maxBatch ?? DEFAULT_WS_MAX_BATCH;
+    // A frame may hold a batch of ops: its bound grows with the batch's (one op stays bounded by MAX_BODY_BYTES).
+    void this.app.register(fastifyWebsocket, { options: { maxPayload: wsMaxPayload(this.maxBatch) } });
     // Hooks and routes after the plugin's own (its onRequest hook marks upgrades); at the root, not encapsulated.
     const install = async (app: FastifyInstance): Promise<void> => this.install(app);
     (install as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
@@ -222,14 +239,18 @@ export class ApiServer {
     });
     // The body, whatever its Content-Type, as exact JSON (json-exact.ts); none at all is undefined.
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, text, done) => {
+    const parseBody = (_req: FastifyRequest, text: string | Buffer, done: (err: Error | null, body?: unknown) => void): void => {
       if (text === '') return done(null, undefined);
       try {
         done(null, parseJsonExact(text as string));
       } catch {
         done(new HttpError('BAD_REQUEST', 'body is not valid JSON'), undefined);
       }
-    });
+    };
+    app.addContentTypeParser('*', { parseAs: 'string' }, parseBody);
+    // The same parser under the usual type: fastify caches the lookup of a named type, not of the catch-all (which
+    // parsed every request's Content-Type header again).
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, parseBody);
     app.addHook('onRequest', async (request, reply) => {
       const refusal = this.admit(request);
       if (refusal === undefined) return undefined;
@@ -271,7 +292,7 @@ export class ApiServer {
         }
         acceptStreamSocket({
           stream: this.stream, commands: this.commands, auth: this.deps.auth, metrics: this.deps.metrics, log: this.deps.log,
-          view: (o) => orderView(o, this.deps.instruments, this.deps.tracker.store), submitOrder: (body) => this.submitOrder(body),
+          view: (o) => orderView(o, this.deps.instruments, this.deps.tracker.store), enqueue: this.enqueueOrder, maxBatch: this.maxBatch,
         }, socket, target === null || target === undefined ? new URLSearchParams() : targetQuery(target), !byMessage);
       },
     });
@@ -357,13 +378,19 @@ export class ApiServer {
     void reply.code(r.status).header('content-type', JSON_TYPE).send(JSON.stringify(r.body));
   }
 
-  /** Shared by HTTP and WebSocket: decode, queue, and wait for the dispatcher's decision. */
+  /** HTTP: decode, queue, and wait for the dispatcher's decision. */
   private submitOrder(body: unknown): Promise<SubmitResult> {
-    return this.commands.submit(body, (intent) => {
-      const source = this.deps.notApiStrategies?.get(intent.strategy);
-      if (source === undefined) return undefined;
-      const from = source === 'worker' ? 'runs as a worker: its orders come from its module' : 'has source: redis: its orders come from its Redis command stream';
-      return { ok: false, code: 'STRATEGY_NOT_API', message: `strategy ${intent.strategy} ${from}`, field: 'strategy' };
-    });
+    return this.commands.submit(body, this.apiOnly);
   }
+
+  /** WebSocket: decode and queue (its frame's submits are settled together). */
+  private readonly enqueueOrder = (body: unknown): ReturnType<OrderCommands['enqueue']> => this.commands.enqueue(body, this.apiOnly);
+
+  /** STRATEGY_NOT_API for a strategy whose orders come from elsewhere (worker module, Redis command stream). */
+  private readonly apiOnly = (intent: OrderIntent): CommandError | undefined => {
+    const source = this.deps.notApiStrategies?.get(intent.strategy);
+    if (source === undefined) return undefined;
+    const from = source === 'worker' ? 'runs as a worker: its orders come from its module' : 'has source: redis: its orders come from its Redis command stream';
+    return { ok: false, code: 'STRATEGY_NOT_API', message: `strategy ${intent.strategy} ${from}`, field: 'strategy' };
+  };
 }

@@ -49,6 +49,9 @@ export interface OrderCommandDeps {
   readonly amendWaitMs?: number;
 }
 
+/** A submit whose records the journal could not make durable: not acknowledged (no order id given). */
+const JOURNAL_FAILED: CommandError = { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the order is not acknowledged' };
+
 export class OrderCommands {
   constructor(private readonly deps: OrderCommandDeps) {}
 
@@ -57,20 +60,54 @@ export class OrderCommands {
    * before it is queued (STRATEGY_NOT_API for HTTP, STRATEGY_MISMATCH for a command stream).
    */
   async submit(body: unknown, check?: (intent: OrderIntent) => CommandError | undefined): Promise<SubmitResult> {
-    const decoded = decodeOrder(body, this.deps.instruments);
-    if (!decoded.ok) return { ok: false, ...decoded.error };
-    const refused = check?.(decoded.intent);
-    if (refused !== undefined) return refused;
-    const r = this.deps.intake.submit(decoded.intent);
+    const r = this.enqueue(body, check);
     if (!r.ok) return r;
     const order = await this.deps.intake.dispatched(r.order);
     try {
       await this.deps.durable?.();
     } catch {
       // The journal failed before the order's records were on disk: it is not acknowledged (no order id given).
-      return { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the order is not acknowledged' };
+      return JOURNAL_FAILED;
     }
     return this.submitted(order);
+  }
+
+  /** The synchronous half of submit: decoded, checked and queued (the order as queued), or refused. */
+  enqueue(body: unknown, check?: (intent: OrderIntent) => CommandError | undefined): { ok: true; order: HeldOrder } | CommandError {
+    const decoded = decodeOrder(body, this.deps.instruments);
+    if (!decoded.ok) return { ok: false, ...decoded.error };
+    const refused = check?.(decoded.intent);
+    if (refused !== undefined) return refused;
+    return this.deps.intake.submit(decoded.intent);
+  }
+
+  /**
+   * The second half of submit for orders queued one after the other (enqueue): once the dispatcher has decided about
+   * every one and the journal holds them all — one durability wait for all — `done` gets each one's answer, in order.
+   */
+  settleAll(orders: readonly HeldOrder[], done: (results: SubmitResult[]) => void): void {
+    const intake = this.deps.intake;
+    let left = orders.length;
+    const decided: HeldOrder[] = new Array<HeldOrder>(orders.length);
+    const finish = (): void => {
+      const durable = this.deps.durable;
+      const answer = (ok: boolean): void => done(decided.map((o) => (ok ? this.submitted(o) : JOURNAL_FAILED)));
+      if (durable === undefined) answer(true);
+      else durable().then(() => answer(true), () => answer(false));
+    };
+    for (let i = 0; i < orders.length; i++) {
+      const o = orders[i]!;
+      if (o.state !== 'CREATED') {
+        decided[i] = o; // decided already (refused in the queue): no wait
+        left--;
+        continue;
+      }
+      void intake.dispatched(o).then((d) => {
+        decided[i] = d;
+        if (--left === 0) finish();
+      });
+    }
+    if (left === 0) finish();
   }
 
   /** The answer for an order that went through the dispatcher: a DENIED order is a refusal naming the limit. */
@@ -91,7 +128,7 @@ export class OrderCommands {
     try {
       await this.deps.durable?.();
     } catch {
-      return { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the order is not acknowledged' };
+      return JOURNAL_FAILED;
     }
     return this.submitted(decided);
   }

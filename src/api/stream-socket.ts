@@ -3,6 +3,11 @@
  * (`?auth=message`: browsers cannot set headers, and a token in a URL ends up in logs), then the order ops it may
  * send — submit, amend, cancel, each answered with a `result` message under the stream's send-buffer bound. The
  * events themselves are the EventStream's (event-stream.ts).
+ *
+ * A frame holds one op (a JSON object, at most MAX_BODY_BYTES) or a batch: a JSON array of at most `maxBatch` ops
+ * (daemon.api.wsMaxBatch), executed in order, each answered with its own result, in the order of the ops. A bigger
+ * batch is refused whole with one BAD_REQUEST result (id null); an element that is not a valid op gets its own error
+ * result and the others are executed; an empty array is answered with nothing.
  */
 import type { WebSocket } from 'ws';
 import { parseJsonExact } from '../intake/json-exact.js';
@@ -10,7 +15,9 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { BearerAuth } from './auth.js';
 import type { EventStream } from './event-stream.js';
-import type { AmendCommandResult, OrderCommands, SubmitResult } from './order-commands.js';
+import type { AmendCommandResult, CommandError, OrderCommands, SubmitResult } from './order-commands.js';
+import type { OrderView as HeldOrder } from '../core/order-store.js';
+import { MAX_BODY_BYTES } from './api-replies.js';
 import type { Order } from '../model/order.js';
 
 /** How long a client that chose `?auth=message` has to send `{"op":"auth","token":"..."}`. */
@@ -25,7 +32,10 @@ export interface StreamSocketDeps {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly view: (order: Order) => unknown;
-  readonly submitOrder: (body: unknown) => Promise<SubmitResult>;
+  /** Decode, check and queue an order (OrderCommands.enqueue with the API's checks); settled with commands.settleAll. */
+  readonly enqueue: (body: unknown) => { ok: true; order: HeldOrder } | CommandError;
+  /** daemon.api.wsMaxBatch: most ops in one frame (a JSON array of ops). */
+  readonly maxBatch: number;
 }
 
 /**
@@ -59,51 +69,144 @@ export function acceptStreamSocket(d: StreamSocketDeps, ws: WebSocket, query: UR
 function start(d: StreamSocketDeps, ws: WebSocket, query: URLSearchParams): void {
   if (!d.stream.add(ws, query)) return; // a bad query: closed with the reason, its messages are not read
   ws.on('message', (data) => {
-    onMessage(d, ws, data.toString()).catch((err: unknown) => {
-      d.log.error({ err }, 'api websocket message failed');
-      d.stream.send(ws, JSON.stringify({ type: 'result', id: null, ok: false, error: { code: 'INTERNAL', message: 'internal error' } }));
-    });
+    try {
+      const bytes = data as Buffer; // ws's default binaryType: one Buffer a message
+      onMessage(d, ws, bytes.toString(), bytes.length);
+    } catch (err) {
+      d.stream.send(ws, internal(d, null, err));
+    }
   });
 }
 
-async function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string): Promise<void> {
+type OpId = string | number | null;
+
+function failure(id: OpId, code: string, message: string, field?: string): string {
+  return JSON.stringify({ type: 'result', id, ok: false, error: { code, message, field } });
+}
+
+function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: number): void {
   let msg: unknown;
+  if (bytes > MAX_BODY_BYTES && text.charCodeAt(firstNonSpace(text)) !== 0x5b) {
+    // One op is bounded as an HTTP body is (the socket's frame bound is larger, for batches): closed as ws would.
+    ws.close(1009, 'Max payload size exceeded');
+    return;
+  }
   try {
     msg = parseJsonExact(text); // numbers a double cannot hold are refused by the decoder, never rounded
   } catch {
-    d.stream.send(ws, JSON.stringify({ type: 'result', id: null, ok: false, error: { code: 'BAD_REQUEST', message: 'message is not JSON' } }));
+    d.stream.send(ws, failure(null, 'BAD_REQUEST', 'message is not JSON'));
     return;
   }
-  const m = (typeof msg === 'object' && msg !== null ? msg : {}) as { op?: unknown; id?: unknown; order?: unknown; orderId?: unknown; amend?: unknown };
-  const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
-  const send = (body: Record<string, unknown>): void => {
-    d.stream.send(ws, JSON.stringify({ type: 'result', id, ...body })); // under the stream's send-buffer bound
-  };
-  const key = typeof m.orderId === 'number' ? String(m.orderId) : typeof m.orderId === 'string' ? m.orderId : '';
-  if (m.op === 'submit') {
-    const r = await d.submitOrder(m.order);
-    if (r.ok) send({ ok: true, order: d.view(r.order) });
-    else {
-      if (r.order === undefined) d.metrics.edgeReject(r.code); // a denied order is counted by its DENIED event
-      send({ ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && d.view(r.order) });
+  if (!Array.isArray(msg)) {
+    runOps(d, ws, [msg]);
+    return;
+  }
+  if (msg.length > d.maxBatch) {
+    d.stream.send(ws, failure(null, 'BAD_REQUEST', `a batch holds at most ${d.maxBatch} ops (this one ${msg.length}): none was executed`));
+    return;
+  }
+  runOps(d, ws, msg);
+}
+
+function firstNonSpace(text: string): number {
+  let i = 0;
+  while (i < text.length && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x0a || text.charCodeAt(i) === 0x0d || text.charCodeAt(i) === 0x09)) i++;
+  return i;
+}
+
+/**
+ * The ops of one frame (one op, or a batch), executed one after the other in the order sent (each one's intake call
+ * made before the next starts), answered with one result each in that order: result i goes out once results 0..i are
+ * known. The submits of a frame wait for the dispatcher and the journal together (one durability wait).
+ */
+function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): void {
+  const n = ops.length;
+  if (n === 0) return;
+  const texts: (string | undefined)[] = new Array<string | undefined>(n);
+  let next = 0;
+  const flush = (): void => {
+    while (next < n && texts[next] !== undefined) {
+      d.stream.send(ws, texts[next]!); // under the stream's send-buffer bound
+      texts[next++] = undefined;
     }
-    return;
+  };
+  const settle = (i: number, text: string): void => {
+    texts[i] = text;
+    if (i === next) flush();
+  };
+  let submits: { i: number; id: OpId }[] | undefined;
+  let orders: HeldOrder[] | undefined;
+  for (let i = 0; i < n; i++) {
+    const raw = ops[i];
+    const m = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as { op?: unknown; id?: unknown; order?: unknown; orderId?: unknown; amend?: unknown };
+    const id: OpId = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
+    try {
+      if (m.op === 'submit') {
+        const r = d.enqueue(m.order);
+        if (r.ok) {
+          (submits ??= []).push({ i, id });
+          (orders ??= []).push(r.order);
+          continue;
+        }
+        if (r.order === undefined) d.metrics.edgeReject(r.code); // a denied order is counted by its DENIED event
+        texts[i] = submitText(d, id, r);
+        continue;
+      }
+      const key = typeof m.orderId === 'number' ? String(m.orderId) : typeof m.orderId === 'string' ? m.orderId : '';
+      if (m.op === 'cancel') {
+        const found = d.commands.findOrError(key);
+        if (!found.ok) texts[i] = failure(id, found.code, found.message);
+        else {
+          const r = d.commands.cancelById(found.order.id);
+          texts[i] = r.ok ? JSON.stringify({ type: 'result', id, ok: true, order: d.view(r.order) }) : failure(id, r.code, r.message);
+        }
+        continue;
+      }
+      if (m.op === 'amend') {
+        const found = d.commands.findOrError(key);
+        if (!found.ok) {
+          texts[i] = failure(id, found.code, found.message);
+          continue;
+        }
+        d.commands.amend(found.order.id, m.amend).then((r: AmendCommandResult) => {
+          d.stream.catchUp(); // the events recorded before the answer go first
+          settle(i, r.ok
+            ? JSON.stringify({ type: 'result', id, ok: true, pending: r.pending, order: d.view(r.order) })
+            : JSON.stringify({ type: 'result', id, ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && d.view(r.order) }));
+        }).catch((err: unknown) => settle(i, internal(d, id, err)));
+        continue;
+      }
+      texts[i] = failure(id, 'INVALID_FIELD', 'op must be submit, cancel or amend', 'op');
+    } catch (err) {
+      texts[i] = internal(d, id, err);
+    }
   }
-  if (m.op === 'cancel') {
-    const found = d.commands.findOrError(key);
-    if (!found.ok) return send({ ok: false, error: { code: found.code, message: found.message } });
-    const r = d.commands.cancelById(found.order.id);
-    if (r.ok) send({ ok: true, order: d.view(r.order) });
-    else send({ ok: false, error: { code: r.code, message: r.message } });
-    return;
+  if (submits !== undefined) {
+    const list = submits;
+    d.commands.settleAll(orders!, (results) => {
+      d.stream.catchUp(); // the events recorded before the answers (each order's SUBMITTED or DENIED) go first
+      for (let k = 0; k < list.length; k++) {
+        const s = list[k]!;
+        let text: string;
+        try {
+          text = submitText(d, s.id, results[k]!);
+        } catch (err) {
+          text = internal(d, s.id, err);
+        }
+        texts[s.i] = text;
+      }
+      flush();
+    });
   }
-  if (m.op === 'amend') {
-    const found = d.commands.findOrError(key);
-    if (!found.ok) return send({ ok: false, error: { code: found.code, message: found.message } });
-    const r: AmendCommandResult = await d.commands.amend(found.order.id, m.amend);
-    if (r.ok) send({ ok: true, pending: r.pending, order: d.view(r.order) });
-    else send({ ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && d.view(r.order) });
-    return;
-  }
-  send({ ok: false, error: { code: 'INVALID_FIELD', message: 'op must be submit, cancel or amend', field: 'op' } });
+  flush();
+}
+
+function submitText(d: StreamSocketDeps, id: OpId, r: SubmitResult): string {
+  if (r.ok) return JSON.stringify({ type: 'result', id, ok: true, order: d.view(r.order) });
+  return JSON.stringify({ type: 'result', id, ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && d.view(r.order) });
+}
+
+function internal(d: StreamSocketDeps, id: OpId, err: unknown): string {
+  d.log.error({ err }, 'api websocket message failed');
+  return failure(id, 'INTERNAL', 'internal error');
 }

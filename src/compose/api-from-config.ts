@@ -93,6 +93,7 @@ export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
     durable: () => recorder?.durable() ?? Promise.resolve(),
     stream: {
       maxBufferedBytes: config.daemon.api.streamMaxBufferedBytes,
+      maxBatch: config.daemon.api.wsMaxBatch,
       strategies: config.strategies.map((s) => s.id),
       // Event seqs are journal seqs; without a journal, the tracker's (they restart with the daemon).
       journal: recorder === undefined ? undefined

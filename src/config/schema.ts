@@ -36,6 +36,8 @@ export const DEFAULT_DAEMON_NAME = 'switchyard';
 export const DEFAULT_RISK_MAX_OPEN_ORDERS = 10000;
 /** daemon.api.streamMaxBufferedBytes: 8 MiB. */
 export const DEFAULT_STREAM_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** daemon.api.wsMaxBatch: ops in one /v1/stream batch frame. */
+export const DEFAULT_WS_MAX_BATCH = 1000;
 
 export const ApiSchema = strictObject({
   host: nonEmptyString.default(DEFAULT_API_HOST),
@@ -50,6 +52,8 @@ export const ApiSchema = strictObject({
    * consumer"): a client that stops reading costs the daemon at most this much memory.
    */
   streamMaxBufferedBytes: int(4096, 1 << 30).default(DEFAULT_STREAM_MAX_BUFFERED_BYTES),
+  /** Most ops one /v1/stream frame may hold (a JSON array of ops); a bigger batch is refused whole. */
+  wsMaxBatch: int(1, 100_000).default(DEFAULT_WS_MAX_BATCH),
 });
 
 /** Log line formats: JSON lines for services and log shippers (default), or human lines through pino-pretty. */

@@ -18,7 +18,7 @@ describe('shipped config files', () => {
     if (!r.ok) throw new Error(formatConfigErrors(r.errors));
     const c = r.config;
     expect(r.file).toMatch(/[/\\]config[/\\]paper\.yaml$/);
-    expect(c.daemon.api).toEqual({ host: '127.0.0.1', port: 7480, tokenFile: '.switchyard/api-token', streamMaxBufferedBytes: 8 * 1024 * 1024 });
+    expect(c.daemon.api).toEqual({ host: '127.0.0.1', port: 7480, tokenFile: '.switchyard/api-token', streamMaxBufferedBytes: 8 * 1024 * 1024, wsMaxBatch: 1000 });
     expect(c.venues.map((v) => [v.name, v.adapter, v.fees.makerBps, v.fees.takerBps, v.latencyMs])).toEqual([
       ['sim-a', 'paper', '1', '5', 2],
       ['sim-b', 'paper', '0', '7', 5],

@@ -295,7 +295,7 @@ describe('defaults', () => {
     expect(c.daemon).toEqual({
       name: 'switchyard',
       clientIdPrefix: 'swit',
-      api: { host: '127.0.0.1', port: 7480, tokenFile: '.switchyard/api-token', streamMaxBufferedBytes: 8 * 1024 * 1024 },
+      api: { host: '127.0.0.1', port: 7480, tokenFile: '.switchyard/api-token', streamMaxBufferedBytes: 8 * 1024 * 1024, wsMaxBatch: 1000 },
       log: { level: 'info', format: 'json' },
       dataDir: '.switchyard',
       shutdown: { policy: 'cancel-all', timeoutMs: 5000 },

@@ -1,0 +1,135 @@
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import { describe, expect, it } from 'vitest';
+import { EventStream, SLOW_CONSUMER_CLOSE_CODE } from '../../src/api/event-stream.js';
+import { InstrumentRegistry } from '../../src/model/instrument.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { discardLogs } from '../helpers/daemon.js';
+
+/*
+ * The sending side of /v1/stream, turn by turn (issue 17, item 2), on a WebSocket double that records what reaches
+ * its socket: every write (frames written while the socket is corked make one write), and a send buffer that keeps
+ * what it was given (a client that does not read).
+ */
+
+class SocketDouble extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  /** What the client has not read: grows with every frame while `reading` is false. */
+  bufferedAmount = 0;
+  reading = true;
+  /** Each write to the socket: the frames in it. */
+  readonly writes: string[][] = [];
+  closedWith: [number, string] | undefined;
+  private corked = 0;
+  private corkedFrames: string[] = [];
+  readonly _socket = {
+    cork: (): void => {
+      this.corked++;
+    },
+    uncork: (): void => {
+      if (--this.corked === 0 && this.corkedFrames.length > 0) {
+        this.writes.push(this.corkedFrames);
+        this.corkedFrames = [];
+      }
+    },
+  };
+
+  /** Frames sent as binary (none should be: every message is a text frame). */
+  binaryFrames = 0;
+
+  send(data: string | Buffer, options?: { binary?: boolean }): void {
+    if (typeof data !== 'string' && options?.binary !== false) this.binaryFrames++;
+    const text = data.toString();
+    if (!this.reading) this.bufferedAmount += Buffer.byteLength(text);
+    if (this.corked > 0) this.corkedFrames.push(text);
+    else this.writes.push([text]);
+  }
+
+  close(code: number, reason: string): void {
+    this.closedWith = [code, reason];
+    this.readyState = 2;
+  }
+
+  frames(): string[] {
+    return this.writes.flat();
+  }
+}
+
+function stream(maxBufferedBytes = 1 << 20): EventStream {
+  const tracker = { listen: () => undefined, lastSeq: 0, store: { strategyIds: [] } };
+  return new EventStream({ tracker: tracker as never, instruments: new InstrumentRegistry([]), strategies: [], log: createLogger('silent', 'test', discardLogs()), maxBufferedBytes });
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const asWs = (s: SocketDouble): WebSocket => s as unknown as WebSocket;
+
+describe('per-turn coalescing', () => {
+  it('without ?batch=1: one frame per message, all of a turn in one write, in order', async () => {
+    const s = stream();
+    const ws = new SocketDouble();
+    expect(s.add(asWs(ws), new URLSearchParams())).toBe(true);
+    s.send(asWs(ws), '{"n":1}');
+    s.send(asWs(ws), '{"n":2}');
+    expect(ws.writes).toEqual([]); // nothing written before the end of the turn
+    await turn();
+    expect(ws.writes).toEqual([['{"type":"hello","seq":0}', '{"n":1}', '{"n":2}']]);
+    s.send(asWs(ws), '{"n":3}');
+    await turn();
+    expect(ws.writes[1]).toEqual(['{"n":3}']);
+    expect(ws.binaryFrames).toBe(0);
+  });
+
+  it('with ?batch=1: each turn is one frame holding a JSON array of its messages', async () => {
+    const s = stream();
+    const ws = new SocketDouble();
+    s.add(asWs(ws), new URLSearchParams('batch=1'));
+    s.send(asWs(ws), '{"n":1}');
+    s.send(asWs(ws), '{"n":2}');
+    await turn();
+    s.send(asWs(ws), '{"n":3}');
+    await turn();
+    expect(ws.writes).toEqual([['[{"type":"hello","seq":0},{"n":1},{"n":2}]'], ['[{"n":3}]']]);
+    expect(ws.frames().map((f) => JSON.parse(f))).toEqual([[{ type: 'hello', seq: 0 }, { n: 1 }, { n: 2 }], [{ n: 3 }]]);
+    expect(ws.binaryFrames).toBe(0);
+  });
+
+  it('the send-buffer bound counts the socket\'s unread bytes and the turn\'s queue; what was queued goes out before the close', async () => {
+    const max = 4096;
+    const s = stream(max);
+    const ws = new SocketDouble();
+    s.add(asWs(ws), new URLSearchParams('batch=1'));
+    await turn();
+    ws.reading = false;
+    ws.bufferedAmount = max - 1500; // the client stopped reading a while ago
+    const msg = `{"pad":"${'x'.repeat(490)}"}`; // 500 bytes
+    s.send(asWs(ws), msg);
+    s.send(asWs(ws), msg); // 1000 queued in this turn, the socket holds max - 1500: within the bound
+    expect(ws.closedWith).toBeUndefined();
+    s.send(asWs(ws), msg); // max - 1500 + 1000 + 500: at the bound, still within
+    expect(ws.closedWith).toBeUndefined();
+    s.send(asWs(ws), msg); // past it: dropped
+    expect(ws.closedWith).toEqual([SLOW_CONSUMER_CLOSE_CODE, `slow consumer: send buffer over ${max} bytes`]);
+    expect(s.stats.slowConsumerDisconnects).toBe(1);
+    expect(s.stats.clients).toBe(0);
+    // the three messages queued within the bound were written (one array frame) before the close; not the fourth
+    expect(ws.writes.slice(1)).toEqual([[`[${msg},${msg},${msg}]`]]);
+    s.send(asWs(ws), msg);
+    await turn();
+    expect(ws.writes).toHaveLength(2);
+  });
+
+  it('a turn\'s queue that reaches half the bound is written at once: a reading client is not dropped', async () => {
+    const max = 4096;
+    const s = stream(max);
+    const ws = new SocketDouble();
+    s.add(asWs(ws), new URLSearchParams());
+    const msg = `{"pad":"${'x'.repeat(490)}"}`;
+    for (let i = 0; i < 40; i++) s.send(asWs(ws), msg); // 20 KB in one turn, 5x the bound
+    await turn();
+    expect(ws.closedWith).toBeUndefined();
+    expect(ws.frames()).toHaveLength(41);
+    // written in several corked writes of at most half the bound each
+    for (const w of ws.writes) expect(w.reduce((n, f) => n + f.length, 0)).toBeLessThanOrEqual(max / 2);
+  });
+});

@@ -1,0 +1,285 @@
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { nextMatching } from '../helpers/poll.js';
+
+/*
+ * WebSocket batch frames and per-turn coalescing on /v1/stream (issue 17, item 2), on config/paper.yaml with API-only
+ * strategies and daemon.api.wsMaxBatch lowered to 20 so that "over the bound" is cheap to send.
+ */
+
+const MAX_BATCH = 20;
+let t: TestDaemon;
+
+beforeAll(async () => {
+  t = await startTestDaemon([[['daemon', 'api', 'wsMaxBatch'], MAX_BATCH]]);
+});
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+/** A client that keeps every frame as received (a `?batch=1` client gets arrays) and the messages in them, in order. */
+class FrameClient {
+  readonly frames: unknown[] = [];
+  readonly messages: any[] = [];
+  /** Frames that came as binary (every message is a text frame). */
+  binaryFrames = 0;
+  private readonly listeners = new Set<(m: any) => void>();
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) this.binaryFrames++;
+      const frame = JSON.parse(data.toString()) as unknown;
+      this.frames.push(frame);
+      for (const m of Array.isArray(frame) ? frame : [frame]) {
+        this.messages.push(m);
+        for (const l of [...this.listeners]) l(m);
+      }
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  static connect(query = '', d: TestDaemon = t): Promise<FrameClient> {
+    const ws = new WebSocket(`${d.wsUrl}${query}`, { headers: { authorization: `Bearer ${d.token}` } });
+    const c = new FrameClient(ws);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(c));
+      ws.once('error', reject);
+    });
+  }
+
+  next(match: (m: any) => boolean, timeoutMs = 10_000, what = 'a message'): Promise<any> {
+    const seen = this.messages.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return nextMatching<any>((cb) => {
+      this.listeners.add(cb);
+      return () => this.listeners.delete(cb);
+    }, match, { timeoutMs, what });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  results(): any[] {
+    return this.messages.filter((m) => m.type === 'result');
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close();
+    return this.closed;
+  }
+}
+
+/** A BTC-USDT order far from the market (rests) or marketable (IOC, fills at once). */
+const resting = (o: Record<string, unknown> = {}) => ({ strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '30000', quantity: '0.001', ...o });
+const marketable = (i: number) => ({ strategy: 'momentum', symbol: 'BTC-USDT', side: i % 2 === 0 ? 'BUY' : 'SELL', price: i % 2 === 0 ? '70000' : '50000', quantity: '0.001', timeInForce: 'IOC' });
+
+const orderCount = (): number => t.daemon.path.tracker.list(false).length;
+
+describe('batch frames', () => {
+  it('a batch of N submits gets N results, in the order of the ops', async () => {
+    const c = await FrameClient.connect();
+    try {
+      await c.next((m) => m.type === 'hello');
+      const n = MAX_BATCH;
+      c.send(Array.from({ length: n }, (_, i) => ({ op: 'submit', id: `b${i}`, order: resting({ clientOrderId: `batchN${i}` }) })));
+      await c.next((m) => m.type === 'result' && m.id === `b${n - 1}`, 10_000, 'the last result');
+      const results = c.results();
+      expect(results.map((r) => r.id)).toEqual(Array.from({ length: n }, (_, i) => `b${i}`));
+      for (const [i, r] of results.entries()) expect(r, JSON.stringify(r.error)).toMatchObject({ ok: true, order: { clientOrderId: `batchN${i}` } });
+      // each order was queued in the order of the ops: ids increase with them
+      const ids = results.map((r) => r.order.orderId as number);
+      for (let i = 1; i < n; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]!);
+      // a client without ?batch=1 still gets one message per frame
+      expect(c.frames.every((f) => !Array.isArray(f))).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('an element that is not a valid op gets its own error; the others are executed, in order', async () => {
+    const c = await FrameClient.connect();
+    try {
+      await c.next((m) => m.type === 'hello');
+      c.send([
+        { op: 'submit', id: 'm0', order: resting({ clientOrderId: 'mixed0' }) },
+        42,
+        { op: 'dance', id: 'm2' },
+        { op: 'submit', id: 'm3', order: resting({ quantity: '0.000001' }) },
+        { op: 'cancel', id: 'm4', orderId: 'no-such-order' },
+        { op: 'submit', id: 'm5', order: resting({ clientOrderId: 'mixed5' }) },
+        { op: 'cancel', id: 'm6', orderId: 'mixed5' }, // the order the op before submitted: it exists already
+        [{ op: 'submit', id: 'nested' }],
+      ]);
+      await c.next((m) => m.type === 'result' && m.id === null && c.results().length === 8, 10_000, 'eight results');
+      const r = c.results();
+      expect(r.map((x) => x.id)).toEqual(['m0', null, 'm2', 'm3', 'm4', 'm5', 'm6', null]);
+      expect(r[0]).toMatchObject({ ok: true, order: { clientOrderId: 'mixed0' } });
+      expect(r[1]).toMatchObject({ ok: false, error: { code: 'INVALID_FIELD', field: 'op' } });
+      expect(r[2]).toMatchObject({ ok: false, error: { code: 'INVALID_FIELD', field: 'op' } });
+      expect(r[3]).toMatchObject({ ok: false, error: { code: 'QUANTITY_NOT_ON_LOT', field: 'quantity' } });
+      expect(r[4]).toMatchObject({ ok: false, error: { code: 'ORDER_NOT_FOUND' } });
+      expect(r[5]).toMatchObject({ ok: true, order: { clientOrderId: 'mixed5' } });
+      expect(r[6]).toMatchObject({ ok: true, order: { clientOrderId: 'mixed5' } });
+      expect(r[7]).toMatchObject({ ok: false, error: { code: 'INVALID_FIELD', field: 'op' } });
+      // the valid submits made orders; the canceled one ends canceled
+      expect(['SUBMITTED', 'ACCEPTED']).toContain(t.daemon.path.tracker.getByClientOrderId('mixed0')?.state);
+      await c.next((m) => m.type === 'event' && m.orderId === r[5].order.orderId && m.state === 'CANCELED', 10_000, 'mixed5 CANCELED');
+      expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a batch over daemon.api.wsMaxBatch is refused whole with one BAD_REQUEST: nothing is executed', async () => {
+    const c = await FrameClient.connect();
+    try {
+      await c.next((m) => m.type === 'hello');
+      const before = orderCount();
+      c.send(Array.from({ length: MAX_BATCH + 1 }, (_, i) => ({ op: 'submit', id: `o${i}`, order: resting({ clientOrderId: `over${i}` }) })));
+      // a single op after it: its result is the next one, so nothing else came for the big frame
+      c.send({ op: 'cancel', id: 'after', orderId: 'no-such-order' });
+      await c.next((m) => m.type === 'result' && m.id === 'after');
+      const r = c.results();
+      expect(r).toHaveLength(2);
+      expect(r[0]).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST' } });
+      expect(r[0].error.message).toContain(`at most ${MAX_BATCH}`);
+      expect(orderCount()).toBe(before);
+      expect(t.daemon.path.tracker.getByClientOrderId('over0')).toBeUndefined();
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a single op over the one-op bound (16 KiB) still closes the socket with 1009; an empty batch gets nothing', async () => {
+    const c = await FrameClient.connect();
+    await c.next((m) => m.type === 'hello');
+    c.send([]);
+    c.send({ op: 'cancel', id: 'probe', orderId: 'no-such-order' });
+    await c.next((m) => m.type === 'result' && m.id === 'probe');
+    expect(c.results()).toHaveLength(1);
+    c.send({ op: 'submit', id: 'big', order: resting({ clientOrderId: 'x'.repeat(17 * 1024) }) });
+    expect((await c.closed).code).toBe(1009);
+  });
+});
+
+describe('?batch=1: one array frame per turn', () => {
+  it('gets the same messages as a client without it, in arrays; filters and since= work the same', async () => {
+    const plain = await FrameClient.connect('?strategy=momentum&symbol=BTC-USDT');
+    const batched = await FrameClient.connect('?batch=1&strategy=momentum&symbol=BTC-USDT');
+    const submitter = await FrameClient.connect('?batch=1');
+    try {
+      const hello = await plain.next((m) => m.type === 'hello');
+      await batched.next((m) => m.type === 'hello');
+      await submitter.next((m) => m.type === 'hello');
+      // momentum BTC orders (seen by both filtered clients), ETH orders of market-maker (seen by neither)
+      const ops = Array.from({ length: 10 }, (_, i) => ({ op: 'submit', id: i, order: i % 3 === 2 ? { ...resting(), strategy: 'market-maker', symbol: 'ETH-USDT', price: '1000', quantity: '0.01' } : marketable(i) }));
+      submitter.send(ops);
+      await submitter.next((m) => m.type === 'result' && m.id === 9);
+      const results = submitter.results();
+      expect(results.map((r) => r.id)).toEqual(ops.map((o) => o.id));
+      for (const r of results) expect(r.ok, JSON.stringify(r.error)).toBe(true);
+      // the submitter's frames are arrays of messages, each a message as before
+      expect(submitter.frames.every((f) => Array.isArray(f) && f.length > 0)).toBe(true);
+      expect(submitter.frames.length).toBeLessThan(submitter.messages.length);
+      const lastMomentum = results[results.length - 1]!.order.orderId as number;
+      for (const c of [plain, batched]) await c.next((m) => m.type === 'event' && m.orderId === lastMomentum && m.state === 'FILLED', 10_000, 'FILLED');
+      // everything batched got is what plain got, message for message, in the same order
+      await new Promise((r) => setTimeout(r, 200));
+      expect(batched.messages).toEqual(plain.messages);
+      expect(batched.frames.every((f) => Array.isArray(f))).toBe(true);
+      for (const c of [plain, batched, submitter]) expect(c.binaryFrames).toBe(0);
+      expect(plain.frames.every((f) => !Array.isArray(f))).toBe(true);
+      const events = plain.messages.filter((m) => m.type === 'event');
+      expect(events.length).toBeGreaterThan(0);
+      for (const e of events) expect([e.strategy, e.symbol]).toEqual(['momentum', 'BTC-USDT']);
+      // resume: since= the hello seq replays the same events, in arrays for a ?batch=1 client
+      const resumed = await FrameClient.connect(`?batch=1&strategy=momentum&symbol=BTC-USDT&since=${hello.seq}`);
+      const resumedPlain = await FrameClient.connect(`?strategy=momentum&symbol=BTC-USDT&since=${hello.seq}`);
+      try {
+        const last = events[events.length - 1];
+        for (const c of [resumed, resumedPlain]) await c.next((m) => m.type === 'event' && m.seq === last.seq, 10_000, 'the last replayed event');
+        const replayed = resumed.messages.filter((m) => m.type === 'event');
+        expect(replayed.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+        expect(replayed).toEqual(resumedPlain.messages.filter((m) => m.type === 'event'));
+        expect(resumed.frames.every((f) => Array.isArray(f))).toBe(true);
+      } finally {
+        await resumed.close();
+        await resumedPlain.close();
+      }
+    } finally {
+      await plain.close();
+      await batched.close();
+      await submitter.close();
+    }
+  });
+
+  it('a bad batch value closes the stream with 1008', async () => {
+    const c = await FrameClient.connect('?batch=yes');
+    expect(await c.closed).toEqual({ code: 1008, reason: 'bad stream query: batch must be 1 or 0' });
+  });
+
+  it('a submit\'s result comes after its SUBMITTED event, in both modes, single ops and batches', async () => {
+    for (const query of ['', '?batch=1']) {
+      const c = await FrameClient.connect(query);
+      try {
+        await c.next((m) => m.type === 'hello');
+        for (let i = 0; i < 30; i++) c.send({ op: 'submit', id: `s${i}`, order: marketable(i) });
+        c.send(Array.from({ length: MAX_BATCH }, (_, i) => ({ op: 'submit', id: `sb${i}`, order: marketable(i) })));
+        await c.next((m) => m.type === 'result' && m.id === `sb${MAX_BATCH - 1}`, 10_000, 'the last result');
+        const results = c.results();
+        expect(results).toHaveLength(30 + MAX_BATCH);
+        // the batch's results in the order of its ops
+        expect(results.filter((r) => String(r.id).startsWith('sb')).map((r) => r.id)).toEqual(Array.from({ length: MAX_BATCH }, (_, i) => `sb${i}`));
+        for (const r of results) {
+          expect(r.ok, JSON.stringify(r.error)).toBe(true);
+          const at = c.messages.indexOf(r);
+          const submitted = c.messages.findIndex((m) => m.type === 'event' && m.orderId === r.order.orderId && m.state === 'SUBMITTED');
+          expect(submitted, `SUBMITTED event of ${r.id}`).toBeGreaterThanOrEqual(0);
+          expect(submitted, `SUBMITTED event of ${r.id} before its result`).toBeLessThan(at);
+        }
+      } finally {
+        await c.close();
+      }
+    }
+  });
+});
+
+describe('slow consumers with ?batch=1', () => {
+  it('a client that stops reading is disconnected once its send buffer passes the bound; the others are served', async () => {
+    const max = 65536;
+    const d = await startTestDaemon([[['daemon', 'api', 'streamMaxBufferedBytes'], max]]);
+    const connect = (query: string): Promise<FrameClient> => FrameClient.connect(query, d);
+    try {
+      const health = async (): Promise<any> => (await d.api.get('/health')).body.stream;
+      const slow = await connect('?batch=1');
+      await slow.next((m) => m.type === 'hello');
+      slow.ws.pause(); // reads nothing more: the kernel buffers fill, then the daemon's send buffer
+      const other = await connect('?batch=1');
+      await other.next((m) => m.type === 'hello');
+      let rounds = 0;
+      // batches of 200 orders that fill (3 events each; long client ids make them bigger) until the slow client is dropped
+      while ((await health()).slowConsumerDisconnects === 0) {
+        expect(rounds++, 'the slow client was never disconnected').toBeLessThan(60);
+        other.send(Array.from({ length: 200 }, (_, i) => ({ op: 'submit', id: `r${rounds}-${i}`, order: { ...marketable(i), clientOrderId: `slow${rounds}x${i}`.padEnd(32, 'z') } })));
+        const last = await other.next((m) => m.type === 'result' && m.id === `r${rounds}-199`, 20_000, `round ${rounds}`);
+        await other.next((m) => m.type === 'event' && m.orderId === last.order.orderId && m.state === 'FILLED', 10_000, 'FILLED');
+      }
+      expect(await health()).toEqual({ clients: 1, slowConsumerDisconnects: 1 });
+      slow.ws.resume(); // reads the backlog, then the close frame with the reason
+      expect(await slow.closed).toEqual({ code: 4000, reason: `slow consumer: send buffer over ${max} bytes` });
+      expect(slow.frames.length).toBeGreaterThan(1);
+      expect(slow.frames.every((f) => Array.isArray(f))).toBe(true);
+      // the other client is still served
+      other.send([{ op: 'submit', id: 'last', order: marketable(0) }]);
+      expect(await other.next((m) => m.type === 'result' && m.id === 'last')).toMatchObject({ ok: true });
+      expect(other.ws.readyState).toBe(WebSocket.OPEN);
+      await other.close();
+    } finally {
+      await d.stop();
+    }
+  }, 120_000);
+});
