@@ -15,7 +15,10 @@
  *      window); GC events are counted with a PerformanceObserver during this pass only;
  *    - a latency pass: one order at a time, submit -> pump -> handoff; each sample is performance.now() at the
  *      venue minus performance.now() before submitFields (so each includes one timer read, printed below).
- * 2. Worker ring path: a worker strategy (real StrategyHost, SDK and ring intake; bench/lib/submit-strategy.ts)
+ * 2. Worker ring path, twice: with the default dispatcher (polls once per event-loop turn for 200 µs after its last
+ *    order, then sleeps on the doorbell; workers sleep at once) and with the busy-polling one (daemon.dispatch.busyPoll:
+ *    a tight polling loop that yields to the event loop every 0.1 ms; workers poll 50 µs after their last activity).
+ *    Each: a worker strategy (real StrategyHost, SDK and ring intake; bench/lib/submit-strategy.ts)
  *    stamps each submit in shared memory (timeOrigin + now(), clock offset to the main thread corrected through
  *    the shared monotonic clock); the venue stamps the handoff:
  *    - latency pass: one order in flight (the next one is submitted on the SUBMITTED event), so each sample is the
@@ -28,7 +31,10 @@
  * without a journal batches go out at once). The daemon's default configuration journals every order and hands a
  * batch to its venue only once durable; a peer line shows that path's latency and throughput for context.
  *
- * Human-readable lines first; the last line is one JSON object.
+ * `--only=worker`: the two worker-path runs only.
+ *
+ * Human-readable lines first; the last line is one JSON object: inproc, worker (default dispatcher), worker_busy_poll,
+ * ring_records_per_s.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +46,7 @@ import { buildCore, BTC_MARK_TICKS, type Core } from './lib/core.js';
 import { fmtInt, fullGc, GcWatch, percentiles, tick, timerOverheadNs } from './lib/measure.js';
 import { NoopVenue } from './lib/noop-venue.js';
 import { measurePostMessageThroughput, measureRingThroughput } from './lib/ring-throughput.js';
+import { BUSY_POLL_WORKER_SPIN_US, DEFAULT_WORKER_SPIN_US } from '../src/strategy/worker-protocol.js';
 
 const STRATEGIES = 4;
 const WARMUP_ORDERS = 600_000;
@@ -262,7 +269,8 @@ const DONE = 1;
 const REFUSED = 2;
 const ERRORS = 3;
 
-async function worker(): Promise<WorkerResult> {
+async function worker(busyPoll: boolean): Promise<WorkerResult> {
+  const mode = busyPoll ? 'busy-poll dispatcher' : 'default dispatcher';
   const total = WORKER_LATENCY_ORDERS + WORKER_FLOOD_ORDERS;
   const control = new SharedArrayBuffer(64);
   const ctl = new Int32Array(control);
@@ -307,6 +315,9 @@ async function worker(): Promise<WorkerResult> {
       closing = true;
       setImmediate(close);
     };
+    // daemon.dispatch.busyPoll (the daemon sets both from its configuration the same way)
+    core.dispatcher.setPolicy({ busyPoll });
+    core.host!.setWorkerSpinUs(busyPoll ? BUSY_POLL_WORKER_SPIN_US : DEFAULT_WORKER_SPIN_US);
     await core.start();
     correction = clockOffset() - workerClock[0]!;
     console.log(`worker clock vs main thread clock (both against the shared monotonic clock): ${(correction * 1e6).toFixed(0)} ns, corrected`);
@@ -322,23 +333,30 @@ async function worker(): Promise<WorkerResult> {
       }
     };
 
+    const h = core.host!.strategies[0]!;
+    const sleeps0 = core.dispatcher.sleeps;
+    const wakes0 = h.eventDoorbell.wakeups;
     await runPhase(1, () => venue.total === WORKER_LATENCY_ORDERS && venue.count === 0);
     const lat = percentiles(latency.slice(1, WORKER_LATENCY_ORDERS + 1));
     console.log(
-      `worker path latency SDK submit -> handoff (${fmtInt(WORKER_LATENCY_ORDERS)} orders, one in flight): p50 ${ns(lat.p50)} ns, ` +
-      `p99 ${ns(lat.p99)} ns, p99.9 ${ns(lat.p999)} ns, max ${fmtInt(ns(lat.max))} ns`,
+      `worker path, ${mode}: latency SDK submit -> handoff (${fmtInt(WORKER_LATENCY_ORDERS)} orders, one in flight): p50 ${ns(lat.p50)} ns, ` +
+      `p99 ${ns(lat.p99)} ns, p99.9 ${ns(lat.p999)} ns, max ${fmtInt(ns(lat.max))} ns ` +
+      `(dispatcher slept ${fmtInt(core.dispatcher.sleeps - sleeps0)} times, worker woken ${fmtInt(h.eventDoorbell.wakeups - wakes0)} times)`,
     );
 
+    const sleeps1 = core.dispatcher.sleeps;
+    const wakes1 = h.eventDoorbell.wakeups;
+    const events1 = h.eventPosition;
     await runPhase(2, () => venue.total === total && venue.count === 0);
     const first = submitted[WORKER_LATENCY_ORDERS + 1]! + correction;
     const seconds = (lastHandoff - first) / 1000;
     const ordersPerS = WORKER_FLOOD_ORDERS / seconds;
     const flood = percentiles(latency.slice(WORKER_LATENCY_ORDERS + 1, total + 1));
-    const h = core.host!.strategies[0]!;
     console.log(
-      `worker path throughput: ${fmtInt(ordersPerS)} orders/s SDK submit -> handoff (${fmtInt(WORKER_FLOOD_ORDERS)} orders, ${seconds.toFixed(3)} s; ` +
+      `worker path, ${mode}: throughput ${fmtInt(ordersPerS)} orders/s SDK submit -> handoff (${fmtInt(WORKER_FLOOD_ORDERS)} orders, ${seconds.toFixed(3)} s; ` +
       `QUEUE_FULL answers ${Atomics.load(ctl, REFUSED)}, events lost ${h.eventsLost}); latency while flooding (queueing included): ` +
-      `p50 ${fmtInt(ns(flood.p50))} ns, p99 ${fmtInt(ns(flood.p99))} ns`,
+      `p50 ${fmtInt(ns(flood.p50))} ns, p99 ${fmtInt(ns(flood.p99))} ns (dispatcher slept ${fmtInt(core.dispatcher.sleeps - sleeps1)} times, ` +
+      `worker woken ${fmtInt(h.eventDoorbell.wakeups - wakes1)} times for ${fmtInt((h.eventPosition - events1) | 0)} events)`,
     );
     if (Atomics.load(ctl, ERRORS) !== 0) throw new Error(`worker path: ${Atomics.load(ctl, ERRORS)} unexpected refusals or seq mismatches`);
     if (core.ringIntake!.fifoViolations !== 0) throw new Error(`worker path: ${core.ringIntake!.fifoViolations} ring sequence violations`);
@@ -352,8 +370,16 @@ async function worker(): Promise<WorkerResult> {
 }
 
 async function main(): Promise<void> {
+  // --only=worker: the two worker-path runs only (no in-process, journal or ring passes): for working on that path
+  const workerOnly = process.argv.includes('--only=worker');
   console.log(`bench:submit — node ${process.version}, ${process.platform}/${process.arch}`);
   if (!fullGc()) console.log('(run with node --expose-gc for a forced collection before each timed pass)');
+  if (workerOnly) {
+    const w = await worker(false);
+    const b = await worker(true);
+    console.log(JSON.stringify({ bench: 'submit', worker: w, worker_busy_poll: b }));
+    return;
+  }
   console.log(`every in-process latency sample includes one timer read: empty timed region p50 ${timerOverheadNs().toFixed(0)} ns`);
   const gcs = new GcWatch();
   const inprocResult = await inproc(gcs);
@@ -365,7 +391,8 @@ async function main(): Promise<void> {
     `${fmtInt(j.ordersPerS)} orders/s (${fmtInt(JOURNAL_THROUGHPUT_ORDERS)} orders in bursts of ${BURST}); ` +
     `${(inprocResult.orders_per_s / j.ordersPerS).toFixed(1)}x fewer than without`,
   );
-  const workerResult = await worker();
+  const workerResult = await worker(false);
+  const busyResult = await worker(true);
   const ring = await measureRingThroughput(RING_RECORDS);
   const peer = await measurePostMessageThroughput(PEER_RECORDS);
   console.log(
@@ -374,7 +401,7 @@ async function main(): Promise<void> {
     `ratio ${(ring.recordsPerSecond / peer.recordsPerSecond).toFixed(1)}x`,
   );
   console.log(`in process / worker path throughput: ${(inprocResult.orders_per_s / workerResult.orders_per_s).toFixed(2)}x`);
-  console.log(JSON.stringify({ bench: 'submit', inproc: inprocResult, worker: workerResult, ring_records_per_s: ring.recordsPerSecond }));
+  console.log(JSON.stringify({ bench: 'submit', inproc: inprocResult, worker: workerResult, worker_busy_poll: busyResult, ring_records_per_s: ring.recordsPerSecond }));
 }
 
 await main();

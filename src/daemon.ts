@@ -30,6 +30,7 @@ import { historyFromConfig, type DaemonHistory } from './compose/history-from-co
 import { RestartingVenue } from './execution/venue-supervisor.js';
 import type { JournalError } from './journal/errors.js';
 import type { StrategyHost } from './strategy/strategy-host.js';
+import { BUSY_POLL_WORKER_SPIN_US, DEFAULT_WORKER_SPIN_US } from './strategy/worker-protocol.js';
 import { CoarseClock, type Clock } from './model/clock.js';
 import { InstrumentRegistry } from './model/instrument.js';
 import type { PreTradeRisk } from './risk/pre-trade-risk.js';
@@ -257,6 +258,10 @@ export class Daemon {
     await this.bus?.afterIntake();
     if (this.host !== undefined) {
       const host = this.host;
+      // daemon.dispatch: how the loop waits for the rings (it measures its spin on the real monotonic clock); with
+      // busyPoll the workers poll for their events a little too
+      this.path.dispatcher.setPolicy(this.config.daemon.dispatch);
+      host.setWorkerSpinUs(this.config.daemon.dispatch.busyPoll ? BUSY_POLL_WORKER_SPIN_US : DEFAULT_WORKER_SPIN_US);
       this.path.dispatcher.setSleeper(() => host.waitForOrders());
       await host.start();
     }

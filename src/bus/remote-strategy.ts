@@ -5,7 +5,8 @@
  *
  *  - ctx.id, symbols and params come from P config (the daemon writes them at start), instruments and venues too
  *    (the InstrumentRegistry of src/model/instrument.ts, built from the configured specs as the daemon builds it);
- *  - submit() validates at the edge exactly as the worker SDK does (decodeOrder, tag, venue), answers at once with
+ *  - submit() validates at the edge as the worker SDK does (decodeOrder, tag, venue) — except that it takes route,
+ *    algo and trailingOffset, which the command stream carries and a worker's ring record cannot — answers at once with
  *    { ok, seq } (seq: this runner's own count, 1, 2, 3 ...) and sends the command asynchronously with a
  *    clientOrderId (the order's own, or one the client makes), by which its events are recognised;
  *  - what happens next arrives through onEvent with that seq, as the worker's event kinds: ACK when the reply (or the

@@ -77,6 +77,19 @@ export const QueueSchema = strictObject({
   capacity: int(1, 16_777_216).default(DEFAULT_QUEUE_CAPACITY),
 });
 
+/**
+ * How the dispatcher waits for worker strategies' orders (src/intake/dispatcher.ts DispatchPolicy). Default: after
+ * its last order it keeps polling the rings for spinUs (200 µs; in 20 µs slices, the event loop runs between two),
+ * then sleeps on the doorbell (no CPU while idle). busyPoll: true polls in 0.1 ms slices and sleeps only after spinUs
+ * without orders (default 1 s), and the workers poll for their events too: lowest latency, but the daemon's thread
+ * takes a whole core while orders flow; for machines with a core to spare.
+ */
+export const DispatchSchema = strictObject({
+  busyPoll: bool.default(false),
+  /** µs of polling after the last order before the dispatcher sleeps; default 200, or 1,000,000 with busyPoll. */
+  spinUs: int(0, 60_000_000).optional(),
+});
+
 export const JournalSchema = strictObject({
   /** Journal every order and event, and recover from it on start. Turn off only for throwaway runs. */
   enabled: bool.default(true),
@@ -276,6 +289,7 @@ export const DaemonSchema = strictObject({
   kill: strictObject({ timeoutMs: int(1, 600_000).default(10_000) }).prefault({}),
   startup: StartupSchema.prefault({}),
   queue: QueueSchema.prefault({}),
+  dispatch: DispatchSchema.prefault({}),
   journal: JournalSchema.prefault({}),
   /** Trade history beyond the journal (src/history): fills and final order states in PostgreSQL or local files. */
   history: HistorySchema.prefault({}),

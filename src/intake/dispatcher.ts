@@ -1,6 +1,7 @@
 import type { VenueBatcher } from '../execution/batcher.js';
 import { NO_VENUE, ROUTE_BEST, ROUTE_SWEEP, TYPE_CODE, type OrderStore } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
+import { systemClock } from '../model/clock.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
 import { ORDER_STATES } from '../model/order.js';
@@ -15,14 +16,44 @@ const CREATED = ORDER_STATES.indexOf('CREATED');
 const STOP = TYPE_CODE.STOP;
 /** takeOr: the order was taken as a parent. */
 const SWEPT = -2;
-/** Empty cycles before the loop sleeps on the doorbell. */
-const IDLE_SPIN_CYCLES = 64;
+/** Default mode: how long the loop keeps polling after its last work before it sleeps, µs. */
+export const DEFAULT_SPIN_US = 200;
+/** Busy-poll mode: how long the loop keeps polling in a tight loop after its last work before it sleeps, µs. */
+export const DEFAULT_BUSY_POLL_SPIN_US = 1_000_000;
+/** Busy-poll mode: the longest one polling slice holds the event loop before it yields (I/O, timers), ms. */
+const BUSY_POLL_SLICE_MS = 0.1;
+/** Default mode: the longest one polling slice holds the event loop, ms. */
+const SPIN_SLICE_MS = 0.02;
+/** Idle polls between two clock reads. */
+const POLLS_PER_CLOCK_READ = 32;
+/** A slice ends after this many idle polls whatever the clock says (an injected clock may stand still). */
+const MAX_IDLE_POLLS_PER_SLICE = 1 << 16;
 
 /** Producers drained at the start of every cycle (strategy rings); returns how many records it took. */
 export interface IntakeSource {
   drain(budget: number): number;
   /** True while records are waiting (so the loop keeps going without sleeping). */
   pending(): boolean;
+  /** Called at the end of every cycle, after the venues got their batches (e.g. wake the strategies that got events). */
+  endCycle?(): void;
+}
+
+/**
+ * How the loop waits for work when it has none (daemon.dispatch in the configuration). When it has a doorbell to
+ * sleep on (worker strategies' rings), the loop polls the rings in a tight loop in slices — 20 µs, or 0.1 ms with
+ * busyPoll — and yields to the event loop (setImmediate) between two slices, so I/O (API, journal, venues) and timers
+ * run; it dispatches as soon as a record is there (tens of ns after it was published, not an event-loop turn later).
+ * It goes on while its last work is under `spinUs` old, then sleeps on the doorbell (Atomics.waitAsync: no CPU while
+ * idle); an order that arrives then pays the wake-up (a futex notify and an event-loop wake-up, several µs).
+ *  - default (busyPoll false): spinUs 200 µs, friendly to a 2-core machine: the loop polls only right after work;
+ *  - busyPoll: spinUs 1 s by default: for a machine with a core to spare (the daemon's thread takes a whole core while
+ *    orders flow, and the workers poll for their events too, worker-protocol.ts BUSY_POLL_WORKER_SPIN_US).
+ * Without a doorbell (no worker strategies) each wake() runs one cycle and nothing polls.
+ */
+export interface DispatchPolicy {
+  readonly busyPoll?: boolean;
+  /** Default DEFAULT_SPIN_US, or DEFAULT_BUSY_POLL_SPIN_US with busyPoll. */
+  readonly spinUs?: number;
 }
 
 /**
@@ -71,8 +102,14 @@ export class Dispatcher {
   /** Resolves when a ring producer publishes (the doorbell); the loop sleeps on it when idle. */
   private sleeper: (() => Promise<unknown>) | undefined;
   private sleeping = false;
-  private idleCycles = 0;
   private stopped = false;
+  private busyPoll = false;
+  /** How long the loop polls after its last work before it sleeps, ms. */
+  private spinMs = DEFAULT_SPIN_US / 1000;
+  /** Monotonic ms (injected: setPolicy). */
+  private monoMs: () => number = systemClock.monoMs;
+  /** monoMs of the last cycle that had work. */
+  private lastWork = 0;
   /** Set by halt: every order still queued is denied with it, none is dispatched. */
   private haltDeny: OrderUpdate | undefined;
   /** 1 = venue may receive orders (its circuit breaker is closed). */
@@ -81,6 +118,8 @@ export class Dispatcher {
   dispatched = 0;
   /** Queue entries dropped because their slot was released (and maybe reused) since they were queued. */
   staleEntries = 0;
+  /** Times the loop went to sleep on the doorbell (metrics, tests). */
+  sleeps = 0;
 
   constructor(
     private readonly store: OrderStore,
@@ -116,11 +155,33 @@ export class Dispatcher {
 
   /**
    * Ring producers wake the loop through `sleeper` (their shared doorbell). When there is nothing to do the loop
-   * spins a few cycles (cheap, and much faster than a wake-up for bursts), then sleeps on the doorbell.
+   * keeps polling for a short time (DispatchPolicy: much faster than a wake-up for an order that follows soon), then
+   * sleeps on the doorbell.
    */
   setSleeper(sleeper: () => Promise<unknown>): void {
     this.sleeper = sleeper;
     this.wake();
+  }
+
+  /** How the loop waits for work (see DispatchPolicy); `monoMs`: the monotonic clock it measures its spin with. */
+  setPolicy(policy: DispatchPolicy, monoMs?: () => number): void {
+    const busy = policy.busyPoll === true;
+    const spinUs = policy.spinUs ?? (busy ? DEFAULT_BUSY_POLL_SPIN_US : DEFAULT_SPIN_US);
+    if (!Number.isFinite(spinUs) || spinUs < 0) throw new RangeError(`dispatch spinUs must be a non-negative number of µs, got ${spinUs}`);
+    this.busyPoll = busy;
+    this.spinMs = spinUs / 1000;
+    if (monoMs !== undefined) this.monoMs = monoMs;
+    this.wake();
+  }
+
+  /** True while the loop waits on the doorbell with no cycle scheduled (it polls nothing then). */
+  get asleep(): boolean {
+    return this.sleeping && !this.scheduled;
+  }
+
+  /** The policy in force. */
+  get policy(): Required<DispatchPolicy> {
+    return { busyPoll: this.busyPoll, spinUs: this.spinMs * 1000 };
   }
 
   stop(): void {
@@ -146,26 +207,60 @@ export class Dispatcher {
 
   private readonly cycle = (): void => {
     this.scheduled = false;
-    if (this.stopped) return;
-    const n = this.pump();
-    if (this.queues.size > 0 || this.sourcesPending()) {
-      this.idleCycles = 0;
-      this.wake();
-      return;
-    }
-    if (this.sleeper === undefined || this.sleeping) return;
-    if (n > 0) this.idleCycles = 0;
-    if (++this.idleCycles < IDLE_SPIN_CYCLES) {
-      this.wake();
-      return;
-    }
-    this.idleCycles = 0;
-    this.sleeping = true;
-    void this.sleeper().then(() => {
-      this.sleeping = false;
-      this.wake();
-    });
+    this.turn();
   };
+
+  /** Woken by the doorbell: the turn runs at once (a setImmediate more would cost one more event-loop phase). */
+  private readonly woken = (): void => {
+    this.sleeping = false;
+    if (!this.scheduled) this.turn();
+  };
+
+  private turn(): void {
+    if (this.stopped) return;
+    if (this.sleeper !== undefined) {
+      this.pollSlice(this.busyPoll ? BUSY_POLL_SLICE_MS : SPIN_SLICE_MS);
+      return;
+    }
+    // no doorbell: one cycle per wake(), and again while there is more
+    this.pump();
+    if (this.queues.size > 0 || this.sourcesPending()) this.wake();
+  }
+
+  /**
+   * Polls the sources in a tight loop, pumping whenever there is work, for at most `sliceMs`; then yields to the event
+   * loop (setImmediate) if there was work within spinMs, else sleeps on the doorbell.
+   */
+  private pollSlice(sliceMs: number): void {
+    let now = this.monoMs();
+    const end = now + sliceMs;
+    let idle = 0;
+    let idleTotal = 0;
+    for (;;) {
+      if (this.queues.size > 0 || this.sourcesPending()) {
+        this.pump();
+        if (this.stopped) return;
+        idle = 0;
+        now = this.monoMs();
+        this.lastWork = now;
+        if (now >= end) break;
+        continue;
+      }
+      if (++idle < POLLS_PER_CLOCK_READ) continue;
+      idle = 0;
+      now = this.monoMs();
+      if (now >= end || now - this.lastWork >= this.spinMs) break;
+      if ((idleTotal += POLLS_PER_CLOCK_READ) >= MAX_IDLE_POLLS_PER_SLICE) break;
+    }
+    if (this.queues.size > 0 || this.sourcesPending() || now - this.lastWork < this.spinMs) this.wake();
+    else if (!this.sleeping) this.sleep();
+  }
+
+  private sleep(): void {
+    this.sleeping = true;
+    this.sleeps++;
+    void this.sleeper!().then(this.woken);
+  }
 
   /** One dispatch cycle, synchronously. Returns how many orders it dispatched. */
   pump(): number {
@@ -188,6 +283,7 @@ export class Dispatcher {
     }
     this.batcher.endCycle();
     this.dispatched += n;
+    for (let i = 0; i < this.sources.length; i++) this.sources[i]!.endCycle?.();
     return n;
   }
 

@@ -25,6 +25,12 @@ const SEQ_WINDOW = 1 << 16;
  * Records are taken only while the strategy's queues have room, so a strategy that floods fills its own ring and
  * its producer gets QUEUE_FULL; nothing is dropped. The producer sequence is checked: a gap or a repeat is counted
  * as a FIFO violation. Nothing is allocated per record unless the record carries its own client order id.
+ *
+ * Wake-ups: an event is written and published at once (a worker that is awake reads it right away), but a sleeping
+ * worker is not notified per event: its endpoint owes it one wake-up, rung at the end of the dispatcher's cycle
+ * (endCycle: even when the busy-polling loop holds the event loop) or, for events written outside a cycle (venue
+ * reports, timers), at the end of the turn (the endpoint's microtask). So N events to an idle worker in one turn cost
+ * one Atomics.notify, not N.
  */
 export class RingIntake implements IntakeSource, TrackerListener {
   private readonly rec = new OrderRecord();
@@ -63,6 +69,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
       this.hosted[s] = h;
     }
     this.lastSeq = new Float64Array(strategyCount);
+
     this.idBySeq = Array.from({ length: strategyCount }, (_, s) => (this.hosted[s] === undefined ? new Float64Array(0) : new Float64Array(SEQ_WINDOW)));
   }
 
@@ -84,6 +91,11 @@ export class RingIntake implements IntakeSource, TrackerListener {
     }
     this.taken += total;
     return total;
+  }
+
+  /** The dispatcher's cycle ended: wake the strategies that got events in it and sleep (one notify each). */
+  endCycle(): void {
+    for (let i = 0; i < this.strategies.length; i++) this.strategies[i]!.wake();
   }
 
   private readonly onRecord = (offset: number): void => {

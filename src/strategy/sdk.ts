@@ -15,10 +15,13 @@
  *       };
  *     }
  *
- * Each strategy runs in its own worker thread. submit() and cancel() validate at the edge (symbols, tick and
- * lot grids, client order id) and write one fixed-size record into the strategy's queue; they answer at once
- * and never block: a full queue answers QUEUE_FULL (nothing is dropped silently). What happens next comes
- * back as events, in order, through onEvent.
+ * Each strategy runs in its own worker thread. submit() and cancel() validate at the edge (field names, symbols,
+ * tick and lot grids, minimum quantity and notional, client order id) and write one fixed-size record into the
+ * strategy's queue; they answer at once and never block: a full queue answers QUEUE_FULL (nothing is dropped
+ * silently). Fields of the API the record cannot carry (route, algo, trailingOffset) are refused (UNKNOWN_FIELD).
+ * What the daemon checks for every record anyway is not checked twice: an order whose notional the core cannot count
+ * exactly, a pinned venue that does not list the symbol, a client order id in use come back as a REFUSED event with
+ * that code. What happens next comes back as events, in order, through onEvent.
  *
  * Market data of the strategy's configured symbols arrives through shared memory too (no message per update):
  *  - `ctx.topOfBook(symbol)`: the latest consolidated top of book (best bid and ask over the venues whose books

@@ -35,7 +35,7 @@ import { SwitchyardError } from '../model/errors.js';
 import type { InstrumentSpec } from '../model/instrument.js';
 import { prepareStrategyModule, resolveWorkerEntry } from './module-loader.js';
 import type { OrderSnapshot, RingEndpoint } from '../intake/ring/transport.js';
-import { STRATEGY_WORKER_KIND, type HostToWorker, type LogLevel, type StrategyWorkerData, type WorkerToHost } from './worker-protocol.js';
+import { DEFAULT_WORKER_SPIN_US, STRATEGY_WORKER_KIND, type HostToWorker, type LogLevel, type StrategyWorkerData, type WorkerToHost } from './worker-protocol.js';
 
 export const DEFAULT_ORDER_RING_CAPACITY = 4096;
 export const DEFAULT_EVENT_RING_CAPACITY = 16384;
@@ -78,6 +78,11 @@ export interface StrategyHostOptions {
   /** A sleeping worker is woken for market data at most once per this many ms. Default 2. */
   readonly marketWakeMs?: number;
   /**
+   * How long a worker keeps polling its event ring after its last order activity before it sleeps, µs (worker-protocol
+   * DEFAULT_WORKER_SPIN_US: 0, it sleeps at once); setWorkerSpinUs changes it for every worker.
+   */
+  readonly workerSpinUs?: number;
+  /**
    * The doorbell the dispatcher sleeps on; every order ring rings it. Give the dispatcher's own when it also
    * waits on other rings (API intake); by default the host makes one (`host.doorbell`).
    */
@@ -114,6 +119,8 @@ export class HostedStrategy implements RingEndpoint {
   private readonly events: RingProducer;
   private readonly resyncRecord = new EventRecord();
   private resyncOwed = false;
+  /** The worker slept when an event was published: one wake-up is owed (wake(), or the microtask queued then). */
+  private wakeOwed = false;
   private lostSinceResync = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private worker: Worker | undefined;
@@ -141,7 +148,8 @@ export class HostedStrategy implements RingEndpoint {
     this.eventBuffer = createRingBuffer(eventCapacity, EVENT_RECORD_BYTES);
     this.orders = new RingConsumer(this.orderBuffer);
     this.eventDoorbell = Doorbell.create();
-    this.events = new RingProducer(this.eventBuffer, this.eventDoorbell);
+    // no doorbell on the producer: a publish does not notify, the intake rings once per turn (wake())
+    this.events = new RingProducer(this.eventBuffer);
     this.marketBuffers = createMarketChannel(market);
     this.market = new MarketChannelWriter(this.marketBuffers, this.eventDoorbell, marketWakeMs);
   }
@@ -161,10 +169,38 @@ export class HostedStrategy implements RingEndpoint {
   }
 
   /**
-   * Writes one event for the strategy. Never blocks: false when the ring was full (the event is counted in
-   * eventsLost and covered by a RESYNC record written as soon as there is room). No allocation.
+   * Writes one event for the strategy and publishes it (a worker that is awake sees it at once). Never blocks: false
+   * when the ring was full (the event is counted in eventsLost and covered by a RESYNC record written as soon as
+   * there is room). No allocation. A sleeping worker is not notified per event: it is owed one wake-up, rung by wake()
+   * (the ring intake calls it at the end of each dispatch cycle) or at the end of the turn (a microtask), whichever
+   * comes first — one notify for all the events of a turn.
    */
   publishEvent(rec: EventRecord): boolean {
+    const ok = this.writeEvent(rec);
+    this.owe();
+    return ok;
+  }
+
+  /**
+   * After a publish: a worker that is awake re-reads the ring before it sleeps (doorbell.ts: it arms, then re-checks;
+   * the tail was stored before this load), so only one that sleeps now is owed a wake-up.
+   */
+  private owe(): void {
+    if (this.wakeOwed || !this.eventDoorbell.sleeping) return;
+    this.wakeOwed = true;
+    queueMicrotask(this.wakeLater);
+  }
+
+  private readonly wakeLater = (): void => this.wake();
+
+  /** Rings the wake-up owed to the worker, if any: one notify if it still sleeps. */
+  wake(): void {
+    if (!this.wakeOwed) return;
+    this.wakeOwed = false;
+    this.eventDoorbell.ring();
+  }
+
+  private writeEvent(rec: EventRecord): boolean {
     if (this.resyncOwed && !this.writeResync()) {
       this.lostSinceResync++;
       this.eventsLost++;
@@ -206,7 +242,9 @@ export class HostedStrategy implements RingEndpoint {
     if (this.retryTimer !== undefined) return;
     const retry = (): void => {
       this.retryTimer = undefined;
-      if (this.resyncOwed && !this.writeResync() && this.status !== 'stopped' && this.status !== 'failed') {
+      if (!this.resyncOwed) return;
+      if (this.writeResync()) this.owe();
+      else if (this.status !== 'stopped' && this.status !== 'failed') {
         this.retryTimer = setTimeout(retry, RESYNC_RETRY_MS);
         this.retryTimer.unref();
       }
@@ -247,8 +285,12 @@ export class HostedStrategy implements RingEndpoint {
   }
 
   /** What the worker of this strategy receives (the host's spawn uses it; tests build a runtime from it). */
-  workerData(moduleUrl: string, instruments: readonly InstrumentSpec[], venues: readonly string[], orderDoorbell: Doorbell): StrategyWorkerData {
+  workerData(
+    moduleUrl: string, instruments: readonly InstrumentSpec[], venues: readonly string[], orderDoorbell: Doorbell, eventSpinUs?: number, pollControl?: SharedArrayBuffer,
+  ): StrategyWorkerData {
     return {
+      ...(eventSpinUs === undefined ? {} : { eventSpinUs }),
+      ...(pollControl === undefined ? {} : { pollControl }),
       kind: STRATEGY_WORKER_KIND,
       id: this.id,
       moduleUrl,
@@ -292,6 +334,8 @@ export class HostedStrategy implements RingEndpoint {
 
 export class StrategyHost {
   readonly doorbell: Doorbell;
+  /** Shared with every worker: [0] how long they poll after their last order activity, µs (setWorkerSpinUs). */
+  private readonly pollControl = new Int32Array(new SharedArrayBuffer(4));
   readonly strategies: readonly HostedStrategy[];
   private readonly byId = new Map<string, HostedStrategy>();
   private readonly log: HostLogger;
@@ -300,6 +344,7 @@ export class StrategyHost {
 
   constructor(private readonly options: StrategyHostOptions) {
     this.log = options.log ?? silentLog;
+    this.setWorkerSpinUs(options.workerSpinUs ?? DEFAULT_WORKER_SPIN_US);
     this.doorbell = options.doorbell ?? Doorbell.create();
     if (options.venues.length > MAX_VENUES) throw new RangeError(`at most ${MAX_VENUES} venues fit the order record`);
     if (options.instruments.length > 0xffff) throw new RangeError('at most 65535 instruments fit the order record');
@@ -317,6 +362,15 @@ export class StrategyHost {
       if (this.byId.has(h.id)) throw new RangeError(`duplicate strategy ${h.id}`);
       this.byId.set(h.id, h);
     }
+  }
+
+  /**
+   * How long every worker polls its event ring after its last order activity before it sleeps, µs (0: not at all);
+   * running workers follow at their next idle turn. The daemon sets BUSY_POLL_WORKER_SPIN_US with daemon.dispatch.busyPoll.
+   */
+  setWorkerSpinUs(us: number): void {
+    if (!Number.isInteger(us) || us < 0 || us > 60_000_000) throw new RangeError(`worker spin must be 0 to 60,000,000 µs, got ${us}`);
+    Atomics.store(this.pollControl, 0, us);
   }
 
   get(id: string): HostedStrategy | undefined {
@@ -364,7 +418,7 @@ export class StrategyHost {
   }
 
   private spawn(s: HostedStrategy, entry: URL, moduleUrl: string): Promise<void> {
-    const data = s.workerData(moduleUrl, this.options.instruments, this.options.venues, this.doorbell);
+    const data = s.workerData(moduleUrl, this.options.instruments, this.options.venues, this.doorbell, undefined, this.pollControl.buffer as SharedArrayBuffer);
     s.status = 'starting';
     const worker = new Worker(entry, { workerData: data, env: { ...(this.options.workerEnv ?? {}) } });
     s.attach(worker);

@@ -3,10 +3,16 @@
  * hooks and pumps the event ring into onEvent and its market channel into onTrade and onMarket. Independent of
  * worker_threads (worker-main.ts wires it to parentPort), so it can also be driven on one thread in tests.
  *
- * Each turn of the pump delivers up to EVENT_BATCH events, then up to TRADE_BATCH trades, then the newest top of
- * each symbol whose top changed since it was last delivered; when there was nothing it sleeps on the event doorbell
- * (which the host rings for events at once and for market data at a bounded rate: market-channel.ts). After a turn
- * that delivered market data it yields to the event loop (timers run) before the next.
+ * Each turn of the pump delivers up to EVENT_BATCH events (read in one batch: one head update), then up to
+ * TRADE_BATCH trades, then the newest top of each symbol whose top changed since it was last delivered. When there was
+ * nothing it may poll again on the next event-loop turn for a short while after its last order activity (eventSpinUs
+ * or pollControl, worker-protocol.ts: none by default; with the busy-polling dispatcher), then sleeps on the event
+ * doorbell, which the host rings once per turn for all the events it wrote
+ * meanwhile (strategy-host.ts) and for market data at a bounded rate (market-channel.ts). After a turn that delivered
+ * market data it yields to the event loop (timers run) before the next.
+ *
+ * submit() encodes the common order shapes straight into the record (order-encoder.ts, no allocation); anything else
+ * goes through the API's edge decoder, which accepts it the same way or refuses it with its code.
  */
 import { decodeOrder } from '../intake/order-decoder.js';
 import { StrategyTimers } from './strategy-timers.js';
@@ -26,14 +32,24 @@ import { isValidClientOrderId } from '../model/ids.js';
 import { InstrumentRegistry, type Instrument } from '../model/instrument.js';
 import { SIDES } from '../model/order.js';
 import { MarketTurn } from './market-turn.js';
+import { SubmitEncoder } from './order-encoder.js';
 import type {
   CancelTarget, OrderSnapshot, Strategy, StrategyContext, StrategyEvent, StrategyLog, StrategyModule, StrategyOrder,
   SubmitResult, TimerHandle,
 } from './sdk.js';
-import type { HostToWorker, LogLevel, StrategyWorkerData, WorkerToHost } from './worker-protocol.js';
+import { DEFAULT_WORKER_SPIN_US, type HostToWorker, type LogLevel, type StrategyWorkerData, type WorkerToHost } from './worker-protocol.js';
 
 /** Events handed to onEvent per turn of the worker's event loop (timers run between turns). */
 const EVENT_BATCH = 256;
+/** The real monotonic clock (the pump's polling window is scheduling, not business time: not the injected clock). */
+const monoMs = (): number => performance.now();
+
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Fields decodeOrder knows that a ring record cannot carry: refused rather than dropped. */
+const API_ONLY_FIELDS = ['route', 'algo', 'trailingOffset'] as const;
 
 export interface RuntimeChannel {
   post(message: WorkerToHost): void;
@@ -63,6 +79,7 @@ export class StrategyRuntime {
   private readonly events: RingConsumer;
   private readonly bell: Doorbell;
   private readonly rec = new OrderRecord();
+  private readonly encoder: SubmitEncoder;
   private readonly ev = new EventRecord();
   /** The market channel: trades to onTrade, changed tops to onMarket (market-turn.ts). */
   private readonly market: MarketTurn;
@@ -78,6 +95,11 @@ export class StrategyRuntime {
   private nextSnapshotId = 1;
   private stopping = false;
   private closed = false;
+  /** [0]: the pump's polling window after the last order activity, µs (worker-protocol.ts pollControl). */
+  private readonly pollControl: Int32Array;
+  /** monoMs of the last order activity (an event delivered; `sent`: a record published since the pump looked). */
+  private lastActive = 0;
+  private sent = false;
   private pumping = false;
   private resyncing = false;
   /** Events below this ring position are covered by the last snapshot and skipped (when skipping). */
@@ -91,6 +113,8 @@ export class StrategyRuntime {
     this.id = data.id;
     this.instruments = new InstrumentRegistry(data.instruments);
     this.venues = data.venues;
+    this.encoder = new SubmitEncoder(this.instruments, data.venues);
+    this.pollControl = data.pollControl !== undefined ? new Int32Array(data.pollControl, 0, 1) : Int32Array.of(data.eventSpinUs ?? DEFAULT_WORKER_SPIN_US);
     this.producer = new RingProducer(data.orderRing, new Doorbell(data.orderDoorbell));
     this.events = new RingConsumer(data.eventRing);
     this.bell = new Doorbell(data.eventDoorbell);
@@ -180,9 +204,32 @@ export class StrategyRuntime {
 
   // ---- orders --------------------------------------------------------------------------------------------
 
+  /**
+   * Validates at the edge and writes one record (order-encoder.ts: the common shapes without allocation; anything
+   * else through decodeOrder, which accepts it the same way or says why not).
+   */
   private submit(order: StrategyOrder): SubmitResult {
     if (this.stopping) return refuse('TRADING_HALTED', 'the strategy is stopping');
     if (typeof order !== 'object' || order === null || Array.isArray(order)) return refuse('BAD_REQUEST', 'order must be an object');
+    if (this.encoder.encode(order, this.rec)) {
+      const off = this.claim();
+      if (off < 0) return refuse('QUEUE_FULL', 'the strategy queue is full');
+      const seq = this.nextSeq;
+      this.rec.seq = seq;
+      writeOrderRecord(this.producer, off, this.rec);
+      if (this.batchDepth === 0) this.producer.publish();
+      this.nextSeq = seq + 1;
+      this.sent = true;
+      return { ok: true, seq };
+    }
+    return this.submitDecoded(order);
+  }
+
+  /** The full edge decoder (the API's): orders outside the encoder's fast path, and every refusal's reason. */
+  private submitDecoded(order: StrategyOrder): SubmitResult {
+    for (const field of API_ONLY_FIELDS) {
+      if (Object.hasOwn(order, field)) return refuse('UNKNOWN_FIELD', `field "${field}" is not available to worker strategies (the order record has no room for it): use the API`);
+    }
     const { tag, ...body } = order;
     if (tag !== undefined && !isUint32(tag)) return refuse('INVALID_FIELD', 'tag must be an integer from 0 to 4294967295');
     const r = decodeOrder({ ...body, strategy: this.id }, this.instruments);
@@ -201,6 +248,7 @@ export class StrategyRuntime {
     writeOrderRecord(this.producer, off, this.rec);
     if (this.batchDepth === 0) this.producer.publish();
     this.nextSeq = seq + 1;
+    this.sent = true;
     return { ok: true, seq };
   }
 
@@ -251,6 +299,7 @@ export class StrategyRuntime {
     writeOrderRecord(this.producer, off, rec);
     if (this.batchDepth === 0) this.producer.publish();
     this.nextSeq = seq + 1;
+    this.sent = true;
     return { ok: true, seq };
   }
 
@@ -262,6 +311,11 @@ export class StrategyRuntime {
     this.events.hasRecords() ||
     this.market.hasWork();
 
+  /**
+   * Each turn drains the event ring in one batch (one head update), then the market channel. With nothing to do it
+   * polls again on the next event-loop turn while its last order activity is under `spinMs` old (the next event of
+   * an order usually follows within microseconds: no wake-up to pay on either side), else it sleeps on the doorbell.
+   */
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
@@ -271,8 +325,18 @@ export class StrategyRuntime {
         const n = this.drainEvents();
         if (this.resyncing) return;
         const m = this.drainMarket();
-        if (n === 0 && m === 0) await this.bell.wait(this.hasWork);
-        else if (n >= EVENT_BATCH || m > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (n > 0 || this.sent) {
+          this.sent = false;
+          this.lastActive = monoMs();
+        }
+        if (n === 0 && m === 0) {
+          const spinUs = Atomics.load(this.pollControl, 0);
+          if (spinUs > 0 && (monoMs() - this.lastActive) * 1000 < spinUs) await nextTurn();
+          else await this.bell.wait(this.hasWork);
+        } else if (n >= EVENT_BATCH || m > 0) {
+          await nextTurn();
+        }
+        // else: the ring was drained in one batch; look again before sleeping
       }
     } finally {
       this.pumping = false;

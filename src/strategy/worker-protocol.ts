@@ -31,7 +31,24 @@ export interface StrategyWorkerData {
    */
   readonly marketCells: SharedArrayBuffer;
   readonly tradeRing: SharedArrayBuffer;
+  /**
+   * How long the worker keeps polling its event ring (once per event-loop turn) after its last order activity (an
+   * event, or a submit or cancel of its own) before it sleeps on its doorbell, µs; 0: it sleeps at once. Either fixed
+   * (`eventSpinUs`, default DEFAULT_WORKER_SPIN_US) or read from `pollControl` (Int32Array [0], set by the host for
+   * all its workers at any time: StrategyHost.setWorkerSpinUs).
+   */
+  readonly eventSpinUs?: number;
+  readonly pollControl?: SharedArrayBuffer;
 }
+
+/**
+ * Default: a worker sleeps as soon as it has nothing to do (a 2-core machine has no core to spare for polling).
+ * With the busy-polling dispatcher (daemon.dispatch.busyPoll) the daemon lets its workers poll too, for
+ * BUSY_POLL_WORKER_SPIN_US after their last order activity: the next event of an order usually follows within
+ * microseconds, and a wake-up costs the daemon's thread several (an Atomics.notify) and the worker as many.
+ */
+export const DEFAULT_WORKER_SPIN_US = 0;
+export const BUSY_POLL_WORKER_SPIN_US = 50;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

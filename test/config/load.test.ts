@@ -309,6 +309,7 @@ describe('defaults', () => {
         leases: { enabled: false, ttlMs: 15_000, renewMs: 5_000 },
       },
       queue: { capacity: 65536 },
+      dispatch: { busyPoll: false },
       journal: { enabled: true, dir: '.switchyard/journal', maxDelayMs: 0, snapshotEvery: 200_000 },
       history: { enabled: true, store: 'file', file: { path: '.switchyard/history', segmentBytes: 67_108_864 }, pageSizeMax: 1000, bufferRows: 65_536, batchRows: 1000 },
       marketData: { depth: 20, staleMs: 5000 },

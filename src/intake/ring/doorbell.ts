@@ -11,6 +11,11 @@
  * and then loads the state. Atomics are sequentially consistent, so either the consumer sees the new record
  * or the producer sees SLEEPING and notifies. One doorbell serves any number of producers (any threads) but
  * exactly one waiting consumer.
+ *
+ * A producer that publishes many records in one turn need not notify per record: when `sleeping` is false right
+ * after a publish, the consumer will see that record before it sleeps (same argument), so no ring is owed for it;
+ * when it is true, the producer may owe one ring and pay it once later in the turn for every record published
+ * meanwhile (the event rings do: strategy-host.ts). Either way nothing published before the ring can be missed.
  */
 const STATE = 0;
 const WAKEUPS = 1;

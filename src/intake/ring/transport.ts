@@ -13,8 +13,14 @@ export interface RingEndpoint {
   readonly id: string;
   /** Order records written by the strategy (decode with readOrderRecord into the consumer's own OrderRecord). */
   readonly orders: RingConsumer;
-  /** Writes one event for the strategy; false when its ring is full (the endpoint owes the strategy a RESYNC). */
+  /**
+   * Writes one event for the strategy and makes it visible at once; false when its ring is full (the endpoint owes the
+   * strategy a RESYNC). A strategy that sleeps is not notified per event: it is woken once, by wake() or at the end of
+   * the turn at the latest, for all the events written meanwhile.
+   */
   publishEvent(rec: EventRecord): boolean;
+  /** Rings the wake-up owed to a sleeping strategy now, if any (a no-op otherwise). */
+  wake(): void;
 }
 
 /** The state of one open order, as answered by the SDK's openOrders() and carried after a RESYNC. */
