@@ -89,8 +89,10 @@ describe('dispatch policy: busy poll', () => {
 
   it('stop() ends the polling: nothing looks at the rings afterwards', async () => {
     const r = loopRig();
-    r.dispatcher.setPolicy({ busyPoll: true }); // default window: it would poll for a second
+    r.dispatcher.setPolicy({ busyPoll: true });
     expect(r.dispatcher.policy.spinUs).toBe(DEFAULT_BUSY_POLL_SPIN_US);
+    // a window no stall of a loaded machine can outlast: it would poll for a minute
+    r.dispatcher.setPolicy({ busyPoll: true, spinUs: 60_000_000 });
     r.start();
     r.put(10);
     await waitFor(() => r.venue.handed === 10, { what: 'handed' });
