@@ -184,7 +184,7 @@ export class EventStream {
     } else {
       o.tracker.listen({
         onTransition: (order, update, t) => {
-          if (this.clients.size === 0) return;
+          if (this.clients.size === 0 || !this.wanted(order.strategy, order.symbol)) return;
           const e = streamEvent(undefined, o.tracker, order, update, t);
           this.deliver({ seq: e.seq, strategy: e.strategy, symbol: e.symbol, data: eventBytes(e) });
         },
@@ -286,7 +286,7 @@ export class EventStream {
 
   /** A transition just recorded at `seq`: published once durable. Nothing is made when nobody listens. */
   private recorded(seq: number, order: OrderView, update: OrderUpdate, t: Transition): void {
-    if (this.clients.size === 0) return;
+    if (this.clients.size === 0 || !this.wanted(order.strategy, order.symbol)) return;
     try {
       const e = streamEvent(seq, this.o.tracker, order, update, t);
       this.pending.push({ seq, strategy: e.strategy, symbol: e.symbol, data: eventBytes(e) });
@@ -294,6 +294,12 @@ export class EventStream {
     } catch (err) {
       this.o.log.error({ err }, 'api stream: event not published');
     }
+  }
+
+  /** Whether any client's filters let an event of this strategy and symbol through (none: it is not even described). */
+  private wanted(strategy: string, symbol: string): boolean {
+    for (const c of this.clients.values()) if (c.open && matches(c.query, strategy, symbol)) return true;
+    return false;
   }
 
   /** Sends the pending events whose records are durable, in seq order; waits for the rest. */

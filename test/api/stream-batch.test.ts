@@ -248,6 +248,35 @@ describe('?batch=1: one array frame per turn', () => {
   });
 });
 
+describe('filters before work', () => {
+  it('an event no connected client\'s filters let through is not even described', async () => {
+    const c = await FrameClient.connect('?strategy=market-maker');
+    const tracker = t.daemon.path.tracker;
+    const describe0 = tracker.describe.bind(tracker);
+    const described = new Map<string, number>();
+    tracker.describe = ((order, update, tr) => {
+      described.set(order.strategy, (described.get(order.strategy) ?? 0) + 1);
+      return describe0(order, update, tr);
+    }) as typeof tracker.describe;
+    try {
+      await c.next((m) => m.type === 'hello');
+      // momentum's orders: the only client follows market-maker, so none of their events is described
+      c.send(Array.from({ length: 5 }, (_, i) => ({ op: 'submit', id: `f${i}`, order: marketable(i) })));
+      await c.next((m) => m.type === 'result' && m.id === 'f4');
+      // market-maker's: described, and sent
+      c.send({ op: 'submit', id: 'mm', order: { ...resting(), strategy: 'market-maker', symbol: 'ETH-USDT', price: '1000', quantity: '0.01' } });
+      const r = await c.next((m) => m.type === 'result' && m.id === 'mm');
+      await c.next((m) => m.type === 'event' && m.orderId === r.order.orderId);
+      expect(described.get('momentum') ?? 0).toBe(0);
+      expect(described.get('market-maker') ?? 0).toBeGreaterThan(0);
+      expect(c.messages.filter((m) => m.type === 'event').every((m) => m.strategy === 'market-maker')).toBe(true);
+    } finally {
+      tracker.describe = describe0;
+      await c.close();
+    }
+  });
+});
+
 describe('slow consumers with ?batch=1', () => {
   it('a client that stops reading is disconnected once its send buffer passes the bound; the others are served', async () => {
     const max = 65536;
