@@ -57,9 +57,10 @@ describe('group commit with maxDelayMs 0 (the default): as soon as the disk is f
     expect(writes).toHaveLength(1); // at the end of the turn: no timer to wait for
     const first = j.whenDurable(1);
     for (let i = 0; i < 50; i++) j.append(2, new Uint8Array([i]));
-    await new Promise((r) => setImmediate(r));
-    expect(writes).toHaveLength(1); // the disk is busy: the 50 wait together
+    // the first batch's fdatasync is reached once its write has completed (on the thread pool): wait for it, bounded
+    for (let i = 0; i < 2000 && hold === null; i++) await new Promise((r) => setTimeout(r, 5));
     expect(hold).not.toBeNull();
+    expect(writes).toHaveLength(1); // the disk is busy: the 50 wait together
     hold!();
     await first;
     await j.whenDurable(51);
