@@ -5,7 +5,8 @@
  * the daemon's, not a simulated delay), balances untracked and the daemon-wide open-order limit raised (orders in
  * flight count as open), and the strategies of the run instead of the shipped ones. Ready once it prints that it
  * listens (and, with Redis, once it wrote its config key). Every daemon started here is SIGKILLed if this process
- * exits before stopping it. BENCH_DAEMON_NODE_ARGS: node flags for the daemon (e.g. --cpu-prof --cpu-prof-dir=DIR).
+ * exits before stopping it. BENCH_DAEMON_NODE_ARGS: node flags for the daemon (e.g. --cpu-prof --cpu-prof-dir=DIR);
+ * BENCH_DAEMON_SET: config overrides, a JSON object of dotted paths (e.g. '{"history.enabled":false}').
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -112,6 +113,11 @@ export function daemonConfigText(dir: string, o: DaemonOptions): string {
     ...(s.source === 'redis' ? { source: 'redis' } : {}),
     ...(s.module !== undefined ? { module: s.module, params: s.params ?? {} } : {}),
   })));
+  // BENCH_DAEMON_SET: config overrides for an investigation, a JSON object of dotted path -> value
+  const set = process.env.BENCH_DAEMON_SET;
+  if (set !== undefined && set !== '') {
+    for (const [path, value] of Object.entries(JSON.parse(set) as Record<string, unknown>)) doc.setIn(path.split('.'), value);
+  }
   return doc.toString();
 }
 
