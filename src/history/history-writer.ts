@@ -31,7 +31,7 @@ export interface HistoryWriterOptions {
   readonly log: FollowerLog;
   /** Rows held in memory at most; beyond, the writer catches up from the journal. Default 65536. */
   readonly bufferRows?: number;
-  /** Rows per write. Default 1000. */
+  /** Rows per write. Default 1000 (the daemon's configuration default is 5000: daemon.history.batchRows). */
   readonly batchRows?: number;
   /** The longest a live row waits before its batch is written. Default 50 ms. */
   readonly flushMs?: number;

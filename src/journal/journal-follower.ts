@@ -6,15 +6,17 @@
  *
  * Live. The journal recorder calls `onRecorded` right after it appended an UPDATE record (in journal order, with the
  * record's seq). That call only makes the row(s) (with the daemon's tracker) and pushes them onto a bounded in-memory
- * buffer: no I/O, no await, nothing that waits. A loop of its own takes the buffer in batches (`batchRows`), waits
- * until the batch's records are durable in the journal (the sink never holds what a crash could take out of the
- * journal), writes the batch in one step with the new watermark, and goes on.
+ * buffer: no I/O, no await, nothing that waits. A loop of its own takes the buffer in batches (`batchRows`) of rows
+ * whose records are durable in the journal (the sink never holds what a crash could take out of the journal) — when
+ * none is durable yet, it waits for the batch's records —, writes the batch in one step with the new watermark, and
+ * goes on. Under load the journal always has a write in progress; the loop does not wait for it when it has durable
+ * rows to write, so a batch costs one sink write, not a journal write and a sink write.
  *
  * The watermark W (kept in the sink, written with the rows) says: every row of a record with seq <= W is in the sink.
  * While the buffer is taken ("accepting"), every row of a record after W is in the buffer, so a batch that takes the
- * whole buffer raises W to the journal's last seq at that moment, and a partial batch to its last row's seq. When no
- * rows come, W still follows the journal (a mark at most every `markEveryMs`), so the journal can delete its
- * segments.
+ * whole buffer raises W to the journal's last seq at that moment (its durable seq when it took only the durable rows),
+ * and a partial batch to its last row's seq. When no rows come, W still follows the journal (a mark at most every
+ * `markEveryMs`), so the journal can delete its segments.
  *
  * Catch-up. When the buffer is full (the sink is slow) or a write fails (the sink is down), the listener stops taking
  * rows (the buffer is dropped: the journal has them) and the loop goes back to the journal: after a failure it first
@@ -138,7 +140,9 @@ export class JournalFollower<Row extends { readonly seq: number }> {
   private readonly maxRetryMs: number;
   private readonly markEveryMs: number;
   private readonly liveRows: (seq: number, order: OrderView, update: OrderUpdate, t: Transition, out: Row[]) => void;
+  /** Live rows: buffer[head..] are waiting (the written ones before head are dropped in steps, not per batch). */
   private buffer: Row[] = [];
+  private head = 0;
   private accepting = false;
   private journal: FollowedJournal | undefined;
   private wm = -1;
@@ -190,10 +194,11 @@ export class JournalFollower<Row extends { readonly seq: number }> {
       this.dropBuffer();
       return;
     }
-    if (this.buffer.length > this.bufferRows) {
+    const waiting = this.buffer.length - this.head;
+    if (waiting > this.bufferRows) {
       this.overflows++;
       this.dropBuffer();
-    } else if (this.buffer.length >= this.batchRows) this.wake();
+    } else if (waiting >= this.batchRows) this.wake();
   };
 
   /** The retention floor for the journal: its records after this are kept (0: keep everything, W not known yet). */
@@ -218,7 +223,7 @@ export class JournalFollower<Row extends { readonly seq: number }> {
     return {
       store: this.sink.kind, where: this.sink.where, up: this.up, mode: this.mode, watermark: this.wm, lagRecords,
       lagSeconds: lagRecords === 0 ? 0 : Math.max(0, (this.o.clock.now() - this.coveredAt) / 1000),
-      buffered: this.buffer.length, overflows: this.overflows, writeErrors: this.writeErrors, lastError: this.lastError, lostRecords: this.lostRecords,
+      buffered: this.buffer.length - this.head, overflows: this.overflows, writeErrors: this.writeErrors, lastError: this.lastError, lostRecords: this.lostRecords,
     };
   }
 
@@ -229,7 +234,7 @@ export class JournalFollower<Row extends { readonly seq: number }> {
   async stop(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     if (this.loopDone !== undefined && this.accepting && this.up) {
-      while (this.accepting && this.buffer.length > 0 && Date.now() < deadline && this.up) {
+      while (this.accepting && this.buffer.length > this.head && Date.now() < deadline && this.up) {
         this.wake();
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -248,6 +253,7 @@ export class JournalFollower<Row extends { readonly seq: number }> {
   private dropBuffer(): void {
     this.accepting = false;
     this.buffer = [];
+    this.head = 0;
   }
 
   private wake(): void {
@@ -334,6 +340,7 @@ export class JournalFollower<Row extends { readonly seq: number }> {
         const last = j.lastSeq();
         const at = this.o.clock.now();
         this.buffer = [];
+        this.head = 0;
         this.accepting = true;
         if (last > this.wm) {
           await j.whenDurable(last);
@@ -387,7 +394,7 @@ export class JournalFollower<Row extends { readonly seq: number }> {
   /** One live batch, or a wait for rows (and the idle watermark mark). */
   private async drain(): Promise<void> {
     const j = this.journal!;
-    if (this.buffer.length === 0) {
+    if (this.buffer.length === this.head) {
       const now = this.o.clock.now();
       const last = j.lastSeq();
       if (last > this.wm && now - this.lastMarkAt >= this.markEveryMs) {
@@ -403,24 +410,52 @@ export class JournalFollower<Row extends { readonly seq: number }> {
       await this.sleep(this.flushMs);
       return;
     }
-    if (this.buffer.length < this.batchRows && !this.stopping) {
+    if (this.buffer.length - this.head < this.batchRows && !this.stopping) {
       // let a batch gather (at most flushMs), unless it is full already
       await this.sleep(this.flushMs);
       if (!this.accepting) return;
     }
-    let n = Math.min(this.buffer.length, this.batchRows);
+    const buf = this.buffer;
+    const head = this.head;
+    const waiting = buf.length - head;
+    let n = Math.min(waiting, this.batchRows);
     // the rows of one record (a fill and the final state it made) go in one batch: W never splits a record
-    while (n < this.buffer.length && this.buffer[n]!.seq === this.buffer[n - 1]!.seq) n++;
-    const batch = this.buffer.slice(0, n);
-    const whole = n === this.buffer.length;
-    const covered = whole ? j.lastSeq() : batch[n - 1]!.seq;
+    while (n < waiting && buf[head + n]!.seq === buf[head + n - 1]!.seq) n++;
     const at = this.o.clock.now();
-    await j.whenDurable(covered);
-    if (!this.accepting) return;
+    const last = j.lastSeq();
+    const durable = j.durableSeq();
+    // Rows whose records are durable already are written now, without waiting for the newest records' write (under
+    // load the journal always has one in progress: waiting for it would add a disk write to every batch). A record
+    // is durable as a whole, so this never splits one either.
+    let d = 0;
+    while (d < n && buf[head + d]!.seq <= durable) d++;
+    let covered: number;
+    if (d > 0) {
+      // every row of a record after the batch and up to `durable` would be in the batch: W may go to `durable`
+      const rest = d < n || n === waiting;
+      n = d;
+      covered = rest ? durable : buf[head + n - 1]!.seq;
+    } else {
+      covered = n === waiting ? last : buf[head + n - 1]!.seq;
+      await j.whenDurable(covered);
+      if (!this.accepting) return;
+    }
+    const batch = buf.slice(head, head + n);
     await this.sink.write(batch, covered);
     this.wm = Math.max(this.wm, covered);
     this.lastMarkAt = this.o.clock.now();
-    if (this.accepting) this.buffer.splice(0, n);
-    if (whole) this.covered(at);
+    if (this.accepting && this.buffer === buf) {
+      this.head += n;
+      // the written rows leave the array in steps (a splice per batch would move the whole buffer each time)
+      if (this.head === buf.length) {
+        buf.length = 0;
+        this.head = 0;
+      } else if (this.head >= 4096 && this.head * 2 >= buf.length) {
+        buf.copyWithin(0, this.head);
+        buf.length -= this.head;
+        this.head = 0;
+      }
+    }
+    if (covered >= last) this.covered(at);
   }
 }
