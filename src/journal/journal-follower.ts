@@ -131,6 +131,9 @@ export interface FollowerStatus {
 
 type Mode = FollowerStatus['mode'];
 
+/** Live batches' (last seq, time) notes kept at most (see `noted`). */
+const NOTED_MAX = 64;
+
 export class JournalFollower<Row extends { readonly seq: number }> {
   private readonly sink: FollowerSink<Row>;
   private readonly bufferRows: number;
@@ -157,6 +160,13 @@ export class JournalFollower<Row extends { readonly seq: number }> {
   private lostRecords = 0;
   /** When the sink last held everything the journal had then (lag in seconds counts from there). */
   private coveredAt = 0;
+  /**
+   * (journal last seq, clock time) pairs noted at live batches, oldest first: once W reaches a pair's seq, the sink
+   * holds everything the journal held at its time. Under steady load W is always a little behind the journal's last
+   * seq, so without them the lag in seconds would count from the last moment the sink held everything — it would
+   * grow for as long as the load lasts, however small the lag in records.
+   */
+  private readonly noted: { seq: number; at: number }[] = [];
   private lastMarkAt = 0;
   private stopping = false;
   private loopDone: Promise<void> | undefined;
@@ -328,6 +338,27 @@ export class JournalFollower<Row extends { readonly seq: number }> {
     if (at > this.coveredAt) this.coveredAt = at;
   }
 
+  /** Notes that the journal held up to `seq` at `at` (a live batch's start). */
+  private note(seq: number, at: number): void {
+    const n = this.noted;
+    const lastNoted = n[n.length - 1];
+    if (lastNoted !== undefined && lastNoted.seq >= seq) return;
+    // bounded: when full the oldest goes (the lag is then counted from an earlier time: never less than it is)
+    if (n.length >= NOTED_MAX) n.shift();
+    n.push({ seq, at });
+  }
+
+  /** W reached `wm`: the newest noted time whose seq it covers is when the sink held everything the journal had. */
+  private coveredUpTo(wm: number): void {
+    const n = this.noted;
+    let k = 0;
+    while (k < n.length && n[k]!.seq <= wm) k++;
+    if (k > 0) {
+      this.covered(n[k - 1]!.at);
+      n.splice(0, k);
+    }
+  }
+
   /** From the journal, W + 1 up to its durable end; then live (see the header). */
   private async catchUp(): Promise<void> {
     const j = this.journal!;
@@ -457,5 +488,9 @@ export class JournalFollower<Row extends { readonly seq: number }> {
       }
     }
     if (covered >= last) this.covered(at);
+    else {
+      this.note(last, at);
+      this.coveredUpTo(this.wm);
+    }
   }
 }

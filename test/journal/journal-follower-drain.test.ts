@@ -2,7 +2,8 @@
  * The journal follower's live batches (src/journal/journal-follower.ts, drain): rows whose records are durable are
  * written without waiting for the journal's write in progress; the sink never gets a row before its record is
  * durable, never a watermark past the journal's durable seq, every row exactly once and in order, and the rows of
- * one record in one batch. Driven with a journal whose durable seq the test moves by hand (a write that never
+ * one record in one batch; under steady load (the sink always a little behind) the lag in seconds is the age of what
+ * is not written yet, not the time since the sink last held everything. Driven with a journal whose durable seq the test moves by hand (a write that never
  * finishes stays unfinished) and a sink that records what it was handed.
  */
 import fc from 'fast-check';
@@ -10,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { OrderStore, OrderView } from '../../src/core/order-store.js';
 import { JournalFollower, type FollowedJournal, type FollowerSink } from '../../src/journal/journal-follower.js';
 import type { OrderUpdate, Transition } from '../../src/model/lifecycle.js';
-import { systemClock } from '../../src/model/clock.js';
+import { ManualClock, systemClock, type Clock } from '../../src/model/clock.js';
 import { waitFor } from '../helpers/poll.js';
 
 interface Row {
@@ -81,7 +82,7 @@ const NO_UPDATE = {} as OrderUpdate;
 const NO_TRANSITION = {} as Transition;
 
 /** A follower whose live rows are `parts[seq]` rows per record (default one). */
-function follower(journal: HandJournal, sink: RecordingSink, o: { batchRows?: number; bufferRows?: number; parts?: Map<number, number> } = {}): JournalFollower<Row> {
+function follower(journal: HandJournal, sink: RecordingSink, o: { batchRows?: number; bufferRows?: number; parts?: Map<number, number>; clock?: Clock } = {}): JournalFollower<Row> {
   const f = new JournalFollower<Row>({
     name: 'test',
     sink,
@@ -92,7 +93,7 @@ function follower(journal: HandJournal, sink: RecordingSink, o: { batchRows?: nu
     },
     orders: {} as OrderStore,
     retainFinished: 0,
-    clock: systemClock,
+    clock: o.clock ?? systemClock,
     log: { warn: () => undefined, error: () => undefined, info: () => undefined },
     batchRows: o.batchRows ?? 1000,
     bufferRows: o.bufferRows ?? 1 << 20,
@@ -143,6 +144,29 @@ describe('journal follower: live batches', () => {
     journal.makeDurable(7);
     await waitFor(() => sink.rows().length === 3);
     await waitFor(() => sink.wm === 7);
+    expect(sink.problems).toEqual([]);
+  });
+
+  it('steady load: the lag in seconds is how old the unwritten records are, not how long the load has lasted', async () => {
+    const journal = new HandJournal();
+    const sink = new RecordingSink(journal);
+    const clock = new ManualClock();
+    // batches of 3: more rows wait than one batch takes, so no batch ever takes the whole buffer
+    const f = follower(journal, sink, { clock, batchRows: 3 });
+    await waitFor(() => f.status().mode === 'live');
+    // every second 10 more records; the journal's write of the newest 5 is always still in progress
+    for (let second = 0; second < 8; second++) {
+      append(journal, f, 10);
+      journal.makeDurable(journal.last - 5);
+      await waitFor(() => sink.wm === journal.last - 5);
+      clock.advance(1000);
+    }
+    // W = 75 of 80, now = 8 s. W passed 70, which the journal held at 6 s (the batch before the last noted it): the
+    // oldest unwritten record is younger than 2 s. (Before, this said 8 s: it counted from the last moment the sink
+    // held everything, and grew by a second per second of load.)
+    const st = f.status();
+    expect(st.lagRecords).toBe(5);
+    expect(st.lagSeconds).toBe(2);
     expect(sink.problems).toEqual([]);
   });
 
