@@ -10,9 +10,34 @@ import { REC_NAMES, encodeNames, namesOf } from './name-table.js';
 import {
   FILL_FEE_ESTIMATED, FILL_V2, KIND_CODE, MAKER, ORDER_ALGO_MASK, ORDER_ALGO_SHIFT, ORDER_EXT_BYTES, ORDER_FIXED, ORDER_HAS_EXT,
   ORDER_HAS_PARENT, ORDER_ROUTE_MASK, REC_EVENT, REC_ORDER, REC_UPDATE, TAKER, UPDATE_FIXED, putString, stringBound,
+  K_ACCEPT, K_AMEND_REJECT, K_AMEND_REQUEST, K_AMENDED, K_CANCEL_REJECT, K_CANCEL_REQUEST, K_CANCELED, K_DENY, K_EXPIRE,
+  K_FILL, K_REJECT, K_ROUTE, K_SUBMIT, K_TRIGGER,
 } from './order-records.js';
 
 const encoder = new TextEncoder();
+
+type VenueUpdate = Extract<OrderUpdate, { kind: 'SUBMIT' | 'ROUTE' }>;
+type FillUpdate = Extract<OrderUpdate, { kind: 'FILL' }>;
+type AcceptUpdate = Extract<OrderUpdate, { kind: 'ACCEPT' }>;
+type ReasonUpdate = Extract<OrderUpdate, { kind: 'DENY' | 'REJECT' | 'CANCELED' | 'CANCEL_REJECT' | 'EXPIRE' | 'AMEND_REJECT' }>;
+type AmendRequestUpdate = Extract<OrderUpdate, { kind: 'AMEND_REQUEST' }>;
+type AmendedUpdate = Extract<OrderUpdate, { kind: 'AMENDED' }>;
+
+/** An empty string (u16 length 0) at `off`; the new offset. */
+function putEmpty(buf: Uint8Array, off: number): number {
+  buf[off] = 0;
+  buf[off + 1] = 0;
+  return off + 2;
+}
+
+/** Two empty strings at `off`; the new offset. */
+function putEmpty2(buf: Uint8Array, off: number): number {
+  buf[off] = 0;
+  buf[off + 1] = 0;
+  buf[off + 2] = 0;
+  buf[off + 3] = 0;
+  return off + 4;
+}
 
 /**
  * Records every order and every applied update into the journal, from the tracker's listener calls.
@@ -36,6 +61,8 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
   private viewOf: Uint8Array | undefined;
   private order: OrderView | undefined;
   private update: OrderUpdate | undefined;
+  /** The code of `update`'s kind (KIND_CODE), set by record() for encodeUpdate. */
+  private kindCode = 0;
   /** False while replaying (the records being applied are already in the journal). */
   active = true;
   /** Called after each record (the daemon decides when to snapshot). */
@@ -193,16 +220,36 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
   private record(order: OrderView, update: OrderUpdate): number {
     this.order = order;
     this.update = update;
+    // One switch on the kind: the record's bound, and the kind's code that encodeUpdate dispatches on (an integer
+    // switch there, not a second run of string comparisons and a keyed lookup of KIND_CODE).
     let bound = UPDATE_FIXED;
+    let code: number;
     switch (update.kind) {
-      case 'FILL': bound += stringBound(update.fill.tradeId) + stringBound(update.fill.fee) + stringBound(update.fill.feeCurrency) + 8; break;
-      case 'ACCEPT': bound += stringBound(update.venueOrderId) + 2; break;
-      case 'DENY': case 'REJECT': bound += stringBound(update.reason) + 2; break;
-      case 'CANCELED': case 'CANCEL_REJECT': case 'EXPIRE': case 'AMEND_REJECT': bound += stringBound(update.reason) + 2; break;
-      case 'AMENDED': bound += stringBound(update.venueOrderId) + stringBound(update.clientOrderId); break;
-      case 'AMEND_REQUEST': bound += stringBound(update.clientOrderId) + 2; break;
-      default: bound += 4;
+      case 'FILL': {
+        const f = update.fill;
+        code = K_FILL;
+        bound += stringBound(f.tradeId) + stringBound(f.fee) + stringBound(f.feeCurrency) + 8;
+        break;
+      }
+      case 'SUBMIT': code = K_SUBMIT; bound += 4; break;
+      case 'ROUTE': code = K_ROUTE; bound += 4; break;
+      case 'ACCEPT': code = K_ACCEPT; bound += stringBound(update.venueOrderId) + 2; break;
+      case 'CANCEL_REQUEST': code = K_CANCEL_REQUEST; bound += 4; break;
+      case 'CANCELED': code = K_CANCELED; bound += stringBound(update.reason) + 2; break;
+      case 'DENY': code = K_DENY; bound += stringBound(update.reason) + 2; break;
+      case 'REJECT': code = K_REJECT; bound += stringBound(update.reason) + 2; break;
+      case 'CANCEL_REJECT': code = K_CANCEL_REJECT; bound += stringBound(update.reason) + 2; break;
+      case 'EXPIRE': code = K_EXPIRE; bound += stringBound(update.reason) + 2; break;
+      case 'AMEND_REJECT': code = K_AMEND_REJECT; bound += stringBound(update.reason) + 2; break;
+      case 'AMENDED': code = K_AMENDED; bound += stringBound(update.venueOrderId) + stringBound(update.clientOrderId); break;
+      case 'AMEND_REQUEST': code = K_AMEND_REQUEST; bound += stringBound(update.clientOrderId) + 2; break;
+      case 'TRIGGER': code = K_TRIGGER; bound += 4; break;
+      default:
+        // not an OrderUpdate kind (the type allows none): as before, its code from the table (undefined writes 0)
+        code = KIND_CODE[(update as OrderUpdate).kind];
+        bound += 4;
     }
+    this.kindCode = code;
     let seq: number;
     try {
       seq = this.journal!.appendWith(REC_UPDATE, bound, this.encodeUpdate);
@@ -216,59 +263,69 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
 
   private readonly encodeUpdate = (buf: Uint8Array, off: number): number => {
     const u = this.update!;
-    const o = this.order!;
+    const code = this.kindCode;
     const v = this.dv(buf);
+    const o = this.order!;
     v.setFloat64(off, o.id, true);
     v.setFloat64(off + 8, o.updatedAt, true);
-    buf[off + 16] = KIND_CODE[u.kind];
+    buf[off + 16] = code;
     buf[off + 17] = NO_VENUE;
     buf[off + 18] = 0;
-    for (let i = 19; i < 24; i++) buf[off + i] = 0;
+    buf[off + 19] = 0;
+    buf[off + 20] = 0;
+    buf[off + 21] = 0;
+    buf[off + 22] = 0;
+    buf[off + 23] = 0;
     v.setFloat64(off + 24, 0, true);
     v.setFloat64(off + 32, 0, true);
     let end = off + UPDATE_FIXED;
-    switch (u.kind) {
-      case 'SUBMIT':
-      case 'ROUTE':
-        buf[off + 17] = this.store.venueIndex(u.venue);
-        end = putString(buf, putString(buf, end, undefined), undefined);
+    // (the casts: `code` was set from u.kind by record(), so u is the variant of that kind)
+    switch (code) {
+      case K_SUBMIT:
+      case K_ROUTE:
+        buf[off + 17] = this.store.venueIndex((u as VenueUpdate).venue);
+        end = putEmpty2(buf, end);
         break;
-      case 'FILL':
-        buf[off + 17] = this.store.venueIndex(u.fill.venue);
-        buf[off + 18] = u.fill.liquidity === 'MAKER' ? MAKER : TAKER;
-        v.setFloat64(off + 8, u.fill.ts, true);
-        v.setFloat64(off + 24, u.fill.priceTicks, true);
-        v.setFloat64(off + 32, u.fill.qtyLots, true);
-        buf[off + 19] = FILL_V2 | (u.fill.feeEstimated === true ? FILL_FEE_ESTIMATED : 0);
-        end = putString(buf, putString(buf, putString(buf, end, u.fill.tradeId), u.fill.fee), u.fill.feeCurrency);
-        v.setFloat64(end, u.fill.venueTs, true);
+      case K_FILL: {
+        const f = (u as FillUpdate).fill;
+        buf[off + 17] = this.store.venueIndex(f.venue);
+        buf[off + 18] = f.liquidity === 'MAKER' ? MAKER : TAKER;
+        v.setFloat64(off + 8, f.ts, true);
+        v.setFloat64(off + 24, f.priceTicks, true);
+        v.setFloat64(off + 32, f.qtyLots, true);
+        buf[off + 19] = FILL_V2 | (f.feeEstimated === true ? FILL_FEE_ESTIMATED : 0);
+        end = putString(buf, putString(buf, putString(buf, end, f.tradeId), f.fee), f.feeCurrency);
+        v.setFloat64(end, f.venueTs, true);
         end += 8;
         break;
-      case 'ACCEPT':
-        end = putString(buf, putString(buf, end, u.venueOrderId), undefined);
+      }
+      case K_ACCEPT:
+        end = putEmpty(buf, putString(buf, end, (u as AcceptUpdate).venueOrderId));
         break;
-      case 'DENY':
-      case 'REJECT':
-        end = putString(buf, putString(buf, end, u.reason), undefined);
+      case K_DENY:
+      case K_REJECT:
+      case K_CANCELED:
+      case K_CANCEL_REJECT:
+      case K_EXPIRE:
+      case K_AMEND_REJECT:
+        end = putEmpty(buf, putString(buf, end, (u as ReasonUpdate).reason));
         break;
-      case 'CANCELED':
-      case 'CANCEL_REJECT':
-      case 'EXPIRE':
-      case 'AMEND_REJECT':
-        end = putString(buf, putString(buf, end, u.reason), undefined);
+      case K_AMEND_REQUEST: {
+        const a = u as AmendRequestUpdate;
+        v.setFloat64(off + 24, a.priceTicks, true);
+        v.setFloat64(off + 32, a.qtyLots, true);
+        end = putEmpty(buf, putString(buf, end, a.clientOrderId));
         break;
-      case 'AMEND_REQUEST':
-        v.setFloat64(off + 24, u.priceTicks, true);
-        v.setFloat64(off + 32, u.qtyLots, true);
-        end = putString(buf, putString(buf, end, u.clientOrderId), undefined);
+      }
+      case K_AMENDED: {
+        const a = u as AmendedUpdate;
+        v.setFloat64(off + 24, a.priceTicks, true);
+        v.setFloat64(off + 32, a.qtyLots, true);
+        end = putString(buf, putString(buf, end, a.venueOrderId), a.clientOrderId);
         break;
-      case 'AMENDED':
-        v.setFloat64(off + 24, u.priceTicks, true);
-        v.setFloat64(off + 32, u.qtyLots, true);
-        end = putString(buf, putString(buf, end, u.venueOrderId), u.clientOrderId);
-        break;
+      }
       default:
-        end = putString(buf, putString(buf, end, undefined), undefined);
+        end = putEmpty2(buf, end);
     }
     return end - off;
   };

@@ -47,6 +47,23 @@ export const UPDATE_KINDS: readonly OrderUpdate['kind'][] = [
   'SUBMIT', 'DENY', 'ACCEPT', 'REJECT', 'FILL', 'CANCEL_REQUEST', 'CANCELED', 'CANCEL_REJECT', 'EXPIRE', 'TRIGGER', 'ROUTE',
   'AMEND_REQUEST', 'AMENDED', 'AMEND_REJECT',
 ];
+/**
+ * The codes of UPDATE_KINDS as literals, for the recorder's integer switch (a test pins them to KIND_CODE).
+ */
+export const K_SUBMIT = 0;
+export const K_DENY = 1;
+export const K_ACCEPT = 2;
+export const K_REJECT = 3;
+export const K_FILL = 4;
+export const K_CANCEL_REQUEST = 5;
+export const K_CANCELED = 6;
+export const K_CANCEL_REJECT = 7;
+export const K_EXPIRE = 8;
+export const K_TRIGGER = 9;
+export const K_ROUTE = 10;
+export const K_AMEND_REQUEST = 11;
+export const K_AMENDED = 12;
+export const K_AMEND_REJECT = 13;
 export const KIND_CODE: Readonly<Record<OrderUpdate['kind'], number>> = Object.fromEntries(UPDATE_KINDS.map((k, i) => [k, i])) as Record<OrderUpdate['kind'], number>;
 export const MAKER = 1;
 export const TAKER = 2;
@@ -67,18 +84,40 @@ export const UPDATE_FIXED = 40;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Writes strings as u16 length + bytes; ASCII without allocating. Returns the new offset. */
+/**
+ * Writes strings as u16 length + bytes; ASCII without allocating. Returns the new offset. The caller has room for
+ * stringBound(text) bytes at `off`.
+ *
+ * One pass over the string: each char code is stored as it is read and or-ed into a mask, so an ASCII string (the
+ * usual case: ids, fees, currencies, reasons) is read once. A string with a code above 0x7f is then encoded again
+ * as UTF-8 over the bytes just stored (the length prefix counts the UTF-8 bytes).
+ */
 export function putString(buf: Uint8Array, off: number, text: string | undefined): number {
-  const s = text ?? '';
-  let ascii = true;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
-  if (ascii) {
-    buf[off] = s.length & 0xff;
-    buf[off + 1] = s.length >>> 8;
-    for (let i = 0; i < s.length; i++) buf[off + 2 + i] = s.charCodeAt(i);
-    return off + 2 + s.length;
+  // (== null: a null from an adapter's JSON writes '' as it always did)
+  if (text == null) {
+    buf[off] = 0;
+    buf[off + 1] = 0;
+    return off + 2;
   }
-  const r = encoder.encodeInto(s, buf.subarray(off + 2));
+  const n = text.length;
+  const at = off + 2;
+  let mask = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    buf[at + i] = c;
+    mask |= c;
+  }
+  if (mask <= 0x7f) {
+    buf[off] = n & 0xff;
+    buf[off + 1] = n >>> 8;
+    return at + n;
+  }
+  return putUtf8(buf, off, text);
+}
+
+/** The general path of putString: u16 length + the UTF-8 encoding (a lone surrogate becomes U+FFFD). */
+export function putUtf8(buf: Uint8Array, off: number, text: string): number {
+  const r = encoder.encodeInto(text, buf.subarray(off + 2));
   buf[off] = r.written & 0xff;
   buf[off + 1] = r.written >>> 8;
   return off + 2 + r.written;
