@@ -59,6 +59,14 @@ function checkRow(r: LoadRun, via: Via): void {
   expect(r.share_of_transport).toBeCloseTo(r.orders_per_s / r.transport_per_s, 2);
   expect(r.rss_mb).toBeGreaterThan(0);
   expect(r.ack_source).toBe('event');
+  // the daemon's followers as it reported them (the history always; the event publisher with Redis)
+  expect(r.followers).not.toBeNull();
+  const h = r.followers!.history!;
+  expect(['live', 'catch-up', 'starting']).toContain(h.mode);
+  expect(Number.isInteger(h.overflows) && h.overflows >= 0).toBe(true);
+  expect(Number.isInteger(h.lag_records) && h.lag_records >= 0).toBe(true);
+  if (via === 'redis') expect(r.followers!.events).not.toBeNull();
+  else expect(r.followers!.events).toBeNull();
 }
 
 describe('bench:load pieces', () => {

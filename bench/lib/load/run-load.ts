@@ -97,6 +97,39 @@ export interface LoadRun {
   ws_batch_frames: boolean | null;
   /** What acknowledged an order: the venue's ACCEPT event (or first fill), or (redis without the journal) the reply. */
   ack_source: 'event' | 'reply';
+  /**
+   * The daemon's journal followers when the sending stopped (GET /health): the trade history and, with Redis, the
+   * event publisher. A follower that fell behind (mode catch-up, overflows > 0, a lag growing with the run) kept
+   * up with the load only by putting work off: the figures of such a run overstate what the daemon sustains.
+   */
+  followers: { history: FollowerAtEnd | null; events: FollowerAtEnd | null } | null;
+}
+
+export interface FollowerAtEnd {
+  mode: string;
+  overflows: number;
+  lag_records: number;
+}
+
+/** The followers' state from GET /health (null when it could not be read). */
+async function followersOf(port: number): Promise<LoadRun['followers']> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+    const h = (await res.json()) as { history?: FollowerHealth; redis?: { events?: FollowerHealth } };
+    const of = (f: FollowerHealth | undefined): FollowerAtEnd | null => (f === undefined || f === null
+      ? null
+      : { mode: String(f.mode), overflows: Number(f.overflows), lag_records: Number(f.lagRecords ?? f.lagEvents) });
+    return { history: of(h.history), events: of(h.redis?.events) };
+  } catch {
+    return null;
+  }
+}
+
+interface FollowerHealth {
+  readonly mode: unknown;
+  readonly overflows: unknown;
+  readonly lagRecords?: unknown;
+  readonly lagEvents?: unknown;
 }
 
 const round = (x: number, d = 0): number => {
@@ -113,6 +146,7 @@ interface Measured {
   wsBatch: boolean | null;
   replyBytes: number;
   ackSource: 'event' | 'reply';
+  followers: LoadRun['followers'];
 }
 
 function runTag(): string {
@@ -123,7 +157,7 @@ function runTag(): string {
 async function timed(
   tallies: readonly LoadTally[], daemon: LoadDaemon, durationMs: number, drainMs: number,
   start: (t0: number) => void, stopSending: () => void,
-): Promise<{ elapsedS: number; proc: ProcUsage; clientCpuS: number }> {
+): Promise<{ elapsedS: number; proc: ProcUsage; clientCpuS: number; followers: LoadRun['followers'] }> {
   const sampler = new ProcSampler(daemon.pid);
   sampler.start();
   const cpu0 = process.cpuUsage();
@@ -132,6 +166,7 @@ async function timed(
   await pause(durationMs);
   stopSending();
   const sendEnd = performance.now();
+  const followers = await followersOf(daemon.port);
   const drainEnd = sendEnd + drainMs;
   while (tallies.some((t) => t.inFlight > 0) && performance.now() < drainEnd) await pause(10);
   const proc = sampler.stop();
@@ -139,7 +174,7 @@ async function timed(
   const now = performance.now();
   for (const t of tallies) t.expireAll('NO_ACK', now);
   const last = Math.max(sendEnd, ...tallies.map((t) => t.lastSettleMs));
-  return { elapsedS: (last - t0) / 1000, proc, clientCpuS: (cpu.user + cpu.system) / 1e6 };
+  return { elapsedS: (last - t0) / 1000, proc, clientCpuS: (cpu.user + cpu.system) / 1e6, followers };
 }
 
 async function httpDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>> & { clients: number; rate: number; window: number; journal: boolean }): Promise<Measured> {
@@ -247,6 +282,9 @@ async function workerDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'
     sampler.start();
     const cpu0 = process.cpuUsage();
     writeFileSync(goFile, 'go');
+    // the strategies send for durationS from the go file
+    const port = daemon.port;
+    const followers = pause(o.durationS * 1000).then(() => followersOf(port));
     const deadline = performance.now() + (o.durationS + o.drainS) * 1000 + 30_000;
     while (!ids.every((id) => existsSync(resultFile(id)))) {
       if (performance.now() > deadline) throw new Error('worker strategies did not write their results in time');
@@ -269,7 +307,7 @@ async function workerDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'
       latency.merge(LatencyHistogram.fromJSON(r.latency));
       elapsedMs = Math.max(elapsedMs, r.elapsedMs);
     }
-    return { sum, elapsedS: elapsedMs / 1000, proc, clientCpuS: (cpu.user + cpu.system) / 1e6, wsBatch: null, replyBytes: 0, ackSource: 'event' };
+    return { sum, elapsedS: elapsedMs / 1000, proc, clientCpuS: (cpu.user + cpu.system) / 1e6, wsBatch: null, replyBytes: 0, ackSource: 'event', followers: await followers };
   } finally {
     await daemon?.stop();
     removeDir();
@@ -393,7 +431,7 @@ async function runOnce(o: LoadOptions): Promise<LoadRun> {
     transport, transport_per_s: round(transportPerS),
     share_of_transport: transportPerS > 0 ? round(perS(s.orders) / transportPerS, 3) : null,
     cpu_s: round(m.proc.cpuS, 2), cpu_us_per_order: s.orders > 0 ? round((m.proc.cpuS * 1e6) / s.orders, 1) : null, rss_mb: round(m.proc.rssPeakMb, 1), client_cpu_s: round(m.clientCpuS, 2),
-    ws_batch_frames: m.wsBatch, ack_source: m.ackSource,
+    ws_batch_frames: m.wsBatch, ack_source: m.ackSource, followers: m.followers,
   };
   log(describeRun(row));
   return row;
@@ -424,5 +462,12 @@ export function describeRun(r: LoadRun): string {
     + `daemon CPU ${r.cpu_s} s (${r.cpu_us_per_order} us per order), RSS peak ${r.rss_mb} MB, client CPU ${r.client_cpu_s} s; `
     + `transport (${r.transport}) ${k(r.transport_per_s)}/s, share ${r.share_of_transport}`
     + (r.ws_batch_frames === false && r.via === 'ws' ? ' [the daemon did not take array frames: one frame per op]' : '')
-    + (r.ack_source === 'reply' ? ' [ack = reply: no events to Redis without the journal]' : '');
+    + (r.ack_source === 'reply' ? ' [ack = reply: no events to Redis without the journal]' : '')
+    + followersText(r.followers);
+}
+
+function followersText(f: LoadRun['followers']): string {
+  if (f === null) return '; followers: not read';
+  const one = (name: string, x: FollowerAtEnd | null): string => (x === null ? '' : `; ${name} ${x.mode}, ${x.lag_records} records behind, ${x.overflows} overflows`);
+  return one('history', f.history) + one('events', f.events);
 }
