@@ -9,14 +9,20 @@ import type { OrderTracker, TrackerListener } from '../core/order-tracker.js';
 import type { Logger } from './logger.js';
 import { rejectCodeLabel } from './metrics.js';
 
+/** pino's numeric levels (log.levelVal: the level now, also after a change at run time). */
+const DEBUG = 20;
+const INFO = 30;
+
 export function orderLogListener(log: Logger, tracker: OrderTracker): TrackerListener {
   return {
     onTransition: (order, update, t) => {
-      if (log.isLevelEnabled('debug')) {
+      // one numeric compare per transition (isLevelEnabled looks the level's name up each time: per order it shows)
+      const level = log.levelVal;
+      if (level <= DEBUG) {
         log.debug({ event: tracker.describe(order, update, t) }, 'order event');
         return;
       }
-      if (!log.isLevelEnabled('info')) return;
+      if (level > INFO) return;
       const ids = { orderId: order.id, clientOrderId: order.clientOrderId, strategy: order.strategy, venue: order.venue ?? null };
       switch (update.kind) {
         case 'ROUTE':
