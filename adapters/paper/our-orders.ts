@@ -5,7 +5,7 @@
  * ever sent.
  */
 import { CancelReason } from '../../src/matching/index.js';
-import { feeText } from '../../src/model/decimal.js';
+import { FeeRate } from '../../src/model/decimal.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import type { ExecutionReport, ReportSink, VenueOrder, VenueOrderStatus } from '../../src/execution/venue.js';
 
@@ -32,24 +32,42 @@ export class OurOrders {
   private seq = 0;
   /**
    * Our live orders (arrived, not final) by order id: what fills, cancels and openOrders work on. A finished order
-   * leaves this map at once, and leaves `byClientId` once `retainFinished` newer orders have finished.
+   * leaves this map and `liveByClientId` at once, and joins the retained finished ones.
    */
   private readonly ours = new Map<number, OurOrder>();
-  /** Live and retained finished orders by client order id (lookups, duplicate checks). */
-  private readonly byClientId = new Map<string, OurOrder>();
+  /**
+   * Live orders by client order id (duplicate checks, lookups). Finished orders are not in it: a lookup that finds no
+   * live order searches the retained ring instead (lookups are rare; an index kept over thousands of retained orders
+   * cost three string-keyed operations on a large map per order, the paper venue's largest own cost per order).
+   * A live order is the newest order with its client order id: no other can open under it while it is live.
+   */
+  private readonly liveByClientId = new Map<string, OurOrder>();
   /** Retained finished orders, oldest first, in a ring of `retainFinished` entries. */
   private readonly finished: (OurOrder | undefined)[];
+  /** clientIdHash of each retained order's client order id, by ring slot: a lookup compares strings only where these match. */
+  private readonly finishedHashes: Int32Array;
   private finishedHead = 0;
   private finishedCount = 0;
   /** An ACCEPTED report held back while a post-only order is checked (a refused one is REJECTED instead). */
   private heldAccept = -1;
   /** Mirror mode: an order already reported ACCEPTED whose rest now enters the engine (its onAccept is not reported). */
   silentAccept = -1;
+  /** "<name>-" and "<name>-t": the venue order ids' and trade ids' prefixes, made once. */
+  private readonly orderIdPrefix: string;
+  private readonly tradeIdPrefix: string;
+  /**
+   * The fee rates of each instrument traded, made at its first fill: [2 x instrument index] maker, [+ 1] taker (a
+   * rate is checked against the instrument's increments before use, so instruments sharing an index stay apart).
+   */
+  private readonly feeRates: (FeeRate | undefined)[] = [];
 
   constructor(private readonly options: OurOrdersOptions, private readonly sink: ReportSink) {
     const retain = options.retainFinished ?? DEFAULT_RETAIN_FINISHED;
     if (!Number.isInteger(retain) || retain < 0) throw new RangeError('retainFinished must be a non-negative integer');
     this.finished = new Array<OurOrder | undefined>(retain).fill(undefined);
+    this.finishedHashes = new Int32Array(retain);
+    this.orderIdPrefix = `${options.name}-`;
+    this.tradeIdPrefix = `${options.name}-t`;
   }
 
   report(r: ExecutionReport): void {
@@ -58,13 +76,14 @@ export class OurOrders {
 
   /** A new order arrives: our live order, or undefined when refused as a duplicate client order id (reported). */
   open(o: VenueOrder): OurOrder | undefined {
-    if (this.byClientId.has(o.clientOrderId) && this.isOpen(this.byClientId.get(o.clientOrderId)!)) {
+    const previous = this.liveByClientId.get(o.clientOrderId);
+    if (previous !== undefined && this.isOpen(previous)) {
       this.report({ kind: 'REJECTED', orderId: o.orderId, reason: 'duplicate client order id' });
       return undefined;
     }
-    const mine: OurOrder = { order: o, venueOrderId: `${this.options.name}-${++this.seq}`, filledLots: 0, state: 'OPEN' };
+    const mine: OurOrder = { order: o, venueOrderId: this.orderIdPrefix + ++this.seq, filledLots: 0, state: 'OPEN' };
     this.ours.set(o.orderId, mine);
-    this.byClientId.set(o.clientOrderId, mine);
+    this.liveByClientId.set(o.clientOrderId, mine);
     return mine;
   }
 
@@ -73,9 +92,27 @@ export class OurOrders {
     return this.ours.get(orderId);
   }
 
+  /** The newest order with this client order id, live or retained finished (as the venue's order history answers). */
   lookup(clientOrderId: string): VenueOrderStatus | null {
-    const o = this.byClientId.get(clientOrderId);
+    const o = this.liveByClientId.get(clientOrderId) ?? this.retained(clientOrderId);
     return o === undefined ? null : this.status(o);
+  }
+
+  /**
+   * The newest retained finished order with this client order id, or undefined: a scan of the ring, newest first. An
+   * order reusing a finished order's client order id opened after that one finished, so it finished later: the newest
+   * finished is the newest opened.
+   */
+  private retained(clientOrderId: string): OurOrder | undefined {
+    const n = this.finished.length;
+    const hash = clientIdHash(clientOrderId);
+    for (let k = this.finishedCount - 1; k >= 0; k--) {
+      const slot = (this.finishedHead + k) % n;
+      if (this.finishedHashes[slot] !== hash) continue;
+      const o = this.finished[slot]!;
+      if (o.order.clientOrderId === clientOrderId) return o;
+    }
+    return undefined;
   }
 
   openOrders(instruments: readonly Instrument[]): VenueOrderStatus[] {
@@ -88,8 +125,12 @@ export class OurOrders {
     return out;
   }
 
+  /** `byClientId`: the client order ids a lookup finds (of live and retained finished orders), counted on demand. */
   sizes(): { live: number; byClientId: number; finished: number } {
-    return { live: this.ours.size, byClientId: this.byClientId.size, finished: this.finishedCount };
+    const ids = new Set<string>(this.liveByClientId.keys());
+    const n = this.finished.length;
+    for (let k = 0; k < this.finishedCount; k++) ids.add(this.finished[(this.finishedHead + k) % n]!.order.clientOrderId);
+    return { live: this.ours.size, byClientId: ids.size, finished: this.finishedCount };
   }
 
   private status(o: OurOrder): VenueOrderStatus {
@@ -124,32 +165,25 @@ export class OurOrders {
   }
 
   /**
-   * A final state: the order leaves the live map and joins the retained finished ones; the oldest retained one
+   * A final state: the order leaves the live maps and joins the retained finished ones; the oldest retained one
    * beyond `retainFinished` is forgotten (a later cancel of it is answered "unknown order", a lookup finds nothing).
    */
   private finish(o: OurOrder, state: VenueOrderStatus['state']): void {
     o.state = state;
     if (this.ours.get(o.order.orderId) !== o) return; // already finished
     this.ours.delete(o.order.orderId);
+    this.liveByClientId.delete(o.order.clientOrderId); // a live order is its client order id's entry (see open)
     const n = this.finished.length;
-    if (n === 0) {
-      this.forgetClientId(o);
-      return;
-    }
+    if (n === 0) return;
     if (this.finishedCount === n) {
-      const old = this.finished[this.finishedHead]!;
       this.finished[this.finishedHead] = undefined;
       this.finishedHead = (this.finishedHead + 1) % n;
       this.finishedCount--;
-      this.forgetClientId(old);
     }
-    this.finished[(this.finishedHead + this.finishedCount) % n] = o;
+    const slot = (this.finishedHead + this.finishedCount) % n;
+    this.finished[slot] = o;
+    this.finishedHashes[slot] = clientIdHash(o.order.clientOrderId);
     this.finishedCount++;
-  }
-
-  /** Drop a finished order's client id entry unless a newer order reused the id. */
-  private forgetClientId(o: OurOrder): void {
-    if (this.byClientId.get(o.order.clientOrderId) === o) this.byClientId.delete(o.order.clientOrderId);
   }
 
   /** Hold back the ACCEPTED report of a post-only order until the engine has checked it. */
@@ -202,18 +236,34 @@ export class OurOrders {
     if (o.filledLots >= o.order.qtyLots) this.finish(o, 'FILLED');
     else o.state = 'PARTIALLY_FILLED';
     const ins = o.order.instrument;
-    const bps = liquidity === 'MAKER' ? this.options.makerBps : this.options.takerBps;
     this.report({
       kind: 'FILL',
       orderId: id,
-      tradeId: `${this.options.name}-t${++this.seq}`,
+      tradeId: this.tradeIdPrefix + ++this.seq,
       priceTicks: price,
       qtyLots: qty,
       // The simulated venue charges its configured rates in the quote currency: a stated fee, not an estimate.
-      fee: feeText(ins.tick, ins.lot, price, qty, bps),
+      fee: this.feeRate(ins, liquidity).text(price, qty),
       feeCurrency: ins.quote,
       liquidity,
       venueTs: this.options.now?.() ?? 0,
     });
   }
+
+  /** The rate a fill of `liquidity` on `ins` pays (made once per instrument and liquidity). */
+  private feeRate(ins: Instrument, liquidity: 'MAKER' | 'TAKER'): FeeRate {
+    const k = 2 * ins.index + (liquidity === 'MAKER' ? 0 : 1);
+    const rate = this.feeRates[k];
+    if (rate !== undefined && rate.tick === ins.tick && rate.lot === ins.lot) return rate;
+    const made = new FeeRate(ins.tick, ins.lot, liquidity === 'MAKER' ? this.options.makerBps : this.options.takerBps);
+    this.feeRates[k] = made;
+    return made;
+  }
+}
+
+/** FNV-1a of a client order id's UTF-16 code units, as an int32 (retained orders' lookups compare these first). */
+function clientIdHash(text: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
 }

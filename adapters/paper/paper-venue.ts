@@ -160,7 +160,7 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
   cancel(request: CancelRequest): void {
     this.later(() => {
       const m = this.markets.get(request.instrument.symbol);
-      const status = m === undefined ? Status.UNKNOWN_ID : this.on(m, () => m.book.cancel(request.orderId));
+      const status = m === undefined ? Status.UNKNOWN_ID : this.cancelIn(m, request.orderId);
       if (status !== Status.OK) this.orders.report({ kind: 'CANCEL_REJECTED', orderId: request.orderId, reason: 'unknown order' });
     });
   }
@@ -268,12 +268,27 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
     }
   }
 
-  /** `on` for one submit, without a closure (mirror mode runs it per mirrored trade or crossing level). */
-  private submitTo(m: Market, id: number, owner: number, side: number, type: number, price: number, qty: number): number {
+  /**
+   * `on` for one submit, without a closure (one per order arriving; mirror mode runs it per mirrored trade or crossing
+   * level).
+   */
+  private submitTo(m: Market, id: number, owner: number, side: number, type: number, price: number, qty: number, stopTicks = 0): number {
     const previous = this.current;
     this.current = m;
     try {
-      return m.book.submit(id, owner, side, type, price, qty);
+      return m.book.submit(id, owner, side, type, price, qty, StpMode.NONE, stopTicks);
+    } finally {
+      this.current = previous;
+      if (previous === undefined && this.hold === 0 && m.dirty) this.publisher.publish(m);
+    }
+  }
+
+  /** `on` for one cancel, without a closure (one per cancel request). */
+  private cancelIn(m: Market, id: number): number {
+    const previous = this.current;
+    this.current = m;
+    try {
+      return m.book.cancel(id);
     } finally {
       this.current = previous;
       if (previous === undefined && this.hold === 0 && m.dirty) this.publisher.publish(m);
@@ -306,7 +321,7 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
         type = o.postOnly ? OrderType.POST_ONLY : o.timeInForce === 'IOC' ? OrderType.IOC : o.timeInForce === 'FOK' ? OrderType.FOK : OrderType.LIMIT;
     }
     if (type === OrderType.POST_ONLY) this.orders.holdAccept(o.orderId);
-    const st = this.on(m, () => m.book.submit(o.orderId, OWNER_US, side, type, o.priceTicks, o.qtyLots, StpMode.NONE, o.stopTicks));
+    const st = this.submitTo(m, o.orderId, OWNER_US, side, type, o.priceTicks, o.qtyLots, o.stopTicks);
     this.orders.releaseHeldAccept();
     if (st !== Status.OK) this.orders.refuse(mine, `refused by the paper venue (status ${st})`);
   }

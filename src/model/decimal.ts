@@ -358,6 +358,77 @@ export function feeText(tick: Increment, lot: Increment, priceTicks: number, qty
   return trimZeros(fixedDecimalText(units, t.scale + l.scale + b.scale + 4));
 }
 
+/**
+ * feeText for one instrument's increments and one rate, with the increments and the bps parsed once: a venue that
+ * charges the same rate fill after fill (the paper venue) makes each fee's text from integers, without parsing decimal
+ * text per fill. text() is byte-identical to feeText(tick, lot, priceTicks, qtyLots, bps) and throws what it throws
+ * (bps not a decimal, a price or quantity BigInt refuses); test/paper/fee-rate.test.ts compares the two on random
+ * input. When price x quantity x rate fits a safe integer the fee is computed in doubles (exact there), else in bigints.
+ */
+export class FeeRate {
+  /** tick units x lot units x bps units: the fee is priceTicks x qtyLots x factor / 10^scale. */
+  private readonly factor: bigint;
+  /** `factor` as a double when it is a safe integer, else NaN (no double path). */
+  private readonly factorNumber: number;
+  private readonly scale: number;
+  /** Whether `bps` is a signed decimal (when not, text() throws as feeText does). */
+  private readonly valid: boolean;
+
+  constructor(readonly tick: Increment, readonly lot: Increment, readonly bps: string) {
+    const b = parseSignedDecimal(bps);
+    const t = parseDecimal(tick.text)!;
+    const l = parseDecimal(lot.text)!;
+    this.valid = b !== undefined;
+    this.factor = b === undefined ? 0n : t.units * l.units * b.units;
+    const f = Number(this.factor);
+    this.factorNumber = Number.isSafeInteger(f) ? f : Number.NaN;
+    this.scale = t.scale + l.scale + (b === undefined ? 0 : b.scale) + 4;
+  }
+
+  /** Fee of a trade of `qtyLots` at `priceTicks`, as feeText writes it. */
+  text(priceTicks: number, qtyLots: number): string {
+    if (!this.valid) return feeText(this.tick, this.lot, priceTicks, qtyLots, this.bps); // throws its error
+    if (Number.isSafeInteger(priceTicks) && Number.isSafeInteger(qtyLots)) {
+      // |factor| is 0 or at least 1, so a product at most 2^53 - 1 in magnitude had every step exact (a step
+      // beyond 2^53 rounds to 2^53 or more, which the check refuses); NaN factor fails the check too.
+      const n = priceTicks * qtyLots * this.factorNumber;
+      if (n <= Number.MAX_SAFE_INTEGER && n >= -Number.MAX_SAFE_INTEGER) return safeIntegerDecimalText(n, this.scale);
+    }
+    return signedDecimalText(BigInt(priceTicks) * BigInt(qtyLots) * this.factor, this.scale);
+  }
+}
+
+/** '', '0', '00', ... up to 22 zeros, made once (the leading zeros of a fraction). */
+const ZEROS: readonly string[] = Array.from({ length: 23 }, (_, i) => '0'.repeat(i));
+
+/**
+ * signedDecimalText for a safe integer `units` given as a double: trailing zeros are dropped from the number itself,
+ * and up to 22 decimals the integer and fraction parts are split exactly in doubles (10^s is exact, % is exact, and
+ * the difference divides exactly).
+ */
+function safeIntegerDecimalText(units: number, scale: number): string {
+  if (units === 0) return '0'; // -0 too
+  const neg = units < 0;
+  let n = neg ? -units : units;
+  let s = scale;
+  while (s > 0 && n % 10 === 0) {
+    n /= 10; // exact: n is a multiple of 10
+    s--;
+  }
+  let text: string;
+  if (s === 0) {
+    text = String(n); // plain digits: an integer below 2^53 is never written with an exponent
+  } else if (s < POW10.length) {
+    const p = POW10[s]!;
+    const frac = n % p; // not 0: its last digit is not 0
+    const fracDigits = String(frac);
+    text = String((n - frac) / p) + '.' + ZEROS[s - fracDigits.length]! + fracDigits;
+  } else {
+    text = fixedDecimalText(BigInt(n), s);
+  }
+  return neg ? '-' + text : text;
+}
+
 /** Shortest decimal text of units / 10^scale (signed; no trailing zeros): the inverse of parseSignedDecimal. */
 export function signedDecimalText(units: bigint, scale: number): string {
   return trimZeros(fixedDecimalText(units, scale));
