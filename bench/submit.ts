@@ -32,6 +32,15 @@
  * batch to its venue only once durable; a peer line shows that path's latency and throughput for context.
  *
  * `--only=worker`: the two worker-path runs only.
+ * `--breakdown`: the worker paths' latency pass also split into its parts (each sample's own stamps, same clocks as the
+ * headline figure): the SDK's submit call in the worker (stamp before, stamp after it returned); published -> the
+ * dispatcher's cycle that took the record began (its drain, the ring intake wrapped to stamp it); that cycle's drain
+ * (ring read, intake, ACK); the rest to the handoff (risk, router, SUBMITTED, batcher, venue); and the headline samples
+ * split by whether the dispatcher had slept on the doorbell before the cycle that took them (they paid its wake-up).
+ * The wrapper and the extra stamps cost a few tens of ns per order: the headline figures are those of a run without it.
+ * Every stamp is at full resolution (performance.now() on each thread, moved onto the shared monotonic clock). Before
+ * 2026-12-02 the stamps were wall-clock times (timeOrigin + now(), about 1.7e12 ms), which a double rounds to 2^-12 ms,
+ * so every figure was a multiple of 244 ns, give or take one.
  *
  * Human-readable lines first; the last line is one JSON object: inproc, worker (default dispatcher), worker_busy_poll,
  * ring_records_per_s.
@@ -179,10 +188,10 @@ async function inproc(gcs: GcWatch): Promise<InprocResult> {
   return { p50_ns: ns(p.p50), p99_ns: ns(p.p99), p999_ns: ns(p.p999), max_ns: ns(p.max), orders_per_s: Math.round(ordersPerS), gc_events: gc.count };
 }
 
-/** wall - monotonic of this thread, in ms (median of 101 reads). */
-function clockOffset(): number {
+/** base + performance.now() - monotonic of this thread, in ms (median of 101 reads); base: the wall clock's origin, or 0. */
+function clockOffset(base = performance.timeOrigin): number {
   const o: number[] = [];
-  for (let i = 0; i < 101; i++) o.push(performance.timeOrigin + performance.now() - Number(process.hrtime.bigint()) / 1e6);
+  for (let i = 0; i < 101; i++) o.push(base + performance.now() - Number(process.hrtime.bigint()) / 1e6);
   o.sort((a, b) => a - b);
   return o[50]!;
 }
@@ -269,24 +278,43 @@ const DONE = 1;
 const REFUSED = 2;
 const ERRORS = 3;
 
-async function worker(busyPoll: boolean): Promise<WorkerResult> {
+/** p50 / p99 / p99.9 of `a`, in ns, as text. */
+function spread(a: Float64Array): string {
+  if (a.length === 0) return 'none';
+  const p = percentiles(a);
+  return `p50 ${fmtInt(ns(p.p50))}, p99 ${fmtInt(ns(p.p99))}, p99.9 ${fmtInt(ns(p.p999))} ns`;
+}
+
+async function worker(busyPoll: boolean, breakdown: boolean): Promise<WorkerResult> {
   const mode = busyPoll ? 'busy-poll dispatcher' : 'default dispatcher';
   const total = WORKER_LATENCY_ORDERS + WORKER_FLOOD_ORDERS;
   const control = new SharedArrayBuffer(64);
   const ctl = new Int32Array(control);
   const stampsBuf = new SharedArrayBuffer(8 * (total + 1));
   const submitted = new Float64Array(stampsBuf);
+  // --breakdown: per seq, when submit() returned (worker), when the dispatcher's cycle that took it began and its drain
+  // ended (main), and whether the dispatcher had slept since its previous cycle with records
+  const sentBuf = breakdown ? new SharedArrayBuffer(8 * (total + 1)) : undefined;
+  const sent = sentBuf === undefined ? undefined : new Float64Array(sentBuf);
+  const seen = new Float64Array(breakdown ? total + 1 : 0);
+  const drained = new Float64Array(breakdown ? total + 1 : 0);
+  const afterSleep = new Uint8Array(breakdown ? total + 1 : 0);
   const clockBuf = new SharedArrayBuffer(8);
   const workerClock = new Float64Array(clockBuf);
   const venue = new NoopVenue('noop', 1 << 20);
   venue.stamping = true;
-  venue.wallClock = true;
+  // every stamp at full resolution (see submit-strategy.ts `precise`): each thread's performance.now() moved onto the
+  // shared monotonic clock. (Wall-clock stamps, timeOrigin + now() at about 1.7e12 ms, are rounded by a double to
+  // 2^-12 ms: figures before 2026-12-02 were multiples of 244 ns.)
+  const precise = true;
+  const base = 0;
+  venue.wallClock = false;
   const cacheDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-submit-'));
   const core = buildCore({
     strategies: [{
       id: 'wk',
       module: strategyModule('submit-strategy'),
-      params: { control, stamps: stampsBuf, clock: clockBuf, latencyOrders: WORKER_LATENCY_ORDERS, floodOrders: WORKER_FLOOD_ORDERS, window: WORKER_WINDOW },
+      params: { control, stamps: stampsBuf, clock: clockBuf, precise, ...(sentBuf === undefined ? {} : { sent: sentBuf }), latencyOrders: WORKER_LATENCY_ORDERS, floodOrders: WORKER_FLOOD_ORDERS, window: WORKER_WINDOW },
     }],
     venues: [venue.name],
     makeVenue: () => venue,
@@ -318,8 +346,31 @@ async function worker(busyPoll: boolean): Promise<WorkerResult> {
     // daemon.dispatch.busyPoll (the daemon sets both from its configuration the same way)
     core.dispatcher.setPolicy({ busyPoll });
     core.host!.setWorkerSpinUs(busyPoll ? BUSY_POLL_WORKER_SPIN_US : DEFAULT_WORKER_SPIN_US);
+    if (breakdown) {
+      // one strategy: its records are taken in seq order, the k-th taken is seq k
+      const ri = core.ringIntake!;
+      const d = core.dispatcher;
+      const drain = ri.drain.bind(ri);
+      let sleepsAtLastTake = d.sleeps;
+      ri.drain = (budget: number): number => {
+        const t0 = base + performance.now();
+        const from = ri.taken;
+        const n = drain(budget);
+        if (n > 0) {
+          const t1 = base + performance.now();
+          const slept = d.sleeps !== sleepsAtLastTake ? 1 : 0;
+          sleepsAtLastTake = d.sleeps;
+          for (let k = from + 1; k <= from + n && k <= total; k++) {
+            seen[k] = t0;
+            drained[k] = t1;
+            afterSleep[k] = slept;
+          }
+        }
+        return n;
+      };
+    }
     await core.start();
-    correction = clockOffset() - workerClock[0]!;
+    correction = clockOffset(base) - workerClock[0]!;
     console.log(`worker clock vs main thread clock (both against the shared monotonic clock): ${(correction * 1e6).toFixed(0)} ns, corrected`);
 
     const runPhase = async (phase: number, until: () => boolean): Promise<void> => {
@@ -343,6 +394,32 @@ async function worker(busyPoll: boolean): Promise<WorkerResult> {
       `p99 ${ns(lat.p99)} ns, p99.9 ${ns(lat.p999)} ns, max ${fmtInt(ns(lat.max))} ns ` +
       `(dispatcher slept ${fmtInt(core.dispatcher.sleeps - sleeps0)} times, worker woken ${fmtInt(h.eventDoorbell.wakeups - wakes0)} times)`,
     );
+
+    if (sent !== undefined) {
+      const n = WORKER_LATENCY_ORDERS;
+      const sdk = new Float64Array(n);
+      const toSeen = new Float64Array(n);
+      const drainPart = new Float64Array(n);
+      const dispatchPart = new Float64Array(n);
+      const woke: number[] = [];
+      const polled: number[] = [];
+      for (let k = 1; k <= n; k++) {
+        const handoff = latency[k]! + submitted[k]! + correction;
+        sdk[k - 1] = sent[k]! - submitted[k]!;
+        toSeen[k - 1] = seen[k]! - (sent[k]! + correction);
+        drainPart[k - 1] = drained[k]! - seen[k]!;
+        dispatchPart[k - 1] = handoff - drained[k]!;
+        (afterSleep[k] === 1 ? woke : polled).push(latency[k]!);
+      }
+      console.log(`  breakdown, ${mode}: SDK submit() call (worker): ${spread(sdk)}`);
+      console.log(`  breakdown, ${mode}: submit() returned -> the dispatcher's cycle that took it began: ${spread(toSeen)}`);
+      console.log(`  breakdown, ${mode}: that cycle's drain (ring read, intake, ACK event): ${spread(drainPart)}`);
+      console.log(`  breakdown, ${mode}: drain end -> handoff (risk, router, SUBMITTED, batcher, venue): ${spread(dispatchPart)}`);
+      console.log(
+        `  breakdown, ${mode}: whole path, ${fmtInt(polled.length)} orders the polling loop found: ${spread(Float64Array.from(polled))}; ` +
+        `${fmtInt(woke.length)} that woke the dispatcher: ${spread(Float64Array.from(woke))}`,
+      );
+    }
 
     const sleeps1 = core.dispatcher.sleeps;
     const wakes1 = h.eventDoorbell.wakeups;
@@ -372,11 +449,12 @@ async function worker(busyPoll: boolean): Promise<WorkerResult> {
 async function main(): Promise<void> {
   // --only=worker: the two worker-path runs only (no in-process, journal or ring passes): for working on that path
   const workerOnly = process.argv.includes('--only=worker');
+  const breakdown = process.argv.includes('--breakdown');
   console.log(`bench:submit — node ${process.version}, ${process.platform}/${process.arch}`);
   if (!fullGc()) console.log('(run with node --expose-gc for a forced collection before each timed pass)');
   if (workerOnly) {
-    const w = await worker(false);
-    const b = await worker(true);
+    const w = await worker(false, breakdown);
+    const b = await worker(true, breakdown);
     console.log(JSON.stringify({ bench: 'submit', worker: w, worker_busy_poll: b }));
     return;
   }
@@ -391,8 +469,8 @@ async function main(): Promise<void> {
     `${fmtInt(j.ordersPerS)} orders/s (${fmtInt(JOURNAL_THROUGHPUT_ORDERS)} orders in bursts of ${BURST}); ` +
     `${(inprocResult.orders_per_s / j.ordersPerS).toFixed(1)}x fewer than without`,
   );
-  const workerResult = await worker(false);
-  const busyResult = await worker(true);
+  const workerResult = await worker(false, breakdown);
+  const busyResult = await worker(true, breakdown);
   const ring = await measureRingThroughput(RING_RECORDS);
   const peer = await measurePostMessageThroughput(PEER_RECORDS);
   console.log(

@@ -9,6 +9,11 @@
  *                         then sets it); [DONE] set when the pass finished; [REFUSED] QUEUE_FULL answers seen; [ERRORS] other refusals
  *   stamps   Float64Array submit time of each seq (ms, wall clock of this thread)
  *   clock    Float64Array [0] = wall - monotonic of this thread (ms), for the cross-thread correction
+ *   sent     Float64Array (optional, bench:submit --breakdown) time each seq's submit() returned (ms, same clock
+ *            as stamps): the SDK's own cost is sent - stamps
+ *   precise  (bench:submit sets it) stamps on the shared monotonic clock (performance.now() moved onto
+ *            process.hrtime's origin) instead of the wall clock: small numbers, so a double keeps them to well under
+ *            a ns, where timeOrigin + now() (about 1.7e12 ms) is rounded to 2^-12 ms, 244 ns
  *   latencyOrders, floodOrders, window
  *
  * Latency pass: one order in flight; the next is submitted when the SUBMITTED event of the previous arrives.
@@ -27,6 +32,8 @@ interface Params {
   readonly control: SharedArrayBuffer;
   readonly stamps: SharedArrayBuffer;
   readonly clock: SharedArrayBuffer;
+  readonly sent?: SharedArrayBuffer;
+  readonly precise?: boolean;
   readonly latencyOrders: number;
   readonly floodOrders: number;
   readonly window: number;
@@ -34,13 +41,24 @@ interface Params {
 
 type WaitAsync = (a: Int32Array, i: number, v: number, t?: number) => { async: boolean; value: Promise<string> | string };
 
+/** performance.now() - the shared monotonic clock (process.hrtime), ms: the median of 101 reads. */
+function monotonicOffset(): number {
+  const o: number[] = [];
+  for (let i = 0; i < 101; i++) o.push(performance.now() - Number(process.hrtime.bigint()) / 1e6);
+  o.sort((a, b) => a - b);
+  return o[50]!;
+}
+
 export default function create(ctx: StrategyContext): Strategy {
   const p = ctx.params as unknown as Params;
   const control = new Int32Array(p.control);
   const stamps = new Float64Array(p.stamps);
   const clock = new Float64Array(p.clock);
+  const sent = p.sent === undefined ? undefined : new Float64Array(p.sent);
   const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
-  const origin = performance.timeOrigin;
+  // what performance.now() is added to: the wall clock's origin, or (precise) minus this thread's offset to the
+  // shared monotonic clock, so that stamps are in that clock's ms
+  const origin = p.precise === true ? -monotonicOffset() : performance.timeOrigin;
   // the same order fields for every order (BUY and SELL alternate), as a strategy would write them
   const buy = { symbol: 'BTC-USDT', side: 'BUY' as const, price: '60000', quantity: '0.001', timeInForce: 'IOC' as const };
   const sell = { symbol: 'BTC-USDT', side: 'SELL' as const, price: '60000', quantity: '0.001', timeInForce: 'IOC' as const };
@@ -63,6 +81,7 @@ export default function create(ctx: StrategyContext): Strategy {
     const next = seq + 1;
     stamps[next] = origin + performance.now();
     const r = ctx.submit((next & 1) === 1 ? buy : sell);
+    if (sent !== undefined) sent[next] = origin + performance.now();
     if (r.ok) {
       if (r.seq !== next) Atomics.add(control, ERRORS, 1);
       seq = next;

@@ -70,11 +70,34 @@ function isUint32(x: unknown): x is number {
   return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff;
 }
 
+/**
+ * gridCount with a memory of its last answer: a strategy usually sends the same quantity (and often the same price)
+ * again, and the count of a text on a grid never changes. Keyed by the value itself (===: the same string or the same
+ * number) and the increment it was counted on.
+ */
+class GridMemo {
+  private value: unknown = undefined;
+  private inc: Increment | undefined;
+  private count = -1;
+
+  of(v: unknown, inc: Increment): number {
+    if (v === this.value && inc === this.inc) return this.count;
+    const q = gridCount(v, inc);
+    this.value = v;
+    this.inc = inc;
+    this.count = q;
+    return q;
+  }
+}
+
 export class SubmitEncoder {
   private lastSymbol: string | undefined;
   private lastInstrument: Instrument | undefined;
   private lastVenue: string | undefined;
   private lastVenueIndex = NO_VENUE;
+  private readonly qtyMemo = new GridMemo();
+  private readonly priceMemo = new GridMemo();
+  private readonly stopMemo = new GridMemo();
 
   constructor(
     private readonly instruments: InstrumentRegistry,
@@ -135,16 +158,16 @@ export class SubmitEncoder {
     }
     const tag = o.tag;
     if (tag !== undefined && !isUint32(tag)) return false;
-    const qty = gridCount(o.quantity, ins.lot);
+    const qty = this.qtyMemo.of(o.quantity, ins.lot);
     if (qty <= 0 || qty < ins.minQtyLots) return false;
     let price = 0;
     if (type === LIMIT || type === STOP_LIMIT) {
-      price = gridCount(o.price, ins.tick);
+      price = this.priceMemo.of(o.price, ins.tick);
       if (price <= 0) return false;
     } else if (o.price !== undefined) return false;
     let stop = 0;
     if (type === STOP || type === STOP_LIMIT) {
-      stop = gridCount(o.stopPrice, ins.tick);
+      stop = this.stopMemo.of(o.stopPrice, ins.tick);
       if (stop <= 0) return false;
     } else if (o.stopPrice !== undefined) return false;
     const valuedAt = price > 0 ? price : stop;

@@ -127,6 +127,42 @@ describe('SubmitEncoder: the fast path agrees with decodeOrder', () => {
     expect(taken).toBeGreaterThan(2000); // the generator reaches the fast path
   });
 
+  it('an encoder that remembers its last counts writes what a fresh one writes, order after order', () => {
+    // values from a small pool, so that the same text or number comes again, on either instrument (their lot sizes
+    // differ: the same quantity text is a different count), and declined values come between accepted ones
+    const pooled = fc.constantFrom('60000', '60000.01', 60000.01, '0.001', 0.001, '0.0001', '0.00001', '1', 1, '-1', '', undefined);
+    const seqOrder = fc.record({
+      symbol: fc.constantFrom('BTC-USDT', 'ETH-USDT'),
+      side: fc.constantFrom('BUY', 'SELL'),
+      type: fc.constantFrom('LIMIT', 'STOP_LIMIT', 'MARKET'),
+      price: pooled,
+      stopPrice: pooled,
+      quantity: pooled,
+    }).map(({ type, price, stopPrice, ...rest }) => {
+      const o: Record<string, unknown> = { ...rest, type };
+      if (type !== 'MARKET') o.price = price;
+      if (type === 'STOP_LIMIT') o.stopPrice = stopPrice;
+      return o;
+    });
+    const kept = new SubmitEncoder(instruments, VENUES);
+    const a = new OrderRecord();
+    const b = new OrderRecord();
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.array(fc.oneof({ weight: 4, arbitrary: seqOrder }, { weight: 1, arbitrary: order }), { maxLength: 40 }), (orders) => {
+        for (const o of orders) {
+          const ok = kept.encode(o as never, a.reset());
+          expect(new SubmitEncoder(instruments, VENUES).encode(o as never, b.reset())).toBe(ok);
+          if (!ok) continue;
+          accepted++;
+          expect(plain(a)).toEqual(plain(b));
+        }
+      }),
+      { numRuns: 2_000, seed: 777 },
+    );
+    expect(accepted).toBeGreaterThan(1500); // the sequences reach the fast path
+  });
+
   it('takes the common shapes, strings and numbers alike', () => {
     const enc = new SubmitEncoder(instruments, VENUES);
     const rec = new OrderRecord();
