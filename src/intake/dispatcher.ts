@@ -102,6 +102,8 @@ export class Dispatcher {
   /** Resolves when a ring producer publishes (the doorbell); the loop sleeps on it when idle. */
   private sleeper: (() => Promise<unknown>) | undefined;
   private sleeping = false;
+  /** wake() asked for a cycle: the next turn runs one whatever the sources hold. */
+  private cycleWanted = false;
   private stopped = false;
   private busyPoll = false;
   /** How long the loop polls after its last work before it sleeps, ms. */
@@ -198,8 +200,18 @@ export class Dispatcher {
     this.wake();
   }
 
-  /** Ask for a cycle soon (after the current I/O callbacks). */
+  /**
+   * Ask for a cycle soon (after the current I/O callbacks). The cycle runs even when no queue or ring holds an order:
+   * a caller may have added to a venue's batch (resend, release, a parent's children), which goes out at the end of a
+   * cycle.
+   */
   wake(): void {
+    this.cycleWanted = true;
+    this.schedule();
+  }
+
+  /** The next turn of the loop (its own polling slices: no cycle unless there is work). */
+  private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.cycle);
@@ -219,12 +231,18 @@ export class Dispatcher {
   private turn(): void {
     if (this.stopped) return;
     if (this.sleeper !== undefined) {
+      // asked for a cycle (wake): when the sources have nothing (the slice would not pump), run one anyway, so that
+      // batches added outside a cycle go out
+      if (this.cycleWanted) {
+        this.cycleWanted = false;
+        if (this.queues.size === 0 && !this.sourcesPending()) this.pump();
+      }
       this.pollSlice(this.busyPoll ? BUSY_POLL_SLICE_MS : SPIN_SLICE_MS);
       return;
     }
     // no doorbell: one cycle per wake(), and again while there is more
     this.pump();
-    if (this.queues.size > 0 || this.sourcesPending()) this.wake();
+    if (this.queues.size > 0 || this.sourcesPending()) this.schedule();
   }
 
   /**
@@ -252,7 +270,7 @@ export class Dispatcher {
       if (now >= end || now - this.lastWork >= this.spinMs) break;
       if ((idleTotal += POLLS_PER_CLOCK_READ) >= MAX_IDLE_POLLS_PER_SLICE) break;
     }
-    if (this.queues.size > 0 || this.sourcesPending() || now - this.lastWork < this.spinMs) this.wake();
+    if (this.queues.size > 0 || this.sourcesPending() || now - this.lastWork < this.spinMs) this.schedule();
     else if (!this.sleeping) this.sleep();
   }
 

@@ -35,6 +35,7 @@ class CountingVenue implements VenueAdapter {
 
 export interface LoopRig {
   readonly dispatcher: Dispatcher;
+  readonly store: OrderStore;
   readonly venue: CountingVenue;
   readonly bell: Doorbell;
   /** The producer publishes n records and rings the doorbell. */
@@ -80,7 +81,7 @@ export function loopRig(): LoopRig {
   };
   dispatcher.addSource(source);
   return {
-    dispatcher, venue, bell,
+    dispatcher, store, venue, bell,
     put: (n) => {
       waiting += n;
       bell.ring();

@@ -40,6 +40,19 @@ describe('dispatch policy: default mode', () => {
     r.dispatcher.stop();
   });
 
+  it('a batch added outside a cycle (a resend) goes out while the loop sleeps, without another order to carry it', async () => {
+    const r = loopRig();
+    r.dispatcher.setPolicy({ spinUs: 0 });
+    r.start();
+    r.put(1);
+    await waitFor(() => r.venue.handed === 1, { what: 'the order handed over' });
+    await waitFor(() => r.dispatcher.asleep, { what: 'the loop asleep' });
+    // reconciliation found the venue never got it: send it again (the slot holds the only order: its id is 1)
+    r.dispatcher.resend(r.store.slotOf(1));
+    await waitFor(() => r.venue.handed === 2, { what: 'the resent order handed over', timeoutMs: 2000 });
+    r.dispatcher.stop();
+  });
+
   it('spinUs 0: sleeps as soon as it has nothing to do; bursts published while it sleeps or polls are all dispatched', async () => {
     const r = loopRig();
     r.dispatcher.setPolicy({ spinUs: 0 });
