@@ -12,7 +12,7 @@
  */
 import { IdMap } from '../core/id-map.js';
 import { LevelPool } from './level-pool.js';
-import { F_POST_ONLY, F_SELL, F_STOP, F_STOP_LIMIT, F_STP_SHIFT, OrderPool } from './order-pool.js';
+import { F_STOP, F_STOP_LIMIT, F_STP_SHIFT, OrderPool } from './order-pool.js';
 import { PriceLadder } from './price-levels.js';
 import { SortedLevels } from './sorted-levels.js';
 import { type CrossingSink, MAX_QTY, OrderType } from './types.js';
@@ -59,7 +59,8 @@ export class BookState {
 
   /** Whether `qty` more lots fit in the book level at `price` on `side` without its total passing MAX_QTY. */
   fits(side: number, price: number, qty: number): boolean {
-    if (qty <= MAX_QTY - this.hiWater) return true;
+    // MAX_QTY as a literal: an imported constant costs a module cell load and a TDZ check on the hot path.
+    if (qty <= 9007199254740991 /* MAX_QTY */ - this.hiWater) return true;
     const level = side === 0 ? this.bids.find(price) : this.asks.find(-price);
     return level < 0 || this.levels.qty[level] <= MAX_QTY - qty;
   }
@@ -92,7 +93,8 @@ export class BookState {
     pool.qty[s] = qty;
     pool.price[s] = price;
     pool.owner[s] = owner;
-    pool.flags[s] = side | (stp << F_STP_SHIFT) | (postOnly ? F_POST_ONLY : 0);
+    // Flag bits as literals on the hot path (see fits); test/matching/codes.test.ts pins them.
+    pool.flags[s] = side | (stp << 1) /* F_STP_SHIFT */ | (postOnly ? 16 /* F_POST_ONLY */ : 0);
     const ladder = side === 0 ? this.bids : this.asks;
     const key = side === 0 ? price : -price;
     let level = ladder.find(key);
@@ -154,12 +156,14 @@ export class BookState {
     else lv.tail[level] = prev;
     lv.qty[level] -= pool.qty[s];
     lv.count[level]--;
+    // Flag bits as literals on the hot path (see fits): 32 is F_STOP, 1 is F_SELL.
     const flags = pool.flags[s];
-    if ((flags & F_STOP) !== 0) this.stopCount--;
+    const stop = (flags & 32) !== 0;
+    if (stop) this.stopCount--;
     if (lv.head[level] >= 0) return;
     const price = lv.price[level];
-    const buy = (flags & F_SELL) === 0;
-    if ((flags & F_STOP) === 0) {
+    const buy = (flags & 1) === 0;
+    if (!stop) {
       if (buy) this.bids.remove(price);
       else this.asks.remove(-price);
     } else if (buy) {

@@ -23,35 +23,38 @@ export function execute(
   qty: number,
   stp: number,
 ): void {
+  // Codes as literals (named in comments): an imported constant object costs a module cell load and a TDZ
+  // check per use in optimised code. test/matching/codes.test.ts pins the values.
   switch (type) {
-    case OrderType.LIMIT: {
-      const rem = match(st, id, owner, side, side === 0 ? -price : price, qty, stp);
+    case 0 /* OrderType.LIMIT */: {
+      const limitKey = side === 0 ? -price : price;
+      const rem = (side === 0 ? st.asks : st.bids).bestKey >= limitKey ? match(st, id, owner, side, limitKey, qty, stp) : qty;
       if (rem > 0) {
         // Always fits for a submitted order (checked on entry); a triggered STOP_LIMIT may find its level full.
         if (st.fits(side, price, rem)) st.rest(id, owner, side, price, rem, stp, false, true);
-        else st.sink.onCancel(id, owner, rem, 0, CancelReason.LEVEL_TOTAL_OVERFLOW);
+        else st.sink.onCancel(id, owner, rem, 0, 8 /* CancelReason.LEVEL_TOTAL_OVERFLOW */);
       }
       return;
     }
-    case OrderType.MARKET: {
+    case 1 /* OrderType.MARKET */: {
       const rem = match(st, id, owner, side, NO_LIMIT, qty, stp);
-      if (rem > 0) st.sink.onCancel(id, owner, rem, 0, CancelReason.MARKET_REMAINDER);
+      if (rem > 0) st.sink.onCancel(id, owner, rem, 0, 7 /* CancelReason.MARKET_REMAINDER */);
       return;
     }
-    case OrderType.IOC: {
+    case 2 /* OrderType.IOC */: {
       const rem = match(st, id, owner, side, side === 0 ? -price : price, qty, stp);
-      if (rem > 0) st.sink.onCancel(id, owner, rem, 0, CancelReason.IOC_REMAINDER);
+      if (rem > 0) st.sink.onCancel(id, owner, rem, 0, 4 /* CancelReason.IOC_REMAINDER */);
       return;
     }
-    case OrderType.FOK: {
+    case 3 /* OrderType.FOK */: {
       const limitKey = side === 0 ? -price : price;
       if (canFill(st, owner, side, limitKey, qty, stp)) match(st, id, owner, side, limitKey, qty, stp);
-      else st.sink.onCancel(id, owner, qty, 0, CancelReason.FOK_KILL);
+      else st.sink.onCancel(id, owner, qty, 0, 5 /* CancelReason.FOK_KILL */);
       return;
     }
-    case OrderType.POST_ONLY: {
+    case 4 /* OrderType.POST_ONLY */: {
       if ((side === 0 ? st.asks : st.bids).bestKey >= (side === 0 ? -price : price)) {
-        st.sink.onCancel(id, owner, qty, 0, CancelReason.POST_ONLY_REJECT);
+        st.sink.onCancel(id, owner, qty, 0, 6 /* CancelReason.POST_ONLY_REJECT */);
       } else {
         st.rest(id, owner, side, price, qty, stp, true, true);
       }

@@ -69,8 +69,6 @@ export const OrderInfo = {
   LENGTH: 7,
 } as const;
 
-const MAX_ID = Number.MAX_SAFE_INTEGER;
-
 function isPositiveInt(v: number, max: number): boolean {
   return v >= 1 && v <= max && Math.floor(v) === v;
 }
@@ -103,44 +101,61 @@ export class OrderBook {
     stp: number = StpMode.NONE,
     stopPrice = 0,
   ): number {
+    // Hot path: codes are written as literals (named in comments). An imported constant object costs a module
+    // cell load, a TDZ check and a property load on every use in optimised code; a literal costs nothing.
+    // test/matching/codes.test.ts pins the values used here.
     const st = this.st;
-    if (!(id >= 0 && id <= MAX_ID && Math.floor(id) === id)) return Status.INVALID_ID;
-    if (side !== 0 && side !== 1) return Status.INVALID_SIDE;
-    if (!isPositiveInt(qty, MAX_QTY)) return Status.INVALID_QTY;
-    if (!((owner | 0) === owner && owner >= 0)) return Status.INVALID_OWNER;
-    if (!((stp | 0) === stp && stp >= 0 && stp <= 4)) return Status.INVALID_STP;
-    if (!((type | 0) === type && type >= 0 && type <= 6)) return Status.INVALID_TYPE;
-    const hasPrice = type !== OrderType.MARKET && type !== OrderType.STOP;
+    if (!(id >= 0 && id <= 9007199254740991 /* largest id: Number.MAX_SAFE_INTEGER */ && Math.floor(id) === id)) return 3 /* Status.INVALID_ID */;
+    if (side !== 0 && side !== 1) return 6 /* Status.INVALID_SIDE */;
+    if (!(qty >= 1 && qty <= 9007199254740991 /* MAX_QTY */ && Math.floor(qty) === qty)) return 4 /* Status.INVALID_QTY */;
+    if (!((owner | 0) === owner && owner >= 0)) return 9 /* Status.INVALID_OWNER */;
+    if (!((stp | 0) === stp && stp >= 0 && stp <= 4)) return 8 /* Status.INVALID_STP */;
+    if (!((type | 0) === type && type >= 0 && type <= 6)) return 7 /* Status.INVALID_TYPE */;
+    const hasPrice = type !== 1 /* OrderType.MARKET */ && type !== 5 /* OrderType.STOP */;
     if (hasPrice) {
-      if (!isPositiveInt(price, MAX_PRICE)) return Status.INVALID_PRICE;
+      if (!(price >= 1 && price <= 4503599627370496 /* MAX_PRICE */ && Math.floor(price) === price)) return 5 /* Status.INVALID_PRICE */;
     } else {
       price = 0;
     }
-    const isStop = type >= OrderType.STOP;
+    const isStop = type >= 5 /* OrderType.STOP */;
     if (isStop) {
       if (!isPositiveInt(stopPrice, MAX_PRICE)) return Status.INVALID_PRICE;
     } else {
       stopPrice = 0;
     }
-    if (st.ids.get(id) >= 0) return Status.DUPLICATE_ID;
+    if (st.ids.get(id) >= 0) return 2 /* Status.DUPLICATE_ID */;
     // Level totals stay <= MAX_QTY. An order that rests on an existing level of its own side cannot
     // cross (the book is never crossed), so it rests whole: checking qty here is exact.
-    const last = st.last;
-    const triggersNow = isStop && (side === 0 ? last >= stopPrice : last <= stopPrice);
-    if (!isStop || triggersNow) {
-      if ((type === OrderType.LIMIT || type === OrderType.POST_ONLY || type === OrderType.STOP_LIMIT) && !st.fits(side, price, qty)) {
+    if (!isStop) {
+      // 0 is LIMIT, 4 POST_ONLY (a STOP_LIMIT that triggers at once is checked in the stop branch).
+      if ((type === 0 || type === 4) && !st.fits(side, price, qty)) return 13 /* Status.LEVEL_TOTAL_OVERFLOW */;
+      st.sink.onAccept(id, owner, side, type, price, qty, 0);
+      st.hi = -Infinity;
+      st.lo = Infinity;
+      if (type === 0 /* OrderType.LIMIT */) {
+        // The common types run here rather than through `execute` (same rules, one call less), and `match` is
+        // called only when the opposite best reaches the limit. A submitted LIMIT always fits (checked above).
+        const limitKey = side === 0 ? -price : price;
+        const rem = (side === 0 ? st.asks : st.bids).bestKey >= limitKey ? match(st, id, owner, side, limitKey, qty, stp) : qty;
+        if (rem > 0) st.rest(id, owner, side, price, rem, stp, false, true);
+      } else if (type === 1 /* OrderType.MARKET */) {
+        // -Number.MAX_VALUE is NO_LIMIT (a constant the compiler folds, where the import would be a cell load).
+        const rem = (side === 0 ? st.asks : st.bids).count > 0 ? match(st, id, owner, side, -Number.MAX_VALUE, qty, stp) : qty;
+        if (rem > 0) st.sink.onCancel(id, owner, rem, 0, 7 /* CancelReason.MARKET_REMAINDER */);
+      } else {
+        execute(st, id, owner, side, type, price, qty, stp);
+      }
+    } else {
+      const last = st.last;
+      const triggersNow = side === 0 ? last >= stopPrice : last <= stopPrice;
+      if (triggersNow) {
+        if (type === OrderType.STOP_LIMIT && !st.fits(side, price, qty)) return Status.LEVEL_TOTAL_OVERFLOW;
+      } else if (!st.stopFits(side, stopPrice, qty)) {
         return Status.LEVEL_TOTAL_OVERFLOW;
       }
-    } else if (!st.stopFits(side, stopPrice, qty)) {
-      return Status.LEVEL_TOTAL_OVERFLOW;
-    }
-
-    st.sink.onAccept(id, owner, side, type, price, qty, stopPrice);
-    st.hi = -Infinity;
-    st.lo = Infinity;
-    if (!isStop) {
-      execute(st, id, owner, side, type, price, qty, stp);
-    } else {
+      st.sink.onAccept(id, owner, side, type, price, qty, stopPrice);
+      st.hi = -Infinity;
+      st.lo = Infinity;
       if (triggersNow) {
         st.sink.onTrigger(id, owner, side, stopPrice);
         execute(st, id, owner, side, type === OrderType.STOP ? OrderType.MARKET : OrderType.LIMIT, price, qty, stp);
@@ -149,7 +164,7 @@ export class OrderBook {
       }
     }
     if (st.stopCount > 0 && st.hi >= st.lo) runTriggers(st);
-    return Status.OK;
+    return 0 /* Status.OK */;
   }
 
   limit(id: number, owner: number, side: number, price: number, qty: number, stp = 0): number {
@@ -184,14 +199,14 @@ export class OrderBook {
   cancel(id: number): number {
     const st = this.st;
     const s = st.ids.remove(id);
-    if (s < 0) return Status.UNKNOWN_ID;
+    if (s < 0) return 1 /* Status.UNKNOWN_ID */;
     const pool = st.pool;
     const qty = pool.qty[s];
     const owner = pool.owner[s];
     st.unlink(s);
     pool.free(s);
-    st.sink.onCancel(id, owner, qty, 0, CancelReason.USER);
-    return Status.OK;
+    st.sink.onCancel(id, owner, qty, 0, 1 /* CancelReason.USER */);
+    return 0 /* Status.OK */;
   }
 
   /** Lowers an order's open quantity to `newQty` (1..current) in place, keeping its queue position. No event. */
