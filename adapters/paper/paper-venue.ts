@@ -263,8 +263,7 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
     try {
       return fn();
     } finally {
-      this.current = previous;
-      if (previous === undefined && this.hold === 0 && m.dirty) this.publisher.publish(m);
+      this.leave(m, previous);
     }
   }
 
@@ -278,9 +277,14 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
     try {
       return m.book.submit(id, owner, side, type, price, qty, StpMode.NONE, stopTicks);
     } finally {
-      this.current = previous;
-      if (previous === undefined && this.hold === 0 && m.dirty) this.publisher.publish(m);
+      this.leave(m, previous);
     }
+  }
+
+  /** Ends an engine call for `m` begun with `previous` current: the outermost one publishes the book if it changed. */
+  private leave(m: Market, previous: Market | undefined): void {
+    this.current = previous;
+    if (previous === undefined && this.hold === 0 && m.dirty) this.publisher.publish(m);
   }
 
   /** `on` for one cancel, without a closure (one per cancel request). */
@@ -290,8 +294,7 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
     try {
       return m.book.cancel(id);
     } finally {
-      this.current = previous;
-      if (previous === undefined && this.hold === 0 && m.dirty) this.publisher.publish(m);
+      this.leave(m, previous);
     }
   }
 

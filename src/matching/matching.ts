@@ -37,7 +37,8 @@ export function execute(
       return;
     }
     case 1 /* OrderType.MARKET */: {
-      const rem = match(st, id, owner, side, NO_LIMIT, qty, stp);
+      // match only when the other side has a level (the same for LIMIT above: only when its best reaches the limit)
+      const rem = (side === 0 ? st.asks : st.bids).count > 0 ? match(st, id, owner, side, NO_LIMIT, qty, stp) : qty;
       if (rem > 0) st.sink.onCancel(id, owner, rem, 0, 7 /* CancelReason.MARKET_REMAINDER */);
       return;
     }

@@ -132,19 +132,7 @@ export class OrderBook {
       st.sink.onAccept(id, owner, side, type, price, qty, 0);
       st.hi = -Infinity;
       st.lo = Infinity;
-      if (type === 0 /* OrderType.LIMIT */) {
-        // The common types run here rather than through `execute` (same rules, one call less), and `match` is
-        // called only when the opposite best reaches the limit. A submitted LIMIT always fits (checked above).
-        const limitKey = side === 0 ? -price : price;
-        const rem = (side === 0 ? st.asks : st.bids).bestKey >= limitKey ? match(st, id, owner, side, limitKey, qty, stp) : qty;
-        if (rem > 0) st.rest(id, owner, side, price, rem, stp, false, true);
-      } else if (type === 1 /* OrderType.MARKET */) {
-        // -Number.MAX_VALUE is NO_LIMIT (a constant the compiler folds, where the import would be a cell load).
-        const rem = (side === 0 ? st.asks : st.bids).count > 0 ? match(st, id, owner, side, -Number.MAX_VALUE, qty, stp) : qty;
-        if (rem > 0) st.sink.onCancel(id, owner, rem, 0, 7 /* CancelReason.MARKET_REMAINDER */);
-      } else {
-        execute(st, id, owner, side, type, price, qty, stp);
-      }
+      execute(st, id, owner, side, type, price, qty, stp);
     } else {
       const last = st.last;
       const triggersNow = side === 0 ? last >= stopPrice : last <= stopPrice;
