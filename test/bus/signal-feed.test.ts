@@ -128,7 +128,7 @@ describe('the example enhancer (config/enhancers/prediction.ts) with published s
     const strategies = [
       {
         id: 'alpha', symbols: ['BTC-USDT'],
-        enhancer: { module: 'config/enhancers/prediction.ts', budgetUs: 50_000, suspendMs: 1000, signals: true, params: { maxAgeMs: 5000 } },
+        enhancer: { module: 'config/enhancers/prediction.ts', budgetUs: 1_000_000, suspendMs: 1000, signals: true, params: { maxAgeMs: 5000 } },
       },
     ];
     const enhancers = await loadEnhancers({ strategies, baseDir: process.cwd(), cacheDir: cache, instruments, clock: systemClock, log: quiet });
