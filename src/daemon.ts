@@ -129,7 +129,7 @@ export class Daemon {
     const path = (this.path = orderPathFromConfig(config, { instruments, risk, router, clock, log, env, lateVenueReady, rings: host?.strategies, current: () => this.current, market }));
     if (path.recorder !== undefined) path.recorder.onFailure = (err) => this.halt(err);
     marketIo.registerMetrics(path.metrics);
-    const history = (this.history = historyFromConfig(config, { recorder: path.recorder, orders: path.store, clock, log, baseDir, registry: path.metrics.registry }));
+    const history = (this.history = historyFromConfig(config, { orders: path.store, log, baseDir, registry: path.metrics.registry }));
     const explainDenial = denialExplainer(risk, instruments);
     const bus = (this.bus = busFromConfig(config, {
       path, clock, log, env, baseDir, registry: path.metrics.registry, explainDenial, journalDir: resolve(baseDir, config.daemon.journal.dir),
@@ -239,7 +239,7 @@ export class Daemon {
     if (this.config.daemon.journal.enabled) await this.recovery_.recover();
     // the history catches up from its watermark (the records replayed and reconciled above included), then goes live
     if (this.recovery_.journal !== undefined) {
-      this.history?.start(this.recovery_.journal);
+      await this.history?.start(this.recovery_.journal);
       this.bus?.afterRecovery(this.recovery_.journal);
     }
     this.path.stops?.start(TRAILING_PERSIST_MS);

@@ -1,28 +1,29 @@
 /**
  * The trade history as the configuration sets it up (`daemon.history`, see src/history): the store (PostgreSQL or
- * the local files), the writer fed by the journal recorder, the journal's retention floor, GET /v1/fills, the
- * health fields and the metrics. None without the journal (the history is fed from it) or with `enabled: false`.
+ * the local files), the writer on a thread of its own fed the journal's durable batches (history-thread.ts), the
+ * journal's retention floor, GET /v1/fills, the health fields and the metrics. None without the journal (the history is fed from it) or with `enabled: false`.
  */
 import { resolve } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import type { Journal } from '../journal/journal.js';
-import type { JournalRecorder } from '../journal/journal-recorder.js';
-import type { Clock } from '../model/clock.js';
+import type { FollowerLog } from '../journal/journal-follower.js';
 import type { OrderStore } from '../core/order-store.js';
 import { fillsQuery, type Reply } from '../history/fills-query.js';
 import type { HistoryStore } from '../history/history-store.js';
-import { HistoryWriter, type HistoryStatus, type HistoryWriterOptions } from '../history/history-writer.js';
+import { HistoryThread } from './history-thread.js';
+import type { HistoryStatus } from '../history/history-writer.js';
 import { historyStoreFromConfig } from '../history/store-from-config.js';
 
 /** The daemon's history: started after journal recovery, stopped after the journal closed. */
 export interface DaemonHistory {
+  /** The store as GET /v1/fills reads it (the history thread writes it). */
   readonly store: HistoryStore;
-  readonly writer: HistoryWriter;
+  readonly thread: HistoryThread;
   /** The journal's retention floor (pass to the journal before its first snapshot). */
   readonly retentionFloor: () => number;
-  /** Begin: the journal is open and recovered. */
-  start(journal: Journal): void;
+  /** Begin: the journal is open and recovered. Resolves once the history thread is started. */
+  start(journal: Journal): Promise<void>;
   /** Write what is buffered (bounded), close the store. */
   stop(): Promise<void>;
   /** GET /health's `history` field. */
@@ -32,41 +33,34 @@ export interface DaemonHistory {
 }
 
 export interface HistoryParts {
-  readonly recorder: JournalRecorder | undefined;
+  /** The daemon's order store: the history thread's copy of the orders is made like it. */
   readonly orders: OrderStore;
-  readonly clock: Clock;
-  readonly log: HistoryWriterOptions['log'];
+  readonly log: FollowerLog;
   readonly baseDir: string;
   /** Where the history gauges go (the order path's metrics registry). */
   readonly registry?: Registry;
-  /** Tests: a store of their own instead of the configured one; writer tuning. */
-  readonly store?: HistoryStore;
-  readonly writer?: Partial<Pick<HistoryWriterOptions, 'flushMs' | 'retryMs' | 'maxRetryMs' | 'markEveryMs'>>;
 }
 
 export function historyFromConfig(config: Config, p: HistoryParts): DaemonHistory | undefined {
   const h = config.daemon.history;
-  if (!h.enabled || !config.daemon.journal.enabled || p.recorder === undefined) return undefined;
-  const store = p.store ?? historyStoreFromConfig(h, p.baseDir);
-  const writer = new HistoryWriter({
-    store, orders: p.orders, retainFinished: config.daemon.retainFinishedOrders, clock: p.clock, log: p.log,
-    bufferRows: h.bufferRows, batchRows: h.batchRows, ...p.writer,
+  if (!h.enabled || !config.daemon.journal.enabled) return undefined;
+  const history = { ...h, file: { ...h.file, path: resolve(p.baseDir, h.file.path!) } };
+  const store = historyStoreFromConfig(history, p.baseDir);
+  const thread = new HistoryThread({
+    journalDir: resolve(p.baseDir, config.daemon.journal.dir), history, baseDir: p.baseDir, instruments: config.instruments,
+    strategyIds: p.orders.strategyIds, venueNames: p.orders.venueNames, clientIdPrefix: p.orders.clientIdPrefix,
+    retainFinished: config.daemon.retainFinishedOrders, log: p.log, cacheDir: resolve(p.baseDir, config.daemon.dataDir, 'strategies-cache'),
   });
-  p.recorder.addRecordedListener(writer.onRecorded);
-  const journalDir = resolve(p.baseDir, config.daemon.journal.dir);
-  const recorder = p.recorder;
-  if (p.registry !== undefined) registerHistoryMetrics(p.registry, () => writer.status());
+  if (p.registry !== undefined) registerHistoryMetrics(p.registry, () => thread.status());
   return {
-    store, writer,
-    retentionFloor: writer.retentionFloor,
-    start: (journal) => writer.start({
-      dir: journalDir,
-      lastSeq: () => journal.lastSeq,
-      durableSeq: () => journal.durableSeq,
-      whenDurable: (seq) => recorder.whenDurable(seq),
-    }),
-    stop: () => writer.stop(),
-    status: () => writer.status(),
+    store, thread,
+    retentionFloor: thread.retentionFloor,
+    start: (journal) => thread.start(journal),
+    stop: async () => {
+      await thread.stop();
+      await store.close().catch(() => undefined);
+    },
+    status: () => thread.status(),
     fills: (params) => fillsQuery(store, params, { pageSizeMax: h.pageSizeMax }),
   };
 }

@@ -9,15 +9,15 @@
  * it, and `parentOrderId` groups a sweep). The rolled-up copy on the parent is not stored. The parent's final state
  * is stored like any order's.
  *
- * The rows are made from the tracker's (order, update, transition) — by the live listener and by the journal
- * catch-up alike (history-capture.ts) — and formatted with exact decimals (ticks and lots to decimal text, never a
- * float).
+ * The rows are made from a tracker's (order, update, transition) — the one the history thread keeps from the
+ * journal's durable batches (src/compose/history-thread.ts) and the journal catch-up's alike — and formatted with
+ * exact decimals (ticks and lots to decimal text, never a float).
  */
-import type { OrderStore, OrderView } from '../core/order-store.js';
+import type { OrderView } from '../core/order-store.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import { isOpen } from '../model/order.js';
 import { fixedDecimalText, parseDecimal } from '../model/decimal.js';
-import type { Instrument } from '../model/instrument.js';
+import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 
 /** The pseudo venue of the parent orders the daemon holds (src/parents; the same text). */
 export const PARENT_VENUE_NAME = 'smart';
@@ -89,10 +89,10 @@ export const FILL_COLUMNS = [
  * rolled-up copy), and/or the order's final state (a transition into a final state: a fill that completes the order
  * gives both, with the same seq). Reads the order view during the call only (it is reused). Returns how many.
  */
-export function historyRowsOf(seq: number, store: OrderStore, order: OrderView, update: OrderUpdate, t: Transition, out: HistoryRow[]): number {
+export function historyRowsOf(seq: number, instruments: InstrumentRegistry, order: OrderView, update: OrderUpdate, t: Transition, out: HistoryRow[]): number {
   if (t.outcome !== 'APPLIED') return 0;
   let n = 0;
-  const ins = store.instrument(order.slot);
+  const ins = instruments.at(order.symbolIndex);
   const parent = order.parentId;
   const parentOrderId = parent > 0 ? parent : null;
   if (update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME) {

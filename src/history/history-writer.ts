@@ -4,6 +4,8 @@
  * the catch-up from the journal after an overflow, an outage or a start) whose rows are history rows
  * (history-record.ts: every venue fill and every order's final state, exact decimals) and whose sink is the history
  * store (PostgreSQL or the local files). Rows carry their seq as their key, so anything written twice is stored once.
+ * The daemon runs it on the history thread (history-worker.ts), fed by the journal tail there; tests also run it
+ * in-process, fed by the journal recorder.
  *
  * The journal must keep what the history has not stored: the daemon sets the journal's retention floor to W
  * (`retentionFloor`), so snapshot retention deletes no segment after W (nor the newest snapshot at or before it).
@@ -50,6 +52,7 @@ export class HistoryWriter {
 
   constructor(o: HistoryWriterOptions) {
     const store = o.store;
+    const instruments = o.orders.instruments;
     this.follower = new JournalFollower<HistoryRow>({
       name: 'history',
       sink: {
@@ -65,11 +68,11 @@ export class HistoryWriter {
         close: () => store.close(),
       },
       rows: (seq, tracker, order, update, t, out) => {
-        historyRowsOf(seq, tracker.store, order, update, t, out);
+        historyRowsOf(seq, tracker.store.instruments, order, update, t, out);
       },
       // the rows need only the store: the live path needs no tracker
       liveRows: (seq, order, update, t, out) => {
-        historyRowsOf(seq, o.orders, order, update, t, out);
+        historyRowsOf(seq, instruments, order, update, t, out);
       },
       orders: o.orders, retainFinished: o.retainFinished, clock: o.clock, log: o.log,
       bufferRows: o.bufferRows, batchRows: o.batchRows, flushMs: o.flushMs, retryMs: o.retryMs, maxRetryMs: o.maxRetryMs, markEveryMs: o.markEveryMs,
@@ -86,6 +89,11 @@ export class HistoryWriter {
 
   /** The retention floor for the journal: its records after this are kept (0: keep everything, W not known yet). */
   readonly retentionFloor: () => number;
+
+  /** Rows were missed (the feed of onRecorded lost records): catch up from the journal (JournalFollower.rowsMissed). */
+  rowsMissed(): void {
+    this.follower.rowsMissed();
+  }
 
   /** Start (the journal is open and recovered): open the store, catch up from its watermark, then go live. */
   start(journal: HistoryJournal): void {

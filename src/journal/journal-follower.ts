@@ -5,7 +5,9 @@
  * a sink (where rows go, with a watermark kept in the sink itself and written with the rows in one step).
  *
  * Live. The journal recorder calls `onRecorded` right after it appended an UPDATE record (in journal order, with the
- * record's seq). That call only makes the row(s) (with the daemon's tracker) and pushes them onto a bounded in-memory
+ * record's seq) — or, for the trade history on its thread, the journal tail right after it applied a durable record
+ * (src/compose/history-thread.ts; then every row is durable at once, and `rowsMissed` sends the follower back to the journal when
+ * the tail lost batches). That call only makes the row(s) (with the daemon's tracker) and pushes them onto a bounded in-memory
  * buffer: no I/O, no await, nothing that waits. A loop of its own takes the buffer in batches (`batchRows`) of rows
  * whose records are durable in the journal (the sink never holds what a crash could take out of the journal) — when
  * none is durable yet, it waits for the batch's records —, writes the batch in one step with the new watermark, and
@@ -213,6 +215,17 @@ export class JournalFollower<Row extends { readonly seq: number }> {
 
   /** The retention floor for the journal: its records after this are kept (0: keep everything, W not known yet). */
   readonly retentionFloor = (): number => Math.max(0, this.wm);
+
+  /**
+   * Rows were missed (whoever calls onRecorded lost records: a feed that dropped batches): the buffer is dropped as
+   * on an overflow (counted there) and the follower catches up from the journal before it takes rows again.
+   */
+  rowsMissed(): void {
+    if (!this.accepting) return;
+    this.overflows++;
+    this.dropBuffer();
+    this.wake();
+  }
 
   /** Start (the journal is open and recovered): open the sink, catch up from its watermark, then go live. */
   start(journal: FollowedJournal): void {

@@ -69,6 +69,9 @@ const GLOBAL_TIMERS: JournalTimers = {
   },
 };
 
+/** See Journal.setDurableBatchListener. */
+export type DurableBatchListener = (bytes: Uint8Array, firstSeq: number, lastSeq: number) => void;
+
 export class Journal {
   readonly dir: string;
   readonly recovery: RecoveryReport;
@@ -105,6 +108,9 @@ export class Journal {
   private flushing = false;
   private inflightBytes = 0;
   private flushRequested = false;
+  /** First seq of the batch being written. */
+  private inflightFirstSeq = 0;
+  private durableBatchListener: DurableBatchListener | undefined;
   private timer: unknown = null;
   private readonly snapshots: JournalSnapshots;
 
@@ -324,6 +330,7 @@ export class Journal {
     this.active = this.spareBatch;
     this.inflight = batch;
     this.inflightBytes = len;
+    this.inflightFirstSeq = firstSeq;
     this.flushing = true;
     this.files.writeBatch(data, len, firstSeq).then(
       () => this.batchDone(batch, len),
@@ -341,6 +348,8 @@ export class Journal {
     s.bytesWritten += len;
     if (len > s.largestBatchBytes) s.largestBatchBytes = len;
     this.spareBatch = batch;
+    // before the next flush: it hands this buffer back to the appends
+    this.durableBatchListener?.(this.spare.subarray(0, len), this.inflightFirstSeq, batch.lastSeq);
     batch.settle(null);
     if (this.pos > 0 && (this.flushRequested || this.pos >= this.batchBytes || this.state === STATE_CLOSING)) this.startFlush();
   }
@@ -384,6 +393,7 @@ export class Journal {
     }
     this.pos = 0;
     this.durable = this.nextSeq - 1;
+    this.durableBatchListener?.(this.buf.subarray(0, len), this.batchFirstSeq, this.durable);
     const s = this.stats;
     s.batches++;
     s.bytesWritten += len;
@@ -414,6 +424,15 @@ export class Journal {
    * Holds snapshot retention back: the records after floor() and the newest snapshot at or before it are kept (see
    * snapshot-retention.ts). Read after each snapshot; undefined removes the floor.
    */
+  /**
+   * Called with every batch once it is durable, in seq order, before any later one: its bytes as written to the
+   * segment (whole records, segment format: format.ts), its first and last seq. The bytes are the journal's buffer:
+   * valid during the call only (copy what is kept). One listener (undefined: none). It must not throw or append.
+   */
+  setDurableBatchListener(listener: DurableBatchListener | undefined): void {
+    this.durableBatchListener = listener;
+  }
+
   setRetentionFloor(floor: (() => number) | undefined): void {
     this.snapshots.floor = floor;
   }

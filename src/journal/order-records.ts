@@ -125,7 +125,19 @@ export function putUtf8(buf: Uint8Array, off: number, text: string): number {
 
 export function getString(buf: Uint8Array, off: number): [string, number] {
   const n = buf[off]! | (buf[off + 1]! << 8);
-  return [decoder.decode(buf.subarray(off + 2, off + 2 + n)), off + 2 + n];
+  const at = off + 2;
+  // short ASCII (ids, fees, currencies, most reasons) without a subarray and a TextDecoder call
+  if (n <= 64) {
+    let text = '';
+    let i = 0;
+    for (; i < n; i++) {
+      const c = buf[at + i]!;
+      if (c > 0x7f) break;
+      text += String.fromCharCode(c);
+    }
+    if (i === n) return [text, at + n];
+  }
+  return [decoder.decode(buf.subarray(at, at + n)), at + n];
 }
 
 /** Bytes a string may take (UTF-8 worst case). */

@@ -13,6 +13,7 @@ import { runOrdersCli } from '../../src/cli/order-commands-cli.js';
 import { runViewCli } from '../../src/cli/view-commands.js';
 import { startTestDaemon, TEST_TOKEN, type TestDaemon } from '../helpers/daemon.js';
 import { captureIo, writeCliConfig } from './cli-harness.js';
+import { waitFor } from '../helpers/poll.js';
 
 /** A port nothing listens on: one the system just gave out and closed again. */
 async function closedPort(): Promise<number> {
@@ -81,6 +82,8 @@ describe('positions, balances, status (in-process daemon)', () => {
   });
 
   it('status: a compact summary, exit 0 when the daemon says ok; --json is /health; no token needed', async () => {
+    // the history thread reports once it has started (transpiled from the sources here: it may take a moment)
+    await waitFor(async () => (await t.api.get('/health')).body.history?.up === true, { timeoutMs: 20_000, what: 'the history up' });
     const r = await run('status', [], {});
     expect(r.code).toBe(0);
     expect(r.out[0]).toMatch(/^daemon paper: ok, accepting orders, up \S+, \d+ open orders?$/);

@@ -1,7 +1,7 @@
 import {
   BUY, NO_VENUE, OrderStore, PRIORITY_CODE, SELL, TIF_CODE, TYPE_CODE, type NewOrderFields,
 } from '../../src/core/order-store.js';
-import { InstrumentRegistry } from '../../src/model/instrument.js';
+import { InstrumentRegistry, type InstrumentSpec } from '../../src/model/instrument.js';
 import type { Fill, OrderIntent } from '../../src/model/order.js';
 
 /**
@@ -9,12 +9,15 @@ import type { Fill, OrderIntent } from '../../src/model/order.js';
  * ETH-USDT: tick 0.05, lot 0.001, minNotional 0. SOL-USDT: tick 0.001, lot 0.01.
  */
 export function testInstruments(): InstrumentRegistry {
-  return new InstrumentRegistry([
-    { symbol: 'BTC-USDT', base: 'BTC', quote: 'USDT', tickSize: '0.01', lotSize: '0.00001', minQty: '0.0001', minNotional: '5' },
-    { symbol: 'ETH-USDT', base: 'ETH', quote: 'USDT', tickSize: '0.05', lotSize: '0.001' },
-    { symbol: 'SOL-USDT', base: 'SOL', quote: 'USDT', tickSize: '0.001', lotSize: '0.01' },
-  ]);
+  return new InstrumentRegistry(TEST_INSTRUMENT_SPECS);
 }
+
+/** The specs of testInstruments(). */
+export const TEST_INSTRUMENT_SPECS: readonly InstrumentSpec[] = [
+  { symbol: 'BTC-USDT', base: 'BTC', quote: 'USDT', tickSize: '0.01', lotSize: '0.00001', minQty: '0.0001', minNotional: '5' },
+  { symbol: 'ETH-USDT', base: 'ETH', quote: 'USDT', tickSize: '0.05', lotSize: '0.001' },
+  { symbol: 'SOL-USDT', base: 'SOL', quote: 'USDT', tickSize: '0.001', lotSize: '0.01' },
+];
 
 /** An order intent with sensible defaults (a GTC limit buy of 1000 lots at 6,000,000 ticks: 0.01 BTC at 60000). */
 export function intent(overrides: Partial<OrderIntent> = {}): OrderIntent {

@@ -62,6 +62,8 @@ describe('trade history in the daemon', () => {
     }, { timeoutMs: 10_000, what: 'the orders\' fills in the history' });
     const before = await historyFills(first.daemon);
     expect(before.length).toBeGreaterThanOrEqual(4);
+    // the history thread reports its status as it writes (a write may be on disk a moment before its report)
+    await waitFor(async () => (await first.api.get('/health')).body.history?.mode === 'live', { timeoutMs: 10_000, what: 'the history live in /health' });
     const health = await first.api.get('/health');
     expect(health.body.history).toMatchObject({ store: 'file', up: true, mode: 'live' });
     await first.daemon.stop('restart');

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOrderPath, type OrderPath } from '../../src/compose/order-path.js';
+import { HistoryThread } from '../../src/compose/history-thread.js';
 import { HistoryWriter } from '../../src/history/history-writer.js';
 import type { FillRow } from '../../src/history/history-record.js';
 import type { FillCursor, FillFilter, HistoryStore } from '../../src/history/history-store.js';
@@ -22,7 +23,7 @@ import { PreTradeRisk } from '../../src/risk/pre-trade-risk.js';
 import { Router } from '../../src/routing/router.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { levels } from '../helpers/levels.js';
-import { intent, testInstruments } from '../helpers/model.js';
+import { intent, TEST_INSTRUMENT_SPECS, testInstruments } from '../helpers/model.js';
 import { waitFor } from '../helpers/poll.js';
 import { expect } from 'vitest';
 import { PlayedVenue } from '../parents/rig.js';
@@ -48,7 +49,10 @@ export interface HistoryRig {
   readonly path: OrderPath;
   readonly clock: ManualClock;
   readonly venues: PlayedVenue[];
-  readonly writer: HistoryWriter;
+  /** The history writer, in this thread or (options.thread) on its own. */
+  readonly writer: Pick<HistoryWriter, 'watermark' | 'status'>;
+  /** With options.thread: the history thread. */
+  readonly thread: HistoryThread | undefined;
   readonly market: MarketData;
   readonly made: MadeFill[];
   /** How many snapshots were seen in the journal directory so far (looked at after each trade and now). */
@@ -73,6 +77,11 @@ export interface HistoryRigOptions {
   readonly segmentBytes?: number;
   readonly bufferRows?: number;
   readonly batchRows?: number;
+  /**
+   * The history on its own thread as the daemon runs it (history-thread.ts), writing a file store at `path` (give
+   * `store` a FileHistoryStore on the same path to read it); maxQueuedBytes as HistoryThreadOptions.
+   */
+  readonly thread?: { readonly path: string; readonly maxQueuedBytes?: number };
 }
 
 export async function historyRig(o: HistoryRigOptions): Promise<HistoryRig> {
@@ -98,10 +107,21 @@ export async function historyRig(o: HistoryRigOptions): Promise<HistoryRig> {
     journal: true,
     market,
   });
-  const writer = new HistoryWriter({
-    store: o.store, orders: path.store, retainFinished: 4096, clock, log,
-    bufferRows: o.bufferRows ?? 65536, batchRows: o.batchRows ?? 1000, flushMs: 5, retryMs: 20, maxRetryMs: 200, markEveryMs: 20,
+  const tuning = { flushMs: 5, retryMs: 20, maxRetryMs: 200, markEveryMs: 20 };
+  const thread = o.thread === undefined ? undefined : new HistoryThread({
+    journalDir: join(dir, 'journal'), baseDir: dir, instruments: TEST_INSTRUMENT_SPECS, strategyIds: path.store.strategyIds,
+    venueNames: path.store.venueNames, clientIdPrefix: path.store.clientIdPrefix, retainFinished: 4096, log, cacheDir: join(dir, 'cache'),
+    history: {
+      enabled: true, store: 'file', file: { path: o.thread.path, segmentBytes: 64 * 1024 * 1024 }, pageSizeMax: 1000,
+      bufferRows: o.bufferRows ?? 65536, batchRows: o.batchRows ?? 1000,
+    },
+    maxQueuedBytes: o.thread.maxQueuedBytes, statusEveryMs: 20, tuning,
   });
+  const inProcess = thread !== undefined ? undefined : new HistoryWriter({
+    store: o.store, orders: path.store, retainFinished: 4096, clock, log,
+    bufferRows: o.bufferRows ?? 65536, batchRows: o.batchRows ?? 1000, ...tuning,
+  });
+  const writer = (thread ?? inProcess)!;
   const journal = await Journal.open(join(dir, 'journal'), { segmentBytes: o.segmentBytes ?? 4096, maxDelayMs: 1, retentionFloor: writer.retentionFloor });
   const recorder = path.recorder!;
   recorder.attach(journal);
@@ -113,14 +133,16 @@ export async function historyRig(o: HistoryRigOptions): Promise<HistoryRig> {
   const schedule = new SnapshotSchedule(journal, o.snapshotEvery ?? 60,
     new SnapshotCapture({ store: path.store, ids: path.ids, risk, fees: path.fees }), log, 0);
   recorder.onRecord = () => schedule.maybeSnapshot();
-  recorder.addRecordedListener(writer.onRecorded);
-  writer.start({ dir: journal.dir, lastSeq: () => journal.lastSeq, durableSeq: () => journal.durableSeq, whenDurable: (s) => recorder.whenDurable(s) });
+  if (inProcess !== undefined) {
+    recorder.addRecordedListener(inProcess.onRecorded);
+    inProcess.start({ dir: journal.dir, lastSeq: () => journal.lastSeq, durableSeq: () => journal.durableSeq, whenDurable: (s) => recorder.whenDurable(s) });
+  } else await thread!.start(journal);
   path.intake.open();
   const made: MadeFill[] = [];
   let trades = 0;
   const sent = (v: number, id: number): boolean => venues[v]!.orders.some((x) => x.orderId === id);
   const rig: HistoryRig = {
-    dir, journal, path, clock, venues, writer, market, made,
+    dir, journal, path, clock, venues, writer, thread, market, made,
     snapshotsSeen: () => {
       lookAtSnapshots();
       return snapshotSeqs.size;
@@ -168,7 +190,7 @@ export async function historyRig(o: HistoryRigOptions): Promise<HistoryRig> {
     async close() {
       schedule.cancel();
       await journal.close();
-      await writer.stop(2000);
+      await (thread ?? inProcess)!.stop(2000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
