@@ -46,8 +46,6 @@ export class JournalTail {
   };
   /** Seq of the last record applied (-1 before the first rebuild). */
   seq = -1;
-  /** Rebuilds from the files so far. */
-  rebuilds = 0;
 
   constructor(
     private readonly dir: string,
@@ -57,9 +55,9 @@ export class JournalTail {
     private readonly listener: TailListener,
   ) {}
 
-  /** The tracker the rows are made with (after a rebuild). */
-  get store(): OrderStore | undefined {
-    return this.tracker?.store;
+  /** The tracker the transitions come from (after a rebuild). */
+  get orders(): OrderTracker | undefined {
+    return this.tracker;
   }
 
   /**
@@ -99,7 +97,6 @@ export class JournalTail {
     this.names = names;
     this.time = time;
     this.seq = upTo;
-    this.rebuilds++;
   }
 
   /**

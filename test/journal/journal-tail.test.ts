@@ -99,7 +99,7 @@ describe('JournalTail', () => {
     await r.journal.flush();
     expect(refused).toBe(1);
     // every order as the daemon holds it
-    const tracker = (tail as unknown as { tracker: typeof r.path.tracker }).tracker;
+    const tracker = tail.orders!;
     for (const id of ids) {
       const ours = r.path.tracker.get(id)!;
       const [state, filledLots, filledNotional, venue] = [ours.state, ours.filledLots, ours.filledNotional, ours.venue];
