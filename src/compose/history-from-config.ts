@@ -1,7 +1,8 @@
 /**
  * The trade history as the configuration sets it up (`daemon.history`, see src/history): the store (PostgreSQL or
  * the local files), the writer on a thread of its own fed the journal's durable batches (history-thread.ts), the
- * journal's retention floor, GET /v1/fills, the health fields and the metrics. None without the journal (the history is fed from it) or with `enabled: false`.
+ * journal's retention floor, GET /v1/fills, the health fields and the metrics. None without the journal (the
+ * history is fed from it) or with `enabled: false`.
  */
 import { resolve } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
@@ -19,7 +20,6 @@ import { historyStoreFromConfig } from '../history/store-from-config.js';
 export interface DaemonHistory {
   /** The store as GET /v1/fills reads it (the history thread writes it). */
   readonly store: HistoryStore;
-  readonly thread: HistoryThread;
   /** The journal's retention floor (pass to the journal before its first snapshot). */
   readonly retentionFloor: () => number;
   /** Begin: the journal is open and recovered. Resolves once the history thread is started. */
@@ -53,7 +53,7 @@ export function historyFromConfig(config: Config, p: HistoryParts): DaemonHistor
   });
   if (p.registry !== undefined) registerHistoryMetrics(p.registry, () => thread.status());
   return {
-    store, thread,
+    store,
     retentionFloor: thread.retentionFloor,
     start: (journal) => thread.start(journal),
     stop: async () => {

@@ -1,9 +1,10 @@
 /**
  * The trade history off the dispatch thread: the history writer runs on a worker thread of its own
- * (src/history/history-worker.ts), fed the journal's durable batches — the bytes the journal just wrote, gathered and
- * handed over every few milliseconds — from which it keeps its own copy of the orders (src/journal/journal-tail.ts) and makes
- * its rows. On the dispatch thread the history costs one copy of each durable batch and a message every few ms, instead
- * of a row per fill and final state, their JSON and the store's I/O (under load that was about a third of it).
+ * (src/history/history-worker.ts), fed the journal's durable batches — the bytes the journal just wrote, gathered
+ * and handed over every few milliseconds — from which it keeps its own copy of the orders
+ * (src/journal/journal-tail.ts) and makes its rows. On the dispatch thread the history costs one copy of each durable
+ * batch and a message every few ms, instead of a row per fill and final state, their JSON and the store's I/O (under
+ * load that was about a third of it).
  *
  * Nothing is lost when the thread falls behind: batches not yet taken are bounded (`maxQueuedBytes`); past the bound
  * they are dropped, and the thread, told the journal's durable seq once it has room again, rebuilds its orders from
@@ -56,7 +57,7 @@ export class HistoryThread {
   /** Batches were dropped since the thread last heard the durable seq. */
   private dropped = false;
   private drops = 0;
-  /** Durable batches of this turn, copied, not yet sent. */
+  /** Durable batches copied, not yet sent. */
   private pending: Uint8Array = new Uint8Array(0);
   private pendingBytes = 0;
   private pendingFirst = 0;
@@ -67,6 +68,7 @@ export class HistoryThread {
   private restartMs = FIRST_RESTART_MS;
   private restarts = 0;
   private readonly maxQueuedBytes: number;
+  private readonly sendEveryMs: number;
 
   constructor(private readonly o: HistoryThreadOptions) {
     this.maxQueuedBytes = o.maxQueuedBytes ?? 64 * 1024 * 1024;
@@ -166,8 +168,6 @@ export class HistoryThread {
     this.sendScheduled = false;
     this.send();
   };
-
-  private readonly sendEveryMs: number;
 
   private send(): void {
     const w = this.worker;

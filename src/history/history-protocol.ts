@@ -31,6 +31,6 @@ export type HistoryThreadMessage =
 
 /** History thread -> dispatch thread. */
 export type HistoryWorkerMessage =
-  | { readonly type: 'status'; readonly status: FollowerStatus; readonly tailSeq: number; readonly consumed: number }
+  | { readonly type: 'status'; readonly status: FollowerStatus; readonly consumed: number }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly obj: Record<string, unknown>; readonly msg: string }
   | { readonly type: 'stopped' };

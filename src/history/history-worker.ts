@@ -1,13 +1,13 @@
 /**
- * The trade history's thread (started by src/compose/history-thread.ts): the history writer (history-writer.ts: the journal
- * follower, its store) fed not by the daemon's tracker on the dispatch thread but by a tracker of its own, kept
+ * The trade history's thread (started by src/compose/history-thread.ts): the history writer (history-writer.ts: the
+ * journal follower, its store) fed not by the daemon's tracker on the dispatch thread but by a tracker of its own, kept
  * current from the journal's durable batches (journal-tail.ts). Everything the history costs — its rows, their
  * encoding, the store's I/O — is spent here.
  *
  * Messages in: `start` (the journal's durable seq when the history starts: the tail is rebuilt from the files up to
  * it, then the writer starts: catch-up from its watermark, then live), `batch` (durable batches, in seq order, as
  * the journal wrote them), `durable` (batches were dropped on the way: rebuild up to this seq), `stop`.
- * Messages out: `status` (the writer's status, the tail's seq, the batch bytes taken so far: the dispatch thread
+ * Messages out: `status` (the writer's status, the batch bytes taken so far: the dispatch thread
  * bounds what it has sent and not yet seen taken), `log`, `stopped`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -75,7 +75,7 @@ function rebuild(seq: number): boolean {
 }
 
 function status(): void {
-  post({ type: 'status', status: writer.status(), tailSeq: tail.seq, consumed });
+  post({ type: 'status', status: writer.status(), consumed });
 }
 
 const timer = setInterval(status, d.statusEveryMs);

@@ -90,6 +90,8 @@ export interface ScratchReplay {
   readonly names: NameMapper;
   /** The scratch tracker's clock: the replayer sets it to each record's time. */
   readonly time: Float64Array;
+  /** The seq the tracker holds the state as of before the scanner's first record (the snapshot's, or 0). */
+  readonly fromSeq: number;
 }
 
 export type ScratchReplayOpen =
@@ -123,7 +125,7 @@ export function openScratchReplay(dir: string, live: OrderStore, retainFinished:
   const names = new NameMapper(store);
   if (snap !== null) restoreSnapshot(decodeSnapshot(snap.payload), tracker, { advancePast: () => undefined }, { importPositions: () => undefined, reserve: () => undefined }, names);
   const scanner = new JournalScanner(plan, chunkBytes === undefined ? {} : { chunkBytes }, { useSnapshot: false, fromSeq: from + 1, reportCorruption: false });
-  return { ok: true, replay: { scanner, tracker, names, time } };
+  return { ok: true, replay: { scanner, tracker, names, time, fromSeq: from } };
 }
 
 /**

@@ -5,12 +5,12 @@
  * a sink (where rows go, with a watermark kept in the sink itself and written with the rows in one step).
  *
  * Live. The journal recorder calls `onRecorded` right after it appended an UPDATE record (in journal order, with the
- * record's seq) — or, for the trade history on its thread, the journal tail right after it applied a durable record
- * (src/compose/history-thread.ts; then every row is durable at once, and `rowsMissed` sends the follower back to the journal when
- * the tail lost batches). That call only makes the row(s) (with the daemon's tracker) and pushes them onto a bounded in-memory
- * buffer: no I/O, no await, nothing that waits. A loop of its own takes the buffer in batches (`batchRows`) of rows
- * whose records are durable in the journal (the sink never holds what a crash could take out of the journal) — when
- * none is durable yet, it waits for the batch's records —, writes the batch in one step with the new watermark, and
+ * record's seq) — or, for the trade history on its thread, the journal tail right after it applied a durable
+ * record (src/compose/history-thread.ts; then every row is durable at once, and `rowsMissed` sends the follower back
+ * to the journal when the tail lost batches). That call only makes the row(s) (with the tracker it is given) and
+ * pushes them onto a bounded in-memory buffer: no I/O, no await, nothing that waits. A loop of its own takes the
+ * buffer in batches (`batchRows`) of rows whose records are durable in the journal (the sink never holds what a crash
+ * could take out of the journal) — when none is durable yet, it waits for the batch's records —, writes the batch in one step with the new watermark, and
  * goes on. Under load the journal always has a write in progress; the loop does not wait for it when it has durable
  * rows to write, so a batch costs one sink write, not a journal write and a sink write.
  *

@@ -73,12 +73,9 @@ export class JournalTail {
     const { scanner, tracker, names, time } = r.replay;
     try {
       const view = scanner.view;
-      let seq = 0;
+      // as of the snapshot it starts from (upTo itself when no record comes after it)
+      let seq = r.replay.fromSeq;
       while (scanner.next()) {
-        if (view.isSnapshot) {
-          seq = view.seq;
-          continue;
-        }
         if (view.seq > upTo) break;
         applyOrderRecord(view, tracker, names, undefined, (ts) => (time[0] = ts));
         seq = view.seq;

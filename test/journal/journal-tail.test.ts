@@ -14,7 +14,9 @@ import { FileHistoryStore } from '../../src/history/file-store.js';
 import { LENGTH_MASK, RECORD_HEADER_BYTES, RECORD_OVERHEAD, readU53 } from '../../src/journal/format.js';
 import { Journal } from '../../src/journal/journal.js';
 import { JournalTail } from '../../src/journal/journal-tail.js';
+import { listDirectory } from '../../src/journal/directory.js';
 import { historyRig } from '../history/rig.js';
+import { waitFor } from '../helpers/poll.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -110,5 +112,21 @@ describe('JournalTail', () => {
     // transitions named by their record's seq, in seq order (the ones inside the gap were not seen)
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.seq).toBeGreaterThanOrEqual(seen[i - 1]!.seq);
     expect(seen.filter((s) => s.to === 'FILLED').length).toBeGreaterThan(30);
+  }, 60_000);
+
+  it('rebuilt up to the seq of a snapshot (no record after it to read): the orders as of that snapshot', async () => {
+    const dir = tempDir();
+    const r = await historyRig({ store: new FileHistoryStore(join(dir, 'history')), snapshotEvery: 50, segmentBytes: 2048 });
+    cleanups.push(() => r.close());
+    const ids: number[] = [];
+    for (let i = 0; i < 30; i++) ids.push(await r.tradeOne(i % 3));
+    await r.journal.flush();
+    await waitFor(() => listDirectory(r.journal.dir).snapshots.length > 0, { what: 'a snapshot' });
+    const snap = listDirectory(r.journal.dir).snapshots.at(-1)!.seq;
+    const tail = new JournalTail(r.journal.dir, r.path.store, 4096, () => undefined);
+    tail.rebuild(snap);
+    expect(tail.seq).toBe(snap);
+    // every order created before the snapshot is there (all FILLED by the time of a later snapshot's seq, or not yet)
+    expect(tail.orders!.get(ids[0]!)?.state).toBe('FILLED');
   }, 60_000);
 });
