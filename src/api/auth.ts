@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IncomingMessage } from 'node:http';
@@ -10,13 +10,12 @@ export class BearerAuth {
 
   constructor(token: string) {
     if (token.length < 16) throw new RangeError('the API token must be at least 16 characters');
-    this.expected = createHash('sha256').update(token).digest();
+    this.expected = sha256(token);
   }
 
   check(presented: string | undefined): boolean {
     if (presented === undefined || presented.length === 0) return false;
-    const got = createHash('sha256').update(presented).digest();
-    return timingSafeEqual(got, this.expected);
+    return timingSafeEqual(sha256(presented), this.expected);
   }
 
   /** The token from `Authorization: Bearer <token>`, or from `?token=` when `allowQuery` (WebSocket clients). */
@@ -31,6 +30,11 @@ export class BearerAuth {
     }
     return false;
   }
+}
+
+/** Both sides hashed: equal lengths for timingSafeEqual whatever was presented (crypto.hash: one call, no Hash object). */
+function sha256(text: string): Buffer {
+  return hash('sha256', text, 'buffer') as unknown as Buffer;
 }
 
 /** A new random token (256 bits, hex). */

@@ -28,7 +28,7 @@ import type { WebSocket } from 'ws';
 import type { OrderView } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderStore } from '../core/order-store.js';
-import { openEventReplay, streamEvent, type EventReplayOpen } from '../journal/event-replay.js';
+import { openEventReplay, streamEventJson, type EventReplayOpen } from '../journal/event-replay.js';
 import type { JournalRecorder } from '../journal/journal-recorder.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
@@ -158,6 +158,8 @@ interface Pending {
 export interface StreamStats {
   readonly clients: number;
   readonly slowConsumerDisconnects: number;
+  /** Live events made for clients since the start (only those some connected client's filters let through). */
+  readonly events: number;
 }
 
 export class EventStream {
@@ -167,6 +169,8 @@ export class EventStream {
   private readonly pending: Pending[] = [];
   private waiting = false;
   private slowDisconnects = 0;
+  /** Live events made (StreamStats.events). */
+  private made = 0;
   /** Clients with messages queued in this turn; `flushScheduled`: flushTurn is due at its end. */
   private dirty: Client[] = [];
   private spare: Client[] = [];
@@ -185,15 +189,14 @@ export class EventStream {
       o.tracker.listen({
         onTransition: (order, update, t) => {
           if (this.clients.size === 0 || !this.wanted(order.strategy, order.symbol)) return;
-          const e = streamEvent(undefined, o.tracker, order, update, t);
-          this.deliver({ seq: e.seq, strategy: e.strategy, symbol: e.symbol, data: eventBytes(e) });
+          this.deliver(this.pendingEvent(undefined, order, update, t));
         },
       }, 'api-stream');
     }
   }
 
   get stats(): StreamStats {
-    return { clients: this.clients.size, slowConsumerDisconnects: this.slowDisconnects };
+    return { clients: this.clients.size, slowConsumerDisconnects: this.slowDisconnects, events: this.made };
   }
 
   /** The seq of the last event the stream knows of: replayed events are those up to it, live ones after it. */
@@ -288,12 +291,21 @@ export class EventStream {
   private recorded(seq: number, order: OrderView, update: OrderUpdate, t: Transition): void {
     if (this.clients.size === 0 || !this.wanted(order.strategy, order.symbol)) return;
     try {
-      const e = streamEvent(seq, this.o.tracker, order, update, t);
-      this.pending.push({ seq, strategy: e.strategy, symbol: e.symbol, data: eventBytes(e) });
+      this.pending.push(this.pendingEvent(seq, order, update, t));
       this.publishDurable();
     } catch (err) {
       this.o.log.error({ err }, 'api stream: event not published');
     }
+  }
+
+  /** A transition's event as the stream sends it (its message's bytes made from the order, no event object). */
+  private pendingEvent(seq: number | undefined, order: OrderView, update: OrderUpdate, t: Transition): Pending {
+    const tracker = this.o.tracker;
+    this.made++;
+    return {
+      seq: seq ?? tracker.seqOf(t), strategy: order.strategy, symbol: tracker.store.instrument(order.slot).symbol,
+      data: Buffer.from(streamEventJson(EVENT_HEAD, seq, tracker, order, update, t)),
+    };
   }
 
   /** Whether any client's filters let an event of this strategy and symbol through (none: it is not even described). */
@@ -492,12 +504,16 @@ export class EventStream {
   }
 }
 
+/** What a stream message of an event has before the event's own fields. */
+const EVENT_HEAD = '"type":"event",';
+
 /**
- * `{"type":"event",…the event}` in UTF-8, made once per event (no copy of the event with `type` spread in): every
- * client gets the same bytes — no serialising, UTF-8 encoding or length scan per client.
+ * `{"type":"event",…the event}` in UTF-8 of a replayed event (a live one's is made by streamEventJson, the same
+ * bytes), made once per event: every client gets the same bytes — no serialising, UTF-8 encoding or length scan per
+ * client.
  */
 function eventBytes(e: object): Buffer {
-  return Buffer.from(`{"type":"event",${JSON.stringify(e).slice(1)}`);
+  return Buffer.from(`{${EVENT_HEAD}${JSON.stringify(e).slice(1)}`);
 }
 
 /** Messages sent as text frames (their UTF-8 bytes are given as Buffers). */

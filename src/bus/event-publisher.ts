@@ -34,50 +34,53 @@ import { Gauge, type Registry } from 'prom-client';
 import type { OrderStore, OrderView } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import { PARENT_VENUE_NAME } from '../history/history-record.js';
-import { streamEvent } from '../journal/event-replay.js';
+import { streamEvent, streamEventJson } from '../journal/event-replay.js';
 import { JournalFollower, type FollowedJournal, type FollowerLog, type FollowerSink } from '../journal/journal-follower.js';
 import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
-import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import type { LifecycleEvent, OrderUpdate, Transition } from '../model/lifecycle.js';
+import type { OrderState } from '../model/order.js';
 import type { BusKeys } from './protocol.js';
 import { LuaScript } from './lua-script.js';
 import type { RedisConnection } from './redis-connection.js';
 
 /**
- * One order event as the publisher buffers it. The hook only describes the event (the order view is reused once the
- * call returns); the entries' fields and JSON text are made by the publisher's loop, off the dispatch path.
+ * One order event as the publisher buffers it: what its entries need, taken from the order view while the hook runs
+ * (the view is reused once the call returns).
  */
 export interface BusEvent {
   /** Journal seq of the UPDATE record that made the event durable. */
   readonly seq: number;
-  /** The event exactly as GET /v1/stream sends it. */
-  readonly event: OrderEvent;
-  /** The venue of a venue fill (it goes to the trades streams and live_trades), else null. */
-  readonly tradeVenue: string | null;
+  readonly symbol: string;
+  readonly strategy: string;
+  readonly orderId: number;
+  readonly clientOrderId: string;
+  readonly event: LifecycleEvent;
+  readonly state: OrderState;
+  /** The event exactly as GET /v1/stream sends it (its JSON text: streamEventJson). */
+  readonly json: string;
+  /** A venue fill's trades:{symbol} / trades:all entry (and live_trades message), else null. */
+  readonly trade: Record<string, string> | null;
 }
 
 /** The bus event of a transition recorded at `seq` (live with the daemon's tracker, in catch-up with a scratch one). */
 export function busEventsOf(seq: number, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition, out: BusEvent[]): void {
   if (t.outcome !== 'APPLIED') return;
   // a parent's rolled-up copy of its child's fill is an order event, not a trade (the child's fill is the trade)
-  const tradeVenue = update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME ? update.fill.venue : null;
-  out.push({ seq, event: streamEvent(seq, tracker, order, update, t), tradeVenue });
+  const trade = update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME ? tradeEntry(seq, streamEvent(seq, tracker, order, update, t), update.fill.venue) : null;
+  out.push({
+    seq, symbol: tracker.store.instrument(order.slot).symbol, strategy: order.strategy, orderId: order.id, clientOrderId: order.clientOrderId,
+    event: t.event, state: t.to, json: streamEventJson('', seq, tracker, order, update, t), trade,
+  });
 }
 
-/** The orders:{symbol} entry. */
-export function orderEntry(b: BusEvent): Record<string, string> {
-  const e = b.event;
-  return { seq: String(b.seq), strategy: e.strategy, orderId: String(e.orderId), clientOrderId: e.clientOrderId, event: e.event, state: e.state, json: JSON.stringify(e) };
-}
-
-/** The trades:{symbol} / trades:all entry (and live_trades message) of a venue fill; null for any other event. */
-export function tradeEntry(b: BusEvent): Record<string, string> | null {
-  const e = b.event;
+/** The trades:{symbol} / trades:all entry (and live_trades message) of a venue fill. */
+function tradeEntry(seq: number, e: OrderEvent, venue: string): Record<string, string> | null {
   const f = e.fill;
-  if (b.tradeVenue === null || f === undefined) return null;
+  if (f === undefined) return null;
   return {
-    seq: String(b.seq), strategy: e.strategy, symbol: e.symbol, orderId: String(e.orderId), clientOrderId: e.clientOrderId, side: e.side,
-    venue: b.tradeVenue, price: f.price, qty: f.qty, fee: f.fee, feeCurrency: f.feeCurrency, liquidity: f.liquidity, tradeId: f.tradeId, ts: String(e.ts),
+    seq: String(seq), strategy: e.strategy, symbol: e.symbol, orderId: String(e.orderId), clientOrderId: e.clientOrderId, side: e.side,
+    venue, price: f.price, qty: f.qty, fee: f.fee, feeCurrency: f.feeCurrency, liquidity: f.liquidity, tradeId: f.tradeId, ts: String(e.ts),
   };
 }
 
@@ -200,9 +203,11 @@ class RedisEventSink implements FollowerSink<BusEvent> {
     const args = PUBLISH_SCRIPT.call(1);
     args.push(this.keys.published, String(this.known), String(watermark), this.maxLen);
     for (const r of rows) {
-      const symbol = r.event.symbol;
-      pushEntry(args, this.keys.orders(symbol), orderEntry(r));
-      const trade = tradeEntry(r);
+      const symbol = r.symbol;
+      // the orders:{symbol} entry: 7 fields
+      args.push('x', this.keys.orders(symbol), '14', 'seq', String(r.seq), 'strategy', r.strategy, 'orderId', String(r.orderId),
+        'clientOrderId', r.clientOrderId, 'event', r.event, 'state', r.state, 'json', r.json);
+      const trade = r.trade;
       if (trade !== null) {
         pushEntry(args, this.keys.trades(symbol), trade);
         pushEntry(args, this.keys.allTrades, trade);

@@ -107,7 +107,7 @@ interface Health {
   trading?: { scope: string; name?: string; state: string; reason?: string; since: number }[];
   venues?: { name: string; available: boolean; trading?: boolean; state?: string; reason?: string; lastError?: { code?: string; message?: string } | string; nextAttemptInMs?: number }[];
   journal?: { ok: boolean; lastSeq?: number; durableSeq?: number; [k: string]: unknown } | null;
-  stream?: { clients?: number; slowConsumerDisconnects?: number };
+  stream?: { clients?: number; slowConsumerDisconnects?: number; events?: number };
   history?: Record<string, unknown>;
   redis?: Record<string, unknown>;
 }
@@ -178,7 +178,7 @@ function statusLines(h: Health, ctx: CommandContext): string[] {
       .map(([k, v]) => `${k} (${scalars(v as Record<string, unknown>)})`);
     lines.push(`redis: ${[scalars(h.redis), ...nested].filter((x) => x !== '').join('; ') || 'on'}`);
   }
-  if (h.stream !== undefined) lines.push(`event stream: ${h.stream.clients ?? 0} client${h.stream.clients === 1 ? '' : 's'}, ${h.stream.slowConsumerDisconnects ?? 0} slow consumers disconnected`);
+  if (h.stream !== undefined) lines.push(`event stream: ${h.stream.clients ?? 0} client${h.stream.clients === 1 ? '' : 's'}, ${h.stream.slowConsumerDisconnects ?? 0} slow consumers disconnected, ${h.stream.events ?? 0} events published`);
   return lines;
 }
 

@@ -355,12 +355,17 @@ export class OrderTracker {
     }
   }
 
+  /** The tracker's seq of a transition being applied (its nesting level's); the last seq for any other. */
+  seqOf(t: Transition): number {
+    const level = this.transitions.indexOf(t);
+    return level >= 0 ? this.seqs[level]! : this.seq;
+  }
+
   /** The event published for a transition (API stream, logs). Allocates: call only when someone listens. */
   describe(order: OrderView, update: OrderUpdate, t: Transition): OrderEvent {
     const ins = this.store.instrument(order.slot);
-    const level = this.transitions.indexOf(t);
     const base = {
-      seq: level >= 0 ? this.seqs[level]! : this.seq,
+      seq: this.seqOf(t),
       ts: order.updatedAt,
       orderId: order.id,
       clientOrderId: order.clientOrderId,

@@ -32,6 +32,41 @@ export function streamEvent(seq: number | undefined, tracker: OrderTracker, orde
   return { ...e, seq: seq ?? e.seq, ts: update.kind === 'FILL' ? update.fill.ts : e.ts };
 }
 
+/**
+ * The JSON text of streamEvent(seq, …) — the same bytes JSON.stringify gives of it — without building the event
+ * (the live stream's path: one event per transition). `head` goes first inside the braces: `"type":"event",` for the
+ * stream's message, '' for the event alone.
+ */
+export function streamEventJson(head: string, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): string {
+  const ins = tracker.store.instrument(order.slot);
+  const ts = update.kind === 'FILL' ? update.fill.ts : order.updatedAt;
+  const text = `{${head}"seq":${jsonNumber(seq ?? tracker.seqOf(t))},"ts":${jsonNumber(ts)},"orderId":${jsonNumber(order.id)}`
+    + `,"clientOrderId":${jsonString(order.clientOrderId)},"strategy":${jsonString(order.strategy)},"symbol":${jsonString(ins.symbol)}`
+    + `,"side":${jsonString(order.side)},"venue":${jsonStringOrNull(order.venue)},"event":${jsonString(t.event)},"from":${jsonString(t.from)}`
+    + `,"state":${jsonString(t.to)},"filledQty":${jsonString(ins.lotsToQty(order.filledLots))},"reason":${jsonStringOrNull(order.reason)}`;
+  if (update.kind !== 'FILL') return `${text}}`;
+  const f = update.fill;
+  return `${text},"fill":{"tradeId":${jsonString(f.tradeId)},"price":${jsonString(ins.ticksToPrice(f.priceTicks))}`
+    + `,"qty":${jsonString(ins.lotsToQty(f.qtyLots))},"fee":${jsonString(f.fee)}`
+    + `,"feeCurrency":${jsonString(f.feeCurrency === '' ? ins.quote : f.feeCurrency)},"feeEstimated":${f.feeEstimated === true}`
+    + `,"liquidity":${jsonString(f.liquidity)},"venueTs":${f.venueTs > 0 ? jsonNumber(f.venueTs) : 'null'}}}`;
+}
+
+/** Printable ASCII but the quote and the backslash: a JSON string's text as it is. */
+const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function jsonString(s: string): string {
+  return PLAIN_JSON_TEXT.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
+function jsonStringOrNull(s: string | undefined): string {
+  return s === undefined ? 'null' : jsonString(s);
+}
+
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
 export type EventReplayOpen =
   | { readonly ok: true; readonly cursor: EventReplayCursor }
   | { readonly ok: false; readonly reason: string; readonly firstSeq: number };
