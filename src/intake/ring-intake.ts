@@ -29,8 +29,8 @@ const SEQ_WINDOW = 1 << 16;
  * Wake-ups: an event is written and published at once (a worker that is awake reads it right away), but a sleeping
  * worker is not notified per event: its endpoint owes it one wake-up, rung at the end of the dispatcher's cycle
  * (endCycle: even when the busy-polling loop holds the event loop) or, for events written outside a cycle (venue
- * reports, timers), at the end of the turn (the endpoint's microtask). So N events to an idle worker in one turn cost
- * one Atomics.notify, not N.
+ * reports, timers, journal I/O), at the end of the event-loop iteration (the endpoint's setImmediate). So N events to
+ * an idle worker in one iteration cost one Atomics.notify, not N.
  */
 export class RingIntake implements IntakeSource, TrackerListener {
   private readonly rec = new OrderRecord();

@@ -1,7 +1,7 @@
 /**
  * Worker wake-ups for events (ring-intake.ts, strategy-host.ts publishEvent/wake): events are written to the strategy's
  * ring as they happen, but a sleeping strategy is notified once per turn (the end of the dispatcher's cycle, or the
- * end of the turn for events written outside it), never once per event. Driven on one thread: the strategy runtime
+ * end of the event-loop iteration for events written outside it), never once per event. Driven on one thread: the strategy runtime
  * (the worker side) sleeps on its doorbell with Atomics.waitAsync like a worker does, and the test decides every turn.
  */
 import { describe, expect, it } from 'vitest';
@@ -112,10 +112,12 @@ describe('events to a sleeping strategy: one wake-up per turn, not per event', (
     const before = r.bell.wakeups;
     const ids = r.events.filter((e) => e.kind === 'ACK').map((e) => e.orderId);
     for (const id of ids) r.reports.report('sim-a', { kind: 'ACCEPTED', orderId: id, venueOrderId: `A${id}` });
-    // written at once; the notify waits for the end of the turn (a microtask)
+    // written at once; the notify waits for the end of the event-loop iteration (setImmediate), not only the callback's
     expect(r.hosted.eventPosition).toBe(60);
     expect(r.bell.wakeups - before).toBe(0);
     await Promise.resolve();
+    expect(r.bell.wakeups - before).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(r.bell.wakeups - before).toBe(1);
     await waitFor(() => r.events.length === 60, { what: '20 ACCEPTED delivered' });
     expect(r.events.slice(40).map((e) => [e.kind, e.orderId])).toEqual(ids.map((id) => ['ACCEPTED', id]));

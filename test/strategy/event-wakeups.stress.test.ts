@@ -1,7 +1,7 @@
 /**
  * No lost event and no lost wake-up across threads: a real strategy worker sleeps on its event doorbell while the
  * main thread writes bursts of events (one notify per turn at most, strategy-host.ts), from the dispatcher's cycle
- * (publishEvent then wake()) or from anywhere else (publishEvent alone: the wake-up is rung at the end of the turn).
+ * (publishEvent then wake()) or from anywhere else (publishEvent alone: the wake-up is rung at the end of the event-loop iteration).
  * Random burst sizes and pauses — some short enough to catch the worker draining or arming its doorbell, some long
  * enough for it to sleep — and after each burst every event must reach onEvent, in order, exactly once.
  */
@@ -43,7 +43,7 @@ async function run(workerSpinUs: number, seed: number): Promise<void> {
     const bursts = fc.sample(
       fc.record({
         size: fc.integer({ min: 1, max: 300 }),
-        // how the burst's turn ends: the dispatcher's wake() at once, or the end-of-turn microtask
+        // how the burst's turn ends: the dispatcher's wake() at once, or the end-of-iteration setImmediate
         wake: fc.boolean(),
         // spread over 1 to 3 turns (setImmediate between them)
         turns: fc.integer({ min: 1, max: 3 }),
