@@ -22,6 +22,7 @@ import { Worker } from 'node:worker_threads';
 import type { Journal } from '../journal/journal.js';
 import type { FollowerLog, FollowerStatus } from '../journal/journal-follower.js';
 import { transpileModuleGraph } from '../strategy/module-loader.js';
+import type { ThreadNiceResult } from '../core/thread-priority.js';
 import type { HistoryThreadMessage, HistoryWorkerData, HistoryWorkerMessage } from '../history/history-protocol.js';
 import type { HistoryStatus } from '../history/history-writer.js';
 
@@ -90,6 +91,9 @@ export class HistoryThread {
   get droppedBatches(): number {
     return this.drops;
   }
+
+  /** The thread's priority as it reported it at its start (undefined until then). */
+  threadPriority: ThreadNiceResult | undefined;
 
   /** Worker restarts after the thread died. */
   get restartCount(): number {
@@ -242,6 +246,9 @@ export class HistoryThread {
       }
     } else if (m.type === 'log') {
       this.o.log[m.level](m.obj, m.msg);
+    } else if (m.type === 'priority') {
+      this.threadPriority = m.priority;
+      if (!m.priority.ok && this.o.history.threadNice > 0) this.o.log.warn({ reason: m.priority.reason }, 'history thread: daemon.history.threadNice not applied');
     } else {
       this.stopped?.();
     }

@@ -5,6 +5,7 @@
 import type { HistoryConfig } from '../config/schema.js';
 import type { FollowerStatus } from '../journal/journal-follower.js';
 import type { InstrumentSpec } from '../model/instrument.js';
+import type { ThreadNiceResult } from '../core/thread-priority.js';
 import type { HistoryWriterOptions } from './history-writer.js';
 
 /** What the thread is started with. */
@@ -33,4 +34,6 @@ export type HistoryThreadMessage =
 export type HistoryWorkerMessage =
   | { readonly type: 'status'; readonly status: FollowerStatus; readonly consumed: number }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly obj: Record<string, unknown>; readonly msg: string }
+  /** At start: the thread's priority as daemon.history.threadNice left it (thread-priority.ts). */
+  | { readonly type: 'priority'; readonly priority: ThreadNiceResult }
   | { readonly type: 'stopped' };

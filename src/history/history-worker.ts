@@ -12,6 +12,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { OrderStore } from '../core/order-store.js';
+import { raiseThreadNice } from '../core/thread-priority.js';
 import { JournalTail } from '../journal/journal-tail.js';
 import { systemClock } from '../model/clock.js';
 import { InstrumentRegistry } from '../model/instrument.js';
@@ -35,6 +36,9 @@ const log = {
   warn: (obj: object, msg: string) => post({ type: 'log', level: 'warn', obj: plain(obj), msg }),
   error: (obj: object, msg: string) => post({ type: 'log', level: 'error', obj: plain(obj), msg }),
 };
+
+// behind the dispatch thread when the cores are busy (it lags then, and catches up)
+post({ type: 'priority', priority: raiseThreadNice(d.history.threadNice) });
 
 const instruments = new InstrumentRegistry(d.instruments);
 const like = new OrderStore(instruments, d.strategyIds, d.venueNames, d.clientIdPrefix, 1024);

@@ -7,8 +7,8 @@
  *    thread rebuilds its orders from the journal's files and its writer catches up from its watermark;
  *  - a thread that dies is started again and catches up: nothing lost, nothing twice.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileHistoryStore } from '../../src/history/file-store.js';
@@ -20,7 +20,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function threadRig(options: { maxQueuedBytes?: number } = {}): Promise<{ r: HistoryRig; store: FileHistoryStore }> {
+async function threadRig(options: { maxQueuedBytes?: number; threadNice?: number } = {}): Promise<{ r: HistoryRig; store: FileHistoryStore }> {
   const dir = mkdtempSync(join(tmpdir(), 'history-thread-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'history');
@@ -56,6 +56,26 @@ describe('trade history on its own thread', () => {
     await r.caughtUp();
     expectExactlyOnce(await allFills(store), r.made);
     expect(r.made).toHaveLength(120);
+  }, 60_000);
+
+  it('daemon.history.threadNice: the history thread alone steps back (Linux: its own nice value, the daemon\'s unchanged)', async () => {
+    const { r } = await threadRig({ threadNice: 7 });
+    await waitFor(() => r.thread!.threadPriority !== undefined, { what: 'the thread reported its priority' });
+    const p = r.thread!.threadPriority!;
+    if (!existsSync('/proc/thread-self')) {
+      expect(p).toMatchObject({ ok: false });
+      return;
+    }
+    if (!p.ok) throw new Error(p.reason);
+    const niceOf = (tid: number | 'self'): number => {
+      const stat = readFileSync(tid === 'self' ? '/proc/thread-self/stat' : `/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19, counted after the name
+    };
+    const mine = niceOf('self');
+    expect(p.nice).toBe(Math.min(19, mine + 7));
+    expect(niceOf(p.tid)).toBe(p.nice);
+    expect(niceOf('self')).toBe(mine);
+    expect(getPriority()).toBe(mine);
   }, 60_000);
 
   it('a thread that dies is started again and catches up: none lost, none twice', async () => {

@@ -81,7 +81,7 @@ export interface HistoryRigOptions {
    * The history on its own thread as the daemon runs it (history-thread.ts), writing a file store at `path` (give
    * `store` a FileHistoryStore on the same path to read it); maxQueuedBytes as HistoryThreadOptions.
    */
-  readonly thread?: { readonly path: string; readonly maxQueuedBytes?: number };
+  readonly thread?: { readonly path: string; readonly maxQueuedBytes?: number; readonly threadNice?: number };
 }
 
 export async function historyRig(o: HistoryRigOptions): Promise<HistoryRig> {
@@ -113,7 +113,7 @@ export async function historyRig(o: HistoryRigOptions): Promise<HistoryRig> {
     venueNames: path.store.venueNames, clientIdPrefix: path.store.clientIdPrefix, retainFinished: 4096, log, cacheDir: join(dir, 'cache'),
     history: {
       enabled: true, store: 'file', file: { path: o.thread.path, segmentBytes: 64 * 1024 * 1024 }, pageSizeMax: 1000,
-      bufferRows: o.bufferRows ?? 65536, batchRows: o.batchRows ?? 1000,
+      bufferRows: o.bufferRows ?? 65536, batchRows: o.batchRows ?? 1000, threadNice: o.thread.threadNice ?? 0,
     },
     maxQueuedBytes: o.thread.maxQueuedBytes, statusEveryMs: 20, tuning,
   });
