@@ -17,7 +17,7 @@ describe('daemon.history configuration', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.daemon.history).toEqual({
-      enabled: true, store: 'file', file: { path: '/var/lib/sy/history', segmentBytes: 64 * 1024 * 1024 }, pageSizeMax: 1000, bufferRows: 65536, batchRows: 5000,
+      enabled: true, store: 'file', file: { path: '/var/lib/sy/history', segmentBytes: 64 * 1024 * 1024 }, pageSizeMax: 1000, bufferRows: 65536, batchRows: 5000, threadNice: 15,
     });
     expect(historyStoreFromConfig(r.config.daemon.history, '/').kind).toBe('file');
   });
