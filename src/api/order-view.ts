@@ -105,7 +105,7 @@ export function orderView(order: Order & OrderExtras, instruments: InstrumentReg
     const digits = units.toString().padStart(scale + 1, '0');
     avgPrice = scale === 0 ? digits : `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`.replace(/\.?0+$/, '');
   }
-  return {
+  const view: { -readonly [K in keyof OrderView]: OrderView[K] } = {
     orderId: order.id,
     clientOrderId: order.clientOrderId,
     strategy: order.strategy,
@@ -132,13 +132,16 @@ export function orderView(order: Order & OrderExtras, instruments: InstrumentReg
     arrivalMid: midText(ins, mid),
     slippageBps,
     fees: parseFeeTexts(feeTextOf(order, store)),
-    ...(order.type === 'TRAILING_STOP' ? { trailingOffset: ins.ticksToPrice(order.paramA ?? 0) } : {}),
-    ...(algoView(order, ins) ?? {}),
   };
+  // set after, in this order (no spread of a literal: the view is made for every answer)
+  if (order.type === 'TRAILING_STOP') view.trailingOffset = ins.ticksToPrice(order.paramA ?? 0);
+  const algo = algoView(order, ins);
+  if (algo !== undefined) view.algo = algo;
+  return view;
 }
 
-function algoView(order: OrderExtras, ins: Instrument): { algo: AlgoView } | undefined {
-  if (order.algoCode === ALGO_TWAP) return { algo: { type: 'TWAP', horizonMs: order.paramA ?? 0, intervalMs: order.paramB ?? 0 } };
-  if (order.algoCode === ALGO_ICEBERG) return { algo: { type: 'ICEBERG', displayQuantity: ins.lotsToQty(order.paramA ?? 0) } };
+function algoView(order: OrderExtras, ins: Instrument): AlgoView | undefined {
+  if (order.algoCode === ALGO_TWAP) return { type: 'TWAP', horizonMs: order.paramA ?? 0, intervalMs: order.paramB ?? 0 };
+  if (order.algoCode === ALGO_ICEBERG) return { type: 'ICEBERG', displayQuantity: ins.lotsToQty(order.paramA ?? 0) };
   return undefined;
 }
