@@ -16,8 +16,8 @@
  *   the end of the turn (setImmediate), in the order it was queued: in one write of every message's frame (the socket
  *   corked around them), or — a client that connected with `?batch=1` — as ONE frame holding a JSON array of those
  *   messages. A turn's queue that reaches half the bound (at most TURN_MAX_BYTES) is written at once, and the rest
- *   of the turn goes in the next write (frame). Each event is serialised and UTF-8 encoded once, and those bytes
- *   shared by every client it goes to (sent as text frames).
+ *   of the turn goes in the next write (frame). Each event is serialised once, its text shared by every client it
+ *   goes to, and UTF-8 encoded straight into each client's frame (no Buffer per message; sent as text frames).
  * - Slow consumers. A client whose send buffer (ws bufferedAmount plus what is queued for it in this turn, or its
  *   backlog during a replay) would pass `maxBufferedBytes` is dropped at once — nothing more is queued for it; what
  *   was queued within the bound is written — and closed with code 4000 and the reason "slow consumer: send buffer
@@ -132,10 +132,10 @@ interface Client {
   open: boolean;
   /** Replaying: live events wait in the backlog (at most maxBufferedBytes). */
   replaying: boolean;
-  backlog: Buffer[];
+  backlog: string[];
   backlogBytes: number;
-  /** Messages queued in this turn (UTF-8), written at its end (flushTurn); their bytes in outBytes. */
-  out: Buffer[];
+  /** Messages queued in this turn, written at its end (flushTurn); their UTF-8 bytes in outBytes. */
+  out: string[];
   outBytes: number;
   /** In EventStream.dirty (has something to write at the end of the turn). */
   dirty: boolean;
@@ -151,8 +151,10 @@ interface Pending {
   readonly seq: number;
   readonly strategy: string;
   readonly symbol: string;
-  /** The event's message, UTF-8: made once, the same bytes written to every client it goes to. */
-  readonly data: Buffer;
+  /** The event's message: made once, the same text written to every client it goes to. */
+  readonly text: string;
+  /** Its UTF-8 length. */
+  readonly bytes: number;
 }
 
 export interface StreamStats {
@@ -218,7 +220,7 @@ export class EventStream {
     const gone = (): void => this.forget(c);
     ws.on('close', gone);
     ws.on('error', gone);
-    if (!this.sendTo(c, Buffer.from(JSON.stringify({ type: 'hello', seq: last })))) return true;
+    if (!this.sendText(c, JSON.stringify({ type: 'hello', seq: last }))) return true;
     if (q.since === undefined || q.since === last) return true;
     if (this.o.journal === undefined) {
       this.resync(c, q.since, 'the journal is off: events are not kept (seq restarts with the daemon)');
@@ -243,7 +245,7 @@ export class EventStream {
   /** A message to one client (request results), under the same bound as events. */
   send(ws: WebSocket, text: string): void {
     const c = this.clients.get(ws);
-    if (c !== undefined) this.sendTo(c, Buffer.from(text));
+    if (c !== undefined) this.sendText(c, text);
   }
 
   /**
@@ -302,10 +304,8 @@ export class EventStream {
   private pendingEvent(seq: number | undefined, order: OrderView, update: OrderUpdate, t: Transition): Pending {
     const tracker = this.o.tracker;
     this.made++;
-    return {
-      seq: seq ?? tracker.seqOf(t), strategy: order.strategy, symbol: tracker.store.instrument(order.slot).symbol,
-      data: Buffer.from(streamEventJson(EVENT_HEAD, seq, tracker, order, update, t)),
-    };
+    const text = streamEventJson(EVENT_HEAD, seq, tracker, order, update, t);
+    return { seq: seq ?? tracker.seqOf(t), strategy: order.strategy, symbol: tracker.store.instrument(order.slot).symbol, text, bytes: Buffer.byteLength(text) };
   }
 
   /** Whether any client's filters let an event of this strategy and symbol through (none: it is not even described). */
@@ -340,11 +340,11 @@ export class EventStream {
     for (const c of this.clients.values()) {
       if (p.seq <= c.after || !matches(c.query, p.strategy, p.symbol)) continue;
       if (!c.replaying) {
-        this.sendTo(c, p.data);
+        this.sendTo(c, p.text, p.bytes);
         continue;
       }
-      c.backlog.push(p.data);
-      c.backlogBytes += p.data.length;
+      c.backlog.push(p.text);
+      c.backlogBytes += p.bytes;
       if (c.backlogBytes > this.o.maxBufferedBytes) this.slow(c);
     }
   }
@@ -353,18 +353,18 @@ export class EventStream {
    * Queues a message for the end of the turn unless that would take the client's send buffer (what ws holds and what
    * this turn queued) over the bound: then it is dropped. False if not queued.
    */
-  private sendTo(c: Client, data: Buffer): boolean {
+  private sendTo(c: Client, text: string, bytes: number): boolean {
     if (!c.open) return false;
     const ws = c.ws;
     if (ws.readyState !== ws.OPEN) return false;
     // A turn's queue is written early once it holds half the bound: only what the client does not read counts up to it.
-    if (c.outBytes + data.length > this.turnBytes && c.out.length > 0) this.write(c);
-    if (ws.bufferedAmount + c.outBytes + data.length > this.o.maxBufferedBytes) {
+    if (c.outBytes + bytes > this.turnBytes && c.out.length > 0) this.write(c);
+    if (ws.bufferedAmount + c.outBytes + bytes > this.o.maxBufferedBytes) {
       this.slow(c);
       return false;
     }
-    c.out.push(data);
-    c.outBytes += data.length;
+    c.out.push(text);
+    c.outBytes += bytes;
     if (!c.dirty) {
       c.dirty = true;
       this.dirty.push(c);
@@ -374,6 +374,10 @@ export class EventStream {
       }
     }
     return true;
+  }
+
+  private sendText(c: Client, text: string): boolean {
+    return this.sendTo(c, text, Buffer.byteLength(text));
   }
 
   /** End of the turn: every client's queued messages written, each client's in one go. */
@@ -450,7 +454,7 @@ export class EventStream {
     const orders = this.o.tracker.list(true)
       .filter((o) => matches(c.query, o.strategy, o.symbol))
       .map((o) => orderView(o, this.o.instruments, this.o.tracker.store));
-    this.sendTo(c, Buffer.from(JSON.stringify({ type: 'resync', seq: c.after, since, reason, orders })));
+    this.sendText(c, JSON.stringify({ type: 'resync', seq: c.after, since, reason, orders }));
   }
 
   private async replay(c: Client, since: number, upTo: number): Promise<void> {
@@ -466,7 +470,7 @@ export class EventStream {
         close = () => cursor.close();
         let n = 0;
         for (let e = cursor.next(); e !== null; e = cursor.next()) {
-          if (matches(c.query, e.strategy, e.symbol) && !this.sendTo(c, eventBytes(e))) return;
+          if (matches(c.query, e.strategy, e.symbol) && !this.sendText(c, eventText(e))) return;
           if (++n % REPLAY_BATCH === 0 && !(await this.room(c))) return;
         }
       }
@@ -482,7 +486,7 @@ export class EventStream {
     const backlog = c.backlog;
     c.backlog = [];
     c.backlogBytes = 0;
-    for (const data of backlog) if (!this.sendTo(c, data)) return;
+    for (const text of backlog) if (!this.sendText(c, text)) return;
   }
 
   /** Waits until the client's send buffer is below half the bound; false if it went away or stopped reading. */
@@ -507,28 +511,24 @@ export class EventStream {
 /** What a stream message of an event has before the event's own fields. */
 const EVENT_HEAD = '"type":"event",';
 
-/**
- * `{"type":"event",…the event}` in UTF-8 of a replayed event (a live one's is made by streamEventJson, the same
- * bytes), made once per event: every client gets the same bytes — no serialising, UTF-8 encoding or length scan per
- * client.
- */
-function eventBytes(e: object): Buffer {
-  return Buffer.from(`{${EVENT_HEAD}${JSON.stringify(e).slice(1)}`);
+/** `{"type":"event",…the event}` of a replayed event (a live one's is made by streamEventJson: the same text). */
+function eventText(e: object): string {
+  return `{${EVENT_HEAD}${JSON.stringify(e).slice(1)}`;
 }
 
-/** Messages sent as text frames (their UTF-8 bytes are given as Buffers). */
+/** Messages sent as text frames. */
 const TEXT_FRAME = { binary: false } as const;
 const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
 
-/** `[m1,m2,…]`: one array frame of a turn's messages (`bytes`: their total length), copied once into it. */
-function arrayFrame(out: readonly Buffer[], bytes: number): Buffer {
+/** `[m1,m2,…]`: one array frame of a turn's messages (`bytes`: their total UTF-8 length), each encoded straight into it. */
+function arrayFrame(out: readonly string[], bytes: number): Buffer {
   const frame = Buffer.allocUnsafe(bytes + out.length + 1);
   let at = 0;
   for (let i = 0; i < out.length; i++) {
     frame[at++] = i === 0 ? OPEN_BRACKET : COMMA;
-    at += out[i]!.copy(frame, at);
+    at += frame.write(out[i]!, at);
   }
   frame[at] = CLOSE_BRACKET;
   return frame;

@@ -94,6 +94,24 @@ describe('per-turn coalescing', () => {
     expect(ws.binaryFrames).toBe(0);
   });
 
+  it('non-ASCII messages: an array frame holds their exact UTF-8, and the bound counts bytes, not characters', async () => {
+    const s = stream(4096);
+    const ws = new SocketDouble();
+    s.add(asWs(ws), new URLSearchParams('batch=1'));
+    const texts = ['{"r":"rejeté"}', '{"r":"注文"}', '{"r":"\ud83d\ude00 ok"}', JSON.stringify({ r: 'lone \ud800' })];
+    for (const t of texts) s.send(asWs(ws), t);
+    await turn();
+    expect(ws.frames()).toEqual([`[{"type":"hello","seq":0},${texts.join(',')}]`]);
+    expect(JSON.parse(ws.frames()[0]!)).toEqual([{ type: 'hello', seq: 0 }, ...texts.map((t) => JSON.parse(t))]);
+    // 700 three-byte characters: 700 characters, 2100 bytes; two of them pass the 4096-byte bound
+    ws.reading = false;
+    const wide = `{"r":"${'注'.repeat(700)}"}`;
+    s.send(asWs(ws), wide);
+    expect(ws.closedWith).toBeUndefined();
+    s.send(asWs(ws), wide);
+    expect(ws.closedWith?.[0]).toBe(SLOW_CONSUMER_CLOSE_CODE);
+  });
+
   it('the send-buffer bound counts the socket\'s unread bytes and the turn\'s queue; what was queued goes out before the close', async () => {
     const max = 4096;
     const s = stream(max);
