@@ -1,4 +1,5 @@
 import { NO_VENUE, OrderView, ROUTE_DEFAULT, type NewOrderFields } from '../core/order-store.js';
+import { byteText } from '../core/byte-text.js';
 import type { OrderTracker, TrackerListener } from '../core/order-tracker.js';
 import { systemClock, type Clock } from '../model/clock.js';
 import type { ErrorCode } from '../model/errors.js';
@@ -237,7 +238,5 @@ export class RingIntake implements IntakeSource, TrackerListener {
 }
 
 function asciiText(bytes: Uint8Array, length: number): string {
-  let s = '';
-  for (let i = 0; i < length; i++) s += String.fromCharCode(bytes[i]!);
-  return s;
+  return byteText(bytes, 0, length);
 }

@@ -36,6 +36,7 @@
  * Encoding writes numbers and ASCII straight into the journal's buffer: recording an order allocates nothing
  * unless a string is not ASCII.
  */
+import { byteText } from '../core/byte-text.js';
 import type { NewOrderFields } from '../core/order-store.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
 
@@ -128,14 +129,9 @@ export function getString(buf: Uint8Array, off: number): [string, number] {
   const at = off + 2;
   // short ASCII (ids, fees, currencies, most reasons) without a subarray and a TextDecoder call
   if (n <= 64) {
-    let text = '';
     let i = 0;
-    for (; i < n; i++) {
-      const c = buf[at + i]!;
-      if (c > 0x7f) break;
-      text += String.fromCharCode(c);
-    }
-    if (i === n) return [text, at + n];
+    while (i < n && buf[at + i]! <= 0x7f) i++;
+    if (i === n) return [byteText(buf, at, at + n), at + n];
   }
   return [decoder.decode(buf.subarray(at, at + n)), at + n];
 }
@@ -160,8 +156,7 @@ export function decodeOrderRecord(buf: Uint8Array, off: number, length: number):
   const v = new DataView(buf.buffer, buf.byteOffset + off, length);
   const cidLen = buf[off + 62]!;
   const flags = buf[off + 63]!;
-  let cid = '';
-  for (let i = 0; i < cidLen; i++) cid += String.fromCharCode(buf[off + 64 + i]!);
+  const cid = byteText(buf, off + 64, off + 64 + cidLen);
   const hasParent = (flags & ORDER_HAS_PARENT) !== 0;
   const ext = ORDER_FIXED + cidLen + (hasParent ? 8 : 0);
   const hasExt = (flags & ORDER_HAS_EXT) !== 0;

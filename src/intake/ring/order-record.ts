@@ -27,6 +27,7 @@
  * order). Records are read into and written from a caller-owned OrderRecord: nothing is allocated per record
  * (the client order id stays bytes until clientOrderIdText() is asked for it).
  */
+import { byteText } from '../../core/byte-text.js';
 import type { ErrorCode } from '../../model/errors.js';
 import {
   ORDER_TYPES, PRIORITIES, SIDES, TIME_IN_FORCES,
@@ -228,7 +229,7 @@ export function setClientOrderId(rec: OrderRecord, text: string | undefined): bo
 export function clientOrderIdText(rec: OrderRecord): string | undefined {
   const n = rec.clientOrderIdLength;
   if (n === 0 || n > CLIENT_ORDER_ID_MAX) return undefined;
-  return String.fromCharCode.apply(null, rec.clientOrderId.subarray(0, n) as unknown as number[]);
+  return byteText(rec.clientOrderId, 0, n);
 }
 
 /** True when the record's client order id is exactly `text` (no allocation). */

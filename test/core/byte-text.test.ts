@@ -1,0 +1,16 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { byteText } from '../../src/core/byte-text.js';
+
+describe('byteText', () => {
+  it('is one character per byte of bytes[start, end), also in a view that starts inside its buffer', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(20), fc.nat(200), fc.nat(200), (raw, lead, a, b) => {
+      const backing = new Uint8Array(lead + raw.length);
+      backing.set(raw, lead);
+      const view = backing.subarray(lead);
+      const start = Math.min(a, b, raw.length);
+      const end = Math.min(Math.max(a, b), raw.length);
+      expect(byteText(view, start, end)).toBe(String.fromCharCode(...raw.subarray(start, end)));
+    }));
+  });
+});
