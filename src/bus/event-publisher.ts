@@ -11,12 +11,12 @@
  *   P live_trades       one PUBLISH per venue fill (the trades fields as JSON)
  *   P events:published  the publisher's watermark W: every event of a record with seq <= W is in the streams
  *
- * A batch is ONE `MULTI ... EXEC`: XADD (MAXLEN ~ maxLen) of each entry, PUBLISH of each fill, and `SET
- * events:published W` last, so the streams and the watermark change together: after an outage the publisher reads W
- * back and publishes from W + 1, from the journal. An EXEC whose reply was lost is read back the same way (nothing
- * twice). Before it, `WATCH events:published` and a GET check that the watermark is still the one the publisher last
- * read or wrote: a Redis that came back empty (no persistence) — even after an outage too short to fail a write —
- * gets no batch on top of streams that miss events. The publisher then reads W (absent: 0) and publishes again from
+ * A batch is ONE call of a Lua script (EVALSHA, atomic in Redis): it first checks that `events:published` is still
+ * the watermark the publisher last read or wrote, then XADDs (MAXLEN ~ maxLen) each entry, PUBLISHes each fill, and
+ * SETs `events:published W` last, so the streams and the watermark change together: after an outage the publisher
+ * reads W back and publishes from W + 1, from the journal. A call whose reply was lost is read back the same way
+ * (nothing twice). The check means a Redis that came back empty (no persistence) — even after an outage too short to
+ * fail a write — gets no batch on top of streams that miss events. The publisher then reads W (absent: 0) and publishes again from
  * the journal's start (its first record, or its oldest snapshot, the records before it counted in `lostRecords`
  * although they had been published once), and a consumer that keeps the last seq it handled gets everything after
  * it, the rest being duplicates it drops by seq. A fresh Redis with an old journal is the same case. Delivery is at
@@ -100,7 +100,7 @@ export interface EventPublisherOptions {
   readonly maxLen: number;
   /** daemon.redis.events.bufferEvents. Default 65536. */
   readonly bufferEvents?: number;
-  /** daemon.redis.events.batchEvents: events per MULTI/EXEC. Default 500. */
+  /** daemon.redis.events.batchEvents: events per script call (one atomic batch). Default 500. */
   readonly batchEvents?: number;
   /** Tests: the longest a live event waits for its batch (default 2 ms: batches form while the previous one is written), retry backoff (250 ms up to 5000 ms), idle mark (1000 ms). */
   readonly flushMs?: number;
