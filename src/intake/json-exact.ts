@@ -46,14 +46,16 @@ export function onlyShortIntegers(text: string): boolean {
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      i++;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c /* \ */) i += 2;
-        else if (d === 0x22) break;
-        else i++;
+      // to the string's closing quote (a native search): a quote after an odd run of backslashes is escaped
+      let j = text.indexOf('"', i + 1);
+      for (;;) {
+        if (j < 0) return false; // not a JSON text (the caller parsed it first)
+        let k = j - 1;
+        while (text.charCodeAt(k) === 0x5c /* \ */) k--;
+        if (((j - 1 - k) & 1) === 0) break;
+        j = text.indexOf('"', j + 1);
       }
-      i++;
+      i = j + 1;
       continue;
     }
     if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
