@@ -1,5 +1,5 @@
 import { NO_VENUE, OrderView, ROUTE_DEFAULT, type NewOrderFields } from '../core/order-store.js';
-import { byteText } from '../core/byte-text.js';
+import { byteText } from '../model/byte-text.js';
 import type { OrderTracker, TrackerListener } from '../core/order-tracker.js';
 import { systemClock, type Clock } from '../model/clock.js';
 import type { ErrorCode } from '../model/errors.js';

@@ -36,7 +36,7 @@
  * Encoding writes numbers and ASCII straight into the journal's buffer: recording an order allocates nothing
  * unless a string is not ASCII.
  */
-import { byteText } from '../core/byte-text.js';
+import { byteText } from '../model/byte-text.js';
 import type { NewOrderFields } from '../core/order-store.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
 

@@ -27,7 +27,7 @@
  * order). Records are read into and written from a caller-owned OrderRecord: nothing is allocated per record
  * (the client order id stays bytes until clientOrderIdText() is asked for it).
  */
-import { byteText } from '../../core/byte-text.js';
+import { byteText } from '../../model/byte-text.js';
 import type { ErrorCode } from '../../model/errors.js';
 import {
   ORDER_TYPES, PRIORITIES, SIDES, TIME_IN_FORCES,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { byteText } from '../../src/core/byte-text.js';
+import { byteText } from '../../src/model/byte-text.js';
 
 describe('byteText', () => {
   it('is one character per byte of bytes[start, end), also in a view that starts inside its buffer', () => {
