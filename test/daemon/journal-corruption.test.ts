@@ -63,8 +63,8 @@ describe('journal corruption at start (real daemon process)', () => {
     expect(runCli(['journal', 'verify', join(dir, 'journal')]).status).toBe(1);
     const { d, api } = await start();
     for (const id of ids) expect((await api.get(`/v1/orders/${id}`)).body.state).toBe('FILLED');
-    const replayed = d.jsonLogs().find((l) => l.msg === 'journal replayed') as { cut: { kind: string; bytes: number } | null } | undefined;
-    expect(replayed?.cut).toMatchObject({ kind: 'torn_tail', bytes: 7 });
+    const replayed = await d.waitForLog((l) => l.msg === 'journal replayed') as { cut: { kind: string; bytes: number } | null };
+    expect(replayed.cut).toMatchObject({ kind: 'torn_tail', bytes: 7 });
   });
 
   it('a truncated last record is cut: the orders before it stay, nothing after it is invented', async () => {

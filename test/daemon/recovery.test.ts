@@ -113,9 +113,8 @@ describe('recovery after kill -9 (real daemon process)', () => {
     expect((await api.get(`/v1/orders/${crossing.body.orderId}`)).body).toMatchObject({ state: 'FILLED', avgPrice: '140' });
     // New ids continue after the recovered ones.
     expect(sell.body.orderId).toBeGreaterThan(crossing.body.orderId);
-    const logs = d.jsonLogs();
-    const replayed = logs.find((l) => l.msg === 'journal replayed') as { replay: { orders: number; refused: number } } | undefined;
-    expect(replayed?.replay).toMatchObject({ orders: 3, refused: 0 });
+    const replayed = await d.waitForLog((l) => l.msg === 'journal replayed') as { replay: { orders: number; refused: number } };
+    expect(replayed.replay).toMatchObject({ orders: 3, refused: 0 });
   });
 
   it('snapshots bound what a restart reads: older segments go, the state comes back whole', async () => {
@@ -138,9 +137,9 @@ describe('recovery after kill -9 (real daemon process)', () => {
     expect(all.body.orders.map((o: { orderId: number }) => o.orderId)).toEqual(expect.arrayContaining(ids));
     const states = new Set(all.body.orders.filter((o: { orderId: number }) => ids.includes(o.orderId)).map((o: { state: string }) => o.state));
     expect([...states]).toEqual(['FILLED']);
-    const replayed = d.jsonLogs().find((l) => l.msg === 'journal replayed') as { replay: { snapshotSeq: number | null; records: number } } | undefined;
-    expect(replayed?.replay.snapshotSeq).toBeGreaterThan(0);
-    expect(replayed!.replay.records).toBeLessThan(ids.length * 4);
+    const replayed = await d.waitForLog((l) => l.msg === 'journal replayed') as { replay: { snapshotSeq: number | null; records: number } };
+    expect(replayed.replay.snapshotSeq).toBeGreaterThan(0);
+    expect(replayed.replay.records).toBeLessThan(ids.length * 4);
     // The CLI agrees the journal is sound.
     const v = runCli(['journal', 'verify', journalDir]);
     expect(v.status).toBe(0);

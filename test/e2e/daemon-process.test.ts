@@ -140,11 +140,9 @@ describe('switchyard start (real process)', () => {
 
     // the JSON log (fields, not text): the shutdown summary reports every cancel confirmed, nothing left open
     // (rest2 and whatever quotes market-maker still had)
-    const logs = daemon.jsonLogs();
-    expect(logs.length).toBeGreaterThan(0);
-    const summary = logs.find((l) => typeof l.canceled === 'number' && typeof l.unconfirmed === 'number');
+    const summary = await daemon.waitForLog((l) => typeof l.canceled === 'number' && typeof l.unconfirmed === 'number');
     expect(summary).toMatchObject({ unconfirmed: 0, leftOpen: 0 });
-    expect(summary!.canceled).toBeGreaterThanOrEqual(1);
+    expect(summary.canceled).toBeGreaterThanOrEqual(1);
     // the token never reaches the log
     expect(daemon.stdoutLines.some((l) => l.includes(token))).toBe(false);
   });

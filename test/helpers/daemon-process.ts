@@ -129,6 +129,20 @@ export class DaemonProcess {
     return out;
   }
 
+  /**
+   * The first log record `match` accepts, waiting for it: the daemon's stdout reaches the test through a pipe, read
+   * asynchronously, so a line logged before an HTTP answer may still be on its way when the answer is here.
+   */
+  async waitForLog(match: (record: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.jsonLogs().find(match);
+      if (found !== undefined) return found;
+      if (Date.now() >= deadline) throw new Error(`no such log line after ${timeoutMs} ms; last lines:\n${this.stdoutLines.slice(-20).join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   /** Last resort for a test that failed half-way: kill this process (only this one, by its pid). */
   async kill(): Promise<void> {
     if (this.hasExited) return;
