@@ -67,10 +67,13 @@ export interface BusEvent {
 export function busEventsOf(seq: number, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition, out: BusEvent[]): void {
   if (t.outcome !== 'APPLIED') return;
   // a parent's rolled-up copy of its child's fill is an order event, not a trade (the child's fill is the trade)
-  const trade = update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME ? tradeEntry(seq, streamEvent(seq, tracker, order, update, t), update.fill.venue) : null;
+  const venueFill = update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME;
+  // a venue fill's trade entry needs the event's fields: described once, its text the same as streamEventJson's
+  const e = venueFill ? streamEvent(seq, tracker, order, update, t) : undefined;
   out.push({
     seq, symbol: tracker.store.instrument(order.slot).symbol, strategy: order.strategy, orderId: order.id, clientOrderId: order.clientOrderId,
-    event: t.event, state: t.to, json: streamEventJson('', seq, tracker, order, update, t), trade,
+    event: t.event, state: t.to, json: e !== undefined ? JSON.stringify(e) : streamEventJson('', seq, tracker, order, update, t),
+    trade: e !== undefined && update.kind === 'FILL' ? tradeEntry(seq, e, update.fill.venue) : null,
   });
 }
 
