@@ -30,6 +30,9 @@ export function errorReply(code: ErrorCode, message?: string, field?: string, or
   return { status: ERROR_CATALOGUE[code].http, body };
 }
 
+/** The Content-Type of every JSON answer. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
 /**
  * What Node's HTTP server does on a parse error (answer unless a response is under way, then destroy), with the
  * catalogue's BAD_REQUEST body on a 400. Other parser refusals (431 headers too large, 408 timeout) keep Node's
@@ -41,7 +44,7 @@ export function refuseClient(err: NodeJS.ErrnoException, socket: Duplex): void {
   const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
   if (code !== 'ECONNRESET' && socket.writable && (pending === undefined || pending === null || !pending.headersSent)) {
     const text = status === 400 ? JSON.stringify(errorReply('BAD_REQUEST', 'the request line or a header is malformed').body) : '';
-    const type = text.length > 0 ? 'Content-Type: application/json; charset=utf-8\r\n' : '';
+    const type = text.length > 0 ? `Content-Type: ${JSON_TYPE}\r\n` : '';
     socket.once('finish', () => socket.destroy());
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
     return;

@@ -29,11 +29,11 @@ import type { BookView } from '../market/book-view.js';
 import type { StateChange, StateChangeResult, TradingStateRow } from '../risk/trading-states.js';
 import { DEFAULT_STREAM_MAX_BUFFERED_BYTES, DEFAULT_WS_MAX_BATCH } from '../config/schema.js';
 import type { BearerAuth } from './auth.js';
-import { orderView } from './order-view.js';
+import { orderViewJson } from './order-view.js';
 import { EventStream, type StreamJournal } from './event-stream.js';
 import { parseRequestTarget, targetQuery, type RequestTarget } from './request-target.js';
 import { OrderCommands, type CommandError, type SubmitResult } from './order-commands.js';
-import { decodeSegment, errorReply, HttpError, MAX_BODY_BYTES, refuseClient, type Reply } from './api-replies.js';
+import { decodeSegment, errorReply, HttpError, JSON_TYPE, MAX_BODY_BYTES, refuseClient, type Reply } from './api-replies.js';
 import { apiRoutes, type ApiRoute, type RawReply } from './api-routes.js';
 import { openApiDocument, type RouteDoc } from './openapi.js';
 import { StreamQuery } from './api-schemas.js';
@@ -104,8 +104,6 @@ const STREAM_ROUTE: RouteDoc = {
     + 'What the daemon sends in one event-loop turn goes out in one write; with ?batch=1 as ONE frame holding a JSON array of the messages, in order',
   responses: { 101: { description: 'switching to WebSocket' } },
 };
-
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * At most this many /v1/stream sockets waiting for their auth message (each may wait AUTH_MESSAGE_WAIT_MS): beyond
@@ -292,7 +290,7 @@ export class ApiServer {
         }
         acceptStreamSocket({
           stream: this.stream, commands: this.commands, auth: this.deps.auth, metrics: this.deps.metrics, log: this.deps.log,
-          view: (o) => orderView(o, this.deps.instruments, this.deps.tracker.store), enqueue: this.enqueueOrder, maxBatch: this.maxBatch,
+          viewJson: (o) => orderViewJson(o, this.deps.instruments, this.deps.tracker.store), enqueue: this.enqueueOrder, maxBatch: this.maxBatch,
         }, socket, target === null || target === undefined ? new URLSearchParams() : targetQuery(target), !byMessage);
       },
     });

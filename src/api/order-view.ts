@@ -2,6 +2,7 @@ import { ALGO_ICEBERG, ALGO_TWAP, OrderView as StoreOrderView, type OrderStore }
 import { fixedDecimalText, parseDecimal } from '../model/decimal.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
+import { jsonNumber, jsonString, jsonStringOrNull } from '../model/json-text.js';
 import { parseFeeTexts, type OrderFee } from '../telemetry/execution-quality.js';
 
 /** An order's execution algorithm as the API shows it. */
@@ -61,9 +62,6 @@ export interface OrderView {
   readonly children?: readonly OrderView[];
 }
 
-/** Extra decimals shown on average prices (truncated, never rounded up). */
-const AVG_EXTRA_DECIMALS = 8;
-
 /** A mid in ticks (a whole or half tick) as price text: a half tick has one more decimal, exact; null for 0. */
 export function midText(ins: Instrument, midTicks: number): string | null {
   if (!(midTicks > 0)) return null;
@@ -81,6 +79,14 @@ function feeTextOf(order: Order, store: OrderStore | undefined): string | undefi
   return slot < 0 ? undefined : store.feeTexts[slot];
 }
 
+/** Slippage of the order's fills so far against the arrival mid `mid` (see OrderView.slippageBps). */
+function slippageBps(order: Order, mid: number): number | null {
+  if (!(order.filledLots > 0 && mid > 0)) return null;
+  const avg = order.filledNotional / order.filledLots;
+  const bps = Math.round(((order.side === 'BUY' ? avg - mid : mid - avg) / mid) * 1e6) / 100;
+  return bps === 0 ? 0 : bps; // no -0
+}
+
 /**
  * The API's view of an order. `store`: the order store the order is held in (its fees); without it `fees` is [].
  * The arrival mid, algorithm and parameters come from the store's order views (OrderExtras).
@@ -88,23 +94,6 @@ function feeTextOf(order: Order, store: OrderStore | undefined): string | undefi
 export function orderView(order: Order & OrderExtras, instruments: InstrumentRegistry, store?: OrderStore): OrderView {
   const ins = instruments.get(order.symbol)!;
   const mid = order.arrivalMid ?? 0;
-  let slippageBps: number | null = null;
-  if (order.filledLots > 0 && mid > 0) {
-    const avg = order.filledNotional / order.filledLots;
-    const bps = Math.round(((order.side === 'BUY' ? avg - mid : mid - avg) / mid) * 1e6) / 100;
-    slippageBps = bps === 0 ? 0 : bps; // no -0
-  }
-  let avgPrice: string | null = null;
-  if (order.filledLots > 0) {
-    // average ticks = filledNotional / filledLots, shown with the tick's decimals plus a few more.
-    const scaled = (BigInt(order.filledNotional) * 10n ** BigInt(AVG_EXTRA_DECIMALS)) / BigInt(order.filledLots);
-    const tickDecimals = ins.tick.scale;
-    const tickUnits = parseDecimal(ins.tick.text)!.units;
-    const units = scaled * tickUnits;
-    const scale = tickDecimals + AVG_EXTRA_DECIMALS;
-    const digits = units.toString().padStart(scale + 1, '0');
-    avgPrice = scale === 0 ? digits : `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`.replace(/\.?0+$/, '');
-  }
   const view: { -readonly [K in keyof OrderView]: OrderView[K] } = {
     orderId: order.id,
     clientOrderId: order.clientOrderId,
@@ -120,7 +109,7 @@ export function orderView(order: Order & OrderExtras, instruments: InstrumentReg
     quantity: ins.lotsToQty(order.qtyLots),
     filledQty: ins.lotsToQty(order.filledLots),
     filledNotional: ins.notional.toText(order.filledNotional),
-    avgPrice,
+    avgPrice: ins.averagePrice(order.filledNotional, order.filledLots),
     state: order.state,
     venue: order.venue ?? null,
     venueOrderId: order.venueOrderId ?? null,
@@ -130,7 +119,7 @@ export function orderView(order: Order & OrderExtras, instruments: InstrumentReg
     route: order.route ?? 'table',
     parentOrderId: order.parentId !== undefined && order.parentId !== 0 ? order.parentId : null,
     arrivalMid: midText(ins, mid),
-    slippageBps,
+    slippageBps: slippageBps(order, mid),
     fees: parseFeeTexts(feeTextOf(order, store)),
   };
   // set after, in this order (no spread of a literal: the view is made for every answer)
@@ -138,6 +127,41 @@ export function orderView(order: Order & OrderExtras, instruments: InstrumentReg
   const algo = algoView(order, ins);
   if (algo !== undefined) view.algo = algo;
   return view;
+}
+
+/**
+ * The JSON text of orderView(order, instruments, store) — the same bytes JSON.stringify gives of it — written
+ * directly (the answer to every submit, over HTTP and the WebSocket, holds one).
+ */
+export function orderViewJson(order: Order & OrderExtras, instruments: InstrumentRegistry, store?: OrderStore): string {
+  const ins = instruments.get(order.symbol)!;
+  const mid = order.arrivalMid ?? 0;
+  const parent = order.parentId !== undefined && order.parentId !== 0 ? order.parentId : null;
+  const slippage = slippageBps(order, mid);
+  let text = `{"orderId":${jsonNumber(order.id)},"clientOrderId":${jsonString(order.clientOrderId)},"strategy":${jsonString(order.strategy)}`
+    + `,"symbol":${jsonString(order.symbol)},"side":${jsonString(order.side)},"type":${jsonString(order.type)}`
+    + `,"timeInForce":${jsonString(order.timeInForce)},"postOnly":${order.postOnly},"priority":${jsonString(order.priority)}`
+    + `,"price":${order.priceTicks > 0 ? jsonString(ins.ticksToPrice(order.priceTicks)) : 'null'}`
+    + `,"stopPrice":${order.stopTicks > 0 ? jsonString(ins.ticksToPrice(order.stopTicks)) : 'null'}`
+    + `,"quantity":${jsonString(ins.lotsToQty(order.qtyLots))},"filledQty":${jsonString(ins.lotsToQty(order.filledLots))}`
+    + `,"filledNotional":${jsonString(ins.notional.toText(order.filledNotional))}`
+    + `,"avgPrice":${jsonStringOrNull(ins.averagePrice(order.filledNotional, order.filledLots))},"state":${jsonString(order.state)}`
+    + `,"venue":${jsonStringOrNull(order.venue)},"venueOrderId":${jsonStringOrNull(order.venueOrderId)},"reason":${jsonStringOrNull(order.reason)}`
+    + `,"createdAt":${jsonNumber(order.createdAt)},"updatedAt":${jsonNumber(order.updatedAt)},"route":${jsonString(order.route ?? 'table')}`
+    + `,"parentOrderId":${parent === null ? 'null' : jsonNumber(parent)},"arrivalMid":${jsonStringOrNull(midText(ins, mid))}`
+    + `,"slippageBps":${slippage === null ? 'null' : jsonNumber(slippage)},"fees":${feesJson(feeTextOf(order, store))}`;
+  if (order.type === 'TRAILING_STOP') text += `,"trailingOffset":${jsonString(ins.ticksToPrice(order.paramA ?? 0))}`;
+  const algo = algoView(order, ins);
+  if (algo !== undefined) text += `,"algo":${JSON.stringify(algo)}`;
+  return `${text}}`;
+}
+
+/** The JSON text of parseFeeTexts(text). */
+function feesJson(text: string | undefined): string {
+  if (text === undefined || text === '') return '[]';
+  let out = '';
+  for (const f of parseFeeTexts(text)) out += `${out === '' ? '' : ','}{"currency":${jsonString(f.currency)},"amount":${jsonString(f.amount)}}`;
+  return `[${out}]`;
 }
 
 function algoView(order: OrderExtras, ins: Instrument): AlgoView | undefined {

@@ -31,7 +31,8 @@ export interface StreamSocketDeps {
   readonly auth: BearerAuth;
   readonly metrics: Metrics;
   readonly log: Logger;
-  readonly view: (order: Order) => unknown;
+  /** An order as the API shows it, as JSON text (orderViewJson). */
+  readonly viewJson: (order: Order) => string;
   /** Decode, check and queue an order (OrderCommands.enqueue with the API's checks); settled with commands.settleAll. */
   readonly enqueue: (body: unknown) => { ok: true; order: HeldOrder } | CommandError;
   /** daemon.api.wsMaxBatch: most ops in one frame (a JSON array of ops). */
@@ -82,6 +83,19 @@ type OpId = string | number | null;
 
 function failure(id: OpId, code: string, message: string, field?: string): string {
   return JSON.stringify({ type: 'result', id, ok: false, error: { code, message, field } });
+}
+
+/**
+ * A result message naming an order: `{"type":"result","id":…,"ok":true,["pending":…,]"order":{…}}`, or a refusal with
+ * the order it concerns (none: no `order` key), the same text JSON.stringify gives of those objects.
+ */
+function orderResult(d: StreamSocketDeps, id: OpId, r: SubmitResult | AmendCommandResult | { ok: true; order: Order }): string {
+  if (!r.ok) {
+    const head = failure(id, r.code, r.message, r.field);
+    return r.order === undefined ? head : `${head.slice(0, -1)},"order":${d.viewJson(r.order)}}`;
+  }
+  const pending = 'pending' in r ? `"pending":${r.pending},` : '';
+  return `{"type":"result","id":${JSON.stringify(id)},"ok":true,${pending}"order":${d.viewJson(r.order)}}`;
 }
 
 function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: number): void {
@@ -149,7 +163,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): vo
           continue;
         }
         if (r.order === undefined) d.metrics.edgeReject(r.code); // a denied order is counted by its DENIED event
-        texts[i] = submitText(d, id, r);
+        texts[i] = orderResult(d, id, r);
         continue;
       }
       const key = typeof m.orderId === 'number' ? String(m.orderId) : typeof m.orderId === 'string' ? m.orderId : '';
@@ -158,7 +172,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): vo
         if (!found.ok) texts[i] = failure(id, found.code, found.message);
         else {
           const r = d.commands.cancelById(found.order.id);
-          texts[i] = r.ok ? JSON.stringify({ type: 'result', id, ok: true, order: d.view(r.order) }) : failure(id, r.code, r.message);
+          texts[i] = r.ok ? orderResult(d, id, r) : failure(id, r.code, r.message);
         }
         continue;
       }
@@ -170,9 +184,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): vo
         }
         d.commands.amend(found.order.id, m.amend).then((r: AmendCommandResult) => {
           d.stream.catchUp(); // the events recorded before the answer go first
-          settle(i, r.ok
-            ? JSON.stringify({ type: 'result', id, ok: true, pending: r.pending, order: d.view(r.order) })
-            : JSON.stringify({ type: 'result', id, ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && d.view(r.order) }));
+          settle(i, orderResult(d, id, r));
         }).catch((err: unknown) => settle(i, internal(d, id, err)));
         continue;
       }
@@ -189,7 +201,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): vo
         const s = list[k]!;
         let text: string;
         try {
-          text = submitText(d, s.id, results[k]!);
+          text = orderResult(d, s.id, results[k]!);
         } catch (err) {
           text = internal(d, s.id, err);
         }
@@ -199,11 +211,6 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): vo
     });
   }
   flush();
-}
-
-function submitText(d: StreamSocketDeps, id: OpId, r: SubmitResult): string {
-  if (r.ok) return JSON.stringify({ type: 'result', id, ok: true, order: d.view(r.order) });
-  return JSON.stringify({ type: 'result', id, ok: false, error: { code: r.code, message: r.message, field: r.field }, order: r.order && d.view(r.order) });
 }
 
 function internal(d: StreamSocketDeps, id: OpId, err: unknown): string {

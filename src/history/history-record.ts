@@ -16,7 +16,6 @@
 import type { OrderView } from '../core/order-store.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import { isOpen } from '../model/order.js';
-import { fixedDecimalText, parseDecimal } from '../model/decimal.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 
 /** The pseudo venue of the parent orders the daemon holds (src/parents; the same text). */
@@ -110,22 +109,11 @@ export function historyRowsOf(seq: number, instruments: InstrumentRegistry, orde
     kind: 'order', seq, ts: update.kind === 'FILL' ? update.fill.ts : order.updatedAt, orderId: order.id, parentOrderId, clientOrderId: order.clientOrderId,
     strategy: order.strategy, symbol: ins.symbol, side: order.side, type: order.type, timeInForce: order.timeInForce,
     price: order.priceTicks > 0 ? ins.ticksToPrice(order.priceTicks) : null, stopPrice: order.stopTicks > 0 ? ins.ticksToPrice(order.stopTicks) : null,
-    quantity: ins.lotsToQty(order.qtyLots), filledQty: ins.lotsToQty(order.filledLots), avgPrice: averagePrice(ins, order.filledNotional, order.filledLots),
+    quantity: ins.lotsToQty(order.qtyLots), filledQty: ins.lotsToQty(order.filledLots), avgPrice: ins.averagePrice(order.filledNotional, order.filledLots),
     state: t.to, venue: order.venue ?? null, venueOrderId: order.venueOrderId ?? null, reason: order.reason ?? null, route: order.route,
     createdAt: order.createdAt,
   });
   return n + 1;
-}
-
-const AVG_EXTRA_DECIMALS = 8;
-
-/** filledNotional / filledLots in price text with the tick's decimals + 8, truncated (as the API shows it). */
-export function averagePrice(ins: Instrument, filledNotional: number, filledLots: number): string | null {
-  if (!(filledLots > 0)) return null;
-  const scaled = (BigInt(filledNotional) * 10n ** BigInt(AVG_EXTRA_DECIMALS)) / BigInt(filledLots);
-  const units = scaled * parseDecimal(ins.tick.text)!.units;
-  const text = fixedDecimalText(units, ins.tick.scale + AVG_EXTRA_DECIMALS);
-  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
 /** CSV text of one value (RFC 4180: quoted when it holds a comma, quote or line break). */

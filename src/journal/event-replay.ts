@@ -21,6 +21,7 @@ import { decodeSnapshot } from './order-snapshot.js';
 import { applyOrderRecord, restoreSnapshot } from './order-replay.js';
 import { JournalScanner, planFor } from './reader.js';
 import { NameMapper } from './name-table.js';
+import { jsonNumber, jsonString, jsonStringOrNull } from '../model/json-text.js';
 
 /**
  * The event a stream publishes for a transition recorded at `seq` (live and replayed alike); without a seq (no
@@ -50,21 +51,6 @@ export function streamEventJson(head: string, seq: number | undefined, tracker: 
     + `,"qty":${jsonString(ins.lotsToQty(f.qtyLots))},"fee":${jsonString(f.fee)}`
     + `,"feeCurrency":${jsonString(f.feeCurrency === '' ? ins.quote : f.feeCurrency)},"feeEstimated":${f.feeEstimated === true}`
     + `,"liquidity":${jsonString(f.liquidity)},"venueTs":${f.venueTs > 0 ? jsonNumber(f.venueTs) : 'null'}}}`;
-}
-
-/** Printable ASCII but the quote and the backslash: a JSON string's text as it is. */
-const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-function jsonString(s: string): string {
-  return PLAIN_JSON_TEXT.test(s) ? `"${s}"` : JSON.stringify(s);
-}
-
-function jsonStringOrNull(s: string | undefined): string {
-  return s === undefined ? 'null' : jsonString(s);
-}
-
-function jsonNumber(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 export type EventReplayOpen =

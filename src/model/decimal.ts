@@ -202,6 +202,30 @@ export function fixedDecimalText(units: bigint, scale: number): string {
   return neg ? '-' + digits : digits;
 }
 
+/**
+ * fixedDecimalText of a safe-integer `units` (signed), without a bigint: the number's own digits (a safe integer
+ * prints in plain digits, never an exponent).
+ */
+function fixedSafeText(units: number, scale: number): string {
+  const neg = units < 0;
+  let digits = String(neg ? -units : units);
+  if (scale > 0) {
+    if (digits.length <= scale) digits = '0'.repeat(scale - digits.length + 1) + digits;
+    digits = digits.slice(0, digits.length - scale) + '.' + digits.slice(digits.length - scale);
+  }
+  return neg ? '-' + digits : digits;
+}
+
+/**
+ * Text of `count` x `units` / 10^scale: in doubles when `unitsNumber` (units as a number, or NaN when it is not a
+ * safe integer) times count is still a safe integer — a product past 2^53 rounds to a double that is not one, so
+ * the check is exact — else in bigints.
+ */
+function productText(count: number, units: bigint, unitsNumber: number, scale: number): string {
+  const product = count * unitsNumber;
+  return Number.isSafeInteger(product) ? fixedSafeText(product, scale) : fixedDecimalText(BigInt(count) * units, scale);
+}
+
 /** 10^0 .. 10^22: every one is an exact double. */
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
 
@@ -218,6 +242,8 @@ export class Increment {
   readonly text: string;
   private readonly units: bigint;
   private readonly unitsNumber: number;
+  /** units as a number when it is a safe integer, else NaN (toText then counts in bigints). */
+  private readonly safeUnits: number;
   readonly scale: number;
 
   constructor(text: string) {
@@ -226,6 +252,7 @@ export class Increment {
     this.units = p.units;
     this.scale = p.scale;
     this.unitsNumber = Number(p.units);
+    this.safeUnits = Number.isSafeInteger(this.unitsNumber) ? this.unitsNumber : NaN;
     this.text = fixedDecimalText(p.units, p.scale);
   }
 
@@ -286,7 +313,7 @@ export class Increment {
   /** Decimal text of `count` increments, written with the increment's number of decimals. */
   toText(count: number): string {
     if (!Number.isSafeInteger(count)) throw new RangeError(`count must be a safe integer, got ${count}`);
-    return fixedDecimalText(BigInt(count) * this.units, this.scale);
+    return productText(count, this.units, this.safeUnits, this.scale);
   }
 }
 
@@ -296,12 +323,15 @@ export class Increment {
  */
 export class NotionalScale {
   private readonly units: bigint;
+  /** units as a number when it is a safe integer, else NaN. */
+  private readonly safeUnits: number;
   private readonly scale: number;
 
   constructor(tick: Increment, lot: Increment) {
     const t = parseDecimal(tick.text)!;
     const l = parseDecimal(lot.text)!;
     this.units = t.units * l.units;
+    this.safeUnits = this.units <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(this.units) : NaN;
     this.scale = t.scale + l.scale;
   }
 
@@ -320,7 +350,7 @@ export class NotionalScale {
   }
 
   toText(units: number): string {
-    return fixedDecimalText(BigInt(units) * this.units, this.scale);
+    return productText(units, this.units, this.safeUnits, this.scale);
   }
 
   private convert(text: string, ceil: boolean): number | undefined {

@@ -162,6 +162,21 @@ describe('Increment', () => {
     );
   });
 
+  it('property: toText is exact where count x units passes 2^53 and for increments beyond a safe integer (doubles, then bigints)', () => {
+    const wide = fc.constantFrom<readonly [string, bigint, number]>(
+      ['3', 3n, 0], ['0.000007', 7n, 6], ['90071992547409.93', 9007199254740993n, 2], ['123456789012345678901234567890', 123456789012345678901234567890n, 0],
+    );
+    const near = fc.oneof(countArb, fc.integer({ min: -MAX, max: MAX }), fc.integer({ min: 0, max: 2 ** 20 }).map((d) => Math.floor(2 ** 53 / 3) - 2 ** 19 + d));
+    fc.assert(
+      fc.property(wide, near, ([text, units, scale], n) => {
+        expect(new Increment(text).toText(n)).toBe(n < 0 ? `-${fixed(BigInt(-n) * units, scale)}` : fixed(BigInt(n) * units, scale));
+        const notional = new NotionalScale(new Increment(text), new Increment('0.01'));
+        expect(notional.toText(n)).toBe(n < 0 ? `-${fixed(BigInt(-n) * units, scale + 2)}` : fixed(BigInt(n) * units, scale + 2));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('property: on-grid decimal strings come back written with the increment decimals', () => {
     fc.assert(
       fc.property(incrementArb, countArb, fc.nat({ max: 6 }), fc.boolean(), ([text, units, scale], n, extraZeros, leadingZero) => {

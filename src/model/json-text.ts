@@ -1,0 +1,23 @@
+/**
+ * JSON text of single values, the same bytes JSON.stringify gives, for the paths that write a message's JSON
+ * directly instead of building an object to stringify (the live event stream, order views).
+ */
+
+/** A string as JSON: printable ASCII but the quote and the backslash is copied as it is; anything else escaped. */
+export function jsonString(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
+
+/** A string, or null for null and undefined. */
+export function jsonStringOrNull(s: string | null | undefined): string {
+  return s === undefined || s === null ? 'null' : jsonString(s);
+}
+
+/** A number as JSON: null when it is not finite (as JSON.stringify). */
+export function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
