@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { FillRow, HistoryRow } from './history-record.js';
+import { historyRowJson, type FillRow, type HistoryRow } from './history-record.js';
 import { compareFills, fillMatches, type FillCursor, type FillFilter, type HistoryStore } from './history-store.js';
 
 const FILE_RE = /^history-(\d{16})\.jsonl$/;
@@ -96,7 +96,7 @@ export class FileHistoryStore implements HistoryStore {
       // already stored (a catch-up re-delivering what a batch had written); a fill and the final state it made
       // share their seq
       if (r.seq <= this.mark) continue;
-      text += JSON.stringify(r) + '\n';
+      text += historyRowJson(r) + '\n';
       last = r.seq;
     }
     if (watermark > last) {

@@ -16,7 +16,8 @@
 import type { OrderView } from '../core/order-store.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import { isOpen } from '../model/order.js';
-import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
+import type { InstrumentRegistry } from '../model/instrument.js';
+import { jsonNumber, jsonString, jsonStringOrNull } from '../model/json-text.js';
 
 /** The pseudo venue of the parent orders the daemon holds (src/parents; the same text). */
 export const PARENT_VENUE_NAME = 'smart';
@@ -114,6 +115,26 @@ export function historyRowsOf(seq: number, instruments: InstrumentRegistry, orde
     createdAt: order.createdAt,
   });
   return n + 1;
+}
+
+/**
+ * A row as one JSON line's text (the file store): the same bytes as JSON.stringify of the row historyRowsOf makes
+ * (its keys in that order), written directly.
+ */
+export function historyRowJson(r: HistoryRow): string {
+  const head = `{"kind":${jsonString(r.kind)},"seq":${jsonNumber(r.seq)},"ts":${jsonNumber(r.ts)},"orderId":${jsonNumber(r.orderId)}`
+    + `,"parentOrderId":${r.parentOrderId === null ? 'null' : jsonNumber(r.parentOrderId)},"clientOrderId":${jsonString(r.clientOrderId)}`
+    + `,"strategy":${jsonString(r.strategy)},"symbol":${jsonString(r.symbol)},"side":${jsonString(r.side)}`;
+  if (r.kind === 'fill') {
+    return `${head},"venue":${jsonString(r.venue)},"tradeId":${jsonString(r.tradeId)},"price":${jsonString(r.price)},"qty":${jsonString(r.qty)}`
+      + `,"fee":${jsonString(r.fee)},"feeCurrency":${jsonString(r.feeCurrency)},"feeEstimated":${r.feeEstimated}`
+      + `,"liquidity":${jsonString(r.liquidity)},"venueTs":${r.venueTs === null ? 'null' : jsonNumber(r.venueTs)}}`;
+  }
+  return `${head},"type":${jsonString(r.type)},"timeInForce":${jsonString(r.timeInForce)},"price":${jsonStringOrNull(r.price)}`
+    + `,"stopPrice":${jsonStringOrNull(r.stopPrice)},"quantity":${jsonString(r.quantity)},"filledQty":${jsonString(r.filledQty)}`
+    + `,"avgPrice":${jsonStringOrNull(r.avgPrice)},"state":${jsonString(r.state)},"venue":${jsonStringOrNull(r.venue)}`
+    + `,"venueOrderId":${jsonStringOrNull(r.venueOrderId)},"reason":${jsonStringOrNull(r.reason)},"route":${jsonString(r.route)}`
+    + `,"createdAt":${jsonNumber(r.createdAt)}}`;
 }
 
 /** CSV text of one value (RFC 4180: quoted when it holds a comma, quote or line break). */

@@ -1,0 +1,68 @@
+/**
+ * The file store writes each history row with historyRowJson: byte for byte JSON.stringify of the rows historyRowsOf
+ * makes, for any order through any life (fills, final states, odd texts).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TYPE_CODE } from '../../src/core/order-store.js';
+import { OrderTracker } from '../../src/core/order-tracker.js';
+import { historyRowJson, historyRowsOf, type HistoryRow } from '../../src/history/history-record.js';
+import { ManualClock } from '../../src/model/clock.js';
+import type { OrderUpdate } from '../../src/model/lifecycle.js';
+import { fill, newOrderFields, testStore } from '../helpers/model.js';
+
+const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '"', '\\', '\u2028', '\ud800', 'é', 'a\nb'));
+
+const step = fc.oneof(
+  fc.record({ kind: fc.constant('ACCEPT' as const), venueOrderId: text }),
+  fc.record({ kind: fc.constant('REJECT' as const), reason: text }),
+  fc.record({ kind: fc.constant('CANCELED' as const), reason: fc.option(text, { nil: undefined }) }),
+  fc.record({ kind: fc.constant('EXPIRE' as const) }),
+  fc.record({
+    kind: fc.constant('FILL' as const),
+    qty: fc.integer({ min: 1, max: 400 }), price: fc.integer({ min: 1, max: 9_000_000_000 }), tradeId: text,
+    fee: fc.constantFrom('0', '-0.0001', '12.5'), feeCurrency: fc.constantFrom('', 'USDT', 'é'), feeEstimated: fc.option(fc.boolean(), { nil: undefined }),
+    liquidity: fc.constantFrom('MAKER' as const, 'TAKER' as const), ts: fc.oneof(fc.integer({ min: 0, max: 2 ** 45 }), fc.double({ min: 0, max: 2e12, noNaN: true })),
+    venueTs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 45 })),
+  }),
+);
+
+describe('historyRowJson', () => {
+  it('is, byte for byte, JSON.stringify of every row historyRowsOf makes', () => {
+    fc.assert(fc.property(
+      text, fc.constantFrom('LIMIT' as const, 'MARKET' as const, 'STOP_LIMIT' as const), fc.integer({ min: 0, max: 9_000_000_000 }), fc.integer({ min: 0, max: 9_000_000 }),
+      fc.constantFrom(0, 3, 2 ** 40), fc.array(step, { maxLength: 6 }), fc.integer({ min: 1, max: 2 ** 50 }), fc.double({ min: 1e12, max: 2e12, noNaN: true }),
+      (cid, type, price, stop, parent, steps, seq0, now) => {
+        const store = testStore({ venues: ['v1'] });
+        const clock = new ManualClock(now);
+        const tracker = new OrderTracker(store, clock, { retainFinished: 10 });
+        const rows: HistoryRow[] = [];
+        let seq = seq0;
+        tracker.listen({ onTransition: (order, update, t) => void historyRowsOf(seq++, store.instruments, order, update, t, rows) });
+        const fields = newOrderFields(store, { clientOrderId: cid.length > 0 ? cid : undefined, qtyLots: 1000, priceTicks: price, stopTicks: stop });
+        tracker.create(1, { ...fields, type: TYPE_CODE[type], parent });
+        tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
+        for (const s of steps) {
+          clock.advance(1.5);
+          const u: OrderUpdate = s.kind === 'FILL'
+            ? { kind: 'FILL', fill: fill(1, s.qty, s.price, { tradeId: s.tradeId, fee: s.fee, feeCurrency: s.feeCurrency, feeEstimated: s.feeEstimated, liquidity: s.liquidity, ts: s.ts, venueTs: s.venueTs }) }
+            : s;
+          tracker.apply(1, u);
+        }
+        expect(rows.map(historyRowJson)).toEqual(rows.map((r) => JSON.stringify(r)));
+      }), { numRuns: 300 });
+  });
+
+  it('a fill that completes an order gives both rows (the property above sees both kinds)', () => {
+    const store = testStore({ venues: ['v1'] });
+    const tracker = new OrderTracker(store, new ManualClock(1.7e12), { retainFinished: 10 });
+    const rows: HistoryRow[] = [];
+    tracker.listen({ onTransition: (order, update, t) => void historyRowsOf(9, store.instruments, order, update, t, rows) });
+    tracker.create(1, newOrderFields(store, { qtyLots: 10 }));
+    tracker.apply(1, { kind: 'SUBMIT', venue: 'v1' });
+    tracker.apply(1, { kind: 'ACCEPT', venueOrderId: 'V1' });
+    tracker.apply(1, { kind: 'FILL', fill: fill(1, 10, 6_000_000) });
+    expect(rows.map((r) => r.kind)).toEqual(['fill', 'order']);
+    expect(rows.map(historyRowJson)).toEqual(rows.map((r) => JSON.stringify(r)));
+  });
+});
