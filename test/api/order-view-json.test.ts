@@ -77,6 +77,6 @@ describe('orderViewJson', () => {
           compare();
         }
         expect(texts).toEqual(views);
-      }), { numRuns: 250 });
+      }), { numRuns: 120 });
   });
 });

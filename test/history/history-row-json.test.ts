@@ -50,7 +50,7 @@ describe('historyRowJson', () => {
           tracker.apply(1, u);
         }
         expect(rows.map(historyRowJson)).toEqual(rows.map((r) => JSON.stringify(r)));
-      }), { numRuns: 300 });
+      }), { numRuns: 150 });
   });
 
   it('a fill that completes an order gives both rows (the property above sees both kinds)', () => {
