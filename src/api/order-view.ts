@@ -1,5 +1,5 @@
 import { ALGO_ICEBERG, ALGO_TWAP, OrderView as StoreOrderView, type OrderStore } from '../core/order-store.js';
-import { fixedDecimalText, parseDecimal } from '../model/decimal.js';
+import { fixedDecimalText } from '../model/decimal.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
 import { jsonNumber, jsonString, jsonStringOrNull } from '../model/json-text.js';
@@ -69,7 +69,7 @@ export function midText(ins: Instrument, midTicks: number): string | null {
   const halves = midTicks * 2;
   if (!Number.isSafeInteger(halves)) return null; // never made: mids are whole or half ticks
   // halves x tick / 2 = halves x tick units x 5 / 10^(scale + 1)
-  return fixedDecimalText(BigInt(halves) * parseDecimal(ins.tick.text)!.units * 5n, ins.tick.scale + 1);
+  return fixedDecimalText(BigInt(halves) * ins.tick.units * 5n, ins.tick.scale + 1);
 }
 
 /** The fees text of an order held in `store` (see OrderStore.feeTexts). */

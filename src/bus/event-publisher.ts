@@ -17,9 +17,9 @@
  * reads W back and publishes from W + 1, from the journal. A call whose reply was lost is read back the same way
  * (nothing twice). The check means a Redis that came back empty (no persistence) — even after an outage too short to
  * fail a write — gets no batch on top of streams that miss events. The publisher then reads W (absent: 0) and
- * publishes again from the journal's start (its first record, or its oldest snapshot, the records before it counted in `lostRecords`
- * although they had been published once), and a consumer that keeps the last seq it handled gets everything after
- * it, the rest being duplicates it drops by seq. A fresh Redis with an old journal is the same case. Delivery is at
+ * publishes again from the journal's start (its first record, or its oldest snapshot, the records before it counted
+ * in `lostRecords` although they had been published once), and a consumer that keeps the last seq it handled gets
+ * everything after it, the rest being duplicates it drops by seq. A fresh Redis with an old journal is the same case. Delivery is at
  * least once; duplicates are detectable by seq. (A Redis with persistence (AOF) loses at most its unsynced tail: the
  * check sees the watermark went back and the publisher goes on from there, with fewer duplicates.)
  *

@@ -194,7 +194,11 @@ export class SignedDecimalMemo {
 /** Text of units / 10^scale with exactly `scale` decimals (signed): 1234n, 2 -> "12.34"; 5n, 3 -> "0.005". */
 export function fixedDecimalText(units: bigint, scale: number): string {
   const neg = units < 0n;
-  let digits = (neg ? -units : units).toString();
+  return withPoint(neg, (neg ? -units : units).toString(), scale);
+}
+
+/** `digits` (of a magnitude) with the decimal point `scale` places from the right, zero-padded, signed. */
+function withPoint(neg: boolean, digits: string, scale: number): string {
   if (scale > 0) {
     if (digits.length <= scale) digits = '0'.repeat(scale - digits.length + 1) + digits;
     digits = digits.slice(0, digits.length - scale) + '.' + digits.slice(digits.length - scale);
@@ -208,12 +212,7 @@ export function fixedDecimalText(units: bigint, scale: number): string {
  */
 function fixedSafeText(units: number, scale: number): string {
   const neg = units < 0;
-  let digits = String(neg ? -units : units);
-  if (scale > 0) {
-    if (digits.length <= scale) digits = '0'.repeat(scale - digits.length + 1) + digits;
-    digits = digits.slice(0, digits.length - scale) + '.' + digits.slice(digits.length - scale);
-  }
-  return neg ? '-' + digits : digits;
+  return withPoint(neg, String(neg ? -units : units), scale);
 }
 
 /**
@@ -240,7 +239,8 @@ export type GridResult = { ok: true; value: number } | { ok: false; error: GridE
  */
 export class Increment {
   readonly text: string;
-  private readonly units: bigint;
+  /** The increment in units of 10^-scale ("0.25" -> 25n with scale 2). */
+  readonly units: bigint;
   private readonly unitsNumber: number;
   /** units as a number when it is a safe integer, else NaN (toText then counts in bigints). */
   private readonly safeUnits: number;

@@ -1,7 +1,7 @@
 import { fixedDecimalText, Increment, NotionalScale, parseDecimal, pow10, type GridResult } from './decimal.js';
 
 /** Extra decimals shown on average prices (truncated, never rounded up). */
-export const AVG_EXTRA_DECIMALS = 8;
+const AVG_EXTRA_DECIMALS = 8;
 const AVG_SCALE = pow10(AVG_EXTRA_DECIMALS);
 
 /** What a configured instrument needs to be built. Decimal values are strings. */
@@ -33,8 +33,6 @@ export class Instrument {
   readonly minQtyLots: number;
   /** Minimum notional in ticks x lots units. */
   readonly minNotionalUnits: number;
-  /** The tick size in units of 10^-tick.scale. */
-  private readonly tickUnits: bigint;
 
   constructor(spec: InstrumentSpec, index: number) {
     this.symbol = spec.symbol;
@@ -44,7 +42,6 @@ export class Instrument {
     this.tick = new Increment(spec.tickSize);
     this.lot = new Increment(spec.lotSize);
     this.notional = new NotionalScale(this.tick, this.lot);
-    this.tickUnits = parseDecimal(this.tick.text)!.units;
     if (spec.minQty !== undefined) {
       const r = this.lot.toCount(spec.minQty);
       if (!r.ok || r.value < 1) throw new RangeError(`${spec.symbol}: minQty ${spec.minQty} must be a positive whole number of lots (${spec.lotSize})`);
@@ -80,7 +77,7 @@ export class Instrument {
   averagePrice(notional: number, lots: number): string | null {
     if (!(lots > 0)) return null;
     const scaled = (BigInt(notional) * AVG_SCALE) / BigInt(lots);
-    const text = fixedDecimalText(scaled * this.tickUnits, this.tick.scale + AVG_EXTRA_DECIMALS);
+    const text = fixedDecimalText(scaled * this.tick.units, this.tick.scale + AVG_EXTRA_DECIMALS);
     return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
   }
 }
