@@ -12,7 +12,6 @@
  *  - Execution reports from ccxt pro watchOrders and watchMyTrades; while they are down, REST polling (base-adapter).
  *  - Rate-limit headers and Retry-After are read from every response (a handleErrors hook).
  */
-import ccxt from 'ccxt';
 import type { Instrument } from '../../src/model/instrument.js';
 import { Backoff, sleep } from '../common/backoff.js';
 import { BaseVenueAdapter, type BaseAdapterOptions, type OrderRef, type QueryKind, type TradeQuery } from '../common/base-adapter.js';
@@ -25,7 +24,8 @@ import type { CancelResult, OrderSnapshot, PlaceResult, TradeEvent, VenueMarket 
 import type { AmendAnswer, AmendSpec } from '../common/amends.js';
 import type { UrlOverrides } from '../common/urls.js';
 import type { RateLimitOverrides } from '../common/venue-limits.js';
-import { type CcxtOp, UnusableAnswer, classifyCcxtError, tagHttpAnswer, unusableBody } from './errors.js';
+import { ccxtLib } from './ccxt-lib.js';
+import { type CcxtOp, classifyCcxtError, tagHttpAnswer, unusableAnswer, unusableBody } from './errors.js';
 import { type CcxtOrder, type CcxtTrade, orderSnapshot, tradeEvent } from './parse.js';
 import { type CcxtExchange, type CcxtProfile, type ProfileContext, profileFor } from './profiles.js';
 import { binanceBalances, okxBalances, type VenueBalance } from '../common/balances.js';
@@ -54,6 +54,7 @@ function safeJson(text: unknown): unknown {
 const SUBSCRIBE_GRACE_MS = 500;
 
 function makeExchange(o: CcxtAdapterOptions, profile: CcxtProfile, ctx: ProfileContext): CcxtExchange {
+  const ccxt = ccxtLib();
   const pro = ccxt.pro as unknown as Record<string, new (config: Json) => CcxtExchange>;
   const rest = ccxt as unknown as Record<string, new (config: Json) => CcxtExchange>;
   const Ctor = pro[o.exchangeId] ?? rest[o.exchangeId];
@@ -108,7 +109,7 @@ export class CcxtAdapter extends BaseVenueAdapter {
     const handleErrors = ex.handleErrors.bind(ex);
     // ccxt's exceptions carry the body but not the HTTP status: every exception raised while handling an answer is
     // tagged with that answer (errors.ts decides on the status first). ccxt raises nothing for some 5xx statuses
-    // and for a body that is not JSON (it hands the text on as the result): those become UnusableAnswer here.
+    // and for a body that is not JSON (it hands the text on as the result): those become an UnusableAnswer here.
     const handleHttpStatusCode = ex.handleHttpStatusCode.bind(ex);
     ex.handleErrors = (...args: unknown[]) => {
       const [status, reason, url, method, headers, body, response] = args as [number, string, string, string, Record<string, string> | undefined, string, unknown];
@@ -119,7 +120,7 @@ export class CcxtAdapter extends BaseVenueAdapter {
         if (status >= 500 || unusableBody(status, response)) {
           // ccxt's own exception when it raises one (its class and message), else ours; the tag decides either way
           if (handleErrors(...args) === undefined) handleHttpStatusCode(status, reason, url, method, text);
-          throw new UnusableAnswer(this.profile.id, method, url, status, text);
+          throw unusableAnswer(this.profile.id, method, url, status, text);
         }
         if (this.profile.keepAnswer(url, response)) return undefined;
         return handleErrors(...args);
@@ -241,7 +242,7 @@ export class CcxtAdapter extends BaseVenueAdapter {
   /** A ccxt precision as an increment (TICK_SIZE mode: the increment itself; DECIMAL_PLACES: 10^-n). */
   private precision(p: number | undefined): string {
     if (p === undefined) return '';
-    if (this.exchange.precisionMode === ccxt.TICK_SIZE) return decimalText(p) ?? '';
+    if (this.exchange.precisionMode === ccxtLib().TICK_SIZE) return decimalText(p) ?? '';
     return p <= 0 ? '1' : `0.${'0'.repeat(p - 1)}1`;
   }
 

@@ -13,10 +13,10 @@
  * DuplicateOrderId -> duplicate (look it up, adopt only if it is ours), InvalidOrder / InsufficientFunds / BadRequest / BadSymbol -> rejected.
  * An unclassified exception on a new order is an unknown outcome (looked up), elsewhere a rejection.
  */
-import ccxt from 'ccxt';
 import { binanceError } from '../common/binance-codes.js';
 import { VenueError, isConnectRefused, notSent, unknownOutcome } from '../common/errors.js';
 import { okxError } from '../common/okx-codes.js';
+import { ccxtLib } from './ccxt-lib.js';
 
 export type CcxtOp = 'place' | 'cancel' | 'query';
 
@@ -40,12 +40,21 @@ export function httpAnswerOf(err: unknown): HttpAnswer | undefined {
   return typeof err === 'object' && err !== null ? answers.get(err) : undefined;
 }
 
-/** The error a 5xx or an unparseable answer becomes when ccxt itself would not raise one (it may return the text). */
-export class UnusableAnswer extends ccxt.ExchangeError {
-  constructor(exchangeId: string, method: string, url: string, status: number, text: string) {
-    super(`${exchangeId} ${method} ${url.replace(/\?.*$/, '')}: HTTP ${status}, ${text === '' ? 'empty body' : `unusable body ${text.slice(0, 120)}`}`);
-    this.name = 'UnusableAnswer';
-  }
+type UnusableAnswerClass = new (exchangeId: string, method: string, url: string, status: number, text: string) => Error;
+let unusableAnswerClass: UnusableAnswerClass | undefined;
+
+/**
+ * The error a 5xx or an unparseable answer becomes when ccxt itself would not raise one (it may return the text): an
+ * UnusableAnswer, a ccxt ExchangeError (its class made once ccxt is loaded: ccxt-lib.ts).
+ */
+export function unusableAnswer(exchangeId: string, method: string, url: string, status: number, text: string): Error {
+  unusableAnswerClass ??= class UnusableAnswer extends ccxtLib().ExchangeError {
+    constructor(exchangeId: string, method: string, url: string, status: number, text: string) {
+      super(`${exchangeId} ${method} ${url.replace(/\?.*$/, '')}: HTTP ${status}, ${text === '' ? 'empty body' : `unusable body ${text.slice(0, 120)}`}`);
+      this.name = 'UnusableAnswer';
+    }
+  };
+  return new unusableAnswerClass(exchangeId, method, url, status, text);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -105,6 +114,7 @@ function fromAnswer(exchangeId: string, op: CcxtOp, a: HttpAnswer, message: stri
 
 export function classifyCcxtError(err: unknown, exchangeId: string, op: CcxtOp, retryAfterMs?: number): VenueError {
   if (err instanceof VenueError) return err;
+  const ccxt = ccxtLib();
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof ccxt.RequestTimeout) return unknownOutcome(message);
   const answer = httpAnswerOf(err);

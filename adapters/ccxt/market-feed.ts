@@ -11,12 +11,12 @@
  * invalidates its books ('stall') and reopens ccxt's connections. Runs on its own ccxt instance (no keys: public
  * data only).
  */
-import ccxt from 'ccxt';
 import { ASK, BID, LevelBuffer } from '../../src/market/feed.js';
 import type { MarketFeed, ResyncReason } from '../../src/market/feed.js';
 import { decimalTextFromNumber } from '../../src/model/decimal.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import { Backoff } from '../common/backoff.js';
+import { ccxtLib } from './ccxt-lib.js';
 import { type MarketFeedDeps, LEVEL_OFF_GRID, LEVEL_OK, priceTicksOf, pushLevel, qtyLotsOf } from '../common/market-feed-deps.js';
 import type { UrlOverrides } from '../common/urls.js';
 import { adapterSettings } from '../common/settings.js';
@@ -106,7 +106,7 @@ export class CcxtMarketFeed implements MarketFeed {
   constructor(private readonly deps: MarketFeedDeps, private readonly o: CcxtFeedOptions) {
     this.venue = deps.name;
     const profile = profileFor(o.exchangeId);
-    const Ctor = (ccxt.pro as unknown as Record<string, new (config: Json) => CcxtPublic>)[o.exchangeId];
+    const Ctor = (ccxtLib().pro as unknown as Record<string, new (config: Json) => CcxtPublic>)[o.exchangeId];
     if (typeof Ctor !== 'function') throw new RangeError(`ccxt pro has no exchange "${o.exchangeId}"`);
     const settings = adapterSettings();
     const options = profile.options({ settings, rateLimits: {}, now: () => deps.clock.now() });

@@ -2,9 +2,9 @@
  * Small shared pieces: venue error mapping (Binance, OKX, ccxt exceptions), signing, URLs, the market check,
  * decimal text, backoff.
  */
-import ccxt from 'ccxt';
 import { describe, expect, test } from 'vitest';
-import { UnusableAnswer, classifyCcxtError, tagHttpAnswer } from '../../adapters/ccxt/errors.js';
+import { ccxtLib } from '../../adapters/ccxt/ccxt-lib.js';
+import { classifyCcxtError, tagHttpAnswer, unusableAnswer } from '../../adapters/ccxt/errors.js';
 import { Backoff } from '../../adapters/common/backoff.js';
 import { binanceError } from '../../adapters/common/binance-codes.js';
 import { decimalText, mulDecimal, negDecimal } from '../../src/model/decimal.js';
@@ -15,6 +15,9 @@ import { hmacSha256Hex, okxLoginArgs, signBinanceWsParams, sortedParamsPayload }
 import { binanceUrls, okxUrls } from '../../adapters/common/urls.js';
 import { binanceAdvertisedLimits } from '../../adapters/common/venue-limits.js';
 import { sharedInstruments } from './helpers.js';
+
+/** The ccxt the adapters use (its CommonJS build, ccxt-lib.ts): its exception classes are the ones classified. */
+const ccxt = ccxtLib();
 
 describe('venue errors', () => {
   test('Binance: outcome per answer', () => {
@@ -113,8 +116,8 @@ describe('venue errors', () => {
       expect(c(tagged(new ccxt.InsufficientFunds(`binance ${JSON.stringify(funds)}`), 503, funds), 'binance', op).kind).toBe('unknown');
       // HTML error page / empty body (ccxt raises from its status table, or the hook's UnusableAnswer)
       expect(c(tagged(new ccxt.ExchangeNotAvailable('binance POST http://x/api/v3/order 502 Bad Gateway <html>'), 502, undefined), 'binance', op).kind).toBe('unknown');
-      expect(c(tagged(new UnusableAnswer('binance', 'POST', 'http://x/api/v3/order', 503, ''), 503, undefined), 'binance', op).kind).toBe('unknown');
-      expect(c(tagged(new UnusableAnswer('okx', 'POST', 'http://x/api/v5/trade/order', 200, '<html>'), 200, undefined), 'okx', op).kind).toBe('unknown');
+      expect(c(tagged(unusableAnswer('binance', 'POST', 'http://x/api/v3/order', 503, ''), 503, undefined), 'binance', op).kind).toBe('unknown');
+      expect(c(tagged(unusableAnswer('okx', 'POST', 'http://x/api/v5/trade/order', 200, '<html>'), 200, undefined), 'okx', op).kind).toBe('unknown');
       for (const code of ['50000', '50001', '50004', '50013', '50026']) {
         const body = { code, msg: 'x', data: [] };
         expect(c(tagged(new ccxt.ExchangeNotAvailable(`okx ${JSON.stringify(body)}`), 503, body), 'okx', op).kind).toBe('unknown');

@@ -5,7 +5,13 @@
  *
  * The endpoint objects are what test/venues/main.ts prints (one JSON line) and what `fake.endpoints` returns.
  */
-import ccxt, { pro } from 'ccxt';
+import type Ccxt from 'ccxt';
+import { ccxtLib } from '../../adapters/ccxt/ccxt-lib.js';
+
+/** The adapters' ccxt (ccxt-lib.ts: one copy of ccxt, so its exceptions are the classes the adapters classify). */
+const ccxt = ccxtLib();
+const pro = ccxt.pro;
+type Pro = typeof Ccxt.pro;
 
 export interface BinanceEndpoints {
   /** http://127.0.0.1:P/api/v3 */
@@ -89,7 +95,7 @@ function okxUrls(ep: OkxEndpoints): Options {
 }
 
 /** ccxt.binance (REST) against a fake Binance. `extra` is merged into the constructor config (options deep-merged one level). */
-export function localBinance(ep: BinanceEndpoints, extra: Options = {}): InstanceType<typeof ccxt.binance> {
+export function localBinance(ep: BinanceEndpoints, extra: Options = {}): InstanceType<typeof Ccxt.binance> {
   const ex = new ccxt.binance(binanceConfig(ep, extra));
   ex.setSandboxMode(true);
   ex.urls['api'] = binanceUrls(ep) as never;
@@ -97,7 +103,7 @@ export function localBinance(ep: BinanceEndpoints, extra: Options = {}): Instanc
 }
 
 /** ccxt.pro.binance against a fake Binance (proxy agent loaded so plain ws:// works). */
-export async function localBinancePro(ep: BinanceEndpoints, extra: Options = {}): Promise<InstanceType<typeof pro.binance>> {
+export async function localBinancePro(ep: BinanceEndpoints, extra: Options = {}): Promise<InstanceType<Pro['binance']>> {
   const ex = new pro.binance(binanceConfig(ep, extra));
   ex.setSandboxMode(true);
   ex.urls['api'] = binanceUrls(ep) as never;
@@ -106,7 +112,7 @@ export async function localBinancePro(ep: BinanceEndpoints, extra: Options = {})
 }
 
 /** ccxt.okx (REST) against a fake OKX. */
-export function localOkx(ep: OkxEndpoints, extra: Options = {}): InstanceType<typeof ccxt.okx> {
+export function localOkx(ep: OkxEndpoints, extra: Options = {}): InstanceType<typeof Ccxt.okx> {
   const ex = new ccxt.okx(okxConfig(ep, extra));
   ex.setSandboxMode(true);
   ex.urls['api'] = okxUrls(ep) as never;
@@ -114,7 +120,7 @@ export function localOkx(ep: OkxEndpoints, extra: Options = {}): InstanceType<ty
 }
 
 /** ccxt.pro.okx against a fake OKX. */
-export async function localOkxPro(ep: OkxEndpoints, extra: Options = {}): Promise<InstanceType<typeof pro.okx>> {
+export async function localOkxPro(ep: OkxEndpoints, extra: Options = {}): Promise<InstanceType<Pro['okx']>> {
   const ex = new pro.okx(okxConfig(ep, extra));
   ex.setSandboxMode(true);
   ex.urls['api'] = okxUrls(ep) as never;

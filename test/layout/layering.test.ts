@@ -94,7 +94,23 @@ export function violations(files: ReadonlyMap<string, string>, layers: Readonly<
   return bad;
 }
 
-function sources(root: string): Map<string, string> {
+const CCXT_IMPORT = /(?:^|\n)\s*(import|export)\s+(type\s)?[^;]*?from\s+['"]ccxt['"]|import\(\s*['"]ccxt['"]\s*\)|require\(\s*['"]ccxt['"]\s*\)/g;
+
+/**
+ * Files that reach ccxt at run time other than through adapters/ccxt/ccxt-lib.ts (type-only imports are fine): a
+ * second copy of ccxt (its ESM build) would throw exceptions the adapters' instanceof checks do not recognise, and a
+ * static import loads ccxt into every daemon.
+ */
+export function ccxtImports(files: ReadonlyMap<string, string>): string[] {
+  const bad: string[] = [];
+  for (const [file, text] of files) {
+    if (file === 'adapters/ccxt/ccxt-lib.ts') continue;
+    for (const m of text.matchAll(CCXT_IMPORT)) if (m[2] === undefined) bad.push(`${file}: ${m[0].trim()}`);
+  }
+  return bad;
+}
+
+function sources(root: string, dirs: readonly string[] = ['src', 'adapters']): Map<string, string> {
   const files = new Map<string, string>();
   const walk = (dir: string): void => {
     for (const e of readdirSync(join(root, dir), { withFileTypes: true })) {
@@ -103,8 +119,7 @@ function sources(root: string): Map<string, string> {
       else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) files.set(p, readFileSync(join(root, p), 'utf8'));
     }
   };
-  walk('src');
-  walk('adapters');
+  for (const d of dirs) walk(d);
   return files;
 }
 
@@ -113,6 +128,18 @@ describe('layering', () => {
     const files = sources(REPO_ROOT);
     expect(files.size).toBeGreaterThan(100);
     expect(violations(files)).toEqual([]);
+  });
+
+  it('ccxt is reached only through adapters/ccxt/ccxt-lib.ts (loaded when a ccxt venue is built), in code and tests', () => {
+    const files = sources(REPO_ROOT, ['src', 'adapters', 'test', 'bench', 'examples']);
+    files.delete('test/layout/layering.test.ts'); // its examples below
+    expect(files.has('adapters/ccxt/ccxt-adapter.ts') && files.has('test/helpers/ccxt-local.ts')).toBe(true);
+    expect(ccxtImports(files)).toEqual([]);
+    expect(ccxtImports(new Map([
+      ['adapters/ccxt/x.ts', "import ccxt from 'ccxt';\nimport type { Exchange } from 'ccxt';"],
+      ['test/y.ts', "import { pro } from 'ccxt';\nconst c = await import('ccxt');"],
+      ['adapters/ccxt/ccxt-lib.ts', "require('ccxt')"],
+    ]))).toEqual(["adapters/ccxt/x.ts: import ccxt from 'ccxt'", "test/y.ts: import { pro } from 'ccxt'", "test/y.ts: import('ccxt')"]);
   });
 
   it('the rules themselves have no cycle between layers', () => {
