@@ -43,8 +43,10 @@ export interface IntakeSource {
  * sleep on (worker strategies' rings), the loop polls the rings in a tight loop in slices — 20 µs, or 0.1 ms with
  * busyPoll — and yields to the event loop (setImmediate) between two slices, so I/O (API, journal, venues) and timers
  * run; it dispatches as soon as a record is there (tens of ns after it was published, not an event-loop turn later).
- * It goes on while its last work is under `spinUs` old, then sleeps on the doorbell (Atomics.waitAsync: no CPU while
- * idle); an order that arrives then pays the wake-up (a futex notify and an event-loop wake-up, several µs).
+ * It goes on while the last record it took from a ring is under `spinUs` old, then sleeps on the doorbell
+ * (Atomics.waitAsync: no CPU while idle); an order that arrives then pays the wake-up (a futex notify and an event-loop
+ * wake-up, several µs). Orders that come another way (API, Redis, the daemon's own) run a cycle through wake() and do
+ * not start a spin: the rings are polled for the rings' sake only.
  *  - default (busyPoll false): spinUs 200 µs, friendly to a 2-core machine: the loop polls only right after work;
  *  - busyPoll: spinUs 1 s by default: for a machine with a core to spare (the daemon's thread takes a whole core while
  *    orders flow, and the workers poll for their events too, worker-protocol.ts BUSY_POLL_WORKER_SPIN_US).
@@ -110,7 +112,7 @@ export class Dispatcher {
   private spinMs = DEFAULT_SPIN_US / 1000;
   /** Monotonic ms (injected: setPolicy). */
   private monoMs: () => number = systemClock.monoMs;
-  /** monoMs of the last cycle that had work. */
+  /** monoMs of the last cycle that took records from the rings (the spin is measured from it). */
   private lastWork = 0;
   /** Set by halt: every order still queued is denied with it, none is dispatched. */
   private haltDeny: OrderUpdate | undefined;
@@ -255,15 +257,19 @@ export class Dispatcher {
     let idle = 0;
     let idleTotal = 0;
     for (;;) {
-      if (this.queues.size > 0 || this.sourcesPending()) {
+      const ringWork = this.sourcesPending();
+      if (ringWork || this.queues.size > 0) {
         this.pump();
         if (this.stopped) return;
         idle = 0;
         now = this.monoMs();
-        this.lastWork = now;
+        // the spin waits for the rings' next record: orders from the API, Redis or the daemon itself wake the loop
+        // (wake()) and are no reason to keep polling the rings
+        if (ringWork) this.lastWork = now;
         if (now >= end) break;
         continue;
       }
+      if (now - this.lastWork >= this.spinMs) break;
       if (++idle < POLLS_PER_CLOCK_READ) continue;
       idle = 0;
       now = this.monoMs();

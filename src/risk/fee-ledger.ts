@@ -34,8 +34,11 @@ export class FeeLedger implements TrackerListener {
   readonly fillsOnly = true;
   private readonly sums = new Map<string, Sum>();
   private readonly feeMemo = new SignedDecimalMemo();
-  /** The sum of the last fill's strategy, venue and currency (fill after fill it is the same: no key made). */
-  private lastSum: { strategy: string; venue: string; currency: string; sum: Sum } | undefined;
+  /**
+   * Per strategy index, the sum of its last fill's venue and currency (a strategy's next fill is usually at the same
+   * venue in the same currency: no key made, nothing allocated, however the strategies' fills interleave).
+   */
+  private readonly lastSums: ({ venue: string; currency: string; sum: Sum } | undefined)[] = [];
 
   constructor(
     private readonly store: OrderStore,
@@ -47,23 +50,28 @@ export class FeeLedger implements TrackerListener {
     if (this.store.parent[order.slot] !== 0) return; // a child's fill is counted once, as its parent's fill
     const f = update.fill;
     const currency = f.feeCurrency !== '' ? f.feeCurrency : this.store.instrument(order.slot).quote;
-    this.add(this.strategyIds[order.strategyIndex] ?? `#${order.strategyIndex}`, f.venue, currency, f.fee, f.feeEstimated === true);
+    this.add(order.strategyIndex, f.venue, currency, f.fee, f.feeEstimated === true);
   }
 
-  private add(strategy: string, venue: string, currency: string, amount: string, estimated: boolean): void {
+  private add(strategyIndex: number, venue: string, currency: string, amount: string, estimated: boolean): void {
     const p = this.feeMemo.parse(amount);
     if (p === undefined) return; // the lifecycle took the fill; a fee that is not a decimal cannot be summed
-    const last = this.lastSum;
+    const last = this.lastSums[strategyIndex];
     let s: Sum | undefined;
-    if (last !== undefined && last.strategy === strategy && last.venue === venue && last.currency === currency) s = last.sum;
+    if (last !== undefined && last.venue === venue && last.currency === currency) s = last.sum;
     else {
-      const key = `${strategy}\u0000${venue}\u0000${currency}`;
+      const key = `${this.strategyIds[strategyIndex] ?? `#${strategyIndex}`}\u0000${venue}\u0000${currency}`;
       s = this.sums.get(key);
       if (s === undefined) {
         s = { units: 0n, scale: 0, fills: 0, estimated: 0 };
         this.sums.set(key, s);
       }
-      this.lastSum = { strategy, venue, currency, sum: s };
+      if (last === undefined) this.lastSums[strategyIndex] = { venue, currency, sum: s };
+      else {
+        last.venue = venue;
+        last.currency = currency;
+        last.sum = s;
+      }
     }
     if (p.scale > s.scale) {
       s.units *= pow10(p.scale - s.scale);
@@ -92,7 +100,7 @@ export class FeeLedger implements TrackerListener {
   /** Restore what `export` gave (a snapshot); replaces the sums. */
   import(sums: readonly FeeSum[]): void {
     this.sums.clear();
-    this.lastSum = undefined;
+    this.lastSums.length = 0;
     for (const x of sums) {
       const p = parseSignedDecimal(x.amount);
       if (p === undefined) continue;

@@ -40,6 +40,8 @@ export interface LoopRig {
   readonly bell: Doorbell;
   /** The producer publishes n records and rings the doorbell. */
   put(n: number): void;
+  /** n orders the way the API submits them (straight into the queues; the intake wakes the loop): no ring record. */
+  submitApi(n: number): void;
   /** Times the loop asked the producer whether it has records (it polls while this grows). */
   readonly looks: () => number;
   /** Wires the loop to sleep on the doorbell (the daemon does it with the strategy host's) and starts it. */
@@ -85,6 +87,9 @@ export function loopRig(): LoopRig {
     put: (n) => {
       waiting += n;
       bell.ring();
+    },
+    submitApi: (n) => {
+      for (let i = 0; i < n; i++) if (intake.submitFields(fields) < 0) throw new Error(`refused: ${intake.refusal.code}`);
     },
     looks: () => looks,
     start: () => dispatcher.setSleeper(() => bell.wait(() => waiting > 0)),

@@ -1,7 +1,7 @@
 /**
  * How the dispatch loop waits for the rings (dispatcher.ts DispatchPolicy, daemon.dispatch): it polls in slices,
- * yielding to the event loop between two, for spinUs after its last work (200 µs by default, 1 s with busyPoll), then
- * sleeps on the doorbell and polls no more.
+ * yielding to the event loop between two, for spinUs after the last record it took from a ring (200 µs by default, 1 s
+ * with busyPoll), then sleeps on the doorbell and polls no more; orders from elsewhere (API, Redis) start no spin.
  * Either way every record published is dispatched (no lost wake-up), and a stopped loop polls no more.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,30 @@ describe('dispatch policy: default mode', () => {
     // the producer's ring wakes it: dispatched without any other nudge
     r.put(3);
     await waitFor(() => r.venue.handed === 8, { what: 'the 3 orders published while it slept' });
+    r.dispatcher.stop();
+  });
+
+  it('orders that do not come through a ring (API, Redis) are dispatched without starting a spin over the rings', async () => {
+    const r = loopRig();
+    const now = Float64Array.of(1000);
+    r.dispatcher.setPolicy({}, () => now[0]!);
+    r.start();
+    await waitFor(() => r.dispatcher.asleep, { what: 'the loop asleep (no ring record yet)' });
+    // the clock stands still: a spin started now would poll the rings until the test ends
+    for (let i = 1; i <= 20; i++) {
+      r.submitApi(3);
+      await waitFor(() => r.venue.handed === 3 * i, { what: `${3 * i} API orders handed over` });
+    }
+    await waitFor(() => r.dispatcher.asleep, { what: 'the loop asleep after the API orders' });
+    const looks = r.looks();
+    await pause(30);
+    expect(r.looks()).toBe(looks);
+    // a ring record still starts the spin (and is dispatched at once)
+    r.put(2);
+    await waitFor(() => r.venue.handed === 62, { what: 'the ring orders handed over' });
+    const spinning = r.looks();
+    await pause(20);
+    expect(r.looks()).toBeGreaterThan(spinning);
     r.dispatcher.stop();
   });
 
