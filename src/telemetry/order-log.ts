@@ -9,15 +9,20 @@ import type { OrderTracker, TrackerListener } from '../core/order-tracker.js';
 import type { Logger } from './logger.js';
 import { rejectCodeLabel } from './metrics.js';
 
-/** pino's numeric levels (log.levelVal: the level now, also after a change at run time). */
+/** pino's numeric levels (log.levelVal). */
 const DEBUG = 20;
 const INFO = 30;
 
 export function orderLogListener(log: Logger, tracker: OrderTracker): TrackerListener {
+  // The level as a number, kept up to date by pino's level-change event: one compare per transition. Reading it from
+  // the logger per transition (isLevelEnabled looks the level's name up; levelVal is a getter that a child logger
+  // reaches through its prototype chain) cost about 8 % of the in-process submit path.
+  let level = log.levelVal;
+  log.on('level-change', () => {
+    level = log.levelVal;
+  });
   return {
     onTransition: (order, update, t) => {
-      // one numeric compare per transition (isLevelEnabled looks the level's name up each time: per order it shows)
-      const level = log.levelVal;
       if (level <= DEBUG) {
         log.debug({ event: tracker.describe(order, update, t) }, 'order event');
         return;

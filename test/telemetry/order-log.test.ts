@@ -11,7 +11,7 @@ import { createLogger } from '../../src/telemetry/logger.js';
 import { orderLogListener } from '../../src/telemetry/order-log.js';
 import { newOrderFields, testStore } from '../helpers/model.js';
 
-function rig(level: string) {
+function rig(level: string, child = false) {
   const lines: { msg: string; level: number }[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -19,7 +19,8 @@ function rig(level: string) {
       done();
     },
   });
-  const log = createLogger(level, 'test', sink);
+  const root = createLogger(level, 'test', sink);
+  const log = child ? root.child({ part: 'orders' }) : root;
   const store = testStore();
   const tracker = new OrderTracker(store, new ManualClock(1_700_000_000_000), { retainFinished: 100 });
   tracker.listen(orderLogListener(log, tracker));
@@ -31,7 +32,7 @@ function rig(level: string) {
     tracker.applySlot(slot, { kind: 'CANCELED', reason: 'test' });
   };
   const flushed = (): Promise<void> => new Promise((r) => setImmediate(r));
-  return { log, lines, order, flushed };
+  return { root, log, lines, order, flushed };
 }
 
 describe('order log levels', () => {
@@ -62,5 +63,21 @@ describe('order log levels', () => {
     r.order();
     await r.flushed();
     expect(r.lines.map((l) => l.msg).slice(2)).toEqual(['order event', 'order event', 'order event']);
+  });
+
+  it('on a child logger: follows the child\'s own level, not its parent\'s (pino does not pass a level change down)', async () => {
+    const r = rig('warn', true);
+    r.root.level = 'debug';
+    r.order();
+    await r.flushed();
+    expect(r.lines).toEqual([]);
+    r.log.level = 'info';
+    r.order();
+    await r.flushed();
+    expect(r.lines.map((l) => l.msg)).toEqual(['order routed', 'order canceled']);
+    r.root.level = 'warn';
+    r.order();
+    await r.flushed();
+    expect(r.lines.map((l) => l.msg).slice(2)).toEqual(['order routed', 'order canceled']);
   });
 });
