@@ -2,6 +2,7 @@ import type { Instrument } from '../model/instrument.js';
 import { ORDER_TYPES, TIME_IN_FORCES, type OrderType, type Side, type TimeInForce } from '../model/order.js';
 import { BUY, type OrderStore } from '../core/order-store.js';
 import type { OrderBatch, VenueAdapter } from './venue.js';
+import { systemClock } from '../model/clock.js';
 
 /** A batch of order slots viewed through the order store (reused from batch to batch). */
 export class StoreBatch implements OrderBatch {
@@ -90,7 +91,7 @@ export class VenueBatcher {
     private readonly policies: readonly BatchPolicy[],
     private readonly onSubmitError: SubmitErrorHandler = () => {},
     /** Monotonic time of the handoff, stamped on the batch's orders (the start of submit-to-ack latency). */
-    private readonly monoMs: () => number = () => performance.now(),
+    private readonly monoMs: () => number = systemClock.monoMs,
   ) {
     this.batches = venues.map((_, v) => new StoreBatch(store, policies[v]!.maxSize));
     this.timers = venues.map(() => undefined);

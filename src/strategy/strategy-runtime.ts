@@ -42,7 +42,7 @@ import { DEFAULT_WORKER_SPIN_US, type HostToWorker, type LogLevel, type Strategy
 /** Events handed to onEvent per turn of the worker's event loop (timers run between turns). */
 const EVENT_BATCH = 256;
 /** The real monotonic clock (the pump's polling window is scheduling, not business time: not the injected clock). */
-const monoMs = (): number => performance.now();
+const monoMs = systemClock.monoMs;
 
 function nextTurn(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
