@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { parseDocument, YAMLMap, YAMLSeq } from 'yaml';
+import { DAEMON_NODE_FLAGS } from './lib/daemon-node-flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const REPO = resolve(HERE, '../..');
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
   const configFile = join(dir, 'paper.yaml');
   writeFileSync(configFile, configText(dir, tokenFile));
-  const child = spawn(process.execPath, [join(dist, 'src/cli.js'), 'start', '-c', configFile], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SWITCHYARD_API_TOKEN: '' } });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, join(dist, 'src/cli.js'), 'start', '-c', configFile], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SWITCHYARD_API_TOKEN: '' } });
   try {
     const port = await new Promise<number>((resolvePort, reject) => {
       let text = '';

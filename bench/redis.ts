@@ -22,6 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createClient } from 'redis';
 import { parseDocument } from 'yaml';
 import { SwitchyardRedisClient } from '../src/bus/client.js';
+import { DAEMON_NODE_FLAGS } from './lib/daemon-node-flags.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -132,7 +133,7 @@ function daemonConfig(dir: string, prefix: string): string {
 
 /** Starts the daemon; it is ready once it wrote the remote strategies' config key (after its intake opened). */
 async function startDaemon(file: string, prefix: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), join(REPO, 'dist', 'src', 'cli.js'), 'start', '-c', file], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, ...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''), join(REPO, 'dist', 'src', 'cli.js'), 'start', '-c', file], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
   let exited: number | null | undefined;

@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadConfigFile } from '../../src/config/index.js';
 import { repoPath } from '../helpers/repo.js';
 import { scrapePaperDaemon } from '../telemetry/exported-metrics.js';
+import { DAEMON_NODE_FLAGS } from '../../bench/lib/daemon-node-flags.js';
 
 function which(tool: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
@@ -102,6 +103,17 @@ describe('deploy/compose.yaml', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     const ignore = readFileSync(repoPath('.dockerignore'), 'utf8').split('\n');
     for (const p of ['node_modules', 'dist', '.git', 'deploy/switchyard-token']) expect(ignore, p).toContain(p);
+  });
+
+  it('every launcher of the daemon (npm start, the image, the systemd unit) passes the daemon\'s node flags, as the benchmarks do', () => {
+    expect(DAEMON_NODE_FLAGS.length).toBeGreaterThan(0);
+    const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const start = /^node (.*) dist\/src\/cli\.js start /.exec(pkg.scripts.start!)?.[1]?.split(' ');
+    const entry = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(repoPath('deploy/Dockerfile'), 'utf8'))?.[1];
+    const exec = /^ExecStart=\S+ (.*) \/opt\/switchyard\/dist\/src\/cli\.js /m.exec(readFileSync(repoPath('deploy/switchyard.service'), 'utf8'))?.[1]?.split(' ');
+    expect(start).toEqual([...DAEMON_NODE_FLAGS]);
+    expect(entry === undefined ? undefined : JSON.parse(entry)).toEqual(['node', ...DAEMON_NODE_FLAGS, 'dist/src/cli.js']);
+    expect(exec).toEqual([...DAEMON_NODE_FLAGS]);
   });
 
   it('Grafana provisioning: a Prometheus data source with the uid the dashboard uses, and a provider for its folder', () => {

@@ -5,7 +5,8 @@
  * the daemon's, not a simulated delay), balances untracked and the daemon-wide open-order limit raised (orders in
  * flight count as open), and the strategies of the run instead of the shipped ones. Ready once it prints that it
  * listens (and, with Redis, once it wrote its config key). Every daemon started here is SIGKILLed if this process
- * exits before stopping it. BENCH_DAEMON_NODE_ARGS: node flags for the daemon (e.g. --cpu-prof --cpu-prof-dir=DIR);
+ * exits before stopping it. It runs with the daemon's node flags (daemon-node-flags.ts); BENCH_DAEMON_NODE_ARGS: more
+ * node flags for the daemon (e.g. --cpu-prof --cpu-prof-dir=DIR);
  * BENCH_DAEMON_SET: config overrides, a JSON object of dotted paths (e.g. '{"history.enabled":false}').
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
+import { DAEMON_NODE_FLAGS } from '../daemon-node-flags.js';
 import { SYMBOL } from './orders.js';
 
 /** The repository root: dist/bench/lib/load (built) or bench/lib/load (vitest) is below it. */
@@ -127,7 +129,7 @@ export async function startDaemon(o: DaemonOptions, timeoutMs = 60_000): Promise
   const file = join(dir, 'bench-load.yaml');
   writeFileSync(file, daemonConfigText(dir, o));
   const token = randomBytes(24).toString('hex');
-  const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = [...DAEMON_NODE_FLAGS, ...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
   const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'src', 'cli.js'), 'start', '-c', file], {
     cwd: ROOT, env: { ...process.env, SWITCHYARD_API_TOKEN: token }, stdio: ['ignore', 'ignore', 'pipe'],
   });
