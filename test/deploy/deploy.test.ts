@@ -114,6 +114,8 @@ describe('deploy/compose.yaml', () => {
     expect(start).toEqual([...DAEMON_NODE_FLAGS]);
     expect(entry === undefined ? undefined : JSON.parse(entry)).toEqual(['node', ...DAEMON_NODE_FLAGS, 'dist/src/cli.js']);
     expect(exec).toEqual([...DAEMON_NODE_FLAGS]);
+    // bench:stress runs the daemon's composition in its own process
+    for (const f of DAEMON_NODE_FLAGS) expect(pkg.scripts['bench:stress']!.split(' ')).toContain(f);
   });
 
   it('Grafana provisioning: a Prometheus data source with the uid the dashboard uses, and a provider for its folder', () => {
