@@ -32,52 +32,44 @@ function rig(level: string, child = false) {
     tracker.applySlot(slot, { kind: 'CANCELED', reason: 'test' });
   };
   const flushed = (): Promise<void> => new Promise((r) => setImmediate(r));
-  return { root, log, lines, order, flushed };
+  /** One order through its lifecycle: the messages it logged. */
+  const logged = async (): Promise<string[]> => {
+    const before = lines.length;
+    order();
+    await flushed();
+    return lines.slice(before).map((l) => l.msg);
+  };
+  return { root, log, logged };
 }
+
+const ROUTED_CANCELED = ['order routed', 'order canceled'];
+const EVERY_EVENT = ['order event', 'order event', 'order event'];
 
 describe('order log levels', () => {
   it('info: the decisions (routed, canceled), not the acknowledgement', async () => {
-    const r = rig('info');
-    r.order();
-    await r.flushed();
-    expect(r.lines.map((l) => l.msg)).toEqual(['order routed', 'order canceled']);
+    expect(await rig('info').logged()).toEqual(ROUTED_CANCELED);
   });
 
   it('debug: every event in full', async () => {
-    const r = rig('debug');
-    r.order();
-    await r.flushed();
-    expect(r.lines.map((l) => l.msg)).toEqual(['order event', 'order event', 'order event']);
+    expect(await rig('debug').logged()).toEqual(EVERY_EVENT);
   });
 
   it('warn: nothing per order; a level changed at run time takes effect at once', async () => {
     const r = rig('warn');
-    r.order();
-    await r.flushed();
-    expect(r.lines).toEqual([]);
+    expect(await r.logged()).toEqual([]);
     r.log.level = 'info';
-    r.order();
-    await r.flushed();
-    expect(r.lines.map((l) => l.msg)).toEqual(['order routed', 'order canceled']);
+    expect(await r.logged()).toEqual(ROUTED_CANCELED);
     r.log.level = 'debug';
-    r.order();
-    await r.flushed();
-    expect(r.lines.map((l) => l.msg).slice(2)).toEqual(['order event', 'order event', 'order event']);
+    expect(await r.logged()).toEqual(EVERY_EVENT);
   });
 
   it('on a child logger: follows the child\'s own level, not its parent\'s (pino does not pass a level change down)', async () => {
     const r = rig('warn', true);
     r.root.level = 'debug';
-    r.order();
-    await r.flushed();
-    expect(r.lines).toEqual([]);
+    expect(await r.logged()).toEqual([]);
     r.log.level = 'info';
-    r.order();
-    await r.flushed();
-    expect(r.lines.map((l) => l.msg)).toEqual(['order routed', 'order canceled']);
+    expect(await r.logged()).toEqual(ROUTED_CANCELED);
     r.root.level = 'warn';
-    r.order();
-    await r.flushed();
-    expect(r.lines.map((l) => l.msg).slice(2)).toEqual(['order routed', 'order canceled']);
+    expect(await r.logged()).toEqual(ROUTED_CANCELED);
   });
 });
