@@ -1,8 +1,8 @@
-import { ALGO_ICEBERG, ALGO_TWAP, OrderView as StoreOrderView, type OrderStore } from '../core/order-store.js';
+import { ALGO_ICEBERG, ALGO_TWAP, NO_VENUE, OrderView as StoreOrderView, type OrderStore } from '../core/order-store.js';
 import { fixedDecimalText } from '../model/decimal.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
-import { jsonNumber, jsonString, jsonStringOrNull } from '../model/json-text.js';
+import { jsonNumber, jsonPlain, jsonString, jsonStringOrNull } from '../model/json-text.js';
 import { parseFeeTexts, type OrderFee } from '../telemetry/execution-quality.js';
 
 /** An order's execution algorithm as the API shows it. */
@@ -138,22 +138,33 @@ export function orderViewJson(order: Order & OrderExtras, instruments: Instrumen
   const mid = order.arrivalMid ?? 0;
   const parent = order.parentId !== undefined && order.parentId !== 0 ? order.parentId : null;
   const slippage = slippageBps(order, mid);
-  let text = `{"orderId":${jsonNumber(order.id)},"clientOrderId":${jsonString(order.clientOrderId)},"strategy":${jsonString(order.strategy)}`
-    + `,"symbol":${jsonString(order.symbol)},"side":${jsonString(order.side)},"type":${jsonString(order.type)}`
-    + `,"timeInForce":${jsonString(order.timeInForce)},"postOnly":${order.postOnly},"priority":${jsonString(order.priority)}`
-    + `,"price":${order.priceTicks > 0 ? jsonString(ins.ticksToPrice(order.priceTicks)) : 'null'}`
-    + `,"stopPrice":${order.stopTicks > 0 ? jsonString(ins.ticksToPrice(order.stopTicks)) : 'null'}`
-    + `,"quantity":${jsonString(ins.lotsToQty(order.qtyLots))},"filledQty":${jsonString(ins.lotsToQty(order.filledLots))}`
-    + `,"filledNotional":${jsonString(ins.notional.toText(order.filledNotional))}`
-    + `,"avgPrice":${jsonStringOrNull(ins.averagePrice(order.filledNotional, order.filledLots))},"state":${jsonString(order.state)}`
-    + `,"venue":${jsonStringOrNull(order.venue)},"venueOrderId":${jsonStringOrNull(order.venueOrderId)},"reason":${jsonStringOrNull(order.reason)}`
-    + `,"createdAt":${jsonNumber(order.createdAt)},"updatedAt":${jsonNumber(order.updatedAt)},"route":${jsonString(order.route ?? 'table')}`
-    + `,"parentOrderId":${parent === null ? 'null' : jsonNumber(parent)},"arrivalMid":${jsonStringOrNull(midText(ins, mid))}`
+  // enum names and the instrument's decimal texts as they are (jsonPlain); the names from the store's JSON tables
+  // when the order is its view; ids, reasons and what the venue sent escaped (jsonString)
+  const held = store !== undefined && order instanceof StoreOrderView && store.id[order.slot] === order.id;
+  const venue = held ? order.venueIndex : -1;
+  let text = `{"orderId":${jsonNumber(order.id)},"clientOrderId":${jsonString(order.clientOrderId)}`
+    + `,"strategy":${held ? store.strategyJson[order.strategyIndex]! : jsonString(order.strategy)}`
+    + `,"symbol":${held ? store.symbolJson[ins.index]! : jsonString(order.symbol)},"side":${jsonPlain(order.side)},"type":${jsonPlain(order.type)}`
+    + `,"timeInForce":${jsonPlain(order.timeInForce)},"postOnly":${order.postOnly},"priority":${jsonPlain(order.priority)}`
+    + `,"price":${order.priceTicks > 0 ? jsonPlain(ins.ticksToPrice(order.priceTicks)) : 'null'}`
+    + `,"stopPrice":${order.stopTicks > 0 ? jsonPlain(ins.ticksToPrice(order.stopTicks)) : 'null'}`
+    + `,"quantity":${jsonPlain(ins.lotsToQty(order.qtyLots))},"filledQty":${jsonPlain(ins.lotsToQty(order.filledLots))}`
+    + `,"filledNotional":${jsonPlain(ins.notional.toText(order.filledNotional))}`
+    + `,"avgPrice":${plainOrNull(ins.averagePrice(order.filledNotional, order.filledLots))},"state":${jsonPlain(order.state)}`
+    + `,"venue":${!held ? jsonStringOrNull(order.venue) : venue === NO_VENUE ? 'null' : store.venueJson[venue]!}`
+    + `,"venueOrderId":${jsonStringOrNull(order.venueOrderId)},"reason":${jsonStringOrNull(order.reason)}`
+    + `,"createdAt":${jsonNumber(order.createdAt)},"updatedAt":${jsonNumber(order.updatedAt)},"route":${jsonPlain(order.route ?? 'table')}`
+    + `,"parentOrderId":${parent === null ? 'null' : jsonNumber(parent)},"arrivalMid":${plainOrNull(midText(ins, mid))}`
     + `,"slippageBps":${slippage === null ? 'null' : jsonNumber(slippage)},"fees":${feesJson(feeTextOf(order, store))}`;
-  if (order.type === 'TRAILING_STOP') text += `,"trailingOffset":${jsonString(ins.ticksToPrice(order.paramA ?? 0))}`;
+  if (order.type === 'TRAILING_STOP') text += `,"trailingOffset":${jsonPlain(ins.ticksToPrice(order.paramA ?? 0))}`;
   const algo = algoView(order, ins);
   if (algo !== undefined) text += `,"algo":${JSON.stringify(algo)}`;
   return `${text}}`;
+}
+
+/** A decimal text the instrument made (jsonPlain), or null. */
+function plainOrNull(text: string | null): string {
+  return text === null ? 'null' : jsonPlain(text);
 }
 
 /** The JSON text of parseFeeTexts(text). */

@@ -1,5 +1,6 @@
 import { ERROR_CATALOGUE, isErrorCode, type ErrorCode } from '../model/errors.js';
 import { makeClientOrderId, type OrderId } from '../model/ids.js';
+import { jsonString } from '../model/json-text.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import {
   ORDER_STATES, ORDER_TYPES, PRIORITIES, ROUTES, TIME_IN_FORCES,
@@ -154,6 +155,13 @@ export class OrderStore {
   private freeList: Int32Array;
   private freeCount: number;
   private readonly venueIndexByName: ReadonlyMap<string, number>;
+  /**
+   * The names as JSON texts (jsonString, made once): strategies and venues by index, symbols by instrument index. What
+   * the event and order-view writers put out for them, without escaping a name again for every message.
+   */
+  readonly strategyJson: readonly string[];
+  readonly venueJson: readonly string[];
+  readonly symbolJson: readonly string[];
   private readonly ids: IdMap;
   private used = 0;
 
@@ -169,6 +177,9 @@ export class OrderStore {
   ) {
     if (venueNames.length >= NO_VENUE) throw new RangeError(`at most ${NO_VENUE - 1} venues`);
     this.venueIndexByName = new Map(venueNames.map((n, i) => [n, i]));
+    this.strategyJson = strategyIds.map(jsonString);
+    this.venueJson = venueNames.map(jsonString);
+    this.symbolJson = instruments.list.map((i) => jsonString(i.symbol));
     this.capacity = 0;
     this.id = new Float64Array(0);
     this.strategy = new Uint16Array(0);

@@ -11,7 +11,7 @@
  * Events that can no longer be rebuilt — SEQ is before the oldest snapshot and the segments before it were deleted —
  * are reported as unavailable (the stream then sends a RESYNC with the open orders instead).
  */
-import { OrderStore, type OrderView } from '../core/order-store.js';
+import { NO_VENUE, OrderStore, type OrderView } from '../core/order-store.js';
 import { OrderTracker } from '../core/order-tracker.js';
 import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
@@ -21,7 +21,7 @@ import { decodeSnapshot } from './order-snapshot.js';
 import { applyOrderRecord, restoreSnapshot } from './order-replay.js';
 import { JournalScanner, planFor } from './reader.js';
 import { NameMapper } from './name-table.js';
-import { jsonNumber, jsonString, jsonStringOrNull } from '../model/json-text.js';
+import { jsonNumber, jsonPlain, jsonString, jsonStringOrNull } from '../model/json-text.js';
 
 /**
  * The event a stream publishes for a transition recorded at `seq` (live and replayed alike); without a seq (no
@@ -39,18 +39,22 @@ export function streamEvent(seq: number | undefined, tracker: OrderTracker, orde
  * stream's message, '' for the event alone.
  */
 export function streamEventJson(head: string, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): string {
-  const ins = tracker.store.instrument(order.slot);
+  const store = tracker.store;
+  const ins = store.instrument(order.slot);
   const ts = update.kind === 'FILL' ? update.fill.ts : order.updatedAt;
+  const venue = order.venueIndex;
+  // names from the store's JSON tables, enum names and the instrument's decimal texts as they are (jsonPlain); ids,
+  // reasons and what the venue sent escaped (jsonString)
   const text = `{${head}"seq":${jsonNumber(seq ?? tracker.seqOf(t))},"ts":${jsonNumber(ts)},"orderId":${jsonNumber(order.id)}`
-    + `,"clientOrderId":${jsonString(order.clientOrderId)},"strategy":${jsonString(order.strategy)},"symbol":${jsonString(ins.symbol)}`
-    + `,"side":${jsonString(order.side)},"venue":${jsonStringOrNull(order.venue)},"event":${jsonString(t.event)},"from":${jsonString(t.from)}`
-    + `,"state":${jsonString(t.to)},"filledQty":${jsonString(ins.lotsToQty(order.filledLots))},"reason":${jsonStringOrNull(order.reason)}`;
+    + `,"clientOrderId":${jsonString(order.clientOrderId)},"strategy":${store.strategyJson[order.strategyIndex]!},"symbol":${store.symbolJson[ins.index]!}`
+    + `,"side":${jsonPlain(order.side)},"venue":${venue === NO_VENUE ? 'null' : store.venueJson[venue]!},"event":${jsonPlain(t.event)},"from":${jsonPlain(t.from)}`
+    + `,"state":${jsonPlain(t.to)},"filledQty":${jsonPlain(ins.lotsToQty(order.filledLots))},"reason":${jsonStringOrNull(order.reason)}`;
   if (update.kind !== 'FILL') return `${text}}`;
   const f = update.fill;
-  return `${text},"fill":{"tradeId":${jsonString(f.tradeId)},"price":${jsonString(ins.ticksToPrice(f.priceTicks))}`
-    + `,"qty":${jsonString(ins.lotsToQty(f.qtyLots))},"fee":${jsonString(f.fee)}`
+  return `${text},"fill":{"tradeId":${jsonString(f.tradeId)},"price":${jsonPlain(ins.ticksToPrice(f.priceTicks))}`
+    + `,"qty":${jsonPlain(ins.lotsToQty(f.qtyLots))},"fee":${jsonString(f.fee)}`
     + `,"feeCurrency":${jsonString(f.feeCurrency === '' ? ins.quote : f.feeCurrency)},"feeEstimated":${f.feeEstimated === true}`
-    + `,"liquidity":${jsonString(f.liquidity)},"venueTs":${f.venueTs > 0 ? jsonNumber(f.venueTs) : 'null'}}}`;
+    + `,"liquidity":${jsonPlain(f.liquidity)},"venueTs":${f.venueTs > 0 ? jsonNumber(f.venueTs) : 'null'}}}`;
 }
 
 export type EventReplayOpen =

@@ -12,6 +12,15 @@ export function jsonString(s: string): string {
   return `"${s}"`;
 }
 
+/**
+ * `"text"` for a text that needs no escaping by construction: the model's enum names (sides, order types, states,
+ * lifecycle events, liquidity...) and the decimal texts its formatters make (digits, '.', '-'). Anything that comes
+ * from outside (ids, reasons, venue texts) goes through jsonString.
+ */
+export function jsonPlain(text: string): string {
+  return `"${text}"`;
+}
+
 /** A string, or null for null and undefined. */
 export function jsonStringOrNull(s: string | null | undefined): string {
   return s === undefined || s === null ? 'null' : jsonString(s);

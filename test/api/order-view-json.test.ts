@@ -11,10 +11,23 @@ import { ManualClock } from '../../src/model/clock.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
 import type { Order } from '../../src/model/order.js';
 import { ExecutionQuality } from '../../src/telemetry/execution-quality.js';
-import { fill, newOrderFields, testStore } from '../helpers/model.js';
+import { InstrumentRegistry } from '../../src/model/instrument.js';
+import { fill, newOrderFields, TEST_INSTRUMENT_SPECS, testStore } from '../helpers/model.js';
 
 /** Any text: ASCII, quotes, backslashes, control characters, non-ASCII and lone surrogates. */
 const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '"', '\\', '\u2028', '\ud800', 'é', 'a\nb', '\x7f'));
+
+/**
+ * Strategy, venue and symbol names: the config allows plain ones only, but the writers escape whatever the store was
+ * made with (its names' JSON texts are made once).
+ */
+const names = fc.record({ strategy: fc.oneof(fc.constant('alpha'), text.filter((t) => t.length > 0)), venue: fc.oneof(fc.constant('v1'), text.filter((t) => t.length > 0)), symbol: fc.constantFrom('BTC-USDT', 'B"T\\C-é\n') });
+
+/** A store whose strategy, venue and first instrument have these names. */
+function namedStore(n: { strategy: string; venue: string; symbol: string }): ReturnType<typeof testStore> {
+  const instruments = new InstrumentRegistry(TEST_INSTRUMENT_SPECS.map((spec, i) => (i === 0 ? { ...spec, symbol: n.symbol } : spec)));
+  return testStore({ instruments, strategies: [n.strategy, n.strategy === 'beta' ? 'gamma' : 'beta'], venues: [n.venue] });
+}
 
 /** What orderView reads of an Order. */
 const ORDER_KEYS = [
@@ -44,13 +57,13 @@ describe('orderViewJson', () => {
         algo: fc.constantFrom(ALGO_NONE, ALGO_TWAP, ALGO_ICEBERG), paramA: fc.integer({ min: 0, max: 2 ** 40 }), paramB: fc.integer({ min: 0, max: 2 ** 40 }),
         mid: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 9_000_000_000 }), fc.integer({ min: 1, max: 9_000_000_000 }).map((m) => m + 0.5)),
       }),
-      fc.array(step, { maxLength: 6 }), fc.double({ min: 1e12, max: 2e12, noNaN: true }),
-      (o, steps, now) => {
-        const store = testStore({ venues: ['v1'] });
+      fc.array(step, { maxLength: 6 }), fc.double({ min: 1e12, max: 2e12, noNaN: true }), names,
+      (o, steps, now, n) => {
+        const store = namedStore(n);
         const clock = new ManualClock(now);
         const tracker = new OrderTracker(store, clock, { retainFinished: 10 });
         tracker.listen(new ExecutionQuality(store), 'execution-quality');
-        const fields = newOrderFields(store, { clientOrderId: o.cid.length > 0 ? o.cid : undefined, qtyLots: o.qty, side: o.side, priceTicks: o.price, stopTicks: o.stop });
+        const fields = newOrderFields(store, { strategy: n.strategy, symbol: n.symbol, clientOrderId: o.cid.length > 0 ? o.cid : undefined, qtyLots: o.qty, side: o.side, priceTicks: o.price, stopTicks: o.stop });
         const slot = tracker.create(1, {
           ...fields, type: TYPE_CODE[o.type], postOnly: o.postOnly, route: o.route, parent: o.parent, algo: o.algo, paramA: o.paramA, paramB: o.paramB, arrivalMid: o.mid,
         });
@@ -66,7 +79,7 @@ describe('orderViewJson', () => {
           texts.push(orderViewJson(plain, store.instruments));
         };
         compare();
-        tracker.applySlot(slot, { kind: 'SUBMIT', venue: 'v1' });
+        tracker.applySlot(slot, { kind: 'SUBMIT', venue: n.venue });
         compare();
         for (const s of steps) {
           clock.advance(1.5);
