@@ -58,6 +58,13 @@ function checkRow(r: LoadRun, via: Via): void {
   expect(r.transport_per_s).toBeGreaterThan(0);
   expect(r.share_of_transport).toBeCloseTo(r.orders_per_s / r.transport_per_s, 2);
   expect(r.rss_mb).toBeGreaterThan(0);
+  // the main thread is one of the daemon's threads (CPU read in clock ticks: 10 ms granularity), and no thread is busier
+  // than the wall time
+  expect(r.main_thread_cpu_s).toBeGreaterThanOrEqual(0);
+  expect(r.main_thread_cpu_s).toBeLessThanOrEqual(r.cpu_s + 0.02);
+  expect(r.main_thread_busy).not.toBeNull();
+  expect(r.main_thread_busy!).toBeGreaterThanOrEqual(0);
+  expect(r.main_thread_busy!).toBeLessThanOrEqual(1.1);
   expect(r.ack_source).toBe('event');
   // the daemon's followers as it reported them (the history always; the event publisher with Redis)
   expect(r.followers).not.toBeNull();

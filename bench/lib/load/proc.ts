@@ -1,9 +1,12 @@
 /**
  * CPU time and memory of a process from /proc (Linux): utime + stime of /proc/<pid>/stat (all its threads, worker
- * strategies included) and VmRSS of /proc/<pid>/status, sampled while a run goes to keep the peak.
+ * strategies included), the same of its main thread alone (/proc/<pid>/task/<pid>/stat: the dispatch thread, whose
+ * share of the wall time tells a saturated daemon from one that waits), and VmRSS of /proc/<pid>/status, sampled
+ * while a run goes to keep the peak.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 
 let clockTicks: number | undefined;
 
@@ -20,7 +23,16 @@ function ticksPerSecond(): number {
 
 /** User + system CPU seconds the process has used so far. */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** User + system CPU seconds the process's main thread (its first, tid = pid) has used so far. */
+export function mainThreadCpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuSeconds(path: string): number {
+  const stat = readFileSync(path, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // after "pid (comm) ": field 3 (state) is index 0, so utime (14) is 11 and stime (15) is 12
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
@@ -34,6 +46,10 @@ export function rssMb(pid: number): number {
 
 export interface ProcUsage {
   readonly cpuS: number;
+  /** CPU seconds of the main thread over the window. */
+  readonly mainCpuS: number;
+  /** The window's wall time (s): from start() to stop(). */
+  readonly wallS: number;
   readonly rssPeakMb: number;
   readonly rssEndMb: number;
 }
@@ -41,6 +57,8 @@ export interface ProcUsage {
 /** From start() to stop(): CPU seconds used, and the peak and last RSS sampled every `everyMs`. */
 export class ProcSampler {
   private cpu0 = 0;
+  private main0 = 0;
+  private wall0 = 0;
   private peak = 0;
   private last = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -49,6 +67,8 @@ export class ProcSampler {
 
   start(): void {
     this.cpu0 = cpuSeconds(this.pid);
+    this.main0 = mainThreadCpuSeconds(this.pid);
+    this.wall0 = performance.now();
     this.sample();
     this.timer = setInterval(() => this.sample(), this.everyMs);
     this.timer.unref();
@@ -57,7 +77,10 @@ export class ProcSampler {
   stop(): ProcUsage {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.sample();
-    return { cpuS: cpuSeconds(this.pid) - this.cpu0, rssPeakMb: this.peak, rssEndMb: this.last };
+    return {
+      cpuS: cpuSeconds(this.pid) - this.cpu0, mainCpuS: mainThreadCpuSeconds(this.pid) - this.main0, wallS: (performance.now() - this.wall0) / 1000,
+      rssPeakMb: this.peak, rssEndMb: this.last,
+    };
   }
 
   private sample(): void {
