@@ -51,6 +51,13 @@ export interface TrackerOptions {
    * listener: one broken listener (metrics, API stream, risk) never stops the others or the order's update.
    */
   readonly onListenerError?: (listener: string, error: unknown, orderId: OrderId, count: number) => void;
+  /**
+   * Index the client order ids producers give (default true): the daemon's tracker must (duplicate checks at intake,
+   * lookups, reports by client order id). A tracker that only replays what the journal recorded — orders already
+   * checked, updates found by order id — passes false and keeps no index: create neither checks nor indexes, and a
+   * lookup by client order id throws.
+   */
+  readonly clientOrderIdIndex?: boolean;
 }
 
 /** Errors thrown by one named listener (GET /metrics: switchyard_listener_errors_total). */
@@ -126,6 +133,8 @@ export class OrderTracker {
   private openCount = 0;
   /** Finished slots opened again (corrected rejections) whose retention-ring entry may still be there. */
   private readonly reopened = new Set<number>();
+  /** options.clientOrderIdIndex. */
+  private readonly indexed: boolean;
 
   constructor(
     readonly store: OrderStore,
@@ -133,6 +142,7 @@ export class OrderTracker {
     private readonly options: TrackerOptions,
   ) {
     if (!(options.retainFinished >= 1)) throw new RangeError('retainFinished must be at least 1');
+    this.indexed = options.clientOrderIdIndex !== false;
     this.cursors.push(new OrderView(store));
     this.createView = new OrderView(store);
     this.transitions.push(new Transition());
@@ -174,7 +184,7 @@ export class OrderTracker {
 
   /** A new order in CREATED; returns its slot. Throws if the client order id is taken (check first). */
   create(id: OrderId, fields: NewOrderFields): number {
-    const cid = fields.clientOrderId;
+    const cid = this.indexed ? fields.clientOrderId : undefined;
     if (cid !== undefined && this.hasClientOrderId(cid)) throw new RangeError(`client order id ${cid} already used`);
     const slot = this.store.create(id, fields);
     this.stamp(slot);
@@ -220,7 +230,7 @@ export class OrderTracker {
     const slot = s.create(row.id, row.fields);
     s.createdAt[slot] = row.createdAt;
     const cid = row.fields.clientOrderId;
-    if (cid !== undefined) this.byClientId.set(cid, slot);
+    if (cid !== undefined && this.indexed) this.byClientId.set(cid, slot);
     s.state[slot] = STATE_CODE[row.state];
     s.venue[slot] = s.venueIndex(row.venue);
     s.venueOrderIds[slot] = row.venueOrderId;
@@ -253,6 +263,7 @@ export class OrderTracker {
   }
 
   slotOfClientOrderId(clientOrderId: string): number {
+    if (!this.indexed) throw new Error('OrderTracker: this tracker keeps no client order id index (clientOrderIdIndex: false)');
     const given = this.byClientId.get(clientOrderId);
     if (given !== undefined) return given;
     const prefix = this.store.clientIdPrefix;
@@ -333,7 +344,7 @@ export class OrderTracker {
       this.seqs[level] = ++this.seq;
       // An amend that rebound the order to a new client order id (cancel-replace): index it (reports, lookups and the
       // API use it); the id it replaced no longer names the order (its slot is reused once the order is forgotten).
-      if (update.kind === 'AMENDED' && update.clientOrderId !== undefined && update.clientOrderId !== '' && update.clientOrderId !== replaced) {
+      if (update.kind === 'AMENDED' && this.indexed && update.clientOrderId !== undefined && update.clientOrderId !== '' && update.clientOrderId !== replaced) {
         if (replaced !== undefined && this.byClientId.get(replaced) === slot) this.byClientId.delete(replaced);
         this.byClientId.set(update.clientOrderId, slot);
       }
@@ -437,7 +448,7 @@ export class OrderTracker {
       if (OPEN_CODE[this.store.state[old]!] === 1) continue;
       // A finished order that a late report changed (canceled then filled) is still finished: forget it.
       const cid = this.store.clientIds[old];
-      if (cid !== undefined) this.byClientId.delete(cid);
+      if (cid !== undefined && this.indexed) this.byClientId.delete(cid);
       this.store.release(old);
     }
   }

@@ -146,7 +146,8 @@ export function openScratchReplay(dir: string, live: OrderStore, retainFinished:
   const time = new Float64Array(1);
   const clock: Clock = { now: () => time[0]!, monoNs: () => 0n, monoMs: () => 0, cell: time };
   const store = new OrderStore(live.instruments, live.strategyIds, live.venueNames, live.clientIdPrefix, 1024);
-  const tracker = new OrderTracker(store, clock, { retainFinished });
+  // replays recorded orders (checked when they were made) and finds updates by order id: no client order id index
+  const tracker = new OrderTracker(store, clock, { retainFinished, clientOrderIdIndex: false });
   const names = new NameMapper(store);
   if (snap !== null) restoreSnapshot(decodeSnapshot(snap.payload), tracker, { advancePast: () => undefined }, { importPositions: () => undefined, reserve: () => undefined }, names);
   const scanner = new JournalScanner(plan, chunkBytes === undefined ? {} : { chunkBytes }, { useSnapshot: false, fromSeq: from + 1, reportCorruption: false });

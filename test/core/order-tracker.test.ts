@@ -585,6 +585,33 @@ describe('amend: a cancel-replace rebinds the client order id', () => {
   });
 });
 
+describe('a tracker without the client order id index (clientOrderIdIndex: false: journal replays)', () => {
+  it('creates, amends and forgets orders by order id, keeps no index, and refuses lookups by client order id', () => {
+    const store = testStore({ capacity: 16 });
+    const tracker = new OrderTracker(store, new ManualClock(), { retainFinished: 1, clientOrderIdIndex: false });
+    // two orders recorded with the same client order id (the daemon refused the second at intake; a replay just applies)
+    const a = tracker.create(1, newOrderFields(store, { clientOrderId: 'given1', priceTicks: 100, qtyLots: 10 }));
+    const b = tracker.create(2, newOrderFields(store, { clientOrderId: 'given1', priceTicks: 100, qtyLots: 10 }));
+    expect(tracker.get(1)?.clientOrderId).toBe('given1');
+    expect(tracker.get(2)?.clientOrderId).toBe('given1');
+    tracker.applySlot(a, { kind: 'SUBMIT', venue: store.venueNames[0]! });
+    tracker.applySlot(a, { kind: 'ACCEPT', venueOrderId: 'V1' });
+    tracker.applySlot(a, { kind: 'AMEND_REQUEST', priceTicks: 101, qtyLots: 10, clientOrderId: 'tstR0' });
+    tracker.applySlot(a, { kind: 'AMENDED', priceTicks: 101, qtyLots: 10, clientOrderId: 'tstR0', venueOrderId: 'V2' });
+    expect(tracker.get(1)).toMatchObject({ clientOrderId: 'tstR0', venueOrderId: 'V2', priceTicks: 101 });
+    expect(tracker.structureSizes().clientIds).toBe(0);
+    for (const lookup of [() => tracker.hasClientOrderId('given1'), () => tracker.getByClientOrderId('tstR0'), () => tracker.slotOfClientOrderId('given1')]) {
+      expect(lookup).toThrow(/no client order id index/);
+    }
+    // finished orders are forgotten as usual (retainFinished 1): their slots come back
+    tracker.applySlot(a, { kind: 'CANCELED' });
+    tracker.applySlot(b, { kind: 'CANCEL_REQUEST' });
+    expect(tracker.get(1)).toBeUndefined();
+    expect(tracker.get(2)?.state).toBe('CANCELED');
+    expect(tracker.structureSizes().held).toBe(1);
+  });
+});
+
 describe('OrderTracker fill-only listeners', () => {
   it('a listener marked fillsOnly hears the applied fills alone, in its place among the others', () => {
     const store = testStore({ venues: VENUES });
