@@ -10,7 +10,13 @@
  * reads them with XREADGROUP COUNT 256 and acknowledges them; raw_xadd_per_s = entries / (first XADD to the last
  * XACK). reply_p50_us/reply_p99_us: submit() to its reply (executed, durable in the journal). Ends with one JSON line:
  *   {"bench":"redis","commands":…,"commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"reply_p50_us":…,"reply_p99_us":…,
- *    "raw_xadd_per_s":…,"share_of_raw":…,…}
+ *    "raw_xadd_per_s":…,"share_of_raw":…,"redis_cpu_us_per_raw_entry":…,"redis_cpu_us_per_command":…,
+ *    "redis_ceiling_share":…,…}
+ * The redis_cpu_* figures are the Redis server's own CPU (/proc/<pid>/stat of the process_id its INFO gives; null when
+ * that process is not readable here) over the raw runs per entry and over the daemon runs per command (everything
+ * the protocol has Redis do for one command: the command entry, its reply, the order events, the reads and acks of
+ * all of them). redis_ceiling_share = (1 s / redis_cpu_us_per_command) / raw_xadd_per_s: the share of the raw figure
+ * the protocol could reach if Redis had a core to itself and the daemon and the client cost nothing.
  * Usage: npm run bench:redis [-- --commands N --inflight W --runs R]   (Redis on 127.0.0.1:6379, REDIS_URL to change)
  * For investigating: BENCH_DAEMON_NODE_ARGS (node flags of the daemon process, e.g. --cpu-prof), BENCH_CMD_BATCH (the
  * daemon's daemon.redis.commands.batch, default 256), BENCH_READ_COUNT (the client's readCount, default 256).
@@ -23,6 +29,7 @@ import { createClient } from 'redis';
 import { parseDocument } from 'yaml';
 import { SwitchyardRedisClient } from '../src/bus/client.js';
 import { DAEMON_NODE_FLAGS } from './lib/daemon-node-flags.js';
+import { cpuSeconds } from './lib/load/proc.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -50,6 +57,26 @@ async function deletePrefix(prefix: string): Promise<void> {
   await c.connect();
   for await (const keys of c.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (keys.length > 0) await c.del(keys);
   await c.close();
+}
+
+/**
+ * A reader of the Redis server's own CPU seconds (/proc/<pid>/stat of the process_id INFO gives), or null when that
+ * process is not readable here (a Redis on another machine or in a container).
+ */
+async function redisCpuReader(): Promise<(() => number) | null> {
+  const c = createClient({ url: URL_ });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    const pid = Number(/process_id:(\d+)/.exec(await c.info('server'))?.[1]);
+    if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+    cpuSeconds(pid);
+    return () => cpuSeconds(pid);
+  } catch {
+    return null;
+  } finally {
+    await c.close();
+  }
 }
 
 /** A command entry's fields as the client writes them (same sizes for the raw run). */
@@ -235,10 +262,19 @@ async function main(): Promise<void> {
   const rtts: number[] = [];
   const replies: number[] = [];
   let errors = 0;
+  // Redis's own CPU over the raw runs and over the daemon runs (summed: /proc counts in 10 ms ticks)
+  const redisCpu = await redisCpuReader();
+  let rawRedisS = 0;
+  let daemonRedisS = 0;
   try {
     for (let r = 0; r < runs; r++) {
+      const c0 = redisCpu?.() ?? 0;
       const raw = await rawRun(n, inflight);
+      const c1 = redisCpu?.() ?? 0;
       const d = await daemonRun(n, inflight, r * n, prefix);
+      const c2 = redisCpu?.() ?? 0;
+      rawRedisS += c1 - c0;
+      daemonRedisS += c2 - c1;
       raws.push(raw);
       rates.push(d.perSecond);
       errors += d.errors;
@@ -256,6 +292,11 @@ async function main(): Promise<void> {
   const sortedReplies = replies.sort((a, b) => a - b);
   const perS = median(rates);
   const raw = median(raws);
+  // µs of Redis's one thread per raw entry and per daemon command; the share of the raw figure the daemon's protocol
+  // could reach if Redis had a core to itself and the daemon and client cost nothing
+  const rawRedisUs = redisCpu === null ? null : (rawRedisS * 1e6) / (runs * n);
+  const daemonRedisUs = redisCpu === null ? null : (daemonRedisS * 1e6) / (runs * n);
+  const round1 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10);
   process.stdout.write(JSON.stringify({
     bench: 'redis',
     commands: n,
@@ -268,6 +309,9 @@ async function main(): Promise<void> {
     reply_p99_us: Math.round(percentile(sortedReplies, 0.99)),
     raw_xadd_per_s: Math.round(raw),
     share_of_raw: Math.round((perS / raw) * 1000) / 1000,
+    redis_cpu_us_per_raw_entry: round1(rawRedisUs),
+    redis_cpu_us_per_command: round1(daemonRedisUs),
+    redis_ceiling_share: daemonRedisUs === null || daemonRedisUs <= 0 ? null : Math.round((1e6 / daemonRedisUs / raw) * 1000) / 1000,
     errors,
   }) + '\n');
 }

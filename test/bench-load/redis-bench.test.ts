@@ -1,0 +1,64 @@
+/**
+ * bench:redis at a tiny size (the full run is `npm run bench:redis`): the real daemon process and Redis on 127.0.0.1,
+ * 2,000 commands once. What is checked is the shape of its JSON line and that its figures are the ratios they are
+ * said to be, never a speed: every command acknowledged, the share is commands_per_s / raw_xadd_per_s, Redis's own CPU
+ * per raw entry and per daemon command are read (Redis runs on this machine) and the ceiling share is computed from
+ * them, and the run leaves no key of its own behind.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { createClient } from 'redis';
+import { describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/daemon-process.js';
+import { REPO_ROOT, repoPath } from '../helpers/repo.js';
+
+const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** dist/bench/redis.js must be a build of the current bench/redis.ts. */
+function ensureBenchBuilt(): void {
+  ensureBuilt();
+  const out = repoPath('dist/bench/redis.js');
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(repoPath('bench/redis.ts')).mtimeMs) return;
+  spawnSync(process.execPath, [repoPath('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: REPO_ROOT, timeout: 120_000 });
+}
+
+async function benchKeys(): Promise<number> {
+  const c = createClient({ url: URL_ });
+  c.on('error', () => undefined);
+  await c.connect();
+  let n = 0;
+  for await (const keys of c.scanIterator({ MATCH: 'sybench:*', COUNT: 1000 })) n += keys.length;
+  await c.close();
+  return n;
+}
+
+describe('bench:redis (tiny size)', () => {
+  it('prints one JSON line whose figures are what they say: the share, Redis CPU per entry and per command, the ceiling', async () => {
+    ensureBenchBuilt();
+    const before = await benchKeys();
+    const r = spawnSync(process.execPath, [repoPath('dist/bench/redis.js'), '--commands', '2000', '--runs', '1'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 150_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const j = JSON.parse(lines[lines.length - 1]!) as Record<string, number | string | null>;
+    expect(j.bench).toBe('redis');
+    expect(j.commands).toBe(2000);
+    expect(j.runs).toBe(1);
+    expect(j.errors).toBe(0);
+    for (const k of ['commands_per_s', 'raw_xadd_per_s', 'rtt_p50_us', 'rtt_p99_us', 'reply_p50_us', 'reply_p99_us'] as const) {
+      expect(typeof j[k], k).toBe('number');
+      expect(j[k] as number, k).toBeGreaterThan(0);
+    }
+    expect(j.rtt_p99_us as number).toBeGreaterThanOrEqual(j.rtt_p50_us as number);
+    expect(j.share_of_raw as number).toBeCloseTo((j.commands_per_s as number) / (j.raw_xadd_per_s as number), 2);
+    // Redis runs here: its CPU is read (in 10 ms ticks, so a short phase may read 0)
+    expect(typeof j.redis_cpu_us_per_raw_entry).toBe('number');
+    expect(typeof j.redis_cpu_us_per_command).toBe('number');
+    expect(j.redis_cpu_us_per_raw_entry as number).toBeGreaterThanOrEqual(0);
+    const perCommand = j.redis_cpu_us_per_command as number;
+    expect(perCommand).toBeGreaterThanOrEqual(0);
+    if (perCommand > 0) expect(j.redis_ceiling_share as number).toBeCloseTo(1e6 / perCommand / (j.raw_xadd_per_s as number), 1);
+    else expect(j.redis_ceiling_share).toBeNull();
+    // the bench deletes its keys (its daemon's streams and its raw runs')
+    expect(await benchKeys()).toBe(before);
+  }, 180_000);
+});
