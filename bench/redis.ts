@@ -70,7 +70,7 @@ async function redisCpuReader(): Promise<(() => number) | null> {
   try {
     const pid = Number(/process_id:(\d+)/.exec(await c.info('server'))?.[1]);
     if (!Number.isSafeInteger(pid) || pid <= 0) return null;
-    cpuSeconds(pid);
+    cpuSeconds(pid); // throws when the process is not readable here (caught: null)
     return () => cpuSeconds(pid);
   } catch {
     return null;

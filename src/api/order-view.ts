@@ -75,8 +75,13 @@ export function midText(ins: Instrument, midTicks: number): string | null {
 /** The fees text of an order held in `store` (see OrderStore.feeTexts). */
 function feeTextOf(order: Order, store: OrderStore | undefined): string | undefined {
   if (store === undefined) return undefined;
-  const slot = order instanceof StoreOrderView && store.id[order.slot] === order.id ? order.slot : store.slotOf(order.id);
+  const slot = isViewOf(order, store) ? order.slot : store.slotOf(order.id);
   return slot < 0 ? undefined : store.feeTexts[slot];
+}
+
+/** Whether `order` is `store`'s own live view of an order it holds (its slot then reads the order's fields). */
+function isViewOf(order: Order, store: OrderStore): order is StoreOrderView {
+  return order instanceof StoreOrderView && store.id[order.slot] === order.id;
 }
 
 /** Slippage of the order's fills so far against the arrival mid `mid` (see OrderView.slippageBps). */
@@ -140,7 +145,7 @@ export function orderViewJson(order: Order & OrderExtras, instruments: Instrumen
   const slippage = slippageBps(order, mid);
   // enum names and the instrument's decimal texts as they are (jsonPlain); the names from the store's JSON tables
   // when the order is its view; ids, reasons and what the venue sent escaped (jsonString)
-  const held = store !== undefined && order instanceof StoreOrderView && store.id[order.slot] === order.id;
+  const held = store !== undefined && isViewOf(order, store);
   const venue = held ? order.venueIndex : -1;
   let text = `{"orderId":${jsonNumber(order.id)},"clientOrderId":${jsonString(order.clientOrderId)}`
     + `,"strategy":${held ? store.strategyJson[order.strategyIndex]! : jsonString(order.strategy)}`
