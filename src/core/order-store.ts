@@ -3,7 +3,7 @@ import { makeClientOrderId, type OrderId } from '../model/ids.js';
 import { jsonString } from '../model/json-text.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import {
-  ORDER_STATES, ORDER_TYPES, PRIORITIES, ROUTES, TIME_IN_FORCES,
+  ORDER_STATES, ORDER_TYPES, PRIORITIES, ROUTES, stateIndex, TIME_IN_FORCES,
   type Order, type Route, type OrderState, type OrderType, type Priority, type Side, type TimeInForce,
 } from '../model/order.js';
 import { IdMap } from './id-map.js';
@@ -482,7 +482,7 @@ export class OrderView implements Order {
   get createdAt(): number { return this.s.createdAt[this.slot]!; }
 
   get state(): OrderState { return ORDER_STATES[this.s.state[this.slot]!]!; }
-  set state(v: OrderState) { this.s.state[this.slot] = STATE_CODE[v]; }
+  set state(v: OrderState) { this.s.state[this.slot] = stateIndex(v); }
   get venue(): string | undefined {
     const v = this.s.venue[this.slot]!;
     return v === NO_VENUE ? undefined : this.s.venueNames[v];
@@ -500,7 +500,7 @@ export class OrderView implements Order {
     const c = this.s.stateBeforeCancel[this.slot]!;
     return c === NO_STATE ? undefined : ORDER_STATES[c];
   }
-  set stateBeforeCancel(v: OrderState | undefined) { this.s.stateBeforeCancel[this.slot] = v === undefined ? NO_STATE : STATE_CODE[v]; }
+  set stateBeforeCancel(v: OrderState | undefined) { this.s.stateBeforeCancel[this.slot] = v === undefined ? NO_STATE : stateIndex(v); }
   get riskPriceTicks(): number { return this.s.riskPriceTicks[this.slot]!; }
   set riskPriceTicks(v: number) { this.s.riskPriceTicks[this.slot] = v; }
   get reason(): ErrorCode | string | undefined { return this.s.reason(this.slot); }

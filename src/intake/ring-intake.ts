@@ -199,7 +199,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
     ev.tag = order.tag;
     ev.symbol = order.symbolIndex;
     ev.side = this.tracker.store.side[order.slot]!;
-    ev.state = orderStateIndex(t.to);
+    ev.state = t.toIndex;
     ev.code = errorCodeIndex(order.reason);
     ev.filledLots = order.filledLots;
     ev.ts = order.updatedAt;

@@ -3,7 +3,7 @@ import type { TrackerListener } from '../core/order-tracker.js';
 import type { OrderView } from '../core/order-store.js';
 import type { Clock } from '../model/clock.js';
 import { ERROR_CATALOGUE } from '../model/errors.js';
-import { LIFECYCLE_EVENTS, type OrderUpdate, type Transition } from '../model/lifecycle.js';
+import { eventIndex, LIFECYCLE_EVENTS, type OrderUpdate, type Transition } from '../model/lifecycle.js';
 import { isOpen, ORDER_STATES } from '../model/order.js';
 import { TypedHistogram } from './typed-histogram.js';
 
@@ -300,7 +300,7 @@ export class Metrics implements TrackerListener {
     const v = order.venueIndex;
     const s = order.strategyIndex;
     const vl = v < this.venueNames.length ? v : this.venueNames.length;
-    const stateIndex = ORDER_STATES.indexOf(t.to);
+    const stateIndex = t.toIndex;
     this.stateCounts[(stateIndex * this.venueLabels.length + vl) * this.strategyIds.length + s]!++;
     if (t.from === 'CREATED') this.openCounts[s]!++;
     if (isOpen(t.from) && !isOpen(t.to)) this.openCounts[s]!--;
@@ -319,7 +319,7 @@ export class Metrics implements TrackerListener {
 
   onAnomaly(_order: OrderView, _update: OrderUpdate, t: Transition): void {
     const k = this.anomalyKindIndex.get(t.code ?? 'IGNORED')!;
-    this.anomalyCounts[(k * EVENT_COUNT + LIFECYCLE_EVENTS.indexOf(t.event)) * STATE_COUNT + ORDER_STATES.indexOf(t.from)]!++;
+    this.anomalyCounts[(k * EVENT_COUNT + eventIndex(t.event)) * STATE_COUNT + t.fromIndex]!++;
   }
 
   /** Internal crossing: `baseQty` of `symbol` matched between our strategies, `feesSaved` in quote currency. */

@@ -5,13 +5,16 @@ import {
   LIFECYCLE_TABLE,
   amendPending,
   applyUpdate,
+  applyUpdateInto,
+  eventIndex,
   lookup,
+  Transition,
   type LifecycleEvent,
   type Outcome,
   type OrderUpdate,
   type TransitionResult,
 } from '../../src/model/lifecycle.js';
-import { ORDER_STATES, newOrder, type Fill, type Order, type OrderIntent, type OrderState } from '../../src/model/order.js';
+import { ORDER_STATES, newOrder, stateIndex, type Fill, type Order, type OrderIntent, type OrderState } from '../../src/model/order.js';
 
 /*
  * The expected lifecycle, written independently of src/model/lifecycle.ts. One row per state, one column per event.
@@ -196,6 +199,20 @@ describe('LIFECYCLE_TABLE', () => {
     for (const row of GRID.rows.values()) expect(row).toHaveLength(LIFECYCLE_EVENTS.length);
     expect(Object.keys(LIFECYCLE_TABLE).sort()).toEqual([...ORDER_STATES].sort());
     for (const s of ORDER_STATES) expect(Object.keys(LIFECYCLE_TABLE[s]).sort()).toEqual([...LIFECYCLE_EVENTS].sort());
+  });
+
+  it('stateIndex and eventIndex give each name its index in ORDER_STATES and LIFECYCLE_EVENTS (the flat table and the state codes rely on it)', () => {
+    ORDER_STATES.forEach((s, i) => expect(stateIndex(s)).toBe(i));
+    LIFECYCLE_EVENTS.forEach((e, i) => expect(eventIndex(e)).toBe(i));
+  });
+
+  it("a Transition's fromIndex and toIndex are the codes of its from and to states", () => {
+    const order = makeOrder();
+    const t = new Transition();
+    for (const update of [{ kind: 'SUBMIT', venue: 'v' }, { kind: 'ACCEPT' }, { kind: 'ACCEPT' }, { kind: 'SUBMIT', venue: 'v' }, { kind: 'CANCEL_REQUEST' }, { kind: 'CANCELED' }] as OrderUpdate[]) {
+      applyUpdateInto(order, update, t);
+      expect([t.fromIndex, t.toIndex]).toEqual([stateIndex(t.from), stateIndex(t.to)]);
+    }
   });
 
   it('matches the expected grid in every cell (12 states x 15 events)', () => {
