@@ -8,6 +8,7 @@ import { CancelReason } from '../../src/matching/index.js';
 import { FeeRate } from '../../src/model/decimal.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import type { ExecutionReport, ReportSink, VenueOrder, VenueOrderStatus } from '../../src/execution/venue.js';
+import { OpenHashMap, orderIdHash } from './open-hash-map.js';
 
 /** Finished orders kept for lookups by default: enough for any reconciliation that follows a finish closely. */
 export const DEFAULT_RETAIN_FINISHED = 4096;
@@ -16,6 +17,8 @@ export interface OurOrder {
   /** The order as the venue holds it now (an amend replaces it with the new price and venue quantity). */
   order: VenueOrder;
   readonly venueOrderId: string;
+  /** clientIdHash of its client order id (an amend keeps the client order id), made once when it arrived. */
+  readonly clientIdHash: number;
   filledLots: number;
   state: VenueOrderStatus['state'];
 }
@@ -34,14 +37,14 @@ export class OurOrders {
    * Our live orders (arrived, not final) by order id: what fills, cancels and openOrders work on. A finished order
    * leaves this map and `liveByClientId` at once, and joins the retained finished ones.
    */
-  private readonly ours = new Map<number, OurOrder>();
+  private readonly ours = new OpenHashMap<number, OurOrder>();
   /**
    * Live orders by client order id (duplicate checks, lookups). Finished orders are not in it: a lookup that finds no
    * live order searches the retained ring instead (lookups are rare; an index kept over thousands of retained orders
    * cost three string-keyed operations on a large map per order, the paper venue's largest own cost per order).
    * A live order is the newest order with its client order id: no other can open under it while it is live.
    */
-  private readonly liveByClientId = new Map<string, OurOrder>();
+  private readonly liveByClientId = new OpenHashMap<string, OurOrder>();
   /** Retained finished orders, oldest first, in a ring of `retainFinished` entries. */
   private readonly finished: (OurOrder | undefined)[];
   /** clientIdHash of each retained order's client order id, by ring slot: a lookup compares strings only where these match. */
@@ -76,25 +79,27 @@ export class OurOrders {
 
   /** A new order arrives: our live order, or undefined when refused as a duplicate client order id (reported). */
   open(o: VenueOrder): OurOrder | undefined {
-    const previous = this.liveByClientId.get(o.clientOrderId);
+    const hash = clientIdHash(o.clientOrderId);
+    const previous = this.liveByClientId.get(o.clientOrderId, hash);
     if (previous !== undefined && this.isOpen(previous)) {
       this.report({ kind: 'REJECTED', orderId: o.orderId, reason: 'duplicate client order id' });
       return undefined;
     }
-    const mine: OurOrder = { order: o, venueOrderId: this.orderIdPrefix + ++this.seq, filledLots: 0, state: 'OPEN' };
-    this.ours.set(o.orderId, mine);
-    this.liveByClientId.set(o.clientOrderId, mine);
+    const mine: OurOrder = { order: o, venueOrderId: this.orderIdPrefix + ++this.seq, clientIdHash: hash, filledLots: 0, state: 'OPEN' };
+    this.ours.set(o.orderId, orderIdHash(o.orderId), mine);
+    this.liveByClientId.set(o.clientOrderId, hash, mine);
     return mine;
   }
 
   /** Our live order with this order id (not final), or undefined. */
   live(orderId: number): OurOrder | undefined {
-    return this.ours.get(orderId);
+    return this.ours.get(orderId, orderIdHash(orderId));
   }
 
   /** The newest order with this client order id, live or retained finished (as the venue's order history answers). */
   lookup(clientOrderId: string): VenueOrderStatus | null {
-    const o = this.liveByClientId.get(clientOrderId) ?? this.retained(clientOrderId);
+    const hash = clientIdHash(clientOrderId);
+    const o = this.liveByClientId.get(clientOrderId, hash) ?? this.retained(clientOrderId, hash);
     return o === undefined ? null : this.status(o);
   }
 
@@ -103,9 +108,8 @@ export class OurOrders {
    * order reusing a finished order's client order id opened after that one finished, so it finished later: the newest
    * finished is the newest opened.
    */
-  private retained(clientOrderId: string): OurOrder | undefined {
+  private retained(clientOrderId: string, hash: number): OurOrder | undefined {
     const n = this.finished.length;
-    const hash = clientIdHash(clientOrderId);
     for (let k = this.finishedCount - 1; k >= 0; k--) {
       const slot = (this.finishedHead + k) % n;
       if (this.finishedHashes[slot] !== hash) continue;
@@ -119,15 +123,16 @@ export class OurOrders {
     const symbols = new Set(instruments.map((i) => i.symbol));
     const out: VenueOrderStatus[] = [];
     // `ours` holds live orders only: the scan costs what is open, not what was ever sent.
-    for (const o of this.ours.values()) {
+    this.ours.forEachValue((o) => {
       if (this.isOpen(o) && symbols.has(o.order.instrument.symbol)) out.push(this.status(o));
-    }
+    });
     return out;
   }
 
   /** `byClientId`: the client order ids a lookup finds (of live and retained finished orders), counted on demand. */
   sizes(): { live: number; byClientId: number; finished: number } {
-    const ids = new Set<string>(this.liveByClientId.keys());
+    const ids = new Set<string>();
+    this.liveByClientId.forEachKey((k) => ids.add(k));
     const n = this.finished.length;
     for (let k = 0; k < this.finishedCount; k++) ids.add(this.finished[(this.finishedHead + k) % n]!.order.clientOrderId);
     return { live: this.ours.size, byClientId: ids.size, finished: this.finishedCount };
@@ -170,9 +175,11 @@ export class OurOrders {
    */
   private finish(o: OurOrder, state: VenueOrderStatus['state']): void {
     o.state = state;
-    if (this.ours.get(o.order.orderId) !== o) return; // already finished
-    this.ours.delete(o.order.orderId);
-    this.liveByClientId.delete(o.order.clientOrderId); // a live order is its client order id's entry (see open)
+    const id = o.order.orderId;
+    const idHash = orderIdHash(id);
+    if (this.ours.get(id, idHash) !== o) return; // already finished
+    this.ours.delete(id, idHash);
+    this.liveByClientId.delete(o.order.clientOrderId, o.clientIdHash); // a live order is its client order id's entry (see open)
     const n = this.finished.length;
     if (n === 0) return;
     if (this.finishedCount === n) {
@@ -182,7 +189,7 @@ export class OurOrders {
     }
     const slot = (this.finishedHead + this.finishedCount) % n;
     this.finished[slot] = o;
-    this.finishedHashes[slot] = clientIdHash(o.order.clientOrderId);
+    this.finishedHashes[slot] = o.clientIdHash;
     this.finishedCount++;
   }
 
@@ -195,20 +202,20 @@ export class OurOrders {
     if (this.heldAccept < 0) return;
     const id = this.heldAccept;
     this.heldAccept = -1;
-    const o = this.ours.get(id);
+    const o = this.ours.get(id, orderIdHash(id));
     if (o !== undefined) this.report({ kind: 'ACCEPTED', orderId: id, venueOrderId: o.venueOrderId });
   }
 
   /** The engine accepted our order `id`. */
   onAccept(id: number): void {
     if (id === this.heldAccept || id === this.silentAccept) return;
-    const o = this.ours.get(id);
+    const o = this.ours.get(id, orderIdHash(id));
     if (o !== undefined) this.report({ kind: 'ACCEPTED', orderId: id, venueOrderId: o.venueOrderId });
   }
 
   /** The engine canceled what was left of our order `id` (nothing remains). */
   onCancel(id: number, reason: number): void {
-    const o = this.ours.get(id);
+    const o = this.ours.get(id, orderIdHash(id));
     if (reason === CancelReason.POST_ONLY_REJECT && id === this.heldAccept) {
       this.heldAccept = -1;
       if (o !== undefined) this.finish(o, 'REJECTED');
@@ -230,7 +237,7 @@ export class OurOrders {
 
   fill(id: number, price: number, qty: number, liquidity: 'MAKER' | 'TAKER'): void {
     this.releaseHeldAccept();
-    const o = this.ours.get(id);
+    const o = this.ours.get(id, orderIdHash(id));
     if (o === undefined) return;
     o.filledLots += qty;
     if (o.filledLots >= o.order.qtyLots) this.finish(o, 'FILLED');
