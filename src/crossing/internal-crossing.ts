@@ -263,5 +263,5 @@ export class InternalCrossing implements VenueAdapter, CrossingSink {
 
 function fillUpdate(orderId: number, tradeId: string, priceTicks: number, qtyLots: number, liquidity: 'MAKER' | 'TAKER', ts: number, quote: string): OrderUpdate {
   // No fee is charged on an internal cross (quote currency); the match happens here, so its venue time is ours.
-  return { kind: 'FILL', fill: { orderId, tradeId, venue: INTERNAL_VENUE, priceTicks, qtyLots, fee: '0', feeCurrency: quote, liquidity, ts, venueTs: ts } };
+  return { kind: 'FILL', fill: { orderId, tradeId, venue: INTERNAL_VENUE, priceTicks, qtyLots, fee: '0', feeCurrency: quote, feeEstimated: false, liquidity, ts, venueTs: ts } };
 }

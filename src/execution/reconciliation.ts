@@ -174,7 +174,7 @@ export async function reconcileVenue(
           kind: 'FILL',
           fill: {
             orderId: view.id, tradeId: f.tradeId, venue, priceTicks: f.priceTicks, qtyLots: f.qtyLots,
-            fee: f.fee, feeCurrency: f.feeCurrency, ...(f.feeEstimated === true ? { feeEstimated: true } : {}),
+            fee: f.fee, feeCurrency: f.feeCurrency, feeEstimated: f.feeEstimated === true,
             liquidity: f.liquidity, ts: f.ts, venueTs: f.ts,
           },
         });

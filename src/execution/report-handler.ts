@@ -47,7 +47,7 @@ export function reportUpdate(venue: string, r: ExecutionReport, clock: Clock): O
           qtyLots: r.qtyLots,
           fee: r.fee,
           feeCurrency: r.feeCurrency,
-          ...(r.feeEstimated === true ? { feeEstimated: true } : {}),
+          feeEstimated: r.feeEstimated === true,
           liquidity: r.liquidity,
           ts: clock.now(),
           venueTs: r.venueTs,

@@ -212,7 +212,7 @@ export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number,
         kind,
         fill: {
           orderId, tradeId: a, venue, priceTicks: v.getFloat64(24, true), qtyLots: v.getFloat64(32, true), fee: b, feeCurrency,
-          ...((flags & FILL_FEE_ESTIMATED) !== 0 ? { feeEstimated: true } : {}),
+          feeEstimated: (flags & FILL_FEE_ESTIMATED) !== 0,
           liquidity: buf[off + 18] === MAKER ? 'MAKER' : 'TAKER', ts, venueTs,
         },
       };

@@ -220,7 +220,7 @@ function expectedDecode(id: number, updatedAt: number, u: OrderUpdate): { orderI
           kind: 'FILL',
           fill: {
             orderId: id, tradeId: utf8(f.tradeId), venue: venueName(f.venue), priceTicks: f.priceTicks, qtyLots: f.qtyLots, fee: utf8(f.fee),
-            feeCurrency: utf8(f.feeCurrency), ...(f.feeEstimated === true ? { feeEstimated: true } : {}), liquidity: f.liquidity, ts: f.ts, venueTs: f.venueTs,
+            feeCurrency: utf8(f.feeCurrency), feeEstimated: f.feeEstimated === true, liquidity: f.liquidity, ts: f.ts, venueTs: f.venueTs,
           },
         },
       };
