@@ -8,12 +8,15 @@
  */
 import { crc32 } from '../../src/model/crc32.js';
 
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
 /** Levels per side in OKX's checksum. */
 export const OKX_CHECKSUM_LEVELS = 25;
 /** True when a (validated) decimal text is zero. */
 function isZeroText(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+    const c = charCodeAt.call(text, i);
     if (c >= 49 && c <= 57) return false;
   }
   return true;
@@ -124,7 +127,7 @@ export class OkxChecksum {
     const buf = this.buf;
     let w = at;
     buf[w++] = 58; // ':'
-    for (let i = 0; i < text.length; i++) buf[w++] = text.charCodeAt(i) & 0xff;
+    for (let i = 0; i < text.length; i++) buf[w++] = charCodeAt.call(text, i) & 0xff;
     return w;
   }
 }

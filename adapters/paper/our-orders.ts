@@ -10,6 +10,9 @@ import type { Instrument } from '../../src/model/instrument.js';
 import type { ExecutionReport, ReportSink, VenueOrder, VenueOrderStatus } from '../../src/execution/venue.js';
 import { OpenHashMap, orderIdHash } from './open-hash-map.js';
 
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
 /** Finished orders kept for lookups by default: enough for any reconciliation that follows a finish closely. */
 export const DEFAULT_RETAIN_FINISHED = 4096;
 
@@ -271,6 +274,6 @@ export class OurOrders {
 /** FNV-1a of a client order id's UTF-16 code units, as an int32 (retained orders' lookups compare these first). */
 function clientIdHash(text: string): number {
   let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ charCodeAt.call(text, i), 0x01000193);
   return h;
 }

@@ -6,6 +6,9 @@
  * against the routes exactly as sent (no dot-segment removal, no percent-decoding — a route decodes its own
  * parameters), so any path is either a route or a 404, and a target that is not a path at all is null (a 400).
  */
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
 export interface RequestTarget {
   /** The path as sent, from its leading `/` up to `?` (exclusive). */
   readonly path: string;
@@ -26,11 +29,11 @@ export function parseRequestTarget(raw: string | undefined): RequestTarget | nul
   const absolute = ABSOLUTE_FORM.exec(target);
   if (absolute !== null) {
     target = target.slice(absolute[0].length);
-    if (target.length === 0 || target.charCodeAt(0) === 0x3f /* ? */) target = '/' + target; // an empty path is '/'
+    if (target.length === 0 || charCodeAt.call(target, 0) === 0x3f /* ? */) target = '/' + target; // an empty path is '/'
   }
-  if (target.charCodeAt(0) !== 0x2f /* / */) return null;
+  if (charCodeAt.call(target, 0) !== 0x2f /* / */) return null;
   for (let i = 0; i < target.length; i++) {
-    const c = target.charCodeAt(i);
+    const c = charCodeAt.call(target, i);
     // Visible ASCII only; '#' starts a fragment, which a client never sends.
     if (c <= 0x20 || c >= 0x7f || c === 0x23) return null;
   }

@@ -20,6 +20,9 @@ import type { OrderView as HeldOrder } from '../core/order-store.js';
 import { MAX_BODY_BYTES } from './api-replies.js';
 import type { Order } from '../model/order.js';
 
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
 /** How long a client that chose `?auth=message` has to send `{"op":"auth","token":"..."}`. */
 export const AUTH_MESSAGE_WAIT_MS = 5000;
 /** Close code for a missing, late or wrong token in the first message. */
@@ -100,7 +103,7 @@ function orderResult(d: StreamSocketDeps, id: OpId, r: SubmitResult | AmendComma
 
 function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: number): void {
   let msg: unknown;
-  if (bytes > MAX_BODY_BYTES && text.charCodeAt(firstNonSpace(text)) !== 0x5b) {
+  if (bytes > MAX_BODY_BYTES && charCodeAt.call(text, firstNonSpace(text)) !== 0x5b) {
     // One op is bounded as an HTTP body is (the socket's frame bound is larger, for batches): closed as ws would.
     ws.close(1009, 'Max payload size exceeded');
     return;
@@ -124,7 +127,7 @@ function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: numb
 
 function firstNonSpace(text: string): number {
   let i = 0;
-  while (i < text.length && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x0a || text.charCodeAt(i) === 0x0d || text.charCodeAt(i) === 0x09)) i++;
+  while (i < text.length && (charCodeAt.call(text, i) === 0x20 || charCodeAt.call(text, i) === 0x0a || charCodeAt.call(text, i) === 0x0d || charCodeAt.call(text, i) === 0x09)) i++;
   return i;
 }
 

@@ -8,6 +8,9 @@ import {
 } from '../model/order.js';
 import { IdMap } from './id-map.js';
 
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
 /** Codes of the order fields kept as small integers. */
 
 /** The trade keys of a store.tradeIds entry, as a list. */
@@ -336,7 +339,7 @@ export class OrderStore {
   writeClientOrderId(slot: number, buf: Uint8Array, off: number): number {
     const given = this.clientIds[slot];
     const text = given ?? this.clientIdPrefix;
-    for (let i = 0; i < text.length; i++) buf[off + i] = text.charCodeAt(i);
+    for (let i = 0; i < text.length; i++) buf[off + i] = charCodeAt.call(text, i);
     if (given !== undefined) return given.length;
     // base-36 digits of the id, most significant first
     let id = this.id[slot]!;

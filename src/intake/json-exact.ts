@@ -6,6 +6,9 @@
  * `ImpreciseNumber` holding the text as sent. The order decoder refuses those with a coded error naming the field.
  * Numbers a double holds (0.1, 1.50, 1e-7, 123456789012345) are left as numbers. Off the hot path (API edges).
  */
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
 export class ImpreciseNumber {
   constructor(
     /** The number exactly as written in the JSON text. */
@@ -44,14 +47,14 @@ export function onlyShortIntegers(text: string): boolean {
   const n = text.length;
   let i = 0;
   while (i < n) {
-    const c = text.charCodeAt(i);
+    const c = charCodeAt.call(text, i);
     if (c === 0x22 /* " */) {
       // to the string's closing quote (a native search): a quote after an odd run of backslashes is escaped
       let j = text.indexOf('"', i + 1);
       for (;;) {
         if (j < 0) return false; // not a JSON text (the caller parsed it first)
         let k = j - 1;
-        while (text.charCodeAt(k) === 0x5c /* \ */) k--;
+        while (charCodeAt.call(text, k) === 0x5c /* \ */) k--;
         if (((j - 1 - k) & 1) === 0) break;
         j = text.indexOf('"', j + 1);
       }
@@ -62,7 +65,7 @@ export function onlyShortIntegers(text: string): boolean {
       let digits = 0;
       if (c === 0x2d) i++;
       while (i < n) {
-        const d = text.charCodeAt(i);
+        const d = charCodeAt.call(text, i);
         if (d >= 0x30 && d <= 0x39) {
           digits++;
           i++;
@@ -119,11 +122,11 @@ function impreciseNumbers(text: string): Found[] {
   let i = 0;
   const n = text.length;
   while (i < n) {
-    const c = text.charCodeAt(i);
+    const c = charCodeAt.call(text, i);
     if (c === 0x22 /* " */) {
       let j = i + 1;
       while (j < n) {
-        const d = text.charCodeAt(j);
+        const d = charCodeAt.call(text, j);
         if (d === 0x5c /* \ */) j += 2;
         else if (d === 0x22) break;
         else j++;

@@ -8,6 +8,9 @@ import {
   type AlgoSpec, type OrderIntent, type OrderType, type Priority, type Route, type Side, type TimeInForce,
 } from '../model/order.js';
 
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
 export interface DecodeError {
   readonly code: ErrorCode;
   readonly message: string;
@@ -33,7 +36,7 @@ function fail(code: ErrorCode, message: string, field?: string): DecodeResult {
 function asciiUpper(value: string): string {
   let out = '';
   for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
+    const c = charCodeAt.call(value, i);
     out += String.fromCharCode(c >= 0x61 && c <= 0x7a ? c - 0x20 : c);
   }
   return out;

@@ -5,6 +5,8 @@
  * null are written byte by byte; other numbers and strings with non-ASCII characters go through JSON.stringify and
  * TextEncoder (rare: prices, quantities and times are integers, ids ASCII).
  */
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
 
 const encoder = new TextEncoder();
 
@@ -88,7 +90,7 @@ export class JsonBytes {
       return;
     }
     for (let i = 0; i < s.length; i++) {
-      if (s.charCodeAt(i) >= 0x80) {
+      if (charCodeAt.call(s, i) >= 0x80) {
         this.pos += encoder.encodeInto(JSON.stringify(s), this.buf.subarray(this.pos)).written;
         return;
       }
@@ -97,7 +99,7 @@ export class JsonBytes {
     let p = this.pos;
     b[p++] = 0x22;
     for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
+      const c = charCodeAt.call(s, i);
       if (c === 0x22 || c === 0x5c) {
         b[p++] = 0x5c;
         b[p++] = c;
@@ -127,7 +129,7 @@ export class JsonBytes {
   private ascii(text: string): void {
     const b = this.buf;
     let p = this.pos;
-    for (let i = 0; i < text.length; i++) b[p++] = text.charCodeAt(i);
+    for (let i = 0; i < text.length; i++) b[p++] = charCodeAt.call(text, i);
     this.pos = p;
   }
 }

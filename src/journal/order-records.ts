@@ -40,6 +40,9 @@ import { byteText } from '../model/byte-text.js';
 import type { NewOrderFields } from '../core/order-store.js';
 import type { OrderUpdate } from '../model/lifecycle.js';
 
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
 export const REC_ORDER = 1;
 export const REC_UPDATE = 2;
 export const REC_EVENT = 3;
@@ -104,7 +107,7 @@ export function putString(buf: Uint8Array, off: number, text: string | undefined
   const at = off + 2;
   let mask = 0;
   for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
+    const c = charCodeAt.call(text, i);
     buf[at + i] = c;
     mask |= c;
   }

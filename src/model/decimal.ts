@@ -12,6 +12,9 @@
  *  - decimalTextFromNumber / decimalText: JSON numbers (their shortest round-trip text) and, for decimalText, venue
  *    strings (trimmed, "+" or "-", leading and trailing zeros dropped).
  */
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
 const DECIMAL_RE = /^(\d+)(?:\.(\d+))?$/;
 const SIGNED_DECIMAL_RE = /^(-?)(\d+)(?:\.(\d+))?$/;
 /** What a venue may send as text: either sign, surrounding white space is trimmed first. */
@@ -283,7 +286,7 @@ export class Increment {
     const n = text.length;
     if (n === 0) return -1;
     for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
+      const c = charCodeAt.call(text, i);
       if (c === 46 /* . */) {
         if (frac >= 0 || i === 0 || i === n - 1) return -1;
         frac = 0;

@@ -34,6 +34,9 @@ import {
   type OrderIntent, type OrderType, type Priority, type Side, type TimeInForce,
 } from '../../model/order.js';
 
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
 export const ORDER_RECORD_BYTES = 96;
 
 export const OP_SUBMIT = 1;
@@ -214,7 +217,7 @@ export function setClientOrderId(rec: OrderRecord, text: string | undefined): bo
   if (n > CLIENT_ORDER_ID_MAX) return false;
   const dst = rec.clientOrderId;
   for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
+    const c = charCodeAt.call(text, i);
     if (!isAlnum(c)) {
       rec.clientOrderIdWords.fill(0);
       return false;
@@ -237,7 +240,7 @@ export function clientOrderIdEquals(rec: OrderRecord, text: string): boolean {
   const n = rec.clientOrderIdLength;
   if (n !== text.length) return false;
   const b = rec.clientOrderId;
-  for (let i = 0; i < n; i++) if (b[i] !== text.charCodeAt(i)) return false;
+  for (let i = 0; i < n; i++) if (b[i] !== charCodeAt.call(text, i)) return false;
   return true;
 }
 
