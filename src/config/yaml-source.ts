@@ -7,6 +7,7 @@
  *  - the position of every key and value is recorded by key path, for error messages.
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { oneByteText } from '../model/byte-text.js';
 import { isPureEnvRef, isSecretKey, substituteEnv, type Env } from './env.js';
 import { formatPath, type ConfigPath } from './errors.js';
 
@@ -179,8 +180,8 @@ function keyText(key: unknown): string | undefined {
   if (key === null || key === undefined) return '';
   if (isScalar(key)) {
     if (key.value === null) return '';
-    if (typeof key.value === 'number' && typeof key.source === 'string') return key.source;
-    return String(key.value);
+    if (typeof key.value === 'number' && typeof key.source === 'string') return oneByteText(key.source);
+    return oneByteText(String(key.value));
   }
   return undefined;
 }
@@ -238,11 +239,11 @@ function convert(ctx: Ctx, node: unknown, path: ConfigPath): unknown {
     if (v === null || typeof v === 'boolean') return v;
     if (typeof v === 'number') {
       const source = node.type === 'PLAIN' && typeof node.source === 'string' ? node.source : String(v);
-      return new YamlNumber(source, v);
+      return new YamlNumber(oneByteText(source), v);
     }
     if (typeof v === 'string') {
       const r = substituteEnv(v, ctx.env);
-      if (r.ok) return r.value;
+      if (r.ok) return oneByteText(r.value);
       for (const message of r.errors) issue(ctx, path, nodePos(ctx, node), message);
       return v;
     }

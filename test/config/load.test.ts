@@ -517,4 +517,12 @@ instruments:
       ['instruments[0].symbol', 'symbol BTC-USDT does not match base BTC and quote USDC'],
     ]);
   });
+
+  it('a file with characters beyond Latin-1 in its comments gives the same config as without them', () => {
+    // the loader hands out its strings in one-byte form (oneByteText): the values must not change with it
+    const plain = `${BASE}daemon:\n  name: papr\nstrategies:\n  - { id: s1, symbols: [BTC-USDT] }\n`;
+    const dashed = `# Switchyard — paper\n${plain.replace('name: papr', 'name: papr   # its name — four letters')}`;
+    expect(ok(dashed)).toEqual(ok(plain));
+    expect(ok(dashed).venues.map((v) => v.name)).toEqual(['sim-a', 'sim-b']);
+  });
 });

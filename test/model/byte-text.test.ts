@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { byteText } from '../../src/model/byte-text.js';
+import { byteText, oneByteText } from '../../src/model/byte-text.js';
 
 describe('byteText', () => {
   it('is one character per byte of bytes[start, end), also in a view that starts inside its buffer', () => {
@@ -14,3 +14,15 @@ describe('byteText', () => {
     }));
   });
 });
+
+describe('oneByteText', () => {
+  it('gives back the same text, whatever it holds (beyond Latin-1 too, unpaired surrogates included)', () => {
+    fc.assert(fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' })), (s) => {
+      expect(oneByteText(s)).toBe(s);
+    }));
+    // a Latin-1 text cut from a two-byte one (what a YAML file with an em dash in a comment gives)
+    const cut = 'venue — sim-b'.slice(8);
+    expect(oneByteText(cut)).toBe('sim-b');
+  });
+});
+
