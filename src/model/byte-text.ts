@@ -28,4 +28,3 @@ export function oneByteText(text: string): string {
   if (!LATIN1_ONLY.test(text)) return text;
   return Buffer.from(text, 'latin1').toString('latin1');
 }
-
