@@ -16,8 +16,10 @@
  *   the end of the turn (setImmediate), in the order it was queued: in one write of every message's frame (the socket
  *   corked around them), or — a client that connected with `?batch=1` — as ONE frame holding a JSON array of those
  *   messages. A turn's queue that reaches half the bound (at most TURN_MAX_BYTES) is written at once, and the rest
- *   of the turn goes in the next write (frame). Each event is serialised once, its text shared by every client it
- *   goes to, and UTF-8 encoded straight into each client's frame (no Buffer per message; sent as text frames).
+ *   of the turn goes in the next write (frame). Each event is serialised once, as UTF-8 bytes written straight into
+ *   the stream's arena (no string made of it), and those bytes are shared by every client it goes to:
+ *   sent as they are (a text frame each) or copied into a client's array frame. Other messages (results, hello,
+ *   RESYNC, replayed events) are strings, encoded into the frame.
  * - Slow consumers. A client whose send buffer (ws bufferedAmount plus what is queued for it in this turn, or its
  *   backlog during a replay) would pass `maxBufferedBytes` is dropped at once — nothing more is queued for it; what
  *   was queued within the bound is written — and closed with code 4000 and the reason "slow consumer: send buffer
@@ -28,7 +30,8 @@ import type { WebSocket } from 'ws';
 import type { OrderView } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderStore } from '../core/order-store.js';
-import { openEventReplay, streamEventJson, type EventReplayOpen } from '../journal/event-replay.js';
+import { eventOpening, openEventReplay, writeStreamEvent, type EventReplayOpen } from '../journal/event-replay.js';
+import { JsonBytes } from '../journal/json-bytes.js';
 import type { JournalRecorder } from '../journal/journal-recorder.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
@@ -132,10 +135,10 @@ interface Client {
   open: boolean;
   /** Replaying: live events wait in the backlog (at most maxBufferedBytes). */
   replaying: boolean;
-  backlog: string[];
+  backlog: Message[];
   backlogBytes: number;
   /** Messages queued in this turn, written at its end (flushTurn); their UTF-8 bytes in outBytes. */
-  out: string[];
+  out: Message[];
   outBytes: number;
   /** In EventStream.dirty (has something to write at the end of the turn). */
   dirty: boolean;
@@ -151,11 +154,12 @@ interface Pending {
   readonly seq: number;
   readonly strategy: string;
   readonly symbol: string;
-  /** The event's message: made once, the same text written to every client it goes to. */
-  readonly text: string;
-  /** Its UTF-8 length. */
-  readonly bytes: number;
+  /** The event's message (`{"type":"event",…}`, UTF-8): made once, the same bytes written to every client it goes to. */
+  readonly message: Buffer;
 }
+
+/** A message to a client: text, or an event's bytes (never changed once made: ws may send them later). */
+type Message = string | Buffer;
 
 export interface StreamStats {
   readonly clients: number;
@@ -169,6 +173,11 @@ export class EventStream {
   /** Dropped slow consumers whose sockets are still being closed (destroyed on close()). */
   private readonly closing = new Set<WebSocket>();
   private readonly pending: Pending[] = [];
+  /**
+   * Where events are written, one after the other (their messages are views of it): a buffer is never written twice,
+   * and lives on as long as a message made in it is queued (ws may hold it in its send queue).
+   */
+  private readonly arena = new JsonBytes(ARENA_BYTES);
   private waiting = false;
   private slowDisconnects = 0;
   /** Live events made (StreamStats.events). */
@@ -304,8 +313,10 @@ export class EventStream {
   private pendingEvent(seq: number | undefined, order: OrderView, update: OrderUpdate, t: Transition): Pending {
     const tracker = this.o.tracker;
     this.made++;
-    const text = streamEventJson(EVENT_HEAD, seq, tracker, order, update, t);
-    return { seq: seq ?? tracker.seqOf(t), strategy: order.strategy, symbol: tracker.store.instrument(order.slot).symbol, text, bytes: Buffer.byteLength(text) };
+    const arena = this.arena;
+    const start = writeStreamEvent(arena, EVENT_OPENING, seq, tracker, order, update, t);
+    const message = arena.view(start);
+    return { seq: seq ?? tracker.seqOf(t), strategy: order.strategy, symbol: tracker.store.instrument(order.slot).symbol, message };
   }
 
   /** Whether any client's filters let an event of this strategy and symbol through (none: it is not even described). */
@@ -339,12 +350,13 @@ export class EventStream {
   private deliver(p: Pending): void {
     for (const c of this.clients.values()) {
       if (p.seq <= c.after || !matches(c.query, p.strategy, p.symbol)) continue;
+      const bytes = p.message.length;
       if (!c.replaying) {
-        this.sendTo(c, p.text, p.bytes);
+        this.sendTo(c, p.message, bytes);
         continue;
       }
-      c.backlog.push(p.text);
-      c.backlogBytes += p.bytes;
+      c.backlog.push(p.message);
+      c.backlogBytes += bytes;
       if (c.backlogBytes > this.o.maxBufferedBytes) this.slow(c);
     }
   }
@@ -353,7 +365,7 @@ export class EventStream {
    * Queues a message for the end of the turn unless that would take the client's send buffer (what ws holds and what
    * this turn queued) over the bound: then it is dropped. False if not queued.
    */
-  private sendTo(c: Client, text: string, bytes: number): boolean {
+  private sendTo(c: Client, message: Message, bytes: number): boolean {
     if (!c.open) return false;
     const ws = c.ws;
     if (ws.readyState !== ws.OPEN) return false;
@@ -363,7 +375,7 @@ export class EventStream {
       this.slow(c);
       return false;
     }
-    c.out.push(text);
+    c.out.push(message);
     c.outBytes += bytes;
     if (!c.dirty) {
       c.dirty = true;
@@ -486,7 +498,7 @@ export class EventStream {
     const backlog = c.backlog;
     c.backlog = [];
     c.backlogBytes = 0;
-    for (const text of backlog) if (!this.sendText(c, text)) return;
+    for (const m of backlog) if (!this.sendTo(c, m, typeof m === 'string' ? Buffer.byteLength(m) : m.length)) return;
   }
 
   /** Waits until the client's send buffer is below half the bound; false if it went away or stopped reading. */
@@ -509,12 +521,16 @@ export class EventStream {
 }
 
 /** What a stream message of an event has before the event's own fields. */
-const EVENT_HEAD = '"type":"event",';
+const EVENT_HEAD_TEXT = '"type":"event",';
+const EVENT_OPENING = eventOpening(EVENT_HEAD_TEXT);
 
-/** `{"type":"event",…the event}` of a replayed event (a live one's is made by streamEventJson: the same text). */
+/** `{"type":"event",…the event}` of a replayed event (a live one's is written by writeStreamEvent: the same bytes). */
 function eventText(e: object): string {
-  return `{${EVENT_HEAD}${JSON.stringify(e).slice(1)}`;
+  return `{${EVENT_HEAD_TEXT}${JSON.stringify(e).slice(1)}`;
 }
+
+/** Bytes of each buffer the events are written in (an event that needs more gets a buffer of its own size). */
+const ARENA_BYTES = 64 * 1024;
 
 /** Messages sent as text frames. */
 const TEXT_FRAME = { binary: false } as const;
@@ -522,13 +538,18 @@ const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
 
-/** `[m1,m2,…]`: one array frame of a turn's messages (`bytes`: their total UTF-8 length), each encoded straight into it. */
-function arrayFrame(out: readonly string[], bytes: number): Buffer {
+/** `[m1,m2,…]`: one array frame of a turn's messages (`bytes`: their total UTF-8 length), each copied or encoded into it. */
+function arrayFrame(out: readonly Message[], bytes: number): Buffer {
   const frame = Buffer.allocUnsafe(bytes + out.length + 1);
   let at = 0;
   for (let i = 0; i < out.length; i++) {
     frame[at++] = i === 0 ? OPEN_BRACKET : COMMA;
-    at += frame.write(out[i]!, at);
+    const m = out[i]!;
+    if (typeof m === 'string') at += frame.write(m, at);
+    else {
+      frame.set(m, at);
+      at += m.length;
+    }
   }
   frame[at] = CLOSE_BRACKET;
   return frame;

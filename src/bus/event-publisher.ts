@@ -35,6 +35,7 @@ import type { OrderStore, OrderView } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import { PARENT_VENUE_NAME } from '../history/history-record.js';
 import { streamEvent, streamEventJson } from '../journal/event-replay.js';
+import { JsonBytes } from '../journal/json-bytes.js';
 import { JournalFollower, type FollowedJournal, type FollowerLog, type FollowerSink } from '../journal/journal-follower.js';
 import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
@@ -63,6 +64,9 @@ export interface BusEvent {
   readonly trade: Record<string, string> | null;
 }
 
+/** Where busEventsOf writes an event's JSON before taking its text (reused: it holds nothing between calls). */
+const eventScratch = new JsonBytes();
+
 /** The bus event of a transition recorded at `seq` (live with the daemon's tracker, in catch-up with a scratch one). */
 export function busEventsOf(seq: number, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition, out: BusEvent[]): void {
   if (t.outcome !== 'APPLIED') return;
@@ -72,7 +76,7 @@ export function busEventsOf(seq: number, tracker: OrderTracker, order: OrderView
   const e = venueFill ? streamEvent(seq, tracker, order, update, t) : undefined;
   out.push({
     seq, symbol: tracker.store.instrument(order.slot).symbol, strategy: order.strategy, orderId: order.id, clientOrderId: order.clientOrderId,
-    event: t.event, state: t.to, json: e !== undefined ? JSON.stringify(e) : streamEventJson('', seq, tracker, order, update, t),
+    event: t.event, state: t.to, json: e !== undefined ? JSON.stringify(e) : streamEventJson(eventScratch, seq, tracker, order, update, t),
     trade: e !== undefined && update.kind === 'FILL' ? tradeEntry(seq, e, update.fill.venue) : null,
   });
 }

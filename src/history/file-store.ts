@@ -13,11 +13,16 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { historyRowJson, type FillRow, type HistoryRow } from './history-record.js';
+import { fragment, JsonBytes, NUMBER_BOUND } from '../journal/json-bytes.js';
+import { writeHistoryRow, type FillRow, type HistoryRow } from './history-record.js';
 import { compareFills, fillMatches, type FillCursor, type FillFilter, type HistoryStore } from './history-store.js';
 
 const FILE_RE = /^history-(\d{16})\.jsonl$/;
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** A watermark line: `{"kind":"mark","seq":N}` and its line break. */
+const MARK_HEAD = fragment('{"kind":"mark","seq":');
+const MARK_END = fragment('}\n');
+const MARK_BOUND = MARK_HEAD.length + NUMBER_BOUND + MARK_END.length;
 
 interface FileRange {
   readonly size: number;
@@ -90,22 +95,26 @@ export class FileHistoryStore implements HistoryStore {
     // after a failed write: open again (cuts a torn line, reads the watermark from the file: rows that did reach
     // the file are not written twice)
     if (this.fd === null && this.current !== '') await this.open();
-    let text = '';
+    // the lines written straight as UTF-8 into one buffer for this write (no string of them is made)
+    const w = new JsonBytes();
     let last = this.mark;
     for (const r of rows) {
       // already stored (a catch-up re-delivering what a batch had written); a fill and the final state it made
       // share their seq
       if (r.seq <= this.mark) continue;
-      text += historyRowJson(r) + '\n';
+      writeHistoryRow(w, r);
       last = r.seq;
     }
     if (watermark > last) {
-      text += `{"kind":"mark","seq":${watermark}}\n`;
+      w.reserve(MARK_BOUND);
+      w.raw(MARK_HEAD);
+      w.num(watermark);
+      w.raw(MARK_END);
       last = watermark;
     }
-    if (text === '') return;
+    if (w.pos === 0) return;
     if (this.fd === null || this.currentSize >= this.segmentBytes) await this.rotate(rows.find((r) => r.seq > this.mark)?.seq ?? last);
-    const bytes = Buffer.from(text);
+    const bytes = w.buf.subarray(0, w.pos);
     const fd = this.fd!;
     try {
       await fd.write(bytes, 0, bytes.length);

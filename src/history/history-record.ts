@@ -17,7 +17,7 @@ import type { OrderView } from '../core/order-store.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import { isOpen } from '../model/order.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
-import { jsonNumber, jsonString, jsonStringOrNull } from '../model/json-text.js';
+import { fragment, type JsonBytes, NUMBER_BOUND, stringBound } from '../journal/json-bytes.js';
 
 /** The pseudo venue of the parent orders the daemon holds (src/parents; the same text). */
 export const PARENT_VENUE_NAME = 'smart';
@@ -117,25 +117,137 @@ export function historyRowsOf(seq: number, instruments: InstrumentRegistry, orde
   return n + 1;
 }
 
+/** Bytes of a row's keys and punctuation (writeHistoryRow), beyond its values. */
+const ROW_KEYS_BOUND = 400;
+
 /**
- * A row as one JSON line's text (the file store): the same bytes as JSON.stringify of the row historyRowsOf makes
- * (its keys in that order), written directly.
+ * A row as one JSON line into `w` (the file store), line break included: the same bytes as JSON.stringify of the row
+ * historyRowsOf makes (its keys in that order) then UTF-8, written directly (room made first: w.reserve).
  */
-export function historyRowJson(r: HistoryRow): string {
-  const head = `{"kind":${jsonString(r.kind)},"seq":${jsonNumber(r.seq)},"ts":${jsonNumber(r.ts)},"orderId":${jsonNumber(r.orderId)}`
-    + `,"parentOrderId":${r.parentOrderId === null ? 'null' : jsonNumber(r.parentOrderId)},"clientOrderId":${jsonString(r.clientOrderId)}`
-    + `,"strategy":${jsonString(r.strategy)},"symbol":${jsonString(r.symbol)},"side":${jsonString(r.side)}`;
+export function writeHistoryRow(w: JsonBytes, r: HistoryRow): void {
+  let bound = ROW_KEYS_BOUND + 6 * NUMBER_BOUND + stringBound(r.kind) + stringBound(r.clientOrderId) + stringBound(r.strategy)
+    + stringBound(r.symbol) + stringBound(r.side);
   if (r.kind === 'fill') {
-    return `${head},"venue":${jsonString(r.venue)},"tradeId":${jsonString(r.tradeId)},"price":${jsonString(r.price)},"qty":${jsonString(r.qty)}`
-      + `,"fee":${jsonString(r.fee)},"feeCurrency":${jsonString(r.feeCurrency)},"feeEstimated":${r.feeEstimated}`
-      + `,"liquidity":${jsonString(r.liquidity)},"venueTs":${r.venueTs === null ? 'null' : jsonNumber(r.venueTs)}}`;
+    bound += stringBound(r.venue) + stringBound(r.tradeId) + stringBound(r.price) + stringBound(r.qty) + stringBound(r.fee)
+      + stringBound(r.feeCurrency) + stringBound(r.liquidity);
+  } else {
+    bound += stringBound(r.type) + stringBound(r.timeInForce) + nullableBound(r.price) + nullableBound(r.stopPrice) + stringBound(r.quantity)
+      + stringBound(r.filledQty) + nullableBound(r.avgPrice) + stringBound(r.state) + nullableBound(r.venue) + nullableBound(r.venueOrderId)
+      + nullableBound(r.reason) + stringBound(r.route);
   }
-  return `${head},"type":${jsonString(r.type)},"timeInForce":${jsonString(r.timeInForce)},"price":${jsonStringOrNull(r.price)}`
-    + `,"stopPrice":${jsonStringOrNull(r.stopPrice)},"quantity":${jsonString(r.quantity)},"filledQty":${jsonString(r.filledQty)}`
-    + `,"avgPrice":${jsonStringOrNull(r.avgPrice)},"state":${jsonString(r.state)},"venue":${jsonStringOrNull(r.venue)}`
-    + `,"venueOrderId":${jsonStringOrNull(r.venueOrderId)},"reason":${jsonStringOrNull(r.reason)},"route":${jsonString(r.route)}`
-    + `,"createdAt":${jsonNumber(r.createdAt)}}`;
+  w.reserve(bound);
+  w.raw(K_KIND);
+  w.str(r.kind);
+  w.raw(K_SEQ);
+  w.num(r.seq);
+  w.raw(K_TS);
+  w.num(r.ts);
+  w.raw(K_ORDER_ID);
+  w.num(r.orderId);
+  w.raw(K_PARENT_ORDER_ID);
+  numberOrNull(w, r.parentOrderId);
+  w.raw(K_CLIENT_ORDER_ID);
+  w.str(r.clientOrderId);
+  w.raw(K_STRATEGY);
+  w.str(r.strategy);
+  w.raw(K_SYMBOL);
+  w.str(r.symbol);
+  w.raw(K_SIDE);
+  w.str(r.side);
+  if (r.kind === 'fill') {
+    w.raw(K_VENUE);
+    w.str(r.venue);
+    w.raw(K_TRADE_ID);
+    w.str(r.tradeId);
+    w.raw(K_PRICE);
+    w.str(r.price);
+    w.raw(K_QTY);
+    w.str(r.qty);
+    w.raw(K_FEE);
+    w.str(r.fee);
+    w.raw(K_FEE_CURRENCY);
+    w.str(r.feeCurrency);
+    w.raw(K_FEE_ESTIMATED);
+    w.bool(r.feeEstimated);
+    w.raw(K_LIQUIDITY);
+    w.str(r.liquidity);
+    w.raw(K_VENUE_TS);
+    numberOrNull(w, r.venueTs);
+  } else {
+    w.raw(K_TYPE);
+    w.str(r.type);
+    w.raw(K_TIME_IN_FORCE);
+    w.str(r.timeInForce);
+    w.raw(K_PRICE);
+    stringOrNull(w, r.price);
+    w.raw(K_STOP_PRICE);
+    stringOrNull(w, r.stopPrice);
+    w.raw(K_QUANTITY);
+    w.str(r.quantity);
+    w.raw(K_FILLED_QTY);
+    w.str(r.filledQty);
+    w.raw(K_AVG_PRICE);
+    stringOrNull(w, r.avgPrice);
+    w.raw(K_STATE);
+    w.str(r.state);
+    w.raw(K_VENUE);
+    stringOrNull(w, r.venue);
+    w.raw(K_VENUE_ORDER_ID);
+    stringOrNull(w, r.venueOrderId);
+    w.raw(K_REASON);
+    stringOrNull(w, r.reason);
+    w.raw(K_ROUTE);
+    w.str(r.route);
+    w.raw(K_CREATED_AT);
+    w.num(r.createdAt);
+  }
+  w.raw(LINE_END);
 }
+
+function nullableBound(s: string | null): number {
+  return s === null ? 4 : stringBound(s);
+}
+
+function stringOrNull(w: JsonBytes, s: string | null): void {
+  if (s === null) w.null();
+  else w.str(s);
+}
+
+function numberOrNull(w: JsonBytes, n: number | null): void {
+  if (n === null) w.null();
+  else w.num(n);
+}
+
+const K_KIND = fragment('{"kind":');
+const K_SEQ = fragment(',"seq":');
+const K_TS = fragment(',"ts":');
+const K_ORDER_ID = fragment(',"orderId":');
+const K_PARENT_ORDER_ID = fragment(',"parentOrderId":');
+const K_CLIENT_ORDER_ID = fragment(',"clientOrderId":');
+const K_STRATEGY = fragment(',"strategy":');
+const K_SYMBOL = fragment(',"symbol":');
+const K_SIDE = fragment(',"side":');
+const K_VENUE = fragment(',"venue":');
+const K_TRADE_ID = fragment(',"tradeId":');
+const K_PRICE = fragment(',"price":');
+const K_QTY = fragment(',"qty":');
+const K_FEE = fragment(',"fee":');
+const K_FEE_CURRENCY = fragment(',"feeCurrency":');
+const K_FEE_ESTIMATED = fragment(',"feeEstimated":');
+const K_LIQUIDITY = fragment(',"liquidity":');
+const K_VENUE_TS = fragment(',"venueTs":');
+const K_TYPE = fragment(',"type":');
+const K_TIME_IN_FORCE = fragment(',"timeInForce":');
+const K_STOP_PRICE = fragment(',"stopPrice":');
+const K_QUANTITY = fragment(',"quantity":');
+const K_FILLED_QTY = fragment(',"filledQty":');
+const K_AVG_PRICE = fragment(',"avgPrice":');
+const K_STATE = fragment(',"state":');
+const K_VENUE_ORDER_ID = fragment(',"venueOrderId":');
+const K_REASON = fragment(',"reason":');
+const K_ROUTE = fragment(',"route":');
+const K_CREATED_AT = fragment(',"createdAt":');
+const LINE_END = fragment('}\n');
 
 /** CSV text of one value (RFC 4180: quoted when it holds a comma, quote or line break). */
 export function csvField(value: unknown): string {

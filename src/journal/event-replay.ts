@@ -15,13 +15,14 @@ import { NO_VENUE, OrderStore, type OrderView } from '../core/order-store.js';
 import { OrderTracker } from '../core/order-tracker.js';
 import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
-import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import { eventIndex, LIFECYCLE_EVENTS, type OrderUpdate, type Transition } from '../model/lifecycle.js';
+import { ORDER_STATES } from '../model/order.js';
 import { readLatestSnapshot } from './directory.js';
 import { decodeSnapshot } from './order-snapshot.js';
 import { applyOrderRecord, restoreSnapshot } from './order-replay.js';
 import { JournalScanner, planFor } from './reader.js';
 import { NameMapper } from './name-table.js';
-import { jsonNumber, jsonPlain, jsonString, jsonStringOrNull } from '../model/json-text.js';
+import { fragment, JsonBytes, NUMBER_BOUND, stringBound } from './json-bytes.js';
 
 /**
  * The event a stream publishes for a transition recorded at `seq` (live and replayed alike); without a seq (no
@@ -33,29 +34,131 @@ export function streamEvent(seq: number | undefined, tracker: OrderTracker, orde
   return { ...e, seq: seq ?? e.seq, ts: update.kind === 'FILL' ? update.fill.ts : e.ts };
 }
 
+/** The bytes of the keys and punctuation of an event's JSON (writeStreamEvent), beyond its opening and values. */
+const EVENT_KEYS_BOUND = 512;
+
 /**
- * The JSON text of streamEvent(seq, …) — the same bytes JSON.stringify gives of it — without building the event
- * (the live stream's path: one event per transition). `head` goes first inside the braces: `"type":"event",` for the
- * stream's message, '' for the event alone.
+ * What an event's JSON begins with, up to its seq's value: `{`, then `head` (`"type":"event",` for the stream's
+ * message, nothing for the event alone), then `"seq":`. Made once per head.
  */
-export function streamEventJson(head: string, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): string {
+export function eventOpening(head: string): Uint8Array {
+  return fragment(`{${head}"seq":`);
+}
+
+/**
+ * The JSON of streamEvent(seq, …) — the same bytes JSON.stringify then UTF-8 give of it — written into `w` without
+ * building the event or any string of it (the live paths: one event per transition). `opening`: eventOpening's.
+ * Room is made first (w.reserve(bound)); returns where the event starts in w.buf (it ends at w.pos).
+ */
+export function writeStreamEvent(w: JsonBytes, opening: Uint8Array, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): number {
   const store = tracker.store;
   const ins = store.instrument(order.slot);
   const ts = update.kind === 'FILL' ? update.fill.ts : order.updatedAt;
   const venue = order.venueIndex;
-  // names from the store's JSON tables, enum names and the instrument's decimal texts as they are (jsonPlain); ids,
-  // reasons and what the venue sent escaped (jsonString)
-  const text = `{${head}"seq":${jsonNumber(seq ?? tracker.seqOf(t))},"ts":${jsonNumber(ts)},"orderId":${jsonNumber(order.id)}`
-    + `,"clientOrderId":${jsonString(order.clientOrderId)},"strategy":${store.strategyJson[order.strategyIndex]!},"symbol":${store.symbolJson[ins.index]!}`
-    + `,"side":${jsonPlain(order.side)},"venue":${venue === NO_VENUE ? 'null' : store.venueJson[venue]!},"event":${jsonPlain(t.event)},"from":${jsonPlain(t.from)}`
-    + `,"state":${jsonPlain(t.to)},"filledQty":${jsonPlain(ins.lotsToQty(order.filledLots))},"reason":${jsonStringOrNull(order.reason)}`;
-  if (update.kind !== 'FILL') return `${text}}`;
-  const f = update.fill;
-  return `${text},"fill":{"tradeId":${jsonString(f.tradeId)},"price":${jsonPlain(ins.ticksToPrice(f.priceTicks))}`
-    + `,"qty":${jsonPlain(ins.lotsToQty(f.qtyLots))},"fee":${jsonString(f.fee)}`
-    + `,"feeCurrency":${jsonString(f.feeCurrency === '' ? ins.quote : f.feeCurrency)},"feeEstimated":${f.feeEstimated === true}`
-    + `,"liquidity":${jsonPlain(f.liquidity)},"venueTs":${f.venueTs > 0 ? jsonNumber(f.venueTs) : 'null'}}}`;
+  const strategy = store.strategyJson[order.strategyIndex]!;
+  const symbol = store.symbolJson[ins.index]!;
+  const venueJson = venue === NO_VENUE ? null : store.venueJson[venue]!;
+  const clientOrderId = order.clientOrderId;
+  const reason = order.reason;
+  const filledQty = ins.lotsToQty(order.filledLots);
+  let bound = EVENT_KEYS_BOUND + opening.length + 4 * NUMBER_BOUND + 3 * (strategy.length + symbol.length + (venueJson?.length ?? 0))
+    + stringBound(clientOrderId) + stringBound(reason) + stringBound(filledQty);
+  let price = '';
+  let qty = '';
+  let feeCurrency = '';
+  if (update.kind === 'FILL') {
+    const f = update.fill;
+    price = ins.ticksToPrice(f.priceTicks);
+    qty = ins.lotsToQty(f.qtyLots);
+    feeCurrency = f.feeCurrency === '' ? ins.quote : f.feeCurrency;
+    bound += stringBound(f.tradeId) + stringBound(price) + stringBound(qty) + stringBound(f.fee) + stringBound(feeCurrency);
+  }
+  w.reserve(bound);
+  const start = w.pos;
+  // names from the store's JSON tables as they are (json), enum names with their keys made once, the instrument's
+  // decimal texts as they are (plain); ids, reasons and what the venue sent escaped (str)
+  w.raw(opening);
+  w.num(seq ?? tracker.seqOf(t));
+  w.raw(K_TS);
+  w.num(ts);
+  w.raw(K_ORDER_ID);
+  w.num(order.id);
+  w.raw(K_CLIENT_ORDER_ID);
+  w.str(clientOrderId);
+  w.raw(K_STRATEGY);
+  w.json(strategy);
+  w.raw(K_SYMBOL);
+  w.json(symbol);
+  w.raw(order.side === 'BUY' ? K_SIDE_BUY : K_SIDE_SELL);
+  w.raw(K_VENUE);
+  if (venueJson === null) w.null();
+  else w.json(venueJson);
+  w.raw(K_EVENT[eventIndex(t.event)]!);
+  w.raw(K_FROM[t.fromIndex]!);
+  w.raw(K_STATE[t.toIndex]!);
+  w.raw(K_FILLED_QTY);
+  w.plain(filledQty);
+  w.raw(K_REASON);
+  if (reason === undefined || reason === null) w.null();
+  else w.str(reason);
+  if (update.kind === 'FILL') {
+    const f = update.fill;
+    w.raw(K_FILL_TRADE_ID);
+    w.str(f.tradeId);
+    w.raw(K_PRICE);
+    w.plain(price);
+    w.raw(K_QTY);
+    w.plain(qty);
+    w.raw(K_FEE);
+    w.str(f.fee);
+    w.raw(K_FEE_CURRENCY);
+    w.str(feeCurrency);
+    w.raw(f.feeEstimated === true ? K_FEE_ESTIMATED_TRUE : K_FEE_ESTIMATED_FALSE);
+    w.raw(f.liquidity === 'MAKER' ? K_LIQUIDITY_MAKER : K_LIQUIDITY_TAKER);
+    w.raw(K_VENUE_TS);
+    if (f.venueTs > 0) w.num(f.venueTs);
+    else w.null();
+    w.byte(CLOSE_BRACE);
+  }
+  w.byte(CLOSE_BRACE);
+  return start;
 }
+
+const CLOSE_BRACE = 0x7d;
+const K_TS = fragment(',"ts":');
+const K_ORDER_ID = fragment(',"orderId":');
+const K_CLIENT_ORDER_ID = fragment(',"clientOrderId":');
+const K_STRATEGY = fragment(',"strategy":');
+const K_SYMBOL = fragment(',"symbol":');
+const K_SIDE_BUY = fragment(',"side":"BUY"');
+const K_SIDE_SELL = fragment(',"side":"SELL"');
+const K_VENUE = fragment(',"venue":');
+/** `,"event":"…"` by LIFECYCLE_EVENTS index; `,"from":"…"` and `,"state":"…"` by ORDER_STATES index (the model's enum names). */
+const K_EVENT = LIFECYCLE_EVENTS.map((e) => fragment(`,"event":"${e}"`));
+const K_FROM = ORDER_STATES.map((s) => fragment(`,"from":"${s}"`));
+const K_STATE = ORDER_STATES.map((s) => fragment(`,"state":"${s}"`));
+const K_FILLED_QTY = fragment(',"filledQty":');
+const K_REASON = fragment(',"reason":');
+const K_FILL_TRADE_ID = fragment(',"fill":{"tradeId":');
+const K_PRICE = fragment(',"price":');
+const K_QTY = fragment(',"qty":');
+const K_FEE = fragment(',"fee":');
+const K_FEE_CURRENCY = fragment(',"feeCurrency":');
+const K_FEE_ESTIMATED_TRUE = fragment(',"feeEstimated":true');
+const K_FEE_ESTIMATED_FALSE = fragment(',"feeEstimated":false');
+const K_LIQUIDITY_MAKER = fragment(',"liquidity":"MAKER"');
+const K_LIQUIDITY_TAKER = fragment(',"liquidity":"TAKER"');
+const K_VENUE_TS = fragment(',"venueTs":');
+const BARE_OPENING = eventOpening('');
+
+/** streamEvent(seq, …) as JSON text (writeStreamEvent's bytes), for a consumer that needs a string (the Redis bus). */
+export function streamEventJson(scratch: JsonBytes, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): string {
+  scratch.pos = 0;
+  writeStreamEvent(scratch, BARE_OPENING, seq, tracker, order, update, t);
+  return textDecoder.decode(scratch.buf.subarray(0, scratch.pos));
+}
+
+const textDecoder = new TextDecoder();
 
 export type EventReplayOpen =
   | { readonly ok: true; readonly cursor: EventReplayCursor }

@@ -32,6 +32,32 @@ export class JsonBytes {
   buf: Uint8Array = new Uint8Array(0);
   pos = 0;
 
+  /**
+   * `chunkBytes` 0 (a writer of one text): reserve grows the buffer, copying what was written. Above 0 (an arena of
+   * messages made one after the other, each handed out as a view of its bytes): reserve begins a new buffer of at
+   * least chunkBytes and leaves what was written where it is, so a buffer is never written twice and every view made
+   * of it stays valid (as Node's own Buffer pool does). One class for both: the writes see one kind of writer.
+   */
+  constructor(private readonly chunkBytes = 0) {}
+
+  /** Room for `n` more bytes (see the constructor). */
+  reserve(n: number): void {
+    if (this.buf.length - this.pos >= n) return;
+    if (this.chunkBytes > 0) {
+      this.buf = new Uint8Array(Math.max(this.chunkBytes, n));
+      this.pos = 0;
+      return;
+    }
+    const next = new Uint8Array(Math.max(this.pos + n, this.buf.length * 2, 256));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
+  /** The bytes written from `start` on, as a Buffer viewing them (not a copy). */
+  view(start: number): Buffer {
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset + start, this.pos - start);
+  }
+
   raw(bytes: Uint8Array): void {
     const b = this.buf;
     let p = this.pos;
@@ -61,7 +87,14 @@ export class JsonBytes {
       this.byte(0x2d);
       n = -n;
     }
-    this.digits(n, 10);
+    if (n < 1e9) {
+      this.small(n);
+      return;
+    }
+    // beyond 1e9 (times in ms, big ids): the digits above the last nine, then those nine
+    const high = Math.floor(n / 1e9);
+    this.small(high);
+    this.nine(n - high * 1e9);
   }
 
   /** The digits of a non-negative safe integer in base 10 or 36 (lower case), most significant first. */
@@ -83,27 +116,52 @@ export class JsonBytes {
     this.pos = end;
   }
 
+  /** The decimal digits of an integer 0 <= x < 1e9 (in int32 arithmetic: no floating division per digit). */
+  private small(x: number): void {
+    const len = x < 1e4 ? (x < 10 ? 1 : x < 100 ? 2 : x < 1e3 ? 3 : 4) : x < 1e6 ? (x < 1e5 ? 5 : 6) : x < 1e7 ? 7 : x < 1e8 ? 8 : 9;
+    const b = this.buf;
+    const end = this.pos + len;
+    let p = end;
+    do {
+      const q = (x / 10) | 0;
+      b[--p] = 48 + x - q * 10;
+      x = q;
+    } while (x > 0);
+    this.pos = end;
+  }
+
+  /** An integer 0 <= x < 1e9 as exactly nine digits (zeros first). */
+  private nine(x: number): void {
+    const b = this.buf;
+    const end = this.pos + 9;
+    for (let p = end - 1; p >= this.pos; p--) {
+      const q = (x / 10) | 0;
+      b[p] = 48 + x - q * 10;
+      x = q;
+    }
+    this.pos = end;
+  }
+
   /** A string as JSON.stringify writes it (undefined: null). */
   str(s: string | undefined): void {
     if (s === undefined) {
       this.null();
       return;
     }
-    for (let i = 0; i < s.length; i++) {
-      if (charCodeAt.call(s, i) >= 0x80) {
-        this.pos += encoder.encodeInto(JSON.stringify(s), this.buf.subarray(this.pos)).written;
-        return;
-      }
-    }
     const b = this.buf;
-    let p = this.pos;
+    const start = this.pos;
+    let p = start;
     b[p++] = 0x22;
     for (let i = 0; i < s.length; i++) {
       const c = charCodeAt.call(s, i);
-      if (c === 0x22 || c === 0x5c) {
-        b[p++] = 0x5c;
+      if (c >= 0x20 && c < 0x80 && c !== 0x22 && c !== 0x5c) {
         b[p++] = c;
-      } else if (c >= 0x20) {
+      } else if (c >= 0x80) {
+        // not ASCII: the whole string again, as JSON.stringify writes it, in UTF-8 (rare)
+        this.pos = start + encoder.encodeInto(JSON.stringify(s), b.subarray(start)).written;
+        return;
+      } else if (c === 0x22 || c === 0x5c) {
+        b[p++] = 0x5c;
         b[p++] = c;
       } else {
         b[p++] = 0x5c;
@@ -122,6 +180,41 @@ export class JsonBytes {
       }
     }
     b[p++] = 0x22;
+    this.pos = p;
+  }
+
+  /**
+   * `"text"` for a text that needs no escaping by construction (enum names, decimal texts: jsonPlain); one that
+   * turns out to hold anything else is written as str() would (at most stringBound bytes either way).
+   */
+  plain(text: string): void {
+    for (let i = 0; i < text.length; i++) {
+      const c = charCodeAt.call(text, i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        this.str(text);
+        return;
+      }
+    }
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x22;
+    for (let i = 0; i < text.length; i++) b[p++] = charCodeAt.call(text, i);
+    b[p++] = 0x22;
+    this.pos = p;
+  }
+
+  /** Text that is JSON already (a name table's entry), as it is: at most 3 bytes a UTF-16 unit. */
+  json(text: string): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < text.length; i++) {
+      const c = charCodeAt.call(text, i);
+      if (c >= 0x80) {
+        this.pos += encoder.encodeInto(text, b.subarray(this.pos)).written;
+        return;
+      }
+      b[p++] = c;
+    }
     this.pos = p;
   }
 

@@ -2,6 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { EventStream, SLOW_CONSUMER_CLOSE_CODE } from '../../src/api/event-stream.js';
+import { OrderTracker } from '../../src/core/order-tracker.js';
+import { streamEvent } from '../../src/journal/event-replay.js';
+import { ManualClock } from '../../src/model/clock.js';
+import { fill, newOrderFields, testStore } from '../helpers/model.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { discardLogs } from '../helpers/daemon.js';
@@ -37,9 +41,12 @@ class SocketDouble extends EventEmitter {
 
   /** Frames sent as binary (none should be: every message is a text frame). */
   binaryFrames = 0;
+  /** What each send was given, as given (ws keeps a Buffer it is given until it is written). */
+  readonly given: (string | Buffer)[] = [];
 
   send(data: string | Buffer, options?: { binary?: boolean }): void {
     if (typeof data !== 'string' && options?.binary !== false) this.binaryFrames++;
+    this.given.push(data);
     const text = data.toString();
     if (!this.reading) this.bufferedAmount += Buffer.byteLength(text);
     if (this.corked > 0) this.corkedFrames.push(text);
@@ -149,5 +156,39 @@ describe('per-turn coalescing', () => {
     expect(ws.frames()).toHaveLength(41);
     // written in several corked writes of at most half the bound each
     for (const w of ws.writes) expect(w.reduce((n, f) => n + f.length, 0)).toBeLessThanOrEqual(max / 2);
+  });
+
+  it('live events: each one\'s bytes are the event\'s JSON, to every client, and stay so while later events are written', async () => {
+    const store = testStore();
+    const clock = new ManualClock(1.7e12);
+    const tracker = new OrderTracker(store, clock, { retainFinished: 10 });
+    const expected: string[] = [];
+    tracker.listen({ onTransition: (order, update, t) => void expected.push(`{"type":"event",${JSON.stringify(streamEvent(undefined, tracker, order, update, t)).slice(1)}`) });
+    const s = new EventStream({ tracker, instruments: store.instruments, strategies: store.strategyIds, log: createLogger('silent', 'test', discardLogs()), maxBufferedBytes: 64 << 20 });
+    const single = new SocketDouble();
+    const batch = new SocketDouble();
+    s.add(asWs(single), new URLSearchParams());
+    s.add(asWs(batch), new URLSearchParams('batch=1'));
+    // 3 turns of 150 orders, 4 events each with long client order ids and reasons: several arena buffers (64 KB)
+    let id = 0;
+    for (let round = 0; round < 3; round++) {
+      for (let k = 0; k < 150; k++) {
+        id++;
+        tracker.create(id, newOrderFields(store, { clientOrderId: `c${id}-${'é'.repeat(60)}`, qtyLots: 1000 }));
+        tracker.apply(id, { kind: 'SUBMIT', venue: 'v1' });
+        tracker.apply(id, { kind: 'ACCEPT' });
+        tracker.apply(id, { kind: 'FILL', fill: fill(id, 400, 123_456, { tradeId: `t${id}` }) });
+        tracker.apply(id, { kind: 'CANCELED', reason: `done ${'"x"'.repeat(id % 40)}` });
+      }
+      await turn();
+    }
+    expect(expected).toHaveLength(450 * 4);
+    // checked after every turn was written: a message the stream handed over is never written again
+    const given = single.given.slice(1).map((d) => d.toString());
+    expect(given).toEqual(expected);
+    expect(single.given.slice(1).every((d) => Buffer.isBuffer(d))).toBe(true);
+    const arrays = batch.given.map((d) => JSON.parse(d.toString()) as unknown[]).flat();
+    expect(arrays.slice(1)).toEqual(expected.map((e) => JSON.parse(e)));
+    expect(single.binaryFrames + batch.binaryFrames).toBe(0);
   });
 });

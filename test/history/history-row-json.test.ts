@@ -1,12 +1,13 @@
 /**
- * The file store writes each history row with historyRowJson: byte for byte JSON.stringify of the rows historyRowsOf
- * makes, for any order through any life (fills, final states, odd texts).
+ * The file store writes each history row with writeHistoryRow: byte for byte JSON.stringify (then UTF-8 and a line
+ * break) of the rows historyRowsOf makes, for any order through any life (fills, final states, odd texts).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TYPE_CODE } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
-import { historyRowJson, historyRowsOf, type HistoryRow } from '../../src/history/history-record.js';
+import { historyRowsOf, writeHistoryRow, type HistoryRow } from '../../src/history/history-record.js';
+import { JsonBytes } from '../../src/journal/json-bytes.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
 import { fill, newOrderFields, testStore } from '../helpers/model.js';
@@ -27,7 +28,16 @@ const step = fc.oneof(
   }),
 );
 
-describe('historyRowJson', () => {
+/** The rows written one after the other into one writer (starting empty: it grows as they go), as its bytes. */
+function written(rows: readonly HistoryRow[]): Buffer {
+  const w = new JsonBytes();
+  for (const r of rows) writeHistoryRow(w, r);
+  return Buffer.from(w.buf.subarray(0, w.pos));
+}
+
+const lines = (rows: readonly HistoryRow[]): Buffer => Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+
+describe('writeHistoryRow', () => {
   it('is, byte for byte, JSON.stringify of every row historyRowsOf makes', () => {
     fc.assert(fc.property(
       text, fc.constantFrom('LIMIT' as const, 'MARKET' as const, 'STOP_LIMIT' as const), fc.integer({ min: 0, max: 9_000_000_000 }), fc.integer({ min: 0, max: 9_000_000 }),
@@ -49,7 +59,7 @@ describe('historyRowJson', () => {
             : s;
           tracker.apply(1, u);
         }
-        expect(rows.map(historyRowJson)).toEqual(rows.map((r) => JSON.stringify(r)));
+        expect(written(rows)).toEqual(lines(rows));
       }), { numRuns: 150 });
   });
 
@@ -63,6 +73,6 @@ describe('historyRowJson', () => {
     tracker.apply(1, { kind: 'ACCEPT', venueOrderId: 'V1' });
     tracker.apply(1, { kind: 'FILL', fill: fill(1, 10, 6_000_000) });
     expect(rows.map((r) => r.kind)).toEqual(['fill', 'order']);
-    expect(rows.map(historyRowJson)).toEqual(rows.map((r) => JSON.stringify(r)));
+    expect(written(rows)).toEqual(lines(rows));
   });
 });

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OrderView } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
-import { streamEvent, streamEventJson } from '../../src/journal/event-replay.js';
+import { eventOpening, streamEvent, streamEventJson, writeStreamEvent } from '../../src/journal/event-replay.js';
+import { JsonBytes } from '../../src/journal/json-bytes.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
@@ -31,8 +32,10 @@ const step = fc.oneof(
   }),
 );
 
-describe('streamEventJson', () => {
-  it('is, byte for byte, JSON.stringify of the event streamEvent describes (with and without a journal seq, with a head)', () => {
+const HEAD = eventOpening('"type":"event",');
+
+describe('writeStreamEvent and streamEventJson', () => {
+  it('are, byte for byte, JSON.stringify of the event streamEvent describes (with and without a journal seq, with a head)', () => {
     fc.assert(fc.property(text, fc.option(fc.integer({ min: 1, max: 2 ** 50 }), { nil: undefined }), fc.array(step, { maxLength: 6 }), fc.double({ min: 1e12, max: 2e12, noNaN: true }), names,
       (cid, seq, steps, now, n) => {
         const instruments = new InstrumentRegistry(TEST_INSTRUMENT_SPECS.map((spec, i) => (i === 0 ? { ...spec, symbol: n.symbol } : spec)));
@@ -42,11 +45,21 @@ describe('streamEventJson', () => {
         // compared after the updates: the tracker catches what a listener throws
         const expected: string[] = [];
         const got: string[] = [];
+        const expectedBytes: Buffer[] = [];
+        const gotBytes: Buffer[] = [];
+        // one writer for every event, starting empty: each event is written after the last, growing the buffer
+        const w = new JsonBytes();
+        const scratch = new JsonBytes();
         tracker.listen({
           onTransition: (order, update, t) => {
             const e = JSON.stringify(streamEvent(seq, tracker, order, update, t));
-            expected.push(e, `{"type":"event",${e.slice(1)}`);
-            got.push(streamEventJson('', seq, tracker, order, update, t), streamEventJson('"type":"event",', seq, tracker, order, update, t));
+            got.push(streamEventJson(scratch, seq, tracker, order, update, t));
+            expected.push(e);
+            for (const head of [eventOpening(''), HEAD]) {
+              const at = writeStreamEvent(w, head, seq, tracker, order, update, t);
+              gotBytes.push(Buffer.from(w.buf.subarray(at, w.pos)));
+            }
+            expectedBytes.push(Buffer.from(e), Buffer.from(`{"type":"event",${e.slice(1)}`));
           },
         });
         const id = 1;
@@ -61,6 +74,7 @@ describe('streamEventJson', () => {
         }
         expect(expected.length).toBeGreaterThan(0);
         expect(got).toEqual(expected);
+        expect(gotBytes).toEqual(expectedBytes);
       }), { numRuns: 300 });
   });
 });
