@@ -158,8 +158,13 @@ interface Pending {
   readonly message: Buffer;
 }
 
-/** A message to a client: text, or an event's bytes (never changed once made: ws may send them later). */
+/** A message to a client: text, or an event's UTF-8 bytes (never changed once made: ws may send them later). */
 type Message = string | Buffer;
+
+/** A message's UTF-8 length. */
+function messageBytes(m: Message): number {
+  return typeof m === 'string' ? Buffer.byteLength(m) : m.length;
+}
 
 export interface StreamStats {
   readonly clients: number;
@@ -314,8 +319,9 @@ export class EventStream {
     const tracker = this.o.tracker;
     this.made++;
     const arena = this.arena;
-    const start = writeStreamEvent(arena, EVENT_OPENING, seq, tracker, order, update, t);
-    const message = arena.view(start);
+    arena.begin();
+    writeStreamEvent(arena, EVENT_OPENING, seq, tracker, order, update, t);
+    const message = arena.view();
     return { seq: seq ?? tracker.seqOf(t), strategy: order.strategy, symbol: tracker.store.instrument(order.slot).symbol, message };
   }
 
@@ -498,7 +504,7 @@ export class EventStream {
     const backlog = c.backlog;
     c.backlog = [];
     c.backlogBytes = 0;
-    for (const m of backlog) if (!this.sendTo(c, m, typeof m === 'string' ? Buffer.byteLength(m) : m.length)) return;
+    for (const m of backlog) if (!this.sendTo(c, m, messageBytes(m))) return;
   }
 
   /** Waits until the client's send buffer is below half the bound; false if it went away or stopped reading. */

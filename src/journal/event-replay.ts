@@ -48,9 +48,9 @@ export function eventOpening(head: string): Uint8Array {
 /**
  * The JSON of streamEvent(seq, …) — the same bytes JSON.stringify then UTF-8 give of it — written into `w` without
  * building the event or any string of it (the live paths: one event per transition). `opening`: eventOpening's.
- * Room is made first (w.reserve(bound)); returns where the event starts in w.buf (it ends at w.pos).
+ * Room is made first (w.reserve(bound)).
  */
-export function writeStreamEvent(w: JsonBytes, opening: Uint8Array, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): number {
+export function writeStreamEvent(w: JsonBytes, opening: Uint8Array, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): void {
   const store = tracker.store;
   const ins = store.instrument(order.slot);
   const ts = update.kind === 'FILL' ? update.fill.ts : order.updatedAt;
@@ -74,7 +74,6 @@ export function writeStreamEvent(w: JsonBytes, opening: Uint8Array, seq: number 
     bound += stringBound(f.tradeId) + stringBound(price) + stringBound(qty) + stringBound(f.fee) + stringBound(feeCurrency);
   }
   w.reserve(bound);
-  const start = w.pos;
   // names from the store's JSON tables as they are (json), enum names with their keys made once, the instrument's
   // decimal texts as they are (plain); ids, reasons and what the venue sent escaped (str)
   w.raw(opening);
@@ -121,7 +120,6 @@ export function writeStreamEvent(w: JsonBytes, opening: Uint8Array, seq: number 
     w.byte(CLOSE_BRACE);
   }
   w.byte(CLOSE_BRACE);
-  return start;
 }
 
 const CLOSE_BRACE = 0x7d;
@@ -154,11 +152,10 @@ const BARE_OPENING = eventOpening('');
 /** streamEvent(seq, …) as JSON text (writeStreamEvent's bytes), for a consumer that needs a string (the Redis bus). */
 export function streamEventJson(scratch: JsonBytes, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): string {
   scratch.pos = 0;
+  scratch.begin();
   writeStreamEvent(scratch, BARE_OPENING, seq, tracker, order, update, t);
-  return textDecoder.decode(scratch.buf.subarray(0, scratch.pos));
+  return scratch.text();
 }
-
-const textDecoder = new TextDecoder();
 
 export type EventReplayOpen =
   | { readonly ok: true; readonly cursor: EventReplayCursor }

@@ -9,6 +9,7 @@
 const charCodeAt = String.prototype.charCodeAt;
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** Most bytes a number takes ("-1.2345678901234567e+308"). */
 export const NUMBER_BOUND = 25;
@@ -31,21 +32,33 @@ const FALSE = fragment('false');
 export class JsonBytes {
   buf: Uint8Array = new Uint8Array(0);
   pos = 0;
+  /** Where the message being written began (begin()). */
+  private mark = 0;
 
   /**
    * `chunkBytes` 0 (a writer of one text): reserve grows the buffer, copying what was written. Above 0 (an arena of
-   * messages made one after the other, each handed out as a view of its bytes): reserve begins a new buffer of at
-   * least chunkBytes and leaves what was written where it is, so a buffer is never written twice and every view made
-   * of it stays valid (as Node's own Buffer pool does). One class for both: the writes see one kind of writer.
+   * messages made one after the other, each handed out as a view of its bytes): when the buffer is short, reserve
+   * begins a new one of at least chunkBytes, taking along only the message being written; what was written before
+   * stays where it is, so a buffer is never written twice and every view made of it stays valid (as Node's own Buffer
+   * pool does). One class for both: the writes see one kind of writer.
    */
   constructor(private readonly chunkBytes = 0) {}
 
-  /** Room for `n` more bytes (see the constructor). */
+  /** A message begins here (view() and text() give what was written since). */
+  begin(): void {
+    this.mark = this.pos;
+  }
+
+  /** Room for `n` more bytes (see the constructor). Writes do not check: every writer makes room first. */
   reserve(n: number): void {
     if (this.buf.length - this.pos >= n) return;
     if (this.chunkBytes > 0) {
-      this.buf = new Uint8Array(Math.max(this.chunkBytes, n));
-      this.pos = 0;
+      const len = this.pos - this.mark;
+      const next = new Uint8Array(Math.max(this.chunkBytes, len + n));
+      next.set(this.buf.subarray(this.mark, this.pos));
+      this.buf = next;
+      this.mark = 0;
+      this.pos = len;
       return;
     }
     const next = new Uint8Array(Math.max(this.pos + n, this.buf.length * 2, 256));
@@ -53,9 +66,14 @@ export class JsonBytes {
     this.buf = next;
   }
 
-  /** The bytes written from `start` on, as a Buffer viewing them (not a copy). */
-  view(start: number): Buffer {
-    return Buffer.from(this.buf.buffer, this.buf.byteOffset + start, this.pos - start);
+  /** The message's bytes (since begin()), as a Buffer viewing them (not a copy). */
+  view(): Buffer {
+    return Buffer.from(this.buf.buffer, this.buf.byteOffset + this.mark, this.pos - this.mark);
+  }
+
+  /** The message's bytes (since begin()) as text. */
+  text(): string {
+    return decoder.decode(this.buf.subarray(this.mark, this.pos));
   }
 
   raw(bytes: Uint8Array): void {

@@ -56,8 +56,9 @@ describe('writeStreamEvent and streamEventJson', () => {
             got.push(streamEventJson(scratch, seq, tracker, order, update, t));
             expected.push(e);
             for (const head of [eventOpening(''), HEAD]) {
-              const at = writeStreamEvent(w, head, seq, tracker, order, update, t);
-              gotBytes.push(Buffer.from(w.buf.subarray(at, w.pos)));
+              w.begin();
+              writeStreamEvent(w, head, seq, tracker, order, update, t);
+              gotBytes.push(Buffer.from(w.view()));
             }
             expectedBytes.push(Buffer.from(e), Buffer.from(`{"type":"event",${e.slice(1)}`));
           },
