@@ -17,9 +17,9 @@
  *   corked around them), or — a client that connected with `?batch=1` — as ONE frame holding a JSON array of those
  *   messages. A turn's queue that reaches half the bound (at most TURN_MAX_BYTES) is written at once, and the rest
  *   of the turn goes in the next write (frame). Each event is serialised once, as UTF-8 bytes written straight into
- *   the stream's arena (no string made of it), and those bytes are shared by every client it goes to:
- *   sent as they are (a text frame each) or copied into a client's array frame. Other messages (results, hello,
- *   RESYNC, replayed events) are strings, encoded into the frame.
+ *   the stream's arena (no string made of it), and those bytes are shared by every client it goes to, each copying
+ *   them into its turn's write (an array frame, or one buffer for the turn's frames): what a socket holds is never
+ *   more than its own bytes. Other messages (results, hello, RESYNC, replayed events) are strings.
  * - Slow consumers. A client whose send buffer (ws bufferedAmount plus what is queued for it in this turn, or its
  *   backlog during a replay) would pass `maxBufferedBytes` is dropped at once — nothing more is queued for it; what
  *   was queued within the bound is written — and closed with code 4000 and the reason "slow consumer: send buffer
@@ -361,7 +361,7 @@ export class EventStream {
         this.sendTo(c, p.message, bytes);
         continue;
       }
-      c.backlog.push(p.message);
+      c.backlog.push(Buffer.from(p.message)); // a copy: a backlog may wait a while (see write())
       c.backlogBytes += bytes;
       if (c.backlogBytes > this.o.maxBufferedBytes) this.slow(c);
     }
@@ -426,12 +426,22 @@ export class EventStream {
     if (ws.readyState === ws.OPEN) {
       if (c.query.batch) {
         ws.send(arrayFrame(out, c.outBytes), TEXT_FRAME);
-      } else if (out.length === 1) {
-        ws.send(out[0]!, TEXT_FRAME);
       } else {
-        const socket = (ws as unknown as Corkable)._socket;
+        // the events' bytes are copied out of the arena into one buffer of this write: what ws holds for a client
+        // that reads slowly is its own bytes, never a whole arena buffer kept alive by one small message
+        const copies = Buffer.allocUnsafe(c.outBytes);
+        let at = 0;
+        const socket = out.length > 1 ? (ws as unknown as Corkable)._socket : undefined;
         socket?.cork();
-        for (let i = 0; i < out.length; i++) ws.send(out[i]!, TEXT_FRAME);
+        for (let i = 0; i < out.length; i++) {
+          const m = out[i]!;
+          if (typeof m === 'string') ws.send(m, TEXT_FRAME);
+          else {
+            copies.set(m, at);
+            ws.send(copies.subarray(at, at + m.length), TEXT_FRAME);
+            at += m.length;
+          }
+        }
         socket?.uncork();
       }
     }

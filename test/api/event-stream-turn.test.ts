@@ -191,4 +191,25 @@ describe('per-turn coalescing', () => {
     expect(arrays.slice(1)).toEqual(expected.map((e) => JSON.parse(e)));
     expect(single.binaryFrames + batch.binaryFrames).toBe(0);
   });
+
+  it('a client that gets one event in many holds only its own bytes: what it is given never keeps a shared buffer alive', async () => {
+    const store = testStore();
+    const tracker = new OrderTracker(store, new ManualClock(1.7e12), { retainFinished: 10 });
+    const s = new EventStream({ tracker, instruments: store.instruments, strategies: store.strategyIds, log: createLogger('silent', 'test', discardLogs()), maxBufferedBytes: 64 << 20 });
+    const all = new SocketDouble();
+    const few = new SocketDouble();
+    s.add(asWs(all), new URLSearchParams());
+    s.add(asWs(few), new URLSearchParams('strategy=beta'));
+    for (let id = 1; id <= 600; id++) {
+      tracker.create(id, newOrderFields(store, { strategy: id % 50 === 0 ? 'beta' : 'alpha', qtyLots: 1000 }));
+      tracker.apply(id, { kind: 'SUBMIT', venue: 'v1' });
+      if (id % 100 === 0) await turn();
+    }
+    await turn();
+    const given = few.given.slice(1) as Buffer[];
+    expect(given).toHaveLength(12);
+    // its own bytes (in Node's small-buffer pool at most), not a view of the buffers the events were written in
+    for (const b of given) expect(b.buffer.byteLength).toBeLessThanOrEqual(Buffer.poolSize);
+    expect(all.given.slice(1)).toHaveLength(600);
+  });
 });
