@@ -158,7 +158,7 @@ interface Pending {
   readonly message: Buffer;
 }
 
-/** A message to a client: text, or an event's UTF-8 bytes (never changed once made: ws may send them later). */
+/** A message to a client: text, or an event's UTF-8 bytes (a view of the arena: never changed once made). */
 type Message = string | Buffer;
 
 /** A message's UTF-8 length. */
@@ -180,7 +180,8 @@ export class EventStream {
   private readonly pending: Pending[] = [];
   /**
    * Where events are written, one after the other (their messages are views of it): a buffer is never written twice,
-   * and lives on as long as a message made in it is queued (ws may hold it in its send queue).
+   * and lives on while a message made in it waits for its record's durability or for the end of the turn (each
+   * client's write copies the bytes out, so no socket holds on to it).
    */
   private readonly arena = new JsonBytes(ARENA_BYTES);
   private waiting = false;

@@ -95,8 +95,10 @@ export class FileHistoryStore implements HistoryStore {
     // after a failed write: open again (cuts a torn line, reads the watermark from the file: rows that did reach
     // the file are not written twice)
     if (this.fd === null && this.current !== '') await this.open();
-    // the lines written straight as UTF-8 into one buffer for this write (no string of them is made)
+    // the lines written straight as UTF-8 into one buffer for this write (no string of them is made), sized for
+    // rows of about 512 bytes up front (it grows if they are longer)
     const w = new JsonBytes();
+    w.reserve(512 * rows.length + MARK_BOUND);
     let last = this.mark;
     for (const r of rows) {
       // already stored (a catch-up re-delivering what a batch had written); a fill and the final state it made
