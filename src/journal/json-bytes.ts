@@ -1,7 +1,8 @@
 /**
  * JSON written straight into bytes, as JSON.stringify then UTF-8 would give them, without making strings: what a
  * snapshot capture writes its rows with (hundreds of thousands of rows would otherwise be as many strings to
- * collect). The caller makes room first (`bound` sizes); writes do not check. Integers, ASCII strings, booleans and
+ * collect), the live event stream its events (an arena: see the constructor) and the history file store its lines.
+ * The caller makes room first (`reserve` with `bound` sizes); writes do not check. Integers, ASCII strings, booleans and
  * null are written byte by byte; other numbers and strings with non-ASCII characters go through JSON.stringify and
  * TextEncoder (rare: prices, quantities and times are integers, ids ASCII).
  */

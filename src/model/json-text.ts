@@ -1,6 +1,7 @@
 /**
- * JSON text of single values, the same bytes JSON.stringify gives, for the paths that write a message's JSON
- * directly instead of building an object to stringify (the live event stream, order views).
+ * JSON text of single values, the same bytes JSON.stringify gives, for the paths that write a message's JSON text
+ * directly instead of building an object to stringify (order views, the order store's name tables). The live event
+ * stream and the history rows write bytes instead (src/journal/json-bytes.ts).
  */
 /**
  * String.prototype.charCodeAt, called as `charCodeAt.call(text, i)` on the per-order paths. `text.charCodeAt(i)` loads

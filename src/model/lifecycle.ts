@@ -288,7 +288,6 @@ export type TransitionResult =
   | { readonly outcome: 'IGNORED'; readonly event: LifecycleEvent; readonly from: OrderState; readonly code?: ErrorCode }
   | { readonly outcome: 'ERROR'; readonly event: LifecycleEvent; readonly from: OrderState; readonly code: ErrorCode };
 
-
 /** The index of an event in LIFECYCLE_EVENTS (a switch over the interned names, like stateIndex). */
 export function eventIndex(event: LifecycleEvent): number {
   switch (event) {
