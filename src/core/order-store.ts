@@ -1,5 +1,5 @@
 import { ERROR_CATALOGUE, isErrorCode, type ErrorCode } from '../model/errors.js';
-import { makeClientOrderId, type OrderId } from '../model/ids.js';
+import { derivedClientOrderId, isClientIdPrefix, type OrderId } from '../model/ids.js';
 import { jsonString } from '../model/json-text.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import {
@@ -179,6 +179,7 @@ export class OrderStore {
     initialCapacity = 1 << 16,
   ) {
     if (venueNames.length >= NO_VENUE) throw new RangeError(`at most ${NO_VENUE - 1} venues`);
+    if (!isClientIdPrefix(clientIdPrefix)) throw new RangeError(`client id prefix "${clientIdPrefix}" is not 0 to 31 letters and digits`);
     this.venueIndexByName = new Map(venueNames.map((n, i) => [n, i]));
     this.strategyJson = strategyIds.map(jsonString);
     this.venueJson = venueNames.map(jsonString);
@@ -332,7 +333,7 @@ export class OrderStore {
   }
 
   clientOrderId(slot: number): string {
-    return this.clientIds[slot] ?? makeClientOrderId(this.clientIdPrefix, this.id[slot]!);
+    return this.clientIds[slot] ?? derivedClientOrderId(this.clientIdPrefix, this.id[slot]!);
   }
 
   /** Write the client order id's ASCII into `buf` at `off` (no string made for ids the daemon derives). Returns its length. */

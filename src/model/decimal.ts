@@ -15,7 +15,6 @@
 /** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
 const charCodeAt = String.prototype.charCodeAt;
 
-const DECIMAL_RE = /^(\d+)(?:\.(\d+))?$/;
 const SIGNED_DECIMAL_RE = /^(-?)(\d+)(?:\.(\d+))?$/;
 /** What a venue may send as text: either sign, surrounding white space is trimmed first. */
 const VENUE_DECIMAL_RE = /^[+-]?\d+(?:\.\d+)?$/;
@@ -34,10 +33,44 @@ export interface ParsedDecimal {
 }
 
 export function parseDecimal(text: string): ParsedDecimal | undefined {
-  const m = DECIMAL_RE.exec(text);
-  if (m === null) return undefined;
-  const frac = m[2] ?? '';
-  return { units: BigInt(m[1] + frac), scale: frac.length };
+  return parsePlainDecimal(text, false);
+}
+
+/** Digits a double holds exactly whatever they are (10^15 < 2^53). */
+const SAFE_DIGITS = 15;
+
+/**
+ * parseDecimal (signed: parseSignedDecimal) in one pass over the text, without a regular expression: up to
+ * SAFE_DIGITS digits in a double (exact), more through the digits' text (a fill's fee or price is parsed per fill).
+ */
+function parsePlainDecimal(text: string, signed: boolean): ParsedDecimal | undefined {
+  const n = text.length;
+  let i = 0;
+  let neg = false;
+  if (signed && n > 0 && charCodeAt.call(text, 0) === 45) {
+    neg = true;
+    i = 1;
+  }
+  const first = i;
+  let point = -1;
+  let v = 0;
+  for (; i < n; i++) {
+    const c = charCodeAt.call(text, i);
+    if (c === 46) {
+      if (point >= 0 || i === first) return undefined;
+      point = i;
+      continue;
+    }
+    if (c < 48 || c > 57) return undefined;
+    v = v * 10 + (c - 48);
+  }
+  if (i === first || point === n - 1) return undefined;
+  const scale = point < 0 ? 0 : n - 1 - point;
+  const digits = n - first - (point < 0 ? 0 : 1);
+  let units: bigint;
+  if (digits <= SAFE_DIGITS) units = BigInt(v);
+  else units = BigInt(point < 0 ? text.slice(first) : text.slice(first, point) + text.slice(point + 1));
+  return { units: neg ? -units : units, scale };
 }
 
 /** Whether `text` is what parseSignedDecimal accepts (no allocation). */
@@ -47,11 +80,7 @@ export function isSignedDecimal(text: string): boolean {
 
 /** Signed decimal (fees in basis points may be negative for maker rebates). */
 export function parseSignedDecimal(text: string): ParsedDecimal | undefined {
-  const m = SIGNED_DECIMAL_RE.exec(text);
-  if (m === null) return undefined;
-  const frac = m[3] ?? '';
-  const units = BigInt(m[2] + frac);
-  return { units: m[1] === '-' ? -units : units, scale: frac.length };
+  return parsePlainDecimal(text, true);
 }
 
 /** Whether `text` is a config decimal: strict plain form, or exponent form with |exponent| <= MAX_DECIMAL_EXPONENT. */

@@ -45,3 +45,20 @@ export function makeClientOrderId(prefix: string, id: OrderId): string {
   if (!isValidClientOrderId(text)) throw new RangeError(`client order id "${text}" is not valid`);
   return text;
 }
+
+const CLIENT_ID_PREFIX_RE = /^[A-Za-z0-9]{0,31}$/;
+
+/**
+ * makeClientOrderId for a prefix already checked with isClientIdPrefix (the order store checks its own once): the id
+ * in base 36 is letters and digits, so only the length is left to check (per order, no regular expression).
+ */
+export function derivedClientOrderId(prefix: string, id: OrderId): string {
+  const text = prefix + id.toString(36);
+  if (text.length > 32 || !Number.isSafeInteger(id) || id <= 0) throw new RangeError(`client order id "${text}" is not valid`);
+  return text;
+}
+
+/** Whether `prefix` can begin the client order ids the daemon derives (letters and digits, room for an id). */
+export function isClientIdPrefix(prefix: string): boolean {
+  return CLIENT_ID_PREFIX_RE.test(prefix);
+}

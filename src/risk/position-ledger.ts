@@ -189,16 +189,16 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
   private readonly smart: number;
   /** Per venue name: fills counted (VenueBalances tells a fill that came while it read the venue). */
   private readonly venueFills = new Map<string, number>();
+  /** Per venue name: its rows (what its flows are summed from). */
+  private readonly venueRows = new Map<string, Row[]>();
   private readonly tickUnits: bigint[];
   private readonly lotUnits: bigint[];
   private readonly factor: bigint[];
-  /** tickUnits x lotUnits per instrument. */
-  private readonly tickLotUnits: bigint[];
   private readonly instrumentCount: number;
   /** The same as doubles (exact: a factor beyond 2^53 leaves no order the edges accept). */
   private readonly factorN: Float64Array;
-  /** Per venue: what its counted fills moved, per currency (see venueFlows). */
-  private readonly flows = new Map<string, Map<string, Sum>>();
+  /** Per venue: what its counted fills moved, per currency, as of `fills` fills counted there (see venueFlows). */
+  private readonly flows = new Map<string, { fills: number; sums: Map<string, Sum> }>();
   readonly pnlCurrency: string;
   /** Scale of the cheap numbers: units of 10^-unitScale of pnlCurrency. */
   readonly unitScale: number;
@@ -220,7 +220,6 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
     this.byStrategy = strategyIds.map(() => []);
     this.tickUnits = list.map((i) => parseDecimal(i.tick.text)!.units);
     this.lotUnits = list.map((i) => parseDecimal(i.lot.text)!.units);
-    this.tickLotUnits = list.map((_, k) => this.tickUnits[k]! * this.lotUnits[k]!);
     this.instrumentCount = list.length;
     // common units per tick x lot
     this.factor = list.map((i, k) => this.tickUnits[k]! * this.lotUnits[k]! * 10n ** BigInt(this.unitScale - i.tick.scale - i.lot.scale));
@@ -262,13 +261,7 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
     const feeIn = feeCurrency !== '' ? feeCurrency : ins.quote;
     if (parsed !== undefined) addSum(r.fees, feeIn, parsed);
     r.stale = true; // the cheap numbers are computed when next read (fresh)
-    // the venue's flows: + base bought, - quote paid (exact: ticks x lots), - the fee
-    let flows = this.flows.get(venue);
-    if (flows === undefined) this.flows.set(venue, (flows = new Map()));
-    const i = ins.index;
-    addUnits(flows, ins.base, lots * this.lotUnits[i]!, ins.lot.scale);
-    addUnits(flows, ins.quote, -lots * BigInt(priceTicks) * this.tickLotUnits[i]!, ins.tick.scale + ins.lot.scale);
-    if (parsed !== undefined) addUnits(flows, feeIn, -parsed.units, parsed.scale);
+    // the venue's flows are summed from its rows when next read (venueFlows)
     this.venueFills.set(venue, (this.venueFills.get(venue) ?? 0) + 1);
     this.onVenueFill?.(venue);
   }
@@ -285,6 +278,9 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
       r = new Row(strategyIndex, this.strategyIds[strategyIndex] ?? `#${strategyIndex}`, ins, venue, this.pnlCurrency);
       this.rows.set(key, r);
       this.all.push(r);
+      let atVenue = this.venueRows.get(venue);
+      if (atVenue === undefined) this.venueRows.set(venue, (atVenue = []));
+      atVenue.push(r);
       this.byStrategy[strategyIndex]?.push(r);
     }
     byIndex[at] = r;
@@ -353,18 +349,23 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
 
   /**
    * What the fills counted at `venue` moved, per currency, exactly: + base bought / - base sold, - quote paid /
-   * + quote received, - fees (a rebate adds). All strategies. For the venue balances. Kept as fills come (read-only
-   * to callers); rebuilt from the rows on import.
+   * + quote received, - fees (a rebate adds). All strategies. For the venue balances. Summed from the venue's rows
+   * when read after a fill there (not per fill), then kept until the next; read-only to callers, and valid until the
+   * next fill (copy it to keep it).
    */
   venueFlows(venue: string): ReadonlyMap<string, Readonly<Sum>> {
-    return this.flows.get(venue) ?? EMPTY_FLOWS;
+    const rows = this.venueRows.get(venue);
+    if (rows === undefined) return EMPTY_FLOWS;
+    const fills = this.venueFills.get(venue) ?? 0;
+    let cached = this.flows.get(venue);
+    if (cached === undefined || cached.fills !== fills) this.flows.set(venue, (cached = { fills, sums: this.flowsFromRows(rows) }));
+    return cached.sums;
   }
 
   /** The flows from the rows (realised - cost is exactly the quote cash: see the header). */
-  private flowsFromRows(venue: string): Map<string, Sum> {
+  private flowsFromRows(rows: readonly Row[]): Map<string, Sum> {
     const out = new Map<string, Sum>();
-    for (const r of this.all) {
-      if (r.venue !== venue) continue;
+    for (const r of rows) {
       const i = r.ins.index;
       const t = r.ins.tick.scale;
       const l = r.ins.lot.scale;
@@ -456,6 +457,7 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
     const rows = Array.isArray(section) ? (section as unknown[]).filter(isSnapshotRow) : [];
     this.rows.clear();
     this.rowsByVenue.clear();
+    this.venueRows.clear();
     this.all.length = 0;
     for (const list of this.byStrategy) list.length = 0;
     this.venueFills.clear();
@@ -477,7 +479,6 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
       this.refresh(r);
     }
     this.flows.clear();
-    for (const venue of new Set(this.all.map((r) => r.venue))) this.flows.set(venue, this.flowsFromRows(venue));
   }
 }
 

@@ -134,6 +134,8 @@ export class VenueBalances implements TrackerListener {
   private readonly tracked: Uint8Array;
   /** Per venue x currency: expected free before the locks since the base, in the currency's units (floored). */
   private readonly freeExLocks: Float64Array;
+  /** Per venue: 1 = fills came since freeExLocks was computed (recomputed when next read, not per fill). */
+  private readonly stale: Uint8Array;
   /** Per venue x currency: what our open orders at the venue lock, in the currency's units. */
   private readonly locks: Float64Array;
   /** Per venue: 1 = its balances are tracked (configured, or read from it): our open orders lock part of them. */
@@ -192,11 +194,12 @@ export class VenueBalances implements TrackerListener {
     this.tracked = new Uint8Array(setups.length);
     this.keepsLocks = Uint8Array.from(setups, (s) => (s.initial !== undefined || s.source !== undefined ? 1 : 0));
     this.freeExLocks = new Float64Array(setups.length * C);
+    this.stale = new Uint8Array(setups.length);
     this.locks = new Float64Array(setups.length * C);
     this.ensure(store.capacity);
     positions.onVenueFill = (venue) => {
       const v = this.byName.get(venue);
-      if (v !== undefined) this.recompute(v);
+      if (v !== undefined) this.stale[v] = 1;
     };
     for (let v = 0; v < this.venues.length; v++) this.recompute(v);
   }
@@ -280,6 +283,7 @@ export class VenueBalances implements TrackerListener {
 
   /** Venue v's cached routing numbers from its base, the flows since and the locks at its base. */
   private recompute(v: number): void {
+    this.stale[v] = 0;
     const st = this.venues[v]!;
     this.tracked[v] = st.kind === 'none' ? 0 : 1;
     if (st.kind === 'none') return;
@@ -320,7 +324,10 @@ export class VenueBalances implements TrackerListener {
     return out;
   }
 
-  /** Writes the planner's balance constraints of `symbol` (RoutePlanner baseBalanceLots / quoteBalanceUnits). Allocation-free. */
+  /**
+   * Writes the planner's balance constraints of `symbol` (RoutePlanner baseBalanceLots / quoteBalanceUnits).
+   * Allocation-free, except that a venue with fills since it was last read recomputes its numbers once.
+   */
   fillConstraints(planner: { readonly venueCount: number; readonly symbolCount: number; readonly baseBalanceLots: Float64Array; readonly quoteBalanceUnits: Float64Array }, symbol: number): void {
     const S = planner.symbolCount;
     const C = this.currencies.length;
@@ -334,6 +341,7 @@ export class VenueBalances implements TrackerListener {
         planner.quoteBalanceUnits[vs] = Infinity;
         continue;
       }
+      if (this.stale[v] === 1) this.recompute(v);
       const fq = this.freeExLocks[v * C + q]! - this.locks[v * C + q]!;
       const fb = this.freeExLocks[v * C + b]! - this.locks[v * C + b]!;
       planner.quoteBalanceUnits[vs] = fq > 0 ? Math.floor(fq / this.quoteFactor[symbol]!) : 0;

@@ -360,6 +360,14 @@ describe('OrderTracker client order ids and retention', () => {
 });
 
 describe('OrderStore', () => {
+  it('refuses a client id prefix its derived client order ids could not carry, and derives them from the order id', () => {
+    expect(() => testStore({ prefix: 'sy-1' })).toThrow(RangeError);
+    expect(() => testStore({ prefix: 'x'.repeat(32) })).toThrow(RangeError);
+    const store = testStore({ prefix: 'sy1' });
+    const slot = store.create(71, newOrderFields(store, { strategy: 'alpha', symbol: 'ETH-USDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', priceTicks: 1, qtyLots: 1 }));
+    expect(store.clientOrderId(slot)).toBe('sy11z');
+  });
+
   it('a view shows the order fields and follows the lifecycle, without copying', () => {
     const store = testStore();
     const f = newOrderFields(store, {

@@ -62,6 +62,34 @@ describe('parseDecimal', () => {
     expect(parseSignedDecimal('--1')).toBeUndefined();
     expect(parseSignedDecimal('+1')).toBeUndefined();
   });
+
+  it('parses many digits exactly (past what a double holds)', () => {
+    expect(parseDecimal('123456789012345.6')).toEqual({ units: 1234567890123456n, scale: 1 });
+    expect(parseSignedDecimal('-99999999999999999999.000000000000000001')).toEqual({ units: -99999999999999999999000000000000000001n, scale: 18 });
+    expect(parseDecimal('999999999999999')).toEqual({ units: 999999999999999n, scale: 0 });
+    expect(parseSignedDecimal('-0')).toEqual({ units: 0n, scale: 0 });
+  });
+
+  it('accepts exactly the plain form (the regular expression it replaced), with the units of its digits', () => {
+    const plain = /^(-?)(\d+)(?:\.(\d+))?$/;
+    const reference = (text: string, signed: boolean) => {
+      const m = plain.exec(text);
+      if (m === null || (!signed && m[1] === '-')) return undefined;
+      const units = BigInt(m[2]! + (m[3] ?? ''));
+      return { units: m[1] === '-' ? -units : units, scale: (m[3] ?? '').length };
+    };
+    const text = fc.oneof(
+      fc.string({ unit: fc.constantFrom('0', '1', '5', '9', '.', '-', '+', 'e', ' ', '٣'), maxLength: 40 }),
+      fc.tuple(fc.boolean(), fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.nat(25)).map(([neg, u, scale]) => {
+        const d = u.toString().padStart(scale + 1, '0');
+        return `${neg ? '-' : ''}${scale === 0 ? d : `${d.slice(0, d.length - scale)}.${d.slice(d.length - scale)}`}`;
+      }),
+    );
+    fc.assert(fc.property(text, (t) => {
+      expect(parseDecimal(t)).toEqual(reference(t, false));
+      expect(parseSignedDecimal(t)).toEqual(reference(t, true));
+    }), { numRuns: 3000 });
+  });
 });
 
 describe('Increment', () => {

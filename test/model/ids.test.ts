@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { OrderIdCounter, isValidClientOrderId, makeClientOrderId } from '../../src/model/ids.js';
+import { OrderIdCounter, derivedClientOrderId, isClientIdPrefix, isValidClientOrderId, makeClientOrderId } from '../../src/model/ids.js';
 
 describe('OrderIdCounter', () => {
   it('starts above its seed and is strictly increasing', () => {
@@ -89,6 +89,23 @@ describe('client order ids', () => {
   it('makeClientOrderId refuses prefixes that make an invalid id', () => {
     expect(() => makeClientOrderId('sy-', 1)).toThrow(RangeError);
     expect(() => makeClientOrderId('x'.repeat(32), 1)).toThrow(RangeError);
+  });
+
+  it('derivedClientOrderId, for a prefix isClientIdPrefix accepts, gives what makeClientOrderId gives, and refuses what it refuses and ids that are not positive safe integers', () => {
+    expect(isClientIdPrefix('')).toBe(true);
+    expect(isClientIdPrefix('sy-')).toBe(false);
+    expect(isClientIdPrefix('x'.repeat(32))).toBe(false);
+    fc.assert(fc.property(fc.stringMatching(/^[A-Za-z0-9]{0,31}$/), fc.oneof(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.constantFrom(0, -1, 1.5, 2 ** 53)), (prefix, id) => {
+      expect(isClientIdPrefix(prefix)).toBe(true);
+      let made: string | undefined;
+      try {
+        made = makeClientOrderId(prefix, id);
+      } catch {
+        made = undefined;
+      }
+      if (made === undefined || !Number.isSafeInteger(id) || id <= 0) expect(() => derivedClientOrderId(prefix, id)).toThrow(RangeError);
+      else expect(derivedClientOrderId(prefix, id)).toBe(made);
+    }), { numRuns: 500 });
   });
 
   it('property: distinct order ids give distinct client order ids for one prefix', () => {
