@@ -29,24 +29,32 @@ function fail(code: ErrorCode, message: string, field?: string): DecodeResult {
 }
 
 /**
- * An enum value in upper case, ASCII letters only: `String.prototype.toUpperCase` follows Unicode and maps "ſ"
- * (long s) to "S" and "ı" (dotless i) to "I", so "ſell" or "lımıt" would pass as SELL and LIMIT. Only a-z are
- * upper-cased here; any other character stays as it is and the value matches no allowed spelling.
+ * The one of `allowed` (upper-case names) that `value` spells in any ASCII case, or undefined. Only a-z match their
+ * upper case: `String.prototype.toUpperCase` follows Unicode and maps "ſ" (long s) to "S" and "ı" (dotless i) to "I",
+ * so "ſell" or "lımıt" would pass as SELL and LIMIT. Compared in place: no upper-cased copy is made per order.
  */
-function asciiUpper(value: string): string {
-  let out = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = charCodeAt.call(value, i);
-    out += String.fromCharCode(c >= 0x61 && c <= 0x7a ? c - 0x20 : c);
+function enumOf<T extends string>(value: string, allowed: readonly T[]): T | undefined {
+  const n = value.length;
+  next: for (let k = 0; k < allowed.length; k++) {
+    const name = allowed[k]!;
+    if (name.length !== n) continue;
+    for (let i = 0; i < n; i++) {
+      const c = charCodeAt.call(value, i);
+      if ((c >= 0x61 && c <= 0x7a ? c - 0x20 : c) !== charCodeAt.call(name, i)) continue next;
+    }
+    return name;
   }
-  return out;
+  return undefined;
 }
 
-/** An enum field: absent = `fallback`, a string = its ASCII upper case, anything else = undefined (refused). */
-function enumValue(value: unknown, fallback: string): string | undefined {
+/** An enum field: absent = `fallback`, a string = the name of `allowed` it spells (enumOf), anything else = undefined (refused). */
+function enumValue<T extends string>(value: unknown, fallback: T, allowed: readonly T[]): T | undefined {
   if (value === undefined) return fallback;
-  return typeof value === 'string' ? asciiUpper(value) : undefined;
+  return typeof value === 'string' ? enumOf(value, allowed) : undefined;
 }
+
+const SIDES: readonly Side[] = ['BUY', 'SELL'];
+const ALGO_KINDS = ['TWAP', 'ICEBERG'] as const;
 
 /**
  * Decimal text of a JSON price or quantity. Strings must be plain decimals ("0.015"); JSON numbers are taken
@@ -80,24 +88,24 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
   const ins = instruments.get(o.symbol);
   if (ins === undefined) return fail('UNKNOWN_SYMBOL', `unknown symbol "${o.symbol}"`, 'symbol');
 
-  const side = typeof o.side === 'string' ? asciiUpper(o.side) : undefined;
-  if (side !== 'BUY' && side !== 'SELL') return fail('INVALID_FIELD', 'side must be BUY or SELL', 'side');
+  const side = typeof o.side === 'string' ? enumOf(o.side, SIDES) : undefined;
+  if (side === undefined) return fail('INVALID_FIELD', 'side must be BUY or SELL', 'side');
 
-  const type = enumValue(o.type, 'LIMIT') as OrderType | undefined;
-  if (type === undefined || !ORDER_TYPES.includes(type)) return fail('INVALID_FIELD', `type must be one of ${ORDER_TYPES.join(', ')}`, 'type');
+  const type = enumValue<OrderType>(o.type, 'LIMIT', ORDER_TYPES);
+  if (type === undefined) return fail('INVALID_FIELD', `type must be one of ${ORDER_TYPES.join(', ')}`, 'type');
 
   const marketLike = type === 'MARKET' || type === 'STOP' || type === 'TRAILING_STOP';
   const tifDefault: TimeInForce = marketLike ? 'IOC' : 'GTC';
-  const tif = enumValue(o.timeInForce, tifDefault) as TimeInForce | undefined;
-  if (tif === undefined || !TIME_IN_FORCES.includes(tif)) return fail('INVALID_FIELD', `timeInForce must be one of ${TIME_IN_FORCES.join(', ')}`, 'timeInForce');
+  const tif = enumValue<TimeInForce>(o.timeInForce, tifDefault, TIME_IN_FORCES);
+  if (tif === undefined) return fail('INVALID_FIELD', `timeInForce must be one of ${TIME_IN_FORCES.join(', ')}`, 'timeInForce');
   if (marketLike && tif === 'GTC') return fail('INVALID_FIELD', `${type} orders cannot rest: timeInForce must be IOC or FOK`, 'timeInForce');
 
   if (o.postOnly !== undefined && typeof o.postOnly !== 'boolean') return fail('INVALID_FIELD', 'postOnly must be a boolean', 'postOnly');
   const postOnly = o.postOnly === true;
   if (postOnly && (type !== 'LIMIT' || tif !== 'GTC')) return fail('INVALID_FIELD', 'postOnly needs a GTC LIMIT order', 'postOnly');
 
-  const priority = enumValue(o.priority, 'NORMAL') as Priority | undefined;
-  if (priority === undefined || !PRIORITIES.includes(priority)) return fail('INVALID_FIELD', `priority must be one of ${PRIORITIES.join(', ')}`, 'priority');
+  const priority = enumValue<Priority>(o.priority, 'NORMAL', PRIORITIES);
+  if (priority === undefined) return fail('INVALID_FIELD', `priority must be one of ${PRIORITIES.join(', ')}`, 'priority');
 
   if (o.clientOrderId !== undefined && !isValidClientOrderId(o.clientOrderId)) {
     return fail('INVALID_CLIENT_ORDER_ID', 'clientOrderId must be 1 to 32 ASCII letters and digits', 'clientOrderId');
@@ -160,7 +168,7 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
     intent: {
       strategy: o.strategy,
       symbol: ins.symbol,
-      side: side as Side,
+      side,
       type,
       timeInForce: tif,
       postOnly,
@@ -188,7 +196,7 @@ function decodeAlgo(value: unknown, ins: Instrument, qtyLots: number, type: Orde
   const bad = (message: string): { error: DecodeError } => ({ error: { code: 'INVALID_FIELD', message, field: 'algo' } });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('algo must be an object with a type');
   const a = value as Record<string, unknown>;
-  const kind = typeof a.type === 'string' ? asciiUpper(a.type) : undefined;
+  const kind = typeof a.type === 'string' ? enumOf(a.type, ALGO_KINDS) : undefined;
   if ((type !== 'LIMIT' && type !== 'MARKET') || tif === 'FOK') return bad('an algo needs a LIMIT or MARKET order that is not FOK');
   if (kind === 'TWAP') {
     for (const k of Object.keys(a)) if (k !== 'type' && k !== 'horizonMs' && k !== 'intervalMs') return bad(`unknown algo field "${k}"`);

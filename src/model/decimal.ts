@@ -265,6 +265,11 @@ export type GridError = 'NOT_A_DECIMAL' | 'OFF_GRID' | 'TOO_LARGE';
 /** Result of a conversion: a non-negative safe integer, or an error tag (never thrown). */
 export type GridResult = { ok: true; value: number } | { ok: false; error: GridError };
 
+const OFF_GRID: GridResult = Object.freeze({ ok: false, error: 'OFF_GRID' });
+
+/** Entries of an increment's cache of texts (a power of two). */
+const TEXT_CACHE_SIZE = 32;
+
 /**
  * An increment such as a tick size "0.01" or a lot size "0.00001". Converts exactly between decimal
  * text and integer counts of the increment.
@@ -290,6 +295,9 @@ export class Increment {
 
   /** Exact count of increments in `text`; an error when off the grid, not a decimal, or beyond 2^53-1. */
   toCount(text: string): GridResult {
+    // in doubles when every step stays a safe integer (floorCount: exact, and exact about being on the grid)
+    const fast = this.floorCount(text);
+    if (fast >= 0) return this.lastExact ? { ok: true, value: fast } : OFF_GRID;
     const p = parseDecimal(text);
     if (p === undefined) return { ok: false, error: 'NOT_A_DECIMAL' };
     // value / increment = (p.units / 10^p.scale) / (units / 10^scale) = p.units * 10^scale / (units * 10^p.scale)
@@ -342,10 +350,22 @@ export class Increment {
     return q;
   }
 
+  /**
+   * The texts toText made last, direct-mapped by the count's low bits: an order's quantity, its filled quantity and
+   * its limit price are written into every answer and event about it (a hit is one comparison, no string made).
+   */
+  private readonly textCounts = new Float64Array(TEXT_CACHE_SIZE).fill(NaN);
+  private readonly texts: string[] = new Array<string>(TEXT_CACHE_SIZE).fill('');
+
   /** Decimal text of `count` increments, written with the increment's number of decimals. */
   toText(count: number): string {
+    const k = count & (TEXT_CACHE_SIZE - 1);
+    if (this.textCounts[k] === count) return this.texts[k]!;
     if (!Number.isSafeInteger(count)) throw new RangeError(`count must be a safe integer, got ${count}`);
-    return productText(count, this.units, this.safeUnits, this.scale);
+    const text = productText(count, this.units, this.safeUnits, this.scale);
+    this.textCounts[k] = count;
+    this.texts[k] = text;
+    return text;
   }
 }
 

@@ -330,7 +330,7 @@ describe('decodeOrder: enum values on ASCII letters only', () => {
   // String.prototype.toUpperCase maps ſ (U+017F) to S and ı (U+0131) to I: these passed as SELL, IOC, LIMIT
   const CASES = [
     ['side', 'ſell'], ['side', 'buy\u0130'], ['timeInForce', 'ıoc'], ['timeInForce', 'gtc\u0307'], ['type', 'lımıt'],
-    ['type', 'ſtop'], ['priority', 'hıgh'], ['side', 'ＳＥＬＬ'],
+    ['type', 'ſtop'], ['priority', 'hıgh'], ['side', 'ＳＥＬＬ'], ['side', 'bux'], ['side', 'BU'], ['type', 'LIMITS'], ['timeInForce', 'GT'],
   ] as const;
   for (const [field, value] of CASES) {
     it(`${field} ${JSON.stringify(value)} is refused with INVALID_FIELD`, () => {

@@ -147,6 +147,46 @@ describe('Increment', () => {
     expect(tick.toCount('90071992547409.92')).toEqual({ ok: false, error: 'TOO_LARGE' });
   });
 
+  it('toCount is exactly the count in bigint arithmetic (in doubles where that is exact, else in bigints)', () => {
+    const reference = (inc: Increment, text: string) => {
+      const m = /^(\d+)(?:\.(\d+))?$/.exec(text);
+      if (m === null) return { ok: false, error: 'NOT_A_DECIMAL' };
+      const frac = m[2] ?? '';
+      const num = BigInt(m[1]! + frac) * 10n ** BigInt(inc.scale);
+      const den = inc.units * 10n ** BigInt(frac.length);
+      if (num % den !== 0n) return { ok: false, error: 'OFF_GRID' };
+      const count = num / den;
+      return count > BigInt(MAX) ? { ok: false, error: 'TOO_LARGE' } : { ok: true, value: Number(count) };
+    };
+    const increment = fc.tuple(fc.bigInt({ min: 1n, max: 10n ** 18n }), fc.nat(20)).map(([u, scale]) => {
+      const d = u.toString().padStart(scale + 1, '0');
+      return new Increment(scale === 0 ? d : `${d.slice(0, d.length - scale)}.${d.slice(d.length - scale)}`);
+    });
+    const text = fc.oneof(
+      fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 24n }), fc.nat(24)).map(([u, scale]) => {
+        const d = u.toString().padStart(scale + 1, '0');
+        return scale === 0 ? d : `${d.slice(0, d.length - scale)}.${d.slice(d.length - scale)}`;
+      }),
+      fc.string({ unit: fc.constantFrom('0', '1', '5', '.', '-', 'e'), maxLength: 20 }),
+    );
+    // on the grid too: a count of the increment written out
+    const onGrid = fc.tuple(increment, fc.integer({ min: 0, max: MAX }), fc.nat(3)).map(([inc, count, pad]) => {
+      const t = inc.toText(count);
+      return [inc, pad > 0 ? `${t}${t.includes('.') ? '' : '.'}${'0'.repeat(pad)}` : t] as const;
+    });
+    fc.assert(fc.property(fc.oneof(fc.tuple(increment, text), onGrid), ([inc, t]) => {
+      expect(inc.toCount(t)).toEqual(reference(inc, t));
+    }), { numRuns: 3000 });
+  });
+
+  it('toText gives the same text for a count whatever it wrote before (its cache of recent texts)', () => {
+    const counts = fc.array(fc.oneof(fc.integer({ min: -100, max: 100 }), fc.integer({ min: -MAX, max: MAX }), fc.constantFrom(0, 32, 64, 33, 1)), { minLength: 1, maxLength: 200 });
+    fc.assert(fc.property(fc.constantFrom('0.01', '0.00001', '5', '0.25'), counts, (step, list) => {
+      const inc = new Increment(step);
+      for (const c of list) expect(inc.toText(c)).toBe(fixedDecimalText(BigInt(c) * inc.units, inc.scale));
+    }), { numRuns: 200 });
+  });
+
   it('toText refuses counts that are not safe integers', () => {
     const tick = new Increment('0.01');
     for (const bad of [1.5, NaN, Infinity, MAX + 1]) expect(() => tick.toText(bad)).toThrow(RangeError);
