@@ -163,26 +163,25 @@ export function decodeOrder(body: unknown, instruments: InstrumentRegistry): Dec
     return fail('BELOW_MIN_NOTIONAL', `price x quantity is below the minimum notional of ${ins.notional.toText(ins.minNotionalUnits)} ${ins.quote}`, 'quantity');
   }
 
-  return {
-    ok: true,
-    intent: {
-      strategy: o.strategy,
-      symbol: ins.symbol,
-      side,
-      type,
-      timeInForce: tif,
-      postOnly,
-      priceTicks,
-      stopTicks,
-      qtyLots: qty,
-      priority,
-      clientOrderId: o.clientOrderId as string | undefined,
-      venue: o.venue as string | undefined,
-      route: o.route as Route | undefined,
-      ...(trailingOffsetTicks === undefined ? {} : { trailingOffsetTicks }),
-      ...(algo === undefined ? {} : { algo }),
-    },
+  const intent: { -readonly [K in keyof OrderIntent]: OrderIntent[K] } = {
+    strategy: o.strategy,
+    symbol: ins.symbol,
+    side,
+    type,
+    timeInForce: tif,
+    postOnly,
+    priceTicks,
+    stopTicks,
+    qtyLots: qty,
+    priority,
+    clientOrderId: o.clientOrderId as string | undefined,
+    venue: o.venue as string | undefined,
+    route: o.route as Route | undefined,
   };
+  // set after, only when there (no spread of a literal: an intent is made for every order)
+  if (trailingOffsetTicks !== undefined) intent.trailingOffsetTicks = trailingOffsetTicks;
+  if (algo !== undefined) intent.algo = algo;
+  return { ok: true, intent };
 }
 
 const MAX_ALGO_MS = 7 * 24 * 3_600_000;
