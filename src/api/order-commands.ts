@@ -15,7 +15,7 @@ import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
 import { ORDER_STATES, type Order } from '../model/order.js';
 import { BUY, SELL, type OrderView as HeldOrder } from '../core/order-store.js';
 import { matchingSlots, type OrderFilter } from './order-query.js';
-import { orderView, type OrderView as OrderJson } from './order-view.js';
+import { orderViewJson } from './order-view.js';
 
 /** How long an amend waits for the venue's answer before it is answered as still pending. */
 export const AMEND_WAIT_MS = 5000;
@@ -144,9 +144,9 @@ export class OrderCommands {
     return this.deps.tracker.get(id);
   }
 
-  /** An order as the API shows it (GET /v1/orders/:id). */
-  view(order: Order): OrderJson {
-    return orderView(order, this.deps.instruments, this.deps.tracker.store);
+  /** An order as the API shows it (GET /v1/orders/:id), as JSON text (orderViewJson: JSON.stringify of orderView's). */
+  viewJson(order: Order): string {
+    return orderViewJson(order, this.deps.instruments, this.deps.tracker.store);
   }
 
   /**

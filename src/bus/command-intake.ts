@@ -526,9 +526,9 @@ export class CommandIntake {
   }
 
   private orderAnswer(op: CommandOp, r: { ok: true; order: Order } | CommandError): { outcome: CommandOutcome; body: Record<string, unknown> } {
-    if (r.ok) return { outcome: { op, ok: true, orderId: r.order.id }, body: { ok: true, order: this.o.commands.view(r.order) } };
+    if (r.ok) return { outcome: { op, ok: true, orderId: r.order.id }, body: { ok: true, order: this.orderJson(r.order) } };
     const body = errorBody(r);
-    if (r.order !== undefined) body.order = this.o.commands.view(r.order);
+    if (r.order !== undefined) body.order = this.orderJson(r.order);
     return { outcome: { op, ok: false, orderId: r.order?.id, code: r.code, message: r.message }, body };
   }
 
@@ -537,11 +537,16 @@ export class CommandIntake {
     const order = o.orderId === undefined ? undefined : this.o.commands.get(o.orderId);
     if (o.ok) {
       if (o.op === 'cancel-all') return { ok: true, canceling: [], refused: [] };
-      return order === undefined ? { ok: true, orderId: o.orderId } : { ok: true, order: this.o.commands.view(order) };
+      return order === undefined ? { ok: true, orderId: o.orderId } : { ok: true, order: this.orderJson(order) };
     }
     const body: Record<string, unknown> = { ok: false, error: { code: o.code ?? 'INTERNAL', message: o.message ?? '' } };
-    if (order !== undefined) body.order = this.o.commands.view(order);
+    if (order !== undefined) body.order = this.orderJson(order);
     return body;
+  }
+
+  /** The order as the API shows it, as of now, as JSON text (written into the reply as it is: bodyJson). */
+  private orderJson(order: Order): JsonText {
+    return new JsonText(this.o.commands.viewJson(order));
   }
 
   // ---- replies and acks ----
@@ -577,7 +582,7 @@ export class CommandIntake {
       for (const out of batch) {
         const a = out.answer;
         args.push(out.key, out.id, a.client === undefined ? '' : this.o.keys.replies(a.client), a.requestId, a.body.ok === true ? '1' : '0',
-          JSON.stringify(a.body), a.replayed ? '1' : '0', a.ack ? '1' : '0');
+          bodyJson(a.body), a.replayed ? '1' : '0', a.ack ? '1' : '0');
       }
       let failed = 0;
       let firstError: unknown;
@@ -664,6 +669,26 @@ function rawEntries(raw: unknown): { id: string; message: Record<string, string>
     out.push({ id, message });
   }
   return out;
+}
+
+/** JSON text made already (an order's view: orderViewJson), a value of a reply body. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * A reply body's JSON: what JSON.stringify gives of it, each JsonText value written as its text (an order's view is
+ * made as text once, not as an object stringified again).
+ */
+export function bodyJson(body: Record<string, unknown>): string {
+  let out = '{';
+  for (const k of Object.keys(body)) {
+    const v = body[k];
+    const text = v instanceof JsonText ? v.text : JSON.stringify(v) as string | undefined;
+    if (text === undefined) continue; // undefined, a function: left out, as JSON.stringify does
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${text}`;
+  }
+  return `${out}}`;
 }
 
 function errorBody(e: Pick<CommandError, 'code' | 'message' | 'field'>): Record<string, unknown> {

@@ -57,7 +57,14 @@ export class CommandLedger implements JournalStatePart {
   /** Record an outcome: journaled (an EVENT record), then remembered. */
   add(strategy: string, requestId: string, outcome: CommandOutcome): void {
     const o = clean(outcome);
-    this.record?.({ event: COMMAND_LEDGER_PART, strategy, requestId, ...o });
+    if (this.record !== undefined) {
+      // the outcome's fields after the ids, in its order (no spread of a literal: one per command)
+      const e: Record<string, unknown> = { event: COMMAND_LEDGER_PART, strategy, requestId, op: o.op, ok: o.ok };
+      if (o.orderId !== undefined) e.orderId = o.orderId;
+      if (o.code !== undefined) e.code = o.code;
+      if (o.message !== undefined) e.message = o.message;
+      this.record(e);
+    }
     this.remember(strategy, requestId, o);
   }
 
@@ -100,14 +107,13 @@ export class CommandLedger implements JournalStatePart {
   }
 }
 
+/** The outcome with only the fields it has, and its message cut to MAX_MESSAGE. */
 function clean(o: CommandOutcome): CommandOutcome {
-  return {
-    op: o.op,
-    ok: o.ok,
-    ...(o.orderId !== undefined ? { orderId: o.orderId } : {}),
-    ...(o.code !== undefined ? { code: o.code } : {}),
-    ...(o.message !== undefined ? { message: o.message.length > MAX_MESSAGE ? o.message.slice(0, MAX_MESSAGE) : o.message } : {}),
-  };
+  const c: { -readonly [K in keyof CommandOutcome]: CommandOutcome[K] } = { op: o.op, ok: o.ok };
+  if (o.orderId !== undefined) c.orderId = o.orderId;
+  if (o.code !== undefined) c.code = o.code;
+  if (o.message !== undefined) c.message = o.message.length > MAX_MESSAGE ? o.message.slice(0, MAX_MESSAGE) : o.message;
+  return c;
 }
 
 function parseOutcome(v: unknown): CommandOutcome | undefined {
