@@ -76,7 +76,54 @@ function ledger(): PositionLedger {
   return new PositionLedger(store, [...STRATEGIES], () => 0);
 }
 
+/** Average cost in bigints, as the ledger's header defines it: the closed part's cost rounded half away from zero to a fine unit. */
+class ReferenceRow {
+  qty = 0n;
+  cost = 0n;
+  realised = 0n;
+  fill(lots: bigint, priceTicks: number): void {
+    const p = BigInt(priceTicks) * FINE;
+    let d = lots;
+    if (this.qty !== 0n && (this.qty > 0n) !== (d > 0n)) {
+      const abs = this.qty < 0n ? -this.qty : this.qty;
+      const close = (d < 0n ? -d : d) < abs ? (d < 0n ? -d : d) : abs;
+      const num = this.cost * close;
+      const q = num / abs;
+      const r = num % abs;
+      const closedCost = 2n * (r < 0n ? -r : r) >= abs ? (num < 0n ? q - 1n : q + 1n) : q;
+      const qsign = this.qty > 0n ? 1n : -1n;
+      this.realised += qsign * close * p - closedCost;
+      this.cost -= closedCost;
+      this.qty -= qsign * close;
+      d += qsign * close;
+    }
+    if (d !== 0n) {
+      this.cost += d * p;
+      this.qty += d;
+    }
+  }
+}
+
 describe('PositionLedger (properties)', () => {
+  it('every row is exactly the average-cost reference after every fill (partial closes, flips, values past 2^53)', () => {
+    const fills = fc.array(fc.record({
+      row: fc.nat(2),
+      sign: fc.constantFrom<1 | -1>(1, -1),
+      priceTicks: fc.oneof(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
+      qtyLots: fc.oneof(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
+    }), { minLength: 1, maxLength: 60 });
+    fc.assert(fc.property(fills, (list) => {
+      const positions = ledger();
+      const refs = [new ReferenceRow(), new ReferenceRow(), new ReferenceRow()];
+      for (const f of list) {
+        positions.apply(0, f.row, 'binance', f.sign, f.priceTicks, f.qtyLots, '0', '');
+        refs[f.row]!.fill(BigInt(f.sign * f.qtyLots), f.priceTicks);
+        const row = positions.export().find((r) => r.symbol === instruments.at(f.row).symbol)!;
+        expect([row.qtyLots, row.cost, row.realised]).toEqual([refs[f.row]!.qty.toString(), refs[f.row]!.cost.toString(), refs[f.row]!.realised.toString()]);
+      }
+    }), { numRuns: 400 });
+  });
+
   it('rows, cash, costs and venue flows are exactly what the fills moved, and survive a snapshot', () => {
     fc.assert(fc.property(fc.array(fillArb(instruments.list.length), { minLength: 1, maxLength: 40 }), (fills) => {
       const positions = ledger();
