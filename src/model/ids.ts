@@ -41,20 +41,20 @@ export function isValidClientOrderId(value: unknown): value is string {
  * between daemon instances trading the same account.
  */
 export function makeClientOrderId(prefix: string, id: OrderId): string {
-  const text = prefix + id.toString(36);
-  if (!isValidClientOrderId(text)) throw new RangeError(`client order id "${text}" is not valid`);
-  return text;
+  if (!isClientIdPrefix(prefix)) throw new RangeError(`client order id prefix "${prefix}" is not 0 to 31 letters and digits`);
+  return derivedClientOrderId(prefix, id);
 }
 
 const CLIENT_ID_PREFIX_RE = /^[A-Za-z0-9]{0,31}$/;
 
 /**
  * makeClientOrderId for a prefix already checked with isClientIdPrefix (the order store checks its own once): the id
- * in base 36 is letters and digits, so only the length is left to check (per order, no regular expression).
+ * (a non-negative safe integer) in base 36 is letters and digits, so only the length is left to check (per order, no
+ * regular expression).
  */
 export function derivedClientOrderId(prefix: string, id: OrderId): string {
   const text = prefix + id.toString(36);
-  if (text.length > 32 || !Number.isSafeInteger(id) || id <= 0) throw new RangeError(`client order id "${text}" is not valid`);
+  if (text.length > 32 || !Number.isSafeInteger(id) || id < 0) throw new RangeError(`client order id "${text}" is not valid`);
   return text;
 }
 

@@ -91,20 +91,19 @@ describe('client order ids', () => {
     expect(() => makeClientOrderId('x'.repeat(32), 1)).toThrow(RangeError);
   });
 
-  it('derivedClientOrderId, for a prefix isClientIdPrefix accepts, gives what makeClientOrderId gives, and refuses what it refuses and ids that are not positive safe integers', () => {
+  it('derivedClientOrderId, for a prefix isClientIdPrefix accepts: the prefix and the id in base 36 when that is a valid client order id, else refused (as are ids that are not non-negative safe integers)', () => {
     expect(isClientIdPrefix('')).toBe(true);
     expect(isClientIdPrefix('sy-')).toBe(false);
     expect(isClientIdPrefix('x'.repeat(32))).toBe(false);
+    // a prefix that leaves too little room for the id: past 32 characters
+    expect(derivedClientOrderId('x'.repeat(31), 35)).toBe(`${'x'.repeat(31)}z`);
+    expect(() => derivedClientOrderId('x'.repeat(31), 36)).toThrow(RangeError);
+    expect(() => makeClientOrderId('x'.repeat(25), Number.MAX_SAFE_INTEGER)).toThrow(RangeError);
     fc.assert(fc.property(fc.stringMatching(/^[A-Za-z0-9]{0,31}$/), fc.oneof(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.constantFrom(0, -1, 1.5, 2 ** 53)), (prefix, id) => {
       expect(isClientIdPrefix(prefix)).toBe(true);
-      let made: string | undefined;
-      try {
-        made = makeClientOrderId(prefix, id);
-      } catch {
-        made = undefined;
-      }
-      if (made === undefined || !Number.isSafeInteger(id) || id <= 0) expect(() => derivedClientOrderId(prefix, id)).toThrow(RangeError);
-      else expect(derivedClientOrderId(prefix, id)).toBe(made);
+      const text = prefix + id.toString(36);
+      if (Number.isSafeInteger(id) && id >= 0 && isValidClientOrderId(text)) expect(derivedClientOrderId(prefix, id)).toBe(text);
+      else expect(() => derivedClientOrderId(prefix, id)).toThrow(RangeError);
     }), { numRuns: 500 });
   });
 
