@@ -39,7 +39,10 @@ export interface PaperVenueOptions extends SimulationOptions {
   readonly markets: readonly { readonly instrument: Instrument; readonly startMidTicks: number }[];
   readonly makerBps: string;
   readonly takerBps: string;
-  /** One-way latency of every order and cancel, in ms. */
+  /**
+   * One-way latency of every order and cancel, in ms. 0: the request arrives in the next event-loop turn (a
+   * setImmediate, not a timer, which Node would hold for at least 1 ms).
+   */
   readonly latencyMs: number;
   /** The simulated venue's clock, stamped on the fills it reports (venue time); absent = fills carry no venue time (0). */
   readonly now?: () => number;
@@ -63,7 +66,9 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
   private readonly marketList: Market[] = [];
   /** Markets by instrument index (market data speaks in indexes). */
   private readonly byIndex: (Market | undefined)[] = [];
+  /** Requests on their way (latencyMs): timers, or immediates when the latency is 0. */
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly immediates = new Set<NodeJS.Immediate>();
   private walk: NodeJS.Timeout | undefined;
   /**
    * Set by stop(): requests handed over afterwards (a batch that waited for the journal while the daemon stopped or
@@ -135,6 +140,8 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
     this.publisher.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const i of this.immediates) clearImmediate(i);
+    this.immediates.clear();
   }
 
   /** Best bid and ask in ticks (NaN when a side is empty). */
@@ -241,15 +248,25 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
 
   /** How many orders each per-order structure holds (tests and diagnostics: none grows with the orders ever sent). */
   structureSizes(): { live: number; byClientId: number; finished: number; timers: number } {
-    return { ...this.orders.sizes(), timers: this.timers.size };
+    return { ...this.orders.sizes(), timers: this.timers.size + this.immediates.size };
   }
 
+  /** Runs `fn` after the one-way latency (in order: equal delays fire in the order they were set). */
   private later(fn: () => void): void {
     if (this.stopped) return;
+    const ms = this.options.latencyMs;
+    if (ms === 0) {
+      const i = setImmediate(() => {
+        this.immediates.delete(i);
+        fn();
+      });
+      this.immediates.add(i);
+      return;
+    }
     const t = setTimeout(() => {
       this.timers.delete(t);
       fn();
-    }, this.options.latencyMs);
+    }, ms);
     this.timers.add(t);
   }
 

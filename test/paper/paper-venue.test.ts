@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PaperVenue, type PaperVenueOptions } from '../../adapters/paper/paper-venue.js';
 import { ArrayOrderBatch, type ExecutionReport, type VenueOrder } from '../../src/execution/venue.js';
 import { Instrument } from '../../src/model/instrument.js';
@@ -120,6 +120,29 @@ describe('paper venue on the matching engine', () => {
     expect(reports).toHaveLength(0);
     await until(() => reports.length === 1);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(29);
+  });
+
+  it('latency 0: the request arrives in the next event-loop turn, not after a timer (Node holds a 0 ms timer 1 ms)', async () => {
+    // Timers are faked and never advanced: a venue that waited on setTimeout(0) would never answer here.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { v, reports } = venue({ latencyMs: 0 });
+      v.submit(new ArrayOrderBatch([order(11, { priceTicks: MID - 100 })]));
+      v.cancel({ orderId: 11, clientOrderId: 'c11', venueOrderId: undefined, instrument: BTC });
+      expect(reports).toHaveLength(0); // not synchronously: the request is on its way
+      expect(v.structureSizes().timers).toBe(2);
+      await new Promise((r) => setImmediate(r));
+      expect(reports.map((r) => r.kind)).toEqual(['ACCEPTED', 'CANCELED']); // in the order they were sent
+      expect(v.structureSizes().timers).toBe(0);
+      // stopped: what is on its way is dropped
+      v.submit(new ArrayOrderBatch([order(12, { priceTicks: MID - 100 })]));
+      await v.stop();
+      await new Promise((r) => setImmediate(r));
+      expect(reports).toHaveLength(2);
+      expect(v.structureSizes().timers).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stopped: orders and cancels handed over afterwards are dropped, no callback reports later (issue 10, item 11)', async () => {
