@@ -8,6 +8,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import type { VenueAdapter } from '../execution/venue.js';
+import { SEGMENT_SYNC_FLAG } from '../journal/directory.js';
 import type { JournalFileWrites } from '../journal/journal-options.js';
 import { TypedHistogram } from '../telemetry/typed-histogram.js';
 
@@ -47,7 +48,7 @@ export interface OperatorSources {
 export class OperatorMetrics {
   private readonly fsync = new TypedHistogram(
     'switchyard_journal_fsync_seconds',
-    'Time one journal batch fdatasync took (group commit: one per batch)',
+    'Time one journal batch took to become durable: its synchronous (O_DSYNC) write, or its fdatasync (group commit: one per batch)',
     [],
     FSYNC_BUCKETS,
     1e6,
@@ -143,16 +144,32 @@ export class OperatorMetrics {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   }
 
-  /** The journal's file writes with each fdatasync timed into switchyard_journal_fsync_seconds. */
+  /**
+   * The journal's file writes with the call that makes each batch durable timed into
+   * switchyard_journal_fsync_seconds: the segment's write where it is synchronous (SEGMENT_SYNC_FLAG: O_DSYNC), else
+   * its fdatasync.
+   */
   timedFileWrites(io: JournalFileWrites): JournalFileWrites {
     const fsync = this.fsync;
+    const observeSince = (start: bigint): void => fsync.observe(0, Number((process.hrtime.bigint() - start) / 1000n));
+    if (SEGMENT_SYNC_FLAG !== 0) {
+      return {
+        write(fd, data, offset, length, position, callback) {
+          const start = process.hrtime.bigint();
+          io.write(fd, data, offset, length, position, (err, written) => {
+            observeSince(start);
+            callback(err, written);
+          });
+        },
+        fdatasync: (fd, callback) => io.fdatasync(fd, callback),
+      };
+    }
     return {
       write: (fd, data, offset, length, position, callback) => io.write(fd, data, offset, length, position, callback),
       fdatasync(fd, callback) {
         const start = process.hrtime.bigint();
         io.fdatasync(fd, (err) => {
-          const micros = Number((process.hrtime.bigint() - start) / 1000n);
-          fsync.observe(0, micros);
+          observeSince(start);
           callback(err);
         });
       },

@@ -83,6 +83,21 @@ export async function fsyncDir(dir: string): Promise<void> {
 export const JOURNAL_FILE_MODE = 0o600;
 export const JOURNAL_DIR_MODE = 0o700;
 
+/**
+ * O_DSYNC where the platform has it (Linux, macOS, the BSDs), else 0. A segment file the journal appends to is opened
+ * with it: each write returns once its data (and the file size that reaches it) is on stable storage, as a write
+ * followed by fdatasync would, but in one call on the thread pool instead of two — so a batch becomes durable one
+ * event-loop turn sooner (the main thread no longer has to take the write's completion and start the fdatasync).
+ * Without it (0) every segment write is followed by an fdatasync.
+ */
+export const SEGMENT_SYNC_FLAG: number = fs.constants.O_DSYNC ?? 0;
+
+/** Flags of a new segment file: created (never over an existing one), read-write, synchronous writes. */
+export const NEW_SEGMENT_FLAGS: number = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | SEGMENT_SYNC_FLAG;
+
+/** Flags of an existing segment file the journal goes on appending to. */
+export const APPEND_SEGMENT_FLAGS: number = fs.constants.O_RDWR | SEGMENT_SYNC_FLAG;
+
 /** Creates the directory (and parents) if needed; fsyncs the parent when it was created. */
 export function ensureDirectory(dir: string): void {
   try {

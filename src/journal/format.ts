@@ -14,7 +14,7 @@
  *
  * Record, 17 bytes + payload:
  *   0  u32  length word: bits 0-27 payload length, bit 31 BATCH_START (first record of a group-commit batch,
- *           i.e. of one write + fdatasync), bits 28-30 zero
+ *           i.e. of one durable write), bits 28-30 zero
  *   4  u8   record type, 1..255 (0 is reserved: the reader uses it for the snapshot it yields first)
  *   5  u64  seq: 1, 2, 3 ... without gaps across the whole journal (at most 2^53 - 1)
  *   13 ...  payload

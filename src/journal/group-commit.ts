@@ -1,6 +1,7 @@
 /**
- * Group commit's pieces: a batch's shared durability promise, and the write + fdatasync that put a batch on disk
- * (through JournalFileWrites, so tests can fail them).
+ * Group commit's pieces: a batch's shared durability promise, and the write (synchronous on a segment file, see
+ * SEGMENT_SYNC_FLAG) and fdatasync (where O_DSYNC is missing) that put a batch on disk (through JournalFileWrites, so
+ * tests can fail them).
  */
 import type { JournalFileWrites } from './journal-options.js';
 

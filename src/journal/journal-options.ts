@@ -9,8 +9,10 @@ export interface JournalTimers {
 }
 
 /**
- * The two calls that put a batch on disk, on the segment's open file descriptor (node:fs by default). A seam for
- * tests that need a disk that fails (ENOSPC, EIO) without filling a real one; same contract as fs.write/fs.fdatasync.
+ * The calls that put a batch on disk, on the segment's open file descriptor (node:fs by default). A seam for tests
+ * that need a disk that fails (ENOSPC, EIO) without filling a real one; same contract as fs.write/fs.fdatasync. The
+ * segment is opened with O_DSYNC where the platform has it (directory.ts: SEGMENT_SYNC_FLAG): then `write` is what
+ * makes a batch durable and `fdatasync` is not called; without it every write is followed by an fdatasync.
  */
 export interface JournalFileWrites {
   write(fd: number, data: Uint8Array, offset: number, length: number, position: number, callback: (err: NodeJS.ErrnoException | null, written: number) => void): void;
@@ -34,7 +36,7 @@ export interface JournalOptions {
    * (the batch is then everything appended meanwhile: batches grow with the load, a lone record waits one write).
    */
   maxDelayMs?: number;
-  /** 'group' (default): group commit. 'sync': every append is written and fdatasync'ed before it returns. */
+  /** 'group' (default): group commit. 'sync': every append is written durably before it returns. */
   commit?: 'group' | 'sync';
   /** Initial size of each of the two write buffers (they grow when a batch outgrows them). Default 2 x batchBytes. */
   initialBufferBytes?: number;
@@ -58,7 +60,7 @@ export interface JournalOptions {
   lock?: boolean;
   /** Timer functions for maxDelayMs (tests may inject fakes). Default: the global timers, setImmediate for 0 ms. */
   timers?: JournalTimers;
-  /** Called once when a background write or fdatasync fails (the journal is failed from then on). */
+  /** Called once when a background write (or fdatasync) fails (the journal is failed from then on). */
   onError?: (error: JournalError) => void;
   /** How group-commit batches are written and synced (default node:fs; tests inject failures). */
   fileWrites?: JournalFileWrites;

@@ -3,20 +3,22 @@
  * crash recovery. The format is described in format.ts.
  *
  * Writing. append() assigns the next seq and copies the record into a pre-allocated, growable write buffer (no
- * allocation per append in steady state). The buffer is a group-commit batch: it is written with ONE positional
- * write and ONE fdatasync when it reaches `batchBytes`, or `maxDelayMs` after its first append, or on flush().
- * maxDelayMs 0 (the default) writes as soon as the disk is free: at the end of the event-loop turn of the batch's
- * first append, or the moment the batch before it is durable; so a lone record waits one write and fdatasync, and
- * under load batches grow by themselves to whatever arrived during the previous write.
+ * allocation per append in steady state). The buffer is a group-commit batch: it is made durable with ONE positional
+ * write — on the segment file opened with O_DSYNC (directory.ts: SEGMENT_SYNC_FLAG), so the write returns once the
+ * data is on stable storage, as write + fdatasync would, in one trip through the thread pool; where the platform has
+ * no O_DSYNC, a write then an fdatasync — when it reaches `batchBytes`, or `maxDelayMs` after its first append, or on
+ * flush(). maxDelayMs 0 (the default) writes as soon as the disk is free: at the end of the event-loop turn of the
+ * batch's first append, or the moment the batch before it is durable; so a lone record waits one synchronous write,
+ * and under load batches grow by themselves to whatever arrived during the previous write.
  * One batch is on its way to disk at a time; appends meanwhile go to a second buffer, which becomes the next batch.
  * whenDurable(seq) returns one shared promise per batch (created only if someone waits), or an already resolved
- * promise when seq is durable. With { commit: 'sync' } every append is written and fdatasync'ed before it returns.
+ * promise when seq is durable. With { commit: 'sync' } every append is written durably before it returns.
  * Keep the event loop turning: a batch is written only when the loop gets control back. Appends never block: when
  * the disk is slower than the appends, batches (and the two buffers) grow; watch `bufferedBytes` for backpressure.
  *
- * INVARIANT the recovery rules (recovery.ts) rely on: batch k+1 is written only after batch k's fdatasync returned (never
- * pipeline the write of one batch with the fdatasync of the previous), and every batch's first record carries the
- * BATCH_START flag.
+ * INVARIANT the recovery rules (recovery.ts) rely on: batch k+1 is written only after batch k is durable (its
+ * synchronous write, or its fdatasync, returned: never pipeline the write of one batch with the sync of the previous),
+ * and every batch's first record carries the BATCH_START flag.
  *
  * Segments rotate before a batch when the current segment has reached `segmentBytes`, so a batch never spans two
  * segments and a segment is complete and synced before the next one exists. A snapshot (beginSnapshot, its pieces,
@@ -46,7 +48,7 @@ export type { PieceSink, SnapshotWriter } from './snapshot-writer.js';
 export type { SnapshotInfo } from './journal-snapshots.js';
 
 export interface JournalStats {
-  /** Batches written (each one write + one fdatasync). */
+  /** Batches written (each one synchronous write, or one write + one fdatasync). */
   batches: number;
   bytesWritten: number;
   largestBatchBytes: number;
@@ -162,7 +164,7 @@ export class Journal {
     return this.nextSeq - 1;
   }
 
-  /** Seq of the last record known to be on disk (written and fdatasync'ed). */
+  /** Seq of the last record known to be on disk (its write durable). */
   get durableSeq(): number {
     return this.durable;
   }
@@ -380,7 +382,7 @@ export class Journal {
     return new JournalError('JOURNAL_CLOSED', `journal: ${this.dir} is closed`, { dir: this.dir });
   }
 
-  /** Sync commit: write the one-record batch and fdatasync before returning. */
+  /** Sync commit: write the one-record batch durably before returning. */
   private writeNowSync(): void {
     const len = this.pos;
     try {

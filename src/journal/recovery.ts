@@ -31,7 +31,7 @@
  */
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDirSync, JOURNAL_FILE_MODE, listDirectory, readLatestSnapshot, type SegmentRef } from './directory.js';
+import { APPEND_SEGMENT_FLAGS, fsyncDirSync, JOURNAL_FILE_MODE, listDirectory, NEW_SEGMENT_FLAGS, readLatestSnapshot, SEGMENT_SYNC_FLAG, type SegmentRef } from './directory.js';
 import { JournalError, ioError } from './errors.js';
 import { DEFAULT_MAX_PAYLOAD, SEGMENT_HEADER_BYTES, encodeSegmentHeader, segmentName } from './format.js';
 import { ChunkBuffer, SegmentReader, classifyBadRecord, type BadRecordReason } from './segment-reader.js';
@@ -87,10 +87,10 @@ export function createSegmentSync(dir: string, baseSeq: number): { fd: number; n
   const path = join(dir, name);
   let fd = -1;
   try {
-    fd = fs.openSync(path, 'wx+', JOURNAL_FILE_MODE);
+    fd = fs.openSync(path, NEW_SEGMENT_FLAGS, JOURNAL_FILE_MODE);
     const header = encodeSegmentHeader(baseSeq);
     fs.writeSync(fd, header, 0, header.length, 0);
-    fs.fdatasyncSync(fd);
+    if (SEGMENT_SYNC_FLAG === 0) fs.fdatasyncSync(fd);
   } catch (err) {
     if (fd >= 0) fs.closeSync(fd);
     throw ioError('create segment', path, err);
@@ -243,7 +243,7 @@ export function recover(dir: string, o: RecoveryOptions): Recovered {
     if (lastRecordSeq >= snapshotSeq) {
       let fd: number;
       try {
-        fd = fs.openSync(join(dir, last.name), 'r+');
+        fd = fs.openSync(join(dir, last.name), APPEND_SEGMENT_FLAGS);
       } catch (err) {
         throw ioError('open segment', join(dir, last.name), err);
       }

@@ -232,7 +232,7 @@ export interface BadRecordClass {
 /**
  * Decides whether a bad record in the LAST segment is a torn tail or corruption, by searching the bytes after it
  * for records that pass every check and carry a seq above the last good one. Batches are written strictly one
- * after another, each with one write + fdatasync; so a valid BATCH_START record after the bad one means a later
+ * after another, each durable before the next is written; so a valid BATCH_START record after the bad one means a later
  * batch reached the disk, which happens only after the bad record's own batch was durable: that is corruption.
  * Valid records without BATCH_START belong to the same (last, torn) batch: after a power loss its pages may
  * reach the disk in any order, so they are cut with it and counted in `validAfter`.

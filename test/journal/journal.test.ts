@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal, JournalError, iterateJournal, readJournal, SNAPSHOT_RECORD_TYPE } from '../../src/journal/index.js';
+import { SEGMENT_SYNC_FLAG } from '../../src/journal/directory.js';
 import { collect, payloadFor, segmentFiles, snapshotFiles, tempDir, typeFor } from './helpers.js';
 
 const cleanups: (() => void)[] = [];
@@ -38,14 +39,16 @@ describe('group commit with maxDelayMs 0 (the default): as soon as the disk is f
     const d = dir();
     const writes: number[] = []; // bytes per write call
     let hold: (() => void) | null = null;
+    // the call that makes the first batch durable (its synchronous write, or its fdatasync where there is no O_DSYNC)
+    // is held until the test lets it go: appends meanwhile wait for the next batch
     const fileWrites = {
       write(fd: number, data: Uint8Array, offset: number, length: number, position: number, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void {
         writes.push(length);
-        fs.write(fd, data, offset, length, position, cb);
+        if (SEGMENT_SYNC_FLAG !== 0 && writes.length === 1) hold = () => fs.write(fd, data, offset, length, position, cb);
+        else fs.write(fd, data, offset, length, position, cb);
       },
       fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
-        // the first batch's fdatasync is held until the test lets it go: appends meanwhile wait for the next batch
-        if (writes.length === 1) hold = () => fs.fdatasync(fd, cb);
+        if (SEGMENT_SYNC_FLAG === 0 && writes.length === 1) hold = () => fs.fdatasync(fd, cb);
         else fs.fdatasync(fd, cb);
       },
     };
@@ -57,7 +60,7 @@ describe('group commit with maxDelayMs 0 (the default): as soon as the disk is f
     expect(writes).toHaveLength(1); // at the end of the turn: no timer to wait for
     const first = j.whenDurable(1);
     for (let i = 0; i < 50; i++) j.append(2, new Uint8Array([i]));
-    // the first batch's fdatasync is reached once its write has completed (on the thread pool): wait for it, bounded
+    // the held call is reached once the write has completed (on the thread pool) where it is an fdatasync: bounded wait
     for (let i = 0; i < 2000 && hold === null; i++) await new Promise((r) => setTimeout(r, 5));
     expect(hold).not.toBeNull();
     expect(writes).toHaveLength(1); // the disk is busy: the 50 wait together
@@ -68,6 +71,42 @@ describe('group commit with maxDelayMs 0 (the default): as soon as the disk is f
     expect(j.lastSeq).toBe(51);
     await j.close();
     expect(collect(d).records).toHaveLength(51);
+  });
+});
+
+describe('durable writes: segment files opened with O_DSYNC', () => {
+  /** The open flags of a descriptor of this process (Linux: /proc/self/fdinfo, octal). */
+  const fdFlags = (fd: number): number => Number.parseInt(/flags:\s*([0-7]+)/.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+
+  it.runIf(process.platform === 'linux')('every segment write (fresh segment, after a restart, after rotation) is synchronous; no fdatasync per batch', async () => {
+    expect(SEGMENT_SYNC_FLAG).toBe(fs.constants.O_DSYNC);
+    const d = dir();
+    const seen = { writes: 0, notSync: 0, fdatasyncs: 0 };
+    const fileWrites = {
+      write(fd: number, data: Uint8Array, offset: number, length: number, position: number, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void {
+        seen.writes++;
+        if ((fdFlags(fd) & fs.constants.O_DSYNC) === 0) seen.notSync++;
+        fs.write(fd, data, offset, length, position, cb);
+      },
+      fdatasync(fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
+        seen.fdatasyncs++;
+        fs.fdatasync(fd, cb);
+      },
+    };
+    let j = await Journal.open(d, { fileWrites, segmentBytes: 1024 });
+    for (let s = 1; s <= 20; s++) j.append(typeFor(s), payloadFor(s));
+    await j.flush();
+    await j.close();
+    j = await Journal.open(d, { fileWrites, segmentBytes: 1024 }); // appends to the last segment again
+    for (let s = 21; s <= 200; s++) {
+      j.append(typeFor(s), payloadFor(s));
+      if (s % 10 === 0) await j.flush(); // batches of 10: the segments fill and rotate
+    }
+    await j.close();
+    expect(segmentFiles(d).length).toBeGreaterThan(3);
+    expect(seen.writes).toBeGreaterThan(20);
+    expect(seen).toMatchObject({ notSync: 0, fdatasyncs: 0 });
+    expect(collect(d).records).toHaveLength(200);
   });
 });
 
