@@ -58,7 +58,7 @@ export interface JournalOptions {
   verify?: 'full' | 'tail';
   /** Take the directory lock (LOCK file with pid). Default true. */
   lock?: boolean;
-  /** Timer functions for maxDelayMs (tests may inject fakes). Default: the global timers, setImmediate for 0 ms. */
+  /** Timer functions for maxDelayMs (tests may inject fakes). Default: the global timers, a microtask for 0 ms. */
   timers?: JournalTimers;
   /** Called once when a background write (or fdatasync) fails (the journal is failed from then on). */
   onError?: (error: JournalError) => void;

@@ -7,9 +7,10 @@
  * write — on the segment file opened with O_DSYNC (directory.ts: SEGMENT_SYNC_FLAG), so the write returns once the
  * data is on stable storage, as write + fdatasync would, in one trip through the thread pool; where the platform has
  * no O_DSYNC, a write then an fdatasync — when it reaches `batchBytes`, or `maxDelayMs` after its first append, or on
- * flush(). maxDelayMs 0 (the default) writes as soon as the disk is free: at the end of the event-loop turn of the
- * batch's first append, or the moment the batch before it is durable; so a lone record waits one synchronous write,
- * and under load batches grow by themselves to whatever arrived during the previous write.
+ * flush(). maxDelayMs 0 (the default) writes as soon as the disk is free: when the code that made the batch's first
+ * append returns (a microtask: the rest of that synchronous code joins the batch), or the moment the batch before it is
+ * durable; so a lone record waits one synchronous write, and under load batches grow by themselves to whatever arrived
+ * during the previous write.
  * One batch is on its way to disk at a time; appends meanwhile go to a second buffer, which becomes the next batch.
  * whenDurable(seq) returns one shared promise per batch (created only if someone waits), or an already resolved
  * promise when seq is durable. With { commit: 'sync' } every append is written durably before it returns.
@@ -62,11 +63,28 @@ const STATE_FAILED = 3;
 
 const MiB = 1024 * 1024;
 
-/** The global timers; 0 ms is the end of the current event-loop turn (setImmediate), not a 1 ms timer. */
+/** A 0 ms "timer": a microtask, canceled by a flag (a microtask cannot be dequeued). */
+interface MicrotaskTimer {
+  canceled: boolean;
+}
+
+/**
+ * The global timers. 0 ms is a microtask: it runs when the code that made the batch's first append returns (the rest
+ * of a dispatch cycle still joins the batch), before the event loop goes on. Not a setImmediate: queued from a dispatch
+ * cycle (itself a setImmediate), that would run only after the next poll phase, so the write would wait for every socket
+ * read and I/O callback of that phase. Not a 1 ms timer either.
+ */
 const GLOBAL_TIMERS: JournalTimers = {
-  setTimeout: (cb, ms) => (ms === 0 ? { immediate: setImmediate(cb) } : setTimeout(cb, ms)),
+  setTimeout: (cb, ms) => {
+    if (ms !== 0) return setTimeout(cb, ms);
+    const timer: MicrotaskTimer = { canceled: false };
+    queueMicrotask(() => {
+      if (!timer.canceled) cb();
+    });
+    return timer;
+  },
   clearTimeout: (h) => {
-    if (typeof h === 'object' && h !== null && 'immediate' in h) clearImmediate((h as { immediate: NodeJS.Immediate }).immediate);
+    if (typeof h === 'object' && h !== null && 'canceled' in h) (h as MicrotaskTimer).canceled = true;
     else clearTimeout(h as NodeJS.Timeout);
   },
 };
