@@ -43,13 +43,32 @@ export function refuseClient(err: NodeJS.ErrnoException, socket: Duplex): void {
   const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
   const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
   if (code !== 'ECONNRESET' && socket.writable && (pending === undefined || pending === null || !pending.headersSent)) {
-    const text = status === 400 ? JSON.stringify(errorReply('BAD_REQUEST', 'the request line or a header is malformed').body) : '';
-    const type = text.length > 0 ? `Content-Type: ${JSON_TYPE}\r\n` : '';
-    socket.once('finish', () => socket.destroy());
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+    answerAndClose(socket, status === 400 ? errorReply('BAD_REQUEST', 'the request line or a header is malformed') : { status, body: undefined });
     return;
   }
   socket.destroy();
+}
+
+/**
+ * A CONNECT request (Node's server hands its socket to a 'connect' listener, and without one closes it unanswered):
+ * answered 405 with the catalogue's body, then closed. The control API is not a proxy.
+ */
+export function refuseConnect(socket: Duplex): void {
+  // Node took its own listeners off this socket: a reset must not become an unhandled 'error'
+  socket.on('error', () => socket.destroy());
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  answerAndClose(socket, errorReply('METHOD_NOT_ALLOWED', 'CONNECT is not served: this is the control API, not a proxy'));
+}
+
+/** Writes `reply` as a whole HTTP/1.1 response on a raw socket (a JSON body unless undefined), then closes it. */
+function answerAndClose(socket: Duplex, reply: { status: number; body: unknown }): void {
+  const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
+  const type = text.length > 0 ? `Content-Type: ${JSON_TYPE}\r\n` : '';
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
 }
 
 /** A percent-decoded path segment; a malformed escape is kept as is (it then matches no order and no symbol). */

@@ -14,6 +14,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
 import type { OrderTracker } from '../core/order-tracker.js';
@@ -33,7 +34,7 @@ import { orderViewJson } from './order-view.js';
 import { EventStream, type StreamJournal } from './event-stream.js';
 import { parseRequestTarget, targetQuery, type RequestTarget } from './request-target.js';
 import { OrderCommands, type CommandError, type SubmitResult } from './order-commands.js';
-import { decodeSegment, errorReply, HttpError, JSON_TYPE, MAX_BODY_BYTES, refuseClient, type Reply } from './api-replies.js';
+import { decodeSegment, errorReply, HttpError, JSON_TYPE, MAX_BODY_BYTES, refuseClient, refuseConnect, type Reply } from './api-replies.js';
 import { apiRoutes, type ApiRoute, type RawReply } from './api-routes.js';
 import { openApiDocument, type RouteDoc } from './openapi.js';
 import { StreamQuery } from './api-schemas.js';
@@ -189,6 +190,8 @@ export class ApiServer {
       // Cannot happen with every % escaped; a refusal rather than fastify's own body if it ever does.
       frameworkErrors: (_err, request, reply) => void this.answer(request, reply, errorReply('BAD_REQUEST', 'the request target is not a path')),
     });
+    // CONNECT never reaches the router: Node hands its socket to this listener (and without one closes it unanswered)
+    this.app.server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuseConnect(socket));
     this.maxBatch = deps.stream?.maxBatch ?? DEFAULT_WS_MAX_BATCH;
     // A frame may hold a batch of ops: its bound grows with the batch's (one op stays bounded by MAX_BODY_BYTES).
     void this.app.register(fastifyWebsocket, { options: { maxPayload: wsMaxPayload(this.maxBatch) } });

@@ -119,6 +119,17 @@ describe('request targets new URL() cannot parse', () => {
     }
     await expectHealthy();
   });
+
+  it('a CONNECT request (Node would close it unanswered) is a 405 with a catalogue body, then the connection closes; a reset one is survived', async () => {
+    for (const raw of ['CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n', `CONNECT /v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth()}\r\n`]) {
+      const r = await rawExchange(port, raw, { timeoutMs: 10_000, end: false });
+      expect({ raw, statuses: r.responses.map((x) => x.status), closed: r.closed }).toEqual({ raw, statuses: [405], closed: true });
+      expectCatalogueError(r.responses[0]!, [405]);
+      expect(JSON.parse(r.responses[0]!.body).error.code).toBe('METHOD_NOT_ALLOWED');
+    }
+    await rawExchange(port, 'CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n', { timeoutMs: 10_000, reset: true });
+    await expectHealthy();
+  });
 });
 
 /**
