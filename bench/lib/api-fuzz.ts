@@ -275,12 +275,10 @@ class WsLink {
     } else this.anonymous.shift()?.(msg);
   }
 
-  /** Send what is answered with nothing (false when there was no connection to send it on). */
-  async fire(text: string | Buffer): Promise<boolean> {
+  /** Send what is answered with nothing (not sent when there is no connection). */
+  async fire(text: string | Buffer): Promise<void> {
     const ws = await this.connectWs();
-    if (ws === null) return false;
-    ws.send(text);
-    return true;
+    ws?.send(text);
   }
 
   /** Send; `id` is the numeric id the message carries (null when it carries none the daemon can echo). */
@@ -311,7 +309,6 @@ class WsLink {
   }
 }
 
-/** The numeric id a WebSocket message carries, as the daemon reads it (null: the daemon answers with id null). */
 /** An empty JSON array: a batch of no ops, which the daemon answers with nothing. */
 function isEmptyBatch(text: string): boolean {
   try {
@@ -322,6 +319,7 @@ function isEmptyBatch(text: string): boolean {
   }
 }
 
+/** The numeric id a WebSocket message carries, as the daemon reads it (null: the daemon answers with id null). */
 function messageId(text: string): number | null {
   try {
     const m: unknown = JSON.parse(text);
