@@ -17,9 +17,12 @@
  * After the warm-up every per-order structure is full or recycling, and the heap must be flat: the heap slope is the
  * least-squares slope of the heap-used samples after the warm-up, in KB per minute. (A run with the daemon's default
  * retention of 100,000 needs 100,000 finished orders inside its warm-up: e.g. --retain 100000 --rate 400 --minutes 25.)
+ * The journal's first snapshot (after daemon.journal.snapshotEvery records, about 5 minutes in at the defaults) is a
+ * one-time step too (the capture keeps its columns and buffers for the next): when a sample sees the first snapshot
+ * file before the last third of the run, the measured window starts there rather than at the end of the warm-up.
  *
  * Progress lines first; the last line is one JSON object:
- *   {"bench":"soak","minutes":…,"orders":…,"rss_start_mb":…,"rss_end_mb":…,"heap_slope_kb_per_min":…}
+ *   {"bench":"soak","minutes":…,"orders":…,"rss_start_mb":…,"rss_end_mb":…,"heap_slope_kb_per_min":…,"first_snapshot_s":…}
  * Exits 1 when the daemon failed, a request got a 5xx or failed at the transport, or the load could not be kept (more
  * than 1 % of the orders skipped because too many requests were still unanswered).
  */
@@ -63,7 +66,7 @@ const SYMBOLS = [
   { symbol: 'SOL-USDT', ref: 150, qty: '0.1' },
 ] as const;
 
-interface Sample { t: number; rss: number; heapUsed: number; orders: number; held: number; open: number }
+interface Sample { t: number; rss: number; heapUsed: number; orders: number; held: number; open: number; snapshotSeq: number }
 
 const counts = { placed: 0, filledOrExpired: 0, resting: 0, canceled: 0, cancelTooLate: 0, refused: 0, status5xx: 0, transport: 0, skipped: 0 };
 const refusals = new Map<string, number>();
@@ -214,11 +217,11 @@ try {
     const wait = next(child, 'sample', 60_000);
     child.send({ type: 'sample' } satisfies SoakParentMessage);
     const m = await wait;
-    const s: Sample = { t: (Date.now() - t0) / 60_000, rss: m.rss, heapUsed: m.heapUsed, orders: m.orders, held: m.held, open: m.open };
+    const s: Sample = { t: (Date.now() - t0) / 60_000, rss: m.rss, heapUsed: m.heapUsed, orders: m.orders, held: m.held, open: m.open, snapshotSeq: m.snapshotSeq };
     samples.push(s);
     console.log(
       `t=${(s.t * 60).toFixed(0).padStart(4)} s  rss ${mb(s.rss).toFixed(1)} MB  heap ${mb(s.heapUsed).toFixed(1)} MB  ` +
-      `orders ${s.orders}  tracker holds ${s.held} (open ${s.open})  api: placed ${counts.placed}, canceled ${counts.canceled}, ` +
+      `orders ${s.orders}  tracker holds ${s.held} (open ${s.open})  snapshot ${s.snapshotSeq > 0 ? `at seq ${s.snapshotSeq}` : 'none yet'}  api: placed ${counts.placed}, canceled ${counts.canceled}, ` +
       `refused ${counts.refused}, 5xx ${counts.status5xx}, transport errors ${counts.transport}, skipped ${counts.skipped}`,
     );
     return s;
@@ -277,13 +280,18 @@ if (failed !== undefined) {
 
 const first = samples[0];
 const last = samples.at(-1);
-const after = samples.filter((s) => s.t >= minutes * WARMUP_SHARE);
+// The measured window: after the warm-up, and after the journal's first snapshot when one came before the last third
+// of the run (its capture keeps its columns and buffers for the next snapshot: a one-time step, not growth).
+const firstSnapshot = samples.find((s) => s.snapshotSeq > 0);
+const from = firstSnapshot !== undefined && firstSnapshot.t <= (minutes * 2) / 3 ? Math.max(minutes * WARMUP_SHARE, firstSnapshot.t) : minutes * WARMUP_SHARE;
+const after = samples.filter((s) => s.t >= from);
 const slopeKbPerMin = slope(after.map((s) => s.t), after.map((s) => s.heapUsed / 1024));
 if (last !== undefined && after.length > 0) {
   const heaps = after.map((s) => s.heapUsed);
   console.log(
-    `after the warm-up (${after.length} samples from t=${(after[0]!.t * 60).toFixed(0)} s): heap ${mb(Math.min(...heaps))}–${mb(Math.max(...heaps))} MB, ` +
-    `slope ${slopeKbPerMin.toFixed(1)} KB/min (${((slopeKbPerMin * 1024 * (minutes * (1 - WARMUP_SHARE))) / (heaps.reduce((a, b) => a + b, 0) / heaps.length) * 100).toFixed(1)} % of the mean heap over the measured window)`,
+    `first journal snapshot seen at ${firstSnapshot === undefined ? 'none within the run' : `t=${(firstSnapshot.t * 60).toFixed(0)} s`}; ` +
+    `measured from t=${(after[0]!.t * 60).toFixed(0)} s (${after.length} samples): heap ${mb(Math.min(...heaps))}–${mb(Math.max(...heaps))} MB, ` +
+    `slope ${slopeKbPerMin.toFixed(1)} KB/min (${((slopeKbPerMin * 1024 * (minutes - from)) / (heaps.reduce((a, b) => a + b, 0) / heaps.length) * 100).toFixed(1)} % of the mean heap over the measured window)`,
   );
   console.log(
     `API: ${counts.placed} orders placed (${counts.filledOrExpired} IOC, ${counts.resting} resting: ${counts.canceled} canceled, ${counts.cancelTooLate} already final), ` +
@@ -297,6 +305,7 @@ console.log(JSON.stringify({
   rss_start_mb: first === undefined ? null : mb(first.rss),
   rss_end_mb: last === undefined ? null : mb(last.rss),
   heap_slope_kb_per_min: Number.isFinite(slopeKbPerMin) ? Math.round(slopeKbPerMin * 10) / 10 : null,
+  first_snapshot_s: firstSnapshot === undefined ? null : Math.round(firstSnapshot.t * 60),
 }));
 // The load was not kept when more than 1 % of its orders found MAX_IN_FLIGHT requests still unanswered.
 const loadKept = counts.skipped <= 0.01 * (counts.placed + counts.refused + counts.skipped);

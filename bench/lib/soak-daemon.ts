@@ -3,15 +3,16 @@
  * (createDaemon, as `switchyard start` builds it) from a configuration file — config/paper.yaml, its two worker
  * strategies and two paper venues — with only what a benchmark must change: a free port, a token, a fresh data
  * directory, logs to a file, and the finished-order retention. It measures itself, because only this process can:
- * on each `sample` message it runs a full GC and answers process.memoryUsage(), the orders created so far and the
- * sizes of the tracker's per-order structures.
+ * on each `sample` message it runs a full GC and answers process.memoryUsage(), the orders created so far, the
+ * sizes of the tracker's per-order structures and the newest journal snapshot on disk.
  *
  *   argv[2]: JSON SoakDaemonSettings
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadConfigFile, type Config } from '../../src/config/index.js';
 import { createDaemon } from '../../src/daemon.js';
+import { parseSnapshotName } from '../../src/journal/format.js';
 
 export interface SoakDaemonSettings {
   readonly configFile: string;
@@ -35,11 +36,20 @@ export type SoakDaemonMessage =
     /** Orders the tracker holds (open and retained finished), and how many are open. */
     held: number;
     open: number;
+    /** Seq of the newest journal snapshot on disk, 0 before the first. */
+    snapshotSeq: number;
   }
   | { type: 'stopped' };
 
 function send(m: SoakDaemonMessage): void {
   process.send?.(m);
+}
+
+/** The newest snapshot file's seq in the journal directory (0: none yet). */
+function newestSnapshot(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) newest = Math.max(newest, parseSnapshotName(name));
+  return newest;
 }
 
 function fullGc(): void {
@@ -54,13 +64,14 @@ async function main(): Promise<void> {
   const loaded = loadConfigFile(settings.configFile);
   if (!loaded.ok) throw new Error(`config: ${loaded.errors.map((e) => e.message).join('; ')}`);
   const c = loaded.config;
+  const journalDir = join(settings.dataDir, 'journal');
   const config: Config = {
     ...c,
     daemon: {
       ...c.daemon,
       api: { ...c.daemon.api, port: 0, token: settings.token, tokenFile: join(settings.dataDir, 'api-token') },
       dataDir: settings.dataDir,
-      journal: { ...c.daemon.journal, dir: join(settings.dataDir, 'journal') },
+      journal: { ...c.daemon.journal, dir: journalDir },
       retainFinishedOrders: settings.retainFinishedOrders,
     },
   };
@@ -79,7 +90,7 @@ async function main(): Promise<void> {
       fullGc();
       const mem = process.memoryUsage();
       const sizes = daemon.path.tracker.structureSizes();
-      send({ type: 'sample', rss: mem.rss, heapUsed: mem.heapUsed, orders, held: sizes.held, open: sizes.open });
+      send({ type: 'sample', rss: mem.rss, heapUsed: mem.heapUsed, orders, held: sizes.held, open: sizes.open, snapshotSeq: newestSnapshot(journalDir) });
     } else if (m.type === 'stop') {
       void daemon.stop('soak finished').then(() => {
         send({ type: 'stopped' });

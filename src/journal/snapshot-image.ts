@@ -114,8 +114,8 @@ export class OrderImage {
   /**
    * Empties the image and makes room for `rows` rows. Every column is kept from one capture to the next and only
    * grows, so a capture allocates nothing in proportion to the orders once they are as large as it needs (the string
-   * columns are plain arrays grown by push — one made with a large length is a slow dictionary — and keep their
-   * references until the next capture overwrites them).
+   * columns are plain arrays grown by push — one made with a large length is a slow dictionary; release() empties
+   * their entries).
    */
   reset(rows: number): void {
     this.rows = 0;
@@ -158,8 +158,19 @@ export class OrderImage {
     this.tradeCount = new Int32Array(n);
   }
 
-  /** Ends a capture (the columns stay for the next one). */
+  /**
+   * Ends a capture. The columns stay for the next one, but not the strings of this one's orders: the image would keep
+   * every held order's client order id, venue order id, reason, fee and trade ids alive until the next snapshot, long
+   * after the tracker let them go (about 100 bytes an order: megabytes with a large retention).
+   */
   release(): void {
+    const n = this.rows;
+    this.clientIds.fill(undefined, 0, n);
+    this.venueOrderIds.fill(undefined, 0, n);
+    this.reasons.fill(undefined, 0, n);
+    this.fees.fill(undefined, 0, n);
+    this.amendClientIds.fill(undefined, 0, n);
+    this.tradeIds.fill('', 0, this.trades);
     this.reset(0);
   }
 

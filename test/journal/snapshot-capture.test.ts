@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { STATE_CODE, type OrderStore } from '../../src/core/order-store.js';
 import { ChunkedSort } from '../../src/journal/chunked-sort.js';
 import { crc32, crc32Combine } from '../../src/journal/crc32.js';
+import { OrderImage } from '../../src/journal/snapshot-image.js';
 import { captureOf, captureText, createOrder, dispatch, makeRig, MemorySink, syncSnapshot, updateFor, type Rig } from './order-rig.js';
 
 const CREATED = STATE_CODE.CREATED;
@@ -209,6 +210,29 @@ describe('snapshot capture: the state at one seq, in steps, while orders change'
 });
 
 describe('snapshot capture parts', () => {
+  it("OrderImage.release keeps none of the captured orders' strings (the tracker may let them go before the next snapshot)", () => {
+    const r = makeRig(50);
+    for (let i = 0; i < 30; i++) createOrder(r, { strategy: i, symbol: i, sell: i % 2 === 0, type: i, priceTicks: 100 + i, qtyLots: 5 + i, givenId: i % 2 === 0 });
+    for (const [i, slot] of heldSlots(r.store).entries()) {
+      dispatch(r, slot, i % 2 === 0 ? 'v1' : 'v2');
+      for (let k = 0; k < 4; k++) r.tracker.applySlot(slot, updateFor(r, slot, (i + k * 3) % 11, i * 7 + k));
+    }
+    const held = heldSlots(r.store);
+    const image = new OrderImage();
+    image.reset(held.length);
+    for (const slot of held) image.copy(r.store, slot);
+    type Column = 'clientIds' | 'venueOrderIds' | 'reasons' | 'fees' | 'amendClientIds' | 'tradeIds';
+    const columns = image as unknown as Record<Column, (string | undefined)[]>;
+    const strings = (c: Column): string[] => columns[c].filter((v): v is string => v !== undefined && v !== '');
+    // the copy took client order ids, venue order ids and trade ids (the rest as the updates made them)
+    expect(strings('clientIds').length).toBeGreaterThan(0);
+    expect(strings('venueOrderIds').length).toBeGreaterThan(0);
+    expect(strings('tradeIds').length).toBeGreaterThan(0);
+    image.release();
+    for (const c of ['clientIds', 'venueOrderIds', 'reasons', 'fees', 'amendClientIds', 'tradeIds'] as const) expect({ c, left: strings(c) }).toEqual({ c, left: [] });
+    expect(image.rows).toBe(0);
+  });
+
   it('ChunkedSort: any keys, any budget, sorted and stable', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 300 }), fc.integer({ min: 1, max: 100 }), (values, budget) => {
