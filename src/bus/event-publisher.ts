@@ -61,7 +61,7 @@ export interface BusEvent {
   /** The event exactly as GET /v1/stream sends it (its JSON text: streamEventJson). */
   readonly json: string;
   /** A venue fill's trades:{symbol} / trades:all entry (and live_trades message), else null. */
-  readonly trade: Record<string, string> | null;
+  readonly trade: TradeEntry | null;
 }
 
 /** Where busEventsOf writes an event's JSON before taking its text (reused: it holds nothing between calls). */
@@ -82,7 +82,7 @@ export function busEventsOf(seq: number, tracker: OrderTracker, order: OrderView
 }
 
 /** The trades:{symbol} / trades:all entry (and live_trades message) of a venue fill. */
-function tradeEntry(seq: number, e: OrderEvent, venue: string): Record<string, string> | null {
+function tradeEntry(seq: number, e: OrderEvent, venue: string): TradeEntry | null {
   const f = e.fill;
   if (f === undefined) return null;
   return {
@@ -146,10 +146,23 @@ function watermarkOf(v: unknown): number {
   return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
+/** The fields of an orders:{symbol} entry, in their order (values from the batch, names from the script). */
+const ORDER_FIELDS = ['seq', 'strategy', 'orderId', 'clientOrderId', 'event', 'state', 'json'] as const;
+/** The fields of a trades:{symbol} / trades:all entry and of a live_trades message, in their order. */
+const TRADE_FIELDS = ['seq', 'strategy', 'symbol', 'orderId', 'clientOrderId', 'side', 'venue', 'price', 'qty', 'fee', 'feeCurrency', 'liquidity', 'tradeId', 'ts'] as const;
+type TradeEntry = Record<(typeof TRADE_FIELDS)[number], string>;
+
+/** `'name', ARGV[i + first], 'name', ARGV[i + first + 1], ...`: an XADD's field list in the script. */
+function fieldList(names: readonly string[], first: number): string {
+  return names.map((n, k) => `'${n}', ARGV[i + ${first + k}]`).join(', ');
+}
+
 /**
  * The script that publishes one batch: KEYS[1] the watermark key; ARGV: the watermark expected, the new one, MAXLEN,
- * then per entry `x key nfields field value ...` (an XADD MAXLEN ~) or `p channel message` (a PUBLISH). Refuses with
- * EVENTS_WATERMARK_MOVED <current> when the watermark is not the one expected (nothing written).
+ * then per order event `o key <ORDER_FIELDS values>` and per venue fill `t tradesKey allTradesKey channel message
+ * <TRADE_FIELDS values>` (two XADDs MAXLEN ~ and a PUBLISH). The field names are the script's own constants, so a
+ * batch carries only the values: about half the arguments for Redis to parse and hand to Lua, and for the daemon to
+ * encode. Refuses with EVENTS_WATERMARK_MOVED <current> when the watermark is not the one expected (nothing written).
  */
 const PUBLISH_SCRIPT = new LuaScript(`
 local cur = redis.call('GET', KEYS[1]) or '0'
@@ -158,27 +171,19 @@ local maxlen = ARGV[3]
 local i = 4
 local n = #ARGV
 while i <= n do
-  if ARGV[i] == 'x' then
-    local k = tonumber(ARGV[i + 2])
-    local cmd = {'XADD', ARGV[i + 1], 'MAXLEN', '~', maxlen, '*'}
-    for j = 1, k do cmd[6 + j] = ARGV[i + 2 + j] end
-    redis.call(unpack(cmd))
-    i = i + 3 + k
+  if ARGV[i] == 'o' then
+    redis.call('XADD', ARGV[i + 1], 'MAXLEN', '~', maxlen, '*', ${fieldList(ORDER_FIELDS, 2)})
+    i = i + ${2 + ORDER_FIELDS.length}
   else
-    redis.call('PUBLISH', ARGV[i + 1], ARGV[i + 2])
-    i = i + 3
+    redis.call('XADD', ARGV[i + 1], 'MAXLEN', '~', maxlen, '*', ${fieldList(TRADE_FIELDS, 5)})
+    redis.call('XADD', ARGV[i + 2], 'MAXLEN', '~', maxlen, '*', ${fieldList(TRADE_FIELDS, 5)})
+    redis.call('PUBLISH', ARGV[i + 3], ARGV[i + 4])
+    i = i + ${5 + TRADE_FIELDS.length}
   end
 end
 redis.call('SET', KEYS[1], ARGV[2])
 return 1
 `);
-
-/** Appends `x key nfields field value ...` to the script's arguments. */
-function pushEntry(args: string[], key: string, fields: Record<string, string>): void {
-  const keys = Object.keys(fields);
-  args.push('x', key, String(keys.length * 2));
-  for (const k of keys) args.push(k, fields[k]!);
-}
 
 /** Redis as the follower's sink: one script call per batch (streams, channel and the watermark together). */
 class RedisEventSink implements FollowerSink<BusEvent> {
@@ -211,14 +216,11 @@ class RedisEventSink implements FollowerSink<BusEvent> {
     args.push(this.keys.published, String(this.known), String(watermark), this.maxLen);
     for (const r of rows) {
       const symbol = r.symbol;
-      // the orders:{symbol} entry: 7 fields
-      args.push('x', this.keys.orders(symbol), '14', 'seq', String(r.seq), 'strategy', r.strategy, 'orderId', String(r.orderId),
-        'clientOrderId', r.clientOrderId, 'event', r.event, 'state', r.state, 'json', r.json);
+      args.push('o', this.keys.orders(symbol), String(r.seq), r.strategy, String(r.orderId), r.clientOrderId, r.event, r.state, r.json);
       const trade = r.trade;
       if (trade !== null) {
-        pushEntry(args, this.keys.trades(symbol), trade);
-        pushEntry(args, this.keys.allTrades, trade);
-        args.push('p', this.keys.liveTrades, JSON.stringify(trade));
+        args.push('t', this.keys.trades(symbol), this.keys.allTrades, this.keys.liveTrades, JSON.stringify(trade));
+        for (const f of TRADE_FIELDS) args.push(trade[f]);
       }
     }
     try {

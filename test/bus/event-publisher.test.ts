@@ -247,6 +247,7 @@ function expectComplete(rc: Rig, received: Map<string, Entry[]>, events: readonl
       const f = bySeq.get(e.seq)!;
       expect(JSON.parse(f.json!)).toEqual(JSON.parse(JSON.stringify(e)));
       expect([f.strategy, f.orderId, f.clientOrderId, f.event, f.state]).toEqual([e.strategy, String(e.orderId), e.clientOrderId, e.event, e.state]);
+      expect(Object.keys(f)).toEqual(['seq', 'strategy', 'orderId', 'clientOrderId', 'event', 'state', 'json']);
     }
     const fills = want.filter((e) => e.fill !== undefined);
     const trades = received.get(rc.keys.trades(symbol))!;
@@ -254,12 +255,20 @@ function expectComplete(rc: Rig, received: Map<string, Entry[]>, events: readonl
     const tradeBySeq = new Map(trades.map((e) => [e.seq, e.fields]));
     for (const e of fills) {
       const t = tradeBySeq.get(e.seq)!;
-      expect([t.symbol, t.orderId, t.side, t.price, t.qty, t.tradeId, t.fee, t.ts]).toEqual([symbol, String(e.orderId), e.side, e.fill!.price, e.fill!.qty, e.fill!.tradeId, e.fill!.fee, String(e.ts)]);
+      // every field, in the protocol's order
+      expect(Object.entries(t)).toEqual(Object.entries({
+        seq: String(e.seq), strategy: e.strategy, symbol, orderId: String(e.orderId), clientOrderId: e.clientOrderId, side: e.side,
+        venue: e.venue, price: e.fill!.price, qty: e.fill!.qty, fee: e.fill!.fee, feeCurrency: e.fill!.feeCurrency,
+        liquidity: e.fill!.liquidity, tradeId: e.fill!.tradeId, ts: String(e.ts),
+      }));
     }
   }
   const allFills = events.filter((e) => e.fill !== undefined).map((e) => e.seq);
   expect(allFills.length).toBeGreaterThan(0);
   expect(deliveryProblems(received.get(rc.keys.allTrades)!, allFills)).toEqual([]);
+  // trades:all holds the same entries as the trades:{symbol} streams
+  const bySymbol = new Map(SYMBOLS.flatMap((symbol) => received.get(rc.keys.trades(symbol))!.map((e) => [e.seq, e.fields] as const)));
+  for (const e of received.get(rc.keys.allTrades)!) expect(Object.entries(e.fields)).toEqual(Object.entries(bySymbol.get(e.seq)!));
 }
 
 function streamsOf(keys: BusKeys): string[] {
