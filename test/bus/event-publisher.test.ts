@@ -317,6 +317,9 @@ describe('events out to Redis Streams', () => {
     await pollUntil(() => live.length, (n) => n >= fills.length, { timeoutMs: 5000, what: 'live_trades messages' });
     expect(live.map((m) => Number(m.seq))).toEqual(fills.map((e) => e.seq));
     expect(live.map((m) => m.tradeId)).toEqual(fills.map((e) => e.fill!.tradeId));
+    // each message the same fields, in the same order, as the fill's trades:all entry
+    const allBySeq = new Map(c.received.get(r.keys.allTrades)!.map((e) => [e.seq, e.fields]));
+    for (const m of live) expect(Object.entries(m)).toEqual(Object.entries(allBySeq.get(Number(m.seq))!));
     const s = r.publisher.status();
     expect([s.up, s.mode, s.lagEvents, s.overflows, s.writeErrors, s.lostRecords]).toEqual([true, 'live', 0, 0, 0, 0]);
   });
