@@ -32,6 +32,7 @@ import type { Order } from '../model/order.js';
 import type { CommandLedger, CommandOutcome } from './command-ledger.js';
 import { COMMAND_OPS, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
 import { LuaScript } from './lua-script.js';
+import { PackedStrings } from './packed-strings.js';
 import type { RedisConnection } from './redis-connection.js';
 
 /** Largest command body accepted (bytes), as the HTTP API's MAX_BODY_BYTES. */
@@ -131,6 +132,8 @@ export class CommandIntake {
   /** Commands executing, by `strategy\0requestId`: the same request id again waits for the first's answer. */
   private readonly executing = new Map<string, Promise<Answer>>();
   private outbox: Outgoing[] = [];
+  /** A flush's values, written into one argument (reused). */
+  private readonly packed = new PackedStrings();
   private flushing: Promise<void> | undefined;
   private roomWaiters: (() => void)[] = [];
   private running: Promise<void> | undefined;
@@ -577,13 +580,21 @@ export class CommandIntake {
     this.outbox = [];
     if (batch.length === 0) return;
     try {
-      const args = REPLY_SCRIPT.call(0);
-      args.push(String(this.o.replyMaxLen), this.o.group);
+      const v = this.packed;
+      v.begin();
       for (const out of batch) {
         const a = out.answer;
-        args.push(out.key, out.id, a.client === undefined ? '' : this.o.keys.replies(a.client), a.requestId, a.body.ok === true ? '1' : '0',
-          bodyJson(a.body), a.replayed ? '1' : '0', a.ack ? '1' : '0');
+        v.push(out.key);
+        v.push(out.id);
+        v.push(a.client === undefined ? '' : this.o.keys.replies(a.client));
+        v.push(a.requestId);
+        v.push(a.body.ok === true ? '1' : '0');
+        v.push(bodyJson(a.body));
+        v.push(a.replayed ? '1' : '0');
+        v.push(a.ack ? '1' : '0');
       }
+      const args = REPLY_SCRIPT.call(0);
+      args.push(String(this.o.replyMaxLen), this.o.group, v.finish());
       let failed = 0;
       let firstError: unknown;
       try {
@@ -608,35 +619,37 @@ export class CommandIntake {
 }
 
 /**
- * One flush of replies and acks: ARGV[1] MAXLEN of the reply streams, ARGV[2] the group, then per command 8 values:
- * its stream, its entry id, its reply stream ('' for none), requestId, ok, body, replayed, ack ('1': acknowledge once
- * replied). Returns the positions (1-based) of the replies that could not be written (those are not acknowledged).
+ * One flush of replies and acks: ARGV[1] MAXLEN of the reply streams, ARGV[2] the group, ARGV[3] the batch packed
+ * (packed-strings.ts), 8 values per command: its stream, its entry id, its reply stream ('' for none), requestId, ok,
+ * body, replayed, ack ('1': acknowledge once replied). Returns the positions (1-based) of the replies that could not
+ * be written (those are not acknowledged).
  */
 const REPLY_SCRIPT = new LuaScript(`
 local failed = {}
 local acks = {}
 local order = {}
-local n = #ARGV
-local i = 3
+local v = cmsgpack.unpack(ARGV[3])
+local n = #v
+local i = 1
 local at = 0
 while i <= n do
   at = at + 1
   local sent = true
-  if ARGV[i + 2] ~= '' then
-    local r = redis.pcall('XADD', ARGV[i + 2], 'MAXLEN', '~', ARGV[1], '*', 'requestId', ARGV[i + 3], 'ok', ARGV[i + 4], 'body', ARGV[i + 5], 'replayed', ARGV[i + 6])
+  if v[i + 2] ~= '' then
+    local r = redis.pcall('XADD', v[i + 2], 'MAXLEN', '~', ARGV[1], '*', 'requestId', v[i + 3], 'ok', v[i + 4], 'body', v[i + 5], 'replayed', v[i + 6])
     if type(r) == 'table' and r.err then
       sent = false
       failed[#failed + 1] = at
     end
   end
-  if sent and ARGV[i + 7] == '1' then
-    local k = ARGV[i]
+  if sent and v[i + 7] == '1' then
+    local k = v[i]
     if acks[k] == nil then
       acks[k] = {}
       order[#order + 1] = k
     end
     local ids = acks[k]
-    ids[#ids + 1] = ARGV[i + 1]
+    ids[#ids + 1] = v[i + 1]
   end
   i = i + 8
 end

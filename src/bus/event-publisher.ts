@@ -43,6 +43,7 @@ import type { LifecycleEvent, OrderUpdate, Transition } from '../model/lifecycle
 import type { OrderState } from '../model/order.js';
 import type { BusKeys } from './protocol.js';
 import { LuaScript } from './lua-script.js';
+import { PackedStrings } from './packed-strings.js';
 import type { RedisConnection } from './redis-connection.js';
 
 /**
@@ -152,32 +153,33 @@ const ORDER_FIELDS = ['seq', 'strategy', 'orderId', 'clientOrderId', 'event', 's
 const TRADE_FIELDS = ['seq', 'strategy', 'symbol', 'orderId', 'clientOrderId', 'side', 'venue', 'price', 'qty', 'fee', 'feeCurrency', 'liquidity', 'tradeId', 'ts'] as const;
 type TradeEntry = Record<(typeof TRADE_FIELDS)[number], string>;
 
-/** `'name', ARGV[i + first], 'name', ARGV[i + first + 1], ...`: an XADD's field list in the script. */
+/** `'name', v[i + first], 'name', v[i + first + 1], ...`: an XADD's field list in the script. */
 function fieldList(names: readonly string[], first: number): string {
-  return names.map((n, k) => `'${n}', ARGV[i + ${first + k}]`).join(', ');
+  return names.map((n, k) => `'${n}', v[i + ${first + k}]`).join(', ');
 }
 
 /**
- * The script that publishes one batch: KEYS[1] the watermark key; ARGV: the watermark expected, the new one, MAXLEN,
- * then per order event `o key <ORDER_FIELDS values>` and per venue fill `t tradesKey allTradesKey channel message
- * <TRADE_FIELDS values>` (two XADDs MAXLEN ~ and a PUBLISH). The field names are the script's own constants, so a
- * batch carries only the values: about half the arguments for Redis to parse and hand to Lua, and for the daemon to
- * encode. Refuses with EVENTS_WATERMARK_MOVED <current> when the watermark is not the one expected (nothing written).
+ * The script that publishes one batch: KEYS[1] the watermark key; ARGV[1] the watermark expected, ARGV[2] the new one,
+ * ARGV[3] MAXLEN, ARGV[4] the batch's values packed (packed-strings.ts): per order event `o key <ORDER_FIELDS values>`
+ * and per venue fill `t tradesKey allTradesKey channel message <TRADE_FIELDS values>` (two XADDs MAXLEN ~ and a
+ * PUBLISH). The field names are the script's own constants, so a batch carries only the values. Refuses with
+ * EVENTS_WATERMARK_MOVED <current> when the watermark is not the one expected (nothing written).
  */
 const PUBLISH_SCRIPT = new LuaScript(`
 local cur = redis.call('GET', KEYS[1]) or '0'
 if cur ~= ARGV[1] then return redis.error_reply('EVENTS_WATERMARK_MOVED ' .. cur) end
 local maxlen = ARGV[3]
-local i = 4
-local n = #ARGV
+local v = cmsgpack.unpack(ARGV[4])
+local i = 1
+local n = #v
 while i <= n do
-  if ARGV[i] == 'o' then
-    redis.call('XADD', ARGV[i + 1], 'MAXLEN', '~', maxlen, '*', ${fieldList(ORDER_FIELDS, 2)})
+  if v[i] == 'o' then
+    redis.call('XADD', v[i + 1], 'MAXLEN', '~', maxlen, '*', ${fieldList(ORDER_FIELDS, 2)})
     i = i + ${2 + ORDER_FIELDS.length}
   else
-    redis.call('XADD', ARGV[i + 1], 'MAXLEN', '~', maxlen, '*', ${fieldList(TRADE_FIELDS, 5)})
-    redis.call('XADD', ARGV[i + 2], 'MAXLEN', '~', maxlen, '*', ${fieldList(TRADE_FIELDS, 5)})
-    redis.call('PUBLISH', ARGV[i + 3], ARGV[i + 4])
+    redis.call('XADD', v[i + 1], 'MAXLEN', '~', maxlen, '*', ${fieldList(TRADE_FIELDS, 5)})
+    redis.call('XADD', v[i + 2], 'MAXLEN', '~', maxlen, '*', ${fieldList(TRADE_FIELDS, 5)})
+    redis.call('PUBLISH', v[i + 3], v[i + 4])
     i = i + ${5 + TRADE_FIELDS.length}
   end
 end
@@ -191,6 +193,8 @@ class RedisEventSink implements FollowerSink<BusEvent> {
   /** The watermark as last read or written: a batch must find it unchanged (else Redis lost data). */
   private known = 0;
   private readonly maxLen: string;
+  /** The batch's values, written into one argument (reused). */
+  private readonly packed = new PackedStrings();
 
   constructor(private readonly c: RedisConnection, private readonly keys: BusKeys, maxLen: number, private readonly timeoutMs: number) {
     this.maxLen = String(maxLen);
@@ -212,17 +216,31 @@ class RedisEventSink implements FollowerSink<BusEvent> {
   async write(rows: readonly BusEvent[], watermark: number): Promise<void> {
     // One script, one round trip, atomic: the batch lands only on the Redis the watermark was read from (the script
     // checks it is unchanged first), and the streams and the watermark change together.
-    const args = PUBLISH_SCRIPT.call(1);
-    args.push(this.keys.published, String(this.known), String(watermark), this.maxLen);
+    const v = this.packed;
+    v.begin();
     for (const r of rows) {
       const symbol = r.symbol;
-      args.push('o', this.keys.orders(symbol), String(r.seq), r.strategy, String(r.orderId), r.clientOrderId, r.event, r.state, r.json);
+      v.push('o');
+      v.push(this.keys.orders(symbol));
+      v.push(String(r.seq));
+      v.push(r.strategy);
+      v.push(String(r.orderId));
+      v.push(r.clientOrderId);
+      v.push(r.event);
+      v.push(r.state);
+      v.push(r.json);
       const trade = r.trade;
       if (trade !== null) {
-        args.push('t', this.keys.trades(symbol), this.keys.allTrades, this.keys.liveTrades, JSON.stringify(trade));
-        for (const f of TRADE_FIELDS) args.push(trade[f]);
+        v.push('t');
+        v.push(this.keys.trades(symbol));
+        v.push(this.keys.allTrades);
+        v.push(this.keys.liveTrades);
+        v.push(JSON.stringify(trade));
+        for (const f of TRADE_FIELDS) v.push(trade[f]);
       }
     }
+    const args = PUBLISH_SCRIPT.call(1);
+    args.push(this.keys.published, String(this.known), String(watermark), this.maxLen, v.finish());
     try {
       await this.timed(PUBLISH_SCRIPT.run(this.c.client, args), 'EVALSHA (publish a batch)');
     } catch (err) {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 
 /** What a script call needs of a node-redis client. */
 export interface ScriptClient {
-  sendCommand(args: string[]): Promise<unknown>;
+  sendCommand(args: (string | Buffer)[]): Promise<unknown>;
 }
 
 export class LuaScript {
@@ -18,12 +18,12 @@ export class LuaScript {
   }
 
   /** The start of a call: push the keys, then ARGV, onto it and pass it to run(). */
-  call(numKeys: number): string[] {
+  call(numKeys: number): (string | Buffer)[] {
     return ['EVALSHA', this.sha, String(numKeys)];
   }
 
   /** Sends a call made by call(); when Redis does not know the script, sends it again as EVAL (with the text). */
-  async run(client: ScriptClient, args: string[]): Promise<unknown> {
+  async run(client: ScriptClient, args: (string | Buffer)[]): Promise<unknown> {
     try {
       return await client.sendCommand(args);
     } catch (err) {
