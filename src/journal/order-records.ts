@@ -127,16 +127,52 @@ export function putUtf8(buf: Uint8Array, off: number, text: string): number {
   return off + 2 + r.written;
 }
 
-export function getString(buf: Uint8Array, off: number): [string, number] {
+/** Where the string readString read last ends (the offset after it). */
+let stringEnd = 0;
+
+/**
+ * The string at `off` (u16 length + bytes), which must end by `end` (a RangeError otherwise: a record too short for
+ * what it says it holds); where it ends is left in `stringEnd` (no tuple per string on the replay paths).
+ */
+function readString(buf: Uint8Array, off: number, end: number): string {
+  if (off + 2 > end) throw new RangeError(`journal record: a string at ${off} runs past the record's end ${end}`);
   const n = buf[off]! | (buf[off + 1]! << 8);
   const at = off + 2;
+  if (at + n > end) throw new RangeError(`journal record: a string of ${n} bytes at ${off} runs past the record's end ${end}`);
+  stringEnd = at + n;
   // short ASCII (ids, fees, currencies, most reasons) without a subarray and a TextDecoder call
   if (n <= 64) {
     let i = 0;
     while (i < n && buf[at + i]! <= 0x7f) i++;
-    if (i === n) return [byteText(buf, at, at + n), at + n];
+    if (i === n) return byteText(buf, at, at + n);
   }
-  return [decoder.decode(buf.subarray(at, at + n)), at + n];
+  return decoder.decode(buf.subarray(at, at + n));
+}
+
+/** The journal's numbers are little-endian; a typed array reads in the platform's order. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+
+/**
+ * The little-endian f64 at buf[at, at + 8), which must end by `end` (a RangeError otherwise, as a DataView of the
+ * record would throw). No DataView per record: the replay paths decode every record of the journal.
+ */
+function readF64(buf: Uint8Array, at: number, end: number): number {
+  if (at + 8 > end) throw new RangeError(`journal record: a number at ${at} runs past the record's end ${end}`);
+  if (LITTLE_ENDIAN) {
+    f64Bytes[0] = buf[at]!;
+    f64Bytes[1] = buf[at + 1]!;
+    f64Bytes[2] = buf[at + 2]!;
+    f64Bytes[3] = buf[at + 3]!;
+    f64Bytes[4] = buf[at + 4]!;
+    f64Bytes[5] = buf[at + 5]!;
+    f64Bytes[6] = buf[at + 6]!;
+    f64Bytes[7] = buf[at + 7]!;
+  } else {
+    for (let i = 0; i < 8; i++) f64Bytes[i] = buf[at + 7 - i]!;
+  }
+  return f64[0]!;
 }
 
 /** Bytes a string may take (UTF-8 worst case). */
@@ -156,23 +192,25 @@ export interface OrderRecordFields extends Omit<NewOrderFields, 'venue' | 'clien
 }
 
 export function decodeOrderRecord(buf: Uint8Array, off: number, length: number): OrderRecordFields {
-  const v = new DataView(buf.buffer, buf.byteOffset + off, length);
+  const end = off + length;
+  if (length < ORDER_FIXED) throw new RangeError(`journal ORDER record of ${length} bytes (at least ${ORDER_FIXED})`);
   const cidLen = buf[off + 62]!;
   const flags = buf[off + 63]!;
+  if (off + 64 + cidLen > end) throw new RangeError(`journal ORDER record: its client order id runs past the record's end`);
   const cid = byteText(buf, off + 64, off + 64 + cidLen);
   const hasParent = (flags & ORDER_HAS_PARENT) !== 0;
-  const ext = ORDER_FIXED + cidLen + (hasParent ? 8 : 0);
+  const ext = off + ORDER_FIXED + cidLen + (hasParent ? 8 : 0);
   const hasExt = (flags & ORDER_HAS_EXT) !== 0;
   return {
-    id: v.getFloat64(0, true),
-    createdAt: v.getFloat64(8, true),
-    priceTicks: v.getFloat64(16, true),
-    stopTicks: v.getFloat64(24, true),
-    qtyLots: v.getFloat64(32, true),
-    producerSeq: v.getFloat64(40, true),
-    tag: v.getUint32(48, true),
-    strategy: v.getUint16(52, true),
-    symbol: v.getUint16(54, true),
+    id: readF64(buf, off, end),
+    createdAt: readF64(buf, off + 8, end),
+    priceTicks: readF64(buf, off + 16, end),
+    stopTicks: readF64(buf, off + 24, end),
+    qtyLots: readF64(buf, off + 32, end),
+    producerSeq: readF64(buf, off + 40, end),
+    tag: (buf[off + 48]! | (buf[off + 49]! << 8) | (buf[off + 50]! << 16) | (buf[off + 51]! << 24)) >>> 0,
+    strategy: buf[off + 52]! | (buf[off + 53]! << 8),
+    symbol: buf[off + 54]! | (buf[off + 55]! << 8),
     side: buf[off + 56]!,
     type: buf[off + 57]!,
     tif: buf[off + 58]!,
@@ -181,23 +219,25 @@ export function decodeOrderRecord(buf: Uint8Array, off: number, length: number):
     pinned: buf[off + 61]!,
     clientOrderId: cid,
     route: flags & ORDER_ROUTE_MASK,
-    parent: hasParent ? v.getFloat64(ORDER_FIXED + cidLen, true) : 0,
+    parent: hasParent ? readF64(buf, off + ORDER_FIXED + cidLen, end) : 0,
     algo: (flags & ORDER_ALGO_MASK) >>> ORDER_ALGO_SHIFT,
-    paramA: hasExt ? v.getFloat64(ext, true) : 0,
-    paramB: hasExt ? v.getFloat64(ext + 8, true) : 0,
-    arrivalMid: hasExt ? v.getFloat64(ext + 16, true) : 0,
+    paramA: hasExt ? readF64(buf, ext, end) : 0,
+    paramB: hasExt ? readF64(buf, ext + 8, end) : 0,
+    arrivalMid: hasExt ? readF64(buf, ext + 16, end) : 0,
   };
 }
 
 /** A decoded UPDATE record: the order id, and the update as the tracker takes it (`venues` by index). */
 export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number, venues: readonly string[]): { orderId: number; ts: number; update: OrderUpdate } {
-  const v = new DataView(buf.buffer, buf.byteOffset + off, length);
-  const orderId = v.getFloat64(0, true);
-  const ts = v.getFloat64(8, true);
+  const end = off + length;
+  if (length < UPDATE_FIXED) throw new RangeError(`journal UPDATE record of ${length} bytes (at least ${UPDATE_FIXED})`);
+  const orderId = readF64(buf, off, end);
+  const ts = readF64(buf, off + 8, end);
   const kind = UPDATE_KINDS[buf[off + 16]!];
   const venue = venues[buf[off + 17]!] ?? `#${buf[off + 17]}`;
-  const [a, next] = getString(buf, off + UPDATE_FIXED);
-  const [b, afterB] = getString(buf, next);
+  const a = readString(buf, off + UPDATE_FIXED, end);
+  const b = readString(buf, stringEnd, end);
+  const afterB = stringEnd;
   let update: OrderUpdate;
   switch (kind) {
     case 'SUBMIT': update = { kind, venue }; break;
@@ -207,14 +247,13 @@ export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number,
       let feeCurrency = '';
       let venueTs = 0;
       if ((flags & FILL_V2) !== 0) {
-        const [c, afterC] = getString(buf, afterB);
-        feeCurrency = c;
-        venueTs = v.getFloat64(afterC - off, true);
+        feeCurrency = readString(buf, afterB, end);
+        venueTs = readF64(buf, stringEnd, end);
       }
       update = {
         kind,
         fill: {
-          orderId, tradeId: a, venue, priceTicks: v.getFloat64(24, true), qtyLots: v.getFloat64(32, true), fee: b, feeCurrency,
+          orderId, tradeId: a, venue, priceTicks: readF64(buf, off + 24, end), qtyLots: readF64(buf, off + 32, end), fee: b, feeCurrency,
           feeEstimated: (flags & FILL_FEE_ESTIMATED) !== 0,
           liquidity: buf[off + 18] === MAKER ? 'MAKER' : 'TAKER', ts, venueTs,
         },
@@ -230,11 +269,11 @@ export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number,
     case 'CANCEL_REQUEST': update = { kind }; break;
     case 'TRIGGER': update = { kind }; break;
     case 'AMEND_REQUEST':
-      update = { kind, priceTicks: v.getFloat64(24, true), qtyLots: v.getFloat64(32, true), clientOrderId: a === '' ? undefined : a };
+      update = { kind, priceTicks: readF64(buf, off + 24, end), qtyLots: readF64(buf, off + 32, end), clientOrderId: a === '' ? undefined : a };
       break;
     case 'AMENDED':
       update = {
-        kind, priceTicks: v.getFloat64(24, true), qtyLots: v.getFloat64(32, true),
+        kind, priceTicks: readF64(buf, off + 24, end), qtyLots: readF64(buf, off + 32, end),
         venueOrderId: a === '' ? undefined : a, clientOrderId: b === '' ? undefined : b,
       };
       break;

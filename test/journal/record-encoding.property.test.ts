@@ -312,6 +312,45 @@ describe('UPDATE and ORDER record encoding', () => {
     );
   });
 
+  it('a record decodes the same inside a larger buffer, and one cut short throws a RangeError instead of reading on', () => {
+    const { store, view, recorder, journal } = rig();
+    fc.assert(
+      fc.property(updateArb, num, fc.nat(16), fc.uint8Array({ minLength: 64, maxLength: 64 }), (u, updatedAt, lead, trailing) => {
+        store.updatedAt[view.slot] = updatedAt;
+        const before = journal.records.length;
+        recorder.onTransition(view, u, APPLIED);
+        const payload = journal.records[before]!.payload;
+        // in a batch a record is followed by others: the decoder must stop at its own end
+        const big = new Uint8Array(lead + payload.length + trailing.length);
+        big.set(payload, lead);
+        big.set(trailing, lead + payload.length);
+        expect(decodeUpdateRecord(big, lead, payload.length, VENUES)).toEqual(expectedDecode(view.id, store.updatedAt[view.slot]!, u));
+        for (let cut = 0; cut < payload.length; cut++) {
+          expect(() => decodeUpdateRecord(big, lead, cut, VENUES)).toThrow(RangeError);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.option(fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/), { nil: undefined }), fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 40 })),
+        fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1e9 })), fc.nat(16), fc.uint8Array({ minLength: 64, maxLength: 64 }), (cid, parent, paramA, lead, trailing) => {
+          const s2 = testStore({ venues: VENUES, capacity: 2 });
+          const r2 = new JournalRecorder(s2);
+          const j2 = new CapturingJournal();
+          r2.attach(j2 as unknown as Journal);
+          const slot = s2.create(7, { ...newOrderFields(s2, { clientOrderId: cid, side: 'BUY', priceTicks: 5, qtyLots: 3 }), parent, paramA });
+          r2.onCreate(new OrderView(s2).at(slot));
+          const payload = j2.records[0]!.payload;
+          const big = new Uint8Array(lead + payload.length + trailing.length);
+          big.set(payload, lead);
+          big.set(trailing, lead + payload.length);
+          expect(decodeOrderRecord(big, lead, payload.length)).toEqual(decodeOrderRecord(payload, 0, payload.length));
+          for (let cut = 0; cut < payload.length; cut++) expect(() => decodeOrderRecord(big, lead, cut)).toThrow(RangeError);
+        }),
+      { numRuns: 200 },
+    );
+  });
+
   it('a late ACK (onAnomaly) and a close-out (closeOut) write the reference bytes', () => {
     fc.assert(
       fc.property(text, text, num, (vid, reason, ts) => {
