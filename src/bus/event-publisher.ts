@@ -34,13 +34,13 @@ import { Gauge, type Registry } from 'prom-client';
 import type { OrderStore, OrderView } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import { PARENT_VENUE_NAME } from '../history/history-record.js';
-import { streamEvent, streamEventJson } from '../journal/event-replay.js';
+import { streamEventJson } from '../journal/event-replay.js';
 import { JsonBytes } from '../journal/json-bytes.js';
 import { JournalFollower, type FollowedJournal, type FollowerLog, type FollowerSink } from '../journal/journal-follower.js';
 import type { Clock } from '../model/clock.js';
-import type { OrderEvent } from '../model/events.js';
+import type { Instrument } from '../model/instrument.js';
 import type { LifecycleEvent, OrderUpdate, Transition } from '../model/lifecycle.js';
-import type { OrderState } from '../model/order.js';
+import type { Fill, OrderState } from '../model/order.js';
 import type { BusKeys } from './protocol.js';
 import { LuaScript } from './lua-script.js';
 import { PackedStrings } from './packed-strings.js';
@@ -71,24 +71,24 @@ const eventScratch = new JsonBytes();
 /** The bus event of a transition recorded at `seq` (live with the daemon's tracker, in catch-up with a scratch one). */
 export function busEventsOf(seq: number, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition, out: BusEvent[]): void {
   if (t.outcome !== 'APPLIED') return;
-  // a parent's rolled-up copy of its child's fill is an order event, not a trade (the child's fill is the trade)
-  const venueFill = update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME;
-  // a venue fill's trade entry needs the event's fields: described once, its text the same as streamEventJson's
-  const e = venueFill ? streamEvent(seq, tracker, order, update, t) : undefined;
+  const ins = tracker.store.instrument(order.slot);
   out.push({
-    seq, symbol: tracker.store.instrument(order.slot).symbol, strategy: order.strategy, orderId: order.id, clientOrderId: order.clientOrderId,
-    event: t.event, state: t.to, json: e !== undefined ? JSON.stringify(e) : streamEventJson(eventScratch, seq, tracker, order, update, t),
-    trade: e !== undefined && update.kind === 'FILL' ? tradeEntry(seq, e, update.fill.venue) : null,
+    seq, symbol: ins.symbol, strategy: order.strategy, orderId: order.id, clientOrderId: order.clientOrderId,
+    event: t.event, state: t.to, json: streamEventJson(eventScratch, seq, tracker, order, update, t),
+    // a parent's rolled-up copy of its child's fill is an order event, not a trade (the child's fill is the trade)
+    trade: update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME ? tradeEntry(seq, order, ins, update.fill) : null,
   });
 }
 
-/** The trades:{symbol} / trades:all entry (and live_trades message) of a venue fill. */
-function tradeEntry(seq: number, e: OrderEvent, venue: string): TradeEntry | null {
-  const f = e.fill;
-  if (f === undefined) return null;
+/**
+ * The trades:{symbol} / trades:all entry (and live_trades message) of a venue fill: the values of the event's own
+ * fields (streamEvent: the fill's time, its price and quantity as decimals, the quote currency for a fee without one).
+ */
+function tradeEntry(seq: number, order: OrderView, ins: Instrument, f: Fill): TradeEntry {
   return {
-    seq: String(seq), strategy: e.strategy, symbol: e.symbol, orderId: String(e.orderId), clientOrderId: e.clientOrderId, side: e.side,
-    venue, price: f.price, qty: f.qty, fee: f.fee, feeCurrency: f.feeCurrency, liquidity: f.liquidity, tradeId: f.tradeId, ts: String(e.ts),
+    seq: String(seq), strategy: order.strategy, symbol: ins.symbol, orderId: String(order.id), clientOrderId: order.clientOrderId, side: order.side,
+    venue: f.venue, price: ins.ticksToPrice(f.priceTicks), qty: ins.lotsToQty(f.qtyLots), fee: f.fee,
+    feeCurrency: f.feeCurrency === '' ? ins.quote : f.feeCurrency, liquidity: f.liquidity, tradeId: f.tradeId, ts: String(f.ts),
   };
 }
 
