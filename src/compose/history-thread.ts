@@ -6,7 +6,8 @@
  * batch and a message every few ms, instead of a row per fill and final state, their JSON and the store's I/O (under
  * load that was about a third of it).
  *
- * Nothing is lost when the thread falls behind: batches not yet taken are bounded (`maxQueuedBytes`); past the bound
+ * Nothing is lost when the thread falls behind: batches not yet taken (the thread applies one only while its writer has
+ * room for the rows: src/history/tail-feed.ts) are bounded (`maxQueuedBytes`); past the bound
  * they are dropped, and the thread, told the journal's durable seq once it has room again, rebuilds its orders from
  * the journal's files and its writer catches up from its watermark (JournalFollower: the same catch-up as after a
  * store outage). A thread that dies is started again (its writer catches up the same way).

@@ -6,9 +6,10 @@
  *
  * Messages in: `start` (the journal's durable seq when the history starts: the tail is rebuilt from the files up to
  * it, then the writer starts: catch-up from its watermark, then live), `batch` (durable batches, in seq order, as
- * the journal wrote them), `durable` (batches were dropped on the way: rebuild up to this seq), `stop`.
- * Messages out: `status` (the writer's status, the batch bytes taken so far: the dispatch thread
- * bounds what it has sent and not yet seen taken), `log`, `stopped`.
+ * the journal wrote them: applied to the tail as the writer has room for their rows, tail-feed.ts), `durable`
+ * (batches were dropped on the way: rebuild up to this seq), `stop`.
+ * Messages out: `status` (the writer's status, the batch bytes taken — applied or passed over — so
+ * far: the dispatch thread bounds what it has sent and not yet seen taken), `log`, `stopped`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { OrderStore } from '../core/order-store.js';
@@ -17,6 +18,7 @@ import { JournalTail } from '../journal/journal-tail.js';
 import { systemClock } from '../model/clock.js';
 import { InstrumentRegistry } from '../model/instrument.js';
 import { HistoryWriter } from './history-writer.js';
+import { TailFeed } from './tail-feed.js';
 import { historyStoreFromConfig } from './store-from-config.js';
 import type { HistoryThreadMessage, HistoryWorkerData, HistoryWorkerMessage } from './history-protocol.js';
 
@@ -49,54 +51,42 @@ store.write = async (rows, watermark) => {
   await write(rows, watermark);
   setImmediate(status);
 };
+/** The feed waits for the writer's room (onRoom: on a later turn, once per turn). */
+let pumpScheduled = false;
+function pumpSoon(): void {
+  if (pumpScheduled) return;
+  pumpScheduled = true;
+  setImmediate(() => {
+    pumpScheduled = false;
+    feed.pump();
+  });
+}
 const writer = new HistoryWriter({
   store, orders: like, retainFinished: d.retainFinished, clock: systemClock, log,
-  bufferRows: d.history.bufferRows, batchRows: d.history.batchRows, ...d.tuning,
+  bufferRows: d.history.bufferRows, batchRows: d.history.batchRows, ...d.tuning, onRoom: pumpSoon,
 });
 const tail = new JournalTail(d.journalDir, like, d.retainFinished, (seq, _tracker, order, update, t) => writer.onRecorded(seq, order, update, t));
+const feed = new TailFeed(tail, writer, log);
 
-/** Batch bytes taken so far. */
-let consumed = 0;
+/** Batch bytes taken before the start (passed over: the start rebuilds from the files). */
+let skipped = 0;
 let started = false;
-/** The tail could not be rebuilt: retried at the next batch, at most once a second. */
-let brokenSince = -1;
-
-/** A new tail up to `seq` (durable); the writer catches up from the journal for what it may have missed. */
-function rebuild(seq: number): boolean {
-  const now = Date.now();
-  if (brokenSince >= 0 && now - brokenSince < 1000) return false;
-  try {
-    tail.rebuild(seq);
-    brokenSince = -1;
-  } catch (err) {
-    if (brokenSince < 0) log.error({ err: err instanceof Error ? err.message : String(err), seq }, 'history: the journal could not be read to follow it (retrying)');
-    brokenSince = now;
-    return false;
-  } finally {
-    writer.rowsMissed();
-  }
-  return true;
-}
 
 function status(): void {
-  post({ type: 'status', status: writer.status(), consumed });
+  post({ type: 'status', status: writer.status(), consumed: skipped + feed.consumed });
 }
 
 const timer = setInterval(status, d.statusEveryMs);
 
 port.on('message', (m: HistoryThreadMessage) => {
   if (m.type === 'batch') {
-    consumed += m.bytes.byteLength;
-    if (!started) return;
-    if (!tail.feed(m.bytes, m.firstSeq, m.lastSeq)) {
-      // batches were dropped on the way (or the tail is broken): from the files up to this batch, then this batch
-      if (m.firstSeq > tail.seq + 1 && rebuild(m.firstSeq - 1)) tail.feed(m.bytes, m.firstSeq, m.lastSeq);
-    }
+    if (started) feed.batch(m.bytes, m.firstSeq, m.lastSeq);
+    else skipped += m.bytes.byteLength;
   } else if (m.type === 'durable') {
-    if (started && m.seq > tail.seq) rebuild(m.seq);
+    if (started) feed.durable(m.seq);
   } else if (m.type === 'start') {
     started = true;
-    rebuild(m.durableSeq);
+    feed.rebuild(m.durableSeq);
     writer.start({
       dir: d.journalDir,
       // what the tail holds is durable (it is fed durable batches only)

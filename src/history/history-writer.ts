@@ -42,6 +42,8 @@ export interface HistoryWriterOptions {
   readonly maxRetryMs?: number;
   /** The watermark follows the journal at least this often when no rows come. Default 1000 ms. */
   readonly markEveryMs?: number;
+  /** It may have room for rows again (JournalFollowerOptions.onRoom). */
+  readonly onRoom?: () => void;
 }
 
 /** GET /health's `history`: see FollowerStatus (store: the store's kind). */
@@ -75,7 +77,7 @@ export class HistoryWriter {
         historyRowsOf(seq, instruments, order, update, t, out);
       },
       orders: o.orders, retainFinished: o.retainFinished, clock: o.clock, log: o.log,
-      bufferRows: o.bufferRows, batchRows: o.batchRows, flushMs: o.flushMs, retryMs: o.retryMs, maxRetryMs: o.maxRetryMs, markEveryMs: o.markEveryMs,
+      bufferRows: o.bufferRows, batchRows: o.batchRows, flushMs: o.flushMs, retryMs: o.retryMs, maxRetryMs: o.maxRetryMs, markEveryMs: o.markEveryMs, onRoom: o.onRoom,
     });
     this.onRecorded = this.follower.onRecorded;
     this.retentionFloor = this.follower.retentionFloor;
@@ -89,6 +91,11 @@ export class HistoryWriter {
 
   /** The retention floor for the journal: its records after this are kept (0: keep everything, W not known yet). */
   readonly retentionFloor: () => number;
+
+  /** It takes rows and at most half its buffer is used (JournalFollower.hasRoom). */
+  hasRoom(): boolean {
+    return this.follower.hasRoom();
+  }
 
   /** Rows were missed (the feed of onRecorded lost records): catch up from the journal (JournalFollower.rowsMissed). */
   rowsMissed(): void {

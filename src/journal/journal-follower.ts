@@ -105,6 +105,11 @@ export interface JournalFollowerOptions<Row extends { readonly seq: number }> {
   readonly maxRetryMs?: number | undefined;
   /** The watermark follows the journal at least this often when no rows come. Default 1000 ms. */
   readonly markEveryMs?: number | undefined;
+  /**
+   * Called (never from inside onRecorded) when the follower may have room for rows again: it started taking rows, or
+   * a live write took rows out of its buffer. A feed that paces itself by `hasRoom` resumes here.
+   */
+  readonly onRoom?: (() => void) | undefined;
 }
 
 export interface FollowerStatus {
@@ -215,6 +220,15 @@ export class JournalFollower<Row extends { readonly seq: number }> {
 
   /** The retention floor for the journal: its records after this are kept (0: keep everything, W not known yet). */
   readonly retentionFloor = (): number => Math.max(0, this.wm);
+
+  /**
+   * It takes rows and at most half its buffer is used: a feed that can wait (the history thread's, which holds the
+   * journal's batches until then: tail-feed.ts) hands it more only then, so its buffer does not overflow and it does
+   * not go back to the journal only because its sink is slower than the rows come.
+   */
+  hasRoom(): boolean {
+    return this.accepting && (this.buffer.length - this.head) * 2 <= this.bufferRows;
+  }
 
   /**
    * Rows were missed (whoever calls onRecorded lost records: a feed that dropped batches): the buffer is dropped as
@@ -386,6 +400,7 @@ export class JournalFollower<Row extends { readonly seq: number }> {
         this.buffer = [];
         this.head = 0;
         this.accepting = true;
+        this.o.onRoom?.();
         if (last > this.wm) {
           await j.whenDurable(last);
           await this.copy(this.wm, last);
@@ -499,6 +514,7 @@ export class JournalFollower<Row extends { readonly seq: number }> {
         buf.length -= this.head;
         this.head = 0;
       }
+      this.o.onRoom?.();
     }
     if (covered >= last) this.covered(at);
     else {

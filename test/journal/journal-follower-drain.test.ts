@@ -82,7 +82,7 @@ const NO_UPDATE = {} as OrderUpdate;
 const NO_TRANSITION = {} as Transition;
 
 /** A follower whose live rows are `parts[seq]` rows per record (default one). */
-function follower(journal: HandJournal, sink: RecordingSink, o: { batchRows?: number; bufferRows?: number; parts?: Map<number, number>; clock?: Clock } = {}): JournalFollower<Row> {
+function follower(journal: HandJournal, sink: RecordingSink, o: { batchRows?: number; bufferRows?: number; parts?: Map<number, number>; clock?: Clock; onRoom?: () => void } = {}): JournalFollower<Row> {
   const f = new JournalFollower<Row>({
     name: 'test',
     sink,
@@ -99,6 +99,7 @@ function follower(journal: HandJournal, sink: RecordingSink, o: { batchRows?: nu
     bufferRows: o.bufferRows ?? 1 << 20,
     flushMs: 1,
     markEveryMs: 1_000_000,
+    onRoom: o.onRoom,
   });
   f.start(journal);
   stops.push(() => f.stop(1000));
@@ -130,6 +131,28 @@ describe('journal follower: live batches', () => {
     expect(sink.rows().map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(sink.wm).toBe(10);
     expect(f.status().buffered).toBe(0);
+    expect(sink.problems).toEqual([]);
+  });
+
+  it('hasRoom: taking rows with at most half its buffer used; onRoom once it takes rows and after a write took some out', async () => {
+    const journal = new HandJournal();
+    const sink = new RecordingSink(journal);
+    let rooms = 0;
+    const f = follower(journal, sink, { bufferRows: 10, batchRows: 4, onRoom: () => rooms++ });
+    expect(f.hasRoom()).toBe(false); // not taking rows before it is live
+    await waitFor(() => f.status().mode === 'live');
+    expect(rooms).toBe(1);
+    expect(f.hasRoom()).toBe(true);
+    append(journal, f, 5); // nothing durable yet: the rows wait in the buffer
+    expect(f.hasRoom()).toBe(true);
+    append(journal, f, 1);
+    expect(f.hasRoom()).toBe(false);
+    expect(rooms).toBe(1);
+    journal.makeDurable(6);
+    await waitFor(() => sink.rows().length === 6);
+    await waitFor(() => rooms >= 2);
+    expect(f.hasRoom()).toBe(true);
+    expect(f.status().overflows).toBe(0);
     expect(sink.problems).toEqual([]);
   });
 
