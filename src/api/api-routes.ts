@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import type { Order } from '../model/order.js';
-import { orderView, orderViewJson } from './order-view.js';
+import { orderView } from './order-view.js';
 import { pageOfOrders, parseCancelFilter, parseListQuery } from './order-query.js';
 import type { OrderCommands, SubmitResult } from './order-commands.js';
 import { errorReply, HttpError, JSON_TYPE, killTimeout, stateChange, type Reply } from './api-replies.js';
@@ -111,7 +111,7 @@ export function apiRoutes(c: RouteContext): ApiRoute[] {
       handle: async (req) => {
         const r = await c.submitOrder(required(req.body));
         if (!r.ok) return errorReply(r.code, r.message, r.field, r.order);
-        return { status: 201, raw: orderViewJson(r.order, deps.instruments, deps.tracker.store), contentType: JSON_TYPE };
+        return { status: 201, raw: commands.viewJson(r.order), contentType: JSON_TYPE };
       },
     },
     {

@@ -159,7 +159,7 @@ interface Pending {
 }
 
 /** A message to a client: text, or an event's UTF-8 bytes (a view of the arena: never changed once made). */
-type Message = string | Buffer;
+export type Message = string | Buffer;
 
 /** A message's UTF-8 length. */
 function messageBytes(m: Message): number {
@@ -257,10 +257,13 @@ export class EventStream {
     if (this.o.journal !== undefined && this.pending.length !== 0) this.publishDurable();
   }
 
-  /** A message to one client (request results), under the same bound as events. */
-  send(ws: WebSocket, text: string): void {
+  /**
+   * A message to one client (request results), under the same bound as events: text, or UTF-8 bytes that stay
+   * unchanged until the end of the turn (a view of an arena, as the events are).
+   */
+  send(ws: WebSocket, message: Message): void {
     const c = this.clients.get(ws);
-    if (c !== undefined) this.sendText(c, text);
+    if (c !== undefined) this.sendTo(c, message, messageBytes(message));
   }
 
   /**

@@ -30,7 +30,6 @@ import type { BookView } from '../market/book-view.js';
 import type { StateChange, StateChangeResult, TradingStateRow } from '../risk/trading-states.js';
 import { DEFAULT_STREAM_MAX_BUFFERED_BYTES, DEFAULT_WS_MAX_BATCH } from '../config/schema.js';
 import type { BearerAuth } from './auth.js';
-import { orderViewJson } from './order-view.js';
 import { EventStream, type StreamJournal } from './event-stream.js';
 import { parseRequestTarget, targetQuery, type RequestTarget } from './request-target.js';
 import { OrderCommands, type CommandError, type SubmitResult } from './order-commands.js';
@@ -38,7 +37,8 @@ import { decodeSegment, errorReply, HttpError, JSON_TYPE, MAX_BODY_BYTES, refuse
 import { apiRoutes, type ApiRoute, type RawReply } from './api-routes.js';
 import { openApiDocument, type RouteDoc } from './openapi.js';
 import { StreamQuery } from './api-schemas.js';
-import { acceptStreamSocket } from './stream-socket.js';
+import { acceptStreamSocket, RESULT_ARENA_BYTES } from './stream-socket.js';
+import { JsonBytes } from '../journal/json-bytes.js';
 
 /** How long PATCH /v1/orders/:id waits for the venue's answer to an amend before answering 202 (still pending). */
 export { AMEND_WAIT_MS } from './order-commands.js';
@@ -160,6 +160,8 @@ export class ApiServer {
   private awaitingAuthRefused = 0;
   /** Most ops in one /v1/stream frame. */
   private readonly maxBatch: number;
+  /** Where the WebSocket results naming an order are made (stream-socket.ts), shared by every socket. */
+  private readonly results = new JsonBytes(RESULT_ARENA_BYTES);
 
   constructor(private readonly deps: ApiDeps) {
     this.commands = new OrderCommands({ intake: deps.intake, tracker: deps.tracker, instruments: deps.instruments, durable: deps.durable, explainDenial: deps.explainDenial });
@@ -293,7 +295,7 @@ export class ApiServer {
         }
         acceptStreamSocket({
           stream: this.stream, commands: this.commands, auth: this.deps.auth, metrics: this.deps.metrics, log: this.deps.log,
-          viewJson: (o) => orderViewJson(o, this.deps.instruments, this.deps.tracker.store), enqueue: this.enqueueOrder, maxBatch: this.maxBatch,
+          results: this.results, enqueue: this.enqueueOrder, maxBatch: this.maxBatch,
         }, socket, target === null || target === undefined ? new URLSearchParams() : targetQuery(target), !byMessage);
       },
     });

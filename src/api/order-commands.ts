@@ -15,7 +15,8 @@ import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
 import { ORDER_STATES, type Order } from '../model/order.js';
 import { BUY, SELL, type OrderView as HeldOrder } from '../core/order-store.js';
 import { matchingSlots, type OrderFilter } from './order-query.js';
-import { orderViewJson } from './order-view.js';
+import { orderViewJson, writeOrderView } from './order-view.js';
+import { JsonBytes } from '../journal/json-bytes.js';
 
 /** How long an amend waits for the venue's answer before it is answered as still pending. */
 export const AMEND_WAIT_MS = 5000;
@@ -53,6 +54,9 @@ export interface OrderCommandDeps {
 const JOURNAL_FAILED: CommandError = { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the order is not acknowledged' };
 
 export class OrderCommands {
+  /** Where the order views given as text are written first (reset for each). */
+  private readonly viewText = new JsonBytes();
+
   constructor(private readonly deps: OrderCommandDeps) {}
 
   /**
@@ -146,7 +150,12 @@ export class OrderCommands {
 
   /** An order as the API shows it (GET /v1/orders/:id), as JSON text (orderViewJson: JSON.stringify of orderView's). */
   viewJson(order: Order): string {
-    return orderViewJson(order, this.deps.instruments, this.deps.tracker.store);
+    return orderViewJson(order, this.deps.instruments, this.deps.tracker.store, this.viewText);
+  }
+
+  /** The same view written into `w` (a message being made in an arena: a WebSocket result). */
+  writeView(w: JsonBytes, order: Order): void {
+    writeOrderView(w, order, this.deps.instruments, this.deps.tracker.store);
   }
 
   /**

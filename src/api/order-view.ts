@@ -2,7 +2,7 @@ import { ALGO_ICEBERG, ALGO_TWAP, NO_VENUE, OrderView as StoreOrderView, type Or
 import { fixedDecimalText } from '../model/decimal.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
-import { jsonNumber, jsonPlain, jsonString, jsonStringOrNull } from '../model/json-text.js';
+import { fragment, JsonBytes, NUMBER_BOUND, stringBound } from '../journal/json-bytes.js';
 import { parseFeeTexts, type OrderFee } from '../telemetry/execution-quality.js';
 
 /** An order's execution algorithm as the API shows it. */
@@ -135,49 +135,190 @@ export function orderView(order: Order & OrderExtras, instruments: InstrumentReg
 }
 
 /**
- * The JSON text of orderView(order, instruments, store) — the same bytes JSON.stringify gives of it — written
- * directly (the answer to every submit, over HTTP and the WebSocket, holds one).
+ * The JSON text of orderView(order, instruments, store) — the same bytes JSON.stringify gives of it — made with
+ * writeOrderView in `w` (a writer of one text the caller keeps for the next call; it is reset here).
  */
-export function orderViewJson(order: Order & OrderExtras, instruments: InstrumentRegistry, store?: OrderStore): string {
+export function orderViewJson(order: Order & OrderExtras, instruments: InstrumentRegistry, store: OrderStore | undefined, w: JsonBytes): string {
+  w.pos = 0;
+  w.begin();
+  writeOrderView(w, order, instruments, store);
+  return w.text();
+}
+
+const K_ORDER_ID = fragment('{"orderId":');
+const K_CLIENT_ORDER_ID = fragment(',"clientOrderId":');
+const K_STRATEGY = fragment(',"strategy":');
+const K_SYMBOL = fragment(',"symbol":');
+const K_SIDE = fragment(',"side":');
+const K_TYPE = fragment(',"type":');
+const K_TIME_IN_FORCE = fragment(',"timeInForce":');
+const K_POST_ONLY = fragment(',"postOnly":');
+const K_PRIORITY = fragment(',"priority":');
+const K_PRICE = fragment(',"price":');
+const K_STOP_PRICE = fragment(',"stopPrice":');
+const K_QUANTITY = fragment(',"quantity":');
+const K_FILLED_QTY = fragment(',"filledQty":');
+const K_FILLED_NOTIONAL = fragment(',"filledNotional":');
+const K_AVG_PRICE = fragment(',"avgPrice":');
+const K_STATE = fragment(',"state":');
+const K_VENUE = fragment(',"venue":');
+const K_VENUE_ORDER_ID = fragment(',"venueOrderId":');
+const K_REASON = fragment(',"reason":');
+const K_CREATED_AT = fragment(',"createdAt":');
+const K_UPDATED_AT = fragment(',"updatedAt":');
+const K_ROUTE = fragment(',"route":');
+const K_PARENT_ORDER_ID = fragment(',"parentOrderId":');
+const K_ARRIVAL_MID = fragment(',"arrivalMid":');
+const K_SLIPPAGE_BPS = fragment(',"slippageBps":');
+const K_FEES = fragment(',"fees":[');
+const K_FEE_CURRENCY = fragment('{"currency":');
+const K_FEE_AMOUNT = fragment(',"amount":');
+const K_TRAILING_OFFSET = fragment(',"trailingOffset":');
+const K_ALGO = fragment(',"algo":');
+/** The bytes of the keys and punctuation of an order's view, beyond its values (the fees' own keys counted per fee). */
+const VIEW_KEYS_BOUND = 512;
+/** A fee's keys and punctuation. */
+const FEE_KEYS_BOUND = 32;
+const COMMA = 0x2c;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * The JSON of orderView(order, instruments, store) — the same bytes JSON.stringify then UTF-8 give of it — written
+ * into `w` without building the view or any string of it (the answer to every submit, over HTTP, the WebSocket and
+ * the command streams, holds one). Makes its own room (w.reserve).
+ */
+export function writeOrderView(w: JsonBytes, order: Order & OrderExtras, instruments: InstrumentRegistry, store?: OrderStore): void {
   const ins = instruments.get(order.symbol)!;
   const mid = order.arrivalMid ?? 0;
   const parent = order.parentId !== undefined && order.parentId !== 0 ? order.parentId : null;
   const slippage = slippageBps(order, mid);
-  // enum names and the instrument's decimal texts as they are (jsonPlain); the names from the store's JSON tables
-  // when the order is its view; ids, reasons and what the venue sent escaped (jsonString)
+  // enum names and the instrument's decimal texts as they are (plain); the names from the store's JSON tables when
+  // the order is its view (json); ids, reasons and what the venue sent escaped (str)
   const held = store !== undefined && isViewOf(order, store);
-  const venue = held ? order.venueIndex : -1;
-  let text = `{"orderId":${jsonNumber(order.id)},"clientOrderId":${jsonString(order.clientOrderId)}`
-    + `,"strategy":${held ? store.strategyJson[order.strategyIndex]! : jsonString(order.strategy)}`
-    + `,"symbol":${held ? store.symbolJson[ins.index]! : jsonString(order.symbol)},"side":${jsonPlain(order.side)},"type":${jsonPlain(order.type)}`
-    + `,"timeInForce":${jsonPlain(order.timeInForce)},"postOnly":${order.postOnly},"priority":${jsonPlain(order.priority)}`
-    + `,"price":${order.priceTicks > 0 ? jsonPlain(ins.ticksToPrice(order.priceTicks)) : 'null'}`
-    + `,"stopPrice":${order.stopTicks > 0 ? jsonPlain(ins.ticksToPrice(order.stopTicks)) : 'null'}`
-    + `,"quantity":${jsonPlain(ins.lotsToQty(order.qtyLots))},"filledQty":${jsonPlain(ins.lotsToQty(order.filledLots))}`
-    + `,"filledNotional":${jsonPlain(ins.notional.toText(order.filledNotional))}`
-    + `,"avgPrice":${plainOrNull(ins.averagePrice(order.filledNotional, order.filledLots))},"state":${jsonPlain(order.state)}`
-    + `,"venue":${!held ? jsonStringOrNull(order.venue) : venue === NO_VENUE ? 'null' : store.venueJson[venue]!}`
-    + `,"venueOrderId":${jsonStringOrNull(order.venueOrderId)},"reason":${jsonStringOrNull(order.reason)}`
-    + `,"createdAt":${jsonNumber(order.createdAt)},"updatedAt":${jsonNumber(order.updatedAt)},"route":${jsonPlain(order.route ?? 'table')}`
-    + `,"parentOrderId":${parent === null ? 'null' : jsonNumber(parent)},"arrivalMid":${plainOrNull(midText(ins, mid))}`
-    + `,"slippageBps":${slippage === null ? 'null' : jsonNumber(slippage)},"fees":${feesJson(feeTextOf(order, store))}`;
-  if (order.type === 'TRAILING_STOP') text += `,"trailingOffset":${jsonPlain(ins.ticksToPrice(order.paramA ?? 0))}`;
+  const strategyJson = held ? store.strategyJson[order.strategyIndex]! : undefined;
+  const symbolJson = held ? store.symbolJson[ins.index]! : undefined;
+  const venueJson = held && order.venueIndex !== NO_VENUE ? store.venueJson[order.venueIndex]! : undefined;
+  const venue = held ? undefined : order.venue ?? undefined;
+  const price = order.priceTicks > 0 ? ins.ticksToPrice(order.priceTicks) : undefined;
+  const stopPrice = order.stopTicks > 0 ? ins.ticksToPrice(order.stopTicks) : undefined;
+  const quantity = ins.lotsToQty(order.qtyLots);
+  const filledQty = ins.lotsToQty(order.filledLots);
+  const filledNotional = ins.notional.toText(order.filledNotional);
+  const avgPrice = ins.averagePrice(order.filledNotional, order.filledLots) ?? undefined;
+  const arrivalMid = midText(ins, mid) ?? undefined;
+  const route = order.route ?? 'table';
+  const venueOrderId = order.venueOrderId ?? undefined;
+  const reason = order.reason ?? undefined;
+  const fees = feeTextOf(order, store);
+  const feeCount = fees === undefined || fees === '' ? 0 : countFees(fees);
+  // strings from the store's JSON tables hold at most 3 bytes a UTF-16 unit; every other string at most stringBound
+  w.reserve(VIEW_KEYS_BOUND + 6 * NUMBER_BOUND + stringBound(order.clientOrderId)
+    + (held ? 3 * (strategyJson!.length + symbolJson!.length + (venueJson?.length ?? 0)) : stringBound(order.strategy) + stringBound(order.symbol) + stringBound(venue))
+    + stringBound(order.side) + stringBound(order.type) + stringBound(order.timeInForce) + stringBound(order.priority)
+    + stringBound(price) + stringBound(stopPrice) + stringBound(quantity) + stringBound(filledQty) + stringBound(filledNotional)
+    + stringBound(avgPrice) + stringBound(order.state) + stringBound(venueOrderId) + stringBound(reason) + stringBound(route)
+    + stringBound(arrivalMid) + (fees === undefined ? 0 : feeCount * FEE_KEYS_BOUND + stringBound(fees)));
+  w.raw(K_ORDER_ID);
+  w.num(order.id);
+  w.raw(K_CLIENT_ORDER_ID);
+  w.str(order.clientOrderId);
+  w.raw(K_STRATEGY);
+  if (held) w.json(strategyJson!);
+  else w.str(order.strategy);
+  w.raw(K_SYMBOL);
+  if (held) w.json(symbolJson!);
+  else w.str(order.symbol);
+  w.raw(K_SIDE);
+  w.plain(order.side);
+  w.raw(K_TYPE);
+  w.plain(order.type);
+  w.raw(K_TIME_IN_FORCE);
+  w.plain(order.timeInForce);
+  w.raw(K_POST_ONLY);
+  w.bool(order.postOnly);
+  w.raw(K_PRIORITY);
+  w.plain(order.priority);
+  w.raw(K_PRICE);
+  plainOrNull(w, price);
+  w.raw(K_STOP_PRICE);
+  plainOrNull(w, stopPrice);
+  w.raw(K_QUANTITY);
+  w.plain(quantity);
+  w.raw(K_FILLED_QTY);
+  w.plain(filledQty);
+  w.raw(K_FILLED_NOTIONAL);
+  w.plain(filledNotional);
+  w.raw(K_AVG_PRICE);
+  plainOrNull(w, avgPrice);
+  w.raw(K_STATE);
+  w.plain(order.state);
+  w.raw(K_VENUE);
+  if (venueJson !== undefined) w.json(venueJson);
+  else w.str(venue); // undefined (null) when held without a venue
+  w.raw(K_VENUE_ORDER_ID);
+  w.str(venueOrderId);
+  w.raw(K_REASON);
+  w.str(reason);
+  w.raw(K_CREATED_AT);
+  w.num(order.createdAt);
+  w.raw(K_UPDATED_AT);
+  w.num(order.updatedAt);
+  w.raw(K_ROUTE);
+  w.plain(route);
+  w.raw(K_PARENT_ORDER_ID);
+  if (parent === null) w.null();
+  else w.num(parent);
+  w.raw(K_ARRIVAL_MID);
+  plainOrNull(w, arrivalMid);
+  w.raw(K_SLIPPAGE_BPS);
+  if (slippage === null) w.null();
+  else w.num(slippage);
+  w.raw(K_FEES);
+  if (feeCount > 0) writeFees(w, fees!);
+  w.byte(CLOSE_BRACKET);
+  if (order.type === 'TRAILING_STOP') {
+    const offset = ins.ticksToPrice(order.paramA ?? 0);
+    w.reserve(K_TRAILING_OFFSET.length + stringBound(offset));
+    w.raw(K_TRAILING_OFFSET);
+    w.plain(offset);
+  }
   const algo = algoView(order, ins);
-  if (algo !== undefined) text += `,"algo":${JSON.stringify(algo)}`;
-  return `${text}}`;
+  if (algo !== undefined) {
+    const text = JSON.stringify(algo);
+    w.reserve(K_ALGO.length + 3 * text.length);
+    w.raw(K_ALGO);
+    w.json(text);
+  }
+  w.reserve(1);
+  w.byte(CLOSE_BRACE);
 }
 
-/** A decimal text the instrument made (jsonPlain), or null. */
-function plainOrNull(text: string | null): string {
-  return text === null ? 'null' : jsonPlain(text);
+/** A decimal text the instrument made (plain), or null. */
+function plainOrNull(w: JsonBytes, text: string | undefined): void {
+  if (text === undefined) w.null();
+  else w.plain(text);
 }
 
-/** The JSON text of parseFeeTexts(text). */
-function feesJson(text: string | undefined): string {
-  if (text === undefined || text === '') return '[]';
-  let out = '';
-  for (const f of parseFeeTexts(text)) out += `${out === '' ? '' : ','}{"currency":${jsonString(f.currency)},"amount":${jsonString(f.amount)}}`;
-  return `[${out}]`;
+/** How many fees a feeTexts entry holds (parseFeeTexts: `currency:amount` parts joined by ';'). */
+function countFees(text: string): number {
+  let n = 1;
+  for (let i = text.indexOf(';'); i >= 0; i = text.indexOf(';', i + 1)) n++;
+  return n;
+}
+
+/** The fees of parseFeeTexts(text) as JSON objects, comma-separated (room made by the caller). */
+function writeFees(w: JsonBytes, text: string): void {
+  let first = true;
+  for (const f of parseFeeTexts(text)) {
+    if (!first) w.byte(COMMA);
+    first = false;
+    w.raw(K_FEE_CURRENCY);
+    w.str(f.currency);
+    w.raw(K_FEE_AMOUNT);
+    w.str(f.amount);
+    w.byte(CLOSE_BRACE);
+  }
 }
 
 function algoView(order: OrderExtras, ins: Instrument): AlgoView | undefined {

@@ -14,7 +14,8 @@ import { parseJsonExact } from '../intake/json-exact.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { BearerAuth } from './auth.js';
-import type { EventStream } from './event-stream.js';
+import type { EventStream, Message } from './event-stream.js';
+import { fragment, NUMBER_BOUND, stringBound, type JsonBytes } from '../journal/json-bytes.js';
 import type { AmendCommandResult, CommandError, OrderCommands, SubmitResult } from './order-commands.js';
 import type { OrderView as HeldOrder } from '../core/order-store.js';
 import { MAX_BODY_BYTES } from './api-replies.js';
@@ -34,8 +35,8 @@ export interface StreamSocketDeps {
   readonly auth: BearerAuth;
   readonly metrics: Metrics;
   readonly log: Logger;
-  /** An order as the API shows it, as JSON text (orderViewJson). */
-  readonly viewJson: (order: Order) => string;
+  /** Where the result messages naming an order are made (an arena: RESULT_ARENA_BYTES; one per server). */
+  readonly results: JsonBytes;
   /** Decode, check and queue an order (OrderCommands.enqueue with the API's checks); settled with commands.settleAll. */
   readonly enqueue: (body: unknown) => { ok: true; order: HeldOrder } | CommandError;
   /** daemon.api.wsMaxBatch: most ops in one frame (a JSON array of ops). */
@@ -88,17 +89,38 @@ function failure(id: OpId, code: string, message: string, field?: string): strin
   return JSON.stringify({ type: 'result', id, ok: false, error: { code, message, field } });
 }
 
+/** The chunk of the arena the result messages naming an order are made in (StreamSocketDeps.results). */
+export const RESULT_ARENA_BYTES = 64 * 1024;
+
+const RESULT_OPENING = fragment('{"type":"result","id":');
+const OK_ORDER = fragment(',"ok":true,"order":');
+const OK_PENDING_ORDER = fragment(',"ok":true,"pending":true,"order":');
+const OK_NOT_PENDING_ORDER = fragment(',"ok":true,"pending":false,"order":');
+const CLOSE_BRACE = 0x7d;
+
 /**
- * A result message naming an order: `{"type":"result","id":…,"ok":true,["pending":…,]"order":{…}}`, or a refusal with
- * the order it concerns (none: no `order` key), the same text JSON.stringify gives of those objects.
+ * A result message naming an order: `{"type":"result","id":…,"ok":true,["pending":…,]"order":{…}}`, made as bytes in
+ * the results arena (no string of it), or a refusal with the order it concerns (none: no `order` key), as text; the
+ * same bytes JSON.stringify gives of those objects.
  */
-function orderResult(d: StreamSocketDeps, id: OpId, r: SubmitResult | AmendCommandResult | { ok: true; order: Order }): string {
+function orderResult(d: StreamSocketDeps, id: OpId, r: SubmitResult | AmendCommandResult | { ok: true; order: Order }): Message {
   if (!r.ok) {
     const head = failure(id, r.code, r.message, r.field);
-    return r.order === undefined ? head : `${head.slice(0, -1)},"order":${d.viewJson(r.order)}}`;
+    if (r.order === undefined) return head;
+    return `${head.slice(0, -1)},"order":${d.commands.viewJson(r.order)}}`;
   }
-  const pending = 'pending' in r ? `"pending":${r.pending},` : '';
-  return `{"type":"result","id":${JSON.stringify(id)},"ok":true,${pending}"order":${d.viewJson(r.order)}}`;
+  const w = d.results;
+  w.begin();
+  w.reserve(RESULT_OPENING.length + OK_NOT_PENDING_ORDER.length + (typeof id === 'string' ? stringBound(id) : NUMBER_BOUND));
+  w.raw(RESULT_OPENING);
+  if (typeof id === 'string') w.str(id);
+  else if (id === null) w.null();
+  else w.num(id);
+  w.raw(!('pending' in r) ? OK_ORDER : r.pending ? OK_PENDING_ORDER : OK_NOT_PENDING_ORDER);
+  d.commands.writeView(w, r.order);
+  w.reserve(1);
+  w.byte(CLOSE_BRACE);
+  return w.view();
 }
 
 function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: number): void {
@@ -139,7 +161,7 @@ function firstNonSpace(text: string): number {
 function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): void {
   const n = ops.length;
   if (n === 0) return;
-  const texts: (string | undefined)[] = new Array<string | undefined>(n);
+  const texts: (Message | undefined)[] = new Array<Message | undefined>(n);
   let next = 0;
   const flush = (): void => {
     while (next < n && texts[next] !== undefined) {
@@ -147,7 +169,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): vo
       texts[next++] = undefined;
     }
   };
-  const settle = (i: number, text: string): void => {
+  const settle = (i: number, text: Message): void => {
     texts[i] = text;
     if (i === next) flush();
   };
@@ -202,7 +224,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): vo
       d.stream.catchUp(); // the events recorded before the answers (each order's SUBMITTED or DENIED) go first
       for (let k = 0; k < list.length; k++) {
         const s = list[k]!;
-        let text: string;
+        let text: Message;
         try {
           text = orderResult(d, s.id, results[k]!);
         } catch (err) {

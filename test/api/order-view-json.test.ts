@@ -1,10 +1,13 @@
 /**
- * orderViewJson writes an order's API view as JSON text directly (every submit's answer holds one): it must be,
- * byte for byte, JSON.stringify(orderView(...)) of any order the store can hold, through any life.
+ * writeOrderView writes an order's API view as JSON bytes directly (every submit's answer holds one), and
+ * orderViewJson gives them as text: both must be, byte for byte, JSON.stringify(orderView(...)) of any order the store
+ * can hold, through any life; in a writer of one text reused for every view, and in an arena whose chunks run out
+ * part way through a view.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { orderView, orderViewJson } from '../../src/api/order-view.js';
+import { orderView, orderViewJson, writeOrderView } from '../../src/api/order-view.js';
+import { JsonBytes } from '../../src/journal/json-bytes.js';
 import { ALGO_ICEBERG, ALGO_NONE, ALGO_TWAP, ROUTE_BEST, ROUTE_SWEEP, ROUTE_TABLE, TYPE_CODE } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
 import { ManualClock } from '../../src/model/clock.js';
@@ -46,8 +49,10 @@ const step = fc.oneof(
   }),
 );
 
-describe('orderViewJson', () => {
-  it('is, byte for byte, JSON.stringify(orderView) of any order through any life', () => {
+describe('orderViewJson and writeOrderView', () => {
+  it('are, byte for byte, JSON.stringify(orderView) of any order through any life', () => {
+    const writer = new JsonBytes();
+    const arena = new JsonBytes(700); // a view takes about 600 bytes: chunks run out mid-view
     fc.assert(fc.property(
       fc.record({
         cid: text, side: fc.constantFrom('BUY' as const, 'SELL' as const),
@@ -69,14 +74,18 @@ describe('orderViewJson', () => {
         });
         const views: string[] = [];
         const texts: string[] = [];
+        const bytes: Buffer[] = [];
         const compare = (): void => {
           const order = tracker.get(1)!;
-          views.push(JSON.stringify(orderView(order, store.instruments, store)));
-          texts.push(orderViewJson(order, store.instruments, store));
           // a plain Order (not the store's view) and no store: no fees, no extras
           const plain = Object.fromEntries(ORDER_KEYS.map((k) => [k, order[k]])) as unknown as Order;
-          views.push(JSON.stringify(orderView(plain, store.instruments)));
-          texts.push(orderViewJson(plain, store.instruments));
+          for (const [o, s] of [[order, store], [plain, undefined]] as const) {
+            views.push(JSON.stringify(orderView(o, store.instruments, s)));
+            texts.push(orderViewJson(o, store.instruments, s, writer));
+            arena.begin();
+            writeOrderView(arena, o, store.instruments, s);
+            bytes.push(arena.view());
+          }
         };
         compare();
         tracker.applySlot(slot, { kind: 'SUBMIT', venue: n.venue });
@@ -90,6 +99,8 @@ describe('orderViewJson', () => {
           compare();
         }
         expect(texts).toEqual(views);
+        // every view still holds its bytes: the arena never writes over a view it gave
+        expect(bytes.map((b) => b.toString('utf8'))).toEqual(views);
       }), { numRuns: 120 });
   });
 });

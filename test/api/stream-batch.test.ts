@@ -134,6 +134,31 @@ describe('batch frames', () => {
     }
   });
 
+  it('each result naming an order is the exact JSON of its object (made as bytes), whatever the op\'s id, pending or not', async () => {
+    const texts: string[] = [];
+    const c = await FrameClient.connect();
+    c.ws.on('message', (data) => texts.push(data.toString()));
+    try {
+      await c.next((m) => m.type === 'hello');
+      const ids = [7, -0, 2.5, 'q"\\\u00e9\u2028\n', ''];
+      c.send([...ids.map((id, i) => ({ op: 'submit', id, order: resting({ clientOrderId: `exact${i}` }) })), { op: 'submit', order: resting({ clientOrderId: 'exactNoId' }) }]);
+      const results = await Promise.all([...ids.map((id) => c.next((m) => m.type === 'result' && Object.is(m.id, id === -0 ? 0 : id))), c.next((m) => m.type === 'result' && m.id === null)]);
+      for (const r of results) expect(r.ok, JSON.stringify(r.error)).toBe(true);
+      const orderId = results[0].order.orderId as number;
+      await c.next((m) => m.type === 'event' && m.orderId === orderId && m.state === 'ACCEPTED'); // at the venue: amendable
+      c.send({ op: 'amend', id: 'exactAmend', orderId, amend: { price: '29999' } });
+      const amended = await c.next((m) => m.type === 'result' && m.id === 'exactAmend');
+      expect(amended, JSON.stringify(amended.error)).toMatchObject({ ok: true, pending: false, order: { clientOrderId: 'exact0', price: '29999.00' } });
+      const resultTexts = texts.filter((x) => x.startsWith('{"type":"result"'));
+      expect(resultTexts.length).toBe(ids.length + 2);
+      for (const x of resultTexts) expect(x).toBe(JSON.stringify(JSON.parse(x)));
+      expect(resultTexts[0]).toMatch(/^\{"type":"result","id":7,"ok":true,"order":\{"orderId":/);
+      expect(resultTexts.at(-1)).toMatch(/^\{"type":"result","id":"exactAmend","ok":true,"pending":false,"order":\{"orderId":/);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a batch over daemon.api.wsMaxBatch is refused whole with one BAD_REQUEST: nothing is executed', async () => {
     const c = await FrameClient.connect();
     try {
