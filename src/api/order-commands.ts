@@ -66,14 +66,23 @@ export class OrderCommands {
   async submit(body: unknown, check?: (intent: OrderIntent) => CommandError | undefined): Promise<SubmitResult> {
     const r = this.enqueue(body, check);
     if (!r.ok) return r;
-    const order = await this.deps.intake.dispatched(r.order);
+    const decided = await this.decided(r.order);
     try {
       await this.deps.durable?.();
     } catch {
       // The journal failed before the order's records were on disk: it is not acknowledged (no order id given).
       return JOURNAL_FAILED;
     }
-    return this.submitted(order);
+    return decided;
+  }
+
+  /**
+   * The dispatcher's decision about an order queued with enqueue, answered as submit answers it, WITHOUT waiting for
+   * the journal: for a caller that records more about the command first and then waits for durability once for all of
+   * it (the Redis command intake's ledger record). Not an acknowledgement until `durable` resolves.
+   */
+  async decided(order: HeldOrder): Promise<SubmitResult> {
+    return this.submitted(await this.deps.intake.dispatched(order));
   }
 
   /** The synchronous half of submit: decoded, checked and queued (the order as queued), or refused. */

@@ -453,9 +453,13 @@ export class CommandIntake {
     let result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>;
     if (op === 'submit') {
       const cid = typeof body.clientOrderId === 'string' ? body.clientOrderId : undefined;
-      result = this.o.commands.submit(body, (intent) => (intent.strategy !== strategy
+      // The dispatcher's decision without the journal's: finish() records the outcome in the ledger right after it
+      // and waits once for both (the ledger's record comes after the order's in the journal, so it is never durable
+      // without the order's). Waiting here as well put a second journal write between each submit and its reply.
+      const queued = this.o.commands.enqueue(body, (intent) => (intent.strategy !== strategy
         ? { ok: false, code: 'STRATEGY_MISMATCH', message: `the order names strategy ${intent.strategy} on the stream of ${strategy}`, field: 'strategy' }
-        : undefined)).then(async (r) => {
+        : undefined));
+      result = (queued.ok ? this.o.commands.decided(queued.order) : Promise.resolve(queued)).then(async (r) => {
         if (!r.ok && r.code === 'DUPLICATE_CLIENT_ORDER_ID' && cid !== undefined) {
           // executed before the crash that lost its ledger record: the order it made is the answer
           const existing = this.o.commands.byClientOrderId(cid, strategy);

@@ -395,6 +395,33 @@ describe('exactly once', () => {
     await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
   }, 90_000);
 
+  it('a submit is recorded in the ledger once the dispatcher decided: one journal write holds the order and its outcome', async () => {
+    const rig = await startRig();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // every durability wait held back, the order path's and the intake's alike
+    const durable = async (): Promise<void> => {
+      await gate;
+      await rig.daemon.path.recorder!.durable();
+    };
+    const commands = new OrderCommands({ intake: rig.daemon.path.intake, tracker: rig.daemon.path.tracker, instruments: rig.daemon.instruments, durable });
+    const intake = startIntake(rig, { commands, durable });
+    try {
+      await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+      await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'oneWait' }), { requestId: 'one-wait-1' }));
+      // recorded while nothing is durable yet: the ledger's record goes to the journal with (after) the order's
+      const outcome = await pollUntil(() => rig.ledger.get('momentum', 'one-wait-1'), (o) => o !== undefined, { what: 'recorded before the journal wait' });
+      expect(outcome, JSON.stringify(outcome)).toMatchObject({ op: 'submit', ok: true });
+      expect((await repliesOf('c1')).filter((r) => r.requestId === 'one-wait-1')).toEqual([]); // not answered before durable
+      open();
+      const [reply] = await replyTo('one-wait-1');
+      expect(reply).toMatchObject({ ok: '1', replayed: '0', body: { order: { clientOrderId: 'oneWait', orderId: outcome!.orderId } } });
+    } finally {
+      open();
+      await stopAllIntakes();
+    }
+  }, 60_000);
+
   it('a reply lost to a Redis outage is sent after the reconnect, from the ledger', async () => {
     const server = await PrivateRedis.start({ persist: true });
     const own = createClient({ url: server.url, socket: { reconnectStrategy: () => 100 } });
