@@ -34,7 +34,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { OrderStore, OrderView } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import { PARENT_VENUE_NAME } from '../history/history-record.js';
-import { streamEventJson } from '../journal/event-replay.js';
+import { streamEventBytes } from '../journal/event-replay.js';
 import { JsonBytes } from '../journal/json-bytes.js';
 import { JournalFollower, type FollowedJournal, type FollowerLog, type FollowerSink } from '../journal/journal-follower.js';
 import type { Clock } from '../model/clock.js';
@@ -59,14 +59,17 @@ export interface BusEvent {
   readonly clientOrderId: string;
   readonly event: LifecycleEvent;
   readonly state: OrderState;
-  /** The event exactly as GET /v1/stream sends it (its JSON text: streamEventJson). */
-  readonly json: string;
+  /** The event exactly as GET /v1/stream sends it: its JSON's UTF-8 bytes (streamEventBytes; never changed once made). */
+  readonly json: Buffer;
   /** A venue fill's trades:{symbol} / trades:all entry (and live_trades message), else null. */
   readonly trade: TradeEntry | null;
 }
 
-/** Where busEventsOf writes an event's JSON before taking its text (reused: it holds nothing between calls). */
-const eventScratch = new JsonBytes();
+/**
+ * Where busEventsOf writes the events' JSON: an arena (each event a view of its chunk, no string made of it; a chunk
+ * is collected once the events buffered in it are published).
+ */
+const eventArena = new JsonBytes(64 * 1024);
 
 /** The bus event of a transition recorded at `seq` (live with the daemon's tracker, in catch-up with a scratch one). */
 export function busEventsOf(seq: number, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition, out: BusEvent[]): void {
@@ -74,7 +77,7 @@ export function busEventsOf(seq: number, tracker: OrderTracker, order: OrderView
   const ins = tracker.store.instrument(order.slot);
   out.push({
     seq, symbol: ins.symbol, strategy: order.strategy, orderId: order.id, clientOrderId: order.clientOrderId,
-    event: t.event, state: t.to, json: streamEventJson(eventScratch, seq, tracker, order, update, t),
+    event: t.event, state: t.to, json: streamEventBytes(eventArena, seq, tracker, order, update, t),
     // a parent's rolled-up copy of its child's fill is an order event, not a trade (the child's fill is the trade)
     trade: update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME ? tradeEntry(seq, order, ins, update.fill) : null,
   });
@@ -195,6 +198,8 @@ class RedisEventSink implements FollowerSink<BusEvent> {
   private readonly maxLen: string;
   /** The batch's values, written into one argument (reused). */
   private readonly packed = new PackedStrings();
+  /** The streams of each symbol published so far (their names made once, not for every event). */
+  private readonly streams = new Map<string, { orders: string; trades: string }>();
 
   constructor(private readonly c: RedisConnection, private readonly keys: BusKeys, maxLen: number, private readonly timeoutMs: number) {
     this.maxLen = String(maxLen);
@@ -206,6 +211,15 @@ class RedisEventSink implements FollowerSink<BusEvent> {
 
   open(): Promise<void> {
     return this.c.connect();
+  }
+
+  private keysOf(symbol: string): { orders: string; trades: string } {
+    let k = this.streams.get(symbol);
+    if (k === undefined) {
+      k = { orders: this.keys.orders(symbol), trades: this.keys.trades(symbol) };
+      this.streams.set(symbol, k);
+    }
+    return k;
   }
 
   async watermark(): Promise<number> {
@@ -221,18 +235,19 @@ class RedisEventSink implements FollowerSink<BusEvent> {
     for (const r of rows) {
       const symbol = r.symbol;
       v.push('o');
-      v.push(this.keys.orders(symbol));
+      const keys = this.keysOf(symbol);
+      v.push(keys.orders);
       v.push(String(r.seq));
       v.push(r.strategy);
       v.push(String(r.orderId));
       v.push(r.clientOrderId);
       v.push(r.event);
       v.push(r.state);
-      v.push(r.json);
+      v.pushBytes(r.json);
       const trade = r.trade;
       if (trade !== null) {
         v.push('t');
-        v.push(this.keys.trades(symbol));
+        v.push(keys.trades);
         v.push(this.keys.allTrades);
         v.push(this.keys.liveTrades);
         v.push(JSON.stringify(trade));

@@ -67,6 +67,29 @@ export class PackedStrings {
     this.n++;
   }
 
+  /** A str of these UTF-8 bytes as they are (text made as bytes already: an event's JSON). */
+  pushBytes(b: Uint8Array): void {
+    const bytes = b.length;
+    if (this.buf.length - this.pos < bytes + 5) this.grow(bytes + 5);
+    const buf = this.buf;
+    let at = this.pos;
+    if (bytes < 256) {
+      buf[at++] = 0xd9;
+      buf[at++] = bytes;
+    } else if (bytes < 65536) {
+      buf[at++] = 0xda;
+      buf.writeUInt16BE(bytes, at);
+      at += 2;
+    } else {
+      buf[at++] = 0xdb;
+      buf.writeUInt32BE(bytes, at);
+      at += 4;
+    }
+    buf.set(b, at);
+    this.pos = at + bytes;
+    this.n++;
+  }
+
   /** The list as MessagePack (a copy: the writer is reused at once). */
   finish(): Buffer {
     const out = Buffer.allocUnsafe(this.pos);

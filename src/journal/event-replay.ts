@@ -149,12 +149,14 @@ const K_LIQUIDITY_TAKER = fragment(',"liquidity":"TAKER"');
 const K_VENUE_TS = fragment(',"venueTs":');
 const BARE_OPENING = eventOpening('');
 
-/** streamEvent(seq, …) as JSON text (writeStreamEvent's bytes), for a consumer that needs a string (the Redis bus). */
-export function streamEventJson(scratch: JsonBytes, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): string {
-  scratch.pos = 0;
-  scratch.begin();
-  writeStreamEvent(scratch, BARE_OPENING, seq, tracker, order, update, t);
-  return scratch.text();
+/**
+ * streamEvent(seq, …) alone (no stream message around it) as its JSON's UTF-8 bytes, written into `arena` (a chunked
+ * JsonBytes: the view stays valid) — what the Redis bus puts in an orders:{symbol} entry.
+ */
+export function streamEventBytes(arena: JsonBytes, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): Buffer {
+  arena.begin();
+  writeStreamEvent(arena, BARE_OPENING, seq, tracker, order, update, t);
+  return arena.view();
 }
 
 export type EventReplayOpen =

@@ -49,7 +49,7 @@ describe('busEventsOf', () => {
         expect(rows.some((r) => r.trade !== null)).toBe(true);
         rows.forEach((r, i) => {
           const e = events[i]!;
-          expect(r.json).toBe(JSON.stringify(e));
+          expect(r.json.toString('utf8')).toBe(JSON.stringify(e));
           expect([r.seq, r.symbol, r.strategy, r.orderId, r.clientOrderId, r.event, r.state]).toEqual([e.seq, e.symbol, e.strategy, e.orderId, e.clientOrderId, e.event, e.state]);
           if (e.fill === undefined) {
             expect(r.trade).toBeNull();

@@ -47,6 +47,19 @@ describe('PackedStrings', () => {
     expect(back).toEqual(list.map((s) => Buffer.from(s, 'utf8').toString('utf8')));
   });
 
+  it('gives the script bytes pushed as they are, at every header size, among strings', async () => {
+    const texts = ['', '{"a":1}', 'é'.repeat(100), 'w'.repeat(255), 'w'.repeat(256), 'u'.repeat(65_535), 'u'.repeat(65_536), 'v'.repeat(70_000)];
+    const p = new PackedStrings(64);
+    p.begin();
+    for (const t of texts) {
+      p.push('s');
+      p.pushBytes(Buffer.from(t, 'utf8'));
+    }
+    expect(p.count).toBe(2 * texts.length);
+    const hex = (await c.sendCommand(['EVAL', ECHO, '0', p.finish()])) as string[];
+    expect(hex.map((h) => Buffer.from(h, 'hex').toString('utf8'))).toEqual(texts.flatMap((t) => ['s', t]));
+  });
+
   it('an empty list is an empty table', async () => {
     expect(await throughRedis([])).toEqual([]);
   });
