@@ -65,6 +65,11 @@ function checkRow(r: LoadRun, via: Via): void {
   expect(r.main_thread_busy).not.toBeNull();
   expect(r.main_thread_busy!).toBeGreaterThanOrEqual(0);
   expect(r.main_thread_busy!).toBeLessThanOrEqual(1.1);
+  // the machine's busy time over the same window holds the daemon's main thread's (ticks: a little slack)
+  expect(r.machine_cores).toBeGreaterThanOrEqual(1);
+  expect(r.machine_busy_cores).not.toBeNull();
+  expect(r.machine_busy_cores!).toBeGreaterThanOrEqual(r.main_thread_busy! - 0.05);
+  expect(r.machine_busy_cores!).toBeLessThanOrEqual(r.machine_cores + 0.05);
   expect(r.ack_source).toBe('event');
   // the daemon's followers as it reported them (the history always; the event publisher with Redis)
   expect(r.followers).not.toBeNull();

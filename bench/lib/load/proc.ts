@@ -2,10 +2,12 @@
  * CPU time and memory of a process from /proc (Linux): utime + stime of /proc/<pid>/stat (all its threads, worker
  * strategies included), the same of its main thread alone (/proc/<pid>/task/<pid>/stat: the dispatch thread, whose
  * share of the wall time tells a saturated daemon from one that waits), and VmRSS of /proc/<pid>/status, sampled
- * while a run goes to keep the peak.
+ * while a run goes to keep the peak; and the whole machine's busy CPU time of /proc/stat over the same window (a main
+ * thread below 1 on a machine whose cores are all busy waits for a core, not for work).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 let clockTicks: number | undefined;
@@ -38,6 +40,18 @@ function statCpuSeconds(path: string): number {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
 }
 
+/**
+ * CPU seconds the whole machine has spent busy so far (every CPU: /proc/stat's first line, all but idle and iowait;
+ * guest time is already counted in user and nice).
+ */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  // user nice system idle iowait irq softirq steal
+  const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
+  return busy / ticksPerSecond();
+}
+
 /** Resident set size in MB (VmRSS). */
 export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -52,12 +66,16 @@ export interface ProcUsage {
   readonly wallS: number;
   readonly rssPeakMb: number;
   readonly rssEndMb: number;
+  /** The machine's busy CPU seconds over the window (all processes), and how many CPUs it has. */
+  readonly machineBusyS: number;
+  readonly machineCores: number;
 }
 
 /** From start() to stop(): CPU seconds used, and the peak and last RSS sampled every `everyMs`. */
 export class ProcSampler {
   private cpu0 = 0;
   private main0 = 0;
+  private machine0 = 0;
   private wall0 = 0;
   private peak = 0;
   private last = 0;
@@ -68,6 +86,7 @@ export class ProcSampler {
   start(): void {
     this.cpu0 = cpuSeconds(this.pid);
     this.main0 = mainThreadCpuSeconds(this.pid);
+    this.machine0 = machineBusySeconds();
     this.wall0 = performance.now();
     this.sample();
     this.timer = setInterval(() => this.sample(), this.everyMs);
@@ -79,7 +98,7 @@ export class ProcSampler {
     this.sample();
     return {
       cpuS: cpuSeconds(this.pid) - this.cpu0, mainCpuS: mainThreadCpuSeconds(this.pid) - this.main0, wallS: (performance.now() - this.wall0) / 1000,
-      rssPeakMb: this.peak, rssEndMb: this.last,
+      rssPeakMb: this.peak, rssEndMb: this.last, machineBusyS: machineBusySeconds() - this.machine0, machineCores: availableParallelism(),
     };
   }
 

@@ -97,6 +97,13 @@ export interface LoadRun {
   main_thread_cpu_s: number;
   main_thread_busy: number | null;
   rss_mb: number;
+  /**
+   * The whole machine over the daemon run: how many of its `machine_cores` CPUs were busy on average (the daemon, the
+   * clients, Redis, everything). Near machine_cores the machine is full: a main_thread_busy below 1 then means the
+   * dispatch thread waited for a core, and the row is bound by the CPU of everything on the machine.
+   */
+  machine_busy_cores: number | null;
+  machine_cores: number;
   /** CPU seconds of this (client) process over the daemon run. */
   client_cpu_s: number;
   /** ws: whether the daemon took array frames (false: one frame per op was sent); null for other vias. */
@@ -437,7 +444,8 @@ async function runOnce(o: LoadOptions): Promise<LoadRun> {
     transport, transport_per_s: round(transportPerS),
     share_of_transport: transportPerS > 0 ? round(perS(s.orders) / transportPerS, 3) : null,
     cpu_s: round(m.proc.cpuS, 2), cpu_us_per_order: s.orders > 0 ? round((m.proc.cpuS * 1e6) / s.orders, 1) : null,
-    main_thread_cpu_s: round(m.proc.mainCpuS, 2), main_thread_busy: m.proc.wallS > 0 ? round(m.proc.mainCpuS / m.proc.wallS, 2) : null, rss_mb: round(m.proc.rssPeakMb, 1), client_cpu_s: round(m.clientCpuS, 2),
+    main_thread_cpu_s: round(m.proc.mainCpuS, 2), main_thread_busy: m.proc.wallS > 0 ? round(m.proc.mainCpuS / m.proc.wallS, 2) : null, rss_mb: round(m.proc.rssPeakMb, 1),
+    machine_busy_cores: m.proc.wallS > 0 ? round(m.proc.machineBusyS / m.proc.wallS, 2) : null, machine_cores: m.proc.machineCores, client_cpu_s: round(m.clientCpuS, 2),
     ws_batch_frames: m.wsBatch, ack_source: m.ackSource, followers: m.followers,
   };
   log(describeRun(row));
@@ -466,7 +474,7 @@ export function describeRun(r: LoadRun): string {
     + `${k(r.orders_per_s)} orders/s, ${k(r.acks_per_s)} acks/s, ${k(r.fills_per_s)} fills/s over ${r.seconds} s `
     + `(${r.orders} orders, ${r.acks} acks, ${r.fills} fills, ${r.errors} errors${errs === '' ? '' : `: ${errs}`}); `
     + `ack p50 ${r.ack_p50_us} us, p95 ${r.ack_p95_us}, p99 ${r.ack_p99_us}, p99.9 ${r.ack_p999_us}; `
-    + `daemon CPU ${r.cpu_s} s (${r.cpu_us_per_order} us per order; main thread ${r.main_thread_cpu_s} s, busy ${r.main_thread_busy}), RSS peak ${r.rss_mb} MB, client CPU ${r.client_cpu_s} s; `
+    + `daemon CPU ${r.cpu_s} s (${r.cpu_us_per_order} us per order; main thread ${r.main_thread_cpu_s} s, busy ${r.main_thread_busy}), RSS peak ${r.rss_mb} MB, client CPU ${r.client_cpu_s} s, machine ${r.machine_busy_cores} of ${r.machine_cores} cores busy; `
     + `transport (${r.transport}) ${k(r.transport_per_s)}/s, share ${r.share_of_transport}`
     + (r.ws_batch_frames === false && r.via === 'ws' ? ' [the daemon did not take array frames: one frame per op]' : '')
     + (r.ack_source === 'reply' ? ' [ack = reply: no events to Redis without the journal]' : '')
