@@ -214,7 +214,7 @@ export class JsonBytes {
   }
 
   /**
-   * `"text"` for a text that needs no escaping by construction (enum names, decimal texts: jsonPlain); one that
+   * `"text"` for a text that needs no escaping by construction (enum names, the instrument's decimal texts); one that
    * turns out to hold anything else is written as str() would (at most stringBound bytes either way).
    */
   plain(text: string): void {

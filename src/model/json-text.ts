@@ -1,7 +1,7 @@
 /**
- * JSON text of single values, the same bytes JSON.stringify gives, for the paths that write a message's JSON text
- * directly instead of building an object to stringify (order views, the order store's name tables). The live event
- * stream and the history rows write bytes instead (src/journal/json-bytes.ts).
+ * JSON text of a string, the same bytes JSON.stringify gives, for the order store's name tables (made once per name).
+ * Messages written per order (order views, the live event stream, the history rows) are written as bytes instead
+ * (src/journal/json-bytes.ts).
  */
 /**
  * String.prototype.charCodeAt, called as `charCodeAt.call(text, i)` on the per-order paths. `text.charCodeAt(i)` loads
@@ -20,23 +20,4 @@ export function jsonString(s: string): string {
     if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s);
   }
   return `"${s}"`;
-}
-
-/**
- * `"text"` for a text that needs no escaping by construction: the model's enum names (sides, order types, states,
- * lifecycle events, liquidity...) and the decimal texts its formatters make (digits, '.', '-'). Anything that comes
- * from outside (ids, reasons, venue texts) goes through jsonString.
- */
-export function jsonPlain(text: string): string {
-  return `"${text}"`;
-}
-
-/** A string, or null for null and undefined. */
-export function jsonStringOrNull(s: string | null | undefined): string {
-  return s === undefined || s === null ? 'null' : jsonString(s);
-}
-
-/** A number as JSON: null when it is not finite (as JSON.stringify). */
-export function jsonNumber(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
 }
