@@ -191,44 +191,72 @@ export interface OrderRecordFields extends Omit<NewOrderFields, 'venue' | 'clien
   clientOrderId: string;
 }
 
+/** A new decoded ORDER record to decode into (decodeOrderRecordInto), every field set. */
+export function newOrderRecordFields(): OrderRecordFields {
+  return {
+    id: 0, createdAt: 0, priceTicks: 0, stopTicks: 0, qtyLots: 0, producerSeq: 0, tag: 0, strategy: 0, symbol: 0, side: 0, type: 0,
+    tif: 0, postOnly: false, priority: 0, pinned: 0, clientOrderId: '', route: 0, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
+  };
+}
+
 export function decodeOrderRecord(buf: Uint8Array, off: number, length: number): OrderRecordFields {
+  return decodeOrderRecordInto(buf, off, length, newOrderRecordFields());
+}
+
+/** decodeOrderRecord into `out` (every field written; the replay paths decode every ORDER record into one). */
+export function decodeOrderRecordInto(buf: Uint8Array, off: number, length: number, out: OrderRecordFields): OrderRecordFields {
   const end = off + length;
   if (length < ORDER_FIXED) throw new RangeError(`journal ORDER record of ${length} bytes (at least ${ORDER_FIXED})`);
   const cidLen = buf[off + 62]!;
   const flags = buf[off + 63]!;
   if (off + 64 + cidLen > end) throw new RangeError(`journal ORDER record: its client order id runs past the record's end`);
-  const cid = byteText(buf, off + 64, off + 64 + cidLen);
   const hasParent = (flags & ORDER_HAS_PARENT) !== 0;
   const ext = off + ORDER_FIXED + cidLen + (hasParent ? 8 : 0);
   const hasExt = (flags & ORDER_HAS_EXT) !== 0;
-  return {
-    id: readF64(buf, off, end),
-    createdAt: readF64(buf, off + 8, end),
-    priceTicks: readF64(buf, off + 16, end),
-    stopTicks: readF64(buf, off + 24, end),
-    qtyLots: readF64(buf, off + 32, end),
-    producerSeq: readF64(buf, off + 40, end),
-    tag: (buf[off + 48]! | (buf[off + 49]! << 8) | (buf[off + 50]! << 16) | (buf[off + 51]! << 24)) >>> 0,
-    strategy: buf[off + 52]! | (buf[off + 53]! << 8),
-    symbol: buf[off + 54]! | (buf[off + 55]! << 8),
-    side: buf[off + 56]!,
-    type: buf[off + 57]!,
-    tif: buf[off + 58]!,
-    postOnly: buf[off + 59] === 1,
-    priority: buf[off + 60]!,
-    pinned: buf[off + 61]!,
-    clientOrderId: cid,
-    route: flags & ORDER_ROUTE_MASK,
-    parent: hasParent ? readF64(buf, off + ORDER_FIXED + cidLen, end) : 0,
-    algo: (flags & ORDER_ALGO_MASK) >>> ORDER_ALGO_SHIFT,
-    paramA: hasExt ? readF64(buf, ext, end) : 0,
-    paramB: hasExt ? readF64(buf, ext + 8, end) : 0,
-    arrivalMid: hasExt ? readF64(buf, ext + 16, end) : 0,
-  };
+  // the reads that can throw first: a record that fails leaves `out` as it was
+  const parent = hasParent ? readF64(buf, off + ORDER_FIXED + cidLen, end) : 0;
+  const paramA = hasExt ? readF64(buf, ext, end) : 0;
+  const paramB = hasExt ? readF64(buf, ext + 8, end) : 0;
+  const arrivalMid = hasExt ? readF64(buf, ext + 16, end) : 0;
+  out.id = readF64(buf, off, end);
+  out.createdAt = readF64(buf, off + 8, end);
+  out.priceTicks = readF64(buf, off + 16, end);
+  out.stopTicks = readF64(buf, off + 24, end);
+  out.qtyLots = readF64(buf, off + 32, end);
+  out.producerSeq = readF64(buf, off + 40, end);
+  out.tag = (buf[off + 48]! | (buf[off + 49]! << 8) | (buf[off + 50]! << 16) | (buf[off + 51]! << 24)) >>> 0;
+  out.strategy = buf[off + 52]! | (buf[off + 53]! << 8);
+  out.symbol = buf[off + 54]! | (buf[off + 55]! << 8);
+  out.side = buf[off + 56]!;
+  out.type = buf[off + 57]!;
+  out.tif = buf[off + 58]!;
+  out.postOnly = buf[off + 59] === 1;
+  out.priority = buf[off + 60]!;
+  out.pinned = buf[off + 61]!;
+  out.clientOrderId = byteText(buf, off + 64, off + 64 + cidLen);
+  out.route = flags & ORDER_ROUTE_MASK;
+  out.parent = parent;
+  out.algo = (flags & ORDER_ALGO_MASK) >>> ORDER_ALGO_SHIFT;
+  out.paramA = paramA;
+  out.paramB = paramB;
+  out.arrivalMid = arrivalMid;
+  return out;
 }
 
-/** A decoded UPDATE record: the order id, and the update as the tracker takes it (`venues` by index). */
-export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number, venues: readonly string[]): { orderId: number; ts: number; update: OrderUpdate } {
+/** A decoded UPDATE record: the order id, its time, and the update as the tracker takes it. */
+export interface DecodedUpdate {
+  orderId: number;
+  ts: number;
+  update: OrderUpdate;
+}
+
+/** A decoded UPDATE record (`venues` by index). */
+export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number, venues: readonly string[]): DecodedUpdate {
+  return decodeUpdateRecordInto(buf, off, length, venues, { orderId: 0, ts: 0, update: { kind: 'TRIGGER' } });
+}
+
+/** decodeUpdateRecord into `out` (its update a new object; a record that fails leaves `out` as it was). */
+export function decodeUpdateRecordInto(buf: Uint8Array, off: number, length: number, venues: readonly string[], out: DecodedUpdate): DecodedUpdate {
   const end = off + length;
   if (length < UPDATE_FIXED) throw new RangeError(`journal UPDATE record of ${length} bytes (at least ${UPDATE_FIXED})`);
   const orderId = readF64(buf, off, end);
@@ -280,5 +308,8 @@ export function decodeUpdateRecord(buf: Uint8Array, off: number, length: number,
     case 'AMEND_REJECT': update = { kind, reason: a === '' ? undefined : a }; break;
     default: throw new RangeError(`unknown update kind ${buf[off + 16]}`);
   }
-  return { orderId, ts, update };
+  out.orderId = orderId;
+  out.ts = ts;
+  out.update = update;
+  return out;
 }

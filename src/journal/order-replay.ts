@@ -1,8 +1,8 @@
-import type { OrderStore } from '../core/order-store.js';
+import type { NewOrderFields, OrderStore } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderIdCounter } from '../model/ids.js';
 import { readJournal, type JournalRecord } from './reader.js';
-import { REC_EVENT, REC_ORDER, REC_UPDATE, decodeOrderRecord, decodeUpdateRecord } from './order-records.js';
+import { REC_EVENT, REC_ORDER, REC_UPDATE, decodeOrderRecordInto, decodeUpdateRecordInto, newOrderRecordFields, type DecodedUpdate } from './order-records.js';
 import { decodeSnapshot, type OrderSnapshot } from './order-snapshot.js';
 import { NameMapper, REC_NAMES, decodeNames, namesOf, openState } from './name-table.js';
 import { tradeIdList, type OrderView } from '../core/order-store.js';
@@ -129,6 +129,15 @@ export function replayOrders(
   return { records, orders, updates, refused, unknown, lastSeq: summary.endSeq, snapshotSeq: summary.snapshotSeq, ms: performance.now() - t0 };
 }
 
+/** applyOrderRecord's ORDER record and the fields it creates the order with (the tracker copies them). */
+const decoded = newOrderRecordFields();
+const scratchFields: NewOrderFields = {
+  strategy: 0, symbol: 0, side: 0, type: 0, tif: 0, postOnly: false, priority: 0, priceTicks: 0, stopTicks: 0, qtyLots: 0, venue: 0,
+  clientOrderId: undefined, producerSeq: 0, tag: 0, route: 0, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
+};
+/** applyOrderRecord's UPDATE record (its update is a new object: the tracker's listeners may keep it). */
+const decodedUpdate: DecodedUpdate = { orderId: 0, ts: 0, update: { kind: 'TRIGGER' } };
+
 /** What applyOrderRecord did with a record. */
 export const APPLIED_ORDER = 1;
 export const APPLIED_UPDATE = 2;
@@ -158,19 +167,37 @@ export function applyOrderRecord(
 ): number {
   const store = tracker.store;
   if (r.type === REC_ORDER) {
-    const f = decodeOrderRecord(r.buffer, r.offset, r.length);
-    ids?.advancePast(f.id);
-    const fields = {
-      strategy: f.strategy, symbol: f.symbol, side: f.side, type: f.type, tif: f.tif, postOnly: f.postOnly, priority: f.priority,
-      priceTicks: f.priceTicks, stopTicks: f.stopTicks, qtyLots: f.qtyLots, venue: f.pinned, clientOrderId: f.clientOrderId,
-      producerSeq: f.producerSeq, tag: f.tag, route: f.route, parent: f.parent,
-      algo: f.algo, paramA: f.paramA, paramB: f.paramB, arrivalMid: f.arrivalMid,
-    };
-    if (!names.mapOrder(f.id, fields, 0, true)) return HELD_ORDER;
-    beforeApply?.(f.createdAt);
-    const slot = tracker.create(f.id, fields);
-    store.createdAt[slot] = f.createdAt;
-    store.updatedAt[slot] = f.createdAt;
+    // decoded into this module's scratch objects: the tracker copies the fields into its store
+    const f = decodeOrderRecordInto(r.buffer, r.offset, r.length, decoded);
+    const id = f.id;
+    const createdAt = f.createdAt;
+    ids?.advancePast(id);
+    const fields = scratchFields;
+    fields.strategy = f.strategy;
+    fields.symbol = f.symbol;
+    fields.side = f.side;
+    fields.type = f.type;
+    fields.tif = f.tif;
+    fields.postOnly = f.postOnly;
+    fields.priority = f.priority;
+    fields.priceTicks = f.priceTicks;
+    fields.stopTicks = f.stopTicks;
+    fields.qtyLots = f.qtyLots;
+    fields.venue = f.pinned;
+    fields.clientOrderId = f.clientOrderId;
+    fields.producerSeq = f.producerSeq;
+    fields.tag = f.tag;
+    fields.route = f.route;
+    fields.parent = f.parent;
+    fields.algo = f.algo;
+    fields.paramA = f.paramA;
+    fields.paramB = f.paramB;
+    fields.arrivalMid = f.arrivalMid;
+    if (!names.mapOrder(id, fields, 0, true)) return HELD_ORDER;
+    beforeApply?.(createdAt);
+    const slot = tracker.create(id, fields);
+    store.createdAt[slot] = createdAt;
+    store.updatedAt[slot] = createdAt;
     return APPLIED_ORDER;
   }
   if (r.type === REC_NAMES) {
@@ -197,13 +224,16 @@ export function applyOrderRecord(
     return NOT_AN_ORDER_RECORD;
   }
   if (r.type !== REC_UPDATE) return NOT_AN_ORDER_RECORD;
-  const u = decodeUpdateRecord(r.buffer, r.offset, r.length, names.venueNames);
-  const slot = tracker.slotOf(u.orderId);
-  if (slot < 0) return names.applyHeld(u.orderId, u.update) ? HELD_ORDER : UNKNOWN_ORDER;
-  names.noteUpdate(u.orderId, u.update);
-  beforeApply?.(u.ts);
-  const t = tracker.applySlot(slot, u.update);
-  store.updatedAt[slot] = u.ts;
+  const u = decodeUpdateRecordInto(r.buffer, r.offset, r.length, names.venueNames, decodedUpdate);
+  const orderId = u.orderId;
+  const ts = u.ts;
+  const update = u.update;
+  const slot = tracker.slotOf(orderId);
+  if (slot < 0) return names.applyHeld(orderId, update) ? HELD_ORDER : UNKNOWN_ORDER;
+  names.noteUpdate(orderId, update);
+  beforeApply?.(ts);
+  const t = tracker.applySlot(slot, update);
+  store.updatedAt[slot] = ts;
   return t.outcome === 'ERROR' ? REFUSED_UPDATE : APPLIED_UPDATE;
 }
 

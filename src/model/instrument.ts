@@ -3,6 +3,8 @@ import { fixedDecimalText, Increment, NotionalScale, parseDecimal, pow10, type G
 /** Extra decimals shown on average prices (truncated, never rounded up). */
 const AVG_EXTRA_DECIMALS = 8;
 const AVG_SCALE = pow10(AVG_EXTRA_DECIMALS);
+/** Entries of an instrument's cache of average price texts (a power of two). */
+const AVG_CACHE_SIZE = 32;
 
 /** What a configured instrument needs to be built. Decimal values are strings. */
 export interface InstrumentSpec {
@@ -33,6 +35,9 @@ export class Instrument {
   readonly minQtyLots: number;
   /** Minimum notional in ticks x lots units. */
   readonly minNotionalUnits: number;
+  /** averagePrice's texts of whole tick prices, direct-mapped by the price's low bits. */
+  private readonly avgTicks = new Float64Array(AVG_CACHE_SIZE).fill(NaN);
+  private readonly avgTexts: string[] = new Array<string>(AVG_CACHE_SIZE).fill('');
 
   constructor(spec: InstrumentSpec, index: number) {
     this.symbol = spec.symbol;
@@ -76,8 +81,21 @@ export class Instrument {
    */
   averagePrice(notional: number, lots: number): string | null {
     if (!(lots > 0)) return null;
-    const scaled = (BigInt(notional) * AVG_SCALE) / BigInt(lots);
-    const text = fixedDecimalText(scaled * this.tick.units, this.tick.scale + AVG_EXTRA_DECIMALS);
+    // every lot at one price (the usual case: one fill, or fills at the same price): that price, its text made once
+    // per price (a safe-integer notional divisible by lots: the quotient is exact in doubles)
+    if (Number.isSafeInteger(notional) && notional % lots === 0) {
+      const ticks = notional / lots;
+      const k = ticks & (AVG_CACHE_SIZE - 1);
+      if (this.avgTicks[k] === ticks) return this.avgTexts[k]!;
+      const whole = this.tick.toText(ticks);
+      const text = whole.includes('.') ? whole.replace(/\.?0+$/, '') : whole;
+      this.avgTicks[k] = ticks;
+      this.avgTexts[k] = text;
+      return text;
+    }
+    // truncated in the price's last decimal (not in ticks: a tick of 25 would multiply the truncation by 25)
+    const scaled = (BigInt(notional) * this.tick.units * AVG_SCALE) / BigInt(lots);
+    const text = fixedDecimalText(scaled, this.tick.scale + AVG_EXTRA_DECIMALS);
     return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
   }
 }

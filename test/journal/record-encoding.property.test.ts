@@ -12,7 +12,7 @@ import { Journal } from '../../src/journal/journal.js';
 import {
   FILL_FEE_ESTIMATED, FILL_V2, KIND_CODE, K_ACCEPT, K_AMEND_REJECT, K_AMEND_REQUEST, K_AMENDED, K_CANCEL_REJECT,
   K_CANCEL_REQUEST, K_CANCELED, K_DENY, K_EXPIRE, K_FILL, K_REJECT, K_ROUTE, K_SUBMIT, K_TRIGGER, MAKER, REC_ORDER,
-  REC_UPDATE, TAKER, UPDATE_FIXED, UPDATE_KINDS, decodeOrderRecord, decodeUpdateRecord, putString, putUtf8, stringBound,
+  REC_UPDATE, TAKER, UPDATE_FIXED, UPDATE_KINDS, decodeOrderRecord, decodeOrderRecordInto, decodeUpdateRecord, decodeUpdateRecordInto, newOrderRecordFields, putString, putUtf8, stringBound,
 } from '../../src/journal/order-records.js';
 import type { OrderUpdate, Transition } from '../../src/model/lifecycle.js';
 import type { Fill } from '../../src/model/order.js';
@@ -314,6 +314,8 @@ describe('UPDATE and ORDER record encoding', () => {
 
   it('a record decodes the same inside a larger buffer, and one cut short throws a RangeError instead of reading on', () => {
     const { store, view, recorder, journal } = rig();
+    const reusedUpdate = decodeUpdateRecord(new Uint8Array(UPDATE_FIXED + 4), 0, UPDATE_FIXED + 4, VENUES);
+    const reusedOrder = newOrderRecordFields();
     fc.assert(
       fc.property(updateArb, num, fc.nat(16), fc.uint8Array({ minLength: 64, maxLength: 64 }), (u, updatedAt, lead, trailing) => {
         store.updatedAt[view.slot] = updatedAt;
@@ -325,9 +327,14 @@ describe('UPDATE and ORDER record encoding', () => {
         big.set(payload, lead);
         big.set(trailing, lead + payload.length);
         expect(decodeUpdateRecord(big, lead, payload.length, VENUES)).toEqual(expectedDecode(view.id, store.updatedAt[view.slot]!, u));
+        // into one object for every record (as the replay decodes): the same, whatever the record before it held
+        expect(decodeUpdateRecordInto(big, lead, payload.length, VENUES, reusedUpdate)).toEqual(expectedDecode(view.id, store.updatedAt[view.slot]!, u));
         for (let cut = 0; cut < payload.length; cut++) {
           expect(() => decodeUpdateRecord(big, lead, cut, VENUES)).toThrow(RangeError);
+          expect(() => decodeUpdateRecordInto(big, lead, cut, VENUES, reusedUpdate)).toThrow(RangeError);
         }
+        // a record that failed left the object as it was
+        expect(reusedUpdate).toEqual(expectedDecode(view.id, store.updatedAt[view.slot]!, u));
       }),
       { numRuns: 300 },
     );
@@ -344,8 +351,15 @@ describe('UPDATE and ORDER record encoding', () => {
           const big = new Uint8Array(lead + payload.length + trailing.length);
           big.set(payload, lead);
           big.set(trailing, lead + payload.length);
-          expect(decodeOrderRecord(big, lead, payload.length)).toEqual(decodeOrderRecord(payload, 0, payload.length));
-          for (let cut = 0; cut < payload.length; cut++) expect(() => decodeOrderRecord(big, lead, cut)).toThrow(RangeError);
+          const want = decodeOrderRecord(payload, 0, payload.length);
+          expect(decodeOrderRecord(big, lead, payload.length)).toEqual(want);
+          // into one object for every record (as the replay decodes): the same, whatever the record before it held
+          expect(decodeOrderRecordInto(big, lead, payload.length, reusedOrder)).toEqual(want);
+          for (let cut = 0; cut < payload.length; cut++) {
+            expect(() => decodeOrderRecord(big, lead, cut)).toThrow(RangeError);
+            expect(() => decodeOrderRecordInto(big, lead, cut, reusedOrder)).toThrow(RangeError);
+          }
+          expect(reusedOrder).toEqual(want);
         }),
       { numRuns: 200 },
     );

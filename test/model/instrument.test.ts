@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Instrument, InstrumentRegistry, type InstrumentSpec } from '../../src/model/instrument.js';
 import { notionalUnits } from '../../src/model/decimal.js';
@@ -74,6 +75,60 @@ describe('Instrument', () => {
   it('rejects tick and lot sizes that are not positive decimals', () => {
     expect(() => new Instrument({ ...BTC, tickSize: '0' }, 0)).toThrow(RangeError);
     expect(() => new Instrument({ ...BTC, lotSize: '1e-5' }, 0)).toThrow(RangeError);
+  });
+});
+
+/** The average price as defined: notional / lots in ticks, times the tick, truncated to its decimals + 8, no trailing zeros. */
+function referenceAverage(tickSize: string, notional: number, lots: number): string {
+  const [intPart, frac = ''] = tickSize.split('.');
+  const tickUnits = BigInt(intPart + frac);
+  const scale = frac.length + 8;
+  const units = (BigInt(notional) * 10n ** 8n * tickUnits) / BigInt(lots);
+  const digits = units.toString().padStart(scale + 1, '0');
+  const text = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+  return text.replace(/\.?0+$/, '');
+}
+
+describe('Instrument.averagePrice', () => {
+  const ticks = ['0.01', '0.5', '0.00001', '1', '25', '0.1'];
+
+  it('is the exact average, truncated, for fills at one price and at several (the same text again from its cache)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ticks),
+        fc.array(fc.record({ price: fc.integer({ min: 1, max: 10_000_000 }), lots: fc.integer({ min: 1, max: 100_000 }) }), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (tickSize, fills, samePrice) => {
+          const ins = new Instrument({ symbol: 'X', base: 'X', quote: 'Y', tickSize, lotSize: '1' }, 0);
+          let notional = 0;
+          let lots = 0;
+          for (const f of fills) {
+            notional += (samePrice ? fills[0]!.price : f.price) * f.lots;
+            lots += f.lots;
+          }
+          const want = referenceAverage(tickSize, notional, lots);
+          expect(ins.averagePrice(notional, lots)).toBe(want);
+          expect(ins.averagePrice(notional, lots)).toBe(want);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('drops the point with the zeros, keeps significant ones, and gives null for nothing filled', () => {
+    const ins = new Instrument(BTC, 0);
+    expect(ins.averagePrice(6_000_000 * 3, 3)).toBe('60000');
+    expect(ins.averagePrice(6_000_010 * 2, 2)).toBe('60000.1');
+    expect(ins.averagePrice(6_000_012, 1)).toBe('60000.12');
+    // 60000.12 and 60000.13, one lot each: 60000.125
+    expect(ins.averagePrice(6_000_012 + 6_000_013, 2)).toBe('60000.125');
+    // a third: truncated at 10 decimals
+    expect(ins.averagePrice(6_000_012 * 2 + 6_000_013, 3)).toBe('60000.1233333333');
+    // 33 apart: the same cache entry, each its own text
+    expect(ins.averagePrice(33, 1)).toBe('0.33');
+    expect(ins.averagePrice(1, 1)).toBe('0.01');
+    expect(ins.averagePrice(33, 1)).toBe('0.33');
+    expect(ins.averagePrice(0, 0)).toBeNull();
   });
 });
 
