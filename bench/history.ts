@@ -164,7 +164,11 @@ async function run(journalDir: string, batches: readonly FedBatch[], dir: string
   feed.rebuild(batches[0]!.firstSeq - 1);
   writer.start({ dir: journalDir, lastSeq: () => Math.max(0, tail.seq), durableSeq: () => Math.max(0, tail.seq), whenDurable: () => Promise.resolve() });
   // the writer is live (its catch-up of nothing done) before the clock starts
-  while (writer.status().mode !== 'live') await new Promise((r) => setTimeout(r, 1));
+  const deadline = performance.now() + 10_000;
+  while (writer.status().mode !== 'live') {
+    if (performance.now() > deadline) throw new Error(`bench:history: the history writer did not go live (${JSON.stringify(writer.status())})`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
