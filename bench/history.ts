@@ -11,7 +11,8 @@
  * The journal is made first by the daemon's own recorder: `--orders` orders of BTC-USDT from 4 strategies, each
  * created, sent to one of two venues, acknowledged and filled in one fill (the worker row's mix: an ORDER record and
  * three UPDATE records per order), committed in batches of about `--batch-orders` orders (the worker row's batches
- * hold about a thousand). Then `--runs` times: a fresh history store, every batch fed in journal order (4 per event-loop
+ * hold about a thousand), its durable batches kept as the journal hands them to the history thread
+ * (Journal.setDurableBatchListener). Then `--runs` times: a fresh history store, every batch fed in journal order (4 per event-loop
  * turn, as postMessage delivers them), timed from the first batch to the store's watermark reaching the last record.
  *
  *   npm run bench:history [-- --orders N] [--runs R] [--batch-orders B]
@@ -28,7 +29,6 @@ import { OrderTracker } from '../src/core/order-tracker.js';
 import { HistoryWriter } from '../src/history/history-writer.js';
 import { TailFeed } from '../src/history/tail-feed.js';
 import { FileHistoryStore } from '../src/history/file-store.js';
-import { FLAG_BATCH_START, LENGTH_MASK, RECORD_OVERHEAD, SEGMENT_HEADER_BYTES, readU53 } from '../src/journal/format.js';
 import { JournalRecorder } from '../src/journal/journal-recorder.js';
 import { JournalTail } from '../src/journal/journal-tail.js';
 import { Journal } from '../src/journal/journal.js';
@@ -56,9 +56,21 @@ const PREFIX = 'bnch';
 const instruments = new InstrumentRegistry([BTC]);
 const newStore = (): OrderStore => new OrderStore(instruments, STRATEGIES, VENUES, PREFIX, 1024);
 
-/** The journal of ORDERS orders, each created, submitted, accepted and filled, as the daemon's recorder writes it. */
-async function makeJournal(dir: string): Promise<number> {
+interface FedBatch {
+  readonly bytes: Uint8Array;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
+
+/**
+ * The journal of ORDERS orders, each created, submitted, accepted and filled, as the daemon's recorder writes it; and
+ * its durable batches as the journal hands them to the history thread (Journal.setDurableBatchListener; copied, as
+ * postMessage copies them).
+ */
+async function makeJournal(dir: string): Promise<FedBatch[]> {
   const journal = await Journal.open(dir, { maxDelayMs: 0 });
+  const batches: FedBatch[] = [];
+  journal.setDurableBatchListener((bytes, firstSeq, lastSeq) => batches.push({ bytes: bytes.slice(), firstSeq, lastSeq }));
   const store = newStore();
   const clock = new ManualClock(1_780_000_000_000);
   const tracker = new OrderTracker(store, clock, { retainFinished: RETAIN_FINISHED, clientOrderIdIndex: false });
@@ -88,41 +100,8 @@ async function makeJournal(dir: string): Promise<number> {
     if (id % BATCH_ORDERS === 0) await journal.flush();
   }
   await journal.flush();
-  const last = journal.lastSeq;
   await journal.close();
-  return last;
-}
-
-interface FedBatch {
-  readonly bytes: Uint8Array;
-  readonly firstSeq: number;
-  readonly lastSeq: number;
-}
-
-/** The journal's batches as its segments hold them (each begins with a record flagged FLAG_BATCH_START). */
-function batchesOf(dir: string): FedBatch[] {
-  const out: FedBatch[] = [];
-  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.log')).sort()) {
-    const b = new Uint8Array(fs.readFileSync(join(dir, name)));
-    let p = SEGMENT_HEADER_BYTES;
-    let start = -1;
-    let first = 0;
-    let last = 0;
-    while (p + RECORD_OVERHEAD <= b.length) {
-      const word = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
-      if (word === 0) break;
-      const seq = readU53(b, p + 5);
-      if ((word & FLAG_BATCH_START) !== 0) {
-        if (start >= 0) out.push({ bytes: b.subarray(start, p), firstSeq: first, lastSeq: last });
-        start = p;
-        first = seq;
-      }
-      last = seq;
-      p += RECORD_OVERHEAD + (word & LENGTH_MASK);
-    }
-    if (start >= 0) out.push({ bytes: b.subarray(start, p), firstSeq: first, lastSeq: last });
-  }
-  return out;
+  return batches;
 }
 
 interface RunResult {
@@ -194,9 +173,8 @@ async function main(): Promise<void> {
   const root = fs.mkdtempSync(join(tmpdir(), 'switchyard-bench-history-'));
   try {
     const journalDir = join(root, 'journal');
-    const lastSeq = await makeJournal(journalDir);
-    const batches = batchesOf(journalDir);
-    const records = lastSeq - batches[0]!.firstSeq + 1;
+    const batches = await makeJournal(journalDir);
+    const records = batches[batches.length - 1]!.lastSeq - batches[0]!.firstSeq + 1;
     console.log(`bench:history: ${ORDERS} orders, ${records} journal records in ${batches.length} batches; ${RUNS} runs`);
     const results: RunResult[] = [];
     for (let r = 0; r < RUNS; r++) {
