@@ -17,21 +17,30 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { parseDocument, YAMLMap, YAMLSeq } from 'yaml';
+import { benchArgs, str, whole } from './lib/args.js';
 import { DAEMON_NODE_FLAGS } from './lib/daemon-node-flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const REPO = resolve(HERE, '../..');
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : process.argv[i + 1] ?? fallback;
-}
+const USAGE = `Usage: npm run bench:api [-- --dist DIR --connections N --seconds S]
+  --dist DIR        the build to run (default: this one's dist/); to compare with another revision, build it elsewhere
+                    (\`git archive REV | tar -x -C /tmp/base\`, link node_modules, \`npx tsc -p tsconfig.json\`) and pass /tmp/base/dist
+  --connections N   autocannon connections, a whole number from 1 to 1000 (default 10)
+  --seconds S       seconds per endpoint, a whole number from 1 to 600 (default 5)
+Ends with one JSON line:
+  {"bench":"api","dist":…,"connections":…,"seconds":…,"health_rps":…,"health_mean_ms":…,"health_p50_ms":…,"health_p99_ms":…,
+   "get_order_rps":…,…,"post_order_rps":…,…,"non2xx":0,"errors":0}`;
 
-function count(name: string, fallback: number, max: number): number {
-  const v = Number(arg(name, String(fallback)));
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${name} must be a whole number from 1 to ${max}`);
-  return v;
-}
+const args = benchArgs({
+  script: 'bench:api',
+  usage: USAGE,
+  options: {
+    dist: str({ default: join(REPO, 'dist'), what: 'a folder (a build\'s dist/)' }),
+    connections: whole(1, 1000, { default: 10 }),
+    seconds: whole(1, 600, { default: 5 }),
+  },
+});
 
 /** config/paper.yaml, API-only strategies, port 0, a temporary data dir and token file, limits room for the run. */
 function configText(dir: string, tokenFile: string): string {
@@ -71,9 +80,8 @@ async function cannon(url: string, o: { method?: 'GET' | 'POST'; token?: string;
 }
 
 async function main(): Promise<void> {
-  const dist = resolve(arg('dist', join(REPO, 'dist')));
-  const connections = count('connections', 10, 1000);
-  const seconds = count('seconds', 5, 600);
+  const dist = resolve(args.dist);
+  const { connections, seconds } = args;
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-api-'));
   const tokenFile = join(dir, 'api-token');
   const token = 'bench-api-token-0123456789abcdef';

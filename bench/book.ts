@@ -22,7 +22,15 @@ import type { CrossingSink } from '../src/matching/types.js';
 import { MID, OP_CANCEL, OP_LIMIT, type OpStream, type Scenario, deepScenario, uniformScenario } from './lib/op-stream.js';
 import { deepLevelScenario, jumpingScenario, manyBooksScenario, oneSidedThinScenario } from './lib/adversarial-streams.js';
 import { Prng } from '../adapters/paper/prng.js';
+import { benchArgs } from './lib/args.js';
 import { GcCounter, fullGc, quantile } from './lib/stats.js';
+
+const USAGE = `Usage: npm run bench:book        (= npm run build && node --expose-gc dist/bench/book.js)
+Our crossing engine vs nodejs-order-book on the same seeded operation streams (uniform and deep, 1,000,000
+operations each; adversarial streams), then memory per resting order and bytes per empty book. Ends with one JSON
+line. Takes no options.`;
+
+benchArgs({ script: 'bench:book', usage: USAGE, options: {} });
 
 const N_OPS = 1_000_000;
 const MEMORY_ORDERS = 1_000_000;

@@ -10,19 +10,32 @@
  * Exits 1 when the daemon crashed, answered a 5xx, accepted something invalid, or was not healthy at the end.
  */
 import { runApiFuzz } from './lib/api-fuzz.js';
+import { benchArgs, whole } from './lib/args.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`--${name} must be a positive integer`);
-  return v;
-}
+const USAGE = `Usage: npm run fuzz:api [-- --requests N --concurrency N --ws N --seed N]
+                        (= npm run build && node dist/bench/fuzz-api.js)
+  --requests N      requests in all, a positive whole number (default 1000000)
+  --concurrency N   lanes, a positive whole number (default 32)
+  --ws N            WebSocket connections, a positive whole number (default 4)
+  --seed N          a positive whole number (default 1)
+Progress lines first; the last line is one JSON object:
+  {"fuzz":"api","requests":…,"crashes":0,"status_5xx":0,"accepted_invalid":0}
+Exits 1 when the daemon crashed, answered a 5xx, accepted something invalid, or was not healthy at the end.`;
 
-const requests = arg('requests', 1_000_000);
-const concurrency = arg('concurrency', 32);
-const wsClients = arg('ws', 4);
-const seed = arg('seed', 1);
+const args = benchArgs({
+  script: 'fuzz:api',
+  usage: USAGE,
+  options: {
+    requests: whole(1, Infinity, { default: 1_000_000 }),
+    concurrency: whole(1, Infinity, { default: 32 }),
+    ws: whole(1, Infinity, { default: 4 }),
+    seed: whole(1, Infinity, { default: 1 }),
+  },
+});
+const requests = args.requests;
+const concurrency = args.concurrency;
+const wsClients = args.ws;
+const seed = args.seed;
 
 console.log(`fuzz:api — node ${process.version}, ${requests} requests, ${concurrency} lanes, ${wsClients} WebSocket connections, seed ${seed}`);
 const r = await runApiFuzz({ requests, concurrency, wsClients, seed, progress: (line) => console.log(line) });

@@ -34,19 +34,27 @@ import { JournalTail } from '../src/journal/journal-tail.js';
 import { Journal } from '../src/journal/journal.js';
 import { ManualClock, systemClock } from '../src/model/clock.js';
 import { InstrumentRegistry } from '../src/model/instrument.js';
+import { benchArgs, type Opt, whole } from './lib/args.js';
 import { BTC, BTC_MARK_TICKS } from './lib/core.js';
 import { median } from './lib/measure.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i < 0 ? fallback : Number(process.argv[i + 1]);
-  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`bench:history: ${name} must be a positive integer`);
-  return v;
-}
+const USAGE = `Usage: npm run bench:history [-- --orders N] [--runs R] [--batch-orders B]
+  --orders N         orders in the journal (default 300000)
+  --runs R           timed runs over it (default 3)
+  --batch-orders B   orders per journal commit, about (default 1000)
+Each a positive whole number. Prints each run and a final JSON line:
+  {"bench":"history","orders":…,"records":…,"rows":…,"runs":…,"records_per_s":…,"cpu_ns_per_record":…,"cpu_ns_per_order":…}
+(medians of the runs; CPU is the process's, user + system, so the garbage collector's helper threads count too).`;
 
-const ORDERS = arg('--orders', 300_000);
-const RUNS = arg('--runs', 3);
-const BATCH_ORDERS = arg('--batch-orders', 1000);
+const positive = (fallback: number): Opt<number> => whole(1, Number.MAX_SAFE_INTEGER, { default: fallback });
+const args = benchArgs({
+  script: 'bench:history',
+  usage: USAGE,
+  options: { orders: positive(300_000), runs: positive(3), 'batch-orders': positive(1000) },
+});
+const ORDERS = args.orders;
+const RUNS = args.runs;
+const BATCH_ORDERS = args['batch-orders'];
 const STRATEGIES = ['s1', 's2', 's3', 's4'];
 const VENUES = ['sim-a', 'sim-b'];
 /** The daemon's default (daemon.retainFinishedOrders). */

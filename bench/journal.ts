@@ -19,6 +19,14 @@ import os from 'node:os';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { Journal, crc32, readJournal } from '../src/journal/index.js';
+import { benchArgs } from './lib/args.js';
+
+const USAGE = `Usage: npm run bench:journal     (= npm run build && node --expose-gc dist/bench/journal.js)
+Appends/s with group commit, replay of 1,000,000 records, the latency of one append + whenDurable, CRC-32
+throughput. Human-readable lines, then one JSON line: {"bench":"journal","appends_per_s":N,"replay_1m_ms":N}.
+Takes no options (JOURNAL_BENCH_APPENDS and JOURNAL_BENCH_REPLAY in the environment change the counts).`;
+
+benchArgs({ script: 'bench:journal', usage: USAGE, options: {} });
 
 const APPENDS = Number(process.env.JOURNAL_BENCH_APPENDS ?? 2_000_000);
 const REPLAY = Number(process.env.JOURNAL_BENCH_REPLAY ?? 1_000_000);

@@ -6,15 +6,25 @@
  *    "unconfirmed":0,"left_open":0}
  * Usage: npm run bench:kill [-- --orders N --runs R]
  */
+import { benchArgs, whole } from './lib/args.js';
 import { runKill, type KillRunResult } from './lib/kill-run.js';
 
-function arg(name: string, fallback: number, check: (v: number) => boolean, what: string): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || !check(v)) throw new Error(`--${name} must be ${what}`);
-  return v;
-}
+const USAGE = `Usage: npm run bench:kill [-- --orders N --runs R]
+  --orders N   open orders, spread evenly over two venues: an even whole number >= 2 (default 1000)
+  --runs R     runs against each set of venues (paper, exchanges): a whole number from 1 to 20 (default 3)
+Ends with one JSON line:
+  {"bench":"kill","orders":1000,"runs":3,"paper_ms_p50":…,"paper_ms_max":…,"exchanges_ms_p50":…,"exchanges_ms_max":…,
+   "unconfirmed":0,"left_open":0}`;
+
+const args = benchArgs({
+  script: 'bench:kill',
+  usage: USAGE,
+  options: {
+    // spread evenly over two venues
+    orders: whole(2, Infinity, { default: 1000, check: (v) => v % 2 === 0, what: 'an even whole number >= 2' }),
+    runs: whole(1, 20, { default: 3 }),
+  },
+});
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -22,9 +32,7 @@ const median = (xs: number[]): number => {
 };
 
 async function main(): Promise<void> {
-  // spread evenly over two venues
-  const orders = arg('orders', 1000, (v) => v >= 2 && v % 2 === 0, 'an even whole number >= 2');
-  const runs = arg('runs', 3, (v) => v >= 1 && v <= 20, 'a whole number from 1 to 20');
+  const { orders, runs } = args;
   const results: KillRunResult[] = [];
   for (let r = 0; r < runs; r++) {
     for (const venues of ['paper', 'exchanges'] as const) {

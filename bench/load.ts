@@ -13,34 +13,42 @@
  * --cpu-prof-dir=/tmp/prof"). Human-readable lines on stderr, then one JSON line on stdout:
  *   {"bench":"load","journal":true,"runs":[{"via":"ws","clients":4,"orders_per_s":…,"acks_per_s":…,…}, …]}
  */
-import { DEFAULT_CLIENTS, runLoad, VIAS, type LoadRun, type Via } from './lib/load/run-load.js';
+import { benchArgs, flag, list, num, whole } from './lib/args.js';
+import { DEFAULT_CLIENTS, DEFAULT_WINDOW, runLoad, VIAS, type LoadRun } from './lib/load/run-load.js';
 
-function flag(name: string): boolean {
-  return process.argv.includes(`--${name}`);
-}
+const USAGE = `Usage: npm run bench:load [-- --via ws --clients N --rate R --duration S --runs N --no-journal --window W
+                             --transport-duration S --no-ws-batch --frame-max N]
+  --via V                  the entry points, one or more of ${VIAS.join(', ')} (comma-separated; default: every one in turn)
+  --clients N              clients per entry point, 1 to 99 (defaults: http ${DEFAULT_CLIENTS.http}, ws ${DEFAULT_CLIENTS.ws}, worker ${DEFAULT_CLIENTS.worker}, redis ${DEFAULT_CLIENTS.redis})
+  --rate R                 orders/s in total, 1 to 100000000 (default: flat out)
+  --duration S             seconds per entry point, 0.5 to 3600 (default 10)
+  --runs N                 runs per entry point, 1 to 20 (default 1; with more, each via's row is its median run by
+                           orders/s, with every run's orders/s and transport figure listed)
+  --no-journal             the daemon's journal off
+  --window W               orders in flight per client, 1 to 1000000 (defaults: http ${DEFAULT_WINDOW.http}, ws ${DEFAULT_WINDOW.ws}, worker ${DEFAULT_WINDOW.worker}, redis ${DEFAULT_WINDOW.redis})
+  --transport-duration S   seconds of the transport's own limit, 0.5 to 600 (default 5, at most --duration)
+  --no-ws-batch            WebSocket clients send one op per frame (default: ?batch=1 and array frames)
+  --frame-max N            ops per WebSocket array frame at most, 1 to 100000 (default 1000)
+Redis on 127.0.0.1:6379 (REDIS_URL to change). BENCH_DAEMON_NODE_ARGS: node flags of the daemon (e.g. "--cpu-prof
+--cpu-prof-dir=/tmp/prof"). Human-readable lines on stderr, then one JSON line on stdout:
+  {"bench":"load","journal":true,"runs":[{"via":"ws","clients":4,"orders_per_s":…,"acks_per_s":…,…}, …]}`;
 
-function num(name: string, min: number, max: number): number | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be a number from ${min} to ${max}`);
-  return v;
-}
-
-function whole(name: string, min: number, max: number): number | undefined {
-  const v = num(name, min, max);
-  if (v !== undefined && !Number.isInteger(v)) throw new Error(`--${name} must be a whole number`);
-  return v;
-}
-
-function vias(): Via[] {
-  const i = process.argv.indexOf('--via');
-  if (i < 0) return [...VIAS];
-  const v = process.argv[i + 1] ?? '';
-  const list = v.split(',');
-  for (const x of list) if (!(VIAS as readonly string[]).includes(x)) throw new Error(`--via must be one or more of ${VIAS.join(', ')} (comma-separated)`);
-  return list as Via[];
-}
+const args = benchArgs({
+  script: 'bench:load',
+  usage: USAGE,
+  options: {
+    via: list(VIAS, { default: VIAS }),
+    clients: whole(1, 99),
+    rate: num(1, 100_000_000),
+    duration: num(0.5, 3600, { default: 10 }),
+    runs: whole(1, 20, { default: 1 }),
+    'no-journal': flag(),
+    window: whole(1, 1_000_000),
+    'transport-duration': num(0.5, 600),
+    'no-ws-batch': flag(),
+    'frame-max': whole(1, 100_000),
+  },
+});
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -50,15 +58,15 @@ const median = (xs: number[]): number => {
 async function main(): Promise<void> {
   // Ctrl-C or a kill: exit through process.exit so the daemons and bare servers are killed and temp dirs removed
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
-  const list = vias();
-  const clients = whole('clients', 1, 99);
-  const ratePerS = num('rate', 1, 100_000_000);
-  const durationS = num('duration', 0.5, 3600) ?? 10;
-  const runs = whole('runs', 1, 20) ?? 1;
-  const window = whole('window', 1, 1_000_000);
-  const transportDurationS = num('transport-duration', 0.5, 600);
-  const frameMax = whole('frame-max', 1, 100_000);
-  const journal = !flag('no-journal');
+  const list = args.via;
+  const clients = args.clients;
+  const ratePerS = args.rate;
+  const durationS = args.duration;
+  const runs = args.runs;
+  const window = args.window;
+  const transportDurationS = args['transport-duration'];
+  const frameMax = args['frame-max'];
+  const journal = !args['no-journal'];
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`bench:load: ${list.join(', ')}; ${durationS} s each, journal ${journal ? 'on' : 'off'}, ${ratePerS === undefined ? 'flat out' : `${ratePerS} orders/s`}, `
     + `clients ${list.map((v) => `${v} ${clients ?? DEFAULT_CLIENTS[v]}`).join(', ')}${runs > 1 ? `, ${runs} runs` : ''}`);
@@ -67,7 +75,7 @@ async function main(): Promise<void> {
     const done: LoadRun[] = [];
     for (let r = 0; r < runs; r++) {
       done.push(await runLoad({
-        via, clients, ratePerS, durationS, journal, window, transportDurationS, frameMax, wsBatch: !flag('no-ws-batch'), log,
+        via, clients, ratePerS, durationS, journal, window, transportDurationS, frameMax, wsBatch: !args['no-ws-batch'], log,
       }));
     }
     if (runs === 1) {

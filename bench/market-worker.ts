@@ -30,6 +30,7 @@ import { transpileModuleGraph } from '../src/strategy/module-loader.js';
 import { HostedStrategy } from '../src/strategy/strategy-host.js';
 import { StrategyRuntime } from '../src/strategy/strategy-runtime.js';
 import type { StrategyWorkerData } from '../src/strategy/worker-protocol.js';
+import { benchArgs, whole } from './lib/args.js';
 import { measurePostMessageThroughput } from './lib/ring-throughput.js';
 
 const KIND = 'switchyard-bench-market-worker';
@@ -153,8 +154,19 @@ export async function measureMarketToWorker(trades: number): Promise<MarketWorke
   }
 }
 
+const USAGE = `Usage: npm run build && node --expose-gc dist/bench/market-worker.js [trades]
+  trades   trades per run, a positive whole number (default 2000000); 3 runs, the median reported
+Human lines, then one JSON line:
+  {"bench":"market-worker","trades":…,"trades_per_s":…,"lost":…,"tops_written":…,"tops_seen":…,"wakeups":…,
+   "postmessage_per_s":…,"ratio_vs_postmessage":…}`;
+
 async function main(): Promise<void> {
-  const n = Number(process.argv[2] ?? 2_000_000);
+  const n = benchArgs({
+    script: 'market-worker',
+    usage: USAGE,
+    options: {},
+    positionals: { trades: whole(1, Number.MAX_SAFE_INTEGER, { default: 2_000_000 }) },
+  }).trades;
   const runs: MarketWorkerResult[] = [];
   for (let i = 0; i < 3; i++) runs.push(await measureMarketToWorker(n));
   runs.sort((a, b) => a.tradesPerSecond - b.tradesPerSecond);

@@ -60,7 +60,16 @@ import { CoarseClock } from '../src/model/clock.js';
 import { InstrumentRegistry } from '../src/model/instrument.js';
 import { BookWalk, binanceStream, type Levels, okxStream, type VenueStream } from './lib/book-stream.js';
 import { allocatedBytes, fmtInt, fullGc, percentiles } from './lib/measure.js';
+import { benchArgs } from './lib/args.js';
 import { TimedSink } from './lib/timed-sink.js';
+
+const USAGE = `Usage: npm run bench:market        (= npm run build && node --expose-gc dist/bench/market.js)
+Book updates into the daemon's market data, per venue kind (core, binance, okx, paper). Human lines, then one JSON
+line:
+  {"bench":"market","updates_per_s":…,"consolidate_p50_ns":…,"consolidate_p99_ns":…,"alloc_bytes_per_update":…,"kinds":[…]}
+Takes no options.`;
+
+benchArgs({ script: 'bench:market', usage: USAGE, options: {} });
 
 const UPDATES = 1_000_000;
 const LATENCY_UPDATES = 500_000;

@@ -28,6 +28,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createClient } from 'redis';
 import { parseDocument } from 'yaml';
 import { SwitchyardRedisClient } from '../src/bus/client.js';
+import { benchArgs, whole } from './lib/args.js';
 import { DAEMON_NODE_FLAGS } from './lib/daemon-node-flags.js';
 import { cpuSeconds } from './lib/load/proc.js';
 
@@ -36,13 +37,26 @@ const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const STRATEGY = 'bench-remote';
 const SYMBOL = 'BTC-USDT';
 
-function arg(name: string, fallback: number, min: number, max: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
-  return v;
-}
+const USAGE = `Usage: npm run bench:redis [-- --commands N --inflight W --runs R]   (Redis on 127.0.0.1:6379, REDIS_URL to change)
+  --commands N   commands per run, a whole number from 100 to 1000000 (default 20000)
+  --inflight W   commands waiting at most, a whole number from 1 to 4096 (default 256)
+  --runs R       runs, a whole number from 1 to 20 (default 3)
+For investigating: BENCH_DAEMON_NODE_ARGS (node flags of the daemon process, e.g. --cpu-prof), BENCH_CMD_BATCH (the
+daemon's daemon.redis.commands.batch, default 256), BENCH_READ_COUNT (the client's readCount, default 256).
+Ends with one JSON line:
+  {"bench":"redis","commands":…,"commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"reply_p50_us":…,"reply_p99_us":…,
+   "raw_xadd_per_s":…,"share_of_raw":…,"redis_cpu_us_per_raw_entry":…,"redis_cpu_us_per_command":…,
+   "redis_ceiling_share":…,…}`;
+
+const args = benchArgs({
+  script: 'bench:redis',
+  usage: USAGE,
+  options: {
+    commands: whole(100, 1_000_000, { default: 20_000 }),
+    inflight: whole(1, 4096, { default: 256 }),
+    runs: whole(1, 20, { default: 3 }),
+  },
+});
 
 const percentile = (sorted: Float64Array | number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 const median = (xs: number[]): number => {
@@ -251,9 +265,8 @@ async function daemonRun(n: number, inflight: number, offset: number, prefix: st
 }
 
 async function main(): Promise<void> {
-  const n = arg('commands', 20_000, 100, 1_000_000);
-  const inflight = arg('inflight', 256, 1, 4096);
-  const runs = arg('runs', 3, 1, 20);
+  const n = args.commands;
+  const { inflight, runs } = args;
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-redis-'));
   const prefix = uniquePrefix();
   const daemon = await startDaemon(daemonConfig(dir, prefix), prefix);

@@ -49,6 +49,7 @@ import { ManualClock } from '../src/model/clock.js';
 import { InstrumentRegistry } from '../src/model/instrument.js';
 import { RoutePlanner } from '../src/routing/route-planner.js';
 import { buildSlots, SLOT_COUNT } from '../src/routing/routing-table.js';
+import { benchArgs, whole } from './lib/args.js';
 import { allocatedBytes, fmtInt, fullGc, percentiles, timerOverheadNs } from './lib/measure.js';
 import { BUY, LEVELS, type MarketParams, SimMarket, type SimVenueSpec } from './lib/route-market.js';
 
@@ -80,24 +81,25 @@ interface RouteResult {
   lots: number;
 }
 
+const USAGE = `Usage: npm run bench:route [-- --orders N --seed S]     (= node --expose-gc dist/bench/route.js; run npm run build first)
+  --orders N   market orders routed each way, a positive whole number (default 20000)
+  --seed S     the simulated market's seed, a non-negative whole number (default 1)
+Human lines, then one JSON line:
+  {"bench":"route","orders":…,"table_cost_bps":…,"best_cost_bps":…,"sweep_cost_bps":…,"decision_p50_ns":…,
+   "decision_p99_ns":…,"best_decision_p50_ns":…,"best_decision_p99_ns":…,"alloc_bytes_per_decision":…,
+   "best_alloc_bytes_per_decision":…,"timer_overhead_ns":…,"seed":…,"cost_weighting":"quantity",
+   "per_order_cost_bps":{…},"sweep_children_per_order":…,"sweep_rest_lots":…,"sweep_ioc_shortfall_lots":…,"total_lots":…,
+   "exhausted_lots":{…},"venue_share":{…}}`;
+
 function args(): { orders: number; seed: number } {
-  const a = process.argv.slice(2);
-  let orders = 20_000;
-  let seed = 1;
-  for (let i = 0; i < a.length; i++) {
-    const k = a[i];
-    const v = a[i + 1];
-    if (k === '--orders' || k === '--seed') {
-      const n = Number(v);
-      if (!Number.isSafeInteger(n) || n < (k === '--orders' ? 1 : 0)) throw new RangeError(`${k} needs a whole number, got ${v}`);
-      if (k === '--orders') orders = n;
-      else seed = n;
-      i++;
-    } else {
-      throw new RangeError(`unknown argument ${k} (use --orders N --seed S)`);
-    }
-  }
-  return { orders, seed };
+  return benchArgs({
+    script: 'bench:route',
+    usage: USAGE,
+    options: {
+      orders: whole(1, Number.MAX_SAFE_INTEGER, { default: 20_000 }),
+      seed: whole(0, Number.MAX_SAFE_INTEGER, { default: 1 }),
+    },
+  });
 }
 
 function marketData(clock: ManualClock): MarketData {

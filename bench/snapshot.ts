@@ -41,7 +41,14 @@ import type { OrderUpdate } from '../src/model/lifecycle.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { buildCore, BTC_MARK_TICKS, type Core } from './lib/core.js';
 import { fmtInt, fullGc, GcWatch, median, percentiles, tick } from './lib/measure.js';
+import { benchArgs } from './lib/args.js';
 import { NoopVenue } from './lib/noop-venue.js';
+
+const USAGE = `Usage: npm run bench:snapshot        (= npm run build && node --expose-gc dist/bench/snapshot.js)
+The longest event-loop turn while a journal snapshot is taken with orders flowing. Human-readable lines first; the
+last line is one JSON object. Takes no options.`;
+
+benchArgs({ script: 'bench:snapshot', usage: USAGE, options: {} });
 
 const OPEN_ORDERS = 1000;
 const BURST = 32;

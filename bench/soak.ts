@@ -33,21 +33,34 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs, num, type Opt } from './lib/args.js';
 import type { SoakDaemonMessage, SoakDaemonSettings, SoakParentMessage } from './lib/soak-daemon.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new RangeError(`--${name} must be a positive number`);
-  return v;
-}
+const USAGE = `Usage: npm run bench:soak [-- --minutes N --rate N --clients N --retain N --sample-s N]
+                          (= npm run build && node --expose-gc dist/bench/soak.js)
+  --minutes N    the run's length (default 10)
+  --rate N       API orders per second (default 100)
+  --clients N    HTTP clients (default 8; whole: a fraction is dropped)
+  --retain N     daemon.retainFinishedOrders for the run (default 10000; whole: a fraction is dropped)
+  --sample-s N   seconds between the daemon's memory samples (default 10)
+Each a positive number. Warm-up: the first 20 % of the run; after it the heap must be flat (a run with the daemon's
+default retention of 100,000 needs 100,000 finished orders inside its warm-up: e.g. --retain 100000 --rate 400
+--minutes 25). Progress lines first; the last line is one JSON object:
+  {"bench":"soak","minutes":…,"orders":…,"rss_start_mb":…,"rss_end_mb":…,"heap_slope_kb_per_min":…,"first_snapshot_s":…}
+Exits 1 when the daemon failed, a request got a 5xx or failed at the transport, or the load could not be kept (more
+than 1 % of the orders skipped because too many requests were still unanswered).`;
 
-const minutes = arg('minutes', 10);
-const rate = arg('rate', 100);
-const clients = Math.floor(arg('clients', 8));
-const retain = Math.floor(arg('retain', 10_000));
-const sampleMs = arg('sample-s', 10) * 1000;
+const positive = (fallback: number): Opt<number> => num(0, Infinity, { default: fallback, aboveMin: true });
+const args = benchArgs({
+  script: 'bench:soak',
+  usage: USAGE,
+  options: { minutes: positive(10), rate: positive(100), clients: positive(8), retain: positive(10_000), 'sample-s': positive(10) },
+});
+const minutes = args.minutes;
+const rate = args.rate;
+const clients = Math.floor(args.clients);
+const retain = Math.floor(args.retain);
+const sampleMs = args['sample-s'] * 1000;
 const WARMUP_SHARE = 0.2;
 /** Requests in flight at most: beyond it a tick's orders are skipped (counted) instead of queuing without bound. */
 const MAX_IN_FLIGHT = clients * 8;

@@ -14,23 +14,42 @@
  * Fails after 10 minutes (--timeout-s). Progress lines first; the last line is one JSON object. Exits 1 when
  * anything is lost, duplicated, out of order or unexplained.
  */
+import { benchArgs, type Opt, whole } from './lib/args.js';
 import { runStress } from './lib/stress.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v < 0) throw new RangeError(`--${name} must be a non-negative integer`);
-  return v;
-}
+const USAGE = `Usage: npm run bench:stress [-- --workers N --http N --ws N --orders N --queue N --journal 0|1 --timeout-s N]
+                            (= npm run build && node --expose-gc dist/bench/stress.js)
+  --workers N     worker-thread strategies (default 50)
+  --http N        HTTP API clients, one request at a time each (default 48)
+  --ws N          WebSocket API clients, pipelined (default 2)
+  --orders N      orders per producer (default 10000)
+  --queue N       strategy queue capacity (default 256)
+  --journal 0|1   the journal off (0) or on (default 1)
+  --timeout-s N   fails after this many seconds (default 600)
+Every value is a non-negative whole number. Progress lines first; the last line is one JSON object. Exits 1 when
+anything is lost, duplicated, out of order or unexplained.`;
 
-const workers = arg('workers', 50);
-const http = arg('http', 48);
-const ws = arg('ws', 2);
-const orders = arg('orders', 10_000);
-const queueCapacity = arg('queue', 256);
-const journal = arg('journal', 1) !== 0;
-const timeoutMs = arg('timeout-s', 600) * 1000;
+const nonNegative = (fallback: number): Opt<number> => whole(0, Infinity, { default: fallback });
+const args = benchArgs({
+  script: 'bench:stress',
+  usage: USAGE,
+  options: {
+    workers: nonNegative(50),
+    http: nonNegative(48),
+    ws: nonNegative(2),
+    orders: nonNegative(10_000),
+    queue: nonNegative(256),
+    journal: nonNegative(1),
+    'timeout-s': nonNegative(600),
+  },
+});
+const workers = args.workers;
+const http = args.http;
+const ws = args.ws;
+const orders = args.orders;
+const queueCapacity = args.queue;
+const journal = args.journal !== 0;
+const timeoutMs = args['timeout-s'] * 1000;
 
 console.log(`bench:stress — node ${process.version}, ${process.platform}/${process.arch}`);
 const r = await runStress({ workers, http, ws, ordersPerProducer: orders, queueCapacity, journal, timeoutMs, progress: (line) => console.log(line) });

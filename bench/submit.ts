@@ -51,11 +51,29 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { NO_VENUE, type NewOrderFields } from '../src/core/order-store.js';
+import { benchArgs, flag, oneOf } from './lib/args.js';
 import { buildCore, BTC_MARK_TICKS, type Core } from './lib/core.js';
 import { fmtInt, fullGc, GcWatch, percentiles, tick, timerOverheadNs } from './lib/measure.js';
 import { NoopVenue } from './lib/noop-venue.js';
 import { measurePostMessageThroughput, measureRingThroughput } from './lib/ring-throughput.js';
 import { BUSY_POLL_WORKER_SPIN_US, DEFAULT_WORKER_SPIN_US } from '../src/strategy/worker-protocol.js';
+
+const USAGE = `Usage: npm run bench:submit [-- --only=worker] [--breakdown]
+                            (= npm run build && node --expose-gc dist/bench/submit.js)
+  --only=worker   the two worker-path runs only (default dispatcher and busy-polling; no in-process, journal or ring
+                  passes): for working on that path
+  --breakdown     the worker paths' latency pass also split into its parts (the SDK's submit call; published -> the
+                  dispatcher's cycle that took the record; that cycle's drain; the rest to the handoff), and the
+                  headline samples split by whether the dispatcher had slept on the doorbell; the wrapper and the extra
+                  stamps cost a few tens of ns per order: the headline figures are those of a run without it
+Human-readable lines first; the last line is one JSON object: inproc, worker (default dispatcher), worker_busy_poll,
+ring_records_per_s.`;
+
+const args = benchArgs({
+  script: 'bench:submit',
+  usage: USAGE,
+  options: { only: oneOf(['worker']), breakdown: flag() },
+});
 
 const STRATEGIES = 4;
 const WARMUP_ORDERS = 600_000;
@@ -448,8 +466,8 @@ async function worker(busyPoll: boolean, breakdown: boolean): Promise<WorkerResu
 
 async function main(): Promise<void> {
   // --only=worker: the two worker-path runs only (no in-process, journal or ring passes): for working on that path
-  const workerOnly = process.argv.includes('--only=worker');
-  const breakdown = process.argv.includes('--breakdown');
+  const workerOnly = args.only === 'worker';
+  const breakdown = args.breakdown;
   console.log(`bench:submit — node ${process.version}, ${process.platform}/${process.arch}`);
   if (!fullGc()) console.log('(run with node --expose-gc for a forced collection before each timed pass)');
   if (workerOnly) {

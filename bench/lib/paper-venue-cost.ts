@@ -19,19 +19,38 @@ import type { ExecutionReport, OrderBatch } from '../../src/execution/venue.js';
 import type { OrderId } from '../../src/model/ids.js';
 import { Instrument } from '../../src/model/instrument.js';
 import type { OrderType, Side, TimeInForce } from '../../src/model/order.js';
+import { benchArgs, flag, whole } from './args.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? fallback : Number(process.argv[i + 1]);
-}
+const USAGE = `Usage: node dist/bench/lib/paper-venue-cost.js [--orders N] [--batch B] [--rest-every K] [--segments S] [--retain R] [--check]
+  --orders N       orders measured, over the segments (default 200000)
+  --batch B        orders per batch handed over (default 32)
+  --rest-every K   every K-th order a GTC bid that rests and is canceled in the next round (default 10; 0: none)
+  --segments S     measured segments (default 7)
+  --retain R       the venue's retained finished orders (default: the daemon's, ${DEFAULT_RETAIN_FINISHED})
+  --check          instead print a hash of every report in order and of lookups, open orders and structure sizes after
+                   every turn (to compare two builds' behaviour: the same seed and orders give the same answers)
+Prints CPU microseconds per order (process.cpuUsage over each measured segment, user + system; the median of the
+segments). Every value is a whole number: --rest-every and --retain from 0, the others from 1.`;
 
-const ORDERS = arg('--orders', 200_000);
-const BATCH = arg('--batch', 32);
-const REST_EVERY = arg('--rest-every', 10);
-const SEGMENTS = arg('--segments', 7);
+const args = benchArgs({
+  script: 'paper-venue-cost',
+  usage: USAGE,
+  options: {
+    orders: whole(1, Number.MAX_SAFE_INTEGER, { default: 200_000 }),
+    batch: whole(1, Number.MAX_SAFE_INTEGER, { default: 32 }),
+    'rest-every': whole(0, Number.MAX_SAFE_INTEGER, { default: 10 }),
+    segments: whole(1, Number.MAX_SAFE_INTEGER, { default: 7 }),
+    retain: whole(0, Number.MAX_SAFE_INTEGER, { default: DEFAULT_RETAIN_FINISHED }),
+    check: flag(),
+  },
+});
+const ORDERS = args.orders;
+const BATCH = args.batch;
+const REST_EVERY = args['rest-every'];
+const SEGMENTS = args.segments;
 /** The venue's retained finished orders (default: the daemon's, DEFAULT_RETAIN_FINISHED). */
-const RETAIN = arg('--retain', DEFAULT_RETAIN_FINISHED);
-const CHECK = process.argv.includes('--check');
+const RETAIN = args.retain;
+const CHECK = args.check;
 /** Batches handed over before the timers that carry them are let run (latency 0: they all fire on the next turn). */
 const BATCHES_PER_TURN = 16;
 /** Rounds (of BATCHES_PER_TURN batches) between simulation steps. */
