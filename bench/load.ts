@@ -5,19 +5,14 @@
  * this machine (a bare node:http server, a bare ws echo, a bare SharedArrayBuffer ring, plain Redis streams) and
  * the daemon's figure as a share of it. See bench/lib/load/run-load.ts for what is measured and how.
  *
- * Usage: npm run bench:load [-- --via ws --clients N --rate R --duration S --runs N --no-journal --window W
- *                              --transport-duration S --no-ws-batch --frame-max N]
- * Defaults: clients http 32, ws 4, worker 4, redis 4; duration 10 s; transport 5 s; runs 1 (with more, each via's
- * row is its median run by orders/s, with every run's orders/s and transport figure listed). Redis on
- * 127.0.0.1:6379 (REDIS_URL to change). BENCH_DAEMON_NODE_ARGS: node flags of the daemon (e.g. "--cpu-prof
- * --cpu-prof-dir=/tmp/prof"). Human-readable lines on stderr, then one JSON line on stdout:
+ * Usage and options: USAGE below (`npm run bench:load -- --help`). One JSON line on stdout at the end:
  *   {"bench":"load","journal":true,"runs":[{"via":"ws","clients":4,"orders_per_s":…,"acks_per_s":…,…}, …]}
  */
 import { benchArgs, flag, list, num, whole } from './lib/args.js';
 import { DEFAULT_CLIENTS, DEFAULT_WINDOW, runLoad, VIAS, type LoadRun } from './lib/load/run-load.js';
 
 const USAGE = `Usage: npm run bench:load [-- --via ws --clients N --rate R --duration S --runs N --no-journal --window W
-                             --transport-duration S --no-ws-batch --frame-max N]
+                             --transport-duration S --no-ws-batch --frame-max N --full-stream]
   --via V                  the entry points, one or more of ${VIAS.join(', ')} (comma-separated; default: every one in turn)
   --clients N              clients per entry point, 1 to 99 (defaults: http ${DEFAULT_CLIENTS.http}, ws ${DEFAULT_CLIENTS.ws}, worker ${DEFAULT_CLIENTS.worker}, redis ${DEFAULT_CLIENTS.redis})
   --rate R                 orders/s in total, 1 to 100000000 (default: flat out)
@@ -29,6 +24,10 @@ const USAGE = `Usage: npm run bench:load [-- --via ws --clients N --rate R --dur
   --transport-duration S   seconds of the transport's own limit, 0.5 to 600 (default 5, at most --duration)
   --no-ws-batch            WebSocket clients send one op per frame (default: ?batch=1 and array frames)
   --frame-max N            ops per WebSocket array frame at most, 1 to 100000 (default 1000)
+  --full-stream            the WebSocket clients and the HTTP row's event reader ask for every order event and for
+                           results with the whole order (default, as a client that follows its acknowledgements:
+                           ?event= with only ACCEPT, PARTIAL_FILL, FILL, DENY, REJECT, CANCELED, EXPIRE, and
+                           ?result=ids)
 Redis on 127.0.0.1:6379 (REDIS_URL to change). BENCH_DAEMON_NODE_ARGS: node flags of the daemon (e.g. "--cpu-prof
 --cpu-prof-dir=/tmp/prof"). Human-readable lines on stderr, then one JSON line on stdout:
   {"bench":"load","journal":true,"runs":[{"via":"ws","clients":4,"orders_per_s":…,"acks_per_s":…,…}, …]}`;
@@ -47,6 +46,7 @@ const args = benchArgs({
     'transport-duration': num(0.5, 600),
     'no-ws-batch': flag(),
     'frame-max': whole(1, 100_000),
+    'full-stream': flag(),
   },
 });
 
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const done: LoadRun[] = [];
     for (let r = 0; r < runs; r++) {
       done.push(await runLoad({
-        via, clients, ratePerS, durationS, journal, window, transportDurationS, frameMax, wsBatch: !args['no-ws-batch'], log,
+        via, clients, ratePerS, durationS, journal, window, transportDurationS, frameMax, wsBatch: !args['no-ws-batch'], fullStream: args['full-stream'], log,
       }));
     }
     if (runs === 1) {

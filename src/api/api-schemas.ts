@@ -117,6 +117,8 @@ export const StreamQuery = z.strictObject({
   since: z.string().optional().describe('resume after this event seq'),
   strategy: csv.optional(),
   symbol: csv.optional(),
+  event: csv.optional().describe('only events of these lifecycle events (SUBMIT, DENY, ACCEPT, REJECT, PARTIAL_FILL, FILL, CANCEL_REQUEST, CANCELED, CANCEL_REJECT, EXPIRE, TRIGGER, ROUTE, AMEND_REQUEST, AMENDED, AMEND_REJECT)'),
+  result: z.enum(['order', 'ids']).optional().describe('what a request\'s result names its order with: order (default) its whole view, ids its orderId and clientOrderId only'),
   batch: z.enum(['0', '1']).optional().describe('1: each event-loop turn\'s messages come as ONE frame holding a JSON array of them (in order); default 0: one frame per message'),
   token: z.string().optional().describe('the token, for clients that cannot set the Authorization header'),
   auth: z.literal('message').optional().describe('the token comes in the first message: {"op":"auth","token":"..."}'),

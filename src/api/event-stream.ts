@@ -11,7 +11,9 @@
  *   those after it, and live events that arrive during the replay wait in the client's backlog; so there is no gap
  *   and no duplicate. When SEQ cannot be replayed (older than the retained journal, after the last seq, or the
  *   journal is off) the client gets a RESYNC message with the open orders instead, then the live events.
- * - Filters. `?strategy=a,b&symbol=X` (repeatable, comma-separated): only events (and RESYNC orders) that match.
+ * - Filters. `?strategy=a,b&symbol=X` (repeatable, comma-separated): only events (and RESYNC orders) that match;
+ *   `?event=ACCEPT,FILL` only events of these lifecycle events (live and replayed; RESYNC orders are not events).
+ *   An event no connected client's filters let through is never made.
  * - Coalescing. What is queued for a client in one event-loop turn (events, request results) goes out together at
  *   the end of the turn (setImmediate), in the order it was queued: in one write of every message's frame (the socket
  *   corked around them), or — a client that connected with `?batch=1` — as ONE frame holding a JSON array of those
@@ -33,7 +35,7 @@ import type { OrderStore } from '../core/order-store.js';
 import { eventOpening, openEventReplay, writeStreamEvent, type EventReplayOpen } from '../journal/event-replay.js';
 import { JsonBytes } from '../journal/json-bytes.js';
 import type { JournalRecorder } from '../journal/journal-recorder.js';
-import type { OrderUpdate, Transition } from '../model/lifecycle.js';
+import { LIFECYCLE_EVENTS, type LifecycleEvent, type OrderUpdate, type Transition } from '../model/lifecycle.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import type { Logger } from '../telemetry/logger.js';
 import { orderView } from './order-view.js';
@@ -95,9 +97,16 @@ export interface StreamQuery {
   readonly batch: boolean;
   readonly strategies: ReadonlySet<string> | null;
   readonly symbols: ReadonlySet<string> | null;
+  /** `?event=`: only events of these lifecycle events (null: every one). */
+  readonly events: ReadonlySet<string> | null;
+  /**
+   * `?result=`: what a request's result names its order with: `order` (default) its whole view, `ids` its orderId and
+   * clientOrderId only (for clients that follow their orders on the events: less to make, send and read).
+   */
+  readonly result: 'order' | 'ids';
 }
 
-/** since, strategy, symbol and batch of an upgrade's query (other parameters, such as token, are not the stream's). */
+/** since, strategy, symbol, event, batch and result of an upgrade's query (other parameters, such as token, are not the stream's). */
 export function parseStreamQuery(
   query: URLSearchParams,
   strategies: readonly string[],
@@ -120,11 +129,17 @@ export function parseStreamQuery(
   if (batchValues.length > 1) return { ok: false, reason: 'batch given more than once' };
   if (batchValues.length === 1 && batchValues[0] !== '0' && batchValues[0] !== '1') return { ok: false, reason: 'batch must be 1 or 0' };
   const batch = batchValues[0] === '1';
+  const resultValues = query.getAll('result');
+  if (resultValues.length > 1) return { ok: false, reason: 'result given more than once' };
+  if (resultValues.length === 1 && resultValues[0] !== 'order' && resultValues[0] !== 'ids') return { ok: false, reason: 'result must be order or ids' };
+  const result = resultValues[0] === 'ids' ? 'ids' : 'order';
   const s = set('strategy', strategies);
   if (typeof s === 'string') return { ok: false, reason: s };
   const y = set('symbol', symbols);
   if (typeof y === 'string') return { ok: false, reason: y };
-  return { ok: true, query: { since, batch, strategies: s, symbols: y } };
+  const e = set('event', LIFECYCLE_EVENTS);
+  if (typeof e === 'string') return { ok: false, reason: e };
+  return { ok: true, query: { since, batch, strategies: s, symbols: y, events: e, result } };
 }
 
 interface Client {
@@ -154,6 +169,7 @@ interface Pending {
   readonly seq: number;
   readonly strategy: string;
   readonly symbol: string;
+  readonly event: LifecycleEvent;
   /** The event's message (`{"type":"event",…}`, UTF-8): made once, the same bytes written to every client it goes to. */
   readonly message: Buffer;
 }
@@ -205,7 +221,7 @@ export class EventStream {
     } else {
       o.tracker.listen({
         onTransition: (order, update, t) => {
-          if (this.clients.size === 0 || !this.wanted(order.strategy, order.symbol)) return;
+          if (this.clients.size === 0 || !this.wanted(order.strategy, order.symbol, t.event)) return;
           this.deliver(this.pendingEvent(undefined, order, update, t));
         },
       }, 'api-stream');
@@ -221,12 +237,15 @@ export class EventStream {
     return this.o.journal !== undefined ? this.o.journal.lastSeq() : this.o.tracker.lastSeq;
   }
 
-  /** A new client: hello, then (with since) the missed events or a RESYNC, then live events. False: refused (closed). */
-  add(ws: WebSocket, params: URLSearchParams): boolean {
+  /**
+   * A new client: hello, then (with since) the missed events or a RESYNC, then live events. Its query, or undefined
+   * when the query is not valid (the socket is then closed with the reason).
+   */
+  add(ws: WebSocket, params: URLSearchParams): StreamQuery | undefined {
     const parsed = parseStreamQuery(params, this.o.strategies, this.symbols);
     if (!parsed.ok) {
       ws.close(BAD_QUERY_CLOSE_CODE, `bad stream query: ${parsed.reason}`);
-      return false;
+      return undefined;
     }
     const q = parsed.query;
     const last = this.lastSeq();
@@ -235,8 +254,8 @@ export class EventStream {
     const gone = (): void => this.forget(c);
     ws.on('close', gone);
     ws.on('error', gone);
-    if (!this.sendText(c, JSON.stringify({ type: 'hello', seq: last }))) return true;
-    if (q.since === undefined || q.since === last) return true;
+    if (!this.sendText(c, JSON.stringify({ type: 'hello', seq: last }))) return q;
+    if (q.since === undefined || q.since === last) return q;
     if (this.o.journal === undefined) {
       this.resync(c, q.since, 'the journal is off: events are not kept (seq restarts with the daemon)');
     } else if (q.since > last) {
@@ -245,7 +264,7 @@ export class EventStream {
       c.replaying = true;
       void this.replay(c, q.since, last);
     }
-    return true;
+    return q;
   }
 
   /**
@@ -309,7 +328,7 @@ export class EventStream {
 
   /** A transition just recorded at `seq`: published once durable. Nothing is made when nobody listens. */
   private recorded(seq: number, order: OrderView, update: OrderUpdate, t: Transition): void {
-    if (this.clients.size === 0 || !this.wanted(order.strategy, order.symbol)) return;
+    if (this.clients.size === 0 || !this.wanted(order.strategy, order.symbol, t.event)) return;
     try {
       this.pending.push(this.pendingEvent(seq, order, update, t));
       this.publishDurable();
@@ -326,12 +345,12 @@ export class EventStream {
     arena.begin();
     writeStreamEvent(arena, EVENT_OPENING, seq, tracker, order, update, t);
     const message = arena.view();
-    return { seq: seq ?? tracker.seqOf(t), strategy: order.strategy, symbol: tracker.store.instrument(order.slot).symbol, message };
+    return { seq: seq ?? tracker.seqOf(t), strategy: order.strategy, symbol: tracker.store.instrument(order.slot).symbol, event: t.event, message };
   }
 
-  /** Whether any client's filters let an event of this strategy and symbol through (none: it is not even described). */
-  private wanted(strategy: string, symbol: string): boolean {
-    for (const c of this.clients.values()) if (c.open && matches(c.query, strategy, symbol)) return true;
+  /** Whether any client's filters let this event of this strategy and symbol through (none: it is not even described). */
+  private wanted(strategy: string, symbol: string, event: LifecycleEvent): boolean {
+    for (const c of this.clients.values()) if (c.open && matchesEvent(c.query, strategy, symbol, event)) return true;
     return false;
   }
 
@@ -359,7 +378,7 @@ export class EventStream {
 
   private deliver(p: Pending): void {
     for (const c of this.clients.values()) {
-      if (p.seq <= c.after || !matches(c.query, p.strategy, p.symbol)) continue;
+      if (p.seq <= c.after || !matchesEvent(c.query, p.strategy, p.symbol, p.event)) continue;
       const bytes = p.message.length;
       if (!c.replaying) {
         this.sendTo(c, p.message, bytes);
@@ -502,7 +521,7 @@ export class EventStream {
         close = () => cursor.close();
         let n = 0;
         for (let e = cursor.next(); e !== null; e = cursor.next()) {
-          if (matches(c.query, e.strategy, e.symbol) && !this.sendText(c, eventText(e))) return;
+          if (matchesEvent(c.query, e.strategy, e.symbol, e.event) && !this.sendText(c, eventText(e))) return;
           if (++n % REPLAY_BATCH === 0 && !(await this.room(c))) return;
         }
       }
@@ -575,6 +594,12 @@ function arrayFrame(out: readonly Message[], bytes: number): Buffer {
   return frame;
 }
 
+/** Whether the query's strategy and symbol filters let an order through (RESYNC orders). */
 function matches(q: StreamQuery, strategy: string, symbol: string): boolean {
   return (q.strategies === null || q.strategies.has(strategy)) && (q.symbols === null || q.symbols.has(symbol));
+}
+
+/** Whether the query's filters let an event through: its order's strategy and symbol, and its lifecycle event. */
+function matchesEvent(q: StreamQuery, strategy: string, symbol: string, event: LifecycleEvent): boolean {
+  return matches(q, strategy, symbol) && (q.events === null || q.events.has(event));
 }

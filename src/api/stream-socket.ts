@@ -8,6 +8,9 @@
  * (daemon.api.wsMaxBatch), executed in order, each answered with its own result, in the order of the ops. A bigger
  * batch is refused whole with one BAD_REQUEST result (id null); an element that is not a valid op gets its own error
  * result and the others are executed; an empty array is answered with nothing.
+ *
+ * A result naming an order carries its whole view (`"order":{…}`), or — a client that connected with `?result=ids` —
+ * only its `orderId` and `clientOrderId` (a client that follows its orders on the events needs no more).
  */
 import type { WebSocket } from 'ws';
 import { parseJsonExact } from '../intake/json-exact.js';
@@ -72,11 +75,13 @@ export function acceptStreamSocket(d: StreamSocketDeps, ws: WebSocket, query: UR
 }
 
 function start(d: StreamSocketDeps, ws: WebSocket, query: URLSearchParams): void {
-  if (!d.stream.add(ws, query)) return; // a bad query: closed with the reason, its messages are not read
+  const q = d.stream.add(ws, query);
+  if (q === undefined) return; // a bad query: closed with the reason, its messages are not read
+  const ids = q.result === 'ids';
   ws.on('message', (data) => {
     try {
       const bytes = data as Buffer; // ws's default binaryType: one Buffer a message
-      onMessage(d, ws, bytes.toString(), bytes.length);
+      onMessage(d, ws, bytes.toString(), bytes.length, ids);
     } catch (err) {
       d.stream.send(ws, internal(d, null, err));
     }
@@ -96,17 +101,23 @@ const RESULT_OPENING = fragment('{"type":"result","id":');
 const OK_ORDER = fragment(',"ok":true,"order":');
 const OK_PENDING_ORDER = fragment(',"ok":true,"pending":true,"order":');
 const OK_NOT_PENDING_ORDER = fragment(',"ok":true,"pending":false,"order":');
+const OK_ORDER_ID = fragment(',"ok":true,"orderId":');
+const OK_PENDING_ORDER_ID = fragment(',"ok":true,"pending":true,"orderId":');
+const OK_NOT_PENDING_ORDER_ID = fragment(',"ok":true,"pending":false,"orderId":');
+const CLIENT_ORDER_ID = fragment(',"clientOrderId":');
 const CLOSE_BRACE = 0x7d;
 
 /**
- * A result message naming an order: `{"type":"result","id":…,"ok":true,["pending":…,]"order":{…}}`, made as bytes in
- * the results arena (no string of it), or a refusal with the order it concerns (none: no `order` key), as text; the
- * same bytes JSON.stringify gives of those objects.
+ * A result message naming an order: `{"type":"result","id":…,"ok":true,["pending":…,]"order":{…}}` — with `ids`,
+ * `{…,"ok":true,["pending":…,]"orderId":…,"clientOrderId":…}` — made as bytes in the results arena (no string of it),
+ * or a refusal with the order it concerns (none: no `order` key; with `ids` its two ids instead), as text; the same
+ * bytes JSON.stringify gives of those objects.
  */
-function orderResult(d: StreamSocketDeps, id: OpId, r: SubmitResult | AmendCommandResult | { ok: true; order: Order }): Message {
+function orderResult(d: StreamSocketDeps, id: OpId, r: SubmitResult | AmendCommandResult | { ok: true; order: Order }, ids: boolean): Message {
   if (!r.ok) {
     const head = failure(id, r.code, r.message, r.field);
     if (r.order === undefined) return head;
+    if (ids) return `${head.slice(0, -1)},"orderId":${r.order.id},"clientOrderId":${JSON.stringify(r.order.clientOrderId)}}`;
     return `${head.slice(0, -1)},"order":${d.commands.viewJson(r.order)}}`;
   }
   const w = d.results;
@@ -116,14 +127,23 @@ function orderResult(d: StreamSocketDeps, id: OpId, r: SubmitResult | AmendComma
   if (typeof id === 'string') w.str(id);
   else if (id === null) w.null();
   else w.num(id);
-  w.raw(!('pending' in r) ? OK_ORDER : r.pending ? OK_PENDING_ORDER : OK_NOT_PENDING_ORDER);
-  d.commands.writeView(w, r.order);
-  w.reserve(1);
+  if (ids) {
+    const order = r.order;
+    w.reserve(OK_NOT_PENDING_ORDER_ID.length + NUMBER_BOUND + CLIENT_ORDER_ID.length + stringBound(order.clientOrderId) + 1);
+    w.raw(!('pending' in r) ? OK_ORDER_ID : r.pending ? OK_PENDING_ORDER_ID : OK_NOT_PENDING_ORDER_ID);
+    w.num(order.id);
+    w.raw(CLIENT_ORDER_ID);
+    w.str(order.clientOrderId);
+  } else {
+    w.raw(!('pending' in r) ? OK_ORDER : r.pending ? OK_PENDING_ORDER : OK_NOT_PENDING_ORDER);
+    d.commands.writeView(w, r.order);
+    w.reserve(1);
+  }
   w.byte(CLOSE_BRACE);
   return w.view();
 }
 
-function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: number): void {
+function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: number, ids: boolean): void {
   let msg: unknown;
   if (bytes > MAX_BODY_BYTES && charCodeAt.call(text, firstNonSpace(text)) !== 0x5b) {
     // One op is bounded as an HTTP body is (the socket's frame bound is larger, for batches): closed as ws would.
@@ -137,14 +157,14 @@ function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: numb
     return;
   }
   if (!Array.isArray(msg)) {
-    runOps(d, ws, [msg]);
+    runOps(d, ws, [msg], ids);
     return;
   }
   if (msg.length > d.maxBatch) {
     d.stream.send(ws, failure(null, 'BAD_REQUEST', `a batch holds at most ${d.maxBatch} ops (this one ${msg.length}): none was executed`));
     return;
   }
-  runOps(d, ws, msg);
+  runOps(d, ws, msg, ids);
 }
 
 function firstNonSpace(text: string): number {
@@ -158,7 +178,7 @@ function firstNonSpace(text: string): number {
  * made before the next starts), answered with one result each in that order: result i goes out once results 0..i are
  * known. The submits of a frame wait for the dispatcher and the journal together (one durability wait).
  */
-function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): void {
+function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids: boolean): void {
   const n = ops.length;
   if (n === 0) return;
   const texts: (Message | undefined)[] = new Array<Message | undefined>(n);
@@ -188,7 +208,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): vo
           continue;
         }
         if (r.order === undefined) d.metrics.edgeReject(r.code); // a denied order is counted by its DENIED event
-        texts[i] = orderResult(d, id, r);
+        texts[i] = orderResult(d, id, r, ids);
         continue;
       }
       const key = typeof m.orderId === 'number' ? String(m.orderId) : typeof m.orderId === 'string' ? m.orderId : '';
@@ -197,7 +217,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): vo
         if (!found.ok) texts[i] = failure(id, found.code, found.message);
         else {
           const r = d.commands.cancelById(found.order.id);
-          texts[i] = r.ok ? orderResult(d, id, r) : failure(id, r.code, r.message);
+          texts[i] = r.ok ? orderResult(d, id, r, ids) : failure(id, r.code, r.message);
         }
         continue;
       }
@@ -209,7 +229,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): vo
         }
         d.commands.amend(found.order.id, m.amend).then((r: AmendCommandResult) => {
           d.stream.catchUp(); // the events recorded before the answer go first
-          settle(i, orderResult(d, id, r));
+          settle(i, orderResult(d, id, r, ids));
         }).catch((err: unknown) => settle(i, internal(d, id, err)));
         continue;
       }
@@ -226,7 +246,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[]): vo
         const s = list[k]!;
         let text: Message;
         try {
-          text = orderResult(d, s.id, results[k]!);
+          text = orderResult(d, s.id, results[k]!, ids);
         } catch (err) {
           text = internal(d, s.id, err);
         }

@@ -75,7 +75,7 @@ describe('per-turn coalescing', () => {
   it('without ?batch=1: one frame per message, all of a turn in one write, in order', async () => {
     const s = stream();
     const ws = new SocketDouble();
-    expect(s.add(asWs(ws), new URLSearchParams())).toBe(true);
+    expect(s.add(asWs(ws), new URLSearchParams())).toMatchObject({ batch: false, result: 'order', events: null });
     s.send(asWs(ws), '{"n":1}');
     s.send(asWs(ws), '{"n":2}');
     expect(ws.writes).toEqual([]); // nothing written before the end of the turn

@@ -159,6 +159,43 @@ describe('batch frames', () => {
     }
   });
 
+  it('?result=ids: a result names its order by orderId and clientOrderId only (exact JSON), for every op and a denial', async () => {
+    const texts: string[] = [];
+    const c = await FrameClient.connect('?result=ids');
+    c.ws.on('message', (data) => texts.push(data.toString()));
+    try {
+      await c.next((m) => m.type === 'hello');
+      c.send([
+        { op: 'submit', id: 1, order: resting({ clientOrderId: 'idsOk' }) },
+        { op: 'submit', id: 2, order: resting({ clientOrderId: 'idsDenied', quantity: '3' }) },
+      ]);
+      const [ok, denied] = await Promise.all([1, 2].map((id) => c.next((m) => m.type === 'result' && m.id === id)));
+      const orderId = ok.orderId as number;
+      expect(Number.isSafeInteger(orderId) && orderId > 0, JSON.stringify(ok)).toBe(true);
+      const held = t.daemon.path.tracker.getByClientOrderId('idsOk')!;
+      expect(held.id).toBe(orderId);
+      const deniedId = t.daemon.path.tracker.getByClientOrderId('idsDenied')!.id;
+      await c.next((m) => m.type === 'event' && m.orderId === orderId && m.state === 'ACCEPTED'); // at the venue: amendable
+      c.send({ op: 'amend', id: 3, orderId, amend: { price: '29999' } });
+      const amended = await c.next((m) => m.type === 'result' && m.id === 3);
+      c.send({ op: 'cancel', id: 4, orderId });
+      await c.next((m) => m.type === 'result' && m.id === 4);
+      const resultTexts = texts.filter((x) => x.startsWith('{"type":"result"'));
+      expect(resultTexts).toEqual([
+        JSON.stringify({ type: 'result', id: 1, ok: true, orderId, clientOrderId: 'idsOk' }),
+        JSON.stringify({
+          type: 'result', id: 2, ok: false, error: { code: 'RISK_MAX_ORDER_QTY', message: denied.error.message }, orderId: deniedId, clientOrderId: 'idsDenied',
+        }),
+        JSON.stringify({ type: 'result', id: 3, ok: true, pending: amended.pending, orderId, clientOrderId: 'idsOk' }),
+        JSON.stringify({ type: 'result', id: 4, ok: true, orderId, clientOrderId: 'idsOk' }),
+      ]);
+      const bad = await FrameClient.connect('?result=full');
+      expect(await bad.closed).toEqual({ code: 1008, reason: 'bad stream query: result must be order or ids' });
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a batch over daemon.api.wsMaxBatch is refused whole with one BAD_REQUEST: nothing is executed', async () => {
     const c = await FrameClient.connect();
     try {

@@ -234,6 +234,45 @@ describe('stream filters', () => {
     expect((await badSince.whenClosed()).code).toBe(1008);
     await Promise.all([all.close(), some.close(), resumed.close()]);
   }, 30_000);
+  it('sends only the lifecycle events asked for with event=, live and replayed, and makes no event nobody asked for', async () => {
+    const d = await startOn(dataDir());
+    const all = await connect(d);
+    const acks = await connect(d, '?event=ACCEPT,FILL');
+    const repeated = await connect(d, '?event=SUBMIT&event=FILL&strategy=momentum');
+    const ids = await submitAll(all, [order(0), order(1), order(4), order(5)], 'e');
+    for (const id of ids) await eventFor(all, id, FINAL);
+    const seen = all.events();
+    expect(new Set(seen.map((e) => e.event))).toEqual(new Set(['SUBMIT', 'ACCEPT', 'FILL']));
+    const upTo = seen[seen.length - 1].seq;
+    const want = (names: readonly string[]): any[] => seen.filter((e) => names.includes(e.event));
+    const wantAcks = want(['ACCEPT', 'FILL']);
+    await acks.next((m) => m.type === 'event' && m.seq === wantAcks[wantAcks.length - 1].seq, 5000, 'the last ACCEPT or FILL');
+    expect(acks.events().filter((e) => e.seq <= upTo)).toEqual(wantAcks);
+    const wantRepeated = want(['SUBMIT', 'FILL']);
+    await repeated.next((m) => m.type === 'event' && m.seq === wantRepeated[wantRepeated.length - 1].seq, 5000, 'the last SUBMIT or FILL');
+    expect(repeated.events().filter((e) => e.seq <= upTo)).toEqual(wantRepeated);
+    // replayed events are filtered the same way
+    const resumed = await connect(d, `?since=${all.messages[0].seq}&event=FILL`);
+    const fills = want(['FILL']);
+    expect(fills.length).toBeGreaterThan(0);
+    await resumed.next((m) => m.type === 'event' && m.seq === fills[fills.length - 1].seq, 5000, 'the last replayed FILL');
+    expect(resumed.events().filter((e) => e.seq <= upTo)).toEqual(fills);
+    await Promise.all([all.close(), repeated.close(), resumed.close()]);
+    await pollUntil(async () => (await d.api.get('/health')).body.stream.clients, (n) => n === 1, { timeoutMs: 5000, what: 'one client left' });
+
+    // with only `acks` connected, the SUBMIT events are not even made: /health counts the events made for clients
+    const made0 = (await d.api.get('/health')).body.stream.events as number;
+    const before = acks.events().length;
+    const more = await submitAll(acks, [order(0), order(1), order(4)], 'm');
+    for (const id of more) await eventFor(acks, id, FINAL);
+    const got = acks.events().slice(before);
+    expect(got.every((e) => e.event === 'ACCEPT' || e.event === 'FILL')).toBe(true);
+    expect((await d.api.get('/health')).body.stream.events - made0).toBe(got.length);
+
+    const bad = await connect(d, '?event=FILLED');
+    expect(await bad.whenClosed()).toEqual({ code: 1008, reason: 'bad stream query: unknown event "FILLED"' });
+    await acks.close();
+  }, 30_000);
 });
 
 describe('slow consumers', () => {

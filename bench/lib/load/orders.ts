@@ -38,6 +38,13 @@ export interface StreamEvent {
 }
 
 /**
+ * The lifecycle events applyEvent acts on. The WebSocket clients and the HTTP row's event reader ask the stream for
+ * these only (`?event=`), as a client that follows its acknowledgements would; bench:load --full-stream asks for every
+ * event instead (SUBMIT too: one more event per order for the daemon to make and the clients to read).
+ */
+export const ACK_EVENTS = ['ACCEPT', 'PARTIAL_FILL', 'FILL', 'DENY', 'REJECT', 'CANCELED', 'EXPIRE'] as const;
+
+/**
  * Applies one order event to the tally of the client that sent the order: ACCEPT (or a first fill) is the ack,
  * fills are counted, DENY and REJECT (and an order that ends without an ack) are errors by event name.
  */

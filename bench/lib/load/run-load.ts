@@ -60,6 +60,11 @@ export interface LoadOptions {
   readonly wsBatch?: boolean;
   /** Ops per array frame (default 1000, the daemon's default daemon.api.wsMaxBatch). */
   readonly frameMax?: number;
+  /**
+   * WebSocket and HTTP rows: the stream clients ask for every event and for results with the whole order, not only
+   * for the events that acknowledge or end an order and results naming the order by its ids (ws-load.ts streamQuery).
+   */
+  readonly fullStream?: boolean;
   readonly drainS?: number;
   readonly redisUrl?: string;
   readonly log?: (line: string) => void;
@@ -108,6 +113,12 @@ export interface LoadRun {
   client_cpu_s: number;
   /** ws: whether the daemon took array frames (false: one frame per op was sent); null for other vias. */
   ws_batch_frames: boolean | null;
+  /**
+   * ws and http (whose acknowledgements are read on the stream too): what the stream clients asked for, `lean` (only
+   * the events that acknowledge or end an order, `?event=`, and results naming the order by its ids, `?result=ids`)
+   * or `full` (every event, results with the whole order: --full-stream); null for other vias.
+   */
+  stream: 'lean' | 'full' | null;
   /** What acknowledged an order: the venue's ACCEPT event (or first fill), or (redis without the journal) the reply. */
   ack_source: 'event' | 'reply';
   /**
@@ -190,7 +201,7 @@ async function timed(
   return { elapsedS: (last - t0) / 1000, proc, clientCpuS: (cpu.user + cpu.system) / 1e6, followers };
 }
 
-async function httpDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>> & { clients: number; rate: number; window: number; journal: boolean }): Promise<Measured> {
+async function httpDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>> & { clients: number; rate: number; window: number; journal: boolean; fullStream: boolean }): Promise<Measured> {
   const ids = strategyIds('h', o.clients);
   const tag = runTag();
   const daemon = await startDaemon({ journal: o.journal, strategies: ids.map((id) => ({ id })) });
@@ -201,7 +212,7 @@ async function httpDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>>
   let kick = false;
   const reader = new WsEventReader(`ws://127.0.0.1:${daemon.port}/v1/stream`, daemon.token, ids, tag, tallies, () => {
     if (kick) for (const c of clients) c.next();
-  });
+  }, o.fullStream);
   try {
     await reader.open();
     await Promise.all(clients.map((c) => c.connect()));
@@ -221,14 +232,14 @@ async function httpDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>>
   }
 }
 
-async function wsDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>> & { clients: number; rate: number; window: number; journal: boolean; batch: boolean; frameMax: number }): Promise<Measured> {
+async function wsDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>> & { clients: number; rate: number; window: number; journal: boolean; batch: boolean; frameMax: number; fullStream: boolean }): Promise<Measured> {
   const ids = strategyIds('s', o.clients);
   const tag = runTag();
   const daemon = await startDaemon({ journal: o.journal, strategies: ids.map((id) => ({ id })) });
   const tallies = ids.map(() => new LoadTally(o.window));
   const clients = ids.map((strategy, client) => new WsLoadClient({
     base: `ws://127.0.0.1:${daemon.port}/v1/stream`, token: daemon.token, strategy, client, tag, tallies, ratePerS: o.rate / o.clients,
-    batch: o.batch, frameMax: o.frameMax, echo: false,
+    batch: o.batch, frameMax: o.frameMax, echo: false, fullStream: o.fullStream,
   }));
   try {
     const batch = await Promise.all(clients.map((c) => c.connect()));
@@ -399,17 +410,18 @@ async function runOnce(o: LoadOptions): Promise<LoadRun> {
   const transportMs = (o.transportDurationS ?? Math.min(durationS, 5)) * 1000;
   const batch = o.wsBatch ?? true;
   const frameMax = o.frameMax ?? 1000;
+  const fullStream = o.fullStream ?? false;
   const log = o.log ?? (() => undefined);
   if (!Number.isInteger(clients) || clients < 1 || clients > 99) throw new RangeError('clients must be 1 to 99');
   let m: Measured;
   let transport: string;
   let transportPerS: number;
   if (via === 'http') {
-    m = await httpDaemon({ durationS, drainS, clients, rate, window, journal });
+    m = await httpDaemon({ durationS, drainS, clients, rate, window, journal, fullStream });
     transport = `bare node:http server, ${m.replyBytes}-byte answers`;
     transportPerS = await bareRun('http', clients, window, transportMs, drainS * 1000, { replyBytes: m.replyBytes, batch: false, frameMax });
   } else if (via === 'ws') {
-    m = await wsDaemon({ durationS, drainS, clients, rate, window, journal, batch, frameMax });
+    m = await wsDaemon({ durationS, drainS, clients, rate, window, journal, batch, frameMax, fullStream });
     const frames = m.wsBatch === true;
     transport = `bare ws echo, ${frames ? `array frames of up to ${frameMax}` : 'one frame per op'}`;
     transportPerS = await bareRun('ws', clients, window, transportMs, drainS * 1000, { replyBytes: 0, batch: frames, frameMax });
@@ -446,7 +458,8 @@ async function runOnce(o: LoadOptions): Promise<LoadRun> {
     cpu_s: round(m.proc.cpuS, 2), cpu_us_per_order: s.orders > 0 ? round((m.proc.cpuS * 1e6) / s.orders, 1) : null,
     main_thread_cpu_s: round(m.proc.mainCpuS, 2), main_thread_busy: m.proc.wallS > 0 ? round(m.proc.mainCpuS / m.proc.wallS, 2) : null, rss_mb: round(m.proc.rssPeakMb, 1),
     machine_busy_cores: m.proc.wallS > 0 ? round(m.proc.machineBusyS / m.proc.wallS, 2) : null, machine_cores: m.proc.machineCores, client_cpu_s: round(m.clientCpuS, 2),
-    ws_batch_frames: m.wsBatch, ack_source: m.ackSource, followers: m.followers,
+    ws_batch_frames: m.wsBatch, stream: via === 'ws' || via === 'http' ? (fullStream ? 'full' : 'lean') : null,
+    ack_source: m.ackSource, followers: m.followers,
   };
   log(describeRun(row));
   return row;

@@ -13,7 +13,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { applyEvent, clientOrderId, orderJson, type StreamEvent } from './orders.js';
+import { ACK_EVENTS, applyEvent, clientOrderId, orderJson, type StreamEvent } from './orders.js';
 import { allowedByNow, msUntilNext } from './pacer.js';
 import type { LoadTally } from './tally.js';
 
@@ -134,6 +134,16 @@ export interface WsClientOptions {
   readonly frameMax: number;
   /** The bare echo server (no hello, no query). */
   readonly echo: boolean;
+  /** Every event of the strategy and results with the whole order (default: LEAN_STREAM). */
+  readonly fullStream?: boolean;
+}
+
+/**
+ * What a lean load client asks of the stream: only the events it acts on (`event=`: ACK_EVENTS), and results that name
+ * the order by its ids (`result=ids`: the client reads only a result's ok and error). `--full-stream`: neither.
+ */
+export function streamQuery(fullStream: boolean | undefined): string {
+  return fullStream === true ? '' : `&event=${ACK_EVENTS.join(',')}&result=ids`;
 }
 
 export class WsLoadClient {
@@ -149,7 +159,7 @@ export class WsLoadClient {
 
   constructor(private readonly o: WsClientOptions) {
     this.tally = o.tallies[o.client]!;
-    const query = o.echo ? '' : `?strategy=${o.strategy}${o.batch ? '&batch=1' : ''}`;
+    const query = o.echo ? '' : `?strategy=${o.strategy}${o.batch ? '&batch=1' : ''}${streamQuery(o.fullStream)}`;
     this.socket = new StreamSocket(o.base + query, o.token, o.tag, o.tallies, this.tally, () => this.schedule(), !o.echo);
     this.useBatch = o.batch;
   }
@@ -225,8 +235,8 @@ export class WsLoadClient {
 export class WsEventReader {
   private readonly socket: StreamSocket;
 
-  constructor(base: string, token: string, strategies: readonly string[], tag: string, tallies: readonly LoadTally[], after: () => void) {
-    this.socket = new StreamSocket(`${base}?strategy=${strategies.join(',')}&batch=1`, token, tag, tallies, undefined, after, true);
+  constructor(base: string, token: string, strategies: readonly string[], tag: string, tallies: readonly LoadTally[], after: () => void, fullStream?: boolean) {
+    this.socket = new StreamSocket(`${base}?strategy=${strategies.join(',')}&batch=1${streamQuery(fullStream)}`, token, tag, tallies, undefined, after, true);
   }
 
   open(): Promise<void> {
