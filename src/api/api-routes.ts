@@ -106,12 +106,13 @@ export function apiRoutes(c: RouteContext): ApiRoute[] {
       handle: () => ({ status: 200, body: { fees: deps.fees?.() ?? [] } }),
     },
     {
-      method: 'POST', url: '/v1/orders', summary: 'Submit an order', body: S.OrderRequest,
-      responses: { 201: ok('accepted: the order, routed', S.OrderView), 400: ok('refused (a DENIED order names its orderId)', S.ErrorBody) },
+      method: 'POST', url: '/v1/orders', summary: 'Submit an order', body: S.OrderRequest, query: S.ResultQuery,
+      responses: { 201: ok('accepted: the order, routed (?result=ids: its orderId and clientOrderId)', S.OrderView.or(S.OrderIds)), 400: ok('refused (a DENIED order names its orderId)', S.ErrorBody) },
       handle: async (req) => {
+        const ids = resultIds(req.query);
         const r = await c.submitOrder(required(req.body));
         if (!r.ok) return errorReply(r.code, r.message, r.field, r.order);
-        return { status: 201, raw: commands.viewJson(r.order), contentType: JSON_TYPE };
+        return { status: 201, raw: ids ? JSON.stringify(orderIds(r.order)) : commands.viewJson(r.order), contentType: JSON_TYPE };
       },
     },
     {
@@ -148,28 +149,30 @@ export function apiRoutes(c: RouteContext): ApiRoute[] {
       },
     },
     {
-      method: 'PATCH', url: '/v1/orders/:id', summary: 'Amend price and/or quantity (the new total)', params: S.OrderIdParams, body: S.AmendRequest,
+      method: 'PATCH', url: '/v1/orders/:id', summary: 'Amend price and/or quantity (the new total)', params: S.OrderIdParams, body: S.AmendRequest, query: S.ResultQuery,
       responses: {
-        200: ok('AMENDED: the order in its new terms', S.OrderView),
-        202: ok('the venue has not answered yet: the order is PENDING_UPDATE', S.OrderView),
+        200: ok('AMENDED: the order in its new terms (?result=ids: its orderId and clientOrderId)', S.OrderView.or(S.OrderIds)),
+        202: ok('the venue has not answered yet: the order is PENDING_UPDATE', S.OrderView.or(S.OrderIds)),
         409: ok('ORDER_NOT_AMENDABLE', S.ErrorBody),
         422: ok('VENUE_REJECTED (the old terms stand)', S.ErrorBody),
       },
       handle: async (req) => {
+        const ids = resultIds(req.query);
         const order = findOrder(req.params.id!);
         const r = await commands.amend(order.id, required(req.body));
         if (!r.ok) return errorReply(r.code, r.message, r.field, r.order);
-        return { status: r.pending ? 202 : 200, body: view(r.order) };
+        return { status: r.pending ? 202 : 200, body: ids ? orderIds(r.order) : view(r.order) };
       },
     },
     {
-      method: 'DELETE', url: '/v1/orders/:id', summary: 'Cancel one order', params: S.OrderIdParams,
-      responses: { 202: ok('asked to cancel (its CANCELED event follows on the stream)', S.OrderView) },
+      method: 'DELETE', url: '/v1/orders/:id', summary: 'Cancel one order', params: S.OrderIdParams, query: S.ResultQuery,
+      responses: { 202: ok('asked to cancel (its CANCELED event follows on the stream; ?result=ids: its orderId and clientOrderId)', S.OrderView.or(S.OrderIds)) },
       handle: (req) => {
+        const ids = resultIds(req.query);
         const order = findOrder(req.params.id!);
         const r = commands.cancelById(order.id);
         if (!r.ok) throw new HttpError(r.code, r.message);
-        return { status: 202, body: view(r.order) };
+        return { status: 202, body: ids ? orderIds(r.order) : view(r.order) };
       },
     },
     {
@@ -268,4 +271,21 @@ function positionFilter(deps: ApiDeps, q: URLSearchParams): { strategy?: string;
     } else throw new HttpError('UNKNOWN_FIELD', `unknown query parameter ${key} (allowed: strategy, symbol, venue)`);
   }
   return out;
+}
+
+/**
+ * `?result=` of a request that answers with an order: true for `ids` (the answer names the order by its orderId and
+ * clientOrderId only), false for `order` (its whole view, the default). Read before the request does anything: a bad
+ * value is refused with nothing done. Other query parameters are not this route's and are ignored.
+ */
+function resultIds(query: URLSearchParams): boolean {
+  const v = query.getAll('result');
+  if (v.length === 0) return false;
+  if (v.length > 1 || (v[0] !== 'order' && v[0] !== 'ids')) throw new HttpError('INVALID_FIELD', 'result must be order or ids (once)');
+  return v[0] === 'ids';
+}
+
+/** An order named by its ids (`?result=ids`). */
+function orderIds(o: Order): { orderId: number; clientOrderId: string } {
+  return { orderId: o.id, clientOrderId: o.clientOrderId };
 }

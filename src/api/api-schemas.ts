@@ -89,6 +89,12 @@ export const AmendRequest = z.strictObject({
 });
 
 export const OrderIdParams = z.strictObject({ id: z.string().describe('the order id, or its client order id') });
+/** `?result=` of POST /v1/orders, PATCH and DELETE /v1/orders/:id (and of the stream). */
+export const ResultQuery = z.looseObject({
+  result: z.enum(['order', 'ids']).optional().describe('what the answer names the order with: order (default) its whole view, ids its orderId and clientOrderId only'),
+});
+/** An order named by its ids (`?result=ids`). */
+export const OrderIds = z.strictObject({ orderId: z.number().int(), clientOrderId: z.string() });
 export const SymbolParams = z.strictObject({ symbol: z.string() });
 export const WebAssetParams = z.strictObject({ '*': z.string() });
 

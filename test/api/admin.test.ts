@@ -283,6 +283,36 @@ describe('PATCH /v1/orders/:id (amend) on the paper venue', () => {
   });
 });
 
+describe('?result=ids on POST /v1/orders, PATCH and DELETE /v1/orders/:id', () => {
+  it('answers with the order\'s orderId and clientOrderId only; a bad value is refused before anything is done', async () => {
+    d = await startTestDaemon();
+    const { api } = d;
+    const placed = await api.post('/v1/orders?result=ids', resting('sim-a', { strategy: 'momentum', clientOrderId: 'idsHttp1' }));
+    expect(placed.status).toBe(201);
+    const id = placed.body.orderId as number;
+    expect(placed.text).toBe(JSON.stringify({ orderId: id, clientOrderId: 'idsHttp1' }));
+    expect(d.daemon.path.tracker.getByClientOrderId('idsHttp1')!.id).toBe(id);
+    await api.waitForState(id, 'ACCEPTED');
+    const amended = await api.request('PATCH', `/v1/orders/${id}?result=ids`, { body: { price: '50100' } });
+    expect(amended.status).toBe(200);
+    expect(amended.text).toBe(JSON.stringify({ orderId: id, clientOrderId: 'idsHttp1' }));
+    expect((await api.get(`/v1/orders/${id}`)).body).toMatchObject({ price: '50100.00' });
+    const canceled = await api.request('DELETE', `/v1/orders/${id}?result=ids`);
+    expect(canceled.status).toBe(202);
+    expect(canceled.text).toBe(JSON.stringify({ orderId: id, clientOrderId: 'idsHttp1' }));
+    // result=order is the default: the whole view
+    const full = await api.post('/v1/orders?result=order', resting('sim-a', { strategy: 'momentum', clientOrderId: 'idsHttp2' }));
+    expect(full.status).toBe(201);
+    expect(full.body).toMatchObject({ orderId: expect.any(Number), clientOrderId: 'idsHttp2', symbol: 'BTC-USDT', price: expect.any(String) });
+    // a bad value: 400, and no order was made
+    const bad = await api.post('/v1/orders?result=all', resting('sim-a', { strategy: 'momentum', clientOrderId: 'idsHttp3' }));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('INVALID_FIELD');
+    expect(d.daemon.path.tracker.getByClientOrderId('idsHttp3')).toBeUndefined();
+    expect((await api.post('/v1/orders?result=ids&result=ids', resting('sim-a', { strategy: 'momentum' }))).status).toBe(400);
+  });
+});
+
 describe('amend over the WebSocket', () => {
   it('op amend: the venue\'s answer as the result; a refusal with its code', async () => {
     d = await startTestDaemon();

@@ -24,6 +24,8 @@ export interface HttpClientOptions {
   readonly ratePerS: number;
   /** The 201 answer acknowledges the order (the bare server); otherwise the event stream does. */
   readonly ackOnResponse: boolean;
+  /** The request's target: `/v1/orders?result=ids` for a lean client (ws-load.ts streamQuery), `/v1/orders` for a full one. */
+  readonly target: string;
 }
 
 const HEAD_END = '\r\n\r\n';
@@ -44,7 +46,7 @@ export class HttpLoadClient {
   answers = 0;
 
   constructor(private readonly o: HttpClientOptions) {
-    this.head = `POST /v1/orders HTTP/1.1\r\nHost: 127.0.0.1:${o.port}\r\nAuthorization: Bearer ${o.token}\r\nContent-Type: application/json\r\nContent-Length: `;
+    this.head = `POST ${o.target} HTTP/1.1\r\nHost: 127.0.0.1:${o.port}\r\nAuthorization: Bearer ${o.token}\r\nContent-Type: application/json\r\nContent-Length: `;
   }
 
   connect(): Promise<void> {

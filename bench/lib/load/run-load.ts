@@ -38,7 +38,7 @@ import { pause } from './pacer.js';
 import { ProcSampler, type ProcUsage } from './proc.js';
 import { deleteRedisPrefix, deleteStalePrefixes, rawRedis, RedisEventReader, RedisLoadClient } from './redis-load.js';
 import { LoadTally, sumTallies, type TallySum } from './tally.js';
-import { WsEventReader, WsLoadClient } from './ws-load.js';
+import { submitTarget, WsEventReader, WsLoadClient } from './ws-load.js';
 
 export type Via = 'http' | 'ws' | 'worker' | 'redis';
 export const VIAS: readonly Via[] = ['http', 'ws', 'worker', 'redis'];
@@ -208,6 +208,7 @@ async function httpDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>>
   const tallies = ids.map(() => new LoadTally(o.window));
   const clients = ids.map((strategy, client) => new HttpLoadClient({
     port: daemon.port, token: daemon.token, strategy, client, tag, tally: tallies[client]!, ratePerS: o.rate / o.clients, ackOnResponse: false,
+    target: submitTarget(o.fullStream),
   }));
   let kick = false;
   const reader = new WsEventReader(`ws://127.0.0.1:${daemon.port}/v1/stream`, daemon.token, ids, tag, tallies, () => {
@@ -373,7 +374,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 /** Acknowledgements per second of the same clients against a bare server (flat out). */
 async function bareRun(
   kind: 'http' | 'ws', clientsN: number, window: number, durationMs: number, drainMs: number,
-  o: { replyBytes: number; batch: boolean; frameMax: number },
+  o: { replyBytes: number; batch: boolean; frameMax: number; target?: string },
 ): Promise<number> {
   const { port, child } = await bareServer(kind === 'http' ? ['http', String(o.replyBytes)] : ['ws']);
   const tag = runTag();
@@ -381,7 +382,7 @@ async function bareRun(
   const ids = strategyIds(kind === 'http' ? 'h' : 's', clientsN);
   try {
     const clients = kind === 'http'
-      ? ids.map((strategy, client) => new HttpLoadClient({ port, token: 'bare', strategy, client, tag, tally: tallies[client]!, ratePerS: 0, ackOnResponse: true }))
+      ? ids.map((strategy, client) => new HttpLoadClient({ port, token: 'bare', strategy, client, tag, tally: tallies[client]!, ratePerS: 0, ackOnResponse: true, target: o.target ?? '/v1/orders' }))
       : ids.map((strategy, client) => new WsLoadClient({ base: `ws://127.0.0.1:${port}/`, token: 'bare', strategy, client, tag, tallies, ratePerS: 0, batch: o.batch, frameMax: o.frameMax, echo: true }));
     await Promise.all(clients.map((c) => c.connect()));
     const t0 = performance.now();
@@ -419,7 +420,7 @@ async function runOnce(o: LoadOptions): Promise<LoadRun> {
   if (via === 'http') {
     m = await httpDaemon({ durationS, drainS, clients, rate, window, journal, fullStream });
     transport = `bare node:http server, ${m.replyBytes}-byte answers`;
-    transportPerS = await bareRun('http', clients, window, transportMs, drainS * 1000, { replyBytes: m.replyBytes, batch: false, frameMax });
+    transportPerS = await bareRun('http', clients, window, transportMs, drainS * 1000, { replyBytes: m.replyBytes, batch: false, frameMax, target: submitTarget(fullStream) });
   } else if (via === 'ws') {
     m = await wsDaemon({ durationS, drainS, clients, rate, window, journal, batch, frameMax, fullStream });
     const frames = m.wsBatch === true;

@@ -146,6 +146,11 @@ export function streamQuery(fullStream: boolean | undefined): string {
   return fullStream === true ? '' : `&event=${ACK_EVENTS.join(',')}&result=ids`;
 }
 
+/** The HTTP clients' POST target: a lean client asks for the order's ids only in the 201 answer (`?result=ids`). */
+export function submitTarget(fullStream: boolean | undefined): string {
+  return fullStream === true ? '/v1/orders' : '/v1/orders?result=ids';
+}
+
 export class WsLoadClient {
   private readonly socket: StreamSocket;
   private readonly tally: LoadTally;
