@@ -24,10 +24,10 @@ const USAGE = `Usage: npm run bench:load [-- --via ws --clients N --rate R --dur
   --transport-duration S   seconds of the transport's own limit, 0.5 to 600 (default 5, at most --duration)
   --no-ws-batch            WebSocket clients send one op per frame (default: ?batch=1 and array frames)
   --frame-max N            ops per WebSocket array frame at most, 1 to 100000 (default 1000)
-  --full-stream            the WebSocket clients and the HTTP row's event reader ask for every order event and for
-                           results with the whole order (default, as a client that follows its acknowledgements:
-                           ?event= with only ACCEPT, PARTIAL_FILL, FILL, DENY, REJECT, CANCELED, EXPIRE, and
-                           ?result=ids)
+  --full-stream            the clients ask for every order event and for the whole order in every answer (default,
+                           as a client that follows its acknowledgements: on the stream ?event= with only ACCEPT,
+                           PARTIAL_FILL, FILL, DENY, REJECT, CANCELED, EXPIRE; ?result=ids on the stream and the
+                           HTTP submits; the Redis client's results: 'ids')
 Redis on 127.0.0.1:6379 (REDIS_URL to change). BENCH_DAEMON_NODE_ARGS: node flags of the daemon (e.g. "--cpu-prof
 --cpu-prof-dir=/tmp/prof"). Human-readable lines on stderr, then one JSON line on stdout:
   {"bench":"load","journal":true,"runs":[{"via":"ws","clients":4,"orders_per_s":…,"acks_per_s":…,…}, …]}`;

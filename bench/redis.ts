@@ -9,15 +9,17 @@
  * the last ACCEPT seen). The raw run: one connection XADDs (same fields and sizes, same in-flight window), another
  * reads them with XREADGROUP COUNT 256 and acknowledges them; raw_xadd_per_s = entries / (first XADD to the last
  * XACK). reply_p50_us/reply_p99_us: submit() to its reply (executed, durable in the journal). Ends with one JSON line:
- *   {"bench":"redis","commands":…,"commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"reply_p50_us":…,"reply_p99_us":…,
+ *   {"bench":"redis","commands":…,"inflight":…,"runs":…,"replies":"ids"|"order","commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"reply_p50_us":…,"reply_p99_us":…,
  *    "raw_xadd_per_s":…,"share_of_raw":…,"redis_cpu_us_per_raw_entry":…,"redis_cpu_us_per_command":…,
  *    "redis_ceiling_share":…,…}
  * The redis_cpu_* figures are the Redis server's own CPU (/proc/<pid>/stat of the process_id its INFO gives; null when
  * that process is not readable here) over the raw runs per entry and over the daemon runs per command (everything
  * the protocol has Redis do for one command: the command entry, its reply, the order events, the reads and acks of
  * all of them). redis_ceiling_share = (1 s / redis_cpu_us_per_command) / raw_xadd_per_s: the share of the raw figure
- * the protocol could reach if Redis had a core to itself and the daemon and the client cost nothing.
- * Usage: npm run bench:redis [-- --commands N --inflight W --runs R]   (Redis on 127.0.0.1:6379, REDIS_URL to change)
+ * the protocol could reach if Redis had a core to itself and the daemon and the client cost nothing. The client asks
+ * for replies that name the order by its ids (`results: 'ids'`, `"replies":"ids"`: it reads only ok and error), or with
+ * --full-replies for the whole order (`"replies":"order"`).
+ * Usage: npm run bench:redis [-- --commands N --inflight W --runs R --full-replies]   (Redis on 127.0.0.1:6379, REDIS_URL to change)
  * For investigating: BENCH_DAEMON_NODE_ARGS (node flags of the daemon process, e.g. --cpu-prof), BENCH_CMD_BATCH (the
  * daemon's daemon.redis.commands.batch, default 256), BENCH_READ_COUNT (the client's readCount, default 256).
  */
@@ -28,7 +30,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createClient } from 'redis';
 import { parseDocument } from 'yaml';
 import { SwitchyardRedisClient } from '../src/bus/client.js';
-import { benchArgs, whole } from './lib/args.js';
+import { benchArgs, flag, whole } from './lib/args.js';
 import { DAEMON_NODE_FLAGS } from './lib/daemon-node-flags.js';
 import { cpuSeconds } from './lib/load/proc.js';
 
@@ -37,14 +39,15 @@ const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const STRATEGY = 'bench-remote';
 const SYMBOL = 'BTC-USDT';
 
-const USAGE = `Usage: npm run bench:redis [-- --commands N --inflight W --runs R]   (Redis on 127.0.0.1:6379, REDIS_URL to change)
-  --commands N   commands per run, a whole number from 100 to 1000000 (default 20000)
-  --inflight W   commands waiting at most, a whole number from 1 to 4096 (default 256)
-  --runs R       runs, a whole number from 1 to 20 (default 3)
+const USAGE = `Usage: npm run bench:redis [-- --commands N --inflight W --runs R --full-replies]   (Redis on 127.0.0.1:6379, REDIS_URL to change)
+  --commands N     commands per run, a whole number from 100 to 1000000 (default 20000)
+  --inflight W     commands waiting at most, a whole number from 1 to 4096 (default 256)
+  --runs R         runs, a whole number from 1 to 20 (default 3)
+  --full-replies   replies with the whole order (default: the client asks for its ids only, results: 'ids')
 For investigating: BENCH_DAEMON_NODE_ARGS (node flags of the daemon process, e.g. --cpu-prof), BENCH_CMD_BATCH (the
 daemon's daemon.redis.commands.batch, default 256), BENCH_READ_COUNT (the client's readCount, default 256).
 Ends with one JSON line:
-  {"bench":"redis","commands":…,"commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"reply_p50_us":…,"reply_p99_us":…,
+  {"bench":"redis","commands":…,"inflight":…,"runs":…,"replies":"ids"|"order","commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"reply_p50_us":…,"reply_p99_us":…,
    "raw_xadd_per_s":…,"share_of_raw":…,"redis_cpu_us_per_raw_entry":…,"redis_cpu_us_per_command":…,
    "redis_ceiling_share":…,…}`;
 
@@ -55,6 +58,7 @@ const args = benchArgs({
     commands: whole(100, 1_000_000, { default: 20_000 }),
     inflight: whole(1, 4096, { default: 256 }),
     runs: whole(1, 20, { default: 3 }),
+    'full-replies': flag(),
   },
 });
 
@@ -195,8 +199,8 @@ async function startDaemon(file: string, prefix: string): Promise<ChildProcess> 
   return child;
 }
 
-async function daemonRun(n: number, inflight: number, offset: number, prefix: string): Promise<DaemonRun> {
-  const client = await SwitchyardRedisClient.connect({ url: URL_, keyPrefix: prefix, strategy: STRATEGY, client: `bench-${offset}`, maxInFlight: inflight + 16, timeoutMs: 60_000, readCount: Number(process.env.BENCH_READ_COUNT ?? 256) });
+async function daemonRun(n: number, inflight: number, offset: number, prefix: string, results: 'ids' | 'order'): Promise<DaemonRun> {
+  const client = await SwitchyardRedisClient.connect({ url: URL_, keyPrefix: prefix, strategy: STRATEGY, client: `bench-${offset}`, maxInFlight: inflight + 16, timeoutMs: 60_000, readCount: Number(process.env.BENCH_READ_COUNT ?? 256), results });
   const sentAt = new Map<string, bigint>();
   const rttUs = new Float64Array(n);
   const replyUs = new Float64Array(n);
@@ -267,6 +271,7 @@ async function daemonRun(n: number, inflight: number, offset: number, prefix: st
 async function main(): Promise<void> {
   const n = args.commands;
   const { inflight, runs } = args;
+  const replyShape = args['full-replies'] ? 'order' : 'ids';
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-redis-'));
   const prefix = uniquePrefix();
   const daemon = await startDaemon(daemonConfig(dir, prefix), prefix);
@@ -284,7 +289,7 @@ async function main(): Promise<void> {
       const c0 = redisCpu?.() ?? 0;
       const raw = await rawRun(n, inflight);
       const c1 = redisCpu?.() ?? 0;
-      const d = await daemonRun(n, inflight, r * n, prefix);
+      const d = await daemonRun(n, inflight, r * n, prefix, replyShape);
       const c2 = redisCpu?.() ?? 0;
       rawRedisS += c1 - c0;
       daemonRedisS += c2 - c1;
@@ -315,6 +320,7 @@ async function main(): Promise<void> {
     commands: n,
     inflight,
     runs,
+    replies: replyShape,
     commands_per_s: Math.round(perS),
     rtt_p50_us: Math.round(percentile(sorted, 0.5)),
     rtt_p99_us: Math.round(percentile(sorted, 0.99)),

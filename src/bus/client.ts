@@ -53,10 +53,17 @@ export type OrderTarget = { readonly orderId: number } | { readonly clientOrderI
 /** The answer of a command (the reply body of protocol.ts), with whether it was a replayed answer. */
 export type Reply = (
   | { readonly ok: true; readonly order: OrderView }
-  /** A replayed answer about an order the daemon no longer holds (only its id is known). */
-  | { readonly ok: true; readonly orderId: number }
+  /**
+   * With `results: 'ids'`, the order named by its ids (an amend's with `pending`); also a replayed answer about an order
+   * the daemon no longer holds (only its orderId is known then).
+   */
+  | { readonly ok: true; readonly orderId: number; readonly clientOrderId?: string; readonly pending?: boolean }
   | { readonly ok: true; readonly canceling: number[]; readonly refused: { orderId: number; code: ErrorCode; message: string }[] }
-  | { readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string; readonly field?: string }; readonly order?: OrderView }
+  | {
+    readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string; readonly field?: string };
+    /** The order the refusal concerns (a DENIED submit...): its view, or with `results: 'ids'` its orderId and clientOrderId. */
+    readonly order?: OrderView; readonly orderId?: number; readonly clientOrderId?: string;
+  }
 ) & {
   /** True when the daemon had executed this requestId before and sent its recorded answer again. */
   readonly replayed: boolean;
@@ -113,6 +120,11 @@ export interface ClientOptions {
   readonly readCount?: number;
   /** Approximate MAXLEN of the command stream (XADD MAXLEN ~). Default 100000. */
   readonly commandMaxLen?: number;
+  /**
+   * What a reply names its order with: 'order' (default) the order's view, 'ids' its orderId and clientOrderId only
+   * (less for the daemon, Redis and this client to carry, for a strategy that follows its orders with events()).
+   */
+  readonly results?: 'order' | 'ids';
   readonly log?: RedisConnectionLog;
   /**
    * When the client made its reply stream's name up (no `client` given), close() lets that stream expire after this
@@ -210,6 +222,7 @@ export class SwitchyardRedisClient {
   /** Connects (two connections: commands, replies) and starts reading this client's reply stream. */
   static async connect(o: ClientOptions): Promise<SwitchyardRedisClient> {
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(o.strategy)) throw new BusClientError('INVALID_ARGUMENT', `strategy "${o.strategy}" is not a strategy id`);
+    if (o.results !== undefined && o.results !== 'order' && o.results !== 'ids') throw new BusClientError('INVALID_ARGUMENT', `results must be 'order' or 'ids'`);
     if (o.client !== undefined && !(WIRE_ID_RE.test(o.client) && o.client.length <= 44)) {
       throw new BusClientError('INVALID_ARGUMENT', 'client must be 1 to 44 of A-Z a-z 0-9 _ . : -');
     }
@@ -278,7 +291,8 @@ export class SwitchyardRedisClient {
       return Promise.reject(new BusClientError('TOO_MANY_IN_FLIGHT', `${this.pending.size} commands already wait for a reply`));
     }
     const requestId = `${this.client}.${this.session}.${(++this.counter).toString(36)}`;
-    const fields = { requestId, client: this.client, op, strategy: this.strategy, body: JSON.stringify(body) };
+    const fields: Record<string, string> = { requestId, client: this.client, op, strategy: this.strategy, body: JSON.stringify(body) };
+    if (this.o.results === 'ids') fields.result = 'ids';
     return new Promise<Reply>((resolve, reject) => {
       const p: Pending = {
         resolve, reject, done: false,

@@ -414,6 +414,9 @@ export class CommandIntake {
     } catch {
       return malformed('BAD_REQUEST', 'body is not valid JSON', 'body');
     }
+    const result = f.result;
+    if (result !== undefined && result !== 'order' && result !== 'ids') return malformed('INVALID_FIELD', 'result must be order or ids', 'result');
+    const ids = result === 'ids';
     const refuse = (code: CommandError['code'], message: string, field?: string): Promise<Answer> => {
       this.counts.refused++;
       return Promise.resolve({ client, requestId, body: errorBody({ code, message, field }), replayed: false, ack: true });
@@ -430,7 +433,7 @@ export class CommandIntake {
     const recorded = this.o.ledger.get(strategy, requestId);
     if (recorded !== undefined) {
       this.counts.replayed++;
-      return this.afterDurable({ client, requestId, body: this.replayBody(recorded), replayed: true, ack: true });
+      return this.afterDurable({ client, requestId, body: this.replayBody(recorded, ids), replayed: true, ack: true });
     }
     const execKey = `${strategy}\u0000${requestId}`;
     const first = this.executing.get(execKey);
@@ -439,7 +442,7 @@ export class CommandIntake {
       return first.then((a) => ({ ...a, replayed: true }));
     }
 
-    const run = this.execute(strategy, requestId, client, op, body);
+    const run = this.execute(strategy, requestId, client, op, body, ids);
     this.executing.set(execKey, run);
     const forget = (): void => {
       this.executing.delete(execKey);
@@ -448,8 +451,8 @@ export class CommandIntake {
     return run;
   }
 
-  /** Execute (the intake call happens before the first await), record, make durable. */
-  private execute(strategy: string, requestId: string, client: string, op: CommandOp, body: Record<string, unknown>): Promise<Answer> {
+  /** Execute (the intake call happens before the first await), record, make durable. `ids`: answers name the order by its ids. */
+  private execute(strategy: string, requestId: string, client: string, op: CommandOp, body: Record<string, unknown>, ids: boolean): Promise<Answer> {
     let result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>;
     if (op === 'submit') {
       const cid = typeof body.clientOrderId === 'string' ? body.clientOrderId : undefined;
@@ -465,30 +468,30 @@ export class CommandIntake {
           const existing = this.o.commands.byClientOrderId(cid, strategy);
           if (existing !== undefined) {
             const again = await this.o.commands.settled(existing);
-            return { ...this.orderAnswer(op, again), replayed: true };
+            return { ...this.orderAnswer(op, again, ids), replayed: true };
           }
         }
-        return { ...this.orderAnswer(op, r), replayed: false };
+        return { ...this.orderAnswer(op, r, ids), replayed: false };
       });
     } else if (op === 'cancel') {
       const key = orderKey(body, []);
-      if (typeof key !== 'string') result = Promise.resolve({ ...this.orderAnswer(op, key), replayed: false });
+      if (typeof key !== 'string') result = Promise.resolve({ ...this.orderAnswer(op, key, ids), replayed: false });
       else {
         const r = this.o.commands.cancel(key, strategy);
-        result = Promise.resolve({ ...this.orderAnswer(op, r), replayed: false });
+        result = Promise.resolve({ ...this.orderAnswer(op, r, ids), replayed: false });
       }
     } else if (op === 'amend') {
       const key = orderKey(body, ['price', 'quantity']);
-      if (typeof key !== 'string') result = Promise.resolve({ ...this.orderAnswer(op, key), replayed: false });
+      if (typeof key !== 'string') result = Promise.resolve({ ...this.orderAnswer(op, key, ids), replayed: false });
       else {
         const found = this.o.commands.findOrError(key, strategy);
-        if (!found.ok) result = Promise.resolve({ ...this.orderAnswer(op, found), replayed: false });
+        if (!found.ok) result = Promise.resolve({ ...this.orderAnswer(op, found, ids), replayed: false });
         else {
           const terms: Record<string, unknown> = {};
           if (body.price !== undefined) terms.price = body.price;
           if (body.quantity !== undefined) terms.quantity = body.quantity;
           result = this.o.commands.amend(found.order.id, terms, strategy).then((r) => {
-            const a = this.orderAnswer(op, r);
+            const a = this.orderAnswer(op, r, ids);
             if (r.ok) a.body.pending = r.pending;
             return { ...a, replayed: false };
           });
@@ -497,16 +500,16 @@ export class CommandIntake {
     } else {
       for (const k of Object.keys(body)) {
         if (k !== 'symbol' && k !== 'side') {
-          return this.finish(strategy, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k} (a cancel-all takes symbol and side)`, field: k }), replayed: false }));
+          return this.finish(strategy, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k} (a cancel-all takes symbol and side)`, field: k }, ids), replayed: false }));
         }
       }
       if ((body.symbol !== undefined && typeof body.symbol !== 'string') || (body.side !== undefined && typeof body.side !== 'string')) {
-        return this.finish(strategy, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'INVALID_FIELD', message: 'symbol and side must be strings' }), replayed: false }));
+        return this.finish(strategy, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'INVALID_FIELD', message: 'symbol and side must be strings' }, ids), replayed: false }));
       }
       const r = this.o.commands.cancelStrategy(strategy, body.symbol as string | undefined, body.side as string | undefined);
       result = Promise.resolve(r.ok
         ? { outcome: { op, ok: true }, body: { ok: true, canceling: r.canceling, refused: r.refused }, replayed: false }
-        : { ...this.orderAnswer(op, r), replayed: false });
+        : { ...this.orderAnswer(op, r, ids), replayed: false });
     }
     return this.finish(strategy, requestId, client, result);
   }
@@ -532,22 +535,34 @@ export class CommandIntake {
     }
   }
 
-  private orderAnswer(op: CommandOp, r: { ok: true; order: Order } | CommandError): { outcome: CommandOutcome; body: Record<string, unknown> } {
-    if (r.ok) return { outcome: { op, ok: true, orderId: r.order.id }, body: { ok: true, order: this.orderJson(r.order) } };
+  /** The outcome to record and the answer: the order named by its view, or (`ids`) by its orderId and clientOrderId. */
+  private orderAnswer(op: CommandOp, r: { ok: true; order: Order } | CommandError, ids: boolean): { outcome: CommandOutcome; body: Record<string, unknown> } {
+    if (r.ok) return { outcome: { op, ok: true, orderId: r.order.id }, body: this.withOrder({ ok: true }, r.order, ids) };
     const body = errorBody(r);
-    if (r.order !== undefined) body.order = this.orderJson(r.order);
+    if (r.order !== undefined) this.withOrder(body, r.order, ids);
     return { outcome: { op, ok: false, orderId: r.order?.id, code: r.code, message: r.message }, body };
   }
 
-  /** A recorded outcome as a reply: the order as it is now. */
-  private replayBody(o: CommandOutcome): Record<string, unknown> {
+  /** `body` naming `order`: its view as `order`, or (`ids`) its `orderId` and `clientOrderId`. */
+  private withOrder(body: Record<string, unknown>, order: Order, ids: boolean): Record<string, unknown> {
+    if (ids) {
+      body.orderId = order.id;
+      body.clientOrderId = order.clientOrderId;
+    } else {
+      body.order = this.orderJson(order);
+    }
+    return body;
+  }
+
+  /** A recorded outcome as a reply: the order as it is now (`ids`: its orderId and clientOrderId). */
+  private replayBody(o: CommandOutcome, ids: boolean): Record<string, unknown> {
     const order = o.orderId === undefined ? undefined : this.o.commands.get(o.orderId);
     if (o.ok) {
       if (o.op === 'cancel-all') return { ok: true, canceling: [], refused: [] };
-      return order === undefined ? { ok: true, orderId: o.orderId } : { ok: true, order: this.orderJson(order) };
+      return order === undefined ? { ok: true, orderId: o.orderId } : this.withOrder({ ok: true }, order, ids);
     }
     const body: Record<string, unknown> = { ok: false, error: { code: o.code ?? 'INTERNAL', message: o.message ?? '' } };
-    if (order !== undefined) body.order = this.orderJson(order);
+    if (order !== undefined) this.withOrder(body, order, ids);
     return body;
   }
 

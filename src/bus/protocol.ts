@@ -16,8 +16,9 @@
  * detectable by seq).
  *
  * Commands in (command-intake.ts), for a strategy configured with `source: redis`:
- *   P commands:{strategy} stream  requestId, client, op, strategy, body — read through the consumer group
- *                                 `daemon.redis.commands.group`, the consumer being the daemon's name
+ *   P commands:{strategy} stream  requestId, client, op, strategy, body, and optionally result ('order', the
+ *                                 default, or 'ids') — read through the consumer group `daemon.redis.commands.group`,
+ *                                 the consumer being the daemon's name
  *   P replies:{client}    stream  requestId, ok ('1' | '0'), body (JSON: the answer), replayed ('1' when the command
  *                                 had been executed before and its recorded answer is sent again)
  * op and body:
@@ -26,7 +27,9 @@
  *   amend       body: { orderId } or { clientOrderId }, and price and/or quantity (as PATCH /v1/orders/:id)
  *   cancel-all  body: {} or { symbol?, side? }: the strategy's open orders that match
  * The answer (reply body): { ok: true, order } | { ok: true, canceling: [ids], refused: [...] } (cancel-all) |
- * { ok: false, error: { code, message, field? }, order? } — the same shapes as the HTTP API.
+ * { ok: false, error: { code, message, field? }, order? } — the same shapes as the HTTP API. With result 'ids' an
+ * answer names its order by { orderId, clientOrderId } instead of `order` (as the HTTP API's ?result=ids): less for
+ * the daemon, Redis and the client to carry, for a client that follows its orders on the events.
  *
  * What a remote strategy needs to know (written by the daemon at start when a strategy has source: redis):
  *   P config              string  JSON { daemon, instruments: [the configured instruments: symbol, tickSize,
@@ -55,6 +58,8 @@ export interface CommandFields {
   readonly strategy: string;
   /** JSON text. */
   readonly body: string;
+  /** What the answer names the order with: 'order' (absent: the default) its view, 'ids' its orderId and clientOrderId. */
+  readonly result?: 'order' | 'ids';
 }
 
 /** The fields of a reply entry. */

@@ -135,7 +135,7 @@ describe('bench:load against the real daemon (tiny size)', () => {
       checkRow(r, via);
       if (via === 'ws') expect(typeof r.ws_batch_frames).toBe('boolean');
       else expect(r.ws_batch_frames).toBeNull();
-      expect(r.stream).toBe(via === 'ws' || via === 'http' ? 'lean' : null);
+      expect(r.stream).toBe(via === 'worker' ? null : 'lean');
       const left = [...tempDirs()].filter((d) => !before.has(d));
       expect(left).toEqual([]);
       if (via === 'redis') {

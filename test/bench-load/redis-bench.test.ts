@@ -43,6 +43,7 @@ describe('bench:redis (tiny size)', () => {
     expect(j.bench).toBe('redis');
     expect(j.commands).toBe(2000);
     expect(j.runs).toBe(1);
+    expect(j.replies).toBe('ids');
     expect(j.errors).toBe(0);
     for (const k of ['commands_per_s', 'raw_xadd_per_s', 'rtt_p50_us', 'rtt_p99_us', 'reply_p50_us', 'reply_p99_us'] as const) {
       expect(typeof j[k], k).toBe('number');

@@ -169,6 +169,26 @@ describe('SwitchyardRedisClient commands', () => {
     await expect(client.submit({ symbol: 'BTC-USDT', side: 'BUY', quantity: '1' })).rejects.toMatchObject({ code: 'CLOSED' });
   }, 20_000);
 
+  it('results ids: every command carries result ids (none without it); a bad results option is refused at connect', async () => {
+    const keys = new BusKeys(prefix('client-ids'));
+    const held: CommandFields[] = [];
+    await Responder.start(keys, 's1', (c) => {
+      held.push(c);
+      return { ok: true, body: { ok: true, orderId: 7, clientOrderId: 'x7' } };
+    });
+    const lean = await SwitchyardRedisClient.connect({ url: SHARED_REDIS_URL, keyPrefix: keys.prefix, strategy: 's1', timeoutMs: 5000, results: 'ids' });
+    cleanups.push(() => lean.close());
+    const full = await SwitchyardRedisClient.connect({ url: SHARED_REDIS_URL, keyPrefix: keys.prefix, strategy: 's1', timeoutMs: 5000 });
+    cleanups.push(() => full.close());
+    const r = await lean.submit({ symbol: 'BTC-USDT', side: 'BUY', price: '100', quantity: '1', clientOrderId: 'x7' });
+    expect(r).toEqual({ ok: true, orderId: 7, clientOrderId: 'x7', replayed: false });
+    await lean.cancel({ orderId: 7 });
+    await full.cancel({ orderId: 7 });
+    expect(held.map((h) => h.result)).toEqual(['ids', 'ids', undefined]);
+    await expect(SwitchyardRedisClient.connect({ url: SHARED_REDIS_URL, keyPrefix: keys.prefix, strategy: 's1', results: 'all' as 'ids' }))
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  }, 20_000);
+
   it('rejects a command without a reply after the timeout, ignores its late reply, and bounds what is in flight', async () => {
     const keys = new BusKeys(prefix('client-timeout'));
     const held: CommandFields[] = [];

@@ -90,8 +90,10 @@ async function send(strategy: string, fields: Record<string, string>): Promise<s
   return redis.xAdd(keys.commands(strategy), '*', fields);
 }
 
-function command(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string } = {}): Record<string, string> {
-  return { requestId: o.requestId ?? `r${++seq}`, client: o.client ?? 'c1', op, strategy: o.field ?? strategy, body: JSON.stringify(body) };
+function command(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string; result?: string } = {}): Record<string, string> {
+  const fields: Record<string, string> = { requestId: o.requestId ?? `r${++seq}`, client: o.client ?? 'c1', op, strategy: o.field ?? strategy, body: JSON.stringify(body) };
+  if (o.result !== undefined) fields.result = o.result;
+  return fields;
 }
 
 interface Reply {
@@ -112,7 +114,7 @@ async function replyTo(requestId: string, client = 'c1', count = 1): Promise<Rep
     { timeoutMs: 10_000, what: `reply to ${requestId}` });
 }
 
-async function roundTrip(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string } = {}): Promise<Reply> {
+async function roundTrip(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string; result?: string } = {}): Promise<Reply> {
   const fields = command(strategy, op, body, o);
   await send(strategy, fields);
   return (await replyTo(fields.requestId!, o.client ?? 'c1'))[0]!;
@@ -205,6 +207,38 @@ describe('commands in through Redis', () => {
     const registry = new Registry();
     intake.registerMetrics(registry);
     expect(await registry.getSingleMetricAsString('switchyard_redis_commands_total')).toContain('result="processed"} 11');
+  }, 60_000);
+
+  it('result ids: every answer names its order by orderId and clientOrderId only, replayed answers too; a bad value is refused', async () => {
+    const rig = await startRig();
+    const intake = startIntake(rig);
+    const ids = { result: 'ids' };
+    const sub = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'i1' }), { ...ids, requestId: 'ids-1' });
+    const id = rig.daemon.path.tracker.getByClientOrderId('i1')!.id;
+    expect(sub).toMatchObject({ ok: '1', replayed: '0' });
+    expect(sub.body).toEqual({ ok: true, orderId: id, clientOrderId: 'i1' });
+    await pollUntil(() => rig.daemon.path.tracker.get(id)?.state, (s) => s === 'ACCEPTED', { what: 'accepted' });
+    const am = await roundTrip('momentum', 'amend', { clientOrderId: 'i1', price: '31000' }, ids);
+    expect(am.body).toEqual({ ok: true, orderId: id, clientOrderId: 'i1', pending: false });
+    // the same request id again: answered from the ledger, in the shape this entry asks for
+    await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'i1' }), { ...ids, requestId: 'ids-1' }));
+    const [, again] = await replyTo('ids-1', 'c1', 2);
+    expect(again).toMatchObject({ ok: '1', replayed: '1', body: { ok: true, orderId: id, clientOrderId: 'i1' } });
+    await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'i1' }), { requestId: 'ids-1' }));
+    const [, , asOrder] = await replyTo('ids-1', 'c1', 3);
+    expect(asOrder!.body.order).toMatchObject({ orderId: id, clientOrderId: 'i1' });
+    // a refusal naming an order: its two ids after the error
+    const denied = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'i2', quantity: '3' }), ids);
+    const deniedId = rig.daemon.path.tracker.getByClientOrderId('i2')!.id;
+    expect(denied.body).toEqual({ ok: false, error: { code: 'RISK_MAX_ORDER_QTY', message: denied.body.error.message }, orderId: deniedId, clientOrderId: 'i2' });
+    const ca = await roundTrip('momentum', 'cancel', { orderId: id }, ids);
+    expect(ca.body).toEqual({ ok: true, orderId: id, clientOrderId: 'i1' });
+    // a bad value: refused and acknowledged, nothing executed
+    const bad = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'i3' }), { result: 'full' });
+    expect(bad).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'INVALID_FIELD', field: 'result' } } });
+    expect(ordersWithClientId(rig, 'i3')).toBe(0);
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'every entry acknowledged' });
+    expect(intake.status()).toMatchObject({ malformed: 1 });
   }, 60_000);
 
   it('refuses a command that names another strategy and executes nothing', async () => {

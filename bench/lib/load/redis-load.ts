@@ -28,6 +28,8 @@ export interface RedisClientOptions {
   readonly tally: LoadTally;
   readonly ratePerS: number;
   readonly ackOnReply: boolean;
+  /** Replies with the whole order (default: the order's ids, `results: 'ids'`: the client reads only ok and error). */
+  readonly fullReplies?: boolean;
 }
 
 export class RedisLoadClient {
@@ -45,7 +47,7 @@ export class RedisLoadClient {
   async connect(): Promise<void> {
     this.c = await SwitchyardRedisClient.connect({
       url: this.o.url, keyPrefix: this.o.keyPrefix, strategy: this.o.strategy, client: `${this.o.tag}-${this.o.client}`,
-      maxInFlight: this.o.tally.window, timeoutMs: 30_000,
+      maxInFlight: this.o.tally.window, timeoutMs: 30_000, results: this.o.fullReplies === true ? 'order' : 'ids',
     });
   }
 

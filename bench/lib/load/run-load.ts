@@ -61,8 +61,9 @@ export interface LoadOptions {
   /** Ops per array frame (default 1000, the daemon's default daemon.api.wsMaxBatch). */
   readonly frameMax?: number;
   /**
-   * WebSocket and HTTP rows: the stream clients ask for every event and for results with the whole order, not only
-   * for the events that acknowledge or end an order and results naming the order by its ids (ws-load.ts streamQuery).
+   * WebSocket, HTTP and Redis rows: the clients ask for every event and for the whole order in every answer, not only
+   * for the events that acknowledge or end an order and answers naming the order by its ids (ws-load.ts streamQuery,
+   * submitTarget; the Redis client's results: 'ids').
    */
   readonly fullStream?: boolean;
   readonly drainS?: number;
@@ -114,9 +115,9 @@ export interface LoadRun {
   /** ws: whether the daemon took array frames (false: one frame per op was sent); null for other vias. */
   ws_batch_frames: boolean | null;
   /**
-   * ws and http (whose acknowledgements are read on the stream too): what the stream clients asked for, `lean` (only
-   * the events that acknowledge or end an order, `?event=`, and results naming the order by its ids, `?result=ids`)
-   * or `full` (every event, results with the whole order: --full-stream); null for other vias.
+   * ws, http and redis: what the clients asked for, `lean` (on the stream only the events that acknowledge or end an
+   * order, `?event=`; results, 201 answers and Redis replies naming the order by its ids, `result=ids`) or `full`
+   * (every event, the whole order in every answer: --full-stream); null for worker.
    */
   stream: 'lean' | 'full' | null;
   /** What acknowledged an order: the venue's ACCEPT event (or first fill), or (redis without the journal) the reply. */
@@ -256,7 +257,7 @@ async function wsDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>> &
   }
 }
 
-async function redisDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>> & { clients: number; rate: number; window: number; journal: boolean; url: string; prefix: string }): Promise<Measured> {
+async function redisDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>> & { clients: number; rate: number; window: number; journal: boolean; url: string; prefix: string; fullStream: boolean }): Promise<Measured> {
   const ids = strategyIds('r', o.clients);
   const tag = runTag();
   const daemon = await startDaemon({ journal: o.journal, strategies: ids.map((id) => ({ id, source: 'redis' as const })), redis: { url: o.url, keyPrefix: o.prefix } });
@@ -264,6 +265,7 @@ async function redisDaemon(o: Required<Pick<LoadOptions, 'durationS' | 'drainS'>
   const ackOnReply = !o.journal;
   const clients = ids.map((strategy, client) => new RedisLoadClient({
     url: o.url, keyPrefix: o.prefix, strategy, client, tag, tally: tallies[client]!, ratePerS: o.rate / o.clients, ackOnReply,
+    fullReplies: o.fullStream,
   }));
   const reader = ackOnReply ? undefined : new RedisEventReader(o.url, o.prefix, tag, tallies, () => {
     for (const c of clients) c.schedule();
@@ -439,7 +441,7 @@ async function runOnce(o: LoadOptions): Promise<LoadRun> {
     const stale = await deleteStalePrefixes(url, base);
     if (stale > 0) log(`redis: deleted ${stale} keys left by earlier runs that were killed`);
     try {
-      m = await redisDaemon({ durationS, drainS, clients, rate, window, journal, url, prefix });
+      m = await redisDaemon({ durationS, drainS, clients, rate, window, journal, url, prefix, fullStream });
       transport = `raw XADD + XREADGROUP + XACK, ${clients} pairs, ${window} in flight each`;
       transportPerS = await rawRedis(url, prefix, clients, window, transportMs);
     } finally {
@@ -459,7 +461,7 @@ async function runOnce(o: LoadOptions): Promise<LoadRun> {
     cpu_s: round(m.proc.cpuS, 2), cpu_us_per_order: s.orders > 0 ? round((m.proc.cpuS * 1e6) / s.orders, 1) : null,
     main_thread_cpu_s: round(m.proc.mainCpuS, 2), main_thread_busy: m.proc.wallS > 0 ? round(m.proc.mainCpuS / m.proc.wallS, 2) : null, rss_mb: round(m.proc.rssPeakMb, 1),
     machine_busy_cores: m.proc.wallS > 0 ? round(m.proc.machineBusyS / m.proc.wallS, 2) : null, machine_cores: m.proc.machineCores, client_cpu_s: round(m.clientCpuS, 2),
-    ws_batch_frames: m.wsBatch, stream: via === 'ws' || via === 'http' ? (fullStream ? 'full' : 'lean') : null,
+    ws_batch_frames: m.wsBatch, stream: via === 'worker' ? null : fullStream ? 'full' : 'lean',
     ack_source: m.ackSource, followers: m.followers,
   };
   log(describeRun(row));
