@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import type { Order } from '../model/order.js';
+import { isResultShape, RESULT_SHAPE_EXPECTED } from '../model/result-shape.js';
 import { orderView } from './order-view.js';
 import { pageOfOrders, parseCancelFilter, parseListQuery } from './order-query.js';
 import type { OrderCommands, SubmitResult } from './order-commands.js';
@@ -281,7 +282,8 @@ function positionFilter(deps: ApiDeps, q: URLSearchParams): { strategy?: string;
 function resultIds(query: URLSearchParams): boolean {
   const v = query.getAll('result');
   if (v.length === 0) return false;
-  if (v.length > 1 || (v[0] !== 'order' && v[0] !== 'ids')) throw new HttpError('INVALID_FIELD', 'result must be order or ids (once)');
+  if (v.length > 1) throw new HttpError('INVALID_FIELD', 'result given more than once');
+  if (!isResultShape(v[0])) throw new HttpError('INVALID_FIELD', RESULT_SHAPE_EXPECTED);
   return v[0] === 'ids';
 }
 

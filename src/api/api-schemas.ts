@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
+import { RESULT_SHAPES } from '../model/result-shape.js';
 
 const codes = Object.keys(ERROR_CATALOGUE) as [ErrorCode, ...ErrorCode[]];
 
@@ -91,7 +92,7 @@ export const AmendRequest = z.strictObject({
 export const OrderIdParams = z.strictObject({ id: z.string().describe('the order id, or its client order id') });
 /** `?result=` of POST /v1/orders, PATCH and DELETE /v1/orders/:id (and of the stream). */
 export const ResultQuery = z.looseObject({
-  result: z.enum(['order', 'ids']).optional().describe('what the answer names the order with: order (default) its whole view, ids its orderId and clientOrderId only'),
+  result: z.enum(RESULT_SHAPES).optional().describe('what the answer names the order with: order (default) its whole view, ids its orderId and clientOrderId only'),
 });
 /** An order named by its ids (`?result=ids`). */
 export const OrderIds = z.strictObject({ orderId: z.number().int(), clientOrderId: z.string() });
@@ -124,7 +125,7 @@ export const StreamQuery = z.strictObject({
   strategy: csv.optional(),
   symbol: csv.optional(),
   event: csv.optional().describe('only events of these lifecycle events (SUBMIT, DENY, ACCEPT, REJECT, PARTIAL_FILL, FILL, CANCEL_REQUEST, CANCELED, CANCEL_REJECT, EXPIRE, TRIGGER, ROUTE, AMEND_REQUEST, AMENDED, AMEND_REJECT)'),
-  result: z.enum(['order', 'ids']).optional().describe('what a request\'s result names its order with: order (default) its whole view, ids its orderId and clientOrderId only'),
+  result: z.enum(RESULT_SHAPES).optional().describe('what a request\'s result names its order with: order (default) its whole view, ids its orderId and clientOrderId only'),
   batch: z.enum(['0', '1']).optional().describe('1: each event-loop turn\'s messages come as ONE frame holding a JSON array of them (in order); default 0: one frame per message'),
   token: z.string().optional().describe('the token, for clients that cannot set the Authorization header'),
   auth: z.literal('message').optional().describe('the token comes in the first message: {"op":"auth","token":"..."}'),

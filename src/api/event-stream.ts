@@ -37,6 +37,7 @@ import { JsonBytes } from '../journal/json-bytes.js';
 import type { JournalRecorder } from '../journal/journal-recorder.js';
 import { LIFECYCLE_EVENTS, type LifecycleEvent, type OrderUpdate, type Transition } from '../model/lifecycle.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
+import { isResultShape, RESULT_SHAPE_EXPECTED, type ResultShape } from '../model/result-shape.js';
 import type { Logger } from '../telemetry/logger.js';
 import { orderView } from './order-view.js';
 
@@ -103,7 +104,7 @@ export interface StreamQuery {
    * `?result=`: what a request's result names its order with: `order` (default) its whole view, `ids` its orderId and
    * clientOrderId only (for clients that follow their orders on the events: less to make, send and read).
    */
-  readonly result: 'order' | 'ids';
+  readonly result: ResultShape;
 }
 
 /** since, strategy, symbol, event, batch and result of an upgrade's query (other parameters, such as token, are not the stream's). */
@@ -131,8 +132,8 @@ export function parseStreamQuery(
   const batch = batchValues[0] === '1';
   const resultValues = query.getAll('result');
   if (resultValues.length > 1) return { ok: false, reason: 'result given more than once' };
-  if (resultValues.length === 1 && resultValues[0] !== 'order' && resultValues[0] !== 'ids') return { ok: false, reason: 'result must be order or ids' };
-  const result = resultValues[0] === 'ids' ? 'ids' : 'order';
+  if (resultValues.length === 1 && !isResultShape(resultValues[0])) return { ok: false, reason: RESULT_SHAPE_EXPECTED };
+  const result: ResultShape = resultValues[0] === 'ids' ? 'ids' : 'order';
   const s = set('strategy', strategies);
   if (typeof s === 'string') return { ok: false, reason: s };
   const y = set('symbol', symbols);

@@ -28,6 +28,7 @@ import { redisConnection, redisSettings, type RedisConnection, type RedisConnect
 import type { OrderView } from '../api/order-view.js';
 import type { ErrorCode } from '../model/errors.js';
 import type { OrderEvent } from '../model/events.js';
+import { isResultShape, type ResultShape } from '../model/result-shape.js';
 
 /** An order as the body of POST /v1/orders (decimals as strings or numbers); `strategy` is filled in by the client. */
 export interface RemoteOrder {
@@ -124,7 +125,7 @@ export interface ClientOptions {
    * What a reply names its order with: 'order' (default) the order's view, 'ids' its orderId and clientOrderId only
    * (less for the daemon, Redis and this client to carry, for a strategy that follows its orders with events()).
    */
-  readonly results?: 'order' | 'ids';
+  readonly results?: ResultShape;
   readonly log?: RedisConnectionLog;
   /**
    * When the client made its reply stream's name up (no `client` given), close() lets that stream expire after this
@@ -222,7 +223,7 @@ export class SwitchyardRedisClient {
   /** Connects (two connections: commands, replies) and starts reading this client's reply stream. */
   static async connect(o: ClientOptions): Promise<SwitchyardRedisClient> {
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(o.strategy)) throw new BusClientError('INVALID_ARGUMENT', `strategy "${o.strategy}" is not a strategy id`);
-    if (o.results !== undefined && o.results !== 'order' && o.results !== 'ids') throw new BusClientError('INVALID_ARGUMENT', `results must be 'order' or 'ids'`);
+    if (o.results !== undefined && !isResultShape(o.results)) throw new BusClientError('INVALID_ARGUMENT', `results must be 'order' or 'ids'`);
     if (o.client !== undefined && !(WIRE_ID_RE.test(o.client) && o.client.length <= 44)) {
       throw new BusClientError('INVALID_ARGUMENT', 'client must be 1 to 44 of A-Z a-z 0-9 _ . : -');
     }

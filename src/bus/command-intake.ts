@@ -29,6 +29,7 @@ import type { CommandError, OrderCommands } from '../api/order-commands.js';
 import { parseJsonExact } from '../intake/json-exact.js';
 import type { Clock } from '../model/clock.js';
 import type { Order } from '../model/order.js';
+import { isResultShape, RESULT_SHAPE_EXPECTED } from '../model/result-shape.js';
 import type { CommandLedger, CommandOutcome } from './command-ledger.js';
 import { COMMAND_OPS, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
 import { LuaScript } from './lua-script.js';
@@ -415,7 +416,7 @@ export class CommandIntake {
       return malformed('BAD_REQUEST', 'body is not valid JSON', 'body');
     }
     const result = f.result;
-    if (result !== undefined && result !== 'order' && result !== 'ids') return malformed('INVALID_FIELD', 'result must be order or ids', 'result');
+    if (result !== undefined && !isResultShape(result)) return malformed('INVALID_FIELD', RESULT_SHAPE_EXPECTED, 'result');
     const ids = result === 'ids';
     const refuse = (code: CommandError['code'], message: string, field?: string): Promise<Answer> => {
       this.counts.refused++;

@@ -44,6 +44,8 @@
  *   P signals:{symbol}    stream  fields chosen by the publisher (the example: confidence, direction, risk)
  */
 
+import type { ResultShape } from '../model/result-shape.js';
+
 export const COMMAND_OPS = ['submit', 'cancel', 'amend', 'cancel-all'] as const;
 export type CommandOp = (typeof COMMAND_OPS)[number];
 
@@ -59,7 +61,7 @@ export interface CommandFields {
   /** JSON text. */
   readonly body: string;
   /** What the answer names the order with: 'order' (absent: the default) its view, 'ids' its orderId and clientOrderId. */
-  readonly result?: 'order' | 'ids';
+  readonly result?: ResultShape;
 }
 
 /** The fields of a reply entry. */
