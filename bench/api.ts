@@ -6,7 +6,7 @@
  * market, so every request makes a new open order). Ends with one JSON line:
  *   {"bench":"api","dist":…,"connections":…,"seconds":…,"health_rps":…,"health_mean_ms":…,"health_p50_ms":…,"health_p99_ms":…,
  *    "get_order_rps":…,…,"post_order_rps":…,…,"non2xx":0,"errors":0}
- * Usage: npm run bench:api [-- --dist DIR --connections N --seconds S]
+ * Usage and options: USAGE below (`npm run bench:api -- --help`).
  *   --dist: the build to run (default: this one's dist/); to compare with another revision, build it elsewhere
  *   (`git archive REV | tar -x -C /tmp/base`, link node_modules, `npx tsc -p tsconfig.json`) and pass /tmp/base/dist.
  */

@@ -4,7 +4,7 @@
  * several runs each. Ends with one JSON line:
  *   {"bench":"kill","orders":1000,"runs":3,"paper_ms_p50":…,"paper_ms_max":…,"exchanges_ms_p50":…,"exchanges_ms_max":…,
  *    "unconfirmed":0,"left_open":0}
- * Usage: npm run bench:kill [-- --orders N --runs R]
+ * Usage and options: USAGE below (`npm run bench:kill -- --help`).
  */
 import { benchArgs, whole } from './lib/args.js';
 import { runKill, type KillRunResult } from './lib/kill-run.js';

@@ -19,7 +19,7 @@
  * the protocol could reach if Redis had a core to itself and the daemon and the client cost nothing. The client asks
  * for replies that name the order by its ids (`results: 'ids'`, `"replies":"ids"`: it reads only ok and error), or with
  * --full-replies for the whole order (`"replies":"order"`).
- * Usage: npm run bench:redis [-- --commands N --inflight W --runs R --full-replies]   (Redis on 127.0.0.1:6379, REDIS_URL to change)
+ * Usage and options: USAGE below (`npm run bench:redis -- --help`).
  * For investigating: BENCH_DAEMON_NODE_ARGS (node flags of the daemon process, e.g. --cpu-prof), BENCH_CMD_BATCH (the
  * daemon's daemon.redis.commands.batch, default 256), BENCH_READ_COUNT (the client's readCount, default 256).
  */
