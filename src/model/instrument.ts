@@ -87,16 +87,14 @@ export class Instrument {
       const ticks = notional / lots;
       const k = ticks & (AVG_CACHE_SIZE - 1);
       if (this.avgTicks[k] === ticks) return this.avgTexts[k]!;
-      const whole = this.tick.toText(ticks);
-      const text = whole.includes('.') ? whole.replace(/\.?0+$/, '') : whole;
+      const text = withoutTrailingZeros(this.tick.toText(ticks));
       this.avgTicks[k] = ticks;
       this.avgTexts[k] = text;
       return text;
     }
     // truncated in the price's last decimal (not in ticks: a tick of 25 would multiply the truncation by 25)
     const scaled = (BigInt(notional) * this.tick.units * AVG_SCALE) / BigInt(lots);
-    const text = fixedDecimalText(scaled, this.tick.scale + AVG_EXTRA_DECIMALS);
-    return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+    return withoutTrailingZeros(fixedDecimalText(scaled, this.tick.scale + AVG_EXTRA_DECIMALS));
   }
 }
 
@@ -159,4 +157,9 @@ export class InstrumentRegistry {
     if (ins === undefined) throw new RangeError(`no instrument at index ${index}`);
     return ins;
   }
+}
+
+/** A decimal text without the zeros at the end of its fraction (and its point, when nothing is left after it). */
+function withoutTrailingZeros(text: string): string {
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
