@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawExchange, type RawResponse } from '../../bench/lib/raw-http.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { metricValue } from '../helpers/http.js';
+
+/*
+ * POST /v1/orders has a path of its own past fastify (ApiServer.fastSubmit) for a plain request: a Content-Length
+ * body, the token accepted. The same request sent with a chunked body goes through fastify. Every answer must be the
+ * same both ways — status, headers (but the date), body (but the new order's own ids and times) and the refusals
+ * counted — and anything unusual must still reach fastify's refusals.
+ */
+let t: TestDaemon;
+let port: number;
+
+beforeAll(async () => {
+  t = await startTestDaemon();
+  port = Number(new URL(t.baseUrl).port);
+});
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+/** Requests the fast path took so far (the daemon's API server's counter). */
+function fastSubmits(): number {
+  return (t.daemon as unknown as { api: { fastSubmits: number } }).api.fastSubmits;
+}
+
+function plain(target: string, body: string, o: { token?: string; close?: boolean } = {}): string {
+  return `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${o.token ?? t.token}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n${o.close === false ? '' : 'Connection: close\r\n'}\r\n${body}`;
+}
+
+/** The same request with its body in two chunks (Transfer-Encoding: chunked): fastify answers it. */
+function chunked(target: string, body: string): string {
+  const half = body.slice(0, body.length >> 1);
+  const rest = body.slice(body.length >> 1);
+  const chunk = (s: string): string => (s.length === 0 ? '' : `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`);
+  return `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${t.token}\r\nContent-Type: application/json\r\n` +
+    `Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunk(half)}${chunk(rest)}0\r\n\r\n`;
+}
+
+async function one(data: string): Promise<RawResponse> {
+  const r = await rawExchange(port, data, { timeoutMs: 10_000, end: false, responses: 1 });
+  expect(r.responses).toHaveLength(1);
+  return r.responses[0]!;
+}
+
+/** What must match between the two paths: the status, every header but the date, and the body as JSON. */
+function shape(r: RawResponse, ids: boolean): { status: number; headers: [string, string][]; body: unknown } {
+  const headers = [...r.headers].filter(([k]) => k !== 'date').sort(([a], [b]) => a.localeCompare(b));
+  const body = JSON.parse(r.body) as Record<string, unknown>;
+  if (ids) {
+    // the new order's own: its id, the client order id the daemon made, its times (and so the answer's length)
+    for (const k of ['orderId', 'clientOrderId', 'createdAt', 'updatedAt']) if (k in body) body[k] = typeof body[k];
+    return { status: r.status, headers: headers.filter(([k]) => k !== 'content-length'), body };
+  }
+  return { status: r.status, headers, body };
+}
+
+async function rejects(): Promise<string> {
+  return (await t.api.get('/metrics')).text;
+}
+
+const order = (o: Record<string, unknown> = {}): string =>
+  JSON.stringify({ strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '30000', quantity: '0.001', ...o });
+
+describe('POST /v1/orders past fastify', () => {
+  it('answers a plain submit itself, and every answer as fastify does', async () => {
+    const cases: { name: string; target: string; body: string; ids: boolean }[] = [
+      { name: 'accepted, whole order', target: '/v1/orders', body: order(), ids: true },
+      { name: 'accepted, ?result=ids', target: '/v1/orders?result=ids', body: order(), ids: true },
+      { name: 'not JSON', target: '/v1/orders', body: '{"strategy":', ids: false },
+      { name: 'no body', target: '/v1/orders', body: '', ids: false },
+      { name: 'a number a double cannot hold', target: '/v1/orders', body: order({ quantity: 1e400 }).replace('"1e400"', '1e400'), ids: false },
+      { name: 'an unknown field', target: '/v1/orders', body: order({ colour: 'red' }), ids: false },
+      { name: 'an unknown strategy', target: '/v1/orders', body: order({ strategy: 'nobody' }), ids: false },
+      { name: 'a bad ?result=', target: '/v1/orders?result=all', body: order(), ids: false },
+      { name: 'denied by risk (names its order)', target: '/v1/orders', body: order({ quantity: '500' }), ids: true },
+    ];
+    for (const c of cases) {
+      const before = fastSubmits();
+      const metrics0 = await rejects();
+      const fast = await one(plain(c.target, c.body));
+      expect(fastSubmits(), c.name).toBe(before + 1);
+      const metrics1 = await rejects();
+      const slow = await one(chunked(c.target, c.body));
+      expect(fastSubmits(), c.name).toBe(before + 1);
+      const metrics2 = await rejects();
+      expect(shape(fast, c.ids), c.name).toEqual(shape(slow, c.ids));
+      // a refused order that never existed is counted by its code, once, either way
+      const code = (JSON.parse(fast.body) as { error?: { code: string } }).error?.code;
+      if (code !== undefined) {
+        const n = (text: string): number => metricValue(text, 'switchyard_rejects_total', { code });
+        expect(n(metrics1) - n(metrics0), c.name).toBe(n(metrics2) - n(metrics1));
+      }
+    }
+  });
+
+  it('keeps the connection: pipelined submits are answered in order on it', async () => {
+    const before = fastSubmits();
+    const data = plain('/v1/orders?result=ids', order({ clientOrderId: 'fastPipe1' }), { close: false })
+      + plain('/v1/orders?result=ids', order({ clientOrderId: 'fastPipe2' }), { close: false })
+      + plain('/v1/orders?result=ids', order({ clientOrderId: 'fastPipe1' }));
+    const r = await rawExchange(port, data, { timeoutMs: 10_000, end: false, responses: 3 });
+    expect(r.responses.map((x) => x.status)).toEqual([201, 201, 409]);
+    expect(r.responses.slice(0, 2).map((x) => (JSON.parse(x.body) as { clientOrderId: string }).clientOrderId)).toEqual(['fastPipe1', 'fastPipe2']);
+    expect((JSON.parse(r.responses[2]!.body) as { error: { code: string } }).error.code).toBe('DUPLICATE_CLIENT_ORDER_ID');
+    expect(fastSubmits()).toBe(before + 3);
+  });
+
+  it('leaves to fastify what is not plain: no token, a wrong one, a body over the bound, another path', async () => {
+    const before = fastSubmits();
+    const noToken = await one(`POST /v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+    expect(noToken.status).toBe(401);
+    expect(noToken.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await one(plain('/v1/orders', order(), { token: 'not-the-token' }))).status).toBe(401);
+    const big = await rawExchange(port, `POST /v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${t.token}\r\nContent-Length: 20000\r\n\r\n{`, { timeoutMs: 10_000, end: false, responses: 1 });
+    expect(big.responses.map((x) => x.status)).toEqual([413]);
+    expect((await one(plain('/v1/orders/', order()))).status).toBe(404);
+    expect((await one(plain('/v1/ordersX', order()))).status).toBe(404);
+    expect(fastSubmits()).toBe(before);
+  });
+
+  it('a client that goes away half-way through its body: one answer at most (Node\'s parser refuses the cut body), nothing made', async () => {
+    const before = fastSubmits();
+    const orders = t.daemon.path.tracker.list(false).length;
+    const head = `POST /v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${t.token}\r\nContent-Length: 200\r\n\r\n{"strategy":"momentum"`;
+    const halfClosed = await rawExchange(port, head, { timeoutMs: 5_000, end: true });
+    expect(halfClosed.responses.map((x) => x.status)).toEqual([400]);
+    expect(fastSubmits()).toBe(before + 1);
+    // reset at once: the daemon may or may not have read the head by then; either way nothing is made
+    await rawExchange(port, head, { timeoutMs: 5_000, reset: true });
+    expect(t.daemon.path.tracker.list(false).length).toBe(orders);
+    expect((await one(plain('/v1/orders?result=ids', order()))).status).toBe(201);
+  });
+});
