@@ -7,7 +7,7 @@
  * listens (and, with Redis, once it wrote its config key). Every daemon started here is SIGKILLed if this process
  * exits before stopping it. It runs with the daemon's node flags (daemon-node-flags.ts); BENCH_DAEMON_NODE_ARGS: more
  * node flags for the daemon (e.g. --cpu-prof --cpu-prof-dir=DIR);
- * BENCH_DAEMON_SET: config overrides, a JSON object of dotted paths (e.g. '{"history.enabled":false}').
+ * BENCH_DAEMON_SET: config overrides, a JSON object of dotted paths (e.g. '{"daemon.history.enabled":false}', paths from the file's root).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
