@@ -21,6 +21,8 @@
  *    Each: a worker strategy (real StrategyHost, SDK and ring intake; bench/lib/submit-strategy.ts)
  *    stamps each submit in shared memory (timeOrigin + now(), clock offset to the main thread corrected through
  *    the shared monotonic clock); the venue stamps the handoff:
+ *    - warm-up: 20,000 orders as in the latency pass, not counted (printed apart): from a fresh start the JIT has not
+ *      compiled either thread's path yet;
  *    - latency pass: one order in flight (the next one is submitted on the SUBMITTED event), so each sample is the
  *      path itself: SDK submit, ring, doorbell wake-up of the dispatcher if it slept, dispatch, handoff;
  *    - throughput pass: the worker submits as fast as it can (at most 2048 orders without a final event);
@@ -81,6 +83,12 @@ const THROUGHPUT_ORDERS = 2_000_000;
 const BURST = 512;
 const LATENCY_WARMUP = 100_000;
 const LATENCY_ORDERS = 1_000_000;
+/**
+ * Orders the worker path sends one at a time before its latency pass, not counted: from a fresh start the first few
+ * thousand run in V8's interpreter and baseline code on both threads (p50 about 29 us over the first 2,500 on
+ * 2026-12-06), which made the first runs' p99 a figure of the JIT, not of the path. The in-process pass warms up too.
+ */
+const WORKER_WARMUP_ORDERS = 20_000;
 const WORKER_LATENCY_ORDERS = 50_000;
 const WORKER_FLOOD_ORDERS = 1_000_000;
 const WORKER_WINDOW = 2048;
@@ -305,7 +313,10 @@ function spread(a: Float64Array): string {
 
 async function worker(busyPoll: boolean, breakdown: boolean): Promise<WorkerResult> {
   const mode = busyPoll ? 'busy-poll dispatcher' : 'default dispatcher';
-  const total = WORKER_LATENCY_ORDERS + WORKER_FLOOD_ORDERS;
+  const total = WORKER_WARMUP_ORDERS + WORKER_LATENCY_ORDERS + WORKER_FLOOD_ORDERS;
+  // seqs: the warm-up 1..WORKER_WARMUP_ORDERS, then the latency pass from latencyFirst, then the flood from floodFirst
+  const latencyFirst = WORKER_WARMUP_ORDERS + 1;
+  const floodFirst = latencyFirst + WORKER_LATENCY_ORDERS;
   const control = new SharedArrayBuffer(64);
   const ctl = new Int32Array(control);
   const stampsBuf = new SharedArrayBuffer(8 * (total + 1));
@@ -332,7 +343,7 @@ async function worker(busyPoll: boolean, breakdown: boolean): Promise<WorkerResu
     strategies: [{
       id: 'wk',
       module: strategyModule('submit-strategy'),
-      params: { control, stamps: stampsBuf, clock: clockBuf, precise, ...(sentBuf === undefined ? {} : { sent: sentBuf }), latencyOrders: WORKER_LATENCY_ORDERS, floodOrders: WORKER_FLOOD_ORDERS, window: WORKER_WINDOW },
+      params: { control, stamps: stampsBuf, clock: clockBuf, precise, ...(sentBuf === undefined ? {} : { sent: sentBuf }), warmupOrders: WORKER_WARMUP_ORDERS, latencyOrders: WORKER_LATENCY_ORDERS, floodOrders: WORKER_FLOOD_ORDERS, window: WORKER_WINDOW },
     }],
     venues: [venue.name],
     makeVenue: () => venue,
@@ -403,10 +414,16 @@ async function worker(busyPoll: boolean, breakdown: boolean): Promise<WorkerResu
     };
 
     const h = core.host!.strategies[0]!;
+    await runPhase(4, () => venue.total === WORKER_WARMUP_ORDERS && venue.count === 0);
+    const warm = percentiles(latency.slice(1, latencyFirst));
+    console.log(
+      `worker path, ${mode}: warm-up, not counted (the first ${fmtInt(WORKER_WARMUP_ORDERS)} orders after start, one in flight): ` +
+      `p50 ${ns(warm.p50)} ns, p99 ${ns(warm.p99)} ns`,
+    );
     const sleeps0 = core.dispatcher.sleeps;
     const wakes0 = h.eventDoorbell.wakeups;
-    await runPhase(1, () => venue.total === WORKER_LATENCY_ORDERS && venue.count === 0);
-    const lat = percentiles(latency.slice(1, WORKER_LATENCY_ORDERS + 1));
+    await runPhase(1, () => venue.total === floodFirst - 1 && venue.count === 0);
+    const lat = percentiles(latency.slice(latencyFirst, floodFirst));
     console.log(
       `worker path, ${mode}: latency SDK submit -> handoff (${fmtInt(WORKER_LATENCY_ORDERS)} orders, one in flight): p50 ${ns(lat.p50)} ns, ` +
       `p99 ${ns(lat.p99)} ns, p99.9 ${ns(lat.p999)} ns, max ${fmtInt(ns(lat.max))} ns ` +
@@ -421,12 +438,13 @@ async function worker(busyPoll: boolean, breakdown: boolean): Promise<WorkerResu
       const dispatchPart = new Float64Array(n);
       const woke: number[] = [];
       const polled: number[] = [];
-      for (let k = 1; k <= n; k++) {
+      for (let i = 0; i < n; i++) {
+        const k = latencyFirst + i;
         const handoff = latency[k]! + submitted[k]! + correction;
-        sdk[k - 1] = sent[k]! - submitted[k]!;
-        toSeen[k - 1] = seen[k]! - (sent[k]! + correction);
-        drainPart[k - 1] = drained[k]! - seen[k]!;
-        dispatchPart[k - 1] = handoff - drained[k]!;
+        sdk[i] = sent[k]! - submitted[k]!;
+        toSeen[i] = seen[k]! - (sent[k]! + correction);
+        drainPart[i] = drained[k]! - seen[k]!;
+        dispatchPart[i] = handoff - drained[k]!;
         (afterSleep[k] === 1 ? woke : polled).push(latency[k]!);
       }
       console.log(`  breakdown, ${mode}: SDK submit() call (worker): ${spread(sdk)}`);
@@ -443,10 +461,10 @@ async function worker(busyPoll: boolean, breakdown: boolean): Promise<WorkerResu
     const wakes1 = h.eventDoorbell.wakeups;
     const events1 = h.eventPosition;
     await runPhase(2, () => venue.total === total && venue.count === 0);
-    const first = submitted[WORKER_LATENCY_ORDERS + 1]! + correction;
+    const first = submitted[floodFirst]! + correction;
     const seconds = (lastHandoff - first) / 1000;
     const ordersPerS = WORKER_FLOOD_ORDERS / seconds;
-    const flood = percentiles(latency.slice(WORKER_LATENCY_ORDERS + 1, total + 1));
+    const flood = percentiles(latency.slice(floodFirst, total + 1));
     console.log(
       `worker path, ${mode}: throughput ${fmtInt(ordersPerS)} orders/s SDK submit -> handoff (${fmtInt(WORKER_FLOOD_ORDERS)} orders, ${seconds.toFixed(3)} s; ` +
       `QUEUE_FULL answers ${Atomics.load(ctl, REFUSED)}, events lost ${h.eventsLost}); latency while flooding (queueing included): ` +

@@ -5,8 +5,8 @@
  * (comparable with the main thread's stamps once the two clocks' offset is corrected, see `clock` below).
  *
  * params (shared memory):
- *   control  Int32Array   [PHASE] 0 wait, 1 latency pass, 2 throughput pass, 3 stop (the main thread clears DONE,
- *                         then sets it); [DONE] set when the pass finished; [REFUSED] QUEUE_FULL answers seen; [ERRORS] other refusals
+ *   control  Int32Array   [PHASE] 0 wait, 4 warm-up, 1 latency pass, 2 throughput pass, 3 stop (the main thread clears
+ *                         DONE, then sets it); [DONE] set when the pass finished; [REFUSED] QUEUE_FULL answers seen; [ERRORS] other refusals
  *   stamps   Float64Array submit time of each seq (ms, wall clock of this thread)
  *   clock    Float64Array [0] = wall - monotonic of this thread (ms), for the cross-thread correction
  *   sent     Float64Array (optional, bench:submit --breakdown) time each seq's submit() returned (ms, same clock
@@ -14,9 +14,10 @@
  *   precise  (bench:submit sets it) stamps on the shared monotonic clock (performance.now() moved onto
  *            process.hrtime's origin) instead of the wall clock: small numbers, so a double keeps them to well under
  *            a ns, where timeOrigin + now() (about 1.7e12 ms) is rounded to 2^-12 ms, 244 ns
- *   latencyOrders, floodOrders, window
+ *   warmupOrders, latencyOrders, floodOrders, window
  *
- * Latency pass: one order in flight; the next is submitted when the SUBMITTED event of the previous arrives.
+ * Warm-up and latency pass: one order in flight; the next is submitted when the SUBMITTED event of the previous
+ * arrives (the warm-up's orders come first, so its seqs are 1..warmupOrders).
  * Throughput pass: as fast as it can, keeping at most `window` orders without a terminal event (so the event
  * ring cannot overflow); QUEUE_FULL answers are counted and retried on the next turn.
  */
@@ -34,6 +35,7 @@ interface Params {
   readonly clock: SharedArrayBuffer;
   readonly sent?: SharedArrayBuffer;
   readonly precise?: boolean;
+  readonly warmupOrders: number;
   readonly latencyOrders: number;
   readonly floodOrders: number;
   readonly window: number;
@@ -136,8 +138,8 @@ export default function create(ctx: StrategyContext): Strategy {
 
   const start = (next: number): void => {
     phase = next;
-    if (phase === 1) {
-      latencyLeft = p.latencyOrders;
+    if (phase === 1 || phase === 4) {
+      latencyLeft = phase === 1 ? p.latencyOrders : p.warmupOrders;
       latencyNext();
     } else if (phase === 2) {
       floodLeft = p.floodOrders;
@@ -167,7 +169,7 @@ export default function create(ctx: StrategyContext): Strategy {
     },
     onEvent(e: StrategyEvent) {
       if (e.terminal) terminal++;
-      if (phase === 1 && e.kind === 'SUBMITTED' && e.seq === awaitingSubmitted) {
+      if ((phase === 1 || phase === 4) && e.kind === 'SUBMITTED' && e.seq === awaitingSubmitted) {
         awaitingSubmitted = 0;
         latencyNext();
       } else if (phase === 2 && floodLeft > 0 && !floodScheduled && seq - terminal < p.window) {
