@@ -426,9 +426,10 @@ export class ApiServer {
 
   /**
    * POST /v1/orders without fastify's routing, hooks and reply (bench:stress's HTTP producers alone 10-35 % faster, the
-   * whole bench about 5 %: docs/benchmarks.md), when the request is plain: its target's path exactly /v1/orders, the token accepted, a Content-Length within
-   * MAX_BODY_BYTES and no Transfer-Encoding. The body is read whole, parsed as fastify's content-type parser here
-   * parses it (bodyValue) and given to the route's own handler; the answer (or the refusal: failure()) is written as answer() writes it.
+   * whole bench about 5 %: docs/benchmarks.md), when the request is plain: its target's path exactly /v1/orders, the
+   * token accepted, a Content-Length within MAX_BODY_BYTES and no Transfer-Encoding. The body is read whole, parsed as
+   * fastify's content-type parser here parses it (bodyValue) and given to the route's own handler; the answer (or the
+   * refusal: failure()) is written as answer() writes it.
    * Anything else — no token or a wrong one, a body too big or streamed, a target that is not a path, another path —
    * returns false untouched: fastify answers it (401, 413, 400 ...) as before. Node's parser has already made sure the
    * body is exactly Content-Length bytes, unless the client goes away (then it is answered like fastify, to no one).
