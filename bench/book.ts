@@ -11,7 +11,8 @@
  * Adversarial streams (bench/lib/adversarial-streams.ts): jumping best price, one-sided thin book, one very deep
  * level, many small books; the same warm-up and throughput passes (no latency pass; a stream shorter than 200,000
  * operations is warmed up and timed several times over on fresh books for our engine), the same depth check, each
- * printed with the peer's figure on the same stream.
+ * printed with the peer's figure on the same stream, and the bytes our engine holds per book after it (for
+ * many_books, 1,000 books with a few orders each, also in the JSON line: many_books_bytes_per_book).
  * Then memory per resting order with 1,000,000 resting orders, and bytes per empty book (10,000 books).
  * Ends with one JSON line.
  */
@@ -315,8 +316,15 @@ async function adversarial(gcs: GcCounter, sc: Scenario) {
   const same = ours.sameAcrossPasses && peer.sameAcrossPasses && sameDepth(ours.depth, peer.depth);
   const ratio = ours.opsPerS / peer.opsPerS;
   console.log(`[${sc.name}] ratio ours/peer ${ratio.toFixed(2)}x   same book: ${same} (${ours.depth.size} levels)`);
+  // What ours holds per book once the stream has run (order slots, levels, id table, price windows, overflows).
+  const after = makeOurs();
+  runO(after, sc.prefill, 0, sc.prefill.n);
+  runO(after, sc.ops, 0, n);
+  const held = many ? (after as OrderBook[]).reduce((sum, book) => sum + book.heldBytes(), 0) / nb : (after as OrderBook).heldBytes();
+  console.log(`[${sc.name}] ours holds ${fmt(held)} bytes per book after the stream`);
   return {
     same,
+    heldBytesPerBook: held,
     json: { ops_per_s: Math.round(ours.opsPerS), peer_ops_per_s: Math.round(peer.opsPerS), ratio: Math.round(ratio * 100) / 100 },
   };
 }
@@ -463,6 +471,7 @@ async function main(): Promise<void> {
   const d = await scenario(gcs, deep);
   const adv: Record<string, { ops_per_s: number; peer_ops_per_s: number; ratio: number }> = {};
   let advSame = true;
+  let manyBooksBytes = NaN;
   const makers: Array<[string, (n: number) => Scenario]> = [
     ['jumping', jumpingScenario],
     ['one_sided_thin', oneSidedThinScenario],
@@ -476,6 +485,7 @@ async function main(): Promise<void> {
     const a = await adversarial(gcs, sc);
     adv[name] = a.json;
     advSame &&= a.same;
+    if (name === 'many_books') manyBooksBytes = a.heldBytesPerBook;
   }
   gcs.stop();
   const emptyBytes = emptyBookBytes(EMPTY_BOOKS, false);
@@ -498,6 +508,7 @@ async function main(): Promise<void> {
       deep: d.json,
       uniform: u.json,
       empty_book_bytes: Math.round(emptyBytes),
+      many_books_bytes_per_book: Math.round(manyBooksBytes),
       adversarial: adv,
     }),
   );

@@ -23,8 +23,17 @@
  * ticks above the rest, placed and cancelled) costs an overflow insert and remove, not a window move.
  * A moved window puts its key at 3/4 of the width, leaving room for price improvement.
  *
+ * The window starts START_WIDTH ticks wide (or `maxWidth`, when smaller) and grows with the side's active
+ * price range: when more than an eighth of the operations of an epoch (GROW_EPOCH operations or more) fell
+ * within half a width of the window's edges, the window doubles around its middle, up to `maxWidth`. Far
+ * prices (a jumping best, far-apart levels) do not count: a wider window would not hold them either. Doubling
+ * allocates new arrays, so a side grows at most log2(maxWidth / START_WIDTH) times in its life (4 at the
+ * defaults): a one-time cost like the first allocation, never one per operation. A side whose prices stay
+ * within a thousand ticks keeps about 4 KB of window instead of 64 KB, and a book's hot data stays close.
+ *
  * The window's arrays (4 bytes per tick plus the bitset) are allocated when the window is first placed,
- * i.e. on the side's first level, unless `preallocate` is given (an unused side costs a few hundred bytes).
+ * i.e. on the side's first level, unless `preallocate` is given (then at `maxWidth`, up front: an unused side
+ * otherwise costs a few hundred bytes).
  */
 import { Bitset } from './bitset.js';
 import { SortedLevels } from './sorted-levels.js';
@@ -36,11 +45,20 @@ const RECENTRE_SLACK = 64;
  * overflow (binary search and memmove): a move carrying c levels waits for c / 4 net outside operations.
  */
 const MOVE_COST_SHIFT = 2;
+/** Width of a window when first placed (when `maxWidth` is larger). */
+export const START_WIDTH = 1024;
+/** Operations (inserts and removes) over which the share near the window's edges is judged, at least. */
+const GROW_EPOCH = 1024;
+/** The window doubles when more than 1 / 2^GROW_SHARE_SHIFT of an epoch's operations fell near its edges. */
+const GROW_SHARE_SHIFT = 3;
 
 export class PriceLadder {
-  readonly width: number;
+  /** Ticks the window covers now (a power of two, at most maxWidth). */
+  width: number;
+  /** Most ticks the window grows to. */
+  readonly maxWidth: number;
   /** Offset of the key the window is placed on after a move. */
-  private readonly anchor: number;
+  private anchor: number;
   /** First key of the window; +Infinity until the window is first placed (every key is then "lower"). */
   base = Infinity;
   private slots: Int32Array | null = null;
@@ -62,13 +80,21 @@ export class PriceLadder {
   inWindow = 0;
   /** Operations in the overflows minus operations in the window since the last move (>= 0). */
   private outside = 0;
-  /** Window moves so far (diagnostics, tests). */
+  /** Operations (inserts and removes) in this growth epoch. */
+  private epochOps = 0;
+  /** Of those, operations in the overflows within half a width of the window's edges. */
+  private nearOps = 0;
+  /** Window moves so far, placements included (diagnostics, tests). */
   moves = 0;
 
-  /** `preallocate`: allocate the window's arrays now instead of when the window is first placed. */
-  constructor(width: number, preallocate = false) {
-    this.width = width;
-    this.anchor = (width >> 2) * 3;
+  /**
+   * `maxWidth`: the most ticks the window grows to (a power of two >= 1024). `preallocate`: allocate the window's
+   * arrays now, at `maxWidth`, instead of when the window is first placed.
+   */
+  constructor(maxWidth: number, preallocate = false) {
+    this.maxWidth = maxWidth;
+    this.width = preallocate ? maxWidth : Math.min(maxWidth, START_WIDTH);
+    this.anchor = (this.width >> 2) * 3;
     if (preallocate) this.allocate();
   }
 
@@ -81,6 +107,7 @@ export class PriceLadder {
 
   /** Adds a level under a key that is not present. */
   insert(key: number, level: number): void {
+    this.epochOps++;
     let r = key - this.base;
     if (r >= 0 && r < this.width) {
       this.slots![r] = level;
@@ -88,7 +115,7 @@ export class PriceLadder {
       this.inWindow++;
       if (this.outside > 0) this.outside--;
     } else if (this.inWindow === 0 && this.inGap(key)) {
-      this.moveTo(key - this.anchor);
+      this.moveTo(key - this.anchor, this.width);
       r = key - this.base;
       this.slots![r] = level;
       this.bits!.set(r);
@@ -101,6 +128,7 @@ export class PriceLadder {
         this.bestLevel = level;
       }
       this.count++;
+      this.countOutside(r);
       if (++this.outside > RECENTRE_SLACK + (this.inWindow >> MOVE_COST_SHIFT)) this.maybeRecentre(key);
       return;
     }
@@ -114,6 +142,7 @@ export class PriceLadder {
   /** Removes the level under `key` (which must be present). */
   remove(key: number): void {
     this.count--;
+    this.epochOps++;
     const r = key - this.base;
     if (r >= 0 && r < this.width) {
       this.slots![r] = -1;
@@ -135,6 +164,7 @@ export class PriceLadder {
     else this.upper.remove(-key);
     this.outside++;
     if (key === this.bestKey) this.findBest();
+    this.countOutside(r);
     if (this.outside > RECENTRE_SLACK + (this.inWindow >> MOVE_COST_SHIFT)) this.maybeRecentre(key);
   }
 
@@ -157,6 +187,8 @@ export class PriceLadder {
   }
 
   clear(): void {
+    this.epochOps = 0;
+    this.nearOps = 0;
     if (this.slots !== null) {
       this.slots.fill(-1);
       this.bits!.clearAll();
@@ -221,6 +253,22 @@ export class PriceLadder {
     }
   }
 
+  /**
+   * After an operation in an overflow, `r` ticks from the window's base: counts it when within half a width of the
+   * window, and at the end of an epoch doubles the window around its middle if such operations were too many.
+   */
+  private countOutside(r: number): void {
+    const width = this.width;
+    if (r >= -(width >> 1) && r < width + (width >> 1)) this.nearOps++;
+    if (this.epochOps < GROW_EPOCH) return;
+    if (this.nearOps << GROW_SHARE_SHIFT > this.epochOps && width < this.maxWidth) {
+      this.moveTo(this.base - (width >> 1), width * 2);
+      this.outside = 0;
+    }
+    this.epochOps = 0;
+    this.nearOps = 0;
+  }
+
   /** Outside activity dominates: moves the window onto `key` unless carrying levels across would cost more. */
   private maybeRecentre(key: number): void {
     const newBase = key - this.anchor;
@@ -238,79 +286,72 @@ export class PriceLadder {
       return;
     }
     if (this.outside > RECENTRE_SLACK + ((this.inWindow + across) >> MOVE_COST_SHIFT)) {
-      this.moveTo(newBase);
+      this.moveTo(newBase, this.width);
       this.outside = 0;
     }
   }
 
   /**
-   * Places the window at `newBase`: its levels are taken off (walking the bitset) and every level is
-   * re-partitioned between `lower`, the window and `upper`, touching only levels that change place.
+   * Places the window at `newBase`, `newWidth` ticks wide (the width it has, or more: new arrays then): the levels
+   * that may change place — the window's, the upper keys below the new end, the lower keys at or above the new
+   * base — are taken off, best first, and put back into `upper`, the window or `lower`. Levels that stay where
+   * they are in the overflows are not touched.
    */
-  private moveTo(newBase: number): void {
+  private moveTo(newBase: number, newWidth: number): void {
     this.moves++;
-    const width = this.width;
-    if (this.slots === null) this.allocate();
-    const slots = this.slots!;
-    const bits = this.bits!;
     const oldBase = this.base;
-    // 1. Take the window's levels off, best first.
-    const n = this.inWindow;
-    let sk = this.scratchKeys;
-    let sl = this.scratchLevels;
-    if (n > 0) {
-      if (sk === null || sk.length < n) {
-        const cap = Math.max(16, n * 2);
-        sk = this.scratchKeys = new Float64Array(cap);
-        sl = this.scratchLevels = new Int32Array(cap);
-      }
-      let i = 0;
-      for (let p = bits.prevSet(width - 1); p >= 0; p = bits.prevSet(p - 1)) {
-        sk[i] = oldBase + p;
-        sl![i] = slots[p];
-        slots[p] = -1;
-        bits.clear(p);
-        i++;
-      }
-    }
-    this.inWindow = 0;
-    this.base = newBase;
-    const top = newBase + width;
+    const newTop = newBase + newWidth;
     const lo = this.lower;
     const up = this.upper;
-    // 2. Re-partition. Order of keys: lower < taken-off < upper.
-    if (newBase > oldBase) {
-      // Moving up: taken-off keys (ascending) then upper keys (ascending) go to `lower` or the window.
-      for (let i = n - 1; i >= 0; i--) {
-        const k = sk![i];
-        if (k < newBase) lo.push(k, sl![i]);
-        else this.put(k - newBase, sl![i]);
-      }
-      while (up.size > 0) {
-        const k = -up.topKey();
-        if (k >= top) break;
-        const l = up.topLevel();
-        up.size--;
-        if (k < newBase) lo.push(k, l);
-        else this.put(k - newBase, l);
-      }
-    } else {
-      // Moving down (or placing an empty window): taken-off keys (descending) then lower keys (descending)
-      // go to `upper` (pushed as ascending negated keys) or the window.
-      for (let i = 0; i < n; i++) {
-        const k = sk![i];
-        if (k >= top) up.push(-k, sl![i]);
-        else this.put(k - newBase, sl![i]);
-      }
-      while (lo.size > 0) {
-        const k = lo.topKey();
-        if (k < newBase) break;
-        const l = lo.topLevel();
-        lo.size--;
-        if (k >= top) up.push(-k, l);
-        else this.put(k - newBase, l);
+    // 1. Take off, best (largest key) first: upper keys below newTop, the window's levels, lower keys >= newBase.
+    const fromUp = up.lowerBound(1 - newTop); // upper[fromUp..] hold the keys < newTop, largest first
+    const fromLo = lo.lowerBound(newBase); // lower[fromLo..] hold the keys >= newBase, smallest first
+    const n = up.size - fromUp + this.inWindow + (lo.size - fromLo);
+    let sk = this.scratchKeys;
+    let sl = this.scratchLevels;
+    if (sk === null || sk.length < n) {
+      const cap = Math.max(16, n * 2);
+      sk = this.scratchKeys = new Float64Array(cap);
+      sl = this.scratchLevels = new Int32Array(cap);
+    }
+    const scratchLevels = sl!;
+    let m = 0;
+    for (let i = fromUp; i < up.size; i++) {
+      sk[m] = -up.keys[i];
+      scratchLevels[m++] = up.levels[i];
+    }
+    up.size = fromUp;
+    if (this.inWindow > 0) {
+      const slots = this.slots!;
+      const bits = this.bits!;
+      for (let p = bits.prevSet(this.width - 1); p >= 0; p = bits.prevSet(p - 1)) {
+        sk[m] = oldBase + p;
+        scratchLevels[m++] = slots[p];
+        slots[p] = -1;
+        bits.clear(p);
       }
     }
+    for (let i = lo.size - 1; i >= fromLo; i--) {
+      sk[m] = lo.keys[i];
+      scratchLevels[m++] = lo.levels[i];
+    }
+    lo.size = fromLo;
+    this.inWindow = 0;
+    this.base = newBase;
+    if (this.slots === null || newWidth !== this.width) this.resize(newWidth);
+    // 2. Put back. Keys >= newTop are below every key left in `upper`: pushed largest first (ascending negated keys);
+    // keys < newBase are above every key left in `lower`: pushed smallest first.
+    let i = 0;
+    for (; i < m && sk[i] >= newTop; i++) up.push(-sk[i], scratchLevels[i]);
+    for (; i < m && sk[i] >= newBase; i++) this.put(sk[i] - newBase, scratchLevels[i]);
+    for (let j = m - 1; j >= i; j--) lo.push(sk[j], scratchLevels[j]);
+  }
+
+  /** New, empty window arrays `width` ticks wide (the window's levels must have been taken off first). */
+  private resize(width: number): void {
+    this.width = width;
+    this.anchor = (width >> 2) * 3;
+    this.allocate();
   }
 
   private allocate(): void {

@@ -167,15 +167,15 @@ export interface OrderBookOptions {
    */
   initialCapacity?: number;
   /**
-   * Ticks covered by each side's dense price window (power of two, 1024..1048576). Default 16384.
-   * A side's window costs 4 bytes per tick plus a bitset (about 66 KB at the default), allocated on the
-   * side's first order; size it to the instrument's active price range in ticks. Prices outside it
-   * work the same, in a sorted overflow.
+   * The most ticks each side's dense price window grows to (power of two, 1024..1048576). Default 16384.
+   * A side's window costs 4 bytes per tick plus a bitset. It is allocated on the side's first order, 1024
+   * ticks wide (4 KB), and doubles while the side's active price range does not fit it (price-levels.ts),
+   * up to this width (about 66 KB at the default). Prices outside it work the same, in a sorted overflow.
    */
   windowTicks?: number;
   /**
-   * Allocate `initialCapacity` slots and both price windows at construction instead of on first use.
-   * Default false: an unused book costs a few KB.
+   * Allocate `initialCapacity` slots and both price windows (at `windowTicks`) at construction instead of on
+   * first use. Default false: an unused book costs a few KB.
    */
   preallocate?: boolean;
 }

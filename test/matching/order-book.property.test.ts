@@ -212,8 +212,8 @@ describe('OrderBook vs reference book (property)', () => {
       { weight: 1, arbitrary: fc.constantFrom(1, 2 ** 40, 2 ** 52 - 1, 2 ** 52, 2 ** 52 + 1, Number.MAX_SAFE_INTEGER) },
     );
     fc.assert(
-      fc.property(fc.array(opArb(price, false), { minLength: 1, maxLength: 250, size: 'max' }), (ops) => {
-        runStream(ops, { initialCapacity: 4, windowTicks: 1024 });
+      fc.property(fc.array(opArb(price, false), { minLength: 1, maxLength: 250, size: 'max' }), fc.constantFrom(1024, 4096), (ops, windowTicks) => {
+        runStream(ops, { initialCapacity: 4, windowTicks });
       }),
       { numRuns: 500 },
     );
@@ -244,8 +244,8 @@ describe('OrderBook vs reference book (property)', () => {
       return ops;
     });
     fc.assert(
-      fc.property(walk, (ops) => {
-        runStream(ops, { initialCapacity: 4, windowTicks: 1024 });
+      fc.property(walk, fc.constantFrom(1024, 4096), (ops, windowTicks) => {
+        runStream(ops, { initialCapacity: 4, windowTicks });
       }),
       { numRuns: 100 },
     );
@@ -301,8 +301,8 @@ describe('OrderBook vs reference book (property)', () => {
     );
     const oneSided = opArb(price, false).map((op): Op => (op.k === 'submit' && op.type !== 1 && op.type !== 2 && op.type !== 3 ? { ...op, side: 0 } : op));
     fc.assert(
-      fc.property(fc.array(oneSided, { minLength: 100, maxLength: 500, size: 'max' }), (ops) => {
-        runStream(ops, { initialCapacity: 4, windowTicks: 1024 });
+      fc.property(fc.array(oneSided, { minLength: 100, maxLength: 500, size: 'max' }), fc.constantFrom(1024, 4096), (ops, windowTicks) => {
+        runStream(ops, { initialCapacity: 4, windowTicks });
       }),
       { numRuns: 40 },
     );

@@ -741,11 +741,11 @@ describe('memory', () => {
     expect(empty).toBeLessThan(4096);
     book.limit(1, 0, B, 100, 1);
     const oneSide = book.heldBytes();
-    expect(oneSide - empty).toBeGreaterThanOrEqual(16384 * 4); // the bid window
-    expect(oneSide - empty).toBeLessThan(2 * 16384 * 4);
+    expect(oneSide - empty).toBeGreaterThanOrEqual(1024 * 4); // the bid window, at its first width
+    expect(oneSide - empty).toBeLessThan(2 * 1024 * 4);
     book.limit(2, 0, S, 200, 1);
     const both = book.heldBytes();
-    expect(both - oneSide).toBeGreaterThanOrEqual(16384 * 4); // the ask window
+    expect(both - oneSide).toBeGreaterThanOrEqual(1024 * 4); // the ask window
     for (let i = 3; i <= 20; i++) book.limit(i, 0, B, 100 - i, 1); // past the first 16 slots
     expect(book.heldBytes() - both).toBeGreaterThanOrEqual(1000 * 41); // grown to initialCapacity (1024)
     expect(book.restingCount).toBe(20);
@@ -757,5 +757,36 @@ describe('memory', () => {
     const small = new OrderBook(new RecordingSink(), { windowTicks: 1024 });
     small.limit(1, 0, B, 100, 1);
     expect(small.heldBytes()).toBeLessThan(empty + 1024 * 4 + 1024);
+  });
+
+  it("a side's window grows with its active price range, up to windowTicks, and a narrow side's stays small", () => {
+    const book = new OrderBook(new RecordingSink(), { initialCapacity: 4096 });
+    let id = 1;
+    // Asks within 40 ticks of 50,000; bids anywhere in 10,000 ticks below it, placed and cancelled at random.
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const resting: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      if (resting.length > 500 && rnd(2) === 0) {
+        const j = rnd(resting.length);
+        expect(book.cancel(resting[j]!)).toBe(0);
+        resting[j] = resting[resting.length - 1]!;
+        resting.pop();
+      } else {
+        const side = rnd(2);
+        const price = side === 0 ? 40_000 + rnd(10_000) : 50_001 + rnd(40);
+        expect(book.limit(id, 0, side, price, 1)).toBe(0);
+        resting.push(id++);
+      }
+    }
+    const bytes = book.heldBytes();
+    const orders = 4096 * 41 + 2 * 4096 * 4; // slots and the id table at most
+    // the bid window at 16,384 ticks (64 KB and its bitset), the ask window still at 1,024 (4 KB)
+    expect(bytes).toBeGreaterThan(16384 * 4 + 1024 * 4);
+    expect(bytes).toBeLessThan(16384 * 4 + 2048 * 4 + orders + 64 * 1024);
+    expect(book.levelCount(0) + book.levelCount(1)).toBeGreaterThan(0);
   });
 });

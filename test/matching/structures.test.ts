@@ -211,7 +211,7 @@ describe('PriceLadder', () => {
       .array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.array(op(0), { minLength: 1, maxLength: 200 })), { minLength: 1, maxLength: 6 })
       .map((chunks) => chunks.flatMap(([shift, ops]) => ops.map(([a, k, p]): [boolean, number, number] => [a, k + shift * 20_000, p])));
     fc.assert(
-      fc.property(stream, fc.constantFrom(1024, 4096), (ops, width) => {
+      fc.property(stream, fc.constantFrom(1024, 4096, 16384), (ops, width) => {
         runLadder(new PriceLadder(width), ops, 7);
       }),
       { numRuns: 60 },
@@ -236,6 +236,7 @@ describe('PriceLadder', () => {
       ladder.insert(100_000 - (j % 100), j % 100);
     }
     expect(ladder.moves).toBe(1);
+    expect(ladder.width).toBe(1024); // a wider window would not hold the far key either: it does not grow
     checkPartition(ladder, model);
   });
 
@@ -273,7 +274,7 @@ describe('PriceLadder', () => {
     }
   });
 
-  it('allocates its window on the first key only', () => {
+  it('allocates its window on the first key only, 1,024 ticks wide (preallocated: at its most)', () => {
     const ladder = new PriceLadder(16384);
     expect(ladder.windowAllocated).toBe(false);
     expect(ladder.find(5)).toBe(-1);
@@ -282,7 +283,71 @@ describe('PriceLadder', () => {
     expect(empty).toBeLessThan(1024);
     ladder.insert(5, 0);
     expect(ladder.windowAllocated).toBe(true);
-    expect(ladder.heldBytes()).toBeGreaterThanOrEqual(empty + 16384 * 4);
+    expect(ladder.width).toBe(1024);
+    expect(ladder.heldBytes()).toBeGreaterThanOrEqual(empty + 1024 * 4);
+    expect(ladder.heldBytes()).toBeLessThan(empty + 2 * 1024 * 4);
     expect(new PriceLadder(1024, true).windowAllocated).toBe(true);
+    const pre = new PriceLadder(16384, true);
+    expect(pre.width).toBe(16384);
+    expect(pre.heldBytes()).toBeGreaterThanOrEqual(16384 * 4);
+  });
+
+  it('doubles its window while activity keeps falling just outside it, up to maxWidth, with every key in one place', () => {
+    // Keys spread over 6,000 ticks, placed and removed at random: a 1,024-tick window holds a sixth of them.
+    const ops: Array<[boolean, number, number]> = [];
+    let seed = 11;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let i = 0; i < 30_000; i++) ops.push([rnd(3) !== 0, 100_000 + rnd(6000), rnd(1000)]);
+    const ladder = new PriceLadder(16384);
+    runLadder(ladder, ops, 1000);
+    expect(ladder.width).toBeGreaterThanOrEqual(4096);
+    expect(ladder.width).toBeLessThanOrEqual(16384);
+    // The same keys with a smaller maxWidth: it stops there.
+    const capped = new PriceLadder(2048);
+    runLadder(capped, ops, 1000);
+    expect(capped.width).toBe(2048);
+    // Spread 100 times wider: a doubled window would hold hardly more of them, so it stays as it is.
+    const sparse = new PriceLadder(16384);
+    runLadder(sparse, ops.map(([a, k, p]): [boolean, number, number] => [a, 100_000 + (k - 100_000) * 100, p]), 1000);
+    expect(sparse.width).toBe(1024);
+  });
+
+  it('stays within 2,048 ticks while the prices stay within a few hundred; a trend grows it up to maxWidth at most', () => {
+    let seed = 5;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    // 100,000 levels added within 200 ticks of a mid that drifts `drift` ticks over the stream; the oldest removed
+    // once 150 rest (the book follows the price)
+    const run = (drift: number, maxWidth: number) => {
+      const ladder = new PriceLadder(maxWidth);
+      const model = new Map<number, number>();
+      const queue: number[] = [];
+      for (let i = 0; i < 100_000; i++) {
+        const k = 50_000 + Math.floor((i * drift) / 100_000) + rnd(400) - 200;
+        if (model.has(k)) continue;
+        ladder.insert(k, i);
+        model.set(k, i);
+        queue.push(k);
+        if (queue.length > 150) {
+          const old = queue.shift()!;
+          ladder.remove(old);
+          model.delete(old);
+        }
+        if (i % 5000 === 0) checkPartition(ladder, model);
+      }
+      checkPartition(ladder, model);
+      return ladder;
+    };
+    // (placed on the first key at 3/4 of its width, the window may hold only part of the 400 ticks: doubled once)
+    expect(run(0, 16384).width).toBeLessThanOrEqual(2048);
+    expect(run(200, 16384).width).toBeLessThanOrEqual(2048);
+    const trend = run(50_000, 8192);
+    expect(trend.width).toBeLessThanOrEqual(8192);
+    expect(trend.moves).toBeGreaterThan(1);
   });
 });
