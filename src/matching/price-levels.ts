@@ -16,7 +16,8 @@
  *  - when activity outside it dominates: `outside` counts operations in the overflows minus operations
  *    in the window (never below 0); once it passes RECENTRE_SLACK + a quarter of the levels the move
  *    would carry (those in the window, and those going between `lower` and `upper`), the window is
- *    placed on the key of that operation.
+ *    placed on the key of that operation, or
+ *  - when it grows (below).
  * A move costs the levels it carries (taken off the window by walking its bitset, pushed to or popped
  * from the overflow ends next to the window), never the window width, and the activity rule charges that
  * cost to the operations that triggered it. So a best price that jumps far and back (one bid 50,000
@@ -67,7 +68,7 @@ export class PriceLadder {
   private readonly lower = new SortedLevels(4);
   /** Negated keys above the window, ascending (best key first, the key next to the window last). */
   private readonly upper = new SortedLevels(4);
-  /** Scratch for window moves: keys and levels taken off the window. */
+  /** Scratch for window moves: keys and levels taken off the window and the overflow ends next to it. */
   private scratchKeys: Float64Array | null = null;
   private scratchLevels: Int32Array | null = null;
   /** Best (largest) key, -Infinity when empty. */
