@@ -11,7 +11,7 @@ import {
   Status,
   StpMode as Stp,
 } from '../../src/matching/types.js';
-import { RecordingSink } from './helpers.js';
+import { RecordingSink, seededInts } from './helpers.js';
 
 const B = Side.BUY;
 const S = Side.SELL;
@@ -763,11 +763,7 @@ describe('memory', () => {
     const book = new OrderBook(new RecordingSink(), { initialCapacity: 4096 });
     let id = 1;
     // Asks within 40 ticks of 50,000; bids anywhere in 10,000 ticks below it, placed and cancelled at random.
-    let seed = 7;
-    const rnd = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const rnd = seededInts(7);
     const resting: number[] = [];
     for (let i = 0; i < 20_000; i++) {
       if (resting.length > 500 && rnd(2) === 0) {
@@ -787,6 +783,5 @@ describe('memory', () => {
     // the bid window at 16,384 ticks (64 KB and its bitset), the ask window still at 1,024 (4 KB)
     expect(bytes).toBeGreaterThan(16384 * 4 + 1024 * 4);
     expect(bytes).toBeLessThan(16384 * 4 + 2048 * 4 + orders + 64 * 1024);
-    expect(book.levelCount(0) + book.levelCount(1)).toBeGreaterThan(0);
   });
 });

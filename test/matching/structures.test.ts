@@ -6,6 +6,7 @@ import { IdMap } from '../../src/core/id-map.js';
 import { OrderPool } from '../../src/matching/order-pool.js';
 import { PriceLadder } from '../../src/matching/price-levels.js';
 import type { SortedLevels } from '../../src/matching/sorted-levels.js';
+import { seededInts } from './helpers.js';
 
 describe('Bitset', () => {
   it('prevSet agrees with a linear scan', () => {
@@ -295,11 +296,7 @@ describe('PriceLadder', () => {
   it('doubles its window while activity keeps falling just outside it, up to maxWidth, with every key in one place', () => {
     // Keys spread over 6,000 ticks, placed and removed at random: a 1,024-tick window holds a sixth of them.
     const ops: Array<[boolean, number, number]> = [];
-    let seed = 11;
-    const rnd = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const rnd = seededInts(11);
     for (let i = 0; i < 30_000; i++) ops.push([rnd(3) !== 0, 100_000 + rnd(6000), rnd(1000)]);
     const ladder = new PriceLadder(16384);
     runLadder(ladder, ops, 1000);
@@ -316,11 +313,7 @@ describe('PriceLadder', () => {
   });
 
   it('stays within 2,048 ticks while the prices stay within a few hundred; a trend grows it up to maxWidth at most', () => {
-    let seed = 5;
-    const rnd = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
-    };
+    const rnd = seededInts(5);
     // 100,000 levels added within 200 ticks of a mid that drifts `drift` ticks over the stream; the oldest removed
     // once 150 rest (the book follows the price)
     const run = (drift: number, maxWidth: number) => {
