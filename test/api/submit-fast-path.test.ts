@@ -51,8 +51,9 @@ function shape(r: RawResponse, ids: boolean): { status: number; headers: [string
   const headers = [...r.headers].filter(([k]) => k !== 'date').sort(([a], [b]) => a.localeCompare(b));
   const body = JSON.parse(r.body) as Record<string, unknown>;
   if (ids) {
-    // the new order's own: its id, the client order id the daemon made, its times (and so the answer's length)
-    for (const k of ['orderId', 'clientOrderId', 'createdAt', 'updatedAt']) if (k in body) body[k] = typeof body[k];
+    // the new order's own: its id, the client order id the daemon made, its times (and so the answer's length), and
+    // the market's mid when it arrived (the paper venue's market moves on its own clock between the two requests)
+    for (const k of ['orderId', 'clientOrderId', 'createdAt', 'updatedAt', 'arrivalMid']) if (k in body) body[k] = typeof body[k];
     return { status: r.status, headers: headers.filter(([k]) => k !== 'content-length'), body };
   }
   return { status: r.status, headers, body };
