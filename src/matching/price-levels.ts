@@ -308,6 +308,12 @@ export class PriceLadder {
     const fromUp = up.lowerBound(1 - newTop); // upper[fromUp..] hold the keys < newTop, largest first
     const fromLo = lo.lowerBound(newBase); // lower[fromLo..] hold the keys >= newBase, smallest first
     const n = up.size - fromUp + this.inWindow + (lo.size - fromLo);
+    if (n === 0) {
+      // nothing changes place (a first placement, or a window placed on an empty stretch)
+      this.base = newBase;
+      if (this.slots === null || newWidth !== this.width) this.resize(newWidth);
+      return;
+    }
     let sk = this.scratchKeys;
     let sl = this.scratchLevels;
     if (sk === null || sk.length < n) {
