@@ -25,7 +25,7 @@
  * A moved window puts its key at 3/4 of the width, leaving room for price improvement.
  *
  * The window starts START_WIDTH ticks wide (or `maxWidth`, when smaller) and grows with the side's active
- * price range: when more than an eighth of the operations of an epoch (GROW_EPOCH operations or more) fell
+ * price range: when more than a sixteenth of the operations of an epoch (GROW_EPOCH operations or more) fell
  * within half a width of the window's edges, the window doubles around its middle, up to `maxWidth`. Far
  * prices (a jumping best, far-apart levels) do not count: a wider window would not hold them either. Doubling
  * allocates new arrays, so a side grows at most log2(maxWidth / START_WIDTH) times in its life (4 at the
@@ -51,7 +51,7 @@ export const START_WIDTH = 1024;
 /** Operations (inserts and removes) over which the share near the window's edges is judged, at least. */
 const GROW_EPOCH = 1024;
 /** The window doubles when more than 1 / 2^GROW_SHARE_SHIFT of an epoch's operations fell near its edges. */
-const GROW_SHARE_SHIFT = 3;
+const GROW_SHARE_SHIFT = 4;
 
 export class PriceLadder {
   /** Ticks the window covers now (a power of two, at most maxWidth). */

@@ -25,12 +25,3 @@ export class RecordingSink implements CrossingSink {
     return e;
   }
 }
-
-/** A seeded generator of whole numbers in [0, n) (a linear congruential one: deterministic streams for tests). */
-export function seededInts(seed: number): (n: number) => number {
-  let x = seed;
-  return (n) => {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    return x % n;
-  };
-}

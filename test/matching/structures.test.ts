@@ -6,7 +6,7 @@ import { IdMap } from '../../src/core/id-map.js';
 import { OrderPool } from '../../src/matching/order-pool.js';
 import { PriceLadder } from '../../src/matching/price-levels.js';
 import type { SortedLevels } from '../../src/matching/sorted-levels.js';
-import { seededInts } from './helpers.js';
+import { Prng } from '../../adapters/paper/prng.js';
 
 describe('Bitset', () => {
   it('prevSet agrees with a linear scan', () => {
@@ -295,25 +295,45 @@ describe('PriceLadder', () => {
 
   it('doubles its window while activity keeps falling just outside it, up to maxWidth, with every key in one place', () => {
     // Keys spread over 6,000 ticks, placed and removed at random: a 1,024-tick window holds a sixth of them.
-    const ops: Array<[boolean, number, number]> = [];
-    const rnd = seededInts(11);
-    for (let i = 0; i < 30_000; i++) ops.push([rnd(3) !== 0, 100_000 + rnd(6000), rnd(1000)]);
-    const ladder = new PriceLadder(16384);
-    runLadder(ladder, ops, 1000);
-    expect(ladder.width).toBeGreaterThanOrEqual(4096);
-    expect(ladder.width).toBeLessThanOrEqual(16384);
+    const run = (maxWidth: number, spread: number): PriceLadder => {
+      const rng = new Prng(11);
+      const ladder = new PriceLadder(maxWidth);
+      const model = new Map<number, number>();
+      const keys: number[] = [];
+      for (let i = 0; i < 30_000; i++) {
+        if (keys.length > 0 && rng.int(0, 2) === 0) {
+          const j = rng.int(0, keys.length - 1);
+          const k = keys[j]!;
+          keys[j] = keys[keys.length - 1]!;
+          keys.pop();
+          ladder.remove(k);
+          model.delete(k);
+        } else {
+          const k = 100_000 + rng.int(0, 5999) * spread;
+          if (model.has(k)) continue;
+          ladder.insert(k, i);
+          model.set(k, i);
+          keys.push(k);
+        }
+        if (i % 1000 === 0) {
+          checkPartition(ladder, model);
+          expect(ladder.bestKey).toBe(keys.length > 0 ? Math.max(...keys) : -Infinity);
+        }
+      }
+      checkPartition(ladder, model);
+      return ladder;
+    };
+    const grown = run(16384, 1);
+    expect(grown.width).toBeGreaterThanOrEqual(4096);
+    expect(grown.width).toBeLessThanOrEqual(16384);
     // The same keys with a smaller maxWidth: it stops there.
-    const capped = new PriceLadder(2048);
-    runLadder(capped, ops, 1000);
-    expect(capped.width).toBe(2048);
+    expect(run(2048, 1).width).toBe(2048);
     // Spread 100 times wider: a doubled window would hold hardly more of them, so it stays as it is.
-    const sparse = new PriceLadder(16384);
-    runLadder(sparse, ops.map(([a, k, p]): [boolean, number, number] => [a, 100_000 + (k - 100_000) * 100, p]), 1000);
-    expect(sparse.width).toBe(1024);
+    expect(run(16384, 100).width).toBe(1024);
   });
 
   it('stays within 2,048 ticks while the prices stay within a few hundred; a trend grows it up to maxWidth at most', () => {
-    const rnd = seededInts(5);
+    const rng = new Prng(5);
     // 100,000 levels added within 200 ticks of a mid that drifts `drift` ticks over the stream; the oldest removed
     // once 150 rest (the book follows the price)
     const run = (drift: number, maxWidth: number) => {
@@ -321,7 +341,7 @@ describe('PriceLadder', () => {
       const model = new Map<number, number>();
       const queue: number[] = [];
       for (let i = 0; i < 100_000; i++) {
-        const k = 50_000 + Math.floor((i * drift) / 100_000) + rnd(400) - 200;
+        const k = 50_000 + Math.floor((i * drift) / 100_000) + rng.int(-200, 199);
         if (model.has(k)) continue;
         ladder.insert(k, i);
         model.set(k, i);
