@@ -6,9 +6,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // Two test files at a time (vitest's default is one fewer than the CPUs: one on the project's 2-core machine).
-    // The whole suite takes about 5-8 minutes so instead of 8-15; no test may depend on an idle machine (CI must pass
-    // on a loaded one), and running two at a time is how that is kept honest.
+    // Two test files at a time (vitest's default is one fewer than the CPUs: one on the project's 2-core machine), so
+    // the whole suite takes about 5-8 minutes instead of 8-15. No test may depend on an idle machine: CI must pass on
+    // a loaded one, and two files at a time keeps that honest.
     maxWorkers: 2,
   },
 });

@@ -36,7 +36,7 @@ import type { OrderTracker } from '../core/order-tracker.js';
 import { PARENT_VENUE_NAME } from '../history/history-record.js';
 import { streamEventBytes } from '../journal/event-replay.js';
 import { JsonBytes } from '../journal/json-bytes.js';
-import { JournalFollower, type FollowedJournal, type FollowerLog, type FollowerSink } from '../journal/journal-follower.js';
+import { JournalFollower, type FollowedJournal, type FollowerLog, type FollowerSink, type RowMaker } from '../journal/journal-follower.js';
 import type { Clock } from '../model/clock.js';
 import type { Instrument } from '../model/instrument.js';
 import type { LifecycleEvent, OrderUpdate, Transition } from '../model/lifecycle.js';
@@ -66,21 +66,22 @@ export interface BusEvent {
 }
 
 /**
- * Where busEventsOf writes the events' JSON: an arena (each event a view of its chunk, no string made of it; a chunk
- * is collected once the events buffered in it are published).
+ * The row maker of the publisher's follower: each applied transition recorded at `seq` (live with the daemon's
+ * tracker, in catch-up with a scratch one) as its bus event. The events' JSON is written into `arena` (a JsonBytes
+ * with chunks: each event a view of its chunk, no string made of it; a chunk is collected once the events buffered in
+ * it are published). One arena per publisher.
  */
-const eventArena = new JsonBytes(64 * 1024);
-
-/** The bus event of a transition recorded at `seq` (live with the daemon's tracker, in catch-up with a scratch one). */
-export function busEventsOf(seq: number, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition, out: BusEvent[]): void {
-  if (t.outcome !== 'APPLIED') return;
-  const ins = tracker.store.instrument(order.slot);
-  out.push({
-    seq, symbol: ins.symbol, strategy: order.strategy, orderId: order.id, clientOrderId: order.clientOrderId,
-    event: t.event, state: t.to, json: streamEventBytes(eventArena, seq, tracker, order, update, t),
-    // a parent's rolled-up copy of its child's fill is an order event, not a trade (the child's fill is the trade)
-    trade: update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME ? tradeEntry(seq, order, ins, update.fill) : null,
-  });
+export function busEventRows(arena: JsonBytes): RowMaker<BusEvent> {
+  return (seq, tracker, order, update, t, out) => {
+    if (t.outcome !== 'APPLIED') return;
+    const ins = tracker.store.instrument(order.slot);
+    out.push({
+      seq, symbol: ins.symbol, strategy: order.strategy, orderId: order.id, clientOrderId: order.clientOrderId,
+      event: t.event, state: t.to, json: streamEventBytes(arena, seq, tracker, order, update, t),
+      // a parent's rolled-up copy of its child's fill is an order event, not a trade (the child's fill is the trade)
+      trade: update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME ? tradeEntry(seq, order, ins, update.fill) : null,
+    });
+  };
 }
 
 /**
@@ -295,7 +296,7 @@ export class EventPublisher {
 
   constructor(private readonly o: EventPublisherOptions) {
     this.follower = new JournalFollower<BusEvent>({
-      name: 'events', sink: new RedisEventSink(o.connection, o.keys, o.maxLen, o.timeoutMs ?? 5000), rows: busEventsOf,
+      name: 'events', sink: new RedisEventSink(o.connection, o.keys, o.maxLen, o.timeoutMs ?? 5000), rows: busEventRows(new JsonBytes(64 * 1024)),
       orders: o.orders ?? o.tracker.store, tracker: o.tracker, retainFinished: o.retainFinished, clock: o.clock, log: o.log,
       bufferRows: o.bufferEvents ?? 65536, batchRows: o.batchEvents ?? 500, flushMs: o.flushMs ?? 2, retryMs: o.retryMs,
       maxRetryMs: o.maxRetryMs, markEveryMs: o.markEveryMs,

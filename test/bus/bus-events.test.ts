@@ -1,12 +1,13 @@
 /**
- * busEventsOf (src/bus/event-publisher.ts): what the publisher puts in the streams for each applied transition. The
+ * busEventRows (src/bus/event-publisher.ts): what the publisher puts in the streams for each applied transition. The
  * orders entry's json is the event exactly as GET /v1/stream sends it (JSON.stringify of streamEvent), and a venue
  * fill's trade entry holds that event's own values, the quote currency for a fee recorded without one included.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OrderTracker } from '../../src/core/order-tracker.js';
-import { busEventsOf, type BusEvent } from '../../src/bus/event-publisher.js';
+import { busEventRows, type BusEvent } from '../../src/bus/event-publisher.js';
+import { JsonBytes } from '../../src/journal/json-bytes.js';
 import { streamEvent } from '../../src/journal/event-replay.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderEvent } from '../../src/model/events.js';
@@ -19,20 +20,21 @@ const fillStep = fc.record({
   ts: fc.integer({ min: 1, max: 2 ** 45 }), venueTs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 45 })),
 });
 
-describe('busEventsOf', () => {
+describe('busEventRows', () => {
   it('gives each applied transition its stream event as JSON, and each venue fill the trade entry of that event\'s values', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 40 }), fc.boolean(), fc.array(fillStep, { minLength: 1, maxLength: 4 }), fc.constantFrom('alpha', 'beta'),
       (seq0, sell, fills, strategy) => {
         const store = testStore({ strategies: ['alpha', 'beta'], venues: ['v1'] });
         const clock = new ManualClock(1.7e12);
         const tracker = new OrderTracker(store, clock, { retainFinished: 10 });
+        const busEvents = busEventRows(new JsonBytes(64 * 1024));
         const rows: BusEvent[] = [];
         const events: OrderEvent[] = [];
         let seq = seq0;
         tracker.listen({
           onTransition: (order, update, t) => {
             seq++;
-            busEventsOf(seq, tracker, order, update, t, rows);
+            busEvents(seq, tracker, order, update, t, rows);
             events.push(streamEvent(seq, tracker, order, update, t));
           },
         });
