@@ -28,21 +28,26 @@ describe('npm run local', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, SWITCHYARD_API_PORT: '0', SWITCHYARD_DATA_DIR: dir };
     for (const k of Object.keys(env)) if (k.startsWith('LOCAL_') || k.startsWith('FAKE_') || k === 'SWITCHYARD_API_TOKEN') delete env[k];
     const child = spawn(process.execPath, ['scripts/local.mjs', '--json'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: string[] = [];
+    // stdout as it came, cut into whole lines when read: a chunk may end in the middle of a line, and the script's
+    // lines may come in several chunks (under load, the api line was seen before the page line had arrived)
+    let stdout = '';
+    const lines = (): string[] => stdout.split('\n').slice(0, -1);
     const err: string[] = [];
-    child.stdout.setEncoding('utf8').on('data', (c: string) => out.push(...c.split('\n')));
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => err.push(c));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
     try {
-      const api = await pollUntil(() => out.map((l) => /^switchyard local: api (http:\/\/127\.0\.0\.1:\d+)$/.exec(l)?.[1]).find((x) => x !== undefined),
-        (x) => x !== undefined, { timeoutMs: 90_000, intervalMs: 50 });
+      // its last line says how to stop it: everything before it is out
+      const out = await pollUntil(lines, (ls) => ls.includes('switchyard local: Ctrl-C stops the daemon, then the fake venues'), { timeoutMs: 90_000, intervalMs: 50 });
+      const api = out.map((l) => /^switchyard local: api (http:\/\/127\.0\.0\.1:\d+)$/.exec(l)?.[1]).find((x) => x !== undefined);
+      expect(api).toBeDefined();
       expect(out).toContain(`switchyard local: page ${api}/`);
       const fakes = out.map((l) => /fake Binance on (http:\/\/[0-9.:]+), fake OKX on (http:\/\/[0-9.:]+)/.exec(l)).find((m) => m !== null && m !== undefined)!;
       expect(fakes).toBeDefined();
       // the token is where the script says, and is never printed
       expect(out.some((l) => l.includes(join(dir, 'api-token')))).toBe(true);
       const token = readFileSync(join(dir, 'api-token'), 'utf8').trim();
-      expect([...out, ...err].filter((l) => l.includes(token))).toEqual([]);
+      expect([...lines(), ...err].filter((l) => l.includes(token))).toEqual([]);
       const health = await pollUntil(async () => (await fetch(`${api!}/health`)).json() as Promise<any>,
         (h) => h.venues?.length === 2 && h.venues.every((v: any) => v.available === true), { timeoutMs: 30_000, intervalMs: 100 });
       expect(health.venues.map((v: any) => v.name).sort()).toEqual(['local-binance', 'local-okx']);
