@@ -4,10 +4,16 @@
  *   npm run bench:book        (= npm run build && node --expose-gc dist/bench/book.js)
  *
  * Scenarios (1,000,000 operations each; see bench/lib/op-stream.ts): uniform and deep (~10,000
- * resting orders). Per engine, each pass on a fresh book: a warm-up over the whole stream, a timed
+ * resting orders). Per engine, after a full GC, each pass on a fresh book: a warm-up over the whole stream, a timed
  * throughput pass (no per-op timing; GC events counted during this pass only) and a latency pass
  * timing every operation with performance.now() deltas into a preallocated Float64Array. Both engines must end
  * with the same aggregated depth.
+ * The full GC comes before the warm-up, not between the warm-up and the timed pass: a forced GC that collects the
+ * previous book (and, the first time, the objects the streams were generated with) makes V8 deoptimise our engine's
+ * optimised code ("marking dependent code for deoptimization, reason: weak objects" under --trace-deopt), so a pass
+ * right after one ran 12–35 % slower while V8 optimised it again; the peer's speed did not change (measured pass by
+ * pass, docs/benchmarks.md, 2026-12-07). A daemon's books live as long as the daemon and never see that; each engine
+ * is now timed as the warm-up left it.
  * Adversarial streams (bench/lib/adversarial-streams.ts): jumping best price, one-sided thin book, one very deep
  * level, many small books; the same warm-up and throughput passes (no latency pass; a stream shorter than 200,000
  * operations is warmed up and timed several times over on fresh books for our engine), the same depth check, each
@@ -213,7 +219,10 @@ async function measure(
   warmupOps: number,
   passes = 1,
 ): Promise<EngineResult> {
-  // Warm-up (`passes` times over a short stream, so the JIT has settled as it has after 1 M operations).
+  // A clean heap first (what the previous engine or stream left), then warm-up (`passes` times over the stream, so
+  // the JIT has settled as it has after 1 M operations) and the timed passes with no forced GC between them: see the
+  // header (a forced GC here deoptimised our engine's code).
+  fullGc();
   let b: unknown = null;
   let d0: Map<string, number> | null = null;
   for (let w = 0; w < passes; w++) {
@@ -231,7 +240,6 @@ async function measure(
   for (let r = 0; r < passes; r++) {
     b = make();
     prefill(b);
-    fullGc();
     const t0 = performance.now();
     run(b, 0, n);
     const t1 = performance.now();
@@ -248,7 +256,6 @@ async function measure(
   b = make();
   prefill(b);
   const out = new Float64Array(n);
-  fullGc();
   lat(b, out);
   const d2 = depth(b);
   b = null;
