@@ -10,10 +10,11 @@
  * with the same aggregated depth.
  * The full GC comes before the warm-up, not between the warm-up and the timed pass: a forced GC that collects the
  * previous book (and, the first time, the objects the streams were generated with) makes V8 deoptimise our engine's
- * optimised code ("marking dependent code for deoptimization, reason: weak objects" under --trace-deopt), so a pass
- * right after one ran 12–35 % slower while V8 optimised it again; the peer's speed did not change (measured pass by
- * pass, docs/benchmarks.md, 2026-12-07). A daemon's books live as long as the daemon and never see that; each engine
- * is now timed as the warm-up left it.
+ * optimised code ("marking dependent code for deoptimization, reason: weak objects" under --trace-deopt), and the
+ * timed pass right after it measured V8 optimising that code again: ours ran a third faster on uniform and
+ * one_sided_thin and about twice as fast on deep_level once the GC moved, while the peer's speed did not change
+ * (docs/benchmarks.md, 2026-12-07). A daemon's books live as long as the daemon and never see that; each engine is
+ * now timed as the warm-up left it.
  * Adversarial streams (bench/lib/adversarial-streams.ts): jumping best price, one-sided thin book, one very deep
  * level, many small books; the same warm-up and throughput passes (no latency pass; a stream shorter than 200,000
  * operations is warmed up and timed several times over on fresh books for our engine), the same depth check, each
