@@ -224,6 +224,16 @@ describe('fake Binance: other calls adapters may use', () => {
   });
 });
 
+/**
+ * The fake counts as Binance does, in fixed windows aligned to the wall clock (weight per minute, orders per 10 s): a
+ * test that asserts a count made by several requests must not straddle a window's end. When less than `needMs` of the
+ * current window is left, wait for the next one to begin (at most `needMs`).
+ */
+async function startOfWindowIfLate(windowMs: number, needMs: number): Promise<void> {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < needMs) await new Promise((resolve) => setTimeout(resolve, left + 20));
+}
+
 describe('fake Binance rate limits', () => {
   let limited: FakeBinance;
   beforeAll(async () => {
@@ -234,6 +244,7 @@ describe('fake Binance rate limits', () => {
   });
 
   test('exchangeInfo advertises the limits; weight headers; 429 + Retry-After, then 418 for clients that keep going', async () => {
+    await startOfWindowIfLate(60_000, 10_000);
     const ex: Loose = localBinance(limited.endpoints, { enableRateLimit: false });
     await ex.loadMarkets();
     const rl = ((await ex.publicGetExchangeInfo()) as { rateLimits: unknown[] }).rateLimits;
@@ -270,6 +281,8 @@ describe('fake Binance rate limits', () => {
   test('orders per 10 s: -1015 with HTTP 429', async () => {
     const ex: Loose = localBinance(limited.endpoints, { enableRateLimit: false });
     await ex.loadMarkets();
+    // the four orders within one 10 s window (a CI run once placed the first two before a window's end: count 1, not 3)
+    await startOfWindowIfLate(10_000, 5_000);
     for (let i = 0; i < 3; i++) await ex.createOrder('SOL/USDT', 'limit', 'buy', 1, 100);
     expect(ex.last_response_headers['X-Mbx-Order-Count-10s']).toBe('3');
     const err = await rejection(ex.createOrder('SOL/USDT', 'limit', 'buy', 1, 100));
