@@ -97,49 +97,61 @@ class EnhancerEntry {
   }
 }
 
-/** The reused view of the order under decision (reads the intake's fields). */
+/**
+ * The reused view of the order under decision (reads the intake's fields). What it reads is held in private fields
+ * (#): an enhancer gets only the getters, never a handle on the intake's NewOrderFields (through which it could raise
+ * the quantity, flip the side or change the symbol, strategy or client order id past the validation and the journal).
+ */
 class OrderFieldsView implements EnhancerOrder {
-  f: NewOrderFields | undefined;
-  ins: Instrument | undefined;
-  strategyName = '';
+  #f: NewOrderFields | undefined;
+  #ins: Instrument | undefined;
+  #strategyName = '';
+  bind(f: NewOrderFields, ins: Instrument, strategyName: string): void {
+    this.#f = f;
+    this.#ins = ins;
+    this.#strategyName = strategyName;
+  }
+  unbind(): void {
+    this.#f = undefined;
+  }
   get strategy(): string {
-    return this.strategyName;
+    return this.#strategyName;
   }
   get symbol(): string {
-    return this.ins!.symbol;
+    return this.#ins!.symbol;
   }
   get instrument(): Instrument {
-    return this.ins!;
+    return this.#ins!;
   }
   get side(): Side {
-    return this.f!.side === BUY ? 'BUY' : 'SELL';
+    return this.#f!.side === BUY ? 'BUY' : 'SELL';
   }
   get type(): OrderType {
-    return ORDER_TYPES[this.f!.type]!;
+    return ORDER_TYPES[this.#f!.type]!;
   }
   get timeInForce(): TimeInForce {
-    return TIME_IN_FORCES[this.f!.tif]!;
+    return TIME_IN_FORCES[this.#f!.tif]!;
   }
   get postOnly(): boolean {
-    return this.f!.postOnly;
+    return this.#f!.postOnly;
   }
   get priority(): Priority {
-    return PRIORITIES[this.f!.priority]!;
+    return PRIORITIES[this.#f!.priority]!;
   }
   get priceTicks(): number {
-    return this.f!.priceTicks;
+    return this.#f!.priceTicks;
   }
   get qtyLots(): number {
-    return this.f!.qtyLots;
+    return this.#f!.qtyLots;
   }
   get price(): string {
-    return this.f!.priceTicks > 0 ? this.ins!.ticksToPrice(this.f!.priceTicks) : '';
+    return this.#f!.priceTicks > 0 ? this.#ins!.ticksToPrice(this.#f!.priceTicks) : '';
   }
   get quantity(): string {
-    return this.ins!.lotsToQty(this.f!.qtyLots);
+    return this.#ins!.lotsToQty(this.#f!.qtyLots);
   }
   get clientOrderId(): string | undefined {
-    return this.f!.clientOrderId;
+    return this.#f!.clientOrderId;
   }
 }
 
@@ -282,12 +294,18 @@ export class OrderEnhancers {
     if (list === undefined) return 0;
     for (const e of list) {
       try {
-        e.enhancer.onSignal?.(symbol, fields);
+        const r: unknown = e.enhancer.onSignal?.(symbol, fields);
+        // an async onSignal: its rejection is counted like a throw (unhandled, it would end the process)
+        if (r !== undefined) settleQuietly(r, (err) => this.signalFailed(e, err));
       } catch (err) {
-        if (e.signalErrors++ === 0) this.log.warn({ strategy: this.strategyIds[e.strategy], err: errText(err) }, 'order enhancer onSignal threw (counted; logged once)');
+        this.signalFailed(e, err);
       }
     }
     return list.length;
+  }
+
+  private signalFailed(e: EnhancerEntry, err: unknown): void {
+    if (e.signalErrors++ === 0) this.log.warn({ strategy: this.strategyIds[e.strategy], err: errText(err) }, 'order enhancer onSignal threw (counted; logged once)');
   }
 
   /** Orders of `strategy` with `outcome` so far. */
@@ -336,9 +354,8 @@ export class OrderEnhancers {
     copyTerms(before, f);
     const ins = this.instruments.at(f.symbol);
     const view = this.view;
-    view.f = f;
-    view.ins = ins;
-    view.strategyName = this.strategyIds[f.strategy]!;
+    const strategyName = this.strategyIds[f.strategy]!;
+    view.bind(f, ins, strategyName);
     const change = this.change;
     change.marketable = false;
     change.timeInForce = undefined;
@@ -347,15 +364,24 @@ export class OrderEnhancers {
     change.priority = undefined;
     let thrown: unknown;
     let threw = false;
+    let returned: unknown;
+    let gavePromise = false;
     e.calls++;
     try {
-      e.enhancer.enhance(view, change);
+      returned = e.enhancer.enhance(view, change);
     } catch (err) {
       threw = true;
       thrown = err;
     }
     t[1] = this.clock.monoMs() - t[0]!;
-    view.f = undefined;
+    view.unbind();
+    // An `async` enhance returns a promise: its decision is not made synchronously (what it set before its first
+    // await is half of one) and a rejection nobody handles would end the process (Node's default). Handled, and
+    // discarded as an error.
+    if (returned !== undefined && !threw && settleQuietly(returned)) {
+      threw = true;
+      gavePromise = true;
+    }
     const elapsedUs = Math.round(t[1]! * 1000);
     this.histogram.observe(f.strategy, elapsedUs);
     this.pendingStrategy = f.strategy;
@@ -364,17 +390,17 @@ export class OrderEnhancers {
     if (t[1]! > e.budgetMs) {
       e.suspendedUntil = t[0]! + t[1]! + e.settings.suspendMs;
       this.counts[base + OVER_BUDGET]!++;
-      this.log.warn({ strategy: view.strategyName, elapsedUs, budgetUs: e.settings.budgetUs, suspendMs: e.settings.suspendMs }, 'order enhancer over its budget: decision discarded, enhancer bypassed for suspendMs');
+      this.log.warn({ strategy: strategyName, elapsedUs, budgetUs: e.settings.budgetUs, suspendMs: e.settings.suspendMs }, 'order enhancer over its budget: decision discarded, enhancer bypassed for suspendMs');
       return this.pend(OVER_BUDGET, `took ${elapsedUs} µs, over the budget of ${e.settings.budgetUs} µs: suspended for ${e.settings.suspendMs} ms`);
     }
     if (threw) {
       this.counts[base + ERROR]!++;
-      let reason = `threw: ${errText(thrown)}`;
+      let reason = gavePromise ? 'returned a promise (an async enhance?): a decision must be made synchronously' : `threw: ${errText(thrown)}`;
       if (++e.consecutiveErrors >= ENHANCER_MAX_CONSECUTIVE_ERRORS) {
         e.consecutiveErrors = 0;
         e.suspendedUntil = t[0]! + t[1]! + e.settings.suspendMs;
         reason += `; ${ENHANCER_MAX_CONSECUTIVE_ERRORS} errors in a row: suspended for ${e.settings.suspendMs} ms`;
-        this.log.warn({ strategy: view.strategyName, err: errText(thrown), suspendMs: e.settings.suspendMs }, 'order enhancer threw repeatedly: bypassed for suspendMs');
+        this.log.warn({ strategy: strategyName, err: gavePromise ? reason : errText(thrown), suspendMs: e.settings.suspendMs }, 'order enhancer threw repeatedly: bypassed for suspendMs');
       }
       return this.pend(ERROR, reason);
     }
@@ -514,6 +540,28 @@ function termsJson(t: Terms, ins: Instrument): Record<string, unknown> {
     quantity: ins.lotsToQty(t.qtyLots),
     priority: PRIORITIES[t.priority],
   };
+}
+
+/**
+ * When `value` is a thenable (a promise an enhancer returned), handles its rejection (`onRejected`, else nothing) so it
+ * never becomes an unhandled rejection; true when it was one. Never throws (a hostile `then` getter is a thenable).
+ */
+function settleQuietly(value: unknown, onRejected?: (err: unknown) => void): boolean {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  try {
+    const then = (value as { then?: unknown }).then;
+    if (typeof then !== 'function') return false;
+    (then as (a: undefined, b: (err: unknown) => void) => unknown).call(value, undefined, (err) => {
+      try {
+        onRejected?.(err);
+      } catch {
+        // counted already or nothing to do
+      }
+    });
+  } catch {
+    // a `then` that throws: it is still not a synchronous decision
+  }
+  return true;
 }
 
 /** What was thrown, as text (never throws itself: an enhancer may throw anything). */
