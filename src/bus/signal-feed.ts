@@ -4,7 +4,9 @@
  * each enhancer's onSignal). Off the order path: its own connection (redis-connection.ts) in a loop of XREAD BLOCK.
  *
  * It starts at the end of each stream as it is when the feed starts (what was published before is not replayed: an
- * enhancer wants fresh signals), then reads every entry in order. At most `batch` entries per stream per read, handed
+ * enhancer wants fresh signals) — or, when Redis is not reachable at start, as it is when the feed first reaches it
+ * (start() does not wait for Redis longer than `startWaitMs`: the daemon awaits it before it opens its API and intake,
+ * and an enhancer without signals changes nothing) — then reads every entry in order. At most `batch` entries per stream per read, handed
  * on synchronously: nothing is buffered. While Redis is down the loop waits (capped backoff) and counts the failed
  * reads; when it is back it goes on from the last entry it handed on (what was published meanwhile is read then: the
  * enhancers judge how old a signal is from its own time). Counted: entries, reads, failed reads, reconnects.
@@ -28,6 +30,8 @@ export interface SignalFeedOptions {
   readonly blockMs?: number;
   /** Longest pause between reads while Redis is down (ms, default 1000). */
   readonly maxBackoffMs?: number;
+  /** The longest start() waits for Redis (ms, default 2000); then the feed goes on trying in the background. */
+  readonly startWaitMs?: number;
   readonly registry?: Registry;
 }
 
@@ -104,14 +108,40 @@ export class SignalFeed {
 
   /**
    * Connects, fixes where each stream starts (its last entry now) and starts the read loop. Resolves once reading
-   * started; when Redis does not answer, it rejects (the caller decides whether the daemon starts without signals).
+   * started, or after `startWaitMs` when Redis does not answer: the loop then connects in the background and fixes
+   * where the streams start when it first reaches Redis (a start never holds the daemon for as long as Redis is down).
    */
   async start(): Promise<void> {
     if (this.running || this.streams.length === 0) return;
-    await this.conn.connect();
-    for (const s of this.streams) s.id = await this.lastId(s.key);
     this.running = true;
-    this.loop = this.run();
+    let positioned = false;
+    try {
+      const connecting = this.conn.connect();
+      connecting.catch(() => undefined);
+      await this.within(connecting, this.o.startWaitMs ?? 2000);
+      await this.within(this.position(), this.o.startWaitMs ?? 2000);
+      positioned = true;
+    } catch (err) {
+      if (!this.running) return;
+      this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'signal feed: Redis not reachable at start: going on without signals until it is');
+    }
+    this.loop = this.run(positioned);
+  }
+
+  /** Fixes where each stream starts: its last entry now. */
+  private async position(): Promise<void> {
+    for (const s of this.streams) s.id = await this.lastId(s.key);
+  }
+
+  /** `p`, or a rejection after `ms` (p goes on; its own rejection is handled). */
+  private within<T>(p: Promise<T>, ms: number): Promise<T> {
+    p.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+      timer.unref?.();
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Ends the loop and closes the connection. */
@@ -123,8 +153,12 @@ export class SignalFeed {
       await this.conn.close().catch(() => undefined);
       return;
     }
-    // a blocked XREAD ends with the connection
-    this.conn.client.destroy();
+    // a blocked XREAD ends with the connection (one still connecting, after a start with Redis down, too)
+    try {
+      this.conn.client.destroy();
+    } catch {
+      // already closed
+    }
     await this.loop;
   }
 
@@ -134,7 +168,7 @@ export class SignalFeed {
     return last.length === 0 ? '0-0' : last[0]!.id;
   }
 
-  private async run(): Promise<void> {
+  private async run(positioned: boolean): Promise<void> {
     const count = this.o.batch ?? 256;
     const block = this.o.blockMs ?? 1000;
     const maxBackoff = this.o.maxBackoffMs ?? 1000;
@@ -142,6 +176,12 @@ export class SignalFeed {
     while (this.running) {
       let reply: ReadReply[] | null;
       try {
+        if (!positioned) {
+          // Redis was not reachable at start: the streams start where they are when it first answers
+          await this.conn.connect();
+          await this.position();
+          positioned = true;
+        }
         reply = (await this.conn.client.xRead(this.streams, { COUNT: count, BLOCK: block })) as unknown as ReadReply[] | null;
       } catch {
         if (!this.running) break;
