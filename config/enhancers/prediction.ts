@@ -8,7 +8,9 @@
  *   direction   up | down   where the price is predicted to go (BUY and SELL are accepted too: up = BUY, down = SELL)
  *   risk        0..1   the risk score
  *   ts          epoch ms when the prediction was made (absent: when the daemon read it)
- * A signal older than params.maxAgeMs (default 5000) is ignored, as is one with a field that is not a number in 0..1.
+ * A signal older than params.maxAgeMs (default 5000) is ignored, as is one with a field that is not a number in 0..1,
+ * and one stamped more than maxAgeMs ahead of the daemon's clock (a ts in µs or ns, a clock far ahead: its age cannot
+ * be known, and it would never grow old); one stamped less ahead counts from when the daemon read it.
  *
  * Per order of one of the strategy's symbols, with a fresh signal:
  *   - confidence above params.confidenceAbove (default 0.8) and the direction agreeing with the side (up: BUY,
@@ -61,15 +63,16 @@ export default function create(ctx: EnhancerContext): OrderEnhancer {
       const risk = unit(fields.risk);
       const d = (fields.direction ?? '').toLowerCase();
       const direction = d === 'up' || d === 'buy' ? 1 : d === 'down' || d === 'sell' ? -1 : 0;
-      const ts = fields.ts === undefined || fields.ts === '' ? ctx.clock.now() : Number(fields.ts);
-      if ((Number.isNaN(confidence) && Number.isNaN(risk)) || !Number.isFinite(ts)) {
+      const now = ctx.clock.now();
+      const ts = fields.ts === undefined || fields.ts === '' ? now : Number(fields.ts);
+      if ((Number.isNaN(confidence) && Number.isNaN(risk)) || !Number.isFinite(ts) || ts > now + maxAgeMs) {
         if (ignored++ === 0) ctx.log.warn('signal ignored: no usable confidence or risk, or a bad ts', { symbol });
         return;
       }
       sig.confidence = confidence;
       sig.direction = direction;
       sig.risk = risk;
-      sig.ts = ts;
+      sig.ts = Math.min(ts, now);
     },
 
     enhance(order: EnhancerOrder, change: EnhancerChange) {
