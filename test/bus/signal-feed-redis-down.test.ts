@@ -1,5 +1,5 @@
 /**
- * Probe: the signal feed (src/bus/signal-feed.ts) when Redis is not there as the daemon starts. The daemon awaits
+ * The signal feed (src/bus/signal-feed.ts) when Redis is not there as the daemon starts. The daemon awaits
  * SignalFeed.start() before it opens its API and its intake (src/daemon.ts startEnhancers): a start that never settles
  * while Redis is down holds the whole daemon (no API, no health, no orders) for as long as Redis is down, for signals
  * that only ever adjust orders. It must settle in bounded time and the feed must pick the signals up once Redis is up.
@@ -18,7 +18,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-describe('probe: SignalFeed.start with Redis down', () => {
+describe('SignalFeed.start with Redis down', () => {
   it('settles within a bounded time (the daemon waits for it), and signals flow once Redis is up', { timeout: 40_000 }, async () => {
     const redis = await PrivateRedis.start();
     cleanups.push(() => redis.stop());

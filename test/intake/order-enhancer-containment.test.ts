@@ -1,5 +1,5 @@
 /**
- * Probe: enhancers that misbehave in ways the stage must contain (src/intake/order-enhancer.ts).
+ * Enhancers that misbehave in ways the stage must contain (src/intake/order-enhancer.ts).
  *  - an `async` enhance / onSignal (returns a promise): its rejection must not become an unhandled rejection (Node 20
  *    ends the daemon on one), and a decision that is not synchronous is discarded (counted and journaled as error);
  *  - an enhancer that writes through the order view to the intake's own fields: quantity raised, side flipped, client
@@ -87,7 +87,7 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-describe('probe: an enhancer that returns a promise', () => {
+describe('an enhancer that returns a promise', () => {
   it('an async enhance that throws: no unhandled rejection (it would end the daemon), counted and journaled as an error, the original goes on', async () => {
     const w = watchRejections();
     cleanups.push(w.done);
@@ -129,7 +129,7 @@ describe('probe: an enhancer that returns a promise', () => {
   });
 });
 
-describe('probe: an enhancer that writes through the order view', () => {
+describe('an enhancer that writes through the order view', () => {
   it('cannot reach the intake\'s fields: quantity, side and client order id stay the strategy\'s unless validated', () => {
     const s = setup();
     s.enhancers.add(0, {
@@ -151,7 +151,7 @@ describe('probe: an enhancer that writes through the order view', () => {
   });
 });
 
-describe('probe: the example enhancer (config/enhancers/prediction.ts) and a signal stamped in the future', () => {
+describe('the example enhancer (config/enhancers/prediction.ts) and a signal stamped in the future', () => {
   it('a signal whose ts is ahead of the daemon\'s clock (a producer in µs, or a skewed clock) does not stay fresh forever', async () => {
     const { default: create } = await import('../../config/enhancers/prediction.js');
     const instruments = testInstruments();
