@@ -33,6 +33,9 @@
  * Records the journal no longer has (W is before its oldest snapshot and the segments were deleted: a new sink on an
  * old journal) are skipped from the oldest snapshot on, counted in `lostRecords` and logged.
  *
+ * A sink whose W is past the journal's last record was written from another journal (a data directory wiped or
+ * replaced, another daemon on the same store): it is not written (see ofThisJournal) and the journal keeps everything.
+ *
  * The journal must keep what the follower has not written: the daemon sets the journal's retention floor to W
  * (`retentionFloor`; the lowest of all followers'), so snapshot retention deletes no segment after W. A sink down for
  * long therefore makes the journal grow: `status()` reports it (lag in records and seconds, up or down).
@@ -161,6 +164,8 @@ export class JournalFollower<Row extends { readonly seq: number }> {
   private opened = false;
   /** After a failure: read W back from the sink before writing again. */
   private resync = false;
+  /** The sink's watermark was past the journal's last record and that was logged (once until it is not). */
+  private aheadLogged = false;
   private overflows = 0;
   private writeErrors = 0;
   private lastError: string | null = null;
@@ -321,15 +326,16 @@ export class JournalFollower<Row extends { readonly seq: number }> {
       try {
         if (!this.opened) {
           await this.sink.open();
-          this.wm = await this.sink.watermark();
+          const w = await this.sink.watermark();
           this.opened = true;
+          this.wm = this.ofThisJournal(w);
           this.resync = false;
           this.setUp(true);
         } else if (this.resync) {
           // a write whose reply was lost may have landed (nothing is written twice when the sink can tell), and a
           // sink that lost its data (a Redis restarted empty) says so: the catch-up starts from what it holds
           const before = this.wm;
-          this.wm = await this.sink.watermark();
+          this.wm = this.ofThisJournal(await this.sink.watermark());
           this.resync = false;
           if (this.wm < before) this.o.log.warn({ sink: this.sink.kind, where: this.sink.where, was: before, watermark: this.wm }, `${this.o.name}: the sink's watermark went back (it lost data): writing again from the journal`);
           this.setUp(true);
@@ -351,6 +357,28 @@ export class JournalFollower<Row extends { readonly seq: number }> {
         retry = Math.min(this.maxRetryMs, retry * 2);
       }
     }
+  }
+
+  /**
+   * The sink's watermark `w`, checked against this journal: a watermark past the journal's last record was written
+   * from another journal (the data directory wiped or replaced, or another daemon writing to the same store or key
+   * prefix). Taken as it is, the follower would skip this journal's records up to it — rows never written, the
+   * journal's segments released to retention — so it throws (coded FOLLOWER_SINK_AHEAD): the follower stays down,
+   * writes nothing, keeps W as it was (the journal keeps everything while W was never known) and reads the watermark
+   * again with its backoff, until the operator gives it a store of its own or restores the journal.
+   */
+  private ofThisJournal(w: number): number {
+    const last = this.journal!.lastSeq();
+    if (w <= last) {
+      this.aheadLogged = false;
+      return w;
+    }
+    const message = `${this.o.name}: the ${this.sink.kind} store's watermark ${w} is past this journal's last record ${last}: it was written from another journal (a data directory wiped or replaced, or another daemon writing to the same store or key prefix); nothing is written to it until it is resolved: give this daemon a store of its own (another key prefix, table or path), remove the store's watermark, or restore this daemon's journal`;
+    if (!this.aheadLogged) {
+      this.aheadLogged = true;
+      this.o.log.error({ sink: this.sink.kind, where: this.sink.where, watermark: w, journalLastSeq: last }, message);
+    }
+    throw Object.assign(new Error(message), { code: 'FOLLOWER_SINK_AHEAD' });
   }
 
   private setUp(up: boolean): void {

@@ -64,7 +64,11 @@ interface Rig {
   caughtUp(timeoutMs?: number): Promise<void>;
 }
 
-async function rig(url: string, o: { bufferEvents?: number; batchEvents?: number; timeoutMs?: number; snapshotEvery?: number } = {}): Promise<Rig> {
+async function rig(url: string, o: {
+  bufferEvents?: number; batchEvents?: number; timeoutMs?: number; snapshotEvery?: number;
+  /** Runs before the publisher starts (what its Redis holds then). */
+  before?: (keys: BusKeys) => Promise<void>;
+} = {}): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'events-rig-'));
   const instruments = testInstruments();
   const clock = new ManualClock();
@@ -105,6 +109,7 @@ async function rig(url: string, o: { bufferEvents?: number; batchEvents?: number
     if (r !== undefined) hook.returnedValue++;
     recorded.push(streamEvent(seq, path.tracker, order, update, t));
   });
+  await o.before?.(keys);
   publisher.start({ dir: journal.dir, lastSeq: () => journal.lastSeq, durableSeq: () => journal.durableSeq, whenDurable: (s) => recorder.whenDurable(s) });
   path.intake.open();
   cleanups.push(async () => {
@@ -456,6 +461,32 @@ describe('events out to Redis Streams', () => {
     await published.connect();
     expect(Number(await published.get(r.keys.published))).toBe(r.publisher.watermark);
     await published.close();
+  });
+
+  it('events:published past this journal (a data directory wiped, the same Redis and prefix): nothing published or skipped, the journal kept, until the key is removed', { timeout: 60_000 }, async () => {
+    const admin = createClient({ url: SHARED_REDIS_URL });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    cleanups.push(() => admin.close().catch(() => undefined));
+    const r = await rig(SHARED_REDIS_URL, { batchEvents: 5, snapshotEvery: 40, before: async (keys) => void await admin.set(keys.published, '1000000') });
+    for (let i = 0; i < 60; i++) await r.flow(i);
+    await pollUntil(() => r.publisher.status().lastError ?? '', (e) => e.includes('FOLLOWER_SINK_AHEAD'), { timeoutMs: 5000, what: 'the publisher refusing the watermark' });
+    const s = r.publisher.status();
+    expect([s.up, s.watermark]).toEqual([false, -1]);
+    expect(r.publisher.retentionFloor()).toBe(0);
+    expect(r.journal.firstSeq).toBe(1); // snapshots were taken, no segment deleted
+    expect(await admin.xLen(r.keys.orders('BTC-USDT'))).toBe(0);
+    expect(await admin.get(r.keys.published)).toBe('1000000');
+    // the operator removes the stale watermark: every event of this journal is published, once, in seq order
+    await admin.del(r.keys.published);
+    await r.caughtUp(20_000);
+    const events = await r.journalEvents();
+    const c = consumer(SHARED_REDIS_URL, streamsOf(r.keys));
+    cleanups.push(() => c.stop());
+    const count = events.length + 2 * events.filter((e) => e.fill !== undefined).length;
+    await pollUntil(() => entriesOf(c.received), (n) => n >= count, { timeoutMs: 5000, what: `${count} entries` });
+    expectComplete(r, c.received, events);
+    expect(entriesOf(c.received)).toBe(count);
   });
 
   it('a sweep: the parent\'s rolled-up fills are order events, not trades; each child fill is one trade at its venue', { timeout: 30_000 }, async () => {

@@ -50,7 +50,7 @@ export interface HistoryRig {
   readonly clock: ManualClock;
   readonly venues: PlayedVenue[];
   /** The history writer, in this thread or (options.thread) on its own. */
-  readonly writer: Pick<HistoryWriter, 'watermark' | 'status'>;
+  readonly writer: Pick<HistoryWriter, 'watermark' | 'status' | 'retentionFloor'>;
   /** With options.thread: the history thread. */
   readonly thread: HistoryThread | undefined;
   readonly market: MarketData;

@@ -53,6 +53,14 @@ class LostReplyStore implements HistoryStore {
   }
 }
 
+/** A file store whose watermark reads `ahead` while it is set: a store written from another journal. */
+class AheadStore extends LostReplyStore {
+  ahead: number | undefined;
+  override watermark(): Promise<number> {
+    return this.ahead !== undefined ? Promise.resolve(this.ahead) : this.inner.watermark();
+  }
+}
+
 describe('journal follower', () => {
   it('a write whose reply was lost: the watermark is read back, no row is handed to the sink twice', { timeout: 30_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'follower-test-'));
@@ -70,5 +78,30 @@ describe('journal follower', () => {
     expect(s.writeErrors).toBe(3);
     expect([...store.handed].filter(([, n]) => n > 1)).toEqual([]);
     expectExactlyOnce(await allFills(store), r.made);
+  });
+
+  it('a sink whose watermark is past the journal (written from another journal): nothing skipped, nothing written, the journal kept, until it is resolved', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'follower-test-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const store = new AheadStore(new FileHistoryStore(join(dir, 'history')));
+    store.ahead = 1_000_000; // a data directory wiped, the history store kept
+    // small segments and frequent snapshots: retention would delete segments below a watermark taken as it is
+    const r = await historyRig({ store, snapshotEvery: 60, segmentBytes: 2048, batchRows: 4 });
+    cleanups.push(() => r.close());
+    for (let i = 0; i < 60; i++) await r.tradeOne(i % 3);
+    await waitFor(() => (r.writer.status().lastError ?? '').includes('FOLLOWER_SINK_AHEAD'), { timeoutMs: 5000, what: 'the follower refusing the watermark' });
+    const s = r.writer.status();
+    expect(s.up).toBe(false);
+    expect(s.lastError).toContain('past this journal');
+    expect(r.writer.watermark).toBe(-1);
+    expect(r.writer.retentionFloor()).toBe(0); // the journal keeps every record for it
+    await waitFor(() => r.snapshotsSeen() >= 3, { what: 'snapshots while the follower is refused' });
+    expect(r.firstSeq()).toBe(1);
+    expect(store.handed.size).toBe(0);
+    // the operator removes the stale watermark: every row of this journal is written, once
+    store.ahead = undefined;
+    await r.caughtUp(15_000);
+    expectExactlyOnce(await allFills(store), r.made);
+    expect([...store.handed].filter(([, n]) => n > 1)).toEqual([]);
   });
 });
