@@ -1,0 +1,61 @@
+/*
+ * Probe (branch probe-redis): the take-over of "a dead earlier run of this daemon" must not make two live daemons
+ * take an account from each other again and again. Two containers of one configuration with the same hostname (a
+ * compose file's `hostname:`, host networking) both run the daemon as pid 1: each sees the other's lease as its own
+ * dead earlier run (same name, same host, our own pid). Shared Redis, keys under a unique prefix, deleted afterwards.
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { AccountLeases } from '../../src/bus/account-lease.js';
+import { BusKeys } from '../../src/bus/protocol.js';
+import { redisConnection, redisSettings, type RedisConnection } from '../../src/bus/redis-connection.js';
+import { systemClock } from '../../src/model/clock.js';
+import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
+
+const silent = { info: () => undefined, warn: () => undefined };
+const prefix = uniquePrefix('probe-redis-lease');
+const keys = new BusKeys(prefix);
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
+});
+afterAll(async () => {
+  await deletePrefix(SHARED_REDIS_URL, prefix);
+});
+
+async function connection(): Promise<RedisConnection> {
+  const c = redisConnection(redisSettings(SHARED_REDIS_URL, {}), { role: 'leases', log: silent, maxBackoffMs: 100, connectTimeoutMs: 500 });
+  cleanups.push(() => c.close());
+  await c.connect();
+  return c;
+}
+
+/** A daemon "alpha" on host "node1" running as pid 1 (a container). */
+async function containerDaemon(): Promise<{ leases: AccountLeases; lost: string[]; acquired: number[] }> {
+  const lost: string[] = [];
+  const acquired: number[] = [];
+  const l = new AccountLeases({
+    connection: await connection(), keys, daemon: 'alpha', host: 'node1', pid: 1, ttlMs: 3000, renewMs: 1000, clock: systemClock, log: silent,
+    onLost: (_a, reason) => lost.push(reason),
+    onAcquired: (_a, token) => acquired.push(token),
+  });
+  cleanups.push(() => l.release());
+  return { leases: l, lost, acquired };
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('probe: take-over of an earlier run', () => {
+  it('a daemon that lost its lease to a live holder does not take it back while that holder keeps renewing', { timeout: 20_000 }, async () => {
+    const account = `binance:testnet:probe${Math.floor(Math.random() * 1e9).toString(36)}`;
+    const a = await containerDaemon();
+    expect((await a.leases.acquire(account)).ok).toBe(true);
+    const b = await containerDaemon();
+    // b cannot tell a live sibling container from a dead earlier run: it takes the lease (documented take-over)
+    expect((await b.leases.acquire(account)).ok).toBe(true);
+    // a finds out at its next renewal; from then on b renews every second: the lease must stay b's
+    await pause(4500);
+    expect({ aHolds: a.leases.holds(account), aRetook: a.acquired.length, bLost: b.lost },
+      'the two daemons keep taking the account from each other').toEqual({ aHolds: false, aRetook: 0, bLost: [] });
+    expect(a.lost.length).toBe(1);
+  });
+});
