@@ -29,8 +29,11 @@
  * Another holder's lease is respected until it expires, with one exception: when the holder is the SAME daemon name
  * on the SAME host and its pid is not running there any more (or is our own pid: a container restarted as pid 1),
  * it is a dead earlier run of this daemon, and the lease is taken over at once (compare-and-set on the exact value
- * seen, new token). Two live processes with one name on one host do not take over from each other: the pid of the
- * holder is alive, so the second waits like any other daemon. Use one AccountLeases per process.
+ * seen, new token) — only while this process has not held the lease yet: once it has, whoever holds it later is not
+ * an earlier run. Two live processes with one name on one host do not take over from each other: the pid of the
+ * holder is alive, so the second waits like any other daemon (two containers sharing a hostname, both pid 1, cannot
+ * be told apart: the second takes the account once, at its start, and the first then waits and names it; give such
+ * containers distinct hostnames or daemon names). Use one AccountLeases per process.
  *
  * Nothing here throws out of a timer or waits on the dispatch path: every Redis call is async, at most one call per
  * account is in flight (a tick that finds one still running is skipped and counted), the accounts tracked are those
@@ -241,6 +244,8 @@ interface Lease {
   maxToken: number;
   /** The token of the holder last reported by onRefused (or acquire()'s result). */
   reportedHolderToken: number | undefined;
+  /** This process has held the lease: a holder it finds later is never an earlier run of it (no take-over). */
+  everHeld: boolean;
   busy: Promise<void> | undefined;
   tick: unknown;
   deadline: unknown;
@@ -282,7 +287,7 @@ export class AccountLeases {
     if (this.leases.size >= MAX_ACCOUNTS) throw new SwitchyardError('CONFIG_INVALID', `account leases: more than ${MAX_ACCOUNTS} accounts`);
     const lease: Lease = {
       account, state: 'acquiring', token: undefined, ownValue: undefined, holder: undefined, reason: undefined,
-      renewSentMono: 0, lastRenewedAt: undefined, maxToken: 0, reportedHolderToken: undefined, busy: undefined, tick: undefined, deadline: undefined,
+      renewSentMono: 0, lastRenewedAt: undefined, maxToken: 0, reportedHolderToken: undefined, everHeld: false, busy: undefined, tick: undefined, deadline: undefined,
     };
     this.leases.set(account, lease);
     const result = await this.run(lease, () => this.tryAcquire(lease, false));
@@ -480,6 +485,7 @@ export class AccountLeases {
           return { ok: false, holder: undefined, reason: lease.reason };
         }
         lease.state = 'held';
+        lease.everHeld = true;
         lease.token = got;
         lease.holder = { daemon: this.o.daemon, host: this.host, pid: this.pid, token: got, since };
         lease.reason = undefined;
@@ -494,8 +500,11 @@ export class AccountLeases {
       const current = typeof got === 'string' ? got : '';
       const holder = parseHolder(current);
       if (holder !== undefined) lease.maxToken = Math.max(lease.maxToken, holder.token);
-      if (attempt === 0 && holder !== undefined && this.isDeadEarlierRun(holder)) {
-        // our own daemon's lease, left by a run that is no longer running on this host: take it over (exact value)
+      if (attempt === 0 && !lease.everHeld && holder !== undefined && this.isDeadEarlierRun(holder)) {
+        // our own daemon's lease, left by a run that is no longer running on this host: take it over (exact value).
+        // Only before this process ever held it: a holder that took the lease from us since is alive (it renewed or
+        // took it while we ran), however it looks — taking it back would make two daemons that cannot tell each other
+        // apart (one name, one hostname, both pid 1 in containers) take the account from each other every renewal.
         this.counters.takeovers++;
         this.o.log.info({ account: lease.account, pid: holder.pid, token: holder.token }, 'account lease: taking over the lease of an earlier run of this daemon');
         expected = current;

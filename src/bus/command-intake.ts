@@ -309,7 +309,7 @@ export class CommandIntake {
         const raw = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch), 'STREAMS', key, after]);
         const messages = rawEntries(raw);
         const strategy = this.strategyOfKey.get(key)!;
-        for (const m of messages) this.entry(strategy, key, m.id, m.message);
+        for (const m of messages) this.entry(strategy, key, m.id, m.message, true);
         if (messages.length < this.o.batch) break;
         after = messages[messages.length - 1]!.id;
       }
@@ -325,7 +325,7 @@ export class CommandIntake {
         if (this.stopping) return;
         const r = await this.cmd.client.xAutoClaim(key, this.o.group, this.o.consumer, this.o.claimIdleMs, cursor, { COUNT: this.o.batch });
         for (const m of r.messages) {
-          if (m !== null) this.entry(strategy, key, m.id, m.message as Record<string, string>);
+          if (m !== null) this.entry(strategy, key, m.id, m.message as Record<string, string>, true);
         }
         cursor = String(r.nextId);
         if (cursor === '0-0') break;
@@ -341,7 +341,7 @@ export class CommandIntake {
       if (strategy === undefined) continue;
       for (const m of stream.messages) {
         if (m === null) continue;
-        this.entry(strategy, key, String(m.id), m.message);
+        this.entry(strategy, key, String(m.id), m.message, false);
       }
     }
   }
@@ -354,13 +354,16 @@ export class CommandIntake {
 
   // ---- one entry ----
 
-  /** Handle one entry (not awaited: its intake call is made now, synchronously). */
-  private entry(strategy: string, key: string, id: string, fields: Record<string, string> | null): void {
+  /**
+   * Handle one entry (not awaited: its intake call is made now, synchronously). `redelivered`: read from the pending
+   * entries (this consumer's, or claimed from another): it may have been executed before a crash.
+   */
+  private entry(strategy: string, key: string, id: string, fields: Record<string, string> | null, redelivered: boolean): void {
     const tag = `${key} ${id}`;
     if (this.inFlight.has(tag)) return;
     let answer: Promise<Answer>;
     try {
-      answer = this.handle(strategy, fields);
+      answer = this.handle(strategy, fields, redelivered);
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -386,7 +389,7 @@ export class CommandIntake {
    * What the entry comes to. Synchronous up to the command's intake call (validation, ledger lookup, execution start):
    * the caller handles entries in stream order.
    */
-  private handle(strategy: string, fields: Record<string, string> | null): Promise<Answer> {
+  private handle(strategy: string, fields: Record<string, string> | null, redelivered: boolean): Promise<Answer> {
     const f = fields ?? {};
     const client = typeof f.client === 'string' && WIRE_ID_RE.test(f.client) ? f.client : undefined;
     const rawId = typeof f.requestId === 'string' ? f.requestId.slice(0, 64) : '';
@@ -443,7 +446,7 @@ export class CommandIntake {
       return first.then((a) => ({ ...a, replayed: true }));
     }
 
-    const run = this.execute(strategy, requestId, client, op, body, ids);
+    const run = this.execute(strategy, requestId, client, op, body, ids, redelivered);
     this.executing.set(execKey, run);
     const forget = (): void => {
       this.executing.delete(execKey);
@@ -452,8 +455,12 @@ export class CommandIntake {
     return run;
   }
 
-  /** Execute (the intake call happens before the first await), record, make durable. `ids`: answers name the order by its ids. */
-  private execute(strategy: string, requestId: string, client: string, op: CommandOp, body: Record<string, unknown>, ids: boolean): Promise<Answer> {
+  /**
+   * Execute (the intake call happens before the first await), record, make durable. `ids`: answers name the order by its
+   * ids. `redelivered`: the entry came from the pending entries (see entry()).
+   */
+  private execute(strategy: string, requestId: string, client: string, op: CommandOp, body: Record<string, unknown>, ids: boolean,
+    redelivered: boolean): Promise<Answer> {
     let result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>;
     if (op === 'submit') {
       const cid = typeof body.clientOrderId === 'string' ? body.clientOrderId : undefined;
@@ -464,8 +471,10 @@ export class CommandIntake {
         ? { ok: false, code: 'STRATEGY_MISMATCH', message: `the order names strategy ${intent.strategy} on the stream of ${strategy}`, field: 'strategy' }
         : undefined));
       result = (queued.ok ? this.o.commands.decided(queued.order) : Promise.resolve(queued)).then(async (r) => {
-        if (!r.ok && r.code === 'DUPLICATE_CLIENT_ORDER_ID' && cid !== undefined) {
-          // executed before the crash that lost its ledger record: the order it made is the answer
+        if (!r.ok && r.code === 'DUPLICATE_CLIENT_ORDER_ID' && cid !== undefined && redelivered) {
+          // a pending entry executed before the crash that lost its ledger record: the order it made is the answer. A
+          // new entry (first delivery) that reuses a client order id is refused as the HTTP API refuses it: answering
+          // it with the other order would tell its client that a command nothing executed had made an order
           const existing = this.o.commands.byClientOrderId(cid, strategy);
           if (existing !== undefined) {
             const again = await this.o.commands.settled(existing);
@@ -475,17 +484,18 @@ export class CommandIntake {
         return { ...this.orderAnswer(op, r, ids), replayed: false };
       });
     } else if (op === 'cancel') {
-      const key = orderKey(body, []);
-      if (typeof key !== 'string') result = Promise.resolve({ ...this.orderAnswer(op, key, ids), replayed: false });
+      const ref = orderRef(body, []);
+      const found = 'ok' in ref ? ref : this.findOrder(ref, strategy);
+      if (!found.ok) result = Promise.resolve({ ...this.orderAnswer(op, found, ids), replayed: false });
       else {
-        const r = this.o.commands.cancel(key, strategy);
+        const r = this.o.commands.cancelById(found.order.id);
         result = Promise.resolve({ ...this.orderAnswer(op, r, ids), replayed: false });
       }
     } else if (op === 'amend') {
-      const key = orderKey(body, ['price', 'quantity']);
-      if (typeof key !== 'string') result = Promise.resolve({ ...this.orderAnswer(op, key, ids), replayed: false });
+      const ref = orderRef(body, ['price', 'quantity']);
+      if ('ok' in ref) result = Promise.resolve({ ...this.orderAnswer(op, ref, ids), replayed: false });
       else {
-        const found = this.o.commands.findOrError(key, strategy);
+        const found = this.findOrder(ref, strategy);
         if (!found.ok) result = Promise.resolve({ ...this.orderAnswer(op, found, ids), replayed: false });
         else {
           const terms: Record<string, unknown> = {};
@@ -513,6 +523,18 @@ export class CommandIntake {
         : { ...this.orderAnswer(op, r, ids), replayed: false });
     }
     return this.finish(strategy, requestId, client, result);
+  }
+
+  /**
+   * The strategy's order a cancel or amend names: by its order id, or by its client order id — never one taken for the
+   * other (a client order id of digits is not an order id), else ORDER_NOT_FOUND.
+   */
+  private findOrder(ref: OrderRef, strategy: string): { ok: true; order: Order } | CommandError {
+    const order = ref.orderId !== undefined ? this.o.commands.get(ref.orderId) : this.o.commands.byClientOrderId(ref.clientOrderId, strategy);
+    if (order === undefined || order.strategy !== strategy) {
+      return { ok: false, code: 'ORDER_NOT_FOUND', message: ref.orderId !== undefined ? `no order ${ref.orderId}` : `no order with clientOrderId ${ref.clientOrderId}` };
+    }
+    return { ok: true, order };
   }
 
   /** Record the outcome (unless the journal failed under the command), make it durable, answer. */
@@ -730,8 +752,11 @@ function errorBody(e: Pick<CommandError, 'code' | 'message' | 'field'>): Record<
   return { ok: false, error };
 }
 
+/** The order a cancel or amend names, as it names it. */
+type OrderRef = { readonly orderId: number; readonly clientOrderId?: undefined } | { readonly orderId?: undefined; readonly clientOrderId: string };
+
 /** The order a cancel or amend names: { orderId } (number or string) or { clientOrderId }, and the other allowed fields. */
-function orderKey(body: Record<string, unknown>, others: readonly string[]): string | CommandError {
+function orderRef(body: Record<string, unknown>, others: readonly string[]): OrderRef | CommandError {
   for (const k of Object.keys(body)) {
     if (k !== 'orderId' && k !== 'clientOrderId' && !others.includes(k)) return { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k}`, field: k };
   }
@@ -739,10 +764,10 @@ function orderKey(body: Record<string, unknown>, others: readonly string[]): str
     return { ok: false, code: 'INVALID_FIELD', message: 'name the order by orderId or by clientOrderId (one of them)', field: 'orderId' };
   }
   if (body.orderId !== undefined) {
-    if (typeof body.orderId === 'number' && Number.isSafeInteger(body.orderId) && body.orderId > 0) return String(body.orderId);
-    if (typeof body.orderId === 'string' && /^\d{1,15}$/.test(body.orderId)) return body.orderId;
+    if (typeof body.orderId === 'number' && Number.isSafeInteger(body.orderId) && body.orderId > 0) return { orderId: body.orderId };
+    if (typeof body.orderId === 'string' && /^\d{1,15}$/.test(body.orderId) && Number(body.orderId) > 0) return { orderId: Number(body.orderId) };
     return { ok: false, code: 'INVALID_FIELD', message: 'orderId must be a positive whole number', field: 'orderId' };
   }
   if (typeof body.clientOrderId !== 'string' || body.clientOrderId === '') return { ok: false, code: 'INVALID_FIELD', message: 'clientOrderId must be a string', field: 'clientOrderId' };
-  return body.clientOrderId;
+  return { clientOrderId: body.clientOrderId };
 }
