@@ -144,3 +144,28 @@ describe('probe: a new submit that reuses a client order id', () => {
     expect(intake.status().replayed).toBe(0);
   }, 60_000);
 });
+
+describe('probe: a request id used again for another command', () => {
+  it('a cancel that reuses a submit\'s request id is refused (clearly), not answered with the submit\'s recorded outcome', async () => {
+    const rig = await startRig();
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+
+    const sub = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rid1' }), 'same-rid', 'c1');
+    expect(sub.ok).toBe('1');
+    const id = sub.body.order.orderId as number;
+    await pollUntil(() => tracker.get(id)?.state, (s) => s === 'ACCEPTED', { what: 'accepted' });
+    // a client that restarted its request counter: its cancel carries a request id its submit had (reply stream c2)
+    const ca = await roundTrip('momentum', 'cancel', { orderId: id }, 'same-rid', 'c2');
+    expect({ ok: ca.ok, replayed: ca.replayed, code: ca.body.error?.code, field: ca.body.error?.field },
+      'the cancel was answered ok with the submit\'s outcome and never executed').toEqual({ ok: '0', replayed: '0', code: 'INVALID_FIELD', field: 'requestId' });
+    expect(tracker.get(id)!.state).toBe('ACCEPTED'); // nothing executed under a reused request id
+    // a submit of another order under the same request id: refused too
+    const sub2 = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rid2' }), 'same-rid', 'c3');
+    expect({ ok: sub2.ok, replayed: sub2.replayed, code: sub2.body.error?.code }).toEqual({ ok: '0', replayed: '0', code: 'INVALID_FIELD' });
+    // the same submit again is still a replay (a genuine redelivery)
+    const again = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rid1' }), 'same-rid', 'c4');
+    expect({ ok: again.ok, replayed: again.replayed, orderId: again.body.order?.orderId }).toEqual({ ok: '1', replayed: '1', orderId: id });
+  }, 60_000);
+});
