@@ -131,7 +131,7 @@ export class CommandIntake {
   /** Entries being handled (`key id`): a re-read or a claim of one of them is passed over. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Commands executing, by `strategy\0requestId`: the same request id again waits for the first's answer. */
-  private readonly executing = new Map<string, Promise<Answer>>();
+  private readonly executing = new Map<string, { readonly run: Promise<Answer>; readonly op: CommandOp; readonly clientOrderId: unknown }>();
   private outbox: Outgoing[] = [];
   /** A flush's values, written into one argument (reused). */
   private readonly packed = new PackedStrings();
@@ -433,21 +433,28 @@ export class CommandIntake {
       return refuse('INVALID_FIELD', 'a submit over Redis must carry a clientOrderId (it makes a submit recognisable after a restart)', 'clientOrderId');
     }
 
-    // delivered again: answered from the ledger, or from the first delivery still executing
+    // delivered again: answered from the ledger, or from the first delivery still executing — unless the request id
+    // is plainly another command's (another op, or a submit of another client order id): that is a reused request id,
+    // not a delivery again, and answering it with the other command's outcome would report as done what never ran
     const recorded = this.o.ledger.get(strategy, requestId);
     if (recorded !== undefined) {
+      const firstCid = recorded.op === 'submit' && recorded.orderId !== undefined ? this.o.commands.get(recorded.orderId)?.clientOrderId : undefined;
+      const reused = this.reusedRequestId(requestId, recorded.op, firstCid, op, body);
+      if (reused !== undefined) return refuse('INVALID_FIELD', reused, 'requestId');
       this.counts.replayed++;
       return this.afterDurable({ client, requestId, body: this.replayBody(recorded, ids), replayed: true, ack: true });
     }
     const execKey = `${strategy}\u0000${requestId}`;
     const first = this.executing.get(execKey);
     if (first !== undefined) {
+      const reused = this.reusedRequestId(requestId, first.op, first.clientOrderId, op, body);
+      if (reused !== undefined) return refuse('INVALID_FIELD', reused, 'requestId');
       this.counts.replayed++;
-      return first.then((a) => ({ ...a, replayed: true }));
+      return first.run.then((a) => ({ ...a, replayed: true }));
     }
 
     const run = this.execute(strategy, requestId, client, op, body, ids, redelivered);
-    this.executing.set(execKey, run);
+    this.executing.set(execKey, { run, op, clientOrderId: body.clientOrderId });
     const forget = (): void => {
       this.executing.delete(execKey);
     };
@@ -523,6 +530,18 @@ export class CommandIntake {
         : { ...this.orderAnswer(op, r, ids), replayed: false });
     }
     return this.finish(strategy, requestId, client, result);
+  }
+
+  /**
+   * Why a command cannot be a delivery again of the command first seen under its request id (undefined: it can be):
+   * another op, or a submit naming another client order id (`firstCid` undefined: not known, not compared).
+   */
+  private reusedRequestId(requestId: string, firstOp: CommandOp, firstCid: unknown, op: CommandOp, body: Record<string, unknown>): string | undefined {
+    if (firstOp !== op) return `requestId ${requestId} was used before for a ${firstOp}: a new command needs a new requestId (nothing was executed)`;
+    if (op === 'submit' && typeof firstCid === 'string' && body.clientOrderId !== firstCid) {
+      return `requestId ${requestId} was used before for the submit of clientOrderId ${firstCid}: a new command needs a new requestId (nothing was executed)`;
+    }
+    return undefined;
   }
 
   /**
