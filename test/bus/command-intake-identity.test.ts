@@ -1,5 +1,7 @@
 /*
- * Probe (branch probe-redis): defects of the Redis command intake, each shown against a real daemon in process and the
+ * Which command and which order a Redis command is: a cancel or amend names its order exactly (a client order id of
+ * digits is not an order id), a new submit reusing a client order id is refused, and a request id used again for
+ * another command is refused — each against a real daemon in process and the
  * shared Redis (127.0.0.1:6379, keys under a unique prefix, deleted afterwards). Setup as command-intake.test.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +21,7 @@ import { pollUntil } from '../helpers/poll.js';
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
 import { configFromText, paperConfigText } from '../helpers/repo.js';
 
-const prefix = uniquePrefix('probe-redis-intake');
+const prefix = uniquePrefix('cmd-identity');
 const keys = new BusKeys(prefix);
 const GROUP = 'switchyard';
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -30,7 +32,7 @@ const rigs: Rig[] = [];
 const intakes: CommandIntake[] = [];
 
 async function startRig(): Promise<Rig> {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-probe-cmd-'));
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-cmd-identity-'));
   const text = paperConfigText([
     [['daemon', 'api', 'host'], '127.0.0.1'],
     [['daemon', 'api', 'port'], 0],
@@ -96,7 +98,7 @@ afterAll(async () => {
   await deletePrefix(SHARED_REDIS_URL, prefix);
 });
 
-describe('probe: the order a cancel or amend names', () => {
+describe('the order a cancel or amend names', () => {
   it('{ clientOrderId } made of digits names the order with that client order id, not the order whose id is those digits', async () => {
     const rig = await startRig();
     const intake = startIntake(rig);
@@ -127,7 +129,7 @@ describe('probe: the order a cancel or amend names', () => {
   }, 60_000);
 });
 
-describe('probe: a new submit that reuses a client order id', () => {
+describe('a new submit that reuses a client order id', () => {
   it('is refused DUPLICATE_CLIENT_ORDER_ID, not answered ok with the other order as if it had been executed', async () => {
     const rig = await startRig();
     const intake = startIntake(rig);
@@ -145,7 +147,7 @@ describe('probe: a new submit that reuses a client order id', () => {
   }, 60_000);
 });
 
-describe('probe: a request id used again for another command', () => {
+describe('a request id used again for another command', () => {
   it('a cancel that reuses a submit\'s request id is refused (clearly), not answered with the submit\'s recorded outcome', async () => {
     const rig = await startRig();
     const intake = startIntake(rig);

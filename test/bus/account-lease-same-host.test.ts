@@ -1,5 +1,5 @@
 /*
- * Probe (branch probe-redis): the take-over of "a dead earlier run of this daemon" must not make two live daemons
+ * The take-over of "a dead earlier run of this daemon" must not make two live daemons
  * take an account from each other again and again. Two containers of one configuration with the same hostname (a
  * compose file's `hostname:`, host networking) both run the daemon as pid 1: each sees the other's lease as its own
  * dead earlier run (same name, same host, our own pid). Shared Redis, keys under a unique prefix, deleted afterwards.
@@ -12,7 +12,7 @@ import { systemClock } from '../../src/model/clock.js';
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
 
 const silent = { info: () => undefined, warn: () => undefined };
-const prefix = uniquePrefix('probe-redis-lease');
+const prefix = uniquePrefix('lease-same-host');
 const keys = new BusKeys(prefix);
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -44,7 +44,7 @@ async function containerDaemon(): Promise<{ leases: AccountLeases; lost: string[
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('probe: take-over of an earlier run', () => {
+describe('take-over of an earlier run', () => {
   it('a daemon that lost its lease to a live holder does not take it back while that holder keeps renewing', { timeout: 20_000 }, async () => {
     const account = `binance:testnet:probe${Math.floor(Math.random() * 1e9).toString(36)}`;
     const a = await containerDaemon();
