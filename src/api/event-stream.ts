@@ -8,7 +8,7 @@
  *   order tracker's count of transitions since this start: it starts again from 1 after a restart.
  * - Resume. `?since=SEQ`: the events after SEQ are rebuilt from the journal (event-replay.ts) and sent first, then
  *   the live ones. The seam is the journal seq at connect (hello.seq): replayed events are those up to it, live ones
- *   those after it, and live events that arrive during the replay wait in the client's backlog; so there is no gap
+ *   those after it, and live events (and results of the client's requests) that arrive during the replay wait in the client's backlog; so there is no gap
  *   and no duplicate. When SEQ cannot be replayed (older than the retained journal, after the last seq, or the
  *   journal is off) the client gets a RESYNC message with the open orders instead, then the live events.
  * - Filters. `?strategy=a,b&symbol=X` (repeatable, comma-separated): only events (and RESYNC orders) that match;
@@ -283,7 +283,11 @@ export class EventStream {
    */
   send(ws: WebSocket, message: Message): void {
     const c = this.clients.get(ws);
-    if (c !== undefined) this.sendTo(c, message, messageBytes(message));
+    if (c === undefined) return;
+    const bytes = messageBytes(message);
+    // replaying: behind the live events delivered before it (a submit's SUBMITTED), which wait for the replay's end
+    if (c.replaying) this.toBacklog(c, message, bytes);
+    else this.sendTo(c, message, bytes);
   }
 
   /**
@@ -385,10 +389,16 @@ export class EventStream {
         this.sendTo(c, p.message, bytes);
         continue;
       }
-      c.backlog.push(Buffer.from(p.message)); // a copy: a backlog may wait a while (see write())
-      c.backlogBytes += bytes;
-      if (c.backlogBytes > this.o.maxBufferedBytes) this.slow(c);
+      this.toBacklog(c, p.message, bytes);
     }
+  }
+
+  /** A live message for a client being replayed to: sent after the replay, in order, under the same bound. */
+  private toBacklog(c: Client, message: Message, bytes: number): void {
+    if (!c.open) return;
+    c.backlog.push(typeof message === 'string' ? message : Buffer.from(message)); // a copy: a backlog may wait a while (see write())
+    c.backlogBytes += bytes;
+    if (c.backlogBytes > this.o.maxBufferedBytes) this.slow(c);
   }
 
   /**

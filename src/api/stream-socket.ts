@@ -79,6 +79,10 @@ function start(d: StreamSocketDeps, ws: WebSocket, query: URLSearchParams): void
   if (q === undefined) return; // a bad query: closed with the reason, its messages are not read
   const ids = q.result === 'ids';
   ws.on('message', (data) => {
+    // A socket the daemon closed (a slow consumer, a one-op frame over the bound, the daemon stopping) is answered no
+    // more, yet ws emits what the client sent until its close frame arrives: an op read then is not executed (its
+    // order would go out and its client never learn of it).
+    if (ws.readyState !== ws.OPEN) return;
     try {
       const bytes = data as Buffer; // ws's default binaryType: one Buffer a message
       onMessage(d, ws, bytes.toString(), bytes.length, ids);
