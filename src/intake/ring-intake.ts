@@ -139,9 +139,11 @@ export class RingIntake implements IntakeSource, TrackerListener {
       this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, this.intake.refusal.code);
       return;
     }
-    const id = this.tracker.store.id[slot]!;
+    const store = this.tracker.store;
+    const id = store.id[slot]!;
     this.idBySeq[s]![rec.seq % SEQ_WINDOW] = id;
-    // ACK carries what the event record promises for a new order: state CREATED, its symbol, side, price, quantity
+    // ACK carries what the event record promises for a new order: state CREATED, its symbol, side, price, quantity —
+    // the order's, which the strategy's enhancer may have changed from the record's (submitFields)
     const ev = this.ev.reset();
     ev.kind = EV_ACK;
     ev.seq = rec.seq;
@@ -150,10 +152,10 @@ export class RingIntake implements IntakeSource, TrackerListener {
     ev.symbol = rec.symbol;
     ev.side = rec.side;
     ev.state = CREATED_INDEX;
-    ev.priceTicks = rec.priceTicks;
-    ev.qtyLots = rec.qtyLots;
+    ev.priceTicks = store.priceTicks[slot]!;
+    ev.qtyLots = store.qtyLots[slot]!;
     // the order's creation time: no clock read (on Node 20 each one allocates a boxed double)
-    ev.ts = this.tracker.store.createdAt[slot]!;
+    ev.ts = store.createdAt[slot]!;
     h.publishEvent(ev);
   };
 
