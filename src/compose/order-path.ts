@@ -194,7 +194,7 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
     rejectThrown(batch);
   }, () => clock.monoMs());
   const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher);
-  gate = new VenueGate(dispatcher.available);
+  gate = new VenueGate(dispatcher.available, dispatcher.leasedElsewhere);
   // Trading states (checked by the dispatcher before the limits), journaled once the recorder exists (below).
   const states = new TradingStates(strategyIds, o.venues, instruments.list.map((i) => i.symbol), () => clock.now());
   const selfTrade = new SelfTradePrevention(store, strategyIds.length, instruments.list.length, o.venues.length, o.selfTrade ?? 'deny');

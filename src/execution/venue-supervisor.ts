@@ -334,7 +334,8 @@ export class RestartingVenue implements VenueAdapter {
 /**
  * What the router may use: `available[v]` = open (started and reconciled) AND healthy (the adapter's own UP/DOWN
  * reports) AND not halted AND its account lease held (when leases are on: src/bus/account-lease.ts). Writes the
- * dispatcher's `available` array in place.
+ * dispatcher's `available` array in place, and its `leasedElsewhere` array (1 = closed for want of the lease: an order pinned
+ * there is denied VENUE_LEASED, not VENUE_UNAVAILABLE).
  */
 export class VenueGate {
   private readonly open: Uint8Array;
@@ -345,7 +346,7 @@ export class VenueGate {
   private readonly unleased: (string | undefined)[];
   private readonly reasons: (string | undefined)[];
 
-  constructor(private readonly available: Uint8Array) {
+  constructor(private readonly available: Uint8Array, private readonly leasedElsewhere: Uint8Array = new Uint8Array(available.length)) {
     this.open = new Uint8Array(available.length).fill(1);
     this.healthy = new Uint8Array(available.length).fill(1);
     this.halted = new Uint8Array(available.length);
@@ -391,6 +392,8 @@ export class VenueGate {
   }
 
   private apply(v: number): void {
-    this.available[v] = this.open[v]! & this.healthy[v]! & (this.halted[v]! ^ 1) & (this.unleased[v] === undefined ? 1 : 0);
+    const held = this.unleased[v] === undefined ? 1 : 0;
+    this.leasedElsewhere[v] = held ^ 1;
+    this.available[v] = this.open[v]! & this.healthy[v]! & (this.halted[v]! ^ 1) & held;
   }
 }

@@ -118,6 +118,8 @@ export class Dispatcher {
   private haltDeny: OrderUpdate | undefined;
   /** 1 = venue may receive orders (its circuit breaker is closed). */
   readonly available: Uint8Array;
+  /** 1 = the venue is closed because another daemon holds its account's lease (VenueGate writes it): what an order pinned to it is told. */
+  readonly leasedElsewhere: Uint8Array;
   /** Orders dispatched (routed or denied) so far. */
   dispatched = 0;
   /** Queue entries dropped because their slot was released (and maybe reused) since they were queued. */
@@ -137,6 +139,7 @@ export class Dispatcher {
     this.submitUpdates = router.venueNames.map((venue) => ({ kind: 'SUBMIT', venue }));
     this.routeUpdates = router.venueNames.map((venue) => ({ kind: 'ROUTE', venue }));
     this.available = new Uint8Array(router.venueCount).fill(1);
+    this.leasedElsewhere = new Uint8Array(router.venueCount);
   }
 
   addSource(source: IntakeSource): void {
@@ -331,7 +334,7 @@ export class Dispatcher {
     }
     const venue = this.pick(slot);
     if (venue < 0) {
-      this.tracker.applySlot(slot, this.deny[pinned === NO_VENUE ? 'NO_ROUTE' : 'VENUE_UNAVAILABLE']);
+      this.tracker.applySlot(slot, this.deny[pinned === NO_VENUE ? 'NO_ROUTE' : this.leasedElsewhere[pinned] === 1 ? 'VENUE_LEASED' : 'VENUE_UNAVAILABLE']);
       return;
     }
     if (states !== undefined && states.restricted > 0) {

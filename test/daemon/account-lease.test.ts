@@ -4,7 +4,7 @@
  * the shared Redis under a prefix of this run (ttlMs 3000, renewMs 1000).
  *  - Daemon A takes the leases of both accounts and trades. Daemon B (another name, another data directory, the same
  *    API keys) starts, but keeps both venues closed: /health names VENUE_LEASED and daemon A; an order to it is
- *    refused with a venue-unavailable code and no order of B reaches the exchange. A stops (the graceful stop
+ *    refused VENUE_LEASED and no order of B reaches the exchange. A stops (the graceful stop
  *    releases its leases): B takes them within a few renewals, starts its venues, reconciles and opens them — never
  *    available to the router before the venue is up — and its order reaches the exchange.
  *  - Another API key is another account: no conflict.
@@ -135,11 +135,11 @@ describe('account leases between two daemons on one exchange account', () => {
     for (const acc of accounts) expect(health.redis.leases[acc]).toMatchObject({ held: false, holder: { daemon: 'lease-a' } });
     // an order to B is refused with a code, routed or pinned; nothing of B reaches the exchange
     const routed = await submitAndSettle(b.api, marketable());
-    // (routed: the router finds no available venue for the symbol -> NO_ROUTE; pinned: VENUE_UNAVAILABLE)
+    // (routed: the router finds no available venue for the symbol -> NO_ROUTE; pinned: VENUE_LEASED, the reason)
     expect(routed).toMatchObject({ httpStatus: 422, error: { code: 'NO_ROUTE' } });
     expect((await b.api.get(`/v1/orders/${routed.orderId}`)).body.state).toBe('DENIED');
     const pinned = await submitAndSettle(b.api, marketable({ venue: 'local-binance' }));
-    expect(pinned).toMatchObject({ httpStatus: 503, error: { code: 'VENUE_UNAVAILABLE', retryable: true } });
+    expect(pinned).toMatchObject({ httpStatus: 503, error: { code: 'VENUE_LEASED', retryable: true } });
     expect(ordersBy(fakes, b)).toBe(0);
     // A is unaffected by B's attempts (its renewals keep the lease)
     await pollUntil(async () => (await b.api.get('/health')).body, (h) => accounts.every((acc) => h.redis.leases[acc].holder?.daemon === 'lease-a'), { timeoutMs: 5000, what: 'B still refused' });
@@ -221,7 +221,7 @@ describe('account leases between two daemons on one exchange account', () => {
     expect(venueOf(lost, 'local-binance').reason).toMatch(/^VENUE_LEASED: .*daemon intruder/);
     expect(venueOf(lost, 'local-okx').available).toBe(true);
     const pinned = await submitAndSettle(a.api, marketable({ venue: 'local-binance' }));
-    expect(pinned).toMatchObject({ httpStatus: 503, error: { code: 'VENUE_UNAVAILABLE' } });
+    expect(pinned).toMatchObject({ httpStatus: 503, error: { code: 'VENUE_LEASED' } });
     const routed = await submitAndSettle(a.api, marketable());
     expect(routed).toMatchObject({ state: 'FILLED', venue: 'local-okx' });
     // the intruder's lease expires: A takes it again (a token above the intruder's) and the venue reopens
