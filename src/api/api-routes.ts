@@ -10,7 +10,7 @@ import type { Order } from '../model/order.js';
 import { isResultShape, RESULT_SHAPE_EXPECTED } from '../model/result-shape.js';
 import { orderView } from './order-view.js';
 import { pageOfOrders, parseCancelFilter, parseListQuery } from './order-query.js';
-import type { OrderCommands, SubmitResult } from './order-commands.js';
+import type { OrderCommands, OrderKeyKind, SubmitResult } from './order-commands.js';
 import { errorReply, HttpError, JSON_TYPE, killTimeout, stateChange, type Reply } from './api-replies.js';
 import type { RouteDoc } from './openapi.js';
 import * as S from './api-schemas.js';
@@ -61,8 +61,8 @@ function required(body: unknown): unknown {
 export function apiRoutes(c: RouteContext): ApiRoute[] {
   const { deps, commands } = c;
   const view = (o: Order): unknown => orderView(o, deps.instruments, deps.tracker.store);
-  const findOrder = (key: string): Order => {
-    const r = commands.findOrError(key);
+  const findOrder = (key: string, query: URLSearchParams): Order => {
+    const r = commands.findOrError(key, undefined, orderKeyBy(query));
     if (!r.ok) throw new HttpError(r.code, r.message);
     return r.order;
   };
@@ -139,10 +139,10 @@ export function apiRoutes(c: RouteContext): ApiRoute[] {
       },
     },
     {
-      method: 'GET', url: '/v1/orders/:id', summary: 'One order (a sweep parent with its children)', params: S.OrderIdParams,
+      method: 'GET', url: '/v1/orders/:id', summary: 'One order (a sweep parent with its children)', params: S.OrderIdParams, query: S.OrderKeyQuery,
       responses: { 200: ok('the order', S.OrderWithChildren) },
       handle: (req) => {
-        const order = findOrder(req.params.id!);
+        const order = findOrder(req.params.id!, req.query);
         const body = view(order) as Record<string, unknown>;
         if (order.venue !== 'smart') return { status: 200, body }; // a parent held by the daemon lists its children
         const children = (deps.children?.(order.id) ?? []).map(view);
@@ -150,7 +150,7 @@ export function apiRoutes(c: RouteContext): ApiRoute[] {
       },
     },
     {
-      method: 'PATCH', url: '/v1/orders/:id', summary: 'Amend price and/or quantity (the new total)', params: S.OrderIdParams, body: S.AmendRequest, query: S.ResultQuery,
+      method: 'PATCH', url: '/v1/orders/:id', summary: 'Amend price and/or quantity (the new total)', params: S.OrderIdParams, body: S.AmendRequest, query: S.OrderKeyResultQuery,
       responses: {
         200: ok('AMENDED: the order in its new terms (?result=ids: its orderId and clientOrderId)', S.OrderView.or(S.OrderIds)),
         202: ok('the venue has not answered yet: the order is PENDING_UPDATE', S.OrderView.or(S.OrderIds)),
@@ -159,18 +159,18 @@ export function apiRoutes(c: RouteContext): ApiRoute[] {
       },
       handle: async (req) => {
         const ids = resultIds(req.query);
-        const order = findOrder(req.params.id!);
+        const order = findOrder(req.params.id!, req.query);
         const r = await commands.amend(order.id, required(req.body));
         if (!r.ok) return errorReply(r.code, r.message, r.field, r.order);
         return { status: r.pending ? 202 : 200, body: ids ? orderIds(r.order) : view(r.order) };
       },
     },
     {
-      method: 'DELETE', url: '/v1/orders/:id', summary: 'Cancel one order', params: S.OrderIdParams, query: S.ResultQuery,
+      method: 'DELETE', url: '/v1/orders/:id', summary: 'Cancel one order', params: S.OrderIdParams, query: S.OrderKeyResultQuery,
       responses: { 202: ok('asked to cancel (its CANCELED event follows on the stream; ?result=ids: its orderId and clientOrderId)', S.OrderView.or(S.OrderIds)) },
       handle: (req) => {
         const ids = resultIds(req.query);
-        const order = findOrder(req.params.id!);
+        const order = findOrder(req.params.id!, req.query);
         const r = commands.cancelById(order.id);
         if (!r.ok) throw new HttpError(r.code, r.message);
         return { status: 202, body: ids ? orderIds(r.order) : view(r.order) };
@@ -285,6 +285,16 @@ function resultIds(query: URLSearchParams): boolean {
   if (v.length > 1) throw new HttpError('INVALID_FIELD', 'result given more than once');
   if (!isResultShape(v[0])) throw new HttpError('INVALID_FIELD', RESULT_SHAPE_EXPECTED);
   return v[0] === 'ids';
+}
+
+/** `?by=` of the routes of one order: what `:id` is (absent: either, see OrderCommands.findOrError). */
+function orderKeyBy(query: URLSearchParams): OrderKeyKind {
+  const v = query.getAll('by');
+  if (v.length === 0) return 'auto';
+  if (v.length > 1) throw new HttpError('INVALID_FIELD', 'by given more than once');
+  const by = v[0]!;
+  if (by !== 'id' && by !== 'clientOrderId') throw new HttpError('INVALID_FIELD', 'by must be id or clientOrderId');
+  return by;
 }
 
 /** An order named by its ids (`?result=ids`). */

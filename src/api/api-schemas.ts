@@ -94,6 +94,12 @@ export const OrderIdParams = z.strictObject({ id: z.string().describe('the order
 export const ResultQuery = z.looseObject({
   result: z.enum(RESULT_SHAPES).optional().describe('what the answer names the order with: order (default) its whole view, ids its orderId and clientOrderId only'),
 });
+/** `?by=` of GET, PATCH and DELETE /v1/orders/:id: what `:id` is. */
+const ORDER_KEY_BY = z.enum(['id', 'clientOrderId']).optional()
+  .describe('what :id is: id its order id, clientOrderId its client order id; absent, either (a key of digits that is one order\'s id and another\'s client order id is refused INVALID_FIELD)');
+export const OrderKeyQuery = z.looseObject({ by: ORDER_KEY_BY });
+/** PATCH and DELETE /v1/orders/:id: `?by=` and `?result=`. */
+export const OrderKeyResultQuery = ResultQuery.extend({ by: ORDER_KEY_BY });
 /** An order named by its ids (`?result=ids`). */
 export const OrderIds = z.strictObject({ orderId: z.number().int(), clientOrderId: z.string() });
 export const SymbolParams = z.strictObject({ symbol: z.string() });

@@ -21,6 +21,9 @@ import { JsonBytes } from '../journal/json-bytes.js';
 /** How long an amend waits for the venue's answer before it is answered as still pending. */
 export const AMEND_WAIT_MS = 5000;
 
+/** How a key names an order (OrderCommands.findOrError): its order id, its client order id, or either. */
+export type OrderKeyKind = 'id' | 'clientOrderId' | 'auto';
+
 /** A refusal: a catalogue code, its message, the field at fault and the order it is about (a denied order). */
 export interface CommandError {
   readonly ok: false;
@@ -200,27 +203,26 @@ export class OrderCommands {
   }
 
   /**
-   * An order by numeric id, else by client order id (a client id of digits only is found when no order has that id).
-   * `strategyId`: only that strategy's orders (another's is not found).
+   * The order `key` names, or ORDER_NOT_FOUND: by its order id (`by` 'id': a key of digits), by its client order id
+   * ('clientOrderId'), or either ('auto', the default: a key of digits is tried as an order id, then as a client order
+   * id). Under 'auto' a key of digits that is one order's id and another order's client order id names neither: it is
+   * refused INVALID_FIELD (say which with `by`), since acting on a guess would cancel or amend the wrong order.
+   * `strategyId`: only that strategy's orders count (another's is not found, and does not make a key ambiguous).
    */
-  find(key: string, strategyId?: string): Order | undefined {
-    const byId = /^\d{1,15}$/.test(key) ? this.deps.tracker.get(Number(key)) : undefined;
-    const order = byId ?? this.deps.tracker.getByClientOrderId(key);
-    if (order === undefined || (strategyId !== undefined && order.strategy !== strategyId)) return undefined;
-    return order;
-  }
-
-  /** find(), or ORDER_NOT_FOUND. */
-  findOrError(key: string, strategyId?: string): { ok: true; order: Order } | CommandError {
-    const order = this.find(key, strategyId);
-    return order === undefined ? { ok: false, code: 'ORDER_NOT_FOUND', message: `no order ${key}` } : { ok: true, order };
-  }
-
-  /** Cancel an order (by id or client order id, as `find`), as its strategy asked (counted against its cancel rate). */
-  cancel(key: string, strategyId?: string): CancelResult {
-    const found = this.findOrError(key, strategyId);
-    if (!found.ok) return found;
-    return this.cancelById(found.order.id);
+  findOrError(key: string, strategyId?: string, by: OrderKeyKind = 'auto'): { ok: true; order: Order } | CommandError {
+    const mine = (o: Order | undefined): Order | undefined => (o !== undefined && (strategyId === undefined || o.strategy === strategyId) ? o : undefined);
+    const byId = by !== 'clientOrderId' && /^\d{1,15}$/.test(key) ? mine(this.deps.tracker.get(Number(key))) : undefined;
+    const byClientId = by !== 'id' ? mine(this.deps.tracker.getByClientOrderId(key)) : undefined;
+    if (byId !== undefined && byClientId !== undefined && byId.id !== byClientId.id) {
+      return {
+        ok: false, code: 'INVALID_FIELD', field: 'by',
+        message: `${key} is the id of order ${byId.id} and the client order id of order ${byClientId.id}: say which (by=id or by=clientOrderId)`,
+      };
+    }
+    const order = byId ?? byClientId;
+    if (order !== undefined) return { ok: true, order };
+    const what = by === 'id' ? 'with order id' : by === 'clientOrderId' ? 'with client order id' : '';
+    return { ok: false, code: 'ORDER_NOT_FOUND', message: what === '' ? `no order ${key}` : `no order ${what} ${key}` };
   }
 
   /** Cancel an order known by id, as its strategy asked. */

@@ -201,7 +201,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids
   let orders: HeldOrder[] | undefined;
   for (let i = 0; i < n; i++) {
     const raw = ops[i];
-    const m = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as { op?: unknown; id?: unknown; order?: unknown; orderId?: unknown; amend?: unknown };
+    const m = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as { op?: unknown; id?: unknown; order?: unknown; orderId?: unknown; by?: unknown; amend?: unknown };
     const id: OpId = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
     try {
       if (m.op === 'submit') {
@@ -215,9 +215,15 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids
         texts[i] = orderResult(d, id, r, ids);
         continue;
       }
+      // orderId: a number is an order id; a string is either (see OrderCommands.findOrError), or what `by` says
       const key = typeof m.orderId === 'number' ? String(m.orderId) : typeof m.orderId === 'string' ? m.orderId : '';
+      const by = m.by === undefined ? (typeof m.orderId === 'number' ? 'id' : 'auto') : m.by === 'id' || m.by === 'clientOrderId' ? m.by : undefined;
+      if (by === undefined && (m.op === 'cancel' || m.op === 'amend')) {
+        texts[i] = failure(id, 'INVALID_FIELD', 'by must be id or clientOrderId', 'by');
+        continue;
+      }
       if (m.op === 'cancel') {
-        const found = d.commands.findOrError(key);
+        const found = d.commands.findOrError(key, undefined, by);
         if (!found.ok) texts[i] = failure(id, found.code, found.message);
         else {
           const r = d.commands.cancelById(found.order.id);
@@ -226,7 +232,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids
         continue;
       }
       if (m.op === 'amend') {
-        const found = d.commands.findOrError(key);
+        const found = d.commands.findOrError(key, undefined, by);
         if (!found.ok) {
           texts[i] = failure(id, found.code, found.message);
           continue;

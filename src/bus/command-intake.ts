@@ -544,16 +544,11 @@ export class CommandIntake {
     return undefined;
   }
 
-  /**
-   * The strategy's order a cancel or amend names: by its order id, or by its client order id — never one taken for the
-   * other (a client order id of digits is not an order id), else ORDER_NOT_FOUND.
-   */
+  /** The strategy's order a cancel or amend names, by the field it names it with (never one taken for the other). */
   private findOrder(ref: OrderRef, strategy: string): { ok: true; order: Order } | CommandError {
-    const order = ref.orderId !== undefined ? this.o.commands.get(ref.orderId) : this.o.commands.byClientOrderId(ref.clientOrderId, strategy);
-    if (order === undefined || order.strategy !== strategy) {
-      return { ok: false, code: 'ORDER_NOT_FOUND', message: ref.orderId !== undefined ? `no order ${ref.orderId}` : `no order with clientOrderId ${ref.clientOrderId}` };
-    }
-    return { ok: true, order };
+    return ref.orderId !== undefined
+      ? this.o.commands.findOrError(String(ref.orderId), strategy, 'id')
+      : this.o.commands.findOrError(ref.clientOrderId, strategy, 'clientOrderId');
   }
 
   /** Record the outcome (unless the journal failed under the command), make it durable, answer. */

@@ -4,11 +4,11 @@
  *   switchyard orders list   [--strategy S] [--symbol X] [--venue V] [--side BUY|SELL] [--state STATE | --open]
  *                            [--from T] [--to T] [--limit N | --all] [--cursor C] [--page-size N]
  *                                                                                           GET /v1/orders, page by page
- *   switchyard orders get    <id|clientOrderId>                                             GET /v1/orders/:id
+ *   switchyard orders get    <id|clientOrderId> [--by id|clientOrderId]                     GET /v1/orders/:id
  *   switchyard orders submit --strategy S --symbol X --side BUY|SELL --quantity Q [--type LIMIT] [--price P] [--tif GTC]
  *                            [--client-order-id C] [--venue V] [--route table|best|sweep] [--stop-price P]
  *                            [--trailing-offset D] [--post-only] [--priority P]             POST /v1/orders
- *   switchyard orders cancel <id|clientOrderId>                                             DELETE /v1/orders/:id
+ *   switchyard orders cancel <id|clientOrderId> [--by id|clientOrderId]                     DELETE /v1/orders/:id
  *   switchyard orders cancel-all (--strategy S | --symbol X | --venue V | --side SIDE ... | --all) [--yes]
  *                                                                                           DELETE /v1/orders?...
  *
@@ -25,14 +25,15 @@ export const ORDERS_USAGE = `  switchyard orders list [--strategy S] [--symbol X
                          [--from T] [--to T] [--limit N | --all] [--cursor C] [--page-size N]
                                     list orders in id order (default the first 100; --all: every page; --page-size:
                                     orders per request, default 1000)
-  switchyard orders get <id|clientOrderId>
-                                    one order in full (a sweep's children too)
+  switchyard orders get <id|clientOrderId> [--by id|clientOrderId]
+                                    one order in full (a sweep's children too); --by says what the key is (needed
+                                    when digits are one order's id and another's client order id)
   switchyard orders submit --strategy S --symbol X --side BUY|SELL --quantity Q [--type LIMIT] [--price P]
                          [--tif GTC|IOC|FOK] [--client-order-id C] [--venue V] [--route table|best|sweep]
                          [--stop-price P] [--trailing-offset D] [--post-only] [--priority P]
                                     submit an order; prints the daemon's decision (exit 1 with its code if refused)
-  switchyard orders cancel <id|clientOrderId>
-                                    cancel one order
+  switchyard orders cancel <id|clientOrderId> [--by id|clientOrderId]
+                                    cancel one order (--by as for get)
   switchyard orders cancel-all (--strategy S | --symbol X | --venue V | --side SIDE ... | --all) [--yes]
                                     cancel every open order that matches (asks first on a terminal unless --yes)`;
 
@@ -177,8 +178,15 @@ function orderLines(o: OrderRow, ctx: CommandContext): string[] {
   return lines;
 }
 
+/** The path of the order the positional names (`--by id|clientOrderId`: what it is; absent, either: see the API). */
+function orderPath(ctx: CommandContext): string {
+  const by = ctx.args.values.get('by');
+  if (by !== undefined && by !== 'id' && by !== 'clientOrderId') throw new UsageError('--by must be id or clientOrderId');
+  return `/v1/orders/${encodeURIComponent(ctx.args.positionals[0]!)}${by === undefined ? '' : `?by=${by}`}`;
+}
+
 async function get(ctx: CommandContext): Promise<number> {
-  const r = await ctx.client.request('GET', `/v1/orders/${encodeURIComponent(ctx.args.positionals[0]!)}`);
+  const r = await ctx.client.request('GET', orderPath(ctx));
   if (r.status !== 200) return ctx.fail(r);
   if (ctx.args.json) ctx.io.out(JSON.stringify(r.body));
   else for (const l of orderLines(r.body as OrderRow, ctx)) ctx.io.out(l);
@@ -222,7 +230,7 @@ async function submit(ctx: CommandContext): Promise<number> {
 }
 
 async function cancel(ctx: CommandContext): Promise<number> {
-  const r = await ctx.client.request('DELETE', `/v1/orders/${encodeURIComponent(ctx.args.positionals[0]!)}`);
+  const r = await ctx.client.request('DELETE', orderPath(ctx));
   if (r.status >= 300) return ctx.fail(r);
   if (ctx.args.json) ctx.io.out(JSON.stringify(r.body));
   else ctx.io.out(orderSummary(r.body as OrderRow, ctx));
@@ -258,9 +266,9 @@ async function cancelAll(ctx: CommandContext): Promise<number> {
 
 const SPECS = {
   list: { values: [...FILTER_FLAGS, 'state', 'from', 'to', 'limit', 'cursor', 'page-size'], switches: ['open', 'all'] },
-  get: { positionals: ['id|clientOrderId'] },
+  get: { positionals: ['id|clientOrderId'], values: ['by'] },
   submit: { values: SUBMIT_FIELDS.map(([flag]) => flag), switches: ['post-only'] },
-  cancel: { positionals: ['id|clientOrderId'] },
+  cancel: { positionals: ['id|clientOrderId'], values: ['by'] },
   'cancel-all': { values: [...FILTER_FLAGS], switches: ['all', 'yes'] },
 } as const;
 

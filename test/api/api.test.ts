@@ -413,6 +413,39 @@ describe('order lifecycle over HTTP', () => {
     expect(openAfter.body.orders.map((x: any) => x.orderId)).not.toContain(o.orderId);
   });
 
+  it('a key of digits that is one order\'s id and another\'s client order id is refused until ?by= says which', async () => {
+    const a = await restingOrder();
+    const b = await restingOrder({ clientOrderId: String(a.orderId) }); // a strategy that numbers its client order ids
+    expect(b.orderId).not.toBe(a.orderId);
+    for (const [method, path] of [['get', `/v1/orders/${a.orderId}`], ['delete', `/v1/orders/${a.orderId}`]] as const) {
+      const r = await t.api[method](path);
+      expect([r.status, r.body.error.code], `${method} ${path}`).toEqual([400, 'INVALID_FIELD']);
+      expect(r.body.error.message).toContain(`order ${a.orderId} and the client order id of order ${b.orderId}`);
+    }
+    const amend = await t.api.request('PATCH', `/v1/orders/${a.orderId}`, { body: { price: '30001' } });
+    expect([amend.status, amend.body.error.code]).toEqual([400, 'INVALID_FIELD']);
+    expect((await t.api.get(`/v1/orders/${a.orderId}?by=id`)).body.orderId).toBe(a.orderId);
+    expect((await t.api.get(`/v1/orders/${a.orderId}?by=clientOrderId`)).body.orderId).toBe(b.orderId);
+    const bad = await t.api.get(`/v1/orders/${a.orderId}?by=venueOrderId`);
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'INVALID_FIELD']);
+    expect((await t.api.get(`/v1/orders/${b.clientOrderId}?by=id&by=id`)).status).toBe(400);
+    // nothing was canceled on a guess: both still open; then each canceled by what names it
+    expect((await t.api.get(`/v1/orders/${a.orderId}?by=id`)).body.state).toBe('ACCEPTED');
+    expect((await t.api.get(`/v1/orders/${b.orderId}?by=id`)).body.state).toBe('ACCEPTED');
+    const db = await t.api.delete(`/v1/orders/${a.orderId}?by=clientOrderId`);
+    expect([db.status, db.body.orderId]).toEqual([202, b.orderId]);
+    await t.api.waitForState(b.orderId, 'CANCELED');
+    expect((await t.api.get(`/v1/orders/${a.orderId}?by=id`)).body.state).toBe('ACCEPTED');
+    const da = await t.api.delete(`/v1/orders/${a.orderId}?by=id`);
+    expect([da.status, da.body.orderId]).toEqual([202, a.orderId]);
+    await t.api.waitForState(a.orderId, 'CANCELED');
+    // a client order id of digits that is no order's id is found without ?by= (and not as an order id with by=id)
+    const c = await restingOrder({ clientOrderId: '987654321' });
+    expect((await t.api.get('/v1/orders/987654321')).body.orderId).toBe(c.orderId);
+    expect((await t.api.get('/v1/orders/987654321?by=id')).status).toBe(404);
+    expect((await t.api.delete('/v1/orders/987654321')).status).toBe(202);
+  });
+
   it('a client order id in use -> 409 DUPLICATE_CLIENT_ORDER_ID', async () => {
     const first = await t.api.post('/v1/orders', resting({ clientOrderId: 'dupHttp1' }));
     expect(first.status).toBe(201);

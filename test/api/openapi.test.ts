@@ -89,7 +89,7 @@ describe('GET /v1/openapi.json', () => {
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(expect.arrayContaining(['strategy', 'symbol', 'side', 'quantity']));
     const get = doc.paths['/v1/orders/{id}']!.get!;
-    expect(get.parameters?.map((p) => p.in)).toEqual(['path']);
+    expect(get.parameters?.map((p) => `${p.in} ${p.name}`)).toEqual(['path id', 'query by']);
   });
 
   it('the answers the server gives match the response schemas the document is made from', async () => {

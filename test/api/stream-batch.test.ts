@@ -100,6 +100,34 @@ describe('batch frames', () => {
     }
   });
 
+  it('a cancel naming a key of digits that is one order\'s id and another\'s client order id is refused unless by says which', async () => {
+    const c = await FrameClient.connect();
+    try {
+      await c.next((m) => m.type === 'hello');
+      c.send([{ op: 'submit', id: 'k0', order: resting({ clientOrderId: 'digitsA' }) }]);
+      await c.next((m) => m.type === 'result' && m.id === 'k0');
+      const a = c.results().find((x) => x.id === 'k0').order.orderId as number;
+      c.send([
+        { op: 'submit', id: 'k1', order: resting({ clientOrderId: String(a) }) },
+        { op: 'cancel', id: 'k2', orderId: String(a) },
+        { op: 'cancel', id: 'k3', orderId: String(a), by: 'venueOrderId' },
+        { op: 'cancel', id: 'k4', orderId: String(a), by: 'clientOrderId' },
+        { op: 'cancel', id: 'k5', orderId: a },
+      ]);
+      await c.next((m) => m.type === 'result' && m.id === 'k5', 10_000, 'the last result');
+      const r = new Map(c.results().map((x) => [x.id, x]));
+      const b = r.get('k1').order.orderId as number;
+      expect(b).not.toBe(a);
+      expect(r.get('k2')).toMatchObject({ ok: false, error: { code: 'INVALID_FIELD' } });
+      expect(r.get('k2').error.message).toContain(`order ${a} and the client order id of order ${b}`);
+      expect(r.get('k3')).toMatchObject({ ok: false, error: { code: 'INVALID_FIELD', field: 'by' } });
+      expect(r.get('k4')).toMatchObject({ ok: true, order: { orderId: b } });
+      expect(r.get('k5')).toMatchObject({ ok: true, order: { orderId: a } }); // a number is an order id
+    } finally {
+      await c.close();
+    }
+  });
+
   it('an element that is not a valid op gets its own error; the others are executed, in order', async () => {
     const c = await FrameClient.connect();
     try {

@@ -89,6 +89,21 @@ describe('switchyard orders (in-process daemon)', () => {
     expect(none.err.join('\n')).toContain('ORDER_NOT_FOUND');
   });
 
+  it('--by says what the key is when digits are one order\'s id and another\'s client order id', async () => {
+    const a = (await t.api.post('/v1/orders', { strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '47000.00', quantity: '0.001' })).body.orderId as number;
+    const b = (await t.api.post('/v1/orders', { strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '47001.00', quantity: '0.001', clientOrderId: String(a) })).body.orderId as number;
+    const guess = await orders(['get', String(a)]);
+    expect(guess.code).toBe(2); // a 400, as any refused request
+    expect(guess.err.join('\n')).toContain('INVALID_FIELD');
+    expect(JSON.parse((await orders(['get', String(a), '--by', 'id', '--json'])).stdout).orderId).toBe(a);
+    expect(JSON.parse((await orders(['get', String(a), '--by', 'clientOrderId', '--json'])).stdout).orderId).toBe(b);
+    const badBy = await orders(['get', String(a), '--by', 'venue']);
+    expect([badBy.code, badBy.err.join('\n')]).toEqual([2, expect.stringContaining('--by must be id or clientOrderId')]);
+    const canceled = await orders(['cancel', String(a), '--by', 'clientOrderId', '--json']);
+    expect([canceled.code, JSON.parse(canceled.stdout).orderId]).toEqual([0, b]);
+    expect((await orders(['cancel', String(a), '--by', 'id'])).code).toBe(0);
+  });
+
   it('list pages through nextCursor: every order once, in id order, across pages; --limit stops and says more follow', async () => {
     for (let i = 0; i < 5; i++) await orders(['submit', '--strategy', 'market-maker', '--symbol', 'ETH-USDT', '--side', 'SELL', '--price', `${3500 + i}.00`, '--quantity', '0.01']);
     const expected = ((await t.api.get('/v1/orders?strategy=market-maker&limit=1000')).body.orders as { orderId: number }[]).map((o) => o.orderId);

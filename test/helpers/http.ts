@@ -53,13 +53,13 @@ export class ApiClient {
     return this.request<T>('DELETE', path, options);
   }
 
-  /** GET /v1/orders/:id until the order is in one of `states` (deadline `timeoutMs`). */
+  /** GET /v1/orders/:id until the order is in one of `states` (deadline `timeoutMs`; a number is an order id: ?by=id). */
   async waitForState(id: number | string, states: string | readonly string[], timeoutMs = 5000): Promise<any> {
     const wanted = typeof states === 'string' ? [states] : states;
     const deadline = Date.now() + timeoutMs;
     let last: ApiResponse | undefined;
     for (;;) {
-      last = await this.get(`/v1/orders/${encodeURIComponent(String(id))}`);
+      last = await this.get(`/v1/orders/${encodeURIComponent(String(id))}${typeof id === 'number' ? '?by=id' : ''}`);
       if (last.status === 200 && wanted.includes(last.body.state)) return last.body;
       if (Date.now() >= deadline) {
         throw new Error(`order ${id} not in ${wanted.join('|')} after ${timeoutMs} ms; last: ${last.status} ${last.text}`);
