@@ -12,7 +12,7 @@ import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
  */
 let t: TestDaemon;
 let server: ApiServer;
-type Doc = { openapi: string; paths: Record<string, Record<string, { security?: unknown[]; parameters?: { in: string }[] }>> };
+type Doc = { openapi: string; paths: Record<string, Record<string, { security?: unknown[]; parameters?: { in: string; name: string }[] }>> };
 let doc: Doc;
 
 beforeAll(async () => {
