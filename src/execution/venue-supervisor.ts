@@ -18,7 +18,7 @@
 import type { Logger } from '../telemetry/logger.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderId } from '../model/ids.js';
-import type { CancelRequest, OrderBatch, ReportSink, VenueAdapter, VenueBalance, VenueFill, VenueOrderStatus } from './venue.js';
+import type { AmendRequest, CancelRequest, OrderBatch, ReportSink, VenueAdapter, VenueBalance, VenueFill, VenueOrderStatus } from './venue.js';
 
 /** Exponential backoff between start attempts: minMs, 2·minMs, … never above maxMs. */
 export interface StartRetry {
@@ -100,6 +100,11 @@ export class RestartingVenue implements VenueAdapter {
   private timer: unknown;
   private attempt: Promise<void> | undefined;
   private readonly timers: Timers;
+  /**
+   * Amend, when the adapter can (VenueAdapter.amend: absent, the daemon refuses amends ORDER_NOT_AMENDABLE): sent on
+   * while the venue is up, else refused AMEND_REJECTED VENUE_UNAVAILABLE (the order keeps its terms).
+   */
+  readonly amend: ((request: AmendRequest) => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -109,6 +114,8 @@ export class RestartingVenue implements VenueAdapter {
     // built now, as before: a configuration error shows at construction
     this.current = build();
     this.timers = options.timers ?? realTimers;
+    // every adapter `build` makes is of one kind: the first says whether it amends
+    this.amend = this.current.amend === undefined ? undefined : (request) => this.amendNow(request);
   }
 
   /** The adapter in use (a new one after each failed start). */
@@ -279,6 +286,16 @@ export class RestartingVenue implements VenueAdapter {
     }
     // Not started: nothing can reach the venue. The order stays as it is (reconciliation looks at it once it is up).
     queueMicrotask(() => this.options.sink.report(this.name, { kind: 'CANCEL_REJECTED', orderId: request.orderId, reason: 'VENUE_UNAVAILABLE' }));
+  }
+
+  private amendNow(request: AmendRequest): void {
+    const amend = this.current.amend;
+    if (this.state === 'up' && amend !== undefined) {
+      amend.call(this.current, request);
+      return;
+    }
+    // Not up: nothing can reach the venue; the order keeps its terms.
+    queueMicrotask(() => this.options.sink.report(this.name, { kind: 'AMEND_REJECTED', orderId: request.orderId, reason: 'VENUE_UNAVAILABLE' }));
   }
 
   adopt(order: { readonly orderId: OrderId; readonly clientOrderId: string; readonly instrument: Instrument; readonly venueOrderId?: string | undefined; readonly qtyLots?: number }): void {

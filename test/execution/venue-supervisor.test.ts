@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { RestartingVenue, VenueGate, type Timers } from '../../src/execution/venue-supervisor.js';
-import type { ExecutionReport, VenueAdapter } from '../../src/execution/venue.js';
+import type { AmendRequest, ExecutionReport, VenueAdapter } from '../../src/execution/venue.js';
 import { SwitchyardError } from '../../src/model/errors.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { discardLogs } from '../helpers/daemon.js';
@@ -29,10 +29,14 @@ class ManualTimers implements Timers {
   }
 }
 
-/** An adapter whose start() fails with `outcomes[n]` on the n-th built adapter (undefined = starts). */
-function builder(outcomes: Array<Error | undefined>) {
+/**
+ * An adapter whose start() fails with `outcomes[n]` on the n-th built adapter (undefined = starts); `amends`: it has
+ * amend (the requests it got are in `amended`, with the adapter's number).
+ */
+function builder(outcomes: Array<Error | undefined>, amends = false) {
   let built = 0;
   const stopped: number[] = [];
+  const amended: [number, AmendRequest][] = [];
   const build = (): VenueAdapter => {
     const n = built++;
     return {
@@ -44,9 +48,10 @@ function builder(outcomes: Array<Error | undefined>) {
       stop: async () => void stopped.push(n),
       submit: () => undefined,
       cancel: () => undefined,
+      ...(amends ? { amend: (r: AmendRequest) => void amended.push([n, r]) } : {}),
     };
   };
-  return { build, built: () => built, stopped };
+  return { build, built: () => built, stopped, amended };
 }
 
 const transient = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'VENUE_UNAVAILABLE' });
@@ -55,9 +60,9 @@ const settle = async (): Promise<void> => {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 };
 
-function venue(outcomes: Array<Error | undefined>, ready: () => Promise<boolean> = async () => true) {
+function venue(outcomes: Array<Error | undefined>, ready: () => Promise<boolean> = async () => true, amends = false) {
   const timers = new ManualTimers();
-  const b = builder(outcomes);
+  const b = builder(outcomes, amends);
   const reports: ExecutionReport[] = [];
   const v = new RestartingVenue('v', b.build, {
     retry: { minMs: 100, maxMs: 1000 },
@@ -122,6 +127,23 @@ describe('RestartingVenue', () => {
     await v.stop();
     expect(timers.pending).toHaveLength(0);
     expect(v.status().state).toBe('stopped');
+  });
+
+  test('amend: passed to an adapter that amends while up (the one in use after a restart), refused VENUE_UNAVAILABLE before; none when the adapter has none', async () => {
+    const { v, timers, b, reports } = venue([transient(), undefined], async () => true, true);
+    const request = { orderId: 9 as never, clientOrderId: 'c9', venueOrderId: 'x9', instrument: undefined as never, side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', postOnly: false, oldPriceTicks: 100, oldQtyLots: 5, newPriceTicks: 101, newQtyLots: 5 } as unknown as AmendRequest;
+    expect(v.amend).toBeTypeOf('function');
+    await v.startOrRetry();
+    v.amend!(request);
+    await settle();
+    expect(reports).toEqual([{ kind: 'AMEND_REJECTED', orderId: 9, reason: 'VENUE_UNAVAILABLE' }]);
+    expect(b.amended).toEqual([]);
+    timers.fire();
+    await settle();
+    expect(v.isUp).toBe(true);
+    v.amend!(request);
+    expect(b.amended).toEqual([[1, request]]); // the adapter built for the start that succeeded
+    expect(venue([undefined]).v.amend).toBeUndefined();
   });
 });
 
