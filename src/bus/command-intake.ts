@@ -131,7 +131,7 @@ export class CommandIntake {
   /** Entries being handled (`key id`): a re-read or a claim of one of them is passed over. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Commands executing, by `strategy\0requestId`: the same request id again waits for the first's answer. */
-  private readonly executing = new Map<string, { readonly run: Promise<Answer>; readonly op: CommandOp; readonly clientOrderId: unknown }>();
+  private readonly executing = new Map<string, FirstCommand & { readonly run: Promise<Answer> }>();
   private outbox: Outgoing[] = [];
   /** A flush's values, written into one argument (reused). */
   private readonly packed = new PackedStrings();
@@ -438,8 +438,9 @@ export class CommandIntake {
     // not a delivery again, and answering it with the other command's outcome would report as done what never ran
     const recorded = this.o.ledger.get(strategy, requestId);
     if (recorded !== undefined) {
-      const firstCid = recorded.op === 'submit' && recorded.orderId !== undefined ? this.o.commands.get(recorded.orderId)?.clientOrderId : undefined;
-      const reused = this.reusedRequestId(requestId, recorded.op, firstCid, op, body);
+      const made = recorded.op === 'submit' && recorded.orderId !== undefined ? this.o.commands.get(recorded.orderId) : undefined;
+      const firstWas: FirstCommand = { op: recorded.op, clientOrderId: made?.clientOrderId, target: recorded.op === 'submit' ? undefined : recorded.orderId };
+      const reused = this.reusedRequestId(requestId, firstWas, op, body, strategy);
       if (reused !== undefined) return refuse('INVALID_FIELD', reused, 'requestId');
       this.counts.replayed++;
       return this.afterDurable({ client, requestId, body: this.replayBody(recorded, ids), replayed: true, ack: true });
@@ -447,14 +448,14 @@ export class CommandIntake {
     const execKey = `${strategy}\u0000${requestId}`;
     const first = this.executing.get(execKey);
     if (first !== undefined) {
-      const reused = this.reusedRequestId(requestId, first.op, first.clientOrderId, op, body);
+      const reused = this.reusedRequestId(requestId, first, op, body, strategy);
       if (reused !== undefined) return refuse('INVALID_FIELD', reused, 'requestId');
       this.counts.replayed++;
       return first.run.then((a) => ({ ...a, replayed: true }));
     }
 
     const run = this.execute(strategy, requestId, client, op, body, ids, redelivered);
-    this.executing.set(execKey, { run, op, clientOrderId: body.clientOrderId });
+    this.executing.set(execKey, { run, op, clientOrderId: typeof body.clientOrderId === 'string' ? body.clientOrderId : undefined, target: this.targetOf(op, body, strategy) });
     const forget = (): void => {
       this.executing.delete(execKey);
     };
@@ -534,14 +535,27 @@ export class CommandIntake {
 
   /**
    * Why a command cannot be a delivery again of the command first seen under its request id (undefined: it can be):
-   * another op, or a submit naming another client order id (`firstCid` undefined: not known, not compared).
+   * another op, a submit naming another client order id, or a cancel or amend of another order (what is not known of
+   * either is not compared).
    */
-  private reusedRequestId(requestId: string, firstOp: CommandOp, firstCid: unknown, op: CommandOp, body: Record<string, unknown>): string | undefined {
-    if (firstOp !== op) return `requestId ${requestId} was used before for a ${firstOp}: a new command needs a new requestId (nothing was executed)`;
-    if (op === 'submit' && typeof firstCid === 'string' && body.clientOrderId !== firstCid) {
-      return `requestId ${requestId} was used before for the submit of clientOrderId ${firstCid}: a new command needs a new requestId (nothing was executed)`;
+  private reusedRequestId(requestId: string, first: FirstCommand, op: CommandOp, body: Record<string, unknown>, strategy: string): string | undefined {
+    const again = (what: string): string => `requestId ${requestId} was used before for ${what}: a new command needs a new requestId (nothing was executed)`;
+    if (first.op !== op) return again(`a ${first.op}`);
+    if (op === 'submit' && first.clientOrderId !== undefined && body.clientOrderId !== first.clientOrderId) return again(`the submit of clientOrderId ${first.clientOrderId}`);
+    if (op !== 'submit' && first.target !== undefined) {
+      const target = this.targetOf(op, body, strategy);
+      if (target !== undefined && target !== first.target) return again(`the ${op} of order ${first.target}`);
     }
     return undefined;
+  }
+
+  /** The order id a cancel or amend names (undefined: another op, or none found). */
+  private targetOf(op: CommandOp, body: Record<string, unknown>, strategy: string): number | undefined {
+    if (op !== 'cancel' && op !== 'amend') return undefined;
+    const ref = orderRef(body, op === 'amend' ? ['price', 'quantity'] : []);
+    if ('ok' in ref) return undefined;
+    const found = this.findOrder(ref, strategy);
+    return found.ok ? found.order.id : undefined;
   }
 
   /** The strategy's order a cancel or amend names, by the field it names it with (never one taken for the other). */
@@ -764,6 +778,15 @@ function errorBody(e: Pick<CommandError, 'code' | 'message' | 'field'>): Record<
   const error: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.field !== undefined) error.field = e.field;
   return { ok: false, error };
+}
+
+/** What is known of the command first seen under a request id (to tell a delivery again from a reused request id). */
+interface FirstCommand {
+  readonly op: CommandOp;
+  /** A submit's client order id. */
+  readonly clientOrderId: string | undefined;
+  /** The order a cancel or amend named. */
+  readonly target: number | undefined;
 }
 
 /** The order a cancel or amend names, as it names it. */

@@ -170,4 +170,24 @@ describe('a request id used again for another command', () => {
     const again = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rid1' }), 'same-rid', 'c4');
     expect({ ok: again.ok, replayed: again.replayed, orderId: again.body.order?.orderId }).toEqual({ ok: '1', replayed: '1', orderId: id });
   }, 60_000);
+
+  it('a cancel of another order under a request id a cancel had is refused, not answered with the first cancel\'s outcome', async () => {
+    const rig = await startRig();
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+    const a = (await roundTrip('momentum', 'submit', resting({ clientOrderId: 'twoA' }))).body.order.orderId as number;
+    const b = (await roundTrip('momentum', 'submit', resting({ clientOrderId: 'twoB', price: '29000' }))).body.order.orderId as number;
+    await pollUntil(() => [tracker.get(a)?.state, tracker.get(b)?.state], (s) => s.every((x) => x === 'ACCEPTED'), { what: 'both accepted' });
+    const first = await roundTrip('momentum', 'cancel', { orderId: a }, 'cancel-rid', 'c1');
+    expect(first.ok).toBe('1');
+    const second = await roundTrip('momentum', 'cancel', { clientOrderId: 'twoB' }, 'cancel-rid', 'c2');
+    expect({ ok: second.ok, replayed: second.replayed, code: second.body.error?.code, field: second.body.error?.field },
+      'a cancel of order B answered with the cancel of order A').toEqual({ ok: '0', replayed: '0', code: 'INVALID_FIELD', field: 'requestId' });
+    expect(second.body.error.message).toContain(`the cancel of order ${a}`);
+    expect(tracker.get(b)!.state).toBe('ACCEPTED');
+    // the same cancel again (by the other name of the same order) is a delivery again: replayed
+    const again = await roundTrip('momentum', 'cancel', { clientOrderId: 'twoA' }, 'cancel-rid', 'c3');
+    expect({ ok: again.ok, replayed: again.replayed }).toEqual({ ok: '1', replayed: '1' });
+  }, 60_000);
 });
