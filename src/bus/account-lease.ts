@@ -39,7 +39,8 @@
  * account is in flight (a tick that finds one still running is skipped and counted), the accounts tracked are those
  * `acquire()` was asked for (at most MAX_ACCOUNTS), and the callbacks' own errors are caught, logged and counted.
  * The fencing token cannot stop a venue from taking orders (exchanges know nothing of it): it orders the holders in
- * logs and the journal, and it makes renew and release exact.
+ * logs and the journal (the daemon journals `lease-taken` with it and `lease-lost`: src/compose/bus-from-config.ts),
+ * and it makes renew and release exact.
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';

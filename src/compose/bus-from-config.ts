@@ -64,6 +64,9 @@ export class DaemonBus {
   private readonly redisStrategies: readonly string[];
   private readonly leaseConn: RedisConnection | undefined;
   private configConn: RedisConnection | undefined;
+  /** The journal is open (afterRecovery): lease events are recorded as they come, not held (leaseEvents). */
+  private journalOpen = false;
+  private readonly leaseEvents: Record<string, unknown>[] = [];
 
   constructor(private readonly config: Config, private readonly p: BusParts) {
     const r = config.daemon.redis;
@@ -129,7 +132,10 @@ export class DaemonBus {
       if (r === undefined) {
         r = await this.leasesOf.acquire(account);
         asked.set(account, r);
-        if (r.ok) this.p.log.info({ account, token: r.token }, 'account lease taken');
+        if (r.ok) {
+          this.p.log.info({ account, token: r.token }, 'account lease taken');
+          this.journalLease({ event: 'lease-taken', account, token: r.token });
+        }
         else this.p.log.error({ code: 'VENUE_LEASED', account, reason: r.reason }, 'account lease refused: the venue is not traded by this daemon until it is free');
       }
       if (!r.ok) {
@@ -145,6 +151,9 @@ export class DaemonBus {
   /** After journal recovery: the publisher catches up from its watermark and goes live. */
   afterRecovery(journal: Journal): void {
     const recorder = this.p.path.recorder!;
+    // the lease events from before the journal was open (the leases are taken first), then each as it comes
+    this.journalOpen = true;
+    for (const e of this.leaseEvents.splice(0)) recorder.event(e);
     this.publisher?.start({ dir: this.p.journalDir, lastSeq: () => journal.lastSeq, durableSeq: () => journal.durableSeq, whenDurable: (seq) => recorder.whenDurable(seq) });
   }
 
@@ -206,13 +215,24 @@ export class DaemonBus {
     });
   }
 
+  /**
+   * An account lease taken or lost, journaled (EVENT `lease-taken` with its fencing token, `lease-lost` with the
+   * reason): the token orders the holders in the journal as in the logs. Held until the journal is open.
+   */
+  private journalLease(e: Record<string, unknown>): void {
+    if (this.journalOpen) this.p.path.recorder?.event(e);
+    else if (this.leaseEvents.length < 1024) this.leaseEvents.push(e);
+  }
+
   private leaseLost(account: string, reason: string): void {
     this.p.log.error({ code: 'VENUE_LEASED', account, reason }, 'account lease lost: its venues are closed to new orders');
+    this.journalLease({ event: 'lease-lost', account, reason });
     this.forVenuesOf(account, (v) => this.p.path.gate.setLease(v, false, venueLeasedReason(this.p.path.venues[v]!.name, account, reason)));
   }
 
   private leaseTaken(account: string, token: number): void {
     this.p.log.info({ account, token }, 'account lease taken: its venues start (or reopen)');
+    this.journalLease({ event: 'lease-taken', account, token });
     this.forVenuesOf(account, (v) => {
       this.p.path.gate.setLease(v, true);
       const venue = this.p.path.venues[v];

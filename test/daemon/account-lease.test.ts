@@ -82,6 +82,10 @@ async function startLeaseDaemon(fakes: FakeVenues, name: string, clientIdPrefix:
 }
 
 const venueOf = (health: any, name: string): any => (health.venues as any[]).find((v) => v.name === name);
+/** An account's lease events in a journal (lease-taken with its token, lease-lost with the reason), in journal order. */
+const leaseEvents = (journalDir: string, account: string) =>
+  [...journalEvents(journalDir, 'lease-taken'), ...journalEvents(journalDir, 'lease-lost')]
+    .filter((e) => e.account === account).sort((x, y) => x.seq - y.seq);
 /** A marketable ETH-USDT buy (the fakes' ETH ladder is around 3000). */
 const marketable = (o: Record<string, unknown> = {}) => ({ strategy: 'itest', symbol: 'ETH-USDT', side: 'BUY', price: '3100', quantity: '0.01', ...o });
 /** The fake exchanges' orders (both accounts) whose client order id a daemon made. */
@@ -163,6 +167,16 @@ describe('account leases between two daemons on one exchange account', () => {
     // B reconciled each venue before opening it (the journal's venue-opened records)
     await b.stop();
     expect(journalEvents(b.journalDir, 'venue-opened').map((e) => e.venue).sort()).toEqual(['local-binance', 'local-okx']);
+    // each daemon's journal holds the leases it took, with their fencing tokens (A's first taken before its journal
+    // opened); a renewal that missed its deadline while the daemon started (a slow machine) shows as lost and taken again
+    for (const [d, tokens] of [[b, open], [a, healthA]] as const) {
+      for (const acc of accounts) {
+        const seen = leaseEvents(d.journalDir, acc);
+        expect(seen[0]?.event).toBe('lease-taken');
+        expect(seen.map((e) => e.event)).toEqual(seen.map((_, k) => (k % 2 === 0 ? 'lease-taken' : 'lease-lost')));
+        if (d === b) expect(seen.at(-1)).toMatchObject({ event: 'lease-taken', token: tokens.redis.leases[acc].token });
+      }
+    }
   });
 
   test('a daemon with another API key trades the same exchange at once: another account, no conflict', { timeout: 60_000 }, async () => {
@@ -229,5 +243,12 @@ describe('account leases between two daemons on one exchange account', () => {
     expect(back.redis.leases[account]).toMatchObject({ held: true, holder: { daemon: 'lease-a' } });
     expect(back.redis.leases[account].token).toBeGreaterThan(intruder.token);
     expect(await submitAndSettle(a.api, marketable({ venue: 'local-binance' }))).toMatchObject({ state: 'FILLED', venue: 'local-binance' });
+    // the journal says it in order: taken at start, lost to the intruder, taken again with a higher token
+    await a.stop();
+    const seen = leaseEvents(a.journalDir, account);
+    expect(seen.map((e) => e.event)).toEqual(seen.map((_, k) => (k % 2 === 0 ? 'lease-taken' : 'lease-lost')));
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(seen.at(-2)!.reason).toMatch(/intruder/);
+    expect(seen.at(-1)).toMatchObject({ event: 'lease-taken', token: back.redis.leases[account].token });
   });
 });
