@@ -166,7 +166,10 @@ export interface StrategyEvent {
   readonly kind: EventKind;
   /** Daemon order id (0 for REFUSED, and for CANCEL_REJECTED of a cancel that named no known order). */
   readonly orderId: number;
-  /** Seq of the record the event is about (the SUBMIT; for CANCEL_REJECTED, the CANCEL). */
+  /**
+   * Seq of the record the event is about: the SUBMIT; for a CANCEL_REJECTED the daemon answers at once (no such order,
+   * not cancelable), the CANCEL; for one the venue sends later, the order's SUBMIT (the venue's refusal names the order).
+   */
   readonly seq: number;
   readonly tag: number;
   readonly symbol: string | undefined;
