@@ -8,8 +8,8 @@
  *   order tracker's count of transitions since this start: it starts again from 1 after a restart.
  * - Resume. `?since=SEQ`: the events after SEQ are rebuilt from the journal (event-replay.ts) and sent first, then
  *   the live ones. The seam is the journal seq at connect (hello.seq): replayed events are those up to it, live ones
- *   those after it, and live events (and results of the client's requests) that arrive during the replay wait in the client's backlog; so there is no gap
- *   and no duplicate. When SEQ cannot be replayed (older than the retained journal, after the last seq, or the
+ *   those after it, and live events (and results of the client's requests) that arrive during the replay wait in the
+ *   client's backlog; so there is no gap and no duplicate. When SEQ cannot be replayed (older than the retained journal, after the last seq, or the
  *   journal is off) the client gets a RESYNC message with the open orders instead, then the live events.
  * - Filters. `?strategy=a,b&symbol=X` (repeatable, comma-separated): only events (and RESYNC orders) that match;
  *   `?event=ACCEPT,FILL` only events of these lifecycle events (live and replayed; RESYNC orders are not events).

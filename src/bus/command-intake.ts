@@ -434,8 +434,9 @@ export class CommandIntake {
     }
 
     // delivered again: answered from the ledger, or from the first delivery still executing — unless the request id
-    // is plainly another command's (another op, or a submit of another client order id): that is a reused request id,
-    // not a delivery again, and answering it with the other command's outcome would report as done what never ran
+    // is plainly another command's (another op, a submit of another client order id, a cancel or amend of another
+    // order): that is a reused request id, not a delivery again, and answering it with the other command's outcome
+    // would report as done what never ran
     const recorded = this.o.ledger.get(strategy, requestId);
     if (recorded !== undefined) {
       const made = recorded.op === 'submit' && recorded.orderId !== undefined ? this.o.commands.get(recorded.orderId) : undefined;

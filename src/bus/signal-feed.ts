@@ -6,8 +6,8 @@
  * It starts at the end of each stream as it is when the feed starts (what was published before is not replayed: an
  * enhancer wants fresh signals) — or, when Redis is not reachable at start, as it is when the feed first reaches it
  * (start() does not wait for Redis longer than `startWaitMs`: the daemon awaits it before it opens its API and intake,
- * and an enhancer without signals changes nothing) — then reads every entry in order. At most `batch` entries per stream per read, handed
- * on synchronously: nothing is buffered. While Redis is down the loop waits (capped backoff) and counts the failed
+ * and an enhancer without signals changes nothing) — then reads every entry in order. At most `batch` entries per
+ * stream per read, handed on synchronously: nothing is buffered. While Redis is down the loop waits (capped backoff) and counts the failed
  * reads; when it is back it goes on from the last entry it handed on (what was published meanwhile is read then: the
  * enhancers judge how old a signal is from its own time). Counted: entries, reads, failed reads, reconnects.
  */
