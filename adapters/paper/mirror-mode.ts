@@ -54,8 +54,12 @@ export class MirrorMode {
       }
       orders.holdAccept(o.orderId); // the engine may still refuse it against our own resting orders
       const st = this.engine.submitTo(m, o.orderId, OWNER_US, side, OrderType.POST_ONLY, o.priceTicks, o.qtyLots);
+      if (st !== Status.OK) {
+        orders.dropHeldAccept(); // never accepted: REJECTED alone
+        orders.refuse(mine, `refused by the paper venue (status ${st})`);
+        return;
+      }
       orders.releaseHeldAccept();
-      if (st !== Status.OK) orders.refuse(mine, `refused by the paper venue (status ${st})`);
       return;
     }
     if (!crosses) {

@@ -201,6 +201,14 @@ export class OurOrders {
     this.heldAccept = id;
   }
 
+  /**
+   * The engine refused the held post-only order outright (a Status, no engine events): it was never accepted, so its
+   * ACCEPTED is dropped, not sent (the caller reports it REJECTED).
+   */
+  dropHeldAccept(): void {
+    this.heldAccept = -1;
+  }
+
   releaseHeldAccept(): void {
     if (this.heldAccept < 0) return;
     const id = this.heldAccept;

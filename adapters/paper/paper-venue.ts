@@ -16,7 +16,7 @@
  * count the same liquidity twice).
  */
 import type { BookSide } from '../../src/market/feed.js';
-import { OrderBook, OrderInfo, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
+import { MAX_QTY, OrderBook, OrderInfo, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import {
   toVenueOrders, type AmendRequest, type CancelRequest, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder,
@@ -215,6 +215,15 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
           return;
         }
       }
+      if (!keepsPriority) {
+        // The order is taken out and entered again: the engine would refuse the entry when its level's total would
+        // pass MAX_QTY (Status.LEVEL_TOTAL_OVERFLOW). Refuse the amend before anything changes, as the engine would.
+        const others = m.book.levelQty(side, price) - (price === o.priceTicks ? open : 0);
+        if (newOpen > MAX_QTY - others) {
+          reject('the price level would hold more than 2^53 - 1 lots');
+          return;
+        }
+      }
       mine.order = { ...o, priceTicks: price, qtyLots: venueTotal };
       this.orders.report({ kind: 'AMENDED', orderId: id, priceTicks: price, qtyLots: request.qtyLots });
       if (keepsPriority) {
@@ -342,8 +351,13 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
     }
     if (type === OrderType.POST_ONLY) this.orders.holdAccept(o.orderId);
     const st = this.submitTo(m, o.orderId, OWNER_US, side, type, o.priceTicks, o.qtyLots, o.stopTicks);
+    if (st !== Status.OK) {
+      // refused before the engine accepted it (a post-only's held ACCEPTED is dropped): REJECTED alone
+      this.orders.dropHeldAccept();
+      this.orders.refuse(mine, `refused by the paper venue (status ${st})`);
+      return;
+    }
     this.orders.releaseHeldAccept();
-    if (st !== Status.OK) this.orders.refuse(mine, `refused by the paper venue (status ${st})`);
   }
 
   // ---- mirror mode (mirror-mode.ts) ---------------------------------------------------------------------------

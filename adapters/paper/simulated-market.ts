@@ -3,7 +3,7 @@
  * random-walk mid, and simulated other traders send market orders at a configured rate. It drives the venue's books
  * through the venue's engine access (PaperEngine); deterministic for a given seed.
  */
-import { OrderType, Side } from '../../src/matching/index.js';
+import { OrderInfo, OrderType, Side } from '../../src/matching/index.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import { OWNER_FLOW, OWNER_MM, type Market, type PaperEngine } from './paper-market.js';
 import { Prng } from './prng.js';
@@ -26,6 +26,7 @@ export interface SimulationOptions {
 
 export class SimulatedMarket {
   private readonly prng: Prng;
+  private readonly info = new Float64Array(OrderInfo.LENGTH);
 
   constructor(private readonly options: SimulationOptions, private readonly engine: PaperEngine) {
     this.prng = new Prng(options.seed);
@@ -66,7 +67,13 @@ export class SimulatedMarket {
     const bestAsk = bestBid + this.options.spreadTicks;
     const levels = this.options.depthLevels;
     for (const [price, id] of m.quotes) {
-      const isBid = price <= m.mid;
+      // The quote's own side, not its price against the new mid: after a step of more than half the spread, a bid
+      // can be above the mid (and an ask below it); judged as the other side it was kept, crossing the new ladder.
+      if (!m.book.getOrder(id, this.info)) {
+        forgetQuote(m, id); // not in the book any more (never expected: fills and cancels forget their quotes)
+        continue;
+      }
+      const isBid = this.info[OrderInfo.SIDE] === Side.BUY;
       const keep = isBid ? price <= bestBid && price > bestBid - levels : price >= bestAsk && price < bestAsk + levels;
       if (!keep) this.engine.on(m, () => m.book.cancel(id)); // onCancel forgets it
     }

@@ -285,6 +285,16 @@ export class OrderBook {
     return this.st.stopCount;
   }
 
+  /**
+   * Total open quantity of the book level at `price` on `side` (0 when there is none). With it a caller can tell
+   * whether `qty` more lots would fit there (at most MAX_QTY in all) before taking an order out to move it.
+   */
+  levelQty(side: number, price: number): number {
+    const st = this.st;
+    const level = side === 0 ? st.bids.find(price) : side === 1 ? st.asks.find(-price) : -1;
+    return level < 0 ? 0 : st.levels.qty[level];
+  }
+
   /** Number of price levels on a side. */
   levelCount(side: number): number {
     return side === 0 ? this.st.bids.count : this.st.asks.count;
