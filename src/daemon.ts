@@ -296,6 +296,8 @@ export class Daemon {
     this.path.balances.stop();
     const quietly = (close: () => Promise<unknown> | undefined): Promise<unknown> => Promise.resolve().then(close).catch(() => undefined);
     await quietly(() => this.host?.stop(1000));
+    // the cancels the workers' stop hooks wrote (the loop is stopped: nothing else would read them)
+    await quietly(() => void this.path.dispatcher.drainSources());
     await quietly(() => this.api.close());
     await Promise.all(this.path.venues.map((v) => quietly(() => v.stop())));
     await quietly(() => this.path.crossing?.stop());
@@ -327,6 +329,7 @@ export class Daemon {
         return slot >= 0 ? this.path.intake.cancelSlot(slot) : undefined;
       },
       strategies: this.host,
+      drainRings: () => this.path.dispatcher.drainSources(),
       stopDispatch: () => this.path.dispatcher.stop(),
       closeApi: () => this.api.close(),
       venues: this.path.venues,

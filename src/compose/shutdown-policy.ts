@@ -61,6 +61,11 @@ export interface ShutdownParts<O extends ShutdownOrder> {
   readonly cancel: (id: OrderId) => unknown;
   /** Hosted strategies: their stop hook runs first (they may still cancel; their rings keep being drained). */
   readonly strategies: { stop(timeoutMs: number): Promise<unknown> } | undefined;
+  /**
+   * Once the strategies have stopped: takes what their rings still hold (the cancels of their stop hooks), before
+   * the policy looks at the open orders — the dispatch loop may not have had a turn since they were written.
+   */
+  readonly drainRings?: () => void;
   /** Stops dispatching (after the cancels: they go out through the venues, not the queues). */
   readonly stopDispatch: () => void;
   /** Then these close, in order: the API, the venues (together), the crossing book, the journal. */
@@ -78,7 +83,10 @@ export interface ShutdownParts<O extends ShutdownOrder> {
  */
 export async function shutDown<O extends ShutdownOrder>(p: ShutdownParts<O>): Promise<void> {
   const { timeoutMs } = p.shutdown;
-  if (p.strategies !== undefined) await p.strategies.stop(timeoutMs);
+  if (p.strategies !== undefined) {
+    await p.strategies.stop(timeoutMs);
+    p.drainRings?.();
+  }
   const toCancel = ordersToCancelAtShutdown(p.openOrders(), p.shutdown);
   const { settled, stillOpen } = await cancelAndWait(toCancel, p.cancel, timeoutMs);
   if (!settled) p.log.warn({ orders: stillOpen }, 'shutdown timeout: some cancels were not confirmed');

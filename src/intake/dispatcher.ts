@@ -289,6 +289,27 @@ export class Dispatcher {
     void this.sleeper!().then(this.woken);
   }
 
+  /**
+   * Takes what the sources (worker rings) hold now, synchronously, without dispatching the queues; returns how many
+   * records it took. A stop calls it once the strategies' workers have ended: the cancels their stop hooks wrote are
+   * acted on (submits are refused, intake being closed) whether or not the loop got a turn between the writes and
+   * the worker's exit — in busy-poll mode, or while polling after work, the loop's next slice comes after the
+   * exit's callback, which goes on to stop the loop.
+   */
+  drainSources(): number {
+    let total = 0;
+    for (let i = 0; i < this.sources.length; i++) {
+      const source = this.sources[i]!;
+      while (source.pending()) {
+        const n = source.drain(this.maxPerCycle);
+        if (n === 0) break; // its strategy's queues are full: they hold the orders, the loop dispatches them
+        total += n;
+      }
+    }
+    for (let i = 0; i < this.sources.length; i++) this.sources[i]!.endCycle?.();
+    return total;
+  }
+
   /** One dispatch cycle, synchronously. Returns how many orders it dispatched. */
   pump(): number {
     for (let i = 0; i < this.sources.length; i++) this.sources[i]!.drain(this.maxPerCycle);
