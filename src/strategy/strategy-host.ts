@@ -477,7 +477,9 @@ export class StrategyHost {
       });
       worker.on('exit', (code) => {
         if (!settled) fail(new Error(`worker exited with code ${code} before it started`));
-        const crashed = s.status === 'failed' || (s.status === 'running' && code !== 0);
+        // a worker that ends while running was not asked to (stop() sets 'stopping' first): whatever its exit code
+        // (strategy code calling process.exit(0) included), the strategy has stopped trading unasked
+        const crashed = s.status === 'failed' || s.status === 'running';
         if (s.status !== 'failed') s.status = crashed ? 'failed' : 'stopped';
         if (crashed && s.error === undefined) s.error = new Error(`worker exited with code ${code}`);
         if (settled) this.options.onExit?.(s.id, crashed ? s.error : undefined);
