@@ -1,6 +1,6 @@
 /**
- * Paper venue defects found by the engine/paper probe: the market maker's ladder after a mid move larger than half
- * the spread, a post-only order the engine refuses, and an amend the engine refuses (level total past 2^53 - 1).
+ * The paper venue at its edges: the market maker's ladder after a mid move larger than half the spread, a post-only
+ * order the engine refuses, and an amend the engine refuses (level total past 2^53 - 1).
  */
 import { describe, expect, it } from 'vitest';
 import { PaperVenue, type PaperVenueOptions } from '../../adapters/paper/paper-venue.js';
