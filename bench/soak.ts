@@ -193,7 +193,7 @@ async function place(): Promise<void> {
 
 async function cancel(id: number): Promise<void> {
   try {
-    const r = await call('DELETE', `/v1/orders/${id}`);
+    const r = await call('DELETE', `/v1/orders/${id}?by=id`);
     if (r.status === 202) counts.canceled++;
     else if (r.status < 500 && r.json?.error?.code === 'ORDER_NOT_CANCELABLE') counts.cancelTooLate++;
     else judge(r);

@@ -204,7 +204,7 @@ export async function runKill(o: KillRunOptions): Promise<KillRunResult> {
     // judged afterwards
     let daemonOpen = (await api.call('GET', '/health')).body.openOrders as number;
     for (const id of ids) {
-      const r = await api.call('GET', `/v1/orders/${id}`);
+      const r = await api.call('GET', `/v1/orders/${id}?by=id`);
       if (r.body.state !== 'CANCELED') problems.push(`order ${id} is ${r.body.state} after the kill`);
     }
     let leftOpen = 0;

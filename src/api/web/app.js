@@ -219,7 +219,7 @@ async function fetchOrder(id) {
   if (s.fetching.has(id) || s.fetching.size > 100) return;
   s.fetching.add(id);
   try {
-    putOrder(await api(`/v1/orders/${id}`));
+    putOrder(await api(`/v1/orders/${id}?by=id`)); // an order id (a client order id of the same digits is another order)
   } catch (err) {
     if (err instanceof Unauthorized) logout('The daemon refused the token.');
   } finally {
@@ -502,7 +502,7 @@ $('resume').addEventListener('click', async () => {
 
 async function cancelOrder(id) {
   if (!confirm(`Cancel order ${id}?`)) return;
-  await guarded('cancel', async () => putOrder(await api(`/v1/orders/${id}`, { method: 'DELETE' })));
+  await guarded('cancel', async () => putOrder(await api(`/v1/orders/${id}?by=id`, { method: 'DELETE' })));
 }
 
 // ---------- rendering (coalesced to one frame) ----------
