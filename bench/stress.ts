@@ -61,7 +61,8 @@ console.log(
 );
 console.log(
   `venue: ${r.accounted} distinct orders of ${r.believedAccepted} accepted; lost ${r.lost}, duplicated ${r.duplicated}, phantom ${r.phantom}, ` +
-  `foreign ${r.foreign}; FIFO violations at the venue ${r.venueFifoViolations}, in the ring intake ${r.ringFifoViolations}; open at the end ${r.openLeft}`,
+  `foreign ${r.foreign}; FIFO violations at the venue ${r.venueFifoViolations}, in the ring intake ${r.ringFifoViolations}; open at the end ${r.openLeft}; ` +
+  `ended FILLED ${r.endedFilled}, otherwise ${r.endedOtherwise}`,
 );
 console.log(
   `worker strategies' events: ACK ${r.workerEvents.acks}, FILLED ${r.workerEvents.filled}, RESYNC ${r.workerEvents.resyncs} (events lost ${r.workerEvents.lost}); ` +

@@ -17,8 +17,11 @@
  * Accounting at the end: every order a producer believes accepted was handed to the venue exactly once
  * (lost, duplicated; an order handed over that its producer believes refused is a phantom), in the order the
  * daemon accepted it from that producer (FIFO, checked at the venue handoff, plus the ring intake's own
- * sequence check), every order ended FILLED, and the QUEUE_FULL answers each worker producer counted match the
- * refusals its ring recorded. The run is bounded by `timeoutMs` and stops by itself.
+ * sequence check), every order ended FILLED (counted on the daemon's own transitions: an order closed any other way
+ * is a problem, not only one left open), each worker producer heard of each of its orders once — one ACK event and
+ * one FILL event ending it FILLED per accepted order (at most that many when events were lost and covered by a
+ * RESYNC) —, and the QUEUE_FULL answers each worker producer counted match the refusals its ring recorded. The run is
+ * bounded by `timeoutMs` and stops by itself.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -88,6 +91,11 @@ export interface StressResult {
   ringFifoViolations: number;
   /** Orders still open at the end (every order should be FILLED). */
   openLeft: number;
+  /** Orders the daemon moved to FILLED, and orders it closed any other way (CANCELED, REJECTED, EXPIRED, DENIED). */
+  endedFilled: number;
+  endedOtherwise: number;
+  /** Worker producers whose ACK or FILLED events do not match their accepted orders. */
+  workerEventMismatches: number;
   /** Worker producers whose QUEUE_FULL count differs from their ring's refusal count. */
   queueFullMismatches: number;
   /** Worker producers: ACK events seen, FILLED events seen, RESYNCs, events lost (covered by RESYNC). */
@@ -142,6 +150,15 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     journalDir: o.journal === false ? undefined : join(dir, 'journal'),
   });
   const rec = venue!;
+  // how each order ended, from the daemon's own transitions (not open is not the same as FILLED)
+  let endedFilled = 0;
+  let endedOtherwise = 0;
+  core.tracker.listen({
+    onTransition(_order, _update, t) {
+      if (t.to === 'FILLED') endedFilled++;
+      else if (t.to === 'CANCELED' || t.to === 'REJECTED' || t.to === 'EXPIRED' || t.to === 'DENIED') endedOtherwise++;
+    },
+  }, 'stress-accounting');
   const problems: string[] = [];
   let clients: Worker | undefined;
   let clientResults: ClientResult[] | undefined;
@@ -194,6 +211,19 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     let nextReport = start + 5000;
     let idleSince = 0;
     let complete = false;
+    // every worker producer has heard of each of its orders (an ACK and the FILL ending it), unless events were lost:
+    // its event ring may still hold the last events when the daemon has settled
+    const workersHeard = (): boolean => workerResults.every((r) => {
+      if (r === null || Atomics.load(r, R_RESYNCS) > 0) return true;
+      const accepted = Atomics.load(r, R_ACCEPTED);
+      return Atomics.load(r, R_ACKS) >= accepted && Atomics.load(r, R_FILLED) >= accepted;
+    });
+    const eventsHeard = (): number => {
+      let n = 0;
+      for (const r of workerResults) if (r !== null) n += Atomics.load(r, R_ACKS) + Atomics.load(r, R_FILLED) + Atomics.load(r, R_RESYNCS);
+      return n;
+    };
+    let heardBefore = -1;
     const acceptedSoFar = (): number => {
       let n = 0;
       for (let p = 0; p < P; p++) n += workerResults[p] !== null ? Atomics.load(workerResults[p]!, R_ACCEPTED) : Atomics.load(progress, p);
@@ -211,13 +241,17 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
       if (workersDone && clientsDone) {
         const accepted = acceptedSoFar();
         const settled = core.queues.size === 0 && !(core.ringIntake?.pending() ?? false) && core.tracker.open === 0;
-        if (settled && rec.distinct >= accepted) {
+        if (settled && rec.distinct >= accepted && workersHeard()) {
           complete = true;
           break;
         }
-        // nothing moves any more but orders are missing: stop waiting after a grace period
+        // nothing moves any more (the daemon settled, the worker producers hear nothing new) but orders or events
+        // are missing: stop waiting after a grace period
+        const heard = eventsHeard();
+        const moved = heard !== heardBefore;
+        heardBefore = heard;
         if (settled) {
-          if (idleSince === 0) idleSince = now;
+          if (idleSince === 0 || moved) idleSince = now;
           else if (now - idleSince > 2000) {
             complete = true;
             break;
@@ -250,6 +284,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     let queueFull = 0;
     let believed = 0;
     let queueFullMismatches = 0;
+    let workerEventMismatches = 0;
     const workerEvents = { acks: 0, filled: 0, resyncs: 0, lost: 0 };
     const rank = new Int32Array(N + 1);
     for (let p = 0; p < P; p++) {
@@ -264,10 +299,20 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
         qf = Atomics.load(r, R_QUEUE_FULL);
         errors = Atomics.load(r, R_ERRORS) + Atomics.load(r, R_SEQ_MISMATCH);
         if (Atomics.load(r, R_SEQ_MISMATCH) > 0) problems.push(`producer ${p}: the SDK's seq differed from the producer's own sequence ${Atomics.load(r, R_SEQ_MISMATCH)} times`);
-        workerEvents.acks += Atomics.load(r, R_ACKS);
-        workerEvents.filled += Atomics.load(r, R_FILLED);
-        workerEvents.resyncs += Atomics.load(r, R_RESYNCS);
+        const acks = Atomics.load(r, R_ACKS);
+        const filled = Atomics.load(r, R_FILLED);
+        const resyncs = Atomics.load(r, R_RESYNCS);
+        workerEvents.acks += acks;
+        workerEvents.filled += filled;
+        workerEvents.resyncs += resyncs;
         workerEvents.lost += Atomics.load(r, R_EVENTS_LOST);
+        // one ACK and one FILL ending it FILLED per accepted order; with events lost (RESYNC) fewer, never more
+        const eventsOff = resyncs === 0 ? acks !== accepted || filled !== accepted : acks > accepted || filled > accepted;
+        if (eventsOff) {
+          workerEventMismatches++;
+          problems.push(`producer ${p}: ${acks} ACK and ${filled} FILLED events for ${accepted} accepted orders` +
+            (resyncs === 0 ? '' : ` (${resyncs} RESYNCs: at most that many)`));
+        }
         const hosted = core.host!.get(ids[p]!)!;
         if (hosted.queueFull !== qf) {
           queueFullMismatches++;
@@ -329,6 +374,8 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     if (venueFifo > 0) problems.push(`${venueFifo} orders reached the venue before an order their producer had accepted earlier`);
     if (ringFifo > 0) problems.push(`${ringFifo} ring records out of sequence (ring intake's check)`);
     if (openLeft > 0) problems.push(`${openLeft} orders still open at the end (all should be FILLED)`);
+    if (endedOtherwise > 0) problems.push(`${endedOtherwise} orders ended CANCELED, REJECTED, EXPIRED or DENIED (all should be FILLED)`);
+    else if (endedFilled < rec.distinct) problems.push(`${rec.distinct - endedFilled} orders handed to the venue never ended FILLED`);
     if (core.unknownReports() > 0) problems.push(`${core.unknownReports()} execution reports for unknown orders`);
     if (core.anomalies() > 0) problems.push(`${core.anomalies()} updates refused or ignored by the lifecycle`);
     if (rec.distinct !== believed && lost === 0 && phantom === 0) problems.push(`venue has ${rec.distinct} orders, producers believe ${believed} accepted`);
@@ -348,6 +395,9 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
       venueFifoViolations: venueFifo,
       ringFifoViolations: ringFifo,
       openLeft,
+      endedFilled,
+      endedOtherwise,
+      workerEventMismatches,
       queueFullMismatches,
       workerEvents,
       unknownReports: core.unknownReports(),
