@@ -33,6 +33,7 @@ import { SwitchyardRedisClient } from '../src/bus/client.js';
 import { benchArgs, flag, whole } from './lib/args.js';
 import { DAEMON_NODE_FLAGS } from './lib/daemon-node-flags.js';
 import { cpuSeconds } from './lib/load/proc.js';
+import { quantile } from './lib/stats.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
 const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -62,7 +63,8 @@ const args = benchArgs({
   },
 });
 
-const percentile = (sorted: Float64Array | number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+/** Nearest rank (bench/lib/stats.ts): p99 of 100 samples is the 99th, not the largest. */
+const percentile = quantile;
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;

@@ -1,10 +1,14 @@
 /** Benchmark statistics helpers: percentiles and a GC event counter (perf_hooks 'gc' entries). */
 import { PerformanceObserver } from 'node:perf_hooks';
 
-/** Value at quantile q of an ascending-sorted array. */
-export function quantile(sorted: Float64Array, q: number): number {
-  const i = Math.min(sorted.length - 1, Math.floor(q * sorted.length));
-  return sorted[i];
+/**
+ * Value at quantile q of an ascending-sorted array: nearest rank, the ceil(q x n)-th value (as bench/lib/measure.ts
+ * and bench:load's histogram): p99 of 100 values is the 99th, not the largest. NaN when empty.
+ */
+export function quantile(sorted: Float64Array | readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
 }
 
 /** Records the start time of every GC; count GCs in a time window after letting entries flush. */
