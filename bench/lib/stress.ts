@@ -155,6 +155,7 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   let endedOtherwise = 0;
   core.tracker.listen({
     onTransition(_order, _update, t) {
+      if (t.outcome !== 'APPLIED' || t.from === t.to) return; // no change of state (refused, a duplicate, a partial fill)
       if (t.to === 'FILLED') endedFilled++;
       else if (t.to === 'CANCELED' || t.to === 'REJECTED' || t.to === 'EXPIRED' || t.to === 'DENIED') endedOtherwise++;
     },
