@@ -111,3 +111,29 @@ describe('remote strategy: Redis unreachable', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
   }, 40_000);
 });
+
+describe('remote strategy: stop() is bounded as a worker\'s is', () => {
+  it('a strategy stop() hook that never settles does not keep the runner from stopping (stopTimeoutMs)', async () => {
+    // sdk.ts: stop() "Awaited up to the stop timeout" — the worker host terminates a worker that does not end in time
+    const redis = await privateRedis();
+    const keys = new BusKeys(uniquePrefix('remote-stop-hook'));
+    await writeConfig(redis.url, keys);
+    let stopCalled = 0;
+    const run = await runRemoteStrategy(() => ({
+      stop: () => {
+        stopCalled++;
+        return new Promise<void>(() => undefined); // never settles
+      },
+    }), { url: redis.url, keyPrefix: keys.prefix, strategy: 'rs', handleSignals: false, log: quiet, blockMs: 200, stopTimeoutMs: 300 });
+    cleanups.push(async () => {
+      await Promise.race([run.stop(), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    });
+    const stopped = await Promise.race([
+      run.stop().then(() => 'stopped'),
+      new Promise<string>((resolve) => setTimeout(() => resolve('still stopping after 5 s'), 5000)),
+    ]);
+    expect(stopCalled).toBe(1);
+    expect(stopped).toBe('stopped');
+    expect(run.client.stats.inFlight).toBe(0);
+  }, 30_000);
+});
