@@ -12,7 +12,9 @@
  * a repeated requestId with its recorded answer (replayed '1') instead of executing it twice. Replies are read from
  * P replies:{client} by XREAD BLOCK on a connection of their own and matched by requestId; a command without an
  * answer in `timeoutMs` rejects with TIMEOUT (its outcome is unknown: follow the order's events by clientOrderId) and
- * its late reply, when it comes, is ignored and counted. At most `maxInFlight` commands wait for a reply at once:
+ * its late reply, when it comes, is ignored and counted — unless no write of it can have reached Redis in that time
+ * (every attempt refused at once, the connection down): it then rejects with NOT_SENT, and is never written later
+ * (nothing executed it, nothing will). At most `maxInFlight` commands wait for a reply at once:
  * beyond, a command is refused at once (TOO_MANY_IN_FLIGHT), never queued.
  *
  * Events: events(symbols) reads P orders:{symbol} of each symbol on a connection of its own, keeps this strategy's
@@ -23,6 +25,7 @@
  * the daemon's code paths). Credentials come from the environment (redis-connection.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { ClientClosedError, ClientOfflineError } from 'redis';
 import { BusKeys, WIRE_ID_RE, type CommandOp, type ReplyFields } from './protocol.js';
 import { redisConnection, redisSettings, type RedisConnection, type RedisConnectionLog } from './redis-connection.js';
 import type { OrderView } from '../api/order-view.js';
@@ -92,7 +95,7 @@ export interface BusConfig {
 }
 
 /** Errors of the client itself (the daemon's refusals are replies, not errors). */
-export type BusClientErrorCode = 'TIMEOUT' | 'TOO_MANY_IN_FLIGHT' | 'CLOSED' | 'INVALID_ARGUMENT' | 'BAD_REPLY' | 'NO_CONFIG';
+export type BusClientErrorCode = 'TIMEOUT' | 'NOT_SENT' | 'TOO_MANY_IN_FLIGHT' | 'CLOSED' | 'INVALID_ARGUMENT' | 'BAD_REPLY' | 'NO_CONFIG';
 
 export class BusClientError extends Error {
   constructor(readonly code: BusClientErrorCode, message: string, readonly requestId?: string) {
@@ -166,6 +169,25 @@ interface Pending {
   readonly reject: (e: Error) => void;
   readonly timer: NodeJS.Timeout;
   done: boolean;
+  /** A write of it may have reached Redis (an XADD succeeded, is under way, or failed after it was sent). */
+  maybeSent: boolean;
+}
+
+/** How long close() waits for Redis (the reply stream's EXPIRE, the command connection's close) before dropping it (ms). */
+const CLOSE_WAIT_MS = 1000;
+
+/** Errors node-redis gives before sending anything (the connection is down or closed): the command was not written. */
+function notSent(e: unknown): boolean {
+  return e instanceof ClientOfflineError || e instanceof ClientClosedError;
+}
+
+/** Resolves when `p` settles or after `ms`, whichever comes first (never rejects). */
+function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(() => undefined, () => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 const quietLog: RedisConnectionLog = { info: () => undefined, warn: () => undefined };
@@ -296,11 +318,15 @@ export class SwitchyardRedisClient {
     if (this.o.results === 'ids') fields.result = 'ids';
     return new Promise<Reply>((resolve, reject) => {
       const p: Pending = {
-        resolve, reject, done: false,
+        resolve, reject, done: false, maybeSent: false,
         timer: setTimeout(() => {
           this.pending.delete(requestId);
-          p.done = true;
+          p.done = true; // no further attempt is made
           this.counts.timeouts++;
+          if (!p.maybeSent) {
+            reject(new BusClientError('NOT_SENT', `${op} ${requestId} could not be written to Redis within ${this.timeoutMs} ms: it was not executed`, requestId));
+            return;
+          }
           reject(new BusClientError('TIMEOUT', `no reply to ${op} ${requestId} within ${this.timeoutMs} ms: its outcome is unknown`, requestId));
         }, this.timeoutMs),
       };
@@ -311,14 +337,20 @@ export class SwitchyardRedisClient {
 
   /** XADD, again with the same requestId after a failure, until the command is answered or timed out. */
   private async write(fields: Record<string, string>, p: Pending): Promise<void> {
+    // an attempt that node-redis refused before sending anything (the connection down: no offline queue) did not reach
+    // Redis; any other (under way, answered, or failed after it was sent) may have
+    let reached = false;
     for (let attempt = 0; !p.done && !this.closed; attempt++) {
+      p.maybeSent = true; // under way
       try {
         await this.cmd.client.xAdd(this.keys.commands(this.strategy), '*', fields, {
           TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: this.commandMaxLen },
         });
         this.counts.sent++;
         return;
-      } catch {
+      } catch (e) {
+        if (!notSent(e)) reached = true;
+        p.maybeSent = reached;
         this.counts.writeRetries++;
         await pause(Math.min(1000, 50 * 2 ** Math.min(attempt, 5)));
       }
@@ -478,7 +510,10 @@ export class SwitchyardRedisClient {
     };
   }
 
-  /** Closes every connection; commands still waiting reject with CLOSED. */
+  /**
+   * Closes every connection; commands still waiting reject with CLOSED. Bounded: Redis is waited for at most about
+   * 2 s (CLOSE_WAIT_MS for the reply stream's EXPIRE, as much for the writes under way), then the connection is dropped.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -491,10 +526,12 @@ export class SwitchyardRedisClient {
     destroy(this.replyConn);
     for (const r of this.readers) destroy(r);
     await this.replyLoop?.catch(() => undefined);
+    // bounded: a Redis that stops answering (connection up, no replies) must not keep close() waiting forever
     if (this.o.client === undefined && this.cmd.up) {
-      await this.cmd.client.expire(this.keys.replies(this.client), this.o.replyTtlSeconds ?? 3600).catch(() => undefined);
+      await within(this.cmd.client.expire(this.keys.replies(this.client), this.o.replyTtlSeconds ?? 3600), CLOSE_WAIT_MS);
     }
-    await this.cmd.close();
+    await within(this.cmd.close(), CLOSE_WAIT_MS); // waits for commands still being written...
+    destroy(this.cmd); // ...not longer than that
   }
 }
 

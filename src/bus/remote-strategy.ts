@@ -52,7 +52,10 @@ export interface RemoteStrategyOptions extends Omit<ClientOptions, 'log'> {
   readonly finishedMemory?: number;
   /** Stop on SIGINT / SIGTERM (default true). */
   readonly handleSignals?: boolean;
-  /** How long stop() waits for the answers to the commands strategy.stop() sent (ms). Default 5000. */
+  /**
+   * How long stop() waits for the strategy's stop() hook, then at most as long for the answers to the commands it sent
+   * (ms). Default 5000.
+   */
   readonly stopTimeoutMs?: number;
 }
 
@@ -74,7 +77,7 @@ export interface RemoteStrategyHandle {
   readonly ctx: StrategyContext;
   readonly client: SwitchyardRedisClient;
   readonly stats: Readonly<RemoteStrategyStats>;
-  /** Runs strategy.stop(ctx), waits for its commands' answers (bounded), closes the client. */
+  /** Runs strategy.stop(ctx) (awaited up to stopTimeoutMs), waits for its commands' answers (bounded), closes the client. */
   stop(): Promise<void>;
   /** Resolves once stopped. */
   readonly stopped: Promise<void>;
@@ -356,6 +359,14 @@ class RemoteRunner {
     }
     const order = reply.order;
     if (order === undefined) {
+      if (typeof reply.orderId === 'number' && reply.orderId > 0) {
+        // results 'ids': the order the refusal names by its ids. A submit is refused naming an order only when the
+        // order was created and denied (OrderCommands.submitted): ACK, then DENIED, as with its view
+        const now = this.ctx.clock.now();
+        this.ack(t, reply.orderId, now);
+        this.deliverKind(t, EV_DENIED, { code: reply.error.code, ts: now, orderId: reply.orderId, state: 'DENIED' });
+        return;
+      }
       // refused before an order was created
       this.deliverKind(t, EV_REFUSED, { code: reply.error.code, ts: this.ctx.clock.now(), orderId: 0 });
       return;
@@ -372,8 +383,12 @@ class RemoteRunner {
       return;
     }
     if (e instanceof BusClientError && e.code === 'CLOSED') return;
-    const code: ErrorCode = e instanceof BusClientError && e.code === 'TOO_MANY_IN_FLIGHT' ? 'QUEUE_FULL' : 'INTERNAL';
-    this.log.error(`${op} failed`, { seq, error: errorText(e) });
+    // NOT_SENT: Redis was unreachable for the whole timeout and the command was never written (nothing executed it, nothing
+    // will): refused like a command the queue could not take (retryable), so that its seq comes to an end
+    const notSent = e instanceof BusClientError && e.code === 'NOT_SENT';
+    const code: ErrorCode = e instanceof BusClientError && (e.code === 'TOO_MANY_IN_FLIGHT' || notSent) ? 'QUEUE_FULL' : 'INTERNAL';
+    if (notSent) this.log.warn(`${op} not sent: Redis unreachable (nothing executed)`, { seq, requestId: e.requestId });
+    else this.log.error(`${op} failed`, { seq, error: errorText(e) });
     if (t !== undefined && !t.acked) this.deliverKind(t, EV_REFUSED, { code, ts: this.ctx.clock.now(), orderId: 0 });
     else if (t === undefined) this.cancelRejected(seq, 0, code);
   }
@@ -537,21 +552,30 @@ class RemoteRunner {
     process.removeListener('SIGINT', this.onSignal);
     process.removeListener('SIGTERM', this.onSignal);
     this.timers.clear();
-    try {
+    const limit = this.o.stopTimeoutMs ?? 5000;
+    const bounded = async (p: Promise<unknown>): Promise<boolean> => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([
+        p.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), limit))),
+      ]);
+      clearTimeout(timer);
+      return late;
+    };
+    // the strategy's stop hook, awaited up to the stop timeout (as the worker host waits for a worker's)
+    const hook = (async () => {
       await this.strategy.stop?.(this.ctx);
-    } catch (e) {
+    })().catch((e: unknown) => {
       this.stats.errors++;
       this.log.error('strategy stop() failed', { error: errorText(e) });
+    });
+    if (await bounded(hook)) {
+      this.stats.errors++;
+      this.log.error(`strategy stop() did not finish within ${limit} ms: stopping without it`);
     }
     this.timers.clear();
     // the cancels stop() sent: wait for their answers (bounded), then close
-    const limit = this.o.stopTimeoutMs ?? 5000;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inflight]),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, limit))),
-    ]);
-    clearTimeout(timer);
+    await bounded(Promise.allSettled([...this.inflight]));
     this.closed = true;
     await this.feed?.stop();
     await this.client.close();
