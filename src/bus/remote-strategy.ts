@@ -48,7 +48,7 @@ export interface RemoteStrategyOptions extends Omit<ClientOptions, 'log'> {
   readonly clock?: Clock;
   /** Orders followed at once (submitted, not finished); beyond, submit answers QUEUE_FULL. Default 10000. */
   readonly maxTracked?: number;
-  /** Finished client order ids remembered to drop their late duplicate events. Default 4096. */
+  /** Finished orders remembered (client order id, seq, order id): their late duplicate events are dropped, a cancel of one goes to the daemon by its order id. Default 4096. */
   readonly finishedMemory?: number;
   /** Stop on SIGINT / SIGTERM (default true). */
   readonly handleSignals?: boolean;
@@ -168,8 +168,10 @@ class RemoteRunner {
   private readonly symbols: readonly string[];
   private readonly bySeq = new Map<number, Tracked>();
   private readonly byClientOrderId = new Map<string, Tracked>();
-  /** Client order ids of finished orders, oldest first (bounded: finishedMemory). */
-  private readonly finished = new Set<string>();
+  /** Client order ids of finished orders -> their order ids (0: none was created), oldest first (bounded: finishedMemory). */
+  private readonly finished = new Map<string, number>();
+  /** Seqs of finished submits -> their order ids (0: none was created), oldest first (bounded: finishedMemory). */
+  private readonly finishedSeqs = new Map<number, number>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly timers = new StrategyTimers((e) => {
     this.stats.errors++;
@@ -314,14 +316,23 @@ class RemoteRunner {
       if (typeof t.seq !== 'number' || !Number.isSafeInteger(t.seq) || t.seq < 1) return refuse('INVALID_FIELD', 'seq must be a positive integer');
       if (t.seq >= this.nextSeq) return refuse('ORDER_NOT_FOUND', `seq ${t.seq} was never submitted`);
       const tracked = this.bySeq.get(t.seq);
-      // a finished (or never created) order: answered like the worker's, CANCEL_REJECTED ORDER_NOT_FOUND
       if (tracked !== undefined) {
         wire = tracked.orderId !== 0 ? { orderId: tracked.orderId } : { clientOrderId: tracked.clientOrderId };
         knownOrderId = tracked.orderId;
+      } else {
+        // a finished order: the daemon answers, as a worker's cancel by seq of its finished order is answered
+        // (ORDER_NOT_CANCELABLE naming it); a seq that made no order (refused, a cancel's, forgotten): answered here
+        // like the worker's, CANCEL_REJECTED ORDER_NOT_FOUND
+        const done = this.finishedSeqs.get(t.seq) ?? 0;
+        if (done !== 0) {
+          wire = { orderId: done };
+          knownOrderId = done;
+        }
       }
     } else if (t.clientOrderId !== undefined) {
       if (!isValidClientOrderId(t.clientOrderId)) return refuse('INVALID_CLIENT_ORDER_ID', 'clientOrderId must be 1 to 32 ASCII letters and digits');
       wire = { clientOrderId: t.clientOrderId };
+      knownOrderId = this.byClientOrderId.get(t.clientOrderId)?.orderId ?? this.finished.get(t.clientOrderId) ?? 0;
     } else {
       return refuse('BAD_REQUEST', 'cancel needs { orderId }, { seq } or { clientOrderId }');
     }
@@ -335,8 +346,9 @@ class RemoteRunner {
     this.track(this.client.cancel(wire).then(
       (reply) => {
         if (!reply.ok) {
-          const order = 'order' in reply ? reply.order : undefined;
-          this.cancelRejected(seq, order?.orderId ?? knownOrderId, reply.error.code);
+          // the order the refusal names (its view, or with results 'ids' its id), else the one the cancel named
+          const named = reply.order?.orderId ?? reply.orderId;
+          this.cancelRejected(seq, typeof named === 'number' && named > 0 ? named : knownOrderId, reply.error.code);
         }
         // accepted: PENDING_CANCEL / CANCELED come from the order's events, with the submit's seq
       },
@@ -516,14 +528,16 @@ class RemoteRunner {
     }
   }
 
-  /** The order of `seq` will see no further event: stop following it, remember its client order id (bounded). */
+  /** The order of `seq` will see no further event: stop following it, remember its ids (bounded). */
   private finish(seq: number): void {
     const t = this.bySeq.get(seq);
     if (t === undefined) return;
     this.bySeq.delete(seq);
     this.byClientOrderId.delete(t.clientOrderId);
-    this.finished.add(t.clientOrderId);
-    if (this.finished.size > this.finishedMemory) this.finished.delete(this.finished.values().next().value!);
+    this.finished.set(t.clientOrderId, t.orderId);
+    if (this.finished.size > this.finishedMemory) this.finished.delete(this.finished.keys().next().value!);
+    this.finishedSeqs.set(seq, t.orderId);
+    if (this.finishedSeqs.size > this.finishedMemory) this.finishedSeqs.delete(this.finishedSeqs.keys().next().value!);
   }
 
   private openOrders(): OrderSnapshot[] {
