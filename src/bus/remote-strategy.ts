@@ -286,13 +286,18 @@ class RemoteRunner {
     const full = this.room();
     if (full !== undefined) return full;
     const clientOrderId = intent.clientOrderId ?? this.client.nextClientOrderId();
-    if (this.byClientOrderId.has(clientOrderId)) return refuse('DUPLICATE_CLIENT_ORDER_ID', `client order id ${clientOrderId} is in use`);
     const seq = this.nextSeq++;
     const ins = this.instruments.get(intent.symbol)!;
     const t: Tracked = {
       seq, tag: tag ?? 0, clientOrderId, symbol: intent.symbol, symbolIndex: ins.index, side: intent.side, type: intent.type,
       priceTicks: intent.priceTicks, qtyLots: intent.qtyLots, orderId: 0, acked: false, state: undefined, filledLots: 0,
     };
+    if (this.byClientOrderId.has(clientOrderId)) {
+      // an order of ours holds it (the daemon would refuse it the same way; sending it would mix up the two orders'
+      // events): as for a worker, the record is taken and refused — a REFUSED event for its seq, not a refusal now
+      setImmediate(() => this.deliverKind(t, EV_REFUSED, { code: 'DUPLICATE_CLIENT_ORDER_ID', ts: this.ctx.clock.now(), orderId: 0 }));
+      return { ok: true, seq };
+    }
     this.bySeq.set(seq, t);
     this.byClientOrderId.set(clientOrderId, t);
     this.track(this.client.submit({ ...(body as StrategyOrder), clientOrderId } as Parameters<SwitchyardRedisClient['submit']>[0]).then(
