@@ -249,7 +249,18 @@ export class SwitchyardRedisClient {
     if (o.client !== undefined && !(WIRE_ID_RE.test(o.client) && o.client.length <= 44)) {
       throw new BusClientError('INVALID_ARGUMENT', 'client must be 1 to 44 of A-Z a-z 0-9 _ . : -');
     }
-    const settings = redisSettings(o.url ?? 'redis://127.0.0.1:6379', o.env ?? process.env);
+    const url = o.url ?? 'redis://127.0.0.1:6379';
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new BusClientError('INVALID_ARGUMENT', 'url must be a redis:// or rediss:// address');
+    }
+    if (parsed.username !== '' || parsed.password !== '') {
+      // as the daemon's daemon.redis.url: a password in a URL ends up in command lines, shell histories and logs
+      throw new BusClientError('INVALID_ARGUMENT', 'no user or password in the URL: set SWITCHYARD_REDIS_USERNAME and SWITCHYARD_REDIS_PASSWORD in the environment');
+    }
+    const settings = redisSettings(url, o.env ?? process.env);
     const log = o.log ?? quietLog;
     const cmd = redisConnection(settings, { role: 'client-commands', log });
     const replies = redisConnection(settings, { role: 'client-replies', log });
