@@ -9,8 +9,10 @@
  *    algo and trailingOffset, which the command stream carries and a worker's ring record cannot — answers at once with
  *    { ok, seq } (seq: this runner's own count, 1, 2, 3 ...) and sends the command asynchronously with a
  *    clientOrderId (the order's own, or one the client makes), by which its events are recognised;
- *  - what happens next arrives through onEvent with that seq, as the worker's event kinds: ACK when the reply (or the
- *    first event of the order) gives its order id, then the order's lifecycle events from P orders:{symbol} mapped by
+ *  - what happens next arrives through onEvent with that seq, as the worker's event kinds: ACK when the reply gives its
+ *    order id and its terms as the daemon holds them (an enhancer may have changed them; the order's events that come
+ *    before the reply wait for it, at most the client's timeout, after which the first event gives the ACK with the
+ *    submit's terms — as with `results: 'ids'`, whose replies carry no terms), then the order's lifecycle events from P orders:{symbol} mapped by
  *    eventKindOfLifecycle (src/intake/ring/event-record.ts), as ring-intake.ts maps them for workers; a refusal in the
  *    reply is a REFUSED event; a refused cancel a CANCEL_REJECTED with the cancel's seq;
  *  - openOrders() answers from this runner's own tracking of the orders it submitted in this run (there is no
@@ -36,6 +38,7 @@ import { isErrorCode, type ErrorCode } from '../model/errors.js';
 import { isValidClientOrderId } from '../model/ids.js';
 import { InstrumentRegistry, type Instrument, type InstrumentSpec } from '../model/instrument.js';
 import type { OrderState, OrderType, Side } from '../model/order.js';
+import type { OrderView } from '../api/order-view.js';
 import { BusClientError, SwitchyardRedisClient, type BusConfig, type BusOrderEvent, type ClientOptions, type Reply } from './client.js';
 import type {
   CancelTarget, OrderSnapshot, Strategy, StrategyContext, StrategyEvent, StrategyLog, StrategyModule, StrategyOrder,
@@ -91,13 +94,17 @@ interface Tracked {
   readonly symbol: string;
   readonly symbolIndex: number;
   readonly side: Side;
-  readonly type: OrderType;
-  readonly priceTicks: number;
-  readonly qtyLots: number;
+  /** The order's terms: the submit's until its reply gives the daemon's (an enhancer may have changed them). */
+  type: OrderType;
+  priceTicks: number;
+  qtyLots: number;
   orderId: number;
   acked: boolean;
   state: OrderState | undefined;
   filledLots: number;
+  /** The submit's reply came (or it failed, or timed out): until then the order's events wait in `held`. */
+  answered: boolean;
+  held: BusOrderEvent[] | undefined;
 }
 
 function refuse(code: ErrorCode, message: string): SubmitResult {
@@ -291,6 +298,7 @@ class RemoteRunner {
     const t: Tracked = {
       seq, tag: tag ?? 0, clientOrderId, symbol: intent.symbol, symbolIndex: ins.index, side: intent.side, type: intent.type,
       priceTicks: intent.priceTicks, qtyLots: intent.qtyLots, orderId: 0, acked: false, state: undefined, filledLots: 0,
+      answered: false, held: undefined,
     };
     if (this.byClientOrderId.has(clientOrderId)) {
       // an order of ours holds it (the daemon would refuse it the same way; sending it would mix up the two orders'
@@ -368,9 +376,42 @@ class RemoteRunner {
   }
 
   private onSubmitReply(t: Tracked, reply: Reply): void {
-    if (this.bySeq.get(t.seq) !== t) return; // already finished by its events
+    t.answered = true;
+    try {
+      this.submitAnswered(t, reply);
+    } finally {
+      this.release(t);
+    }
+  }
+
+  /** The order's events that came before its submit's answer, delivered now (after its ACK, or dropped if it finished). */
+  private release(t: Tracked): void {
+    const held = t.held;
+    t.held = undefined;
+    if (held !== undefined) for (const b of held) this.onBusEvent(b);
+  }
+
+  /** The order's terms as the daemon holds them (its enhancer may have lowered the quantity, tightened the price...). */
+  private takeTerms(t: Tracked, order: OrderView): void {
+    const ins = this.instruments.get(t.symbol);
+    if (ins === undefined || typeof order !== 'object' || order === null) return;
+    const qty = typeof order.quantity === 'string' ? ins.qtyToLots(order.quantity) : undefined;
+    if (qty?.ok === true) t.qtyLots = qty.value;
+    if (order.price === null) t.priceTicks = 0;
+    else if (typeof order.price === 'string') {
+      const price = ins.priceToTicks(order.price);
+      if (price.ok) t.priceTicks = price.value;
+    }
+    if (typeof order.type === 'string') t.type = order.type as OrderType;
+  }
+
+  private submitAnswered(t: Tracked, reply: Reply): void {
+    if (this.bySeq.get(t.seq) !== t) return; // already finished
     if (reply.ok) {
-      if ('order' in reply) this.ack(t, reply.order.orderId, reply.order.createdAt);
+      if ('order' in reply) {
+        this.takeTerms(t, reply.order);
+        this.ack(t, reply.order.orderId, reply.order.createdAt);
+      }
       else if ('orderId' in reply) this.ack(t, reply.orderId, this.ctx.clock.now()); // replayed: the order is gone from the daemon
       return;
     }
@@ -389,11 +430,25 @@ class RemoteRunner {
       return;
     }
     // an order that was created and refused (pre-trade risk): ACK, then DENIED (its DENY event may follow: dropped)
+    this.takeTerms(t, order);
     this.ack(t, order.orderId, order.createdAt);
     if (order.state === 'DENIED') this.deliverKind(t, EV_DENIED, { code: reply.error.code, ts: order.updatedAt, orderId: order.orderId, state: 'DENIED' });
   }
 
   private onCommandError(seq: number, op: string, e: unknown, t: Tracked | undefined): void {
+    if (t !== undefined) {
+      t.answered = true;
+      try {
+        this.commandFailed(seq, op, e, t);
+      } finally {
+        this.release(t);
+      }
+      return;
+    }
+    this.commandFailed(seq, op, e, t);
+  }
+
+  private commandFailed(seq: number, op: string, e: unknown, t: Tracked | undefined): void {
     if (e instanceof BusClientError && e.code === 'TIMEOUT') {
       this.stats.timeouts++;
       this.log.warn(`${op} not answered in time: outcome unknown, its events are still followed`, { seq, requestId: e.requestId });
@@ -427,6 +482,12 @@ class RemoteRunner {
       }
       this.stats.foreignEvents++;
       this.deliver(this.fromBus(b, kind, undefined));
+      return;
+    }
+    if (!t.answered) {
+      // before the submit's reply: wait for it (at most the client's timeout), so that the ACK carries the order's
+      // terms as the daemon holds them, as a worker's does
+      (t.held ??= []).push(b);
       return;
     }
     if (!t.acked) this.ack(t, e.orderId, e.ts);

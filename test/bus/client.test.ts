@@ -359,13 +359,16 @@ describe('runRemoteStrategy', () => {
     expect(events.find((e) => e.kind === 'CANCEL_REJECTED')).toMatchObject({ seq: 4, orderId: 101, code: 'ORDER_NOT_CANCELABLE' });
     expect(JSON.parse(responder.commands.at(-1)!.body)).toEqual({ orderId: 101 });
 
-    // the order's events may come before the reply: ACK first (from the event), once
+    // the order's events may come before the reply: they wait for it (the ACK carries the order's terms as the daemon
+    // holds them, which only the reply tells), then ACK first, once
     expect(ctxSeen!.submit({ symbol: 'BTC-USDT', side: 'BUY', price: '59000', quantity: '0.002' })).toEqual({ ok: true, seq: 5 });
     await pollUntil(() => held.length, (n) => n === 1, { timeoutMs: 5000, what: 'the held submit' });
     const coid5 = (JSON.parse(held[0]!.body) as { clientOrderId: string }).clientOrderId;
     await publishEvent(r, keys, { strategy: 'rs', symbol: 'BTC-USDT', orderId: 200, clientOrderId: coid5, seq: 20, event: 'SUBMIT', state: 'SUBMITTED' });
-    await pollUntil(() => events.filter((e) => e.seq === 5).length, (n) => n === 2, { timeoutMs: 5000, what: 'ACK and SUBMITTED of seq 5' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(events.filter((e) => e.seq === 5)).toEqual([]);
     await responder.reply(held[0]!, { ok: true, body: { ok: true, order: orderView(held[0]!, 200) } });
+    await pollUntil(() => events.filter((e) => e.seq === 5).length, (n) => n === 2, { timeoutMs: 5000, what: 'ACK and SUBMITTED of seq 5' });
     await pollUntil(() => run.client.stats.inFlight, (n) => n === 0, { timeoutMs: 5000, what: 'the reply of seq 5' });
     expect(events.filter((e) => e.seq === 5).map((e) => [e.kind, e.orderId])).toEqual([['ACK', 200], ['SUBMITTED', 200]]);
 
