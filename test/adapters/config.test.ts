@@ -11,7 +11,7 @@ import { formatConfigErrors, loadConfigFile, parseConfigText } from '../../src/c
 import { VenueSchema } from '../../src/config/schema.js';
 import { systemClock } from '../../src/model/clock.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
-import { startFakeVenues } from '../venues/index.js';
+import { localVenuesEnv, startFakeVenues } from '../venues/index.js';
 import { RecordingSink, batch, log, order, until } from './helpers.js';
 
 const INSTRUMENTS = `
@@ -128,18 +128,7 @@ describe('createVenueAdapter', () => {
 
   test('config/local-venues.yaml against the fakes: both venues start and trade', async () => {
     const fakes = await startFakeVenues();
-    const ep = fakes.endpoints();
-    const env = {
-      LOCAL_BINANCE_API_KEY: ep.binance.apiKey,
-      LOCAL_BINANCE_API_SECRET: ep.binance.secret,
-      LOCAL_OKX_API_KEY: ep.okx.apiKey,
-      LOCAL_OKX_API_SECRET: ep.okx.secret,
-      LOCAL_OKX_PASSPHRASE: ep.okx.passphrase,
-      LOCAL_BINANCE_REST_PORT: String(fakes.binance.port),
-      LOCAL_BINANCE_WS_PORT: String(fakes.binance.port),
-      LOCAL_OKX_REST_PORT: String(fakes.okx.port),
-      LOCAL_OKX_WS_PORT: String(fakes.okx.port),
-    };
+    const env = localVenuesEnv(fakes);
     const r = loadConfigFile('config/local-venues.yaml', env);
     if (!r.ok) throw new Error(formatConfigErrors(r.errors));
     const reg = new InstrumentRegistry(r.config.instruments);

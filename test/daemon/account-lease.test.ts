@@ -27,7 +27,7 @@ import { ApiClient } from '../helpers/http.js';
 import { pollUntil } from '../helpers/poll.js';
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
 import { repoPath } from '../helpers/repo.js';
-import { startFakeVenues, type FakeVenues } from '../venues/index.js';
+import { localVenuesEnv, startFakeVenues, type FakeVenues } from '../venues/index.js';
 
 const prefix = uniquePrefix('daemon-lease');
 const cleanup: Array<() => Promise<void>> = [];
@@ -51,22 +51,7 @@ interface LeaseDaemon {
 async function startLeaseDaemon(fakes: FakeVenues, name: string, clientIdPrefix: string, account: 'main' | 'other'): Promise<LeaseDaemon> {
   const dir = mkdtempSync(join(tmpdir(), `switchyard-lease-${name}-`));
   cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-  const ep = fakes.endpoints();
-  const b = account === 'main' ? ep.binance : ep.binance.other;
-  const o = account === 'main' ? ep.okx : ep.okx.other;
-  const env = {
-    SWITCHYARD_API_TOKEN: TEST_TOKEN,
-    SWITCHYARD_DATA_DIR: dir,
-    LOCAL_BINANCE_API_KEY: b.apiKey,
-    LOCAL_BINANCE_API_SECRET: b.secret,
-    LOCAL_OKX_API_KEY: o.apiKey,
-    LOCAL_OKX_API_SECRET: o.secret,
-    LOCAL_OKX_PASSPHRASE: o.passphrase,
-    LOCAL_BINANCE_REST_PORT: String(fakes.binance.port),
-    LOCAL_BINANCE_WS_PORT: String(fakes.binance.port),
-    LOCAL_OKX_REST_PORT: String(fakes.okx.port),
-    LOCAL_OKX_WS_PORT: String(fakes.okx.port),
-  };
+  const env = { SWITCHYARD_API_TOKEN: TEST_TOKEN, SWITCHYARD_DATA_DIR: dir, ...localVenuesEnv(fakes, account) };
   const doc = parseDocument(readFileSync(repoPath('config/local-venues.yaml'), 'utf8'));
   doc.setIn(['daemon', 'name'], name);
   doc.setIn(['daemon', 'clientIdPrefix'], clientIdPrefix);

@@ -14,7 +14,7 @@ import { createDaemon, type Daemon } from '../../src/daemon.js';
 import { discardLogs, TEST_TOKEN } from '../helpers/daemon.js';
 import { ApiClient } from '../helpers/http.js';
 import { repoPath } from '../helpers/repo.js';
-import { startFakeVenues, type FakeVenues } from '../venues/index.js';
+import { localVenuesEnv, startFakeVenues, type FakeVenues } from '../venues/index.js';
 
 let fakes: FakeVenues;
 let daemon: Daemon;
@@ -24,20 +24,7 @@ let dir: string;
 beforeAll(async () => {
   fakes = await startFakeVenues();
   dir = mkdtempSync(join(tmpdir(), 'switchyard-venue-amend-'));
-  const ep = fakes.endpoints();
-  const env = {
-    SWITCHYARD_API_TOKEN: TEST_TOKEN,
-    SWITCHYARD_DATA_DIR: dir,
-    LOCAL_BINANCE_API_KEY: ep.binance.apiKey,
-    LOCAL_BINANCE_API_SECRET: ep.binance.secret,
-    LOCAL_OKX_API_KEY: ep.okx.apiKey,
-    LOCAL_OKX_API_SECRET: ep.okx.secret,
-    LOCAL_OKX_PASSPHRASE: ep.okx.passphrase,
-    LOCAL_BINANCE_REST_PORT: String(fakes.binance.port),
-    LOCAL_BINANCE_WS_PORT: String(fakes.binance.port),
-    LOCAL_OKX_REST_PORT: String(fakes.okx.port),
-    LOCAL_OKX_WS_PORT: String(fakes.okx.port),
-  };
+  const env = { SWITCHYARD_API_TOKEN: TEST_TOKEN, SWITCHYARD_DATA_DIR: dir, ...localVenuesEnv(fakes) };
   const doc = parseDocument(readFileSync(repoPath('config/local-venues.yaml'), 'utf8'));
   const r = parseConfigText(doc.toString(), 'local-venues.yaml', env);
   if (!r.ok) throw new Error(JSON.stringify(r.errors));

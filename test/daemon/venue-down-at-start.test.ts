@@ -15,7 +15,7 @@ import { createDaemon, type Daemon } from '../../src/daemon.js';
 import { discardLogs, TEST_TOKEN } from '../helpers/daemon.js';
 import { ApiClient, metricValue } from '../helpers/http.js';
 import { pollUntil } from '../helpers/poll.js';
-import { startFakeVenues, type FakeVenues } from '../venues/index.js';
+import { localVenuesEnv, startFakeVenues, type FakeVenues } from '../venues/index.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -33,21 +33,7 @@ async function setup(envOverrides: Record<string, string> = {}, reuse?: { fakes:
   if (reuse === undefined) cleanup.push(() => fakes.close());
   const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'switchyard-venue-down-'));
   if (reuse === undefined) cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-  const ep = fakes.endpoints();
-  const env = {
-    SWITCHYARD_API_TOKEN: TEST_TOKEN,
-    SWITCHYARD_DATA_DIR: dir,
-    LOCAL_BINANCE_API_KEY: ep.binance.apiKey,
-    LOCAL_BINANCE_API_SECRET: ep.binance.secret,
-    LOCAL_OKX_API_KEY: ep.okx.apiKey,
-    LOCAL_OKX_API_SECRET: ep.okx.secret,
-    LOCAL_OKX_PASSPHRASE: ep.okx.passphrase,
-    LOCAL_BINANCE_REST_PORT: String(fakes.binance.port),
-    LOCAL_BINANCE_WS_PORT: String(fakes.binance.port),
-    LOCAL_OKX_REST_PORT: String(fakes.okx.port),
-    LOCAL_OKX_WS_PORT: String(fakes.okx.port),
-    ...envOverrides,
-  };
+  const env = { SWITCHYARD_API_TOKEN: TEST_TOKEN, SWITCHYARD_DATA_DIR: dir, ...localVenuesEnv(fakes), ...envOverrides };
   const r = loadConfigFile('config/local-venues.yaml', env);
   if (!r.ok) throw new Error(formatConfigErrors(r.errors));
   edit(r.config);

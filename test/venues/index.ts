@@ -47,3 +47,24 @@ export async function startFakeVenues(options: { binance?: FakeBinanceOptions; o
     },
   };
 }
+
+/**
+ * The environment config/local-venues.yaml reads: the fakes' ports and the credentials of one of their accounts
+ * ('main', or 'other': another API key, another account at the same exchange).
+ */
+export function localVenuesEnv(fakes: FakeVenues, account: 'main' | 'other' = 'main'): Record<string, string> {
+  const ep = fakes.endpoints();
+  const b = account === 'main' ? ep.binance : ep.binance.other;
+  const o = account === 'main' ? ep.okx : ep.okx.other;
+  return {
+    LOCAL_BINANCE_API_KEY: b.apiKey,
+    LOCAL_BINANCE_API_SECRET: b.secret,
+    LOCAL_OKX_API_KEY: o.apiKey,
+    LOCAL_OKX_API_SECRET: o.secret,
+    LOCAL_OKX_PASSPHRASE: o.passphrase,
+    LOCAL_BINANCE_REST_PORT: String(fakes.binance.port),
+    LOCAL_BINANCE_WS_PORT: String(fakes.binance.port),
+    LOCAL_OKX_REST_PORT: String(fakes.okx.port),
+    LOCAL_OKX_WS_PORT: String(fakes.okx.port),
+  };
+}
