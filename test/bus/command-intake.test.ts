@@ -515,3 +515,100 @@ describe('exactly once', () => {
     }
   }, 60_000);
 });
+
+// Which command and which order a command is: a cancel or amend names its order exactly (a client order id of digits
+// is not an order id), a new submit reusing a client order id is refused, and a request id used again for another
+// command is refused.
+describe('the order a cancel or amend names', () => {
+  it('{ clientOrderId } made of digits names the order with that client order id, not the order whose id is those digits', async () => {
+    const rig = await startRig();
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+
+    // order P (some id p), then order Q whose client order id is String(p): a strategy numbering its own orders
+    const p = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'probeP' }));
+    expect(p.ok).toBe('1');
+    const pId = p.body.order.orderId as number;
+    const q = await roundTrip('momentum', 'submit', resting({ clientOrderId: String(pId), price: '29000' }));
+    expect(q.ok).toBe('1');
+    const qId = q.body.order.orderId as number;
+    expect(qId).not.toBe(pId);
+    await pollUntil(() => [tracker.get(pId)?.state, tracker.get(qId)?.state], (s) => s.every((x) => x === 'ACCEPTED'), { what: 'both accepted' });
+
+    // amend Q by its client order id: Q's price changes, P is untouched
+    const pPrice = tracker.get(pId)!.priceTicks;
+    const am = await roundTrip('momentum', 'amend', { clientOrderId: String(pId), price: '28000' });
+    expect(am.body.order?.orderId, `amend { clientOrderId: '${pId}' } answered about order ${am.body.order?.orderId}`).toBe(qId);
+    expect(tracker.get(pId)!.priceTicks).toBe(pPrice);
+
+    // cancel Q by its client order id: Q is canceled, P keeps resting
+    const ca = await roundTrip('momentum', 'cancel', { clientOrderId: String(pId) });
+    expect(ca.body.order?.orderId, `cancel { clientOrderId: '${pId}' } canceled order ${ca.body.order?.orderId}`).toBe(qId);
+    await pollUntil(() => tracker.get(qId)?.state, (s) => s === 'CANCELED', { what: 'Q canceled' });
+    expect(tracker.get(pId)!.state).toBe('ACCEPTED');
+  }, 60_000);
+});
+
+describe('a new submit that reuses a client order id', () => {
+  it('is refused DUPLICATE_CLIENT_ORDER_ID, not answered ok with the other order as if it had been executed', async () => {
+    const rig = await startRig();
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+
+    const first = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'reuse1' }), { requestId: 'reuse-req-1' });
+    expect(first.ok).toBe('1');
+    // another command (new request id, new entry) with the same client order id and other terms: a SELL of ETH
+    const second = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'reuse1', symbol: 'ETH-USDT', side: 'SELL', price: '9000', quantity: '0.1' }), { requestId: 'reuse-req-2' });
+    expect(tracker.list(false).filter((o) => o.clientOrderId === 'reuse1')).toHaveLength(1); // nothing executed
+    expect({ ok: second.ok, replayed: second.replayed, code: second.body.error?.code },
+      'a new command answered ok with an order it did not make').toEqual({ ok: '0', replayed: '0', code: 'DUPLICATE_CLIENT_ORDER_ID' });
+    expect(intake.status().replayed).toBe(0);
+  }, 60_000);
+});
+
+describe('a request id used again for another command', () => {
+  it('a cancel that reuses a submit\'s request id is refused (clearly), not answered with the submit\'s recorded outcome', async () => {
+    const rig = await startRig();
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+
+    const sub = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rid1' }), { requestId: 'same-rid', client: 'c1' });
+    expect(sub.ok).toBe('1');
+    const id = sub.body.order.orderId as number;
+    await pollUntil(() => tracker.get(id)?.state, (s) => s === 'ACCEPTED', { what: 'accepted' });
+    // a client that restarted its request counter: its cancel carries a request id its submit had (reply stream c2)
+    const ca = await roundTrip('momentum', 'cancel', { orderId: id }, { requestId: 'same-rid', client: 'c2' });
+    expect({ ok: ca.ok, replayed: ca.replayed, code: ca.body.error?.code, field: ca.body.error?.field },
+      'the cancel was answered ok with the submit\'s outcome and never executed').toEqual({ ok: '0', replayed: '0', code: 'INVALID_FIELD', field: 'requestId' });
+    expect(tracker.get(id)!.state).toBe('ACCEPTED'); // nothing executed under a reused request id
+    // a submit of another order under the same request id: refused too
+    const sub2 = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rid2' }), { requestId: 'same-rid', client: 'c3' });
+    expect({ ok: sub2.ok, replayed: sub2.replayed, code: sub2.body.error?.code }).toEqual({ ok: '0', replayed: '0', code: 'INVALID_FIELD' });
+    // the same submit again is still a replay (a genuine redelivery)
+    const again = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rid1' }), { requestId: 'same-rid', client: 'c4' });
+    expect({ ok: again.ok, replayed: again.replayed, orderId: again.body.order?.orderId }).toEqual({ ok: '1', replayed: '1', orderId: id });
+  }, 60_000);
+
+  it('a cancel of another order under a request id a cancel had is refused, not answered with the first cancel\'s outcome', async () => {
+    const rig = await startRig();
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+    const a = (await roundTrip('momentum', 'submit', resting({ clientOrderId: 'twoA' }))).body.order.orderId as number;
+    const b = (await roundTrip('momentum', 'submit', resting({ clientOrderId: 'twoB', price: '29000' }))).body.order.orderId as number;
+    await pollUntil(() => [tracker.get(a)?.state, tracker.get(b)?.state], (s) => s.every((x) => x === 'ACCEPTED'), { what: 'both accepted' });
+    const first = await roundTrip('momentum', 'cancel', { orderId: a }, { requestId: 'cancel-rid', client: 'c1' });
+    expect(first.ok).toBe('1');
+    const second = await roundTrip('momentum', 'cancel', { clientOrderId: 'twoB' }, { requestId: 'cancel-rid', client: 'c2' });
+    expect({ ok: second.ok, replayed: second.replayed, code: second.body.error?.code, field: second.body.error?.field },
+      'a cancel of order B answered with the cancel of order A').toEqual({ ok: '0', replayed: '0', code: 'INVALID_FIELD', field: 'requestId' });
+    expect(second.body.error.message).toContain(`the cancel of order ${a}`);
+    expect(tracker.get(b)!.state).toBe('ACCEPTED');
+    // the same cancel again (by the other name of the same order) is a delivery again: replayed
+    const again = await roundTrip('momentum', 'cancel', { clientOrderId: 'twoA' }, { requestId: 'cancel-rid', client: 'c3' });
+    expect({ ok: again.ok, replayed: again.replayed }).toEqual({ ok: '1', replayed: '1' });
+  }, 60_000);
+});
