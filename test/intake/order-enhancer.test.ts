@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { allocatedBytes } from '../../bench/lib/measure.js';
 import { Registry } from 'prom-client';
 import { buildOrderPath } from '../../src/compose/order-path.js';
-import { ALGO_NONE, BUY, NO_VENUE, ROUTE_DEFAULT, type NewOrderFields } from '../../src/core/order-store.js';
+import { ALGO_NONE, BUY, NO_VENUE, ROUTE_DEFAULT, TIF_CODE, TYPE_CODE, type NewOrderFields } from '../../src/core/order-store.js';
 import { toVenueOrders, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder } from '../../src/execution/venue.js';
 import { loadEnhancers } from '../../src/compose/enhancers-from-config.js';
 import { OrderEnhancers, type EnhancerSettings } from '../../src/intake/order-enhancer.js';
@@ -393,5 +393,134 @@ describe('loadEnhancers', () => {
     for (const [module, why] of [['missing.ts', /does not exist/], ['nofactory.mjs', /factory/], ['throws.ts', /no model file/], ['noenhance.mjs', /enhance/]] as const) {
       await expect(load(dir, module)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(why) });
     }
+  });
+});
+
+// Enhancers that misbehave in ways the stage must contain (src/intake/order-enhancer.ts).
+// - an `async` enhance / onSignal (returns a promise): its rejection must not become an unhandled rejection (Node 20
+// ends the daemon on one), and a decision that is not synchronous is discarded (counted and journaled as error);
+// - an enhancer that writes through the order view to the intake's own fields: quantity raised, side flipped, client
+// order id changed, with no validation, no journal record, counted as `unchanged`.
+const SIGNAL_SETTINGS: EnhancerSettings = { ...SETTINGS, signals: true };
+
+/** setup() with a journal sink that keeps the enhancer's record bodies (the recorder's event() contract). */
+function journaledSetup() {
+  const s = setup();
+  const journaled: Record<string, unknown>[] = [];
+  s.enhancers.setJournal({ event: (body) => { journaled.push(JSON.parse(JSON.stringify(body)) as Record<string, unknown>); return journaled.length; } });
+  return { ...s, journaled };
+}
+
+/** Collects unhandled rejections while a test runs. */
+function watchRejections(): { seen: unknown[]; done: () => void } {
+  const seen: unknown[] = [];
+  const h = (reason: unknown): void => {
+    seen.push(reason);
+  };
+  process.on('unhandledRejection', h);
+  return { seen, done: () => process.off('unhandledRejection', h) };
+}
+
+const turns = (n: number) => new Promise<void>((resolve) => {
+  let k = 0;
+  const step = () => (++k >= n ? resolve() : setImmediate(step));
+  setImmediate(step);
+});
+
+describe('an enhancer that returns a promise', () => {
+  it('an async enhance that throws: no unhandled rejection (it would end the daemon), counted and journaled as an error, the original goes on', async () => {
+    const w = watchRejections();
+    cleanups.push(w.done);
+    const s = journaledSetup();
+    const enhancer: OrderEnhancer = {
+      // a strategy author's natural mistake: `async` (e.g. to await a model), and the model is not ready
+      enhance: (async (_o: EnhancerOrder, c: EnhancerChange) => {
+        c.qtyLots = 500; // set before the first await: runs synchronously
+        await Promise.resolve();
+        throw new Error('model not ready');
+      }) as unknown as OrderEnhancer['enhance'],
+    };
+    s.enhancers.add(0, enhancer, SIGNAL_SETTINGS);
+    const id = s.submit();
+    await turns(5);
+    expect(w.seen.map(String), 'unhandled rejections (Node 20 exits on them)').toEqual([]);
+    // the decision did not finish synchronously: it must not be applied
+    expect(s.order(id).qtyLots).toBe(1000);
+    expect(s.enhancers.count('alpha', 'error')).toBe(1);
+    expect(s.enhancers.count('alpha', 'changed')).toBe(0);
+    expect(s.journaled.map((e) => e.outcome)).toEqual(['error']);
+  });
+
+  it('an async onSignal that throws: no unhandled rejection, counted in signalErrors', async () => {
+    const w = watchRejections();
+    cleanups.push(w.done);
+    const s = journaledSetup();
+    s.enhancers.add(0, {
+      enhance() {},
+      onSignal: (async () => {
+        await Promise.resolve();
+        throw new Error('bad signal');
+      }) as unknown as OrderEnhancer['onSignal'],
+    }, SIGNAL_SETTINGS);
+    expect(s.enhancers.feedSignal('BTC-USDT', { confidence: 'x' })).toBe(1);
+    await turns(5);
+    expect(w.seen.map(String), 'unhandled rejections (Node 20 exits on them)').toEqual([]);
+    expect(s.enhancers.signalErrors(0)).toBe(1);
+  });
+});
+
+describe('an enhancer that writes through the order view', () => {
+  it('cannot reach the intake\'s fields: quantity, side and client order id stay the strategy\'s unless validated', () => {
+    const s = journaledSetup();
+    s.enhancers.add(0, {
+      enhance(o) {
+        // the view is sealed but its own properties are plain: the intake's NewOrderFields under `f`
+        const f = (o as unknown as { f?: { qtyLots: number; side: number; clientOrderId: string | undefined } }).f;
+        if (f !== undefined) {
+          f.qtyLots = f.qtyLots * 10; // quantity raised
+          f.side = 1 - f.side; // BUY <-> SELL
+          f.clientOrderId = 'hijacked';
+        }
+      },
+    }, SIGNAL_SETTINGS);
+    const id = s.submit({ clientOrderId: 'mine1' });
+    const o = s.order(id);
+    expect({ qty: o.qtyLots, side: o.side, coid: o.clientOrderId }).toEqual({ qty: 1000, side: 'BUY', coid: 'mine1' });
+    s.path.dispatcher.pump();
+    expect(s.venue().orders.map((v) => ({ qty: v.qtyLots, side: v.side }))).toEqual([{ qty: 1000, side: 'BUY' }]);
+  });
+});
+
+describe('the example enhancer (config/enhancers/prediction.ts) and a signal stamped in the future', () => {
+  it('a signal whose ts is ahead of the daemon\'s clock (a producer in µs, or a skewed clock) does not stay fresh forever', async () => {
+    const { default: create } = await import('../../config/enhancers/prediction.js');
+    const instruments = testInstruments();
+    const clock = new ManualClock();
+    const enh = create({ strategy: 'alpha', symbols: ['BTC-USDT'], params: { maxAgeMs: 5000 }, instruments, clock, log: { debug() {}, info() {}, warn() {}, error() {} } });
+    const enhancers = new OrderEnhancers(['alpha'], instruments, clock, quiet);
+    enhancers.add(0, enh, SIGNAL_SETTINGS);
+    const f = (): NewOrderFields => ({
+      strategy: 0, symbol: 0, side: BUY, type: TYPE_CODE.LIMIT, tif: TIF_CODE.GTC, postOnly: false, priority: 1, priceTicks: 6_000_000, stopTicks: 0,
+      qtyLots: 1000, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0, route: ROUTE_DEFAULT, parent: 0, algo: ALGO_NONE,
+      paramA: 0, paramB: 0, arrivalMid: 0,
+    });
+    const marketable = () => {
+      const o = f();
+      enhancers.enhance(o);
+      return o.type === TYPE_CODE.MARKET;
+    };
+    // control: a confident "up" stamped now makes a BUY marketable, and is ignored once older than maxAgeMs
+    enhancers.feedSignal('BTC-USDT', { confidence: '0.95', direction: 'up', ts: String(clock.now()) });
+    expect(marketable()).toBe(true);
+    clock.advance(6000);
+    expect(marketable()).toBe(false);
+    // the same signal stamped in microseconds (a common producer mistake): an hour later it still drives orders
+    enhancers.feedSignal('BTC-USDT', { confidence: '0.95', direction: 'up', ts: String(clock.now() * 1000) });
+    clock.advance(3_600_000);
+    expect(marketable(), 'a signal read an hour ago, with maxAgeMs 5000, still makes orders marketable').toBe(false);
+    // and one from a clock a minute ahead lives maxAgeMs + 1 minute
+    enhancers.feedSignal('BTC-USDT', { confidence: '0.95', direction: 'up', ts: String(clock.now() + 60_000) });
+    clock.advance(30_000);
+    expect(marketable(), 'a signal read 30 s ago, with maxAgeMs 5000').toBe(false);
   });
 });
