@@ -1,9 +1,11 @@
 /**
- * A remote strategy (src/bus/remote-strategy.ts) whose order pre-trade risk denies, against the real daemon
- * (dist/src/cli.js on config/remote.yaml, the shared Redis under a unique prefix). A worker strategy sees such an order
- * as ACK (the order was created) then DENIED with the risk code (ring-intake.ts); the remote runner must show the same
- * whatever shape of reply its client asks for: `results: 'ids'` is the client option the README recommends to a
- * strategy that follows its orders on the events, and runRemoteStrategy takes the client's options.
+ * A remote strategy (src/bus/remote-strategy.ts) answered as a worker strategy is, against the real daemon
+ * (dist/src/cli.js on config/remote.yaml, the shared Redis under a unique prefix):
+ *  - an order pre-trade risk denies: a worker sees ACK (the order was created) then DENIED with the risk code
+ *    (ring-intake.ts), whatever shape of reply the client asks for (`results: 'ids'` is the option the README
+ *    recommends to a strategy that follows its orders on the events, and runRemoteStrategy takes the client's options);
+ *  - a cancel of a finished order, by the seq submit() returned or by its clientOrderId: a worker's is answered by the
+ *    daemon with CANCEL_REJECTED ORDER_NOT_CANCELABLE naming the order, not ORDER_NOT_FOUND nor order id 0.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +22,8 @@ import { remoteConfigText, startRemoteDaemon } from '../helpers/remote-daemon.js
 const STRATEGY = 'remote-demo';
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-describe('remote strategy: an order denied by pre-trade risk, against the real daemon', () => {
-  const prefix = uniquePrefix('remote-denied');
+describe('remote strategy answered as a worker is, against the real daemon', () => {
+  const prefix = uniquePrefix('remote-answers');
   let dir: string;
   let daemon: DaemonProcess | undefined;
   let api: ApiClient;
@@ -29,7 +31,7 @@ describe('remote strategy: an order denied by pre-trade risk, against the real d
 
   beforeAll(async () => {
     ensureBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'switchyard-remote-denied-'));
+    dir = mkdtempSync(join(tmpdir(), 'switchyard-remote-answers-'));
     const file = join(dir, 'remote.yaml');
     writeFileSync(file, remoteConfigText(dir, prefix));
     ({ daemon, api } = await startRemoteDaemon(file, dir));
@@ -72,4 +74,30 @@ describe('remote strategy: an order denied by pre-trade risk, against the real d
       expect(end).toMatchObject({ kind: 'DENIED', orderId: order.orderId, tag: 5, code: 'RISK_MAX_ORDER_QTY', state: 'DENIED', terminal: true });
     }, 40_000);
   }
+
+  it('by seq and by clientOrderId: CANCEL_REJECTED ORDER_NOT_CANCELABLE naming the order, with the cancel\'s seq', async () => {
+    const events: StrategyEvent[] = [];
+    let ctx!: StrategyContext;
+    const run = await runRemoteStrategy((c: StrategyContext) => {
+      ctx = c;
+      return { onEvent: (e) => void events.push(e) };
+    }, { url: SHARED_REDIS_URL, keyPrefix: prefix, strategy: STRATEGY, handleSignals: false, log: quiet });
+    runs.push(run);
+
+    const cid = `x${Date.now().toString(36)}`;
+    expect(ctx.submit({ symbol: 'BTC-USDT', side: 'BUY', type: 'MARKET', quantity: '0.001', clientOrderId: cid })).toEqual({ ok: true, seq: 1 });
+    const filled = await pollUntil(() => events.find((e) => e.seq === 1 && e.terminal), (e) => e !== undefined,
+      { timeoutMs: 15_000, what: 'the MARKET order filled' });
+    expect(filled).toMatchObject({ kind: 'FILL', state: 'FILLED' });
+    const orderId = filled!.orderId;
+    expect(orderId).toBeGreaterThan(0);
+
+    expect(ctx.cancel({ seq: 1 })).toEqual({ ok: true, seq: 2 });
+    const bySeq = await pollUntil(() => events.find((e) => e.seq === 2), (e) => e !== undefined, { timeoutMs: 10_000, what: 'the answer to cancel seq 1' });
+    expect(bySeq).toMatchObject({ kind: 'CANCEL_REJECTED', orderId, code: 'ORDER_NOT_CANCELABLE', terminal: false });
+
+    expect(ctx.cancel({ clientOrderId: cid })).toEqual({ ok: true, seq: 3 });
+    const byCid = await pollUntil(() => events.find((e) => e.seq === 3), (e) => e !== undefined, { timeoutMs: 10_000, what: 'the answer to cancel by clientOrderId' });
+    expect(byCid).toMatchObject({ kind: 'CANCEL_REJECTED', orderId, code: 'ORDER_NOT_CANCELABLE', terminal: false });
+  }, 60_000);
 });
