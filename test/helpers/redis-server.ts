@@ -48,7 +48,7 @@ export class PrivateRedis {
   private proc: ChildProcess | undefined;
   private readonly dir: string;
 
-  private constructor(readonly port: number, private readonly persist: boolean) {
+  private constructor(readonly port: number, private readonly persist: boolean, private readonly password: string | undefined) {
     this.dir = mkdtempSync(join(tmpdir(), 'sy-redis-'));
   }
 
@@ -56,9 +56,9 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts redis-server on a free port and waits until it answers. */
-  static async start(options: { persist?: boolean } = {}): Promise<PrivateRedis> {
-    const r = new PrivateRedis(await freePort(), options.persist === true);
+  /** Starts redis-server on a free port and waits until it answers (`password`: it requires one, --requirepass). */
+  static async start(options: { persist?: boolean; password?: string } = {}): Promise<PrivateRedis> {
+    const r = new PrivateRedis(await freePort(), options.persist === true, options.password);
     await r.restart();
     return r;
   }
@@ -69,11 +69,12 @@ export class PrivateRedis {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, '--logfile', '', '--loglevel', 'warning'];
     args.push('--appendonly', this.persist ? 'yes' : 'no');
     if (this.persist) args.push('--appendfsync', 'always');
+    if (this.password !== undefined) args.push('--requirepass', this.password);
     const proc = spawn('redis-server', args, { stdio: 'ignore' });
     this.proc = proc;
     await pollUntil(async () => {
       if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`);
-      const c = createClient({ url: this.url, socket: { reconnectStrategy: false, connectTimeout: 500 } });
+      const c = createClient({ url: this.url, password: this.password, socket: { reconnectStrategy: false, connectTimeout: 500 } });
       c.on('error', () => undefined);
       try {
         await c.connect();
