@@ -28,6 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { ClientClosedError, ClientOfflineError } from 'redis';
 import { BusKeys, WIRE_ID_RE, type CommandOp, type ReplyFields } from './protocol.js';
 import { redisConnection, redisSettings, type RedisConnection, type RedisConnectionLog } from './redis-connection.js';
+import { settledWithin } from './settled-within.js';
 import type { OrderView } from '../api/order-view.js';
 import type { ErrorCode } from '../model/errors.js';
 import type { OrderEvent } from '../model/events.js';
@@ -179,15 +180,6 @@ const CLOSE_WAIT_MS = 1000;
 /** Errors node-redis gives before sending anything (the connection is down or closed): the command was not written. */
 function notSent(e: unknown): boolean {
   return e instanceof ClientOfflineError || e instanceof ClientClosedError;
-}
-
-/** Resolves when `p` settles or after `ms`, whichever comes first (never rejects). */
-function within(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.then(() => undefined, () => undefined),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-  ]).finally(() => clearTimeout(timer));
 }
 
 const quietLog: RedisConnectionLog = { info: () => undefined, warn: () => undefined };
@@ -539,9 +531,9 @@ export class SwitchyardRedisClient {
     await this.replyLoop?.catch(() => undefined);
     // bounded: a Redis that stops answering (connection up, no replies) must not keep close() waiting forever
     if (this.o.client === undefined && this.cmd.up) {
-      await within(this.cmd.client.expire(this.keys.replies(this.client), this.o.replyTtlSeconds ?? 3600), CLOSE_WAIT_MS);
+      await settledWithin(this.cmd.client.expire(this.keys.replies(this.client), this.o.replyTtlSeconds ?? 3600), CLOSE_WAIT_MS);
     }
-    await within(this.cmd.close(), CLOSE_WAIT_MS); // waits for commands still being written...
+    await settledWithin(this.cmd.close(), CLOSE_WAIT_MS); // waits for commands still being written...
     destroy(this.cmd); // ...not longer than that
   }
 }

@@ -39,6 +39,7 @@ import { isValidClientOrderId } from '../model/ids.js';
 import { InstrumentRegistry, type Instrument, type InstrumentSpec } from '../model/instrument.js';
 import type { OrderState, OrderType, Side } from '../model/order.js';
 import type { OrderView } from '../api/order-view.js';
+import { settledWithin } from './settled-within.js';
 import { BusClientError, SwitchyardRedisClient, type BusConfig, type BusOrderEvent, type ClientOptions, type Reply } from './client.js';
 import type {
   CancelTarget, OrderSnapshot, Strategy, StrategyContext, StrategyEvent, StrategyLog, StrategyModule, StrategyOrder,
@@ -633,15 +634,6 @@ class RemoteRunner {
     process.removeListener('SIGTERM', this.onSignal);
     this.timers.clear();
     const limit = this.o.stopTimeoutMs ?? 5000;
-    const bounded = async (p: Promise<unknown>): Promise<boolean> => {
-      let timer: NodeJS.Timeout | undefined;
-      const late = await Promise.race([
-        p.then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), limit))),
-      ]);
-      clearTimeout(timer);
-      return late;
-    };
     // the strategy's stop hook, awaited up to the stop timeout (as the worker host waits for a worker's)
     const hook = (async () => {
       await this.strategy.stop?.(this.ctx);
@@ -649,13 +641,13 @@ class RemoteRunner {
       this.stats.errors++;
       this.log.error('strategy stop() failed', { error: errorText(e) });
     });
-    if (await bounded(hook)) {
+    if (!(await settledWithin(hook, limit))) {
       this.stats.errors++;
       this.log.error(`strategy stop() did not finish within ${limit} ms: stopping without it`);
     }
     this.timers.clear();
     // the cancels stop() sent: wait for their answers (bounded), then close
-    await bounded(Promise.allSettled([...this.inflight]));
+    await settledWithin(Promise.allSettled([...this.inflight]), limit);
     this.closed = true;
     await this.feed?.stop();
     await this.client.close();

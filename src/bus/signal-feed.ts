@@ -13,6 +13,7 @@
  */
 import { Counter, type Registry } from 'prom-client';
 import { BusKeys } from './protocol.js';
+import { settledWithin } from './settled-within.js';
 import { redisConnection, type RedisConnection, type RedisConnectionLog, type RedisSettings } from './redis-connection.js';
 
 export interface SignalFeedOptions {
@@ -116,9 +117,7 @@ export class SignalFeed {
     this.running = true;
     let positioned = false;
     try {
-      const connecting = this.conn.connect();
-      connecting.catch(() => undefined);
-      await this.within(connecting, this.o.startWaitMs ?? 2000);
+      await this.within(this.conn.connect(), this.o.startWaitMs ?? 2000);
       await this.within(this.position(), this.o.startWaitMs ?? 2000);
       positioned = true;
     } catch (err) {
@@ -133,15 +132,10 @@ export class SignalFeed {
     for (const s of this.streams) s.id = await this.lastId(s.key);
   }
 
-  /** `p`, or a rejection after `ms` (p goes on; its own rejection is handled). */
-  private within<T>(p: Promise<T>, ms: number): Promise<T> {
-    p.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
-      timer.unref?.();
-    });
-    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  /** `p`, or a rejection after `ms` (p goes on; its own later rejection is handled). */
+  private async within(p: Promise<unknown>, ms: number): Promise<void> {
+    if (!(await settledWithin(p, ms))) throw new Error(`no answer from Redis within ${ms} ms`);
+    await p; // settled: its rejection, if it failed
   }
 
   /** Ends the loop and closes the connection. */
