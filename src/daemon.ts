@@ -125,7 +125,7 @@ export class Daemon {
     const marketIo = (this.marketIo = marketFromConfig(config, { instruments, clock, log, risk, router }));
     const market = (this.market = marketIo.market);
     const lateVenueReady = (v: number): Promise<boolean> => this.recovery_.lateVenueReady(v, this.startupFinished, () => this.lifecycle.stopRequested);
-    const host = (this.host = hostStrategies({ config, baseDir, configDir: options.configDir ?? baseDir, snapshot: (id) => this.path.ringSnapshot(id), log, market }));
+    const host = (this.host = hostStrategies({ config, baseDir, configDir: options.configDir ?? baseDir, snapshot: (id) => this.path.ringSnapshot(id), log, market, clock }));
     const path = (this.path = orderPathFromConfig(config, { instruments, risk, router, clock, log, env, lateVenueReady, rings: host?.strategies, current: () => this.current, market }));
     if (path.recorder !== undefined) path.recorder.onFailure = (err) => this.halt(err);
     marketIo.registerMetrics(path.metrics);
@@ -139,6 +139,7 @@ export class Daemon {
     // operator metrics (breakers, rate-limit pools, in flight, journal fsync and lag, stream clients, process)
     const ops = new OperatorMetrics(path.metrics.registry, {
       venues: () => path.venues, journal: () => path.recorder, stream: () => (this.api as { stream?: { stats: StreamStats } } | undefined)?.stream?.stats,
+      strategies: () => host?.status(),
     });
     this.recovery_ = new StartupRecovery({
       config, baseDir, fileWrites: ops.timedFileWrites(options.journalFileWrites ?? NODE_FILE_WRITES), acceptRemoved: options.acceptRemoved === true, path, risk, instruments, clock, log,
@@ -148,6 +149,7 @@ export class Daemon {
     const kill = new KillSwitch(path.states, path.tracker, path.intake, clock, log);
     this.api = apiFromConfig(config, { path, instruments, router, clock, log, token, baseDir, reload: () => this.reload(), journalFailedAt: () => this.journalFailedAt,
       risk, kill,
+      ...(host === undefined ? {} : { workers: () => host.status() }),
       books: (s) => marketIo.view(s),
       ...(history === undefined ? {} : { history }),
       ...(bus === undefined ? {} : { bus }),

@@ -110,6 +110,9 @@ interface Health {
   stream?: { clients?: number; slowConsumerDisconnects?: number; events?: number };
   history?: Record<string, unknown>;
   redis?: Record<string, unknown>;
+  strategies?: {
+    id: string; source: string; status?: string; responsive?: boolean; heartbeatAgeMs?: number | null; queueFull?: number; eventsLost?: number; error?: string | null;
+  }[];
 }
 
 /** The scalar fields of a part of /health as `key value` pairs (nested parts summarised by their own `ok`/`up`). */
@@ -157,6 +160,22 @@ function statusLines(h: Health, ctx: CommandContext): string[] {
       },
     ];
     lines.push(...renderTable(columns, venues, s).map((l) => `  ${l}`));
+  }
+  const strategies = h.strategies ?? [];
+  if (strategies.length > 0) {
+    lines.push(`strategies: ${strategies.map((st) => {
+      if (st.source !== 'worker' || st.status === undefined) return `${st.id} (${st.source})`;
+      const bad = st.status === 'failed' || (st.status === 'running' && st.responsive === false);
+      const state = st.status === 'running' && st.responsive === false
+        ? `UNRESPONSIVE${typeof st.heartbeatAgeMs === 'number' ? ` (no heartbeat for ${durationText(st.heartbeatAgeMs)})` : ''}`
+        : st.status;
+      const facts = [
+        st.status === 'failed' && typeof st.error === 'string' ? st.error : undefined,
+        (st.queueFull ?? 0) > 0 ? `${st.queueFull} refused QUEUE_FULL` : undefined,
+        (st.eventsLost ?? 0) > 0 ? `${st.eventsLost} events lost` : undefined,
+      ].filter((f) => f !== undefined);
+      return `${st.id} ${paint(state, bad ? 'red' : st.status === 'running' ? 'green' : 'yellow', s)}${facts.length > 0 ? ` (${facts.join(', ')})` : ''}`;
+    }).join(', ')}`);
   }
   if (h.journal === null || h.journal === undefined) lines.push('journal: off');
   else lines.push(`journal: ${h.journal.ok ? paint('ok', 'green', s) : paint('FAILED', 'red', s)}${h.journal.lastSeq !== undefined ? ` (seq ${h.journal.lastSeq}, durable ${h.journal.durableSeq ?? '?'})` : ''}${h.journal.ok ? '' : ` ${scalars(h.journal, ['ok', 'lastSeq', 'durableSeq'])}`}`);

@@ -22,6 +22,7 @@ import type { PositionFilter, PositionRow } from '../risk/position-ledger.js';
 import type { BalanceRow } from '../risk/venue-balances.js';
 import type { Order } from '../model/order.js';
 import type { BusStatus } from './bus-from-config.js';
+import type { WorkerStrategyStatus } from '../strategy/strategy-host.js';
 
 export interface ApiParts {
   readonly path: OrderPath;
@@ -45,6 +46,8 @@ export interface ApiParts {
   readonly history?: DaemonHistory;
   /** Redis in and out (GET /health's `redis`); absent when nothing uses Redis. */
   readonly bus?: { status(): BusStatus };
+  /** The worker strategies' status by id (the strategy host; undefined: none hosted). */
+  readonly workers?: () => Readonly<Record<string, WorkerStrategyStatus>>;
 }
 
 /** Why pre-trade risk denied an order, naming the limit and its value (the message of a DENIED submit; API and Redis). */
@@ -64,6 +67,14 @@ export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
   // per-order fees and switchyard_slippage_bps (once per tracker: the order path may have registered it already);
   // made here, before start() replays the journal, so that the replay rebuilds the per-order fees
   const startedAt = clock.now();
+  // GET /health `strategies`: every configured strategy with its source; a worker strategy with its thread's status.
+  // A worker strategy that failed or whose thread is unresponsive makes an `ok` daemon `degraded` (as a venue does).
+  const workersDegrade = <H extends { status?: string; strategies: Array<Partial<WorkerStrategyStatus>> }>(h: H): H =>
+    (h.status ?? 'ok') === 'ok' && h.strategies.some((s) => s.status === 'failed' || s.responsive === false) ? { ...h, status: 'degraded' } : h;
+  const strategiesHealth = (): Array<{ id: string; source: string } & Partial<WorkerStrategyStatus>> => {
+    const workers = p.workers?.();
+    return config.strategies.map((st) => ({ id: st.id, source: strategySource(st), ...(workers?.[st.id] ?? {}) }));
+  };
   // Positions and PnL, balances per venue: for GET /v1/positions and GET /v1/balances.
   const ledgers = {
     positions: (filter?: PositionFilter): PositionRow[] => p.path.positions.list(filter),
@@ -99,7 +110,7 @@ export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
       journal: recorder === undefined ? undefined
         : journalStream(recorder, resolve(p.baseDir, config.daemon.journal.dir), store, config.daemon.retainFinishedOrders),
     },
-    health: () => ({
+    health: () => workersDegrade({
       name: config.daemon.name,
       uptimeMs: clock.now() - startedAt,
       openOrders: tracker.open,
@@ -110,6 +121,7 @@ export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
       streamAuth: api.streamAuth, // /v1/stream clients waiting for their auth message (?auth=message), refused when too many
       ...(p.history === undefined ? {} : { history: p.history.status() }),
       ...(p.bus === undefined ? {} : { redis: p.bus.status() }),
+      strategies: strategiesHealth(),
     }),
   });
   metrics.setVenueSource(() => venueMetrics(venues, dispatcher.available));

@@ -10,6 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, type Metric, type Registry } fro
 import type { VenueAdapter } from '../execution/venue.js';
 import { SEGMENT_SYNC_FLAG } from '../journal/directory.js';
 import type { JournalFileWrites } from '../journal/journal-options.js';
+import type { WorkerStrategyStatus } from '../strategy/strategy-host.js';
 import { TypedHistogram } from '../telemetry/typed-histogram.js';
 
 /** fdatasync buckets in seconds: from a battery-backed cache (tens of µs) to a struggling disk (seconds). */
@@ -43,6 +44,29 @@ export interface OperatorSources {
   readonly journal?: () => { readonly lastSeq: number; readonly durableSeq: number } | undefined;
   /** The event stream's connected clients and slow consumers dropped since the start. */
   readonly stream?: () => { readonly clients: number; readonly slowConsumerDisconnects: number } | undefined;
+  /** The worker strategies' status by id (src/strategy/strategy-host.ts; undefined: none hosted). */
+  readonly strategies?: () => Readonly<Record<string, WorkerStrategyStatus>> | undefined;
+}
+
+/** One gauge or counter per worker strategy, from its status at scrape time. */
+function strategyMetric(
+  kind: 'gauge' | 'counter', registers: Registry[], name: string, help: string,
+  statuses: () => Readonly<Record<string, WorkerStrategyStatus>> | undefined, value: (s: WorkerStrategyStatus) => number,
+): void {
+  const collect = function (this: Gauge<'strategy'>): void {
+    this.reset();
+    for (const [strategy, s] of Object.entries(statuses() ?? {})) this.set({ strategy }, value(s));
+  };
+  if (kind === 'gauge') new Gauge({ name, help, labelNames: ['strategy'], registers, collect });
+  else {
+    new Counter({
+      name, help, labelNames: ['strategy'], registers,
+      collect(this: Counter<'strategy'>) {
+        this.reset();
+        for (const [strategy, s] of Object.entries(statuses() ?? {})) this.inc({ strategy }, value(s));
+      },
+    });
+  }
 }
 
 export class OperatorMetrics {
@@ -139,6 +163,18 @@ export class OperatorMetrics {
           this.inc(stream()?.slowConsumerDisconnects ?? 0);
         },
       });
+    }
+    const strategies = sources.strategies;
+    if (strategies !== undefined) {
+      strategyMetric('gauge', registers, 'switchyard_strategy_up',
+        'A worker strategy is running and its thread responsive (1), or not (0: failed, stopped, or its code has held its thread past daemon.workers.hangMs)',
+        strategies, (s) => (s.status === 'running' && s.responsive ? 1 : 0));
+      strategyMetric('counter', registers, 'switchyard_strategy_hangs_total',
+        'Times a worker strategy\'s thread went unresponsive (no heartbeat for daemon.workers.hangMs)', strategies, (s) => s.hangs);
+      strategyMetric('counter', registers, 'switchyard_strategy_queue_full_total',
+        'Submits a worker strategy was refused QUEUE_FULL (its order ring was full)', strategies, (s) => s.queueFull);
+      strategyMetric('counter', registers, 'switchyard_strategy_events_lost_total',
+        'Events not written to a worker strategy because its event ring was full (each covered by a RESYNC)', strategies, (s) => s.eventsLost);
     }
     // prom-client's process and Node.js metrics (process_*, nodejs_*), in the daemon's own registry
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });

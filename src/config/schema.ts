@@ -90,6 +90,15 @@ export const DispatchSchema = strictObject({
   spinUs: int(0, 60_000_000).optional(),
 });
 
+/** Worker strategies (a `module` in their configuration): how the daemon watches their threads. */
+export const WorkersSchema = strictObject({
+  /**
+   * A running worker whose thread has not turned its event loop for this many ms (strategy code that never returns)
+   * is reported unresponsive: GET /health `strategies`, switchyard_strategy_up 0, an error log. 0: not watched.
+   */
+  hangMs: int(0, 600_000).default(5000),
+});
+
 export const JournalSchema = strictObject({
   /** Journal every order and event, and recover from it on start. Turn off only for throwaway runs. */
   enabled: bool.default(true),
@@ -300,6 +309,7 @@ export const DaemonSchema = strictObject({
   startup: StartupSchema.prefault({}),
   queue: QueueSchema.prefault({}),
   dispatch: DispatchSchema.prefault({}),
+  workers: WorkersSchema.prefault({}),
   journal: JournalSchema.prefault({}),
   /** Trade history beyond the journal (src/history): fills and final order states in PostgreSQL or local files. */
   history: HistorySchema.prefault({}),

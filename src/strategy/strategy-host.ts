@@ -35,7 +35,8 @@ import { SwitchyardError } from '../model/errors.js';
 import type { InstrumentSpec } from '../model/instrument.js';
 import { prepareStrategyModule, resolveWorkerEntry } from './module-loader.js';
 import type { OrderSnapshot, RingEndpoint } from '../intake/ring/transport.js';
-import { DEFAULT_WORKER_SPIN_US, STRATEGY_WORKER_KIND, type HostToWorker, type LogLevel, type StrategyWorkerData, type WorkerToHost } from './worker-protocol.js';
+import { systemClock, type Clock } from '../model/clock.js';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_WORKER_SPIN_US, STRATEGY_WORKER_KIND, type HostToWorker, type LogLevel, type StrategyWorkerData, type WorkerToHost } from './worker-protocol.js';
 
 export const DEFAULT_ORDER_RING_CAPACITY = 4096;
 export const DEFAULT_EVENT_RING_CAPACITY = 16384;
@@ -99,6 +100,35 @@ export interface StrategyHostOptions {
    * venue secrets live); it gets its settings through params.
    */
   readonly workerEnv?: Readonly<Record<string, string>>;
+  /**
+   * A running worker whose heartbeat (worker-protocol.ts) has not moved for this many ms is reported unresponsive:
+   * `responsive` false in status(), an error logged once, and an info log when it beats again. 0: not watched.
+   * Default DEFAULT_HANG_MS.
+   */
+  readonly hangMs?: number;
+  /** Monotonic time of the heartbeat watch. Default the system clock. */
+  readonly clock?: Clock;
+}
+
+/** StrategyHostOptions.hangMs by default (daemon.workers.hangMs). */
+export const DEFAULT_HANG_MS = 5000;
+
+/** What the host knows of one worker strategy (GET /health `strategies`, the strategy metrics). */
+export interface WorkerStrategyStatus {
+  readonly status: StrategyStatus;
+  /** False while a running worker's heartbeat has stopped for hangMs or longer (its code holds its thread). */
+  readonly responsive: boolean;
+  /** ms since its heartbeat last moved (null: not running, or not watched). */
+  readonly heartbeatAgeMs: number | null;
+  /** Times it became unresponsive. */
+  readonly hangs: number;
+  /** Submits it was refused because its order ring was full (QUEUE_FULL). */
+  readonly queueFull: number;
+  /** Events not written to it because its event ring was full (each covered by a RESYNC). */
+  readonly eventsLost: number;
+  readonly resyncs: number;
+  /** Why it failed (a failed start, a crash, an exit it was not asked for). */
+  readonly error: string | null;
 }
 
 export type StrategyStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -135,6 +165,14 @@ export class HostedStrategy implements RingEndpoint {
   resyncs = 0;
   /** Error of a failed start or a crash. */
   error: Error | undefined;
+  /** The worker's heartbeat count (worker-protocol.ts), the count last seen and when it last moved (monotonic ms). */
+  private readonly beat = new Int32Array(new SharedArrayBuffer(4));
+  private beatSeen = 0;
+  private beatAt = 0;
+  /** False while the heartbeat has stopped for hangMs or longer. */
+  responsive = true;
+  /** Times the worker became unresponsive. */
+  hangs = 0;
 
   constructor(
     readonly spec: StrategySpec,
@@ -263,6 +301,53 @@ export class HostedStrategy implements RingEndpoint {
     this.retryTimer.unref();
   }
 
+  /** @internal The heartbeat starts counting from now (the worker is running). */
+  heartbeatFrom(nowMs: number): void {
+    this.beatSeen = Atomics.load(this.beat, 0);
+    this.beatAt = nowMs;
+    this.responsive = true;
+  }
+
+  /**
+   * @internal One look at the heartbeat of a running worker: 'hung' when it has just been still for hangMs, 'back'
+   * when it moved again after that, else undefined.
+   */
+  checkHeartbeat(nowMs: number, hangMs: number): 'hung' | 'back' | undefined {
+    if (this.status !== 'running') return undefined;
+    const n = Atomics.load(this.beat, 0);
+    if (n !== this.beatSeen) {
+      this.beatSeen = n;
+      this.beatAt = nowMs;
+      if (this.responsive) return undefined;
+      this.responsive = true;
+      return 'back';
+    }
+    if (!this.responsive || nowMs - this.beatAt < hangMs) return undefined;
+    this.responsive = false;
+    this.hangs++;
+    return 'hung';
+  }
+
+  /** ms since the heartbeat last moved (at the last check). */
+  heartbeatAge(nowMs: number): number {
+    return Math.max(0, Math.round(nowMs - this.beatAt));
+  }
+
+  /** What the host knows of this strategy now (`watched`: the heartbeat is). */
+  report(nowMs: number, watched: boolean): WorkerStrategyStatus {
+    const running = this.status === 'running';
+    return {
+      status: this.status,
+      responsive: !running || this.responsive,
+      heartbeatAgeMs: running && watched ? this.heartbeatAge(nowMs) : null,
+      hangs: this.hangs,
+      queueFull: this.queueFull,
+      eventsLost: this.eventsLost,
+      resyncs: this.resyncs,
+      error: this.error === undefined ? null : this.error.message,
+    };
+  }
+
   /** @internal */
   attach(worker: Worker): void {
     this.worker = worker;
@@ -297,10 +382,12 @@ export class HostedStrategy implements RingEndpoint {
   /** What the worker of this strategy receives (the host's spawn uses it; tests build a runtime from it). */
   workerData(
     moduleUrl: string, instruments: readonly InstrumentSpec[], venues: readonly string[], orderDoorbell: Doorbell, eventSpinUs?: number, pollControl?: SharedArrayBuffer,
+    heartbeatMs?: number,
   ): StrategyWorkerData {
     return {
       ...(eventSpinUs === undefined ? {} : { eventSpinUs }),
       ...(pollControl === undefined ? {} : { pollControl }),
+      ...(heartbeatMs === undefined ? {} : { heartbeat: this.beat.buffer as SharedArrayBuffer, heartbeatMs }),
       kind: STRATEGY_WORKER_KIND,
       id: this.id,
       moduleUrl,
@@ -351,9 +438,15 @@ export class StrategyHost {
   private readonly log: HostLogger;
   private started = false;
   private stopping: Promise<void> | undefined;
+  private readonly hangMs: number;
+  private readonly clock: Clock;
+  private watch: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StrategyHostOptions) {
     this.log = options.log ?? silentLog;
+    this.hangMs = options.hangMs ?? DEFAULT_HANG_MS;
+    if (!Number.isInteger(this.hangMs) || this.hangMs < 0) throw new RangeError(`hangMs must be a whole number of ms, 0 or more, got ${this.hangMs}`);
+    this.clock = options.clock ?? systemClock;
     this.setWorkerSpinUs(options.workerSpinUs ?? DEFAULT_WORKER_SPIN_US);
     this.doorbell = options.doorbell ?? Doorbell.create();
     if (options.venues.length > MAX_VENUES) throw new RangeError(`at most ${MAX_VENUES} venues fit the order record`);
@@ -387,6 +480,40 @@ export class StrategyHost {
     return this.byId.get(id);
   }
 
+  /** Each worker strategy's status, by id (configuration order). */
+  status(): Record<string, WorkerStrategyStatus> {
+    const now = this.clock.monoMs();
+    const out: Record<string, WorkerStrategyStatus> = {};
+    for (const s of this.strategies) out[s.id] = s.report(now, this.hangMs > 0);
+    return out;
+  }
+
+  /**
+   * The heartbeat watch: looks at every running worker's heartbeat a few times per hangMs (at most once a second,
+   * at least every 20 ms) and logs the changes. A worker that runs strategy code for longer than hangMs without
+   * returning to its event loop is unresponsive: it neither submits nor sees its events.
+   */
+  private startWatch(): void {
+    if (this.hangMs === 0 || this.watch !== undefined) return;
+    const every = Math.min(1000, Math.max(20, Math.floor(this.hangMs / 4)));
+    this.watch = setInterval(() => this.checkHeartbeats(), every);
+    this.watch.unref();
+  }
+
+  /** One look at every running worker's heartbeat (the watch's timer; tests call it with a manual clock). */
+  checkHeartbeats(): void {
+    const now = this.clock.monoMs();
+    for (const s of this.strategies) {
+      const change = s.checkHeartbeat(now, this.hangMs);
+      if (change === 'hung') {
+        this.log.error({ strategy: s.id, heartbeatAgeMs: s.heartbeatAge(now), hangMs: this.hangMs },
+          'strategy worker unresponsive: its code has held its thread past daemon.workers.hangMs (it neither submits nor sees its events)');
+      } else if (change === 'back') {
+        this.log.info({ strategy: s.id }, 'strategy worker responsive again');
+      }
+    }
+  }
+
   /** True when any order ring holds records (re-reads every tail: use with doorbell.wait). */
   readonly hasOrders = (): boolean => {
     for (const s of this.strategies) if (s.orders.hasRecords()) return true;
@@ -418,6 +545,7 @@ export class StrategyHost {
         throw new SwitchyardError('CONFIG_INVALID', `strategy ${s.id}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+    this.startWatch();
     const results = await Promise.allSettled(this.strategies.map((s, i) => this.spawn(s, entry, urls[i]!)));
     const failed = results.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) {
@@ -428,7 +556,8 @@ export class StrategyHost {
   }
 
   private spawn(s: HostedStrategy, entry: URL, moduleUrl: string): Promise<void> {
-    const data = s.workerData(moduleUrl, this.options.instruments, this.options.venues, this.doorbell, undefined, this.pollControl.buffer as SharedArrayBuffer);
+    const heartbeatMs = this.hangMs === 0 ? undefined : Math.max(10, Math.min(DEFAULT_HEARTBEAT_MS, Math.floor(this.hangMs / 4)));
+    const data = s.workerData(moduleUrl, this.options.instruments, this.options.venues, this.doorbell, undefined, this.pollControl.buffer as SharedArrayBuffer, heartbeatMs);
     s.status = 'starting';
     const worker = new Worker(entry, { workerData: data, env: { ...(this.options.workerEnv ?? {}) } });
     s.attach(worker);
@@ -453,6 +582,7 @@ export class StrategyHost {
               settled = true;
               clearTimeout(timer);
               s.status = 'running';
+              s.heartbeatFrom(this.clock.monoMs());
               log.info({ strategy: s.id }, 'strategy started');
               resolve();
             }
@@ -493,6 +623,8 @@ export class StrategyHost {
    * exit, then terminates the rest. Keep draining the order rings until this resolves.
    */
   stop(timeoutMs = 5000): Promise<void> {
+    if (this.watch !== undefined) clearInterval(this.watch);
+    this.watch = undefined;
     this.stopping ??= Promise.all(this.strategies.map((s) => s.stop(timeoutMs))).then(() => undefined);
     return this.stopping;
   }

@@ -39,7 +39,17 @@ export interface StrategyWorkerData {
    */
   readonly eventSpinUs?: number;
   readonly pollControl?: SharedArrayBuffer;
+  /**
+   * The worker's heartbeat (Int32Array [0]): the worker adds 1 every `heartbeatMs` from a timer of its own event loop,
+   * so it stops when the strategy's code holds the thread (a loop that never returns, a blocking wait). The host
+   * reports a worker whose count has not moved for its `hangMs` as unresponsive (StrategyHost). Absent: no heartbeat.
+   */
+  readonly heartbeat?: SharedArrayBuffer;
+  readonly heartbeatMs?: number;
 }
+
+/** How often a worker's heartbeat ticks by default, ms (StrategyHost picks it from its hangMs). */
+export const DEFAULT_HEARTBEAT_MS = 250;
 
 /**
  * Default: a worker sleeps as soon as it has nothing to do (a 2-core machine has no core to spare for polling).

@@ -310,6 +310,7 @@ describe('defaults', () => {
       },
       queue: { capacity: 65536 },
       dispatch: { busyPoll: false },
+      workers: { hangMs: 5000 },
       journal: { enabled: true, dir: '.switchyard/journal', maxDelayMs: 0, snapshotEvery: 200_000 },
       history: { enabled: true, store: 'file', file: { path: '.switchyard/history', segmentBytes: 67_108_864 }, pageSizeMax: 1000, bufferRows: 65_536, batchRows: 5000, threadNice: 15 },
       marketData: { depth: 20, staleMs: 5000 },

@@ -116,6 +116,38 @@ describe('strategy host (worker threads)', () => {
     await h.stop();
   });
 
+  it('reports a worker whose code holds its thread past hangMs as unresponsive, and again responsive after', async () => {
+    const logs: [string, object, string][] = [];
+    const log = {
+      debug() {},
+      info: (o: object, m: string) => void logs.push(['info', o, m]),
+      warn: (o: object, m: string) => void logs.push(['warn', o, m]),
+      error: (o: object, m: string) => void logs.push(['error', o, m]),
+    };
+    const h = host([{ id: 'holds', module: fixture('holds-thread.ts'), symbols: ['BTC-USDT'], params: { afterMs: 50, holdMs: 1500 } }], { hangMs: 300, log });
+    await h.start();
+    expect(h.status().holds).toMatchObject({ status: 'running', responsive: true, hangs: 0, queueFull: 0, eventsLost: 0, error: null });
+    await until(() => h.status().holds!.responsive === false, undefined, 3000);
+    const hung = h.status().holds!;
+    expect(hung.status).toBe('running');
+    expect(hung.hangs).toBeGreaterThanOrEqual(1);
+    expect(hung.heartbeatAgeMs).toBeGreaterThanOrEqual(300);
+    expect(logs.some(([level, o, m]) => level === 'error' && (o as { strategy?: string }).strategy === 'holds' && m.includes('unresponsive'))).toBe(true);
+    // the loop ends: the heartbeat moves again
+    await until(() => h.status().holds!.responsive, undefined, 5000);
+    expect(logs.some(([level, , m]) => level === 'info' && m === 'strategy worker responsive again')).toBe(true);
+    await h.stop();
+    expect(h.status().holds).toMatchObject({ status: 'stopped', responsive: true, heartbeatAgeMs: null });
+  });
+
+  it('hangMs 0: no heartbeat is watched', async () => {
+    const h = host([{ id: 'holds', module: fixture('holds-thread.ts'), symbols: ['BTC-USDT'], params: { afterMs: 0, holdMs: 400 } }], { hangMs: 0 });
+    await h.start();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(h.status().holds).toMatchObject({ status: 'running', responsive: true, heartbeatAgeMs: null, hangs: 0 });
+    await h.stop();
+  });
+
   it('refuses to start when a strategy module fails: its start throws, it does not compile, or it is missing', async () => {
     const bad = join(dir, 'syntax-error.ts');
     writeFileSync(bad, 'export default {\n  start() { const = 1; }\n};\n');
