@@ -87,6 +87,10 @@ interface RigOptions {
   ringCapacity?: number;
   eventCapacity?: number;
   clock?: Clock;
+  /** The dispatcher's budget per cycle (default its own). */
+  maxPerCycle?: number;
+  /** Beta is a hosted strategy too (index 1), with a ring like alpha's (`writeBeta`). */
+  hostBeta?: boolean;
 }
 
 /**
@@ -104,13 +108,16 @@ function rig(options: RigOptions = {}) {
   const router = new Router(VENUES, ['BTC-USDT', 'ETH-USDT'], [{ 'sim-a': 3, 'sim-b': 1 }, { 'sim-a': 1 }]);
   const queues = new StrategyQueues(2, [1, 1], options.queueCapacity ?? 64);
   const batcher = new VenueBatcher(store, venues, venues.map(() => ({ maxSize: 100, flushMs: 0 })));
-  const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher);
+  const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher, options.maxPerCycle);
   const intake = new OrderIntake(tracker, new OrderIdCounter(0), queues, dispatcher, router, venues, instruments, ['alpha', 'beta'], batcher);
   intake.open();
   const reports = new ReportHandler(tracker, clock, () => undefined);
   for (const v of venues) v.reports = reports;
   const hosted = new HostedStrategy({ id: 'alpha', module: 'unused', symbols: ['BTC-USDT'] }, 0, options.ringCapacity ?? 64, options.eventCapacity ?? 256);
-  const ring = new RingIntake([hosted], (id) => intake.strategyOf(id), 2, intake, tracker, queues, router, instruments.list.length);
+  const beta = options.hostBeta === true
+    ? new HostedStrategy({ id: 'beta', module: 'unused', symbols: ['BTC-USDT', 'ETH-USDT'] }, 1, options.ringCapacity ?? 64, options.eventCapacity ?? 256)
+    : undefined;
+  const ring = new RingIntake(beta === undefined ? [hosted] : [hosted, beta], (id) => intake.strategyOf(id), 2, intake, tracker, queues, router, instruments.list.length);
   dispatcher.addSource(ring);
   tracker.listen(ring);
 
@@ -136,6 +143,18 @@ function rig(options: RigOptions = {}) {
     expect(write({ op: OP_SUBMIT, ...fields })).toBe(true);
     return seq;
   };
+  /** Beta's producer (hostBeta), numbering its own records. */
+  const betaProducer = beta === undefined ? undefined : new RingProducer(beta.orderBuffer);
+  let betaSeq = 0;
+  const writeBeta = (): boolean => {
+    const off = betaProducer!.tryClaim();
+    if (off < 0) return false;
+    rec.reset();
+    Object.assign(rec, { op: OP_SUBMIT, seq: ++betaSeq, symbol: BTC, priceTicks: P60K, qtyLots: 100 });
+    writeOrderRecord(betaProducer!, off, rec);
+    betaProducer!.publish();
+    return true;
+  };
   const cancel = (target: { orderId?: number; targetSeq?: number; cid?: string }): number => {
     expect(write({ op: OP_CANCEL, priority: PRIORITY_HIGH, priceTicks: 0, qtyLots: 0, ...target })).toBe(true);
     return seq;
@@ -155,7 +174,7 @@ function rig(options: RigOptions = {}) {
     seen.push(...out);
     return out;
   };
-  return { instruments, store, tracker, risk, venues, router, queues, batcher, dispatcher, intake, reports, hosted, ring, producer, write, submit, cancel, events, seen };
+  return { instruments, store, tracker, risk, venues, router, queues, batcher, dispatcher, intake, reports, hosted, beta, ring, producer, write, writeBeta, submit, cancel, events, seen };
 }
 
 describe('RingIntake: submits', () => {
@@ -398,6 +417,22 @@ describe('RingIntake: back-pressure', () => {
     for (let i = 0; i < 20; i++) r.write({ op: OP_SUBMIT });
     expect(r.ring.drain(7)).toBe(7);
     expect(r.ring.drain(100)).toBe(13);
+  });
+
+  it('a strategy whose ring always holds a full cycle\'s budget does not starve another one\'s records in their ring', () => {
+    // alpha refills its ring to the brim before every cycle (a worker flooding as fast as the ring drains); beta wrote
+    // one order. Each cycle takes up to the budget from the rings: beta's order must be taken within a few cycles,
+    // not wait (and its later orders be refused QUEUE_FULL by its own full ring) for as long as alpha floods
+    const r = rig({ queueCapacity: 64, ringCapacity: 8, maxPerCycle: 8, hostBeta: true });
+    expect(r.writeBeta()).toBe(true);
+    for (let cycle = 0; cycle < 6; cycle++) {
+      while (r.write({ op: OP_SUBMIT })) { /* fill alpha's ring */ }
+      r.dispatcher.pump();
+    }
+    expect(r.beta!.orders.size()).toBe(0);
+    const betaOrders = r.tracker.list(false).filter((o) => o.strategy === 'beta');
+    expect(betaOrders.map((o) => [o.producerSeq, o.state])).toEqual([[1, 'SUBMITTED']]);
+    expect(r.ring.fifoViolations).toBe(0);
   });
 
   it('an event ring that overflows loses no terminal event silently: RESYNC is owed and written when there is room', () => {
