@@ -232,6 +232,9 @@ export class StrategyRuntime {
     }
     const { tag, ...body } = order;
     if (tag !== undefined && !isUint32(tag)) return refuse('INVALID_FIELD', 'tag must be an integer from 0 to 4294967295');
+    // a worker submits as itself: an order naming another strategy is refused (as over Redis), not sent as this one's
+    const named = (body as { strategy?: unknown }).strategy;
+    if (named !== undefined && named !== this.id) return refuse('STRATEGY_MISMATCH', `the order names strategy ${String(named)}; this worker runs ${this.id}`);
     const r = decodeOrder({ ...body, strategy: this.id }, this.instruments);
     if (!r.ok) return refuse(r.error.code, r.error.message);
     const intent = r.intent;
