@@ -211,12 +211,14 @@ describe('RingIntake: submits', () => {
 
   it('the record\'s fields become the order: side, type, tif, post-only, priority, pinned venue, own client order id', () => {
     const r = rig();
-    r.submit({ side: SIDE_SELL, type: 0, timeInForce: 2, postOnly: true, priority: PRIORITY_LOW, venue: 1, cid: 'myOwnId7', tag: 3 });
+    r.submit({ side: SIDE_SELL, type: 0, timeInForce: 0, postOnly: true, priority: PRIORITY_LOW, venue: 1, cid: 'myOwnId7', tag: 3 });
+    r.submit({ side: SIDE_SELL, type: 0, timeInForce: 2, cid: 'myOwnId8' });
     r.dispatcher.pump();
-    const id = r.events()[0]!.orderId;
-    expect(r.tracker.get(id)).toMatchObject({
-      side: 'SELL', type: 'LIMIT', timeInForce: 'FOK', postOnly: true, priority: 'LOW', venue: 'sim-b', clientOrderId: 'myOwnId7', state: 'SUBMITTED',
+    const [id, id2] = r.events().filter((e) => e.kind === 'ACK').map((e) => e.orderId);
+    expect(r.tracker.get(id!)).toMatchObject({
+      side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', postOnly: true, priority: 'LOW', venue: 'sim-b', clientOrderId: 'myOwnId7', state: 'SUBMITTED',
     });
+    expect(r.tracker.get(id2!)).toMatchObject({ type: 'LIMIT', timeInForce: 'FOK', postOnly: false, clientOrderId: 'myOwnId8' });
     expect(r.tracker.getByClientOrderId('myOwnId7')!.id).toBe(id);
   });
 
@@ -232,6 +234,15 @@ describe('RingIntake: submits', () => {
       [{ op: 9 }, 'BAD_REQUEST'],
       [{ venue: 5 }, 'UNKNOWN_VENUE'], // no such venue
       [{ symbol: ETH, venue: 1 }, 'UNKNOWN_VENUE'], // sim-b does not list ETH-USDT
+      // terms that do not fit the order type (decodeOrder refuses them; a record written past the SDK must not pass):
+      // a MARKET order carrying a price would be valued by pre-trade risk at that price, not at the mark
+      [{ type: 1, timeInForce: 1, priceTicks: 1 }, 'INVALID_PRICE'],
+      [{ type: 0, priceTicks: 0 }, 'INVALID_PRICE'], // LIMIT without a price
+      [{ type: 0, stopTicks: 5 }, 'INVALID_PRICE'], // LIMIT with a stop price
+      [{ type: 2, timeInForce: 1, priceTicks: 0, stopTicks: 0 }, 'INVALID_PRICE'], // STOP without a stop price
+      [{ type: 3, stopTicks: 0 }, 'INVALID_PRICE'], // STOP_LIMIT without a stop price
+      [{ type: 1, timeInForce: 0, priceTicks: 0 }, 'INVALID_FIELD'], // a MARKET order cannot rest (GTC)
+      [{ postOnly: true, timeInForce: 1 }, 'INVALID_FIELD'], // post-only needs a GTC LIMIT
     ];
     const seqs = bad.map(([fields]) => r.submit({ ...fields, tag: 5 }));
     const good = r.submit({ tag: 6 });
