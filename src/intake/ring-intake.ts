@@ -46,6 +46,10 @@ export class RingIntake implements IntakeSource, TrackerListener {
   private readonly idBySeq: Float64Array[];
   private current: RingEndpoint | undefined;
   private currentStrategy = 0;
+  /** Daemon strategy index of each of `strategies`. */
+  private readonly strategyIndex: Int32Array;
+  /** The ring (index in `strategies`) the next drain starts with. */
+  private startAt = 0;
   /** Records whose sequence number was not the previous one + 1. */
   fifoViolations = 0;
   /** Records taken from the rings. */
@@ -64,11 +68,13 @@ export class RingIntake implements IntakeSource, TrackerListener {
     private readonly clock: Clock = systemClock,
   ) {
     this.hosted = new Array<RingEndpoint | undefined>(strategyCount);
-    for (const h of strategies) {
+    this.strategyIndex = new Int32Array(strategies.length);
+    strategies.forEach((h, i) => {
       const s = strategyIndexOf(h.id);
       if (s < 0) throw new RangeError(`hosted strategy ${h.id} is not configured`);
       this.hosted[s] = h;
-    }
+      this.strategyIndex[i] = s;
+    });
     this.lastSeq = new Float64Array(strategyCount);
 
     this.idBySeq = Array.from({ length: strategyCount }, (_, s) => (this.hosted[s] === undefined ? new Float64Array(0) : new Float64Array(SEQ_WINDOW)));
@@ -79,18 +85,36 @@ export class RingIntake implements IntakeSource, TrackerListener {
     return false;
   }
 
+  /**
+   * Takes up to `budget` records from the rings: first up to an equal share of the budget from each ring, then what is
+   * left, starting one ring further on each call. A ring that always holds a whole budget (a flooding worker) must not
+   * keep the others' records in their rings cycle after cycle: taken first in configuration order, it did (their
+   * workers got QUEUE_FULL, their cancels waited), before the strategy queues' fair shares could see them.
+   */
   drain(budget: number): number {
-    let total = 0;
-    for (let s = 0; s < this.hosted.length; s++) {
-      const h = this.hosted[s];
-      if (h === undefined) continue;
-      const room = Math.min(this.queues.room(s), budget - total);
+    const k = this.strategies.length;
+    if (k === 0 || budget <= 0) return 0;
+    let total = this.drainPass(Math.ceil(budget / k), budget, 0);
+    if (total < budget) total = this.drainPass(budget, budget, total);
+    if (++this.startAt >= k) this.startAt = 0;
+    this.taken += total;
+    return total;
+  }
+
+  /** One pass over the rings from `startAt`: up to `share` records from each, `budget` in all; returns the new total. */
+  private drainPass(share: number, budget: number, total: number): number {
+    const k = this.strategies.length;
+    for (let i = 0, j = this.startAt; i < k && total < budget; i++, j = j + 1 === k ? 0 : j + 1) {
+      const s = this.strategyIndex[j]!;
+      let room = this.queues.room(s);
+      if (room > share) room = share;
+      if (room > budget - total) room = budget - total;
       if (room <= 0) continue;
+      const h = this.strategies[j]!;
       this.current = h;
       this.currentStrategy = s;
       total += h.orders.poll(room, this.onRecord);
     }
-    this.taken += total;
     return total;
   }
 

@@ -18,7 +18,8 @@
  * Each strategy runs in its own worker thread. submit() and cancel() validate at the edge (field names, symbols,
  * tick and lot grids, minimum quantity and notional, client order id) and write one fixed-size record into the
  * strategy's queue; they answer at once and never block: a full queue answers QUEUE_FULL (nothing is dropped
- * silently). Fields of the API the record cannot carry (route, algo, trailingOffset) are refused (UNKNOWN_FIELD).
+ * silently). Fields of the API the record cannot carry (route, algo, trailingOffset) are refused (UNKNOWN_FIELD); an
+ * order naming another strategy (`strategy`) is refused (STRATEGY_MISMATCH): a worker submits as itself.
  * What the daemon checks for every record anyway is not checked twice: an order whose notional the core cannot count
  * exactly, a pinned venue that does not list the symbol, a client order id in use come back as a REFUSED event with
  * that code. What happens next comes back as events, in order, through onEvent.

@@ -232,6 +232,9 @@ export class StrategyRuntime {
     }
     const { tag, ...body } = order;
     if (tag !== undefined && !isUint32(tag)) return refuse('INVALID_FIELD', 'tag must be an integer from 0 to 4294967295');
+    // a worker submits as itself: an order naming another strategy is refused (as over Redis), not sent as this one's
+    const named = (body as { strategy?: unknown }).strategy;
+    if (named !== undefined && named !== this.id) return refuse('STRATEGY_MISMATCH', `the order names strategy ${String(named)}; this worker runs ${this.id}`);
     const r = decodeOrder({ ...body, strategy: this.id }, this.instruments);
     if (!r.ok) return refuse(r.error.code, r.error.message);
     const intent = r.intent;
@@ -319,6 +322,8 @@ export class StrategyRuntime {
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    /** Events delivered since the event loop last turned (EVENT_BATCH at most per turn). */
+    let sinceTurn = 0;
     try {
       while (!this.closed) {
         if (this.resyncing) return; // finishResync() restarts the pump
@@ -329,14 +334,23 @@ export class StrategyRuntime {
           this.sent = false;
           this.lastActive = monoMs();
         }
+        sinceTurn += n;
         if (n === 0 && m === 0) {
           const spinUs = Atomics.load(this.pollControl, 0);
-          if (spinUs > 0 && (monoMs() - this.lastActive) * 1000 < spinUs) await nextTurn();
-          else await this.bell.wait(this.hasWork);
-        } else if (n >= EVENT_BATCH || m > 0) {
+          if (spinUs > 0 && (monoMs() - this.lastActive) * 1000 < spinUs) {
+            sinceTurn = 0;
+            await nextTurn();
+          } else {
+            // (not counted as a turn: the wait resolves at once, without one, when an event came meanwhile)
+            await this.bell.wait(this.hasWork);
+          }
+        } else if (sinceTurn >= EVENT_BATCH || m > 0) {
+          // also after several small batches in a row: events that keep coming a few at a time (written while onEvent
+          // ran) must not hold the event loop (timers, the host's stop and snapshot messages) for as long as they come
+          sinceTurn = 0;
           await nextTurn();
         }
-        // else: the ring was drained in one batch; look again before sleeping
+        // else: the ring was drained; look again before sleeping
       }
     } finally {
       this.pumping = false;

@@ -87,6 +87,10 @@ interface RigOptions {
   ringCapacity?: number;
   eventCapacity?: number;
   clock?: Clock;
+  /** The dispatcher's budget per cycle (default its own). */
+  maxPerCycle?: number;
+  /** Beta is a hosted strategy too (index 1), with a ring like alpha's (`writeBeta`). */
+  hostBeta?: boolean;
 }
 
 /**
@@ -104,13 +108,16 @@ function rig(options: RigOptions = {}) {
   const router = new Router(VENUES, ['BTC-USDT', 'ETH-USDT'], [{ 'sim-a': 3, 'sim-b': 1 }, { 'sim-a': 1 }]);
   const queues = new StrategyQueues(2, [1, 1], options.queueCapacity ?? 64);
   const batcher = new VenueBatcher(store, venues, venues.map(() => ({ maxSize: 100, flushMs: 0 })));
-  const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher);
+  const dispatcher = new Dispatcher(store, queues, tracker, risk, router, batcher, options.maxPerCycle);
   const intake = new OrderIntake(tracker, new OrderIdCounter(0), queues, dispatcher, router, venues, instruments, ['alpha', 'beta'], batcher);
   intake.open();
   const reports = new ReportHandler(tracker, clock, () => undefined);
   for (const v of venues) v.reports = reports;
   const hosted = new HostedStrategy({ id: 'alpha', module: 'unused', symbols: ['BTC-USDT'] }, 0, options.ringCapacity ?? 64, options.eventCapacity ?? 256);
-  const ring = new RingIntake([hosted], (id) => intake.strategyOf(id), 2, intake, tracker, queues, router, instruments.list.length);
+  const beta = options.hostBeta === true
+    ? new HostedStrategy({ id: 'beta', module: 'unused', symbols: ['BTC-USDT', 'ETH-USDT'] }, 1, options.ringCapacity ?? 64, options.eventCapacity ?? 256)
+    : undefined;
+  const ring = new RingIntake(beta === undefined ? [hosted] : [hosted, beta], (id) => intake.strategyOf(id), 2, intake, tracker, queues, router, instruments.list.length);
   dispatcher.addSource(ring);
   tracker.listen(ring);
 
@@ -136,6 +143,18 @@ function rig(options: RigOptions = {}) {
     expect(write({ op: OP_SUBMIT, ...fields })).toBe(true);
     return seq;
   };
+  /** Beta's producer (hostBeta), numbering its own records. */
+  const betaProducer = beta === undefined ? undefined : new RingProducer(beta.orderBuffer);
+  let betaSeq = 0;
+  const writeBeta = (): boolean => {
+    const off = betaProducer!.tryClaim();
+    if (off < 0) return false;
+    rec.reset();
+    Object.assign(rec, { op: OP_SUBMIT, seq: ++betaSeq, symbol: BTC, priceTicks: P60K, qtyLots: 100 });
+    writeOrderRecord(betaProducer!, off, rec);
+    betaProducer!.publish();
+    return true;
+  };
   const cancel = (target: { orderId?: number; targetSeq?: number; cid?: string }): number => {
     expect(write({ op: OP_CANCEL, priority: PRIORITY_HIGH, priceTicks: 0, qtyLots: 0, ...target })).toBe(true);
     return seq;
@@ -155,7 +174,7 @@ function rig(options: RigOptions = {}) {
     seen.push(...out);
     return out;
   };
-  return { instruments, store, tracker, risk, venues, router, queues, batcher, dispatcher, intake, reports, hosted, ring, producer, write, submit, cancel, events, seen };
+  return { instruments, store, tracker, risk, venues, router, queues, batcher, dispatcher, intake, reports, hosted, beta, ring, producer, write, writeBeta, submit, cancel, events, seen };
 }
 
 describe('RingIntake: submits', () => {
@@ -192,12 +211,14 @@ describe('RingIntake: submits', () => {
 
   it('the record\'s fields become the order: side, type, tif, post-only, priority, pinned venue, own client order id', () => {
     const r = rig();
-    r.submit({ side: SIDE_SELL, type: 0, timeInForce: 2, postOnly: true, priority: PRIORITY_LOW, venue: 1, cid: 'myOwnId7', tag: 3 });
+    r.submit({ side: SIDE_SELL, type: 0, timeInForce: 0, postOnly: true, priority: PRIORITY_LOW, venue: 1, cid: 'myOwnId7', tag: 3 });
+    r.submit({ side: SIDE_SELL, type: 0, timeInForce: 2, cid: 'myOwnId8' });
     r.dispatcher.pump();
-    const id = r.events()[0]!.orderId;
-    expect(r.tracker.get(id)).toMatchObject({
-      side: 'SELL', type: 'LIMIT', timeInForce: 'FOK', postOnly: true, priority: 'LOW', venue: 'sim-b', clientOrderId: 'myOwnId7', state: 'SUBMITTED',
+    const [id, id2] = r.events().filter((e) => e.kind === 'ACK').map((e) => e.orderId);
+    expect(r.tracker.get(id!)).toMatchObject({
+      side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', postOnly: true, priority: 'LOW', venue: 'sim-b', clientOrderId: 'myOwnId7', state: 'SUBMITTED',
     });
+    expect(r.tracker.get(id2!)).toMatchObject({ type: 'LIMIT', timeInForce: 'FOK', postOnly: false, clientOrderId: 'myOwnId8' });
     expect(r.tracker.getByClientOrderId('myOwnId7')!.id).toBe(id);
   });
 
@@ -213,6 +234,15 @@ describe('RingIntake: submits', () => {
       [{ op: 9 }, 'BAD_REQUEST'],
       [{ venue: 5 }, 'UNKNOWN_VENUE'], // no such venue
       [{ symbol: ETH, venue: 1 }, 'UNKNOWN_VENUE'], // sim-b does not list ETH-USDT
+      // terms that do not fit the order type (decodeOrder refuses them; a record written past the SDK must not pass):
+      // a MARKET order carrying a price would be valued by pre-trade risk at that price, not at the mark
+      [{ type: 1, timeInForce: 1, priceTicks: 1 }, 'INVALID_PRICE'],
+      [{ type: 0, priceTicks: 0 }, 'INVALID_PRICE'], // LIMIT without a price
+      [{ type: 0, stopTicks: 5 }, 'INVALID_PRICE'], // LIMIT with a stop price
+      [{ type: 2, timeInForce: 1, priceTicks: 0, stopTicks: 0 }, 'INVALID_PRICE'], // STOP without a stop price
+      [{ type: 3, stopTicks: 0 }, 'INVALID_PRICE'], // STOP_LIMIT without a stop price
+      [{ type: 1, timeInForce: 0, priceTicks: 0 }, 'INVALID_FIELD'], // a MARKET order cannot rest (GTC)
+      [{ postOnly: true, timeInForce: 1 }, 'INVALID_FIELD'], // post-only needs a GTC LIMIT
     ];
     const seqs = bad.map(([fields]) => r.submit({ ...fields, tag: 5 }));
     const good = r.submit({ tag: 6 });
@@ -398,6 +428,22 @@ describe('RingIntake: back-pressure', () => {
     for (let i = 0; i < 20; i++) r.write({ op: OP_SUBMIT });
     expect(r.ring.drain(7)).toBe(7);
     expect(r.ring.drain(100)).toBe(13);
+  });
+
+  it('a strategy whose ring always holds a full cycle\'s budget does not starve another one\'s records in their ring', () => {
+    // alpha refills its ring to the brim before every cycle (a worker flooding as fast as the ring drains); beta wrote
+    // one order. Each cycle takes up to the budget from the rings: beta's order must be taken within a few cycles,
+    // not wait (and its later orders be refused QUEUE_FULL by its own full ring) for as long as alpha floods
+    const r = rig({ queueCapacity: 64, ringCapacity: 8, maxPerCycle: 8, hostBeta: true });
+    expect(r.writeBeta()).toBe(true);
+    for (let cycle = 0; cycle < 6; cycle++) {
+      while (r.write({ op: OP_SUBMIT })) { /* fill alpha's ring */ }
+      r.dispatcher.pump();
+    }
+    expect(r.beta!.orders.size()).toBe(0);
+    const betaOrders = r.tracker.list(false).filter((o) => o.strategy === 'beta');
+    expect(betaOrders.map((o) => [o.producerSeq, o.state])).toEqual([[1, 'SUBMITTED']]);
+    expect(r.ring.fifoViolations).toBe(0);
   });
 
   it('an event ring that overflows loses no terminal event silently: RESYNC is owed and written when there is room', () => {

@@ -192,8 +192,14 @@ describe('SDK submit refusals keep their codes (fast path declines, the decoder 
       ctx.submit({ ...base, type: 'TRAILING_STOP', trailingOffset: '10' } as never),
       ctx.submit({ ...base, tag: 1.5 }),
       ctx.submit({ ...base, postOnly: true, timeInForce: 'IOC' }),
+      // an order naming another strategy is refused (as over Redis), not quietly sent as this one's; its own name is fine
+      ctx.submit({ ...base, strategy: 'hedger' } as never),
+      ctx.submit({ ...base, strategy: 's' } as never),
     ].map((r) => (r.ok ? 'OK' : r.code));
-    expect(codes).toEqual(['OK', 'INVALID_FIELD', 'QUANTITY_NOT_ON_LOT', 'INVALID_PRICE', 'UNKNOWN_FIELD', 'UNKNOWN_FIELD', 'UNKNOWN_FIELD', 'INVALID_FIELD', 'INVALID_FIELD']);
+    expect(codes).toEqual([
+      'OK', 'INVALID_FIELD', 'QUANTITY_NOT_ON_LOT', 'INVALID_PRICE', 'UNKNOWN_FIELD', 'UNKNOWN_FIELD', 'UNKNOWN_FIELD', 'INVALID_FIELD', 'INVALID_FIELD',
+      'STRATEGY_MISMATCH', 'OK',
+    ]);
     await runtime.stop();
   });
 });

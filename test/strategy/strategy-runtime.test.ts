@@ -213,6 +213,28 @@ describe('events to the strategy', () => {
     await runtime.stop();
   });
 
+  it('a steady stream of events (a few at a time) still lets the worker\'s event loop turn: at most EVENT_BATCH (256) per turn', async () => {
+    // events keep coming while onEvent runs (another thread writes them: here onEvent writes the next one), never a
+    // full batch at once. Timers, the host's messages (stop, snapshots) run between turns: they must not wait for the
+    // stream to pause
+    const { runtime, hosted } = rig({ eventCapacity: 64 });
+    const STREAM = 5000;
+    let delivered = 0;
+    /** Events delivered from the 10th (when the next turn is asked for) until the event loop turned. */
+    let beforeTurn = -1;
+    await runtime.start({
+      onEvent() {
+        if (++delivered === 10) setImmediate(() => { beforeTurn = delivered - 10; });
+        if (delivered < STREAM) hosted.publishEvent(ack(delivered + 1));
+      },
+    });
+    hosted.publishEvent(ack(1));
+    await until(() => delivered === STREAM);
+    expect(beforeTurn).toBeGreaterThanOrEqual(0);
+    expect(beforeTurn).toBeLessThanOrEqual(256);
+    await runtime.stop();
+  });
+
   it('event ring full: events are counted, then a RESYNC comes first, before any later event', () => {
     const hosted = new HostedStrategy({ id: 'x', module: 'unused', symbols: [] }, 0, 4, 4);
     const ring = new RingConsumer(hosted.eventBuffer);

@@ -52,6 +52,13 @@ export const PRIORITY_HIGH = 0;
 export const PRIORITY_NORMAL = 1;
 export const PRIORITY_LOW = 2;
 
+// indices in ORDER_TYPES and TIME_IN_FORCES (model/order.ts)
+const TYPE_LIMIT = 0;
+const TYPE_MARKET = 1;
+const TYPE_STOP = 2;
+const TYPE_STOP_LIMIT = 3;
+const TIF_GTC = 0;
+
 // f64 slots (offset >> 3)
 const F_PRICE = 0;
 const F_STOP = 1;
@@ -250,8 +257,9 @@ function isCount(x: number): boolean {
 
 /**
  * Checks a record read from a ring before the consumer acts on it (a ring carries bytes from another thread;
- * it is checked once, cheaply, without allocation). Grid and risk checks are not repeated here: the SDK ran
- * decodeOrder at the edge and pre-trade risk runs later. Returns null when the record is well formed.
+ * it is checked once, cheaply, without allocation): its fields, and the terms its order type implies (what the
+ * daemon's later stages take for granted). Grid, minimum and risk checks are not repeated here: the SDK ran them at
+ * the edge and pre-trade risk runs later. Returns null when the record is well formed.
  */
 export function validateOrderRecord(rec: OrderRecord, symbolCount: number, venueCount: number): ErrorCode | null {
   if (!isCount(rec.seq) || rec.seq === 0) return 'BAD_REQUEST';
@@ -271,6 +279,16 @@ export function validateOrderRecord(rec: OrderRecord, symbolCount: number, venue
   if (rec.venue !== NO_VENUE && rec.venue >= venueCount) return 'UNKNOWN_VENUE';
   if (!isCount(rec.qtyLots) || rec.qtyLots === 0) return 'INVALID_QUANTITY';
   if (!isCount(rec.priceTicks) || !isCount(rec.stopTicks)) return 'INVALID_PRICE';
+  // the terms the type implies, as decodeOrder has them: a price for LIMIT and STOP_LIMIT only, a stop price for STOP
+  // and STOP_LIMIT only, no resting MARKET or STOP, post-only on GTC LIMIT orders only. Downstream code reads a price on
+  // a MARKET order as its limit (pre-trade risk would value it there, not at the mark) and a LIMIT at 0 as a market one
+  const type = rec.type;
+  const limitPriced = type === TYPE_LIMIT || type === TYPE_STOP_LIMIT;
+  const stopPriced = type === TYPE_STOP || type === TYPE_STOP_LIMIT;
+  if (limitPriced ? rec.priceTicks === 0 : rec.priceTicks !== 0) return 'INVALID_PRICE';
+  if (stopPriced ? rec.stopTicks === 0 : rec.stopTicks !== 0) return 'INVALID_PRICE';
+  if ((type === TYPE_MARKET || type === TYPE_STOP) && rec.timeInForce === TIF_GTC) return 'INVALID_FIELD';
+  if (rec.postOnly && (type !== TYPE_LIMIT || rec.timeInForce !== TIF_GTC)) return 'INVALID_FIELD';
   return null;
 }
 

@@ -115,9 +115,16 @@ describe('order record codec', () => {
     const r = new OrderRecord();
     fc.assert(
       fc.property(intentArb, (x) => {
+        // the terms decodeOrder gives each type: a price for LIMIT and STOP_LIMIT, a stop price for STOP and STOP_LIMIT,
+        // MARKET and STOP never GTC, post-only on GTC LIMIT orders only
+        const limitPriced = x.type === 'LIMIT' || x.type === 'STOP_LIMIT';
+        const stopPriced = x.type === 'STOP' || x.type === 'STOP_LIMIT';
+        const timeInForce = (x.type === 'MARKET' || x.type === 'STOP') && x.timeInForce === 'GTC' ? 'IOC' : x.timeInForce;
         const intent: OrderIntent = {
-          strategy: 'mm', symbol: symbols[x.symbol]!, side: x.side, type: x.type, timeInForce: x.timeInForce, postOnly: x.postOnly,
-          priceTicks: x.priceTicks, stopTicks: x.stopTicks, qtyLots: x.qtyLots, priority: x.priority, clientOrderId: x.clientOrderId,
+          strategy: 'mm', symbol: symbols[x.symbol]!, side: x.side, type: x.type, timeInForce,
+          postOnly: x.postOnly && x.type === 'LIMIT' && timeInForce === 'GTC',
+          priceTicks: limitPriced ? Math.max(1, x.priceTicks) : 0, stopTicks: stopPriced ? Math.max(1, x.stopTicks) : 0,
+          qtyLots: x.qtyLots, priority: x.priority, clientOrderId: x.clientOrderId,
           venue: x.venue === undefined ? undefined : venues[x.venue],
         };
         expect(submitRecordFromIntent(intent, x.symbol, x.venue ?? NO_VENUE, x.seq, x.tag, w)).toBe(true);
@@ -151,6 +158,7 @@ describe('order record codec', () => {
       rec.reset();
       rec.seq = 1;
       rec.qtyLots = 5;
+      rec.priceTicks = 100;
       return rec;
     };
     expect(validateOrderRecord(good(), 2, 2)).toBeNull();
@@ -164,6 +172,21 @@ describe('order record codec', () => {
     expect(validateOrderRecord(Object.assign(good(), { qtyLots: 0 }), 2, 2)).toBe('INVALID_QUANTITY');
     expect(validateOrderRecord(Object.assign(good(), { qtyLots: 1.5 }), 2, 2)).toBe('INVALID_QUANTITY');
     expect(validateOrderRecord(Object.assign(good(), { priceTicks: -1 }), 2, 2)).toBe('INVALID_PRICE');
+    // the terms of the order type: a price on LIMIT and STOP_LIMIT only, a stop price on STOP and STOP_LIMIT only
+    expect(validateOrderRecord(Object.assign(good(), { priceTicks: 0 }), 2, 2)).toBe('INVALID_PRICE');
+    expect(validateOrderRecord(Object.assign(good(), { stopTicks: 5 }), 2, 2)).toBe('INVALID_PRICE');
+    expect(validateOrderRecord(Object.assign(good(), { type: 1, timeInForce: 1 }), 2, 2)).toBe('INVALID_PRICE');
+    expect(validateOrderRecord(Object.assign(good(), { type: 1, timeInForce: 1, priceTicks: 0 }), 2, 2)).toBeNull();
+    expect(validateOrderRecord(Object.assign(good(), { type: 2, timeInForce: 1, priceTicks: 0 }), 2, 2)).toBe('INVALID_PRICE');
+    expect(validateOrderRecord(Object.assign(good(), { type: 2, timeInForce: 2, priceTicks: 0, stopTicks: 7 }), 2, 2)).toBeNull();
+    expect(validateOrderRecord(Object.assign(good(), { type: 3, stopTicks: 7 }), 2, 2)).toBeNull();
+    expect(validateOrderRecord(Object.assign(good(), { type: 3 }), 2, 2)).toBe('INVALID_PRICE');
+    // no resting MARKET or STOP; post-only on GTC LIMIT orders only
+    expect(validateOrderRecord(Object.assign(good(), { type: 1, priceTicks: 0 }), 2, 2)).toBe('INVALID_FIELD');
+    expect(validateOrderRecord(Object.assign(good(), { type: 2, priceTicks: 0, stopTicks: 7 }), 2, 2)).toBe('INVALID_FIELD');
+    expect(validateOrderRecord(Object.assign(good(), { postOnly: true }), 2, 2)).toBeNull();
+    expect(validateOrderRecord(Object.assign(good(), { postOnly: true, timeInForce: 1 }), 2, 2)).toBe('INVALID_FIELD');
+    expect(validateOrderRecord(Object.assign(good(), { postOnly: true, type: 3, stopTicks: 7 }), 2, 2)).toBe('INVALID_FIELD');
     expect(validateOrderRecord(Object.assign(good(), { op: OP_CANCEL }), 2, 2)).toBe('ORDER_NOT_FOUND');
     expect(validateOrderRecord(Object.assign(good(), { op: OP_CANCEL, targetSeq: 4 }), 2, 2)).toBeNull();
     const bad = good();
