@@ -16,7 +16,9 @@
  * SETs `events:published W` last, so the streams and the watermark change together: after an outage the publisher
  * reads W back and publishes from W + 1, from the journal. A call whose reply was lost is read back the same way
  * (nothing twice). The check means a Redis that came back empty (no persistence) — even after an outage too short to
- * fail a write — gets no batch on top of streams that miss events. The publisher then reads W (absent: 0) and
+ * fail a write — gets no batch on top of streams that miss events; while no event comes the publisher reads W back
+ * every `markEveryMs` instead (an idle daemon's Redis that came back empty is filled again then, not at the next
+ * event). The publisher then reads W (absent: 0) and
  * publishes again from the journal's start (its first record, or its oldest snapshot, the records before it counted
  * in `lostRecords` although they had been published once), and a consumer that keeps the last seq it handled gets
  * everything after it, the rest being duplicates it drops by seq. A fresh Redis with an old journal is the same case. Delivery is at
@@ -300,6 +302,8 @@ export class EventPublisher {
       orders: o.orders ?? o.tracker.store, tracker: o.tracker, retainFinished: o.retainFinished, clock: o.clock, log: o.log,
       bufferRows: o.bufferEvents ?? 65536, batchRows: o.batchEvents ?? 500, flushMs: o.flushMs ?? 2, retryMs: o.retryMs,
       maxRetryMs: o.maxRetryMs, markEveryMs: o.markEveryMs,
+      // a Redis restarted empty (or its keys deleted) while no event comes is noticed then, not at the next event
+      checkSinkMs: o.markEveryMs ?? 1000,
     });
     this.onRecorded = this.follower.onRecorded;
     this.retentionFloor = this.follower.retentionFloor;

@@ -10,6 +10,11 @@
  * stream per read, handed on synchronously: nothing is buffered. While Redis is down the loop waits (capped backoff) and counts the failed
  * reads; when it is back it goes on from the last entry it handed on (what was published meanwhile is read then: the
  * enhancers judge how old a signal is from its own time). Counted: entries, reads, failed reads, reconnects.
+ *
+ * A signals key that holds something else than a stream (a publisher that wrote a hash or a string there) fails every
+ * read of all the streams together (WRONGTYPE): such a key is found (TYPE), logged and left out of the reads, so the
+ * other symbols' signals go on; it is looked at again every `recheckMs` and read, from its first entry, once it is a
+ * stream (or gone: then from the first entry added).
  */
 import { Counter, type Registry } from 'prom-client';
 import { BusKeys } from './protocol.js';
@@ -33,6 +38,8 @@ export interface SignalFeedOptions {
   readonly maxBackoffMs?: number;
   /** The longest start() waits for Redis (ms, default 2000); then the feed goes on trying in the background. */
   readonly startWaitMs?: number;
+  /** How often a signals key that is not a stream is looked at again (ms, default 5000). */
+  readonly recheckMs?: number;
   readonly registry?: Registry;
 }
 
@@ -44,8 +51,10 @@ interface ReadReply {
 export class SignalFeed {
   private readonly conn: RedisConnection;
   private readonly keys: BusKeys;
-  /** Per symbol: the stream key and the id of the last entry handed on. */
-  private readonly streams: { key: string; id: string }[];
+  /** Per symbol: the stream key, the id of the last entry handed on, and the key's type when it is not a stream (left out of the reads). */
+  private readonly streams: { key: string; id: string; wrongType: string | null }[];
+  /** When keys of another type were last looked at again. */
+  private recheckedAt = 0;
   private readonly symbolOf = new Map<string, string>();
   private running = false;
   private loop: Promise<void> | undefined;
@@ -65,7 +74,7 @@ export class SignalFeed {
     this.streams = [...new Set(o.symbols)].map((sym) => {
       const key = this.keys.signals(sym);
       this.symbolOf.set(key, sym);
-      return { key, id: '$' };
+      return { key, id: '$', wrongType: null };
     });
     if (o.registry !== undefined) {
       const feed = this;
@@ -127,9 +136,32 @@ export class SignalFeed {
     this.loop = this.run(positioned);
   }
 
-  /** Fixes where each stream starts: its last entry now. */
+  /** Fixes where each stream starts: its last entry now (a key of another type is left out). */
   private async position(): Promise<void> {
-    for (const s of this.streams) s.id = await this.lastId(s.key);
+    for (const s of this.streams) {
+      if (await this.isStream(s)) s.id = await this.lastId(s.key);
+    }
+  }
+
+  /**
+   * Whether the key is a stream or absent (readable); else it is marked as of another type (logged once), and
+   * read from its first entry once it is a stream again.
+   */
+  private async isStream(s: { key: string; id: string; wrongType: string | null }): Promise<boolean> {
+    const type = String(await this.conn.client.type(s.key));
+    if (type === 'stream' || type === 'none') {
+      if (s.wrongType !== null) {
+        this.o.log.info({ key: s.key, type }, 'signal feed: the signals key is a stream again: reading it');
+        s.wrongType = null;
+        s.id = '0-0';
+      }
+      return true;
+    }
+    if (s.wrongType === null) {
+      this.o.log.warn({ key: s.key, type }, 'signal feed: the signals key is not a stream: left out of the reads (the other symbols\' signals go on) until it is one');
+      s.wrongType = type;
+    }
+    return false;
   }
 
   /** `p`, or a rejection after `ms` (p goes on; its own later rejection is handled). */
@@ -166,6 +198,7 @@ export class SignalFeed {
     const count = this.o.batch ?? 256;
     const block = this.o.blockMs ?? 1000;
     const maxBackoff = this.o.maxBackoffMs ?? 1000;
+    const recheck = this.o.recheckMs ?? 5000;
     let backoff = 50;
     while (this.running) {
       let reply: ReadReply[] | null;
@@ -175,11 +208,32 @@ export class SignalFeed {
           await this.conn.connect();
           await this.position();
           positioned = true;
+          this.recheckedAt = Date.now();
         }
-        reply = (await this.conn.client.xRead(this.streams, { COUNT: count, BLOCK: block })) as unknown as ReadReply[] | null;
-      } catch {
+        if (Date.now() - this.recheckedAt >= recheck && this.streams.some((s) => s.wrongType !== null)) {
+          this.recheckedAt = Date.now();
+          for (const s of this.streams) if (s.wrongType !== null) await this.isStream(s);
+        }
+        const readable = this.streams.filter((s) => s.wrongType === null).map((s) => ({ key: s.key, id: s.id }));
+        if (readable.length === 0) {
+          await this.pause(Math.min(block, recheck));
+          continue;
+        }
+        reply = (await this.conn.client.xRead(readable, { COUNT: count, BLOCK: block })) as unknown as ReadReply[] | null;
+      } catch (err) {
         if (!this.running) break;
         this.readErrors++;
+        // a key of another type fails the read of every stream: find it and leave it out
+        if (positioned && String(err instanceof Error ? err.message : err).startsWith('WRONGTYPE')) {
+          try {
+            let found = false;
+            for (const s of this.streams) if (s.wrongType === null && !(await this.isStream(s))) found = true;
+            this.recheckedAt = Date.now();
+            if (found) continue;
+          } catch {
+            // Redis went away meanwhile: as any failed read
+          }
+        }
         await this.pause(backoff);
         backoff = Math.min(maxBackoff, backoff * 2);
         continue;

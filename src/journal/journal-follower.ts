@@ -109,6 +109,14 @@ export interface JournalFollowerOptions<Row extends { readonly seq: number }> {
   /** The watermark follows the journal at least this often when no rows come. Default 1000 ms. */
   readonly markEveryMs?: number | undefined;
   /**
+   * For a sink that can lose what was written without the follower writing (a Redis restarted without persistence,
+   * its keys deleted or evicted): while no rows come, its watermark is read back at least this often, and when it is
+   * not the one written the follower goes back to the journal from it (as after a failed write). Without it such a
+   * loss is noticed only at the next write — an idle daemon's sink stays empty, reported up and caught up. Default:
+   * never (a sink that keeps what it was given).
+   */
+  readonly checkSinkMs?: number | undefined;
+  /**
    * Called (never from inside onRecorded) when the follower may have room for rows again: it started taking rows, or
    * a live write took rows out of its buffer. A feed that paces itself by `hasRoom` resumes here.
    */
@@ -180,6 +188,8 @@ export class JournalFollower<Row extends { readonly seq: number }> {
    */
   private readonly noted: { seq: number; at: number }[] = [];
   private lastMarkAt = 0;
+  /** When the sink's watermark was last read back while idle (checkSinkMs). */
+  private lastCheckAt = 0;
   private stopping = false;
   private loopDone: Promise<void> | undefined;
   private wakeUp: (() => void) | null = null;
@@ -478,6 +488,20 @@ export class JournalFollower<Row extends { readonly seq: number }> {
     }
   }
 
+  /**
+   * The sink's watermark read back while idle (checkSinkMs): when it is not W the sink lost what was written (or
+   * someone else writes it): the rows taken are dropped and the follower catches up from the journal from it. A
+   * failed read is a failure as a failed write (the sink is down).
+   */
+  private async checkSink(): Promise<void> {
+    const w = this.ofThisJournal(await this.sink.watermark());
+    if (w === this.wm) return;
+    const before = this.wm;
+    this.dropBuffer();
+    this.wm = w;
+    this.o.log.warn({ sink: this.sink.kind, where: this.sink.where, was: before, watermark: w }, `${this.o.name}: the sink's watermark is not the one written (it lost data): writing again from the journal`);
+  }
+
   /** One live batch, or a wait for rows (and the idle watermark mark). */
   private async drain(): Promise<void> {
     const j = this.journal!;
@@ -494,6 +518,12 @@ export class JournalFollower<Row extends { readonly seq: number }> {
         return;
       }
       if (last <= this.wm) this.covered(now);
+      const check = this.o.checkSinkMs;
+      if (check !== undefined && now - Math.max(this.lastMarkAt, this.lastCheckAt) >= check) {
+        this.lastCheckAt = now;
+        await this.checkSink();
+        if (!this.accepting) return;
+      }
       await this.sleep(this.flushMs);
       return;
     }

@@ -463,6 +463,35 @@ describe('events out to Redis Streams', () => {
     await published.close();
   });
 
+  it('Redis restarted empty while no order event comes (an idle daemon): noticed without waiting for the next event, every event published again', { timeout: 60_000 }, async () => {
+    const redis = await PrivateRedis.start();
+    cleanups.push(() => redis.stop());
+    const r = await rig(redis.url, { batchEvents: 5 });
+    for (let i = 0; i < 12; i++) await r.flow(i);
+    await r.caughtUp();
+    const events = await r.journalEvents();
+    const lastSeq = r.journal.lastSeq;
+    await redis.kill();
+    await redis.restart();
+    // nothing is recorded from here on: the publisher's idle loop is all that runs (time passes)
+    const admin = createClient({ url: redis.url, socket: { reconnectStrategy: () => 50 } });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    cleanups.push(() => admin.close().catch(() => undefined));
+    await pollUntil(async () => {
+      r.clock.advance(1000);
+      return admin.get(r.keys.published);
+    }, (w) => w === String(lastSeq), { timeoutMs: 5000, what: `events:published back at ${lastSeq} on the new Redis (status ${JSON.stringify(r.publisher.status())})` });
+    expect(r.journal.lastSeq).toBe(lastSeq);
+    const c = consumer(redis.url, streamsOf(r.keys));
+    cleanups.push(() => c.stop());
+    const count = events.length + 2 * events.filter((e) => e.fill !== undefined).length;
+    await pollUntil(() => entriesOf(c.received), (n) => n >= count, { timeoutMs: 5000, what: `${count} entries` });
+    expectComplete(r, c.received, events);
+    const s = r.publisher.status();
+    expect([s.up, s.mode, s.watermark, s.lagEvents, s.lostRecords]).toEqual([true, 'live', lastSeq, 0, 0]);
+  });
+
   it('events:published past this journal (a data directory wiped, the same Redis and prefix): nothing published or skipped, the journal kept, until the key is removed', { timeout: 60_000 }, async () => {
     const admin = createClient({ url: SHARED_REDIS_URL });
     admin.on('error', () => undefined);

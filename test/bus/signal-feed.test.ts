@@ -58,7 +58,7 @@ function recordingEnhancers() {
 
 function feedFor(enhancers: OrderEnhancers, url = SHARED_REDIS_URL, keyPrefix = prefix, batch = 256) {
   const feed = new SignalFeed({
-    settings: redisSettings(url, {}), keyPrefix, symbols: enhancers.signalSymbols(), batch, blockMs: 200, maxBackoffMs: 100,
+    settings: redisSettings(url, {}), keyPrefix, symbols: enhancers.signalSymbols(), batch, blockMs: 200, maxBackoffMs: 100, recheckMs: 200,
     sink: (symbol, fields) => enhancers.feedSignal(symbol, fields), log: quiet,
   });
   cleanups.push(() => feed.stop());
@@ -105,6 +105,31 @@ describe('SignalFeed', () => {
     await pollUntil(() => got.length, (n) => n === 2, { timeoutMs: 10_000, what: 'signal after the outage' });
     expect(got.map((g) => g.fields.n)).toEqual(['1', '2']);
     expect(feed.reconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a signals key of another type (a publisher that wrote a hash, a string) stops no other symbol\'s signals, and is read once it is a stream', { timeout: 30_000 }, async () => {
+    const { got, enhancers } = recordingEnhancers();
+    const p = `${prefix}wrongtype:`;
+    await client.hSet(`${p}signals:ETH-USDT`, { risk: '0.9' });
+    const feed = feedFor(enhancers, SHARED_REDIS_URL, p);
+    await feed.start();
+    await client.xAdd(`${p}signals:BTC-USDT`, '*', { n: 'btc-1' });
+    await pollUntil(() => got.map((g) => g.fields.n), (n) => n.includes('btc-1'), { timeoutMs: 5000, what: `the BTC-USDT signal (read errors ${feed.readErrors})` });
+    // the key made a stream: what is published on it from then on is read, the other symbol's still are
+    await client.del(`${p}signals:ETH-USDT`);
+    await client.xAdd(`${p}signals:ETH-USDT`, '*', { n: 'eth-1' });
+    await client.xAdd(`${p}signals:BTC-USDT`, '*', { n: 'btc-2' });
+    await pollUntil(() => got.map((g) => g.fields.n), (n) => n.includes('eth-1') && n.includes('btc-2'), { timeoutMs: 10_000, what: 'both symbols\' signals' });
+    expect(got.map((g) => `${g.symbol} ${g.fields.n}`).sort()).toEqual(['BTC-USDT btc-1', 'BTC-USDT btc-2', 'ETH-USDT eth-1']);
+    // a key that stops being a stream while the feed reads
+    await client.del(`${p}signals:BTC-USDT`);
+    await client.set(`${p}signals:BTC-USDT`, 'x');
+    for (const n of ['eth-2', 'eth-3']) {
+      await client.xAdd(`${p}signals:ETH-USDT`, '*', { n });
+      await pollUntil(() => got.map((g) => g.fields.n), (ns) => ns.includes(n), { timeoutMs: 5000, what: `${n} after BTC-USDT's key became a string` });
+    }
+    // (a read blocked when the key changed can still end with eth-2; the next one fails on the key and leaves it out)
+    expect(feed.readErrors).toBeGreaterThan(0);
   });
 });
 
