@@ -16,7 +16,7 @@
  * count the same liquidity twice).
  */
 import type { BookSide } from '../../src/market/feed.js';
-import { MAX_QTY, OrderBook, OrderInfo, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
+import { MAX_PRICE, MAX_QTY, OrderBook, OrderInfo, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import {
   toVenueOrders, type AmendRequest, type CancelRequest, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder,
@@ -180,7 +180,8 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
    * new quantity is the daemon's new total: the venue order's total becomes it minus what crossed internally before the
    * order came here, and must stay above what filled here. Refused (AMEND_REJECTED, the order unchanged): an order no
    * longer resting (filled, canceled, expired: the amend lost the race), a new total not above the filled quantity, a
-   * post-only order whose new price would cross, and — on a mirroring venue — anything but a quantity decrease.
+   * post-only order whose new price would cross, a new price or level total the engine would refuse (past MAX_PRICE,
+   * past MAX_QTY), and — on a mirroring venue — anything but a quantity decrease.
    */
   amend(request: AmendRequest): void {
     this.later(() => {
@@ -216,8 +217,13 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
         }
       }
       if (!keepsPriority) {
-        // The order is taken out and entered again: the engine would refuse the entry when its level's total would
-        // pass MAX_QTY (Status.LEVEL_TOTAL_OVERFLOW). Refuse the amend before anything changes, as the engine would.
+        // The order is taken out and entered again: the engine would refuse the entry at a price past MAX_PRICE
+        // (Status.INVALID_PRICE; the daemon passes any safe integer whose notional fits) or when its level's total
+        // would pass MAX_QTY (Status.LEVEL_TOTAL_OVERFLOW). Refuse the amend before anything changes, as the engine would.
+        if (!(price >= 1 && price <= MAX_PRICE && Number.isInteger(price))) {
+          reject(`the new price is outside the paper venue's range (1 to 2^52 ticks)`);
+          return;
+        }
         const others = m.book.levelQty(side, price) - (price === o.priceTicks ? open : 0);
         if (newOpen > MAX_QTY - others) {
           reject('the price level would hold more than 2^53 - 1 lots');
