@@ -239,17 +239,25 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
         return;
       }
       if (newOpen === open && price === o.priceTicks) return;
-      this.amending = id;
+      // One change of the venue's book: published once, after the order is back (a book published between the engine's
+      // cancel and the new entry would show the order gone, which it never is).
+      this.hold++;
       try {
-        this.on(m, () => m.book.cancel(id));
+        this.amending = id;
+        try {
+          this.on(m, () => m.book.cancel(id));
+        } finally {
+          this.amending = -1;
+        }
+        this.orders.silentAccept = id;
+        const type = o.postOnly ? OrderType.POST_ONLY : OrderType.LIMIT;
+        const st = this.on(m, () => m.book.submit(id, OWNER_US, side, type, price, newOpen, StpMode.NONE, 0));
+        this.orders.silentAccept = -1;
+        if (st !== Status.OK) this.orders.refuse(mine, `refused by the paper venue (status ${st})`);
       } finally {
-        this.amending = -1;
+        this.hold--;
       }
-      this.orders.silentAccept = id;
-      const type = o.postOnly ? OrderType.POST_ONLY : OrderType.LIMIT;
-      const st = this.on(m, () => m.book.submit(id, OWNER_US, side, type, price, newOpen, StpMode.NONE, 0));
-      this.orders.silentAccept = -1;
-      if (st !== Status.OK) this.orders.refuse(mine, `refused by the paper venue (status ${st})`);
+      if (this.hold === 0 && m.dirty) this.publisher.publish(m);
     });
   }
 
