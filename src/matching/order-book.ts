@@ -292,7 +292,8 @@ export class OrderBook {
   levelQty(side: number, price: number): number {
     const st = this.st;
     const level = side === 0 ? st.bids.find(price) : side === 1 ? st.asks.find(-price) : -1;
-    return level < 0 ? 0 : st.levels.qty[level];
+    // `find` is for integer keys: at a fractional price inside the window it reads no slot (undefined), not -1
+    return level >= 0 ? st.levels.qty[level] : 0;
   }
 
   /** Number of price levels on a side. */
