@@ -19,7 +19,7 @@
  * input returns a Status code (never throws) and emits nothing. A sink must not call back into the
  * book it is attached to.
  *
- * Matching rules (the reference book in test/crossing mirrors them):
+ * Matching rules (the reference book in test/matching/reference-book.ts mirrors them):
  * - Fills happen at the maker's price, best price first, FIFO within a price.
  * - STP uses the taker's mode when maker and taker have the same owner (see StpMode).
  * - FOK executes only if it can be filled completely, counting only makers it would trade with
