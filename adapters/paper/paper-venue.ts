@@ -16,7 +16,7 @@
  * count the same liquidity twice).
  */
 import type { BookSide } from '../../src/market/feed.js';
-import { MAX_QTY, OrderBook, OrderInfo, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
+import { MAX_PRICE, MAX_QTY, OrderBook, OrderInfo, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import {
   toVenueOrders, type AmendRequest, type CancelRequest, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder,
@@ -180,7 +180,8 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
    * new quantity is the daemon's new total: the venue order's total becomes it minus what crossed internally before the
    * order came here, and must stay above what filled here. Refused (AMEND_REJECTED, the order unchanged): an order no
    * longer resting (filled, canceled, expired: the amend lost the race), a new total not above the filled quantity, a
-   * post-only order whose new price would cross, and — on a mirroring venue — anything but a quantity decrease.
+   * post-only order whose new price would cross, a new price or level total the engine would refuse (past MAX_PRICE,
+   * past MAX_QTY), and — on a mirroring venue — anything but a quantity decrease.
    */
   amend(request: AmendRequest): void {
     this.later(() => {
@@ -216,8 +217,13 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
         }
       }
       if (!keepsPriority) {
-        // The order is taken out and entered again: the engine would refuse the entry when its level's total would
-        // pass MAX_QTY (Status.LEVEL_TOTAL_OVERFLOW). Refuse the amend before anything changes, as the engine would.
+        // The order is taken out and entered again: the engine would refuse the entry at a price past MAX_PRICE
+        // (Status.INVALID_PRICE; the daemon passes any safe integer whose notional fits) or when its level's total
+        // would pass MAX_QTY (Status.LEVEL_TOTAL_OVERFLOW). Refuse the amend before anything changes, as the engine would.
+        if (!(price >= 1 && price <= MAX_PRICE && Number.isInteger(price))) {
+          reject(`the new price is outside the paper venue's range (1 to 2^52 ticks)`);
+          return;
+        }
         const others = m.book.levelQty(side, price) - (price === o.priceTicks ? open : 0);
         if (newOpen > MAX_QTY - others) {
           reject('the price level would hold more than 2^53 - 1 lots');
@@ -233,17 +239,25 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
         return;
       }
       if (newOpen === open && price === o.priceTicks) return;
-      this.amending = id;
+      // One change of the venue's book: published once, after the order is back (a book published between the engine's
+      // cancel and the new entry would show the order gone, which it never is).
+      this.hold++;
       try {
-        this.on(m, () => m.book.cancel(id));
+        this.amending = id;
+        try {
+          this.on(m, () => m.book.cancel(id));
+        } finally {
+          this.amending = -1;
+        }
+        this.orders.silentAccept = id;
+        const type = o.postOnly ? OrderType.POST_ONLY : OrderType.LIMIT;
+        const st = this.on(m, () => m.book.submit(id, OWNER_US, side, type, price, newOpen, StpMode.NONE, 0));
+        this.orders.silentAccept = -1;
+        if (st !== Status.OK) this.orders.refuse(mine, `refused by the paper venue (status ${st})`);
       } finally {
-        this.amending = -1;
+        this.hold--;
       }
-      this.orders.silentAccept = id;
-      const type = o.postOnly ? OrderType.POST_ONLY : OrderType.LIMIT;
-      const st = this.on(m, () => m.book.submit(id, OWNER_US, side, type, price, newOpen, StpMode.NONE, 0));
-      this.orders.silentAccept = -1;
-      if (st !== Status.OK) this.orders.refuse(mine, `refused by the paper venue (status ${st})`);
+      if (this.hold === 0 && m.dirty) this.publisher.publish(m);
     });
   }
 

@@ -19,7 +19,7 @@
  * input returns a Status code (never throws) and emits nothing. A sink must not call back into the
  * book it is attached to.
  *
- * Matching rules (the reference book in test/crossing mirrors them):
+ * Matching rules (the reference book in test/matching/reference-book.ts mirrors them):
  * - Fills happen at the maker's price, best price first, FIFO within a price.
  * - STP uses the taker's mode when maker and taker have the same owner (see StpMode).
  * - FOK executes only if it can be filled completely, counting only makers it would trade with
@@ -292,7 +292,8 @@ export class OrderBook {
   levelQty(side: number, price: number): number {
     const st = this.st;
     const level = side === 0 ? st.bids.find(price) : side === 1 ? st.asks.find(-price) : -1;
-    return level < 0 ? 0 : st.levels.qty[level];
+    // `find` is for integer keys: at a fractional price inside the window it reads no slot (undefined), not -1
+    return level >= 0 ? st.levels.qty[level] : 0;
   }
 
   /** Number of price levels on a side. */

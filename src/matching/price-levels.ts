@@ -99,7 +99,7 @@ export class PriceLadder {
     if (preallocate) this.allocate();
   }
 
-  /** Level at `key`, or -1. */
+  /** Level at `key` (an integer), or -1; a fractional key inside the window reads no slot and gives undefined. */
   find(key: number): number {
     const r = key - this.base;
     if (r >= 0) return r < this.width ? this.slots![r] : this.upper.find(-key);

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OrderBook, OrderInfo } from '../../src/matching/order-book.js';
 import type { OrderBookOptions } from '../../src/matching/types.js';
+import { Prng } from '../../adapters/paper/prng.js';
 import { RecordingSink } from './helpers.js';
 import { type Ev, ReferenceBook } from './reference-book.js';
 
@@ -142,11 +143,48 @@ function runStream(ops: Op[], options: OrderBookOptions): OrderBook {
       }
     }
     checkInvariants(book, acct, openQty);
+    checkObservables(book, ref, ids, step, info, step % 16 === 0 || step === ops.length - 1);
   }
   const snap = book.snapshot();
   expect({ lastPrice: snap.lastPrice, orders: snap.orders, stops: snap.stops }).toEqual(ref.snapshot());
   checkDepth(book);
   return book;
+}
+
+/**
+ * Every query agrees with the reference after each operation: best prices, last price, each level (price, total,
+ * orders) best first; and every 16th operation (`full`) also levelQty at and next to each level and each known id's
+ * getOrder (those cost the reference a scan per level or id).
+ */
+function checkObservables(book: OrderBook, ref: ReferenceBook, ids: number[], step: number, info: Float64Array, full: boolean): void {
+  const fail = (what: string, got: unknown, want: unknown) => {
+    throw new Error(`step ${step}: ${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+  };
+  if (!Object.is(book.bestBid(), ref.bestBid())) fail('bestBid', book.bestBid(), ref.bestBid());
+  if (!Object.is(book.bestAsk(), ref.bestAsk())) fail('bestAsk', book.bestAsk(), ref.bestAsk());
+  if (!Object.is(book.lastPrice(), ref.last ?? NaN)) fail('lastPrice', book.lastPrice(), ref.last);
+  for (const side of [0, 1]) {
+    const want = ref.levels(side);
+    if (book.levelCount(side) !== want.length) fail(`levelCount(${side})`, book.levelCount(side), want.length);
+    const prices = new Float64Array(want.length + 1);
+    const qtys = new Float64Array(want.length + 1);
+    const counts = new Int32Array(want.length + 1);
+    const n = book.depth(side, want.length + 1, prices, qtys, counts);
+    const got = Array.from(prices.subarray(0, n), (p, i) => [p, qtys[i], counts[i]]);
+    if (JSON.stringify(got) !== JSON.stringify(want)) fail(`depth(${side})`, got, want);
+    if (!full) continue;
+    for (const [p] of want) {
+      for (const q of [p - 1, p, p + 1]) {
+        if (book.levelQty(side, q) !== ref.levelTotal(side, q)) fail(`levelQty(${side}, ${q})`, book.levelQty(side, q), ref.levelTotal(side, q));
+      }
+    }
+  }
+  if (!full) return;
+  for (const id of ids) {
+    const want = ref.orderInfo(id);
+    const got = book.getOrder(id, info) ? Array.from(info) : null;
+    if (JSON.stringify(got) !== JSON.stringify(want)) fail(`getOrder(${id})`, got, want);
+  }
 }
 
 function sameEvents(a: Ev[], b: Ev[]): boolean {
@@ -192,6 +230,68 @@ function checkDepth(book: OrderBook): void {
       expect([qtys[i], counts[i]]).toEqual(agg.get(order[i]));
     }
   }
+}
+
+/**
+ * Regime streams: phases of activity around centres far apart (more than the window), with levels left behind in
+ * earlier phases (in the overflows), cancels aimed at live orders of any phase, price moves within and across phases,
+ * prices at the window's edges, optionally centres at the ends of the tick range (1, 2^52) and quantities near 2^53,
+ * every type and STP mode. Built from a seed with the project's Prng.
+ */
+function regimeOps(seed: number, phases: number, width: number, extremes: boolean, big = false): Op[] {
+  const rng = new Prng(seed);
+  const ops: Op[] = [];
+  const centres: number[] = [];
+  let known = 0;
+  const live: { idx: number; phase: number }[] = [];
+  const centreOf = () => {
+    const r = rng.next();
+    if (extremes && r < 0.25) return rng.next() < 0.5 ? 1 + rng.int(0, 50) : 2 ** 52 - rng.int(0, 50);
+    if (centres.length > 0 && r < 0.5) return centres[rng.int(0, centres.length - 1)]! + rng.int(-width, width);
+    return 100_000 + rng.int(-40, 40) * width;
+  };
+  for (let ph = 0; ph < phases; ph++) {
+    const c = centreOf();
+    centres.push(c);
+    const spread = [5, 50, 300, 1024, 2048, 3 * width][rng.int(0, 5)]!;
+    const len = rng.next() < 0.15 ? rng.int(1000, 1500) : rng.int(30, 300);
+    const clamp = (p: number) => Math.min(2 ** 52, Math.max(1, p));
+    // the window is placed with its key 3/4 of the way up (1,024 wide: base key - 768, end key + 256; wider after growth)
+    const edges = [-768, -769, -767, 255, 256, 257, -1536, -1537, 511, 512, -3072, 1023, 1024];
+    const near = () => clamp(rng.next() < 0.1 ? c + edges[rng.int(0, edges.length - 1)]! : c + rng.int(-spread, spread));
+    const qty = (lo: number, hi: number) => (big && rng.next() < 0.3 ? [2 ** 52, 2 ** 53 - 2, Number.MAX_SAFE_INTEGER, 3 * 2 ** 50][rng.int(0, 3)]! : rng.int(lo, hi));
+    for (let i = 0; i < len; i++) {
+      const r = rng.next();
+      if (r < 0.003) {
+        ops.push({ k: 'snap' });
+      } else if (r < 0.45 || live.length === 0) {
+        const side = rng.int(0, 1);
+        const p = rng.next() < 0.1 ? near() : clamp(side === 0 ? c - rng.int(0, spread) : c + 1 + rng.int(0, spread));
+        const t = rng.next();
+        const type = t < 0.8 ? 0 : t < 0.88 ? 4 : t < 0.92 ? 2 : t < 0.95 ? 3 : t < 0.97 ? 1 : t < 0.985 ? 5 : 6;
+        ops.push({ k: 'submit', side, type, price: type === 2 || type === 3 ? near() : p, qty: qty(1, 9), owner: rng.int(0, 2), stp: rng.int(0, 4), stopPrice: near(), reuse: 1 });
+        live.push({ idx: known++, phase: ph });
+      } else if (r < 0.8) {
+        const j = rng.int(0, live.length - 1);
+        const o = live[j]!;
+        live[j] = live[live.length - 1]!;
+        live.pop();
+        ops.push({ k: 'cancel', pick: o.idx });
+      } else if (r < 0.9) {
+        const o = live[rng.int(0, live.length - 1)]!;
+        const to = rng.next() < 0.5 ? near() : clamp(centres[rng.int(0, centres.length - 1)]! + rng.int(-spread, spread));
+        ops.push({ k: 'move', pick: o.idx, price: to });
+      } else if (r < 0.95) {
+        const o = live[rng.int(0, live.length - 1)]!;
+        ops.push({ k: 'reduce', pick: o.idx, qty: big && rng.next() < 0.5 ? rng.int(1, 2 ** 52) : rng.int(1, 5) });
+      } else {
+        // a sweep: MARKET or FOK of a larger size
+        ops.push({ k: 'submit', side: rng.int(0, 1), type: rng.next() < 0.5 ? 1 : 3, price: near(), qty: qty(5, 60), owner: rng.int(0, 2), stp: rng.int(0, 4), stopPrice: 1, reuse: 1 });
+        known++;
+      }
+    }
+  }
+  return ops;
 }
 
 describe('OrderBook vs reference book (property)', () => {
@@ -319,6 +419,23 @@ describe('OrderBook vs reference book (property)', () => {
         runStream(ops, { initialCapacity: 4, windowTicks: 1024 });
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('regimes far apart: the window moves both ways and grows, levels migrate between window and overflows', () => {
+    // Every query (best prices, depth, levelQty, getOrder) is compared after each operation (runStream).
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.integer({ min: 1, max: 6 }),
+        fc.constantFrom(1024, 2048, 4096),
+        fc.boolean(),
+        fc.boolean(),
+        (seed, phases, windowTicks, extremes, big) => {
+          runStream(regimeOps(seed, phases, windowTicks, extremes, big), { initialCapacity: 4, windowTicks });
+        },
+      ),
+      { numRuns: 12 },
     );
   });
 });

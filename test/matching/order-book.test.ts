@@ -478,6 +478,17 @@ describe('validation', () => {
     expect(book.pendingStopCount).toBe(1);
   });
 
+  it('levelQty is 0 at a price no level can have (not an integer tick, an unknown side), also inside the window', () => {
+    const { book } = mk();
+    book.limit(1, 0, B, 100, 5);
+    book.limit(2, 0, S, 105, 7);
+    expect(book.levelQty(B, 100)).toBe(5);
+    expect(book.levelQty(S, 105)).toBe(7);
+    for (const [side, price] of [[B, 100.5], [B, 99.25], [S, 104.5], [S, 105.75], [B, Number.NaN], [S, Infinity], [2, 100], [B, -3]]) {
+      expect(book.levelQty(side, price)).toBe(0);
+    }
+  });
+
   it('accepts ids up to 2^53 - 1 and reuses an id once its order is gone', () => {
     const { book, sink } = mk();
     const big = Number.MAX_SAFE_INTEGER;

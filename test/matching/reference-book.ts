@@ -141,8 +141,40 @@ export class ReferenceBook {
     return { lastPrice: this.last, orders, stops };
   }
 
+  /** Best bid / ask price, NaN when that side is empty (as OrderBook.bestBid / bestAsk). */
+  bestBid(): number {
+    return this.bids.length > 0 ? this.bids[0].price : NaN;
+  }
+
+  bestAsk(): number {
+    return this.asks.length > 0 ? this.asks[0].price : NaN;
+  }
+
+  /** Levels of one side, best first, as [price, total qty, order count] (as OrderBook.depth). */
+  levels(side: number): [number, number, number][] {
+    const out: [number, number, number][] = [];
+    for (const o of side === 0 ? this.bids : this.asks) {
+      const last = out[out.length - 1];
+      if (last !== undefined && last[0] === o.price) {
+        last[1] += o.qty;
+        last[2]++;
+      } else {
+        out.push([o.price, o.qty, 1]);
+      }
+    }
+    return out;
+  }
+
+  /** [side, type, price, qty, owner, stp, stopPrice] of a resting order or pending stop (OrderInfo layout), or null. */
+  orderInfo(id: number): number[] | null {
+    const o = this.find(id);
+    if (o !== null) return [o.side, o.postOnly ? OrderType.POST_ONLY : OrderType.LIMIT, o.price, o.qty, o.owner, o.stp, 0];
+    const s = this.stops.find((x) => x.id === id);
+    return s === undefined ? null : [s.side, s.type, s.price, s.qty, s.owner, s.stp, s.stopPrice];
+  }
+
   /** Total open quantity of the book level at `price` on `side` (0 when there is none). */
-  private levelTotal(side: number, price: number): number {
+  levelTotal(side: number, price: number): number {
     return (side === 0 ? this.bids : this.asks).filter((o) => o.price === price).reduce((t, o) => t + o.qty, 0);
   }
 

@@ -99,3 +99,22 @@ describe('refusals by the engine are reported once, as what they are', () => {
     expect(await v.lookup('c2')).toMatchObject({ state: 'OPEN', qtyLots: 1000 });
   });
 });
+
+describe('an amend the engine would refuse is refused before anything changes', () => {
+  it('a new price above the engine\'s largest (2^52 ticks) is AMEND_REJECTED; the order stays as it was', async () => {
+    const { v, reports } = venue();
+    const far = MID - 100;
+    v.submit(new ArrayOrderBatch([order(1, { priceTicks: far, qtyLots: 1 })]));
+    await until(() => kinds(reports, 1).includes('ACCEPTED'));
+    // a safe integer the daemon lets through (price x quantity fits), but past MAX_PRICE: the engine refuses the entry
+    v.amend({
+      orderId: 1, clientOrderId: 'c1', venueOrderId: undefined, instrument: BTC, side: 'BUY', type: 'LIMIT', timeInForce: 'GTC',
+      postOnly: false, oldPriceTicks: far, oldQtyLots: 1, priceTicks: 2 ** 52 + 1, qtyLots: 1, filledLots: 0, newClientOrderId: 'c1R0',
+    });
+    await until(() => kinds(reports, 1).length > 1);
+    await new Promise((r) => setTimeout(r, 10)); // anything reported right after
+    expect(kinds(reports, 1)).toEqual(['ACCEPTED', 'AMEND_REJECTED']);
+    expect(v.depthAt('BTC-USDT', 'BUY', far)).toBe(1);
+    expect(await v.lookup('c1')).toMatchObject({ state: 'OPEN', priceTicks: far, qtyLots: 1 });
+  });
+});

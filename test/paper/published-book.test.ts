@@ -238,6 +238,41 @@ describe('the paper venue publishes its book', () => {
     }
   });
 
+  it('an amend that moves an order publishes once, after it: never a book without the order', async () => {
+    const { md, sink, reports, v } = setup({ volatilityTicks: 0, tradesPerSecond: 0 });
+    await v.start();
+    try {
+      const x = order({ side: 'BUY', priceTicks: MID - 20, qtyLots: 300 });
+      await send(v, reports, x);
+      expectInSync(md, v);
+      const amend = (priceTicks: number, qtyLots: number, oldQtyLots: number, oldPriceTicks: number) => ({
+        orderId: x.orderId, clientOrderId: x.clientOrderId, venueOrderId: undefined, instrument: BTC, side: 'BUY' as const,
+        type: 'LIMIT' as const, timeInForce: 'GTC' as const, postOnly: false, oldPriceTicks, oldQtyLots, priceTicks, qtyLots,
+        filledLots: 0, newClientOrderId: `${x.clientOrderId}R`,
+      });
+      // every book published from here on holds the order's 300 lots somewhere on the bid side
+      const seen: [number, number][][] = [];
+      const snapshot = sink.snapshot.bind(sink);
+      sink.snapshot = (venue, symbol, bids, asks, ts) => {
+        seen.push(Array.from({ length: bids.count }, (_, i) => [bids.price[i]!, bids.qty[i]!] as [number, number]));
+        snapshot(venue, symbol, bids, asks, ts);
+      };
+      const amended = () => reports.filter((r) => r.orderId === x.orderId && r.kind === 'AMENDED').length;
+      // a new price, then more lots at the same price: each takes the order out of the engine and puts it back
+      for (const [price, qty, oldQty, oldPrice] of [[MID - 30, 300, 300, MID - 20], [MID - 30, 400, 300, MID - 30]] as const) {
+        const before = sink.snapshots;
+        const n = amended();
+        v.amend(amend(price, qty, oldQty, oldPrice));
+        await pollUntil(() => amended(), (k) => k > n, { what: 'AMENDED' });
+        expect(sink.snapshots - before).toBe(1);
+        expectInSync(md, v);
+      }
+      expect(seen.map((bids) => bids.some(([p, q]) => (p === MID - 20 || p === MID - 30) && q >= 300))).toEqual([true, true]);
+    } finally {
+      await v.stop();
+    }
+  });
+
   it('says it is alive while started, so a quiet book does not go stale', async () => {
     const { sink, v } = setup({ volatilityTicks: 0, tradesPerSecond: 0 });
     await v.start();
