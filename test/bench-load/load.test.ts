@@ -56,7 +56,8 @@ function checkRow(r: LoadRun, via: Via): void {
   const rate = r.orders / r.seconds;
   expect(Math.abs(r.orders_per_s - rate)).toBeLessThanOrEqual(1 + rate * (0.0005 / r.seconds));
   expect(r.transport_per_s).toBeGreaterThan(0);
-  expect(r.share_of_transport).toBeCloseTo(r.orders_per_s / r.transport_per_s, 2);
+  // the orders acknowledged: a refused order is no work the daemon did for the transport's figure
+  expect(r.share_of_transport).toBeCloseTo(r.acks_per_s / r.transport_per_s, 2);
   expect(r.rss_mb).toBeGreaterThan(0);
   // the main thread is one of the daemon's threads (CPU read in clock ticks: 10 ms granularity), and no thread is busier
   // than the wall time
@@ -148,4 +149,21 @@ describe('bench:load against the real daemon (tiny size)', () => {
       }
     }, 60_000);
   }
+
+  it('refused orders are errors, not acknowledgements: they do not count in the share of the transport', async () => {
+    // every order denied by pre-trade risk (a notional cap below the order's): orders sent, none acknowledged
+    const before = process.env.BENCH_DAEMON_SET;
+    process.env.BENCH_DAEMON_SET = JSON.stringify({ 'risk.maxOrderNotional': '0.01' });
+    try {
+      const r = await runLoad({ via: 'ws', clients: 2, durationS: 1, transportDurationS: 0.5, drainS: 5, window: 128 });
+      expect(r.orders).toBeGreaterThan(0);
+      expect(r.acks).toBe(0);
+      expect(r.errors).toBe(r.orders);
+      expect(r.orders_per_s).toBeGreaterThan(0);
+      expect(r.share_of_transport).toBe(0);
+    } finally {
+      if (before === undefined) delete process.env.BENCH_DAEMON_SET;
+      else process.env.BENCH_DAEMON_SET = before;
+    }
+  }, 60_000);
 });

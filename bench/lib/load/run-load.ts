@@ -20,7 +20,8 @@
  * acks_per_s and fills_per_s over the time from the first send to the last acknowledgement or error (at least the
  * sending time); ack latency from the send to the acknowledgement; daemon CPU seconds and peak RSS over that time
  * (/proc). The transport runs flat out for `transportDurationS` (its limit, whatever --rate says), after the daemon
- * has stopped. share_of_transport = orders_per_s / transport_per_s. A run that does not end within its hard timeout
+ * has stopped. share_of_transport = acks_per_s / transport_per_s: the orders the daemon acknowledged (the transport's
+ * answer stands for an acknowledgement; a refused order is an error, not work the daemon did for it). A run that does not end within its hard timeout
  * fails; the daemon and the bare servers are killed and the temporary files and Redis keys removed either way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -457,7 +458,7 @@ async function runOnce(o: LoadOptions): Promise<LoadRun> {
     orders_per_s: round(perS(s.orders)), acks_per_s: round(perS(s.acks)), fills_per_s: round(perS(s.fills)),
     ack_p50_us: us(s.latency, 0.5), ack_p95_us: us(s.latency, 0.95), ack_p99_us: us(s.latency, 0.99), ack_p999_us: us(s.latency, 0.999),
     transport, transport_per_s: round(transportPerS),
-    share_of_transport: transportPerS > 0 ? round(perS(s.orders) / transportPerS, 3) : null,
+    share_of_transport: transportPerS > 0 ? round(perS(s.acks) / transportPerS, 3) : null,
     cpu_s: round(m.proc.cpuS, 2), cpu_us_per_order: s.orders > 0 ? round((m.proc.cpuS * 1e6) / s.orders, 1) : null,
     main_thread_cpu_s: round(m.proc.mainCpuS, 2), main_thread_busy: m.proc.wallS > 0 ? round(m.proc.mainCpuS / m.proc.wallS, 2) : null, rss_mb: round(m.proc.rssPeakMb, 1),
     machine_busy_cores: m.proc.wallS > 0 ? round(m.proc.machineBusyS / m.proc.wallS, 2) : null, machine_cores: m.proc.machineCores, client_cpu_s: round(m.clientCpuS, 2),
