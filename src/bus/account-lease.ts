@@ -27,13 +27,13 @@
  *
  * Restarts. A daemon that restarts after kill -9 finds its own old lease in Redis under a token it no longer knows.
  * Another holder's lease is respected until it expires, with one exception: when the holder is the SAME daemon name
- * on the SAME host and its pid is not running there any more (or is our own pid: a container restarted as pid 1),
- * it is a dead earlier run of this daemon, and the lease is taken over at once (compare-and-set on the exact value
- * seen, new token) — only while this process has not held the lease yet: once it has, whoever holds it later is not
- * an earlier run. Two live processes with one name on one host do not take over from each other: the pid of the
- * holder is alive, so the second waits like any other daemon (two containers sharing a hostname, both pid 1, cannot
- * be told apart: the second takes the account once, at its start, and the first then waits and names it; give such
- * containers distinct hostnames or daemon names). Use one AccountLeases per process.
+ * on the SAME host with the SAME instance id (its data directory's, `instance`: the same installation) and its pid is
+ * not running there any more (or is our own pid: a container restarted as pid 1), it is a dead earlier run of this
+ * daemon, and the lease is taken over at once (compare-and-set on the exact value seen, new token) — only while this
+ * process has not held the lease yet: once it has, whoever holds it later is not an earlier run. Two live processes
+ * with one name on one host do not take over from each other: the pid of the holder is alive, or (two containers
+ * sharing a hostname, both pid 1) its instance id is another, so the second waits like any other daemon. Two that
+ * share one data directory cannot both run: the journal's lock refuses the second. Use one AccountLeases per process.
  *
  * Nothing here throws out of a timer or waits on the dispatch path: every Redis call is async, at most one call per
  * account is in flight (a tick that finds one still running is skipped and counted), the accounts tracked are those
@@ -94,6 +94,8 @@ export interface LeaseHolder {
   readonly daemon: string;
   readonly host: string;
   readonly pid: number;
+  /** The holder's installation: its data directory's instance id (AccountLeasesOptions.instance); absent in old values. */
+  readonly instance?: string;
   /** Fencing token: strictly greater than every earlier holder's. */
   readonly token: number;
   /** When this holder took the lease (epoch ms, its own clock). */
@@ -171,6 +173,12 @@ export interface AccountLeasesOptions {
   readonly host?: string;
   /** Default process.pid. */
   readonly pid?: number;
+  /**
+   * What this daemon's runs have in common and another daemon's do not: its data directory's instance id
+   * (src/compose/instance-id.ts). With it, an earlier run is recognised only by the same instance (a sibling container
+   * with the same hostname and pid but its own data directory is not one); without it, by name, host and pid alone.
+   */
+  readonly instance?: string;
   readonly ttlMs: number;
   /** At most ttlMs / 3. */
   readonly renewMs: number;
@@ -449,7 +457,7 @@ export class AccountLeases {
     let expected = lease.ownValue ?? '';
     for (let attempt = 0; ; attempt++) {
       const since = this.o.clock.now();
-      const head = `${JSON.stringify({ daemon: this.o.daemon, host: this.host, pid: this.pid }).slice(0, -1)},"token":`;
+      const head = `${JSON.stringify({ daemon: this.o.daemon, host: this.host, pid: this.pid, ...(this.o.instance === undefined ? {} : { instance: this.o.instance }) }).slice(0, -1)},"token":`;
       const tail = `,"since":${since}}`;
       const sentMono = this.o.clock.monoMs();
       let reply: unknown;
@@ -488,7 +496,7 @@ export class AccountLeases {
         lease.state = 'held';
         lease.everHeld = true;
         lease.token = got;
-        lease.holder = { daemon: this.o.daemon, host: this.host, pid: this.pid, token: got, since };
+        lease.holder = { daemon: this.o.daemon, host: this.host, pid: this.pid, ...(this.o.instance === undefined ? {} : { instance: this.o.instance }), token: got, since };
         lease.reason = undefined;
         lease.renewSentMono = sentMono;
         lease.lastRenewedAt = since;
@@ -525,7 +533,10 @@ export class AccountLeases {
   }
 
   private isDeadEarlierRun(h: LeaseHolder): boolean {
-    return h.daemon === this.o.daemon && h.host === this.host && (h.pid === this.pid || !this.pidAlive(h.pid));
+    if (h.daemon !== this.o.daemon || h.host !== this.host) return false;
+    // another installation (its own data directory), or a value without an instance while we have one: not ours
+    if (this.o.instance !== undefined && h.instance !== this.o.instance) return false;
+    return h.pid === this.pid || !this.pidAlive(h.pid);
   }
 
   private async deleteOwn(lease: Lease): Promise<void> {
@@ -555,7 +566,8 @@ export function parseHolder(value: string): LeaseHolder | undefined {
     const h = JSON.parse(value) as Partial<LeaseHolder> | null;
     if (h === null || typeof h !== 'object') return undefined;
     if (typeof h.daemon !== 'string' || typeof h.host !== 'string' || typeof h.pid !== 'number' || typeof h.token !== 'number' || typeof h.since !== 'number') return undefined;
-    return { daemon: h.daemon, host: h.host, pid: h.pid, token: h.token, since: h.since };
+    if (h.instance !== undefined && typeof h.instance !== 'string') return undefined;
+    return { daemon: h.daemon, host: h.host, pid: h.pid, ...(h.instance === undefined ? {} : { instance: h.instance }), token: h.token, since: h.since };
   } catch {
     return undefined;
   }

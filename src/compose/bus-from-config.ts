@@ -15,6 +15,7 @@
  *   stop           after the journal closed: the publisher writes what it holds, leases released, connections closed
  */
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import { strategySource } from '../config/schema.js';
@@ -30,6 +31,7 @@ import type { Journal } from '../journal/journal.js';
 import type { Clock } from '../model/clock.js';
 import type { Order } from '../model/order.js';
 import type { Logger } from '../telemetry/logger.js';
+import { daemonInstanceId } from './instance-id.js';
 import type { OrderPath } from './order-path.js';
 
 export interface BusParts {
@@ -102,6 +104,8 @@ export class DaemonBus {
       this.leaseConn = connect('leases');
       this.leasesOf = new AccountLeases({
         connection: this.leaseConn, keys: this.keys, daemon: config.daemon.name, host: hostname(), pid: process.pid,
+        // an earlier run is one of this data directory's (not a sibling container's with the same hostname and pid)
+        instance: daemonInstanceId(resolve(p.baseDir, config.daemon.dataDir)),
         ttlMs: r.leases.ttlMs, renewMs: r.leases.renewMs, clock: p.clock, log: p.log,
         onLost: (account, reason) => this.leaseLost(account, reason),
         onAcquired: (account, token) => this.leaseTaken(account, token),
