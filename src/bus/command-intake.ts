@@ -145,6 +145,8 @@ export class CommandIntake {
   private stopped: Promise<void> = Promise.resolve();
   private signalStop: () => void = () => undefined;
   private groupsReady = false;
+  /** Per command stream, the newest entry id read by this intake (where its group is made again when it vanishes). */
+  private readonly lastRead = new Map<string, string>();
   /** Read this consumer's pending entries before new ones (start, reconnect, a failed reply or ack). */
   private needPending = true;
   private seenReconnects = 0;
@@ -287,15 +289,40 @@ export class CommandIntake {
     }
   }
 
+  /**
+   * Make each stream's group where missing: at the stream's start ('0': the commands sent before the daemon first read
+   * them) — or, for a group that vanished while this intake ran (XGROUP DESTROY, the stream deleted, Redis restarted
+   * without its data), after the newest entry this intake read from that stream, when the stream still is the one it
+   * read (its ids went that far): from '0' the group would deliver every command still in the stream again as new, and
+   * those the ledger no longer remembers (more than its window) would execute a second time.
+   */
   private async createGroups(): Promise<void> {
     for (const key of this.keyOf.values()) {
+      const from = await this.groupStart(key);
       try {
-        await this.cmd.client.xGroupCreate(key, this.o.group, '0', { MKSTREAM: true });
+        await this.cmd.client.xGroupCreate(key, this.o.group, from, { MKSTREAM: true });
+        if (this.lastRead.has(key)) this.o.log.warn({ stream: key, group: this.o.group, from }, 'redis command group was missing: made again');
       } catch (err) {
         if (!String(err).includes('BUSYGROUP')) throw err;
       }
     }
     this.groupsReady = true;
+  }
+
+  /** Where a group made now starts (see createGroups). */
+  private async groupStart(key: string): Promise<string> {
+    const seen = this.lastRead.get(key);
+    if (seen === undefined) return '0';
+    let info: unknown;
+    try {
+      info = await this.cmd.client.sendCommand(['XINFO', 'STREAM', key]);
+    } catch (err) {
+      if (String(err).includes('no such key')) return '0'; // the stream is gone: whatever comes is new
+      throw err;
+    }
+    const last = Array.isArray(info) ? info[info.indexOf('last-generated-id') + 1] : undefined;
+    // a stream whose ids never reached the one read is another stream (made again since): all of it is new
+    return typeof last === 'string' && compareEntryIds(last, seen) >= 0 ? seen : '0';
   }
 
   /** This consumer's pending entries (delivered before, never acknowledged), oldest first, page by page. */
@@ -359,6 +386,8 @@ export class CommandIntake {
    * entries (this consumer's, or claimed from another): it may have been executed before a crash.
    */
   private entry(strategy: string, key: string, id: string, fields: Record<string, string> | null, redelivered: boolean): void {
+    const seen = this.lastRead.get(key);
+    if (seen === undefined || compareEntryIds(id, seen) > 0) this.lastRead.set(key, id);
     const tag = `${key} ${id}`;
     if (this.inFlight.has(tag)) return;
     let answer: Promise<Answer>;
@@ -732,6 +761,16 @@ for _, k in ipairs(order) do
 end
 return failed
 `);
+
+/** Stream entry ids ('ms-seq') compared: negative, 0 or positive as `a` is before, equal to or after `b`. */
+function compareEntryIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  const ms = BigInt(am) - BigInt(bm);
+  if (ms !== 0n) return ms < 0n ? -1 : 1;
+  const sq = BigInt(as) - BigInt(bs);
+  return sq === 0n ? 0 : sq < 0n ? -1 : 1;
+}
 
 /** The entries of a raw XREADGROUP reply for one stream: [[key, [[id, [field, value, ...] | null], ...]]] | null. */
 function rawEntries(raw: unknown): { id: string; message: Record<string, string> | null }[] {

@@ -39,7 +39,7 @@ const rigs: Rig[] = [];
 const intakes: CommandIntake[] = [];
 
 /** A daemon on `dir` (a fresh one when absent) with the ledger among its journal state parts (before recovery). */
-async function startRig(dir = mkdtempSync(join(tmpdir(), 'switchyard-cmd-')), options: { ledgerInJournal?: boolean } = {}): Promise<Rig> {
+async function startRig(dir = mkdtempSync(join(tmpdir(), 'switchyard-cmd-')), options: { ledgerInJournal?: boolean; window?: number } = {}): Promise<Rig> {
   const text = paperConfigText([
     [['daemon', 'api', 'host'], '127.0.0.1'],
     [['daemon', 'api', 'port'], 0],
@@ -49,7 +49,7 @@ async function startRig(dir = mkdtempSync(join(tmpdir(), 'switchyard-cmd-')), op
     [['daemon', 'shutdown', 'policy'], 'leave'],
   ], { workers: false }); // API strategies: the daemon builds no command intake of its own, the test's is the one reading
   const daemon = createDaemon(configFromText(text), { env: { SWITCHYARD_API_TOKEN: TEST_TOKEN }, logDestination: discardLogs(), baseDir: dir });
-  const ledger = new CommandLedger(1000, (e) => daemon.path.recorder?.event(e));
+  const ledger = new CommandLedger(options.window ?? 1000, (e) => daemon.path.recorder?.event(e));
   if (options.ledgerInJournal !== false) daemon.path.stateParts.push(ledger);
   await daemon.start();
   const durable = (): Promise<void> => daemon.path.recorder?.durable() ?? Promise.resolve();
@@ -339,6 +339,44 @@ describe('pending entries', () => {
     await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'both acknowledged' });
     expect(intake.status()).toMatchObject({ processed: 1, malformed: 1 });
     expect(ordersWithClientId(rig, 'g1')).toBe(0);
+  }, 60_000);
+});
+
+describe('the consumer group deleted while the daemon runs', () => {
+  it('is made again after the last entry read: the entries read before are not delivered again as new commands', async () => {
+    // a ledger remembering 2 request ids: the stream holds more commands than the ledger remembers (as a command stream
+    // of MAXLEN 100000 against dedupeWindow 1000)
+    const rig = await startRig(undefined, { window: 2 });
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+    const a = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'ngA' }));
+    expect(a.ok, JSON.stringify(a.body)).toBe('1');
+    const all = await roundTrip('momentum', 'cancel-all', {}, { requestId: 'ng-all' });
+    expect(all.body.canceling).toHaveLength(1);
+    for (const cid of ['ngB', 'ngC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }), { requestId: `req-${cid}` })).ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
+    await pollUntil(() => ['ngB', 'ngC'].map((c) => tracker.getByClientOrderId(c)?.state), (s) => s.every((x) => x === 'ACCEPTED'), { what: 'both accepted' });
+    expect(rig.ledger.get('momentum', 'ng-all')).toBeUndefined(); // forgotten
+    const processed = intake.status().processed;
+
+    await redis.xGroupDestroy(keys.commands('momentum'), GROUP);
+    const next = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'ngD' }), { requestId: 'req-ngD' });
+    expect(next.ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged in the new group' });
+    await pollUntil(() => tracker.getByClientOrderId('ngD')?.state, (s) => s === 'ACCEPTED', { what: 'ngD accepted' });
+    const states = ['ngB', 'ngC', 'ngD'].map((c) => tracker.getByClientOrderId(c)?.state);
+    expect(states, 'the old cancel-all was executed again').toEqual(['ACCEPTED', 'ACCEPTED', 'ACCEPTED']);
+    // nothing read before was handled again (not executed, not answered again from the ledger)
+    expect((await repliesOf('c1')).filter((r) => r.requestId === 'req-ngC')).toHaveLength(1);
+    expect(intake.status()).toMatchObject({ processed: processed + 1, replayed: 0, refused: 0 });
+
+    // the stream deleted (or lost with a Redis restarted without its data): what is sent next is read, from the start
+    await redis.del(keys.commands('momentum'));
+    const after = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'ngE' }), { requestId: 'req-ngE' });
+    expect(after.ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged in the stream made again' });
+    expect(intake.status()).toMatchObject({ processed: processed + 2, replayed: 0, refused: 0 });
   }, 60_000);
 });
 
