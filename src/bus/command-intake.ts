@@ -557,7 +557,7 @@ export class CommandIntake {
       }
       const r = this.o.commands.cancelStrategy(strategy, body.symbol as string | undefined, body.side as string | undefined);
       result = Promise.resolve(r.ok
-        ? { outcome: { op, ok: true }, body: { ok: true, canceling: r.canceling, refused: r.refused }, replayed: false }
+        ? { outcome: { op, ok: true, canceling: r.canceling, refused: r.refused }, body: { ok: true, canceling: r.canceling, refused: r.refused }, replayed: false }
         : { ...this.orderAnswer(op, r, ids), replayed: false });
     }
     return this.finish(strategy, requestId, client, result);
@@ -639,7 +639,7 @@ export class CommandIntake {
   private replayBody(o: CommandOutcome, ids: boolean): Record<string, unknown> {
     const order = o.orderId === undefined ? undefined : this.o.commands.get(o.orderId);
     if (o.ok) {
-      if (o.op === 'cancel-all') return { ok: true, canceling: [], refused: [] };
+      if (o.op === 'cancel-all') return { ok: true, canceling: o.canceling ?? [], refused: o.refused ?? [] };
       return order === undefined ? { ok: true, orderId: o.orderId } : this.withOrder({ ok: true }, order, ids);
     }
     const body: Record<string, unknown> = { ok: false, error: { code: o.code ?? 'INTERNAL', message: o.message ?? '' } };

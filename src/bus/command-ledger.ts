@@ -4,7 +4,7 @@
  * from another consumer) is found here and answered from its record, never executed twice.
  *
  * A journal state part (src/core/state-parts.ts): each new outcome is an EVENT record
- * `{"event":"redis-command", strategy, requestId, op, ok, orderId?, code?, message?}` written through `record` (the
+ * `{"event":"redis-command", strategy, requestId, op, ok, orderId?, code?, message?, canceling?, refused?}` written through `record` (the
  * JournalRecorder's `event()`), and the whole ledger is a section of every snapshot; replay (import, then onEvent)
  * rebuilds it. Without a journal (`record` absent) it is memory only. Bounded: per strategy the oldest request ids are
  * forgotten beyond the window (`forgotten` counts them).
@@ -12,13 +12,25 @@
 import type { JournalStatePart } from '../core/state-parts.js';
 import { COMMAND_OPS, type CommandOp } from './protocol.js';
 
-/** What a command came to. `orderId`: the order it made or touched (absent for a cancel-all and most refusals). */
+/** An order a cancel-all could not cancel (as its answer names it). */
+export interface CancelRefusal {
+  readonly orderId: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * What a command came to. `orderId`: the order it made or touched (absent for a cancel-all and most refusals).
+ * `canceling` and `refused`: what a cancel-all that was carried out answered (a replay answers them again).
+ */
 export interface CommandOutcome {
   readonly op: CommandOp;
   readonly ok: boolean;
   readonly orderId?: number | undefined;
   readonly code?: string | undefined;
   readonly message?: string | undefined;
+  readonly canceling?: readonly number[] | undefined;
+  readonly refused?: readonly CancelRefusal[] | undefined;
 }
 
 /** The longest message kept per outcome (characters). */
@@ -63,6 +75,8 @@ export class CommandLedger implements JournalStatePart {
       if (o.orderId !== undefined) e.orderId = o.orderId;
       if (o.code !== undefined) e.code = o.code;
       if (o.message !== undefined) e.message = o.message;
+      if (o.canceling !== undefined) e.canceling = o.canceling;
+      if (o.refused !== undefined) e.refused = o.refused;
       this.record(e);
     }
     this.remember(strategy, requestId, o);
@@ -112,8 +126,14 @@ function clean(o: CommandOutcome): CommandOutcome {
   const c: { -readonly [K in keyof CommandOutcome]: CommandOutcome[K] } = { op: o.op, ok: o.ok };
   if (o.orderId !== undefined) c.orderId = o.orderId;
   if (o.code !== undefined) c.code = o.code;
-  if (o.message !== undefined) c.message = o.message.length > MAX_MESSAGE ? o.message.slice(0, MAX_MESSAGE) : o.message;
+  if (o.message !== undefined) c.message = cut(o.message);
+  if (o.canceling !== undefined) c.canceling = o.canceling;
+  if (o.refused !== undefined) c.refused = o.refused.map((r) => ({ orderId: r.orderId, code: r.code, message: cut(r.message) }));
   return c;
+}
+
+function cut(message: string): string {
+  return message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) : message;
 }
 
 function parseOutcome(v: unknown): CommandOutcome | undefined {
@@ -126,5 +146,13 @@ function parseOutcome(v: unknown): CommandOutcome | undefined {
     orderId: typeof r.orderId === 'number' ? r.orderId : undefined,
     code: typeof r.code === 'string' ? r.code : undefined,
     message: typeof r.message === 'string' ? r.message : undefined,
+    canceling: Array.isArray(r.canceling) && r.canceling.every((id) => typeof id === 'number') ? r.canceling as number[] : undefined,
+    refused: Array.isArray(r.refused) && r.refused.every(isCancelRefusal) ? r.refused as CancelRefusal[] : undefined,
   });
+}
+
+function isCancelRefusal(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r.orderId === 'number' && typeof r.code === 'string' && typeof r.message === 'string';
 }

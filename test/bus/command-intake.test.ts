@@ -443,6 +443,47 @@ describe('exactly once', () => {
     expect(intake.status().processed).toBe(0);
   }, 90_000);
 
+  it('a cancel-all answered again (its first reply lost) names the orders it canceled, after a restart of the intake and of the daemon', async () => {
+    let rig = await startRig();
+    let intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+    for (const cid of ['caA', 'caB']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }), { client: 'c7' })).ok).toBe('1');
+    const ids = ['caA', 'caB'].map((c) => tracker.getByClientOrderId(c)!.id).sort();
+    await pollUntil(() => ids.map((id) => tracker.get(id)?.state), (s) => s.every((x) => x === 'ACCEPTED'), { what: 'both accepted' });
+    // the cancel-all is executed and recorded; its reply cannot be written (the reply key holds a string)
+    await redis.del(keys.replies('c7'));
+    await redis.set(keys.replies('c7'), 'in the way');
+    await send('momentum', command('momentum', 'cancel-all', {}, { client: 'c7', requestId: 'ca-all-1' }));
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    await pollUntil(() => ids.map((id) => tracker.get(id)?.state), (s) => s.every((x) => x === 'CANCELED'), { what: 'both canceled' });
+    await stopIntake(intake);
+
+    await redis.del(keys.replies('c7'));
+    intake = startIntake(rig);
+    const [r1] = await replyTo('ca-all-1', 'c7');
+    expect(r1).toMatchObject({ ok: '1', replayed: '1' });
+    expect({ canceling: [...r1!.body.canceling].sort(), refused: r1!.body.refused }, 'the replayed cancel-all named no order').toEqual({ canceling: ids, refused: [] });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+
+    // across a daemon restart: the outcome comes back from the journal with its orders
+    await redis.set(keys.replies('c7'), 'in the way');
+    for (const cid of ['caC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }))).ok).toBe('1');
+    const c = tracker.getByClientOrderId('caC')!.id;
+    await pollUntil(() => tracker.get(c)?.state, (s) => s === 'ACCEPTED', { what: 'accepted' });
+    await send('momentum', command('momentum', 'cancel-all', {}, { client: 'c7', requestId: 'ca-all-2' }));
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    await stopIntake(intake);
+    const dir = rig.dir;
+    await stopRig(rig, false);
+    rig = await startRig(dir);
+    await redis.del(keys.replies('c7'));
+    intake = startIntake(rig);
+    const [r2] = await replyTo('ca-all-2', 'c7');
+    expect(r2).toMatchObject({ ok: '1', replayed: '1', body: { ok: true, canceling: [c], refused: [] } });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+  }, 90_000);
+
   it('a submit whose ledger record was lost (crash between the order record and the ledger record) is answered with its order', async () => {
     let rig = await startRig();
     let intake = startIntake(rig);

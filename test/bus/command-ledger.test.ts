@@ -22,13 +22,19 @@ describe('command ledger', () => {
     const events: Record<string, unknown>[] = [];
     const a = new CommandLedger(100, (e) => events.push(e));
     a.add('s1', 'r1', { op: 'submit', ok: true, orderId: 1 });
-    a.add('s1', 'r2', { op: 'cancel-all', ok: true });
+    a.add('s1', 'r2', { op: 'cancel-all', ok: true, canceling: [4, 5], refused: [{ orderId: 6, code: 'ORDER_NOT_CANCELABLE', message: 'x'.repeat(600) }] });
+    expect(a.get('s1', 'r2')?.refused?.[0]?.message).toHaveLength(500);
     const section = JSON.parse(JSON.stringify(a.export())) as unknown;
     a.add('s1', 'r3', { op: 'amend', ok: false, orderId: 1, code: 'VENUE_REJECTED', message: 'no' });
     const b = new CommandLedger(100);
     b.import(section);
     b.onEvent(JSON.parse(JSON.stringify(events[2])) as Record<string, unknown>);
     expect(b.export()).toEqual(a.export());
+    // a cancel-all's orders come back from its event as well (what a replay answers)
+    const d = new CommandLedger(100);
+    d.onEvent(JSON.parse(JSON.stringify(events[1])) as Record<string, unknown>);
+    expect(d.get('s1', 'r2')).toEqual(a.get('s1', 'r2'));
+    expect(d.get('s1', 'r2')?.canceling).toEqual([4, 5]);
     // a smaller window after a restart keeps the newest
     const c = new CommandLedger(2);
     c.import(a.export());
