@@ -31,7 +31,7 @@ import type { Clock } from '../model/clock.js';
 import type { Order } from '../model/order.js';
 import { isResultShape, RESULT_SHAPE_EXPECTED } from '../model/result-shape.js';
 import type { CommandLedger, CommandOutcome } from './command-ledger.js';
-import { COMMAND_OPS, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
+import { COMMAND_OPS, compareEntryIds, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
 import { LuaScript } from './lua-script.js';
 import { PackedStrings } from './packed-strings.js';
 import type { RedisConnection } from './redis-connection.js';
@@ -392,7 +392,7 @@ export class CommandIntake {
     if (this.inFlight.has(tag)) return;
     let answer: Promise<Answer>;
     try {
-      answer = this.handle(strategy, fields, redelivered);
+      answer = this.handle(strategy, id, fields, redelivered);
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -418,7 +418,7 @@ export class CommandIntake {
    * What the entry comes to. Synchronous up to the command's intake call (validation, ledger lookup, execution start):
    * the caller handles entries in stream order.
    */
-  private handle(strategy: string, fields: Record<string, string> | null, redelivered: boolean): Promise<Answer> {
+  private handle(strategy: string, entryId: string, fields: Record<string, string> | null, redelivered: boolean): Promise<Answer> {
     const f = fields ?? {};
     const client = typeof f.client === 'string' && WIRE_ID_RE.test(f.client) ? f.client : undefined;
     const rawId = typeof f.requestId === 'string' ? f.requestId.slice(0, 64) : '';
@@ -483,8 +483,14 @@ export class CommandIntake {
       this.counts.replayed++;
       return first.run.then((a) => ({ ...a, replayed: true }));
     }
+    // not remembered, and no later than a command whose outcome the ledger forgot (pending while more commands than
+    // it remembers were executed; or delivered again by a group made again from the start): it may have been
+    // executed, and executing it again could repeat a cancel-all or an old amend
+    if (this.o.ledger.forgotten(strategy, entryId)) {
+      return refuse('COMMAND_OUTCOME_FORGOTTEN', `command ${requestId} was delivered again after the daemon forgot the outcomes of commands up to it (more than daemon.redis.commands.dedupeWindow were executed since): it may have been executed, so it is not executed again; follow its order's events`, 'requestId');
+    }
 
-    const run = this.execute(strategy, requestId, client, op, body, ids, redelivered);
+    const run = this.execute(strategy, entryId, requestId, client, op, body, ids, redelivered);
     this.executing.set(execKey, { run, op, clientOrderId: typeof body.clientOrderId === 'string' ? body.clientOrderId : undefined, target: this.targetOf(op, body, strategy) });
     const forget = (): void => {
       this.executing.delete(execKey);
@@ -497,7 +503,7 @@ export class CommandIntake {
    * Execute (the intake call happens before the first await), record, make durable. `ids`: answers name the order by its
    * ids. `redelivered`: the entry came from the pending entries (see entry()).
    */
-  private execute(strategy: string, requestId: string, client: string, op: CommandOp, body: Record<string, unknown>, ids: boolean,
+  private execute(strategy: string, entryId: string, requestId: string, client: string, op: CommandOp, body: Record<string, unknown>, ids: boolean,
     redelivered: boolean): Promise<Answer> {
     let result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>;
     if (op === 'submit') {
@@ -549,18 +555,18 @@ export class CommandIntake {
     } else {
       for (const k of Object.keys(body)) {
         if (k !== 'symbol' && k !== 'side') {
-          return this.finish(strategy, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k} (a cancel-all takes symbol and side)`, field: k }, ids), replayed: false }));
+          return this.finish(strategy, entryId, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k} (a cancel-all takes symbol and side)`, field: k }, ids), replayed: false }));
         }
       }
       if ((body.symbol !== undefined && typeof body.symbol !== 'string') || (body.side !== undefined && typeof body.side !== 'string')) {
-        return this.finish(strategy, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'INVALID_FIELD', message: 'symbol and side must be strings' }, ids), replayed: false }));
+        return this.finish(strategy, entryId, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'INVALID_FIELD', message: 'symbol and side must be strings' }, ids), replayed: false }));
       }
       const r = this.o.commands.cancelStrategy(strategy, body.symbol as string | undefined, body.side as string | undefined);
       result = Promise.resolve(r.ok
         ? { outcome: { op, ok: true, canceling: r.canceling, refused: r.refused }, body: { ok: true, canceling: r.canceling, refused: r.refused }, replayed: false }
         : { ...this.orderAnswer(op, r, ids), replayed: false });
     }
-    return this.finish(strategy, requestId, client, result);
+    return this.finish(strategy, entryId, requestId, client, result);
   }
 
   /**
@@ -596,13 +602,13 @@ export class CommandIntake {
   }
 
   /** Record the outcome (unless the journal failed under the command), make it durable, answer. */
-  private async finish(strategy: string, requestId: string, client: string,
+  private async finish(strategy: string, entryId: string, requestId: string, client: string,
     result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>): Promise<Answer> {
     const r = await result;
     if (r.outcome.code === 'JOURNAL_IO') return { client, requestId, body: r.body, replayed: false, ack: false };
     if (r.replayed) this.counts.replayed++;
     else this.counts.processed++;
-    this.o.ledger.add(strategy, requestId, r.outcome);
+    this.o.ledger.add(strategy, requestId, r.outcome, entryId);
     return this.afterDurable({ client, requestId, body: r.body, replayed: r.replayed, ack: true });
   }
 
@@ -761,16 +767,6 @@ for _, k in ipairs(order) do
 end
 return failed
 `);
-
-/** Stream entry ids ('ms-seq') compared: negative, 0 or positive as `a` is before, equal to or after `b`. */
-function compareEntryIds(a: string, b: string): number {
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  const ms = BigInt(am) - BigInt(bm);
-  if (ms !== 0n) return ms < 0n ? -1 : 1;
-  const sq = BigInt(as) - BigInt(bs);
-  return sq === 0n ? 0 : sq < 0n ? -1 : 1;
-}
 
 /** The entries of a raw XREADGROUP reply for one stream: [[key, [[id, [field, value, ...] | null], ...]]] | null. */
 function rawEntries(raw: unknown): { id: string; message: Record<string, string> | null }[] {

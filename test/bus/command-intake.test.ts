@@ -484,6 +484,33 @@ describe('exactly once', () => {
     await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
   }, 90_000);
 
+  it('a command left pending while more commands than the ledger remembers were executed is not executed again', async () => {
+    // a ledger remembering 2 request ids (as dedupeWindow against a long outage of one client's reply stream)
+    const rig = await startRig(undefined, { window: 2 });
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'fgA' }))).ok).toBe('1');
+    // a cancel-all whose reply cannot be written (c6's reply key holds a string): executed, pending, read again and
+    // again (answered from the ledger while it remembers it)
+    await redis.set(keys.replies('c6'), 'in the way');
+    await send('momentum', command('momentum', 'cancel-all', {}, { client: 'c6', requestId: 'fg-all' }));
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    expect(rig.ledger.get('momentum', 'fg-all')?.canceling).toHaveLength(1);
+    // two more commands: the ledger forgets the cancel-all
+    for (const cid of ['fgB', 'fgC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }))).ok).toBe('1');
+    const failures = intake.status().replyFailures;
+    await pollUntil(() => intake.status().replyFailures, (n) => n >= failures + 2, { what: 'the cancel-all read again twice since' });
+    const states = ['fgB', 'fgC'].map((c) => tracker.getByClientOrderId(c)?.state);
+    expect(states, 'the forgotten cancel-all was executed again').toEqual(states.map(() => expect.stringMatching(/^(CREATED|SUBMITTED|ACCEPTED)$/)));
+    // once its reply can be written it is answered (refused: its outcome is not known any more) and acknowledged
+    await redis.del(keys.replies('c6'));
+    const [r] = await replyTo('fg-all', 'c6');
+    expect(r).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'COMMAND_OUTCOME_FORGOTTEN' } } });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+    expect(['fgB', 'fgC'].map((c) => tracker.getByClientOrderId(c)?.state)).toEqual(['ACCEPTED', 'ACCEPTED']);
+  }, 60_000);
+
   it('a submit whose ledger record was lost (crash between the order record and the ledger record) is answered with its order', async () => {
     let rig = await startRig();
     let intake = startIntake(rig);
