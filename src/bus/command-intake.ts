@@ -13,8 +13,8 @@
  * between the order's journal record and the ledger's, the submit again meets DUPLICATE_CLIENT_ORDER_ID from an order
  * of the same strategy, and that order is the answer (nothing is executed twice).
  *
- * Refused without executing anything: a malformed entry (bad requestId, client, op or body: answered when its client
- * is usable, counted, logged, acknowledged — never retried forever), a command naming another strategy
+ * Refused without executing anything: a malformed entry (bad requestId, client, op or body, a field given twice:
+ * answered when its client is usable, counted, logged, acknowledged — never retried forever), a command naming another strategy
  * (STRATEGY_MISMATCH), a submit without clientOrderId (INVALID_FIELD).
  *
  * Commands of one strategy execute in stream order: each entry's intake call is made synchronously as it is read (an
@@ -271,8 +271,9 @@ export class CommandIntake {
         }
         await this.room();
         if (this.stopping) break;
-        const res = await this.reads.client.xReadGroup(this.o.group, this.o.consumer,
-          this.o.strategies.map((s) => ({ key: this.keyOf.get(s)!, id: '>' })), { COUNT: this.o.batch, BLOCK: this.blockMs });
+        // raw, as every read: an entry's fields as sent (a field given twice is seen, not one of its values kept)
+        const res = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch),
+          'BLOCK', String(this.blockMs), 'STREAMS', ...this.keyOf.values(), ...this.o.strategies.map(() => '>')]);
         this.take(res);
         if (this.outage) this.o.log.info({ consumer: this.o.consumer }, 'redis command intake reading again');
         this.outage = false;
@@ -334,9 +335,9 @@ export class CommandIntake {
         if (this.stopping) return;
         // raw: an entry deleted after it was delivered comes back without fields, which node-redis's parser refuses
         const raw = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch), 'STREAMS', key, after]);
-        const messages = rawEntries(raw);
+        const messages = rawStreams(raw)[0]?.entries ?? [];
         const strategy = this.strategyOfKey.get(key)!;
-        for (const m of messages) this.entry(strategy, key, m.id, m.message, true);
+        for (const m of messages) this.entry(strategy, key, m, true);
         if (messages.length < this.o.batch) break;
         after = messages[messages.length - 1]!.id;
       }
@@ -350,26 +351,23 @@ export class CommandIntake {
       for (let round = 0; round < 100; round++) {
         await this.room();
         if (this.stopping) return;
-        const r = await this.cmd.client.xAutoClaim(key, this.o.group, this.o.consumer, this.o.claimIdleMs, cursor, { COUNT: this.o.batch });
-        for (const m of r.messages) {
-          if (m !== null) this.entry(strategy, key, m.id, m.message as Record<string, string>, true);
-        }
-        cursor = String(r.nextId);
+        // raw: [next cursor, [[id, [field, value, ...] | nil], ...], [ids deleted (Redis 7)]]
+        const r = await this.cmd.client.sendCommand(['XAUTOCLAIM', key, this.o.group, this.o.consumer, String(this.o.claimIdleMs), cursor,
+          'COUNT', String(this.o.batch)]);
+        if (!Array.isArray(r)) break;
+        // an entry deleted from the stream (nil on Redis 6.2) stays this consumer's: read again as such by readPending
+        for (const m of rawEntryList(r[1])) if (m.message !== null) this.entry(strategy, key, m, true);
+        cursor = String(r[0]);
         if (cursor === '0-0') break;
       }
     }
   }
 
   private take(res: unknown): void {
-    if (res === null || !Array.isArray(res)) return;
-    for (const stream of res as { name: string; messages: ({ id: string; message: Record<string, string> | null } | null)[] }[]) {
-      const key = String(stream.name);
-      const strategy = this.strategyOfKey.get(key);
+    for (const stream of rawStreams(res)) {
+      const strategy = this.strategyOfKey.get(stream.key);
       if (strategy === undefined) continue;
-      for (const m of stream.messages) {
-        if (m === null) continue;
-        this.entry(strategy, key, String(m.id), m.message, false);
-      }
+      for (const m of stream.entries) this.entry(strategy, stream.key, m, false);
     }
   }
 
@@ -385,14 +383,16 @@ export class CommandIntake {
    * Handle one entry (not awaited: its intake call is made now, synchronously). `redelivered`: read from the pending
    * entries (this consumer's, or claimed from another): it may have been executed before a crash.
    */
-  private entry(strategy: string, key: string, id: string, fields: Record<string, string> | null, redelivered: boolean): void {
+  private entry(strategy: string, key: string, e: RawEntry, redelivered: boolean): void {
+    const id = e.id;
+    const fields = e.message;
     const seen = this.lastRead.get(key);
     if (seen === undefined || compareEntryIds(id, seen) > 0) this.lastRead.set(key, id);
     const tag = `${key} ${id}`;
     if (this.inFlight.has(tag)) return;
     let answer: Promise<Answer>;
     try {
-      answer = this.handle(strategy, id, fields, redelivered);
+      answer = this.handle(strategy, id, fields, e.twice, redelivered);
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -418,7 +418,7 @@ export class CommandIntake {
    * What the entry comes to. Synchronous up to the command's intake call (validation, ledger lookup, execution start):
    * the caller handles entries in stream order.
    */
-  private handle(strategy: string, entryId: string, fields: Record<string, string> | null, redelivered: boolean): Promise<Answer> {
+  private handle(strategy: string, entryId: string, fields: Record<string, string> | null, twice: string | undefined, redelivered: boolean): Promise<Answer> {
     const f = fields ?? {};
     const client = typeof f.client === 'string' && WIRE_ID_RE.test(f.client) ? f.client : undefined;
     const rawId = typeof f.requestId === 'string' ? f.requestId.slice(0, 64) : '';
@@ -432,6 +432,7 @@ export class CommandIntake {
       return Promise.resolve({ client, requestId: rawId, body: errorBody({ code, message, field }), replayed: false, ack: true });
     };
     if (fields === null) return malformed('BAD_REQUEST', 'the entry was deleted before it was read');
+    if (twice !== undefined) return malformed('BAD_REQUEST', `the entry has field ${twice.slice(0, 64)} more than once`, twice.slice(0, 64));
     if (client === undefined) return malformed('INVALID_FIELD', 'client must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'client');
     if (!WIRE_ID_RE.test(rawId) || rawId !== f.requestId) return malformed('INVALID_FIELD', 'requestId must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'requestId');
     const requestId = rawId;
@@ -768,13 +769,29 @@ end
 return failed
 `);
 
-/** The entries of a raw XREADGROUP reply for one stream: [[key, [[id, [field, value, ...] | null], ...]]] | null. */
-function rawEntries(raw: unknown): { id: string; message: Record<string, string> | null }[] {
-  if (!Array.isArray(raw) || raw.length === 0) return [];
-  const stream = raw[0] as unknown[];
-  const list = Array.isArray(stream) ? stream[1] : undefined;
+/** A stream entry as read: its fields (null: deleted from the stream after delivery) and a field name given twice. */
+interface RawEntry {
+  readonly id: string;
+  readonly message: Record<string, string> | null;
+  /** The first field name that appears more than once (its values are then not to be chosen between). */
+  readonly twice?: string | undefined;
+}
+
+/** A raw XREADGROUP reply: [[key, [[id, [field, value, ...] | nil], ...]], ...] | nil. */
+function rawStreams(raw: unknown): { key: string; entries: RawEntry[] }[] {
+  if (!Array.isArray(raw)) return [];
+  const out: { key: string; entries: RawEntry[] }[] = [];
+  for (const stream of raw as unknown[]) {
+    if (!Array.isArray(stream)) continue;
+    out.push({ key: String(stream[0]), entries: rawEntryList(stream[1]) });
+  }
+  return out;
+}
+
+/** [[id, [field, value, ...] | nil], ...] as entries. */
+function rawEntryList(list: unknown): RawEntry[] {
   if (!Array.isArray(list)) return [];
-  const out: { id: string; message: Record<string, string> | null }[] = [];
+  const out: RawEntry[] = [];
   for (const e of list as unknown[]) {
     if (!Array.isArray(e)) continue;
     const id = String(e[0]);
@@ -784,8 +801,13 @@ function rawEntries(raw: unknown): { id: string; message: Record<string, string>
       continue;
     }
     const message: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) message[String(flat[i])] = String(flat[i + 1]);
-    out.push({ id, message });
+    let twice: string | undefined;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const name = String(flat[i]);
+      if (twice === undefined && Object.prototype.hasOwnProperty.call(message, name)) twice = name;
+      message[name] = String(flat[i + 1]);
+    }
+    out.push({ id, message, twice });
   }
   return out;
 }

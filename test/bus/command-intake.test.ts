@@ -305,6 +305,32 @@ describe('commands in through Redis', () => {
     expect(rig.daemon.path.tracker.list(false).length).toBe(before);
   }, 60_000);
 
+  it('refuses an entry that has a field twice (which one counts is not the sender\'s to guess), read new or again', async () => {
+    const rig = await startRig();
+    const tracker = rig.daemon.path.tracker;
+    await redis.xGroupCreate(keys.commands('momentum'), GROUP, '0', { MKSTREAM: true }).catch(() => undefined);
+    const twice = (requestId: string, second: string[]): string[] => ['XADD', keys.commands('momentum'), '*', 'requestId', requestId, 'client', 'c5',
+      'op', 'cancel', 'strategy', 'momentum', 'body', JSON.stringify({ clientOrderId: 'twA' }), ...second];
+    // delivered to this daemon's consumer before a restart, never acknowledged: read again at start
+    await redis.sendCommand(twice('tw-pending', ['op', 'cancel-all']));
+    await redis.xReadGroup(GROUP, 'd1', { key: keys.commands('momentum'), id: '>' }, { COUNT: 100 });
+    const intake = startIntake(rig);
+    const [p] = await replyTo('tw-pending', 'c5');
+    expect(p).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'BAD_REQUEST', field: 'op' } } });
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'twA' }))).ok).toBe('1');
+    await pollUntil(() => tracker.getByClientOrderId('twA')?.state, (s) => s === 'ACCEPTED', { what: 'accepted' });
+    // read new: a cancel with op given again as cancel-all, a body given twice
+    await redis.sendCommand(twice('tw-op', ['op', 'cancel-all']));
+    await redis.sendCommand(twice('tw-body', ['body', JSON.stringify({ orderId: 1 })]));
+    const [o] = await replyTo('tw-op', 'c5');
+    const [b] = await replyTo('tw-body', 'c5');
+    expect(o).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'BAD_REQUEST', field: 'op' } } });
+    expect(b).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'BAD_REQUEST', field: 'body' } } });
+    expect(tracker.getByClientOrderId('twA')!.state).toBe('ACCEPTED'); // nothing executed
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
+    expect(intake.status()).toMatchObject({ malformed: 3, processed: 1 });
+  }, 60_000);
+
   it('claims entries idle at a consumer that died', async () => {
     const rig = await startRig();
     // the group exists and a dead consumer read the command, never acknowledged
