@@ -292,17 +292,17 @@ export class CommandIntake {
 
   /**
    * Make each stream's group where missing: at the stream's start ('0': the commands sent before the daemon first read
-   * them) — or, for a group that vanished while this intake ran (XGROUP DESTROY, the stream deleted, Redis restarted
-   * without its data), after the newest entry this intake read from that stream, when the stream still is the one it
-   * read (its ids went that far): from '0' the group would deliver every command still in the stream again as new, and
-   * those the ledger no longer remembers (more than its window) would execute a second time.
+   * them) — or, for a group that vanished (XGROUP DESTROY, the stream deleted, Redis restarted without its data), after
+   * the newest entry read from that stream (by this intake, or executed as the journaled ledger holds), when the stream
+   * still is the one read (its ids went that far): from '0' the group would deliver every command still in the stream
+   * again as new, and those the ledger no longer remembers (more than its window) would execute a second time.
    */
   private async createGroups(): Promise<void> {
     for (const key of this.keyOf.values()) {
       const from = await this.groupStart(key);
       try {
         await this.cmd.client.xGroupCreate(key, this.o.group, from, { MKSTREAM: true });
-        if (this.lastRead.has(key)) this.o.log.warn({ stream: key, group: this.o.group, from }, 'redis command group was missing: made again');
+        if (from !== '0' || this.lastRead.has(key)) this.o.log.warn({ stream: key, group: this.o.group, from }, 'redis command group was missing: made again');
       } catch (err) {
         if (!String(err).includes('BUSYGROUP')) throw err;
       }
@@ -312,7 +312,9 @@ export class CommandIntake {
 
   /** Where a group made now starts (see createGroups). */
   private async groupStart(key: string): Promise<string> {
-    const seen = this.lastRead.get(key);
+    const read = this.lastRead.get(key);
+    const executed = this.o.ledger.newestEntry(this.strategyOfKey.get(key)!);
+    const seen = read === undefined || (executed !== undefined && compareEntryIds(executed, read) > 0) ? executed : read;
     if (seen === undefined) return '0';
     let info: unknown;
     try {
@@ -484,10 +486,11 @@ export class CommandIntake {
       this.counts.replayed++;
       return first.run.then((a) => ({ ...a, replayed: true }));
     }
-    // not remembered, and no later than a command whose outcome the ledger forgot (pending while more commands than
-    // it remembers were executed; or delivered again by a group made again from the start): it may have been
-    // executed, and executing it again could repeat a cancel-all or an old amend
-    if (this.o.ledger.forgotten(strategy, entryId)) {
+    // delivered again, not remembered, and no later than a command whose outcome the ledger forgot (pending while
+    // more commands than it remembers were executed): it may have been executed, and executing it again could repeat
+    // a cancel-all or undo a later amend. (A first delivery never ran: a stream made again after Redis lost its data
+    // may have ids below the old ones.)
+    if (redelivered && this.o.ledger.forgotten(strategy, entryId)) {
       return refuse('COMMAND_OUTCOME_FORGOTTEN', `command ${requestId} was delivered again after the daemon forgot the outcomes of commands up to it (more than daemon.redis.commands.dedupeWindow were executed since): it may have been executed, so it is not executed again; follow its order's events`, 'requestId');
     }
 

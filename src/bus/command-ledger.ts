@@ -52,6 +52,8 @@ export class CommandLedger implements JournalStatePart {
   forgottenCount = 0;
   /** Per strategy, the newest command stream entry id among the outcomes dropped (see forgotten()). */
   private readonly forgottenUpTo = new Map<string, string>();
+  /** Per strategy, the newest command stream entry id among the outcomes recorded (see newestEntry()). */
+  private readonly newest = new Map<string, string>();
 
   constructor(
     /** Request ids remembered per strategy (`daemon.redis.commands.dedupeWindow`). */
@@ -85,6 +87,16 @@ export class CommandLedger implements JournalStatePart {
     return upTo !== undefined && compareEntryIds(entry, upTo) <= 0;
   }
 
+  /**
+   * The newest command stream entry of a strategy whose command's outcome was recorded (remembered or dropped since):
+   * the entries up to it were read (where a consumer group made again starts: command-intake.ts).
+   */
+  newestEntry(strategy: string): string | undefined {
+    const n = this.newest.get(strategy);
+    const f = this.forgottenUpTo.get(strategy);
+    return n === undefined || (f !== undefined && compareEntryIds(f, n) > 0) ? f : n;
+  }
+
   /** Record an outcome (of the command of stream entry `entry`): journaled (an EVENT record), then remembered. */
   add(strategy: string, requestId: string, outcome: CommandOutcome, entry?: string): void {
     const o = clean(entry === undefined ? outcome : { ...outcome, entry });
@@ -114,6 +126,7 @@ export class CommandLedger implements JournalStatePart {
   import(section: unknown): void {
     this.byStrategy.clear();
     this.forgottenUpTo.clear();
+    this.newest.clear();
     if (typeof section !== 'object' || section === null || Array.isArray(section)) return;
     const upTo = (section as Record<string, unknown>)[FORGOTTEN_KEY];
     if (typeof upTo === 'object' && upTo !== null) {
@@ -142,6 +155,10 @@ export class CommandLedger implements JournalStatePart {
     if (m === undefined) this.byStrategy.set(strategy, (m = new Map()));
     m.delete(requestId); // a re-recorded id moves to the newest end
     m.set(requestId, o);
+    if (o.entry !== undefined) {
+      const n = this.newest.get(strategy);
+      if (n === undefined || compareEntryIds(o.entry, n) > 0) this.newest.set(strategy, o.entry);
+    }
     while (m.size > this.window) {
       const oldest = m.keys().next().value!;
       const entry = m.get(oldest)!.entry;

@@ -404,6 +404,48 @@ describe('the consumer group deleted while the daemon runs', () => {
     await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged in the stream made again' });
     expect(intake.status()).toMatchObject({ processed: processed + 2, replayed: 0, refused: 0 });
   }, 60_000);
+
+  it('missing at a daemon start is made after the newest command the journaled ledger holds', async () => {
+    let rig = await startRig(undefined, { window: 2 });
+    let intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rsA' }))).ok).toBe('1');
+    expect((await roundTrip('momentum', 'cancel-all', {}, { requestId: 'rs-all' })).body.canceling).toHaveLength(1);
+    for (const cid of ['rsB', 'rsC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }))).ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
+    await stopIntake(intake);
+    const dir = rig.dir;
+    await stopRig(rig, false);
+    // the group deleted while the daemon was down
+    await redis.xGroupDestroy(keys.commands('momentum'), GROUP);
+    rig = await startRig(dir, { window: 2 });
+    const tracker = rig.daemon.path.tracker;
+    // an order of the strategy resting before the intake starts (placed here directly)
+    const x = await rig.commands.submit(resting({ clientOrderId: 'rsX' }));
+    expect(x.ok).toBe(true);
+    await pollUntil(() => tracker.getByClientOrderId('rsX')?.state, (s) => s === 'ACCEPTED', { what: 'accepted' });
+    intake = startIntake(rig);
+    const next = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rsD' }), { requestId: 'req-rsD' });
+    expect(next.ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged in the new group' });
+    expect(tracker.getByClientOrderId('rsX')?.state, 'the old cancel-all was executed again').toBe('ACCEPTED');
+    // nothing read before was handled again (not executed, not answered again)
+    expect(intake.status()).toMatchObject({ processed: 1, replayed: 0, refused: 0 });
+  }, 90_000);
+
+  it('a stream made again whose ids start below those read before (Redis lost its data; another clock): its commands are new and executed', async () => {
+    const rig = await startRig(undefined, { window: 2 });
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    for (const cid of ['ckA', 'ckB', 'ckC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }))).ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
+    await redis.del(keys.commands('momentum'));
+    // an id far below the ones read (as XADD * on a Redis whose clock is behind)
+    await redis.xAdd(keys.commands('momentum'), '1-1', command('momentum', 'submit', resting({ clientOrderId: 'ckD' }), { requestId: 'req-ckD' }));
+    const [r] = await replyTo('req-ckD');
+    expect(r).toMatchObject({ ok: '1', replayed: '0' });
+    expect(ordersWithClientId(rig, 'ckD')).toBe(1);
+  }, 60_000);
 });
 
 describe('exactly once', () => {

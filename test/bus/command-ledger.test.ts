@@ -63,6 +63,7 @@ describe('command ledger', () => {
     b.onEvent({ event: 'redis-command', strategy: 's1', requestId: 'r4', op: 'cancel', ok: false, code: 'ORDER_NOT_FOUND', message: 'no', entry: '300-0' });
     expect(b.forgotten('s1', '100-1')).toBe(true);
     expect(b.get('s1', 'r4')?.entry).toBe('300-0');
+    expect([b.newestEntry('s1'), b.newestEntry('s2'), b.newestEntry('s3')]).toEqual(['300-0', '50-0', undefined]);
     // records without an entry (written before it was kept) move nothing
     const c = new CommandLedger(1);
     c.add('s1', 'x1', { op: 'cancel', ok: true });
