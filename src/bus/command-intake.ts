@@ -13,8 +13,8 @@
  * between the order's journal record and the ledger's, the submit again meets DUPLICATE_CLIENT_ORDER_ID from an order
  * of the same strategy, and that order is the answer (nothing is executed twice).
  *
- * Refused without executing anything: a malformed entry (bad requestId, client, op or body: answered when its client
- * is usable, counted, logged, acknowledged — never retried forever), a command naming another strategy
+ * Refused without executing anything: a malformed entry (bad requestId, client, op or body, a field given twice:
+ * answered when its client is usable, counted, logged, acknowledged — never retried forever), a command naming another strategy
  * (STRATEGY_MISMATCH), a submit without clientOrderId (INVALID_FIELD).
  *
  * Commands of one strategy execute in stream order: each entry's intake call is made synchronously as it is read (an
@@ -31,7 +31,7 @@ import type { Clock } from '../model/clock.js';
 import type { Order } from '../model/order.js';
 import { isResultShape, RESULT_SHAPE_EXPECTED } from '../model/result-shape.js';
 import type { CommandLedger, CommandOutcome } from './command-ledger.js';
-import { COMMAND_OPS, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
+import { COMMAND_OPS, compareEntryIds, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
 import { LuaScript } from './lua-script.js';
 import { PackedStrings } from './packed-strings.js';
 import type { RedisConnection } from './redis-connection.js';
@@ -145,6 +145,8 @@ export class CommandIntake {
   private stopped: Promise<void> = Promise.resolve();
   private signalStop: () => void = () => undefined;
   private groupsReady = false;
+  /** Per command stream, the newest entry id read by this intake (where its group is made again when it vanishes). */
+  private readonly lastRead = new Map<string, string>();
   /** Read this consumer's pending entries before new ones (start, reconnect, a failed reply or ack). */
   private needPending = true;
   private seenReconnects = 0;
@@ -269,8 +271,9 @@ export class CommandIntake {
         }
         await this.room();
         if (this.stopping) break;
-        const res = await this.reads.client.xReadGroup(this.o.group, this.o.consumer,
-          this.o.strategies.map((s) => ({ key: this.keyOf.get(s)!, id: '>' })), { COUNT: this.o.batch, BLOCK: this.blockMs });
+        // raw, as every read: an entry's fields as sent (a field given twice is seen, not one of its values kept)
+        const res = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch),
+          'BLOCK', String(this.blockMs), 'STREAMS', ...this.keyOf.values(), ...this.o.strategies.map(() => '>')]);
         this.take(res);
         if (this.outage) this.o.log.info({ consumer: this.o.consumer }, 'redis command intake reading again');
         this.outage = false;
@@ -287,15 +290,42 @@ export class CommandIntake {
     }
   }
 
+  /**
+   * Make each stream's group where missing: at the stream's start ('0': the commands sent before the daemon first read
+   * them) — or, for a group that vanished (XGROUP DESTROY, the stream deleted, Redis restarted without its data), after
+   * the newest entry read from that stream (by this intake, or executed as the journaled ledger holds), when the stream
+   * still is the one read (its ids went that far): from '0' the group would deliver every command still in the stream
+   * again as new, and those the ledger no longer remembers (more than its window) would execute a second time.
+   */
   private async createGroups(): Promise<void> {
     for (const key of this.keyOf.values()) {
+      const from = await this.groupStart(key);
       try {
-        await this.cmd.client.xGroupCreate(key, this.o.group, '0', { MKSTREAM: true });
+        await this.cmd.client.xGroupCreate(key, this.o.group, from, { MKSTREAM: true });
+        if (from !== '0' || this.lastRead.has(key)) this.o.log.warn({ stream: key, group: this.o.group, from }, 'redis command group was missing: made again');
       } catch (err) {
         if (!String(err).includes('BUSYGROUP')) throw err;
       }
     }
     this.groupsReady = true;
+  }
+
+  /** Where a group made now starts (see createGroups). */
+  private async groupStart(key: string): Promise<string> {
+    const read = this.lastRead.get(key);
+    const executed = this.o.ledger.newestEntry(this.strategyOfKey.get(key)!);
+    const seen = read === undefined || (executed !== undefined && compareEntryIds(executed, read) > 0) ? executed : read;
+    if (seen === undefined) return '0';
+    let info: unknown;
+    try {
+      info = await this.cmd.client.sendCommand(['XINFO', 'STREAM', key]);
+    } catch (err) {
+      if (String(err).includes('no such key')) return '0'; // the stream is gone: whatever comes is new
+      throw err;
+    }
+    const last = Array.isArray(info) ? info[info.indexOf('last-generated-id') + 1] : undefined;
+    // a stream whose ids never reached the one read is another stream (made again since): all of it is new
+    return typeof last === 'string' && compareEntryIds(last, seen) >= 0 ? seen : '0';
   }
 
   /** This consumer's pending entries (delivered before, never acknowledged), oldest first, page by page. */
@@ -307,9 +337,9 @@ export class CommandIntake {
         if (this.stopping) return;
         // raw: an entry deleted after it was delivered comes back without fields, which node-redis's parser refuses
         const raw = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch), 'STREAMS', key, after]);
-        const messages = rawEntries(raw);
+        const messages = rawStreams(raw)[0]?.entries ?? [];
         const strategy = this.strategyOfKey.get(key)!;
-        for (const m of messages) this.entry(strategy, key, m.id, m.message, true);
+        for (const m of messages) this.entry(strategy, key, m, true);
         if (messages.length < this.o.batch) break;
         after = messages[messages.length - 1]!.id;
       }
@@ -323,26 +353,23 @@ export class CommandIntake {
       for (let round = 0; round < 100; round++) {
         await this.room();
         if (this.stopping) return;
-        const r = await this.cmd.client.xAutoClaim(key, this.o.group, this.o.consumer, this.o.claimIdleMs, cursor, { COUNT: this.o.batch });
-        for (const m of r.messages) {
-          if (m !== null) this.entry(strategy, key, m.id, m.message as Record<string, string>, true);
-        }
-        cursor = String(r.nextId);
+        // raw: [next cursor, [[id, [field, value, ...] | nil], ...], [ids deleted (Redis 7)]]
+        const r = await this.cmd.client.sendCommand(['XAUTOCLAIM', key, this.o.group, this.o.consumer, String(this.o.claimIdleMs), cursor,
+          'COUNT', String(this.o.batch)]);
+        if (!Array.isArray(r)) break;
+        // an entry deleted from the stream (nil on Redis 6.2) stays this consumer's: read again as such by readPending
+        for (const m of rawEntryList(r[1])) if (m.message !== null) this.entry(strategy, key, m, true);
+        cursor = String(r[0]);
         if (cursor === '0-0') break;
       }
     }
   }
 
   private take(res: unknown): void {
-    if (res === null || !Array.isArray(res)) return;
-    for (const stream of res as { name: string; messages: ({ id: string; message: Record<string, string> | null } | null)[] }[]) {
-      const key = String(stream.name);
-      const strategy = this.strategyOfKey.get(key);
+    for (const stream of rawStreams(res)) {
+      const strategy = this.strategyOfKey.get(stream.key);
       if (strategy === undefined) continue;
-      for (const m of stream.messages) {
-        if (m === null) continue;
-        this.entry(strategy, key, String(m.id), m.message, false);
-      }
+      for (const m of stream.entries) this.entry(strategy, stream.key, m, false);
     }
   }
 
@@ -358,12 +385,16 @@ export class CommandIntake {
    * Handle one entry (not awaited: its intake call is made now, synchronously). `redelivered`: read from the pending
    * entries (this consumer's, or claimed from another): it may have been executed before a crash.
    */
-  private entry(strategy: string, key: string, id: string, fields: Record<string, string> | null, redelivered: boolean): void {
+  private entry(strategy: string, key: string, e: RawEntry, redelivered: boolean): void {
+    const id = e.id;
+    const fields = e.message;
+    const seen = this.lastRead.get(key);
+    if (seen === undefined || compareEntryIds(id, seen) > 0) this.lastRead.set(key, id);
     const tag = `${key} ${id}`;
     if (this.inFlight.has(tag)) return;
     let answer: Promise<Answer>;
     try {
-      answer = this.handle(strategy, fields, redelivered);
+      answer = this.handle(strategy, id, fields, e.twice, redelivered);
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -389,7 +420,7 @@ export class CommandIntake {
    * What the entry comes to. Synchronous up to the command's intake call (validation, ledger lookup, execution start):
    * the caller handles entries in stream order.
    */
-  private handle(strategy: string, fields: Record<string, string> | null, redelivered: boolean): Promise<Answer> {
+  private handle(strategy: string, entryId: string, fields: Record<string, string> | null, twice: string | undefined, redelivered: boolean): Promise<Answer> {
     const f = fields ?? {};
     const client = typeof f.client === 'string' && WIRE_ID_RE.test(f.client) ? f.client : undefined;
     const rawId = typeof f.requestId === 'string' ? f.requestId.slice(0, 64) : '';
@@ -403,6 +434,7 @@ export class CommandIntake {
       return Promise.resolve({ client, requestId: rawId, body: errorBody({ code, message, field }), replayed: false, ack: true });
     };
     if (fields === null) return malformed('BAD_REQUEST', 'the entry was deleted before it was read');
+    if (twice !== undefined) return malformed('BAD_REQUEST', `the entry has field ${twice.slice(0, 64)} more than once`, twice.slice(0, 64));
     if (client === undefined) return malformed('INVALID_FIELD', 'client must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'client');
     if (!WIRE_ID_RE.test(rawId) || rawId !== f.requestId) return malformed('INVALID_FIELD', 'requestId must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'requestId');
     const requestId = rawId;
@@ -454,8 +486,15 @@ export class CommandIntake {
       this.counts.replayed++;
       return first.run.then((a) => ({ ...a, replayed: true }));
     }
+    // delivered again, not remembered, and no later than a command whose outcome the ledger forgot (pending while
+    // more commands than it remembers were executed): it may have been executed, and executing it again could repeat
+    // a cancel-all or undo a later amend. (A first delivery never ran: a stream made again after Redis lost its data
+    // may have ids below the old ones.)
+    if (redelivered && this.o.ledger.forgotten(strategy, entryId)) {
+      return refuse('COMMAND_OUTCOME_FORGOTTEN', `command ${requestId} was delivered again after the daemon forgot the outcomes of commands up to it (more than daemon.redis.commands.dedupeWindow were executed since): it may have been executed, so it is not executed again; follow its order's events`, 'requestId');
+    }
 
-    const run = this.execute(strategy, requestId, client, op, body, ids, redelivered);
+    const run = this.execute(strategy, entryId, requestId, client, op, body, ids, redelivered);
     this.executing.set(execKey, { run, op, clientOrderId: typeof body.clientOrderId === 'string' ? body.clientOrderId : undefined, target: this.targetOf(op, body, strategy) });
     const forget = (): void => {
       this.executing.delete(execKey);
@@ -468,7 +507,7 @@ export class CommandIntake {
    * Execute (the intake call happens before the first await), record, make durable. `ids`: answers name the order by its
    * ids. `redelivered`: the entry came from the pending entries (see entry()).
    */
-  private execute(strategy: string, requestId: string, client: string, op: CommandOp, body: Record<string, unknown>, ids: boolean,
+  private execute(strategy: string, entryId: string, requestId: string, client: string, op: CommandOp, body: Record<string, unknown>, ids: boolean,
     redelivered: boolean): Promise<Answer> {
     let result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>;
     if (op === 'submit') {
@@ -520,18 +559,18 @@ export class CommandIntake {
     } else {
       for (const k of Object.keys(body)) {
         if (k !== 'symbol' && k !== 'side') {
-          return this.finish(strategy, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k} (a cancel-all takes symbol and side)`, field: k }, ids), replayed: false }));
+          return this.finish(strategy, entryId, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k} (a cancel-all takes symbol and side)`, field: k }, ids), replayed: false }));
         }
       }
       if ((body.symbol !== undefined && typeof body.symbol !== 'string') || (body.side !== undefined && typeof body.side !== 'string')) {
-        return this.finish(strategy, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'INVALID_FIELD', message: 'symbol and side must be strings' }, ids), replayed: false }));
+        return this.finish(strategy, entryId, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'INVALID_FIELD', message: 'symbol and side must be strings' }, ids), replayed: false }));
       }
       const r = this.o.commands.cancelStrategy(strategy, body.symbol as string | undefined, body.side as string | undefined);
       result = Promise.resolve(r.ok
-        ? { outcome: { op, ok: true }, body: { ok: true, canceling: r.canceling, refused: r.refused }, replayed: false }
+        ? { outcome: { op, ok: true, canceling: r.canceling, refused: r.refused }, body: { ok: true, canceling: r.canceling, refused: r.refused }, replayed: false }
         : { ...this.orderAnswer(op, r, ids), replayed: false });
     }
-    return this.finish(strategy, requestId, client, result);
+    return this.finish(strategy, entryId, requestId, client, result);
   }
 
   /**
@@ -567,13 +606,13 @@ export class CommandIntake {
   }
 
   /** Record the outcome (unless the journal failed under the command), make it durable, answer. */
-  private async finish(strategy: string, requestId: string, client: string,
+  private async finish(strategy: string, entryId: string, requestId: string, client: string,
     result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>): Promise<Answer> {
     const r = await result;
     if (r.outcome.code === 'JOURNAL_IO') return { client, requestId, body: r.body, replayed: false, ack: false };
     if (r.replayed) this.counts.replayed++;
     else this.counts.processed++;
-    this.o.ledger.add(strategy, requestId, r.outcome);
+    this.o.ledger.add(strategy, requestId, r.outcome, entryId);
     return this.afterDurable({ client, requestId, body: r.body, replayed: r.replayed, ack: true });
   }
 
@@ -610,7 +649,7 @@ export class CommandIntake {
   private replayBody(o: CommandOutcome, ids: boolean): Record<string, unknown> {
     const order = o.orderId === undefined ? undefined : this.o.commands.get(o.orderId);
     if (o.ok) {
-      if (o.op === 'cancel-all') return { ok: true, canceling: [], refused: [] };
+      if (o.op === 'cancel-all') return { ok: true, canceling: o.canceling ?? [], refused: o.refused ?? [] };
       return order === undefined ? { ok: true, orderId: o.orderId } : this.withOrder({ ok: true }, order, ids);
     }
     const body: Record<string, unknown> = { ok: false, error: { code: o.code ?? 'INTERNAL', message: o.message ?? '' } };
@@ -733,13 +772,29 @@ end
 return failed
 `);
 
-/** The entries of a raw XREADGROUP reply for one stream: [[key, [[id, [field, value, ...] | null], ...]]] | null. */
-function rawEntries(raw: unknown): { id: string; message: Record<string, string> | null }[] {
-  if (!Array.isArray(raw) || raw.length === 0) return [];
-  const stream = raw[0] as unknown[];
-  const list = Array.isArray(stream) ? stream[1] : undefined;
+/** A stream entry as read: its fields (null: deleted from the stream after delivery) and a field name given twice. */
+interface RawEntry {
+  readonly id: string;
+  readonly message: Record<string, string> | null;
+  /** The first field name that appears more than once (its values are then not to be chosen between). */
+  readonly twice?: string | undefined;
+}
+
+/** A raw XREADGROUP reply: [[key, [[id, [field, value, ...] | nil], ...]], ...] | nil. */
+function rawStreams(raw: unknown): { key: string; entries: RawEntry[] }[] {
+  if (!Array.isArray(raw)) return [];
+  const out: { key: string; entries: RawEntry[] }[] = [];
+  for (const stream of raw as unknown[]) {
+    if (!Array.isArray(stream)) continue;
+    out.push({ key: String(stream[0]), entries: rawEntryList(stream[1]) });
+  }
+  return out;
+}
+
+/** [[id, [field, value, ...] | nil], ...] as entries. */
+function rawEntryList(list: unknown): RawEntry[] {
   if (!Array.isArray(list)) return [];
-  const out: { id: string; message: Record<string, string> | null }[] = [];
+  const out: RawEntry[] = [];
   for (const e of list as unknown[]) {
     if (!Array.isArray(e)) continue;
     const id = String(e[0]);
@@ -749,8 +804,13 @@ function rawEntries(raw: unknown): { id: string; message: Record<string, string>
       continue;
     }
     const message: Record<string, string> = {};
-    for (let i = 0; i + 1 < flat.length; i += 2) message[String(flat[i])] = String(flat[i + 1]);
-    out.push({ id, message });
+    let twice: string | undefined;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const name = String(flat[i]);
+      if (twice === undefined && Object.prototype.hasOwnProperty.call(message, name)) twice = name;
+      message[name] = String(flat[i + 1]);
+    }
+    out.push({ id, message, twice });
   }
   return out;
 }

@@ -4,21 +4,37 @@
  * from another consumer) is found here and answered from its record, never executed twice.
  *
  * A journal state part (src/core/state-parts.ts): each new outcome is an EVENT record
- * `{"event":"redis-command", strategy, requestId, op, ok, orderId?, code?, message?}` written through `record` (the
- * JournalRecorder's `event()`), and the whole ledger is a section of every snapshot; replay (import, then onEvent)
- * rebuilds it. Without a journal (`record` absent) it is memory only. Bounded: per strategy the oldest request ids are
- * forgotten beyond the window (`forgotten` counts them).
+ * `{"event":"redis-command", strategy, requestId, op, ok, orderId?, code?, message?, canceling?, refused?, entry}`
+ * written through `record` (the JournalRecorder's `event()`), and the whole ledger is a section of every snapshot;
+ * replay (import, then onEvent) rebuilds it. Without a journal (`record` absent) it is memory only. Bounded: per strategy the oldest request ids are
+ * forgotten beyond the window (`forgottenCount` counts them); the newest stream entry among them is kept (in the
+ * snapshot section too, under `@forgotten`), so that a command of an entry up to it that is delivered again and not
+ * remembered is known to be one that may have been executed (forgotten()), never executed a second time.
  */
 import type { JournalStatePart } from '../core/state-parts.js';
-import { COMMAND_OPS, type CommandOp } from './protocol.js';
+import { COMMAND_OPS, compareEntryIds, type CommandOp } from './protocol.js';
 
-/** What a command came to. `orderId`: the order it made or touched (absent for a cancel-all and most refusals). */
+/** An order a cancel-all could not cancel (as its answer names it). */
+export interface CancelRefusal {
+  readonly orderId: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * What a command came to. `orderId`: the order it made or touched (absent for a cancel-all and most refusals).
+ * `canceling` and `refused`: what a cancel-all that was carried out answered (a replay answers them again).
+ */
 export interface CommandOutcome {
   readonly op: CommandOp;
   readonly ok: boolean;
   readonly orderId?: number | undefined;
   readonly code?: string | undefined;
   readonly message?: string | undefined;
+  readonly canceling?: readonly number[] | undefined;
+  readonly refused?: readonly CancelRefusal[] | undefined;
+  /** The command stream entry id of the command (absent in records written before it was kept). */
+  readonly entry?: string | undefined;
 }
 
 /** The longest message kept per outcome (characters). */
@@ -26,11 +42,18 @@ const MAX_MESSAGE = 500;
 
 export const COMMAND_LEDGER_PART = 'redis-command';
 
+/** The key of the snapshot section that holds `forgottenUpTo` (not a strategy id: those are letters, digits, _ and -). */
+const FORGOTTEN_KEY = '@forgotten';
+
 export class CommandLedger implements JournalStatePart {
   readonly name = COMMAND_LEDGER_PART;
   private readonly byStrategy = new Map<string, Map<string, CommandOutcome>>();
   /** Outcomes dropped because the window was full (oldest first). */
-  forgotten = 0;
+  forgottenCount = 0;
+  /** Per strategy, the newest command stream entry id among the outcomes dropped (see forgotten()). */
+  private readonly forgottenUpTo = new Map<string, string>();
+  /** Per strategy, the newest command stream entry id among the outcomes recorded (see newestEntry()). */
+  private readonly newest = new Map<string, string>();
 
   constructor(
     /** Request ids remembered per strategy (`daemon.redis.commands.dedupeWindow`). */
@@ -54,15 +77,38 @@ export class CommandLedger implements JournalStatePart {
     return n;
   }
 
-  /** Record an outcome: journaled (an EVENT record), then remembered. */
-  add(strategy: string, requestId: string, outcome: CommandOutcome): void {
-    const o = clean(outcome);
+  /**
+   * Whether a command stream entry of a strategy is no later than an entry whose outcome was dropped: a command of that
+   * entry that is not remembered may have been executed and forgotten (entries are read in id order; an entry is
+   * delivered again only while unacknowledged, or when its group was made again from the start).
+   */
+  forgotten(strategy: string, entry: string): boolean {
+    const upTo = this.forgottenUpTo.get(strategy);
+    return upTo !== undefined && compareEntryIds(entry, upTo) <= 0;
+  }
+
+  /**
+   * The newest command stream entry of a strategy whose command's outcome was recorded (remembered or dropped since):
+   * the entries up to it were read (where a consumer group made again starts: command-intake.ts).
+   */
+  newestEntry(strategy: string): string | undefined {
+    const n = this.newest.get(strategy);
+    const f = this.forgottenUpTo.get(strategy);
+    return n === undefined || (f !== undefined && compareEntryIds(f, n) > 0) ? f : n;
+  }
+
+  /** Record an outcome (of the command of stream entry `entry`): journaled (an EVENT record), then remembered. */
+  add(strategy: string, requestId: string, outcome: CommandOutcome, entry?: string): void {
+    const o = clean(entry === undefined ? outcome : { ...outcome, entry });
     if (this.record !== undefined) {
       // the outcome's fields after the ids, in its order (no spread of a literal: one per command)
       const e: Record<string, unknown> = { event: COMMAND_LEDGER_PART, strategy, requestId, op: o.op, ok: o.ok };
       if (o.orderId !== undefined) e.orderId = o.orderId;
       if (o.code !== undefined) e.code = o.code;
       if (o.message !== undefined) e.message = o.message;
+      if (o.canceling !== undefined) e.canceling = o.canceling;
+      if (o.refused !== undefined) e.refused = o.refused;
+      if (o.entry !== undefined) e.entry = o.entry;
       this.record(e);
     }
     this.remember(strategy, requestId, o);
@@ -71,14 +117,23 @@ export class CommandLedger implements JournalStatePart {
   // ---- journal state part ----
 
   export(): unknown {
-    const out: Record<string, [string, CommandOutcome][]> = {};
+    const out: Record<string, unknown> = {};
     for (const [strategy, m] of this.byStrategy) out[strategy] = [...m];
+    if (this.forgottenUpTo.size > 0) out[FORGOTTEN_KEY] = Object.fromEntries(this.forgottenUpTo);
     return out;
   }
 
   import(section: unknown): void {
     this.byStrategy.clear();
+    this.forgottenUpTo.clear();
+    this.newest.clear();
     if (typeof section !== 'object' || section === null || Array.isArray(section)) return;
+    const upTo = (section as Record<string, unknown>)[FORGOTTEN_KEY];
+    if (typeof upTo === 'object' && upTo !== null) {
+      for (const [strategy, entry] of Object.entries(upTo as Record<string, unknown>)) {
+        if (typeof entry === 'string' && ENTRY_ID_RE.test(entry)) this.forgottenUpTo.set(strategy, entry);
+      }
+    }
     for (const [strategy, rows] of Object.entries(section as Record<string, unknown>)) {
       if (!Array.isArray(rows)) continue;
       for (const row of rows) {
@@ -100,20 +155,39 @@ export class CommandLedger implements JournalStatePart {
     if (m === undefined) this.byStrategy.set(strategy, (m = new Map()));
     m.delete(requestId); // a re-recorded id moves to the newest end
     m.set(requestId, o);
+    if (o.entry !== undefined) {
+      const n = this.newest.get(strategy);
+      if (n === undefined || compareEntryIds(o.entry, n) > 0) this.newest.set(strategy, o.entry);
+    }
     while (m.size > this.window) {
-      m.delete(m.keys().next().value!);
-      this.forgotten++;
+      const oldest = m.keys().next().value!;
+      const entry = m.get(oldest)!.entry;
+      m.delete(oldest);
+      this.forgottenCount++;
+      if (entry !== undefined) {
+        const upTo = this.forgottenUpTo.get(strategy);
+        if (upTo === undefined || compareEntryIds(entry, upTo) > 0) this.forgottenUpTo.set(strategy, entry);
+      }
     }
   }
 }
+
+const ENTRY_ID_RE = /^\d{1,20}-\d{1,20}$/;
 
 /** The outcome with only the fields it has, and its message cut to MAX_MESSAGE. */
 function clean(o: CommandOutcome): CommandOutcome {
   const c: { -readonly [K in keyof CommandOutcome]: CommandOutcome[K] } = { op: o.op, ok: o.ok };
   if (o.orderId !== undefined) c.orderId = o.orderId;
   if (o.code !== undefined) c.code = o.code;
-  if (o.message !== undefined) c.message = o.message.length > MAX_MESSAGE ? o.message.slice(0, MAX_MESSAGE) : o.message;
+  if (o.message !== undefined) c.message = cut(o.message);
+  if (o.canceling !== undefined) c.canceling = o.canceling;
+  if (o.refused !== undefined) c.refused = o.refused.map((r) => ({ orderId: r.orderId, code: r.code, message: cut(r.message) }));
+  if (o.entry !== undefined) c.entry = o.entry;
   return c;
+}
+
+function cut(message: string): string {
+  return message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) : message;
 }
 
 function parseOutcome(v: unknown): CommandOutcome | undefined {
@@ -126,5 +200,14 @@ function parseOutcome(v: unknown): CommandOutcome | undefined {
     orderId: typeof r.orderId === 'number' ? r.orderId : undefined,
     code: typeof r.code === 'string' ? r.code : undefined,
     message: typeof r.message === 'string' ? r.message : undefined,
+    canceling: Array.isArray(r.canceling) && r.canceling.every((id) => typeof id === 'number') ? r.canceling as number[] : undefined,
+    refused: Array.isArray(r.refused) && r.refused.every(isCancelRefusal) ? r.refused as CancelRefusal[] : undefined,
+    entry: typeof r.entry === 'string' && ENTRY_ID_RE.test(r.entry) ? r.entry : undefined,
   });
+}
+
+function isCancelRefusal(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return typeof r.orderId === 'number' && typeof r.code === 'string' && typeof r.message === 'string';
 }

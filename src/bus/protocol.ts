@@ -52,6 +52,16 @@ export type CommandOp = (typeof COMMAND_OPS)[number];
 /** A request id or client name: 1 to 64 of A-Z a-z 0-9 _ . : - */
 export const WIRE_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
+/** Stream entry ids ('ms-seq') compared: negative, 0 or positive as `a` is before, equal to or after `b`. */
+export function compareEntryIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  const ms = BigInt(am) - BigInt(bm);
+  if (ms !== 0n) return ms < 0n ? -1 : 1;
+  const sq = BigInt(as) - BigInt(bs);
+  return sq === 0n ? 0 : sq < 0n ? -1 : 1;
+}
+
 /** The fields of a command entry (all strings, as Redis stores them). */
 export interface CommandFields {
   readonly requestId: string;

@@ -30,6 +30,7 @@ export const ERROR_CATALOGUE = {
   UNKNOWN_SYMBOL: { kind: 'not_retryable', http: 400, description: 'The symbol is not a configured instrument.' },
   UNKNOWN_STRATEGY: { kind: 'not_retryable', http: 400, description: 'The strategy id is not configured.' },
   STRATEGY_NOT_API: { kind: 'not_retryable', http: 403, description: 'The strategy takes its orders from elsewhere (a worker module, or its Redis command stream with source: redis): an API client may not submit as it.' },
+  COMMAND_OUTCOME_FORGOTTEN: { kind: 'not_retryable', http: 409, description: 'A Redis command delivered again (left unacknowledged, or its consumer group made again) after the daemon forgot the outcomes of the commands up to it (more than daemon.redis.commands.dedupeWindow of its strategy were executed since): it may have been executed, so it is not executed again; its outcome is unknown (follow its order\'s events).' },
   STRATEGY_MISMATCH: { kind: 'not_retryable', http: 403, description: 'A command from a strategy\'s Redis command stream names another strategy (its strategy field or its order\'s): refused, nothing executed.' },
   UNKNOWN_VENUE: { kind: 'not_retryable', http: 400, description: 'The pinned venue is not configured or does not list the symbol.' },
   INVALID_CLIENT_ORDER_ID: { kind: 'not_retryable', http: 400, description: 'Client order id must be 1 to 32 ASCII letters and digits.' },

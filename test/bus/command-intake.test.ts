@@ -39,7 +39,7 @@ const rigs: Rig[] = [];
 const intakes: CommandIntake[] = [];
 
 /** A daemon on `dir` (a fresh one when absent) with the ledger among its journal state parts (before recovery). */
-async function startRig(dir = mkdtempSync(join(tmpdir(), 'switchyard-cmd-')), options: { ledgerInJournal?: boolean } = {}): Promise<Rig> {
+async function startRig(dir = mkdtempSync(join(tmpdir(), 'switchyard-cmd-')), options: { ledgerInJournal?: boolean; window?: number } = {}): Promise<Rig> {
   const text = paperConfigText([
     [['daemon', 'api', 'host'], '127.0.0.1'],
     [['daemon', 'api', 'port'], 0],
@@ -49,7 +49,7 @@ async function startRig(dir = mkdtempSync(join(tmpdir(), 'switchyard-cmd-')), op
     [['daemon', 'shutdown', 'policy'], 'leave'],
   ], { workers: false }); // API strategies: the daemon builds no command intake of its own, the test's is the one reading
   const daemon = createDaemon(configFromText(text), { env: { SWITCHYARD_API_TOKEN: TEST_TOKEN }, logDestination: discardLogs(), baseDir: dir });
-  const ledger = new CommandLedger(1000, (e) => daemon.path.recorder?.event(e));
+  const ledger = new CommandLedger(options.window ?? 1000, (e) => daemon.path.recorder?.event(e));
   if (options.ledgerInJournal !== false) daemon.path.stateParts.push(ledger);
   await daemon.start();
   const durable = (): Promise<void> => daemon.path.recorder?.durable() ?? Promise.resolve();
@@ -305,6 +305,32 @@ describe('commands in through Redis', () => {
     expect(rig.daemon.path.tracker.list(false).length).toBe(before);
   }, 60_000);
 
+  it('refuses an entry that has a field twice (which one counts is not the sender\'s to guess), read new or again', async () => {
+    const rig = await startRig();
+    const tracker = rig.daemon.path.tracker;
+    await redis.xGroupCreate(keys.commands('momentum'), GROUP, '0', { MKSTREAM: true }).catch(() => undefined);
+    const twice = (requestId: string, second: string[]): string[] => ['XADD', keys.commands('momentum'), '*', 'requestId', requestId, 'client', 'c5',
+      'op', 'cancel', 'strategy', 'momentum', 'body', JSON.stringify({ clientOrderId: 'twA' }), ...second];
+    // delivered to this daemon's consumer before a restart, never acknowledged: read again at start
+    await redis.sendCommand(twice('tw-pending', ['op', 'cancel-all']));
+    await redis.xReadGroup(GROUP, 'd1', { key: keys.commands('momentum'), id: '>' }, { COUNT: 100 });
+    const intake = startIntake(rig);
+    const [p] = await replyTo('tw-pending', 'c5');
+    expect(p).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'BAD_REQUEST', field: 'op' } } });
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'twA' }))).ok).toBe('1');
+    await pollUntil(() => tracker.getByClientOrderId('twA')?.state, (s) => s === 'ACCEPTED', { what: 'accepted' });
+    // read new: a cancel with op given again as cancel-all, a body given twice
+    await redis.sendCommand(twice('tw-op', ['op', 'cancel-all']));
+    await redis.sendCommand(twice('tw-body', ['body', JSON.stringify({ orderId: 1 })]));
+    const [o] = await replyTo('tw-op', 'c5');
+    const [b] = await replyTo('tw-body', 'c5');
+    expect(o).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'BAD_REQUEST', field: 'op' } } });
+    expect(b).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'BAD_REQUEST', field: 'body' } } });
+    expect(tracker.getByClientOrderId('twA')!.state).toBe('ACCEPTED'); // nothing executed
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
+    expect(intake.status()).toMatchObject({ malformed: 3, processed: 1 });
+  }, 60_000);
+
   it('claims entries idle at a consumer that died', async () => {
     const rig = await startRig();
     // the group exists and a dead consumer read the command, never acknowledged
@@ -339,6 +365,86 @@ describe('pending entries', () => {
     await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'both acknowledged' });
     expect(intake.status()).toMatchObject({ processed: 1, malformed: 1 });
     expect(ordersWithClientId(rig, 'g1')).toBe(0);
+  }, 60_000);
+});
+
+describe('the consumer group deleted while the daemon runs', () => {
+  it('is made again after the last entry read: the entries read before are not delivered again as new commands', async () => {
+    // a ledger remembering 2 request ids: the stream holds more commands than the ledger remembers (as a command stream
+    // of MAXLEN 100000 against dedupeWindow 1000)
+    const rig = await startRig(undefined, { window: 2 });
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+    const a = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'ngA' }));
+    expect(a.ok, JSON.stringify(a.body)).toBe('1');
+    const all = await roundTrip('momentum', 'cancel-all', {}, { requestId: 'ng-all' });
+    expect(all.body.canceling).toHaveLength(1);
+    for (const cid of ['ngB', 'ngC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }), { requestId: `req-${cid}` })).ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
+    await pollUntil(() => ['ngB', 'ngC'].map((c) => tracker.getByClientOrderId(c)?.state), (s) => s.every((x) => x === 'ACCEPTED'), { what: 'both accepted' });
+    expect(rig.ledger.get('momentum', 'ng-all')).toBeUndefined(); // forgotten
+    const processed = intake.status().processed;
+
+    await redis.xGroupDestroy(keys.commands('momentum'), GROUP);
+    const next = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'ngD' }), { requestId: 'req-ngD' });
+    expect(next.ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged in the new group' });
+    await pollUntil(() => tracker.getByClientOrderId('ngD')?.state, (s) => s === 'ACCEPTED', { what: 'ngD accepted' });
+    const states = ['ngB', 'ngC', 'ngD'].map((c) => tracker.getByClientOrderId(c)?.state);
+    expect(states, 'the old cancel-all was executed again').toEqual(['ACCEPTED', 'ACCEPTED', 'ACCEPTED']);
+    // nothing read before was handled again (not executed, not answered again from the ledger)
+    expect((await repliesOf('c1')).filter((r) => r.requestId === 'req-ngC')).toHaveLength(1);
+    expect(intake.status()).toMatchObject({ processed: processed + 1, replayed: 0, refused: 0 });
+
+    // the stream deleted (or lost with a Redis restarted without its data): what is sent next is read, from the start
+    await redis.del(keys.commands('momentum'));
+    const after = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'ngE' }), { requestId: 'req-ngE' });
+    expect(after.ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged in the stream made again' });
+    expect(intake.status()).toMatchObject({ processed: processed + 2, replayed: 0, refused: 0 });
+  }, 60_000);
+
+  it('missing at a daemon start is made after the newest command the journaled ledger holds', async () => {
+    let rig = await startRig(undefined, { window: 2 });
+    let intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rsA' }))).ok).toBe('1');
+    expect((await roundTrip('momentum', 'cancel-all', {}, { requestId: 'rs-all' })).body.canceling).toHaveLength(1);
+    for (const cid of ['rsB', 'rsC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }))).ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
+    await stopIntake(intake);
+    const dir = rig.dir;
+    await stopRig(rig, false);
+    // the group deleted while the daemon was down
+    await redis.xGroupDestroy(keys.commands('momentum'), GROUP);
+    rig = await startRig(dir, { window: 2 });
+    const tracker = rig.daemon.path.tracker;
+    // an order of the strategy resting before the intake starts (placed here directly)
+    const x = await rig.commands.submit(resting({ clientOrderId: 'rsX' }));
+    expect(x.ok).toBe(true);
+    await pollUntil(() => tracker.getByClientOrderId('rsX')?.state, (s) => s === 'ACCEPTED', { what: 'accepted' });
+    intake = startIntake(rig);
+    const next = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rsD' }), { requestId: 'req-rsD' });
+    expect(next.ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged in the new group' });
+    expect(tracker.getByClientOrderId('rsX')?.state, 'the old cancel-all was executed again').toBe('ACCEPTED');
+    // nothing read before was handled again (not executed, not answered again)
+    expect(intake.status()).toMatchObject({ processed: 1, replayed: 0, refused: 0 });
+  }, 90_000);
+
+  it('a stream made again whose ids start below those read before (Redis lost its data; another clock): its commands are new and executed', async () => {
+    const rig = await startRig(undefined, { window: 2 });
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    for (const cid of ['ckA', 'ckB', 'ckC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }))).ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
+    await redis.del(keys.commands('momentum'));
+    // an id far below the ones read (as XADD * on a Redis whose clock is behind)
+    await redis.xAdd(keys.commands('momentum'), '1-1', command('momentum', 'submit', resting({ clientOrderId: 'ckD' }), { requestId: 'req-ckD' }));
+    const [r] = await replyTo('req-ckD');
+    expect(r).toMatchObject({ ok: '1', replayed: '0' });
+    expect(ordersWithClientId(rig, 'ckD')).toBe(1);
   }, 60_000);
 });
 
@@ -404,6 +510,74 @@ describe('exactly once', () => {
     expect(ordersWithClientId(rig, 'p2')).toBe(1);
     expect(intake.status().processed).toBe(0);
   }, 90_000);
+
+  it('a cancel-all answered again (its first reply lost) names the orders it canceled, after a restart of the intake and of the daemon', async () => {
+    let rig = await startRig();
+    let intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+    for (const cid of ['caA', 'caB']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }), { client: 'c7' })).ok).toBe('1');
+    const ids = ['caA', 'caB'].map((c) => tracker.getByClientOrderId(c)!.id).sort();
+    await pollUntil(() => ids.map((id) => tracker.get(id)?.state), (s) => s.every((x) => x === 'ACCEPTED'), { what: 'both accepted' });
+    // the cancel-all is executed and recorded; its reply cannot be written (the reply key holds a string)
+    await redis.del(keys.replies('c7'));
+    await redis.set(keys.replies('c7'), 'in the way');
+    await send('momentum', command('momentum', 'cancel-all', {}, { client: 'c7', requestId: 'ca-all-1' }));
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    await pollUntil(() => ids.map((id) => tracker.get(id)?.state), (s) => s.every((x) => x === 'CANCELED'), { what: 'both canceled' });
+    await stopIntake(intake);
+
+    await redis.del(keys.replies('c7'));
+    intake = startIntake(rig);
+    const [r1] = await replyTo('ca-all-1', 'c7');
+    expect(r1).toMatchObject({ ok: '1', replayed: '1' });
+    expect({ canceling: [...r1!.body.canceling].sort(), refused: r1!.body.refused }, 'the replayed cancel-all named no order').toEqual({ canceling: ids, refused: [] });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+
+    // across a daemon restart: the outcome comes back from the journal with its orders
+    await redis.set(keys.replies('c7'), 'in the way');
+    for (const cid of ['caC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }))).ok).toBe('1');
+    const c = tracker.getByClientOrderId('caC')!.id;
+    await pollUntil(() => tracker.get(c)?.state, (s) => s === 'ACCEPTED', { what: 'accepted' });
+    await send('momentum', command('momentum', 'cancel-all', {}, { client: 'c7', requestId: 'ca-all-2' }));
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    await stopIntake(intake);
+    const dir = rig.dir;
+    await stopRig(rig, false);
+    rig = await startRig(dir);
+    await redis.del(keys.replies('c7'));
+    intake = startIntake(rig);
+    const [r2] = await replyTo('ca-all-2', 'c7');
+    expect(r2).toMatchObject({ ok: '1', replayed: '1', body: { ok: true, canceling: [c], refused: [] } });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+  }, 90_000);
+
+  it('a command left pending while more commands than the ledger remembers were executed is not executed again', async () => {
+    // a ledger remembering 2 request ids (as dedupeWindow against a long outage of one client's reply stream)
+    const rig = await startRig(undefined, { window: 2 });
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'fgA' }))).ok).toBe('1');
+    // a cancel-all whose reply cannot be written (c6's reply key holds a string): executed, pending, read again and
+    // again (answered from the ledger while it remembers it)
+    await redis.set(keys.replies('c6'), 'in the way');
+    await send('momentum', command('momentum', 'cancel-all', {}, { client: 'c6', requestId: 'fg-all' }));
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    expect(rig.ledger.get('momentum', 'fg-all')?.canceling).toHaveLength(1);
+    // two more commands: the ledger forgets the cancel-all
+    for (const cid of ['fgB', 'fgC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }))).ok).toBe('1');
+    const failures = intake.status().replyFailures;
+    await pollUntil(() => intake.status().replyFailures, (n) => n >= failures + 2, { what: 'the cancel-all read again twice since' });
+    const states = ['fgB', 'fgC'].map((c) => tracker.getByClientOrderId(c)?.state);
+    expect(states, 'the forgotten cancel-all was executed again').toEqual(states.map(() => expect.stringMatching(/^(CREATED|SUBMITTED|ACCEPTED)$/)));
+    // once its reply can be written it is answered (refused: its outcome is not known any more) and acknowledged
+    await redis.del(keys.replies('c6'));
+    const [r] = await replyTo('fg-all', 'c6');
+    expect(r).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'COMMAND_OUTCOME_FORGOTTEN' } } });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+    expect(['fgB', 'fgC'].map((c) => tracker.getByClientOrderId(c)?.state)).toEqual(['ACCEPTED', 'ACCEPTED']);
+  }, 60_000);
 
   it('a submit whose ledger record was lost (crash between the order record and the ledger record) is answered with its order', async () => {
     let rig = await startRig();

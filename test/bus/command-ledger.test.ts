@@ -10,7 +10,7 @@ describe('command ledger', () => {
     expect(events).toHaveLength(6);
     expect(events[0]).toEqual({ event: 'redis-command', strategy: 's1', requestId: 'r1', op: 'submit', ok: true, orderId: 1 });
     expect(ledger.size('s1')).toBe(3);
-    expect(ledger.forgotten).toBe(2);
+    expect(ledger.forgottenCount).toBe(2);
     expect(ledger.get('s1', 'r1')).toBeUndefined();
     expect(ledger.get('s1', 'r5')).toEqual({ op: 'submit', ok: true, orderId: 5 });
     // per strategy: the same request id of another strategy is another command
@@ -22,13 +22,19 @@ describe('command ledger', () => {
     const events: Record<string, unknown>[] = [];
     const a = new CommandLedger(100, (e) => events.push(e));
     a.add('s1', 'r1', { op: 'submit', ok: true, orderId: 1 });
-    a.add('s1', 'r2', { op: 'cancel-all', ok: true });
+    a.add('s1', 'r2', { op: 'cancel-all', ok: true, canceling: [4, 5], refused: [{ orderId: 6, code: 'ORDER_NOT_CANCELABLE', message: 'x'.repeat(600) }] });
+    expect(a.get('s1', 'r2')?.refused?.[0]?.message).toHaveLength(500);
     const section = JSON.parse(JSON.stringify(a.export())) as unknown;
     a.add('s1', 'r3', { op: 'amend', ok: false, orderId: 1, code: 'VENUE_REJECTED', message: 'no' });
     const b = new CommandLedger(100);
     b.import(section);
     b.onEvent(JSON.parse(JSON.stringify(events[2])) as Record<string, unknown>);
     expect(b.export()).toEqual(a.export());
+    // a cancel-all's orders come back from its event as well (what a replay answers)
+    const d = new CommandLedger(100);
+    d.onEvent(JSON.parse(JSON.stringify(events[1])) as Record<string, unknown>);
+    expect(d.get('s1', 'r2')).toEqual(a.get('s1', 'r2'));
+    expect(d.get('s1', 'r2')?.canceling).toEqual([4, 5]);
     // a smaller window after a restart keeps the newest
     const c = new CommandLedger(2);
     c.import(a.export());
@@ -37,6 +43,32 @@ describe('command ledger', () => {
     // import replaces what was there
     c.import({});
     expect(c.size()).toBe(0);
+  });
+
+  it('knows which stream entries may have had their outcome forgotten, across a snapshot and replay', () => {
+    const events: Record<string, unknown>[] = [];
+    const a = new CommandLedger(2, (e) => events.push(e));
+    a.add('s1', 'r1', { op: 'cancel-all', ok: true, canceling: [] }, '100-0');
+    a.add('s1', 'r2', { op: 'cancel', ok: true, orderId: 1 }, '100-1');
+    a.add('s2', 'r9', { op: 'cancel', ok: true, orderId: 2 }, '50-0');
+    expect(a.forgotten('s1', '99-5')).toBe(false); // nothing dropped yet
+    a.add('s1', 'r3', { op: 'amend', ok: true, orderId: 1 }, '200-0'); // r1 dropped
+    expect(events[3]).toMatchObject({ requestId: 'r3', entry: '200-0' });
+    expect([a.forgotten('s1', '99-5'), a.forgotten('s1', '100-0'), a.forgotten('s1', '100-1'), a.forgotten('s2', '1-0')]).toEqual([true, true, false, false]);
+    // the snapshot keeps the bound; the events after it move it on
+    const b = new CommandLedger(2);
+    b.import(JSON.parse(JSON.stringify(a.export())) as unknown);
+    expect(b.forgotten('s1', '100-0')).toBe(true);
+    expect(b.forgotten('s1', '100-1')).toBe(false);
+    b.onEvent({ event: 'redis-command', strategy: 's1', requestId: 'r4', op: 'cancel', ok: false, code: 'ORDER_NOT_FOUND', message: 'no', entry: '300-0' });
+    expect(b.forgotten('s1', '100-1')).toBe(true);
+    expect(b.get('s1', 'r4')?.entry).toBe('300-0');
+    expect([b.newestEntry('s1'), b.newestEntry('s2'), b.newestEntry('s3')]).toEqual(['300-0', '50-0', undefined]);
+    // records without an entry (written before it was kept) move nothing
+    const c = new CommandLedger(1);
+    c.add('s1', 'x1', { op: 'cancel', ok: true });
+    c.add('s1', 'x2', { op: 'cancel', ok: true });
+    expect(c.forgotten('s1', '0-1')).toBe(false);
   });
 
   it('ignores records that are not outcomes', () => {
