@@ -435,6 +435,10 @@ export class CommandIntake {
     };
     if (fields === null) return malformed('BAD_REQUEST', 'the entry was deleted before it was read');
     if (twice !== undefined) return malformed('BAD_REQUEST', `the entry has field ${twice.slice(0, 64)} more than once`, twice.slice(0, 64));
+    // a field the protocol does not have (a misspelt `result`, say) would be ignored without a word: refused
+    for (const name in f) {
+      if (!ENTRY_FIELDS.has(name)) return malformed('UNKNOWN_FIELD', `the entry has field ${name.slice(0, 64)}, which a command does not have (${[...ENTRY_FIELDS].join(', ')})`, name.slice(0, 64));
+    }
     if (client === undefined) return malformed('INVALID_FIELD', 'client must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'client');
     if (!WIRE_ID_RE.test(rawId) || rawId !== f.requestId) return malformed('INVALID_FIELD', 'requestId must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'requestId');
     const requestId = rawId;
@@ -457,9 +461,9 @@ export class CommandIntake {
       this.counts.refused++;
       return Promise.resolve({ client, requestId, body: errorBody({ code, message, field }), replayed: false, ack: true });
     };
-    if (f.strategy !== strategy) return refuse('STRATEGY_MISMATCH', `the command names strategy ${f.strategy} on the stream of ${strategy}`, 'strategy');
+    if (f.strategy !== strategy) return refuse('STRATEGY_MISMATCH', `the command names strategy ${f.strategy.slice(0, 64)} on the stream of ${strategy}`, 'strategy');
     if (op === 'submit' && body.strategy !== undefined && body.strategy !== strategy) {
-      return refuse('STRATEGY_MISMATCH', `the order names strategy ${String(body.strategy)} on the stream of ${strategy}`, 'strategy');
+      return refuse('STRATEGY_MISMATCH', `the order names strategy ${String(body.strategy).slice(0, 64)} on the stream of ${strategy}`, 'strategy');
     }
     if (op === 'submit' && body.clientOrderId === undefined) {
       return refuse('INVALID_FIELD', 'a submit over Redis must carry a clientOrderId (it makes a submit recognisable after a restart)', 'clientOrderId');
@@ -772,6 +776,9 @@ end
 return failed
 `);
 
+/** The fields a command entry may have (src/bus/protocol.ts CommandFields). */
+const ENTRY_FIELDS: ReadonlySet<string> = new Set(['requestId', 'client', 'op', 'strategy', 'body', 'result']);
+
 /** A stream entry as read: its fields (null: deleted from the stream after delivery) and a field name given twice. */
 interface RawEntry {
   readonly id: string;
@@ -803,7 +810,7 @@ function rawEntryList(list: unknown): RawEntry[] {
       out.push({ id, message: null });
       continue;
     }
-    const message: Record<string, string> = {};
+    const message: Record<string, string> = Object.create(null) as Record<string, string>; // a field named __proto__ is a field
     let twice: string | undefined;
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const name = String(flat[i]);

@@ -331,6 +331,26 @@ describe('commands in through Redis', () => {
     expect(intake.status()).toMatchObject({ malformed: 3, processed: 1 });
   }, 60_000);
 
+  it('refuses an entry with a field a command does not have (a misspelt result), and keeps an echoed strategy short', async () => {
+    const rig = await startRig();
+    const tracker = rig.daemon.path.tracker;
+    startIntake(rig);
+    const entry = (requestId: string, extra: string[], strategy = 'momentum'): string[] => ['XADD', keys.commands('momentum'), '*', 'requestId', requestId, 'client', 'c6',
+      'op', 'submit', 'strategy', strategy, 'body', JSON.stringify(resting({ clientOrderId: `uf${requestId.length}` })), ...extra];
+    await redis.sendCommand(entry('uf-results', ['results', 'ids']));
+    await redis.sendCommand(entry('uf-proto', ['__proto__', 'x']));
+    await redis.sendCommand(entry('uf-long', [], 'x'.repeat(5000)));
+    const [a] = await replyTo('uf-results', 'c6');
+    const [b] = await replyTo('uf-proto', 'c6');
+    const [c] = await replyTo('uf-long', 'c6');
+    expect(a).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'UNKNOWN_FIELD', field: 'results' } } });
+    expect(b).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'UNKNOWN_FIELD', field: '__proto__' } } });
+    const long = c!.body as { error: { code: string; message: string } };
+    expect(long.error.code).toBe('STRATEGY_MISMATCH');
+    expect(long.error.message.length).toBeLessThan(200);
+    expect(tracker.list(true).filter((o) => o.clientOrderId?.startsWith('uf')).length).toBe(0); // nothing executed
+  }, 60_000);
+
   it('claims entries idle at a consumer that died', async () => {
     const rig = await startRig();
     // the group exists and a dead consumer read the command, never acknowledged
