@@ -175,6 +175,11 @@ export function crossCheck(config: Config): CrossCheckResult {
   const shutdown = config.daemon.shutdown;
   const shutdownAt = ['daemon', 'shutdown'];
   const redis = config.daemon.redis;
+  // a crash leaves up to 4 x batch commands executed and not acknowledged (the intake's in-flight bound): the ledger
+  // must still remember every one of them, or they come back refused COMMAND_OUTCOME_FORGOTTEN instead of answered
+  if (redis.commands.dedupeWindow < 4 * redis.commands.batch) {
+    add(['daemon', 'redis', 'commands', 'dedupeWindow'], `must be at least 4 x commands.batch (${4 * redis.commands.batch}): the commands a crash can leave executed and unacknowledged are answered from it`);
+  }
   if (redis.events.enabled && !config.daemon.journal.enabled) {
     add(['daemon', 'redis', 'events', 'enabled'], 'events to Redis need the journal (daemon.journal.enabled: true): the publisher catches up from it after an outage');
   }

@@ -111,6 +111,14 @@ describe('value errors carry path and line', () => {
     expect(e.message).toBe('expected a decimal string');
   });
 
+  it('a Redis command dedupe window that could not hold what a crash leaves unacknowledged (4 x batch) is refused', () => {
+    const text = `${BASE}daemon:\n  redis:\n    commands:\n      batch: 1000\n      dedupeWindow: 3999\n`;
+    const [e] = errors(text);
+    expect(e.path).toBe('daemon.redis.commands.dedupeWindow');
+    expect(e.message).toContain('at least 4 x commands.batch (4000)');
+    expect(ok(text.replace('dedupeWindow: 3999', 'dedupeWindow: 4000')).daemon.redis.commands.dedupeWindow).toBe(4000);
+  });
+
   it('points a missing required key at its parent', () => {
     const text = `${BASE}strategies:\n  - id: a\n    weight: 2\n`;
     const [e] = errors(text);
