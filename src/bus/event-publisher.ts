@@ -169,15 +169,38 @@ function fieldList(names: readonly string[], first: number): string {
  * ARGV[3] MAXLEN, ARGV[4] the batch's values packed (packed-strings.ts): per order event `o key <ORDER_FIELDS values>`
  * and per venue fill `t tradesKey allTradesKey channel message <TRADE_FIELDS values>` (two XADDs MAXLEN ~ and a
  * PUBLISH). The field names are the script's own constants, so a batch carries only the values. Refuses with
- * EVENTS_WATERMARK_MOVED <current> when the watermark is not the one expected (nothing written).
+ * EVENTS_WATERMARK_MOVED <current> when the watermark is not the one expected, and with EVENTS_KEY_WRONGTYPE when one
+ * of the batch's stream keys holds something else than a stream (nothing written either way: a script is not undone
+ * by an error, so an XADD refused half way would leave the entries before it, added again at every retry).
  */
 const PUBLISH_SCRIPT = new LuaScript(`
 local cur = redis.call('GET', KEYS[1]) or '0'
 if cur ~= ARGV[1] then return redis.error_reply('EVENTS_WATERMARK_MOVED ' .. cur) end
 local maxlen = ARGV[3]
 local v = cmsgpack.unpack(ARGV[4])
-local i = 1
 local n = #v
+-- every stream of the batch must be one (or absent) before anything is written: an XADD refused half way (a key of
+-- another type) would leave the entries before it in place, and the batch, sent again, would add them again and again
+local checked = {}
+local function isStream(key)
+  if checked[key] then return true end
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'stream' and t ~= 'none' then return false end
+  checked[key] = true
+  return true
+end
+local i = 1
+while i <= n do
+  if v[i] == 'o' then
+    if not isStream(v[i + 1]) then return redis.error_reply('EVENTS_KEY_WRONGTYPE ' .. v[i + 1] .. ' is not a stream') end
+    i = i + ${2 + ORDER_FIELDS.length}
+  else
+    if not isStream(v[i + 1]) then return redis.error_reply('EVENTS_KEY_WRONGTYPE ' .. v[i + 1] .. ' is not a stream') end
+    if not isStream(v[i + 2]) then return redis.error_reply('EVENTS_KEY_WRONGTYPE ' .. v[i + 2] .. ' is not a stream') end
+    i = i + ${5 + TRADE_FIELDS.length}
+  end
+end
+i = 1
 while i <= n do
   if v[i] == 'o' then
     redis.call('XADD', v[i + 1], 'MAXLEN', '~', maxlen, '*', ${fieldList(ORDER_FIELDS, 2)})
@@ -231,8 +254,8 @@ class RedisEventSink implements FollowerSink<BusEvent> {
   }
 
   async write(rows: readonly BusEvent[], watermark: number): Promise<void> {
-    // One script, one round trip, atomic: the batch lands only on the Redis the watermark was read from (the script
-    // checks it is unchanged first), and the streams and the watermark change together.
+    // One script, one round trip: the batch lands only on the Redis the watermark was read from (the script checks it
+    // is unchanged first, and that every stream key is a stream), and the streams and the watermark change together.
     const v = this.packed;
     v.begin();
     for (const r of rows) {

@@ -518,6 +518,31 @@ describe('events out to Redis Streams', () => {
     expect(entriesOf(c.received)).toBe(count);
   });
 
+  it('a stream key holding something else (a string at orders:ETH-USDT): nothing of a batch is written, never again and again; once removed every event once', { timeout: 60_000 }, async () => {
+    const admin = createClient({ url: SHARED_REDIS_URL });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    cleanups.push(() => admin.close().catch(() => undefined));
+    const r = await rig(SHARED_REDIS_URL, { before: async (keys) => void await admin.set(keys.orders('ETH-USDT'), 'not a stream') });
+    for (let i = 0; i < 12; i++) await r.flow(i);
+    await pollUntil(() => r.publisher.status().lastError ?? '', (e) => e.includes('WRONGTYPE'), { timeoutMs: 5000, what: 'the publisher refusing the key' });
+    // retried meanwhile (every 20 to 100 ms): the BTC-USDT events of the refused batches were written none of the times
+    // (what is there came in batches before the first ETH-USDT event)
+    const before = await admin.xLen(r.keys.orders('BTC-USDT'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await admin.xLen(r.keys.orders('BTC-USDT'))).toBe(before);
+    expect(r.publisher.status()).toMatchObject({ up: false, lastError: expect.stringContaining('EVENTS_KEY_WRONGTYPE') });
+    await admin.del(r.keys.orders('ETH-USDT'));
+    await r.caughtUp(20_000);
+    const events = await r.journalEvents();
+    const c = consumer(SHARED_REDIS_URL, streamsOf(r.keys));
+    cleanups.push(() => c.stop());
+    const count = events.length + 2 * events.filter((e) => e.fill !== undefined).length;
+    await pollUntil(() => entriesOf(c.received), (n) => n >= count, { timeoutMs: 5000, what: `${count} entries` });
+    expectComplete(r, c.received, events);
+    expect(entriesOf(c.received)).toBe(count);
+  });
+
   it('a sweep: the parent\'s rolled-up fills are order events, not trades; each child fill is one trade at its venue', { timeout: 30_000 }, async () => {
     const r = await rig(SHARED_REDIS_URL);
     [[[6_000_100, 1000]], [[6_000_150, 500]], []].forEach((a, v) => r.market.snapshot(v, 0, levels([[5_999_000, 1000]]), levels(a as [number, number][]), 0));
