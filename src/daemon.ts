@@ -285,7 +285,7 @@ export class Daemon {
     if (symbols.length === 0) return;
     this.signals = new SignalFeed({
       settings: redisSettings(this.config.daemon.redis.url, this.env), keyPrefix: this.config.daemon.redis.keyPrefix,
-      symbols, sink: (symbol, fields) => enhancers.feedSignal(symbol, fields), log: this.log, registry: this.path.metrics.registry,
+      symbols, sink: (symbol, fields) => enhancers.feedSignal(symbol, fields), log: this.log, registry: this.path.metrics.registry, clock: this.clock,
     });
     await this.signals.start();
   }

@@ -17,6 +17,7 @@
  * stream (or gone: then from the first entry added).
  */
 import { Counter, type Registry } from 'prom-client';
+import { systemClock, type Clock } from '../model/clock.js';
 import { BusKeys } from './protocol.js';
 import { settledWithin } from './settled-within.js';
 import { redisConnection, type RedisConnection, type RedisConnectionLog, type RedisSettings } from './redis-connection.js';
@@ -41,6 +42,8 @@ export interface SignalFeedOptions {
   /** How often a signals key that is not a stream is looked at again (ms, default 5000). */
   readonly recheckMs?: number;
   readonly registry?: Registry;
+  /** Monotonic time of the recheck (default the system clock). */
+  readonly clock?: Clock;
 }
 
 interface ReadReply {
@@ -53,8 +56,9 @@ export class SignalFeed {
   private readonly keys: BusKeys;
   /** Per symbol: the stream key, the id of the last entry handed on, and the key's type when it is not a stream (left out of the reads). */
   private readonly streams: { key: string; id: string; wrongType: string | null }[];
-  /** When keys of another type were last looked at again. */
+  /** When keys of another type were last looked at again (monotonic ms). */
   private recheckedAt = 0;
+  private readonly monoMs: () => number;
   private readonly symbolOf = new Map<string, string>();
   private running = false;
   private loop: Promise<void> | undefined;
@@ -69,6 +73,8 @@ export class SignalFeed {
   sinkErrors = 0;
 
   constructor(private readonly o: SignalFeedOptions) {
+    const clock = o.clock ?? systemClock;
+    this.monoMs = () => clock.monoMs();
     this.keys = new BusKeys(o.keyPrefix);
     this.conn = redisConnection(o.settings, { role: 'signals', log: o.log, maxBackoffMs: o.maxBackoffMs ?? 1000 });
     this.streams = [...new Set(o.symbols)].map((sym) => {
@@ -208,10 +214,10 @@ export class SignalFeed {
           await this.conn.connect();
           await this.position();
           positioned = true;
-          this.recheckedAt = Date.now();
+          this.recheckedAt = this.monoMs();
         }
-        if (Date.now() - this.recheckedAt >= recheck && this.streams.some((s) => s.wrongType !== null)) {
-          this.recheckedAt = Date.now();
+        if (this.monoMs() - this.recheckedAt >= recheck && this.streams.some((s) => s.wrongType !== null)) {
+          this.recheckedAt = this.monoMs();
           for (const s of this.streams) if (s.wrongType !== null) await this.isStream(s);
         }
         const readable = this.streams.filter((s) => s.wrongType === null).map((s) => ({ key: s.key, id: s.id }));
@@ -228,7 +234,7 @@ export class SignalFeed {
           try {
             let found = false;
             for (const s of this.streams) if (s.wrongType === null && !(await this.isStream(s))) found = true;
-            this.recheckedAt = Date.now();
+            this.recheckedAt = this.monoMs();
             if (found) continue;
           } catch {
             // Redis went away meanwhile: as any failed read
