@@ -165,7 +165,10 @@ export type { OrderSnapshot };
  */
 export interface StrategyEvent {
   readonly kind: EventKind;
-  /** Daemon order id (0 for REFUSED, and for CANCEL_REJECTED of a cancel that named no known order). */
+  /**
+   * Daemon order id (0 for REFUSED, and for CANCEL_REJECTED of a cancel by seq or client order id that named no known
+   * order; a cancel by order id is answered with the id it named, its own order or not: ORDER_NOT_FOUND either way).
+   */
   readonly orderId: number;
   /**
    * Seq of the record the event is about: the SUBMIT; for a CANCEL_REJECTED the daemon answers at once (no such order,
