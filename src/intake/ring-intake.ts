@@ -276,7 +276,8 @@ export class RingIntake implements IntakeSource, TrackerListener {
   /**
    * Looks for the SUBMIT a cancel names (by targetSeq or client order id) among the records of the strategy's order
    * ring not read yet and written before the cancel; withdraws it (REFUSED ORDER_WITHDRAWN now, skipped when reached).
-   * One already withdrawn: CANCEL_REJECTED ORDER_NOT_CANCELABLE. False when there is none (ORDER_NOT_FOUND then).
+   * One already withdrawn and still in the ring: CANCEL_REJECTED ORDER_NOT_CANCELABLE (once passed it is forgotten:
+   * ORDER_NOT_FOUND). False when there is none (ORDER_NOT_FOUND then).
    * A scan of at most the ring's unread records, only for a cancel whose target is not an order yet.
    */
   private withdraw(h: RingEndpoint, s: number, rec: OrderRecord): boolean {

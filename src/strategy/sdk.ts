@@ -239,7 +239,8 @@ export interface StrategyContext {
    *    daemon answers at once: ORDER_NOT_FOUND, ORDER_NOT_CANCELABLE, RISK_CANCEL_RATE);
    *  - the submit named by `seq` or `clientOrderId` was still waiting in the strategy's order ring: it is withdrawn
    *    there — REFUSED with code ORDER_WITHDRAWN and the submit's seq (terminal; no ACK, no order id: it never becomes
-   *    an order and no venue sees it). A second cancel of it: CANCEL_REJECTED ORDER_NOT_CANCELABLE.
+   *    an order and no venue sees it). A second cancel of it: CANCEL_REJECTED, ORDER_NOT_CANCELABLE while the
+   *    withdrawn record is still in the ring, ORDER_NOT_FOUND once the daemon has passed it.
    * A cancel acts only on submits written before it (a later submit with the same client order id goes on).
    */
   cancel(target: CancelTarget): SubmitResult;
