@@ -101,7 +101,8 @@ export default function marketMaker(ctx: StrategyContext): Strategy {
       cancelQuote(side === 'BUY' ? 'SELL' : 'BUY'); // re-quote the other side around the new reference
     }
     if (e.kind === 'REJECTED') reference += side === 'BUY' ? -spread : spread; // our quote would have crossed
-    if (e.kind === 'DENIED' || e.kind === 'REFUSED') {
+    // (ORDER_WITHDRAWN: our own cancel took the quote back before the daemon read it: nothing to back off from)
+    if (e.kind === 'DENIED' || (e.kind === 'REFUSED' && e.code !== 'ORDER_WITHDRAWN')) {
       ctx.log.warn('quote denied', { side, code: e.code });
       pausedUntil = ctx.clock.now() + backoffMs;
     }

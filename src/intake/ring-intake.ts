@@ -10,7 +10,10 @@ import {
   EV_ACK, EV_CANCEL_REJECTED, EV_REFUSED, EventRecord, LIQUIDITY_MAKER, LIQUIDITY_TAKER, NO_CODE,
   errorCodeIndex, eventKindOfLifecycle, orderStateIndex,
 } from './ring/event-record.js';
-import { OP_CANCEL, OrderRecord, readOrderRecord, validateOrderRecord } from './ring/order-record.js';
+import {
+  OP_CANCEL, OP_SUBMIT, OP_WITHDRAWN, OrderRecord, markWithdrawn, readOrderRecord, recordClientOrderIdIs, recordOp, recordSeq,
+  recordTag, validateOrderRecord,
+} from './ring/order-record.js';
 import type { OrderSnapshot, RingEndpoint } from './ring/transport.js';
 import type { IntakeSource } from './dispatcher.js';
 import type { OrderIntake } from './order-intake.js';
@@ -21,11 +24,27 @@ const CREATED_INDEX = orderStateIndex('CREATED');
 const SEQ_WINDOW = 1 << 16;
 
 /**
- * Worker strategies' order rings -> the strategy queues, and order events -> their event rings.
- * Each record read from a ring is answered on the event ring: ACK with the order id, or REFUSED with a code.
- * Records are taken only while the strategy's queues have room, so a strategy that floods fills its own ring and
- * its producer gets QUEUE_FULL; nothing is dropped. The producer sequence is checked: a gap or a repeat is counted
- * as a FIFO violation. Nothing is allocated per record unless the record carries its own client order id.
+ * Worker strategies' order and cancel rings -> the strategy queues, and order events -> their event rings.
+ * Each SUBMIT read from a ring is answered on the event ring: ACK with the order id, or REFUSED with a code; a CANCEL
+ * is acted on at once (its order's events follow), or answered CANCEL_REJECTED (or REFUSED when malformed).
+ *
+ * Cancels and submits travel apart (transport.ts): each cycle takes the cancel rings first, whatever the strategies'
+ * queues hold, then the order rings. SUBMITs are taken only while the strategy's queues have room, so a strategy that
+ * floods fills its own order ring and its producer gets QUEUE_FULL; nothing is dropped. Its cancels are not held up by
+ * that: a cancel needs no queue room and has its own ring, full only when the daemon has not read that many cancels.
+ *
+ * A cancel keeps the strategy's own order of work: the SUBMIT it names may have been read (it is then an order: queued,
+ * CANCELED at once without reaching a venue, or at a venue, PENDING_CANCEL) or may still be in the order ring, written
+ * before the cancel (the producer publishes its order ring first, so it is there to be seen). Such a SUBMIT is
+ * withdrawn: marked in place in the ring (OP_WITHDRAWN; the daemon's thread owns the slots it has not released) and
+ * answered at once REFUSED ORDER_WITHDRAWN — it never becomes an order and no venue sees it; when the ring's head gets
+ * to it, it is skipped. So a cancel by seq or client order id of a submit the strategy wrote just before never answers
+ * ORDER_NOT_FOUND, and never waits for that submit's queue to have room. A withdrawal is not counted against the
+ * strategy's cancel rate (nothing goes to a venue). Only SUBMITs written before the cancel (lower seq) are candidates.
+ *
+ * The producer sequence (one over both rings) is checked per ring: a record whose seq is not above the previous one of
+ * its ring (a repeat, or out of order) is counted as a FIFO violation. Nothing is allocated per record unless the
+ * record carries its own client order id.
  *
  * Wake-ups: an event is written and published at once (a worker that is awake reads it right away), but a sleeping
  * worker is not notified per event: its endpoint owes it one wake-up, rung at the end of the dispatcher's cycle
@@ -42,7 +61,14 @@ export class RingIntake implements IntakeSource, TrackerListener {
   };
   /** Hosted strategy by daemon strategy index (undefined = an API-only strategy). */
   private readonly hosted: (RingEndpoint | undefined)[];
+  /** Per strategy, the seq of the last record read from its order ring (all below it there are read). */
   private readonly lastSeq: Float64Array;
+  /** Per strategy, the seq of the last record read from its cancel ring. */
+  private readonly lastCancelSeq: Float64Array;
+  /** Per strategy, SUBMITs this intake marked withdrawn in its order ring and has not reached yet. */
+  private readonly withdrawn: Int32Array;
+  /** Set by a drain pass when a ring held more than its share (another pass may take the rest). */
+  private more = false;
   private readonly idBySeq: Float64Array[];
   private current: RingEndpoint | undefined;
   private currentStrategy = 0;
@@ -54,6 +80,8 @@ export class RingIntake implements IntakeSource, TrackerListener {
   fifoViolations = 0;
   /** Records taken from the rings. */
   taken = 0;
+  /** SUBMITs withdrawn from their order ring by a cancel before they were read (answered REFUSED ORDER_WITHDRAWN). */
+  withdrawals = 0;
 
   constructor(
     private readonly strategies: readonly RingEndpoint[],
@@ -76,44 +104,61 @@ export class RingIntake implements IntakeSource, TrackerListener {
       this.strategyIndex[i] = s;
     });
     this.lastSeq = new Float64Array(strategyCount);
+    this.lastCancelSeq = new Float64Array(strategyCount);
+    this.withdrawn = new Int32Array(strategyCount);
 
     this.idBySeq = Array.from({ length: strategyCount }, (_, s) => (this.hosted[s] === undefined ? new Float64Array(0) : new Float64Array(SEQ_WINDOW)));
   }
 
   pending(): boolean {
-    for (let i = 0; i < this.strategies.length; i++) if (this.strategies[i]!.orders.hasRecords()) return true;
+    for (let i = 0; i < this.strategies.length; i++) {
+      const h = this.strategies[i]!;
+      if (h.cancels.hasRecords() || h.orders.hasRecords()) return true;
+    }
     return false;
   }
 
   /**
-   * Takes up to `budget` records from the rings: first up to an equal share of the budget from each ring, then what is
-   * left, starting one ring further on each call. A ring that always holds a whole budget (a flooding worker) must not
-   * keep the others' records in their rings cycle after cycle: taken first in configuration order, it did (their
-   * workers got QUEUE_FULL, their cancels waited), before the strategy queues' fair shares could see them.
+   * Takes up to `budget` records from the rings: the cancel rings first, then the order rings; from each kind first up
+   * to an equal share of the budget from each ring, then what is left, starting one ring further on each call. A ring
+   * that always holds a whole budget (a flooding worker) must not keep the others' records in their rings cycle after
+   * cycle: taken first in configuration order, it did (their workers got QUEUE_FULL, their cancels waited), before the
+   * strategy queues' fair shares could see them. Cancels are taken whatever the strategies' queues hold.
    */
   drain(budget: number): number {
     const k = this.strategies.length;
     if (k === 0 || budget <= 0) return 0;
-    let total = this.drainPass(Math.ceil(budget / k), budget, 0);
-    if (total < budget) total = this.drainPass(budget, budget, total);
+    this.more = false;
+    let total = this.drainPass(true, Math.ceil(budget / k), budget, 0);
+    if (this.more && total < budget) total = this.drainPass(true, budget, budget, total);
+    if (total < budget) {
+      this.more = false;
+      total = this.drainPass(false, Math.ceil((budget - total) / k), budget, total);
+      if (this.more && total < budget) total = this.drainPass(false, budget, budget, total);
+    }
     if (++this.startAt >= k) this.startAt = 0;
     this.taken += total;
     return total;
   }
 
-  /** One pass over the rings from `startAt`: up to `share` records from each, `budget` in all; returns the new total. */
-  private drainPass(share: number, budget: number, total: number): number {
+  /**
+   * One pass over the cancel rings (`cancels`) or the order rings from `startAt`: up to `share` records from each,
+   * `budget` in all; returns the new total. An order ring gives no more than its strategy's queues have room for.
+   */
+  private drainPass(cancels: boolean, share: number, budget: number, total: number): number {
     const k = this.strategies.length;
     for (let i = 0, j = this.startAt; i < k && total < budget; i++, j = j + 1 === k ? 0 : j + 1) {
       const s = this.strategyIndex[j]!;
-      let room = this.queues.room(s);
+      let room = cancels ? share : this.queues.room(s);
       if (room > share) room = share;
       if (room > budget - total) room = budget - total;
       if (room <= 0) continue;
       const h = this.strategies[j]!;
       this.current = h;
       this.currentStrategy = s;
-      total += h.orders.poll(room, this.onRecord);
+      const n = cancels ? h.cancels.poll(room, this.onCancelRecord) : h.orders.poll(room, this.onRecord);
+      if (n === room) this.more = true;
+      total += n;
     }
     return total;
   }
@@ -123,11 +168,35 @@ export class RingIntake implements IntakeSource, TrackerListener {
     for (let i = 0; i < this.strategies.length; i++) this.strategies[i]!.wake();
   }
 
+  /** A record of a cancel ring: CANCELs only (a SUBMIT there would skip its queue's bound and order: BAD_REQUEST). */
+  private readonly onCancelRecord = (offset: number): void => {
+    const h = this.current!;
+    const s = this.currentStrategy;
+    const rec = readOrderRecord(h.cancels, offset, this.rec);
+    if (!(rec.seq > this.lastCancelSeq[s]!)) this.fifoViolations++;
+    this.lastCancelSeq[s] = rec.seq;
+    const invalid = validateOrderRecord(rec, this.symbolCount, this.router.venueCount) ?? (rec.op === OP_CANCEL ? null : 'BAD_REQUEST');
+    if (invalid !== null) {
+      this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, invalid);
+      return;
+    }
+    this.cancel(h, s, rec);
+  };
+
+  /** A record of an order ring. */
   private readonly onRecord = (offset: number): void => {
     const h = this.current!;
     const s = this.currentStrategy;
+    if (this.withdrawn[s]! > 0 && recordOp(h.orders, offset) === OP_WITHDRAWN) {
+      // withdrawn by a cancel while it waited in the ring: answered then (REFUSED ORDER_WITHDRAWN)
+      this.withdrawn[s]!--;
+      const seq = recordSeq(h.orders, offset);
+      if (!(seq > this.lastSeq[s]!)) this.fifoViolations++;
+      this.lastSeq[s] = seq;
+      return;
+    }
     const rec = readOrderRecord(h.orders, offset, this.rec);
-    if (rec.seq !== this.lastSeq[s]! + 1) this.fifoViolations++;
+    if (!(rec.seq > this.lastSeq[s]!)) this.fifoViolations++;
     this.lastSeq[s] = rec.seq;
     const invalid = validateOrderRecord(rec, this.symbolCount, this.router.venueCount);
     if (invalid !== null) {
@@ -187,11 +256,14 @@ export class RingIntake implements IntakeSource, TrackerListener {
     let slot = -1;
     if (rec.orderId > 0) slot = this.tracker.slotOf(rec.orderId);
     else if (rec.targetSeq > 0) {
+      // above the last record read from the order ring: the submit, if it is one, is still there
+      if (rec.targetSeq > this.lastSeq[s]! && this.withdraw(h, s, rec)) return;
       const id = this.idBySeq[s]![rec.targetSeq % SEQ_WINDOW]!;
       const candidate = id > 0 ? this.tracker.slotOf(id) : -1;
       if (candidate >= 0 && this.tracker.store.producerSeq[candidate] === rec.targetSeq) slot = candidate;
     } else {
       slot = this.tracker.slotOfClientOrderId(asciiText(rec.clientOrderId, rec.clientOrderIdLength));
+      if (slot < 0 && this.withdraw(h, s, rec)) return;
     }
     if (slot < 0 || this.tracker.store.strategy[slot] !== s) {
       this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, rec.orderId, 'ORDER_NOT_FOUND');
@@ -199,6 +271,45 @@ export class RingIntake implements IntakeSource, TrackerListener {
     }
     const r = this.intake.strategyCancel(slot);
     if (!r.ok) this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, this.tracker.store.id[slot]!, r.code);
+  }
+
+  /**
+   * Looks for the SUBMIT a cancel names (by targetSeq or client order id) among the records of the strategy's order
+   * ring not read yet and written before the cancel; withdraws it (REFUSED ORDER_WITHDRAWN now, skipped when reached).
+   * One already withdrawn and still in the ring: CANCEL_REJECTED ORDER_NOT_CANCELABLE (once passed it is forgotten:
+   * ORDER_NOT_FOUND). False when there is none (ORDER_NOT_FOUND then).
+   * A scan of at most the ring's unread records, only for a cancel whose target is not an order yet.
+   */
+  private withdraw(h: RingEndpoint, s: number, rec: OrderRecord): boolean {
+    const ring = h.orders;
+    const n = ring.available();
+    const read = this.lastSeq[s]!;
+    const bySeq = rec.targetSeq > 0;
+    for (let i = 0; i < n; i++) {
+      const off = ring.offsetAt(i);
+      const seq = recordSeq(ring, off);
+      if (!(seq < rec.seq)) break; // written after the cancel (seqs increase along the ring)
+      if (seq <= read) continue; // read already (this intake is within a poll of this ring)
+      if (bySeq ? seq !== rec.targetSeq : !recordClientOrderIdIs(ring, off, rec)) {
+        if (bySeq && seq > rec.targetSeq) break;
+        continue;
+      }
+      const op = recordOp(ring, off);
+      if (op === OP_WITHDRAWN) {
+        this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, 0, 'ORDER_NOT_CANCELABLE');
+        return true;
+      }
+      if (op !== OP_SUBMIT) {
+        if (bySeq) return false;
+        continue;
+      }
+      markWithdrawn(ring, off);
+      this.withdrawn[s]!++;
+      this.withdrawals++;
+      this.answer(h, EV_REFUSED, seq, recordTag(ring, off), 0, 'ORDER_WITHDRAWN');
+      return true;
+    }
+    return false;
   }
 
   private answer(h: RingEndpoint, kind: number, seq: number, tag: number, orderId: number, code: ErrorCode | undefined): void {

@@ -60,6 +60,7 @@ export const ERROR_CATALOGUE = {
 
   // Intake
   QUEUE_FULL: { kind: 'retryable', http: 503, description: 'The strategy queue is full; the order was refused, not dropped.' },
+  ORDER_WITHDRAWN: { kind: 'not_retryable', http: 409, description: 'A worker strategy canceled the order while its submit still waited in the strategy\'s ring: the submit was withdrawn there (never an order, no venue saw it).' },
 
   // Routing and venues
   NO_ROUTE: { kind: 'not_retryable', http: 422, description: 'No venue with a routing weight lists the symbol.' },

@@ -17,8 +17,10 @@
  *
  * Each strategy runs in its own worker thread. submit() and cancel() validate at the edge (field names, symbols,
  * tick and lot grids, minimum quantity and notional, client order id) and write one fixed-size record into the
- * strategy's queue; they answer at once and never block: a full queue answers QUEUE_FULL (nothing is dropped
- * silently). Fields of the API the record cannot carry (route, algo, trailingOffset) are refused (UNKNOWN_FIELD); an
+ * strategy's queue — submits into its order ring, cancels into its cancel ring; they answer at once and never block:
+ * a full ring answers QUEUE_FULL (nothing is dropped silently). Cancels are never held up by submits: the daemon reads
+ * the cancel ring first, every cycle, whatever the strategy's queues hold, so QUEUE_FULL on a cancel means only that
+ * the daemon has not yet read that many cancels (see cancel()). Fields of the API the record cannot carry (route, algo, trailingOffset) are refused (UNKNOWN_FIELD); an
  * order naming another strategy (`strategy`) is refused (STRATEGY_MISMATCH): a worker submits as itself.
  * What the daemon checks for every record anyway is not checked twice: an order whose notional the core cannot count
  * exactly, a pinned venue that does not list the symbol, a client order id in use come back as a REFUSED event with
@@ -79,8 +81,8 @@ export type CancelTarget =
   | { readonly clientOrderId: string };
 
 /**
- * Answer of submit() and cancel(). `seq` numbers the record in this strategy's queue (1, 2, 3 ...); events
- * about it carry the same seq. A refusal consumed no seq and wrote nothing.
+ * Answer of submit() and cancel(). `seq` numbers the record among this strategy's submits and cancels (1, 2, 3 ...,
+ * one sequence over both); events about it carry the same seq. A refusal consumed no seq and wrote nothing.
  */
 export type SubmitResult =
   | { readonly ok: true; readonly seq: number }
@@ -229,14 +231,27 @@ export interface StrategyContext {
   readonly venues: readonly string[];
   readonly clock: Clock;
   readonly log: StrategyLog;
-  /** Validates and queues an order. Never blocks; QUEUE_FULL when the queue is full. */
+  /** Validates and queues an order. Never blocks; QUEUE_FULL when the order ring is full. */
   submit(order: StrategyOrder): SubmitResult;
-  /** Queues a cancel (HIGH priority). The outcome arrives as CANCELED or CANCEL_REJECTED. */
+  /**
+   * Queues a cancel in the strategy's cancel ring, which the daemon reads before any submit and whatever its queues
+   * hold. Never blocks; QUEUE_FULL only when the cancel ring is full (that many cancels not yet read by the daemon),
+   * never because of submits. The outcome arrives as events:
+   *  - the order was taken already (an ACK came or will come first): CANCELED (at once if it was still queued in the
+   *    daemon, no venue saw it), or PENDING_CANCEL then CANCELED, or CANCEL_REJECTED (seq: this cancel's, when the
+   *    daemon answers at once: ORDER_NOT_FOUND, ORDER_NOT_CANCELABLE, RISK_CANCEL_RATE);
+   *  - the submit named by `seq` or `clientOrderId` was still waiting in the strategy's order ring: it is withdrawn
+   *    there — REFUSED with code ORDER_WITHDRAWN and the submit's seq (terminal; no ACK, no order id: it never becomes
+   *    an order and no venue sees it). A second cancel of it: CANCEL_REJECTED, ORDER_NOT_CANCELABLE while the
+   *    withdrawn record is still in the ring, ORDER_NOT_FOUND once the daemon has passed it.
+   * A cancel acts only on submits written before it (a later submit with the same client order id goes on).
+   */
   cancel(target: CancelTarget): SubmitResult;
   /**
    * Runs fn; the submits and cancels it makes become visible to the daemon together when it returns (one
-   * publish instead of one per record: cheaper for bursts, e.g. replacing a ladder of quotes). A full queue
-   * inside the batch first publishes what is pending, then answers QUEUE_FULL as usual.
+   * publish per ring instead of one per record: cheaper for bursts, e.g. replacing a ladder of quotes; the submits
+   * first, so a cancel never arrives before a submit written ahead of it). A full ring inside the batch first
+   * publishes what is pending, then answers QUEUE_FULL as usual.
    */
   batch<T>(fn: () => T): T;
   /** Calls fn every `ms` milliseconds until canceled or the strategy stops. Errors are logged. */

@@ -1,6 +1,6 @@
 /**
- * The main-thread side of strategies: for each configured strategy it creates two SPSC rings (orders:
- * worker -> dispatcher; events: host -> worker), starts a worker thread running worker-main with the
+ * The main-thread side of strategies: for each configured strategy it creates three SPSC rings (orders and
+ * cancels: worker -> dispatcher; events: host -> worker), starts a worker thread running worker-main with the
  * strategy module, exposes the order ring to the dispatcher, writes events into the event ring, and stops
  * the workers gracefully.
  *
@@ -39,6 +39,8 @@ import { systemClock, type Clock } from '../model/clock.js';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_WORKER_SPIN_US, STRATEGY_WORKER_KIND, type HostToWorker, type LogLevel, type StrategyWorkerData, type WorkerToHost } from './worker-protocol.js';
 
 export const DEFAULT_ORDER_RING_CAPACITY = 4096;
+/** Records per cancel ring by default: as many cancels in one burst as the order ring holds submits. */
+export const DEFAULT_CANCEL_RING_CAPACITY = 4096;
 export const DEFAULT_EVENT_RING_CAPACITY = 16384;
 const RESYNC_RETRY_MS = 2;
 
@@ -70,8 +72,10 @@ export interface StrategyHostOptions {
   readonly cacheDir: string;
   /** Folder relative module paths are resolved against (the YAML file's folder). Default: cwd. */
   readonly baseDir?: string;
-  /** Records per order ring (power of two). Default 4096. */
+  /** Records per order ring (SUBMITs; power of two). Default 4096. */
   readonly orderRingCapacity?: number;
+  /** Records per cancel ring (CANCELs, drained every cycle before the orders; power of two). Default 4096. */
+  readonly cancelRingCapacity?: number;
   /** Records per event ring (power of two). Default 16384. */
   readonly eventRingCapacity?: number;
   /** Records per trade ring (power of two). Default 4096. */
@@ -122,7 +126,7 @@ export interface WorkerStrategyStatus {
   readonly heartbeatAgeMs: number | null;
   /** Times it became unresponsive. */
   readonly hangs: number;
-  /** Submits it was refused because its order ring was full (QUEUE_FULL). */
+  /** Submits (order ring full) and cancels (cancel ring full) it was refused QUEUE_FULL. */
   readonly queueFull: number;
   /** Events not written to it because its event ring was full (each covered by a RESYNC). */
   readonly eventsLost: number;
@@ -137,9 +141,12 @@ const silentLog: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** One hosted strategy: its rings and its worker. */
 export class HostedStrategy implements RingEndpoint {
-  /** The dispatcher drains this (decode with readOrderRecord into its own OrderRecord). */
+  /** The dispatcher drains this (decode with readOrderRecord into its own OrderRecord): the strategy's SUBMITs. */
   readonly orders: RingConsumer;
   readonly orderBuffer: SharedArrayBuffer;
+  /** The strategy's CANCELs (transport.ts RingEndpoint.cancels). */
+  readonly cancels: RingConsumer;
+  readonly cancelBuffer: SharedArrayBuffer;
   readonly eventBuffer: SharedArrayBuffer;
   /** The worker sleeps on this when its event ring is empty. */
   readonly eventDoorbell: Doorbell;
@@ -183,8 +190,11 @@ export class HostedStrategy implements RingEndpoint {
     /** Instrument indices (and venue count) of its market data; default none. */
     market: MarketChannelShape = { symbols: [], venues: 0 },
     marketWakeMs = DEFAULT_MARKET_WAKE_MS,
+    cancelCapacity = orderCapacity,
   ) {
     this.orderBuffer = createRingBuffer(orderCapacity, ORDER_RECORD_BYTES);
+    this.cancelBuffer = createRingBuffer(cancelCapacity, ORDER_RECORD_BYTES);
+    this.cancels = new RingConsumer(this.cancelBuffer);
     this.eventBuffer = createRingBuffer(eventCapacity, EVENT_RECORD_BYTES);
     this.orders = new RingConsumer(this.orderBuffer);
     this.eventDoorbell = Doorbell.create();
@@ -198,9 +208,9 @@ export class HostedStrategy implements RingEndpoint {
     return this.spec.id;
   }
 
-  /** Times the worker answered QUEUE_FULL to its strategy. */
+  /** Times the worker answered QUEUE_FULL to its strategy (a submit: its order ring full; a cancel: its cancel ring full). */
   get queueFull(): number {
-    return this.orders.refusedCount();
+    return this.orders.refusedCount() + this.cancels.refusedCount();
   }
 
   /** Events written so far (the event ring's publish counter, int32). */
@@ -398,6 +408,7 @@ export class HostedStrategy implements RingEndpoint {
       })),
       venues: [...venues],
       orderRing: this.orderBuffer,
+      cancelRing: this.cancelBuffer,
       orderDoorbell: orderDoorbell.buffer,
       eventRing: this.eventBuffer,
       eventDoorbell: this.eventDoorbell.buffer,
@@ -452,6 +463,7 @@ export class StrategyHost {
     if (options.venues.length > MAX_VENUES) throw new RangeError(`at most ${MAX_VENUES} venues fit the order record`);
     if (options.instruments.length > 0xffff) throw new RangeError('at most 65535 instruments fit the order record');
     const oc = options.orderRingCapacity ?? DEFAULT_ORDER_RING_CAPACITY;
+    const cc = options.cancelRingCapacity ?? DEFAULT_CANCEL_RING_CAPACITY;
     const ec = options.eventRingCapacity ?? DEFAULT_EVENT_RING_CAPACITY;
     const index = new Map(options.instruments.map((ins, i) => [ins.symbol, i]));
     const market = (s: StrategySpec): MarketChannelShape => ({
@@ -460,7 +472,7 @@ export class StrategyHost {
       venues: options.venues.length,
       tradeCapacity: options.tradeRingCapacity,
     });
-    this.strategies = options.strategies.map((s, i) => new HostedStrategy(s, i, oc, ec, market(s), options.marketWakeMs));
+    this.strategies = options.strategies.map((s, i) => new HostedStrategy(s, i, oc, ec, market(s), options.marketWakeMs, cc));
     for (const h of this.strategies) {
       if (this.byId.has(h.id)) throw new RangeError(`duplicate strategy ${h.id}`);
       this.byId.set(h.id, h);
@@ -514,9 +526,9 @@ export class StrategyHost {
     }
   }
 
-  /** True when any order ring holds records (re-reads every tail: use with doorbell.wait). */
+  /** True when any order or cancel ring holds records (re-reads every tail: use with doorbell.wait). */
   readonly hasOrders = (): boolean => {
-    for (const s of this.strategies) if (s.orders.hasRecords()) return true;
+    for (const s of this.strategies) if (s.cancels.hasRecords() || s.orders.hasRecords()) return true;
     return false;
   };
 

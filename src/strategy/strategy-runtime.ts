@@ -13,6 +13,12 @@
  *
  * submit() encodes the common order shapes straight into the record (order-encoder.ts, no allocation); anything else
  * goes through the API's edge decoder, which accepts it the same way or refuses it with its code.
+ *
+ * Submits go into the order ring, cancels into the cancel ring (one sequence of seqs over both): the daemon reads the
+ * cancel ring every cycle whatever the strategy's queues hold, so a cancel never waits behind submits nor is refused
+ * QUEUE_FULL because the order ring is full. The order ring is always published before the cancel ring, so a cancel
+ * never becomes visible before a submit written ahead of it (the daemon then finds that submit, read or still in the
+ * order ring: ring-intake.ts).
  */
 import { decodeOrder } from '../intake/order-decoder.js';
 import { StrategyTimers } from './strategy-timers.js';
@@ -75,7 +81,10 @@ export class StrategyRuntime {
   private readonly id: string;
   private readonly instruments: InstrumentRegistry;
   private readonly venues: readonly string[];
+  /** The order ring (SUBMITs). */
   private readonly producer: RingProducer;
+  /** The cancel ring (CANCELs). */
+  private readonly cancels: RingProducer;
   private readonly events: RingConsumer;
   private readonly bell: Doorbell;
   private readonly rec = new OrderRecord();
@@ -115,7 +124,9 @@ export class StrategyRuntime {
     this.venues = data.venues;
     this.encoder = new SubmitEncoder(this.instruments, data.venues);
     this.pollControl = data.pollControl !== undefined ? new Int32Array(data.pollControl, 0, 1) : Int32Array.of(data.eventSpinUs ?? DEFAULT_WORKER_SPIN_US);
-    this.producer = new RingProducer(data.orderRing, new Doorbell(data.orderDoorbell));
+    const orderBell = new Doorbell(data.orderDoorbell);
+    this.producer = new RingProducer(data.orderRing, orderBell);
+    this.cancels = new RingProducer(data.cancelRing, orderBell);
     this.events = new RingConsumer(data.eventRing);
     this.bell = new Doorbell(data.eventDoorbell);
     this.market = new MarketTurn(
@@ -255,7 +266,7 @@ export class StrategyRuntime {
     return { ok: true, seq };
   }
 
-  /** A free slot, or -1 (counted as a refusal). Inside a batch, publishes what is pending before refusing. */
+  /** A free slot in the order ring, or -1 (counted as a refusal). Inside a batch, publishes what is pending before refusing. */
   private claim(): number {
     let off = this.producer.tryClaim();
     if (off < 0 && this.batchDepth > 0) {
@@ -266,12 +277,32 @@ export class StrategyRuntime {
     return off;
   }
 
+  /**
+   * A free slot in the cancel ring, or -1 (counted as a refusal): full only when the daemon has not yet read that many
+   * cancels, never because of submits. Inside a batch, publishes what is pending (orders first) before refusing.
+   */
+  private claimCancel(): number {
+    let off = this.cancels.tryClaim();
+    if (off < 0 && this.batchDepth > 0) {
+      this.publish();
+      off = this.cancels.tryClaim();
+    }
+    if (off < 0) this.cancels.noteRefused();
+    return off;
+  }
+
+  /** Publishes both rings: the order ring first (a cancel must not be seen before a submit written ahead of it). */
+  private publish(): void {
+    this.producer.publish();
+    this.cancels.publish();
+  }
+
   private batch<T>(fn: () => T): T {
     this.batchDepth++;
     try {
       return fn();
     } finally {
-      if (--this.batchDepth === 0) this.producer.publish();
+      if (--this.batchDepth === 0) this.publish();
     }
   }
 
@@ -295,12 +326,13 @@ export class StrategyRuntime {
     } else {
       return refuse('BAD_REQUEST', 'cancel needs { orderId }, { seq } or { clientOrderId }');
     }
-    const off = this.claim();
-    if (off < 0) return refuse('QUEUE_FULL', 'the strategy queue is full');
+    const off = this.claimCancel();
+    if (off < 0) return refuse('QUEUE_FULL', 'the strategy cancel queue is full (cancels not yet read by the daemon)');
     const seq = this.nextSeq;
     rec.seq = seq;
-    writeOrderRecord(this.producer, off, rec);
-    if (this.batchDepth === 0) this.producer.publish();
+    writeOrderRecord(this.cancels, off, rec);
+    // (outside a batch every submit is published already: the order ring has nothing pending)
+    if (this.batchDepth === 0) this.cancels.publish();
     this.nextSeq = seq + 1;
     this.sent = true;
     return { ok: true, seq };

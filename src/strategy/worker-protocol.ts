@@ -19,8 +19,12 @@ export interface StrategyWorkerData {
   readonly instruments: readonly InstrumentSpec[];
   /** Venue names, in router order (record venue indices refer to it). */
   readonly venues: readonly string[];
-  /** Order ring (worker produces, dispatcher consumes) and the doorbell its consumer sleeps on. */
+  /**
+   * Order ring (SUBMITs) and cancel ring (CANCELs), both produced by the worker and consumed by the dispatcher, and the
+   * doorbell their consumer sleeps on.
+   */
   readonly orderRing: SharedArrayBuffer;
+  readonly cancelRing: SharedArrayBuffer;
   readonly orderDoorbell: SharedArrayBuffer;
   /** Event ring (host produces, worker consumes) and the doorbell the worker sleeps on. */
   readonly eventRing: SharedArrayBuffer;

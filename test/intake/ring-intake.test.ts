@@ -20,7 +20,7 @@ import {
   EVENT_KINDS, EventRecord, errorCodeAt, orderStateAt, readEventRecord, type EventKind,
 } from '../../src/intake/ring/event-record.js';
 import {
-  NO_VENUE, OP_CANCEL, OP_SUBMIT, OrderRecord, PRIORITY_HIGH, PRIORITY_LOW, PRIORITY_NORMAL, SIDE_SELL, setClientOrderId,
+  NO_VENUE, OP_CANCEL, OP_SUBMIT, OP_WITHDRAWN, OrderRecord, PRIORITY_HIGH, PRIORITY_LOW, PRIORITY_NORMAL, SIDE_SELL, setClientOrderId,
   writeOrderRecord,
 } from '../../src/intake/ring/order-record.js';
 import { RingConsumer, RingProducer } from '../../src/intake/ring/spsc-ring.js';
@@ -33,7 +33,10 @@ import type { OrderState } from '../../src/model/order.js';
 import { PreTradeRisk } from '../../src/risk/pre-trade-risk.js';
 import { RiskAccounting } from '../../src/risk/risk-accounting.js';
 import { Router } from '../../src/routing/router.js';
+import { Doorbell } from '../../src/intake/ring/doorbell.js';
+import type { StrategyOrder } from '../../src/strategy/sdk.js';
 import { HostedStrategy, StrategyHost } from '../../src/strategy/strategy-host.js';
+import { StrategyRuntime } from '../../src/strategy/strategy-runtime.js';
 import { waitFor } from '../helpers/poll.js';
 import { INSTRUMENTS, VENUES } from '../strategy/helpers.js';
 
@@ -121,22 +124,28 @@ function rig(options: RigOptions = {}) {
   dispatcher.addSource(ring);
   tracker.listen(ring);
 
-  // the worker's side, driven by hand
+  // the worker's side, driven by hand: submits into its order ring, cancels into its cancel ring (as the SDK does)
   const producer = new RingProducer(hosted.orderBuffer);
+  let cancelProducer: RingProducer | undefined;
+  /** The cancel ring's producer (made when first used). */
+  const cancelRing = (): RingProducer => (cancelProducer ??= new RingProducer(hosted.cancelBuffer));
   const eventRing = new RingConsumer(hosted.eventBuffer);
   const rec = new OrderRecord();
   let seq = 0;
-  /** Writes one record (seq = the next one unless given); false when the ring is full (the SDK answers QUEUE_FULL). */
-  const write = (fields: Partial<OrderRecord> & { cid?: string }): boolean => {
-    const off = producer.tryClaim();
+  /**
+   * Writes one record (seq = the next one unless given) into the order ring, or the cancel ring (`ring`); false when
+   * that ring is full (the SDK answers QUEUE_FULL).
+   */
+  const write = (fields: Partial<OrderRecord> & { cid?: string }, ring: RingProducer = producer): boolean => {
+    const off = ring.tryClaim();
     if (off < 0) return false;
     rec.reset();
     const { cid, ...rest } = fields;
     Object.assign(rec, { seq: ++seq, symbol: BTC, priceTicks: P60K, qtyLots: 100 }, rest);
     if (fields.seq !== undefined) seq = fields.seq;
     if (cid !== undefined) expect(setClientOrderId(rec, cid)).toBe(true);
-    writeOrderRecord(producer, off, rec);
-    producer.publish();
+    writeOrderRecord(ring, off, rec);
+    ring.publish();
     return true;
   };
   const submit = (fields: Partial<OrderRecord> & { cid?: string } = {}): number => {
@@ -156,7 +165,7 @@ function rig(options: RigOptions = {}) {
     return true;
   };
   const cancel = (target: { orderId?: number; targetSeq?: number; cid?: string }): number => {
-    expect(write({ op: OP_CANCEL, priority: PRIORITY_HIGH, priceTicks: 0, qtyLots: 0, ...target })).toBe(true);
+    expect(write({ op: OP_CANCEL, priority: PRIORITY_HIGH, priceTicks: 0, qtyLots: 0, ...target }, cancelRing())).toBe(true);
     return seq;
   };
   const ev = new EventRecord();
@@ -174,7 +183,10 @@ function rig(options: RigOptions = {}) {
     seen.push(...out);
     return out;
   };
-  return { instruments, store, tracker, risk, venues, router, queues, batcher, dispatcher, intake, reports, hosted, beta, ring, producer, write, writeBeta, submit, cancel, events, seen };
+  return {
+    instruments, store, tracker, risk, venues, router, queues, batcher, dispatcher, intake, reports, hosted, beta, ring, producer, cancelRing, write,
+    writeBeta, submit, cancel, events, seen,
+  };
 }
 
 describe('RingIntake: submits', () => {
@@ -300,16 +312,20 @@ describe('RingIntake: submits', () => {
 });
 
 describe('RingIntake: FIFO checks', () => {
-  it('counts a gap or a repeat in the producer sequence as a FIFO violation, and still takes the records', () => {
+  it('counts a repeat or a step back of the producer sequence within a ring as a FIFO violation, and still takes the records', () => {
+    // one sequence over both rings: a gap in one ring is another ring's record (a cancel), not a violation
     const r = rig();
     r.submit({ seq: 1 });
     r.submit({ seq: 2 });
-    r.submit({ seq: 4 }); // gap
+    r.submit({ seq: 4 }); // (3: a cancel's)
     r.submit({ seq: 4 }); // repeat
+    r.submit({ seq: 3 }); // back
     r.submit({ seq: 5 });
+    r.write({ op: OP_CANCEL, seq: 6, orderId: 999 }, r.cancelRing());
+    r.write({ op: OP_CANCEL, seq: 6, orderId: 998 }, r.cancelRing()); // repeat in the cancel ring
     r.dispatcher.pump();
-    expect(r.ring.fifoViolations).toBe(2);
-    expect(r.events().filter((e) => e.kind === 'ACK').map((e) => e.seq)).toEqual([1, 2, 4, 4, 5]);
+    expect(r.ring.fifoViolations).toBe(3);
+    expect(r.events().filter((e) => e.kind === 'ACK').map((e) => e.seq)).toEqual([1, 2, 4, 4, 3, 5]);
   });
 
   it('orders of one strategy are dispatched in ring order within a priority; HIGH records overtake', () => {
@@ -343,9 +359,10 @@ describe('RingIntake: cancels', () => {
     expect(r.events()).toMatchObject([{ kind: 'CANCELED', orderId: ids[0], state: 'CANCELED' }]);
   });
 
-  it('a cancel drained together with its submit cancels the order in the queue: CANCELED, no venue sees it', () => {
+  it('a cancel of an order still in its strategy queue cancels it there: CANCELED, no venue sees it', () => {
     const r = rig();
     const s = r.submit({ tag: 9 });
+    r.ring.drain(100); // taken into the strategy queue, not dispatched
     r.cancel({ targetSeq: s });
     r.dispatcher.pump();
     const evs = r.events();
@@ -353,6 +370,61 @@ describe('RingIntake: cancels', () => {
     expect(evs[1]).toMatchObject({ kind: 'CANCELED', orderId: evs[0]!.orderId, seq: s, tag: 9 });
     expect(r.venues.flatMap((v) => v.orders)).toEqual([]);
     expect(r.venues.flatMap((v) => v.cancels)).toEqual([]);
+  });
+
+  it('a cancel read while its submit is still in the order ring withdraws the submit: REFUSED ORDER_WITHDRAWN, never an order', () => {
+    // the cancel ring is read first: a submit and its cancel written together meet like this
+    const r = rig();
+    const s1 = r.submit({ tag: 1 });
+    const s2 = r.submit({ tag: 2, cid: 'mine2' });
+    const s3 = r.submit({ tag: 3 });
+    const c1 = r.cancel({ targetSeq: s1 });
+    const c2 = r.cancel({ cid: 'mine2' });
+    const c3 = r.cancel({ targetSeq: s1 }); // again: already withdrawn
+    r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq, e.tag, e.code, e.orderId])).toEqual([
+      ['REFUSED', s1, 1, 'ORDER_WITHDRAWN', 0],
+      ['REFUSED', s2, 2, 'ORDER_WITHDRAWN', 0],
+      ['CANCEL_REJECTED', c3, 0, 'ORDER_NOT_CANCELABLE', 0],
+      // the ring goes on: the withdrawn records are skipped, the next submit is taken in its turn
+      ['ACK', s3, 3, undefined, expect.any(Number)],
+      ['SUBMITTED', s3, 3, undefined, expect.any(Number)],
+    ]);
+    expect(r.store.size).toBe(1);
+    expect(r.tracker.hasClientOrderId('mine2')).toBe(false);
+    expect(r.venues.flatMap((v) => v.orders).map((o) => o.qtyLots)).toHaveLength(1);
+    expect(r.ring.withdrawals).toBe(2);
+    expect(r.ring.fifoViolations).toBe(0);
+    expect(r.ring.pending()).toBe(false);
+    void c1;
+    void c2;
+  });
+
+  it('a cancel withdraws only a submit written before it: a later submit with the client order id it names goes on', () => {
+    const r = rig();
+    const c = r.cancel({ cid: 'later1' });
+    const s = r.submit({ cid: 'later1' });
+    r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq, e.code])).toEqual([
+      ['CANCEL_REJECTED', c, 'ORDER_NOT_FOUND'],
+      ['ACK', s, undefined],
+      ['SUBMITTED', s, undefined],
+    ]);
+  });
+
+  it('a record marked withdrawn that no cancel withdrew (written so by the producer) is REFUSED BAD_REQUEST, not skipped', () => {
+    const r = rig();
+    r.submit({ op: OP_WITHDRAWN });
+    r.dispatcher.pump();
+    expect(r.events()).toMatchObject([{ kind: 'REFUSED', code: 'BAD_REQUEST', seq: 1 }]);
+  });
+
+  it('a SUBMIT in the cancel ring is REFUSED BAD_REQUEST (it would skip its queue\'s bound)', () => {
+    const r = rig();
+    expect(r.write({ op: OP_SUBMIT }, r.cancelRing())).toBe(true);
+    r.dispatcher.pump();
+    expect(r.events()).toMatchObject([{ kind: 'REFUSED', code: 'BAD_REQUEST', seq: 1 }]);
+    expect(r.store.size).toBe(0);
   });
 
   it('CANCEL_REJECTED ORDER_NOT_FOUND for an unknown target or another strategy\'s order; ORDER_NOT_CANCELABLE for a finished one', () => {
@@ -463,6 +535,83 @@ describe('RingIntake: back-pressure', () => {
     expect(r.ring.snapshot('alpha', 0).map((o) => [o.orderId, o.seq, o.tag, o.state])).toEqual(
       first.slice(0, 3).map((e, i) => [e.orderId, e.seq, i + 1, i === 0 ? 'ACCEPTED' : 'SUBMITTED']),
     );
+  });
+});
+
+/**
+ * Alpha's SDK (ctx.submit / ctx.cancel) on its rings, on this thread. The runtime is not started: its pump would read
+ * alpha's event ring, which the rig reads.
+ */
+function sdk(r: ReturnType<typeof rig>) {
+  return new StrategyRuntime(r.hosted.workerData('unused', INSTRUMENTS, VENUES, Doorbell.create()), { post: () => undefined }).ctx;
+}
+
+const BTC_BUY: StrategyOrder = { symbol: 'BTC-USDT', side: 'BUY', price: '60000', quantity: '0.001' };
+
+describe('RingIntake: cancels are not held up by submits', () => {
+  it('a strategy whose LOW queue is full (others\' NORMAL orders served first) still has its cancels taken and acted on', () => {
+    // defect: the intake took records from a strategy's ring only while its fullest queue had room, so a full LOW
+    // queue kept its cancels (HIGH, needing no queue room) in the ring for as long as other strategies' NORMAL orders
+    // came first: it could not take an order off the book
+    const r = rig({ queueCapacity: 4, ringCapacity: 16, maxPerCycle: 4, hostBeta: true });
+    const ctx = sdk(r);
+    const resting = ctx.submit(BTC_BUY);
+    expect(resting.ok).toBe(true);
+    r.dispatcher.pump();
+    const id = r.events().find((e) => e.kind === 'ACK')!.orderId;
+    expect(r.tracker.get(id)!.state).toBe('SUBMITTED');
+    // four LOW orders fill alpha's LOW queue; a fifth waits in its ring
+    for (let i = 0; i < 5; i++) expect(ctx.submit({ ...BTC_BUY, priority: 'LOW' }).ok).toBe(true);
+    r.ring.drain(100);
+    expect(r.queues.length(0, PRIORITY_LOW)).toBe(4);
+    expect(r.queues.room(0)).toBe(0);
+    const stuck = ctx.submit({ ...BTC_BUY, priority: 'LOW', clientOrderId: 'stuckLow' });
+    if (!stuck.ok) throw new Error(stuck.code);
+    r.events();
+    // alpha takes its resting order off the book and withdraws the two LOW orders still in its ring, by seq and by
+    // client order id, while beta keeps the dispatcher busy with NORMAL orders
+    expect(ctx.cancel({ orderId: id }).ok).toBe(true);
+    expect(ctx.cancel({ seq: stuck.seq - 1 }).ok).toBe(true);
+    expect(ctx.cancel({ clientOrderId: 'stuckLow' }).ok).toBe(true);
+    for (let i = 0; i < 4; i++) expect(r.writeBeta()).toBe(true);
+    r.dispatcher.pump();
+    expect(r.venues.flatMap((v) => v.cancels).map((c) => c.orderId)).toEqual([id]);
+    expect(r.tracker.get(id)!.state).toBe('PENDING_CANCEL');
+    expect(r.events().filter((e) => e.kind !== 'ACK' && e.kind !== 'SUBMITTED').map((e) => [e.kind, e.seq, e.code])).toEqual([
+      ['PENDING_CANCEL', resting.ok ? resting.seq : 0, undefined],
+      ['REFUSED', stuck.seq - 1, 'ORDER_WITHDRAWN'],
+      ['REFUSED', stuck.seq, 'ORDER_WITHDRAWN'],
+    ]);
+    // the withdrawn submits never become orders, whenever the queue has room again
+    for (let i = 0; i < 6; i++) r.dispatcher.pump();
+    expect(r.ring.pending()).toBe(false);
+    expect(r.tracker.hasClientOrderId('stuckLow')).toBe(false);
+    const alphaSeqs = r.tracker.list(false).filter((o) => o.strategy === 'alpha').map((o) => o.producerSeq).sort((a, b) => a - b);
+    expect(alphaSeqs).toEqual([1, 2, 3, 4, 5]);
+    expect(r.ring.fifoViolations).toBe(0);
+  });
+
+  it('a strategy whose ring is full of submits can still cancel: the cancel is written, taken and acted on', () => {
+    // defect: cancels shared the ring with submits, so a strategy that had filled its ring with submits was refused
+    // QUEUE_FULL for its cancels too
+    const r = rig({ queueCapacity: 4, ringCapacity: 8 });
+    const ctx = sdk(r);
+    const resting = ctx.submit(BTC_BUY);
+    expect(resting.ok).toBe(true);
+    r.dispatcher.pump();
+    const id = r.events().find((e) => e.kind === 'ACK')!.orderId;
+    let accepted = 0;
+    let refused = 0;
+    for (let i = 0; i < 20; i++) {
+      const x = ctx.submit({ ...BTC_BUY, priority: 'LOW' });
+      if (x.ok) accepted++;
+      else if (x.code === 'QUEUE_FULL') refused++;
+    }
+    expect([accepted, refused]).toEqual([8, 12]);
+    expect(ctx.cancel({ orderId: id })).toMatchObject({ ok: true });
+    r.ring.drain(1); // even a budget of one record takes the cancel first
+    expect(r.tracker.get(id)!.state).toBe('PENDING_CANCEL');
+    expect(r.venues.flatMap((v) => v.cancels).map((c) => c.orderId)).toEqual([id]);
   });
 });
 

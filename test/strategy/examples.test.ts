@@ -18,7 +18,7 @@ import { MarketData } from '../../src/market/market-data.js';
 import { ManualClock } from '../../src/model/clock.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
 import { HostedStrategy, StrategyHost } from '../../src/strategy/strategy-host.js';
-import { drain, INSTRUMENTS, until, VENUES, type Rec } from './helpers.js';
+import { drain, drainAll, INSTRUMENTS, until, VENUES, type Rec } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-examples-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,7 +40,7 @@ class FakeDaemon {
   constructor(private readonly s: HostedStrategy) {}
 
   step(): void {
-    const fresh = drain(this.s.orders);
+    const fresh = drainAll(this.s);
     for (const r of fresh) {
       this.seen.push(r);
       if (r.op === OP_SUBMIT) this.submit(r);

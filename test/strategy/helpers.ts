@@ -38,6 +38,16 @@ export function drain(ring: RingConsumer, into: Rec[] = []): Rec[] {
   return into;
 }
 
+/**
+ * Reads every record now in a strategy's order ring (SUBMITs) and cancel ring (CANCELs), in the strategy's order
+ * (their one sequence).
+ */
+export function drainAll(rings: { readonly orders: RingConsumer; readonly cancels: RingConsumer }, into: Rec[] = []): Rec[] {
+  const both = drain(rings.cancels, drain(rings.orders)).sort((a, b) => a.seq - b.seq);
+  into.push(...both);
+  return into;
+}
+
 /** Polls `done` (driving `step` first) until it holds or the deadline passes. */
 export async function until(done: () => boolean, step: () => Promise<unknown> | void = () => undefined, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -15,7 +15,7 @@ import { MarketData } from '../../src/market/market-data.js';
 import { CoarseClock } from '../../src/model/clock.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
 import { StrategyHost, type StrategyHostOptions } from '../../src/strategy/strategy-host.js';
-import { drain, INSTRUMENTS, until, VENUES, type Rec } from './helpers.js';
+import { drain, drainAll, INSTRUMENTS, until, VENUES, type Rec } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-market-worker-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ async function run(extra: Partial<StrategyHostOptions>, body: (p: { market: Mark
   const s = h.get('md')!;
   const collect = async (n: number): Promise<Rec[]> => {
     await until(() => recs.length >= n, async () => {
-      drain(s.orders, recs);
+      drainAll(s, recs);
       if (recs.length < n) await h.waitForOrders(50);
     });
     return recs;
@@ -69,7 +69,7 @@ describe('market data to a worker strategy', () => {
       // newest (maybe some in between, never an older one after a newer)
       for (const bid of [6_000_005, 6_000_006, 6_000_007]) book(1, bid, 6_000_020);
       await until(() => recs.some((r) => r.cid === 'm0b0v6000007'), async () => {
-        drain(h.get('md')!.orders, recs);
+        drainAll(h.get('md')!, recs);
         await h.waitForOrders(50);
       });
       const seen = recs.filter((r) => r.cid?.startsWith('m0b0v600000') === true).map((r) => Number(r.cid!.slice(5)));
@@ -111,7 +111,7 @@ describe('market data to a worker strategy', () => {
         [6_100_000, 't1Sl37'], // the gap is right before it
       ]);
       await h.stop();
-      expect(drain(s.orders).map((r) => [r.op, r.cid])).toEqual([[OP_CANCEL, 'L37']]); // ctx.tradesLost
+      expect(drainAll(s).map((r) => [r.op, r.cid])).toEqual([[OP_CANCEL, 'L37']]); // ctx.tradesLost
     });
   }, 30_000);
 });

@@ -14,7 +14,7 @@ import {
 import { NO_VENUE, OP_CANCEL, OP_SUBMIT, PRIORITY_HIGH, PRIORITY_NORMAL } from '../../src/intake/ring/order-record.js';
 import { SwitchyardError } from '../../src/model/errors.js';
 import { StrategyHost, type StrategyHostOptions, type StrategySpec } from '../../src/strategy/strategy-host.js';
-import { drain, INSTRUMENTS, until, VENUES, type Rec } from './helpers.js';
+import { drain, drainAll, INSTRUMENTS, until, VENUES, type Rec } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-strategy-test-'));
 const cacheDir = join(dir, 'cache');
@@ -30,7 +30,7 @@ function host(strategies: StrategySpec[], extra: Partial<StrategyHostOptions> = 
 async function collect(h: StrategyHost, id: string, n: number, into: Rec[] = []): Promise<Rec[]> {
   const s = h.get(id)!;
   await until(() => into.length >= n, async () => {
-    drain(s.orders, into);
+    drainAll(s, into);
     if (into.length < n) await h.waitForOrders(50);
   });
   return into;
@@ -69,7 +69,7 @@ describe('strategy host (worker threads)', () => {
 
     await h.stop(5000);
     expect(s.status).toBe('stopped');
-    const last = drain(s.orders);
+    const last = drainAll(s);
     // submit refused while stopping (TRADING_HALTED), cancels still go out, at HIGH priority
     expect(last.map((r) => [r.op, r.cid, r.targetSeq, r.seq, r.priority])).toEqual([
       [OP_CANCEL, 'hTRADINGHALTED', 0, 10, PRIORITY_HIGH],
@@ -84,7 +84,7 @@ describe('strategy host (worker threads)', () => {
     const s = h.get('flood')!;
     expect(s.queueFull).toBe(1);
     expect(s.orders.size()).toBe(8);
-    expect(drain(s.orders).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(drainAll(s).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     s.publishEvent(event(EV_ACK, { orderId: 1, seq: 1 }));
     const [report] = await collect(h, 'flood', 1);
     expect(report).toMatchObject({ seq: 9, tag: 8, cid: 'rQUEUEFULL' }); // the refusal took no seq

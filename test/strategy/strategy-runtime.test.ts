@@ -12,7 +12,7 @@ import type { OrderSnapshot, StrategyEvent } from '../../src/strategy/sdk.js';
 import { HostedStrategy, type HostLogger } from '../../src/strategy/strategy-host.js';
 import { StrategyRuntime } from '../../src/strategy/strategy-runtime.js';
 import type { HostToWorker, WorkerToHost } from '../../src/strategy/worker-protocol.js';
-import { drain, INSTRUMENTS, until, VENUES } from './helpers.js';
+import { drain, drainAll, INSTRUMENTS, until, VENUES } from './helpers.js';
 
 const silent: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -84,7 +84,7 @@ describe('strategy context: submit and cancel at the edge', () => {
     expect(ctx.submit({ symbol: 'ETH-USDT', side: 'SELL', price: 3000.5, quantity: 0.25, postOnly: true, clientOrderId: 'mm1', venue: 'sim-b', tag: 42, priority: 'LOW' }))
       .toEqual({ ok: true, seq: 1 });
     expect(ctx.submit({ symbol: 'BTC-USDT', side: 'BUY', type: 'STOP_LIMIT', price: '61000', stopPrice: '60500', quantity: '0.001' })).toEqual({ ok: true, seq: 2 });
-    const recs = drain(hosted.orders);
+    const recs = drainAll(hosted);
     expect(recs[0]).toEqual({
       op: OP_SUBMIT, seq: 1, tag: 42, symbol: 1, side: 1, type: 0, timeInForce: 0, priority: 2, venue: 1, priceTicks: 300_050, qtyLots: 2500,
       orderId: 0, targetSeq: 0, cid: 'mm1',
@@ -103,7 +103,9 @@ describe('strategy context: submit and cancel at the edge', () => {
     expect(ctx.cancel({ clientOrderId: 'abc9' })).toEqual({ ok: true, seq: 4 });
     const refused = [ctx.cancel({ seq: 9 }), ctx.cancel({ orderId: 0 }), ctx.cancel({ clientOrderId: 'a_b' }), ctx.cancel({} as never)];
     expect(refused.map((r) => (r.ok ? 'OK' : r.code))).toEqual(['ORDER_NOT_FOUND', 'INVALID_FIELD', 'INVALID_CLIENT_ORDER_ID', 'BAD_REQUEST']);
-    const recs = drain(hosted.orders).slice(1);
+    // cancels go into the cancel ring (one sequence with the submits)
+    expect([hosted.orders.available(), hosted.cancels.available()]).toEqual([1, 3]);
+    const recs = drainAll(hosted).slice(1);
     expect(recs.map((r) => [r.op, r.seq, r.orderId, r.targetSeq, r.cid, r.priority])).toEqual([
       [OP_CANCEL, 2, 77, 0, undefined, PRIORITY_HIGH],
       [OP_CANCEL, 3, 0, 1, undefined, PRIORITY_HIGH],
@@ -118,10 +120,33 @@ describe('strategy context: submit and cancel at the edge', () => {
     const order = { symbol: 'BTC-USDT', side: 'BUY', price: '60000', quantity: '0.001' } as const;
     const results = Array.from({ length: 6 }, () => runtime.ctx.submit(order));
     expect(results.map((r) => (r.ok ? r.seq : r.code))).toEqual([1, 2, 3, 4, 'QUEUE_FULL', 'QUEUE_FULL']);
-    expect(runtime.ctx.cancel({ seq: 1 })).toMatchObject({ ok: false, code: 'QUEUE_FULL' });
-    expect(hosted.queueFull).toBe(3);
+    expect(hosted.queueFull).toBe(2);
     expect(drain(hosted.orders)).toHaveLength(4);
     expect(runtime.ctx.submit(order)).toEqual({ ok: true, seq: 5 });
+    await runtime.stop();
+  });
+
+  it('a ring full of submits does not refuse a cancel: cancels have their own ring, full only of cancels', async () => {
+    // defect: cancels shared the ring with submits, so a strategy that had flooded its ring with submits got
+    // QUEUE_FULL for the cancel of its orders
+    const { runtime, hosted } = rig({ orderCapacity: 4 });
+    await runtime.start({});
+    const { ctx } = runtime;
+    const order = { symbol: 'BTC-USDT', side: 'BUY', price: '60000', quantity: '0.001' } as const;
+    expect(Array.from({ length: 5 }, () => ctx.submit(order)).map((r) => (r.ok ? r.seq : r.code))).toEqual([1, 2, 3, 4, 'QUEUE_FULL']);
+    expect(ctx.cancel({ seq: 1 })).toEqual({ ok: true, seq: 5 });
+    expect(ctx.cancel({ orderId: 7 })).toEqual({ ok: true, seq: 6 });
+    expect(ctx.submit(order)).toMatchObject({ ok: false, code: 'QUEUE_FULL' });
+    // the cancel ring (as large as the order ring here) refuses only when the daemon has not read that many cancels
+    expect(ctx.cancel({ seq: 2 })).toEqual({ ok: true, seq: 7 });
+    expect(ctx.cancel({ seq: 3 })).toEqual({ ok: true, seq: 8 });
+    expect(ctx.cancel({ seq: 4 })).toMatchObject({ ok: false, code: 'QUEUE_FULL' });
+    expect(hosted.queueFull).toBe(3);
+    expect(drain(hosted.cancels).map((r) => [r.op, r.seq, r.targetSeq, r.orderId])).toEqual([
+      [OP_CANCEL, 5, 1, 0], [OP_CANCEL, 6, 0, 7], [OP_CANCEL, 7, 2, 0], [OP_CANCEL, 8, 3, 0],
+    ]);
+    expect(ctx.cancel({ seq: 4 })).toEqual({ ok: true, seq: 9 });
+    expect(drain(hosted.orders).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
     await runtime.stop();
   });
 
@@ -134,16 +159,29 @@ describe('strategy context: submit and cancel at the edge', () => {
     const seqs = ctx.batch(() => {
       const a = ctx.submit(order);
       const b = ctx.batch(() => ctx.cancel({ seq: 1 }));
-      inside.push(hosted.orders.available());
+      inside.push(hosted.orders.available() + hosted.cancels.available());
       return [a, b].map((r) => (r.ok ? r.seq : r.code));
     });
     expect(inside).toEqual([0]);
     expect(seqs).toEqual([1, 2]);
-    expect(hosted.orders.available()).toBe(2);
-    const results = ctx.batch(() => Array.from({ length: 3 }, () => ctx.submit(order)));
-    expect(results.map((r) => (r.ok ? r.seq : r.code))).toEqual([3, 4, 'QUEUE_FULL']);
+    expect([hosted.orders.available(), hosted.cancels.available()]).toEqual([1, 1]);
+    const results = ctx.batch(() => Array.from({ length: 4 }, () => ctx.submit(order)));
+    expect(results.map((r) => (r.ok ? r.seq : r.code))).toEqual([3, 4, 5, 'QUEUE_FULL']);
     expect(hosted.orders.available()).toBe(4);
-    expect(drain(hosted.orders).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(drainAll(hosted).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    // a full cancel ring inside a batch publishes what is pending, the order ring first: a cancel is never visible
+    // before a submit written ahead of it
+    const seen: number[][] = [];
+    ctx.batch(() => {
+      for (let i = 0; i < 3; i++) ctx.cancel({ orderId: 100 + i });
+      const s = ctx.submit(order);
+      ctx.cancel({ orderId: 103 });
+      seen.push([hosted.orders.available(), hosted.cancels.available()]);
+      // full (nothing read meanwhile): what is pending is published, then QUEUE_FULL
+      expect(ctx.cancel(s.ok ? { seq: s.seq } : { orderId: 1 })).toMatchObject({ ok: false, code: 'QUEUE_FULL' });
+      seen.push([hosted.orders.available(), hosted.cancels.available()]);
+    });
+    expect(seen).toEqual([[0, 0], [1, 4]]);
     await runtime.stop();
   });
 
@@ -183,7 +221,7 @@ describe('strategy context: submit and cancel at the edge', () => {
     expect(runtime.ctx.every(1, () => ticks++)).toBeDefined(); // a no-op once stopping
     expect(runtime.timerCount).toBe(0);
     expect(runtime.ctx.cancel({ orderId: 5 })).toMatchObject({ ok: false, code: 'TRADING_HALTED' });
-    expect(drain(hosted.orders).map((r) => r.op)).toEqual([OP_CANCEL]);
+    expect(drainAll(hosted).map((r) => r.op)).toEqual([OP_CANCEL]);
   });
 
   it('refuses a module whose default export is not a strategy', async () => {

@@ -8,11 +8,12 @@
  *    16  f64  qtyLots       quantity in lots (a safe integer)
  *    24  f64  orderId       CANCEL: the daemon order id to cancel (0 = not given)
  *    32  f64  seq           producer sequence: 1, 2, 3 ... per strategy over SUBMIT and CANCEL records, no
- *                           gaps (a refused submit takes no number), so the consumer can check FIFO order
+ *                           gaps (a refused record takes no number); increasing in each of the strategy's two
+ *                           rings, so the consumer can check FIFO order per ring
  *    40  f64  targetSeq     CANCEL: the seq of the SUBMIT to cancel (0 = not given)
  *    48  u32  tag           free for the producer (correlation); echoed in every event about the order
  *    52  u16  symbol        instrument index (InstrumentRegistry order)
- *    54  u8   op            1 SUBMIT, 2 CANCEL
+ *    54  u8   op            1 SUBMIT, 2 CANCEL (3 WITHDRAWN: written by the consumer only, see markWithdrawn)
  *    55  u8   side          index in SIDES (0 BUY, 1 SELL)
  *    56  u8   type          index in ORDER_TYPES
  *    57  u8   timeInForce   index in TIME_IN_FORCES
@@ -26,6 +27,11 @@
  * A CANCEL names its target by orderId, targetSeq or clientOrderId (the first non-empty one wins, in that
  * order). Records are read into and written from a caller-owned OrderRecord: nothing is allocated per record
  * (the client order id stays bytes until clientOrderIdText() is asked for it).
+ *
+ * A worker strategy has two rings of these records: its order ring (SUBMITs, taken as its strategy queues have room)
+ * and its cancel ring (CANCELs only, taken every cycle whatever its queues hold), numbered in one sequence. The
+ * producer publishes its order ring before its cancel ring, so a SUBMIT written before a CANCEL is visible (read, or
+ * still in the order ring) by the time that CANCEL is.
  */
 import { byteText } from '../../model/byte-text.js';
 import type { ErrorCode } from '../../model/errors.js';
@@ -41,6 +47,11 @@ export const ORDER_RECORD_BYTES = 96;
 
 export const OP_SUBMIT = 1;
 export const OP_CANCEL = 2;
+/**
+ * A SUBMIT still in its ring that a CANCEL withdrew (markWithdrawn): the consumer already answered it and skips it.
+ * Never written by a producer.
+ */
+export const OP_WITHDRAWN = 3;
 export const NO_VENUE = 255;
 export const MAX_VENUES = 255;
 export const CLIENT_ORDER_ID_MAX = 32;
@@ -206,6 +217,42 @@ export function readOrderRecord(v: RecordViews, off: number, rec: OrderRecord): 
     for (let i = 0; i < n; i++) dst[i] = u32[w + i]!;
   }
   return rec;
+}
+
+// ---- in-place access to a record still in its ring (the consumer's: records it has not released are its own) ----
+
+/** The seq of the record at byte `off`. */
+export function recordSeq(v: RecordViews, off: number): number {
+  return v.f64[(off >> 3) + F_SEQ]!;
+}
+
+/** The op of the record at byte `off`. */
+export function recordOp(v: RecordViews, off: number): number {
+  return v.bytes[off + B_OP]!;
+}
+
+/** The tag of the record at byte `off`. */
+export function recordTag(v: RecordViews, off: number): number {
+  return v.u32[(off >> 2) + W_TAG]!;
+}
+
+/** True when the record at byte `off` carries exactly the client order id of `rec` (no allocation). */
+export function recordClientOrderIdIs(v: RecordViews, off: number, rec: OrderRecord): boolean {
+  const n = rec.clientOrderIdLength;
+  const b = v.bytes;
+  if (n === 0 || b[off + B_CID_LEN] !== n) return false;
+  const src = rec.clientOrderId;
+  for (let i = 0; i < n; i++) if (b[off + B_CID + i] !== src[i]) return false;
+  return true;
+}
+
+/**
+ * Marks the SUBMIT at byte `off` as withdrawn (op OP_WITHDRAWN). Only the consumer may call it, on a record it has
+ * read the tail past and not released (the producer does not touch such a slot until the head passes it; the head's
+ * Atomics.store orders this write before the slot's reuse).
+ */
+export function markWithdrawn(v: RecordViews, off: number): void {
+  v.bytes[off + B_OP] = OP_WITHDRAWN;
 }
 
 function isAlnum(c: number): boolean {

@@ -5,8 +5,9 @@ import {
   eventKindOfLifecycle, isTerminalEvent, orderStateAt, orderStateIndex, readEventRecord, writeEventRecord, EV_FILL,
 } from '../../../src/intake/ring/event-record.js';
 import {
-  CLIENT_ORDER_ID_MAX, NO_VENUE, OP_CANCEL, OP_SUBMIT, ORDER_RECORD_BYTES, OrderRecord, clientOrderIdEquals, clientOrderIdText,
-  intentFromRecord, readOrderRecord, setClientOrderId, submitRecordFromIntent, validateOrderRecord, writeOrderRecord,
+  CLIENT_ORDER_ID_MAX, NO_VENUE, OP_CANCEL, OP_SUBMIT, OP_WITHDRAWN, ORDER_RECORD_BYTES, OrderRecord, clientOrderIdEquals, clientOrderIdText,
+  intentFromRecord, markWithdrawn, readOrderRecord, recordClientOrderIdIs, recordOp, recordSeq, recordTag, setClientOrderId,
+  submitRecordFromIntent, validateOrderRecord, writeOrderRecord,
 } from '../../../src/intake/ring/order-record.js';
 import { RingConsumer, RingProducer, createRingBuffer } from '../../../src/intake/ring/spsc-ring.js';
 import { ERROR_CATALOGUE } from '../../../src/model/errors.js';
@@ -85,6 +86,37 @@ describe('order record codec', () => {
         c.poll(1, (o) => (got = plain(readOrderRecord(c, o, r))));
         expect(got).toEqual(a);
         if (a.clientOrderId !== undefined) expect(clientOrderIdEquals(r, a.clientOrderId)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads seq, op, tag and client order id in place as readOrderRecord does; markWithdrawn changes the op only', () => {
+    // the ring intake reads records it has not released in place (a cancel looking for its submit) and marks them
+    const buf = createRingBuffer(8, ORDER_RECORD_BYTES);
+    const p = new RingProducer(buf);
+    const c = new RingConsumer(buf);
+    const w = new OrderRecord();
+    const probe = new OrderRecord();
+    const r = new OrderRecord();
+    fc.assert(
+      fc.property(orderArb, cidArb, (a, other) => {
+        const off = p.tryClaim();
+        writeOrderRecord(p, off, fill(w, a));
+        p.publish();
+        const at = c.offsetAt(0);
+        expect(at).toBe(off);
+        expect([recordSeq(c, at), recordOp(c, at), recordTag(c, at)]).toEqual([a.seq, a.op, a.tag]);
+        // a cancel's client order id against the record's: equal exactly when the texts are (none never matches)
+        expect(setClientOrderId(probe.reset(), a.clientOrderId)).toBe(true);
+        expect(recordClientOrderIdIs(c, at, probe)).toBe(a.clientOrderId !== undefined);
+        expect(setClientOrderId(probe.reset(), other)).toBe(true);
+        expect(recordClientOrderIdIs(c, at, probe)).toBe(other !== undefined && other === a.clientOrderId);
+        markWithdrawn(c, at);
+        c.poll(1, (o) => readOrderRecord(c, o, r));
+        expect(plain(r)).toEqual({ ...a, op: OP_WITHDRAWN });
+        // a producer's record marked so is not a valid record
+        expect(validateOrderRecord(r, 0xffff + 1, 255)).toBe('BAD_REQUEST');
       }),
       { numRuns: 2000 },
     );
