@@ -386,6 +386,14 @@ describe('routes', () => {
     }
   });
 
+  it('GET /v1/positions: a filter given twice is refused, not read as its first value', async () => {
+    expect((await t.api.get('/v1/positions?strategy=momentum')).status).toBe(200);
+    for (const q of ['strategy=momentum&strategy=market-maker', 'symbol=BTC-USDT&symbol=ETH-USDT', 'venue=sim-a&venue=sim-a']) {
+      const r = await t.api.get(`/v1/positions?${q}`);
+      expect([r.status, r.body.error?.code, r.body.error?.field], q).toEqual([400, 'INVALID_FIELD', q.split('=')[0]]);
+    }
+  });
+
   it('an unknown symbol is 400 UNKNOWN_SYMBOL', async () => {
     const r = await t.api.get('/v1/routes/DOGE-USDT');
     expect([r.status, r.body.error.code]).toEqual([400, 'UNKNOWN_SYMBOL']);
