@@ -486,3 +486,26 @@ export function wsMessage(rng: Prng, id: number): { text: string; order: OrderBo
     submit: false,
   };
 }
+
+/**
+ * A batch frame for /v1/stream: a JSON array of 1 to `max` ops made as wsMessage makes them, each with its own numeric
+ * id (from `firstId` on; ops the daemon would answer with id null are left out, so that every result names its op).
+ */
+export function wsBatch(rng: Prng, firstId: number, max: number): { text: string; ops: { id: number; order: OrderBody | null; submit: boolean }[] } {
+  const n = rng.int(1, max);
+  const texts: string[] = [];
+  const ops: { id: number; order: OrderBody | null; submit: boolean }[] = [];
+  for (let id = firstId; ops.length < n; id++) {
+    const m = wsMessage(rng, id);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(m.text);
+    } catch {
+      continue;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || (parsed as { id?: unknown }).id !== id) continue;
+    texts.push(m.text); // as sent alone: numbers a double cannot hold stay as written
+    ops.push({ id, order: m.order, submit: m.submit });
+  }
+  return { text: `[${texts.join(',')}]`, ops };
+}

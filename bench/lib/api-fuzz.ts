@@ -6,7 +6,8 @@
  *    every route with odd methods, paths, percent-encoding, headers and credentials;
  *  - malformed request lines and headers, each on a connection of its own;
  *  - WebSocket upgrades with odd paths, credentials and handshakes (some reset by the client at once);
- *  - WebSocket messages on open /v1/stream connections: submits (valid and invalid), cancels, junk.
+ *  - WebSocket messages on open /v1/stream connections: submits (valid and invalid), cancels, junk; one in ten a
+ *    batch frame of 1 to 8 such ops, each op's result checked as a single op's.
  *
  * Counted: `crashes` (the daemon process exited; it is restarted on the same data directory and the run goes on),
  * `status_5xx` (an HTTP answer >= 500, or a WebSocket result whose catalogue code answers >= 500 over HTTP) and
@@ -27,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { parseDocument, YAMLMap, YAMLSeq } from 'yaml';
 import { ERROR_CATALOGUE, isErrorCode } from '../../src/model/errors.js';
-import { httpCase, malformedRequest, serializeRequest, upgradeCase, wsMessage } from './api-fuzz-cases.js';
+import { httpCase, malformedRequest, serializeRequest, upgradeCase, wsBatch, wsMessage, type OrderBody } from './api-fuzz-cases.js';
 import { rawExchange, ResponseParser, type RawResponse } from './raw-http.js';
 import { Prng } from '../../adapters/paper/prng.js';
 
@@ -304,6 +305,24 @@ class WsLink {
     });
   }
 
+  /** Send a batch frame; each op's result by its id, in the order of `ids` (null: not answered). */
+  async sendBatch(text: string, ids: readonly number[], timeoutMs: number): Promise<(WsResult | null)[]> {
+    const ws = await this.connectWs();
+    if (ws === null) return ids.map(() => null);
+    const answers = ids.map((id) => new Promise<WsResult | null>((resolve) => {
+      const timer = setTimeout(() => {
+        this.byId.delete(id);
+        resolve(null);
+      }, timeoutMs);
+      this.byId.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+    }));
+    ws.send(text);
+    return Promise.all(answers);
+  }
+
   close(): void {
     this.ws?.terminate();
   }
@@ -347,6 +366,22 @@ export async function runApiFuzz(o: ApiFuzzOptions): Promise<ApiFuzzResult> {
   };
   const sample = (what: string): void => {
     if (r.samples.length < 20) r.samples.push(what.slice(0, 300));
+  };
+  /** A WebSocket op's result: a 5xx code is counted, so is an invalid order accepted. */
+  const checkWsResult = (res: WsResult, submit: boolean, order: OrderBody | null, what: () => string): void => {
+    const code = res.error?.code;
+    const status = res.ok === true ? 200 : code !== undefined && isErrorCode(code) ? ERROR_CATALOGUE[code].http : 400;
+    r.byStatus.ws = (r.byStatus.ws ?? 0) + 1;
+    if (status >= 500) {
+      r.status_5xx++;
+      sample(`${what()} -> ${JSON.stringify(res).slice(0, 200)}`);
+    }
+    if (res.ok === true && submit) {
+      if (order === null || !order.valid) {
+        r.accepted_invalid++;
+        sample(`ws accepted invalid (${order?.what}): ${what()}`);
+      } else r.acceptedValid++;
+    }
   };
   const countStatus = (status: number, what: () => string): void => {
     const key = `${Math.floor(status / 100)}xx`;
@@ -441,6 +476,21 @@ export async function runApiFuzz(o: ApiFuzzOptions): Promise<ApiFuzzResult> {
           }
         } else {
           r.byKind.ws++;
+          if (rng.next() < 0.1) {
+            // a batch frame: each op answered by its own result, each checked as a single op's
+            const b = wsBatch(rng, wsSeq + 1, 8);
+            wsSeq = b.ops[b.ops.length - 1]!.id;
+            const results = await links[wsSeq % links.length]!.sendBatch(b.text, b.ops.map((op) => op.id), timeoutMs);
+            for (const [k, res] of results.entries()) {
+              const op = b.ops[k]!;
+              if (res === null) {
+                r.noAnswer++;
+                continue;
+              }
+              checkWsResult(res, op.submit, op.order, () => `ws batch op ${op.id} of ${b.text.slice(0, 300)}`);
+            }
+            continue;
+          }
           const id = ++wsSeq;
           const m = wsMessage(rng, id);
           const link = links[id % links.length]!;
@@ -456,19 +506,7 @@ export async function runApiFuzz(o: ApiFuzzOptions): Promise<ApiFuzzResult> {
             if (process.env.FUZZ_DEBUG) sample(`ws no answer: ${m.text.slice(0, 200)}`);
             continue;
           }
-          const code = res.error?.code;
-          const status = res.ok === true ? 200 : code !== undefined && isErrorCode(code) ? ERROR_CATALOGUE[code].http : 400;
-          r.byStatus.ws = (r.byStatus.ws ?? 0) + 1;
-          if (status >= 500) {
-            r.status_5xx++;
-            sample(`ws ${m.text.slice(0, 200)} -> ${JSON.stringify(res).slice(0, 200)}`);
-          }
-          if (res.ok === true && m.submit) {
-            if (m.order === null || !m.order.valid) {
-              r.accepted_invalid++;
-              sample(`ws accepted invalid (${m.order?.what}): ${m.text.slice(0, 200)}`);
-            } else r.acceptedValid++;
-          }
+          checkWsResult(res, m.submit, m.order, () => `ws ${m.text.slice(0, 200)}`);
         }
         if (laneNo === 0 && performance.now() - lastProgress > 10_000) {
           lastProgress = performance.now();

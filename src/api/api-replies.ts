@@ -14,7 +14,7 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 /** A refusal with a catalogue code: the route's answer is the code's status and error body. */
 export class HttpError extends Error {
-  constructor(readonly code: ErrorCode, message?: string) {
+  constructor(readonly code: ErrorCode, message?: string, readonly field?: string) {
     super(message ?? ERROR_CATALOGUE[code].description);
   }
 }

@@ -122,7 +122,7 @@ export function apiRoutes(c: RouteContext): ApiRoute[] {
       handle: (req) => {
         const store = deps.tracker.store;
         const q = parseListQuery(req.query, store);
-        if (!q.ok) throw new HttpError(q.code, q.message);
+        if (!q.ok) throw new HttpError(q.code, q.message, q.field);
         const page = pageOfOrders(store, q.value);
         const views = page.slots.map((slot) => view(deps.tracker.get(store.id[slot]!)!));
         return { status: 200, body: { orders: views, nextCursor: page.nextCursor } };
@@ -133,7 +133,7 @@ export function apiRoutes(c: RouteContext): ApiRoute[] {
       responses: { 202: ok('the orders asked to cancel and those that could not be', S.CancelAllResult) },
       handle: (req) => {
         const f = parseCancelFilter(req.query, deps.tracker.store);
-        if (!f.ok) throw new HttpError(f.code, f.message);
+        if (!f.ok) throw new HttpError(f.code, f.message, f.field);
         const { canceling, refused } = commands.cancelAll(f.value);
         return { status: 202, body: { canceling, refused } };
       },
@@ -259,6 +259,10 @@ function positionFilter(deps: ApiDeps, q: URLSearchParams): { strategy?: string;
   const store = deps.tracker.store;
   const out: { strategy?: string; symbol?: string; venue?: string } = {};
   for (const key of new Set(q.keys())) {
+    // one value each, as the order list reads its filters: a second one is refused, never dropped
+    if (q.getAll(key).length > 1 && (key === 'strategy' || key === 'symbol' || key === 'venue')) {
+      throw new HttpError('INVALID_FIELD', `${key} is given more than once`, key);
+    }
     const value = q.get(key)!;
     if (key === 'strategy') {
       if (!store.strategyIds.includes(value)) throw new HttpError('UNKNOWN_STRATEGY', `unknown strategy ${value}`);

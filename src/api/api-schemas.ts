@@ -107,7 +107,7 @@ export const WebAssetParams = z.strictObject({ '*': z.string() });
 
 const csv = z.string().describe('one name, or several separated by commas');
 export const ListQuery = z.strictObject({
-  state: z.string().optional().describe('open (default), all, or an order state'),
+  state: z.string().optional().describe('all (default), open, or an order state (any case)'),
   strategy: csv.optional(),
   symbol: csv.optional(),
   venue: csv.optional(),

@@ -388,7 +388,7 @@ export class ApiServer {
   }
 
   private failure(err: unknown): Reply {
-    if (err instanceof HttpError) return errorReply(err.code, err.message);
+    if (err instanceof HttpError) return errorReply(err.code, err.message, err.field);
     const status = (err as { statusCode?: unknown }).statusCode;
     if (status === 413) return errorReply('PAYLOAD_TOO_LARGE', `body larger than ${MAX_BODY_BYTES} bytes`);
     if (typeof status === 'number' && status >= 400 && status < 500) return bodyUnreadable();

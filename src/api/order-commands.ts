@@ -98,27 +98,30 @@ export class OrderCommands {
   }
 
   /**
-   * The second half of submit for orders queued one after the other (enqueue): once the dispatcher has decided about
-   * every one and the journal holds them all — one durability wait for all — `done` gets each one's answer, in order.
+   * The dispatcher's decision about an order just queued with enqueue, as the order was then (not an answer yet: see
+   * settleAll). Asked at once, before anything else runs: a finished order may be forgotten — its slot given to a new
+   * order — once more than daemon.retainFinishedOrders others finish after it (a later op of the same batch may).
    */
-  settleAll(orders: readonly HeldOrder[], done: (results: SubmitResult[]) => void): void {
-    const intake = this.deps.intake;
-    let left = orders.length;
-    const decided: HeldOrder[] = new Array<HeldOrder>(orders.length);
+  whenDecided(order: HeldOrder): Promise<Order> {
+    return this.deps.intake.dispatched(order);
+  }
+
+  /**
+   * The second half of submit for orders queued one after the other (enqueue, then whenDecided for each): once the
+   * dispatcher has decided about every one and the journal holds them all — one durability wait for all — `done` gets
+   * each one's answer, in order.
+   */
+  settleAll(decisions: readonly Promise<Order>[], done: (results: SubmitResult[]) => void): void {
+    let left = decisions.length;
+    const decided: Order[] = new Array<Order>(decisions.length);
     const finish = (): void => {
       const durable = this.deps.durable;
       const answer = (ok: boolean): void => done(decided.map((o) => (ok ? this.submitted(o) : JOURNAL_FAILED)));
       if (durable === undefined) answer(true);
       else durable().then(() => answer(true), () => answer(false));
     };
-    for (let i = 0; i < orders.length; i++) {
-      const o = orders[i]!;
-      if (o.state !== 'CREATED') {
-        decided[i] = o; // decided already (refused in the queue): no wait
-        left--;
-        continue;
-      }
-      void intake.dispatched(o).then((d) => {
+    for (let i = 0; i < decisions.length; i++) {
+      void decisions[i]!.then((d) => {
         decided[i] = d;
         if (--left === 0) finish();
       });
@@ -191,12 +194,14 @@ export class OrderCommands {
         timer = setTimeout(() => resolve(undefined), this.deps.amendWaitMs ?? AMEND_WAIT_MS);
       }),
     ]).finally(() => clearTimeout(timer));
+    // still pending: the order as it is now (open, held), not as its slot reads after the journal's wait (OrderCopy)
+    const pending = outcome === undefined ? r.order.detach() : undefined;
     try {
       await this.deps.durable?.();
     } catch {
       return { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the amend\'s outcome is not durable' };
     }
-    if (outcome === undefined) return { ok: true, order: r.order, pending: true };
+    if (outcome === undefined) return { ok: true, order: pending!, pending: true };
     if (outcome.result === 'AMENDED') return { ok: true, order: outcome.order, pending: false };
     if (outcome.result === 'FINISHED') return { ok: false, code: 'ORDER_NOT_AMENDABLE', message: `order ${id} finished (${outcome.order.state}) before the amend took effect`, order: outcome.order };
     return { ok: false, code: 'VENUE_REJECTED', message: `the venue refused the amend: ${outcome.reason ?? 'no reason given'}; the order keeps its terms`, order: outcome.order };

@@ -100,6 +100,7 @@ function parseFilter(q: URLSearchParams, store: OrderStore, allowed: readonly st
 
 /** The filters of a cancel-all (strategy, symbol, venue, side; at least one, or `all=true`). Children included. */
 export function parseCancelFilter(q: URLSearchParams, store: OrderStore): QueryParse<OrderFilter> {
+  if (q.getAll('all').length > 1) return bad('all', 'all is given more than once');
   const all = q.get('all');
   const rest = new URLSearchParams(q);
   rest.delete('all');

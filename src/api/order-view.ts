@@ -1,4 +1,4 @@
-import { ALGO_ICEBERG, ALGO_TWAP, NO_VENUE, OrderView as StoreOrderView, type OrderStore } from '../core/order-store.js';
+import { ALGO_ICEBERG, ALGO_TWAP, NO_VENUE, OrderCopy, OrderView as StoreOrderView, type OrderStore } from '../core/order-store.js';
 import { fixedDecimalText } from '../model/decimal.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import type { Order } from '../model/order.js';
@@ -74,6 +74,7 @@ export function midText(ins: Instrument, midTicks: number): string | null {
 
 /** The fees text of an order held in `store` (see OrderStore.feeTexts). */
 function feeTextOf(order: Order, store: OrderStore | undefined): string | undefined {
+  if (order instanceof OrderCopy) return order.feeText; // its fees when it was copied, as its other fields
   if (store === undefined) return undefined;
   const slot = isViewOf(order, store) ? order.slot : store.slotOf(order.id);
   return slot < 0 ? undefined : store.feeTexts[slot];

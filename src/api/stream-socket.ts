@@ -198,7 +198,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids
     if (i === next) flush();
   };
   let submits: { i: number; id: OpId }[] | undefined;
-  let orders: HeldOrder[] | undefined;
+  let decisions: Promise<Order>[] | undefined;
   for (let i = 0; i < n; i++) {
     const raw = ops[i];
     const m = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as { op?: unknown; id?: unknown; order?: unknown; orderId?: unknown; by?: unknown; amend?: unknown };
@@ -208,7 +208,8 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids
         const r = d.enqueue(m.order);
         if (r.ok) {
           (submits ??= []).push({ i, id });
-          (orders ??= []).push(r.order);
+          // asked now: a later op of this frame may finish orders, and a finished order may then be forgotten
+          (decisions ??= []).push(d.commands.whenDecided(r.order));
           continue;
         }
         if (r.order === undefined) d.metrics.edgeReject(r.code); // a denied order is counted by its DENIED event
@@ -250,7 +251,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids
   }
   if (submits !== undefined) {
     const list = submits;
-    d.commands.settleAll(orders!, (results) => {
+    d.commands.settleAll(decisions!, (results) => {
       d.stream.catchUp(); // the events recorded before the answers (each order's SUBMITTED or DENIED) go first
       for (let k = 0; k < list.length; k++) {
         const s = list[k]!;

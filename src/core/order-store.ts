@@ -457,6 +457,11 @@ export class OrderView implements Order {
     return this;
   }
 
+  /** The order as it is now, detached from the store: what an answer given later must show (see OrderCopy). */
+  detach(): OrderCopy {
+    return new OrderCopy(this, this.s);
+  }
+
   get id(): OrderId { return this.s.id[this.slot]!; }
   get strategyIndex(): number { return this.s.strategy[this.slot]!; }
   get symbolIndex(): number { return this.s.symbol[this.slot]!; }
@@ -544,4 +549,97 @@ export class OrderView implements Order {
   get paramB(): number { return this.s.paramB[this.slot]!; }
   /** The consolidated mid in ticks when the order was received (0: no market data then). */
   get arrivalMid(): number { return this.s.arrivalMid[this.slot]!; }
+}
+
+/**
+ * An order as it was at one moment, detached from the store (OrderView.detach): for an answer given after a wait (the
+ * dispatcher's decision, the journal's, the venue's). A view reads whatever its slot holds when it is read, and a
+ * finished order beyond daemon.retainFinishedOrders is forgotten — its slot released and given to a new order — at
+ * any time: an answer read through a view then named another order, or none.
+ */
+export class OrderCopy implements Order {
+  readonly strategy: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly timeInForce: TimeInForce;
+  readonly postOnly: boolean;
+  readonly priority: Priority;
+  priceTicks: number;
+  readonly stopTicks: number;
+  qtyLots: number;
+  readonly id: OrderId;
+  clientOrderId: string;
+  amendPriceTicks: number;
+  amendQtyLots: number;
+  amendClientOrderId: string;
+  readonly createdAt: number;
+  state: OrderState;
+  venue: string | undefined;
+  venueOrderId: string | undefined;
+  filledLots: number;
+  filledNotional: number;
+  triggered: boolean;
+  riskPriceTicks: number;
+  stateBeforeCancel: OrderState | undefined;
+  reason: ErrorCode | string | undefined;
+  updatedAt: number;
+  readonly route: Route;
+  readonly parentId: number;
+  readonly arrivalMid: number;
+  readonly algoCode: number;
+  readonly paramA: number;
+  readonly paramB: number;
+  /** The order's fees then (OrderStore.feeTexts), undefined for none. */
+  readonly feeText: string | undefined;
+  private trades: readonly string[];
+
+  constructor(v: OrderView, s: OrderStore) {
+    const slot = v.slot;
+    this.strategy = v.strategy;
+    this.symbol = v.symbol;
+    this.side = v.side;
+    this.type = v.type;
+    this.timeInForce = v.timeInForce;
+    this.postOnly = v.postOnly;
+    this.priority = v.priority;
+    this.priceTicks = v.priceTicks;
+    this.stopTicks = v.stopTicks;
+    this.qtyLots = v.qtyLots;
+    this.id = v.id;
+    this.clientOrderId = v.clientOrderId;
+    this.amendPriceTicks = v.amendPriceTicks;
+    this.amendQtyLots = v.amendQtyLots;
+    this.amendClientOrderId = v.amendClientOrderId;
+    this.createdAt = v.createdAt;
+    this.state = v.state;
+    this.venue = v.venue;
+    this.venueOrderId = v.venueOrderId;
+    this.filledLots = v.filledLots;
+    this.filledNotional = v.filledNotional;
+    this.triggered = v.triggered;
+    this.riskPriceTicks = v.riskPriceTicks;
+    this.stateBeforeCancel = v.stateBeforeCancel;
+    this.reason = v.reason;
+    this.updatedAt = v.updatedAt;
+    this.route = v.route;
+    this.parentId = v.parentId;
+    this.arrivalMid = v.arrivalMid;
+    this.algoCode = v.algoCode;
+    this.paramA = v.paramA;
+    this.paramB = v.paramB;
+    this.feeText = s.feeTexts[slot];
+    const t = s.tradeIds[slot];
+    this.trades = t === undefined ? [] : typeof t === 'string' ? [t] : [...t];
+  }
+
+  get tradeIds(): Set<string> {
+    return new Set(this.trades);
+  }
+  hasTradeId(key: string): boolean {
+    return this.trades.includes(key);
+  }
+  addTradeId(key: string): void {
+    if (!this.trades.includes(key)) this.trades = [...this.trades, key];
+  }
 }

@@ -1,4 +1,4 @@
-import { ALGO_ICEBERG, ALGO_NONE, ALGO_TWAP, NO_VENUE, OrderView, PRIORITY_CODE, ROUTE_CODE, ROUTE_DEFAULT, ROUTE_TABLE, TIF_CODE, TYPE_CODE, BUY, SELL, type NewOrderFields } from '../core/order-store.js';
+import { ALGO_ICEBERG, ALGO_NONE, ALGO_TWAP, NO_VENUE, OrderView, PRIORITY_CODE, ROUTE_CODE, ROUTE_DEFAULT, ROUTE_TABLE, TIF_CODE, TYPE_CODE, BUY, SELL, type NewOrderFields, type OrderCopy } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { VenueAdapter, VenueOrderStatus } from '../execution/venue.js';
 import type { VenueBatcher } from '../execution/batcher.js';
@@ -29,7 +29,8 @@ export interface AmendTerms {
  */
 export interface AmendOutcome {
   readonly result: 'AMENDED' | 'REJECTED' | 'FINISHED';
-  readonly order: OrderView;
+  /** The order when the venue answered (or it finished). */
+  readonly order: OrderCopy;
   readonly reason?: string | undefined;
 }
 
@@ -66,7 +67,7 @@ export class OrderIntake {
   /** What a new order is refused with while intake is closed. */
   private closedCode: ErrorCode = 'TRADING_HALTED';
   private readonly strategyIndex: ReadonlyMap<string, number>;
-  private readonly dispatchWaiters = new Map<OrderId, (order: OrderView) => void>();
+  private readonly dispatchWaiters = new Map<OrderId, (order: OrderCopy) => void>();
   private readonly fields: NewOrderFields = {
     strategy: 0, symbol: 0, side: BUY, type: 0, tif: 0, postOnly: false, priority: 1,
     priceTicks: 0, stopTicks: 0, qtyLots: 0, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0, route: ROUTE_DEFAULT, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
@@ -116,7 +117,7 @@ export class OrderIntake {
         const waiter = this.dispatchWaiters.get(order.id);
         if (waiter !== undefined) {
           this.dispatchWaiters.delete(order.id);
-          waiter(new OrderView(this.tracker.store).at(order.slot));
+          waiter(order.detach()); // now: the slot may be released (and reused) before the waiter reads it
         }
       },
     }, 'intake');
@@ -224,9 +225,13 @@ export class OrderIntake {
     return -1;
   }
 
-  /** Resolves once the dispatcher has decided about the order (SUBMITTED, DENIED or canceled in the queue). */
-  dispatched(order: OrderView): Promise<OrderView> {
-    if (order.state !== 'CREATED') return Promise.resolve(order);
+  /**
+   * Resolves once the dispatcher has decided about the order (SUBMITTED, DENIED or canceled in the queue), with the
+   * order as it was then (a copy: a finished order may be forgotten, its slot given to another, before the caller
+   * reads it). Call it while `order` is held: at once after submit, before anything else can finish orders.
+   */
+  dispatched(order: OrderView): Promise<OrderCopy> {
+    if (order.state !== 'CREATED') return Promise.resolve(order.detach());
     return new Promise((resolve) => this.dispatchWaiters.set(order.id, resolve));
   }
 
@@ -460,7 +465,7 @@ export class OrderIntake {
     const waiter = this.amendWaiters.get(order.id);
     if (waiter !== undefined) {
       this.amendWaiters.delete(order.id);
-      const view = new OrderView(this.tracker.store).at(order.slot);
+      const view = order.detach(); // the outcome as it is now (the caller reads it after the journal's wait)
       if (t.event === 'AMENDED') waiter({ result: 'AMENDED', order: view });
       else if (t.event === 'AMEND_REJECT') waiter({ result: 'REJECTED', order: view, reason: update.kind === 'AMEND_REJECT' ? update.reason : undefined });
       else waiter({ result: 'FINISHED', order: view, reason: order.reason });

@@ -182,6 +182,12 @@ describe('cancel-all', () => {
     expect(byStrategy.body.canceling).toEqual([mBuyA]);
     for (const id of [mSell, mBuyB, eth, mBuyA]) await api.waitForState(id, 'CANCELED');
     expect((await api.get(`/v1/orders/${other}`)).body.state).not.toBe('CANCELED');
+    // a parameter given twice is refused, all included (its first value is not taken on a guess): nothing canceled
+    for (const q of ['all=true&all=false', 'all=false&all=true', 'all=true&all=true', 'strategy=manual&strategy=manual']) {
+      const twice = await api.delete(`/v1/orders?${q}`);
+      expect([twice.status, twice.body.error?.code], q).toEqual([400, 'INVALID_FIELD']);
+    }
+    expect((await api.get(`/v1/orders/${other}`)).body.state).not.toMatch(/CANCEL/);
     const all = await api.delete('/v1/orders?all=true');
     expect(all.body.canceling).toEqual([other]);
   });

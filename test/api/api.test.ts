@@ -313,6 +313,64 @@ describe('risk denials', () => {
   });
 });
 
+describe('answers about orders the daemon forgets at once (daemon.retainFinishedOrders: 1)', () => {
+  // Finished orders beyond the retention are forgotten and their slots reused by new orders: an answer made after the
+  // dispatcher's decision and the journal's wait must still describe its own order (observed: denied orders answered
+  // with orderId -1, INTERNAL on the WebSocket, or the id of another request's live order).
+  let d: TestDaemon;
+  beforeAll(async () => {
+    d = await startTestDaemon([[['daemon', 'retainFinishedOrders'], 1]]);
+  });
+  afterAll(async () => {
+    await d?.stop();
+  });
+  const denied = (cid: string) => resting({ clientOrderId: cid, quantity: '3' }); // over momentum's BTC maxOrderQty 2
+
+  it('HTTP: concurrent denials each name their own order; accepted orders theirs', async () => {
+    for (let round = 0; round < 3; round++) {
+      const rs = await Promise.all([
+        ...Array.from({ length: 4 }, (_, i) => d.api.post('/v1/orders', denied(`fd${round}x${i}`))),
+        ...Array.from({ length: 4 }, (_, i) => d.api.post('/v1/orders', resting({ clientOrderId: `fr${round}x${i}` }))),
+      ]);
+      const ids = rs.map((r) => r.body.orderId as number);
+      for (const [i, r] of rs.entries()) {
+        if (i < 4) expect([r.status, r.body.error?.code], JSON.stringify(r.body)).toEqual([422, 'RISK_MAX_ORDER_QTY']);
+        else expect([r.status, r.body.clientOrderId], JSON.stringify(r.body)).toEqual([201, `fr${round}x${i - 4}`]);
+        expect(ids[i], JSON.stringify(r.body)).toBeGreaterThan(0);
+      }
+      expect(new Set(ids).size, JSON.stringify(ids)).toBe(ids.length);
+    }
+  });
+
+  it('WebSocket: every result of a batch describes its own order (denied, or canceled later in the batch)', async () => {
+    const c = await StreamClient.connect(d.wsUrl, d.token);
+    try {
+      await c.next((m) => m.type === 'hello');
+      c.send([
+        ...Array.from({ length: 4 }, (_, i) => ({ op: 'submit', id: `d${i}`, order: denied(`wd${i}`) })),
+        { op: 'submit', id: 'a', order: resting({ clientOrderId: 'wqa' }) },
+        { op: 'cancel', id: 'ca', orderId: 'wqa', by: 'clientOrderId' },
+        { op: 'submit', id: 'b', order: resting({ clientOrderId: 'wqb' }) },
+        { op: 'cancel', id: 'cb', orderId: 'wqb', by: 'clientOrderId' },
+      ]);
+      c.send(Array.from({ length: 4 }, (_, i) => ({ op: 'submit', id: `r${i}`, order: resting({ clientOrderId: `wr${i}` }) })));
+      const ids = ['d0', 'd1', 'd2', 'd3', 'a', 'ca', 'b', 'cb', 'r0', 'r1', 'r2', 'r3'];
+      const r = new Map<string, any>();
+      for (const id of ids) r.set(id, await c.next((m) => m.type === 'result' && m.id === id, 5000, `result ${id}`));
+      for (let i = 0; i < 4; i++) {
+        expect(r.get(`d${i}`), JSON.stringify(r.get(`d${i}`))).toMatchObject({ ok: false, error: { code: 'RISK_MAX_ORDER_QTY' }, order: { clientOrderId: `wd${i}`, state: 'DENIED' } });
+        expect(r.get(`r${i}`), JSON.stringify(r.get(`r${i}`))).toMatchObject({ ok: true, order: { clientOrderId: `wr${i}` } });
+      }
+      for (const x of ['a', 'b']) expect(r.get(x), JSON.stringify(r.get(x))).toMatchObject({ ok: true, order: { clientOrderId: `wq${x}`, state: 'CANCELED' } });
+      const orderIds = ids.filter((id) => !id.startsWith('c')).map((id) => r.get(id).order.orderId as number);
+      for (const id of orderIds) expect(id).toBeGreaterThan(0);
+      expect(new Set(orderIds).size, JSON.stringify(orderIds)).toBe(orderIds.length);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe('routes', () => {
   it('GET /v1/routes/:symbol: slot counts sum to 256 and follow the weights', async () => {
     const expected: Record<string, [Record<string, number>, Record<string, number>]> = {
@@ -325,6 +383,14 @@ describe('routes', () => {
       expect(r.status).toBe(200);
       expect(r.body).toEqual({ symbol, slots, total: 256, weights });
       expect(Object.values(r.body.slots as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(256);
+    }
+  });
+
+  it('GET /v1/positions: a filter given twice is refused, not read as its first value', async () => {
+    expect((await t.api.get('/v1/positions?strategy=momentum')).status).toBe(200);
+    for (const q of ['strategy=momentum&strategy=market-maker', 'symbol=BTC-USDT&symbol=ETH-USDT', 'venue=sim-a&venue=sim-a']) {
+      const r = await t.api.get(`/v1/positions?${q}`);
+      expect([r.status, r.body.error?.code, r.body.error?.field], q).toEqual([400, 'INVALID_FIELD', q.split('=')[0]]);
     }
   });
 

@@ -92,6 +92,16 @@ describe('GET /v1/openapi.json', () => {
     expect(get.parameters?.map((p) => `${p.in} ${p.name}`)).toEqual(['path id', 'query by']);
   });
 
+  it('GET /v1/orders: the state parameter says the default the server applies (all: a finished order is listed)', async () => {
+    const denied = await t.api.post('/v1/orders', { strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '30000', quantity: '3' });
+    expect(denied.status).toBe(422); // over maxOrderQty: DENIED, finished
+    const listed = await t.api.get('/v1/orders?limit=1000');
+    expect(listed.body.orders.map((o: { orderId: number }) => o.orderId)).toContain(denied.body.orderId);
+    const state = (doc.paths['/v1/orders']!.get!.parameters as { name: string; description?: string }[]).find((p) => p.name === 'state');
+    expect(state?.description).toMatch(/all \(default\)/);
+    expect(state?.description).not.toMatch(/open \(default\)/);
+  });
+
   it('the answers the server gives match the response schemas the document is made from', async () => {
     const order = { strategy: 'manual', symbol: 'BTC-USDT', side: 'BUY', price: '10000', quantity: '0.01', timeInForce: 'GTC' };
     const checks: [string, { status: number; body: unknown }, { safeParse(v: unknown): { success: boolean; error?: unknown } }][] = [];
