@@ -113,7 +113,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
   pending(): boolean {
     for (let i = 0; i < this.strategies.length; i++) {
       const h = this.strategies[i]!;
-      if (h.cancels.hasRecords() || h.orders.hasRecords()) return true;
+      if (h.orders.hasRecords() || h.cancels.hasRecords()) return true;
     }
     return false;
   }

@@ -528,7 +528,7 @@ export class StrategyHost {
 
   /** True when any order or cancel ring holds records (re-reads every tail: use with doorbell.wait). */
   readonly hasOrders = (): boolean => {
-    for (const s of this.strategies) if (s.cancels.hasRecords() || s.orders.hasRecords()) return true;
+    for (const s of this.strategies) if (s.orders.hasRecords() || s.cancels.hasRecords()) return true;
     return false;
   };
 
