@@ -340,6 +340,7 @@ export class CommandIntake {
         const messages = rawStreams(raw)[0]?.entries ?? [];
         const strategy = this.strategyOfKey.get(key)!;
         for (const m of messages) this.entry(strategy, key, m, true);
+        this.noteRead(key, messages);
         if (messages.length < this.o.batch) break;
         after = messages[messages.length - 1]!.id;
       }
@@ -358,11 +359,21 @@ export class CommandIntake {
           'COUNT', String(this.o.batch)]);
         if (!Array.isArray(r)) break;
         // an entry deleted from the stream (nil on Redis 6.2) stays this consumer's: read again as such by readPending
-        for (const m of rawEntryList(r[1])) if (m.message !== null) this.entry(strategy, key, m, true);
+        const claimed = rawEntryList(r[1]);
+        for (const m of claimed) if (m.message !== null) this.entry(strategy, key, m, true);
+        this.noteRead(key, claimed);
         cursor = String(r[0]);
         if (cursor === '0-0') break;
       }
     }
+  }
+
+  /** The newest entry id read from a stream so far (a read's entries come in id order: its last is its newest). */
+  private noteRead(key: string, entries: readonly RawEntry[]): void {
+    const last = entries[entries.length - 1];
+    if (last === undefined) return;
+    const seen = this.lastRead.get(key);
+    if (seen === undefined || compareEntryIds(last.id, seen) > 0) this.lastRead.set(key, last.id);
   }
 
   private take(res: unknown): void {
@@ -370,6 +381,7 @@ export class CommandIntake {
       const strategy = this.strategyOfKey.get(stream.key);
       if (strategy === undefined) continue;
       for (const m of stream.entries) this.entry(strategy, stream.key, m, false);
+      this.noteRead(stream.key, stream.entries);
     }
   }
 
@@ -388,13 +400,11 @@ export class CommandIntake {
   private entry(strategy: string, key: string, e: RawEntry, redelivered: boolean): void {
     const id = e.id;
     const fields = e.message;
-    const seen = this.lastRead.get(key);
-    if (seen === undefined || compareEntryIds(id, seen) > 0) this.lastRead.set(key, id);
     const tag = `${key} ${id}`;
     if (this.inFlight.has(tag)) return;
     let answer: Promise<Answer>;
     try {
-      answer = this.handle(strategy, id, fields, e.twice, redelivered);
+      answer = this.handle(strategy, id, fields, e.fields, e.twice, redelivered);
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -420,7 +430,7 @@ export class CommandIntake {
    * What the entry comes to. Synchronous up to the command's intake call (validation, ledger lookup, execution start):
    * the caller handles entries in stream order.
    */
-  private handle(strategy: string, entryId: string, fields: Record<string, string> | null, twice: string | undefined, redelivered: boolean): Promise<Answer> {
+  private handle(strategy: string, entryId: string, fields: Record<string, string> | null, fieldCount: number, twice: string | undefined, redelivered: boolean): Promise<Answer> {
     const f = fields ?? {};
     const client = typeof f.client === 'string' && WIRE_ID_RE.test(f.client) ? f.client : undefined;
     const rawId = typeof f.requestId === 'string' ? f.requestId.slice(0, 64) : '';
@@ -435,9 +445,12 @@ export class CommandIntake {
     };
     if (fields === null) return malformed('BAD_REQUEST', 'the entry was deleted before it was read');
     if (twice !== undefined) return malformed('BAD_REQUEST', `the entry has field ${twice.slice(0, 64)} more than once`, twice.slice(0, 64));
-    // a field the protocol does not have (a misspelt `result`, say) would be ignored without a word: refused
-    for (const name in f) {
-      if (!ENTRY_FIELDS.has(name)) return malformed('UNKNOWN_FIELD', `the entry has field ${name.slice(0, 64)}, which a command does not have (${[...ENTRY_FIELDS].join(', ')})`, name.slice(0, 64));
+    // a field the protocol does not have (a misspelt `result`, say) would be ignored without a word: refused (counted
+    // first: the names are looked at only when there are more fields than the entry's known ones)
+    if (fieldCount > knownFields(f)) {
+      for (const name in f) {
+        if (!ENTRY_FIELDS.has(name)) return malformed('UNKNOWN_FIELD', `the entry has field ${name.slice(0, 64)}, which a command does not have (${[...ENTRY_FIELDS].join(', ')})`, name.slice(0, 64));
+      }
     }
     if (client === undefined) return malformed('INVALID_FIELD', 'client must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'client');
     if (!WIRE_ID_RE.test(rawId) || rawId !== f.requestId) return malformed('INVALID_FIELD', 'requestId must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'requestId');
@@ -779,12 +792,20 @@ return failed
 /** The fields a command entry may have (src/bus/protocol.ts CommandFields). */
 const ENTRY_FIELDS: ReadonlySet<string> = new Set(['requestId', 'client', 'op', 'strategy', 'body', 'result']);
 
+/** How many of the fields a command entry may have `f` has. */
+function knownFields(f: Record<string, string>): number {
+  return (f.requestId !== undefined ? 1 : 0) + (f.client !== undefined ? 1 : 0) + (f.op !== undefined ? 1 : 0) + (f.strategy !== undefined ? 1 : 0)
+    + (f.body !== undefined ? 1 : 0) + (f.result !== undefined ? 1 : 0);
+}
+
 /** A stream entry as read: its fields (null: deleted from the stream after delivery) and a field name given twice. */
 interface RawEntry {
   readonly id: string;
   readonly message: Record<string, string> | null;
   /** The first field name that appears more than once (its values are then not to be chosen between). */
   readonly twice?: string | undefined;
+  /** How many fields it has. */
+  readonly fields: number;
 }
 
 /** A raw XREADGROUP reply: [[key, [[id, [field, value, ...] | nil], ...]], ...] | nil. */
@@ -807,7 +828,7 @@ function rawEntryList(list: unknown): RawEntry[] {
     const id = String(e[0]);
     const flat = e[1];
     if (!Array.isArray(flat)) {
-      out.push({ id, message: null });
+      out.push({ id, message: null, fields: 0 });
       continue;
     }
     const message: Record<string, string> = Object.create(null) as Record<string, string>; // a field named __proto__ is a field
@@ -817,7 +838,7 @@ function rawEntryList(list: unknown): RawEntry[] {
       if (twice === undefined && Object.prototype.hasOwnProperty.call(message, name)) twice = name;
       message[name] = String(flat[i + 1]);
     }
-    out.push({ id, message, twice });
+    out.push({ id, message, twice, fields: flat.length >> 1 });
   }
   return out;
 }

@@ -99,7 +99,7 @@ export class CommandLedger implements JournalStatePart {
 
   /** Record an outcome (of the command of stream entry `entry`): journaled (an EVENT record), then remembered. */
   add(strategy: string, requestId: string, outcome: CommandOutcome, entry?: string): void {
-    const o = clean(entry === undefined ? outcome : { ...outcome, entry });
+    const o = clean(outcome, entry);
     if (this.record !== undefined) {
       // the outcome's fields after the ids, in its order (no spread of a literal: one per command)
       const e: Record<string, unknown> = { event: COMMAND_LEDGER_PART, strategy, requestId, op: o.op, ok: o.ok };
@@ -174,15 +174,15 @@ export class CommandLedger implements JournalStatePart {
 
 const ENTRY_ID_RE = /^\d{1,20}-\d{1,20}$/;
 
-/** The outcome with only the fields it has, and its message cut to MAX_MESSAGE. */
-function clean(o: CommandOutcome): CommandOutcome {
+/** The outcome with only the fields it has (and `entry` when given), and its message cut to MAX_MESSAGE. */
+function clean(o: CommandOutcome, entry: string | undefined = o.entry): CommandOutcome {
   const c: { -readonly [K in keyof CommandOutcome]: CommandOutcome[K] } = { op: o.op, ok: o.ok };
   if (o.orderId !== undefined) c.orderId = o.orderId;
   if (o.code !== undefined) c.code = o.code;
   if (o.message !== undefined) c.message = cut(o.message);
   if (o.canceling !== undefined) c.canceling = o.canceling;
   if (o.refused !== undefined) c.refused = o.refused.map((r) => ({ orderId: r.orderId, code: r.code, message: cut(r.message) }));
-  if (o.entry !== undefined) c.entry = o.entry;
+  if (entry !== undefined) c.entry = entry;
   return c;
 }
 

@@ -52,14 +52,32 @@ export type CommandOp = (typeof COMMAND_OPS)[number];
 /** A request id or client name: 1 to 64 of A-Z a-z 0-9 _ . : - */
 export const WIRE_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
-/** Stream entry ids ('ms-seq') compared: negative, 0 or positive as `a` is before, equal to or after `b`. */
+/**
+ * Stream entry ids ('ms-seq', each part a decimal integer of up to 20 digits) compared: negative, 0 or positive as `a`
+ * is before, equal to or after `b`. Exact for any size (digit by digit: no BigInt, nothing allocated; once or twice per
+ * command). An id without a '-' is 'ms-0'.
+ */
 export function compareEntryIds(a: string, b: string): number {
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  const ms = BigInt(am) - BigInt(bm);
-  if (ms !== 0n) return ms < 0n ? -1 : 1;
-  const sq = BigInt(as) - BigInt(bs);
-  return sq === 0n ? 0 : sq < 0n ? -1 : 1;
+  let ia = a.indexOf('-');
+  let ib = b.indexOf('-');
+  if (ia < 0) ia = a.length;
+  if (ib < 0) ib = b.length;
+  const ms = compareDecimal(a, 0, ia, b, 0, ib);
+  return ms !== 0 ? ms : compareDecimal(a, Math.min(ia + 1, a.length), a.length, b, Math.min(ib + 1, b.length), b.length);
+}
+
+/** The decimal integers a[sa, ea) and b[sb, eb) compared (leading zeros ignored; an empty one is 0). */
+function compareDecimal(a: string, sa: number, ea: number, b: string, sb: number, eb: number): number {
+  while (sa < ea && a.charCodeAt(sa) === 0x30) sa++;
+  while (sb < eb && b.charCodeAt(sb) === 0x30) sb++;
+  const la = ea - sa;
+  const lb = eb - sb;
+  if (la !== lb) return la < lb ? -1 : 1;
+  for (let i = 0; i < la; i++) {
+    const d = a.charCodeAt(sa + i) - b.charCodeAt(sb + i);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
 }
 
 /** The fields of a command entry (all strings, as Redis stores them). */

@@ -1,5 +1,31 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CommandLedger } from '../../src/bus/command-ledger.js';
+import { compareEntryIds } from '../../src/bus/protocol.js';
+
+/** Stream entry ids compared the slow sure way (BigInt), as Redis orders them. */
+function referenceCompare(a: string, b: string): number {
+  const [am, as = '0'] = a.split('-');
+  const [bm, bs = '0'] = b.split('-');
+  const d = BigInt(am!) - BigInt(bm!) || BigInt(as) - BigInt(bs);
+  return d === 0n ? 0 : d < 0n ? -1 : 1;
+}
+
+describe('stream entry ids', () => {
+  it('compare as Redis orders them, at any size (20-digit parts included), without BigInt', () => {
+    const part = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 20n }), fc.constant(0n));
+    const id = fc.tuple(part, part).map(([ms, seq]) => `${ms}-${seq}`);
+    fc.assert(fc.property(id, id, (a, b) => {
+      expect(compareEntryIds(a, b)).toBe(referenceCompare(a, b));
+      expect(compareEntryIds(b, a)).toBe(referenceCompare(b, a));
+      expect(compareEntryIds(a, a)).toBe(0);
+    }), { numRuns: 2000 });
+    expect(compareEntryIds('9-0', '10-0')).toBe(-1);
+    expect(compareEntryIds('1700000000000-9', '1700000000000-10')).toBe(-1);
+    expect(compareEntryIds('18446744073709551615-0', '18446744073709551614-5')).toBe(1);
+    expect(compareEntryIds('5', '5-0')).toBe(0);
+  });
+});
 
 describe('command ledger', () => {
   it('remembers outcomes per strategy, journals each one, and forgets the oldest beyond the window', () => {
