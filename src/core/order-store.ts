@@ -557,6 +557,9 @@ export class OrderView implements Order {
  * finished order beyond daemon.retainFinishedOrders is forgotten — its slot released and given to a new order — at
  * any time: an answer read through a view then named another order, or none.
  */
+/** The trade ids of an order copy that has none (shared: a copy replaces its array, never changes it). */
+const NO_TRADES: readonly string[] = Object.freeze([]);
+
 export class OrderCopy implements Order {
   readonly strategy: string;
   readonly symbol: string;
@@ -630,7 +633,7 @@ export class OrderCopy implements Order {
     this.paramB = v.paramB;
     this.feeText = s.feeTexts[slot];
     const t = s.tradeIds[slot];
-    this.trades = t === undefined ? [] : typeof t === 'string' ? [t] : [...t];
+    this.trades = t === undefined ? NO_TRADES : typeof t === 'string' ? [t] : [...t];
   }
 
   get tradeIds(): Set<string> {
