@@ -72,6 +72,11 @@ export function midText(ins: Instrument, midTicks: number): string | null {
   return fixedDecimalText(BigInt(halves) * ins.tick.units * 5n, ins.tick.scale + 1);
 }
 
+/** An order copied for an answer as it is now, while the store still holds it (OrderCopy.current); else as given. */
+function now(order: Order & OrderExtras): Order & OrderExtras {
+  return order instanceof OrderCopy ? (order.current() as Order & OrderExtras) : order;
+}
+
 /** The fees text of an order held in `store` (see OrderStore.feeTexts). */
 function feeTextOf(order: Order, store: OrderStore | undefined): string | undefined {
   if (order instanceof OrderCopy) return order.feeText; // its fees when it was copied, as its other fields
@@ -97,7 +102,8 @@ function slippageBps(order: Order, mid: number): number | null {
  * The API's view of an order. `store`: the order store the order is held in (its fees); without it `fees` is [].
  * The arrival mid, algorithm and parameters come from the store's order views (OrderExtras).
  */
-export function orderView(order: Order & OrderExtras, instruments: InstrumentRegistry, store?: OrderStore): OrderView {
+export function orderView(given: Order & OrderExtras, instruments: InstrumentRegistry, store?: OrderStore): OrderView {
+  const order = now(given);
   const ins = instruments.get(order.symbol)!;
   const mid = order.arrivalMid ?? 0;
   const view: { -readonly [K in keyof OrderView]: OrderView[K] } = {
@@ -189,7 +195,8 @@ const CLOSE_BRACE = 0x7d;
  * into `w` without building the view or any string of it (the answer to every submit, over HTTP, the WebSocket and
  * the command streams, holds one). Makes its own room (w.reserve).
  */
-export function writeOrderView(w: JsonBytes, order: Order & OrderExtras, instruments: InstrumentRegistry, store?: OrderStore): void {
+export function writeOrderView(w: JsonBytes, given: Order & OrderExtras, instruments: InstrumentRegistry, store?: OrderStore): void {
+  const order = now(given);
   const ins = instruments.get(order.symbol)!;
   const mid = order.arrivalMid ?? 0;
   const parent = order.parentId !== undefined && order.parentId !== 0 ? order.parentId : null;

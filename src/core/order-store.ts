@@ -555,7 +555,8 @@ export class OrderView implements Order {
  * An order as it was at one moment, detached from the store (OrderView.detach): for an answer given after a wait (the
  * dispatcher's decision, the journal's, the venue's). A view reads whatever its slot holds when it is read, and a
  * finished order beyond daemon.retainFinishedOrders is forgotten — its slot released and given to a new order — at
- * any time: an answer read through a view then named another order, or none.
+ * any time: an answer read through a view then named another order, or none. An answer is made from current(): the
+ * order as it is then while the store still holds it, this copy once it was forgotten.
  */
 /** The trade ids of an order copy that has none (shared: a copy replaces its array, never changes it). */
 const NO_TRADES: readonly string[] = Object.freeze([]);
@@ -596,9 +597,16 @@ export class OrderCopy implements Order {
   /** The order's fees then (OrderStore.feeTexts), undefined for none. */
   readonly feeText: string | undefined;
   private trades: readonly string[];
+  /** Where the order was held, and the slot's generation then (current()). */
+  private readonly store: OrderStore;
+  private readonly slot: number;
+  private readonly generation: number;
 
   constructor(v: OrderView, s: OrderStore) {
     const slot = v.slot;
+    this.store = s;
+    this.slot = slot;
+    this.generation = s.generation[slot]!;
     this.strategy = v.strategy;
     this.symbol = v.symbol;
     this.side = v.side;
@@ -634,6 +642,14 @@ export class OrderCopy implements Order {
     this.feeText = s.feeTexts[slot];
     const t = s.tradeIds[slot];
     this.trades = t === undefined ? NO_TRADES : typeof t === 'string' ? [t] : [...t];
+  }
+
+  /**
+   * The order as it is now when the store still holds it (a live view: an answer shows what happened since the copy, an
+   * internal cross's fill, say), else this copy (the order was forgotten and its slot may hold another).
+   */
+  current(): Order {
+    return this.store.isCurrent(this.slot, this.generation) ? new OrderView(this.store).at(this.slot) : this;
   }
 
   get tradeIds(): Set<string> {
