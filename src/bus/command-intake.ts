@@ -309,9 +309,10 @@ export class CommandIntake {
       } catch (err) {
         if (!String(err).includes('BUSYGROUP')) throw err;
         // the group there is the one read before (this run's, or the journaled ledger's): an entry it delivers as new
-        // at or below the newest read was delivered before (a Redis restarted from an older save, a failover to a
-        // replica behind): handled as one delivered again (see take())
-        const executed = this.o.ledger.newestEntry(this.strategyOfKey.get(key)!);
+        // at or below the last one read was delivered before (a Redis restarted from an older save, a failover to a
+        // replica behind): handled as one delivered again (see take()). The ledger's last recorded, not its newest id:
+        // after a stream made again with lower ids, the newest is of the old stream, which the new one is below
+        const executed = this.o.ledger.latestEntry(this.strategyOfKey.get(key)!);
         const read = this.lastRead.get(key);
         if (executed !== undefined && (read === undefined || compareEntryIds(executed, read) > 0)) this.lastRead.set(key, executed);
       }

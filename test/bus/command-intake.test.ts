@@ -510,7 +510,19 @@ describe('the consumer group deleted while the daemon runs', () => {
     const [r] = await replyTo('req-ckD');
     expect(r).toMatchObject({ ok: '1', replayed: '0' });
     expect(ordersWithClientId(rig, 'ckD')).toBe(1);
-  }, 60_000);
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+
+    // after a restart too: the group there is the new stream's, and what it delivers next is new
+    await stopIntake(intake);
+    const dir = rig.dir;
+    await stopRig(rig, false);
+    const again = await startRig(dir, { window: 2 });
+    startIntake(again);
+    await redis.xAdd(keys.commands('momentum'), '1-2', command('momentum', 'submit', resting({ clientOrderId: 'ckE' }), { requestId: 'req-ckE' }));
+    const [e] = await replyTo('req-ckE');
+    expect(e).toMatchObject({ ok: '1', replayed: '0' });
+    expect(ordersWithClientId(again, 'ckE')).toBe(1);
+  }, 90_000);
 });
 
 describe('exactly once', () => {
