@@ -303,8 +303,18 @@ export class CommandIntake {
       try {
         await this.cmd.client.xGroupCreate(key, this.o.group, from, { MKSTREAM: true });
         if (from !== '0' || this.lastRead.has(key)) this.o.log.warn({ stream: key, group: this.o.group, from }, 'redis command group was missing: made again');
+        // the group delivers what comes after `from` as new: an entry above it was not read before
+        if (from === '0') this.lastRead.delete(key);
+        else this.lastRead.set(key, from);
       } catch (err) {
         if (!String(err).includes('BUSYGROUP')) throw err;
+        // the group there is the one read before (this run's, or the journaled ledger's): an entry it delivers as new
+        // at or below the last one read was delivered before (a Redis restarted from an older save, a failover to a
+        // replica behind): handled as one delivered again (see take()). The ledger's last recorded, not its newest id:
+        // after a stream made again with lower ids, the newest is of the old stream, which the new one is below
+        const executed = this.o.ledger.latestEntry(this.strategyOfKey.get(key)!);
+        const read = this.lastRead.get(key);
+        if (executed !== undefined && (read === undefined || compareEntryIds(executed, read) > 0)) this.lastRead.set(key, executed);
       }
     }
     this.groupsReady = true;
@@ -380,7 +390,11 @@ export class CommandIntake {
     for (const stream of rawStreams(res)) {
       const strategy = this.strategyOfKey.get(stream.key);
       if (strategy === undefined) continue;
-      for (const m of stream.entries) this.entry(strategy, stream.key, m, false);
+      // a group delivers new entries in id order, each once: one at or below the newest read from this stream came
+      // before — the group went back (Redis restarted from an older save, a failover to a replica behind) — and may
+      // have been executed: handled as delivered again (the ledger's answer, or COMMAND_OUTCOME_FORGOTTEN), never as new
+      const seen = this.lastRead.get(stream.key);
+      for (const m of stream.entries) this.entry(strategy, stream.key, m, seen !== undefined && compareEntryIds(m.id, seen) <= 0);
       this.noteRead(stream.key, stream.entries);
     }
   }
@@ -505,8 +519,9 @@ export class CommandIntake {
     }
     // delivered again, not remembered, and no later than a command whose outcome the ledger forgot (pending while
     // more commands than it remembers were executed): it may have been executed, and executing it again could repeat
-    // a cancel-all or undo a later amend. (A first delivery never ran: a stream made again after Redis lost its data
-    // may have ids below the old ones.)
+    // a cancel-all or undo a later amend. (A first delivery above the newest entry read never ran: a stream made again
+    // after Redis lost its data may have ids below the old ones. One at or below it — a group gone back — is handled
+    // as delivered again: take().)
     if (redelivered && this.o.ledger.forgotten(strategy, entryId)) {
       return refuse('COMMAND_OUTCOME_FORGOTTEN', `command ${requestId} was delivered again after the daemon forgot the outcomes of commands up to it (more than daemon.redis.commands.dedupeWindow were executed since): it may have been executed, so it is not executed again; follow its order's events`, 'requestId');
     }

@@ -54,6 +54,8 @@ export class CommandLedger implements JournalStatePart {
   private readonly forgottenUpTo = new Map<string, string>();
   /** Per strategy, the newest command stream entry id among the outcomes recorded (see newestEntry()). */
   private readonly newest = new Map<string, string>();
+  /** Per strategy, the command stream entry id of the outcome recorded last (see latestEntry()). */
+  private readonly latest = new Map<string, string>();
 
   constructor(
     /** Request ids remembered per strategy (`daemon.redis.commands.dedupeWindow`). */
@@ -97,6 +99,15 @@ export class CommandLedger implements JournalStatePart {
     return n === undefined || (f !== undefined && compareEntryIds(f, n) > 0) ? f : n;
   }
 
+  /**
+   * The command stream entry of a strategy whose command's outcome was recorded last (in the order recorded, not of
+   * ids): the stream's entries up to it were read from the stream read last. Unlike newestEntry(), it follows a stream
+   * made again with ids below the old ones (Redis lost its data; another clock) once a command of it was executed.
+   */
+  latestEntry(strategy: string): string | undefined {
+    return this.latest.get(strategy);
+  }
+
   /** Record an outcome (of the command of stream entry `entry`): journaled (an EVENT record), then remembered. */
   add(strategy: string, requestId: string, outcome: CommandOutcome, entry?: string): void {
     const o = clean(outcome, entry);
@@ -127,6 +138,7 @@ export class CommandLedger implements JournalStatePart {
     this.byStrategy.clear();
     this.forgottenUpTo.clear();
     this.newest.clear();
+    this.latest.clear();
     if (typeof section !== 'object' || section === null || Array.isArray(section)) return;
     const upTo = (section as Record<string, unknown>)[FORGOTTEN_KEY];
     if (typeof upTo === 'object' && upTo !== null) {
@@ -156,6 +168,7 @@ export class CommandLedger implements JournalStatePart {
     m.delete(requestId); // a re-recorded id moves to the newest end
     m.set(requestId, o);
     if (o.entry !== undefined) {
+      this.latest.set(strategy, o.entry);
       const n = this.newest.get(strategy);
       if (n === undefined || compareEntryIds(o.entry, n) > 0) this.newest.set(strategy, o.entry);
     }

@@ -453,6 +453,51 @@ describe('the consumer group deleted while the daemon runs', () => {
     expect(intake.status()).toMatchObject({ processed: 1, replayed: 0, refused: 0 });
   }, 90_000);
 
+  it('gone back (Redis restarted from an older save): entries it delivers again as new are not executed again', async () => {
+    const rig = await startRig(undefined, { window: 2 });
+    const intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const tracker = rig.daemon.path.tracker;
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'gbA' }), { requestId: 'req-gbA' })).ok).toBe('1');
+    expect((await roundTrip('momentum', 'cancel-all', {}, { requestId: 'gb-all' })).body.canceling).toHaveLength(1);
+    for (const cid of ['gbB', 'gbC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }), { requestId: `req-${cid}` })).ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
+    await pollUntil(() => ['gbB', 'gbC'].map((c) => tracker.getByClientOrderId(c)?.state), (s) => s.every((x) => x === 'ACCEPTED'), { what: 'both accepted' });
+    expect(rig.ledger.get('momentum', 'gb-all')).toBeUndefined(); // forgotten
+    // the group as a save taken before these commands were delivered holds it (the stream holds them all)
+    await redis.sendCommand(['XGROUP', 'SETID', keys.commands('momentum'), GROUP, '0']);
+    const next = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'gbD' }), { requestId: 'req-gbD' });
+    expect(next.ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged again' });
+    await pollUntil(() => tracker.getByClientOrderId('gbD')?.state, (s) => s === 'ACCEPTED', { what: 'gbD accepted' });
+    expect(['gbB', 'gbC', 'gbD'].map((c) => tracker.getByClientOrderId(c)?.state), 'the old cancel-all was executed again').toEqual(['ACCEPTED', 'ACCEPTED', 'ACCEPTED']);
+    const [all] = (await repliesOf('c1')).filter((r) => r.requestId === 'gb-all').slice(1);
+    expect(all).toMatchObject({ body: { ok: false, error: { code: 'COMMAND_OUTCOME_FORGOTTEN' } } });
+  }, 60_000);
+
+  it('gone back while the daemon was down: entries it delivers again as new are not executed again after the restart', async () => {
+    let rig = await startRig(undefined, { window: 2 });
+    let intake = startIntake(rig);
+    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'gdA' }), { requestId: 'req-gdA' })).ok).toBe('1');
+    expect((await roundTrip('momentum', 'cancel-all', {}, { requestId: 'gd-all' })).body.canceling).toHaveLength(1);
+    for (const cid of ['gdB', 'gdC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }), { requestId: `req-${cid}` })).ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
+    await stopIntake(intake);
+    const dir = rig.dir;
+    await stopRig(rig, false);
+    await redis.sendCommand(['XGROUP', 'SETID', keys.commands('momentum'), GROUP, '0']);
+    rig = await startRig(dir, { window: 2 });
+    const tracker = rig.daemon.path.tracker;
+    const x = await rig.commands.submit(resting({ clientOrderId: 'gdX' }));
+    expect(x.ok).toBe(true);
+    await pollUntil(() => tracker.getByClientOrderId('gdX')?.state, (s) => s === 'ACCEPTED', { what: 'accepted' });
+    intake = startIntake(rig);
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'gdD' }), { requestId: 'req-gdD' })).ok).toBe('1');
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged again' });
+    expect(tracker.getByClientOrderId('gdX')?.state, 'the old cancel-all was executed again').toBe('ACCEPTED');
+  }, 90_000);
+
   it('a stream made again whose ids start below those read before (Redis lost its data; another clock): its commands are new and executed', async () => {
     const rig = await startRig(undefined, { window: 2 });
     const intake = startIntake(rig);
@@ -465,7 +510,19 @@ describe('the consumer group deleted while the daemon runs', () => {
     const [r] = await replyTo('req-ckD');
     expect(r).toMatchObject({ ok: '1', replayed: '0' });
     expect(ordersWithClientId(rig, 'ckD')).toBe(1);
-  }, 60_000);
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+
+    // after a restart too: the group there is the new stream's, and what it delivers next is new
+    await stopIntake(intake);
+    const dir = rig.dir;
+    await stopRig(rig, false);
+    const again = await startRig(dir, { window: 2 });
+    startIntake(again);
+    await redis.xAdd(keys.commands('momentum'), '1-2', command('momentum', 'submit', resting({ clientOrderId: 'ckE' }), { requestId: 'req-ckE' }));
+    const [e] = await replyTo('req-ckE');
+    expect(e).toMatchObject({ ok: '1', replayed: '0' });
+    expect(ordersWithClientId(again, 'ckE')).toBe(1);
+  }, 90_000);
 });
 
 describe('exactly once', () => {

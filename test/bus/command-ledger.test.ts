@@ -90,6 +90,12 @@ describe('command ledger', () => {
     expect(b.forgotten('s1', '100-1')).toBe(true);
     expect(b.get('s1', 'r4')?.entry).toBe('300-0');
     expect([b.newestEntry('s1'), b.newestEntry('s2'), b.newestEntry('s3')]).toEqual(['300-0', '50-0', undefined]);
+    // the entry recorded last, by the order recorded (a stream made again with lower ids), rebuilt by import and replay
+    b.onEvent({ event: 'redis-command', strategy: 's1', requestId: 'r5', op: 'cancel', ok: true, orderId: 1, entry: '1-1' });
+    expect([b.latestEntry('s1'), b.newestEntry('s1'), b.latestEntry('s3')]).toEqual(['1-1', '300-0', undefined]);
+    const d = new CommandLedger(2);
+    d.import(JSON.parse(JSON.stringify(b.export())) as unknown);
+    expect(d.latestEntry('s1')).toBe('1-1');
     // records without an entry (written before it was kept) move nothing
     const c = new CommandLedger(1);
     c.add('s1', 'x1', { op: 'cancel', ok: true });

@@ -1,5 +1,5 @@
 /** The data directory's instance id: made once, the same for every later run from it, another for another directory. */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,17 @@ describe('daemonInstanceId', () => {
     expect(statSync(join(a, 'instance-id')).mode & 0o777).toBe(0o600);
     expect(daemonInstanceId(a)).toBe(id);
     expect(daemonInstanceId(join(root, 'b'))).not.toBe(id);
+  });
+
+  it('makes a new id in place of an empty file (its creation cut short by a crash), and leaves no temporary file', () => {
+    const d = join(root, 'd');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'instance-id'), '', { mode: 0o600 });
+    const id = daemonInstanceId(d);
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(readFileSync(join(d, 'instance-id'), 'utf8')).toBe(`${id}\n`);
+    expect(daemonInstanceId(d)).toBe(id);
+    expect(readdirSync(d)).toEqual(['instance-id']);
   });
 
   it('refuses a file that does not hold an id, naming it', () => {
