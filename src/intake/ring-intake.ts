@@ -277,7 +277,8 @@ export class RingIntake implements IntakeSource, TrackerListener {
    * Looks for the SUBMIT a cancel names (by targetSeq or client order id) among the records of the strategy's order
    * ring not read yet and written before the cancel; withdraws it (REFUSED ORDER_WITHDRAWN now, skipped when reached).
    * One already withdrawn and still in the ring: CANCEL_REJECTED ORDER_NOT_CANCELABLE (once passed it is forgotten:
-   * ORDER_NOT_FOUND). False when there is none (ORDER_NOT_FOUND then).
+   * ORDER_NOT_FOUND) — unless, by client order id, a SUBMIT after it reuses the id (withdrawn, it never took the id):
+   * that one is withdrawn. False when there is none (ORDER_NOT_FOUND then).
    * A scan of at most the ring's unread records, only for a cancel whose target is not an order yet.
    */
   private withdraw(h: RingEndpoint, s: number, rec: OrderRecord): boolean {
@@ -285,6 +286,8 @@ export class RingIntake implements IntakeSource, TrackerListener {
     const n = ring.available();
     const read = this.lastSeq[s]!;
     const bySeq = rec.targetSeq > 0;
+    /** A record the cancel names was found withdrawn already (by client order id: a later SUBMIT may still reuse it). */
+    let withdrawnMatch = false;
     for (let i = 0; i < n; i++) {
       const off = ring.offsetAt(i);
       const seq = recordSeq(ring, off);
@@ -296,8 +299,10 @@ export class RingIntake implements IntakeSource, TrackerListener {
       }
       const op = recordOp(ring, off);
       if (op === OP_WITHDRAWN) {
-        this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, 0, 'ORDER_NOT_CANCELABLE');
-        return true;
+        // by client order id, the id is free again once withdrawn: a later SUBMIT reusing it is the one to withdraw
+        withdrawnMatch = true;
+        if (bySeq) break;
+        continue;
       }
       if (op !== OP_SUBMIT) {
         if (bySeq) return false;
@@ -307,6 +312,10 @@ export class RingIntake implements IntakeSource, TrackerListener {
       this.withdrawn[s]!++;
       this.withdrawals++;
       this.answer(h, EV_REFUSED, seq, recordTag(ring, off), 0, 'ORDER_WITHDRAWN');
+      return true;
+    }
+    if (withdrawnMatch) {
+      this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, 0, 'ORDER_NOT_CANCELABLE');
       return true;
     }
     return false;

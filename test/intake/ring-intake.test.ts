@@ -412,6 +412,27 @@ describe('RingIntake: cancels', () => {
     ]);
   });
 
+  it('a client order id used again after its submit was withdrawn: a cancel of it withdraws the new submit, not the withdrawn one', () => {
+    // the queue is full: the withdrawn submit stays in the order ring while the strategy reuses its client order id
+    const r = rig({ queueCapacity: 1 });
+    r.submit({ tag: 1 });
+    r.ring.drain(100); // takes the queue's one place
+    const s1 = r.submit({ tag: 2, cid: 'again1' });
+    r.cancel({ cid: 'again1' });
+    r.ring.drain(100);
+    expect(r.events().map((e) => [e.kind, e.seq, e.code])).toEqual([['ACK', 1, undefined], ['REFUSED', s1, 'ORDER_WITHDRAWN']]);
+    // the id is free again (the withdrawn submit never became an order): used again, and that submit canceled too
+    const s3 = r.submit({ tag: 3, cid: 'again1' });
+    r.cancel({ cid: 'again1' });
+    r.ring.drain(100);
+    expect(r.events().map((e) => [e.kind, e.seq, e.tag, e.code])).toEqual([['REFUSED', s3, 3, 'ORDER_WITHDRAWN']]);
+    for (let i = 0; i < 4; i++) r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq])).toEqual([['SUBMITTED', 1]]);
+    expect(r.tracker.hasClientOrderId('again1')).toBe(false);
+    expect(r.ring.withdrawals).toBe(2);
+    expect(r.ring.pending()).toBe(false);
+  });
+
   it('a record marked withdrawn that no cancel withdrew (written so by the producer) is REFUSED BAD_REQUEST, not skipped', () => {
     const r = rig();
     r.submit({ op: OP_WITHDRAWN });
