@@ -275,7 +275,9 @@ export class RingIntake implements IntakeSource, TrackerListener {
 
   /**
    * Looks for the SUBMIT a cancel names (by targetSeq or client order id) among the records of the strategy's order
-   * ring not read yet and written before the cancel; withdraws it (REFUSED ORDER_WITHDRAWN now, skipped when reached).
+   * ring not read yet and written before the cancel; withdraws it (REFUSED ORDER_WITHDRAWN now, skipped when reached)
+   * — by client order id, every such SUBMIT carrying the id (a retried submit would otherwise go on once the first
+   * one, withdrawn, no longer holds the id).
    * One already withdrawn and still in the ring: CANCEL_REJECTED ORDER_NOT_CANCELABLE (once passed it is forgotten:
    * ORDER_NOT_FOUND) — unless, by client order id, a SUBMIT after it reuses the id (withdrawn, it never took the id):
    * that one is withdrawn. False when there is none (ORDER_NOT_FOUND then).
@@ -288,6 +290,8 @@ export class RingIntake implements IntakeSource, TrackerListener {
     const bySeq = rec.targetSeq > 0;
     /** A record the cancel names was found withdrawn already (by client order id: a later SUBMIT may still reuse it). */
     let withdrawnMatch = false;
+    /** SUBMITs withdrawn by this cancel (by client order id, every one written before it: see below). */
+    let taken = 0;
     for (let i = 0; i < n; i++) {
       const off = ring.offsetAt(i);
       const seq = recordSeq(ring, off);
@@ -312,8 +316,12 @@ export class RingIntake implements IntakeSource, TrackerListener {
       this.withdrawn[s]!++;
       this.withdrawals++;
       this.answer(h, EV_REFUSED, seq, recordTag(ring, off), 0, 'ORDER_WITHDRAWN');
-      return true;
+      if (bySeq) return true;
+      // by client order id, the later ones too: read in turn they would have been refused DUPLICATE_CLIENT_ORDER_ID
+      // (the first being an order then); left in the ring, the first withdrawn, the next would become a live order
+      taken++;
     }
+    if (taken > 0) return true;
     if (withdrawnMatch) {
       this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, 0, 'ORDER_NOT_CANCELABLE');
       return true;

@@ -244,7 +244,8 @@ export interface StrategyContext {
    *    there — REFUSED with code ORDER_WITHDRAWN and the submit's seq (terminal; no ACK, no order id: it never becomes
    *    an order and no venue sees it). A second cancel of it: CANCEL_REJECTED, ORDER_NOT_CANCELABLE while the
    *    withdrawn record is still in the ring, ORDER_NOT_FOUND once the daemon has passed it.
-   * A cancel acts only on submits written before it (a later submit with the same client order id goes on).
+   * A cancel acts only on submits written before it (a later submit with the same client order id goes on); by
+   * `clientOrderId`, on every one still waiting that carries the id.
    */
   cancel(target: CancelTarget): SubmitResult;
   /**

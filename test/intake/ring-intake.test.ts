@@ -433,6 +433,24 @@ describe('RingIntake: cancels', () => {
     expect(r.ring.pending()).toBe(false);
   });
 
+  it('a cancel by client order id withdraws every submit written before it with that id (a retried submit too), not just the first', () => {
+    // read in turn, the second would be refused DUPLICATE_CLIENT_ORDER_ID and the first canceled: nothing left open
+    const r = rig();
+    const s1 = r.submit({ tag: 1, cid: 'retried1' });
+    const s2 = r.submit({ tag: 2, cid: 'retried1' });
+    const c = r.cancel({ cid: 'retried1' });
+    r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq, e.tag, e.code])).toEqual([
+      ['REFUSED', s1, 1, 'ORDER_WITHDRAWN'],
+      ['REFUSED', s2, 2, 'ORDER_WITHDRAWN'],
+    ]);
+    expect(r.store.size).toBe(0);
+    expect(r.venues.flatMap((v) => v.orders)).toEqual([]);
+    expect(r.ring.withdrawals).toBe(2);
+    expect(r.ring.pending()).toBe(false);
+    void c;
+  });
+
   it('a record marked withdrawn that no cancel withdrew (written so by the producer) is REFUSED BAD_REQUEST, not skipped', () => {
     const r = rig();
     r.submit({ op: OP_WITHDRAWN });
