@@ -251,8 +251,9 @@ export interface StrategyContext {
   /**
    * Runs fn; the submits and cancels it makes become visible to the daemon together when it returns (one
    * publish per ring instead of one per record: cheaper for bursts, e.g. replacing a ladder of quotes; the submits
-   * first, so a cancel never arrives before a submit written ahead of it). A full ring inside the batch first
-   * publishes what is pending, then answers QUEUE_FULL as usual.
+   * first, so a cancel never arrives before a submit written ahead of it; and cancels followed by a submit are published
+   * as that submit is written, so a replacement never arrives before the cancel written ahead of it). A full ring
+   * inside the batch first publishes what is pending, then answers QUEUE_FULL as usual.
    */
   batch<T>(fn: () => T): T;
   /** Calls fn every `ms` milliseconds until canceled or the strategy stops. Errors are logged. */

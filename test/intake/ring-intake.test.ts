@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { VenueBatcher } from '../../src/execution/batcher.js';
 import { OrderStore } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
@@ -651,6 +651,42 @@ describe('RingIntake: cancels are not held up by submits', () => {
     r.ring.drain(1); // even a budget of one record takes the cancel first
     expect(r.tracker.get(id)!.state).toBe('PENDING_CANCEL');
     expect(r.venues.flatMap((v) => v.cancels).map((c) => c.orderId)).toEqual([id]);
+  });
+});
+
+describe('RingIntake: the order of a batch across the two rings', () => {
+  it('a batch that cancels an order then submits its replacement: the daemon acts on the cancel first, whenever it reads the rings', () => {
+    // the daemon may run a cycle between the worker's publish of its order ring and that of its cancel ring (here forced
+    // at that point): the replacement must not reach a venue ahead of the cancel written before it (a crossing
+    // replacement would trade with the order being canceled)
+    const r = rig();
+    const ctx = sdk(r);
+    const old = ctx.submit(BTC_BUY);
+    if (!old.ok) throw new Error(old.code);
+    r.dispatcher.pump();
+    const id = r.events().find((e) => e.kind === 'ACK')!.orderId;
+    const publish = RingProducer.prototype.publish;
+    const spy = vi.spyOn(RingProducer.prototype, 'publish').mockImplementation(function (this: RingProducer) {
+      publish.call(this);
+      if (this.buffer === r.hosted.orderBuffer) r.dispatcher.pump(); // a daemon cycle right after the order ring's publish
+    });
+    let replacement = 0;
+    try {
+      ctx.batch(() => {
+        expect(ctx.cancel({ orderId: id }).ok).toBe(true);
+        const s = ctx.submit({ ...BTC_BUY, side: 'SELL', price: '59990' });
+        if (!s.ok) throw new Error(s.code);
+        replacement = s.seq;
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq])).toEqual([
+      ['PENDING_CANCEL', old.seq],
+      ['ACK', replacement],
+      ['SUBMITTED', replacement],
+    ]);
   });
 });
 
