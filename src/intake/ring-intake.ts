@@ -29,7 +29,8 @@ const SEQ_WINDOW = 1 << 16;
  * is acted on at once (its order's events follow), or answered CANCEL_REJECTED (or REFUSED when malformed).
  *
  * Cancels and submits travel apart (transport.ts): each cycle takes the cancel rings first, whatever the strategies'
- * queues hold, then the order rings. SUBMITs are taken only while the strategy's queues have room, so a strategy that
+ * queues hold, then the order rings (each poll of an order ring first takes the cancels published since: a submit is
+ * never taken before a cancel written ahead of it). SUBMITs are taken only while the strategy's queues have room, so a strategy that
  * floods fills its own order ring and its producer gets QUEUE_FULL; nothing is dropped. Its cancels are not held up by
  * that: a cancel needs no queue room and has its own ring, full only when the daemon has not read that many cancels.
  *
@@ -69,6 +70,8 @@ export class RingIntake implements IntakeSource, TrackerListener {
   private readonly withdrawn: Int32Array;
   /** Set by a drain pass when a ring held more than its share (another pass may take the rest). */
   private more = false;
+  /** Set before each poll of an order ring: its first record looks at the cancel ring again first (onRecord). */
+  private recheckCancels = false;
   private readonly idBySeq: Float64Array[];
   private current: RingEndpoint | undefined;
   private currentStrategy = 0;
@@ -156,7 +159,13 @@ export class RingIntake implements IntakeSource, TrackerListener {
       const h = this.strategies[j]!;
       this.current = h;
       this.currentStrategy = s;
-      const n = cancels ? h.cancels.poll(room, this.onCancelRecord) : h.orders.poll(room, this.onRecord);
+      let n: number;
+      if (cancels) n = h.cancels.poll(room, this.onCancelRecord);
+      else {
+        this.recheckCancels = true;
+        n = h.orders.poll(room, this.onRecord);
+        this.recheckCancels = false;
+      }
       if (n === room) this.more = true;
       total += n;
     }
@@ -187,6 +196,17 @@ export class RingIntake implements IntakeSource, TrackerListener {
   private readonly onRecord = (offset: number): void => {
     const h = this.current!;
     const s = this.currentStrategy;
+    if (this.recheckCancels) {
+      // The cancels published since this cycle's cancel pass, first: the producer publishes a cancel before any submit
+      // written after it, so every cancel written before a submit this poll takes (all published before the poll read
+      // the order ring's tail) is visible now. Read after them, such a submit would reach a venue ahead of the cancel
+      // (a cancel-replace whose replacement trades with the order being canceled). One look per poll, not per record.
+      this.recheckCancels = false;
+      if (h.cancels.hasRecords()) {
+        h.cancels.poll(h.cancels.capacity, this.onCancelRecord);
+        this.current = h;
+      }
+    }
     if (this.withdrawn[s]! > 0 && recordOp(h.orders, offset) === OP_WITHDRAWN) {
       // withdrawn by a cancel while it waited in the ring: answered then (REFUSED ORDER_WITHDRAWN)
       this.withdrawn[s]!--;

@@ -690,6 +690,41 @@ describe('RingIntake: the order of a batch across the two rings', () => {
   });
 });
 
+describe('RingIntake: a cancel then a submit, published between the cancel pass and the order pass', () => {
+  it('the daemon still acts on the cancel before it takes the submit written after it', () => {
+    // the worker cancels an order and submits its replacement (each published at once) just after the daemon's cycle
+    // has looked at the cancel rings and before it gets to the order rings (here forced at that point)
+    const r = rig();
+    const ctx = sdk(r);
+    const old = ctx.submit(BTC_BUY);
+    if (!old.ok) throw new Error(old.code);
+    r.dispatcher.pump();
+    const id = r.events().find((e) => e.kind === 'ACK')!.orderId;
+    let replacement = 0;
+    const cancels = r.hosted.cancels;
+    const poll = cancels.poll.bind(cancels);
+    cancels.poll = (max, handler) => {
+      const n = poll(max, handler);
+      if (replacement === 0) {
+        expect(ctx.cancel({ orderId: id }).ok).toBe(true);
+        const s = ctx.submit({ ...BTC_BUY, side: 'SELL', price: '59990' });
+        if (!s.ok) throw new Error(s.code);
+        replacement = s.seq;
+      }
+      return n;
+    };
+    r.dispatcher.pump();
+    cancels.poll = poll;
+    r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq])).toEqual([
+      ['PENDING_CANCEL', old.seq],
+      ['ACK', replacement],
+      ['SUBMITTED', replacement],
+    ]);
+    expect(r.ring.fifoViolations).toBe(0);
+  });
+});
+
 describe('RingIntake with a real strategy worker', () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-ring-intake-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
