@@ -7,7 +7,6 @@ import { resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { OrderSnapshot } from '../intake/ring/transport.js';
 import type { MarketData } from '../market/market-data.js';
-import type { Clock } from '../model/clock.js';
 import { StrategyHost } from '../strategy/strategy-host.js';
 import type { Logger } from '../telemetry/logger.js';
 import { MarketPublisher } from './market-publisher.js';
@@ -23,8 +22,6 @@ export interface HostedStrategyParts {
   readonly log: Logger;
   /** The daemon's market data: the strategies receive the top of book and trades of their symbols from it. */
   readonly market?: MarketData;
-  /** The daemon's clock (the workers' heartbeat watch). */
-  readonly clock?: Clock;
 }
 
 /** The host of the configured worker strategies; undefined when no strategy is hosted. */
@@ -40,8 +37,9 @@ export function hostStrategies(p: HostedStrategyParts): StrategyHost | undefined
     baseDir: p.configDir,
     snapshot: p.snapshot,
     log: p.log,
+    // the heartbeat watch runs on the real monotonic clock (its default), never the daemon's: the workers' heartbeats
+    // tick in real time, and a daemon on a manual clock (tests, replay) moves its time in steps
     hangMs: config.daemon.workers.hangMs,
-    ...(p.clock === undefined ? {} : { clock: p.clock }),
     onExit: (id, error) => {
       if (error !== undefined) p.log.error({ strategy: id, err: error }, 'strategy worker stopped with an error');
     },

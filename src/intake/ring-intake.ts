@@ -29,7 +29,8 @@ const SEQ_WINDOW = 1 << 16;
  * is acted on at once (its order's events follow), or answered CANCEL_REJECTED (or REFUSED when malformed).
  *
  * Cancels and submits travel apart (transport.ts): each cycle takes the cancel rings first, whatever the strategies'
- * queues hold, then the order rings. SUBMITs are taken only while the strategy's queues have room, so a strategy that
+ * queues hold, then the order rings (each poll of an order ring first takes the cancels published since: a submit is
+ * never taken before a cancel written ahead of it). SUBMITs are taken only while the strategy's queues have room, so a strategy that
  * floods fills its own order ring and its producer gets QUEUE_FULL; nothing is dropped. Its cancels are not held up by
  * that: a cancel needs no queue room and has its own ring, full only when the daemon has not read that many cancels.
  *
@@ -69,6 +70,8 @@ export class RingIntake implements IntakeSource, TrackerListener {
   private readonly withdrawn: Int32Array;
   /** Set by a drain pass when a ring held more than its share (another pass may take the rest). */
   private more = false;
+  /** Set before each poll of an order ring: its first record looks at the cancel ring again first (onRecord). */
+  private recheckCancels = false;
   private readonly idBySeq: Float64Array[];
   private current: RingEndpoint | undefined;
   private currentStrategy = 0;
@@ -156,7 +159,13 @@ export class RingIntake implements IntakeSource, TrackerListener {
       const h = this.strategies[j]!;
       this.current = h;
       this.currentStrategy = s;
-      const n = cancels ? h.cancels.poll(room, this.onCancelRecord) : h.orders.poll(room, this.onRecord);
+      let n: number;
+      if (cancels) n = h.cancels.poll(room, this.onCancelRecord);
+      else {
+        this.recheckCancels = true;
+        n = h.orders.poll(room, this.onRecord);
+        this.recheckCancels = false;
+      }
       if (n === room) this.more = true;
       total += n;
     }
@@ -187,6 +196,17 @@ export class RingIntake implements IntakeSource, TrackerListener {
   private readonly onRecord = (offset: number): void => {
     const h = this.current!;
     const s = this.currentStrategy;
+    if (this.recheckCancels) {
+      // The cancels published since this cycle's cancel pass, first: the producer publishes a cancel before any submit
+      // written after it, so every cancel written before a submit this poll takes (all published before the poll read
+      // the order ring's tail) is visible now. Read after them, such a submit would reach a venue ahead of the cancel
+      // (a cancel-replace whose replacement trades with the order being canceled). One look per poll, not per record.
+      this.recheckCancels = false;
+      if (h.cancels.hasRecords()) {
+        h.cancels.poll(h.cancels.capacity, this.onCancelRecord);
+        this.current = h;
+      }
+    }
     if (this.withdrawn[s]! > 0 && recordOp(h.orders, offset) === OP_WITHDRAWN) {
       // withdrawn by a cancel while it waited in the ring: answered then (REFUSED ORDER_WITHDRAWN)
       this.withdrawn[s]!--;
@@ -275,9 +295,12 @@ export class RingIntake implements IntakeSource, TrackerListener {
 
   /**
    * Looks for the SUBMIT a cancel names (by targetSeq or client order id) among the records of the strategy's order
-   * ring not read yet and written before the cancel; withdraws it (REFUSED ORDER_WITHDRAWN now, skipped when reached).
+   * ring not read yet and written before the cancel; withdraws it (REFUSED ORDER_WITHDRAWN now, skipped when reached)
+   * — by client order id, every such SUBMIT carrying the id (a retried submit would otherwise go on once the first
+   * one, withdrawn, no longer holds the id).
    * One already withdrawn and still in the ring: CANCEL_REJECTED ORDER_NOT_CANCELABLE (once passed it is forgotten:
-   * ORDER_NOT_FOUND). False when there is none (ORDER_NOT_FOUND then).
+   * ORDER_NOT_FOUND) — unless, by client order id, a SUBMIT after it reuses the id (withdrawn, it never took the id):
+   * that one is withdrawn. False when there is none (ORDER_NOT_FOUND then).
    * A scan of at most the ring's unread records, only for a cancel whose target is not an order yet.
    */
   private withdraw(h: RingEndpoint, s: number, rec: OrderRecord): boolean {
@@ -285,6 +308,10 @@ export class RingIntake implements IntakeSource, TrackerListener {
     const n = ring.available();
     const read = this.lastSeq[s]!;
     const bySeq = rec.targetSeq > 0;
+    /** A record the cancel names was found withdrawn already (by client order id: a later SUBMIT may still reuse it). */
+    let withdrawnMatch = false;
+    /** SUBMITs withdrawn by this cancel (by client order id, every one written before it: see below). */
+    let taken = 0;
     for (let i = 0; i < n; i++) {
       const off = ring.offsetAt(i);
       const seq = recordSeq(ring, off);
@@ -296,8 +323,10 @@ export class RingIntake implements IntakeSource, TrackerListener {
       }
       const op = recordOp(ring, off);
       if (op === OP_WITHDRAWN) {
-        this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, 0, 'ORDER_NOT_CANCELABLE');
-        return true;
+        // by client order id, the id is free again once withdrawn: a later SUBMIT reusing it is the one to withdraw
+        withdrawnMatch = true;
+        if (bySeq) break;
+        continue;
       }
       if (op !== OP_SUBMIT) {
         if (bySeq) return false;
@@ -307,6 +336,14 @@ export class RingIntake implements IntakeSource, TrackerListener {
       this.withdrawn[s]!++;
       this.withdrawals++;
       this.answer(h, EV_REFUSED, seq, recordTag(ring, off), 0, 'ORDER_WITHDRAWN');
+      if (bySeq) return true;
+      // by client order id, the later ones too: read in turn they would have been refused DUPLICATE_CLIENT_ORDER_ID
+      // (the first being an order then); left in the ring, the first withdrawn, the next would become a live order
+      taken++;
+    }
+    if (taken > 0) return true;
+    if (withdrawnMatch) {
+      this.answer(h, EV_CANCEL_REJECTED, rec.seq, rec.tag, 0, 'ORDER_NOT_CANCELABLE');
       return true;
     }
     return false;

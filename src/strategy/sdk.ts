@@ -244,14 +244,16 @@ export interface StrategyContext {
    *    there — REFUSED with code ORDER_WITHDRAWN and the submit's seq (terminal; no ACK, no order id: it never becomes
    *    an order and no venue sees it). A second cancel of it: CANCEL_REJECTED, ORDER_NOT_CANCELABLE while the
    *    withdrawn record is still in the ring, ORDER_NOT_FOUND once the daemon has passed it.
-   * A cancel acts only on submits written before it (a later submit with the same client order id goes on).
+   * A cancel acts only on submits written before it (a later submit with the same client order id goes on); by
+   * `clientOrderId`, on every one still waiting that carries the id.
    */
   cancel(target: CancelTarget): SubmitResult;
   /**
    * Runs fn; the submits and cancels it makes become visible to the daemon together when it returns (one
    * publish per ring instead of one per record: cheaper for bursts, e.g. replacing a ladder of quotes; the submits
-   * first, so a cancel never arrives before a submit written ahead of it). A full ring inside the batch first
-   * publishes what is pending, then answers QUEUE_FULL as usual.
+   * first, so a cancel never arrives before a submit written ahead of it; and cancels followed by a submit are published
+   * as that submit is written, so a replacement never arrives before the cancel written ahead of it). A full ring
+   * inside the batch first publishes what is pending, then answers QUEUE_FULL as usual.
    */
   batch<T>(fn: () => T): T;
   /** Calls fn every `ms` milliseconds until canceled or the strategy stops. Errors are logged. */

@@ -110,7 +110,10 @@ export interface StrategyHostOptions {
    * Default DEFAULT_HANG_MS.
    */
   readonly hangMs?: number;
-  /** Monotonic time of the heartbeat watch. Default the system clock. */
+  /**
+   * Monotonic time of the heartbeat watch (tests). Default the system clock: the workers' heartbeats tick in real time,
+   * so only a real clock can tell how long one has been still (not a daemon's manual clock).
+   */
   readonly clock?: Clock;
 }
 

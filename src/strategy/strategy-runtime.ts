@@ -18,7 +18,8 @@
  * cancel ring every cycle whatever the strategy's queues hold, so a cancel never waits behind submits nor is refused
  * QUEUE_FULL because the order ring is full. The order ring is always published before the cancel ring, so a cancel
  * never becomes visible before a submit written ahead of it (the daemon then finds that submit, read or still in the
- * order ring: ring-intake.ts).
+ * order ring: ring-intake.ts). The other way round, inside a batch, cancels are published before a submit written after
+ * them is (claim()): the daemon, which reads the cancel ring first, then never sees that submit before those cancels.
  */
 import { decodeOrder } from '../intake/order-decoder.js';
 import { StrategyTimers } from './strategy-timers.js';
@@ -101,6 +102,8 @@ export class StrategyRuntime {
   private nextSeq = 1;
   /** > 0 inside ctx.batch(): records are published when the outermost batch ends. */
   private batchDepth = 0;
+  /** Inside a batch: cancels written and not yet published (a submit after them publishes them first: claim()). */
+  private cancelsPending = false;
   private nextSnapshotId = 1;
   private stopping = false;
   private closed = false;
@@ -266,8 +269,15 @@ export class StrategyRuntime {
     return { ok: true, seq };
   }
 
-  /** A free slot in the order ring, or -1 (counted as a refusal). Inside a batch, publishes what is pending before refusing. */
+  /**
+   * A free slot in the order ring, or -1 (counted as a refusal). Inside a batch, publishes what is pending before refusing;
+   * and before a submit that follows cancels not yet published, publishes them (with the submits before them): the
+   * daemon reads the cancel ring before the order ring, but published only at the batch's end, after the order ring,
+   * a cancel could be read after a submit written after it (a replacement sent to a venue ahead of the cancel of the
+   * order it replaces).
+   */
   private claim(): number {
+    if (this.cancelsPending) this.publish();
     let off = this.producer.tryClaim();
     if (off < 0 && this.batchDepth > 0) {
       this.producer.publish();
@@ -295,6 +305,7 @@ export class StrategyRuntime {
   private publish(): void {
     this.producer.publish();
     this.cancels.publish();
+    this.cancelsPending = false;
   }
 
   private batch<T>(fn: () => T): T {
@@ -333,6 +344,7 @@ export class StrategyRuntime {
     writeOrderRecord(this.cancels, off, rec);
     // (outside a batch every submit is published already: the order ring has nothing pending)
     if (this.batchDepth === 0) this.cancels.publish();
+    else this.cancelsPending = true;
     this.nextSeq = seq + 1;
     this.sent = true;
     return { ok: true, seq };

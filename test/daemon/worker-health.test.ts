@@ -4,6 +4,8 @@
  * unresponsive there and in switchyard_strategy_up, and responsive again once its code returns.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/model/clock.js';
+import type { StrategyHost } from '../../src/strategy/strategy-host.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { metricValue } from '../helpers/http.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -48,5 +50,24 @@ describe('worker strategies in /health and /metrics', () => {
     const back = await pollUntil(health, (b) => b.strategies.find((s) => s.id === worker.id)!.responsive === true, { timeoutMs: 15_000, what: 'the worker responsive again' });
     expect(back.status).toBe('ok');
     expect(metricValue((await d.api.get('/metrics')).text, 'switchyard_strategy_up', { strategy: worker.id })).toBe(1);
+  });
+  it('a daemon on a manual clock: moving its time does not make a live worker unresponsive (the watch runs on real time)', { timeout: 20_000 }, async () => {
+    const clock = new ManualClock();
+    const d = (running = await startTestDaemon([
+      [['daemon', 'workers', 'hangMs'], 400],
+      [['strategies', 0, 'module'], HOLDS_THREAD],
+      [['strategies', 0, 'params'], { afterMs: 600_000, holdMs: 0 }], // never holds its thread
+    ], undefined, { workers: false, clock }));
+    const host = (d.daemon as unknown as { host: StrategyHost }).host;
+    // a test (or a replay) moves the daemon's time a minute at a time, faster than the worker's heartbeat ticks
+    for (let i = 0; i < 3; i++) {
+      clock.advance(60_000);
+      host.checkHeartbeats();
+    }
+    const body = (await d.api.get('/health')).body as { status: string; strategies: StrategyHealth[] };
+    const worker = body.strategies.find((s) => s.source === 'worker')!;
+    expect(worker).toMatchObject({ status: 'running', responsive: true, hangs: 0 });
+    expect(worker.heartbeatAgeMs).toBeLessThan(400);
+    expect(body.status).toBe('ok');
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { createDaemon, type Daemon } from '../../src/daemon.js';
+import type { Clock } from '../../src/model/clock.js';
 import { ApiClient } from './http.js';
 import { configFromText, paperConfigText, type PaperConfigOptions, type YamlEdit } from './repo.js';
 
@@ -33,7 +34,9 @@ export interface TestDaemon {
  * through the env option, logs discarded and its data directory in a fresh temporary directory. Its strategies
  * are API-only unless `options.workers` (see PaperConfigOptions): the test's orders are the only ones.
  */
-export async function startTestDaemon(edits: readonly YamlEdit[] = [], token = TEST_TOKEN, options: PaperConfigOptions = {}): Promise<TestDaemon> {
+export async function startTestDaemon(
+  edits: readonly YamlEdit[] = [], token = TEST_TOKEN, options: PaperConfigOptions & { readonly clock?: Clock } = {},
+): Promise<TestDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-api-'));
   const text = paperConfigText([
     [['daemon', 'api', 'host'], '127.0.0.1'],
@@ -43,7 +46,7 @@ export async function startTestDaemon(edits: readonly YamlEdit[] = [], token = T
     ...edits,
   ], { workers: options.workers ?? false });
   const config = configFromText(text);
-  const daemon = createDaemon(config, { env: { SWITCHYARD_API_TOKEN: token }, logDestination: discardLogs(), baseDir: dir });
+  const daemon = createDaemon(config, { env: { SWITCHYARD_API_TOKEN: token }, logDestination: discardLogs(), baseDir: dir, ...(options.clock === undefined ? {} : { clock: options.clock }) });
   const { port } = await daemon.start();
   const baseUrl = `http://127.0.0.1:${port}`;
   return {

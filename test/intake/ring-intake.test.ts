@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { VenueBatcher } from '../../src/execution/batcher.js';
 import { OrderStore } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
@@ -412,6 +412,45 @@ describe('RingIntake: cancels', () => {
     ]);
   });
 
+  it('a client order id used again after its submit was withdrawn: a cancel of it withdraws the new submit, not the withdrawn one', () => {
+    // the queue is full: the withdrawn submit stays in the order ring while the strategy reuses its client order id
+    const r = rig({ queueCapacity: 1 });
+    r.submit({ tag: 1 });
+    r.ring.drain(100); // takes the queue's one place
+    const s1 = r.submit({ tag: 2, cid: 'again1' });
+    r.cancel({ cid: 'again1' });
+    r.ring.drain(100);
+    expect(r.events().map((e) => [e.kind, e.seq, e.code])).toEqual([['ACK', 1, undefined], ['REFUSED', s1, 'ORDER_WITHDRAWN']]);
+    // the id is free again (the withdrawn submit never became an order): used again, and that submit canceled too
+    const s3 = r.submit({ tag: 3, cid: 'again1' });
+    r.cancel({ cid: 'again1' });
+    r.ring.drain(100);
+    expect(r.events().map((e) => [e.kind, e.seq, e.tag, e.code])).toEqual([['REFUSED', s3, 3, 'ORDER_WITHDRAWN']]);
+    for (let i = 0; i < 4; i++) r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq])).toEqual([['SUBMITTED', 1]]);
+    expect(r.tracker.hasClientOrderId('again1')).toBe(false);
+    expect(r.ring.withdrawals).toBe(2);
+    expect(r.ring.pending()).toBe(false);
+  });
+
+  it('a cancel by client order id withdraws every submit written before it with that id (a retried submit too), not just the first', () => {
+    // read in turn, the second would be refused DUPLICATE_CLIENT_ORDER_ID and the first canceled: nothing left open
+    const r = rig();
+    const s1 = r.submit({ tag: 1, cid: 'retried1' });
+    const s2 = r.submit({ tag: 2, cid: 'retried1' });
+    const c = r.cancel({ cid: 'retried1' });
+    r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq, e.tag, e.code])).toEqual([
+      ['REFUSED', s1, 1, 'ORDER_WITHDRAWN'],
+      ['REFUSED', s2, 2, 'ORDER_WITHDRAWN'],
+    ]);
+    expect(r.store.size).toBe(0);
+    expect(r.venues.flatMap((v) => v.orders)).toEqual([]);
+    expect(r.ring.withdrawals).toBe(2);
+    expect(r.ring.pending()).toBe(false);
+    void c;
+  });
+
   it('a record marked withdrawn that no cancel withdrew (written so by the producer) is REFUSED BAD_REQUEST, not skipped', () => {
     const r = rig();
     r.submit({ op: OP_WITHDRAWN });
@@ -612,6 +651,77 @@ describe('RingIntake: cancels are not held up by submits', () => {
     r.ring.drain(1); // even a budget of one record takes the cancel first
     expect(r.tracker.get(id)!.state).toBe('PENDING_CANCEL');
     expect(r.venues.flatMap((v) => v.cancels).map((c) => c.orderId)).toEqual([id]);
+  });
+});
+
+describe('RingIntake: the order of a batch across the two rings', () => {
+  it('a batch that cancels an order then submits its replacement: the daemon acts on the cancel first, whenever it reads the rings', () => {
+    // the daemon may run a cycle between the worker's publish of its order ring and that of its cancel ring (here forced
+    // at that point): the replacement must not reach a venue ahead of the cancel written before it (a crossing
+    // replacement would trade with the order being canceled)
+    const r = rig();
+    const ctx = sdk(r);
+    const old = ctx.submit(BTC_BUY);
+    if (!old.ok) throw new Error(old.code);
+    r.dispatcher.pump();
+    const id = r.events().find((e) => e.kind === 'ACK')!.orderId;
+    const publish = RingProducer.prototype.publish;
+    const spy = vi.spyOn(RingProducer.prototype, 'publish').mockImplementation(function (this: RingProducer) {
+      publish.call(this);
+      if (this.buffer === r.hosted.orderBuffer) r.dispatcher.pump(); // a daemon cycle right after the order ring's publish
+    });
+    let replacement = 0;
+    try {
+      ctx.batch(() => {
+        expect(ctx.cancel({ orderId: id }).ok).toBe(true);
+        const s = ctx.submit({ ...BTC_BUY, side: 'SELL', price: '59990' });
+        if (!s.ok) throw new Error(s.code);
+        replacement = s.seq;
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq])).toEqual([
+      ['PENDING_CANCEL', old.seq],
+      ['ACK', replacement],
+      ['SUBMITTED', replacement],
+    ]);
+  });
+});
+
+describe('RingIntake: a cancel then a submit, published between the cancel pass and the order pass', () => {
+  it('the daemon still acts on the cancel before it takes the submit written after it', () => {
+    // the worker cancels an order and submits its replacement (each published at once) just after the daemon's cycle
+    // has looked at the cancel rings and before it gets to the order rings (here forced at that point)
+    const r = rig();
+    const ctx = sdk(r);
+    const old = ctx.submit(BTC_BUY);
+    if (!old.ok) throw new Error(old.code);
+    r.dispatcher.pump();
+    const id = r.events().find((e) => e.kind === 'ACK')!.orderId;
+    let replacement = 0;
+    const cancels = r.hosted.cancels;
+    const poll = cancels.poll.bind(cancels);
+    cancels.poll = (max, handler) => {
+      const n = poll(max, handler);
+      if (replacement === 0) {
+        expect(ctx.cancel({ orderId: id }).ok).toBe(true);
+        const s = ctx.submit({ ...BTC_BUY, side: 'SELL', price: '59990' });
+        if (!s.ok) throw new Error(s.code);
+        replacement = s.seq;
+      }
+      return n;
+    };
+    r.dispatcher.pump();
+    cancels.poll = poll;
+    r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq])).toEqual([
+      ['PENDING_CANCEL', old.seq],
+      ['ACK', replacement],
+      ['SUBMITTED', replacement],
+    ]);
+    expect(r.ring.fifoViolations).toBe(0);
   });
 });
 
