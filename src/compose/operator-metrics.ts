@@ -172,7 +172,7 @@ export class OperatorMetrics {
       strategyMetric('counter', registers, 'switchyard_strategy_hangs_total',
         'Times a worker strategy\'s thread went unresponsive (no heartbeat for daemon.workers.hangMs)', strategies, (s) => s.hangs);
       strategyMetric('counter', registers, 'switchyard_strategy_queue_full_total',
-        'Submits a worker strategy was refused QUEUE_FULL (its order ring was full)', strategies, (s) => s.queueFull);
+        'Submits (its order ring full) and cancels (its cancel ring full) a worker strategy was refused QUEUE_FULL', strategies, (s) => s.queueFull);
       strategyMetric('counter', registers, 'switchyard_strategy_events_lost_total',
         'Events not written to a worker strategy because its event ring was full (each covered by a RESYNC)', strategies, (s) => s.eventsLost);
     }
