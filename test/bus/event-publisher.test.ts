@@ -276,6 +276,29 @@ function expectComplete(rc: Rig, received: Map<string, Entry[]>, events: readonl
   for (const e of received.get(rc.keys.allTrades)!) expect(Object.entries(e.fields)).toEqual(Object.entries(bySymbol.get(e.seq)!));
 }
 
+/** A plain connection to the shared Redis, to look at or change what the publisher's Redis holds (closed afterwards). */
+async function adminClient(): Promise<ReturnType<typeof createClient>> {
+  const admin = createClient({ url: SHARED_REDIS_URL });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  cleanups.push(() => admin.close().catch(() => undefined));
+  return admin;
+}
+
+/**
+ * A consumer of every stream gets every event of the journal once (an order entry per event, two trade entries per
+ * fill), in seq order: the publisher has caught up (r.caughtUp) and wrote nothing twice.
+ */
+async function readsEveryEventOnce(r: Rig): Promise<void> {
+  const events = await r.journalEvents();
+  const c = consumer(SHARED_REDIS_URL, streamsOf(r.keys));
+  cleanups.push(() => c.stop());
+  const count = events.length + 2 * events.filter((e) => e.fill !== undefined).length;
+  await pollUntil(() => entriesOf(c.received), (n) => n >= count, { timeoutMs: 5000, what: `${count} entries` });
+  expectComplete(r, c.received, events);
+  expect(entriesOf(c.received)).toBe(count);
+}
+
 function streamsOf(keys: BusKeys): string[] {
   return [...SYMBOLS.map((s) => keys.orders(s)), ...SYMBOLS.map((s) => keys.trades(s)), keys.allTrades];
 }
@@ -493,10 +516,7 @@ describe('events out to Redis Streams', () => {
   });
 
   it('events:published past this journal (a data directory wiped, the same Redis and prefix): nothing published or skipped, the journal kept, until the key is removed', { timeout: 60_000 }, async () => {
-    const admin = createClient({ url: SHARED_REDIS_URL });
-    admin.on('error', () => undefined);
-    await admin.connect();
-    cleanups.push(() => admin.close().catch(() => undefined));
+    const admin = await adminClient();
     const r = await rig(SHARED_REDIS_URL, { batchEvents: 5, snapshotEvery: 40, before: async (keys) => void await admin.set(keys.published, '1000000') });
     for (let i = 0; i < 60; i++) await r.flow(i);
     await pollUntil(() => r.publisher.status().lastError ?? '', (e) => e.includes('FOLLOWER_SINK_AHEAD'), { timeoutMs: 5000, what: 'the publisher refusing the watermark' });
@@ -509,20 +529,11 @@ describe('events out to Redis Streams', () => {
     // the operator removes the stale watermark: every event of this journal is published, once, in seq order
     await admin.del(r.keys.published);
     await r.caughtUp(20_000);
-    const events = await r.journalEvents();
-    const c = consumer(SHARED_REDIS_URL, streamsOf(r.keys));
-    cleanups.push(() => c.stop());
-    const count = events.length + 2 * events.filter((e) => e.fill !== undefined).length;
-    await pollUntil(() => entriesOf(c.received), (n) => n >= count, { timeoutMs: 5000, what: `${count} entries` });
-    expectComplete(r, c.received, events);
-    expect(entriesOf(c.received)).toBe(count);
+    await readsEveryEventOnce(r);
   });
 
   it('a stream key holding something else (a string at orders:ETH-USDT): nothing of a batch is written, never again and again; once removed every event once', { timeout: 60_000 }, async () => {
-    const admin = createClient({ url: SHARED_REDIS_URL });
-    admin.on('error', () => undefined);
-    await admin.connect();
-    cleanups.push(() => admin.close().catch(() => undefined));
+    const admin = await adminClient();
     const r = await rig(SHARED_REDIS_URL, { before: async (keys) => void await admin.set(keys.orders('ETH-USDT'), 'not a stream') });
     for (let i = 0; i < 12; i++) await r.flow(i);
     await pollUntil(() => r.publisher.status().lastError ?? '', (e) => e.includes('WRONGTYPE'), { timeoutMs: 5000, what: 'the publisher refusing the key' });
@@ -534,13 +545,7 @@ describe('events out to Redis Streams', () => {
     expect(r.publisher.status()).toMatchObject({ up: false, lastError: expect.stringContaining('EVENTS_KEY_WRONGTYPE') });
     await admin.del(r.keys.orders('ETH-USDT'));
     await r.caughtUp(20_000);
-    const events = await r.journalEvents();
-    const c = consumer(SHARED_REDIS_URL, streamsOf(r.keys));
-    cleanups.push(() => c.stop());
-    const count = events.length + 2 * events.filter((e) => e.fill !== undefined).length;
-    await pollUntil(() => entriesOf(c.received), (n) => n >= count, { timeoutMs: 5000, what: `${count} entries` });
-    expectComplete(r, c.received, events);
-    expect(entriesOf(c.received)).toBe(count);
+    await readsEveryEventOnce(r);
   });
 
   it('a sweep: the parent\'s rolled-up fills are order events, not trades; each child fill is one trade at its venue', { timeout: 30_000 }, async () => {
