@@ -23,10 +23,11 @@
  *   them into its turn's write (an array frame, or one buffer for the turn's frames): what a socket holds is never
  *   more than its own bytes. Other messages (results, hello, RESYNC, replayed events) are strings.
  * - Slow consumers. A client whose send buffer (ws bufferedAmount plus what is queued for it in this turn, or its
- *   backlog during a replay) would pass `maxBufferedBytes` is dropped at once — nothing more is queued for it; what
+ *   backlog during a replay) would pass `maxBufferedBytes` (plus, while it reads a RESYNC, the RESYNC's size: the open
+ *   orders in one message, however many) is dropped at once — nothing more is queued for it; what
  *   was queued within the bound is written — and closed with code 4000 and the reason "slow consumer: send buffer
  *   over N bytes"; its socket is destroyed CLOSE_GRACE_MS later if it never reads the close frame. One client that
- *   stops reading costs at most the bound, never the daemon's memory.
+ *   stops reading costs at most the bound (and its RESYNC), never the daemon's memory.
  */
 import type { WebSocket } from 'ws';
 import type { OrderView } from '../core/order-store.js';
@@ -158,6 +159,11 @@ interface Client {
   outBytes: number;
   /** In EventStream.dirty (has something to write at the end of the turn). */
   dirty: boolean;
+  /**
+   * Bytes over maxBufferedBytes the client may hold while it reads its RESYNC (one message: the open orders, as large
+   * as they are many); back to 0 once its send buffer is within the bound again.
+   */
+  grace: number;
 }
 
 /** The ws socket under a WebSocket (ws keeps it in `_socket`): corked around a turn's frames. */
@@ -250,7 +256,7 @@ export class EventStream {
     }
     const q = parsed.query;
     const last = this.lastSeq();
-    const c: Client = { ws, query: q, after: last, open: true, replaying: false, backlog: [], backlogBytes: 0, out: [], outBytes: 0, dirty: false };
+    const c: Client = { ws, query: q, after: last, open: true, replaying: false, backlog: [], backlogBytes: 0, out: [], outBytes: 0, dirty: false, grace: 0 };
     this.clients.set(ws, c);
     const gone = (): void => this.forget(c);
     ws.on('close', gone);
@@ -403,20 +409,24 @@ export class EventStream {
 
   /**
    * Queues a message for the end of the turn unless that would take the client's send buffer (what ws holds and what
-   * this turn queued) over the bound: then it is dropped. False if not queued.
+   * this turn queued) over the bound: then it is dropped. False if not queued. `grace`: bytes the client may hold over
+   * the bound until its buffer is within it again (a RESYNC's own size).
    */
-  private sendTo(c: Client, message: Message, bytes: number): boolean {
+  private sendTo(c: Client, message: Message, bytes: number, grace = 0): boolean {
     if (!c.open) return false;
     const ws = c.ws;
     if (ws.readyState !== ws.OPEN) return false;
     // A turn's queue is written early once it holds half the bound: only what the client does not read counts up to it.
     if (c.outBytes + bytes > this.turnBytes && c.out.length > 0) this.write(c);
-    if (ws.bufferedAmount + c.outBytes + bytes > this.o.maxBufferedBytes) {
+    const held = ws.bufferedAmount + c.outBytes;
+    if (c.grace > 0 && held <= this.o.maxBufferedBytes) c.grace = 0; // the RESYNC is read: the bound alone again
+    if (held + bytes > this.o.maxBufferedBytes + c.grace + grace) {
       this.slow(c);
       return false;
     }
     c.out.push(message);
     c.outBytes += bytes;
+    if (grace > 0) c.grace = grace;
     if (!c.dirty) {
       c.dirty = true;
       this.dirty.push(c);
@@ -516,7 +526,11 @@ export class EventStream {
     const orders = this.o.tracker.list(true)
       .filter((o) => matches(c.query, o.strategy, o.symbol))
       .map((o) => orderView(o, this.o.instruments, this.o.tracker.store));
-    this.sendText(c, JSON.stringify({ type: 'resync', seq: c.after, since, reason, orders }));
+    const text = JSON.stringify({ type: 'resync', seq: c.after, since, reason, orders });
+    // the open orders in one message, however many: a client is not dropped for a RESYNC larger than the bound, only
+    // if it then falls behind by the bound on top of it (its memory: the bound plus the open orders' views)
+    const bytes = Buffer.byteLength(text);
+    this.sendTo(c, text, bytes, bytes);
   }
 
   private async replay(c: Client, since: number, upTo: number): Promise<void> {

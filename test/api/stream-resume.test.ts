@@ -199,7 +199,28 @@ describe('resume with since=', () => {
     await ahead.close();
     await ws.close();
   }, 30_000);
+  it('a RESYNC larger than the slow-consumer bound is sent whole: the client is not dropped for it, and stays live', async () => {
+    // 24 resting orders' views (about 600 bytes each) in one RESYNC, against a bound of 4096 bytes
+    const d = await startOn(dataDir(), [[['daemon', 'api', 'streamMaxBufferedBytes'], 4096]]);
+    const ids: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      const r = await d.api.post('/v1/orders', order(4, { clientOrderId: `rsx${i}` }));
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      ids.push((r.body as { orderId: number }).orderId);
+    }
+    const ahead = await connect(d, '?since=999999999');
+    const resync = await ahead.next((m) => m.type === 'resync');
+    expect(JSON.stringify(resync).length).toBeGreaterThan(4096);
+    expect(resync.orders.map((o: any) => o.orderId)).toEqual(expect.arrayContaining(ids));
+    // live events go on: the bound alone applies again once the RESYNC was read
+    const [id] = await submitAll(ahead, [order(0)], 'after');
+    await eventFor(ahead, id!, ['FILLED']);
+    expect(ahead.ws.readyState).toBe(ahead.ws.OPEN);
+    expect(((await d.api.get('/health')).body as any).stream.slowConsumerDisconnects).toBe(0);
+    await ahead.close();
+  }, 30_000);
 });
+
 
 describe('stream filters', () => {
   it('sends only the events of the strategies and symbols asked for; an unknown one closes with 1008', async () => {
