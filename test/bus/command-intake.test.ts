@@ -79,6 +79,13 @@ function startIntake(rig: Rig, over: Partial<CommandIntakeOptions> = {}, url = S
   return intake;
 }
 
+/** startIntake, once the intake reads (its consumer group made, its pending entries read). */
+async function startIntakeUp(rig: Rig, over: Partial<CommandIntakeOptions> = {}, url = SHARED_REDIS_URL): Promise<CommandIntake> {
+  const intake = startIntake(rig, over, url);
+  await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+  return intake;
+}
+
 async function stopIntake(intake: CommandIntake): Promise<void> {
   intakes.splice(intakes.indexOf(intake), 1);
   await intake.stop();
@@ -157,8 +164,7 @@ afterAll(async () => {
 describe('commands in through Redis', () => {
   it('submit, amend, cancel and cancel-all round trip with replies; every entry acknowledged', async () => {
     const rig = await startRig();
-    const intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const intake = await startIntakeUp(rig);
 
     const sub = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'a1' }));
     expect(sub).toMatchObject({ ok: '1', replayed: '0' });
@@ -393,8 +399,7 @@ describe('the consumer group deleted while the daemon runs', () => {
     // a ledger remembering 2 request ids: the stream holds more commands than the ledger remembers (as a command stream
     // of MAXLEN 100000 against dedupeWindow 1000)
     const rig = await startRig(undefined, { window: 2 });
-    const intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const intake = await startIntakeUp(rig);
     const tracker = rig.daemon.path.tracker;
     const a = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'ngA' }));
     expect(a.ok, JSON.stringify(a.body)).toBe('1');
@@ -427,8 +432,7 @@ describe('the consumer group deleted while the daemon runs', () => {
 
   it('missing at a daemon start is made after the newest command the journaled ledger holds', async () => {
     let rig = await startRig(undefined, { window: 2 });
-    let intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    let intake = await startIntakeUp(rig);
     expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rsA' }))).ok).toBe('1');
     expect((await roundTrip('momentum', 'cancel-all', {}, { requestId: 'rs-all' })).body.canceling).toHaveLength(1);
     for (const cid of ['rsB', 'rsC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }))).ok).toBe('1');
@@ -455,8 +459,7 @@ describe('the consumer group deleted while the daemon runs', () => {
 
   it('gone back (Redis restarted from an older save): entries it delivers again as new are not executed again', async () => {
     const rig = await startRig(undefined, { window: 2 });
-    const intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const intake = await startIntakeUp(rig);
     const tracker = rig.daemon.path.tracker;
     expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'gbA' }), { requestId: 'req-gbA' })).ok).toBe('1');
     expect((await roundTrip('momentum', 'cancel-all', {}, { requestId: 'gb-all' })).body.canceling).toHaveLength(1);
@@ -477,8 +480,7 @@ describe('the consumer group deleted while the daemon runs', () => {
 
   it('gone back while the daemon was down: entries it delivers again as new are not executed again after the restart', async () => {
     let rig = await startRig(undefined, { window: 2 });
-    let intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    let intake = await startIntakeUp(rig);
     expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'gdA' }), { requestId: 'req-gdA' })).ok).toBe('1');
     expect((await roundTrip('momentum', 'cancel-all', {}, { requestId: 'gd-all' })).body.canceling).toHaveLength(1);
     for (const cid of ['gdB', 'gdC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }), { requestId: `req-${cid}` })).ok).toBe('1');
@@ -500,8 +502,7 @@ describe('the consumer group deleted while the daemon runs', () => {
 
   it('a stream made again whose ids start below those read before (Redis lost its data; another clock): its commands are new and executed', async () => {
     const rig = await startRig(undefined, { window: 2 });
-    const intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const intake = await startIntakeUp(rig);
     for (const cid of ['ckA', 'ckB', 'ckC']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }))).ok).toBe('1');
     await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
     await redis.del(keys.commands('momentum'));
@@ -547,8 +548,7 @@ describe('exactly once', () => {
 
   it('a command whose reply failed stays pending and is answered from the ledger after a restart (intake, then daemon)', async () => {
     let rig = await startRig();
-    let intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    let intake = await startIntakeUp(rig);
     // the reply cannot be written (the reply key holds a string): the order is executed, the entry stays pending
     await redis.set(keys.replies('c9'), 'in the way');
     const fields = command('momentum', 'submit', resting({ clientOrderId: 'p1' }), { client: 'c9', requestId: 'pend-1' });
@@ -590,8 +590,7 @@ describe('exactly once', () => {
 
   it('a cancel-all answered again (its first reply lost) names the orders it canceled, after a restart of the intake and of the daemon', async () => {
     let rig = await startRig();
-    let intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    let intake = await startIntakeUp(rig);
     const tracker = rig.daemon.path.tracker;
     for (const cid of ['caA', 'caB']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }), { client: 'c7' })).ok).toBe('1');
     const ids = ['caA', 'caB'].map((c) => tracker.getByClientOrderId(c)!.id).sort();
@@ -632,8 +631,7 @@ describe('exactly once', () => {
   it('a command left pending while more commands than the ledger remembers were executed is not executed again', async () => {
     // a ledger remembering 2 request ids (as dedupeWindow against a long outage of one client's reply stream)
     const rig = await startRig(undefined, { window: 2 });
-    const intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const intake = await startIntakeUp(rig);
     const tracker = rig.daemon.path.tracker;
     expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'fgA' }))).ok).toBe('1');
     // a cancel-all whose reply cannot be written (c6's reply key holds a string): executed, pending, read again and
@@ -658,8 +656,7 @@ describe('exactly once', () => {
 
   it('a submit whose ledger record was lost (crash between the order record and the ledger record) is answered with its order', async () => {
     let rig = await startRig();
-    let intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    let intake = await startIntakeUp(rig);
     await redis.set(keys.replies('c8'), 'in the way');
     await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'L1' }), { client: 'c8', requestId: 'lost-1' }));
     await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
@@ -773,8 +770,7 @@ describe('exactly once', () => {
 describe('the order a cancel or amend names', () => {
   it('{ clientOrderId } made of digits names the order with that client order id, not the order whose id is those digits', async () => {
     const rig = await startRig();
-    const intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const intake = await startIntakeUp(rig);
     const tracker = rig.daemon.path.tracker;
 
     // order P (some id p), then order Q whose client order id is String(p): a strategy numbering its own orders
@@ -804,8 +800,7 @@ describe('the order a cancel or amend names', () => {
 describe('a new submit that reuses a client order id', () => {
   it('is refused DUPLICATE_CLIENT_ORDER_ID, not answered ok with the other order as if it had been executed', async () => {
     const rig = await startRig();
-    const intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const intake = await startIntakeUp(rig);
     const tracker = rig.daemon.path.tracker;
 
     const first = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'reuse1' }), { requestId: 'reuse-req-1' });
@@ -822,8 +817,7 @@ describe('a new submit that reuses a client order id', () => {
 describe('a request id used again for another command', () => {
   it('a cancel that reuses a submit\'s request id is refused (clearly), not answered with the submit\'s recorded outcome', async () => {
     const rig = await startRig();
-    const intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const intake = await startIntakeUp(rig);
     const tracker = rig.daemon.path.tracker;
 
     const sub = await roundTrip('momentum', 'submit', resting({ clientOrderId: 'rid1' }), { requestId: 'same-rid', client: 'c1' });
@@ -845,8 +839,7 @@ describe('a request id used again for another command', () => {
 
   it('a cancel of another order under a request id a cancel had is refused, not answered with the first cancel\'s outcome', async () => {
     const rig = await startRig();
-    const intake = startIntake(rig);
-    await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+    const intake = await startIntakeUp(rig);
     const tracker = rig.daemon.path.tracker;
     const a = (await roundTrip('momentum', 'submit', resting({ clientOrderId: 'twoA' }))).body.order.orderId as number;
     const b = (await roundTrip('momentum', 'submit', resting({ clientOrderId: 'twoB', price: '29000' }))).body.order.orderId as number;

@@ -587,6 +587,14 @@ function sdk(r: ReturnType<typeof rig>) {
 
 const BTC_BUY: StrategyOrder = { symbol: 'BTC-USDT', side: 'BUY', price: '60000', quantity: '0.001' };
 
+/** A BTC buy submitted through the SDK and taken by the daemon (one dispatcher cycle): its seq and its order id. */
+function submitted(r: ReturnType<typeof rig>, ctx: ReturnType<typeof sdk>): { seq: number; id: number } {
+  const res = ctx.submit(BTC_BUY);
+  if (!res.ok) throw new Error(res.code);
+  r.dispatcher.pump();
+  return { seq: res.seq, id: r.events().find((e) => e.kind === 'ACK')!.orderId };
+}
+
 describe('RingIntake: cancels are not held up by submits', () => {
   it('a strategy whose LOW queue is full (others\' NORMAL orders served first) still has its cancels taken and acted on', () => {
     // defect: the intake took records from a strategy's ring only while its fullest queue had room, so a full LOW
@@ -594,10 +602,8 @@ describe('RingIntake: cancels are not held up by submits', () => {
     // came first: it could not take an order off the book
     const r = rig({ queueCapacity: 4, ringCapacity: 16, maxPerCycle: 4, hostBeta: true });
     const ctx = sdk(r);
-    const resting = ctx.submit(BTC_BUY);
-    expect(resting.ok).toBe(true);
-    r.dispatcher.pump();
-    const id = r.events().find((e) => e.kind === 'ACK')!.orderId;
+    const resting = submitted(r, ctx);
+    const id = resting.id;
     expect(r.tracker.get(id)!.state).toBe('SUBMITTED');
     // four LOW orders fill alpha's LOW queue; a fifth waits in its ring
     for (let i = 0; i < 5; i++) expect(ctx.submit({ ...BTC_BUY, priority: 'LOW' }).ok).toBe(true);
@@ -617,7 +623,7 @@ describe('RingIntake: cancels are not held up by submits', () => {
     expect(r.venues.flatMap((v) => v.cancels).map((c) => c.orderId)).toEqual([id]);
     expect(r.tracker.get(id)!.state).toBe('PENDING_CANCEL');
     expect(r.events().filter((e) => e.kind !== 'ACK' && e.kind !== 'SUBMITTED').map((e) => [e.kind, e.seq, e.code])).toEqual([
-      ['PENDING_CANCEL', resting.ok ? resting.seq : 0, undefined],
+      ['PENDING_CANCEL', resting.seq, undefined],
       ['REFUSED', stuck.seq - 1, 'ORDER_WITHDRAWN'],
       ['REFUSED', stuck.seq, 'ORDER_WITHDRAWN'],
     ]);
@@ -635,10 +641,7 @@ describe('RingIntake: cancels are not held up by submits', () => {
     // QUEUE_FULL for its cancels too
     const r = rig({ queueCapacity: 4, ringCapacity: 8 });
     const ctx = sdk(r);
-    const resting = ctx.submit(BTC_BUY);
-    expect(resting.ok).toBe(true);
-    r.dispatcher.pump();
-    const id = r.events().find((e) => e.kind === 'ACK')!.orderId;
+    const { id } = submitted(r, ctx);
     let accepted = 0;
     let refused = 0;
     for (let i = 0; i < 20; i++) {
@@ -661,10 +664,8 @@ describe('RingIntake: the order of a batch across the two rings', () => {
     // replacement would trade with the order being canceled)
     const r = rig();
     const ctx = sdk(r);
-    const old = ctx.submit(BTC_BUY);
-    if (!old.ok) throw new Error(old.code);
-    r.dispatcher.pump();
-    const id = r.events().find((e) => e.kind === 'ACK')!.orderId;
+    const old = submitted(r, ctx);
+    const id = old.id;
     const publish = RingProducer.prototype.publish;
     const spy = vi.spyOn(RingProducer.prototype, 'publish').mockImplementation(function (this: RingProducer) {
       publish.call(this);
@@ -696,10 +697,8 @@ describe('RingIntake: a cancel then a submit, published between the cancel pass 
     // has looked at the cancel rings and before it gets to the order rings (here forced at that point)
     const r = rig();
     const ctx = sdk(r);
-    const old = ctx.submit(BTC_BUY);
-    if (!old.ok) throw new Error(old.code);
-    r.dispatcher.pump();
-    const id = r.events().find((e) => e.kind === 'ACK')!.orderId;
+    const old = submitted(r, ctx);
+    const id = old.id;
     let replacement = 0;
     const cancels = r.hosted.cancels;
     const poll = cancels.poll.bind(cancels);
