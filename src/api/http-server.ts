@@ -23,7 +23,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import fastifyWebsocket from '@fastify/websocket';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderIntake } from '../intake/order-intake.js';
-import { parseJsonExact } from '../intake/json-exact.js';
+import { DuplicateKeyError, parseJsonExact } from '../intake/json-exact.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import type { Order, OrderIntent } from '../model/order.js';
 import type { Router } from '../routing/router.js';
@@ -105,7 +105,8 @@ const STREAM_ROUTE: RouteDoc = {
   method: 'GET', url: '/v1/stream', websocket: true, query: StreamQuery,
   summary: 'The event stream (WebSocket): hello, then order events; submit, amend and cancel ops. The token in the Authorization header, in ?token=, or (?auth=message) in the first message {"op":"auth","token":"..."}. '
     + 'A frame holds one op (a JSON object) or a batch: a JSON array of at most daemon.api.wsMaxBatch ops (default 1000), executed in order, each answered with its own result message in the order of the ops '
-    + '(a bigger batch: one BAD_REQUEST result with id null, nothing executed; an element that is not a valid op: its own error result). '
+    + '(a bigger batch: one BAD_REQUEST result with id null, nothing executed; an element that is not a valid op: its own error result; an op over 16 KiB: '
+    + 'its own PAYLOAD_TOO_LARGE result in a batch, a close with 1009 alone). A frame is UTF-8 JSON text (a text or a binary frame; not UTF-8: closed with 1007). '
     + 'What the daemon sends in one event-loop turn goes out in one write; with ?batch=1 as ONE frame holding a JSON array of the messages, in order',
   responses: { 101: { description: 'switching to WebSocket' } },
 };
@@ -134,7 +135,8 @@ function bodyValue(text: string): unknown {
   if (text === '') return undefined;
   try {
     return parseJsonExact(text);
-  } catch {
+  } catch (err) {
+    if (err instanceof DuplicateKeyError) throw new HttpError('BAD_REQUEST', err.message, err.path);
     throw new HttpError('BAD_REQUEST', 'body is not valid JSON');
   }
 }
@@ -323,20 +325,11 @@ export class ApiServer {
       wsHandler: (socket, request) => {
         const target = this.targets.get(request.raw);
         const byMessage = this.messageAuth.has(request.raw);
-        if (byMessage) {
-          this.awaitingAuth++;
-          let waiting = true;
-          const settled = (): void => {
-            if (waiting) this.awaitingAuth--;
-            waiting = false;
-          };
-          socket.once('message', settled);
-          socket.once('close', settled);
-        }
+        if (byMessage) this.awaitingAuth++;
         acceptStreamSocket({
           stream: this.stream, commands: this.commands, auth: this.deps.auth, metrics: this.deps.metrics, log: this.deps.log,
           results: this.results, enqueue: this.enqueueOrder, maxBatch: this.maxBatch,
-        }, socket, target === null || target === undefined ? new URLSearchParams() : targetQuery(target), !byMessage);
+        }, socket, target === null || target === undefined ? new URLSearchParams() : targetQuery(target), !byMessage, () => this.awaitingAuth--);
       },
     });
   }

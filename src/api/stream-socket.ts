@@ -4,16 +4,18 @@
  * send — submit, amend, cancel, each answered with a `result` message under the stream's send-buffer bound. The
  * events themselves are the EventStream's (event-stream.ts).
  *
- * A frame holds one op (a JSON object, at most MAX_BODY_BYTES) or a batch: a JSON array of at most `maxBatch` ops
- * (daemon.api.wsMaxBatch), executed in order, each answered with its own result, in the order of the ops. A bigger
- * batch is refused whole with one BAD_REQUEST result (id null); an element that is not a valid op gets its own error
- * result and the others are executed; an empty array is answered with nothing.
+ * A frame holds one op (a JSON object, at most MAX_BODY_BYTES: a bigger one closes the socket with 1009) or a batch:
+ * a JSON array of at most `maxBatch` ops (daemon.api.wsMaxBatch), executed in order, each answered with its own result,
+ * in the order of the ops. A bigger batch is refused whole with one BAD_REQUEST result (id null); an element that is
+ * not a valid op, or is over MAX_BODY_BYTES (PAYLOAD_TOO_LARGE), gets its own error result and the others are
+ * executed; an empty array is answered with nothing. A frame is UTF-8 JSON text, sent as a text or a binary frame.
  *
  * A result naming an order carries its whole view (`"order":{…}`), or — a client that connected with `?result=ids` —
  * only its `orderId` and `clientOrderId` (a client that follows its orders on the events needs no more).
  */
+import { isUtf8 } from 'node:buffer';
 import type { WebSocket } from 'ws';
-import { parseJsonExact } from '../intake/json-exact.js';
+import { DuplicateKeyError, parseJsonExact } from '../intake/json-exact.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { BearerAuth } from './auth.js';
@@ -48,20 +50,35 @@ export interface StreamSocketDeps {
 
 /**
  * A new socket. `authenticated`: the upgrade carried the token; otherwise the first message must be the auth op
- * within AUTH_MESSAGE_WAIT_MS, else the socket is closed with 4001 and nothing else it sent is read.
+ * within AUTH_MESSAGE_WAIT_MS, else the socket is closed with 4001 and nothing else it sent is read. `waitOver`
+ * (unauthenticated sockets) is called once, as soon as the socket no longer waits for its auth message: the message
+ * came, the daemon decided to close it (at once, not when the client answers the close frame: ws waits up to 30 s
+ * for that), or it closed.
  */
-export function acceptStreamSocket(d: StreamSocketDeps, ws: WebSocket, query: URLSearchParams, authenticated: boolean): void {
+export function acceptStreamSocket(d: StreamSocketDeps, ws: WebSocket, query: URLSearchParams, authenticated: boolean, waitOver?: () => void): void {
   if (authenticated) {
     start(d, ws, query);
     return;
   }
-  const timer = setTimeout(() => ws.close(AUTH_FAILED_CLOSE_CODE, 'no auth message'), AUTH_MESSAGE_WAIT_MS);
-  ws.on('close', () => clearTimeout(timer));
-  ws.once('message', (data) => {
+  let waiting = true;
+  const over = (): void => {
+    if (!waiting) return;
+    waiting = false;
     clearTimeout(timer);
+    waitOver?.();
+  };
+  const timer = setTimeout(() => {
+    over();
+    ws.close(AUTH_FAILED_CLOSE_CODE, 'no auth message');
+  }, AUTH_MESSAGE_WAIT_MS);
+  ws.on('close', over);
+  ws.once('message', (data, isBinary) => {
+    over();
+    const text = frameText(ws, data as Buffer, isBinary);
+    if (text === undefined) return;
     let token: unknown;
     try {
-      const m = JSON.parse(data.toString()) as { op?: unknown; token?: unknown };
+      const m = JSON.parse(text) as { op?: unknown; token?: unknown };
       token = m.op === 'auth' ? m.token : undefined;
     } catch {
       token = undefined;
@@ -74,18 +91,33 @@ export function acceptStreamSocket(d: StreamSocketDeps, ws: WebSocket, query: UR
   });
 }
 
+/**
+ * A frame's text. A text frame ws has checked to be UTF-8 (else it closed the socket with 1007); a binary frame is
+ * read as the same UTF-8 JSON text (clients such as ws's send a Buffer as one), so it is checked here the same way: a
+ * byte sequence that is not UTF-8 closes the socket with 1007 as ws does for a text frame, rather than being decoded
+ * with U+FFFD in its place and executed. Undefined: closed.
+ */
+function frameText(ws: WebSocket, bytes: Buffer, isBinary: boolean): string | undefined {
+  if (isBinary && !isUtf8(bytes)) {
+    ws.close(1007, 'invalid UTF-8 sequence');
+    return undefined;
+  }
+  return bytes.toString();
+}
+
 function start(d: StreamSocketDeps, ws: WebSocket, query: URLSearchParams): void {
   const q = d.stream.add(ws, query);
   if (q === undefined) return; // a bad query: closed with the reason, its messages are not read
   const ids = q.result === 'ids';
-  ws.on('message', (data) => {
+  ws.on('message', (data, isBinary) => {
     // A socket the daemon closed (a slow consumer, a one-op frame over the bound, the daemon stopping) is answered no
     // more, yet ws emits what the client sent until its close frame arrives: an op read then is not executed (its
     // order would go out and its client never learn of it).
     if (ws.readyState !== ws.OPEN) return;
     try {
       const bytes = data as Buffer; // ws's default binaryType: one Buffer a message
-      onMessage(d, ws, bytes.toString(), bytes.length, ids);
+      const text = frameText(ws, bytes, isBinary);
+      if (text !== undefined) onMessage(d, ws, text, bytes, ids);
     } catch (err) {
       d.stream.send(ws, internal(d, null, err));
     }
@@ -147,28 +179,30 @@ function orderResult(d: StreamSocketDeps, id: OpId, r: SubmitResult | AmendComma
   return w.view();
 }
 
-function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: number, ids: boolean): void {
+function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: Buffer, ids: boolean): void {
   let msg: unknown;
-  if (bytes > MAX_BODY_BYTES && charCodeAt.call(text, firstNonSpace(text)) !== 0x5b) {
+  if (bytes.length > MAX_BODY_BYTES && charCodeAt.call(text, firstNonSpace(text)) !== 0x5b) {
     // One op is bounded as an HTTP body is (the socket's frame bound is larger, for batches): closed as ws would.
     ws.close(1009, 'Max payload size exceeded');
     return;
   }
   try {
     msg = parseJsonExact(text); // numbers a double cannot hold are refused by the decoder, never rounded
-  } catch {
-    d.stream.send(ws, failure(null, 'BAD_REQUEST', 'message is not JSON'));
+  } catch (err) {
+    if (err instanceof DuplicateKeyError) d.stream.send(ws, failure(null, 'BAD_REQUEST', err.message, err.path));
+    else d.stream.send(ws, failure(null, 'BAD_REQUEST', 'message is not JSON'));
     return;
   }
   if (!Array.isArray(msg)) {
-    runOps(d, ws, [msg], ids);
+    runOps(d, ws, [msg], ids, undefined);
     return;
   }
   if (msg.length > d.maxBatch) {
     d.stream.send(ws, failure(null, 'BAD_REQUEST', `a batch holds at most ${d.maxBatch} ops (this one ${msg.length}): none was executed`));
     return;
   }
-  runOps(d, ws, msg, ids);
+  // Each op of a batch is bounded as a one-op frame is: only a frame over the bound can hold an op over it.
+  runOps(d, ws, msg, ids, bytes.length > MAX_BODY_BYTES ? elementsOver(bytes, MAX_BODY_BYTES) : undefined);
 }
 
 function firstNonSpace(text: string): number {
@@ -177,12 +211,68 @@ function firstNonSpace(text: string): number {
   return i;
 }
 
+/** An element of a JSON array text over a size bound: its index and its size in bytes. */
+export interface OversizedElement {
+  readonly index: number;
+  readonly bytes: number;
+}
+
+/**
+ * The elements of the JSON array in `json` (UTF-8 bytes of a text JSON.parse took) whose own text — from its first
+ * byte to its last, the whitespace around it not counted — is over `limit` bytes, in order; undefined when none is.
+ * One pass over the bytes, strings skipped with a native search for their closing quote (a quote after an odd run of
+ * backslashes is escaped); the structural bytes (quote, backslash, brackets, braces, comma) never occur inside a
+ * multi-byte UTF-8 sequence, so the bytes can be read one by one. Nothing is allocated unless an element is over.
+ */
+export function elementsOver(json: Uint8Array, limit: number): OversizedElement[] | undefined {
+  const n = json.length;
+  let out: OversizedElement[] | undefined;
+  let depth = 0;
+  let index = 0;
+  let start = -1;
+  const element = (from: number, to: number): void => {
+    // [from, to): the bytes between the separators around the element, whitespace included
+    if (to - from > limit) {
+      while (from < to && isSpace(json[from]!)) from++;
+      while (to > from && isSpace(json[to - 1]!)) to--;
+      if (to - from > limit) (out ??= []).push({ index, bytes: to - from });
+    }
+    index++;
+  };
+  for (let i = 0; i < n; i++) {
+    const c = json[i]!;
+    if (c === 0x22 /* " */) {
+      let j = json.indexOf(0x22, i + 1);
+      for (;;) {
+        if (j < 0) return out; // not JSON (the caller parsed it first)
+        let k = j - 1;
+        while (json[k] === 0x5c /* \ */) k--;
+        if (((j - 1 - k) & 1) === 0) break;
+        j = json.indexOf(0x22, j + 1);
+      }
+      i = j;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (depth++ === 0) start = i + 1;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      if (--depth === 0) element(start, i); // (`[]`: an empty span, never over)
+    } else if (c === 0x2c /* , */ && depth === 1) {
+      element(start, i);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
 /**
  * The ops of one frame (one op, or a batch), executed one after the other in the order sent (each one's intake call
  * made before the next starts), answered with one result each in that order: result i goes out once results 0..i are
  * known. The submits of a frame wait for the dispatcher and the journal together (one durability wait).
  */
-function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids: boolean): void {
+function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids: boolean, oversized: readonly OversizedElement[] | undefined): void {
   const n = ops.length;
   if (n === 0) return;
   const texts: (Message | undefined)[] = new Array<Message | undefined>(n);
@@ -199,10 +289,17 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids
   };
   let submits: { i: number; id: OpId }[] | undefined;
   let decisions: Promise<Order>[] | undefined;
+  let over = 0; // the next of `oversized`
   for (let i = 0; i < n; i++) {
     const raw = ops[i];
     const m = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as { op?: unknown; id?: unknown; order?: unknown; orderId?: unknown; by?: unknown; amend?: unknown };
     const id: OpId = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
+    if (oversized !== undefined && over < oversized.length && oversized[over]!.index === i) {
+      // refused as an HTTP body over the bound is; a one-op frame over it closes the socket (as ws would a frame)
+      texts[i] = failure(id, 'PAYLOAD_TOO_LARGE', `op larger than ${MAX_BODY_BYTES} bytes (${oversized[over++]!.bytes}): not executed`);
+      if (m.op === 'submit') d.metrics.edgeReject('PAYLOAD_TOO_LARGE');
+      continue;
+    }
     try {
       if (m.op === 'submit') {
         const r = d.enqueue(m.order);

@@ -18,12 +18,40 @@ export class ImpreciseNumber {
 
 const NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
-/** JSON.parse (throws as it does on invalid JSON), with numbers a double cannot hold exactly as ImpreciseNumber. */
+/**
+ * A JSON text with a key twice in one object where the value JSON.parse dropped for the later one holds a number a
+ * double cannot hold exactly: which value the sender meant is not known (a parser that keeps the first would read
+ * that number), so the text is refused rather than read as the last value. A SyntaxError, as JSON.parse's refusals.
+ */
+export class DuplicateKeyError extends SyntaxError {
+  constructor(
+    /** The key given more than once. */
+    readonly key: string,
+    /** Where: the keys and array indices from the root to it, dot-separated ("order.price", "0.order.price"). */
+    readonly path: string,
+    /** The inexact number under the dropped value, as written. */
+    readonly token: string,
+  ) {
+    super(`duplicate key ${JSON.stringify(key.slice(0, 64))}${path === key ? '' : ` (at ${path.slice(0, 200)})`}: the value dropped for the later one holds a number a double cannot hold exactly (${token.slice(0, 64)}); send each key once`);
+    this.name = 'DuplicateKeyError';
+  }
+}
+
+/**
+ * JSON.parse (throws as it does on invalid JSON), with numbers a double cannot hold exactly as ImpreciseNumber.
+ * Throws DuplicateKeyError when such a number is in a value a duplicate key made JSON.parse drop.
+ */
 export function parseJsonExact(text: string): unknown {
   const value = JSON.parse(text) as unknown;
   if (onlyShortIntegers(text)) return value; // the common body: decimals are strings, numbers small integers
-  const found = impreciseNumbers(text);
+  const found = impreciseNumbers(text, false);
   if (found.length === 0) return value;
+  // Rare (such a number is refused anyway): the scan again, this time telling the values JSON.parse kept from those
+  // a later duplicate key dropped. With none dropped, every path leads to its number in the parsed value.
+  for (const f of impreciseNumbers(text, true)) {
+    const step = f.dropped;
+    if (step !== undefined) throw new DuplicateKeyError(String(f.path[step]), f.path.slice(0, step + 1).join('.'), f.token);
+  }
   const root = { value };
   for (const { path, token } of found) {
     let holder: unknown = root;
@@ -32,9 +60,7 @@ export function parseJsonExact(text: string): unknown {
       holder = (holder as Record<string | number, unknown>)[key];
       key = step;
     }
-    const h = holder as Record<string | number, unknown>;
-    // A duplicate key: JSON.parse kept the last value; an imprecise one anywhere under that key refuses it.
-    if (typeof h === 'object' && h !== null && Object.prototype.hasOwnProperty.call(h, key)) h[key] = new ImpreciseNumber(token);
+    (holder as Record<string | number, unknown>)[key] = new ImpreciseNumber(token);
   }
   return root.value;
 }
@@ -106,17 +132,34 @@ export function isExactNumber(token: string): boolean {
 interface Found {
   readonly path: (string | number)[];
   readonly token: string;
+  /** (scan with `keys`) The first step of `path` whose value JSON.parse dropped for a later same key, if one is. */
+  dropped?: number;
+}
+
+/** (scan with `keys`) One object key on a found number's path: which occurrence of the key in its object it is. */
+interface KeyStep {
+  readonly f: Found;
+  readonly depth: number;
+  readonly seen: Map<string, number>;
+  readonly key: string;
+  readonly nth: number;
 }
 
 /**
  * The numbers of a valid JSON text that a double does not hold exactly, with their paths (object keys and array
- * indices from the root). Assumes `text` parsed (JSON.parse ran first).
+ * indices from the root). Assumes `text` parsed (JSON.parse ran first). With `keys`, each one's `dropped` tells
+ * whether a key on its path is given again later in its object (JSON.parse keeps the last): the keys of every object
+ * are counted, so only for a text known to hold such a number.
  */
-function impreciseNumbers(text: string): Found[] {
+function impreciseNumbers(text: string, keys: boolean): Found[] {
   const out: Found[] = [];
   // one frame per open container: its key or index so far
   const path: (string | number)[] = [];
   const inArray: boolean[] = [];
+  // with `keys`, per open object: its keys so far (how many times each), and the occurrence of the current one
+  const seen: (Map<string, number> | undefined)[] = [];
+  const nth: number[] = [];
+  const steps: KeyStep[] = [];
   let pendingKey: string | undefined;
   let expectKey = false;
   let i = 0;
@@ -141,6 +184,10 @@ function impreciseNumbers(text: string): Found[] {
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       path.push(c === 0x5b ? 0 : '');
       inArray.push(c === 0x5b);
+      if (keys) {
+        seen.push(c === 0x7b ? new Map<string, number>() : undefined);
+        nth.push(0);
+      }
       expectKey = c === 0x7b;
       i++;
       continue;
@@ -148,12 +195,23 @@ function impreciseNumbers(text: string): Found[] {
     if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       path.pop();
       inArray.pop();
+      if (keys) {
+        seen.pop();
+        nth.pop();
+      }
       expectKey = false;
       i++;
       continue;
     }
     if (c === 0x3a /* : */) {
-      path[path.length - 1] = pendingKey!;
+      const top = path.length - 1;
+      path[top] = pendingKey!;
+      if (keys) {
+        const m = seen[top]!;
+        const k = (m.get(pendingKey!) ?? 0) + 1;
+        m.set(pendingKey!, k);
+        nth[top] = k;
+      }
       i++;
       continue;
     }
@@ -168,11 +226,17 @@ function impreciseNumbers(text: string): Found[] {
       NUMBER_RE.lastIndex = i;
       const m = NUMBER_RE.exec(text);
       const token = m![0];
-      if (!isExactNumber(token)) out.push({ path: path.slice(), token });
+      if (!isExactNumber(token)) {
+        const f: Found = { path: path.slice(), token };
+        out.push(f);
+        if (keys) for (let d = 0; d < path.length; d++) if (seen[d] !== undefined) steps.push({ f, depth: d, seen: seen[d]!, key: path[d] as string, nth: nth[d]! });
+      }
       i += token.length;
       continue;
     }
     i++;
   }
+  // the counts are final now: an occurrence before the last of its key was dropped (steps are in path order)
+  for (const s of steps) if (s.f.dropped === undefined && s.seen.get(s.key) !== s.nth) s.f.dropped = s.depth;
   return out;
 }

@@ -172,6 +172,25 @@ describe('bad input', () => {
     expect(orderCount()).toBe(before);
   });
 
+  it('a duplicate key whose dropped value holds an inexact number is a 400 BAD_REQUEST naming the key (not "not valid JSON"), over HTTP and the WebSocket', async () => {
+    const before = orderCount();
+    const order = '{"strategy":"momentum","symbol":"BTC-USDT","side":"BUY","price":{"a":{"b":{"c":30000.000000000001}}},"price":"30000","quantity":"0.001"}';
+    const r = await t.api.request('POST', '/v1/orders', { raw: order });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'BAD_REQUEST', field: 'price' });
+    expect(r.body.error.message).toContain('duplicate key "price"');
+    const ws = await StreamClient.connect(t.wsUrl, t.token);
+    try {
+      ws.send(`{"op":"submit","id":"dup1","order":${order}}`);
+      const res = await ws.next((m) => m.type === 'result');
+      expect(res).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST', field: 'order.price' } });
+      expect(res.error.message).toContain('duplicate key "price"');
+    } finally {
+      await ws.close();
+    }
+    expect(orderCount()).toBe(before);
+  });
+
   it('enum values are matched on ASCII letters only: ſell, ıoc, lımıt are refused', async () => {
     const before = orderCount();
     for (const [field, value] of [['side', 'ſell'], ['timeInForce', 'ıoc'], ['type', 'lımıt']] as const) {

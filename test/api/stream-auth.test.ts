@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_FAILED_CLOSE_CODE, AUTH_MESSAGE_WAIT_MS, MAX_AWAITING_AUTH } from '../../src/api/http-server.js';
@@ -25,7 +26,7 @@ interface Outcome {
 }
 
 /** Connect to `url`, send `first` once open (if given), and collect until closed or `untilMessages` arrived. */
-function session(url: string, o: { first?: string; untilMessages?: number; timeoutMs?: number } = {}): Promise<Outcome> {
+function session(url: string, o: { first?: string | Buffer; untilMessages?: number; timeoutMs?: number } = {}): Promise<Outcome> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { handshakeTimeout: 5000 });
     const messages: string[] = [];
@@ -67,6 +68,14 @@ describe('/v1/stream authentication', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(AUTH_MESSAGE_WAIT_MS - 100);
   }, 30_000);
 
+  it('?auth=message: the auth message may come as a binary frame of UTF-8 text; bytes that are not UTF-8 close the socket with 1007', async () => {
+    const ok = await session(`${t.wsUrl}?auth=message`, { first: Buffer.from(JSON.stringify({ op: 'auth', token: t.token })), untilMessages: 1 });
+    expect(ok.messages.map((m) => (JSON.parse(m) as { type: string }).type)).toEqual(['hello']);
+    const bad = Buffer.concat([Buffer.from(`{"op":"auth","token":"${t.token}`), Buffer.from([0xff]), Buffer.from('"}')]);
+    const r = await session(`${t.wsUrl}?auth=message`, { first: bad });
+    expect({ closeCode: r.closeCode, messages: r.messages }).toEqual({ closeCode: 1007, messages: [] });
+  });
+
   it('without ?auth=message, no token is still a 401 at the upgrade; ?token= and the header still work', async () => {
     expect((await session(t.wsUrl)).status).toBe(401);
     expect((await session(`${t.wsUrl}?token=wrong-token-0123456789abcdef&auth=message`)).status).toBe(401);
@@ -99,4 +108,64 @@ describe('/v1/stream authentication', () => {
     }
     await pollUntil(async () => (await t.api.get('/health', { token: null })).body.streamAuth, (h) => h.awaitingAuth === 0, { timeoutMs: 5000, what: 'none waiting' });
   }, 30_000);
+  it('a socket the daemon closes with 4001 gives its auth slot back at once, even if its client never answers the close frame', async () => {
+    // Clients that open ?auth=message, send nothing, and never answer the close frame (ws would keep such a socket
+    // CLOSING for its 30 s close timeout): as many as there are slots, all closed with 4001 after AUTH_MESSAGE_WAIT_MS.
+    const silent: Socket[] = [];
+    const health = async (): Promise<{ awaitingAuth: number; awaitingAuthRefused: number }> => (await t.api.get('/health', { token: null })).body.streamAuth;
+    const refusedBefore = (await health()).awaitingAuthRefused;
+    try {
+      const closes = Array.from({ length: MAX_AWAITING_AUTH }, () => silentClient(silent));
+      const codes = await Promise.all(closes);
+      expect(codes).toEqual(Array.from({ length: MAX_AWAITING_AUTH }, () => AUTH_FAILED_CLOSE_CODE));
+      // the daemon decided to close them: no slot is held any more, though none of them answered
+      expect(await health()).toEqual({ awaitingAuth: 0, awaitingAuthRefused: refusedBefore });
+      // and a good client is let in (not a 401 for want of a slot)
+      const r = await session(`${t.wsUrl}?auth=message`, { first: JSON.stringify({ op: 'auth', token: t.token }), untilMessages: 1 });
+      expect(r.status).toBeUndefined();
+      expect(r.messages.map((m) => (JSON.parse(m) as { type: string }).type)).toEqual(['hello']);
+    } finally {
+      for (const s of silent) s.destroy();
+    }
+    await pollUntil(health, (h) => h.awaitingAuth === 0, { timeoutMs: 5000, what: 'none waiting' });
+  }, 30_000);
 });
+
+/**
+ * A raw ?auth=message client that upgrades, then sends nothing and never answers a close frame (pushed on `sockets`):
+ * resolves with the close code of the first close frame it gets (rejects if the upgrade fails or no close frame comes).
+ */
+function silentClient(sockets: Socket[]): Promise<number> {
+  const { hostname, port } = new URL(t.wsUrl);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(port), hostname);
+    sockets.push(s);
+    let buf = Buffer.alloc(0);
+    let headersEnd = -1;
+    const timer = setTimeout(() => reject(new Error('no close frame within AUTH_MESSAGE_WAIT_MS + 15 s')), AUTH_MESSAGE_WAIT_MS + 15_000);
+    s.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    s.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (headersEnd < 0) {
+        headersEnd = buf.indexOf('\r\n\r\n');
+        if (headersEnd < 0) return;
+        const status = buf.subarray(0, buf.indexOf('\r\n')).toString();
+        if (!status.startsWith('HTTP/1.1 101')) {
+          clearTimeout(timer);
+          reject(new Error(`upgrade refused: ${status}`));
+          return;
+        }
+      }
+      const frame = buf.subarray(headersEnd + 4);
+      if (frame.length >= 4 && frame[0] === 0x88) { // FIN + close; a server frame is not masked
+        clearTimeout(timer);
+        resolve(frame.readUInt16BE(2));
+      }
+    });
+    s.write(`GET /v1/stream?auth=message HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
+      + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  });
+}

@@ -1,5 +1,8 @@
+import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES } from '../../src/api/api-replies.js';
+import { elementsOver } from '../../src/api/stream-socket.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { nextMatching } from '../helpers/poll.js';
 
@@ -253,6 +256,80 @@ describe('batch frames', () => {
     expect(c.results()).toHaveLength(1);
     c.send({ op: 'submit', id: 'big', order: resting({ clientOrderId: 'x'.repeat(17 * 1024) }) });
     expect((await c.closed).code).toBe(1009);
+  });
+});
+
+describe('what a frame may hold', () => {
+  it('property: elementsOver finds exactly the elements of an array text over the bound, in bytes, whitespace around them not counted', () => {
+    const space = fc.stringMatching(/^[ \t\r\n]{0,3}$/);
+    const element = fc.tuple(space, fc.jsonValue(), space);
+    fc.assert(fc.property(fc.array(element, { maxLength: 8 }), space, fc.integer({ min: 0, max: 60 }), (elements, inner, limit) => {
+      const text = elements.length === 0 ? `[${inner}]` : `[${elements.map(([a, v, b]) => `${a}${JSON.stringify(v)}${b}`).join(',')}]`;
+      expect(JSON.parse(text)).toHaveLength(elements.length);
+      const want = elements.map(([, v], index) => ({ index, bytes: Buffer.byteLength(JSON.stringify(v)) })).filter((e) => e.bytes > limit);
+      expect(elementsOver(Buffer.from(text), limit) ?? []).toEqual(want);
+    }), { numRuns: 500 });
+  });
+
+  /** An op whose JSON text is exactly `bytes` bytes long (its id padded; 'é' is two bytes, so bytes are counted). */
+  const opOfBytes = (bytes: number, op: Record<string, unknown>): Record<string, unknown> => {
+    const bare = Buffer.byteLength(JSON.stringify({ ...op, id: '' }));
+    const pad = bytes - bare;
+    const o = { ...op, id: `${'é'.repeat(Math.floor(pad / 2))}${'x'.repeat(pad % 2)}` };
+    expect(Buffer.byteLength(JSON.stringify(o))).toBe(bytes);
+    return o;
+  };
+
+  it('an op over the one-op bound (16 KiB) inside a batch gets its own PAYLOAD_TOO_LARGE result and is not executed; the other ops are', async () => {
+    const c = await FrameClient.connect();
+    try {
+      await c.next((m) => m.type === 'hello');
+      const before = orderCount();
+      const over = opOfBytes(MAX_BODY_BYTES + 1, { op: 'submit', order: resting({ clientOrderId: 'overInBatch' }) });
+      c.send([{ op: 'submit', id: 'a', order: resting({ clientOrderId: 'besideOver1' }) }, over, { op: 'submit', id: 'c', order: resting({ clientOrderId: 'besideOver2' }) }]);
+      await c.next((m) => m.type === 'result' && m.id === 'c');
+      // at the bound: executed (a cancel of no order: ORDER_NOT_FOUND, i.e. it was looked up)
+      const at = opOfBytes(MAX_BODY_BYTES, { op: 'cancel', orderId: 'no-such-order' });
+      // (whitespace around an op is not part of it)
+      c.send(`[ ${JSON.stringify({ op: 'cancel', id: 'd', orderId: 'no-such-order' })} ,\n ${JSON.stringify(at)} \n]`);
+      await c.next((m) => m.type === 'result' && m.id === at.id);
+      const r = c.results().map((x) => ({ id: x.id === over.id ? 'over' : x.id === at.id ? 'at' : x.id, ok: x.ok, code: x.error?.code }));
+      expect(r).toEqual([
+        { id: 'a', ok: true, code: undefined },
+        { id: 'over', ok: false, code: 'PAYLOAD_TOO_LARGE' },
+        { id: 'c', ok: true, code: undefined },
+        { id: 'd', ok: false, code: 'ORDER_NOT_FOUND' },
+        { id: 'at', ok: false, code: 'ORDER_NOT_FOUND' },
+      ]);
+      expect(c.results()[1].error.message).toContain(`${MAX_BODY_BYTES + 1}`);
+      expect(t.daemon.path.tracker.getByClientOrderId('overInBatch'), 'an op over the bound was executed').toBeUndefined();
+      expect(orderCount()).toBe(before + 2);
+      expect(c.ws.readyState).toBe(WebSocket.OPEN); // refused by its result, the socket kept
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a binary frame is read as UTF-8 JSON text as a text frame is; one that is not UTF-8 closes the socket with 1007 and nothing in it is executed', async () => {
+    const c = await FrameClient.connect();
+    await c.next((m) => m.type === 'hello');
+    c.ws.send(Buffer.from(JSON.stringify({ op: 'submit', id: 'bin-é', order: resting({ clientOrderId: 'binaryOk' }) })), { binary: true });
+    expect(await c.next((m) => m.type === 'result' && m.id === 'bin-é')).toMatchObject({ ok: true, order: { clientOrderId: 'binaryOk' } });
+    // 0xff never occurs in UTF-8: decoded, it would become U+FFFD and the op would be executed under that id
+    const bad = Buffer.concat([Buffer.from('{"op":"submit","id":"bad-'), Buffer.from([0xff, 0xc3]), Buffer.from(`","order":${JSON.stringify(resting({ clientOrderId: 'binaryBad' }))}}`)]);
+    c.ws.send(bad, { binary: true });
+    const outcome = await Promise.race([
+      c.closed.then((x) => ({ closed: x.code })),
+      c.next((m) => m.type === 'result' && m.id !== 'bin-é').then((m) => ({ result: m })),
+    ]);
+    expect(outcome).toEqual({ closed: 1007 });
+    expect(t.daemon.path.tracker.getByClientOrderId('binaryBad'), 'an op of bytes that are not UTF-8 was executed').toBeUndefined();
+    // the same bytes as a text frame: ws itself closes with 1007
+    const d = await FrameClient.connect();
+    await d.next((m) => m.type === 'hello');
+    d.ws.send(bad, { binary: false });
+    expect((await d.closed).code).toBe(1007);
+    expect(t.daemon.path.tracker.getByClientOrderId('binaryBad')).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeOrder, type DecodeResult } from '../../src/intake/order-decoder.js';
-import { ImpreciseNumber, isExactNumber, onlyShortIntegers, parseJsonExact } from '../../src/intake/json-exact.js';
+import { DuplicateKeyError, ImpreciseNumber, isExactNumber, onlyShortIntegers, parseJsonExact } from '../../src/intake/json-exact.js';
 import { ERROR_CATALOGUE } from '../../src/model/errors.js';
 import { testInstruments } from '../helpers/model.js';
 
@@ -381,24 +381,66 @@ describe('decodeOrder: JSON numbers are never rounded', () => {
     expect(v.d).toBeInstanceOf(ImpreciseNumber);
     expect(v.e).toBe('1.00000000000000000001'); // a string is a decimal text, taken exactly by the decoder
     expect(parseJsonExact('3.0000000000000000001')).toBeInstanceOf(ImpreciseNumber);
-    // a duplicate key with an inexact value anywhere marks the key (refused rather than guessed)
-    expect(parseJsonExact('{"k":1.00000000000000000001,"k":2}')).toEqual({ k: expect.any(ImpreciseNumber) });
+    // a duplicate key: the value JSON.parse kept is marked where it is inexact (a dropped inexact one: see below)
     expect(parseJsonExact('{"k":2,"k":1.00000000000000000001}')).toEqual({ k: expect.any(ImpreciseNumber) });
+    expect(parseJsonExact('{"k":1.5,"k":2}')).toEqual({ k: 2 });
     expect(() => parseJsonExact('{"k":')).toThrow(SyntaxError);
   });
 
-  it('property: the short-integer fast path never skips a number the full scan would mark', () => {
+  it('parseJsonExact: an inexact number in a value a duplicate key dropped is refused as a duplicate key (DuplicateKeyError), at any depth', () => {
+    const INEXACT = '1.00000000000000000001';
+    const cases: [string, string, string][] = [
+      [`{"k":${INEXACT},"k":2}`, 'k', 'k'],
+      [`{"a":{"b":${INEXACT}},"a":{"c":1}}`, 'a', 'a'],
+      [`{"a":{"b":{"c":{"d":${INEXACT}}}},"a":null}`, 'a', 'a'],
+      [`{"x":1,"a":{"b":[1,{"c":${INEXACT},"c":"3"}]}}`, 'c', 'a.b.1.c'],
+      [`[{"op":"submit","order":{"price":{"p":{"q":[${INEXACT}]}},"price":"3"}}]`, 'price', '0.order.price'],
+      [`{"\u0061":{"b":{"c":{"d":${INEXACT}}}},"a":7}`, 'a', 'a'], // the same key, spelt with an escape
+    ];
+    for (const [text, key, path] of cases) {
+      let err: unknown;
+      try {
+        parseJsonExact(text);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, text).toBeInstanceOf(DuplicateKeyError);
+      expect(err).toBeInstanceOf(SyntaxError); // as JSON.parse's refusals, for callers that only know those
+      const d = err as DuplicateKeyError;
+      expect({ text, key: d.key, path: d.path, token: d.token }).toEqual({ text, key, path, token: INEXACT });
+      expect(d.message).toContain('duplicate key');
+    }
+    // kept values are still marked in place; exact duplicates are JSON.parse's (the last one)
+    expect(parseJsonExact(`{"a":{"b":1},"a":{"b":${INEXACT}}}`)).toEqual({ a: { b: expect.any(ImpreciseNumber) } });
+    expect(parseJsonExact(`{"a":{"b":1.5},"a":{"b":2.5},"c":${INEXACT}}`)).toEqual({ a: { b: 2.5 }, c: expect.any(ImpreciseNumber) });
+  });
+
+  it('property: the short-integer fast path never skips a number the full scan would mark; an inexact number a duplicate key dropped is refused', () => {
     // JSON texts with strings (escapes, digits and quotes inside), integers of 1-20 digits, decimals and exponents
     const str = fc.string({ maxLength: 12 }).map((x) => JSON.stringify(x));
     const int = fc.stringMatching(/^-?[1-9][0-9]{0,19}$/);
     const dec = fc.tuple(int, fc.stringMatching(/^[0-9]{1,20}$/)).map(([a, b]) => `${a}.${b}`);
     const exp = fc.tuple(int, fc.integer({ min: -400, max: 400 })).map(([a, e]) => `${a}e${e}`);
     const scalar = fc.oneof(str, int, dec, exp, fc.constantFrom('true', 'null', '0', '-0'));
-    const json = fc.array(fc.tuple(str, scalar), { maxLength: 6 }).map((kv) => `{${kv.map(([k, v]) => `${k}:${v}`).join(',')}}`);
+    // keys from a small set too, so that some are given twice
+    const key = fc.oneof(str, fc.constantFrom('"k"', '"\\u006b"', '""'));
+    const pairs = fc.array(fc.tuple(key, scalar), { maxLength: 6 });
     fc.assert(
-      fc.property(json, (text) => {
+      fc.property(pairs, (kv) => {
+        const text = `{${kv.map(([k, v]) => `${k}:${v}`).join(',')}}`;
         const fast = onlyShortIntegers(text);
-        const full = JSON.stringify(parseJsonExact(text), (_k, v: unknown) => (v instanceof ImpreciseNumber ? `imprecise:${v.text}` : v));
+        // a pair is dropped when its key comes again later; an inexact number in a dropped pair refuses the text
+        const dropped = kv.find(([k, v], i) => /^[-0-9]/.test(v) && !isExactNumber(v) && kv.slice(i + 1).some(([l]) => JSON.parse(l) === JSON.parse(k)));
+        let full: string;
+        try {
+          full = JSON.stringify(parseJsonExact(text), (_k, v: unknown) => (v instanceof ImpreciseNumber ? `imprecise:${v.text}` : v));
+        } catch (err) {
+          expect(err, text).toBeInstanceOf(DuplicateKeyError);
+          expect((err as DuplicateKeyError).key).toBe(JSON.parse(dropped![0]) as string);
+          expect(fast).toBe(false);
+          return;
+        }
+        expect(dropped, text).toBeUndefined();
         if (fast) expect(full).not.toContain('imprecise:'); // the fast path only answers for texts with nothing to mark
       }),
       { numRuns: 500 },
