@@ -11,10 +11,12 @@
  * that cannot be written (Redis down) is written again with the same requestId until its timeout: the daemon answers
  * a repeated requestId with its recorded answer (replayed '1') instead of executing it twice. Replies are read from
  * P replies:{client} by XREAD BLOCK on a connection of their own and matched by requestId; a command without an
- * answer in `timeoutMs` rejects with TIMEOUT (its outcome is unknown: follow the order's events by clientOrderId) and
- * its late reply, when it comes, is ignored and counted — unless no write of it can have reached Redis in that time
- * (every attempt refused at once, the connection down): it then rejects with NOT_SENT, and is never written later
- * (nothing executed it, nothing will). At most `maxInFlight` commands wait for a reply at once:
+ * answer in `timeoutMs` rejects with TIMEOUT (Redis reachable throughout: the daemon did not answer) or CONNECTION_LOST
+ * (a connection to Redis was down at the time, or lost and made again while it waited: the command or its reply may
+ * have gone with Redis) — either way its outcome is unknown (it may or may not have been executed: follow the order's
+ * events by clientOrderId) and its late reply, when it comes, is ignored and counted — unless no write of it can have
+ * reached Redis in that time (every attempt refused at once, the connection down): it then rejects with NOT_SENT, and
+ * is never written later (nothing executed it, nothing will). At most `maxInFlight` commands wait for a reply at once:
  * beyond, a command is refused at once (TOO_MANY_IN_FLIGHT), never queued.
  *
  * Events: events(symbols) reads P orders:{symbol} of each symbol on a connection of its own, keeps this strategy's
@@ -96,7 +98,7 @@ export interface BusConfig {
 }
 
 /** Errors of the client itself (the daemon's refusals are replies, not errors). */
-export type BusClientErrorCode = 'TIMEOUT' | 'NOT_SENT' | 'TOO_MANY_IN_FLIGHT' | 'CLOSED' | 'INVALID_ARGUMENT' | 'BAD_REPLY' | 'NO_CONFIG';
+export type BusClientErrorCode = 'TIMEOUT' | 'CONNECTION_LOST' | 'NOT_SENT' | 'TOO_MANY_IN_FLIGHT' | 'CLOSED' | 'INVALID_ARGUMENT' | 'BAD_REPLY' | 'NO_CONFIG';
 
 export class BusClientError extends Error {
   constructor(readonly code: BusClientErrorCode, message: string, readonly requestId?: string) {
@@ -172,6 +174,8 @@ interface Pending {
   done: boolean;
   /** A write of it may have reached Redis (an XADD succeeded, is under way, or failed after it was sent). */
   maybeSent: boolean;
+  /** The two connections' reconnects when it was sent (a change: Redis was lost while it waited). */
+  readonly epoch: number;
 }
 
 /** How long close() waits for Redis (the reply stream's EXPIRE, the command connection's close) before dropping it (ms). */
@@ -321,7 +325,7 @@ export class SwitchyardRedisClient {
     if (this.o.results === 'ids') fields.result = 'ids';
     return new Promise<Reply>((resolve, reject) => {
       const p: Pending = {
-        resolve, reject, done: false, maybeSent: false,
+        resolve, reject, done: false, maybeSent: false, epoch: this.epoch(),
         timer: setTimeout(() => {
           this.pending.delete(requestId);
           p.done = true; // no further attempt is made
@@ -330,12 +334,28 @@ export class SwitchyardRedisClient {
             reject(new BusClientError('NOT_SENT', `${op} ${requestId} could not be written to Redis within ${this.timeoutMs} ms: it was not executed`, requestId));
             return;
           }
-          reject(new BusClientError('TIMEOUT', `no reply to ${op} ${requestId} within ${this.timeoutMs} ms: its outcome is unknown`, requestId));
+          if (this.lostSince(p.epoch)) {
+            // Redis went away while it waited (down now, or reconnected since): the command, or its reply, may have been
+            // lost with it, or executed and answered while this client could not read — not a daemon that is slow
+            reject(new BusClientError('CONNECTION_LOST', `the connection to Redis was lost while ${op} ${requestId} waited for its reply, and none came within ${this.timeoutMs} ms: it may or may not have been executed (follow its order's events by clientOrderId)`, requestId));
+            return;
+          }
+          reject(new BusClientError('TIMEOUT', `no reply to ${op} ${requestId} within ${this.timeoutMs} ms (Redis was reachable throughout): its outcome is unknown`, requestId));
         }, this.timeoutMs),
       };
       this.pending.set(requestId, p);
       void this.write(fields, p);
     });
+  }
+
+  /** The two command connections' reconnects so far. */
+  private epoch(): number {
+    return this.cmd.reconnects + this.replyConn.reconnects;
+  }
+
+  /** A command connection is down now, or was lost and made again since `epoch`. */
+  private lostSince(epoch: number): boolean {
+    return !this.cmd.up || !this.replyConn.up || this.epoch() !== epoch;
   }
 
   /** XADD, again with the same requestId after a failure, until the command is answered or timed out. */

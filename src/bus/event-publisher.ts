@@ -147,10 +147,22 @@ export interface EventPublisherStatus {
   readonly reconnects: number;
 }
 
-function watermarkOf(v: unknown): number {
-  if (typeof v !== 'string') return 0;
-  const n = Number(v);
-  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+/**
+ * The value of `events:published` as a watermark: absent is 0 (nothing published yet); anything but a whole number of
+ * at least 0 was not written by a publisher (another program writing under this key prefix, a hand-made value) and
+ * is refused (coded EVENTS_WATERMARK_INVALID, saying what to do): taken as 0 it would publish the whole journal again on
+ * top of streams that are someone else's, and the publisher's own check would refuse every batch anyway.
+ */
+export function watermarkOf(v: unknown, key: string): number {
+  if (v === null || v === undefined) return 0;
+  const text = String(v);
+  // canonical only ('007' is not what a publisher writes, and the script compares the text)
+  const n = /^(0|[1-9]\d{0,15})$/.test(text) ? Number(text) : NaN;
+  if (Number.isSafeInteger(n)) return n;
+  const shown = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}...` : text);
+  throw Object.assign(new Error(`redis: ${key} holds ${shown}, which is not a journal seq (the publisher writes a whole number there): `
+    + 'something else writes under this daemon.redis.keyPrefix; nothing is published until it is resolved: give this daemon a keyPrefix of its own, '
+    + 'or delete the key (every event the journal still has is then published again; consumers drop what they had by seq)'), { code: 'EVENTS_WATERMARK_INVALID' });
 }
 
 /** The fields of an orders:{symbol} entry, in their order (values from the batch, names from the script). */
@@ -235,8 +247,14 @@ class RedisEventSink implements FollowerSink<BusEvent> {
     return this.c.where;
   }
 
+  /**
+   * Connect, within timeoutMs: a Redis down since start keeps node-redis's first connect pending (it retries in the
+   * background), and the publisher would show 'starting' without an error for as long; failed, it is 'down' with
+   * lastError saying so (the next open() finds the connection opened and the watermark read fails fast until Redis
+   * answers).
+   */
   open(): Promise<void> {
-    return this.c.connect();
+    return this.timed(this.c.connect(), 'connect');
   }
 
   private keysOf(symbol: string): { orders: string; trades: string } {
@@ -249,7 +267,7 @@ class RedisEventSink implements FollowerSink<BusEvent> {
   }
 
   async watermark(): Promise<number> {
-    this.known = watermarkOf(await this.timed(this.c.client.get(this.keys.published), 'GET events:published'));
+    this.known = watermarkOf(await this.timed(this.c.client.get(this.keys.published), 'GET events:published'), this.keys.published);
     return this.known;
   }
 
@@ -286,8 +304,12 @@ class RedisEventSink implements FollowerSink<BusEvent> {
       await this.timed(PUBLISH_SCRIPT.run(this.c.client, args), 'EVALSHA (publish a batch)');
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
-      const moved = /EVENTS_WATERMARK_MOVED (\d+)/.exec(text);
-      if (moved === null) throw err;
+      const moved = /EVENTS_WATERMARK_MOVED (0|[1-9]\d{0,15})(?!\S)/.exec(text);
+      if (moved === null) {
+        // moved to something that is not a watermark: read back (resync), it is refused there with what to do
+        if (text.includes('EVENTS_WATERMARK_MOVED')) throw Object.assign(new Error(`redis: ${this.keys.published} was changed to something else than a watermark`), { code: 'EVENTS_WATERMARK_INVALID' });
+        throw err;
+      }
       // Redis lost what was published (restarted empty, flushed; an AOF that lost its tail) or someone else
       // publishes under this prefix: nothing was written; the follower reads the watermark and goes on from it
       const was = this.known;

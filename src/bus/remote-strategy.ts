@@ -450,9 +450,9 @@ class RemoteRunner {
   }
 
   private commandFailed(seq: number, op: string, e: unknown, t: Tracked | undefined): void {
-    if (e instanceof BusClientError && e.code === 'TIMEOUT') {
+    if (e instanceof BusClientError && (e.code === 'TIMEOUT' || e.code === 'CONNECTION_LOST')) {
       this.stats.timeouts++;
-      this.log.warn(`${op} not answered in time: outcome unknown, its events are still followed`, { seq, requestId: e.requestId });
+      this.log.warn(`${op} not answered in time${e.code === 'CONNECTION_LOST' ? ' (Redis was lost meanwhile)' : ''}: outcome unknown, its events are still followed`, { seq, requestId: e.requestId, code: e.code });
       return;
     }
     if (e instanceof BusClientError && e.code === 'CLOSED') return;

@@ -174,6 +174,8 @@ export class JournalFollower<Row extends { readonly seq: number }> {
   private resync = false;
   /** The sink's watermark was past the journal's last record and that was logged (once until it is not). */
   private aheadLogged = false;
+  /** The sink being down was logged (once per outage, the first one too when it was never up). */
+  private downLogged = false;
   private overflows = 0;
   private writeErrors = 0;
   private lastError: string | null = null;
@@ -191,6 +193,9 @@ export class JournalFollower<Row extends { readonly seq: number }> {
   /** When the sink's watermark was last read back while idle (checkSinkMs). */
   private lastCheckAt = 0;
   private stopping = false;
+  /** Resolves at stop(): a sink's open() that never ends (a server down since start) does not hold the loop. */
+  private readonly stopped: Promise<void>;
+  private signalStop: () => void = () => undefined;
   private loopDone: Promise<void> | undefined;
   private wakeUp: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -203,6 +208,7 @@ export class JournalFollower<Row extends { readonly seq: number }> {
     this.retryMs = o.retryMs ?? 250;
     this.maxRetryMs = o.maxRetryMs ?? 5000;
     this.markEveryMs = o.markEveryMs ?? 1000;
+    this.stopped = new Promise((resolve) => (this.signalStop = resolve));
     if (o.liveRows !== undefined) this.liveRows = o.liveRows;
     else {
       const tracker = o.tracker;
@@ -292,6 +298,7 @@ export class JournalFollower<Row extends { readonly seq: number }> {
       }
     }
     this.stopping = true;
+    this.signalStop();
     this.accepting = false;
     this.wake();
     if (this.loopDone !== undefined) {
@@ -335,7 +342,12 @@ export class JournalFollower<Row extends { readonly seq: number }> {
     while (!this.stopping) {
       try {
         if (!this.opened) {
-          await this.sink.open();
+          // a sink that cannot be reached yet may keep open() pending (node-redis retries a first connection in the
+          // background): stop() must not wait for it — nothing was written, the next start catches up from the journal
+          const open = this.sink.open();
+          open.catch(() => undefined);
+          await Promise.race([open, this.stopped]);
+          if (this.stopping) break;
           const w = await this.sink.watermark();
           this.opened = true;
           this.wm = this.ofThisJournal(w);
@@ -391,11 +403,20 @@ export class JournalFollower<Row extends { readonly seq: number }> {
     throw Object.assign(new Error(message), { code: 'FOLLOWER_SINK_AHEAD' });
   }
 
+  /** Up or down, logged at each change — and at the first failure of a sink never up (down from the start). */
   private setUp(up: boolean): void {
-    if (up === this.up) return;
-    this.up = up;
-    if (up) this.o.log.info({ sink: this.sink.kind, where: this.sink.where, watermark: this.wm }, `${this.o.name} sink up`);
-    else this.o.log.warn({ sink: this.sink.kind, where: this.sink.where, watermark: this.wm, err: this.lastError }, `${this.o.name} sink down: catching up from the journal when it is back`);
+    if (up) {
+      this.downLogged = false;
+      if (this.up) return;
+      this.up = true;
+      this.o.log.info({ sink: this.sink.kind, where: this.sink.where, watermark: this.wm }, `${this.o.name} sink up`);
+      return;
+    }
+    const was = this.up;
+    this.up = false;
+    if (!was && this.downLogged) return;
+    this.downLogged = true;
+    this.o.log.warn({ sink: this.sink.kind, where: this.sink.where, watermark: this.wm, err: this.lastError }, `${this.o.name} sink down: catching up from the journal when it is back`);
   }
 
   /** The watermark reached what the journal held at `at`. */

@@ -14,7 +14,7 @@ import { strategySource } from '../../src/config/schema.js';
 import { isValidClientOrderId } from '../../src/model/ids.js';
 import type { OrderEvent } from '../../src/model/events.js';
 import type { StrategyContext, StrategyEvent } from '../../src/strategy/sdk.js';
-import { SHARED_REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis-server.js';
+import { PrivateRedis, SHARED_REDIS_URL, deletePrefix, uniquePrefix } from '../helpers/redis-server.js';
 import { pollUntil } from '../helpers/poll.js';
 
 type Redis = ReturnType<typeof createClient>;
@@ -223,6 +223,26 @@ describe('SwitchyardRedisClient commands', () => {
     await expect(p1).rejects.toMatchObject({ code: 'TIMEOUT' });
     await expect(p2).rejects.toMatchObject({ code: 'TIMEOUT' });
   }, 20_000);
+});
+
+describe('SwitchyardRedisClient when Redis goes away', () => {
+  it('a command written before Redis died and unanswered ends CONNECTION_LOST (outcome unknown), not TIMEOUT, and not NOT_SENT', async () => {
+    const server = await PrivateRedis.start();
+    cleanups.push(() => server.stop());
+    const client = await SwitchyardRedisClient.connect({ url: server.url, keyPrefix: uniquePrefix('client-lost'), strategy: 's3', timeoutMs: 1500 });
+    cleanups.push(() => client.close());
+    // nobody answers: the command is written (it is in the stream), then Redis dies and stays down past the timeout
+    const p = client.cancel({ orderId: 7 });
+    p.catch(() => undefined);
+    await pollUntil(() => client.stats.sent, (n) => n === 1, { timeoutMs: 5000, what: 'the command written' });
+    await server.kill();
+    const e = await p.then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(BusClientError);
+    expect(e).toMatchObject({ code: 'CONNECTION_LOST', requestId: expect.any(String) });
+    // it claims neither outcome
+    expect((e as Error).message).toMatch(/may or may not have been executed/);
+    expect(client.stats.timeouts).toBe(1);
+  }, 30_000);
 });
 
 describe('SwitchyardRedisClient events', () => {

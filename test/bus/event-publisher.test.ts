@@ -605,3 +605,48 @@ describe('events out to Redis Streams', () => {
     expectComplete(r, c.received, events);
   });
 });
+
+describe('the publisher refusing or unable to start', () => {
+  it('events:published not a number (written by something else): nothing published, health and metrics say why and how to fix it; once removed every event once', { timeout: 60_000 }, async () => {
+    const admin = await adminClient();
+    const r = await rig(SHARED_REDIS_URL, { before: async (keys) => void await admin.set(keys.published, 'garbage') });
+    for (let i = 0; i < 12; i++) await r.flow(i);
+    await pollUntil(() => r.publisher.status().lastError ?? '', (e) => e.includes('EVENTS_WATERMARK_INVALID'), { timeoutMs: 5000, what: 'the publisher refusing the watermark' });
+    const s = r.publisher.status();
+    expect([s.up, s.watermark]).toEqual([false, -1]);
+    // the message names the key, what it holds, and what the operator can do
+    expect(s.lastError).toContain(r.keys.published);
+    expect(s.lastError).toContain('"garbage"');
+    expect(s.lastError).toMatch(/keyPrefix/);
+    expect(s.lastError).toMatch(/delete/);
+    expect(r.publisher.retentionFloor()).toBe(0); // the journal keeps everything
+    const registry = new Registry();
+    registerPublisherMetrics(registry, () => r.publisher.status());
+    expect(await registry.getSingleMetricAsString('switchyard_redis_publish_up')).toMatch(/switchyard_redis_publish_up 0/);
+    // nothing was written on top of a key that is not ours (the value is left for the operator to look at)
+    expect(await admin.xLen(r.keys.orders('BTC-USDT'))).toBe(0);
+    expect(await admin.get(r.keys.published)).toBe('garbage');
+    await admin.del(r.keys.published);
+    await r.caughtUp(20_000);
+    await readsEveryEventOnce(r);
+  });
+
+  it('stop() returns promptly when Redis has been down since start; the journal keeps every event for the next start', { timeout: 60_000 }, async () => {
+    const server = await PrivateRedis.start();
+    cleanups.push(() => server.stop());
+    await server.kill();
+    const r = await rig(server.url);
+    for (let i = 0; i < 6; i++) await r.flow(i);
+    await r.journal.flush();
+    // down, and saying why (not 'starting' without a word)
+    const down = await pollUntil(() => r.publisher.status(), (st) => st.mode === 'down', { timeoutMs: 15_000, what: 'the publisher down' });
+    expect(down).toMatchObject({ up: false, watermark: -1, lastError: expect.stringMatching(/redis|connect|closed|offline/i) });
+    const t0 = Date.now();
+    await r.publisher.stop();
+    const took = Date.now() - t0;
+    // the default bound is 5 s; a publisher that never reached Redis has nothing to write, so nothing to wait for
+    expect(took).toBeLessThan(2000);
+    expect(r.publisher.status()).toMatchObject({ mode: 'stopped', watermark: -1 });
+    expect(r.publisher.retentionFloor()).toBe(0);
+  });
+});
