@@ -15,7 +15,8 @@
  *
  * Refused without executing anything: a malformed entry (bad requestId, client, op or body, a field given twice:
  * answered when its client is usable, counted, logged, acknowledged — never retried forever), a command naming another strategy
- * (STRATEGY_MISMATCH), a submit without clientOrderId (INVALID_FIELD).
+ * (STRATEGY_MISMATCH), a submit without clientOrderId (INVALID_FIELD). An entry gone from its stream while pending
+ * (trimmed, deleted) is answered from the ledger when it was executed, else counted lost and logged (lostEntry()).
  *
  * Commands of one strategy execute in stream order: each entry's intake call is made synchronously as it is read (an
  * OrderCommands method calls the intake before its first await), so a submit and a cancel of the same order in one
@@ -90,6 +91,12 @@ export interface CommandIntakeStatus {
   readonly replayed: number;
   /** Commands that failed with an error of the daemon's (answered INTERNAL, acknowledged, logged). */
   readonly failed: number;
+  /**
+   * Entries delivered and gone from their stream before they were handled (trimmed by a sender's XADD MAXLEN, or
+   * deleted): neither their command nor their client can be known, so no reply could be sent (their clients time
+   * out); logged. (One whose command had been executed is answered from the ledger and counted as replayed.)
+   */
+  readonly lost: number;
   /** Commands read and not yet acknowledged by this intake. */
   readonly pending: number;
   /** Reconnects of the two connections. */
@@ -116,7 +123,7 @@ interface Outgoing {
   readonly done: () => void;
 }
 
-type Counts = { processed: number; refused: number; malformed: number; replayed: number; failed: number; replyFailures: number };
+type Counts = { processed: number; refused: number; malformed: number; replayed: number; failed: number; lost: number; replyFailures: number };
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -127,7 +134,7 @@ export class CommandIntake {
   private readonly strategyOfKey = new Map<string, string>();
   private readonly blockMs: number;
   private readonly maxInFlight: number;
-  private readonly counts: Counts = { processed: 0, refused: 0, malformed: 0, replayed: 0, failed: 0, replyFailures: 0 };
+  private readonly counts: Counts = { processed: 0, refused: 0, malformed: 0, replayed: 0, failed: 0, lost: 0, replyFailures: 0 };
   /** Entries being handled (`key id`): a re-read or a claim of one of them is passed over. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Commands executing, by `strategy\0requestId`: the same request id again waits for the first's answer. */
@@ -152,6 +159,7 @@ export class CommandIntake {
   private seenReconnects = 0;
   private lastClaimMs = -Infinity;
   private lastMalformedLogMs = -Infinity;
+  private lastLostLogMs = -Infinity;
   private outage = false;
 
   constructor(private readonly o: CommandIntakeOptions) {
@@ -205,7 +213,7 @@ export class CommandIntake {
   registerMetrics(registry: Registry): void {
     const status = (): CommandIntakeStatus => this.status();
     new Counter({
-      name: 'switchyard_redis_commands_total', help: 'Redis command stream entries by result: processed, refused, malformed, replayed (answered from the ledger), failed (INTERNAL).',
+      name: 'switchyard_redis_commands_total', help: 'Redis command stream entries by result: processed, refused, malformed, replayed (answered from the ledger), failed (INTERNAL), lost (gone from the stream before it was handled: unanswerable).',
       labelNames: ['result'], registers: [registry],
       collect() {
         this.reset();
@@ -215,6 +223,7 @@ export class CommandIntake {
         this.inc({ result: 'malformed' }, s.malformed);
         this.inc({ result: 'replayed' }, s.replayed);
         this.inc({ result: 'failed' }, s.failed);
+        this.inc({ result: 'lost' }, s.lost);
       },
     });
     new Gauge({
@@ -372,6 +381,9 @@ export class CommandIntake {
         const claimed = rawEntryList(r[1]);
         for (const m of claimed) if (m.message !== null) this.entry(strategy, key, m, true);
         this.noteRead(key, claimed);
+        // Redis 7 lists the entries deleted from the stream apart, and drops them from the pending entries itself:
+        // answered from the ledger when it knows them, else counted lost (lostEntry)
+        if (Array.isArray(r[2])) for (const id of r[2] as unknown[]) this.entry(strategy, key, { id: String(id), message: null, fields: 0 }, true);
         cursor = String(r[0]);
         if (cursor === '0-0') break;
       }
@@ -457,7 +469,7 @@ export class CommandIntake {
       }
       return Promise.resolve({ client, requestId: rawId, body: errorBody({ code, message, field }), replayed: false, ack: true });
     };
-    if (fields === null) return malformed('BAD_REQUEST', 'the entry was deleted before it was read');
+    if (fields === null) return this.lostEntry(strategy, entryId);
     if (twice !== undefined) return malformed('BAD_REQUEST', `the entry has field ${twice.slice(0, 64)} more than once`, twice.slice(0, 64));
     // a field the protocol does not have (a misspelt `result`, say) would be ignored without a word: refused (counted
     // first: the names are looked at only when there are more fields than the entry's known ones)
@@ -606,6 +618,31 @@ export class CommandIntake {
   }
 
   /**
+   * An entry delivered (pending at this consumer, or claimed) that is no longer in its stream: trimmed (a sender's
+   * XADD MAXLEN ~ went past it while it was pending) or deleted. Its fields are gone; what the ledger recorded for the
+   * entry id is all that is left. Executed before (its reply or ack failed): its recorded outcome is sent to the
+   * client the ledger names, as any command delivered again (replayed). Otherwise neither the command nor its client
+   * can be known (it may even have been executed before a crash that lost its record): nothing can be answered, so it
+   * is acknowledged, counted (`lost`, switchyard_redis_commands_total{result="lost"}) and logged with its stream and
+   * entry id — its client times out.
+   */
+  private lostEntry(strategy: string, entryId: string): Promise<Answer> {
+    const known = this.o.ledger.byEntry(strategy, entryId);
+    if (known !== undefined && known.outcome.client !== undefined) {
+      this.counts.replayed++;
+      return this.afterDurable({ client: known.outcome.client, requestId: known.requestId, body: this.replayBody(known.outcome, false), replayed: true, ack: true });
+    }
+    this.counts.lost++;
+    const now = this.o.clock.monoMs();
+    if (now - this.lastLostLogMs >= 1000) {
+      this.lastLostLogMs = now;
+      this.o.log.warn({ strategy, stream: this.o.keys.commands(strategy), entry: entryId, requestId: known?.requestId, lost: this.counts.lost },
+        'redis command lost: its entry left the command stream (trimmed by XADD MAXLEN, or deleted) before the daemon handled it; its client cannot be known and gets no reply (it times out): give the command stream a MAXLEN far above what can wait unacknowledged');
+    }
+    return Promise.resolve({ client: undefined, requestId: known?.requestId ?? '', body: errorBody({ code: 'BAD_REQUEST', message: 'the entry left the stream before it was handled' }), replayed: false, ack: true });
+  }
+
+  /**
    * Why a command cannot be a delivery again of the command first seen under its request id (undefined: it can be):
    * another op, a submit naming another client order id, or a cancel or amend of another order (what is not known of
    * either is not compared).
@@ -644,7 +681,7 @@ export class CommandIntake {
     if (r.outcome.code === 'JOURNAL_IO') return { client, requestId, body: r.body, replayed: false, ack: false };
     if (r.replayed) this.counts.replayed++;
     else this.counts.processed++;
-    this.o.ledger.add(strategy, requestId, r.outcome, entryId);
+    this.o.ledger.add(strategy, requestId, r.outcome, entryId, client);
     return this.afterDurable({ client, requestId, body: r.body, replayed: r.replayed, ack: true });
   }
 

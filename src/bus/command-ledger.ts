@@ -4,7 +4,7 @@
  * from another consumer) is found here and answered from its record, never executed twice.
  *
  * A journal state part (src/core/state-parts.ts): each new outcome is an EVENT record
- * `{"event":"redis-command", strategy, requestId, op, ok, orderId?, code?, message?, canceling?, refused?, entry}`
+ * `{"event":"redis-command", strategy, requestId, op, ok, orderId?, code?, message?, canceling?, refused?, entry, client}`
  * written through `record` (the JournalRecorder's `event()`), and the whole ledger is a section of every snapshot;
  * replay (import, then onEvent) rebuilds it. Without a journal (`record` absent) it is memory only. Bounded: per strategy the oldest request ids are
  * forgotten beyond the window (`forgottenCount` counts them); the newest stream entry among them is kept (in the
@@ -12,7 +12,7 @@
  * remembered is known to be one that may have been executed (forgotten()), never executed a second time.
  */
 import type { JournalStatePart } from '../core/state-parts.js';
-import { COMMAND_OPS, compareEntryIds, type CommandOp } from './protocol.js';
+import { COMMAND_OPS, compareEntryIds, WIRE_ID_RE, type CommandOp } from './protocol.js';
 
 /** An order a cancel-all could not cancel (as its answer names it). */
 export interface CancelRefusal {
@@ -35,6 +35,11 @@ export interface CommandOutcome {
   readonly refused?: readonly CancelRefusal[] | undefined;
   /** The command stream entry id of the command (absent in records written before it was kept). */
   readonly entry?: string | undefined;
+  /**
+   * The client the command named (its reply stream): a command whose entry was trimmed from its stream before it was
+   * acknowledged is still answered (see byEntry()). Absent in records written before it was kept.
+   */
+  readonly client?: string | undefined;
 }
 
 /** The longest message kept per outcome (characters). */
@@ -108,9 +113,24 @@ export class CommandLedger implements JournalStatePart {
     return this.latest.get(strategy);
   }
 
-  /** Record an outcome (of the command of stream entry `entry`): journaled (an EVENT record), then remembered. */
-  add(strategy: string, requestId: string, outcome: CommandOutcome, entry?: string): void {
-    const o = clean(outcome, entry);
+  /**
+   * The request id and outcome recorded for a command stream entry of a strategy, if remembered. A scan of the
+   * strategy's window: for an entry that is no longer in its stream (trimmed or deleted before it was acknowledged),
+   * which is rare, never per command.
+   */
+  byEntry(strategy: string, entry: string): { readonly requestId: string; readonly outcome: CommandOutcome } | undefined {
+    const m = this.byStrategy.get(strategy);
+    if (m === undefined) return undefined;
+    for (const [requestId, outcome] of m) if (outcome.entry === entry) return { requestId, outcome };
+    return undefined;
+  }
+
+  /**
+   * Record an outcome (of the command of stream entry `entry`, sent by `client`): journaled (an EVENT record), then
+   * remembered.
+   */
+  add(strategy: string, requestId: string, outcome: CommandOutcome, entry?: string, client?: string): void {
+    const o = clean(outcome, entry, client);
     if (this.record !== undefined) {
       // the outcome's fields after the ids, in its order (no spread of a literal: one per command)
       const e: Record<string, unknown> = { event: COMMAND_LEDGER_PART, strategy, requestId, op: o.op, ok: o.ok };
@@ -120,6 +140,7 @@ export class CommandLedger implements JournalStatePart {
       if (o.canceling !== undefined) e.canceling = o.canceling;
       if (o.refused !== undefined) e.refused = o.refused;
       if (o.entry !== undefined) e.entry = o.entry;
+      if (o.client !== undefined) e.client = o.client;
       this.record(e);
     }
     this.remember(strategy, requestId, o);
@@ -187,8 +208,8 @@ export class CommandLedger implements JournalStatePart {
 
 const ENTRY_ID_RE = /^\d{1,20}-\d{1,20}$/;
 
-/** The outcome with only the fields it has (and `entry` when given), and its message cut to MAX_MESSAGE. */
-function clean(o: CommandOutcome, entry: string | undefined = o.entry): CommandOutcome {
+/** The outcome with only the fields it has (and `entry`, `client` when given), and its message cut to MAX_MESSAGE. */
+function clean(o: CommandOutcome, entry: string | undefined = o.entry, client: string | undefined = o.client): CommandOutcome {
   const c: { -readonly [K in keyof CommandOutcome]: CommandOutcome[K] } = { op: o.op, ok: o.ok };
   if (o.orderId !== undefined) c.orderId = o.orderId;
   if (o.code !== undefined) c.code = o.code;
@@ -196,6 +217,7 @@ function clean(o: CommandOutcome, entry: string | undefined = o.entry): CommandO
   if (o.canceling !== undefined) c.canceling = o.canceling;
   if (o.refused !== undefined) c.refused = o.refused.map((r) => ({ orderId: r.orderId, code: r.code, message: cut(r.message) }));
   if (entry !== undefined) c.entry = entry;
+  if (client !== undefined) c.client = client;
   return c;
 }
 
@@ -216,6 +238,7 @@ function parseOutcome(v: unknown): CommandOutcome | undefined {
     canceling: Array.isArray(r.canceling) && r.canceling.every((id) => typeof id === 'number') ? r.canceling as number[] : undefined,
     refused: Array.isArray(r.refused) && r.refused.every(isCancelRefusal) ? r.refused as CancelRefusal[] : undefined,
     entry: typeof r.entry === 'string' && ENTRY_ID_RE.test(r.entry) ? r.entry : undefined,
+    client: typeof r.client === 'string' && WIRE_ID_RE.test(r.client) ? r.client : undefined,
   });
 }
 

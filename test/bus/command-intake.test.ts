@@ -375,7 +375,7 @@ describe('commands in through Redis', () => {
 });
 
 describe('pending entries', () => {
-  it('re-reads its own pending entries at start; one deleted meanwhile is acknowledged as malformed', async () => {
+  it('re-reads its own pending entries at start; one deleted meanwhile (never executed: its client unknown) is acknowledged, counted lost and logged', async () => {
     const rig = await startRig();
     await redis.xGroupCreate(keys.commands('momentum'), GROUP, '0', { MKSTREAM: true }).catch(() => undefined);
     const gone = command('momentum', 'submit', resting({ clientOrderId: 'g1' }));
@@ -385,12 +385,50 @@ describe('pending entries', () => {
     // delivered to this daemon's consumer before a crash, never acknowledged; then the first is deleted from the stream
     await redis.xReadGroup(GROUP, 'd1', { key: keys.commands('momentum'), id: '>' }, { COUNT: 100 });
     await redis.xDel(keys.commands('momentum'), goneId);
-    const intake = startIntake(rig);
+    const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
+    const intake = startIntake(rig, { log: { ...quiet, warn: (obj, msg) => warnings.push({ obj: obj as Record<string, unknown>, msg }) } });
     const [r] = await replyTo(kept.requestId!);
     expect(r).toMatchObject({ ok: '1', replayed: '0' });
     await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'both acknowledged' });
-    expect(intake.status()).toMatchObject({ processed: 1, malformed: 1 });
+    expect(intake.status()).toMatchObject({ processed: 1, malformed: 0, lost: 1 });
+    expect(warnings.find((w) => w.msg.includes('lost'))?.obj).toMatchObject({ strategy: 'momentum', entry: goneId });
     expect(ordersWithClientId(rig, 'g1')).toBe(0);
+    const registry = new Registry();
+    intake.registerMetrics(registry);
+    expect(await registry.getSingleMetricAsString('switchyard_redis_commands_total')).toContain('switchyard_redis_commands_total{result="lost"} 1');
+  }, 60_000);
+
+  it('a command executed whose reply failed, then trimmed from its stream while pending, is still answered (from the ledger, to the client it recorded)', async () => {
+    const rig = await startRig();
+    // the reply stream of c9 holds a string: the reply fails, the command stays pending
+    await redis.set(keys.replies('c9'), 'not a stream');
+    const intake = await startIntakeUp(rig);
+    const fields = command('momentum', 'submit', resting({ clientOrderId: 'tr1' }), { client: 'c9', requestId: 'trimmed-1' });
+    const id = await send('momentum', fields);
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    expect(rig.ledger.get('momentum', 'trimmed-1')).toMatchObject({ ok: true, entry: id, client: 'c9' });
+    // trimmed (as XADD MAXLEN ~ does), then the reply stream usable again
+    await redis.xDel(keys.commands('momentum'), id);
+    await redis.del(keys.replies('c9'));
+    const [r] = await replyTo('trimmed-1', 'c9');
+    expect(r).toMatchObject({ ok: '1', replayed: '1', body: { ok: true, order: { clientOrderId: 'tr1' } } });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+    expect(intake.status()).toMatchObject({ processed: 1, lost: 0 });
+    expect(ordersWithClientId(rig, 'tr1')).toBe(1);
+  }, 60_000);
+
+  it('an entry pending at a dead consumer and deleted from the stream, claimed (Redis 7 lists it apart): counted lost and logged, not dropped without a word', async () => {
+    const rig = await startRig();
+    await redis.xGroupCreate(keys.commands('momentum'), GROUP, '0', { MKSTREAM: true }).catch(() => undefined);
+    const goneId = await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'dz1' })));
+    await redis.xReadGroup(GROUP, 'dead', { key: keys.commands('momentum'), id: '>' }, { COUNT: 100 });
+    await redis.xDel(keys.commands('momentum'), goneId);
+    const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
+    const intake = startIntake(rig, { claimIdleMs: 200, log: { ...quiet, warn: (obj, msg) => warnings.push({ obj: obj as Record<string, unknown>, msg }) } });
+    await pollUntil(() => intake.status().lost, (n) => n === 1, { timeoutMs: 10_000, what: 'counted lost' });
+    expect(warnings.find((w) => w.msg.includes('lost'))?.obj).toMatchObject({ entry: goneId });
+    expect(await pendingCount('momentum')).toBe(0);
+    expect(ordersWithClientId(rig, 'dz1')).toBe(0);
   }, 60_000);
 });
 
