@@ -154,6 +154,18 @@ export class CommandIntake {
   private groupsReady = false;
   /** Per command stream, the newest entry id read by this intake (where its group is made again when it vanishes). */
   private readonly lastRead = new Map<string, string>();
+  /**
+   * Per command stream, this intake's entries left pending after they were handled (their reply or ack failed, or
+   * the journal failed under them): the group's pending list holds them, and a group that vanishes takes that list
+   * with it — made again after the newest entry read, it would not deliver them again, so they are read from the
+   * stream and answered here (createGroups). Empty but for failures.
+   */
+  private readonly leftPending = new Map<string, Set<string>>();
+  /**
+   * Per command stream, entries of leftPending whose group vanished: in no pending list any more, they are read from
+   * the stream and answered at each pass over the pending entries until one answer goes out.
+   */
+  private readonly orphans = new Map<string, Set<string>>();
   /** Read this consumer's pending entries before new ones (start, reconnect, a failed reply or ack). */
   private needPending = true;
   private seenReconnects = 0;
@@ -315,6 +327,14 @@ export class CommandIntake {
         // the group delivers what comes after `from` as new: an entry above it was not read before
         if (from === '0') this.lastRead.delete(key);
         else this.lastRead.set(key, from);
+        const left = this.leftPending.get(key);
+        if (left !== undefined) {
+          this.leftPending.delete(key);
+          const o = this.orphans.get(key);
+          if (o === undefined) this.orphans.set(key, left);
+          else for (const id of left) o.add(id);
+        }
+        this.needPending = true;
       } catch (err) {
         if (!String(err).includes('BUSYGROUP')) throw err;
         // the group there is the one read before (this run's, or the journaled ledger's): an entry it delivers as new
@@ -327,6 +347,25 @@ export class CommandIntake {
       }
     }
     this.groupsReady = true;
+  }
+
+  /**
+   * The entries this intake left pending in a group that vanished (orphans): no group delivers them again, so each is
+   * read from the stream and handled as delivered again (answered from the ledger; one gone from the stream as
+   * lostEntry() says). Its ack then finds no pending entry (the new group never delivered it): harmless.
+   */
+  private async answerOrphans(key: string): Promise<void> {
+    const ids = this.orphans.get(key);
+    if (ids === undefined || ids.size === 0) return;
+    const strategy = this.strategyOfKey.get(key)!;
+    for (const id of [...ids]) {
+      await this.room();
+      if (this.stopping) return;
+      const found = rawEntryList(await this.cmd.client.sendCommand(['XRANGE', key, id, id]));
+      const e = found[0] ?? { id, message: null, fields: 0 };
+      this.o.log.info({ stream: key, entry: id }, 'redis command left pending in a consumer group that vanished: answered again');
+      this.entry(strategy, key, e, true);
+    }
   }
 
   /** Where a group made now starts (see createGroups). */
@@ -350,6 +389,7 @@ export class CommandIntake {
   /** This consumer's pending entries (delivered before, never acknowledged), oldest first, page by page. */
   private async readPending(): Promise<void> {
     for (const key of this.keyOf.values()) {
+      await this.answerOrphans(key);
       let after = '0';
       for (;;) {
         await this.room();
@@ -749,6 +789,38 @@ export class CommandIntake {
   }
 
   /**
+   * Which entries of a flushed batch stay pending (their reply failed — `all`: the call itself failed, else those at the
+   * 1-based positions `failedAt` — or they were not to be acknowledged) and which were acknowledged (leftPending).
+   * Nothing is done per entry unless something failed, now or before.
+   */
+  private notePending(batch: readonly Outgoing[], failedAt: readonly unknown[] | undefined, all: boolean): void {
+    const anyLeft = all || failedAt !== undefined || this.leftPending.size > 0 || this.orphans.size > 0 || batch.some((o) => !o.answer.ack);
+    if (!anyLeft) return;
+    const failed = failedAt === undefined ? undefined : new Set(failedAt.map(Number));
+    for (let i = 0; i < batch.length; i++) {
+      const out = batch[i]!;
+      const stays = all || !out.answer.ack || (failed?.has(i + 1) ?? false);
+      const orphans = this.orphans.get(out.key);
+      if (orphans?.has(out.id) === true) {
+        // read from the stream, not from a pending list: answered once its reply is out
+        if (!stays) {
+          orphans.delete(out.id);
+          if (orphans.size === 0) this.orphans.delete(out.key);
+        }
+        continue;
+      }
+      let ids = this.leftPending.get(out.key);
+      if (stays) {
+        if (ids === undefined) this.leftPending.set(out.key, (ids = new Set()));
+        ids.add(out.id);
+      } else if (ids !== undefined) {
+        ids.delete(out.id);
+        if (ids.size === 0) this.leftPending.delete(out.key);
+      }
+    }
+  }
+
+  /**
    * Every ready reply (XADD MAXLEN ~), then the acks of the entries whose reply went out, in one script call (one
    * command for the whole batch, however many replies). A reply that fails (its key holds another type...) leaves its
    * entry pending (it is read again and answered from the ledger); an entry is never acknowledged before its reply is
@@ -776,16 +848,19 @@ export class CommandIntake {
       args.push(String(this.o.replyMaxLen), this.o.group, v.finish());
       let failed = 0;
       let firstError: unknown;
+      let failedAt: readonly unknown[] | undefined;
       try {
         const r = await REPLY_SCRIPT.run(this.cmd.client, args);
         if (Array.isArray(r) && r.length > 0) {
           failed = r.length;
+          failedAt = r;
           firstError = `replies not written for ${r.length} command(s) (their reply key holds another type?)`;
         }
       } catch (err) {
         failed = batch.length;
         firstError = err;
       }
+      this.notePending(batch, failedAt, failed > 0 && failedAt === undefined);
       if (failed > 0) {
         this.counts.replyFailures += failed;
         this.needPending = true;

@@ -468,6 +468,33 @@ describe('the consumer group deleted while the daemon runs', () => {
     expect(intake.status()).toMatchObject({ processed: processed + 2, replayed: 0, refused: 0 });
   }, 60_000);
 
+  it('a command of its own left pending (its reply failed) when the group vanished is still answered once the reply can go', async () => {
+    const rig = await startRig();
+    await redis.set(keys.replies('c8'), 'not a stream'); // the reply fails: the command stays pending at this daemon
+    const intake = await startIntakeUp(rig);
+    const fields = command('momentum', 'submit', resting({ clientOrderId: 'gv1' }), { client: 'c8', requestId: 'gv-1' });
+    await send('momentum', fields);
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    // a later command, answered: the group's newest read is past the pending one
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'gv2' }))).ok).toBe('1');
+    await redis.xGroupDestroy(keys.commands('momentum'), GROUP);
+    // made again, and the command answered again from outside any pending list — failing again (the reply key is still
+    // a string): it must be tried again until its answer goes out
+    await pollUntil(async () => (await redis.xInfoGroups(keys.commands('momentum'))).length, (n) => n === 1, { what: 'the group made again' });
+    const failures = intake.status().replyFailures;
+    await pollUntil(() => intake.status().replyFailures, (n) => n > failures, { what: 'the reply failing again' });
+    await redis.del(keys.replies('c8'));
+    // the group is made again after the newest read (so the pending command is not delivered again): the daemon
+    // answers it itself, from the ledger
+    const [r] = await replyTo('gv-1', 'c8');
+    expect(r).toMatchObject({ ok: '1', replayed: '1', body: { ok: true, order: { clientOrderId: 'gv1' } } });
+    expect(ordersWithClientId(rig, 'gv1')).toBe(1);
+    // and only once (not again at every pass)
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'gv3' }))).ok).toBe('1');
+    expect((await repliesOf('c8')).filter((x) => x.requestId === 'gv-1')).toHaveLength(1);
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'nothing pending in the new group' });
+  }, 60_000);
+
   it('missing at a daemon start is made after the newest command the journaled ledger holds', async () => {
     let rig = await startRig(undefined, { window: 2 });
     let intake = await startIntakeUp(rig);
