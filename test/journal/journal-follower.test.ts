@@ -62,7 +62,7 @@ class AheadStore extends LostReplyStore {
 }
 
 describe('journal follower', () => {
-  it('a write whose reply was lost: the watermark is read back, no row is handed to the sink twice', { timeout: 30_000 }, async () => {
+  it('a write whose reply was lost: the watermark is read back, no row is handed to the sink twice', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'follower-test-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const store = new LostReplyStore(new FileHistoryStore(join(dir, 'history')));
@@ -72,7 +72,7 @@ describe('journal follower', () => {
     await r.caughtUp();
     store.loseReplies = 3;
     for (let i = 0; i < 8; i++) await r.tradeOne(i % 3);
-    await waitFor(() => store.loseReplies === 0, { timeoutMs: 5000, what: 'the lost replies' });
+    await waitFor(() => store.loseReplies === 0, { timeoutMs: 20_000, what: 'the lost replies' });
     await r.caughtUp();
     const s = r.writer.status();
     expect(s.writeErrors).toBe(3);
@@ -80,7 +80,7 @@ describe('journal follower', () => {
     expectExactlyOnce(await allFills(store), r.made);
   });
 
-  it('a sink whose watermark is past the journal (written from another journal): nothing skipped, nothing written, the journal kept, until it is resolved', { timeout: 30_000 }, async () => {
+  it('a sink whose watermark is past the journal (written from another journal): nothing skipped, nothing written, the journal kept, until it is resolved', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'follower-test-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const store = new AheadStore(new FileHistoryStore(join(dir, 'history')));
@@ -89,7 +89,7 @@ describe('journal follower', () => {
     const r = await historyRig({ store, snapshotEvery: 60, segmentBytes: 2048, batchRows: 4 });
     cleanups.push(() => r.close());
     for (let i = 0; i < 60; i++) await r.tradeOne(i % 3);
-    await waitFor(() => (r.writer.status().lastError ?? '').includes('FOLLOWER_SINK_AHEAD'), { timeoutMs: 5000, what: 'the follower refusing the watermark' });
+    await waitFor(() => (r.writer.status().lastError ?? '').includes('FOLLOWER_SINK_AHEAD'), { timeoutMs: 20_000, what: 'the follower refusing the watermark' });
     const s = r.writer.status();
     expect(s.up).toBe(false);
     expect(s.lastError).toContain('past this journal');
