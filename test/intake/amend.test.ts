@@ -13,12 +13,12 @@ import {
 } from '../../src/execution/venue.js';
 import { replacementClientOrderId, type AmendOutcome } from '../../src/intake/order-intake.js';
 import { ManualClock } from '../../src/model/clock.js';
-import type { Instrument } from '../../src/model/instrument.js';
+import { InstrumentRegistry, type Instrument, type InstrumentSpec } from '../../src/model/instrument.js';
 import type { OrderIntent } from '../../src/model/order.js';
 import { PreTradeRisk } from '../../src/risk/pre-trade-risk.js';
 import { Router } from '../../src/routing/router.js';
 import { createLogger } from '../../src/telemetry/logger.js';
-import { intent, testInstruments } from '../helpers/model.js';
+import { intent, TEST_INSTRUMENT_SPECS, testInstruments } from '../helpers/model.js';
 
 /** A venue the test plays; `amends` false: an adapter without amend. */
 class PlayedVenue implements VenueAdapter {
@@ -51,12 +51,12 @@ class PlayedVenue implements VenueAdapter {
   }
 }
 
-function setup(limits: { maxOrderQty?: Record<string, string> } = {}) {
-  const instruments = testInstruments();
+function setup(limits: { maxOrderQty?: Record<string, string> } = {}, extra: readonly InstrumentSpec[] = []) {
+  const instruments = new InstrumentRegistry([...TEST_INSTRUMENT_SPECS, ...extra]);
   const clock = new ManualClock();
   const names = ['a', 'b'];
   const router = new Router(names, instruments.list.map((i) => i.symbol), instruments.list.map(() => ({ a: 1, b: 1 })));
-  const risk = new PreTradeRisk(instruments, [{ id: 'alpha', symbols: ['BTC-USDT', 'ETH-USDT'], ...limits }, { id: 'beta', symbols: ['BTC-USDT'] }], {});
+  const risk = new PreTradeRisk(instruments, [{ id: 'alpha', symbols: ['BTC-USDT', 'ETH-USDT', ...extra.map((x) => x.symbol)], ...limits }, { id: 'beta', symbols: ['BTC-USDT'] }], {});
   risk.setMark(0, 6_000_000);
   const venues: PlayedVenue[] = [];
   const path = buildOrderPath({
@@ -146,6 +146,26 @@ describe('OrderIntake.amend: refusals (nothing sent)', () => {
     const { o } = place();
     expect(path.intake.amend(o.id, { qtyLots: 1600 })).toMatchObject({ ok: false, code: 'RISK_MAX_ORDER_QTY' });
     expect(path.intake.amend(o.id, { qtyLots: 1500 }).ok).toBe(true);
+  });
+});
+
+describe('OrderIntake.amend: a new price past what the core holds exactly', () => {
+  // tick x lot is the common notional unit (factor 1): one lot at 2^52 + 1 ticks has a notional that fits
+  const PEPE: InstrumentSpec = { symbol: 'PEPE-USDT', base: 'PEPE', quote: 'USDT', tickSize: '0.0000001', lotSize: '1' };
+  const MESSAGE = 'price is above the largest price the core holds exactly, 2^52 ticks (450359962.7370496 USDT)';
+
+  it('is refused INVALID_PRICE naming the field and the bound, nothing sent (as ticks and as a decimal)', () => {
+    // defect: an amend to any safe-integer price whose notional fitted was sent to the venue
+    const { path, place, venues } = setup({}, [PEPE]);
+    const { o } = place({ symbol: 'PEPE-USDT', priceTicks: 100, qtyLots: 1 });
+    expect(path.intake.amend(o.id, { priceTicks: 2 ** 52 + 1 })).toEqual({ ok: false, code: 'INVALID_PRICE', message: MESSAGE, field: 'price' });
+    expect(path.intake.amendDecimal(o.id, { price: '450359962.7370497' })).toEqual({ ok: false, code: 'INVALID_PRICE', message: MESSAGE, field: 'price' });
+    expect(path.intake.amendDecimal(o.id, { price: '900719925.4740993' })).toEqual({ ok: false, code: 'INVALID_PRICE', message: MESSAGE, field: 'price' });
+    expect(venues[0]!.amendRequests).toHaveLength(0);
+    expect(path.tracker.get(o.id)!.state).toBe('ACCEPTED');
+    // the bound itself is taken
+    expect(path.intake.amendDecimal(o.id, { price: '450359962.7370496' }).ok).toBe(true);
+    expect(venues[0]!.amendRequests.map((r) => r.priceTicks)).toEqual([2 ** 52]);
   });
 });
 

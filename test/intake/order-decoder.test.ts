@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { decodeOrder, type DecodeResult } from '../../src/intake/order-decoder.js';
 import { DuplicateKeyError, ImpreciseNumber, isExactNumber, onlyShortIntegers, parseJsonExact } from '../../src/intake/json-exact.js';
 import { ERROR_CATALOGUE } from '../../src/model/errors.js';
+import { InstrumentRegistry } from '../../src/model/instrument.js';
 import { testInstruments } from '../helpers/model.js';
 
 /*
@@ -515,5 +516,43 @@ describe('decodeOrder: notionals the core can count exactly (NOTIONAL_TOO_LARGE)
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('decodeOrder: prices and quantities past what the core holds exactly', () => {
+  // One instrument alone: its tick x lot is the common notional unit (factor 1), so one lot at a price past 2^52 ticks
+  // has a notional that fits (below 2^53 - 1): only the price bound can refuse it. 2^52 ticks = 45035996.27370496 USDT.
+  const pepe = new InstrumentRegistry([{ symbol: 'PEPE-USDT', base: 'PEPE', quote: 'USDT', tickSize: '0.00000001', lotSize: '1' }]);
+  const at = (o: Record<string, unknown>) => decodeOrder({ strategy: 'a', symbol: 'PEPE-USDT', side: 'BUY', quantity: '1', ...o }, pepe);
+  const MAX = '45035996.27370496'; // 2^52 ticks
+  const PAST = '45035996.27370497'; // one tick more
+
+  it('a price, a stop price or a trailing offset one tick past 2^52 ticks is refused INVALID_PRICE, naming the field and the bound', () => {
+    // defect: any safe integer whose notional fitted went on, to be refused only by the paper venue (whose engine, like
+    // the crossing book's, holds prices up to 2^52 ticks) or sent to a real venue
+    for (const [order, field] of [
+      [{ price: PAST }, 'price'],
+      [{ type: 'STOP_LIMIT', price: '1', stopPrice: PAST }, 'stopPrice'],
+      [{ type: 'STOP', stopPrice: PAST }, 'stopPrice'],
+      [{ type: 'TRAILING_STOP', trailingOffset: PAST }, 'trailingOffset'],
+    ] as const) {
+      const r = at(order);
+      expect(refusal(r), field).toEqual({ code: 'INVALID_PRICE', field });
+      if (!r.ok) expect(r.error.message).toBe(`${field} is above the largest price the core holds exactly, 2^52 ticks (${MAX} USDT)`);
+    }
+    // far past it, beyond the safe integers: the same answer
+    expect(at({ price: '90071992547409.93' })).toMatchObject({ ok: false, error: { code: 'INVALID_PRICE', field: 'price', message: expect.stringContaining('2^52 ticks') } });
+  });
+
+  it('2^52 ticks itself is accepted', () => {
+    expect(accepted(at({ price: MAX })).priceTicks).toBe(2 ** 52);
+    expect(accepted(at({ type: 'STOP_LIMIT', price: '1', stopPrice: MAX })).stopTicks).toBe(2 ** 52);
+  });
+
+  it('a quantity past 2^53 - 1 lots is refused INVALID_QUANTITY naming the bound (a market order has no notional to refuse it)', () => {
+    const r = at({ type: 'MARKET', quantity: '9007199254740992' });
+    expect(refusal(r)).toEqual({ code: 'INVALID_QUANTITY', field: 'quantity' });
+    if (!r.ok) expect(r.error.message).toBe('quantity is above the largest quantity the core holds exactly, 2^53 - 1 lots (9007199254740991 PEPE)');
+    expect(accepted(at({ type: 'MARKET', quantity: '9007199254740991' })).qtyLots).toBe(Number.MAX_SAFE_INTEGER);
   });
 });

@@ -762,3 +762,35 @@ describe('RingIntake with a real strategy worker', () => {
     }
   });
 });
+
+describe('RingIntake: prices past what the core holds exactly', () => {
+  // BTC-USDT's tick x lot is the common notional unit here: one lot at 2^52 + 1 ticks has a notional that fits
+  const PAST = 2 ** 52 + 1;
+
+  it('a record whose price or stop price is past 2^52 ticks is REFUSED INVALID_PRICE, never an order', () => {
+    // defect: such a record became an order and went to a venue (the paper venue's engine refuses it; a real venue got it)
+    const r = rig();
+    const seqs = [
+      r.submit({ priceTicks: PAST, qtyLots: 1 }),
+      r.submit({ type: 3, priceTicks: 100, stopTicks: PAST, qtyLots: 1 }), // STOP_LIMIT
+      r.submit({ type: 2, timeInForce: 1, priceTicks: 0, stopTicks: PAST, qtyLots: 1 }), // STOP
+    ];
+    const ok = r.submit({ priceTicks: 2 ** 52, qtyLots: 1 });
+    r.dispatcher.pump();
+    expect(r.events().filter((e) => e.kind === 'REFUSED' || e.kind === 'ACK').map((e) => [e.kind, e.seq, e.code])).toEqual([
+      ...seqs.map((seq) => ['REFUSED', seq, 'INVALID_PRICE']),
+      ['ACK', ok, undefined],
+    ]);
+    expect(r.tracker.list(false).map((o) => o.priceTicks)).toEqual([2 ** 52]);
+    expect(r.venues.flatMap((v) => v.orders).map((o) => o.priceTicks)).toEqual([2 ** 52]);
+  });
+
+  it('through the SDK: refused at once with the code and the bound, nothing written', () => {
+    const r = rig();
+    const ctx = sdk(r);
+    expect(ctx.submit({ symbol: 'BTC-USDT', side: 'BUY', price: '45035996273704.97', quantity: '0.00001' })).toEqual({
+      ok: false, code: 'INVALID_PRICE', message: 'price is above the largest price the core holds exactly, 2^52 ticks (45035996273704.96 USDT)',
+    });
+    expect(r.hosted.orders.size()).toBe(0);
+  });
+});
