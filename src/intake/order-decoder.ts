@@ -4,7 +4,7 @@ import { isValidClientOrderId } from '../model/ids.js';
 import { ImpreciseNumber } from './json-exact.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import {
-  ORDER_TYPES, PRIORITIES, ROUTES, TIME_IN_FORCES,
+  MAX_PRICE_TICKS, MAX_QTY_LOTS, ORDER_TYPES, PRIORITIES, ROUTES, TIME_IN_FORCES, priceBoundMessage, quantityBoundMessage,
   type AlgoSpec, type OrderIntent, type OrderType, type Priority, type Route, type Side, type TimeInForce,
 } from '../model/order.js';
 
@@ -225,7 +225,8 @@ function decodeQuantity(value: unknown, ins: Instrument): number | DecodeResult 
   if (r === undefined) return fail('INVALID_QUANTITY', 'quantity must be a positive decimal string or number', 'quantity');
   if (!r.ok) {
     if (r.error === 'OFF_GRID') return fail('QUANTITY_NOT_ON_LOT', `quantity must be a multiple of the lot size ${ins.lot.text}`, 'quantity');
-    if (r.error === 'TOO_LARGE') return fail('INVALID_QUANTITY', 'quantity is too large', 'quantity');
+    // TOO_LARGE: past 2^53 - 1 lots (MAX_QTY_LOTS), the grid's own bound
+    if (r.error === 'TOO_LARGE') return fail('INVALID_QUANTITY', quantityBoundMessage(ins.lotsToQty(MAX_QTY_LOTS), ins.base), 'quantity');
     return fail('INVALID_QUANTITY', 'quantity must be a positive decimal string or number', 'quantity');
   }
   if (r.value === 0) return fail('INVALID_QUANTITY', 'quantity must be greater than zero', 'quantity');
@@ -239,10 +240,12 @@ function decodePrice(value: unknown, ins: Instrument, field: string): number | D
   if (r === undefined) return fail('INVALID_PRICE', `${field} must be a positive decimal string or number`, field);
   if (!r.ok) {
     if (r.error === 'OFF_GRID') return fail('PRICE_NOT_ON_TICK', `${field} must be a multiple of the tick size ${ins.tick.text}`, field);
-    if (r.error === 'TOO_LARGE') return fail('INVALID_PRICE', `${field} is too large`, field);
+    if (r.error === 'TOO_LARGE') return fail('INVALID_PRICE', priceBoundMessage(field, ins.ticksToPrice(MAX_PRICE_TICKS), ins.quote), field);
     return fail('INVALID_PRICE', `${field} must be a positive decimal string or number`, field);
   }
   if (r.value === 0) return fail('INVALID_PRICE', `${field} must be greater than zero`, field);
+  // past the core's price bound (the matching engine's: the crossing book and the paper venues), whatever the notional
+  if (r.value > MAX_PRICE_TICKS) return fail('INVALID_PRICE', priceBoundMessage(field, ins.ticksToPrice(MAX_PRICE_TICKS), ins.quote), field);
   return r.value;
 }
 

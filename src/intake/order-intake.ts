@@ -6,7 +6,7 @@ import type { ErrorCode } from '../model/errors.js';
 import type { OrderIdCounter, OrderId } from '../model/ids.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import { amendPending, type OrderUpdate, type Transition } from '../model/lifecycle.js';
-import { isOpen, type OrderIntent } from '../model/order.js';
+import { isOpen, MAX_PRICE_TICKS, MAX_PRICE_TICKS_TEXT, MAX_QTY_LOTS, MAX_QTY_LOTS_TEXT, priceBoundMessage, quantityBoundMessage, type OrderIntent } from '../model/order.js';
 import type { Instrument } from '../model/instrument.js';
 import { decimalTextFromNumber, type GridResult } from '../model/decimal.js';
 import type { Router } from '../routing/router.js';
@@ -196,6 +196,11 @@ export class OrderIntake {
    */
   submitFields(f: NewOrderFields): number {
     if (!this.accepting) return this.refuse(this.closedCode);
+    // Past what the core holds exactly (the matching engine's bounds, MAX_PRICE_TICKS / MAX_QTY_LOTS), for every
+    // producer (a trailing stop's offset, paramA without an algo, is a price too): the API's decodeOrder refuses them
+    // first with the field and the bound; a ring record gets the code.
+    if (f.priceTicks > MAX_PRICE_TICKS || f.stopTicks > MAX_PRICE_TICKS || (f.algo === ALGO_NONE && f.paramA > MAX_PRICE_TICKS)) return this.refuse('INVALID_PRICE');
+    if (f.qtyLots > MAX_QTY_LOTS) return this.refuse('INVALID_QUANTITY');
     // The ring path's records are not decoded by decodeOrder in the daemon: a notional the core cannot hold exactly
     // is refused here for every producer (see InstrumentRegistry.maxNotionalUnits).
     if (!this.instruments.notionalFits(f.symbol, f.priceTicks, f.qtyLots) || !this.instruments.notionalFits(f.symbol, f.stopTicks, f.qtyLots)) {
@@ -330,12 +335,16 @@ export class OrderIntake {
     const terms: { priceTicks?: number; qtyLots?: number } = {};
     if (body.price !== undefined) {
       const r = amendGrid(body.price, (t) => ins.priceToTicks(t));
-      if (typeof r !== 'number') return amendFieldError(r, 'price', 'INVALID_PRICE', 'PRICE_NOT_ON_TICK', `the tick size ${ins.tick.text}`);
+      if (typeof r !== 'number') {
+        return amendFieldError(r, 'price', 'INVALID_PRICE', 'PRICE_NOT_ON_TICK', `the tick size ${ins.tick.text}`, priceBoundMessage('price', ins.ticksToPrice(MAX_PRICE_TICKS), ins.quote));
+      }
       terms.priceTicks = r;
     }
     if (body.quantity !== undefined) {
       const r = amendGrid(body.quantity, (t) => ins.qtyToLots(t));
-      if (typeof r !== 'number') return amendFieldError(r, 'quantity', 'INVALID_QUANTITY', 'QUANTITY_NOT_ON_LOT', `the lot size ${ins.lot.text}`);
+      if (typeof r !== 'number') {
+        return amendFieldError(r, 'quantity', 'INVALID_QUANTITY', 'QUANTITY_NOT_ON_LOT', `the lot size ${ins.lot.text}`, quantityBoundMessage(ins.lotsToQty(MAX_QTY_LOTS), ins.base));
+      }
       terms.qtyLots = r;
     }
     return this.amend(id, terms, strategyId);
@@ -379,6 +388,8 @@ export class OrderIntake {
     const price = terms.priceTicks ?? order.priceTicks;
     const qty = terms.qtyLots ?? order.qtyLots;
     const ins = this.instruments.at(order.symbolIndex);
+    if (price > MAX_PRICE_TICKS) return { ok: false, code: 'INVALID_PRICE', message: priceBoundMessage('price', ins.ticksToPrice(MAX_PRICE_TICKS), ins.quote), field: 'price' };
+    if (qty > MAX_QTY_LOTS) return { ok: false, code: 'INVALID_QUANTITY', message: quantityBoundMessage(ins.lotsToQty(MAX_QTY_LOTS), ins.base), field: 'quantity' };
     if (!Number.isSafeInteger(price) || price <= 0) return { ok: false, code: 'INVALID_PRICE', message: 'price must be greater than zero', field: 'price' };
     if (!Number.isSafeInteger(qty) || qty <= 0) return { ok: false, code: 'INVALID_QUANTITY', message: 'quantity must be greater than zero', field: 'quantity' };
     if (qty <= order.filledLots) {
@@ -496,6 +507,8 @@ function refusalMessage(code: ErrorCode, clientOrderId: string | undefined): str
     case 'DUPLICATE_CLIENT_ORDER_ID': return `client order id ${clientOrderId ?? ''} is already used`;
     case 'QUEUE_FULL': return 'the strategy queue is full';
     case 'NOTIONAL_TOO_LARGE': return 'price x quantity is too large to be counted exactly';
+    case 'INVALID_PRICE': return `a price is above the largest price the core holds exactly, ${MAX_PRICE_TICKS_TEXT}`;
+    case 'INVALID_QUANTITY': return `quantity is above the largest quantity the core holds exactly, ${MAX_QTY_LOTS_TEXT}`;
     default: return code;
   }
 }
@@ -519,8 +532,8 @@ function amendGrid(value: unknown, convert: (text: string) => GridResult): numbe
   return r.ok ? r.value : r;
 }
 
-function amendFieldError(r: GridResult | undefined, field: string, invalid: ErrorCode, offGrid: ErrorCode, grid: string): AmendResult {
+function amendFieldError(r: GridResult | undefined, field: string, invalid: ErrorCode, offGrid: ErrorCode, grid: string, tooLarge: string): AmendResult {
   if (r !== undefined && !r.ok && r.error === 'OFF_GRID') return { ok: false, code: offGrid, message: `${field} must be a multiple of ${grid}`, field };
-  if (r !== undefined && !r.ok && r.error === 'TOO_LARGE') return { ok: false, code: invalid, message: `${field} is too large`, field };
+  if (r !== undefined && !r.ok && r.error === 'TOO_LARGE') return { ok: false, code: invalid, message: tooLarge, field };
   return { ok: false, code: invalid, message: `${field} must be a positive decimal string or number`, field };
 }

@@ -86,6 +86,34 @@ export function isOpen(state: OrderState): boolean {
 }
 
 /**
+ * The largest price in ticks (limit price, stop price, trailing offset) the core holds exactly: 2^52, the bound of the
+ * matching engine that the crossing book and the paper venues run on (src/matching MAX_PRICE: its window arithmetic,
+ * price +- window width, stays exact). A price past it is refused at entry, INVALID_PRICE naming the field and the
+ * bound (decodeOrder, OrderIntake.submitFields for every producer, OrderIntake.amend), never passed on for a venue to
+ * refuse later.
+ */
+export const MAX_PRICE_TICKS = 2 ** 52;
+/** Its text in error messages. */
+export const MAX_PRICE_TICKS_TEXT = '2^52 ticks';
+/**
+ * The largest quantity in lots: 2^53 - 1, the largest exact integer (and the matching engine's MAX_QTY, also the bound
+ * of one price level's total there). A quantity past it is refused at entry, INVALID_QUANTITY.
+ */
+export const MAX_QTY_LOTS = Number.MAX_SAFE_INTEGER;
+/** Its text in error messages. */
+export const MAX_QTY_LOTS_TEXT = '2^53 - 1 lots';
+
+/** Why a price of `field` past MAX_PRICE_TICKS is refused (INVALID_PRICE), with the bound in ticks and in the quote currency. */
+export function priceBoundMessage(field: string, maxPriceText: string, quote: string): string {
+  return `${field} is above the largest price the core holds exactly, ${MAX_PRICE_TICKS_TEXT} (${maxPriceText} ${quote})`;
+}
+
+/** Why a quantity past MAX_QTY_LOTS is refused (INVALID_QUANTITY), with the bound in lots and in the base currency. */
+export function quantityBoundMessage(maxQtyText: string, base: string): string {
+  return `quantity is above the largest quantity the core holds exactly, ${MAX_QTY_LOTS_TEXT} (${maxQtyText} ${base})`;
+}
+
+/**
  * What an order asks a market for, in integers: the one list of these fields, shared by the order request
  * (OrderIntent, Order), the order as handed to a venue (VenueOrder, src/execution/venue.ts) and an adapter's record
  * of it (TrackedOrder, adapters/common/order-ledger.ts).

@@ -8,8 +8,9 @@
  *
  * What is checked here is what only the edge can tell or what a well-formed record needs: field names (a typo such as
  * `timeinforce` must not silently become GTC), symbol and venue names to indices, enum values, the tick and lot grids
- * (exact integer counts), quantity above the instrument's minimum, a limit order's notional above its minimum (the
- * daemon checks minimum notional again only for market orders), the client order id's characters and the tag.
+ * (exact integer counts; a price past the core's bound, MAX_PRICE_TICKS, is left to decodeOrder, which refuses it
+ * naming the field and the bound), quantity above the instrument's minimum, a limit order's notional above its minimum
+ * (the daemon checks minimum notional again only for market orders), the client order id's characters and the tag.
  * Not checked here, because the main thread checks it for every record anyway: the notional bound of the core
  * (OrderIntake.submitFields refuses NOTIONAL_TOO_LARGE: the strategy gets a REFUSED event with that code), whether a
  * pinned venue lists the symbol (UNKNOWN_VENUE), a duplicate client order id, the strategy's symbols and limits
@@ -18,6 +19,7 @@
 import type { Increment } from '../model/decimal.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import { NO_VENUE, OP_SUBMIT, PRIORITY_NORMAL, setClientOrderId, type OrderRecord } from '../intake/ring/order-record.js';
+import { MAX_PRICE_TICKS } from '../model/order.js';
 import type { StrategyOrder } from './sdk.js';
 
 // indices in ORDER_TYPES, TIME_IN_FORCES, PRIORITIES (model/order.ts)
@@ -163,12 +165,12 @@ export class SubmitEncoder {
     let price = 0;
     if (type === LIMIT || type === STOP_LIMIT) {
       price = this.priceMemo.of(o.price, ins.tick);
-      if (price <= 0) return false;
+      if (price <= 0 || price > MAX_PRICE_TICKS) return false; // past the core's bound: decodeOrder says why
     } else if (o.price !== undefined) return false;
     let stop = 0;
     if (type === STOP || type === STOP_LIMIT) {
       stop = this.stopMemo.of(o.stopPrice, ins.tick);
-      if (stop <= 0) return false;
+      if (stop <= 0 || stop > MAX_PRICE_TICKS) return false;
     } else if (o.stopPrice !== undefined) return false;
     const valuedAt = price > 0 ? price : stop;
     if (valuedAt > 0 && ins.minNotionalUnits > 0 && valuedAt * qty < ins.minNotionalUnits) return false;

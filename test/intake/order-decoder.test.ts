@@ -4,6 +4,8 @@ import { decodeOrder, type DecodeResult } from '../../src/intake/order-decoder.j
 import { DuplicateKeyError, ImpreciseNumber, isExactNumber, onlyShortIntegers, parseJsonExact } from '../../src/intake/json-exact.js';
 import { ERROR_CATALOGUE } from '../../src/model/errors.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
+import { MAX_PRICE_TICKS, MAX_QTY_LOTS } from '../../src/model/order.js';
+import { MAX_PRICE, MAX_QTY } from '../../src/matching/index.js';
 import { testInstruments } from '../helpers/model.js';
 
 /*
@@ -542,6 +544,11 @@ describe('decodeOrder: prices and quantities past what the core holds exactly', 
     }
     // far past it, beyond the safe integers: the same answer
     expect(at({ price: '90071992547409.93' })).toMatchObject({ ok: false, error: { code: 'INVALID_PRICE', field: 'price', message: expect.stringContaining('2^52 ticks') } });
+  });
+
+  it('the bounds are the matching engine\'s (the crossing book and the paper venues run on it)', () => {
+    expect(MAX_PRICE_TICKS).toBe(MAX_PRICE);
+    expect(MAX_QTY_LOTS).toBe(MAX_QTY);
   });
 
   it('2^52 ticks itself is accepted', () => {
