@@ -138,6 +138,16 @@ export class VenueBatcher {
     return false;
   }
 
+  /** Whether the order is in its venue's waiting batch (or a batch waiting for the journal): the venue has not seen it. */
+  holds(venue: number, slot: number): boolean {
+    const b = this.batches[venue];
+    if (b === undefined) return false;
+    const generation = this.store.generation[slot]!;
+    if (indexOfSlot(b, slot, generation) >= 0) return true;
+    for (const w of this.waiting) if (w.venue === venue && indexOfSlot(w.batch, slot, generation) >= 0) return true;
+    return false;
+  }
+
   pending(venue: number): number {
     return this.batches[venue]!.count;
   }
@@ -237,13 +247,16 @@ export class VenueBatcher {
   }
 }
 
+function indexOfSlot(b: StoreBatch, slot: number, generation: number): number {
+  for (let i = 0; i < b.count; i++) if (b.slots[i] === slot && b.generations[i] === generation) return i;
+  return -1;
+}
+
 function removeSlot(b: StoreBatch, slot: number, generation: number): boolean {
-  for (let i = 0; i < b.count; i++) {
-    if (b.slots[i] !== slot || b.generations[i] !== generation) continue;
-    b.slots.copyWithin(i, i + 1, b.count);
-    b.generations.copyWithin(i, i + 1, b.count);
-    b.count--;
-    return true;
-  }
-  return false;
+  const i = indexOfSlot(b, slot, generation);
+  if (i < 0) return false;
+  b.slots.copyWithin(i, i + 1, b.count);
+  b.generations.copyWithin(i, i + 1, b.count);
+  b.count--;
+  return true;
 }

@@ -241,9 +241,13 @@ export class OrderIntake {
   }
 
   /**
-   * A cancel the order's strategy asked for (API, worker ring): counted against its cancel rate (RISK_CANCEL_RATE,
-   * refused, not queued), then as `cancelSlot`. Cancels of the daemon's own (parents, shutdown, kill switch,
-   * operator's cancel-all, self-trade prevention) use cancelSlot and are never limited.
+   * A cancel the order's strategy asked for (API, worker ring, Redis): counted against its cancel rate
+   * (RISK_CANCEL_RATE, refused, not queued) when it goes to a venue, then as `cancelSlot`. The rate protects the venues:
+   * a cancel of an order no venue has seen yet — still in its strategy queue (CREATED), or still in its venue's waiting
+   * batch — sends nothing, withdraws the order at once (CANCELED) and is neither refused nor counted: refused, the order
+   * would go on to its venue, the opposite of what the strategy asked. (A SUBMIT withdrawn from a worker's order ring
+   * is not counted either: ring-intake.ts.) Cancels of the daemon's own (parents, shutdown, kill switch, operator's
+   * cancel-all, self-trade prevention) use cancelSlot and are never limited.
    */
   strategyCancel(slot: number): IntakeResult {
     const s = this.tracker.store;
@@ -251,7 +255,8 @@ export class OrderIntake {
     if (!isOpen(order.state) || order.state === 'PENDING_CANCEL') {
       return { ok: false, code: 'ORDER_NOT_CANCELABLE', message: `order ${order.id} is ${order.state}` };
     }
-    if (this.cancelLimiter !== undefined && !this.cancelLimiter(s.strategy[slot]!)) {
+    const unseen = order.state === 'CREATED' || (order.state === 'SUBMITTED' && this.batcher.holds(order.venueIndex, slot));
+    if (!unseen && this.cancelLimiter !== undefined && !this.cancelLimiter(s.strategy[slot]!)) {
       return { ok: false, code: 'RISK_CANCEL_RATE', message: `strategy ${order.strategy} is over its maxCancelsPerSecond` };
     }
     return this.cancelSlot(slot);
