@@ -534,6 +534,34 @@ describe('RingIntake: back-pressure', () => {
     expect(r.ring.pending()).toBe(false);
   });
 
+  it('a HIGH or NORMAL submit is taken while only the strategy\'s LOW queue is full; a LOW one waits in the ring', () => {
+    // defect: the intake took submits from a strategy's ring only while its FULLEST queue had room, so a full LOW queue
+    // (LOW is served after every strategy's NORMAL orders) held its HIGH and NORMAL submits in the ring, risk-reducing
+    // orders included, for as long as other strategies' NORMAL orders came first — and then refused QUEUE_FULL
+    const r = rig({ queueCapacity: 4, ringCapacity: 16 });
+    for (let i = 0; i < 4; i++) r.submit({ priority: PRIORITY_LOW });
+    expect(r.ring.drain(100)).toBe(4);
+    expect(r.queues.length(0, PRIORITY_LOW)).toBe(4);
+    const high = r.submit({ priority: PRIORITY_HIGH });
+    const normal = r.submit({ priority: PRIORITY_NORMAL });
+    const low = r.submit({ priority: PRIORITY_LOW });
+    // behind the waiting LOW submit: the ring is one FIFO (see RingIntake), so this one waits for it
+    const behind = r.submit({ priority: PRIORITY_HIGH });
+    expect(r.ring.drain(100)).toBe(2);
+    r.events();
+    expect(r.seen.filter((e) => e.seq > 4).map((e) => [e.kind, e.seq])).toEqual([['ACK', high], ['ACK', normal]]);
+    expect([r.queues.length(0, PRIORITY_HIGH), r.queues.length(0, PRIORITY_NORMAL), r.queues.length(0, PRIORITY_LOW)]).toEqual([1, 1, 4]);
+    expect(r.hosted.orders.size()).toBe(2);
+    // nothing refused: once the LOW queue has room, the rest follow in order; HIGH and NORMAL went to the venues first
+    for (let i = 0; i < 3; i++) r.dispatcher.pump();
+    expect(r.ring.pending()).toBe(false);
+    expect(r.seen.filter((e) => e.kind === 'REFUSED')).toEqual([]);
+    expect(r.seen.filter((e) => e.kind === 'ACK').map((e) => e.seq)).toEqual([1, 2, 3, 4, high, normal, low, behind]);
+    const sent = r.venues.flatMap((v) => v.orders).map((o) => r.tracker.get(o.orderId)!.producerSeq);
+    expect(sent.slice(0, 2)).toEqual([high, normal]);
+    expect(r.ring.fifoViolations).toBe(0);
+  });
+
   it('the cycle budget bounds what one drain takes', () => {
     const r = rig({ queueCapacity: 64, ringCapacity: 64 });
     for (let i = 0; i < 20; i++) r.write({ op: OP_SUBMIT });
