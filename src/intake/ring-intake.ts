@@ -11,9 +11,10 @@ import {
   errorCodeIndex, eventKindOfLifecycle, orderStateIndex,
 } from './ring/event-record.js';
 import {
-  OP_CANCEL, OP_SUBMIT, OP_WITHDRAWN, OrderRecord, markWithdrawn, readOrderRecord, recordClientOrderIdIs, recordOp, recordSeq,
-  recordTag, validateOrderRecord,
+  OP_CANCEL, OP_SUBMIT, OP_WITHDRAWN, OrderRecord, markWithdrawn, readOrderRecord, recordClientOrderIdIs, recordOp, recordPriority,
+  recordSeq, recordTag, validateOrderRecord,
 } from './ring/order-record.js';
+import type { RingConsumer } from './ring/spsc-ring.js';
 import type { OrderSnapshot, RingEndpoint } from './ring/transport.js';
 import type { IntakeSource } from './dispatcher.js';
 import type { OrderIntake } from './order-intake.js';
@@ -30,9 +31,14 @@ const SEQ_WINDOW = 1 << 16;
  *
  * Cancels and submits travel apart (transport.ts): each cycle takes the cancel rings first, whatever the strategies'
  * queues hold, then the order rings (each poll of an order ring first takes the cancels published since: a submit is
- * never taken before a cancel written ahead of it). SUBMITs are taken only while the strategy's queues have room, so a strategy that
- * floods fills its own order ring and its producer gets QUEUE_FULL; nothing is dropped. Its cancels are not held up by
- * that: a cancel needs no queue room and has its own ring, full only when the daemon has not read that many cancels.
+ * never taken before a cancel written ahead of it). A SUBMIT is taken only while the strategy's queue for ITS priority
+ * has room, so a strategy that floods fills its own order ring and its producer gets QUEUE_FULL; nothing is dropped,
+ * nothing refused for want of room. A full queue holds back only the submits of its own priority and those written
+ * after them (the order ring is one FIFO: a submit never overtakes one written before it), never a HIGH or NORMAL
+ * submit at the head of the ring because the LOW queue is full (it was held so, by the fullest of the three queues).
+ * (An enhancer that moves an order to a full queue gets it refused QUEUE_FULL, as on the API.) Its cancels are not held
+ * up by any of that: a cancel needs no queue room and has its own ring, full only when the daemon has not read that
+ * many cancels; a strategy can also withdraw the submits still waiting in its ring (below).
  *
  * A cancel keeps the strategy's own order of work: the SUBMIT it names may have been read (it is then an order: queued,
  * CANCELED at once without reaching a venue, or at a venue, PENDING_CANCEL) or may still be in the order ring, written
@@ -146,17 +152,18 @@ export class RingIntake implements IntakeSource, TrackerListener {
 
   /**
    * One pass over the cancel rings (`cancels`) or the order rings from `startAt`: up to `share` records from each,
-   * `budget` in all; returns the new total. An order ring gives no more than its strategy's queues have room for.
+   * `budget` in all; returns the new total. An order ring gives no more than its head's SUBMITs have room for in their
+   * own priorities' queues (takeable).
    */
   private drainPass(cancels: boolean, share: number, budget: number, total: number): number {
     const k = this.strategies.length;
     for (let i = 0, j = this.startAt; i < k && total < budget; i++, j = j + 1 === k ? 0 : j + 1) {
       const s = this.strategyIndex[j]!;
-      let room = cancels ? share : this.queues.room(s);
-      if (room > share) room = share;
-      if (room > budget - total) room = budget - total;
-      if (room <= 0) continue;
       const h = this.strategies[j]!;
+      let room = share;
+      if (room > budget - total) room = budget - total;
+      if (!cancels) room = this.takeable(h.orders, s, room);
+      if (room <= 0) continue;
       this.current = h;
       this.currentStrategy = s;
       let n: number;
@@ -170,6 +177,33 @@ export class RingIntake implements IntakeSource, TrackerListener {
       total += n;
     }
     return total;
+  }
+
+  /**
+   * How many of the first `max` records of strategy `s`'s order ring can be taken now: up to the first SUBMIT whose
+   * priority's queue would be full (it waits, and what follows it, in ring order). Other records (withdrawn, a cancel, a
+   * malformed one, refused when read) need no room. Reads two bytes per record in place; allocates nothing.
+   */
+  private takeable(ring: RingConsumer, s: number, max: number): number {
+    let n = ring.available();
+    if (n > max) n = max;
+    const q = this.queues;
+    let high = q.capacity - q.length(s, 0);
+    let normal = q.capacity - q.length(s, 1);
+    let low = q.capacity - q.length(s, 2);
+    for (let i = 0; i < n; i++) {
+      const off = ring.offsetAt(i);
+      if (recordOp(ring, off) !== OP_SUBMIT) continue;
+      const p = recordPriority(ring, off);
+      if (p === 0) {
+        if (high-- <= 0) return i;
+      } else if (p === 1) {
+        if (normal-- <= 0) return i;
+      } else if (p === 2) {
+        if (low-- <= 0) return i;
+      }
+    }
+    return n;
   }
 
   /** The dispatcher's cycle ended: wake the strategies that got events in it and sleep (one notify each). */

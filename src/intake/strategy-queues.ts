@@ -63,15 +63,6 @@ export class StrategyQueues {
     return this.count[strategy * PRIORITY_LEVELS + priority]!;
   }
 
-  /** Room left in the fullest of a strategy's queues (what a producer may hand over without a refusal). */
-  room(strategy: number): number {
-    const q = strategy * PRIORITY_LEVELS;
-    let used = this.count[q]!;
-    if (this.count[q + 1]! > used) used = this.count[q + 1]!;
-    if (this.count[q + 2]! > used) used = this.count[q + 2]!;
-    return this.capacity - used;
-  }
-
   /**
    * Queue an order slot with its store generation (OrderStore.generation[slot]); false when that queue is full (the
    * caller refuses the order with QUEUE_FULL). An entry stays while its order is canceled and its slot reused: the

@@ -554,6 +554,7 @@ describe('RingIntake: back-pressure', () => {
     expect(r.hosted.orders.size()).toBe(2);
     // nothing refused: once the LOW queue has room, the rest follow in order; HIGH and NORMAL went to the venues first
     for (let i = 0; i < 3; i++) r.dispatcher.pump();
+    r.events();
     expect(r.ring.pending()).toBe(false);
     expect(r.seen.filter((e) => e.kind === 'REFUSED')).toEqual([]);
     expect(r.seen.filter((e) => e.kind === 'ACK').map((e) => e.seq)).toEqual([1, 2, 3, 4, high, normal, low, behind]);
@@ -637,7 +638,6 @@ describe('RingIntake: cancels are not held up by submits', () => {
     for (let i = 0; i < 5; i++) expect(ctx.submit({ ...BTC_BUY, priority: 'LOW' }).ok).toBe(true);
     r.ring.drain(100);
     expect(r.queues.length(0, PRIORITY_LOW)).toBe(4);
-    expect(r.queues.room(0)).toBe(0);
     const stuck = ctx.submit({ ...BTC_BUY, priority: 'LOW', clientOrderId: 'stuckLow' });
     if (!stuck.ok) throw new Error(stuck.code);
     r.events();

@@ -111,8 +111,7 @@ describe('StrategyQueues', () => {
     for (let i = 0; i < 3; i++) expect(q.push(0, NORMAL, i)).toBe(true);
     expect(q.push(0, NORMAL, 99)).toBe(false);
     expect(q.length(0, NORMAL)).toBe(3);
-    expect(q.room(0)).toBe(0);
-    expect(q.room(1)).toBe(3);
+    expect([q.length(0, HIGH), q.length(0, LOW), q.length(1, NORMAL)]).toEqual([0, 0, 0]);
     expect(q.push(0, HIGH, 10)).toBe(true);
     expect(q.push(1, NORMAL, 20)).toBe(true);
     expect(q.size).toBe(5);

@@ -231,6 +231,11 @@ export function recordOp(v: RecordViews, off: number): number {
   return v.bytes[off + B_OP]!;
 }
 
+/** The priority byte of the record at byte `off` (0 HIGH, 1 NORMAL, 2 LOW; anything else is refused when read). */
+export function recordPriority(v: RecordViews, off: number): number {
+  return v.bytes[off + B_PRIORITY]!;
+}
+
 /** The tag of the record at byte `off`. */
 export function recordTag(v: RecordViews, off: number): number {
   return v.u32[(off >> 2) + W_TAG]!;
