@@ -228,6 +228,7 @@ class RemoteRunner {
       get stopping() {
         return self.stopping;
       },
+      restarts: 0, // (the daemon does not run this process: it never restarts it)
       topOfBook: () => undefined,
       tradesLost: 0,
     };

@@ -68,9 +68,11 @@ export function apiFromConfig(config: Config, p: ApiParts): ApiServer {
   // made here, before start() replays the journal, so that the replay rebuilds the per-order fees
   const startedAt = clock.now();
   // GET /health `strategies`: every configured strategy with its source; a worker strategy with its thread's status.
-  // A worker strategy that failed or whose thread is unresponsive makes an `ok` daemon `degraded` (as a venue does).
+  // A worker strategy that failed (or is being restarted after a failure) or whose thread is unresponsive makes an `ok`
+  // daemon `degraded` (as a venue does).
   const workersDegrade = <H extends { status?: string; strategies: Array<Partial<WorkerStrategyStatus>> }>(h: H): H =>
-    (h.status ?? 'ok') === 'ok' && h.strategies.some((s) => s.status === 'failed' || s.responsive === false) ? { ...h, status: 'degraded' } : h;
+    (h.status ?? 'ok') === 'ok' && h.strategies.some((s) => s.status === 'failed' || s.status === 'restarting' || s.responsive === false)
+      ? { ...h, status: 'degraded' } : h;
   const strategiesHealth = (): Array<{ id: string; source: string } & Partial<WorkerStrategyStatus>> => {
     const workers = p.workers?.();
     return config.strategies.map((st) => ({ id: st.id, source: strategySource(st), ...(workers?.[st.id] ?? {}) }));

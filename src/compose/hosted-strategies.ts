@@ -40,6 +40,8 @@ export function hostStrategies(p: HostedStrategyParts): StrategyHost | undefined
     // the heartbeat watch runs on the real monotonic clock (its default), never the daemon's: the workers' heartbeats
     // tick in real time, and a daemon on a manual clock (tests, replay) moves its time in steps
     hangMs: config.daemon.workers.hangMs,
+    // a worker that fails while running: restarted within daemon.workers.restart (default: never)
+    restart: config.daemon.workers.restart,
     onExit: (id, error) => {
       if (error !== undefined) p.log.error({ strategy: id, err: error }, 'strategy worker stopped with an error');
     },

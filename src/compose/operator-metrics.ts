@@ -175,6 +175,8 @@ export class OperatorMetrics {
         'Submits (its order ring full) and cancels (its cancel ring full) a worker strategy was refused QUEUE_FULL', strategies, (s) => s.queueFull);
       strategyMetric('counter', registers, 'switchyard_strategy_events_lost_total',
         'Events not written to a worker strategy because its event ring was full (each covered by a RESYNC)', strategies, (s) => s.eventsLost);
+      strategyMetric('counter', registers, 'switchyard_strategy_restarts_total',
+        'Times a worker strategy that failed was started again (daemon.workers.restart)', strategies, (s) => s.restarts);
     }
     // prom-client's process and Node.js metrics (process_*, nodejs_*), in the daemon's own registry
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });

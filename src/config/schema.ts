@@ -90,6 +90,28 @@ export const DispatchSchema = strictObject({
   spinUs: int(0, 60_000_000).optional(),
 });
 
+/**
+ * Restarts of worker strategies that failed (src/strategy/strategy-host.ts StrategyRestartPolicy). Off by default
+ * (maxRestarts 0): a worker that fails stays failed until the daemon restarts.
+ */
+export const WorkerRestartSchema = strictObject({
+  /**
+   * How many times in the daemon's run a worker strategy that failed (its code threw, or its thread ended unasked) is
+   * started again; after that it stays failed. 0: never restarted.
+   */
+  maxRestarts: int(0, 1000).default(0),
+  /** Wait before the first restart, ms; doubled for each restart after it, up to maxBackoffMs. */
+  backoffMs: int(0, 3_600_000).default(1000),
+  maxBackoffMs: int(0, 3_600_000).default(60_000),
+  /**
+   * A worker unresponsive this long (no heartbeat: its code holds its thread; see hangMs) is terminated and counts as
+   * failed (then restarted within maxRestarts). 0 (default): never terminated — it may be in a long computation.
+   */
+  terminateHungMs: int(0, 3_600_000).default(0),
+}).superRefine((r, ctx) => {
+  if (r.maxBackoffMs < r.backoffMs) ctx.addIssue({ code: 'custom', message: `maxBackoffMs must be at least backoffMs (${r.backoffMs})`, path: ['maxBackoffMs'] });
+});
+
 /** Worker strategies (a `module` in their configuration): how the daemon watches their threads. */
 export const WorkersSchema = strictObject({
   /**
@@ -97,6 +119,13 @@ export const WorkersSchema = strictObject({
    * is reported unresponsive: GET /health `strategies`, switchyard_strategy_up 0, an error log. 0: not watched.
    */
   hangMs: int(0, 600_000).default(5000),
+  restart: WorkerRestartSchema.prefault({}),
+}).superRefine((w, ctx) => {
+  if (w.restart.terminateHungMs > 0 && w.hangMs === 0) {
+    ctx.addIssue({ code: 'custom', message: 'terminateHungMs needs the heartbeat watched (hangMs above 0)', path: ['restart', 'terminateHungMs'] });
+  } else if (w.restart.terminateHungMs > 0 && w.restart.terminateHungMs < w.hangMs) {
+    ctx.addIssue({ code: 'custom', message: `terminateHungMs must be at least hangMs (${w.hangMs})`, path: ['restart', 'terminateHungMs'] });
+  }
 });
 
 export const JournalSchema = strictObject({

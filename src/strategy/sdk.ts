@@ -195,7 +195,10 @@ export interface StrategyEvent {
   readonly ts: number;
   /** True when no further event about this order (or refused seq) will come. */
   readonly terminal: boolean;
-  /** RESYNC only: how many events were lost because the event queue was full. */
+  /**
+   * RESYNC only: how many events were lost because the event queue was full; after a restart, the events the failed
+   * incarnation did not read and those written while no worker ran.
+   */
   readonly lost: number;
   /**
    * RESYNC only: this strategy's open orders right after the loss (null when the daemon offers no snapshot).
@@ -264,6 +267,13 @@ export interface StrategyContext {
   openOrders(): Promise<readonly OrderSnapshot[]>;
   /** True once the daemon asked the strategy to stop (submit answers TRADING_HALTED from then on). */
   readonly stopping: boolean;
+  /**
+   * How many times the daemon has restarted this strategy after it failed (daemon.workers.restart): 0 on its first
+   * start. A restarted strategy is a new instance (module state starts over) whose first event, right after start(),
+   * is a RESYNC listing its open orders (those its earlier incarnations left); its seqs go on from theirs. Its start()
+   * can look at this to not place again what it places on a first start.
+   */
+  readonly restarts: number;
   /**
    * The latest consolidated top of book of one of this strategy's symbols (read now: the newest there is);
    * undefined before its first book and for a symbol the strategy is not configured with.

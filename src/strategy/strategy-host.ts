@@ -2,7 +2,7 @@
  * The main-thread side of strategies: for each configured strategy it creates three SPSC rings (orders and
  * cancels: worker -> dispatcher; events: host -> worker), starts a worker thread running worker-main with the
  * strategy module, exposes the order ring to the dispatcher, writes events into the event ring, and stops
- * the workers gracefully.
+ * the workers gracefully. With a restart policy it starts a worker that failed again (StrategyHost, below).
  *
  * Event ring overflow (the main thread never blocks and never waits for a strategy):
  *  - publishEvent() writes the event if the ring has room and answers true;
@@ -29,7 +29,7 @@ import { EV_RESYNC, EVENT_RECORD_BYTES, EventRecord, writeEventRecord } from '..
 import {
   createMarketChannel, DEFAULT_MARKET_WAKE_MS, MarketChannelWriter, type MarketChannelBuffers, type MarketChannelShape,
 } from '../intake/ring/market-channel.js';
-import { MAX_VENUES, ORDER_RECORD_BYTES } from '../intake/ring/order-record.js';
+import { MAX_VENUES, ORDER_RECORD_BYTES, recordSeq } from '../intake/ring/order-record.js';
 import { createRingBuffer, RingConsumer, RingProducer } from '../intake/ring/spsc-ring.js';
 import { SwitchyardError } from '../model/errors.js';
 import type { InstrumentSpec } from '../model/instrument.js';
@@ -115,10 +115,33 @@ export interface StrategyHostOptions {
    * so only a real clock can tell how long one has been still (not a daemon's manual clock).
    */
   readonly clock?: Clock;
+  /** Restarts of workers that fail while running (daemon.workers.restart). Default: none (a failed worker stays failed). */
+  readonly restart?: StrategyRestartPolicy;
+}
+
+/**
+ * What the host does with a worker strategy that failed while running (its code threw, its thread ended unasked, or it
+ * was terminated as hung): start it again, a new worker on the same module, up to `maxRestarts` times in the host's
+ * life, the n-th restart `backoffMs` × 2^(n-1) ms after the failure (at most `maxBackoffMs`). A worker that fails its
+ * first start is not restarted (the host's start fails). See StrategyHost for what the new incarnation gets.
+ */
+export interface StrategyRestartPolicy {
+  /** 0: never restarted. */
+  readonly maxRestarts: number;
+  readonly backoffMs: number;
+  /** Default 60000. */
+  readonly maxBackoffMs?: number;
+  /**
+   * A running worker unresponsive this long (its heartbeat still; needs hangMs > 0) is terminated and counts as failed.
+   * 0 (default): never — an unresponsive worker is only reported (it may be in a long computation).
+   */
+  readonly terminateHungMs?: number;
 }
 
 /** StrategyHostOptions.hangMs by default (daemon.workers.hangMs). */
 export const DEFAULT_HANG_MS = 5000;
+/** A restart waits for the daemon to have read every record the failed worker published: it looks this often, ms. */
+const RESTART_DRAIN_POLL_MS = 5;
 
 /** What the host knows of one worker strategy (GET /health `strategies`, the strategy metrics). */
 export interface WorkerStrategyStatus {
@@ -134,11 +157,20 @@ export interface WorkerStrategyStatus {
   /** Events not written to it because its event ring was full (each covered by a RESYNC). */
   readonly eventsLost: number;
   readonly resyncs: number;
-  /** Why it failed (a failed start, a crash, an exit it was not asked for). */
+  /**
+   * Why it failed (a failed start, a crash, an exit it was not asked for, terminated as hung): while it is failed or
+   * restarting; null again once a restart runs.
+   */
   readonly error: string | null;
+  /** Times it was restarted after a failure (daemon.workers.restart). */
+  readonly restarts: number;
 }
 
-export type StrategyStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+/**
+ * `restarting`: it failed and a new worker is on its way (the backoff, then its start); `failed`: it failed and stays so
+ * (no restarts configured, or maxRestarts used up).
+ */
+export type StrategyStatus = 'idle' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed';
 
 const silentLog: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -150,13 +182,18 @@ export class HostedStrategy implements RingEndpoint {
   /** The strategy's CANCELs (transport.ts RingEndpoint.cancels). */
   readonly cancels: RingConsumer;
   readonly cancelBuffer: SharedArrayBuffer;
-  readonly eventBuffer: SharedArrayBuffer;
+  /** The event ring (host -> worker): a new one for each restarted worker (renewEventRing). */
+  private eventRing: SharedArrayBuffer;
   /** The worker sleeps on this when its event ring is empty. */
   readonly eventDoorbell: Doorbell;
   /** The daemon's end of the strategy's market data (top-of-book cells and trade ring of its symbols). */
   readonly market: MarketChannelWriter;
   private readonly marketBuffers: MarketChannelBuffers;
-  private readonly events: RingProducer;
+  private events: RingProducer;
+  private readonly eventCapacity: number;
+  /** The worker failed and a restart is on its way: events are not written, only counted (lostWhileDown). */
+  private down = false;
+  private lostWhileDown = 0;
   private readonly resyncRecord = new EventRecord();
   private resyncOwed = false;
   /** The worker slept when an event was published: one wake-up is owed (wake(), or the setImmediate queued then). */
@@ -183,6 +220,16 @@ export class HostedStrategy implements RingEndpoint {
   responsive = true;
   /** Times the worker became unresponsive. */
   hangs = 0;
+  /** Times a new worker was started after a failure. */
+  restarts = 0;
+  /** @internal A worker thread of this strategy runs (from its spawn to its exit). */
+  alive = false;
+  /** @internal The transpiled module's URL (a restart starts the same). */
+  moduleUrl: string | undefined;
+  /** @internal The pending restart (its backoff, or its wait for the rings to be read). */
+  restartTimer: NodeJS.Timeout | undefined;
+  /** @internal It has run (a failure after that may be restarted; a failed first start is not). */
+  ran = false;
 
   constructor(
     readonly spec: StrategySpec,
@@ -198,17 +245,23 @@ export class HostedStrategy implements RingEndpoint {
     this.orderBuffer = createRingBuffer(orderCapacity, ORDER_RECORD_BYTES);
     this.cancelBuffer = createRingBuffer(cancelCapacity, ORDER_RECORD_BYTES);
     this.cancels = new RingConsumer(this.cancelBuffer);
-    this.eventBuffer = createRingBuffer(eventCapacity, EVENT_RECORD_BYTES);
+    this.eventCapacity = eventCapacity;
+    this.eventRing = createRingBuffer(eventCapacity, EVENT_RECORD_BYTES);
     this.orders = new RingConsumer(this.orderBuffer);
     this.eventDoorbell = Doorbell.create();
     // no doorbell on the producer: a publish does not notify, the intake rings once per turn (wake())
-    this.events = new RingProducer(this.eventBuffer);
+    this.events = new RingProducer(this.eventRing);
     this.marketBuffers = createMarketChannel(market);
     this.market = new MarketChannelWriter(this.marketBuffers, this.eventDoorbell, marketWakeMs);
   }
 
   get id(): string {
     return this.spec.id;
+  }
+
+  /** The event ring the worker reads (a restarted worker gets a new one). */
+  get eventBuffer(): SharedArrayBuffer {
+    return this.eventRing;
   }
 
   /** Times the worker answered QUEUE_FULL to its strategy (a submit: its order ring full; a cancel: its cancel ring full). */
@@ -232,6 +285,11 @@ export class HostedStrategy implements RingEndpoint {
    * 28 k notifies in a bench:load worker run at about 50 µs each; 1.1 k with one per iteration, and 10 % more orders/s).
    */
   publishEvent(rec: EventRecord): boolean {
+    if (this.down) {
+      // no worker will read it: its successor learns what it reflects from the snapshot it starts with
+      this.lostWhileDown++;
+      return false;
+    }
     const ok = this.writeEvent(rec);
     this.owe();
     return ok;
@@ -314,6 +372,53 @@ export class HostedStrategy implements RingEndpoint {
     this.retryTimer.unref();
   }
 
+  /**
+   * @internal The worker failed and will be restarted: from now on events are not written (nobody would read them),
+   * only counted for the RESYNC its successor starts with; an owed RESYNC is dropped (the successor's covers it).
+   */
+  markDown(): void {
+    this.down = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /**
+   * @internal Before a restart, once the failed worker's thread has ended: a new event ring, so nothing the dead
+   * incarnation left in its own — unread, or read and not yet released when it died (a record half-read) — reaches
+   * its successor, which starts from a snapshot instead; events are written again from now. Returns the events the
+   * dead incarnation did not get: left in its ring (the unreleased ones included), not written because its ring was
+   * full (the RESYNC owed), or written while no worker ran. Its old ring is dropped (no reader holds it any more).
+   * The trades waiting in the market channel's trade ring are dropped too (this thread, its producer, is its only
+   * consumer while no worker runs): the successor gets the market from its start on (the top-of-book cells always
+   * hold the latest).
+   */
+  renewEventRing(): number {
+    const trades = new RingConsumer(this.marketBuffers.trades);
+    trades.release(trades.available());
+    const old = new RingConsumer(this.eventRing); // its head: where the dead consumer had released to
+    const lost = old.available() + this.lostSinceResync + this.lostWhileDown;
+    this.eventRing = createRingBuffer(this.eventCapacity, EVENT_RECORD_BYTES);
+    this.events = new RingProducer(this.eventRing);
+    this.resyncOwed = false;
+    this.lostSinceResync = 0;
+    this.lostWhileDown = 0;
+    this.down = false;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    return lost;
+  }
+
+  /**
+   * @internal The seq a restarted worker starts from: one above every seq published on its order and cancel rings
+   * (which a restart keeps: what the dead incarnation published there is read once, like anything else, and its
+   * successor writes on after it). Only once the worker's thread has ended (no producer left: spsc-ring.ts
+   * lastPublishedOffset); a claim it wrote and never published may make it higher, never lower.
+   */
+  seqAfterRings(): number {
+    const last = Math.max(recordSeq(this.orders, this.orders.lastPublishedOffset()), recordSeq(this.cancels, this.cancels.lastPublishedOffset()));
+    return (Number.isSafeInteger(last) && last > 0 ? last : 0) + 1;
+  }
+
   /** @internal The heartbeat starts counting from now (the worker is running). */
   heartbeatFrom(nowMs: number): void {
     this.beatSeen = Atomics.load(this.beat, 0);
@@ -358,14 +463,21 @@ export class HostedStrategy implements RingEndpoint {
       eventsLost: this.eventsLost,
       resyncs: this.resyncs,
       error: this.error === undefined ? null : this.error.message,
+      restarts: this.restarts,
     };
   }
 
   /** @internal */
   attach(worker: Worker): void {
     this.worker = worker;
+    this.alive = true;
     this.send = (m) => worker.postMessage(m);
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+  }
+
+  /** @internal Ends the worker's thread now, wherever its code is (a hung worker; a start that timed out). */
+  terminate(): void {
+    if (this.alive) void this.worker?.terminate();
   }
 
   /** Connects the host side to a runtime without a worker thread (tests drive both on one thread). */
@@ -422,9 +534,17 @@ export class HostedStrategy implements RingEndpoint {
 
   /** @internal Asks the worker to stop; terminates it after `timeoutMs`. */
   async stop(timeoutMs: number): Promise<void> {
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    // a failed worker whose restart had not started yet: it stays failed
+    if (this.status === 'restarting' && !this.alive) this.status = 'failed';
     const w = this.worker;
-    if (w === undefined || this.exited === undefined) return;
-    if (this.status === 'running' || this.status === 'starting') this.status = 'stopping';
+    if (w === undefined || this.exited === undefined || !this.alive) {
+      if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      return;
+    }
+    if (this.status === 'running' || this.status === 'starting' || this.status === 'restarting') this.status = 'stopping';
     w.postMessage({ type: 'stop' } satisfies HostToWorker);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -443,6 +563,19 @@ export class HostedStrategy implements RingEndpoint {
   }
 }
 
+/**
+ * Restarts (options.restart): a worker that fails while running — an uncaught error, its thread ending unasked, or
+ * terminated as hung — is `restarting`: events for it are no longer written (counted); after the backoff, and once the
+ * daemon has read every record it published (its order and cancel rings are kept: those records are read exactly once,
+ * in order, with whatever it wrote before; a record it claimed and never published was never visible and is written
+ * over), a new worker starts on the same module with
+ *  - a new event ring: nothing the dead one left unread or half-read there reaches it;
+ *  - seqs going on from the last one published (its cancel by seq of an earlier incarnation's order works, and the
+ *    daemon's FIFO checks hold);
+ *  - ctx.restarts, and a snapshot of its open orders taken before its code runs, delivered as a RESYNC right after its
+ *    start() (strategy-runtime.ts): the orders its predecessors left, to keep or cancel.
+ * After maxRestarts it stays `failed`. A worker that fails its first start is never restarted.
+ */
 export class StrategyHost {
   readonly doorbell: Doorbell;
   /** Shared with every worker: [0] how long they poll after their last order activity, µs (setWorkerSpinUs). */
@@ -455,11 +588,26 @@ export class StrategyHost {
   private readonly hangMs: number;
   private readonly clock: Clock;
   private watch: NodeJS.Timeout | undefined;
+  private readonly restart: Required<StrategyRestartPolicy>;
+  /** The worker entry (resolved at start; restarts use it too). */
+  private entry: URL | undefined;
+  /** stop() was called: no restart from now on. */
+  private stopRequested = false;
 
   constructor(private readonly options: StrategyHostOptions) {
     this.log = options.log ?? silentLog;
     this.hangMs = options.hangMs ?? DEFAULT_HANG_MS;
     if (!Number.isInteger(this.hangMs) || this.hangMs < 0) throw new RangeError(`hangMs must be a whole number of ms, 0 or more, got ${this.hangMs}`);
+    const r = options.restart;
+    this.restart = {
+      maxRestarts: r?.maxRestarts ?? 0, backoffMs: r?.backoffMs ?? 0, maxBackoffMs: r?.maxBackoffMs ?? 60_000, terminateHungMs: r?.terminateHungMs ?? 0,
+    };
+    for (const [k, v] of Object.entries(this.restart)) {
+      if (!Number.isInteger(v) || v < 0) throw new RangeError(`restart.${k} must be a whole number, 0 or more, got ${v}`);
+    }
+    if (this.restart.terminateHungMs > 0 && (this.hangMs === 0 || this.restart.terminateHungMs < this.hangMs)) {
+      throw new RangeError(`restart.terminateHungMs (${this.restart.terminateHungMs}) needs hangMs above 0 and at most terminateHungMs (got ${this.hangMs})`);
+    }
     this.clock = options.clock ?? systemClock;
     this.setWorkerSpinUs(options.workerSpinUs ?? DEFAULT_WORKER_SPIN_US);
     this.doorbell = options.doorbell ?? Doorbell.create();
@@ -515,9 +663,13 @@ export class StrategyHost {
     this.watch.unref();
   }
 
-  /** One look at every running worker's heartbeat (the watch's timer; tests call it with a manual clock). */
+  /**
+   * One look at every running worker's heartbeat (the watch's timer; tests call it with a manual clock). With
+   * restart.terminateHungMs, a worker still for that long is terminated (then failed, and restarted as the policy says).
+   */
   checkHeartbeats(): void {
     const now = this.clock.monoMs();
+    const terminateMs = this.restart.terminateHungMs;
     for (const s of this.strategies) {
       const change = s.checkHeartbeat(now, this.hangMs);
       if (change === 'hung') {
@@ -525,6 +677,13 @@ export class StrategyHost {
           'strategy worker unresponsive: its code has held its thread past daemon.workers.hangMs (it neither submits nor sees its events)');
       } else if (change === 'back') {
         this.log.info({ strategy: s.id }, 'strategy worker responsive again');
+      }
+      if (terminateMs > 0 && s.status === 'running' && !s.responsive && s.alive && s.heartbeatAge(now) >= terminateMs) {
+        const age = s.heartbeatAge(now);
+        s.error = new Error(`unresponsive for ${age} ms: terminated (daemon.workers.restart.terminateHungMs ${terminateMs})`);
+        s.status = 'failed';
+        this.log.error({ strategy: s.id, heartbeatAgeMs: age, terminateHungMs: terminateMs }, 'strategy worker unresponsive past daemon.workers.restart.terminateHungMs: terminating it');
+        s.terminate();
       }
     }
   }
@@ -551,36 +710,45 @@ export class StrategyHost {
     if (this.strategies.length === 0) return;
     const { cacheDir } = this.options;
     mkdirSync(cacheDir, { recursive: true });
-    const entry = await resolveWorkerEntry(cacheDir);
-    const urls: string[] = [];
+    const entry = (this.entry = await resolveWorkerEntry(cacheDir));
     for (const s of this.strategies) {
       try {
-        urls.push(await prepareStrategyModule(s.spec.module, cacheDir, this.options.baseDir));
+        s.moduleUrl = await prepareStrategyModule(s.spec.module, cacheDir, this.options.baseDir);
       } catch (e) {
         throw new SwitchyardError('CONFIG_INVALID', `strategy ${s.id}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     this.startWatch();
-    const results = await Promise.allSettled(this.strategies.map((s, i) => this.spawn(s, entry, urls[i]!)));
+    const results = await Promise.allSettled(this.strategies.map((s) => this.spawn(s, entry, s.moduleUrl!)));
     const failed = results.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) {
+      this.stopRequested = true; // (a worker that started and then failed meanwhile is not restarted)
       await Promise.all(this.strategies.map((s) => s.stop(1000)));
       const reason = (results[failed] as PromiseRejectedResult).reason as unknown;
       throw new SwitchyardError('CONFIG_INVALID', `strategy ${this.strategies[failed]!.id} failed to start: ${reason instanceof Error ? reason.message : String(reason)}`);
     }
   }
 
-  private spawn(s: HostedStrategy, entry: URL, moduleUrl: string): Promise<void> {
+  /** Starts a worker for `s` (`restart`: what a restarted one is told, worker-protocol.ts). */
+  private spawn(
+    s: HostedStrategy, entry: URL, moduleUrl: string, restart?: Pick<StrategyWorkerData, 'restarts' | 'firstSeq' | 'lostOnRestart'>,
+  ): Promise<void> {
     const heartbeatMs = this.hangMs === 0 ? undefined : Math.max(10, Math.min(DEFAULT_HEARTBEAT_MS, Math.floor(this.hangMs / 4)));
-    const data = s.workerData(moduleUrl, this.options.instruments, this.options.venues, this.doorbell, undefined, this.pollControl.buffer as SharedArrayBuffer, heartbeatMs);
-    s.status = 'starting';
+    const data: StrategyWorkerData = {
+      ...s.workerData(moduleUrl, this.options.instruments, this.options.venues, this.doorbell, undefined, this.pollControl.buffer as SharedArrayBuffer, heartbeatMs),
+      ...(restart ?? {}),
+    };
+    s.status = restart === undefined ? 'starting' : 'restarting';
     const worker = new Worker(entry, { workerData: data, env: { ...(this.options.workerEnv ?? {}) } });
     s.attach(worker);
     const log = this.log;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const timeoutMs = this.options.startTimeoutMs ?? 10_000;
-      const timer = setTimeout(() => fail(new Error(`no start within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => {
+        fail(new Error(`no start within ${timeoutMs} ms`));
+        s.terminate(); // (its exit then reports it; a restart's failure schedules the next)
+      }, timeoutMs);
       const fail = (e: Error): void => {
         s.error = e;
         s.status = 'failed';
@@ -597,8 +765,10 @@ export class StrategyHost {
               settled = true;
               clearTimeout(timer);
               s.status = 'running';
+              s.ran = true;
+              s.error = undefined;
               s.heartbeatFrom(this.clock.monoMs());
-              log.info({ strategy: s.id }, 'strategy started');
+              log.info({ strategy: s.id, restarts: s.restarts }, s.restarts === 0 ? 'strategy started' : 'strategy restarted');
               resolve();
             }
             break;
@@ -621,6 +791,7 @@ export class StrategyHost {
         fail(e);
       });
       worker.on('exit', (code) => {
+        s.alive = false;
         if (!settled) fail(new Error(`worker exited with code ${code} before it started`));
         // a worker that ends while running was not asked to (stop() sets 'stopping' first): whatever its exit code
         // (strategy code calling process.exit(0) included), the strategy has stopped trading unasked
@@ -629,7 +800,47 @@ export class StrategyHost {
         if (crashed && s.error === undefined) s.error = new Error(`worker exited with code ${code}`);
         if (settled) this.options.onExit?.(s.id, crashed ? s.error : undefined);
         log.info({ strategy: s.id, code }, 'strategy worker exited');
+        if (crashed && s.ran) this.scheduleRestart(s);
       });
+    });
+  }
+
+  /** A worker that had run failed (its thread has ended): restart it, if the policy has a restart left. */
+  private scheduleRestart(s: HostedStrategy): void {
+    const { maxRestarts, backoffMs, maxBackoffMs } = this.restart;
+    if (this.stopRequested || maxRestarts === 0) return;
+    const err = s.error;
+    if (s.restarts >= maxRestarts) {
+      this.log.error({ strategy: s.id, err, restarts: s.restarts, maxRestarts },
+        'strategy worker failed again and stays failed: it has been restarted daemon.workers.restart.maxRestarts times');
+      return;
+    }
+    const delayMs = Math.min(maxBackoffMs, backoffMs * 2 ** s.restarts);
+    s.status = 'restarting';
+    s.markDown();
+    this.log.error({ strategy: s.id, err, restart: s.restarts + 1, maxRestarts, inMs: delayMs }, 'strategy worker failed: restarting it');
+    s.restartTimer = setTimeout(() => this.restartWhenRead(s), delayMs);
+    s.restartTimer.unref();
+  }
+
+  /**
+   * After the backoff: once the daemon has read every record the failed worker published (the rings' consumer is the
+   * dispatcher, which always drains them), a new worker with a new event ring and the next seq.
+   */
+  private restartWhenRead(s: HostedStrategy): void {
+    s.restartTimer = undefined;
+    if (this.stopRequested) return;
+    if (s.orders.hasRecords() || s.cancels.hasRecords()) {
+      s.restartTimer = setTimeout(() => this.restartWhenRead(s), RESTART_DRAIN_POLL_MS);
+      s.restartTimer.unref();
+      return;
+    }
+    const firstSeq = s.seqAfterRings();
+    const lostOnRestart = s.renewEventRing();
+    s.restarts++;
+    this.spawn(s, this.entry!, s.moduleUrl!, { restarts: s.restarts, firstSeq, lostOnRestart }).catch((e: unknown) => {
+      // its exit reports it and schedules the next restart, if any
+      this.log.error({ strategy: s.id, err: e, restarts: s.restarts }, 'strategy worker restart failed to start');
     });
   }
 
@@ -638,6 +849,7 @@ export class StrategyHost {
    * exit, then terminates the rest. Keep draining the order rings until this resolves.
    */
   stop(timeoutMs = 5000): Promise<void> {
+    this.stopRequested = true;
     if (this.watch !== undefined) clearInterval(this.watch);
     this.watch = undefined;
     this.stopping ??= Promise.all(this.strategies.map((s) => s.stop(timeoutMs))).then(() => undefined);

@@ -99,7 +99,10 @@ export class StrategyRuntime {
   }, () => this.stopping);
   private readonly snapshotWaiters = new Map<number, (m: Extract<HostToWorker, { type: 'snapshot' }>) => void>();
   private strategy: Strategy = {};
-  private nextSeq = 1;
+  private nextSeq: number;
+  /** Times this strategy was restarted before this incarnation (0: its first), and what the RESYNC it starts with counts. */
+  private readonly restarts: number;
+  private readonly lostOnRestart: number;
   /** > 0 inside ctx.batch(): records are published when the outermost batch ends. */
   private batchDepth = 0;
   /** Inside a batch: cancels written and not yet published (a submit after them publishes them first: claim()). */
@@ -123,6 +126,10 @@ export class StrategyRuntime {
 
   constructor(data: RuntimeData, private readonly channel: RuntimeChannel, clock: Clock = systemClock) {
     this.id = data.id;
+    this.restarts = data.restarts ?? 0;
+    this.lostOnRestart = data.lostOnRestart ?? 0;
+    // after a restart, on from the seqs the earlier incarnations used (the daemon's checks and cancel by seq rely on it)
+    this.nextSeq = data.firstSeq ?? 1;
     this.instruments = new InstrumentRegistry(data.instruments);
     this.venues = data.venues;
     this.encoder = new SubmitEncoder(this.instruments, data.venues);
@@ -156,6 +163,7 @@ export class StrategyRuntime {
       get stopping() {
         return self.stopping;
       },
+      restarts: this.restarts,
       topOfBook: (symbol) => this.market.topOfBook(symbol),
       get tradesLost() {
         return self.market.tradesLost();
@@ -163,12 +171,27 @@ export class StrategyRuntime {
     };
   }
 
-  /** Resolves the module's default export, runs start(), then starts pumping events. */
+  /**
+   * Resolves the module's default export, runs start(), then starts pumping events. A restarted incarnation (restarts
+   * > 0) first asks for a snapshot of its open orders — before any of its code runs, so nothing it does is skipped as
+   * covered by the snapshot — and gets it as a RESYNC, its first event, right after start() (its event ring is new:
+   * nothing its dead predecessor left unread there reaches it; the events the snapshot reflects are skipped).
+   */
   async start(mod: StrategyModule | undefined): Promise<void> {
+    const resync = this.restarts > 0 ? await this.requestSnapshot() : undefined;
+    if (resync !== undefined && resync.orders !== null) {
+      this.skipBelow = resync.position;
+      this.skipping = true;
+    }
     this.strategy = await resolveStrategy(mod, this.ctx);
     // what the host writes and wakes us for: trades only for onTrade, wake-ups for tops only for onMarket
     this.market.setInterest(this.strategy);
     await this.strategy.start?.(this.ctx);
+    if (resync !== undefined) {
+      this.ev.reset();
+      this.ev.kind = EV_RESYNC;
+      this.deliver(this.toEvent(this.ev, this.lostOnRestart, resync.orders));
+    }
     void this.pump();
   }
 

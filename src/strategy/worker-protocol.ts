@@ -50,6 +50,15 @@ export interface StrategyWorkerData {
    */
   readonly heartbeat?: SharedArrayBuffer;
   readonly heartbeatMs?: number;
+  /**
+   * A restarted worker (StrategyHost's restart policy): how many times this strategy has been restarted (ctx.restarts;
+   * absent: 0, its first start), the seq of its first record (one above every seq its earlier incarnations published,
+   * so seqs stay unique per strategy across restarts), and the events its earlier incarnation did not get (those left
+   * in its event ring and those written while no worker ran): the count of the RESYNC it starts with.
+   */
+  readonly restarts?: number;
+  readonly firstSeq?: number;
+  readonly lostOnRestart?: number;
 }
 
 /** How often a worker's heartbeat ticks by default, ms (StrategyHost picks it from its hangMs). */

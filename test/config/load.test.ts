@@ -138,6 +138,16 @@ describe('value errors carry path and line', () => {
     });
   });
 
+  it('daemon.workers.restart: the backoff bound and terminateHungMs are checked against their peers', () => {
+    const at = (workers: string): Record<string, string> =>
+      Object.fromEntries(errors(`${BASE}daemon:\n  workers: ${workers}\n`).map((e) => [e.path, e.message]));
+    expect(at('{ restart: { backoffMs: 5000, maxBackoffMs: 1000 } }')).toEqual({ 'daemon.workers.restart.maxBackoffMs': 'maxBackoffMs must be at least backoffMs (5000)' });
+    expect(at('{ hangMs: 0, restart: { terminateHungMs: 1000 } }')).toEqual({ 'daemon.workers.restart.terminateHungMs': 'terminateHungMs needs the heartbeat watched (hangMs above 0)' });
+    expect(at('{ hangMs: 2000, restart: { terminateHungMs: 1000 } }')).toEqual({ 'daemon.workers.restart.terminateHungMs': 'terminateHungMs must be at least hangMs (2000)' });
+    expect(ok(`${BASE}daemon:\n  workers: { restart: { maxRestarts: 3, backoffMs: 10, terminateHungMs: 10000 } }\n`).daemon.workers)
+      .toEqual({ hangMs: 5000, restart: { maxRestarts: 3, backoffMs: 10, maxBackoffMs: 60_000, terminateHungMs: 10_000 } });
+  });
+
   it('requires tick and lot sizes and minQty to be > 0', () => {
     const text = BASE.replace('tickSize: "0.01", lotSize: "0.00001"', 'tickSize: 0, lotSize: "-0.1", minQty: "0"');
     const byPath = Object.fromEntries(errors(text).map((e) => [e.path, e.message]));
@@ -318,7 +328,7 @@ describe('defaults', () => {
       },
       queue: { capacity: 65536 },
       dispatch: { busyPoll: false },
-      workers: { hangMs: 5000 },
+      workers: { hangMs: 5000, restart: { maxRestarts: 0, backoffMs: 1000, maxBackoffMs: 60_000, terminateHungMs: 0 } },
       journal: { enabled: true, dir: '.switchyard/journal', maxDelayMs: 0, snapshotEvery: 200_000 },
       history: { enabled: true, store: 'file', file: { path: '.switchyard/history', segmentBytes: 67_108_864 }, pageSizeMax: 1000, bufferRows: 65_536, batchRows: 5000, threadNice: 15 },
       marketData: { depth: 20, staleMs: 5000 },

@@ -11,8 +11,11 @@ import { metricValue } from '../helpers/http.js';
 import { pollUntil } from '../helpers/poll.js';
 
 const HOLDS_THREAD = new URL('../strategy/fixtures/holds-thread.ts', import.meta.url).pathname;
+const RESTARTS = new URL('../strategy/fixtures/restarts.ts', import.meta.url).pathname;
 
-interface StrategyHealth { id: string; source: string; status?: string; responsive?: boolean; heartbeatAgeMs?: number | null; hangs?: number }
+interface StrategyHealth {
+  id: string; source: string; status?: string; responsive?: boolean; heartbeatAgeMs?: number | null; hangs?: number; restarts?: number; error?: string | null;
+}
 
 let running: TestDaemon | undefined;
 afterEach(async () => {
@@ -69,5 +72,40 @@ describe('worker strategies in /health and /metrics', () => {
     expect(worker).toMatchObject({ status: 'running', responsive: true, hangs: 0 });
     expect(worker.heartbeatAgeMs).toBeLessThan(400);
     expect(body.status).toBe('ok');
+  });
+
+  it('daemon.workers.restart: a worker that throws is restarted, its new incarnation cancels the orders it left; after maxRestarts it stays failed', { timeout: 40_000 }, async () => {
+    const d = (running = await startTestDaemon([
+      [['daemon', 'workers', 'restart'], { maxRestarts: 1, backoffMs: 50 }],
+      [['strategies', 0, 'module'], RESTARTS],
+      // it throws when one of its orders is canceled (after it placed one more order, "p" + ctx.restarts)
+      [['strategies', 0, 'params'], { crashOn: 'CANCELED', exitOn: 'none' }],
+    ], undefined, { workers: false }));
+    const id = d.daemon.config.strategies[0]!.id;
+    const worker = async (): Promise<{ status: string; strategy: StrategyHealth }> => {
+      const body = (await d.api.get('/health')).body as { status: string; strategies: StrategyHealth[] };
+      return { status: body.status, strategy: body.strategies.find((s) => s.id === id)! };
+    };
+    expect((await worker()).strategy).toMatchObject({ status: 'running', restarts: 0 });
+    await d.api.waitForState('a1', 'ACCEPTED');
+    await d.api.waitForState('a2', 'ACCEPTED');
+
+    // the operator cancels a1: the strategy places p0 and throws; restarted, the new incarnation's RESYNC lists a2 and
+    // p0 (orders of the dead one) and it cancels them by their seqs; their CANCELED make it throw again: it stays failed
+    expect((await d.api.delete(`/v1/orders/a1`)).status).toBeLessThan(300);
+    const failed = await pollUntil(worker, (w) => w.strategy.status === 'failed', { timeoutMs: 20_000, what: 'the worker failed for good' });
+    expect(failed.strategy).toMatchObject({ restarts: 1, error: expect.stringContaining('crashed on purpose') });
+    expect(failed.status).toBe('degraded');
+    for (const cid of ['a1', 'a2', 'p0']) await d.api.waitForState(cid, 'CANCELED', 10_000);
+    // the new incarnation's own reports (IOC, never resting): its start, and its RESYNC with the two open orders
+    await d.api.waitForState('s1', 'EXPIRED', 10_000);
+    const orders = await d.api.allOrders<{ clientOrderId: string; state: string }>(`strategy=${id}&state=all`);
+    expect(orders.map((o) => o.clientOrderId).sort()).toEqual(expect.arrayContaining(['a1', 'a2', 'p0', 's1']));
+    expect(orders.some((o) => /^o2l\d+$/.test(o.clientOrderId))).toBe(true);
+    // still open: only p1, which the second incarnation placed as it threw (published before it died: not lost)
+    expect(orders.filter((o) => o.state === 'ACCEPTED' || o.state === 'PENDING_CANCEL').map((o) => o.clientOrderId)).toEqual(['p1']);
+    const metrics = await d.api.metrics();
+    expect(metricValue(metrics, 'switchyard_strategy_restarts_total', { strategy: id })).toBe(1);
+    expect(metricValue(metrics, 'switchyard_strategy_up', { strategy: id })).toBe(0);
   });
 });

@@ -240,4 +240,14 @@ export class RingConsumer extends RingSide {
   get position(): number {
     return this.head;
   }
+
+  /**
+   * Byte offset of the slot of the last record the producer published (position tail - 1, read or not). Only once the
+   * producer is gone for good (a strategy worker that ended): its slot then holds that record, or a later one the
+   * producer claimed and wrote but never published (claims only go forward) — never an earlier one. A ring never
+   * published to gives its last slot, as created (zeros) unless a claim never published reached it.
+   */
+  lastPublishedOffset(): number {
+    return this.offsetOf((Atomics.load(this.header, TAIL) - 1) | 0);
+  }
 }

@@ -231,3 +231,24 @@ describe('doorbell', () => {
     await pending;
   });
 });
+
+describe('SPSC ring: the last record published, once its producer is gone', () => {
+  it('lastPublishedOffset names the last record published (read or not); a claim never published does not go below it', () => {
+    const { p, c, buf } = ring(4);
+    expect(c.f64[c.lastPublishedOffset() >> 3]).toBe(0); // nothing published: a slot as created
+    for (const v of [1, 2, 3]) write(p, v);
+    expect(c.f64[c.lastPublishedOffset() >> 3]).toBe(3); // not read yet
+    expect(readAll(c)).toEqual([1, 2, 3]);
+    expect(c.f64[c.lastPublishedOffset() >> 3]).toBe(3); // read and released
+    // the producer claims and writes 4 and 5, publishes nothing, and is gone: a new producer goes on after 3
+    for (const v of [4, 5]) p.f64[p.tryClaim() >> 3] = v;
+    expect(c.f64[c.lastPublishedOffset() >> 3]).toBe(3);
+    const next = new RingProducer(buf);
+    write(next, 6);
+    expect(readAll(c)).toEqual([6]);
+    expect(c.f64[c.lastPublishedOffset() >> 3]).toBe(6);
+    // a batch claimed all the way round (everything read) and never published: a later record, never an earlier one
+    for (const v of [7, 8, 9, 10]) next.f64[next.tryClaim() >> 3] = v;
+    expect(c.f64[c.lastPublishedOffset() >> 3]).toBeGreaterThanOrEqual(6);
+  });
+});
