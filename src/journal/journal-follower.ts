@@ -360,7 +360,8 @@ export class JournalFollower<Row extends { readonly seq: number }> {
           this.wm = this.ofThisJournal(await this.sink.watermark());
           this.resync = false;
           if (this.wm < before) this.o.log.warn({ sink: this.sink.kind, where: this.sink.where, was: before, watermark: this.wm }, `${this.o.name}: the sink's watermark went back (it lost data): writing again from the journal`);
-          this.setUp(true);
+          // not up yet: the sink answered a read, but what failed was a write (a key of another type, a full disk);
+          // up again once a write goes through, or once the catch-up finds nothing left to write (catchUp)
         }
         if (!this.accepting) await this.catchUp();
         else await this.drain();
@@ -463,7 +464,7 @@ export class JournalFollower<Row extends { readonly seq: number }> {
         if (last > this.wm) {
           await j.whenDurable(last);
           await this.copy(this.wm, last);
-        }
+        } else this.setUp(true); // the sink holds everything: nothing to write, nothing failing
         if (this.accepting) this.mode = 'live';
         this.covered(at);
         return;

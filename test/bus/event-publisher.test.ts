@@ -68,6 +68,8 @@ async function rig(url: string, o: {
   bufferEvents?: number; batchEvents?: number; timeoutMs?: number; snapshotEvery?: number;
   /** Runs before the publisher starts (what its Redis holds then). */
   before?: (keys: BusKeys) => Promise<void>;
+  /** The rig's log lines (info and above) go here; silent without. */
+  logLines?: string[];
 } = {}): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'events-rig-'));
   const instruments = testInstruments();
@@ -78,7 +80,8 @@ async function rig(url: string, o: {
   risk.setMark(0, 6_000_000);
   risk.setMark(1, 60_000);
   const venues: PlayedVenue[] = [];
-  const log = createLogger('silent', 'test', { write: () => {} });
+  const lines = o.logLines;
+  const log = lines === undefined ? createLogger('silent', 'test', { write: () => {} }) : createLogger('info', 'test', { write: (line: string) => void lines.push(line) });
   const path = buildOrderPath({
     instruments, risk, router, clock, log,
     strategies: [{ id: 'alpha', weight: 1 }, { id: 'beta', weight: 1 }],
@@ -534,15 +537,23 @@ describe('events out to Redis Streams', () => {
 
   it('a stream key holding something else (a string at orders:ETH-USDT): nothing of a batch is written, never again and again; once removed every event once', { timeout: 60_000 }, async () => {
     const admin = await adminClient();
-    const r = await rig(SHARED_REDIS_URL, { before: async (keys) => void await admin.set(keys.orders('ETH-USDT'), 'not a stream') });
+    const logLines: string[] = [];
+    const r = await rig(SHARED_REDIS_URL, { before: async (keys) => void await admin.set(keys.orders('ETH-USDT'), 'not a stream'), logLines });
     for (let i = 0; i < 12; i++) await r.flow(i);
     await pollUntil(() => r.publisher.status().lastError ?? '', (e) => e.includes('WRONGTYPE'), { timeoutMs: 5000, what: 'the publisher refusing the key' });
+    const upAt = logLines.length;
+    const failedWrites = r.publisher.status().writeErrors;
     // retried meanwhile (every 20 to 100 ms): the BTC-USDT events of the refused batches were written none of the times
     // (what is there came in batches before the first ETH-USDT event)
     const before = await admin.xLen(r.keys.orders('BTC-USDT'));
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await admin.xLen(r.keys.orders('BTC-USDT'))).toBe(before);
     expect(r.publisher.status()).toMatchObject({ up: false, lastError: expect.stringContaining('EVENTS_KEY_WRONGTYPE') });
+    // each retry read the watermark back (Redis answers reads): that is not up while every write fails — it was
+    // reported up for a moment at each retry (a 'sink up' line, status up: true between the read and the write)
+    const retriedUp = logLines.slice(upAt).filter((l) => l.includes('sink up'));
+    expect(retriedUp).toEqual([]);
+    expect(r.publisher.status().writeErrors).toBeGreaterThan(failedWrites); // (retries were made meanwhile)
     await admin.del(r.keys.orders('ETH-USDT'));
     await r.caughtUp(20_000);
     await readsEveryEventOnce(r);
