@@ -16,6 +16,7 @@
  * by the same route handler, with the same answers; anything unusual about it goes through fastify as every other
  * request does.
  */
+import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -130,9 +131,15 @@ const KEEP_ALIVE_TIMEOUT_MS = 5000;
 /** How long a request may take to arrive (Node's server.requestTimeout: its default, which fastify would turn off). */
 const REQUEST_TIMEOUT_MS = 300_000;
 
-/** A request body as the routes get it: none is undefined, else exact JSON (json-exact.ts); not JSON is a 400. */
-function bodyValue(text: string): unknown {
-  if (text === '') return undefined;
+/**
+ * A request body as the routes get it: none is undefined, else exact JSON (json-exact.ts) read from UTF-8 text. Bytes
+ * that are not UTF-8 are a 400, not decoded with U+FFFD in their place (a string the client sent would be executed as
+ * another one); not JSON is a 400.
+ */
+function bodyValue(bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined;
+  if (!isUtf8(bytes)) throw new HttpError('BAD_REQUEST', 'body is not UTF-8');
+  const text = bytes.toString('utf8');
   try {
     return parseJsonExact(text);
   } catch (err) {
@@ -283,19 +290,20 @@ export class ApiServer {
     });
     // The body, whatever its Content-Type, as exact JSON (json-exact.ts); none at all is undefined.
     app.removeAllContentTypeParsers();
-    const parseBody = (_req: FastifyRequest, text: string | Buffer, done: (err: Error | null, body?: unknown) => void): void => {
+    // Read as bytes, not as fastify's text: its decoding puts U+FFFD in place of bytes that are not UTF-8.
+    const parseBody = (_req: FastifyRequest, bytes: string | Buffer, done: (err: Error | null, body?: unknown) => void): void => {
       let body: unknown;
       try {
-        body = bodyValue(text as string);
+        body = bodyValue(bytes as Buffer);
       } catch (err) {
         return done(err as HttpError, undefined);
       }
       done(null, body);
     };
-    app.addContentTypeParser('*', { parseAs: 'string' }, parseBody);
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, parseBody);
     // The same parser under the usual type: fastify caches the lookup of a named type, not of the catch-all (which
     // parsed every request's Content-Type header again).
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, parseBody);
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseBody);
     app.addHook('onRequest', async (request, reply) => {
       const refusal = this.admit(request);
       if (refusal === undefined) return undefined;
@@ -440,15 +448,14 @@ export class ApiServer {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('error', () => void this.fastAnswer(res, Promise.resolve(bodyUnreadable())));
     req.on('end', () => {
-      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      void this.fastAnswer(res, this.fastHandle(target, text));
+      void this.fastAnswer(res, this.fastHandle(target, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     });
     return true;
   }
 
-  private async fastHandle(target: RequestTarget, text: string): Promise<Reply | RawReply> {
+  private async fastHandle(target: RequestTarget, body: Buffer): Promise<Reply | RawReply> {
     try {
-      return await this.submitRoute.handle({ method: 'POST', path: target.path, query: targetQuery(target), params: {}, body: bodyValue(text) });
+      return await this.submitRoute.handle({ method: 'POST', path: target.path, query: targetQuery(target), params: {}, body: bodyValue(body) });
     } catch (err) {
       return this.failure(err);
     }

@@ -19,7 +19,7 @@ import { DuplicateKeyError, parseJsonExact } from '../intake/json-exact.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { BearerAuth } from './auth.js';
-import type { EventStream, Message } from './event-stream.js';
+import { CLOSE_GRACE_MS, type EventStream, type Message } from './event-stream.js';
 import { fragment, NUMBER_BOUND, stringBound, type JsonBytes } from '../journal/json-bytes.js';
 import type { AmendCommandResult, CommandError, OrderCommands, SubmitResult } from './order-commands.js';
 import type { OrderView as HeldOrder } from '../core/order-store.js';
@@ -33,6 +33,12 @@ const charCodeAt = String.prototype.charCodeAt;
 export const AUTH_MESSAGE_WAIT_MS = 5000;
 /** Close code for a missing, late or wrong token in the first message. */
 export const AUTH_FAILED_CLOSE_CODE = 4001;
+/**
+ * How long a socket closed before it authenticated (4001, or 1007 for an auth message that is not UTF-8) has to answer
+ * the close frame before it is destroyed. Nothing was sent to it before that frame, so a live client answers within a
+ * round trip; without this a client that never answers would hold its socket for ws's 30 s close timeout.
+ */
+export const AUTH_CLOSE_GRACE_MS = 1000;
 
 export interface StreamSocketDeps {
   readonly stream: EventStream;
@@ -69,12 +75,12 @@ export function acceptStreamSocket(d: StreamSocketDeps, ws: WebSocket, query: UR
   };
   const timer = setTimeout(() => {
     over();
-    ws.close(AUTH_FAILED_CLOSE_CODE, 'no auth message');
+    closeSocket(ws, AUTH_FAILED_CLOSE_CODE, 'no auth message', AUTH_CLOSE_GRACE_MS);
   }, AUTH_MESSAGE_WAIT_MS);
   ws.on('close', over);
   ws.once('message', (data, isBinary) => {
     over();
-    const text = frameText(ws, data as Buffer, isBinary);
+    const text = frameText(ws, data as Buffer, isBinary, AUTH_CLOSE_GRACE_MS);
     if (text === undefined) return;
     let token: unknown;
     try {
@@ -84,7 +90,7 @@ export function acceptStreamSocket(d: StreamSocketDeps, ws: WebSocket, query: UR
       token = undefined;
     }
     if (typeof token !== 'string' || !d.auth.check(token)) {
-      ws.close(AUTH_FAILED_CLOSE_CODE, 'unauthorized');
+      closeSocket(ws, AUTH_FAILED_CLOSE_CODE, 'unauthorized', AUTH_CLOSE_GRACE_MS);
       return;
     }
     start(d, ws, query);
@@ -95,14 +101,28 @@ export function acceptStreamSocket(d: StreamSocketDeps, ws: WebSocket, query: UR
  * A frame's text. A text frame ws has checked to be UTF-8 (else it closed the socket with 1007); a binary frame is
  * read as the same UTF-8 JSON text (clients such as ws's send a Buffer as one), so it is checked here the same way: a
  * byte sequence that is not UTF-8 closes the socket with 1007 as ws does for a text frame, rather than being decoded
- * with U+FFFD in its place and executed. Undefined: closed.
+ * with U+FFFD in its place and executed. Undefined: closed (`graceMs`: closeSocket).
  */
-function frameText(ws: WebSocket, bytes: Buffer, isBinary: boolean): string | undefined {
+function frameText(ws: WebSocket, bytes: Buffer, isBinary: boolean, graceMs: number): string | undefined {
   if (isBinary && !isUtf8(bytes)) {
-    ws.close(1007, 'invalid UTF-8 sequence');
+    closeSocket(ws, 1007, 'invalid UTF-8 sequence', graceMs);
     return undefined;
   }
   return bytes.toString();
+}
+
+/**
+ * The daemon closes a socket: its close frame, then the socket destroyed `graceMs` later unless the client has answered
+ * by then (as a dropped slow consumer is: event-stream.ts). ws alone would wait 30 s for the answer, so clients that
+ * never answer would each hold a socket that long. `graceMs`: AUTH_CLOSE_GRACE_MS before authentication (nothing is
+ * queued ahead of the close frame), CLOSE_GRACE_MS after it (the frame may queue behind events the client has not read).
+ */
+function closeSocket(ws: WebSocket, code: number, reason: string, graceMs: number): void {
+  if (ws.readyState === ws.CLOSING || ws.readyState === ws.CLOSED) return; // already being closed (and so bounded)
+  const timer = setTimeout(() => ws.terminate(), graceMs);
+  timer.unref();
+  ws.once('close', () => clearTimeout(timer));
+  ws.close(code, reason);
 }
 
 function start(d: StreamSocketDeps, ws: WebSocket, query: URLSearchParams): void {
@@ -116,7 +136,7 @@ function start(d: StreamSocketDeps, ws: WebSocket, query: URLSearchParams): void
     if (ws.readyState !== ws.OPEN) return;
     try {
       const bytes = data as Buffer; // ws's default binaryType: one Buffer a message
-      const text = frameText(ws, bytes, isBinary);
+      const text = frameText(ws, bytes, isBinary, CLOSE_GRACE_MS);
       if (text !== undefined) onMessage(d, ws, text, bytes, ids);
     } catch (err) {
       d.stream.send(ws, internal(d, null, err));
@@ -183,7 +203,7 @@ function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: Buff
   let msg: unknown;
   if (bytes.length > MAX_BODY_BYTES && charCodeAt.call(text, firstNonSpace(text)) !== 0x5b) {
     // One op is bounded as an HTTP body is (the socket's frame bound is larger, for batches): closed as ws would.
-    ws.close(1009, 'Max payload size exceeded');
+    closeSocket(ws, 1009, 'Max payload size exceeded', CLOSE_GRACE_MS);
     return;
   }
   try {

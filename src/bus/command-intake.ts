@@ -27,7 +27,7 @@
 import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
 import type { CommandError, OrderCommands } from '../api/order-commands.js';
-import { parseJsonExact } from '../intake/json-exact.js';
+import { DuplicateKeyError, parseJsonExact } from '../intake/json-exact.js';
 import type { Clock } from '../model/clock.js';
 import type { Order } from '../model/order.js';
 import { isResultShape, RESULT_SHAPE_EXPECTED } from '../model/result-shape.js';
@@ -530,7 +530,10 @@ export class CommandIntake {
       const parsed = parseJsonExact(f.body);
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return malformed('BAD_REQUEST', 'body must be a JSON object', 'body');
       body = parsed as Record<string, unknown>;
-    } catch {
+    } catch (err) {
+      // a key given twice, the value dropped holding a number a double cannot hold: named (its path in the body), as
+      // the API names it
+      if (err instanceof DuplicateKeyError) return malformed('BAD_REQUEST', err.message, err.path);
       return malformed('BAD_REQUEST', 'body is not valid JSON', 'body');
     }
     const result = f.result;

@@ -191,6 +191,28 @@ describe('bad input', () => {
     expect(orderCount()).toBe(before);
   });
 
+  it('a body that is not UTF-8 is a 400 BAD_REQUEST "body is not UTF-8", never read with U+FFFD in place of its bytes (submit, amend, admin)', async () => {
+    const before = orderCount();
+    const notUtf8 = (text: string): Buffer => Buffer.concat(text.split('\u00ff').flatMap((part, i) => (i === 0 ? [Buffer.from(part)] : [Buffer.from([0xff]), Buffer.from(part)])));
+    const refused = { status: 400, error: { code: 'BAD_REQUEST', message: 'body is not UTF-8', retryable: false } };
+    const answer = (r: { status: number; body: any }): unknown => ({ status: r.status, error: r.body?.error });
+    // the submit fast path (a Content-Length body; chunked, through fastify's parser: submit-fast-path.test.ts)
+    const order = notUtf8(JSON.stringify(resting({ clientOrderId: 'badUtf8\u00ff1' })));
+    expect(answer(await t.api.request('POST', '/v1/orders', { raw: order }))).toEqual(refused);
+    // a well-formed sequence is still read as itself (here: refused as no client order id may hold it)
+    const ok = await t.api.request('POST', '/v1/orders', { raw: Buffer.from(JSON.stringify(resting({ clientOrderId: 'badUtf8\u00e91' }))) });
+    expect(ok.body.error).toMatchObject({ code: 'INVALID_CLIENT_ORDER_ID' });
+    expect(orderCount()).toBe(before);
+    // an amend: refused before its fields are looked at, the order left as it was
+    const a = await restingOrder();
+    expect(answer(await t.api.request('PATCH', `/v1/orders/${a.orderId}`, { raw: notUtf8('{"price":"30001","quantity\u00ff":"0.002"}') }))).toEqual(refused);
+    expect((await t.api.get(`/v1/orders/${a.orderId}?by=id`)).body).toMatchObject({ price: a.price, quantity: a.quantity });
+    // a route whose body holds free text: not executed with the text changed
+    const states = (await t.api.get('/v1/admin/state')).body;
+    expect(answer(await t.api.request('POST', '/v1/admin/state', { raw: notUtf8('{"scope":"strategy","name":"momentum","state":"ACTIVE","reason":"caf\u00ff"}') }))).toEqual(refused);
+    expect((await t.api.get('/v1/admin/state')).body).toEqual(states);
+  });
+
   it('enum values are matched on ASCII letters only: ſell, ıoc, lımıt are refused', async () => {
     const before = orderCount();
     for (const [field, value] of [['side', 'ſell'], ['timeInForce', 'ıoc'], ['type', 'lımıt']] as const) {

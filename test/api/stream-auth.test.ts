@@ -1,7 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTH_FAILED_CLOSE_CODE, AUTH_MESSAGE_WAIT_MS, MAX_AWAITING_AUTH } from '../../src/api/http-server.js';
+import { AUTH_FAILED_CLOSE_CODE, AUTH_MESSAGE_WAIT_MS, MAX_AWAITING_AUTH, MAX_BODY_BYTES } from '../../src/api/http-server.js';
+import { AUTH_CLOSE_GRACE_MS } from '../../src/api/stream-socket.js';
+import { CLOSE_GRACE_MS } from '../../src/api/event-stream.js';
 import { pollUntil } from '../helpers/poll.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
@@ -129,6 +131,38 @@ describe('/v1/stream authentication', () => {
     }
     await pollUntil(health, (h) => h.awaitingAuth === 0, { timeoutMs: 5000, what: 'none waiting' });
   }, 30_000);
+
+  it(`a socket closed with 4001 whose client never answers the close frame is ended ${AUTH_CLOSE_GRACE_MS} ms later, not after ws's 30 s`, async () => {
+    // silent clients (closed when AUTH_MESSAGE_WAIT_MS is over) and clients whose first message has a wrong token
+    // (closed at once); none answers the close frame, none ends its side
+    const sockets: Socket[] = [];
+    const endWithinMs = AUTH_CLOSE_GRACE_MS + 10_000; // ws alone ends them 30 s after the close frame
+    try {
+      const wrong = clientFrame(1, Buffer.from(JSON.stringify({ op: 'auth', token: 'wrong-token-0123456789abcdef' })));
+      const clients = [
+        ...Array.from({ length: 8 }, () => rawStream(sockets, { auth: 'message', endWithinMs })),
+        ...Array.from({ length: 8 }, () => rawStream(sockets, { auth: 'message', send: wrong, endWithinMs })),
+      ];
+      expect(await Promise.all(clients.map((c) => c.closeCode))).toEqual(clients.map(() => AUTH_FAILED_CLOSE_CODE));
+      const after = await Promise.all(clients.map((c) => c.ended));
+      for (const ms of after) expect(ms).toBeGreaterThanOrEqual(AUTH_CLOSE_GRACE_MS / 2); // given the grace (less what the close frame took to be read here), then ended
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  }, 40_000);
+
+  it(`a socket the daemon closes for what its client sent (1007, 1009) is ended ${CLOSE_GRACE_MS} ms later if its client never answers the close frame`, async () => {
+    const sockets: Socket[] = [];
+    const endWithinMs = CLOSE_GRACE_MS + 10_000;
+    try {
+      const notUtf8 = rawStream(sockets, { auth: 'header', send: clientFrame(2, Buffer.from([0x7b, 0xff, 0x7d])), endWithinMs });
+      const tooBig = rawStream(sockets, { auth: 'header', send: clientFrame(1, Buffer.from(JSON.stringify({ op: 'cancel', id: 1, orderId: 'x'.repeat(MAX_BODY_BYTES) }))), endWithinMs });
+      expect([await notUtf8.closeCode, await tooBig.closeCode]).toEqual([1007, 1009]);
+      for (const ms of await Promise.all([notUtf8.ended, tooBig.ended])) expect(ms).toBeGreaterThanOrEqual(CLOSE_GRACE_MS / 2);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  }, 60_000);
 });
 
 /**
@@ -136,21 +170,54 @@ describe('/v1/stream authentication', () => {
  * resolves with the close code of the first close frame it gets (rejects if the upgrade fails or no close frame comes).
  */
 function silentClient(sockets: Socket[]): Promise<number> {
+  return rawStream(sockets, { auth: 'message' }).closeCode;
+}
+
+interface RawStream {
+  /** The code of the first close frame the daemon sends (rejects if the upgrade fails or none comes in time). */
+  readonly closeCode: Promise<number>;
+  /** Resolves when the daemon ends the TCP connection, with the ms from its close frame; rejects after `endWithinMs`. */
+  readonly ended: Promise<number>;
+}
+
+/**
+ * A raw /v1/stream client that never answers a close frame (pushed on `sockets`). `auth: 'header'` upgrades with the
+ * token and sends `send` (frames) once hello has come; `auth: 'message'` upgrades with ?auth=message and sends `send`
+ * at once (nothing: a silent client). `ended` waits at most `endWithinMs` after the close frame for the daemon to end
+ * the connection.
+ */
+function rawStream(sockets: Socket[], o: { auth: 'header' | 'message'; send?: Buffer; endWithinMs?: number }): RawStream {
   const { hostname, port } = new URL(t.wsUrl);
-  return new Promise((resolve, reject) => {
-    const s = connect(Number(port), hostname);
-    sockets.push(s);
+  const s = connect(Number(port), hostname);
+  sockets.push(s);
+  let closedAt = -1;
+  let gaveUp = '';
+  const ended = new Promise<number>((resolve, reject) => {
+    s.once('close', () => {
+      if (closedAt < 0) reject(new Error('connection ended before a close frame'));
+      else if (gaveUp !== '') reject(new Error(gaveUp));
+      else resolve(Date.now() - closedAt);
+    });
+  });
+  ended.catch(() => undefined); // awaited by the tests that want it
+  const closeCode = new Promise<number>((resolve, reject) => {
     let buf = Buffer.alloc(0);
-    let headersEnd = -1;
+    let upgraded = false;
+    let sent = false;
     const timer = setTimeout(() => reject(new Error('no close frame within AUTH_MESSAGE_WAIT_MS + 15 s')), AUTH_MESSAGE_WAIT_MS + 15_000);
+    const sendOnce = (): void => {
+      if (sent || o.send === undefined) return;
+      sent = true;
+      s.write(o.send);
+    };
     s.on('error', (err) => {
       clearTimeout(timer);
       reject(err);
     });
     s.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
-      if (headersEnd < 0) {
-        headersEnd = buf.indexOf('\r\n\r\n');
+      if (!upgraded) {
+        const headersEnd = buf.indexOf('\r\n\r\n');
         if (headersEnd < 0) return;
         const status = buf.subarray(0, buf.indexOf('\r\n')).toString();
         if (!status.startsWith('HTTP/1.1 101')) {
@@ -158,14 +225,54 @@ function silentClient(sockets: Socket[]): Promise<number> {
           reject(new Error(`upgrade refused: ${status}`));
           return;
         }
+        upgraded = true;
+        buf = buf.subarray(headersEnd + 4);
+        if (o.auth === 'message') sendOnce();
       }
-      const frame = buf.subarray(headersEnd + 4);
-      if (frame.length >= 4 && frame[0] === 0x88) { // FIN + close; a server frame is not masked
-        clearTimeout(timer);
-        resolve(frame.readUInt16BE(2));
+      // the daemon's frames (not masked): hello and events, then a close frame
+      for (;;) {
+        if (buf.length < 2) return;
+        let length = buf[1]! & 0x7f;
+        let at = 2;
+        if (length === 126) {
+          if (buf.length < 4) return;
+          length = buf.readUInt16BE(2);
+          at = 4;
+        } else if (length === 127) {
+          if (buf.length < 10) return;
+          length = Number(buf.readBigUInt64BE(2));
+          at = 10;
+        }
+        if (buf.length < at + length) return;
+        const opcode = buf[0]! & 0x0f;
+        const payload = buf.subarray(at, at + length);
+        buf = buf.subarray(at + length);
+        if (opcode === 0x8) {
+          clearTimeout(timer);
+          closedAt = Date.now();
+          const endWithin = o.endWithinMs ?? 60_000;
+          const limit = setTimeout(() => {
+            gaveUp = `the daemon did not end the connection within ${endWithin} ms of its close frame`;
+            s.destroy();
+          }, endWithin);
+          s.once('close', () => clearTimeout(limit));
+          resolve(payload.readUInt16BE(0));
+          return;
+        }
+        sendOnce(); // hello came (auth: 'header')
       }
     });
-    s.write(`GET /v1/stream?auth=message HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
-      + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
   });
+  closeCode.catch(() => undefined);
+  const headers = o.auth === 'header' ? `Authorization: Bearer ${t.token}\r\n` : '';
+  s.write(`GET /v1/stream${o.auth === 'message' ? '?auth=message' : ''} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n${headers}`
+    + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  return { closeCode, ended };
+}
+
+/** A client's frame (FIN, masked): opcode 1 text, 2 binary. */
+function clientFrame(opcode: number, payload: Buffer): Buffer {
+  const head = payload.length < 126 ? Buffer.from([0x80 | opcode, 0x80 | payload.length]) : Buffer.from([0x80 | opcode, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  const mask = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  return Buffer.concat([head, mask, payload.map((b, i) => b ^ mask[i & 3]!)]);
 }

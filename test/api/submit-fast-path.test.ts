@@ -26,21 +26,23 @@ function fastSubmits(): number {
   return (t.daemon as unknown as { api: { fastSubmits: number } }).api.fastSubmits;
 }
 
-function plain(target: string, body: string, o: { token?: string; close?: boolean } = {}): string {
-  return `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${o.token ?? t.token}\r\nContent-Type: application/json\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n${o.close === false ? '' : 'Connection: close\r\n'}\r\n${body}`;
+function plain(target: string, body: string | Buffer, o: { token?: string; close?: boolean } = {}): Buffer {
+  return Buffer.concat([Buffer.from(`POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${o.token ?? t.token}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n${o.close === false ? '' : 'Connection: close\r\n'}\r\n`), Buffer.from(body)]);
 }
 
 /** The same request with its body in two chunks (Transfer-Encoding: chunked): fastify answers it. */
-function chunked(target: string, body: string): string {
-  const half = body.slice(0, body.length >> 1);
-  const rest = body.slice(body.length >> 1);
-  const chunk = (s: string): string => (s.length === 0 ? '' : `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`);
-  return `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${t.token}\r\nContent-Type: application/json\r\n` +
-    `Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunk(half)}${chunk(rest)}0\r\n\r\n`;
+function chunked(target: string, body: string | Buffer): Buffer {
+  const bytes = Buffer.from(body);
+  const chunk = (b: Buffer): Buffer[] => (b.length === 0 ? [] : [Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
+  return Buffer.concat([
+    Buffer.from(`POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${t.token}\r\nContent-Type: application/json\r\n` +
+      'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n'),
+    ...chunk(bytes.subarray(0, bytes.length >> 1)), ...chunk(bytes.subarray(bytes.length >> 1)), Buffer.from('0\r\n\r\n'),
+  ]);
 }
 
-async function one(data: string): Promise<RawResponse> {
+async function one(data: string | Buffer): Promise<RawResponse> {
   const r = await rawExchange(port, data, { timeoutMs: 10_000, end: false, responses: 1 });
   expect(r.responses).toHaveLength(1);
   return r.responses[0]!;
@@ -68,12 +70,13 @@ const order = (o: Record<string, unknown> = {}): string =>
 
 describe('POST /v1/orders past fastify', () => {
   it('answers a plain submit itself, and every answer as fastify does', async () => {
-    const cases: { name: string; target: string; body: string; ids: boolean }[] = [
+    const cases: { name: string; target: string; body: string | Buffer; ids: boolean }[] = [
       { name: 'accepted, whole order', target: '/v1/orders', body: order(), ids: true },
       { name: 'accepted, ?result=ids', target: '/v1/orders?result=ids', body: order(), ids: true },
       { name: 'not JSON', target: '/v1/orders', body: '{"strategy":', ids: false },
       { name: 'no body', target: '/v1/orders', body: '', ids: false },
       { name: 'a number a double cannot hold', target: '/v1/orders', body: order({ quantity: 1e400 }).replace('"1e400"', '1e400'), ids: false },
+      { name: 'not UTF-8 (a byte 0xff in the client order id)', target: '/v1/orders', body: Buffer.from(order({ clientOrderId: 'badUtf8\u00ff1' }), 'latin1'), ids: false },
       { name: 'an unknown field', target: '/v1/orders', body: order({ colour: 'red' }), ids: false },
       { name: 'an unknown strategy', target: '/v1/orders', body: order({ strategy: 'nobody' }), ids: false },
       { name: 'a bad ?result=', target: '/v1/orders?result=all', body: order(), ids: false },
@@ -83,6 +86,7 @@ describe('POST /v1/orders past fastify', () => {
       const before = fastSubmits();
       const metrics0 = await rejects();
       const fast = await one(plain(c.target, c.body));
+      if (c.name.startsWith('not UTF-8')) expect(JSON.parse(fast.body), c.name).toMatchObject({ error: { code: 'BAD_REQUEST', message: 'body is not UTF-8' } });
       expect(fastSubmits(), c.name).toBe(before + 1);
       const metrics1 = await rejects();
       const slow = await one(chunked(c.target, c.body));
@@ -100,9 +104,11 @@ describe('POST /v1/orders past fastify', () => {
 
   it('keeps the connection: pipelined submits are answered in order on it', async () => {
     const before = fastSubmits();
-    const data = plain('/v1/orders?result=ids', order({ clientOrderId: 'fastPipe1' }), { close: false })
-      + plain('/v1/orders?result=ids', order({ clientOrderId: 'fastPipe2' }), { close: false })
-      + plain('/v1/orders?result=ids', order({ clientOrderId: 'fastPipe1' }));
+    const data = Buffer.concat([
+      plain('/v1/orders?result=ids', order({ clientOrderId: 'fastPipe1' }), { close: false }),
+      plain('/v1/orders?result=ids', order({ clientOrderId: 'fastPipe2' }), { close: false }),
+      plain('/v1/orders?result=ids', order({ clientOrderId: 'fastPipe1' })),
+    ]);
     const r = await rawExchange(port, data, { timeoutMs: 10_000, end: false, responses: 3 });
     expect(r.responses.map((x) => x.status)).toEqual([201, 201, 409]);
     expect(r.responses.slice(0, 2).map((x) => (JSON.parse(x.body) as { clientOrderId: string }).clientOrderId)).toEqual(['fastPipe1', 'fastPipe2']);

@@ -289,6 +289,9 @@ describe('commands in through Redis', () => {
     await send('momentum', { requestId: 'm-op', client: 'c2', op: 'explode', strategy: 'momentum', body: '{}' });
     await send('momentum', { requestId: 'm-json', client: 'c2', op: 'cancel', strategy: 'momentum', body: '{not json' });
     await send('momentum', { requestId: 'm-arr', client: 'c2', op: 'cancel', strategy: 'momentum', body: '[1]' });
+    // a key twice, the dropped value holding a number a double cannot hold: refused naming the key, as the API does
+    await send('momentum', { requestId: 'm-dup', client: 'c2', op: 'submit', strategy: 'momentum',
+      body: '{"strategy":"momentum","symbol":"BTC-USDT","side":"BUY","price":{"a":30000.000000000001},"price":"30000","quantity":"0.001","clientOrderId":"mDup1"}' });
     await send('momentum', { requestId: 'bad id!', client: 'c2', op: 'cancel', strategy: 'momentum', body: '{}' });
     await send('momentum', { requestId: 'm-big', client: 'c2', op: 'submit', strategy: 'momentum', body: JSON.stringify({ pad: 'x'.repeat(20_000) }) });
     await send('momentum', { requestId: 'm-noclient', op: 'cancel-all', strategy: 'momentum', body: '{}' }); // nobody to answer
@@ -296,18 +299,19 @@ describe('commands in through Redis', () => {
     // well formed, refused: a submit without a clientOrderId
     await send('momentum', command('momentum', 'submit', resting(), { client: 'c2', requestId: 'm-nocid' }));
 
-    const replies = await pollUntil(() => repliesOf('c2'), (r) => r.length >= 8, { what: 'eight error replies', timeoutMs: 10_000 });
+    const replies = await pollUntil(() => repliesOf('c2'), (r) => r.length >= 9, { what: 'nine error replies', timeoutMs: 10_000 });
     expect(replies.every((r) => r.ok === '0' && r.body.ok === false)).toBe(true);
     const byId = new Map(replies.map((r) => [r.requestId, r.body.error]));
     expect(byId.get('')).toMatchObject({ code: 'INVALID_FIELD', field: 'requestId' });
     expect(byId.get('m-op')).toMatchObject({ code: 'INVALID_FIELD', field: 'op' });
     expect(byId.get('m-json')).toMatchObject({ code: 'BAD_REQUEST' });
     expect(byId.get('m-arr')).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(byId.get('m-dup')).toMatchObject({ code: 'BAD_REQUEST', field: 'price', message: expect.stringContaining('duplicate key "price"') });
     expect(byId.get('m-big')).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     expect(byId.get('m-nostrat')).toMatchObject({ code: 'INVALID_FIELD', field: 'strategy' });
     expect(byId.get('m-nocid')).toMatchObject({ code: 'INVALID_FIELD', field: 'clientOrderId' });
     await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
-    expect(intake.status()).toMatchObject({ malformed: 8, refused: 1, processed: 0 });
+    expect(intake.status()).toMatchObject({ malformed: 9, refused: 1, processed: 0 });
     expect(rig.daemon.path.tracker.list(false).length).toBe(before);
   }, 60_000);
 
