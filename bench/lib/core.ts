@@ -101,7 +101,7 @@ export function buildCore(o: CoreOptions): Core {
       instruments: o.instruments ?? [BTC],
       venues: o.venues,
       cacheDir: o.cacheDir,
-      snapshot: (id) => path?.ringSnapshot(id) ?? [],
+      snapshot: (id) => path?.ringSnapshot(id) ?? { orders: [], readSeq: 0, withdrawn: [] },
       log: hostLog,
       orderRingCapacity: o.orderRingCapacity,
       eventRingCapacity: o.eventRingCapacity,

@@ -4,7 +4,9 @@
  *  - the reference starts from a small MARKET order (its fill price tells where the market is);
  *  - after a fill the reference moves to the fill price and the other side is re-quoted around it;
  *  - a quote refused for crossing (post-only) means the market moved through it: the reference steps away;
- *  - quotes untouched for `refreshMs` are canceled and placed again (the market drifts).
+ *  - quotes untouched for `refreshMs` are canceled and placed again (the market drifts);
+ *  - after lost events (RESYNC) it keeps the quotes still open or not yet read by the daemon, and cancels any open order
+ *    of its own it does not track (after a restart: its predecessor's quotes; see resync below).
  * Quotes are (re)placed on a timer every `quoteIntervalMs`, one per side at most, so the strategy sends a
  * few orders per second at most; if risk refuses an order it waits `backoffMs` before quoting again.
  *
@@ -18,7 +20,7 @@
  *   refreshMs        default 10000
  *   backoffMs        default 5000
  */
-import type { OrderSnapshot, Side, Strategy, StrategyContext, StrategyEvent } from '../../src/strategy/sdk.js';
+import type { Side, Strategy, StrategyContext, StrategyEvent } from '../../src/strategy/sdk.js';
 
 interface Quote {
   seq: number;
@@ -86,7 +88,7 @@ export default function marketMaker(ctx: StrategyContext): Strategy {
   };
 
   const onEvent = (e: StrategyEvent): void => {
-    if (e.kind === 'RESYNC') return resync(e.orders);
+    if (e.kind === 'RESYNC') return resync(e);
     if (e.seq === probeSeq && probeSeq !== 0) {
       if (e.kind === 'FILL') reference = e.priceTicks;
       if (e.terminal) probeSeq = 0;
@@ -109,16 +111,50 @@ export default function marketMaker(ctx: StrategyContext): Strategy {
     if (e.terminal) quotes[side] = undefined;
   };
 
-  /** Some events were lost: keep the quotes the snapshot still shows open, forget the others. */
-  const resync = (orders: readonly OrderSnapshot[] | null): void => {
+  /**
+   * Some events were lost (or this is a restarted incarnation's first event): set what we track from the snapshot.
+   *  - a quote the snapshot shows open: kept, with its order id;
+   *  - a quote not in it whose submit the daemon had not read yet (seq above readSeq, not withdrawn): kept — it is not
+   *    gone, its ACK (or refusal) comes after this RESYNC; forgotten, its side would be quoted again and this one would
+   *    become a live order nobody tracks;
+   *  - a quote not in it that the daemon had read (or that a cancel of ours withdrew): finished, forgotten;
+   *  - an open order of ours (one that came from our rings: seq > 0) that we do not track — an earlier incarnation's
+   *    after a restart, or one lost track of — is canceled, not adopted: we cannot tell whether its price still fits
+   *    (after a restart the reference is probed again), and an order on the book that nobody manages is exposure
+   *    nobody watches; canceled, the quoting starts again from what we know.
+   * Without a snapshot (orders null: nothing is known) every tracked quote is canceled (by seq a submit still unread
+   * is withdrawn) and forgotten: it is placed again fresh, none is left behind untracked.
+   */
+  const resync = (e: StrategyEvent): void => {
+    const orders = e.orders;
+    if (orders === null) {
+      for (const side of ['BUY', 'SELL'] as const) {
+        cancelQuote(side);
+        quotes[side] = undefined;
+      }
+      probeSeq = 0;
+      return;
+    }
+    const withdrawn = e.withdrawn ?? [];
+    const unread = (seq: number): boolean => seq > e.readSeq && !withdrawn.includes(seq);
     for (const side of ['BUY', 'SELL'] as const) {
       const q = quotes[side];
       if (q === undefined) continue;
-      const open = orders?.find((o) => o.seq === q.seq);
-      if (open === undefined) quotes[side] = undefined;
-      else q.orderId = open.orderId;
+      const open = orders.find((o) => o.seq === q.seq);
+      if (open !== undefined) {
+        q.orderId = open.orderId;
+        if (open.state === 'PENDING_CANCEL') q.canceling = true;
+      } else if (!unread(q.seq)) {
+        quotes[side] = undefined;
+      }
     }
-    if (probeSeq !== 0 && orders?.find((o) => o.seq === probeSeq) === undefined) probeSeq = 0;
+    if (probeSeq !== 0 && !orders.some((o) => o.seq === probeSeq) && !unread(probeSeq)) probeSeq = 0;
+    for (const o of orders) {
+      if (o.seq === 0 || o.seq === probeSeq || o.seq === quotes.BUY?.seq || o.seq === quotes.SELL?.seq) continue;
+      if (o.state === 'PENDING_CANCEL') continue; // on its way out already
+      const r = ctx.cancel({ orderId: o.orderId });
+      ctx.log.info('canceling an open order of ours not tracked', { orderId: o.orderId, seq: o.seq, side: o.side, ok: r.ok });
+    }
   };
 
   return {

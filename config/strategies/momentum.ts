@@ -90,8 +90,19 @@ export default function momentum(ctx: StrategyContext): Strategy {
     onEvent(e) {
       if (e.kind === 'FILL') onFill(e);
       if (e.kind === 'RESYNC') {
-        // some events were lost: whatever was in flight is either in the snapshot or finished
-        inFlight = e.orders?.find((o) => o.seq === inFlight)?.seq ?? 0;
+        // some events were lost (or a restarted incarnation starts): the order in flight is open (in the snapshot), or
+        // not read by the daemon yet (seq above readSeq, not withdrawn: its events come after this RESYNC), or finished.
+        // Forgetting one not read yet would put a second order in flight. Without a snapshot nothing is known: its
+        // IOC ends by itself.
+        const orders = e.orders;
+        if (orders === null) inFlight = 0;
+        else if (inFlight !== 0) {
+          const unread = inFlight > e.readSeq && !(e.withdrawn ?? []).includes(inFlight);
+          if (!unread && !orders.some((o) => o.seq === inFlight)) inFlight = 0;
+        } else {
+          // an order of ours still open that we do not know (an earlier incarnation's): wait for it as the one in flight
+          inFlight = orders.find((o) => o.seq > 0 && o.symbol === symbol)?.seq ?? 0;
+        }
         return;
       }
       if (e.terminal && e.seq === inFlight) {

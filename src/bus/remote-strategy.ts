@@ -539,6 +539,8 @@ class RemoteRunner {
       terminal: isTerminalEvent(kind, orderStateIndex(e.state)),
       lost: 0,
       orders: null,
+      readSeq: 0,
+      withdrawn: null,
     };
   }
 
@@ -570,6 +572,8 @@ class RemoteRunner {
       terminal: isTerminalEvent(kind, orderStateIndex(f.state)),
       lost: 0,
       orders: null,
+      readSeq: 0,
+      withdrawn: null,
     });
   }
 
@@ -579,7 +583,7 @@ class RemoteRunner {
       kind: EVENT_KINDS[EV_CANCEL_REJECTED]!,
       orderId, seq, tag: 0, symbol: t?.symbol, symbolIndex: t?.symbolIndex ?? 0, side: t?.side ?? 'BUY', state: t?.state,
       code, filledLots: t?.filledLots ?? 0, priceTicks: t?.priceTicks ?? 0, qtyLots: t?.qtyLots ?? 0, liquidity: undefined,
-      ts: this.ctx.clock.now(), terminal: false, lost: 0, orders: null,
+      ts: this.ctx.clock.now(), terminal: false, lost: 0, orders: null, readSeq: 0, withdrawn: null,
     });
   }
 

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.js';
-import type { OrderSnapshot } from '../intake/ring/transport.js';
+import type { StrategySnapshot } from '../intake/ring/transport.js';
 import type { MarketData } from '../market/market-data.js';
 import { StrategyHost } from '../strategy/strategy-host.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -17,8 +17,11 @@ export interface HostedStrategyParts {
   readonly baseDir: string;
   /** Folder strategy module paths are relative to. */
   readonly configDir: string;
-  /** Open orders of a strategy, for its SDK after a RESYNC (the order path's ringSnapshot). */
-  readonly snapshot: (strategyId: string) => readonly OrderSnapshot[];
+  /**
+   * Open orders of a strategy and how far the daemon had read its order ring, for its SDK's RESYNC (the order path's
+   * ringSnapshot, taken on the thread that reads the rings).
+   */
+  readonly snapshot: (strategyId: string) => StrategySnapshot;
   readonly log: Logger;
   /** The daemon's market data: the strategies receive the top of book and trades of their symbols from it. */
   readonly market?: MarketData;

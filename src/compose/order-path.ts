@@ -22,7 +22,7 @@ import { VenueGate } from '../execution/venue-supervisor.js';
 import { Dispatcher } from '../intake/dispatcher.js';
 import { OrderIntake } from '../intake/order-intake.js';
 import { RingIntake } from '../intake/ring-intake.js';
-import type { OrderSnapshot, RingEndpoint } from '../intake/ring/transport.js';
+import type { RingEndpoint, StrategySnapshot } from '../intake/ring/transport.js';
 import { StrategyQueues } from '../intake/strategy-queues.js';
 import type { JournalRecorder } from '../journal/journal-recorder.js';
 import type { Clock } from '../model/clock.js';
@@ -158,8 +158,11 @@ export interface OrderPath {
   readonly unknownReports: () => number;
   /** Updates the lifecycle refused or ignored (also counted in metrics). */
   readonly anomalies: () => number;
-  /** Open orders of a worker strategy (what its SDK gets after a RESYNC); [] without rings. */
-  ringSnapshot(strategyId: string): readonly OrderSnapshot[];
+  /**
+   * Open orders of a worker strategy and how far its order ring was read (what its SDK gets with a RESYNC); no orders
+   * without rings.
+   */
+  ringSnapshot(strategyId: string): StrategySnapshot;
 }
 
 export function buildOrderPath(o: OrderPathOptions): OrderPath {
@@ -312,6 +315,6 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
     store, tracker, metrics, reports, venues, gate, queues, batcher, dispatcher, intake, ids, crossing, parents, stops, algos, ringIntake, recorder, riskAccounting, fees, positions, balances, states, selfTrade, dailyLoss, stateParts,
     unknownReports: () => unknown,
     anomalies: () => anomalies,
-    ringSnapshot: (id) => ring?.snapshot(id, intake.strategyOf(id)) ?? [],
+    ringSnapshot: (id) => ring?.snapshot(id, intake.strategyOf(id)) ?? { orders: [], readSeq: 0, withdrawn: [] },
   };
 }

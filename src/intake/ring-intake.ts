@@ -15,7 +15,7 @@ import {
   recordSeq, recordTag, validateOrderRecord,
 } from './ring/order-record.js';
 import type { RingConsumer } from './ring/spsc-ring.js';
-import type { OrderSnapshot, RingEndpoint } from './ring/transport.js';
+import type { RingEndpoint, StrategySnapshot } from './ring/transport.js';
 import type { IntakeSource } from './dispatcher.js';
 import type { OrderIntake } from './order-intake.js';
 import type { StrategyQueues } from './strategy-queues.js';
@@ -423,10 +423,14 @@ export class RingIntake implements IntakeSource, TrackerListener {
     h.publishEvent(ev);
   }
 
-  /** Open orders of a strategy, for a RESYNC after its event ring overflowed. */
-  snapshot(strategyId: string, strategyIndex: number): OrderSnapshot[] {
+  /**
+   * What a strategy's RESYNC (and ctx.openOrders()) is answered with: its open orders, and how far the daemon had read
+   * its order ring (transport.ts StrategySnapshot). Called on the daemon's thread between two drains, so `readSeq` is
+   * exact: every record up to it was read, none after it. A RESYNC is rare: this allocates.
+   */
+  snapshot(strategyId: string, strategyIndex: number): StrategySnapshot {
     void strategyId;
-    return this.tracker.list(true)
+    const orders = this.tracker.list(true)
       .filter((o) => o.strategyIndex === strategyIndex && o.parentId === 0)
       .map((o) => ({
         orderId: o.id,
@@ -442,6 +446,25 @@ export class RingIntake implements IntakeSource, TrackerListener {
         filledLots: o.filledLots,
       }))
       .filter((o) => isOpen(o.state));
+    const readSeq = strategyIndex >= 0 && strategyIndex < this.lastSeq.length ? this.lastSeq[strategyIndex]! : 0;
+    return { orders, readSeq, withdrawn: this.withdrawnUnread(strategyIndex) };
+  }
+
+  /**
+   * Seqs of the SUBMITs withdrawn from strategy `s`'s order ring that the ring's head has not reached yet (all above
+   * its readSeq: answered REFUSED ORDER_WITHDRAWN when the cancel was read, skipped when reached).
+   */
+  private withdrawnUnread(s: number): number[] {
+    const out: number[] = [];
+    const h = this.hosted[s];
+    if (h === undefined || !(this.withdrawn[s]! > 0)) return out;
+    const ring = h.orders;
+    const n = ring.available();
+    for (let i = 0; i < n && out.length < this.withdrawn[s]!; i++) {
+      const off = ring.offsetAt(i);
+      if (recordOp(ring, off) === OP_WITHDRAWN) out.push(recordSeq(ring, off));
+    }
+    return out;
   }
 }
 

@@ -202,9 +202,31 @@ export interface StrategyEvent {
   readonly lost: number;
   /**
    * RESYNC only: this strategy's open orders right after the loss (null when the daemon offers no snapshot).
-   * Events that happened before the snapshot are not delivered again.
+   * Events that happened before the snapshot are not delivered again. A submit of yours that is not listed is not
+   * necessarily finished: see readSeq.
    */
   readonly orders: readonly OrderSnapshot[] | null;
+  /**
+   * RESYNC only (0 otherwise, and when orders is null): the seq of the last record the daemon had taken from this
+   * strategy's order ring when the snapshot was taken (0: none yet). The snapshot is taken on the daemon's thread that
+   * reads the rings, between two reads, so it is exact. For a submit of yours with seq S that is not in `orders`:
+   *  - S <= readSeq: the daemon had read it; it is finished (an order that ended, or refused): forget it;
+   *  - S > readSeq and S in `withdrawn`: a cancel of yours withdrew it before it was read (REFUSED ORDER_WITHDRAWN,
+   *    which came before this RESYNC or was among the lost events): forget it;
+   *  - S > readSeq otherwise: not read yet (still in the order ring, or written after the snapshot): it is not gone —
+   *    its events (ACK then its order's events, or REFUSED / ORDER_WITHDRAWN if a cancel of yours gets it first) come
+   *    after this RESYNC. Keep it; forgetting it and placing another leaves a live order nobody tracks.
+   * Only submits move it: cancels travel in their own ring, read ahead of submits, and a cancel of a submit still
+   * unread withdraws it there (so a withdrawn submit's seq stays above readSeq until the ring's head passes it). After a
+   * restart seqs go on from the earlier incarnations' and so does readSeq: a restarted worker starts only once the
+   * daemon has read everything they published, so its first RESYNC has every submit of theirs at or below readSeq.
+   */
+  readonly readSeq: number;
+  /**
+   * RESYNC only (null otherwise, and when orders is null): seqs above readSeq, ascending, of submits a cancel of yours
+   * withdrew from the order ring before the daemon read them. They are finished, though above readSeq.
+   */
+  readonly withdrawn: readonly number[] | null;
 }
 
 export interface StrategyLog {

@@ -12,8 +12,10 @@
  *    that earlier ones were lost;
  *  - the RESYNC record carries how many events were lost. On it the worker asks the host for a snapshot of
  *    the strategy's open orders (the `snapshot` option, fed by the order tracker: the latest state is always
- *    there, in the tracker) and gets back with it the event ring position at snapshot time; it delivers
- *    RESYNC with the snapshot to onEvent and skips the ring events that the snapshot already reflects.
+ *    there, in the tracker) and gets back with it the event ring position at snapshot time and how far the daemon had
+ *    read the strategy's order ring (readSeq, and the submits withdrawn above it: a submit not listed and above readSeq
+ *    is not read yet, its events come later); it delivers RESYNC with the snapshot to onEvent and skips the ring
+ *    events that the snapshot already reflects.
  *  A terminal event is therefore never lost silently: it is either delivered, or covered by a RESYNC whose
  *  snapshot no longer lists the order as open.
  *
@@ -34,7 +36,7 @@ import { createRingBuffer, RingConsumer, RingProducer } from '../intake/ring/sps
 import { SwitchyardError } from '../model/errors.js';
 import type { InstrumentSpec } from '../model/instrument.js';
 import { prepareStrategyModule, resolveWorkerEntry } from './module-loader.js';
-import type { OrderSnapshot, RingEndpoint } from '../intake/ring/transport.js';
+import type { RingEndpoint, StrategySnapshot } from '../intake/ring/transport.js';
 import { systemClock, type Clock } from '../model/clock.js';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_WORKER_SPIN_US, STRATEGY_WORKER_KIND, type HostToWorker, type LogLevel, type StrategyWorkerData, type WorkerToHost } from './worker-protocol.js';
 
@@ -92,8 +94,11 @@ export interface StrategyHostOptions {
    * waits on other rings (API intake); by default the host makes one (`host.doorbell`).
    */
   readonly doorbell?: Doorbell;
-  /** The strategy's open orders, for RESYNC and ctx.openOrders(). Without it RESYNC carries orders: null. */
-  readonly snapshot?: (strategyId: string) => readonly OrderSnapshot[];
+  /**
+   * The strategy's open orders and how far its order ring was read (transport.ts StrategySnapshot), for RESYNC and
+   * ctx.openOrders(); called on the thread that reads the rings, so exact. Without it RESYNC carries orders: null.
+   */
+  readonly snapshot?: (strategyId: string) => StrategySnapshot;
   readonly log?: HostLogger;
   /** How long a worker may take to load its module and run start(). Default 10 s. */
   readonly startTimeoutMs?: number;
@@ -488,19 +493,23 @@ export class HostedStrategy implements RingEndpoint {
   /**
    * Answers a worker's log and snapshot messages (start and stop messages are the host's business).
    * The snapshot is taken synchronously on this thread, the event ring's only producer, so every event
-   * below the position sent with it is reflected in it.
+   * below the position sent with it is reflected in it; and the thread that reads the order and cancel rings (never in
+   * the middle of a read), so its readSeq is exactly how far the order ring had been read.
    */
-  handleMessage(m: WorkerToHost, snapshot: ((strategyId: string) => readonly OrderSnapshot[]) | undefined, log: HostLogger): void {
+  handleMessage(m: WorkerToHost, snapshot: ((strategyId: string) => StrategySnapshot) | undefined, log: HostLogger): void {
     if (m.type === 'log') {
       logAt(log, m.level, { strategy: this.id, ...(m.fields ?? {}) }, m.msg);
     } else if (m.type === 'snapshot-request') {
-      let orders: readonly OrderSnapshot[] | null = null;
+      let snap: StrategySnapshot | undefined;
       try {
-        orders = snapshot?.(this.id) ?? null;
+        snap = snapshot?.(this.id);
       } catch (e) {
         log.error({ strategy: this.id, err: e }, 'strategy snapshot failed');
       }
-      this.send?.({ type: 'snapshot', id: m.id, orders, position: this.events.position });
+      this.send?.({
+        type: 'snapshot', id: m.id, orders: snap?.orders ?? null, position: this.events.position,
+        readSeq: snap?.readSeq ?? 0, withdrawn: snap?.withdrawn ?? [],
+      });
     }
   }
 

@@ -41,7 +41,7 @@ import { SIDES } from '../model/order.js';
 import { MarketTurn } from './market-turn.js';
 import { SubmitEncoder } from './order-encoder.js';
 import type {
-  CancelTarget, OrderSnapshot, Strategy, StrategyContext, StrategyEvent, StrategyLog, StrategyModule, StrategyOrder,
+  CancelTarget, Strategy, StrategyContext, StrategyEvent, StrategyLog, StrategyModule, StrategyOrder,
   SubmitResult, TimerHandle,
 } from './sdk.js';
 import { DEFAULT_WORKER_SPIN_US, type HostToWorker, type LogLevel, type StrategyWorkerData, type WorkerToHost } from './worker-protocol.js';
@@ -63,6 +63,9 @@ export interface RuntimeChannel {
 }
 
 type RuntimeData = Omit<StrategyWorkerData, 'kind' | 'moduleUrl'>;
+
+/** The host's answer to a snapshot request (worker-protocol.ts). */
+type Snapshot = Extract<HostToWorker, { type: 'snapshot' }>;
 
 function refuse(code: ErrorCode, message: string): SubmitResult {
   return { ok: false, code, message };
@@ -97,7 +100,7 @@ export class StrategyRuntime {
     this.errors++;
     this.channel.post({ type: 'log', level: 'error', msg: 'strategy timer callback threw', fields: { error: errorText(e) } });
   }, () => this.stopping);
-  private readonly snapshotWaiters = new Map<number, (m: Extract<HostToWorker, { type: 'snapshot' }>) => void>();
+  private readonly snapshotWaiters = new Map<number, (m: Snapshot) => void>();
   private strategy: Strategy = {};
   private nextSeq: number;
   /** Times this strategy was restarted before this incarnation (0: its first), and what the RESYNC it starts with counts. */
@@ -190,7 +193,7 @@ export class StrategyRuntime {
     if (resync !== undefined) {
       this.ev.reset();
       this.ev.kind = EV_RESYNC;
-      this.deliver(this.toEvent(this.ev, this.lostOnRestart, resync.orders));
+      this.deliver(this.toEvent(this.ev, this.lostOnRestart, resync));
     }
     void this.pump();
   }
@@ -458,7 +461,7 @@ export class StrategyRuntime {
           this.beginResync(this.ev.count);
           break;
         }
-        this.deliver(this.toEvent(this.ev, 0, null));
+        this.deliver(this.toEvent(this.ev, 0, undefined));
       }
     } finally {
       events.release(i);
@@ -469,25 +472,27 @@ export class StrategyRuntime {
   private beginResync(lost: number): void {
     this.resyncing = true;
     this.requestSnapshot().then(
-      (m) => this.finishResync(lost, m.orders, m.position),
-      () => this.finishResync(lost, null, 0),
+      (m) => this.finishResync(lost, m),
+      () => this.finishResync(lost, undefined),
     );
   }
 
-  private finishResync(lost: number, orders: readonly OrderSnapshot[] | null, position: number): void {
-    if (orders !== null) {
-      this.skipBelow = position;
+  private finishResync(lost: number, snapshot: Snapshot | undefined): void {
+    if (snapshot !== undefined && snapshot.orders !== null) {
+      this.skipBelow = snapshot.position;
       this.skipping = true;
     }
     this.resyncing = false;
     this.ev.reset();
     this.ev.kind = EV_RESYNC;
-    this.deliver(this.toEvent(this.ev, lost, orders));
+    this.deliver(this.toEvent(this.ev, lost, snapshot));
     if (!this.closed) void this.pump();
   }
 
-  private toEvent(r: EventRecord, lost: number, orders: readonly OrderSnapshot[] | null): StrategyEvent {
+  /** An event for onEvent; a RESYNC with what its snapshot says (none: orders null, readSeq 0, withdrawn null). */
+  private toEvent(r: EventRecord, lost: number, snapshot: Snapshot | undefined): StrategyEvent {
     const kind = EVENT_KINDS[r.kind] ?? 'RESYNC';
+    const orders = snapshot?.orders ?? null;
     return {
       kind,
       orderId: r.orderId,
@@ -506,6 +511,8 @@ export class StrategyRuntime {
       terminal: isTerminalEvent(r.kind, r.state),
       lost,
       orders,
+      readSeq: orders === null ? 0 : snapshot!.readSeq,
+      withdrawn: orders === null ? null : snapshot!.withdrawn,
     };
   }
 
@@ -520,7 +527,7 @@ export class StrategyRuntime {
     }
   }
 
-  private requestSnapshot(): Promise<Extract<HostToWorker, { type: 'snapshot' }>> {
+  private requestSnapshot(): Promise<Snapshot> {
     const id = this.nextSnapshotId++;
     return new Promise((resolve) => {
       this.snapshotWaiters.set(id, resolve);

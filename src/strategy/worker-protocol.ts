@@ -86,6 +86,11 @@ export type HostToWorker =
   | { readonly type: 'stop' }
   /**
    * Answer to a snapshot-request. `position`: the event ring's publish counter when the snapshot was taken;
-   * events below it are reflected in `orders` (null when the host has no snapshot provider).
+   * events below it are reflected in `orders` (null when the host has no snapshot provider). `readSeq` and `withdrawn`:
+   * how far the daemon had read the strategy's order ring then (transport.ts StrategySnapshot; 0 and [] without a
+   * snapshot).
    */
-  | { readonly type: 'snapshot'; readonly id: number; readonly orders: readonly OrderSnapshot[] | null; readonly position: number };
+  | {
+    readonly type: 'snapshot'; readonly id: number; readonly orders: readonly OrderSnapshot[] | null; readonly position: number;
+    readonly readSeq: number; readonly withdrawn: readonly number[];
+  };

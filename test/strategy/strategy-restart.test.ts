@@ -17,7 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EV_EXPIRED, EV_FILL, EV_TRIGGERED, EventRecord, orderStateIndex } from '../../src/intake/ring/event-record.js';
 import { OP_CANCEL, OP_SUBMIT } from '../../src/intake/ring/order-record.js';
 import { TradeRecord } from '../../src/intake/ring/trade-record.js';
-import type { OrderSnapshot } from '../../src/intake/ring/transport.js';
+import type { OrderSnapshot, StrategySnapshot } from '../../src/intake/ring/transport.js';
 import { TIME_IN_FORCES } from '../../src/model/order.js';
 import { StrategyHost, type HostedStrategy, type StrategyHostOptions } from '../../src/strategy/strategy-host.js';
 import { drainAll, INSTRUMENTS, until, VENUES, type Rec } from './helpers.js';
@@ -34,11 +34,14 @@ function event(kind: number, fields: Partial<EventRecord>): EventRecord {
 class FakeDaemon {
   readonly records: Rec[] = [];
   readonly open = new Map<number, OrderSnapshot>();
+  /** The seq of the last record read from the order ring (submits: the SDK writes cancels into the cancel ring). */
+  readSeq = 0;
 
   /** Reads every record in the strategy's rings now (as the dispatcher does each cycle). */
   read(s: HostedStrategy): void {
     for (const r of drainAll(s)) {
       this.records.push(r);
+      if (r.op === OP_SUBMIT) this.readSeq = Math.max(this.readSeq, r.seq);
       if (r.op === OP_SUBMIT && TIME_IN_FORCES[r.timeInForce] === 'GTC') {
         this.open.set(100 + r.seq, {
           orderId: 100 + r.seq, seq: r.seq, tag: r.tag, clientOrderId: r.cid ?? '', symbol: 'BTC-USDT', side: 'BUY', type: 'LIMIT',
@@ -50,7 +53,7 @@ class FakeDaemon {
     }
   }
 
-  readonly snapshot = (): readonly OrderSnapshot[] => [...this.open.values()];
+  readonly snapshot = (): StrategySnapshot => ({ orders: [...this.open.values()], readSeq: this.readSeq, withdrawn: [] });
 
   /** [op, client order id or cancel target, seq] of the records read from `from` on. */
   view(from = 0): [string, string | number | undefined, number][] {

@@ -9,6 +9,7 @@ import { OP_CANCEL, OP_SUBMIT, PRIORITY_HIGH } from '../../src/intake/ring/order
 import { RingConsumer } from '../../src/intake/ring/spsc-ring.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderSnapshot, StrategyEvent } from '../../src/strategy/sdk.js';
+import type { StrategySnapshot } from '../../src/intake/ring/transport.js';
 import { HostedStrategy, type HostLogger } from '../../src/strategy/strategy-host.js';
 import { StrategyRuntime } from '../../src/strategy/strategy-runtime.js';
 import type { HostToWorker, WorkerToHost } from '../../src/strategy/worker-protocol.js';
@@ -33,7 +34,8 @@ interface Rig {
 function rig(opts: { orderCapacity?: number; eventCapacity?: number; snapshot?: boolean; hold?: boolean; params?: Record<string, unknown> } = {}): Rig {
   const hosted = new HostedStrategy({ id: 'mm', module: 'unused', symbols: ['BTC-USDT'], params: opts.params ?? {} }, 0, opts.orderCapacity ?? 64, opts.eventCapacity ?? 64);
   const held: WorkerToHost[] = [];
-  const snapshot = opts.snapshot === false ? undefined : (): OrderSnapshot[] => SNAPSHOT;
+  // (nothing in these tests is read from the order ring: readSeq 0)
+  const snapshot = opts.snapshot === false ? undefined : (): StrategySnapshot => ({ orders: SNAPSHOT, readSeq: 0, withdrawn: [] });
   const clock = new ManualClock();
   const runtime: StrategyRuntime = new StrategyRuntime(
     hosted.workerData('unused', INSTRUMENTS, VENUES, Doorbell.create()),

@@ -46,3 +46,25 @@ export interface OrderSnapshot {
   readonly qtyLots: number;
   readonly filledLots: number;
 }
+
+/**
+ * What a strategy is told after its events were lost (a RESYNC) or when it asks for its open orders: taken on the
+ * daemon's thread, which is also the thread that reads the strategy's rings, between two reads — so it is exact about
+ * what the daemon had read.
+ */
+export interface StrategySnapshot {
+  /** The strategy's open orders (those that came from its rings: seq > 0; and any placed for it otherwise: seq 0). */
+  readonly orders: readonly OrderSnapshot[];
+  /**
+   * The seq of the last record the daemon had taken from the strategy's ORDER ring (0: none yet). Every submit with a
+   * seq up to it had been read (answered: ACK then its order's events, or REFUSED); every submit above it was still in
+   * the order ring (or not written yet) and gets its answer later — unless it is in `withdrawn`. Cancels (their own
+   * ring, read first) do not move it.
+   */
+  readonly readSeq: number;
+  /**
+   * Seqs above readSeq of submits withdrawn from the order ring by a cancel before the daemon read them (ascending):
+   * their REFUSED ORDER_WITHDRAWN was answered already, when the cancel was read.
+   */
+  readonly withdrawn: readonly number[];
+}
