@@ -125,7 +125,7 @@ export class Daemon {
     const marketIo = (this.marketIo = marketFromConfig(config, { instruments, clock, log, risk, router }));
     const market = (this.market = marketIo.market);
     const lateVenueReady = (v: number): Promise<boolean> => this.recovery_.lateVenueReady(v, this.startupFinished, () => this.lifecycle.stopRequested);
-    const host = (this.host = hostStrategies({ config, baseDir, configDir: options.configDir ?? baseDir, snapshot: (id) => this.path.ringSnapshot(id), log, market }));
+    const host = (this.host = hostStrategies({ config, baseDir, configDir: options.configDir ?? baseDir, snapshot: (id) => this.path.ringSnapshot(id), firstSeq: (id) => this.path.ringFirstSeq(id), log, market }));
     const path = (this.path = orderPathFromConfig(config, { instruments, risk, router, clock, log, env, lateVenueReady, rings: host?.strategies, current: () => this.current, market }));
     if (path.recorder !== undefined) path.recorder.onFailure = (err) => this.halt(err);
     marketIo.registerMetrics(path.metrics);

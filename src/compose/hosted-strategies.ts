@@ -22,6 +22,11 @@ export interface HostedStrategyParts {
    * ringSnapshot, taken on the thread that reads the rings).
    */
   readonly snapshot: (strategyId: string) => StrategySnapshot;
+  /**
+   * The seq a strategy's first worker starts at (the order path's ringFirstSeq, asked as the workers start, after
+   * recovery): above every seq of its orders the daemon holds, those the journal gave back included.
+   */
+  readonly firstSeq: (strategyId: string) => number;
   readonly log: Logger;
   /** The daemon's market data: the strategies receive the top of book and trades of their symbols from it. */
   readonly market?: MarketData;
@@ -39,6 +44,7 @@ export function hostStrategies(p: HostedStrategyParts): StrategyHost | undefined
     cacheDir: resolve(p.baseDir, config.daemon.dataDir, 'strategies-cache'),
     baseDir: p.configDir,
     snapshot: p.snapshot,
+    firstSeq: p.firstSeq,
     log: p.log,
     // the heartbeat watch runs on the real monotonic clock (its default), never the daemon's: the workers' heartbeats
     // tick in real time, and a daemon on a manual clock (tests, replay) moves its time in steps

@@ -163,6 +163,11 @@ export interface OrderPath {
    * without rings.
    */
   ringSnapshot(strategyId: string): StrategySnapshot;
+  /**
+   * The seq a worker strategy's first worker starts at (RingIntake.firstSeq: above every seq of its orders the daemon
+   * holds, e.g. reloaded from the journal); 1 without rings.
+   */
+  ringFirstSeq(strategyId: string): number;
 }
 
 export function buildOrderPath(o: OrderPathOptions): OrderPath {
@@ -316,5 +321,6 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
     unknownReports: () => unknown,
     anomalies: () => anomalies,
     ringSnapshot: (id) => ring?.snapshot(id, intake.strategyOf(id)) ?? { orders: [], readSeq: 0, withdrawn: [] },
+    ringFirstSeq: (id) => ring?.firstSeq(intake.strategyOf(id)) ?? 1,
   };
 }

@@ -424,6 +424,38 @@ export class RingIntake implements IntakeSource, TrackerListener {
   }
 
   /**
+   * The seq the first worker of strategy `s` starts at (StrategyHost `firstSeq`, at the daemon's start, before the worker
+   * exists): one above every seq the daemon knows for the strategy — the seqs of its orders the daemon holds (after a
+   * daemon restart, those the journal gave back: open ones, and finished ones still retained, whose events and snapshot
+   * entries carry their seq) and those of every record read from its rings. So a new submit never gets the seq of an
+   * order the daemon holds: its events, a RESYNC and a cancel by seq name one order each.
+   *
+   * The intake reads on from there, as if the records up to it had been read: readSeq (snapshot) is firstSeq - 1, a
+   * record at or below it is a FIFO violation, and a cancel by seq of a held order among the last SEQ_WINDOW seqs finds
+   * it (idBySeq). Allocates (once per strategy at start).
+   */
+  firstSeq(s: number): number {
+    if (this.hosted[s] === undefined) throw new RangeError(`strategy ${s} has no rings`);
+    const store = this.tracker.store;
+    let last = Math.max(this.lastSeq[s]!, this.lastCancelSeq[s]!);
+    const held: number[] = []; // slots of the strategy's orders that came from its rings
+    for (let slot = 0; slot < store.capacity; slot++) {
+      if (store.id[slot]! < 0 || store.strategy[slot] !== s || !(store.producerSeq[slot]! > 0)) continue;
+      held.push(slot);
+      if (store.producerSeq[slot]! > last) last = store.producerSeq[slot]!;
+    }
+    this.lastSeq[s] = last;
+    this.lastCancelSeq[s] = last;
+    // within the window each index holds one seq at most: no held order hides another
+    const bySeq = this.idBySeq[s]!;
+    for (const slot of held) {
+      const seq = store.producerSeq[slot]!;
+      if (seq > last - SEQ_WINDOW) bySeq[seq % SEQ_WINDOW] = store.id[slot]!;
+    }
+    return last + 1;
+  }
+
+  /**
    * What a strategy's RESYNC (and ctx.openOrders()) is answered with: its open orders, and how far the daemon had read
    * its order ring (transport.ts StrategySnapshot). Called on the daemon's thread between two drains, so `readSeq` is
    * exact: every record up to it was read, none after it. A RESYNC is rare: this allocates.

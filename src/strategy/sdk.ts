@@ -81,8 +81,14 @@ export type CancelTarget =
   | { readonly clientOrderId: string };
 
 /**
- * Answer of submit() and cancel(). `seq` numbers the record among this strategy's submits and cancels (1, 2, 3 ...,
- * one sequence over both); events about it carry the same seq. A refusal consumed no seq and wrote nothing.
+ * Answer of submit() and cancel(). `seq` numbers the record among this strategy's submits and cancels (one sequence
+ * over both, up by 1 at each record); events about it carry the same seq. A refusal consumed no seq and wrote nothing.
+ * Where it starts: a worker the daemon starts with the daemon starts one above every seq of this strategy's orders
+ * the daemon holds — after a daemon restart, the orders its journal gave back (open, and finished ones still retained)
+ * keep the seqs they had: openOrders() and RESYNC list them, their events carry them, a cancel by one of them cancels
+ * that order — or at 1 when it holds none; a restarted worker (ctx.restarts) goes on from its predecessors'. So a seq
+ * never names two orders the daemon holds. Seqs are not a count over the strategy's whole life: a daemon that holds
+ * none of its orders starts it at 1 again. Key what must outlive the daemon by order id or client order id.
  */
 export type SubmitResult =
   | { readonly ok: true; readonly seq: number }
@@ -220,6 +226,8 @@ export interface StrategyEvent {
    * unread withdraws it there (so a withdrawn submit's seq stays above readSeq until the ring's head passes it). After a
    * restart seqs go on from the earlier incarnations' and so does readSeq: a restarted worker starts only once the
    * daemon has read everything they published, so its first RESYNC has every submit of theirs at or below readSeq.
+   * After a daemon restart readSeq starts at the highest seq of this strategy's orders the daemon holds (those its
+   * journal gave back): the new worker's first seq minus 1 (see SubmitResult).
    */
   readonly readSeq: number;
   /**
@@ -293,7 +301,9 @@ export interface StrategyContext {
    * How many times the daemon has restarted this strategy after it failed (daemon.workers.restart): 0 on its first
    * start. A restarted strategy is a new instance (module state starts over) whose first event, right after start(),
    * is a RESYNC listing its open orders (those its earlier incarnations left); its seqs go on from theirs. Its start()
-   * can look at this to not place again what it places on a first start.
+   * can look at this to not place again what it places on a first start. It counts restarts within the daemon's run: a
+   * worker started by a daemon that restarted is a first start (0); the orders the daemon resumed from its journal are
+   * in openOrders(), with their seqs (below the new worker's: see SubmitResult).
    */
   readonly restarts: number;
   /**

@@ -99,6 +99,13 @@ export interface StrategyHostOptions {
    * ctx.openOrders(); called on the thread that reads the rings, so exact. Without it RESYNC carries orders: null.
    */
   readonly snapshot?: (strategyId: string) => StrategySnapshot;
+  /**
+   * The seq a strategy's first worker starts at (called at start(), once per strategy, just before its worker is
+   * spawned): the daemon gives one above every seq of the strategy's orders it holds — after a daemon restart, the
+   * orders its journal gave back keep their seqs, and a new submit must not get one of them (RingIntake.firstSeq).
+   * Default 1. A restarted worker goes on from the seqs its predecessors published, never below this.
+   */
+  readonly firstSeq?: (strategyId: string) => number;
   readonly log?: HostLogger;
   /** How long a worker may take to load its module and run start(). Default 10 s. */
   readonly startTimeoutMs?: number;
@@ -235,6 +242,8 @@ export class HostedStrategy implements RingEndpoint {
   restartTimer: NodeJS.Timeout | undefined;
   /** @internal It has run (a failure after that may be restarted; a failed first start is not). */
   ran = false;
+  /** @internal The seq the current (or last) worker started at. */
+  firstSeq = 1;
 
   constructor(
     readonly spec: StrategySpec,
@@ -416,12 +425,14 @@ export class HostedStrategy implements RingEndpoint {
   /**
    * @internal The seq a restarted worker starts from: one above every seq published on its order and cancel rings
    * (which a restart keeps: what the dead incarnation published there is read once, like anything else, and its
-   * successor writes on after it). Only once the worker's thread has ended (no producer left: spsc-ring.ts
-   * lastPublishedOffset); a claim it wrote and never published may make it higher, never lower.
+   * successor writes on after it), and never below the seq the dead one started at (one that published nothing leaves
+   * nothing in the rings: after a daemon restart that seq is above the resumed orders' seqs). Only once the worker's
+   * thread has ended (no producer left: spsc-ring.ts lastPublishedOffset); a claim it wrote and never published may
+   * make it higher, never lower.
    */
   seqAfterRings(): number {
     const last = Math.max(recordSeq(this.orders, this.orders.lastPublishedOffset()), recordSeq(this.cancels, this.cancels.lastPublishedOffset()));
-    return (Number.isSafeInteger(last) && last > 0 ? last : 0) + 1;
+    return Math.max(this.firstSeq, (Number.isSafeInteger(last) && last > 0 ? last : 0) + 1);
   }
 
   /** @internal The heartbeat starts counting from now (the worker is running). */
@@ -579,8 +590,8 @@ export class HostedStrategy implements RingEndpoint {
  * in order, with whatever it wrote before; a record it claimed and never published was never visible and is written
  * over), a new worker starts on the same module with
  *  - a new event ring: nothing the dead one left unread or half-read there reaches it;
- *  - seqs going on from the last one published (its cancel by seq of an earlier incarnation's order works, and the
- *    daemon's FIFO checks hold);
+ *  - seqs going on from the last one published, never below the seq the first worker started at (options.firstSeq)
+ *    (its cancel by seq of an earlier incarnation's order works, and the daemon's FIFO checks hold);
  *  - ctx.restarts, and a snapshot of its open orders taken before its code runs, delivered as a RESYNC right after its
  *    start() (strategy-runtime.ts): the orders its predecessors left, to keep or cancel.
  * After maxRestarts it stays `failed`. A worker that fails its first start is never restarted.
@@ -727,8 +738,11 @@ export class StrategyHost {
         throw new SwitchyardError('CONFIG_INVALID', `strategy ${s.id}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+    // each strategy's first seq, asked now: after the modules' preparation, right before the workers start (the daemon
+    // has recovered its orders by then)
+    const firstSeqs = this.strategies.map((s) => this.startSeq(s));
     this.startWatch();
-    const results = await Promise.allSettled(this.strategies.map((s) => this.spawn(s, entry, s.moduleUrl!)));
+    const results = await Promise.allSettled(this.strategies.map((s, i) => this.spawn(s, entry, s.moduleUrl!, firstSeqs[i]!)));
     const failed = results.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) {
       this.stopRequested = true; // (a worker that started and then failed meanwhile is not restarted)
@@ -738,13 +752,25 @@ export class StrategyHost {
     }
   }
 
-  /** Starts a worker for `s` (`restart`: what a restarted one is told, worker-protocol.ts). */
+  /**
+   * The seq `s`'s first worker starts at (options.firstSeq, default 1). A value that is not a whole number from 1 to
+   * 2^53 - 1 is refused: a worker must not start with seqs the daemon's checks would not hold.
+   */
+  private startSeq(s: HostedStrategy): number {
+    const seq = this.options.firstSeq?.(s.id) ?? 1;
+    if (!Number.isSafeInteger(seq) || seq < 1) throw new RangeError(`strategy ${s.id}: first seq must be a whole number from 1, got ${seq}`);
+    return seq;
+  }
+
+  /** Starts a worker for `s` whose seqs begin at `firstSeq` (`restart`: what a restarted one is told, worker-protocol.ts). */
   private spawn(
-    s: HostedStrategy, entry: URL, moduleUrl: string, restart?: Pick<StrategyWorkerData, 'restarts' | 'firstSeq' | 'lostOnRestart'>,
+    s: HostedStrategy, entry: URL, moduleUrl: string, firstSeq: number, restart?: Pick<StrategyWorkerData, 'restarts' | 'lostOnRestart'>,
   ): Promise<void> {
     const heartbeatMs = this.hangMs === 0 ? undefined : Math.max(10, Math.min(DEFAULT_HEARTBEAT_MS, Math.floor(this.hangMs / 4)));
+    s.firstSeq = firstSeq;
     const data: StrategyWorkerData = {
       ...s.workerData(moduleUrl, this.options.instruments, this.options.venues, this.doorbell, undefined, this.pollControl.buffer as SharedArrayBuffer, heartbeatMs),
+      ...(firstSeq === 1 ? {} : { firstSeq }),
       ...(restart ?? {}),
     };
     s.status = restart === undefined ? 'starting' : 'restarting';
@@ -847,7 +873,7 @@ export class StrategyHost {
     const firstSeq = s.seqAfterRings();
     const lostOnRestart = s.renewEventRing();
     s.restarts++;
-    this.spawn(s, this.entry!, s.moduleUrl!, { restarts: s.restarts, firstSeq, lostOnRestart }).catch((e: unknown) => {
+    this.spawn(s, this.entry!, s.moduleUrl!, firstSeq, { restarts: s.restarts, lostOnRestart }).catch((e: unknown) => {
       // its exit reports it and schedules the next restart, if any
       this.log.error({ strategy: s.id, err: e, restarts: s.restarts }, 'strategy worker restart failed to start');
     });

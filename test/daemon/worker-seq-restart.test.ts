@@ -53,7 +53,7 @@ describe('worker strategy seqs across a daemon restart', () => {
       const d = DaemonProcess.start(file, { ...childEnv(), SWITCHYARD_API_TOKEN: TOKEN });
       running.push(d);
       const { host, port } = await d.listening(30_000);
-      return { d, api: new ApiClient(`http://${host}:${port}`, TOKEN), };
+      return { d, api: new ApiClient(`http://${host}:${port}`, TOKEN) };
     };
     const fromWorker = (msg: string) => (l: Record<string, unknown>): boolean => l.strategy === STRATEGY && l.msg === msg;
     const orders = async (api: ApiClient): Promise<ApiOrder[]> =>

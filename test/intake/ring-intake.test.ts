@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { VenueBatcher } from '../../src/execution/batcher.js';
-import { OrderStore } from '../../src/core/order-store.js';
+import { OrderStore, ROUTE_DEFAULT } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
 import { ReportHandler } from '../../src/execution/report-handler.js';
 import { toVenueOrders, type CancelRequest, type OrderBatch, type VenueAdapter, type VenueOrder } from '../../src/execution/venue.js';
@@ -337,6 +337,68 @@ describe('RingIntake: FIFO checks', () => {
     r.dispatcher.pump();
     expect(r.events().filter((e) => e.kind === 'SUBMITTED').map((e) => e.seq)).toEqual([high, ...normal]);
     expect(r.ring.fifoViolations).toBe(0);
+  });
+});
+
+describe('RingIntake: seqs of orders it did not read (a daemon restart)', () => {
+  /**
+   * An order of alpha's that this intake never read from the ring, with the seq of the submit it came from: what the
+   * journal gives back after a daemon restart (order-replay.ts restores producerSeq), put in the tracker directly.
+   */
+  const held = (r: ReturnType<typeof rig>, seq: number): number => {
+    const slot = r.intake.submitFields({
+      strategy: 0, symbol: BTC, side: 0, type: 0, tif: 0, postOnly: false, priority: 1, priceTicks: P60K, stopTicks: 0, qtyLots: 100,
+      venue: NO_VENUE, clientOrderId: undefined, producerSeq: seq, tag: 0, route: ROUTE_DEFAULT, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
+    });
+    expect(slot).toBeGreaterThanOrEqual(0);
+    return r.store.id[slot]!;
+  };
+
+  it('firstSeq is above every seq of the strategy\'s held orders (finished ones too); reads, readSeq and cancel by seq go on from there', () => {
+    const r = rig();
+    const [old5, old6, old7] = [held(r, 5), held(r, 6), held(r, 7)];
+    expect(r.intake.cancelSlot(r.tracker.slotOf(old7)).ok).toBe(true); // finished, still retained: its seq is taken too
+    r.dispatcher.pump();
+    r.events();
+    expect(r.ring.firstSeq(0)).toBe(8);
+    // the snapshot lists the open held orders with their seqs; the daemon counts as having read up to them
+    expect(r.ring.snapshot('alpha', 0)).toMatchObject({ readSeq: 7, orders: [{ orderId: old5, seq: 5 }, { orderId: old6, seq: 6 }] });
+
+    // the new worker writes from 8 on
+    r.submit({ seq: 8, tag: 8 });
+    r.submit({ seq: 9, tag: 9 });
+    r.dispatcher.pump();
+    const [new8, new9] = r.events().filter((e) => e.kind === 'ACK').map((e) => e.orderId);
+    expect(r.ring.fifoViolations).toBe(0);
+    // a cancel by a held order's seq finds that order; by a new seq, the new order: each seq names one order
+    r.cancel({ targetSeq: 6 });
+    r.cancel({ targetSeq: 8 });
+    r.cancel({ targetSeq: 7 }); // finished: not cancelable, named by its id
+    r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.orderId, e.seq, e.code])).toEqual([
+      ['PENDING_CANCEL', old6, 6, undefined],
+      ['PENDING_CANCEL', new8, 8, undefined],
+      ['CANCEL_REJECTED', old7, 12, 'ORDER_NOT_CANCELABLE'],
+    ]);
+    expect(r.tracker.get(old5)!.state).toBe('SUBMITTED');
+    expect(r.tracker.get(new9)!.state).toBe('SUBMITTED');
+    expect(r.ring.snapshot('alpha', 0).readSeq).toBe(9);
+  });
+
+  it('a worker that starts below firstSeq anyway: its records at or below it are FIFO violations', () => {
+    const r = rig();
+    held(r, 40);
+    expect(r.ring.firstSeq(0)).toBe(41);
+    r.submit({ seq: 1 });
+    r.write({ op: OP_CANCEL, seq: 2, orderId: 999 }, r.cancelRing());
+    r.dispatcher.pump();
+    expect(r.ring.fifoViolations).toBe(2);
+  });
+
+  it('firstSeq with nothing held and nothing read is 1', () => {
+    const r = rig();
+    expect(r.ring.firstSeq(0)).toBe(1);
+    expect(r.ring.snapshot('alpha', 0).readSeq).toBe(0);
   });
 });
 

@@ -161,6 +161,33 @@ describe('restarting worker strategies that fail', () => {
     await h.stop();
   });
 
+  it('firstSeq (the daemon\'s, above the orders its journal gave back): the first worker starts there, and a restart after it published nothing does not go below it', { timeout: 30_000 }, async () => {
+    const daemon = new FakeDaemon();
+    const asked: string[] = [];
+    const h = new StrategyHost({
+      strategies: [{ id: 'x', module: fixture('exits.ts'), symbols: ['BTC-USDT'], params: { staysAfterRestart: true } }],
+      instruments: INSTRUMENTS, venues: VENUES, cacheDir: join(dir, 'cache'), snapshot: daemon.snapshot,
+      firstSeq: (id) => {
+        asked.push(id);
+        return 40;
+      },
+      restart: { maxRestarts: 1, backoffMs: 10 },
+    });
+    await h.start();
+    const s = h.get('x')!;
+    // its first worker exits having published nothing; the restarted one submits once
+    await until(() => daemon.records.length >= 1, () => daemon.read(s));
+    expect(daemon.view()).toEqual([['submit', 'r1', 40]]);
+    expect(asked).toEqual(['x']); // asked once, at the start (a restart goes on from the rings)
+    await h.stop();
+  });
+
+  it('a firstSeq that is not a whole number from 1 fails the start before any worker runs', async () => {
+    const h = host({ firstSeq: () => 0 });
+    await expect(h.start()).rejects.toThrow(/first seq must be a whole number from 1, got 0/);
+    expect(h.get('r')!.alive).toBe(false);
+  });
+
   it('without a restart policy (the default) a failed worker stays failed', { timeout: 30_000 }, async () => {
     const daemon = new FakeDaemon();
     const h = host({ snapshot: daemon.snapshot });
