@@ -111,7 +111,7 @@ interface Health {
   history?: Record<string, unknown>;
   redis?: Record<string, unknown>;
   strategies?: {
-    id: string; source: string; status?: string; responsive?: boolean; heartbeatAgeMs?: number | null; queueFull?: number; eventsLost?: number; error?: string | null;
+    id: string; source: string; status?: string; responsive?: boolean; heartbeatAgeMs?: number | null; queueFull?: number; eventsLost?: number; error?: string | null; restarts?: number;
   }[];
 }
 
@@ -170,7 +170,8 @@ function statusLines(h: Health, ctx: CommandContext): string[] {
         ? `UNRESPONSIVE${typeof st.heartbeatAgeMs === 'number' ? ` (no heartbeat for ${durationText(st.heartbeatAgeMs)})` : ''}`
         : st.status;
       const facts = [
-        st.status === 'failed' && typeof st.error === 'string' ? st.error : undefined,
+        (st.status === 'failed' || st.status === 'restarting') && typeof st.error === 'string' ? st.error : undefined,
+        (st.restarts ?? 0) > 0 ? `restarted ${st.restarts} time${st.restarts === 1 ? '' : 's'}` : undefined,
         (st.queueFull ?? 0) > 0 ? `${st.queueFull} refused QUEUE_FULL` : undefined,
         (st.eventsLost ?? 0) > 0 ? `${st.eventsLost} events lost` : undefined,
       ].filter((f) => f !== undefined);

@@ -4,6 +4,7 @@
  * no token: 2, a wrong token: 1).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +152,31 @@ describe('positions, balances, status (in-process daemon)', () => {
     const wrong = await run('balances', [], { SWITCHYARD_API_TOKEN: 'wrong-token-wrong-token' });
     expect(wrong.code).toBe(1);
     expect(wrong.err.join('\n')).toMatch(/UNAUTHORIZED: .*the daemon refused the token/);
+  });
+
+  it('status names each worker strategy that is not running well: failed or restarting with its error and restarts, unresponsive', async () => {
+    // what the daemon's /health says (its fields: test/daemon/worker-health.test.ts), served as such
+    const health = {
+      status: 'degraded', name: 'paper', accepting: true,
+      strategies: [
+        { id: 'mm', source: 'worker', status: 'restarting', responsive: true, heartbeatAgeMs: null, queueFull: 0, eventsLost: 3, error: 'boom', restarts: 2 },
+        { id: 'mo', source: 'worker', status: 'failed', responsive: true, heartbeatAgeMs: null, queueFull: 0, eventsLost: 0, error: 'worker exited with code 1', restarts: 3 },
+        { id: 'hu', source: 'worker', status: 'running', responsive: false, heartbeatAgeMs: 7000, queueFull: 0, eventsLost: 0, error: null, restarts: 0 },
+        { id: 'ok', source: 'worker', status: 'running', responsive: true, heartbeatAgeMs: 10, queueFull: 0, eventsLost: 0, error: null, restarts: 0 },
+        { id: 'api', source: 'api' },
+      ],
+    };
+    const server = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(health)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const c = captureIo(config, {});
+      expect(await runViewCli('status', ['--url', `http://127.0.0.1:${(server.address() as { port: number }).port}`], c.io)).toBe(4);
+      const line = c.out.find((l) => l.startsWith('strategies: '));
+      expect(line).toBe('strategies: mm restarting (boom, restarted 2 times, 3 events lost), mo failed (worker exited with code 1, restarted 3 times), '
+        + 'hu UNRESPONSIVE (no heartbeat for 7s), ok running, api (api)');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('a daemon that cannot be reached: exit 3 with what to do, for every verb; usage errors exit 2', async () => {
