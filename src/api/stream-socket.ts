@@ -80,6 +80,9 @@ export function acceptStreamSocket(d: StreamSocketDeps, ws: WebSocket, query: UR
   ws.on('close', over);
   ws.once('message', (data, isBinary) => {
     over();
+    // the wait ended first (closed with 4001): a message ws still hands over before the client's close frame arrives
+    // is not read — an auth message then would start the stream on a closing socket
+    if (ws.readyState !== ws.OPEN) return;
     const text = frameText(ws, data as Buffer, isBinary, AUTH_CLOSE_GRACE_MS);
     if (text === undefined) return;
     let token: unknown;

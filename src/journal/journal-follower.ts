@@ -484,6 +484,7 @@ export class JournalFollower<Row extends { readonly seq: number }> {
       await this.sink.write([], resume);
       this.wm = resume;
       if (resume <= since) throw new Error(opened.reason);
+      this.setUp(true); // the write went through (as copy's below): the sink is up
       return;
     }
     const cursor = opened.cursor;
