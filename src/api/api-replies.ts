@@ -7,7 +7,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
 import type { Order } from '../model/order.js';
-import type { StateChange } from '../risk/trading-states.js';
+import { enumOf } from '../intake/order-decoder.js';
+import { TRADING_STATES, type StateChange } from '../risk/trading-states.js';
 
 /** Largest accepted request body or WebSocket message, in bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -92,10 +93,11 @@ export function stateChange(body: unknown): StateChange {
     if (!['scope', 'name', 'state', 'reason'].includes(key)) throw new HttpError('UNKNOWN_FIELD', `unknown field ${key}`);
   }
   if (typeof b.scope !== 'string') throw new HttpError('INVALID_FIELD', 'scope must be daemon, strategy, venue or symbol');
-  if (typeof b.state !== 'string') throw new HttpError('INVALID_FIELD', 'state must be ACTIVE, REDUCING or HALTED');
+  const state = typeof b.state === 'string' ? enumOf(b.state, TRADING_STATES) : undefined; // any ASCII case ("actıve" is not ACTIVE)
+  if (state === undefined) throw new HttpError('INVALID_FIELD', 'state must be ACTIVE, REDUCING or HALTED');
   if (b.name !== undefined && typeof b.name !== 'string') throw new HttpError('INVALID_FIELD', 'name must be a string');
   if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 200)) throw new HttpError('INVALID_FIELD', 'reason must be a string of at most 200 characters');
-  return { scope: b.scope as StateChange['scope'], name: b.name as string | undefined, state: b.state.toUpperCase() as StateChange['state'], reason: b.reason as string | undefined };
+  return { scope: b.scope as StateChange['scope'], name: b.name as string | undefined, state, reason: b.reason as string | undefined };
 }
 
 /** The body of POST /v1/admin/kill: optional { timeoutMs } (1 to 600000). */

@@ -8,11 +8,11 @@
  * after the other without awaiting them gets them executed in that order (a submit then a cancel of the same order).
  */
 import type { OrderTracker } from '../core/order-tracker.js';
-import { decodeOrder } from '../intake/order-decoder.js';
+import { decodeOrder, enumOf } from '../intake/order-decoder.js';
 import type { OrderIntake } from '../intake/order-intake.js';
 import type { OrderIntent } from '../model/order.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
-import { ORDER_STATES, type Order } from '../model/order.js';
+import { ORDER_STATES, SIDES, type Order } from '../model/order.js';
 import { BUY, SELL, type OrderView as HeldOrder } from '../core/order-store.js';
 import { matchingSlots, type OrderFilter } from './order-query.js';
 import { orderViewJson, writeOrderView } from './order-view.js';
@@ -252,8 +252,8 @@ export class OrderCommands {
     }
     let sideCode = -1;
     if (side !== undefined) {
-      const up = side.toUpperCase();
-      if (up !== 'BUY' && up !== 'SELL') return { ok: false, code: 'INVALID_FIELD', message: 'side must be BUY or SELL', field: 'side' };
+      const up = enumOf(side, SIDES); // in any ASCII case ("ſell" is not SELL: order-decoder.ts enumOf)
+      if (up === undefined) return { ok: false, code: 'INVALID_FIELD', message: 'side must be BUY or SELL', field: 'side' };
       sideCode = up === 'BUY' ? BUY : SELL;
     }
     const r = this.cancelAll({ strategy, symbol: symbolIndex, venue: -1, side: sideCode, state: 'open', from: -Infinity, to: Infinity, children: true });

@@ -9,7 +9,8 @@
  */
 import { BUY, SELL, type OrderStore } from '../core/order-store.js';
 import type { ErrorCode } from '../model/errors.js';
-import { isOpen, ORDER_STATES, type OrderState } from '../model/order.js';
+import { enumOf } from '../intake/order-decoder.js';
+import { isOpen, ORDER_STATES, SIDES, type OrderState } from '../model/order.js';
 
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
@@ -75,16 +76,19 @@ function parseFilter(q: URLSearchParams, store: OrderStore, allowed: readonly st
   }
   const sd = q.get('side');
   if (sd !== null) {
-    const up = sd.toUpperCase();
-    if (up !== 'BUY' && up !== 'SELL') return bad('side', 'side must be BUY or SELL');
+    const up = enumOf(sd, SIDES); // in any ASCII case ("ſell" is not SELL: order-decoder.ts enumOf)
+    if (up === undefined) return bad('side', 'side must be BUY or SELL');
     side = up === 'BUY' ? BUY : SELL;
   }
   let state: OrderFilter['state'] = 'all';
   const st = q.get('state');
   if (st !== null && st !== 'all') {
     if (st === 'open') state = 'open';
-    else if ((ORDER_STATES as readonly string[]).includes(st.toUpperCase())) state = st.toUpperCase() as OrderState;
-    else return bad('state', `state must be open, all or one of ${ORDER_STATES.join(', ')}`);
+    else {
+      const named = enumOf(st, ORDER_STATES);
+      if (named === undefined) return bad('state', `state must be open, all or one of ${ORDER_STATES.join(', ')}`);
+      state = named;
+    }
   }
   let from = -Infinity;
   let to = Infinity;

@@ -4,7 +4,7 @@ import { isValidClientOrderId } from '../model/ids.js';
 import { ImpreciseNumber } from './json-exact.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import {
-  MAX_PRICE_TICKS, MAX_QTY_LOTS, ORDER_TYPES, PRIORITIES, ROUTES, TIME_IN_FORCES, priceBoundMessage, quantityBoundMessage,
+  MAX_PRICE_TICKS, MAX_QTY_LOTS, ORDER_TYPES, PRIORITIES, ROUTES, SIDES, TIME_IN_FORCES, priceBoundMessage, quantityBoundMessage,
   type AlgoSpec, type OrderIntent, type OrderType, type Priority, type Route, type Side, type TimeInForce,
 } from '../model/order.js';
 
@@ -33,7 +33,7 @@ function fail(code: ErrorCode, message: string, field?: string): DecodeResult {
  * upper case: `String.prototype.toUpperCase` follows Unicode and maps "ſ" (long s) to "S" and "ı" (dotless i) to "I",
  * so "ſell" or "lımıt" would pass as SELL and LIMIT. Compared in place: no upper-cased copy is made per order.
  */
-function enumOf<T extends string>(value: string, allowed: readonly T[]): T | undefined {
+export function enumOf<T extends string>(value: string, allowed: readonly T[]): T | undefined {
   const n = value.length;
   next: for (let k = 0; k < allowed.length; k++) {
     const name = allowed[k]!;
@@ -53,7 +53,6 @@ function enumValue<T extends string>(value: unknown, fallback: T, allowed: reado
   return typeof value === 'string' ? enumOf(value, allowed) : undefined;
 }
 
-const SIDES: readonly Side[] = ['BUY', 'SELL'];
 const ALGO_KINDS = ['TWAP', 'ICEBERG'] as const;
 
 /**

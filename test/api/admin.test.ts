@@ -65,6 +65,7 @@ describe('trading states over the API', () => {
       { scope: 'strategy', name: 'nobody', state: 'HALTED' },
       { scope: 'venue', state: 'HALTED' },
       { scope: 'daemon', state: 'PAUSED' },
+      { scope: 'strategy', name: 'manual', state: 'REDUC\u0131NG' }, // dotless i: only Unicode upper-cases it to I
       { scope: 'daemon', state: 'HALTED', extra: 1 },
       [1],
     ]) {

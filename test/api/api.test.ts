@@ -311,6 +311,12 @@ describe('bad input', () => {
     const r = await t.api.get('/v1/orders?state=bogus');
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('INVALID_FIELD');
+    // a letter only Unicode upper-cases to one of ours is not it: "ſubmitted" (long s) is no state, "ſell" no side
+    for (const q of ['state=%C5%BFubmitted', 'side=%C5%BFell']) {
+      const u = await t.api.get(`/v1/orders?${q}`);
+      expect([q, u.status, u.body.error?.code]).toEqual([q, 400, 'INVALID_FIELD']);
+    }
+    expect((await t.api.get('/v1/orders?state=submitted&side=sell')).status).toBe(200); // any ASCII case
   });
 
   it('TRADING_HALTED (503, retryable) while intake is closed', async () => {

@@ -200,6 +200,9 @@ describe('commands in through Redis', () => {
     expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'e1', symbol: 'ETH-USDT', price: '1000', quantity: '0.1' }))).ok).toBe('1');
     const mm = await roundTrip('market-maker', 'submit', resting({ strategy: 'market-maker', clientOrderId: 'm1' }));
     expect(mm.ok).toBe('1');
+    // a side spelt with a letter only Unicode upper-cases to S ("ſ", long s) is not SELL: refused, nothing canceled
+    const longS = await roundTrip('momentum', 'cancel-all', { side: '\u017fell' });
+    expect([longS.ok, longS.body.error?.code, longS.body.error?.field]).toEqual(['0', 'INVALID_FIELD', 'side']);
     const all = await roundTrip('momentum', 'cancel-all', { symbol: 'BTC-USDT' });
     expect(all.ok).toBe('1');
     const ids = ['b1', 'b2'].map((c) => rig.daemon.path.tracker.getByClientOrderId(c)!.id);
@@ -209,10 +212,10 @@ describe('commands in through Redis', () => {
     expect(rig.daemon.path.tracker.getByClientOrderId('m1')!.state).not.toMatch(/CANCEL/);
 
     await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'every entry acknowledged' });
-    expect(intake.status()).toMatchObject({ processed: 11, refused: 0, malformed: 0, replayed: 0 });
+    expect(intake.status()).toMatchObject({ processed: 12, refused: 0, malformed: 0, replayed: 0 });
     const registry = new Registry();
     intake.registerMetrics(registry);
-    expect(await registry.getSingleMetricAsString('switchyard_redis_commands_total')).toContain('result="processed"} 11');
+    expect(await registry.getSingleMetricAsString('switchyard_redis_commands_total')).toContain('result="processed"} 12');
   }, 60_000);
 
   it('result ids: every answer names its order by orderId and clientOrderId only, replayed answers too; a bad value is refused', async () => {
