@@ -13,7 +13,8 @@
  * between the order's journal record and the ledger's, the submit again meets DUPLICATE_CLIENT_ORDER_ID from an order
  * of the same strategy, and that order is the answer (nothing is executed twice).
  *
- * Refused without executing anything: a malformed entry (bad requestId, client, op or body, a field given twice:
+ * Refused without executing anything: a malformed entry (bad requestId, client, op or body, a field given twice, a
+ * field or name that is not UTF-8 — entries are read as bytes, never decoded with U+FFFD in place of what was sent:
  * answered when its client is usable, counted, logged, acknowledged — never retried forever), a command naming another strategy
  * (STRATEGY_MISMATCH), a submit without clientOrderId (INVALID_FIELD). An entry gone from its stream while pending
  * (trimmed, deleted) is answered from the ledger when it was executed, else counted lost and logged (lostEntry()).
@@ -24,7 +25,9 @@
  * `maxInFlight` commands at once (reading pauses beyond). Replies and acks go out in pipelines of whatever is ready.
  * All Redis I/O is async and off the dispatch path; blocking reads use a connection of their own.
  */
+import { isUtf8 } from 'node:buffer';
 import type { Registry } from 'prom-client';
+import { RESP_TYPES } from 'redis';
 import { Counter, Gauge } from 'prom-client';
 import type { CommandError, OrderCommands } from '../api/order-commands.js';
 import { DuplicateKeyError, parseJsonExact } from '../intake/json-exact.js';
@@ -292,9 +295,10 @@ export class CommandIntake {
         }
         await this.room();
         if (this.stopping) break;
-        // raw, as every read: an entry's fields as sent (a field given twice is seen, not one of its values kept)
+        // raw, as every read: an entry's fields as sent (a field given twice is seen, not one of its values kept), as
+        // bytes (one that is not UTF-8 is seen, not decoded with U+FFFD in its place)
         const res = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch),
-          'BLOCK', String(this.blockMs), 'STREAMS', ...this.keyOf.values(), ...this.o.strategies.map(() => '>')]);
+          'BLOCK', String(this.blockMs), 'STREAMS', ...this.keyOf.values(), ...this.o.strategies.map(() => '>')], AS_BYTES);
         this.take(res);
         if (this.outage) this.o.log.info({ consumer: this.o.consumer }, 'redis command intake reading again');
         this.outage = false;
@@ -361,7 +365,7 @@ export class CommandIntake {
     for (const id of [...ids]) {
       await this.room();
       if (this.stopping) return;
-      const found = rawEntryList(await this.cmd.client.sendCommand(['XRANGE', key, id, id]));
+      const found = rawEntryList(await this.cmd.client.sendCommand(['XRANGE', key, id, id], AS_BYTES));
       const e = found[0] ?? { id, message: null, fields: 0 };
       this.o.log.info({ stream: key, entry: id }, 'redis command left pending in a consumer group that vanished: answered again');
       this.entry(strategy, key, e, true);
@@ -395,7 +399,7 @@ export class CommandIntake {
         await this.room();
         if (this.stopping) return;
         // raw: an entry deleted after it was delivered comes back without fields, which node-redis's parser refuses
-        const raw = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch), 'STREAMS', key, after]);
+        const raw = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch), 'STREAMS', key, after], AS_BYTES);
         const messages = rawStreams(raw)[0]?.entries ?? [];
         const strategy = this.strategyOfKey.get(key)!;
         for (const m of messages) this.entry(strategy, key, m, true);
@@ -415,7 +419,7 @@ export class CommandIntake {
         if (this.stopping) return;
         // raw: [next cursor, [[id, [field, value, ...] | nil], ...], [ids deleted (Redis 7)]]
         const r = await this.cmd.client.sendCommand(['XAUTOCLAIM', key, this.o.group, this.o.consumer, String(this.o.claimIdleMs), cursor,
-          'COUNT', String(this.o.batch)]);
+          'COUNT', String(this.o.batch)], AS_BYTES);
         if (!Array.isArray(r)) break;
         // an entry deleted from the stream (nil on Redis 6.2) stays this consumer's: read again as such by readPending
         const claimed = rawEntryList(r[1]);
@@ -470,7 +474,7 @@ export class CommandIntake {
     if (this.inFlight.has(tag)) return;
     let answer: Promise<Answer>;
     try {
-      answer = this.handle(strategy, id, fields, e.fields, e.twice, redelivered);
+      answer = this.handle(strategy, id, fields, e, redelivered);
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -496,10 +500,12 @@ export class CommandIntake {
    * What the entry comes to. Synchronous up to the command's intake call (validation, ledger lookup, execution start):
    * the caller handles entries in stream order.
    */
-  private handle(strategy: string, entryId: string, fields: Record<string, string> | null, fieldCount: number, twice: string | undefined, redelivered: boolean): Promise<Answer> {
+  private handle(strategy: string, entryId: string, fields: Record<string, string> | null, e: RawEntry, redelivered: boolean): Promise<Answer> {
     const f = fields ?? {};
+    const { fields: fieldCount, twice, notUtf8, nameNotUtf8 } = e;
+    // a client or request id that is not UTF-8 was decoded with U+FFFD in its place: not the sender's, never echoed
     const client = typeof f.client === 'string' && WIRE_ID_RE.test(f.client) ? f.client : undefined;
-    const rawId = typeof f.requestId === 'string' ? f.requestId.slice(0, 64) : '';
+    const rawId = typeof f.requestId === 'string' && notUtf8 !== 'requestId' ? f.requestId.slice(0, 64) : '';
     const malformed = (code: CommandError['code'], message: string, field?: string): Promise<Answer> => {
       this.counts.malformed++;
       const now = this.o.clock.monoMs();
@@ -510,6 +516,9 @@ export class CommandIntake {
       return Promise.resolve({ client, requestId: rawId, body: errorBody({ code, message, field }), replayed: false, ack: true });
     };
     if (fields === null) return this.lostEntry(strategy, entryId);
+    // bytes that are not UTF-8 were decoded with U+FFFD in their place: the text judged would not be what was sent
+    if (nameNotUtf8 === true) return malformed('BAD_REQUEST', 'a field name of the entry is not UTF-8');
+    if (notUtf8 !== undefined) return malformed('BAD_REQUEST', `${notUtf8.slice(0, 64)} is not UTF-8`, notUtf8.slice(0, 64));
     if (twice !== undefined) return malformed('BAD_REQUEST', `the entry has field ${twice.slice(0, 64)} more than once`, twice.slice(0, 64));
     // a field the protocol does not have (a misspelt `result`, say) would be ignored without a word: refused (counted
     // first: the names are looked at only when there are more fields than the entry's known ones)
@@ -936,6 +945,27 @@ interface RawEntry {
   readonly twice?: string | undefined;
   /** How many fields it has. */
   readonly fields: number;
+  /** The first field whose value is not UTF-8 (its text in `message` has U+FFFD in place of the bytes sent). */
+  readonly notUtf8?: string | undefined;
+  /** A field's name is not UTF-8. */
+  readonly nameNotUtf8?: boolean | undefined;
+}
+
+/**
+ * The options of a read of entries: bulk strings as Buffers (node-redis would decode them as UTF-8, with U+FFFD in
+ * place of bytes that are not), each checked (isUtf8) and decoded by rawEntryList.
+ */
+const AS_BYTES = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
+
+/**
+ * A value read as bytes (AS_BYTES) as text; undefined when it is not UTF-8. Anything else as String() makes it. The
+ * bytes are looked at only when their text has a U+FFFD (what decoding puts in place of bytes that are not UTF-8, and
+ * a character a sender may send): a scan of the text costs less than isUtf8's call on every value.
+ */
+function utf8Text(v: unknown): string | undefined {
+  if (!Buffer.isBuffer(v)) return String(v);
+  const text = v.toString('utf8');
+  return text.indexOf('\uFFFD') < 0 || isUtf8(v) ? text : undefined;
 }
 
 /** A raw XREADGROUP reply: [[key, [[id, [field, value, ...] | nil], ...]], ...] | nil. */
@@ -963,12 +993,20 @@ function rawEntryList(list: unknown): RawEntry[] {
     }
     const message: Record<string, string> = Object.create(null) as Record<string, string>; // a field named __proto__ is a field
     let twice: string | undefined;
+    let notUtf8: string | undefined;
+    let nameNotUtf8: boolean | undefined;
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      const name = String(flat[i]);
+      let name = utf8Text(flat[i]);
+      if (name === undefined) {
+        name = String(flat[i]);
+        nameNotUtf8 = true;
+      }
       if (twice === undefined && Object.prototype.hasOwnProperty.call(message, name)) twice = name;
-      message[name] = String(flat[i + 1]);
+      const value = utf8Text(flat[i + 1]);
+      if (value === undefined) notUtf8 ??= name;
+      message[name] = value ?? String(flat[i + 1]);
     }
-    out.push({ id, message, twice, fields: flat.length >> 1 });
+    out.push({ id, message, twice, fields: flat.length >> 1, notUtf8, nameNotUtf8 });
   }
   return out;
 }

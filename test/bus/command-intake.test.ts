@@ -928,3 +928,49 @@ describe('a request id used again for another command', () => {
     expect({ ok: again.ok, replayed: again.replayed }).toEqual({ ok: '1', replayed: '1' });
   }, 60_000);
 });
+
+// Bytes that are not UTF-8: node-redis decodes them with U+FFFD in their place, and the command was judged on text its
+// sender never sent (refused as INVALID_CLIENT_ORDER_ID, ORDER_NOT_FOUND, INVALID_FIELD on a requestId echoed with
+// U+FFFD in it...). Refused for what they are, as the HTTP and WebSocket APIs refuse them.
+describe('an entry whose bytes are not UTF-8', () => {
+  it('is refused BAD_REQUEST naming the field (answered when its client is usable), counted and acknowledged, read new or again; a real U+FFFD is a character', async () => {
+    const rig = await startRig();
+    const tracker = rig.daemon.path.tracker;
+    const stream = keys.commands('momentum');
+    await redis.xGroupCreate(stream, GROUP, '0', { MKSTREAM: true }).catch(() => undefined);
+    const ff = Buffer.from([0xff]);
+    const bytes = (...parts: (string | Buffer)[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    const entry = (o: { requestId?: string | Buffer; client?: string | Buffer; op?: string | Buffer; body?: string | Buffer; extra?: (string | Buffer)[] }): (string | Buffer)[] =>
+      ['XADD', stream, '*', 'requestId', o.requestId ?? 'u8', 'client', o.client ?? 'cu8', 'op', o.op ?? 'submit', 'strategy', 'momentum',
+        'body', o.body ?? JSON.stringify(resting({ clientOrderId: 'u8ok' })), ...(o.extra ?? [])];
+    // delivered to this daemon's consumer before a restart, never acknowledged: read again at start
+    await redis.sendCommand(entry({ requestId: 'u8-pending', body: bytes('{"strategy":"momentum","symbol":"BTC-USDT","side":"BUY","price":"30000","quantity":"0.001","clientOrderId":"u8p', ff, '"}') }));
+    await redis.xReadGroup(GROUP, 'd1', { key: stream, id: '>' }, { COUNT: 100 });
+    const intake = startIntake(rig);
+    const [p] = await replyTo('u8-pending', 'cu8');
+    expect(p).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'BAD_REQUEST', field: 'body', message: 'body is not UTF-8' } } });
+    // read new: a clientOrderId's byte 0xff (a submit that would run as clientOrderId "u8\uFFFD1"), an op, a field name
+    await redis.sendCommand(entry({ requestId: 'u8-body', body: bytes('{"strategy":"momentum","symbol":"BTC-USDT","side":"BUY","price":"30000","quantity":"0.001","clientOrderId":"u8', ff, '1"}') }));
+    await redis.sendCommand(entry({ requestId: 'u8-op', op: bytes('cancel', ff) }));
+    await redis.sendCommand(entry({ requestId: 'u8-name', extra: [bytes('result', ff), 'ids'] }));
+    // a requestId not UTF-8: answered without it (the bytes sent cannot be echoed as text); a client not UTF-8: nobody to answer
+    await redis.sendCommand(entry({ requestId: bytes('u8-', ff), body: JSON.stringify(resting({ clientOrderId: 'u8r' })) }));
+    await redis.sendCommand(entry({ requestId: 'u8-client', client: bytes('cu8', ff), body: JSON.stringify(resting({ clientOrderId: 'u8c' })) }));
+    // a U+FFFD sent as UTF-8 (EF BF BD) is a character like any other: the command is executed (no such order)
+    const fine = await roundTrip('momentum', 'cancel', { clientOrderId: 'u8\uFFFDok' }, { client: 'cu8', requestId: 'u8-fine' });
+    expect(fine).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'ORDER_NOT_FOUND' } } });
+
+    const [b] = await replyTo('u8-body', 'cu8');
+    const [o] = await replyTo('u8-op', 'cu8');
+    const [n] = await replyTo('u8-name', 'cu8');
+    const [r] = await replyTo('', 'cu8');
+    expect(b).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'BAD_REQUEST', field: 'body', message: 'body is not UTF-8' } } });
+    expect(o).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'BAD_REQUEST', field: 'op', message: 'op is not UTF-8' } } });
+    expect(n).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'BAD_REQUEST', message: 'a field name of the entry is not UTF-8' } } });
+    expect(r).toMatchObject({ ok: '0', body: { ok: false, error: { code: 'BAD_REQUEST', field: 'requestId', message: 'requestId is not UTF-8' } } });
+    await pollUntil(() => pendingCount('momentum'), (x) => x === 0, { what: 'all acknowledged' });
+    expect(intake.status()).toMatchObject({ malformed: 6, processed: 1 });
+    expect(tracker.list(true).filter((x) => x.clientOrderId?.startsWith('u8') === true)).toEqual([]); // nothing executed
+    expect((await repliesOf('cu8')).length).toBe(6); // the entry whose client is not UTF-8 got none
+  }, 60_000);
+});
