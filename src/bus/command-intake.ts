@@ -18,6 +18,10 @@
  * answered when its client is usable, counted, logged, acknowledged — never retried forever), a command naming another strategy
  * (STRATEGY_MISMATCH), a submit without clientOrderId (INVALID_FIELD). An entry gone from its stream while pending
  * (trimmed, deleted) is answered from the ledger when it was executed, else counted lost and logged (lostEntry()).
+ * Entries gone before the group ever delivered them (trimmed by a sender's XADD MAXLEN while the daemon was down or
+ * behind, or deleted) are never read at all: found from the stream's and the group's counters (Redis 7) at start,
+ * after each reconnect and every claimIdleMs / 2, counted lost (or flagged when Redis cannot tell how many) and
+ * logged (checkUnread()).
  *
  * Commands of one strategy execute in stream order: each entry's intake call is made synchronously as it is read (an
  * OrderCommands method calls the intake before its first await), so a submit and a cancel of the same order in one
@@ -95,11 +99,18 @@ export interface CommandIntakeStatus {
   /** Commands that failed with an error of the daemon's (answered INTERNAL, acknowledged, logged). */
   readonly failed: number;
   /**
-   * Entries delivered and gone from their stream before they were handled (trimmed by a sender's XADD MAXLEN, or
-   * deleted): neither their command nor their client can be known, so no reply could be sent (their clients time
-   * out); logged. (One whose command had been executed is answered from the ledger and counted as replayed.)
+   * Entries gone from their stream before they were handled (trimmed by a sender's XADD MAXLEN, or deleted) — delivered
+   * and gone before they were handled, or gone before the consumer group ever delivered them (checkUnread): neither
+   * their command nor their client can be known, so no reply could be sent (their clients time out); logged. (One
+   * whose command had been executed is answered from the ledger and counted as replayed.)
    */
   readonly lost: number;
+  /**
+   * Times entries the consumer group had not delivered were found gone from a command stream in a number Redis's
+   * counters cannot tell: deleted by XDEL (at least one command lost), or trimmed past the group's last delivered
+   * entry while its read counter was unknown (perhaps none of them unread); logged.
+   */
+  readonly lostUnknown: number;
   /** Commands read and not yet acknowledged by this intake. */
   readonly pending: number;
   /** Reconnects of the two connections. */
@@ -126,7 +137,7 @@ interface Outgoing {
   readonly done: () => void;
 }
 
-type Counts = { processed: number; refused: number; malformed: number; replayed: number; failed: number; lost: number; replyFailures: number };
+type Counts = { processed: number; refused: number; malformed: number; replayed: number; failed: number; lost: number; lostUnknown: number; replyFailures: number };
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -137,7 +148,7 @@ export class CommandIntake {
   private readonly strategyOfKey = new Map<string, string>();
   private readonly blockMs: number;
   private readonly maxInFlight: number;
-  private readonly counts: Counts = { processed: 0, refused: 0, malformed: 0, replayed: 0, failed: 0, lost: 0, replyFailures: 0 };
+  private readonly counts: Counts = { processed: 0, refused: 0, malformed: 0, replayed: 0, failed: 0, lost: 0, lostUnknown: 0, replyFailures: 0 };
   /** Entries being handled (`key id`): a re-read or a claim of one of them is passed over. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Commands executing, by `strategy\0requestId`: the same request id again waits for the first's answer. */
@@ -173,6 +184,10 @@ export class CommandIntake {
   private needPending = true;
   private seenReconnects = 0;
   private lastClaimMs = -Infinity;
+  private lastUnreadCheckMs = -Infinity;
+  /** Per command stream, the newest max-deleted-entry-id reported as deleted unread (reported once). */
+  private readonly deletedReported = new Map<string, string>();
+  private unreadCheckFailed = false;
   private lastMalformedLogMs = -Infinity;
   private lastLostLogMs = -Infinity;
   private outage = false;
@@ -228,7 +243,7 @@ export class CommandIntake {
   registerMetrics(registry: Registry): void {
     const status = (): CommandIntakeStatus => this.status();
     new Counter({
-      name: 'switchyard_redis_commands_total', help: 'Redis command stream entries by result: processed, refused, malformed, replayed (answered from the ledger), failed (INTERNAL), lost (gone from the stream before it was handled: unanswerable).',
+      name: 'switchyard_redis_commands_total', help: 'Redis command stream entries by result: processed, refused, malformed, replayed (answered from the ledger), failed (INTERNAL), lost (gone from the stream before it was handled or read: unanswerable).',
       labelNames: ['result'], registers: [registry],
       collect() {
         this.reset();
@@ -239,6 +254,13 @@ export class CommandIntake {
         this.inc({ result: 'replayed' }, s.replayed);
         this.inc({ result: 'failed' }, s.failed);
         this.inc({ result: 'lost' }, s.lost);
+      },
+    });
+    new Counter({
+      name: 'switchyard_redis_commands_lost_unknown_total', help: 'Times commands were found gone from a command stream before the consumer group read them in a number Redis cannot tell: deleted (at least one lost), or trimmed while the group\'s read counter was unknown (perhaps none).', registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(status().lostUnknown);
       },
     });
     new Gauge({
@@ -286,11 +308,13 @@ export class CommandIntake {
         }
         if (this.needPending) {
           this.needPending = false;
+          await this.checkUnread();
           await this.readPending();
         }
         const now = this.o.clock.monoMs();
         if (now - this.lastClaimMs >= this.o.claimIdleMs / 2) {
           this.lastClaimMs = now;
+          if (now - this.lastUnreadCheckMs >= this.o.claimIdleMs / 2) await this.checkUnread();
           await this.claimIdle();
         }
         await this.room();
@@ -369,6 +393,57 @@ export class CommandIntake {
       const e = found[0] ?? { id, message: null, fields: 0 };
       this.o.log.info({ stream: key, entry: id }, 'redis command left pending in a consumer group that vanished: answered again');
       this.entry(strategy, key, e, true);
+    }
+  }
+
+  /**
+   * Entries that left a command stream before the consumer group delivered them: trimmed by a sender's XADD MAXLEN
+   * (the daemon down, or behind, while more than MAXLEN commands came) or deleted. No read ever returns them, so
+   * nothing else would tell. Found (UNREAD_SCRIPT, atomic) from Redis 7's counters: nothing is reported for a stream
+   * from which nothing was ever removed, nor when the only entries removed after the group's last delivered one are
+   * known to be none. Counted lost when Redis can tell how many, else counted in lostUnknown; logged each time with
+   * what to do. (Redis before 7 has no such counters: nothing is found.)
+   */
+  private async checkUnread(): Promise<void> {
+    this.lastUnreadCheckMs = this.o.clock.monoMs();
+    let found: unknown;
+    try {
+      const args = UNREAD_SCRIPT.call(0);
+      args.push(this.o.group, ...this.keyOf.values());
+      found = await UNREAD_SCRIPT.run(this.cmd.client, args);
+      this.unreadCheckFailed = false;
+    } catch (err) {
+      // never in the way of reading: a failure of the connection fails the read that comes next
+      if (!this.unreadCheckFailed) this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'redis command intake: could not check the command streams for commands trimmed before they were read');
+      this.unreadCheckFailed = true;
+      return;
+    }
+    if (!Array.isArray(found)) return;
+    for (const row of found as unknown[]) {
+      if (!Array.isArray(row)) continue;
+      const [key, kind, count, groupAt, upTo, removed] = row.map(String) as [string, string, string, string, string, string];
+      const strategy = this.strategyOfKey.get(key);
+      if (strategy === undefined) continue;
+      if (kind === 'deleted') {
+        // the same deletion is found again until the group reads past it: reported once
+        const reported = this.deletedReported.get(key);
+        if (reported !== undefined && compareEntryIds(upTo, reported) <= 0) continue;
+        this.deletedReported.set(key, upTo);
+      }
+      const lost = Number(count);
+      if (lost > 0) this.counts.lost += lost;
+      else this.counts.lostUnknown++;
+      const obj = { strategy, stream: key, group: this.o.group, lost: lost > 0 ? lost : 'unknown', groupLastDelivered: groupAt, removedFromStream: Number(removed) };
+      if (kind === 'deleted') {
+        this.o.log.warn({ ...obj, maxDeletedEntry: upTo },
+          'redis commands lost: entries of the command stream were deleted (XDEL) before the consumer group read them: never executed, never answered (their clients time out); find what deletes them');
+      } else {
+        const what = lost > 0
+          ? `redis commands lost: ${lost} entries of the command stream were trimmed before the consumer group read them`
+          : 'redis commands may have been lost: entries of the command stream were trimmed up to one above the last the consumer group delivered, and Redis cannot tell whether any of them were trimmed before the consumer group read them (its read counter is unknown)';
+        this.o.log.warn({ ...obj, firstEntry: upTo },
+          `${what} (a sender's XADD MAXLEN, while the daemon was down or behind): never executed, never answered (their clients time out); raise the senders' MAXLEN on this stream far above what can come while the daemon is down, or fix the sender that trims it`);
+      }
     }
   }
 
@@ -926,6 +1001,105 @@ for _, k in ipairs(order) do
   end
 end
 return failed
+`);
+
+/**
+ * Entries removed from command streams before the group delivered them (checkUnread). ARGV[1] the group, ARGV[2..]
+ * the streams. Per stream, from XINFO STREAM and the group's XINFO GROUPS entry (Redis 7: entries-added, entries-read,
+ * max-deleted-entry-id; earlier versions have none: nothing found):
+ *
+ * - nothing ever removed (entries-added = length): nothing;
+ * - the first entry (none: the last id made) above the group's last delivered one: every entry up to it is gone, and
+ *   those above the group's are entries-added - length - entries-read (the group's counter: the entries up to its last
+ *   delivered one; 0 at 0-0), unknown when the counter is. None (a sender's trim of what was read only): nothing.
+ *   Else the group is moved to just below the first entry (nothing is left between: nothing is skipped) with its
+ *   counter set to the entries before it: a read across the gap would leave it short by the gap (Redis 7.0 counts one
+ *   per entry delivered), and the next gap would be counted with this one;
+ * - else an entry above the group's last delivered one deleted (max-deleted-entry-id above it): lost, how many not
+ *   known.
+ *
+ * Returns {stream, 'trimmed' | 'deleted', lost (-1: unknown), the group's last delivered id, the first entry (or the
+ * last id made) | the newest deleted id, entries removed from the stream in all} per stream where some were found.
+ */
+const UNREAD_SCRIPT = new LuaScript(`
+local function field(a, name)
+  for i = 1, #a - 1, 2 do
+    if a[i] == name then return a[i + 1] end
+  end
+  return nil
+end
+local function cmpNum(a, b)
+  if #a ~= #b then return #a < #b and -1 or 1 end
+  if a == b then return 0 end
+  return a < b and -1 or 1
+end
+local function cmp(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  local c = cmpNum(am, bm)
+  if c ~= 0 then return c end
+  return cmpNum(as, bs)
+end
+local function minusOne(d)
+  local digits = {}
+  for k = 1, #d do digits[k] = string.byte(d, k) - 48 end
+  local k = #digits
+  while digits[k] == 0 do
+    digits[k] = 9
+    k = k - 1
+  end
+  digits[k] = digits[k] - 1
+  local r = table.concat(digits):gsub('^0+(%d)', '%1')
+  return r
+end
+local function before(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  if seq ~= '0' then return ms .. '-' .. minusOne(seq) end
+  return minusOne(ms) .. '-18446744073709551615'
+end
+local group = ARGV[1]
+local out = {}
+for k = 2, #ARGV do
+  local key = ARGV[k]
+  local s = redis.pcall('XINFO', 'STREAM', key)
+  if type(s) == 'table' and not s.err then
+    local added = field(s, 'entries-added')
+    local length = field(s, 'length')
+    if type(added) == 'number' and type(length) == 'number' and added > length then
+      local g
+      for _, x in ipairs(redis.call('XINFO', 'GROUPS', key)) do
+        if field(x, 'name') == group then g = x end
+      end
+      if g then
+        local last = field(g, 'last-delivered-id')
+        local read = field(g, 'entries-read')
+        if last == '0-0' then read = 0 end
+        local first = field(s, 'first-entry')
+        local firstId = type(first) == 'table' and first[1] or nil
+        local made = field(s, 'last-generated-id')
+        local deleted = field(s, 'max-deleted-entry-id') or '0-0'
+        local head = firstId or made
+        if cmp(head, last) > 0 then
+          local known = type(read) == 'number'
+          local lost = known and added - length - read or -1
+          if not known or lost > 0 then
+            if firstId == nil then
+              redis.call('XGROUP', 'SETID', key, group, made, 'ENTRIESREAD', string.format('%.0f', added))
+            elseif cmp(deleted, firstId) < 0 then
+              redis.call('XGROUP', 'SETID', key, group, before(firstId), 'ENTRIESREAD', string.format('%.0f', added - length))
+            else
+              redis.call('XGROUP', 'SETID', key, group, before(firstId))
+            end
+            out[#out + 1] = {key, 'trimmed', lost, last, head, added - length}
+          end
+        elseif cmp(deleted, last) > 0 then
+          out[#out + 1] = {key, 'deleted', -1, last, deleted, added - length}
+        end
+      end
+    end
+  end
+end
+return out
 `);
 
 /** The fields a command entry may have (src/bus/protocol.ts CommandFields). */

@@ -974,3 +974,89 @@ describe('an entry whose bytes are not UTF-8', () => {
     expect((await repliesOf('cu8')).length).toBe(6); // the entry whose client is not UTF-8 got none
   }, 60_000);
 });
+
+// Commands trimmed from their stream (a sender's XADD MAXLEN) before the daemon's consumer group read them: never
+// delivered, so neither the pending entries nor a claim ever sees them. Found at start (and each reconnect, and
+// periodically) from the stream's and the group's counters (Redis 7), counted and logged; no alarm when nothing the
+// group had not read was trimmed.
+describe('commands trimmed from their stream before the group read them', () => {
+  const tPrefix = uniquePrefix('command-trim');
+  const tk = new BusKeys(tPrefix);
+  afterAll(async () => {
+    await deletePrefix(SHARED_REDIS_URL, tPrefix);
+  });
+
+  it('are counted lost and warned about, naming the stream, when the daemon was down while senders wrote more than MAXLEN; no alarm otherwise', async () => {
+    const rig = await startRig();
+    const stream = tk.commands('momentum');
+    const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
+    const log = { ...quiet, warn: (obj: object, msg: string) => warnings.push({ obj: obj as Record<string, unknown>, msg }) };
+    const lostWarnings = (): { obj: Record<string, unknown>; msg: string }[] => warnings.filter((w) => w.msg.includes('before the consumer group read'));
+    // cancel-all of nothing: a command that is executed and answered ok, whatever the state
+    let n = 0;
+    const xadd = async (maxLen?: number, key = stream): Promise<string> => {
+      const requestId = `tr-${++n}`;
+      await redis.sendCommand(['XADD', key, ...(maxLen === undefined ? [] : ['MAXLEN', String(maxLen)]), '*', 'requestId', requestId, 'client', 'ct',
+        'op', 'cancel-all', 'strategy', key === stream ? 'momentum' : 'market-maker', 'body', '{}']);
+      return requestId;
+    };
+    const answered = async (requestId: string): Promise<void> => {
+      await pollUntil(async () => (await redis.xRange(tk.replies('ct'), '-', '+')).some((e) => e.message.requestId === requestId), (x) => x,
+        { timeoutMs: 10_000, what: `reply to ${requestId}` });
+    };
+    const replied = async (): Promise<Set<string>> => new Set((await redis.xRange(tk.replies('ct'), '-', '+')).map((e) => e.message.requestId!));
+    const up = (): Promise<CommandIntake> => startIntakeUp(rig, { keys: tk, log, claimIdleMs: 200 });
+
+    // the daemon reads as senders trim what it has read (MAXLEN 1): nothing lost
+    let intake = await up();
+    for (let i = 0; i < 4; i++) await answered(await xadd(1));
+    await stopIntake(intake);
+    // while it is down: one more with MAXLEN 1 (the entry it had read is trimmed: the gap before the new one is empty),
+    // and a stream that never outgrew its MAXLEN
+    const afterGap = await xadd(1);
+    const mm = await xadd(1000, tk.commands('market-maker'));
+    intake = await up();
+    await answered(afterGap);
+    await answered(mm);
+    expect(intake.status()).toMatchObject({ lost: 0, lostUnknown: 0 });
+    await stopIntake(intake);
+
+    // down while senders write 5 commands with MAXLEN 2: the first 3 were never read
+    const sent = [];
+    for (let i = 0; i < 5; i++) sent.push(await xadd(2));
+    intake = await up();
+    await answered(sent[4]!);
+    await answered(sent[3]!);
+    await pollUntil(() => intake.status().lost, (x) => x === 3, { what: 'three counted lost' });
+    expect(lostWarnings()).toHaveLength(1);
+    expect(lostWarnings()[0]!.obj).toMatchObject({ stream, lost: 3 });
+    const got = await replied();
+    expect(sent.slice(0, 3).filter((r) => got.has(r))).toEqual([]);
+    const registry = new Registry();
+    intake.registerMetrics(registry);
+    expect(await registry.getSingleMetricAsString('switchyard_redis_commands_total')).toContain('result="lost"} 3');
+    await stopIntake(intake);
+
+    // again (the group's read counter is right after the gap: the count is of this gap only), 4 with MAXLEN 1
+    const again = [];
+    for (let i = 0; i < 4; i++) again.push(await xadd(1));
+    warnings.length = 0;
+    intake = await up();
+    await answered(again[3]!);
+    await pollUntil(() => intake.status().lost, (x) => x === 3, { what: 'three more counted lost' });
+    expect(lostWarnings().map((w) => w.obj.lost)).toEqual([3]);
+    await stopIntake(intake);
+
+    // deleted (XDEL) before the group read it: lost, how many is not known to Redis's counters
+    const del = [await xadd(), await xadd(), await xadd()];
+    const ids = (await redis.xRange(stream, '-', '+')).filter((e) => e.message.requestId === del[1]).map((e) => e.id);
+    await redis.xDel(stream, ids);
+    warnings.length = 0;
+    intake = await up();
+    await answered(del[2]!);
+    await pollUntil(() => intake.status().lostUnknown, (x) => x === 1, { what: 'flagged: lost, count unknown' });
+    expect(lostWarnings()).toHaveLength(1);
+    expect(lostWarnings()[0]!.obj).toMatchObject({ stream, lost: 'unknown' });
+    expect(intake.status().lost).toBe(0);
+  }, 90_000);
+});
