@@ -30,7 +30,7 @@
  *    limit order price x quantity still at least the instrument's minimum notional.
  *  - `priceTicks`: TIGHTEN only, on LIMIT and STOP_LIMIT orders: a BUY's limit may only go down, a SELL's only up
  *    (never loosened: a looser limit could fill at a worse price than the strategy accepted); a positive whole number
- *    of ticks. Ignored when `marketable` is set.
+ *    of ticks, at most 2^52 (the core's price bound, as at entry). Ignored when `marketable` is set.
  *  - `priority`: any of HIGH, NORMAL, LOW (the order's queue in the dispatcher).
  * A change that breaks these rules is discarded as a whole (the original order goes on, counted and journaled as
  * `invalid`). A decision that throws, or takes longer than budgetUs, is discarded too (`error`, `over_budget`): the

@@ -28,7 +28,7 @@ import {
 } from '../core/order-store.js';
 import type { Clock } from '../model/clock.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
-import { ORDER_TYPES, PRIORITIES, TIME_IN_FORCES, type OrderType, type Priority, type Side, type TimeInForce } from '../model/order.js';
+import { MAX_PRICE_TICKS, MAX_PRICE_TICKS_TEXT, ORDER_TYPES, PRIORITIES, TIME_IN_FORCES, type OrderType, type Priority, type Side, type TimeInForce } from '../model/order.js';
 import type {
   EnhancerChange, EnhancerOrder, OrderEnhancer,
 } from './enhancer-sdk.js';
@@ -472,6 +472,8 @@ export class OrderEnhancers {
       const p = c.priceTicks;
       if (f.type !== LIMIT && f.type !== STOP_LIMIT) return `priceTicks: a ${ORDER_TYPES[f.type]} order has no limit to tighten`;
       if (!Number.isSafeInteger(p) || p <= 0) return `priceTicks ${String(p)} is not a positive whole number of ticks`;
+      // a SELL is tightened upwards: not past the core's price bound, which submitFields checked before this stage
+      if (p > MAX_PRICE_TICKS) return `priceTicks ${p} is above the largest price the core holds exactly, ${MAX_PRICE_TICKS_TEXT}`;
       if (f.side === BUY ? p > f.priceTicks : p < f.priceTicks) {
         return `priceTicks ${p} loosens the ${f.side === SELL ? 'SELL' : 'BUY'} limit ${f.priceTicks}: a limit is only tightened`;
       }

@@ -173,6 +173,22 @@ describe('order enhancer: changes', () => {
     expect(s.order(passed)).toMatchObject({ state: 'SUBMITTED', type: 'MARKET', qtyLots: 400 });
   });
 
+  it('a SELL limit tightened past 2^52 ticks (the core\'s price bound) is discarded: the original goes on, never the price past it', () => {
+    // defect: validate checked only the notional, which one BTC lot at 2^52 + 1000 ticks fits, so the enhanced order
+    // (a price submitFields refuses INVALID_PRICE from every producer) was created and handed to the venue
+    const s = setup();
+    let price = 2 ** 52 + 1000;
+    s.enhancers.add(0, enhancerOf((_o, c) => { c.priceTicks = price; }), SETTINGS);
+    const past = s.submit({ side: 'SELL', priceTicks: 2 ** 52 - 10, qtyLots: 1 });
+    expect(s.order(past)).toMatchObject({ priceTicks: 2 ** 52 - 10, qtyLots: 1 });
+    expect(s.enhancers.count('alpha', 'invalid')).toBe(1);
+    // control: up to the bound itself the tightening is applied
+    price = 2 ** 52;
+    expect(s.order(s.submit({ side: 'SELL', priceTicks: 2 ** 52 - 10, qtyLots: 1 }))).toMatchObject({ priceTicks: 2 ** 52 });
+    s.path.dispatcher.pump();
+    expect(s.venue().orders.map((o) => o.priceTicks)).toEqual([2 ** 52 - 10, 2 ** 52]);
+  });
+
   it('child orders of parents and algorithm parents are not given to the enhancer', () => {
     const s = setup();
     s.enhancers.add(0, enhancerOf((_o, c) => { c.qtyLots = 10; }), SETTINGS);
