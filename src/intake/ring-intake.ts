@@ -50,7 +50,8 @@ const SEQ_WINDOW = 1 << 16;
  * strategy's cancel rate (nothing goes to a venue). Only SUBMITs written before the cancel (lower seq) are candidates.
  *
  * The producer sequence (one over both rings) is checked per ring: a record whose seq is not above the previous one of
- * its ring (a repeat, or out of order) is counted as a FIFO violation. Nothing is allocated per record unless the
+ * its ring (a repeat, or out of order) is counted as a FIFO violation; so is one whose seq is not a seq at all (refused
+ * BAD_REQUEST), which does not move the ring's last-read seq (isSeq). Nothing is allocated per record unless the
  * record carries its own client order id.
  *
  * Wake-ups: an event is written and published at once (a worker that is awake reads it right away), but a sleeping
@@ -218,8 +219,9 @@ export class RingIntake implements IntakeSource, TrackerListener {
     const h = this.current!;
     const s = this.currentStrategy;
     const rec = readOrderRecord(h.cancels, offset, this.rec);
-    if (!(rec.seq > this.lastCancelSeq[s]!)) this.fifoViolations++;
-    this.lastCancelSeq[s] = rec.seq;
+    const seqOk = isSeq(rec.seq); // (one that is not a seq is refused BAD_REQUEST below, and moves nothing: isSeq)
+    if (!seqOk || !(rec.seq > this.lastCancelSeq[s]!)) this.fifoViolations++;
+    if (seqOk) this.lastCancelSeq[s] = rec.seq;
     const invalid = validateOrderRecord(rec, this.symbolCount, this.router.venueCount) ?? (rec.op === OP_CANCEL ? null : 'BAD_REQUEST');
     if (invalid !== null) {
       this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, invalid);
@@ -247,13 +249,15 @@ export class RingIntake implements IntakeSource, TrackerListener {
       // withdrawn by a cancel while it waited in the ring: answered then (REFUSED ORDER_WITHDRAWN)
       this.withdrawn[s]!--;
       const seq = recordSeq(h.orders, offset);
-      if (!(seq > this.lastSeq[s]!)) this.fifoViolations++;
-      this.lastSeq[s] = seq;
+      const seqOk = isSeq(seq);
+      if (!seqOk || !(seq > this.lastSeq[s]!)) this.fifoViolations++;
+      if (seqOk) this.lastSeq[s] = seq;
       return;
     }
     const rec = readOrderRecord(h.orders, offset, this.rec);
-    if (!(rec.seq > this.lastSeq[s]!)) this.fifoViolations++;
-    this.lastSeq[s] = rec.seq;
+    const seqOk = isSeq(rec.seq); // (one that is not a seq is refused BAD_REQUEST below, and moves nothing: isSeq)
+    if (!seqOk || !(rec.seq > this.lastSeq[s]!)) this.fifoViolations++;
+    if (seqOk) this.lastSeq[s] = rec.seq;
     const invalid = validateOrderRecord(rec, this.symbolCount, this.router.venueCount);
     if (invalid !== null) {
       this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, invalid);
@@ -500,6 +504,18 @@ export class RingIntake implements IntakeSource, TrackerListener {
     }
     return out;
   }
+}
+
+/**
+ * A producer sequence number: a whole number from 1 to 2^53 - 1 (validateOrderRecord refuses any other BAD_REQUEST).
+ * A record whose seq is not one (strategy code writing its ring directly, not through the SDK) is refused and counted
+ * as a FIFO violation, but it does not move its ring's last-read seq: that is readSeq in a RESYNC ("every record up to
+ * it was read"), the bound of a cancel's withdrawal scan and of the next FIFO check, and a NaN, fractional, negative or
+ * huge value there made the first garbage and flagged every later record (or none). A record with a valid seq that is
+ * refused for another field was read and answered: it moves it.
+ */
+function isSeq(seq: number): boolean {
+  return Number.isSafeInteger(seq) && seq > 0;
 }
 
 function asciiText(bytes: Uint8Array, length: number): string {

@@ -311,6 +311,32 @@ describe('RingIntake: submits', () => {
     expect(r.events()).toMatchObject([{ kind: 'REFUSED', code: 'BAD_REQUEST' }]);
     expect(r.ring.fifoViolations).toBe(1);
   });
+
+  it('a record whose seq is not a seq (NaN, fractional, negative, past 2^53) is refused and does not move readSeq: the records after it are read on as before', () => {
+    const r = rig();
+    r.submit({ seq: 1 });
+    r.dispatcher.pump();
+    r.events();
+    expect(r.ring.snapshot('alpha', 0).readSeq).toBe(1);
+    const garbage = [Number.NaN, 1e300, 2.5, -7, 2 ** 53, Number.POSITIVE_INFINITY];
+    // in the order ring (strategy code writing it directly, not through the SDK) and in the cancel ring
+    for (const seq of garbage) r.write({ op: OP_SUBMIT, seq } as Partial<OrderRecord>);
+    r.write({ op: OP_CANCEL, seq: 1e300, orderId: 999 }, r.cancelRing());
+    r.dispatcher.pump();
+    const refused = r.events();
+    expect(refused.map((e) => [e.kind, e.code])).toEqual([...[...garbage, 1e300].map(() => ['REFUSED', 'BAD_REQUEST'])]);
+    expect(r.ring.snapshot('alpha', 0).readSeq).toBe(1);
+    expect(r.ring.fifoViolations).toBe(garbage.length + 1);
+    // the next records, in order, are read as such: no FIFO violation, readSeq follows them
+    r.submit({ seq: 2, tag: 2 });
+    r.write({ op: OP_CANCEL, seq: 3, orderId: 998 }, r.cancelRing());
+    r.submit({ seq: 4, tag: 4 });
+    r.dispatcher.pump();
+    expect(r.ring.fifoViolations).toBe(garbage.length + 1);
+    expect(r.events().filter((e) => e.kind !== 'SUBMITTED').map((e) => [e.kind, e.seq])).toEqual([['CANCEL_REJECTED', 3], ['ACK', 2], ['ACK', 4]]);
+    expect(r.ring.snapshot('alpha', 0).readSeq).toBe(4);
+    expect(r.ring.firstSeq(0)).toBe(5);
+  });
 });
 
 describe('RingIntake: FIFO checks', () => {
