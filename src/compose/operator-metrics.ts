@@ -174,7 +174,7 @@ export class OperatorMetrics {
       strategyMetric('counter', registers, 'switchyard_strategy_queue_full_total',
         'Submits (its order ring full) and cancels (its cancel ring full) a worker strategy was refused QUEUE_FULL', strategies, (s) => s.queueFull);
       strategyMetric('counter', registers, 'switchyard_strategy_events_lost_total',
-        'Events not written to a worker strategy because its event ring was full (each covered by a RESYNC)', strategies, (s) => s.eventsLost);
+        'Events a worker strategy did not get (each covered by a RESYNC): its event ring was full, or its worker was down (failed, a restart on its way)', strategies, (s) => s.eventsLost);
       strategyMetric('counter', registers, 'switchyard_strategy_restarts_total',
         'Times a worker strategy that failed was started again (daemon.workers.restart)', strategies, (s) => s.restarts);
     }

@@ -166,8 +166,12 @@ export interface WorkerStrategyStatus {
   readonly hangs: number;
   /** Submits (order ring full) and cancels (cancel ring full) it was refused QUEUE_FULL. */
   readonly queueFull: number;
-  /** Events not written to it because its event ring was full (each covered by a RESYNC). */
+  /**
+   * Events it did not get (each covered by a RESYNC): its event ring was full, or its worker was down (written while a
+   * restart was on its way, or left unread by the failed worker).
+   */
   readonly eventsLost: number;
+  /** RESYNCs it got (after events lost to a full ring, and the one a restarted worker starts with). */
   readonly resyncs: number;
   /**
    * Why it failed (a failed start, a crash, an exit it was not asked for, terminated as hung): while it is failed or
@@ -218,9 +222,13 @@ export class HostedStrategy implements RingEndpoint {
   private send: ((message: HostToWorker) => void) | undefined;
   private exited: Promise<void> | undefined;
   status: StrategyStatus = 'idle';
-  /** Events not written because the event ring was full (all covered by RESYNC records). */
+  /**
+   * Events the strategy did not get: not written because its event ring was full, or written while its worker was down
+   * (a restart on its way), or left unread in a failed worker's ring. All covered by RESYNCs: the sum of their `lost`
+   * (and the `lost` of one still owed).
+   */
   eventsLost = 0;
-  /** RESYNC records written. */
+  /** RESYNCs the strategy got: records written to its event ring, and the one each restarted worker starts with. */
   resyncs = 0;
   /** Error of a failed start or a crash. */
   error: Error | undefined;
@@ -302,6 +310,7 @@ export class HostedStrategy implements RingEndpoint {
     if (this.down) {
       // no worker will read it: its successor learns what it reflects from the snapshot it starts with
       this.lostWhileDown++;
+      this.eventsLost++;
       return false;
     }
     const ok = this.writeEvent(rec);
@@ -410,7 +419,10 @@ export class HostedStrategy implements RingEndpoint {
     const trades = new RingConsumer(this.marketBuffers.trades);
     trades.release(trades.available());
     const old = new RingConsumer(this.eventRing); // its head: where the dead consumer had released to
-    const lost = old.available() + this.lostSinceResync + this.lostWhileDown;
+    const unread = old.available();
+    // (those not written were counted in eventsLost when they were dropped; the ones it left in its ring, now)
+    this.eventsLost += unread;
+    const lost = unread + this.lostSinceResync + this.lostWhileDown;
     this.eventRing = createRingBuffer(this.eventCapacity, EVENT_RECORD_BYTES);
     this.events = new RingProducer(this.eventRing);
     this.resyncOwed = false;
@@ -802,6 +814,8 @@ export class StrategyHost {
               s.status = 'running';
               s.ran = true;
               s.error = undefined;
+              // a restarted worker has had its RESYNC (strategy-runtime start(): delivered before it answers ready)
+              if (restart !== undefined) s.resyncs++;
               s.heartbeatFrom(this.clock.monoMs());
               log.info({ strategy: s.id, restarts: s.restarts }, s.restarts === 0 ? 'strategy started' : 'strategy restarted');
               resolve();

@@ -87,6 +87,8 @@ describe('restarting worker strategies that fail', () => {
     expect(h.status().r).toMatchObject({ status: 'restarting', restarts: 0, error: expect.stringContaining('crashed on purpose') });
     // no worker reads events now: not written, counted for the successor's RESYNC
     expect(s.publishEvent(event(EV_FILL, { orderId: 102, seq: 2, state: orderStateIndex('FILLED') }))).toBe(false);
+    // counted at once where an operator looks (/health eventsLost), not only in the successor's RESYNC `lost`
+    expect(h.status().r).toMatchObject({ eventsLost: 1, resyncs: 0 });
     await readUntil(() => daemon.records.length >= 8);
     expect(daemon.view(2)).toEqual([
       ['submit', 'p0', 3], // published by the dead incarnation: read once
@@ -96,7 +98,8 @@ describe('restarting worker strategies that fail', () => {
     ]);
     expect(daemon.open.size).toBe(0);
     await until(() => s.status === 'running');
-    expect(h.status().r).toMatchObject({ status: 'running', restarts: 1, error: null });
+    // the RESYNC it started with counts (its `lost`, 1, is the eventsLost above)
+    expect(h.status().r).toMatchObject({ status: 'running', restarts: 1, error: null, eventsLost: 1, resyncs: 1 });
 
     // 2. it ends its thread inside onEvent, with two more events behind in its ring (read with it, or not yet read)
     s.publishEvent(event(EV_EXPIRED, { orderId: 999, seq: 4 }));
@@ -112,7 +115,8 @@ describe('restarting worker strategies that fail', () => {
       ['cancel', 9, 12],
     ]);
     await until(() => s.status === 'running');
-    expect(h.status().r).toMatchObject({ status: 'running', restarts: 2, error: null });
+    // eventsLost is the sum of the RESYNCs' `lost` (1, then 3: the events the dead one left in its ring), one per restart
+    expect(h.status().r).toMatchObject({ status: 'running', restarts: 2, error: null, eventsLost: 4, resyncs: 2 });
 
     // 3. it throws again: maxRestarts (2) used up, it stays failed
     s.publishEvent(event(EV_TRIGGERED, { orderId: 103, seq: 3 }));
