@@ -154,6 +154,14 @@ export interface StrategyRestartPolicy {
 export const DEFAULT_HANG_MS = 5000;
 /** A restart waits for the daemon to have read every record the failed worker published: it looks this often, ms. */
 const RESTART_DRAIN_POLL_MS = 5;
+/**
+ * A restart that has waited this long (ms, after its backoff) for the failed worker's records to be read is reported:
+ * a warning logged once with how many are left, and its /health `error` says so until they are read. (The daemon takes a
+ * submit only when its strategy queue has room: a strategy whose queues stay full — a venue that takes nothing — keeps
+ * its records in its order ring, and its restart waits for them: each record is read once, in order, before anything of
+ * the new worker's.)
+ */
+export const RESTART_WAIT_REPORT_MS = 5000;
 
 /** What the host knows of one worker strategy (GET /health `strategies`, the strategy metrics). */
 export interface WorkerStrategyStatus {
@@ -248,6 +256,13 @@ export class HostedStrategy implements RingEndpoint {
   moduleUrl: string | undefined;
   /** @internal The pending restart (its backoff, or its wait for the rings to be read). */
   restartTimer: NodeJS.Timeout | undefined;
+  /** @internal When the pending restart began to wait for the rings to be read (monotonic ms; undefined: not waiting). */
+  restartWaitSince: number | undefined;
+  /**
+   * @internal Records of the failed worker not read yet, once its restart has waited RESTART_WAIT_REPORT_MS for them
+   * (reported in `error`); 0 otherwise.
+   */
+  restartWaitsFor = 0;
   /** @internal It has run (a failure after that may be restarted; a failed first start is not). */
   ran = false;
   /** @internal The seq the current (or last) worker started at. */
@@ -490,7 +505,9 @@ export class HostedStrategy implements RingEndpoint {
       queueFull: this.queueFull,
       eventsLost: this.eventsLost,
       resyncs: this.resyncs,
-      error: this.error === undefined ? null : this.error.message,
+      error: this.error === undefined ? null : this.restartWaitsFor === 0 ? this.error.message
+        : `${this.error.message}; its restart waits for the daemon to read ${this.restartWaitsFor} record${this.restartWaitsFor === 1 ? '' : 's'} the failed `
+          + 'worker published (a submit is taken only when its strategy queue has room)',
       restarts: this.restarts,
     };
   }
@@ -568,6 +585,8 @@ export class HostedStrategy implements RingEndpoint {
   async stop(timeoutMs: number): Promise<void> {
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
+    this.restartWaitSince = undefined;
+    this.restartWaitsFor = 0;
     // a failed worker whose restart had not started yet: it stays failed
     if (this.status === 'restarting' && !this.alive) this.status = 'failed';
     const w = this.worker;
@@ -873,17 +892,37 @@ export class StrategyHost {
   }
 
   /**
-   * After the backoff: once the daemon has read every record the failed worker published (the rings' consumer is the
-   * dispatcher, which always drains them), a new worker with a new event ring and the next seq.
+   * After the backoff: once the daemon has read every record the failed worker published, a new worker with a new event
+   * ring and the next seq. The rings' consumer is the dispatcher, which reads its cancels every cycle but takes a submit
+   * only when its strategy queue has room: a wait past RESTART_WAIT_REPORT_MS is logged once (with how many records
+   * are left) and shown in the strategy's `error` until they are read. It goes on waiting: a new worker must not start
+   * before them (each record read once, in order, its seqs after them).
    */
   private restartWhenRead(s: HostedStrategy): void {
     s.restartTimer = undefined;
     if (this.stopRequested) return;
+    const now = this.clock.monoMs();
     if (s.orders.hasRecords() || s.cancels.hasRecords()) {
+      s.restartWaitSince ??= now;
+      const waitedMs = now - s.restartWaitSince;
+      if (waitedMs >= RESTART_WAIT_REPORT_MS) {
+        const orders = s.orders.available();
+        const cancels = s.cancels.available();
+        if (s.restartWaitsFor === 0) {
+          this.log.warn({ strategy: s.id, unread: orders + cancels, orders, cancels, waitedMs: Math.round(waitedMs) },
+            'strategy worker restart waits for the daemon to read the records its failed worker published (a submit is taken only when its strategy queue has room)');
+        }
+        s.restartWaitsFor = Math.max(1, orders + cancels);
+      }
       s.restartTimer = setTimeout(() => this.restartWhenRead(s), RESTART_DRAIN_POLL_MS);
       s.restartTimer.unref();
       return;
     }
+    if (s.restartWaitsFor > 0) {
+      this.log.info({ strategy: s.id, waitedMs: Math.round(now - s.restartWaitSince!) }, 'strategy worker\'s records read: restarting it');
+    }
+    s.restartWaitSince = undefined;
+    s.restartWaitsFor = 0;
     const firstSeq = s.seqAfterRings();
     const lostOnRestart = s.renewEventRing();
     s.restarts++;

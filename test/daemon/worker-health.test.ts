@@ -14,7 +14,7 @@ const HOLDS_THREAD = new URL('../strategy/fixtures/holds-thread.ts', import.meta
 const RESTARTS = new URL('../strategy/fixtures/restarts.ts', import.meta.url).pathname;
 
 interface StrategyHealth {
-  id: string; source: string; status?: string; responsive?: boolean; heartbeatAgeMs?: number | null; hangs?: number; restarts?: number; error?: string | null;
+  id: string; source: string; status?: string; responsive?: boolean; heartbeatAgeMs?: number | null; hangs?: number; restarts?: number; resyncs?: number; error?: string | null;
 }
 
 let running: TestDaemon | undefined;
@@ -94,7 +94,8 @@ describe('worker strategies in /health and /metrics', () => {
     // p0 (orders of the dead one) and it cancels them by their seqs; their CANCELED make it throw again: it stays failed
     expect((await d.api.delete(`/v1/orders/a1`)).status).toBeLessThan(300);
     const failed = await pollUntil(worker, (w) => w.strategy.status === 'failed', { timeoutMs: 20_000, what: 'the worker failed for good' });
-    expect(failed.strategy).toMatchObject({ restarts: 1, error: expect.stringContaining('crashed on purpose') });
+    // the RESYNC its restarted worker started with is counted (its ring never filled: no other)
+    expect(failed.strategy).toMatchObject({ restarts: 1, resyncs: 1, error: expect.stringContaining('crashed on purpose') });
     expect(failed.status).toBe('degraded');
     for (const cid of ['a1', 'a2', 'p0']) await d.api.waitForState(cid, 'CANCELED', 10_000);
     // the new incarnation's own reports (IOC, never resting): its start, and its RESYNC with the two open orders

@@ -19,12 +19,15 @@ import { OP_CANCEL, OP_SUBMIT } from '../../src/intake/ring/order-record.js';
 import { TradeRecord } from '../../src/intake/ring/trade-record.js';
 import type { OrderSnapshot, StrategySnapshot } from '../../src/intake/ring/transport.js';
 import { TIME_IN_FORCES } from '../../src/model/order.js';
-import { StrategyHost, type HostedStrategy, type StrategyHostOptions } from '../../src/strategy/strategy-host.js';
+import { ManualClock } from '../../src/model/clock.js';
+import { RESTART_WAIT_REPORT_MS, StrategyHost, type HostedStrategy, type StrategyHostOptions } from '../../src/strategy/strategy-host.js';
 import { drainAll, INSTRUMENTS, until, VENUES, type Rec } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-strategy-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function event(kind: number, fields: Partial<EventRecord>): EventRecord {
   return Object.assign(new EventRecord(), { kind, ...fields });
@@ -203,6 +206,46 @@ describe('restarting worker strategies that fail', () => {
     await until(() => Date.now() > deadline, () => daemon.read(s), 5000);
     expect(h.status().r).toMatchObject({ status: 'failed', restarts: 0 });
     expect(daemon.view().map(([, cid]) => cid)).toEqual(['a1', 'a2', 'p0']);
+    await h.stop();
+  });
+
+  it('a restart whose failed worker\'s records stay unread (its queues full): said once in the log and in /health, and no worker starts until they are read', { timeout: 30_000 }, async () => {
+    const daemon = new FakeDaemon();
+    const clock = new ManualClock();
+    const logged: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+    const log = (level: string) => (obj: object, msg: string): void => {
+      logged.push({ level, obj: obj as Record<string, unknown>, msg });
+    };
+    const waitLogs = (): typeof logged => logged.filter((l) => /restart waits/.test(l.msg));
+    const h = host({
+      snapshot: daemon.snapshot, restart: { maxRestarts: 1, backoffMs: 10 }, clock, hangMs: 0,
+      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+    });
+    await h.start();
+    const s = h.get('r')!;
+    await until(() => daemon.records.length >= 2, () => daemon.read(s));
+    // it crashes after it published p0, which the daemon does not read (as when the strategy's queues stay full)
+    s.publishEvent(event(EV_TRIGGERED, { orderId: 101, seq: 1 }));
+    await until(() => s.status === 'restarting');
+    // past the backoff, the restart polls the rings: no word yet (a wait of a few ms is the normal case)
+    await sleep(100);
+    expect(waitLogs()).toEqual([]);
+    expect(h.status().r!.error).not.toMatch(/waits/);
+    clock.advance(RESTART_WAIT_REPORT_MS);
+    await until(() => waitLogs().length > 0);
+    expect(waitLogs()).toMatchObject([{ level: 'warn', obj: { strategy: 'r', unread: 1 } }]);
+    expect(h.status().r).toMatchObject({ status: 'restarting', restarts: 0, error: expect.stringMatching(/crashed on purpose.*restart waits for the daemon to read 1 record/) });
+    // once: more time, more polls, no more warnings; and no worker until the records are read
+    clock.advance(RESTART_WAIT_REPORT_MS * 10);
+    await sleep(100);
+    expect(waitLogs()).toHaveLength(1);
+    expect(s.alive).toBe(false);
+    expect(daemon.records).toHaveLength(2);
+    // read: the restart goes on (p0 read once, before anything of the new worker's)
+    await until(() => s.status === 'running' && daemon.records.length >= 4, () => daemon.read(s));
+    expect(daemon.view(2).slice(0, 2)).toEqual([['submit', 'p0', 3], ['submit', 's1', 4]]);
+    expect(h.status().r).toMatchObject({ status: 'running', restarts: 1, error: null });
+    expect(logged.some((l) => l.level === 'info' && /records? read: restarting/.test(l.msg))).toBe(true);
     await h.stop();
   });
 
