@@ -19,9 +19,9 @@ export class ImpreciseNumber {
 const NUMBER_RE = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /**
- * A JSON text with a key twice in one object where the value JSON.parse dropped for the later one holds a number a
- * double cannot hold exactly: which value the sender meant is not known (a parser that keeps the first would read
- * that number), so the text is refused rather than read as the last value. A SyntaxError, as JSON.parse's refusals.
+ * A JSON text with a key twice in one object (at any depth; `"a"` and `"\u0061"` are the same key). JSON.parse keeps
+ * the last value, another parser the first: which one the sender meant is not known, so the text is refused rather
+ * than read as either. A SyntaxError, as JSON.parse's refusals.
  */
 export class DuplicateKeyError extends SyntaxError {
   constructor(
@@ -29,29 +29,21 @@ export class DuplicateKeyError extends SyntaxError {
     readonly key: string,
     /** Where: the keys and array indices from the root to it, dot-separated ("order.price", "0.order.price"). */
     readonly path: string,
-    /** The inexact number under the dropped value, as written. */
-    readonly token: string,
   ) {
-    super(`duplicate key ${JSON.stringify(key.slice(0, 64))}${path === key ? '' : ` (at ${path.slice(0, 200)})`}: the value dropped for the later one holds a number a double cannot hold exactly (${token.slice(0, 64)}); send each key once`);
+    super(`duplicate key ${JSON.stringify(key.slice(0, 64))}${path === key ? '' : ` (at ${path.slice(0, 200)})`}: which of its values was meant is not known; send each key once`);
     this.name = 'DuplicateKeyError';
   }
 }
 
 /**
  * JSON.parse (throws as it does on invalid JSON), with numbers a double cannot hold exactly as ImpreciseNumber.
- * Throws DuplicateKeyError when such a number is in a value a duplicate key made JSON.parse drop.
+ * Throws DuplicateKeyError when an object of the text has a key twice.
  */
 export function parseJsonExact(text: string): unknown {
   const value = JSON.parse(text) as unknown;
-  if (onlyShortIntegers(text)) return value; // the common body: decimals are strings, numbers small integers
-  const found = impreciseNumbers(text, false);
+  if (scanJson(text)) return value; // the common body: decimals are strings, numbers small integers
+  const found = impreciseNumbers(text);
   if (found.length === 0) return value;
-  // Rare (such a number is refused anyway): the scan again, this time telling the values JSON.parse kept from those
-  // a later duplicate key dropped. With none dropped, every path leads to its number in the parsed value.
-  for (const f of impreciseNumbers(text, true)) {
-    const step = f.dropped;
-    if (step !== undefined) throw new DuplicateKeyError(String(f.path[step]), f.path.slice(0, step + 1).join('.'), f.token);
-  }
   const root = { value };
   for (const { path, token } of found) {
     let holder: unknown = root;
@@ -65,12 +57,32 @@ export function parseJsonExact(text: string): unknown {
   return root.value;
 }
 
-/**
- * True when every number of the JSON text (outside strings) is an integer of at most 15 digits, which a double holds
- * exactly: then nothing can have been rounded and the full scan is not needed. One pass, no allocation.
+/*
+ * Scratch of scanJson, kept across calls so that a body allocates nothing (the scan is synchronous and does not
+ * re-enter). Per open object (`depth` counts objects only: an array's elements are in no key set), the index in
+ * `keyStart`/`keyEnd` where its keys begin; the keys of all open objects are one stack of spans of the text (between
+ * the quotes), the innermost object's on top. An object with a key holding an escape, or with more keys than
+ * SPAN_KEYS, switches to a Set of its decoded keys (`slow`): exact for escapes, linear for a huge object.
  */
-export function onlyShortIntegers(text: string): boolean {
+const SPAN_KEYS = 24;
+let objBase = new Int32Array(64);
+let keyStart = new Int32Array(256);
+let keyEnd = new Int32Array(256);
+let slowSets: (Set<string> | undefined)[] = [];
+
+/**
+ * One pass over a JSON text that parsed (JSON.parse ran first): throws DuplicateKeyError when an object of it has a
+ * key twice; else true when every number (outside strings) is an integer of at most 15 digits, which a double holds
+ * exactly: then nothing can have been rounded and the full number scan is not needed. No allocation unless a key
+ * has an escape or an object has more than SPAN_KEYS keys.
+ */
+export function scanJson(text: string): boolean {
   const n = text.length;
+  let short = true;
+  let depth = -1; // innermost open object
+  let top = 0; // key spans in use
+  let slowAt = -1; // outermost open object with a Set (-1: none), so that closing ones clear theirs
+  let backslash = -1; // the first backslash at or after the last key looked at (n: none), found lazily
   let i = 0;
   while (i < n) {
     const c = charCodeAt.call(text, i);
@@ -84,7 +96,55 @@ export function onlyShortIntegers(text: string): boolean {
         if (((j - 1 - k) & 1) === 0) break;
         j = text.indexOf('"', j + 1);
       }
+      // a string followed by a colon is a key of the innermost open object
+      let m = j + 1;
+      let d = charCodeAt.call(text, m);
+      while (d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) d = charCodeAt.call(text, ++m);
+      if (d === 0x3a /* : */) {
+        const s = i + 1;
+        if (backslash < s) {
+          backslash = text.indexOf('\\', s);
+          if (backslash < 0) backslash = n;
+        }
+        const sets = slowSets;
+        if (backslash < j || top - objBase[depth]! >= SPAN_KEYS || (slowAt >= 0 && sets[depth] !== undefined)) {
+          slowKey(text, s, j, depth, top);
+          if (slowAt < 0 || slowAt > depth) slowAt = depth;
+        } else {
+          const len = j - s;
+          const c0 = charCodeAt.call(text, s);
+          for (let p = objBase[depth]!; p < top; p++) {
+            const ps = keyStart[p]!;
+            if (keyEnd[p]! - ps !== len || (len > 0 && charCodeAt.call(text, ps) !== c0)) continue;
+            let q = 1;
+            while (q < len && charCodeAt.call(text, ps + q) === charCodeAt.call(text, s + q)) q++;
+            if (q >= len) duplicateAt(text, s - 1); // throws
+          }
+          if (top === keyStart.length) growKeys();
+          keyStart[top] = s;
+          keyEnd[top] = j;
+          top++;
+        }
+        i = m + 1;
+        continue;
+      }
       i = j + 1;
+      continue;
+    }
+    if (c === 0x7b /* { */) {
+      if (++depth === objBase.length) growDepth();
+      objBase[depth] = top;
+      i++;
+      continue;
+    }
+    if (c === 0x7d /* } */) {
+      if (slowAt >= 0 && depth >= slowAt) {
+        slowSets[depth] = undefined;
+        if (depth === slowAt) slowAt = -1;
+      }
+      top = objBase[depth]!;
+      depth--;
+      i++;
       continue;
     }
     if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
@@ -95,15 +155,100 @@ export function onlyShortIntegers(text: string): boolean {
         if (d >= 0x30 && d <= 0x39) {
           digits++;
           i++;
-        } else if (d === 0x2e /* . */ || d === 0x65 /* e */ || d === 0x45 /* E */) return false;
+        } else if (d === 0x2e /* . */ || d === 0x65 /* e */ || d === 0x45 /* E */) {
+          short = false;
+          i++;
+        } else if (d === 0x2b /* + */ || d === 0x2d) i++;
         else break;
       }
-      if (digits > 15) return false;
+      if (digits > 15) short = false;
       continue;
     }
     i++;
   }
-  return true;
+  return short;
+}
+
+/** (scanJson) A key with an escape, or of an object with many: compared by its decoded value in the object's Set. */
+function slowKey(text: string, s: number, j: number, depth: number, top: number): void {
+  let set = slowSets[depth];
+  if (set === undefined) {
+    set = new Set<string>();
+    for (let p = objBase[depth]!; p < top; p++) set.add(text.slice(keyStart[p], keyEnd[p])); // no escape: as written
+    slowSets[depth] = set;
+  }
+  const key = JSON.parse(text.slice(s - 1, j + 1)) as string;
+  if (set.has(key)) duplicateAt(text, s - 1);
+  set.add(key);
+}
+
+function growDepth(): void {
+  const a = new Int32Array(objBase.length * 2);
+  a.set(objBase);
+  objBase = a;
+}
+
+function growKeys(): void {
+  const s = new Int32Array(keyStart.length * 2);
+  s.set(keyStart);
+  keyStart = s;
+  const e = new Int32Array(keyEnd.length * 2);
+  e.set(keyEnd);
+  keyEnd = e;
+}
+
+/**
+ * (scanJson, rare) Throws the DuplicateKeyError of the key whose opening quote is at `at`, a key given before in its
+ * object: walks the text again to that point for its path (object keys and array indices from the root).
+ */
+function duplicateAt(text: string, at: number): never {
+  slowSets = []; // the scan is abandoned mid-text: no Set of it may be seen by the next one
+  const path: (string | number)[] = [];
+  const inArray: boolean[] = [];
+  let pendingKey = '';
+  let expectKey = false;
+  let i = 0;
+  while (i < at) {
+    const c = charCodeAt.call(text, i);
+    if (c === 0x22 /* " */) {
+      const j = stringEnd(text, i);
+      if (expectKey) pendingKey = JSON.parse(text.slice(i, j + 1)) as string;
+      expectKey = false;
+      i = j + 1;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      path.push(c === 0x5b ? 0 : '');
+      inArray.push(c === 0x5b);
+      expectKey = c === 0x7b;
+      i++;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      path.pop();
+      inArray.pop();
+      expectKey = false;
+      i++;
+    } else {
+      if (c === 0x3a /* : */) path[path.length - 1] = pendingKey;
+      else if (c === 0x2c /* , */) {
+        const top = path.length - 1;
+        if (inArray[top]) path[top] = (path[top] as number) + 1;
+        else expectKey = true;
+      }
+      i++;
+    }
+  }
+  const key = JSON.parse(text.slice(at, stringEnd(text, at) + 1)) as string;
+  path[path.length - 1] = key;
+  throw new DuplicateKeyError(key, path.join('.'));
+}
+
+/** The index of the closing quote of the JSON string whose opening quote is at `i`. */
+function stringEnd(text: string, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    const d = charCodeAt.call(text, j);
+    if (d === 0x5c /* \ */) j += 2;
+    else if (d === 0x22) return j;
+    else j++;
+  }
 }
 
 /** Canonical form of a decimal number text: sign, significant digits, exponent ("-0.0150" -> "-15e-3"; 0 -> "0"). */
@@ -132,34 +277,18 @@ export function isExactNumber(token: string): boolean {
 interface Found {
   readonly path: (string | number)[];
   readonly token: string;
-  /** (scan with `keys`) The first step of `path` whose value JSON.parse dropped for a later same key, if one is. */
-  dropped?: number;
-}
-
-/** (scan with `keys`) One object key on a found number's path: which occurrence of the key in its object it is. */
-interface KeyStep {
-  readonly f: Found;
-  readonly depth: number;
-  readonly seen: Map<string, number>;
-  readonly key: string;
-  readonly nth: number;
 }
 
 /**
  * The numbers of a valid JSON text that a double does not hold exactly, with their paths (object keys and array
- * indices from the root). Assumes `text` parsed (JSON.parse ran first). With `keys`, each one's `dropped` tells
- * whether a key on its path is given again later in its object (JSON.parse keeps the last): the keys of every object
- * are counted, so only for a text known to hold such a number.
+ * indices from the root). Assumes `text` parsed (JSON.parse ran first) and has no key twice in an object (scanJson
+ * ran), so that every path leads to its number in the parsed value.
  */
-function impreciseNumbers(text: string, keys: boolean): Found[] {
+function impreciseNumbers(text: string): Found[] {
   const out: Found[] = [];
   // one frame per open container: its key or index so far
   const path: (string | number)[] = [];
   const inArray: boolean[] = [];
-  // with `keys`, per open object: its keys so far (how many times each), and the occurrence of the current one
-  const seen: (Map<string, number> | undefined)[] = [];
-  const nth: number[] = [];
-  const steps: KeyStep[] = [];
   let pendingKey: string | undefined;
   let expectKey = false;
   let i = 0;
@@ -167,13 +296,7 @@ function impreciseNumbers(text: string, keys: boolean): Found[] {
   while (i < n) {
     const c = charCodeAt.call(text, i);
     if (c === 0x22 /* " */) {
-      let j = i + 1;
-      while (j < n) {
-        const d = charCodeAt.call(text, j);
-        if (d === 0x5c /* \ */) j += 2;
-        else if (d === 0x22) break;
-        else j++;
-      }
+      const j = stringEnd(text, i);
       if (expectKey) {
         pendingKey = JSON.parse(text.slice(i, j + 1)) as string;
         expectKey = false;
@@ -184,10 +307,6 @@ function impreciseNumbers(text: string, keys: boolean): Found[] {
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       path.push(c === 0x5b ? 0 : '');
       inArray.push(c === 0x5b);
-      if (keys) {
-        seen.push(c === 0x7b ? new Map<string, number>() : undefined);
-        nth.push(0);
-      }
       expectKey = c === 0x7b;
       i++;
       continue;
@@ -195,23 +314,12 @@ function impreciseNumbers(text: string, keys: boolean): Found[] {
     if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       path.pop();
       inArray.pop();
-      if (keys) {
-        seen.pop();
-        nth.pop();
-      }
       expectKey = false;
       i++;
       continue;
     }
     if (c === 0x3a /* : */) {
-      const top = path.length - 1;
-      path[top] = pendingKey!;
-      if (keys) {
-        const m = seen[top]!;
-        const k = (m.get(pendingKey!) ?? 0) + 1;
-        m.set(pendingKey!, k);
-        nth[top] = k;
-      }
+      path[path.length - 1] = pendingKey!;
       i++;
       continue;
     }
@@ -226,17 +334,11 @@ function impreciseNumbers(text: string, keys: boolean): Found[] {
       NUMBER_RE.lastIndex = i;
       const m = NUMBER_RE.exec(text);
       const token = m![0];
-      if (!isExactNumber(token)) {
-        const f: Found = { path: path.slice(), token };
-        out.push(f);
-        if (keys) for (let d = 0; d < path.length; d++) if (seen[d] !== undefined) steps.push({ f, depth: d, seen: seen[d]!, key: path[d] as string, nth: nth[d]! });
-      }
+      if (!isExactNumber(token)) out.push({ path: path.slice(), token });
       i += token.length;
       continue;
     }
     i++;
   }
-  // the counts are final now: an occurrence before the last of its key was dropped (steps are in path order)
-  for (const s of steps) if (s.f.dropped === undefined && s.seen.get(s.key) !== s.nth) s.f.dropped = s.depth;
   return out;
 }

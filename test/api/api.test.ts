@@ -172,23 +172,40 @@ describe('bad input', () => {
     expect(orderCount()).toBe(before);
   });
 
-  it('a duplicate key whose dropped value holds an inexact number is a 400 BAD_REQUEST naming the key (not "not valid JSON"), over HTTP and the WebSocket', async () => {
+  it('a key given twice in one object (at any depth, whatever its values, escaped or not) is a 400 BAD_REQUEST naming the key, over HTTP and the WebSocket: nothing is executed', async () => {
     const before = orderCount();
-    const order = '{"strategy":"momentum","symbol":"BTC-USDT","side":"BUY","price":{"a":{"b":{"c":30000.000000000001}}},"price":"30000","quantity":"0.001"}';
-    const r = await t.api.request('POST', '/v1/orders', { raw: order });
+    // JSON.parse would read SELL: the body is refused, not executed as either side
+    const sides = '{"strategy":"momentum","symbol":"BTC-USDT","side":"BUY","price":"30000","quantity":"0.001","clientOrderId":"dupKey1","side":"SELL"}';
+    const r = await t.api.request('POST', '/v1/orders', { raw: sides });
     expect(r.status).toBe(400);
-    expect(r.body.error).toMatchObject({ code: 'BAD_REQUEST', field: 'price' });
-    expect(r.body.error.message).toContain('duplicate key "price"');
+    expect(r.body.error).toMatchObject({ code: 'BAD_REQUEST', field: 'side' });
+    expect(r.body.error.message).toContain('duplicate key "side"');
+    // the same key spelt with an escape, and a dropped value holding a number a double cannot hold
+    const escaped = await t.api.request('POST', '/v1/orders', { raw: sides.replace('"side":"SELL"', '"s\\u0069de":"SELL"') });
+    expect(escaped.status).toBe(400);
+    expect(escaped.body.error).toMatchObject({ code: 'BAD_REQUEST', field: 'side' });
+    const order = '{"strategy":"momentum","symbol":"BTC-USDT","side":"BUY","price":{"a":{"b":{"c":30000.000000000001}}},"price":"30000","quantity":"0.001"}';
+    const p = await t.api.request('POST', '/v1/orders', { raw: order });
+    expect(p.status).toBe(400);
+    expect(p.body.error).toMatchObject({ code: 'BAD_REQUEST', field: 'price' });
+    expect(p.body.error.message).toContain('duplicate key "price"');
     const ws = await StreamClient.connect(t.wsUrl, t.token);
     try {
-      ws.send(`{"op":"submit","id":"dup1","order":${order}}`);
+      ws.send(`{"op":"submit","id":"dup1","order":${sides}}`);
       const res = await ws.next((m) => m.type === 'result');
-      expect(res).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST', field: 'order.price' } });
-      expect(res.error.message).toContain('duplicate key "price"');
+      expect(res).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST', field: 'order.side' } });
+      expect(res.error.message).toContain('duplicate key "side"');
+      ws.send(`{"op":"submit","id":"dup2","order":${order}}`);
+      const res2 = await ws.next((m) => m.type === 'result' && m !== res);
+      expect(res2).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST', field: 'order.price' } });
     } finally {
       await ws.close();
     }
     expect(orderCount()).toBe(before);
+    // distinct keys pass
+    const ok = await t.api.request('POST', '/v1/orders', { raw: sides.replace(',"side":"SELL"', '') });
+    expect(ok.status).toBe(201);
+    expect(orderCount()).toBe(before + 1);
   });
 
   it('a body that is not UTF-8 is a 400 BAD_REQUEST "body is not UTF-8", never read with U+FFFD in place of its bytes (submit, amend, admin)', async () => {

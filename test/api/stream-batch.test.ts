@@ -247,6 +247,40 @@ describe('batch frames', () => {
     }
   });
 
+  it('a key given twice in an op of a batch (at any depth, spelt with an escape or not) refuses the whole frame with one BAD_REQUEST naming it: nothing is executed', async () => {
+    const c = await FrameClient.connect();
+    try {
+      await c.next((m) => m.type === 'hello');
+      const before = orderCount();
+      const op = (i: number): string => JSON.stringify({ op: 'submit', id: `d${i}`, order: resting({ clientOrderId: `dupBatch${i}` }) });
+      // the last op's order says BUY, then SELL (JSON.parse would read SELL); its "id" is given twice too, escaped
+      const frames = [
+        `[${op(0)},${op(1)},${op(2).replace('"side":"BUY"', '"side":"BUY","side":"SELL"')}]`,
+        `[${op(3)},${op(4).replace('"op":"submit"', '"op":"submit","\\u0069d":"x"')}]`,
+      ];
+      c.send(frames[0]);
+      c.send(frames[1]);
+      // distinct keys pass: the same keys in every op, and in the op and its order
+      c.send(`[${op(5)},${JSON.stringify({ op: 'submit', id: 'd6', order: resting({ clientOrderId: 'dupBatch6', id: 'x' }) })}]`);
+      await c.next((m) => m.type === 'result' && m.id === 'd6');
+      const r = c.results();
+      expect(r).toHaveLength(4);
+      expect(r[0]).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST', field: '2.order.side' } });
+      expect(r[0].error.message).toContain('duplicate key "side"');
+      expect(r[1]).toMatchObject({ id: null, ok: false, error: { code: 'BAD_REQUEST', field: '1.id' } });
+      expect(r[1].error.message).toContain('duplicate key "id"');
+      expect(r.slice(2).map((x) => x.id)).toEqual(['d5', 'd6']);
+      expect(r[2]).toMatchObject({ ok: true, order: { clientOrderId: 'dupBatch5' } });
+      // d6's order has a field an order does not have: refused by the decoder, on its own (its keys were read)
+      expect(r[3]).toMatchObject({ id: 'd6', ok: false, error: { code: 'UNKNOWN_FIELD', field: 'id' } });
+      for (let i = 0; i <= 4; i++) expect(t.daemon.path.tracker.getByClientOrderId(`dupBatch${i}`)).toBeUndefined();
+      expect(orderCount()).toBe(before + 1);
+      expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('a single op over the one-op bound (16 KiB) still closes the socket with 1009; an empty batch gets nothing', async () => {
     const c = await FrameClient.connect();
     await c.next((m) => m.type === 'hello');

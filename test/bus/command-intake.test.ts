@@ -295,6 +295,10 @@ describe('commands in through Redis', () => {
     // a key twice, the dropped value holding a number a double cannot hold: refused naming the key, as the API does
     await send('momentum', { requestId: 'm-dup', client: 'c2', op: 'submit', strategy: 'momentum',
       body: '{"strategy":"momentum","symbol":"BTC-USDT","side":"BUY","price":{"a":30000.000000000001},"price":"30000","quantity":"0.001","clientOrderId":"mDup1"}' });
+    // a key twice, whatever its values: JSON.parse would read SELL; nested, spelt with an escape
+    await send('momentum', { requestId: 'm-dup2', client: 'c2', op: 'submit', strategy: 'momentum',
+      body: '{"strategy":"momentum","symbol":"BTC-USDT","side":"BUY","price":"30000","quantity":"0.001","clientOrderId":"mDup2","side":"SELL"}' });
+    await send('momentum', { requestId: 'm-dup3', client: 'c2', op: 'amend', strategy: 'momentum', body: '{"orderId":"x","price":"30000","x":{"a":1,"\\u0061":2}}' });
     await send('momentum', { requestId: 'bad id!', client: 'c2', op: 'cancel', strategy: 'momentum', body: '{}' });
     await send('momentum', { requestId: 'm-big', client: 'c2', op: 'submit', strategy: 'momentum', body: JSON.stringify({ pad: 'x'.repeat(20_000) }) });
     await send('momentum', { requestId: 'm-noclient', op: 'cancel-all', strategy: 'momentum', body: '{}' }); // nobody to answer
@@ -302,7 +306,7 @@ describe('commands in through Redis', () => {
     // well formed, refused: a submit without a clientOrderId
     await send('momentum', command('momentum', 'submit', resting(), { client: 'c2', requestId: 'm-nocid' }));
 
-    const replies = await pollUntil(() => repliesOf('c2'), (r) => r.length >= 9, { what: 'nine error replies', timeoutMs: 10_000 });
+    const replies = await pollUntil(() => repliesOf('c2'), (r) => r.length >= 11, { what: 'eleven error replies', timeoutMs: 10_000 });
     expect(replies.every((r) => r.ok === '0' && r.body.ok === false)).toBe(true);
     const byId = new Map(replies.map((r) => [r.requestId, r.body.error]));
     expect(byId.get('')).toMatchObject({ code: 'INVALID_FIELD', field: 'requestId' });
@@ -310,11 +314,13 @@ describe('commands in through Redis', () => {
     expect(byId.get('m-json')).toMatchObject({ code: 'BAD_REQUEST' });
     expect(byId.get('m-arr')).toMatchObject({ code: 'BAD_REQUEST' });
     expect(byId.get('m-dup')).toMatchObject({ code: 'BAD_REQUEST', field: 'price', message: expect.stringContaining('duplicate key "price"') });
+    expect(byId.get('m-dup2')).toMatchObject({ code: 'BAD_REQUEST', field: 'side', message: expect.stringContaining('duplicate key "side"') });
+    expect(byId.get('m-dup3')).toMatchObject({ code: 'BAD_REQUEST', field: 'x.a', message: expect.stringContaining('duplicate key "a"') });
     expect(byId.get('m-big')).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     expect(byId.get('m-nostrat')).toMatchObject({ code: 'INVALID_FIELD', field: 'strategy' });
     expect(byId.get('m-nocid')).toMatchObject({ code: 'INVALID_FIELD', field: 'clientOrderId' });
     await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'all acknowledged' });
-    expect(intake.status()).toMatchObject({ malformed: 9, refused: 1, processed: 0 });
+    expect(intake.status()).toMatchObject({ malformed: 11, refused: 1, processed: 0 });
     expect(rig.daemon.path.tracker.list(false).length).toBe(before);
   }, 60_000);
 

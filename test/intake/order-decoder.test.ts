@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeOrder, type DecodeResult } from '../../src/intake/order-decoder.js';
-import { DuplicateKeyError, ImpreciseNumber, isExactNumber, onlyShortIntegers, parseJsonExact } from '../../src/intake/json-exact.js';
+import { DuplicateKeyError, ImpreciseNumber, isExactNumber, parseJsonExact, scanJson } from '../../src/intake/json-exact.js';
 import { ERROR_CATALOGUE } from '../../src/model/errors.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
 import { MAX_PRICE_TICKS, MAX_QTY_LOTS } from '../../src/model/order.js';
@@ -354,8 +354,11 @@ describe('decodeOrder: enum values on ASCII letters only', () => {
 });
 
 describe('decodeOrder: JSON numbers are never rounded', () => {
+  // the order with `field` written as the number text `num` (each key once: a key given twice is refused)
   const order = (field: string, num: string) =>
-    `{"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":"60000","quantity":"0.01","type":"STOP_LIMIT","stopPrice":"59000",${JSON.stringify(field)}:${num}}`;
+    `{${Object.entries({ strategy: 'a', symbol: 'BTC-USDT', side: 'BUY', price: '60000', quantity: '0.01', type: 'STOP_LIMIT', stopPrice: '59000', [field]: num })
+      .map(([k, v]) => `${JSON.stringify(k)}:${k === field ? v : JSON.stringify(v)}`)
+      .join(',')}}`;
 
   it('30000.000000000001 (a double reads it as 30000) is refused with INVALID_PRICE naming the field', () => {
     expect(refusal(decodeJson(order('price', '30000.000000000001')))).toEqual({ code: 'INVALID_PRICE', field: 'price' });
@@ -374,7 +377,7 @@ describe('decodeOrder: JSON numbers are never rounded', () => {
     expect(a).toMatchObject({ priceTicks: 6_000_007, qtyLots: 1000 });
   });
 
-  it('parseJsonExact marks only the inexact numbers, at their place (nested, in arrays, duplicate keys)', () => {
+  it('parseJsonExact marks only the inexact numbers, at their place (nested, in arrays)', () => {
     const v = parseJsonExact('{"a":[1, 0.30000000000000001, {"b":2.5, "c":9007199254740993}], "d":1e400, "e":"1.00000000000000000001"}') as any;
     expect(v.a[0]).toBe(1);
     expect(v.a[1]).toBeInstanceOf(ImpreciseNumber);
@@ -384,23 +387,35 @@ describe('decodeOrder: JSON numbers are never rounded', () => {
     expect(v.d).toBeInstanceOf(ImpreciseNumber);
     expect(v.e).toBe('1.00000000000000000001'); // a string is a decimal text, taken exactly by the decoder
     expect(parseJsonExact('3.0000000000000000001')).toBeInstanceOf(ImpreciseNumber);
-    // a duplicate key: the value JSON.parse kept is marked where it is inexact (a dropped inexact one: see below)
-    expect(parseJsonExact('{"k":2,"k":1.00000000000000000001}')).toEqual({ k: expect.any(ImpreciseNumber) });
-    expect(parseJsonExact('{"k":1.5,"k":2}')).toEqual({ k: 2 });
+    expect(parseJsonExact('{"k":[{"k":1.5,"j":[1e400]}],"j":2}')).toEqual({ k: [{ k: 1.5, j: [expect.any(ImpreciseNumber)] }], j: 2 });
     expect(() => parseJsonExact('{"k":')).toThrow(SyntaxError);
   });
 
-  it('parseJsonExact: an inexact number in a value a duplicate key dropped is refused as a duplicate key (DuplicateKeyError), at any depth', () => {
+  it('parseJsonExact: a key given twice in one object is refused (DuplicateKeyError naming it and its path), at any depth, whatever its values; escaped spellings are the same key', () => {
     const INEXACT = '1.00000000000000000001';
+    const ORDER = '"strategy":"a","symbol":"BTC-USDT","side":"BUY","price":"60000","quantity":"0.01"';
     const cases: [string, string, string][] = [
+      [`{${ORDER},"side":"SELL"}`, 'side', 'side'], // JSON.parse would read SELL
+      ['{"k":1,"k":1}', 'k', 'k'], // the same value twice too: a sender that repeats a key is not read
+      ['{"k":{"a":1},"k":null}', 'k', 'k'],
+      ['{"":1,"":2}', '', ''],
       [`{"k":${INEXACT},"k":2}`, 'k', 'k'],
-      [`{"a":{"b":${INEXACT}},"a":{"c":1}}`, 'a', 'a'],
+      [`{"k":2,"k":${INEXACT}}`, 'k', 'k'],
       [`{"a":{"b":{"c":{"d":${INEXACT}}}},"a":null}`, 'a', 'a'],
-      [`{"x":1,"a":{"b":[1,{"c":${INEXACT},"c":"3"}]}}`, 'c', 'a.b.1.c'],
-      [`[{"op":"submit","order":{"price":{"p":{"q":[${INEXACT}]}},"price":"3"}}]`, 'price', '0.order.price'],
-      [`{"\u0061":{"b":{"c":{"d":${INEXACT}}}},"a":7}`, 'a', 'a'], // the same key, spelt with an escape
+      [`{"x":1,"a":{"b":[1,{"c":"1","c":"3"}]}}`, 'c', 'a.b.1.c'],
+      [`{"op":"submit","id":"d1","order":{${ORDER},"side":"SELL"}}`, 'side', 'order.side'],
+      [`[{"op":"submit","id":"d1","order":{${ORDER}}},{"op":"submit","id":"d2","order":{${ORDER},"side":"SELL"}}]`, 'side', '1.order.side'],
+      [`[{"op":"submit","op":"cancel","id":"d1"}]`, 'op', '0.op'],
+      [`{"\\u0061":{"b":1},"a":7}`, 'a', 'a'], // the same key, spelt with an escape
+      ['{"a":7,"\\u0061":{"b":1}}', 'a', 'a'],
+      ['{"s\\u0069de":"BUY","\\u0073ide":"SELL"}', 'side', 'side'], // two different spellings of one key
+      ['{"a\\"b":1,"a\\u0022b":2}', 'a"b', 'a"b'],
+      ['{"x" : 1 , "y":2,\n "x"\t:\n3}', 'x', 'x'], // whitespace around the colon
+      [`{${Array.from({ length: 40 }, (_, i) => `"k${i}":${i}`).join(',')},"k7":1}`, 'k7', 'k7'], // an object of many keys
+      [`{"o":{${Array.from({ length: 40 }, (_, i) => `"k${i}":{"k${i}":1}`).join(',')},"\\u006b39":1}}`, 'k39', 'o.k39'],
     ];
     for (const [text, key, path] of cases) {
+      expect(() => JSON.parse(text), text).not.toThrow();
       let err: unknown;
       try {
         parseJsonExact(text);
@@ -410,50 +425,101 @@ describe('decodeOrder: JSON numbers are never rounded', () => {
       expect(err, text).toBeInstanceOf(DuplicateKeyError);
       expect(err).toBeInstanceOf(SyntaxError); // as JSON.parse's refusals, for callers that only know those
       const d = err as DuplicateKeyError;
-      expect({ text, key: d.key, path: d.path, token: d.token }).toEqual({ text, key, path, token: INEXACT });
-      expect(d.message).toContain('duplicate key');
+      expect({ text, key: d.key, path: d.path }).toEqual({ text, key, path });
+      expect(d.message).toContain(`duplicate key ${JSON.stringify(key)}`);
     }
-    // kept values are still marked in place; exact duplicates are JSON.parse's (the last one)
-    expect(parseJsonExact(`{"a":{"b":1},"a":{"b":${INEXACT}}}`)).toEqual({ a: { b: expect.any(ImpreciseNumber) } });
-    expect(parseJsonExact(`{"a":{"b":1.5},"a":{"b":2.5},"c":${INEXACT}}`)).toEqual({ a: { b: 2.5 }, c: expect.any(ImpreciseNumber) });
+    // distinct keys pass: the same key in other objects (siblings, nested, in arrays), keys alike but not equal
+    const distinct = [
+      `{${ORDER}}`,
+      '{"a":{"a":{"a":1}},"b":{"a":2},"c":[{"a":1},{"a":2}]}',
+      '{"ab":1,"ba":2,"a":3,"b":4,"abc":5,"abd":6,"":7," ":8}',
+      '{"\\u0061":1,"\\u0062":2,"a\\\\":3,"a\\"":4,"\\\\a":5}',
+      '{"a\\\\":1,"a\\\\\\\\":2}',
+      '[{"k":1},{"k":2},{"k":{"k":{"k":3}}}]',
+      '{"k":"\\"k\\":","\\"k\\"":1}', // a key inside a string is no key
+      `{${Array.from({ length: 60 }, (_, i) => `"k${i}":{"k${i}":${i}}`).join(',')}}`,
+      `{"e\\u0073c":1,${Array.from({ length: 30 }, (_, i) => `"k${i}":${i}`).join(',')}}`,
+    ];
+    for (const text of distinct) expect(parseJsonExact(text), text).toEqual(JSON.parse(text));
+    // one scan's state does not leak into the next (a refused text, then a text with the same keys in other objects)
+    expect(() => parseJsonExact(`{"a":{${Array.from({ length: 40 }, (_, i) => `"k${i}":1`).join(',')},"k0":2}}`)).toThrow(DuplicateKeyError);
+    expect(parseJsonExact(`{"a":{"k0":1},"b":{${Array.from({ length: 40 }, (_, i) => `"k${i}":1`).join(',')}}}`)).toMatchObject({ a: { k0: 1 } });
+    // kept values are still marked in place
+    expect(parseJsonExact(`{"a":{"b":1},"c":{"b":${INEXACT}}}`)).toEqual({ a: { b: 1 }, c: { b: expect.any(ImpreciseNumber) } });
   });
 
-  it('property: the short-integer fast path never skips a number the full scan would mark; an inexact number a duplicate key dropped is refused', () => {
-    // JSON texts with strings (escapes, digits and quotes inside), integers of 1-20 digits, decimals and exponents
+  it('property: the short-integer fast path never skips a number the full scan would mark; a key given twice in an object, at any depth, is refused', () => {
+    // JSON texts with strings (escapes, digits and quotes inside), integers of 1-20 digits, decimals and exponents,
+    // in objects and arrays nested a few deep; keys from a small set too (spelt with and without escapes), so that
+    // some are given twice, in one object or in different ones
     const str = fc.string({ maxLength: 12 }).map((x) => JSON.stringify(x));
     const int = fc.stringMatching(/^-?[1-9][0-9]{0,19}$/);
     const dec = fc.tuple(int, fc.stringMatching(/^[0-9]{1,20}$/)).map(([a, b]) => `${a}.${b}`);
     const exp = fc.tuple(int, fc.integer({ min: -400, max: 400 })).map(([a, e]) => `${a}e${e}`);
     const scalar = fc.oneof(str, int, dec, exp, fc.constantFrom('true', 'null', '0', '-0'));
-    // keys from a small set too, so that some are given twice
-    const key = fc.oneof(str, fc.constantFrom('"k"', '"\\u006b"', '""'));
-    const pairs = fc.array(fc.tuple(key, scalar), { maxLength: 6 });
+    const key = fc.oneof(str, fc.constantFrom('"k"', '"\\u006b"', '""', '"kk"', '"k\\u006b"', '"j"', ' "k" '));
+    type Node = { kind: 'scalar'; text: string } | { kind: 'array'; items: Node[] } | { kind: 'object'; pairs: [string, Node][] };
+    const { node } = fc.letrec<{ node: Node }>((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        scalar.map((text): Node => ({ kind: 'scalar', text })),
+        fc.array(tie('node'), { maxLength: 4 }).map((items): Node => ({ kind: 'array', items })),
+        fc.array(fc.tuple(key, tie('node')), { maxLength: 6 }).map((pairs): Node => ({ kind: 'object', pairs })),
+      ),
+    }));
+    const write = (v: Node): string =>
+      v.kind === 'scalar' ? v.text : v.kind === 'array' ? `[${v.items.map(write).join(',')}]` : `{${v.pairs.map(([k, x]) => `${k}:${write(x)}`).join(',')}}`;
+    // the model: the first key, in text order, given before in its object (decoded), with its path
+    const firstDuplicate = (v: Node, path: (string | number)[]): { key: string; path: string } | undefined => {
+      if (v.kind === 'array') {
+        for (let i = 0; i < v.items.length; i++) {
+          const d = firstDuplicate(v.items[i]!, [...path, i]);
+          if (d !== undefined) return d;
+        }
+      } else if (v.kind === 'object') {
+        const seen = new Set<string>();
+        for (const [k, x] of v.pairs) {
+          const name = JSON.parse(k) as string;
+          if (seen.has(name)) return { key: name, path: [...path, name].join('.') };
+          seen.add(name);
+          const d = firstDuplicate(x, [...path, name]);
+          if (d !== undefined) return d;
+        }
+      }
+      return undefined;
+    };
     fc.assert(
-      fc.property(pairs, (kv) => {
-        const text = `{${kv.map(([k, v]) => `${k}:${v}`).join(',')}}`;
-        const fast = onlyShortIntegers(text);
-        // a pair is dropped when its key comes again later; an inexact number in a dropped pair refuses the text
-        const dropped = kv.find(([k, v], i) => /^[-0-9]/.test(v) && !isExactNumber(v) && kv.slice(i + 1).some(([l]) => JSON.parse(l) === JSON.parse(k)));
+      fc.property(node, (tree) => {
+        const text = write(tree);
+        const want = firstDuplicate(tree, []);
+        let fast: boolean | undefined;
+        let fastErr: unknown;
+        try {
+          fast = scanJson(text);
+        } catch (err) {
+          fastErr = err;
+        }
         let full: string;
         try {
           full = JSON.stringify(parseJsonExact(text), (_k, v: unknown) => (v instanceof ImpreciseNumber ? `imprecise:${v.text}` : v));
         } catch (err) {
           expect(err, text).toBeInstanceOf(DuplicateKeyError);
-          expect((err as DuplicateKeyError).key).toBe(JSON.parse(dropped![0]) as string);
-          expect(fast).toBe(false);
+          expect({ key: (err as DuplicateKeyError).key, path: (err as DuplicateKeyError).path }, text).toEqual(want);
+          expect(fastErr, text).toBeInstanceOf(DuplicateKeyError);
           return;
         }
-        expect(dropped, text).toBeUndefined();
-        if (fast) expect(full).not.toContain('imprecise:'); // the fast path only answers for texts with nothing to mark
+        expect(want, text).toBeUndefined();
+        expect(fastErr, text).toBeUndefined();
+        if (fast === true) expect(full).not.toContain('imprecise:'); // the fast path only answers for texts with nothing to mark
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
     // it does answer for plain order bodies (decimals as strings, an escaped quote in a string)
-    expect(onlyShortIntegers('{"symbol":"BTC-USDT","price":"60000.01","quantity":"0.001","priority":1,"tag":"a\\"1.5e3"}')).toBe(true);
-    expect(onlyShortIntegers('{"p":9007199254740993}')).toBe(false);
+    expect(scanJson('{"symbol":"BTC-USDT","price":"60000.01","quantity":"0.001","priority":1,"tag":"a\\"1.5e3"}')).toBe(true);
+    expect(scanJson('{"p":9007199254740993}')).toBe(false);
     expect(parseJsonExact('{"p":9007199254740993}')).toEqual({ p: expect.any(ImpreciseNumber) });
-    expect(onlyShortIntegers('{"p":1.5}')).toBe(false);
-    expect(onlyShortIntegers('{"p":123456789012345}')).toBe(true);
+    expect(scanJson('{"p":1.5}')).toBe(false);
+    expect(scanJson('{"p":123456789012345}')).toBe(true);
   });
 
   it('property: a JSON number is accepted exactly as written or refused, never rounded', () => {
