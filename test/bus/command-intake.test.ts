@@ -443,6 +443,95 @@ describe('pending entries', () => {
     expect(await pendingCount('momentum')).toBe(0);
     expect(ordersWithClientId(rig, 'dz1')).toBe(0);
   }, 60_000);
+
+  it('a command sent again under a new entry, both entries trimmed while pending: each is answered from the ledger (by any entry it came under, across a daemon restart), none counted lost', async () => {
+    let rig = await startRig();
+    // the reply stream of ca holds a string: every reply fails, both entries stay pending
+    await redis.set(keys.replies('ca'), 'not a stream');
+    let intake = await startIntakeUp(rig);
+    const fields = command('momentum', 'submit', resting({ clientOrderId: 'ag1' }), { client: 'ca', requestId: 'again-1' });
+    const first = await send('momentum', fields);
+    await pollUntil(() => intake.status().replyFailures, (n) => n >= 1, { what: 'the first reply failed' });
+    // the client, with no reply, sends the command again (a new entry, asking for ids): answered from the ledger, its
+    // reply fails too
+    const second = await send('momentum', { ...fields, result: 'ids' });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 2, { what: 'both delivered' });
+    await pollUntil(() => intake.status(), (s) => s.replayed >= 1 && s.replyFailures >= 2, { what: 'the second answered from the ledger, its reply failed' });
+    await stopIntake(intake);
+    // both trimmed while pending (the daemon restarted meanwhile: the ledger comes back from the journal), then the
+    // reply stream usable again
+    const dir = rig.dir;
+    await stopRig(rig, false);
+    rig = await startRig(dir);
+    await redis.xDel(keys.commands('momentum'), [first, second]);
+    await redis.del(keys.replies('ca'));
+    const warnings: string[] = [];
+    intake = startIntake(rig, { log: { ...quiet, warn: (_obj, msg) => warnings.push(msg) } });
+    const rs = await replyTo('again-1', 'ca', 2);
+    expect(rs).toHaveLength(2);
+    for (const r of rs) expect(r).toMatchObject({ ok: '1', replayed: '1', body: { ok: true } });
+    // each in the shape its entry asked for
+    expect(rs.map((r) => r.body.order?.clientOrderId ?? `ids:${r.body.clientOrderId}`).sort()).toEqual(['ag1', 'ids:ag1']);
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+    expect(intake.status()).toMatchObject({ processed: 0, replayed: 2, lost: 0 });
+    expect(warnings.filter((m) => m.includes('lost'))).toEqual([]);
+    expect(ordersWithClientId(rig, 'ag1')).toBe(1);
+  }, 90_000);
+
+  it('a command executed with result ids, trimmed while pending: answered again by its ids, as it asked (across a daemon restart)', async () => {
+    let rig = await startRig();
+    await redis.set(keys.replies('cb'), 'not a stream');
+    let intake = await startIntakeUp(rig);
+    const fields = command('momentum', 'submit', resting({ clientOrderId: 'ids1' }), { client: 'cb', requestId: 'trimmed-ids', result: 'ids' });
+    const id = await send('momentum', fields);
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    expect(rig.ledger.get('momentum', 'trimmed-ids')).toMatchObject({ ok: true, entry: id, client: 'cb' });
+    await stopIntake(intake);
+    const dir = rig.dir;
+    await stopRig(rig, false);
+    rig = await startRig(dir);
+    await redis.xDel(keys.commands('momentum'), id);
+    await redis.del(keys.replies('cb'));
+    intake = startIntake(rig);
+    const [r] = await replyTo('trimmed-ids', 'cb');
+    expect(r).toMatchObject({ ok: '1', replayed: '1', body: { ok: true, clientOrderId: 'ids1' } });
+    expect(r!.body.orderId).toBeTypeOf('number');
+    expect(r!.body.order).toBeUndefined();
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+    expect(intake.status()).toMatchObject({ processed: 0, replayed: 1, lost: 0 });
+  }, 90_000);
+
+  it('a lost entry whose ack fails (it is handled again) is counted and logged once', async () => {
+    const server = await PrivateRedis.start();
+    const own = createClient({ url: server.url });
+    own.on('error', () => undefined);
+    try {
+      await own.connect();
+      const rig = await startRig();
+      const stream = keys.commands('momentum');
+      await own.xGroupCreate(stream, GROUP, '0', { MKSTREAM: true });
+      const goneId = await own.xAdd(stream, '*', command('momentum', 'submit', resting({ clientOrderId: 'l2' })));
+      // delivered to this daemon's consumer before a crash, then deleted from the stream
+      await own.xReadGroup(GROUP, 'd1', { key: stream, id: '>' }, { COUNT: 100 });
+      await own.xDel(stream, goneId);
+      // Redis refuses XACK (the reply script fails as a whole: the entry stays pending) and XAUTOCLAIM (which on Redis 7
+      // drops an entry deleted from the stream from the pending entries): the entry is read from the pending entries
+      // and handled again, its ack failing each time
+      await own.sendCommand(['ACL', 'SETUSER', 'default', '-xack', '-xautoclaim']);
+      const warnings: string[] = [];
+      const intake = startIntake(rig, { log: { ...quiet, warn: (_obj, msg) => warnings.push(msg) } }, server.url);
+      await pollUntil(() => intake.status().replyFailures, (n) => n >= 2, { timeoutMs: 15_000, what: 'handled twice, its ack failing' });
+      await own.sendCommand(['ACL', 'SETUSER', 'default', '+xack', '+xautoclaim']);
+      await pollUntil(async () => Number((await own.xPending(stream, GROUP)).pending), (n) => n === 0, { timeoutMs: 15_000, what: 'acknowledged' });
+      expect(intake.status().lost).toBe(1);
+      expect(warnings.filter((m) => m.startsWith('redis command lost'))).toHaveLength(1);
+      expect(ordersWithClientId(rig, 'l2')).toBe(0);
+    } finally {
+      await stopAllIntakes();
+      if (own.isOpen) await own.close().catch(() => undefined);
+      await server.stop();
+    }
+  }, 60_000);
 });
 
 describe('the consumer group deleted while the daemon runs', () => {
