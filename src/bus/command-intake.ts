@@ -190,6 +190,11 @@ export class CommandIntake {
   private unreadCheckFailed = false;
   private lastMalformedLogMs = -Infinity;
   private lastLostLogMs = -Infinity;
+  /**
+   * Per command stream, the entries counted lost (lostEntry()) whose ack has not gone out yet: one read again (its ack
+   * failed) is not counted, nor logged, a second time. An entry leaves once acknowledged.
+   */
+  private readonly lostCounted = new Map<string, Set<string>>();
   private outage = false;
 
   constructor(private readonly o: CommandIntakeOptions) {
@@ -646,6 +651,9 @@ export class CommandIntake {
       const reused = this.reusedRequestId(requestId, firstWas, op, body, strategy);
       if (reused !== undefined) return refuse('INVALID_FIELD', reused, 'requestId');
       this.counts.replayed++;
+      // sent again under a new entry: the entry joins the record (journaled before the answer goes), so that it is
+      // found by its id too once trimmed from the stream while pending (lostEntry())
+      this.o.ledger.delivered(strategy, requestId, entryId, client, ids ? 'ids' : undefined);
       return this.afterDurable({ client, requestId, body: this.replayBody(recorded, ids), replayed: true, ack: true });
     }
     const execKey = `${strategy}\u0000${requestId}`;
@@ -654,7 +662,12 @@ export class CommandIntake {
       const reused = this.reusedRequestId(requestId, first, op, body, strategy);
       if (reused !== undefined) return refuse('INVALID_FIELD', reused, 'requestId');
       this.counts.replayed++;
-      return first.run.then((a) => ({ ...a, replayed: true }));
+      return first.run.then((a) => {
+        if (!a.ack) return { ...a, replayed: true };
+        // the first's outcome recorded: this entry joins its record (as above)
+        this.o.ledger.delivered(strategy, requestId, entryId, client, ids ? 'ids' : undefined);
+        return this.afterDurable({ ...a, replayed: true });
+      });
     }
     // delivered again, not remembered, and no later than a command whose outcome the ledger forgot (pending while
     // more commands than it remembers were executed): it may have been executed, and executing it again could repeat
@@ -730,38 +743,45 @@ export class CommandIntake {
     } else {
       for (const k of Object.keys(body)) {
         if (k !== 'symbol' && k !== 'side') {
-          return this.finish(strategy, entryId, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k} (a cancel-all takes symbol and side)`, field: k }, ids), replayed: false }));
+          return this.finish(strategy, entryId, requestId, client, ids, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k} (a cancel-all takes symbol and side)`, field: k }, ids), replayed: false }));
         }
       }
       if ((body.symbol !== undefined && typeof body.symbol !== 'string') || (body.side !== undefined && typeof body.side !== 'string')) {
-        return this.finish(strategy, entryId, requestId, client, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'INVALID_FIELD', message: 'symbol and side must be strings' }, ids), replayed: false }));
+        return this.finish(strategy, entryId, requestId, client, ids, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'INVALID_FIELD', message: 'symbol and side must be strings' }, ids), replayed: false }));
       }
       const r = this.o.commands.cancelStrategy(strategy, body.symbol as string | undefined, body.side as string | undefined);
       result = Promise.resolve(r.ok
         ? { outcome: { op, ok: true, canceling: r.canceling, refused: r.refused }, body: { ok: true, canceling: r.canceling, refused: r.refused }, replayed: false }
         : { ...this.orderAnswer(op, r, ids), replayed: false });
     }
-    return this.finish(strategy, entryId, requestId, client, result);
+    return this.finish(strategy, entryId, requestId, client, ids, result);
   }
 
   /**
    * An entry delivered (pending at this consumer, or claimed) that is no longer in its stream: trimmed (a sender's
    * XADD MAXLEN ~ went past it while it was pending) or deleted. Its fields are gone; what the ledger recorded for the
-   * entry id is all that is left. Executed before (its reply or ack failed): its recorded outcome is sent to the
-   * client the ledger names, as any command delivered again (replayed). Otherwise neither the command nor its client
+   * entry id is all that is left (the first entry of a command, or one its client sent it again under). Executed before
+   * (its reply or ack failed): its recorded outcome is sent to the client that entry named, in the shape it asked
+   * (`result`), as any command delivered again (replayed). Otherwise neither the command nor its client
    * can be known (it may even have been executed before a crash that lost its record): nothing can be answered, so it
    * is acknowledged, counted (`lost`, switchyard_redis_commands_total{result="lost"}) and logged with its stream and
-   * entry id — its client times out.
+   * entry id — its client times out; once, however often it is read again before its ack goes out (lostCounted).
    */
   private lostEntry(strategy: string, entryId: string): Promise<Answer> {
     const known = this.o.ledger.byEntry(strategy, entryId);
-    if (known !== undefined && known.outcome.client !== undefined) {
+    if (known !== undefined && known.client !== undefined) {
       this.counts.replayed++;
-      return this.afterDurable({ client: known.outcome.client, requestId: known.requestId, body: this.replayBody(known.outcome, false), replayed: true, ack: true });
+      return this.afterDurable({ client: known.client, requestId: known.requestId, body: this.replayBody(known.outcome, known.result === 'ids'), replayed: true, ack: true });
     }
-    this.counts.lost++;
+    // handled before (its ack did not go out: it was read again): counted and logged once
+    const key = this.keyOf.get(strategy)!;
+    let counted = this.lostCounted.get(key);
+    if (counted === undefined) this.lostCounted.set(key, (counted = new Set()));
+    const again = counted.has(entryId);
+    counted.add(entryId);
+    if (!again) this.counts.lost++;
     const now = this.o.clock.monoMs();
-    if (now - this.lastLostLogMs >= 1000) {
+    if (!again && now - this.lastLostLogMs >= 1000) {
       this.lastLostLogMs = now;
       this.o.log.warn({ strategy, stream: this.o.keys.commands(strategy), entry: entryId, requestId: known?.requestId, lost: this.counts.lost },
         'redis command lost: its entry left the command stream (trimmed by XADD MAXLEN, or deleted) before the daemon handled it; its client cannot be known and gets no reply (it times out): give the command stream a MAXLEN far above what can wait unacknowledged');
@@ -802,13 +822,13 @@ export class CommandIntake {
   }
 
   /** Record the outcome (unless the journal failed under the command), make it durable, answer. */
-  private async finish(strategy: string, entryId: string, requestId: string, client: string,
+  private async finish(strategy: string, entryId: string, requestId: string, client: string, ids: boolean,
     result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>): Promise<Answer> {
     const r = await result;
     if (r.outcome.code === 'JOURNAL_IO') return { client, requestId, body: r.body, replayed: false, ack: false };
     if (r.replayed) this.counts.replayed++;
     else this.counts.processed++;
-    this.o.ledger.add(strategy, requestId, r.outcome, entryId, client);
+    this.o.ledger.add(strategy, requestId, r.outcome, entryId, client, ids ? 'ids' : undefined);
     return this.afterDurable({ client, requestId, body: r.body, replayed: r.replayed, ack: true });
   }
 
@@ -881,12 +901,17 @@ export class CommandIntake {
    * Nothing is done per entry unless something failed, now or before.
    */
   private notePending(batch: readonly Outgoing[], failedAt: readonly unknown[] | undefined, all: boolean): void {
-    const anyLeft = all || failedAt !== undefined || this.leftPending.size > 0 || this.orphans.size > 0 || batch.some((o) => !o.answer.ack);
+    const anyLeft = all || failedAt !== undefined || this.leftPending.size > 0 || this.orphans.size > 0 || this.lostCounted.size > 0
+      || batch.some((o) => !o.answer.ack);
     if (!anyLeft) return;
     const failed = failedAt === undefined ? undefined : new Set(failedAt.map(Number));
     for (let i = 0; i < batch.length; i++) {
       const out = batch[i]!;
       const stays = all || !out.answer.ack || (failed?.has(i + 1) ?? false);
+      if (!stays) {
+        const lost = this.lostCounted.get(out.key);
+        if (lost?.delete(out.id) === true && lost.size === 0) this.lostCounted.delete(out.key);
+      }
       const orphans = this.orphans.get(out.key);
       if (orphans?.has(out.id) === true) {
         // read from the stream, not from a pending list: answered once its reply is out

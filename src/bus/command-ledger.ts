@@ -4,12 +4,18 @@
  * from another consumer) is found here and answered from its record, never executed twice.
  *
  * A journal state part (src/core/state-parts.ts): each new outcome is an EVENT record
- * `{"event":"redis-command", strategy, requestId, op, ok, orderId?, code?, message?, canceling?, refused?, entry, client}`
- * written through `record` (the JournalRecorder's `event()`), and the whole ledger is a section of every snapshot;
+ * `{"event":"redis-command", strategy, requestId, op, ok, orderId?, code?, message?, canceling?, refused?, entry, client,
+ * result?, again?}` written through `record` (the JournalRecorder's `event()`), and the whole ledger is a section of
+ * every snapshot;
  * replay (import, then onEvent) rebuilds it. Without a journal (`record` absent) it is memory only. Bounded: per strategy the oldest request ids are
  * forgotten beyond the window (`forgottenCount` counts them); the newest stream entry among them is kept (in the
  * snapshot section too, under `@forgotten`), so that a command of an entry up to it that is delivered again and not
  * remembered is known to be one that may have been executed (forgotten()), never executed a second time.
+ *
+ * A command sent again by its client under a new stream entry (same request id) is answered from its record; the new
+ * entry is added to the record (delivered(): `again`, the newest MAX_AGAIN kept, the first `entry` never replaced) and
+ * the record written again, so that either entry, trimmed from its stream while pending, is still found (byEntry()).
+ * Records written before `result` and `again` were kept load as they were (no `again`; answers by the order's view).
  */
 import type { JournalStatePart } from '../core/state-parts.js';
 import { COMMAND_OPS, compareEntryIds, WIRE_ID_RE, type CommandOp } from './protocol.js';
@@ -19,6 +25,16 @@ export interface CancelRefusal {
   readonly orderId: number;
   readonly code: string;
   readonly message: string;
+}
+
+/** The shape a command's answer names its order in: absent, its view; `ids`, its orderId and clientOrderId (result-shape.ts). */
+export type AnswerShape = 'ids' | undefined;
+
+/** A delivery of a command under another stream entry than its first (its client sent it again). */
+export interface Delivery {
+  readonly entry: string;
+  readonly client?: string | undefined;
+  readonly result?: 'ids' | undefined;
 }
 
 /**
@@ -40,7 +56,22 @@ export interface CommandOutcome {
    * acknowledged is still answered (see byEntry()). Absent in records written before it was kept.
    */
   readonly client?: string | undefined;
+  /** `ids`: the command asked for its answer by the order's ids (absent: by its view; and in records written before). */
+  readonly result?: 'ids' | undefined;
+  /** Later deliveries of the command under other stream entries, oldest first (at most MAX_AGAIN: the newest). */
+  readonly again?: readonly Delivery[] | undefined;
 }
+
+/** What byEntry() finds: the command, and the client and answer shape of the delivery under the entry asked for. */
+export interface EntryRecord {
+  readonly requestId: string;
+  readonly outcome: CommandOutcome;
+  readonly client: string | undefined;
+  readonly result: AnswerShape;
+}
+
+/** Deliveries under other entries kept per command (the newest): a client sends a command again a few times at most. */
+export const MAX_AGAIN = 4;
 
 /** The longest message kept per outcome (characters). */
 const MAX_MESSAGE = 500;
@@ -118,19 +149,44 @@ export class CommandLedger implements JournalStatePart {
    * strategy's window: for an entry that is no longer in its stream (trimmed or deleted before it was acknowledged),
    * which is rare, never per command.
    */
-  byEntry(strategy: string, entry: string): { readonly requestId: string; readonly outcome: CommandOutcome } | undefined {
+  byEntry(strategy: string, entry: string): EntryRecord | undefined {
     const m = this.byStrategy.get(strategy);
     if (m === undefined) return undefined;
-    for (const [requestId, outcome] of m) if (outcome.entry === entry) return { requestId, outcome };
+    for (const [requestId, outcome] of m) {
+      if (outcome.entry === entry) return { requestId, outcome, client: outcome.client, result: outcome.result };
+      if (outcome.again !== undefined) {
+        for (const d of outcome.again) if (d.entry === entry) return { requestId, outcome, client: d.client, result: d.result };
+      }
+    }
     return undefined;
+  }
+
+  /**
+   * A remembered command delivered again under stream entry `entry` (its client sent it again), by `client`, asking
+   * for answers in shape `result`: when the entry is not yet in its record, it is added (the oldest of `again` dropped
+   * past MAX_AGAIN) and the record journaled again (an EVENT record as add() writes, with `again`). Nothing when the
+   * request id is not remembered, or the entry is known.
+   */
+  delivered(strategy: string, requestId: string, entry: string, client: string | undefined, result: AnswerShape): void {
+    const o = this.get(strategy, requestId);
+    if (o === undefined || o.entry === entry || o.again?.some((d) => d.entry === entry) === true) return;
+    const d: { -readonly [K in keyof Delivery]: Delivery[K] } = { entry };
+    if (client !== undefined) d.client = client;
+    if (result !== undefined) d.result = result;
+    const again = o.again === undefined ? [d] : [...o.again.slice(Math.max(0, o.again.length - MAX_AGAIN + 1)), d];
+    this.write(strategy, requestId, { ...o, again });
   }
 
   /**
    * Record an outcome (of the command of stream entry `entry`, sent by `client`): journaled (an EVENT record), then
    * remembered.
    */
-  add(strategy: string, requestId: string, outcome: CommandOutcome, entry?: string, client?: string): void {
-    const o = clean(outcome, entry, client);
+  add(strategy: string, requestId: string, outcome: CommandOutcome, entry?: string, client?: string, result?: AnswerShape): void {
+    this.write(strategy, requestId, clean(outcome, entry, client, result));
+  }
+
+  /** Journal a cleaned outcome (an EVENT record), then remember it. */
+  private write(strategy: string, requestId: string, o: CommandOutcome): void {
     if (this.record !== undefined) {
       // the outcome's fields after the ids, in its order (no spread of a literal: one per command)
       const e: Record<string, unknown> = { event: COMMAND_LEDGER_PART, strategy, requestId, op: o.op, ok: o.ok };
@@ -141,6 +197,8 @@ export class CommandLedger implements JournalStatePart {
       if (o.refused !== undefined) e.refused = o.refused;
       if (o.entry !== undefined) e.entry = o.entry;
       if (o.client !== undefined) e.client = o.client;
+      if (o.result !== undefined) e.result = o.result;
+      if (o.again !== undefined) e.again = o.again;
       this.record(e);
     }
     this.remember(strategy, requestId, o);
@@ -188,14 +246,17 @@ export class CommandLedger implements JournalStatePart {
     if (m === undefined) this.byStrategy.set(strategy, (m = new Map()));
     m.delete(requestId); // a re-recorded id moves to the newest end
     m.set(requestId, o);
-    if (o.entry !== undefined) {
-      this.latest.set(strategy, o.entry);
+    // the entry delivered last (a delivery again is recorded when it comes), and the newest of its entries
+    const last = o.again !== undefined && o.again.length > 0 ? o.again[o.again.length - 1]!.entry : o.entry;
+    if (last !== undefined) {
+      this.latest.set(strategy, last);
+      const top = newestOf(o)!;
       const n = this.newest.get(strategy);
-      if (n === undefined || compareEntryIds(o.entry, n) > 0) this.newest.set(strategy, o.entry);
+      if (n === undefined || compareEntryIds(top, n) > 0) this.newest.set(strategy, top);
     }
     while (m.size > this.window) {
       const oldest = m.keys().next().value!;
-      const entry = m.get(oldest)!.entry;
+      const entry = newestOf(m.get(oldest)!);
       m.delete(oldest);
       this.forgottenCount++;
       if (entry !== undefined) {
@@ -208,8 +269,19 @@ export class CommandLedger implements JournalStatePart {
 
 const ENTRY_ID_RE = /^\d{1,20}-\d{1,20}$/;
 
-/** The outcome with only the fields it has (and `entry`, `client` when given), and its message cut to MAX_MESSAGE. */
-function clean(o: CommandOutcome, entry: string | undefined = o.entry, client: string | undefined = o.client): CommandOutcome {
+/** The newest stream entry a command was delivered under (undefined: none recorded). */
+function newestOf(o: CommandOutcome): string | undefined {
+  let top = o.entry;
+  if (o.again !== undefined) for (const d of o.again) if (top === undefined || compareEntryIds(d.entry, top) > 0) top = d.entry;
+  return top;
+}
+
+/**
+ * The outcome with only the fields it has (and `entry`, `client`, `result` when given), its message cut to MAX_MESSAGE,
+ * its deliveries again to the newest MAX_AGAIN.
+ */
+function clean(o: CommandOutcome, entry: string | undefined = o.entry, client: string | undefined = o.client,
+  result: AnswerShape = o.result): CommandOutcome {
   const c: { -readonly [K in keyof CommandOutcome]: CommandOutcome[K] } = { op: o.op, ok: o.ok };
   if (o.orderId !== undefined) c.orderId = o.orderId;
   if (o.code !== undefined) c.code = o.code;
@@ -218,6 +290,15 @@ function clean(o: CommandOutcome, entry: string | undefined = o.entry, client: s
   if (o.refused !== undefined) c.refused = o.refused.map((r) => ({ orderId: r.orderId, code: r.code, message: cut(r.message) }));
   if (entry !== undefined) c.entry = entry;
   if (client !== undefined) c.client = client;
+  if (result === 'ids') c.result = result;
+  if (o.again !== undefined && o.again.length > 0) {
+    c.again = o.again.slice(Math.max(0, o.again.length - MAX_AGAIN)).map((d) => {
+      const x: { -readonly [K in keyof Delivery]: Delivery[K] } = { entry: d.entry };
+      if (d.client !== undefined) x.client = d.client;
+      if (d.result === 'ids') x.result = d.result;
+      return x;
+    });
+  }
   return c;
 }
 
@@ -239,7 +320,18 @@ function parseOutcome(v: unknown): CommandOutcome | undefined {
     refused: Array.isArray(r.refused) && r.refused.every(isCancelRefusal) ? r.refused as CancelRefusal[] : undefined,
     entry: typeof r.entry === 'string' && ENTRY_ID_RE.test(r.entry) ? r.entry : undefined,
     client: typeof r.client === 'string' && WIRE_ID_RE.test(r.client) ? r.client : undefined,
+    result: r.result === 'ids' ? 'ids' : undefined,
+    again: Array.isArray(r.again) ? r.again.filter(isDelivery) : undefined,
   });
+}
+
+/** A delivery again as written: an entry id, and a client and a shape when valid (else not a delivery). */
+function isDelivery(v: unknown): v is Delivery {
+  if (typeof v !== 'object' || v === null) return false;
+  const d = v as Record<string, unknown>;
+  return typeof d.entry === 'string' && ENTRY_ID_RE.test(d.entry)
+    && (d.client === undefined || (typeof d.client === 'string' && WIRE_ID_RE.test(d.client)))
+    && (d.result === undefined || d.result === 'ids');
 }
 
 function isCancelRefusal(v: unknown): boolean {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CommandLedger } from '../../src/bus/command-ledger.js';
+import { CommandLedger, MAX_AGAIN } from '../../src/bus/command-ledger.js';
 import { compareEntryIds } from '../../src/bus/protocol.js';
 
 /** Stream entry ids compared the slow sure way (BigInt), as Redis orders them. */
@@ -101,6 +101,51 @@ describe('command ledger', () => {
     c.add('s1', 'x1', { op: 'cancel', ok: true });
     c.add('s1', 'x2', { op: 'cancel', ok: true });
     expect(c.forgotten('s1', '0-1')).toBe(false);
+  });
+
+  it('finds a command by any entry it was delivered under (bounded), with that delivery\'s client and answer shape, across a snapshot and replay; older records load as they were', () => {
+    const events: Record<string, unknown>[] = [];
+    const a = new CommandLedger(10, (e) => events.push(e));
+    a.add('s1', 'r1', { op: 'submit', ok: true, orderId: 7 }, '100-0', 'c1', 'ids');
+    expect(events[0]).toMatchObject({ requestId: 'r1', entry: '100-0', client: 'c1', result: 'ids' });
+    expect(events[0]!.again).toBeUndefined();
+    a.delivered('s1', 'r1', '100-0', 'c1', 'ids'); // the first entry again (read again while pending): nothing new
+    expect(events).toHaveLength(1);
+    a.delivered('s1', 'r1', '150-0', 'c2', undefined); // sent again under a new entry
+    expect(events).toHaveLength(2);
+    expect(events[1]).toMatchObject({ requestId: 'r1', entry: '100-0', client: 'c1', result: 'ids', again: [{ entry: '150-0', client: 'c2' }] });
+    a.delivered('s1', 'r1', '150-0', 'c2', undefined);
+    a.delivered('s1', 'nobody', '160-0', 'c2', undefined); // not remembered: nothing
+    expect(events).toHaveLength(2);
+    expect(a.byEntry('s1', '100-0')).toMatchObject({ requestId: 'r1', client: 'c1', result: 'ids' });
+    expect(a.byEntry('s1', '150-0')).toMatchObject({ requestId: 'r1', client: 'c2', result: undefined });
+    expect([a.latestEntry('s1'), a.newestEntry('s1')]).toEqual(['150-0', '150-0']);
+    // bounded: the first entry and the newest MAX_AGAIN deliveries again
+    for (let i = 1; i <= MAX_AGAIN + 2; i++) a.delivered('s1', 'r1', `${200 + i}-0`, 'c1', 'ids');
+    expect(a.get('s1', 'r1')?.again).toHaveLength(MAX_AGAIN);
+    expect(a.byEntry('s1', '100-0')?.requestId).toBe('r1');
+    expect(a.byEntry('s1', '150-0')).toBeUndefined();
+    expect(a.byEntry('s1', `${200 + MAX_AGAIN + 2}-0`)).toMatchObject({ requestId: 'r1', client: 'c1', result: 'ids' });
+    // rebuilt by a snapshot, and by the events alone
+    const b = new CommandLedger(10);
+    b.import(JSON.parse(JSON.stringify(a.export())) as unknown);
+    expect(b.export()).toEqual(a.export());
+    const c = new CommandLedger(10);
+    for (const e of events) c.onEvent(JSON.parse(JSON.stringify(e)) as Record<string, unknown>);
+    expect(c.export()).toEqual(a.export());
+    // dropped past the window: the newest entry it was delivered under bounds forgotten()
+    const d = new CommandLedger(1);
+    d.add('s1', 'x1', { op: 'cancel', ok: true }, '10-0', 'c1');
+    d.delivered('s1', 'x1', '30-0', 'c1', undefined);
+    d.add('s1', 'x2', { op: 'cancel', ok: true }, '20-0', 'c1');
+    expect([d.forgotten('s1', '30-0'), d.forgotten('s1', '30-1')]).toEqual([true, false]);
+    // a record written before result and again were kept (and one with a delivery that is not one) loads as it was
+    const old = new CommandLedger(10);
+    old.onEvent({ event: 'redis-command', strategy: 's1', requestId: 'o1', op: 'submit', ok: true, orderId: 3, entry: '5-0', client: 'c1' });
+    old.onEvent({ event: 'redis-command', strategy: 's1', requestId: 'o2', op: 'cancel', ok: true, entry: '6-0', client: 'c1', result: 'bogus', again: [{ entry: 'x' }, 7] });
+    expect(old.get('s1', 'o1')).toEqual({ op: 'submit', ok: true, orderId: 3, entry: '5-0', client: 'c1' });
+    expect(old.get('s1', 'o2')).toEqual({ op: 'cancel', ok: true, entry: '6-0', client: 'c1' });
+    expect(old.byEntry('s1', '5-0')).toMatchObject({ requestId: 'o1', client: 'c1', result: undefined });
   });
 
   it('ignores records that are not outcomes', () => {
