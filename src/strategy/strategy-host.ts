@@ -732,7 +732,7 @@ export class StrategyHost {
       if (terminateMs > 0 && s.status === 'running' && !s.responsive && s.alive && s.heartbeatAge(now) >= terminateMs) {
         const age = s.heartbeatAge(now);
         s.error = new Error(`unresponsive for ${age} ms: terminated (daemon.workers.restart.terminateHungMs ${terminateMs})`);
-        s.status = 'failed';
+        s.status = this.failedStatus(s);
         this.log.error({ strategy: s.id, heartbeatAgeMs: age, terminateHungMs: terminateMs }, 'strategy worker unresponsive past daemon.workers.restart.terminateHungMs: terminating it');
         s.terminate();
       }
@@ -815,9 +815,11 @@ export class StrategyHost {
         fail(new Error(`no start within ${timeoutMs} ms`));
         s.terminate(); // (its exit then reports it; a restart's failure schedules the next)
       }, timeoutMs);
+      let failed = false; // this worker failed (its error, or its start): its exit is a crash, whatever came between
       const fail = (e: Error): void => {
+        failed = true;
         s.error = e;
-        s.status = 'failed';
+        s.status = this.failedStatus(s);
         if (!settled) {
           settled = true;
           clearTimeout(timer);
@@ -863,14 +865,27 @@ export class StrategyHost {
         if (!settled) fail(new Error(`worker exited with code ${code} before it started`));
         // a worker that ends while running was not asked to (stop() sets 'stopping' first): whatever its exit code
         // (strategy code calling process.exit(0) included), the strategy has stopped trading unasked
-        const crashed = s.status === 'failed' || s.status === 'running';
-        if (s.status !== 'failed') s.status = crashed ? 'failed' : 'stopped';
+        // (also a worker terminated as hung: checkHeartbeats set it failed or restarting, not through fail)
+        const crashed = failed || s.status === 'running' || s.status === 'restarting' || s.status === 'failed';
+        s.status = crashed ? this.failedStatus(s) : 'stopped';
         if (crashed && s.error === undefined) s.error = new Error(`worker exited with code ${code}`);
         if (settled) this.options.onExit?.(s.id, crashed ? s.error : undefined);
         log.info({ strategy: s.id, code }, 'strategy worker exited');
         if (crashed && s.ran) this.scheduleRestart(s);
       });
     });
+  }
+
+  /**
+   * The status of a worker that failed: `restarting` from the moment it fails when the policy will start it again (it
+   * had run, a restart is left, the host is not stopping; its exit then schedules it; its events are no longer
+   * written from then on: markDown), else `failed`. Never `failed`
+   * for a while first: its error and its thread's exit are two events, and /health between them said failed.
+   */
+  private failedStatus(s: HostedStrategy): 'restarting' | 'failed' {
+    if (!(s.ran && !this.stopRequested && s.restarts < this.restart.maxRestarts)) return 'failed';
+    s.markDown(); // its events from now on are counted for its successor's RESYNC (nobody reads them)
+    return 'restarting';
   }
 
   /** A worker that had run failed (its thread has ended): restart it, if the policy has a restart left. */

@@ -72,6 +72,28 @@ function host(extra: Partial<StrategyHostOptions>): StrategyHost {
 }
 
 describe('restarting worker strategies that fail', () => {
+  it('a worker that fails and will be restarted is restarting from its failure on, never failed in between; the last failure is failed', { timeout: 60_000 }, async () => {
+    const daemon = new FakeDaemon();
+    const h = host({ snapshot: daemon.snapshot, restart: { maxRestarts: 1, backoffMs: 20 } });
+    await h.start();
+    const s = h.get('r')!;
+    // every status the host sets, in order (its error and its thread's exit are two events: /health reads in between)
+    const seen: string[] = [];
+    let status = s.status;
+    Object.defineProperty(s, 'status', { get: () => status, set: (v: typeof status) => void seen.push((status = v)), configurable: true });
+    const readUntil = (done: () => boolean): Promise<void> => until(done, () => daemon.read(s));
+    await readUntil(() => daemon.records.length >= 2);
+    s.publishEvent(event(EV_TRIGGERED, { orderId: 101, seq: 1 }));
+    await readUntil(() => s.restarts === 1 && s.status === 'running');
+    expect(seen).toEqual(['restarting', 'restarting', 'restarting', 'restarting', 'running']);
+    // the second failure is the last one allowed: failed from its failure on
+    seen.length = 0;
+    s.publishEvent(event(EV_TRIGGERED, { orderId: 101, seq: 1 }));
+    await readUntil(() => s.alive === false && s.status === 'failed');
+    expect(seen).toEqual(['failed', 'failed']);
+    await h.stop(2000);
+  });
+
   it('a worker that throws, then one that exits mid-batch, is restarted: the new incarnation sees its open orders and cancels them; nothing read twice or lost; the bound holds', { timeout: 60_000 }, async () => {
     const daemon = new FakeDaemon();
     const exits: (Error | undefined)[] = [];
