@@ -551,6 +551,9 @@ export class OrderView implements Order {
   get arrivalMid(): number { return this.s.arrivalMid[this.slot]!; }
 }
 
+/** The trade ids of an order copy that has none (shared: a copy replaces its array, never changes it). */
+const NO_TRADES: readonly string[] = Object.freeze([]);
+
 /**
  * An order as it was at one moment, detached from the store (OrderView.detach): for an answer given after a wait (the
  * dispatcher's decision, the journal's, the venue's). A view reads whatever its slot holds when it is read, and a
@@ -558,9 +561,6 @@ export class OrderView implements Order {
  * any time: an answer read through a view then named another order, or none. An answer is made from current(): the
  * order as it is then while the store still holds it, this copy once it was forgotten.
  */
-/** The trade ids of an order copy that has none (shared: a copy replaces its array, never changes it). */
-const NO_TRADES: readonly string[] = Object.freeze([]);
-
 export class OrderCopy implements Order {
   readonly strategy: string;
   readonly symbol: string;

@@ -209,6 +209,17 @@ export class RingIntake implements IntakeSource, TrackerListener {
     return n;
   }
 
+  /**
+   * A record's seq read from a ring of strategy `s` whose last-read seq is `last[s]`: one not above it is a FIFO
+   * violation; one that is not a seq at all (refused BAD_REQUEST by validateOrderRecord) is one too and moves nothing
+   * (isSeq).
+   */
+  private noteSeq(last: Float64Array, s: number, seq: number): void {
+    const ok = isSeq(seq);
+    if (!ok || !(seq > last[s]!)) this.fifoViolations++;
+    if (ok) last[s] = seq;
+  }
+
   /** The dispatcher's cycle ended: wake the strategies that got events in it and sleep (one notify each). */
   endCycle(): void {
     for (let i = 0; i < this.strategies.length; i++) this.strategies[i]!.wake();
@@ -219,9 +230,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
     const h = this.current!;
     const s = this.currentStrategy;
     const rec = readOrderRecord(h.cancels, offset, this.rec);
-    const seqOk = isSeq(rec.seq); // (one that is not a seq is refused BAD_REQUEST below, and moves nothing: isSeq)
-    if (!seqOk || !(rec.seq > this.lastCancelSeq[s]!)) this.fifoViolations++;
-    if (seqOk) this.lastCancelSeq[s] = rec.seq;
+    this.noteSeq(this.lastCancelSeq, s, rec.seq);
     const invalid = validateOrderRecord(rec, this.symbolCount, this.router.venueCount) ?? (rec.op === OP_CANCEL ? null : 'BAD_REQUEST');
     if (invalid !== null) {
       this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, invalid);
@@ -248,16 +257,11 @@ export class RingIntake implements IntakeSource, TrackerListener {
     if (this.withdrawn[s]! > 0 && recordOp(h.orders, offset) === OP_WITHDRAWN) {
       // withdrawn by a cancel while it waited in the ring: answered then (REFUSED ORDER_WITHDRAWN)
       this.withdrawn[s]!--;
-      const seq = recordSeq(h.orders, offset);
-      const seqOk = isSeq(seq);
-      if (!seqOk || !(seq > this.lastSeq[s]!)) this.fifoViolations++;
-      if (seqOk) this.lastSeq[s] = seq;
+      this.noteSeq(this.lastSeq, s, recordSeq(h.orders, offset));
       return;
     }
     const rec = readOrderRecord(h.orders, offset, this.rec);
-    const seqOk = isSeq(rec.seq); // (one that is not a seq is refused BAD_REQUEST below, and moves nothing: isSeq)
-    if (!seqOk || !(rec.seq > this.lastSeq[s]!)) this.fifoViolations++;
-    if (seqOk) this.lastSeq[s] = rec.seq;
+    this.noteSeq(this.lastSeq, s, rec.seq);
     const invalid = validateOrderRecord(rec, this.symbolCount, this.router.venueCount);
     if (invalid !== null) {
       this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, invalid);
