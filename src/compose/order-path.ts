@@ -275,7 +275,7 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   }
   const intake = new OrderIntake(tracker, ids, queues, dispatcher, router, adapters, instruments, strategyIds, batcher);
   selfTrade.setCanceller((slot) => intake.cancelSlot(slot));
-  intake.setCancelLimiter((strategy) => risk.takeCancel(strategy));
+  intake.setCancelLimiter((strategy, cancels) => risk.takeCancel(strategy, cancels));
   // an amend is re-checked against the order limits (PreTradeRisk.checkAmend)
   intake.setAmendRisk(risk);
   parents?.setCanceller(intake);

@@ -155,6 +155,11 @@ export class InternalCrossing implements VenueAdapter, CrossingSink {
     throw new Error('the crossing book takes orders through offer(), not in batches');
   }
 
+  /** A cancel of an order in the crossing book is answered here: no venue is asked (the strategies' cancel rate). */
+  venueCancels(): number {
+    return 0;
+  }
+
   cancel(request: CancelRequest): void {
     const slot = this.store.slotOf(request.orderId);
     const book = slot < 0 ? undefined : this.books[this.store.symbol[slot]!];

@@ -195,6 +195,11 @@ export interface VenueAdapter {
   /** Ask for a cancel. The answer arrives as CANCELED or CANCEL_REJECTED. */
   cancel(request: CancelRequest): void;
   /**
+   * How many cancels at venues `cancel` sends for the open order in `slot` (not PENDING_CANCEL): what the strategies'
+   * cancel rate counts. Omitted: one, the adapter's own. The daemon's parents (`smart`) send one per open child.
+   */
+  venueCancels?(slot: number): number;
+  /**
    * Change an acknowledged order's price and/or quantity (see AmendRequest). The answer arrives as AMENDED or
    * AMEND_REJECTED; never two live venue orders for the order (a cancel-replace places the new one only once the old
    * one is canceled). Omitted by adapters that cannot amend: the daemon refuses the amend (ORDER_NOT_AMENDABLE).

@@ -1,4 +1,4 @@
-import { ALGO_ICEBERG, ALGO_NONE, ALGO_TWAP, NO_VENUE, OrderView, PRIORITY_CODE, ROUTE_CODE, ROUTE_DEFAULT, ROUTE_TABLE, TIF_CODE, TYPE_CODE, BUY, SELL, type NewOrderFields, type OrderCopy } from '../core/order-store.js';
+import { ALGO_ICEBERG, ALGO_NONE, ALGO_TWAP, NO_VENUE, OrderView, PRIORITY_CODE, ROUTE_CODE, ROUTE_DEFAULT, ROUTE_TABLE, STATE_CODE, TIF_CODE, TYPE_CODE, BUY, SELL, type NewOrderFields, type OrderCopy } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { VenueAdapter, VenueOrderStatus } from '../execution/venue.js';
 import type { VenueBatcher } from '../execution/batcher.js';
@@ -13,6 +13,10 @@ import type { Router } from '../routing/router.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { OrderEnhancers } from './order-enhancer.js';
 import type { StrategyQueues } from './strategy-queues.js';
+
+const CREATED = STATE_CODE.CREATED;
+const SUBMITTED = STATE_CODE.SUBMITTED;
+const PENDING_CANCEL = STATE_CODE.PENDING_CANCEL;
 
 export type IntakeResult = { ok: true; order: OrderView } | { ok: false; code: ErrorCode; message: string };
 
@@ -83,7 +87,7 @@ export class OrderIntake {
    */
   readonly arrivalMids: Float64Array;
   private readonly symbolCount: number;
-  private cancelLimiter: ((strategy: number) => boolean) | undefined;
+  private cancelLimiter: ((strategy: number, cancels: number) => boolean) | undefined;
   /** Set by `submitFields` when it refuses. */
   readonly refusal: Refusal = { code: 'INTERNAL' };
   /** Amends waiting for their venue's answer, by order id (the callers' promises). */
@@ -242,12 +246,12 @@ export class OrderIntake {
 
   /**
    * A cancel the order's strategy asked for (API, worker ring, Redis): counted against its cancel rate
-   * (RISK_CANCEL_RATE, refused, not queued) when it goes to a venue, then as `cancelSlot`. The rate protects the venues:
-   * a cancel of an order no venue has seen yet — still in its strategy queue (CREATED), or still in its venue's waiting
-   * batch — sends nothing, withdraws the order at once (CANCELED) and is neither refused nor counted: refused, the order
-   * would go on to its venue, the opposite of what the strategy asked. (A SUBMIT withdrawn from a worker's order ring
-   * is not counted either: ring-intake.ts.) Cancels of the daemon's own (parents, shutdown, kill switch, operator's
-   * cancel-all, self-trade prevention) use cancelSlot and are never limited.
+   * (RISK_CANCEL_RATE, refused, not queued) by the cancels it sends to venues (`venueCancels`), then as `cancelSlot`.
+   * The rate protects the venues: a cancel that sends nothing — an order no venue has seen yet, a parent with no child
+   * at a venue — withdraws the order at once (CANCELED) and is neither refused nor counted: refused, the order would
+   * go on (to its venue, or to send children), the opposite of what the strategy asked. (A SUBMIT withdrawn from a
+   * worker's order ring is not counted either: ring-intake.ts.) Cancels of the daemon's own (parents, shutdown, kill
+   * switch, operator's cancel-all, self-trade prevention) use cancelSlot and are never limited.
    */
   strategyCancel(slot: number): IntakeResult {
     const s = this.tracker.store;
@@ -255,11 +259,25 @@ export class OrderIntake {
     if (!isOpen(order.state) || order.state === 'PENDING_CANCEL') {
       return { ok: false, code: 'ORDER_NOT_CANCELABLE', message: `order ${order.id} is ${order.state}` };
     }
-    const unseen = order.state === 'CREATED' || (order.state === 'SUBMITTED' && this.batcher.holds(order.venueIndex, slot));
-    if (!unseen && this.cancelLimiter !== undefined && !this.cancelLimiter(s.strategy[slot]!)) {
+    const cancels = this.venueCancels(slot);
+    if (cancels > 0 && this.cancelLimiter !== undefined && !this.cancelLimiter(s.strategy[slot]!, cancels)) {
       return { ok: false, code: 'RISK_CANCEL_RATE', message: `strategy ${order.strategy} is over its maxCancelsPerSecond` };
     }
     return this.cancelSlot(slot);
+  }
+
+  /**
+   * The cancels at venues `cancelSlot` sends for the order in `slot` now: none for an order no venue has seen yet
+   * (still in its strategy queue, or in its venue's waiting batch: withdrawn), or already PENDING_CANCEL; otherwise
+   * what its venue's adapter sends (one; a parent's, one per child at a venue: ParentOrders.venueCancels).
+   */
+  venueCancels(slot: number): number {
+    const s = this.tracker.store;
+    const state = s.state[slot]!;
+    if (!this.tracker.isOpenSlot(slot) || state === PENDING_CANCEL || state === CREATED) return 0;
+    const venue = s.venue[slot]!;
+    if (state === SUBMITTED && this.batcher.holds(venue, slot)) return 0;
+    return this.venues[venue]!.venueCancels?.(slot) ?? 1;
   }
 
   /** Attaches the strategies' order enhancers (loadEnhancers); undefined detaches them. */
@@ -267,8 +285,8 @@ export class OrderIntake {
     this.enhancers = enhancers;
   }
 
-  /** The strategies' cancel rate limit (pre-trade risk's token buckets): false = over it. */
-  setCancelLimiter(limiter: (strategy: number) => boolean): void {
+  /** The strategies' cancel rate limit (pre-trade risk's token buckets), asked for `cancels` at once: false = over it. */
+  setCancelLimiter(limiter: (strategy: number, cancels: number) => boolean): void {
     this.cancelLimiter = limiter;
   }
 

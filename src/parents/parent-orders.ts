@@ -45,6 +45,8 @@ const IOC = TIF_CODE.IOC;
 /** What the parent orders need from the intake: cancel a child (at its venue, or in its waiting batch). */
 export interface ChildCanceller {
   cancelSlot(slot: number): unknown;
+  /** The cancels at venues `cancelSlot` would send for the order now (OrderIntake.venueCancels). */
+  venueCancels(slot: number): number;
 }
 
 /** One kind of parent (sweep, stop, algorithm). */
@@ -323,10 +325,23 @@ export class ParentOrders implements VenueAdapter, TrackerListener {
     const parent = this.store.slotOf(request.orderId);
     if (parent < 0) return;
     this.kindOf(parent)?.release?.(parent);
-    for (let c = this.newest(parent); c >= 0; c = this.older(c)) {
-      if (this.tracker.isOpenSlot(c) && this.store.state[c] !== PENDING_CANCEL) this.canceller?.cancelSlot(c);
-    }
+    for (let c = this.newest(parent); c >= 0; c = this.older(c)) if (this.cancelable(c)) this.canceller?.cancelSlot(c);
     if (this.openChildren(parent) === 0) this.childrenDone(parent);
+  }
+
+  /**
+   * The cancels at venues a cancel of the parent sends: its children's (`cancel` cancels each cancelable child; a
+   * child that is a parent in turn counts its own children). None for the parent itself, which no venue holds.
+   */
+  venueCancels(parent: number): number {
+    let n = 0;
+    for (let c = this.newest(parent); c >= 0; c = this.older(c)) if (this.cancelable(c)) n += this.canceller?.venueCancels(c) ?? 0;
+    return n;
+  }
+
+  /** A child the parent's cancel cancels: open, and no cancel of it pending. */
+  private cancelable(child: number): boolean {
+    return this.tracker.isOpenSlot(child) && this.store.state[child] !== PENDING_CANCEL;
   }
 
   async stop(): Promise<void> {}

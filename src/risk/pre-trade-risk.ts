@@ -358,11 +358,16 @@ export class PreTradeRisk {
       : position > 0 && this.openSellLots[cell]! + qtyLots <= position;
   }
 
-  /** A cancel asked for by the strategy: false when it is over its maxCancelsPerSecond (the token is taken otherwise). */
-  takeCancel(strategy: number): boolean {
+  /**
+   * A cancel asked for by the strategy that sends `cancels` cancels to venues (a parent's: one per child): false when
+   * it is over its maxCancelsPerSecond (no whole token); otherwise one token is taken per venue cancel. More than the
+   * bucket holds leaves it below zero, owed: the strategy's next cancels wait until it has refilled past one again (a
+   * parent with more children than `cancelBurst` can still be canceled, and the rate still holds over time).
+   */
+  takeCancel(strategy: number, cancels = 1): boolean {
     if (this.cancelRate[strategy] === 0) return true;
     if (!this.refill(this.cancelRate, this.cancelBurst, this.cancelTokens, this.cancelRefill, strategy)) return false;
-    this.cancelTokens[strategy]!--;
+    this.cancelTokens[strategy]! -= cancels;
     return true;
   }
 

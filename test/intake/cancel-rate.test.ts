@@ -2,10 +2,12 @@
  * The strategies' cancel rate (pre-trade risk's token bucket, `maxCancelsPerSecond` / `cancelBurst`) through the
  * daemon's own order path (buildOrderPath): it counts the cancels that go to a venue. A cancel of an order that no
  * venue has seen yet — still in its strategy queue, or still in its venue's waiting batch — sends nothing: it withdraws
- * the order at once, never refused RISK_CANCEL_RATE and never taking a token.
+ * the order at once, never refused RISK_CANCEL_RATE and never taking a token; nor does a cancel of an order resting in
+ * the internal crossing book (answered in the daemon). Parents the daemon holds: test/parents/cancel-rate.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { buildOrderPath } from '../../src/compose/order-path.js';
+import { InternalCrossing } from '../../src/crossing/internal-crossing.js';
 import { toVenueOrders, type CancelRequest, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder } from '../../src/execution/venue.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderIntent } from '../../src/model/order.js';
@@ -28,8 +30,11 @@ class RecordingVenue implements VenueAdapter {
   }
 }
 
-/** alpha may cancel once (burst 1; the clock never moves, so the bucket never refills). */
-function setup(flushMs = 0) {
+/**
+ * alpha may cancel once (burst 1; the clock never moves, so the bucket never refills). `crossing`: alpha crosses
+ * internally, its GTC orders resting in the crossing book up to a minute before they go to the venue.
+ */
+function setup(flushMs = 0, crossing = false) {
   const instruments = testInstruments();
   const clock = new ManualClock();
   const router = new Router(['a'], instruments.list.map((i) => i.symbol), instruments.list.map(() => ({ a: 1 })));
@@ -46,6 +51,10 @@ function setup(flushMs = 0) {
     retainFinished: 64,
     clientIdPrefix: 'tst',
     journal: false,
+    ...(crossing ? {
+      crossing: (p: { store: import('../../src/core/order-store.js').OrderStore; tracker: import('../../src/core/order-tracker.js').OrderTracker }) =>
+        new InternalCrossing(p.store, p.tracker, instruments, { enabled: Uint8Array.of(1), windowMs: Float64Array.of(60_000) }, clock, { crossed: () => {} }, () => '0'),
+    } : {}),
   });
   path.intake.open();
   const submit = (overrides: Partial<OrderIntent> = {}) => {
@@ -105,5 +114,23 @@ describe('cancel rate: only cancels that go to a venue are counted', () => {
     expect(venue.orders.map((o) => o.orderId)).toEqual([sent]);
     expect(path.intake.cancel(sent)).toMatchObject({ ok: true, order: { state: 'PENDING_CANCEL' } });
     expect(venue.cancels.map((c) => c.orderId)).toEqual([sent]);
+  });
+
+  it('an order resting in the internal crossing book is canceled there without a token, even over the rate', () => {
+    // defect: the cancel was counted (and refused RISK_CANCEL_RATE over the rate) though the crossing book is the
+    // daemon's own and answers it at once: no venue is asked
+    const { path, venue, submit } = setup(0, true);
+    const resting = submit();
+    path.dispatcher.pump();
+    expect(path.tracker.get(resting)).toMatchObject({ state: 'SUBMITTED', venue: 'internal' });
+    const atVenue = submit({ timeInForce: 'IOC', priceTicks: 5_000_000 }); // an IOC goes to the venue at once
+    path.dispatcher.pump();
+    expect(path.tracker.get(atVenue)).toMatchObject({ state: 'SUBMITTED', venue: 'a' });
+    expect(path.intake.cancel(resting)).toMatchObject({ ok: true, order: { state: 'CANCELED' } });
+    expect(path.intake.cancel(atVenue)).toMatchObject({ ok: true, order: { state: 'PENDING_CANCEL' } }); // the one token
+    const other = submit({ timeInForce: 'IOC', priceTicks: 5_000_000 });
+    path.dispatcher.pump();
+    expect(path.intake.cancel(other)).toMatchObject({ ok: false, code: 'RISK_CANCEL_RATE' });
+    expect(venue.cancels.map((c) => c.orderId)).toEqual([atVenue]);
   });
 });

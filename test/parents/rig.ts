@@ -48,14 +48,21 @@ export class PlayedVenue implements VenueAdapter {
 
 export const BTC = 0;
 
-/** `balances`: per venue index, its configured balances (as a paper venue's `paper.balances`); default none (untracked). */
-export function setup(fees: readonly string[] = ['0', '0', '0'], balances?: (index: number) => Readonly<Record<string, string>> | undefined) {
+/**
+ * `balances`: per venue index, its configured balances (as a paper venue's `paper.balances`); default none (untracked).
+ * `cancelRate`: strategy alpha's `maxCancelsPerSecond` and `cancelBurst`; default none (unlimited).
+ */
+export function setup(
+  fees: readonly string[] = ['0', '0', '0'],
+  balances?: (index: number) => Readonly<Record<string, string>> | undefined,
+  cancelRate?: { readonly maxCancelsPerSecond: number; readonly cancelBurst: number },
+) {
   const instruments = testInstruments();
   const clock = new ManualClock();
   const names = ['a', 'b', 'c'];
   const market = new MarketData(instruments, names, fees, clock, { depth: 20, staleMs: 60_000 });
   const router = new Router(names, instruments.list.map((i) => i.symbol), instruments.list.map(() => ({ a: 1, b: 1, c: 1 })));
-  const risk = new PreTradeRisk(instruments, [{ id: 'alpha', symbols: ['BTC-USDT', 'ETH-USDT'] }], {});
+  const risk = new PreTradeRisk(instruments, [{ id: 'alpha', symbols: ['BTC-USDT', 'ETH-USDT'], ...cancelRate }], {});
   risk.setMark(BTC, 6_000_000);
   const venues: PlayedVenue[] = [];
   const path = buildOrderPath({
