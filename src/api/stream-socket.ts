@@ -8,7 +8,8 @@
  * a JSON array of at most `maxBatch` ops (daemon.api.wsMaxBatch), executed in order, each answered with its own result,
  * in the order of the ops. A bigger batch is refused whole with one BAD_REQUEST result (id null); an element that is
  * not a valid op, or is over MAX_BODY_BYTES (PAYLOAD_TOO_LARGE), gets its own error result and the others are
- * executed; an empty array is answered with nothing. A frame is UTF-8 JSON text, sent as a text or a binary frame.
+ * executed; an empty array is answered with nothing. An op's size is its own JSON text's, alone in a frame or in a
+ * batch: the whitespace around it is not counted. A frame is UTF-8 JSON text, sent as a text or a binary frame.
  *
  * A result naming an order carries its whole view (`"order":{…}`), or — a client that connected with `?result=ids` —
  * only its `orderId` and `clientOrderId` (a client that follows its orders on the events needs no more).
@@ -204,8 +205,9 @@ function orderResult(d: StreamSocketDeps, id: OpId, r: SubmitResult | AmendComma
 
 function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: Buffer, ids: boolean): void {
   let msg: unknown;
-  if (bytes.length > MAX_BODY_BYTES && charCodeAt.call(text, firstNonSpace(text)) !== 0x5b) {
-    // One op is bounded as an HTTP body is (the socket's frame bound is larger, for batches): closed as ws would.
+  if (bytes.length > MAX_BODY_BYTES && charCodeAt.call(text, firstNonSpace(text)) !== 0x5b && valueBytes(bytes, 0, bytes.length) > MAX_BODY_BYTES) {
+    // One op is bounded as an HTTP body is (the socket's frame bound is larger, for batches): closed as ws would. Its
+    // own text is measured, the whitespace around it not counted, as an op in a batch is (elementsOver).
     closeSocket(ws, 1009, 'Max payload size exceeded', CLOSE_GRACE_MS);
     return;
   }
@@ -256,9 +258,8 @@ export function elementsOver(json: Uint8Array, limit: number): OversizedElement[
   const element = (from: number, to: number): void => {
     // [from, to): the bytes between the separators around the element, whitespace included
     if (to - from > limit) {
-      while (from < to && isSpace(json[from]!)) from++;
-      while (to > from && isSpace(json[to - 1]!)) to--;
-      if (to - from > limit) (out ??= []).push({ index, bytes: to - from });
+      const bytes = valueBytes(json, from, to);
+      if (bytes > limit) (out ??= []).push({ index, bytes });
     }
     index++;
   };
@@ -284,6 +285,13 @@ export function elementsOver(json: Uint8Array, limit: number): OversizedElement[
     }
   }
   return out;
+}
+
+/** The bytes of the JSON value in json[from, to) (one op), the whitespace around it not counted: what the op bound counts. */
+function valueBytes(json: Uint8Array, from: number, to: number): number {
+  while (from < to && isSpace(json[from]!)) from++;
+  while (to > from && isSpace(json[to - 1]!)) to--;
+  return to - from;
 }
 
 function isSpace(c: number): boolean {

@@ -344,6 +344,33 @@ describe('what a frame may hold', () => {
     }
   });
 
+  it('an op is measured the same alone in a frame and in a batch: its own JSON text, the whitespace around it not counted', async () => {
+    // defect: a one-op frame was measured whole, its surrounding whitespace counted, so an op at the bound that a batch
+    // executed closed the socket with 1009 when sent alone
+    const c = await FrameClient.connect();
+    await c.next((m) => m.type === 'hello');
+    const at = opOfBytes(MAX_BODY_BYTES, { op: 'cancel', orderId: 'no-such-order' });
+    const over = opOfBytes(MAX_BODY_BYTES + 1, { op: 'cancel', orderId: 'no-such-order' });
+    const resultsFor = (id: unknown) => c.results().filter((m) => m.id === id);
+    // at the bound: executed in both forms (a cancel of no order: ORDER_NOT_FOUND, i.e. it was looked up)
+    c.send(` \n\t${JSON.stringify(at)}\r\n `);
+    await Promise.race([
+      c.next((m) => m.type === 'result' && m.id === at.id),
+      c.closed.then(({ code }) => expect.fail(`the socket was closed (${code}) for an op at the bound`)),
+    ]);
+    c.send(`[ \n\t${JSON.stringify(at)}\r\n ]`);
+    await c.next((m) => m.type === 'result' && resultsFor(at.id).length === 2);
+    expect(resultsFor(at.id).map((m) => m.error?.code)).toEqual(['ORDER_NOT_FOUND', 'ORDER_NOT_FOUND']);
+    // one byte over: refused in both forms (its own result in a batch; alone, the socket closed as ws would)
+    c.send(`[ ${JSON.stringify(over)} ]`);
+    await c.next((m) => m.type === 'result' && m.id === over.id);
+    expect(resultsFor(over.id).map((m) => m.error?.code)).toEqual(['PAYLOAD_TOO_LARGE']);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    c.send(JSON.stringify(over));
+    expect((await c.closed).code).toBe(1009);
+    expect(resultsFor(over.id)).toHaveLength(1);
+  });
+
   it('a binary frame is read as UTF-8 JSON text as a text frame is; one that is not UTF-8 closes the socket with 1007 and nothing in it is executed', async () => {
     const c = await FrameClient.connect();
     await c.next((m) => m.type === 'hello');
