@@ -61,7 +61,7 @@ console.log(
 );
 console.log(
   `venue: ${r.accounted} distinct orders of ${r.believedAccepted} accepted; lost ${r.lost}, duplicated ${r.duplicated}, phantom ${r.phantom}, ` +
-  `foreign ${r.foreign}; FIFO violations at the venue ${r.venueFifoViolations}, in the ring intake ${r.ringFifoViolations}; open at the end ${r.openLeft}; ` +
+  `foreign ${r.foreign}; answers duplicated ${r.duplicateAnswers}, stray ${r.strayAnswers}, stray events ${r.strayEvents}; FIFO violations at the venue ${r.venueFifoViolations}, in the ring intake ${r.ringFifoViolations}; open at the end ${r.openLeft}; ` +
   `ended FILLED ${r.endedFilled}, otherwise ${r.endedOtherwise}`,
 );
 console.log(

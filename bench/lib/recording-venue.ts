@@ -19,6 +19,20 @@ const P = 80; // 'P'
 const S = 83; // 'S'
 const ZERO = 48;
 
+/** The producer a client order id names (stressClientOrderId), or -1 when it is not one. */
+export function stressProducerOf(cid: string): number {
+  return isStressClientOrderId(cid) ? digits(cid, 1, 4) : -1;
+}
+
+/** The seq a client order id names (stressClientOrderId), or -1 when it is not one. */
+export function stressSeqOf(cid: string): number {
+  return isStressClientOrderId(cid) ? digits(cid, 5, cid.length) : -1;
+}
+
+function isStressClientOrderId(cid: string): boolean {
+  return cid.length >= 6 && cid.charCodeAt(0) === P && cid.charCodeAt(4) === S;
+}
+
 export class RecordingVenue implements VenueAdapter {
   /** Times each (producer, seq) was handed over: index producer * (orders + 1) + seq. */
   readonly counts: Uint16Array;
@@ -76,13 +90,8 @@ export class RecordingVenue implements VenueAdapter {
   }
 
   private record(cid: string): void {
-    const n = cid.length;
-    if (n < 6 || cid.charCodeAt(0) !== P || cid.charCodeAt(4) !== S) {
-      this.foreign++;
-      return;
-    }
-    const producer = digits(cid, 1, 4);
-    const seq = digits(cid, 5, n);
+    const producer = stressProducerOf(cid);
+    const seq = stressSeqOf(cid);
     if (producer < 0 || producer >= this.producers || seq < 1 || seq > this.orders) {
       this.foreign++;
       return;

@@ -11,13 +11,18 @@
  *    venue must see (a refused submit is sent again later and takes its place in the order then).
  *
  * QUEUE_FULL answers are counted per producer, and the order is sent again after a short wait. Every order is
- * named by its client order id P<producer>S<seq>. When all are done the thread posts one 'done' message with
- * each producer's counts (and, for WebSocket producers, the seqs in accepted order).
+ * named by its client order id P<producer>S<seq>. Each answer is matched to the order it answers: an acceptance
+ * (HTTP 201, a WebSocket result ok) by the client order id of the order it returns, which must be the one the request
+ * sent; an answer for no request waiting, for another order or for an order already accepted is counted against the
+ * run (AnswerLedger, stress-accounting.ts), never as an acceptance. When all are done the thread posts one 'done'
+ * message with each producer's counts and its accepted seqs in the order the daemon accepted them.
  *
  * This file is the worker's entry (the harness starts it with its own URL; from sources it is transpiled first).
  */
 import { connect, type Socket } from 'node:net';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { stressClientOrderId, stressProducerOf, stressSeqOf } from './recording-venue.js';
+import { AnswerLedger } from './stress-accounting.js';
 
 export const CLIENTS_KIND = 'switchyard-stress-clients';
 
@@ -49,27 +54,43 @@ export interface ClientResult {
   readonly queueFull: number;
   readonly errors: number;
   readonly errorSamples: readonly string[];
-  /** WebSocket producers: their seqs in the order the daemon accepted them (send order of accepted submits). */
-  readonly acceptedOrder: Int32Array | null;
+  /** The seqs the daemon accepted, each once, in the order it accepted them (its answers matched to the orders). */
+  readonly acceptedOrder: Int32Array;
+  /** Answers accepting an order already accepted. */
+  readonly duplicateAnswers: number;
+  /** Answers for no request waiting, or naming another order than the one asked about. */
+  readonly strayAnswers: number;
 }
 
 export type ClientsMessage = { type: 'ready' } | { type: 'done'; results: ClientResult[] } | { type: 'failed'; message: string };
 
 const RETRY_MS = 1;
 
-function cid(producer: number, seq: number): string {
-  return `P${String(producer).padStart(3, '0')}S${seq}`;
-}
-
 function orderBody(strategy: string, producer: number, seq: number): Record<string, unknown> {
   return {
     // sells a tick above the buys: a producer's orders never cross each other (self-trade prevention passes them)
-    strategy, symbol: 'BTC-USDT', side: (seq & 1) === 1 ? 'BUY' : 'SELL', price: (seq & 1) === 1 ? '60000' : '60000.01', quantity: '0.001', clientOrderId: cid(producer, seq),
+    strategy, symbol: 'BTC-USDT', side: (seq & 1) === 1 ? 'BUY' : 'SELL', price: (seq & 1) === 1 ? '60000' : '60000.01', quantity: '0.001', clientOrderId: stressClientOrderId(producer, seq),
   };
 }
 
+/** The seq of this producer's order an answer's order view names (its clientOrderId), or -1. */
+function answeredSeq(producer: number, cid: string | undefined): number {
+  return cid !== undefined && stressProducerOf(cid) === producer ? stressSeqOf(cid) : -1;
+}
+
+const CLIENT_ORDER_ID_KEY = '"clientOrderId":"';
+
+/** The client order id in an order view's JSON text (letters and digits: no escapes), or undefined. */
+function clientOrderIdIn(json: string): string | undefined {
+  const at = json.indexOf(CLIENT_ORDER_ID_KEY);
+  if (at < 0) return undefined;
+  const from = at + CLIENT_ORDER_ID_KEY.length;
+  const to = json.indexOf('"', from);
+  return to < 0 ? undefined : json.slice(from, to);
+}
+
 abstract class Producer {
-  accepted = 0;
+  readonly ledger: AnswerLedger;
   queueFull = 0;
   errors = 0;
   readonly errorSamples: string[] = [];
@@ -80,7 +101,13 @@ abstract class Producer {
     readonly orders: number,
     readonly progress: Int32Array,
     readonly onDone: () => void,
-  ) {}
+  ) {
+    this.ledger = new AnswerLedger(orders);
+  }
+
+  get accepted(): number {
+    return this.ledger.count;
+  }
 
   protected error(text: string): void {
     this.errors++;
@@ -96,7 +123,19 @@ abstract class Producer {
   abstract open(): Promise<void>;
   abstract start(): void;
   abstract close(): void;
-  abstract result(): ClientResult;
+
+  /** The accepted seqs in the order the daemon accepted them: here, the order the answers came in. */
+  protected acceptedOrder(): Int32Array {
+    return this.ledger.acceptedOrder();
+  }
+
+  result(): ClientResult {
+    const l = this.ledger;
+    return {
+      producer: this.p.producer, kind: this.p.kind, accepted: l.count, queueFull: this.queueFull, errors: this.errors, errorSamples: this.errorSamples,
+      acceptedOrder: this.acceptedOrder(), duplicateAnswers: l.duplicates, strayAnswers: l.stray,
+    };
+  }
 }
 
 /** One keep-alive HTTP/1.1 connection, one request at a time. */
@@ -104,6 +143,8 @@ class HttpProducer extends Producer {
   private socket: Socket | undefined;
   private buffer = '';
   private seq = 1;
+  /** The seq of the request waiting for its answer; -1 none. */
+  private asked = -1;
   private readonly head: string;
 
   constructor(p: ClientProducer, orders: number, progress: Int32Array, onDone: () => void, readonly port: number, token: string) {
@@ -142,6 +183,7 @@ class HttpProducer extends Producer {
       return;
     }
     const body = JSON.stringify(orderBody(this.p.strategy, this.p.producer, this.seq));
+    this.asked = this.seq;
     this.socket!.write(`${this.head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
@@ -162,11 +204,19 @@ class HttpProducer extends Producer {
   }
 
   private onAnswer(status: number, body: string): void {
+    const asked = this.asked;
+    this.asked = -1;
     if (status === 201) {
-      this.accepted++;
-      this.progress[this.p.producer] = this.accepted;
+      const named = answeredSeq(this.p.producer, clientOrderIdIn(body));
+      if (this.ledger.accept(asked, named)) this.progress[this.p.producer] = this.accepted;
+      else if (asked < 0) return; // an answer no request was waiting for: counted, nothing to go on with
+      else this.error(`seq ${asked}: answered 201 for ${named < 0 ? 'no order of this producer' : `seq ${named}`}`);
       this.seq++;
       this.send();
+      return;
+    }
+    if (asked < 0) {
+      this.ledger.unmatched();
       return;
     }
     let code = `HTTP ${status}`;
@@ -185,9 +235,6 @@ class HttpProducer extends Producer {
     this.send();
   }
 
-  result(): ClientResult {
-    return { producer: this.p.producer, kind: 'http', accepted: this.accepted, queueFull: this.queueFull, errors: this.errors, errorSamples: this.errorSamples, acceptedOrder: null };
-  }
 }
 
 interface WsLike {
@@ -211,6 +258,7 @@ class WsProducer extends Producer {
   private next = 1;
   private readonly retry: number[] = [];
   private inflight = 0;
+  /** Per submit sent (its op id): the seq it sent, and its answer (0 none yet, 1 accepted, 2 QUEUE_FULL, 3 error). */
   private attempts: Int32Array;
   private status: Uint8Array;
   private attemptCount = 0;
@@ -269,17 +317,29 @@ class WsProducer extends Producer {
   private onMessage(data: Buffer): void {
     // {"type":"event",...} are the daemon's order events (every client gets them all): skip without parsing
     if (data.length > 9 && data[8] === QUOTE && data[9] === E) return;
-    const m = JSON.parse(data.toString('utf8')) as { type?: string; id?: number; ok?: boolean; error?: { code?: string } };
-    if (m.type !== 'result' || typeof m.id !== 'number') return;
+    const m = JSON.parse(data.toString('utf8')) as { type?: string; id?: unknown; ok?: boolean; error?: { code?: string }; order?: { clientOrderId?: string } };
+    if (m.type !== 'result') return;
+    const id = m.id;
+    // the submit this result answers: one sent and not answered yet
+    const waiting = typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < this.attemptCount && this.status[id] === 0;
+    if (!waiting) {
+      if (m.ok === true) this.ledger.accept(-1, answeredSeq(this.p.producer, m.order?.clientOrderId));
+      else this.ledger.unmatched();
+      return;
+    }
     this.inflight--;
-    const seq = this.attempts[m.id]!;
+    const seq = this.attempts[id]!;
     if (m.ok === true) {
-      this.status[m.id] = 1;
-      this.accepted++;
+      this.status[id] = 1;
       this.finished++;
-      this.progress[this.p.producer] = this.accepted;
+      const named = answeredSeq(this.p.producer, m.order?.clientOrderId);
+      if (this.ledger.accept(seq, named)) this.progress[this.p.producer] = this.accepted;
+      else {
+        this.status[id] = 3;
+        this.error(`seq ${seq}: result ok for ${named < 0 ? 'no order of this producer' : `seq ${named}`}`);
+      }
     } else if (m.error?.code === 'QUEUE_FULL') {
-      this.status[m.id] = 2;
+      this.status[id] = 2;
       this.queueFull++;
       this.retry.push(seq);
       if (!this.retryArmed) {
@@ -292,12 +352,20 @@ class WsProducer extends Producer {
       }
       return;
     } else {
-      this.status[m.id] = 3;
+      this.status[id] = 3;
       this.finished++;
       this.error(`seq ${seq}: ${m.error?.code ?? 'unknown error'}`);
     }
     if (!this.retryArmed) this.pump();
     else if (this.finished === this.orders && this.inflight === 0) this.pump();
+  }
+
+  /** The order the submits were sent in (the daemon takes a connection's messages in that order), not their results'. */
+  protected override acceptedOrder(): Int32Array {
+    const order = new Int32Array(this.accepted);
+    let k = 0;
+    for (let i = 0; i < this.attemptCount; i++) if (this.status[i] === 1) order[k++] = this.attempts[i]!;
+    return order;
   }
 
   private growAttempts(): void {
@@ -309,12 +377,6 @@ class WsProducer extends Producer {
     this.status = s;
   }
 
-  result(): ClientResult {
-    const order = new Int32Array(this.accepted);
-    let k = 0;
-    for (let i = 0; i < this.attemptCount; i++) if (this.status[i] === 1) order[k++] = this.attempts[i]!;
-    return { producer: this.p.producer, kind: 'ws', accepted: this.accepted, queueFull: this.queueFull, errors: this.errors, errorSamples: this.errorSamples, acceptedOrder: order };
-  }
 }
 
 type WaitAsync = (a: Int32Array, i: number, v: number, t?: number) => { async: boolean; value: Promise<string> | string };

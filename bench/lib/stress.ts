@@ -14,13 +14,15 @@
  * Each producer submits `ordersPerProducer` orders named P<producer>S<seq>; a QUEUE_FULL answer is counted by
  * the producer, which sends the same order again later.
  *
- * Accounting at the end: every order a producer believes accepted was handed to the venue exactly once
+ * Accounting at the end, order by order (stress-accounting.ts): each answer a producer got is matched to the order it
+ * names (an answer for no order waiting, or for one already accepted, is a problem, never an acceptance); every order
+ * a producer believes accepted was handed to the venue exactly once
  * (lost, duplicated; an order handed over that its producer believes refused is a phantom), in the order the
  * daemon accepted it from that producer (FIFO, checked at the venue handoff, plus the ring intake's own
  * sequence check), every order ended FILLED (counted on the daemon's own transitions: an order closed any other way
  * is a problem, not only one left open), each worker producer heard of each of its orders once — one ACK event and
- * one FILL event ending it FILLED per accepted order (at most that many when events were lost and covered by a
- * RESYNC) —, and the QUEUE_FULL answers each worker producer counted match the refusals its ring recorded. The run is
+ * one FILL event ending it FILLED per accepted order, matched by the order's tag (at most that many when events were
+ * lost and covered by a RESYNC; none for an order it did not submit or heard of already) —, and the QUEUE_FULL answers each worker producer counted match the refusals its ring recorded. The run is
  * bounded by `timeoutMs` and stops by itself.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,9 +36,10 @@ import { randomBytes } from 'node:crypto';
 import { transpileModuleGraph } from '../../src/strategy/module-loader.js';
 import { buildCore, type Core, type CoreStrategy } from './core.js';
 import { RecordingVenue } from './recording-venue.js';
+import { accountProducer } from './stress-accounting.js';
 import { CLIENTS_KIND, type ClientProducer, type ClientResult, type ClientsData, type ClientsMessage } from './stress-clients.js';
 import {
-  R_ACCEPTED, R_ACKS, R_DONE, R_ERRORS, R_EVENTS_LOST, R_FILLED, R_QUEUE_FULL, R_RESYNCS, R_SEQ_MISMATCH, R_SLOTS,
+  R_ACCEPTED, R_ACKS, R_DONE, R_ERRORS, R_EVENTS_LOST, R_FILLED, R_QUEUE_FULL, R_RESYNCS, R_SEQ_MISMATCH, R_SLOTS, R_STRAY_EVENTS,
 } from './stress-strategy.js';
 
 export interface StressOptions {
@@ -87,6 +90,11 @@ export interface StressResult {
   phantom: number;
   /** Handed over with a client order id of no producer of this run. */
   foreign: number;
+  /** API answers accepting an order already accepted, and answers for no order waiting (or naming another). */
+  duplicateAnswers: number;
+  strayAnswers: number;
+  /** Worker producers' events about an order they did not submit, or one they had heard of already. */
+  strayEvents: number;
   venueFifoViolations: number;
   ringFifoViolations: number;
   /** Orders still open at the end (every order should be FILLED). */
@@ -130,9 +138,10 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
   const gateBuf = new SharedArrayBuffer(4);
   const gate = new Int32Array(gateBuf);
   const workerResults = kinds.map((k) => (k === 'worker' ? new Int32Array(new SharedArrayBuffer(4 * R_SLOTS)) : null));
+  const workerAccepted = kinds.map((k) => (k === 'worker' ? new Int32Array(new SharedArrayBuffer(4 * N)) : null));
   const strategyModule = fileURLToPath(siblingUrl('stress-strategy').url);
   const strategies: CoreStrategy[] = kinds.map((k, p) => (k === 'worker'
-    ? { id: ids[p]!, module: strategyModule, params: { producer: p, orders: N, gate: gateBuf, results: workerResults[p]!.buffer } }
+    ? { id: ids[p]!, module: strategyModule, params: { producer: p, orders: N, gate: gateBuf, results: workerResults[p]!.buffer, accepted: workerAccepted[p]!.buffer } }
     : { id: ids[p]! }));
   const token = randomBytes(24).toString('hex');
   let venue: RecordingVenue | undefined;
@@ -286,14 +295,16 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
     let believed = 0;
     let queueFullMismatches = 0;
     let workerEventMismatches = 0;
+    let duplicateAnswers = 0;
+    let strayAnswers = 0;
+    let strayEvents = 0;
     const workerEvents = { acks: 0, filled: 0, resyncs: 0, lost: 0 };
-    const rank = new Int32Array(N + 1);
     for (let p = 0; p < P; p++) {
       const kind = kinds[p]!;
       let accepted: number;
+      let acceptedOrder: Int32Array;
       let qf: number;
       let errors: number;
-      rank.fill(-1);
       if (kind === 'worker') {
         const r = workerResults[p]!;
         accepted = Atomics.load(r, R_ACCEPTED);
@@ -314,27 +325,33 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
           problems.push(`producer ${p}: ${acks} ACK and ${filled} FILLED events for ${accepted} accepted orders` +
             (resyncs === 0 ? '' : ` (${resyncs} RESYNCs: at most that many)`));
         }
+        const stray = Atomics.load(r, R_STRAY_EVENTS);
+        strayEvents += stray;
+        if (stray > 0) problems.push(`producer ${p}: ${stray} ACK or FILLED events about an order it did not submit or had heard of already`);
         const hosted = core.host!.get(ids[p]!)!;
         if (hosted.queueFull !== qf) {
           queueFullMismatches++;
           problems.push(`producer ${p}: counted ${qf} QUEUE_FULL answers, its ring recorded ${hosted.queueFull} refusals`);
         }
-        // sequential producer: seqs 1..accepted, in order
-        for (let s = 1; s <= accepted; s++) rank[s] = s;
+        acceptedOrder = workerAccepted[p]!.subarray(0, accepted);
       } else {
         const r = clientByProducer.get(p);
         if (r === undefined) {
           problems.push(`producer ${p} (${kind}): no result from the client thread`);
           accepted = 0;
+          acceptedOrder = new Int32Array(0);
           qf = 0;
           errors = 0;
         } else {
           accepted = r.accepted;
+          acceptedOrder = r.acceptedOrder;
           qf = r.queueFull;
           errors = r.errors;
           for (const e of r.errorSamples) problems.push(`producer ${p} (${kind}): ${e}`);
-          if (r.acceptedOrder !== null) r.acceptedOrder.forEach((s, i) => (rank[s] = i + 1));
-          else for (let s = 1; s <= accepted; s++) rank[s] = s;
+          duplicateAnswers += r.duplicateAnswers;
+          strayAnswers += r.strayAnswers;
+          if (r.duplicateAnswers > 0) problems.push(`producer ${p} (${kind}): ${r.duplicateAnswers} answers accepting an order already accepted`);
+          if (r.strayAnswers > 0) problems.push(`producer ${p} (${kind}): ${r.strayAnswers} answers for no order waiting, or naming another than the one asked`);
         }
       }
       const k = byKind[kind];
@@ -346,25 +363,12 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
       believed += accepted;
       if (errors > 0) problems.push(`producer ${p} (${kind}): ${errors} unexpected refusals`);
       if (accepted + errors < N) problems.push(`producer ${p} (${kind}): submitted only ${accepted + errors} of ${N} orders`);
-      // exactly once
-      const base = p * (N + 1);
-      for (let s = 1; s <= N; s++) {
-        const c = rec.counts[base + s]!;
-        if (rank[s]! > 0) {
-          if (c === 0) lost++;
-        } else if (c > 0) phantom++;
-        if (c > 1) duplicated += c - 1;
-      }
-      // FIFO at the handoff: each order after the one the producer had accepted before it
-      const h = rec.handoffs[p]!;
-      const n = Math.min(rec.handoffCount[p]!, h.length);
-      let prev = 0;
-      for (let i = 0; i < n; i++) {
-        const r = rank[h[i]!]!;
-        if (r <= 0) continue;
-        if (r < prev) venueFifo++;
-        prev = r;
-      }
+      // each accepted order handed over exactly once, no other, in the order accepted
+      const a = accountProducer(p, N, acceptedOrder, rec);
+      lost += a.lost;
+      duplicated += a.duplicated;
+      phantom += a.phantom;
+      venueFifo += a.fifoViolations;
     }
     const ringFifo = core.ringIntake?.fifoViolations ?? 0;
     const openLeft = core.tracker.open;
@@ -393,6 +397,9 @@ export async function runStress(o: StressOptions): Promise<StressResult> {
       believedAccepted: believed,
       phantom,
       foreign: rec.foreign,
+      duplicateAnswers,
+      strayAnswers,
+      strayEvents,
       venueFifoViolations: venueFifo,
       ringFifoViolations: ringFifo,
       openLeft,

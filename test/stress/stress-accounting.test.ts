@@ -173,6 +173,9 @@ describe('bench:stress notices what it claims to (faults made on purpose)', () =
     const r = await runStress(SMALL);
     expect(doubled).toBe(1);
     expect(r.problems.join('\n')).toMatch(/producer 0: 201 ACK and 200 FILLED events for 200 accepted orders/);
+    // matched by the order it names (its tag): the second ACK is about an order already heard of
+    expect(r.problems).toContain('producer 0: 1 ACK or FILLED events about an order it did not submit or had heard of already');
+    expect(r.strayEvents).toBe(1);
   }, 60_000);
 
   it('a worker strategy never told that its order was FILLED is a problem', async () => {
