@@ -196,7 +196,8 @@ export interface VenueAdapter {
   cancel(request: CancelRequest): void;
   /**
    * How many cancels at venues `cancel` sends for the open order in `slot` (not PENDING_CANCEL): what the strategies'
-   * cancel rate counts. Omitted: one, the adapter's own. The daemon's parents (`smart`) send one per open child.
+   * cancel rate counts. Omitted: one, the adapter's own. The internal crossing book sends none (it answers in the
+   * daemon); the daemon's parents (`smart`) send their open children's.
    */
   venueCancels?(slot: number): number;
   /**
