@@ -57,10 +57,19 @@ export class StartupRecovery {
   /** The journal's snapshot schedule, once recover() started it. */
   snapshots: SnapshotSchedule | undefined;
 
+  /**
+   * When recover() began: the run that sent the journal's orders had ended by then (reconciliation's
+   * PreviousRun.sentBefore).
+   */
+  private startedAt = 0;
+  /** The orders the journal's replay left past CREATED (the run that ended may have sent them): slot -> generation. */
+  private readonly replayedSent = new Map<number, number>();
+
   constructor(private readonly p: StartupRecoveryParts) {}
 
   async recover(): Promise<void> {
     const p = this.p;
+    this.startedAt = p.clock.now();
     const jc = p.config.daemon.journal;
     const dir = resolve(p.baseDir, jc.dir);
     const recorder = p.path.recorder!;
@@ -98,9 +107,14 @@ export class StartupRecovery {
     }
     const open = p.path.tracker.list(true);
     // Orders accepted but never dispatched go back to their queues; orders resting in the crossing book go back in.
+    // The others are the run that ended's, to be reconciled (this run's are not: see PreviousRun).
+    const generation = p.path.tracker.store.generation;
     for (const o of open) {
-      if (o.state === 'CREATED') p.path.queues.push(o.strategyIndex, PRIORITY_CODE[o.priority], o.slot, p.path.tracker.store.generation[o.slot]!);
-      else if (o.venue === INTERNAL_VENUE) p.path.crossing?.restore(o.slot);
+      if (o.state === 'CREATED') p.path.queues.push(o.strategyIndex, PRIORITY_CODE[o.priority], o.slot, generation[o.slot]!);
+      else {
+        this.replayedSent.set(o.slot, generation[o.slot]!);
+        if (o.venue === INTERNAL_VENUE) p.path.crossing?.restore(o.slot);
+      }
     }
     // Sweep parents find their children again, so that what reconciliation finds about a child rolls up.
     p.path.parents?.rebuild();
@@ -173,7 +187,12 @@ export class StartupRecovery {
         recorder.event({ event: 'reconciliation', ...f });
         p.log.warn(f, 'reconciliation: difference with the venue');
       },
-    }, adapter.validityWindowMs?.() ?? 0, () => p.clock.now());
+    }, {
+      validityMs: adapter.validityWindowMs?.() ?? 0,
+      sentBefore: this.startedAt,
+      sent: (slot) => this.replayedSent.get(slot) === p.path.tracker.store.generation[slot],
+      now: () => p.clock.now(),
+    });
   }
 
   /**

@@ -31,15 +31,37 @@ export interface ReconcileHooks {
   finding(f: Finding): void;
 }
 
+/** What reconciliation knows of the run that ended (the daemon's own start: src/compose/startup-recovery.ts). */
+export interface PreviousRun {
+  /**
+   * How long a request may still arrive and execute at the venue after it was sent (its validity window: the venue's
+   * request window plus clock skew, VenueAdapter.validityWindowMs). An order not found is sent again only once that
+   * has passed since its last possible sending.
+   */
+  readonly validityMs: number;
+  /**
+   * Every request of that run was sent before this time: the start of this run (that run has ended). The journal
+   * does not say when an order's request left: it may leave long after its order became SUBMITTED (waiting for the
+   * venue's rate limit, or sent again after a refusal), so the window is counted from here, not from the SUBMIT.
+   */
+  readonly sentBefore: number;
+  /** The order in `slot` is one of that run's, past CREATED when the journal was replayed (false: this run's). */
+  sent(slot: number): boolean;
+  readonly now: () => number;
+}
+
 /**
  * Reconciles the daemon's open orders at one venue with the venue's own records, after a restart (or a
  * reconnect). For every order the daemon holds open there: look it up (by the venue order id the journal binds it
  * to, else by client order id), apply the fills it missed (fills since the oldest of those orders, of the venue order
- * the lookup bound it to, deduplicated by trade id by the lifecycle), then the state the venue reports. An order whose submission never arrived (SUBMITTED, not found) is sent now: looked up first,
- * so never a blind resend. Orders open at the venue that the daemon does not know are reported.
+ * the lookup bound it to, deduplicated by trade id by the lifecycle), then the state the venue reports. An order
+ * whose submission never arrived (SUBMITTED, not found) is sent again, never blindly: only once no request of the run
+ * that ended can still execute (PreviousRun) and a second lookup has not found it either. Orders open at the venue
+ * that the daemon does not know are reported.
  *
- * Only orders the journal holds are claimed. An order the venue shows under one of our client order ids is adopted
- * only if it is the order we sent (statusMismatches: venue order id when the journal has it, symbol, side, type,
+ * Only orders of the run that ended are claimed (`previous.sent`: past CREATED when the journal was replayed); an
+ * order this run has sent since is its adapter's, which knows when it sent it. An order the venue shows under one of
+ * our client order ids is adopted only if it is the order we sent (statusMismatches: venue order id when the journal has it, symbol, side, type,
  * quantity, price); anyone else's is a finding and left alone, and ours is then handled as not found. Fills under our
  * client order id of another venue order are findings too, never applied. Open orders the daemon does not know (with this
  * daemon's client id prefix or not) are reported and left alone: never adopted, never canceled.
@@ -53,20 +75,16 @@ export async function reconcileVenue(
   /** Instruments the venue lists. */
   listed: readonly Instrument[],
   hooks: ReconcileHooks,
-  /**
-   * How long a request sent before the restart may still arrive and execute at the venue (its validity window:
-   * the adapter's request timeout plus a margin). An order not found is sent again only once that has passed.
-   */
-  validityMs = 0,
-  now: () => number = Date.now,
+  previous: PreviousRun,
 ): Promise<ReconcileResult> {
+  const { validityMs, sentBefore, now } = previous;
   const venue = adapter.name;
   const findings: Finding[] = [];
   const note = (f: Finding): void => {
     findings.push(f);
     hooks.finding(f);
   };
-  const mine = tracker.list(true).filter((o) => o.venueIndex === v && o.state !== 'CREATED');
+  const mine = tracker.list(true).filter((o) => o.venueIndex === v && o.state !== 'CREATED' && previous.sent(o.slot));
   if (adapter.lookup === undefined) {
     return { venue, ok: mine.length === 0, error: mine.length === 0 ? undefined : 'the adapter cannot look orders up', checked: 0, findings };
   }
@@ -109,7 +127,7 @@ export async function reconcileVenue(
       if (!store.isCurrent(slot, generation)) continue;
       if (st === null && view.state === 'SUBMITTED') {
         // A submission sent just before the restart may still be on its way: wait out its validity window, look again.
-        const wait = view.updatedAt + validityMs - now();
+        const wait = Math.max(view.updatedAt, sentBefore) + validityMs - now();
         if (wait > 0) {
           await new Promise((r) => setTimeout(r, wait));
           st = await ours();

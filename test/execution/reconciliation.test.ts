@@ -86,7 +86,7 @@ async function run(s: ReturnType<typeof setup>, venue: TableVenue) {
     resubmit: (slot) => resubmitted.push(slot),
     recancel: () => undefined,
     finding: (f) => findings.push(f),
-  }, 0, () => 1_700_000_000_000);
+  }, { validityMs: 0, sentBefore: 1_700_000_000_000, sent: () => true, now: () => 1_700_000_000_000 });
   return { r, resubmitted, findings };
 }
 
@@ -214,5 +214,74 @@ describe('reconcileVenue: a fill is applied only to the venue order the lookup b
     expect(a.filledLots).toBe(0);
     expect(findings[0]).toMatchObject({ clientOrderId: 'syA1', action: 'left alone; not adopted (DUPLICATE_CLIENT_ORDER_ID)' });
     expect(findings[0]!.found).toContain('venue order id X9 (ours is V1)');
+  });
+});
+
+describe('reconcileVenue: a submission not found is sent again only once no request of the run that ended can still execute', () => {
+  /** A venue where the order's request arrives late: it is not there at the first lookup, there at the next. */
+  class LateArrival extends TableVenue {
+    constructor(private readonly late: VenueOrderStatus) {
+      super(new Map());
+    }
+    override async lookup(clientOrderId: string, instrument: Instrument, venueOrderId?: string): Promise<VenueOrderStatus | null> {
+      await super.lookup(clientOrderId, instrument, venueOrderId);
+      return this.lookups.length >= 2 ? this.late : null;
+    }
+  }
+
+  it("the window counts from this run's start, not from the SUBMIT: a request can leave long after (rate limit, retry)", async () => {
+    const s = setup();
+    // SUBMITTED at the clock's time; the daemon restarts a minute later. Its request may have waited that minute in
+    // the venue's rate limiter and left just before the crash: the window from the SUBMIT is long over, not the request's.
+    const a = s.sent(1, 'syA1', {}, true);
+    const restart = 1_700_000_060_000;
+    const started = Date.now();
+    const venue = new LateArrival(status(s.btc, 'syA1', 'V1'));
+    const resubmitted: number[] = [];
+    const findings: Finding[] = [];
+    const r = await reconcileVenue(0, venue, s.tracker, s.store, s.store.instruments, [s.btc], {
+      resubmit: (slot) => resubmitted.push(slot),
+      recancel: () => undefined,
+      finding: (f) => findings.push(f),
+    }, { validityMs: 200, sentBefore: restart, sent: () => true, now: () => restart + (Date.now() - started) });
+    expect(r.ok).toBe(true);
+    expect(resubmitted).toEqual([]);
+    expect(venue.lookups).toHaveLength(2);
+    expect(venue.adopted).toEqual(['syA1']);
+    expect(a.state).toBe('ACCEPTED');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  it('not found after the window: sent again, after a second lookup', async () => {
+    const s = setup();
+    const a = s.sent(1, 'syA1', {}, true);
+    const venue = new TableVenue(new Map());
+    const restart = 1_700_000_060_000;
+    const started = Date.now();
+    const resubmitted: number[] = [];
+    await reconcileVenue(0, venue, s.tracker, s.store, s.store.instruments, [s.btc], {
+      resubmit: (slot) => resubmitted.push(slot),
+      recancel: () => undefined,
+      finding: () => undefined,
+    }, { validityMs: 50, sentBefore: restart, sent: () => true, now: () => restart + (Date.now() - started) });
+    expect(venue.lookups).toHaveLength(2);
+    expect(resubmitted).toEqual([a.slot]);
+  });
+
+  it("an order this run sent (not one the replay left past CREATED) is its adapter's: neither looked up nor sent again", async () => {
+    const s = setup();
+    const old = s.sent(1, 'syA1', {}, true);
+    const mine = s.sent(2, 'syA2', {}, true);
+    const venue = new TableVenue(new Map());
+    const resubmitted: number[] = [];
+    const r = await reconcileVenue(0, venue, s.tracker, s.store, s.store.instruments, [s.btc], {
+      resubmit: (slot) => resubmitted.push(slot),
+      recancel: () => undefined,
+      finding: () => undefined,
+    }, { validityMs: 0, sentBefore: 1_700_000_000_000, sent: (slot) => slot === old.slot, now: () => 1_700_000_000_000 });
+    expect(r.checked).toBe(1);
+    expect(venue.lookups.map(([cid]) => cid)).toEqual(['syA1']);
+    expect(resubmitted).toEqual([old.slot]);
+    expect(mine.state).toBe('SUBMITTED');
   });
 });
