@@ -11,7 +11,10 @@
  * XACK). reply_p50_us/reply_p99_us: submit() to its reply (executed, durable in the journal). Ends with one JSON line:
  *   {"bench":"redis","commands":…,"inflight":…,"runs":…,"replies":"ids"|"order","commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"reply_p50_us":…,"reply_p99_us":…,
  *    "raw_xadd_per_s":…,"share_of_raw":…,"redis_cpu_us_per_raw_entry":…,"redis_cpu_us_per_command":…,
- *    "redis_ceiling_share":…,…}
+ *    "redis_ceiling_share":…,"daemon_cpu_us_per_command":…,"daemon_main_cpu_us_per_command":…,"client_cpu_us_per_command":…,…}
+ * daemon_cpu_us_per_command / daemon_main_cpu_us_per_command: the daemon process's CPU (all its threads / its main
+ * thread alone, /proc) over the daemon runs per command; client_cpu_us_per_command: this process's CPU over the same
+ * runs (the client library, and the bench's own timing) per command. Less noisy than the rates on a shared machine.
  * The redis_cpu_* figures are the Redis server's own CPU (/proc/<pid>/stat of the process_id its INFO gives; null when
  * that process is not readable here) over the raw runs per entry and over the daemon runs per command (everything
  * the protocol has Redis do for one command: the command entry, its reply, the order events, the reads and acks of
@@ -32,7 +35,7 @@ import { parseDocument } from 'yaml';
 import { SwitchyardRedisClient } from '../src/bus/client.js';
 import { benchArgs, flag, whole } from './lib/args.js';
 import { DAEMON_NODE_FLAGS } from './lib/daemon-node-flags.js';
-import { cpuSeconds } from './lib/load/proc.js';
+import { cpuSeconds, mainThreadCpuSeconds } from './lib/load/proc.js';
 import { quantile } from './lib/stats.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
@@ -50,7 +53,7 @@ daemon's daemon.redis.commands.batch, default 256), BENCH_READ_COUNT (the client
 Ends with one JSON line:
   {"bench":"redis","commands":…,"inflight":…,"runs":…,"replies":"ids"|"order","commands_per_s":…,"rtt_p50_us":…,"rtt_p99_us":…,"reply_p50_us":…,"reply_p99_us":…,
    "raw_xadd_per_s":…,"share_of_raw":…,"redis_cpu_us_per_raw_entry":…,"redis_cpu_us_per_command":…,
-   "redis_ceiling_share":…,…}`;
+   "redis_ceiling_share":…,"daemon_cpu_us_per_command":…,"daemon_main_cpu_us_per_command":…,"client_cpu_us_per_command":…,…}`;
 
 const args = benchArgs({
   script: 'bench:redis',
@@ -286,12 +289,24 @@ async function main(): Promise<void> {
   const redisCpu = await redisCpuReader();
   let rawRedisS = 0;
   let daemonRedisS = 0;
+  // the CPU of the daemon (all its threads; its main thread alone) and of this process (the client library) over the
+  // daemon runs: where a command's cost goes, less noisy than the rates on a shared machine
+  let daemonS = 0;
+  let daemonMainS = 0;
+  let clientUs = 0;
   try {
     for (let r = 0; r < runs; r++) {
       const c0 = redisCpu?.() ?? 0;
       const raw = await rawRun(n, inflight);
       const c1 = redisCpu?.() ?? 0;
+      const d0 = cpuSeconds(daemon.pid!);
+      const m0 = mainThreadCpuSeconds(daemon.pid!);
+      const u0 = process.cpuUsage();
       const d = await daemonRun(n, inflight, r * n, prefix, replyShape);
+      const u1 = process.cpuUsage(u0);
+      clientUs += u1.user + u1.system;
+      daemonS += cpuSeconds(daemon.pid!) - d0;
+      daemonMainS += mainThreadCpuSeconds(daemon.pid!) - m0;
       const c2 = redisCpu?.() ?? 0;
       rawRedisS += c1 - c0;
       daemonRedisS += c2 - c1;
@@ -332,6 +347,9 @@ async function main(): Promise<void> {
     share_of_raw: Math.round((perS / raw) * 1000) / 1000,
     redis_cpu_us_per_raw_entry: round1(rawRedisUs),
     redis_cpu_us_per_command: round1(daemonRedisUs),
+    daemon_cpu_us_per_command: round1((daemonS * 1e6) / (runs * n)),
+    daemon_main_cpu_us_per_command: round1((daemonMainS * 1e6) / (runs * n)),
+    client_cpu_us_per_command: round1(clientUs / (runs * n)),
     redis_ceiling_share: daemonRedisUs === null || daemonRedisUs <= 0 ? null : Math.round((1e6 / daemonRedisUs / raw) * 1000) / 1000,
     errors,
   }) + '\n');

@@ -216,7 +216,8 @@ export class SwitchyardRedisClient {
   private readonly maxInFlight: number;
   private readonly blockMs: number;
   private readonly readCount: number;
-  private readonly commandMaxLen: number;
+  /** `XADD P commands:{strategy} MAXLEN ~ commandMaxLen *`: the start of every command's XADD. */
+  private readonly xaddHead: readonly string[];
   private readonly counts = {
     sent: 0, replies: 0, replayed: 0, unmatchedReplies: 0, timeouts: 0, refusedInFlight: 0, writeRetries: 0,
     duplicateEvents: 0, badEntries: 0,
@@ -235,7 +236,7 @@ export class SwitchyardRedisClient {
     this.maxInFlight = o.maxInFlight ?? 1024;
     this.blockMs = o.blockMs ?? 1000;
     this.readCount = o.readCount ?? 256;
-    this.commandMaxLen = o.commandMaxLen ?? 100_000;
+    this.xaddHead = ['XADD', this.keys.commands(this.strategy), 'MAXLEN', '~', String(o.commandMaxLen ?? 100_000), '*'];
   }
 
   /** Connects (two connections: commands, replies) and starts reading this client's reply stream. */
@@ -321,8 +322,9 @@ export class SwitchyardRedisClient {
       return Promise.reject(new BusClientError('TOO_MANY_IN_FLIGHT', `${this.pending.size} commands already wait for a reply`));
     }
     const requestId = `${this.client}.${this.session}.${(++this.counter).toString(36)}`;
-    const fields: Record<string, string> = { requestId, client: this.client, op, strategy: this.strategy, body: JSON.stringify(body) };
-    if (this.o.results === 'ids') fields.result = 'ids';
+    // the XADD as sent (the fields of protocol.ts CommandFields, in their order), made once for every attempt
+    const xadd = [...this.xaddHead, 'requestId', requestId, 'client', this.client, 'op', op, 'strategy', this.strategy, 'body', JSON.stringify(body)];
+    if (this.o.results === 'ids') xadd.push('result', 'ids');
     return new Promise<Reply>((resolve, reject) => {
       const p: Pending = {
         resolve, reject, done: false, maybeSent: false, epoch: this.epoch(),
@@ -344,7 +346,7 @@ export class SwitchyardRedisClient {
         }, this.timeoutMs),
       };
       this.pending.set(requestId, p);
-      void this.write(fields, p);
+      void this.write(xadd, p);
     });
   }
 
@@ -359,16 +361,14 @@ export class SwitchyardRedisClient {
   }
 
   /** XADD, again with the same requestId after a failure, until the command is answered or timed out. */
-  private async write(fields: Record<string, string>, p: Pending): Promise<void> {
+  private async write(xadd: readonly string[], p: Pending): Promise<void> {
     // an attempt that node-redis refused before sending anything (the connection down: no offline queue) did not reach
     // Redis; any other (under way, answered, or failed after it was sent) may have
     let reached = false;
     for (let attempt = 0; !p.done && !this.closed; attempt++) {
       p.maybeSent = true; // under way
       try {
-        await this.cmd.client.xAdd(this.keys.commands(this.strategy), '*', fields, {
-          TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: this.commandMaxLen },
-        });
+        await this.cmd.client.sendCommand(xadd as string[]);
         this.counts.sent++;
         return;
       } catch (e) {
@@ -383,39 +383,42 @@ export class SwitchyardRedisClient {
   private async readReplies(from: string): Promise<void> {
     let id = from;
     const key = this.keys.replies(this.client);
+    const head = ['XREAD', 'COUNT', String(this.readCount), 'BLOCK', String(this.blockMs), 'STREAMS', key];
     while (!this.closed) {
       let res;
       try {
-        res = await this.replyConn.client.xRead({ key, id }, { BLOCK: this.blockMs, COUNT: this.readCount });
+        // raw: [[key, [[id, [field, value, ...]], ...]]] | null, read where it lies (no object made per entry)
+        res = await this.replyConn.client.sendCommand([...head, id]);
       } catch {
         if (this.closed) return;
         await pause(100);
         continue;
       }
-      if (res === null || !Array.isArray(res)) continue;
-      for (const stream of res as { messages: { id: string; message: Record<string, string> }[] }[]) {
-        for (const m of stream.messages) {
-          id = m.id;
-          this.onReply(m.message as unknown as ReplyFields);
+      for (const stream of arrayOr(res)) {
+        for (const e of arrayOr(arrayOr(stream)[1])) {
+          const entry = arrayOr(e);
+          if (entry.length < 2) continue;
+          id = String(entry[0]);
+          this.onReply(replyFields(arrayOr(entry[1])));
         }
       }
     }
   }
 
-  private onReply(f: ReplyFields): void {
+  private onReply(f: Partial<ReplyFields>): void {
     this.counts.replies++;
-    const p = this.pending.get(f.requestId);
+    const p = f.requestId === undefined ? undefined : this.pending.get(f.requestId);
     if (p === undefined) {
       this.counts.unmatchedReplies++;
       return;
     }
-    this.pending.delete(f.requestId);
+    this.pending.delete(f.requestId!);
     p.done = true;
     clearTimeout(p.timer);
     if (f.replayed === '1') this.counts.replayed++;
     let body: unknown;
     try {
-      body = JSON.parse(f.body);
+      body = JSON.parse(f.body ?? '');
     } catch {
       p.reject(new BusClientError('BAD_REPLY', `reply to ${f.requestId} is not JSON`, f.requestId));
       return;
@@ -456,50 +459,51 @@ export class SwitchyardRedisClient {
         }
       }
       o.onReady?.();
+      const head = ['XREAD', 'COUNT', String(this.readCount), 'BLOCK', String(this.blockMs), 'STREAMS', ...cursors.keys()];
       while (!ended()) {
         let res;
         try {
-          res = await conn.client.xRead([...cursors].map(([key, id]) => ({ key, id })), { BLOCK: this.blockMs, COUNT: this.readCount });
+          // raw: [[key, [[id, [field, value, ...]], ...]], ...] | null, read where it lies (no object made per entry)
+          res = await conn.client.sendCommand([...head, ...cursors.values()]);
         } catch {
           if (ended()) return;
           await pause(100);
           continue;
         }
-        if (res === null || !Array.isArray(res)) continue;
-        const streams = res as { name: string; messages: { id: string; message: Record<string, string> }[] }[];
+        const streams = arrayOr(res).map((s) => ({ name: String(arrayOr(s)[0]), entries: eventEntries(arrayOr(arrayOr(s)[1])) }));
         // A stream that returned a full COUNT may have more below the seqs other streams returned: deliver only up to
         // the smallest last seq of such streams, and read the rest again next time (seq order across symbols).
         let cutoff = Infinity;
         for (const s of streams) {
-          if (s.messages.length >= this.readCount) {
-            const seq = Number(s.messages[s.messages.length - 1]!.message.seq);
+          if (s.entries.length >= this.readCount) {
+            const seq = Number(s.entries[s.entries.length - 1]!.seq);
             if (Number.isFinite(seq) && seq < cutoff) cutoff = seq;
           }
         }
-        const batch: { seq: number; key: string; id: string; message: Record<string, string> }[] = [];
+        const batch: { seq: number; key: string; id: string; strategy: string | undefined; json: string | undefined }[] = [];
         for (const s of streams) {
-          for (const m of s.messages) {
-            const seq = Number(m.message.seq);
+          for (const m of s.entries) {
+            const seq = Number(m.seq);
             if (!Number.isSafeInteger(seq)) {
               this.counts.badEntries++;
               cursors.set(s.name, m.id);
               continue;
             }
             if (seq > cutoff) break;
-            batch.push({ seq, key: s.name, id: m.id, message: m.message });
+            batch.push({ seq, key: s.name, id: m.id, strategy: m.strategy, json: m.json });
           }
         }
         batch.sort((a, b) => a.seq - b.seq);
         for (const b of batch) {
           cursors.set(b.key, b.id);
-          if (b.message.strategy !== this.strategy) continue;
+          if (b.strategy !== this.strategy) continue;
           if (b.seq <= last) {
             this.counts.duplicateEvents++;
             continue;
           }
           let event: OrderEvent;
           try {
-            event = JSON.parse(b.message.json ?? '') as OrderEvent;
+            event = JSON.parse(b.json ?? '') as OrderEvent;
           } catch {
             this.counts.badEntries++;
             continue;
@@ -556,6 +560,52 @@ export class SwitchyardRedisClient {
     await settledWithin(this.cmd.close(), CLOSE_WAIT_MS); // waits for commands still being written...
     destroy(this.cmd); // ...not longer than that
   }
+}
+
+/** `v` when it is an array (a raw reply's part), else none: a reply of another shape yields nothing. */
+function arrayOr(v: unknown): readonly unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** A reply entry's fields from its flat list (a field given twice: its last value, as node-redis's object had it). */
+function replyFields(flat: readonly unknown[]): Partial<ReplyFields> {
+  let requestId: string | undefined;
+  let ok: string | undefined;
+  let body: string | undefined;
+  let replayed: string | undefined;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = String(flat[i]);
+    const value = String(flat[i + 1]);
+    if (name === 'requestId') requestId = value;
+    else if (name === 'body') body = value;
+    else if (name === 'replayed') replayed = value;
+    else if (name === 'ok') ok = value;
+  }
+  return { requestId, ok: ok as ReplyFields['ok'] | undefined, body, replayed: replayed as ReplyFields['replayed'] | undefined };
+}
+
+/**
+ * The entries of an orders:{symbol} stream as read raw ([[id, [field, value, ...]], ...]): the fields the client
+ * reads (a field given twice: its last value).
+ */
+function eventEntries(list: readonly unknown[]): { id: string; seq: string | undefined; strategy: string | undefined; json: string | undefined }[] {
+  const out: { id: string; seq: string | undefined; strategy: string | undefined; json: string | undefined }[] = [];
+  for (const e of list) {
+    const entry = arrayOr(e);
+    if (entry.length < 2) continue;
+    const flat = arrayOr(entry[1]);
+    let seq: string | undefined;
+    let strategy: string | undefined;
+    let json: string | undefined;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const name = String(flat[i]);
+      if (name === 'seq') seq = String(flat[i + 1]);
+      else if (name === 'strategy') strategy = String(flat[i + 1]);
+      else if (name === 'json') json = String(flat[i + 1]);
+    }
+    out.push({ id: String(entry[0]), seq, strategy, json });
+  }
+  return out;
 }
 
 /** Drops a (blocking) connection at once; a second call is harmless. */
