@@ -558,21 +558,21 @@ export class CommandIntake {
     } catch (err) {
       answer = Promise.reject(err);
     }
+    const release = (): void => {
+      this.inFlight.delete(tag);
+      const w = this.roomWaiters.shift();
+      w?.();
+    };
     const done = answer
-      .catch((err: unknown): Answer => {
+      .then((a) => this.send(key, id, a), (err: unknown) => {
         // a fault of the daemon's (as the HTTP API's INTERNAL): answered and acknowledged, never retried forever
         this.counts.failed++;
         this.o.log.error({ err, stream: key, id }, 'redis command failed');
         const client = typeof fields?.client === 'string' && WIRE_ID_RE.test(fields.client) ? fields.client : undefined;
         const requestId = typeof fields?.requestId === 'string' ? fields.requestId.slice(0, 64) : '';
-        return { client, requestId, body: errorBody({ code: 'INTERNAL', message: 'internal error' }), replayed: false, ack: true };
+        return this.send(key, id, { client, requestId, body: errorBody({ code: 'INTERNAL', message: 'internal error' }), replayed: false, ack: true });
       })
-      .then((a) => this.send(key, id, a))
-      .finally(() => {
-        this.inFlight.delete(tag);
-        const w = this.roomWaiters.shift();
-        w?.();
-      });
+      .then(release, release);
     this.inFlight.set(tag, done);
   }
 
@@ -693,7 +693,7 @@ export class CommandIntake {
    */
   private execute(strategy: string, entryId: string, requestId: string, client: string, op: CommandOp, body: Record<string, unknown>, ids: boolean,
     redelivered: boolean): Promise<Answer> {
-    let result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>;
+    let result: Promise<Executed>;
     if (op === 'submit') {
       const cid = typeof body.clientOrderId === 'string' ? body.clientOrderId : undefined;
       // The dispatcher's decision without the journal's: finish() records the outcome in the ledger right after it
@@ -702,57 +702,54 @@ export class CommandIntake {
       const queued = this.o.commands.enqueue(body, (intent) => (intent.strategy !== strategy
         ? { ok: false, code: 'STRATEGY_MISMATCH', message: `the order names strategy ${intent.strategy} on the stream of ${strategy}`, field: 'strategy' }
         : undefined));
-      result = (queued.ok ? this.o.commands.decided(queued.order) : Promise.resolve(queued)).then(async (r) => {
+      result = (queued.ok ? this.o.commands.decided(queued.order) : Promise.resolve(queued)).then((r): Executed | Promise<Executed> => {
         if (!r.ok && r.code === 'DUPLICATE_CLIENT_ORDER_ID' && cid !== undefined && redelivered) {
           // a pending entry executed before the crash that lost its ledger record: the order it made is the answer. A
           // new entry (first delivery) that reuses a client order id is refused as the HTTP API refuses it: answering
           // it with the other order would tell its client that a command nothing executed had made an order
           const existing = this.o.commands.byClientOrderId(cid, strategy);
-          if (existing !== undefined) {
-            const again = await this.o.commands.settled(existing);
-            return { ...this.orderAnswer(op, again, ids), replayed: true };
-          }
+          if (existing !== undefined) return this.o.commands.settled(existing).then((again) => this.orderAnswer(op, again, ids, true));
         }
-        return { ...this.orderAnswer(op, r, ids), replayed: false };
+        return this.orderAnswer(op, r, ids, false);
       });
     } else if (op === 'cancel') {
       const ref = orderRef(body, []);
       const found = 'ok' in ref ? ref : this.findOrder(ref, strategy);
-      if (!found.ok) result = Promise.resolve({ ...this.orderAnswer(op, found, ids), replayed: false });
+      if (!found.ok) result = Promise.resolve(this.orderAnswer(op, found, ids, false));
       else {
         const r = this.o.commands.cancelById(found.order.id);
-        result = Promise.resolve({ ...this.orderAnswer(op, r, ids), replayed: false });
+        result = Promise.resolve(this.orderAnswer(op, r, ids, false));
       }
     } else if (op === 'amend') {
       const ref = orderRef(body, ['price', 'quantity']);
-      if ('ok' in ref) result = Promise.resolve({ ...this.orderAnswer(op, ref, ids), replayed: false });
+      if ('ok' in ref) result = Promise.resolve(this.orderAnswer(op, ref, ids, false));
       else {
         const found = this.findOrder(ref, strategy);
-        if (!found.ok) result = Promise.resolve({ ...this.orderAnswer(op, found, ids), replayed: false });
+        if (!found.ok) result = Promise.resolve(this.orderAnswer(op, found, ids, false));
         else {
           const terms: Record<string, unknown> = {};
           if (body.price !== undefined) terms.price = body.price;
           if (body.quantity !== undefined) terms.quantity = body.quantity;
           result = this.o.commands.amend(found.order.id, terms, strategy).then((r) => {
-            const a = this.orderAnswer(op, r, ids);
+            const a = this.orderAnswer(op, r, ids, false);
             if (r.ok) a.body.pending = r.pending;
-            return { ...a, replayed: false };
+            return a;
           });
         }
       }
     } else {
       for (const k of Object.keys(body)) {
         if (k !== 'symbol' && k !== 'side') {
-          return this.finish(strategy, entryId, requestId, client, ids, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k} (a cancel-all takes symbol and side)`, field: k }, ids), replayed: false }));
+          return this.finish(strategy, entryId, requestId, client, ids, Promise.resolve(this.orderAnswer(op, { ok: false, code: 'UNKNOWN_FIELD', message: `unknown field ${k} (a cancel-all takes symbol and side)`, field: k }, ids, false)));
         }
       }
       if ((body.symbol !== undefined && typeof body.symbol !== 'string') || (body.side !== undefined && typeof body.side !== 'string')) {
-        return this.finish(strategy, entryId, requestId, client, ids, Promise.resolve({ ...this.orderAnswer(op, { ok: false, code: 'INVALID_FIELD', message: 'symbol and side must be strings' }, ids), replayed: false }));
+        return this.finish(strategy, entryId, requestId, client, ids, Promise.resolve(this.orderAnswer(op, { ok: false, code: 'INVALID_FIELD', message: 'symbol and side must be strings' }, ids, false)));
       }
       const r = this.o.commands.cancelStrategy(strategy, body.symbol as string | undefined, body.side as string | undefined);
       result = Promise.resolve(r.ok
         ? { outcome: { op, ok: true, canceling: r.canceling, refused: r.refused }, body: { ok: true, canceling: r.canceling, refused: r.refused }, replayed: false }
-        : { ...this.orderAnswer(op, r, ids), replayed: false });
+        : this.orderAnswer(op, r, ids, false));
     }
     return this.finish(strategy, entryId, requestId, client, ids, result);
   }
@@ -822,32 +819,40 @@ export class CommandIntake {
   }
 
   /** Record the outcome (unless the journal failed under the command), make it durable, answer. */
-  private async finish(strategy: string, entryId: string, requestId: string, client: string, ids: boolean,
-    result: Promise<{ outcome: CommandOutcome; body: Record<string, unknown>; replayed: boolean }>): Promise<Answer> {
-    const r = await result;
-    if (r.outcome.code === 'JOURNAL_IO') return { client, requestId, body: r.body, replayed: false, ack: false };
-    if (r.replayed) this.counts.replayed++;
-    else this.counts.processed++;
-    this.o.ledger.add(strategy, requestId, r.outcome, entryId, client, ids ? 'ids' : undefined);
-    return this.afterDurable({ client, requestId, body: r.body, replayed: r.replayed, ack: true });
+  private finish(strategy: string, entryId: string, requestId: string, client: string, ids: boolean,
+    result: Promise<Executed>): Promise<Answer> {
+    // a chain, not an async function: one per command, and what an async frame would add to it is garbage
+    return result.then((r) => {
+      if (r.outcome.code === 'JOURNAL_IO') return { client, requestId, body: r.body, replayed: false, ack: false };
+      if (r.replayed) this.counts.replayed++;
+      else this.counts.processed++;
+      this.o.ledger.add(strategy, requestId, r.outcome, entryId, client, ids ? 'ids' : undefined);
+      return this.afterDurable({ client, requestId, body: r.body, replayed: r.replayed, ack: true });
+    });
   }
 
   /** The answer once the journal holds everything so far; when it cannot, a JOURNAL_IO answer and no ack. */
-  private async afterDurable(a: Answer): Promise<Answer> {
+  private afterDurable(a: Answer): Promise<Answer> {
+    const durable = this.o.durable;
+    if (durable === undefined) return Promise.resolve(a);
+    let wait: Promise<void>;
     try {
-      await this.o.durable?.();
-      return a;
+      wait = durable();
     } catch {
-      return { ...a, ack: false, body: errorBody({ code: 'JOURNAL_IO', message: 'the journal could not be written: the command\'s outcome is not durable' }) };
+      return Promise.resolve(notDurable(a));
     }
+    return wait.then(() => a, () => notDurable(a));
   }
 
-  /** The outcome to record and the answer: the order named by its view, or (`ids`) by its orderId and clientOrderId. */
-  private orderAnswer(op: CommandOp, r: { ok: true; order: Order } | CommandError, ids: boolean): { outcome: CommandOutcome; body: Record<string, unknown> } {
-    if (r.ok) return { outcome: { op, ok: true, orderId: r.order.id }, body: this.withOrder({ ok: true }, r.order, ids) };
+  /**
+   * The outcome to record and the answer: the order named by its view, or (`ids`) by its orderId and clientOrderId;
+   * `replayed`: the answer is a recorded one given again.
+   */
+  private orderAnswer(op: CommandOp, r: { ok: true; order: Order } | CommandError, ids: boolean, replayed: boolean): Executed {
+    if (r.ok) return { outcome: { op, ok: true, orderId: r.order.id }, body: this.withOrder({ ok: true }, r.order, ids), replayed };
     const body = errorBody(r);
     if (r.order !== undefined) this.withOrder(body, r.order, ids);
-    return { outcome: { op, ok: false, orderId: r.order?.id, code: r.code, message: r.message }, body };
+    return { outcome: { op, ok: false, orderId: r.order?.id, code: r.code, message: r.message }, body, replayed };
   }
 
   /** `body` naming `order`: its view as `order`, or (`ids`) its `orderId` and `clientOrderId`. */
@@ -1178,6 +1183,46 @@ function rawStreams(raw: unknown): { key: string; entries: RawEntry[] }[] {
   return out;
 }
 
+/** The names of ENTRY_FIELDS as bytes, by length (how a field name read as bytes is told without decoding it). */
+const ENTRY_FIELD_BYTES: readonly (readonly { name: string; bytes: Buffer }[])[] = (() => {
+  const byLength: { name: string; bytes: Buffer }[][] = [];
+  for (const name of ENTRY_FIELDS) (byLength[name.length] ??= []).push({ name, bytes: Buffer.from(name, 'latin1') });
+  return byLength;
+})();
+
+/** The field of ENTRY_FIELDS whose name these bytes are, or undefined (another name, or not bytes). */
+function entryFieldName(v: unknown): string | undefined {
+  if (!Buffer.isBuffer(v)) return undefined;
+  const candidates = ENTRY_FIELD_BYTES[v.length];
+  if (candidates === undefined) return undefined;
+  for (const c of candidates) {
+    let i = 0;
+    while (i < v.length && v[i] === c.bytes[i]) i++;
+    if (i === v.length) return c.name;
+  }
+  return undefined;
+}
+
+/**
+ * A command entry's fields when every name is one of ENTRY_FIELDS (the entries senders write): the names told by
+ * their bytes (none decoded), the values as utf8Text makes them, in an object of one shape. Undefined when a name is
+ * another one (rawEntryList then makes the entry as it makes any: every name decoded).
+ */
+function knownEntry(id: string, flat: readonly unknown[]): RawEntry | undefined {
+  const message = { requestId: undefined, client: undefined, op: undefined, strategy: undefined, body: undefined, result: undefined } as Record<string, string | undefined>;
+  let twice: string | undefined;
+  let notUtf8: string | undefined;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = entryFieldName(flat[i]);
+    if (name === undefined) return undefined;
+    if (twice === undefined && message[name] !== undefined) twice = name;
+    const value = utf8Text(flat[i + 1]);
+    if (value === undefined) notUtf8 ??= name;
+    message[name] = value ?? String(flat[i + 1]);
+  }
+  return { id, message: message as Record<string, string>, twice, fields: flat.length >> 1, notUtf8 };
+}
+
 /** [[id, [field, value, ...] | nil], ...] as entries. */
 function rawEntryList(list: unknown): RawEntry[] {
   if (!Array.isArray(list)) return [];
@@ -1188,6 +1233,11 @@ function rawEntryList(list: unknown): RawEntry[] {
     const flat = e[1];
     if (!Array.isArray(flat)) {
       out.push({ id, message: null, fields: 0 });
+      continue;
+    }
+    const known = knownEntry(id, flat);
+    if (known !== undefined) {
+      out.push(known);
       continue;
     }
     const message: Record<string, string> = Object.create(null) as Record<string, string>; // a field named __proto__ is a field
@@ -1208,6 +1258,18 @@ function rawEntryList(list: unknown): RawEntry[] {
     out.push({ id, message, twice, fields: flat.length >> 1, notUtf8, nameNotUtf8 });
   }
   return out;
+}
+
+/** What a command came to: the outcome to record, the answer's body, and whether it is a recorded one given again. */
+interface Executed {
+  readonly outcome: CommandOutcome;
+  readonly body: Record<string, unknown>;
+  readonly replayed: boolean;
+}
+
+/** An answer whose outcome the journal could not make durable: JOURNAL_IO, and its entry left pending. */
+function notDurable(a: Answer): Answer {
+  return { ...a, ack: false, body: errorBody({ code: 'JOURNAL_IO', message: 'the journal could not be written: the command\'s outcome is not durable' }) };
 }
 
 /** JSON text made already (an order's view: orderViewJson), a value of a reply body. */

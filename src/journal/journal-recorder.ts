@@ -15,6 +15,8 @@ import {
 } from './order-records.js';
 
 const encoder = new TextEncoder();
+/** String.prototype.charCodeAt as a constant (see src/model/json-text.ts). */
+const charCodeAt = String.prototype.charCodeAt;
 
 type VenueUpdate = Extract<OrderUpdate, { kind: 'SUBMIT' | 'ROUTE' }>;
 type FillUpdate = Extract<OrderUpdate, { kind: 'FILL' }>;
@@ -362,14 +364,40 @@ export class JournalRecorder implements TrackerListener, DurabilityGate {
     }
   }
 
-  /** An audit record (recovery, reconciliation, start and stop); 0 when it could not be recorded. */
+  /**
+   * An audit record (recovery, reconciliation, start and stop; the Redis command ledger's, one per command); 0 when
+   * it could not be recorded. Its JSON is written straight into the journal's buffer (encodeEvent): no encoded copy
+   * with a buffer of its own per record. A text whose longest UTF-8 form (3 bytes per unit) could pass
+   * EVENT_DIRECT_MAX is encoded first, as append() takes it (the bound must not refuse what fits).
+   */
   event(body: Record<string, unknown>): number {
     if (this.journal === undefined || this.failure !== null || this.journal.closed) return 0;
     try {
-      return this.journal.append(REC_EVENT, encoder.encode(JSON.stringify(body)));
+      const text = JSON.stringify(body);
+      if (3 * text.length > EVENT_DIRECT_MAX) return this.journal.append(REC_EVENT, encoder.encode(text));
+      this.eventText = text;
+      return this.journal.appendWith(REC_EVENT, 3 * text.length, this.encodeEvent);
     } catch (err) {
       this.appendFailed(err);
       return 0;
     }
   }
+
+  /** The text event() is writing (for encodeEvent). */
+  private eventText = '';
+
+  /** eventText as UTF-8 at buf[off...]: byte by byte while it is ASCII (the common record), else encodeInto. */
+  private readonly encodeEvent = (buf: Uint8Array, off: number): number => {
+    const text = this.eventText;
+    const n = text.length;
+    for (let i = 0; i < n; i++) {
+      const c = charCodeAt.call(text, i);
+      if (c >= 0x80) return encoder.encodeInto(text, buf.subarray(off, off + 3 * n)).written;
+      buf[off + i] = c;
+    }
+    return n;
+  };
 }
+
+/** Longest UTF-8 bound of an EVENT record's text written straight into the journal's buffer (bytes). */
+const EVENT_DIRECT_MAX = 64 * 1024;
