@@ -36,7 +36,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { CommandError, OrderCommands } from '../api/order-commands.js';
 import { DuplicateKeyError, parseJsonExact } from '../intake/json-exact.js';
 import type { Clock } from '../model/clock.js';
-import type { Order } from '../model/order.js';
+import type { Order, OrderIntent } from '../model/order.js';
 import { isResultShape, RESULT_SHAPE_EXPECTED } from '../model/result-shape.js';
 import type { CommandLedger, CommandOutcome } from './command-ledger.js';
 import { COMMAND_OPS, compareEntryIds, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
@@ -146,6 +146,8 @@ export class CommandIntake {
   private readonly reads: RedisConnection;
   private readonly keyOf = new Map<string, string>();
   private readonly strategyOfKey = new Map<string, string>();
+  /** Per strategy, the check of a submit's intent (made once, not per command): it must name that strategy. */
+  private readonly strategyCheck = new Map<string, (intent: OrderIntent) => CommandError | undefined>();
   private readonly blockMs: number;
   private readonly maxInFlight: number;
   private readonly counts: Counts = { processed: 0, refused: 0, malformed: 0, replayed: 0, failed: 0, lost: 0, lostUnknown: 0, replyFailures: 0 };
@@ -204,6 +206,9 @@ export class CommandIntake {
       const key = o.keys.commands(s);
       this.keyOf.set(s, key);
       this.strategyOfKey.set(key, s);
+      this.strategyCheck.set(s, (intent) => (intent.strategy !== s
+        ? { ok: false, code: 'STRATEGY_MISMATCH', message: `the order names strategy ${intent.strategy} on the stream of ${s}`, field: 'strategy' }
+        : undefined));
     }
     this.blockMs = o.blockMs ?? 1000;
     this.maxInFlight = o.maxInFlight ?? 4 * o.batch;
@@ -699,9 +704,7 @@ export class CommandIntake {
       // The dispatcher's decision without the journal's: finish() records the outcome in the ledger right after it
       // and waits once for both (the ledger's record comes after the order's in the journal, so it is never durable
       // without the order's). Waiting here as well put a second journal write between each submit and its reply.
-      const queued = this.o.commands.enqueue(body, (intent) => (intent.strategy !== strategy
-        ? { ok: false, code: 'STRATEGY_MISMATCH', message: `the order names strategy ${intent.strategy} on the stream of ${strategy}`, field: 'strategy' }
-        : undefined));
+      const queued = this.o.commands.enqueue(body, this.strategyCheck.get(strategy));
       result = (queued.ok ? this.o.commands.decided(queued.order) : Promise.resolve(queued)).then((r): Executed | Promise<Executed> => {
         if (!r.ok && r.code === 'DUPLICATE_CLIENT_ORDER_ID' && cid !== undefined && redelivered) {
           // a pending entry executed before the crash that lost its ledger record: the order it made is the answer. A
@@ -1282,6 +1285,15 @@ export class JsonText {
  * made as text once, not as an object stringified again).
  */
 export function bodyJson(body: Record<string, unknown>): string {
+  // most bodies hold no JsonText (every answer by ids, every refusal): JSON.stringify's own text, made in one go
+  let hasText = false;
+  for (const k in body) {
+    if (body[k] instanceof JsonText) {
+      hasText = true;
+      break;
+    }
+  }
+  if (!hasText) return JSON.stringify(body);
   let out = '{';
   for (const k of Object.keys(body)) {
     const v = body[k];
