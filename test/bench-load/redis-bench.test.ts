@@ -33,7 +33,7 @@ async function benchKeys(): Promise<number> {
 }
 
 describe('bench:redis (tiny size)', () => {
-  it('prints one JSON line whose figures are what they say: the share, Redis CPU per entry and per command, the ceiling', async () => {
+  it('prints one JSON line whose figures are what they say: the share, Redis CPU per entry and per command, the ceiling, the daemon\'s and the client\'s CPU per command', async () => {
     ensureBenchBuilt();
     const before = await benchKeys();
     const r = spawnSync(process.execPath, [repoPath('dist/bench/redis.js'), '--commands', '2000', '--runs', '1'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 150_000 });
@@ -63,6 +63,14 @@ describe('bench:redis (tiny size)', () => {
       expect(Math.abs((j.redis_ceiling_share as number) - expected)).toBeLessThanOrEqual(expected * (0.05 / perCommand + 0.001) + 0.0005);
     }
     else expect(j.redis_ceiling_share).toBeNull();
+    // the CPU per command over the daemon runs: the daemon's from /proc (10 ms ticks: may read 0), the client's own
+    for (const k of ['daemon_cpu_us_per_command', 'daemon_main_cpu_us_per_command', 'client_cpu_us_per_command'] as const) {
+      expect(typeof j[k], k).toBe('number');
+      expect(j[k] as number, k).toBeGreaterThanOrEqual(0);
+    }
+    expect(j.client_cpu_us_per_command as number).toBeGreaterThan(0);
+    // all the daemon's threads, at least its main thread (the two read a moment apart: a tick either way)
+    expect(j.daemon_cpu_us_per_command as number).toBeGreaterThanOrEqual((j.daemon_main_cpu_us_per_command as number) - 2 * 10_000 / 2000);
     // the bench deletes its keys (its daemon's streams and its raw runs')
     expect(await benchKeys()).toBe(before);
   }, 180_000);
