@@ -33,14 +33,15 @@ import type { WebSocket } from 'ws';
 import type { OrderView } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import type { OrderStore } from '../core/order-store.js';
-import { eventOpening, openEventReplay, writeStreamEvent, type EventReplayOpen } from '../journal/event-replay.js';
+import { EventFragments, openEventReplay, writeStreamEvent, type EventReplayOpen } from '../journal/event-replay.js';
 import { JsonBytes } from '../journal/json-bytes.js';
 import type { JournalRecorder } from '../journal/journal-recorder.js';
-import { LIFECYCLE_EVENTS, type LifecycleEvent, type OrderUpdate, type Transition } from '../model/lifecycle.js';
+import { eventIndex, LIFECYCLE_EVENTS, type LifecycleEvent, type OrderUpdate, type Transition } from '../model/lifecycle.js';
 import type { InstrumentRegistry } from '../model/instrument.js';
 import { isResultShape, RESULT_SHAPE_EXPECTED, type ResultShape } from '../model/result-shape.js';
 import type { Logger } from '../telemetry/logger.js';
 import { orderView } from './order-view.js';
+import { PendingEvents } from './pending-events.js';
 
 /** Close code of a slow consumer (application range: clients can tell it from a policy close). */
 export const SLOW_CONSUMER_CLOSE_CODE = 4000;
@@ -147,6 +148,8 @@ export function parseStreamQuery(
 interface Client {
   readonly ws: WebSocket;
   readonly query: StreamQuery;
+  /** The query's filters as the live events are matched against them (liveFilter: made once, at connect). */
+  readonly filter: LiveFilter;
   /** Events with seq <= after are not sent live (before the client came, or replayed). */
   readonly after: number;
   open: boolean;
@@ -171,16 +174,6 @@ interface Corkable {
   readonly _socket?: { cork(): void; uncork(): void } | null;
 }
 
-/** An event waiting for its record to be durable. */
-interface Pending {
-  readonly seq: number;
-  readonly strategy: string;
-  readonly symbol: string;
-  readonly event: LifecycleEvent;
-  /** The event's message (`{"type":"event",…}`, UTF-8): made once, the same bytes written to every client it goes to. */
-  readonly message: Buffer;
-}
-
 /** A message to a client: text, or an event's UTF-8 bytes (a view of the arena: never changed once made). */
 export type Message = string | Buffer;
 
@@ -198,15 +191,26 @@ export interface StreamStats {
 
 export class EventStream {
   private readonly clients = new Map<WebSocket, Client>();
+  /**
+   * The clients, as the events are delivered to them: a new array when one comes or goes (never changed in place, so
+   * that a client dropped while an event is being delivered does not move the others under the loop).
+   */
+  private list: readonly Client[] = [];
   /** Dropped slow consumers whose sockets are still being closed (destroyed on close()). */
   private readonly closing = new Set<WebSocket>();
-  private readonly pending: Pending[] = [];
+  /**
+   * The events waiting for their records to be durable, each with its message (`{"type":"event",…}`, UTF-8: made once,
+   * the same bytes written to every client it goes to).
+   */
+  private readonly pending = new PendingEvents();
   /**
    * Where events are written, one after the other (their messages are views of it): a buffer is never written twice,
    * and lives on while a message made in it waits for its record's durability or for the end of the turn (each
    * client's write copies the bytes out, so no socket holds on to it).
    */
   private readonly arena = new JsonBytes(ARENA_BYTES);
+  /** What the events of the tracker's orders are written with (their constant bytes, made once). */
+  private readonly fragments: EventFragments;
   private waiting = false;
   private slowDisconnects = 0;
   /** Live events made (StreamStats.events). */
@@ -223,13 +227,15 @@ export class EventStream {
   constructor(private readonly o: EventStreamOptions) {
     this.symbols = o.instruments.list.map((i) => i.symbol);
     this.turnBytes = Math.min(TURN_MAX_BYTES, Math.floor(o.maxBufferedBytes / 2));
+    this.fragments = new EventFragments(o.tracker.store, EVENT_HEAD_TEXT);
     if (o.journal !== undefined) {
       o.journal.subscribe((seq, order, update, t) => this.recorded(seq, order, update, t));
     } else {
       o.tracker.listen({
         onTransition: (order, update, t) => {
-          if (this.clients.size === 0 || !this.wanted(order.strategy, order.symbol, t.event)) return;
-          this.deliver(this.pendingEvent(undefined, order, update, t));
+          const event = eventIndex(t.event);
+          if (!this.wanted(order.strategyIndex, order.symbolIndex, event)) return;
+          this.deliver(this.o.tracker.seqOf(t), order.strategyIndex, order.symbolIndex, event, this.eventMessage(undefined, order, update, t));
         },
       }, 'api-stream');
     }
@@ -256,8 +262,12 @@ export class EventStream {
     }
     const q = parsed.query;
     const last = this.lastSeq();
-    const c: Client = { ws, query: q, after: last, open: true, replaying: false, backlog: [], backlogBytes: 0, out: [], outBytes: 0, dirty: false, grace: 0 };
+    const c: Client = {
+      ws, query: q, filter: liveFilter(q, this.o.tracker.store), after: last, open: true, replaying: false, backlog: [], backlogBytes: 0, out: [], outBytes: 0,
+      dirty: false, grace: 0,
+    };
     this.clients.set(ws, c);
+    this.list = [...this.clients.values()];
     const gone = (): void => this.forget(c);
     ws.on('close', gone);
     ws.on('error', gone);
@@ -314,7 +324,7 @@ export class EventStream {
     }
     for (const ws of this.closing) ws.terminate();
     this.closing.clear();
-    this.pending.length = 0;
+    this.pending.clear();
   }
 
   /**
@@ -324,11 +334,10 @@ export class EventStream {
    */
   private async flush(): Promise<void> {
     const j = this.o.journal;
-    const last = this.pending[this.pending.length - 1];
-    if (j === undefined || last === undefined) return;
+    if (j === undefined || this.pending.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      j.whenDurable(last.seq).catch(() => undefined),
+      j.whenDurable(this.pending.lastSeq).catch(() => undefined),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, STOP_GRACE_MS);
       }),
@@ -339,29 +348,34 @@ export class EventStream {
 
   /** A transition just recorded at `seq`: published once durable. Nothing is made when nobody listens. */
   private recorded(seq: number, order: OrderView, update: OrderUpdate, t: Transition): void {
-    if (this.clients.size === 0 || !this.wanted(order.strategy, order.symbol, t.event)) return;
+    const event = eventIndex(t.event);
+    const strategy = order.strategyIndex;
+    const symbol = order.symbolIndex;
+    if (!this.wanted(strategy, symbol, event)) return;
     try {
-      this.pending.push(this.pendingEvent(seq, order, update, t));
+      this.pending.push(seq, strategy, symbol, event, this.eventMessage(seq, order, update, t));
       this.publishDurable();
     } catch (err) {
       this.o.log.error({ err }, 'api stream: event not published');
     }
   }
 
-  /** A transition's event as the stream sends it (its message's bytes made from the order, no event object). */
-  private pendingEvent(seq: number | undefined, order: OrderView, update: OrderUpdate, t: Transition): Pending {
-    const tracker = this.o.tracker;
+  /** A transition's event as the stream sends it: its message's bytes, made from the order (no event object). */
+  private eventMessage(seq: number | undefined, order: OrderView, update: OrderUpdate, t: Transition): Buffer {
     this.made++;
     const arena = this.arena;
     arena.begin();
-    writeStreamEvent(arena, EVENT_OPENING, seq, tracker, order, update, t);
-    const message = arena.view();
-    return { seq: seq ?? tracker.seqOf(t), strategy: order.strategy, symbol: tracker.store.instrument(order.slot).symbol, event: t.event, message };
+    writeStreamEvent(arena, this.fragments, seq, this.o.tracker, order, update, t);
+    return arena.view();
   }
 
-  /** Whether any client's filters let this event of this strategy and symbol through (none: it is not even described). */
-  private wanted(strategy: string, symbol: string, event: LifecycleEvent): boolean {
-    for (const c of this.clients.values()) if (c.open && matchesEvent(c.query, strategy, symbol, event)) return true;
+  /**
+   * Whether any client's filters let this event (LIFECYCLE_EVENTS index) of this strategy and symbol (the store's
+   * indexes) through (none: it is not even described).
+   */
+  private wanted(strategy: number, symbol: number, event: number): boolean {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) if (passes(list[i]!.filter, strategy, symbol, event)) return true;
     return false;
   }
 
@@ -369,12 +383,14 @@ export class EventStream {
   private publishDurable(): void {
     const j = this.o.journal!;
     const durable = j.durableSeq();
-    let n = 0;
-    while (n < this.pending.length && this.pending[n]!.seq <= durable) this.deliver(this.pending[n++]!);
-    if (n > 0) this.pending.splice(0, n);
-    if (this.pending.length === 0 || this.waiting) return;
+    const p = this.pending;
+    while (p.length > 0 && p.firstSeq <= durable) {
+      this.deliver(p.firstSeq, p.strategy, p.symbol, p.event, p.message);
+      p.shift();
+    }
+    if (p.length === 0 || this.waiting) return;
     this.waiting = true;
-    j.whenDurable(this.pending[this.pending.length - 1]!.seq).then(
+    j.whenDurable(p.lastSeq).then(
       () => {
         this.waiting = false;
         this.publishDurable();
@@ -382,20 +398,20 @@ export class EventStream {
       () => {
         // The journal failed: these records will never be durable, so their events are never published.
         this.waiting = false;
-        this.pending.length = 0;
+        this.pending.clear();
       },
     );
   }
 
-  private deliver(p: Pending): void {
-    for (const c of this.clients.values()) {
-      if (p.seq <= c.after || !matchesEvent(c.query, p.strategy, p.symbol, p.event)) continue;
-      const bytes = p.message.length;
-      if (!c.replaying) {
-        this.sendTo(c, p.message, bytes);
-        continue;
-      }
-      this.toBacklog(c, p.message, bytes);
+  /** An event (seq, the store's strategy and symbol indexes, its LIFECYCLE_EVENTS index, its message) to the clients it is for. */
+  private deliver(seq: number, strategy: number, symbol: number, event: number, message: Buffer): void {
+    const list = this.list;
+    const bytes = message.length;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      if (seq <= c.after || !passes(c.filter, strategy, symbol, event)) continue;
+      if (!c.replaying) this.sendTo(c, message, bytes);
+      else this.toBacklog(c, message, bytes);
     }
   }
 
@@ -518,7 +534,10 @@ export class EventStream {
     c.backlogBytes = 0;
     c.out.length = 0;
     c.outBytes = 0;
-    if (this.clients.get(c.ws) === c) this.clients.delete(c.ws);
+    if (this.clients.get(c.ws) === c) {
+      this.clients.delete(c.ws);
+      this.list = [...this.clients.values()];
+    }
   }
 
   /** The open orders instead of events that cannot be replayed; live events (seq > c.after) follow. */
@@ -586,7 +605,6 @@ export class EventStream {
 
 /** What a stream message of an event has before the event's own fields. */
 const EVENT_HEAD_TEXT = '"type":"event",';
-const EVENT_OPENING = eventOpening(EVENT_HEAD_TEXT);
 
 /** `{"type":"event",…the event}` of a replayed event (a live one's is written by writeStreamEvent: the same bytes). */
 function eventText(e: object): string {
@@ -622,6 +640,32 @@ function arrayFrame(out: readonly Message[], bytes: number): Buffer {
 /** Whether the query's strategy and symbol filters let an order through (RESYNC orders). */
 function matches(q: StreamQuery, strategy: string, symbol: string): boolean {
   return (q.strategies === null || q.strategies.has(strategy)) && (q.symbols === null || q.symbols.has(symbol));
+}
+
+/**
+ * A query's filters as the live events are matched against them: by the order store's strategy and symbol indexes
+ * (null: every one) and by a bit per LIFECYCLE_EVENTS index — no name looked up per event and client.
+ */
+interface LiveFilter {
+  readonly strategies: Uint8Array | null;
+  readonly symbols: Uint8Array | null;
+  readonly events: number;
+}
+
+function liveFilter(q: StreamQuery, store: OrderStore): LiveFilter {
+  const strategies = q.strategies;
+  const symbols = q.symbols;
+  const events = q.events;
+  return {
+    strategies: strategies === null ? null : Uint8Array.from(store.strategyIds, (id) => (strategies.has(id) ? 1 : 0)),
+    symbols: symbols === null ? null : Uint8Array.from(store.instruments.list, (ins) => (symbols.has(ins.symbol) ? 1 : 0)),
+    events: LIFECYCLE_EVENTS.reduce((bits, e, i) => (events === null || events.has(e) ? bits | (1 << i) : bits), 0),
+  };
+}
+
+/** matchesEvent of a live event, by indexes (liveFilter). */
+function passes(f: LiveFilter, strategy: number, symbol: number, event: number): boolean {
+  return (f.events & (1 << event)) !== 0 && (f.strategies === null || f.strategies[strategy] === 1) && (f.symbols === null || f.symbols[symbol] === 1);
 }
 
 /** Whether the query's filters let an event through: its order's strategy and symbol, and its lifecycle event. */

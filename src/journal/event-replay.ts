@@ -15,6 +15,7 @@ import { NO_VENUE, OrderStore, type OrderView } from '../core/order-store.js';
 import { OrderTracker } from '../core/order-tracker.js';
 import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
+import { MAX_CLIENT_ORDER_ID } from '../model/ids.js';
 import { eventIndex, LIFECYCLE_EVENTS, type OrderUpdate, type Transition } from '../model/lifecycle.js';
 import { ORDER_STATES } from '../model/order.js';
 import { readLatestSnapshot } from './directory.js';
@@ -36,126 +37,173 @@ export function streamEvent(seq: number | undefined, tracker: OrderTracker, orde
 
 /** The bytes of the keys and punctuation of an event's JSON (writeStreamEvent), beyond its opening and values. */
 const EVENT_KEYS_BOUND = 512;
+/** Most base-36 digits of an order id (a safe integer) in a derived client order id. */
+const ID_DIGITS_BOUND = 11;
+const QUOTE = 0x22;
+const CLOSE_BRACE = 0x7d;
 
 /**
- * What an event's JSON begins with, up to its seq's value: `{`, then `head` (`"type":"event",` for the stream's
- * message, nothing for the event alone), then `"seq":`. Made once per head.
+ * What the events of one order store's orders are written with, made once (writeStreamEvent): the opening (`{`, a
+ * head — `"type":"event",` for the stream's message, nothing for the event alone — then `"seq":`), and the store's
+ * names as JSON with the keys around them, so that an event's run of constant bytes is one copy, not one per key and
+ * name.
  */
-export function eventOpening(head: string): Uint8Array {
-  return fragment(`{${head}"seq":`);
+export class EventFragments {
+  readonly opening: Uint8Array;
+  /** `,"strategy":<name>,"symbol":` by strategy index. */
+  readonly strategy: readonly Uint8Array[];
+  /** `<symbol>,"side":"BUY","venue":` at 2 x the symbol's index, the same with "SELL" after it. */
+  readonly symbolSide: readonly Uint8Array[];
+  /** `<venue>` by venue index. */
+  readonly venue: readonly Uint8Array[];
+  /** `,"clientOrderId":"<the store's client id prefix>`: a derived client order id's id digits follow. */
+  readonly derivedId: Uint8Array;
+
+  constructor(readonly store: OrderStore, head: string) {
+    this.opening = fragment(`{${head}"seq":`);
+    this.strategy = store.strategyJson.map((s) => fragment(`,"strategy":${s},"symbol":`));
+    this.symbolSide = store.symbolJson.flatMap((s) => [fragment(`${s},"side":"BUY","venue":`), fragment(`${s},"side":"SELL","venue":`)]);
+    this.venue = store.venueJson.map(fragment);
+    this.derivedId = fragment(`,"clientOrderId":"${store.clientIdPrefix}`);
+  }
 }
 
 /**
  * The JSON of streamEvent(seq, …) — the same bytes JSON.stringify then UTF-8 give of it — written into `w` without
- * building the event or any string of it (the live paths: one event per transition). `opening`: eventOpening's.
- * Room is made first (w.reserve(bound)).
+ * building the event or any string of it (the live paths: one event per transition). `f`: the fragments of the
+ * tracker's store. Room is made first (w.reserve(bound)).
  */
-export function writeStreamEvent(w: JsonBytes, opening: Uint8Array, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): void {
+export function writeStreamEvent(w: JsonBytes, f: EventFragments, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): void {
   const store = tracker.store;
-  const ins = store.instrument(order.slot);
+  const slot = order.slot;
+  const ins = store.instrument(slot);
   const ts = update.kind === 'FILL' ? update.fill.ts : order.updatedAt;
   const venue = order.venueIndex;
-  const strategy = store.strategyJson[order.strategyIndex]!;
-  const symbol = store.symbolJson[ins.index]!;
-  const venueJson = venue === NO_VENUE ? null : store.venueJson[venue]!;
-  const clientOrderId = order.clientOrderId;
+  const strategy = f.strategy[order.strategyIndex]!;
+  const symbolSide = f.symbolSide[2 * ins.index + (order.side === 'BUY' ? 0 : 1)]!;
+  const venueJson = venue === NO_VENUE ? NULL_BYTES : f.venue[venue]!;
+  // a client order id the daemon derives is written from the id (no string made of it); one given is escaped
+  const givenId = store.clientIds[slot];
   const reason = order.reason;
   const filledQty = ins.lotsToQty(order.filledLots);
-  let bound = EVENT_KEYS_BOUND + opening.length + 4 * NUMBER_BOUND + 3 * (strategy.length + symbol.length + (venueJson?.length ?? 0))
-    + stringBound(clientOrderId) + stringBound(reason) + stringBound(filledQty);
+  let bound = EVENT_KEYS_BOUND + f.opening.length + 4 * NUMBER_BOUND + strategy.length + symbolSide.length + venueJson.length
+    + (givenId === undefined ? store.clientIdPrefix.length + ID_DIGITS_BOUND + 2 : stringBound(givenId)) + stringBound(reason) + stringBound(filledQty);
   let price = '';
   let qty = '';
   let feeCurrency = '';
   if (update.kind === 'FILL') {
-    const f = update.fill;
-    price = ins.ticksToPrice(f.priceTicks);
-    qty = ins.lotsToQty(f.qtyLots);
-    feeCurrency = f.feeCurrency === '' ? ins.quote : f.feeCurrency;
-    bound += stringBound(f.tradeId) + stringBound(price) + stringBound(qty) + stringBound(f.fee) + stringBound(feeCurrency);
+    const fill = update.fill;
+    price = ins.ticksToPrice(fill.priceTicks);
+    qty = ins.lotsToQty(fill.qtyLots);
+    feeCurrency = fill.feeCurrency === '' ? ins.quote : fill.feeCurrency;
+    bound += stringBound(fill.tradeId) + stringBound(price) + stringBound(qty) + stringBound(fill.fee) + stringBound(feeCurrency);
   }
   w.reserve(bound);
-  // names from the store's JSON tables as they are (json), enum names with their keys made once, the instrument's
+  // names and the keys around them from the fragments, enum names with their keys made once, the instrument's
   // decimal texts as they are (plain); ids, reasons and what the venue sent escaped (str)
-  w.raw(opening);
+  w.raw(f.opening);
   w.num(seq ?? tracker.seqOf(t));
   w.raw(K_TS);
   w.num(ts);
   w.raw(K_ORDER_ID);
   w.num(order.id);
-  w.raw(K_CLIENT_ORDER_ID);
-  w.str(clientOrderId);
-  w.raw(K_STRATEGY);
-  w.json(strategy);
-  w.raw(K_SYMBOL);
-  w.json(symbol);
-  w.raw(order.side === 'BUY' ? K_SIDE_BUY : K_SIDE_SELL);
-  w.raw(K_VENUE);
-  if (venueJson === null) w.null();
-  else w.json(venueJson);
-  w.raw(K_EVENT[eventIndex(t.event)]!);
-  w.raw(K_FROM[t.fromIndex]!);
-  w.raw(K_STATE[t.toIndex]!);
-  w.raw(K_FILLED_QTY);
+  if (givenId === undefined) derivedIdJson(w, f, store, slot);
+  else {
+    w.raw(K_CLIENT_ORDER_ID);
+    w.str(givenId);
+  }
+  w.raw(strategy);
+  w.raw(symbolSide);
+  w.raw(venueJson);
+  w.raw(transitionKeys(eventIndex(t.event), t.fromIndex, t.toIndex));
   w.plain(filledQty);
-  w.raw(K_REASON);
-  if (reason === undefined || reason === null) w.null();
-  else w.str(reason);
+  if (reason === undefined || reason === null) w.raw(K_REASON_NULL);
+  else {
+    w.raw(K_REASON);
+    w.str(reason);
+  }
   if (update.kind === 'FILL') {
-    const f = update.fill;
+    const fill = update.fill;
     w.raw(K_FILL_TRADE_ID);
-    w.str(f.tradeId);
+    w.str(fill.tradeId);
     w.raw(K_PRICE);
     w.plain(price);
     w.raw(K_QTY);
     w.plain(qty);
     w.raw(K_FEE);
-    w.str(f.fee);
+    w.str(fill.fee);
     w.raw(K_FEE_CURRENCY);
     w.str(feeCurrency);
-    w.raw(f.feeEstimated === true ? K_FEE_ESTIMATED_TRUE : K_FEE_ESTIMATED_FALSE);
-    w.raw(f.liquidity === 'MAKER' ? K_LIQUIDITY_MAKER : K_LIQUIDITY_TAKER);
-    w.raw(K_VENUE_TS);
-    if (f.venueTs > 0) w.num(f.venueTs);
+    w.raw(K_FILL_FLAGS[(fill.feeEstimated === true ? 2 : 0) + (fill.liquidity === 'MAKER' ? 1 : 0)]!);
+    if (fill.venueTs > 0) w.num(fill.venueTs);
     else w.null();
     w.byte(CLOSE_BRACE);
   }
   w.byte(CLOSE_BRACE);
 }
 
-const CLOSE_BRACE = 0x7d;
+/**
+ * `,"clientOrderId":"<prefix><id in base 36>"` (the prefix and the digits are letters and digits: nothing to escape).
+ * An id derivedClientOrderId refuses (not a non-negative safe integer, or over 32 characters with the prefix) goes the
+ * general way, which throws its error as it did.
+ */
+function derivedIdJson(w: JsonBytes, f: EventFragments, store: OrderStore, slot: number): void {
+  const id = store.id[slot]!;
+  const start = w.pos;
+  if (Number.isSafeInteger(id) && id >= 0) {
+    w.raw(f.derivedId);
+    w.digits(id, 36);
+    if (w.pos - start - f.derivedId.length + store.clientIdPrefix.length <= MAX_CLIENT_ORDER_ID) {
+      w.byte(QUOTE);
+      return;
+    }
+    w.pos = start;
+  }
+  w.raw(K_CLIENT_ORDER_ID);
+  w.str(store.clientOrderId(slot));
+}
+
+const NULL_BYTES = fragment('null');
 const K_TS = fragment(',"ts":');
 const K_ORDER_ID = fragment(',"orderId":');
 const K_CLIENT_ORDER_ID = fragment(',"clientOrderId":');
-const K_STRATEGY = fragment(',"strategy":');
-const K_SYMBOL = fragment(',"symbol":');
-const K_SIDE_BUY = fragment(',"side":"BUY"');
-const K_SIDE_SELL = fragment(',"side":"SELL"');
-const K_VENUE = fragment(',"venue":');
-/** `,"event":"…"` by LIFECYCLE_EVENTS index; `,"from":"…"` and `,"state":"…"` by ORDER_STATES index (the model's enum names). */
-const K_EVENT = LIFECYCLE_EVENTS.map((e) => fragment(`,"event":"${e}"`));
-const K_FROM = ORDER_STATES.map((s) => fragment(`,"from":"${s}"`));
-const K_STATE = ORDER_STATES.map((s) => fragment(`,"state":"${s}"`));
-const K_FILLED_QTY = fragment(',"filledQty":');
 const K_REASON = fragment(',"reason":');
+const K_REASON_NULL = fragment(',"reason":null');
 const K_FILL_TRADE_ID = fragment(',"fill":{"tradeId":');
 const K_PRICE = fragment(',"price":');
 const K_QTY = fragment(',"qty":');
 const K_FEE = fragment(',"fee":');
 const K_FEE_CURRENCY = fragment(',"feeCurrency":');
-const K_FEE_ESTIMATED_TRUE = fragment(',"feeEstimated":true');
-const K_FEE_ESTIMATED_FALSE = fragment(',"feeEstimated":false');
-const K_LIQUIDITY_MAKER = fragment(',"liquidity":"MAKER"');
-const K_LIQUIDITY_TAKER = fragment(',"liquidity":"TAKER"');
-const K_VENUE_TS = fragment(',"venueTs":');
-const BARE_OPENING = eventOpening('');
+/** `,"feeEstimated":…,"liquidity":"…","venueTs":` at 2 x feeEstimated + (MAKER 1, TAKER 0). */
+const K_FILL_FLAGS = [false, true].flatMap((estimated) => ['TAKER', 'MAKER'].map((l) => fragment(`,"feeEstimated":${estimated},"liquidity":"${l}","venueTs":`)));
+
+/**
+ * `,"event":"…","from":"…","state":"…","filledQty":` of a transition (LIFECYCLE_EVENTS and ORDER_STATES indexes: the
+ * model's enum names), made the first time one is written: most of the combinations never happen.
+ */
+const transitionTable: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(LIFECYCLE_EVENTS.length * ORDER_STATES.length * ORDER_STATES.length).fill(undefined);
+
+function transitionKeys(event: number, from: number, to: number): Uint8Array {
+  const k = (event * ORDER_STATES.length + from) * ORDER_STATES.length + to;
+  return transitionTable[k] ??= fragment(`,"event":"${LIFECYCLE_EVENTS[event]}","from":"${ORDER_STATES[from]}","state":"${ORDER_STATES[to]}","filledQty":`);
+}
+
+/** The bus's fragments (the event alone) of each store it writes events of (the daemon's, a catch-up's scratch one). */
+const bareFragments = new WeakMap<OrderStore, EventFragments>();
 
 /**
  * streamEvent(seq, …) alone (no stream message around it) as its JSON's UTF-8 bytes, written into `arena` (a chunked
  * JsonBytes: the view stays valid) — what the Redis bus puts in an orders:{symbol} entry.
  */
 export function streamEventBytes(arena: JsonBytes, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): Buffer {
+  const store = tracker.store;
+  let f = bareFragments.get(store);
+  if (f === undefined) {
+    f = new EventFragments(store, '');
+    bareFragments.set(store, f);
+  }
   arena.begin();
-  writeStreamEvent(arena, BARE_OPENING, seq, tracker, order, update, t);
+  writeStreamEvent(arena, f, seq, tracker, order, update, t);
   return arena.view();
 }
 

@@ -29,6 +29,9 @@ export class OrderIdCounter {
   }
 }
 
+/** Most characters of a client order id. */
+export const MAX_CLIENT_ORDER_ID = 32;
+
 const CLIENT_ORDER_ID_RE = /^[A-Za-z0-9]{1,32}$/;
 
 export function isValidClientOrderId(value: unknown): value is string {
@@ -54,7 +57,7 @@ const CLIENT_ID_PREFIX_RE = /^[A-Za-z0-9]{0,31}$/;
  */
 export function derivedClientOrderId(prefix: string, id: OrderId): string {
   const text = prefix + id.toString(36);
-  if (text.length > 32 || !Number.isSafeInteger(id) || id < 0) throw new RangeError(`client order id "${text}" is not valid`);
+  if (text.length > MAX_CLIENT_ORDER_ID || !Number.isSafeInteger(id) || id < 0) throw new RangeError(`client order id "${text}" is not valid`);
   return text;
 }
 

@@ -64,7 +64,8 @@ class SocketDouble extends EventEmitter {
 }
 
 function stream(maxBufferedBytes = 1 << 20): EventStream {
-  const tracker = { listen: () => undefined, lastSeq: 0, store: { strategyIds: [] } };
+  // a tracker that makes no events (the messages here are results): an empty store's names
+  const tracker = { listen: () => undefined, lastSeq: 0, store: testStore({ instruments: new InstrumentRegistry([]), strategies: [], venues: [] }) };
   return new EventStream({ tracker: tracker as never, instruments: new InstrumentRegistry([]), strategies: [], log: createLogger('silent', 'test', discardLogs()), maxBufferedBytes });
 }
 

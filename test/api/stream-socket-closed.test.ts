@@ -7,6 +7,7 @@ import { JsonBytes } from '../../src/journal/json-bytes.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { discardLogs, startTestDaemon } from '../helpers/daemon.js';
+import { testStore } from '../helpers/model.js';
 
 /*
  * A /v1/stream socket the daemon has closed itself — a slow consumer (4000) or a one-op frame over the bound (1009) —
@@ -51,7 +52,8 @@ const order = { strategy: 'manual', symbol: 'BTC-USDT', side: 'BUY', price: '300
 
 function rig(maxBufferedBytes: number) {
   const log = createLogger('silent', 'test', discardLogs());
-  const tracker = { listen: () => undefined, lastSeq: 0, store: { strategyIds: [] } };
+  // a tracker that makes no events (the messages here are results): an empty store's names
+  const tracker = { listen: () => undefined, lastSeq: 0, store: testStore({ instruments: new InstrumentRegistry([]), strategies: [], venues: [] }) };
   const stream = new EventStream({ tracker: tracker as never, instruments: new InstrumentRegistry([]), strategies: [], log, maxBufferedBytes });
   /** Every order the socket handler asked the daemon to decode and queue. */
   const enqueued: unknown[] = [];

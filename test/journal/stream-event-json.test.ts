@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OrderView } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
-import { eventOpening, streamEvent, streamEventBytes, writeStreamEvent } from '../../src/journal/event-replay.js';
+import { EventFragments, streamEvent, streamEventBytes, writeStreamEvent } from '../../src/journal/event-replay.js';
 import { JsonBytes } from '../../src/journal/json-bytes.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
@@ -32,8 +32,6 @@ const step = fc.oneof(
   }),
 );
 
-const HEAD = eventOpening('"type":"event",');
-
 describe('writeStreamEvent and streamEventBytes', () => {
   it('are, byte for byte, JSON.stringify of the event streamEvent describes (with and without a journal seq, with a head)', () => {
     fc.assert(fc.property(text, fc.option(fc.integer({ min: 1, max: 2 ** 50 }), { nil: undefined }), fc.array(step, { maxLength: 6 }), fc.double({ min: 1e12, max: 2e12, noNaN: true }), names,
@@ -51,12 +49,13 @@ describe('writeStreamEvent and streamEventBytes', () => {
         const w = new JsonBytes();
         // an arena whose chunks run out part way through events: every view it gave keeps its bytes
         const arena = new JsonBytes(300);
+        const heads = [new EventFragments(store, ''), new EventFragments(store, '"type":"event",')];
         tracker.listen({
           onTransition: (order, update, t) => {
             const e = JSON.stringify(streamEvent(seq, tracker, order, update, t));
             got.push(streamEventBytes(arena, seq, tracker, order, update, t));
             expected.push(e);
-            for (const head of [eventOpening(''), HEAD]) {
+            for (const head of heads) {
               w.begin();
               writeStreamEvent(w, head, seq, tracker, order, update, t);
               gotBytes.push(Buffer.from(w.view()));
@@ -77,6 +76,44 @@ describe('writeStreamEvent and streamEventBytes', () => {
         expect(expected.length).toBeGreaterThan(0);
         expect(got.map((b) => b.toString('utf8'))).toEqual(expected);
         expect(gotBytes).toEqual(expectedBytes);
+      }), { numRuns: 300 });
+  });
+  it('write the client order ids the store derives (any prefix and order id, up to the 32 characters one may have) as the order names them, of either side, any symbol, with and without a venue', () => {
+    const outcome = (write: () => string): string => {
+      try {
+        return write();
+      } catch (err) {
+        return `throws ${(err as Error).message}`;
+      }
+    };
+    fc.assert(fc.property(
+      fc.constantFrom('', 'tst', 'Ab9', 'x'.repeat(31)), fc.oneof(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+      fc.constantFrom('BUY' as const, 'SELL' as const), fc.constantFrom(...TEST_INSTRUMENT_SPECS.map((spec) => spec.symbol)), fc.constantFrom('alpha', 'beta'),
+      fc.constantFrom('SUBMIT' as const, 'DENY' as const), fc.array(step, { maxLength: 4 }),
+      (prefix, id, side, symbol, strategy, first, steps) => {
+        const store = testStore({ prefix });
+        const tracker = new OrderTracker(store, new ManualClock(1.7e12), { retainFinished: 10 });
+        const expected: string[] = [];
+        const got: string[] = [];
+        const w = new JsonBytes();
+        const head = new EventFragments(store, '"type":"event",');
+        tracker.listen({
+          onTransition: (order, update, t) => {
+            expected.push(outcome(() => `{"type":"event",${JSON.stringify(streamEvent(7, tracker, order, update, t)).slice(1)}`));
+            got.push(outcome(() => {
+              w.begin();
+              writeStreamEvent(w, head, 7, tracker, order, update, t);
+              return w.text();
+            }));
+          },
+        });
+        tracker.create(id, newOrderFields(store, { strategy, symbol, side, qtyLots: 1000 }));
+        tracker.apply(id, first === 'SUBMIT' ? { kind: 'SUBMIT', venue: 'v2' } : { kind: 'DENY', reason: 'RISK_MAX_NOTIONAL' as const });
+        for (const s of steps) {
+          tracker.apply(id, s.kind === 'FILL' ? { kind: 'FILL', fill: fill(id, s.qty, s.price, { tradeId: s.tradeId, liquidity: s.liquidity, feeEstimated: s.feeEstimated }) } : s);
+        }
+        expect(expected.length).toBeGreaterThan(0);
+        expect(got).toEqual(expected);
       }), { numRuns: 300 });
   });
 });
