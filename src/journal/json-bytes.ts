@@ -129,22 +129,31 @@ export class JsonBytes {
     this.nine(n - high * 1e9);
   }
 
-  /** The digits of a non-negative safe integer in base 10 or 36 (lower case), most significant first. */
+  /**
+   * The digits of a non-negative safe integer in base 10 or 36 (lower case), most significant first. Counted by
+   * powers of the base (exact up to beyond the largest safe integer in both bases), then written from the last: one
+   * division a digit, in int32 arithmetic once what is left is below 2^31 (an order id always is).
+   */
   digits(n: number, base: number): void {
-    let len = 0;
-    for (let x = n; ; len++) {
-      x = Math.floor(x / base);
-      if (x === 0) break;
-    }
+    let len = 1;
+    for (let p = base; p <= n; p *= base) len++;
     const b = this.buf;
-    const end = this.pos + len + 1;
+    const end = this.pos + len;
     let p = end;
     let x = n;
-    do {
-      const d = x % base;
+    while (x > 0x7fffffff) {
+      const q = Math.floor(x / base);
+      const d = x - q * base;
       b[--p] = d < 10 ? 48 + d : 87 + d;
-      x = Math.floor(x / base);
-    } while (x > 0);
+      x = q;
+    }
+    let y = x | 0;
+    do {
+      const q = (y / base) | 0;
+      const d = y - q * base;
+      b[--p] = d < 10 ? 48 + d : 87 + d;
+      y = q;
+    } while (y > 0);
     this.pos = end;
   }
 
@@ -236,17 +245,18 @@ export class JsonBytes {
    * turns out to hold anything else is written as str() would (at most stringBound bytes either way).
    */
   plain(text: string): void {
+    // one pass: copied as it is checked; a character that needs more leaves pos where it was, for str() to write over
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x22;
     for (let i = 0; i < text.length; i++) {
       const c = charCodeAt.call(text, i);
       if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
         this.str(text);
         return;
       }
+      b[p++] = c;
     }
-    const b = this.buf;
-    let p = this.pos;
-    b[p++] = 0x22;
-    for (let i = 0; i < text.length; i++) b[p++] = charCodeAt.call(text, i);
     b[p++] = 0x22;
     this.pos = p;
   }

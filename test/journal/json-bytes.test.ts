@@ -22,6 +22,16 @@ describe('JsonBytes', () => {
     }), { numRuns: 2000 });
   });
 
+  it('digits: any non-negative safe integer in base 10 and 36 as toString writes it (either side of 2^31, every length)', () => {
+    const special = fc.constantFrom(0, 9, 10, 35, 36, 1295, 1296, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 36 ** 10 - 1, 36 ** 10, 1e15 - 1, 1e15, Number.MAX_SAFE_INTEGER);
+    fc.assert(fc.property(fc.oneof(special, fc.nat(), fc.maxSafeNat()), fc.constantFrom(10, 36), (n, base) => {
+      const w = new JsonBytes();
+      w.reserve(NUMBER_BOUND);
+      w.digits(n, base);
+      expect(bytesOf(w)).toBe(n.toString(base));
+    }), { numRuns: 2000 });
+  });
+
   it('str, plain and json: any text as JSON.stringify then UTF-8 give it, within stringBound', () => {
     fc.assert(fc.property(text, (s) => {
       for (const write of ['str', 'plain'] as const) {
