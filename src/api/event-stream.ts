@@ -174,8 +174,8 @@ interface Corkable {
   readonly _socket?: { cork(): void; uncork(): void } | null;
 }
 
-/** A message to a client: text, or an event's UTF-8 bytes (a view of the arena: never changed once made). */
-export type Message = string | Buffer;
+/** A message to a client: text, or UTF-8 bytes (an event's: a view of the arena, never changed once made). */
+export type Message = string | Uint8Array;
 
 /** A message's UTF-8 length. */
 function messageBytes(m: Message): number {
@@ -361,12 +361,12 @@ export class EventStream {
   }
 
   /** A transition's event as the stream sends it: its message's bytes, made from the order (no event object). */
-  private eventMessage(seq: number | undefined, order: OrderView, update: OrderUpdate, t: Transition): Buffer {
+  private eventMessage(seq: number | undefined, order: OrderView, update: OrderUpdate, t: Transition): Uint8Array {
     this.made++;
     const arena = this.arena;
     arena.begin();
     writeStreamEvent(arena, this.fragments, seq, this.o.tracker, order, update, t);
-    return arena.view();
+    return arena.bytes();
   }
 
   /**
@@ -404,7 +404,7 @@ export class EventStream {
   }
 
   /** An event (seq, the store's strategy and symbol indexes, its LIFECYCLE_EVENTS index, its message) to the clients it is for. */
-  private deliver(seq: number, strategy: number, symbol: number, event: number, message: Buffer): void {
+  private deliver(seq: number, strategy: number, symbol: number, event: number, message: Uint8Array): void {
     const list = this.list;
     const bytes = message.length;
     for (let i = 0; i < list.length; i++) {

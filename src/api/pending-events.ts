@@ -8,13 +8,13 @@ export class PendingEvents {
   private strategies = new Int32Array(INITIAL_CAPACITY);
   private symbols = new Int32Array(INITIAL_CAPACITY);
   private events = new Int32Array(INITIAL_CAPACITY);
-  private messages: (Buffer | undefined)[] = new Array<Buffer | undefined>(INITIAL_CAPACITY).fill(undefined);
+  private messages: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(INITIAL_CAPACITY).fill(undefined);
   /** Where the oldest is. */
   private head = 0;
   /** How many wait. */
   length = 0;
 
-  push(seq: number, strategy: number, symbol: number, event: number, message: Buffer): void {
+  push(seq: number, strategy: number, symbol: number, event: number, message: Uint8Array): void {
     if (this.length === this.seqs.length) this.grow();
     const at = (this.head + this.length) & (this.seqs.length - 1);
     this.seqs[at] = seq;
@@ -48,7 +48,7 @@ export class PendingEvents {
     return this.events[this.head]!;
   }
 
-  get message(): Buffer {
+  get message(): Uint8Array {
     return this.messages[this.head]!;
   }
 
@@ -70,7 +70,7 @@ export class PendingEvents {
     const strategies = new Int32Array(2 * n);
     const symbols = new Int32Array(2 * n);
     const events = new Int32Array(2 * n);
-    const messages = new Array<Buffer | undefined>(2 * n).fill(undefined);
+    const messages = new Array<Uint8Array | undefined>(2 * n).fill(undefined);
     for (let i = 0; i < n; i++) {
       const from = (this.head + i) & (n - 1);
       seqs[i] = this.seqs[from]!;

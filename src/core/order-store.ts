@@ -1,5 +1,5 @@
 import { ERROR_CATALOGUE, isErrorCode, type ErrorCode } from '../model/errors.js';
-import { derivedClientOrderId, isClientIdPrefix, type OrderId } from '../model/ids.js';
+import { derivedClientOrderId, isClientIdPrefix, writeDigits, type OrderId } from '../model/ids.js';
 import { jsonString } from '../model/json-text.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import {
@@ -342,21 +342,7 @@ export class OrderStore {
     const text = given ?? this.clientIdPrefix;
     for (let i = 0; i < text.length; i++) buf[off + i] = charCodeAt.call(text, i);
     if (given !== undefined) return given.length;
-    // base-36 digits of the id, most significant first
-    let id = this.id[slot]!;
-    let n = 0;
-    do {
-      n++;
-      id = Math.floor(id / 36);
-    } while (id > 0);
-    id = this.id[slot]!;
-    const start = off + text.length;
-    for (let i = n - 1; i >= 0; i--) {
-      const d = id % 36;
-      buf[start + i] = d < 10 ? 48 + d : 87 + d;
-      id = Math.floor(id / 36);
-    }
-    return text.length + n;
+    return writeDigits(buf, off + text.length, this.id[slot]!, 36) - off;
   }
 
   instrument(slot: number): Instrument {

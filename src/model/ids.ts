@@ -61,6 +61,35 @@ export function derivedClientOrderId(prefix: string, id: OrderId): string {
   return text;
 }
 
+/**
+ * The digits of `n`, a non-negative safe integer, in base 10 or 36 (lower case), most significant first, into
+ * buf[at, …) (the caller has room: at most 16 bytes); where they end. Counted by powers of the base (exact beyond the
+ * largest safe integer in both bases), then written from the last: one division a digit, in int32 arithmetic once
+ * what is left is below 2^31 (an order id always is). The order id of a derived client order id (order store,
+ * journal, stream events, snapshots).
+ */
+export function writeDigits(buf: Uint8Array, at: number, n: number, base: number): number {
+  let len = 1;
+  for (let p = base; p <= n; p *= base) len++;
+  const end = at + len;
+  let p = end;
+  let x = n;
+  while (x > 0x7fffffff) {
+    const q = Math.floor(x / base);
+    const d = x - q * base;
+    buf[--p] = d < 10 ? 48 + d : 87 + d;
+    x = q;
+  }
+  let y = x | 0;
+  do {
+    const q = (y / base) | 0;
+    const d = y - q * base;
+    buf[--p] = d < 10 ? 48 + d : 87 + d;
+    y = q;
+  } while (y > 0);
+  return end;
+}
+
 /** Whether `prefix` can begin the client order ids the daemon derives (letters and digits, room for an id). */
 export function isClientIdPrefix(prefix: string): boolean {
   return CLIENT_ID_PREFIX_RE.test(prefix);

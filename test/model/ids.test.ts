@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { OrderIdCounter, derivedClientOrderId, isClientIdPrefix, isValidClientOrderId, makeClientOrderId } from '../../src/model/ids.js';
+import { OrderIdCounter, derivedClientOrderId, isClientIdPrefix, isValidClientOrderId, makeClientOrderId, writeDigits } from '../../src/model/ids.js';
+import { OrderTracker } from '../../src/core/order-tracker.js';
+import { ManualClock } from '../../src/model/clock.js';
+import { newOrderFields, testStore } from '../helpers/model.js';
 
 describe('OrderIdCounter', () => {
   it('starts above its seed and is strictly increasing', () => {
@@ -114,5 +117,26 @@ describe('client order ids', () => {
         expect(makeClientOrderId('sy1', a)).not.toBe(makeClientOrderId('sy1', b));
       }),
     );
+  });
+
+  it('writeDigits: a non-negative safe integer in base 10 and 36 as toString writes it, where it ends (either side of 2^31)', () => {
+    const special = fc.constantFrom(0, 9, 10, 35, 36, 1295, 1296, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 36 ** 10 - 1, 36 ** 10, 1e15 - 1, 1e15, Number.MAX_SAFE_INTEGER);
+    fc.assert(fc.property(fc.oneof(special, fc.nat(), fc.maxSafeNat()), fc.constantFrom(10, 36), fc.nat({ max: 8 }), (n, base, at) => {
+      const buf = new Uint8Array(32).fill(1);
+      const end = writeDigits(buf, at, n, base);
+      expect(Buffer.from(buf.subarray(at, end)).toString('latin1')).toBe(n.toString(base));
+      // nothing written outside
+      expect([...buf.subarray(0, at), ...buf.subarray(end)].every((b) => b === 1)).toBe(true);
+    }), { numRuns: 2000 });
+  });
+
+  it('the order store writes an order\'s client order id (given, or derived from any prefix and id) as the order names it', () => {
+    fc.assert(fc.property(fc.constantFrom('', 'tst', 'Ab9', 'x'.repeat(20)), fc.oneof(fc.nat(), fc.integer({ min: 0, max: 36 ** 8 })), fc.option(fc.constantFrom('mine1', 'x'.repeat(32)), { nil: undefined }), (prefix, id, given) => {
+      const store = testStore({ prefix });
+      const slot = new OrderTracker(store, new ManualClock(0), { retainFinished: 1 }).create(id, newOrderFields(store, { clientOrderId: given }));
+      const buf = new Uint8Array(48);
+      const n = store.writeClientOrderId(slot, buf, 3);
+      expect(Buffer.from(buf.subarray(3, 3 + n)).toString('latin1')).toBe(store.clientOrderId(slot));
+    }), { numRuns: 500 });
   });
 });
