@@ -59,7 +59,7 @@ export class EventFragments {
   /** `,"clientOrderId":"<the store's client id prefix>`: a derived client order id's id digits follow. */
   readonly derivedId: Uint8Array;
 
-  constructor(readonly store: OrderStore, head: string) {
+  constructor(store: OrderStore, head: string) {
     this.opening = fragment(`{${head}"seq":`);
     this.strategy = store.strategyJson.map((s) => fragment(`,"strategy":${s},"symbol":`));
     this.symbolSide = store.symbolJson.flatMap((s) => [fragment(`${s},"side":"BUY","venue":`), fragment(`${s},"side":"SELL","venue":`)]);
