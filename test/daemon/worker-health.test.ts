@@ -100,6 +100,8 @@ describe('worker strategies in /health and /metrics', () => {
     for (const cid of ['a1', 'a2', 'p0']) await d.api.waitForState(cid, 'CANCELED', 10_000);
     // the new incarnation's own reports (IOC, never resting): its start, and its RESYNC with the two open orders
     await d.api.waitForState('s1', 'EXPIRED', 10_000);
+    // p1 was published before the worker died, so the daemon reads it: but on a loaded machine perhaps only now
+    await d.api.waitForState('p1', 'ACCEPTED', 10_000);
     const orders = await d.api.allOrders<{ clientOrderId: string; state: string }>(`strategy=${id}&state=all`);
     expect(orders.map((o) => o.clientOrderId).sort()).toEqual(expect.arrayContaining(['a1', 'a2', 'p0', 's1']));
     expect(orders.some((o) => /^o2l\d+$/.test(o.clientOrderId))).toBe(true);
