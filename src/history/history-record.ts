@@ -91,27 +91,33 @@ export const FILL_COLUMNS = [
  */
 export function historyRowsOf(seq: number, instruments: InstrumentRegistry, order: OrderView, update: OrderUpdate, t: Transition, out: HistoryRow[]): number {
   if (t.outcome !== 'APPLIED') return 0;
+  const venue = order.venue;
+  const fillRow = update.kind === 'FILL' && venue !== PARENT_VENUE_NAME;
+  const orderRow = !isOpen(t.to) && t.from !== t.to;
+  if (!fillRow && !orderRow) return 0;
   let n = 0;
   const ins = instruments.at(order.symbolIndex);
   const parent = order.parentId;
   const parentOrderId = parent > 0 ? parent : null;
-  if (update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME) {
+  // read once for both rows: a derived client order id is a new string at every read
+  const clientOrderId = order.clientOrderId;
+  if (fillRow) {
     const f = update.fill;
     out.push({
-      kind: 'fill', seq, ts: f.ts, orderId: order.id, parentOrderId, clientOrderId: order.clientOrderId,
+      kind: 'fill', seq, ts: f.ts, orderId: order.id, parentOrderId, clientOrderId,
       strategy: order.strategy, symbol: ins.symbol, side: order.side, venue: f.venue, tradeId: f.tradeId,
       price: ins.ticksToPrice(f.priceTicks), qty: ins.lotsToQty(f.qtyLots), fee: f.fee, feeCurrency: f.feeCurrency === '' ? ins.quote : f.feeCurrency,
       feeEstimated: f.feeEstimated === true, liquidity: f.liquidity, venueTs: f.venueTs > 0 ? f.venueTs : null,
     });
     n++;
   }
-  if (isOpen(t.to) || t.from === t.to) return n;
+  if (!orderRow) return n;
   out.push({
-    kind: 'order', seq, ts: update.kind === 'FILL' ? update.fill.ts : order.updatedAt, orderId: order.id, parentOrderId, clientOrderId: order.clientOrderId,
+    kind: 'order', seq, ts: update.kind === 'FILL' ? update.fill.ts : order.updatedAt, orderId: order.id, parentOrderId, clientOrderId,
     strategy: order.strategy, symbol: ins.symbol, side: order.side, type: order.type, timeInForce: order.timeInForce,
     price: order.priceTicks > 0 ? ins.ticksToPrice(order.priceTicks) : null, stopPrice: order.stopTicks > 0 ? ins.ticksToPrice(order.stopTicks) : null,
     quantity: ins.lotsToQty(order.qtyLots), filledQty: ins.lotsToQty(order.filledLots), avgPrice: ins.averagePrice(order.filledNotional, order.filledLots),
-    state: t.to, venue: order.venue ?? null, venueOrderId: order.venueOrderId ?? null, reason: order.reason ?? null, route: order.route,
+    state: t.to, venue: venue ?? null, venueOrderId: order.venueOrderId ?? null, reason: order.reason ?? null, route: order.route,
     createdAt: order.createdAt,
   });
   return n + 1;
@@ -123,6 +129,12 @@ const ROW_KEYS_BOUND = 400;
 /**
  * A row as one JSON line into `w` (the file store), line break included: the same bytes as JSON.stringify of the row
  * historyRowsOf makes (its keys in that order) then UTF-8, written directly (room made first: w.reserve).
+ *
+ * Written at a local position into the writer's buffer (w.pos set once at the end), not through a JsonBytes call per
+ * key and value: two rows an order made the file store's writes about a third of the history thread's CPU that way,
+ * most of it each call loading and storing the writer's position. Keys and the constant text around the common values
+ * (the row's kind, a missing parent, a fill's flags) are copied as one fragment each; numbers and strings that need
+ * more than plain ASCII digits and characters are left to JsonBytes (w.num, w.str) at that position.
  */
 export function writeHistoryRow(w: JsonBytes, r: HistoryRow): void {
   let bound = ROW_KEYS_BOUND + 6 * NUMBER_BOUND + stringBound(r.kind) + stringBound(r.clientOrderId) + stringBound(r.strategy)
@@ -136,94 +148,161 @@ export function writeHistoryRow(w: JsonBytes, r: HistoryRow): void {
       + nullableBound(r.reason) + stringBound(r.route);
   }
   w.reserve(bound);
-  w.raw(K_KIND);
-  w.str(r.kind);
-  w.raw(K_SEQ);
-  w.num(r.seq);
-  w.raw(K_TS);
-  w.num(r.ts);
-  w.raw(K_ORDER_ID);
-  w.num(r.orderId);
-  w.raw(K_PARENT_ORDER_ID);
-  numberOrNull(w, r.parentOrderId);
-  w.raw(K_CLIENT_ORDER_ID);
-  w.str(r.clientOrderId);
-  w.raw(K_STRATEGY);
-  w.str(r.strategy);
-  w.raw(K_SYMBOL);
-  w.str(r.symbol);
-  w.raw(K_SIDE);
-  w.str(r.side);
-  if (r.kind === 'fill') {
-    w.raw(K_VENUE);
-    w.str(r.venue);
-    w.raw(K_TRADE_ID);
-    w.str(r.tradeId);
-    w.raw(K_PRICE);
-    w.str(r.price);
-    w.raw(K_QTY);
-    w.str(r.qty);
-    w.raw(K_FEE);
-    w.str(r.fee);
-    w.raw(K_FEE_CURRENCY);
-    w.str(r.feeCurrency);
-    w.raw(K_FEE_ESTIMATED);
-    w.bool(r.feeEstimated);
-    w.raw(K_LIQUIDITY);
-    w.str(r.liquidity);
-    w.raw(K_VENUE_TS);
-    numberOrNull(w, r.venueTs);
-  } else {
-    w.raw(K_TYPE);
-    w.str(r.type);
-    w.raw(K_TIME_IN_FORCE);
-    w.str(r.timeInForce);
-    w.raw(K_PRICE);
-    stringOrNull(w, r.price);
-    w.raw(K_STOP_PRICE);
-    stringOrNull(w, r.stopPrice);
-    w.raw(K_QUANTITY);
-    w.str(r.quantity);
-    w.raw(K_FILLED_QTY);
-    w.str(r.filledQty);
-    w.raw(K_AVG_PRICE);
-    stringOrNull(w, r.avgPrice);
-    w.raw(K_STATE);
-    w.str(r.state);
-    w.raw(K_VENUE);
-    stringOrNull(w, r.venue);
-    w.raw(K_VENUE_ORDER_ID);
-    stringOrNull(w, r.venueOrderId);
-    w.raw(K_REASON);
-    stringOrNull(w, r.reason);
-    w.raw(K_ROUTE);
-    w.str(r.route);
-    w.raw(K_CREATED_AT);
-    w.num(r.createdAt);
+  const b = w.buf;
+  let p = put(b, w.pos, r.kind === 'fill' ? FILL_HEAD : ORDER_HEAD);
+  p = num(w, b, p, r.seq);
+  p = put(b, p, K_TS);
+  p = num(w, b, p, r.ts);
+  p = put(b, p, K_ORDER_ID);
+  p = num(w, b, p, r.orderId);
+  if (r.parentOrderId === null) p = put(b, p, K_NO_PARENT_CLIENT_ORDER_ID);
+  else {
+    p = put(b, p, K_PARENT_ORDER_ID);
+    p = num(w, b, p, r.parentOrderId);
+    p = put(b, p, K_CLIENT_ORDER_ID);
   }
-  w.raw(LINE_END);
+  p = str(w, b, p, r.clientOrderId);
+  p = put(b, p, K_STRATEGY);
+  p = str(w, b, p, r.strategy);
+  p = put(b, p, K_SYMBOL);
+  p = str(w, b, p, r.symbol);
+  p = put(b, p, K_SIDE);
+  p = str(w, b, p, r.side);
+  if (r.kind === 'fill') {
+    p = put(b, p, K_VENUE);
+    p = str(w, b, p, r.venue);
+    p = put(b, p, K_TRADE_ID);
+    p = str(w, b, p, r.tradeId);
+    p = put(b, p, K_PRICE);
+    p = str(w, b, p, r.price);
+    p = put(b, p, K_QTY);
+    p = str(w, b, p, r.qty);
+    p = put(b, p, K_FEE);
+    p = str(w, b, p, r.fee);
+    p = put(b, p, K_FEE_CURRENCY);
+    p = str(w, b, p, r.feeCurrency);
+    const flags = r.liquidity === 'TAKER' ? (r.feeEstimated ? K_ESTIMATED_TAKER : K_TAKER) : r.liquidity === 'MAKER' ? (r.feeEstimated ? K_ESTIMATED_MAKER : K_MAKER) : null;
+    if (flags !== null) p = put(b, p, flags);
+    else {
+      p = put(b, p, K_FEE_ESTIMATED);
+      p = put(b, p, r.feeEstimated ? TRUE : FALSE);
+      p = put(b, p, K_LIQUIDITY);
+      p = str(w, b, p, r.liquidity);
+      p = put(b, p, K_VENUE_TS);
+    }
+    p = r.venueTs === null ? put(b, p, NULL) : num(w, b, p, r.venueTs);
+  } else {
+    p = put(b, p, K_TYPE);
+    p = str(w, b, p, r.type);
+    p = put(b, p, K_TIME_IN_FORCE);
+    p = str(w, b, p, r.timeInForce);
+    p = put(b, p, K_PRICE);
+    p = strOrNull(w, b, p, r.price);
+    p = put(b, p, K_STOP_PRICE);
+    p = strOrNull(w, b, p, r.stopPrice);
+    p = put(b, p, K_QUANTITY);
+    p = str(w, b, p, r.quantity);
+    p = put(b, p, K_FILLED_QTY);
+    p = str(w, b, p, r.filledQty);
+    p = put(b, p, K_AVG_PRICE);
+    p = strOrNull(w, b, p, r.avgPrice);
+    p = put(b, p, K_STATE);
+    p = str(w, b, p, r.state);
+    p = put(b, p, K_VENUE);
+    p = strOrNull(w, b, p, r.venue);
+    p = put(b, p, K_VENUE_ORDER_ID);
+    p = strOrNull(w, b, p, r.venueOrderId);
+    p = put(b, p, K_REASON);
+    p = strOrNull(w, b, p, r.reason);
+    p = put(b, p, K_ROUTE);
+    p = str(w, b, p, r.route);
+    p = put(b, p, K_CREATED_AT);
+    p = num(w, b, p, r.createdAt);
+  }
+  w.pos = put(b, p, LINE_END);
 }
 
 function nullableBound(s: string | null): number {
   return s === null ? 4 : stringBound(s);
 }
 
-function stringOrNull(w: JsonBytes, s: string | null): void {
-  if (s === null) w.null();
-  else w.str(s);
+/** `bytes` at b[p]; the position after them. */
+function put(b: Uint8Array, p: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) b[p + i] = bytes[i]!;
+  return p + n;
 }
 
-function numberOrNull(w: JsonBytes, n: number | null): void {
-  if (n === null) w.null();
-  else w.num(n);
+/**
+ * `n` at b[p] as JSON.stringify writes it; the position after it. Safe non-negative integers (seqs, ids, times in ms)
+ * here, any other number by w.num.
+ */
+function num(w: JsonBytes, b: Uint8Array, p: number, n: number): number {
+  if (!(n >= 0 && Number.isSafeInteger(n))) {
+    w.pos = p;
+    w.num(n);
+    return w.pos;
+  }
+  if (n < 1e9) return digits(b, p, n);
+  // beyond 1e9 (times in ms, big seqs): the digits above the last nine, then those nine (zeros first)
+  const high = Math.floor(n / 1e9);
+  const q = digits(b, p, high);
+  let low = n - high * 1e9;
+  for (let i = q + 8; i >= q; i--) {
+    const d = (low / 10) | 0;
+    b[i] = 48 + low - d * 10;
+    low = d;
+  }
+  return q + 9;
 }
 
-const K_KIND = fragment('{"kind":');
-const K_SEQ = fragment(',"seq":');
+/** The decimal digits of 0 <= x < 2^31 at b[p]; the position after them. */
+function digits(b: Uint8Array, p: number, x: number): number {
+  const end = p + digitCount(x);
+  let q = end;
+  do {
+    const d = (x / 10) | 0;
+    b[--q] = 48 + x - d * 10;
+    x = d;
+  } while (x > 0);
+  return end;
+}
+
+function digitCount(x: number): number {
+  return x < 1e4 ? (x < 10 ? 1 : x < 100 ? 2 : x < 1e3 ? 3 : 4) : x < 1e6 ? (x < 1e5 ? 5 : 6) : x < 1e7 ? 7 : x < 1e8 ? 8 : 9;
+}
+
+/** `s` at b[p] as JSON.stringify writes it; the position after it. Printable ASCII here, any other text by w.str. */
+function str(w: JsonBytes, b: Uint8Array, p: number, s: string): number {
+  const n = s.length;
+  b[p] = 0x22;
+  for (let i = 0; i < n; i++) {
+    const c = charCodeAt.call(s, i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+      w.pos = p;
+      w.str(s);
+      return w.pos;
+    }
+    b[p + 1 + i] = c;
+  }
+  b[p + 1 + n] = 0x22;
+  return p + 2 + n;
+}
+
+function strOrNull(w: JsonBytes, b: Uint8Array, p: number, s: string | null): number {
+  return s === null ? put(b, p, NULL) : str(w, b, p, s);
+}
+
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
+const FILL_HEAD = fragment('{"kind":"fill","seq":');
+const ORDER_HEAD = fragment('{"kind":"order","seq":');
 const K_TS = fragment(',"ts":');
 const K_ORDER_ID = fragment(',"orderId":');
 const K_PARENT_ORDER_ID = fragment(',"parentOrderId":');
 const K_CLIENT_ORDER_ID = fragment(',"clientOrderId":');
+const K_NO_PARENT_CLIENT_ORDER_ID = fragment(',"parentOrderId":null,"clientOrderId":');
 const K_STRATEGY = fragment(',"strategy":');
 const K_SYMBOL = fragment(',"symbol":');
 const K_SIDE = fragment(',"side":');
@@ -236,6 +315,11 @@ const K_FEE_CURRENCY = fragment(',"feeCurrency":');
 const K_FEE_ESTIMATED = fragment(',"feeEstimated":');
 const K_LIQUIDITY = fragment(',"liquidity":');
 const K_VENUE_TS = fragment(',"venueTs":');
+/** A fill's flags and liquidity as they come (up to venueTs's value). */
+const K_TAKER = fragment(',"feeEstimated":false,"liquidity":"TAKER","venueTs":');
+const K_MAKER = fragment(',"feeEstimated":false,"liquidity":"MAKER","venueTs":');
+const K_ESTIMATED_TAKER = fragment(',"feeEstimated":true,"liquidity":"TAKER","venueTs":');
+const K_ESTIMATED_MAKER = fragment(',"feeEstimated":true,"liquidity":"MAKER","venueTs":');
 const K_TYPE = fragment(',"type":');
 const K_TIME_IN_FORCE = fragment(',"timeInForce":');
 const K_STOP_PRICE = fragment(',"stopPrice":');
@@ -247,6 +331,9 @@ const K_VENUE_ORDER_ID = fragment(',"venueOrderId":');
 const K_REASON = fragment(',"reason":');
 const K_ROUTE = fragment(',"route":');
 const K_CREATED_AT = fragment(',"createdAt":');
+const NULL = fragment('null');
+const TRUE = fragment('true');
+const FALSE = fragment('false');
 const LINE_END = fragment('}\n');
 
 /** CSV text of one value (RFC 4180: quoted when it holds a comma, quote or line break). */

@@ -161,5 +161,10 @@ export class InstrumentRegistry {
 
 /** A decimal text without the zeros at the end of its fraction (and its point, when nothing is left after it). */
 function withoutTrailingZeros(text: string): string {
-  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+  if (!text.includes('.')) return text;
+  // by hand, not by a regular expression: averagePrice makes one for every price its cache misses (history rows)
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  if (text.charCodeAt(end - 1) === 46 /* . */) end--;
+  return end === text.length ? text : text.slice(0, end);
 }
