@@ -234,4 +234,26 @@ describe('trade history, file store', () => {
     expect(readFileSync(join(dir, file!), 'utf8').endsWith('\n')).toBe(true);
     await b.close();
   });
+
+  it('each write appends its own lines only, after a larger write and after one with nothing to store (the store keeps its line buffer)', async () => {
+    const dir = tempDir();
+    const store = new FileHistoryStore(dir);
+    await store.open();
+    const row = (seq: number): FillRow => ({
+      kind: 'fill', seq, ts: 1_780_000_000_000 + seq, orderId: seq, parentOrderId: seq % 2 === 0 ? null : 7, clientOrderId: `c${seq}`, strategy: 's',
+      symbol: 'BTC-USDT', side: 'SELL', venue: 'a', tradeId: `t${seq}`, price: '60000.5', qty: '0.25', fee: '0.01', feeCurrency: 'USDT', feeEstimated: seq % 3 === 0,
+      liquidity: 'TAKER', venueTs: seq % 5 === 0 ? null : 1_780_000_000_000,
+    });
+    const big = Array.from({ length: 40 }, (_, i) => row(i + 1));
+    await store.write(big, 40);
+    await store.write([row(41)], 41);
+    await store.write([row(41)], 41); // stored already: nothing written
+    await store.write([], 44); // a watermark line alone
+    await store.write([row(45), row(46)], 46);
+    await store.close();
+    const text = store.files().map((f) => readFileSync(join(dir, f), 'utf8')).join('');
+    const want = [...big, row(41)].map((r) => `${JSON.stringify(r)}\n`).join('') + '{"kind":"mark","seq":44}\n'
+      + [row(45), row(46)].map((r) => `${JSON.stringify(r)}\n`).join('');
+    expect(text).toBe(want);
+  });
 });
