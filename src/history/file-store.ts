@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fragment, JsonBytes, NUMBER_BOUND } from '../journal/json-bytes.js';
-import { writeHistoryRow, type FillRow, type HistoryRow } from './history-record.js';
+import { writeHistoryRows, type FillRow, type HistoryRow } from './history-record.js';
 import { compareFills, fillMatches, type FillCursor, type FillFilter, type HistoryStore } from './history-store.js';
 
 const FILE_RE = /^history-(\d{16})\.jsonl$/;
@@ -108,14 +108,9 @@ export class FileHistoryStore implements HistoryStore {
     try {
       w.pos = 0;
       w.reserve(512 * rows.length + MARK_BOUND);
-      let last = this.mark;
-      for (const r of rows) {
-        // already stored (a catch-up re-delivering what a batch had written); a fill and the final state it made
-        // share their seq
-        if (r.seq <= this.mark) continue;
-        writeHistoryRow(w, r);
-        last = r.seq;
-      }
+      // the rows after the watermark (those at or below it are stored already: a catch-up re-delivering what a batch
+      // had written; a fill and the final state it made share their seq)
+      let last = writeHistoryRows(w, rows, this.mark);
       if (watermark > last) {
         w.reserve(MARK_BOUND);
         w.raw(MARK_HEAD);

@@ -123,21 +123,50 @@ export function historyRowsOf(seq: number, instruments: InstrumentRegistry, orde
   return n + 1;
 }
 
-/** Bytes of a row's keys and punctuation (writeHistoryRow), beyond its values. */
+/** Bytes of a row's keys and punctuation (writeHistoryRows), beyond its values. */
 const ROW_KEYS_BOUND = 400;
 
 /**
- * A row as one JSON line into `w` (the file store), line break included: the same bytes as JSON.stringify of the row
- * historyRowsOf makes (its keys in that order) then UTF-8, written directly (room made first: w.reserve).
+ * The rows of `rows` with a seq above `after`, each as one JSON line into `w` (the file store), line break included:
+ * the same bytes as JSON.stringify of the row historyRowsOf makes (its keys in that order) then UTF-8, written
+ * directly (room made first: w.reserve). Returns the seq of the last row written (`after` when none).
  *
- * Written at a local position into the writer's buffer (w.pos set once at the end), not through a JsonBytes call per
- * key and value (the file store's writes are about a third of the history thread's CPU in bench:history's profile;
- * a row took about 850 ns that way, about 775 ns this way, in a loop over bench-like rows on Node 20). Keys and the
- * constant text around the common values (the row's kind, a missing parent, a fill's flags) are copied as one
- * fragment each; numbers and strings that need more than plain ASCII digits and characters are left to JsonBytes
- * (w.num, w.str) at that position.
+ * Written at a local position into the writer's buffer (w.pos set once a row), not through a JsonBytes call per key
+ * and value (the file store's writes are about a third of the history thread's CPU in bench:history's profile; a row
+ * took about 850 ns that way, about 775 ns this way, in a loop over bench-like rows on Node 20). Keys and the constant
+ * text around the common values (the row's kind, a missing parent, a fill's flags) are copied as one fragment each;
+ * numbers and strings that need more than plain ASCII digits and characters are left to JsonBytes (w.num, w.str) at
+ * that position. An order's final state right after the fill that completed it (same record) has the fill's text from
+ * its seq to its side byte for byte: that text is copied from the fill's line (one native copy), not written again.
  */
-export function writeHistoryRow(w: JsonBytes, r: HistoryRow): void {
+export function writeHistoryRows(w: JsonBytes, rows: readonly HistoryRow[], after: number): number {
+  let last = after;
+  const common = new CommonText();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (r.seq <= after) continue;
+    writeRow(w, r, common);
+    last = r.seq;
+  }
+  return last;
+}
+
+/** Where the last fill's text from its seq to its side is in the writer's buffer (writeHistoryRows). */
+class CommonText {
+  /** The fill written last, if the row written last is one (its final state may follow). */
+  fill: FillRow | null = null;
+  buf: Uint8Array | null = null;
+  from = 0;
+  to = 0;
+}
+
+/** The final state `o` has the text from seq to side of the fill `f` (what JSON.stringify writes of them is the same). */
+function sameCommonText(f: FillRow, o: OrderRow): boolean {
+  return f.seq === o.seq && f.ts === o.ts && f.orderId === o.orderId && f.parentOrderId === o.parentOrderId && f.clientOrderId === o.clientOrderId
+    && f.strategy === o.strategy && f.symbol === o.symbol && f.side === o.side;
+}
+
+function writeRow(w: JsonBytes, r: HistoryRow, common: CommonText): void {
   let bound = ROW_KEYS_BOUND + 6 * NUMBER_BOUND + stringBound(r.kind) + stringBound(r.clientOrderId) + stringBound(r.strategy)
     + stringBound(r.symbol) + stringBound(r.side);
   if (r.kind === 'fill') {
@@ -151,24 +180,38 @@ export function writeHistoryRow(w: JsonBytes, r: HistoryRow): void {
   w.reserve(bound);
   const b = w.buf;
   let p = put(b, w.pos, r.kind === 'fill' ? FILL_HEAD : ORDER_HEAD);
-  p = num(w, b, p, r.seq);
-  p = put(b, p, K_TS);
-  p = num(w, b, p, r.ts);
-  p = put(b, p, K_ORDER_ID);
-  p = num(w, b, p, r.orderId);
-  if (r.parentOrderId === null) p = put(b, p, K_NO_PARENT_CLIENT_ORDER_ID);
-  else {
-    p = put(b, p, K_PARENT_ORDER_ID);
-    p = num(w, b, p, r.parentOrderId);
-    p = put(b, p, K_CLIENT_ORDER_ID);
+  const fill = common.fill;
+  // the fill's text was written in this call, earlier in this same buffer (not copied from when reserve had to
+  // move the writer to a bigger one)
+  if (r.kind === 'order' && fill !== null && common.buf === b && sameCommonText(fill, r)) {
+    b.copyWithin(p, common.from, common.to);
+    p += common.to - common.from;
+    common.fill = null;
+  } else {
+    const from = p;
+    p = num(w, b, p, r.seq);
+    p = put(b, p, K_TS);
+    p = num(w, b, p, r.ts);
+    p = put(b, p, K_ORDER_ID);
+    p = num(w, b, p, r.orderId);
+    if (r.parentOrderId === null) p = put(b, p, K_NO_PARENT_CLIENT_ORDER_ID);
+    else {
+      p = put(b, p, K_PARENT_ORDER_ID);
+      p = num(w, b, p, r.parentOrderId);
+      p = put(b, p, K_CLIENT_ORDER_ID);
+    }
+    p = str(w, b, p, r.clientOrderId);
+    p = put(b, p, K_STRATEGY);
+    p = str(w, b, p, r.strategy);
+    p = put(b, p, K_SYMBOL);
+    p = str(w, b, p, r.symbol);
+    p = put(b, p, K_SIDE);
+    p = str(w, b, p, r.side);
+    common.fill = r.kind === 'fill' ? r : null;
+    common.buf = b;
+    common.from = from;
+    common.to = p;
   }
-  p = str(w, b, p, r.clientOrderId);
-  p = put(b, p, K_STRATEGY);
-  p = str(w, b, p, r.strategy);
-  p = put(b, p, K_SYMBOL);
-  p = str(w, b, p, r.symbol);
-  p = put(b, p, K_SIDE);
-  p = str(w, b, p, r.side);
   if (r.kind === 'fill') {
     p = put(b, p, K_VENUE);
     p = str(w, b, p, r.venue);

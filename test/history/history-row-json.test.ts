@@ -1,12 +1,12 @@
 /**
- * The file store writes each history row with writeHistoryRow: byte for byte JSON.stringify (then UTF-8 and a line
+ * The file store writes each history row with writeHistoryRows: byte for byte JSON.stringify (then UTF-8 and a line
  * break) of the rows historyRowsOf makes, for any order through any life (fills, final states, odd texts).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TYPE_CODE } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
-import { historyRowsOf, PARENT_VENUE_NAME, writeHistoryRow, type FillRow, type HistoryRow, type OrderRow } from '../../src/history/history-record.js';
+import { historyRowsOf, PARENT_VENUE_NAME, writeHistoryRows, type FillRow, type HistoryRow, type OrderRow } from '../../src/history/history-record.js';
 import { JsonBytes } from '../../src/journal/json-bytes.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
@@ -36,16 +36,25 @@ const step = fc.oneof(
   }),
 );
 
-/** The rows written one after the other into one writer (starting empty: it grows as they go), as its bytes. */
+/**
+ * The rows written into one writer as its bytes: in one call, into a writer with room for them all (so a final state
+ * after its fill is copied from the fill's line), and one call a row into a writer starting empty (it grows as they
+ * go: nothing copied from an earlier call or an earlier buffer) — the same bytes either way.
+ */
 function written(rows: readonly HistoryRow[]): Buffer {
-  const w = new JsonBytes();
-  for (const r of rows) writeHistoryRow(w, r);
-  return Buffer.from(w.buf.subarray(0, w.pos));
+  const roomy = new JsonBytes();
+  roomy.reserve(1 << 16);
+  expect(writeHistoryRows(roomy, rows, -Infinity)).toBe(rows.length > 0 ? rows[rows.length - 1]!.seq : -Infinity);
+  const growing = new JsonBytes();
+  for (const r of rows) writeHistoryRows(growing, [r], -Infinity);
+  const bytes = Buffer.from(roomy.buf.subarray(0, roomy.pos));
+  expect(Buffer.from(growing.buf.subarray(0, growing.pos))).toEqual(bytes);
+  return bytes;
 }
 
 const lines = (rows: readonly HistoryRow[]): Buffer => Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
 
-describe('writeHistoryRow', () => {
+describe('writeHistoryRows', () => {
   it('is, byte for byte, JSON.stringify of every row historyRowsOf makes', () => {
     fc.assert(fc.property(
       text, fc.constantFrom('LIMIT' as const, 'MARKET' as const, 'STOP_LIMIT' as const), fc.integer({ min: 0, max: 9_000_000_000 }), fc.integer({ min: 0, max: 9_000_000 }),
@@ -74,7 +83,8 @@ describe('writeHistoryRow', () => {
 
   it('is JSON.stringify of rows with any values in their fields (every number, every text, null where a field may be null)', () => {
     // beyond what a tracker makes: negative and fractional numbers, numbers past 2^53, texts to escape, a liquidity
-    // other than MAKER and TAKER, an estimated fee (each written by its own path: see writeHistoryRow)
+    // other than MAKER and TAKER, an estimated fee (each written by its own path: see writeHistoryRows), and a fill's
+    // final state after it with the fill's text from seq to side, or all but one field of it
     const num = fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.double({ noNaN: true }), fc.constantFrom(0, -0, 999_999_999, 1e9, 1_780_000_000_001, 2 ** 53, 2 ** 60));
     const nullableNum = fc.option(num, { nil: null });
     const nullableText = fc.option(text, { nil: null });
@@ -89,7 +99,17 @@ describe('writeHistoryRow', () => {
       kind: fc.constant('order' as const), ...common, type: text, timeInForce: text, price: nullableText, stopPrice: nullableText, quantity: text,
       filledQty: text, avgPrice: nullableText, state: text, venue: nullableText, venueOrderId: nullableText, reason: nullableText, route: text, createdAt: num,
     });
-    fc.assert(fc.property(fc.array(fc.oneof(fillRow, orderRow), { maxLength: 8 }), (rows) => {
+    const commonFields = ['seq', 'ts', 'orderId', 'parentOrderId', 'clientOrderId', 'strategy', 'symbol', 'side'] as const;
+    const fillThenOrder = fc.tuple(fillRow, orderRow, fc.option(fc.constantFrom(...commonFields), { nil: undefined })).map(([f, o, differing]): HistoryRow[] => {
+      const same: OrderRow = {
+        ...o, seq: f.seq, ts: f.ts, orderId: f.orderId, parentOrderId: f.parentOrderId, clientOrderId: f.clientOrderId, strategy: f.strategy,
+        symbol: f.symbol, side: f.side,
+      };
+      return [f, differing === undefined ? same : { ...same, [differing]: o[differing] }];
+    });
+    const runs = fc.array(fc.oneof(fillRow.map((r): HistoryRow[] => [r]), orderRow.map((r): HistoryRow[] => [r]), fillThenOrder), { maxLength: 6 });
+    fc.assert(fc.property(runs, (pieces) => {
+      const rows = pieces.flat();
       expect(written(rows)).toEqual(lines(rows));
     }), { numRuns: 500 });
   });
