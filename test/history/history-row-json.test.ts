@@ -89,7 +89,8 @@ describe('writeHistoryRows', () => {
     const nullableNum = fc.option(num, { nil: null });
     const nullableText = fc.option(text, { nil: null });
     const common = {
-      seq: num, ts: num, orderId: num, parentOrderId: nullableNum, clientOrderId: text, strategy: text, symbol: text, side: text,
+      // (finite: the rows after seq -Infinity are written)
+      seq: fc.oneof(fc.maxSafeInteger(), fc.double({ noNaN: true, noDefaultInfinity: true })), ts: num, orderId: num, parentOrderId: nullableNum, clientOrderId: text, strategy: text, symbol: text, side: text,
     };
     const fillRow: fc.Arbitrary<FillRow> = fc.record({
       kind: fc.constant('fill' as const), ...common, venue: text, tradeId: text, price: text, qty: text, fee: text, feeCurrency: text,
