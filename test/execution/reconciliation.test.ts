@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { OrderView } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
-import { type Finding, reconcileVenue, statusMismatches } from '../../src/execution/reconciliation.js';
+import { type Finding, type PreviousRun, reconcileVenue, statusMismatches } from '../../src/execution/reconciliation.js';
 import type { CancelRequest, OrderBatch, VenueAdapter, VenueFill, VenueOrderStatus } from '../../src/execution/venue.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { Instrument } from '../../src/model/instrument.js';
@@ -79,14 +79,15 @@ function venueFill(inst: Instrument, cid: string, venueOrderId: string, tradeId:
   };
 }
 
-async function run(s: ReturnType<typeof setup>, venue: TableVenue) {
+/** Reconciles v1; the run that ended is the one that sent every order, as of the clock's time, unless `previous` says otherwise. */
+async function run(s: ReturnType<typeof setup>, venue: TableVenue, previous: Partial<PreviousRun> = {}) {
   const resubmitted: number[] = [];
   const findings: Finding[] = [];
   const r = await reconcileVenue(0, venue, s.tracker, s.store, s.store.instruments, [s.btc], {
     resubmit: (slot) => resubmitted.push(slot),
     recancel: () => undefined,
     finding: (f) => findings.push(f),
-  }, { validityMs: 0, sentBefore: 1_700_000_000_000, sent: () => true, now: () => 1_700_000_000_000 });
+  }, { validityMs: 0, sentBefore: 1_700_000_000_000, sent: () => true, now: () => 1_700_000_000_000, ...previous });
   return { r, resubmitted, findings };
 }
 
@@ -237,13 +238,7 @@ describe('reconcileVenue: a submission not found is sent again only once no requ
     const restart = 1_700_000_060_000;
     const started = Date.now();
     const venue = new LateArrival(status(s.btc, 'syA1', 'V1'));
-    const resubmitted: number[] = [];
-    const findings: Finding[] = [];
-    const r = await reconcileVenue(0, venue, s.tracker, s.store, s.store.instruments, [s.btc], {
-      resubmit: (slot) => resubmitted.push(slot),
-      recancel: () => undefined,
-      finding: (f) => findings.push(f),
-    }, { validityMs: 200, sentBefore: restart, sent: () => true, now: () => restart + (Date.now() - started) });
+    const { r, resubmitted } = await run(s, venue, { validityMs: 200, sentBefore: restart, now: () => restart + (Date.now() - started) });
     expect(r.ok).toBe(true);
     expect(resubmitted).toEqual([]);
     expect(venue.lookups).toHaveLength(2);
@@ -258,12 +253,7 @@ describe('reconcileVenue: a submission not found is sent again only once no requ
     const venue = new TableVenue(new Map());
     const restart = 1_700_000_060_000;
     const started = Date.now();
-    const resubmitted: number[] = [];
-    await reconcileVenue(0, venue, s.tracker, s.store, s.store.instruments, [s.btc], {
-      resubmit: (slot) => resubmitted.push(slot),
-      recancel: () => undefined,
-      finding: () => undefined,
-    }, { validityMs: 50, sentBefore: restart, sent: () => true, now: () => restart + (Date.now() - started) });
+    const { resubmitted } = await run(s, venue, { validityMs: 50, sentBefore: restart, now: () => restart + (Date.now() - started) });
     expect(venue.lookups).toHaveLength(2);
     expect(resubmitted).toEqual([a.slot]);
   });
@@ -273,12 +263,7 @@ describe('reconcileVenue: a submission not found is sent again only once no requ
     const old = s.sent(1, 'syA1', {}, true);
     const mine = s.sent(2, 'syA2', {}, true);
     const venue = new TableVenue(new Map());
-    const resubmitted: number[] = [];
-    const r = await reconcileVenue(0, venue, s.tracker, s.store, s.store.instruments, [s.btc], {
-      resubmit: (slot) => resubmitted.push(slot),
-      recancel: () => undefined,
-      finding: () => undefined,
-    }, { validityMs: 0, sentBefore: 1_700_000_000_000, sent: (slot) => slot === old.slot, now: () => 1_700_000_000_000 });
+    const { r, resubmitted } = await run(s, venue, { sent: (slot) => slot === old.slot });
     expect(r.checked).toBe(1);
     expect(venue.lookups.map(([cid]) => cid)).toEqual(['syA1']);
     expect(resubmitted).toEqual([old.slot]);
