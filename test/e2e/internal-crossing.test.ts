@@ -49,7 +49,7 @@ describe('internal crossing (real daemon process)', () => {
       s.delete('module');
       s.delete('params');
       s.setIn(['crossing', 'enabled'], true);
-      s.setIn(['crossing', 'windowMs'], 300);
+      s.setIn(['crossing', 'windowMs'], 3000); // long enough that a loaded machine's answers come inside it
     }
     const file = join(dir, 'crossing.yaml');
     writeFileSync(file, doc.toString());
@@ -89,7 +89,7 @@ describe('internal crossing (real daemon process)', () => {
     expect(metrics).toMatch(/switchyard_fills_total\{venue="internal",liquidity="MAKER"\} 1/);
     expect(metrics).toMatch(/switchyard_fills_total\{venue="internal",liquidity="TAKER"\} 1/);
 
-    // After the 300 ms window the rest (0.3) leaves the crossing book for a paper venue and rests there.
+    // After the 3 s window the rest (0.3) leaves the crossing book for a paper venue and rests there.
     const routed = await until('the residual to reach a venue', async () => {
       const o = await call('GET', `/v1/orders/${buy.orderId}`);
       return o.venue !== 'internal' && o.venueOrderId !== null ? o : undefined;
