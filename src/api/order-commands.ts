@@ -55,6 +55,7 @@ export interface OrderCommandDeps {
 
 /** A submit whose records the journal could not make durable: not acknowledged (no order id given). */
 const JOURNAL_FAILED: CommandError = { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the order is not acknowledged' };
+const journalFailed = (): CommandError => JOURNAL_FAILED;
 
 export class OrderCommands {
   /** Where the order views given as text are written first (reset for each). */
@@ -66,18 +67,30 @@ export class OrderCommands {
    * Decode, queue, and wait for the dispatcher's decision and the journal. `check` may refuse the decoded order
    * before it is queued (STRATEGY_NOT_API for HTTP, STRATEGY_MISMATCH for a command stream).
    */
-  async submit(body: unknown, check?: (intent: OrderIntent) => CommandError | undefined): Promise<SubmitResult> {
-    const r = this.enqueue(body, check);
-    if (!r.ok) return r;
-    const decided = await this.decided(r.order);
+  submit(body: unknown, check?: (intent: OrderIntent) => CommandError | undefined): Promise<SubmitResult> {
+    // Chained, not awaited: each HTTP submit's answer waits on two promises (decision, journal), not on five; a
+    // throw is a rejection, never thrown at a caller that only chains on the promise
     try {
-      await this.deps.durable?.();
+      const r = this.enqueue(body, check);
+      if (!r.ok) return Promise.resolve(r);
+      return this.deps.intake.dispatched(r.order).then(this.whenDurable);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The answer for an order the dispatcher decided about, once the journal holds it: submit's second half. */
+  private readonly whenDurable = (order: Order): SubmitResult | Promise<SubmitResult> => {
+    const decided = this.submitted(order);
+    const durable = this.deps.durable;
+    if (durable === undefined) return decided;
+    // The journal failed before the order's records were on disk: it is not acknowledged (no order id given).
+    try {
+      return durable().then(() => decided, journalFailed);
     } catch {
-      // The journal failed before the order's records were on disk: it is not acknowledged (no order id given).
       return JOURNAL_FAILED;
     }
-    return decided;
-  }
+  };
 
   /**
    * The dispatcher's decision about an order queued with enqueue, answered as submit answers it, WITHOUT waiting for

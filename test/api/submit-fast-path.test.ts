@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawExchange, type RawResponse } from '../../bench/lib/raw-http.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -61,6 +62,39 @@ function shape(r: RawResponse, ids: boolean): { status: number; headers: [string
   return { status: r.status, headers, body };
 }
 
+/**
+ * The bytes the daemon sends back for `pieces` written one after the other on one connection (a pause between them,
+ * so that each arrives as a read of its own), up to its close (the last request says Connection: close).
+ */
+function rawBytes(pieces: readonly (string | Buffer)[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const got: Buffer[] = [];
+    const s = connect(port, '127.0.0.1');
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`no close within 10 s; got ${JSON.stringify(Buffer.concat(got).toString('latin1'))}`));
+    }, 10_000);
+    s.on('data', (d: Buffer) => got.push(d));
+    s.on('error', reject);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(got).toString('latin1'));
+    });
+    s.setNoDelay(true);
+    let i = 0;
+    const next = (): void => {
+      s.write(pieces[i++]!);
+      if (i < pieces.length) setTimeout(next, 30);
+    };
+    s.once('connect', next);
+  });
+}
+
+/** The answers in `bytes` as text, each Date header's value masked (the only bytes that depend on the time). */
+function masked(bytes: string): string {
+  return bytes.replace(/\r\nDate: [^\r]*\r\n/g, '\r\nDate: *\r\n');
+}
+
 async function rejects(): Promise<string> {
   return (await t.api.get('/metrics')).text;
 }
@@ -114,6 +148,56 @@ describe('POST /v1/orders past fastify', () => {
     expect(r.responses.slice(0, 2).map((x) => (JSON.parse(x.body) as { clientOrderId: string }).clientOrderId)).toEqual(['fastPipe1', 'fastPipe2']);
     expect((JSON.parse(r.responses[2]!.body) as { error: { code: string } }).error.code).toBe('DUPLICATE_CLIENT_ORDER_ID');
     expect(fastSubmits()).toBe(before + 3);
+  });
+
+  it('answers byte for byte as it always has: status line, header lines in their order and case, body', async () => {
+    // a refusal's body depends on nothing but the request: the whole answer is known
+    const refused = '{"error":{"code":"BAD_REQUEST","message":"body is not valid JSON","retryable":false}}';
+    const bad = '{"strategy":';
+    const before = fastSubmits();
+    expect(masked(await rawBytes([plain('/v1/orders', bad, { close: false }), plain('/v1/orders', bad)]))).toBe(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${refused.length}\r\nDate: *\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n${refused}` +
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${refused.length}\r\nDate: *\r\nConnection: close\r\n\r\n${refused}`,
+    );
+    // an accepted order: its ids are its own, the rest of the answer is fixed
+    const accepted = masked(await rawBytes([plain('/v1/orders?result=ids', order({ clientOrderId: 'fastBytes1' }))]));
+    const m = /^HTTP\/1\.1 201 Created\r\ncontent-type: application\/json; charset=utf-8\r\ncontent-length: (\d+)\r\nDate: \*\r\nConnection: close\r\n\r\n(\{"orderId":\d+,"clientOrderId":"fastBytes1"\})$/.exec(accepted);
+    expect(m, accepted).not.toBeNull();
+    expect(Number(m![1])).toBe(m![2]!.length);
+    expect(fastSubmits()).toBe(before + 3);
+  });
+
+  it('pipelined submits with a refusal between them: each answered, in the order sent', async () => {
+    const before = fastSubmits();
+    const data = Buffer.concat([
+      plain('/v1/orders?result=ids', order({ clientOrderId: 'fastMixed1' }), { close: false }),
+      plain('/v1/orders?result=ids', '{"strategy":', { close: false }),
+      plain('/v1/orders?result=all', order({ clientOrderId: 'fastMixed3' }), { close: false }),
+      plain('/v1/orders?result=ids', order({ clientOrderId: 'fastMixed2' })),
+    ]);
+    const r = await rawExchange(port, data, { timeoutMs: 10_000, end: false, responses: 4 });
+    expect(r.responses.map((x) => x.status)).toEqual([201, 400, 400, 201]);
+    const bodies = r.responses.map((x) => JSON.parse(x.body) as { clientOrderId?: string; error?: { code: string } });
+    expect([bodies[0]!.clientOrderId, bodies[1]!.error?.code, bodies[2]!.error?.code, bodies[3]!.clientOrderId]).toEqual(['fastMixed1', 'BAD_REQUEST', 'INVALID_FIELD', 'fastMixed2']);
+    expect(fastSubmits()).toBe(before + 4);
+  });
+
+  it('a request that arrives in pieces (head, then its body in two reads, split inside a character) is answered as a whole one', async () => {
+    const before = fastSubmits();
+    // a multi-byte character split between two reads must be joined before it is decoded (not U+FFFD twice)
+    const body = Buffer.from(order({ clientOrderId: 'fastPieces1', note: 'caf\u00e9' }));
+    const head = plain('/v1/orders?result=ids', body).subarray(0, -body.length);
+    const cut = body.indexOf(0xc3) + 1;
+    const answer = masked(await rawBytes([head, body.subarray(0, cut), body.subarray(cut)]));
+    // "note" is not a field of an order: refused naming it, decoded whole
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'UNKNOWN_FIELD', field: 'note' } });
+    // the head itself in two reads too
+    const whole = plain('/v1/orders?result=ids', order({ clientOrderId: 'fastPieces2' }));
+    const bodyAt = whole.indexOf('\r\n\r\n') + 4;
+    const accepted = masked(await rawBytes([whole.subarray(0, 20), whole.subarray(20, bodyAt), whole.subarray(bodyAt, bodyAt + 10), whole.subarray(bodyAt + 10)]));
+    expect(accepted).toMatch(/^HTTP\/1\.1 201 Created\r\n[^]*\r\n\r\n\{"orderId":\d+,"clientOrderId":"fastPieces2"\}$/);
+    expect(fastSubmits()).toBe(before + 2);
   });
 
   it('leaves to fastify what is not plain: no token, a wrong one, a body over the bound, another path', async () => {
