@@ -394,9 +394,12 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, out: Transiti
   const from = order.state;
   const fromIndex = stateIndex(from);
   let event: LifecycleEvent;
+  // A fill's trade key, made once: checked for a duplicate here, kept by the order below.
+  let fillKey = '';
   if (update.kind === 'FILL') {
     const f = update.fill;
-    if (order.hasTradeId(tradeKey(f))) return out.ignored('FILL', from, fromIndex, 'DUPLICATE_FILL');
+    fillKey = tradeKey(f);
+    if (order.hasTradeId(fillKey)) return out.ignored('FILL', from, fromIndex, 'DUPLICATE_FILL');
     if (!Number.isSafeInteger(f.qtyLots) || f.qtyLots <= 0 || !Number.isSafeInteger(f.priceTicks) || f.priceTicks < 0) {
       return out.error('FILL', from, fromIndex, 'INVALID_FILL');
     }
@@ -453,7 +456,7 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, out: Transiti
       order.venue = update.venue;
       break;
     case 'FILL': {
-      order.addTradeId(tradeKey(update.fill));
+      order.addTradeId(fillKey);
       order.filledLots += update.fill.qtyLots;
       const sum = order.filledNotional + notionalUnits(update.fill.priceTicks, update.fill.qtyLots);
       order.filledNotional = sum > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : sum;

@@ -77,7 +77,8 @@ export class FeeLedger implements TrackerListener {
       s.units *= pow10(p.scale - s.scale);
       s.scale = p.scale;
     }
-    s.units += p.units * pow10(s.scale - p.scale);
+    // a fee at the sum's scale (the usual case) is added as it is: no bigint product by 10^0 made per fill
+    s.units += p.scale === s.scale ? p.units : p.units * pow10(s.scale - p.scale);
     s.fills++;
     if (estimated) s.estimated++;
   }

@@ -184,6 +184,11 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
   /** Per venue name, its rows by strategyIndex x instruments + instrumentIndex (the per-fill lookup). */
   private readonly rowsByVenue = new Map<string, (Row | undefined)[]>();
   private readonly feeMemo = new SignedDecimalMemo();
+  /** One-entry memos of apply's bigints (a bigint is immutable: handing the same one out again is exact). */
+  private lastPriceTicks = NaN;
+  private lastFinePrice = 0n;
+  private lastLots = NaN;
+  private lastLotsBig = 0n;
   private readonly byStrategy: Row[][];
   private readonly all: Row[] = [];
   private readonly smart: number;
@@ -238,8 +243,8 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
   apply(strategyIndex: number, instrumentIndex: number, venue: string, sign: 1 | -1, priceTicks: number, qtyLots: number, fee: string, feeCurrency: string): void {
     const ins = this.store.instruments.at(instrumentIndex);
     const r = this.row(strategyIndex, ins, venue);
-    const p = BigInt(priceTicks) * FINE;
-    const lots = BigInt(sign === 1 ? qtyLots : -qtyLots);
+    const p = this.finePrice(priceTicks);
+    const lots = this.signedLots(sign === 1 ? qtyLots : -qtyLots);
     let d = lots;
     if (r.qty !== 0n && (r.qty > 0n) !== (d > 0n)) {
       const abs = r.qty < 0n ? -r.qty : r.qty;
@@ -264,6 +269,24 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
     // the venue's flows are summed from its rows when next read (venueFlows)
     this.venueFills.set(venue, (this.venueFills.get(venue) ?? 0) + 1);
     this.onVenueFill?.(venue);
+  }
+
+  /** priceTicks x FINE as a bigint (the last one made is handed out again: fills come at few prices). */
+  private finePrice(priceTicks: number): bigint {
+    if (priceTicks !== this.lastPriceTicks) {
+      this.lastFinePrice = BigInt(priceTicks) * FINE;
+      this.lastPriceTicks = priceTicks;
+    }
+    return this.lastFinePrice;
+  }
+
+  /** Signed lots as a bigint (the last one made is handed out again: fills come in few sizes). */
+  private signedLots(lots: number): bigint {
+    if (lots !== this.lastLots) {
+      this.lastLotsBig = BigInt(lots);
+      this.lastLots = lots;
+    }
+    return this.lastLotsBig;
   }
 
   private row(strategyIndex: number, ins: Instrument, venue: string): Row {

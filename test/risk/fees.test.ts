@@ -154,6 +154,12 @@ describe('fee sums per strategy, venue and currency', () => {
     ]);
   });
 
+  it('a fee with fewer decimals than its sum, or as many, is added at the sum\'s scale', () => {
+    const r = makeRig();
+    for (const fee of ['0.125', '0.5', '2', '0.001', '-0.25']) fillWith(r, submitted(r, 'alpha', 'BUY', 1_000, 'okx'), 1_000, 'okx', fee, 'USDT');
+    expect(r.fees.list()).toEqual([{ strategy: 'alpha', venue: 'okx', currency: 'USDT', amount: '2.376', fills: 5, estimatedFills: 0 }]);
+  });
+
   it('sums exactly, per strategy, venue and currency', () => {
     const r = makeRig();
     trade(r);
