@@ -306,6 +306,7 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   tracker.listen(quality, 'execution-quality');
   metrics.setFeeSource(() => fees.list());
   metrics.setListenerErrorSource(() => tracker.listenerErrors());
+  metrics.setOpenSource((s) => tracker.openOf(s));
   tracker.listen(metrics, 'metrics');
   const logged = orderLogListener(log, tracker);
   tracker.listen({

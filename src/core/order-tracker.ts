@@ -131,6 +131,8 @@ export class OrderTracker {
   private finishedCount = 0;
   private seq = 0;
   private openCount = 0;
+  /** Open orders per strategy index (their sum is openCount): GET /metrics' switchyard_open_orders. */
+  private readonly openByStrategy: Int32Array;
   /** Finished slots opened again (corrected rejections) whose retention-ring entry may still be there. */
   private readonly reopened = new Set<number>();
   /** options.clientOrderIdIndex. */
@@ -148,6 +150,7 @@ export class OrderTracker {
     this.transitions.push(new Transition());
     this.seqs.push(0);
     this.finished = new Int32Array(Math.min(options.retainFinished + 1, 1 << 16));
+    this.openByStrategy = new Int32Array(store.strategyIds.length);
   }
 
   /** Add a listener; `name` labels its errors (default: its class name). */
@@ -191,6 +194,7 @@ export class OrderTracker {
     this.store.createdAt[slot] = this.store.updatedAt[slot]!;
     if (cid !== undefined) this.byClientId.set(cid, slot);
     this.openCount++;
+    this.openByStrategy[fields.strategy]!++;
     const hooks = this.createHooks;
     if (hooks.fns.length === 0) return slot;
     const level = this.enter();
@@ -242,8 +246,10 @@ export class OrderTracker {
     s.setReason(slot, row.reason);
     s.updatedAt[slot] = row.updatedAt;
     if (row.tradeIds.length > 0) s.tradeIds[slot] = row.tradeIds.length === 1 ? row.tradeIds[0]! : new Set(row.tradeIds);
-    if (OPEN_CODE[s.state[slot]!] === 1) this.openCount++;
-    else this.retire(slot);
+    if (OPEN_CODE[s.state[slot]!] === 1) {
+      this.openCount++;
+      this.openByStrategy[s.strategy[slot]!]!++;
+    } else this.retire(slot);
     return slot;
   }
 
@@ -301,6 +307,11 @@ export class OrderTracker {
     return this.openCount;
   }
 
+  /** Open orders of the strategy with this index (every open state, CREATED included, as `open` counts them). */
+  openOf(strategyIndex: number): number {
+    return this.openByStrategy[strategyIndex]!;
+  }
+
   /** Sequence number of the last applied transition. */
   get lastSeq(): number {
     return this.seq;
@@ -349,8 +360,10 @@ export class OrderTracker {
         this.byClientId.set(update.clientOrderId, slot);
       }
       const closed = isOpen(t.from) && !isOpen(t.to);
-      if (closed) this.openCount--;
-      else if (!isOpen(t.from) && isOpen(t.to)) this.reopen(slot);
+      if (closed) {
+        this.openCount--;
+        this.openByStrategy[this.store.strategy[slot]!]!--;
+      } else if (!isOpen(t.from) && isOpen(t.to)) this.reopen(slot);
       const hooks = update.kind === 'FILL' ? this.transitionHooks : this.nonFillHooks;
       for (let i = 0; i < hooks.fns.length; i++) {
         try {
@@ -422,6 +435,7 @@ export class OrderTracker {
    */
   private reopen(slot: number): void {
     this.openCount++;
+    this.openByStrategy[this.store.strategy[slot]!]!++;
     this.reopened.add(slot);
   }
 

@@ -4,7 +4,7 @@ import type { OrderView } from '../core/order-store.js';
 import type { Clock } from '../model/clock.js';
 import { ERROR_CATALOGUE } from '../model/errors.js';
 import { eventIndex, LIFECYCLE_EVENTS, type OrderUpdate, type Transition } from '../model/lifecycle.js';
-import { isOpen, ORDER_STATES } from '../model/order.js';
+import { ORDER_STATES } from '../model/order.js';
 import { TypedHistogram } from './typed-histogram.js';
 
 /** Submit-to-ack buckets in seconds: sub-millisecond resolution for in-process and paper venues. */
@@ -72,8 +72,6 @@ export class Metrics implements TrackerListener {
   private readonly venueLabels: readonly string[];
   /** [state][venue label][strategy] */
   private readonly stateCounts: Float64Array;
-  /** [strategy] */
-  private readonly openCounts: Float64Array;
   /** [venue label][liquidity] */
   private readonly fillCounts: Float64Array;
   /** [kind: error code index, or the last for IGNORED][event][from state] */
@@ -99,7 +97,6 @@ export class Metrics implements TrackerListener {
     const feeSource = () => this.feeSource();
     const strategies = strategyIds.length;
     this.stateCounts = new Float64Array(STATE_COUNT * venues * strategies);
-    this.openCounts = new Float64Array(strategies);
     this.fillCounts = new Float64Array(venues * LIQUIDITIES.length);
     // anomaly kinds: any catalogue code (the lifecycle reports INVALID_TRANSITION, OVERFILL, INVALID_FILL,
     // DUPLICATE_FILL), then IGNORED for a benign late or duplicate report without a code
@@ -131,7 +128,7 @@ export class Metrics implements TrackerListener {
       labelNames: ['strategy'],
       registers,
       collect: () => {
-        for (let s = 0; s < strategies; s++) this.openOrders.set({ strategy: strategyIds[s]! }, this.openCounts[s]!);
+        for (let s = 0; s < strategies; s++) this.openOrders.set({ strategy: strategyIds[s]! }, this.openSource(s));
       },
     });
     this.rejects = new Counter({
@@ -270,6 +267,17 @@ export class Metrics implements TrackerListener {
     });
   }
 
+  /**
+   * Open orders per strategy index: the tracker's own count (GET /health's openOrders is their sum), which also
+   * knows the orders a journal snapshot put back (restored without listeners) and those a corrected rejection
+   * opened again; read at scrape time.
+   */
+  private openSource: (strategyIndex: number) => number = () => 0;
+
+  setOpenSource(source: (strategyIndex: number) => number): void {
+    this.openSource = source;
+  }
+
   /** Journal state (the daemon's journal recorder), read at scrape time. */
   private journalSource: () => { failed: boolean; unrecorded: number } = () => ({ failed: false, unrecorded: 0 });
 
@@ -302,8 +310,6 @@ export class Metrics implements TrackerListener {
     const vl = v < this.venueNames.length ? v : this.venueNames.length;
     const stateIndex = t.toIndex;
     this.stateCounts[(stateIndex * this.venueLabels.length + vl) * this.strategyIds.length + s]!++;
-    if (t.from === 'CREATED') this.openCounts[s]!++;
-    if (isOpen(t.from) && !isOpen(t.to)) this.openCounts[s]!--;
     if (t.to === 'DENIED' || t.to === 'REJECTED') this.rejectCounts[rejectCodeIndex(order.reason)]!++;
     // The submit-to-ack interval starts at the venue handoff (the batcher stamps submittedAt once per batch).
     if (update.kind === 'SUBMIT' || update.kind === 'ROUTE') return;
