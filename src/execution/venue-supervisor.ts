@@ -361,25 +361,31 @@ export class VenueGate {
   private readonly halted: Uint8Array;
   /** Why the venue's account lease is not ours (undefined: held, or no lease needed). */
   private readonly unleased: (string | undefined)[];
-  private readonly reasons: (string | undefined)[];
+  /**
+   * Why the venue is closed, and why it is unhealthy: kept apart, so that what /health shows is the cause that still
+   * holds (a venue reconciled at last while its breaker is open says so, not "not reconciled").
+   */
+  private readonly closedReasons: (string | undefined)[];
+  private readonly downReasons: (string | undefined)[];
 
   constructor(private readonly available: Uint8Array, private readonly leasedElsewhere: Uint8Array = new Uint8Array(available.length)) {
     this.open = new Uint8Array(available.length).fill(1);
     this.healthy = new Uint8Array(available.length).fill(1);
     this.halted = new Uint8Array(available.length);
     this.unleased = new Array<string | undefined>(available.length).fill(undefined);
-    this.reasons = new Array<string | undefined>(available.length).fill(undefined);
+    this.closedReasons = new Array<string | undefined>(available.length).fill(undefined);
+    this.downReasons = new Array<string | undefined>(available.length).fill(undefined);
   }
 
   setOpen(v: number, open: boolean, reason?: string): void {
     this.open[v] = open ? 1 : 0;
-    if (!open) this.reasons[v] = reason;
+    this.closedReasons[v] = open ? undefined : reason;
     this.apply(v);
   }
 
   setHealth(v: number, up: boolean, reason?: string): void {
     this.healthy[v] = up ? 1 : 0;
-    if (!up && this.open[v] === 1) this.reasons[v] = reason;
+    this.downReasons[v] = up ? undefined : reason;
     this.apply(v);
   }
 
@@ -402,10 +408,15 @@ export class VenueGate {
     return this.healthy[v] === 1;
   }
 
-  /** Why the venue is not available (the last reason given), undefined when it is. */
+  /**
+   * Why the venue is not available, undefined when it is: halted, its lease not ours, closed (not started, not
+   * reconciled), then unhealthy, in that order — the first cause that holds.
+   */
   reason(v: number): string | undefined {
     if (this.available[v] === 1) return undefined;
-    return this.halted[v] === 1 ? 'TRADING_HALTED' : this.unleased[v] ?? this.reasons[v];
+    if (this.halted[v] === 1) return 'TRADING_HALTED';
+    if (this.unleased[v] !== undefined) return this.unleased[v];
+    return this.open[v] === 0 ? this.closedReasons[v] : this.downReasons[v];
   }
 
   private apply(v: number): void {
