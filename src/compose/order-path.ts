@@ -288,7 +288,8 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   if (recorder !== undefined) metrics.setJournalSource(() => ({ failed: recorder.failed !== null, unrecorded: recorder.unrecorded }));
   let ringIntake: RingIntake | undefined;
   if (o.rings !== undefined && o.rings.length > 0) {
-    ringIntake = new RingIntake(o.rings, (id) => intake.strategyOf(id), strategyIds.length, intake, tracker, queues, router, instruments.list.length, clock);
+    ringIntake = new RingIntake(o.rings, (id) => intake.strategyOf(id), strategyIds.length, intake, tracker, queues, router, instruments.list.length, clock,
+      (code) => metrics.edgeReject(code));
     dispatcher.addSource(ringIntake);
     tracker.listen(ringIntake, 'ring-intake');
   }

@@ -104,6 +104,11 @@ export class RingIntake implements IntakeSource, TrackerListener {
     private readonly symbolCount: number,
     /** Time of refusals (events about an order carry the order's own times). */
     private readonly clock: Clock = systemClock,
+    /**
+     * A submit refused here, never an order (switchyard_rejects_total, as the API edges count theirs); not a cancel
+     * refused, nor a submit withdrawn by its cancel.
+     */
+    private readonly onSubmitRefused: (code: ErrorCode) => void = () => {},
   ) {
     this.hosted = new Array<RingEndpoint | undefined>(strategyCount);
     this.strategyIndex = new Int32Array(strategies.length);
@@ -233,7 +238,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
     this.noteSeq(this.lastCancelSeq, s, rec.seq);
     const invalid = validateOrderRecord(rec, this.symbolCount, this.router.venueCount) ?? (rec.op === OP_CANCEL ? null : 'BAD_REQUEST');
     if (invalid !== null) {
-      this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, invalid);
+      this.refuse(h, rec, invalid);
       return;
     }
     this.cancel(h, s, rec);
@@ -264,7 +269,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
     this.noteSeq(this.lastSeq, s, rec.seq);
     const invalid = validateOrderRecord(rec, this.symbolCount, this.router.venueCount);
     if (invalid !== null) {
-      this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, invalid);
+      this.refuse(h, rec, invalid);
       return;
     }
     if (rec.op === OP_CANCEL) {
@@ -272,7 +277,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
       return;
     }
     if (rec.venue !== NO_VENUE && !this.router.listsSymbol(rec.venue, rec.symbol)) {
-      this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, 'UNKNOWN_VENUE');
+      this.refuse(h, rec, 'UNKNOWN_VENUE');
       return;
     }
     const f = this.fields;
@@ -293,7 +298,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
     f.tag = rec.tag;
     const slot = this.intake.submitFields(f);
     if (slot < 0) {
-      this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, this.intake.refusal.code);
+      this.refuse(h, rec, this.intake.refusal.code);
       return;
     }
     const store = this.tracker.store;
@@ -391,6 +396,12 @@ export class RingIntake implements IntakeSource, TrackerListener {
       return true;
     }
     return false;
+  }
+
+  /** A record refused: REFUSED with its code, and a submit (anything but a cancel) counted as an order refused. */
+  private refuse(h: RingEndpoint, rec: OrderRecord, code: ErrorCode): void {
+    if (rec.op !== OP_CANCEL) this.onSubmitRefused(code);
+    this.answer(h, EV_REFUSED, rec.seq, rec.tag, 0, code);
   }
 
   private answer(h: RingEndpoint, kind: number, seq: number, tag: number, orderId: number, code: ErrorCode | undefined): void {
