@@ -161,6 +161,24 @@ describe.skipIf(!HAVE_CHROMIUM)('status page in headless Chromium against the pa
     expect(pageErrors).toEqual([]);
   }, 40_000);
 
+  it('the total net PnL per quote currency is the exact sum of the rows, and says which rows it could not count', async () => {
+    // defect: the page summed the rows' netPnl as floats and showed the total rounded to 2 decimals ("net 0.30 USDT"
+    // for 0.2992), and a row without a mark (netPnl null) counted as 0 without a word: a total that looked whole.
+    // The daemon's answer is stood in for here (its format, GET /v1/positions) because a paper daemon always has marks.
+    const row = (symbol: string, netPnl: string | null) => ({
+      strategy: 'manual', symbol, venue: 'sim-a', quantity: '0.01000', averageCost: '60000.00', mark: netPnl === null ? null : '60000.00',
+      realisedPnl: '0', unrealisedPnl: netPnl, netPnl, fees: {}, feesNotInNet: [], quote: 'USDT', fills: 1,
+    });
+    const positions = [row('BTC-USDT', '-0.0008000'), row('ETH-USDT', '0.1000'), row('SOL-USDT', null), row('BTC-USDT', '0.2000000')];
+    await page.route('**/v1/positions', (route) => void route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ positions }) }));
+    try {
+      await expect.poll(() => page.textContent('#pnl-total'), { timeout: 8000 }).toBe('net 0.2992000 USDT (1 position without a mark: not counted)');
+    } finally {
+      await page.unroute('**/v1/positions');
+    }
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+
   /** docs/status-page.png: the page with a filled and a resting order, latency and books shown (UPDATE_SCREENSHOTS=1). */
   async function screenshot(resting: number): Promise<void> {
     // a few more orders, and one metrics scrape after the acknowledgements (the page reads /metrics every 5 s)

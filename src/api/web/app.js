@@ -666,10 +666,32 @@ function renderFills() {
     num(`${f.fee} ${f.feeCurrency}${f.feeEstimated ? ' (est.)' : ''}`), td(f.liquidity), td(f.venue))), 10, 'no fills yet');
 }
 
+/** `sum` ({units: BigInt, scale}) plus a decimal text the daemon wrote ("-12.3400"), exactly, at the longer scale. */
+function addDecimal(sum, text) {
+  const neg = text.startsWith('-');
+  const [whole, frac = ''] = (neg ? text.slice(1) : text).split('.');
+  const scale = Math.max(sum.scale, frac.length);
+  const units = BigInt(whole + frac.padEnd(scale, '0'));
+  return { units: sum.units * 10n ** BigInt(scale - sum.scale) + (neg ? -units : units), scale };
+}
+
+function decimalText({ units, scale }) {
+  const digits = (units < 0n ? -units : units).toString().padStart(scale + 1, '0');
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return units < 0n ? `-${text}` : text;
+}
+
 function renderPositions() {
+  // exact decimals, never floats; a row without a net PnL (no mark) is named, not taken as 0
   const totals = new Map();
-  for (const p of s.positions) totals.set(p.quote, (totals.get(p.quote) ?? 0) + Number(p.netPnl));
-  $('pnl-total').textContent = [...totals].map(([q, v]) => `net ${v.toFixed(2)} ${q}`).join(' · ');
+  for (const p of s.positions) {
+    const t = totals.get(p.quote) ?? { sum: { units: 0n, scale: 0 }, unknown: 0 };
+    if (typeof p.netPnl === 'string') t.sum = addDecimal(t.sum, p.netPnl);
+    else t.unknown++;
+    totals.set(p.quote, t);
+  }
+  $('pnl-total').textContent = [...totals].map(([q, t]) => `net ${decimalText(t.sum)} ${q}${
+    t.unknown === 0 ? '' : ` (${t.unknown} position${t.unknown === 1 ? '' : 's'} without a mark: not counted)`}`).join(' · ');
   fill('positions', s.positions.map((p) => el('tr', {},
     td(p.strategy), td(p.symbol), td(p.venue), num(p.quantity, signCls(p.quantity)), num(p.averageCost), num(p.mark),
     num(p.realisedPnl, signCls(p.realisedPnl)), num(p.unrealisedPnl, signCls(p.unrealisedPnl)),
