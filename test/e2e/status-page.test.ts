@@ -179,6 +179,28 @@ describe.skipIf(!HAVE_CHROMIUM)('status page in headless Chromium against the pa
     expect(pageErrors).toEqual([]);
   }, 30_000);
 
+  it('says Redis is down when a part of it (the event publisher, the command intake) is down', async () => {
+    // defect: the header read `up` and `connected` at the top of /health's `redis`, where the daemon puts neither (its
+    // parts are `events`, `commands`, `leases`, each with its own `up`), so a publisher that had lost Redis showed
+    // "redis up". The daemon's /health is stood in for (its format) with a Redis part that is down.
+    const real = (await t.api.get('/health')).body;
+    const redis = (events: boolean, commands: boolean) => ({
+      where: 'redis://127.0.0.1:6379',
+      events: { where: 'redis://127.0.0.1:6379', up: events, mode: events ? 'live' : 'down', watermark: 5, lagEvents: events ? 0 : 12, lagSeconds: events ? 0 : 3, buffered: 0, overflows: 0, writeErrors: events ? 0 : 4 },
+      commands: { up: commands, processed: 0, refused: 0, malformed: 0, replayed: 0, failed: 0 },
+    });
+    let health = { ...real, redis: redis(false, true) };
+    await page.route('**/health', (route) => void route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(health) }));
+    try {
+      await expect.poll(() => page.textContent('#health-extra'), { timeout: 8000 }).toMatch(/redis DOWN \(events\)/);
+      health = { ...real, redis: redis(true, true) };
+      await expect.poll(() => page.textContent('#health-extra'), { timeout: 8000 }).toMatch(/redis up/);
+    } finally {
+      await page.unroute('**/health');
+    }
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+
   /** docs/status-page.png: the page with a filled and a resting order, latency and books shown (UPDATE_SCREENSHOTS=1). */
   async function screenshot(resting: number): Promise<void> {
     // a few more orders, and one metrics scrape after the acknowledgements (the page reads /metrics every 5 s)

@@ -580,7 +580,11 @@ function renderHeader() {
   if (h.journal) extra.push(`journal ${h.journal.ok === false ? 'FAILED' : `ok (seq ${h.journal.durableSeq ?? h.journal.lastSeq ?? '?'})`}`);
   if (h.stream) extra.push(`stream clients ${h.stream.clients}, slow consumers dropped ${h.stream.slowConsumerDisconnects}`);
   if (h.history) extra.push(`history ${h.history.up ? 'up' : 'DOWN'} (lag ${h.history.lagRecords ?? 0} records)`);
-  if (h.redis) extra.push(`redis ${h.redis.up === false || h.redis.connected === false ? 'DOWN' : 'up'}`);
+  if (h.redis) {
+    // each part of it has its own `up` (the leases show in the venues they close)
+    const down = ['events', 'commands'].filter((k) => h.redis[k]?.up === false);
+    extra.push(`redis ${down.length === 0 ? 'up' : `DOWN (${down.join(', ')})`}`);
+  }
   $('health-extra').textContent = extra.join(' · ');
 }
 
