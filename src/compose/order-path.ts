@@ -303,7 +303,7 @@ export function buildOrderPath(o: OrderPathOptions): OrderPath {
   // our open orders lock part of the tracked balances (none tracked: nothing to keep per order)
   if (balances.tracksAny) tracker.listen(balances, 'balances');
   // per-order fees and the slippage histogram (before a journal replay runs: it rebuilds the fees)
-  const quality = new ExecutionQuality(store, metrics.registry);
+  const quality = new ExecutionQuality(store, metrics.registry, metrics);
   tracker.listen(quality, 'execution-quality');
   metrics.setFeeSource(() => fees.list());
   metrics.setListenerErrorSource(() => tracker.listenerErrors());

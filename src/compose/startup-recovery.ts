@@ -84,6 +84,7 @@ export class StartupRecovery {
     recorder.attach(journal);
     // Replay: the records are in the journal already, and risk reservations are rebuilt from the SUBMITs.
     recorder.active = false;
+    p.path.metrics.replaying = true;
     p.path.riskAccounting.replaying = true;
     if (p.path.parents !== undefined) p.path.parents.replaying = true;
     let replay: ReplayReport;
@@ -94,6 +95,7 @@ export class StartupRecovery {
     } finally {
       p.path.riskAccounting.replaying = false;
       if (p.path.parents !== undefined) p.path.parents.replaying = false;
+      p.path.metrics.replaying = false;
       recorder.active = true;
     }
     // Refuses (JOURNAL_CONFIG_MISMATCH) before anything is written when the journal no longer fits the configuration.

@@ -87,6 +87,8 @@ export class ExecutionQuality implements TrackerListener {
     private readonly store: OrderStore,
     /** The registry /metrics exposes (Metrics.registry); none: the histogram is kept but not exposed. */
     registry?: Registry,
+    /** Whether the journal is being replayed (Metrics.replaying): fees are rebuilt, fills not observed again. */
+    private readonly replay: { readonly replaying: boolean } = { replaying: false },
   ) {
     const labels = [...store.venueNames, OTHER_VENUE];
     this.otherVenue = labels.length - 1;
@@ -105,8 +107,8 @@ export class ExecutionQuality implements TrackerListener {
     const slot = order.slot;
     const f = update.fill;
     s.feeTexts[slot] = addFeeText(s.feeTexts[slot], f.feeCurrency !== '' ? f.feeCurrency : s.instrument(slot).quote, f.fee);
-    // a child's fill is observed once, as its parent's fill
-    if (s.parent[slot] !== 0) return;
+    // a child's fill is observed once, as its parent's fill; a replayed one was observed by the run that had it
+    if (s.parent[slot] !== 0 || this.replay.replaying) return;
     const mid = s.arrivalMid[slot]!;
     if (!(mid > 0)) return;
     const venue = s.venueIndex(f.venue);

@@ -304,7 +304,14 @@ export class Metrics implements TrackerListener {
     this.feeSource = source;
   }
 
+  /**
+   * True while the journal is replayed at the start: its transitions happened in a run before (counted then), so they
+   * are not counted again; counters are this run's, as Prometheus reads them (a restart is a reset).
+   */
+  replaying = false;
+
   onTransition(order: OrderView, update: OrderUpdate, t: Transition): void {
+    if (this.replaying) return;
     const v = order.venueIndex;
     const s = order.strategyIndex;
     const vl = v < this.venueNames.length ? v : this.venueNames.length;
@@ -324,6 +331,7 @@ export class Metrics implements TrackerListener {
   }
 
   onAnomaly(_order: OrderView, _update: OrderUpdate, t: Transition): void {
+    if (this.replaying) return;
     const k = this.anomalyKindIndex.get(t.code ?? 'IGNORED')!;
     this.anomalyCounts[(k * EVENT_COUNT + eventIndex(t.event)) * STATE_COUNT + t.fromIndex]!++;
   }
