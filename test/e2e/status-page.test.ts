@@ -201,6 +201,31 @@ describe.skipIf(!HAVE_CHROMIUM)('status page in headless Chromium against the pa
     expect(pageErrors).toEqual([]);
   }, 30_000);
 
+  it('names a worker strategy that failed or hangs: the reason a daemon with every venue up is degraded', async () => {
+    // defect: the page never read /health's `strategies`: a failed or unresponsive worker made the header say
+    // "degraded" while every panel looked well, with no word of why. The daemon's /health is stood in for (its format).
+    const real = (await t.api.get('/health')).body;
+    const worker = (id: string, status: string, responsive: boolean, error: string | null) => ({
+      id, source: 'worker', status, responsive, heartbeatAgeMs: responsive ? 12 : 4000, hangs: responsive ? 0 : 1, queueFull: 0, eventsLost: 0, resyncs: 0, error, restarts: 0,
+    });
+    const health = {
+      ...real,
+      status: 'degraded',
+      strategies: [
+        worker('momentum', 'failed', false, 'Error: boom in onBook'), worker('maker', 'running', false, null), worker('quiet', 'running', true, null),
+        { id: 'manual', source: 'api' },
+      ],
+    };
+    await page.route('**/health', (route) => void route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(health) }));
+    try {
+      await expect.poll(() => page.textContent('#health-extra'), { timeout: 8000 }).toMatch(/strategy momentum FAILED: Error: boom in onBook · strategy maker UNRESPONSIVE/);
+      expect(await page.textContent('#health-extra')).not.toMatch(/quiet|manual/);
+    } finally {
+      await page.unroute('**/health');
+    }
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+
   /** docs/status-page.png: the page with a filled and a resting order, latency and books shown (UPDATE_SCREENSHOTS=1). */
   async function screenshot(resting: number): Promise<void> {
     // a few more orders, and one metrics scrape after the acknowledgements (the page reads /metrics every 5 s)

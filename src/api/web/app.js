@@ -577,6 +577,12 @@ function renderHeader() {
   $('trading').textContent = notActive.map((t) => `${t.scope}${t.name ? ` ${t.name}` : ''} ${t.state}`).join(' · ');
   $('resume').hidden = !(h.trading ?? []).some((t) => t.scope === 'daemon' && t.state !== 'ACTIVE');
   const extra = [`uptime ${Math.round((h.uptimeMs ?? 0) / 1000)} s`, `open orders ${h.openOrders}`];
+  // worker strategies not running well (a failed, restarting or unresponsive one makes the daemon degraded)
+  for (const w of h.strategies ?? []) {
+    if (w.status === undefined || (w.status === 'running' && w.responsive !== false)) continue;
+    const state = w.status === 'running' ? 'UNRESPONSIVE' : w.status.toUpperCase();
+    extra.push(`strategy ${w.id} ${state}${typeof w.error === 'string' ? `: ${w.error}` : ''}`);
+  }
   if (h.journal) extra.push(`journal ${h.journal.ok === false ? 'FAILED' : `ok (seq ${h.journal.durableSeq ?? h.journal.lastSeq ?? '?'})`}`);
   if (h.stream) extra.push(`stream clients ${h.stream.clients}, slow consumers dropped ${h.stream.slowConsumerDisconnects}`);
   if (h.history) extra.push(`history ${h.history.up ? 'up' : 'DOWN'} (lag ${h.history.lagRecords ?? 0} records)`);
