@@ -83,6 +83,11 @@ export interface CommandIntakeOptions {
   readonly blockMs?: number;
   /** Commands awaiting their outcome at once; default 4 x batch. */
   readonly maxInFlight?: number;
+  /**
+   * A submit refused before it made an order (switchyard_rejects_total, as the API edges count theirs): refused by its
+   * checks here or by the order path's. Not a submit answered again (delivered again), nor an order denied by risk.
+   */
+  readonly onSubmitRefused?: (code: string) => void;
 }
 
 export interface CommandIntakeStatus {
@@ -635,6 +640,7 @@ export class CommandIntake {
     const ids = result === 'ids';
     const refuse = (code: CommandError['code'], message: string, field?: string): Promise<Answer> => {
       this.counts.refused++;
+      if (op === 'submit') this.o.onSubmitRefused?.(code);
       return Promise.resolve({ client, requestId, body: errorBody({ code, message, field }), replayed: false, ack: true });
     };
     if (f.strategy !== strategy) return refuse('STRATEGY_MISMATCH', `the command names strategy ${f.strategy.slice(0, 64)} on the stream of ${strategy}`, 'strategy');
@@ -713,6 +719,7 @@ export class CommandIntake {
           const existing = this.o.commands.byClientOrderId(cid, strategy);
           if (existing !== undefined) return this.o.commands.settled(existing).then((again) => this.orderAnswer(op, again, ids, true));
         }
+        if (!queued.ok) this.o.onSubmitRefused?.(queued.code);
         return this.orderAnswer(op, r, ids, false);
       });
     } else if (op === 'cancel') {

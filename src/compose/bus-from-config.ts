@@ -96,6 +96,7 @@ export class DaemonBus {
         connect: (role) => connect(role), keys: this.keys, group: r.commands.group, consumer: config.daemon.name,
         strategies: this.redisStrategies, commands, ledger, durable, clock: p.clock, log: p.log,
         batch: r.commands.batch, claimIdleMs: r.commands.claimIdleMs, replyMaxLen: r.commands.replyMaxLen,
+        onSubmitRefused: (code) => p.path.metrics.edgeReject(code),
       });
       this.commands.registerMetrics(p.registry);
     }
