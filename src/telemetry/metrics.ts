@@ -315,8 +315,9 @@ export class Metrics implements TrackerListener {
     const v = order.venueIndex;
     const s = order.strategyIndex;
     const vl = v < this.venueNames.length ? v : this.venueNames.length;
-    const stateIndex = t.toIndex;
-    this.stateCounts[(stateIndex * this.venueLabels.length + vl) * this.strategyIds.length + s]!++;
+    // an order entering a state: not one that stays where it was (a further partial fill, a fill while its cancel is
+    // pending); a ROUTE enters its state again at a venue (the rest leaves the crossing book), under that venue
+    if (t.toIndex !== t.fromIndex || update.kind === 'ROUTE') this.stateCounts[(t.toIndex * this.venueLabels.length + vl) * this.strategyIds.length + s]!++;
     if (t.to === 'DENIED' || t.to === 'REJECTED') this.rejectCounts[rejectCodeIndex(order.reason)]!++;
     // The submit-to-ack interval starts at the venue handoff (the batcher stamps submittedAt once per batch).
     if (update.kind === 'SUBMIT' || update.kind === 'ROUTE') return;
