@@ -21,6 +21,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Journal } from '../journal/journal.js';
+import { systemClock, type Clock } from '../model/clock.js';
 import type { FollowerLog, FollowerStatus } from '../journal/journal-follower.js';
 import { transpileModuleGraph } from '../strategy/module-loader.js';
 import type { ThreadNiceResult } from '../core/thread-priority.js';
@@ -42,6 +43,16 @@ export interface HistoryThreadOptions extends Omit<HistoryWorkerData, 'statusEve
   readonly statusEveryMs?: number;
   /** Writer tuning (tests). */
   readonly tuning?: HistoryWorkerData['tuning'];
+  /**
+   * A running thread that has not reported for this long is shown down (`up` false, `lastError` says why): its last
+   * report, frozen, would otherwise keep saying it is up. Default 25 x statusEveryMs, at least 5000 ms.
+   */
+  readonly silentMs?: number;
+  /**
+   * Monotonic time of that watch (tests). Default the system clock: the thread reports in real time, so only a real
+   * clock can tell how long it has been silent (not a daemon's manual clock).
+   */
+  readonly clock?: Pick<Clock, 'monoMs'>;
 }
 
 const FIRST_RESTART_MS = 500;
@@ -71,10 +82,16 @@ export class HistoryThread {
   private restarts = 0;
   private readonly maxQueuedBytes: number;
   private readonly sendEveryMs: number;
+  private readonly silentMs: number;
+  private readonly clock: Pick<Clock, 'monoMs'>;
+  /** When the running thread last reported, or was started (the clock's monoMs). */
+  private heardAt = 0;
 
   constructor(private readonly o: HistoryThreadOptions) {
     this.maxQueuedBytes = o.maxQueuedBytes ?? 64 * 1024 * 1024;
     this.sendEveryMs = o.sendEveryMs ?? 5;
+    this.silentMs = o.silentMs ?? Math.max(5000, 25 * (o.statusEveryMs ?? 200));
+    this.clock = o.clock ?? systemClock;
     this.last = {
       store: o.history.store, where: '', up: false, mode: 'starting', watermark: -1, lagRecords: 0, lagSeconds: 0,
       buffered: 0, overflows: 0, writeErrors: 0, lastError: null, lostRecords: 0,
@@ -117,7 +134,11 @@ export class HistoryThread {
     const s = this.last;
     const lastSeq = this.journal?.lastSeq ?? 0;
     const lagRecords = s.watermark < 0 ? lastSeq : Math.max(0, lastSeq - s.watermark);
-    return { ...s, lagRecords, lagSeconds: lagRecords === 0 ? 0 : s.lagSeconds };
+    const status = { ...s, lagRecords, lagSeconds: lagRecords === 0 ? 0 : s.lagSeconds };
+    const silent = this.worker === undefined || this.stopping ? 0 : this.clock.monoMs() - this.heardAt;
+    if (silent <= this.silentMs) return status;
+    // a thread stuck (a store call that never returns, a loop): what it last said is no longer known to hold
+    return { ...status, up: false, lastError: `HISTORY_THREAD_SILENT: the history thread has not reported for ${Math.round(silent / 1000)} s (it reports every ${this.o.statusEveryMs ?? 200} ms); its last report is shown` };
   }
 
   /**
@@ -203,6 +224,7 @@ export class HistoryThread {
       return;
     }
     this.worker = w;
+    this.heardAt = this.clock.monoMs();
     this.sent = 0;
     this.consumed = 0;
     this.dropped = false;
@@ -237,6 +259,7 @@ export class HistoryThread {
 
   private onMessage(m: HistoryWorkerMessage): void {
     if (m.type === 'status') {
+      this.heardAt = this.clock.monoMs();
       this.last = m.status;
       this.consumed = m.consumed;
       if (m.status.up) this.restartMs = FIRST_RESTART_MS;

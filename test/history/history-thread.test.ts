@@ -20,7 +20,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function threadRig(options: { maxQueuedBytes?: number; threadNice?: number } = {}): Promise<{ r: HistoryRig; store: FileHistoryStore }> {
+async function threadRig(options: { maxQueuedBytes?: number; threadNice?: number; clock?: { monoMs(): number }; silentMs?: number } = {}): Promise<{ r: HistoryRig; store: FileHistoryStore }> {
   const dir = mkdtempSync(join(tmpdir(), 'history-thread-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'history');
@@ -56,6 +56,22 @@ describe('trade history on its own thread', () => {
     await r.caughtUp();
     expectExactlyOnce(await allFills(store), r.made);
     expect(r.made).toHaveLength(120);
+  }, 60_000);
+
+  it('a thread that stops reporting is shown down, with why, not as its last report said; up again once it reports', async () => {
+    let now = 0;
+    const { r } = await threadRig({ clock: { monoMs: () => now }, silentMs: 5000 });
+    await r.tradeOne(0);
+    await r.caughtUp();
+    await waitFor(() => r.writer.status().up, { what: 'the thread reported up' });
+    // no report can come between these lines (one event loop): to the watch, the thread has been silent 60 s
+    now += 60_000;
+    const silent = r.writer.status();
+    expect(silent.up).toBe(false);
+    expect(silent.lastError).toMatch(/^HISTORY_THREAD_SILENT: the history thread has not reported for 60 s/);
+    expect(silent.mode).toBe('live'); // its last report, shown as it was
+    await waitFor(() => r.writer.status().up, { what: 'the thread reported again' });
+    expect(r.writer.status().lastError).toBeNull();
   }, 60_000);
 
   it('daemon.history.threadNice: the history thread alone steps back (Linux: its own nice value, the daemon\'s unchanged)', async () => {

@@ -81,7 +81,11 @@ export interface HistoryRigOptions {
    * The history on its own thread as the daemon runs it (history-thread.ts), writing a file store at `path` (give
    * `store` a FileHistoryStore on the same path to read it); maxQueuedBytes as HistoryThreadOptions.
    */
-  readonly thread?: { readonly path: string; readonly maxQueuedBytes?: number; readonly threadNice?: number };
+  readonly thread?: {
+    readonly path: string; readonly maxQueuedBytes?: number; readonly threadNice?: number;
+    /** The silence watch's clock and bound (HistoryThreadOptions.clock, silentMs). */
+    readonly clock?: { monoMs(): number }; readonly silentMs?: number;
+  };
 }
 
 export async function historyRig(o: HistoryRigOptions): Promise<HistoryRig> {
@@ -115,7 +119,7 @@ export async function historyRig(o: HistoryRigOptions): Promise<HistoryRig> {
       enabled: true, store: 'file', file: { path: o.thread.path, segmentBytes: 64 * 1024 * 1024 }, pageSizeMax: 1000,
       bufferRows: o.bufferRows ?? 65536, batchRows: o.batchRows ?? 1000, threadNice: o.thread.threadNice ?? 0,
     },
-    maxQueuedBytes: o.thread.maxQueuedBytes, statusEveryMs: 20, tuning,
+    maxQueuedBytes: o.thread.maxQueuedBytes, statusEveryMs: 20, tuning, clock: o.thread.clock, silentMs: o.thread.silentMs,
   });
   const inProcess = thread !== undefined ? undefined : new HistoryWriter({
     store: o.store, orders: path.store, retainFinished: 4096, clock, log,
