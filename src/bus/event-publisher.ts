@@ -36,7 +36,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { OrderStore, OrderView } from '../core/order-store.js';
 import type { OrderTracker } from '../core/order-tracker.js';
 import { PARENT_VENUE_NAME } from '../history/history-record.js';
-import { streamEventBytes } from '../journal/event-replay.js';
+import { BareEventWriter } from '../journal/event-replay.js';
 import { JsonBytes } from '../journal/json-bytes.js';
 import { JournalFollower, type FollowedJournal, type FollowerLog, type FollowerSink, type RowMaker } from '../journal/journal-follower.js';
 import type { Clock } from '../model/clock.js';
@@ -61,7 +61,7 @@ export interface BusEvent {
   readonly clientOrderId: string;
   readonly event: LifecycleEvent;
   readonly state: OrderState;
-  /** The event exactly as GET /v1/stream sends it: its JSON's UTF-8 bytes (streamEventBytes; never changed once made). */
+  /** The event exactly as GET /v1/stream sends it: its JSON's UTF-8 bytes (BareEventWriter; never changed once made). */
   readonly json: Buffer;
   /** A venue fill's trades:{symbol} / trades:all entry (and live_trades message), else null. */
   readonly trade: TradeEntry | null;
@@ -74,12 +74,13 @@ export interface BusEvent {
  * it are published). One arena per publisher.
  */
 export function busEventRows(arena: JsonBytes): RowMaker<BusEvent> {
+  const events = new BareEventWriter();
   return (seq, tracker, order, update, t, out) => {
     if (t.outcome !== 'APPLIED') return;
     const ins = tracker.store.instrument(order.slot);
     out.push({
       seq, symbol: ins.symbol, strategy: order.strategy, orderId: order.id, clientOrderId: order.clientOrderId,
-      event: t.event, state: t.to, json: streamEventBytes(arena, seq, tracker, order, update, t),
+      event: t.event, state: t.to, json: events.bytes(arena, seq, tracker, order, update, t),
       // a parent's rolled-up copy of its child's fill is an order event, not a trade (the child's fill is the trade)
       trade: update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME ? tradeEntry(seq, order, ins, update.fill) : null,
     });

@@ -188,23 +188,26 @@ function transitionKeys(event: number, from: number, to: number): Uint8Array {
   return transitionTable[k] ??= fragment(`,"event":"${LIFECYCLE_EVENTS[event]}","from":"${ORDER_STATES[from]}","state":"${ORDER_STATES[to]}","filledQty":`);
 }
 
-/** The bus's fragments (the event alone) of each store it writes events of (the daemon's, a catch-up's scratch one). */
-const bareFragments = new WeakMap<OrderStore, EventFragments>();
-
 /**
- * streamEvent(seq, …) alone (no stream message around it) as its JSON's UTF-8 bytes, written into `arena` (a chunked
- * JsonBytes: the view stays valid) — what the Redis bus puts in an orders:{symbol} entry.
+ * streamEvent(seq, …) alone (no stream message around it) as its JSON's UTF-8 bytes — what the Redis bus puts in an
+ * orders:{symbol} entry — for the order stores of the trackers it is given (the daemon's, a catch-up's scratch one),
+ * with each store's fragments made once. One per bus publisher.
  */
-export function streamEventBytes(arena: JsonBytes, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): Buffer {
-  const store = tracker.store;
-  let f = bareFragments.get(store);
-  if (f === undefined) {
-    f = new EventFragments(store, '');
-    bareFragments.set(store, f);
+export class BareEventWriter {
+  private readonly fragments = new WeakMap<OrderStore, EventFragments>();
+
+  /** The event's bytes, written into `arena` (a chunked JsonBytes: the view stays valid). */
+  bytes(arena: JsonBytes, seq: number | undefined, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition): Buffer {
+    const store = tracker.store;
+    let f = this.fragments.get(store);
+    if (f === undefined) {
+      f = new EventFragments(store, '');
+      this.fragments.set(store, f);
+    }
+    arena.begin();
+    writeStreamEvent(arena, f, seq, tracker, order, update, t);
+    return arena.view();
   }
-  arena.begin();
-  writeStreamEvent(arena, f, seq, tracker, order, update, t);
-  return arena.view();
 }
 
 export type EventReplayOpen =

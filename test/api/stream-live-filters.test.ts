@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import type { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { ManualClock } from '../../src/model/clock.js';
 import { LIFECYCLE_EVENTS, type OrderUpdate } from '../../src/model/lifecycle.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { discardLogs } from '../helpers/daemon.js';
+import { FrameSocket } from '../helpers/frame-socket.js';
 import { fill, newOrderFields, TEST_INSTRUMENT_SPECS, testStore } from '../helpers/model.js';
 
 /*
@@ -19,26 +19,19 @@ import { fill, newOrderFields, TEST_INSTRUMENT_SPECS, testStore } from '../helpe
  * computed from the events' names against the query's lists.
  */
 
-/** A socket that keeps what it is sent (every frame read at once). */
-class SocketDouble extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  readonly frames: string[] = [];
-  readonly _socket = { cork: (): void => undefined, uncork: (): void => undefined };
+/** Every message `ws` received, in order, joined by commas (an array frame's elements as they are in it: its bytes). */
+function received(ws: FrameSocket): string {
+  return ws.frames.map((f) => (f.startsWith('[') ? f.slice(1, -1) : f)).join(',');
+}
 
-  send(data: string | Buffer): void {
-    this.frames.push(data.toString());
-  }
-
-  close(): void {
-    this.readyState = 2;
-  }
-
-  /** Every message received, in order, joined by commas (an array frame's elements as they are in it: its bytes). */
-  text(): string {
-    return this.frames.map((f) => (f.startsWith('[') ? f.slice(1, -1) : f)).join(',');
-  }
+/** Creates each order of `lives` (ids 1, 2, …) and applies its steps. */
+function live(tracker: OrderTracker, store: ReturnType<typeof testStore>, lives: readonly OrderLife[]): void {
+  let n = 0;
+  lives.forEach((life, i) => {
+    const id = i + 1;
+    tracker.create(id, newOrderFields(store, { strategy: life.strategy, symbol: life.symbol, side: life.side, qtyLots: 1000 }));
+    for (const step of life.steps) tracker.apply(id, update(id, step, n++));
+  });
 }
 
 const HELLO = JSON.stringify({ type: 'hello', seq: 0 });
@@ -65,6 +58,7 @@ const orderLife = fc.record({
   side: fc.constantFrom('BUY' as const, 'SELL' as const),
   steps: fc.array(fc.constantFrom('SUBMIT', 'DENY', 'ACCEPT', 'REJECT', 'PARTIAL', 'FILL', 'CANCEL_REQUEST', 'CANCELED', 'EXPIRE'), { minLength: 1, maxLength: 5 }),
 });
+type OrderLife = typeof orderLife extends fc.Arbitrary<infer L> ? L : never;
 
 function params(q: Query): URLSearchParams {
   const p = new URLSearchParams();
@@ -128,27 +122,22 @@ describe('live events through the stream\'s filters', () => {
       });
       const stream = new EventStream({ tracker, instruments: store.instruments, strategies: STRATEGIES, journal, log: createLogger('silent', 'test', discardLogs()), maxBufferedBytes: 64 << 20 });
       const sockets = queries.map((q) => {
-        const ws = new SocketDouble();
+        const ws = new FrameSocket();
         expect(stream.add(ws as unknown as WebSocket, params(q))).toBeDefined();
         return ws;
       });
       gate = new Promise<void>((resolve) => {
         release = resolve;
       });
-      let n = 0;
-      lives.forEach((life, i) => {
-        const id = i + 1;
-        tracker.create(id, newOrderFields(store, { strategy: life.strategy, symbol: life.symbol, side: life.side, qtyLots: 1000 }));
-        for (const step of life.steps) tracker.apply(id, update(id, step, n++));
-      });
+      live(tracker, store, lives);
       await turn();
       // nothing is durable yet: nothing was sent
-      for (const ws of sockets) expect(ws.text()).toBe(HELLO);
+      for (const ws of sockets) expect(received(ws)).toBe(HELLO);
       durable = seq;
       release();
       for (let i = 0; i < 3; i++) await turn();
       queries.forEach((q, i) => {
-        expect(sockets[i]!.text()).toBe(sent(q, all));
+        expect(received(sockets[i]!)).toBe(sent(q, all));
       });
     }), { numRuns: 150 });
   });
@@ -166,19 +155,14 @@ describe('live events through the stream\'s filters', () => {
       });
       const stream = new EventStream({ tracker, instruments: store.instruments, strategies: STRATEGIES, log: createLogger('silent', 'test', discardLogs()), maxBufferedBytes: 64 << 20 });
       const sockets = queries.map((q) => {
-        const ws = new SocketDouble();
+        const ws = new FrameSocket();
         stream.add(ws as unknown as WebSocket, params(q));
         return ws;
       });
-      let n = 0;
-      lives.forEach((life, i) => {
-        const id = i + 1;
-        tracker.create(id, newOrderFields(store, { strategy: life.strategy, symbol: life.symbol, side: life.side, qtyLots: 1000 }));
-        for (const step of life.steps) tracker.apply(id, update(id, step, n++));
-      });
+      live(tracker, store, lives);
       await turn();
       queries.forEach((q, i) => {
-        expect(sockets[i]!.text()).toBe(sent(q, all));
+        expect(received(sockets[i]!)).toBe(sent(q, all));
       });
     }), { numRuns: 150 });
   });

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { EventStream, type StreamJournal } from '../../src/api/event-stream.js';
@@ -6,6 +5,7 @@ import { OrderTracker } from '../../src/core/order-tracker.js';
 import { ManualClock } from '../../src/model/clock.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { discardLogs } from '../helpers/daemon.js';
+import { FrameSocket } from '../helpers/frame-socket.js';
 import { newOrderFields, testStore } from '../helpers/model.js';
 
 /*
@@ -16,19 +16,6 @@ import { newOrderFields, testStore } from '../helpers/model.js';
  * even before the replayed history.
  */
 
-class SocketDouble extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  readonly frames: string[] = [];
-  readonly _socket = { cork: (): void => undefined, uncork: (): void => undefined };
-  send(data: string | Buffer): void {
-    this.frames.push(data.toString());
-  }
-  close(): void {
-    this.readyState = 2;
-  }
-}
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -68,7 +55,7 @@ describe('a result asked for while the client is being replayed to', () => {
     expect(seq).toBe(2);
 
     // the client comes back with since=1: seq 2 is to be replayed
-    const ws = new SocketDouble();
+    const ws = new FrameSocket();
     stream.add(ws as unknown as WebSocket, new URLSearchParams('since=1'));
     // it submits at once: the order is SUBMITTED (seq 3, durable) and its result is sent (stream-socket.ts: catchUp, then send)
     tracker.create(2, newOrderFields(store, { clientOrderId: 'new' }));

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OrderView } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
-import { EventFragments, streamEvent, streamEventBytes, writeStreamEvent } from '../../src/journal/event-replay.js';
+import { BareEventWriter, EventFragments, streamEvent, writeStreamEvent } from '../../src/journal/event-replay.js';
 import { JsonBytes } from '../../src/journal/json-bytes.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
@@ -32,7 +32,7 @@ const step = fc.oneof(
   }),
 );
 
-describe('writeStreamEvent and streamEventBytes', () => {
+describe('writeStreamEvent and BareEventWriter', () => {
   it('are, byte for byte, JSON.stringify of the event streamEvent describes (with and without a journal seq, with a head)', () => {
     fc.assert(fc.property(text, fc.option(fc.integer({ min: 1, max: 2 ** 50 }), { nil: undefined }), fc.array(step, { maxLength: 6 }), fc.double({ min: 1e12, max: 2e12, noNaN: true }), names,
       (cid, seq, steps, now, n) => {
@@ -50,10 +50,11 @@ describe('writeStreamEvent and streamEventBytes', () => {
         // an arena whose chunks run out part way through events: every view it gave keeps its bytes
         const arena = new JsonBytes(300);
         const heads = [new EventFragments(store, ''), new EventFragments(store, '"type":"event",')];
+        const bare = new BareEventWriter();
         tracker.listen({
           onTransition: (order, update, t) => {
             const e = JSON.stringify(streamEvent(seq, tracker, order, update, t));
-            got.push(streamEventBytes(arena, seq, tracker, order, update, t));
+            got.push(bare.bytes(arena, seq, tracker, order, update, t));
             expected.push(e);
             for (const head of heads) {
               w.begin();
