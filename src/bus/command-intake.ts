@@ -40,6 +40,7 @@ import type { Order, OrderIntent } from '../model/order.js';
 import { isResultShape, RESULT_SHAPE_EXPECTED } from '../model/result-shape.js';
 import type { CommandLedger, CommandOutcome } from './command-ledger.js';
 import { COMMAND_OPS, compareEntryIds, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
+import { GroupPendingWatch, type PendingLook } from './group-pending-watch.js';
 import { LuaScript } from './lua-script.js';
 import { PackedStrings } from './packed-strings.js';
 import type { RedisConnection } from './redis-connection.js';
@@ -84,6 +85,11 @@ export interface CommandIntakeOptions {
   /** Commands awaiting their outcome at once; default 4 x batch. */
   readonly maxInFlight?: number;
   /**
+   * How often the entries pending at the group's other consumers are looked at (ms; default 1000): a group that
+   * vanishes gets back those of the last look (group-pending-watch.ts).
+   */
+  readonly pendingWatchMs?: number;
+  /**
    * A submit refused before it made an order (switchyard_rejects_total, as the API edges count theirs): refused by its
    * checks here or by the order path's. Not a submit answered again (delivered again), nor an order denied by risk.
    */
@@ -122,6 +128,13 @@ export interface CommandIntakeStatus {
   readonly reconnects: number;
   /** Replies and acks that failed (their entries stay pending and are answered again). */
   readonly replyFailures: number;
+  /**
+   * Times a consumer group found missing (XGROUP DESTROY, its stream deleted) was made again after commands had been
+   * read from it (logged, with where it was made again and the entries given back to other consumers).
+   */
+  readonly groupsMadeAgain: number;
+  /** Entries pending at the group's other consumers (a consumer that died: claimed once idle), as last looked at. */
+  readonly pendingElsewhere: number;
 }
 
 /** The answer to one entry. */
@@ -142,7 +155,10 @@ interface Outgoing {
   readonly done: () => void;
 }
 
-type Counts = { processed: number; refused: number; malformed: number; replayed: number; failed: number; lost: number; lostUnknown: number; replyFailures: number };
+type Counts = {
+  processed: number; refused: number; malformed: number; replayed: number; failed: number; lost: number; lostUnknown: number; replyFailures: number;
+  groupsMadeAgain: number;
+};
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -155,7 +171,7 @@ export class CommandIntake {
   private readonly strategyCheck = new Map<string, (intent: OrderIntent) => CommandError | undefined>();
   private readonly blockMs: number;
   private readonly maxInFlight: number;
-  private readonly counts: Counts = { processed: 0, refused: 0, malformed: 0, replayed: 0, failed: 0, lost: 0, lostUnknown: 0, replyFailures: 0 };
+  private readonly counts: Counts = { processed: 0, refused: 0, malformed: 0, replayed: 0, failed: 0, lost: 0, lostUnknown: 0, replyFailures: 0, groupsMadeAgain: 0 };
   /** Entries being handled (`key id`): a re-read or a claim of one of them is passed over. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Commands executing, by `strategy\0requestId`: the same request id again waits for the first's answer. */
@@ -192,6 +208,13 @@ export class CommandIntake {
   private seenReconnects = 0;
   private lastClaimMs = -Infinity;
   private lastUnreadCheckMs = -Infinity;
+  /** The entries pending at the other consumers (given back to them when the group is made again). */
+  private readonly pendingWatch: GroupPendingWatch;
+  private readonly pendingWatchMs: number;
+  private lastPendingWatchMs = -Infinity;
+  /** Per command stream, a group made again whose other consumers' entries are not yet given back (madeAgain()). */
+  private readonly remade = new Map<string, { readonly from: string; readonly look: PendingLook | undefined }>();
+  private pendingWatchFailed = false;
   /** Per command stream, the newest max-deleted-entry-id reported as deleted unread (reported once). */
   private readonly deletedReported = new Map<string, string>();
   private unreadCheckFailed = false;
@@ -217,6 +240,8 @@ export class CommandIntake {
     }
     this.blockMs = o.blockMs ?? 1000;
     this.maxInFlight = o.maxInFlight ?? 4 * o.batch;
+    this.pendingWatch = new GroupPendingWatch(o.group, o.consumer, [...this.keyOf.values()]);
+    this.pendingWatchMs = o.pendingWatchMs ?? 1000;
   }
 
   /** Start reading (returns at once; the intake connects and retries in the background). Once per intake. */
@@ -249,6 +274,7 @@ export class CommandIntake {
     return {
       up: this.groupsReady && this.cmd.up && this.reads.up,
       ...this.counts,
+      pendingElsewhere: this.pendingWatch.pendingElsewhere(),
       pending: this.inFlight.size,
       reconnects: this.cmd.reconnects + this.reads.reconnects,
     };
@@ -298,6 +324,19 @@ export class CommandIntake {
         this.inc(status().replyFailures);
       },
     });
+    new Counter({
+      name: 'switchyard_redis_command_groups_made_again_total', help: 'Times a command consumer group found missing (XGROUP DESTROY, its stream deleted) was made again after commands had been read from it.', registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(status().groupsMadeAgain);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_redis_commands_pending_elsewhere', help: 'Command stream entries pending at the consumer group\'s other consumers (one that died: claimed once idle past claimIdleMs), as last looked at.', registers: [registry],
+      collect() {
+        this.set(status().pendingElsewhere);
+      },
+    });
     new Gauge({
       name: 'switchyard_redis_commands_up', help: '1 when the command intake is connected and its groups exist.', registers: [registry],
       collect() {
@@ -332,6 +371,7 @@ export class CommandIntake {
           if (now - this.lastUnreadCheckMs >= this.o.claimIdleMs / 2) await this.checkUnread();
           await this.claimIdle();
         }
+        if (now - this.lastPendingWatchMs >= this.pendingWatchMs) await this.watchPending();
         await this.room();
         if (this.stopping) break;
         // raw, as every read: an entry's fields as sent (a field given twice is seen, not one of its values kept), as
@@ -357,16 +397,24 @@ export class CommandIntake {
   /**
    * Make each stream's group where missing: at the stream's start ('0': the commands sent before the daemon first read
    * them) — or, for a group that vanished (XGROUP DESTROY, the stream deleted, Redis restarted without its data), after
-   * the newest entry read from that stream (by this intake, or executed as the journaled ledger holds), when the stream
-   * still is the one read (its ids went that far): from '0' the group would deliver every command still in the stream
-   * again as new, and those the ledger no longer remembers (more than its window) would execute a second time.
+   * the newest entry read from that stream (by this intake, or executed as the journaled ledger holds, or pending at
+   * another consumer when last looked at), when the stream still is the one read (its ids went that far): from '0' the
+   * group would deliver every command still in the stream again as new, and those the ledger no longer remembers (more
+   * than its window) would execute a second time. The entries pending at other consumers when last looked at are given
+   * back to them (group-pending-watch.ts): claimed once idle, as they would have been; those gone from the stream are
+   * handled as entries gone while pending (lostEntry()). Told: a warning, and groupsMadeAgain.
    */
   private async createGroups(): Promise<void> {
-    for (const key of this.keyOf.values()) {
-      const from = await this.groupStart(key);
+    for (const [strategy, key] of this.keyOf) {
+      const look = this.pendingWatch.look(key);
+      let elsewhere: string | undefined;
+      if (look !== undefined) for (const e of look.entries) if (elsewhere === undefined || compareEntryIds(e.id, elsewhere) > 0) elsewhere = e.id;
+      const from = await this.groupStart(key, elsewhere);
       try {
         await this.cmd.client.xGroupCreate(key, this.o.group, from, { MKSTREAM: true });
-        if (from !== '0' || this.lastRead.has(key)) this.o.log.warn({ stream: key, group: this.o.group, from }, 'redis command group was missing: made again');
+        // made again (it was there while this intake ran, or the ledger holds commands read from it): told once the
+        // entries of its other consumers are given back (madeAgain)
+        if (from !== '0' || this.lastRead.has(key) || look !== undefined) this.remade.set(key, { from, look });
         // the group delivers what comes after `from` as new: an entry above it was not read before
         if (from === '0') this.lastRead.delete(key);
         else this.lastRead.set(key, from);
@@ -388,8 +436,27 @@ export class CommandIntake {
         const read = this.lastRead.get(key);
         if (executed !== undefined && (read === undefined || compareEntryIds(executed, read) > 0)) this.lastRead.set(key, executed);
       }
+      // after a failure here (Redis down) the group is there at the next pass: given back then
+      if (this.remade.has(key)) await this.madeAgain(strategy, key);
     }
     this.groupsReady = true;
+  }
+
+  /**
+   * A group made again: the entries pending at other consumers when last looked at are pending at them again; those
+   * gone from the stream are handled as entries gone while pending (lostEntry(): answered from the ledger when it knows
+   * them, else counted lost). Counted and logged.
+   */
+  private async madeAgain(strategy: string, key: string): Promise<void> {
+    const { from, look } = this.remade.get(key)!;
+    const { restored, missing } = await this.pendingWatch.restore(this.cmd.client, key, look, this.o.clock.monoMs());
+    this.remade.delete(key);
+    this.counts.groupsMadeAgain++;
+    this.o.log.warn({
+      strategy, stream: key, group: this.o.group, from, restored: restored.length, restoredTo: [...new Set(restored.map((e) => e.consumer))],
+      goneFromStream: missing.length,
+    }, 'redis command group was missing (XGROUP DESTROY, or its stream deleted): made again after the newest entry read; the entries pending at other consumers when last looked at are pending at them again (claimed once idle), those gone from the stream are answered from the ledger or counted lost');
+    for (const e of missing) this.entry(strategy, key, { id: e.id, message: null, fields: 0 }, true);
   }
 
   /**
@@ -462,11 +529,15 @@ export class CommandIntake {
     }
   }
 
-  /** Where a group made now starts (see createGroups). */
-  private async groupStart(key: string): Promise<string> {
+  /**
+   * Where a group made now starts (see createGroups): after the newest entry read, executed, or pending at another
+   * consumer (`elsewhere`: given back to it, never delivered again as new).
+   */
+  private async groupStart(key: string, elsewhere: string | undefined): Promise<string> {
     const read = this.lastRead.get(key);
     const executed = this.o.ledger.newestEntry(this.strategyOfKey.get(key)!);
-    const seen = read === undefined || (executed !== undefined && compareEntryIds(executed, read) > 0) ? executed : read;
+    let seen = read === undefined || (executed !== undefined && compareEntryIds(executed, read) > 0) ? executed : read;
+    if (elsewhere !== undefined && (seen === undefined || compareEntryIds(elsewhere, seen) > 0)) seen = elsewhere;
     if (seen === undefined) return '0';
     let info: unknown;
     try {
@@ -478,6 +549,19 @@ export class CommandIntake {
     const last = Array.isArray(info) ? info[info.indexOf('last-generated-id') + 1] : undefined;
     // a stream whose ids never reached the one read is another stream (made again since): all of it is new
     return typeof last === 'string' && compareEntryIds(last, seen) >= 0 ? seen : '0';
+  }
+
+  /** Look at the entries pending at the other consumers (see createGroups); a failure is never in the way of reading. */
+  private async watchPending(): Promise<void> {
+    const now = this.o.clock.monoMs();
+    this.lastPendingWatchMs = now;
+    try {
+      await this.pendingWatch.refresh(this.cmd.client, now);
+      this.pendingWatchFailed = false;
+    } catch (err) {
+      if (!this.pendingWatchFailed) this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'redis command intake: could not look at the entries pending at other consumers');
+      this.pendingWatchFailed = true;
+    }
   }
 
   /** This consumer's pending entries (delivered before, never acknowledged), oldest first, page by page. */

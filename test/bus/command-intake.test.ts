@@ -597,6 +597,51 @@ describe('the consumer group deleted while the daemon runs', () => {
     await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'nothing pending in the new group' });
   }, 60_000);
 
+  it('entries pending at another consumer (one that died) when the group vanished stay pending at it: claimed later and executed once; the operator is told', async () => {
+    // defect: the group was made again after the newest entry read, and the entries another consumer had been delivered
+    // and not acknowledged went with the old group's pending list: never delivered again, never executed, never answered
+    const rig = await startRig();
+    const key = keys.commands('momentum');
+    await redis.xGroupCreate(key, GROUP, '0', { MKSTREAM: true }).catch(() => undefined);
+    const dead = [command('momentum', 'submit', resting({ clientOrderId: 'oc1' })), command('momentum', 'submit', resting({ clientOrderId: 'oc2' }))];
+    for (const f of dead) await send('momentum', f);
+    const got = await redis.xReadGroup(GROUP, 'd0', { key, id: '>' }, { COUNT: 100 }) as { messages: unknown[] }[] | null;
+    expect(got?.[0]?.messages).toHaveLength(2);
+    const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
+    const log = { ...quiet, warn: (obj: object, msg: string) => void warnings.push({ obj: obj as Record<string, unknown>, msg }) };
+    const registry = new Registry();
+    const intake = await startIntakeUp(rig, { log });
+    intake.registerMetrics(registry);
+    // a command read after the intake started (its first pass over the group came before this read)
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'oc3' }), { requestId: 'req-oc3' })).ok).toBe('1');
+    expect(ordersWithClientId(rig, 'oc1') + ordersWithClientId(rig, 'oc2'), 'd0 has them: not claimed yet').toBe(0);
+
+    await redis.xGroupDestroy(key, GROUP);
+    // a command written while the group is gone, or just made again: read once
+    const meanwhile = command('momentum', 'submit', resting({ clientOrderId: 'oc4' }), { requestId: 'req-oc4' });
+    await send('momentum', meanwhile);
+    expect((await replyTo('req-oc4'))[0]).toMatchObject({ ok: '1', replayed: '0' });
+    // d0's entries are pending at d0 again in the group made again
+    const atD0 = await pollUntil(async () => {
+      const groups = await redis.xInfoGroups(key).catch(() => []);
+      if (groups.length === 0) return [];
+      return (await redis.xPendingRange(key, GROUP, '-', '+', 100)).filter((p) => p.consumer === 'd0').map((p) => p.id);
+    }, (ids) => ids.length === 2, { timeoutMs: 10_000, what: 'd0\'s entries pending again' });
+    expect(atD0).toHaveLength(2);
+    const remade = warnings.find((w) => w.msg.includes('group was missing'));
+    expect(remade?.obj).toMatchObject({ stream: key, restored: 2 });
+    expect((await registry.getSingleMetric('switchyard_redis_command_groups_made_again_total')?.get())?.values[0]?.value).toBe(1);
+
+    // claimed once idle (another intake of the daemon, claiming sooner): each executed once, answered once
+    await stopIntake(intake);
+    startIntake(rig, { claimIdleMs: 200 });
+    for (const f of dead) expect((await replyTo(f.requestId!))[0]).toMatchObject({ ok: '1', replayed: '0' });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'claimed and acknowledged' });
+    for (const cid of ['oc1', 'oc2', 'oc3', 'oc4']) expect(ordersWithClientId(rig, cid), cid).toBe(1);
+    const replies = await repliesOf('c1');
+    for (const id of [...dead.map((f) => f.requestId!), 'req-oc3', 'req-oc4']) expect(replies.filter((r) => r.requestId === id), id).toHaveLength(1);
+  }, 60_000);
+
   it('missing at a daemon start is made after the newest command the journaled ledger holds', async () => {
     let rig = await startRig(undefined, { window: 2 });
     let intake = await startIntakeUp(rig);
