@@ -91,7 +91,9 @@ export interface CommandIntakeOptions {
   readonly pendingWatchMs?: number;
   /**
    * A submit refused before it made an order (switchyard_rejects_total, as the API edges count theirs): refused by its
-   * checks here or by the order path's. Not a submit answered again (delivered again), nor an order denied by risk.
+   * checks here (an entry whose op is `submit` but that is malformed too) or by the order path's; once per entry, not
+   * again when it is read again (its reply or ack failed). Not a submit answered again (delivered again), nor an order
+   * denied by risk.
    */
   readonly onSubmitRefused?: (code: string) => void;
 }
@@ -221,10 +223,11 @@ export class CommandIntake {
   private lastMalformedLogMs = -Infinity;
   private lastLostLogMs = -Infinity;
   /**
-   * Per command stream, the entries counted lost (lostEntry()) whose ack has not gone out yet: one read again (its ack
-   * failed) is not counted, nor logged, a second time. An entry leaves once acknowledged.
+   * Per command stream, the entries counted lost (lostEntry()), malformed or refused (and in rejects_total) whose ack
+   * has not gone out yet: one read again (its reply or ack failed) is not counted, nor logged, a second time
+   * (firstCount()). An entry leaves once acknowledged.
    */
-  private readonly lostCounted = new Map<string, Set<string>>();
+  private readonly counted = new Map<string, Set<string>>();
   private outage = false;
 
   constructor(private readonly o: CommandIntakeOptions) {
@@ -681,9 +684,15 @@ export class CommandIntake {
     const client = typeof f.client === 'string' && WIRE_ID_RE.test(f.client) ? f.client : undefined;
     const rawId = typeof f.requestId === 'string' && notUtf8 !== 'requestId' ? f.requestId.slice(0, 64) : '';
     const malformed = (code: CommandError['code'], message: string, field?: string): Promise<Answer> => {
-      this.counts.malformed++;
+      // counted once (not again when read again: its reply or ack failed); a submit's refusal in rejects_total too, as
+      // the API edges count a submit refused before it made an order (an entry whose op is not `submit` names no order)
+      const first = this.firstCount(strategy, entryId);
+      if (first) {
+        this.counts.malformed++;
+        if (f.op === 'submit' && notUtf8 !== 'op' && twice !== 'op') this.o.onSubmitRefused?.(code);
+      }
       const now = this.o.clock.monoMs();
-      if (now - this.lastMalformedLogMs >= 1000) {
+      if (first && now - this.lastMalformedLogMs >= 1000) {
         this.lastMalformedLogMs = now;
         this.o.log.warn({ strategy, code, field, malformed: this.counts.malformed }, 'redis command malformed: refused and acknowledged');
       }
@@ -723,8 +732,10 @@ export class CommandIntake {
     if (result !== undefined && !isResultShape(result)) return malformed('INVALID_FIELD', RESULT_SHAPE_EXPECTED, 'result');
     const ids = result === 'ids';
     const refuse = (code: CommandError['code'], message: string, field?: string): Promise<Answer> => {
-      this.counts.refused++;
-      if (op === 'submit') this.o.onSubmitRefused?.(code);
+      if (this.firstCount(strategy, entryId)) {
+        this.counts.refused++;
+        if (op === 'submit') this.o.onSubmitRefused?.(code);
+      }
       return Promise.resolve({ client, requestId, body: errorBody({ code, message, field }), replayed: false, ack: true });
     };
     if (f.strategy !== strategy) return refuse('STRATEGY_MISMATCH', `the command names strategy ${f.strategy.slice(0, 64)} on the stream of ${strategy}`, 'strategy');
@@ -856,7 +867,7 @@ export class CommandIntake {
    * (`result`), as any command delivered again (replayed). Otherwise neither the command nor its client
    * can be known (it may even have been executed before a crash that lost its record): nothing can be answered, so it
    * is acknowledged, counted (`lost`, switchyard_redis_commands_total{result="lost"}) and logged with its stream and
-   * entry id — its client times out; once, however often it is read again before its ack goes out (lostCounted).
+   * entry id — its client times out; once, however often it is read again before its ack goes out (firstCount()).
    */
   private lostEntry(strategy: string, entryId: string): Promise<Answer> {
     const known = this.o.ledger.byEntry(strategy, entryId);
@@ -865,11 +876,7 @@ export class CommandIntake {
       return this.afterDurable({ client: known.client, requestId: known.requestId, body: this.replayBody(known.outcome, known.result === 'ids'), replayed: true, ack: true });
     }
     // handled before (its ack did not go out: it was read again): counted and logged once
-    const key = this.keyOf.get(strategy)!;
-    let counted = this.lostCounted.get(key);
-    if (counted === undefined) this.lostCounted.set(key, (counted = new Set()));
-    const again = counted.has(entryId);
-    counted.add(entryId);
+    const again = !this.firstCount(strategy, entryId);
     if (!again) this.counts.lost++;
     const now = this.o.clock.monoMs();
     if (!again && now - this.lastLostLogMs >= 1000) {
@@ -878,6 +885,19 @@ export class CommandIntake {
         'redis command lost: its entry left the command stream (trimmed by XADD MAXLEN, or deleted) before the daemon handled it; its client cannot be known and gets no reply (it times out): give the command stream a MAXLEN far above what can wait unacknowledged');
     }
     return Promise.resolve({ client: undefined, requestId: known?.requestId ?? '', body: errorBody({ code: 'BAD_REQUEST', message: 'the entry left the stream before it was handled' }), replayed: false, ack: true });
+  }
+
+  /**
+   * Whether this is the first time an entry is counted (lost, malformed, refused) since its ack last went out: false
+   * for one read again because its reply or ack failed (see `counted`).
+   */
+  private firstCount(strategy: string, entryId: string): boolean {
+    const key = this.keyOf.get(strategy)!;
+    let counted = this.counted.get(key);
+    if (counted === undefined) this.counted.set(key, (counted = new Set()));
+    if (counted.has(entryId)) return false;
+    counted.add(entryId);
+    return true;
   }
 
   /**
@@ -1000,7 +1020,7 @@ export class CommandIntake {
    * Nothing is done per entry unless something failed, now or before.
    */
   private notePending(batch: readonly Outgoing[], failedAt: readonly unknown[] | undefined, all: boolean): void {
-    const anyLeft = all || failedAt !== undefined || this.leftPending.size > 0 || this.orphans.size > 0 || this.lostCounted.size > 0
+    const anyLeft = all || failedAt !== undefined || this.leftPending.size > 0 || this.orphans.size > 0 || this.counted.size > 0
       || batch.some((o) => !o.answer.ack);
     if (!anyLeft) return;
     const failed = failedAt === undefined ? undefined : new Set(failedAt.map(Number));
@@ -1008,8 +1028,8 @@ export class CommandIntake {
       const out = batch[i]!;
       const stays = all || !out.answer.ack || (failed?.has(i + 1) ?? false);
       if (!stays) {
-        const lost = this.lostCounted.get(out.key);
-        if (lost?.delete(out.id) === true && lost.size === 0) this.lostCounted.delete(out.key);
+        const lost = this.counted.get(out.key);
+        if (lost?.delete(out.id) === true && lost.size === 0) this.counted.delete(out.key);
       }
       const orphans = this.orphans.get(out.key);
       if (orphans?.has(out.id) === true) {

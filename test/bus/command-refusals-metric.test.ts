@@ -83,4 +83,36 @@ describe('switchyard_rejects_total: submits refused over the Redis command strea
     expect(metricValue(metrics, 'switchyard_rejects_total', { code: 'DUPLICATE_CLIENT_ORDER_ID' })).toBe(1);
     expect(metricValue(metrics, 'switchyard_rejects_total')).toBe(3);
   }, 30_000);
+
+  it('counts a malformed submit entry by its code, once however often it is read again (its reply failing), never holding up the entries behind it', async () => {
+    // defect: an entry that is not a command (here a submit whose body is not JSON) was refused and counted in
+    // switchyard_redis_commands_total{result="malformed"} only, never in rejects_total; and an entry refused, its reply
+    // failing, was counted again at every read of the pending entries
+    const before = await api.metrics();
+    const rejects = (text: string, code?: string): number => metricValue(text, 'switchyard_rejects_total', code === undefined ? {} : { code });
+    const entries = (text: string, result: string): number => metricValue(text, 'switchyard_redis_commands_total', { result });
+    await redis.set(keys.replies('c9'), 'not a stream'); // c9's replies fail: its entries stay pending and are read again
+    const key = keys.commands('momentum');
+    await redis.xAdd(key, '*', { requestId: 'bad-json', client: 'c9', op: 'submit', strategy: 'momentum', body: '{"symbol": ' });
+    await redis.xAdd(key, '*', { requestId: 'no-cid', client: 'c9', op: 'submit', strategy: 'momentum', body: JSON.stringify({ strategy: 'momentum', ...ORDER }) });
+    // not a submit (no op): not an order refused, counted as malformed only
+    await redis.xAdd(key, '*', { requestId: 'no-op', client: 'c1', strategy: 'momentum', body: '{}' });
+    // behind them, answered while they wait
+    const placed = await submit({ ...ORDER, clientOrderId: 'behind1' });
+    expect(placed.ok).toBe('1');
+    const health = async (): Promise<any> => (await api.get('/health')).body.redis.commands;
+    const failures0 = (await health()).replyFailures as number;
+    await pollUntil(health, (c) => c.replyFailures >= failures0 + 4, { timeoutMs: 15_000, what: 'c9\'s entries read again, their replies failing again' });
+    await redis.del(keys.replies('c9'));
+    const answered = await pollUntil(async () => (await redis.xRange(keys.replies('c9'), '-', '+')).map((e) => e.message), (m) => m.length >= 2,
+      { timeoutMs: 10_000, what: 'c9 answered' });
+    expect(answered.map((m) => [m.requestId, JSON.parse(m.body!).error.code])).toEqual([['bad-json', 'BAD_REQUEST'], ['no-cid', 'INVALID_FIELD']]);
+    await pollUntil(async () => Number((await redis.xPending(key, 'switchyard')).pending), (n) => n === 0, { timeoutMs: 10_000, what: 'all acknowledged' });
+    const after = await api.metrics();
+    expect(rejects(after, 'BAD_REQUEST') - rejects(before, 'BAD_REQUEST')).toBe(1);
+    expect(rejects(after, 'INVALID_FIELD') - rejects(before, 'INVALID_FIELD')).toBe(1);
+    expect(rejects(after) - rejects(before)).toBe(2);
+    expect(entries(after, 'malformed') - entries(before, 'malformed')).toBe(2);
+    expect(entries(after, 'refused') - entries(before, 'refused')).toBe(1);
+  }, 60_000);
 });
