@@ -567,10 +567,17 @@ export class CommandIntake {
     }
   }
 
-  /** This consumer's pending entries (delivered before, never acknowledged), oldest first, page by page. */
+  /**
+   * This consumer's pending entries (delivered before, never acknowledged), oldest first, page by page. An entry kept
+   * as left pending (leftPending) that the whole list no longer holds, and that is not being handled, was acknowledged
+   * after all — a flush Redis carried out whose answer was lost with the connection —: it is no longer kept (else the
+   * group, made again, would have it read from the stream and answered a second time: createGroups).
+   */
   private async readPending(): Promise<void> {
     for (const key of this.keyOf.values()) {
       await this.answerOrphans(key);
+      const left = this.leftPending.get(key);
+      const listed = left === undefined ? undefined : new Set<string>();
       let after = '0';
       for (;;) {
         await this.room();
@@ -579,10 +586,17 @@ export class CommandIntake {
         const raw = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch), 'STREAMS', key, after], AS_BYTES);
         const messages = rawStreams(raw)[0]?.entries ?? [];
         const strategy = this.strategyOfKey.get(key)!;
-        for (const m of messages) this.entry(strategy, key, m, true);
+        for (const m of messages) {
+          listed?.add(m.id);
+          this.entry(strategy, key, m, true);
+        }
         this.noteRead(key, messages);
         if (messages.length < this.o.batch) break;
         after = messages[messages.length - 1]!.id;
+      }
+      if (left !== undefined && listed !== undefined && this.leftPending.get(key) === left) {
+        for (const id of [...left]) if (!listed.has(id) && !this.inFlight.has(`${key} ${id}`)) left.delete(id);
+        if (left.size === 0) this.leftPending.delete(key);
       }
     }
   }

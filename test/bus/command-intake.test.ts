@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +90,53 @@ async function startIntakeUp(rig: Rig, over: Partial<CommandIntakeOptions> = {},
 async function stopIntake(intake: CommandIntake): Promise<void> {
   intakes.splice(intakes.indexOf(intake), 1);
   await intake.stop();
+}
+
+/**
+ * A TCP proxy to the shared Redis that cuts a client's connection once: after it forwards the first command holding
+ * `marker`, Redis's answer to it is swallowed and the client's socket destroyed (Redis carried the command out; the
+ * client never learns it). Every other byte passes as it is.
+ */
+async function cuttingProxy(marker: string): Promise<{ url: string; cuts: () => number; close: () => Promise<void> }> {
+  const needle = Buffer.from(marker);
+  let cuts = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = tcpConnect(6379, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    let cutting = false;
+    client.on('data', (d) => {
+      if (cuts === 0 && !cutting && d.includes(needle)) cutting = true;
+      upstream.write(d);
+    });
+    upstream.on('data', (d) => {
+      if (cutting) {
+        cutting = false;
+        cuts++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(d);
+    });
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cuts: () => cuts,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 let seq = 0;
@@ -640,6 +688,40 @@ describe('the consumer group deleted while the daemon runs', () => {
     for (const cid of ['oc1', 'oc2', 'oc3', 'oc4']) expect(ordersWithClientId(rig, cid), cid).toBe(1);
     const replies = await repliesOf('c1');
     for (const id of [...dead.map((f) => f.requestId!), 'req-oc3', 'req-oc4']) expect(replies.filter((r) => r.requestId === id), id).toHaveLength(1);
+  }, 60_000);
+
+  it('a flush Redis carried out whose answer was lost (the connection cut) is not taken for pending: the group made again later answers nothing again', async () => {
+    // defect: the replies and acks went out, but the connection was cut before Redis's answer came back: the intake
+    // kept the entry as left pending for good (the pending list no longer held it), and when the group was made again
+    // it read it from the stream and answered it again — a second reply to a command answered already
+    const rig = await startRig();
+    const proxy = await cuttingProxy(keys.replies('cut'));
+    try {
+      const intake = await startIntakeUp(rig, {
+        connect: (role) => redisConnection(redisSettings(role === 'commands' ? proxy.url : SHARED_REDIS_URL, {}), { role, log: quiet }),
+      });
+      // a flush first: the reply script is in Redis's cache, so that the flush cut is carried out (not refused NOSCRIPT)
+      expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'cut0' }), { requestId: 'cut-0' })).ok).toBe('1');
+      const fields = command('momentum', 'submit', resting({ clientOrderId: 'cut1' }), { client: 'cut', requestId: 'cut-1' });
+      await send('momentum', fields);
+      const [first] = await replyTo('cut-1', 'cut');
+      expect(first).toMatchObject({ ok: '1', replayed: '0' });
+      await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the flush taken for failed' });
+      expect(proxy.cuts()).toBe(1);
+      expect(await pendingCount('momentum'), 'acknowledged in Redis').toBe(0);
+      // read again after the reconnect (the pending list, which no longer holds it), then a command answered after that
+      await pollUntil(() => intake.status().reconnects, (n) => n > 0, { what: 'reconnected' });
+      expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'cut2' }), { requestId: 'cut-2' })).ok).toBe('1');
+      await redis.xGroupDestroy(keys.commands('momentum'), GROUP);
+      await pollUntil(() => intake.status().groupsMadeAgain, (n) => n === 1, { what: 'the group made again' });
+      expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'cut3' }), { requestId: 'cut-3' })).ok).toBe('1');
+      expect((await repliesOf('cut')).filter((r) => r.requestId === 'cut-1'), 'answered once').toHaveLength(1);
+      expect(ordersWithClientId(rig, 'cut1')).toBe(1);
+      expect(intake.status().replayed).toBe(0);
+    } finally {
+      await stopAllIntakes();
+      await proxy.close();
+    }
   }, 60_000);
 
   it('missing at a daemon start is made after the newest command the journaled ledger holds', async () => {
