@@ -31,7 +31,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { Registry } from 'prom-client';
-import { RESP_TYPES } from 'redis';
+import { ClientClosedError, ClientOfflineError, RESP_TYPES } from 'redis';
 import { Counter, Gauge } from 'prom-client';
 import type { CommandError, OrderCommands } from '../api/order-commands.js';
 import { DuplicateKeyError, parseJsonExact } from '../intake/json-exact.js';
@@ -214,6 +214,8 @@ export class CommandIntake {
   private readonly pendingWatch: GroupPendingWatch;
   private readonly pendingWatchMs: number;
   private lastPendingWatchMs = -Infinity;
+  /** Per command stream, a group being made: what it is made with, kept until Redis's answer to the create came. */
+  private readonly creating = new Map<string, { readonly from: string; readonly look: PendingLook | undefined }>();
   /** Per command stream, a group made again whose other consumers' entries are not yet given back (madeAgain()). */
   private readonly remade = new Map<string, { readonly from: string; readonly look: PendingLook | undefined }>();
   private pendingWatchFailed = false;
@@ -409,12 +411,33 @@ export class CommandIntake {
    */
   private async createGroups(): Promise<void> {
     for (const [strategy, key] of this.keyOf) {
-      const look = this.pendingWatch.look(key);
-      let elsewhere: string | undefined;
-      if (look !== undefined) for (const e of look.entries) if (elsewhere === undefined || compareEntryIds(e.id, elsewhere) > 0) elsewhere = e.id;
-      const from = await this.groupStart(key, elsewhere);
+      // a create whose answer was lost (the connection cut): Redis may have carried it out — the group found there now
+      // is the one it made, from where it made it
+      const unanswered = this.creating.get(key);
+      const look = unanswered !== undefined ? unanswered.look : this.pendingWatch.look(key);
+      let from: string;
+      if (unanswered !== undefined) from = unanswered.from;
+      else {
+        let elsewhere: string | undefined;
+        if (look !== undefined) for (const e of look.entries) if (elsewhere === undefined || compareEntryIds(e.id, elsewhere) > 0) elsewhere = e.id;
+        from = await this.groupStart(key, elsewhere);
+      }
+      this.creating.set(key, { from, look });
+      let made: boolean;
       try {
         await this.cmd.client.xGroupCreate(key, this.o.group, from, { MKSTREAM: true });
+        made = true;
+      } catch (err) {
+        if (!String(err).includes('BUSYGROUP')) {
+          // never sent (the connection down): nothing was made; else kept in `creating`: carried out or not, the next
+          // pass tells
+          if (err instanceof ClientOfflineError || err instanceof ClientClosedError) this.creating.delete(key);
+          throw err;
+        }
+        made = unanswered !== undefined;
+      }
+      this.creating.delete(key);
+      if (made) {
         // made again (it was there while this intake ran, or the ledger holds commands read from it): told once the
         // entries of its other consumers are given back (madeAgain)
         if (from !== '0' || this.lastRead.has(key) || look !== undefined) this.remade.set(key, { from, look });
@@ -429,8 +452,7 @@ export class CommandIntake {
           else for (const id of left) o.add(id);
         }
         this.needPending = true;
-      } catch (err) {
-        if (!String(err).includes('BUSYGROUP')) throw err;
+      } else {
         // the group there is the one read before (this run's, or the journaled ledger's): an entry it delivers as new
         // at or below the last one read was delivered before (a Redis restarted from an older save, a failover to a
         // replica behind): handled as one delivered again (see take()). The ledger's last recorded, not its newest id:
