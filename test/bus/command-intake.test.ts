@@ -693,6 +693,26 @@ describe('the consumer group deleted while the daemon runs', () => {
     for (const id of [...dead.map((f) => f.requestId!), 'req-oc3', 'req-oc4']) expect(replies.filter((r) => r.requestId === id), id).toHaveLength(1);
   }, 60_000);
 
+  it('entries pending at another consumer when their stream was deleted are counted lost and logged (they are gone), the commands of the stream made again executed', async () => {
+    const rig = await startRig();
+    const key = keys.commands('momentum');
+    await redis.xGroupCreate(key, GROUP, '0', { MKSTREAM: true }).catch(() => undefined);
+    await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'sd1' }), { requestId: 'sd-1' }));
+    expect(await redis.xReadGroup(GROUP, 'd0', { key, id: '>' }, { COUNT: 100 })).not.toBeNull();
+    const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
+    const log = { ...quiet, warn: (obj: object, msg: string) => void warnings.push({ obj: obj as Record<string, unknown>, msg }) };
+    const intake = await startIntakeUp(rig, { log });
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'sd2' }), { requestId: 'sd-2' })).ok).toBe('1');
+    await redis.del(key);
+    await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'sd3' }), { requestId: 'sd-3' }));
+    const [r] = await replyTo('sd-3');
+    expect(r).toMatchObject({ ok: '1', replayed: '0' });
+    await pollUntil(() => intake.status(), (st) => st.groupsMadeAgain === 1 && st.lost === 1, { what: 'the lost entry counted' });
+    expect(warnings.find((w) => w.msg.includes('group was missing'))?.obj).toMatchObject({ stream: key, restored: 0, goneFromStream: 1 });
+    expect(ordersWithClientId(rig, 'sd1')).toBe(0);
+    expect((await repliesOf('c1')).filter((x) => x.requestId === 'sd-2')).toHaveLength(1);
+  }, 60_000);
+
   it('a flush Redis carried out whose answer was lost (the connection cut) is not taken for pending: the group made again later answers nothing again', async () => {
     // defect: the replies and acks went out, but the connection was cut before Redis's answer came back: the intake
     // kept the entry as left pending for good (the pending list no longer held it), and when the group was made again
