@@ -78,7 +78,7 @@ export function buildVenue(v: VenueConfig, parts: VenueParts): VenueAdapter {
     const index = config.venues.indexOf(v);
     // A venue that does not start (connection refused, 5xx, timeout) does not stop the daemon: it stays closed,
     // its start is retried with the venue's reconnect backoff, and it opens once up and reconciled.
-    return new RestartingVenue(v.name, () => createVenueAdapter(v, listed, reports, { log: log.child({ venue: v.name }), env, clock }), {
+    return new RestartingVenue(v.name, (sink) => createVenueAdapter(v, listed, sink, { log: log.child({ venue: v.name }), env, clock }), {
       retry: settingsFor(v).reconnect,
       sink: reports,
       log,

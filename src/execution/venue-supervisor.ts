@@ -14,11 +14,19 @@
  * `VenueGate` decides what the router may use: a venue is available only when it is open (started and reconciled)
  * AND its adapter says it is healthy (circuit breaker closed, session up). The adapter's own UP report never opens a
  * venue that is not started or not reconciled.
+ *
+ * Health is the word of the adapter in use: each adapter reports through a sink of its own (`build(sink)`), and a
+ * replaced adapter's health reports are dropped. When an adapter that had reported DOWN (its breaker opened while its
+ * start failed) is replaced, the venue is reported UP for the new one, whose breaker starts closed: only UP closes a
+ * breaker's DOWN, and a stopped adapter never sends it — the venue stayed unavailable (its /health reason the old
+ * breaker's) though the new adapter started, was reconciled and worked.
  */
 import type { Logger } from '../telemetry/logger.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderId } from '../model/ids.js';
-import type { AmendRequest, CancelRequest, OrderBatch, ReportSink, VenueAdapter, VenueBalance, VenueFill, VenueOrderStatus } from './venue.js';
+import type {
+  AmendRequest, CancelRequest, OrderBatch, ReportSink, VenueAdapter, VenueBalance, VenueFill, VenueHealth, VenueOrderStatus,
+} from './venue.js';
 
 /** Exponential backoff between start attempts: minMs, 2·minMs, … never above maxMs. */
 export interface StartRetry {
@@ -92,6 +100,8 @@ export interface RestartingVenueOptions {
 
 export class RestartingVenue implements VenueAdapter {
   private current: VenueAdapter;
+  /** What the adapter in use last said of the venue's health (a new adapter starts UP: its breaker is closed). */
+  private health: VenueHealth = 'UP';
   private state: VenueStartState = 'starting';
   private failures = 0;
   private retries = 0;
@@ -108,11 +118,12 @@ export class RestartingVenue implements VenueAdapter {
 
   constructor(
     readonly name: string,
-    private readonly build: () => VenueAdapter,
+    /** A new adapter that reports to `sink` (its own: see adapterSink). */
+    private readonly build: (sink: ReportSink) => VenueAdapter,
     private readonly options: RestartingVenueOptions,
   ) {
     // built now, as before: a configuration error shows at construction
-    this.current = build();
+    this.current = this.buildAdapter();
     this.timers = options.timers ?? realTimers;
     // every adapter `build` makes is of one kind: the first says whether it amends
     this.amend = this.current.amend === undefined ? undefined : (request) => this.amendNow(request);
@@ -121,6 +132,30 @@ export class RestartingVenue implements VenueAdapter {
   /** The adapter in use (a new one after each failed start). */
   get adapter(): VenueAdapter {
     return this.current;
+  }
+
+  /** A new adapter with a sink of its own: its execution reports pass; its health reports only while it is in use. */
+  private buildAdapter(): VenueAdapter {
+    const sink = this.options.sink;
+    let adapter: VenueAdapter | undefined;
+    const own: ReportSink = {
+      report: (venue, report) => sink.report(venue, report),
+      health: (venue, health, reason) => {
+        if (adapter !== undefined && adapter !== this.current) return; // replaced: no longer the venue's word
+        this.health = health;
+        sink.health?.(venue, health, reason);
+      },
+    };
+    adapter = this.build(own);
+    return adapter;
+  }
+
+  /** `adapter` replaces the one in use: the venue's health is its word from now on, UP until it says otherwise. */
+  private replaceWith(adapter: VenueAdapter): void {
+    this.current = adapter;
+    if (this.health === 'UP') return;
+    this.health = 'UP';
+    this.options.sink.health?.(this.name, 'UP');
   }
 
   private get stopped(): boolean {
@@ -220,8 +255,8 @@ export class RestartingVenue implements VenueAdapter {
     this.retries++;
     let adapter: VenueAdapter;
     try {
-      adapter = this.build();
-      this.current = adapter;
+      adapter = this.buildAdapter();
+      this.replaceWith(adapter);
       await adapter.start();
     } catch (err) {
       if (this.stopped) return;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { RestartingVenue, VenueGate, type Timers } from '../../src/execution/venue-supervisor.js';
-import type { AmendRequest, ExecutionReport, VenueAdapter } from '../../src/execution/venue.js';
+import type { AmendRequest, ExecutionReport, ReportSink, VenueAdapter } from '../../src/execution/venue.js';
 import { SwitchyardError } from '../../src/model/errors.js';
 import { venueHealth } from '../../src/api/venue-health.js';
 import { createLogger } from '../../src/telemetry/logger.js';
@@ -145,6 +145,96 @@ describe('RestartingVenue', () => {
     v.amend!(request);
     expect(b.amended).toEqual([[1, request]]); // the adapter built for the start that succeeded
     expect(venue([undefined]).v.amend).toBeUndefined();
+  });
+});
+
+describe('RestartingVenue: health after an adapter is replaced', () => {
+  /**
+   * The daemon's wiring (order-path.ts): an adapter's health reports go to the gate; the venue opens once reconciled
+   * (startup-recovery.ts lateVenueReady). Adapter n reports through the sink it is built with, as createVenueAdapter
+   * does; `downAtStart[n]`: its breaker opens during its start (connect failures piling up) and the start then fails.
+   */
+  function wired(downAtStart: boolean[]) {
+    const timers = new ManualTimers();
+    const available = new Uint8Array(1).fill(1);
+    const gate = new VenueGate(available);
+    const said: string[] = [];
+    const venueSink: ReportSink = {
+      report: () => undefined,
+      health: (_venue, health, reason) => {
+        said.push(health);
+        gate.setHealth(0, health === 'UP', reason);
+      },
+    };
+    const sinks: ReportSink[] = [];
+    let built = 0;
+    const build = (sink: ReportSink = venueSink): VenueAdapter => {
+      const n = built++;
+      sinks.push(sink);
+      return {
+        name: 'v',
+        start: async () => {
+          if (downAtStart[n] !== true) return;
+          sink.health?.('v', 'DOWN', 'circuit breaker open: 5 failures in a row, last: websocket: ECONNREFUSED');
+          throw transient();
+        },
+        stop: async () => undefined,
+        submit: () => undefined,
+        cancel: () => undefined,
+      };
+    };
+    const v = new RestartingVenue('v', build, {
+      retry: { minMs: 100, maxMs: 1000 }, sink: venueSink, log, now: () => 0, timers,
+      ready: async () => {
+        gate.setOpen(0, true);
+        return true;
+      },
+    });
+    return { v, timers, gate, available, said, sinks };
+  }
+
+  test('an adapter whose breaker reported DOWN before its start failed: the next one, started and reconciled, makes the venue available', async () => {
+    // defect: the DOWN of the first adapter held in the gate for good; the new adapter's breaker was closed and never
+    // reported UP (a breaker says UP only when it closes after being open), so the venue stayed unavailable with the
+    // old breaker's reason in /health although the new adapter worked
+    const { v, timers, gate, available, said } = wired([true, false]);
+    expect(await v.startOrRetry()).toBe(false);
+    gate.setOpen(0, false, 'VENUE_UNAVAILABLE: not started'); // as the daemon's start does
+    expect(said).toEqual(['DOWN']);
+    timers.fire();
+    await settle();
+    expect(v.isUp).toBe(true);
+    expect(available[0]).toBe(1);
+    expect(venueHealth([v], available, gate, 0).venues[0]!.reason).toBeUndefined();
+    expect(said).toEqual(['DOWN', 'UP']);
+  });
+
+  test('a replaced adapter\'s health reports no longer count; one replacing a healthy adapter reports nothing', async () => {
+    const { v, timers, available, said, sinks } = wired([false, false]);
+    expect(await v.startOrRetry()).toBe(true);
+    v.readyFailed(transient()); // (not a replacement: the same adapter is reconciled again)
+    timers.fire();
+    await settle();
+    expect(said).toEqual([]);
+    // the adapter in use says DOWN then UP: both count
+    sinks[0]!.health!('v', 'DOWN', 'circuit breaker open');
+    expect(available[0]).toBe(0);
+    sinks[0]!.health!('v', 'UP');
+    expect(available[0]).toBe(1);
+    expect(said).toEqual(['DOWN', 'UP']);
+
+    const r = wired([true, true, false]);
+    await r.v.startOrRetry();
+    r.timers.fire(); // adapter 1: DOWN again, then fails
+    await settle();
+    r.timers.fire(); // adapter 2 starts
+    await settle();
+    expect(r.v.isUp).toBe(true);
+    // the first two, replaced, report late (a breaker's timer): nothing changes
+    r.sinks[0]!.health!('v', 'DOWN', 'late');
+    r.sinks[1]!.health!('v', 'DOWN', 'late');
+    expect(r.available[0]).toBe(1);
+    expect(r.said).toEqual(['DOWN', 'UP', 'DOWN', 'UP']);
   });
 });
 
