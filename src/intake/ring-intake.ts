@@ -4,25 +4,32 @@ import type { OrderTracker, TrackerListener } from '../core/order-tracker.js';
 import { systemClock, type Clock } from '../model/clock.js';
 import type { ErrorCode } from '../model/errors.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
-import { isOpen, type OrderState } from '../model/order.js';
+import { ORDER_STATES, isOpen, type OrderState } from '../model/order.js';
 import type { Router } from '../routing/router.js';
 import {
   EV_ACK, EV_CANCEL_REJECTED, EV_REFUSED, EventRecord, LIQUIDITY_MAKER, LIQUIDITY_TAKER, NO_CODE,
   errorCodeIndex, eventKindOfLifecycle, orderStateIndex,
 } from './ring/event-record.js';
 import {
-  OP_CANCEL, OP_SUBMIT, OP_WITHDRAWN, OrderRecord, markWithdrawn, readOrderRecord, recordClientOrderIdIs, recordOp, recordPriority,
-  recordSeq, recordTag, validateOrderRecord,
+  OP_CANCEL, OP_SUBMIT, OP_TAKEN, OP_WITHDRAWN, OrderRecord, markTaken, markWithdrawn, readOrderRecord, recordClientOrderIdIs,
+  recordClientOrderIdLength, recordClientOrderIdsEqual, recordOp, recordPriority, recordSeq, recordTag, validateOrderRecord,
 } from './ring/order-record.js';
 import type { RingConsumer } from './ring/spsc-ring.js';
 import type { RingEndpoint, StrategySnapshot } from './ring/transport.js';
 import type { IntakeSource } from './dispatcher.js';
 import type { OrderIntake } from './order-intake.js';
-import type { StrategyQueues } from './strategy-queues.js';
+import { PRIORITY_LEVELS, type StrategyQueues } from './strategy-queues.js';
 
 /** Cancel-by-seq window: a strategy can cancel by seq any of its last SEQ_WINDOW submits. */
 const CREATED_INDEX = orderStateIndex('CREATED');
 const SEQ_WINDOW = 1 << 16;
+/**
+ * A look past a waiting submit (takeAhead) remembers this many waiting submits with a client order id to compare a
+ * later one's with; past that, a later submit carrying a client order id waits its turn (it might reuse one of theirs).
+ */
+const HELD_CIDS = 64;
+/** Per strategy, what takeAhead last looked at and found nothing to take: head, records, its three queues, withdrawals. */
+const AHEAD_KEY = 6;
 
 /**
  * Worker strategies' order and cancel rings -> the strategy queues, and order events -> their event rings.
@@ -33,12 +40,18 @@ const SEQ_WINDOW = 1 << 16;
  * queues hold, then the order rings (each poll of an order ring first takes the cancels published since: a submit is
  * never taken before a cancel written ahead of it). A SUBMIT is taken only while the strategy's queue for ITS priority
  * has room, so a strategy that floods fills its own order ring and its producer gets QUEUE_FULL; nothing is dropped,
- * nothing refused for want of room. A full queue holds back only the submits of its own priority and those written
- * after them (the order ring is one FIFO: a submit never overtakes one written before it), never a HIGH or NORMAL
- * submit at the head of the ring because the LOW queue is full (it was held so, by the fullest of the three queues).
- * (An enhancer that moves an order to a full queue gets it refused QUEUE_FULL, as on the API.) Its cancels are not held
- * up by any of that: a cancel needs no queue room and has its own ring, full only when the daemon has not read that
- * many cancels; a strategy can also withdraw the submits still waiting in its ring (below).
+ * nothing refused for want of room. A full queue holds back only the submits of its own priority and the lower ones
+ * written after them, never a submit of a higher priority: while the head of the ring waits (its queue full), the
+ * records behind it are looked at (takeAhead) and a submit whose priority is above every waiting one's and whose queue
+ * has room is taken at once, in place — marked OP_TAKEN and skipped when the head gets there, as a withdrawn one is. So a
+ * HIGH submit never waits behind a LOW one of its strategy whose queue is full (the LOW queue is served after every
+ * strategy's NORMAL orders: it could wait for as long as they came, risk-reducing orders included). Order is kept where
+ * it means something: within a priority (FIFO, as the queues are), for a submit carrying the client order id of a
+ * waiting one (it waits too: the first one written takes the id), behind a CANCEL record in the order ring, and for
+ * cancels (those published before a submit is taken are read first, as for the head). (An enhancer that moves an order
+ * to a full queue gets it refused QUEUE_FULL, as on the API.) Its cancels are not held up by any of that: a cancel needs
+ * no queue room and has its own ring, full only when the daemon has not read that many cancels; a strategy can also
+ * withdraw the submits still waiting in its ring (below).
  *
  * A cancel keeps the strategy's own order of work: the SUBMIT it names may have been read (it is then an order: queued,
  * CANCELED at once without reaching a venue, or at a venue, PENDING_CANCEL) or may still be in the order ring, written
@@ -75,6 +88,14 @@ export class RingIntake implements IntakeSource, TrackerListener {
   private readonly lastCancelSeq: Float64Array;
   /** Per strategy, SUBMITs this intake marked withdrawn in its order ring and has not reached yet. */
   private readonly withdrawn: Int32Array;
+  /** Per strategy, SUBMITs this intake took ahead of their turn (OP_TAKEN) and its head has not reached yet. */
+  private readonly ahead: Int32Array;
+  /** Per strategy, AHEAD_KEY numbers: the state a look past its waiting head found nothing to take in (NaN: none). */
+  private readonly aheadKey: Float64Array;
+  /** Byte offsets of the waiting submits with a client order id a look past the head has met (takeAhead). */
+  private readonly heldCids = new Int32Array(HELD_CIDS);
+  /** Set by takeable: it stopped at a SUBMIT whose queue is full (the records behind it may be looked at). */
+  private blocked = false;
   /** Set by a drain pass when a ring held more than its share (another pass may take the rest). */
   private more = false;
   /** Set before each poll of an order ring: its first record looks at the cancel ring again first (onRecord). */
@@ -92,6 +113,8 @@ export class RingIntake implements IntakeSource, TrackerListener {
   taken = 0;
   /** SUBMITs withdrawn from their order ring by a cancel before they were read (answered REFUSED ORDER_WITHDRAWN). */
   withdrawals = 0;
+  /** SUBMITs taken ahead of an earlier one of a lower priority that waited in the ring for room in its queue. */
+  takenAhead = 0;
 
   constructor(
     private readonly strategies: readonly RingEndpoint[],
@@ -121,6 +144,8 @@ export class RingIntake implements IntakeSource, TrackerListener {
     this.lastSeq = new Float64Array(strategyCount);
     this.lastCancelSeq = new Float64Array(strategyCount);
     this.withdrawn = new Int32Array(strategyCount);
+    this.ahead = new Int32Array(strategyCount);
+    this.aheadKey = new Float64Array(strategyCount * AHEAD_KEY).fill(NaN);
 
     this.idBySeq = Array.from({ length: strategyCount }, (_, s) => (this.hosted[s] === undefined ? new Float64Array(0) : new Float64Array(SEQ_WINDOW)));
   }
@@ -159,27 +184,32 @@ export class RingIntake implements IntakeSource, TrackerListener {
   /**
    * One pass over the cancel rings (`cancels`) or the order rings from `startAt`: up to `share` records from each,
    * `budget` in all; returns the new total. An order ring gives no more than its head's SUBMITs have room for in their
-   * own priorities' queues (takeable).
+   * own priorities' queues (takeable); when its head waits for room, the submits of higher priorities behind it may be
+   * taken in place (takeAhead).
    */
   private drainPass(cancels: boolean, share: number, budget: number, total: number): number {
     const k = this.strategies.length;
     for (let i = 0, j = this.startAt; i < k && total < budget; i++, j = j + 1 === k ? 0 : j + 1) {
       const s = this.strategyIndex[j]!;
       const h = this.strategies[j]!;
-      let room = share;
-      if (room > budget - total) room = budget - total;
-      if (!cancels) room = this.takeable(h.orders, s, room);
-      if (room <= 0) continue;
+      let limit = share;
+      if (limit > budget - total) limit = budget - total;
+      if (limit <= 0) continue;
       this.current = h;
       this.currentStrategy = s;
-      let n: number;
-      if (cancels) n = h.cancels.poll(room, this.onCancelRecord);
+      let n = 0;
+      if (cancels) n = h.cancels.poll(limit, this.onCancelRecord);
       else {
-        this.recheckCancels = true;
-        n = h.orders.poll(room, this.onRecord);
-        this.recheckCancels = false;
+        const room = this.takeable(h.orders, s, limit);
+        const blocked = this.blocked;
+        if (room > 0) {
+          this.recheckCancels = true;
+          n = h.orders.poll(room, this.onRecord);
+          this.recheckCancels = false;
+        }
+        if (blocked && n < limit) n += this.takeAhead(h, s, limit - n);
       }
-      if (n === room) this.more = true;
+      if (n === limit) this.more = true;
       total += n;
     }
     return total;
@@ -191,6 +221,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
    * malformed one, refused when read) need no room. Reads two bytes per record in place; allocates nothing.
    */
   private takeable(ring: RingConsumer, s: number, max: number): number {
+    this.blocked = false;
     let n = ring.available();
     if (n > max) n = max;
     const q = this.queues;
@@ -203,15 +234,99 @@ export class RingIntake implements IntakeSource, TrackerListener {
       const off = ring.offsetAt(i);
       if (recordOp(ring, off) !== OP_SUBMIT) continue;
       const p = recordPriority(ring, off);
-      if (p === 0) {
-        if (high-- <= 0) return i;
-      } else if (p === 1) {
-        if (normal-- <= 0) return i;
-      } else if (p === 2) {
-        if (low-- <= 0) return i;
+      if (p === 0 ? high-- <= 0 : p === 1 ? normal-- <= 0 : p === 2 && low-- <= 0) {
+        this.blocked = true;
+        return i;
       }
     }
     return n;
+  }
+
+  /**
+   * The head of strategy `s`'s order ring is a SUBMIT waiting for room in its queue: takes, in place, up to `max` of
+   * the SUBMITs behind it that need not wait for it (see the class comment), each answered as if read in its turn and
+   * marked OP_TAKEN; returns how many it took. A submit waits when an earlier one waiting has its priority or a higher
+   * one, or its client order id, or its own queue is full; the look ends at a record out of seq order or not a SUBMIT
+   * (a CANCEL in the order ring keeps its place), at a waiting HIGH submit, or once no priority above the waiting ones
+   * has room. The cancels published since this cycle's cancel pass are read first (as a poll of the ring does).
+   * A look that found nothing is not repeated until the ring, the strategy's queues or the withdrawals changed.
+   * Reads the records in place; allocates nothing.
+   */
+  private takeAhead(h: RingEndpoint, s: number, max: number): number {
+    if (h.cancels.hasRecords()) {
+      h.cancels.poll(h.cancels.capacity, this.onCancelRecord);
+      this.current = h;
+    }
+    const ring = h.orders;
+    const q = this.queues;
+    const n = ring.available();
+    const position = ring.position;
+    let high = q.capacity - q.length(s, 0);
+    let normal = q.capacity - q.length(s, 1);
+    let low = q.capacity - q.length(s, 2);
+    const key = this.aheadKey;
+    const k = s * AHEAD_KEY;
+    if (key[k] === position && key[k + 1] === n && key[k + 2] === high && key[k + 3] === normal && key[k + 4] === low
+      && key[k + 5] === this.withdrawals) return 0;
+    key[k] = position;
+    key[k + 1] = n;
+    key[k + 2] = high;
+    key[k + 3] = normal;
+    key[k + 4] = low;
+    key[k + 5] = this.withdrawals;
+    /** The highest priority (lowest index) among the waiting submits met so far; PRIORITY_LEVELS: none yet. */
+    let waiting = PRIORITY_LEVELS;
+    let cids = 0;
+    let cidsOverflow = false;
+    let prev = this.lastSeq[s]!;
+    let taken = 0;
+    for (let i = 0; i < n && taken < max; i++) {
+      const off = ring.offsetAt(i);
+      const seq = recordSeq(ring, off);
+      if (!isSeq(seq) || !(seq > prev)) break; // out of seq order: answered in its turn, nothing overtakes it
+      prev = seq;
+      const op = recordOp(ring, off);
+      if (op === OP_WITHDRAWN || op === OP_TAKEN) continue;
+      if (op !== OP_SUBMIT) break;
+      const p = recordPriority(ring, off);
+      if (p >= PRIORITY_LEVELS) break; // refused in its turn
+      const cid = recordClientOrderIdLength(ring, off) > 0;
+      if (p < waiting && (p === 0 ? high : p === 1 ? normal : low) > 0 && !(cid && this.reusesHeldCid(ring, off, cids, cidsOverflow))) {
+        if (p === 0) high--;
+        else if (p === 1) normal--;
+        else low--;
+        this.takeAt(h, s, off);
+        taken++;
+        continue;
+      }
+      // it waits for its turn, and so does every later submit of its priority or a lower one
+      if (p < waiting) waiting = p;
+      if (cid) {
+        if (cids < HELD_CIDS) this.heldCids[cids++] = off;
+        else cidsOverflow = true;
+      }
+      if (waiting === 0 || (high <= 0 && (waiting === 1 || normal <= 0))) break;
+    }
+    if (taken > 0) {
+      key[k] = NaN; // the queues changed: look again next time
+      this.takenAhead += taken;
+    }
+    return taken;
+  }
+
+  /** The SUBMIT at `off` carries the client order id of one of the first `count` waiting ones (or may: overflow). */
+  private reusesHeldCid(ring: RingConsumer, off: number, count: number, overflow: boolean): boolean {
+    if (overflow) return true;
+    for (let i = 0; i < count; i++) if (recordClientOrderIdsEqual(ring, this.heldCids[i]!, off)) return true;
+    return false;
+  }
+
+  /** Takes the SUBMIT at `off` of `h`'s order ring ahead of its turn: answered now, skipped when the head gets there. */
+  private takeAt(h: RingEndpoint, s: number, off: number): void {
+    const rec = readOrderRecord(h.orders, off, this.rec);
+    this.accept(h, s, rec);
+    markTaken(h.orders, off);
+    this.ahead[s]!++;
   }
 
   /**
@@ -259,14 +374,24 @@ export class RingIntake implements IntakeSource, TrackerListener {
         this.current = h;
       }
     }
-    if (this.withdrawn[s]! > 0 && recordOp(h.orders, offset) === OP_WITHDRAWN) {
-      // withdrawn by a cancel while it waited in the ring: answered then (REFUSED ORDER_WITHDRAWN)
-      this.withdrawn[s]!--;
-      this.noteSeq(this.lastSeq, s, recordSeq(h.orders, offset));
-      return;
+    if (this.withdrawn[s]! > 0 || this.ahead[s]! > 0) {
+      const op = recordOp(h.orders, offset);
+      if (op === OP_WITHDRAWN || op === OP_TAKEN) {
+        // withdrawn by a cancel while it waited in the ring (answered then: REFUSED ORDER_WITHDRAWN), or taken ahead of
+        // its turn (answered then)
+        if (op === OP_WITHDRAWN) this.withdrawn[s]!--;
+        else this.ahead[s]!--;
+        this.noteSeq(this.lastSeq, s, recordSeq(h.orders, offset));
+        return;
+      }
     }
     const rec = readOrderRecord(h.orders, offset, this.rec);
     this.noteSeq(this.lastSeq, s, rec.seq);
+    this.accept(h, s, rec);
+  };
+
+  /** A record of strategy `s`'s order ring, read (its seq noted): refused, a cancel acted on, or a new order ACKed. */
+  private accept(h: RingEndpoint, s: number, rec: OrderRecord): void {
     const invalid = validateOrderRecord(rec, this.symbolCount, this.router.venueCount);
     if (invalid !== null) {
       this.refuse(h, rec, invalid);
@@ -319,7 +444,7 @@ export class RingIntake implements IntakeSource, TrackerListener {
     // the order's creation time: no clock read (on Node 20 each one allocates a boxed double)
     ev.ts = store.createdAt[slot]!;
     h.publishEvent(ev);
-  };
+  }
 
   private cancel(h: RingEndpoint, s: number, rec: OrderRecord): void {
     let slot = -1;
@@ -479,7 +604,8 @@ export class RingIntake implements IntakeSource, TrackerListener {
   /**
    * What a strategy's RESYNC (and ctx.openOrders()) is answered with: its open orders, and how far the daemon had read
    * its order ring (transport.ts StrategySnapshot). Called on the daemon's thread between two drains, so `readSeq` is
-   * exact: every record up to it was read, none after it. A RESYNC is rare: this allocates.
+   * exact: every record up to it was read; after it, only those taken ahead of their turn (in `orders`, or finished:
+   * `withdrawn`). A RESYNC is rare: this allocates.
    */
   snapshot(strategyId: string, strategyIndex: number): StrategySnapshot {
     void strategyId;
@@ -500,24 +626,40 @@ export class RingIntake implements IntakeSource, TrackerListener {
       }))
       .filter((o) => isOpen(o.state));
     const readSeq = strategyIndex >= 0 && strategyIndex < this.lastSeq.length ? this.lastSeq[strategyIndex]! : 0;
-    return { orders, readSeq, withdrawn: this.withdrawnUnread(strategyIndex) };
+    return { orders, readSeq, withdrawn: this.finishedUnread(strategyIndex) };
   }
 
   /**
-   * Seqs of the SUBMITs withdrawn from strategy `s`'s order ring that the ring's head has not reached yet (all above
-   * its readSeq: answered REFUSED ORDER_WITHDRAWN when the cancel was read, skipped when reached).
+   * Seqs of the SUBMITs of strategy `s`'s order ring that the ring's head has not reached yet (all above its readSeq)
+   * and that are done with: withdrawn (answered REFUSED ORDER_WITHDRAWN when the cancel was read), or taken ahead of
+   * their turn (takeAhead) and refused, or their order finished. One taken ahead whose order is open is in the
+   * snapshot's orders.
    */
-  private withdrawnUnread(s: number): number[] {
+  private finishedUnread(s: number): number[] {
     const out: number[] = [];
     const h = this.hosted[s];
-    if (h === undefined || !(this.withdrawn[s]! > 0)) return out;
+    if (h === undefined) return out;
+    let marked = this.withdrawn[s]! + this.ahead[s]!;
+    if (marked === 0) return out;
     const ring = h.orders;
     const n = ring.available();
-    for (let i = 0; i < n && out.length < this.withdrawn[s]!; i++) {
+    for (let i = 0; i < n && marked > 0; i++) {
       const off = ring.offsetAt(i);
-      if (recordOp(ring, off) === OP_WITHDRAWN) out.push(recordSeq(ring, off));
+      const op = recordOp(ring, off);
+      if (op !== OP_WITHDRAWN && op !== OP_TAKEN) continue;
+      marked--;
+      const seq = recordSeq(ring, off);
+      if (op === OP_WITHDRAWN || !this.isOpenOrder(s, seq)) out.push(seq);
     }
     return out;
+  }
+
+  /** Strategy `s`'s submit `seq` is an open order (one taken ahead: idBySeq names it, seqs above readSeq being recent). */
+  private isOpenOrder(s: number, seq: number): boolean {
+    const id = this.idBySeq[s]![seq % SEQ_WINDOW]!;
+    const slot = id > 0 ? this.tracker.slotOf(id) : -1;
+    const store = this.tracker.store;
+    return slot >= 0 && store.producerSeq[slot] === seq && store.strategy[slot] === s && isOpen(ORDER_STATES[store.state[slot]!]!);
   }
 }
 

@@ -218,7 +218,8 @@ export interface StrategyEvent {
    * reads the rings, between two reads, so it is exact. For a submit of yours with seq S that is not in `orders`:
    *  - S <= readSeq: the daemon had read it; it is finished (an order that ended, or refused): forget it;
    *  - S > readSeq and S in `withdrawn`: a cancel of yours withdrew it before it was read (REFUSED ORDER_WITHDRAWN,
-   *    which came before this RESYNC or was among the lost events): forget it;
+   *    which came before this RESYNC or was among the lost events), or the daemon took it ahead of an earlier submit of a
+   *    lower priority that waited in the ring for room, and it is finished (refused, or its order ended): forget it;
    *  - S > readSeq otherwise: not read yet (still in the order ring, or written after the snapshot): it is not gone —
    *    its events (ACK then its order's events, or REFUSED / ORDER_WITHDRAWN if a cancel of yours gets it first) come
    *    after this RESYNC. Keep it; forgetting it and placing another leaves a live order nobody tracks.
@@ -231,8 +232,10 @@ export interface StrategyEvent {
    */
   readonly readSeq: number;
   /**
-   * RESYNC only (null otherwise, and when orders is null): seqs above readSeq, ascending, of submits a cancel of yours
-   * withdrew from the order ring before the daemon read them. They are finished, though above readSeq.
+   * RESYNC only (null otherwise, and when orders is null): seqs above readSeq, ascending, of submits the daemon is done
+   * with: those a cancel of yours withdrew from the order ring before the daemon read them, and those it took ahead of
+   * a waiting lower-priority submit that are finished (one taken ahead whose order is open is in `orders`). They are
+   * finished, though above readSeq.
    */
   readonly withdrawn: readonly number[] | null;
 }

@@ -635,21 +635,21 @@ describe('RingIntake: back-pressure', () => {
     const high = r.submit({ priority: PRIORITY_HIGH });
     const normal = r.submit({ priority: PRIORITY_NORMAL });
     const low = r.submit({ priority: PRIORITY_LOW });
-    // behind the waiting LOW submit: the ring is one FIFO (see RingIntake), so this one waits for it
+    // behind the waiting LOW submit: taken ahead of it (see the tests of takeAhead below)
     const behind = r.submit({ priority: PRIORITY_HIGH });
-    expect(r.ring.drain(100)).toBe(2);
+    expect(r.ring.drain(100)).toBe(3);
     r.events();
-    expect(r.seen.filter((e) => e.seq > 4).map((e) => [e.kind, e.seq])).toEqual([['ACK', high], ['ACK', normal]]);
-    expect([r.queues.length(0, PRIORITY_HIGH), r.queues.length(0, PRIORITY_NORMAL), r.queues.length(0, PRIORITY_LOW)]).toEqual([1, 1, 4]);
-    expect(r.hosted.orders.size()).toBe(2);
-    // nothing refused: once the LOW queue has room, the rest follow in order; HIGH and NORMAL went to the venues first
+    expect(r.seen.filter((e) => e.seq > 4).map((e) => [e.kind, e.seq])).toEqual([['ACK', high], ['ACK', normal], ['ACK', behind]]);
+    expect([r.queues.length(0, PRIORITY_HIGH), r.queues.length(0, PRIORITY_NORMAL), r.queues.length(0, PRIORITY_LOW)]).toEqual([2, 1, 4]);
+    expect(r.hosted.orders.size()).toBe(2); // the LOW one, and the HIGH one taken (skipped when the head gets there)
+    // nothing refused: once the LOW queue has room, the LOW one follows; HIGH and NORMAL went to the venues first
     for (let i = 0; i < 3; i++) r.dispatcher.pump();
     r.events();
     expect(r.ring.pending()).toBe(false);
     expect(r.seen.filter((e) => e.kind === 'REFUSED')).toEqual([]);
-    expect(r.seen.filter((e) => e.kind === 'ACK').map((e) => e.seq)).toEqual([1, 2, 3, 4, high, normal, low, behind]);
-    const sent = r.venues.flatMap((v) => v.orders).map((o) => r.tracker.get(o.orderId)!.producerSeq);
-    expect(sent.slice(0, 2)).toEqual([high, normal]);
+    expect(r.seen.filter((e) => e.kind === 'ACK').map((e) => e.seq)).toEqual([1, 2, 3, 4, high, normal, behind, low]);
+    // dispatched (SUBMITTED) in this order
+    expect(r.seen.filter((e) => e.kind === 'SUBMITTED').map((e) => e.seq).slice(0, 3)).toEqual([high, behind, normal]);
     expect(r.ring.fifoViolations).toBe(0);
   });
 
@@ -772,6 +772,80 @@ describe('RingIntake: cancels are not held up by submits', () => {
     r.ring.drain(1); // even a budget of one record takes the cancel first
     expect(r.tracker.get(id)!.state).toBe('PENDING_CANCEL');
     expect(r.venues.flatMap((v) => v.cancels).map((c) => c.orderId)).toEqual([id]);
+  });
+});
+
+describe('RingIntake: a submit of a higher priority is taken ahead of a waiting one (takeAhead)', () => {
+  it('a HIGH submit behind a LOW one waiting for room is taken and dispatched at once; same priority, same client order id and cancels keep their order', () => {
+    // defect: the order ring is one FIFO and the intake took its records only from the head, so a LOW submit waiting
+    // for room in its strategy's LOW queue (served after every strategy's NORMAL orders) held every submit written after
+    // it, HIGH ones included, for as long as the LOW queue stayed full
+    const r = rig({ queueCapacity: 2, ringCapacity: 32 });
+    r.submit({ priority: PRIORITY_LOW });
+    r.submit({ priority: PRIORITY_LOW });
+    expect(r.ring.drain(100)).toBe(2);
+    r.events();
+    const lowWaiting = r.submit({ priority: PRIORITY_LOW, cid: 'dup1' });
+    const high1 = r.submit({ priority: PRIORITY_HIGH, tag: 11 });
+    const normal1 = r.submit({ priority: PRIORITY_NORMAL, tag: 12 });
+    const normalSameCid = r.submit({ priority: PRIORITY_NORMAL, cid: 'dup1' }); // the id of the LOW one: waits for it
+    const normal2 = r.submit({ priority: PRIORITY_NORMAL }); // behind a waiting NORMAL one: waits (FIFO within a priority)
+    const high2 = r.submit({ priority: PRIORITY_HIGH, tag: 13 }); // above every waiting one: taken
+    const highSameCid = r.submit({ priority: PRIORITY_HIGH, cid: 'dup1' }); // waits for the LOW one
+    const high3 = r.submit({ priority: PRIORITY_HIGH }); // behind a waiting HIGH one: waits
+    expect(r.ring.drain(100)).toBe(3);
+    expect(r.events().map((e) => [e.kind, e.seq, e.tag])).toEqual([['ACK', high1, 11], ['ACK', normal1, 12], ['ACK', high2, 13]]);
+    expect(r.ring.takenAhead).toBe(3);
+    // nothing changed: a second look takes nothing more
+    expect(r.ring.drain(100)).toBe(0);
+
+    // a cancel of the HIGH one by its seq (above what the ring's head has passed) finds the order, not a record to withdraw
+    r.cancel({ targetSeq: high1 });
+    expect(r.ring.drain(100)).toBe(1);
+    expect(r.events().map((e) => [e.kind, e.seq])).toEqual([['CANCELED', high1]]);
+    // RESYNC: readSeq is how far the head has read; above it two orders taken ahead are open, the canceled one finished
+    const snap = r.ring.snapshot('alpha', 0);
+    expect(snap.readSeq).toBe(2);
+    expect(snap.orders.map((o) => o.seq)).toEqual([1, 2, normal1, high2]);
+    expect(snap.withdrawn).toEqual([high1]);
+
+    // the dispatcher sends those two ahead of the queued LOW ones; then the ring follows in its order
+    r.dispatcher.pump();
+    expect(r.events().filter((e) => e.kind === 'SUBMITTED').map((e) => e.seq)).toEqual([high2, normal1, 1, 2]);
+    for (let i = 0; i < 4; i++) r.dispatcher.pump();
+    r.events();
+    expect(r.ring.pending()).toBe(false);
+    // the first one written holds the client order id; those reusing it are refused, as when read in turn
+    expect(r.seen.filter((e) => e.kind === 'ACK' || e.kind === 'REFUSED').map((e) => [e.kind, e.seq, e.code])).toEqual([
+      ['ACK', 1, undefined], ['ACK', 2, undefined], ['ACK', high1, undefined], ['ACK', normal1, undefined], ['ACK', high2, undefined],
+      ['ACK', lowWaiting, undefined], ['REFUSED', normalSameCid, 'DUPLICATE_CLIENT_ORDER_ID'], ['ACK', normal2, undefined],
+      ['REFUSED', highSameCid, 'DUPLICATE_CLIENT_ORDER_ID'], ['ACK', high3, undefined],
+    ]);
+    expect(r.tracker.list(false).find((o) => o.clientOrderId === 'dup1')!.producerSeq).toBe(lowWaiting);
+    expect(r.ring.fifoViolations).toBe(0);
+    expect(r.ring.snapshot('alpha', 0)).toMatchObject({ readSeq: high3, withdrawn: [] });
+  });
+
+  it('a strategy whose LOW submit waits while another strategy\'s NORMAL orders keep coming: its HIGH submit written later still reaches a venue', () => {
+    const r = rig({ queueCapacity: 4, ringCapacity: 16, maxPerCycle: 4 });
+    for (let i = 0; i < 5; i++) r.submit({ priority: PRIORITY_LOW });
+    const high = r.submit({ priority: PRIORITY_HIGH });
+    const betaNormal = (): void => {
+      const slot = r.intake.submitFields({
+        strategy: 1, symbol: BTC, side: 0, type: 0, tif: 0, postOnly: false, priority: 1, priceTicks: P60K, stopTicks: 0, qtyLots: 100,
+        venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0, route: ROUTE_DEFAULT, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
+      });
+      expect(slot).toBeGreaterThanOrEqual(0);
+    };
+    for (let cycle = 0; cycle < 4; cycle++) {
+      // beta (an API strategy) keeps its NORMAL queue full: each cycle's budget goes to it before any LOW order
+      while (r.queues.length(1, PRIORITY_NORMAL) < r.queues.capacity) betaNormal();
+      r.dispatcher.pump();
+    }
+    r.events();
+    expect(r.seen.filter((e) => e.kind === 'SUBMITTED').map((e) => e.seq)).toEqual([high]);
+    expect(r.queues.length(0, PRIORITY_LOW)).toBe(4);
+    expect(r.hosted.orders.size()).toBe(2); // the fifth LOW one waits, and the HIGH one's mark
   });
 });
 

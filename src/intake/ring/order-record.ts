@@ -13,7 +13,8 @@
  *    40  f64  targetSeq     CANCEL: the seq of the SUBMIT to cancel (0 = not given)
  *    48  u32  tag           free for the producer (correlation); echoed in every event about the order
  *    52  u16  symbol        instrument index (InstrumentRegistry order)
- *    54  u8   op            1 SUBMIT, 2 CANCEL (3 WITHDRAWN: written by the consumer only, see markWithdrawn)
+ *    54  u8   op            1 SUBMIT, 2 CANCEL (3 WITHDRAWN, 4 TAKEN: written by the consumer only, see markWithdrawn,
+ *                           markTaken)
  *    55  u8   side          index in SIDES (0 BUY, 1 SELL)
  *    56  u8   type          index in ORDER_TYPES
  *    57  u8   timeInForce   index in TIME_IN_FORCES
@@ -52,6 +53,12 @@ export const OP_CANCEL = 2;
  * Never written by a producer.
  */
 export const OP_WITHDRAWN = 3;
+/**
+ * A SUBMIT still in its ring that the consumer already took, ahead of an earlier one of a lower priority waiting for
+ * room in its queue (markTaken): it is an order (or was refused) and the consumer skips it when its head gets there.
+ * Never written by a producer.
+ */
+export const OP_TAKEN = 4;
 export const NO_VENUE = 255;
 export const MAX_VENUES = 255;
 export const CLIENT_ORDER_ID_MAX = 32;
@@ -258,6 +265,28 @@ export function recordClientOrderIdIs(v: RecordViews, off: number, rec: OrderRec
  */
 export function markWithdrawn(v: RecordViews, off: number): void {
   v.bytes[off + B_OP] = OP_WITHDRAWN;
+}
+
+/**
+ * Marks the SUBMIT at byte `off` as taken ahead of its turn (op OP_TAKEN), under the same rule as markWithdrawn: only
+ * the consumer, on a record it has not released.
+ */
+export function markTaken(v: RecordViews, off: number): void {
+  v.bytes[off + B_OP] = OP_TAKEN;
+}
+
+/** The client order id length of the record at byte `off` (0: none). */
+export function recordClientOrderIdLength(v: RecordViews, off: number): number {
+  return v.bytes[off + B_CID_LEN]!;
+}
+
+/** True when the records at bytes `a` and `b` of one ring carry the same client order id (none: false). No allocation. */
+export function recordClientOrderIdsEqual(v: RecordViews, a: number, b: number): boolean {
+  const bytes = v.bytes;
+  const n = bytes[a + B_CID_LEN]!;
+  if (n === 0 || bytes[b + B_CID_LEN] !== n) return false;
+  for (let i = 0; i < n; i++) if (bytes[a + B_CID + i] !== bytes[b + B_CID + i]) return false;
+  return true;
 }
 
 function isAlnum(c: number): boolean {

@@ -56,15 +56,16 @@ export interface StrategySnapshot {
   /** The strategy's open orders (those that came from its rings: seq > 0; and any placed for it otherwise: seq 0). */
   readonly orders: readonly OrderSnapshot[];
   /**
-   * The seq of the last record the daemon had taken from the strategy's ORDER ring (0: none yet). Every submit with a
-   * seq up to it had been read (answered: ACK then its order's events, or REFUSED); every submit above it was still in
-   * the order ring (or not written yet) and gets its answer later — unless it is in `withdrawn`. Cancels (their own
-   * ring, read first) do not move it.
+   * The seq of the last record the head of the strategy's ORDER ring had passed (0: none yet). Every submit with a seq
+   * up to it had been read (answered: ACK then its order's events, or REFUSED); every submit above it was still in the
+   * order ring (or not written yet) and gets its answer later — unless it is in `withdrawn`, or in `orders` (taken
+   * ahead of its turn, ring-intake.ts takeAhead). Cancels (their own ring, read first) do not move it.
    */
   readonly readSeq: number;
   /**
-   * Seqs above readSeq of submits withdrawn from the order ring by a cancel before the daemon read them (ascending):
-   * their REFUSED ORDER_WITHDRAWN was answered already, when the cancel was read.
+   * Seqs above readSeq of submits the daemon is done with (ascending): withdrawn from the order ring by a cancel
+   * before the daemon read them (their REFUSED ORDER_WITHDRAWN was answered already, when the cancel was read), or taken
+   * ahead of a waiting lower-priority submit (ring-intake.ts takeAhead) and refused or finished since.
    */
   readonly withdrawn: readonly number[];
 }
