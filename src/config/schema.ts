@@ -96,7 +96,7 @@ export const DispatchSchema = strictObject({
  */
 export const WorkerRestartSchema = strictObject({
   /**
-   * How many times in the daemon's run a worker strategy that failed (its code threw, or its thread ended unasked) is
+   * How many times within windowMs a worker strategy that failed (its code threw, or its thread ended unasked) is
    * started again; after that it stays failed. 0: never restarted.
    */
   maxRestarts: int(0, 1000).default(0),
@@ -108,8 +108,26 @@ export const WorkerRestartSchema = strictObject({
    * failed (then restarted within maxRestarts). 0 (default): never terminated — it may be in a long computation.
    */
   terminateHungMs: int(0, 3_600_000).default(0),
+  /**
+   * maxRestarts counts the restarts of the last windowMs (default one hour): a strategy that fails now and then over
+   * days is not given up on like one that fails maxRestarts times in a row. 0: every restart of the run counts.
+   * Must be above maxBackoffMs (a window shorter than the wait between two restarts never fills).
+   */
+  windowMs: int(0, 604_800_000).default(3_600_000),
+  /**
+   * How long a restart may wait (after its backoff) for the daemon to read the records the failed worker published
+   * (a submit is taken only when its strategy queue has room); past it the strategy is failed with
+   * STRATEGY_RESTART_TIMEOUT. Default 60000.
+   */
+  maxWaitMs: int(1, 86_400_000).default(60_000),
 }).superRefine((r, ctx) => {
   if (r.maxBackoffMs < r.backoffMs) ctx.addIssue({ code: 'custom', message: `maxBackoffMs must be at least backoffMs (${r.backoffMs})`, path: ['maxBackoffMs'] });
+  if (r.windowMs > 0 && r.windowMs <= r.maxBackoffMs) {
+    ctx.addIssue({
+      code: 'custom', path: ['windowMs'],
+      message: `windowMs must be above maxBackoffMs (${r.maxBackoffMs}): restarts further apart than the window never count against maxRestarts; 0 counts the whole run`,
+    });
+  }
 });
 
 /** Worker strategies (a `module` in their configuration): how the daemon watches their threads. */

@@ -85,6 +85,7 @@ export const ERROR_CATALOGUE = {
   JOURNAL_CONFIG_MISMATCH: { kind: 'fatal', http: 500, description: 'The journal does not fit the configuration: a removed strategy, instrument or venue still has open orders or a position (start with --accept-removed to cancel and drop them), or an instrument\'s tick or lot size changed while the journal holds orders or positions on it.' },
   HISTORY_UNAVAILABLE: { kind: 'retryable', http: 503, description: 'The trade history store (PostgreSQL or the history files) cannot be read now, or there is none (the journal is off); fills are not lost: the history catches up from the journal.' },
   VENUE_NOT_RECONCILED: { kind: 'fatal', http: 503, description: 'A venue could not be reconciled at start; it stays closed to new orders until a retried reconciliation succeeds.' },
+  STRATEGY_RESTART_TIMEOUT: { kind: 'fatal', http: 503, description: 'A worker strategy\'s restart waited past daemon.workers.restart.maxWaitMs for the daemon to read the records its failed worker published (its strategy queues stayed full): no new worker started, the strategy stays failed until the daemon restarts.' },
 
   // Configuration and daemon
   CONFIG_INVALID: { kind: 'fatal', http: 400, description: 'The configuration file has errors; each is reported with file, key path and line.' },

@@ -133,9 +133,11 @@ export interface StrategyHostOptions {
 
 /**
  * What the host does with a worker strategy that failed while running (its code threw, its thread ended unasked, or it
- * was terminated as hung): start it again, a new worker on the same module, up to `maxRestarts` times in the host's
- * life, the n-th restart `backoffMs` × 2^(n-1) ms after the failure (at most `maxBackoffMs`). A worker that fails its
- * first start is not restarted (the host's start fails). See StrategyHost for what the new incarnation gets.
+ * was terminated as hung): start it again, a new worker on the same module, up to `maxRestarts` times within any
+ * `windowMs` (0: in the host's life), the n-th restart of the window `backoffMs` × 2^(n-1) ms after the failure (at
+ * most `maxBackoffMs`). A worker that fails its first start is not restarted (the host's start fails). A restart that
+ * waits past `maxWaitMs` for the failed worker's records to be read gives up: failed, STRATEGY_RESTART_TIMEOUT. See
+ * StrategyHost for what the new incarnation gets.
  */
 export interface StrategyRestartPolicy {
   /** 0: never restarted. */
@@ -144,11 +146,27 @@ export interface StrategyRestartPolicy {
   /** Default 60000. */
   readonly maxBackoffMs?: number;
   /**
+   * The restarts counted against maxRestarts are those of the last windowMs (a strategy that fails now and then over
+   * days is not given up on like one that fails maxRestarts times in a row). Default DEFAULT_RESTART_WINDOW_MS;
+   * 0: every restart of the host's life counts. Must be above maxBackoffMs (else restarts never add up).
+   */
+  readonly windowMs?: number;
+  /**
+   * How long a restart may wait, after its backoff, for the daemon to read the records the failed worker published;
+   * past it the strategy is failed (STRATEGY_RESTART_TIMEOUT). Default DEFAULT_RESTART_MAX_WAIT_MS.
+   */
+  readonly maxWaitMs?: number;
+  /**
    * A running worker unresponsive this long (its heartbeat still; needs hangMs > 0) is terminated and counts as failed.
    * 0 (default): never — an unresponsive worker is only reported (it may be in a long computation).
    */
   readonly terminateHungMs?: number;
 }
+
+/** StrategyRestartPolicy.windowMs by default (daemon.workers.restart.windowMs): one hour. */
+export const DEFAULT_RESTART_WINDOW_MS = 3_600_000;
+/** StrategyRestartPolicy.maxWaitMs by default (daemon.workers.restart.maxWaitMs). */
+export const DEFAULT_RESTART_MAX_WAIT_MS = 60_000;
 
 /** StrategyHostOptions.hangMs by default (daemon.workers.hangMs). */
 export const DEFAULT_HANG_MS = 5000;
@@ -250,6 +268,8 @@ export class HostedStrategy implements RingEndpoint {
   hangs = 0;
   /** Times a new worker was started after a failure. */
   restarts = 0;
+  /** @internal When (monotonic ms) the restarts still inside the policy's window were made, oldest first. */
+  readonly restartTimes: number[] = [];
   /** @internal A worker thread of this strategy runs (from its spawn to its exit). */
   alive = false;
   /** @internal The transpiled module's URL (a restart starts the same). */
@@ -652,9 +672,13 @@ export class StrategyHost {
     const r = options.restart;
     this.restart = {
       maxRestarts: r?.maxRestarts ?? 0, backoffMs: r?.backoffMs ?? 0, maxBackoffMs: r?.maxBackoffMs ?? 60_000, terminateHungMs: r?.terminateHungMs ?? 0,
+      windowMs: r?.windowMs ?? DEFAULT_RESTART_WINDOW_MS, maxWaitMs: r?.maxWaitMs ?? DEFAULT_RESTART_MAX_WAIT_MS,
     };
     for (const [k, v] of Object.entries(this.restart)) {
       if (!Number.isInteger(v) || v < 0) throw new RangeError(`restart.${k} must be a whole number, 0 or more, got ${v}`);
+    }
+    if (this.restart.windowMs > 0 && this.restart.windowMs <= this.restart.maxBackoffMs) {
+      throw new RangeError(`restart.windowMs (${this.restart.windowMs}) must be above restart.maxBackoffMs (${this.restart.maxBackoffMs}), or 0 for the whole run`);
     }
     if (this.restart.terminateHungMs > 0 && (this.hangMs === 0 || this.restart.terminateHungMs < this.hangMs)) {
       throw new RangeError(`restart.terminateHungMs (${this.restart.terminateHungMs}) needs hangMs above 0 and at most terminateHungMs (got ${this.hangMs})`);
@@ -883,25 +907,45 @@ export class StrategyHost {
    * for a while first: its error and its thread's exit are two events, and /health between them said failed.
    */
   private failedStatus(s: HostedStrategy): 'restarting' | 'failed' {
-    if (!(s.ran && !this.stopRequested && s.restarts < this.restart.maxRestarts)) return 'failed';
+    if (!(s.ran && !this.stopRequested && this.recentRestarts(s) < this.restart.maxRestarts)) return 'failed';
     s.markDown(); // its events from now on are counted for its successor's RESYNC (nobody reads them)
     return 'restarting';
   }
 
+  /**
+   * The restarts of `s` that count against maxRestarts now: those of the last windowMs (all of them with windowMs 0).
+   * Forgets the older ones.
+   */
+  private recentRestarts(s: HostedStrategy): number {
+    const { windowMs } = this.restart;
+    const times = s.restartTimes;
+    if (windowMs > 0) {
+      const since = this.clock.monoMs() - windowMs;
+      let old = 0;
+      while (old < times.length && times[old]! <= since) old++;
+      if (old > 0) times.splice(0, old);
+    }
+    return times.length;
+  }
+
   /** A worker that had run failed (its thread has ended): restart it, if the policy has a restart left. */
   private scheduleRestart(s: HostedStrategy): void {
-    const { maxRestarts, backoffMs, maxBackoffMs } = this.restart;
+    const { maxRestarts, backoffMs, maxBackoffMs, windowMs } = this.restart;
     if (this.stopRequested || maxRestarts === 0) return;
     const err = s.error;
-    if (s.restarts >= maxRestarts) {
-      this.log.error({ strategy: s.id, err, restarts: s.restarts, maxRestarts },
-        'strategy worker failed again and stays failed: it has been restarted daemon.workers.restart.maxRestarts times');
+    const recent = this.recentRestarts(s);
+    if (recent >= maxRestarts) {
+      if (s.status !== 'failed') s.status = 'failed'; // (its exit said so already, unless the window moved in between)
+      this.log.error({ strategy: s.id, err, restarts: s.restarts, maxRestarts, windowMs },
+        windowMs > 0
+          ? 'strategy worker failed again and stays failed: it has been restarted daemon.workers.restart.maxRestarts times within windowMs'
+          : 'strategy worker failed again and stays failed: it has been restarted daemon.workers.restart.maxRestarts times');
       return;
     }
-    const delayMs = Math.min(maxBackoffMs, backoffMs * 2 ** s.restarts);
+    const delayMs = Math.min(maxBackoffMs, backoffMs * 2 ** recent);
     s.status = 'restarting';
     s.markDown();
-    this.log.error({ strategy: s.id, err, restart: s.restarts + 1, maxRestarts, inMs: delayMs }, 'strategy worker failed: restarting it');
+    this.log.error({ strategy: s.id, err, restart: s.restarts + 1, inWindow: recent + 1, maxRestarts, inMs: delayMs }, 'strategy worker failed: restarting it');
     s.restartTimer = setTimeout(() => this.restartWhenRead(s), delayMs);
     s.restartTimer.unref();
   }
@@ -910,8 +954,11 @@ export class StrategyHost {
    * After the backoff: once the daemon has read every record the failed worker published, a new worker with a new event
    * ring and the next seq. The rings' consumer is the dispatcher, which reads its cancels every cycle but takes a submit
    * only when its strategy queue has room: a wait past RESTART_WAIT_REPORT_MS is logged once (with how many records
-   * are left) and shown in the strategy's `error` until they are read. It goes on waiting: a new worker must not start
-   * before them (each record read once, in order, its seqs after them).
+   * are left) and shown in the strategy's `error` until they are read. It goes on waiting — a new worker must not start
+   * before them (each record read once, in order, its seqs after them) — up to maxWaitMs: then it gives up, and the
+   * strategy is failed with STRATEGY_RESTART_TIMEOUT (log and /health), as if its restarts were used up (a restart
+   * that never comes must not show `restarting` for ever). Its records are still read, and answered, as the queues
+   * make room.
    */
   private restartWhenRead(s: HostedStrategy): void {
     s.restartTimer = undefined;
@@ -920,6 +967,10 @@ export class StrategyHost {
     if (s.orders.hasRecords() || s.cancels.hasRecords()) {
       s.restartWaitSince ??= now;
       const waitedMs = now - s.restartWaitSince;
+      if (waitedMs >= this.restart.maxWaitMs) {
+        this.giveUpRestart(s, waitedMs);
+        return;
+      }
       if (waitedMs >= RESTART_WAIT_REPORT_MS) {
         const orders = s.orders.available();
         const cancels = s.cancels.available();
@@ -941,10 +992,27 @@ export class StrategyHost {
     const firstSeq = s.seqAfterRings();
     const lostOnRestart = s.renewEventRing();
     s.restarts++;
+    s.restartTimes.push(now);
     this.spawn(s, this.entry!, s.moduleUrl!, firstSeq, { restarts: s.restarts, lostOnRestart }).catch((e: unknown) => {
       // its exit reports it and schedules the next restart, if any
       this.log.error({ strategy: s.id, err: e, restarts: s.restarts }, 'strategy worker restart failed to start');
     });
+  }
+
+  /** A restart waited maxWaitMs for the failed worker's records to be read: the strategy is failed, coded. */
+  private giveUpRestart(s: HostedStrategy, waitedMs: number): void {
+    const orders = s.orders.available();
+    const cancels = s.cancels.available();
+    const unread = orders + cancels;
+    const failure = s.error === undefined ? '' : ` (it failed: ${s.error.message})`;
+    s.error = new SwitchyardError('STRATEGY_RESTART_TIMEOUT',
+      `STRATEGY_RESTART_TIMEOUT: its restart waited ${Math.round(waitedMs)} ms (daemon.workers.restart.maxWaitMs ${this.restart.maxWaitMs}) `
+      + `for the daemon to read ${unread} record${unread === 1 ? '' : 's'} its failed worker published${failure}; no new worker started`);
+    s.restartWaitSince = undefined;
+    s.restartWaitsFor = 0;
+    s.status = 'failed';
+    this.log.error({ strategy: s.id, code: 'STRATEGY_RESTART_TIMEOUT', unread, orders, cancels, waitedMs: Math.round(waitedMs), maxWaitMs: this.restart.maxWaitMs },
+      'strategy worker restart gave up: the records its failed worker published were not read within daemon.workers.restart.maxWaitMs; it stays failed');
   }
 
   /**

@@ -138,14 +138,20 @@ describe('value errors carry path and line', () => {
     });
   });
 
-  it('daemon.workers.restart: the backoff bound and terminateHungMs are checked against their peers', () => {
+  it('daemon.workers.restart: the backoff bound, terminateHungMs and the budget\'s window are checked against their peers', () => {
     const at = (workers: string): Record<string, string> =>
       Object.fromEntries(errors(`${BASE}daemon:\n  workers: ${workers}\n`).map((e) => [e.path, e.message]));
     expect(at('{ restart: { backoffMs: 5000, maxBackoffMs: 1000 } }')).toEqual({ 'daemon.workers.restart.maxBackoffMs': 'maxBackoffMs must be at least backoffMs (5000)' });
     expect(at('{ hangMs: 0, restart: { terminateHungMs: 1000 } }')).toEqual({ 'daemon.workers.restart.terminateHungMs': 'terminateHungMs needs the heartbeat watched (hangMs above 0)' });
     expect(at('{ hangMs: 2000, restart: { terminateHungMs: 1000 } }')).toEqual({ 'daemon.workers.restart.terminateHungMs': 'terminateHungMs must be at least hangMs (2000)' });
+    expect(at('{ restart: { maxRestarts: 3, windowMs: 60000 } }')).toEqual({
+      'daemon.workers.restart.windowMs': 'windowMs must be above maxBackoffMs (60000): restarts further apart than the window never count against maxRestarts; 0 counts the whole run',
+    });
+    expect(at('{ restart: { maxWaitMs: 0 } }')).toEqual({ 'daemon.workers.restart.maxWaitMs': 'must be >= 1' });
     expect(ok(`${BASE}daemon:\n  workers: { restart: { maxRestarts: 3, backoffMs: 10, terminateHungMs: 10000 } }\n`).daemon.workers)
-      .toEqual({ hangMs: 5000, restart: { maxRestarts: 3, backoffMs: 10, maxBackoffMs: 60_000, terminateHungMs: 10_000 } });
+      .toEqual({ hangMs: 5000, restart: { maxRestarts: 3, backoffMs: 10, maxBackoffMs: 60_000, terminateHungMs: 10_000, windowMs: 3_600_000, maxWaitMs: 60_000 } });
+    expect(ok(`${BASE}daemon:\n  workers: { restart: { maxRestarts: 3, windowMs: 0, maxWaitMs: 5000 } }\n`).daemon.workers.restart)
+      .toMatchObject({ windowMs: 0, maxWaitMs: 5000 });
   });
 
   it('requires tick and lot sizes and minQty to be > 0', () => {
@@ -328,7 +334,7 @@ describe('defaults', () => {
       },
       queue: { capacity: 65536 },
       dispatch: { busyPoll: false },
-      workers: { hangMs: 5000, restart: { maxRestarts: 0, backoffMs: 1000, maxBackoffMs: 60_000, terminateHungMs: 0 } },
+      workers: { hangMs: 5000, restart: { maxRestarts: 0, backoffMs: 1000, maxBackoffMs: 60_000, terminateHungMs: 0, windowMs: 3_600_000, maxWaitMs: 60_000 } },
       journal: { enabled: true, dir: '.switchyard/journal', maxDelayMs: 0, snapshotEvery: 200_000 },
       history: { enabled: true, store: 'file', file: { path: '.switchyard/history', segmentBytes: 67_108_864 }, pageSizeMax: 1000, bufferRows: 65_536, batchRows: 5000, threadNice: 15 },
       marketData: { depth: 20, staleMs: 5000 },

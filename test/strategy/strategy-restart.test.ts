@@ -20,7 +20,9 @@ import { TradeRecord } from '../../src/intake/ring/trade-record.js';
 import type { OrderSnapshot, StrategySnapshot } from '../../src/intake/ring/transport.js';
 import { TIME_IN_FORCES } from '../../src/model/order.js';
 import { ManualClock } from '../../src/model/clock.js';
-import { RESTART_WAIT_REPORT_MS, StrategyHost, type HostedStrategy, type StrategyHostOptions } from '../../src/strategy/strategy-host.js';
+import {
+  DEFAULT_RESTART_MAX_WAIT_MS, DEFAULT_RESTART_WINDOW_MS, RESTART_WAIT_REPORT_MS, StrategyHost, type HostedStrategy, type StrategyHostOptions,
+} from '../../src/strategy/strategy-host.js';
 import { drainAll, INSTRUMENTS, until, VENUES, type Rec } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-strategy-restart-'));
@@ -268,6 +270,80 @@ describe('restarting worker strategies that fail', () => {
     expect(daemon.view(2).slice(0, 2)).toEqual([['submit', 'p0', 3], ['submit', 's1', 4]]);
     expect(h.status().r).toMatchObject({ status: 'running', restarts: 1, error: null });
     expect(logged.some((l) => l.level === 'info' && /records? read: restarting/.test(l.msg))).toBe(true);
+    await h.stop();
+  });
+
+  it('maxRestarts counts the restarts of the last windowMs: a failure after the window is restarted, one inside it is final', { timeout: 60_000 }, async () => {
+    // defect: the budget was per run, so a strategy that failed once a day was given up on at its (maxRestarts+1)-th
+    // failure of the week, exactly like one crash-looping in a second
+    const daemon = new FakeDaemon();
+    const clock = new ManualClock();
+    const windowMs = 100_000;
+    const h = host({ snapshot: daemon.snapshot, restart: { maxRestarts: 1, backoffMs: 10, maxBackoffMs: 10, windowMs }, clock, hangMs: 0 });
+    await h.start();
+    const s = h.get('r')!;
+    const readUntil = (done: () => boolean): Promise<void> => until(done, () => daemon.read(s));
+    await readUntil(() => daemon.records.length >= 2);
+    const crash = async (restarts: number): Promise<void> => {
+      s.publishEvent(event(EV_TRIGGERED, { orderId: 101, seq: 1 }));
+      await readUntil(() => s.alive === false || s.restarts > restarts);
+    };
+    await crash(0);
+    await readUntil(() => s.restarts === 1 && s.status === 'running');
+    // a window later the first restart no longer counts: the next failure is restarted (the backoff restarts too)
+    clock.advance(windowMs);
+    await crash(1);
+    await readUntil(() => s.restarts === 2 && s.status === 'running');
+    // within the window of that restart: this failure is final
+    clock.advance(windowMs - 1);
+    await crash(2);
+    await readUntil(() => s.alive === false && s.status === 'failed');
+    await sleep(100);
+    expect(h.status().r).toMatchObject({ status: 'failed', restarts: 2, error: 'strategy crashed on purpose' });
+    await h.stop();
+
+    // the default window; 0 (the whole run) is allowed; a window not above maxBackoffMs is refused
+    expect(DEFAULT_RESTART_WINDOW_MS).toBeGreaterThan(60_000);
+    const policy = (restart: StrategyHostOptions['restart']) => (): StrategyHost => host({ restart });
+    expect(policy({ maxRestarts: 1, backoffMs: 10, windowMs: 0 })).not.toThrow();
+    expect(policy({ maxRestarts: 1, backoffMs: 10, maxBackoffMs: 5000, windowMs: 5000 })).toThrow(/restart.windowMs \(5000\) must be above restart.maxBackoffMs \(5000\)/);
+  });
+
+  it('a restart whose failed worker\'s records stay unread past maxWaitMs gives up: failed with STRATEGY_RESTART_TIMEOUT in /health and the log', { timeout: 30_000 }, async () => {
+    // defect: the restart waited for the records without a limit: restarting (and the daemon degraded) for ever, the
+    // operator never told that no worker would come
+    const daemon = new FakeDaemon();
+    const clock = new ManualClock();
+    const logged: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+    const log = (level: string) => (obj: object, msg: string): void => {
+      logged.push({ level, obj: obj as Record<string, unknown>, msg });
+    };
+    const maxWaitMs = 30_000;
+    const h = host({
+      snapshot: daemon.snapshot, restart: { maxRestarts: 3, backoffMs: 10, maxWaitMs }, clock, hangMs: 0,
+      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+    });
+    await h.start();
+    const s = h.get('r')!;
+    await until(() => daemon.records.length >= 2, () => daemon.read(s));
+    // it crashes after it published p0, which the daemon does not read (its strategy queues full)
+    s.publishEvent(event(EV_TRIGGERED, { orderId: 101, seq: 1 }));
+    await until(() => s.status === 'restarting');
+    await sleep(50); // past the backoff: the restart polls the rings
+    clock.advance(maxWaitMs - 1);
+    await sleep(50);
+    expect(h.status().r!.status).toBe('restarting');
+    clock.advance(1);
+    await until(() => s.status === 'failed');
+    expect(h.status().r).toMatchObject({ status: 'failed', restarts: 0, error: expect.stringMatching(/^STRATEGY_RESTART_TIMEOUT: .*read 1 record .*crashed on purpose/) });
+    expect(logged.filter((l) => l.level === 'error' && l.obj.code === 'STRATEGY_RESTART_TIMEOUT')).toMatchObject([{ obj: { strategy: 'r', unread: 1 } }]);
+    // once read, its records are answered as any; no worker starts
+    daemon.read(s);
+    expect(daemon.view(2)).toEqual([['submit', 'p0', 3]]);
+    await sleep(100);
+    expect(s.alive).toBe(false);
+    expect(h.status().r).toMatchObject({ status: 'failed', restarts: 0 });
+    expect(DEFAULT_RESTART_MAX_WAIT_MS).toBeGreaterThan(RESTART_WAIT_REPORT_MS);
     await h.stop();
   });
 
