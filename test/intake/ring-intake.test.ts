@@ -826,6 +826,22 @@ describe('RingIntake: a submit of a higher priority is taken ahead of a waiting 
     expect(r.ring.snapshot('alpha', 0)).toMatchObject({ readSeq: high3, withdrawn: [] });
   });
 
+  it('nothing is taken ahead of a CANCEL record in the order ring (a producer writing its ring by hand)', () => {
+    const r = rig({ queueCapacity: 1, ringCapacity: 16 });
+    r.submit({ priority: PRIORITY_LOW });
+    expect(r.ring.drain(100)).toBe(1);
+    const low = r.submit({ priority: PRIORITY_LOW });
+    expect(r.write({ op: OP_CANCEL, orderId: 999 })).toBe(true);
+    const cancel = low + 1;
+    const high = r.submit({ priority: PRIORITY_HIGH });
+    expect(r.ring.drain(100)).toBe(0);
+    expect(r.ring.takenAhead).toBe(0);
+    for (let i = 0; i < 3; i++) r.dispatcher.pump();
+    r.events();
+    expect(r.seen.filter((e) => e.seq > 1 && e.kind !== 'SUBMITTED').map((e) => [e.kind, e.seq])).toEqual([['ACK', low], ['CANCEL_REJECTED', cancel], ['ACK', high]]);
+    expect(r.ring.fifoViolations).toBe(0);
+  });
+
   it('a strategy whose LOW submit waits while another strategy\'s NORMAL orders keep coming: its HIGH submit written later still reaches a venue', () => {
     const r = rig({ queueCapacity: 4, ringCapacity: 16, maxPerCycle: 4 });
     for (let i = 0; i < 5; i++) r.submit({ priority: PRIORITY_LOW });
