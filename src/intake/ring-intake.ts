@@ -198,18 +198,21 @@ export class RingIntake implements IntakeSource, TrackerListener {
       this.current = h;
       this.currentStrategy = s;
       let n = 0;
-      if (cancels) n = h.cancels.poll(limit, this.onCancelRecord);
-      else {
+      if (cancels) {
+        n = h.cancels.poll(limit, this.onCancelRecord);
+        if (n === limit) this.more = true;
+      } else {
         const room = this.takeable(h.orders, s, limit);
         const blocked = this.blocked;
         if (room > 0) {
           this.recheckCancels = true;
           n = h.orders.poll(room, this.onRecord);
           this.recheckCancels = false;
+          // took all it could see: more may have been published meanwhile (another pass looks)
+          if (n === room) this.more = true;
         }
         if (blocked && n < limit) n += this.takeAhead(h, s, limit - n);
       }
-      if (n === limit) this.more = true;
       total += n;
     }
     return total;
