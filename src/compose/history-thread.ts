@@ -22,11 +22,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Journal } from '../journal/journal.js';
 import { systemClock, type Clock } from '../model/clock.js';
+import type { ErrorCode } from '../model/errors.js';
 import type { FollowerLog, FollowerStatus } from '../journal/journal-follower.js';
 import { transpileModuleGraph } from '../strategy/module-loader.js';
 import type { ThreadNiceResult } from '../core/thread-priority.js';
 import type { HistoryThreadMessage, HistoryWorkerData, HistoryWorkerMessage } from '../history/history-protocol.js';
+
 import type { HistoryStatus } from '../history/history-writer.js';
+
+/** The code a stuck thread's status is shown with (the error catalogue's). */
+const SILENT: ErrorCode = 'HISTORY_THREAD_SILENT';
 
 export interface HistoryThreadOptions extends Omit<HistoryWorkerData, 'statusEveryMs' | 'tuning'> {
   readonly log: FollowerLog;
@@ -138,7 +143,7 @@ export class HistoryThread {
     const silent = this.worker === undefined || this.stopping ? 0 : this.clock.monoMs() - this.heardAt;
     if (silent <= this.silentMs) return status;
     // a thread stuck (a store call that never returns, a loop): what it last said is no longer known to hold
-    return { ...status, up: false, lastError: `HISTORY_THREAD_SILENT: the history thread has not reported for ${Math.round(silent / 1000)} s (it reports every ${this.o.statusEveryMs ?? 200} ms); its last report is shown` };
+    return { ...status, up: false, lastError: `${SILENT}: the history thread has not reported for ${Math.round(silent / 1000)} s (it reports every ${this.o.statusEveryMs ?? 200} ms); its last report is shown` };
   }
 
   /**
