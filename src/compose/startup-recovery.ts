@@ -82,6 +82,10 @@ export class StartupRecovery {
     });
     this.journal = journal;
     recorder.attach(journal);
+    // An API order's ORDER record (appended when it is queued) and its decision (appended by the dispatch cycle) in
+    // one batch: the disk free, the batch is written behind the cycle's immediate rather than with the ORDER alone.
+    const queues = p.path.queues;
+    journal.setFlushDeferral({ pending: () => queues.size > 0, later: (run) => void setImmediate(run) });
     // Replay: the records are in the journal already, and risk reservations are rebuilt from the SUBMITs.
     recorder.active = false;
     p.path.metrics.replaying = true;

@@ -10,7 +10,9 @@
  * flush(). maxDelayMs 0 (the default) writes as soon as the disk is free: when the code that made the batch's first
  * append returns (a microtask: the rest of that synchronous code joins the batch), or the moment the batch before it is
  * durable; so a lone record waits one synchronous write, and under load batches grow by themselves to whatever arrived
- * during the previous write.
+ * during the previous write. With a flush deferral (setFlushDeferral: the daemon's, while orders are queued for the
+ * dispatch cycle) a batch begun with the disk free waits for that cycle once, so that an API order's ORDER record and
+ * the dispatcher's decision about it are one write, not two in a row.
  * One batch is on its way to disk at a time; appends meanwhile go to a second buffer, which becomes the next batch.
  * whenDurable(seq) returns one shared promise per batch (created only if someone waits), or an already resolved
  * promise when seq is durable. With { commit: 'sync' } every append is written durably before it returns.
@@ -92,6 +94,16 @@ const GLOBAL_TIMERS: JournalTimers = {
 /** See Journal.setDurableBatchListener. */
 export type DurableBatchListener = (bytes: Uint8Array, firstSeq: number, lastSeq: number) => void;
 
+/**
+ * See Journal.setFlushDeferral: `pending()` says whether work is queued that will append the rest of what the batch's
+ * first records began (orders queued for the dispatch cycle), `later(run)` runs `run` after that work (the daemon:
+ * setImmediate, behind the dispatch cycle's own immediate).
+ */
+export interface FlushDeferral {
+  pending(): boolean;
+  later(run: () => void): void;
+}
+
 export class Journal {
   readonly dir: string;
   readonly recovery: RecoveryReport;
@@ -131,6 +143,8 @@ export class Journal {
   /** First seq of the batch being written. */
   private inflightFirstSeq = 0;
   private durableBatchListener: DurableBatchListener | undefined;
+  private flushDeferral: FlushDeferral | undefined;
+  private readonly onDeferred: () => void;
   private timer: unknown = null;
   private readonly snapshots: JournalSnapshots;
 
@@ -156,8 +170,13 @@ export class Journal {
     this.recovery = rec.report;
     this.onTimer = () => {
       this.timer = null;
-      this.requestFlush();
+      // the disk is free and the batch's first records were appended outside the dispatch cycle that will append the
+      // rest (an API order's ORDER record; its SUBMIT comes in the cycle): written after that cycle, in one batch
+      const d = this.flushDeferral;
+      if (d !== undefined && !this.flushing && this.maxDelayMs === 0 && d.pending()) d.later(this.onDeferred);
+      else this.requestFlush();
     };
+    this.onDeferred = () => this.requestFlush();
   }
 
   /**
@@ -451,6 +470,19 @@ export class Journal {
    */
   setDurableBatchListener(listener: DurableBatchListener | undefined): void {
     this.durableBatchListener = listener;
+  }
+
+  /**
+   * maxDelayMs 0: when the disk is free and a batch's first append comes while `deferral.pending()` (orders are queued
+   * for the dispatch cycle), the batch is written after `deferral.later` runs (the cycle has appended their decisions)
+   * rather than when the code that made the append returns. An order from the API appends its ORDER record when it is
+   * queued and its SUBMIT (or DENY) in the cycle: written at once, the ORDER record alone would take one write and its
+   * decision, which the order's answer waits for, a second one after it. Deferred once per batch (`later` always runs
+   * what it is given: nothing waits longer than that); a batch that fills (batchBytes) or a flush() goes at once.
+   * undefined: none.
+   */
+  setFlushDeferral(deferral: FlushDeferral | undefined): void {
+    this.flushDeferral = deferral;
   }
 
   setRetentionFloor(floor: (() => number) | undefined): void {

@@ -76,6 +76,91 @@ describe('group commit with maxDelayMs 0 (the default): as soon as the disk is f
   });
 });
 
+describe('group commit deferred behind the dispatch cycle (setFlushDeferral)', () => {
+  /** The journal with its write calls counted, and a deferral whose `pending` the test sets. */
+  async function rig(): Promise<{ j: Journal; writes: number[]; queued: { orders: number }; laters: number[] }> {
+    const d = dir();
+    const writes: number[] = [];
+    const fileWrites = {
+      write(fd: number, data: Uint8Array, offset: number, length: number, position: number, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void {
+        writes.push(length);
+        fs.write(fd, data, offset, length, position, cb);
+      },
+      fdatasync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void => fs.fdatasync(fd, cb),
+    };
+    const j = await Journal.open(d, { fileWrites });
+    writes.length = 0;
+    const queued = { orders: 0 };
+    const laters: number[] = [];
+    j.setFlushDeferral({ pending: () => queued.orders > 0, later: (run) => void setImmediate(() => { laters.push(j.lastSeq); run(); }) });
+    return { j, writes, queued, laters };
+  }
+
+  it('an order queued for the cycle: its ORDER record waits for the cycle, and both go in one batch', async () => {
+    const { j, writes, queued, laters } = await rig();
+    // the API's submit: the ORDER record, the order queued, the dispatch cycle scheduled (an immediate)
+    j.append(1, new Uint8Array([1]));
+    queued.orders = 1;
+    const cycle = new Promise<void>((resolve) => setImmediate(() => {
+      queued.orders = 0;
+      j.append(2, new Uint8Array([2])); // the order's SUBMIT
+      resolve();
+    }));
+    await Promise.resolve();
+    expect(writes).toHaveLength(0); // not alone: the disk is free, but the cycle that decides the order comes first
+    await cycle;
+    await j.whenDurable(2);
+    expect(writes).toHaveLength(1); // ORDER and SUBMIT in one batch
+    expect(laters).toEqual([2]); // written behind the cycle, once
+    await j.close();
+    expect(collect(j.dir).records.map((r) => r.seq)).toEqual([1, 2]);
+  });
+
+  it('nothing queued: a lone record is written as the appending code returns, as without a deferral', async () => {
+    const { j, writes, laters } = await rig();
+    j.append(1, new Uint8Array([1]));
+    await Promise.resolve();
+    expect(writes).toHaveLength(1);
+    await j.whenDurable(1);
+    expect(laters).toEqual([]);
+    await j.close();
+  });
+
+  it('a write in flight: appends wait for it whatever is queued, and go the moment it is durable (no deferral then)', async () => {
+    const { j, writes, queued, laters } = await rig();
+    j.append(1, new Uint8Array([1]));
+    await Promise.resolve();
+    expect(writes).toHaveLength(1);
+    queued.orders = 1; // stays queued: a deferral now would wait for a cycle that does not come in this test
+    j.append(2, new Uint8Array([2]));
+    await j.whenDurable(2);
+    expect(writes).toHaveLength(2);
+    expect(laters).toEqual([]);
+    await j.close();
+  });
+
+  it('deferred once per batch: a batch whose cycle leaves orders queued is written after that one cycle', async () => {
+    const { j, writes, queued, laters } = await rig();
+    queued.orders = 5000; // more than one cycle takes: the queue is not empty after it
+    j.append(1, new Uint8Array([1]));
+    await j.whenDurable(1);
+    expect(writes).toHaveLength(1);
+    expect(laters).toEqual([1]);
+    await j.close();
+  });
+
+  it('a flush() does not wait for the deferral', async () => {
+    const { j, writes, queued } = await rig();
+    queued.orders = 1;
+    j.append(1, new Uint8Array([1]));
+    await Promise.resolve();
+    expect(writes).toHaveLength(0);
+    await j.flush();
+    expect(writes).toHaveLength(1);
+    await j.close();
+  });
+});
+
 describe('durable writes: segment files opened with O_DSYNC', () => {
   /** The open flags of a descriptor of this process (Linux: /proc/self/fdinfo, octal). */
   const fdFlags = (fd: number): number => Number.parseInt(/flags:\s*([0-7]+)/.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
