@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fragment, JsonBytes, NUMBER_BOUND } from '../journal/json-bytes.js';
-import { writeHistoryRows, type FillRow, type HistoryRow } from './history-record.js';
+import type { FillRow, HistoryRow } from './history-record.js';
+import { writeHistoryRows, type HistoryLine } from './history-lines.js';
 import { compareFills, fillMatches, type FillCursor, type FillFilter, type HistoryStore } from './history-store.js';
 
 const FILE_RE = /^history-(\d{16})\.jsonl$/;
@@ -97,7 +98,16 @@ export class FileHistoryStore implements HistoryStore {
     return this.mark;
   }
 
-  async write(rows: readonly HistoryRow[], watermark: number): Promise<void> {
+  write(rows: readonly HistoryRow[], watermark: number): Promise<void> {
+    return this.append(rows, watermark);
+  }
+
+  /** Rows made as their lines (history-lines.ts: what the history writer makes for this store), as write() stores rows. */
+  writeLines(lines: readonly HistoryLine[], watermark: number): Promise<void> {
+    return this.append(lines, watermark);
+  }
+
+  private async append(rows: readonly (HistoryRow | HistoryLine)[], watermark: number): Promise<void> {
     // after a failed write: open again (cuts a torn line, reads the watermark from the file: rows that did reach
     // the file are not written twice)
     if (this.fd === null && this.current !== '') await this.open();

@@ -8,6 +8,7 @@
  * so writing one twice stores it once.
  */
 import type { FillRow, HistoryRow } from './history-record.js';
+import type { HistoryLine } from './history-lines.js';
 
 /** Which fills a query wants: any of the listed values per field (none listed: any), ts in [from, to). */
 export interface FillFilter {
@@ -43,6 +44,11 @@ export interface HistoryStore {
    * Rows are in seq order and all <= watermark.
    */
   write(rows: readonly HistoryRow[], watermark: number): Promise<void>;
+  /**
+   * A store that keeps rows as JSON lines (the file store) takes them as the history writer makes them, each written as
+   * its line when it is made (history-lines.ts): as write(), rows given as their lines. Absent: rows go to write().
+   */
+  writeLines?(lines: readonly HistoryLine[], watermark: number): Promise<void>;
   /** At most `limit` fills matching `filter` after `after`, ordered by (ts, seq). */
   fills(filter: FillFilter, after: FillCursor | null, limit: number): Promise<FillRow[]>;
   close(): Promise<void>;

@@ -51,6 +51,14 @@ store.write = async (rows, watermark) => {
   await write(rows, watermark);
   setImmediate(status);
 };
+// (the file store takes the rows as their lines)
+const writeLines = store.writeLines?.bind(store);
+if (writeLines !== undefined) {
+  store.writeLines = async (lines, watermark) => {
+    await writeLines(lines, watermark);
+    setImmediate(status);
+  };
+}
 /** The feed waits for the writer's room (onRoom: on a later turn, once per turn). */
 let pumpScheduled = false;
 function pumpSoon(): void {

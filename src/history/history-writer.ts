@@ -17,6 +17,7 @@ import type { Clock } from '../model/clock.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 import { JournalFollower, type FollowedJournal, type FollowerLog, type FollowerStatus } from '../journal/journal-follower.js';
 import { historyRowsOf, type HistoryRow } from './history-record.js';
+import { HistoryLineMaker, type HistoryLine } from './history-lines.js';
 import type { HistoryStore } from './history-store.js';
 
 /** The journal as the history writer reads it. */
@@ -50,35 +51,27 @@ export interface HistoryWriterOptions {
 export type HistoryStatus = FollowerStatus;
 
 export class HistoryWriter {
-  private readonly follower: JournalFollower<HistoryRow>;
+  private readonly follower: JournalFollower<HistoryRow> | JournalFollower<HistoryLine>;
 
   constructor(o: HistoryWriterOptions) {
     const store = o.store;
     const instruments = o.orders.instruments;
-    this.follower = new JournalFollower<HistoryRow>({
-      name: 'history',
-      sink: {
-        get kind() {
-          return store.kind;
-        },
-        get where() {
-          return store.where;
-        },
-        open: () => store.open(),
-        watermark: () => store.watermark(),
-        write: (rows, watermark) => store.write(rows, watermark),
-        close: () => store.close(),
-      },
-      rows: (seq, tracker, order, update, t, out) => {
-        historyRowsOf(seq, tracker.store.instruments, order, update, t, out);
-      },
-      // the rows need only the store: the live path needs no tracker
-      liveRows: (seq, order, update, t, out) => {
+    if (store.writeLines !== undefined) {
+      // a store of JSON lines: each row written as its line when it is made (history-lines.ts), not held as an object
+      const lines = new HistoryLineMaker();
+      const write = async (rows: readonly HistoryLine[], watermark: number): Promise<void> => {
+        await store.writeLines!(rows, watermark);
+        // every line up to the watermark is stored: their chunks are free
+        lines.stored(watermark);
+      };
+      this.follower = follow<HistoryLine>(o, write, (seq, order, update, t, out) => {
+        lines.linesOf(seq, instruments, order, update, t, out);
+      });
+    } else {
+      this.follower = follow<HistoryRow>(o, (rows, watermark) => store.write(rows, watermark), (seq, order, update, t, out) => {
         historyRowsOf(seq, instruments, order, update, t, out);
-      },
-      orders: o.orders, retainFinished: o.retainFinished, clock: o.clock, log: o.log,
-      bufferRows: o.bufferRows, batchRows: o.batchRows, flushMs: o.flushMs, retryMs: o.retryMs, maxRetryMs: o.maxRetryMs, markEveryMs: o.markEveryMs, onRoom: o.onRoom,
-    });
+      });
+    }
     this.onRecorded = this.follower.onRecorded;
     this.retentionFloor = this.follower.retentionFloor;
   }
@@ -123,4 +116,36 @@ export class HistoryWriter {
   stop(timeoutMs = 5000): Promise<void> {
     return this.follower.stop(timeoutMs);
   }
+}
+
+/**
+ * The journal follower of the history: its sink the store (rows written with `write`), its rows made by `rows` — from
+ * the daemon's store's views live, from the catch-up's scratch tracker's (same instruments) when it reads the journal.
+ */
+function follow<Row extends { readonly seq: number }>(
+  o: HistoryWriterOptions,
+  write: (rows: readonly Row[], watermark: number) => Promise<void>,
+  rows: (seq: number, order: OrderView, update: OrderUpdate, t: Transition, out: Row[]) => void,
+): JournalFollower<Row> {
+  const store = o.store;
+  return new JournalFollower<Row>({
+    name: 'history',
+    sink: {
+      get kind() {
+        return store.kind;
+      },
+      get where() {
+        return store.where;
+      },
+      open: () => store.open(),
+      watermark: () => store.watermark(),
+      write,
+      close: () => store.close(),
+    },
+    rows: (seq, _tracker, order, update, t, out) => rows(seq, order, update, t, out),
+    // the rows need only the store: the live path needs no tracker
+    liveRows: rows,
+    orders: o.orders, retainFinished: o.retainFinished, clock: o.clock, log: o.log,
+    bufferRows: o.bufferRows, batchRows: o.batchRows, flushMs: o.flushMs, retryMs: o.retryMs, maxRetryMs: o.maxRetryMs, markEveryMs: o.markEveryMs, onRoom: o.onRoom,
+  });
 }

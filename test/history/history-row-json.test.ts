@@ -1,12 +1,19 @@
 /**
  * The file store writes each history row with writeHistoryRows: byte for byte JSON.stringify (then UTF-8 and a line
- * break) of the rows historyRowsOf makes, for any order through any life (fills, final states, odd texts).
+ * break) of the rows historyRowsOf makes, for any order through any life (fills, final states, odd texts) — and the
+ * history writer's lines (HistoryLineMaker: each row's line made as the row is, from reused row objects, in an arena
+ * of chunks) are those same bytes. The rows' values are what the order and the update say (a reference below).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TYPE_CODE } from '../../src/core/order-store.js';
 import { OrderTracker } from '../../src/core/order-tracker.js';
-import { historyRowsOf, PARENT_VENUE_NAME, writeHistoryRows, type FillRow, type HistoryRow, type OrderRow } from '../../src/history/history-record.js';
+import { historyRowsOf, PARENT_VENUE_NAME, type FillRow, type HistoryRow, type OrderRow } from '../../src/history/history-record.js';
+import { HistoryLine, HistoryLineMaker, writeHistoryRows } from '../../src/history/history-lines.js';
+import type { OrderView } from '../../src/core/order-store.js';
+import type { InstrumentRegistry } from '../../src/model/instrument.js';
+import type { Transition } from '../../src/model/lifecycle.js';
+import { isOpen } from '../../src/model/order.js';
 import { JsonBytes } from '../../src/journal/json-bytes.js';
 import { ManualClock } from '../../src/model/clock.js';
 import type { OrderUpdate } from '../../src/model/lifecycle.js';
@@ -29,7 +36,8 @@ const step = fc.oneof(
   fc.record({ kind: fc.constant('EXPIRE' as const) }),
   fc.record({
     kind: fc.constant('FILL' as const),
-    qty: fc.integer({ min: 1, max: 400 }), price: fc.integer({ min: 1, max: 9_000_000_000 }), tradeId: text,
+    // 0: the rest of the order (a fill that completes it: a fill row and a final state from one record)
+    qty: fc.oneof(fc.integer({ min: 1, max: 400 }), fc.constant(0)), price: fc.integer({ min: 1, max: 9_000_000_000 }), tradeId: text,
     fee: fc.constantFrom('0', '-0.0001', '12.5'), feeCurrency: fc.constantFrom('', 'USDT', 'é'), feeEstimated: fc.option(fc.boolean(), { nil: undefined }),
     liquidity: fc.constantFrom('MAKER' as const, 'TAKER' as const), ts: fc.oneof(fc.integer({ min: 0, max: 2 ** 45 }), fc.double({ min: 0, max: 2e12, noNaN: true })),
     venueTs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 2 ** 45 })),
@@ -54,31 +62,173 @@ function written(rows: readonly HistoryRow[]): Buffer {
 
 const lines = (rows: readonly HistoryRow[]): Buffer => Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
 
+/** An order's life as the properties below make it: created, sent, then `steps` (fills with odd texts, amends...). */
+const life = fc.record({
+  cid: text, type: fc.constantFrom('LIMIT' as const, 'MARKET' as const, 'STOP_LIMIT' as const), price: fc.integer({ min: 0, max: 9_000_000_000 }),
+  stop: fc.integer({ min: 0, max: 9_000_000 }), parent: fc.constantFrom(0, 3, 2 ** 40), steps: fc.array(step, { maxLength: 6 }),
+  seq0: fc.integer({ min: 1, max: 2 ** 50 }), now: fc.double({ min: 1e12, max: 2e12, noNaN: true }), venue: fc.constantFrom('v1', PARENT_VENUE_NAME),
+});
+
+type Life = typeof life extends fc.Arbitrary<infer L> ? L : never;
+
+/** Runs `l`, calling `onTransition` with each transition's seq (one a transition, from l.seq0). */
+function runLife(l: Life, onTransition: (seq: number, instruments: InstrumentRegistry, order: OrderView, update: OrderUpdate, t: Transition) => void): void {
+  const store = testStore({ venues: ['v1', PARENT_VENUE_NAME] });
+  const clock = new ManualClock(l.now);
+  const tracker = new OrderTracker(store, clock, { retainFinished: 10 });
+  let seq = l.seq0;
+  tracker.listen({ onTransition: (order, update, t) => onTransition(seq++, store.instruments, order, update, t) });
+  const fields = newOrderFields(store, { clientOrderId: l.cid.length > 0 ? l.cid : undefined, qtyLots: 1000, priceTicks: l.price, stopTicks: l.stop });
+  tracker.create(1, { ...fields, type: TYPE_CODE[l.type], parent: l.parent });
+  tracker.apply(1, { kind: 'SUBMIT', venue: l.venue });
+  for (const s of l.steps) {
+    clock.advance(1.5);
+    const u: OrderUpdate = s.kind === 'FILL'
+      ? { kind: 'FILL', fill: fill(1, s.qty > 0 ? s.qty : Math.max(1, tracker.get(1)!.qtyLots - tracker.get(1)!.filledLots), s.price, { tradeId: s.tradeId, fee: s.fee, feeCurrency: s.feeCurrency, feeEstimated: s.feeEstimated, liquidity: s.liquidity, ts: s.ts, venueTs: s.venueTs }) }
+      : s;
+    tracker.apply(1, u);
+  }
+}
+
+/**
+ * The rows of a transition as the order and the update say, each value read and made on its own (the reference
+ * historyRowsOf's rows are held to: it shares texts between the two rows of one record).
+ */
+function referenceRows(seq: number, instruments: InstrumentRegistry, order: OrderView, update: OrderUpdate, t: Transition): HistoryRow[] {
+  if (t.outcome !== 'APPLIED') return [];
+  const rows: HistoryRow[] = [];
+  const ins = instruments.at(order.symbolIndex);
+  const parentOrderId = order.parentId > 0 ? order.parentId : null;
+  if (update.kind === 'FILL' && order.venue !== PARENT_VENUE_NAME) {
+    const f = update.fill;
+    rows.push({
+      kind: 'fill', seq, ts: f.ts, orderId: order.id, parentOrderId, clientOrderId: order.clientOrderId, strategy: order.strategy, symbol: ins.symbol,
+      side: order.side, venue: f.venue, tradeId: f.tradeId, price: ins.ticksToPrice(f.priceTicks), qty: ins.lotsToQty(f.qtyLots), fee: f.fee,
+      feeCurrency: f.feeCurrency === '' ? ins.quote : f.feeCurrency, feeEstimated: f.feeEstimated === true, liquidity: f.liquidity,
+      venueTs: f.venueTs > 0 ? f.venueTs : null,
+    });
+  }
+  if (!isOpen(t.to) && t.from !== t.to) {
+    rows.push({
+      kind: 'order', seq, ts: update.kind === 'FILL' ? update.fill.ts : order.updatedAt, orderId: order.id, parentOrderId, clientOrderId: order.clientOrderId,
+      strategy: order.strategy, symbol: ins.symbol, side: order.side, type: order.type, timeInForce: order.timeInForce,
+      price: order.priceTicks > 0 ? ins.ticksToPrice(order.priceTicks) : null, stopPrice: order.stopTicks > 0 ? ins.ticksToPrice(order.stopTicks) : null,
+      quantity: ins.lotsToQty(order.qtyLots), filledQty: ins.lotsToQty(order.filledLots), avgPrice: ins.averagePrice(order.filledNotional, order.filledLots),
+      state: t.to, venue: order.venue ?? null, venueOrderId: order.venueOrderId ?? null, reason: order.reason ?? null, route: order.route, createdAt: order.createdAt,
+    });
+  }
+  return rows;
+}
+
+/** The bytes of `lines` as they were made (each line's own bytes, one after the other). */
+const lineBytes = (made: readonly HistoryLine[]): Buffer => Buffer.concat(made.map((l) => l.chunk.bytes.subarray(l.start, l.end)));
+
+describe('historyRowsOf', () => {
+  it('makes the rows the order and the update say, field for field and in the keys\' order', () => {
+    fc.assert(fc.property(life, (l) => {
+      const rows: HistoryRow[] = [];
+      const expected: HistoryRow[] = [];
+      runLife(l, (seq, instruments, order, update, t) => {
+        expect(historyRowsOf(seq, instruments, order, update, t, rows)).toBe(referenceRows(seq, instruments, order, update, t).length);
+        expected.push(...referenceRows(seq, instruments, order, update, t));
+      });
+      expect(rows).toEqual(expected);
+      expect(rows.map((r) => JSON.stringify(r))).toEqual(expected.map((r) => JSON.stringify(r)));
+    }), { numRuns: 150 });
+  });
+});
+
 describe('writeHistoryRows', () => {
   it('is, byte for byte, JSON.stringify of every row historyRowsOf makes', () => {
-    fc.assert(fc.property(
-      text, fc.constantFrom('LIMIT' as const, 'MARKET' as const, 'STOP_LIMIT' as const), fc.integer({ min: 0, max: 9_000_000_000 }), fc.integer({ min: 0, max: 9_000_000 }),
-      fc.constantFrom(0, 3, 2 ** 40), fc.array(step, { maxLength: 6 }), fc.integer({ min: 1, max: 2 ** 50 }), fc.double({ min: 1e12, max: 2e12, noNaN: true }),
-      fc.constantFrom('v1', PARENT_VENUE_NAME),
-      (cid, type, price, stop, parent, steps, seq0, now, venue) => {
-        const store = testStore({ venues: ['v1', PARENT_VENUE_NAME] });
-        const clock = new ManualClock(now);
-        const tracker = new OrderTracker(store, clock, { retainFinished: 10 });
-        const rows: HistoryRow[] = [];
-        let seq = seq0;
-        tracker.listen({ onTransition: (order, update, t) => void historyRowsOf(seq++, store.instruments, order, update, t, rows) });
-        const fields = newOrderFields(store, { clientOrderId: cid.length > 0 ? cid : undefined, qtyLots: 1000, priceTicks: price, stopTicks: stop });
-        tracker.create(1, { ...fields, type: TYPE_CODE[type], parent });
-        tracker.apply(1, { kind: 'SUBMIT', venue });
-        for (const s of steps) {
-          clock.advance(1.5);
-          const u: OrderUpdate = s.kind === 'FILL'
-            ? { kind: 'FILL', fill: fill(1, s.qty, s.price, { tradeId: s.tradeId, fee: s.fee, feeCurrency: s.feeCurrency, feeEstimated: s.feeEstimated, liquidity: s.liquidity, ts: s.ts, venueTs: s.venueTs }) }
-            : s;
-          tracker.apply(1, u);
-        }
-        expect(written(rows)).toEqual(lines(rows));
-      }), { numRuns: 150 });
+    fc.assert(fc.property(life, (l) => {
+      const rows: HistoryRow[] = [];
+      runLife(l, (seq, instruments, order, update, t) => void historyRowsOf(seq, instruments, order, update, t, rows));
+      expect(written(rows)).toEqual(lines(rows));
+    }), { numRuns: 150 });
+  });
+
+  it('writes the lines a HistoryLineMaker made as the rows historyRowsOf makes, alone, in runs and among rows, after a seq', () => {
+    // chunks of 64 bytes to 64 KiB: lines cross from one chunk to the next (a final state's fill text then not copied)
+    fc.assert(fc.property(fc.array(life, { minLength: 1, maxLength: 4 }), fc.integer({ min: 6, max: 16 }), fc.array(fc.boolean(), { maxLength: 40 }), fc.nat(12), (lives, chunkLog, asRow, skip) => {
+      const maker = new HistoryLineMaker(2 ** chunkLog);
+      const rows: HistoryRow[] = [];
+      const made: HistoryLine[] = [];
+      for (const l of lives) {
+        runLife(l, (seq, instruments, order, update, t) => {
+          const n = historyRowsOf(seq, instruments, order, update, t, rows);
+          expect(maker.linesOf(seq, instruments, order, update, t, made)).toBe(n);
+        });
+      }
+      expect(made.map((x) => x.seq)).toEqual(rows.map((r) => r.seq));
+      // each line is its row's line
+      expect(lineBytes(made)).toEqual(lines(rows));
+      // written: lines (copied in runs), with some rows given as rows instead, and those up to a seq passed over
+      const mixed = rows.map((r, i) => (asRow[i] === true ? r : made[i]!));
+      const after = skip < rows.length ? rows[skip]!.seq : -Infinity;
+      const kept = rows.filter((r) => r.seq > after);
+      const w = new JsonBytes();
+      expect(writeHistoryRows(w, mixed, after)).toBe(kept.length > 0 ? kept[kept.length - 1]!.seq : after);
+      expect(Buffer.from(w.buf.subarray(0, w.pos))).toEqual(lines(kept));
+    }), { numRuns: 150 });
+  });
+
+  it('writes lines made in chunks taken again once their lines were stored (as the history writer does), and refuses a stale one', () => {
+    fc.assert(fc.property(fc.array(life, { minLength: 1, maxLength: 6 }), fc.integer({ min: 9, max: 13 }), (lives, chunkLog) => {
+      const maker = new HistoryLineMaker(2 ** chunkLog);
+      const rows: HistoryRow[] = [];
+      const w = new JsonBytes();
+      let seq0 = 1;
+      let stored = 0;
+      for (const l of lives) {
+        // each life a write: its lines written, then stored up to its last seq (their chunks taken again)
+        const made: HistoryLine[] = [];
+        runLife({ ...l, seq0 }, (seq, instruments, order, update, t) => {
+          historyRowsOf(seq, instruments, order, update, t, rows);
+          maker.linesOf(seq, instruments, order, update, t, made);
+          seq0 = seq + 1;
+        });
+        writeHistoryRows(w, made, stored);
+        stored = seq0 - 1;
+        maker.stored(stored);
+      }
+      expect(Buffer.from(w.buf.subarray(0, w.pos))).toEqual(lines(rows));
+    }), { numRuns: 100 });
+
+    // 300 one-fill orders (two lines each), stored ten orders at a time, into chunks of 4 KiB: the same few chunks
+    const store = testStore({ venues: ['v1'] });
+    const tracker = new OrderTracker(store, new ManualClock(1.7e12), { retainFinished: 10 });
+    const maker = new HistoryLineMaker(4096);
+    let seq = 0;
+    let made: HistoryLine[] = [];
+    const rows: HistoryRow[] = [];
+    tracker.listen({
+      onTransition: (order, update, t) => {
+        seq++;
+        historyRowsOf(seq, store.instruments, order, update, t, rows);
+        maker.linesOf(seq, store.instruments, order, update, t, made);
+      },
+    });
+    const w = new JsonBytes();
+    let previous: HistoryLine[] = [];
+    for (let id = 1; id <= 300; id++) {
+      tracker.create(id, newOrderFields(store, { qtyLots: 10 }));
+      tracker.apply(id, { kind: 'SUBMIT', venue: 'v1' });
+      tracker.apply(id, { kind: 'FILL', fill: fill(id, 10, 6_000_000 + id) });
+      if (id % 10 === 0) {
+        writeHistoryRows(w, made, -Infinity);
+        maker.stored(seq);
+        previous = made;
+        made = [];
+      }
+    }
+    expect(Buffer.from(w.buf.subarray(0, w.pos))).toEqual(lines(rows));
+    expect(maker.chunksMade).toBeLessThanOrEqual(3);
+    // the lines stored last, given again once their chunk holds others: refused, nothing written
+    tracker.create(301, newOrderFields(store, { qtyLots: 10 }));
+    tracker.apply(301, { kind: 'SUBMIT', venue: 'v1' });
+    tracker.apply(301, { kind: 'FILL', fill: fill(301, 10, 6_000_000) });
+    const again = new JsonBytes();
+    expect(() => writeHistoryRows(again, previous, -Infinity)).toThrow(expect.objectContaining({ code: 'HISTORY_LINE_STALE' }));
   });
 
   it('is JSON.stringify of rows with any values in their fields (every number, every text, null where a field may be null)', () => {
