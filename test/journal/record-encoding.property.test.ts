@@ -389,7 +389,9 @@ describe('UPDATE and ORDER record encoding', () => {
         expect(recorder.event(b)).toBe(1);
         const r = journal.records[0]!;
         expect(r.type).toBe(REC_EVENT);
-        expect(r.payload).toEqual(encoder.encode(JSON.stringify(b)));
+        // compared as bytes at once (toEqual walks a 30 KB array element by element: seconds per run under load)
+        const want = encoder.encode(JSON.stringify(b));
+        expect(Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.length).equals(want), 'the UTF-8 of the JSON').toBe(true);
         expect(r.payload.length).toBeLessThanOrEqual(r.maxLength);
       }),
       { numRuns: 300 },
