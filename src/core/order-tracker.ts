@@ -3,6 +3,7 @@ import type { OrderEvent } from '../model/events.js';
 import type { OrderId } from '../model/ids.js';
 import { applyUpdateInto, Transition, type OrderUpdate } from '../model/lifecycle.js';
 import { isOpen, OPEN_STATES, ORDER_STATES, type OrderState } from '../model/order.js';
+import { ClientIdIndex } from './client-id-index.js';
 import { OrderView, STATE_CODE, type NewOrderFields, type OrderStore } from './order-store.js';
 
 /**
@@ -58,6 +59,11 @@ export interface TrackerOptions {
    * lookup by client order id throws.
    */
   readonly clientOrderIdIndex?: boolean;
+  /**
+   * Seed of the client order id index's hash (ClientIdIndex): where ids sit in its table, never what a lookup answers.
+   * Default: random, so that clients cannot choose ids that collide.
+   */
+  readonly clientIdHashSeed?: number;
 }
 
 /** Errors thrown by one named listener (GET /metrics: switchyard_listener_errors_total). */
@@ -124,7 +130,7 @@ export class OrderTracker {
   /** The view handed to onCreate listeners. */
   private readonly createView: OrderView;
   /** Client order ids given by producers (ids the daemon makes are found by decoding them). */
-  private readonly byClientId = new Map<string, number>();
+  private readonly byClientId: ClientIdIndex;
   /** Finished slots, oldest first, in a ring. */
   private finished: Int32Array;
   private finishedHead = 0;
@@ -145,6 +151,7 @@ export class OrderTracker {
   ) {
     if (!(options.retainFinished >= 1)) throw new RangeError('retainFinished must be at least 1');
     this.indexed = options.clientOrderIdIndex !== false;
+    this.byClientId = new ClientIdIndex(store, options.clientIdHashSeed ?? crypto.getRandomValues(new Int32Array(1))[0]!, this.indexed ? store.capacity : 16);
     this.cursors.push(new OrderView(store));
     this.createView = new OrderView(store);
     this.transitions.push(new Transition());
@@ -271,7 +278,7 @@ export class OrderTracker {
   slotOfClientOrderId(clientOrderId: string): number {
     if (!this.indexed) throw new Error('OrderTracker: this tracker keeps no client order id index (clientOrderIdIndex: false)');
     const given = this.byClientId.get(clientOrderId);
-    if (given !== undefined) return given;
+    if (given >= 0) return given;
     const prefix = this.store.clientIdPrefix;
     if (!clientOrderId.startsWith(prefix) || clientOrderId.length === prefix.length) return -1;
     const id = Number.parseInt(clientOrderId.slice(prefix.length), 36);
@@ -356,8 +363,7 @@ export class OrderTracker {
       // An amend that rebound the order to a new client order id (cancel-replace): index it (reports, lookups and the
       // API use it); the id it replaced no longer names the order (its slot is reused once the order is forgotten).
       if (update.kind === 'AMENDED' && this.indexed && update.clientOrderId !== undefined && update.clientOrderId !== '' && update.clientOrderId !== replaced) {
-        if (replaced !== undefined && this.byClientId.get(replaced) === slot) this.byClientId.delete(replaced);
-        this.byClientId.set(update.clientOrderId, slot);
+        this.byClientId.set(update.clientOrderId, slot); // (no longer under the id it replaced)
       }
       const closed = isOpen(t.from) && !isOpen(t.to);
       if (closed) {
@@ -461,8 +467,7 @@ export class OrderTracker {
       // Reopened since it finished: not forgotten while open (retired again when it finishes).
       if (OPEN_CODE[this.store.state[old]!] === 1) continue;
       // A finished order that a late report changed (canceled then filled) is still finished: forget it.
-      const cid = this.store.clientIds[old];
-      if (cid !== undefined && this.indexed) this.byClientId.delete(cid);
+      this.byClientId.remove(old);
       this.store.release(old);
     }
   }
