@@ -591,6 +591,25 @@ describe('amend: a cancel-replace rebinds the client order id', () => {
     expect(tracker.getByClientOrderId('tstR0')).toBeUndefined();
     expect(tracker.structureSizes().clientIds).toBe(0);
   });
+
+  it('an order rebound to the id another held order has keeps it when that other order is forgotten', () => {
+    const store = testStore({ capacity: 16 });
+    const tracker = new OrderTracker(store, new ManualClock(), { retainFinished: 1 });
+    const a = tracker.create(1, newOrderFields(store, { clientOrderId: 'same1', priceTicks: 100, qtyLots: 10 }));
+    const b = tracker.create(2, newOrderFields(store, { clientOrderId: 'given2', priceTicks: 100, qtyLots: 10 }));
+    tracker.applySlot(b, { kind: 'SUBMIT', venue: store.venueNames[0]! });
+    tracker.applySlot(b, { kind: 'ACCEPT', venueOrderId: 'V2' });
+    tracker.applySlot(b, { kind: 'AMEND_REQUEST', priceTicks: 101, qtyLots: 10, clientOrderId: 'same1' });
+    tracker.applySlot(b, { kind: 'AMENDED', priceTicks: 101, qtyLots: 10, clientOrderId: 'same1', venueOrderId: 'V3' });
+    expect(tracker.getByClientOrderId('same1')?.id).toBe(2); // the id names the order it was last bound to
+    // order 1 finishes, then another, so that order 1 is forgotten (retainFinished 1)
+    tracker.applySlot(a, { kind: 'CANCEL_REQUEST' });
+    const c = tracker.create(3, newOrderFields(store, { priceTicks: 100, qtyLots: 10 }));
+    tracker.applySlot(c, { kind: 'CANCEL_REQUEST' });
+    expect(tracker.get(1)).toBeUndefined();
+    expect(tracker.getByClientOrderId('same1')?.id).toBe(2);
+    expect(tracker.hasClientOrderId('same1')).toBe(true);
+  });
 });
 
 describe('a tracker without the client order id index (clientOrderIdIndex: false: journal replays)', () => {
