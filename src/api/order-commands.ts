@@ -9,7 +9,7 @@
  */
 import type { OrderTracker } from '../core/order-tracker.js';
 import { decodeOrder, enumOf } from '../intake/order-decoder.js';
-import type { OrderIntake } from '../intake/order-intake.js';
+import type { DecisionSink, OrderIntake } from '../intake/order-intake.js';
 import type { OrderIntent } from '../model/order.js';
 import { ERROR_CATALOGUE, type ErrorCode } from '../model/errors.js';
 import { ORDER_STATES, SIDES, type Order } from '../model/order.js';
@@ -54,7 +54,7 @@ export interface OrderCommandDeps {
 }
 
 /** A submit whose records the journal could not make durable: not acknowledged (no order id given). */
-const JOURNAL_FAILED: CommandError = { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the order is not acknowledged' };
+export const JOURNAL_FAILED: CommandError = { ok: false, code: 'JOURNAL_IO', message: 'the journal could not be written: the order is not acknowledged' };
 const journalFailed = (): CommandError => JOURNAL_FAILED;
 
 export class OrderCommands {
@@ -111,35 +111,19 @@ export class OrderCommands {
   }
 
   /**
-   * The dispatcher's decision about an order just queued with enqueue, as the order was then (not an answer yet: see
-   * settleAll). Asked at once, before anything else runs: a finished order may be forgotten — its slot given to a new
-   * order — once more than daemon.retainFinishedOrders others finish after it (a later op of the same batch may).
+   * The dispatcher's decision about an order just queued with enqueue, told to `sink` with the order as it then is
+   * (OrderIntake.waitDecision; not an answer yet: see SubmitBatch, which answers a WebSocket frame's submits once
+   * the journal holds them all). Asked at once, before anything else runs: a finished order may be forgotten — its
+   * slot given to a new order — once more than daemon.retainFinishedOrders others finish after it (a later op of
+   * the same batch may).
    */
-  whenDecided(order: HeldOrder): Promise<Order> {
-    return this.deps.intake.dispatched(order);
+  waitDecision(order: HeldOrder, sink: DecisionSink, token: number): void {
+    this.deps.intake.waitDecision(order, sink, token);
   }
 
-  /**
-   * The second half of submit for orders queued one after the other (enqueue, then whenDecided for each): once the
-   * dispatcher has decided about every one and the journal holds them all — one durability wait for all — `done` gets
-   * each one's answer, in order.
-   */
-  settleAll(decisions: readonly Promise<Order>[], done: (results: SubmitResult[]) => void): void {
-    let left = decisions.length;
-    const decided: Order[] = new Array<Order>(decisions.length);
-    const finish = (): void => {
-      const durable = this.deps.durable;
-      const answer = (ok: boolean): void => done(decided.map((o) => (ok ? this.submitted(o) : JOURNAL_FAILED)));
-      if (durable === undefined) answer(true);
-      else durable().then(() => answer(true), () => answer(false));
-    };
-    for (let i = 0; i < decisions.length; i++) {
-      void decisions[i]!.then((d) => {
-        decided[i] = d;
-        if (--left === 0) finish();
-      });
-    }
-    if (left === 0) finish();
+  /** A wait for every journal record so far to be durable; undefined when there is no journal. */
+  durableWait(): Promise<void> | undefined {
+    return this.deps.durable?.();
   }
 
   /** The answer for an order that went through the dispatcher: a DENIED order is a refusal naming the limit. */

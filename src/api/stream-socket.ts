@@ -22,7 +22,8 @@ import type { Metrics } from '../telemetry/metrics.js';
 import type { BearerAuth } from './auth.js';
 import { CLOSE_GRACE_MS, type EventStream, type Message } from './event-stream.js';
 import { fragment, NUMBER_BOUND, stringBound, type JsonBytes } from '../journal/json-bytes.js';
-import type { AmendCommandResult, CommandError, OrderCommands, SubmitResult } from './order-commands.js';
+import { JOURNAL_FAILED, type AmendCommandResult, type CommandError, type OrderCommands, type SubmitResult } from './order-commands.js';
+import { SubmitBatch } from './submit-batch.js';
 import type { OrderView as HeldOrder } from '../core/order-store.js';
 import { MAX_BODY_BYTES } from './api-replies.js';
 import type { Order } from '../model/order.js';
@@ -49,7 +50,7 @@ export interface StreamSocketDeps {
   readonly log: Logger;
   /** Where the result messages naming an order are made (an arena: RESULT_ARENA_BYTES; one per server). */
   readonly results: JsonBytes;
-  /** Decode, check and queue an order (OrderCommands.enqueue with the API's checks); settled with commands.settleAll. */
+  /** Decode, check and queue an order (OrderCommands.enqueue with the API's checks); answered once decided and durable (SubmitBatch). */
   readonly enqueue: (body: unknown) => { ok: true; order: HeldOrder } | CommandError;
   /** daemon.api.wsMaxBatch: most ops in one frame (a JSON array of ops). */
   readonly maxBatch: number;
@@ -188,17 +189,38 @@ function orderResult(d: StreamSocketDeps, id: OpId, r: SubmitResult | AmendComma
   else if (id === null) w.null();
   else w.num(id);
   if (ids) {
-    const order = r.order;
-    w.reserve(OK_NOT_PENDING_ORDER_ID.length + NUMBER_BOUND + CLIENT_ORDER_ID.length + stringBound(order.clientOrderId) + 1);
-    w.raw(!('pending' in r) ? OK_ORDER_ID : r.pending ? OK_PENDING_ORDER_ID : OK_NOT_PENDING_ORDER_ID);
-    w.num(order.id);
-    w.raw(CLIENT_ORDER_ID);
-    w.str(order.clientOrderId);
+    writeIds(w, !('pending' in r) ? OK_ORDER_ID : r.pending ? OK_PENDING_ORDER_ID : OK_NOT_PENDING_ORDER_ID, r.order.id, r.order.clientOrderId);
   } else {
     w.raw(!('pending' in r) ? OK_ORDER : r.pending ? OK_PENDING_ORDER : OK_NOT_PENDING_ORDER);
     d.commands.writeView(w, r.order);
     w.reserve(1);
   }
+  w.byte(CLOSE_BRACE);
+  return w.view();
+}
+
+/** `,"ok":true,["pending":…,]"orderId":…,"clientOrderId":…` (`ok`: which of the OK_…ORDER_ID openings). */
+function writeIds(w: JsonBytes, ok: Uint8Array, orderId: number, clientOrderId: string): void {
+  w.reserve(OK_NOT_PENDING_ORDER_ID.length + NUMBER_BOUND + CLIENT_ORDER_ID.length + stringBound(clientOrderId) + 1);
+  w.raw(ok);
+  w.num(orderId);
+  w.raw(CLIENT_ORDER_ID);
+  w.str(clientOrderId);
+}
+
+/**
+ * What orderResult makes of `{ ok: true, order }` with `ids` (a submit's answer to a client of `?result=ids`), from
+ * the two ids alone: `{"type":"result","id":…,"ok":true,"orderId":…,"clientOrderId":…}`.
+ */
+function idsResult(d: StreamSocketDeps, id: OpId, orderId: number, clientOrderId: string): Message {
+  const w = d.results;
+  w.begin();
+  w.reserve(RESULT_OPENING.length + (typeof id === 'string' ? stringBound(id) : NUMBER_BOUND));
+  w.raw(RESULT_OPENING);
+  if (typeof id === 'string') w.str(id);
+  else if (id === null) w.null();
+  else w.num(id);
+  writeIds(w, OK_ORDER_ID, orderId, clientOrderId);
   w.byte(CLOSE_BRACE);
   return w.view();
 }
@@ -318,8 +340,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids
     texts[i] = text;
     if (i === next) flush();
   };
-  let submits: { i: number; id: OpId }[] | undefined;
-  let decisions: Promise<Order>[] | undefined;
+  let submits: SubmitBatch | undefined;
   let over = 0; // the next of `oversized`
   for (let i = 0; i < n; i++) {
     const raw = ops[i];
@@ -335,9 +356,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids
       if (m.op === 'submit') {
         const r = d.enqueue(m.order);
         if (r.ok) {
-          (submits ??= []).push({ i, id });
-          // asked now: a later op of this frame may finish orders, and a finished order may then be forgotten
-          (decisions ??= []).push(d.commands.whenDecided(r.order));
+          (submits ??= new SubmitBatch(d.commands, ids, (batch) => answerSubmits(d, batch, texts, ids, flush))).add(r.order, i, id);
           continue;
         }
         if (r.order === undefined) d.metrics.edgeReject(r.code); // a denied order is counted by its DENIED event
@@ -377,22 +396,28 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids
       texts[i] = internal(d, id, err);
     }
   }
-  if (submits !== undefined) {
-    const list = submits;
-    d.commands.settleAll(decisions!, (results) => {
-      d.stream.catchUp(); // the events recorded before the answers (each order's SUBMITTED or DENIED) go first
-      for (let k = 0; k < list.length; k++) {
-        const s = list[k]!;
-        let text: Message;
-        try {
-          text = orderResult(d, s.id, results[k]!, ids);
-        } catch (err) {
-          text = internal(d, s.id, err);
-        }
-        texts[s.i] = text;
-      }
-      flush();
-    });
+  submits?.seal();
+  flush();
+}
+
+/**
+ * The answers of a frame's submits, once the dispatcher decided about each and the journal holds them (SubmitBatch):
+ * as OrderCommands.submitted answers each decided order, or JOURNAL_FAILED for all.
+ */
+function answerSubmits(d: StreamSocketDeps, batch: SubmitBatch, texts: (Message | undefined)[], ids: boolean, flush: () => void): void {
+  d.stream.catchUp(); // the events recorded before the answers (each order's SUBMITTED or DENIED) go first
+  for (let k = 0; k < batch.length; k++) {
+    const id = batch.opId[k]!;
+    let text: Message;
+    try {
+      const copy = batch.copies[k];
+      if (!batch.durable) text = orderResult(d, id, JOURNAL_FAILED, ids);
+      else if (copy === undefined) text = idsResult(d, id, batch.orderId[k]!, batch.clientOrderId[k]!);
+      else text = orderResult(d, id, d.commands.submitted(copy), ids);
+    } catch (err) {
+      text = internal(d, id, err);
+    }
+    texts[batch.opIndex[k]!] = text;
   }
   flush();
 }

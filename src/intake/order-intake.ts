@@ -55,6 +55,15 @@ export interface AmendRiskCheck {
   ): ErrorCode | null;
 }
 
+/**
+ * Told once the dispatcher has decided about an order (OrderIntake.waitDecision): `order` as it then is (SUBMITTED,
+ * DENIED, or canceled in the queue), a view valid only during the call, which runs inside the tracker's listener —
+ * it must only note what it needs (no update, no send, no I/O). `token`: what the waiter gave with it.
+ */
+export interface DecisionSink {
+  decided(order: OrderView, token: number): void;
+}
+
 /** Why the last `submitFields` call refused its order. */
 export interface Refusal {
   code: ErrorCode;
@@ -72,6 +81,10 @@ export class OrderIntake {
   private closedCode: ErrorCode = 'TRADING_HALTED';
   private readonly strategyIndex: ReadonlyMap<string, number>;
   private readonly dispatchWaiters = new Map<OrderId, (order: OrderCopy) => void>();
+  /** Per slot: the sink waiting for its order's decision (waitDecision) and its token; `sinksWaiting` of them set. */
+  private readonly decisionSinks: (DecisionSink | undefined)[] = [];
+  private decisionTokens = new Int32Array(0);
+  private sinksWaiting = 0;
   private readonly fields: NewOrderFields = {
     strategy: 0, symbol: 0, side: BUY, type: 0, tif: 0, postOnly: false, priority: 1,
     priceTicks: 0, stopTicks: 0, qtyLots: 0, venue: NO_VENUE, clientOrderId: undefined, producerSeq: 0, tag: 0, route: ROUTE_DEFAULT, parent: 0, algo: 0, paramA: 0, paramB: 0, arrivalMid: 0,
@@ -117,7 +130,16 @@ export class OrderIntake {
     tracker.listen({
       onTransition: (order, update, t) => {
         if (this.amendWaiters.size !== 0 || this.cancelAfterAmend.size !== 0) this.amendTransition(order, update, t);
-        if (t.from !== 'CREATED' || this.dispatchWaiters.size === 0) return;
+        if (t.from !== 'CREATED') return;
+        if (this.sinksWaiting !== 0) {
+          const sink = this.decisionSinks[order.slot];
+          if (sink !== undefined) {
+            this.decisionSinks[order.slot] = undefined;
+            this.sinksWaiting--;
+            sink.decided(order, this.decisionTokens[order.slot]!);
+          }
+        }
+        if (this.dispatchWaiters.size === 0) return;
         const waiter = this.dispatchWaiters.get(order.id);
         if (waiter !== undefined) {
           this.dispatchWaiters.delete(order.id);
@@ -242,6 +264,29 @@ export class OrderIntake {
   dispatched(order: OrderView): Promise<OrderCopy> {
     if (order.state !== 'CREATED') return Promise.resolve(order.detach());
     return new Promise((resolve) => this.dispatchWaiters.set(order.id, resolve));
+  }
+
+  /**
+   * `dispatched` without a promise per order (the WebSocket's batches: one sink for the submits of a frame): `sink` is
+   * told once the dispatcher has decided about the order, with the order then — at once, before this returns, when
+   * it was decided already. Call it while `order` is held, as `dispatched`. An order has at most one sink.
+   */
+  waitDecision(order: OrderView, sink: DecisionSink, token: number): void {
+    if (order.state !== 'CREATED') {
+      sink.decided(order, token);
+      return;
+    }
+    const slot = order.slot;
+    if (slot >= this.decisionTokens.length) {
+      const tokens = new Int32Array(Math.max(1024, this.tracker.store.capacity, slot + 1));
+      tokens.set(this.decisionTokens);
+      this.decisionTokens = tokens;
+      // filled, not written past its end: a JS array written far past its length turns into a dictionary
+      while (this.decisionSinks.length < tokens.length) this.decisionSinks.push(undefined);
+    }
+    if (this.decisionSinks[slot] === undefined) this.sinksWaiting++;
+    this.decisionSinks[slot] = sink;
+    this.decisionTokens[slot] = token;
   }
 
   /**

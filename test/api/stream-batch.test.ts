@@ -199,8 +199,14 @@ describe('batch frames', () => {
       c.send([
         { op: 'submit', id: 1, order: resting({ clientOrderId: 'idsOk' }) },
         { op: 'submit', id: 2, order: resting({ clientOrderId: 'idsDenied', quantity: '3' }) },
+        // a client order id the daemon makes, an op id that is a string needing escapes, and one that is null
+        { op: 'submit', id: 'q"\\\u00e9\u2028', order: resting() },
+        { op: 'submit', id: null, order: resting() },
       ]);
-      const [ok, denied] = await Promise.all([1, 2].map((id) => c.next((m) => m.type === 'result' && m.id === id)));
+      const [ok, denied, made, madeNull] = await Promise.all([1, 2, 'q"\\\u00e9\u2028', null].map((id) => c.next((m) => m.type === 'result' && m.id === id)));
+      const madeOrder = t.daemon.path.tracker.get(made.orderId as number)!;
+      const madeNullOrder = t.daemon.path.tracker.get(madeNull.orderId as number)!;
+      expect(madeOrder.clientOrderId).not.toBe(madeNullOrder.clientOrderId);
       const orderId = ok.orderId as number;
       expect(Number.isSafeInteger(orderId) && orderId > 0, JSON.stringify(ok)).toBe(true);
       const held = t.daemon.path.tracker.getByClientOrderId('idsOk')!;
@@ -217,6 +223,8 @@ describe('batch frames', () => {
         JSON.stringify({
           type: 'result', id: 2, ok: false, error: { code: 'RISK_MAX_ORDER_QTY', message: denied.error.message }, orderId: deniedId, clientOrderId: 'idsDenied',
         }),
+        JSON.stringify({ type: 'result', id: 'q"\\\u00e9\u2028', ok: true, orderId: madeOrder.id, clientOrderId: madeOrder.clientOrderId }),
+        JSON.stringify({ type: 'result', id: null, ok: true, orderId: madeNullOrder.id, clientOrderId: madeNullOrder.clientOrderId }),
         JSON.stringify({ type: 'result', id: 3, ok: true, pending: amended.pending, orderId, clientOrderId: 'idsOk' }),
         JSON.stringify({ type: 'result', id: 4, ok: true, orderId, clientOrderId: 'idsOk' }),
       ]);

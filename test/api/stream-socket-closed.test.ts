@@ -65,7 +65,7 @@ function rig(maxBufferedBytes: number) {
         cancels.push(key);
         return { ok: false, code: 'ORDER_NOT_FOUND', message: `no order ${key}` };
       },
-      settleAll: () => undefined,
+      waitDecision: () => undefined,
     } as never,
     auth: { check: () => true } as never,
     metrics: { edgeReject: () => undefined } as never,

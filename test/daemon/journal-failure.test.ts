@@ -100,9 +100,16 @@ describe('journal write failure (in process, injected failing disk)', () => {
     expect(x.body.venue).toBe('internal');
 
     // C is in flight while its batch waits for the disk.
+    const idsStream = await StreamClient.connect(`ws://127.0.0.1:${port}/v1/stream?result=ids`, TEST_TOKEN);
+    const fullStream = await StreamClient.connect(`ws://127.0.0.1:${port}/v1/stream`, TEST_TOKEN);
     disk.mode = 'hold';
     const inflight = api.post('/v1/orders', order({ symbol: 'ETH-USDT', price: '2000', quantity: '0.01', clientOrderId: 'inflight1' }));
     await waitFor(() => disk.waiting > 0 && d.path.tracker.getByClientOrderId('inflight1')?.state === 'SUBMITTED', { what: 'order C submitted, its batch waiting for the disk' });
+    // WebSocket batches in flight too (one client asking for ids only, one for whole orders): decided, not durable.
+    const wsOrder = (cid: string): Record<string, unknown> => order({ symbol: 'ETH-USDT', price: '2000', quantity: '0.01', clientOrderId: cid });
+    idsStream.send([{ op: 'submit', id: 'wi1', order: wsOrder('wsIds1') }, { op: 'submit', id: 2, order: wsOrder('wsIds2') }]);
+    fullStream.send([{ op: 'submit', id: 'wf1', order: wsOrder('wsFull1') }]);
+    await waitFor(() => ['wsIds1', 'wsIds2', 'wsFull1'].every((cid) => d.path.tracker.getByClientOrderId(cid)?.state === 'SUBMITTED'), { what: 'the WebSocket orders submitted' });
     // B is queued for the dispatcher's next cycle when the disk fails (the failure is handled before that cycle).
     const decoded = decodeOrder(order({ clientOrderId: 'queued1' }), d.instruments);
     if (!decoded.ok) throw new Error('test order does not decode');
@@ -121,6 +128,14 @@ describe('journal write failure (in process, injected failing disk)', () => {
     // Its batch was never sent: REJECTED JOURNAL_IO, risk released.
     const cView = d.path.tracker.getByClientOrderId('inflight1')!;
     expect([cView.state, cView.reason, cView.venueOrderId]).toEqual(['REJECTED', 'JOURNAL_IO', undefined]);
+    // The WebSocket submits in flight are not acknowledged either: JOURNAL_IO results naming no order, in both modes.
+    const journalFailed = { ok: false, error: { code: 'JOURNAL_IO', message: c.body.error.message } };
+    const wsResults = await Promise.all([
+      idsStream.next((m) => m.type === 'result' && m.id === 'wi1'), idsStream.next((m) => m.type === 'result' && m.id === 2),
+      fullStream.next((m) => m.type === 'result' && m.id === 'wf1'),
+    ]);
+    expect(wsResults).toEqual([{ type: 'result', id: 'wi1', ...journalFailed }, { type: 'result', id: 2, ...journalFailed }, { type: 'result', id: 'wf1', ...journalFailed }]);
+    await Promise.all([idsStream.close(), fullStream.close()]);
     // The queued order is not dispatched: DENIED JOURNAL_IO.
     const bDone = await d.path.intake.dispatched(b.order);
     expect([bDone.state, bDone.reason]).toEqual(['DENIED', 'JOURNAL_IO']);

@@ -496,6 +496,29 @@ describe('OrderIntake refusals', () => {
     const [ra, rb, rc] = await Promise.all([intake.dispatched(a), intake.dispatched(b), intake.dispatched(c)]);
     expect([ra.state, rb.state, rc.state]).toEqual(['SUBMITTED', 'DENIED', 'CANCELED']);
   });
+
+  it('waitDecision() tells its sink the same decisions once each, with each token; at once for an order decided already', async () => {
+    const { intake, submit } = setup();
+    const told: string[] = [];
+    const sink = { decided: (o: { id: number; state: string }, token: number) => void told.push(`${token} ${o.id} ${o.state}`) };
+    const a = submit();
+    const b = submit({ symbol: 'SOL-USDT', priceTicks: 150_000, qtyLots: 100 });
+    const c = submit();
+    const [aId, bId, cId] = [a.id, b.id, c.id];
+    intake.cancel(cId);
+    intake.waitDecision(a, sink, 7);
+    intake.waitDecision(b, sink, 8);
+    expect(told).toEqual([]);
+    intake.waitDecision(c, sink, 9); // canceled in the queue already: told before this returns
+    expect(told).toEqual([`9 ${cId} CANCELED`]);
+    await Promise.all([intake.dispatched(a), intake.dispatched(b)]); // (the dispatcher has run)
+    expect(told.slice(1).sort()).toEqual([`7 ${aId} SUBMITTED`, `8 ${bId} DENIED`]);
+    const d = submit();
+    const dId = d.id;
+    intake.waitDecision(d, sink, 10);
+    await intake.dispatched(d);
+    expect(told.slice(3)).toEqual([`10 ${dId} SUBMITTED`]); // told once: a's and b's sinks were not kept
+  });
 });
 
 describe('Dispatcher: recycled slots', () => {
