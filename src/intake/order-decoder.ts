@@ -67,10 +67,11 @@ function decimalText(value: unknown): string | undefined {
   return undefined;
 }
 
-function toGrid(value: unknown, convert: (text: string) => GridResult): GridResult | undefined {
+/** A price or quantity on the instrument's grid (`lots`: its lot, else its tick); undefined when not a decimal. */
+function toGrid(value: unknown, ins: Instrument, lots: boolean): GridResult | undefined {
   const text = decimalText(value);
   if (text === undefined) return undefined;
-  return convert(text);
+  return lots ? ins.qtyToLots(text) : ins.priceToTicks(text); // (no closure made per order to say which)
 }
 
 /**
@@ -80,7 +81,8 @@ function toGrid(value: unknown, convert: (text: string) => GridResult): GridResu
 export function decodeOrder(body: unknown, instruments: InstrumentRegistry): DecodeResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail('BAD_REQUEST', 'order must be a JSON object');
   const o = body as Record<string, unknown>;
-  for (const key of Object.keys(o)) if (!FIELDS.has(key)) return fail('UNKNOWN_FIELD', `unknown field "${key}"`, key);
+  // for-in, not Object.keys: no array of the keys made per order (own keys only, in the same order)
+  for (const key in o) if (Object.hasOwn(o, key) && !FIELDS.has(key)) return fail('UNKNOWN_FIELD', `unknown field "${key}"`, key);
 
   if (typeof o.strategy !== 'string' || o.strategy.length === 0) return fail('INVALID_FIELD', 'strategy must be a non-empty string', 'strategy');
   if (typeof o.symbol !== 'string') return fail('INVALID_FIELD', 'symbol must be a string', 'symbol');
@@ -220,7 +222,7 @@ function decodeAlgo(value: unknown, ins: Instrument, qtyLots: number, type: Orde
 function decodeQuantity(value: unknown, ins: Instrument): number | DecodeResult {
   if (value === undefined) return fail('INVALID_QUANTITY', 'quantity is required', 'quantity');
   if (value instanceof ImpreciseNumber) return fail('INVALID_QUANTITY', imprecise('quantity', value), 'quantity');
-  const r = toGrid(value, (t) => ins.qtyToLots(t));
+  const r = toGrid(value, ins, true);
   if (r === undefined) return fail('INVALID_QUANTITY', 'quantity must be a positive decimal string or number', 'quantity');
   if (!r.ok) {
     if (r.error === 'OFF_GRID') return fail('QUANTITY_NOT_ON_LOT', `quantity must be a multiple of the lot size ${ins.lot.text}`, 'quantity');
@@ -235,7 +237,7 @@ function decodeQuantity(value: unknown, ins: Instrument): number | DecodeResult 
 
 function decodePrice(value: unknown, ins: Instrument, field: string): number | DecodeResult {
   if (value instanceof ImpreciseNumber) return fail('INVALID_PRICE', imprecise(field, value), field);
-  const r = toGrid(value, (t) => ins.priceToTicks(t));
+  const r = toGrid(value, ins, false);
   if (r === undefined) return fail('INVALID_PRICE', `${field} must be a positive decimal string or number`, field);
   if (!r.ok) {
     if (r.error === 'OFF_GRID') return fail('PRICE_NOT_ON_TICK', `${field} must be a multiple of the tick size ${ins.tick.text}`, field);

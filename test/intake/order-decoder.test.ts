@@ -149,6 +149,20 @@ describe('decodeOrder refusals', () => {
     expect(r).toEqual({ code, field });
   });
 
+  it('an unknown field: the first of the body\'s own keys in Object.keys order (integer-like keys first), whatever else is wrong (property)', () => {
+    const known = ['strategy', 'symbol', 'side', 'type', 'price', 'quantity', 'clientOrderId', 'venue'];
+    const key = fc.oneof(fc.constantFrom(...known), fc.constantFrom('0', '7', '42', '__proto__', 'x', 'leverage', 'constructor', 'toString'), fc.string({ maxLength: 4 }));
+    fc.assert(fc.property(fc.uniqueArray(fc.tuple(key, fc.oneof(fc.string({ maxLength: 3 }), fc.integer())), { selector: ([k]) => k, maxLength: 10 }), (entries) => {
+      const text = `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+      const body = JSON.parse(text) as Record<string, unknown>;
+      const unknown = Object.keys(body).find((k) => !['strategy', 'symbol', 'side', 'type', 'timeInForce', 'postOnly', 'price', 'stopPrice', 'quantity',
+        'clientOrderId', 'priority', 'venue', 'route', 'trailingOffset', 'algo'].includes(k));
+      const r = decode(body);
+      if (unknown !== undefined) expect(r).toEqual({ ok: false, error: { code: 'UNKNOWN_FIELD', message: `unknown field "${unknown}"`, field: unknown } });
+      else expect(!r.ok && r.error.code === 'UNKNOWN_FIELD').toBe(false);
+    }), { numRuns: 500 });
+  });
+
   it('every refusal carries a message and a code from the catalogue', () => {
     for (const [, body] of REFUSALS) {
       const r = decode(body);
