@@ -31,9 +31,11 @@ export class ClientIdIndex {
   /** Buckets: [2b] the slot (EMPTY: none), [2b + 1] the hash of its key. */
   private table: Int32Array;
   private mask: number;
-  /** Per slot: the hash it is indexed under (valid while `indexedSlot[slot]` is 1). */
-  private slotHash: Int32Array;
-  private indexedSlot: Uint8Array;
+  /**
+   * Per slot, side by side (one cache line for a slot being forgotten): [2s] the hash it is indexed under, valid while
+   * [2s + 1] is 1 (indexed).
+   */
+  private bySlot: Int32Array;
   /** The last key hashed and its hash: a new order's id is looked up twice and then added (one hash for the three). */
   private lastKey = '';
   private lastHash: number;
@@ -47,8 +49,7 @@ export class ClientIdIndex {
     const n = nextPow2(initialSlots * 2);
     this.table = new Int32Array(n * 2).fill(EMPTY);
     this.mask = n - 1;
-    this.slotHash = new Int32Array(initialSlots);
-    this.indexedSlot = new Uint8Array(initialSlots);
+    this.bySlot = new Int32Array(initialSlots * 2);
     this.lastHash = this.hash('');
   }
 
@@ -91,8 +92,8 @@ export class ClientIdIndex {
    * slot) is moved to this one, as Map.set would; a slot indexed already under another key is first removed.
    */
   set(key: string, slot: number): void {
-    if (slot >= this.indexedSlot.length) this.growSlots(slot + 1);
-    if (this.indexedSlot[slot] === 1) this.remove(slot);
+    if (2 * slot >= this.bySlot.length) this.growSlots(slot + 1);
+    if (this.bySlot[2 * slot + 1] === 1) this.remove(slot);
     const h = this.hashOf(key);
     const ids = this.slots.clientIds;
     let table = this.table;
@@ -117,25 +118,25 @@ export class ClientIdIndex {
     while (table[2 * b] !== EMPTY) b = (b + 1) & mask;
     table[2 * b] = slot;
     table[2 * b + 1] = h;
-    this.slotHash[slot] = h;
-    this.indexedSlot[slot] = 1;
+    this.bySlot[2 * slot] = h;
+    this.bySlot[2 * slot + 1] = 1;
     this.size++;
   }
 
   /** Whether `slot` is indexed (under the key it was set with). */
   has(slot: number): boolean {
-    return slot < this.indexedSlot.length && this.indexedSlot[slot] === 1;
+    return 2 * slot < this.bySlot.length && this.bySlot[2 * slot + 1] === 1;
   }
 
   /** Forget `slot`'s entry (nothing when it has none). Reads no key. */
   remove(slot: number): void {
     if (!this.has(slot)) return;
-    this.indexedSlot[slot] = 0;
+    this.bySlot[2 * slot + 1] = 0;
     const table = this.table;
     const mask = this.mask;
-    const h = this.slotHash[slot]!;
+    const h = this.bySlot[2 * slot]!;
     let b = h & mask;
-    while (table[2 * b] !== slot) b = (b + 1) & mask; // it is there: indexedSlot says so
+    while (table[2 * b] !== slot) b = (b + 1) & mask; // it is there: bySlot says so
     // Backward-shift deletion: pull later entries of the probe run into the hole when allowed.
     let hole = b;
     let j = b;
@@ -178,14 +179,11 @@ export class ClientIdIndex {
   }
 
   private growSlots(atLeast: number): void {
-    let n = this.indexedSlot.length;
+    let n = Math.max(1, this.bySlot.length >> 1);
     while (n < atLeast) n *= 2;
-    const hashes = new Int32Array(n);
-    hashes.set(this.slotHash);
-    this.slotHash = hashes;
-    const flags = new Uint8Array(n);
-    flags.set(this.indexedSlot);
-    this.indexedSlot = flags;
+    const bySlot = new Int32Array(n * 2);
+    bySlot.set(this.bySlot);
+    this.bySlot = bySlot;
   }
 }
 
