@@ -7,11 +7,11 @@
  * are pinned on their own first.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
-import { describe, expect, it, beforeAll } from 'vitest';
+import { afterAll, describe, expect, it, beforeAll } from 'vitest';
 import { LatencyHistogram } from '../../bench/lib/load/histogram.js';
 import { applyEvent, clientOrderId } from '../../bench/lib/load/orders.js';
 import { runLoad, type LoadRun, type Via } from '../../bench/lib/load/run-load.js';
@@ -125,10 +125,21 @@ describe('bench:load pieces', () => {
 
 describe('bench:load against the real daemon (tiny size)', () => {
   let before: Set<string>;
+  // the runs' temporary directories in one of this file's own (os.tmpdir() reads TMPDIR), so that another bench:load
+  // running on the machine meanwhile is not taken for what these runs left
+  const outerTmp = process.env.TMPDIR;
+  let ownTmp = '';
   beforeAll(() => {
     ensureLoadBuilt();
+    ownTmp = mkdtempSync(join(tmpdir(), 'sy-load-test-'));
+    process.env.TMPDIR = ownTmp;
     before = tempDirs();
   }, 180_000);
+  afterAll(() => {
+    if (outerTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = outerTmp;
+    if (ownTmp !== '') rmSync(ownTmp, { recursive: true, force: true });
+  });
 
   for (const via of ['http', 'ws', 'worker', 'redis'] as const) {
     it(`${via}: every order acknowledged or counted as an error, and a transport figure`, async () => {
