@@ -440,6 +440,10 @@ export function feeText(tick: Increment, lot: Increment, priceTicks: number, qty
   return trimZeros(fixedDecimalText(units, t.scale + l.scale + b.scale + 4));
 }
 
+/** Entries of a FeeRate's memo of texts made (a power of two). */
+const FEE_MEMO_SIZE = 16;
+const FEE_MEMO_MASK = FEE_MEMO_SIZE - 1;
+
 /**
  * feeText for one instrument's increments and one rate, with the increments and the bps parsed once: a venue that
  * charges the same rate fill after fill (the paper venue) makes each fee's text from integers, without parsing decimal
@@ -455,6 +459,15 @@ export class FeeRate {
   private readonly scale: number;
   /** Whether `bps` is a signed decimal (when not, text() throws as feeText does). */
   private readonly valid: boolean;
+  /**
+   * The texts made last, direct-mapped by (price ^ quantity) & FEE_MEMO_MASK: a venue's fills repeat the same price and
+   * quantity fill after fill (takers of one size against one level), and a text already made is returned, not made
+   * again (a string is a value: the same text either way). Only texts made without throwing are kept; NaN (no entry)
+   * never equals a price.
+   */
+  private readonly memoPrice = new Float64Array(FEE_MEMO_SIZE).fill(Number.NaN);
+  private readonly memoQty = new Float64Array(FEE_MEMO_SIZE).fill(Number.NaN);
+  private readonly memoText: string[] = new Array<string>(FEE_MEMO_SIZE).fill('');
 
   constructor(readonly tick: Increment, readonly lot: Increment, readonly bps: string) {
     const b = parseSignedDecimal(bps);
@@ -469,6 +482,16 @@ export class FeeRate {
 
   /** Fee of a trade of `qtyLots` at `priceTicks`, as feeText writes it. */
   text(priceTicks: number, qtyLots: number): string {
+    const k = (priceTicks ^ qtyLots) & FEE_MEMO_MASK;
+    if (this.memoPrice[k] === priceTicks && this.memoQty[k] === qtyLots) return this.memoText[k]!;
+    const text = this.make(priceTicks, qtyLots);
+    this.memoPrice[k] = priceTicks;
+    this.memoQty[k] = qtyLots;
+    this.memoText[k] = text;
+    return text;
+  }
+
+  private make(priceTicks: number, qtyLots: number): string {
     if (!this.valid) return feeText(this.tick, this.lot, priceTicks, qtyLots, this.bps); // throws its error
     if (Number.isSafeInteger(priceTicks) && Number.isSafeInteger(qtyLots)) {
       // |factor| is 0 or at least 1, so a product at most 2^53 - 1 in magnitude had every step exact (a step

@@ -74,6 +74,29 @@ describe('FeeRate: byte-identical to feeText', () => {
     );
   });
 
+  it('fills that repeat prices and quantities, and ones that share a memo entry (the texts made are kept and reused)', () => {
+    // A few pairs drawn at random, each also shifted by 16 in its price or quantity (the same memo entry: the low bits
+    // of price ^ quantity are unchanged) and mixed with pairs that throw (not integers), then replayed in random order:
+    // every text, and every error, is what feeText gives for that pair.
+    const pairArb = fc.tuple(fc.oneof(countArb, fc.constantFrom(1.5, -0, 2 ** 60)), fc.oneof(countArb, fc.constantFrom(0.25, -0)));
+    fc.assert(
+      fc.property(
+        incrementArb, incrementArb, bpsArb, fc.array(pairArb, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 80 }),
+        (tick, lot, bps, pairs, picks) => {
+          const rate = new FeeRate(tick, lot, bps);
+          for (const [pick, shift] of picks) {
+            const [p, q] = pairs[pick % pairs.length]!;
+            const price = shift === 1 ? p + 16 : p;
+            const qty = shift === 2 ? q + 16 : q;
+            expect(outcome(() => rate.text(price, qty))).toBe(outcome(() => feeText(tick, lot, price, qty, bps)));
+          }
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
   it('at the edge of the double path: products just below, at and above 2^53', () => {
     const one = new Increment('1');
     const cases: [number, number, string][] = [
