@@ -24,6 +24,7 @@ import {
 } from '../../src/execution/venue.js';
 import { BookPublisher, type PaperMarketData } from './book-publisher.js';
 import { type MirrorBook, type MirrorListener, type PaperMirror, TakenLevels } from './mirror.js';
+import { InFlightRequests } from './in-flight-requests.js';
 import { MirrorMode } from './mirror-mode.js';
 import { OurOrders } from './our-orders.js';
 import { OWNER_FLOW, OWNER_MIRROR, OWNER_MM, OWNER_US, type Market, type PaperEngine } from './paper-market.js';
@@ -60,15 +61,20 @@ export interface PaperVenueOptions extends SimulationOptions {
 /** Engine ids of simulated orders start here; ours are the daemon's order ids. */
 const SIM_ID_BASE = 2 ** 40;
 
+/** Kinds of request on their way (InFlightRequests), each with its payload. */
+const REQ_ORDERS = 0; // VenueOrder[]: a batch, arriving as one request
+const REQ_CANCEL = 1; // CancelRequest
+const REQ_AMEND = 2; // AmendRequest
+type Request = VenueOrder[] | CancelRequest | AmendRequest;
+
 export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
   readonly name: string;
   private readonly markets = new Map<string, Market>();
   private readonly marketList: Market[] = [];
   /** Markets by instrument index (market data speaks in indexes). */
   private readonly byIndex: (Market | undefined)[] = [];
-  /** Requests on their way (latencyMs): timers, or immediates when the latency is 0. */
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly immediates = new Set<NodeJS.Immediate>();
+  /** Requests on their way (latencyMs): each on its timer, or its immediate when the latency is 0. */
+  private readonly requests: InFlightRequests<Request>;
   private walk: NodeJS.Timeout | undefined;
   /**
    * Set by stop(): requests handed over afterwards (a batch that waited for the journal while the daemon stopped or
@@ -101,6 +107,7 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
     sink: ReportSink,
   ) {
     this.name = options.name;
+    this.requests = new InFlightRequests<Request>(options.latencyMs, (kind, payload) => this.arrived(kind, payload));
     this.sim = new SimulatedMarket(options, this.engine);
     this.orders = new OurOrders(options, sink);
     const mirror = options.mirror;
@@ -138,10 +145,7 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
     this.stopped = true;
     if (this.walk !== undefined) clearInterval(this.walk);
     this.publisher.stop();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    for (const i of this.immediates) clearImmediate(i);
-    this.immediates.clear();
+    this.requests.clear();
   }
 
   /** Best bid and ask in ticks (NaN when a side is empty). */
@@ -151,25 +155,11 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
   }
 
   submit(batch: OrderBatch): void {
-    const orders = toVenueOrders(batch);
-    this.later(() => {
-      // a batch arrives as one request: the book is published once, after its last order (as after a simulation step)
-      this.hold++;
-      try {
-        for (const o of orders) this.arrive(o);
-      } finally {
-        this.hold--;
-      }
-      if (this.hold === 0) for (const m of this.marketList) if (m.dirty) this.publisher.publish(m);
-    });
+    if (!this.stopped) this.requests.add(REQ_ORDERS, toVenueOrders(batch));
   }
 
   cancel(request: CancelRequest): void {
-    this.later(() => {
-      const m = this.markets.get(request.instrument.symbol);
-      const status = m === undefined ? Status.UNKNOWN_ID : this.cancelIn(m, request.orderId);
-      if (status !== Status.OK) this.orders.report({ kind: 'CANCEL_REJECTED', orderId: request.orderId, reason: 'unknown order' });
-    });
+    if (!this.stopped) this.requests.add(REQ_CANCEL, request);
   }
 
   /**
@@ -184,81 +174,107 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
    * past MAX_QTY), and — on a mirroring venue — anything but a quantity decrease.
    */
   amend(request: AmendRequest): void {
-    this.later(() => {
-      const id = request.orderId;
-      const reject = (reason: string): void => this.orders.report({ kind: 'AMEND_REJECTED', orderId: id, reason });
-      const m = this.markets.get(request.instrument.symbol);
-      const mine = this.orders.live(id);
-      if (m === undefined || mine === undefined || !m.book.getOrder(id, this.info)) {
-        reject('unknown order (filled, canceled or expired)');
+    if (!this.stopped) this.requests.add(REQ_AMEND, request);
+  }
+
+  /** A request arrives, after the latency (InFlightRequests). */
+  private arrived(kind: number, payload: Request): void {
+    if (kind === REQ_ORDERS) this.arriveBatch(payload as VenueOrder[]);
+    else if (kind === REQ_CANCEL) this.arriveCancel(payload as CancelRequest);
+    else this.arriveAmend(payload as AmendRequest);
+  }
+
+  /** A batch arrives as one request: the book is published once, after its last order (as after a simulation step). */
+  private arriveBatch(orders: VenueOrder[]): void {
+    this.hold++;
+    try {
+      for (const o of orders) this.arrive(o);
+    } finally {
+      this.hold--;
+    }
+    if (this.hold === 0) for (const m of this.marketList) if (m.dirty) this.publisher.publish(m);
+  }
+
+  private arriveCancel(request: CancelRequest): void {
+    const m = this.markets.get(request.instrument.symbol);
+    const status = m === undefined ? Status.UNKNOWN_ID : this.cancelIn(m, request.orderId);
+    if (status !== Status.OK) this.orders.report({ kind: 'CANCEL_REJECTED', orderId: request.orderId, reason: 'unknown order' });
+  }
+
+  private arriveAmend(request: AmendRequest): void {
+    const id = request.orderId;
+    const reject = (reason: string): void => this.orders.report({ kind: 'AMEND_REJECTED', orderId: id, reason });
+    const m = this.markets.get(request.instrument.symbol);
+    const mine = this.orders.live(id);
+    if (m === undefined || mine === undefined || !m.book.getOrder(id, this.info)) {
+      reject('unknown order (filled, canceled or expired)');
+      return;
+    }
+    const o = mine.order;
+    // what crossed internally before the order came here is not in the venue's order
+    const venueTotal = request.qtyLots - (request.oldQtyLots - o.qtyLots);
+    if (venueTotal <= mine.filledLots) {
+      reject('the new quantity is not above the filled quantity');
+      return;
+    }
+    const open = this.info[OrderInfo.QTY]!;
+    const newOpen = venueTotal - mine.filledLots;
+    const price = request.priceTicks;
+    const side = o.side === 'BUY' ? Side.BUY : Side.SELL;
+    const keepsPriority = price === o.priceTicks && newOpen < open;
+    if (!keepsPriority && this.mirrored !== undefined) {
+      reject('a mirroring paper venue amends quantity decreases only');
+      return;
+    }
+    if (!keepsPriority && o.postOnly) {
+      const best = side === Side.BUY ? m.book.bestAsk() : m.book.bestBid();
+      if (best === best && (side === Side.BUY ? price >= best : price <= best)) {
+        reject('post-only order would cross at the new price');
         return;
       }
-      const o = mine.order;
-      // what crossed internally before the order came here is not in the venue's order
-      const venueTotal = request.qtyLots - (request.oldQtyLots - o.qtyLots);
-      if (venueTotal <= mine.filledLots) {
-        reject('the new quantity is not above the filled quantity');
+    }
+    if (!keepsPriority) {
+      // The order is taken out and entered again: the engine would refuse the entry at a price past MAX_PRICE
+      // (Status.INVALID_PRICE; the daemon passes any safe integer whose notional fits) or when its level's total
+      // would pass MAX_QTY (Status.LEVEL_TOTAL_OVERFLOW). Refuse the amend before anything changes, as the engine would.
+      if (!(price >= 1 && price <= MAX_PRICE && Number.isInteger(price))) {
+        reject(`the new price is outside the paper venue's range (1 to 2^52 ticks)`);
         return;
       }
-      const open = this.info[OrderInfo.QTY]!;
-      const newOpen = venueTotal - mine.filledLots;
-      const price = request.priceTicks;
-      const side = o.side === 'BUY' ? Side.BUY : Side.SELL;
-      const keepsPriority = price === o.priceTicks && newOpen < open;
-      if (!keepsPriority && this.mirrored !== undefined) {
-        reject('a mirroring paper venue amends quantity decreases only');
+      const others = m.book.levelQty(side, price) - (price === o.priceTicks ? open : 0);
+      if (newOpen > MAX_QTY - others) {
+        reject('the price level would hold more than 2^53 - 1 lots');
         return;
       }
-      if (!keepsPriority && o.postOnly) {
-        const best = side === Side.BUY ? m.book.bestAsk() : m.book.bestBid();
-        if (best === best && (side === Side.BUY ? price >= best : price <= best)) {
-          reject('post-only order would cross at the new price');
-          return;
-        }
-      }
-      if (!keepsPriority) {
-        // The order is taken out and entered again: the engine would refuse the entry at a price past MAX_PRICE
-        // (Status.INVALID_PRICE; the daemon passes any safe integer whose notional fits) or when its level's total
-        // would pass MAX_QTY (Status.LEVEL_TOTAL_OVERFLOW). Refuse the amend before anything changes, as the engine would.
-        if (!(price >= 1 && price <= MAX_PRICE && Number.isInteger(price))) {
-          reject(`the new price is outside the paper venue's range (1 to 2^52 ticks)`);
-          return;
-        }
-        const others = m.book.levelQty(side, price) - (price === o.priceTicks ? open : 0);
-        if (newOpen > MAX_QTY - others) {
-          reject('the price level would hold more than 2^53 - 1 lots');
-          return;
-        }
-      }
-      mine.order = { ...o, priceTicks: price, qtyLots: venueTotal };
-      this.orders.report({ kind: 'AMENDED', orderId: id, priceTicks: price, qtyLots: request.qtyLots });
-      if (keepsPriority) {
-        this.on(m, () => m.book.reduce(id, newOpen));
-        m.dirty = true;
-        if (this.hold === 0) this.publisher.publish(m);
-        return;
-      }
-      if (newOpen === open && price === o.priceTicks) return;
-      // One change of the venue's book: published once, after the order is back (a book published between the engine's
-      // cancel and the new entry would show the order gone, which it never is).
-      this.hold++;
+    }
+    mine.order = { ...o, priceTicks: price, qtyLots: venueTotal };
+    this.orders.report({ kind: 'AMENDED', orderId: id, priceTicks: price, qtyLots: request.qtyLots });
+    if (keepsPriority) {
+      this.on(m, () => m.book.reduce(id, newOpen));
+      m.dirty = true;
+      if (this.hold === 0) this.publisher.publish(m);
+      return;
+    }
+    if (newOpen === open && price === o.priceTicks) return;
+    // One change of the venue's book: published once, after the order is back (a book published between the engine's
+    // cancel and the new entry would show the order gone, which it never is).
+    this.hold++;
+    try {
+      this.amending = id;
       try {
-        this.amending = id;
-        try {
-          this.on(m, () => m.book.cancel(id));
-        } finally {
-          this.amending = -1;
-        }
-        this.orders.silentAccept = id;
-        const type = o.postOnly ? OrderType.POST_ONLY : OrderType.LIMIT;
-        const st = this.on(m, () => m.book.submit(id, OWNER_US, side, type, price, newOpen, StpMode.NONE, 0));
-        this.orders.silentAccept = -1;
-        if (st !== Status.OK) this.orders.refuse(mine, `refused by the paper venue (status ${st})`);
+        this.on(m, () => m.book.cancel(id));
       } finally {
-        this.hold--;
+        this.amending = -1;
       }
-      if (this.hold === 0 && m.dirty) this.publisher.publish(m);
-    });
+      this.orders.silentAccept = id;
+      const type = o.postOnly ? OrderType.POST_ONLY : OrderType.LIMIT;
+      const st = this.on(m, () => m.book.submit(id, OWNER_US, side, type, price, newOpen, StpMode.NONE, 0));
+      this.orders.silentAccept = -1;
+      if (st !== Status.OK) this.orders.refuse(mine, `refused by the paper venue (status ${st})`);
+    } finally {
+      this.hold--;
+    }
+    if (this.hold === 0 && m.dirty) this.publisher.publish(m);
   }
 
   async lookup(clientOrderId: string): Promise<VenueOrderStatus | null> {
@@ -271,26 +287,7 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
 
   /** How many orders each per-order structure holds (tests and diagnostics: none grows with the orders ever sent). */
   structureSizes(): { live: number; byClientId: number; finished: number; timers: number } {
-    return { ...this.orders.sizes(), timers: this.timers.size + this.immediates.size };
-  }
-
-  /** Runs `fn` after the one-way latency (in order: equal delays fire in the order they were set). */
-  private later(fn: () => void): void {
-    if (this.stopped) return;
-    const ms = this.options.latencyMs;
-    if (ms === 0) {
-      const i = setImmediate(() => {
-        this.immediates.delete(i);
-        fn();
-      });
-      this.immediates.add(i);
-      return;
-    }
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
+    return { ...this.orders.sizes(), timers: this.requests.size };
   }
 
   /**
