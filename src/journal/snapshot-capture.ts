@@ -9,16 +9,20 @@
  *     the store and the tracker call beforeWrite(slot) before they write a slot (a new order taking it, an update
  *     applied, the slot released for reuse); the first such write of a slot not copied yet copies it first, as it
  *     still is at S. Each slot is copied once (a bitmap), by the hook or by the scan, whichever comes first; slots
- *     beyond the store's capacity at S (it grew since) held nothing at S. Then the hook is removed. The rows copied
- *     must be as many as the orders held at S (checked: a write path without the hook shows there first).
+ *     beyond the store's capacity at S (it grew since) held nothing at S. The rows copied must be as many as the
+ *     orders held at S (checked: a write path without the hook shows there first). A slot whose row the last capture
+ *     left in the row cache (snapshot-row-cache.ts: its order not written since) is copied as those bytes, not field by field.
  *  2. sort: the rows by order id (ChunkedSort), the order takeSnapshot gives.
- *  3. encode: rows to JSON, into pieces of 128 KiB (reused buffers) handed to a PieceSink as they fill — the
+ *  3. encode: rows to JSON (a cached row's bytes copied as they are), into pieces of 128 KiB (reused buffers) handed to a PieceSink as they fill — the
  *     journal's SnapshotWriter, which writes them to the snapshot's temp file in the background; when more than a
  *     few pieces wait for the disk, steps wait too (they do nothing). The payload is never whole in memory.
  * The last step returns true: the payload is all in the sink (the caller commits it). abort() drops everything and
  * removes the hook.
  *
- * Without a capture running, the hook costs each write one branch (store.writeHook !== null) and allocates nothing.
+ * The rows this capture writes whose slots were not written since S are kept, as bytes, for the next capture (the row
+ * cache): most of a snapshot is finished orders kept queryable, which seldom change, and copying a row's bytes costs
+ * a small part of encoding it. So after its first capture the capture stays the store's write hook (removed by
+ * abort()): between captures, a write of a slot costs one call that drops the slot's cached row, and allocates nothing.
  * The document is the one takeSnapshot + encodeSnapshot make at S, byte for byte (test/journal/snapshot-capture.test.ts).
  */
 import type { OrderStore, SlotWriteHook } from '../core/order-store.js';
@@ -27,6 +31,7 @@ import { namesOf } from './name-table.js';
 import type { FeeSnapshotSource } from './order-replay.js';
 import { fragment, JsonBytes } from './json-bytes.js';
 import { OrderImage } from './snapshot-image.js';
+import { SnapshotRowCache } from './snapshot-row-cache.js';
 import type { PieceSink } from './snapshot-writer.js';
 import { exportParts, type JournalStatePart } from '../core/state-parts.js';
 
@@ -73,6 +78,10 @@ const NO_PIECE: Uint8Array = new Uint8Array(0);
 export class SnapshotCapture implements SlotWriteHook {
   private phase: number = IDLE;
   private readonly image = new OrderImage();
+  /** The rows of the last capture, as bytes, for slots not written since (snapshot-row-cache.ts). */
+  private readonly cache = new SnapshotRowCache();
+  /** Per slot below `limit`: 1 once written since S (its row, encoded or reused, is not kept for the next capture). */
+  private written = new Uint8Array(0);
   private readonly stepMs: number;
   private readonly now: () => number;
   private readonly copySlots: number;
@@ -102,6 +111,8 @@ export class SnapshotCapture implements SlotWriteHook {
   length = 0;
   /** Rows copied by the write hook (the rest by the scan), for diagnostics. */
   copiedOnWrite = 0;
+  /** Rows of this capture written from the last one's bytes (not encoded again), for diagnostics. */
+  reusedRows = 0;
 
   constructor(
     private readonly sources: SnapshotSources,
@@ -133,7 +144,12 @@ export class SnapshotCapture implements SlotWriteHook {
   begin(out: PieceSink): void {
     if (this.phase !== IDLE) throw new Error('snapshot capture: already capturing');
     const { store, ids, risk, fees, parts } = this.sources;
-    if (store.writeHook !== null) throw new Error('snapshot capture: the order store already has a write hook');
+    const hook = store.writeHook;
+    if (hook !== null && hook !== this) {
+      // another capture of the same store, idle, that kept rows: it is no longer told of writes, so it forgets them
+      if (!(hook instanceof SnapshotCapture) || hook.active) throw new Error('snapshot capture: the order store already has a write hook');
+      hook.forget();
+    }
     // The small parts, whole, at S (JSON.stringify of the same values takeSnapshot puts in its document).
     this.head = fragment(`{"v":2,"names":${JSON.stringify(namesOf(store))},"lastOrderId":${JSON.stringify(ids.current())},` +
       `"risk":${JSON.stringify(risk.exportPositions())},"orders":[`);
@@ -146,6 +162,10 @@ export class SnapshotCapture implements SlotWriteHook {
     this.held = store.size;
     if (this.copied.length < this.limit) this.copied = new Uint8Array(this.limit);
     else this.copied.fill(0, 0, this.limit);
+    if (this.written.length < this.limit) this.written = new Uint8Array(this.limit);
+    else this.written.fill(0, 0, this.limit);
+    this.cache.ensure(this.limit);
+    this.reusedRows = 0;
     this.cursor = 0;
     this.copiedOnWrite = 0;
     this.image.reset(this.held);
@@ -155,14 +175,30 @@ export class SnapshotCapture implements SlotWriteHook {
     store.writeHook = this;
   }
 
-  /** The store is about to write `slot`: copy it first if this capture has not yet. */
+  /**
+   * The store is about to write `slot`: while copying, copy it first if this capture has not yet; and its row is no
+   * longer the one the last capture wrote (the capture stays the store's write hook between captures for this).
+   */
   beforeWrite(slot: number): void {
-    if (slot >= this.limit || this.copied[slot] !== 0) return;
-    this.copied[slot] = 1;
-    const s = this.sources.store;
-    if (s.id[slot]! < 0) return;
-    this.image.copy(s, slot);
-    this.copiedOnWrite++;
+    if (slot < this.limit) {
+      this.written[slot] = 1;
+      if (this.phase === COPY && this.copied[slot] === 0) {
+        this.copied[slot] = 1;
+        if (this.sources.store.id[slot]! >= 0) {
+          this.copySlot(slot);
+          this.copiedOnWrite++;
+        }
+      }
+    }
+    this.cache.invalidate(slot);
+  }
+
+  /** The order in `slot` as the next row of the image: by its cached bytes when the last capture left them. */
+  private copySlot(slot: number): void {
+    const cache = this.cache;
+    const n = cache.lengthAt(slot);
+    if (n > 0) this.image.copyCached(this.sources.store, slot, cache.chunkAt(slot), cache.offsetAt(slot), n);
+    else this.image.copy(this.sources.store, slot);
   }
 
   /**
@@ -193,11 +229,10 @@ export class SnapshotCapture implements SlotWriteHook {
     for (let slot = this.cursor; slot < end; slot++) {
       if (copied[slot] !== 0) continue;
       copied[slot] = 1;
-      if (s.id[slot]! >= 0) this.image.copy(s, slot);
+      if (s.id[slot]! >= 0) this.copySlot(slot);
     }
     this.cursor = end;
     if (end < this.limit) return;
-    this.detach();
     if (this.image.rows !== this.held) {
       const rows = this.image.rows;
       this.abort();
@@ -212,6 +247,7 @@ export class SnapshotCapture implements SlotWriteHook {
     this.order = this.sort!.result();
     this.sort = null;
     this.cursor = 0;
+    this.cache.beginGeneration();
     this.phase = ENCODE;
   }
 
@@ -222,22 +258,37 @@ export class SnapshotCapture implements SlotWriteHook {
     const image = this.image;
     const w = this.w;
     const prefix = this.prefix;
+    const cache = this.cache;
+    const written = this.written;
     let r = this.cursor;
     if (r === 0) this.putBytes(this.head);
     do {
       const end = Math.min(this.held, r + this.encodeRows);
       for (; r < end; r++) {
         const row = order[r]!;
-        this.room(1 + image.rowBound(row, prefix.bytes.length, this.venueBound));
+        const cached = image.cachedLength(row);
+        this.room(1 + (cached > 0 ? cached : image.rowBound(row, prefix.bytes.length, this.venueBound)));
         if (r > 0) w.byte(COMMA);
-        image.writeRow(row, w, this.venueJson, prefix);
-        if (w.pos > w.buf.length) throw new Error(`snapshot capture: order ${image.ids[row]} took more than its bound`);
+        const start = w.pos;
+        if (cached > 0) {
+          const offset = image.cachedOffset(row);
+          w.buf.set(cache.readChunk(image.cachedChunk(row)).subarray(offset, offset + cached), start);
+          w.pos = start + cached;
+          this.reusedRows++;
+        } else {
+          image.writeRow(row, w, this.venueJson, prefix);
+          if (w.pos > w.buf.length) throw new Error(`snapshot capture: order ${image.ids[row]} took more than its bound`);
+        }
+        // kept for the next capture while the order is as it was at S (a write since dropped it from the cache)
+        const slot = image.slot(row);
+        if (written[slot] === 0) cache.keep(slot, w.buf, start, w.pos);
       }
     } while (r < this.held && this.piecesInFlight < MAX_PIECES_IN_FLIGHT && this.now() < deadline);
     this.cursor = r;
     if (r < this.held) return;
     this.putBytes(this.tail);
     this.handOver();
+    cache.endGeneration();
     this.order = null;
     this.out = null;
     this.image.release();
@@ -284,9 +335,10 @@ export class SnapshotCapture implements SlotWriteHook {
     if (piece.length === PIECE_BYTES && this.freePieces.length < MAX_PIECES_IN_FLIGHT) this.freePieces.push(piece);
   }
 
-  /** Drops the capture (journal closed or failed, daemon stopping): the hook goes, nothing is kept. */
+  /** Drops the capture (journal closed or failed, daemon stopping): the hook goes, nothing is kept (no cached row either). */
   abort(): void {
     this.detach();
+    this.cache.clear();
     this.image.release();
     this.sort = null;
     this.order = null;
@@ -307,5 +359,10 @@ export class SnapshotCapture implements SlotWriteHook {
   private detach(): void {
     const store = this.sources.store;
     if (store.writeHook === this) store.writeHook = null;
+  }
+
+  /** No longer the store's write hook (another capture took it): the cached rows cannot be trusted any more. */
+  private forget(): void {
+    this.cache.clear();
   }
 }

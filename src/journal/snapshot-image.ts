@@ -108,6 +108,11 @@ export class OrderImage {
   private reasons: (string | undefined)[] = [];
   private fees: (string | undefined)[] = [];
   private tradeIds: string[] = [];
+  /** Per row: the store slot it was copied from, and its bytes in a SnapshotRowCache chunk (length 0: none, encode it). */
+  private slotOf = new Int32Array(0);
+  private cacheChunk = new Int32Array(0);
+  private cacheOffset = new Int32Array(0);
+  private cacheLength = new Int32Array(0);
   /** Trade ids held in `tradeIds`. */
   private trades = 0;
 
@@ -156,6 +161,10 @@ export class OrderImage {
     this.amendQtyLots = new Float64Array(n);
     this.tradeStart = new Int32Array(n);
     this.tradeCount = new Int32Array(n);
+    this.slotOf = new Int32Array(n);
+    this.cacheChunk = new Int32Array(n);
+    this.cacheOffset = new Int32Array(n);
+    this.cacheLength = new Int32Array(n);
   }
 
   /**
@@ -179,11 +188,52 @@ export class OrderImage {
     return this.id;
   }
 
+  /**
+   * The order in `slot` as the next row, by its bytes in a row cache (chunk serial, offset, length): only its id is
+   * copied (the sort key), the bytes are the row.
+   */
+  copyCached(s: OrderStore, slot: number, chunk: number, offset: number, length: number): void {
+    const r = this.rows++;
+    if (r >= this.capacity) return;
+    this.id[r] = s.id[slot]!;
+    this.slotOf[r] = slot;
+    this.cacheChunk[r] = chunk;
+    this.cacheOffset[r] = offset;
+    this.cacheLength[r] = length;
+    this.tradeStart[r] = this.trades;
+    this.tradeCount[r] = 0;
+    put(this.clientIds, r, undefined);
+    put(this.venueOrderIds, r, undefined);
+    put(this.reasons, r, undefined);
+    put(this.fees, r, undefined);
+    put(this.amendClientIds, r, undefined);
+  }
+
+  /** The store slot row `r` was copied from. */
+  slot(r: number): number {
+    return this.slotOf[r]!;
+  }
+
+  /** Bytes of row `r` in a row cache (0: none: encode it with writeRow), and where (cachedChunk, cachedOffset). */
+  cachedLength(r: number): number {
+    return this.cacheLength[r]!;
+  }
+
+  cachedChunk(r: number): number {
+    return this.cacheChunk[r]!;
+  }
+
+  cachedOffset(r: number): number {
+    return this.cacheOffset[r]!;
+  }
+
   /** Copies the order in `slot` as the next row. */
   copy(s: OrderStore, slot: number): void {
     const r = this.rows++;
     if (r >= this.capacity) return;
     this.id[r] = s.id[slot]!;
+    this.slotOf[r] = slot;
+    this.cacheLength[r] = 0;
     this.strategy[r] = s.strategy[slot]!;
     this.symbol[r] = s.symbol[slot]!;
     this.side[r] = s.side[slot]!;

@@ -121,11 +121,12 @@ export class SnapshotSchedule {
     const stepsOver1ms = this.slowSteps;
     const copiedOnWrite = this.capture.copiedOnWrite;
     const orders = this.capture.orders;
+    const reusedRows = this.capture.reusedRows;
     this.journal.commitSnapshot(writer).then(
       (info) => {
         this.pending = false;
         this.written++;
-        this.log.info({ seq, orders, bytes, captureMs: Math.round(captureMs), steps, longestStepMs, stepsOver1ms, copiedOnWrite, info }, 'journal snapshot written');
+        this.log.info({ seq, orders, bytes, captureMs: Math.round(captureMs), steps, longestStepMs, stepsOver1ms, copiedOnWrite, reusedRows, info }, 'journal snapshot written');
       },
       (err: unknown) => {
         this.pending = false;

@@ -85,46 +85,53 @@ describe('snapshot capture: the state at one seq, in steps, while orders change'
 
   it('property: random creates, updates, fills, finishes and slot reuse during a chunked capture give the snapshot taken at its start', () => {
     // what the runs went through (checked at the end: the property is only as good as its coverage)
-    const cover = { copiedOnWrite: 0, reused: 0, grew: 0, rows: 0, captures: 0 };
+    const cover = { copiedOnWrite: 0, reused: 0, grew: 0, rows: 0, captures: 0, reusedRows: 0 };
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 40 }),
-        fc.array(opArb, { maxLength: 60 }),
-        fc.array(opArb, { minLength: 1, maxLength: 150 }),
+        // each capture: the ops before it, and the ops during it (the same capture, so rows cached by one serve the next)
+        fc.array(fc.tuple(fc.array(opArb, { maxLength: 60 }), fc.array(opArb, { minLength: 1, maxLength: 150 })), { minLength: 1, maxLength: 3 }),
         fc.record({ copySlots: fc.integer({ min: 1, max: 6 }), sortMoves: fc.integer({ min: 1, max: 64 }), encodeRows: fc.integer({ min: 1, max: 5 }) }),
         fc.integer({ min: 1, max: 8 }),
-        (prefill, before, during, options, retain) => {
+        (prefill, rounds, options, retain) => {
           const r = makeRig(retain);
           for (let i = 0; i < prefill; i++) {
             const slot = createOrder(r, { strategy: i, symbol: i, sell: i % 2 === 0, type: i, priceTicks: 100 + i, qtyLots: 1 + (i % 9), givenId: i % 5 === 0 });
             if (i % 4 !== 0) dispatch(r, slot, 'v1');
           }
-          for (const op of before) apply(r, op, () => undefined);
           const capture = captureOf(r, options);
-          const expected = syncSnapshot(r); // S
-          const capacity = r.store.capacity;
-          const heldAtS = new Set(heldSlots(r.store).map((slot) => `${slot}:${r.store.id[slot]}`));
-          const sink = new MemorySink();
-          capture.begin(sink);
-          for (const op of during) {
-            apply(r, op, () => {
-              if (capture.active) capture.step();
-            });
-            if (capture.copying) for (const slot of heldSlots(r.store)) if (!heldAtS.has(`${slot}:${r.store.id[slot]}`) && slot < capacity && heldAtS.size > 0) cover.reused++;
+          for (const [before, during] of rounds) {
+            for (const op of before) apply(r, op, () => undefined);
+            const expected = syncSnapshot(r); // S
+            const capacity = r.store.capacity;
+            const heldAtS = new Set(heldSlots(r.store).map((slot) => `${slot}:${r.store.id[slot]}`));
+            const sink = new MemorySink();
+            capture.begin(sink);
+            for (const op of during) {
+              apply(r, op, () => {
+                if (capture.active) capture.step();
+              });
+              if (capture.copying) for (const slot of heldSlots(r.store)) if (!heldAtS.has(`${slot}:${r.store.id[slot]}`) && slot < capacity && heldAtS.size > 0) cover.reused++;
+            }
+            while (capture.active && !capture.step());
+            cover.copiedOnWrite += capture.copiedOnWrite;
+            cover.reusedRows += capture.reusedRows;
+            if (r.store.capacity > capacity) cover.grew++;
+            cover.rows += heldAtS.size;
+            cover.captures++;
+            expect(sink.text()).toBe(Buffer.from(expected).toString());
+            expect(Buffer.concat(sink.pieces).length).toBe(capture.length);
+            // the copy is over; the capture stays the store's write hook (its cached rows) until aborted
+            expect(capture.copying).toBe(false);
+            expect(r.store.writeHook).toBe(capture);
           }
-          while (capture.active && !capture.step());
-          cover.copiedOnWrite += capture.copiedOnWrite;
-          if (r.store.capacity > capacity) cover.grew++;
-          cover.rows += heldAtS.size;
-          cover.captures++;
-          expect(sink.text()).toBe(Buffer.from(expected).toString());
-          expect(Buffer.concat(sink.pieces).length).toBe(capture.length);
-          expect(r.store.writeHook).toBeNull();
         },
       ),
       { numRuns: 300 },
     );
-    expect(cover.captures).toBe(300);
+    expect(cover.captures).toBeGreaterThan(300);
+    // rows written from the previous capture's bytes (typical: ~2,000)
+    expect(cover.reusedRows).toBeGreaterThan(300);
     // typical: ~650 slots copied by the hook, ~2,000 slots reused by new orders mid-capture, ~15 stores grown
     expect(cover.copiedOnWrite).toBeGreaterThan(200);
     expect(cover.reused).toBeGreaterThan(500);
@@ -174,6 +181,43 @@ describe('snapshot capture: the state at one seq, in steps, while orders change'
 
   it('positive control: the same script without the copy-on-write hook does not give the snapshot at its start', () => {
     const { expected, got } = scripted(true);
+    expect(got).not.toBe(expected);
+  });
+
+  /**
+   * Two captures of one rig: between them, finished orders get a late report (an IGNORED-or-applied update stamps
+   * them), one is released by retention and its slot taken by a new order, open ones change. The second capture reuses
+   * the first's bytes only for rows not written since. `removeHookBetween`: the writes between the captures are not
+   * told to the capture (positive control: its cached rows then go stale).
+   */
+  function twoCaptures(removeHookBetween: boolean): { expected: string; got: string; reused: number } {
+    const r = makeRig(6);
+    const slots: number[] = [];
+    for (let i = 0; i < 10; i++) slots.push(createOrder(r, { strategy: i, symbol: i, sell: i % 2 === 0, type: 0, priceTicks: 300 + i, qtyLots: 10, givenId: i === 2 }));
+    for (let i = 0; i < 10; i++) dispatch(r, slots[i]!, 'v1');
+    for (let i = 0; i < 6; i++) r.tracker.applySlot(slots[i]!, { kind: 'CANCELED' });
+    const capture = captureOf(r, { copySlots: 2, encodeRows: 2 });
+    captureText(capture);
+    if (removeHookBetween) r.store.writeHook = null;
+    r.clock.advance(7);
+    r.tracker.applySlot(slots[1]!, updateFor(r, slots[1]!, 1, 4)); // a late fill on a canceled order
+    r.tracker.applySlot(slots[3]!, { kind: 'CANCELED', reason: 'again' }); // a report on a finished order
+    r.tracker.applySlot(slots[7]!, { kind: 'ACCEPT', venueOrderId: 'late' });
+    r.tracker.applySlot(slots[8]!, { kind: 'EXPIRE' }); // finishing: retention (6) lets the oldest finished go
+    createOrder(r, { strategy: 1, symbol: 1, sell: true, type: 0, priceTicks: 9, qtyLots: 1, givenId: false }); // takes its slot
+    const expected = Buffer.from(syncSnapshot(r)).toString();
+    const got = captureText(capture);
+    return { expected, got, reused: capture.reusedRows };
+  }
+
+  it('a capture reuses the bytes of the rows the last one wrote only for orders not written since', () => {
+    const { expected, got, reused } = twoCaptures(false);
+    expect(got).toBe(expected);
+    expect(reused).toBeGreaterThan(0);
+  });
+
+  it('positive control: without the write hook between two captures, the cached rows go stale', () => {
+    const { expected, got } = twoCaptures(true);
     expect(got).not.toBe(expected);
   });
 
