@@ -62,10 +62,12 @@ const AHEAD_KEY = 6;
  * ORDER_NOT_FOUND, and never waits for that submit's queue to have room. A withdrawal is not counted against the
  * strategy's cancel rate (nothing goes to a venue). Only SUBMITs written before the cancel (lower seq) are candidates.
  *
- * The producer sequence (one over both rings) is checked per ring: a record whose seq is not above the previous one of
- * its ring (a repeat, or out of order) is counted as a FIFO violation; so is one whose seq is not a seq at all (refused
- * BAD_REQUEST), which does not move the ring's last-read seq (isSeq). Nothing is allocated per record unless the
- * record carries its own client order id.
+ * The producer sequence (one over both rings, up by 1 at each record) is checked as each record is read: a record whose
+ * seq is not the producer's next one there (a repeat, a step back, a jump ahead, not a seq at all: a writer that
+ * bypasses the SDK) is refused BAD_REQUEST, counted as a FIFO violation, and moves neither ring's last-read seq
+ * (isNextSubmitSeq, isNextCancelSeq): before, a valid but wrong seq was taken and moved readSeq, so a RESYNC's
+ * "every submit up to readSeq was read" could name submits never read (a jump) or go back (a step back). Nothing is
+ * allocated per record unless the record carries its own client order id.
  *
  * Wake-ups: an event is written and published at once (a worker that is awake reads it right away), but a sleeping
  * worker is not notified per event: its endpoint owes it one wake-up, rung at the end of the dispatcher's cycle
@@ -282,11 +284,13 @@ export class RingIntake implements IntakeSource, TrackerListener {
     let cids = 0;
     let cidsOverflow = false;
     let prev = this.lastSeq[s]!;
+    const cancelsRead = this.lastCancelSeq[s]!;
     let taken = 0;
     for (let i = 0; i < n && taken < max; i++) {
       const off = ring.offsetAt(i);
       const seq = recordSeq(ring, off);
-      if (!isSeq(seq) || !(seq > prev)) break; // out of seq order: answered in its turn, nothing overtakes it
+      // out of seq order (a repeat, a step back, a jump past the cancels read): refused in its turn, nothing overtakes it
+      if (!isSeq(seq) || !(seq > prev) || seq > (cancelsRead > prev ? cancelsRead : prev) + 1) break;
       prev = seq;
       const op = recordOp(ring, off);
       if (op === OP_WITHDRAWN || op === OP_TAKEN) continue;
@@ -332,17 +336,6 @@ export class RingIntake implements IntakeSource, TrackerListener {
     this.ahead[s]!++;
   }
 
-  /**
-   * A record's seq read from a ring of strategy `s` whose last-read seq is `last[s]`: one not above it is a FIFO
-   * violation; one that is not a seq at all (refused BAD_REQUEST by validateOrderRecord) is one too and moves nothing
-   * (isSeq).
-   */
-  private noteSeq(last: Float64Array, s: number, seq: number): void {
-    const ok = isSeq(seq);
-    if (!ok || !(seq > last[s]!)) this.fifoViolations++;
-    if (ok) last[s] = seq;
-  }
-
   /** The dispatcher's cycle ended: wake the strategies that got events in it and sleep (one notify each). */
   endCycle(): void {
     for (let i = 0; i < this.strategies.length; i++) this.strategies[i]!.wake();
@@ -353,7 +346,12 @@ export class RingIntake implements IntakeSource, TrackerListener {
     const h = this.current!;
     const s = this.currentStrategy;
     const rec = readOrderRecord(h.cancels, offset, this.rec);
-    this.noteSeq(this.lastCancelSeq, s, rec.seq);
+    if (!this.isNextCancelSeq(s, rec.seq)) {
+      this.fifoViolations++;
+      this.refuse(h, rec, 'BAD_REQUEST');
+      return;
+    }
+    this.lastCancelSeq[s] = rec.seq;
     const invalid = validateOrderRecord(rec, this.symbolCount, this.router.venueCount) ?? (rec.op === OP_CANCEL ? null : 'BAD_REQUEST');
     if (invalid !== null) {
       this.refuse(h, rec, invalid);
@@ -384,14 +382,49 @@ export class RingIntake implements IntakeSource, TrackerListener {
         // its turn (answered then)
         if (op === OP_WITHDRAWN) this.withdrawn[s]!--;
         else this.ahead[s]!--;
-        this.noteSeq(this.lastSeq, s, recordSeq(h.orders, offset));
+        const seq = recordSeq(h.orders, offset);
+        if (this.isNextSubmitSeq(s, seq)) this.lastSeq[s] = seq;
+        else this.fifoViolations++;
         return;
       }
     }
     const rec = readOrderRecord(h.orders, offset, this.rec);
-    this.noteSeq(this.lastSeq, s, rec.seq);
+    if (!this.isNextSubmitSeq(s, rec.seq)) {
+      // not the producer's next record: refused, readSeq kept (see isNextSubmitSeq)
+      this.fifoViolations++;
+      this.refuse(h, rec, 'BAD_REQUEST');
+      return;
+    }
+    this.lastSeq[s] = rec.seq;
     this.accept(h, s, rec);
   };
+
+  /**
+   * `seq`, read at the head of strategy `s`'s order ring, is the producer's next record there: one sequence runs over
+   * both rings, up by 1 at each record (strategy-runtime.ts), so the records between the last one read from the order
+   * ring and this one are cancels — and every cancel written before a submit is read before it (onRecord reads the
+   * cancel ring first). So it is above the last order-ring seq and at most one above the highest seq read from either
+   * ring. Any other (a repeat, a step back, a jump ahead, not a seq at all: a writer that bypasses the SDK) is refused
+   * BAD_REQUEST and does not move readSeq, which must keep meaning "every submit up to it was read".
+   */
+  private isNextSubmitSeq(s: number, seq: number): boolean {
+    const last = this.lastSeq[s]!;
+    const cancels = this.lastCancelSeq[s]!;
+    return isSeq(seq) && seq > last && seq <= (cancels > last ? cancels : last) + 1;
+  }
+
+  /**
+   * `seq`, read from strategy `s`'s cancel ring, is the producer's next cancel: above every seq read from either ring
+   * (a submit written after a cancel is read after it), and at most one above that plus the order ring's records not
+   * read yet (the producer publishes a cancel only after every submit written before it). Any other is refused
+   * BAD_REQUEST and moves nothing (the bound of the order ring's check above).
+   */
+  private isNextCancelSeq(s: number, seq: number): boolean {
+    const last = this.lastSeq[s]!;
+    const cancels = this.lastCancelSeq[s]!;
+    const read = cancels > last ? cancels : last;
+    return isSeq(seq) && seq > read && seq <= read + 1 + this.current!.orders.available();
+  }
 
   /** A record of strategy `s`'s order ring, read (its seq noted): refused, a cancel acted on, or a new order ACKed. */
   private accept(h: RingEndpoint, s: number, rec: OrderRecord): void {
@@ -668,11 +701,10 @@ export class RingIntake implements IntakeSource, TrackerListener {
 
 /**
  * A producer sequence number: a whole number from 1 to 2^53 - 1 (validateOrderRecord refuses any other BAD_REQUEST).
- * A record whose seq is not one (strategy code writing its ring directly, not through the SDK) is refused and counted
- * as a FIFO violation, but it does not move its ring's last-read seq: that is readSeq in a RESYNC ("every record up to
- * it was read"), the bound of a cancel's withdrawal scan and of the next FIFO check, and a NaN, fractional, negative or
- * huge value there made the first garbage and flagged every later record (or none). A record with a valid seq that is
- * refused for another field was read and answered: it moves it.
+ * A record whose seq is not one, or not the next one (strategy code writing its ring directly, not through the SDK), is
+ * refused and counted as a FIFO violation, but it does not move its ring's last-read seq: that is readSeq in a RESYNC
+ * ("every record up to it was read"), the bound of a cancel's withdrawal scan and of the next check. A record with the
+ * next seq that is refused for another field was read and answered: it moves it.
  */
 function isSeq(seq: number): boolean {
   return Number.isSafeInteger(seq) && seq > 0;

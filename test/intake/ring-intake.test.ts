@@ -340,20 +340,55 @@ describe('RingIntake: submits', () => {
 });
 
 describe('RingIntake: FIFO checks', () => {
-  it('counts a repeat or a step back of the producer sequence within a ring as a FIFO violation, and still takes the records', () => {
-    // one sequence over both rings: a gap in one ring is another ring's record (a cancel), not a violation
+  it('a valid seq that is not the next one (a repeat, a step back, a jump ahead) is refused BAD_REQUEST and moves no ring\'s last-read seq', () => {
+    // one sequence over both rings: a gap in the order ring is the cancel ring's record, not a violation
     const r = rig();
     r.submit({ seq: 1 });
     r.submit({ seq: 2 });
-    r.submit({ seq: 4 }); // (3: a cancel's)
-    r.submit({ seq: 4 }); // repeat
-    r.submit({ seq: 3 }); // back
-    r.submit({ seq: 5 });
-    r.write({ op: OP_CANCEL, seq: 6, orderId: 999 }, r.cancelRing());
-    r.write({ op: OP_CANCEL, seq: 6, orderId: 998 }, r.cancelRing()); // repeat in the cancel ring
+    r.write({ op: OP_CANCEL, seq: 3, orderId: 999 }, r.cancelRing());
+    r.submit({ seq: 4 }); // (3: the cancel's)
     r.dispatcher.pump();
-    expect(r.ring.fifoViolations).toBe(3);
-    expect(r.events().filter((e) => e.kind === 'ACK').map((e) => e.seq)).toEqual([1, 2, 4, 4, 3, 5]);
+    r.events();
+    expect(r.ring.fifoViolations).toBe(0);
+    expect(r.ring.snapshot('alpha', 0).readSeq).toBe(4);
+    const atVenues = r.venues.flatMap((v) => v.orders).length;
+    // written by strategy code that bypasses the SDK: each a valid number, none the producer's next record
+    const wrong = [4, 3, 2 ** 40, 6]; // repeat, step back, huge jump, a gap no cancel fills (5 was never written)
+    for (const seq of wrong) r.submit({ seq, tag: seq % 1000 });
+    r.write({ op: OP_CANCEL, seq: 4, orderId: 998 }, r.cancelRing()); // a repeat in the cancel ring
+    r.write({ op: OP_CANCEL, seq: 2 ** 40, orderId: 997 }, r.cancelRing()); // a jump there
+    r.dispatcher.pump();
+    expect(r.events().map((e) => [e.kind, e.seq, e.code])).toEqual([
+      ['REFUSED', 4, 'BAD_REQUEST'], ['REFUSED', 2 ** 40, 'BAD_REQUEST'], // the cancel ring is read first
+      ...wrong.map((seq) => ['REFUSED', seq, 'BAD_REQUEST']),
+    ]);
+    expect(r.ring.fifoViolations).toBe(wrong.length + 2);
+    expect(r.venues.flatMap((v) => v.orders)).toHaveLength(atVenues); // none of them became an order
+    // readSeq still means "every submit up to it was read"
+    const snap = r.ring.snapshot('alpha', 0);
+    expect(snap.readSeq).toBe(4);
+    expect(snap.withdrawn).toEqual([]);
+    expect(r.ring.firstSeq(0)).toBe(5);
+    // the producer's next records are read as such
+    r.submit({ seq: 5, tag: 5 });
+    r.write({ op: OP_CANCEL, seq: 6, targetSeq: 5 }, r.cancelRing());
+    r.submit({ seq: 7, tag: 7 });
+    r.dispatcher.pump();
+    expect(r.events().filter((e) => e.kind === 'ACK' || e.kind === 'REFUSED' || e.kind === 'CANCEL_REJECTED').map((e) => [e.kind, e.seq, e.code]))
+      .toEqual([['REFUSED', 5, 'ORDER_WITHDRAWN'], ['ACK', 7, undefined]]); // 5 withdrawn in the ring by its cancel, then passed
+    expect(r.ring.fifoViolations).toBe(wrong.length + 2);
+    expect(r.ring.snapshot('alpha', 0).readSeq).toBe(7);
+  });
+
+  it('a submit taken ahead of a waiting one keeps the seq check: one with a wrong seq is not taken ahead, and is refused in its turn', () => {
+    const r = rig({ queueCapacity: 1 });
+    r.submit({ seq: 1, priority: PRIORITY_LOW });
+    r.submit({ seq: 2, priority: PRIORITY_LOW }); // waits: its queue is full
+    r.submit({ seq: 9, priority: PRIORITY_HIGH }); // a jump: may not overtake the LOW one
+    r.ring.drain(64);
+    expect(r.events().map((e) => [e.kind, e.seq])).toEqual([['ACK', 1]]);
+    expect(r.ring.takenAhead).toBe(0);
+    expect(r.ring.snapshot('alpha', 0).readSeq).toBe(1);
   });
 
   it('orders of one strategy are dispatched in ring order within a priority; HIGH records overtake', () => {
