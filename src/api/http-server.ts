@@ -121,9 +121,21 @@ export const MAX_AWAITING_AUTH = 64;
 /** Bytes a batch frame may take per op (a typical submit op is 150-250 bytes). */
 export const WS_BATCH_BYTES_PER_OP = 1024;
 
-/** The /v1/stream frame bound: one op's (MAX_BODY_BYTES), or a full batch's at WS_BATCH_BYTES_PER_OP each. */
+/**
+ * Room a frame has beyond one op at its bound: the brackets of a batch of one and whitespace around the op, which are
+ * not part of the op (stream-socket.ts measures an op's own JSON text).
+ */
+export const WS_FRAME_HEADROOM_BYTES = 1024;
+
+/**
+ * The /v1/stream frame bound (ws's maxPayload): a full batch's at WS_BATCH_BYTES_PER_OP each, and never less than one
+ * op at its bound (MAX_BODY_BYTES) with WS_FRAME_HEADROOM_BYTES around it. Without the headroom the bound was exactly
+ * MAX_BODY_BYTES up to wsMaxBatch 16, and ws closed with 1009 a frame holding an op within its bound and a byte of
+ * whitespace or a batch's brackets: the op's own bound (a coded 1009 alone, PAYLOAD_TOO_LARGE in a batch) is the
+ * socket's check (stream-socket.ts onMessage), not the transport's.
+ */
 export function wsMaxPayload(maxBatch: number): number {
-  return Math.max(MAX_BODY_BYTES, maxBatch * WS_BATCH_BYTES_PER_OP);
+  return Math.max(MAX_BODY_BYTES + WS_FRAME_HEADROOM_BYTES, maxBatch * WS_BATCH_BYTES_PER_OP);
 }
 
 /** How long an idle keep-alive connection stays open (Node's server.keepAliveTimeout). */

@@ -352,10 +352,12 @@ describe('what a frame may hold', () => {
     }
   });
 
-  it('an op is measured the same alone in a frame and in a batch: its own JSON text, the whitespace around it not counted', async () => {
-    // defect: a one-op frame was measured whole, its surrounding whitespace counted, so an op at the bound that a batch
-    // executed closed the socket with 1009 when sent alone
-    const c = await FrameClient.connect();
+  /**
+   * On daemon `d`: an op at the bound, whitespace around it, is executed alone in a frame and in a batch; one byte
+   * over is refused in both forms (its own result in a batch; alone, the socket closed as ws would).
+   */
+  const measuredAlike = async (d: TestDaemon): Promise<void> => {
+    const c = await FrameClient.connect('', d);
     await c.next((m) => m.type === 'hello');
     const at = opOfBytes(MAX_BODY_BYTES, { op: 'cancel', orderId: 'no-such-order' });
     const over = opOfBytes(MAX_BODY_BYTES + 1, { op: 'cancel', orderId: 'no-such-order' });
@@ -367,7 +369,10 @@ describe('what a frame may hold', () => {
       c.closed.then(({ code }) => expect.fail(`the socket was closed (${code}) for an op at the bound`)),
     ]);
     c.send(`[ \n\t${JSON.stringify(at)}\r\n ]`);
-    await c.next((m) => m.type === 'result' && resultsFor(at.id).length === 2);
+    await Promise.race([
+      c.next((m) => m.type === 'result' && resultsFor(at.id).length === 2),
+      c.closed.then(({ code }) => expect.fail(`the socket was closed (${code}) for a batch of one op at the bound`)),
+    ]);
     expect(resultsFor(at.id).map((m) => m.error?.code)).toEqual(['ORDER_NOT_FOUND', 'ORDER_NOT_FOUND']);
     // one byte over: refused in both forms (its own result in a batch; alone, the socket closed as ws would)
     c.send(`[ ${JSON.stringify(over)} ]`);
@@ -377,7 +382,26 @@ describe('what a frame may hold', () => {
     c.send(JSON.stringify(over));
     expect((await c.closed).code).toBe(1009);
     expect(resultsFor(over.id)).toHaveLength(1);
+  };
+
+  it('an op is measured the same alone in a frame and in a batch: its own JSON text, the whitespace around it not counted', async () => {
+    // defect: a one-op frame was measured whole, its surrounding whitespace counted, so an op at the bound that a batch
+    // executed closed the socket with 1009 when sent alone
+    await measuredAlike(t);
   });
+
+  it('with wsMaxBatch at 16 or less the frame bound still leaves room around an op at its bound (alone or in a batch)', async () => {
+    // defect: the frame bound was max(16 KiB, wsMaxBatch x 1 KiB): exactly 16 KiB up to wsMaxBatch 16, so ws itself
+    // closed with 1009 a frame holding an op at the bound and any whitespace or brackets around it
+    for (const maxBatch of [16, 1]) {
+      const d = await startTestDaemon([[['daemon', 'api', 'wsMaxBatch'], maxBatch]]);
+      try {
+        await measuredAlike(d);
+      } finally {
+        await d.stop();
+      }
+    }
+  }, 60_000);
 
   it('a binary frame is read as UTF-8 JSON text as a text frame is; one that is not UTF-8 closes the socket with 1007 and nothing in it is executed', async () => {
     const c = await FrameClient.connect();
