@@ -40,6 +40,7 @@ import type { Order, OrderIntent } from '../model/order.js';
 import { isResultShape, RESULT_SHAPE_EXPECTED } from '../model/result-shape.js';
 import type { CommandLedger, CommandOutcome } from './command-ledger.js';
 import { COMMAND_OPS, compareEntryIds, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
+import { GroupMark, type GroupReplaced } from './group-mark.js';
 import { GroupPendingWatch, type PendingLook } from './group-pending-watch.js';
 import { LuaScript } from './lua-script.js';
 import { PackedStrings } from './packed-strings.js';
@@ -214,6 +215,9 @@ export class CommandIntake {
   private readonly pendingWatch: GroupPendingWatch;
   private readonly pendingWatchMs: number;
   private lastPendingWatchMs = -Infinity;
+  /** Whether each group is still the one read from (one made again by someone else is never seen missing). */
+  private readonly groupMark: GroupMark;
+  private groupMarkFailed = false;
   /** Per command stream, a group being made: what it is made with, kept until Redis's answer to the create came. */
   private readonly creating = new Map<string, { readonly from: string; readonly look: PendingLook | undefined }>();
   /** Per command stream, a group made again whose other consumers' entries are not yet given back (madeAgain()). */
@@ -247,6 +251,7 @@ export class CommandIntake {
     this.maxInFlight = o.maxInFlight ?? 4 * o.batch;
     this.pendingWatch = new GroupPendingWatch(o.group, o.consumer, [...this.keyOf.values()]);
     this.pendingWatchMs = o.pendingWatchMs ?? 1000;
+    this.groupMark = new GroupMark(o.group, o.consumer, [...this.keyOf.values()]);
   }
 
   /** Start reading (returns at once; the intake connects and retries in the background). Once per intake. */
@@ -330,7 +335,7 @@ export class CommandIntake {
       },
     });
     new Counter({
-      name: 'switchyard_redis_command_groups_made_again_total', help: 'Times a command consumer group found missing (XGROUP DESTROY, its stream deleted) was made again after commands had been read from it.', registers: [registry],
+      name: 'switchyard_redis_command_groups_made_again_total', help: 'Times a command consumer group found missing (XGROUP DESTROY, its stream deleted) was made again after commands had been read from it, or was found made again by someone else (its commands skipped were read from the stream).', registers: [registry],
       collect() {
         this.reset();
         this.inc(status().groupsMadeAgain);
@@ -464,6 +469,8 @@ export class CommandIntake {
       // after a failure here (Redis down) the group is there at the next pass: given back then
       if (this.remade.has(key)) await this.madeAgain(strategy, key);
     }
+    // these groups are the ones read from now: marked, and where they are noted (group-mark.ts)
+    await this.groupMark.check(this.cmd.client, true);
     this.groupsReady = true;
   }
 
@@ -580,6 +587,8 @@ export class CommandIntake {
   private async watchPending(): Promise<void> {
     const now = this.o.clock.monoMs();
     this.lastPendingWatchMs = now;
+    // before the pending list is looked at again: the last look is the old group's, given back in the new one
+    await this.checkGroupMarks();
     try {
       await this.pendingWatch.refresh(this.cmd.client, now);
       this.pendingWatchFailed = false;
@@ -587,6 +596,65 @@ export class CommandIntake {
       if (!this.pendingWatchFailed) this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'redis command intake: could not look at the entries pending at other consumers');
       this.pendingWatchFailed = true;
     }
+  }
+
+  /** Whether each group is still the one read from (group-mark.ts); a failure is never in the way of reading. */
+  private async checkGroupMarks(): Promise<void> {
+    let replaced: GroupReplaced[];
+    try {
+      replaced = await this.groupMark.check(this.cmd.client, false);
+      this.groupMarkFailed = false;
+    } catch (err) {
+      if (!this.groupMarkFailed) this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'redis command intake: could not check that the command consumer groups are the ones read from');
+      this.groupMarkFailed = true;
+      return;
+    }
+    for (const r of replaced) await this.groupReplaced(this.strategyOfKey.get(r.stream)!, r);
+  }
+
+  /**
+   * A group destroyed and made again by someone else, never seen missing (group-mark.ts): it delivers only what came
+   * after its creation. What it skipped is read from the stream — every entry above the old group's last delivered id
+   * at the check before, up to the new group's last delivered id — and handled as delivered again (answered from the
+   * ledger when executed, never executed twice: by request id and client order id); those this daemon handled under
+   * that entry (the ledger holds it by entry id) or is handling are left alone. The entries pending at other consumers
+   * when last looked at are pending at them again (as madeAgain()); this intake's own left pending are answered from
+   * the stream (orphans). Counted in groupsMadeAgain and logged.
+   */
+  private async groupReplaced(strategy: string, r: GroupReplaced): Promise<void> {
+    const key = r.stream;
+    const look = this.pendingWatch.look(key);
+    const { restored, missing } = await this.pendingWatch.restore(this.cmd.client, key, look, this.o.clock.monoMs());
+    const left = this.leftPending.get(key);
+    if (left !== undefined) {
+      this.leftPending.delete(key);
+      const o = this.orphans.get(key);
+      if (o === undefined) this.orphans.set(key, left);
+      else for (const id of left) o.add(id);
+      this.needPending = true;
+    }
+    this.counts.groupsMadeAgain++;
+    const elsewhere = new Set(look?.entries.map((e) => e.id));
+    let recovered = 0;
+    let after = `(${r.before}`;
+    for (;;) {
+      await this.room();
+      if (this.stopping) return;
+      const page = rawEntryList(await this.cmd.client.sendCommand(['XRANGE', key, after, r.now, 'COUNT', String(this.o.batch)], AS_BYTES));
+      for (const m of page) {
+        if (elsewhere.has(m.id) || this.inFlight.has(`${key} ${m.id}`) || this.o.ledger.byEntry(strategy, m.id) !== undefined) continue;
+        recovered++;
+        this.entry(strategy, key, m, true);
+      }
+      this.noteRead(key, page);
+      if (page.length < this.o.batch) break;
+      after = `(${page[page.length - 1]!.id}`;
+    }
+    this.o.log.warn({
+      strategy, stream: key, group: this.o.group, lastDeliveredBefore: r.before, lastDeliveredNow: r.now, recovered,
+      orphans: left?.size ?? 0, restored: restored.length, restoredTo: [...new Set(restored.map((e) => e.consumer))], goneFromStream: missing.length,
+    }, 'redis command group was made again by someone else (XGROUP DESTROY then CREATE, never seen missing): the commands it skipped were read from the stream and handled (those executed before answered from the ledger, none executed twice); the entries pending at other consumers when last looked at are pending at them again');
+    for (const e of missing) this.entry(strategy, key, { id: e.id, message: null, fields: 0 }, true);
   }
 
   /**
@@ -615,6 +683,13 @@ export class CommandIntake {
         this.noteRead(key, messages);
         if (messages.length < this.o.batch) break;
         after = messages[messages.length - 1]!.id;
+      }
+      if (left !== undefined && listed !== undefined && this.leftPending.get(key) === left) {
+        // not listed: acknowledged after all — or the list read was a group's made again by someone else, which never
+        // had them (then they are kept, as orphans: groupReplaced)
+        let unlisted = false;
+        for (const id of left) if (!listed.has(id) && !this.inFlight.has(`${key} ${id}`)) unlisted = true;
+        if (unlisted) await this.checkGroupMarks();
       }
       if (left !== undefined && listed !== undefined && this.leftPending.get(key) === left) {
         for (const id of [...left]) if (!listed.has(id) && !this.inFlight.has(`${key} ${id}`)) left.delete(id);

@@ -693,6 +693,47 @@ describe('the consumer group deleted while the daemon runs', () => {
     for (const id of [...dead.map((f) => f.requestId!), 'req-oc3', 'req-oc4']) expect(replies.filter((r) => r.requestId === id), id).toHaveLength(1);
   }, 60_000);
 
+  it('destroyed and made again by someone else at its stream\'s end (no NOGROUP seen): the commands written between and its own left-pending command are executed once and answered; the operator is told', async () => {
+    // defect: the intake never saw NOGROUP (one MULTI: a blocked read is served from the new group, which delivers only
+    // what comes after its creation), so it did not know the group changed: the command written between the destroy and
+    // the create was never executed nor answered, its own left-pending command never answered again, nothing told
+    const rig = await startRig();
+    const key = keys.commands('momentum');
+    await redis.set(keys.replies('c9'), 'not a stream'); // the reply fails: the command stays pending at this daemon
+    const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
+    const log = { ...quiet, warn: (obj: object, msg: string) => void warnings.push({ obj: obj as Record<string, unknown>, msg }) };
+    const registry = new Registry();
+    const intake = await startIntakeUp(rig, { log, pendingWatchMs: 100 });
+    intake.registerMetrics(registry);
+    const left = command('momentum', 'submit', resting({ clientOrderId: 'gr1' }), { client: 'c9', requestId: 'gr-1' });
+    await send('momentum', left);
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'gr2' }), { requestId: 'gr-2' })).ok).toBe('1');
+    const processed = intake.status().processed;
+
+    const between = command('momentum', 'submit', resting({ clientOrderId: 'gr3' }), { requestId: 'gr-3' });
+    const r = await redis.multi()
+      .xGroupDestroy(key, GROUP)
+      .xAdd(key, '*', between)
+      .xGroupCreate(key, GROUP, '$')
+      .exec();
+    expect(r[2]).toBe('OK');
+    await redis.del(keys.replies('c9'));
+    expect((await replyTo('gr-3'))[0]).toMatchObject({ ok: '1', replayed: '0' });
+    expect((await replyTo('gr-1', 'c9'))[0]).toMatchObject({ ok: '1', replayed: '1' });
+    const told = await pollUntil(() => warnings.find((w) => w.msg.includes('made again by someone else')), (w) => w !== undefined, { what: 'the operator told' });
+    expect(told?.obj).toMatchObject({ stream: key, recovered: 1 });
+    expect((await registry.getSingleMetric('switchyard_redis_command_groups_made_again_total')?.get())?.values[0]?.value).toBe(1);
+
+    // each executed once, answered once; what comes next is read as usual
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'gr4' }), { requestId: 'gr-4' })).ok).toBe('1');
+    for (const cid of ['gr1', 'gr2', 'gr3', 'gr4']) expect(ordersWithClientId(rig, cid), cid).toBe(1);
+    for (const id of ['gr-2', 'gr-3', 'gr-4']) expect((await repliesOf('c1')).filter((x) => x.requestId === id), id).toHaveLength(1);
+    expect((await repliesOf('c9')).filter((x) => x.requestId === 'gr-1')).toHaveLength(1);
+    expect(intake.status()).toMatchObject({ processed: processed + 2, groupsMadeAgain: 1, lost: 0 });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'nothing pending in the new group' });
+  }, 60_000);
+
   it('entries pending at another consumer when their stream was deleted are counted lost and logged (they are gone), the commands of the stream made again executed', async () => {
     const rig = await startRig();
     const key = keys.commands('momentum');
