@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOGUE, SwitchyardError, errorSpec, isErrorCode, type ErrorCode } from '../../src/model/errors.js';
@@ -60,5 +61,37 @@ describe('error catalogue', () => {
     const lines = readFileSync(README, 'utf8').split(/\r?\n/);
     const missing = CODES.filter((code) => !lines.some((line) => line.startsWith('| `' + code + '`')));
     expect(missing, 'codes without a README table row starting with "| `CODE`"').toEqual([]);
+  });
+});
+
+describe('codes the source gives errors', () => {
+  /** Every .ts file under src. */
+  function sources(dir: string): string[] {
+    const out: string[] = [];
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) out.push(...sources(p));
+      else if (e.name.endsWith('.ts')) out.push(p);
+    }
+    return out;
+  }
+  const SRC = fileURLToPath(new URL('../../src', import.meta.url));
+  // a code set on an error (`{ code: 'X' }`), made as a SwitchyardError, or a Redis script's error reply ('X …')
+  const MADE = [/\bcode: '([A-Z][A-Z0-9_]*)'/g, /new SwitchyardError\('([A-Z][A-Z0-9_]*)'/g, /error_reply\('([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)[ ']/g];
+  // Node's own errno-style codes (no underscore, E…) copy the platform's, as a socket error would carry them
+  const NODE_ERRNO = /^E[A-Z]+$/;
+
+  it('every code the daemon puts on an error it reports (lastError, a log, an answer) is in the catalogue and so in the README', () => {
+    const missing = new Map<string, string>();
+    for (const file of sources(SRC)) {
+      const text = readFileSync(file, 'utf8');
+      for (const re of MADE) {
+        for (const m of text.matchAll(re)) {
+          const code = m[1]!;
+          if (!NODE_ERRNO.test(code) && !isErrorCode(code)) missing.set(code, relative(SRC, file));
+        }
+      }
+    }
+    expect(Object.fromEntries(missing), 'codes made in src but missing from ERROR_CATALOGUE').toEqual({});
   });
 });
