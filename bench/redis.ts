@@ -170,7 +170,7 @@ function daemonConfig(dir: string, prefix: string): string {
   doc.setIn(['daemon', 'api', 'tokenFile'], join(dir, 'api-token'));
   doc.setIn(['daemon', 'log', 'level'], 'warn');
   doc.setIn(['daemon', 'shutdown', 'policy'], 'leave');
-  doc.setIn(['daemon', 'redis'], { keyPrefix: prefix, events: { enabled: true }, commands: { batch: Number(process.env.BENCH_CMD_BATCH ?? 256) } });
+  doc.setIn(['daemon', 'redis'], { url: URL_, keyPrefix: prefix, events: { enabled: true }, commands: { batch: Number(process.env.BENCH_CMD_BATCH ?? 256) } });
   doc.setIn(['risk', 'maxOpenOrders'], 10_000_000);
   // the paper venues answer at once: the figure is the daemon's and Redis's, not a simulated latency
   const venues = doc.get('venues') as { items: { setIn(p: unknown[], v: unknown): void }[] };

@@ -11,6 +11,7 @@ import { createClient } from 'redis';
 import { describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../helpers/daemon-process.js';
 import { REPO_ROOT, repoPath } from '../helpers/repo.js';
+import { PrivateRedis } from '../helpers/redis-server.js';
 
 const URL_ = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -73,5 +74,32 @@ describe('bench:redis (tiny size)', () => {
     expect(j.daemon_cpu_us_per_command as number).toBeGreaterThanOrEqual((j.daemon_main_cpu_us_per_command as number) - 2 * 10_000 / 2000);
     // the bench deletes its keys (its daemon's streams and its raw runs')
     expect(await benchKeys()).toBe(before);
+  }, 180_000);
+
+  it('runs the daemon against the Redis REDIS_URL names, as the client and the raw runs', async () => {
+    ensureBenchBuilt();
+    const redis = await PrivateRedis.start();
+    try {
+      const r = spawnSync(process.execPath, [repoPath('dist/bench/redis.js'), '--commands', '100', '--runs', '1'],
+        { cwd: REPO_ROOT, encoding: 'utf8', timeout: 150_000, env: { ...process.env, REDIS_URL: redis.url } });
+      expect(r.status, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      const j = JSON.parse(lines[lines.length - 1]!) as Record<string, number | string | null>;
+      expect(j.commands).toBe(100);
+      expect(j.errors).toBe(0);
+      // the daemon's commands went through that Redis: its command stream was made there
+      const c = createClient({ url: redis.url });
+      c.on('error', () => undefined);
+      await c.connect();
+      try {
+        const stats = await c.info('commandstats');
+        expect(Number(/cmdstat_xreadgroup:calls=(\d+)/.exec(stats)?.[1] ?? 0)).toBeGreaterThan(0);
+        expect(Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0)).toBeGreaterThan(0);
+      } finally {
+        await c.close();
+      }
+    } finally {
+      await redis.stop();
+    }
   }, 180_000);
 });
