@@ -346,8 +346,26 @@ export class SwitchyardRedisClient {
         }, this.timeoutMs),
       };
       this.pending.set(requestId, p);
-      void this.write(xadd, p);
+      // the first attempt as a plain promise chain (no async frame per command); a failure goes on in write()
+      p.maybeSent = true; // under way
+      let first: Promise<unknown>;
+      try {
+        first = this.cmd.client.sendCommand(xadd);
+      } catch (e) {
+        first = Promise.reject(e);
+      }
+      first.then(() => {
+        this.counts.sent++;
+      }, (e: unknown) => this.retry(xadd, p, !notSent(e)));
     });
+  }
+
+  /** The first attempt of a command failed (`reached`: it may have reached Redis): pause, then write() it again. */
+  private async retry(xadd: readonly string[], p: Pending, reached: boolean): Promise<void> {
+    p.maybeSent = reached;
+    this.counts.writeRetries++;
+    await pause(50);
+    await this.write(xadd, p, 1, reached);
   }
 
   /** The two command connections' reconnects so far. */
@@ -361,11 +379,11 @@ export class SwitchyardRedisClient {
   }
 
   /** XADD, again with the same requestId after a failure, until the command is answered or timed out. */
-  private async write(xadd: readonly string[], p: Pending): Promise<void> {
+  private async write(xadd: readonly string[], p: Pending, first: number, reachedBefore: boolean): Promise<void> {
     // an attempt that node-redis refused before sending anything (the connection down: no offline queue) did not reach
     // Redis; any other (under way, answered, or failed after it was sent) may have
-    let reached = false;
-    for (let attempt = 0; !p.done && !this.closed; attempt++) {
+    let reached = reachedBefore;
+    for (let attempt = first; !p.done && !this.closed; attempt++) {
       p.maybeSent = true; // under way
       try {
         await this.cmd.client.sendCommand(xadd as string[]);
@@ -427,7 +445,11 @@ export class SwitchyardRedisClient {
       p.reject(new BusClientError('BAD_REPLY', `reply to ${f.requestId} has no ok`, f.requestId));
       return;
     }
-    p.resolve({ ...(body as object), replayed: f.replayed === '1' } as Reply);
+    // the parsed body is this reply's own object: `replayed` is added to it (its last key, as a copy would have it)
+    const reply = body as Record<string, unknown>;
+    delete reply.replayed;
+    reply.replayed = f.replayed === '1';
+    p.resolve(reply as unknown as Reply);
   }
 
   /**
