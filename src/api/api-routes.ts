@@ -53,7 +53,7 @@ export interface RouteContext {
 const ok = (description: string, schema: z.ZodType): { description: string; schema: z.ZodType } => ({ description, schema });
 
 /** The JSON body of a route that needs one: none at all is not JSON. */
-function required(body: unknown): unknown {
+export function required(body: unknown): unknown {
   if (body === undefined) throw new HttpError('BAD_REQUEST', 'body is not valid JSON');
   return body;
 }
@@ -114,7 +114,7 @@ export function apiRoutes(c: RouteContext): ApiRoute[] {
         const ids = resultIds(req.query);
         return c.submitOrder(required(req.body)).then((r): Reply | RawReply => {
           if (!r.ok) return errorReply(r.code, r.message, r.field, r.order);
-          return { status: 201, raw: ids ? JSON.stringify(orderIds(r.order)) : commands.viewJson(r.order), contentType: JSON_TYPE };
+          return { status: 201, raw: ids ? orderIdsJson(r.order.id, r.order.clientOrderId) : commands.viewJson(r.order), contentType: JSON_TYPE };
         });
       },
     },
@@ -285,7 +285,7 @@ function positionFilter(deps: ApiDeps, q: URLSearchParams): { strategy?: string;
  * clientOrderId only), false for `order` (its whole view, the default). Read before the request does anything: a bad
  * value is refused with nothing done. Other query parameters are not this route's and are ignored.
  */
-function resultIds(query: URLSearchParams): boolean {
+export function resultIds(query: URLSearchParams): boolean {
   const v = query.getAll('result');
   if (v.length === 0) return false;
   if (v.length > 1) throw new HttpError('INVALID_FIELD', 'result given more than once');
@@ -306,4 +306,9 @@ function orderKeyBy(query: URLSearchParams): OrderKeyKind {
 /** An order named by its ids (`?result=ids`). */
 function orderIds(o: Order): { orderId: number; clientOrderId: string } {
   return { orderId: o.id, clientOrderId: o.clientOrderId };
+}
+
+/** The body of a `?result=ids` answer, as JSON text (JSON.stringify of orderIds'). */
+export function orderIdsJson(orderId: number, clientOrderId: string): string {
+  return JSON.stringify({ orderId, clientOrderId });
 }

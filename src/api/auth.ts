@@ -12,16 +12,22 @@ import { parseRequestTarget, targetQuery } from './request-target.js';
  */
 export class BearerAuth {
   private readonly expected: Buffer;
+  /** Where a presented token of the expected length is written for the comparison (no buffer made per request). */
+  private readonly presented: Buffer;
 
   constructor(token: string) {
     if (token.length < 16) throw new RangeError('the API token must be at least 16 characters');
     this.expected = Buffer.from(token, 'utf8');
+    this.presented = Buffer.alloc(this.expected.length);
   }
 
   check(presented: string | undefined): boolean {
     if (presented === undefined || presented.length === 0) return false;
-    const got = Buffer.from(presented, 'utf8');
-    return got.length === this.expected.length && timingSafeEqual(got, this.expected);
+    const n = this.expected.length;
+    if (Buffer.byteLength(presented, 'utf8') !== n) return false;
+    const got = this.presented;
+    got.write(presented, 0, n, 'utf8');
+    return timingSafeEqual(got, this.expected);
   }
 
   /** The token from `Authorization: Bearer <token>`, or from `?token=` when `allowQuery` (WebSocket clients). */

@@ -13,7 +13,7 @@
  * request line Node's parser refuses gets a catalogue 400.
  *
  * POST /v1/orders, the request an API client sends most, is answered without fastify when it is plain (fastSubmit):
- * by the same route handler, with the same answers; anything unusual about it goes through fastify as every other
+ * as its route handler answers it, with the same answers (http-submit.ts); anything unusual about it goes through fastify as every other
  * request does.
  */
 import { isUtf8 } from 'node:buffer';
@@ -39,7 +39,8 @@ import { EventStream, type StreamJournal } from './event-stream.js';
 import { parseRequestTarget, targetQuery, type RequestTarget } from './request-target.js';
 import { OrderCommands, type CommandError, type SubmitResult } from './order-commands.js';
 import { decodeSegment, errorReply, HttpError, JSON_TYPE, MAX_BODY_BYTES, refuseClient, refuseConnect, type Reply } from './api-replies.js';
-import { apiRoutes, type ApiRoute, type RawReply } from './api-routes.js';
+import { apiRoutes, required, resultIds, type ApiRoute, type RawReply } from './api-routes.js';
+import { HttpSubmit, type SubmitAnswers } from './http-submit.js';
 import { openApiDocument, type RouteDoc } from './openapi.js';
 import { StreamQuery } from './api-schemas.js';
 import { acceptStreamSocket, RESULT_ARENA_BYTES } from './stream-socket.js';
@@ -192,8 +193,11 @@ export class ApiServer {
   readonly commands: OrderCommands;
   /** The HTTP routes (their handlers and documentation). */
   readonly routes: readonly ApiRoute[];
-  /** POST /v1/orders (fastSubmit calls its handler). */
-  private readonly submitRoute: ApiRoute;
+  /** What a fast submit's HttpSubmit answers through. */
+  private readonly submitAnswers: SubmitAnswers;
+  /** The last query string a fast submit had, and whether it asks for `?result=ids` (resultIds of it). */
+  private idsSearch = '';
+  private idsValue = false;
   /** Requests fastSubmit answered (tests: the fast path was taken). */
   fastSubmits = 0;
   /** fastAnswer's header fields: names and values in turn (its content type and length written for each answer). */
@@ -222,9 +226,8 @@ export class ApiServer {
       maxBufferedBytes: deps.stream?.maxBufferedBytes ?? DEFAULT_STREAM_MAX_BUFFERED_BYTES, journal: deps.stream?.journal,
     });
     this.routes = apiRoutes({ deps, commands: this.commands, submitOrder: (body) => this.submitOrder(body), openApi: () => this.openApi() });
-    const submitRoute = this.routes.find((r) => r.method === 'POST' && r.url === '/v1/orders');
-    if (submitRoute === undefined) throw new Error('api routes: POST /v1/orders is missing');
-    this.submitRoute = submitRoute;
+    if (!this.routes.some((r) => r.method === 'POST' && r.url === '/v1/orders')) throw new Error('api routes: POST /v1/orders is missing');
+    this.submitAnswers = { commands: this.commands, answer: (res, r) => this.fastAnswer(res, r), failure: (err) => this.failure(err) };
     this.patterns = this.routes.map((r) => pathPattern(r.url));
     this.openPatterns = this.routes.filter((r) => r.open === true).map((r) => pathPattern(r.url));
     this.app = Fastify({
@@ -443,8 +446,9 @@ export class ApiServer {
    * POST /v1/orders without fastify's routing, hooks and reply (bench:stress's HTTP producers alone 10-35 % faster, the
    * whole bench about 5 %: docs/benchmarks.md), when the request is plain: its target's path exactly /v1/orders, the
    * token accepted, a Content-Length within MAX_BODY_BYTES and no Transfer-Encoding. The body is read whole, parsed as
-   * fastify's content-type parser here parses it (bodyValue) and given to the route's own handler; the answer (or the
-   * refusal: failure()) is written as answer() writes it.
+   * fastify's content-type parser here parses it (bodyValue) and submitted as the route's handler submits it, its
+   * decision and the journal waited for by an HttpSubmit (http-submit.ts: the route's answers, with no promise per
+   * request); the answer (or the refusal: failure()) is written as answer() writes it.
    * Anything else — no token or a wrong one, a body too big or streamed, a target that is not a path, another path —
    * returns false untouched: fastify answers it (401, 413, 400 ...) as before. Node's parser has already made sure the
    * body is exactly Content-Length bytes, unless the client goes away (then it is answered like fastify, to no one).
@@ -465,16 +469,33 @@ export class ApiServer {
     return true;
   }
 
-  /** The route's answer to a fast submit (its refusal: failure()), chained rather than awaited: no promise of its own. */
+  /**
+   * The route's answer to a fast submit (its refusal: failure()): what POST /v1/orders's handler does, in its order —
+   * the body read, `?result=` checked, the body required, the order decoded and queued —, then the decision and the
+   * journal waited for by the request's HttpSubmit, with no promise of its own.
+   */
   private fastHandle(res: ServerResponse, target: RequestTarget, body: Buffer): void {
-    let answer: Promise<Reply | RawReply> | Reply | RawReply;
     try {
-      answer = this.submitRoute.handle({ method: 'POST', path: target.path, query: targetQuery(target), params: {}, body: bodyValue(body) });
+      const value = bodyValue(body);
+      const ids = this.resultIds(target);
+      const r = this.commands.enqueue(required(value), this.apiOnly);
+      if (!r.ok) {
+        this.fastAnswer(res, errorReply(r.code, r.message, r.field, r.order));
+        return;
+      }
+      this.commands.waitDecision(r.order, new HttpSubmit(this.submitAnswers, res, ids), 0);
     } catch (err) {
-      answer = this.failure(err);
+      this.fastAnswer(res, this.failure(err));
     }
-    if (!(answer instanceof Promise)) return this.fastAnswer(res, answer);
-    answer.then((r) => this.fastAnswer(res, r), (err: unknown) => this.fastAnswer(res, this.failure(err)));
+  }
+
+  /** resultIds of the target's query, kept for the last query string (clients send the same one request after request). */
+  private resultIds(target: RequestTarget): boolean {
+    if (target.search === this.idsSearch) return this.idsValue;
+    const ids = resultIds(targetQuery(target));
+    this.idsSearch = target.search;
+    this.idsValue = ids;
+    return ids;
   }
 
   private fastAnswer(res: ServerResponse, r: Reply | RawReply): void {

@@ -115,6 +115,13 @@ describe('POST /v1/orders past fastify', () => {
       { name: 'an unknown strategy', target: '/v1/orders', body: order({ strategy: 'nobody' }), ids: false },
       { name: 'a bad ?result=', target: '/v1/orders?result=all', body: order(), ids: false },
       { name: 'denied by risk (names its order)', target: '/v1/orders', body: order({ quantity: '500' }), ids: true },
+      { name: 'denied by risk, ?result=ids (the refusal names its order)', target: '/v1/orders?result=ids', body: order({ quantity: '500' }), ids: true },
+      { name: 'accepted, ?result=order', target: '/v1/orders?result=order', body: order(), ids: true },
+      { name: 'not JSON and a bad ?result= (the body is read first)', target: '/v1/orders?result=all', body: '{"strategy":', ids: false },
+      { name: 'no body and a bad ?result= (the query is checked first)', target: '/v1/orders?result=all', body: '', ids: false },
+      { name: 'no body, ?result=ids', target: '/v1/orders?result=ids', body: '', ids: false },
+      { name: '?result= given twice', target: '/v1/orders?result=ids&result=ids', body: order(), ids: false },
+      { name: 'an unknown strategy, ?result=ids', target: '/v1/orders?result=ids', body: order({ strategy: 'nobody' }), ids: false },
     ];
     for (const c of cases) {
       const before = fastSubmits();
