@@ -167,6 +167,9 @@ export class OrderStore {
   readonly symbolJson: readonly string[];
   private readonly ids: IdMap;
   private used = 0;
+  /** venueIndex's last name and its answer (a name not in venueNames included: NO_VENUE). */
+  private lastVenueName: string | undefined = undefined;
+  private lastVenueIndex = NO_VENUE;
 
   constructor(
     readonly instruments: InstrumentRegistry,
@@ -228,7 +231,7 @@ export class OrderStore {
     this.freeList = new Int32Array(0);
     this.freeCount = 0;
     this.grow(Math.max(16, initialCapacity));
-    this.ids = new IdMap(this);
+    this.ids = new IdMap(this, 'sequential'); // ids come from OrderIdCounter
   }
 
   /** Orders held (open and retained finished ones). */
@@ -329,7 +332,13 @@ export class OrderStore {
 
   /** Index of a venue name, or NO_VENUE. */
   venueIndex(name: string | undefined): number {
-    return name === undefined ? NO_VENUE : (this.venueIndexByName.get(name) ?? NO_VENUE);
+    if (name === undefined) return NO_VENUE;
+    // every order's SUBMIT names its venue (OrderView's venue setter): most name the one the previous named
+    if (name === this.lastVenueName) return this.lastVenueIndex;
+    const index = this.venueIndexByName.get(name) ?? NO_VENUE;
+    this.lastVenueName = name;
+    this.lastVenueIndex = index;
+    return index;
   }
 
   clientOrderId(slot: number): string {

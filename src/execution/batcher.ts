@@ -80,6 +80,11 @@ export class VenueBatcher {
   private onNotDurable: NotDurableHandler = () => {};
   /** Batches waiting for their journal records to be durable, in order. */
   private readonly waiting: { venue: number; batch: StoreBatch }[] = [];
+  /**
+   * Per venue, copies made for batches that waited for the journal, done with (handed over or finished): the next
+   * wait reuses one (a batch's view is valid during the adapter's call only) instead of making two typed arrays.
+   */
+  private readonly spareCopies: StoreBatch[][];
   /** Submit calls that threw, per venue. */
   readonly submitErrors: Float64Array;
   /** Batch entries dropped because their slot was released (and maybe reused) while they waited. */
@@ -101,6 +106,7 @@ export class VenueBatcher {
     });
     this.handedOver = new Float64Array(venues.length);
     this.submitErrors = new Float64Array(venues.length);
+    this.spareCopies = venues.map(() => []);
   }
 
   add(venue: number, slot: number): void {
@@ -175,7 +181,7 @@ export class VenueBatcher {
       return;
     }
     if (gate !== undefined && gate.durableSeq < gate.lastSeq) {
-      const copy = new StoreBatch(this.store, b.count);
+      const copy = this.spareCopies[venue]!.pop() ?? new StoreBatch(this.store, b.slots.length);
       copy.slots.set(b.slots.subarray(0, b.count));
       copy.generations.set(b.generations.subarray(0, b.count));
       copy.count = b.count;
@@ -188,10 +194,18 @@ export class VenueBatcher {
       // A failed journal hands nothing more to venues: the batch's orders are finished here (the daemon halts).
       void gate.whenDurable(gate.lastSeq).then(() => {
         done();
-        this.handOver(venue, copy);
+        try {
+          this.handOver(venue, copy);
+        } finally {
+          this.spareCopies[venue]!.push(copy);
+        }
       }, (error: unknown) => {
         done();
-        this.notDurable(venue, copy, error instanceof Error ? error : new Error(String(error)));
+        try {
+          this.notDurable(venue, copy, error instanceof Error ? error : new Error(String(error)));
+        } finally {
+          this.spareCopies[venue]!.push(copy);
+        }
       });
       return;
     }

@@ -168,6 +168,49 @@ describe('VenueBatcher', () => {
     expect(batcher.staleEntries).toBe(1);
   });
 
+  it('batches waiting for the disk at the same time keep their own orders, and later waits (reusing their copies) theirs', async () => {
+    const { store, venues, batcher, idOf } = rig([{ maxSize: 4, flushMs: 0 }, { maxSize: 4, flushMs: 0 }]);
+    let durable = 0;
+    let lastSeq = 0;
+    const waits: { seq: number; done: () => void }[] = [];
+    const gate = {
+      get lastSeq() { return lastSeq; },
+      get durableSeq() { return durable; },
+      failed: null,
+      whenDurable: (seq: number) => new Promise<void>((r) => { waits.push({ seq, done: r }); }),
+    };
+    batcher.setDurabilityGate(gate);
+    const sent: number[][] = [];
+    const makeDurable = async (): Promise<void> => {
+      durable = lastSeq;
+      for (const w of waits.splice(0)) w.done();
+      await waitFor(() => venues[0]!.batches.length === sent.length);
+    };
+    // round 1: three batches wait at once (a full one of v1, partial ones of v1 and v2)
+    const r1 = orders(store, 7);
+    lastSeq = 1;
+    for (const s of r1.slice(0, 6)) batcher.add(0, s); // 4 go as a full batch, 2 wait in the venue's batch
+    batcher.add(1, r1[6]!);
+    batcher.endCycle();
+    sent.push(...[r1.slice(0, 4), r1.slice(4, 6)].map((b) => b.map(idOf)));
+    expect(venues[0]!.batches).toEqual([]);
+    await makeDurable();
+    expect(venues[0]!.ids()).toEqual(sent);
+    expect(venues[1]!.ids()).toEqual([[idOf(r1[6]!)]]);
+    // round 2: smaller and larger batches than the copies held before, each with its own orders
+    for (let round = 0; round < 3; round++) {
+      const r = orders(store, 5);
+      lastSeq++;
+      batcher.add(0, r[0]!);
+      batcher.endCycle();
+      lastSeq++;
+      for (const s of r.slice(1)) batcher.add(0, s);
+      sent.push([idOf(r[0]!)], r.slice(1).map(idOf));
+      await makeDurable();
+    }
+    expect(venues[0]!.ids()).toEqual(sent);
+  });
+
   it('flushAll hands over every waiting batch, timers or not (shutdown)', () => {
     const { store, venues, batcher } = rig([{ maxSize: 10, flushMs: 60_000 }, { maxSize: 10, flushMs: 0 }]);
     for (const s of orders(store, 2)) batcher.add(0, s);
