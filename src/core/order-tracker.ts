@@ -2,7 +2,7 @@ import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
 import type { OrderId } from '../model/ids.js';
 import { applyUpdateInto, Transition, type OrderUpdate } from '../model/lifecycle.js';
-import { isOpen, OPEN_STATES, ORDER_STATES, type OrderState } from '../model/order.js';
+import { OPEN_STATES, ORDER_STATES, type OrderState } from '../model/order.js';
 import { ClientIdIndex } from './client-id-index.js';
 import { OrderView, STATE_CODE, type NewOrderFields, type OrderStore } from './order-store.js';
 
@@ -365,11 +365,13 @@ export class OrderTracker {
       if (update.kind === 'AMENDED' && this.indexed && update.clientOrderId !== undefined && update.clientOrderId !== '' && update.clientOrderId !== replaced) {
         this.byClientId.set(update.clientOrderId, slot); // (no longer under the id it replaced)
       }
-      const closed = isOpen(t.from) && !isOpen(t.to);
+      // (state codes, as isOpen(t.from) / isOpen(t.to) without comparing names)
+      const wasOpen = OPEN_CODE[t.fromIndex] === 1;
+      const closed = wasOpen && OPEN_CODE[t.toIndex] !== 1;
       if (closed) {
         this.openCount--;
         this.openByStrategy[this.store.strategy[slot]!]!--;
-      } else if (!isOpen(t.from) && isOpen(t.to)) this.reopen(slot);
+      } else if (!wasOpen && OPEN_CODE[t.toIndex] === 1) this.reopen(slot);
       const hooks = update.kind === 'FILL' ? this.transitionHooks : this.nonFillHooks;
       for (let i = 0; i < hooks.fns.length; i++) {
         try {
