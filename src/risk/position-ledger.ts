@@ -184,11 +184,18 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
   /** Per venue name, its rows by strategyIndex x instruments + instrumentIndex (the per-fill lookup). */
   private readonly rowsByVenue = new Map<string, (Row | undefined)[]>();
   private readonly feeMemo = new SignedDecimalMemo();
-  /** One-entry memos of apply's bigints (a bigint is immutable: handing the same one out again is exact). */
+  /**
+   * Memos of apply's bigints (a bigint is immutable: handing the same one out again is exact). finePrice's two last
+   * prices and their bigints (a buy and a sell in turn come at two prices).
+   */
   private lastPriceTicks = NaN;
   private lastFinePrice = 0n;
+  private prevPriceTicks = NaN;
+  private prevFinePrice = 0n;
+  /** lotsOf's last quantity, as a bigint and negated (a buy and a sell of one size in turn: both at hand). */
   private lastLots = NaN;
   private lastLotsBig = 0n;
+  private lastNegLotsBig = 0n;
   private readonly byStrategy: Row[][];
   private readonly all: Row[] = [];
   private readonly smart: number;
@@ -244,22 +251,33 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
     const ins = this.store.instruments.at(instrumentIndex);
     const r = this.row(strategyIndex, ins, venue);
     const p = this.finePrice(priceTicks);
-    const lots = this.signedLots(sign === 1 ? qtyLots : -qtyLots);
-    let d = lots;
+    const q = sign === 1 ? qtyLots : -qtyLots;
+    const absD = this.lotsOf(q < 0 ? -q : q); // |d|
+    let d = q < 0 ? this.lastNegLotsBig : absD;
     if (r.qty !== 0n && (r.qty > 0n) !== (d > 0n)) {
-      const abs = r.qty < 0n ? -r.qty : r.qty;
-      const absD = d < 0n ? -d : d;
-      const close = absD < abs ? absD : abs;
-      const closedCost = roundDiv(r.cost * close, abs);
-      const qsign = r.qty > 0n ? 1n : -1n;
-      r.realised += qsign * close * p - closedCost;
-      r.cost -= closedCost;
-      r.qty -= qsign * close;
-      d += qsign * close; // what is left of the fill (opens the other way)
+      const long = r.qty > 0n;
+      const abs = long ? r.qty : -r.qty;
+      if (absD >= abs) {
+        // The whole position closes (and the rest of the fill opens the other way): closed = abs, so the closed part's
+        // cost, roundDiv(cost x abs, abs), is the cost itself, exactly — the general case's values, fewer bigints made.
+        const proceeds = abs * p;
+        r.realised += (long ? proceeds : -proceeds) - r.cost;
+        r.cost = 0n;
+        d = absD === abs ? 0n : d + r.qty; // what is left of the fill (opens the other way)
+        r.qty = 0n;
+      } else {
+        const close = absD;
+        const closedCost = roundDiv(r.cost * close, abs);
+        const qsign = long ? 1n : -1n;
+        r.realised += qsign * close * p - closedCost;
+        r.cost -= closedCost;
+        r.qty -= qsign * close;
+        d = 0n; // nothing left of the fill (d + qsign x close)
+      }
     }
     if (d !== 0n) {
       r.cost += d * p;
-      r.qty += d;
+      r.qty = r.qty === 0n ? d : r.qty + d;
     }
     r.fills++;
     const parsed = this.feeMemo.parse(fee);
@@ -273,17 +291,20 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
 
   /** priceTicks x FINE as a bigint (the last one made is handed out again: fills come at few prices). */
   private finePrice(priceTicks: number): bigint {
-    if (priceTicks !== this.lastPriceTicks) {
-      this.lastFinePrice = BigInt(priceTicks) * FINE;
-      this.lastPriceTicks = priceTicks;
-    }
+    if (priceTicks === this.lastPriceTicks) return this.lastFinePrice;
+    if (priceTicks === this.prevPriceTicks) return this.prevFinePrice;
+    this.prevPriceTicks = this.lastPriceTicks;
+    this.prevFinePrice = this.lastFinePrice;
+    this.lastFinePrice = BigInt(priceTicks) * FINE;
+    this.lastPriceTicks = priceTicks;
     return this.lastFinePrice;
   }
 
-  /** Signed lots as a bigint (the last one made is handed out again: fills come in few sizes). */
-  private signedLots(lots: number): bigint {
+  /** Lots (a magnitude, >= 0) as a bigint, its negation in lastNegLotsBig (the last ones made are handed out again). */
+  private lotsOf(lots: number): bigint {
     if (lots !== this.lastLots) {
       this.lastLotsBig = BigInt(lots);
+      this.lastNegLotsBig = -this.lastLotsBig;
       this.lastLots = lots;
     }
     return this.lastLotsBig;

@@ -124,6 +124,25 @@ describe('PositionLedger (properties)', () => {
     }), { numRuns: 400 });
   });
 
+  it('every row is exactly the reference when fills come in few sizes and prices (whole closes, flips, reused bigints)', () => {
+    const fills = fc.array(fc.record({
+      row: fc.nat(1),
+      sign: fc.constantFrom<1 | -1>(1, -1),
+      priceTicks: fc.constantFrom(100, 101, 6_000_000, Number.MAX_SAFE_INTEGER),
+      qtyLots: fc.constantFrom(1, 2, 3, 1000),
+    }), { minLength: 1, maxLength: 80 });
+    fc.assert(fc.property(fills, (list) => {
+      const positions = ledger();
+      const refs = [new ReferenceRow(), new ReferenceRow()];
+      for (const f of list) {
+        positions.apply(0, f.row, 'binance', f.sign, f.priceTicks, f.qtyLots, '0', '');
+        refs[f.row]!.fill(BigInt(f.sign * f.qtyLots), f.priceTicks);
+        const row = positions.export().find((r) => r.symbol === instruments.at(f.row).symbol)!;
+        expect([row.qtyLots, row.cost, row.realised]).toEqual([refs[f.row]!.qty.toString(), refs[f.row]!.cost.toString(), refs[f.row]!.realised.toString()]);
+      }
+    }), { numRuns: 400 });
+  });
+
   it('rows, cash, costs and venue flows are exactly what the fills moved, and survive a snapshot', () => {
     fc.assert(fc.property(fc.array(fillArb(instruments.list.length), { minLength: 1, maxLength: 40 }), (fills) => {
       const positions = ledger();
