@@ -1,6 +1,7 @@
 import type { TrackerListener } from '../core/order-tracker.js';
 import type { OrderStore, OrderView } from '../core/order-store.js';
-import { parseSignedDecimal, pow10, signedDecimalText, SignedDecimalMemo } from '../model/decimal.js';
+import { parseSignedDecimal, pow10, signedDecimalText } from '../model/decimal.js';
+import { FeeMemo } from './fee-memo.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 
 /** One fee sum: what a strategy paid (positive) or got back (negative) at a venue, in one currency. */
@@ -33,7 +34,7 @@ export class FeeLedger implements TrackerListener {
   /** Acts on fills only (the tracker calls it for nothing else). */
   readonly fillsOnly = true;
   private readonly sums = new Map<string, Sum>();
-  private readonly feeMemo = new SignedDecimalMemo();
+  private readonly feeMemo = new FeeMemo();
   /**
    * Per strategy index, the sum of its last fill's venue and currency (a strategy's next fill is usually at the same
    * venue in the same currency: no key made, nothing allocated, however the strategies' fills interleave).

@@ -38,7 +38,8 @@ import type { TrackerListener } from '../core/order-tracker.js';
 import type { JournalStatePart } from '../core/state-parts.js';
 import type { OrderStore, OrderView } from '../core/order-store.js';
 import { BUY, NO_VENUE } from '../core/order-store.js';
-import { parseDecimal, parseSignedDecimal, pow10, signedDecimalText, SignedDecimalMemo, type ParsedDecimal } from '../model/decimal.js';
+import { parseDecimal, parseSignedDecimal, pow10, signedDecimalText, type ParsedDecimal } from '../model/decimal.js';
+import { FeeMemo } from './fee-memo.js';
 import type { Instrument } from '../model/instrument.js';
 import type { OrderUpdate, Transition } from '../model/lifecycle.js';
 
@@ -183,7 +184,7 @@ export class PositionLedger implements TrackerListener, JournalStatePart {
   private readonly rows = new Map<string, Row>();
   /** Per venue name, its rows by strategyIndex x instruments + instrumentIndex (the per-fill lookup). */
   private readonly rowsByVenue = new Map<string, (Row | undefined)[]>();
-  private readonly feeMemo = new SignedDecimalMemo();
+  private readonly feeMemo = new FeeMemo();
   /**
    * Memos of apply's bigints (a bigint is immutable: handing the same one out again is exact). finePrice's two last
    * prices and their bigints (a buy and a sell in turn come at two prices).
