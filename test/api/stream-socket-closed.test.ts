@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { describe, expect, it } from 'vitest';
-import { EventStream, SLOW_CONSUMER_CLOSE_CODE } from '../../src/api/event-stream.js';
+import { describe, expect, it, vi } from 'vitest';
+import { CLOSE_GRACE_MS, EventStream, SLOW_CONSUMER_CLOSE_CODE } from '../../src/api/event-stream.js';
 import { acceptStreamSocket, RESULT_ARENA_BYTES, type StreamSocketDeps } from '../../src/api/stream-socket.js';
 import { JsonBytes } from '../../src/journal/json-bytes.js';
 import { InstrumentRegistry } from '../../src/model/instrument.js';
@@ -40,6 +40,15 @@ class SocketDouble extends EventEmitter {
     this.closedWith = [code, reason];
     this.readyState = 2;
   }
+
+  /** As ws: the connection destroyed at once (CLOSED, 'close' emitted). */
+  terminate(): void {
+    if (this.readyState === 3) return;
+    this.terminated = true;
+    this.readyState = 3;
+    this.emit('close', 1006, Buffer.alloc(0));
+  }
+  terminated = false;
 
   /** A frame from the client, as ws emits it (one Buffer, isBinary false). */
   frame(value: unknown): void {
@@ -83,7 +92,18 @@ function rig(maxBufferedBytes: number) {
 }
 
 describe('ops on a socket the daemon closed', () => {
-  it('a dropped slow consumer: the ops it sent after the drop are not executed', async () => {
+  it('a dropped slow consumer: the ops it sent after the drop are not executed, and it is destroyed CLOSE_GRACE_MS later', async () => {
+    // the grace timer under the test's control: a real one fired in whatever test ran 10 s later (under load, this
+    // file's end-to-end test), against a double that could not terminate
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await droppedSlowConsumer();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  async function droppedSlowConsumer(): Promise<void> {
     const max = 4096;
     const { ws, enqueued, cancels } = rig(max);
     ws.reading = false; // stops reading: its results pile up
@@ -101,7 +121,12 @@ describe('ops on a socket the daemon closed', () => {
     expect(enqueued, 'a submit from a dropped client was queued').toEqual([]);
     expect(cancels, 'a cancel from a dropped client was executed').toEqual([]);
     expect(ws.sent.length).toBe(sentAtDrop); // and nothing was sent to it
-  });
+    // it never reads its close frame: destroyed once the grace is over, not before
+    vi.advanceTimersByTime(CLOSE_GRACE_MS - 1);
+    expect(ws.terminated).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(ws.terminated).toBe(true);
+  }
 
   it('a one-op frame over the bound (closed 1009): the ops after it are not executed', async () => {
     const { ws, enqueued } = rig(1 << 20);
