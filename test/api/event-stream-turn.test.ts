@@ -58,6 +58,13 @@ class SocketDouble extends EventEmitter {
     this.readyState = 2;
   }
 
+  /** As ws (the slow-consumer close's grace timer may fire while a later test runs): destroyed at once. */
+  terminate(): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.emit('close', 1006, Buffer.alloc(0));
+  }
+
   frames(): string[] {
     return this.writes.flat();
   }
