@@ -122,7 +122,8 @@ export interface CommandIntakeStatus {
   /**
    * Times entries the consumer group had not delivered were found gone from a command stream in a number Redis's
    * counters cannot tell: deleted by XDEL (at least one command lost), or trimmed past the group's last delivered
-   * entry while its read counter was unknown (perhaps none of them unread); logged.
+   * entry while its read counter was unknown (perhaps none of them unread), or trimmed from the range a group made
+   * again by someone else skipped, above the last entry known read (perhaps none unread); logged.
    */
   readonly lostUnknown: number;
   /** Commands read and not yet acknowledged by this intake. */
@@ -133,7 +134,9 @@ export interface CommandIntakeStatus {
   readonly replyFailures: number;
   /**
    * Times a consumer group found missing (XGROUP DESTROY, its stream deleted) was made again after commands had been
-   * read from it (logged, with where it was made again and the entries given back to other consumers).
+   * read from it (logged, with where it was made again and the entries given back to other consumers), or was found
+   * made again by someone else — while the intake ran, or while the daemon was down (found at the start) — and the
+   * commands it skipped were read from the stream (groupReplaced()).
    */
   readonly groupsMadeAgain: number;
   /** Entries pending at the group's other consumers (a consumer that died: claimed once idle), as last looked at. */
@@ -218,6 +221,8 @@ export class CommandIntake {
   /** Whether each group is still the one read from (one made again by someone else is never seen missing). */
   private readonly groupMark: GroupMark;
   private groupMarkFailed = false;
+  /** Per command stream, a group found made again whose skipped commands are not yet all read (recoverSkipped()). */
+  private readonly skipped = new Map<string, GroupReplaced>();
   /** Per command stream, a group being made: what it is made with, kept until Redis's answer to the create came. */
   private readonly creating = new Map<string, { readonly from: string; readonly look: PendingLook | undefined }>();
   /** Per command stream, a group made again whose other consumers' entries are not yet given back (madeAgain()). */
@@ -415,6 +420,7 @@ export class CommandIntake {
    * handled as entries gone while pending (lostEntry()). Told: a warning, and groupsMadeAgain.
    */
   private async createGroups(): Promise<void> {
+    const madeNow = new Set<string>();
     for (const [strategy, key] of this.keyOf) {
       // a create whose answer was lost (the connection cut): Redis may have carried it out — the group found there now
       // is the one it made, from where it made it
@@ -443,6 +449,7 @@ export class CommandIntake {
       }
       this.creating.delete(key);
       if (made) {
+        madeNow.add(key);
         // made again (it was there while this intake ran, or the ledger holds commands read from it): told once the
         // entries of its other consumers are given back (madeAgain)
         if (from !== '0' || this.lastRead.has(key) || look !== undefined) this.remade.set(key, { from, look });
@@ -469,9 +476,13 @@ export class CommandIntake {
       // after a failure here (Redis down) the group is there at the next pass: given back then
       if (this.remade.has(key)) await this.madeAgain(strategy, key);
     }
-    // these groups are the ones read from now: marked, and where they are noted (group-mark.ts)
-    await this.groupMark.check(this.cmd.client, true);
+    // these groups are the ones read from now: marked, and where they are noted (group-mark.ts). One found (not made)
+    // without its mark was made again by someone else: since the check before, or while no intake ran (at a start: its
+    // skipped commands are read when this daemon's ledger holds commands of the stream — see groupReplaced())
+    const replaced = await this.groupMark.check(this.cmd.client, madeNow);
+    for (const r of replaced) this.noteSkipped(r);
     this.groupsReady = true;
+    await this.recoverSkipped();
   }
 
   /**
@@ -602,14 +613,33 @@ export class CommandIntake {
   private async checkGroupMarks(): Promise<void> {
     let replaced: GroupReplaced[];
     try {
-      replaced = await this.groupMark.check(this.cmd.client, false);
+      replaced = await this.groupMark.check(this.cmd.client, NONE_MADE);
       this.groupMarkFailed = false;
     } catch (err) {
       if (!this.groupMarkFailed) this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'redis command intake: could not check that the command consumer groups are the ones read from');
       this.groupMarkFailed = true;
       return;
     }
-    for (const r of replaced) await this.groupReplaced(this.strategyOfKey.get(r.stream)!, r);
+    for (const r of replaced) this.noteSkipped(r);
+    await this.recoverSkipped();
+  }
+
+  /**
+   * A group found made again, kept until what it skipped is read (a failure on the way: read again at the next check).
+   * Found again before that, the range kept is both's: from the older last delivered id to the newer group's.
+   */
+  private noteSkipped(r: GroupReplaced): void {
+    const kept = this.skipped.get(r.stream);
+    if (kept === undefined) this.skipped.set(r.stream, r);
+    else this.skipped.set(r.stream, { stream: r.stream, before: kept.before, now: compareEntryIds(r.now, kept.now) > 0 ? r.now : kept.now });
+  }
+
+  /** Read what each group found made again skipped (groupReplaced()); each is forgotten once done. */
+  private async recoverSkipped(): Promise<void> {
+    for (const [key, r] of [...this.skipped]) {
+      if (await this.groupReplaced(this.strategyOfKey.get(key)!, r)) this.skipped.delete(key);
+      if (this.stopping) return;
+    }
   }
 
   /**
@@ -619,10 +649,49 @@ export class CommandIntake {
    * ledger when executed, never executed twice: by request id and client order id); those this daemon handled under
    * that entry (the ledger holds it by entry id) or is handling are left alone. The entries pending at other consumers
    * when last looked at are pending at them again (as madeAgain()); this intake's own left pending are answered from
-   * the stream (orphans). Counted in groupsMadeAgain and logged.
+   * the stream (orphans). Counted in groupsMadeAgain and logged. Returns false when it could not finish (stopped).
+   *
+   * Made again while no intake ran (`before` undefined: found unmarked at the start, without this consumer): when the
+   * journaled ledger holds no command of the stream (latestEntry()), it is a first start — nothing read before, nothing
+   * skipped, nothing told. Else the old group's last delivered id is not known, nor which entries it held pending at
+   * this daemon (delivered and not executed when it stopped or was killed: they may lie below the ledger's newest
+   * entry, commands finishing out of order): the range read starts above the newest entry the ledger forgot
+   * (forgottenEntry(): one not remembered up to it is refused COMMAND_OUTCOME_FORGOTTEN, as any delivered again), or
+   * at the stream's start when it forgot none — entries the ledger holds are passed over, commands it does not are
+   * executed once (deduplicated by request id and client order id as any delivered again); a refused or malformed
+   * entry answered before is answered again (the same refusal: nothing is executed); a command executed whose reply had
+   * not gone out when the daemon stopped is not (its entry is in the ledger, which cannot tell it from one answered:
+   * its client, sending it again, is answered from the ledger). A stream whose ids never reached the ledger's latest
+   * entry is another stream (deleted and made again): all of it up to the group's last delivered id is new, read as
+   * new (the old stream's entry ids and forgotten outcomes say nothing of it), and what the group delivers next is not
+   * taken for delivered before. The same holds for a daemon upgraded from a version without marks whose consumer was
+   * deleted from the group (group-mark.ts): the group is the same, and taking it for one made again is harmless (read
+   * again, answered from the ledger, none executed twice).
+   *
+   * Entries of the range trimmed from the stream (its first entry above the last one known read, entries removed) may
+   * have been commands never read: counted in lostUnknown and logged (how many is not known).
    */
-  private async groupReplaced(strategy: string, r: GroupReplaced): Promise<void> {
+  private async groupReplaced(strategy: string, r: GroupReplaced): Promise<boolean> {
     const key = r.stream;
+    const atStart = r.before === undefined;
+    let from = r.before === undefined ? '-' : `(${r.before}`;
+    /** The newest entry known read from this stream (entries trimmed above it were perhaps never read). */
+    let readUpTo = r.before;
+    let sameStream = true;
+    if (r.before === undefined) {
+      const latest = this.o.ledger.latestEntry(strategy);
+      if (latest === undefined) return true; // a first start: nothing read from this stream before
+      const made = streamField(await this.streamInfo(key), 'last-generated-id');
+      if (typeof made === 'string' && compareEntryIds(made, latest) < 0) {
+        // another stream: its ids never reached the one executed last
+        sameStream = false;
+        readUpTo = '0-0';
+      } else {
+        readUpTo = latest;
+        const upTo = this.o.ledger.forgottenEntry(strategy);
+        if (upTo !== undefined && compareEntryIds(upTo, latest) <= 0) from = `(${upTo}`;
+      }
+    }
     const look = this.pendingWatch.look(key);
     const { restored, missing } = await this.pendingWatch.restore(this.cmd.client, key, look, this.o.clock.monoMs());
     const left = this.leftPending.get(key);
@@ -633,28 +702,75 @@ export class CommandIntake {
       else for (const id of left) o.add(id);
       this.needPending = true;
     }
-    this.counts.groupsMadeAgain++;
     const elsewhere = new Set(look?.entries.map((e) => e.id));
+    // the entries this daemon handled (of this stream only: another stream's ids say nothing of it)
+    const known = sameStream ? this.o.ledger.entries(strategy) : undefined;
     let recovered = 0;
-    let after = `(${r.before}`;
+    let after = from;
     for (;;) {
       await this.room();
-      if (this.stopping) return;
+      if (this.stopping) return false;
       const page = rawEntryList(await this.cmd.client.sendCommand(['XRANGE', key, after, r.now, 'COUNT', String(this.o.batch)], AS_BYTES));
       for (const m of page) {
-        if (elsewhere.has(m.id) || this.inFlight.has(`${key} ${m.id}`) || this.o.ledger.byEntry(strategy, m.id) !== undefined) continue;
+        if (elsewhere.has(m.id) || this.inFlight.has(`${key} ${m.id}`) || known?.has(m.id) === true) continue;
         recovered++;
-        this.entry(strategy, key, m, true);
+        this.entry(strategy, key, m, sameStream);
       }
       this.noteRead(key, page);
       if (page.length < this.o.batch) break;
       after = `(${page[page.length - 1]!.id}`;
     }
-    this.o.log.warn({
-      strategy, stream: key, group: this.o.group, lastDeliveredBefore: r.before, lastDeliveredNow: r.now, recovered,
+    // the group delivers what comes after its last delivered id as new (in another stream, none was read before)
+    if (!sameStream) {
+      if (r.now === '0-0') this.lastRead.delete(key);
+      else this.lastRead.set(key, r.now);
+    }
+    const trimmed = readUpTo !== undefined && this.trimmedAbove(await this.streamInfo(key), readUpTo);
+    if (trimmed) this.counts.lostUnknown++;
+    this.counts.groupsMadeAgain++;
+    const obj = {
+      strategy, stream: key, group: this.o.group, lastDeliveredBefore: r.before, lastDeliveredNow: r.now, readFrom: from, recovered,
       orphans: left?.size ?? 0, restored: restored.length, restoredTo: [...new Set(restored.map((e) => e.consumer))], goneFromStream: missing.length,
-    }, 'redis command group was made again by someone else (XGROUP DESTROY then CREATE, never seen missing): the commands it skipped were read from the stream and handled (those executed before answered from the ledger, none executed twice); the entries pending at other consumers when last looked at are pending at them again');
+      trimmedUnread: trimmed ? 'unknown' : 0,
+    };
+    if (atStart) {
+      this.o.log.warn({ ...obj, sameStream }, sameStream
+        ? 'redis command group was made again while the daemon was down (found without its mark, though this daemon read from the stream before): the commands it skipped, and those this daemon had been delivered and not executed, were read from the stream and handled (those executed before answered from the ledger or passed over, none executed twice)'
+        : 'redis command stream and group were made again while the daemon was down (the stream\'s ids never reached those read before): the commands of the new stream the group skipped were read and handled as new');
+    } else {
+      this.o.log.warn(obj, 'redis command group was made again by someone else (XGROUP DESTROY then CREATE, never seen missing): the commands it skipped were read from the stream and handled (those executed before answered from the ledger, none executed twice); the entries pending at other consumers when last looked at are pending at them again');
+    }
+    if (trimmed) {
+      this.o.log.warn({ strategy, stream: key, group: this.o.group, readUpTo },
+        'redis commands may have been lost: entries of the command stream above the last one known read were trimmed (a sender\'s XADD MAXLEN) while its consumer group was made again; whether any was never read cannot be told; raise the senders\' MAXLEN on this stream far above what can come while the daemon is down');
+    }
     for (const e of missing) this.entry(strategy, key, { id: e.id, message: null, fields: 0 }, true);
+    return true;
+  }
+
+  /** XINFO STREAM of a command stream as a flat list (undefined: no such stream). */
+  private async streamInfo(key: string): Promise<unknown[] | undefined> {
+    try {
+      const info = await this.cmd.client.sendCommand(['XINFO', 'STREAM', key]);
+      return Array.isArray(info) ? info : undefined;
+    } catch (err) {
+      if (String(err).includes('no such key')) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Whether entries above `readUpTo` were removed from a stream: some removed (entries-added above length: Redis 7) and
+   * its first entry (none: every one) above it.
+   */
+  private trimmedAbove(info: unknown[] | undefined, readUpTo: string): boolean {
+    if (info === undefined) return false;
+    const added = streamField(info, 'entries-added');
+    const length = streamField(info, 'length');
+    if (typeof added !== 'number' || typeof length !== 'number' || added <= length) return false;
+    const first = streamField(info, 'first-entry');
+    const firstId = Array.isArray(first) ? String(first[0]) : undefined;
+    return firstId === undefined || compareEntryIds(firstId, readUpTo) > 0;
   }
 
   /**
@@ -1356,6 +1472,16 @@ for k = 2, #ARGV do
 end
 return out
 `);
+
+/** No group made now (a check of the marks while reading: group-mark.ts). */
+const NONE_MADE: ReadonlySet<string> = new Set();
+
+/** A field of a flat XINFO STREAM reply (undefined: absent). */
+function streamField(info: readonly unknown[] | undefined, name: string): unknown {
+  if (info === undefined) return undefined;
+  for (let i = 0; i + 1 < info.length; i += 2) if (info[i] === name) return info[i + 1];
+  return undefined;
+}
 
 /** The fields a command entry may have (src/bus/protocol.ts CommandFields). */
 const ENTRY_FIELDS: ReadonlySet<string> = new Set(['requestId', 'client', 'op', 'strategy', 'body', 'result']);

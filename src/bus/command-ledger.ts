@@ -125,6 +125,27 @@ export class CommandLedger implements JournalStatePart {
     return upTo !== undefined && compareEntryIds(entry, upTo) <= 0;
   }
 
+  /** The newest command stream entry of a strategy among the outcomes dropped (see forgotten()); undefined: none. */
+  forgottenEntry(strategy: string): string | undefined {
+    return this.forgottenUpTo.get(strategy);
+  }
+
+  /**
+   * Every command stream entry of a strategy remembered (each command's first and those it was sent again under): a
+   * set made anew at each call, for a scan of many entries at once (a consumer group found made again), never per
+   * command.
+   */
+  entries(strategy: string): Set<string> {
+    const out = new Set<string>();
+    const m = this.byStrategy.get(strategy);
+    if (m === undefined) return out;
+    for (const o of m.values()) {
+      if (o.entry !== undefined) out.add(o.entry);
+      if (o.again !== undefined) for (const d of o.again) out.add(d.entry);
+    }
+    return out;
+  }
+
   /**
    * The newest command stream entry of a strategy whose command's outcome was recorded (remembered or dropped since):
    * the entries up to it were read (where a consumer group made again starts: command-intake.ts).

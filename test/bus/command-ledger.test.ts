@@ -28,6 +28,26 @@ describe('stream entry ids', () => {
 });
 
 describe('command ledger', () => {
+  it('lists the entries it remembers (first and sent again) and the newest it forgot, across a replay', () => {
+    const events: Record<string, unknown>[] = [];
+    const ledger = new CommandLedger(2, (e) => events.push(e));
+    expect(ledger.entries('s1').size).toBe(0);
+    expect(ledger.forgottenEntry('s1')).toBeUndefined();
+    ledger.add('s1', 'r1', { op: 'submit', ok: true, orderId: 1 }, '5-0', 'c1');
+    ledger.add('s1', 'r2', { op: 'submit', ok: true, orderId: 2 }, '6-0', 'c1');
+    ledger.delivered('s1', 'r2', '8-0', 'c1', undefined);
+    ledger.add('s2', 'r1', { op: 'cancel-all', ok: true }, '7-0', 'c1');
+    expect([...ledger.entries('s1')].sort()).toEqual(['5-0', '6-0', '8-0']);
+    ledger.add('s1', 'r3', { op: 'submit', ok: true, orderId: 3 }, '9-0', 'c1');
+    expect([...ledger.entries('s1')].sort()).toEqual(['6-0', '8-0', '9-0']);
+    expect(ledger.forgottenEntry('s1')).toBe('5-0');
+    expect(ledger.forgottenEntry('s2')).toBeUndefined();
+    const again = new CommandLedger(2);
+    again.import(ledger.export());
+    expect([...again.entries('s1')].sort()).toEqual(['6-0', '8-0', '9-0']);
+    expect(again.forgottenEntry('s1')).toBe('5-0');
+  });
+
   it('remembers outcomes per strategy, journals each one, and forgets the oldest beyond the window', () => {
     const events: Record<string, unknown>[] = [];
     const ledger = new CommandLedger(3, (e) => events.push(e));

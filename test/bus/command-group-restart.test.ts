@@ -1,0 +1,374 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { Registry } from 'prom-client';
+import { createDaemon, type Daemon } from '../../src/daemon.js';
+import { OrderCommands } from '../../src/api/order-commands.js';
+import { CommandIntake, type CommandIntakeOptions } from '../../src/bus/command-intake.js';
+import { CommandLedger } from '../../src/bus/command-ledger.js';
+import { BusKeys } from '../../src/bus/protocol.js';
+import { redisConnection, redisSettings } from '../../src/bus/redis-connection.js';
+import { systemClock } from '../../src/model/clock.js';
+import { discardLogs, TEST_TOKEN } from '../helpers/daemon.js';
+import { pollUntil } from '../helpers/poll.js';
+import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
+import { configFromText, paperConfigText } from '../helpers/repo.js';
+
+/*
+ * A command consumer group destroyed and made again while the daemon was down (group-mark.ts, command-intake.ts):
+ * commands over the shared Redis (127.0.0.1:6379, keys under a unique prefix, emptied before each test) into a real
+ * daemon in process, as command-intake.test.ts (the BTC-USDT quote starts at 60000: a buy at 30000 rests).
+ */
+
+const prefix = uniquePrefix('command-group-restart');
+const keys = new BusKeys(prefix);
+const GROUP = 'switchyard';
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+let redis: ReturnType<typeof createClient>;
+
+interface Rig {
+  daemon: Daemon;
+  ledger: CommandLedger;
+  commands: OrderCommands;
+  dir: string;
+}
+
+const rigs: Rig[] = [];
+const intakes: CommandIntake[] = [];
+
+/** A daemon on `dir` (a fresh one when absent) with the ledger among its journal state parts (before recovery). */
+async function startRig(dir = mkdtempSync(join(tmpdir(), 'switchyard-cmd-')), options: { ledgerInJournal?: boolean; window?: number } = {}): Promise<Rig> {
+  const text = paperConfigText([
+    [['daemon', 'api', 'host'], '127.0.0.1'],
+    [['daemon', 'api', 'port'], 0],
+    [['daemon', 'dataDir'], dir],
+    [['daemon', 'api', 'tokenFile'], join(dir, 'api-token')],
+    [['daemon', 'redis', 'keyPrefix'], prefix],
+    [['daemon', 'shutdown', 'policy'], 'leave'],
+  ], { workers: false }); // API strategies: the daemon builds no command intake of its own, the test's is the one reading
+  const daemon = createDaemon(configFromText(text), { env: { SWITCHYARD_API_TOKEN: TEST_TOKEN }, logDestination: discardLogs(), baseDir: dir });
+  const ledger = new CommandLedger(options.window ?? 1000, (e) => daemon.path.recorder?.event(e));
+  if (options.ledgerInJournal !== false) daemon.path.stateParts.push(ledger);
+  await daemon.start();
+  const durable = (): Promise<void> => daemon.path.recorder?.durable() ?? Promise.resolve();
+  const commands = new OrderCommands({ intake: daemon.path.intake, tracker: daemon.path.tracker, instruments: daemon.instruments, durable });
+  const rig = { daemon, ledger, commands, dir };
+  rigs.push(rig);
+  return rig;
+}
+
+async function stopRig(rig: Rig, removeDir = true): Promise<void> {
+  rigs.splice(rigs.indexOf(rig), 1);
+  await rig.daemon.stop('test finished');
+  if (removeDir) rmSync(rig.dir, { recursive: true, force: true });
+}
+
+function startIntake(rig: Rig, over: Partial<CommandIntakeOptions> = {}, url = SHARED_REDIS_URL): CommandIntake {
+  const settings = redisSettings(url, {});
+  const intake = new CommandIntake({
+    connect: (role) => redisConnection(settings, { role, log: quiet }),
+    keys, group: GROUP, consumer: 'd1', strategies: ['momentum', 'market-maker'],
+    commands: rig.commands, ledger: rig.ledger, durable: () => rig.daemon.path.recorder?.durable() ?? Promise.resolve(),
+    clock: systemClock, log: quiet, batch: 64, claimIdleMs: 60_000, replyMaxLen: 1000, blockMs: 200,
+    ...over,
+  });
+  intakes.push(intake);
+  intake.start();
+  return intake;
+}
+
+/** startIntake, once the intake reads (its consumer group made, its pending entries read). */
+async function startIntakeUp(rig: Rig, over: Partial<CommandIntakeOptions> = {}, url = SHARED_REDIS_URL): Promise<CommandIntake> {
+  const intake = startIntake(rig, over, url);
+  await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
+  return intake;
+}
+
+async function stopIntake(intake: CommandIntake): Promise<void> {
+  intakes.splice(intakes.indexOf(intake), 1);
+  await intake.stop();
+}
+
+let seq = 0;
+/** A command entry (fields as given: a test may leave some out). */
+async function send(strategy: string, fields: Record<string, string>): Promise<string> {
+  return redis.xAdd(keys.commands(strategy), '*', fields);
+}
+
+function command(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string; result?: string } = {}): Record<string, string> {
+  const fields: Record<string, string> = { requestId: o.requestId ?? `r${++seq}`, client: o.client ?? 'c1', op, strategy: o.field ?? strategy, body: JSON.stringify(body) };
+  if (o.result !== undefined) fields.result = o.result;
+  return fields;
+}
+
+interface Reply {
+  requestId: string;
+  ok: string;
+  replayed: string;
+  body: any;
+}
+
+async function repliesOf(client: string): Promise<Reply[]> {
+  const entries = await redis.xRange(keys.replies(client), '-', '+');
+  return entries.map((e) => ({ requestId: e.message.requestId!, ok: e.message.ok!, replayed: e.message.replayed!, body: JSON.parse(e.message.body!) }));
+}
+
+/** The replies to a request id, once there are at least `count`. */
+async function replyTo(requestId: string, client = 'c1', count = 1): Promise<Reply[]> {
+  return pollUntil(async () => (await repliesOf(client)).filter((r) => r.requestId === requestId), (rs) => rs.length >= count,
+    { timeoutMs: 10_000, what: `reply to ${requestId}` });
+}
+
+async function roundTrip(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string; result?: string } = {}): Promise<Reply> {
+  const fields = command(strategy, op, body, o);
+  await send(strategy, fields);
+  return (await replyTo(fields.requestId!, o.client ?? 'c1'))[0]!;
+}
+
+async function pendingCount(strategy: string): Promise<number> {
+  const p = await redis.xPending(keys.commands(strategy), GROUP);
+  return Number(p.pending);
+}
+
+const resting = (o: Record<string, unknown> = {}) => ({ strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '30000', quantity: '0.001', ...o });
+
+function ordersWithClientId(rig: Rig, cid: string): number {
+  return rig.daemon.path.tracker.list(false).filter((o) => o.clientOrderId === cid).length;
+}
+
+beforeAll(async () => {
+  redis = createClient({ url: SHARED_REDIS_URL });
+  redis.on('error', () => undefined);
+  await redis.connect();
+});
+
+async function stopAllIntakes(): Promise<void> {
+  for (const i of intakes.splice(0)) await i.stop();
+}
+
+afterEach(async () => {
+  await stopAllIntakes();
+  for (const r of rigs.splice(0)) {
+    await r.daemon.stop('test finished');
+    rmSync(r.dir, { recursive: true, force: true });
+  }
+});
+
+afterAll(async () => {
+  await redis?.close();
+  await deletePrefix(SHARED_REDIS_URL, prefix);
+});
+
+beforeEach(async () => {
+  await deletePrefix(SHARED_REDIS_URL, prefix);
+});
+
+type Warning = { obj: Record<string, unknown>; msg: string };
+
+/** An intake of `rig` whose warnings are kept, its metrics on a registry of its own. */
+function watched(rig: Rig, over: Partial<CommandIntakeOptions> = {}): { intake: CommandIntake; warnings: Warning[]; registry: Registry } {
+  const warnings: Warning[] = [];
+  const log = { ...quiet, warn: (obj: object, msg: string) => void warnings.push({ obj: obj as Record<string, unknown>, msg }) };
+  const registry = new Registry();
+  const intake = startIntake(rig, { log, ...over });
+  intake.registerMetrics(registry);
+  return { intake, warnings, registry };
+}
+
+async function madeAgainMetric(registry: Registry): Promise<number | undefined> {
+  return (await registry.getSingleMetric('switchyard_redis_command_groups_made_again_total')?.get())?.values[0]?.value;
+}
+
+/** The daemon and its intake stopped (as killed: nothing is done at the stop that a kill would not leave done). */
+async function down(rig: Rig, intake: CommandIntake): Promise<string> {
+  if (intakes.includes(intake)) await stopIntake(intake);
+  await stopRig(rig, false);
+  return rig.dir;
+}
+
+/** Delivered to the daemon's consumer and never executed: the daemon killed right after its read. */
+async function deliveredToDaemon(key: string, count: number): Promise<void> {
+  const got = await redis.xReadGroup(GROUP, 'd1', { key, id: '>' }, { COUNT: 100 }) as { messages: unknown[] }[] | null;
+  expect(got?.[0]?.messages).toHaveLength(count);
+}
+
+async function expectAnsweredOnce(requestIds: readonly string[], client = 'c1'): Promise<void> {
+  const replies = await repliesOf(client);
+  for (const id of requestIds) expect(replies.filter((r) => r.requestId === id), id).toHaveLength(1);
+}
+
+const groupWarning = (warnings: readonly Warning[]): Warning | undefined => warnings.find((w) => w.msg.includes('made again while the daemon was down'));
+
+describe('a command consumer group made again while the daemon was down', () => {
+  it('at its stream\'s end: the commands the daemon was delivered and never executed, and those written before the new group, are executed once and answered once; counted and told', async () => {
+    // defect: at the start the group found was taken for the one read before: the commands pending at the daemon in the
+    // old group, and those written after its last read and before the new group was made, were never read — lost
+    // without a word
+    let rig = await startRig();
+    const key = keys.commands('momentum');
+    const first = await startIntakeUp(rig);
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'dr1' }), { requestId: 'dr-1' })).ok).toBe('1');
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'dr2' }), { requestId: 'dr-2' })).ok).toBe('1');
+    await stopIntake(first);
+    const pending = [command('momentum', 'submit', resting({ clientOrderId: 'dr3' }), { requestId: 'dr-3' }),
+      command('momentum', 'submit', resting({ clientOrderId: 'dr4' }), { requestId: 'dr-4' })];
+    for (const f of pending) await send('momentum', f);
+    await deliveredToDaemon(key, 2);
+    const dir = await down(rig, first);
+    // while it is down: more commands, then the group destroyed and made at the stream's end, then one more
+    const between = command('momentum', 'submit', resting({ clientOrderId: 'dr5' }), { requestId: 'dr-5' });
+    await send('momentum', between);
+    await redis.xGroupDestroy(key, GROUP);
+    await redis.xGroupCreate(key, GROUP, '$');
+    const after = command('momentum', 'submit', resting({ clientOrderId: 'dr6' }), { requestId: 'dr-6' });
+    await send('momentum', after);
+
+    rig = await startRig(dir);
+    const { intake, warnings, registry } = watched(rig);
+    for (const id of ['dr-3', 'dr-4', 'dr-5', 'dr-6']) expect((await replyTo(id))[0], id).toMatchObject({ ok: '1', replayed: '0' });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'nothing pending' });
+    for (const cid of ['dr1', 'dr2', 'dr3', 'dr4', 'dr5', 'dr6']) expect(ordersWithClientId(rig, cid), cid).toBe(1);
+    await expectAnsweredOnce(['dr-1', 'dr-2', 'dr-3', 'dr-4', 'dr-5', 'dr-6']);
+    expect(intake.status()).toMatchObject({ processed: 4, replayed: 0, refused: 0, malformed: 0, lost: 0, lostUnknown: 0, groupsMadeAgain: 1 });
+    expect(await madeAgainMetric(registry)).toBe(1);
+    expect(groupWarning(warnings)?.obj).toMatchObject({ stream: key, sameStream: true, recovered: 3 });
+    // what comes next is read once, as usual
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'dr7' }), { requestId: 'dr-7' })).ok).toBe('1');
+    await expectAnsweredOnce(['dr-3', 'dr-5', 'dr-6', 'dr-7']);
+    expect(intake.status()).toMatchObject({ processed: 5, replayed: 0, groupsMadeAgain: 1 });
+  }, 90_000);
+
+  it('with more commands executed than the ledger remembers, and some of the range trimmed (MAXLEN): the rest executed once, the trim counted and told', async () => {
+    // a ledger remembering 2 request ids: the range read starts above the newest entry it forgot
+    let rig = await startRig(undefined, { window: 2 });
+    const key = keys.commands('momentum');
+    const first = await startIntakeUp(rig);
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'tw1' }), { requestId: 'tw-1' })).ok).toBe('1');
+    expect((await roundTrip('momentum', 'cancel-all', {}, { requestId: 'tw-all' })).body.canceling).toHaveLength(1);
+    for (const cid of ['tw2', 'tw3']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }), { requestId: `tw-${cid}` })).ok).toBe('1');
+    expect(rig.ledger.get('momentum', 'tw-all')).toBeUndefined(); // forgotten
+    await stopIntake(first);
+    const pending = command('momentum', 'submit', resting({ clientOrderId: 'tw4' }), { requestId: 'tw-4' });
+    await send('momentum', pending);
+    await deliveredToDaemon(key, 1);
+    let dir = await down(rig, first);
+    await redis.xGroupDestroy(key, GROUP);
+    await redis.xGroupCreate(key, GROUP, '$');
+    rig = await startRig(dir, { window: 2 });
+    let w = watched(rig);
+    expect((await replyTo('tw-4'))[0]).toMatchObject({ ok: '1', replayed: '0' });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'nothing pending' });
+    // the commands read before are neither executed nor answered again (the cancel-all the ledger forgot is below the
+    // range read: not refused COMMAND_OUTCOME_FORGOTTEN a second time either)
+    for (const cid of ['tw1', 'tw2', 'tw3', 'tw4']) expect(ordersWithClientId(rig, cid), cid).toBe(1);
+    await expectAnsweredOnce(['tw-1', 'tw-all', 'tw-tw2', 'tw-tw3', 'tw-4']);
+    expect(w.intake.status()).toMatchObject({ processed: 1, replayed: 0, refused: 0, groupsMadeAgain: 1, lostUnknown: 0 });
+
+    // down again: 4 commands written with MAXLEN 2 (the first 2 trimmed, never read), the group made again at the end
+    dir = await down(rig, w.intake);
+    const sent: string[] = [];
+    for (let i = 1; i <= 4; i++) {
+      const f = command('momentum', 'cancel-all', {}, { requestId: `tm-${i}` });
+      await redis.sendCommand(['XADD', key, 'MAXLEN', '2', '*', ...Object.entries(f).flat()]);
+      sent.push(f.requestId!);
+    }
+    await redis.xGroupDestroy(key, GROUP);
+    await redis.xGroupCreate(key, GROUP, '$');
+    rig = await startRig(dir, { window: 2 });
+    w = watched(rig);
+    for (const id of sent.slice(2)) expect((await replyTo(id))[0], id).toMatchObject({ ok: '1', replayed: '0' });
+    await pollUntil(() => w.intake.status().lostUnknown, (n) => n === 1, { what: 'the trim counted' });
+    expect(w.intake.status()).toMatchObject({ processed: 2, groupsMadeAgain: 1 });
+    expect(w.warnings.find((x) => x.msg.includes('may have been lost'))?.obj).toMatchObject({ stream: key });
+    expect(await madeAgainMetric(w.registry)).toBe(1);
+    await expectAnsweredOnce(sent.slice(2));
+  }, 90_000);
+
+  it('with its stream deleted and made again with ids below those read: its commands are new, executed once, and what the group delivers next too', async () => {
+    let rig = await startRig(undefined, { window: 2 });
+    const key = keys.commands('momentum');
+    const first = await startIntakeUp(rig);
+    for (const cid of ['lw1', 'lw2', 'lw3']) expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: cid }), { requestId: `lw-${cid}` })).ok).toBe('1');
+    const dir = await down(rig, first);
+    await redis.del(key);
+    // ids far below the ones read (as XADD * on a Redis whose clock is behind)
+    await redis.xAdd(key, '1-1', command('momentum', 'submit', resting({ clientOrderId: 'lw4' }), { requestId: 'lw-4' }));
+    await redis.xAdd(key, '1-2', command('momentum', 'submit', resting({ clientOrderId: 'lw5' }), { requestId: 'lw-5' }));
+    await redis.xGroupCreate(key, GROUP, '$');
+    await redis.xAdd(key, '1-3', command('momentum', 'submit', resting({ clientOrderId: 'lw6' }), { requestId: 'lw-6' }));
+    rig = await startRig(dir, { window: 2 });
+    const { intake, warnings, registry } = watched(rig);
+    for (const id of ['lw-4', 'lw-5', 'lw-6']) expect((await replyTo(id))[0], id).toMatchObject({ ok: '1', replayed: '0' });
+    for (const cid of ['lw4', 'lw5', 'lw6']) expect(ordersWithClientId(rig, cid), cid).toBe(1);
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'nothing pending' });
+    expect(intake.status()).toMatchObject({ processed: 3, replayed: 0, refused: 0, groupsMadeAgain: 1 });
+    expect(await madeAgainMetric(registry)).toBe(1);
+    expect(groupWarning(warnings)?.obj).toMatchObject({ stream: key, sameStream: false, recovered: 2 });
+    await redis.xAdd(key, '1-4', command('momentum', 'submit', resting({ clientOrderId: 'lw7' }), { requestId: 'lw-7' }));
+    expect((await replyTo('lw-7'))[0]).toMatchObject({ ok: '1', replayed: '0' });
+    await expectAnsweredOnce(['lw-4', 'lw-5', 'lw-6', 'lw-7']);
+  }, 90_000);
+
+  it('no false alarm: a first start on a group made by someone else ahead of the daemon, nor a restart with the group as it was', async () => {
+    const key = keys.commands('momentum');
+    await redis.xAdd(key, '*', command('momentum', 'submit', resting({ clientOrderId: 'fs0' }), { requestId: 'fs-0' }));
+    await redis.xGroupCreate(key, GROUP, '$'); // made ahead of the daemon: what came before is not the daemon's
+    let rig = await startRig();
+    let w = watched(rig);
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'fs1' }), { requestId: 'fs-1' })).ok).toBe('1');
+    expect(w.intake.status()).toMatchObject({ processed: 1, groupsMadeAgain: 0, lostUnknown: 0 });
+    expect(await madeAgainMetric(w.registry)).toBe(0);
+    expect(ordersWithClientId(rig, 'fs0')).toBe(0);
+    const dir = await down(rig, w.intake);
+    await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'fs2' }), { requestId: 'fs-2' }));
+    rig = await startRig(dir);
+    w = watched(rig);
+    expect((await replyTo('fs-2'))[0]).toMatchObject({ ok: '1', replayed: '0' });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'nothing pending' });
+    expect(w.intake.status()).toMatchObject({ processed: 1, replayed: 0, groupsMadeAgain: 0, lostUnknown: 0 });
+    expect(await madeAgainMetric(w.registry)).toBe(0);
+    expect(groupWarning(w.warnings)).toBeUndefined();
+    await expectAnsweredOnce(['fs-1', 'fs-2']);
+  }, 90_000);
+
+  it('an upgrade from a version without marks (the group unmarked, the ledger full): the same group, its pending command executed once; with its consumer deleted too, taken for made again, harmlessly', async () => {
+    let rig = await startRig();
+    const key = keys.commands('momentum');
+    let w = watched(rig);
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'up1' }), { requestId: 'up-1' })).ok).toBe('1');
+    expect((await roundTrip('momentum', 'cancel', { clientOrderId: 'up1' }, { requestId: 'up-2' })).ok).toBe('1');
+    await stopIntake(w.intake);
+    await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'up3' }), { requestId: 'up-3' }));
+    await deliveredToDaemon(key, 1);
+    let dir = await down(rig, w.intake);
+    // as a version without marks left it
+    await redis.sendCommand(['XGROUP', 'DELCONSUMER', key, GROUP, 'd1:group-mark']);
+    await redis.sendCommand(['XGROUP', 'DELCONSUMER', keys.commands('market-maker'), GROUP, 'd1:group-mark']);
+    rig = await startRig(dir);
+    w = watched(rig);
+    expect((await replyTo('up-3'))[0]).toMatchObject({ ok: '1', replayed: '0' });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'nothing pending' });
+    expect(w.intake.status()).toMatchObject({ processed: 1, replayed: 0, groupsMadeAgain: 0 });
+    expect(groupWarning(w.warnings)).toBeUndefined();
+    await expectAnsweredOnce(['up-1', 'up-2', 'up-3']);
+
+    // the mark and the daemon's consumer deleted (a clean-up of idle consumers; its pending entries go with it)
+    await stopIntake(w.intake);
+    await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'up4' }), { requestId: 'up-4' }));
+    await deliveredToDaemon(key, 1);
+    dir = await down(rig, w.intake);
+    for (const c of ['d1:group-mark', 'd1']) await redis.sendCommand(['XGROUP', 'DELCONSUMER', key, GROUP, c]);
+    rig = await startRig(dir);
+    w = watched(rig);
+    expect((await replyTo('up-4'))[0]).toMatchObject({ ok: '1', replayed: '0' });
+    await pollUntil(() => w.intake.status().groupsMadeAgain, (n) => n === 1, { what: 'taken for made again' });
+    await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'nothing pending' });
+    // nothing executed twice, nothing answered twice: what the ledger holds was passed over
+    expect(w.intake.status()).toMatchObject({ processed: 1, replayed: 0, refused: 0, groupsMadeAgain: 1 });
+    expect(rig.daemon.path.tracker.getByClientOrderId('up1')?.state).toBe('CANCELED');
+    for (const cid of ['up1', 'up3', 'up4']) expect(ordersWithClientId(rig, cid), cid).toBe(1);
+    await expectAnsweredOnce(['up-1', 'up-2', 'up-3', 'up-4']);
+  }, 90_000);
+});
