@@ -24,6 +24,7 @@ import { CLOSE_GRACE_MS, type EventStream, type Message } from './event-stream.j
 import { fragment, NUMBER_BOUND, stringBound, type JsonBytes } from '../journal/json-bytes.js';
 import { JOURNAL_FAILED, type AmendCommandResult, type CommandError, type OrderCommands, type SubmitResult } from './order-commands.js';
 import { SubmitBatch } from './submit-batch.js';
+import { SubmitFrameReader } from './submit-frame.js';
 import type { OrderView as HeldOrder } from '../core/order-store.js';
 import { MAX_BODY_BYTES } from './api-replies.js';
 import type { Order } from '../model/order.js';
@@ -109,12 +110,24 @@ export function acceptStreamSocket(d: StreamSocketDeps, ws: WebSocket, query: UR
  * with U+FFFD in its place and executed. Undefined: closed (`graceMs`: closeSocket).
  */
 function frameText(ws: WebSocket, bytes: Buffer, isBinary: boolean, graceMs: number): string | undefined {
+  return frameUtf8(ws, bytes, isBinary, graceMs) ? bytes.toString() : undefined;
+}
+
+/** Whether a frame is UTF-8 (frameText); false: closed. */
+function frameUtf8(ws: WebSocket, bytes: Buffer, isBinary: boolean, graceMs: number): boolean {
   if (isBinary && !isUtf8(bytes)) {
     closeSocket(ws, 1007, 'invalid UTF-8 sequence', graceMs);
-    return undefined;
+    return false;
   }
-  return bytes.toString();
+  return true;
 }
+
+/**
+ * Reads the frames of the common shape (submit ops of plain orders) from their bytes: SubmitFrameReader. One for the
+ * module, as json-exact.ts's scratch: a frame is read and executed synchronously, and a frame that arrived while one
+ * is handed out (never seen: nothing in an op's execution reads a socket) takes the general path.
+ */
+const frames = new SubmitFrameReader();
 
 /**
  * The daemon closes a socket: its close frame, then the socket destroyed `graceMs` later unless the client has answered
@@ -141,8 +154,19 @@ function start(d: StreamSocketDeps, ws: WebSocket, query: URLSearchParams): void
     if (ws.readyState !== ws.OPEN) return;
     try {
       const bytes = data as Buffer; // ws's default binaryType: one Buffer a message
-      const text = frameText(ws, bytes, isBinary, CLOSE_GRACE_MS);
-      if (text !== undefined) onMessage(d, ws, text, bytes, ids);
+      if (!frameUtf8(ws, bytes, isBinary, CLOSE_GRACE_MS)) return;
+      if (!frames.busy && frames.read(bytes, d.maxBatch, MAX_BODY_BYTES) > 0) {
+        // what parseJsonExact would have made of it, read from the bytes (submit-frame.ts); else the general path
+        frames.busy = true;
+        try {
+          runOps(d, ws, frames, ids, undefined);
+        } finally {
+          frames.busy = false;
+          frames.done();
+        }
+        return;
+      }
+      onMessage(d, ws, bytes.toString(), bytes, ids);
     } catch (err) {
       d.stream.send(ws, internal(d, null, err));
     }
@@ -321,12 +345,14 @@ function isSpace(c: number): boolean {
 }
 
 /**
- * The ops of one frame (one op, or a batch), executed one after the other in the order sent (each one's intake call
+ * The ops of one frame (one op, or a batch: parsed, or read from its bytes by `frames`), executed one after the other in the order sent (each one's intake call
  * made before the next starts), answered with one result each in that order: result i goes out once results 0..i are
  * known. The submits of a frame wait for the dispatcher and the journal together (one durability wait).
  */
-function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids: boolean, oversized: readonly OversizedElement[] | undefined): void {
+function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[] | SubmitFrameReader, ids: boolean, oversized: readonly OversizedElement[] | undefined): void {
   const n = ops.length;
+  // a frame read from its bytes: each op handed out in turn as the reader's one op object (no more used once the next is)
+  const read = ops instanceof SubmitFrameReader ? ops : undefined;
   if (n === 0) return;
   const texts: (Message | undefined)[] = new Array<Message | undefined>(n);
   let next = 0;
@@ -343,7 +369,7 @@ function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[], ids
   let submits: SubmitBatch | undefined;
   let over = 0; // the next of `oversized`
   for (let i = 0; i < n; i++) {
-    const raw = ops[i];
+    const raw = read !== undefined ? read.op(i) : (ops as readonly unknown[])[i];
     const m = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as { op?: unknown; id?: unknown; order?: unknown; orderId?: unknown; by?: unknown; amend?: unknown };
     const id: OpId = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
     if (oversized !== undefined && over < oversized.length && oversized[over]!.index === i) {

@@ -2,6 +2,7 @@ import { decimalTextFromNumber, type GridResult } from '../model/decimal.js';
 import type { ErrorCode } from '../model/errors.js';
 import { isValidClientOrderId } from '../model/ids.js';
 import { ImpreciseNumber } from './json-exact.js';
+import { OrderFields } from './order-fields.js';
 import type { Instrument, InstrumentRegistry } from '../model/instrument.js';
 import {
   MAX_PRICE_TICKS, MAX_QTY_LOTS, ORDER_TYPES, PRIORITIES, ROUTES, SIDES, TIME_IN_FORCES, priceBoundMessage, quantityBoundMessage,
@@ -81,8 +82,11 @@ function toGrid(value: unknown, ins: Instrument, lots: boolean): GridResult | un
 export function decodeOrder(body: unknown, instruments: InstrumentRegistry): DecodeResult {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail('BAD_REQUEST', 'order must be a JSON object');
   const o = body as Record<string, unknown>;
-  // for-in, not Object.keys: no array of the keys made per order (own keys only, in the same order)
-  for (const key in o) if (Object.hasOwn(o, key) && !FIELDS.has(key)) return fail('UNKNOWN_FIELD', `unknown field "${key}"`, key);
+  // for-in, not Object.keys: no array of the keys made per order (own keys only, in the same order). An OrderFields
+  // (a frame read byte by byte: submit-frame.ts) has no key but these.
+  if (!(body instanceof OrderFields)) {
+    for (const key in o) if (Object.hasOwn(o, key) && !FIELDS.has(key)) return fail('UNKNOWN_FIELD', `unknown field "${key}"`, key);
+  }
 
   if (typeof o.strategy !== 'string' || o.strategy.length === 0) return fail('INVALID_FIELD', 'strategy must be a non-empty string', 'strategy');
   if (typeof o.symbol !== 'string') return fail('INVALID_FIELD', 'symbol must be a string', 'symbol');

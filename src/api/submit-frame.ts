@@ -1,0 +1,404 @@
+/**
+ * The common /v1/stream frame read straight from its bytes: submit ops, alone or as a batch, whose orders hold only
+ * plain fields — `{"op":"submit","id":7,"order":{"strategy":"s1","symbol":"BTC-USDT","side":"BUY",…}}` or a JSON
+ * array of such ops — without JSON.parse making an object and a string per key and value and parseJsonExact scanning
+ * the text again. What it reads must be exactly what the general path (parseJsonExact, then the op's fields) would
+ * make of the frame; whatever it is not sure of, it declines, and the general path reads the frame:
+ *
+ *  - the frame is pure ASCII (any other byte declines: the general path decodes UTF-8);
+ *  - an op is an object with the keys `op` (exactly the string "submit"), `order` and optionally `id`, each once,
+ *    in any order, and no other key (a duplicate key is refused by the general path, another key ignored by it);
+ *  - `id` is a string without escapes, an integer of at most 15 digits with no sign (a double holds it exactly), or null;
+ *  - `order` is an object whose keys are fields the decoder knows but `algo` (an object), each once, and whose values
+ *    are strings without escapes, true, false, or integers as `id`'s (no fraction or exponent: those have exactness
+ *    rules of their own, json-exact.ts);
+ *  - whitespace between tokens as JSON allows it (space, tab, CR, LF);
+ *  - a batch holds 1 to `maxOps` ops, and no op's own text is over `maxOpBytes` (those have refusals of their own).
+ *
+ * The ops are read into spans of the frame first (a frame that is not read whole is not read at all: the general path
+ * executes nothing of a frame that is not JSON), then handed out one at a time (op) as the one op object the reader
+ * holds, its order an OrderFields: no object per op or order, and the strings an order repeats (its strategy, symbol,
+ * side, type, prices) made once and kept while they repeat. Neither must be kept by the caller past the next op.
+ */
+import { OrderFields } from '../intake/order-fields.js';
+import { byteText } from '../model/byte-text.js';
+
+/** The order fields read (decodeOrder's, but `algo`), in OrderFields order. */
+const NAMES = [
+  'strategy', 'symbol', 'side', 'type', 'timeInForce', 'postOnly', 'price', 'stopPrice', 'quantity',
+  'clientOrderId', 'priority', 'venue', 'route', 'trailingOffset',
+] as const;
+const NF = NAMES.length;
+const NAME_BYTES = NAMES.map((n) => Buffer.from(n, 'latin1'));
+const CLIENT_ORDER_ID = NAMES.indexOf('clientOrderId');
+
+/** Value kinds (per op and field). */
+const ABSENT = 0;
+const STRING = 1;
+const NUMBER = 2;
+const TRUE = 3;
+const FALSE = 4;
+const NULL = 5;
+
+/** Reading declined (a position never is negative). */
+const NO = -1;
+
+const EMPTY = Buffer.alloc(0);
+
+/** A submit op as the general path's parsed op reads: what runOps looks at. */
+export interface FrameOp {
+  readonly op: 'submit';
+  id: string | number | null;
+  readonly order: OrderFields;
+}
+
+export class SubmitFrameReader {
+  /** Ops in the frame read last (0: declined). */
+  length = 0;
+  /** Whether a frame is being handed out (a frame read meanwhile would overwrite it: the caller declines then). */
+  busy = false;
+  private bytes: Buffer = EMPTY;
+  private cap = 0;
+  private idKind = new Uint8Array(0);
+  private idNum = new Float64Array(0);
+  private idStart = new Int32Array(0);
+  private idEnd = new Int32Array(0);
+  /** Per op and field (op * NF + field): the value's kind, its span (a string's, between the quotes) or number. */
+  private kind = new Uint8Array(0);
+  private start = new Int32Array(0);
+  private end = new Int32Array(0);
+  private num = new Float64Array(0);
+  /** Per field, the last two strings made (a value that repeats is not made again); the next to replace. */
+  private readonly cache: (string | undefined)[] = new Array<string | undefined>(2 * NF).fill(undefined);
+  private readonly cacheNext = new Uint8Array(NF);
+  private readonly fields = new OrderFields();
+  private readonly opObject: FrameOp = { op: 'submit', id: null, order: this.fields };
+  /** Ops read into the spans by the current read (readOp's). */
+  private count = 0;
+
+  constructor() {
+    this.grow(64);
+  }
+
+  /**
+   * Reads `bytes` (a whole frame) when it is the common shape (above): the number of ops, or 0 when it is not (the
+   * general path reads it). `maxOps`: most ops in a batch; `maxOpBytes`: most bytes of one op's own text.
+   */
+  read(bytes: Buffer, maxOps: number, maxOpBytes: number): number {
+    this.length = 0;
+    this.count = 0;
+    const n = bytes.length;
+    let p = ws(bytes, 0, n);
+    if (p >= n) return 0;
+    const c = bytes[p]!;
+    if (c === 0x5b /* [ */) {
+      p = ws(bytes, p + 1, n);
+      if (p >= n || bytes[p] === 0x5d /* ] */) return 0; // (an empty batch is answered with nothing: general path)
+      for (;;) {
+        if (this.count >= maxOps) return 0;
+        p = this.readOp(bytes, p, n, maxOpBytes);
+        if (p === NO) return 0;
+        p = ws(bytes, p, n);
+        if (p >= n) return 0;
+        const d = bytes[p]!;
+        if (d === 0x2c /* , */) {
+          p = ws(bytes, p + 1, n);
+          continue;
+        }
+        if (d !== 0x5d /* ] */) return 0;
+        p++;
+        break;
+      }
+    } else if (c === 0x7b /* { */) {
+      p = this.readOp(bytes, p, n, maxOpBytes);
+      if (p === NO) return 0;
+    } else return 0;
+    if (ws(bytes, p, n) !== n) return 0;
+    this.bytes = bytes;
+    this.length = this.count;
+    return this.count;
+  }
+
+  /** Op `i` of the frame read last, as the one op object (valid until the next call). */
+  op(i: number): FrameOp {
+    const b = this.bytes;
+    const o = this.opObject;
+    const k = this.idKind[i]!;
+    o.id = k === NUMBER ? this.idNum[i]! : k === STRING ? byteText(b, this.idStart[i]!, this.idEnd[i]!) : null;
+    const f = this.fields;
+    const base = i * NF;
+    f.strategy = this.value(b, base, 0);
+    f.symbol = this.value(b, base, 1);
+    f.side = this.value(b, base, 2);
+    f.type = this.value(b, base, 3);
+    f.timeInForce = this.value(b, base, 4);
+    f.postOnly = this.value(b, base, 5);
+    f.price = this.value(b, base, 6);
+    f.stopPrice = this.value(b, base, 7);
+    f.quantity = this.value(b, base, 8);
+    f.clientOrderId = this.value(b, base, 9);
+    f.priority = this.value(b, base, 10);
+    f.venue = this.value(b, base, 11);
+    f.route = this.value(b, base, 12);
+    f.trailingOffset = this.value(b, base, 13);
+    return o;
+  }
+
+  /** The frame is handed out: its bytes are let go. */
+  done(): void {
+    this.bytes = EMPTY;
+    this.length = 0;
+  }
+
+  private value(b: Buffer, base: number, field: number): unknown {
+    const at = base + field;
+    switch (this.kind[at]) {
+      case ABSENT:
+        return undefined;
+      case NUMBER:
+        return this.num[at]!;
+      case TRUE:
+        return true;
+      case FALSE:
+        return false;
+      case NULL:
+        return null;
+      default:
+        return this.str(b, this.start[at]!, this.end[at]!, field);
+    }
+  }
+
+  /** The string of b[s, e) (ASCII), the one made before when it is one of the field's last two. */
+  private str(b: Buffer, s: number, e: number, field: number): string {
+    if (field === CLIENT_ORDER_ID) return byteText(b, s, e); // one per order: never repeats
+    const c = this.cache;
+    const a = c[2 * field];
+    if (a !== undefined && same(a, b, s, e)) return a;
+    const z = c[2 * field + 1];
+    if (z !== undefined && same(z, b, s, e)) return z;
+    const text = byteText(b, s, e);
+    const slot = this.cacheNext[field]!;
+    c[2 * field + slot] = text;
+    this.cacheNext[field] = slot ^ 1;
+    return text;
+  }
+
+  /** One op from its `{` at p: the position after its `}`, or NO. */
+  private readOp(b: Buffer, p: number, n: number, maxOpBytes: number): number {
+    if (b[p] !== 0x7b /* { */) return NO;
+    const from = p;
+    const k = this.count;
+    if (k === this.cap) this.grow(2 * this.cap);
+    this.idKind[k] = NULL;
+    let seen = 0; // 1 op, 2 id, 4 order
+    p = ws(b, p + 1, n);
+    for (;;) {
+      if (p >= n || b[p] !== 0x22 /* " */) return NO;
+      const s = p + 1;
+      const e = stringEnd(b, s, n);
+      if (e === NO) return NO;
+      p = ws(b, e + 1, n);
+      if (p >= n || b[p] !== 0x3a /* : */) return NO;
+      p = ws(b, p + 1, n);
+      if (p >= n) return NO;
+      const len = e - s;
+      if (len === 2 && b[s] === 0x6f /* o */ && b[s + 1] === 0x70 /* p */) {
+        if ((seen & 1) !== 0) return NO;
+        seen |= 1;
+        // exactly "submit"
+        if (p + 7 >= n || b[p] !== 0x22 || b[p + 1] !== 0x73 || b[p + 2] !== 0x75 || b[p + 3] !== 0x62 || b[p + 4] !== 0x6d
+          || b[p + 5] !== 0x69 || b[p + 6] !== 0x74 || b[p + 7] !== 0x22) return NO;
+        p += 8;
+      } else if (len === 2 && b[s] === 0x69 /* i */ && b[s + 1] === 0x64 /* d */) {
+        if ((seen & 2) !== 0) return NO;
+        seen |= 2;
+        const c = b[p]!;
+        if (c === 0x22) {
+          const ie = stringEnd(b, p + 1, n);
+          if (ie === NO) return NO;
+          this.idKind[k] = STRING;
+          this.idStart[k] = p + 1;
+          this.idEnd[k] = ie;
+          p = ie + 1;
+        } else if (c >= 0x30 && c <= 0x39) {
+          p = this.integer(b, p, n);
+          if (p === NO) return NO;
+          this.idKind[k] = NUMBER;
+          this.idNum[k] = this.lastInteger;
+        } else if (c === 0x6e /* n */ && p + 3 < n && b[p + 1] === 0x75 && b[p + 2] === 0x6c && b[p + 3] === 0x6c) {
+          this.idKind[k] = NULL;
+          p += 4;
+        } else return NO;
+      } else if (len === 5 && b[s] === 0x6f && b[s + 1] === 0x72 && b[s + 2] === 0x64 && b[s + 3] === 0x65 && b[s + 4] === 0x72) {
+        if ((seen & 4) !== 0) return NO;
+        seen |= 4;
+        p = this.readOrder(b, p, n, k);
+        if (p === NO) return NO;
+      } else return NO;
+      p = ws(b, p, n);
+      if (p >= n) return NO;
+      const d = b[p]!;
+      if (d === 0x2c /* , */) {
+        p = ws(b, p + 1, n);
+        continue;
+      }
+      if (d !== 0x7d /* } */) return NO;
+      p++;
+      break;
+    }
+    if ((seen & 5) !== 5 || p - from > maxOpBytes) return NO;
+    this.count = k + 1;
+    return p;
+  }
+
+  /** Op k's order from its `{` at p: the position after its `}`, or NO. */
+  private readOrder(b: Buffer, p: number, n: number, k: number): number {
+    if (b[p] !== 0x7b /* { */) return NO;
+    const base = k * NF;
+    const kind = this.kind;
+    kind.fill(ABSENT, base, base + NF);
+    p = ws(b, p + 1, n);
+    if (p < n && b[p] === 0x7d) return p + 1; // {}
+    let seen = 0;
+    for (;;) {
+      if (p >= n || b[p] !== 0x22 /* " */) return NO;
+      const s = p + 1;
+      const e = stringEnd(b, s, n);
+      if (e === NO) return NO;
+      const field = fieldOf(b, s, e);
+      if (field === NO || (seen & (1 << field)) !== 0) return NO;
+      seen |= 1 << field;
+      p = ws(b, e + 1, n);
+      if (p >= n || b[p] !== 0x3a /* : */) return NO;
+      p = ws(b, p + 1, n);
+      if (p >= n) return NO;
+      const at = base + field;
+      const c = b[p]!;
+      if (c === 0x22) {
+        const ve = stringEnd(b, p + 1, n);
+        if (ve === NO) return NO;
+        kind[at] = STRING;
+        this.start[at] = p + 1;
+        this.end[at] = ve;
+        p = ve + 1;
+      } else if (c >= 0x30 && c <= 0x39) {
+        p = this.integer(b, p, n);
+        if (p === NO) return NO;
+        kind[at] = NUMBER;
+        this.num[at] = this.lastInteger;
+      } else if (c === 0x74 /* t */ && p + 3 < n && b[p + 1] === 0x72 && b[p + 2] === 0x75 && b[p + 3] === 0x65) {
+        kind[at] = TRUE;
+        p += 4;
+      } else if (c === 0x66 /* f */ && p + 4 < n && b[p + 1] === 0x61 && b[p + 2] === 0x6c && b[p + 3] === 0x73 && b[p + 4] === 0x65) {
+        kind[at] = FALSE;
+        p += 5;
+      } else if (c === 0x6e /* n */ && p + 3 < n && b[p + 1] === 0x75 && b[p + 2] === 0x6c && b[p + 3] === 0x6c) {
+        kind[at] = NULL;
+        p += 4;
+      } else return NO;
+      p = ws(b, p, n);
+      if (p >= n) return NO;
+      const d = b[p]!;
+      if (d === 0x2c /* , */) {
+        p = ws(b, p + 1, n);
+        continue;
+      }
+      if (d !== 0x7d /* } */) return NO;
+      return p + 1;
+    }
+  }
+
+  /** The value of the integer read last (integer). */
+  private lastInteger = 0;
+
+  /**
+   * An unsigned JSON integer of 1 to 15 digits from p (a digit): the position after it (its value in lastInteger), or
+   * NO — a leading zero before a digit (not JSON), more digits (a double may not hold it), or a fraction or exponent
+   * after it (exactness rules of their own).
+   */
+  private integer(b: Buffer, p: number, n: number): number {
+    const from = p;
+    let v = 0;
+    while (p < n) {
+      const c = b[p]!;
+      if (c < 0x30 || c > 0x39) break;
+      v = v * 10 + (c - 0x30);
+      p++;
+    }
+    const digits = p - from;
+    if (digits > 15 || (digits > 1 && b[from] === 0x30)) return NO;
+    if (p < n && (b[p] === 0x2e /* . */ || b[p] === 0x65 /* e */ || b[p] === 0x45 /* E */)) return NO;
+    this.lastInteger = v;
+    return p;
+  }
+
+  private grow(cap: number): void {
+    const k = new Uint8Array(cap);
+    k.set(this.idKind);
+    this.idKind = k;
+    const num = new Float64Array(cap);
+    num.set(this.idNum);
+    this.idNum = num;
+    const s = new Int32Array(cap);
+    s.set(this.idStart);
+    this.idStart = s;
+    const e = new Int32Array(cap);
+    e.set(this.idEnd);
+    this.idEnd = e;
+    const fk = new Uint8Array(cap * NF);
+    fk.set(this.kind);
+    this.kind = fk;
+    const fs = new Int32Array(cap * NF);
+    fs.set(this.start);
+    this.start = fs;
+    const fe = new Int32Array(cap * NF);
+    fe.set(this.end);
+    this.end = fe;
+    const fn = new Float64Array(cap * NF);
+    fn.set(this.num);
+    this.num = fn;
+    this.cap = cap;
+  }
+}
+
+/** The first position at or after p that is not JSON whitespace (n: none). */
+function ws(b: Buffer, p: number, n: number): number {
+  while (p < n) {
+    const c = b[p]!;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return p;
+    p++;
+  }
+  return n;
+}
+
+/** The closing quote of the string whose text starts at s, or NO: an escape, a control or a non-ASCII byte in it. */
+function stringEnd(b: Buffer, s: number, n: number): number {
+  for (let p = s; p < n; p++) {
+    const c = b[p]!;
+    if (c === 0x22) return p;
+    if (c < 0x20 || c === 0x5c /* \ */ || c > 0x7e) return NO;
+  }
+  return NO;
+}
+
+/** The order field (NAMES index) spelled by b[s, e), or NO. */
+function fieldOf(b: Buffer, s: number, e: number): number {
+  const len = e - s;
+  const c0 = b[s];
+  for (let f = 0; f < NF; f++) {
+    const name = NAME_BYTES[f]!;
+    if (name.length !== len || name[0] !== c0) continue;
+    let q = 1;
+    while (q < len && name[q] === b[s + q]) q++;
+    if (q === len) return f;
+  }
+  return NO;
+}
+
+/** Whether `text` (ASCII) is the bytes b[s, e). */
+function same(text: string, b: Buffer, s: number, e: number): boolean {
+  const len = e - s;
+  if (text.length !== len) return false;
+  for (let q = 0; q < len; q++) if (text.charCodeAt(q) !== b[s + q]) return false;
+  return true;
+}
