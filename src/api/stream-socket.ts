@@ -220,7 +220,7 @@ function orderResult(d: StreamSocketDeps, id: OpId, r: SubmitResult | AmendComma
     w.reserve(1);
   }
   w.byte(CLOSE_BRACE);
-  return w.view();
+  return w.bytes(); // (a Uint8Array view: a Buffer one costs about four times as much to make; the stream copies it out)
 }
 
 /** `,"ok":true,["pending":…,]"orderId":…,"clientOrderId":…` (`ok`: which of the OK_…ORDER_ID openings). */
@@ -246,7 +246,7 @@ function idsResult(d: StreamSocketDeps, id: OpId, orderId: number, clientOrderId
   else w.num(id);
   writeIds(w, OK_ORDER_ID, orderId, clientOrderId);
   w.byte(CLOSE_BRACE);
-  return w.view();
+  return w.bytes();
 }
 
 function onMessage(d: StreamSocketDeps, ws: WebSocket, text: string, bytes: Buffer, ids: boolean): void {

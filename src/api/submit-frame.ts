@@ -32,13 +32,15 @@ const NF = NAMES.length;
 const NAME_BYTES = NAMES.map((n) => Buffer.from(n, 'latin1'));
 const CLIENT_ORDER_ID = NAMES.indexOf('clientOrderId');
 
-/** Value kinds (per op and field). */
-const ABSENT = 0;
+/** Value kinds (per op and field present). */
 const STRING = 1;
 const NUMBER = 2;
 const TRUE = 3;
 const FALSE = 4;
 const NULL = 5;
+
+/** Ids up to this are handed out as small integers (V8's Smi on every build). */
+const SMALL_INT = 0x3fffffff;
 
 /** Reading declined (a position never is negative). */
 const NO = -1;
@@ -63,7 +65,9 @@ export class SubmitFrameReader {
   private idNum = new Float64Array(0);
   private idStart = new Int32Array(0);
   private idEnd = new Int32Array(0);
-  /** Per op and field (op * NF + field): the value's kind, its span (a string's, between the quotes) or number. */
+  /** Per op: a bit per field the order holds (1 << field). */
+  private present = new Int32Array(0);
+  /** Per op and field (op * NF + field), of the fields present: the value's kind, its span (a string's, between the quotes) or number. */
   private kind = new Uint8Array(0);
   private start = new Int32Array(0);
   private end = new Int32Array(0);
@@ -124,23 +128,27 @@ export class SubmitFrameReader {
     const b = this.bytes;
     const o = this.opObject;
     const k = this.idKind[i]!;
-    o.id = k === NUMBER ? this.idNum[i]! : k === STRING ? byteText(b, this.idStart[i]!, this.idEnd[i]!) : null;
+    if (k === NUMBER) {
+      const v = this.idNum[i]!;
+      o.id = v <= SMALL_INT ? v | 0 : v; // (as a small integer: a double read from the array would be boxed per op)
+    } else o.id = k === STRING ? byteText(b, this.idStart[i]!, this.idEnd[i]!) : null;
     const f = this.fields;
     const base = i * NF;
-    f.strategy = this.value(b, base, 0);
-    f.symbol = this.value(b, base, 1);
-    f.side = this.value(b, base, 2);
-    f.type = this.value(b, base, 3);
-    f.timeInForce = this.value(b, base, 4);
-    f.postOnly = this.value(b, base, 5);
-    f.price = this.value(b, base, 6);
-    f.stopPrice = this.value(b, base, 7);
-    f.quantity = this.value(b, base, 8);
-    f.clientOrderId = this.value(b, base, 9);
-    f.priority = this.value(b, base, 10);
-    f.venue = this.value(b, base, 11);
-    f.route = this.value(b, base, 12);
-    f.trailingOffset = this.value(b, base, 13);
+    const has = this.present[i]!;
+    f.strategy = (has & 1) !== 0 ? this.value(b, base, 0) : undefined;
+    f.symbol = (has & 2) !== 0 ? this.value(b, base, 1) : undefined;
+    f.side = (has & 4) !== 0 ? this.value(b, base, 2) : undefined;
+    f.type = (has & 8) !== 0 ? this.value(b, base, 3) : undefined;
+    f.timeInForce = (has & 16) !== 0 ? this.value(b, base, 4) : undefined;
+    f.postOnly = (has & 32) !== 0 ? this.value(b, base, 5) : undefined;
+    f.price = (has & 64) !== 0 ? this.value(b, base, 6) : undefined;
+    f.stopPrice = (has & 128) !== 0 ? this.value(b, base, 7) : undefined;
+    f.quantity = (has & 256) !== 0 ? this.value(b, base, 8) : undefined;
+    f.clientOrderId = (has & 512) !== 0 ? this.value(b, base, 9) : undefined;
+    f.priority = (has & 1024) !== 0 ? this.value(b, base, 10) : undefined;
+    f.venue = (has & 2048) !== 0 ? this.value(b, base, 11) : undefined;
+    f.route = (has & 4096) !== 0 ? this.value(b, base, 12) : undefined;
+    f.trailingOffset = (has & 8192) !== 0 ? this.value(b, base, 13) : undefined;
     return o;
   }
 
@@ -150,11 +158,10 @@ export class SubmitFrameReader {
     this.length = 0;
   }
 
+  /** The value of a field the order holds. */
   private value(b: Buffer, base: number, field: number): unknown {
     const at = base + field;
     switch (this.kind[at]) {
-      case ABSENT:
-        return undefined;
       case NUMBER:
         return this.num[at]!;
       case TRUE:
@@ -256,7 +263,7 @@ export class SubmitFrameReader {
     if (b[p] !== 0x7b /* { */) return NO;
     const base = k * NF;
     const kind = this.kind;
-    kind.fill(ABSENT, base, base + NF);
+    this.present[k] = 0;
     p = ws(b, p + 1, n);
     if (p < n && b[p] === 0x7d) return p + 1; // {}
     let seen = 0;
@@ -304,6 +311,7 @@ export class SubmitFrameReader {
         continue;
       }
       if (d !== 0x7d /* } */) return NO;
+      this.present[k] = seen;
       return p + 1;
     }
   }
@@ -345,6 +353,9 @@ export class SubmitFrameReader {
     const e = new Int32Array(cap);
     e.set(this.idEnd);
     this.idEnd = e;
+    const pr = new Int32Array(cap);
+    pr.set(this.present);
+    this.present = pr;
     const fk = new Uint8Array(cap * NF);
     fk.set(this.kind);
     this.kind = fk;
