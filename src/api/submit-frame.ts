@@ -270,10 +270,9 @@ export class SubmitFrameReader {
     for (;;) {
       if (p >= n || b[p] !== 0x22 /* " */) return NO;
       const s = p + 1;
-      const e = stringEnd(b, s, n);
-      if (e === NO) return NO;
-      const field = fieldOf(b, s, e);
+      const field = fieldAt(b, s, n);
       if (field === NO || (seen & (1 << field)) !== 0) return NO;
+      const e = s + NAME_BYTES[field]!.length; // its closing quote
       seen |= 1 << field;
       p = ws(b, e + 1, n);
       if (p >= n || b[p] !== 0x3a /* : */) return NO;
@@ -382,28 +381,52 @@ function ws(b: Buffer, p: number, n: number): number {
   return n;
 }
 
+/** Per byte in a string: 0 taken, 1 the closing quote, 2 declined (a control, a backslash, not ASCII). */
+const IN_STRING = Uint8Array.from({ length: 256 }, (_, c) => (c === 0x22 ? 1 : c < 0x20 || c === 0x5c || c > 0x7e ? 2 : 0));
+
 /** The closing quote of the string whose text starts at s, or NO: an escape, a control or a non-ASCII byte in it. */
 function stringEnd(b: Buffer, s: number, n: number): number {
   for (let p = s; p < n; p++) {
-    const c = b[p]!;
-    if (c === 0x22) return p;
-    if (c < 0x20 || c === 0x5c /* \ */ || c > 0x7e) return NO;
+    const k = IN_STRING[b[p]!]!;
+    if (k !== 0) return k === 1 ? p : NO;
   }
   return NO;
 }
 
-/** The order field (NAMES index) spelled by b[s, e), or NO. */
-function fieldOf(b: Buffer, s: number, e: number): number {
-  const len = e - s;
-  const c0 = b[s];
-  for (let f = 0; f < NF; f++) {
-    const name = NAME_BYTES[f]!;
-    if (name.length !== len || name[0] !== c0) continue;
-    let q = 1;
-    while (q < len && name[q] === b[s + q]) q++;
-    if (q === len) return f;
-  }
-  return NO;
+/**
+ * The fields a key may be by its first two characters, +1 (0: none), two at most ("st": strategy and stopPrice, "pr":
+ * price and priority): a key is then compared with at most two names, and not scanned for its end first.
+ */
+const FIELD_FIRST = new Int8Array(128 * 128);
+const FIELD_SECOND = new Int8Array(128 * 128);
+NAMES.forEach((name, f) => {
+  const at = (name.charCodeAt(0) << 7) | name.charCodeAt(1);
+  if (FIELD_FIRST[at] === 0) FIELD_FIRST[at] = f + 1;
+  else if (FIELD_SECOND[at] === 0) FIELD_SECOND[at] = f + 1;
+  else throw new Error(`submit-frame: three fields begin as ${name.slice(0, 2)}`);
+});
+
+/**
+ * The order field (NAMES index) whose name, then a closing quote, is at b[s…] (s: after the key's opening quote), or
+ * NO: another key (whatever it holds: a key that is no field's name declines the frame).
+ */
+function fieldAt(b: Buffer, s: number, n: number): number {
+  if (s + 2 >= n) return NO;
+  const at = ((b[s]! & 0x7f) << 7) | (b[s + 1]! & 0x7f);
+  const f = FIELD_FIRST[at]! - 1;
+  if (f < 0) return NO;
+  if (isName(b, s, n, f)) return f;
+  const g = FIELD_SECOND[at]! - 1;
+  return g >= 0 && isName(b, s, n, g) ? g : NO;
+}
+
+/** Whether b[s…] is field f's name then a closing quote. */
+function isName(b: Buffer, s: number, n: number, f: number): boolean {
+  const name = NAME_BYTES[f]!;
+  const len = name.length;
+  if (s + len >= n || b[s + len] !== 0x22) return false;
+  for (let q = 2; q < len; q++) if (name[q] !== b[s + q]) return false;
+  return b[s] === name[0] && b[s + 1] === name[1];
 }
 
 /** Whether `text` (ASCII) is the bytes b[s, e). */

@@ -137,7 +137,10 @@ const ORDER_KEYS = ['strategy', 'symbol', 'side', 'type', 'timeInForce', 'postOn
   'priority', 'venue', 'route', 'trailingOffset', 'algo'];
 const keyText = fc.oneof(
   { weight: 12, arbitrary: fc.constantFrom(...ORDER_KEYS).map((k) => JSON.stringify(k)) },
-  { weight: 1, arbitrary: fc.constantFrom('"__proto__"', '"constructor"', '"Side"', '"sid\\u0065"', '"extra"', '"op"', '"id"', '""') },
+  { weight: 1, arbitrary: fc.constantFrom('"__proto__"', '"constructor"', '"Side"', '"sid\\u0065"', '"extra"', '"op"', '"id"', '""', '"s"', '"st"', '"pr"') },
+  // a field's name and more: "sidex", "side ", "side:", "price\"", "priorit"
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...ORDER_KEYS), fc.constantFrom('x', ' ', ':', '\\"', '"', '\\u0000', ' :', ': ', '-1'), fc.boolean())
+    .map(([k, more, cut]) => `"${cut ? k.slice(0, -1) : k + more}"`) },
 );
 
 /** An order: a plausible one (valid values, any key order), sometimes with keys and values from anywhere. */
