@@ -345,9 +345,10 @@ function isSpace(c: number): boolean {
 }
 
 /**
- * The ops of one frame (one op, or a batch: parsed, or read from its bytes by `frames`), executed one after the other in the order sent (each one's intake call
- * made before the next starts), answered with one result each in that order: result i goes out once results 0..i are
- * known. The submits of a frame wait for the dispatcher and the journal together (one durability wait).
+ * The ops of one frame (one op, or a batch: parsed, or read from its bytes by `frames`), executed one after the other
+ * in the order sent (each one's intake call made before the next starts), answered with one result each in that order:
+ * result i goes out once results 0..i are known. The submits of a frame wait for the dispatcher and the journal
+ * together (one durability wait).
  */
 function runOps(d: StreamSocketDeps, ws: WebSocket, ops: readonly unknown[] | SubmitFrameReader, ids: boolean, oversized: readonly OversizedElement[] | undefined): void {
   const n = ops.length;
