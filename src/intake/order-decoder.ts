@@ -20,10 +20,8 @@ export interface DecodeError {
 
 export type DecodeResult = { ok: true; intent: OrderIntent } | { ok: false; error: DecodeError };
 
-const FIELDS = new Set([
-  'strategy', 'symbol', 'side', 'type', 'timeInForce', 'postOnly', 'price', 'stopPrice', 'quantity',
-  'clientOrderId', 'priority', 'venue', 'route', 'trailingOffset', 'algo',
-]);
+/** The fields an order request may have: OrderFields's own (one list, so decodeOrder's skipped check holds for it). */
+const FIELDS = new Set(Object.keys(new OrderFields()));
 
 function fail(code: ErrorCode, message: string, field?: string): DecodeResult {
   return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
