@@ -283,9 +283,12 @@ export type ScratchReplayOpen =
  * written may still be torn on disk) did, without touching the daemon's: restored from the newest snapshot at or before
  * `since` (or empty while the journal still starts at seq 1), with the scanner of the records after that snapshot.
  * `live` is the daemon's store (the scratch one gets the same instruments, strategies, venues and client id prefix);
- * `retainFinished` as the daemon's tracker. Shared by the stream's replay and the trade history's catch-up.
+ * `retainFinished` as the daemon's tracker. Shared by the stream's replay and the trade history's catch-up. `slots`:
+ * the scratch store's slots to start with (more when the snapshot holds more orders; it grows as orders come).
  */
-export function openScratchReplay(dir: string, live: OrderStore, retainFinished: number, since: number, upTo: number, chunkBytes?: number): ScratchReplayOpen {
+export function openScratchReplay(
+  dir: string, live: OrderStore, retainFinished: number, since: number, upTo: number, chunkBytes?: number, slots = SCRATCH_SLOTS,
+): ScratchReplayOpen {
   const plan = planFor(dir);
   const firstSeq = plan.segments.length > 0 ? plan.segments[0]!.baseSeq : upTo + 1;
   const older = plan.snapshots.filter((s) => s.seq <= since);
@@ -298,13 +301,26 @@ export function openScratchReplay(dir: string, live: OrderStore, retainFinished:
   }
   const time = new Float64Array(1);
   const clock: Clock = { now: () => time[0]!, monoNs: () => 0n, monoMs: () => 0, cell: time };
-  const store = new OrderStore(live.instruments, live.strategyIds, live.venueNames, live.clientIdPrefix, 1024);
+  const image = snap !== null ? decodeSnapshot(snap.payload) : null;
+  // as many slots as the snapshot's orders (and one more) at least: not 1,024 doubled to them, every array copied
+  // at each doubling
+  const store = new OrderStore(live.instruments, live.strategyIds, live.venueNames, live.clientIdPrefix, scratchSlots(slots, image === null ? 0 : image.orders.length));
   // replays recorded orders (checked when they were made) and finds updates by order id: no client order id index
   const tracker = new OrderTracker(store, clock, { retainFinished, clientOrderIdIndex: false });
   const names = new NameMapper(store);
-  if (snap !== null) restoreSnapshot(decodeSnapshot(snap.payload), tracker, { advancePast: () => undefined }, { importPositions: () => undefined, reserve: () => undefined }, names);
+  if (image !== null) restoreSnapshot(image, tracker, { advancePast: () => undefined }, { importPositions: () => undefined, reserve: () => undefined }, names);
   const scanner = new JournalScanner(plan, chunkBytes === undefined ? {} : { chunkBytes }, { useSnapshot: false, fromSeq: from + 1, reportCorruption: false });
   return { ok: true, replay: { scanner, tracker, names, time, fromSeq: from } };
+}
+
+/** A scratch store's slots when nothing says more (openScratchReplay's `slots`). */
+const SCRATCH_SLOTS = 1024;
+
+/** The slots of a scratch store: `slots` at least, and a power of two above `orders` (a snapshot's) at least. */
+export function scratchSlots(slots: number, orders: number): number {
+  let n = Math.max(1, slots);
+  while (n <= orders) n *= 2;
+  return n;
 }
 
 /**

@@ -20,6 +20,12 @@ import type { NameMapper } from './name-table.js';
 import { applyOrderRecord } from './order-replay.js';
 import type { JournalRecord } from './reader.js';
 
+/**
+ * The tail's store's slots to start with: as many as the daemon's own order store starts with (OrderStore's default),
+ * the orders it replicates. Its finished orders alone come to daemon.retainFinishedOrders (100,000 by default).
+ */
+export const TAIL_SLOTS = 1 << 16;
+
 /** A transition of the tail's tracker, with the seq of the record that made it. */
 export type TailListener = (seq: number, tracker: OrderTracker, order: OrderView, update: OrderUpdate, t: Transition) => void;
 
@@ -53,6 +59,8 @@ export class JournalTail {
     private readonly like: OrderStore,
     private readonly retainFinished: number,
     private readonly listener: TailListener,
+    /** The scratch store's slots to start with (TAIL_SLOTS: the daemon's own store's; tests: fewer). */
+    private slots = TAIL_SLOTS,
   ) {}
 
   /** The tracker the transitions come from (after a rebuild). */
@@ -66,9 +74,13 @@ export class JournalTail {
    * (the records after the newest snapshot kept) or cannot be read.
    */
   rebuild(upTo: number): void {
+    // as many slots as the tracker before this one had come to hold (its orders come back), as the daemon's store
+    // starts with at least: not 1,024 doubled eight times, every array copied at each doubling, at every rebuild
+    const slots = Math.max(this.slots, this.tracker?.store.capacity ?? 0);
+    this.slots = slots;
     this.seq = -1;
     this.tracker = undefined;
-    const r = openScratchReplay(this.dir, this.like, this.retainFinished, upTo, upTo);
+    const r = openScratchReplay(this.dir, this.like, this.retainFinished, upTo, upTo, undefined, slots);
     if (!r.ok) throw new Error(`the journal records up to seq ${upTo} are no longer there (it starts at seq ${r.firstSeq})`);
     const { scanner, tracker, names, time } = r.replay;
     try {

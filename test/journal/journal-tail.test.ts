@@ -14,6 +14,7 @@ import { FileHistoryStore } from '../../src/history/file-store.js';
 import { LENGTH_MASK, RECORD_HEADER_BYTES, RECORD_OVERHEAD, readU53 } from '../../src/journal/format.js';
 import { Journal } from '../../src/journal/journal.js';
 import { JournalTail } from '../../src/journal/journal-tail.js';
+import { scratchSlots } from '../../src/journal/event-replay.js';
 import { listDirectory } from '../../src/journal/directory.js';
 import { historyRig } from '../history/rig.js';
 import { waitFor } from '../helpers/poll.js';
@@ -128,5 +129,31 @@ describe('JournalTail', () => {
     expect(tail.seq).toBe(snap);
     // every order created before the snapshot is there (all FILLED by the time of a later snapshot's seq, or not yet)
     expect(tail.orders!.get(ids[0]!)?.state).toBe('FILLED');
+  }, 60_000);
+});
+
+describe('JournalTail store slots', () => {
+  it('starts a rebuilt store with the slots the one before it came to hold, and with as many as a snapshot holds orders', async () => {
+    const dir = tempDir();
+    // no snapshot: the tail's store grows from the slots it is given
+    const r = await historyRig({ store: new FileHistoryStore(join(dir, 'history')), snapshotEvery: 1_000_000 });
+    cleanups.push(() => r.close());
+    for (let i = 0; i < 40; i++) await r.tradeOne(i % 3);
+    await r.journal.flush();
+    const first = r.journal.durableSeq;
+    const tail = new JournalTail(r.journal.dir, r.path.store, 4096, () => undefined, 8);
+    tail.rebuild(1);
+    const small = tail.orders!.store.capacity;
+    expect(small).toBeLessThan(40);
+    tail.rebuild(first);
+    const grown = tail.orders!.store.capacity;
+    expect(grown).toBeGreaterThanOrEqual(40);
+    // rebuilt (as after dropped batches) up to where it holds few orders: its store starts as big as the last one
+    tail.rebuild(1);
+    expect(tail.orders!.store.capacity).toBe(grown);
+    // a new tail from a snapshot of those orders: at least as many slots as the snapshot's orders from the start
+    expect(scratchSlots(8, 40)).toBe(64);
+    expect(scratchSlots(1024, 40)).toBe(1024);
+    expect(scratchSlots(8, 8)).toBe(16);
   }, 60_000);
 });
