@@ -129,8 +129,13 @@ export class HistoryLineMaker {
   /** Chunks made so far (tests: they are taken again once their lines are stored). */
   chunksMade = 1;
 
-  /** `chunkBytes`: the chunks' size (tests make them small, to cross from one to the next often). */
-  constructor(private readonly chunkBytes = LINE_CHUNK_BYTES) {
+  /**
+   * `chunkBytes`: the chunks' size (tests make them small, to cross from one to the next often); `runSlots`: the
+   * slots of the runs of names kept (TextRun; a power of two: tests make them few, for different names in one slot).
+   */
+  constructor(private readonly chunkBytes = LINE_CHUNK_BYTES, runSlots = RUN_SLOTS) {
+    if (!(runSlots >= 1 && (runSlots & (runSlots - 1)) === 0)) throw new RangeError(`runSlots must be a power of two, got ${runSlots}`);
+    this.common.runMask = runSlots - 1;
     this.chunk = new LineChunk(new Uint8Array(chunkBytes));
     this.w.buf = this.chunk.bytes;
   }
@@ -141,6 +146,8 @@ export class HistoryLineMaker {
     if (made === 0) return 0;
     // only this record's fill may give its text to its final state
     this.common.fill = null;
+    // where its rows' runs of names are looked for (TextRun): by the order's names' indexes
+    this.common.key = order.strategyIndex * 131 + order.symbolIndex * 31 + order.venueIndex * 7;
     if ((made & MADE_FILL) !== 0) out.push(this.line(seq, this.fill));
     if ((made & MADE_ORDER) !== 0) out.push(this.line(seq, this.final));
     return (made & 1) + (made >> 1);
@@ -189,13 +196,64 @@ function staleLine(r: HistoryLine): Error {
   return Object.assign(new Error(`history: the line of seq ${r.seq} was written over before it was stored`), { code: 'HISTORY_LINE_STALE' });
 }
 
-/** Where the last fill's text from its seq to its side is in the writer's buffer (writeHistoryRows). */
+/**
+ * Where the last fill's text from its seq to its side is in the writer's buffer (writeHistoryRows); and, for a
+ * HistoryLineMaker, the runs of names its rows were written with (TextRun).
+ */
 class CommonText {
   /** The fill written last, if the row written last is one (its final state may follow). */
   fill: FillRow | null = null;
   buf: Uint8Array | null = null;
   from = 0;
   to = 0;
+  /** Where the fill's strategy's key is in buf (written with runs: key >= 0). */
+  mid = 0;
+  /** Where the row's runs are looked for (from its order's names' indexes); -1: no runs (writeHistoryRows). */
+  key = -1;
+  /** The runs' slots - 1 (a power of two less one). */
+  runMask = RUN_SLOTS - 1;
+  readonly fillRuns: (TextRun | undefined)[] = [];
+  readonly orderRuns: (TextRun | undefined)[] = [];
+  /** A fill's `,"feeCurrency":…` up to its venueTs's value (a: fee currency, b: liquidity, c: 't' estimated, else 'f'). */
+  readonly feeRuns: (TextRun | undefined)[] = [];
+  /** A final state's `,"state":…,"venue":…,"venueOrderId":` (a: state, b: venue or null). */
+  readonly stateRuns: (TextRun | undefined)[] = [];
+  /** A final state's `,"reason":null,"route":…,"createdAt":` (a: route). */
+  readonly routeRuns: (TextRun | undefined)[] = [];
+}
+
+/**
+ * The bytes of a row from its strategy's key up to its first value after the side that is not a name, as written
+ * once for these names: a fill's `,"strategy":…,"symbol":…,"side":…,"venue":…,"tradeId":`, a final state's
+ * `,"strategy":…,"symbol":…,"side":…,"type":…,"timeInForce":…,"price":` (d: the venue or the type; e: the time in
+ * force, '' for a fill). A HistoryLineMaker's rows are mostly a few such runs over and over: one copy, not four or
+ * five keys and texts written one by one. Kept direct-mapped (RUN_SLOTS) by the order's names' indexes, used only
+ * when every text is the row's (compared), written again otherwise: the same bytes either way. The same for the runs
+ * of a few texts further on (CommonText's feeRuns, stateRuns, routeRuns: `a` to `c` their texts).
+ */
+class TextRun {
+  constructor(
+    readonly a: string, readonly b: string | null, readonly c: string, readonly d: string, readonly e: string,
+    readonly bytes: Uint8Array,
+    /** bytes[0, split): up to the end of the side's text (the text a final state shares with its fill). */
+    readonly split: number,
+  ) {}
+}
+
+const RUN_SLOTS = 256;
+/** Longer runs (long names) are not kept. */
+const RUN_BYTES = 256;
+
+/** The slot of a run (TextRun) for the row's names; any slot gives the same bytes (the texts are compared). */
+function runSlot(common: CommonText, side: string, d: string, e: string): number {
+  return (common.key * 8 + side.length * 3 + d.length + 5 * e.length + 11 * (charCodeAt.call(e, 0) | 0)) & common.runMask;
+}
+
+/** src[from, src.length) at b[p]; the position after them. */
+function copyFrom(b: Uint8Array, p: number, src: Uint8Array, from: number): number {
+  const n = src.length;
+  for (let i = from; i < n; i++) b[p++] = src[i]!;
+  return p;
 }
 
 /** The final state `o` has the text from seq to side of the fill `f` (what JSON.stringify writes of them is the same). */
@@ -224,41 +282,85 @@ function writeRow(w: JsonBytes, r: HistoryRow, common: CommonText): void {
   const b = w.buf;
   let p = put(b, w.pos, r.kind === 'fill' ? FILL_HEAD : ORDER_HEAD);
   const fill = common.fill;
+  const key = common.key;
+  // the keys and names after the side up to the next value are written (from a run)
+  let afterSide = false;
   // the fill's text was written in this call, earlier in this same buffer (not copied from when reserve had to
   // move the writer to a bigger one)
   if (r.kind === 'order' && fill !== null && common.buf === b && sameCommonText(fill, r)) {
+    const copied = p;
     b.copyWithin(p, common.from, common.to);
     p += common.to - common.from;
     common.fill = null;
+    if (key >= 0) {
+      // (the fill was written with its runs: its strategy's key at common.mid)
+      const slot = runSlot(common, r.side, r.type, r.timeInForce);
+      const run = common.orderRuns[slot];
+      if (run !== undefined && run.a === r.strategy && run.b === r.symbol && run.c === r.side && run.d === r.type && run.e === r.timeInForce) {
+        p = copyFrom(b, p, run.bytes, run.split);
+      } else {
+        const sideEnd = p;
+        p = put(b, p, K_TYPE);
+        p = str(w, b, p, r.type);
+        p = put(b, p, K_TIME_IN_FORCE);
+        p = str(w, b, p, r.timeInForce);
+        p = put(b, p, K_PRICE);
+        const start = copied + common.mid - common.from;
+        if (p - start <= RUN_BYTES) common.orderRuns[slot] = new TextRun(r.strategy, r.symbol, r.side, r.type, r.timeInForce, b.slice(start, p), sideEnd - start);
+      }
+      afterSide = true;
+    }
+  } else if (key >= 0) {
+    const from = p;
+    p = seqToClientOrderId(w, b, p, r);
+    const isFill = r.kind === 'fill';
+    const d = isFill ? r.venue : r.type;
+    const e = isFill ? '' : r.timeInForce;
+    const runs = isFill ? common.fillRuns : common.orderRuns;
+    const slot = runSlot(common, r.side, d, e);
+    const run = runs[slot];
+    let sideEnd: number;
+    common.mid = p;
+    if (run !== undefined && run.a === r.strategy && run.b === r.symbol && run.c === r.side && run.d === d && run.e === e) {
+      sideEnd = p + run.split;
+      p = put(b, p, run.bytes);
+    } else {
+      const start = p;
+      p = strategyToSide(w, b, p, r);
+      sideEnd = p;
+      if (isFill) {
+        p = put(b, p, K_VENUE);
+        p = str(w, b, p, d);
+        p = put(b, p, K_TRADE_ID);
+      } else {
+        p = put(b, p, K_TYPE);
+        p = str(w, b, p, d);
+        p = put(b, p, K_TIME_IN_FORCE);
+        p = str(w, b, p, e);
+        p = put(b, p, K_PRICE);
+      }
+      if (p - start <= RUN_BYTES) runs[slot] = new TextRun(r.strategy, r.symbol, r.side, d, e, b.slice(start, p), sideEnd - start);
+    }
+    afterSide = true;
+    common.fill = isFill ? r : null;
+    common.buf = b;
+    common.from = from;
+    common.to = sideEnd;
   } else {
     const from = p;
-    p = num(w, b, p, r.seq);
-    p = put(b, p, K_TS);
-    p = num(w, b, p, r.ts);
-    p = put(b, p, K_ORDER_ID);
-    p = num(w, b, p, r.orderId);
-    if (r.parentOrderId === null) p = put(b, p, K_NO_PARENT_CLIENT_ORDER_ID);
-    else {
-      p = put(b, p, K_PARENT_ORDER_ID);
-      p = num(w, b, p, r.parentOrderId);
-      p = put(b, p, K_CLIENT_ORDER_ID);
-    }
-    p = str(w, b, p, r.clientOrderId);
-    p = put(b, p, K_STRATEGY);
-    p = str(w, b, p, r.strategy);
-    p = put(b, p, K_SYMBOL);
-    p = str(w, b, p, r.symbol);
-    p = put(b, p, K_SIDE);
-    p = str(w, b, p, r.side);
+    p = seqToClientOrderId(w, b, p, r);
+    p = strategyToSide(w, b, p, r);
     common.fill = r.kind === 'fill' ? r : null;
     common.buf = b;
     common.from = from;
     common.to = p;
   }
   if (r.kind === 'fill') {
-    p = put(b, p, K_VENUE);
-    p = str(w, b, p, r.venue);
-    p = put(b, p, K_TRADE_ID);
+    if (!afterSide) {
+      p = put(b, p, K_VENUE);
+      p = str(w, b, p, r.venue);
+      p = put(b, p, K_TRADE_ID);
+    }
     p = str(w, b, p, r.tradeId);
     p = put(b, p, K_PRICE);
     p = str(w, b, p, r.price);
@@ -266,47 +368,104 @@ function writeRow(w: JsonBytes, r: HistoryRow, common: CommonText): void {
     p = str(w, b, p, r.qty);
     p = put(b, p, K_FEE);
     p = str(w, b, p, r.fee);
-    p = put(b, p, K_FEE_CURRENCY);
-    p = str(w, b, p, r.feeCurrency);
-    const flags = r.liquidity === 'TAKER' ? (r.feeEstimated ? K_ESTIMATED_TAKER : K_TAKER) : r.liquidity === 'MAKER' ? (r.feeEstimated ? K_ESTIMATED_MAKER : K_MAKER) : null;
-    if (flags !== null) p = put(b, p, flags);
+    // `,"feeCurrency":…` up to venueTs's value: a run (key >= 0) or as it comes
+    const estimated = r.feeEstimated ? 't' : 'f';
+    const slot = key >= 0 ? (r.feeCurrency.length * 3 + r.liquidity.length + (charCodeAt.call(r.feeCurrency, 0) | 0) * 5 + (r.feeEstimated ? 1 : 0)) & common.runMask : -1;
+    const run = slot >= 0 ? common.feeRuns[slot] : undefined;
+    if (run !== undefined && run.a === r.feeCurrency && run.b === r.liquidity && run.c === estimated) p = put(b, p, run.bytes);
     else {
-      p = put(b, p, K_FEE_ESTIMATED);
-      p = put(b, p, r.feeEstimated ? TRUE : FALSE);
-      p = put(b, p, K_LIQUIDITY);
-      p = str(w, b, p, r.liquidity);
-      p = put(b, p, K_VENUE_TS);
+      const start = p;
+      p = put(b, p, K_FEE_CURRENCY);
+      p = str(w, b, p, r.feeCurrency);
+      const flags = r.liquidity === 'TAKER' ? (r.feeEstimated ? K_ESTIMATED_TAKER : K_TAKER) : r.liquidity === 'MAKER' ? (r.feeEstimated ? K_ESTIMATED_MAKER : K_MAKER) : null;
+      if (flags !== null) p = put(b, p, flags);
+      else {
+        p = put(b, p, K_FEE_ESTIMATED);
+        p = put(b, p, r.feeEstimated ? TRUE : FALSE);
+        p = put(b, p, K_LIQUIDITY);
+        p = str(w, b, p, r.liquidity);
+        p = put(b, p, K_VENUE_TS);
+      }
+      if (slot >= 0 && p - start <= RUN_BYTES) common.feeRuns[slot] = new TextRun(r.feeCurrency, r.liquidity, estimated, '', '', b.slice(start, p), 0);
     }
     p = r.venueTs === null ? put(b, p, NULL) : num(w, b, p, r.venueTs);
   } else {
-    p = put(b, p, K_TYPE);
-    p = str(w, b, p, r.type);
-    p = put(b, p, K_TIME_IN_FORCE);
-    p = str(w, b, p, r.timeInForce);
-    p = put(b, p, K_PRICE);
+    if (!afterSide) {
+      p = put(b, p, K_TYPE);
+      p = str(w, b, p, r.type);
+      p = put(b, p, K_TIME_IN_FORCE);
+      p = str(w, b, p, r.timeInForce);
+      p = put(b, p, K_PRICE);
+    }
     p = strOrNull(w, b, p, r.price);
-    p = put(b, p, K_STOP_PRICE);
-    p = strOrNull(w, b, p, r.stopPrice);
-    p = put(b, p, K_QUANTITY);
+    if (r.stopPrice === null) p = put(b, p, K_NO_STOP_PRICE_QUANTITY);
+    else {
+      p = put(b, p, K_STOP_PRICE);
+      p = str(w, b, p, r.stopPrice);
+      p = put(b, p, K_QUANTITY);
+    }
     p = str(w, b, p, r.quantity);
     p = put(b, p, K_FILLED_QTY);
     p = str(w, b, p, r.filledQty);
     p = put(b, p, K_AVG_PRICE);
     p = strOrNull(w, b, p, r.avgPrice);
-    p = put(b, p, K_STATE);
-    p = str(w, b, p, r.state);
-    p = put(b, p, K_VENUE);
-    p = strOrNull(w, b, p, r.venue);
-    p = put(b, p, K_VENUE_ORDER_ID);
+    // `,"state":…,"venue":…,"venueOrderId":`: a run (key >= 0) or as it comes
+    const venue = r.venue;
+    let slot = key >= 0 ? (key * 8 + r.state.length * 5 + (venue === null ? 0 : venue.length) + (charCodeAt.call(r.state, 0) | 0)) & common.runMask : -1;
+    let run = slot >= 0 ? common.stateRuns[slot] : undefined;
+    if (run !== undefined && run.a === r.state && run.b === venue) p = put(b, p, run.bytes);
+    else {
+      const start = p;
+      p = put(b, p, K_STATE);
+      p = str(w, b, p, r.state);
+      p = put(b, p, K_VENUE);
+      p = strOrNull(w, b, p, venue);
+      p = put(b, p, K_VENUE_ORDER_ID);
+      if (slot >= 0 && p - start <= RUN_BYTES) common.stateRuns[slot] = new TextRun(r.state, venue, '', '', '', b.slice(start, p), 0);
+    }
     p = strOrNull(w, b, p, r.venueOrderId);
-    p = put(b, p, K_REASON);
-    p = strOrNull(w, b, p, r.reason);
-    p = put(b, p, K_ROUTE);
-    p = str(w, b, p, r.route);
-    p = put(b, p, K_CREATED_AT);
+    // `,"reason":null,"route":…,"createdAt":` the same way (a reason is written as it comes)
+    slot = key >= 0 && r.reason === null ? (r.route.length * 7 + (charCodeAt.call(r.route, 0) | 0)) & common.runMask : -1;
+    run = slot >= 0 ? common.routeRuns[slot] : undefined;
+    if (run !== undefined && run.a === r.route) p = put(b, p, run.bytes);
+    else {
+      const start = p;
+      p = put(b, p, K_REASON);
+      p = strOrNull(w, b, p, r.reason);
+      p = put(b, p, K_ROUTE);
+      p = str(w, b, p, r.route);
+      p = put(b, p, K_CREATED_AT);
+      if (slot >= 0 && p - start <= RUN_BYTES) common.routeRuns[slot] = new TextRun(r.route, '', '', '', '', b.slice(start, p), 0);
+    }
     p = num(w, b, p, r.createdAt);
   }
   w.pos = put(b, p, LINE_END);
+}
+
+/** A row's text from its seq's value to its client order id's (at b[p]); the position after it. */
+function seqToClientOrderId(w: JsonBytes, b: Uint8Array, p: number, r: HistoryRow): number {
+  p = num(w, b, p, r.seq);
+  p = put(b, p, K_TS);
+  p = num(w, b, p, r.ts);
+  p = put(b, p, K_ORDER_ID);
+  p = num(w, b, p, r.orderId);
+  if (r.parentOrderId === null) p = put(b, p, K_NO_PARENT_CLIENT_ORDER_ID);
+  else {
+    p = put(b, p, K_PARENT_ORDER_ID);
+    p = num(w, b, p, r.parentOrderId);
+    p = put(b, p, K_CLIENT_ORDER_ID);
+  }
+  return str(w, b, p, r.clientOrderId);
+}
+
+/** A row's text from its strategy's key to its side's text (at b[p]); the position after it. */
+function strategyToSide(w: JsonBytes, b: Uint8Array, p: number, r: HistoryRow): number {
+  p = put(b, p, K_STRATEGY);
+  p = str(w, b, p, r.strategy);
+  p = put(b, p, K_SYMBOL);
+  p = str(w, b, p, r.symbol);
+  p = put(b, p, K_SIDE);
+  return str(w, b, p, r.side);
 }
 
 function nullableBound(s: string | null): number {
@@ -418,6 +577,7 @@ const K_TYPE = fragment(',"type":');
 const K_TIME_IN_FORCE = fragment(',"timeInForce":');
 const K_STOP_PRICE = fragment(',"stopPrice":');
 const K_QUANTITY = fragment(',"quantity":');
+const K_NO_STOP_PRICE_QUANTITY = fragment(',"stopPrice":null,"quantity":');
 const K_FILLED_QTY = fragment(',"filledQty":');
 const K_AVG_PRICE = fragment(',"avgPrice":');
 const K_STATE = fragment(',"state":');

@@ -231,6 +231,57 @@ describe('writeHistoryRows', () => {
     expect(() => writeHistoryRows(again, previous, -Infinity)).toThrow(expect.objectContaining({ code: 'HISTORY_LINE_STALE' }));
   });
 
+  it('makes the lines of orders of any names, mixed (the runs of names a maker keeps are used only for the same names)', () => {
+    // many strategies, symbols, sides, venues, types and times in force (names to escape among them), one maker: its
+    // runs of names (kept by the names' indexes, in 1 to 256 slots: more combinations than slots) are taken for other
+    // names' rows only if a defect lets them
+    const strategies = ['alpha', 'beta', 'q"x', 'é', 's', 'a\\b'];
+    const venues = ['v1', 'v-2', 'w"3', 'ü', PARENT_VENUE_NAME];
+    const order = fc.record({
+      strategy: fc.constantFrom(...strategies), symbol: fc.constantFrom('BTC-USDT', 'ETH-USDT', 'SOL-USDT'), side: fc.constantFrom('BUY' as const, 'SELL' as const),
+      venue: fc.constantFrom(...venues), type: fc.constantFrom('LIMIT' as const, 'MARKET' as const, 'STOP_LIMIT' as const),
+      tif: fc.constantFrom('GTC' as const, 'IOC' as const, 'FOK' as const), end: fc.constantFrom('fill', 'fills', 'cancel', 'reject', 'deny'),
+      feeCurrency: fc.constantFrom('USDT', '', 'é', 'B"'), liquidity: fc.constantFrom('MAKER' as const, 'TAKER' as const),
+      feeEstimated: fc.option(fc.boolean(), { nil: undefined }), reason: fc.option(fc.constantFrom('gone', 'no "way"'), { nil: undefined }),
+      route: fc.constantFrom(0, 1, 2),
+    });
+    fc.assert(fc.property(fc.array(order, { minLength: 1, maxLength: 300 }), fc.constantFrom(1, 2, 8, 256), (orders, runSlots) => {
+      const store = testStore({ strategies, venues });
+      const tracker = new OrderTracker(store, new ManualClock(1.7e12), { retainFinished: 10 });
+      const maker = new HistoryLineMaker(1 << 16, runSlots);
+      const rows: HistoryRow[] = [];
+      const made: HistoryLine[] = [];
+      let seq = 0;
+      tracker.listen({
+        onTransition: (o, update, t) => {
+          seq++;
+          historyRowsOf(seq, store.instruments, o, update, t, rows);
+          maker.linesOf(seq, store.instruments, o, update, t, made);
+        },
+      });
+      orders.forEach((o, i) => {
+        const id = i + 1;
+        tracker.create(id, { ...newOrderFields(store, { strategy: o.strategy, symbol: o.symbol, side: o.side, type: o.type, timeInForce: o.tif, qtyLots: 10, stopTicks: o.type === 'STOP_LIMIT' ? 5_000_000 : 0 }), route: o.route });
+        if (o.end === 'deny') {
+          // (no venue)
+          tracker.apply(id, { kind: 'DENY', reason: 'RISK_MAX_NOTIONAL' });
+          return;
+        }
+        tracker.apply(id, { kind: 'SUBMIT', venue: o.venue });
+        tracker.apply(id, { kind: 'ACCEPT', venueOrderId: `V${id}` });
+        const fees = { venue: o.venue, feeCurrency: o.feeCurrency, liquidity: o.liquidity, feeEstimated: o.feeEstimated };
+        if (o.end === 'fill') tracker.apply(id, { kind: 'FILL', fill: fill(id, 10, 6_000_000 + id, fees) });
+        else if (o.end === 'fills') {
+          tracker.apply(id, { kind: 'FILL', fill: fill(id, 4, 6_000_000, { ...fees, tradeId: `a${id}` }) });
+          tracker.apply(id, { kind: 'FILL', fill: fill(id, 6, 6_000_001, { ...fees, tradeId: `b${id}` }) });
+        } else if (o.end === 'cancel') tracker.apply(id, { kind: 'CANCELED', reason: o.reason });
+        else tracker.apply(id, { kind: 'REJECT', reason: o.reason ?? 'no "way"' });
+      });
+      expect(made.map((x) => x.seq)).toEqual(rows.map((r) => r.seq));
+      expect(lineBytes(made)).toEqual(lines(rows));
+    }), { numRuns: 60 });
+  });
+
   it('is JSON.stringify of rows with any values in their fields (every number, every text, null where a field may be null)', () => {
     // beyond what a tracker makes: negative and fractional numbers, numbers past 2^53, texts to escape, a liquidity
     // other than MAKER and TAKER, an estimated fee (each written by its own path: see writeHistoryRows), and a fill's
