@@ -172,7 +172,7 @@ export class HistoryLineMaker {
     if (w.buf.length - w.pos < bound) this.nextChunk(bound);
     const chunk = this.chunk;
     const start = w.pos;
-    writeRow(w, r, this.common);
+    writeRow(w, r, this.common, bound);
     chunk.lastSeq = seq;
     return new HistoryLine(seq, chunk, chunk.generation, start, w.pos);
   }
@@ -277,8 +277,9 @@ function rowBound(r: HistoryRow): number {
   return bound;
 }
 
-function writeRow(w: JsonBytes, r: HistoryRow, common: CommonText): void {
-  w.reserve(rowBound(r));
+/** `bound`: rowBound(r), when the caller has it. */
+function writeRow(w: JsonBytes, r: HistoryRow, common: CommonText, bound = rowBound(r)): void {
+  w.reserve(bound);
   const b = w.buf;
   let p = put(b, w.pos, r.kind === 'fill' ? FILL_HEAD : ORDER_HEAD);
   const fill = common.fill;
