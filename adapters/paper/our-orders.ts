@@ -7,7 +7,7 @@
 import { CancelReason } from '../../src/matching/index.js';
 import { FeeRate } from '../../src/model/decimal.js';
 import type { Instrument } from '../../src/model/instrument.js';
-import type { ExecutionReport, ReportSink, VenueOrder, VenueOrderStatus } from '../../src/execution/venue.js';
+import type { ExecutionReport, FillReport, ReportSink, VenueOrder, VenueOrderStatus } from '../../src/execution/venue.js';
 import { OpenHashMap, orderIdHash } from './open-hash-map.js';
 
 /** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
@@ -66,6 +66,17 @@ export class OurOrders {
    * rate is checked against the instrument's increments before use, so instruments sharing an index stay apart).
    */
   private readonly feeRates: (FeeRate | undefined)[] = [];
+  /**
+   * The sink reads a report during its call only (ReportSink.readsReportsOnce): FILL and ACCEPTED reports (one or
+   * more of each per order) are these two objects, rewritten for each, not new ones. `reporting`: one of them is
+   * being handed over (a report made meanwhile, from inside the sink's call, is a new object).
+   */
+  private readonly reuse: boolean;
+  private reporting = false;
+  private readonly fillReport: { -readonly [K in keyof FillReport]: FillReport[K] } = {
+    kind: 'FILL', orderId: 0, tradeId: '', priceTicks: 0, qtyLots: 0, fee: '', feeCurrency: '', liquidity: 'MAKER', venueTs: 0,
+  };
+  private readonly acceptReport: { kind: 'ACCEPTED'; orderId: number; venueOrderId: string } = { kind: 'ACCEPTED', orderId: 0, venueOrderId: '' };
 
   constructor(private readonly options: OurOrdersOptions, private readonly sink: ReportSink) {
     const retain = options.retainFinished ?? DEFAULT_RETAIN_FINISHED;
@@ -74,6 +85,7 @@ export class OurOrders {
     this.finishedHashes = new Int32Array(retain);
     this.orderIdPrefix = `${options.name}-`;
     this.tradeIdPrefix = `${options.name}-t`;
+    this.reuse = sink.readsReportsOnce === true;
   }
 
   report(r: ExecutionReport): void {
@@ -214,14 +226,14 @@ export class OurOrders {
     const id = this.heldAccept;
     this.heldAccept = -1;
     const o = this.ours.get(id, orderIdHash(id));
-    if (o !== undefined) this.report({ kind: 'ACCEPTED', orderId: id, venueOrderId: o.venueOrderId });
+    if (o !== undefined) this.accepted(id, o.venueOrderId);
   }
 
   /** The engine accepted our order `id`. */
   onAccept(id: number): void {
     if (id === this.heldAccept || id === this.silentAccept) return;
     const o = this.ours.get(id, orderIdHash(id));
-    if (o !== undefined) this.report({ kind: 'ACCEPTED', orderId: id, venueOrderId: o.venueOrderId });
+    if (o !== undefined) this.accepted(id, o.venueOrderId);
   }
 
   /** The engine canceled what was left of our order `id` (nothing remains). */
@@ -246,6 +258,24 @@ export class OurOrders {
     }
   }
 
+  /** Reports our order `id` ACCEPTED. */
+  private accepted(id: number, venueOrderId: string): void {
+    if (!this.reuse || this.reporting) {
+      this.report({ kind: 'ACCEPTED', orderId: id, venueOrderId });
+      return;
+    }
+    const r = this.acceptReport;
+    r.orderId = id;
+    r.venueOrderId = venueOrderId;
+    this.reporting = true;
+    try {
+      this.sink.report(this.options.name, r);
+    } finally {
+      this.reporting = false;
+      r.venueOrderId = '';
+    }
+  }
+
   fill(id: number, price: number, qty: number, liquidity: 'MAKER' | 'TAKER'): void {
     this.releaseHeldAccept();
     const o = this.ours.get(id, orderIdHash(id));
@@ -254,18 +284,31 @@ export class OurOrders {
     if (o.filledLots >= o.order.qtyLots) this.finish(o, 'FILLED');
     else o.state = 'PARTIALLY_FILLED';
     const ins = o.order.instrument;
-    this.report({
-      kind: 'FILL',
-      orderId: id,
-      tradeId: this.tradeIdPrefix + ++this.seq,
-      priceTicks: price,
-      qtyLots: qty,
-      // The simulated venue charges its configured rates in the quote currency: a stated fee, not an estimate.
-      fee: this.feeRate(ins, liquidity).text(price, qty),
-      feeCurrency: ins.quote,
-      liquidity,
-      venueTs: this.options.now?.() ?? 0,
-    });
+    const tradeId = this.tradeIdPrefix + ++this.seq;
+    // The simulated venue charges its configured rates in the quote currency: a stated fee, not an estimate.
+    const fee = this.feeRate(ins, liquidity).text(price, qty);
+    if (!this.reuse || this.reporting) {
+      this.report({
+        kind: 'FILL', orderId: id, tradeId, priceTicks: price, qtyLots: qty, fee, feeCurrency: ins.quote, liquidity, venueTs: this.options.now?.() ?? 0,
+      });
+      return;
+    }
+    const r = this.fillReport;
+    r.orderId = id;
+    r.tradeId = tradeId;
+    r.priceTicks = price;
+    r.qtyLots = qty;
+    r.fee = fee;
+    r.feeCurrency = ins.quote;
+    r.liquidity = liquidity;
+    r.venueTs = this.options.now?.() ?? 0;
+    this.reporting = true;
+    try {
+      this.sink.report(this.options.name, r);
+    } finally {
+      this.reporting = false;
+      r.tradeId = r.fee = r.feeCurrency = '';
+    }
   }
 
   /** The rate a fill of `liquidity` on `ins` pays (made once per instrument and liquidity). */

@@ -147,6 +147,12 @@ export type VenueHealth = 'UP' | 'DOWN';
 
 export interface ReportSink {
   report(venue: string, report: ExecutionReport): void;
+  /**
+   * true: `report` reads the report during the call only and keeps no reference to it (nor to anything it hands
+   * the report to), so a venue may hand it the same object again, rewritten, for its next report (the paper venue's
+   * fills and accepts: no object per report). Absent or false: every report must be a new object.
+   */
+  readonly readsReportsOnce?: boolean;
   /** The venue became usable or unusable for new orders (circuit breaker, lost connection, ban). */
   health?(venue: string, health: VenueHealth, reason?: string): void;
 }
