@@ -7,7 +7,9 @@
 import { CancelReason } from '../../src/matching/index.js';
 import { FeeRate } from '../../src/model/decimal.js';
 import type { Instrument } from '../../src/model/instrument.js';
-import type { ExecutionReport, FillReport, ReportSink, VenueOrder, VenueOrderStatus } from '../../src/execution/venue.js';
+import type { ExecutionReport, FillReport, OrderBatch, ReportSink, VenueOrder, VenueOrderStatus } from '../../src/execution/venue.js';
+import type { OrderId } from '../../src/model/ids.js';
+import type { OrderType, Side, TimeInForce } from '../../src/model/order.js';
 import { OpenHashMap, orderIdHash } from './open-hash-map.js';
 
 /** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
@@ -19,12 +21,53 @@ export const DEFAULT_RETAIN_FINISHED = 4096;
 export interface OurOrder {
   /** The order as the venue holds it now (an amend replaces it with the new price and venue quantity). */
   order: VenueOrder;
-  readonly venueOrderId: string;
+  /** (Written when it arrives: see OurOrders' reuseForgotten.) */
+  venueOrderId: string;
   /** clientIdHash of its client order id (an amend keeps the client order id), made once when it arrived. */
-  readonly clientIdHash: number;
+  clientIdHash: number;
   filledLots: number;
   state: VenueOrderStatus['state'];
 }
+
+/**
+ * A new order as the paper venue copies it out of a batch (a VenueOrder): OurOrders takes one from its spares
+ * (`take`) and keeps it as the order's `order` until it forgets the order, then reuses it, so an order arriving costs
+ * no new objects once the venue has forgotten as many as it retains.
+ */
+export class PaperOrder implements VenueOrder {
+  orderId: OrderId = 0;
+  clientOrderId = '';
+  instrument: Instrument;
+  side: Side = 'BUY';
+  type: OrderType = 'LIMIT';
+  timeInForce: TimeInForce = 'GTC';
+  postOnly = false;
+  priceTicks = 0;
+  stopTicks = 0;
+  qtyLots = 0;
+
+  constructor(instrument: Instrument) {
+    this.instrument = instrument;
+  }
+
+  /** Entry `i` of `batch` (what toVenueOrders copies). */
+  copy(batch: OrderBatch, i: number): this {
+    this.orderId = batch.orderId(i);
+    this.clientOrderId = batch.clientOrderId(i);
+    this.instrument = batch.instrument(i);
+    this.side = batch.side(i);
+    this.type = batch.type(i);
+    this.timeInForce = batch.timeInForce(i);
+    this.postOnly = batch.postOnly(i);
+    this.priceTicks = batch.priceTicks(i);
+    this.stopTicks = batch.stopTicks(i);
+    this.qtyLots = batch.qtyLots(i);
+    return this;
+  }
+}
+
+/** Spare PaperOrders (and OurOrders) kept at most (beyond: left to the collector). */
+const MAX_SPARES = 4096;
 
 export interface OurOrdersOptions {
   readonly name: string;
@@ -76,9 +119,21 @@ export class OurOrders {
   private readonly fillReport: { -readonly [K in keyof FillReport]: FillReport[K] } = {
     kind: 'FILL', orderId: 0, tradeId: '', priceTicks: 0, qtyLots: 0, fee: '', feeCurrency: '', liquidity: 'MAKER', venueTs: 0,
   };
+  /** PaperOrders of forgotten orders, for the next ones (take). */
+  private readonly spareOrders: (PaperOrder | undefined)[] = new Array<PaperOrder | undefined>(MAX_SPARES).fill(undefined);
+  /** Spares in spareOrders (a stack over a fixed array: push and pop on a plain array trim and regrow its store). */
+  private spares = 0;
+  /** OurOrders of forgotten orders, for the next ones (open), with reuseForgotten. */
+  private readonly spareOurs: (OurOrder | undefined)[];
+  private sparesOurs = 0;
   private readonly acceptReport: { kind: 'ACCEPTED'; orderId: number; venueOrderId: string } = { kind: 'ACCEPTED', orderId: 0, venueOrderId: '' };
 
-  constructor(private readonly options: OurOrdersOptions, private readonly sink: ReportSink) {
+  /**
+   * `reuseForgotten`: the caller holds no OurOrder past its call (the paper venue reads one while it handles the
+   * order), so the OurOrder of a forgotten order serves a new one. Without it (a caller that keeps them), a kept
+   * OurOrder of a forgotten order stays that order's.
+   */
+  constructor(private readonly options: OurOrdersOptions, private readonly sink: ReportSink, reuseForgotten = false) {
     const retain = options.retainFinished ?? DEFAULT_RETAIN_FINISHED;
     if (!Number.isInteger(retain) || retain < 0) throw new RangeError('retainFinished must be a non-negative integer');
     this.finished = new Array<OurOrder | undefined>(retain).fill(undefined);
@@ -86,6 +141,7 @@ export class OurOrders {
     this.orderIdPrefix = `${options.name}-`;
     this.tradeIdPrefix = `${options.name}-t`;
     this.reuse = sink.readsReportsOnce === true;
+    this.spareOurs = new Array<OurOrder | undefined>(reuseForgotten ? MAX_SPARES : 0).fill(undefined);
   }
 
   report(r: ExecutionReport): void {
@@ -100,10 +156,40 @@ export class OurOrders {
       this.report({ kind: 'REJECTED', orderId: o.orderId, reason: 'duplicate client order id' });
       return undefined;
     }
-    const mine: OurOrder = { order: o, venueOrderId: this.orderIdPrefix + ++this.seq, clientIdHash: hash, filledLots: 0, state: 'OPEN' };
+    const venueOrderId = this.orderIdPrefix + ++this.seq;
+    let mine: OurOrder;
+    if (this.sparesOurs === 0) mine = { order: o, venueOrderId, clientIdHash: hash, filledLots: 0, state: 'OPEN' };
+    else {
+      mine = this.spareOurs[--this.sparesOurs]!;
+      this.spareOurs[this.sparesOurs] = undefined;
+      mine.order = o;
+      mine.venueOrderId = venueOrderId;
+      mine.clientIdHash = hash;
+      mine.filledLots = 0;
+      mine.state = 'OPEN';
+    }
     this.ours.set(o.orderId, orderIdHash(o.orderId), mine);
     this.liveByClientId.set(o.clientOrderId, hash, mine);
     return mine;
+  }
+
+  /** A PaperOrder to copy a new order into (a forgotten order's, or new). */
+  take(instrument: Instrument): PaperOrder {
+    if (this.spares === 0) return new PaperOrder(instrument);
+    const o = this.spareOrders[--this.spares]!;
+    this.spareOrders[this.spares] = undefined;
+    return o;
+  }
+
+  /**
+   * `o` is no longer held by anyone (an order refused before it opened, or one forgotten): a PaperOrder is kept for
+   * `take`; any other VenueOrder (an amend's copy) is left to the collector.
+   */
+  giveBack(o: VenueOrder): void {
+    if (o instanceof PaperOrder && this.spares < MAX_SPARES) {
+      o.clientOrderId = '';
+      this.spareOrders[this.spares++] = o;
+    }
   }
 
   /** Our live order with this order id (not final), or undefined. */
@@ -198,6 +284,13 @@ export class OurOrders {
     const n = this.finished.length;
     if (n === 0) return;
     if (this.finishedCount === n) {
+      // The oldest is forgotten: a PaperOrder of it serves the next order (no one else holds it: the live maps let
+      // go of the order when it finished, lookups and openOrders hand out copies, and only the paper venue, which
+      // reads an order's `order` while it handles the order, makes PaperOrders); so does its OurOrder with
+      // reuseForgotten.
+      const forgotten = this.finished[this.finishedHead]!;
+      this.giveBack(forgotten.order);
+      if (this.sparesOurs < this.spareOurs.length) this.spareOurs[this.sparesOurs++] = forgotten;
       this.finished[this.finishedHead] = undefined;
       this.finishedHead = (this.finishedHead + 1) % n;
       this.finishedCount--;

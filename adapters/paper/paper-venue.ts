@@ -19,7 +19,7 @@ import type { BookSide } from '../../src/market/feed.js';
 import { MAX_PRICE, MAX_QTY, OrderBook, OrderInfo, OrderType, Side, Status, StpMode, type CrossingSink } from '../../src/matching/index.js';
 import type { Instrument } from '../../src/model/instrument.js';
 import {
-  toVenueOrders, type AmendRequest, type CancelRequest, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder,
+  type AmendRequest, type CancelRequest, type OrderBatch, type ReportSink, type VenueAdapter, type VenueOrder,
   type VenueOrderStatus,
 } from '../../src/execution/venue.js';
 import { BookPublisher, type PaperMarketData } from './book-publisher.js';
@@ -66,6 +66,8 @@ const REQ_ORDERS = 0; // VenueOrder[]: a batch, arriving as one request
 const REQ_CANCEL = 1; // CancelRequest
 const REQ_AMEND = 2; // AmendRequest
 type Request = VenueOrder[] | CancelRequest | AmendRequest;
+/** Empty batch lists kept for the next batches (submit, arriveBatch). */
+const MAX_SPARE_LISTS = 64;
 
 export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
   readonly name: string;
@@ -86,6 +88,9 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
   /** The order an amend is moving in the engine (its engine cancel is not a cancel of the order): -1 when none. */
   private amending = -1;
   private readonly info = new Float64Array(OrderInfo.LENGTH);
+  /** Empty batch lists (a stack over a fixed array: push and pop on a plain array trim and regrow its store). */
+  private readonly spareLists: VenueOrder[][] = new Array<VenueOrder[]>(MAX_SPARE_LISTS).fill([]);
+  private spareListCount = 0;
   private current: Market | undefined;
   /** Side of the order now taking liquidity in the engine (the last accepted or triggered): a trade's taker side. */
   private takerSide = 0;
@@ -109,7 +114,7 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
     this.name = options.name;
     this.requests = new InFlightRequests<Request>(options.latencyMs, (kind, payload) => this.arrived(kind, payload));
     this.sim = new SimulatedMarket(options, this.engine);
-    this.orders = new OurOrders(options, sink);
+    this.orders = new OurOrders(options, sink, true); // (it holds an OurOrder only while handling its order)
     const mirror = options.mirror;
     if (mirror !== undefined && options.marketData !== undefined) {
       throw new RangeError('a mirroring paper venue publishes no book of its own (the mirrored venue\'s is in the market data)');
@@ -155,7 +160,11 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
   }
 
   submit(batch: OrderBatch): void {
-    if (!this.stopped) this.requests.add(REQ_ORDERS, toVenueOrders(batch));
+    if (this.stopped) return;
+    // copied into reused objects (OurOrders.take) and a reused list (arriveBatch gives it back)
+    const list = this.spareListCount > 0 ? this.spareLists[--this.spareListCount]! : [];
+    for (let i = 0; i < batch.count; i++) list.push(this.orders.take(batch.instrument(i)).copy(batch, i));
+    this.requests.add(REQ_ORDERS, list);
   }
 
   cancel(request: CancelRequest): void {
@@ -188,11 +197,14 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
   private arriveBatch(orders: VenueOrder[]): void {
     this.hold++;
     try {
-      for (const o of orders) this.arrive(o);
+      for (let i = 0; i < orders.length; i++) this.arrive(orders[i]!);
     } finally {
       this.hold--;
+      // the orders are OurOrders' now (or given back): the list serves another batch
+      orders.length = 0;
+      if (this.spareListCount < MAX_SPARE_LISTS) this.spareLists[this.spareListCount++] = orders;
     }
-    if (this.hold === 0) for (const m of this.marketList) if (m.dirty) this.publisher.publish(m);
+    if (this.hold === 0) for (let i = 0; i < this.marketList.length; i++) if (this.marketList[i]!.dirty) this.publisher.publish(this.marketList[i]!);
   }
 
   private arriveCancel(request: CancelRequest): void {
@@ -339,10 +351,14 @@ export class PaperVenue implements VenueAdapter, CrossingSink, MirrorListener {
     const m = this.markets.get(o.instrument.symbol);
     if (m === undefined) {
       this.orders.report({ kind: 'REJECTED', orderId: o.orderId, reason: `${o.instrument.symbol} is not listed` });
+      this.orders.giveBack(o);
       return;
     }
     const mine = this.orders.open(o);
-    if (mine === undefined) return;
+    if (mine === undefined) {
+      this.orders.giveBack(o); // a duplicate: never held
+      return;
+    }
     if (this.mirrored !== undefined) {
       this.mirrored.arrive(m, mine);
       return;
