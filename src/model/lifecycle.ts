@@ -340,6 +340,12 @@ export class Transition {
   /** `from` and `to` as state codes (their index in ORDER_STATES, as the order store keeps them). */
   fromIndex = 0;
   toIndex = 0;
+  /**
+   * `venue + NUL` of the venue of the last fill applied with this object, and that venue: a fill's trade key is then
+   * one string made per fill, not two (fills come in runs from one venue).
+   */
+  keyVenue = '';
+  keyPrefix = '\u0000';
 
   private set(outcome: Transition['outcome'], event: LifecycleEvent, from: OrderState, fromIndex: number, to: OrderState, toIndex: number, code: ErrorCode | undefined): this {
     this.outcome = outcome;
@@ -398,7 +404,12 @@ export function applyUpdateInto(order: Order, update: OrderUpdate, out: Transiti
   let fillKey = '';
   if (update.kind === 'FILL') {
     const f = update.fill;
-    fillKey = tradeKey(f);
+    if (f.venue !== out.keyVenue) {
+      out.keyPrefix = f.venue + '\u0000';
+      out.keyVenue = f.venue;
+    }
+    // trade ids are unique per venue, so the key includes the venue: venue + NUL + trade id
+    fillKey = out.keyPrefix + f.tradeId;
     if (order.hasTradeId(fillKey)) return out.ignored('FILL', from, fromIndex, 'DUPLICATE_FILL');
     if (!Number.isSafeInteger(f.qtyLots) || f.qtyLots <= 0 || !Number.isSafeInteger(f.priceTicks) || f.priceTicks < 0) {
       return out.error('FILL', from, fromIndex, 'INVALID_FILL');
@@ -530,9 +541,4 @@ function takeTerms(order: Order, priceTicks: number, qtyLots: number): void {
 /** Where an acknowledged order stands by its fills under the terms in force. */
 function settled(order: Order): OrderState {
   return order.filledLots >= order.qtyLots ? 'FILLED' : order.filledLots > 0 ? 'PARTIALLY_FILLED' : 'ACCEPTED';
-}
-
-/** Trade ids are unique per venue, so the key includes the venue. */
-function tradeKey(f: Fill): string {
-  return f.venue + '\u0000' + f.tradeId;
 }

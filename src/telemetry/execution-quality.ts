@@ -82,6 +82,12 @@ export class ExecutionQuality implements TrackerListener {
   readonly fillsOnly = true;
   private readonly histogram: TypedHistogram;
   private readonly otherVenue: number;
+  /**
+   * The currency of the last first fee text made and its `currency:` (a first fee text is then one string made per
+   * order, not two: addFeeText's `${cur}:${amount}` makes `cur:` first).
+   */
+  private feeCurrency = '';
+  private feePrefix = ':';
 
   constructor(
     private readonly store: OrderStore,
@@ -106,7 +112,16 @@ export class ExecutionQuality implements TrackerListener {
     const s = this.store;
     const slot = order.slot;
     const f = update.fill;
-    s.feeTexts[slot] = addFeeText(s.feeTexts[slot], f.feeCurrency !== '' ? f.feeCurrency : s.instrument(slot).quote, f.fee);
+    const currency = f.feeCurrency !== '' ? f.feeCurrency : s.instrument(slot).quote;
+    const text = s.feeTexts[slot];
+    if ((text === undefined || text === '') && isSignedDecimal(f.fee) && !currency.includes(';') && !currency.includes(':')) {
+      // addFeeText's first text of a currency without separators, its prefix made once per currency
+      if (currency !== this.feeCurrency) {
+        this.feePrefix = `${currency}:`;
+        this.feeCurrency = currency;
+      }
+      s.feeTexts[slot] = this.feePrefix + f.fee;
+    } else s.feeTexts[slot] = addFeeText(text, currency, f.fee);
     // a child's fill is observed once, as its parent's fill; a replayed one was observed by the run that had it
     if (s.parent[slot] !== 0 || this.replay.replaying) return;
     const mid = s.arrivalMid[slot]!;

@@ -325,6 +325,20 @@ describe('applyUpdate behaviours', () => {
     expect(o.filledLots).toBe(5);
   });
 
+  it('trade keys are venue + NUL + trade id with one Transition reused across venues (its key prefix follows the venue)', () => {
+    const o = reach('ACCEPTED');
+    const t = new Transition();
+    const out = (u: OrderUpdate) => { const r = applyUpdateInto(o, u, t); return `${r.outcome} ${r.code ?? ''}`.trim(); };
+    expect(out(fill(1, 100, 'T1', 'binance'))).toBe('APPLIED');
+    expect(out(fill(1, 100, 'T1', 'okx'))).toBe('APPLIED');
+    expect(out(fill(1, 100, 'T1', 'binance'))).toBe('IGNORED DUPLICATE_FILL');
+    expect(out(fill(1, 100, 'T1', 'okx'))).toBe('IGNORED DUPLICATE_FILL');
+    expect(out(fill(1, 100, 'T2', ''))).toBe('APPLIED');
+    expect(out(fill(1, 100, 'T2', ''))).toBe('IGNORED DUPLICATE_FILL');
+    expect([...o.tradeIds].sort()).toEqual(['\u0000T2', 'binance\u0000T1', 'okx\u0000T1']);
+    expect(o.filledLots).toBe(3);
+  });
+
   it('an overfill is an ERROR OVERFILL and is not applied', () => {
     const o = reach('PARTIALLY_FILLED');
     const before = snapshot(o);

@@ -129,6 +129,16 @@ describe('per-order fees', () => {
     ]);
   });
 
+  it('first texts as addFeeText makes them, whatever the currency of the order before (separators, non-decimal fees)', () => {
+    const r = rig();
+    const cases: [string, string][] = [['0.1', 'USDT'], ['0.2', 'BTC'], ['0.3', 'BTC'], ['0.4', 'US;D'], ['1', 'a:b'], ['x1', 'USDT'], ['-0.5', ''], ['0.6', 'USDT']];
+    for (const [fee, feeCurrency] of cases) {
+      const o = r.order({ qtyLots: 1000 });
+      r.fillOf(o, 100, 6_000_000, { fee, feeCurrency });
+      expect(r.store.feeTexts[o.slot]).toBe(addFeeText(undefined, feeCurrency === '' ? 'USDT' : feeCurrency, fee));
+    }
+  });
+
   it('are cleared when the slot is released and reused', () => {
     const store = testStore({ capacity: 16 });
     const tracker = new OrderTracker(store, new ManualClock(), { retainFinished: 1 });
