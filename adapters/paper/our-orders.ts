@@ -95,6 +95,8 @@ export class OurOrders {
   private readonly finished: (OurOrder | undefined)[];
   /** clientIdHash of each retained order's client order id, by ring slot: a lookup compares strings only where these match. */
   private readonly finishedHashes: Int32Array;
+  /** Each retained order's `order` when it is a PaperOrder (reused once the order is forgotten), by ring slot. */
+  private readonly finishedPaper: (PaperOrder | undefined)[];
   private finishedHead = 0;
   private finishedCount = 0;
   /** An ACCEPTED report held back while a post-only order is checked (a refused one is REJECTED instead). */
@@ -138,6 +140,7 @@ export class OurOrders {
     if (!Number.isInteger(retain) || retain < 0) throw new RangeError('retainFinished must be a non-negative integer');
     this.finished = new Array<OurOrder | undefined>(retain).fill(undefined);
     this.finishedHashes = new Int32Array(retain);
+    this.finishedPaper = new Array<PaperOrder | undefined>(retain).fill(undefined);
     this.orderIdPrefix = `${options.name}-`;
     this.tradeIdPrefix = `${options.name}-t`;
     this.reuse = sink.readsReportsOnce === true;
@@ -186,10 +189,7 @@ export class OurOrders {
    * `take`; any other VenueOrder (an amend's copy) is left to the collector.
    */
   giveBack(o: VenueOrder): void {
-    if (o instanceof PaperOrder && this.spares < MAX_SPARES) {
-      o.clientOrderId = '';
-      this.spareOrders[this.spares++] = o;
-    }
+    if (o instanceof PaperOrder && this.spares < MAX_SPARES) this.spareOrders[this.spares++] = o;
   }
 
   /** Our live order with this order id (not final), or undefined. */
@@ -288,15 +288,19 @@ export class OurOrders {
       // go of the order when it finished, lookups and openOrders hand out copies, and only the paper venue, which
       // reads an order's `order` while it handles the order, makes PaperOrders); so does its OurOrder with
       // reuseForgotten.
-      const forgotten = this.finished[this.finishedHead]!;
-      this.giveBack(forgotten.order);
-      if (this.sparesOurs < this.spareOurs.length) this.spareOurs[this.sparesOurs++] = forgotten;
+      // Neither object is read here: the forgotten order finished long ago, its objects are out of the CPU's caches
+      // (the PaperOrder, if its `order` was one, was noted when it finished, while it was at hand).
+      const paper = this.finishedPaper[this.finishedHead];
+      if (paper !== undefined && this.spares < MAX_SPARES) this.spareOrders[this.spares++] = paper;
+      if (this.sparesOurs < this.spareOurs.length) this.spareOurs[this.sparesOurs++] = this.finished[this.finishedHead];
       this.finished[this.finishedHead] = undefined;
+      this.finishedPaper[this.finishedHead] = undefined;
       this.finishedHead = (this.finishedHead + 1) % n;
       this.finishedCount--;
     }
     const slot = (this.finishedHead + this.finishedCount) % n;
     this.finished[slot] = o;
+    this.finishedPaper[slot] = o.order instanceof PaperOrder ? o.order : undefined;
     this.finishedHashes[slot] = o.clientIdHash;
     this.finishedCount++;
   }
