@@ -38,7 +38,7 @@ import { DuplicateKeyError, parseJsonExact } from '../intake/json-exact.js';
 import type { Clock } from '../model/clock.js';
 import type { Order, OrderIntent } from '../model/order.js';
 import { isResultShape, RESULT_SHAPE_EXPECTED } from '../model/result-shape.js';
-import type { CommandLedger, CommandOutcome } from './command-ledger.js';
+import type { CommandLedger, CommandOutcome, EntryRecord } from './command-ledger.js';
 import { COMMAND_OPS, compareEntryIds, WIRE_ID_RE, type BusKeys, type CommandOp } from './protocol.js';
 import { GroupMark, type GroupReplaced } from './group-mark.js';
 import { GroupPendingWatch, type PendingLook } from './group-pending-watch.js';
@@ -657,11 +657,12 @@ export class CommandIntake {
    * this daemon (delivered and not executed when it stopped or was killed: they may lie below the ledger's newest
    * entry, commands finishing out of order): the range read starts above the newest entry the ledger forgot
    * (forgottenEntry(): one not remembered up to it is refused COMMAND_OUTCOME_FORGOTTEN, as any delivered again), or
-   * at the stream's start when it forgot none — entries the ledger holds are passed over, commands it does not are
-   * executed once (deduplicated by request id and client order id as any delivered again); a refused or malformed
-   * entry answered before is answered again (the same refusal: nothing is executed); a command executed whose reply had
-   * not gone out when the daemon stopped is not (its entry is in the ledger, which cannot tell it from one answered:
-   * its client, sending it again, is answered from the ledger). A stream whose ids never reached the ledger's latest
+   * at the stream's start when it forgot none — commands the ledger does not hold are executed once (deduplicated by
+   * request id and client order id as any delivered again); a refused or malformed entry answered before is answered
+   * again (the same refusal: nothing is executed). Entries the ledger holds were executed, but the ledger cannot tell
+   * one answered from one whose reply had not gone out when the daemon stopped: each is answered again from the ledger
+   * (replayed, nothing executed) unless its reply is found in its client's reply stream (answerUnsent(): at least once,
+   * a client may get a second reply to a request it had its answer to). A stream whose ids never reached the ledger's latest
    * entry is another stream (deleted and made again): all of it up to the group's last delivered id is new, read as
    * new (the old stream's entry ids and forgotten outcomes say nothing of it), and what the group delivers next is not
    * taken for delivered before. The same holds for a daemon upgraded from a version without marks whose consumer was
@@ -704,7 +705,9 @@ export class CommandIntake {
     }
     const elsewhere = new Set(look?.entries.map((e) => e.id));
     // the entries this daemon handled (of this stream only: another stream's ids say nothing of it)
-    const known = sameStream ? this.o.ledger.entries(strategy) : undefined;
+    const known = sameStream ? this.o.ledger.entryRecords(strategy) : undefined;
+    /** At the start: the range's entries the ledger holds, whose replies may not have gone out (answerUnsent()). */
+    const held: { id: string; rec: EntryRecord }[] = [];
     let recovered = 0;
     let after = from;
     for (;;) {
@@ -712,7 +715,14 @@ export class CommandIntake {
       if (this.stopping) return false;
       const page = rawEntryList(await this.cmd.client.sendCommand(['XRANGE', key, after, r.now, 'COUNT', String(this.o.batch)], AS_BYTES));
       for (const m of page) {
-        if (elsewhere.has(m.id) || this.inFlight.has(`${key} ${m.id}`) || known?.has(m.id) === true) continue;
+        if (elsewhere.has(m.id) || this.inFlight.has(`${key} ${m.id}`)) continue;
+        const rec = known?.get(m.id);
+        if (rec !== undefined) {
+          // handled by this daemon: while it ran, answered (or left pending: an orphan, answered above); at the start,
+          // perhaps stopped before its reply went out
+          if (atStart) held.push({ id: m.id, rec });
+          continue;
+        }
         recovered++;
         this.entry(strategy, key, m, sameStream);
       }
@@ -720,6 +730,8 @@ export class CommandIntake {
       if (page.length < this.o.batch) break;
       after = `(${page[page.length - 1]!.id}`;
     }
+    const answeredAgain = held.length > 0 ? await this.answerUnsent(key, held) : 0;
+    if (this.stopping) return false;
     // the group delivers what comes after its last delivered id as new (in another stream, none was read before)
     if (!sameStream) {
       if (r.now === '0-0') this.lastRead.delete(key);
@@ -729,13 +741,13 @@ export class CommandIntake {
     if (trimmed) this.counts.lostUnknown++;
     this.counts.groupsMadeAgain++;
     const obj = {
-      strategy, stream: key, group: this.o.group, lastDeliveredBefore: r.before, lastDeliveredNow: r.now, readFrom: from, recovered,
+      strategy, stream: key, group: this.o.group, lastDeliveredBefore: r.before, lastDeliveredNow: r.now, readFrom: from, recovered, answeredAgain,
       orphans: left?.size ?? 0, restored: restored.length, restoredTo: [...new Set(restored.map((e) => e.consumer))], goneFromStream: missing.length,
       trimmedUnread: trimmed ? 'unknown' : 0,
     };
     if (atStart) {
       this.o.log.warn({ ...obj, sameStream }, sameStream
-        ? 'redis command group was made again while the daemon was down (found without its mark, though this daemon read from the stream before): the commands it skipped, and those this daemon had been delivered and not executed, were read from the stream and handled (those executed before answered from the ledger or passed over, none executed twice)'
+        ? 'redis command group was made again while the daemon was down (found without its mark, though this daemon read from the stream before): the commands it skipped, and those this daemon had been delivered and not executed, were read from the stream and handled (none executed twice); those executed before whose reply is not in their client\'s reply stream were answered again from the ledger (replayed)'
         : 'redis command stream and group were made again while the daemon was down (the stream\'s ids never reached those read before): the commands of the new stream the group skipped were read and handled as new');
     } else {
       this.o.log.warn(obj, 'redis command group was made again by someone else (XGROUP DESTROY then CREATE, never seen missing): the commands it skipped were read from the stream and handled (those executed before answered from the ledger, none executed twice); the entries pending at other consumers when last looked at are pending at them again');
@@ -746,6 +758,88 @@ export class CommandIntake {
     }
     for (const e of missing) this.entry(strategy, key, { id: e.id, message: null, fields: 0 }, true);
     return true;
+  }
+
+  /**
+   * At the start, a group found made again (groupReplaced()): the range's commands the ledger holds were executed, but
+   * their replies may not have gone out when the daemon stopped (its journal durable, the reply not yet written), and
+   * the old group's pending list, which held them, is gone. Each one's reply is looked for in its client's reply stream
+   * (its request id, in a reply that is not JOURNAL_IO's: that one is no outcome, its entry had stayed pending to be
+   * answered later): one found was answered, passed over. Every other one is answered again from the ledger — the
+   * ledger's outcome, flagged replayed, nothing executed. Its reply may have gone out and left the reply stream since
+   * (trimmed at replyMaxLen, deleted, expired after its client closed, or past what is read of it: repliedIn()): a client may
+   * then get a second reply to a request it had its answer to, which the client library drops (a reply to a request it
+   * no longer waits for: unmatchedReplies). So replies here are at least once, each entry of the range answered again at
+   * most once per start (the range holds at most the ledger's window). A client's reply stream is read from the oldest
+   * of its commands' entries on (a reply is written after its command's entry, on the same Redis clock; a clock gone
+   * back: not found, answered again). A command recorded without its client (a record of a version that did not keep
+   * it) cannot be answered: passed over, as before. Returns how many were answered again.
+   */
+  private async answerUnsent(key: string, held: readonly { id: string; rec: EntryRecord }[]): Promise<number> {
+    const byClient = new Map<string, { id: string; rec: EntryRecord }[]>();
+    for (const h of held) {
+      if (h.rec.client === undefined) continue;
+      let list = byClient.get(h.rec.client);
+      if (list === undefined) byClient.set(h.rec.client, (list = []));
+      list.push(h);
+    }
+    let answered = 0;
+    for (const [client, list] of byClient) {
+      // held is in id order: list[0] is the client's oldest entry of the range
+      const replied = await this.repliedIn(client, list[0]!.id, new Set(list.map((h) => h.rec.requestId)));
+      for (const { id, rec } of list) {
+        if (replied.has(rec.requestId)) continue;
+        await this.room();
+        if (this.stopping) return answered;
+        if (this.inFlight.has(`${key} ${id}`)) continue;
+        answered++;
+        this.counts.replayed++;
+        // acknowledged: a no-op (the new group never delivered it)
+        this.track(key, id, null, () => this.afterDurable({
+          client, requestId: rec.requestId, body: this.replayBody(rec.outcome, rec.result === 'ids'), replayed: true, ack: true,
+        }));
+      }
+    }
+    return answered;
+  }
+
+  /**
+   * Which of `wanted` (request ids) have a reply in `client`'s reply stream from entry id `from` on (at most
+   * twice replyMaxLen and a page read), a JOURNAL_IO reply not counted. A reply key that is not a stream holds none.
+   */
+  private async repliedIn(client: string, from: string, wanted: ReadonlySet<string>): Promise<Set<string>> {
+    const found = new Set<string>();
+    const rkey = this.o.keys.replies(client);
+    let start = from;
+    let read = 0;
+    // twice a reply stream's length (replyMaxLen, trimmed approximately) and a page: only a stream someone else filled
+    // is cut short (the rest of its commands answered again)
+    const most = 2 * this.o.replyMaxLen + REPLY_SCAN_PAGE;
+    while (read < most && found.size < wanted.size) {
+      let page: unknown;
+      try {
+        page = await this.cmd.client.sendCommand(['XRANGE', rkey, start, '+', 'COUNT', String(REPLY_SCAN_PAGE)]);
+      } catch (err) {
+        if (String(err).includes('WRONGTYPE')) return found;
+        throw err;
+      }
+      if (!Array.isArray(page) || page.length === 0) break;
+      for (const e of page as unknown[]) {
+        if (!Array.isArray(e) || !Array.isArray(e[1])) continue;
+        const flat = e[1] as unknown[];
+        let requestId: string | undefined;
+        let body: string | undefined;
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          if (flat[i] === 'requestId') requestId = String(flat[i + 1]);
+          else if (flat[i] === 'body') body = String(flat[i + 1]);
+        }
+        if (requestId !== undefined && wanted.has(requestId) && !isJournalIoReply(body)) found.add(requestId);
+      }
+      read += page.length;
+      if (page.length < REPLY_SCAN_PAGE) break;
+      start = `(${String((page[page.length - 1] as unknown[])[0])}`;
+    }
+    return found;
   }
 
   /** XINFO STREAM of a command stream as a flat list (undefined: no such stream). */
@@ -872,13 +966,19 @@ export class CommandIntake {
    * entries (this consumer's, or claimed from another): it may have been executed before a crash.
    */
   private entry(strategy: string, key: string, e: RawEntry, redelivered: boolean): void {
-    const id = e.id;
-    const fields = e.message;
+    this.track(key, e.id, e.message, () => this.handle(strategy, e.id, e.message, e, redelivered));
+  }
+
+  /**
+   * An entry's answer made (`make`, called now unless the entry is being handled), sent and acknowledged; the entry in
+   * flight until then. A fault of the daemon's on the way is answered INTERNAL (`fields`: whom to answer).
+   */
+  private track(key: string, id: string, fields: Record<string, string> | null, make: () => Promise<Answer>): void {
     const tag = `${key} ${id}`;
     if (this.inFlight.has(tag)) return;
     let answer: Promise<Answer>;
     try {
-      answer = this.handle(strategy, id, fields, e, redelivered);
+      answer = make();
     } catch (err) {
       answer = Promise.reject(err);
     }
@@ -1472,6 +1572,20 @@ for k = 2, #ARGV do
 end
 return out
 `);
+
+/** Reply stream entries read per XRANGE when looking for replies that went out (answerUnsent()). */
+const REPLY_SCAN_PAGE = 1000;
+
+/** Whether a reply's body is the JOURNAL_IO refusal (no outcome: its command's entry stayed pending). */
+function isJournalIoReply(body: string | undefined): boolean {
+  if (body === undefined || !body.includes('JOURNAL_IO')) return false;
+  try {
+    const b = JSON.parse(body) as { ok?: unknown; error?: { code?: unknown } };
+    return b.ok === false && b.error?.code === 'JOURNAL_IO';
+  } catch {
+    return false;
+  }
+}
 
 /** No group made now (a check of the marks while reading: group-mark.ts). */
 const NONE_MADE: ReadonlySet<string> = new Set();

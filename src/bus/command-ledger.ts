@@ -147,6 +147,23 @@ export class CommandLedger implements JournalStatePart {
   }
 
   /**
+   * Every command stream entry of a strategy remembered, each with what byEntry() finds for it: a map made anew at each
+   * call, for a scan of many entries at once (a consumer group found made again at the start), never per command.
+   */
+  entryRecords(strategy: string): Map<string, EntryRecord> {
+    const out = new Map<string, EntryRecord>();
+    const m = this.byStrategy.get(strategy);
+    if (m === undefined) return out;
+    for (const [requestId, outcome] of m) {
+      if (outcome.entry !== undefined && !out.has(outcome.entry)) out.set(outcome.entry, { requestId, outcome, client: outcome.client, result: outcome.result });
+      if (outcome.again !== undefined) {
+        for (const d of outcome.again) if (!out.has(d.entry)) out.set(d.entry, { requestId, outcome, client: d.client, result: d.result });
+      }
+    }
+    return out;
+  }
+
+  /**
    * The newest command stream entry of a strategy whose command's outcome was recorded (remembered or dropped since):
    * the entries up to it were read (where a consumer group made again starts: command-intake.ts).
    */

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -199,6 +200,37 @@ async function expectAnsweredOnce(requestIds: readonly string[], client = 'c1'):
   for (const id of requestIds) expect(replies.filter((r) => r.requestId === id), id).toHaveLength(1);
 }
 
+/**
+ * A TCP proxy to the shared Redis; cut() ends every connection through it and refuses new ones (Redis gone for the
+ * intake's connection that goes through it: as the daemon killed, from that connection's side).
+ */
+async function cutProxy(): Promise<{ url: string; cut: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = tcpConnect(6379, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const sock of sockets) sock.destroy();
+      await closed;
+    },
+  };
+}
+
 const groupWarning = (warnings: readonly Warning[]): Warning | undefined => warnings.find((w) => w.msg.includes('made again while the daemon was down'));
 
 describe('a command consumer group made again while the daemon was down', () => {
@@ -238,6 +270,53 @@ describe('a command consumer group made again while the daemon was down', () => 
     expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'dr7' }), { requestId: 'dr-7' })).ok).toBe('1');
     await expectAnsweredOnce(['dr-3', 'dr-5', 'dr-6', 'dr-7']);
     expect(intake.status()).toMatchObject({ processed: 5, replayed: 0, groupsMadeAgain: 1 });
+  }, 90_000);
+
+  it('a command executed and journaled whose reply had not gone out when the daemon stopped: answered at the start from the ledger (replayed), executed once; those answered before not again', async () => {
+    // defect: its entry is in the ledger, and the range read at the start passed it over as answered: its client waited
+    // for a reply that never came (it timed out)
+    let rig = await startRig();
+    const key = keys.commands('momentum');
+    const proxy = await cutProxy();
+    let cutting = false;
+    let intake!: CommandIntake;
+    // the journal durable, then the connection that writes replies gone before the reply is written (the daemon dies
+    // between the two)
+    const durable = async (): Promise<void> => {
+      await (rig.daemon.path.recorder?.durable() ?? Promise.resolve());
+      if (!cutting) return;
+      cutting = false;
+      await proxy.cut();
+      await pollUntil(() => intake.status().up, (up) => !up, { what: 'the reply connection down' });
+    };
+    intake = await startIntakeUp(rig, {
+      durable,
+      connect: (role) => redisConnection(redisSettings(role === 'commands' ? proxy.url : SHARED_REDIS_URL, {}), { role, log: quiet }),
+    });
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'ns1' }), { requestId: 'ns-1' })).ok).toBe('1');
+    cutting = true;
+    await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'ns2' }), { requestId: 'ns-2', result: 'ids' }));
+    await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply not written' });
+    expect(rig.ledger.get('momentum', 'ns-2')).toMatchObject({ op: 'submit', ok: true });
+    const dir = await down(rig, intake);
+    expect((await repliesOf('c1')).filter((r) => r.requestId === 'ns-2'), 'no reply went out').toHaveLength(0);
+    await redis.xGroupDestroy(key, GROUP);
+    await redis.xGroupCreate(key, GROUP, '$');
+
+    rig = await startRig(dir);
+    const w = watched(rig);
+    const [reply] = await replyTo('ns-2');
+    const recorded = rig.ledger.get('momentum', 'ns-2')!;
+    expect(reply).toMatchObject({ ok: '1', replayed: '1' });
+    expect(reply!.body).toEqual({ ok: true, orderId: recorded.orderId, clientOrderId: 'ns2' });
+    await pollUntil(() => w.intake.status().groupsMadeAgain, (n) => n === 1, { what: 'the group found made again' });
+    expect(groupWarning(w.warnings)?.obj).toMatchObject({ stream: key, sameStream: true, recovered: 0, answeredAgain: 1 });
+    for (const cid of ['ns1', 'ns2']) expect(ordersWithClientId(rig, cid), cid).toBe(1);
+    expect(w.intake.status()).toMatchObject({ processed: 0, replayed: 1, refused: 0, malformed: 0, lost: 0 });
+    // the one answered before (its reply in the client's reply stream) is not answered again; what comes next is read once
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'ns3' }), { requestId: 'ns-3' })).ok).toBe('1');
+    await expectAnsweredOnce(['ns-1', 'ns-2', 'ns-3']);
+    expect(w.intake.status()).toMatchObject({ processed: 1, replayed: 1, groupsMadeAgain: 1 });
   }, 90_000);
 
   it('with more commands executed than the ledger remembers, and some of the range trimmed (MAXLEN): the rest executed once, the trim counted and told', async () => {

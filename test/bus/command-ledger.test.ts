@@ -28,6 +28,20 @@ describe('stream entry ids', () => {
 });
 
 describe('command ledger', () => {
+  it('lists its entries each with what byEntry() finds for it (the delivery\'s own client and answer shape)', () => {
+    const ledger = new CommandLedger(2);
+    expect(ledger.entryRecords('s1').size).toBe(0);
+    ledger.add('s1', 'r1', { op: 'submit', ok: true, orderId: 1 }, '5-0', 'c1');
+    ledger.add('s1', 'r2', { op: 'submit', ok: true, orderId: 2 }, '6-0', 'c1', 'ids');
+    ledger.delivered('s1', 'r2', '8-0', 'c2', undefined);
+    ledger.add('s1', 'r3', { op: 'cancel-all', ok: true }, '9-0', 'c1');
+    const records = ledger.entryRecords('s1');
+    expect([...records.keys()].sort()).toEqual(['6-0', '8-0', '9-0']);
+    for (const [entry, rec] of records) expect(rec, entry).toEqual(ledger.byEntry('s1', entry));
+    expect(records.get('6-0')).toMatchObject({ requestId: 'r2', client: 'c1', result: 'ids' });
+    expect(records.get('8-0')).toMatchObject({ requestId: 'r2', client: 'c2', result: undefined });
+  });
+
   it('lists the entries it remembers (first and sent again) and the newest it forgot, across a replay', () => {
     const events: Record<string, unknown>[] = [];
     const ledger = new CommandLedger(2, (e) => events.push(e));
