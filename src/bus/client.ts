@@ -154,7 +154,10 @@ export interface ClientStats {
   readonly sent: number;
   readonly replies: number;
   readonly replayed: number;
-  /** Replies whose requestId waits for nothing here (late after a timeout, or not ours). */
+  /**
+   * Replies whose requestId waits for nothing here (late after a timeout, answered again by a daemon that found its
+   * consumer group made again while it was down — `replayed`, at least once —, or not ours): dropped.
+   */
   readonly unmatchedReplies: number;
   readonly timeouts: number;
   readonly refusedInFlight: number;

@@ -93,8 +93,10 @@ export interface CommandIntakeOptions {
   /**
    * A submit refused before it made an order (switchyard_rejects_total, as the API edges count theirs): refused by its
    * checks here (an entry whose op is `submit` but that is malformed too) or by the order path's; once per entry, not
-   * again when it is read again (its reply or ack failed). Not a submit answered again (delivered again), nor an order
-   * denied by risk.
+   * again when it is read again (its reply or ack failed, or a group made again by someone else while the intake runs
+   * had it read from the stream again). Not a submit answered again (delivered again), nor an order denied by risk.
+   * Counted again — after a restart only — when a group made again while the daemon was down has an entry refused
+   * before the stop read and refused again: refusals are not journaled, so which were answered cannot be known then.
    */
   readonly onSubmitRefused?: (code: string) => void;
 }
@@ -239,6 +241,16 @@ export class CommandIntake {
    * (firstCount()). An entry leaves once acknowledged.
    */
   private readonly counted = new Map<string, Set<string>>();
+  /**
+   * Per command stream, the entries of `counted` acknowledged since the last check of the group marks began (their
+   * refusal answered, counted): a group found made again by someone else at the next check has the range above its last
+   * delivered id at the check before read from the stream, which holds them — they are passed over there, neither
+   * answered nor counted again (groupReplaced()). Turned at each check (checkMarks()); only refused, malformed and lost
+   * entries: nothing per command.
+   */
+  private answeredCounted = new Map<string, Set<string>>();
+  /** Per command stream, answeredCounted as it was at the check that found the group made again (groupReplaced()). */
+  private readonly skippedAnswered = new Map<string, Set<string>>();
   private outage = false;
 
   constructor(private readonly o: CommandIntakeOptions) {
@@ -299,7 +311,7 @@ export class CommandIntake {
   registerMetrics(registry: Registry): void {
     const status = (): CommandIntakeStatus => this.status();
     new Counter({
-      name: 'switchyard_redis_commands_total', help: 'Redis command stream entries by result: processed, refused, malformed, replayed (answered from the ledger), failed (INTERNAL), lost (gone from the stream before it was handled or read: unanswerable).',
+      name: 'switchyard_redis_commands_total', help: 'Redis command stream entries by result: processed, refused, malformed, replayed (answered from the ledger), failed (INTERNAL), lost (gone from the stream before it was handled or read: unanswerable). A refused or malformed entry counts once, also when read again; only after a restart that found its consumer group made again while the daemon was down may one answered before the stop count again (refusals are not journaled).',
       labelNames: ['result'], registers: [registry],
       collect() {
         this.reset();
@@ -479,8 +491,7 @@ export class CommandIntake {
     // these groups are the ones read from now: marked, and where they are noted (group-mark.ts). One found (not made)
     // without its mark was made again by someone else: since the check before, or while no intake ran (at a start: its
     // skipped commands are read when this daemon's ledger holds commands of the stream — see groupReplaced())
-    const replaced = await this.groupMark.check(this.cmd.client, madeNow);
-    for (const r of replaced) this.noteSkipped(r);
+    await this.checkMarks(madeNow);
     this.groupsReady = true;
     await this.recoverSkipped();
   }
@@ -611,24 +622,50 @@ export class CommandIntake {
 
   /** Whether each group is still the one read from (group-mark.ts); a failure is never in the way of reading. */
   private async checkGroupMarks(): Promise<void> {
-    let replaced: GroupReplaced[];
     try {
-      replaced = await this.groupMark.check(this.cmd.client, NONE_MADE);
+      await this.checkMarks(NONE_MADE);
       this.groupMarkFailed = false;
     } catch (err) {
       if (!this.groupMarkFailed) this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'redis command intake: could not check that the command consumer groups are the ones read from');
       this.groupMarkFailed = true;
       return;
     }
-    for (const r of replaced) this.noteSkipped(r);
     await this.recoverSkipped();
+  }
+
+  /**
+   * The marks checked (group-mark.ts `made`: the groups made now), each group found made again noted with the refused,
+   * malformed and lost entries answered since the check before (answeredCounted: a generation turned here — those
+   * answered before that check lie at or below the last delivered id it saw, outside any range read later). A failed
+   * check leaves the check before the one a range starts at: what was answered since is kept.
+   */
+  private async checkMarks(made: ReadonlySet<string>): Promise<void> {
+    const older = this.answeredCounted;
+    this.answeredCounted = new Map();
+    let replaced: GroupReplaced[];
+    try {
+      replaced = await this.groupMark.check(this.cmd.client, made);
+    } catch (err) {
+      for (const [key, ids] of older) {
+        const now = this.answeredCounted.get(key);
+        if (now === undefined) this.answeredCounted.set(key, ids);
+        else for (const id of ids) now.add(id);
+      }
+      throw err;
+    }
+    for (const r of replaced) this.noteSkipped(r, older.get(r.stream));
   }
 
   /**
    * A group found made again, kept until what it skipped is read (a failure on the way: read again at the next check).
    * Found again before that, the range kept is both's: from the older last delivered id to the newer group's.
    */
-  private noteSkipped(r: GroupReplaced): void {
+  private noteSkipped(r: GroupReplaced, answered: ReadonlySet<string> | undefined): void {
+    if (answered !== undefined) {
+      const was = this.skippedAnswered.get(r.stream);
+      if (was === undefined) this.skippedAnswered.set(r.stream, new Set(answered));
+      else for (const id of answered) was.add(id);
+    }
     const kept = this.skipped.get(r.stream);
     if (kept === undefined) this.skipped.set(r.stream, r);
     else this.skipped.set(r.stream, { stream: r.stream, before: kept.before, now: compareEntryIds(r.now, kept.now) > 0 ? r.now : kept.now });
@@ -637,7 +674,10 @@ export class CommandIntake {
   /** Read what each group found made again skipped (groupReplaced()); each is forgotten once done. */
   private async recoverSkipped(): Promise<void> {
     for (const [key, r] of [...this.skipped]) {
-      if (await this.groupReplaced(this.strategyOfKey.get(key)!, r)) this.skipped.delete(key);
+      if (await this.groupReplaced(this.strategyOfKey.get(key)!, r)) {
+        this.skipped.delete(key);
+        this.skippedAnswered.delete(key);
+      }
       if (this.stopping) return;
     }
   }
@@ -647,9 +687,10 @@ export class CommandIntake {
    * after its creation. What it skipped is read from the stream — every entry above the old group's last delivered id
    * at the check before, up to the new group's last delivered id — and handled as delivered again (answered from the
    * ledger when executed, never executed twice: by request id and client order id); those this daemon handled under
-   * that entry (the ledger holds it by entry id) or is handling are left alone. The entries pending at other consumers
-   * when last looked at are pending at them again (as madeAgain()); this intake's own left pending are answered from
-   * the stream (orphans). Counted in groupsMadeAgain and logged. Returns false when it could not finish (stopped).
+   * that entry (the ledger holds it by entry id) or is handling are left alone, as are the refused, malformed and lost
+   * entries it answered since the check before (checkMarks(): neither answered nor counted again). The entries pending
+   * at other consumers when last looked at are pending at them again (as madeAgain()); this intake's own left pending
+   * are answered from the stream (orphans). Counted in groupsMadeAgain and logged. Returns false when it could not finish (stopped).
    *
    * Made again while no intake ran (`before` undefined: found unmarked at the start, without this consumer): when the
    * journaled ledger holds no command of the stream (latestEntry()), it is a first start — nothing read before, nothing
@@ -708,6 +749,8 @@ export class CommandIntake {
     const known = sameStream ? this.o.ledger.entryRecords(strategy) : undefined;
     /** At the start: the range's entries the ledger holds, whose replies may not have gone out (answerUnsent()). */
     const held: { id: string; rec: EntryRecord }[] = [];
+    // refused, malformed and lost entries answered (and counted) since the check before: passed over (checkMarks())
+    const answeredBefore = this.skippedAnswered.get(key);
     let recovered = 0;
     let after = from;
     for (;;) {
@@ -715,7 +758,8 @@ export class CommandIntake {
       if (this.stopping) return false;
       const page = rawEntryList(await this.cmd.client.sendCommand(['XRANGE', key, after, r.now, 'COUNT', String(this.o.batch)], AS_BYTES));
       for (const m of page) {
-        if (elsewhere.has(m.id) || this.inFlight.has(`${key} ${m.id}`)) continue;
+        if (elsewhere.has(m.id) || this.inFlight.has(`${key} ${m.id}`) || answeredBefore?.has(m.id) === true
+          || this.answeredCounted.get(key)?.has(m.id) === true) continue;
         const rec = known?.get(m.id);
         if (rec !== undefined) {
           // handled by this daemon: while it ran, answered (or left pending: an orphan, answered above); at the start,
@@ -1356,7 +1400,12 @@ export class CommandIntake {
       const stays = all || !out.answer.ack || (failed?.has(i + 1) ?? false);
       if (!stays) {
         const lost = this.counted.get(out.key);
-        if (lost?.delete(out.id) === true && lost.size === 0) this.counted.delete(out.key);
+        if (lost?.delete(out.id) === true) {
+          if (lost.size === 0) this.counted.delete(out.key);
+          let answered = this.answeredCounted.get(out.key);
+          if (answered === undefined) this.answeredCounted.set(out.key, (answered = new Set()));
+          answered.add(out.id);
+        }
       }
       const orphans = this.orphans.get(out.key);
       if (orphans?.has(out.id) === true) {

@@ -11,7 +11,7 @@ import { CommandIntake, type CommandIntakeOptions } from '../../src/bus/command-
 import { CommandLedger } from '../../src/bus/command-ledger.js';
 import { BusKeys } from '../../src/bus/protocol.js';
 import { redisConnection, redisSettings } from '../../src/bus/redis-connection.js';
-import { systemClock } from '../../src/model/clock.js';
+import { ManualClock, systemClock } from '../../src/model/clock.js';
 import { discardLogs, TEST_TOKEN } from '../helpers/daemon.js';
 import { pollUntil } from '../helpers/poll.js';
 import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
@@ -450,4 +450,36 @@ describe('a command consumer group made again while the daemon was down', () => 
     for (const cid of ['up1', 'up3', 'up4']) expect(ordersWithClientId(rig, cid), cid).toBe(1);
     await expectAnsweredOnce(['up-1', 'up-2', 'up-3', 'up-4']);
   }, 90_000);
+});
+
+describe('a command consumer group made again by someone else while the daemon runs', () => {
+  it('a refused and a malformed entry answered since the check before are neither answered nor counted again (refused, malformed, rejects)', async () => {
+    // defect: the range read from the stream held them (above the old group's last delivered id at the check before),
+    // and once acknowledged nothing remembered them: each was answered a second time and counted a second time in
+    // refused / malformed and switchyard_rejects_total
+    const rig = await startRig();
+    const key = keys.commands('momentum');
+    const clock = new ManualClock();
+    const rejects: string[] = [];
+    const w = watched(rig, { clock, pendingWatchMs: 1000, onSubmitRefused: (code) => void rejects.push(code) });
+    await pollUntil(() => w.intake.status().up, (up) => up, { what: 'intake up' });
+    // the marks checked once (at the start), the group's last delivered id noted
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'lr1' }), { requestId: 'lr-1' })).ok).toBe('1');
+    expect((await roundTrip('momentum', 'submit', resting(), { requestId: 'lr-2' })).body.error.code).toBe('INVALID_FIELD');
+    const bad = command('momentum', 'submit', resting({ clientOrderId: 'lr3' }), { requestId: 'lr-3' });
+    bad.op = 'sell';
+    await send('momentum', bad);
+    expect((await replyTo('lr-3'))[0]!.body.error.field).toBe('op');
+    expect(w.intake.status()).toMatchObject({ processed: 1, refused: 1, malformed: 1 });
+    expect(rejects).toEqual(['INVALID_FIELD']);
+    const r = await redis.multi().xGroupDestroy(key, GROUP).xGroupCreate(key, GROUP, '$').exec();
+    expect(r[1]).toBe('OK');
+    clock.advance(1000); // the next check of the marks: the group found made again, the range since the check before read
+    await pollUntil(() => w.intake.status().groupsMadeAgain, (n) => n === 1, { what: 'the group found made again' });
+    expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'lr4' }), { requestId: 'lr-4' })).ok).toBe('1');
+    await expectAnsweredOnce(['lr-1', 'lr-2', 'lr-3', 'lr-4']);
+    expect(w.intake.status()).toMatchObject({ processed: 2, refused: 1, malformed: 1, replayed: 0, groupsMadeAgain: 1 });
+    expect(rejects).toEqual(['INVALID_FIELD']);
+    expect(ordersWithClientId(rig, 'lr1')).toBe(1);
+  }, 60_000);
 });
