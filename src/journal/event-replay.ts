@@ -11,7 +11,7 @@
  * Events that can no longer be rebuilt — SEQ is before the oldest snapshot and the segments before it were deleted —
  * are reported as unavailable (the stream then sends a RESYNC with the open orders instead).
  */
-import { NO_VENUE, OrderStore, type OrderView } from '../core/order-store.js';
+import { BUY, NO_VENUE, OrderStore, type OrderView } from '../core/order-store.js';
 import { OrderTracker } from '../core/order-tracker.js';
 import type { Clock } from '../model/clock.js';
 import type { OrderEvent } from '../model/events.js';
@@ -58,15 +58,54 @@ export class EventFragments {
   readonly venue: readonly Uint8Array[];
   /** `,"clientOrderId":"<the store's client id prefix>`: a derived client order id's id digits follow. */
   readonly derivedId: Uint8Array;
+  /**
+   * `,"strategy":…,"symbol":…,"side":…,"venue":…` whole (strategy, then symbolSide and venue, as one copy instead of
+   * three), at placeIndex, made the first time one is written: most combinations never happen. Null when the
+   * combinations are more than PLACES_MAX (the three pieces are written then).
+   */
+  private readonly places: (Uint8Array | undefined)[] | null;
+  /** The venues and the symbol sides of the store (placeIndex). */
+  private readonly venues: number;
+  private readonly symbolSides: number;
 
-  constructor(store: OrderStore, head: string) {
+  /** `placesMax`: most combinations kept whole (places; PLACES_MAX, 0 in tests of the pieces). */
+  constructor(store: OrderStore, head: string, placesMax = PLACES_MAX) {
     this.opening = fragment(`{${head}"seq":`);
     this.strategy = store.strategyJson.map((s) => fragment(`,"strategy":${s},"symbol":`));
     this.symbolSide = store.symbolJson.flatMap((s) => [fragment(`${s},"side":"BUY","venue":`), fragment(`${s},"side":"SELL","venue":`)]);
     this.venue = store.venueJson.map(fragment);
     this.derivedId = fragment(`,"clientOrderId":"${store.clientIdPrefix}`);
+    this.venues = this.venue.length + 1;
+    this.symbolSides = this.symbolSide.length;
+    const n = this.strategy.length * this.symbolSides * this.venues;
+    this.places = n <= placesMax && placesMax > 0 ? new Array<Uint8Array | undefined>(n).fill(undefined) : null;
+  }
+
+  /**
+   * The bytes of strategy, symbol and side (symbolSide index) and venue (NO_VENUE: null) in one (see places), or null
+   * when they are written in pieces.
+   */
+  place(strategy: number, symbolSide: number, venue: number): Uint8Array | null {
+    const places = this.places;
+    if (places === null) return null;
+    const v = venue === NO_VENUE ? 0 : venue + 1;
+    const k = (strategy * this.symbolSides + symbolSide) * this.venues + v;
+    const made = places[k];
+    if (made !== undefined) return made;
+    const s = this.strategy[strategy]!;
+    const y = this.symbolSide[symbolSide]!;
+    const z = v === 0 ? NULL_BYTES : this.venue[venue]!;
+    const bytes = new Uint8Array(s.length + y.length + z.length);
+    bytes.set(s, 0);
+    bytes.set(y, s.length);
+    bytes.set(z, s.length + y.length);
+    places[k] = bytes;
+    return bytes;
   }
 }
+
+/** Most combinations of strategy, symbol, side and venue an EventFragments makes and keeps whole (place). */
+const PLACES_MAX = 1 << 16;
 
 /**
  * The JSON of streamEvent(seq, …) — the same bytes JSON.stringify then UTF-8 give of it — written into `w` without
@@ -79,9 +118,12 @@ export function writeStreamEvent(w: JsonBytes, f: EventFragments, seq: number | 
   const ins = store.instrument(slot);
   const ts = update.kind === 'FILL' ? update.fill.ts : order.updatedAt;
   const venue = order.venueIndex;
-  const strategy = f.strategy[order.strategyIndex]!;
-  const symbolSide = f.symbolSide[2 * ins.index + (order.side === 'BUY' ? 0 : 1)]!;
-  const venueJson = venue === NO_VENUE ? NULL_BYTES : f.venue[venue]!;
+  const symbolSideIndex = 2 * ins.index + (store.side[slot] === BUY ? 0 : 1);
+  // strategy, symbol, side and venue as one run of bytes when the fragments keep them whole
+  const place = f.place(order.strategyIndex, symbolSideIndex, venue);
+  const strategy = place ?? f.strategy[order.strategyIndex]!;
+  const symbolSide = place === null ? f.symbolSide[symbolSideIndex]! : EMPTY_BYTES;
+  const venueJson = place !== null ? EMPTY_BYTES : venue === NO_VENUE ? NULL_BYTES : f.venue[venue]!;
   // a client order id the daemon derives is written from the id (no string made of it); one given is escaped
   const givenId = store.clientIds[slot];
   const reason = order.reason;
@@ -113,16 +155,29 @@ export function writeStreamEvent(w: JsonBytes, f: EventFragments, seq: number | 
     w.str(givenId);
   }
   w.raw(strategy);
-  w.raw(symbolSide);
-  w.raw(venueJson);
+  if (place === null) {
+    w.raw(symbolSide);
+    w.raw(venueJson);
+  }
   w.raw(transitionKeys(eventIndex(t.event), t.fromIndex, t.toIndex));
   w.plain(filledQty);
-  if (reason === undefined || reason === null) w.raw(K_REASON_NULL);
+  const noReason = reason === undefined || reason === null;
+  if (update.kind !== 'FILL') {
+    // the event ends here: its closing brace goes with `,"reason":null` (one copy)
+    if (noReason) w.raw(K_REASON_NULL_CLOSE);
+    else {
+      w.raw(K_REASON);
+      w.str(reason);
+      w.byte(CLOSE_BRACE);
+    }
+    return;
+  }
+  if (noReason) w.raw(K_REASON_NULL);
   else {
     w.raw(K_REASON);
     w.str(reason);
   }
-  if (update.kind === 'FILL') {
+  {
     const fill = update.fill;
     w.raw(K_FILL_TRADE_ID);
     w.str(fill.tradeId);
@@ -164,11 +219,13 @@ function derivedIdJson(w: JsonBytes, f: EventFragments, store: OrderStore, slot:
 }
 
 const NULL_BYTES = fragment('null');
+const EMPTY_BYTES = new Uint8Array(0);
 const K_TS = fragment(',"ts":');
 const K_ORDER_ID = fragment(',"orderId":');
 const K_CLIENT_ORDER_ID = fragment(',"clientOrderId":');
 const K_REASON = fragment(',"reason":');
 const K_REASON_NULL = fragment(',"reason":null');
+const K_REASON_NULL_CLOSE = fragment(',"reason":null}');
 const K_FILL_TRADE_ID = fragment(',"fill":{"tradeId":');
 const K_PRICE = fragment(',"price":');
 const K_QTY = fragment(',"qty":');

@@ -49,7 +49,8 @@ describe('writeStreamEvent and BareEventWriter', () => {
         const w = new JsonBytes();
         // an arena whose chunks run out part way through events: every view it gave keeps its bytes
         const arena = new JsonBytes(300);
-        const heads = [new EventFragments(store, ''), new EventFragments(store, '"type":"event",')];
+        // with the names kept whole per strategy, symbol, side and venue (the default), and in pieces (placesMax 0)
+        const heads = [new EventFragments(store, ''), new EventFragments(store, '"type":"event",'), new EventFragments(store, '"type":"event",', 0)];
         const bare = new BareEventWriter();
         tracker.listen({
           onTransition: (order, update, t) => {
@@ -61,7 +62,7 @@ describe('writeStreamEvent and BareEventWriter', () => {
               writeStreamEvent(w, head, seq, tracker, order, update, t);
               gotBytes.push(Buffer.from(w.view()));
             }
-            expectedBytes.push(Buffer.from(e), Buffer.from(`{"type":"event",${e.slice(1)}`));
+            expectedBytes.push(Buffer.from(e), Buffer.from(`{"type":"event",${e.slice(1)}`), Buffer.from(`{"type":"event",${e.slice(1)}`));
           },
         });
         const id = 1;
@@ -97,15 +98,19 @@ describe('writeStreamEvent and BareEventWriter', () => {
         const expected: string[] = [];
         const got: string[] = [];
         const w = new JsonBytes();
-        const head = new EventFragments(store, '"type":"event",');
+        // kept whole per strategy, symbol, side and venue (the default), and in pieces (placesMax 0)
+        const heads = [new EventFragments(store, '"type":"event",'), new EventFragments(store, '"type":"event",', 0)];
         tracker.listen({
           onTransition: (order, update, t) => {
-            expected.push(outcome(() => `{"type":"event",${JSON.stringify(streamEvent(7, tracker, order, update, t)).slice(1)}`));
-            got.push(outcome(() => {
-              w.begin();
-              writeStreamEvent(w, head, 7, tracker, order, update, t);
-              return w.text();
-            }));
+            const e = outcome(() => `{"type":"event",${JSON.stringify(streamEvent(7, tracker, order, update, t)).slice(1)}`);
+            for (const head of heads) {
+              expected.push(e);
+              got.push(outcome(() => {
+                w.begin();
+                writeStreamEvent(w, head, 7, tracker, order, update, t);
+                return w.text();
+              }));
+            }
           },
         });
         tracker.create(id, newOrderFields(store, { strategy, symbol, side, qtyLots: 1000 }));
