@@ -157,11 +157,26 @@ interface Client {
   replaying: boolean;
   backlog: Message[];
   backlogBytes: number;
-  /** Messages queued in this turn, written at its end (flushTurn); their UTF-8 bytes in outBytes. */
+  /**
+   * Messages queued in this turn, written at its end (flushTurn); their UTF-8 bytes in outBytes. An event is queued
+   * as the arena buffer it was written in, its bytes [outStart, outEnd) of it (a whole message: outEnd WHOLE); with
+   * ?batch=1, an event written right after the one queued last extends it (outCommas: the commas between them, which
+   * the arena holds), so that a run of events is one copy into the frame.
+   */
   out: Message[];
+  outStart: number[];
+  outEnd: number[];
   outBytes: number;
+  outCommas: number;
   /** In EventStream.dirty (has something to write at the end of the turn). */
   dirty: boolean;
+  /**
+   * ws.bufferedAmount as read during delivery `bufferedBurst` (EventStream.burst): read once per client and delivery
+   * loop, not once per event — nothing but this stream's own writes to the client (which forget it) changes it while
+   * the loop runs.
+   */
+  buffered: number;
+  bufferedBurst: number;
   /**
    * Bytes over maxBufferedBytes the client may hold while it reads its RESYNC (one message: the open orders, as large
    * as they are many); back to 0 once its send buffer is within the bound again.
@@ -212,6 +227,15 @@ export class EventStream {
   /** What the events of the tracker's orders are written with (their constant bytes, made once). */
   private readonly fragments: EventFragments;
   private waiting = false;
+  /** The event eventMessage wrote last: the arena buffer it is in and its bytes' span of it. */
+  private eventChunk: Uint8Array = new Uint8Array(0);
+  private eventStart = 0;
+  private eventEnd = 0;
+  /**
+   * Odd while publishDurable delivers (a new odd number each time), even otherwise: a client's ws.bufferedAmount read
+   * in the same odd burst is still what ws holds (Client.buffered).
+   */
+  private burst = 0;
   private slowDisconnects = 0;
   /** Live events made (StreamStats.events). */
   private made = 0;
@@ -235,7 +259,8 @@ export class EventStream {
         onTransition: (order, update, t) => {
           const event = eventIndex(t.event);
           if (!this.wanted(order.strategyIndex, order.symbolIndex, event)) return;
-          this.deliver(this.o.tracker.seqOf(t), order.strategyIndex, order.symbolIndex, event, this.eventMessage(undefined, order, update, t));
+          this.eventMessage(undefined, order, update, t);
+          this.deliver(this.o.tracker.seqOf(t), order.strategyIndex, order.symbolIndex, event, this.eventChunk, this.eventStart, this.eventEnd);
         },
       }, 'api-stream');
     }
@@ -263,8 +288,8 @@ export class EventStream {
     const q = parsed.query;
     const last = this.lastSeq();
     const c: Client = {
-      ws, query: q, filter: liveFilter(q, this.o.tracker.store), after: last, open: true, replaying: false, backlog: [], backlogBytes: 0, out: [], outBytes: 0,
-      dirty: false, grace: 0,
+      ws, query: q, filter: liveFilter(q, this.o.tracker.store), after: last, open: true, replaying: false, backlog: [], backlogBytes: 0, out: [], outStart: [], outEnd: [], outBytes: 0, outCommas: 0,
+      dirty: false, grace: 0, buffered: 0, bufferedBurst: NO_BURST,
     };
     this.clients.set(ws, c);
     this.list = [...this.clients.values()];
@@ -353,20 +378,33 @@ export class EventStream {
     const symbol = order.symbolIndex;
     if (!this.wanted(strategy, symbol, event)) return;
     try {
-      this.pending.push(seq, strategy, symbol, event, this.eventMessage(seq, order, update, t));
+      this.eventMessage(seq, order, update, t);
+      this.pending.push(seq, strategy, symbol, event, this.eventChunk, this.eventStart, this.eventEnd);
       this.publishDurable();
     } catch (err) {
       this.o.log.error({ err }, 'api stream: event not published');
     }
   }
 
-  /** A transition's event as the stream sends it: its message's bytes, made from the order (no event object). */
-  private eventMessage(seq: number | undefined, order: OrderView, update: OrderUpdate, t: Transition): Uint8Array {
+  /**
+   * Writes a transition's event as the stream sends it into the arena, made from the order (no event object): its
+   * bytes are eventChunk[eventStart, eventEnd) (no view made of them). A comma follows it in the arena when there is
+   * room: events written one after the other are then a batch frame's run of them, as they are (Client.out).
+   */
+  private eventMessage(seq: number | undefined, order: OrderView, update: OrderUpdate, t: Transition): void {
     this.made++;
     const arena = this.arena;
     arena.begin();
+    const before = arena.buf;
+    const from = arena.pos;
     writeStreamEvent(arena, this.fragments, seq, this.o.tracker, order, update, t);
-    return arena.bytes();
+    const chunk = arena.buf;
+    const end = arena.pos;
+    this.eventChunk = chunk;
+    // a buffer the arena began for it holds it from its start (JsonBytes.reserve)
+    this.eventStart = chunk === before ? from : 0;
+    this.eventEnd = end;
+    if (end < chunk.length) arena.byte(COMMA);
   }
 
   /**
@@ -384,9 +422,16 @@ export class EventStream {
     const j = this.o.journal!;
     const durable = j.durableSeq();
     const p = this.pending;
-    while (p.length > 0 && p.firstSeq <= durable) {
-      this.deliver(p.firstSeq, p.strategy, p.symbol, p.event, p.message);
-      p.shift();
+    if (p.length > 0 && p.firstSeq <= durable) {
+      this.burst++; // odd: the clients' buffered amounts are read once each in this loop
+      try {
+        while (p.length > 0 && p.firstSeq <= durable) {
+          this.deliver(p.firstSeq, p.strategy, p.symbol, p.event, p.chunk, p.start, p.end);
+          p.shift();
+        }
+      } finally {
+        this.burst++;
+      }
     }
     if (p.length === 0 || this.waiting) return;
     this.waiting = true;
@@ -403,22 +448,25 @@ export class EventStream {
     );
   }
 
-  /** An event (seq, the store's strategy and symbol indexes, its LIFECYCLE_EVENTS index, its message) to the clients it is for. */
-  private deliver(seq: number, strategy: number, symbol: number, event: number, message: Uint8Array): void {
+  /**
+   * An event (seq, the store's strategy and symbol indexes, its LIFECYCLE_EVENTS index, its message: chunk[start, end)
+   * of the arena) to the clients it is for.
+   */
+  private deliver(seq: number, strategy: number, symbol: number, event: number, chunk: Uint8Array, start: number, end: number): void {
     const list = this.list;
-    const bytes = message.length;
+    const bytes = end - start;
     for (let i = 0; i < list.length; i++) {
       const c = list[i]!;
       if (seq <= c.after || !passes(c.filter, strategy, symbol, event)) continue;
-      if (!c.replaying) this.sendTo(c, message, bytes);
-      else this.toBacklog(c, message, bytes);
+      if (!c.replaying) this.sendSpan(c, chunk, start, end, bytes);
+      else this.toBacklog(c, Buffer.from(chunk.subarray(start, end)), bytes); // a copy: a backlog may wait a while
     }
   }
 
   /** A live message for a client being replayed to: sent after the replay, in order, under the same bound. */
   private toBacklog(c: Client, message: Message, bytes: number): void {
     if (!c.open) return;
-    c.backlog.push(typeof message === 'string' ? message : Buffer.from(message)); // a copy: a backlog may wait a while (see write())
+    c.backlog.push(message);
     c.backlogBytes += bytes;
     if (c.backlogBytes > this.o.maxBufferedBytes) this.slow(c);
   }
@@ -429,20 +477,62 @@ export class EventStream {
    * the bound until its buffer is within it again (a RESYNC's own size).
    */
   private sendTo(c: Client, message: Message, bytes: number, grace = 0): boolean {
+    if (!this.admit(c, bytes, grace)) return false;
+    c.out.push(message);
+    c.outStart.push(0);
+    c.outEnd.push(WHOLE);
+    c.outBytes += bytes;
+    if (grace > 0) c.grace = grace;
+    this.queued(c);
+    return true;
+  }
+
+  /** sendTo of an event: chunk[start, end) of the arena (`bytes` of it), a run's next event joining it (Client.out). */
+  private sendSpan(c: Client, chunk: Uint8Array, start: number, end: number, bytes: number): void {
+    if (!this.admit(c, bytes, 0)) return;
+    const out = c.out;
+    const last = out.length - 1;
+    if (start > 0 && last >= 0 && out[last] === chunk && c.outEnd[last] === start - 1 && c.query.batch) {
+      c.outEnd[last] = end;
+      c.outCommas++;
+    } else {
+      out.push(chunk);
+      c.outStart.push(start);
+      c.outEnd.push(end);
+    }
+    c.outBytes += bytes;
+    this.queued(c);
+  }
+
+  /**
+   * Whether `bytes` more may be queued for the client (sendTo's bound; `grace` its); a client it would take over the
+   * bound is dropped. What was queued may be written first (a turn's queue over half the bound).
+   */
+  private admit(c: Client, bytes: number, grace: number): boolean {
     if (!c.open) return false;
     const ws = c.ws;
     if (ws.readyState !== ws.OPEN) return false;
     // A turn's queue is written early once it holds half the bound: only what the client does not read counts up to it.
     if (c.outBytes + bytes > this.turnBytes && c.out.length > 0) this.write(c);
-    const held = ws.bufferedAmount + c.outBytes;
+    let buffered: number;
+    const burst = this.burst;
+    if (c.bufferedBurst === burst && (burst & 1) === 1) buffered = c.buffered;
+    else {
+      buffered = ws.bufferedAmount;
+      c.buffered = buffered;
+      c.bufferedBurst = burst;
+    }
+    const held = buffered + c.outBytes;
     if (c.grace > 0 && held <= this.o.maxBufferedBytes) c.grace = 0; // the RESYNC is read: the bound alone again
     if (held + bytes > this.o.maxBufferedBytes + c.grace + grace) {
       this.slow(c);
       return false;
     }
-    c.out.push(message);
-    c.outBytes += bytes;
-    if (grace > 0) c.grace = grace;
+    return true;
+  }
+
+  /** The client has something queued: written at the end of the turn. */
+  private queued(c: Client): void {
     if (!c.dirty) {
       c.dirty = true;
       this.dirty.push(c);
@@ -451,7 +541,6 @@ export class EventStream {
         setImmediate(this.flushTurn);
       }
     }
-    return true;
   }
 
   private sendText(c: Client, text: string): boolean {
@@ -470,8 +559,7 @@ export class EventStream {
         this.write(c);
       } catch (err) {
         this.o.log.error({ err }, 'api stream: a client\'s messages could not be written');
-        c.out.length = 0;
-        c.outBytes = 0;
+        clearOut(c);
       }
     }
     list.length = 0;
@@ -482,10 +570,11 @@ export class EventStream {
   private write(c: Client): void {
     const out = c.out;
     if (out.length === 0) return;
+    c.bufferedBurst = NO_BURST; // what ws holds changes with this write: read again
     const ws = c.ws;
     if (ws.readyState === ws.OPEN) {
       if (c.query.batch) {
-        ws.send(arrayFrame(out, c.outBytes), TEXT_FRAME);
+        ws.send(arrayFrame(c), TEXT_FRAME);
       } else {
         // the events' bytes are copied out of the arena into one buffer of this write: what ws holds for a client
         // that reads slowly is its own bytes, never a whole arena buffer kept alive by one small message
@@ -497,16 +586,18 @@ export class EventStream {
           const m = out[i]!;
           if (typeof m === 'string') ws.send(m, TEXT_FRAME);
           else {
-            copies.set(m, at);
-            ws.send(copies.subarray(at, at + m.length), TEXT_FRAME);
-            at += m.length;
+            const end = c.outEnd[i]!;
+            const start = c.outStart[i]!;
+            const n = end === WHOLE ? m.length : end - start;
+            copies.set(end === WHOLE ? m : m.subarray(start, end), at);
+            ws.send(copies.subarray(at, at + n), TEXT_FRAME);
+            at += n;
           }
         }
         socket?.uncork();
       }
     }
-    out.length = 0;
-    c.outBytes = 0;
+    clearOut(c);
   }
 
   private slow(c: Client): void {
@@ -532,8 +623,7 @@ export class EventStream {
     c.open = false;
     c.backlog = [];
     c.backlogBytes = 0;
-    c.out.length = 0;
-    c.outBytes = 0;
+    clearOut(c);
     if (this.clients.get(c.ws) === c) {
       this.clients.delete(c.ws);
       this.list = [...this.clients.values()];
@@ -611,6 +701,9 @@ function eventText(e: object): string {
   return `{${EVENT_HEAD_TEXT}${JSON.stringify(e).slice(1)}`;
 }
 
+/** Client.bufferedBurst of no burst (ws.bufferedAmount is read at the next message). */
+const NO_BURST = -1;
+
 /** Bytes of each buffer the events are written in (an event that needs more gets a buffer of its own size). */
 const ARENA_BYTES = 64 * 1024;
 
@@ -620,17 +713,40 @@ const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
 
-/** `[m1,m2,…]`: one array frame of a turn's messages (`bytes`: their total UTF-8 length), each copied or encoded into it. */
-function arrayFrame(out: readonly Message[], bytes: number): Buffer {
-  const frame = Buffer.allocUnsafe(bytes + out.length + 1);
+/** Client.outEnd of a message queued whole. */
+const WHOLE = -1;
+
+/** Nothing queued for the client. */
+function clearOut(c: Client): void {
+  c.out.length = 0;
+  c.outStart.length = 0;
+  c.outEnd.length = 0;
+  c.outBytes = 0;
+  c.outCommas = 0;
+}
+
+/**
+ * `[m1,m2,…]`: one array frame of the client's queued messages, each copied or encoded into it (a run of events with
+ * the commas between them as one copy: Client.out).
+ */
+function arrayFrame(c: Client): Buffer {
+  const out = c.out;
+  const frame = Buffer.allocUnsafe(c.outBytes + c.outCommas + out.length + 1);
   let at = 0;
   for (let i = 0; i < out.length; i++) {
     frame[at++] = i === 0 ? OPEN_BRACKET : COMMA;
     const m = out[i]!;
     if (typeof m === 'string') at += frame.write(m, at);
     else {
-      frame.set(m, at);
-      at += m.length;
+      const end = c.outEnd[i]!;
+      if (end === WHOLE) {
+        frame.set(m, at);
+        at += m.length;
+      } else {
+        const start = c.outStart[i]!;
+        frame.set(m.subarray(start, end), at);
+        at += end - start;
+      }
     }
   }
   frame[at] = CLOSE_BRACKET;

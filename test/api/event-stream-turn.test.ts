@@ -197,6 +197,10 @@ describe('per-turn coalescing', () => {
     expect(single.given.slice(1).every((d) => Buffer.isBuffer(d))).toBe(true);
     const arrays = batch.given.map((d) => JSON.parse(d.toString()) as unknown[]).flat();
     expect(arrays.slice(1)).toEqual(expected.map((e) => JSON.parse(e)));
+    // byte for byte: each array frame is `[`, its messages joined by commas, `]` (runs of events copied whole from
+    // the buffers they were written in, across the buffers' ends)
+    expect(batch.given.every((d) => Buffer.isBuffer(d) && d[0] === 0x5b && d[d.length - 1] === 0x5d)).toBe(true);
+    expect(batch.given.map((d) => d.toString().slice(1, -1)).join(',')).toBe([single.given[0]!.toString(), ...expected].join(','));
     expect(single.binaryFrames + batch.binaryFrames).toBe(0);
   });
 
