@@ -42,6 +42,12 @@ const NULL = 5;
 /** Ids up to this are handed out as small integers (V8's Smi on every build). */
 const SMALL_INT = 0x3fffffff;
 
+/** Most bytes of a string kept as bytes in SubmitFrameReader's cache (longer ones are compared as text). */
+const CACHED_BYTES = 32;
+/** SubmitFrameReader.cacheLength of an entry that holds nothing, and of one longer than CACHED_BYTES. */
+const EMPTY_ENTRY = -1;
+const LONG_ENTRY = -2;
+
 /** Reading declined (a position never is negative). */
 const NO = -1;
 
@@ -75,6 +81,13 @@ export class SubmitFrameReader {
   /** Per field, the last two strings made (a value that repeats is not made again); the next to replace. */
   private readonly cache: (string | undefined)[] = new Array<string | undefined>(2 * NF).fill(undefined);
   private readonly cacheNext = new Uint8Array(NF);
+  /**
+   * The bytes of each cached string (cache index x CACHED_BYTES), compared with a value's bytes as bytes — not one
+   * String.charCodeAt per character of strings of every shape —, and its length (EMPTY_ENTRY: none; LONG_ENTRY:
+   * longer than CACHED_BYTES, compared as text).
+   */
+  private readonly cacheBytes = new Uint8Array(2 * NF * CACHED_BYTES);
+  private readonly cacheLength = new Int32Array(2 * NF).fill(EMPTY_ENTRY);
   private readonly fields = new OrderFields();
   private readonly opObject: FrameOp = { op: 'submit', id: null, order: this.fields };
   /** Ops read into the spans by the current read (readOp's). */
@@ -179,15 +192,33 @@ export class SubmitFrameReader {
   private str(b: Buffer, s: number, e: number, field: number): string {
     if (field === CLIENT_ORDER_ID) return byteText(b, s, e); // one per order: never repeats
     const c = this.cache;
-    const a = c[2 * field];
-    if (a !== undefined && same(a, b, s, e)) return a;
-    const z = c[2 * field + 1];
-    if (z !== undefined && same(z, b, s, e)) return z;
+    const first = 2 * field;
+    if (this.cached(first, b, s, e)) return c[first]!;
+    if (this.cached(first + 1, b, s, e)) return c[first + 1]!;
     const text = byteText(b, s, e);
-    const slot = this.cacheNext[field]!;
-    c[2 * field + slot] = text;
-    this.cacheNext[field] = slot ^ 1;
+    const next = this.cacheNext[field]!;
+    const at = first + next;
+    c[at] = text;
+    const len = e - s;
+    if (len <= CACHED_BYTES) {
+      const bytes = this.cacheBytes;
+      const to = at * CACHED_BYTES;
+      for (let q = 0; q < len; q++) bytes[to + q] = b[s + q]!;
+      this.cacheLength[at] = len;
+    } else this.cacheLength[at] = LONG_ENTRY;
+    this.cacheNext[field] = next ^ 1;
     return text;
+  }
+
+  /** Whether cache entry `at` holds the text of b[s, e). */
+  private cached(at: number, b: Buffer, s: number, e: number): boolean {
+    const len = this.cacheLength[at]!;
+    if (len === LONG_ENTRY) return same(this.cache[at]!, b, s, e);
+    if (len !== e - s) return false; // (EMPTY_ENTRY: no length matches)
+    const bytes = this.cacheBytes;
+    const from = at * CACHED_BYTES;
+    for (let q = 0; q < len; q++) if (bytes[from + q] !== b[s + q]) return false;
+    return true;
   }
 
   /** One op from its `{` at p: the position after its `}`, or NO. */
@@ -429,10 +460,13 @@ function isName(b: Buffer, s: number, n: number, f: number): boolean {
   return b[s] === name[0] && b[s + 1] === name[1];
 }
 
+/** String.prototype.charCodeAt as a constant: see src/model/json-text.ts (a megamorphic `text.charCodeAt` per char). */
+const charCodeAt = String.prototype.charCodeAt;
+
 /** Whether `text` (ASCII) is the bytes b[s, e). */
 function same(text: string, b: Buffer, s: number, e: number): boolean {
   const len = e - s;
   if (text.length !== len) return false;
-  for (let q = 0; q < len; q++) if (text.charCodeAt(q) !== b[s + q]) return false;
+  for (let q = 0; q < len; q++) if (charCodeAt.call(text, q) !== b[s + q]) return false;
   return true;
 }

@@ -273,6 +273,21 @@ describe('a /v1/stream frame read from its bytes is what the general path reads'
     same(`[${atBound}, ${atBound}x]`);
   });
 
+  it('hands out each op\'s own strings while the values it keeps from op to op change: one byte apart, short and long, two and three in turn', () => {
+    const long = 'x'.repeat(40);
+    const values = ['abc', 'abd', 'abcd', 'ab', '', `${long}a`, `${long}b`, 'x'.repeat(32), `${'x'.repeat(31)}y`, 'x'.repeat(33)];
+    // each field's value from the list in a pattern of its own: repeats, two alternating, three in turn
+    const pick = (i: number, f: number): string => values[[i % 2, (i >> 1) % 3 + 2, i % values.length, (i * 7) % 5 + 5][f]!]!;
+    const ops = Array.from({ length: 120 }, (_, i) => `{"op":"submit","id":${i},"order":{"strategy":"${pick(i, 0)}","symbol":"${pick(i, 1)}","side":"${pick(i, 2)}","price":"${pick(i, 3)}"}}`);
+    same(`[${ops.join(',')}]`, 1000);
+    expect(reader.read(Buffer.from(`[${ops.join(',')}]`), 1000, MAX_BODY_BYTES)).toBe(120);
+    for (let i = 0; i < 120; i++) {
+      const m = reader.op(i);
+      expect([m.order.strategy, m.order.symbol, m.order.side, m.order.price]).toEqual([pick(i, 0), pick(i, 1), pick(i, 2), pick(i, 3)]);
+    }
+    reader.done();
+  });
+
   it('hands out batches larger than its first capacity, and strings repeated across ops are the same values', () => {
     const ops = Array.from({ length: 300 }, (_, i) => `{"op":"submit","id":${i},"order":{"strategy":"s${i % 3}","symbol":"BTC-USDT","side":"${i & 1 ? 'BUY' : 'SELL'}","price":"${60000 + (i % 5)}","quantity":"0.0001","clientOrderId":"c${i}"}}`);
     same(`[${ops.join(',')}]`, 1000);
