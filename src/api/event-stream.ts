@@ -219,9 +219,9 @@ export class EventStream {
    */
   private readonly pending = new PendingEvents();
   /**
-   * Where events are written, one after the other (their messages are views of it): a buffer is never written twice,
-   * and lives on while a message made in it waits for its record's durability or for the end of the turn (each
-   * client's write copies the bytes out, so no socket holds on to it).
+   * Where events are written, one after the other, a comma after each (their messages are spans of its buffers,
+   * eventMessage): a buffer is never written twice, and lives on while a message made in it waits for its record's
+   * durability or for the end of the turn (each client's write copies the bytes out, so no socket holds on to it).
    */
   private readonly arena = new JsonBytes(ARENA_BYTES);
   /** What the events of the tracker's orders are written with (their constant bytes, made once). */
