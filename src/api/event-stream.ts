@@ -159,13 +159,15 @@ interface Client {
   backlogBytes: number;
   /**
    * Messages queued in this turn, written at its end (flushTurn); their UTF-8 bytes in outBytes. An event is queued
-   * as the arena buffer it was written in, its bytes [outStart, outEnd) of it (a whole message: outEnd WHOLE); with
-   * ?batch=1, an event written right after the one queued last extends it (outCommas: the commas between them, which
-   * the arena holds), so that a run of events is one copy into the frame.
+   * as the arena buffer it was written in, its bytes [outStart, outEnd) of it (a whole message: outEnd WHOLE); an
+   * event written right after the one queued last extends it (outCommas: the commas between them, which the arena
+   * holds), so that a run of events is one copy (into the array frame; without ?batch=1 into the write's buffer, each
+   * event then sent as its frame: outLengths, the bytes of each event queued, in order).
    */
   out: Message[];
   outStart: number[];
   outEnd: number[];
+  outLengths: number[];
   outBytes: number;
   outCommas: number;
   /** In EventStream.dirty (has something to write at the end of the turn). */
@@ -288,7 +290,7 @@ export class EventStream {
     const q = parsed.query;
     const last = this.lastSeq();
     const c: Client = {
-      ws, query: q, filter: liveFilter(q, this.o.tracker.store), after: last, open: true, replaying: false, backlog: [], backlogBytes: 0, out: [], outStart: [], outEnd: [], outBytes: 0, outCommas: 0,
+      ws, query: q, filter: liveFilter(q, this.o.tracker.store), after: last, open: true, replaying: false, backlog: [], backlogBytes: 0, out: [], outStart: [], outEnd: [], outLengths: [], outBytes: 0, outCommas: 0,
       dirty: false, grace: 0, buffered: 0, bufferedBurst: NO_BURST,
     };
     this.clients.set(ws, c);
@@ -492,7 +494,7 @@ export class EventStream {
     if (!this.admit(c, bytes, 0)) return;
     const out = c.out;
     const last = out.length - 1;
-    if (start > 0 && last >= 0 && out[last] === chunk && c.outEnd[last] === start - 1 && c.query.batch) {
+    if (start > 0 && last >= 0 && out[last] === chunk && c.outEnd[last] === start - 1) {
       c.outEnd[last] = end;
       c.outCommas++;
     } else {
@@ -500,6 +502,7 @@ export class EventStream {
       c.outStart.push(start);
       c.outEnd.push(end);
     }
+    if (!c.query.batch) c.outLengths.push(bytes);
     c.outBytes += bytes;
     this.queued(c);
   }
@@ -578,20 +581,33 @@ export class EventStream {
       } else {
         // the events' bytes are copied out of the arena into one buffer of this write: what ws holds for a client
         // that reads slowly is its own bytes, never a whole arena buffer kept alive by one small message
-        const copies = Buffer.allocUnsafe(c.outBytes);
+        const copies = Buffer.allocUnsafe(c.outBytes + c.outCommas);
+        const lengths = c.outLengths;
         let at = 0;
-        const socket = out.length > 1 ? (ws as unknown as Corkable)._socket : undefined;
+        let k = 0; // the next of outLengths
+        const socket = out.length > 1 || c.outCommas > 0 ? (ws as unknown as Corkable)._socket : undefined;
         socket?.cork();
         for (let i = 0; i < out.length; i++) {
           const m = out[i]!;
           if (typeof m === 'string') ws.send(m, TEXT_FRAME);
           else {
             const end = c.outEnd[i]!;
+            if (end === WHOLE) {
+              copies.set(m, at);
+              ws.send(copies.subarray(at, at + m.length), TEXT_FRAME);
+              at += m.length;
+              continue;
+            }
+            // a run of events: copied whole, each sent as its frame (the commas between them skipped)
             const start = c.outStart[i]!;
-            const n = end === WHOLE ? m.length : end - start;
-            copies.set(end === WHOLE ? m : m.subarray(start, end), at);
-            ws.send(copies.subarray(at, at + n), TEXT_FRAME);
-            at += n;
+            const stop = at + end - start;
+            copies.set(m.subarray(start, end), at);
+            while (at < stop) {
+              const n = lengths[k++]!;
+              ws.send(copies.subarray(at, at + n), TEXT_FRAME);
+              at += n + 1;
+            }
+            at = stop;
           }
         }
         socket?.uncork();
@@ -721,6 +737,7 @@ function clearOut(c: Client): void {
   c.out.length = 0;
   c.outStart.length = 0;
   c.outEnd.length = 0;
+  c.outLengths.length = 0;
   c.outBytes = 0;
   c.outCommas = 0;
 }
