@@ -250,39 +250,23 @@ export class SubmitFrameReader {
       } else if (len === 2 && b[s] === 0x69 /* i */ && b[s + 1] === 0x64 /* d */) {
         if ((seen & 2) !== 0) return NO;
         seen |= 2;
-        const c = b[p]!;
-        if (c === 0x22) {
-          const ie = stringEnd(b, p + 1, n);
-          if (ie === NO) return NO;
-          this.idKind[k] = STRING;
-          this.idStart[k] = p + 1;
-          this.idEnd[k] = ie;
-          p = ie + 1;
-        } else if (c >= 0x30 && c <= 0x39) {
-          p = this.integer(b, p, n);
-          if (p === NO) return NO;
-          this.idKind[k] = NUMBER;
-          this.idNum[k] = this.lastInteger;
-        } else if (c === 0x6e /* n */ && p + 3 < n && b[p + 1] === 0x75 && b[p + 2] === 0x6c && b[p + 3] === 0x6c) {
-          this.idKind[k] = NULL;
-          p += 4;
-        } else return NO;
+        // a string, an integer or null
+        p = this.scalar(b, p, n);
+        const vk = this.valueKind;
+        if (p === NO || vk === TRUE || vk === FALSE) return NO;
+        this.idKind[k] = vk;
+        this.idStart[k] = this.valueStart;
+        this.idEnd[k] = this.valueEnd;
+        this.idNum[k] = this.lastInteger;
       } else if (len === 5 && b[s] === 0x6f && b[s + 1] === 0x72 && b[s + 2] === 0x64 && b[s + 3] === 0x65 && b[s + 4] === 0x72) {
         if ((seen & 4) !== 0) return NO;
         seen |= 4;
         p = this.readOrder(b, p, n, k);
         if (p === NO) return NO;
       } else return NO;
-      p = ws(b, p, n);
-      if (p >= n) return NO;
-      const d = b[p]!;
-      if (d === 0x2c /* , */) {
-        p = ws(b, p + 1, n);
-        continue;
-      }
-      if (d !== 0x7d /* } */) return NO;
-      p++;
-      break;
+      p = this.afterMember(b, p, n);
+      if (p === NO) return NO;
+      if (this.closed) break;
     }
     if ((seen & 5) !== 5 || p - from > maxOpBytes) return NO;
     this.count = k + 1;
@@ -310,40 +294,73 @@ export class SubmitFrameReader {
       p = ws(b, p + 1, n);
       if (p >= n) return NO;
       const at = base + field;
-      const c = b[p]!;
-      if (c === 0x22) {
-        const ve = stringEnd(b, p + 1, n);
-        if (ve === NO) return NO;
-        kind[at] = STRING;
-        this.start[at] = p + 1;
-        this.end[at] = ve;
-        p = ve + 1;
-      } else if (c >= 0x30 && c <= 0x39) {
-        p = this.integer(b, p, n);
-        if (p === NO) return NO;
-        kind[at] = NUMBER;
-        this.num[at] = this.lastInteger;
-      } else if (c === 0x74 /* t */ && p + 3 < n && b[p + 1] === 0x72 && b[p + 2] === 0x75 && b[p + 3] === 0x65) {
-        kind[at] = TRUE;
-        p += 4;
-      } else if (c === 0x66 /* f */ && p + 4 < n && b[p + 1] === 0x61 && b[p + 2] === 0x6c && b[p + 3] === 0x73 && b[p + 4] === 0x65) {
-        kind[at] = FALSE;
-        p += 5;
-      } else if (c === 0x6e /* n */ && p + 3 < n && b[p + 1] === 0x75 && b[p + 2] === 0x6c && b[p + 3] === 0x6c) {
-        kind[at] = NULL;
-        p += 4;
-      } else return NO;
-      p = ws(b, p, n);
-      if (p >= n) return NO;
-      const d = b[p]!;
-      if (d === 0x2c /* , */) {
-        p = ws(b, p + 1, n);
-        continue;
+      p = this.scalar(b, p, n);
+      if (p === NO) return NO;
+      kind[at] = this.valueKind;
+      this.start[at] = this.valueStart;
+      this.end[at] = this.valueEnd;
+      this.num[at] = this.lastInteger;
+      p = this.afterMember(b, p, n);
+      if (p === NO) return NO;
+      if (this.closed) {
+        this.present[k] = seen;
+        return p;
       }
-      if (d !== 0x7d /* } */) return NO;
-      this.present[k] = seen;
-      return p + 1;
     }
+  }
+
+  /** The value read last (scalar()): its kind, and a string's bytes from valueStart to valueEnd (its closing quote). */
+  private valueKind = 0;
+  private valueStart = 0;
+  private valueEnd = 0;
+  /** afterMember() found the object's closing brace (else a comma). */
+  private closed = false;
+
+  /**
+   * A value from p (past whitespace): a string without escapes, an integer (integer()), true, false or null — the
+   * position after it (what it was in valueKind, valueStart/valueEnd, lastInteger), or NO.
+   */
+  private scalar(b: Buffer, p: number, n: number): number {
+    const c = b[p]!;
+    if (c === 0x22) {
+      const e = stringEnd(b, p + 1, n);
+      if (e === NO) return NO;
+      this.valueKind = STRING;
+      this.valueStart = p + 1;
+      this.valueEnd = e;
+      return e + 1;
+    }
+    if (c >= 0x30 && c <= 0x39) {
+      this.valueKind = NUMBER;
+      return this.integer(b, p, n);
+    }
+    if (c === 0x74 /* t */ && p + 3 < n && b[p + 1] === 0x72 && b[p + 2] === 0x75 && b[p + 3] === 0x65) {
+      this.valueKind = TRUE;
+      return p + 4;
+    }
+    if (c === 0x66 /* f */ && p + 4 < n && b[p + 1] === 0x61 && b[p + 2] === 0x6c && b[p + 3] === 0x73 && b[p + 4] === 0x65) {
+      this.valueKind = FALSE;
+      return p + 5;
+    }
+    if (c === 0x6e /* n */ && p + 3 < n && b[p + 1] === 0x75 && b[p + 2] === 0x6c && b[p + 3] === 0x6c) {
+      this.valueKind = NULL;
+      return p + 4;
+    }
+    return NO;
+  }
+
+  /** After an object member's value at p: past a ',' and whitespace (closed false) or past its '}' (closed true); or NO. */
+  private afterMember(b: Buffer, p: number, n: number): number {
+    p = ws(b, p, n);
+    if (p >= n) return NO;
+    const d = b[p]!;
+    if (d === 0x2c /* , */) {
+      this.closed = false;
+      return ws(b, p + 1, n);
+    }
+    if (d !== 0x7d /* } */) return NO;
+    this.closed = true;
+    return p + 1;
   }
 
   /** The value of the integer read last (integer). */
