@@ -211,6 +211,12 @@ export class CommandIntake {
    * the stream and answered at each pass over the pending entries until one answer goes out.
    */
   private readonly orphans = new Map<string, Set<string>>();
+  /**
+   * Per command stream whose pending entries are being read (readPending()), the entries acknowledged since that read
+   * began. Reads and acks go on two connections: Redis may list an entry before its ack, and the ack's answer may come
+   * (the entry no longer in flight) before the list's. Such an entry was answered: passed over, never answered again.
+   */
+  private readonly ackedWhileListing = new Map<string, Set<string>>();
   /** Read this consumer's pending entries before new ones (start, reconnect, a failed reply or ack). */
   private needPending = true;
   private seenReconnects = 0;
@@ -922,21 +928,28 @@ export class CommandIntake {
       await this.answerOrphans(key);
       const left = this.leftPending.get(key);
       const listed = left === undefined ? undefined : new Set<string>();
-      let after = '0';
-      for (;;) {
-        await this.room();
-        if (this.stopping) return;
-        // raw: an entry deleted after it was delivered comes back without fields, which node-redis's parser refuses
-        const raw = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch), 'STREAMS', key, after], AS_BYTES);
-        const messages = rawStreams(raw)[0]?.entries ?? [];
-        const strategy = this.strategyOfKey.get(key)!;
-        for (const m of messages) {
-          listed?.add(m.id);
-          this.entry(strategy, key, m, true);
+      const acked = new Set<string>();
+      this.ackedWhileListing.set(key, acked);
+      try {
+        let after = '0';
+        for (;;) {
+          await this.room();
+          if (this.stopping) return;
+          // raw: an entry deleted after it was delivered comes back without fields, which node-redis's parser refuses
+          const raw = await this.reads.client.sendCommand(['XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', String(this.o.batch), 'STREAMS', key, after], AS_BYTES);
+          const messages = rawStreams(raw)[0]?.entries ?? [];
+          const strategy = this.strategyOfKey.get(key)!;
+          for (const m of messages) {
+            if (acked.has(m.id)) continue;
+            listed?.add(m.id);
+            this.entry(strategy, key, m, true);
+          }
+          this.noteRead(key, messages);
+          if (messages.length < this.o.batch) break;
+          after = messages[messages.length - 1]!.id;
         }
-        this.noteRead(key, messages);
-        if (messages.length < this.o.batch) break;
-        after = messages[messages.length - 1]!.id;
+      } finally {
+        this.ackedWhileListing.delete(key);
       }
       if (left !== undefined && listed !== undefined && this.leftPending.get(key) === left) {
         // not listed: acknowledged after all — or the list read was a group's made again by someone else, which never
@@ -1388,17 +1401,19 @@ export class CommandIntake {
   /**
    * Which entries of a flushed batch stay pending (their reply failed — `all`: the call itself failed, else those at the
    * 1-based positions `failedAt` — or they were not to be acknowledged) and which were acknowledged (leftPending).
-   * Nothing is done per entry unless something failed, now or before.
+   * Entries acknowledged while their stream's pending list is being read are noted (ackedWhileListing). Nothing is
+   * done per entry unless something failed, now or before, or a pending list is being read.
    */
   private notePending(batch: readonly Outgoing[], failedAt: readonly unknown[] | undefined, all: boolean): void {
     const anyLeft = all || failedAt !== undefined || this.leftPending.size > 0 || this.orphans.size > 0 || this.counted.size > 0
-      || batch.some((o) => !o.answer.ack);
+      || this.ackedWhileListing.size > 0 || batch.some((o) => !o.answer.ack);
     if (!anyLeft) return;
     const failed = failedAt === undefined ? undefined : new Set(failedAt.map(Number));
     for (let i = 0; i < batch.length; i++) {
       const out = batch[i]!;
       const stays = all || !out.answer.ack || (failed?.has(i + 1) ?? false);
       if (!stays) {
+        this.ackedWhileListing.get(out.key)?.add(out.id);
         const lost = this.counted.get(out.key);
         if (lost?.delete(out.id) === true) {
           if (lost.size === 0) this.counted.delete(out.key);

@@ -142,6 +142,79 @@ async function cuttingProxy(marker: string, armed = true): Promise<{ url: string
   };
 }
 
+/**
+ * A TCP proxy to the shared Redis whose answers can be held: once `hold()` was called, the first answer holding
+ * `marker` is kept back (with every byte after it on that connection) until `release()`; `held` resolves when it was
+ * kept. `cut()` destroys every connection open now (their clients reconnect through the proxy).
+ */
+async function holdingProxy(marker: string): Promise<{ url: string; hold: () => void; held: Promise<void>; release: () => void; cut: () => void; close: () => Promise<void> }> {
+  const needle = Buffer.from(marker);
+  let armed = false;
+  let caught = false;
+  let onHeld: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (onHeld = resolve));
+  let released = false;
+  const waiting: (() => void)[] = [];
+  const pairs = new Set<[Socket, Socket]>();
+  const server: Server = createServer((client) => {
+    const upstream = tcpConnect(6379, '127.0.0.1');
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    let holding = false;
+    const later: Buffer[] = [];
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => {
+      if (armed && !caught && d.includes(needle)) {
+        holding = true;
+        caught = true;
+        onHeld();
+      }
+      if (!holding || released) {
+        client.write(d);
+        return;
+      }
+      later.push(d);
+      if (later.length === 1) waiting.push(() => {
+        for (const b of later.splice(0)) client.write(b);
+        holding = false;
+      });
+    });
+    const end = (): void => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    hold: () => {
+      armed = true;
+    },
+    held,
+    release: () => {
+      released = true;
+      for (const w of waiting.splice(0)) w();
+    },
+    cut: () => {
+      for (const [a, b] of [...pairs]) {
+        a.destroy();
+        b.destroy();
+      }
+    },
+    close: async () => {
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 let seq = 0;
 /** A command entry (fields as given: a test may leave some out). */
 async function send(strategy: string, fields: Record<string, string>): Promise<string> {
@@ -1126,6 +1199,49 @@ describe('exactly once', () => {
       await server.stop();
     }
   }, 90_000);
+
+  it('a command acknowledged while its stream\'s pending entries are read (listed before its ack, the list\'s answer after the ack\'s) is not answered again', async () => {
+    // defect: reads and acks go on two connections. The pending entries were listed (XREADGROUP 0) while the command
+    // waited for the journal; its reply and ack went out and their answer came first (no longer in flight); the list's
+    // answer then had it as delivered again: answered a second time from the ledger (replayed)
+    const rig = await startRig();
+    const proxy = await holdingProxy('race-2');
+    let open: () => void = () => undefined;
+    let gate = Promise.resolve();
+    const direct = redisSettings(SHARED_REDIS_URL, {});
+    const viaProxy = redisSettings(proxy.url, {});
+    try {
+      const intake = await startIntakeUp(rig, {
+        // the reads through the proxy (their answers can be held), the replies and acks straight to Redis
+        connect: (role) => redisConnection(role === 'command-reads' ? viaProxy : direct, { role, log: quiet }),
+        durable: async () => {
+          await gate;
+          await rig.daemon.path.recorder!.durable();
+        },
+      });
+      gate = new Promise<void>((resolve) => (open = resolve));
+      await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'race2' }), { requestId: 'race-2' }));
+      await pollUntil(() => rig.ledger.get('momentum', 'race-2'), (o) => o !== undefined, { what: 'executed and recorded, its reply waiting' });
+      proxy.hold();
+      proxy.cut(); // the blocking read fails: the intake reads its pending entries again, which list race-2
+      await proxy.held;
+      open();
+      expect((await replyTo('race-2'))[0]).toMatchObject({ ok: '1', replayed: '0' });
+      await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
+      await pollUntil(() => intake.status().pending, (n) => n === 0, { what: 'no longer in flight' });
+      proxy.release(); // the list's answer, which has race-2, comes after the ack's
+      // read once the list's answer was handled (the intake reads in turn): whatever it made is out when this one is
+      expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'race3' }), { requestId: 'race-3' })).ok).toBe('1');
+      await pollUntil(() => intake.status().pending, (n) => n === 0, { what: 'nothing in flight' });
+      expect((await repliesOf('c1')).filter((r) => r.requestId === 'race-2')).toHaveLength(1);
+      expect(intake.status()).toMatchObject({ processed: 2, replayed: 0 });
+      expect(ordersWithClientId(rig, 'race2')).toBe(1);
+    } finally {
+      open();
+      await stopAllIntakes();
+      await proxy.close();
+    }
+  }, 60_000);
 
   it('starts while Redis is down, reads once it is up, and stops either way', async () => {
     const server = await PrivateRedis.start();
