@@ -474,13 +474,7 @@ export class CommandIntake {
         // the group delivers what comes after `from` as new: an entry above it was not read before
         if (from === '0') this.lastRead.delete(key);
         else this.lastRead.set(key, from);
-        const left = this.leftPending.get(key);
-        if (left !== undefined) {
-          this.leftPending.delete(key);
-          const o = this.orphans.get(key);
-          if (o === undefined) this.orphans.set(key, left);
-          else for (const id of left) o.add(id);
-        }
+        this.orphanLeftPending(key);
         this.needPending = true;
       } else {
         // the group there is the one read before (this run's, or the journaled ledger's): an entry it delivers as new
@@ -517,6 +511,20 @@ export class CommandIntake {
       goneFromStream: missing.length,
     }, 'redis command group was missing (XGROUP DESTROY, or its stream deleted): made again after the newest entry read; the entries pending at other consumers when last looked at are pending at them again (claimed once idle), those gone from the stream are answered from the ledger or counted lost');
     for (const e of missing) this.entry(strategy, key, { id: e.id, message: null, fields: 0 }, true);
+  }
+
+  /**
+   * A stream's group vanished or was made again: its pending list, and this intake's entries left pending there, went
+   * with it. Those entries become orphans (answerOrphans()). Returns them (undefined: none).
+   */
+  private orphanLeftPending(key: string): ReadonlySet<string> | undefined {
+    const left = this.leftPending.get(key);
+    if (left === undefined) return undefined;
+    this.leftPending.delete(key);
+    const o = this.orphans.get(key);
+    if (o === undefined) this.orphans.set(key, new Set(left));
+    else for (const id of left) o.add(id);
+    return left;
   }
 
   /**
@@ -742,14 +750,8 @@ export class CommandIntake {
     }
     const look = this.pendingWatch.look(key);
     const { restored, missing } = await this.pendingWatch.restore(this.cmd.client, key, look, this.o.clock.monoMs());
-    const left = this.leftPending.get(key);
-    if (left !== undefined) {
-      this.leftPending.delete(key);
-      const o = this.orphans.get(key);
-      if (o === undefined) this.orphans.set(key, left);
-      else for (const id of left) o.add(id);
-      this.needPending = true;
-    }
+    const left = this.orphanLeftPending(key);
+    if (left !== undefined) this.needPending = true;
     const elsewhere = new Set(look?.entries.map((e) => e.id));
     // the entries this daemon handled (of this stream only: another stream's ids say nothing of it)
     const known = sameStream ? this.o.ledger.entryRecords(strategy) : undefined;
