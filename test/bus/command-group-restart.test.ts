@@ -1,170 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
+import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { createDaemon, type Daemon } from '../../src/daemon.js';
-import { OrderCommands } from '../../src/api/order-commands.js';
-import { CommandIntake, type CommandIntakeOptions } from '../../src/bus/command-intake.js';
-import { CommandLedger } from '../../src/bus/command-ledger.js';
-import { BusKeys } from '../../src/bus/protocol.js';
-import { redisConnection, redisSettings } from '../../src/bus/redis-connection.js';
-import { ManualClock, systemClock } from '../../src/model/clock.js';
-import { discardLogs, TEST_TOKEN } from '../helpers/daemon.js';
+import type { CommandIntake, CommandIntakeOptions } from '../../src/bus/command-intake.js';
+import { ManualClock } from '../../src/model/clock.js';
 import { pollUntil } from '../helpers/poll.js';
-import { deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
-import { configFromText, paperConfigText } from '../helpers/repo.js';
+import { redisProxy } from '../helpers/redis-proxy.js';
+import {
+  command, connectThrough, GROUP, intakes, keys, ordersWithClientId, pendingCount, quiet, redis, repliesOf, replyTo, resting, roundTrip, send,
+  startIntake, startIntakeUp, startRig, stopIntake, stopRig, useCommandRig, type Rig,
+} from './command-rig.js';
 
 /*
  * A command consumer group destroyed and made again while the daemon was down (group-mark.ts, command-intake.ts):
- * commands over the shared Redis (127.0.0.1:6379, keys under a unique prefix, emptied before each test) into a real
- * daemon in process, as command-intake.test.ts (the BTC-USDT quote starts at 60000: a buy at 30000 rests).
+ * commands through Redis into a real daemon in process (the rig: command-rig.ts; the file's keys emptied before each
+ * test).
  */
 
-const prefix = uniquePrefix('command-group-restart');
-const keys = new BusKeys(prefix);
-const GROUP = 'switchyard';
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-let redis: ReturnType<typeof createClient>;
-
-interface Rig {
-  daemon: Daemon;
-  ledger: CommandLedger;
-  commands: OrderCommands;
-  dir: string;
-}
-
-const rigs: Rig[] = [];
-const intakes: CommandIntake[] = [];
-
-/** A daemon on `dir` (a fresh one when absent) with the ledger among its journal state parts (before recovery). */
-async function startRig(dir = mkdtempSync(join(tmpdir(), 'switchyard-cmd-')), options: { ledgerInJournal?: boolean; window?: number } = {}): Promise<Rig> {
-  const text = paperConfigText([
-    [['daemon', 'api', 'host'], '127.0.0.1'],
-    [['daemon', 'api', 'port'], 0],
-    [['daemon', 'dataDir'], dir],
-    [['daemon', 'api', 'tokenFile'], join(dir, 'api-token')],
-    [['daemon', 'redis', 'keyPrefix'], prefix],
-    [['daemon', 'shutdown', 'policy'], 'leave'],
-  ], { workers: false }); // API strategies: the daemon builds no command intake of its own, the test's is the one reading
-  const daemon = createDaemon(configFromText(text), { env: { SWITCHYARD_API_TOKEN: TEST_TOKEN }, logDestination: discardLogs(), baseDir: dir });
-  const ledger = new CommandLedger(options.window ?? 1000, (e) => daemon.path.recorder?.event(e));
-  if (options.ledgerInJournal !== false) daemon.path.stateParts.push(ledger);
-  await daemon.start();
-  const durable = (): Promise<void> => daemon.path.recorder?.durable() ?? Promise.resolve();
-  const commands = new OrderCommands({ intake: daemon.path.intake, tracker: daemon.path.tracker, instruments: daemon.instruments, durable });
-  const rig = { daemon, ledger, commands, dir };
-  rigs.push(rig);
-  return rig;
-}
-
-async function stopRig(rig: Rig, removeDir = true): Promise<void> {
-  rigs.splice(rigs.indexOf(rig), 1);
-  await rig.daemon.stop('test finished');
-  if (removeDir) rmSync(rig.dir, { recursive: true, force: true });
-}
-
-function startIntake(rig: Rig, over: Partial<CommandIntakeOptions> = {}, url = SHARED_REDIS_URL): CommandIntake {
-  const settings = redisSettings(url, {});
-  const intake = new CommandIntake({
-    connect: (role) => redisConnection(settings, { role, log: quiet }),
-    keys, group: GROUP, consumer: 'd1', strategies: ['momentum', 'market-maker'],
-    commands: rig.commands, ledger: rig.ledger, durable: () => rig.daemon.path.recorder?.durable() ?? Promise.resolve(),
-    clock: systemClock, log: quiet, batch: 64, claimIdleMs: 60_000, replyMaxLen: 1000, blockMs: 200,
-    ...over,
-  });
-  intakes.push(intake);
-  intake.start();
-  return intake;
-}
-
-/** startIntake, once the intake reads (its consumer group made, its pending entries read). */
-async function startIntakeUp(rig: Rig, over: Partial<CommandIntakeOptions> = {}, url = SHARED_REDIS_URL): Promise<CommandIntake> {
-  const intake = startIntake(rig, over, url);
-  await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
-  return intake;
-}
-
-async function stopIntake(intake: CommandIntake): Promise<void> {
-  intakes.splice(intakes.indexOf(intake), 1);
-  await intake.stop();
-}
-
-let seq = 0;
-/** A command entry (fields as given: a test may leave some out). */
-async function send(strategy: string, fields: Record<string, string>): Promise<string> {
-  return redis.xAdd(keys.commands(strategy), '*', fields);
-}
-
-function command(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string; result?: string } = {}): Record<string, string> {
-  const fields: Record<string, string> = { requestId: o.requestId ?? `r${++seq}`, client: o.client ?? 'c1', op, strategy: o.field ?? strategy, body: JSON.stringify(body) };
-  if (o.result !== undefined) fields.result = o.result;
-  return fields;
-}
-
-interface Reply {
-  requestId: string;
-  ok: string;
-  replayed: string;
-  body: any;
-}
-
-async function repliesOf(client: string): Promise<Reply[]> {
-  const entries = await redis.xRange(keys.replies(client), '-', '+');
-  return entries.map((e) => ({ requestId: e.message.requestId!, ok: e.message.ok!, replayed: e.message.replayed!, body: JSON.parse(e.message.body!) }));
-}
-
-/** The replies to a request id, once there are at least `count`. */
-async function replyTo(requestId: string, client = 'c1', count = 1): Promise<Reply[]> {
-  return pollUntil(async () => (await repliesOf(client)).filter((r) => r.requestId === requestId), (rs) => rs.length >= count,
-    { timeoutMs: 10_000, what: `reply to ${requestId}` });
-}
-
-async function roundTrip(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string; result?: string } = {}): Promise<Reply> {
-  const fields = command(strategy, op, body, o);
-  await send(strategy, fields);
-  return (await replyTo(fields.requestId!, o.client ?? 'c1'))[0]!;
-}
-
-async function pendingCount(strategy: string): Promise<number> {
-  const p = await redis.xPending(keys.commands(strategy), GROUP);
-  return Number(p.pending);
-}
-
-const resting = (o: Record<string, unknown> = {}) => ({ strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '30000', quantity: '0.001', ...o });
-
-function ordersWithClientId(rig: Rig, cid: string): number {
-  return rig.daemon.path.tracker.list(false).filter((o) => o.clientOrderId === cid).length;
-}
-
-beforeAll(async () => {
-  redis = createClient({ url: SHARED_REDIS_URL });
-  redis.on('error', () => undefined);
-  await redis.connect();
-});
-
-async function stopAllIntakes(): Promise<void> {
-  for (const i of intakes.splice(0)) await i.stop();
-}
-
-afterEach(async () => {
-  await stopAllIntakes();
-  for (const r of rigs.splice(0)) {
-    await r.daemon.stop('test finished');
-    rmSync(r.dir, { recursive: true, force: true });
-  }
-});
-
-afterAll(async () => {
-  await redis?.close();
-  await deletePrefix(SHARED_REDIS_URL, prefix);
-});
-
-beforeEach(async () => {
-  await deletePrefix(SHARED_REDIS_URL, prefix);
-});
+useCommandRig({ emptyEachTest: true });
 
 type Warning = { obj: Record<string, unknown>; msg: string };
 
@@ -198,37 +49,6 @@ async function deliveredToDaemon(key: string, count: number): Promise<void> {
 async function expectAnsweredOnce(requestIds: readonly string[], client = 'c1'): Promise<void> {
   const replies = await repliesOf(client);
   for (const id of requestIds) expect(replies.filter((r) => r.requestId === id), id).toHaveLength(1);
-}
-
-/**
- * A TCP proxy to the shared Redis; cut() ends every connection through it and refuses new ones (Redis gone for the
- * intake's connection that goes through it: as the daemon killed, from that connection's side).
- */
-async function cutProxy(): Promise<{ url: string; cut: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = tcpConnect(6379, '127.0.0.1');
-    sockets.add(client);
-    sockets.add(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const sock of sockets) sock.destroy();
-      await closed;
-    },
-  };
 }
 
 const groupWarning = (warnings: readonly Warning[]): Warning | undefined => warnings.find((w) => w.msg.includes('made again while the daemon was down'));
@@ -277,7 +97,7 @@ describe('a command consumer group made again while the daemon was down', () => 
     // for a reply that never came (it timed out)
     let rig = await startRig();
     const key = keys.commands('momentum');
-    const proxy = await cutProxy();
+    const proxy = await redisProxy();
     let cutting = false;
     let intake!: CommandIntake;
     // the journal durable, then the connection that writes replies gone before the reply is written (the daemon dies
@@ -286,12 +106,12 @@ describe('a command consumer group made again while the daemon was down', () => 
       await (rig.daemon.path.recorder?.durable() ?? Promise.resolve());
       if (!cutting) return;
       cutting = false;
-      await proxy.cut();
+      await proxy.close();
       await pollUntil(() => intake.status().up, (up) => !up, { what: 'the reply connection down' });
     };
     intake = await startIntakeUp(rig, {
       durable,
-      connect: (role) => redisConnection(redisSettings(role === 'commands' ? proxy.url : SHARED_REDIS_URL, {}), { role, log: quiet }),
+      connect: connectThrough(proxy.url, 'commands'),
     });
     expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'ns1' }), { requestId: 'ns-1' })).ok).toBe('1');
     cutting = true;

@@ -1,289 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { Registry } from 'prom-client';
-import { createDaemon, type Daemon } from '../../src/daemon.js';
 import { OrderCommands } from '../../src/api/order-commands.js';
-import { CommandIntake, type CommandIntakeOptions } from '../../src/bus/command-intake.js';
-import { CommandLedger } from '../../src/bus/command-ledger.js';
+import type { CommandIntake } from '../../src/bus/command-intake.js';
 import { BusKeys } from '../../src/bus/protocol.js';
-import { redisConnection, redisSettings } from '../../src/bus/redis-connection.js';
-import { systemClock } from '../../src/model/clock.js';
-import { discardLogs, TEST_TOKEN } from '../helpers/daemon.js';
 import { pollUntil } from '../helpers/poll.js';
 import { deletePrefix, PrivateRedis, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
-import { configFromText, paperConfigText } from '../helpers/repo.js';
+import { redisProxy } from '../helpers/redis-proxy.js';
+import {
+  command, connectThrough, GROUP, keys, ordersWithClientId, pendingCount, quiet, redis, repliesOf, replyTo, resting, roundTrip, send,
+  startIntake, startIntakeUp, startRig, stopAllIntakes, stopIntake, stopRig, useCommandRig,
+} from './command-rig.js';
 
-/*
- * Commands in over the shared Redis (127.0.0.1:6379, keys under a unique prefix) into a real daemon in process:
- * config/paper.yaml without modules, momentum and market-maker with source: redis, the journal on, paper venues (the
- * BTC-USDT quote starts at 60000: a buy at 30000 rests).
- */
+/* Commands in through Redis into a real daemon in process (the rig: command-rig.ts). */
 
-const prefix = uniquePrefix('command-intake');
-const keys = new BusKeys(prefix);
-const GROUP = 'switchyard';
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-let redis: ReturnType<typeof createClient>;
-
-interface Rig {
-  daemon: Daemon;
-  ledger: CommandLedger;
-  commands: OrderCommands;
-  dir: string;
-}
-
-const rigs: Rig[] = [];
-const intakes: CommandIntake[] = [];
-
-/** A daemon on `dir` (a fresh one when absent) with the ledger among its journal state parts (before recovery). */
-async function startRig(dir = mkdtempSync(join(tmpdir(), 'switchyard-cmd-')), options: { ledgerInJournal?: boolean; window?: number } = {}): Promise<Rig> {
-  const text = paperConfigText([
-    [['daemon', 'api', 'host'], '127.0.0.1'],
-    [['daemon', 'api', 'port'], 0],
-    [['daemon', 'dataDir'], dir],
-    [['daemon', 'api', 'tokenFile'], join(dir, 'api-token')],
-    [['daemon', 'redis', 'keyPrefix'], prefix],
-    [['daemon', 'shutdown', 'policy'], 'leave'],
-  ], { workers: false }); // API strategies: the daemon builds no command intake of its own, the test's is the one reading
-  const daemon = createDaemon(configFromText(text), { env: { SWITCHYARD_API_TOKEN: TEST_TOKEN }, logDestination: discardLogs(), baseDir: dir });
-  const ledger = new CommandLedger(options.window ?? 1000, (e) => daemon.path.recorder?.event(e));
-  if (options.ledgerInJournal !== false) daemon.path.stateParts.push(ledger);
-  await daemon.start();
-  const durable = (): Promise<void> => daemon.path.recorder?.durable() ?? Promise.resolve();
-  const commands = new OrderCommands({ intake: daemon.path.intake, tracker: daemon.path.tracker, instruments: daemon.instruments, durable });
-  const rig = { daemon, ledger, commands, dir };
-  rigs.push(rig);
-  return rig;
-}
-
-async function stopRig(rig: Rig, removeDir = true): Promise<void> {
-  rigs.splice(rigs.indexOf(rig), 1);
-  await rig.daemon.stop('test finished');
-  if (removeDir) rmSync(rig.dir, { recursive: true, force: true });
-}
-
-function startIntake(rig: Rig, over: Partial<CommandIntakeOptions> = {}, url = SHARED_REDIS_URL): CommandIntake {
-  const settings = redisSettings(url, {});
-  const intake = new CommandIntake({
-    connect: (role) => redisConnection(settings, { role, log: quiet }),
-    keys, group: GROUP, consumer: 'd1', strategies: ['momentum', 'market-maker'],
-    commands: rig.commands, ledger: rig.ledger, durable: () => rig.daemon.path.recorder?.durable() ?? Promise.resolve(),
-    clock: systemClock, log: quiet, batch: 64, claimIdleMs: 60_000, replyMaxLen: 1000, blockMs: 200,
-    ...over,
-  });
-  intakes.push(intake);
-  intake.start();
-  return intake;
-}
-
-/** startIntake, once the intake reads (its consumer group made, its pending entries read). */
-async function startIntakeUp(rig: Rig, over: Partial<CommandIntakeOptions> = {}, url = SHARED_REDIS_URL): Promise<CommandIntake> {
-  const intake = startIntake(rig, over, url);
-  await pollUntil(() => intake.status().up, (up) => up, { what: 'intake up' });
-  return intake;
-}
-
-async function stopIntake(intake: CommandIntake): Promise<void> {
-  intakes.splice(intakes.indexOf(intake), 1);
-  await intake.stop();
-}
-
-/**
- * A TCP proxy to the shared Redis that cuts a client's connection once: after it forwards the first command holding
- * `marker` (once armed: at once unless `armed` is false), Redis's answer to it is swallowed and the client's socket
- * destroyed (Redis carried the command out; the client never learns it). Every other byte passes as it is.
- */
-async function cuttingProxy(marker: string, armed = true): Promise<{ url: string; arm: () => void; cuts: () => number; close: () => Promise<void> }> {
-  const needle = Buffer.from(marker);
-  let cuts = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = tcpConnect(6379, '127.0.0.1');
-    sockets.add(client);
-    sockets.add(upstream);
-    let cutting = false;
-    client.on('data', (d) => {
-      if (armed && cuts === 0 && !cutting && d.includes(needle)) cutting = true;
-      upstream.write(d);
-    });
-    upstream.on('data', (d) => {
-      if (cutting) {
-        cutting = false;
-        cuts++;
-        client.destroy();
-        upstream.destroy();
-        return;
-      }
-      client.write(d);
-    });
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    arm: () => {
-      armed = true;
-    },
-    cuts: () => cuts,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-/**
- * A TCP proxy to the shared Redis whose answers can be held: once `hold()` was called, the first answer holding
- * `marker` is kept back (with every byte after it on that connection) until `release()`; `held` resolves when it was
- * kept. `cut()` destroys every connection open now (their clients reconnect through the proxy).
- */
-async function holdingProxy(marker: string): Promise<{ url: string; hold: () => void; held: Promise<void>; release: () => void; cut: () => void; close: () => Promise<void> }> {
-  const needle = Buffer.from(marker);
-  let armed = false;
-  let caught = false;
-  let onHeld: () => void = () => undefined;
-  const held = new Promise<void>((resolve) => (onHeld = resolve));
-  let released = false;
-  const waiting: (() => void)[] = [];
-  const pairs = new Set<[Socket, Socket]>();
-  const server: Server = createServer((client) => {
-    const upstream = tcpConnect(6379, '127.0.0.1');
-    const pair: [Socket, Socket] = [client, upstream];
-    pairs.add(pair);
-    let holding = false;
-    const later: Buffer[] = [];
-    client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => {
-      if (armed && !caught && d.includes(needle)) {
-        holding = true;
-        caught = true;
-        onHeld();
-      }
-      if (!holding || released) {
-        client.write(d);
-        return;
-      }
-      later.push(d);
-      if (later.length === 1) waiting.push(() => {
-        for (const b of later.splice(0)) client.write(b);
-        holding = false;
-      });
-    });
-    const end = (): void => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    hold: () => {
-      armed = true;
-    },
-    held,
-    release: () => {
-      released = true;
-      for (const w of waiting.splice(0)) w();
-    },
-    cut: () => {
-      for (const [a, b] of [...pairs]) {
-        a.destroy();
-        b.destroy();
-      }
-    },
-    close: async () => {
-      for (const [a, b] of pairs) {
-        a.destroy();
-        b.destroy();
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-let seq = 0;
-/** A command entry (fields as given: a test may leave some out). */
-async function send(strategy: string, fields: Record<string, string>): Promise<string> {
-  return redis.xAdd(keys.commands(strategy), '*', fields);
-}
-
-function command(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string; result?: string } = {}): Record<string, string> {
-  const fields: Record<string, string> = { requestId: o.requestId ?? `r${++seq}`, client: o.client ?? 'c1', op, strategy: o.field ?? strategy, body: JSON.stringify(body) };
-  if (o.result !== undefined) fields.result = o.result;
-  return fields;
-}
-
-interface Reply {
-  requestId: string;
-  ok: string;
-  replayed: string;
-  body: any;
-}
-
-async function repliesOf(client: string): Promise<Reply[]> {
-  const entries = await redis.xRange(keys.replies(client), '-', '+');
-  return entries.map((e) => ({ requestId: e.message.requestId!, ok: e.message.ok!, replayed: e.message.replayed!, body: JSON.parse(e.message.body!) }));
-}
-
-/** The replies to a request id, once there are at least `count`. */
-async function replyTo(requestId: string, client = 'c1', count = 1): Promise<Reply[]> {
-  return pollUntil(async () => (await repliesOf(client)).filter((r) => r.requestId === requestId), (rs) => rs.length >= count,
-    { timeoutMs: 10_000, what: `reply to ${requestId}` });
-}
-
-async function roundTrip(strategy: string, op: string, body: unknown, o: { client?: string; requestId?: string; field?: string; result?: string } = {}): Promise<Reply> {
-  const fields = command(strategy, op, body, o);
-  await send(strategy, fields);
-  return (await replyTo(fields.requestId!, o.client ?? 'c1'))[0]!;
-}
-
-async function pendingCount(strategy: string): Promise<number> {
-  const p = await redis.xPending(keys.commands(strategy), GROUP);
-  return Number(p.pending);
-}
-
-const resting = (o: Record<string, unknown> = {}) => ({ strategy: 'momentum', symbol: 'BTC-USDT', side: 'BUY', price: '30000', quantity: '0.001', ...o });
-
-function ordersWithClientId(rig: Rig, cid: string): number {
-  return rig.daemon.path.tracker.list(false).filter((o) => o.clientOrderId === cid).length;
-}
-
-beforeAll(async () => {
-  redis = createClient({ url: SHARED_REDIS_URL });
-  redis.on('error', () => undefined);
-  await redis.connect();
-});
-
-async function stopAllIntakes(): Promise<void> {
-  for (const i of intakes.splice(0)) await i.stop();
-}
-
-afterEach(async () => {
-  await stopAllIntakes();
-  for (const r of rigs.splice(0)) {
-    await r.daemon.stop('test finished');
-    rmSync(r.dir, { recursive: true, force: true });
-  }
-});
-
-afterAll(async () => {
-  await redis?.close();
-  await deletePrefix(SHARED_REDIS_URL, prefix);
-});
+useCommandRig();
 
 describe('commands in through Redis', () => {
   it('submit, amend, cancel and cancel-all round trip with replies; every entry acknowledged', async () => {
@@ -832,11 +563,10 @@ describe('the consumer group deleted while the daemon runs', () => {
     // kept the entry as left pending for good (the pending list no longer held it), and when the group was made again
     // it read it from the stream and answered it again — a second reply to a command answered already
     const rig = await startRig();
-    const proxy = await cuttingProxy(keys.replies('cut'));
+    const proxy = await redisProxy();
+    proxy.cutAfter(keys.replies('cut'));
     try {
-      const intake = await startIntakeUp(rig, {
-        connect: (role) => redisConnection(redisSettings(role === 'commands' ? proxy.url : SHARED_REDIS_URL, {}), { role, log: quiet }),
-      });
+      const intake = await startIntakeUp(rig, { connect: connectThrough(proxy.url, 'commands') });
       // a flush first: the reply script is in Redis's cache, so that the flush cut is carried out (not refused NOSCRIPT)
       expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'cut0' }), { requestId: 'cut-0' })).ok).toBe('1');
       const fields = command('momentum', 'submit', resting({ clientOrderId: 'cut1' }), { client: 'cut', requestId: 'cut-1' });
@@ -844,7 +574,7 @@ describe('the consumer group deleted while the daemon runs', () => {
       const [first] = await replyTo('cut-1', 'cut');
       expect(first).toMatchObject({ ok: '1', replayed: '0' });
       await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the flush taken for failed' });
-      expect(proxy.cuts()).toBe(1);
+      expect(proxy.cuts).toBe(1);
       expect(await pendingCount('momentum'), 'acknowledged in Redis').toBe(0);
       // read again after the reconnect (the pending list, which no longer holds it), then a command answered after that
       await pollUntil(() => intake.status().reconnects, (n) => n > 0, { what: 'reconnected' });
@@ -866,18 +596,16 @@ describe('the consumer group deleted while the daemon runs', () => {
     // taken for the one read before: the command this daemon had left pending in the old group (its reply failed) was
     // never read again nor answered
     const rig = await startRig();
-    const proxy = await cuttingProxy('CREATE', false);
+    const proxy = await redisProxy();
     try {
       await redis.set(keys.replies('c8'), 'not a stream'); // the reply fails: the command stays pending at this daemon
-      const intake = await startIntakeUp(rig, {
-        connect: (role) => redisConnection(redisSettings(role === 'commands' ? proxy.url : SHARED_REDIS_URL, {}), { role, log: quiet }),
-      });
+      const intake = await startIntakeUp(rig, { connect: connectThrough(proxy.url, 'commands') });
       await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'gc1' }), { client: 'c8', requestId: 'gc-1' }));
       await pollUntil(() => intake.status().replyFailures, (n) => n > 0, { what: 'the reply failed' });
       expect((await roundTrip('momentum', 'submit', resting({ clientOrderId: 'gc2' }))).ok).toBe('1');
-      proxy.arm();
+      proxy.cutAfter('CREATE');
       await redis.xGroupDestroy(keys.commands('momentum'), GROUP);
-      await pollUntil(() => proxy.cuts(), (n) => n === 1, { what: 'the answer to XGROUP CREATE cut' });
+      await pollUntil(() => proxy.cuts, (n) => n === 1, { what: 'the answer to XGROUP CREATE cut' });
       await pollUntil(() => intake.status().groupsMadeAgain, (n) => n === 1, { what: 'the group told made again' });
       await redis.del(keys.replies('c8'));
       const [r] = await replyTo('gc-1', 'c8');
@@ -1205,15 +933,13 @@ describe('exactly once', () => {
     // waited for the journal; its reply and ack went out and their answer came first (no longer in flight); the list's
     // answer then had it as delivered again: answered a second time from the ledger (replayed)
     const rig = await startRig();
-    const proxy = await holdingProxy('race-2');
+    const proxy = await redisProxy();
     let open: () => void = () => undefined;
     let gate = Promise.resolve();
-    const direct = redisSettings(SHARED_REDIS_URL, {});
-    const viaProxy = redisSettings(proxy.url, {});
     try {
       const intake = await startIntakeUp(rig, {
         // the reads through the proxy (their answers can be held), the replies and acks straight to Redis
-        connect: (role) => redisConnection(role === 'command-reads' ? viaProxy : direct, { role, log: quiet }),
+        connect: connectThrough(proxy.url, 'command-reads'),
         durable: async () => {
           await gate;
           await rig.daemon.path.recorder!.durable();
@@ -1222,9 +948,9 @@ describe('exactly once', () => {
       gate = new Promise<void>((resolve) => (open = resolve));
       await send('momentum', command('momentum', 'submit', resting({ clientOrderId: 'race2' }), { requestId: 'race-2' }));
       await pollUntil(() => rig.ledger.get('momentum', 'race-2'), (o) => o !== undefined, { what: 'executed and recorded, its reply waiting' });
-      proxy.hold();
-      proxy.cut(); // the blocking read fails: the intake reads its pending entries again, which list race-2
-      await proxy.held;
+      const held = proxy.holdAnswer('race-2');
+      proxy.cutAll(); // the blocking read fails: the intake reads its pending entries again, which list race-2
+      await held;
       open();
       expect((await replyTo('race-2'))[0]).toMatchObject({ ok: '1', replayed: '0' });
       await pollUntil(() => pendingCount('momentum'), (n) => n === 0, { what: 'acknowledged' });
