@@ -1,10 +1,9 @@
 /**
  * Account leases (src/bus/account-lease.ts) against real Redis: the shared server on 127.0.0.1:6379 (keys under a
- * prefix of this run) and a private redis-server this file kills and restarts. A TCP forwarder of the test's own
+ * prefix of this run) and a private redis-server this file kills and restarts. A TCP proxy (test/helpers/redis-proxy.ts)
  * stands between one daemon and Redis to cut that daemon off (its commands get no answer) while Redis stays up.
  */
 import { spawn } from 'node:child_process';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AccountLeases, parseHolder, venueAccountId, type AccountLeasesOptions, type LeaseHolder } from '../../src/bus/account-lease.js';
 import { BusKeys } from '../../src/bus/protocol.js';
@@ -14,6 +13,7 @@ import { VenueSchema, type VenueConfig } from '../../src/config/venue-schema.js'
 import { systemClock } from '../../src/model/clock.js';
 import { SwitchyardError } from '../../src/model/errors.js';
 import { pollUntil } from '../helpers/poll.js';
+import { redisProxy } from '../helpers/redis-proxy.js';
 import { deletePrefix, PrivateRedis, SHARED_REDIS_URL, uniquePrefix } from '../helpers/redis-server.js';
 
 const TTL = 1500;
@@ -62,48 +62,6 @@ const account = (): string => `binance:testnet:acct${++accounts}`;
 
 async function raw(url = SHARED_REDIS_URL): Promise<RedisConnection> {
   return connection(url);
-}
-
-/** A forwarder to Redis that can be cut: it then passes nothing either way and leaves the connections open. */
-class Cuttable {
-  private readonly pairs: Socket[] = [];
-  private cut = false;
-  private constructor(private readonly server: Server, readonly port: number) {}
-
-  static async start(target: number): Promise<Cuttable> {
-    const server = createServer();
-    const self = await new Promise<Cuttable>((resolve) => server.listen(0, '127.0.0.1', () => resolve(new Cuttable(server, (server.address() as { port: number }).port))));
-    server.on('connection', (client) => {
-      self.pairs.push(client);
-      client.on('error', () => undefined);
-      if (self.cut) return client.pause();
-      const upstream = tcpConnect(target, '127.0.0.1');
-      upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
-      self.pairs.push(upstream);
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    return self;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  /** From now on nothing passes (bytes stay in the sockets' buffers, no connection is closed). */
-  blackhole(): void {
-    this.cut = true;
-    for (const s of this.pairs) {
-      s.unpipe();
-      s.pause();
-    }
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.pairs) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
 }
 
 describe('account leases: one daemon per account', () => {
@@ -158,7 +116,7 @@ describe('account leases: one daemon per account', () => {
 
   it('a holder cut off from Redis for longer than the TTL reports LOST while the key still exists', { timeout: 15_000 }, async () => {
     const acct = account();
-    const proxy = await Cuttable.start(6379);
+    const proxy = await redisProxy();
     cleanups.push(() => proxy.close());
     const connA = await connection(proxy.url);
     const a = leases(connA, 'alpha');

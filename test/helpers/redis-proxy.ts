@@ -22,6 +22,11 @@ export interface RedisProxy {
   release(): void;
   /** Ends every connection open now (their clients may connect again through the proxy). */
   cutAll(): void;
+  /**
+   * From now on nothing passes, either way: bytes stay in the sockets' buffers, no connection is closed, new ones are
+   * taken and get no answer (a network partition, not a dead Redis).
+   */
+  blackhole(): void;
   /** Ends every connection and refuses new ones (Redis gone, from the side of the connections through the proxy). */
   close(): Promise<void>;
 }
@@ -33,6 +38,7 @@ export async function redisProxy(port = 6379): Promise<RedisProxy> {
   let onHeld: () => void = () => undefined;
   let released = false;
   const kept: (() => void)[] = [];
+  let blackholed = false;
   const pairs = new Set<readonly [Socket, Socket]>();
   const cutAll = (): void => {
     for (const [a, b] of [...pairs]) {
@@ -41,6 +47,12 @@ export async function redisProxy(port = 6379): Promise<RedisProxy> {
     }
   };
   const server: Server = createServer((client) => {
+    if (blackholed) {
+      client.on('error', () => undefined);
+      client.pause();
+      pairs.add([client, client]);
+      return;
+    }
     const upstream = tcpConnect(port, '127.0.0.1');
     const pair = [client, upstream] as const;
     pairs.add(pair);
@@ -100,6 +112,13 @@ export async function redisProxy(port = 6379): Promise<RedisProxy> {
       for (const k of kept.splice(0)) k();
     },
     cutAll,
+    blackhole: () => {
+      blackholed = true;
+      for (const [a, b] of pairs) {
+        a.pause();
+        b.pause();
+      }
+    },
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       cutAll();
