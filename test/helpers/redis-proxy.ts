@@ -9,8 +9,9 @@ export interface RedisProxy {
   /** How many connections cutAfter() cut so far. */
   readonly cuts: number;
   /**
-   * After the proxy forwards the first command holding `marker`, Redis's answer to it is swallowed and the connection
-   * cut (Redis carried the command out; the client never learns it). Once.
+   * The first command holding `marker` is forwarded, then its connection is cut: Redis's side closed after the bytes
+   * sent, the client's once Redis closed it (Redis carried the command out; the client never learns it, nor the answers
+   * to the commands it sent before and had no answer to yet). Once.
    */
   cutAfter(marker: string): void;
   /**
@@ -39,6 +40,7 @@ export async function redisProxy(port = 6379): Promise<RedisProxy> {
   let released = false;
   const kept: (() => void)[] = [];
   let blackholed = false;
+  /** Every connection open, as the client's socket and Redis's (until cutAll() or close()). */
   const pairs = new Set<readonly [Socket, Socket]>();
   const cutAll = (): void => {
     for (const [a, b] of [...pairs]) {
@@ -56,23 +58,22 @@ export async function redisProxy(port = 6379): Promise<RedisProxy> {
     const upstream = tcpConnect(port, '127.0.0.1');
     const pair = [client, upstream] as const;
     pairs.add(pair);
-    let cutting = false;
     let holding = false;
+    let cutting = false;
     const later: Buffer[] = [];
     client.on('data', (d: Buffer) => {
+      if (cutting) return;
+      upstream.write(d);
       if (cutMarker !== undefined && d.includes(cutMarker)) {
         cutMarker = undefined;
+        // Redis reads to the end of what was sent (a reset could drop it unread), answers into the void and closes;
+        // then the client's side is cut: it learns of the cut only once Redis has carried the command out
         cutting = true;
+        upstream.end();
       }
-      upstream.write(d);
     });
     upstream.on('data', (d: Buffer) => {
-      if (cutting) {
-        cuts++;
-        client.destroy();
-        upstream.destroy();
-        return;
-      }
+      if (cutting) return;
       if (holdMarker !== undefined && !released && d.includes(holdMarker)) {
         holdMarker = undefined;
         holding = true;
@@ -86,7 +87,8 @@ export async function redisProxy(port = 6379): Promise<RedisProxy> {
       else client.write(d);
     });
     const end = (): void => {
-      pairs.delete(pair);
+      if (!pairs.delete(pair)) return;
+      if (cutting) cuts++;
       client.destroy();
       upstream.destroy();
     };
