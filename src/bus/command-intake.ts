@@ -159,8 +159,9 @@ interface Answer {
 interface Outgoing {
   readonly key: string;
   readonly id: string;
+  /** Its key in inFlight (released once the flush that carries it is done). */
+  readonly tag: string;
   readonly answer: Answer;
-  readonly done: () => void;
 }
 
 type Counts = {
@@ -180,8 +181,13 @@ export class CommandIntake {
   private readonly blockMs: number;
   private readonly maxInFlight: number;
   private readonly counts: Counts = { processed: 0, refused: 0, malformed: 0, replayed: 0, failed: 0, lost: 0, lostUnknown: 0, replyFailures: 0, groupsMadeAgain: 0 };
-  /** Entries being handled (`key id`): a re-read or a claim of one of them is passed over. */
-  private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Entries being handled (`key id`), each until the flush that answers it is done: a re-read or a claim of one of
+   * them is passed over.
+   */
+  private readonly inFlight = new Set<string>();
+  /** stop() waiting for inFlight to empty. */
+  private idleWaiters: (() => void)[] = [];
   /** Commands executing, by `strategy\0requestId`: the same request id again waits for the first's answer. */
   private readonly executing = new Map<string, FirstCommand & { readonly run: Promise<Answer> }>();
   private outbox: Outgoing[] = [];
@@ -297,7 +303,7 @@ export class CommandIntake {
     this.running = undefined;
     for (const w of this.roomWaiters.splice(0)) w();
     await running;
-    await Promise.allSettled([...this.inFlight.values()]);
+    if (this.inFlight.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.flushing;
     await Promise.allSettled([this.reads.close(), this.cmd.close()]);
     this.groupsReady = false;
@@ -1006,8 +1012,13 @@ export class CommandIntake {
       // a group delivers new entries in id order, each once: one at or below the newest read from this stream came
       // before — the group went back (Redis restarted from an older save, a failover to a replica behind) — and may
       // have been executed: handled as delivered again (the ledger's answer, or COMMAND_OUTCOME_FORGOTTEN), never as new
-      const seen = this.lastRead.get(stream.key);
-      for (const m of stream.entries) this.entry(strategy, stream.key, m, seen !== undefined && compareEntryIds(m.id, seen) <= 0);
+      // (a read's entries come in id order: once one is above it, every one after it is too — compared no further)
+      let seen = this.lastRead.get(stream.key);
+      for (const m of stream.entries) {
+        const before = seen !== undefined && compareEntryIds(m.id, seen) <= 0;
+        if (!before) seen = undefined;
+        this.entry(strategy, stream.key, m, before);
+      }
       this.noteRead(stream.key, stream.entries);
     }
   }
@@ -1041,22 +1052,24 @@ export class CommandIntake {
     } catch (err) {
       answer = Promise.reject(err);
     }
-    const release = (): void => {
-      this.inFlight.delete(tag);
-      const w = this.roomWaiters.shift();
-      w?.();
-    };
-    const done = answer
-      .then((a) => this.send(key, id, a), (err: unknown) => {
-        // a fault of the daemon's (as the HTTP API's INTERNAL): answered and acknowledged, never retried forever
-        this.counts.failed++;
-        this.o.log.error({ err, stream: key, id }, 'redis command failed');
-        const client = typeof fields?.client === 'string' && WIRE_ID_RE.test(fields.client) ? fields.client : undefined;
-        const requestId = typeof fields?.requestId === 'string' ? fields.requestId.slice(0, 64) : '';
-        return this.send(key, id, { client, requestId, body: errorBody({ code: 'INTERNAL', message: 'internal error' }), replayed: false, ack: true });
-      })
-      .then(release, release);
-    this.inFlight.set(tag, done);
+    this.inFlight.add(tag);
+    // one reaction per entry: the answer goes into the outbox, and the flush that carries it releases the entry
+    answer.then((a) => this.send(key, id, tag, a), (err: unknown) => {
+      // a fault of the daemon's (as the HTTP API's INTERNAL): answered and acknowledged, never retried forever
+      this.counts.failed++;
+      this.o.log.error({ err, stream: key, id }, 'redis command failed');
+      const client = typeof fields?.client === 'string' && WIRE_ID_RE.test(fields.client) ? fields.client : undefined;
+      const requestId = typeof fields?.requestId === 'string' ? fields.requestId.slice(0, 64) : '';
+      this.send(key, id, tag, { client, requestId, body: errorBody({ code: 'INTERNAL', message: 'internal error' }), replayed: false, ack: true });
+    });
+  }
+
+  /** An entry handled: out of inFlight, a waiting read (room()) let go, stop() told once none is left. */
+  private release(tag: string): void {
+    this.inFlight.delete(tag);
+    const w = this.roomWaiters.shift();
+    w?.();
+    if (this.inFlight.size === 0 && this.idleWaiters.length > 0) for (const idle of this.idleWaiters.splice(0)) idle();
   }
 
   /**
@@ -1069,67 +1082,45 @@ export class CommandIntake {
     // a client or request id that is not UTF-8 was decoded with U+FFFD in its place: not the sender's, never echoed
     const client = typeof f.client === 'string' && WIRE_ID_RE.test(f.client) ? f.client : undefined;
     const rawId = typeof f.requestId === 'string' && notUtf8 !== 'requestId' ? f.requestId.slice(0, 64) : '';
-    const malformed = (code: CommandError['code'], message: string, field?: string): Promise<Answer> => {
-      // counted once (not again when read again: its reply or ack failed); a submit's refusal in rejects_total too, as
-      // the API edges count a submit refused before it made an order (an entry whose op is not `submit` names no order)
-      const first = this.firstCount(strategy, entryId);
-      if (first) {
-        this.counts.malformed++;
-        if (f.op === 'submit' && notUtf8 !== 'op' && twice !== 'op') this.o.onSubmitRefused?.(code);
-      }
-      const now = this.o.clock.monoMs();
-      if (first && now - this.lastMalformedLogMs >= 1000) {
-        this.lastMalformedLogMs = now;
-        this.o.log.warn({ strategy, code, field, malformed: this.counts.malformed }, 'redis command malformed: refused and acknowledged');
-      }
-      return Promise.resolve({ client, requestId: rawId, body: errorBody({ code, message, field }), replayed: false, ack: true });
-    };
     if (fields === null) return this.lostEntry(strategy, entryId);
     // bytes that are not UTF-8 were decoded with U+FFFD in their place: the text judged would not be what was sent
-    if (nameNotUtf8 === true) return malformed('BAD_REQUEST', 'a field name of the entry is not UTF-8');
-    if (notUtf8 !== undefined) return malformed('BAD_REQUEST', `${notUtf8.slice(0, 64)} is not UTF-8`, notUtf8.slice(0, 64));
-    if (twice !== undefined) return malformed('BAD_REQUEST', `the entry has field ${twice.slice(0, 64)} more than once`, twice.slice(0, 64));
+    if (nameNotUtf8 === true) return this.malformed(strategy, entryId, e, client, rawId, 'BAD_REQUEST', 'a field name of the entry is not UTF-8');
+    if (notUtf8 !== undefined) return this.malformed(strategy, entryId, e, client, rawId, 'BAD_REQUEST', `${notUtf8.slice(0, 64)} is not UTF-8`, notUtf8.slice(0, 64));
+    if (twice !== undefined) return this.malformed(strategy, entryId, e, client, rawId, 'BAD_REQUEST', `the entry has field ${twice.slice(0, 64)} more than once`, twice.slice(0, 64));
     // a field the protocol does not have (a misspelt `result`, say) would be ignored without a word: refused (counted
     // first: the names are looked at only when there are more fields than the entry's known ones)
     if (fieldCount > knownFields(f)) {
       for (const name in f) {
-        if (!ENTRY_FIELDS.has(name)) return malformed('UNKNOWN_FIELD', `the entry has field ${name.slice(0, 64)}, which a command does not have (${[...ENTRY_FIELDS].join(', ')})`, name.slice(0, 64));
+        if (!ENTRY_FIELDS.has(name)) return this.malformed(strategy, entryId, e, client, rawId, 'UNKNOWN_FIELD', `the entry has field ${name.slice(0, 64)}, which a command does not have (${[...ENTRY_FIELDS].join(', ')})`, name.slice(0, 64));
       }
     }
-    if (client === undefined) return malformed('INVALID_FIELD', 'client must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'client');
-    if (!WIRE_ID_RE.test(rawId) || rawId !== f.requestId) return malformed('INVALID_FIELD', 'requestId must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'requestId');
+    if (client === undefined) return this.malformed(strategy, entryId, e, client, rawId, 'INVALID_FIELD', 'client must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'client');
+    if (!WIRE_ID_RE.test(rawId) || rawId !== f.requestId) return this.malformed(strategy, entryId, e, client, rawId, 'INVALID_FIELD', 'requestId must be 1 to 64 of A-Z a-z 0-9 _ . : -', 'requestId');
     const requestId = rawId;
     const op = f.op as CommandOp;
-    if (!(COMMAND_OPS as readonly string[]).includes(op)) return malformed('INVALID_FIELD', `op must be one of ${COMMAND_OPS.join(', ')}`, 'op');
-    if (typeof f.strategy !== 'string' || f.strategy === '') return malformed('INVALID_FIELD', 'strategy is missing', 'strategy');
-    if (typeof f.body !== 'string' || Buffer.byteLength(f.body) > MAX_COMMAND_BODY_BYTES) return malformed('PAYLOAD_TOO_LARGE', `body must be JSON text of at most ${MAX_COMMAND_BODY_BYTES} bytes`, 'body');
+    if (!(COMMAND_OPS as readonly string[]).includes(op)) return this.malformed(strategy, entryId, e, client, rawId, 'INVALID_FIELD', `op must be one of ${COMMAND_OPS.join(', ')}`, 'op');
+    if (typeof f.strategy !== 'string' || f.strategy === '') return this.malformed(strategy, entryId, e, client, rawId, 'INVALID_FIELD', 'strategy is missing', 'strategy');
+    if (typeof f.body !== 'string' || Buffer.byteLength(f.body) > MAX_COMMAND_BODY_BYTES) return this.malformed(strategy, entryId, e, client, rawId, 'PAYLOAD_TOO_LARGE', `body must be JSON text of at most ${MAX_COMMAND_BODY_BYTES} bytes`, 'body');
     let body: Record<string, unknown>;
     try {
       const parsed = parseJsonExact(f.body);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return malformed('BAD_REQUEST', 'body must be a JSON object', 'body');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return this.malformed(strategy, entryId, e, client, rawId, 'BAD_REQUEST', 'body must be a JSON object', 'body');
       body = parsed as Record<string, unknown>;
     } catch (err) {
       // a key given twice, the value dropped holding a number a double cannot hold: named (its path in the body), as
       // the API names it
-      if (err instanceof DuplicateKeyError) return malformed('BAD_REQUEST', err.message, err.path);
-      return malformed('BAD_REQUEST', 'body is not valid JSON', 'body');
+      if (err instanceof DuplicateKeyError) return this.malformed(strategy, entryId, e, client, rawId, 'BAD_REQUEST', err.message, err.path);
+      return this.malformed(strategy, entryId, e, client, rawId, 'BAD_REQUEST', 'body is not valid JSON', 'body');
     }
     const result = f.result;
-    if (result !== undefined && !isResultShape(result)) return malformed('INVALID_FIELD', RESULT_SHAPE_EXPECTED, 'result');
+    if (result !== undefined && !isResultShape(result)) return this.malformed(strategy, entryId, e, client, rawId, 'INVALID_FIELD', RESULT_SHAPE_EXPECTED, 'result');
     const ids = result === 'ids';
-    const refuse = (code: CommandError['code'], message: string, field?: string): Promise<Answer> => {
-      if (this.firstCount(strategy, entryId)) {
-        this.counts.refused++;
-        if (op === 'submit') this.o.onSubmitRefused?.(code);
-      }
-      return Promise.resolve({ client, requestId, body: errorBody({ code, message, field }), replayed: false, ack: true });
-    };
-    if (f.strategy !== strategy) return refuse('STRATEGY_MISMATCH', `the command names strategy ${f.strategy.slice(0, 64)} on the stream of ${strategy}`, 'strategy');
+    if (f.strategy !== strategy) return this.refuse(strategy, entryId, op, client, requestId, 'STRATEGY_MISMATCH', `the command names strategy ${f.strategy.slice(0, 64)} on the stream of ${strategy}`, 'strategy');
     if (op === 'submit' && body.strategy !== undefined && body.strategy !== strategy) {
-      return refuse('STRATEGY_MISMATCH', `the order names strategy ${String(body.strategy).slice(0, 64)} on the stream of ${strategy}`, 'strategy');
+      return this.refuse(strategy, entryId, op, client, requestId, 'STRATEGY_MISMATCH', `the order names strategy ${String(body.strategy).slice(0, 64)} on the stream of ${strategy}`, 'strategy');
     }
     if (op === 'submit' && body.clientOrderId === undefined) {
-      return refuse('INVALID_FIELD', 'a submit over Redis must carry a clientOrderId (it makes a submit recognisable after a restart)', 'clientOrderId');
+      return this.refuse(strategy, entryId, op, client, requestId, 'INVALID_FIELD', 'a submit over Redis must carry a clientOrderId (it makes a submit recognisable after a restart)', 'clientOrderId');
     }
 
     // delivered again: answered from the ledger, or from the first delivery still executing — unless the request id
@@ -1141,7 +1132,7 @@ export class CommandIntake {
       const made = recorded.op === 'submit' && recorded.orderId !== undefined ? this.o.commands.get(recorded.orderId) : undefined;
       const firstWas: FirstCommand = { op: recorded.op, clientOrderId: made?.clientOrderId, target: recorded.op === 'submit' ? undefined : recorded.orderId };
       const reused = this.reusedRequestId(requestId, firstWas, op, body, strategy);
-      if (reused !== undefined) return refuse('INVALID_FIELD', reused, 'requestId');
+      if (reused !== undefined) return this.refuse(strategy, entryId, op, client, requestId, 'INVALID_FIELD', reused, 'requestId');
       this.counts.replayed++;
       // sent again under a new entry: the entry joins the record (journaled before the answer goes), so that it is
       // found by its id too once trimmed from the stream while pending (lostEntry())
@@ -1152,7 +1143,7 @@ export class CommandIntake {
     const first = this.executing.get(execKey);
     if (first !== undefined) {
       const reused = this.reusedRequestId(requestId, first, op, body, strategy);
-      if (reused !== undefined) return refuse('INVALID_FIELD', reused, 'requestId');
+      if (reused !== undefined) return this.refuse(strategy, entryId, op, client, requestId, 'INVALID_FIELD', reused, 'requestId');
       this.counts.replayed++;
       return first.run.then((a) => {
         if (!a.ack) return { ...a, replayed: true };
@@ -1167,7 +1158,7 @@ export class CommandIntake {
     // after Redis lost its data may have ids below the old ones. One at or below it — a group gone back — is handled
     // as delivered again: take().)
     if (redelivered && this.o.ledger.forgotten(strategy, entryId)) {
-      return refuse('COMMAND_OUTCOME_FORGOTTEN', `command ${requestId} was delivered again after the daemon forgot the outcomes of commands up to it (more than daemon.redis.commands.dedupeWindow were executed since): it may have been executed, so it is not executed again; follow its order's events`, 'requestId');
+      return this.refuse(strategy, entryId, op, client, requestId, 'COMMAND_OUTCOME_FORGOTTEN', `command ${requestId} was delivered again after the daemon forgot the outcomes of commands up to it (more than daemon.redis.commands.dedupeWindow were executed since): it may have been executed, so it is not executed again; follow its order's events`, 'requestId');
     }
 
     const run = this.execute(strategy, entryId, requestId, client, op, body, ids, redelivered);
@@ -1177,6 +1168,36 @@ export class CommandIntake {
     };
     run.then(forget, forget);
     return run;
+  }
+
+  /**
+   * A malformed entry's answer, acknowledged (nothing executed). Counted once (not again when read again: its reply or
+   * ack failed); a submit's refusal in rejects_total too, as the API edges count a submit refused before it made an
+   * order (an entry whose op is not `submit` names no order). A method, not a closure made per entry.
+   */
+  private malformed(strategy: string, entryId: string, e: RawEntry, client: string | undefined, requestId: string, code: CommandError['code'],
+    message: string, field?: string): Promise<Answer> {
+    const first = this.firstCount(strategy, entryId);
+    if (first) {
+      this.counts.malformed++;
+      if (e.message?.op === 'submit' && e.notUtf8 !== 'op' && e.twice !== 'op') this.o.onSubmitRefused?.(code);
+    }
+    const now = this.o.clock.monoMs();
+    if (first && now - this.lastMalformedLogMs >= 1000) {
+      this.lastMalformedLogMs = now;
+      this.o.log.warn({ strategy, code, field, malformed: this.counts.malformed }, 'redis command malformed: refused and acknowledged');
+    }
+    return Promise.resolve({ client, requestId, body: errorBody({ code, message, field }), replayed: false, ack: true });
+  }
+
+  /** A well-formed command refused without executing anything (counted once, as malformed()), acknowledged. */
+  private refuse(strategy: string, entryId: string, op: CommandOp, client: string, requestId: string, code: CommandError['code'], message: string,
+    field?: string): Promise<Answer> {
+    if (this.firstCount(strategy, entryId)) {
+      this.counts.refused++;
+      if (op === 'submit') this.o.onSubmitRefused?.(code);
+    }
+    return Promise.resolve({ client, requestId, body: errorBody({ code, message, field }), replayed: false, ack: true });
   }
 
   /**
@@ -1385,11 +1406,10 @@ export class CommandIntake {
 
   // ---- replies and acks ----
 
-  private send(key: string, id: string, answer: Answer): Promise<void> {
-    return new Promise((resolve) => {
-      this.outbox.push({ key, id, answer, done: resolve });
-      if (this.flushing === undefined) this.flushing = this.flushAll();
-    });
+  /** The answer to the outbox (sent by the flush under way, or the next); the flush releases its entry (release()). */
+  private send(key: string, id: string, tag: string, answer: Answer): void {
+    this.outbox.push({ key, id, tag, answer });
+    if (this.flushing === undefined) this.flushing = this.flushAll();
   }
 
   private async flushAll(): Promise<void> {
@@ -1491,7 +1511,7 @@ export class CommandIntake {
         this.o.log.warn({ err: firstError instanceof Error ? firstError.message : String(firstError), failed }, 'redis command replies or acks not sent: those commands stay pending');
       }
     } finally {
-      for (const out of batch) out.done();
+      for (const out of batch) this.release(out.tag);
     }
   }
 }

@@ -60,10 +60,18 @@ export const WIRE_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 export function compareEntryIds(a: string, b: string): number {
   let ia = a.indexOf('-');
   let ib = b.indexOf('-');
+  // the common pair (ids as Redis writes them: no leading zeros, parts of the same lengths): compared as text, which
+  // orders equal-length decimals as numbers (one native comparison, not a loop of charCodeAt per digit)
+  if (ia > 0 && ia === ib && a.length === b.length && canonicalParts(a, ia) && canonicalParts(b, ib)) return a === b ? 0 : a < b ? -1 : 1;
   if (ia < 0) ia = a.length;
   if (ib < 0) ib = b.length;
   const ms = compareDecimal(a, 0, ia, b, 0, ib);
   return ms !== 0 ? ms : compareDecimal(a, Math.min(ia + 1, a.length), a.length, b, Math.min(ib + 1, b.length), b.length);
+}
+
+/** Whether neither part of id `s` (its '-' at `dash`, both parts not empty) has a leading zero. */
+function canonicalParts(s: string, dash: number): boolean {
+  return (dash === 1 || s.charCodeAt(0) !== 0x30) && dash + 1 < s.length && (dash + 2 === s.length || s.charCodeAt(dash + 1) !== 0x30);
 }
 
 /** The decimal integers a[sa, ea) and b[sb, eb) compared (leading zeros ignored; an empty one is 0). */
