@@ -188,11 +188,17 @@ export class CommandIntake {
   private readonly inFlight = new Set<string>();
   /** stop() waiting for inFlight to empty. */
   private idleWaiters: (() => void)[] = [];
-  /** Commands executing, by `strategy\0requestId`: the same request id again waits for the first's answer. */
-  private readonly executing = new Map<string, FirstCommand & { readonly run: Promise<Answer> }>();
+  /**
+   * Commands executing, per strategy by request id (no key made per command): the same request id again waits for the
+   * first's answer.
+   */
+  private readonly executing = new Map<string, Map<string, FirstCommand & { readonly run: Promise<Answer> }>>();
   private outbox: Outgoing[] = [];
   /** A flush's values, written into one argument (reused). */
   private readonly packed = new PackedStrings();
+  /** The client replied to last and its reply stream (replyKey()). */
+  private lastReplyClient = '';
+  private lastReplyKey = '';
   private flushing: Promise<void> | undefined;
   private roomWaiters: (() => void)[] = [];
   private running: Promise<void> | undefined;
@@ -1100,7 +1106,8 @@ export class CommandIntake {
     const op = f.op as CommandOp;
     if (!(COMMAND_OPS as readonly string[]).includes(op)) return this.malformed(strategy, entryId, e, client, rawId, 'INVALID_FIELD', `op must be one of ${COMMAND_OPS.join(', ')}`, 'op');
     if (typeof f.strategy !== 'string' || f.strategy === '') return this.malformed(strategy, entryId, e, client, rawId, 'INVALID_FIELD', 'strategy is missing', 'strategy');
-    if (typeof f.body !== 'string' || Buffer.byteLength(f.body) > MAX_COMMAND_BODY_BYTES) return this.malformed(strategy, entryId, e, client, rawId, 'PAYLOAD_TOO_LARGE', `body must be JSON text of at most ${MAX_COMMAND_BODY_BYTES} bytes`, 'body');
+    // (a UTF-16 unit is at most 3 bytes of UTF-8: a body of at most a third of the limit in units is not counted)
+    if (typeof f.body !== 'string' || (3 * f.body.length > MAX_COMMAND_BODY_BYTES && Buffer.byteLength(f.body) > MAX_COMMAND_BODY_BYTES)) return this.malformed(strategy, entryId, e, client, rawId, 'PAYLOAD_TOO_LARGE', `body must be JSON text of at most ${MAX_COMMAND_BODY_BYTES} bytes`, 'body');
     let body: Record<string, unknown>;
     try {
       const parsed = parseJsonExact(f.body);
@@ -1139,8 +1146,9 @@ export class CommandIntake {
       this.o.ledger.delivered(strategy, requestId, entryId, client, ids ? 'ids' : undefined);
       return this.afterDurable({ client, requestId, body: this.replayBody(recorded, ids), replayed: true, ack: true });
     }
-    const execKey = `${strategy}\u0000${requestId}`;
-    const first = this.executing.get(execKey);
+    let executing = this.executing.get(strategy);
+    if (executing === undefined) this.executing.set(strategy, (executing = new Map()));
+    const first = executing.get(requestId);
     if (first !== undefined) {
       const reused = this.reusedRequestId(requestId, first, op, body, strategy);
       if (reused !== undefined) return this.refuse(strategy, entryId, op, client, requestId, 'INVALID_FIELD', reused, 'requestId');
@@ -1162,9 +1170,9 @@ export class CommandIntake {
     }
 
     const run = this.execute(strategy, entryId, requestId, client, op, body, ids, redelivered);
-    this.executing.set(execKey, { run, op, clientOrderId: typeof body.clientOrderId === 'string' ? body.clientOrderId : undefined, target: this.targetOf(op, body, strategy) });
+    executing.set(requestId, { run, op, clientOrderId: typeof body.clientOrderId === 'string' ? body.clientOrderId : undefined, target: this.targetOf(op, body, strategy) });
     const forget = (): void => {
-      this.executing.delete(execKey);
+      executing.delete(requestId);
     };
     run.then(forget, forget);
     return run;
@@ -1406,6 +1414,15 @@ export class CommandIntake {
 
   // ---- replies and acks ----
 
+  /** A client's reply stream (the last one's name kept: the replies of a flush are mostly to one client). */
+  private replyKey(client: string): string {
+    if (client !== this.lastReplyClient) {
+      this.lastReplyClient = client;
+      this.lastReplyKey = this.o.keys.replies(client);
+    }
+    return this.lastReplyKey;
+  }
+
   /** The answer to the outbox (sent by the flush under way, or the next); the flush releases its entry (release()). */
   private send(key: string, id: string, tag: string, answer: Answer): void {
     this.outbox.push({ key, id, tag, answer });
@@ -1481,7 +1498,7 @@ export class CommandIntake {
         const a = out.answer;
         v.push(out.key);
         v.push(out.id);
-        v.push(a.client === undefined ? '' : this.o.keys.replies(a.client));
+        v.push(a.client === undefined ? '' : this.replyKey(a.client));
         v.push(a.requestId);
         v.push(a.body.ok === true ? '1' : '0');
         v.push(bodyJson(a.body));

@@ -282,8 +282,13 @@ export class CommandLedger implements JournalStatePart {
   private remember(strategy: string, requestId: string, o: CommandOutcome): void {
     let m = this.byStrategy.get(strategy);
     if (m === undefined) this.byStrategy.set(strategy, (m = new Map()));
-    m.delete(requestId); // a re-recorded id moves to the newest end
+    // a re-recorded id moves to the newest end (a new one, the common case, is one look-up: the set alone)
+    const size = m.size;
     m.set(requestId, o);
+    if (m.size === size) {
+      m.delete(requestId);
+      m.set(requestId, o);
+    }
     // the entry delivered last (a delivery again is recorded when it comes), and the newest of its entries
     const last = o.again !== undefined && o.again.length > 0 ? o.again[o.again.length - 1]!.entry : o.entry;
     if (last !== undefined) {

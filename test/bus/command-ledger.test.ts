@@ -14,7 +14,9 @@ function referenceCompare(a: string, b: string): number {
 describe('stream entry ids', () => {
   it('compare as Redis orders them, at any size (20-digit parts included), without BigInt', () => {
     const part = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 20n }), fc.constant(0n));
-    const id = fc.tuple(part, part).map(([ms, seq]) => `${ms}-${seq}`);
+    // as Redis writes them, and with leading zeros (the same numbers: compared digit by digit, not as text)
+    const digits = fc.tuple(part, fc.nat({ max: 3 })).map(([n, zeros]) => `${'0'.repeat(zeros)}${n}`);
+    const id = fc.oneof(fc.tuple(part, part).map(([ms, seq]) => `${ms}-${seq}`), fc.tuple(digits, digits).map(([ms, seq]) => `${ms}-${seq}`));
     fc.assert(fc.property(id, id, (a, b) => {
       expect(compareEntryIds(a, b)).toBe(referenceCompare(a, b));
       expect(compareEntryIds(b, a)).toBe(referenceCompare(b, a));
@@ -24,6 +26,9 @@ describe('stream entry ids', () => {
     expect(compareEntryIds('1700000000000-9', '1700000000000-10')).toBe(-1);
     expect(compareEntryIds('18446744073709551615-0', '18446744073709551614-5')).toBe(1);
     expect(compareEntryIds('5', '5-0')).toBe(0);
+    expect(compareEntryIds('05-1', '10-0')).toBe(-1);
+    expect(compareEntryIds('10-01', '10-1')).toBe(0);
+    expect(compareEntryIds('10-0', '09-9')).toBe(1);
   });
 });
 
@@ -40,6 +45,18 @@ describe('command ledger', () => {
     for (const [entry, rec] of records) expect(rec, entry).toEqual(ledger.byEntry('s1', entry));
     expect(records.get('6-0')).toMatchObject({ requestId: 'r2', client: 'c1', result: 'ids' });
     expect(records.get('8-0')).toMatchObject({ requestId: 'r2', client: 'c2', result: undefined });
+  });
+
+  it('keeps a command recorded again (sent again under a new entry) as its newest: the oldest other one is forgotten first', () => {
+    const ledger = new CommandLedger(2);
+    ledger.add('s1', 'r1', { op: 'submit', ok: true, orderId: 1 }, '5-0', 'c1');
+    ledger.add('s1', 'r2', { op: 'submit', ok: true, orderId: 2 }, '6-0', 'c1');
+    ledger.delivered('s1', 'r1', '8-0', 'c1', undefined);
+    ledger.add('s1', 'r3', { op: 'submit', ok: true, orderId: 3 }, '9-0', 'c1');
+    expect(ledger.get('s1', 'r2')).toBeUndefined();
+    expect(ledger.get('s1', 'r1')?.again).toEqual([{ entry: '8-0', client: 'c1' }]);
+    expect(ledger.size('s1')).toBe(2);
+    expect(ledger.forgottenEntry('s1')).toBe('6-0');
   });
 
   it('lists the entries it remembers (first and sent again) and the newest it forgot, across a replay', () => {
