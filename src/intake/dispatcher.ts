@@ -34,6 +34,8 @@ export interface IntakeSource {
   drain(budget: number): number;
   /** True while records are waiting (so the loop keeps going without sleeping). */
   pending(): boolean;
+  /** Called at the start of every cycle, before drain (e.g. hold the events the cycle writes until its end). */
+  beginCycle?(): void;
   /** Called at the end of every cycle, after the venues got their batches (e.g. wake the strategies that got events). */
   endCycle?(): void;
 }
@@ -312,6 +314,7 @@ export class Dispatcher {
 
   /** One dispatch cycle, synchronously. Returns how many orders it dispatched. */
   pump(): number {
+    for (let i = 0; i < this.sources.length; i++) this.sources[i]!.beginCycle?.();
     for (let i = 0; i < this.sources.length; i++) this.sources[i]!.drain(this.maxPerCycle);
     let n = 0;
     while (n < this.maxPerCycle) {

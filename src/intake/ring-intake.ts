@@ -69,11 +69,15 @@ const AHEAD_KEY = 6;
  * "every submit up to readSeq was read" could name submits never read (a jump) or go back (a step back). Nothing is
  * allocated per record unless the record carries its own client order id.
  *
- * Wake-ups: an event is written and published at once (a worker that is awake reads it right away), but a sleeping
- * worker is not notified per event: its endpoint owes it one wake-up, rung at the end of the dispatcher's cycle
- * (endCycle: even when the busy-polling loop holds the event loop) or, for events written outside a cycle (venue
- * reports, timers, journal I/O), at the end of the event-loop iteration (the endpoint's setImmediate). So N events to
- * an idle worker in one iteration cost one Atomics.notify, not N.
+ * Publishing and wake-ups: an event is published at once (a worker that is awake reads it right away) — but to a
+ * worker that polls after its activity (the busy-polling dispatcher's), those of a dispatch cycle (ACKs and refusals
+ * as records are read, SUBMITTED or DENIED as orders are dispatched, the events of cancels) are published together at
+ * its end (beginCycle .. endCycle), right after the venues got the cycle's batches (and with every 64th in a long
+ * cycle): one atomic store per strategy and cycle, not one per event before the venue has the order
+ * (HostedStrategy.holdEvents). A sleeping worker is not notified per event: its endpoint owes it
+ * one wake-up, rung at the end of the dispatcher's cycle (endCycle: even when the busy-polling loop holds the event
+ * loop) or, for events written outside a cycle, at the end of the event-loop iteration (the endpoint's setImmediate).
+ * So N events to an idle worker in one iteration cost one Atomics.notify, not N.
  */
 export class RingIntake implements IntakeSource, TrackerListener {
   private readonly rec = new OrderRecord();
@@ -336,7 +340,15 @@ export class RingIntake implements IntakeSource, TrackerListener {
     this.ahead[s]!++;
   }
 
-  /** The dispatcher's cycle ended: wake the strategies that got events in it and sleep (one notify each). */
+  /** The dispatcher's cycle begins: the events it writes may reach each strategy together, at its end (endCycle). */
+  beginCycle(): void {
+    for (let i = 0; i < this.strategies.length; i++) this.strategies[i]!.holdEvents();
+  }
+
+  /**
+   * The dispatcher's cycle ended: publish the events each strategy got in it (one atomic store each) and wake those
+   * that sleep (one notify each).
+   */
   endCycle(): void {
     for (let i = 0; i < this.strategies.length; i++) this.strategies[i]!.wake();
   }

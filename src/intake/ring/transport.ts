@@ -22,12 +22,17 @@ export interface RingEndpoint {
    */
   readonly cancels: RingConsumer;
   /**
-   * Writes one event for the strategy and makes it visible at once; false when its ring is full (the endpoint owes the
-   * strategy a RESYNC). A strategy that sleeps is not notified per event: it is woken once, by wake() or at the end of
-   * the turn at the latest, for all the events written meanwhile.
+   * Writes one event for the strategy and makes it visible at once (between holdEvents() and wake(): at that wake());
+   * false when its ring is full (the endpoint owes the strategy a RESYNC). A strategy that sleeps is not notified per
+   * event: it is woken once, by wake() or at the end of the turn at the latest, for all the events written meanwhile.
    */
   publishEvent(rec: EventRecord): boolean;
-  /** Rings the wake-up owed to a sleeping strategy now, if any (a no-op otherwise). */
+  /**
+   * The events written from now on may be made visible together, by the next wake() (the dispatcher's cycle): the
+   * endpoint decides (a worker that sleeps at once is better told at once).
+   */
+  holdEvents(): void;
+  /** Makes the events held since holdEvents() visible, then rings the wake-up owed to a sleeping strategy, if any. */
   wake(): void;
 }
 
