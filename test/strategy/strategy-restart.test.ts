@@ -250,9 +250,9 @@ describe('restarting worker strategies that fail', () => {
     await until(() => daemon.records.length >= 2, () => daemon.read(s));
     // it crashes after it published p0, which the daemon does not read (as when the strategy's queues stay full)
     s.publishEvent(event(EV_TRIGGERED, { orderId: 101, seq: 1 }));
-    await until(() => s.status === 'restarting');
-    // past the backoff, the restart polls the rings: no word yet (a wait of a few ms is the normal case)
-    await sleep(100);
+    // past the backoff (a real timer: waited for, not slept on — a loaded machine runs it late), the restart polls the
+    // rings: no word yet (a wait of a few ms is the normal case)
+    await until(() => s.restartWaitSince !== undefined);
     expect(waitLogs()).toEqual([]);
     expect(h.status().r!.error).not.toMatch(/waits/);
     clock.advance(RESTART_WAIT_REPORT_MS);
@@ -328,8 +328,7 @@ describe('restarting worker strategies that fail', () => {
     await until(() => daemon.records.length >= 2, () => daemon.read(s));
     // it crashes after it published p0, which the daemon does not read (its strategy queues full)
     s.publishEvent(event(EV_TRIGGERED, { orderId: 101, seq: 1 }));
-    await until(() => s.status === 'restarting');
-    await sleep(50); // past the backoff: the restart polls the rings
+    await until(() => s.restartWaitSince !== undefined); // past the backoff (a real timer): the restart polls the rings
     clock.advance(maxWaitMs - 1);
     await sleep(50);
     expect(h.status().r!.status).toBe('restarting');
